@@ -1,0 +1,48 @@
+# toritsugi — make targets. `make test` is what CI runs (.ci/run).
+GO        ?= go
+BIN       ?= bin/toritsugi
+CONFIG    ?= testdata/toritsugi.sample.yaml
+PKGS      := ./...
+FUZZTIME  ?= 15s
+
+.PHONY: all build test vet fmt-check race bench fuzz run check-config clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/toritsugi
+
+## test: vet, formatting and every test under the race detector
+test: vet fmt-check race
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+race:
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+## bench: benchmarks with allocations (numbers in README come from here)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+## run: the service with the sample configuration (needs an Asterisk, see README)
+run: build
+	$(BIN) serve --config $(CONFIG)
+
+check-config: build
+	$(BIN) check-config $(CONFIG)
+
+clean:
+	rm -rf bin

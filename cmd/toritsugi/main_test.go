@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+func TestRunCommands(t *testing.T) {
+	tests := []struct {
+		args      []string
+		wantUsage bool
+		wantOut   string
+	}{
+		{nil, true, ""},
+		{[]string{"bogus"}, true, ""},
+		{[]string{"serve"}, true, ""},
+		{[]string{"check-config"}, true, ""},
+		{[]string{"version"}, false, "toritsugi dev\n"},
+		{[]string{"help"}, false, "usage:"},
+	}
+	for _, tt := range tests {
+		var out, errw bytes.Buffer
+		err := run(context.Background(), tt.args, &out, &errw)
+		var u usageError
+		if errors.As(err, &u) != tt.wantUsage {
+			t.Errorf("run(%q) = %v, want usage error %v", tt.args, err, tt.wantUsage)
+		}
+		if !strings.Contains(out.String(), tt.wantOut) {
+			t.Errorf("run(%q) printed %q, want %q", tt.args, out.String(), tt.wantOut)
+		}
+	}
+}
+
+const cfgTemplate = `
+ari:
+  url: %s
+  user: toritsugi
+  password: toritsugi
+http:
+  listen: 127.0.0.1:0
+data_dir: %s
+log_level: debug
+clients:
+  - id: acme
+    name: 株式会社ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:hello-world
+operators:
+  - id: op1001
+    name: 佐藤
+    endpoint: PJSIP/op1001
+    clients: ["*"]
+`
+
+func writeConfig(t *testing.T, dir, ariURL string) string {
+	t.Helper()
+	path := filepath.Join(dir, "toritsugi.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(cfgTemplate, ariURL, filepath.Join(dir, "data"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := writeConfig(t, dir, "http://127.0.0.1:8088/ari")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check-config", good}, &out, &out); err != nil || !strings.HasSuffix(out.String(), ": ok\n") {
+		t.Fatalf("check-config good = %v, %q", err, out.String())
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("ari:\n  url: http://x/ari\n  usr: me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"check-config", bad}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:3:3: ari.usr") {
+		t.Fatalf("check-config bad = %v, want an error naming bad.yaml:3:3 and ari.usr", err)
+	}
+}
+
+// TestServeEndToEnd runs the wired service against the fake Asterisk: a call
+// is answered, greeted and recorded, the API shows it, a bad reload keeps
+// the running config, and shutdown is clean.
+func TestServeEndToEnd(t *testing.T) {
+	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	dir := t.TempDir()
+	path := writeConfig(t, dir, fake.URL())
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	svc, err := newService(cfg, path, newLogger(&logs, "debug"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hup := make(chan os.Signal, 1)
+	done := make(chan error, 1)
+	go func() { done <- svc.run(ctx, ln, hup) }()
+	base := "http://" + ln.Addr().String()
+
+	waitHTTP(t, base+"/healthz", http.StatusOK)
+	id, err := fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls struct{ Calls []store.CallRecord }
+	waitFor(t, func() bool {
+		getJSON(t, base+"/api/v1/calls?client=acme", &calls)
+		return len(calls.Calls) == 1
+	})
+	if c := calls.Calls[0]; c.ID != id || c.Result != store.ResultCompleted {
+		t.Fatalf("API shows %+v, want call %s completed", c, id)
+	}
+
+	// A broken config on SIGHUP is refused; the running one stays.
+	if err := os.WriteFile(path, []byte("clients: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup <- syscall.SIGHUP
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "toritsugi.yaml:") })
+	if got := svc.configs.Current().Clients[0].ID; got != "acme" {
+		t.Fatalf("after a bad reload the running config has client %q", got)
+	}
+	id2, err := fake.IncomingCall("0312345678", "0901234568")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		getJSON(t, base+"/api/v1/calls?client=acme", &calls)
+		return len(calls.Calls) == 2 && calls.Calls[1].ID == id2
+	})
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v after shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("service did not stop")
+	}
+	svc.close()
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitHTTP(t *testing.T, url string, code int) {
+	t.Helper()
+	waitFor(t, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == code
+	})
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,91 @@
+package acd
+
+import (
+	"fmt"
+	"time"
+)
+
+// Action is a decision of the core for its owner to execute. The set is
+// sealed: Ring, CancelRing, Connect, Overflow, Announce and
+// OperatorStateChanged.
+type Action interface {
+	fmt.Stringer
+	isAction()
+}
+
+// Ring asks to ring operator OpID for call CallID (originate the operator
+// leg). The core fires its own ring timeout after Timeout and then emits
+// CancelRing; the owner may also report [Core.RingFailed] earlier.
+type Ring struct {
+	CallID, OpID string
+	Timeout      time.Duration
+}
+
+// CancelRing asks to stop ringing OpID for CallID (hang up the operator
+// leg): ring timeout, another operator answered a ring-all, the caller left,
+// the operator paused or became unreachable, or an answer arrived for a ring
+// the core no longer wants (Reason "stale").
+type CancelRing struct {
+	CallID, OpID string
+	Reason       string
+}
+
+// Connect tells that OpID answered CallID: bridge caller and operator.
+type Connect struct {
+	CallID, OpID string
+}
+
+// Overflow tells that CallID left the queue without an operator (Reason
+// "max-wait"); the owner plays the client's overflow treatment. The core
+// forgets the call.
+type Overflow struct {
+	CallID string
+	Reason string
+}
+
+// Announce asks to tell a waiting caller their position (1 = next) and the
+// expected wait (zero = unknown).
+type Announce struct {
+	CallID       string
+	Position     int
+	ExpectedWait time.Duration
+}
+
+// OperatorStateChanged reports a transition, for the console and the store.
+// Reason is the pause reason when To is Paused, otherwise a short cause.
+type OperatorStateChanged struct {
+	OpID     string
+	From, To State
+	Reason   string
+}
+
+func (Ring) isAction()                 {}
+func (CancelRing) isAction()           {}
+func (Connect) isAction()              {}
+func (Overflow) isAction()             {}
+func (Announce) isAction()             {}
+func (OperatorStateChanged) isAction() {}
+
+// String renders the action compactly, for logs and tests.
+func (a Ring) String() string { return fmt.Sprintf("ring %s %s %s", a.CallID, a.OpID, a.Timeout) }
+
+// String renders the action compactly, for logs and tests.
+func (a CancelRing) String() string {
+	return fmt.Sprintf("cancel %s %s %s", a.CallID, a.OpID, a.Reason)
+}
+
+// String renders the action compactly, for logs and tests.
+func (a Connect) String() string { return fmt.Sprintf("connect %s %s", a.CallID, a.OpID) }
+
+// String renders the action compactly, for logs and tests.
+func (a Overflow) String() string { return fmt.Sprintf("overflow %s %s", a.CallID, a.Reason) }
+
+// String renders the action compactly, for logs and tests.
+func (a Announce) String() string {
+	return fmt.Sprintf("announce %s %d %s", a.CallID, a.Position, a.ExpectedWait)
+}
+
+// String renders the action compactly, for logs and tests.
+func (a OperatorStateChanged) String() string {
+	return fmt.Sprintf("op %s %s>%s %s", a.OpID, a.From, a.To, a.Reason)
+}

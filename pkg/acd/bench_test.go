@@ -1,0 +1,72 @@
+package acd
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkEnqueueDispatch measures one full cycle with a long queue: an
+// operator finishes a call, the head caller rings them and is connected, a
+// new caller joins the queue. The cost must stay flat as the queue grows.
+func BenchmarkEnqueueDispatch(b *testing.B) {
+	for _, waiting := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("waiting=%d/ops=50", waiting), func(b *testing.B) {
+			clients := map[string]ClientSettings{}
+			for i := range 20 {
+				clients[fmt.Sprintf("client%02d", i)] = ClientSettings{
+					MaxWait: time.Hour, AnnouncePeriod: 30 * time.Second, Strategy: []Strategy{LongestIdle, RoundRobin}[i%2],
+				}
+			}
+			c := New(settingsFrom(clients))
+			now := t0
+			seq := 0
+			enqueue := func() []Action {
+				seq++
+				return c.Enqueue(Call{ID: fmt.Sprintf("call%d", seq), ClientID: fmt.Sprintf("client%02d", seq%20), VIP: seq%50 == 0}, now)
+			}
+			onCall := make([]string, 0, 50) // call ids, one per operator
+			for i := range 50 {
+				id := fmt.Sprintf("op%02d", i)
+				c.UpsertOperator(Operator{ID: id, Skills: all(1 + i%2)}, now)
+				c.SetReachable(id, true, now)
+				for _, a := range c.SetAvailable(id, now) {
+					if r, ok := a.(Ring); ok {
+						c.RingAnswered(r.CallID, r.OpID, now)
+					}
+				}
+				for _, a := range enqueue() {
+					if r, ok := a.(Ring); ok {
+						c.RingAnswered(r.CallID, r.OpID, now)
+						onCall = append(onCall, r.CallID)
+					}
+				}
+			}
+			for range waiting {
+				enqueue()
+			}
+			if len(onCall) != 50 || len(c.calls) != 50+waiting {
+				b.Fatalf("setup: %d on call, %d calls", len(onCall), len(c.calls))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				now = now.Add(time.Millisecond)
+				slot := i % len(onCall)
+				var rung Ring
+				for _, a := range c.CallEnded(onCall[slot], now) {
+					if r, ok := a.(Ring); ok {
+						rung = r
+					}
+				}
+				if rung.CallID == "" {
+					b.Fatal("no ring after an operator became free")
+				}
+				c.RingAnswered(rung.CallID, rung.OpID, now)
+				onCall[slot] = rung.CallID
+				enqueue()
+				c.Tick(now)
+			}
+		})
+	}
+}

@@ -1,0 +1,119 @@
+package acd
+
+import "time"
+
+// calls.go: inputs about calls (queue, ring outcomes, hang-ups). Unknown
+// call ids are ignored, except a stray answer, which is cancelled.
+
+// Enqueue queues a call. A call already known is ignored (re-adoption is
+// idempotent). If the maximum wait already elapsed since EnqueuedAt the
+// call overflows at once.
+func (c *Core) Enqueue(call Call, now time.Time) []Action {
+	if call.ID == "" || c.calls[call.ID] != nil {
+		return nil
+	}
+	at := call.EnqueuedAt
+	if at.IsZero() {
+		at = now
+	}
+	st := c.settings(call.ClientID)
+	if st.MaxWait > 0 && !at.Add(st.MaxWait).After(now) {
+		return []Action{Overflow{CallID: call.ID, Reason: ReasonMaxWait}}
+	}
+	c.seq++
+	group := uint8(1)
+	if call.VIP {
+		group = 0
+	}
+	cl := &callRec{
+		id: call.ID, clientID: call.ClientID, enqueuedAt: at, vip: call.VIP,
+		key: qkey{group: group, at: at.UnixNano(), seq: c.seq},
+	}
+	c.calls[cl.id] = cl
+	c.queue(cl.clientID).tree.insert(cl)
+	if st.MaxWait > 0 {
+		cl.maxWaitTimer = c.arm(at.Add(st.MaxWait), tMaxWait, cl.id, "")
+	}
+	if st.AnnouncePeriod > 0 {
+		cl.annTimer = c.arm(now.Add(st.AnnouncePeriod), tAnnounce, cl.id, "")
+	}
+	c.armEscalation(cl, now)
+	return c.dispatch(now, nil)
+}
+
+// Abandon removes a call whose caller hung up while waiting or ringing; its
+// rings are cancelled and the operators freed (no no-answer counted). For a
+// connected call it is the same as CallEnded.
+func (c *Core) Abandon(callID string, now time.Time) []Action {
+	cl := c.calls[callID]
+	if cl == nil {
+		return nil
+	}
+	if cl.connected {
+		return c.CallEnded(callID, now)
+	}
+	return c.dispatch(now, c.dropCall(cl, "abandoned", now, nil))
+}
+
+// RingAnswered connects the call to the operator who picked up and cancels
+// the other rings of a ring-all. An answer for a ring the core no longer
+// holds returns CancelRing{Reason: "stale"} so the stray leg is hung up.
+func (c *Core) RingAnswered(callID, opID string, now time.Time) []Action {
+	cl, op := c.calls[callID], c.ops[opID]
+	if cl == nil || op == nil || op.callID != callID || op.state != Ringing {
+		if cl != nil && cl.connected && cl.opID == opID {
+			return nil // duplicate answer
+		}
+		return []Action{CancelRing{CallID: callID, OpID: opID, Reason: "stale"}}
+	}
+	c.release(cl, op)
+	op.callID = callID
+	op.noAnswers = 0
+	cl.opID, cl.connected = opID, true
+	q := c.queue(cl.clientID)
+	q.tree.remove(cl.key)
+	q.addWait(now.Sub(cl.enqueuedAt))
+	c.stopCallTimers(cl)
+	out := c.setState(op, OnCall, "answered", now, nil)
+	out = append(out, Connect{CallID: callID, OpID: opID})
+	out = c.cancelRings(cl, "answered-elsewhere", now, out)
+	return c.dispatch(now, out)
+}
+
+// RingFailed reports that ringing opID for callID failed before the core's
+// own timeout. Stale reports are ignored.
+func (c *Core) RingFailed(callID, opID string, why RingFailure, now time.Time) []Action {
+	cl, op := c.calls[callID], c.ops[opID]
+	if cl == nil || op == nil || op.callID != callID || op.state != Ringing {
+		return nil
+	}
+	return c.dispatch(now, c.ringFailed(cl, op, why, now, nil))
+}
+
+// CallEnded reports that a connected call finished: the operator enters
+// the client's wrap-up (or is free at once without one). For a call still
+// queued it is the same as Abandon.
+func (c *Core) CallEnded(callID string, now time.Time) []Action {
+	cl := c.calls[callID]
+	if cl == nil {
+		return nil
+	}
+	if !cl.connected {
+		return c.dispatch(now, c.dropCall(cl, "abandoned", now, nil))
+	}
+	delete(c.calls, callID)
+	op := c.ops[cl.opID]
+	if op == nil || op.callID != callID {
+		return nil // operator removed meanwhile
+	}
+	op.callID = ""
+	var out []Action
+	if wrap := c.settings(cl.clientID).WrapUp; wrap > 0 {
+		op.wrapUntil = now.Add(wrap)
+		op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", op.id)
+		out = c.setState(op, WrapUp, "call-ended", now, nil)
+	} else {
+		out = c.leaveWrapUp(op, "call-ended", now, nil)
+	}
+	return c.dispatch(now, out)
+}

@@ -1,0 +1,229 @@
+package acd
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Core holds operators, waiting calls and timers. It is not safe for
+// concurrent use: one owner goroutine calls all its methods (see the
+// package documentation).
+type Core struct {
+	settings func(clientID string) ClientSettings
+	ops      map[string]*opRec
+	idle     map[string]*opRec // Available, reachable, no call
+	calls    map[string]*callRec
+	queues   map[string]*clientQueue
+	timers   timerHeap
+	seq      uint64 // enqueue order
+	timerSeq uint64
+	maxTier  int // highest tier over all operators' skills
+}
+
+type opRec struct {
+	id        string
+	skills    map[string]int
+	reachable bool
+	state     State
+	since     time.Time
+	reason    string
+	idleSince time.Time // last time the operator became free (longest idle)
+	callID    string    // ringing or connected call
+	noAnswers int       // consecutive failed rings
+	ringTimer *timer
+	wrapTimer *timer
+	wrapUntil time.Time
+	// pending is the state to enter after the current call and wrap-up
+	// (a Pause or Logout requested while on a call).
+	pending       State
+	pendingReason string
+	hasPending    bool
+}
+
+type callRec struct {
+	id, clientID string
+	key          qkey
+	enqueuedAt   time.Time
+	vip          bool
+	ringing      []string // operator ids, sorted
+	opID         string   // connected operator
+	connected    bool
+	attempts     map[string]int
+	maxWaitTimer *timer
+	escTimer     *timer
+	annTimer     *timer
+}
+
+// waitSamples is the window of the expected-wait moving average.
+const waitSamples = 10
+
+type clientQueue struct {
+	tree   ctree // unconnected calls (waiting or ringing)
+	lastRR string
+	waits  [waitSamples]time.Duration
+	nWaits int
+	next   int
+}
+
+func (q *clientQueue) addWait(d time.Duration) {
+	q.waits[q.next] = d
+	q.next = (q.next + 1) % waitSamples
+	q.nWaits = min(q.nWaits+1, waitSamples)
+}
+
+// expectedWait is sum(last waits)/count, zero without samples.
+func (q *clientQueue) expectedWait() time.Duration {
+	if q.nWaits == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, w := range q.waits[:q.nWaits] {
+		sum += w
+	}
+	return sum / time.Duration(q.nWaits)
+}
+
+// New returns an empty core. settings is called on the owner goroutine
+// whenever a client's settings are needed (so a config reload applies to the
+// next decision); it must be fast and must not call back into the Core.
+func New(settings func(clientID string) ClientSettings) *Core {
+	if settings == nil {
+		settings = func(string) ClientSettings { return ClientSettings{} }
+	}
+	return &Core{
+		settings: settings,
+		ops:      map[string]*opRec{},
+		idle:     map[string]*opRec{},
+		calls:    map[string]*callRec{},
+		queues:   map[string]*clientQueue{},
+		maxTier:  1,
+	}
+}
+
+func (c *Core) queue(clientID string) *clientQueue {
+	q := c.queues[clientID]
+	if q == nil {
+		q = &clientQueue{}
+		c.queues[clientID] = q
+	}
+	return q
+}
+
+// refreshIdle keeps the idle set equal to {Available, reachable, no call}.
+func (c *Core) refreshIdle(op *opRec) {
+	if op.state == Available && op.reachable && op.callID == "" {
+		c.idle[op.id] = op
+	} else {
+		delete(c.idle, op.id)
+	}
+}
+
+// setState moves op to a state and reports the transition.
+func (c *Core) setState(op *opRec, to State, reason string, now time.Time, out []Action) []Action {
+	from := op.state
+	if from == to && (to != Paused || op.reason == reason) {
+		c.refreshIdle(op)
+		return out
+	}
+	op.state, op.since, op.reason = to, now, ""
+	if to == Paused || to == Offline {
+		op.reason = reason
+	}
+	c.refreshIdle(op)
+	return append(out, OperatorStateChanged{OpID: op.id, From: from, To: to, Reason: reason})
+}
+
+// release detaches a ringing operator from a call (no state change).
+func (c *Core) release(cl *callRec, op *opRec) {
+	if i, ok := slices.BinarySearch(cl.ringing, op.id); ok {
+		cl.ringing = slices.Delete(cl.ringing, i, i+1)
+	}
+	c.disarm(op.ringTimer)
+	op.ringTimer = nil
+	op.callID = ""
+}
+
+// cancelRings stops every ring of a call; operators become available
+// without a no-answer count.
+func (c *Core) cancelRings(cl *callRec, reason string, now time.Time, out []Action) []Action {
+	for _, id := range slices.Clone(cl.ringing) {
+		op := c.ops[id]
+		out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: reason})
+		c.release(cl, op)
+		out = c.setState(op, Available, reason, now, out)
+	}
+	return out
+}
+
+// ringFailed handles a failed or timed-out ring of op for cl.
+func (c *Core) ringFailed(cl *callRec, op *opRec, why RingFailure, now time.Time, out []Action) []Action {
+	c.release(cl, op)
+	if why == Unreachable {
+		op.reachable = false
+		return c.setState(op, Available, why.String(), now, out)
+	}
+	op.noAnswers++
+	if n := c.settings(cl.clientID).AutoPauseAfter; n > 0 && op.noAnswers >= n {
+		return c.setState(op, Paused, ReasonNoAnswer, now, out)
+	}
+	return c.setState(op, Available, why.String(), now, out)
+}
+
+// dropCall removes an unconnected call from the queue, cancelling its rings.
+func (c *Core) dropCall(cl *callRec, reason string, now time.Time, out []Action) []Action {
+	out = c.cancelRings(cl, reason, now, out)
+	c.queue(cl.clientID).tree.remove(cl.key)
+	c.stopCallTimers(cl)
+	delete(c.calls, cl.id)
+	return out
+}
+
+func (c *Core) stopCallTimers(cl *callRec) {
+	c.disarm(cl.maxWaitTimer)
+	c.disarm(cl.escTimer)
+	c.disarm(cl.annTimer)
+	cl.maxWaitTimer, cl.escTimer, cl.annTimer = nil, nil, nil
+}
+
+// leaveWrapUp ends an operator's wrap-up (or the end of a call without
+// wrap-up): the pending state if any, else Available.
+func (c *Core) leaveWrapUp(op *opRec, reason string, now time.Time, out []Action) []Action {
+	c.disarm(op.wrapTimer)
+	op.wrapTimer, op.wrapUntil = nil, time.Time{}
+	op.idleSince = now
+	to, why := Available, reason
+	if op.hasPending {
+		to, why = op.pending, op.pendingReason
+		op.hasPending = false
+	}
+	return c.setState(op, to, why, now, out)
+}
+
+// allowedTier is the highest tier eligible for cl at now.
+func allowedTier(cl *callRec, st ClientSettings, now time.Time) int {
+	if st.EscalateAfter <= 0 {
+		return math.MaxInt
+	}
+	waited := now.Sub(cl.enqueuedAt)
+	if waited < 0 {
+		return 1
+	}
+	return 1 + int(min(waited/st.EscalateAfter, math.MaxInt32))
+}
+
+// armEscalation schedules the wake-up for cl's next tier, if any.
+func (c *Core) armEscalation(cl *callRec, now time.Time) {
+	c.disarm(cl.escTimer)
+	cl.escTimer = nil
+	st := c.settings(cl.clientID)
+	if st.EscalateAfter <= 0 {
+		return
+	}
+	level := allowedTier(cl, st, now)
+	if level >= c.maxTier {
+		return
+	}
+	at := cl.enqueuedAt.Add(time.Duration(level) * st.EscalateAfter)
+	cl.escTimer = c.arm(at, tEscalate, cl.id, "")
+}

@@ -1,0 +1,162 @@
+package acd
+
+import (
+	"cmp"
+	"container/heap"
+	"slices"
+	"time"
+)
+
+// dispatch.go: offer waiting calls to idle operators.
+//
+// Calls are taken in the global order (VIP, enqueue time, enqueue order).
+// Per client and group (VIP / normal) only the first call that can take an
+// operator is a candidate: later calls of the same group waited less, so
+// their eligible operators are a subset, and if the first cannot be served
+// neither can they. The cost per dispatch is therefore
+// O(clients·log + rings·(idle operators + log n)), not O(waiting calls).
+
+type candidate struct {
+	call *callRec
+	q    *clientQueue
+}
+
+type candHeap []candidate
+
+func (h candHeap) Len() int           { return len(h) }
+func (h candHeap) Less(i, j int) bool { return h[i].call.key.less(h[j].call.key) }
+func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *candHeap) Push(x any)        { *h = append(*h, x.(candidate)) }
+func (h *candHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// firstCandidate returns the first call of group g at or after from that
+// may take an operator: for ring-all the group's head (ringing or not),
+// otherwise the first call not already ringing.
+func (c *Core) firstCandidate(q *clientQueue, from qkey, ringAll bool) *callRec {
+	for cl := q.tree.ceil(from); cl != nil && cl.key.group == from.group; cl = q.tree.after(cl.key) {
+		if ringAll || len(cl.ringing) == 0 {
+			return cl
+		}
+	}
+	return nil
+}
+
+func (c *Core) dispatch(now time.Time, out []Action) []Action {
+	if len(c.idle) == 0 || len(c.calls) == 0 {
+		return out
+	}
+	var cands candHeap
+	for clientID, q := range c.queues {
+		if q.tree.len() == 0 {
+			continue
+		}
+		ringAll := c.settings(clientID).strategy() == RingAll
+		for g := uint8(0); g < 2; g++ {
+			if cl := c.firstCandidate(q, qkey{group: g, at: minInt64}, ringAll); cl != nil {
+				cands = append(cands, candidate{cl, q})
+			}
+		}
+	}
+	heap.Init(&cands)
+	for cands.Len() > 0 && len(c.idle) > 0 {
+		cd := heap.Pop(&cands).(candidate)
+		cl := cd.call
+		st := c.settings(cl.clientID)
+		if st.strategy() == RingAll {
+			// The head takes every eligible idle operator; the rest of the
+			// group can use none of the others.
+			out = c.ringAll(cl, st, now, out)
+			continue
+		}
+		op := c.pick(cl, cd.q, st, now)
+		if op == nil {
+			continue
+		}
+		out = c.ring(cl, op, st, now, out)
+		cd.q.lastRR = op.id
+		if next := c.firstCandidate(cd.q, cl.key, false); next != nil {
+			heap.Push(&cands, candidate{next, cd.q})
+		}
+	}
+	return out
+}
+
+const minInt64 = -1 << 63
+
+// pick chooses one idle eligible operator for cl, or nil.
+func (c *Core) pick(cl *callRec, q *clientQueue, st ClientSettings, now time.Time) *opRec {
+	limit := allowedTier(cl, st, now)
+	rr := st.strategy() == RoundRobin
+	var best *opRec
+	var bestTier int
+	for _, op := range c.idle {
+		tier, ok := tierFor(op.skills, cl.clientID)
+		if !ok || tier > limit {
+			continue
+		}
+		if best == nil || better(op, tier, best, bestTier, cl, q, rr) {
+			best, bestTier = op, tier
+		}
+	}
+	return best
+}
+
+// better reports whether a (tier ta) is preferred to b (tier tb) for cl:
+// fewer rings of this call, lower tier, then the strategy with the id as
+// the final tie-break.
+func better(a *opRec, ta int, b *opRec, tb int, cl *callRec, q *clientQueue, rr bool) bool {
+	if x, y := cl.attempts[a.id], cl.attempts[b.id]; x != y {
+		return x < y
+	}
+	if ta != tb {
+		return ta < tb
+	}
+	if rr {
+		// Rotation: ids after the last one rung come first, then wrap.
+		wa, wb := a.id <= q.lastRR, b.id <= q.lastRR
+		if wa != wb {
+			return !wa
+		}
+		return a.id < b.id
+	}
+	if cmp := a.idleSince.Compare(b.idleSince); cmp != 0 {
+		return cmp < 0
+	}
+	return a.id < b.id
+}
+
+// ringAll rings every idle operator eligible for cl, in id order.
+func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Action) []Action {
+	limit := allowedTier(cl, st, now)
+	var chosen []*opRec
+	for _, op := range c.idle {
+		if tier, ok := tierFor(op.skills, cl.clientID); ok && tier <= limit {
+			chosen = append(chosen, op)
+		}
+	}
+	slices.SortFunc(chosen, func(a, b *opRec) int { return cmp.Compare(a.id, b.id) })
+	for _, op := range chosen {
+		out = c.ring(cl, op, st, now, out)
+	}
+	return out
+}
+
+// ring makes op ring for cl.
+func (c *Core) ring(cl *callRec, op *opRec, st ClientSettings, now time.Time, out []Action) []Action {
+	timeout := st.ringTimeout()
+	op.callID = cl.id
+	op.ringTimer = c.arm(now.Add(timeout), tRing, cl.id, op.id)
+	i, _ := slices.BinarySearch(cl.ringing, op.id)
+	cl.ringing = slices.Insert(cl.ringing, i, op.id)
+	if cl.attempts == nil {
+		cl.attempts = map[string]int{}
+	}
+	cl.attempts[op.id]++
+	out = c.setState(op, Ringing, "ring", now, out)
+	return append(out, Ring{CallID: cl.id, OpID: op.id, Timeout: timeout})
+}

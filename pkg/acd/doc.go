@@ -1,0 +1,54 @@
+// Package acd is the pure routing core (automatic call distribution) of
+// toritsugi: it decides which operator rings for which waiting caller.
+//
+// The core performs no I/O, starts no goroutine and never reads the clock:
+// every input method takes the current time and returns the [Action]s the
+// caller must execute, in order. Timers (ring timeout, wrap-up end, maximum
+// wait, tier escalation, position announcements) are data inside the [Core];
+// the owner arms one time.Timer on [Core.NextDeadline] and calls [Core.Tick]
+// when it fires.
+//
+// A Core is NOT safe for concurrent use. Exactly one goroutine (the owner)
+// must call it; everything else sends messages to that goroutine.
+//
+// # Routing rules
+//
+//   - Only an operator that is Available, reachable (softphone registered)
+//     and holds no call is ever rung. Offline, paused, ringing, on-call and
+//     wrap-up operators are never rung; an operator has at most one call.
+//   - Waiting calls are served in one global order across clients: VIP calls
+//     first, then the oldest enqueue time, then enqueue order. A call that
+//     is re-adopted after a restart keeps its place because [Core.Enqueue]
+//     accepts the original enqueue time.
+//   - For a call, the eligible operators are those whose skills include the
+//     call's client (or "*") with a tier the call has reached: tier t becomes
+//     eligible once the caller waited (t-1) × EscalateAfter (all tiers at
+//     once when EscalateAfter is zero). Among eligible idle operators the
+//     core prefers those this call rang the fewest times (so a ring timeout
+//     moves to the next operator), then the lowest tier, then the client's
+//     strategy: longest idle (earliest idle-since, ties by operator id),
+//     round robin (next operator id after the last one rung for the client,
+//     wrapping), or ring all (every eligible idle operator rings; the first
+//     answer wins and the others are cancelled; operators who become idle
+//     while a ring-all call rings join it).
+//   - A ring that times out or fails counts as a consecutive no-answer for
+//     the operator; after the client's AutoPauseAfter consecutive failures
+//     the operator is paused with reason "no-answer". A ring that fails
+//     because the channel could not be allocated marks the operator
+//     unreachable until [Core.SetReachable] reports it registered again.
+//   - There is no retry delay: while a call waits, an eligible idle operator
+//     is rung again at once, even right after a failed ring (preferring
+//     operators this call rang fewer times). With a single operator and
+//     auto-pause disabled, a softphone that rejects instantly is re-rung
+//     in a loop; set AutoPauseAfter to bound it.
+//   - Pause and Logout during a call take effect after its wrap-up;
+//     during wrap-up or ringing they take effect at once (a ring is
+//     cancelled and the call offered to the next operator).
+//
+// # Expected wait
+//
+// Each client keeps the waits (enqueue → answer) of its last 10 answered
+// calls. The expected wait announced to a caller is their simple moving
+// average: sum(waits) / len(waits); it is zero (unknown) before the first
+// answered call of that client.
+package acd

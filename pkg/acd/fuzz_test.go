@@ -1,0 +1,228 @@
+package acd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+var fuzzClients = map[string]ClientSettings{
+	"A": {WrapUp: sec(5), MaxWait: sec(120), EscalateAfter: sec(20), AnnouncePeriod: sec(15), AutoPauseAfter: 3},
+	"B": {Strategy: RoundRobin, RingTimeout: sec(8)},
+	"C": {Strategy: RingAll, AutoPauseAfter: 2, MaxWait: sec(60), EscalateAfter: sec(10), WrapUp: sec(3)},
+}
+
+var fuzzSkills = []map[string]int{
+	{WildcardClient: 1},
+	{"A": 1, "B": 2},
+	{"B": 1, "C": 1},
+	{"C": 2, "A": 3},
+	{"A": 2, WildcardClient: 3},
+	{},
+}
+
+// fuzzRun drives a core from bytes and checks invariants after each step.
+type fuzzRun struct {
+	t       *testing.T
+	c       *Core
+	now     time.Time
+	nextID  int
+	callIDs []string
+	state   map[string]State // shadow built from OperatorStateChanged
+	reach   map[string]bool  // shadow reachability from inputs
+}
+
+func (r *fuzzRun) opIDs() []string {
+	ids := make([]string, 0, len(r.c.ops))
+	for id := range r.c.ops {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (r *fuzzRun) pickOp(arg byte) string {
+	return fmt.Sprintf("op%d", int(arg)%7)
+}
+
+func (r *fuzzRun) pickCall(arg byte) string {
+	if len(r.callIDs) == 0 {
+		return "none"
+	}
+	return r.callIDs[int(arg)%len(r.callIDs)]
+}
+
+// opIn returns an operator in one of the states, chosen by arg.
+func (r *fuzzRun) opIn(arg byte, s State) *opRec {
+	var match []*opRec
+	for _, id := range r.opIDs() {
+		if op := r.c.ops[id]; op.state == s {
+			match = append(match, op)
+		}
+	}
+	if len(match) == 0 {
+		return nil
+	}
+	return match[int(arg)%len(match)]
+}
+
+func (r *fuzzRun) step(code, arg byte) []Action {
+	c, now := r.c, r.now
+	switch code % 16 {
+	case 0:
+		r.now = r.now.Add(time.Duration(arg%40) * time.Second)
+		return c.Tick(r.now)
+	case 1:
+		r.nextID++
+		id := fmt.Sprintf("c%d", r.nextID)
+		r.callIDs = append(r.callIDs, id)
+		client := string(rune('A' + int(arg)%3))
+		at := now.Add(-time.Duration(arg>>3%30) * time.Second)
+		return c.Enqueue(Call{ID: id, ClientID: client, VIP: arg&4 != 0, EnqueuedAt: at}, now)
+	case 2:
+		id := r.pickCall(arg)
+		return c.Enqueue(Call{ID: id, ClientID: "A", EnqueuedAt: now.Add(-sec(5))}, now)
+	case 3:
+		return c.Abandon(r.pickCall(arg), now)
+	case 4:
+		if op := r.opIn(arg, Ringing); op != nil && arg&0x80 == 0 {
+			return c.RingAnswered(op.callID, op.id, now)
+		}
+		return c.RingAnswered(r.pickCall(arg), r.pickOp(arg>>2), now)
+	case 5:
+		if op := r.opIn(arg, Ringing); op != nil {
+			why := RingFailure(arg >> 5 % 3)
+			if why == Unreachable {
+				r.reach[op.id] = false
+			}
+			return c.RingFailed(op.callID, op.id, why, now)
+		}
+		return c.RingFailed(r.pickCall(arg), r.pickOp(arg), NoAnswer, now)
+	case 6:
+		if op := r.opIn(arg, OnCall); op != nil {
+			return c.CallEnded(op.callID, now)
+		}
+		return c.CallEnded(r.pickCall(arg), now)
+	case 7:
+		return c.SetAvailable(r.pickOp(arg), now)
+	case 8:
+		return c.Pause(r.pickOp(arg), []string{"lunch", "meeting", ""}[int(arg>>4)%3], now)
+	case 9:
+		return c.Logout(r.pickOp(arg), now)
+	case 10:
+		id := r.pickOp(arg)
+		if _, ok := c.ops[id]; ok {
+			r.reach[id] = arg&0x10 != 0
+		}
+		return c.SetReachable(id, arg&0x10 != 0, now)
+	case 11:
+		return c.EndWrapUp(r.pickOp(arg), now)
+	case 12:
+		return c.ExtendWrapUp(r.pickOp(arg), time.Duration(int(arg>>3)-8)*time.Second, now)
+	case 13:
+		id := r.pickOp(arg)
+		if _, ok := c.ops[id]; !ok {
+			r.state[id], r.reach[id] = Offline, false
+		}
+		return c.UpsertOperator(Operator{ID: id, Skills: fuzzSkills[int(arg>>3)%len(fuzzSkills)]}, now)
+	case 14:
+		return c.RemoveOperator(r.pickOp(arg), now)
+	default:
+		if d, ok := c.NextDeadline(); ok && d.After(r.now) {
+			r.now = d
+		}
+		r.now = r.now.Add(time.Duration(arg%3) * time.Second)
+		return c.Tick(r.now)
+	}
+}
+
+// checkActions replays the actions on the shadow state.
+func (r *fuzzRun) checkActions(code byte, acts []Action) {
+	t := r.t
+	for _, a := range acts {
+		switch a := a.(type) {
+		case OperatorStateChanged:
+			if from, ok := r.state[a.OpID]; !ok || from != a.From {
+				t.Fatalf("%v: shadow state %v (known %v)", a, from, ok)
+			}
+			if a.To == Ringing && (a.From != Available || !r.reach[a.OpID]) {
+				t.Fatalf("%v: rang an operator that was %s, reachable %v", a, a.From, r.reach[a.OpID])
+			}
+			r.state[a.OpID] = a.To
+			if a.Reason == "removed" {
+				delete(r.state, a.OpID)
+			}
+		case Ring:
+			if r.state[a.OpID] != Ringing || !r.reach[a.OpID] {
+				t.Fatalf("%v: operator shadow state %s reachable %v", a, r.state[a.OpID], r.reach[a.OpID])
+			}
+		case Connect:
+			if r.state[a.OpID] != OnCall {
+				t.Fatalf("%v: operator shadow state %s", a, r.state[a.OpID])
+			}
+		}
+	}
+	if code%16 == 14 { // removal of an offline operator emits nothing
+		for id := range r.state {
+			if _, ok := r.c.ops[id]; !ok {
+				delete(r.state, id)
+			}
+		}
+	}
+	for id, s := range r.state {
+		if op := r.c.ops[id]; op == nil || op.state != s {
+			t.Fatalf("shadow says %s is %s, core disagrees", id, s)
+		}
+		if r.reach[id] != r.c.ops[id].reachable {
+			t.Fatalf("shadow reachability of %s differs", id)
+		}
+	}
+}
+
+func FuzzCoreInvariants(f *testing.F) {
+	f.Add([]byte{13, 0, 13, 1, 13, 2, 10, 16, 10, 17, 10, 18, 7, 0, 7, 1, 7, 2, 1, 0, 1, 1, 1, 2, 4, 0, 0, 20, 6, 0, 0, 39})
+	f.Add([]byte{13, 0, 10, 16, 7, 0, 1, 2, 1, 6, 15, 0, 15, 0, 15, 1, 5, 0, 5, 64, 4, 0, 6, 0, 15, 0})
+	f.Add([]byte{13, 3, 13, 4, 10, 19, 10, 20, 7, 3, 7, 4, 1, 0, 1, 3, 8, 3, 15, 0, 3, 0, 15, 0, 12, 200, 11, 4, 14, 3, 9, 4})
+	f.Add([]byte{13, 10, 10, 26, 7, 10, 1, 12, 1, 13, 1, 14, 4, 1, 2, 0, 15, 1, 15, 2, 5, 96, 10, 10, 14, 10, 13, 10})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 600 {
+			data = data[:600]
+		}
+		r := &fuzzRun{t: t, c: New(settingsFrom(fuzzClients)), now: t0,
+			state: map[string]State{}, reach: map[string]bool{}}
+		for i := 0; i+1 < len(data); i += 2 {
+			acts := r.step(data[i], data[i+1])
+			r.checkActions(data[i], acts)
+			checkConsistent(t, r.c, r.now)
+			if d, ok := r.c.NextDeadline(); ok && data[i]%16 == 0 && !d.After(r.now) {
+				t.Fatalf("deadline %v not after tick %v", d, r.now)
+			}
+		}
+	})
+}
+
+// TestRandomSequences runs the fuzz body on seeded pseudo-random inputs so
+// plain `go test` explores long sequences too.
+func TestRandomSequences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 150 {
+		data := make([]byte, 600)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		r := &fuzzRun{t: t, c: New(settingsFrom(fuzzClients)), now: t0,
+			state: map[string]State{}, reach: map[string]bool{}}
+		// Log operators in first so that calls get routed.
+		for i := range 7 {
+			for _, in := range [][2]byte{{13, byte(i) | byte(i%5)<<3}, {10, byte(i) | 0x10}, {7, byte(i)}} {
+				r.checkActions(in[0], r.step(in[0], in[1]))
+			}
+		}
+		for i := 0; i+1 < len(data); i += 2 {
+			r.checkActions(data[i], r.step(data[i], data[i+1]))
+			checkConsistent(t, r.c, r.now)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package acd
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// checkConsistent verifies the core's internal invariants and its Snapshot.
+func checkConsistent(t *testing.T, c *Core, now time.Time) {
+	t.Helper()
+	for id, op := range c.ops {
+		_, inIdle := c.idle[id]
+		wantIdle := op.state == Available && op.reachable && op.callID == ""
+		if inIdle != wantIdle {
+			t.Fatalf("op %s: idle=%v want %v (state %s reachable %v call %q)", id, inIdle, wantIdle, op.state, op.reachable, op.callID)
+		}
+		if (op.ringTimer != nil) != (op.state == Ringing) {
+			t.Fatalf("op %s: ring timer %v in state %s", id, op.ringTimer != nil, op.state)
+		}
+		if (op.wrapTimer != nil) != (op.state == WrapUp) {
+			t.Fatalf("op %s: wrap timer %v in state %s", id, op.wrapTimer != nil, op.state)
+		}
+		switch op.state {
+		case Ringing:
+			cl := c.calls[op.callID]
+			if cl == nil || cl.connected {
+				t.Fatalf("op %s ringing for missing/connected call %q", id, op.callID)
+			}
+			if _, ok := slices.BinarySearch(cl.ringing, id); !ok {
+				t.Fatalf("op %s ringing %s but not in its ring list %v", id, cl.id, cl.ringing)
+			}
+			if !op.reachable {
+				t.Fatalf("op %s ringing while unreachable", id)
+			}
+		case OnCall:
+			cl := c.calls[op.callID]
+			if cl == nil || !cl.connected || cl.opID != id {
+				t.Fatalf("op %s on call %q not connected to it", id, op.callID)
+			}
+		default:
+			if op.callID != "" {
+				t.Fatalf("op %s in %s holds call %q", id, op.state, op.callID)
+			}
+		}
+	}
+	unconnected := 0
+	for id, cl := range c.calls {
+		q := c.queues[cl.clientID]
+		inTree := q != nil && q.tree.ceil(cl.key) == cl
+		if cl.connected {
+			if inTree || len(cl.ringing) > 0 || cl.maxWaitTimer != nil || cl.annTimer != nil || cl.escTimer != nil {
+				t.Fatalf("connected call %s still queued/ringing/timed", id)
+			}
+			continue
+		}
+		unconnected++
+		if !inTree {
+			t.Fatalf("waiting call %s not in its queue", id)
+		}
+		if !slices.IsSorted(cl.ringing) || len(slices.Compact(slices.Clone(cl.ringing))) != len(cl.ringing) {
+			t.Fatalf("call %s ring list %v not sorted/unique", id, cl.ringing)
+		}
+		for _, opID := range cl.ringing {
+			op := c.ops[opID]
+			if op == nil || op.state != Ringing || op.callID != id {
+				t.Fatalf("call %s rings %s which is not ringing it", id, opID)
+			}
+		}
+	}
+	inTrees := 0
+	for _, q := range c.queues {
+		inTrees += q.tree.len()
+	}
+	if inTrees != unconnected {
+		t.Fatalf("queues hold %d calls, %d unconnected", inTrees, unconnected)
+	}
+	for i, tm := range c.timers {
+		if tm.idx != i {
+			t.Fatalf("timer %d has index %d", i, tm.idx)
+		}
+		if i > 0 && c.timers.Less(i, (i-1)/2) {
+			t.Fatalf("timer heap order broken at %d", i)
+		}
+	}
+	checkOffered(t, c, now)
+	checkSnapshot(t, c, now, unconnected)
+}
+
+// checkOffered: no idle operator is eligible for a call that waits without
+// ringing anyone (for ring-all: for any unconnected call).
+func checkOffered(t *testing.T, c *Core, now time.Time) {
+	t.Helper()
+	for _, op := range c.idle {
+		for _, cl := range c.calls {
+			if cl.connected {
+				continue
+			}
+			st := c.settings(cl.clientID)
+			tier, ok := tierFor(op.skills, cl.clientID)
+			if !ok || tier > allowedTier(cl, st, now) {
+				continue
+			}
+			if st.strategy() == RingAll || len(cl.ringing) == 0 {
+				t.Fatalf("op %s idle and eligible while call %s waits (ringing %v)", op.id, cl.id, cl.ringing)
+			}
+		}
+	}
+}
+
+func checkSnapshot(t *testing.T, c *Core, now time.Time, unconnected int) {
+	t.Helper()
+	s := c.Snapshot(now)
+	if len(s.Operators) != len(c.ops) {
+		t.Fatalf("snapshot has %d operators, core %d", len(s.Operators), len(c.ops))
+	}
+	onCall := map[string]string{}
+	for i, ov := range s.Operators {
+		if i > 0 && s.Operators[i-1].ID >= ov.ID {
+			t.Fatalf("snapshot operators not sorted")
+		}
+		if ov.CallID != "" {
+			if other, dup := onCall[ov.CallID]; dup && ov.State == OnCall {
+				t.Fatalf("call %s on two operators %s and %s", ov.CallID, other, ov.ID)
+			}
+			onCall[ov.CallID] = ov.ID
+		}
+		if ov.State == Paused && ov.PauseReason == "" || ov.State != Paused && ov.State != Offline && ov.PauseReason != "" {
+			t.Fatalf("op %s state %s pause reason %q", ov.ID, ov.State, ov.PauseReason)
+		}
+	}
+	waiting := 0
+	seen := map[string]bool{}
+	for _, cv := range s.Clients {
+		for i, w := range cv.Waiting {
+			if w.Position != i+1 {
+				t.Fatalf("client %s position %d at index %d", cv.ClientID, w.Position, i)
+			}
+			if i > 0 {
+				p := cv.Waiting[i-1]
+				if p.VIP == w.VIP && p.EnqueuedAt.After(w.EnqueuedAt) || !p.VIP && w.VIP {
+					t.Fatalf("client %s queue out of order at %d", cv.ClientID, i)
+				}
+			}
+			if seen[w.CallID] {
+				t.Fatalf("call %s listed twice", w.CallID)
+			}
+			seen[w.CallID] = true
+			for _, opID := range w.RingingOps {
+				ov, ok := c.LookupOperator(opID)
+				if !ok || ov.State != Ringing || ov.CallID != w.CallID {
+					t.Fatalf("snapshot: call %s rings %s in state %s", w.CallID, opID, ov.State)
+				}
+			}
+			waiting++
+		}
+	}
+	if waiting != unconnected {
+		t.Fatalf("snapshot lists %d waiting calls, core %d", waiting, unconnected)
+	}
+}

@@ -1,0 +1,159 @@
+package acd
+
+import (
+	"maps"
+	"time"
+)
+
+// operators.go: inputs about operators (config, registration, console).
+// Unknown operator ids are ignored (nil actions): stale events are normal.
+
+// UpsertOperator adds an operator (Offline and unreachable until told
+// otherwise) or replaces the skills of an existing one, keeping its runtime
+// state. A ring in progress is not affected by a skill change.
+func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
+	if o.ID == "" {
+		return nil
+	}
+	op := c.ops[o.ID]
+	if op == nil {
+		op = &opRec{id: o.ID, state: Offline, since: now, idleSince: now}
+		c.ops[o.ID] = op
+	}
+	op.skills = maps.Clone(o.Skills)
+	raised := false
+	for _, t := range op.skills {
+		if t > c.maxTier {
+			c.maxTier, raised = t, true
+		}
+	}
+	if raised {
+		for _, cl := range c.calls {
+			if !cl.connected {
+				c.armEscalation(cl, now)
+			}
+		}
+	}
+	return c.dispatch(now, nil)
+}
+
+// RemoveOperator forgets an operator. A ring is cancelled and its call goes
+// back to the queue; a connected call continues without the core.
+func (c *Core) RemoveOperator(id string, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil {
+		return nil
+	}
+	var out []Action
+	if cl := c.calls[op.callID]; cl != nil && op.state == Ringing {
+		out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: "removed"})
+		c.release(cl, op)
+	}
+	c.disarm(op.wrapTimer)
+	out = c.setState(op, Offline, "removed", now, out)
+	delete(c.ops, id)
+	delete(c.idle, id)
+	return c.dispatch(now, out)
+}
+
+// SetReachable records whether the operator's softphone is registered.
+// Becoming unreachable cancels a ring in progress (without a no-answer).
+func (c *Core) SetReachable(id string, reachable bool, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil {
+		return nil
+	}
+	op.reachable = reachable
+	var out []Action
+	if cl := c.calls[op.callID]; !reachable && cl != nil && op.state == Ringing {
+		out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: "unreachable"})
+		c.release(cl, op)
+		out = c.setState(op, Available, "unreachable", now, out)
+	}
+	c.refreshIdle(op)
+	return c.dispatch(now, out)
+}
+
+// SetAvailable logs the operator in or ends a pause (resetting the
+// no-answer count). During wrap-up it ends the wrap-up; on a call it cancels
+// a pending pause or logout.
+func (c *Core) SetAvailable(id string, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil {
+		return nil
+	}
+	op.hasPending = false
+	var out []Action
+	switch op.state {
+	case Offline, Paused:
+		op.noAnswers = 0
+		op.idleSince = now
+		out = c.setState(op, Available, "available", now, nil)
+	case WrapUp:
+		out = c.leaveWrapUp(op, "wrap-up-ended", now, nil)
+	}
+	return c.dispatch(now, out)
+}
+
+// Pause puts the operator on a break with a reason ("" becomes "paused").
+// A ring in progress is cancelled; on a call the pause applies after the
+// call's wrap-up; during wrap-up it applies at once.
+func (c *Core) Pause(id, reason string, now time.Time) []Action {
+	if reason == "" {
+		reason = "paused"
+	}
+	return c.leave(id, Paused, reason, now)
+}
+
+// Logout takes the operator offline, with the same rules as Pause.
+func (c *Core) Logout(id string, now time.Time) []Action {
+	return c.leave(id, Offline, "logout", now)
+}
+
+func (c *Core) leave(id string, to State, reason string, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil {
+		return nil
+	}
+	var out []Action
+	switch op.state {
+	case OnCall:
+		op.pending, op.pendingReason, op.hasPending = to, reason, true
+		return nil
+	case Ringing:
+		if cl := c.calls[op.callID]; cl != nil {
+			out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: reason})
+			c.release(cl, op)
+		}
+	case WrapUp:
+		c.disarm(op.wrapTimer)
+		op.wrapTimer, op.wrapUntil = nil, time.Time{}
+		op.hasPending = false
+	}
+	out = c.setState(op, to, reason, now, out)
+	return c.dispatch(now, out)
+}
+
+// EndWrapUp ends the operator's wrap-up early.
+func (c *Core) EndWrapUp(id string, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil || op.state != WrapUp {
+		return nil
+	}
+	return c.dispatch(now, c.leaveWrapUp(op, "wrap-up-ended", now, nil))
+}
+
+// ExtendWrapUp moves the end of the operator's wrap-up d later.
+func (c *Core) ExtendWrapUp(id string, d time.Duration, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil || op.state != WrapUp || op.wrapTimer == nil {
+		return nil
+	}
+	c.disarm(op.wrapTimer)
+	op.wrapUntil = op.wrapUntil.Add(d)
+	if !op.wrapUntil.After(now) {
+		return c.dispatch(now, c.leaveWrapUp(op, "wrap-up-end", now, nil))
+	}
+	op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", id)
+	return nil
+}

@@ -1,0 +1,316 @@
+package acd
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRules(t *testing.T) {
+	plain := map[string]ClientSettings{"A": {}, "B": {}}
+	tests := []struct {
+		name    string
+		clients map[string]ClientSettings
+		ops     []opSpec
+		steps   []step
+	}{
+		{
+			name:    "longest idle ties broken by id",
+			clients: plain,
+			ops:     []opSpec{{id: "b", skills: all(1)}, {id: "a", skills: all(1)}},
+			steps:   []step{{0, enq("c1", "A"), ringing("c1", "a")}},
+		},
+		{
+			name:    "longest idle picks the earliest idle",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1), availAt: sec(5)}, {id: "b", skills: all(1)}},
+			steps:   []step{{sec(10), enq("c1", "A"), ringing("c1", "b")}},
+		},
+		{
+			name:    "round robin rotates by id",
+			clients: map[string]ClientSettings{"A": {Strategy: RoundRobin}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}, {id: "c", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{1, answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{2, ended("c1"), one("op a on-call>available call-ended")},
+				{3, enq("c2", "A"), ringing("c2", "b")},
+				{4, answer("c2", "b"), one("op b ringing>on-call answered", "connect c2 b")},
+				{5, ended("c2"), one("op b on-call>available call-ended")},
+				{6, enq("c3", "A"), ringing("c3", "c")},
+				{7, abandon("c3"), one("cancel c3 c abandoned", "op c ringing>available abandoned")},
+				{8, enq("c4", "A"), ringing("c4", "a")},
+			},
+		},
+		{
+			name:    "ring all rings every eligible operator and cancels losers",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}, {id: "c", skills: map[string]int{"B": 1}}},
+			steps: []step{
+				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
+				{sec(3), answer("c1", "b"), one("op b ringing>on-call answered", "connect c1 b",
+					"cancel c1 a answered-elsewhere", "op a ringing>available answered-elsewhere")},
+			},
+		},
+		{
+			name:    "ring all: an operator who becomes available joins the ring",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1), paused: "lunch"}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), avail("b"), cat(one("op b paused>available available"), ringing("c1", "b"))},
+				// Ring-all keeps every eligible idle operator ringing.
+				{sec(2), failed("c1", "a", Busy), cat(one("op a ringing>available busy"), ringing("c1", "a"))},
+				{sec(3), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a",
+					"cancel c1 b answered-elsewhere", "op b ringing>available answered-elsewhere")},
+			},
+		},
+		{
+			name:    "ring timeout moves to the next operator, then retries",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(14), tick, nil},
+				{sec(15), tick, cat(one("cancel c1 a timeout", "op a ringing>available no-answer"), ringing("c1", "b"))},
+				{sec(30), tick, cat(one("cancel c1 b timeout", "op b ringing>available no-answer"), ringing("c1", "a"))},
+			},
+		},
+		{
+			name:    "consecutive no-answers auto-pause the operator",
+			clients: map[string]ClientSettings{"A": {AutoPauseAfter: 2}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(5), failed("c1", "a", NoAnswer), cat(one("op a ringing>available no-answer"), ringing("c1", "a"))},
+				{sec(20), tick, one("cancel c1 a timeout", "op a ringing>paused no-answer")},
+				{sec(30), avail("a"), cat(one("op a paused>available available"), ringing("c1", "a"))},
+				{sec(31), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+			},
+		},
+		{
+			name:    "wrap-up then available, next caller rings",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(60), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(89), tick, nil},
+				{sec(90), tick, cat(one("op a wrap-up>available wrap-up-end"), ringing("c2", "a"))},
+			},
+		},
+		{
+			name:    "extend and end wrap-up",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(10), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(20), extWrap("a", sec(60)), nil},
+				{sec(40), tick, nil},
+				{sec(50), enq("c2", "A"), nil},
+				{sec(60), endWrap("a"), cat(one("op a wrap-up>available wrap-up-ended"), ringing("c2", "a"))},
+				{sec(100), tick, cat(one("cancel c2 a timeout", "op a ringing>available no-answer"), ringing("c2", "a"))},
+			},
+		},
+		{
+			name:    "paused and offline operators are never rung",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "lunch"}, {id: "b", skills: all(1), offline: true}},
+			steps: []step{
+				{0, enq("c1", "A"), nil},
+				{sec(60), tick, nil},
+				{sec(61), avail("b"), cat(one("op b offline>available available"), ringing("c1", "b"))},
+			},
+		},
+		{
+			name:    "unreachable operators are never rung until reachable again",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1), unreachd: true}},
+			steps: []step{
+				{0, enq("c1", "A"), nil},
+				{sec(5), reach("a", true), ringing("c1", "a")},
+				{sec(6), reach("a", false), one("cancel c1 a unreachable", "op a ringing>available unreachable")},
+				{sec(7), reach("a", true), ringing("c1", "a")},
+				{sec(8), failed("c1", "a", Unreachable), one("op a ringing>available unreachable")},
+				{sec(9), tick, nil},
+			},
+		},
+		{
+			name:    "VIP callers first",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "x"}},
+			steps: []step{
+				{0, enq("c1", "A"), nil},
+				{sec(5), enqVIP("c2", "B"), nil},
+				{sec(6), avail("a"), cat(one("op a paused>available available"), ringing("c2", "a"))},
+			},
+		},
+		{
+			name:    "oldest caller first across clients",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "x"}},
+			steps: []step{
+				{0, enq("c1", "B"), nil},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(6), avail("a"), cat(one("op a paused>available available"), ringing("c1", "a"))},
+			},
+		},
+		{
+			name:    "operators serve only their clients",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: map[string]int{"A": 1}, paused: "x"}},
+			steps: []step{
+				{0, enq("c1", "B"), nil},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(6), avail("a"), cat(one("op a paused>available available"), ringing("c2", "a"))},
+			},
+		},
+		{
+			name:    "tier 2 becomes eligible after the escalation delay",
+			clients: map[string]ClientSettings{"A": {EscalateAfter: sec(30)}},
+			ops: []opSpec{
+				{id: "a", skills: map[string]int{"A": 1}, paused: "x"},
+				{id: "b", skills: map[string]int{"A": 2}},
+			},
+			steps: []step{
+				{0, enq("c1", "A"), nil},
+				{sec(29), tick, nil},
+				{sec(30), tick, ringing("c1", "b")},
+			},
+		},
+		{
+			name:    "primary tier preferred over an idle backup",
+			clients: plain,
+			ops: []opSpec{
+				{id: "a", skills: map[string]int{"A": 2}},
+				{id: "b", skills: map[string]int{"A": 1, WildcardClient: 2}, availAt: sec(5)},
+			},
+			steps: []step{{sec(10), enq("c1", "A"), ringing("c1", "b")}},
+		},
+		{
+			name:    "max wait overflows a waiting and a ringing call",
+			clients: map[string]ClientSettings{"A": {MaxWait: sec(60), RingTimeout: sec(100)}},
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "x"}},
+			steps: []step{
+				{0, enq("c1", "A"), nil},
+				{sec(10), enq("c2", "A"), nil},
+				{sec(60), tick, one("overflow c1 max-wait")},
+				{sec(61), avail("a"), cat(one("op a paused>available available"), ringing2("c2", "a", "1m40s"))},
+				{sec(70), tick, one("cancel c2 a max-wait", "op a ringing>available max-wait", "overflow c2 max-wait")},
+				{sec(80), enqAt("c0", "A", -sec(60)), one("overflow c0 max-wait")},
+			},
+		},
+		{
+			name:    "abandon while ringing cancels the ring and frees the operator",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(2), abandon("c1"), cat(one("cancel c1 a abandoned", "op a ringing>available abandoned"), ringing("c2", "a"))},
+				{sec(3), answer("c1", "a"), one("cancel c1 a stale")},
+				{sec(4), failed("c1", "a", NoAnswer), nil},
+			},
+		},
+		{
+			name:    "re-enqueue with the original time keeps the order",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "x"}},
+			steps: []step{
+				{sec(10), enq("c2", "A"), nil},
+				{sec(20), enqAt("c1", "A", 0), nil},
+				{sec(20), enqAt("c1", "A", 0), nil},
+				{sec(21), avail("a"), cat(one("op a paused>available available"), ringing("c1", "a"))},
+			},
+		},
+		{
+			name:    "pause on a call applies after wrap-up; available cancels it",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(10)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), pause("a", "lunch"), nil},
+				{sec(3), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(13), tick, one("op a wrap-up>paused lunch")},
+				{sec(14), pause("a", "meeting"), one("op a paused>paused meeting")},
+			},
+		},
+		{
+			name:    "pause while ringing hands the call to the next operator",
+			clients: plain,
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1), availAt: sec(1)}},
+			steps: []step{
+				{sec(2), enq("c1", "A"), ringing("c1", "a")},
+				{sec(3), pause("a", "toilet"), cat(one("cancel c1 a toilet", "op a ringing>paused toilet"), ringing("c1", "b"))},
+				{sec(4), remove("b"), one("cancel c1 b removed", "op b ringing>offline removed")},
+			},
+		},
+		{
+			name:    "announcements give position and the moving-average wait",
+			clients: map[string]ClientSettings{"A": {AnnouncePeriod: sec(20)}},
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "x"}},
+			steps: []step{
+				{0, enq("c1", "A"), nil},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(20), tick, one("announce c1 1 0s")},
+				{sec(21), tick, one("announce c2 2 0s")},
+				{sec(30), avail("a"), cat(one("op a paused>available available"), ringing("c1", "a"))},
+				{sec(30), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(40), tick, nil},
+				{sec(41), tick, one("announce c2 1 30s")},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := setup(t, tc.clients, tc.ops)
+			runSteps(t, c, tc.steps)
+		})
+	}
+}
+
+func ringing2(call, op, timeout string) []string {
+	return []string{"op " + op + " available>ringing ring", "ring " + call + " " + op + " " + timeout}
+}
+
+func TestNextDeadline(t *testing.T) {
+	c := New(settingsFrom(map[string]ClientSettings{"A": {MaxWait: sec(90), EscalateAfter: sec(30), AnnouncePeriod: sec(45)}}))
+	if _, ok := c.NextDeadline(); ok {
+		t.Fatal("empty core has a deadline")
+	}
+	c.UpsertOperator(Operator{ID: "b", Skills: map[string]int{"A": 2}}, t0)
+	c.Enqueue(Call{ID: "c1", ClientID: "A"}, t0)
+	for _, want := range []time.Duration{sec(30), sec(45), sec(90)} {
+		got, ok := c.NextDeadline()
+		if !ok || !got.Equal(t0.Add(want)) {
+			t.Fatalf("next deadline %v %v, want +%s", got, ok, want)
+		}
+		c.Tick(got)
+	}
+	if d, ok := c.NextDeadline(); ok {
+		t.Fatalf("deadline %v left after overflow", d)
+	}
+}
+
+func TestStateText(t *testing.T) {
+	for s := Offline; s <= Paused; s++ {
+		b, err := s.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back State
+		if err := back.UnmarshalText(b); err != nil || back != s {
+			t.Fatalf("%s: round trip gave %v, %v", s, back, err)
+		}
+	}
+	if _, err := ParseState("lunch"); err == nil {
+		t.Fatal("unknown state parsed")
+	}
+	if _, err := State(99).MarshalText(); err == nil {
+		t.Fatal("unknown state marshalled")
+	}
+}

@@ -1,0 +1,143 @@
+package acd
+
+import (
+	"container/heap"
+	"time"
+)
+
+// timers.go: deadlines as data, in an indexed min-heap ordered by time then
+// creation order, so Tick fires them deterministically.
+
+type timerKind uint8
+
+const (
+	tRing     timerKind = iota // ring attempt of opID for callID timed out
+	tWrapUp                    // opID's wrap-up ends
+	tMaxWait                   // callID waited too long
+	tEscalate                  // callID reaches the next tier
+	tAnnounce                  // tell callID its position
+)
+
+type timer struct {
+	at     time.Time
+	seq    uint64
+	kind   timerKind
+	callID string
+	opID   string
+	idx    int // position in the heap, -1 when not armed
+}
+
+type timerHeap []*timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if c := h[i].at.Compare(h[j].at); c != 0 {
+		return c < 0
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx = i
+	h[j].idx = j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*timer)
+	t.idx = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.idx = -1
+	return t
+}
+
+// arm schedules a new timer.
+func (c *Core) arm(at time.Time, kind timerKind, callID, opID string) *timer {
+	c.timerSeq++
+	t := &timer{at: at, seq: c.timerSeq, kind: kind, callID: callID, opID: opID}
+	heap.Push(&c.timers, t)
+	return t
+}
+
+// disarm removes a timer if armed; nil is allowed.
+func (c *Core) disarm(t *timer) {
+	if t != nil && t.idx >= 0 {
+		heap.Remove(&c.timers, t.idx)
+	}
+}
+
+// NextDeadline returns the earliest pending timer, if any. The owner calls
+// Tick at (or after) that time.
+func (c *Core) NextDeadline() (time.Time, bool) {
+	if len(c.timers) == 0 {
+		return time.Time{}, false
+	}
+	return c.timers[0].at, true
+}
+
+// Tick fires every timer due at or before now, in deadline order, then
+// offers waiting calls to idle operators.
+func (c *Core) Tick(now time.Time) []Action {
+	var out []Action
+	for len(c.timers) > 0 && !c.timers[0].at.After(now) {
+		t := heap.Pop(&c.timers).(*timer)
+		out = c.fire(t, now, out)
+	}
+	return c.dispatch(now, out)
+}
+
+func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
+	switch t.kind {
+	case tRing:
+		op, cl := c.ops[t.opID], c.calls[t.callID]
+		if op == nil || cl == nil || op.ringTimer != t {
+			return out
+		}
+		op.ringTimer = nil
+		out = append(out, CancelRing{CallID: cl.id, OpID: op.id, Reason: "timeout"})
+		return c.ringFailed(cl, op, NoAnswer, now, out)
+	case tWrapUp:
+		op := c.ops[t.opID]
+		if op == nil || op.wrapTimer != t {
+			return out
+		}
+		op.wrapTimer = nil
+		return c.leaveWrapUp(op, "wrap-up-end", now, out)
+	case tMaxWait:
+		cl := c.calls[t.callID]
+		if cl == nil || cl.maxWaitTimer != t {
+			return out
+		}
+		cl.maxWaitTimer = nil
+		out = c.dropCall(cl, ReasonMaxWait, now, out)
+		return append(out, Overflow{CallID: cl.id, Reason: ReasonMaxWait})
+	case tEscalate:
+		cl := c.calls[t.callID]
+		if cl == nil || cl.escTimer != t {
+			return out
+		}
+		cl.escTimer = nil
+		c.armEscalation(cl, now)
+		return out // dispatch at the end of Tick uses the new tier
+	case tAnnounce:
+		cl := c.calls[t.callID]
+		if cl == nil || cl.annTimer != t {
+			return out
+		}
+		cl.annTimer = nil
+		st := c.settings(cl.clientID)
+		if st.AnnouncePeriod > 0 {
+			cl.annTimer = c.arm(now.Add(st.AnnouncePeriod), tAnnounce, cl.id, "")
+		}
+		if len(cl.ringing) == 0 {
+			q := c.queues[cl.clientID]
+			out = append(out, Announce{CallID: cl.id, Position: q.tree.rank(cl.key) + 1, ExpectedWait: q.expectedWait()})
+		}
+		return out
+	}
+	return out
+}

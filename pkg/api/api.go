@@ -1,0 +1,146 @@
+// Package api serves toritsugi's HTTP API: health for monitoring and the
+// JSON resources under /api/v1/ that the console and integrations use.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Calls is the part of the store the API reads.
+type Calls interface {
+	ListCalls(store.CallFilter) ([]store.CallRecord, error)
+	Ping() error
+	// Backup writes a consistent copy of the database (a hot backup).
+	Backup(w io.Writer) (int64, error)
+}
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Calls Calls
+	// LinkUp reports whether the ARI event link is connected.
+	LinkUp func() bool
+	Logger *slog.Logger
+}
+
+// MaxCalls caps one page of GET /api/v1/calls.
+const MaxCalls = 1000
+
+// NewHandler returns the API's routes.
+func NewHandler(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", d.health)
+	mux.HandleFunc("GET /api/v1/calls", d.listCalls)
+	mux.HandleFunc("GET /api/v1/backup", d.backup)
+	return mux
+}
+
+type healthBody struct {
+	Status string `json:"status"`
+	ARI    string `json:"ari"`
+	Store  string `json:"store"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (d Deps) health(w http.ResponseWriter, r *http.Request) {
+	b := healthBody{Status: "ok", ARI: "up", Store: "ok"}
+	code := http.StatusOK
+	if d.LinkUp == nil || !d.LinkUp() {
+		b.Status, b.ARI, code = "degraded", "down", http.StatusServiceUnavailable
+	}
+	if err := d.Calls.Ping(); err != nil {
+		b.Status, b.Store, b.Error, code = "degraded", "error", err.Error(), http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, b)
+}
+
+// CallFilterFromQuery parses ?client=&from=&to=&limit= (times RFC 3339).
+func CallFilterFromQuery(q map[string][]string) (store.CallFilter, error) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	f := store.CallFilter{ClientID: get("client"), Limit: MaxCalls}
+	var err error
+	if s := get("from"); s != "" {
+		if f.From, err = time.Parse(time.RFC3339, s); err != nil {
+			return f, fmt.Errorf("from: want an RFC 3339 time like 2026-11-01T00:00:00+09:00: %w", err)
+		}
+	}
+	if s := get("to"); s != "" {
+		if f.To, err = time.Parse(time.RFC3339, s); err != nil {
+			return f, fmt.Errorf("to: want an RFC 3339 time like 2026-12-01T00:00:00+09:00: %w", err)
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, errors.New("from must be before to")
+	}
+	if s := get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxCalls {
+			return f, fmt.Errorf("limit: want a whole number from 1 to %d", MaxCalls)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+type callsBody struct {
+	Calls []store.CallRecord `json:"calls"`
+}
+
+func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
+	f, err := CallFilterFromQuery(r.URL.Query())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	calls, err := d.Calls.ListCalls(f)
+	if err != nil {
+		d.Logger.Error("list calls", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	if calls == nil {
+		calls = []store.CallRecord{}
+	}
+	writeJSON(w, http.StatusOK, callsBody{Calls: calls})
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// backup streams a consistent copy of the bbolt file while calls go on.
+func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="toritsugi-`+time.Now().UTC().Format("20060102T150405Z")+`.db"`)
+	n, err := d.Calls.Backup(w)
+	if err != nil {
+		// Headers are gone; a truncated body is the only signal left, so
+		// log loudly. Clients check the length and open the copy.
+		d.Logger.Error("backup failed", "error", err, "bytes", n)
+		return
+	}
+	d.Logger.Info("backup served", "bytes", n)
+}

@@ -1,0 +1,146 @@
+package api_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/api"
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+func seed(t *testing.T, st *store.Store) {
+	t.Helper()
+	base := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	for i, c := range []struct{ id, client string }{{"c1", "acme"}, {"c2", "beta"}, {"c3", "acme"}} {
+		rec := store.CallRecord{ID: c.id, ClientID: c.client, DID: "0312345678", Result: store.ResultCompleted,
+			StartedAt: base.Add(time.Duration(i) * time.Hour), EndedAt: base.Add(time.Duration(i)*time.Hour + time.Minute)}
+		if err := st.PutCall(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func get(t *testing.T, h http.Handler, url string) (*http.Response, []byte) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func TestListCalls(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	tests := []struct {
+		query   string
+		code    int
+		wantIDs string
+		wantErr string
+	}{
+		{"", 200, "c1,c2,c3", ""},
+		{"?client=acme", 200, "c1,c3", ""},
+		{"?client=acme&limit=1", 200, "c1", ""},
+		{"?from=2026-11-02T11:00:00Z", 200, "c2,c3", ""},
+		{"?from=2026-11-02T19:00:00%2B09:00&to=2026-11-02T20:00:00%2B09:00", 200, "c1", ""},
+		{"?client=nobody", 200, "", ""},
+		{"?from=yesterday", 400, "", "from: want an RFC 3339 time"},
+		{"?limit=0", 400, "", "limit: want a whole number from 1 to 1000"},
+		{"?limit=5000", 400, "", "limit"},
+		{"?from=2026-11-03T00:00:00Z&to=2026-11-02T00:00:00Z", 400, "", "from must be before to"},
+	}
+	for _, tt := range tests {
+		resp, body := get(t, h, "/api/v1/calls"+tt.query)
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s: status %d, want %d (%s)", tt.query, resp.StatusCode, tt.code, body)
+			continue
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s: content type %q", tt.query, ct)
+		}
+		if tt.code != 200 {
+			var e struct{ Error string }
+			if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error, tt.wantErr) {
+				t.Errorf("%s: error body %s, want it to contain %q", tt.query, body, tt.wantErr)
+			}
+			continue
+		}
+		var got struct{ Calls []store.CallRecord }
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("%s: %v in %s", tt.query, err, body)
+		}
+		var ids []string
+		for _, c := range got.Calls {
+			ids = append(ids, c.ID)
+		}
+		if strings.Join(ids, ",") != tt.wantIDs {
+			t.Errorf("%s: ids %v, want %s", tt.query, ids, tt.wantIDs)
+		}
+		if tt.wantIDs == "" && !strings.Contains(string(body), `"calls":[]`) {
+			t.Errorf("%s: empty list must be [] not null: %s", tt.query, body)
+		}
+	}
+}
+
+type failingStore struct{ *store.Store }
+
+func (failingStore) Ping() error { return errors.New("disk on fire") }
+
+func TestHealthz(t *testing.T) {
+	st := storetest.Open(t)
+	tests := []struct {
+		name   string
+		calls  api.Calls
+		linkUp bool
+		code   int
+		body   string
+	}{
+		{"all good", st, true, 200, `{"status":"ok","ari":"up","store":"ok"}`},
+		{"ari down", st, false, 503, `{"status":"degraded","ari":"down","store":"ok"}`},
+		{"store failing", failingStore{st}, true, 503, `{"status":"degraded","ari":"up","store":"error","error":"disk on fire"}`},
+	}
+	for _, tt := range tests {
+		up := tt.linkUp
+		h := api.NewHandler(api.Deps{Calls: tt.calls, LinkUp: func() bool { return up }})
+		resp, body := get(t, h, "/healthz")
+		if resp.StatusCode != tt.code || strings.TrimSpace(string(body)) != tt.body {
+			t.Errorf("%s: %d %s, want %d %s", tt.name, resp.StatusCode, body, tt.code, tt.body)
+		}
+	}
+}
+
+func TestBackupOpensAsAStore(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	resp, body := get(t, h, "/api/v1/backup")
+	if resp.StatusCode != 200 || len(body) == 0 {
+		t.Fatalf("backup: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp := storetest.OpenPath(t, path)
+	list, err := cp.ListCalls(store.CallFilter{})
+	if err != nil || len(list) != 3 {
+		t.Fatalf("backup copy lists %d calls (%v), want 3", len(list), err)
+	}
+}

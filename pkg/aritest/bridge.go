@@ -1,0 +1,179 @@
+package aritest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+type bridge struct {
+	id, name, typ string
+	app           string
+	tech          string
+	created       time.Time
+	members       []string // real channels, in join order
+	recorder      string   // "Recorder/ARI-00000006;2" while a recording runs
+	rec           *recording
+	followed      bool // the app follows it once one of its channels joined
+}
+
+func (b *bridge) json() object {
+	return object{
+		{"id", b.id}, {"technology", b.tech}, {"bridge_type", b.typ}, {"bridge_class", "stasis"},
+		{"creator", "Stasis"}, {"name", b.name}, {"channels", strs(append([]string(nil), b.members...))},
+		{"creationtime", astTime(b.created)}, {"video_mode", "talker"},
+	}
+}
+
+// retech applies Asterisk's technology choice: softmix from three members
+// on (the recorder counts), simple_bridge otherwise.
+func (b *bridge) retech() {
+	n := len(b.members)
+	if b.recorder != "" {
+		n++
+	}
+	if n >= 3 {
+		b.tech = "softmix"
+	} else {
+		b.tech = "simple_bridge"
+	}
+}
+
+// peersLocked is the BRIDGEPEER value of member c and its BRIDGEPVTCALLID.
+func (s *Server) peersLocked(b *bridge, c *channel) (string, string) {
+	var names []string
+	var pvt string
+	if b.recorder != "" {
+		names = append(names, b.recorder)
+	}
+	real := 0
+	for _, id := range b.members {
+		if id == c.id {
+			continue
+		}
+		if o := s.channels[id]; o != nil {
+			names = append(names, o.name)
+			pvt = o.protocolID
+			real++
+		}
+	}
+	if len(names) != 1 || real != 1 {
+		pvt = ""
+	}
+	return strings.Join(names, ","), pvt
+}
+
+func (s *Server) membersLocked(b *bridge) []*channel {
+	out := make([]*channel, 0, len(b.members))
+	for i := len(b.members) - 1; i >= 0; i-- {
+		if c := s.channels[b.members[i]]; c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// joinBridgeLocked adds c to b with the events of recordings 03/04.
+func (s *Server) joinBridgeLocked(b *bridge, c *channel) {
+	c.homeConnected = c.connected
+	c.bridgeID = b.id
+	c.moh = ""
+	b.members = append(b.members, c.id)
+	b.followed = true
+	b.retech()
+	s.chanEventLocked(c, "ChannelEnteredBridge", nil, object{{"bridge", b.json()}})
+	ms := s.membersLocked(b)
+	if len(ms) != 2 {
+		return
+	}
+	for round := 0; round < 3; round++ {
+		for _, m := range ms {
+			peer, pvt := s.peersLocked(b, m)
+			s.varsetEventLocked(m, "BRIDGEPEER", peer)
+			s.varsetEventLocked(m, "BRIDGEPVTCALLID", pvt)
+		}
+		// connected lines settle after the second and third rounds
+		if round >= 1 {
+			m := ms[round-1]
+			other := ms[2-round]
+			s.setConnectedLocked(m, other.caller)
+		}
+	}
+}
+
+func (s *Server) setConnectedLocked(c *channel, v idName) {
+	if c.connected == v {
+		return
+	}
+	c.connected = v
+	s.chanEventLocked(c, "ChannelConnectedLine", nil, nil)
+}
+
+// leaveBridgeLocked removes c from b: BRIDGEPEER "", ChannelLeftBridge,
+// then the remaining members' new peers and connected lines.
+func (s *Server) leaveBridgeLocked(b *bridge, c *channel, _ bool) {
+	idx := -1
+	for i, id := range b.members {
+		if id == c.id {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return
+	}
+	s.varsetEventLocked(c, "BRIDGEPEER", "")
+	b.members = append(b.members[:idx:idx], b.members[idx+1:]...)
+	c.bridgeID = ""
+	s.chanEventLocked(c, "ChannelLeftBridge", nil, object{{"bridge", b.json()}})
+	b.retech()
+	rest := s.membersLocked(b)
+	for _, m := range rest {
+		peer, _ := s.peersLocked(b, m)
+		s.varsetEventLocked(m, "BRIDGEPEER", peer)
+		if len(rest) == 1 {
+			s.setConnectedLocked(m, m.homeConnected)
+		}
+	}
+	if len(rest) == 0 && b.rec != nil {
+		s.finishRecordingLocked(b.rec, "done")
+	}
+}
+
+// recorderJoinLocked adds the recording channel to a bridge.
+func (s *Server) recorderJoinLocked(b *bridge) {
+	s.recSeq++
+	b.recorder = fmt.Sprintf("Recorder/ARI-%08x;2", s.recSeq)
+	b.retech()
+	ms := s.membersLocked(b)
+	if len(ms) < 2 {
+		return
+	}
+	for round := 0; round < 3; round++ {
+		for _, m := range ms {
+			peer, pvt := s.peersLocked(b, m)
+			s.varsetEventLocked(m, "BRIDGEPEER", peer)
+			if round == 0 {
+				s.varsetEventLocked(m, "BRIDGEPVTCALLID", pvt)
+			}
+		}
+	}
+}
+
+func (s *Server) destroyBridgeLocked(b *bridge) {
+	for _, c := range s.membersLocked(b) {
+		s.leaveBridgeLocked(b, c, false)
+	}
+	if b.rec != nil {
+		s.finishRecordingLocked(b.rec, "done")
+	}
+	delete(s.bridges, b.id)
+	for i, id := range s.bridgeSeq {
+		if id == b.id {
+			s.bridgeSeq = append(s.bridgeSeq[:i:i], s.bridgeSeq[i+1:]...)
+			break
+		}
+	}
+	if b.followed {
+		s.emitLocked(b.app, "BridgeDestroyed", nil, object{{"bridge", b.json()}})
+	}
+}

@@ -1,0 +1,259 @@
+package aritest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// chanKind says how a channel was made; it decides which events the app
+// sees around Stasis (README rule 2).
+type chanKind int
+
+const (
+	kindInbound    chanKind = iota // a trunk call that entered Stasis from the dialplan
+	kindQueue                      // a trunk call in app_queue, never in Stasis
+	kindOriginated                 // POST /channels
+	kindCreated                    // POST /channels/create
+)
+
+type idName struct{ Name, Number string }
+
+func (n idName) json() object { return object{{"name", n.Name}, {"number", n.Number}} }
+
+type dialplan struct {
+	Context, Exten string
+	Priority       int
+	App, AppData   string
+}
+
+func (d dialplan) json() object {
+	return object{{"context", d.Context}, {"exten", d.Exten}, {"priority", d.Priority}, {"app_name", d.App}, {"app_data", d.AppData}}
+}
+
+type channel struct {
+	id, name, protocolID string
+	state                string
+	caller, connected    idName
+	homeConnected        idName // connected line outside any bridge
+	dp, dpBeforeStasis   dialplan
+	created              time.Time
+	kind                 chanKind
+	app                  string
+	subscribed           bool // the app receives this channel's events
+	inStasis             bool
+	args                 []string
+	vars                 map[string]string
+	bridgeID             string
+	endpoint             *endpoint
+	rtp                  bool // media flowed: RTPAUDIOQOS varsets at hangup
+	moh                  string
+	originator           bool // the originator of a POST /channels/create: followed after Stasis
+	dialTimeout          time.Duration
+	timers               []Stopper
+	gone                 bool
+}
+
+func (c *channel) json() object {
+	return object{
+		{"id", c.id}, {"name", c.name}, {"state", c.state}, {"protocol_id", c.protocolID},
+		{"caller", c.caller.json()}, {"connected", c.connected.json()}, {"accountcode", ""},
+		{"dialplan", c.dp.json()}, {"creationtime", astTime(c.created)}, {"language", "en"},
+	}
+}
+
+func (c *channel) stopTimers() {
+	for _, t := range c.timers {
+		t.Stop()
+	}
+	c.timers = nil
+}
+
+// newChannelLocked allocates a channel on an endpoint; id may be empty.
+func (s *Server) newChannelLocked(id string, e *endpoint, kind chanKind) *channel {
+	now := s.now()
+	n := s.seq
+	s.seq++
+	if id == "" {
+		id = fmt.Sprintf("%d.%d", now.Unix(), n)
+	}
+	s.nameSeq++
+	c := &channel{
+		id:      id,
+		name:    fmt.Sprintf("%s-%08x", e.key(), s.nameSeq),
+		state:   "Down",
+		created: now,
+		kind:    kind,
+		app:     s.opts.App,
+		vars:    map[string]string{},
+	}
+	c.endpoint = e
+	s.channels[id] = c
+	s.chanOrder = append(s.chanOrder, id)
+	e.channels = append(e.channels, id)
+	return c
+}
+
+func (s *Server) removeChannelLocked(c *channel) {
+	c.gone = true
+	c.stopTimers()
+	delete(s.channels, c.id)
+	for i, id := range s.chanOrder {
+		if id == c.id {
+			s.chanOrder = append(s.chanOrder[:i:i], s.chanOrder[i+1:]...)
+			break
+		}
+	}
+	if e := c.endpoint; e != nil {
+		for i, id := range e.channels {
+			if id == c.id {
+				e.channels = append(e.channels[:i:i], e.channels[i+1:]...)
+				break
+			}
+		}
+	}
+	for _, p := range s.playbacks {
+		if p.target == "channel:"+c.id {
+			if p.state == "playing" {
+				s.finishPlaybackLocked(p, "done")
+			}
+			p.stop()
+			delete(s.playbacks, p.id)
+		}
+	}
+	for _, r := range s.liveRecs {
+		if r.target == "channel:"+c.id {
+			s.finishRecordingLocked(r, "done")
+		}
+	}
+	if a, ok := s.apps[c.app]; ok {
+		s.maybeDestroyAppLocked(a)
+	}
+}
+
+func (s *Server) setStateLocked(c *channel, state string) {
+	if c.state == state {
+		return
+	}
+	c.state = state
+	s.chanEventLocked(c, "ChannelStateChange", nil, nil)
+}
+
+// enterStasisLocked raises StasisStart (with STASISSTATUS first for
+// channels that the app already followed).
+func (s *Server) enterStasisLocked(c *channel, args []string) {
+	c.dpBeforeStasis = c.dp
+	c.dp.App = "Stasis"
+	c.dp.AppData = strings.Join(append([]string{c.app}, args...), ",")
+	if c.kind == kindOriginated || c.kind == kindCreated {
+		s.varsetEventLocked(c, "STASISSTATUS", "")
+	}
+	c.inStasis = true
+	c.subscribed = true
+	c.args = args
+	s.chanEventLocked(c, "StasisStart", nil, object{{"args", strs(args)}})
+}
+
+var qosVars = []struct{ name, value string }{
+	{"RTPAUDIOQOS", "ssrc=1725693319;themssrc=0;lp=0;rxjitter=0.000000;rxcount=0;txjitter=0.000000;txcount=71;rlp=0;rtt=0.000000;rxmes=0.000000;txmes=0.000000"},
+	{"RTPAUDIOQOSJITTER", "minrxjitter=000.000000;maxrxjitter=000.000000;avgrxjitter=000.000000;stdevrxjitter=000.000000;mintxjitter=000.000000;maxtxjitter=000.000000;avgtxjitter=000.000000;stdevtxjitter=000.000000;"},
+	{"RTPAUDIOQOSLOSS", "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;  stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;  avgtxlost=000.000000;  stdevtxlost=000.000000;"},
+	{"RTPAUDIOQOSRTT", "     minrtt=000.000000;     maxrtt=000.000000;     avgrtt=000.000000;     stdevrtt=000.000000;"},
+	{"RTPAUDIOQOSMES", "   minrxmes=000.000000;   maxrxmes=000.000000;   avgrxmes=000.000000;   stdevrxmes=000.000000;   mintxmes=000.000000;   maxtxmes=000.000000;   avgtxmes=000.000000;   stdevtxmes=000.000000;"},
+}
+
+// hangupReq describes how a hangup started.
+type hangupReq struct {
+	pre       object // ChannelHangupRequest members before "type"
+	cause     int    // cause of ChannelDestroyed
+	techCause int
+}
+
+// hangupLocked tears a channel down with the event sequence of the
+// recordings: QOS×5, ChannelHangupRequest, leaving the bridge, StasisEnd,
+// then what the app still sees after Stasis.
+func (s *Server) hangupLocked(c *channel, h hangupReq) {
+	if c.gone {
+		return
+	}
+	c.stopTimers()
+	if c.rtp {
+		for _, q := range qosVars {
+			s.varsetEventLocked(c, q.name, q.value)
+		}
+	}
+	s.chanEventLocked(c, "ChannelHangupRequest", h.pre, nil)
+	if c.bridgeID != "" {
+		if b := s.bridges[c.bridgeID]; b != nil {
+			s.leaveBridgeLocked(b, c, true)
+		}
+	}
+	s.afterStasisLocked(c, h.cause, h.techCause)
+}
+
+// afterStasisLocked raises StasisEnd and the events of the channel's end.
+func (s *Server) afterStasisLocked(c *channel, cause, techCause int) {
+	if c.inStasis {
+		c.inStasis = false
+		s.chanEventLocked(c, "StasisEnd", nil, nil)
+		follow := c.kind == kindOriginated || c.kind == kindCreated || c.originator
+		if !follow {
+			c.subscribed = false
+		}
+		s.varsetEventLocked(c, "STASISSTATUS", "SUCCESS")
+		if c.kind == kindInbound {
+			s.chanEventLocked(c, "ChannelHangupRequest", object{{"cause", 16}, {"soft", true}}, nil)
+		}
+		if c.kind == kindOriginated {
+			c.dp = c.dpBeforeStasis
+		} else {
+			c.dp.App, c.dp.AppData = "", ""
+		}
+	}
+	if cause == 0 {
+		cause = 16
+	}
+	post := object{{"cause", cause}, {"cause_txt", causeText(cause)}}
+	if techCause != 0 {
+		post = append(post, field{"tech_cause", techCause})
+	}
+	s.chanEventLocked(c, "ChannelDestroyed", nil, post)
+	c.subscribed = false
+	s.removeChannelLocked(c)
+}
+
+func causeText(cause int) string {
+	switch cause {
+	case 16:
+		return "Normal Clearing"
+	case 17:
+		return "User busy"
+	case 19:
+		return "User alerting, no answer"
+	case 21:
+		return "Call Rejected"
+	case 34:
+		return "Circuit/channel congestion"
+	case 1:
+		return "Unallocated (unassigned) number"
+	case 31:
+		return "Normal, unspecified"
+	case 28:
+		return "Invalid number format (incomplete number)"
+	case 58:
+		return "Bearer capability not available"
+	case 127:
+		return "Interworking, unspecified"
+	case 38:
+		return "Network out of order"
+	case 26:
+		return "Answered elsewhere"
+	}
+	return "Unknown"
+}
+
+var hangupReasons = map[string]int{
+	"normal": 16, "busy": 17, "congestion": 34, "no_answer": 19, "timeout": 19, "rejected": 21,
+	"unallocated": 1, "normal_unspecified": 31, "number_incomplete": 28, "codec_mismatch": 58,
+	"interworking": 127, "failure": 38, "answered_elsewhere": 26,
+}

@@ -1,0 +1,125 @@
+package aritest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Answer is how an operator softphone answers an INVITE.
+type Answer int
+
+const (
+	// AnswerAfter rings (180) and answers (200) after EndpointBehavior.Delay.
+	AnswerAfter Answer = iota
+	// NoAnswer rings until the dial timeout or a cancel (cause 19, 480).
+	NoAnswer
+	// Busy answers 486 Busy Here after Delay (cause 17).
+	Busy
+)
+
+// EndpointBehavior is what a softphone does when it is rung.
+type EndpointBehavior struct {
+	Answer Answer
+	Delay  time.Duration // ring time before answering (or before 486)
+	// HangupAfter, when > 0, makes the softphone send BYE that long after it
+	// answered (sipp's uas-answer -d).
+	HangupAfter time.Duration
+}
+
+// ErrNoEndpoint is returned for an endpoint the fake does not know.
+var ErrNoEndpoint = errors.New("aritest: no such endpoint")
+
+type endpoint struct {
+	tech, resource string
+	online         bool
+	behavior       EndpointBehavior
+	context        string
+	callerID       idName
+	port           int
+	channels       []string
+}
+
+func (e *endpoint) key() string { return e.tech + "/" + e.resource }
+
+func (e *endpoint) json(*Server) object {
+	state := "offline"
+	if e.online {
+		state = "online"
+	}
+	return object{{"technology", e.tech}, {"resource", e.resource}, {"state", state}, {"channel_ids", strs(append([]string(nil), e.channels...))}}
+}
+
+func (s *Server) addEndpointLocked(name string, registered bool, b EndpointBehavior, ctx, cidName, cidNum string) *endpoint {
+	tech, res, _ := strings.Cut(name, "/")
+	e, ok := s.endpoints[name]
+	if !ok {
+		e = &endpoint{tech: tech, resource: res}
+		s.endpoints[name] = e
+		s.epOrder = append(s.epOrder, name)
+	}
+	e.online, e.behavior, e.context = registered, b, ctx
+	e.callerID = idName{Name: cidName, Number: cidNum}
+	var n int
+	if _, err := fmt.Sscanf(strings.TrimLeft(res, "abcdefghijklmnopqrstuvwxyz"), "%d", &n); err == nil && n >= 1000 {
+		e.port = 5170 + n - 1000
+	}
+	return e
+}
+
+// AddEndpoint adds an operator endpoint such as "PJSIP/op1001" (context
+// from-operators, caller id "Operator 1001" <1001>).
+func (s *Server) AddEndpoint(name string, registered bool, b EndpointBehavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, res, _ := strings.Cut(name, "/")
+	num := strings.TrimLeft(res, "abcdefghijklmnopqrstuvwxyz")
+	s.addEndpointLocked(name, registered, b, "from-operators", "Operator "+num, num)
+	s.bumpLocked()
+}
+
+// SetEndpointBehavior changes how an endpoint answers from its next call on.
+func (s *Server) SetEndpointBehavior(name string, b EndpointBehavior) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.endpoints[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	}
+	e.behavior = b
+	return nil
+}
+
+// Register makes an endpoint reachable (a REGISTER with a contact): apps
+// subscribed to it get EndpointStateChange, PeerStatusChange and
+// ContactStatusChange.
+func (s *Server) Register(name string) error { return s.setRegistered(name, true) }
+
+// Unregister removes the endpoint's contact (REGISTER Expires: 0).
+func (s *Server) Unregister(name string) error { return s.setRegistered(name, false) }
+
+func (s *Server) setRegistered(name string, on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.endpoints[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	}
+	if e.online == on {
+		return nil
+	}
+	e.online = on
+	peer, contact := "Unreachable", "Removed"
+	if on {
+		peer, contact = "Reachable", "NonQualified"
+	}
+	s.endpointEventLocked(e, "EndpointStateChange", nil)
+	s.endpointEventLocked(e, "PeerStatusChange", object{{"peer", object{{"peer_status", peer}}}})
+	s.endpointEventLocked(e, "ContactStatusChange", object{{"contact_info", object{
+		{"uri", fmt.Sprintf("sip:%s@127.0.0.1:%d", e.resource, e.port)},
+		{"contact_status", contact}, {"aor", e.resource}, {"roundtrip_usec", "0"},
+	}}})
+	s.bumpLocked()
+	return nil
+}

@@ -1,0 +1,114 @@
+package aritest
+
+// app is a Stasis application: it exists while it has a websocket or
+// channels (README rule 7).
+type app struct {
+	name      string
+	sock      *wsConn
+	endpoints []string // event sources "PJSIP" or "PJSIP/op1001"
+}
+
+func (s *Server) ensureAppLocked(name string) *app {
+	if a, ok := s.apps[name]; ok {
+		return a
+	}
+	a := &app{name: name}
+	s.apps[name] = a
+	s.appOrder = append(s.appOrder, name)
+	return a
+}
+
+// appChannelsLocked lists the channels subscribed to the app, oldest first.
+func (s *Server) appChannelsLocked(name string) []string {
+	var ids []string
+	for _, id := range s.chanOrder {
+		c := s.channels[id]
+		if c != nil && c.subscribed && c.app == name {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (s *Server) maybeDestroyAppLocked(a *app) {
+	if a.sock != nil || len(s.appChannelsLocked(a.name)) > 0 {
+		return
+	}
+	delete(s.apps, a.name)
+	for i, n := range s.appOrder {
+		if n == a.name {
+			s.appOrder = append(s.appOrder[:i:i], s.appOrder[i+1:]...)
+			break
+		}
+	}
+}
+
+// emitLocked sends an event to the app's websocket, if it has one: events
+// raised while no websocket is connected are lost. pre are the members
+// written before "type" (ChannelVarset's variable and value, ...), post the
+// members after "timestamp".
+func (s *Server) emitLocked(appName, typ string, pre, post object) {
+	a, ok := s.apps[appName]
+	if !ok || a.sock == nil {
+		return
+	}
+	ev := make(object, 0, len(pre)+len(post)+4)
+	ev = append(ev, pre...)
+	ev = append(ev, field{"type", typ}, field{"timestamp", astTime(s.now())})
+	ev = append(ev, post...)
+	ev = append(ev, field{"asterisk_id", asteriskID}, field{"application", appName})
+	msg, err := marshal(ev)
+	if err != nil {
+		s.log.Error("aritest: encode event", "type", typ, "error", err)
+		return
+	}
+	a.sock.enqueue(msg)
+}
+
+// chanEventLocked emits an event about a channel if the app follows it.
+func (s *Server) chanEventLocked(c *channel, typ string, pre, post object) {
+	if !c.subscribed {
+		return
+	}
+	s.emitLocked(c.app, typ, pre, append(post, field{"channel", c.json()}))
+}
+
+func (s *Server) varsetEventLocked(c *channel, name, value string) {
+	s.chanEventLocked(c, "ChannelVarset", object{{"variable", name}, {"value", value}}, nil)
+}
+
+// endpointEventLocked sends an endpoint event to every app subscribed to
+// the endpoint or its technology.
+func (s *Server) endpointEventLocked(e *endpoint, typ string, post object) {
+	for _, name := range s.appOrder {
+		a := s.apps[name]
+		for _, src := range a.endpoints {
+			if src == e.tech || src == e.key() {
+				s.emitLocked(name, typ, nil, append(object{{"endpoint", e.json(s)}}, post...))
+				break
+			}
+		}
+	}
+}
+
+func (a *app) json(s *Server) object {
+	return object{
+		{"name", a.name},
+		{"channel_ids", strs(s.appChannelsLocked(a.name))},
+		{"bridge_ids", strs(s.appBridgesLocked(a.name))},
+		{"endpoint_ids", strs(append([]string(nil), a.endpoints...))},
+		{"device_names", []string{}},
+		{"events_allowed", []string{}},
+		{"events_disallowed", []string{}},
+	}
+}
+
+func (s *Server) appBridgesLocked(name string) []string {
+	var ids []string
+	for _, id := range s.bridgeSeq {
+		if b := s.bridges[id]; b != nil && b.app == name {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

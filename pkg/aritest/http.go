@@ -1,0 +1,212 @@
+package aritest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// reply is what a REST handler answers; it is written after the state lock
+// is released.
+type reply struct {
+	status  int
+	body    any // nil: no body
+	headers map[string]string
+	raw     []byte // non-JSON body (recording file)
+	ctype   string
+}
+
+func noContent() reply { return reply{status: http.StatusNoContent} }
+
+func ok(body any) reply { return reply{status: http.StatusOK, body: body} }
+
+func msgErr(status int, msg string) reply {
+	return reply{status: status, body: object{{"message", msg}}}
+}
+
+func allocFailed() reply {
+	return reply{status: http.StatusInternalServerError, body: object{{"error", "Allocation failed"}}}
+}
+
+// params are a request's parameters: the query string merged with the
+// fields of a JSON object body (the body wins, as in Asterisk).
+type params struct {
+	query map[string]string
+	body  map[string]any
+}
+
+func (p params) has(name string) bool {
+	if _, ok := p.body[name]; ok {
+		return true
+	}
+	_, ok := p.query[name]
+	return ok
+}
+
+func (p params) str(name string) string {
+	if v, ok := p.body[name]; ok {
+		switch t := v.(type) {
+		case string:
+			return t
+		case float64:
+			return strconv.FormatFloat(t, 'f', -1, 64)
+		case bool:
+			return strconv.FormatBool(t)
+		case nil:
+			return ""
+		default:
+			b, _ := json.Marshal(t)
+			return string(b)
+		}
+	}
+	return p.query[name]
+}
+
+func (p params) integer(name string, def int) int {
+	if !p.has(name) {
+		return def
+	}
+	n, err := strconv.Atoi(p.str(name))
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+func (p params) boolean(name string) bool {
+	v := p.str(name)
+	return v == "true" || v == "yes" || v == "1"
+}
+
+// list reads an allowMultiple parameter: a JSON array in the body (what
+// the ari library sends for media), or a comma-separated string.
+func (p params) list(name string) []string {
+	if arr, ok := p.body[name].([]any); ok {
+		var out []string
+		for _, x := range arr {
+			if v := (params{body: map[string]any{"x": x}}).str("x"); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	var out []string
+	for _, v := range strings.Split(p.str(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// strMap reads an object parameter such as originate's "variables".
+func (p params) strMap(name string) map[string]string {
+	out := map[string]string{}
+	v, ok := p.body[name].(map[string]any)
+	if !ok {
+		return out
+	}
+	if inner, ok := v["variables"].(map[string]any); ok {
+		v = inner
+	}
+	for k, x := range v {
+		out[k] = params{body: map[string]any{"x": x}}.str("x")
+	}
+	return out
+}
+
+// parseParams reads the query and the body; ok is false for a body that is
+// not JSON ("Error parsing request body").
+func parseParams(r *http.Request) (params, bool) {
+	p := params{query: map[string]string{}, body: map[string]any{}}
+	for k, v := range r.URL.Query() {
+		if len(v) > 0 {
+			p.query[k] = v[0]
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return p, false
+	}
+	if len(data) == 0 {
+		return p, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return p, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return p, false
+	}
+	if m, ok := v.(map[string]any); ok {
+		p.body = m
+	}
+	return p, true
+}
+
+// serveHTTP authenticates, routes and logs every request.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/ari")
+	if !strings.HasPrefix(r.URL.Path, "/ari/") {
+		path = r.URL.Path
+	}
+	var rep reply
+	user, pass, hasAuth := r.BasicAuth()
+	switch {
+	case !hasAuth || user != s.opts.User || pass != s.opts.Password:
+		rep = msgErr(http.StatusUnauthorized, "Authentication required")
+		rep.headers = map[string]string{"WWW-Authenticate": `Basic realm="Asterisk REST Interface"`}
+	case path == "/events" && r.Method == http.MethodGet:
+		if r.URL.Query().Get("app") == "" {
+			rep = reply{status: http.StatusBadRequest, raw: []byte(missingAppPage), ctype: "text/html"}
+			break
+		}
+		s.logRequest(r, path, http.StatusSwitchingProtocols)
+		s.serveWebsocket(w, r)
+		return
+	default:
+		rep = s.route(r, path)
+	}
+	s.logRequest(r, path, rep.status)
+	writeReply(w, rep)
+}
+
+func (s *Server) logRequest(r *http.Request, path string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, RequestLog{Method: r.Method, Path: path, Query: r.URL.RawQuery, Status: status, Time: s.now()})
+	s.bumpLocked()
+}
+
+func writeReply(w http.ResponseWriter, rep reply) {
+	h := w.Header()
+	h.Set("Server", serverHeader)
+	h.Set("Cache-Control", "no-cache, no-store")
+	for k, v := range rep.headers {
+		h.Set(k, v)
+	}
+	var body []byte
+	switch {
+	case rep.raw != nil:
+		body = rep.raw
+		h.Set("Content-Type", rep.ctype)
+	case rep.body != nil:
+		b, err := marshal(rep.body)
+		if err != nil {
+			b = []byte(`{"message":"Internal Server Error"}`)
+		}
+		body = b
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rep.status)
+	if len(body) > 0 {
+		_, _ = w.Write(body)
+	}
+}
+
+const missingAppPage = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\r\n<html><head>\r\n<title>400 Bad Request</title>\r\n</head><body>\r\n<h1>Bad Request</h1>\r\n<p>HTTP request is missing param: [app]</p>\r\n<hr />\r\n<address>Asterisk/22.10.1</address>\r\n</body></html>\r\n"

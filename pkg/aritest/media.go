@@ -1,0 +1,171 @@
+package aritest
+
+import (
+	"strings"
+	"time"
+)
+
+type playback struct {
+	id, media, target, state string
+	// next lists the media still to play after media (a playlist: ARI's
+	// media parameter takes several URIs).
+	next  []string
+	app   string
+	timer Stopper
+}
+
+func (p *playback) json() object {
+	o := object{{"id", p.id}, {"media_uri", p.media}}
+	if len(p.next) > 0 {
+		o = append(o, field{"next_media_uri", p.next[0]})
+	}
+	return append(o, field{"target_uri", p.target}, field{"language", "en"}, field{"state", p.state})
+}
+
+func (p *playback) stop() {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+}
+
+type recording struct {
+	name, format, target, state string
+	app                         string
+	started                     time.Time
+	beep                        bool
+	timer                       Stopper
+	bridge                      *bridge
+}
+
+func (r *recording) json(withDuration bool, d int) object {
+	o := object{{"name", r.name}, {"format", r.format}, {"state", r.state}, {"target_uri", r.target}}
+	if withDuration {
+		o = append(o, field{"duration", d})
+	}
+	return o
+}
+
+func (r *recording) stop() {
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+}
+
+// beepLength is the beep before a recording with "beep": true (09: the
+// recording ended 3.99 s after it started for maxDurationSeconds 3).
+const beepLength = 990 * time.Millisecond
+
+type storedRecording struct{ name, format string }
+
+func (r *storedRecording) json() object { return object{{"name", r.name}, {"format", r.format}} }
+
+// startPlaybackLocked queues media on a channel or bridge: 201 queued, then
+// PlaybackStarted; PlaybackFinished when the sound ends ("done"), at once
+// for an unknown sound ("failed"), never for an unknown scheme.
+func (s *Server) startPlaybackLocked(id string, media []string, target, appName string) *playback {
+	p := &playback{id: id, media: media[0], next: media[1:], target: target, state: "queued", app: appName}
+	s.playbacks[id] = p
+	p.timer = s.after(0, func() {
+		if s.playbacks[id] != p {
+			return
+		}
+		p.state = "playing"
+		s.emitLocked(appName, "PlaybackStarted", nil, object{{"playback", p.json()}})
+		s.playItemLocked(p)
+	})
+	return p
+}
+
+// playItemLocked plays p.media; at its end the next item continues the
+// playback (PlaybackContinuing) or the playback finishes.
+func (s *Server) playItemLocked(p *playback) {
+	scheme, name, _ := strings.Cut(p.media, ":")
+	switch scheme {
+	case "sound":
+		d, ok := s.sounds[name]
+		if !ok {
+			s.finishPlaybackLocked(p, "failed")
+			return
+		}
+		p.timer = s.after(d, func() {
+			if s.playbacks[p.id] != p {
+				return
+			}
+			if len(p.next) == 0 {
+				s.finishPlaybackLocked(p, "done")
+				return
+			}
+			p.media, p.next = p.next[0], p.next[1:]
+			s.emitLocked(p.app, "PlaybackContinuing", nil, object{{"playback", p.json()}})
+			s.playItemLocked(p)
+		})
+	default:
+		// Asterisk loses track of an unplayable URI scheme: no
+		// PlaybackFinished, and the playback is soon gone (11).
+		delete(s.playbacks, p.id)
+	}
+}
+
+func (s *Server) finishPlaybackLocked(p *playback, state string) {
+	p.stop()
+	p.state = state
+	delete(s.playbacks, p.id)
+	s.emitLocked(p.app, "PlaybackFinished", nil, object{{"playback", p.json()}})
+}
+
+// startRecordingLocked starts a live recording; RecordingStarted follows
+// the 201.
+func (s *Server) startRecordingLocked(r *recording, maxDur time.Duration) {
+	s.liveRecs[r.name] = r
+	r.state = "queued"
+	r.timer = s.after(0, func() {
+		if s.liveRecs[r.name] != r {
+			return
+		}
+		r.state = "recording"
+		r.started = s.now()
+		if r.beep {
+			r.started = r.started.Add(beepLength)
+		}
+		if r.bridge != nil {
+			s.recorderJoinLocked(r.bridge)
+		}
+		s.emitLocked(r.app, "RecordingStarted", nil, object{{"recording", r.json(false, 0)}})
+		if maxDur > 0 {
+			if r.beep {
+				maxDur += beepLength
+			}
+			r.timer = s.after(maxDur, func() {
+				if s.liveRecs[r.name] == r {
+					s.finishRecordingLocked(r, "done")
+				}
+			})
+		}
+	})
+}
+
+// finishRecordingLocked ends a live recording and stores it.
+func (s *Server) finishRecordingLocked(r *recording, state string) {
+	if s.liveRecs[r.name] != r {
+		return
+	}
+	r.stop()
+	delete(s.liveRecs, r.name)
+	d := 0
+	if !r.started.IsZero() && s.now().After(r.started) {
+		d = int(s.now().Sub(r.started) / time.Second) // whole seconds, after the beep
+	}
+	if b := r.bridge; b != nil {
+		b.recorder = ""
+		b.rec = nil
+		b.retech()
+	}
+	r.state = state
+	if state != "canceled" {
+		if _, ok := s.stored[r.name]; !ok {
+			s.storedSeq = append(s.storedSeq, r.name)
+		}
+		s.stored[r.name] = &storedRecording{name: r.name, format: r.format}
+	}
+	s.emitLocked(r.app, "RecordingFinished", nil, object{{"recording", r.json(true, d)}})
+}

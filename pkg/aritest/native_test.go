@@ -1,0 +1,169 @@
+package aritest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+	"github.com/CyCoreSystems/ari/v6/client/native"
+)
+
+// startFake starts a fake with a fast clock and an events websocket, so
+// that the app exists and accepts calls.
+func startFake(t *testing.T) (*Server, *evClient) {
+	t.Helper()
+	s, err := New(Options{Clock: ScaledClock(50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", basicAuth("toritsugi", "toritsugi"))
+	t.Cleanup(ws.close)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitConnected(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	return s, ws
+}
+
+func waitCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestNativeClientAgainstFake(t *testing.T) {
+	s, _ := startFake(t)
+	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{Answer: AnswerAfter, Delay: time.Second})
+	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+
+	callerID, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := ari.NewKey(ari.ChannelKey, callerID)
+	if err := cl.Channel().Answer(caller); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	if snap, _ := s.Channel(callerID); snap.State != "Up" {
+		t.Fatalf("caller state %q after answer", snap.State)
+	}
+	if _, err := cl.Channel().Play(caller, "pb-1", "sound:hello-world"); err != nil {
+		t.Fatalf("play: %v", err)
+	}
+	op, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1001", App: "toritsugi", AppArgs: "operator," + callerID, ChannelID: "op-1", Timeout: 15})
+	if err != nil {
+		t.Fatalf("originate: %v", err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, ok := s.Channel("op-1"); return ok && c.InStasis }); err != nil {
+		t.Fatal(err)
+	}
+	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
+	if err != nil {
+		t.Fatalf("bridge create: %v", err)
+	}
+	for _, id := range []string{callerID, op.ID()} {
+		if err := cl.Bridge().AddChannel(br.Key(), id); err != nil {
+			t.Fatalf("addChannel %s: %v", id, err)
+		}
+	}
+	data, err := cl.Bridge().Data(br.Key())
+	if err != nil || len(data.ChannelIDs) != 2 {
+		t.Fatalf("bridge data %+v, %v", data, err)
+	}
+	if _, err := cl.Bridge().Record(br.Key(), "rec-1", &ari.RecordingOptions{Format: "wav"}); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	if err := cl.Channel().Answer(ari.NewKey(ari.ChannelKey, "no-such")); err == nil {
+		t.Fatal("answer of an unknown channel succeeded")
+	}
+	if _, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1005", App: "toritsugi"}); err == nil {
+		t.Fatal("originate to an unknown endpoint succeeded")
+	}
+}
+
+func TestIncomingCallDeclinedWithoutApp(t *testing.T) {
+	s, err := New(Options{Clock: ScaledClock(50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.IncomingCall("0312345678", "0901234567"); !errors.Is(err, ErrDeclined) {
+		t.Fatalf("IncomingCall without app: %v, want ErrDeclined", err)
+	}
+	if len(s.Channels()) != 0 {
+		t.Fatal("a declined call left a channel")
+	}
+}
+
+func TestDropWebSocketsKeepsAppWithChannels(t *testing.T) {
+	s, ws := startFake(t)
+	id, err := s.IncomingCall("0312345678", "0901234567", WithCallerName("Taro"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.DropWebSockets()
+	<-ws.done
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { return s.socketCount() == 0 }); err != nil {
+		t.Fatal(err)
+	}
+	// the app outlives the websocket while it has channels
+	resp, body := doRequest(t, s, "GET", "/applications/toritsugi", nil, nil, basicAuth("toritsugi", "toritsugi"))
+	if resp.StatusCode != 200 {
+		t.Fatalf("app gone with a channel: %d %s", resp.StatusCode, body)
+	}
+	if c, ok := s.Channel(id); !ok || c.CallerName != "Taro" {
+		t.Fatalf("channel %+v", c)
+	}
+	if err := s.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IncomingCall("0312345678", "0901234567"); !errors.Is(err, ErrDeclined) {
+		t.Fatalf("call after the app was destroyed: %v, want ErrDeclined", err)
+	}
+}
+
+// TestPlaylistFromNativeClient: the ari library sends media as a JSON array
+// (ARI's media parameter is allowMultiple); each item plays in turn,
+// PlaybackContinuing between them, PlaybackFinished after the last.
+func TestPlaylistFromNativeClient(t *testing.T) {
+	s, ws := startFake(t)
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := native.New(&native.Options{URL: s.URL(), Username: "toritsugi", Password: "toritsugi", Application: "toritsugi"})
+	if _, err := c.Channel().Play(ari.NewKey(ari.ChannelKey, id), "pl-1", "sound:beep", "sound:hello-world"); err != nil {
+		t.Fatal(err)
+	}
+	ws.waitCount(4, 5*time.Second)
+	var got []string
+	for _, raw := range ws.events() {
+		var e struct {
+			Type     string
+			Playback struct {
+				MediaURI     string `json:"media_uri"`
+				NextMediaURI string `json:"next_media_uri"`
+			}
+		}
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.TrimSpace(e.Type+" "+e.Playback.MediaURI+" "+e.Playback.NextMediaURI))
+	}
+	want := []string{
+		"StasisStart",
+		"PlaybackStarted sound:beep sound:hello-world",
+		"PlaybackContinuing sound:hello-world",
+		"PlaybackFinished sound:hello-world",
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,0 +1,148 @@
+package aritest
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+func hBridgeList(s *Server, _ map[string]string, _ params) reply {
+	out := make([]object, 0, len(s.bridgeSeq))
+	for _, id := range s.bridgeSeq {
+		out = append(out, s.bridges[id].json())
+	}
+	return ok(out)
+}
+
+func hBridgeCreate(s *Server, pv map[string]string, p params) reply {
+	id := pv["bid"]
+	if id == "" {
+		id = p.str("bridgeId")
+	}
+	typ := p.str("type")
+	if typ == "" {
+		typ = "mixing"
+	}
+	valid := true
+	for _, t := range strings.Split(typ, ",") {
+		switch t {
+		case "mixing", "holding", "dtmf_events", "proxy_media", "video_sfu", "video_single", "sdp_label":
+		default:
+			valid = false
+		}
+	}
+	if _, dup := s.bridges[id]; dup || !valid {
+		shown := id
+		if !valid || shown == "" {
+			shown = "(null)"
+		}
+		return msgErr(http.StatusInternalServerError, fmt.Sprintf("Unable to create bridge. Possible duplicate bridge id '%s'", shown))
+	}
+	if id == "" {
+		id = uuid.NewString()
+	}
+	b := &bridge{id: id, name: p.str("name"), typ: strings.Split(typ, ",")[0], app: s.opts.App, created: s.now(), tech: "simple_bridge"}
+	if typ == "holding" {
+		b.tech = "holding_bridge"
+	}
+	s.bridges[id] = b
+	s.bridgeSeq = append(s.bridgeSeq, id)
+	return ok(b.json())
+}
+
+func hBridgeGet(s *Server, pv map[string]string, _ params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	return ok(b.json())
+}
+
+func hBridgeDestroy(s *Server, pv map[string]string, _ params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	s.destroyBridgeLocked(b)
+	return noContent()
+}
+
+func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	if !p.has("channel") {
+		return msgErr(http.StatusBadRequest, "Missing parameter channel")
+	}
+	ids := strings.Split(p.str("channel"), ",")
+	var chans []*channel
+	for _, id := range ids {
+		c, ok := s.channels[id]
+		if !ok || (len(ids) > 1 && !c.inStasis) {
+			return msgErr(http.StatusBadRequest, "Channel not found")
+		}
+		if !c.inStasis {
+			return msgErr(http.StatusUnprocessableEntity, "Channel not in Stasis application")
+		}
+		chans = append(chans, c)
+	}
+	for _, c := range chans {
+		if c.bridgeID == b.id {
+			continue
+		}
+		if c.bridgeID != "" {
+			if old := s.bridges[c.bridgeID]; old != nil {
+				s.leaveBridgeLocked(old, c, false)
+			}
+		}
+		s.joinBridgeLocked(b, c)
+	}
+	return noContent()
+}
+
+func hBridgeRemove(s *Server, pv map[string]string, p params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	if !p.has("channel") {
+		return msgErr(http.StatusBadRequest, "Missing parameter channel")
+	}
+	var chans []*channel
+	for _, id := range strings.Split(p.str("channel"), ",") {
+		c, ok := s.channels[id]
+		if !ok {
+			return msgErr(http.StatusBadRequest, "Channel not found")
+		}
+		if !c.inStasis {
+			return msgErr(http.StatusUnprocessableEntity, "Channel not in Stasis application")
+		}
+		if c.bridgeID != b.id {
+			return msgErr(http.StatusUnprocessableEntity, "Channel not in this bridge")
+		}
+		chans = append(chans, c)
+	}
+	for _, c := range chans {
+		s.leaveBridgeLocked(b, c, false)
+	}
+	return noContent()
+}
+
+func hBridgePlay(s *Server, pv map[string]string, p params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	return s.playLocked("bridge:"+b.id, b.app, pv["playbackId"], p)
+}
+
+func hBridgeRecord(s *Server, pv map[string]string, p params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	return s.recordLocked("bridge:"+b.id, b.app, b, p)
+}

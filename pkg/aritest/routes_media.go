@@ -1,0 +1,112 @@
+package aritest
+
+import (
+	"encoding/binary"
+	"net/http"
+)
+
+func hPlaybackGet(s *Server, pv map[string]string, _ params) reply {
+	p, found := s.playbacks[pv["pid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Playback not found")
+	}
+	return ok(p.json())
+}
+
+func hPlaybackStop(s *Server, pv map[string]string, _ params) reply {
+	p, found := s.playbacks[pv["pid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Playback not found")
+	}
+	if p.state == "queued" {
+		// stopped before it started: Asterisk reports it as done at once
+		p.stop()
+		delete(s.playbacks, p.id)
+		return noContent()
+	}
+	s.finishPlaybackLocked(p, "done")
+	return noContent()
+}
+
+func hStoredList(s *Server, _ map[string]string, _ params) reply {
+	out := make([]object, 0, len(s.storedSeq))
+	for _, n := range s.storedSeq {
+		out = append(out, s.stored[n].json())
+	}
+	return ok(out)
+}
+
+func hStoredGet(s *Server, pv map[string]string, _ params) reply {
+	r, found := s.stored[pv["name"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Recording not found")
+	}
+	return ok(r.json())
+}
+
+func hStoredDelete(s *Server, pv map[string]string, _ params) reply {
+	name := pv["name"]
+	if _, found := s.stored[name]; !found {
+		return msgErr(http.StatusNotFound, "Recording not found")
+	}
+	delete(s.stored, name)
+	for i, n := range s.storedSeq {
+		if n == name {
+			s.storedSeq = append(s.storedSeq[:i:i], s.storedSeq[i+1:]...)
+			break
+		}
+	}
+	return noContent()
+}
+
+func hStoredFile(s *Server, pv map[string]string, _ params) reply {
+	if _, found := s.stored[pv["name"]]; !found {
+		return msgErr(http.StatusNotFound, "Recording not found")
+	}
+	return reply{status: http.StatusOK, raw: silentWAV(8000), ctype: "audio/wav"}
+}
+
+// silentWAV is a valid 8 kHz mono 16-bit WAV of the given number of samples.
+func silentWAV(samples int) []byte {
+	data := samples * 2
+	b := make([]byte, 44+data)
+	copy(b[0:], "RIFF")
+	binary.LittleEndian.PutUint32(b[4:], uint32(36+data))
+	copy(b[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(b[16:], 16)
+	binary.LittleEndian.PutUint16(b[20:], 1)
+	binary.LittleEndian.PutUint16(b[22:], 1)
+	binary.LittleEndian.PutUint32(b[24:], 8000)
+	binary.LittleEndian.PutUint32(b[28:], 16000)
+	binary.LittleEndian.PutUint16(b[32:], 2)
+	binary.LittleEndian.PutUint16(b[34:], 16)
+	copy(b[36:], "data")
+	binary.LittleEndian.PutUint32(b[40:], uint32(data))
+	return b
+}
+
+func hLiveGet(s *Server, pv map[string]string, _ params) reply {
+	r, found := s.liveRecs[pv["name"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Recording not found")
+	}
+	return ok(r.json(false, 0))
+}
+
+func hLiveStop(s *Server, pv map[string]string, _ params) reply {
+	r, found := s.liveRecs[pv["name"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Recording not found")
+	}
+	s.finishRecordingLocked(r, "done")
+	return noContent()
+}
+
+func hLiveCancel(s *Server, pv map[string]string, _ params) reply {
+	r, found := s.liveRecs[pv["name"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Recording not found")
+	}
+	s.finishRecordingLocked(r, "canceled")
+	return noContent()
+}

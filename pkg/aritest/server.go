@@ -1,0 +1,202 @@
+// Package aritest is an in-process fake Asterisk 22.10.1 that serves ARI
+// (REST and the events websocket) on 127.0.0.1, faithful to the recordings
+// in testdata/recordings. Tests drive the SIP side through methods such as
+// IncomingCall, RemoteHangup and SendDTMF and observe what the controller
+// did through Requests, Channels and WaitFor.
+package aritest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+const (
+	asteriskID      = "02:fc:00:00:00:01"
+	asteriskVersion = "22.10.1"
+	serverHeader    = "Asterisk/" + asteriskVersion
+)
+
+// Options configures a fake Asterisk.
+type Options struct {
+	App      string       // the Stasis application of the dialplan; default "toritsugi"
+	User     string       // ARI user; default "toritsugi"
+	Password string       // ARI password; default "toritsugi"
+	Clock    Clock        // default RealClock()
+	Logger   *slog.Logger // default discards
+}
+
+// RequestLog is one REST request the fake answered.
+type RequestLog struct {
+	Method string
+	Path   string // below /ari, e.g. "/channels/1795898038.56/answer"
+	Query  string
+	Status int
+	Time   time.Time
+}
+
+// Server is a running fake Asterisk.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	clock Clock
+	ln    net.Listener
+	srv   *http.Server
+	wg    sync.WaitGroup
+
+	mu         sync.Mutex
+	changed    chan struct{} // closed and replaced on every state change
+	closed     bool
+	started    time.Time
+	seq        int // unique id counter (the n of "<epoch>.<n>")
+	nameSeq    int // channel name counter (PJSIP/trunk-0000002a)
+	recSeq     int // Recorder/ARI-00000006 counter
+	channels   map[string]*channel
+	chanOrder  []string
+	bridges    map[string]*bridge
+	bridgeSeq  []string
+	playbacks  map[string]*playback
+	liveRecs   map[string]*recording
+	stored     map[string]*storedRecording
+	storedSeq  []string
+	endpoints  map[string]*endpoint
+	epOrder    []string
+	sounds     map[string]time.Duration
+	apps       map[string]*app
+	appOrder   []string
+	sockets    map[*wsConn]struct{}
+	wsConnects int
+	requests   []RequestLog
+}
+
+// New starts a fake Asterisk listening on 127.0.0.1 on a free port.
+func New(opts Options) (*Server, error) {
+	if opts.App == "" {
+		opts.App = "toritsugi"
+	}
+	if opts.User == "" {
+		opts.User = "toritsugi"
+	}
+	if opts.Password == "" {
+		opts.Password = "toritsugi"
+	}
+	if opts.Clock == nil {
+		opts.Clock = RealClock()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("aritest: listen: %w", err)
+	}
+	s := &Server{
+		opts:      opts,
+		log:       opts.Logger,
+		clock:     opts.Clock,
+		ln:        ln,
+		changed:   make(chan struct{}),
+		started:   opts.Clock.Now(),
+		seq:       1,
+		channels:  map[string]*channel{},
+		bridges:   map[string]*bridge{},
+		playbacks: map[string]*playback{},
+		liveRecs:  map[string]*recording{},
+		stored:    map[string]*storedRecording{},
+		endpoints: map[string]*endpoint{},
+		sounds:    map[string]time.Duration{"hello-world": 1400 * time.Millisecond, "beep": 420 * time.Millisecond},
+		apps:      map[string]*app{},
+		sockets:   map[*wsConn]struct{}{},
+	}
+	s.addEndpointLocked("PJSIP/trunk", true, EndpointBehavior{Answer: AnswerAfter}, "from-trunk", "", "")
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("aritest: serve", "error", err)
+		}
+	}()
+	return s, nil
+}
+
+// URL is the ARI base URL, "http://127.0.0.1:PORT/ari".
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/ari" }
+
+// WebsocketURL is the events URL, "ws://127.0.0.1:PORT/ari/events".
+func (s *Server) WebsocketURL() string { return "ws://" + s.ln.Addr().String() + "/ari/events" }
+
+// Close stops the server, closes every websocket and cancels pending timers.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	socks := s.socketListLocked()
+	for _, c := range s.channels {
+		c.stopTimers()
+	}
+	for _, p := range s.playbacks {
+		p.stop()
+	}
+	for _, r := range s.liveRecs {
+		r.stop()
+	}
+	s.bumpLocked()
+	s.mu.Unlock()
+	for _, c := range socks {
+		c.close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("aritest: shutdown: %w", err)
+	}
+	return nil
+}
+
+// AddSound makes sound:name available with the given length.
+func (s *Server) AddSound(name string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sounds[name] = d
+}
+
+// bumpLocked wakes every waiter of WaitFor / WaitConnected.
+func (s *Server) bumpLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// after schedules f under the state lock, unless the server is closed.
+func (s *Server) after(d time.Duration, f func()) Stopper {
+	return s.clock.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return
+		}
+		f()
+		s.bumpLocked()
+	})
+}
+
+func (s *Server) now() time.Time { return s.clock.Now() }
+
+func (s *Server) socketListLocked() []*wsConn {
+	out := make([]*wsConn, 0, len(s.sockets))
+	for c := range s.sockets {
+		out = append(out, c)
+	}
+	return out
+}

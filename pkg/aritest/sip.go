@@ -1,0 +1,167 @@
+package aritest
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// ErrDeclined is returned by IncomingCall when Stasis() fails because the
+// application does not exist (no websocket, no channels): the caller gets
+// 603 Decline.
+var ErrDeclined = errors.New("aritest: call declined (603): stasis app does not exist")
+
+// ErrNoChannel is returned for a channel id the fake does not know.
+var ErrNoChannel = errors.New("aritest: no such channel")
+
+type callOpts struct{ callerName string }
+
+// CallOption changes an incoming call.
+type CallOption func(*callOpts)
+
+// WithCallerName sets the caller's display name (default none).
+func WithCallerName(name string) CallOption { return func(o *callOpts) { o.callerName = name } }
+
+// IncomingCall places a trunk call to did from callerNumber. The dialplan
+// runs Stasis(app, did): StasisStart in state Ring with args [did]. A did
+// of the form "q<DID>" goes to app_queue instead: an answered channel that
+// never enters Stasis (used to test "Channel not in Stasis application").
+func (s *Server) IncomingCall(did, callerNumber string, opts ...CallOption) (string, error) {
+	var o callOpts
+	for _, f := range opts {
+		f(&o)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.bumpLocked()
+	trunk := s.endpoints["PJSIP/trunk"]
+	queue := strings.HasPrefix(did, "q")
+	if _, ok := s.apps[s.opts.App]; !ok && !queue {
+		return "", ErrDeclined
+	}
+	c := s.newChannelLocked("", trunk, kindInbound)
+	c.protocolID = fmt.Sprintf("1-%d@127.0.0.1", 20000+rand.IntN(10000))
+	c.caller = idName{Name: o.callerName, Number: callerNumber}
+	if queue {
+		c.kind = kindQueue
+		c.state = "Up"
+		c.rtp = true
+		c.dp = dialplan{Context: "queue-baseline", Exten: strings.TrimPrefix(did, "q"), Priority: 2, App: "Answer"}
+		// Answer() takes a moment before Queue() runs (recording 11)
+		c.timers = append(c.timers, s.after(650*time.Millisecond, func() {
+			c.dp.Priority, c.dp.App, c.dp.AppData = 3, "Queue", "baseline,,,,300"
+		}))
+		return c.id, nil
+	}
+	c.state = "Ring"
+	c.dp = dialplan{Context: "from-trunk", Exten: did, Priority: 2}
+	s.enterStasisLocked(c, []string{did})
+	return c.id, nil
+}
+
+// RemoteHangup is a BYE from the far end: ChannelHangupRequest without a
+// cause, then StasisEnd and the rest.
+func (s *Server) RemoteHangup(channelID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.bumpLocked()
+	c, ok := s.channels[channelID]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoChannel, channelID)
+	}
+	s.hangupLocked(c, hangupReq{cause: 16})
+	return nil
+}
+
+// SendDTMF is an RFC 2833 digit from the far end: one ChannelDtmfReceived
+// at the end of the digit.
+func (s *Server) SendDTMF(channelID, digit string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.bumpLocked()
+	c, ok := s.channels[channelID]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoChannel, channelID)
+	}
+	s.chanEventLocked(c, "ChannelDtmfReceived", nil, object{{"digit", digit}, {"duration_ms", 280}})
+	return nil
+}
+
+// dialLocked rings an outbound channel as its endpoint's behaviour says.
+// firstString is the dialstring of the first Dial event, later holds the
+// dialstring of the following ones ("" for POST .../dial).
+func (s *Server) dialLocked(c *channel, firstString, later string, timeout time.Duration) {
+	e := c.endpoint
+	b := e.behavior
+	dial := func(status, ds string) {
+		if !c.subscribed {
+			return
+		}
+		s.emitLocked(c.app, "Dial", nil, object{{"dialstatus", status}, {"forward", ""}, {"dialstring", ds}, {"peer", c.json()}})
+	}
+	c.timers = append(c.timers, s.after(0, func() {
+		if c.gone {
+			return
+		}
+		dial("", firstString)
+		if b.Answer == Busy {
+			c.timers = append(c.timers, s.after(ringDelay+b.Delay, func() {
+				if c.gone {
+					return
+				}
+				s.chanEventLocked(c, "ChannelHangupRequest", object{{"cause", 17}, {"tech_cause", 486}}, nil)
+				dial("BUSY", later)
+				s.endLegLocked(c, 17, 486)
+			}))
+			return
+		}
+		c.timers = append(c.timers, s.after(ringDelay, func() {
+			if c.gone {
+				return
+			}
+			s.setStateLocked(c, "Ringing")
+			dial("RINGING", later)
+		}))
+		if b.Answer == AnswerAfter && b.Delay < timeout {
+			c.timers = append(c.timers, s.after(max(b.Delay, ringDelay), func() {
+				if !c.gone {
+					s.answerLegLocked(c, b, later, dial)
+				}
+			}))
+			return
+		}
+		c.timers = append(c.timers, s.after(timeout, func() {
+			if !c.gone {
+				s.endLegLocked(c, 19, 480)
+			}
+		}))
+	}))
+}
+
+// ringDelay is the time from the INVITE to the softphone's 180 (or 486).
+const ringDelay = 3 * time.Millisecond
+
+// answerLegLocked is the softphone's 200 OK.
+func (s *Server) answerLegLocked(c *channel, b EndpointBehavior, later string, dial func(status, ds string)) {
+	s.setStateLocked(c, "Up")
+	c.rtp = true
+	dial("ANSWER", later)
+	if c.kind == kindOriginated {
+		s.enterStasisLocked(c, c.args)
+	}
+	if b.HangupAfter > 0 {
+		c.timers = append(c.timers, s.after(b.HangupAfter, func() {
+			if !c.gone {
+				s.hangupLocked(c, hangupReq{cause: 16})
+			}
+		}))
+	}
+}
+
+// endLegLocked ends an outbound leg that failed (busy, no answer).
+func (s *Server) endLegLocked(c *channel, cause, tech int) {
+	c.stopTimers()
+	s.afterStasisLocked(c, cause, tech)
+}

@@ -1,0 +1,191 @@
+package aritest
+
+import (
+	"net/http"
+	"sync"
+
+	"golang.org/x/net/websocket"
+)
+
+// wsConn is one events websocket. Events are queued under the server lock
+// and written by the connection's own goroutine, never under the lock.
+type wsConn struct {
+	app  string
+	conn *websocket.Conn
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    [][]byte
+	queued   int // messages ever queued
+	written  int // messages ever written (or dropped at close)
+	closed   bool
+	replaced bool // got ApplicationReplaced: takes no more events
+}
+
+func newWSConn(app string, c *websocket.Conn) *wsConn {
+	w := &wsConn{app: app, conn: c}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+func (w *wsConn) enqueue(msg []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	w.queue = append(w.queue, msg)
+	w.queued++
+	w.cond.Broadcast()
+}
+
+func (w *wsConn) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		w.written = w.queued
+		w.queue = nil
+		w.cond.Broadcast()
+	}
+	w.mu.Unlock()
+	_ = w.conn.Close()
+}
+
+// writeLoop sends queued messages until the connection closes.
+func (w *wsConn) writeLoop() {
+	for {
+		w.mu.Lock()
+		for len(w.queue) == 0 && !w.closed {
+			w.cond.Wait()
+		}
+		if w.closed {
+			w.mu.Unlock()
+			return
+		}
+		msg := w.queue[0]
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		err := websocket.Message.Send(w.conn, string(msg))
+		w.mu.Lock()
+		w.written++
+		w.cond.Broadcast()
+		w.mu.Unlock()
+		if err != nil {
+			w.close()
+			return
+		}
+	}
+}
+
+// flushMark remembers how many messages a connection had queued.
+type flushMark struct {
+	conn *wsConn
+	seq  int
+}
+
+type flushWaiter []flushMark
+
+// waitWritten blocks until every marked message was written or its
+// connection closed.
+func (f flushWaiter) waitWritten() {
+	for _, m := range f {
+		m.conn.mu.Lock()
+		for m.conn.written < m.seq && !m.conn.closed {
+			m.conn.cond.Wait()
+		}
+		m.conn.mu.Unlock()
+	}
+}
+
+func (s *Server) flushTargetLocked() flushWaiter {
+	var f flushWaiter
+	for c := range s.sockets {
+		c.mu.Lock()
+		f = append(f, flushMark{conn: c, seq: c.queued})
+		c.mu.Unlock()
+	}
+	return f
+}
+
+// serveWebsocket upgrades GET /ari/events (auth and app already checked).
+func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+	appName := r.URL.Query().Get("app")
+	ws := websocket.Server{
+		Handshake: func(*websocket.Config, *http.Request) error { return nil },
+		Handler: func(c *websocket.Conn) {
+			conn := newWSConn(appName, c)
+			if !s.attachSocket(conn) {
+				_ = c.Close()
+				return
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				conn.writeLoop()
+			}()
+			for {
+				var discard string
+				if err := websocket.Message.Receive(c, &discard); err != nil {
+					break
+				}
+			}
+			conn.close()
+			<-done
+			s.detachSocket(conn)
+		},
+	}
+	h := w.Header()
+	h.Set("Server", serverHeader)
+	ws.ServeHTTP(w, r)
+}
+
+// attachSocket makes conn the app's websocket, replacing an older one.
+func (s *Server) attachSocket(conn *wsConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.sockets[conn] = struct{}{}
+	a := s.ensureAppLocked(conn.app)
+	if old := a.sock; old != nil {
+		msg, err := marshal(object{
+			{"type", "ApplicationReplaced"},
+			{"timestamp", astTime(s.now())},
+			{"application", a.name},
+			{"asterisk_id", asteriskID},
+		})
+		if err == nil {
+			old.enqueue(msg)
+		}
+		old.mu.Lock()
+		old.replaced = true
+		old.mu.Unlock()
+	}
+	a.sock = conn
+	s.wsConnects++
+	s.bumpLocked()
+	return true
+}
+
+func (s *Server) detachSocket(conn *wsConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sockets, conn)
+	if a, ok := s.apps[conn.app]; ok && a.sock == conn {
+		a.sock = nil
+		s.maybeDestroyAppLocked(a)
+	}
+	s.bumpLocked()
+}
+
+// DropWebSockets closes every events websocket from the server side, as a
+// broken link would.
+func (s *Server) DropWebSockets() {
+	s.mu.Lock()
+	socks := s.socketListLocked()
+	s.mu.Unlock()
+	for _, c := range socks {
+		c.close()
+	}
+}

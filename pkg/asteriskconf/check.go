@@ -1,0 +1,301 @@
+package asteriskconf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrCheck is wrapped by every *Problem.
+var ErrCheck = errors.New("asterisk configuration problem")
+
+// Problem is something Check found wrong, at a file and line when known.
+type Problem struct {
+	File string // base name, e.g. "pjsip.conf"
+	Line int    // 0 when the problem is an absence
+	Msg  string
+}
+
+// Error formats the problem as file:line: message.
+func (p *Problem) Error() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Unwrap makes errors.Is(err, ErrCheck) true.
+func (p *Problem) Unwrap() error { return ErrCheck }
+
+// Check verifies the configuration directory dir (what goes to
+// /etc/asterisk) for the ARI application app and the operators:
+//   - extensions.conf [from-trunk] calls Stasis(app,inbound,...) and checks
+//     tests STASISSTATUS for FAILED after it, in every extension that calls
+//     Stasis;
+//   - ari.conf has ARI enabled and a user with a password;
+//   - http.conf enables the HTTP server with a bind address;
+//   - pjsip.conf defines every operator endpoint (PJSIP/<name>) as
+//     type=endpoint, directly or through templates, with an existing aor and
+//     auth;
+//   - pjsip.conf has an identify with a match for an existing endpoint whose
+//     context exists in extensions.conf.
+//
+// It returns every problem found (parse errors included), nil when none.
+func Check(dir string, app string, operators []Operator) []error {
+	c := checker{dir: dir, files: map[string]*File{}}
+	for _, name := range []string{"extensions.conf", "ari.conf", "http.conf", "pjsip.conf"} {
+		c.load(name)
+	}
+	if f := c.files["extensions.conf"]; f != nil {
+		c.checkDialplan(f, app)
+	}
+	if f := c.files["ari.conf"]; f != nil {
+		c.checkARI(f)
+	}
+	if f := c.files["http.conf"]; f != nil {
+		c.checkHTTP(f)
+	}
+	if f := c.files["pjsip.conf"]; f != nil {
+		c.checkOperators(f, operators)
+		c.checkTrunk(f, c.files["extensions.conf"])
+	}
+	return c.errs
+}
+
+type checker struct {
+	dir   string
+	files map[string]*File
+	errs  []error
+}
+
+func (c *checker) problem(file string, line int, format string, args ...any) {
+	c.errs = append(c.errs, &Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) load(name string) {
+	fh, err := os.Open(filepath.Join(c.dir, name))
+	if err != nil {
+		c.errs = append(c.errs, fmt.Errorf("%s: %w", name, err))
+		return
+	}
+	defer fh.Close()
+	f, err := Parse(name, fh)
+	if err != nil {
+		c.errs = append(c.errs, err)
+		return
+	}
+	c.files[name] = f
+}
+
+func (c *checker) checkDialplan(f *File, app string) {
+	ctx := f.Lookup("from-trunk")
+	if len(ctx) == 0 {
+		c.problem(f.Name, 0, "no [from-trunk] context")
+		return
+	}
+	found := false
+	for _, o := range ctx {
+		for _, ext := range extensions(o) {
+			found = c.checkExtension(f.Name, ext, app) || found
+		}
+	}
+	if !found {
+		c.problem(f.Name, ctx[0].Line, "[from-trunk] never calls Stasis(%s,inbound,${EXTEN})", app)
+	}
+}
+
+// extension is one dialplan extension: its exten line and same lines.
+type extension struct {
+	pattern string
+	steps   []Entry // application part of each priority line
+}
+
+func extensions(o Object) []extension {
+	var out []extension
+	for _, e := range o.Entries {
+		switch e.Key {
+		case "exten":
+			parts := strings.SplitN(e.Value, ",", 3)
+			ext := extension{pattern: strings.TrimSpace(parts[0])}
+			if len(parts) == 3 {
+				ext.steps = append(ext.steps, Entry{Key: "exten", Value: parts[2], Line: e.Line})
+			}
+			out = append(out, ext)
+		case "same":
+			if len(out) == 0 {
+				continue
+			}
+			_, step, ok := strings.Cut(e.Value, ",")
+			if ok {
+				last := &out[len(out)-1]
+				last.steps = append(last.steps, Entry{Key: "same", Value: step, Line: e.Line})
+			}
+		}
+	}
+	return out
+}
+
+// checkExtension reports whether ext calls Stasis(app,inbound,...), and
+// records a problem when the call is wrong or has no fallback.
+func (c *checker) checkExtension(file string, ext extension, app string) bool {
+	for i, step := range ext.steps {
+		args, ok := appArgs(step.Value, "Stasis")
+		if !ok {
+			continue
+		}
+		if len(args) < 2 || args[0] != app || args[1] != "inbound" {
+			c.problem(file, step.Line, "extension %s calls Stasis(%s), want Stasis(%s,inbound,${EXTEN})", ext.pattern, strings.Join(args, ","), app)
+			return false
+		}
+		for _, later := range ext.steps[i+1:] {
+			if strings.Contains(later.Value, "STASISSTATUS") && strings.Contains(later.Value, "FAILED") {
+				return true
+			}
+		}
+		c.problem(file, step.Line, "extension %s has no STASISSTATUS = FAILED fallback after Stasis()", ext.pattern)
+		return true
+	}
+	return false
+}
+
+// appArgs returns the arguments of a dialplan application call such as
+// "n(label),Stasis(a,b)" or "Stasis(a,b)".
+func appArgs(step, app string) ([]string, bool) {
+	step = strings.TrimSpace(step)
+	i := strings.Index(strings.ToLower(step), strings.ToLower(app)+"(")
+	if i < 0 || i > 0 && step[i-1] != ',' && step[i-1] != ' ' {
+		return nil, false
+	}
+	inner := step[i+len(app)+1:]
+	end := strings.LastIndexByte(inner, ')')
+	if end < 0 {
+		return nil, false
+	}
+	var args []string
+	for _, a := range strings.Split(inner[:end], ",") {
+		args = append(args, strings.TrimSpace(a))
+	}
+	return args, true
+}
+
+func (c *checker) checkARI(f *File) {
+	for _, g := range f.Lookup("general") {
+		if v, ok := g.Get("enabled"); ok && !truthy(v) {
+			c.problem(f.Name, g.Line, "ARI is disabled (enabled = %s)", v)
+		}
+	}
+	for _, o := range f.Objects() {
+		if o.Template || o.Type() != "user" {
+			continue
+		}
+		if pw, _ := o.Get("password"); pw != "" {
+			return
+		}
+		c.problem(f.Name, o.Line, "ARI user %q has no password", o.Name)
+		return
+	}
+	c.problem(f.Name, 0, "no ARI user (a section with type = user)")
+}
+
+func (c *checker) checkHTTP(f *File) {
+	gen := f.Lookup("general")
+	if len(gen) == 0 {
+		c.problem(f.Name, 0, "no [general] section")
+		return
+	}
+	g := gen[len(gen)-1]
+	if v, _ := g.Get("enabled"); !truthy(v) {
+		c.problem(f.Name, g.Line, "HTTP server not enabled (enabled = yes)")
+	}
+	if v, _ := g.Get("bindaddr"); v == "" {
+		c.problem(f.Name, g.Line, "no bindaddr: the HTTP server would not start")
+	}
+}
+
+func (c *checker) checkOperators(f *File, ops []Operator) {
+	for _, op := range ops {
+		name, err := op.EndpointName()
+		if err != nil {
+			c.errs = append(c.errs, err)
+			continue
+		}
+		ep, ok := objectOfType(f, name, "endpoint")
+		if !ok {
+			c.problem(f.Name, 0, "operator %q: no endpoint [%s] (type = endpoint)", op.ID, name)
+			continue
+		}
+		c.checkRefs(f, ep, "aors", "aor", op.ID)
+		c.checkRefs(f, ep, "auth", "auth", op.ID)
+	}
+}
+
+// checkRefs checks that ep names at least one object of kind in key and that
+// every named object exists.
+func (c *checker) checkRefs(f *File, ep Object, key, kind, opID string) {
+	v, _ := ep.Get(key)
+	names := splitList(v)
+	if len(names) == 0 {
+		c.problem(f.Name, ep.Line, "operator %q: endpoint [%s] has no %s", opID, ep.Name, key)
+		return
+	}
+	for _, n := range names {
+		if _, ok := objectOfType(f, n, kind); !ok {
+			c.problem(f.Name, ep.Line, "operator %q: endpoint [%s] names %s %q, which is not defined (type = %s)", opID, ep.Name, key, n, kind)
+		}
+	}
+}
+
+func (c *checker) checkTrunk(f, dialplan *File) {
+	found := false
+	for _, o := range f.Objects() {
+		if o.Template || o.Type() != "identify" {
+			continue
+		}
+		found = true
+		if m, _ := o.Get("match"); m == "" {
+			c.problem(f.Name, o.Line, "identify [%s] has no match", o.Name)
+		}
+		epName, _ := o.Get("endpoint")
+		ep, ok := objectOfType(f, epName, "endpoint")
+		if !ok {
+			c.problem(f.Name, o.Line, "identify [%s] names endpoint %q, which is not defined", o.Name, epName)
+			continue
+		}
+		ctx, _ := ep.Get("context")
+		if dialplan != nil && len(dialplan.Lookup(ctx)) == 0 {
+			c.problem(f.Name, ep.Line, "endpoint [%s] uses context %q, which extensions.conf does not define", ep.Name, ctx)
+		}
+	}
+	if !found {
+		c.problem(f.Name, 0, "no trunk identify (type = identify with match and endpoint)")
+	}
+}
+
+func objectOfType(f *File, name, kind string) (Object, bool) {
+	for _, o := range f.Lookup(name) {
+		if o.Type() == kind {
+			return o, true
+		}
+	}
+	return Object{}, false
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "yes", "true", "y", "t", "1", "on":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,182 @@
+package asteriskconf
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var shippedOperators = []Operator{
+	{ID: "op1001", Name: "Operator 1001", Endpoint: "PJSIP/op1001"},
+	{ID: "op1002", Name: "Operator 1002", Endpoint: "PJSIP/op1002"},
+}
+
+func TestCheckShipped(t *testing.T) {
+	if errs := Check(shippedDir, "toritsugi", shippedOperators); len(errs) != 0 {
+		t.Fatalf("Check(shipped) = %v", errs)
+	}
+}
+
+func TestCheckFindsProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		edit   func(string) string // applied to file's content
+		app    string
+		ops    []Operator
+		want   string // substring of one returned error
+		isProb bool   // the error is a *Problem
+	}{
+		{name: "wrong app", app: "other", want: "want Stasis(other,inbound", isProb: true},
+		{name: "unknown operator", ops: []Operator{{ID: "op1005", Endpoint: "PJSIP/op1005"}}, want: `no endpoint [op1005]`, isProb: true},
+		{name: "non-pjsip operator", ops: []Operator{{ID: "x", Endpoint: "SIP/x"}}, want: "not PJSIP"},
+		{name: "no fallback", file: "extensions.conf",
+			edit: func(s string) string {
+				return strings.ReplaceAll(s, ` same => n,GotoIf($["${STASISSTATUS}" = "FAILED"]?fallback)`, "")
+			},
+			want: "no STASISSTATUS = FAILED fallback", isProb: true},
+		{name: "no inbound arg", file: "extensions.conf",
+			edit: func(s string) string {
+				return strings.ReplaceAll(s, "Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,${EXTEN})")
+			},
+			want: "want Stasis(toritsugi,inbound", isProb: true},
+		{name: "no from-trunk", file: "extensions.conf",
+			edit: func(s string) string { return strings.ReplaceAll(s, "[from-trunk]", "[from-carrier]") },
+			want: "no [from-trunk] context", isProb: true},
+		{name: "no stasis at all", file: "extensions.conf",
+			edit: func(s string) string { return strings.ReplaceAll(s, "Stasis(", "NoOp(") },
+			want: "never calls Stasis", isProb: true},
+		{name: "ari disabled", file: "ari.conf",
+			edit: func(s string) string { return strings.Replace(s, "enabled = yes", "enabled = no", 1) },
+			want: "ARI is disabled", isProb: true},
+		{name: "no ari user", file: "ari.conf",
+			edit: func(s string) string { return strings.Replace(s, "type = user", "type = other", 1) },
+			want: "no ARI user", isProb: true},
+		{name: "ari user without password", file: "ari.conf",
+			edit: func(s string) string { return strings.Replace(s, "password = CHANGE_ME_ari_password", "password =", 1) },
+			want: "has no password", isProb: true},
+		{name: "http disabled", file: "http.conf",
+			edit: func(s string) string { return strings.Replace(s, "enabled = yes", "enabled = no", 1) },
+			want: "HTTP server not enabled", isProb: true},
+		{name: "http no bindaddr", file: "http.conf",
+			edit: func(s string) string { return strings.Replace(s, "bindaddr = 127.0.0.1", "", 1) },
+			want: "no bindaddr", isProb: true},
+		{name: "operator without auth", file: "pjsip.conf",
+			edit: func(s string) string { return strings.Replace(s, "auth = op1001\n", "", 1) },
+			want: "endpoint [op1001] has no auth", isProb: true},
+		{name: "operator aor missing", file: "pjsip.conf",
+			edit: func(s string) string { return strings.Replace(s, "aors = op1002\n", "aors = op1002x\n", 1) },
+			want: `names aors "op1002x"`, isProb: true},
+		{name: "operator endpoint template lost its type", file: "pjsip.conf",
+			edit: func(s string) string {
+				return strings.Replace(s, "[operator-endpoint](!)\ntype = endpoint", "[operator-endpoint](!)\n", 1)
+			},
+			want: "no endpoint [op1001]", isProb: true},
+		{name: "no identify", file: "pjsip.conf",
+			edit: func(s string) string { return strings.Replace(s, "type = identify", "type = aor", 1) },
+			want: "no trunk identify", isProb: true},
+		{name: "identify without match", file: "pjsip.conf",
+			edit: func(s string) string { return strings.Replace(s, "match = 203.0.113.10", "", 1) },
+			want: "has no match", isProb: true},
+		{name: "identify of unknown endpoint", file: "pjsip.conf",
+			edit: func(s string) string { return strings.Replace(s, "endpoint = trunk", "endpoint = carrier", 1) },
+			want: `names endpoint "carrier"`, isProb: true},
+		{name: "trunk context missing", file: "pjsip.conf",
+			edit: func(s string) string { return strings.Replace(s, "context = from-trunk", "context = nowhere", 1) },
+			want: `context "nowhere"`, isProb: true},
+		{name: "syntax error", file: "pjsip.conf",
+			edit: func(s string) string { return s + "\nbroken line\n" },
+			want: "pjsip.conf:"},
+		{name: "missing file", file: "http.conf", want: "http.conf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyShipped(t)
+			if tt.file != "" {
+				path := filepath.Join(dir, tt.file)
+				if tt.edit == nil {
+					if err := os.Remove(path); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					b, err := os.ReadFile(path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					edited := tt.edit(string(b))
+					if edited == string(b) {
+						t.Fatalf("edit changed nothing in %s", tt.file)
+					}
+					if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			app := tt.app
+			if app == "" {
+				app = "toritsugi"
+			}
+			ops := tt.ops
+			if ops == nil {
+				ops = shippedOperators
+			}
+			errs := Check(dir, app, ops)
+			var hit error
+			for _, err := range errs {
+				if strings.Contains(err.Error(), tt.want) {
+					hit = err
+				}
+			}
+			if hit == nil {
+				t.Fatalf("Check = %v, want an error containing %q", errs, tt.want)
+			}
+			var p *Problem
+			if got := errors.As(hit, &p); got != tt.isProb {
+				t.Errorf("errors.As(%v, *Problem) = %v, want %v", hit, got, tt.isProb)
+			}
+			if tt.isProb && !errors.Is(hit, ErrCheck) {
+				t.Errorf("%v is not ErrCheck", hit)
+			}
+			if tt.name == "missing file" && !errors.Is(hit, fs.ErrNotExist) {
+				t.Errorf("%v is not fs.ErrNotExist", hit)
+			}
+		})
+	}
+}
+
+// copyShipped copies the shipped configuration into a temporary directory.
+func copyShipped(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	paths, err := filepath.Glob(filepath.Join(shippedDir, "*.conf"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no shipped files: %v", err)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fh.WriteString("\n" + text); err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

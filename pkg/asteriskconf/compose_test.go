@@ -1,0 +1,88 @@
+package asteriskconf
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// composeFile is the part of docker-compose.yml the deployment relies on.
+type composeFile struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Build       any               `yaml:"build"`
+		NetworkMode string            `yaml:"network_mode"`
+		Command     []string          `yaml:"command"`
+		Environment map[string]string `yaml:"environment"`
+		Volumes     []string          `yaml:"volumes"`
+	} `yaml:"services"`
+	Volumes map[string]any `yaml:"volumes"`
+}
+
+func TestDockerCompose(t *testing.T) {
+	b, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	ast, ok := c.Services["asterisk"]
+	if !ok {
+		t.Fatal("no asterisk service")
+	}
+	if !strings.HasPrefix(ast.Image, "andrius/asterisk:22.") {
+		t.Errorf("asterisk image = %q, want a pinned Asterisk 22 tag", ast.Image)
+	}
+	if ast.NetworkMode != "host" {
+		t.Errorf("asterisk network_mode = %q, want host (RTP)", ast.NetworkMode)
+	}
+	if !slices.Contains(ast.Volumes, "./asterisk-conf:/etc/asterisk:ro") {
+		t.Errorf("asterisk volumes %q lack ./asterisk-conf:/etc/asterisk:ro", ast.Volumes)
+	}
+
+	tor, ok := c.Services["toritsugi"]
+	if !ok {
+		t.Fatal("no toritsugi service")
+	}
+	if tor.Build == nil {
+		t.Error("toritsugi is not built from the repository")
+	}
+	if tor.NetworkMode != "host" {
+		t.Errorf("toritsugi network_mode = %q, want host (ARI on 127.0.0.1:8088)", tor.NetworkMode)
+	}
+	if want := []string{"serve", "--config", "/etc/toritsugi/toritsugi.yaml"}; !slices.Equal(tor.Command, want) {
+		t.Errorf("toritsugi command = %q, want %q", tor.Command, want)
+	}
+	if _, ok := tor.Environment["TORITSUGI_ARI_PASSWORD"]; !ok {
+		t.Error("toritsugi has no TORITSUGI_ARI_PASSWORD")
+	}
+	var dataVolume string
+	for _, v := range tor.Volumes {
+		if name, ok := strings.CutSuffix(v, ":/var/lib/toritsugi"); ok {
+			dataVolume = name
+		}
+	}
+	if dataVolume == "" || strings.ContainsAny(dataVolume, "./") {
+		t.Errorf("toritsugi volumes %q: want a named volume on /var/lib/toritsugi", tor.Volumes)
+	} else if _, ok := c.Volumes[dataVolume]; !ok {
+		t.Errorf("named volume %q is not declared under volumes:", dataVolume)
+	}
+}
+
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{"FROM golang:1.26 AS build", "./cmd/toritsugi", "FROM gcr.io/distroless/static", "/var/lib/toritsugi"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+}

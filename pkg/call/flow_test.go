@@ -1,0 +1,220 @@
+package call_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+func TestFirstCallPath(t *testing.T) {
+	tests := []struct {
+		name       string
+		did        string
+		wantResult store.Result
+		wantClient string
+		wantMedia  string
+		wantReason string
+	}{
+		{"known DID national form", "0312345678", store.ResultCompleted, "acme", "sound:toritsugi/acme-greeting", "greeting played"},
+		{"known DID in E.164", "+81312345678", store.ResultCompleted, "acme", "sound:toritsugi/acme-greeting", "greeting played"},
+		{"unknown DID", "0399999999", store.ResultUnknownDID, "", "sound:ss-noservice", "no client has DID 0399999999"},
+		{"greeting file missing", "0611112222", store.ResultFailed, "bogus", "sound:toritsugi/no-such-file", "greeting media could not be played"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.AddSound("ss-noservice", 3*time.Second)
+			h.start()
+			h.waitConnected(1)
+
+			id, err := h.fake.IncomingCall(tt.did, "0901234567")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := h.waitRecord(id)
+			if rec.Result != tt.wantResult || rec.ClientID != tt.wantClient || rec.Reason != tt.wantReason {
+				t.Fatalf("record = %s/%s/%q, want %s/%s/%q", rec.Result, rec.ClientID, rec.Reason, tt.wantResult, tt.wantClient, tt.wantReason)
+			}
+			if rec.CallerID != "0901234567" || rec.DID != tt.did || rec.StartedAt.IsZero() || rec.EndedAt.Before(rec.StartedAt) || rec.AnsweredAt.IsZero() {
+				t.Fatalf("record fields wrong: %+v", rec)
+			}
+			got := strings.Join(h.requestLines(id), "\n")
+			want := strings.Join([]string{
+				"POST /channels/ID/variable",
+				"POST /channels/ID/answer",
+				"POST /channels/ID/play/ID-greeting-N",
+				"DELETE /channels/ID",
+			}, "\n")
+			if got != want {
+				t.Fatalf("requests for the call:\n%s\nwant:\n%s", got, want)
+			}
+			if _, ok := h.fake.Channel(id); ok {
+				t.Fatal("channel still exists after the call")
+			}
+			if !strings.Contains(fmt.Sprint(rec.Events), "playing "+tt.wantMedia) {
+				t.Fatalf("timeline %v does not mention playing %s", rec.Events, tt.wantMedia)
+			}
+		})
+	}
+}
+
+func TestCallerHangsUpMidGreeting(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitPlaying(id)
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultAbandoned || rec.Reason != "caller hung up during the greeting" || rec.ClientID != "acme" {
+		t.Fatalf("record = %s %q client %q, want abandoned during greeting for acme", rec.Result, rec.Reason, rec.ClientID)
+	}
+	for _, line := range h.requestLines(id) {
+		if strings.HasPrefix(line, "DELETE") {
+			t.Fatalf("controller hung up a channel the caller had already left: %v", h.requestLines(id))
+		}
+	}
+}
+
+func TestCallerHangsUpBeforeAnswer(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h.fake.RemoteHangup(id) // may lose the race with our whole flow
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultAbandoned && rec.Result != store.ResultCompleted {
+		t.Fatalf("result %s (%s), want abandoned (or completed if the greeting won the race)", rec.Result, rec.Reason)
+	}
+}
+
+func TestReconnectMidCallKeepsTheCall(t *testing.T) {
+	h := newHarness(t)
+	c := h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitPlaying(id)
+	h.fake.DropWebSockets()
+	h.waitConnected(2)
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultCompleted || rec.ClientID != "acme" {
+		t.Fatalf("after reconnect the call ended %s (%s), want completed for acme", rec.Result, rec.Reason)
+	}
+	if c.link.Connects() < 2 {
+		t.Fatalf("link connected %d times, want a reconnect", c.link.Connects())
+	}
+}
+
+func TestCallerLeavesWhileLinkIsDown(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitPlaying(id)
+	// Hang up in the same instant as the drop: StasisEnd may be lost; the
+	// re-sync after the reconnect must still end and record the call.
+	h.fake.DropWebSockets()
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultAbandoned {
+		t.Fatalf("result %s (%s), want abandoned", rec.Result, rec.Reason)
+	}
+}
+
+func TestRestartReadoptsCallInProgress(t *testing.T) {
+	h := newHarness(t)
+	first := h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitPlaying(id)
+	first.stop() // the controller dies; the caller stays on the line
+	if _, err := h.store.Call(id); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a stopped controller recorded the call: %v", err)
+	}
+	if _, ok := h.fake.Channel(id); !ok {
+		t.Fatal("the caller's channel did not outlive the controller")
+	}
+
+	h.start()
+	h.waitConnected(2)
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultCompleted || rec.ClientID != "acme" || rec.DID != "0312345678" {
+		t.Fatalf("re-adopted call ended %s (%s) client %q did %q", rec.Result, rec.Reason, rec.ClientID, rec.DID)
+	}
+	if !strings.Contains(fmt.Sprint(rec.Events), "re-adopted") {
+		t.Fatalf("timeline does not show the re-adoption: %v", rec.Events)
+	}
+	plays := 0
+	for _, l := range h.requestLines(id) {
+		if strings.Contains(l, "/play/") {
+			plays++
+		}
+	}
+	if plays != 2 {
+		t.Fatalf("greeting played %d times, want 2 (again after the restart)", plays)
+	}
+}
+
+func TestAppGoneDeclinesCalls(t *testing.T) {
+	h := newHarness(t)
+	// No controller has ever connected: Stasis() fails, the dialplan's
+	// fallback takes the call (603 in the recordings).
+	if _, err := h.fake.IncomingCall("0312345678", "0901234567"); !errors.Is(err, aritest.ErrDeclined) {
+		t.Fatalf("IncomingCall without a controller = %v, want ErrDeclined", err)
+	}
+}
+
+func TestManyConcurrentCalls(t *testing.T) {
+	h := newHarness(t)
+	c := h.start()
+	h.waitConnected(1)
+	const n = 50
+	ids := make([]string, n)
+	for i := range ids {
+		id, err := h.fake.IncomingCall("0312345678", fmt.Sprintf("09000000%03d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	for _, id := range ids {
+		if rec := h.waitRecord(id); rec.Result != store.ResultCompleted {
+			t.Fatalf("call %s: %s (%s)", id, rec.Result, rec.Reason)
+		}
+	}
+	list, err := h.store.ListCalls(store.CallFilter{ClientID: "acme"})
+	if err != nil || len(list) != n {
+		t.Fatalf("ListCalls = %d records, %v; want %d", len(list), err, n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.calls.Active() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if a := c.calls.Active(); a != 0 {
+		t.Fatalf("%d actors still alive after every call ended", a)
+	}
+}

@@ -1,0 +1,162 @@
+// Package call runs toritsugi's calls: a Manager creates one actor per
+// inbound call when its StasisStart is dispatched (or when a restarted
+// controller finds the channel in its application) and the actor turns the
+// call's flow into ARI commands, ending every call with a stored record.
+package call
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Recorder stores finished calls.
+type Recorder interface {
+	PutCall(store.CallRecord) error
+}
+
+// Deps are what the manager needs.
+type Deps struct {
+	ARI        ari.Client
+	Dispatcher *pbx.Dispatcher
+	Config     func() *config.Config
+	Recorder   Recorder
+	Clock      Clock
+	Logger     *slog.Logger
+	// GreetingTimeout bounds a greeting whose playback never reports its end
+	// (Asterisk never finishes a playback of an unknown media scheme).
+	GreetingTimeout time.Duration
+}
+
+// Manager owns the set of live call actors.
+type Manager struct {
+	ctx             context.Context
+	ari             ari.Client
+	disp            *pbx.Dispatcher
+	cfg             func() *config.Config
+	rec             Recorder
+	clock           Clock
+	log             *slog.Logger
+	greetingTimeout time.Duration
+
+	// instance distinguishes ids this manager chooses from a predecessor's.
+	instance string
+
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	calls map[string]*actor
+}
+
+// NewManager returns a manager whose actors live until ctx ends. Install its
+// Hooks in the dispatcher before the link runs.
+func NewManager(ctx context.Context, d Deps) *Manager {
+	if d.Clock == nil {
+		d.Clock = RealClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.GreetingTimeout <= 0 {
+		d.GreetingTimeout = 2 * time.Minute
+	}
+	return &Manager{
+		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder,
+		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout,
+		calls: map[string]*actor{}, instance: newInstanceToken(),
+	}
+}
+
+// Hooks returns the dispatcher hooks that create actors.
+func (m *Manager) Hooks() pbx.Hooks {
+	return pbx.Hooks{NewChannel: m.newChannel, Adopt: m.adopt}
+}
+
+// Active reports the number of live calls.
+func (m *Manager) Active() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.calls)
+}
+
+// Wait blocks until every actor has returned (after ctx ended or calls ended).
+func (m *Manager) Wait() { m.wg.Wait() }
+
+// newChannel runs on the dispatcher goroutine for a StasisStart nobody owns.
+func (m *Manager) newChannel(e *ari.StasisStart) *pbx.Inbox {
+	args, err := ParseArgs(e.Args)
+	if err != nil || args.Leg != LegInbound {
+		// Not a call we can own (e.g. an operator leg of a call that no
+		// longer exists): hang it up off the dispatcher goroutine.
+		m.log.Warn("hanging up channel nobody owns", "channel", e.Channel.ID, "args", e.Args)
+		id := e.Channel.ID
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			_ = m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, id), "normal")
+		}()
+		return nil
+	}
+	a := m.newActor(e.Channel.ID, nil)
+	m.start(a) // the dispatcher binds the inbox before it unlocks
+	return a.inbox
+}
+
+// adopt runs on the link goroutine with our application's unowned channels.
+func (m *Manager) adopt(chans []*ari.ChannelData) {
+	for _, ch := range chans {
+		if ch.Dialplan == nil || ch.Dialplan.AppName != "Stasis" {
+			continue // an originated leg whose call is gone; it ends by itself
+		}
+		if _, err := argsFromAppData(ch.Dialplan.AppData); err != nil {
+			continue
+		}
+		a := m.newActor(ch.ID, ch)
+		m.disp.BindChannel(ch.ID, a.inbox) // before it runs: release unbinds
+		m.start(a)
+	}
+}
+
+func (m *Manager) newActor(id string, adopted *ari.ChannelData) *actor {
+	a := &actor{
+		m: m, id: id, inbox: pbx.NewInbox(), adopted: adopted,
+		log: m.log.With("call", id),
+	}
+	m.mu.Lock()
+	m.calls[id] = a
+	m.mu.Unlock()
+	return a
+}
+
+func (m *Manager) start(a *actor) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		a.run(m.ctx)
+	}()
+}
+
+// release forgets an actor that has returned.
+func (m *Manager) release(a *actor) {
+	m.disp.UnbindChannel(a.id, a.inbox)
+	a.inbox.Close()
+	m.mu.Lock()
+	if m.calls[a.id] == a {
+		delete(m.calls, a.id)
+	}
+	m.mu.Unlock()
+}
+
+func newInstanceToken() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,60 @@
+package call
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// StateVar is the channel variable where a call keeps what a restarted
+// controller needs to re-adopt it. State kept only in memory would die with
+// the process; a channel variable lives as long as the call.
+const StateVar = "TORITSUGI_STATE"
+
+// Step is where a call is in its flow.
+type Step string
+
+// Steps of the first call path.
+const (
+	StepNew      Step = "new"
+	StepGreeting Step = "greeting"
+	StepHangup   Step = "hangup"
+)
+
+// Persisted is the part of a call's state saved on its channel.
+type Persisted struct {
+	ClientID  string
+	DID       string
+	Step      Step
+	StartedAt time.Time
+}
+
+// Encode renders p as a compact query string.
+func (p Persisted) Encode() string {
+	v := url.Values{}
+	v.Set("c", p.ClientID)
+	v.Set("d", p.DID)
+	v.Set("s", string(p.Step))
+	v.Set("t", strconv.FormatInt(p.StartedAt.UnixMilli(), 10))
+	return v.Encode()
+}
+
+// DecodePersisted parses Encode's output.
+func DecodePersisted(s string) (Persisted, error) {
+	v, err := url.ParseQuery(s)
+	if err != nil {
+		return Persisted{}, fmt.Errorf("decode %s: %w", StateVar, err)
+	}
+	ms, err := strconv.ParseInt(v.Get("t"), 10, 64)
+	if err != nil {
+		return Persisted{}, fmt.Errorf("decode %s: start time: %w", StateVar, err)
+	}
+	p := Persisted{ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms)}
+	switch p.Step {
+	case StepNew, StepGreeting, StepHangup:
+	default:
+		return Persisted{}, fmt.Errorf("decode %s: unknown step %q", StateVar, p.Step)
+	}
+	return p, nil
+}

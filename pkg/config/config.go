@@ -1,0 +1,176 @@
+// Package config is toritsugi's YAML configuration: the schema, loading from
+// bytes with defaults and environment overrides, validation whose errors name
+// the file, line and field, and live reload.
+package config
+
+import (
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// Config is a loaded and validated configuration. Treat it as read-only: a
+// reload builds a new one.
+type Config struct {
+	ARI             ARI
+	HTTP            HTTP
+	DataDir         string
+	LogLevel        string // debug, info, warn or error
+	UnknownDIDSound string // media URI played for a number no client owns
+	Queue           Queue  // defaults for every client
+	Clients         []Client
+	Operators       []Operator
+
+	clientByID   map[string]int
+	clientByDID  map[string]int
+	operatorByID map[string]int
+}
+
+// ARI is how toritsugi reaches Asterisk.
+type ARI struct {
+	URL            string // base URL of the ARI REST interface, e.g. http://127.0.0.1:8088/ari
+	User           string
+	Password       string
+	App            string // Stasis application name
+	RequestTimeout time.Duration
+	PingInterval   time.Duration
+}
+
+// LogValue keeps the password out of logs.
+func (a ARI) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("url", a.URL),
+		slog.String("user", a.User),
+		slog.String("app", a.App),
+		slog.Duration("request_timeout", a.RequestTimeout),
+		slog.Duration("ping_interval", a.PingInterval),
+	)
+}
+
+// HTTP is the console and API listener.
+type HTTP struct {
+	Listen string // host:port
+}
+
+// Strategy picks which available operator rings next.
+type Strategy string
+
+// Ring strategies.
+const (
+	StrategyLongestIdle Strategy = "longest-idle"
+	StrategyRoundRobin  Strategy = "round-robin"
+	StrategyRingAll     Strategy = "ring-all"
+)
+
+// Queue is how calls wait for and reach operators.
+type Queue struct {
+	Strategy       Strategy
+	RingTimeout    time.Duration // how long one operator rings before the next
+	MaxWait        time.Duration // longest wait before overflow
+	Wrapup         time.Duration // after-call work before the operator is available again
+	MOHClass       string        // Asterisk music-on-hold class
+	AutoPauseAfter int           // consecutive no-answers that pause an operator; 0 never
+}
+
+// DefaultQueue is the queue used when the configuration says nothing.
+func DefaultQueue() Queue {
+	return Queue{
+		Strategy:       StrategyLongestIdle,
+		RingTimeout:    15 * time.Second,
+		MaxWait:        5 * time.Minute,
+		Wrapup:         30 * time.Second,
+		MOHClass:       "default",
+		AutoPauseAfter: 3,
+	}
+}
+
+// QueueOverride holds a client's queue settings; nil fields inherit.
+type QueueOverride struct {
+	Strategy       *Strategy
+	RingTimeout    *time.Duration
+	MaxWait        *time.Duration
+	Wrapup         *time.Duration
+	MOHClass       *string
+	AutoPauseAfter *int
+}
+
+// Apply returns q with the overridden fields replaced.
+func (o QueueOverride) Apply(q Queue) Queue {
+	if o.Strategy != nil {
+		q.Strategy = *o.Strategy
+	}
+	if o.RingTimeout != nil {
+		q.RingTimeout = *o.RingTimeout
+	}
+	if o.MaxWait != nil {
+		q.MaxWait = *o.MaxWait
+	}
+	if o.Wrapup != nil {
+		q.Wrapup = *o.Wrapup
+	}
+	if o.MOHClass != nil {
+		q.MOHClass = *o.MOHClass
+	}
+	if o.AutoPauseAfter != nil {
+		q.AutoPauseAfter = *o.AutoPauseAfter
+	}
+	return q
+}
+
+// Client is a company whose phones toritsugi answers.
+type Client struct {
+	ID              string
+	Name            string   // full name used in the greeting
+	ShortName       string   // shown on the operator's phone; defaults to Name
+	DIDs            []string // E.164, e.g. "+81312345678"
+	Greeting        string   // media URI played on answer
+	GreetingText    string   // the line the operator reads
+	AfterHoursSound string   // media URI played when closed; may be empty
+	Hours           Hours
+	Queue           QueueOverride
+
+	queueDefaults *Queue // the configuration's queue section, set by Parse
+}
+
+// QueueSettings returns the client's queue: its overrides merged over the
+// configuration's queue section (or DefaultQueue for a hand-built Client).
+func (c *Client) QueueSettings() Queue {
+	base := DefaultQueue()
+	if c.queueDefaults != nil {
+		base = *c.queueDefaults
+	}
+	return c.Queue.Apply(base)
+}
+
+// Operator is a person answering calls at a SIP endpoint.
+type Operator struct {
+	ID           string
+	Name         string
+	Endpoint     string   // Asterisk TECH/resource, e.g. PJSIP/op1001
+	Clients      []string // client ids served; ["*"] means all
+	PasswordHash string   // for the web console; may be empty
+}
+
+// AllClients reports whether the operator serves every client.
+func (o *Operator) AllClients() bool {
+	return slices.Contains(o.Clients, "*")
+}
+
+// Serves reports whether the operator takes calls for the client.
+func (o *Operator) Serves(clientID string) bool {
+	return o.AllClients() || slices.Contains(o.Clients, clientID)
+}
+
+// SlogLevel is LogLevel as a slog.Level (info when unset).
+func (c *Config) SlogLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}

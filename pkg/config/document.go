@@ -1,0 +1,283 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxNodes bounds the walk so that alias expansion cannot blow it up.
+const maxNodes = 200_000
+
+type position struct{ line, col int }
+
+// document is the YAML node tree of one configuration: where each field path
+// sits, which keys are unknown, and which values have the wrong kind.
+type document struct {
+	file      string
+	root      *yaml.Node // the document node; nil when the file is empty
+	positions map[string]position
+	bad       map[string]bool // wrong-kind paths: no further errors under them
+	errs      Errors
+	budget    int
+}
+
+var yamlLineErr = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
+
+// parseDocument decodes data into a node tree and checks it against the
+// schema. ok is false when the tree cannot be used any further.
+func parseDocument(file string, data []byte) (d *document, ok bool) {
+	d = &document{
+		file:      file,
+		positions: map[string]position{"": {1, 1}},
+		bad:       map[string]bool{},
+		budget:    maxNodes,
+	}
+	root, next, err := decodeNodes(data)
+	if err != nil {
+		d.errs = append(d.errs, syntaxError(file, err))
+		return d, false
+	}
+	if next != nil {
+		d.errs = append(d.errs, &FieldError{File: file, Line: max(next.Line, 1), Column: next.Column,
+			Msg: "only one YAML document is allowed"})
+	}
+	if root == nil || len(root.Content) == 0 || isNull(root.Content[0]) {
+		return d, true
+	}
+	top := root.Content[0]
+	if top.Kind != yaml.MappingNode {
+		d.errs = append(d.errs, &FieldError{File: file, Line: max(top.Line, 1), Column: top.Column,
+			Msg: "the top level must be a mapping of keys such as ari:, clients:, operators:"})
+		return d, false
+	}
+	d.root = root
+	d.walk(top, rootShape, "")
+	return d, d.budget >= 0
+}
+
+// decodeNodes reads the first document and peeks at a second one.
+func decodeNodes(data []byte) (first, next *yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil { // the YAML library must not take the process down
+			err = fmt.Errorf("yaml: cannot parse: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil, nil
+		}
+		return nil, nil, err
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return &doc, &second, nil
+	} else if !errors.Is(err, io.EOF) {
+		return nil, nil, err
+	}
+	return &doc, nil, nil
+}
+
+func syntaxError(file string, err error) *FieldError {
+	msg := err.Error()
+	line := 1
+	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
+			line = n
+		}
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func childPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// parentPath strips the last ".key" or "[i]".
+func parentPath(path string) string {
+	if i := strings.LastIndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// at is the position of a field, or of its closest ancestor present in the file.
+func (d *document) at(path string) position {
+	for {
+		if p, ok := d.positions[path]; ok {
+			return p
+		}
+		if path == "" {
+			return position{1, 1}
+		}
+		path = parentPath(path)
+	}
+}
+
+// suppressed reports whether path lies under a value of the wrong kind.
+func (d *document) suppressed(path string) bool {
+	for {
+		if d.bad[path] {
+			return true
+		}
+		if path == "" {
+			return false
+		}
+		path = parentPath(path)
+	}
+}
+
+func (d *document) addAt(p position, field, msg string) {
+	d.errs = append(d.errs, &FieldError{File: d.file, Line: p.line, Column: p.col, Field: field, Msg: msg})
+}
+
+// walk checks n against sh, records positions, and makes every scalar a
+// string so that the decoder sees values exactly as written ("0312345678"
+// stays a string, not an octal-looking number; dates stay text).
+func (d *document) walk(n *yaml.Node, sh *shape, path string) {
+	if d.budget--; d.budget < 0 {
+		if d.budget == -1 {
+			d.addAt(position{1, 1}, "", "document too large or too many aliases")
+		}
+		return
+	}
+	at := n
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if _, seen := d.positions[path]; !seen {
+		d.positions[path] = position{max(at.Line, 1), at.Column}
+	}
+	if isNull(n) {
+		return
+	}
+	want := map[kind]yaml.Kind{kindScalar: yaml.ScalarNode, kindMap: yaml.MappingNode, kindList: yaml.SequenceNode}[sh.kind]
+	if n.Kind != want {
+		d.addAt(d.positions[path], path, fmt.Sprintf("expected %s, found %s", describeKind(want), describeKind(n.Kind)))
+		d.bad[path] = true
+		*at = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: at.Line, Column: at.Column}
+		return
+	}
+	switch sh.kind {
+	case kindScalar:
+		n.Tag = "!!str"
+		n.Style &^= yaml.TaggedStyle
+	case kindList:
+		for i, e := range n.Content {
+			d.walk(e, sh.elem, indexPath(path, i))
+		}
+	case kindMap:
+		d.walkMapping(n, sh, path, map[string]int{}, false)
+	}
+}
+
+// walkMapping checks the keys of one mapping; merged mappings ("<<: *base")
+// are walked after the explicit keys, which take precedence.
+func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[string]int, merged bool) {
+	var merges []*yaml.Node
+	kept := n.Content[:0:0]
+	defer func() {
+		if !merged {
+			n.Content = kept // duplicates dropped so that decoding can go on
+		}
+	}()
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !merged {
+			if line, dup := seen[k.Value]; dup && k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
+				d.addAt(position{max(k.Line, 1), k.Column}, childPath(path, k.Value),
+					fmt.Sprintf("duplicate key (first at line %d)", line))
+				continue
+			}
+			kept = append(kept, k, v)
+		}
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		kp := position{max(k.Line, 1), k.Column}
+		if k.Kind != yaml.ScalarNode {
+			d.addAt(kp, path, "keys must be plain names")
+			continue
+		}
+		if path == "" && strings.HasPrefix(k.Value, "x-") {
+			continue // top-level x-... keys hold anchors for reuse, like docker compose
+		}
+		field := childPath(path, k.Value)
+		if _, dup := seen[k.Value]; dup { // an explicit key overrides merged ones
+			continue
+		}
+		seen[k.Value] = kp.line
+		sub, known := sh.fields[k.Value]
+		if !known {
+			if !merged {
+				msg := fmt.Sprintf("unknown key %q", k.Value)
+				if s := suggest(k.Value, sh.fields); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				d.addAt(kp, field, msg)
+			}
+			continue
+		}
+		d.walk(v, sub, field)
+	}
+	for _, m := range merges {
+		if m.Kind == yaml.AliasNode && m.Alias != nil {
+			m = m.Alias
+		}
+		srcs := []*yaml.Node{m}
+		if m.Kind == yaml.SequenceNode {
+			srcs = m.Content
+		}
+		for _, src := range srcs {
+			if src.Kind == yaml.AliasNode && src.Alias != nil {
+				src = src.Alias
+			}
+			if src.Kind == yaml.MappingNode {
+				if d.budget--; d.budget < 0 {
+					return
+				}
+				d.walkMapping(src, sh, path, seen, true)
+			}
+		}
+	}
+}
+
+func describeKind(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "a mapping of keys"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return "a single value"
+	}
+}
+
+// encode re-encodes the checked tree for the decoder.
+func (d *document) encode() ([]byte, error) {
+	if d.root == nil {
+		return nil, nil
+	}
+	return yaml.Marshal(d.root)
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/errors/*.golden from the current output")
+
+// TestErrorsGolden checks the full error output for each invalid input in
+// testdata/errors against its .golden file.
+func TestErrorsGolden(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/errors/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inputs) == 0 {
+		t.Fatal("no inputs in testdata/errors")
+	}
+	for _, in := range inputs {
+		name := filepath.Base(in)
+		t.Run(strings.TrimSuffix(name, ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Parse(name, data, nil)
+			if err == nil {
+				t.Fatalf("Parse succeeded, want errors (config %+v)", cfg)
+			}
+			if cfg != nil {
+				t.Errorf("Parse returned a config with errors")
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
+				t.Fatalf("error %T is not Errors: %v", err, err)
+			}
+			for _, e := range es {
+				if e.Line <= 0 || e.File != name {
+					t.Errorf("error without position: %#v", e)
+				}
+			}
+			got := err.Error() + "\n"
+			golden := strings.TrimSuffix(in, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("errors differ from %s (run go test -update after checking)\n--- got:\n%s--- want:\n%s", golden, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,69 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Parse reads a configuration from YAML bytes. env looks up environment
+// overrides (os.LookupEnv in production, nil for none); filename is used only
+// in messages. On failure the error is an Errors listing every problem found,
+// sorted by line.
+func Parse(filename string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	doc, ok := parseDocument(filename, data)
+	if !ok {
+		return nil, doc.errs.sorted()
+	}
+	text, err := doc.encode()
+	if err != nil {
+		doc.addAt(position{1, 1}, "", fmt.Sprintf("cannot read YAML: %v", err))
+		return nil, doc.errs.sorted()
+	}
+	raw, fromEnv, err := decodeRaw(text, env)
+	if err != nil {
+		if len(doc.errs) == 0 { // the walk explains failures it could see
+			doc.addAt(position{1, 1}, "", err.Error())
+		}
+		return nil, doc.errs.sorted()
+	}
+	c := &checker{doc: doc, fromEnv: fromEnv}
+	cfg := c.build(raw)
+	if len(doc.errs) > 0 {
+		return nil, doc.errs.sorted()
+	}
+	cfg.index()
+	return cfg, nil
+}
+
+// Load reads and parses the file at path, with overrides from the process
+// environment.
+func Load(path string) (*Config, error) {
+	return load(path, os.LookupEnv)
+}
+
+func load(path string, env func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, env)
+}
+
+// Check validates the file at path, for "toritsugi check-config FILE". The
+// error, when not nil, is either a file error (errors.Is(err, fs.ErrNotExist)
+// etc.) or an Errors with one line per problem.
+func Check(path string) error {
+	_, err := Load(path)
+	return err
+}
+
+// AsErrors extracts the positioned problems from an error returned by Parse,
+// Load, Check or Store.Reload.
+func AsErrors(err error) (Errors, bool) {
+	var es Errors
+	if errors.As(err, &es) {
+		return es, true
+	}
+	return nil, false
+}

@@ -1,0 +1,258 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+func mustParseFile(t *testing.T, path string, env func(string) (string, bool)) *Config {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(filepath.Base(path), data, env)
+	if err != nil {
+		t.Fatalf("Parse(%s):\n%v", path, err)
+	}
+	return cfg
+}
+
+func TestValidConfigsParse(t *testing.T) {
+	files, _ := filepath.Glob("testdata/valid/*.yaml")
+	files = append(files, "testdata/sample.yaml")
+	if len(files) < 3 {
+		t.Fatalf("valid inputs missing: %v", files)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg := mustParseFile(t, f, noEnv)
+			if len(cfg.Clients) == 0 || len(cfg.Operators) == 0 {
+				t.Errorf("clients=%d operators=%d", len(cfg.Clients), len(cfg.Operators))
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg := mustParseFile(t, "testdata/valid/minimal.yaml", noEnv)
+	want := ARI{URL: "http://127.0.0.1:8088/ari", User: "toritsugi", Password: "secret", App: "toritsugi",
+		RequestTimeout: 2 * time.Second, PingInterval: 5 * time.Second}
+	if cfg.ARI != want {
+		t.Errorf("ARI = %+v, want %+v", cfg.ARI, want)
+	}
+	if cfg.HTTP.Listen != "127.0.0.1:8080" || cfg.LogLevel != "info" || cfg.UnknownDIDSound != "sound:ss-noservice" {
+		t.Errorf("defaults: listen=%q level=%q sound=%q", cfg.HTTP.Listen, cfg.LogLevel, cfg.UnknownDIDSound)
+	}
+	if cfg.Queue != DefaultQueue() {
+		t.Errorf("Queue = %+v, want %+v", cfg.Queue, DefaultQueue())
+	}
+	acme := &cfg.Clients[0]
+	if acme.ShortName != acme.Name {
+		t.Errorf("ShortName = %q, want the name %q", acme.ShortName, acme.Name)
+	}
+	if acme.Hours.Scheduled || !acme.Hours.OpenWeekly(time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)) {
+		t.Errorf("a client without hours must be always open: %+v", acme.Hours)
+	}
+	if got := acme.QueueSettings(); got != DefaultQueue() {
+		t.Errorf("QueueSettings = %+v", got)
+	}
+	if cfg.SlogLevel().String() != "INFO" {
+		t.Errorf("SlogLevel = %v", cfg.SlogLevel())
+	}
+}
+
+func TestSample(t *testing.T) {
+	cfg := mustParseFile(t, "testdata/sample.yaml", noEnv)
+	if len(cfg.Clients) != 3 || len(cfg.Operators) != 4 {
+		t.Fatalf("sample has %d clients and %d operators, want 3 and 4", len(cfg.Clients), len(cfg.Operators))
+	}
+	tests := []struct {
+		did    string
+		client string // "" = none
+	}{
+		{"0312345678", "sakura-kensetsu"},
+		{"+81312345678", "sakura-kensetsu"},
+		{"81312345678", "sakura-kensetsu"},
+		{"0120123456", "sakura-kensetsu"},
+		{"+81661234567", "aozora-clinic"},
+		{"815031234567", "hoshino-law"},
+		{"0399999999", ""},
+		{"", ""},
+		{"anonymous", ""},
+	}
+	for _, tt := range tests {
+		c, ok := cfg.ClientByDID(tt.did)
+		switch {
+		case tt.client == "" && ok:
+			t.Errorf("ClientByDID(%q) = %s, want none", tt.did, c.ID)
+		case tt.client != "" && (!ok || c.ID != tt.client):
+			t.Errorf("ClientByDID(%q) = %v, %v; want %s", tt.did, c, ok, tt.client)
+		}
+	}
+
+	sakura, ok := cfg.Client("sakura-kensetsu")
+	if !ok {
+		t.Fatal("Client(sakura-kensetsu) not found")
+	}
+	q := sakura.QueueSettings()
+	if q.MaxWait != 3*time.Minute || q.RingTimeout != 15*time.Second || q.Strategy != StrategyLongestIdle {
+		t.Errorf("sakura queue = %+v", q)
+	}
+	clinic, _ := cfg.Client("aozora-clinic")
+	if q := clinic.QueueSettings(); q.Strategy != StrategyRingAll || q.RingTimeout != 20*time.Second || q.Wrapup != 45*time.Second || q.MaxWait != 5*time.Minute {
+		t.Errorf("clinic queue = %+v", q)
+	}
+	if !clinic.Hours.Scheduled || len(clinic.Hours.Weekly[time.Sunday]) != 0 || clinic.Hours.Timezone != "Asia/Tokyo" {
+		t.Errorf("clinic hours = %+v", clinic.Hours)
+	}
+	wantMon := []Interval{{8*60 + 30, 12*60 + 30}, {14 * 60, 19 * 60}}
+	if !slices.Equal(clinic.Hours.Weekly[time.Monday], wantMon) {
+		t.Errorf("clinic monday = %v, want %v", clinic.Hours.Weekly[time.Monday], wantMon)
+	}
+	if c, ok := sakura.Hours.ClosureOn(Date{2027, time.January, 2}); !ok || c.Reason != "年末年始" {
+		t.Errorf("ClosureOn(2027-01-02) = %+v, %v", c, ok)
+	}
+	if _, ok := cfg.Client("nobody"); ok {
+		t.Error("Client(nobody) found")
+	}
+	op, ok := cfg.Operator("op1003")
+	if !ok || op.Serves("sakura-kensetsu") || !op.Serves("aozora-clinic") {
+		t.Errorf("Operator(op1003) = %+v, %v", op, ok)
+	}
+	if all, _ := cfg.Operator("op1001"); !all.AllClients() || !all.Serves("hoshino-law") {
+		t.Errorf("op1001 must serve every client: %+v", all)
+	}
+	var ids []string
+	for _, o := range cfg.OperatorsFor("hoshino-law") {
+		ids = append(ids, o.ID)
+	}
+	if !slices.Equal(ids, []string{"op1001", "op1002"}) {
+		t.Errorf("OperatorsFor(hoshino-law) = %v", ids)
+	}
+}
+
+func TestAnchorsAndMerges(t *testing.T) {
+	cfg := mustParseFile(t, "testdata/valid/anchors.yaml", noEnv)
+	acme, _ := cfg.Client("acme")
+	if q := acme.QueueSettings(); q.RingTimeout != 10*time.Second || q.Wrapup != 20*time.Second {
+		t.Errorf("acme queue = %+v", q)
+	}
+	if !slices.Equal(acme.DIDs, []string{"+81312345678", "+81120123456"}) {
+		t.Errorf("acme DIDs = %v (unquoted numbers must stay text)", acme.DIDs)
+	}
+	beta, _ := cfg.Client("beta")
+	if beta.Hours.PublicHolidays != HolidaysNone || len(beta.Hours.Weekly[time.Saturday]) != 1 || len(beta.Hours.Weekly[time.Friday]) != 1 {
+		t.Errorf("beta hours = %+v", beta.Hours)
+	}
+	if !slices.Equal(beta.DIDs, []string{"+81661234567"}) {
+		t.Errorf("beta DIDs = %v", beta.DIDs)
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	data, err := os.ReadFile("testdata/sample.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"TORITSUGI_ARI_PASSWORD": "from-env",
+		"TORITSUGI_ARI_USER":     "envuser",
+		"TORITSUGI_ARI_URL":      "https://pbx.example:8089/ari",
+		"TORITSUGI_HTTP_LISTEN":  ":9090",
+		"TORITSUGI_DATA_DIR":     "/srv/toritsugi",
+		"TORITSUGI_LOG_LEVEL":    "debug", // not an override: ignored
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg, err := Parse("sample.yaml", data, lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{cfg.ARI.Password, cfg.ARI.User, cfg.ARI.URL, cfg.HTTP.Listen, cfg.DataDir, cfg.LogLevel}
+	want := []string{"from-env", "envuser", "https://pbx.example:8089/ari", ":9090", "/srv/toritsugi", "info"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestEnvSuppliesRequiredPassword(t *testing.T) {
+	doc := []byte("ari: {user: u}\ndata_dir: /d\n")
+	if _, err := Parse("c.yaml", doc, noEnv); err == nil {
+		t.Fatal("missing password accepted")
+	}
+	env := func(k string) (string, bool) {
+		if k == "TORITSUGI_ARI_PASSWORD" {
+			return "s3cret", true
+		}
+		return "", false
+	}
+	cfg, err := Parse("c.yaml", doc, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ARI.Password != "s3cret" {
+		t.Errorf("password = %q", cfg.ARI.Password)
+	}
+}
+
+func TestEnvErrorNamesVariable(t *testing.T) {
+	env := func(k string) (string, bool) {
+		if k == "TORITSUGI_ARI_URL" {
+			return "not a url", true
+		}
+		return "", false
+	}
+	_, err := Parse("c.yaml", []byte("ari:\n  user: u\n  password: p\n  url: http://x/ari\ndata_dir: /d\n"), env)
+	want := `c.yaml:4:8: ari.url: "not a url" is not an http:// or https:// URL (from $TORITSUGI_ARI_URL)`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+}
+
+func TestFieldErrorFormat(t *testing.T) {
+	tests := []struct {
+		e    FieldError
+		want string
+	}{
+		{FieldError{"config.yaml", 14, 7, "clients[1].dids[0]", `"03-12" is not a phone number`}, `config.yaml:14:7: clients[1].dids[0]: "03-12" is not a phone number`},
+		{FieldError{"c.yaml", 3, 0, "", "invalid YAML: x"}, "c.yaml:3: invalid YAML: x"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestErrorsAs(t *testing.T) {
+	_, err := Parse("c.yaml", []byte("bogus: 1\n"), noEnv)
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Line != 1 {
+		t.Fatalf("errors.As(*FieldError) on %v: %+v", err, fe)
+	}
+	es, ok := AsErrors(err)
+	if !ok || len(es) != 4 { // bogus, ari.user, ari.password, data_dir
+		t.Errorf("AsErrors = %v, %v", es, ok)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	if err := Check("testdata/sample.yaml"); err != nil {
+		t.Errorf("Check(sample) = %v", err)
+	}
+	if err := Check("testdata/errors/types.yaml"); err == nil {
+		t.Error("Check(types.yaml) = nil")
+	} else if _, ok := AsErrors(err); !ok {
+		t.Errorf("Check error is not Errors: %v", err)
+	}
+	if err := Check(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Check(missing) = %v, want ErrNotExist", err)
+	}
+}

@@ -1,0 +1,130 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/spf13/viper"
+)
+
+// The raw structs receive the configuration from viper. Every scalar is a
+// string (the document walk made them so); converting and validating is
+// done afterwards, where each value's path and position are known.
+
+type rawConfig struct {
+	ARI             rawARI        `mapstructure:"ari"`
+	HTTP            rawHTTP       `mapstructure:"http"`
+	DataDir         string        `mapstructure:"data_dir"`
+	LogLevel        string        `mapstructure:"log_level"`
+	UnknownDIDSound string        `mapstructure:"unknown_did_sound"`
+	Queue           rawQueue      `mapstructure:"queue"`
+	Clients         []rawClient   `mapstructure:"clients"`
+	Operators       []rawOperator `mapstructure:"operators"`
+}
+
+type rawARI struct {
+	URL            string `mapstructure:"url"`
+	User           string `mapstructure:"user"`
+	Password       string `mapstructure:"password"`
+	App            string `mapstructure:"app"`
+	RequestTimeout string `mapstructure:"request_timeout"`
+	PingInterval   string `mapstructure:"ping_interval"`
+}
+
+type rawHTTP struct {
+	Listen string `mapstructure:"listen"`
+}
+
+type rawQueue struct {
+	Strategy       *string `mapstructure:"strategy"`
+	RingTimeout    *string `mapstructure:"ring_timeout"`
+	MaxWait        *string `mapstructure:"max_wait"`
+	Wrapup         *string `mapstructure:"wrapup"`
+	MOHClass       *string `mapstructure:"moh_class"`
+	AutoPauseAfter *string `mapstructure:"auto_pause_after"`
+}
+
+type rawClient struct {
+	ID              string    `mapstructure:"id"`
+	Name            string    `mapstructure:"name"`
+	ShortName       string    `mapstructure:"short_name"`
+	DIDs            []string  `mapstructure:"dids"`
+	Greeting        string    `mapstructure:"greeting"`
+	GreetingText    string    `mapstructure:"greeting_text"`
+	AfterHoursSound string    `mapstructure:"after_hours_sound"`
+	Hours           *rawHours `mapstructure:"hours"`
+	Queue           rawQueue  `mapstructure:"queue"`
+}
+
+type rawHours struct {
+	Timezone       string              `mapstructure:"timezone"`
+	Weekly         map[string][]string `mapstructure:"weekly"`
+	PublicHolidays string              `mapstructure:"public_holidays"`
+	Closures       []rawClosure        `mapstructure:"closures"`
+}
+
+type rawClosure struct {
+	From   string `mapstructure:"from"`
+	To     string `mapstructure:"to"`
+	Reason string `mapstructure:"reason"`
+}
+
+type rawOperator struct {
+	ID           string   `mapstructure:"id"`
+	Name         string   `mapstructure:"name"`
+	Endpoint     string   `mapstructure:"endpoint"`
+	Clients      []string `mapstructure:"clients"`
+	PasswordHash string   `mapstructure:"password_hash"`
+}
+
+// defaults are the values used when the file and the environment are silent.
+var defaults = map[string]string{
+	"ari.url":                "http://127.0.0.1:8088/ari",
+	"ari.app":                "toritsugi",
+	"ari.request_timeout":    "2s",
+	"ari.ping_interval":      "5s",
+	"http.listen":            "127.0.0.1:8080",
+	"log_level":              "info",
+	"unknown_did_sound":      "sound:ss-noservice",
+	"queue.strategy":         string(StrategyLongestIdle),
+	"queue.ring_timeout":     "15s",
+	"queue.max_wait":         "5m",
+	"queue.wrapup":           "30s",
+	"queue.moh_class":        "default",
+	"queue.auto_pause_after": "3",
+}
+
+// envOverrides maps environment variables to the keys they replace.
+var envOverrides = []struct{ env, key string }{
+	{"TORITSUGI_ARI_URL", "ari.url"},
+	{"TORITSUGI_ARI_USER", "ari.user"},
+	{"TORITSUGI_ARI_PASSWORD", "ari.password"},
+	{"TORITSUGI_HTTP_LISTEN", "http.listen"},
+	{"TORITSUGI_DATA_DIR", "data_dir"},
+}
+
+// decodeRaw loads the checked YAML into a local viper with defaults and
+// environment overrides. fromEnv maps each overridden key to its variable.
+func decodeRaw(yamlText []byte, env func(string) (string, bool)) (raw rawConfig, fromEnv map[string]string, err error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	for k, val := range defaults {
+		v.SetDefault(k, val)
+	}
+	if err := v.ReadConfig(bytes.NewReader(yamlText)); err != nil {
+		return raw, nil, fmt.Errorf("read: %w", err)
+	}
+	fromEnv = map[string]string{}
+	if env != nil {
+		for _, o := range envOverrides {
+			if val, ok := env(o.env); ok && val != "" {
+				v.Set(o.key, val)
+				fromEnv[o.key] = o.env
+			}
+		}
+	}
+	if err := v.Unmarshal(&raw); err != nil {
+		return raw, nil, fmt.Errorf("decode: %w", err)
+	}
+	return raw, fromEnv, nil
+}

@@ -1,0 +1,118 @@
+package config
+
+// kind is what a YAML value must be.
+type kind uint8
+
+const (
+	kindScalar kind = iota
+	kindMap
+	kindList
+)
+
+// shape describes the allowed keys and value kinds, so that unknown keys and
+// misplaced values are reported with their position before decoding.
+type shape struct {
+	kind   kind
+	fields map[string]*shape // kindMap
+	elem   *shape            // kindList
+}
+
+var scalar = &shape{kind: kindScalar}
+
+func mapOf(fields map[string]*shape) *shape { return &shape{kind: kindMap, fields: fields} }
+func listOf(elem *shape) *shape             { return &shape{kind: kindList, elem: elem} }
+
+var queueShape = mapOf(map[string]*shape{
+	"strategy":         scalar,
+	"ring_timeout":     scalar,
+	"max_wait":         scalar,
+	"wrapup":           scalar,
+	"moh_class":        scalar,
+	"auto_pause_after": scalar,
+})
+
+var weeklyShape = func() *shape {
+	f := make(map[string]*shape, len(weekdayKeys))
+	for _, w := range weekdayKeys {
+		f[w.key] = listOf(scalar)
+	}
+	return mapOf(f)
+}()
+
+var rootShape = mapOf(map[string]*shape{
+	"ari": mapOf(map[string]*shape{
+		"url":             scalar,
+		"user":            scalar,
+		"password":        scalar,
+		"app":             scalar,
+		"request_timeout": scalar,
+		"ping_interval":   scalar,
+	}),
+	"http":              mapOf(map[string]*shape{"listen": scalar}),
+	"data_dir":          scalar,
+	"log_level":         scalar,
+	"unknown_did_sound": scalar,
+	"queue":             queueShape,
+	"clients": listOf(mapOf(map[string]*shape{
+		"id":                scalar,
+		"name":              scalar,
+		"short_name":        scalar,
+		"dids":              listOf(scalar),
+		"greeting":          scalar,
+		"greeting_text":     scalar,
+		"after_hours_sound": scalar,
+		"hours": mapOf(map[string]*shape{
+			"timezone":        scalar,
+			"weekly":          weeklyShape,
+			"public_holidays": scalar,
+			"closures": listOf(mapOf(map[string]*shape{
+				"from":   scalar,
+				"to":     scalar,
+				"reason": scalar,
+			})),
+		}),
+		"queue": queueShape,
+	})),
+	"operators": listOf(mapOf(map[string]*shape{
+		"id":            scalar,
+		"name":          scalar,
+		"endpoint":      scalar,
+		"clients":       listOf(scalar),
+		"password_hash": scalar,
+	})),
+})
+
+// suggest returns the known key closest to a mistyped one, or "".
+func suggest(key string, fields map[string]*shape) string {
+	best, bestDist := "", 3
+	for k := range fields {
+		if d := editDistance(key, k); d < bestDist || (d == bestDist && best != "" && k < best) {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance, bounded to short keys.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,91 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Store holds the running configuration and replaces it on reload, keeping
+// the running one when the new file is invalid.
+type Store struct {
+	path   string
+	logger *slog.Logger
+	env    func(string) (string, bool)
+
+	cur atomic.Pointer[Config]
+
+	mu       sync.Mutex // serialises reloads and guards the fields below
+	lastHash []byte     // of the file behind cur; nil when unknown
+	subs     []chan *Config
+}
+
+// NewStore serves initial (usually from Load) and reloads from path.
+func NewStore(path string, initial *Config, logger *slog.Logger) *Store {
+	s := &Store{path: path, logger: logger, env: os.LookupEnv}
+	s.cur.Store(initial)
+	return s
+}
+
+// Current is the configuration in force.
+func (s *Store) Current() *Config { return s.cur.Load() }
+
+// Subscribe returns a channel that receives the new configuration after each
+// successful reload. It holds one value; a slow reader sees the latest.
+func (s *Store) Subscribe() <-chan *Config {
+	ch := make(chan *Config, 1)
+	s.mu.Lock()
+	s.subs = append(s.subs, ch)
+	s.mu.Unlock()
+	return ch
+}
+
+// Reload loads and validates the file. On error the current configuration
+// stays, the problems are logged at Error, and the error is returned (an
+// Errors for invalid content). A file identical to the last one loaded
+// changes nothing and notifies nobody.
+func (s *Store) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		err = fmt.Errorf("config: reload: %w", err)
+		s.logger.Error("config reload failed, keeping the running configuration", "path", s.path, "err", err)
+		return err
+	}
+	sum := sha256.Sum256(data)
+	if s.lastHash != nil && bytes.Equal(sum[:], s.lastHash) {
+		s.logger.Debug("config unchanged", "path", s.path)
+		return nil
+	}
+	cfg, err := Parse(s.path, data, s.env)
+	if err != nil {
+		attrs := []any{"path", s.path}
+		if es, ok := AsErrors(err); ok {
+			problems := make([]string, len(es))
+			for i, e := range es {
+				problems[i] = e.Error()
+			}
+			attrs = append(attrs, "problems", problems)
+		} else {
+			attrs = append(attrs, "err", err)
+		}
+		s.logger.Error("config reload failed, keeping the running configuration", attrs...)
+		return err
+	}
+	s.cur.Store(cfg)
+	s.lastHash = sum[:]
+	for _, ch := range s.subs {
+		select { // latest wins: drop an unread older value
+		case <-ch:
+		default:
+		}
+		ch <- cfg
+	}
+	s.logger.Info("config reloaded", "path", s.path, "clients", len(cfg.Clients), "operators", len(cfg.Operators))
+	return nil
+}

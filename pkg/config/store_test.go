@@ -1,0 +1,183 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const waitLimit = 5 * time.Second
+
+func configText(logLevel string) string {
+	return "ari: {user: u, password: p}\ndata_dir: /d\nlog_level: " + logLevel + "\n"
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replaceFile writes a new file next to path and renames it over path, as
+// many editors and config-management tools do.
+func replaceFile(t *testing.T, path, text string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	writeFile(t, tmp, text)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newTestStore(t *testing.T, logOut io.Writer) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "toritsugi.yaml")
+	writeFile(t, path, configText("info"))
+	cfg, err := load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(path, cfg, slog.New(slog.NewTextHandler(logOut, nil)))
+	s.env = noEnv
+	return s, path
+}
+
+func receive(t *testing.T, ch <-chan *Config) *Config {
+	t.Helper()
+	select {
+	case cfg := <-ch:
+		return cfg
+	case <-time.After(waitLimit):
+		t.Fatal("no configuration notified in time")
+		return nil
+	}
+}
+
+func assertNothing(t *testing.T, ch <-chan *Config) {
+	t.Helper()
+	select {
+	case cfg := <-ch:
+		t.Fatalf("unexpected notification: log_level=%s", cfg.LogLevel)
+	default:
+	}
+}
+
+func TestReloadSwaps(t *testing.T) {
+	s, path := newTestStore(t, io.Discard)
+	sub := s.Subscribe()
+	writeFile(t, path, configText("debug"))
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Current().LogLevel; got != "debug" {
+		t.Errorf("Current().LogLevel = %q, want debug", got)
+	}
+	if got := receive(t, sub); got != s.Current() {
+		t.Errorf("notified %p, current %p", got, s.Current())
+	}
+	// The same bytes again change nothing.
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	assertNothing(t, sub)
+}
+
+func TestReloadInvalidKeepsCurrent(t *testing.T) {
+	var logs bytes.Buffer
+	s, path := newTestStore(t, &logs)
+	before := s.Current()
+	sub := s.Subscribe()
+	writeFile(t, path, configText("loud")+"clientz: []\n")
+	err := s.Reload()
+	es, ok := AsErrors(err)
+	if !ok || len(es) != 2 {
+		t.Fatalf("Reload error = %v, want 2 field errors", err)
+	}
+	if s.Current() != before {
+		t.Error("invalid reload replaced the configuration")
+	}
+	assertNothing(t, sub)
+	out := logs.String()
+	if !strings.Contains(out, "level=ERROR") || !strings.Contains(out, `log_level: \"loud\" is not one of`) {
+		t.Errorf("log lacks the problems:\n%s", out)
+	}
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err == nil || s.Current() != before {
+		t.Errorf("reload of a missing file: err=%v, kept=%v", err, s.Current() == before)
+	}
+}
+
+func TestSubscribeLatestWins(t *testing.T) {
+	s, path := newTestStore(t, io.Discard)
+	sub := s.Subscribe()
+	for _, level := range []string{"debug", "warn", "error"} {
+		writeFile(t, path, configText(level))
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := receive(t, sub); got.LogLevel != "error" {
+		t.Errorf("got log_level %q, want the latest (error)", got.LogLevel)
+	}
+	assertNothing(t, sub)
+}
+
+func TestWatch(t *testing.T) {
+	s, path := newTestStore(t, io.Discard)
+	sub := s.Subscribe()
+	ctx, cancel := context.WithCancel(t.Context())
+	hup := make(chan os.Signal, 1)
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, hup) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Watch returned %v", err)
+			}
+		case <-time.After(waitLimit):
+			t.Error("Watch did not return after cancel")
+		}
+	}()
+
+	// A signal reloads; its notification also shows the watch is running.
+	hup <- os.Interrupt
+	if got := receive(t, sub); got.LogLevel != "info" {
+		t.Fatalf("after SIGHUP: log_level %q", got.LogLevel)
+	}
+
+	replaceFile(t, path, configText("debug"))
+	if got := receive(t, sub); got.LogLevel != "debug" {
+		t.Fatalf("after rename-replace: log_level %q", got.LogLevel)
+	}
+
+	// A burst (an invalid intermediate file, an unrelated file, a rename)
+	// ends with the final content; an invalid state is never notified.
+	writeFile(t, path, configText("shouting"))
+	writeFile(t, path+".other", "unrelated file in the same directory\n")
+	replaceFile(t, path, configText("warn"))
+	if got := receive(t, sub); got.LogLevel != "warn" {
+		t.Fatalf("after a burst of writes: log_level %q", got.LogLevel)
+	}
+	if s.Current().LogLevel != "warn" {
+		t.Errorf("Current().LogLevel = %q", s.Current().LogLevel)
+	}
+}
+
+func TestWatchMissingDirectory(t *testing.T) {
+	s := NewStore(filepath.Join(t.TempDir(), "gone", "c.yaml"), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := s.Watch(t.Context(), nil); err == nil {
+		t.Error("Watch on a missing directory returned nil")
+	}
+}

@@ -1,0 +1,169 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// checker turns raw values into typed ones, reporting each problem at the
+// position of its field.
+type checker struct {
+	doc     *document
+	fromEnv map[string]string // key path -> environment variable that set it
+}
+
+func (c *checker) errf(path, format string, args ...any) {
+	if c.doc.suppressed(path) {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if env, ok := c.fromEnv[path]; ok {
+		msg += " (from $" + env + ")"
+	}
+	c.doc.addAt(c.doc.at(path), path, msg)
+}
+
+// required reports an empty value; it returns whether the value is present.
+func (c *checker) required(path, val string) bool {
+	if strings.TrimSpace(val) == "" {
+		c.errf(path, "is required")
+		return false
+	}
+	return true
+}
+
+// duration parses a Go duration; zero is allowed only when allowZero.
+func (c *checker) duration(path, s string, allowZero bool) time.Duration {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		c.errf(path, "%q is not a duration (write e.g. 30s, 2m, 1h30m)", s)
+	case d < 0 || (d == 0 && !allowZero):
+		c.errf(path, "%q must be longer than zero", s)
+	}
+	return d
+}
+
+func (c *checker) count(path, s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		c.errf(path, "%q is not a whole number", s)
+	case n < 0:
+		c.errf(path, "%q must not be negative", s)
+	}
+	return n
+}
+
+func (c *checker) oneOf(path, s string, allowed ...string) string {
+	for _, a := range allowed {
+		if s == a {
+			return s
+		}
+	}
+	c.errf(path, "%q is not one of %s", s, strings.Join(allowed, ", "))
+	return s
+}
+
+var mediaPrefixes = []string{"sound:", "recording:", "tone:", "digits:"}
+
+// media checks an Asterisk media URI such as sound:toritsugi/acme-greeting.
+func (c *checker) media(path, s string) {
+	for _, p := range mediaPrefixes {
+		if rest, ok := strings.CutPrefix(s, p); ok && rest != "" && !strings.ContainsAny(rest, " \t\r\n") {
+			return
+		}
+	}
+	c.errf(path, "%q is not a media URI (write sound:..., recording:..., tone:... or digits:...)", s)
+}
+
+var appName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+func (c *checker) ari(r rawARI) ARI {
+	a := ARI{URL: r.URL, User: r.User, Password: r.Password, App: r.App}
+	if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.errf("ari.url", "%q is not an http:// or https:// URL", r.URL)
+	}
+	c.required("ari.user", r.User)
+	if r.Password == "" {
+		c.errf("ari.password", "is required (in the file or as $TORITSUGI_ARI_PASSWORD)")
+	}
+	if !appName.MatchString(r.App) {
+		c.errf("ari.app", "%q is not a Stasis application name (letters, digits, _ . -)", r.App)
+	}
+	a.RequestTimeout = c.duration("ari.request_timeout", r.RequestTimeout, false)
+	a.PingInterval = c.duration("ari.ping_interval", r.PingInterval, false)
+	return a
+}
+
+func (c *checker) listen(path, s string) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		c.errf(path, "%q is not host:port", s)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		c.errf(path, "%q has an invalid port", s)
+	}
+	_ = host // an empty host listens on every interface
+}
+
+// queue converts a queue section; fields absent from raw stay nil.
+func (c *checker) queue(path string, r rawQueue) QueueOverride {
+	var o QueueOverride
+	if r.Strategy != nil {
+		s := Strategy(c.oneOf(childPath(path, "strategy"), *r.Strategy,
+			string(StrategyLongestIdle), string(StrategyRoundRobin), string(StrategyRingAll)))
+		o.Strategy = &s
+	}
+	durations := []struct {
+		key       string
+		raw       *string
+		dst       **time.Duration
+		allowZero bool
+	}{
+		{"ring_timeout", r.RingTimeout, &o.RingTimeout, false},
+		{"max_wait", r.MaxWait, &o.MaxWait, false},
+		{"wrapup", r.Wrapup, &o.Wrapup, true},
+	}
+	for _, d := range durations {
+		if d.raw != nil {
+			v := c.duration(childPath(path, d.key), *d.raw, d.allowZero)
+			*d.dst = &v
+		}
+	}
+	if r.MOHClass != nil {
+		if c.required(childPath(path, "moh_class"), *r.MOHClass) {
+			m := *r.MOHClass
+			o.MOHClass = &m
+		}
+	}
+	if r.AutoPauseAfter != nil {
+		n := c.count(childPath(path, "auto_pause_after"), *r.AutoPauseAfter)
+		o.AutoPauseAfter = &n
+	}
+	return o
+}
+
+// build converts and validates the whole configuration.
+func (c *checker) build(r rawConfig) *Config {
+	cfg := &Config{
+		ARI:             c.ari(r.ARI),
+		HTTP:            HTTP{Listen: r.HTTP.Listen},
+		DataDir:         r.DataDir,
+		LogLevel:        c.oneOf("log_level", r.LogLevel, "debug", "info", "warn", "error"),
+		UnknownDIDSound: r.UnknownDIDSound,
+	}
+	c.listen("http.listen", r.HTTP.Listen)
+	c.required("data_dir", r.DataDir)
+	c.media("unknown_did_sound", r.UnknownDIDSound)
+	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
+	cfg.Clients = c.clients(r.Clients, cfg.Queue)
+	cfg.Operators = c.operators(r.Operators, cfg.Clients)
+	return cfg
+}

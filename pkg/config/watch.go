@@ -1,0 +1,73 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// debounce is how long the file must be quiet before a reload: editors
+// write, rename and chmod in bursts.
+const debounce = 150 * time.Millisecond
+
+// Watch reloads on every signal from hup (wire it to SIGHUP with
+// signal.Notify) and when the file changes. It watches the directory, not
+// the file, so editors that write a new file and rename it over the old one
+// are followed. Reload errors are logged and do not stop the watch. Watch
+// returns nil when ctx is done, or an error if the watcher cannot start.
+func (s *Store) Watch(ctx context.Context, hup <-chan os.Signal) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("config: watch: %w", err)
+	}
+	defer w.Close()
+	abs, err := filepath.Abs(s.path)
+	if err != nil {
+		return fmt.Errorf("config: watch: %w", err)
+	}
+	dir, base := filepath.Split(abs)
+	if err := w.Add(dir); err != nil {
+		return fmt.Errorf("config: watch %s: %w", dir, err)
+	}
+	// A symlinked file (Kubernetes ConfigMaps) changes through other names
+	// in the directory: react to every event there; unchanged content is
+	// skipped by Reload.
+	fi, err := os.Lstat(abs)
+	anyName := err == nil && fi.Mode()&os.ModeSymlink != 0
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-hup:
+			if !ok {
+				hup = nil
+				continue
+			}
+			s.logger.Info("config reload requested by signal", "path", s.path)
+			_ = s.Reload() // logged by Reload
+		case ev, ok := <-w.Events:
+			if !ok {
+				return fmt.Errorf("config: watch %s: watcher closed", dir)
+			}
+			if ev.Op == fsnotify.Chmod || (!anyName && filepath.Base(ev.Name) != base) {
+				continue
+			}
+			timer.Reset(debounce)
+		case <-timer.C:
+			_ = s.Reload() // logged by Reload
+		case err, ok := <-w.Errors:
+			if !ok {
+				return fmt.Errorf("config: watch %s: watcher closed", dir)
+			}
+			s.logger.Warn("config watch error", "path", s.path, "err", err)
+		}
+	}
+}

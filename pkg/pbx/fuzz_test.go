@@ -1,0 +1,48 @@
+package pbx
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/CyCoreSystems/ari/v6"
+)
+
+// FuzzDecodeEvent feeds the event decoder and router with mutations of the
+// real events in the recorded transcripts: they must never panic.
+func FuzzDecodeEvent(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "aritest", "testdata", "recordings", "*.jsonl"))
+	for _, name := range files {
+		fh, err := os.Open(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var line struct {
+				Kind  string          `json:"kind"`
+				Event json.RawMessage `json:"event"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Kind == "event" {
+				f.Add([]byte(line.Event))
+			}
+		}
+		fh.Close()
+	}
+	f.Add([]byte(`{"type":"StasisStart","args":["inbound","0312345678"],"channel":{"id":"1.1"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := DecodeEvent(data)
+		if err != nil {
+			return
+		}
+		if e.GetType() == "" {
+			t.Fatalf("decoded an event without a type from %q", data)
+		}
+		d := NewDispatcher(Hooks{NewChannel: func(*ari.StasisStart) *Inbox { return NewInbox() }}, nil)
+		d.Dispatch(e)
+		_ = TargetsOf(e)
+	})
+}

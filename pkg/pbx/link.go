@@ -1,0 +1,285 @@
+// Package pbx is toritsugi's link to Asterisk over ARI: REST through
+// github.com/CyCoreSystems/ari/v6's native client, events through our own
+// websocket reader that connects with capped, jittered backoff, detects a dead
+// link with periodic pings, re-syncs after every reconnect and dispatches
+// events in order to per-call inboxes without ever dropping one.
+package pbx
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+	"github.com/CyCoreSystems/ari/v6/client/native"
+	"golang.org/x/net/websocket"
+)
+
+// Options configure a Link.
+type Options struct {
+	// URL is the ARI base, e.g. http://127.0.0.1:8088/ari.
+	URL string
+	// WebsocketURL defaults to URL with ws(s):// and /events appended.
+	WebsocketURL   string
+	User, Password string
+	// App is the Stasis application name.
+	App string
+	// RequestTimeout bounds every REST call (default 2s).
+	RequestTimeout time.Duration
+	// PingInterval is how often GET /asterisk/ping checks the link (default 5s).
+	PingInterval time.Duration
+	// Backoff spaces reconnect attempts (default 100ms doubling to 10s).
+	Backoff Backoff
+	// OnConnect runs after each connect and re-sync, before events flow
+	// (e.g. to subscribe to endpoint events again). An error is logged.
+	OnConnect func(ctx context.Context, c ari.Client) error
+	// OnState is told when the link goes up or down.
+	OnState func(up bool)
+	Logger  *slog.Logger
+}
+
+// Link is a supervised ARI connection.
+type Link struct {
+	opts       Options
+	rest       *native.Client
+	pingClient *http.Client
+	disp       *Dispatcher
+	log        *slog.Logger
+	up         atomic.Bool
+	connects   atomic.Int64
+}
+
+// New returns a link that routes events through d. It connects on Run.
+func New(opts Options, d *Dispatcher) (*Link, error) {
+	if opts.URL == "" || opts.App == "" || opts.User == "" {
+		return nil, errors.New("pbx: URL, App and User are required")
+	}
+	u, err := url.Parse(opts.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("pbx: bad ARI URL %q: want http(s)://host:port/ari", opts.URL)
+	}
+	if opts.WebsocketURL == "" {
+		ws := *u
+		ws.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
+		ws.Path = strings.TrimSuffix(u.Path, "/") + "/events"
+		opts.WebsocketURL = ws.String()
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 2 * time.Second
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 5 * time.Second
+	}
+	if opts.Backoff.Min <= 0 {
+		opts.Backoff.Min = 100 * time.Millisecond
+	}
+	if opts.Backoff.Max <= 0 {
+		opts.Backoff.Max = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	rest := native.New(&native.Options{
+		Application:  opts.App,
+		URL:          strings.TrimSuffix(opts.URL, "/"),
+		WebsocketURL: opts.WebsocketURL,
+		Username:     opts.User,
+		Password:     opts.Password,
+		Logger:       libraryLogger(opts.Logger),
+		HTTPClient:   &http.Client{Timeout: opts.RequestTimeout},
+	})
+	return &Link{opts: opts, rest: rest, pingClient: &http.Client{}, disp: d, log: opts.Logger}, nil
+}
+
+// Client is the REST side of the link. Its calls are bounded by RequestTimeout.
+func (l *Link) Client() ari.Client { return l.rest }
+
+// Dispatcher is where events go.
+func (l *Link) Dispatcher() *Dispatcher { return l.disp }
+
+// Up reports whether the event websocket is connected.
+func (l *Link) Up() bool { return l.up.Load() }
+
+// Connects counts successful websocket connects.
+func (l *Link) Connects() int64 { return l.connects.Load() }
+
+// Run keeps the link up until ctx ends. It returns ctx's error.
+func (l *Link) Run(ctx context.Context) error {
+	failures := 0
+	for ctx.Err() == nil {
+		err := l.session(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		if err == errSessionWasUp {
+			failures = 0
+		}
+		failures++
+		d := l.opts.Backoff.Delay(failures)
+		l.log.Warn("ARI link down; reconnecting", "error", err, "attempt", failures, "in", d)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	return ctx.Err()
+}
+
+var errSessionWasUp = errors.New("pbx: event link lost")
+
+// session connects once, re-syncs, and reads events until the link fails.
+func (l *Link) session(ctx context.Context) error {
+	conn, err := l.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		<-sctx.Done()
+		conn.Close() // unblocks the reader
+	}()
+
+	l.connects.Add(1)
+
+	// Re-sync before reading: events that arrive meanwhile wait in the
+	// socket, so adoption and dispatch never race.
+	if err := l.resync(); err != nil {
+		l.log.Error("ARI re-sync failed", "error", err)
+	}
+	if l.opts.OnConnect != nil {
+		if err := l.opts.OnConnect(sctx, l.rest); err != nil {
+			l.log.Error("ARI on-connect hook failed", "error", err)
+		}
+	}
+
+	l.setUp(true)
+	defer l.setUp(false)
+	l.log.Info("ARI link up", "url", l.opts.WebsocketURL, "connects", l.connects.Load())
+
+	go l.pinger(sctx, cancel)
+	readErr := l.read(conn)
+	if c := context.Cause(sctx); c != nil && !errors.Is(c, context.Canceled) {
+		return fmt.Errorf("%w: %w", errSessionWasUp, c)
+	}
+	if readErr != nil {
+		return fmt.Errorf("%w: %w", errSessionWasUp, readErr)
+	}
+	return errSessionWasUp
+}
+
+func (l *Link) setUp(v bool) {
+	l.up.Store(v)
+	if l.opts.OnState != nil {
+		l.opts.OnState(v)
+	}
+}
+
+func (l *Link) dial(ctx context.Context) (*websocket.Conn, error) {
+	q := url.Values{"app": {l.opts.App}, "subscribeAll": {"false"}}
+	cfg, err := websocket.NewConfig(l.opts.WebsocketURL+"?"+q.Encode(), "http://localhost/")
+	if err != nil {
+		return nil, fmt.Errorf("pbx: websocket config: %w", err)
+	}
+	cfg.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(l.opts.User+":"+l.opts.Password)))
+	dctx, cancel := context.WithTimeout(ctx, l.opts.RequestTimeout)
+	defer cancel()
+	conn, err := cfg.DialContext(dctx)
+	if err != nil {
+		return nil, fmt.Errorf("pbx: connect %s: %w", l.opts.WebsocketURL, err)
+	}
+	return conn, nil
+}
+
+// read decodes and dispatches events until the connection fails.
+func (l *Link) read(conn *websocket.Conn) error {
+	for {
+		var data []byte
+		if err := websocket.Message.Receive(conn, &data); err != nil {
+			return err
+		}
+		e, err := DecodeEvent(data)
+		if err != nil {
+			l.log.Warn("undecodable ARI event", "error", err, "bytes", len(data))
+			continue
+		}
+		if e.GetType() == "ApplicationReplaced" {
+			l.log.Error("another client took over the ARI application; reconnecting", "app", l.opts.App)
+			return errors.New("application replaced by another websocket")
+		}
+		l.disp.Dispatch(e)
+	}
+}
+
+// pinger cancels the session when Asterisk stops answering pings.
+func (l *Link) pinger(ctx context.Context, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(l.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := l.Ping(ctx); err != nil {
+				cancel(fmt.Errorf("ping failed: %w", err))
+				return
+			}
+		}
+	}
+}
+
+// Ping sends GET /asterisk/ping, bounded by ctx and RequestTimeout.
+func (l *Link) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, l.opts.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(l.opts.URL, "/")+"/asterisk/ping", nil)
+	if err != nil {
+		return fmt.Errorf("pbx: ping: %w", err)
+	}
+	req.SetBasicAuth(l.opts.User, l.opts.Password)
+	resp, err := l.pingClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("pbx: ping: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pbx: ping: %s", resp.Status)
+	}
+	return nil
+}
+
+// resync reads the channels our application holds and hands them to the
+// dispatcher (owners are told what is live; orphans are adopted).
+func (l *Link) resync() error {
+	app, err := l.rest.Application().Data(ari.NewKey(ari.ApplicationKey, l.opts.App))
+	if err != nil {
+		if IsNotFound(err) { // the app did not exist before this connect: nothing to adopt
+			l.disp.resync(map[string]*ari.ChannelData{})
+			return nil
+		}
+		return fmt.Errorf("read application %s: %w", l.opts.App, err)
+	}
+	live := make(map[string]*ari.ChannelData, len(app.ChannelIDs))
+	for _, id := range app.ChannelIDs {
+		ch, err := l.rest.Channel().Data(ari.NewKey(ari.ChannelKey, id))
+		if err != nil {
+			if IsNotFound(err) {
+				continue // hung up since the list was read
+			}
+			return fmt.Errorf("read channel %s: %w", id, err)
+		}
+		live[id] = ch
+	}
+	l.disp.resync(live)
+	return nil
+}

@@ -1,0 +1,75 @@
+package phone
+
+import "strings"
+
+// fold maps full-width and look-alike characters that Japanese input methods
+// produce onto their ASCII forms: digits ０-９, ＋, （）, ．, full-width space,
+// and the many dashes (－ − ‐ ‑ ‒ – — ― ー ｰ) people type as hyphens.
+func fold(r rune) rune {
+	switch {
+	case r >= '０' && r <= '９':
+		return '0' + (r - '０')
+	}
+	switch r {
+	case '＋':
+		return '+'
+	case '（':
+		return '('
+	case '）':
+		return ')'
+	case '．', '・':
+		return '.'
+	case '\u3000', '\t', '\u00a0':
+		return ' '
+	case '－', '−', '‐', '‑', '‒', '–', '—', '―', 'ー', 'ｰ':
+		return '-'
+	}
+	return r
+}
+
+// isSeparator reports whether r is a character people put inside numbers for
+// readability and that carries no meaning.
+func isSeparator(r rune) bool {
+	switch r {
+	case '-', ' ', '.', '(', ')':
+		return true
+	}
+	return false
+}
+
+// compact folds widths and removes separators. It keeps a leading '+' and
+// returns ok=false when anything other than digits and separators remains, or
+// when a '+' appears anywhere but first.
+func compact(s string) (out string, ok bool) {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.TrimSpace(s) {
+		r = fold(r)
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+':
+			if b.Len() != 0 {
+				return "", false
+			}
+			b.WriteRune(r)
+		case isSeparator(r):
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// allDigits reports whether s is non-empty and only ASCII digits.
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

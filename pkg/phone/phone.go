@@ -1,0 +1,167 @@
+// Package phone normalises Japanese telephone numbers: caller IDs as Asterisk
+// reports them from a SIP trunk (CALLERID(num)), DIDs as trunks deliver them,
+// and numbers as admins write them in YAML. Everything is pure: no I/O, no
+// clock.
+package phone
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrInvalid is wrapped by every error this package returns.
+var ErrInvalid = errors.New("invalid telephone number")
+
+// CallerID is a classified caller ID.
+type CallerID struct {
+	// Kind says whether a number was delivered, and if not, why.
+	Kind Kind
+	// E164 is the number in E.164 form ("+81312345678") when Kind is
+	// Number, and empty otherwise.
+	E164 string
+	// Raw is the caller ID exactly as received.
+	Raw string
+}
+
+// Reasons for a missing number, as Asterisk and Japanese carriers spell
+// them. Keys are lower case.
+var reasons = map[string]Kind{
+	"p":           Withheld,
+	"anonymous":   Withheld,
+	"private":     Withheld,
+	"withheld":    Withheld,
+	"restricted":  Withheld,
+	"非通知":         Withheld,
+	"o":           Unavailable,
+	"unavailable": Unavailable,
+	"unknown":     Unavailable,
+	"out of area": Unavailable,
+	"表示圏外":        Unavailable,
+	"通知不可能":       Unavailable,
+	"c":           Payphone,
+	"payphone":    Payphone,
+	"coin":        Payphone,
+	"公衆電話":        Payphone,
+}
+
+// ParseCallerID classifies a caller ID as received. It never fails: a
+// withheld, unavailable, payphone or unusable caller ID is a Kind. An empty
+// caller ID is Unavailable. It is lenient where trunks differ: it accepts
+// national numbers ("0312345678"), E.164 ("+81312345678"), the country code
+// without '+' ("81312345678"), the international prefix 010, and
+// separators or full-width characters.
+func ParseCallerID(raw string) CallerID {
+	c := CallerID{Raw: raw}
+	trimmed := strings.TrimSpace(raw)
+	if trimmed == "" {
+		c.Kind = Unavailable
+		return c
+	}
+	if k, ok := reasons[strings.ToLower(trimmed)]; ok {
+		c.Kind = k
+		return c
+	}
+	d, ok := compact(trimmed)
+	if !ok {
+		return c
+	}
+	e164, ok := parseDigits(d)
+	if !ok && strings.HasPrefix(d, countryJP) && len(d) >= 11 && len(d) <= 13 {
+		e164, ok = fromE164Digits(d)
+	}
+	if ok {
+		c.Kind, c.E164 = Number, e164
+	}
+	return c
+}
+
+// parseDigits understands the forms a person writes: "+<E.164 digits>",
+// "010<country code><number>" and a national number starting with 0.
+func parseDigits(d string) (string, bool) {
+	switch {
+	case strings.HasPrefix(d, "+"):
+		return fromE164Digits(d[1:])
+	case strings.HasPrefix(d, "010"):
+		return fromE164Digits(d[3:])
+	case validNational(d):
+		return nationalToE164(d), true
+	}
+	return "", false
+}
+
+// National returns the number as dialled inside Japan ("0312345678") for a
+// +81 number, the E.164 form for a foreign number, and "" when there is no
+// number.
+func (c CallerID) National() string {
+	if c.Kind != Number {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(c.E164, "+"+countryJP); ok {
+		return "0" + rest
+	}
+	return c.E164
+}
+
+// Display returns the form operators read: "03-1234-5678" with Japanese
+// grouping, the E.164 form for foreign numbers, and 非通知, 表示圏外,
+// 公衆電話 or 番号不明 when there is no usable number.
+func (c CallerID) Display() string {
+	switch c.Kind {
+	case Number:
+		n := c.National()
+		if strings.HasPrefix(n, "0") {
+			return formatNational(n)
+		}
+		return n
+	case Withheld:
+		return "非通知"
+	case Unavailable:
+		return "表示圏外"
+	case Payphone:
+		return "公衆電話"
+	}
+	return "番号不明"
+}
+
+// ParseNumber strictly parses a number written by an admin ("03-1234-5678",
+// "+81 3 1234 5678", "(03)1234-5678", "0120-123-456", "０３－１２３４－５６７８",
+// "010-1-212-555-0123") into E.164. Anything else is an error wrapping
+// ErrInvalid.
+func ParseNumber(s string) (string, error) {
+	d, ok := compact(s)
+	if !ok {
+		return "", fmt.Errorf("phone: %q contains characters other than digits and separators: %w", s, ErrInvalid)
+	}
+	e164, ok := parseDigits(d)
+	if !ok {
+		return "", fmt.Errorf("phone: %q is not a valid Japanese or E.164 number: %w", s, ErrInvalid)
+	}
+	return e164, nil
+}
+
+// NormalizeDID converts a DID as a trunk delivers it — national
+// ("0312345678"), E.164 ("+81312345678") or with the country code but no '+'
+// ("81312345678") — into E.164. Only digits and a leading '+' are accepted;
+// a number without trunk prefix or country code ("312345678") is rejected,
+// since it cannot be told apart from a truncated one.
+func NormalizeDID(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	var (
+		e164 string
+		ok   bool
+	)
+	switch {
+	case strings.HasPrefix(t, "+") && allDigits(t[1:]):
+		e164, ok = fromE164Digits(t[1:])
+	case !allDigits(t):
+	case validNational(t):
+		e164, ok = nationalToE164(t), true
+	case strings.HasPrefix(t, countryJP) && len(t) >= 11 && len(t) <= 13:
+		e164, ok = fromE164Digits(t)
+	}
+	if !ok {
+		return "", fmt.Errorf("phone: DID %q: %w", s, ErrInvalid)
+	}
+	return e164, nil
+}

@@ -1,0 +1,206 @@
+package phone
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseCallerID(t *testing.T) {
+	tests := []struct {
+		raw      string
+		kind     Kind
+		e164     string
+		national string
+		display  string
+	}{
+		{"0312345678", Number, "+81312345678", "0312345678", "03-1234-5678"},
+		{"+81312345678", Number, "+81312345678", "0312345678", "03-1234-5678"},
+		{"81312345678", Number, "+81312345678", "0312345678", "03-1234-5678"},
+		{"810312345678", Number, "+81312345678", "0312345678", "03-1234-5678"},
+		{"819012345678", Number, "+819012345678", "09012345678", "090-1234-5678"},
+		{"0612345678", Number, "+81612345678", "0612345678", "06-1234-5678"},
+		{"09012345678", Number, "+819012345678", "09012345678", "090-1234-5678"},
+		{"08012345678", Number, "+818012345678", "08012345678", "080-1234-5678"},
+		{"07012345678", Number, "+817012345678", "07012345678", "070-1234-5678"},
+		{"05012345678", Number, "+815012345678", "05012345678", "050-1234-5678"},
+		{"0120123456", Number, "+81120123456", "0120123456", "0120-123-456"},
+		{"08001234567", Number, "+818001234567", "08001234567", "0800-123-4567"},
+		{"0570123456", Number, "+81570123456", "0570123456", "0570-123-456"},
+		{"0451234567", Number, "+81451234567", "0451234567", "045-123-4567"},
+		{"0112345678", Number, "+81112345678", "0112345678", "011-234-5678"},
+		{"0422123456", Number, "+81422123456", "0422123456", "042-212-3456"},
+		{"０３－１２３４－５６７８", Number, "+81312345678", "0312345678", "03-1234-5678"},
+		{" 03-1234-5678 ", Number, "+81312345678", "0312345678", "03-1234-5678"},
+		{"+12125550123", Number, "+12125550123", "+12125550123", "+12125550123"},
+		{"010442071234567", Number, "+442071234567", "+442071234567", "+442071234567"},
+		{"P", Withheld, "", "", "非通知"},
+		{"anonymous", Withheld, "", "", "非通知"},
+		{"Anonymous", Withheld, "", "", "非通知"},
+		{"private", Withheld, "", "", "非通知"},
+		{"非通知", Withheld, "", "", "非通知"},
+		{"O", Unavailable, "", "", "表示圏外"},
+		{"unavailable", Unavailable, "", "", "表示圏外"},
+		{"unknown", Unavailable, "", "", "表示圏外"},
+		{"", Unavailable, "", "", "表示圏外"},
+		{"表示圏外", Unavailable, "", "", "表示圏外"},
+		{"C", Payphone, "", "", "公衆電話"},
+		{"公衆電話", Payphone, "", "", "公衆電話"},
+		{"312345678", Invalid, "", "", "番号不明"},
+		{"031234567", Invalid, "", "", "番号不明"},
+		{"031234567890", Invalid, "", "", "番号不明"},
+		{"0901234567", Invalid, "", "", "番号不明"},
+		{"0012345678", Invalid, "", "", "番号不明"},
+		{"0101234567", Invalid, "", "", "番号不明"},
+		{"+0312345678", Invalid, "", "", "番号不明"},
+		{"+1234567", Invalid, "", "", "番号不明"},
+		{"+1234567890123456", Invalid, "", "", "番号不明"},
+		{"+8131234567", Invalid, "", "", "番号不明"},
+		{"sip:0312345678@trunk", Invalid, "", "", "番号不明"},
+		{"03+12345678", Invalid, "", "", "番号不明"},
+		{"110", Invalid, "", "", "番号不明"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			c := ParseCallerID(tt.raw)
+			if c.Kind != tt.kind || c.E164 != tt.e164 || c.Raw != tt.raw {
+				t.Fatalf("ParseCallerID(%q) = %+v, want kind %v e164 %q", tt.raw, c, tt.kind, tt.e164)
+			}
+			if got := c.National(); got != tt.national {
+				t.Errorf("National() = %q, want %q", got, tt.national)
+			}
+			if got := c.Display(); got != tt.display {
+				t.Errorf("Display() = %q, want %q", got, tt.display)
+			}
+		})
+	}
+}
+
+func TestParseNumber(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" means an error is expected
+	}{
+		{"03-1234-5678", "+81312345678"},
+		{"+81 3 1234 5678", "+81312345678"},
+		{"+81 (0)3 1234 5678", "+81312345678"},
+		{"(03)1234-5678", "+81312345678"},
+		{"0120-123-456", "+81120123456"},
+		{"0800-123-4567", "+818001234567"},
+		{"090.1234.5678", "+819012345678"},
+		{"０３－１２３４－５６７８", "+81312345678"},
+		{"０９０ー１２３４ー５６７８", "+819012345678"},
+		{"＋８１　３　１２３４　５６７８", "+81312345678"},
+		{"+1 212 555 0123", "+12125550123"},
+		{"010-1-212-555-0123", "+12125550123"},
+		{"81312345678", ""},
+		{"312345678", ""},
+		{"03-1234-567", ""},
+		{"0120-123-4567", ""},
+		{"0800-123-456", ""},
+		{"03-1234-5678 ext 2", ""},
+		{"tel:+81312345678", ""},
+		{"03-1234-5678+", ""},
+		{"", ""},
+		{"---", ""},
+		{"+", ""},
+		{"+81", ""},
+		{"+44", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseNumber(tt.in)
+			if tt.want == "" {
+				if !errors.Is(err, ErrInvalid) {
+					t.Fatalf("ParseNumber(%q) = %q, %v; want error wrapping ErrInvalid", tt.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseNumber(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeDID(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" means an error is expected
+	}{
+		{"0312345678", "+81312345678"},
+		{"+81312345678", "+81312345678"},
+		{"81312345678", "+81312345678"},
+		{"819012345678", "+819012345678"},
+		{"0501234567 8", ""},
+		{" 05012345678\n", "+815012345678"},
+		{"0120123456", "+81120123456"},
+		{"+12125550123", "+12125550123"},
+		{"312345678", ""},
+		{"8131234567", ""},
+		{"8103123456789", ""},
+		{"03-1234-5678", ""},
+		{"anonymous", ""},
+		{"+", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := NormalizeDID(tt.in)
+			if tt.want == "" {
+				if !errors.Is(err, ErrInvalid) {
+					t.Fatalf("NormalizeDID(%q) = %q, %v; want error wrapping ErrInvalid", tt.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("NormalizeDID(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestKindNames(t *testing.T) {
+	tests := []struct {
+		kind Kind
+		name string
+	}{
+		{Invalid, "invalid"},
+		{Number, "number"},
+		{Withheld, "withheld"},
+		{Unavailable, "unavailable"},
+		{Payphone, "payphone"},
+	}
+	for _, tt := range tests {
+		if got := tt.kind.String(); got != tt.name {
+			t.Errorf("%d.String() = %q, want %q", int(tt.kind), got, tt.name)
+		}
+		got, err := ParseKind(tt.name)
+		if err != nil || got != tt.kind {
+			t.Errorf("ParseKind(%q) = %v, %v; want %v", tt.name, got, err, tt.kind)
+		}
+		var k Kind
+		text, err := tt.kind.MarshalText()
+		if err != nil {
+			t.Fatalf("MarshalText(%v): %v", tt.kind, err)
+		}
+		if err := k.UnmarshalText(text); err != nil || k != tt.kind {
+			t.Errorf("text round trip of %v = %v, %v", tt.kind, k, err)
+		}
+	}
+	if got := Kind(42).String(); got != "Kind(42)" {
+		t.Errorf("Kind(42).String() = %q", got)
+	}
+	if _, err := Kind(-1).MarshalText(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("MarshalText(Kind(-1)) err = %v, want ErrInvalid", err)
+	}
+	if _, err := ParseKind("Number"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ParseKind(%q) err = %v, want ErrInvalid", "Number", err)
+	}
+}
+
+func TestZeroCallerIDIsInvalid(t *testing.T) {
+	var c CallerID
+	if c.Kind != Invalid || c.National() != "" || c.Display() != "番号不明" {
+		t.Fatalf("zero CallerID = %+v national %q display %q", c, c.National(), c.Display())
+	}
+}

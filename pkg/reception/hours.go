@@ -1,0 +1,203 @@
+package reception
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/reception/jpholiday"
+)
+
+// Date is a calendar date of the Hours' location.
+type Date = jpholiday.Date
+
+// ErrInvalidHours is wrapped by Hours.Validate errors.
+var ErrInvalidHours = errors.New("invalid business hours")
+
+// Reasons reported in Status.Reason. Holidays and closures add their name
+// after the prefix: "public-holiday:元日", "closure:年末年始".
+const (
+	ReasonWeekly        = "weekly"
+	ReasonAlwaysOpen    = "always-open"
+	ReasonOutsideHours  = "outside-hours"
+	ReasonPublicHoliday = "public-holiday"
+	ReasonClosure       = "closure"
+)
+
+// nextChangeHorizon bounds the search for Status.NextChange.
+const nextChangeHorizon = 14 * 24 * time.Hour
+
+// tokyo is Japan Standard Time. Japan has had no daylight saving time since
+// 1951, so the fixed zone equals Asia/Tokyo and needs no tz database.
+var tokyo = time.FixedZone("JST", 9*60*60)
+
+// Closure closes the office on the dates From to To, both included
+// (for example 年末年始 12/29–1/3).
+type Closure struct {
+	From, To Date
+	Reason   string
+}
+
+// Hours are a client's business hours.
+type Hours struct {
+	// Location is the zone of the weekly schedule and of the calendar days;
+	// nil means Japan Standard Time.
+	Location *time.Location
+	// Weekly is the normal opening schedule.
+	Weekly Weekly
+	// PublicHolidays, when true, closes the office all day on Japanese
+	// public holidays (including 振替休日 and 国民の休日).
+	PublicHolidays bool
+	// Closures are the client's own closed days (年末年始, 夏季休業…).
+	Closures []Closure
+	// AlwaysOpen replaces Weekly by 24 hours every day. PublicHolidays and
+	// Closures still apply.
+	AlwaysOpen bool
+}
+
+// Status is the state of Hours at one instant.
+type Status struct {
+	Open bool
+	// Reason is ReasonWeekly or ReasonAlwaysOpen when open; when closed a
+	// closure ("closure:年末年始"), a holiday ("public-holiday:元日") or
+	// ReasonOutsideHours.
+	Reason string
+	// NextChange is the next instant the open state flips, or the zero time
+	// if it does not flip within 14 days.
+	NextChange time.Time
+}
+
+// Validate reports every invalid interval or closure, joined.
+func (h Hours) Validate() error {
+	var errs []error
+	for day, ivs := range h.Weekly {
+		for _, iv := range ivs {
+			if !iv.Valid() {
+				errs = append(errs, fmt.Errorf("%v %d-%d: %w", time.Weekday(day), iv.Start, iv.End, ErrInvalidInterval))
+			}
+		}
+	}
+	for i, c := range h.Closures {
+		if !c.From.IsValid() || !c.To.IsValid() || c.To.Before(c.From) {
+			errs = append(errs, fmt.Errorf("closure %d (%s to %s): %w", i, c.From, c.To, ErrInvalidHours))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidHours, err)
+	}
+	return nil
+}
+
+// At returns the status at t. Invalid intervals are ignored (see Validate).
+func (h Hours) At(t time.Time) Status {
+	loc := h.location()
+	t = t.In(loc)
+	s := h.stateAt(t)
+	s.NextChange = h.nextChange(t, s.Open)
+	return s
+}
+
+func (h Hours) location() *time.Location {
+	if h.Location == nil {
+		return tokyo
+	}
+	return h.Location
+}
+
+// stateAt is At without NextChange; t is in h's location.
+func (h Hours) stateAt(t time.Time) Status {
+	ivs, reason := h.day(jpholiday.DateOf(t))
+	m := t.Hour()*60 + t.Minute()
+	for _, iv := range ivs {
+		if iv.Contains(m) {
+			return Status{Open: true, Reason: reason}
+		}
+	}
+	if len(ivs) > 0 {
+		reason = ReasonOutsideHours
+	}
+	return Status{Reason: reason}
+}
+
+// day returns the merged opening intervals of d and the day's reason: the
+// open reason when there are intervals, else why the day is closed.
+func (h Hours) day(d Date) ([]Interval, string) {
+	for _, c := range h.Closures {
+		if !d.Before(c.From) && !d.After(c.To) {
+			if c.Reason == "" {
+				return nil, ReasonClosure
+			}
+			return nil, ReasonClosure + ":" + c.Reason
+		}
+	}
+	if h.PublicHolidays {
+		if name, ok := jpholiday.Holiday(d); ok {
+			return nil, ReasonPublicHoliday + ":" + name
+		}
+	}
+	if h.AlwaysOpen {
+		return []Interval{{Start: 0, End: MinutesPerDay}}, ReasonAlwaysOpen
+	}
+	ivs := merge(h.Weekly[d.Weekday()])
+	if len(ivs) == 0 {
+		return nil, ReasonOutsideHours
+	}
+	return ivs, ReasonWeekly
+}
+
+// merge returns the valid intervals of ivs sorted, with overlapping or
+// touching ones joined.
+func merge(ivs []Interval) []Interval {
+	out := make([]Interval, 0, len(ivs))
+	for _, iv := range ivs {
+		if iv.Valid() {
+			out = append(out, iv)
+		}
+	}
+	slices.SortFunc(out, func(a, b Interval) int { return a.Start - b.Start })
+	n := 0
+	for _, iv := range out {
+		if n > 0 && iv.Start <= out[n-1].End {
+			out[n-1].End = max(out[n-1].End, iv.End)
+			continue
+		}
+		out[n] = iv
+		n++
+	}
+	return out[:n]
+}
+
+// nextChange walks the candidate instants (midnights and interval bounds)
+// after t in order and returns the first where the open state differs.
+func (h Hours) nextChange(t time.Time, open bool) time.Time {
+	loc := t.Location()
+	limit := t.Add(nextChangeHorizon)
+	start := jpholiday.DateOf(t)
+	for k := 0; k <= 15; k++ {
+		d := start.AddDays(k)
+		ivs, _ := h.day(d)
+		marks := make([]int, 0, 1+2*len(ivs))
+		marks = append(marks, 0)
+		for _, iv := range ivs {
+			marks = append(marks, iv.Start, iv.End)
+		}
+		slices.Sort(marks)
+		for _, m := range slices.Compact(marks) {
+			if m >= MinutesPerDay {
+				continue // the next day's midnight is checked with that day
+			}
+			p := time.Date(d.Year, d.Month, d.Day, 0, m, 0, 0, loc)
+			if !p.After(t) {
+				continue
+			}
+			if p.After(limit) {
+				return time.Time{}
+			}
+			if h.stateAt(p).Open != open {
+				return p
+			}
+		}
+	}
+	return time.Time{}
+}

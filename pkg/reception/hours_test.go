@@ -1,0 +1,174 @@
+package reception
+
+import (
+	"errors"
+	"testing"
+	"time"
+	_ "time/tzdata" // Asia/Tokyo on machines without a tz database
+)
+
+func mustTokyo(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// at is a wall-clock instant in Japan.
+func at(y int, m time.Month, d, hh, mm, ss int) time.Time {
+	return time.Date(y, m, d, hh, mm, ss, 0, tokyo)
+}
+
+func mustInterval(t testing.TB, s string) Interval {
+	t.Helper()
+	iv, err := ParseInterval(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iv
+}
+
+// officeHours: Mon–Fri 09:00–18:00, closed on public holidays and 年末年始.
+func officeHours(t testing.TB, loc *time.Location) Hours {
+	day := []Interval{mustInterval(t, "09:00-18:00")}
+	return Hours{
+		Location:       loc,
+		Weekly:         Weekly{time.Monday: day, time.Tuesday: day, time.Wednesday: day, time.Thursday: day, time.Friday: day},
+		PublicHolidays: true,
+		Closures: []Closure{{
+			From: Date{Year: 2025, Month: time.December, Day: 29}, To: Date{Year: 2026, Month: time.January, Day: 4}, Reason: "年末年始",
+		}},
+	}
+}
+
+func TestHoursAt(t *testing.T) {
+	tests := []struct {
+		name   string
+		t      time.Time
+		open   bool
+		reason string
+		next   time.Time
+	}{
+		{"just before opening", at(2025, 12, 1, 8, 59, 59), false, ReasonOutsideHours, at(2025, 12, 1, 9, 0, 0)},
+		{"opening minute", at(2025, 12, 1, 9, 0, 0), true, ReasonWeekly, at(2025, 12, 1, 18, 0, 0)},
+		{"last second", at(2025, 12, 1, 17, 59, 59), true, ReasonWeekly, at(2025, 12, 1, 18, 0, 0)},
+		{"closing minute", at(2025, 12, 1, 18, 0, 0), false, ReasonOutsideHours, at(2025, 12, 2, 9, 0, 0)},
+		{"midnight", at(2025, 12, 2, 0, 0, 0), false, ReasonOutsideHours, at(2025, 12, 2, 9, 0, 0)},
+		{"friday evening", at(2025, 12, 5, 18, 0, 0), false, ReasonOutsideHours, at(2025, 12, 8, 9, 0, 0)},
+		{"saturday", at(2025, 12, 6, 12, 0, 0), false, ReasonOutsideHours, at(2025, 12, 8, 9, 0, 0)},
+		{"last day before new year", at(2025, 12, 26, 17, 0, 0), true, ReasonWeekly, at(2025, 12, 26, 18, 0, 0)},
+		{"closure first day", at(2025, 12, 29, 10, 0, 0), false, "closure:年末年始", at(2026, 1, 5, 9, 0, 0)},
+		{"closure wins over 元日", at(2026, 1, 1, 10, 0, 0), false, "closure:年末年始", at(2026, 1, 5, 9, 0, 0)},
+		{"closure last day", at(2026, 1, 4, 23, 59, 59), false, "closure:年末年始", at(2026, 1, 5, 9, 0, 0)},
+		{"first day after closure", at(2026, 1, 5, 9, 0, 0), true, ReasonWeekly, at(2026, 1, 5, 18, 0, 0)},
+		{"holiday on a wednesday", at(2026, 2, 11, 10, 0, 0), false, "public-holiday:建国記念の日", at(2026, 2, 12, 9, 0, 0)},
+		{"evening before a holiday", at(2026, 2, 10, 18, 0, 0), false, ReasonOutsideHours, at(2026, 2, 12, 9, 0, 0)},
+		{"substitute holiday", at(2025, 11, 24, 10, 0, 0), false, "public-holiday:休日", at(2025, 11, 25, 9, 0, 0)},
+		{"friday before a monday holiday", at(2026, 1, 9, 17, 0, 0), true, ReasonWeekly, at(2026, 1, 9, 18, 0, 0)},
+		{"weekend before a monday holiday", at(2026, 1, 10, 10, 0, 0), false, ReasonOutsideHours, at(2026, 1, 13, 9, 0, 0)},
+		{"instant given in UTC", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), true, ReasonWeekly, at(2025, 12, 1, 18, 0, 0)},
+	}
+	for _, locName := range []string{"nil", "Asia/Tokyo"} {
+		var loc *time.Location
+		if locName != "nil" {
+			loc = mustTokyo(t)
+		}
+		h := officeHours(t, loc)
+		for _, tc := range tests {
+			t.Run(locName+"/"+tc.name, func(t *testing.T) {
+				got := h.At(tc.t)
+				if got.Open != tc.open || got.Reason != tc.reason || !got.NextChange.Equal(tc.next) {
+					t.Errorf("At(%v) = %+v; want open=%v reason=%q next=%v", tc.t, got, tc.open, tc.reason, tc.next)
+				}
+			})
+		}
+	}
+}
+
+func TestHoursVariants(t *testing.T) {
+	var overnight Weekly
+	for _, d := range []time.Weekday{time.Thursday, time.Friday} {
+		if err := overnight.Add(d, "22:00-06:00"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newYear := []Closure{{From: Date{Year: 2025, Month: time.December, Day: 31}, To: Date{Year: 2026, Month: time.January, Day: 1}}}
+	tests := []struct {
+		name   string
+		h      Hours
+		t      time.Time
+		open   bool
+		reason string
+		next   time.Time
+	}{
+		{"no hours at all", Hours{}, at(2025, 12, 1, 10, 0, 0), false, ReasonOutsideHours, time.Time{}},
+		{"always open", Hours{AlwaysOpen: true}, at(2025, 12, 1, 3, 0, 0), true, ReasonAlwaysOpen, time.Time{}},
+		{"always open, holiday ignored without PublicHolidays", Hours{AlwaysOpen: true}, at(2026, 1, 1, 3, 0, 0), true, ReasonAlwaysOpen, time.Time{}},
+		{"always open but closed on holidays", Hours{AlwaysOpen: true, PublicHolidays: true}, at(2026, 1, 1, 3, 0, 0), false, "public-holiday:元日", at(2026, 1, 2, 0, 0, 0)},
+		{"always open until a closure", Hours{AlwaysOpen: true, Closures: newYear}, at(2025, 12, 30, 12, 0, 0), true, ReasonAlwaysOpen, at(2025, 12, 31, 0, 0, 0)},
+		{"closure without reason", Hours{AlwaysOpen: true, Closures: newYear}, at(2025, 12, 31, 12, 0, 0), false, ReasonClosure, at(2026, 1, 2, 0, 0, 0)},
+		{"holiday open when not observed", Hours{Weekly: Weekly{time.Wednesday: {{540, 1080}}}}, at(2026, 2, 11, 10, 0, 0), true, ReasonWeekly, at(2026, 2, 11, 18, 0, 0)},
+		{"overnight before midnight", Hours{Weekly: overnight}, at(2025, 12, 4, 23, 59, 0), true, ReasonWeekly, at(2025, 12, 5, 6, 0, 0)},
+		{"overnight after midnight", Hours{Weekly: overnight}, at(2025, 12, 5, 5, 59, 59), true, ReasonWeekly, at(2025, 12, 5, 6, 0, 0)},
+		{"overnight closes", Hours{Weekly: overnight}, at(2025, 12, 5, 6, 0, 0), false, ReasonOutsideHours, at(2025, 12, 5, 22, 0, 0)},
+		{"overnight into a closed new year", Hours{Weekly: overnight, Closures: newYear}, at(2026, 1, 1, 5, 0, 0), false, ReasonClosure, at(2026, 1, 2, 0, 0, 0)}, // Thursday 1/1 is closed, but the after-midnight part of Thursday night belongs to Friday and opens
+		{"overnight cut at closure start", Hours{Weekly: Weekly{time.Tuesday: {{1320, 1440}}, time.Wednesday: {{0, 360}}}, Closures: newYear}, at(2025, 12, 30, 23, 0, 0), true, ReasonWeekly, at(2025, 12, 31, 0, 0, 0)},
+		{"invalid intervals ignored", Hours{Weekly: Weekly{time.Monday: {{600, 500}, {-5, 30}}}}, at(2025, 12, 1, 9, 0, 0), false, ReasonOutsideHours, time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.h.At(tc.t)
+			if got.Open != tc.open || got.Reason != tc.reason || !got.NextChange.Equal(tc.next) {
+				t.Errorf("At(%v) = %+v; want open=%v reason=%q next=%v", tc.t, got, tc.open, tc.reason, tc.next)
+			}
+		})
+	}
+}
+
+// TestNextChangeIsATransition checks, minute by minute over a month, that
+// NextChange is the first instant where the state flips.
+func TestNextChangeIsATransition(t *testing.T) {
+	h := officeHours(t, nil)
+	h.Weekly[time.Saturday] = []Interval{{600, 720}}
+	start := at(2025, 12, 20, 0, 0, 0)
+	prev := h.At(start)
+	for m := 1; m < 31*24*60; m += 7 {
+		now := start.Add(time.Duration(m) * time.Minute)
+		s := h.At(now)
+		if !prev.NextChange.IsZero() && now.Before(prev.NextChange) && s.Open != prev.Open {
+			t.Fatalf("state flipped at %v before NextChange %v", now, prev.NextChange)
+		}
+		if !s.NextChange.IsZero() {
+			if !s.NextChange.After(now) || h.At(s.NextChange).Open == s.Open {
+				t.Fatalf("At(%v).NextChange = %v is not a transition", now, s.NextChange)
+			}
+			if s.NextChange.Sub(now) > 14*24*time.Hour {
+				t.Fatalf("NextChange beyond 14 days: %v", s.NextChange)
+			}
+		}
+		prev = s
+	}
+}
+
+func TestHoursValidate(t *testing.T) {
+	good := officeHours(t, nil)
+	if err := good.Validate(); err != nil {
+		t.Fatalf("valid hours: %v", err)
+	}
+	bad := good
+	bad.Weekly[time.Sunday] = []Interval{{600, 600}}
+	if err := bad.Validate(); !errors.Is(err, ErrInvalidHours) || !errors.Is(err, ErrInvalidInterval) {
+		t.Errorf("empty interval: err = %v", err)
+	}
+	bad = good
+	bad.Closures = []Closure{{From: Date{Year: 2026, Month: time.January, Day: 2}, To: Date{Year: 2026, Month: time.January, Day: 1}}}
+	if err := bad.Validate(); !errors.Is(err, ErrInvalidHours) {
+		t.Errorf("reversed closure: err = %v", err)
+	}
+	bad.Closures = []Closure{{From: Date{}, To: Date{Year: 2026, Month: time.January, Day: 1}}}
+	if err := bad.Validate(); !errors.Is(err, ErrInvalidHours) {
+		t.Errorf("zero closure date: err = %v", err)
+	}
+}

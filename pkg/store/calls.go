@@ -1,0 +1,97 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PutCall inserts or replaces the record with r.ID. Indexes and the monthly
+// counters are updated in the same transaction: replacing a record first
+// takes the old version out of its month's counts, so counts stay exact
+// whatever the sequence of upserts.
+func (s *Store) PutCall(r CallRecord) error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	val, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: encode call %q: %w", r.ID, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		calls := tx.Bucket(bucketCalls)
+		if old := calls.Get([]byte(r.ID)); old != nil {
+			if bytes.Equal(old, val) {
+				return nil
+			}
+			prev, err := decodeCall(old)
+			if err != nil {
+				return err
+			}
+			if err := unindex(tx, prev); err != nil {
+				return err
+			}
+		}
+		if err := calls.Put([]byte(r.ID), val); err != nil {
+			return err
+		}
+		return index(tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("store: put call %q: %w", r.ID, err)
+	}
+	return nil
+}
+
+// index adds r to both indexes and to its month's counters.
+func index(tx *bolt.Tx, r CallRecord) error {
+	if err := tx.Bucket(bucketCallsByTime).Put(timeKey(r.StartedAt, r.ID), nil); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketCallsByClnt).Put(clientKey(r.ClientID, r.StartedAt, r.ID), nil); err != nil {
+		return err
+	}
+	return addCount(tx, r, +1)
+}
+
+// unindex removes r from both indexes and from its month's counters.
+func unindex(tx *bolt.Tx, r CallRecord) error {
+	if err := tx.Bucket(bucketCallsByTime).Delete(timeKey(r.StartedAt, r.ID)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketCallsByClnt).Delete(clientKey(r.ClientID, r.StartedAt, r.ID)); err != nil {
+		return err
+	}
+	return addCount(tx, r, -1)
+}
+
+// decodeCall decodes a stored record. json.Unmarshal copies what it keeps,
+// so the result outlives the transaction that owns b.
+func decodeCall(b []byte) (CallRecord, error) {
+	var r CallRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return CallRecord{}, fmt.Errorf("%w: decode call: %w", ErrCorrupt, err)
+	}
+	return r, nil
+}
+
+// Call returns the record with the given id, or an error wrapping
+// ErrNotFound.
+func (s *Store) Call(id string) (CallRecord, error) {
+	var r CallRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCalls).Get([]byte(id))
+		if b == nil {
+			return ErrNotFound
+		}
+		var err error
+		r, err = decodeCall(b)
+		return err
+	})
+	if err != nil {
+		return CallRecord{}, fmt.Errorf("store: call %q: %w", id, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,91 @@
+package store_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+// corruptKeyOrder writes a store whose calls bucket holds a leaf page with
+// keys out of order: bbolt opens it fine, only tx.Check notices. It renames
+// the last key on disk ("zzzz-…", stored right before its JSON value) to a
+// name that sorts first.
+func corruptKeyOrder(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "calls.db")
+	s, err := store.Open(path, store.Options{Logger: storetest.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		r := rec(fmt.Sprintf("m%02d-%s", i, strings.Repeat("p", 40)), "acme", base, store.ResultAnswered, true)
+		mustPut(t, s, r)
+	}
+	mustPut(t, s, rec("zzzz-last", "acme", base, store.ResultAnswered, true))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := []byte(`zzzz-last{"id"`)
+	if !bytes.Contains(raw, old) {
+		t.Fatal("test setup: key not found on any leaf page")
+	}
+	raw = bytes.ReplaceAll(raw, old, []byte(`aaaa-last{"id"`))
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestOpenRunsConsistencyCheck(t *testing.T) {
+	path := corruptKeyOrder(t)
+	s, err := store.Open(path, store.Options{Logger: storetest.Logger(t)})
+	if err == nil {
+		_ = s.Close()
+		t.Fatal("Open of a store with unordered keys succeeded")
+	}
+	if !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("err = %v, want ErrCorrupt", err)
+	}
+}
+
+// recorder is a testing.TB that keeps Errorf calls instead of failing.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+func TestStoretestCheckReports(t *testing.T) {
+	good := &recorder{TB: t}
+	s := storetest.Open(t)
+	mustPut(t, s, rec("c1", "acme", base, store.ResultAnswered, true))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Check(good, s.Path())
+	if len(good.errs) != 0 {
+		t.Fatalf("Check of a sound file reported %v", good.errs)
+	}
+
+	bad := &recorder{TB: t}
+	storetest.Check(bad, corruptKeyOrder(t))
+	if len(bad.errs) == 0 {
+		t.Fatal("Check of a corrupt file reported nothing")
+	}
+}

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Result is the typed outcome of a call.
+type Result string
+
+// The results a call can end with.
+const (
+	// ResultAnswered: an operator answered and handled the call.
+	ResultAnswered Result = "answered"
+	// ResultAbandoned: the caller hung up while waiting (不在着信).
+	ResultAbandoned Result = "abandoned"
+	// ResultAfterHours: the client was closed; the after-hours treatment ran.
+	ResultAfterHours Result = "after-hours"
+	// ResultBlocked: a caller rule refused the call (sales calls and the like).
+	ResultBlocked Result = "blocked"
+	// ResultOverflow: no operator in time; the overflow treatment ran.
+	ResultOverflow Result = "overflow"
+	// ResultTransferred: transferred live to the client.
+	ResultTransferred Result = "transferred"
+	// ResultVoicemail: the caller left a message.
+	ResultVoicemail Result = "voicemail"
+	// ResultFailed: the service failed to handle the call.
+	ResultFailed Result = "failed"
+	// ResultUnknownDID: the dialled number belongs to no client.
+	ResultUnknownDID Result = "unknown-did"
+	// ResultCompleted: the greeting was played and the call hung up.
+	ResultCompleted Result = "completed"
+)
+
+// results lists every valid Result, in a stable order for reports.
+var results = []Result{
+	ResultAnswered, ResultAbandoned, ResultAfterHours, ResultBlocked, ResultOverflow,
+	ResultTransferred, ResultVoicemail, ResultFailed, ResultUnknownDID, ResultCompleted,
+}
+
+// Results returns every valid Result, in a stable order for reports.
+func Results() []Result { return slices.Clone(results) }
+
+// Valid reports whether r is one of the defined results.
+func (r Result) Valid() bool {
+	for _, v := range results {
+		if r == v {
+			return true
+		}
+	}
+	return false
+}
+
+// CallEvent is one entry of a call's short timeline.
+type CallEvent struct {
+	At   time.Time `json:"at"`
+	What string    `json:"what"`
+}
+
+// CallRecord is the durable record of one inbound call.
+type CallRecord struct {
+	// ID is the controller's call id (the inbound channel id).
+	ID         string `json:"id"`
+	ClientID   string `json:"client_id,omitempty"`
+	DID        string `json:"did,omitempty"`
+	CallerID   string `json:"caller_id,omitempty"`
+	CallerKind string `json:"caller_kind,omitempty"`
+	Result     Result `json:"result"`
+	Reason     string `json:"reason,omitempty"`
+	// Billable says whether the call counts toward the client's monthly fee.
+	Billable bool `json:"billable"`
+	// StartedAt is required; it places the call in ListCalls and in a month.
+	StartedAt  time.Time   `json:"started_at"`
+	AnsweredAt time.Time   `json:"answered_at,omitzero"`
+	EndedAt    time.Time   `json:"ended_at,omitzero"`
+	WaitMS     int64       `json:"wait_ms,omitempty"`
+	OperatorID string      `json:"operator_id,omitempty"`
+	Events     []CallEvent `json:"events,omitempty"`
+}
+
+// Bounds of time.Time.UnixNano: StartedAt must lie inside them to be keyed.
+var (
+	minStart = time.Unix(0, -1<<63)
+	maxStart = time.Unix(0, 1<<63-1)
+)
+
+// validate checks what the store relies on for its keys and counters.
+func (r CallRecord) validate() error {
+	switch {
+	case r.ID == "":
+		return fmt.Errorf("%w: empty call id", ErrInvalidRecord)
+	case strings.IndexByte(r.ClientID, 0) >= 0:
+		return fmt.Errorf("%w: call %q: client id contains NUL", ErrInvalidRecord, r.ID)
+	case !r.Result.Valid():
+		return fmt.Errorf("%w: call %q: unknown result %q", ErrInvalidRecord, r.ID, r.Result)
+	case r.StartedAt.IsZero():
+		return fmt.Errorf("%w: call %q: zero StartedAt", ErrInvalidRecord, r.ID)
+	case r.StartedAt.Before(minStart) || r.StartedAt.After(maxStart):
+		return fmt.Errorf("%w: call %q: StartedAt %v out of range", ErrInvalidRecord, r.ID, r.StartedAt)
+	}
+	return nil
+}

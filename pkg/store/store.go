@@ -1,0 +1,150 @@
+// Package store keeps toritsugi's durable records in one bbolt file: call
+// records, their time and client indexes, and exact per-client monthly
+// counters updated in the same transaction as the records they count.
+//
+// Values are JSON. Every byte slice read from bbolt is decoded or copied
+// before its transaction ends, and no read transaction outlives a call.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Errors returned (wrapped) by the store; test them with errors.Is.
+var (
+	// ErrNotFound: no record with that key.
+	ErrNotFound = errors.New("store: not found")
+	// ErrSchemaTooNew: the file was written by a newer toritsugi.
+	ErrSchemaTooNew = errors.New("store: schema version is newer than this binary")
+	// ErrCorrupt: the file is not a valid store or failed its consistency check.
+	ErrCorrupt = errors.New("store: corrupt database")
+	// ErrLocked: another process (or Store) holds the file; Open timed out.
+	ErrLocked = errors.New("store: database is locked by another process")
+	// ErrInvalidRecord: a record was refused before it was written.
+	ErrInvalidRecord = errors.New("store: invalid record")
+)
+
+// DefaultTimeout is how long Open waits for the file lock when
+// Options.Timeout is zero.
+const DefaultTimeout = time.Second
+
+// Options configure Open.
+type Options struct {
+	// Timeout bounds the wait for the file lock; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Logger receives start-up and integrity messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is the service's database. It is safe for concurrent use; bbolt
+// serialises writers.
+type Store struct {
+	db   *bolt.DB
+	path string
+	log  *slog.Logger
+}
+
+// Open opens or creates the store at path. It waits at most opts.Timeout for
+// the file lock (ErrLocked), runs a full consistency check (ErrCorrupt),
+// creates missing buckets and writes or validates the schema version
+// (ErrSchemaTooNew).
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("store: open %s after %v: %w: %w", path, opts.Timeout, ErrLocked, err)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+		errors.Is(err, bolterrors.ErrVersionMismatch):
+		return nil, fmt.Errorf("store: open %s: %w: %w", path, ErrCorrupt, err)
+	case err != nil:
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, log: log.With("path", path)}
+	if err := s.setup(); err != nil {
+		if cerr := db.Close(); cerr != nil {
+			s.log.Warn("close after failed open", "err", cerr)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.log.Info("store opened", "schema", SchemaVersion)
+	return s, nil
+}
+
+// setup checks integrity, then prepares buckets and the schema version.
+func (s *Store) setup() error {
+	if err := s.db.View(check); err != nil {
+		s.log.Error("integrity check failed", "err", err)
+		return err
+	}
+	return s.db.Update(prepare)
+}
+
+// check runs bbolt's consistency check inside tx and returns every problem
+// it reports, joined and wrapped in ErrCorrupt, or nil.
+func check(tx *bolt.Tx) error {
+	var errs []error
+	for err := range tx.Check() {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(errs...))
+	}
+	return nil
+}
+
+// Close closes the file. It waits for running transactions and is safe to
+// call more than once.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Path returns the file the store was opened on, also after Close.
+func (s *Store) Path() string { return s.path }
+
+// Ping runs a read transaction and checks the schema is in place; it backs
+// the /healthz endpoint.
+func (s *Store) Ping() error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return fmt.Errorf("%w: meta bucket missing", ErrCorrupt)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the whole database to w while the
+// store stays in use (one read transaction for the length of the copy). The
+// copy is itself a store file that Open accepts.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("store: backup: %w", err)
+	}
+	return n, nil
+}
