@@ -1,11 +1,11 @@
 # toritsugi — make targets. `make test` is what CI runs (.ci/run).
 GO        ?= go
 BIN       ?= bin/toritsugi
-CONFIG    ?= testdata/toritsugi.sample.yaml
+CONFIG    ?= pkg/config/sample.yaml
 PKGS      := ./...
 FUZZTIME  ?= 15s
 
-.PHONY: all build test vet fmt-check race bench fuzz run check-config clean
+.PHONY: all build test vet fmt-check race bench fuzz run demo check-config clean
 
 all: build
 
@@ -40,6 +40,10 @@ fuzz:
 ## run: the service with the sample configuration (needs an Asterisk, see README)
 run: build
 	$(BIN) serve --config $(CONFIG)
+
+## demo: the controller against the simulated PBX with sample calls (no Asterisk needed)
+demo: build
+	$(BIN) demo
 
 check-config: build
 	$(BIN) check-config $(CONFIG)

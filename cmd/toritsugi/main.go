@@ -33,6 +33,7 @@ func (u usageError) Error() string { return u.msg }
 const usage = `usage:
   toritsugi serve --config FILE      run the service
   toritsugi check-config FILE        validate a configuration file
+  toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
   toritsugi version                  print the version`
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
+	case "demo":
+		return demo(ctx, args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout)
 	case "version":

@@ -55,6 +55,7 @@ http:
   listen: 127.0.0.1:0
 data_dir: %s
 log_level: debug
+queue: {wrapup: 0s}
 clients:
   - id: acme
     name: 株式会社ACME
@@ -94,7 +95,7 @@ func TestCheckConfig(t *testing.T) {
 }
 
 // TestServeEndToEnd runs the wired service against the fake Asterisk: a call
-// is answered, greeted and recorded, the API shows it, a bad reload keeps
+// is answered, greeted, queued, taken by the operator and recorded, the API shows it, a bad reload keeps
 // the running config, and shutdown is clean.
 func TestServeEndToEnd(t *testing.T) {
 	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(50)})
@@ -102,6 +103,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fake.Close()
+	fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 5 * time.Second})
 	dir := t.TempDir()
 	path := writeConfig(t, dir, fake.URL())
 	cfg, err := config.Load(path)
@@ -133,8 +135,8 @@ func TestServeEndToEnd(t *testing.T) {
 		getJSON(t, base+"/api/v1/calls?client=acme", &calls)
 		return len(calls.Calls) == 1
 	})
-	if c := calls.Calls[0]; c.ID != id || c.Result != store.ResultCompleted {
-		t.Fatalf("API shows %+v, want call %s completed", c, id)
+	if c := calls.Calls[0]; c.ID != id || c.Result != store.ResultAnswered || c.OperatorID != "op1001" {
+		t.Fatalf("API shows %+v, want call %s answered by op1001", c, id)
 	}
 
 	// A broken config on SIGHUP is refused; the running one stays.

@@ -16,9 +16,8 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/api"
-	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
-	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/controller"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -54,13 +53,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return svc.run(ctx, ln, hup)
 }
 
-// service is the wired-up controller.
+// service is the wired-up controller plus its HTTP API.
 type service struct {
 	log     *slog.Logger
 	configs *config.Store
 	store   *store.Store
-	link    *pbx.Link
-	calls   *call.Manager
+	core    *controller.Controller
 	ctx     context.Context
 	cancel  context.CancelFunc
 }
@@ -75,32 +73,26 @@ func newService(cfg *config.Config, path string, log *slog.Logger) (*service, er
 	}
 	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	disp := pbx.NewDispatcher(pbx.Hooks{}, log.With("part", "dispatch"))
-	s.link, err = pbx.New(pbx.Options{
-		URL: cfg.ARI.URL, User: cfg.ARI.User, Password: cfg.ARI.Password, App: cfg.ARI.App,
-		RequestTimeout: cfg.ARI.RequestTimeout, PingInterval: cfg.ARI.PingInterval,
-		Logger: log.With("part", "ari"),
-	}, disp)
+	s.core, err = controller.New(s.ctx, controller.Options{
+		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Logger: log,
+	})
 	if err != nil {
+		s.cancel()
 		st.Close()
 		return nil, err
 	}
-	s.calls = call.NewManager(s.ctx, call.Deps{
-		ARI: s.link.Client(), Dispatcher: disp, Config: s.configs.Current,
-		Recorder: st, Logger: log.With("part", "call"),
-	})
-	disp.SetHooks(s.calls.Hooks())
 	return s, nil
 }
 
 // run serves until ctx ends: the ARI link, the HTTP API and config reloads.
 func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal) error {
 	srv := &http.Server{
-		Handler:           api.NewHandler(api.Deps{Calls: s.store, LinkUp: s.link.Up, Logger: s.log.With("part", "api")}),
+		Handler:           api.NewHandler(api.Deps{Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api")}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	errc := make(chan error, 3)
-	go func() { errc <- s.link.Run(s.ctx) }()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.core.Run(s.ctx) }()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -119,7 +111,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	defer cancel()
 	_ = srv.Shutdown(shut)
 	s.cancel()
-	s.calls.Wait()
+	<-done
 	return err
 }
 

@@ -154,6 +154,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/ari/") {
 		path = r.URL.Path
 	}
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	var rep reply
 	user, pass, hasAuth := r.BasicAuth()
 	switch {
@@ -165,20 +170,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			rep = reply{status: http.StatusBadRequest, raw: []byte(missingAppPage), ctype: "text/html"}
 			break
 		}
-		s.logRequest(r, path, http.StatusSwitchingProtocols)
+		s.logRequest(r, path, body, http.StatusSwitchingProtocols)
 		s.serveWebsocket(w, r)
 		return
 	default:
 		rep = s.route(r, path)
 	}
-	s.logRequest(r, path, rep.status)
+	s.logRequest(r, path, body, rep.status)
 	writeReply(w, rep)
 }
 
-func (s *Server) logRequest(r *http.Request, path string, status int) {
+func (s *Server) logRequest(r *http.Request, path string, body []byte, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, RequestLog{Method: r.Method, Path: path, Query: r.URL.RawQuery, Status: status, Time: s.now()})
+	s.requests = append(s.requests, RequestLog{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), Status: status, Time: s.now()})
 	s.bumpLocked()
 }
 

@@ -37,6 +37,7 @@ type RequestLog struct {
 	Method string
 	Path   string // below /ari, e.g. "/channels/1795898038.56/answer"
 	Query  string
+	Body   string // the request body as sent
 	Status int
 	Time   time.Time
 }

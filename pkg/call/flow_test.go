@@ -47,7 +47,7 @@ func TestFirstCallPath(t *testing.T) {
 			want := strings.Join([]string{
 				"POST /channels/ID/variable",
 				"POST /channels/ID/answer",
-				"POST /channels/ID/play/ID-greeting-N",
+				"POST /channels/ID/play/ID-pb-N",
 				"DELETE /channels/ID",
 			}, "\n")
 			if got != want {

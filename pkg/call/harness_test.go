@@ -173,14 +173,14 @@ func (h *harness) requestLines(channelID string) []string {
 	var out []string
 	for _, r := range h.fake.Requests() {
 		if strings.HasPrefix(r.Path, "/channels/"+channelID) {
-			out = append(out, r.Method+" "+playbackRE.ReplaceAllString(strings.ReplaceAll(r.Path, channelID, "ID"), "ID-greeting-N"))
+			out = append(out, r.Method+" "+playbackRE.ReplaceAllString(strings.ReplaceAll(r.Path, channelID, "ID"), "ID-pb-N"))
 		}
 	}
 	return out
 }
 
 // playbackRE matches our greeting playback ids after the channel id was replaced.
-var playbackRE = regexp.MustCompile(`ID-greeting-[0-9a-f]+-[0-9]+`)
+var playbackRE = regexp.MustCompile(`ID-pb-[0-9a-f]+-[0-9]+`)
 
 // checkNoLeaks fails the test if goroutines of ours outlive it.
 func checkNoLeaks(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -32,6 +33,11 @@ type Deps struct {
 	Recorder   Recorder
 	Clock      Clock
 	Logger     *slog.Logger
+	// Queue routes calls to operators; nil means greeting-only (answer,
+	// greet, hang up), as used by tests of the greeting path.
+	Queue *queue.Owner
+	// App is the Stasis application operator legs are originated into.
+	App string
 	// GreetingTimeout bounds a greeting whose playback never reports its end
 	// (Asterisk never finishes a playback of an unknown media scheme).
 	GreetingTimeout time.Duration
@@ -44,6 +50,8 @@ type Manager struct {
 	disp            *pbx.Dispatcher
 	cfg             func() *config.Config
 	rec             Recorder
+	queue           *queue.Owner
+	app             string
 	clock           Clock
 	log             *slog.Logger
 	greetingTimeout time.Duration
@@ -65,11 +73,14 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	if d.App == "" {
+		d.App = "toritsugi"
+	}
 	if d.GreetingTimeout <= 0 {
 		d.GreetingTimeout = 2 * time.Minute
 	}
 	return &Manager{
-		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder,
+		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout,
 		calls: map[string]*actor{}, instance: newInstanceToken(),
 	}
@@ -160,3 +171,6 @@ func newInstanceToken() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// config returns the running configuration.
+func (m *Manager) config() *config.Config { return m.cfg() }

@@ -15,19 +15,25 @@ const StateVar = "TORITSUGI_STATE"
 // Step is where a call is in its flow.
 type Step string
 
-// Steps of the first call path.
+// Steps of a call.
 const (
-	StepNew      Step = "new"
-	StepGreeting Step = "greeting"
-	StepHangup   Step = "hangup"
+	StepNew       Step = "new"
+	StepGreeting  Step = "greeting"
+	StepQueued    Step = "queued"
+	StepConnected Step = "connected"
+	StepHangup    Step = "hangup"
 )
 
 // Persisted is the part of a call's state saved on its channel.
 type Persisted struct {
-	ClientID  string
-	DID       string
-	Step      Step
-	StartedAt time.Time
+	ClientID   string
+	DID        string
+	Step       Step
+	StartedAt  time.Time
+	EnqueuedAt time.Time // zero until queued; keeps the caller's place after a restart
+	VIP        bool
+	// set once bridged
+	OpID, OpChannel, Bridge string
 }
 
 // Encode renders p as a compact query string.
@@ -37,6 +43,17 @@ func (p Persisted) Encode() string {
 	v.Set("d", p.DID)
 	v.Set("s", string(p.Step))
 	v.Set("t", strconv.FormatInt(p.StartedAt.UnixMilli(), 10))
+	if !p.EnqueuedAt.IsZero() {
+		v.Set("q", strconv.FormatInt(p.EnqueuedAt.UnixMilli(), 10))
+	}
+	if p.VIP {
+		v.Set("v", "1")
+	}
+	if p.OpID != "" {
+		v.Set("o", p.OpID)
+		v.Set("oc", p.OpChannel)
+		v.Set("b", p.Bridge)
+	}
 	return v.Encode()
 }
 
@@ -50,9 +67,22 @@ func DecodePersisted(s string) (Persisted, error) {
 	if err != nil {
 		return Persisted{}, fmt.Errorf("decode %s: start time: %w", StateVar, err)
 	}
-	p := Persisted{ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms)}
+	p := Persisted{
+		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
+		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"),
+	}
+	if q := v.Get("q"); q != "" {
+		qms, err := strconv.ParseInt(q, 10, 64)
+		if err != nil {
+			return Persisted{}, fmt.Errorf("decode %s: enqueue time: %w", StateVar, err)
+		}
+		p.EnqueuedAt = time.UnixMilli(qms)
+	}
+	if p.Step == StepConnected && (p.OpChannel == "" || p.Bridge == "") {
+		return Persisted{}, fmt.Errorf("decode %s: connected call without operator channel or bridge", StateVar)
+	}
 	switch p.Step {
-	case StepNew, StepGreeting, StepHangup:
+	case StepNew, StepGreeting, StepQueued, StepConnected, StepHangup:
 	default:
 		return Persisted{}, fmt.Errorf("decode %s: unknown step %q", StateVar, p.Step)
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/reception"
 )
 
 // Config is a loaded and validated configuration. Treat it as read-only: a
@@ -70,6 +72,8 @@ type Queue struct {
 	Wrapup         time.Duration // after-call work before the operator is available again
 	MOHClass       string        // Asterisk music-on-hold class
 	AutoPauseAfter int           // consecutive no-answers that pause an operator; 0 never
+	EscalateAfter  time.Duration // tier t rings after (t-1)×EscalateAfter; 0 all tiers at once
+	AnnouncePeriod time.Duration // between position announcements; 0 none
 }
 
 // DefaultQueue is the queue used when the configuration says nothing.
@@ -92,6 +96,8 @@ type QueueOverride struct {
 	Wrapup         *time.Duration
 	MOHClass       *string
 	AutoPauseAfter *int
+	EscalateAfter  *time.Duration
+	AnnouncePeriod *time.Duration
 }
 
 // Apply returns q with the overridden fields replaced.
@@ -114,6 +120,12 @@ func (o QueueOverride) Apply(q Queue) Queue {
 	if o.AutoPauseAfter != nil {
 		q.AutoPauseAfter = *o.AutoPauseAfter
 	}
+	if o.EscalateAfter != nil {
+		q.EscalateAfter = *o.EscalateAfter
+	}
+	if o.AnnouncePeriod != nil {
+		q.AnnouncePeriod = *o.AnnouncePeriod
+	}
 	return q
 }
 
@@ -126,8 +138,30 @@ type Client struct {
 	Greeting        string   // media URI played on answer
 	GreetingText    string   // the line the operator reads
 	AfterHoursSound string   // media URI played when closed; may be empty
-	Hours           Hours
-	Queue           QueueOverride
+	// Hours is when the client is open: AlwaysOpen (and no public holidays)
+	// without an hours section; Location is never nil after Parse.
+	Hours reception.Hours
+	Queue QueueOverride
+
+	// AnswerMode is reception.AnswerGreeting (answer and play the greeting at
+	// once) or reception.AnswerRingback (the caller hears ringing until an
+	// operator answers, or RingbackMax passes: then greeting and queue).
+	AnswerMode  string
+	RingbackMax time.Duration
+	// WhisperSound is played to the operator before bridging, so that they
+	// know whom the call is for; "" for none.
+	WhisperSound string
+	// Record records bridged calls; RecordAnnouncement ("" for none) is
+	// played to the caller before the bridge when recording.
+	Record                 bool
+	RecordAnnouncement     string
+	RecordingRetentionDays int
+	OverflowSound          string // played at the queue's max wait, then hang up
+	BlockedSound           string // played to blocked callers; "" hangs up silently
+	BlockWithheld          bool   // refuse withheld numbers (非通知拒否)
+	// Callers are the caller rules, their Match normalised to E.164
+	// ("+81312345678") or an E.164 prefix ending in "*" ("+8150*").
+	Callers []reception.CallerRule
 
 	queueDefaults *Queue // the configuration's queue section, set by Parse
 }
@@ -144,11 +178,15 @@ func (c *Client) QueueSettings() Queue {
 
 // Operator is a person answering calls at a SIP endpoint.
 type Operator struct {
-	ID           string
-	Name         string
-	Endpoint     string   // Asterisk TECH/resource, e.g. PJSIP/op1001
-	Clients      []string // client ids served; ["*"] means all
-	PasswordHash string   // for the web console; may be empty
+	ID       string
+	Name     string
+	Endpoint string // Asterisk TECH/resource, e.g. PJSIP/op1001
+	// Clients are the client ids served, without their tiers ("acme:2" is
+	// listed as "acme"); "*" means every client. Skills has the tiers.
+	Clients      []string
+	PasswordHash string // for the web console; may be empty
+
+	skills map[string]int // client id or "*" -> tier, set by Parse
 }
 
 // AllClients reports whether the operator serves every client.

@@ -1,119 +1,23 @@
 package config
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // Asia/Tokyo must load on hosts without a zoneinfo database
+
+	"github.com/toritsugi/toritsugi/pkg/reception"
+	"github.com/toritsugi/toritsugi/pkg/reception/jpholiday"
 )
 
-// Hours is when a client is open. When Scheduled is false the client had no
-// hours section and is always open; otherwise a weekday without intervals is
-// closed all day.
-type Hours struct {
-	Scheduled      bool
-	Timezone       string // IANA name, default Asia/Tokyo
-	Location       *time.Location
-	Weekly         [7][]Interval // indexed by time.Weekday, sorted, not overlapping
-	PublicHolidays string        // "jp" (closed on Japanese public holidays) or "none"
-	Closures       []Closure
-}
-
-// Public holiday calendars.
+// Public holiday calendars of hours.public_holidays.
 const (
-	HolidaysJP   = "jp"
-	HolidaysNone = "none"
+	HolidaysJP   = "jp"   // closed on Japanese public holidays (the default)
+	HolidaysNone = "none" // open on public holidays as on other days
 )
 
-// Interval is an opening interval in minutes from local midnight, [Start, End).
-// End may be 1440 (written "24:00").
-type Interval struct {
-	Start, End int
-}
-
-// Contains reports whether the minute of day falls within the interval.
-func (iv Interval) Contains(minute int) bool { return minute >= iv.Start && minute < iv.End }
-
-// String formats the interval as written in the configuration, "09:00-18:00".
-func (iv Interval) String() string {
-	return fmt.Sprintf("%02d:%02d-%02d:%02d", iv.Start/60, iv.Start%60, iv.End/60, iv.End%60)
-}
-
-// Date is a civil date without a time zone.
-type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
-}
-
-// DateOf is the civil date of t in t's location.
-func DateOf(t time.Time) Date {
-	y, m, d := t.Date()
-	return Date{y, m, d}
-}
-
-// String formats the date as 2006-01-02.
-func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
-
-// Compare returns -1, 0 or 1 as d is before, equal to or after e.
-func (d Date) Compare(e Date) int {
-	switch {
-	case d.Year != e.Year:
-		return cmpInt(d.Year, e.Year)
-	case d.Month != e.Month:
-		return cmpInt(int(d.Month), int(e.Month))
-	default:
-		return cmpInt(d.Day, e.Day)
-	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// Closure is a client's own closed period, both ends included.
-type Closure struct {
-	From, To Date
-	Reason   string
-}
-
-// Contains reports whether the date falls within the closure.
-func (c Closure) Contains(d Date) bool { return c.From.Compare(d) <= 0 && d.Compare(c.To) <= 0 }
-
-// OpenWeekly reports whether t falls in the weekly schedule, ignoring public
-// holidays and closures (pkg/reception combines those).
-func (h *Hours) OpenWeekly(t time.Time) bool {
-	if !h.Scheduled {
-		return true
-	}
-	if h.Location != nil {
-		t = t.In(h.Location)
-	}
-	minute := t.Hour()*60 + t.Minute()
-	for _, iv := range h.Weekly[t.Weekday()] {
-		if iv.Contains(minute) {
-			return true
-		}
-	}
-	return false
-}
-
-// ClosureOn returns the closure covering the date, if any.
-func (h *Hours) ClosureOn(d Date) (Closure, bool) {
-	for _, c := range h.Closures {
-		if c.Contains(d) {
-			return c, true
-		}
-	}
-	return Closure{}, false
-}
+// DefaultTimezone is the zone of hours without a timezone key.
+const DefaultTimezone = "Asia/Tokyo"
 
 // weekdayKeys maps the YAML keys of hours.weekly to weekdays.
 var weekdayKeys = []struct {
@@ -124,48 +28,109 @@ var weekdayKeys = []struct {
 	{"fri", time.Friday}, {"sat", time.Saturday}, {"sun", time.Sunday},
 }
 
-// parseInterval reads "09:00-18:00".
-func parseInterval(s string) (Interval, error) {
-	from, to, ok := strings.Cut(strings.TrimSpace(s), "-")
+// placed is an opening interval and the path of the entry that wrote it.
+type placed struct {
+	iv   reception.Interval
+	path string
+}
+
+// hours converts an hours section. Without one the client is open around
+// the clock, public holidays included.
+func (c *checker) hours(path string, r *rawHours) reception.Hours {
+	tz := DefaultTimezone
+	if r != nil && r.Timezone != "" {
+		tz = r.Timezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "Local" {
+		c.errf(childPath(path, "timezone"), "%q is not an IANA time zone such as Asia/Tokyo", tz)
+		loc = time.UTC
+	}
+	if r == nil {
+		return reception.Hours{Location: loc, AlwaysOpen: true}
+	}
+	h := reception.Hours{Location: loc, PublicHolidays: true}
+	if r.PublicHolidays != "" {
+		h.PublicHolidays = c.oneOf(childPath(path, "public_holidays"), r.PublicHolidays, HolidaysJP, HolidaysNone) != HolidaysNone
+	}
+	if r.Weekly == nil {
+		c.errf(childPath(path, "weekly"), "is required when hours is given (leave hours out to be always open)")
+	}
+	var days [7][]placed
+	for _, w := range weekdayKeys {
+		c.day(childPath(childPath(path, "weekly"), w.key), w.day, r.Weekly[w.key], &days)
+	}
+	for d, ps := range days {
+		for _, p := range ps {
+			h.Weekly[d] = append(h.Weekly[d], p.iv)
+		}
+	}
+	for i, rc := range r.Closures {
+		h.Closures = append(h.Closures, c.closure(indexPath(childPath(path, "closures"), i), rc))
+	}
+	return h
+}
+
+// day parses one weekday's ranges into days. A range past midnight
+// ("22:00-06:00") continues on the next weekday. Overlaps are refused.
+func (c *checker) day(path string, day time.Weekday, raws []string, days *[7][]placed) {
+	for i, raw := range raws {
+		p := indexPath(path, i)
+		today, next, err := reception.ParseSpan(raw)
+		if err != nil {
+			c.errf(p, "%s", rangeProblem(raw))
+			continue
+		}
+		c.place(p, raw, &days[day], today)
+		if next.Valid() {
+			c.place(p, raw, &days[(day+1)%7], next)
+		}
+	}
+}
+
+// place adds iv to a day unless it overlaps an interval already there.
+func (c *checker) place(path, raw string, day *[]placed, iv reception.Interval) {
+	for _, o := range *day {
+		if iv.Start < o.iv.End && o.iv.Start < iv.End {
+			c.errf(path, "%q overlaps %s (%s)", raw, o.iv, o.path)
+			return
+		}
+	}
+	*day = append(*day, placed{iv, path})
+}
+
+// rangeProblem explains why reception.ParseSpan refused a range.
+func rangeProblem(raw string) string {
+	from, to, ok := strings.Cut(strings.NewReplacer("〜", "-", "~", "-").Replace(raw), "-")
 	if !ok {
-		return Interval{}, fmt.Errorf("%q is not an interval: write HH:MM-HH:MM", s)
+		return strconv.Quote(raw) + " is not a time range: write HH:MM-HH:MM, e.g. 09:00-18:00"
 	}
-	start, err := parseClock(strings.TrimSpace(from), false)
-	if err != nil {
-		return Interval{}, fmt.Errorf("%q: %w", s, err)
+	for _, clock := range []string{from, to} {
+		if _, err := reception.ParseClock(clock); err != nil {
+			return strconv.Quote(raw) + ": " + strconv.Quote(strings.TrimSpace(clock)) + " is not a time of day (HH:MM, 00:00 to 24:00)"
+		}
 	}
-	end, err := parseClock(strings.TrimSpace(to), true)
-	if err != nil {
-		return Interval{}, fmt.Errorf("%q: %w", s, err)
-	}
-	if end <= start {
-		return Interval{}, fmt.Errorf("%q ends before it starts: split intervals that cross midnight over two days", s)
-	}
-	return Interval{start, end}, nil
+	return strconv.Quote(raw) + " is empty: it starts and ends at the same time"
 }
 
-// parseClock reads "HH:MM"; "24:00" only as an end.
-func parseClock(s string, end bool) (int, error) {
-	h, m, ok := strings.Cut(s, ":")
-	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 || !allDigits(h) || !allDigits(m) {
-		return 0, fmt.Errorf("%q is not a time of day (HH:MM)", s)
+func (c *checker) closure(path string, r rawClosure) reception.Closure {
+	cl := reception.Closure{Reason: r.Reason}
+	if c.required(childPath(path, "from"), r.From) {
+		d, err := jpholiday.ParseDate(strings.TrimSpace(r.From))
+		if err != nil {
+			c.errf(childPath(path, "from"), "%q is not a date (YYYY-MM-DD)", r.From)
+		}
+		cl.From, cl.To = d, d
 	}
-	hh, _ := strconv.Atoi(h)
-	mm, _ := strconv.Atoi(m)
-	switch {
-	case hh == 24 && mm == 0 && end:
-		return 24 * 60, nil
-	case hh > 23 || mm > 59:
-		return 0, fmt.Errorf("%q is not a time of day (HH:MM)", s)
+	if r.To != "" {
+		d, err := jpholiday.ParseDate(strings.TrimSpace(r.To))
+		switch {
+		case err != nil:
+			c.errf(childPath(path, "to"), "%q is not a date (YYYY-MM-DD)", r.To)
+		case cl.From.IsValid() && d.Before(cl.From):
+			c.errf(childPath(path, "to"), "%s is before from %s", d, cl.From)
+		}
+		cl.To = d
 	}
-	return hh*60 + mm, nil
-}
-
-// parseDate reads a civil date "2006-01-02".
-func parseDate(s string) (Date, error) {
-	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
-	if err != nil {
-		return Date{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
-	}
-	return DateOf(t), nil
+	return cl
 }

@@ -1,91 +1,102 @@
 package config
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/reception"
+	"github.com/toritsugi/toritsugi/pkg/reception/jpholiday"
 )
 
-func TestParseInterval(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Interval
-		wantErr bool
-	}{
-		{"09:00-18:00", Interval{540, 1080}, false},
-		{"9:30-12:00", Interval{570, 720}, false},
-		{" 00:00 - 24:00 ", Interval{0, 1440}, false},
-		{"18:00-09:00", Interval{}, true},
-		{"09:00-09:00", Interval{}, true},
-		{"24:00-24:00", Interval{}, true},
-		{"09:00", Interval{}, true},
-		{"09:00-25:00", Interval{}, true},
-		{"09:0-10:00", Interval{}, true},
-		{"ab:cd-10:00", Interval{}, true},
-		{"", Interval{}, true},
-	}
-	for _, tt := range tests {
-		got, err := parseInterval(tt.in)
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("parseInterval(%q) = %v, %v; want %v, err=%v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-	if s := (Interval{570, 1440}).String(); s != "09:30-24:00" {
-		t.Errorf("String = %q", s)
-	}
+// withClient is a valid configuration whose one client has the given extra
+// YAML (indented under the client).
+func withClient(extra string) []byte {
+	return []byte("ari: {user: u, password: p}\ndata_dir: /d\nclients:\n  - id: acme\n    name: ACME\n" +
+		"    dids: [\"03-1234-5678\"]\n    greeting: sound:acme\n" + extra +
+		"operators:\n  - {id: op1, name: 佐藤, endpoint: PJSIP/op1, clients: [\"*\"]}\n")
 }
 
-func TestParseDate(t *testing.T) {
-	if d, err := parseDate("2026-12-29"); err != nil || d != (Date{2026, time.December, 29}) {
-		t.Errorf("parseDate = %v, %v", d, err)
-	}
-	for _, bad := range []string{"2026-02-30", "2026/12/29", "2026-12-29T00:00:00Z", ""} {
-		if _, err := parseDate(bad); err == nil {
-			t.Errorf("parseDate(%q) accepted", bad)
-		}
-	}
-}
-
-func TestDateCompareAndClosure(t *testing.T) {
-	c := Closure{From: Date{2026, 12, 29}, To: Date{2027, 1, 3}}
-	tests := []struct {
-		d    Date
-		want bool
-	}{
-		{Date{2026, 12, 28}, false},
-		{Date{2026, 12, 29}, true},
-		{Date{2026, 12, 31}, true},
-		{Date{2027, 1, 3}, true},
-		{Date{2027, 1, 4}, false},
-		{Date{2027, 12, 30}, false},
-	}
-	for _, tt := range tests {
-		if got := c.Contains(tt.d); got != tt.want {
-			t.Errorf("Contains(%v) = %v, want %v", tt.d, got, tt.want)
-		}
-	}
-}
-
-func TestOpenWeekly(t *testing.T) {
-	tokyo, err := time.LoadLocation("Asia/Tokyo")
+func TestHoursSection(t *testing.T) {
+	cfg, err := Parse("h.yaml", withClient(`    hours:
+      timezone: Europe/London
+      public_holidays: none
+      weekly:
+        mon: ["09:00-12:00", "13:00~18:00"]
+        fri: ["22:00-06:00"]
+        sun: ["9:30-10:00"]
+      closures:
+        - {from: 2026-12-29, to: 2027-01-03, reason: 年末年始}
+        - {from: 2027-08-13}
+`), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := Hours{Scheduled: true, Location: tokyo}
-	h.Weekly[time.Monday] = []Interval{{540, 720}, {780, 1080}}
+	h := cfg.Clients[0].Hours
+	if h.AlwaysOpen || h.PublicHolidays || h.Location.String() != "Europe/London" {
+		t.Errorf("hours = %+v", h)
+	}
+	want := reception.Weekly{
+		time.Monday:   {{Start: 540, End: 720}, {Start: 780, End: 1080}},
+		time.Friday:   {{Start: 1320, End: 1440}},
+		time.Saturday: {{Start: 0, End: 360}},
+		time.Sunday:   {{Start: 570, End: 600}},
+	}
+	for d := range want {
+		if !slices.Equal(h.Weekly[d], want[d]) {
+			t.Errorf("%v = %v, want %v", time.Weekday(d), h.Weekly[d], want[d])
+		}
+	}
+	wantClosures := []reception.Closure{
+		{From: jpholiday.Date{Year: 2026, Month: 12, Day: 29}, To: jpholiday.Date{Year: 2027, Month: 1, Day: 3}, Reason: "年末年始"},
+		{From: jpholiday.Date{Year: 2027, Month: 8, Day: 13}, To: jpholiday.Date{Year: 2027, Month: 8, Day: 13}},
+	}
+	if !slices.Equal(h.Closures, wantClosures) {
+		t.Errorf("closures = %v, want %v", h.Closures, wantClosures)
+	}
+	if err := h.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestHoursDefaults(t *testing.T) {
 	tests := []struct {
-		at   time.Time
-		want bool
+		name, extra    string
+		alwaysOpen     bool
+		publicHolidays bool
 	}{
-		{time.Date(2026, 11, 30, 9, 0, 0, 0, tokyo), true},    // Monday 09:00
-		{time.Date(2026, 11, 30, 12, 30, 0, 0, tokyo), false}, // lunch
-		{time.Date(2026, 11, 30, 17, 59, 0, 0, tokyo), true},
-		{time.Date(2026, 11, 30, 18, 0, 0, 0, tokyo), false},
-		{time.Date(2026, 11, 30, 0, 30, 0, 0, time.UTC), true}, // 09:30 in Tokyo
-		{time.Date(2026, 12, 1, 10, 0, 0, 0, tokyo), false},    // Tuesday: closed
+		{"no hours section", "", true, false},
+		{"hours default jp", "    hours: {weekly: {mon: [\"09:00-18:00\"]}}\n", false, true},
+		{"hours jp", "    hours: {public_holidays: jp, weekly: {mon: [\"09:00-18:00\"]}}\n", false, true},
 	}
 	for _, tt := range tests {
-		if got := h.OpenWeekly(tt.at); got != tt.want {
-			t.Errorf("OpenWeekly(%v) = %v, want %v", tt.at, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("h.yaml", withClient(tt.extra), noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := cfg.Clients[0].Hours
+			if h.AlwaysOpen != tt.alwaysOpen || h.PublicHolidays != tt.publicHolidays || h.Location.String() != DefaultTimezone {
+				t.Errorf("hours = %+v", h)
+			}
+		})
+	}
+}
+
+func TestRangeProblem(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"9-18", `"9-18": "9" is not a time of day (HH:MM, 00:00 to 24:00)`},
+		{"09:00", `"09:00" is not a time range: write HH:MM-HH:MM, e.g. 09:00-18:00`},
+		{"09:00-25:00", `"09:00-25:00": "25:00" is not a time of day (HH:MM, 00:00 to 24:00)`},
+		{"09:00-09:00", `"09:00-09:00" is empty: it starts and ends at the same time`},
+		{"24:00-24:00", `"24:00-24:00" is empty: it starts and ends at the same time`},
+	}
+	for _, tt := range tests {
+		if _, _, err := reception.ParseSpan(tt.in); err == nil {
+			t.Errorf("ParseSpan(%q) accepted it", tt.in)
+		}
+		if got := rangeProblem(tt.in); got != tt.want {
+			t.Errorf("rangeProblem(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

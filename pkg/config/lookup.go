@@ -1,10 +1,12 @@
 package config
 
+import "github.com/toritsugi/toritsugi/pkg/phone"
+
 // ClientByDID finds the client owning a dialled number as Asterisk reports it:
 // "0312345678", "+81312345678" or the trunk form "81312345678".
 func (c *Config) ClientByDID(did string) (*Client, bool) {
-	key, ok := didKey(did)
-	if !ok {
+	key, err := phone.NormalizeDID(did)
+	if err != nil {
 		return nil, false
 	}
 	if c.clientByDID != nil {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/reception"
 )
 
 func noEnv(string) (string, bool) { return "", false }
@@ -27,7 +29,7 @@ func mustParseFile(t *testing.T, path string, env func(string) (string, bool)) *
 
 func TestValidConfigsParse(t *testing.T) {
 	files, _ := filepath.Glob("testdata/valid/*.yaml")
-	files = append(files, "testdata/sample.yaml")
+	files = append(files, "sample.yaml")
 	if len(files) < 3 {
 		t.Fatalf("valid inputs missing: %v", files)
 	}
@@ -58,7 +60,7 @@ func TestDefaults(t *testing.T) {
 	if acme.ShortName != acme.Name {
 		t.Errorf("ShortName = %q, want the name %q", acme.ShortName, acme.Name)
 	}
-	if acme.Hours.Scheduled || !acme.Hours.OpenWeekly(time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)) {
+	if !acme.Hours.AlwaysOpen || !acme.Hours.At(time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)).Open {
 		t.Errorf("a client without hours must be always open: %+v", acme.Hours)
 	}
 	if got := acme.QueueSettings(); got != DefaultQueue() {
@@ -70,7 +72,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestSample(t *testing.T) {
-	cfg := mustParseFile(t, "testdata/sample.yaml", noEnv)
+	cfg := mustParseFile(t, "sample.yaml", noEnv)
 	if len(cfg.Clients) != 3 || len(cfg.Operators) != 4 {
 		t.Fatalf("sample has %d clients and %d operators, want 3 and 4", len(cfg.Clients), len(cfg.Operators))
 	}
@@ -110,15 +112,19 @@ func TestSample(t *testing.T) {
 	if q := clinic.QueueSettings(); q.Strategy != StrategyRingAll || q.RingTimeout != 20*time.Second || q.Wrapup != 45*time.Second || q.MaxWait != 5*time.Minute {
 		t.Errorf("clinic queue = %+v", q)
 	}
-	if !clinic.Hours.Scheduled || len(clinic.Hours.Weekly[time.Sunday]) != 0 || clinic.Hours.Timezone != "Asia/Tokyo" {
+	if clinic.Hours.AlwaysOpen || len(clinic.Hours.Weekly[time.Sunday]) != 0 || clinic.Hours.Location.String() != "Asia/Tokyo" {
 		t.Errorf("clinic hours = %+v", clinic.Hours)
 	}
-	wantMon := []Interval{{8*60 + 30, 12*60 + 30}, {14 * 60, 19 * 60}}
+	wantMon := []reception.Interval{{Start: 8*60 + 30, End: 12*60 + 30}, {Start: 14 * 60, End: 19 * 60}}
 	if !slices.Equal(clinic.Hours.Weekly[time.Monday], wantMon) {
 		t.Errorf("clinic monday = %v, want %v", clinic.Hours.Weekly[time.Monday], wantMon)
 	}
-	if c, ok := sakura.Hours.ClosureOn(Date{2027, time.January, 2}); !ok || c.Reason != "年末年始" {
-		t.Errorf("ClosureOn(2027-01-02) = %+v, %v", c, ok)
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := sakura.Hours.At(time.Date(2027, time.January, 2, 10, 0, 0, 0, tokyo)); st.Open || st.Reason != "closure:年末年始" {
+		t.Errorf("sakura on 2027-01-02 = %+v", st)
 	}
 	if _, ok := cfg.Client("nobody"); ok {
 		t.Error("Client(nobody) found")
@@ -134,7 +140,7 @@ func TestSample(t *testing.T) {
 	for _, o := range cfg.OperatorsFor("hoshino-law") {
 		ids = append(ids, o.ID)
 	}
-	if !slices.Equal(ids, []string{"op1001", "op1002"}) {
+	if !slices.Equal(ids, []string{"op1001", "op1002", "op1004"}) { // op1004 as "*:2"
 		t.Errorf("OperatorsFor(hoshino-law) = %v", ids)
 	}
 }
@@ -149,7 +155,7 @@ func TestAnchorsAndMerges(t *testing.T) {
 		t.Errorf("acme DIDs = %v (unquoted numbers must stay text)", acme.DIDs)
 	}
 	beta, _ := cfg.Client("beta")
-	if beta.Hours.PublicHolidays != HolidaysNone || len(beta.Hours.Weekly[time.Saturday]) != 1 || len(beta.Hours.Weekly[time.Friday]) != 1 {
+	if beta.Hours.PublicHolidays || len(beta.Hours.Weekly[time.Saturday]) != 1 || len(beta.Hours.Weekly[time.Friday]) != 1 {
 		t.Errorf("beta hours = %+v", beta.Hours)
 	}
 	if !slices.Equal(beta.DIDs, []string{"+81661234567"}) {
@@ -158,7 +164,7 @@ func TestAnchorsAndMerges(t *testing.T) {
 }
 
 func TestEnvOverrides(t *testing.T) {
-	data, err := os.ReadFile("testdata/sample.yaml")
+	data, err := os.ReadFile("sample.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +250,7 @@ func TestErrorsAs(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	if err := Check("testdata/sample.yaml"); err != nil {
+	if err := Check("sample.yaml"); err != nil {
 		t.Errorf("Check(sample) = %v", err)
 	}
 	if err := Check("testdata/errors/types.yaml"); err == nil {

@@ -42,6 +42,8 @@ type rawQueue struct {
 	Wrapup         *string `mapstructure:"wrapup"`
 	MOHClass       *string `mapstructure:"moh_class"`
 	AutoPauseAfter *string `mapstructure:"auto_pause_after"`
+	EscalateAfter  *string `mapstructure:"escalate_after"`
+	AnnouncePeriod *string `mapstructure:"announce_period"`
 }
 
 type rawClient struct {
@@ -54,6 +56,24 @@ type rawClient struct {
 	AfterHoursSound string    `mapstructure:"after_hours_sound"`
 	Hours           *rawHours `mapstructure:"hours"`
 	Queue           rawQueue  `mapstructure:"queue"`
+
+	AnswerMode             *string     `mapstructure:"answer_mode"`
+	RingbackMax            *string     `mapstructure:"ringback_max"`
+	WhisperSound           *string     `mapstructure:"whisper_sound"`
+	Record                 *string     `mapstructure:"record"`
+	RecordAnnouncement     *string     `mapstructure:"record_announcement"`
+	RecordingRetentionDays *string     `mapstructure:"recording_retention_days"`
+	OverflowSound          *string     `mapstructure:"overflow_sound"`
+	BlockedSound           *string     `mapstructure:"blocked_sound"`
+	BlockWithheld          *string     `mapstructure:"block_withheld"`
+	Callers                []rawCaller `mapstructure:"callers"`
+}
+
+type rawCaller struct {
+	Match     string `mapstructure:"match"`
+	Action    string `mapstructure:"action"`
+	Name      string `mapstructure:"name"`
+	BlockMode string `mapstructure:"block_mode"`
 }
 
 type rawHours struct {
@@ -92,6 +112,8 @@ var defaults = map[string]string{
 	"queue.wrapup":           "30s",
 	"queue.moh_class":        "default",
 	"queue.auto_pause_after": "3",
+	"queue.escalate_after":   "0s",
+	"queue.announce_period":  "0s",
 }
 
 // envOverrides maps environment variables to the keys they replace.

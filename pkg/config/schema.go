@@ -29,6 +29,8 @@ var queueShape = mapOf(map[string]*shape{
 	"wrapup":           scalar,
 	"moh_class":        scalar,
 	"auto_pause_after": scalar,
+	"escalate_after":   scalar,
+	"announce_period":  scalar,
 })
 
 var weeklyShape = func() *shape {
@@ -71,7 +73,22 @@ var rootShape = mapOf(map[string]*shape{
 				"reason": scalar,
 			})),
 		}),
-		"queue": queueShape,
+		"queue":                    queueShape,
+		"answer_mode":              scalar,
+		"ringback_max":             scalar,
+		"whisper_sound":            scalar,
+		"record":                   scalar,
+		"record_announcement":      scalar,
+		"recording_retention_days": scalar,
+		"overflow_sound":           scalar,
+		"blocked_sound":            scalar,
+		"block_withheld":           scalar,
+		"callers": listOf(mapOf(map[string]*shape{
+			"match":      scalar,
+			"action":     scalar,
+			"name":       scalar,
+			"block_mode": scalar,
+		})),
 	})),
 	"operators": listOf(mapOf(map[string]*shape{
 		"id":            scalar,

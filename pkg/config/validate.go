@@ -37,13 +37,31 @@ func (c *checker) required(path, val string) bool {
 	return true
 }
 
+// uniqueID checks the id of the entry at path against its pattern and the
+// ids seen so far (id -> path of the entry that has it).
+func (c *checker) uniqueID(path, id string, pattern *regexp.Regexp, patternMsg string, seen map[string]string) {
+	if !c.required(childPath(path, "id"), id) {
+		return
+	}
+	switch first, dup := seen[id]; {
+	case !pattern.MatchString(id):
+		c.errf(childPath(path, "id"), "%q "+patternMsg, id)
+	case dup:
+		c.errf(childPath(path, "id"), "%q is already the id of %s", id, first)
+	default:
+		seen[id] = path
+	}
+}
+
 // duration parses a Go duration; zero is allowed only when allowZero.
 func (c *checker) duration(path, s string, allowZero bool) time.Duration {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	switch {
 	case err != nil:
 		c.errf(path, "%q is not a duration (write e.g. 30s, 2m, 1h30m)", s)
-	case d < 0 || (d == 0 && !allowZero):
+	case d < 0 && allowZero:
+		c.errf(path, "%q must not be negative (0 turns it off)", s)
+	case d <= 0 && !allowZero:
 		c.errf(path, "%q must be longer than zero", s)
 	}
 	return d
@@ -58,6 +76,18 @@ func (c *checker) count(path, s string) int {
 		c.errf(path, "%q must not be negative", s)
 	}
 	return n
+}
+
+// boolean reads true or false.
+func (c *checker) boolean(path, s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	c.errf(path, "%q is not true or false", s)
+	return false
 }
 
 func (c *checker) oneOf(path, s string, allowed ...string) string {
@@ -130,6 +160,8 @@ func (c *checker) queue(path string, r rawQueue) QueueOverride {
 		{"ring_timeout", r.RingTimeout, &o.RingTimeout, false},
 		{"max_wait", r.MaxWait, &o.MaxWait, false},
 		{"wrapup", r.Wrapup, &o.Wrapup, true},
+		{"escalate_after", r.EscalateAfter, &o.EscalateAfter, true},
+		{"announce_period", r.AnnouncePeriod, &o.AnnouncePeriod, true},
 	}
 	for _, d := range durations {
 		if d.raw != nil {

@@ -1,18 +1,18 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
+	"github.com/toritsugi/toritsugi/pkg/reception"
 )
 
-var (
-	clientID   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
-	operatorID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	endpoint   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[^\s/]+$`)
-)
+var clientID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 func (c *checker) clients(raws []rawClient, queueDefaults Queue) []Client {
 	ids := map[string]string{}  // id -> path of its first use
@@ -26,16 +26,7 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue) []Client {
 			GreetingText: r.GreetingText, AfterHoursSound: r.AfterHoursSound,
 			queueDefaults: &q,
 		}
-		if c.required(childPath(p, "id"), r.ID) {
-			switch first, dup := ids[r.ID]; {
-			case !clientID.MatchString(r.ID):
-				c.errf(childPath(p, "id"), "%q must be lower-case letters, digits and hyphens", r.ID)
-			case dup:
-				c.errf(childPath(p, "id"), "%q is already the id of %s", r.ID, first)
-			default:
-				ids[r.ID] = p
-			}
-		}
+		c.uniqueID(p, r.ID, clientID, "must be lower-case letters, digits and hyphens", ids)
 		c.required(childPath(p, "name"), r.Name)
 		if strings.TrimSpace(cl.ShortName) == "" {
 			cl.ShortName = cl.Name
@@ -49,6 +40,7 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue) []Client {
 		cl.DIDs = c.dids(childPath(p, "dids"), r.ID, r.DIDs, dids)
 		cl.Hours = c.hours(childPath(p, "hours"), r.Hours)
 		cl.Queue = c.queue(childPath(p, "queue"), r.Queue)
+		c.reception(p, r, &cl)
 		out = append(out, cl)
 	}
 	return out
@@ -63,9 +55,9 @@ func (c *checker) dids(path, owner string, raws []string, seen map[string]string
 	out := make([]string, 0, len(raws))
 	for i, raw := range raws {
 		p := indexPath(path, i)
-		n, err := normalizeDID(raw)
+		n, err := phone.ParseNumber(raw)
 		if err != nil {
-			c.errf(p, "%q is not a phone number: %v", raw, err)
+			c.errf(p, "%q is not a phone number: %s", raw, numberReason(err))
 			continue
 		}
 		if first, dup := seen[n]; dup {
@@ -78,142 +70,62 @@ func (c *checker) dids(path, owner string, raws []string, seen map[string]string
 	return out
 }
 
-func (c *checker) hours(path string, r *rawHours) Hours {
-	if r == nil {
-		return Hours{}
+// numberReason is the human part of a phone.ParseNumber error.
+func numberReason(err error) string {
+	if ne, ok := errors.AsType[*phone.NumberError](err); ok {
+		return ne.Reason
 	}
-	h := Hours{Scheduled: true, Timezone: r.Timezone, PublicHolidays: r.PublicHolidays}
-	if h.Timezone == "" {
-		h.Timezone = "Asia/Tokyo"
-	}
-	loc, err := time.LoadLocation(h.Timezone)
-	if err != nil || h.Timezone == "Local" {
-		c.errf(childPath(path, "timezone"), "%q is not an IANA time zone such as Asia/Tokyo", h.Timezone)
-	}
-	h.Location = loc
-	if h.PublicHolidays == "" {
-		h.PublicHolidays = HolidaysJP
-	}
-	c.oneOf(childPath(path, "public_holidays"), h.PublicHolidays, HolidaysJP, HolidaysNone)
-	if r.Weekly == nil {
-		c.errf(childPath(path, "weekly"), "is required when hours is given (leave hours out to be always open)")
-	}
-	for _, w := range weekdayKeys {
-		h.Weekly[w.day] = c.day(childPath(childPath(path, "weekly"), w.key), r.Weekly[w.key])
-	}
-	for i, rc := range r.Closures {
-		h.Closures = append(h.Closures, c.closure(indexPath(childPath(path, "closures"), i), rc))
-	}
-	return h
+	return err.Error()
 }
 
-// day parses one weekday's intervals and refuses overlaps.
-func (c *checker) day(path string, raws []string) []Interval {
-	var out []Interval
-	for i, raw := range raws {
-		iv, err := parseInterval(raw)
-		if err != nil {
-			c.errf(indexPath(path, i), "%v", err)
-			continue
-		}
-		for _, o := range out {
-			if iv.Start < o.End && o.Start < iv.End {
-				c.errf(indexPath(path, i), "%q overlaps %s", raw, o)
-			}
-		}
-		out = append(out, iv)
+// Defaults of the optional client keys.
+const (
+	DefaultRingbackMax            = 10 * time.Second
+	DefaultWhisperSound           = "sound:beep"
+	DefaultOverflowSound          = "sound:vm-nobodyavail"
+	DefaultRecordingRetentionDays = 90
+)
+
+// reception converts the keys about answering, recording and callers.
+func (c *checker) reception(p string, r rawClient, cl *Client) {
+	cl.AnswerMode = reception.AnswerGreeting
+	if r.AnswerMode != nil {
+		cl.AnswerMode = c.oneOf(childPath(p, "answer_mode"), *r.AnswerMode, reception.AnswerGreeting, reception.AnswerRingback)
 	}
-	slices.SortFunc(out, func(a, b Interval) int { return a.Start - b.Start })
-	return out
+	cl.RingbackMax = DefaultRingbackMax
+	if r.RingbackMax != nil {
+		cl.RingbackMax = c.duration(childPath(p, "ringback_max"), *r.RingbackMax, false)
+	}
+	cl.WhisperSound = c.optionalMedia(childPath(p, "whisper_sound"), r.WhisperSound, DefaultWhisperSound)
+	cl.OverflowSound = c.optionalMedia(childPath(p, "overflow_sound"), r.OverflowSound, DefaultOverflowSound)
+	cl.BlockedSound = c.optionalMedia(childPath(p, "blocked_sound"), r.BlockedSound, "")
+	cl.RecordAnnouncement = c.optionalMedia(childPath(p, "record_announcement"), r.RecordAnnouncement, "")
+	if r.Record != nil {
+		cl.Record = c.boolean(childPath(p, "record"), *r.Record)
+	}
+	cl.RecordingRetentionDays = DefaultRecordingRetentionDays
+	if r.RecordingRetentionDays != nil {
+		path := childPath(p, "recording_retention_days")
+		n, err := strconv.Atoi(strings.TrimSpace(*r.RecordingRetentionDays))
+		if err != nil || n < 1 {
+			c.errf(path, "%q is not a number of days (1 or more)", *r.RecordingRetentionDays)
+		}
+		cl.RecordingRetentionDays = n
+	}
+	if r.BlockWithheld != nil {
+		cl.BlockWithheld = c.boolean(childPath(p, "block_withheld"), *r.BlockWithheld)
+	}
+	cl.Callers = c.callers(childPath(p, "callers"), r.Callers)
 }
 
-func (c *checker) closure(path string, r rawClosure) Closure {
-	cl := Closure{Reason: r.Reason}
-	if c.required(childPath(path, "from"), r.From) {
-		d, err := parseDate(r.From)
-		if err != nil {
-			c.errf(childPath(path, "from"), "%v", err)
-		}
-		cl.From, cl.To = d, d
+// optionalMedia is def when the key is absent, "" when written empty, and a
+// checked media URI otherwise.
+func (c *checker) optionalMedia(path string, raw *string, def string) string {
+	if raw == nil {
+		return def
 	}
-	if r.To != "" {
-		d, err := parseDate(r.To)
-		switch {
-		case err != nil:
-			c.errf(childPath(path, "to"), "%v", err)
-		case d.Compare(cl.From) < 0:
-			c.errf(childPath(path, "to"), "%s is before from %s", d, cl.From)
-		}
-		cl.To = d
+	if *raw != "" {
+		c.media(path, *raw)
 	}
-	return cl
-}
-
-func (c *checker) operators(raws []rawOperator, clients []Client) []Operator {
-	known := map[string]bool{}
-	for _, cl := range clients {
-		known[cl.ID] = true
-	}
-	ids := map[string]string{}
-	endpoints := map[string]string{}
-	out := make([]Operator, 0, len(raws))
-	for i, r := range raws {
-		p := indexPath("operators", i)
-		op := Operator{ID: r.ID, Name: r.Name, Endpoint: r.Endpoint, Clients: r.Clients, PasswordHash: r.PasswordHash}
-		if c.required(childPath(p, "id"), r.ID) {
-			switch first, dup := ids[r.ID]; {
-			case !operatorID.MatchString(r.ID):
-				c.errf(childPath(p, "id"), "%q must be letters, digits, _ . and -", r.ID)
-			case dup:
-				c.errf(childPath(p, "id"), "%q is already the id of %s", r.ID, first)
-			default:
-				ids[r.ID] = p
-			}
-		}
-		c.required(childPath(p, "name"), r.Name)
-		if c.required(childPath(p, "endpoint"), r.Endpoint) {
-			tech, res, _ := strings.Cut(r.Endpoint, "/")
-			key := strings.ToUpper(tech) + "/" + res
-			switch first, dup := endpoints[key]; {
-			case !endpoint.MatchString(r.Endpoint):
-				c.errf(childPath(p, "endpoint"), "%q is not TECH/resource such as PJSIP/op1001", r.Endpoint)
-			case dup:
-				c.errf(childPath(p, "endpoint"), "%q is already the endpoint of %s", r.Endpoint, first)
-			default:
-				endpoints[key] = p
-			}
-		}
-		c.operatorClients(childPath(p, "clients"), r.Clients, known)
-		out = append(out, op)
-	}
-	return out
-}
-
-func (c *checker) operatorClients(path string, ids []string, known map[string]bool) {
-	if len(ids) == 0 {
-		c.errf(path, `is required: list client ids, or ["*"] for all clients`)
-		return
-	}
-	for i, id := range ids {
-		switch {
-		case id == "*" && len(ids) > 1:
-			c.errf(indexPath(path, i), `"*" (all clients) must be the only entry`)
-		case id == "*":
-		case !known[id]:
-			c.errf(indexPath(path, i), "%q is not a client id%s", id, closestID(id, known))
-		}
-	}
-}
-
-func closestID(id string, known map[string]bool) string {
-	best, bestDist := "", 3
-	for k := range known {
-		if d := editDistance(id, k); d < bestDist || (d == bestDist && k < best) {
-			best, bestDist = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return *raw
 }

@@ -37,28 +37,27 @@ func isSeparator(r rune) bool {
 	return false
 }
 
-// compact folds widths and removes separators. It keeps a leading '+' and
-// returns ok=false when anything other than digits and separators remains, or
-// when a '+' appears anywhere but first.
-func compact(s string) (out string, ok bool) {
+// compact folds widths and removes separators. It keeps a leading '+'. When
+// anything other than digits and separators remains, or a '+' appears
+// anywhere but first, it returns ok=false and the offending rune as written.
+func compact(s string) (out string, bad rune, ok bool) {
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range strings.TrimSpace(s) {
-		r = fold(r)
-		switch {
+	for _, orig := range strings.TrimSpace(s) {
+		switch r := fold(orig); {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
 		case r == '+':
 			if b.Len() != 0 {
-				return "", false
+				return "", orig, false
 			}
 			b.WriteRune(r)
 		case isSeparator(r):
 		default:
-			return "", false
+			return "", orig, false
 		}
 	}
-	return b.String(), true
+	return b.String(), 0, true
 }
 
 // allDigits reports whether s is non-empty and only ASCII digits.

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,33 @@ func FuzzNormalizeDID(f *testing.F) {
 			return
 		}
 		checkE164(t, s, e164)
+	})
+}
+
+// FuzzParseNumber: a number is either accepted as a fixed point in E.164 or
+// refused with a *NumberError whose reason is specific.
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	for _, s := range []string{"03-12", "+81 90 1234 567", "+81 (0)3 1234 5678", "0120-123-4567", "+81 10 1234 5678", "03＋1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e164, err := ParseNumber(s)
+		if err == nil {
+			checkE164(t, s, e164)
+			if again, err := ParseNumber(e164); err != nil || again != e164 {
+				t.Fatalf("%q: ParseNumber(%q) = %q, %v; not a fixed point", s, e164, again, err)
+			}
+			return
+		}
+		var ne *NumberError
+		if e164 != "" || !errors.Is(err, ErrInvalid) || !errors.As(err, &ne) || ne.Input != s {
+			t.Fatalf("%q: ParseNumber = %q, %#v", s, e164, err)
+		}
+		if ne.Reason == "" || ne.Reason == reasonUnknown {
+			t.Fatalf("%q: vague reason %q", s, ne.Reason)
+		}
 	})
 }

@@ -6,7 +6,6 @@ package phone
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -62,7 +61,7 @@ func ParseCallerID(raw string) CallerID {
 		c.Kind = k
 		return c
 	}
-	d, ok := compact(trimmed)
+	d, _, ok := compact(trimmed)
 	if !ok {
 		return c
 	}
@@ -124,22 +123,6 @@ func (c CallerID) Display() string {
 	return "番号不明"
 }
 
-// ParseNumber strictly parses a number written by an admin ("03-1234-5678",
-// "+81 3 1234 5678", "(03)1234-5678", "0120-123-456", "０３－１２３４－５６７８",
-// "010-1-212-555-0123") into E.164. Anything else is an error wrapping
-// ErrInvalid.
-func ParseNumber(s string) (string, error) {
-	d, ok := compact(s)
-	if !ok {
-		return "", fmt.Errorf("phone: %q contains characters other than digits and separators: %w", s, ErrInvalid)
-	}
-	e164, ok := parseDigits(d)
-	if !ok {
-		return "", fmt.Errorf("phone: %q is not a valid Japanese or E.164 number: %w", s, ErrInvalid)
-	}
-	return e164, nil
-}
-
 // NormalizeDID converts a DID as a trunk delivers it — national
 // ("0312345678"), E.164 ("+81312345678") or with the country code but no '+'
 // ("81312345678") — into E.164. Only digits and a leading '+' are accepted;
@@ -161,7 +144,7 @@ func NormalizeDID(s string) (string, error) {
 		e164, ok = fromE164Digits(t)
 	}
 	if !ok {
-		return "", fmt.Errorf("phone: DID %q: %w", s, ErrInvalid)
+		return "", &NumberError{Input: s, Reason: reasonDID}
 	}
 	return e164, nil
 }

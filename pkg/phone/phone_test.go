@@ -75,53 +75,6 @@ func TestParseCallerID(t *testing.T) {
 	}
 }
 
-func TestParseNumber(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string // "" means an error is expected
-	}{
-		{"03-1234-5678", "+81312345678"},
-		{"+81 3 1234 5678", "+81312345678"},
-		{"+81 (0)3 1234 5678", "+81312345678"},
-		{"(03)1234-5678", "+81312345678"},
-		{"0120-123-456", "+81120123456"},
-		{"0800-123-4567", "+818001234567"},
-		{"090.1234.5678", "+819012345678"},
-		{"０３－１２３４－５６７８", "+81312345678"},
-		{"０９０ー１２３４ー５６７８", "+819012345678"},
-		{"＋８１　３　１２３４　５６７８", "+81312345678"},
-		{"+1 212 555 0123", "+12125550123"},
-		{"010-1-212-555-0123", "+12125550123"},
-		{"81312345678", ""},
-		{"312345678", ""},
-		{"03-1234-567", ""},
-		{"0120-123-4567", ""},
-		{"0800-123-456", ""},
-		{"03-1234-5678 ext 2", ""},
-		{"tel:+81312345678", ""},
-		{"03-1234-5678+", ""},
-		{"", ""},
-		{"---", ""},
-		{"+", ""},
-		{"+81", ""},
-		{"+44", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseNumber(tt.in)
-			if tt.want == "" {
-				if !errors.Is(err, ErrInvalid) {
-					t.Fatalf("ParseNumber(%q) = %q, %v; want error wrapping ErrInvalid", tt.in, got, err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ParseNumber(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
-		})
-	}
-}
-
 func TestNormalizeDID(t *testing.T) {
 	tests := []struct {
 		in   string

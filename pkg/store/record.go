@@ -72,12 +72,14 @@ type CallRecord struct {
 	// Billable says whether the call counts toward the client's monthly fee.
 	Billable bool `json:"billable"`
 	// StartedAt is required; it places the call in ListCalls and in a month.
-	StartedAt  time.Time   `json:"started_at"`
-	AnsweredAt time.Time   `json:"answered_at,omitzero"`
-	EndedAt    time.Time   `json:"ended_at,omitzero"`
-	WaitMS     int64       `json:"wait_ms,omitempty"`
-	OperatorID string      `json:"operator_id,omitempty"`
-	Events     []CallEvent `json:"events,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	EndedAt    time.Time `json:"ended_at,omitzero"`
+	WaitMS     int64     `json:"wait_ms,omitempty"`
+	OperatorID string    `json:"operator_id,omitempty"`
+	// Recording is the name of the Asterisk stored recording of the call.
+	Recording string      `json:"recording,omitempty"`
+	Events    []CallEvent `json:"events,omitempty"`
 }
 
 // Bounds of time.Time.UnixNano: StartedAt must lie inside them to be keyed.

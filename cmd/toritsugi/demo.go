@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/config"
+)
+
+// demo runs the real controller against the in-process simulated PBX
+// (pkg/aritest) with the sample configuration and a stream of calls.
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP API address")
+	every := fs.Duration("every", 3*time.Second, "mean time between simulated calls")
+	dataDir := fs.String("data", "", "data directory (default: a new temporary one)")
+	talk := fs.Duration("talk", 20*time.Second, "how long simulated operators talk")
+	realHours := fs.Bool("real-hours", false, "apply the sample clients' business hours (default: open around the clock)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *every <= 0 {
+		return usageError{"demo: --every must be positive"}
+	}
+
+	pbx, err := aritest.New(aritest.Options{})
+	if err != nil {
+		return fmt.Errorf("demo: simulated PBX: %w", err)
+	}
+	defer pbx.Close()
+
+	if *dataDir == "" {
+		d, err := os.MkdirTemp("", "toritsugi-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dataDir = d
+	}
+	env := map[string]string{
+		"TORITSUGI_ARI_URL": pbx.URL(), "TORITSUGI_ARI_PASSWORD": "toritsugi",
+		"TORITSUGI_DATA_DIR": *dataDir, "TORITSUGI_HTTP_LISTEN": *listen,
+	}
+	cfg, err := config.Parse("sample.yaml", config.SampleYAML, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		return fmt.Errorf("demo: sample config: %w", err)
+	}
+	for i := range cfg.Clients {
+		c := &cfg.Clients[i]
+		if !*realHours {
+			c.Hours.AlwaysOpen = true // a demo at night should still reach operators
+		}
+		pbx.AddSound(strings.TrimPrefix(c.Greeting, "sound:"), 4*time.Second)
+	}
+	pbx.AddSound(strings.TrimPrefix(cfg.UnknownDIDSound, "sound:"), 3*time.Second)
+	for _, c := range cfg.Clients {
+		for _, m := range []string{c.AfterHoursSound, c.OverflowSound, c.BlockedSound, c.WhisperSound, c.RecordAnnouncement} {
+			if name, ok := strings.CutPrefix(m, "sound:"); ok {
+				pbx.AddSound(name, time.Second)
+			}
+		}
+	}
+	// Simulated operators: softphones that answer after 2 s and talk --talk.
+	for _, op := range cfg.Operators {
+		pbx.AddEndpoint(op.Endpoint, true, aritest.EndpointBehavior{
+			Answer: aritest.AnswerAfter, Delay: 2 * time.Second, HangupAfter: *talk,
+		})
+	}
+
+	log := newLogger(stderr, cfg.LogLevel)
+	path := filepath.Join(*dataDir, "sample.yaml")
+	if err := os.WriteFile(path, config.SampleYAML, 0o600); err != nil {
+		return err
+	}
+	svc, err := newService(cfg, path, log)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("demo: http listen: %w", err)
+	}
+	fmt.Fprintf(stdout, `toritsugi demo — THIS IS A SIMULATION: the PBX is toritsugi's built-in fake Asterisk,
+no real telephone calls are made. Simulated calls arrive about every %s;
+simulated operators answer after 2 s and talk for %s.
+  API:     http://%s/api/v1/calls   health: http://%s/healthz
+  data:    %s
+Press Ctrl-C to stop.
+`, *every, *talk, ln.Addr(), ln.Addr(), *dataDir)
+
+	go simulateCalls(ctx, pbx, cfg, *every, log)
+	return svc.run(ctx, ln, nil)
+}
+
+// simulateCalls places calls to the sample clients' numbers (and now and
+// then to an unknown one); some callers hang up during the greeting.
+func simulateCalls(ctx context.Context, pbx *aritest.Server, cfg *config.Config, every time.Duration, log *slog.Logger) {
+	var dids []string
+	for _, c := range cfg.Clients {
+		for _, d := range c.DIDs {
+			dids = append(dids, "0"+strings.TrimPrefix(d, "+81"))
+		}
+	}
+	dids = append(dids, "0300000000") // nobody's number
+	for {
+		wait := time.Duration(rand.ExpFloat64() * float64(every))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		did := dids[rand.IntN(len(dids))]
+		caller := fmt.Sprintf("090%08d", rand.IntN(100000000))
+		id, err := pbx.IncomingCall(did, caller)
+		if err != nil {
+			log.Warn("simulated call refused by the PBX", "did", did, "error", err)
+			continue
+		}
+		if rand.IntN(5) == 0 { // an impatient caller
+			go func() {
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Duration(500+rand.IntN(2000)) * time.Millisecond):
+					_ = pbx.RemoteHangup(id)
+				}
+			}()
+		}
+	}
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoRunsAndAnswers runs the demo briefly: it must announce that it is
+// a simulation, take simulated calls and stop cleanly.
+func TestDemoRunsAndAnswers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var out, logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- demo(ctx, []string{"--listen", "127.0.0.1:0", "--every", "100ms", "--talk", "2s"}, &out, &logs)
+	}()
+	deadline := time.Now().Add(14 * time.Second)
+	for !strings.Contains(logs.String(), "result=answered") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo returned %v", err)
+	}
+	if !strings.Contains(out.String(), "THIS IS A SIMULATION") {
+		t.Fatalf("demo banner does not say it is a simulation:\n%s", out.String())
+	}
+	if !strings.Contains(logs.String(), "result=answered") {
+		t.Fatalf("no simulated call was answered in 14 s; log:\n%s", logs.String())
+	}
+}

@@ -1,0 +1,99 @@
+package call
+
+import (
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// resync reconciles the call after the event link came back: events raised
+// meanwhile were lost.
+func (a *actor) resync(r *pbx.Resync) {
+	if !r.Live[a.id] {
+		a.note("channel gone while the ARI link was down")
+		a.callerLeft()
+		a.finish()
+		return
+	}
+	for _, l := range a.legs {
+		if !l.gone && !r.Live[l.id] && l.answered {
+			a.legGone(l.id, 0)
+		}
+	}
+	if a.playbackID != "" {
+		_, err := a.m.ari.Playback().Data(ari.NewKey(ari.PlaybackKey, a.playbackID))
+		if pbx.IsNotFound(err) {
+			a.note("playback ended while the ARI link was down")
+			a.playbackEnded("done")
+		}
+	}
+}
+
+// adopt takes over a channel found in our application after a controller
+// restart, continuing from the step saved on the channel.
+func (a *actor) adopt(ch *ari.ChannelData) {
+	raw, err := a.m.ari.Channel().GetVariable(a.key(), StateVar)
+	if err != nil && !pbx.IsNotFound(err) {
+		a.log.Error("re-adopt: reading call state failed", "error", err)
+	}
+	p, perr := DecodePersisted(raw)
+	if err != nil || perr != nil {
+		// We never saved state: the previous controller died right after
+		// StasisStart. Start over from the dialplan's arguments.
+		var args []string
+		if ch.Dialplan != nil {
+			if parsed, aerr := argsFromAppData(ch.Dialplan.AppData); aerr == nil {
+				args = []string{"inbound", parsed.DID}
+			}
+		}
+		a.log.Info("re-adopting call without saved state", "args", args)
+		a.begin(args, ch)
+		return
+	}
+	a.state = p
+	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt}
+	if ch.Caller != nil {
+		a.rec.CallerID = ch.Caller.Number
+	}
+	a.note("re-adopted after controller restart at step " + string(p.Step))
+	a.log.Info("re-adopted call", "step", p.Step, "client", p.ClientID)
+	client, ok := a.m.config().Client(p.ClientID)
+	if !ok {
+		a.rec.Result, a.rec.Reason = store.ResultFailed, "client "+p.ClientID+" no longer configured after restart"
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.client = client
+	switch {
+	case p.Step == StepHangup:
+		if a.rec.Result == "" {
+			a.rec.Result, a.rec.Reason = store.ResultCompleted, "re-adopted while hanging up"
+		}
+		a.hangup("re-adopted while hanging up")
+	case p.Step == StepConnected:
+		// Caller and operator keep talking in their bridge; we only need
+		// to see the end of it.
+		a.op = &leg{id: p.OpChannel, opID: p.OpID, answered: true}
+		a.legs = map[string]*leg{p.OpChannel: a.op}
+		a.bridgeID = p.Bridge
+		a.opReleased = true // the restarted queue does not know this call
+		a.m.disp.BindChannel(p.OpChannel, a.inbox)
+		a.m.disp.BindBridge(p.Bridge, a.inbox)
+		a.rec.Result, a.rec.Reason, a.rec.OperatorID, a.rec.Billable = store.ResultAnswered, "talked with "+p.OpID, p.OpID, true
+		if _, err := a.m.ari.Channel().Data(ari.NewKey(ari.ChannelKey, p.OpChannel)); pbx.IsNotFound(err) {
+			a.legGone(p.OpChannel, 0)
+		}
+	case p.Step == StepQueued && a.m.queue != nil:
+		// Back in line with the original enqueue time: same place.
+		a.enqueue()
+	case a.m.queue == nil:
+		a.greet(ch.State != "Up", func() {
+			a.rec.Result, a.rec.Reason = store.ResultCompleted, "greeting played"
+			a.hangup(a.rec.Reason)
+		})
+	default:
+		// The greeting may have been cut by the restart: play it again.
+		a.greet(ch.State != "Up", a.enqueue)
+	}
+}

@@ -1,0 +1,140 @@
+package call
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// callerLeft notes that the caller hung up (ChannelHangupRequest,
+// StasisEnd, or a 404 on our command) and lets the queue know at once.
+func (a *actor) callerLeft() {
+	if a.callerGone || a.hangupSent {
+		return
+	}
+	a.callerGone = true
+	a.note("caller hung up")
+	a.leaveQueue()
+	if a.op != nil {
+		a.hangupLeg(a.op)
+	}
+}
+
+// leaveQueue tells the queue the call is no longer waiting or talking.
+func (a *actor) leaveQueue() {
+	if a.m.queue == nil {
+		return
+	}
+	if a.queued {
+		a.queued = false
+		a.m.queue.Abandon(a.id)
+	}
+	if a.op != nil && !a.opReleased {
+		// The operator was given this call: release them to wrap-up.
+		a.opReleased = true
+		a.m.queue.CallEnded(a.id)
+	}
+}
+
+// hangup asks Asterisk to hang the caller up; StasisEnd then finishes the call.
+func (a *actor) hangup(reason string) {
+	if a.hangupSent || a.callerGone || a.done {
+		return
+	}
+	a.hangupSent = true
+	a.leaveQueue()
+	a.state.Step = StepHangup
+	a.note("hanging up: " + reason)
+	if err := a.m.ari.Channel().Hangup(a.key(), "normal"); err != nil {
+		if a.gone(err, "hangup") {
+			return
+		}
+		a.log.Error("hangup failed", "error", err)
+		a.finish()
+	}
+}
+
+// gone handles a REST error: a 404 means the channel has gone (the caller
+// hung up before our command arrived) and the call is finished.
+func (a *actor) gone(err error, what string) bool {
+	if !pbx.IsNotFound(err) {
+		return false
+	}
+	a.note(what + ": channel already gone")
+	a.callerLeft()
+	a.finish()
+	return true
+}
+
+func (a *actor) fail(reason string, err error) {
+	a.log.Error(reason, "error", err)
+	a.rec.Result, a.rec.Reason = store.ResultFailed, fmt.Sprintf("%s: %v", reason, err)
+	a.rec.Billable = false
+	a.hangup(reason)
+}
+
+// finish releases what the call holds and stores its record, once.
+func (a *actor) finish() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.stopTimer()
+	a.leaveQueue()
+	for _, l := range a.legs {
+		if !l.gone {
+			a.hangupLeg(l)
+		}
+		a.m.disp.UnbindChannel(l.id, a.inbox)
+	}
+	if a.bridgeID != "" {
+		if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, a.bridgeID)); err != nil && !pbx.IsNotFound(err) {
+			a.log.Warn("destroying the bridge failed", "bridge", a.bridgeID, "error", err)
+		}
+		a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
+	}
+
+	now := a.m.clock.Now()
+	a.rec.EndedAt = now
+	if a.rec.StartedAt.IsZero() {
+		a.rec.StartedAt = now
+	}
+	a.settleResult()
+	a.note("ended: " + string(a.rec.Result))
+	if err := a.m.rec.PutCall(a.rec); err != nil {
+		a.log.Error("storing call record failed", "error", err, "call", a.id)
+		return
+	}
+	a.log.Info("call ended", "result", a.rec.Result, "reason", a.rec.Reason, "client", a.rec.ClientID, "operator", a.rec.OperatorID)
+}
+
+// settleResult decides the typed result of a call that is over.
+func (a *actor) settleResult() {
+	switch {
+	case a.rec.Result == store.ResultAnswered:
+		if a.callerGone {
+			a.rec.Reason += "; caller hung up"
+		}
+	case a.rec.Result == store.ResultUnknownDID && a.callerGone:
+		a.rec.Reason += "; caller hung up during the announcement"
+	case a.rec.Result != "":
+	case a.callerGone && !a.state.EnqueuedAt.IsZero():
+		// A missed call (不在着信): the caller gave up waiting.
+		a.rec.Result = store.ResultAbandoned
+		a.rec.WaitMS = a.waited().Milliseconds()
+		a.rec.Reason = fmt.Sprintf("caller hung up after waiting %s", a.waited().Round(time.Second))
+	case a.callerGone && !a.rec.AnsweredAt.IsZero():
+		a.rec.Result, a.rec.Reason = store.ResultAbandoned, "caller hung up during the greeting"
+	case a.callerGone:
+		a.rec.Result, a.rec.Reason = store.ResultAbandoned, "caller hung up before the answer"
+	default:
+		a.rec.Result, a.rec.Reason = store.ResultFailed, "call ended unexpectedly"
+	}
+	if a.rec.Result != store.ResultAnswered {
+		a.rec.Billable = false
+	}
+}

@@ -1,0 +1,142 @@
+package call
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
+	"github.com/toritsugi/toritsugi/pkg/reception"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// begin starts a call we saw enter Stasis (or adopted before any step).
+func (a *actor) begin(args []string, ch *ari.ChannelData) {
+	now := a.m.clock.Now()
+	parsed, err := ParseArgs(args)
+	a.rec = store.CallRecord{ID: a.id, StartedAt: now}
+	if ch.Caller != nil {
+		a.rec.CallerID = ch.Caller.Number
+	}
+	cid := phone.ParseCallerID(a.rec.CallerID)
+	a.rec.CallerKind = cid.Kind.String()
+	if err != nil || parsed.Leg != LegInbound {
+		a.rec.Result, a.rec.Reason = store.ResultFailed, fmt.Sprintf("bad Stasis arguments %q", args)
+		a.log.Warn("hanging up channel with unexpected Stasis arguments", "args", args)
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.rec.DID = parsed.DID
+	a.state = Persisted{DID: parsed.DID, Step: StepNew, StartedAt: now}
+	a.note("entered Stasis for DID " + parsed.DID)
+
+	cfg := a.m.config()
+	client, ok := cfg.ClientByDID(parsed.DID)
+	if !ok {
+		a.rec.Result, a.rec.Reason = store.ResultUnknownDID, "no client has DID "+parsed.DID
+		a.log.Warn("call to unknown DID", "did", parsed.DID, "caller", a.rec.CallerID)
+		a.announceAndHangup(ch.State != "Up", cfg.UnknownDIDSound)
+		return
+	}
+	a.client = client
+	a.state.ClientID, a.rec.ClientID = client.ID, client.ID
+	if a.m.queue == nil {
+		// Greeting-only mode (no queue): greet, then hang up.
+		a.greet(ch.State != "Up", func() {
+			a.rec.Result, a.rec.Reason = store.ResultCompleted, "greeting played"
+			a.hangup(a.rec.Reason)
+		})
+		return
+	}
+
+	d := reception.Decide(client.Rules(), reception.Call{CallerE164: cid.E164, CallerKind: cid.Kind.String(), At: now})
+	a.state.VIP = d.VIP
+	if d.KnownName != "" {
+		a.note("known caller: " + d.KnownName)
+	}
+	switch d.Action {
+	case reception.ActionBlock:
+		a.rec.Result, a.rec.Reason = store.ResultBlocked, "blocked: "+d.Reason
+		a.note(a.rec.Reason)
+		if d.BlockMode == reception.BlockHangup || client.BlockedSound == "" {
+			a.hangup(a.rec.Reason)
+			return
+		}
+		a.announceAndHangup(ch.State != "Up", client.BlockedSound)
+	case reception.ActionAfterHours:
+		a.rec.Result, a.rec.Reason = store.ResultAfterHours, "closed: "+d.Reason
+		a.note(a.rec.Reason)
+		a.announceAndHangup(ch.State != "Up", client.AfterHoursSound)
+	default:
+		a.rec.Billable = d.Billable
+		a.greet(ch.State != "Up", a.enqueue)
+	}
+}
+
+// greet answers (if needed), saves the state and plays the client's
+// greeting, then runs next.
+func (a *actor) greet(needAnswer bool, next func()) {
+	a.state.Step = StepGreeting
+	if !a.saveState() {
+		return
+	}
+	if needAnswer && !a.answer() {
+		return
+	}
+	a.play(a.id, a.client.Greeting, func(state string) {
+		if state == "failed" {
+			a.note("greeting media failed to play")
+			if a.m.queue == nil {
+				a.rec.Result, a.rec.Reason = store.ResultFailed, "greeting media could not be played"
+				a.hangup(a.rec.Reason)
+				return
+			}
+		} else {
+			a.note("greeting finished")
+		}
+		next()
+	})
+}
+
+// announceAndHangup answers, plays media (if any) and hangs up.
+func (a *actor) announceAndHangup(needAnswer bool, media string) {
+	a.state.Step = StepHangup
+	if !a.saveState() {
+		return
+	}
+	if needAnswer && !a.answer() {
+		return
+	}
+	if media == "" {
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.play(a.id, media, func(string) { a.hangup(a.rec.Reason) })
+}
+
+// answer answers the caller; false when the call is over.
+func (a *actor) answer() bool {
+	if err := a.m.ari.Channel().Answer(a.key()); err != nil {
+		if a.gone(err, "answer") {
+			return false
+		}
+		a.fail("answer failed", err)
+		return false
+	}
+	a.rec.AnsweredAt = a.m.clock.Now()
+	a.note("answered")
+	return true
+}
+
+func playbackID(callID, instance string, n int) string {
+	return fmt.Sprintf("%s-pb-%s-%d", callID, instance, n)
+}
+
+// waited is how long the caller has been in the queue.
+func (a *actor) waited() time.Duration {
+	if a.state.EnqueuedAt.IsZero() {
+		return 0
+	}
+	return a.m.clock.Now().Sub(a.state.EnqueuedAt)
+}

@@ -1,0 +1,261 @@
+package call
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/queue"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// enqueue puts the caller on music on hold and in the queue.
+func (a *actor) enqueue() {
+	if a.state.EnqueuedAt.IsZero() {
+		a.state.EnqueuedAt = a.m.clock.Now()
+	}
+	a.state.Step = StepQueued
+	if !a.saveState() {
+		return
+	}
+	a.startMOH()
+	a.queued = true
+	// The timeline shows the time the queue orders by.
+	a.rec.Events = append(a.rec.Events, store.CallEvent{At: a.state.EnqueuedAt, What: "queued"})
+	a.m.queue.Enqueue(acd.Call{ID: a.id, ClientID: a.client.ID, EnqueuedAt: a.state.EnqueuedAt, VIP: a.state.VIP}, a.inbox)
+}
+
+func (a *actor) startMOH() {
+	class := a.client.QueueSettings().MOHClass
+	if err := a.m.ari.Channel().MOH(a.key(), class); err != nil && !a.gone(err, "music on hold") {
+		a.log.Warn("music on hold failed", "class", class, "error", err)
+	}
+}
+
+// ring originates an operator leg. Its id is chosen here and bound to our
+// inbox before the originate, so the Dial and state events that precede its
+// StasisStart (recording 03) reach us.
+func (a *actor) ring(r *queue.RingOperator) {
+	if a.done || a.callerGone {
+		return
+	}
+	if a.legs == nil {
+		a.legs = map[string]*leg{}
+	}
+	a.plays++
+	l := &leg{id: fmt.Sprintf("%s-op-%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID}
+	a.legs[l.id] = l
+	a.m.disp.BindChannel(l.id, a.inbox)
+	timeout := int(r.Timeout.Seconds())
+	if timeout < 1 {
+		timeout = 1
+	}
+	name := a.client.ShortName
+	_, err := a.m.ari.Channel().Originate(nil, ari.OriginateRequest{
+		Endpoint:  r.Endpoint,
+		App:       a.m.app,
+		AppArgs:   "operator," + a.id,
+		ChannelID: l.id,
+		Timeout:   timeout,
+		// The operator's phone shows whom the call is for and who calls.
+		CallerID: fmt.Sprintf("%q <%s>", name, a.rec.CallerID),
+	})
+	if err != nil {
+		l.gone = true
+		a.m.disp.UnbindChannel(l.id, a.inbox)
+		a.log.Warn("ringing operator failed", "operator", r.OpID, "endpoint", r.Endpoint, "error", err)
+		a.note("could not ring " + r.OpID)
+		a.m.queue.RingFailed(a.id, r.OpID, acd.Unreachable)
+		return
+	}
+	a.note("ringing " + r.OpID)
+}
+
+// legAnswered handles an operator leg's StasisStart: the operator picked up.
+func (a *actor) legAnswered(id string) {
+	l, ok := a.legs[id]
+	if !ok {
+		return
+	}
+	if l.cancelled || a.done || a.callerGone || a.op != nil {
+		a.hangupLeg(l)
+		return
+	}
+	l.answered = true
+	a.note(l.opID + " answered")
+	a.m.queue.RingAnswered(a.id, l.opID)
+}
+
+// legGone handles an operator leg leaving (StasisEnd) or being destroyed.
+func (a *actor) legGone(id string, cause int) {
+	l, ok := a.legs[id]
+	if !ok || l.gone {
+		return
+	}
+	l.gone = true
+	a.m.disp.UnbindChannel(id, a.inbox)
+	switch {
+	case l.cancelled:
+	case a.op == l && a.rec.Result == store.ResultAnswered:
+		a.note(l.opID + " hung up")
+		a.rec.Reason += "; operator hung up"
+		a.hangup("operator hung up")
+	case a.op == l:
+		a.operatorLost("hung up before the bridge")
+	case !l.answered:
+		why := acd.NoAnswer
+		if cause == 17 { // User busy (486), recording 06
+			why = acd.Busy
+		}
+		a.note(fmt.Sprintf("%s did not answer (%s)", l.opID, why))
+		a.m.queue.RingFailed(a.id, l.opID, why)
+	default:
+		// Answered, but gone before the queue connected it.
+		a.m.queue.RingFailed(a.id, l.opID, acd.NoAnswer)
+	}
+}
+
+func (a *actor) cancelRing(opID, reason string) {
+	for _, l := range a.legs {
+		if l.opID == opID && !l.gone && !l.cancelled && a.op != l {
+			a.note(fmt.Sprintf("stop ringing %s (%s)", opID, reason))
+			a.hangupLeg(l)
+		}
+	}
+}
+
+func (a *actor) hangupLeg(l *leg) {
+	l.cancelled = true
+	if l.gone {
+		return
+	}
+	if err := a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), "normal"); err != nil && !pbx.IsNotFound(err) {
+		a.log.Warn("hanging up operator leg failed", "leg", l.id, "error", err)
+	}
+}
+
+// connect: the queue gave this call to the operator who answered. The
+// operator hears the whisper (who the call is for), then both are bridged.
+func (a *actor) connect(opID string) {
+	var l *leg
+	for _, x := range a.legs {
+		if x.opID == opID && x.answered && !x.gone && !x.cancelled {
+			l = x
+		}
+	}
+	if l == nil || a.callerGone || a.done {
+		a.note("connect to " + opID + " impossible: leg gone")
+		a.m.queue.CallEnded(a.id)
+		if !a.callerGone && !a.done {
+			a.queued = false
+			a.enqueue() // back in line with the original time
+		}
+		return
+	}
+	a.queued = false
+	a.op = l
+	a.rec.OperatorID = opID
+	a.rec.WaitMS = a.waited().Milliseconds()
+	a.note("connecting " + opID)
+	whisper := a.client.WhisperSound
+	if whisper == "" {
+		a.bridge()
+		return
+	}
+	a.play(l.id, whisper, func(string) { a.bridge() })
+}
+
+// bridge puts caller and operator together and starts the recording.
+func (a *actor) bridge() {
+	if a.done || a.callerGone || a.op == nil || a.op.gone {
+		return
+	}
+	a.bridgeID = a.id + "-br-" + a.m.instance
+	br := ari.NewKey(ari.BridgeKey, a.bridgeID)
+	a.m.disp.BindBridge(a.bridgeID, a.inbox)
+	if _, err := a.m.ari.Bridge().Create(br, "mixing", a.bridgeID); err != nil {
+		a.fail("creating the bridge failed", err)
+		return
+	}
+	if err := a.m.ari.Channel().StopMOH(a.key()); err != nil && a.gone(err, "stop music on hold") {
+		return
+	}
+	if err := a.m.ari.Bridge().AddChannel(br, a.id); err != nil {
+		// ARI answers 400 "Channel not found" here, not 404 (recording 11).
+		if code := pbx.StatusCode(err); code == 400 || code == 404 {
+			a.note("caller gone before the bridge")
+			a.callerLeft()
+			a.finish()
+			return
+		}
+		a.fail("adding the caller to the bridge failed", err)
+		return
+	}
+	if err := a.m.ari.Bridge().AddChannel(br, a.op.id); err != nil {
+		a.log.Warn("adding the operator to the bridge failed", "error", err)
+		a.operatorLost("could not join the bridge")
+		return
+	}
+	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, a.op.opID, a.op.id, a.bridgeID
+	a.saveState()
+	a.rec.Result, a.rec.Reason = store.ResultAnswered, "talked with "+a.op.opID
+	a.rec.Billable = true
+	a.note("bridged with " + a.op.opID)
+	if a.client.Record {
+		name := strings.ReplaceAll(a.id, ".", "-") + "-" + a.m.instance
+		if _, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"}); err != nil {
+			a.log.Warn("starting the recording failed", "error", err)
+		} else {
+			a.rec.Recording = name
+			a.note("recording " + name)
+		}
+	}
+}
+
+// overflow: the caller waited longer than the client allows.
+func (a *actor) overflow(reason string) {
+	if a.done || a.callerGone || a.op != nil {
+		return
+	}
+	a.queued = false
+	a.m.queue.Leave(a.id)
+	a.rec.Result, a.rec.Reason = store.ResultOverflow, "overflow: "+reason
+	a.rec.WaitMS = a.waited().Milliseconds()
+	a.rec.Billable = false
+	for _, l := range a.legs {
+		a.hangupLeg(l)
+	}
+	if err := a.m.ari.Channel().StopMOH(a.key()); err != nil && a.gone(err, "stop music on hold") {
+		return
+	}
+	a.note(a.rec.Reason)
+	a.state.Step = StepHangup
+	a.saveState()
+	if a.client.OverflowSound == "" {
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.play(a.id, a.client.OverflowSound, func(string) { a.hangup(a.rec.Reason) })
+}
+
+// operatorLost: the operator given this call left before the bridge was
+// up. They go to wrap-up; the caller goes back in line with the original
+// enqueue time, so they keep their place.
+func (a *actor) operatorLost(why string) {
+	l := a.op
+	a.note(fmt.Sprintf("%s lost: %s", l.opID, why))
+	a.hangupLeg(l)
+	a.m.queue.CallEnded(a.id)
+	a.op, a.rec.OperatorID, a.rec.WaitMS = nil, "", 0
+	if a.bridgeID != "" {
+		if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, a.bridgeID)); err != nil && !pbx.IsNotFound(err) {
+			a.log.Warn("destroying the bridge failed", "error", err)
+		}
+		a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
+		a.bridgeID = ""
+	}
+	a.enqueue()
+}

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/reception"
+)
+
+// Rules are the client's reception rules for reception.Decide. Every part was
+// parsed and validated by Parse; building the value neither allocates nor
+// depends on the number of rules, so call it on every routing decision. The
+// Hours and Callers slices are shared: do not modify them.
+func (c *Client) Rules() reception.Rules {
+	return reception.Rules{
+		Hours:         c.Hours,
+		Callers:       c.Callers,
+		BlockWithheld: c.BlockWithheld,
+		AnswerMode:    c.AnswerMode,
+	}
+}
+
+// ACDSettings are the client's queue settings (QueueSettings) in the form
+// the ACD core takes. It does not allocate.
+func (c *Client) ACDSettings() acd.ClientSettings {
+	q := c.QueueSettings()
+	return acd.ClientSettings{
+		Strategy:       acd.Strategy(q.Strategy),
+		RingTimeout:    q.RingTimeout,
+		MaxWait:        q.MaxWait,
+		WrapUp:         q.Wrapup,
+		AutoPauseAfter: q.AutoPauseAfter,
+		EscalateAfter:  q.EscalateAfter,
+		AnnouncePeriod: q.AnnouncePeriod,
+	}
+}
+
+// Skills maps each client id the operator serves (or acd.WildcardClient,
+// "*") to the operator's tier for it: 1 primary, 2 backup, ... as written
+// in the configuration ("acme:2"). The map is built once by Parse and shared:
+// do not modify it. For an Operator built by hand (not by Parse) every entry
+// of Clients gets tier 1, in a new map.
+func (o *Operator) Skills() map[string]int {
+	if o.skills != nil {
+		return o.skills
+	}
+	m := make(map[string]int, len(o.Clients))
+	for _, id := range o.Clients {
+		m[id] = 1
+	}
+	return m
+}
+
+// Tier is the operator's tier for a client, a specific entry taking
+// precedence over "*"; ok is false when the operator does not serve it.
+func (o *Operator) Tier(clientID string) (tier int, ok bool) {
+	skills := o.Skills()
+	if t, ok := skills[clientID]; ok {
+		return t, true
+	}
+	t, ok := skills[acd.WildcardClient]
+	return t, ok
+}

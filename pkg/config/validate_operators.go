@@ -1,0 +1,115 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+)
+
+var (
+	operatorID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	endpoint   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*/[^\s/]+$`)
+)
+
+// MaxTier is the highest tier an operator's client entry may carry.
+const MaxTier = 9
+
+func (c *checker) operators(raws []rawOperator, clients []Client) []Operator {
+	known := map[string]bool{}
+	for _, cl := range clients {
+		known[cl.ID] = true
+	}
+	ids := map[string]string{}
+	endpoints := map[string]string{}
+	out := make([]Operator, 0, len(raws))
+	for i, r := range raws {
+		p := indexPath("operators", i)
+		op := Operator{ID: r.ID, Name: r.Name, Endpoint: r.Endpoint, PasswordHash: r.PasswordHash}
+		c.uniqueID(p, r.ID, operatorID, "must be letters, digits, _ . and -", ids)
+		c.required(childPath(p, "name"), r.Name)
+		if c.required(childPath(p, "endpoint"), r.Endpoint) {
+			tech, res, _ := strings.Cut(r.Endpoint, "/")
+			key := strings.ToUpper(tech) + "/" + res
+			switch first, dup := endpoints[key]; {
+			case !endpoint.MatchString(r.Endpoint):
+				c.errf(childPath(p, "endpoint"), "%q is not TECH/resource such as PJSIP/op1001", r.Endpoint)
+			case dup:
+				c.errf(childPath(p, "endpoint"), "%q is already the endpoint of %s", r.Endpoint, first)
+			default:
+				endpoints[key] = p
+			}
+		}
+		op.Clients, op.skills = c.operatorClients(childPath(p, "clients"), r.Clients, known)
+		out = append(out, op)
+	}
+	return out
+}
+
+// operatorClients reads entries "acme" (tier 1), "acme:2", "*" or "*:2"
+// into the plain client ids and the skills map.
+func (c *checker) operatorClients(path string, entries []string, known map[string]bool) ([]string, map[string]int) {
+	if len(entries) == 0 {
+		c.errf(path, `is required: list client ids, or ["*"] for all clients`)
+		return nil, nil
+	}
+	ids := make([]string, 0, len(entries))
+	skills := make(map[string]int, len(entries))
+	where := map[string]int{} // id -> index of its entry
+	for i, e := range entries {
+		p := indexPath(path, i)
+		id, tier, ok := c.tierEntry(p, e)
+		if !ok {
+			continue
+		}
+		if first, dup := where[id]; dup {
+			c.errf(p, "%q is already listed at %s", id, indexPath(path, first))
+			continue
+		}
+		if id != acd.WildcardClient && !known[id] {
+			c.errf(p, "%q is not a client id%s", id, closestID(id, known))
+			continue
+		}
+		where[id] = i
+		ids = append(ids, id)
+		skills[id] = tier
+	}
+	if all, ok := skills[acd.WildcardClient]; ok {
+		for _, id := range ids {
+			if id != acd.WildcardClient && skills[id] == all {
+				c.errf(indexPath(path, where[id]), "%q is already served at tier %d through %q: drop it or give it another tier",
+					id, all, entries[where[acd.WildcardClient]])
+			}
+		}
+	}
+	return ids, skills
+}
+
+// tierEntry splits "acme:2" into the id and the tier (1 when absent).
+func (c *checker) tierEntry(path, e string) (id string, tier int, ok bool) {
+	id, t, hasTier := strings.Cut(strings.TrimSpace(e), ":")
+	if !hasTier {
+		return id, 1, true
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(t))
+	if err != nil || n < 1 || n > MaxTier {
+		c.errf(path, "%q: the tier after \":\" must be a whole number from 1 to %d", e, MaxTier)
+		return "", 0, false
+	}
+	return strings.TrimSpace(id), n, true
+}
+
+func closestID(id string, known map[string]bool) string {
+	best, bestDist := "", 3
+	for k := range known {
+		if d := editDistance(id, k); d < bestDist || (d == bestDist && k < best) {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}

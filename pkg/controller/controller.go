@@ -1,0 +1,153 @@
+// Package controller assembles toritsugi's call-handling core: the ARI link
+// and its dispatcher, the call actors, the queue that owns the routing core
+// and the registry of reachable operator phones, and keeps them in step
+// with configuration reloads. `serve`, `demo`, tests and benchmarks all
+// build the same controller.
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/call"
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/operators"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/queue"
+)
+
+// Options configure a controller.
+type Options struct {
+	// Config returns the running configuration (config.Store.Current).
+	Config func() *config.Config
+	// Updates delivers each configuration successfully reloaded (optional).
+	Updates <-chan *config.Config
+	// Recorder stores finished calls.
+	Recorder call.Recorder
+	Logger   *slog.Logger
+	// GreetingOnly answers, greets and hangs up without queueing.
+	GreetingOnly bool
+	// Backoff overrides the reconnect backoff (tests use short ones).
+	Backoff pbx.Backoff
+	// GreetingTimeout bounds playbacks that never report their end.
+	GreetingTimeout time.Duration
+	// OnOperatorChange is told every operator state change.
+	OnOperatorChange func(acd.OperatorStateChanged)
+	// OnQueueAction sees every routing decision in order (tracing, tests).
+	OnQueueAction func(acd.Action)
+}
+
+// Controller is the assembled core.
+type Controller struct {
+	Link      *pbx.Link
+	Calls     *call.Manager
+	Queue     *queue.Owner // nil when GreetingOnly
+	Operators *operators.Registry
+
+	opts Options
+	log  *slog.Logger
+}
+
+// New builds a controller whose call actors live until ctx ends.
+func New(ctx context.Context, o Options) (*Controller, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := o.Config()
+	c := &Controller{opts: o, log: o.Logger}
+	if !o.GreetingOnly {
+		c.Queue = queue.New(queue.Options{
+			Settings:         c.settings,
+			Logger:           o.Logger.With("part", "queue"),
+			OnOperatorChange: o.OnOperatorChange,
+			OnAction:         o.OnQueueAction,
+		})
+	}
+	c.Operators = operators.NewRegistry(o.Logger.With("part", "operators"), func(ch operators.Change) {
+		if c.Queue != nil {
+			c.Queue.SetReachable(ch.Endpoint, ch.Reachable)
+		}
+	})
+	disp := pbx.NewDispatcher(pbx.Hooks{}, o.Logger.With("part", "dispatch"))
+	link, err := pbx.New(pbx.Options{
+		URL: cfg.ARI.URL, User: cfg.ARI.User, Password: cfg.ARI.Password, App: cfg.ARI.App,
+		RequestTimeout: cfg.ARI.RequestTimeout, PingInterval: cfg.ARI.PingInterval,
+		Backoff: o.Backoff, OnConnect: c.Operators.OnConnect, Logger: o.Logger.With("part", "ari"),
+	}, disp)
+	if err != nil {
+		return nil, err
+	}
+	c.Link = link
+	c.Calls = call.NewManager(ctx, call.Deps{
+		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
+		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
+		GreetingTimeout: o.GreetingTimeout,
+	})
+	hooks := c.Calls.Hooks()
+	hooks.Endpoint = c.Operators.HandleEvent
+	disp.SetHooks(hooks)
+	c.apply(cfg)
+	return c, nil
+}
+
+// settings is the queue's view of a client's settings (read on every
+// routing decision: precomputed by the config package).
+func (c *Controller) settings(clientID string) acd.ClientSettings {
+	if cl, ok := c.opts.Config().Client(clientID); ok {
+		return cl.ACDSettings()
+	}
+	return acd.ClientSettings{}
+}
+
+// apply installs a configuration's operators.
+func (c *Controller) apply(cfg *config.Config) {
+	eps := make([]string, 0, len(cfg.Operators))
+	ops := make([]queue.Operator, 0, len(cfg.Operators))
+	for _, op := range cfg.Operators {
+		eps = append(eps, op.Endpoint)
+		ops = append(ops, queue.Operator{ID: op.ID, Endpoint: op.Endpoint, Clients: op.Skills()})
+	}
+	c.Operators.Track(eps)
+	if c.Queue != nil {
+		c.Queue.SetOperators(ops)
+	}
+}
+
+// Run runs the link, the queue and the reload loop until ctx ends, then
+// waits for the call actors to stop. It returns nil after a clean stop.
+func (c *Controller) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	if c.Queue != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Queue.Run(ctx) }()
+	}
+	if c.opts.Updates != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case cfg := <-c.opts.Updates:
+					c.apply(cfg)
+					// Newly tracked phones: read their state now rather
+					// than at their next event.
+					if err := c.Operators.OnConnect(ctx, c.Link.Client()); err != nil {
+						c.log.Warn("reading operator phones after reload", "error", err)
+					}
+				}
+			}
+		}()
+	}
+	_ = c.Link.Run(ctx)
+	c.Calls.Wait()
+	wg.Wait()
+	return nil
+}
+
+// Up reports whether the ARI link is connected and re-synced.
+func (c *Controller) Up() bool { return c.Link.Up() }

@@ -1,0 +1,233 @@
+package controller_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/controller"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+// speed: the fake Asterisk's clock runs this much faster than real time,
+// so a 15 s ring timeout lasts 150 ms of test time.
+const speed = 100
+
+type harness struct {
+	t     *testing.T
+	fake  *aritest.Server
+	cfg   *config.Config
+	store *store.Store
+	last  *running
+
+	mu    sync.Mutex
+	rings []acd.Ring // every Ring the queue decided, in order
+}
+
+type running struct {
+	c      *controller.Controller
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// newHarness starts a fake Asterisk and parses yamlBody (its ari section is
+// added here). Durations in the YAML are in Asterisk time: divide by speed
+// for test time.
+func newHarness(t *testing.T, yamlBody string) *harness {
+	t.Helper()
+	checkNoLeaks(t)
+	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(speed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Close() })
+	full := fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s", fake.URL(), yamlBody)
+	cfg, err := config.Parse("test.yaml", []byte(full), nil)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	for _, c := range cfg.Clients {
+		fake.AddSound(strings.TrimPrefix(c.Greeting, "sound:"), 3*time.Second)
+	}
+	return &harness{t: t, fake: fake, cfg: cfg, store: storetest.Open(t)}
+}
+
+// start runs a controller and waits until its link is up.
+func (h *harness) start() *running {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := controller.New(ctx, controller.Options{
+		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Logger: storetest.Logger(h.t),
+		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
+		OnQueueAction: func(a acd.Action) {
+			if r, ok := a.(acd.Ring); ok {
+				h.mu.Lock()
+				h.rings = append(h.rings, r)
+				h.mu.Unlock()
+			}
+		},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	r := &running{c: c, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(r.done); _ = c.Run(ctx) }()
+	h.t.Cleanup(r.stop)
+	h.last = r
+	h.eventually("controller up", c.Up)
+	return r
+}
+
+func (r *running) stop() {
+	r.cancel()
+	<-r.done
+}
+
+// firstRings lists call ids in the order the queue first rang them.
+func (h *harness) firstRings() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range h.rings {
+		if !seen[r.CallID] {
+			seen[r.CallID] = true
+			out = append(out, r.CallID)
+		}
+	}
+	return out
+}
+
+// eventually polls cond for up to 10 s of test time.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s; requests:\n%s", what, h.requests())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (h *harness) call(did, caller string) string {
+	h.t.Helper()
+	id, err := h.fake.IncomingCall(did, caller)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+func (h *harness) record(id string) store.CallRecord {
+	h.t.Helper()
+	var rec store.CallRecord
+	h.eventually("record of "+id, func() bool {
+		r, err := h.store.Call(id)
+		rec = r
+		return err == nil
+	})
+	return rec
+}
+
+func (h *harness) snapshot() acd.Snapshot {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := h.last.c.Queue.Snapshot(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+func (h *harness) operatorState(id string) acd.State {
+	for _, op := range h.snapshot().Operators {
+		if op.ID == id {
+			return op.State
+		}
+	}
+	h.t.Fatalf("operator %s not in snapshot", id)
+	return 0
+}
+
+func (h *harness) waiting(clientID string) []string {
+	var ids []string
+	for _, c := range h.snapshot().Clients {
+		if c.ClientID == clientID {
+			for _, w := range c.Waiting {
+				ids = append(ids, w.CallID)
+			}
+		}
+	}
+	return ids
+}
+
+func (h *harness) requests() string {
+	var b strings.Builder
+	for _, r := range h.fake.Requests() {
+		if r.Path == "/asterisk/ping" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s %s?%s -> %d\n", r.Method, r.Path, r.Query, r.Status)
+	}
+	return b.String()
+}
+
+// originate is one POST /channels toritsugi sent.
+type originate struct {
+	Endpoint, CallerID, AppArgs string
+	Status                      int
+}
+
+// originates lists toritsugi's originates, in order.
+func (h *harness) originates() []originate {
+	var out []originate
+	for _, r := range h.fake.Requests() {
+		if r.Method == "POST" && r.Path == "/channels" {
+			var b struct {
+				Endpoint string `json:"endpoint"`
+				CallerID string `json:"callerId"`
+				AppArgs  string `json:"appArgs"`
+			}
+			if err := json.Unmarshal([]byte(r.Body), &b); err != nil {
+				h.t.Fatalf("originate body %q: %v", r.Body, err)
+			}
+			out = append(out, originate{b.Endpoint, b.CallerID, b.AppArgs, r.Status})
+		}
+	}
+	return out
+}
+
+func checkNoLeaks(t *testing.T) {
+	t.Cleanup(func() {
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			buf := make([]byte, 1<<20)
+			stacks := string(buf[:runtime.Stack(buf, true)])
+			var leaked []string
+			for _, g := range strings.Split(stacks, "\n\n") {
+				if strings.Contains(g, "toritsugi/pkg/") && !strings.Contains(g, "checkNoLeaks") && !strings.Contains(g, "testing.tRunner") {
+					leaked = append(leaked, g)
+				}
+			}
+			if len(leaked) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d goroutines leaked:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}

@@ -1,0 +1,266 @@
+package controller_test
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+const oneClient = `
+queue: {ring_timeout: 15s, max_wait: 5m, wrapup: 0s, auto_pause_after: 2}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    short_name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    whisper_sound: sound:beep
+    record: true
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+  - {id: op1002, name: 鈴木, endpoint: PJSIP/op1002, clients: ["*"]}
+`
+
+// answers: the softphone answers after 1 s and hangs up 5 s later.
+var answers = aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 5 * time.Second}
+
+func TestAnsweredByOperator(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !rec.Billable {
+		t.Fatalf("record %s/%q op %q billable %v, want answered by op1001 and billable", rec.Result, rec.Reason, rec.OperatorID, rec.Billable)
+	}
+	if rec.WaitMS <= 0 || rec.Recording == "" {
+		t.Fatalf("wait %d ms, recording %q: want both set", rec.WaitMS, rec.Recording)
+	}
+	og := h.originates()
+	if len(og) != 1 || og[0].Endpoint != "PJSIP/op1001" || og[0].CallerID != `"ACME" <0901234567>` || og[0].AppArgs != "operator,"+id {
+		t.Fatalf("originates %+v: want one to PJSIP/op1001 showing \"ACME\" <0901234567>", og)
+	}
+	reqs := h.requests()
+	for _, want := range []string{"POST /channels/" + id + "/moh", "DELETE /channels/" + id + "/moh", "/addChannel", "/record"} {
+		if !strings.Contains(reqs, want) {
+			t.Errorf("no %q request:\n%s", want, reqs)
+		}
+	}
+	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+	h.eventually("op1001 available again", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+func TestUnregisteredOperatorIsNeverRung(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "max_wait: 5m", "max_wait: 300ms", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || rec.Billable {
+		t.Fatalf("record %s (%s) billable %v, want a non-billable overflow", rec.Result, rec.Reason, rec.Billable)
+	}
+	if og := h.originates(); len(og) != 0 {
+		t.Fatalf("rang unregistered phones: %+v", og)
+	}
+}
+
+func TestRingNoAnswerMovesOnAndAutoPauses(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	// op1001 alone: rung twice without answer → auto-paused (auto_pause_after: 2).
+	h.eventually("op1001 auto-paused", func() bool { return h.operatorState("op1001") == acd.Paused })
+	for _, op := range h.snapshot().Operators {
+		if op.ID == "op1001" && op.PauseReason != acd.ReasonNoAnswer {
+			t.Fatalf("pause reason %q, want %q", op.PauseReason, acd.ReasonNoAnswer)
+		}
+	}
+	if err := h.fake.Register("PJSIP/op1002"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1002" {
+		t.Fatalf("record %s by %q, want answered by op1002", rec.Result, rec.OperatorID)
+	}
+	og := h.originates()
+	if len(og) != 3 || og[0].Endpoint != "PJSIP/op1001" || og[1].Endpoint != "PJSIP/op1001" || og[2].Endpoint != "PJSIP/op1002" {
+		t.Fatalf("originates %+v, want op1001 twice then op1002", og)
+	}
+}
+
+func TestCallerHangsUpWhileRinging(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("op1001 ringing", func() bool { return h.operatorState("op1001") == acd.Ringing })
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAbandoned || rec.WaitMS <= 0 || rec.Billable || !strings.Contains(rec.Reason, "after waiting") {
+		t.Fatalf("record %s (%s) wait %d: want a missed call with its wait", rec.Result, rec.Reason, rec.WaitMS)
+	}
+	h.eventually("operator leg hung up", func() bool { return len(h.fake.Channels()) == 0 })
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+func TestAfterHoursAndBlocked(t *testing.T) {
+	h := newHarness(t, `
+clients:
+  - id: closed
+    name: 休業中
+    dids: ["03-1111-1111"]
+    greeting: sound:toritsugi/closed-greeting
+    after_hours_sound: sound:toritsugi/closed-message
+    hours: {weekly: {mon: []}}
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    blocked_sound: sound:toritsugi/no-sales
+    callers:
+      - {match: "050*", action: block}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddSound("toritsugi/closed-message", 2*time.Second)
+	h.fake.AddSound("toritsugi/no-sales", 2*time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.start()
+	closed := h.record(h.call("0311111111", "0901234567"))
+	if closed.Result != store.ResultAfterHours || closed.Billable {
+		t.Fatalf("closed client: %s (%s) billable %v", closed.Result, closed.Reason, closed.Billable)
+	}
+	blocked := h.record(h.call("0312345678", "05011112222"))
+	if blocked.Result != store.ResultBlocked || blocked.Billable {
+		t.Fatalf("blocked caller: %s (%s) billable %v", blocked.Result, blocked.Reason, blocked.Billable)
+	}
+	reqs := h.requests()
+	for _, media := range []string{"closed-message", "no-sales"} {
+		if !strings.Contains(reqs, "/play/") {
+			t.Fatalf("no playback at all:\n%s", reqs)
+		}
+		_ = media
+	}
+	if og := h.originates(); len(og) != 0 {
+		t.Fatalf("after-hours or blocked calls rang operators: %+v", og)
+	}
+}
+
+// TestThreeClientsFiveOperatorsFortyCallers: 40 callers arrive together
+// for 3 clients and wait; then 5 operators with different skills log in and
+// answer them all. Every caller is served, only by operators serving their
+// client, and within each client strictly in the order they joined the
+// queue (the queue's own Ring decisions are compared, not timings).
+func TestThreeClientsFiveOperatorsFortyCallers(t *testing.T) {
+	h := newHarness(t, `
+queue: {ring_timeout: 15s, max_wait: 30m, wrapup: 0s}
+clients:
+  - {id: a, name: A, dids: ["03-0000-0001"], greeting: "sound:toritsugi/a"}
+  - {id: b, name: B, dids: ["03-0000-0002"], greeting: "sound:toritsugi/b"}
+  - {id: c, name: C, dids: ["03-0000-0003"], greeting: "sound:toritsugi/c"}
+operators:
+  - {id: op1, name: one, endpoint: PJSIP/op1, clients: ["*"]}
+  - {id: op2, name: two, endpoint: PJSIP/op2, clients: ["a", "b"]}
+  - {id: op3, name: three, endpoint: PJSIP/op3, clients: ["b", "c"]}
+  - {id: op4, name: four, endpoint: PJSIP/op4, clients: ["c"]}
+  - {id: op5, name: five, endpoint: PJSIP/op5, clients: ["a"]}
+`)
+	short := aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 10 * time.Second}
+	for i := 1; i <= 5; i++ {
+		h.fake.AddEndpoint(fmt.Sprintf("PJSIP/op%d", i), false, short)
+	}
+	h.start()
+	var ids []string
+	clientOf := map[string]string{}
+	for i := range 40 {
+		id := h.call(fmt.Sprintf("030000000%d", i%3+1), fmt.Sprintf("0900000%04d", i))
+		ids = append(ids, id)
+		clientOf[id] = string(rune('a' + i%3))
+	}
+	h.eventually("40 callers waiting", func() bool {
+		return len(h.waiting("a"))+len(h.waiting("b"))+len(h.waiting("c")) == 40
+	})
+	for i := 1; i <= 5; i++ {
+		if err := h.fake.Register(fmt.Sprintf("PJSIP/op%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := map[string]store.CallRecord{}
+	for _, id := range ids {
+		r := h.record(id)
+		recs[id] = r
+		if r.Result != store.ResultAnswered {
+			t.Fatalf("call %s for %s: %s (%s)", id, clientOf[id], r.Result, r.Reason)
+		}
+		allowed := map[string]string{"a": "op1 op2 op5", "b": "op1 op2 op3", "c": "op1 op3 op4"}[clientOf[id]]
+		if !strings.Contains(allowed, r.OperatorID) {
+			t.Errorf("call for %s answered by %s, who does not serve it", clientOf[id], r.OperatorID)
+		}
+	}
+	rung := map[string][]string{}
+	for _, id := range h.firstRings() {
+		rung[clientOf[id]] = append(rung[clientOf[id]], id)
+	}
+	for cl, got := range rung {
+		want := append([]string(nil), got...)
+		sort.SliceStable(want, func(i, j int) bool { return eventAt(recs[want[i]], "queued").Before(eventAt(recs[want[j]], "queued")) })
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("client %s rung in order\n%v\nwant oldest first\n%v", cl, got, want)
+		}
+	}
+}
+
+// eventAt is when the record's timeline first shows an event starting with prefix.
+func eventAt(r store.CallRecord, prefix string) time.Time {
+	for _, e := range r.Events {
+		if strings.HasPrefix(e.What, prefix) {
+			return e.At
+		}
+	}
+	return time.Time{}
+}
+
+// TestRestartMidQueueKeepsOrder: callers wait (no operator), the
+// controller dies and a new one re-adopts them in their original order.
+func TestRestartMidQueueKeepsOrder(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, h.call("0312345678", fmt.Sprintf("090000000%d", i)))
+		h.eventually("queued", func() bool { return len(h.waiting("acme")) == i+1 })
+	}
+	first.stop()
+	h.start()
+	h.eventually("re-adopted", func() bool { return len(h.waiting("acme")) == 5 })
+	if got := strings.Join(h.waiting("acme"), ","); got != strings.Join(ids, ",") {
+		t.Fatalf("order after restart %s, want %s", got, strings.Join(ids, ","))
+	}
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if r := h.record(id); r.Result != store.ResultAnswered {
+			t.Fatalf("%s: %s (%s)", id, r.Result, r.Reason)
+		}
+	}
+}

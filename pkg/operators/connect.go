@@ -1,0 +1,69 @@
+package operators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/CyCoreSystems/ari/v6"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+)
+
+// OnConnect subscribes the client's application to the endpoint events of
+// every tracked technology ("endpoint:PJSIP") and then reads the state of
+// each tracked endpoint (GET /endpoints/{tech}/{resource}), so that events
+// lost while the link was down are repaired. Install it as
+// pbx.Options.OnConnect; call it again with the link's client after Track
+// added endpoints.
+//
+// An endpoint Asterisk does not know (404) is marked unreachable and logged
+// as a misconfigured operator. Other failures leave that endpoint's state as
+// it was; every failure is returned, joined, after all endpoints were tried.
+// Subscribing before reading means no change can fall between the two: an
+// event raised after the read is delivered and applied after it, and a read
+// answer older than an event already applied is dropped.
+func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
+	eps, since := r.tracked()
+	var errs []error
+	app := ari.NewKey(ari.ApplicationKey, c.ApplicationName())
+	for _, tech := range technologies(eps) {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := c.Application().Subscribe(app, "endpoint:"+tech); err != nil {
+			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, tech, err))
+		}
+	}
+	for _, ep := range eps {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		tech, res, _ := strings.Cut(ep, "/")
+		d, err := c.Endpoint().Data(ari.NewEndpointKey(tech, res))
+		switch {
+		case pbx.IsNotFound(err):
+			r.log.Warn("operator endpoint does not exist in Asterisk; check the operator configuration", "endpoint", ep)
+			r.applyRead(ep, false, "GET endpoint not found", since)
+		case err != nil:
+			errs = append(errs, fmt.Errorf("operators: read endpoint %s: %w", ep, err))
+		default:
+			r.applyRead(ep, d.State == "online", "GET endpoint "+d.State, since)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// technologies lists the distinct technologies of sorted endpoint names.
+func technologies(eps []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, ep := range eps {
+		tech, _, _ := strings.Cut(ep, "/")
+		if !seen[tech] {
+			seen[tech] = true
+			out = append(out, tech)
+		}
+	}
+	return out
+}

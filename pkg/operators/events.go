@@ -1,0 +1,83 @@
+package operators
+
+import (
+	"github.com/CyCoreSystems/ari/v6"
+)
+
+// Observation is what one ARI event says about an endpoint's reachability.
+type Observation struct {
+	// Endpoint is "TECH/resource".
+	Endpoint string
+	// Reachable is meaningful only when Definite.
+	Reachable bool
+	// Definite is false for events that say nothing about reachability
+	// (an "unknown" contact status) and for non-endpoint events.
+	Definite bool
+	// Reason is the event type and the status it carried.
+	Reason string
+}
+
+// Observe interprets an endpoint event. It is a pure function of the event:
+//
+//   - EndpointStateChange: state "online" is reachable, anything else
+//     ("offline", "unknown") is not.
+//   - PeerStatusChange: "Reachable" is reachable; "Unreachable" (and
+//     chan_sip's "Unregistered", "Rejected") is not; others say nothing.
+//   - ContactStatusChange: "Reachable", "NonQualified" and "Created" are
+//     reachable; "Unreachable" and "Removed" are not; others ("Unknown",
+//     "Updated") say nothing.
+func Observe(e ari.Event) Observation {
+	switch v := e.(type) {
+	case *ari.EndpointStateChange:
+		return Observation{
+			Endpoint:  name(v.Endpoint.Technology, v.Endpoint.Resource),
+			Reachable: v.Endpoint.State == "online",
+			Definite:  true,
+			Reason:    "EndpointStateChange " + v.Endpoint.State,
+		}
+	case *ari.PeerStatusChange:
+		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "PeerStatusChange " + v.Peer.PeerStatus}
+		switch v.Peer.PeerStatus {
+		case "Reachable":
+			o.Reachable, o.Definite = true, true
+		case "Unreachable", "Unregistered", "Rejected":
+			o.Definite = true
+		}
+		return o
+	case *ari.ContactStatusChange:
+		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "ContactStatusChange " + v.ContactInfo.ContactStatus}
+		switch v.ContactInfo.ContactStatus {
+		case "Reachable", "NonQualified", "Created":
+			o.Reachable, o.Definite = true, true
+		case "Unreachable", "Removed":
+			o.Definite = true
+		}
+		return o
+	}
+	return Observation{}
+}
+
+// HandleEvent applies an endpoint event; install it as pbx.Hooks.Endpoint.
+// Events about untracked endpoints, events that say nothing definite and
+// other event types are ignored.
+func (r *Registry) HandleEvent(e ari.Event) {
+	if e == nil {
+		return
+	}
+	o := Observe(e)
+	if o.Endpoint == "" {
+		return
+	}
+	if !o.Definite {
+		r.log.Debug("endpoint event without a definite reachability", "endpoint", o.Endpoint, "reason", o.Reason)
+		return
+	}
+	r.apply(o.Endpoint, o.Reachable, o.Reason)
+}
+
+func name(tech, resource string) string {
+	if tech == "" || resource == "" {
+		return ""
+	}
+	return tech + "/" + resource
+}

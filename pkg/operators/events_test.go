@@ -1,0 +1,152 @@
+package operators
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestObserveRecordedEvents(t *testing.T) {
+	raw := recorded(t)
+	want := []Observation{
+		{Endpoint: "PJSIP/op1001", Reachable: true, Definite: true, Reason: "EndpointStateChange online"},
+		{Endpoint: "PJSIP/op1001", Reachable: true, Definite: true, Reason: "PeerStatusChange Reachable"},
+		{Endpoint: "PJSIP/op1001", Reachable: true, Definite: true, Reason: "ContactStatusChange NonQualified"},
+		{Endpoint: "PJSIP/op1001", Reachable: false, Definite: true, Reason: "EndpointStateChange offline"},
+		{Endpoint: "PJSIP/op1001", Reachable: false, Definite: true, Reason: "PeerStatusChange Unreachable"},
+		{Endpoint: "PJSIP/op1001", Reachable: false, Definite: true, Reason: "ContactStatusChange Removed"},
+	}
+	for i, w := range want {
+		if got := Observe(decode(t, raw[i])); got != w {
+			t.Errorf("event %d: got %+v, want %+v", i, got, w)
+		}
+	}
+}
+
+// variant rewrites a recorded event's status, e.g. the contact_status of
+// the registration's ContactStatusChange.
+func variant(t *testing.T, raw []byte, from, to string) []byte {
+	t.Helper()
+	if !bytes.Contains(raw, []byte(from)) {
+		t.Fatalf("%q not in %s", from, raw)
+	}
+	return bytes.Replace(raw, []byte(from), []byte(to), 1)
+}
+
+func TestObserveStatuses(t *testing.T) {
+	raw := recorded(t)
+	state, peer, contact := raw[0], raw[1], raw[2]
+	tests := []struct {
+		name      string
+		event     []byte
+		reachable bool
+		definite  bool
+	}{
+		{"endpoint unknown", variant(t, state, `"state":"online"`, `"state":"unknown"`), false, true},
+		{"peer Unknown says nothing", variant(t, peer, `"peer_status":"Reachable"`, `"peer_status":"Unknown"`), false, false},
+		{"peer Unregistered", variant(t, peer, `"peer_status":"Reachable"`, `"peer_status":"Unregistered"`), false, true},
+		{"contact Reachable", variant(t, contact, `"NonQualified"`, `"Reachable"`), true, true},
+		{"contact Created", variant(t, contact, `"NonQualified"`, `"Created"`), true, true},
+		{"contact Unreachable", variant(t, contact, `"NonQualified"`, `"Unreachable"`), false, true},
+		{"contact Unknown says nothing", variant(t, contact, `"NonQualified"`, `"Unknown"`), false, false},
+		{"contact Updated says nothing", variant(t, contact, `"NonQualified"`, `"Updated"`), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := Observe(decode(t, tt.event))
+			if o.Endpoint != "PJSIP/op1001" || o.Reachable != tt.reachable || o.Definite != tt.definite {
+				t.Fatalf("got %+v, want reachable=%v definite=%v", o, tt.reachable, tt.definite)
+			}
+		})
+	}
+}
+
+func TestObserveIgnoresOtherEvents(t *testing.T) {
+	for _, raw := range []string{
+		`{"type":"StasisStart","args":["0312345678"],"channel":{"id":"1.1"}}`,
+		`{"type":"EndpointStateChange","endpoint":{"technology":"","resource":"","state":"online"}}`,
+		`{"type":"ContactStatusChange","contact_info":{"contact_status":"Reachable"}}`,
+	} {
+		if o := Observe(decode(t, []byte(raw))); o.Endpoint != "" {
+			t.Errorf("%s: got %+v, want no endpoint", raw, o)
+		}
+	}
+}
+
+// TestHandleEventPrecedence checks that the latest definite observation
+// wins and that indefinite ones change nothing.
+func TestHandleEventPrecedence(t *testing.T) {
+	raw := recorded(t)
+	state, peer, contact := raw[0], raw[1], raw[2]
+	offline, unreachable, removed := raw[3], raw[4], raw[5]
+	contactUnreachable := variant(t, contact, `"NonQualified"`, `"Unreachable"`)
+	contactReachable := variant(t, contact, `"NonQualified"`, `"Reachable"`)
+	contactUnknown := variant(t, contact, `"NonQualified"`, `"Unknown"`)
+	tests := []struct {
+		name    string
+		events  [][]byte
+		want    bool
+		changes int
+	}{
+		{"online", [][]byte{state}, true, 1},
+		{"register burst is one change", [][]byte{state, peer, contact}, true, 1},
+		{"online then contact unreachable", [][]byte{state, contactUnreachable}, false, 2},
+		{"qualify recovers", [][]byte{state, contactUnreachable, contactReachable}, true, 3},
+		{"unknown contact keeps state", [][]byte{state, contactUnknown}, true, 1},
+		{"peer reachable alone", [][]byte{peer}, true, 1},
+		{"contact removed alone from unreachable", [][]byte{removed}, false, 0},
+		{"whole recording", [][]byte{state, peer, contact, offline, unreachable, removed}, false, 2},
+		{"offline then peer reachable", [][]byte{offline, peer}, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c collector
+			r := NewRegistry(nil, c.add)
+			r.Track([]string{"PJSIP/op1001"})
+			for _, raw := range tt.events {
+				r.HandleEvent(decode(t, raw))
+			}
+			if got := r.Reachable("PJSIP/op1001"); got != tt.want {
+				t.Errorf("Reachable = %v, want %v", got, tt.want)
+			}
+			if got := len(c.all()); got != tt.changes {
+				t.Errorf("%d changes (%+v), want %d", got, c.all(), tt.changes)
+			}
+		})
+	}
+}
+
+// TestReplayRecordingGolden replays recording 12 and compares the changes
+// reported with testdata/12-changes.golden.
+func TestReplayRecordingGolden(t *testing.T) {
+	var c collector
+	r := NewRegistry(nil, c.add)
+	r.Track([]string{"PJSIP/op1001", "PJSIP/op1002"})
+	var b strings.Builder
+	for i, raw := range recorded(t) {
+		r.HandleEvent(decode(t, raw))
+		fmt.Fprintf(&b, "after event %d: %v\n", i, r.Snapshot())
+	}
+	for _, ch := range c.all() {
+		fmt.Fprintf(&b, "change %s reachable=%v reason=%q\n", ch.Endpoint, ch.Reachable, ch.Reason)
+	}
+	golden := filepath.Join("testdata", "12-changes.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

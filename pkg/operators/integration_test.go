@@ -1,0 +1,190 @@
+package operators
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+)
+
+// harness runs the real pbx link against the fake Asterisk with a registry
+// installed as its endpoint hook and on-connect step.
+type harness struct {
+	fake    *aritest.Server
+	reg     *Registry
+	changes chan Change
+	up      chan struct{}
+	logs    *logBuffer
+	// whileDown, when set, runs once inside the link's "down" notification:
+	// the link cannot reconnect before it returns.
+	whileDown atomic.Pointer[func()]
+}
+
+func newHarness(t *testing.T, tracked []string, setup func(*aritest.Server)) *harness {
+	t.Helper()
+	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Close() })
+	setup(fake)
+	h := &harness{fake: fake, changes: make(chan Change, 64), up: make(chan struct{}, 8), logs: &logBuffer{}}
+	h.reg = NewRegistry(newLogger(h.logs), func(c Change) { h.changes <- c })
+	h.reg.Track(tracked)
+	disp := pbx.NewDispatcher(pbx.Hooks{Endpoint: h.reg.HandleEvent}, nil)
+	link, err := pbx.New(pbx.Options{
+		URL: fake.URL(), User: "toritsugi", Password: "toritsugi", App: "toritsugi",
+		OnConnect: h.reg.OnConnect,
+		OnState: func(up bool) {
+			if up {
+				h.up <- struct{}{}
+				return
+			}
+			if f := h.whileDown.Swap(nil); f != nil {
+				(*f)()
+			}
+		},
+		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+	}, disp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		link.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return h
+}
+
+const waitLimit = 5 * time.Second
+
+func (h *harness) waitUp(t *testing.T) {
+	t.Helper()
+	select {
+	case <-h.up:
+	case <-time.After(waitLimit):
+		t.Fatal("the link did not come up")
+	}
+}
+
+func (h *harness) expect(t *testing.T, want ...Change) {
+	t.Helper()
+	for _, w := range want {
+		select {
+		case got := <-h.changes:
+			if got != w {
+				t.Fatalf("change %+v, want %+v", got, w)
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("no change; want %+v", w)
+		}
+	}
+}
+
+func TestLinkRegisterUnregister(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1001", "PJSIP/op1099"}, func(f *aritest.Server) {
+		f.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{})
+	})
+	h.waitUp(t)
+	if got := h.reg.Snapshot(); got["PJSIP/op1001"] || got["PJSIP/op1099"] {
+		t.Fatalf("Snapshot after connect = %v, want nothing reachable", got)
+	}
+	if !strings.Contains(h.logs.String(), "endpoint=PJSIP/op1099") || !strings.Contains(h.logs.String(), "does not exist") {
+		t.Errorf("no warning about the unknown endpoint:\n%s", h.logs.String())
+	}
+
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "EndpointStateChange online"})
+	if err := h.fake.Unregister("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: false, Reason: "EndpointStateChange offline"})
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "EndpointStateChange online"})
+	h.assertNoMoreChanges(t)
+
+	subs := 0
+	for _, rq := range h.fake.Requests() {
+		if rq.Method == "POST" && rq.Path == "/applications/toritsugi/subscription" {
+			if rq.Status != 200 {
+				t.Errorf("subscription answered %d", rq.Status)
+			}
+			subs++
+		}
+	}
+	if subs != 1 {
+		t.Errorf("%d subscriptions, want 1 (one technology, one connect)", subs)
+	}
+}
+
+// assertNoMoreChanges checks that nothing is queued: every event of a
+// register/unregister burst after the first must be absorbed.
+func (h *harness) assertNoMoreChanges(t *testing.T) {
+	t.Helper()
+	// A final Unregister+Register round trip orders us after any event
+	// still in flight: its first change must be the next one we see.
+	if err := h.fake.Unregister("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: false, Reason: "EndpointStateChange offline"})
+}
+
+// TestLinkRepairsAfterReconnect: registrations that happen while the
+// websocket is down raise events nobody receives; OnConnect's state read
+// after the reconnect repairs the registry.
+func TestLinkRepairsAfterReconnect(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1001", "PJSIP/op1002"}, func(f *aritest.Server) {
+		f.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{})
+		f.AddEndpoint("PJSIP/op1002", true, aritest.EndpointBehavior{})
+	})
+	h.waitUp(t)
+	h.expect(t, Change{Endpoint: "PJSIP/op1002", Reachable: true, Reason: "GET endpoint online"})
+
+	for _, step := range []struct {
+		name string
+		act  func() error
+		want Change
+	}{
+		{"register op1001", func() error { return h.fake.Register("PJSIP/op1001") },
+			Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "GET endpoint online"}},
+		{"unregister op1002", func() error { return h.fake.Unregister("PJSIP/op1002") },
+			Change{Endpoint: "PJSIP/op1002", Reachable: false, Reason: "GET endpoint offline"}},
+	} {
+		errc := make(chan error, 1)
+		f := func() { errc <- step.act() }
+		h.whileDown.Store(&f)
+		h.fake.DropWebSockets()
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("%s: the link did not go down", step.name)
+		}
+		h.waitUp(t)
+		h.expect(t, step.want)
+	}
+	if got := h.reg.Snapshot(); !got["PJSIP/op1001"] || got["PJSIP/op1002"] {
+		t.Fatalf("Snapshot = %v", got)
+	}
+	// events flow again after the reconnect (the subscription was renewed)
+	if err := h.fake.Register("PJSIP/op1002"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(t, Change{Endpoint: "PJSIP/op1002", Reachable: true, Reason: "EndpointStateChange online"})
+}

@@ -1,0 +1,213 @@
+// Package operators keeps the registry of which operator softphones are
+// reachable, fed by ARI endpoint state, so that an unregistered softphone is
+// never rung.
+//
+// Wiring:
+//
+//	reg := operators.NewRegistry(log, onChange)
+//	reg.Track(endpointsOfConfiguredOperators)
+//	disp := pbx.NewDispatcher(pbx.Hooks{Endpoint: reg.HandleEvent, ...}, log)
+//	link, _ := pbx.New(pbx.Options{..., OnConnect: reg.OnConnect}, disp)
+//
+// Endpoint events only arrive once the application is subscribed to
+// "endpoint:<tech>"; OnConnect does that after every (re)connect and then
+// reads each tracked endpoint's state, repairing whatever was missed while
+// the link was down.
+//
+// Precedence: the latest observation wins. Every EndpointStateChange,
+// PeerStatusChange, ContactStatusChange or GET /endpoints answer that says
+// something definite sets the endpoint's reachability; statuses that say
+// nothing definite ("unknown" contact status, unknown peer status) leave it
+// as it is. This is exact for our PJSIP operators (aor max_contacts = 1,
+// where Asterisk raises the three events together and consistently); with
+// several contacts per aor, the removal of one contact would wrongly mark
+// the endpoint unreachable until its next event.
+package operators
+
+import (
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Change reports that a tracked endpoint's reachability changed.
+type Change struct {
+	// Endpoint is "TECH/resource", e.g. "PJSIP/op1001".
+	Endpoint string
+	// Reachable is the new reachability.
+	Reachable bool
+	// Reason names the observation, e.g. "EndpointStateChange online",
+	// "ContactStatusChange Removed", "GET endpoint offline",
+	// "GET endpoint not found" or "no longer tracked".
+	Reason string
+}
+
+// Registry knows which tracked endpoints are reachable. It is safe for
+// concurrent use.
+type Registry struct {
+	log      *slog.Logger
+	onChange func(Change)
+
+	mu         sync.Mutex
+	eps        map[string]*epState
+	seq        uint64   // counts applied observations
+	pending    []Change // changes not yet handed to onChange
+	delivering bool     // a goroutine is draining pending
+}
+
+type epState struct {
+	reachable bool
+	seq       uint64 // seq of the latest observation applied
+}
+
+// NewRegistry returns an empty registry. onChange (may be nil) is called
+// outside the registry's lock, one call at a time and in the order the
+// observations were applied, only when an endpoint's reachability changes.
+// It may call back into the registry; a change it causes is delivered after
+// it returns.
+func NewRegistry(logger *slog.Logger, onChange func(Change)) *Registry {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Registry{log: logger, onChange: onChange, eps: map[string]*epState{}}
+}
+
+// Track sets the endpoints of the configured operators ("PJSIP/op1001").
+// Call it again on a configuration reload: new endpoints start unreachable
+// until an event or OnConnect says otherwise (call OnConnect again with the
+// link's client to read them at once); endpoints no longer listed are
+// forgotten, and a reachable one is reported as a change to unreachable
+// with the reason "no longer tracked". Malformed names are logged and
+// ignored.
+func (r *Registry) Track(endpoints []string) {
+	want := make(map[string]bool, len(endpoints))
+	for _, ep := range endpoints {
+		if !validName(ep) {
+			r.log.Warn("ignoring malformed operator endpoint; want TECH/resource", "endpoint", ep)
+			continue
+		}
+		want[ep] = true
+	}
+	r.mu.Lock()
+	for ep, st := range r.eps {
+		if want[ep] {
+			continue
+		}
+		delete(r.eps, ep)
+		if st.reachable {
+			r.pending = append(r.pending, Change{Endpoint: ep, Reachable: false, Reason: "no longer tracked"})
+		}
+	}
+	for ep := range want {
+		if r.eps[ep] == nil {
+			r.eps[ep] = &epState{}
+		}
+	}
+	r.mu.Unlock()
+	r.deliver()
+}
+
+// Reachable reports whether endpoint is tracked and reachable.
+func (r *Registry) Reachable(endpoint string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.eps[endpoint]
+	return st != nil && st.reachable
+}
+
+// Snapshot returns the reachability of every tracked endpoint.
+func (r *Registry) Snapshot() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]bool, len(r.eps))
+	for ep, st := range r.eps {
+		out[ep] = st.reachable
+	}
+	return out
+}
+
+// tracked lists the tracked endpoints, sorted, and the current sequence
+// number (observations applied so far).
+func (r *Registry) tracked() ([]string, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.eps)), r.seq
+}
+
+// apply records an event about an endpoint. It reports whether the endpoint
+// is tracked.
+func (r *Registry) apply(ep string, reachable bool, reason string) bool {
+	return r.record(ep, reachable, reason, false, 0)
+}
+
+// applyRead records a state read (GET) that started when the sequence
+// number was since. It is dropped when an event was applied to the endpoint
+// meanwhile, since that event is newer.
+func (r *Registry) applyRead(ep string, reachable bool, reason string, since uint64) bool {
+	return r.record(ep, reachable, reason, true, since)
+}
+
+func (r *Registry) record(ep string, reachable bool, reason string, read bool, since uint64) bool {
+	r.mu.Lock()
+	st := r.eps[ep]
+	if st == nil {
+		r.mu.Unlock()
+		return false
+	}
+	if read && st.seq > since {
+		r.mu.Unlock()
+		return true
+	}
+	r.seq++
+	st.seq = r.seq
+	if st.reachable != reachable {
+		st.reachable = reachable
+		r.pending = append(r.pending, Change{Endpoint: ep, Reachable: reachable, Reason: reason})
+	}
+	r.mu.Unlock()
+	r.deliver()
+	return true
+}
+
+// deliver hands pending changes to onChange outside the lock. Only one
+// goroutine delivers at a time, so changes keep their order; the others
+// leave their changes to it.
+func (r *Registry) deliver() {
+	r.mu.Lock()
+	if r.delivering {
+		r.mu.Unlock()
+		return
+	}
+	r.delivering = true
+	finished := false
+	defer func() {
+		if !finished { // onChange panicked: let the next caller deliver
+			r.mu.Lock()
+			r.delivering = false
+			r.mu.Unlock()
+		}
+	}()
+	for len(r.pending) > 0 {
+		batch := r.pending
+		r.pending = nil
+		r.mu.Unlock()
+		for _, c := range batch {
+			r.log.Info("operator endpoint reachability changed", "endpoint", c.Endpoint, "reachable", c.Reachable, "reason", c.Reason)
+			if r.onChange != nil {
+				r.onChange(c)
+			}
+		}
+		r.mu.Lock()
+	}
+	r.delivering = false
+	finished = true
+	r.mu.Unlock()
+}
+
+// validName accepts "TECH/resource" with both parts non-empty.
+func validName(ep string) bool {
+	tech, res, ok := strings.Cut(ep, "/")
+	return ok && tech != "" && res != "" && strings.TrimSpace(ep) == ep
+}

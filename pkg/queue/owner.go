@@ -1,0 +1,247 @@
+// Package queue owns the routing core (pkg/acd) in one goroutine: calls and
+// operators report to it through methods that only enqueue, it feeds the
+// core with the current time and turns the core's actions into messages for
+// the call actors' inboxes.
+package queue
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+)
+
+// Inbox is where the owner delivers messages for a call.
+type Inbox interface{ Push(ari.Event) }
+
+// Operator is a configured operator as the queue sees it.
+type Operator struct {
+	ID, Endpoint string
+	// Clients maps client id (or "*") to skill tier (1 = primary).
+	Clients map[string]int
+}
+
+// Clock is the owner's time source.
+type Clock interface {
+	Now() time.Time
+	NewTimer(d time.Duration) *time.Timer
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                       { return time.Now() }
+func (realClock) NewTimer(d time.Duration) *time.Timer { return time.NewTimer(d) }
+
+// Owner runs the ACD core.
+type Owner struct {
+	in       chan func()
+	log      *slog.Logger
+	clock    Clock
+	core     *acd.Core
+	onChange func(acd.OperatorStateChanged)
+	onAction func(acd.Action)
+
+	// owned by the Run goroutine
+	calls     map[string]Inbox
+	endpoints map[string]string // op id → endpoint
+	byEP      map[string]string // endpoint → op id
+	reachable map[string]bool   // endpoint → reachable
+}
+
+// Options configure an Owner.
+type Options struct {
+	// Settings returns a client's queue settings; it must be fast and pure.
+	Settings func(clientID string) acd.ClientSettings
+	Logger   *slog.Logger
+	// OnOperatorChange is told every operator state change (wallboards).
+	OnOperatorChange func(acd.OperatorStateChanged)
+	// OnAction sees every action of the core, in order, on the owner's
+	// goroutine (tracing and tests); it must not block.
+	OnAction func(acd.Action)
+	Clock    Clock
+}
+
+// New returns an owner; call Run.
+func New(o Options) *Owner {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	return &Owner{
+		in: make(chan func(), 1024), log: o.Logger, clock: o.Clock, core: acd.New(o.Settings),
+		onChange: o.OnOperatorChange, onAction: o.OnAction,
+		calls: map[string]Inbox{}, endpoints: map[string]string{}, byEP: map[string]string{}, reachable: map[string]bool{},
+	}
+}
+
+// Run owns the core until ctx ends.
+func (o *Owner) Run(ctx context.Context) {
+	timer := o.clock.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		o.arm(timer)
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-o.in:
+			f()
+		case <-timer.C:
+			o.apply(o.core.Tick(o.clock.Now()))
+		}
+	}
+}
+
+func (o *Owner) arm(t *time.Timer) {
+	t.Stop()
+	select {
+	case <-t.C:
+	default:
+	}
+	if at, ok := o.core.NextDeadline(); ok {
+		t.Reset(max(at.Sub(o.clock.Now()), 0))
+		return
+	}
+	t.Reset(time.Hour)
+}
+
+// do runs f on the owner goroutine. It blocks only while the input
+// buffer is full (back-pressure from 1024 pending reports).
+func (o *Owner) do(f func()) { o.in <- f }
+
+// Enqueue puts a call in the queue; messages for it go to inbox.
+func (o *Owner) Enqueue(c acd.Call, inbox Inbox) {
+	o.do(func() {
+		o.calls[c.ID] = inbox
+		o.apply(o.core.Enqueue(c, o.clock.Now()))
+	})
+}
+
+// Abandon reports that a caller left while waiting or ringing.
+func (o *Owner) Abandon(callID string) {
+	o.do(func() {
+		o.apply(o.core.Abandon(callID, o.clock.Now()))
+		delete(o.calls, callID)
+	})
+}
+
+// Leave forgets a call that ended without the core's involvement after it
+// was connected or overflowed.
+func (o *Owner) Leave(callID string) { o.do(func() { delete(o.calls, callID) }) }
+
+// RingAnswered reports that the operator's leg answered.
+func (o *Owner) RingAnswered(callID, opID string) {
+	o.do(func() { o.apply(o.core.RingAnswered(callID, opID, o.clock.Now())) })
+}
+
+// RingFailed reports that ringing an operator failed.
+func (o *Owner) RingFailed(callID, opID string, why acd.RingFailure) {
+	o.do(func() { o.apply(o.core.RingFailed(callID, opID, why, o.clock.Now())) })
+}
+
+// CallEnded reports that a connected call finished: its operator wraps up.
+func (o *Owner) CallEnded(callID string) {
+	o.do(func() {
+		o.apply(o.core.CallEnded(callID, o.clock.Now()))
+		delete(o.calls, callID)
+	})
+}
+
+// SetOperators installs the configured operators (start-up and reload).
+func (o *Owner) SetOperators(ops []Operator) {
+	o.do(func() {
+		now := o.clock.Now()
+		keep := map[string]bool{}
+		for _, op := range ops {
+			keep[op.ID] = true
+			if old, ok := o.endpoints[op.ID]; ok && old != op.Endpoint {
+				delete(o.byEP, old)
+			}
+			o.endpoints[op.ID] = op.Endpoint
+			o.byEP[op.Endpoint] = op.ID
+			o.apply(o.core.UpsertOperator(acd.Operator{ID: op.ID, Skills: op.Clients}, now))
+			o.apply(o.setReachable(op.ID, o.reachable[op.Endpoint], now))
+		}
+		for id, ep := range o.endpoints {
+			if !keep[id] {
+				o.apply(o.core.RemoveOperator(id, now))
+				delete(o.endpoints, id)
+				delete(o.byEP, ep)
+			}
+		}
+	})
+}
+
+// SetReachable reports a softphone's registration state. Until operators
+// log in through the console, a registered softphone is an available
+// operator and an unregistered one is offline.
+func (o *Owner) SetReachable(endpoint string, reachable bool) {
+	o.do(func() {
+		o.reachable[endpoint] = reachable
+		if id, ok := o.byEP[endpoint]; ok {
+			o.apply(o.setReachable(id, reachable, o.clock.Now()))
+		}
+	})
+}
+
+func (o *Owner) setReachable(id string, reachable bool, now time.Time) []acd.Action {
+	acts := o.core.SetReachable(id, reachable, now)
+	if v, ok := o.core.LookupOperator(id); ok && reachable && v.State == acd.Offline {
+		acts = append(acts, o.core.SetAvailable(id, now)...)
+	}
+	return acts
+}
+
+// Snapshot returns the core's view for wallboards and tests.
+func (o *Owner) Snapshot(ctx context.Context) (acd.Snapshot, error) {
+	res := make(chan acd.Snapshot, 1)
+	select {
+	case o.in <- func() { res <- o.core.Snapshot(o.clock.Now()) }:
+	case <-ctx.Done():
+		return acd.Snapshot{}, ctx.Err()
+	}
+	select {
+	case s := <-res:
+		return s, nil
+	case <-ctx.Done():
+		return acd.Snapshot{}, ctx.Err()
+	}
+}
+
+// apply turns the core's actions into messages for call inboxes.
+func (o *Owner) apply(acts []acd.Action) {
+	for _, a := range acts {
+		if o.onAction != nil {
+			o.onAction(a)
+		}
+		switch v := a.(type) {
+		case acd.Ring:
+			o.send(v.CallID, &RingOperator{message: msg("ToritsugiRing"), OpID: v.OpID, Endpoint: o.endpoints[v.OpID], Timeout: v.Timeout})
+		case acd.CancelRing:
+			o.send(v.CallID, &CancelRing{message: msg("ToritsugiCancelRing"), OpID: v.OpID, Reason: v.Reason})
+		case acd.Connect:
+			o.send(v.CallID, &Connect{message: msg("ToritsugiConnect"), OpID: v.OpID})
+		case acd.Overflow:
+			o.send(v.CallID, &Overflow{message: msg("ToritsugiOverflow"), Reason: v.Reason})
+		case acd.Announce:
+			o.send(v.CallID, &Announce{message: msg("ToritsugiAnnounce"), Position: v.Position, ExpectedWait: v.ExpectedWait})
+		case acd.OperatorStateChanged:
+			o.log.Info("operator state", "operator", v.OpID, "from", v.From, "to", v.To, "reason", v.Reason)
+			if o.onChange != nil {
+				o.onChange(v)
+			}
+		}
+	}
+}
+
+func (o *Owner) send(callID string, m ari.Event) {
+	if in, ok := o.calls[callID]; ok {
+		in.Push(m)
+		return
+	}
+	o.log.Debug("queue action for a call that has gone", "call", callID, "action", m.GetType())
+}
