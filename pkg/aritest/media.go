@@ -80,30 +80,37 @@ func (s *Server) startPlaybackLocked(id string, media []string, target, appName 
 // playback (PlaybackContinuing) or the playback finishes.
 func (s *Server) playItemLocked(p *playback) {
 	scheme, name, _ := strings.Cut(p.media, ":")
+	var d time.Duration
 	switch scheme {
 	case "sound":
-		d, ok := s.sounds[name]
-		if !ok {
+		var ok bool
+		if d, ok = s.sounds[name]; !ok {
 			s.finishPlaybackLocked(p, "failed")
 			return
 		}
-		p.timer = s.after(d, func() {
-			if s.playbacks[p.id] != p {
-				return
-			}
-			if len(p.next) == 0 {
-				s.finishPlaybackLocked(p, "done")
-				return
-			}
-			p.media, p.next = p.next[0], p.next[1:]
-			s.emitLocked(p.app, "PlaybackContinuing", nil, object{{"playback", p.json()}})
-			s.playItemLocked(p)
-		})
+	case "digits", "number", "characters":
+		// Said one character at a time (~0.5 s each in the core sounds).
+		d = time.Duration(len([]rune(name))) * 500 * time.Millisecond
+	case "recording":
+		d = time.Second
 	default:
 		// Asterisk loses track of an unplayable URI scheme: no
 		// PlaybackFinished, and the playback is soon gone (11).
 		delete(s.playbacks, p.id)
+		return
 	}
+	p.timer = s.after(d, func() {
+		if s.playbacks[p.id] != p {
+			return
+		}
+		if len(p.next) == 0 {
+			s.finishPlaybackLocked(p, "done")
+			return
+		}
+		p.media, p.next = p.next[0], p.next[1:]
+		s.emitLocked(p.app, "PlaybackContinuing", nil, object{{"playback", p.json()}})
+		s.playItemLocked(p)
+	})
 }
 
 func (s *Server) finishPlaybackLocked(p *playback, state string) {

@@ -38,6 +38,7 @@ type actor struct {
 	op       *leg            // the operator who answered (whisper, bridge)
 	bridgeID string
 	queued   bool // the queue knows this call
+	moh      bool // music on hold is playing to the caller
 	// opReleased: the queue was told the operator's call ended
 	opReleased bool
 
@@ -47,6 +48,13 @@ type actor struct {
 
 	timer     Timer
 	onTimeout func()
+
+	// ringback: the caller hears ringing while queued, unanswered, until
+	// an operator answers or ringbackTimer (client.RingbackMax) fires.
+	ringbackTimer Timer
+	// announceID is the position announcement playing to the caller;
+	// greetingID the greeting (stopped if an operator answers first).
+	announceID, greetingID string
 }
 
 // leg is one operator channel we originated.
@@ -65,9 +73,12 @@ func (a *actor) run(ctx context.Context) {
 		a.adopt(a.adopted)
 	}
 	for !a.done {
-		var timeout <-chan time.Time
+		var timeout, ringback <-chan time.Time
 		if a.timer != nil {
 			timeout = a.timer.C()
+		}
+		if a.ringbackTimer != nil {
+			ringback = a.ringbackTimer.C()
 		}
 		select {
 		case <-ctx.Done():
@@ -83,6 +94,9 @@ func (a *actor) run(ctx context.Context) {
 				}
 				a.handle(e)
 			}
+		case <-ringback:
+			a.ringbackTimer = nil
+			a.ringbackExpired()
 		case <-timeout:
 			f := a.onTimeout
 			a.timer, a.onTimeout = nil, nil
@@ -106,6 +120,13 @@ func (a *actor) stopTimer() {
 	}
 }
 
+func (a *actor) stopRingback() {
+	if a.ringbackTimer != nil {
+		a.ringbackTimer.Stop()
+		a.ringbackTimer = nil
+	}
+}
+
 func (a *actor) handle(e ari.Event) {
 	switch v := e.(type) {
 	case *ari.StasisStart:
@@ -117,8 +138,11 @@ func (a *actor) handle(e ari.Event) {
 		}
 		a.legAnswered(v.Channel.ID)
 	case *ari.PlaybackFinished:
-		if v.Playback.ID == a.playbackID {
+		switch v.Playback.ID {
+		case a.playbackID:
 			a.playbackEnded(v.Playback.State)
+		case a.announceID:
+			a.announcementEnded()
 		}
 	case *ari.ChannelHangupRequest:
 		if v.Channel.ID == a.id && !a.hangupSent {
@@ -147,7 +171,7 @@ func (a *actor) handle(e ari.Event) {
 	case *queue.Overflow:
 		a.overflow(v.Reason)
 	case *queue.Announce:
-		a.log.Debug("position announcement", "position", v.Position, "expected_wait", v.ExpectedWait)
+		a.announce(v.Position, v.ExpectedWait)
 	case *pbx.Resync:
 		a.resync(v)
 	}

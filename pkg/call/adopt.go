@@ -84,6 +84,8 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		if _, err := a.m.ari.Channel().Data(ari.NewKey(ari.ChannelKey, p.OpChannel)); pbx.IsNotFound(err) {
 			a.legGone(p.OpChannel, 0)
 		}
+	case p.Step == StepQueued && a.m.queue != nil && ch.State != "Up":
+		a.ringback() // still unanswered: keep ringing, same place in line
 	case p.Step == StepQueued && a.m.queue != nil:
 		// Back in line with the original enqueue time: same place.
 		a.enqueue()

@@ -84,6 +84,7 @@ func (a *actor) finish() {
 	}
 	a.done = true
 	a.stopTimer()
+	a.stopRingback()
 	a.leaveQueue()
 	for _, l := range a.legs {
 		if !l.gone {

@@ -70,6 +70,10 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 		a.announceAndHangup(ch.State != "Up", client.AfterHoursSound)
 	default:
 		a.rec.Billable = d.Billable
+		if d.AnswerMode == reception.AnswerRingback && ch.State != "Up" {
+			a.ringback()
+			return
+		}
 		a.greet(ch.State != "Up", a.enqueue)
 	}
 }
@@ -85,6 +89,7 @@ func (a *actor) greet(needAnswer bool, next func()) {
 		return
 	}
 	a.play(a.id, a.client.Greeting, func(state string) {
+		a.greetingID = ""
 		if state == "failed" {
 			a.note("greeting media failed to play")
 			if a.m.queue == nil {
@@ -97,6 +102,7 @@ func (a *actor) greet(needAnswer bool, next func()) {
 		}
 		next()
 	})
+	a.greetingID = a.playbackID
 }
 
 // announceAndHangup answers, plays media (if any) and hangs up.

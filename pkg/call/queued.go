@@ -23,16 +23,40 @@ func (a *actor) enqueue() {
 	}
 	a.startMOH()
 	a.queued = true
-	// The timeline shows the time the queue orders by.
+	a.noteQueued()
+	a.m.queue.Enqueue(a.queueCall(), a.inbox)
+}
+
+func (a *actor) queueCall() acd.Call {
+	return acd.Call{ID: a.id, ClientID: a.client.ID, EnqueuedAt: a.state.EnqueuedAt, VIP: a.state.VIP}
+}
+
+// noteQueued puts the time the queue orders by on the timeline.
+func (a *actor) noteQueued() {
 	a.rec.Events = append(a.rec.Events, store.CallEvent{At: a.state.EnqueuedAt, What: "queued"})
-	a.m.queue.Enqueue(acd.Call{ID: a.id, ClientID: a.client.ID, EnqueuedAt: a.state.EnqueuedAt, VIP: a.state.VIP}, a.inbox)
 }
 
 func (a *actor) startMOH() {
 	class := a.client.QueueSettings().MOHClass
-	if err := a.m.ari.Channel().MOH(a.key(), class); err != nil && !a.gone(err, "music on hold") {
-		a.log.Warn("music on hold failed", "class", class, "error", err)
+	if err := a.m.ari.Channel().MOH(a.key(), class); err != nil {
+		if !a.gone(err, "music on hold") {
+			a.log.Warn("music on hold failed", "class", class, "error", err)
+		}
+		return
 	}
+	a.moh = true
+}
+
+// stopMOH stops the hold music if it plays; false when the call is over.
+func (a *actor) stopMOH() bool {
+	if !a.moh {
+		return true
+	}
+	a.moh = false
+	if err := a.m.ari.Channel().StopMOH(a.key()); err != nil && a.gone(err, "stop music on hold") {
+		return false
+	}
+	return true
 }
 
 // ring originates an operator leg. Its id is chosen here and bound to our
@@ -156,6 +180,7 @@ func (a *actor) connect(opID string) {
 		return
 	}
 	a.queued = false
+	a.stopRingback()
 	a.op = l
 	a.rec.OperatorID = opID
 	a.rec.WaitMS = a.waited().Milliseconds()
@@ -180,7 +205,11 @@ func (a *actor) bridge() {
 		a.fail("creating the bridge failed", err)
 		return
 	}
-	if err := a.m.ari.Channel().StopMOH(a.key()); err != nil && a.gone(err, "stop music on hold") {
+	if a.rec.AnsweredAt.IsZero() && !a.answer() { // ringback: answered only now
+		return
+	}
+	a.stopCallerMedia()
+	if !a.stopMOH() {
 		return
 	}
 	if err := a.m.ari.Bridge().AddChannel(br, a.id); err != nil {
@@ -228,7 +257,12 @@ func (a *actor) overflow(reason string) {
 	for _, l := range a.legs {
 		a.hangupLeg(l)
 	}
-	if err := a.m.ari.Channel().StopMOH(a.key()); err != nil && a.gone(err, "stop music on hold") {
+	a.stopRingback()
+	if a.rec.AnsweredAt.IsZero() && !a.answer() { // ringback: answer to say goodbye
+		return
+	}
+	a.stopCallerMedia()
+	if !a.stopMOH() {
 		return
 	}
 	a.note(a.rec.Reason)

@@ -264,3 +264,58 @@ func TestRestartMidQueueKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestRingbackUntilOperatorAnswers(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    answer_mode: ringback\n    ringback_max: 30s\n", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered {
+		t.Fatalf("ringback call: %s (%s)", rec.Result, rec.Reason)
+	}
+	var seq []string
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/channels/"+id+"/") {
+			seq = append(seq, r.Method+" "+strings.TrimPrefix(r.Path, "/channels/"+id+"/"))
+		}
+	}
+	got := strings.Join(seq, ",")
+	if !strings.HasPrefix(got, "POST ring,") || strings.Contains(got, "play") || strings.Contains(got, "moh") {
+		t.Fatalf("caller requests %s: want ring, no greeting and no hold music before the operator", got)
+	}
+	if strings.Index(got, "POST answer") < 0 {
+		t.Fatalf("caller never answered: %s", got)
+	}
+}
+
+func TestRingbackExpiresIntoGreetingThenAnnouncements(t *testing.T) {
+	h := newHarness(t, strings.Replace(strings.Replace(oneClient, "    record: true\n",
+		"    answer_mode: ringback\n    ringback_max: 100ms\n", 1),
+		"max_wait: 5m, wrapup: 0s, auto_pause_after: 2}", "max_wait: 2s, wrapup: 0s, auto_pause_after: 2, announce_period: 400ms}", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow {
+		t.Fatalf("result %s (%s), want overflow after max wait", rec.Result, rec.Reason)
+	}
+	var seq []string
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/channels/"+id+"/") {
+			seq = append(seq, r.Method+" "+strings.TrimPrefix(r.Path, "/channels/"+id+"/")+" "+r.Body)
+		}
+	}
+	got := strings.Join(seq, "\n")
+	for _, want := range []string{"POST ring", "POST answer", "acme-greeting", "POST moh", "queue-youarenext"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q among the caller's requests:\n%s", want, got)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(rec.Events), "announced position 1") {
+		t.Errorf("timeline has no announcement: %v", rec.Events)
+	}
+}

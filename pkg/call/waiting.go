@@ -1,0 +1,108 @@
+package call
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+)
+
+// Waiting callers: ringback and position announcements.
+
+// ringback queues the caller before answering: they hear ringing, as a
+// receptionist's phone would, until an operator answers. After the
+// client's ringback_max they are answered, greeted and held on music.
+func (a *actor) ringback() {
+	if err := a.m.ari.Channel().Ring(a.key()); err != nil && a.gone(err, "ring") {
+		return
+	}
+	a.note("ringback")
+	if a.state.EnqueuedAt.IsZero() {
+		a.state.EnqueuedAt = a.m.clock.Now()
+	}
+	a.state.Step = StepQueued
+	if !a.saveState() {
+		return
+	}
+	a.queued = true
+	a.noteQueued()
+	a.m.queue.Enqueue(a.queueCall(), a.inbox)
+	a.ringbackTimer = a.m.clock.NewTimer(a.client.RingbackMax)
+}
+
+// ringbackExpired: nobody answered in time; answer and greet, still queued.
+func (a *actor) ringbackExpired() {
+	if !a.queued || a.op != nil || a.done || a.callerGone {
+		return
+	}
+	a.note("no operator within the ringback time: answering")
+	a.greet(true, func() {
+		if a.queued && a.op == nil {
+			a.startMOH()
+		}
+	})
+	a.state.Step = StepQueued
+	a.saveState()
+}
+
+// announce tells a waiting caller their position and expected wait,
+// between stretches of music on hold.
+func (a *actor) announce(position int, wait time.Duration) {
+	if !a.queued || a.op != nil || a.announceID != "" || a.playbackID != "" || a.rec.AnsweredAt.IsZero() {
+		return // not on hold (ringback, greeting, ringing an operator...)
+	}
+	if !a.stopMOH() {
+		return
+	}
+	a.plays++
+	a.announceID = playbackID(a.id, a.m.instance, a.plays)
+	media := Announcement(position, wait)
+	if _, err := a.m.ari.Channel().Play(a.key(), a.announceID, media...); err != nil {
+		a.announceID = ""
+		if a.gone(err, "announce") {
+			return
+		}
+		a.log.Warn("position announcement failed", "error", err)
+		a.startMOH()
+		return
+	}
+	a.note(fmt.Sprintf("announced position %d, expected wait %s", position, wait.Round(time.Second)))
+}
+
+func (a *actor) announcementEnded() {
+	a.announceID = ""
+	if a.queued && a.op == nil && !a.done && !a.callerGone {
+		a.startMOH()
+	}
+}
+
+// stopCallerMedia stops what plays to the caller before the bridge.
+func (a *actor) stopCallerMedia() {
+	for _, id := range []string{a.announceID, a.greetingID} {
+		if id == "" {
+			continue
+		}
+		if err := a.m.ari.Playback().Stop(ari.NewKey(ari.PlaybackKey, id)); err != nil && !pbx.IsNotFound(err) {
+			a.log.Warn("stopping a playback before the bridge failed", "playback", id, "error", err)
+		}
+	}
+	a.announceID, a.greetingID = "", ""
+}
+
+// Announcement is the media for a position announcement, built from
+// Asterisk's core queue prompts: "you are next" or "there are N calls
+// waiting", then "the estimated hold time is M minutes" when known.
+func Announcement(position int, wait time.Duration) []string {
+	var m []string
+	if position <= 1 {
+		m = append(m, "sound:queue-youarenext")
+	} else {
+		m = append(m, "sound:queue-thereare", fmt.Sprintf("number:%d", position-1), "sound:queue-callswaiting")
+	}
+	if mins := int(wait.Round(time.Minute) / time.Minute); mins > 0 {
+		m = append(m, "sound:queue-holdtime", fmt.Sprintf("number:%d", mins), "sound:queue-minutes")
+	}
+	return m
+}
