@@ -79,6 +79,25 @@ func (s *Server) AddEndpoint(name string, registered bool, b EndpointBehavior) {
 	s.bumpLocked()
 }
 
+// SetRemoteNumber sets how a number outside answers when a channel is
+// originated to it through the trunk (endpoint "PJSIP/<number>@trunk").
+// Numbers never set ring until the originate's timeout.
+func (s *Server) SetRemoteNumber(number string, b EndpointBehavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.remotes == nil {
+		s.remotes = map[string]EndpointBehavior{}
+	}
+	s.remotes[number] = b
+}
+
+func (s *Server) remoteLocked(number string) EndpointBehavior {
+	if b, ok := s.remotes[number]; ok {
+		return b
+	}
+	return EndpointBehavior{Answer: NoAnswer}
+}
+
 // SetEndpointBehavior changes how an endpoint answers from its next call on.
 func (s *Server) SetEndpointBehavior(name string, b EndpointBehavior) error {
 	s.mu.Lock()

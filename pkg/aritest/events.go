@@ -62,7 +62,11 @@ func (s *Server) emitLocked(appName, typ string, pre, post object) {
 		s.log.Error("aritest: encode event", "type", typ, "error", err)
 		return
 	}
-	a.sock.enqueue(msg)
+	out := outMsg{data: msg, ev: SentEvent{Type: typ}}
+	if s.opts.OnEventSent != nil {
+		out.ev.Channel, out.ev.ChannelName = subjectOf(post)
+	}
+	a.sock.enqueue(out)
 }
 
 // chanEventLocked emits an event about a channel if the app follows it.

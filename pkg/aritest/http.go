@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // reply is what a REST handler answers; it is written after the state lock
@@ -158,6 +159,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if s.opts.OnRequest != nil {
+		s.opts.OnRequest(ReceivedRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), At: time.Now()})
 	}
 	var rep reply
 	user, pass, hasAuth := r.BasicAuth()

@@ -54,6 +54,15 @@ func (s *Server) allocLocked(p params, id string, needApp bool) (*endpoint, *rep
 		return fail(msgErr(http.StatusBadRequest, "Invalid endpoint specified"))
 	}
 	e, found := s.endpoints[ep]
+	if number, trunk, ok := strings.Cut(ep, "@"); ok && strings.HasPrefix(number, "PJSIP/") {
+		// PJSIP/<number>@<endpoint>: a call out through that endpoint (the
+		// trunk) to a number whose behaviour SetRemoteNumber set.
+		if t, tf := s.endpoints["PJSIP/"+trunk]; tf && t.online {
+			out := *t
+			out.behavior = s.remoteLocked(strings.TrimPrefix(number, "PJSIP/"))
+			e, found = &out, true
+		}
+	}
 	if !found || !e.online || e.tech != "PJSIP" {
 		return fail(allocFailed())
 	}

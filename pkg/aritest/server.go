@@ -30,6 +30,14 @@ type Options struct {
 	Password string       // ARI password; default "toritsugi"
 	Clock    Clock        // default RealClock()
 	Logger   *slog.Logger // default discards
+
+	// OnEventSent, when set, is called from a websocket's writer goroutine
+	// just before each event is written (latency benchmarks). It must be
+	// quick and must not call back into the Server.
+	OnEventSent func(SentEvent)
+	// OnRequest, when set, is called for each REST request once its body
+	// is read, before it is handled. Same rules as OnEventSent.
+	OnRequest func(ReceivedRequest)
 }
 
 // RequestLog is one REST request the fake answered.
@@ -67,6 +75,7 @@ type Server struct {
 	stored     map[string]*storedRecording
 	storedSeq  []string
 	endpoints  map[string]*endpoint
+	remotes    map[string]EndpointBehavior // numbers reached through the trunk
 	epOrder    []string
 	sounds     map[string]time.Duration
 	apps       map[string]*app

@@ -3,6 +3,7 @@ package aritest
 import (
 	"net/http"
 	"sync"
+	"time"
 
 	"golang.org/x/net/websocket"
 )
@@ -12,23 +13,24 @@ import (
 type wsConn struct {
 	app  string
 	conn *websocket.Conn
+	sent func(SentEvent) // Options.OnEventSent; nil: not traced
 
 	mu       sync.Mutex
 	cond     *sync.Cond
-	queue    [][]byte
+	queue    []outMsg
 	queued   int // messages ever queued
 	written  int // messages ever written (or dropped at close)
 	closed   bool
 	replaced bool // got ApplicationReplaced: takes no more events
 }
 
-func newWSConn(app string, c *websocket.Conn) *wsConn {
-	w := &wsConn{app: app, conn: c}
+func newWSConn(app string, c *websocket.Conn, sent func(SentEvent)) *wsConn {
+	w := &wsConn{app: app, conn: c, sent: sent}
 	w.cond = sync.NewCond(&w.mu)
 	return w
 }
 
-func (w *wsConn) enqueue(msg []byte) {
+func (w *wsConn) enqueue(msg outMsg) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -65,7 +67,12 @@ func (w *wsConn) writeLoop() {
 		msg := w.queue[0]
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		err := websocket.Message.Send(w.conn, string(msg))
+		if w.sent != nil {
+			ev := msg.ev
+			ev.At = time.Now() // real time: latency is measured, not simulated
+			w.sent(ev)
+		}
+		err := websocket.Message.Send(w.conn, string(msg.data))
 		w.mu.Lock()
 		w.written++
 		w.cond.Broadcast()
@@ -113,7 +120,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	ws := websocket.Server{
 		Handshake: func(*websocket.Config, *http.Request) error { return nil },
 		Handler: func(c *websocket.Conn) {
-			conn := newWSConn(appName, c)
+			conn := newWSConn(appName, c, s.opts.OnEventSent)
 			if !s.attachSocket(conn) {
 				_ = c.Close()
 				return
@@ -156,7 +163,7 @@ func (s *Server) attachSocket(conn *wsConn) bool {
 			{"asterisk_id", asteriskID},
 		})
 		if err == nil {
-			old.enqueue(msg)
+			old.enqueue(outMsg{data: msg, ev: SentEvent{Type: "ApplicationReplaced"}})
 		}
 		old.mu.Lock()
 		old.replaced = true

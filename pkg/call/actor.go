@@ -36,6 +36,7 @@ type actor struct {
 
 	legs     map[string]*leg // operator channels by id
 	op       *leg            // the operator who answered (whisper, bridge)
+	xfer     *leg            // the client's phone, answered, for a VIP
 	bridgeID string
 	queued   bool // the queue knows this call
 	moh      bool // music on hold is playing to the caller
@@ -57,9 +58,11 @@ type actor struct {
 	announceID, greetingID string
 }
 
-// leg is one operator channel we originated.
+// leg is one channel we originated: an operator's phone, or the client's
+// phone for a VIP transfer (opID "").
 type leg struct {
 	id, opID  string
+	transfer  bool
 	answered  bool // StasisStart seen
 	cancelled bool // we hung it up
 	gone      bool // destroyed / left Stasis

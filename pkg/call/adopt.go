@@ -74,16 +74,28 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	case p.Step == StepConnected:
 		// Caller and operator keep talking in their bridge; we only need
 		// to see the end of it.
-		a.op = &leg{id: p.OpChannel, opID: p.OpID, answered: true}
-		a.legs = map[string]*leg{p.OpChannel: a.op}
+		peer := &leg{id: p.OpChannel, opID: p.OpID, answered: true, transfer: p.OpID == ""}
+		a.legs = map[string]*leg{p.OpChannel: peer}
+		if peer.transfer {
+			a.xfer = peer
+		} else {
+			a.op = peer
+		}
 		a.bridgeID = p.Bridge
 		a.opReleased = true // the restarted queue does not know this call
 		a.m.disp.BindChannel(p.OpChannel, a.inbox)
 		a.m.disp.BindBridge(p.Bridge, a.inbox)
 		a.rec.Result, a.rec.Reason, a.rec.OperatorID, a.rec.Billable = store.ResultAnswered, "talked with "+p.OpID, p.OpID, true
+		if peer.transfer {
+			a.rec.Result, a.rec.Reason = a.transferResult()
+		}
 		if _, err := a.m.ari.Channel().Data(ari.NewKey(ari.ChannelKey, p.OpChannel)); pbx.IsNotFound(err) {
 			a.legGone(p.OpChannel, 0)
 		}
+	case p.Step == StepTransfer && a.m.queue != nil:
+		// The client's phone may still ring; its leg is no longer ours
+		// (it is hung up if answered). Queue with the original place.
+		a.enqueue()
 	case p.Step == StepQueued && a.m.queue != nil && ch.State != "Up":
 		a.ringback() // still unanswered: keep ringing, same place in line
 	case p.Step == StepQueued && a.m.queue != nil:

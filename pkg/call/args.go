@@ -14,6 +14,9 @@ const (
 	LegInbound Leg = iota + 1
 	// LegOperator is an operator channel we originated: appArgs "operator,<call id>".
 	LegOperator
+	// LegTransfer is a call to the client's own phone (VIP warm transfer):
+	// appArgs "transfer,<call id>".
+	LegTransfer
 )
 
 func (l Leg) String() string {
@@ -22,6 +25,8 @@ func (l Leg) String() string {
 		return "inbound"
 	case LegOperator:
 		return "operator"
+	case LegTransfer:
+		return "transfer"
 	}
 	return "unknown"
 }
@@ -49,6 +54,8 @@ func ParseArgs(args []string) (Args, error) {
 		return Args{Leg: LegInbound, DID: args[0]}, nil
 	case len(args) == 2 && args[0] == "operator" && args[1] != "":
 		return Args{Leg: LegOperator, CallID: args[1]}, nil
+	case len(args) == 2 && args[0] == "transfer" && args[1] != "":
+		return Args{Leg: LegTransfer, CallID: args[1]}, nil
 	}
 	return Args{}, fmt.Errorf("%w: %q", ErrBadArgs, args)
 }

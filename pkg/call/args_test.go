@@ -49,7 +49,7 @@ func FuzzParseArgs(f *testing.F) {
 			if !validDID(a.DID) {
 				t.Fatalf("accepted bad DID %q", a.DID)
 			}
-		case LegOperator:
+		case LegOperator, LegTransfer:
 			if a.CallID == "" {
 				t.Fatal("operator leg without call id")
 			}

@@ -19,8 +19,10 @@ func (a *actor) callerLeft() {
 	a.callerGone = true
 	a.note("caller hung up")
 	a.leaveQueue()
-	if a.op != nil {
-		a.hangupLeg(a.op)
+	for _, l := range []*leg{a.op, a.xfer} {
+		if l != nil {
+			a.hangupLeg(l)
+		}
 	}
 }
 
@@ -116,7 +118,7 @@ func (a *actor) finish() {
 // settleResult decides the typed result of a call that is over.
 func (a *actor) settleResult() {
 	switch {
-	case a.rec.Result == store.ResultAnswered:
+	case a.rec.Result == store.ResultAnswered || a.rec.Result == store.ResultTransferred:
 		if a.callerGone {
 			a.rec.Reason += "; caller hung up"
 		}
@@ -135,7 +137,7 @@ func (a *actor) settleResult() {
 	default:
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "call ended unexpectedly"
 	}
-	if a.rec.Result != store.ResultAnswered {
+	if a.rec.Result != store.ResultAnswered && a.rec.Result != store.ResultTransferred {
 		a.rec.Billable = false
 	}
 }

@@ -70,6 +70,11 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 		a.announceAndHangup(ch.State != "Up", client.AfterHoursSound)
 	default:
 		a.rec.Billable = d.Billable
+		if d.VIP && client.TransferTo != "" {
+			a.note("VIP caller: " + d.Reason)
+			a.greet(ch.State != "Up", a.transferToClient)
+			return
+		}
 		if d.AnswerMode == reception.AnswerRingback && ch.State != "Up" {
 			a.ringback()
 			return

@@ -104,8 +104,12 @@ func (a *actor) legAnswered(id string) {
 	if !ok {
 		return
 	}
-	if l.cancelled || a.done || a.callerGone || a.op != nil {
+	if l.cancelled || a.done || a.callerGone || a.op != nil || a.xfer != nil {
 		a.hangupLeg(l)
+		return
+	}
+	if l.transfer {
+		a.transferAnswered(l)
 		return
 	}
 	l.answered = true
@@ -123,6 +127,14 @@ func (a *actor) legGone(id string, cause int) {
 	a.m.disp.UnbindChannel(id, a.inbox)
 	switch {
 	case l.cancelled:
+	case l.transfer && a.xfer == l && a.rec.Result == store.ResultTransferred:
+		a.note("the client hung up")
+		a.rec.Reason += "; the client hung up"
+		a.hangup("the client hung up")
+	case l.transfer && cause == 17:
+		a.transferFailed("busy")
+	case l.transfer:
+		a.transferFailed("no answer")
 	case a.op == l && a.rec.Result == store.ResultAnswered:
 		a.note(l.opID + " hung up")
 		a.rec.Reason += "; operator hung up"
@@ -187,15 +199,33 @@ func (a *actor) connect(opID string) {
 	a.note("connecting " + opID)
 	whisper := a.client.WhisperSound
 	if whisper == "" {
-		a.bridge()
+		a.noticeThenBridge(l)
 		return
 	}
-	a.play(l.id, whisper, func(string) { a.bridge() })
+	a.play(l.id, whisper, func(string) { a.noticeThenBridge(l) })
 }
 
-// bridge puts caller and operator together and starts the recording.
-func (a *actor) bridge() {
-	if a.done || a.callerGone || a.op == nil || a.op.gone {
+// noticeThenBridge plays the recording notice to the caller (when the
+// client records calls and has one), then bridges.
+func (a *actor) noticeThenBridge(l *leg) {
+	if !a.client.Record || a.client.RecordAnnouncement == "" || a.done || a.callerGone || l.gone {
+		a.bridgeWith(l)
+		return
+	}
+	if a.rec.AnsweredAt.IsZero() && !a.answer() {
+		return
+	}
+	a.stopCallerMedia()
+	if !a.stopMOH() {
+		return
+	}
+	a.play(a.id, a.client.RecordAnnouncement, func(string) { a.bridgeWith(l) })
+}
+
+// bridgeWith puts the caller and the peer (the operator, or the client
+// for a VIP) together and starts the recording.
+func (a *actor) bridgeWith(peer *leg) {
+	if a.done || a.callerGone || peer.gone || (peer != a.op && peer != a.xfer) {
 		return
 	}
 	a.bridgeID = a.id + "-br-" + a.m.instance
@@ -223,16 +253,26 @@ func (a *actor) bridge() {
 		a.fail("adding the caller to the bridge failed", err)
 		return
 	}
-	if err := a.m.ari.Bridge().AddChannel(br, a.op.id); err != nil {
-		a.log.Warn("adding the operator to the bridge failed", "error", err)
+	if err := a.m.ari.Bridge().AddChannel(br, peer.id); err != nil {
+		a.log.Warn("adding the peer to the bridge failed", "leg", peer.id, "error", err)
+		if peer.transfer {
+			a.hangupLeg(peer)
+			a.transferFailed("could not join the bridge")
+			return
+		}
 		a.operatorLost("could not join the bridge")
 		return
 	}
-	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, a.op.opID, a.op.id, a.bridgeID
+	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	a.saveState()
-	a.rec.Result, a.rec.Reason = store.ResultAnswered, "talked with "+a.op.opID
+	if peer.transfer {
+		a.rec.Result, a.rec.Reason = a.transferResult()
+		a.note("bridged with the client")
+	} else {
+		a.rec.Result, a.rec.Reason = store.ResultAnswered, "talked with "+peer.opID
+		a.note("bridged with " + peer.opID)
+	}
 	a.rec.Billable = true
-	a.note("bridged with " + a.op.opID)
 	if a.client.Record {
 		name := strings.ReplaceAll(a.id, ".", "-") + "-" + a.m.instance
 		if _, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"}); err != nil {

@@ -20,6 +20,7 @@ const (
 	StepNew       Step = "new"
 	StepGreeting  Step = "greeting"
 	StepQueued    Step = "queued"
+	StepTransfer  Step = "transfer" // ringing the client's phone for a VIP
 	StepConnected Step = "connected"
 	StepHangup    Step = "hangup"
 )
@@ -82,7 +83,7 @@ func DecodePersisted(s string) (Persisted, error) {
 		return Persisted{}, fmt.Errorf("decode %s: connected call without operator channel or bridge", StateVar)
 	}
 	switch p.Step {
-	case StepNew, StepGreeting, StepQueued, StepConnected, StepHangup:
+	case StepNew, StepGreeting, StepQueued, StepTransfer, StepConnected, StepHangup:
 	default:
 		return Persisted{}, fmt.Errorf("decode %s: unknown step %q", StateVar, p.Step)
 	}

@@ -19,9 +19,13 @@ type Config struct {
 	DataDir         string
 	LogLevel        string // debug, info, warn or error
 	UnknownDIDSound string // media URI played for a number no client owns
-	Queue           Queue  // defaults for every client
-	Clients         []Client
-	Operators       []Operator
+	// Trunk is the carrier endpoint outbound calls (VIP transfers) leave
+	// through, "TECH/endpoint" (default PJSIP/trunk): a number N is dialled
+	// as TECH/N@endpoint.
+	Trunk     string
+	Queue     Queue // defaults for every client
+	Clients   []Client
+	Operators []Operator
 
 	clientByID   map[string]int
 	clientByDID  map[string]int
@@ -148,6 +152,14 @@ type Client struct {
 	// operator answers, or RingbackMax passes: then greeting and queue).
 	AnswerMode  string
 	RingbackMax time.Duration
+	// TransferTo is the client's own number (E.164) VIP callers are
+	// transferred to; "" means VIPs are only queued first.
+	TransferTo string
+	// TransferTimeout is how long the client's phone rings before the VIP
+	// caller goes back to the operator queue, keeping their place.
+	TransferTimeout time.Duration
+	// TransferWhisper is played to the client before the VIP is bridged.
+	TransferWhisper string
 	// WhisperSound is played to the operator before bridging, so that they
 	// know whom the call is for; "" for none.
 	WhisperSound string

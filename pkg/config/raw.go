@@ -17,6 +17,7 @@ type rawConfig struct {
 	DataDir         string        `mapstructure:"data_dir"`
 	LogLevel        string        `mapstructure:"log_level"`
 	UnknownDIDSound string        `mapstructure:"unknown_did_sound"`
+	Trunk           string        `mapstructure:"trunk"`
 	Queue           rawQueue      `mapstructure:"queue"`
 	Clients         []rawClient   `mapstructure:"clients"`
 	Operators       []rawOperator `mapstructure:"operators"`
@@ -59,6 +60,9 @@ type rawClient struct {
 
 	AnswerMode             *string     `mapstructure:"answer_mode"`
 	RingbackMax            *string     `mapstructure:"ringback_max"`
+	TransferTo             *string     `mapstructure:"transfer_to"`
+	TransferTimeout        *string     `mapstructure:"transfer_timeout"`
+	TransferWhisper        *string     `mapstructure:"transfer_whisper"`
 	WhisperSound           *string     `mapstructure:"whisper_sound"`
 	Record                 *string     `mapstructure:"record"`
 	RecordAnnouncement     *string     `mapstructure:"record_announcement"`
@@ -106,6 +110,7 @@ var defaults = map[string]string{
 	"http.listen":            "127.0.0.1:8080",
 	"log_level":              "info",
 	"unknown_did_sound":      "sound:ss-noservice",
+	"trunk":                  "PJSIP/trunk",
 	"queue.strategy":         string(StrategyLongestIdle),
 	"queue.ring_timeout":     "15s",
 	"queue.max_wait":         "5m",

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"strings"
+
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/reception"
 )
@@ -58,4 +60,16 @@ func (o *Operator) Tier(clientID string) (tier int, ok bool) {
 	}
 	t, ok := skills[acd.WildcardClient]
 	return t, ok
+}
+
+// DialString is the endpoint that calls number (E.164) out through the
+// trunk: "PJSIP/0312345678@trunk" for trunk PJSIP/trunk. Japanese numbers
+// are dialled in national form, as Japanese carriers expect.
+func (c *Config) DialString(number string) string {
+	tech, ep, _ := strings.Cut(c.Trunk, "/")
+	dial := number
+	if rest, ok := strings.CutPrefix(number, "+81"); ok {
+		dial = "0" + rest
+	}
+	return tech + "/" + dial + "@" + ep
 }

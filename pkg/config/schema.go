@@ -54,6 +54,7 @@ var rootShape = mapOf(map[string]*shape{
 	"data_dir":          scalar,
 	"log_level":         scalar,
 	"unknown_did_sound": scalar,
+	"trunk":             scalar,
 	"queue":             queueShape,
 	"clients": listOf(mapOf(map[string]*shape{
 		"id":                scalar,
@@ -76,6 +77,9 @@ var rootShape = mapOf(map[string]*shape{
 		"queue":                    queueShape,
 		"answer_mode":              scalar,
 		"ringback_max":             scalar,
+		"transfer_to":              scalar,
+		"transfer_timeout":         scalar,
+		"transfer_whisper":         scalar,
 		"whisper_sound":            scalar,
 		"record":                   scalar,
 		"record_announcement":      scalar,

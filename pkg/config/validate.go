@@ -190,6 +190,10 @@ func (c *checker) build(r rawConfig) *Config {
 		DataDir:         r.DataDir,
 		LogLevel:        c.oneOf("log_level", r.LogLevel, "debug", "info", "warn", "error"),
 		UnknownDIDSound: r.UnknownDIDSound,
+		Trunk:           r.Trunk,
+	}
+	if tech, ep, ok := strings.Cut(r.Trunk, "/"); !ok || tech == "" || ep == "" || strings.ContainsAny(r.Trunk, " @") {
+		c.errf("trunk", "%q is not an endpoint: write TECH/endpoint, e.g. PJSIP/trunk", r.Trunk)
 	}
 	c.listen("http.listen", r.HTTP.Listen)
 	c.required("data_dir", r.DataDir)

@@ -81,6 +81,7 @@ func numberReason(err error) string {
 // Defaults of the optional client keys.
 const (
 	DefaultRingbackMax            = 10 * time.Second
+	DefaultTransferTimeout        = 20 * time.Second
 	DefaultWhisperSound           = "sound:beep"
 	DefaultOverflowSound          = "sound:vm-nobodyavail"
 	DefaultRecordingRetentionDays = 90
@@ -96,6 +97,18 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	if r.RingbackMax != nil {
 		cl.RingbackMax = c.duration(childPath(p, "ringback_max"), *r.RingbackMax, false)
 	}
+	if r.TransferTo != nil && strings.TrimSpace(*r.TransferTo) != "" {
+		n, err := phone.ParseNumber(*r.TransferTo)
+		if err != nil {
+			c.errf(childPath(p, "transfer_to"), "%q is not a phone number: %s", *r.TransferTo, numberReason(err))
+		}
+		cl.TransferTo = n
+	}
+	cl.TransferTimeout = DefaultTransferTimeout
+	if r.TransferTimeout != nil {
+		cl.TransferTimeout = c.duration(childPath(p, "transfer_timeout"), *r.TransferTimeout, false)
+	}
+	cl.TransferWhisper = c.optionalMedia(childPath(p, "transfer_whisper"), r.TransferWhisper, DefaultWhisperSound)
 	cl.WhisperSound = c.optionalMedia(childPath(p, "whisper_sound"), r.WhisperSound, DefaultWhisperSound)
 	cl.OverflowSound = c.optionalMedia(childPath(p, "overflow_sound"), r.OverflowSound, DefaultOverflowSound)
 	cl.BlockedSound = c.optionalMedia(childPath(p, "blocked_sound"), r.BlockedSound, "")

@@ -319,3 +319,58 @@ func TestRingbackExpiresIntoGreetingThenAnnouncements(t *testing.T) {
 		t.Errorf("timeline has no announcement: %v", rec.Events)
 	}
 }
+
+const vipClient = `
+queue: {ring_timeout: 15s, max_wait: 5m, wrapup: 0s}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    short_name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    transfer_to: 03-9999-0000
+    transfer_timeout: 5s
+    callers:
+      - {match: "090-1111-1111", action: vip, name: 山田社長}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`
+
+func TestVIPTransferredToClient(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", answers)
+	h.start()
+	rec := h.record(h.call("0312345678", "09011111111"))
+	if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" {
+		t.Fatalf("VIP call: %s (%s) op %q billable %v, want transferred to the client", rec.Result, rec.Reason, rec.OperatorID, rec.Billable)
+	}
+	og := h.originates()
+	if len(og) != 1 || og[0].Endpoint != "PJSIP/0399990000@trunk" || og[0].CallerID != `"ACME" <09011111111>` {
+		t.Fatalf("originates %+v: want the client's number through the trunk, showing the caller", og)
+	}
+}
+
+func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.start()
+	vip := h.call("0312345678", "09011111111")
+	h.eventually("transfer attempted", func() bool { return len(h.originates()) == 1 })
+	other := h.call("0312345678", "09022222222")
+	h.eventually("both waiting", func() bool { return len(h.waiting("acme")) == 2 })
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	vr, or := h.record(vip), h.record(other)
+	if vr.Result != store.ResultAnswered || or.Result != store.ResultAnswered {
+		t.Fatalf("VIP %s (%s), other %s (%s): want both answered by the operator", vr.Result, vr.Reason, or.Result, or.Reason)
+	}
+	if got := strings.Join(h.firstRings(), ","); got != vip+","+other {
+		t.Fatalf("operator rung for %s; want the VIP (who waited longer, from the transfer on) first: %s,%s", got, vip, other)
+	}
+	if !strings.Contains(fmt.Sprint(vr.Events), "transfer to the client failed (no answer)") {
+		t.Fatalf("VIP timeline: %v", vr.Events)
+	}
+}

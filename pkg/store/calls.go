@@ -12,6 +12,12 @@ import (
 // counters are updated in the same transaction: replacing a record first
 // takes the old version out of its month's counts, so counts stay exact
 // whatever the sequence of upserts.
+//
+// Concurrent calls share one commit (bbolt's Batch): PutCall returns once
+// its record is durable, after at most bbolt's MaxBatchDelay (10 ms) of
+// waiting for company. Batch may run the update twice (alone, after a
+// batch-mate failed); that is safe because it reads the old record inside
+// its own transaction.
 func (s *Store) PutCall(r CallRecord) error {
 	if err := r.validate(); err != nil {
 		return err
@@ -20,7 +26,7 @@ func (s *Store) PutCall(r CallRecord) error {
 	if err != nil {
 		return fmt.Errorf("store: encode call %q: %w", r.ID, err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.write(func(tx *bolt.Tx) error {
 		calls := tx.Bucket(bucketCalls)
 		if old := calls.Get([]byte(r.ID)); old != nil {
 			if bytes.Equal(old, val) {
@@ -94,4 +100,13 @@ func (s *Store) Call(id string) (CallRecord, error) {
 		return CallRecord{}, fmt.Errorf("store: call %q: %w", id, err)
 	}
 	return r, nil
+}
+
+// write runs a read-write transaction: batched with concurrent writers
+// unless the store commits each call alone.
+func (s *Store) write(fn func(*bolt.Tx) error) error {
+	if s.commitEach {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +13,32 @@ import (
 
 // TestConcurrentPutCall has writers race on shared and distinct ids, as call
 // actors would when a record is written at answer and again at hangup.
+// Both commit modes: batched (default) and one commit per call.
 func TestConcurrentPutCall(t *testing.T) {
-	s := storetest.Open(t)
+	for _, each := range []bool{false, true} {
+		t.Run(fmt.Sprintf("commitEach=%v", each), func(t *testing.T) { concurrentPutCall(t, openMode(t, each)) })
+	}
+}
+
+// openMode opens a store in t.TempDir() in the given commit mode, checked
+// for consistency when the test ends.
+func openMode(t testing.TB, commitEach bool) *store.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	s, err := store.Open(path, store.Options{Logger: storetest.Logger(t), CommitEachCall: commitEach})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+		storetest.Check(t, path)
+	})
+	return s
+}
+
+func concurrentPutCall(t *testing.T, s *store.Store) {
 	const writers, perWriter = 6, 8
 	results := []store.Result{store.ResultAnswered, store.ResultBlocked, store.ResultVoicemail}
 	var wg sync.WaitGroup

@@ -41,14 +41,19 @@ type Options struct {
 	Timeout time.Duration
 	// Logger receives start-up and integrity messages; nil discards them.
 	Logger *slog.Logger
+	// CommitEachCall makes PutCall commit (and fsync) alone instead of
+	// joining concurrent writers in one batched commit. It is the behaviour
+	// before batching, kept for benchmarks that compare the two.
+	CommitEachCall bool
 }
 
 // Store is the service's database. It is safe for concurrent use; bbolt
 // serialises writers.
 type Store struct {
-	db   *bolt.DB
-	path string
-	log  *slog.Logger
+	db         *bolt.DB
+	path       string
+	log        *slog.Logger
+	commitEach bool
 }
 
 // Open opens or creates the store at path. It waits at most opts.Timeout for
@@ -73,7 +78,7 @@ func Open(path string, opts Options) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, log: log.With("path", path)}
+	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall}
 	if err := s.setup(); err != nil {
 		if cerr := db.Close(); cerr != nil {
 			s.log.Warn("close after failed open", "err", cerr)

@@ -1,0 +1,69 @@
+package aritest
+
+import (
+	"strings"
+	"time"
+)
+
+// SentEvent is one event the fake is about to write to an events
+// websocket, reported to Options.OnEventSent.
+type SentEvent struct {
+	Type string
+	// Channel is the id of the channel the event is about: "channel" (most
+	// events), "peer" (Dial) or a playback's "channel:<id>" target; "" for
+	// others (endpoint events, bridge playbacks).
+	Channel string
+	// ChannelName is that channel's name, e.g. "PJSIP/op1001-0000002a".
+	ChannelName string
+	// At is real (not simulated) time, read just before the write.
+	At time.Time
+}
+
+// ReceivedRequest is one REST request as it reached the fake, reported to
+// Options.OnRequest before it is handled.
+type ReceivedRequest struct {
+	Method, Path, Query, Body string
+	// At is real (not simulated) time, read when the request was read.
+	At time.Time
+}
+
+// Mentions reports whether the request names id in its path, query or body
+// (a command on that channel, or one that adds it to a bridge).
+func (r ReceivedRequest) Mentions(id string) bool {
+	return id != "" && (strings.Contains(r.Path, id) || strings.Contains(r.Query, id) || strings.Contains(r.Body, id))
+}
+
+// outMsg is one queued websocket message and what tracing needs of it.
+type outMsg struct {
+	data []byte
+	ev   SentEvent // only Type, Channel and ChannelName are set
+}
+
+// subjectOf finds the channel an event is about among its members.
+func subjectOf(post object) (id, name string) {
+	for _, f := range post {
+		switch f.k {
+		case "channel", "peer":
+			if o, ok := f.v.(object); ok {
+				return member(o, "id"), member(o, "name")
+			}
+		case "playback":
+			if o, ok := f.v.(object); ok {
+				if t, ok := strings.CutPrefix(member(o, "target_uri"), "channel:"); ok {
+					return t, ""
+				}
+			}
+		}
+	}
+	return "", ""
+}
+
+func member(o object, k string) string {
+	for _, f := range o {
+		if f.k == k {
+			s, _ := f.v.(string)
+			return s
+		}
+	}
+	return ""
+}

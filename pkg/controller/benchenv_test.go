@@ -1,0 +1,224 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/controller"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// benchDID is the number every benchmark caller dials.
+const benchDID = "0312345678"
+
+// benchSetup describes a benchmark's world: operators PJSIP/op1000..., all
+// answering at once and hanging up after talk.
+type benchSetup struct {
+	operators  int
+	registered bool // operators reachable from the start
+	talk       time.Duration
+	commitEach bool // store.Options.CommitEachCall
+	trace      bool // record events and requests with real timestamps
+}
+
+// benchEnv is a fake Asterisk (real clock), a store on disk and a running
+// controller.
+type benchEnv struct {
+	tb     testing.TB
+	fake   *aritest.Server
+	store  *store.Store
+	rec    *countingRecorder
+	tr     *tracer
+	c      *controller.Controller
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func benchConfig(fake *aritest.Server, operators int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n", fake.URL())
+	b.WriteString(`queue: {ring_timeout: 15s, max_wait: 1h, wrapup: 0s}
+clients:
+  - id: acme
+    name: ACME
+    short_name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:bench/greeting
+    whisper_sound: sound:bench/whisper
+    record: false
+operators:
+`)
+	for i := range operators {
+		fmt.Fprintf(&b, "  - {id: op%d, name: op%d, endpoint: PJSIP/op%d, clients: [\"*\"]}\n", 1000+i, 1000+i, 1000+i)
+	}
+	return b.String()
+}
+
+// startBench starts everything and waits for the link (and the registered
+// operators) to be up. Everything stops when tb ends, or earlier with stop.
+func startBench(tb testing.TB, s benchSetup) *benchEnv {
+	tb.Helper()
+	e := &benchEnv{tb: tb, tr: &tracer{}, done: make(chan struct{})}
+	opts := aritest.Options{}
+	if s.trace {
+		opts.OnEventSent, opts.OnRequest = e.tr.event, e.tr.request
+	}
+	fake, err := aritest.New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = fake.Close() })
+	e.fake = fake
+	fake.AddSound("bench/greeting", 0)
+	fake.AddSound("bench/whisper", 0)
+	for i := range s.operators {
+		fake.AddEndpoint(fmt.Sprintf("PJSIP/op%d", 1000+i), s.registered,
+			aritest.EndpointBehavior{Answer: aritest.AnswerAfter, HangupAfter: s.talk})
+	}
+	cfg, err := config.Parse("bench.yaml", []byte(benchConfig(fake, s.operators)), nil)
+	if err != nil {
+		tb.Fatalf("config: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "toritsugi.db")
+	e.store, err = store.Open(path, store.Options{CommitEachCall: s.commitEach})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = e.store.Close() })
+	e.rec = newCountingRecorder(e.store)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.c, err = controller.New(ctx, controller.Options{
+		Config: func() *config.Config { return cfg }, Recorder: e.rec, Logger: slog.New(slog.DiscardHandler),
+		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go func() { defer close(e.done); _ = e.c.Run(ctx) }()
+	tb.Cleanup(e.stop)
+	e.poll("controller up", 10*time.Second, func() bool {
+		if !e.c.Up() {
+			return false
+		}
+		if !s.registered {
+			return true
+		}
+		return e.available() == s.operators
+	})
+	return e
+}
+
+// stop stops the controller and waits for its call actors; the fake keeps
+// its channels (a stopping controller leaves calls to be re-adopted).
+func (e *benchEnv) stop() {
+	e.cancel()
+	<-e.done
+}
+
+// poll waits for cond, checking every millisecond; a benchmark that waits
+// on the whole controller has no single event to wait on.
+func (e *benchEnv) poll(what string, limit time.Duration, cond func() bool) {
+	e.tb.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.tb.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waiting counts queued calls; available counts available operators.
+func (e *benchEnv) waiting() int {
+	n := 0
+	for _, c := range e.snapshot().Clients {
+		n += len(c.Waiting)
+	}
+	return n
+}
+
+func (e *benchEnv) available() int {
+	n := 0
+	for _, op := range e.snapshot().Operators {
+		if op.State == acd.Available && op.Reachable && op.CallID == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *benchEnv) snapshot() acd.Snapshot {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := e.c.Queue.Snapshot(ctx)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return s
+}
+
+// call places one incoming call.
+func (e *benchEnv) call(i int) {
+	if _, err := e.fake.IncomingCall(benchDID, fmt.Sprintf("090%08d", i)); err != nil {
+		e.tb.Fatal(err)
+	}
+}
+
+// countingRecorder stores records and counts them; slots (if set) gets a
+// token back for every stored record, bounding calls in flight.
+type countingRecorder struct {
+	s *store.Store
+
+	mu     sync.Mutex
+	n      int
+	target int
+	reach  chan struct{}
+	slots  chan struct{}
+}
+
+func newCountingRecorder(s *store.Store) *countingRecorder { return &countingRecorder{s: s} }
+
+// PutCall implements call.Recorder.
+func (r *countingRecorder) PutCall(c store.CallRecord) error {
+	err := r.s.PutCall(c)
+	r.mu.Lock()
+	r.n++
+	if r.reach != nil && r.n >= r.target {
+		close(r.reach)
+		r.reach = nil
+	}
+	slots := r.slots
+	r.mu.Unlock()
+	if slots != nil {
+		select {
+		case <-slots:
+		default:
+		}
+	}
+	return err
+}
+
+// expect returns a channel closed once n records in total were stored.
+func (r *countingRecorder) expect(n int, slots chan struct{}) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch := make(chan struct{})
+	r.slots = slots
+	if r.n >= n {
+		close(ch)
+		return ch
+	}
+	r.target, r.reach = n, ch
+	return ch
+}
