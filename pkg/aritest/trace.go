@@ -28,9 +28,30 @@ type ReceivedRequest struct {
 }
 
 // Mentions reports whether the request names id in its path, query or body
-// (a command on that channel, or one that adds it to a bridge).
+// (a command on that channel, or one that adds it to a bridge). Only whole
+// ids count: "1.12" is not mentioned by "/channels/1.123".
 func (r ReceivedRequest) Mentions(id string) bool {
-	return id != "" && (strings.Contains(r.Path, id) || strings.Contains(r.Query, id) || strings.Contains(r.Body, id))
+	return id != "" && (containsID(r.Path, id) || containsID(r.Query, id) || containsID(r.Body, id))
+}
+
+// containsID finds id in s with no id character on either side.
+func containsID(s, id string) bool {
+	for from := 0; ; {
+		i := strings.Index(s[from:], id)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(id)
+		if (i == 0 || !isIDChar(s[i-1])) && (end == len(s) || !isIDChar(s[end])) {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+func isIDChar(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-' || c == '_'
 }
 
 // outMsg is one queued websocket message and what tracing needs of it.

@@ -74,11 +74,11 @@ func TestTraceHooksSeeEventsAndRequests(t *testing.T) {
 }
 
 func TestReceivedRequestMentions(t *testing.T) {
-	r := ReceivedRequest{Path: "/bridges/b1/addChannel", Query: "channel=op-7", Body: `{"appArgs":"operator,c-9"}`}
+	r := ReceivedRequest{Path: "/bridges/b1/addChannel", Query: "channel=op-7,1.123", Body: `{"appArgs":"operator,c-9"}`}
 	for _, tc := range []struct {
 		id   string
 		want bool
-	}{{"b1", true}, {"op-7", true}, {"c-9", true}, {"c-10", false}, {"", false}} {
+	}{{"b1", true}, {"op-7", true}, {"c-9", true}, {"1.123", true}, {"1.12", false}, {"op", false}, {"c-10", false}, {"", false}} {
 		if got := r.Mentions(tc.id); got != tc.want {
 			t.Errorf("Mentions(%q) = %v, want %v", tc.id, got, tc.want)
 		}

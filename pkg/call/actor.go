@@ -53,6 +53,8 @@ type actor struct {
 	// ringback: the caller hears ringing while queued, unanswered, until
 	// an operator answers or ringbackTimer (client.RingbackMax) fires.
 	ringbackTimer Timer
+	// vmName is the voicemail being recorded, vmWhy why.
+	vmName, vmWhy string
 	// announceID is the position announcement playing to the caller;
 	// greetingID the greeting (stopped if an operator answers first).
 	announceID, greetingID string
@@ -146,6 +148,10 @@ func (a *actor) handle(e ari.Event) {
 			a.playbackEnded(v.Playback.State)
 		case a.announceID:
 			a.announcementEnded()
+		}
+	case *ari.RecordingFinished:
+		if v.Recording.Name == a.vmName && a.vmName != "" {
+			a.messageRecorded(int(v.Recording.Duration))
 		}
 	case *ari.ChannelHangupRequest:
 		if v.Channel.ID == a.id && !a.hangupSent {

@@ -67,6 +67,10 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	case reception.ActionAfterHours:
 		a.rec.Result, a.rec.Reason = store.ResultAfterHours, "closed: "+d.Reason
 		a.note(a.rec.Reason)
+		if client.AfterHoursVoicemail {
+			a.announceThen(ch.State != "Up", client.AfterHoursSound, func() { a.voicemail("after hours") })
+			return
+		}
 		a.announceAndHangup(ch.State != "Up", client.AfterHoursSound)
 	default:
 		a.rec.Billable = d.Billable
@@ -112,6 +116,11 @@ func (a *actor) greet(needAnswer bool, next func()) {
 
 // announceAndHangup answers, plays media (if any) and hangs up.
 func (a *actor) announceAndHangup(needAnswer bool, media string) {
+	a.announceThen(needAnswer, media, func() { a.hangup(a.rec.Reason) })
+}
+
+// announceThen answers, plays media (if any), then runs next.
+func (a *actor) announceThen(needAnswer bool, media string, next func()) {
 	a.state.Step = StepHangup
 	if !a.saveState() {
 		return
@@ -120,10 +129,10 @@ func (a *actor) announceAndHangup(needAnswer bool, media string) {
 		return
 	}
 	if media == "" {
-		a.hangup(a.rec.Reason)
+		next()
 		return
 	}
-	a.play(a.id, media, func(string) { a.hangup(a.rec.Reason) })
+	a.play(a.id, media, func(string) { next() })
 }
 
 // answer answers the caller; false when the call is over.

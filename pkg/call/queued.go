@@ -7,6 +7,7 @@ import (
 	"github.com/CyCoreSystems/ari/v6"
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -308,11 +309,15 @@ func (a *actor) overflow(reason string) {
 	a.note(a.rec.Reason)
 	a.state.Step = StepHangup
 	a.saveState()
+	next := func() { a.hangup(a.rec.Reason) }
+	if a.client.Overflow == config.OverflowVoicemail {
+		next = func() { a.voicemail("overflow") }
+	}
 	if a.client.OverflowSound == "" {
-		a.hangup(a.rec.Reason)
+		next()
 		return
 	}
-	a.play(a.id, a.client.OverflowSound, func(string) { a.hangup(a.rec.Reason) })
+	a.play(a.id, a.client.OverflowSound, func(string) { next() })
 }
 
 // operatorLost: the operator given this call left before the bridge was

@@ -152,6 +152,14 @@ type Client struct {
 	// operator answers, or RingbackMax passes: then greeting and queue).
 	AnswerMode  string
 	RingbackMax time.Duration
+	// Overflow is what happens at the queue's max wait: OverflowHangup
+	// (overflow_sound, then hang up) or OverflowVoicemail (overflow_sound,
+	// voicemail_prompt and a beep, then a message of up to VoicemailMax).
+	Overflow        string
+	VoicemailPrompt string
+	VoicemailMax    time.Duration
+	// AfterHoursVoicemail records a message after the after-hours sound.
+	AfterHoursVoicemail bool
 	// TransferTo is the client's own number (E.164) VIP callers are
 	// transferred to; "" means VIPs are only queued first.
 	TransferTo string

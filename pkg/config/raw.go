@@ -61,6 +61,10 @@ type rawClient struct {
 	AnswerMode             *string     `mapstructure:"answer_mode"`
 	RingbackMax            *string     `mapstructure:"ringback_max"`
 	TransferTo             *string     `mapstructure:"transfer_to"`
+	Overflow               *string     `mapstructure:"overflow"`
+	VoicemailPrompt        *string     `mapstructure:"voicemail_prompt"`
+	VoicemailMax           *string     `mapstructure:"voicemail_max"`
+	AfterHoursVoicemail    *string     `mapstructure:"after_hours_voicemail"`
 	TransferTimeout        *string     `mapstructure:"transfer_timeout"`
 	TransferWhisper        *string     `mapstructure:"transfer_whisper"`
 	WhisperSound           *string     `mapstructure:"whisper_sound"`

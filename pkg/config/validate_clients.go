@@ -82,6 +82,10 @@ func numberReason(err error) string {
 const (
 	DefaultRingbackMax            = 10 * time.Second
 	DefaultTransferTimeout        = 20 * time.Second
+	DefaultVoicemailPrompt        = "sound:vm-intro"
+	DefaultVoicemailMax           = 2 * time.Minute
+	OverflowHangup                = "hangup"
+	OverflowVoicemail             = "voicemail"
 	DefaultWhisperSound           = "sound:beep"
 	DefaultOverflowSound          = "sound:vm-nobodyavail"
 	DefaultRecordingRetentionDays = 90
@@ -103,6 +107,18 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 			c.errf(childPath(p, "transfer_to"), "%q is not a phone number: %s", *r.TransferTo, numberReason(err))
 		}
 		cl.TransferTo = n
+	}
+	cl.Overflow = OverflowHangup
+	if r.Overflow != nil {
+		cl.Overflow = c.oneOf(childPath(p, "overflow"), *r.Overflow, OverflowHangup, OverflowVoicemail)
+	}
+	cl.VoicemailPrompt = c.optionalMedia(childPath(p, "voicemail_prompt"), r.VoicemailPrompt, DefaultVoicemailPrompt)
+	cl.VoicemailMax = DefaultVoicemailMax
+	if r.VoicemailMax != nil {
+		cl.VoicemailMax = c.duration(childPath(p, "voicemail_max"), *r.VoicemailMax, false)
+	}
+	if r.AfterHoursVoicemail != nil {
+		cl.AfterHoursVoicemail = c.boolean(childPath(p, "after_hours_voicemail"), *r.AfterHoursVoicemail)
 	}
 	cl.TransferTimeout = DefaultTransferTimeout
 	if r.TransferTimeout != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,10 @@ type benchEnv struct {
 	c      *controller.Controller
 	cancel context.CancelFunc
 	done   chan struct{}
+	once   sync.Once
+	// heapNoController is HeapInuse after a GC with the fake set up and no
+	// controller yet.
+	heapNoController uint64
 }
 
 func benchConfig(fake *aritest.Server, operators int) string {
@@ -96,6 +101,7 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	}
 	tb.Cleanup(func() { _ = e.store.Close() })
 	e.rec = newCountingRecorder(e.store)
+	e.heapNoController = heapInuse()
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.c, err = controller.New(ctx, controller.Options{
@@ -106,7 +112,7 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 		tb.Fatal(err)
 	}
 	go func() { defer close(e.done); _ = e.c.Run(ctx) }()
-	tb.Cleanup(e.stop)
+	tb.Cleanup(e.close)
 	e.poll("controller up", 10*time.Second, func() bool {
 		if !e.c.Up() {
 			return false
@@ -124,6 +130,24 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 func (e *benchEnv) stop() {
 	e.cancel()
 	<-e.done
+}
+
+// close stops the controller, the fake and the store (once).
+func (e *benchEnv) close() {
+	e.once.Do(func() {
+		e.stop()
+		_ = e.fake.Close()
+		_ = e.store.Close()
+	})
+}
+
+// heapInuse is the heap in use after a full collection.
+func heapInuse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }
 
 // poll waits for cond, checking every millisecond; a benchmark that waits
@@ -221,4 +245,11 @@ func (r *countingRecorder) expect(n int, slots chan struct{}) <-chan struct{} {
 	}
 	r.target, r.reach = n, ch
 	return ch
+}
+
+// count is how many records were stored.
+func (r *countingRecorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
 }

@@ -374,3 +374,66 @@ func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
 		t.Fatalf("VIP timeline: %v", vr.Events)
 	}
 }
+
+// TestRestartWhileBridged: the controller dies during a conversation; the
+// call goes on in Asterisk, and the next controller records it when it ends.
+func TestRestartWhileBridged(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("bridged", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && ch.BridgeID != ""
+	})
+	first.stop()
+	if _, err := h.store.Call(id); err == nil {
+		t.Fatal("the stopped controller recorded a call still in progress")
+	}
+	h.start()
+	// The operator hangs up 60 s (0.6 s of test time) after answering.
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted") {
+		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 })
+}
+
+func TestOverflowToVoicemail(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: voicemail
+    voicemail_max: 30s
+  - id: closed
+    name: 休業中
+    dids: ["03-1111-1111"]
+    greeting: sound:toritsugi/closed-greeting
+    after_hours_sound: sound:toritsugi/closed-message
+    after_hours_voicemail: true
+    voicemail_max: 30s
+    hours: {weekly: {mon: []}}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddSound("toritsugi/closed-message", time.Second)
+	h.fake.AddSound("vm-nobodyavail", time.Second)
+	h.fake.AddSound("vm-intro", time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.start()
+	for _, tc := range []struct{ did, why string }{{"0312345678", "overflow"}, {"0311111111", "after hours"}} {
+		rec := h.record(h.call(tc.did, "0901234567"))
+		if rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left ("+tc.why+")" {
+			t.Fatalf("%s: %s (%s) recording %q, want a voicemail", tc.why, rec.Result, rec.Reason, rec.Recording)
+		}
+	}
+	if !strings.Contains(h.requests(), "/record") {
+		t.Fatalf("no recording request:\n%s", h.requests())
+	}
+}

@@ -152,6 +152,12 @@ func (l *Link) session(ctx context.Context) error {
 
 	l.connects.Add(1)
 
+	// Asterisk registers the application only after the websocket
+	// handshake completes; until then REST calls about it answer 404 and
+	// Stasis() declines calls. Wait for it before reporting up.
+	if err := l.waitApp(sctx); err != nil {
+		return err
+	}
 	// Re-sync before reading: events that arrive meanwhile wait in the
 	// socket, so adoption and dispatch never race.
 	if err := l.resync(); err != nil {
@@ -256,6 +262,29 @@ func (l *Link) Ping(ctx context.Context) error {
 		return fmt.Errorf("pbx: ping: %s", resp.Status)
 	}
 	return nil
+}
+
+// waitApp polls GET /applications/{app} until Asterisk knows the app.
+func (l *Link) waitApp(ctx context.Context) error {
+	deadline := time.Now().Add(l.opts.RequestTimeout)
+	delay := time.Millisecond
+	for {
+		_, err := l.rest.Application().Data(ari.NewKey(ari.ApplicationKey, l.opts.App))
+		switch {
+		case err == nil:
+			return nil
+		case !IsNotFound(err):
+			return fmt.Errorf("pbx: read application %s: %w", l.opts.App, err)
+		case time.Now().After(deadline):
+			return fmt.Errorf("pbx: application %s not registered %s after connecting", l.opts.App, l.opts.RequestTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
 }
 
 // resync reads the channels our application holds and hands them to the

@@ -1,0 +1,70 @@
+package call
+
+import (
+	"strings"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Voicemail: after the overflow or after-hours message the caller hears the
+// prompt and a beep and leaves a message (ended by '#', by hanging up or at
+// voicemail_max). The message is stored by Asterisk as a recording named in
+// the call record; relaying it to the client is the relay's job.
+
+// voicemail records a message; why is "overflow" or "after hours".
+func (a *actor) voicemail(why string) {
+	if a.done || a.callerGone {
+		return
+	}
+	a.note("voicemail (" + why + ")")
+	if a.client.VoicemailPrompt == "" {
+		a.recordMessage(why)
+		return
+	}
+	a.play(a.id, a.client.VoicemailPrompt, func(string) { a.recordMessage(why) })
+}
+
+func (a *actor) recordMessage(why string) {
+	if a.done || a.callerGone {
+		return
+	}
+	a.plays++
+	a.vmName = strings.ReplaceAll(a.id, ".", "-") + "-vm-" + a.m.instance
+	_, err := a.m.ari.Channel().Record(a.key(), a.vmName, &ari.RecordingOptions{
+		Format: "wav", MaxDuration: a.client.VoicemailMax, Beep: true, Terminate: "#", Exists: "overwrite",
+	})
+	if err != nil {
+		a.vmName = ""
+		if a.gone(err, "record voicemail") {
+			return
+		}
+		a.log.Warn("recording a voicemail failed", "error", err)
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.vmWhy = why
+	// Asterisk ends the recording by itself at MaxDuration; this guard
+	// only catches a RecordingFinished that never comes.
+	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(0) })
+}
+
+// messageRecorded handles RecordingFinished (or its guard).
+func (a *actor) messageRecorded(seconds int) {
+	if a.vmName == "" {
+		return
+	}
+	a.stopTimer()
+	if seconds > 0 {
+		a.rec.Result = store.ResultVoicemail
+		a.rec.Reason = "voicemail left (" + a.vmWhy + ")"
+		a.rec.Recording = a.vmName
+		a.note("message recorded: " + a.vmName)
+	} else {
+		a.note("no message left")
+	}
+	a.vmName = ""
+	a.hangup(a.rec.Reason)
+}
