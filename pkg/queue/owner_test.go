@@ -1,0 +1,140 @@
+package queue
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+)
+
+// recInbox records what the owner sends a call.
+type recInbox struct {
+	mu  sync.Mutex
+	got []ari.Event
+	new chan struct{}
+}
+
+func newRecInbox() *recInbox { return &recInbox{new: make(chan struct{}, 100)} }
+
+func (r *recInbox) Push(e ari.Event) {
+	r.mu.Lock()
+	r.got = append(r.got, e)
+	r.mu.Unlock()
+	r.new <- struct{}{}
+}
+
+// next waits for the next message.
+func (r *recInbox) next(t *testing.T) ari.Event {
+	t.Helper()
+	select {
+	case <-r.new:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message from the queue in 5 s")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.got[0]
+	r.got = r.got[1:]
+	return e
+}
+
+func startOwner(t *testing.T, s acd.ClientSettings) *Owner {
+	t.Helper()
+	o := New(Options{Settings: func(string) acd.ClientSettings { return s }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}}})
+	return o
+}
+
+func state(t *testing.T, o *Owner, id string) acd.State {
+	t.Helper()
+	s, err := o.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range s.Operators {
+		if op.ID == id {
+			return op.State
+		}
+	}
+	t.Fatalf("no operator %s", id)
+	return 0
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestOwnerRingConnectWrapUp(t *testing.T) {
+	o := startOwner(t, acd.ClientSettings{RingTimeout: time.Minute, WrapUp: 20 * time.Millisecond})
+	if got := state(t, o, "op1"); got != acd.Offline {
+		t.Fatalf("unregistered operator is %v, want offline", got)
+	}
+	o.SetReachable("PJSIP/op1", true)
+	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
+
+	in := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme", EnqueuedAt: time.Now()}, in)
+	ring, ok := in.next(t).(*RingOperator)
+	if !ok || ring.OpID != "op1" || ring.Endpoint != "PJSIP/op1" || ring.Timeout != time.Minute {
+		t.Fatalf("first message %#v, want RingOperator op1 on PJSIP/op1 for 1m", ring)
+	}
+	o.RingAnswered("c1", "op1")
+	if c, ok := in.next(t).(*Connect); !ok || c.OpID != "op1" {
+		t.Fatalf("after the answer got %#v, want Connect op1", c)
+	}
+	o.CallEnded("c1")
+	eventually(t, "wrap-up then available (timer)", func() bool { return state(t, o, "op1") == acd.Available })
+}
+
+func TestOwnerRingTimeoutAndAutoPause(t *testing.T) {
+	o := startOwner(t, acd.ClientSettings{RingTimeout: 20 * time.Millisecond, AutoPauseAfter: 1})
+	o.SetReachable("PJSIP/op1", true)
+	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
+	in := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in)
+	if _, ok := in.next(t).(*RingOperator); !ok {
+		t.Fatal("want a ring")
+	}
+	// The ring timeout fires on the owner's timer: the ring is cancelled
+	// and the operator, one no-answer later, is paused.
+	if c, ok := in.next(t).(*CancelRing); !ok || c.OpID != "op1" {
+		t.Fatalf("after the ring timeout got %#v, want CancelRing op1", c)
+	}
+	eventually(t, "auto-paused", func() bool { return state(t, o, "op1") == acd.Paused })
+}
+
+func TestOwnerUnreachableAndGoneCalls(t *testing.T) {
+	o := startOwner(t, acd.ClientSettings{RingTimeout: time.Minute, MaxWait: 30 * time.Millisecond})
+	in := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in)
+	// No reachable operator: nothing rings; max wait overflows the call.
+	if ov, ok := in.next(t).(*Overflow); !ok || ov.Reason != acd.ReasonMaxWait {
+		t.Fatalf("got %#v, want Overflow max-wait", ov)
+	}
+	o.Leave("c1")
+	// Reports about calls the owner no longer knows are harmless.
+	o.RingAnswered("nope", "op1")
+	o.RingFailed("nope", "op1", acd.Busy)
+	o.Abandon("nope")
+	o.SetReachable("PJSIP/unknown", true)
+	o.SetOperators(nil)
+	eventually(t, "operator removed", func() bool {
+		s, _ := o.Snapshot(context.Background())
+		return len(s.Operators) == 0
+	})
+}
