@@ -25,9 +25,10 @@ type actor struct {
 	// adopted is the channel's data when a restarted controller took it over
 	adopted *ari.ChannelData
 
-	client *config.Client // nil for an unknown DID
-	rec    store.CallRecord
-	state  Persisted
+	client    *config.Client // nil for an unknown DID
+	knownName string         // from the client's caller rules
+	rec       store.CallRecord
+	state     Persisted
 
 	// the one playback we wait for, and what its end means
 	playbackID string

@@ -38,9 +38,22 @@ type Deps struct {
 	Queue *queue.Owner
 	// App is the Stasis application operator legs are originated into.
 	App string
+	// OnConnected is told when a caller is bridged with an operator (the
+	// console's screen pop). It runs on the call's goroutine: keep it quick.
+	OnConnected func(Connected)
 	// GreetingTimeout bounds a greeting whose playback never reports its end
 	// (Asterisk never finishes a playback of an unknown media scheme).
 	GreetingTimeout time.Duration
+}
+
+// Connected describes a caller just bridged with an operator.
+type Connected struct {
+	CallID, OperatorID, ClientID string
+	// CallerNumber is the caller id as received; KnownName the contact
+	// name from the client's caller rules ("" if none).
+	CallerNumber, KnownName string
+	Waited                  time.Duration
+	At                      time.Time
 }
 
 // Manager owns the set of live call actors.
@@ -51,6 +64,7 @@ type Manager struct {
 	cfg             func() *config.Config
 	rec             Recorder
 	queue           *queue.Owner
+	onConnected     func(Connected)
 	app             string
 	clock           Clock
 	log             *slog.Logger
@@ -80,7 +94,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 		d.GreetingTimeout = 2 * time.Minute
 	}
 	return &Manager{
-		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App,
+		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout,
 		calls: map[string]*actor{}, instance: newInstanceToken(),
 	}

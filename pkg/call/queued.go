@@ -272,6 +272,12 @@ func (a *actor) bridgeWith(peer *leg) {
 	} else {
 		a.rec.Result, a.rec.Reason = store.ResultAnswered, "talked with "+peer.opID
 		a.note("bridged with " + peer.opID)
+		if a.m.onConnected != nil {
+			a.m.onConnected(Connected{
+				CallID: a.id, OperatorID: peer.opID, ClientID: a.client.ID, CallerNumber: a.rec.CallerID,
+				KnownName: a.knownName, Waited: a.waited(), At: a.m.clock.Now(),
+			})
+		}
 	}
 	a.rec.Billable = true
 	if a.client.Record {

@@ -38,6 +38,8 @@ type Options struct {
 	OnOperatorChange func(acd.OperatorStateChanged)
 	// OnQueueAction sees every routing decision in order (tracing, tests).
 	OnQueueAction func(acd.Action)
+	// OnConnected is told when a caller is bridged with an operator.
+	OnConnected func(call.Connected)
 }
 
 // Controller is the assembled core.
@@ -84,7 +86,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 	c.Calls = call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
-		GreetingTimeout: o.GreetingTimeout,
+		GreetingTimeout: o.GreetingTimeout, OnConnected: o.OnConnected,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent

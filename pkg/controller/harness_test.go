@@ -12,6 +12,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/controller"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
@@ -30,8 +31,9 @@ type harness struct {
 	store *store.Store
 	last  *running
 
-	mu    sync.Mutex
-	rings []acd.Ring // every Ring the queue decided, in order
+	mu        sync.Mutex
+	rings     []acd.Ring       // every Ring the queue decided, in order
+	connected []call.Connected // every screen pop
 }
 
 type running struct {
@@ -69,6 +71,11 @@ func (h *harness) start() *running {
 	c, err := controller.New(ctx, controller.Options{
 		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
+		OnConnected: func(c call.Connected) {
+			h.mu.Lock()
+			h.connected = append(h.connected, c)
+			h.mu.Unlock()
+		},
 		OnQueueAction: func(a acd.Action) {
 			if r, ok := a.(acd.Ring); ok {
 				h.mu.Lock()

@@ -57,6 +57,12 @@ func TestAnsweredByOperator(t *testing.T) {
 	}
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
 	h.eventually("op1001 available again", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.connected) != 1 || h.connected[0].CallID != id || h.connected[0].OperatorID != "op1001" ||
+		h.connected[0].ClientID != "acme" || h.connected[0].CallerNumber != "0901234567" || h.connected[0].Waited <= 0 {
+		t.Fatalf("screen pops %+v, want one for %s to op1001", h.connected, id)
+	}
 }
 
 func TestUnregisteredOperatorIsNeverRung(t *testing.T) {

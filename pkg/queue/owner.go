@@ -176,6 +176,26 @@ func (o *Owner) SetOperators(ops []Operator) {
 	})
 }
 
+// SetAvailable makes an operator available (console: ready for calls).
+func (o *Owner) SetAvailable(opID string) {
+	o.do(func() { o.apply(o.core.SetAvailable(opID, o.clock.Now())) })
+}
+
+// Pause pauses an operator with a reason (console: break, meeting...).
+func (o *Owner) Pause(opID, reason string) {
+	o.do(func() { o.apply(o.core.Pause(opID, reason, o.clock.Now())) })
+}
+
+// EndWrapUp ends an operator's wrap-up early.
+func (o *Owner) EndWrapUp(opID string) {
+	o.do(func() { o.apply(o.core.EndWrapUp(opID, o.clock.Now())) })
+}
+
+// ExtendWrapUp gives an operator more wrap-up time.
+func (o *Owner) ExtendWrapUp(opID string, d time.Duration) {
+	o.do(func() { o.apply(o.core.ExtendWrapUp(opID, d, o.clock.Now())) })
+}
+
 // SetReachable reports a softphone's registration state. Until operators
 // log in through the console, a registered softphone is an available
 // operator and an unregistered one is offline.

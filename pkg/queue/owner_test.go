@@ -138,3 +138,24 @@ func TestOwnerUnreachableAndGoneCalls(t *testing.T) {
 		return len(s.Operators) == 0
 	})
 }
+
+func TestOwnerConsoleControls(t *testing.T) {
+	o := startOwner(t, acd.ClientSettings{RingTimeout: time.Minute, WrapUp: time.Hour})
+	o.SetReachable("PJSIP/op1", true)
+	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
+	o.Pause("op1", "休憩")
+	eventually(t, "paused", func() bool { return state(t, o, "op1") == acd.Paused })
+	in := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in)
+	o.SetAvailable("op1")
+	if _, ok := in.next(t).(*RingOperator); !ok {
+		t.Fatal("an operator made available did not get the waiting call")
+	}
+	o.RingAnswered("c1", "op1")
+	in.next(t)
+	o.CallEnded("c1")
+	eventually(t, "wrap-up", func() bool { return state(t, o, "op1") == acd.WrapUp })
+	o.ExtendWrapUp("op1", time.Minute)
+	o.EndWrapUp("op1")
+	eventually(t, "wrap-up ended early", func() bool { return state(t, o, "op1") == acd.Available })
+}
