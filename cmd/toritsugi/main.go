@@ -34,6 +34,8 @@ const usage = `usage:
   toritsugi serve --config FILE      run the service
   toritsugi check-config FILE        validate a configuration file
   toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
+  toritsugi asterisk-conf --config FILE [--check DIR]
+                                     print operators' pjsip.conf sections / check a config dir
   toritsugi version                  print the version`
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stderr)
 	case "demo":
 		return demo(ctx, args[1:], stdout, stderr)
+	case "asterisk-conf":
+		return asteriskConf(args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout)
 	case "version":

@@ -203,3 +203,24 @@ func getJSON(t *testing.T, url string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestShippedAsteriskConfAgreesWithSample: the Asterisk kit users install
+// and the sample configuration name the same app and operators.
+func TestShippedAsteriskConfAgreesWithSample(t *testing.T) {
+	t.Setenv("TORITSUGI_ARI_PASSWORD", "x")
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"asterisk-conf", "--config", "../../pkg/config/sample.yaml", "--check", "../../asterisk-conf"}, &out, &out)
+	if err != nil {
+		t.Fatalf("asterisk-conf --check: %v", err)
+	}
+	out.Reset()
+	t.Setenv("TORITSUGI_SIP_PASSWORD_OP1001", "s3cret")
+	if err := run(context.Background(), []string{"asterisk-conf", "--config", "../../pkg/config/sample.yaml"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[op1001](operator-endpoint)", "password = s3cret", "password = CHANGE_ME_op1004", `callerid = "佐藤 花子" <op1001>`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("rendered operators lack %q:\n%s", want, out.String())
+		}
+	}
+}

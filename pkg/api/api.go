@@ -21,6 +21,8 @@ type Calls interface {
 	Ping() error
 	// Backup writes a consistent copy of the database (a hot backup).
 	Backup(w io.Writer) (int64, error)
+	// MonthlyCounts are a client's exact call counts for one month.
+	MonthlyCounts(clientID string, month time.Time) (store.Counts, error)
 }
 
 // Deps are the API's collaborators.
@@ -43,6 +45,7 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /healthz", d.health)
 	mux.HandleFunc("GET /api/v1/calls", d.listCalls)
 	mux.HandleFunc("GET /api/v1/backup", d.backup)
+	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.counts)
 	return mux
 }
 
@@ -143,4 +146,42 @@ func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Logger.Info("backup served", "bytes", n)
+}
+
+// tokyo is Japan Standard Time (no daylight saving since 1951).
+var tokyo = time.FixedZone("JST", 9*60*60)
+
+type countsBody struct {
+	Client      string         `json:"client"`
+	Month       string         `json:"month"`
+	Total       int            `json:"total"`
+	Billable    int            `json:"billable"`
+	NonBillable int            `json:"non_billable"`
+	ByResult    map[string]int `json:"by_result"`
+}
+
+// counts serves a client's monthly counts: ?month=2026-11 (Japan time;
+// default the current month).
+func (d Deps) counts(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	month := time.Now().In(tokyo)
+	if s := r.URL.Query().Get("month"); s != "" {
+		m, err := time.ParseInLocation("2006-01", s, tokyo)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "month: want YYYY-MM, e.g. 2026-11"})
+			return
+		}
+		month = m
+	}
+	c, err := d.Calls.MonthlyCounts(id, month)
+	if err != nil {
+		d.Logger.Error("monthly counts", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	body := countsBody{Client: id, Month: month.Format("2006-01"), Total: c.Total, Billable: c.Billable, NonBillable: c.NonBillable, ByResult: map[string]int{}}
+	for k, v := range c.ByResult {
+		body.ByResult[string(k)] = v
+	}
+	writeJSON(w, http.StatusOK, body)
 }

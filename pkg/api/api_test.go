@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -143,4 +144,50 @@ func TestBackupOpensAsAStore(t *testing.T) {
 	if err != nil || len(list) != 3 {
 		t.Fatalf("backup copy lists %d calls (%v), want 3", len(list), err)
 	}
+}
+
+func TestMonthlyCounts(t *testing.T) {
+	st := storetest.Open(t)
+	jst := time.FixedZone("JST", 9*3600)
+	for i, r := range []struct {
+		at       time.Time
+		result   store.Result
+		billable bool
+	}{
+		{time.Date(2026, 11, 1, 0, 30, 0, 0, jst), store.ResultAnswered, true}, // Nov in Japan, Oct in UTC
+		{time.Date(2026, 11, 15, 10, 0, 0, 0, jst), store.ResultBlocked, false},
+		{time.Date(2026, 11, 30, 23, 59, 0, 0, jst), store.ResultAnswered, true},
+		{time.Date(2026, 12, 1, 0, 0, 0, 0, jst), store.ResultAnswered, true},
+	} {
+		rec := store.CallRecord{ID: fmt.Sprint("c", i), ClientID: "acme", Result: r.result, Billable: r.billable, StartedAt: r.at}
+		if err := st.PutCall(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	resp, body := get(t, h, "/api/v1/clients/acme/counts?month=2026-11")
+	want := `{"client":"acme","month":"2026-11","total":3,"billable":2,"non_billable":1,"by_result":{"answered":2,"blocked":1}}`
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != want {
+		t.Fatalf("counts: %d %s\nwant %s", resp.StatusCode, body, want)
+	}
+	if resp, _ := get(t, h, "/api/v1/clients/acme/counts?month=11-2026"); resp.StatusCode != 400 {
+		t.Fatalf("bad month: %d, want 400", resp.StatusCode)
+	}
+}
+
+func FuzzCallFilterFromQuery(f *testing.F) {
+	f.Add("acme", "2026-11-01T00:00:00+09:00", "2026-12-01T00:00:00+09:00", "10")
+	f.Add("", "x", "", "-1")
+	f.Fuzz(func(t *testing.T, client, from, to, limit string) {
+		fl, err := api.CallFilterFromQuery(map[string][]string{"client": {client}, "from": {from}, "to": {to}, "limit": {limit}})
+		if err != nil {
+			return
+		}
+		if fl.Limit < 1 || fl.Limit > api.MaxCalls {
+			t.Fatalf("limit %d accepted", fl.Limit)
+		}
+		if !fl.From.IsZero() && !fl.To.IsZero() && !fl.From.Before(fl.To) {
+			t.Fatalf("empty range accepted: %v..%v", fl.From, fl.To)
+		}
+	})
 }

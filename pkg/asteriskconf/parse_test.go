@@ -25,7 +25,7 @@ func TestParseShippedFiles(t *testing.T) {
 		"extensions.conf":  {"general", "globals", "from-trunk", "from-operators", "toritsugi-internal"},
 		"pjsip.conf": {"global", "transport-udp", "transport-tcp", "trunk-endpoint", "operator-endpoint",
 			"operator-auth", "operator-aor", "trunk", "trunk", "trunk", "op1001", "op1001", "op1001",
-			"op1002", "op1002", "op1002"},
+			"op1002", "op1002", "op1002", "op1003", "op1003", "op1003", "op1004", "op1004", "op1004"},
 	}
 	paths, err := filepath.Glob(filepath.Join(shippedDir, "*.conf"))
 	if err != nil {

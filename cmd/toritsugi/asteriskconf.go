@@ -1,0 +1,49 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/toritsugi/toritsugi/pkg/asteriskconf"
+	"github.com/toritsugi/toritsugi/pkg/config"
+)
+
+// asteriskConf prints the pjsip.conf sections of the configured operators
+// (operators are defined once, in toritsugi's YAML) and, with --check DIR,
+// checks an Asterisk configuration directory against the YAML.
+// Passwords come from TORITSUGI_SIP_PASSWORD_<ID> (e.g.
+// TORITSUGI_SIP_PASSWORD_OP1001); missing ones print as CHANGE_ME_<id>.
+func asteriskConf(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("asterisk-conf", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "toritsugi configuration file (YAML)")
+	check := fs.String("check", "", "check this Asterisk config directory (e.g. /etc/asterisk) instead of printing")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *path == "" {
+		return usageError{"asterisk-conf: --config FILE is required"}
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	ops := make([]asteriskconf.Operator, 0, len(cfg.Operators))
+	for _, op := range cfg.Operators {
+		ops = append(ops, asteriskconf.Operator{ID: op.ID, Name: op.Name, Endpoint: op.Endpoint})
+	}
+	if *check != "" {
+		if errs := asteriskconf.Check(*check, cfg.ARI.App, ops); len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+		fmt.Fprintf(stdout, "%s agrees with %s\n", *check, *path)
+		return nil
+	}
+	return asteriskconf.RenderOperators(stdout, ops, func(id string) string {
+		return os.Getenv("TORITSUGI_SIP_PASSWORD_" + strings.ToUpper(id))
+	})
+}
