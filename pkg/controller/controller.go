@@ -17,6 +17,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/operators"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/queue"
+	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
 // Options configure a controller.
@@ -27,7 +28,11 @@ type Options struct {
 	Updates <-chan *config.Config
 	// Recorder stores finished calls.
 	Recorder call.Recorder
-	Logger   *slog.Logger
+	// Store, when set, enables recording retention (sweeps every
+	// RetentionEvery, default 1h).
+	Store          *store.Store
+	RetentionEvery time.Duration
+	Logger         *slog.Logger
 	// GreetingOnly answers, greets and hangs up without queueing.
 	GreetingOnly bool
 	// Backoff overrides the reconnect backoff (tests use short ones).
@@ -144,6 +149,15 @@ func (c *Controller) Run(ctx context.Context) error {
 				}
 			}
 		}()
+	}
+	if c.opts.Store != nil {
+		every := c.opts.RetentionEvery
+		if every <= 0 {
+			every = time.Hour
+		}
+		r := &Retention{Store: c.opts.Store, ARI: c.Link.Client(), Config: c.opts.Config, Logger: c.log.With("part", "retention")}
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Run(ctx, every) }()
 	}
 	_ = c.Link.Run(ctx)
 	c.Calls.Wait()

@@ -9,7 +9,10 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/controller"
 	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
 
 const oneClient = `
@@ -441,5 +444,42 @@ operators:
 	}
 	if !strings.Contains(h.requests(), "/record") {
 		t.Fatalf("no recording request:\n%s", h.requests())
+	}
+}
+
+func TestRecordingRetention(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    recording_retention_days: 90\n", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	r := h.start()
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if rec.Recording == "" {
+		t.Fatalf("no recording on %+v", rec)
+	}
+	stored := func() int {
+		keys, err := r.c.Link.Client().StoredRecording().List(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	h.eventually("recording stored", func() bool { return stored() == 1 })
+	ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return h.cfg }, Logger: storetest.Logger(t)}
+	if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 89)); err != nil || n != 0 {
+		t.Fatalf("sweep at 89 days deleted %d (%v), want 0", n, err)
+	}
+	if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 91)); err != nil || n != 1 {
+		t.Fatalf("sweep at 91 days deleted %d (%v), want 1", n, err)
+	}
+	if stored() != 0 {
+		t.Fatal("the stored recording is still in Asterisk")
+	}
+	after, _ := h.store.Call(id)
+	if after.Recording != "" || !strings.Contains(fmt.Sprint(after.Events), "deleted after 90 days") {
+		t.Fatalf("record after the sweep: recording %q, events %v", after.Recording, after.Events)
+	}
+	if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 92)); err != nil || n != 0 {
+		t.Fatalf("second sweep deleted %d (%v), want 0", n, err)
 	}
 }
