@@ -74,7 +74,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger) (*service, er
 	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.core, err = controller.New(s.ctx, controller.Options{
-		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Logger: log,
+		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Callbacks: st, Logger: log,
 	})
 	if err != nil {
 		s.cancel()

@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -54,6 +55,9 @@ type actor struct {
 	// ringback: the caller hears ringing while queued, unanswered, until
 	// an operator answers or ringbackTimer (client.RingbackMax) fires.
 	ringbackTimer Timer
+	// callback request: the number, and whether a 1/2 is awaited
+	callbackNumber string
+	awaitingDigit  bool
 	// vmName is the voicemail being recorded, vmWhy why.
 	vmName, vmWhy string
 	// announceID is the position announcement playing to the caller;
@@ -150,6 +154,10 @@ func (a *actor) handle(e ari.Event) {
 		case a.announceID:
 			a.announcementEnded()
 		}
+	case *ari.ChannelDtmfReceived:
+		if v.Channel.ID == a.id {
+			a.callbackAnswer(v.Digit)
+		}
 	case *ari.RecordingFinished:
 		if v.Recording.Name == a.vmName && a.vmName != "" {
 			a.messageRecorded(int(v.Recording.Duration))
@@ -191,13 +199,18 @@ func (a *actor) handle(e ari.Event) {
 // state when it ends. A playback that never reports its end (Asterisk
 // loses unplayable URI schemes) is cut by the greeting timeout.
 func (a *actor) play(channelID, media string, then func(state string)) {
+	a.playList(channelID, []string{media}, then)
+}
+
+// playList plays media one after another as one playback.
+func (a *actor) playList(channelID string, media []string, then func(state string)) {
 	a.plays++
 	// Client-chosen ids let us match PlaybackFinished even when it races
 	// the 201; the manager's instance token keeps a re-adopting controller
 	// from colliding with a playback its predecessor left behind (409).
 	a.playbackID = playbackID(a.id, a.m.instance, a.plays)
 	a.afterPlay = then
-	if _, err := a.m.ari.Channel().Play(ari.NewKey(ari.ChannelKey, channelID), a.playbackID, media); err != nil {
+	if _, err := a.m.ari.Channel().Play(ari.NewKey(ari.ChannelKey, channelID), a.playbackID, media...); err != nil {
 		a.playbackID, a.afterPlay = "", nil
 		if channelID == a.id && a.gone(err, "play") {
 			return
@@ -210,7 +223,7 @@ func (a *actor) play(channelID, media string, then func(state string)) {
 		then("failed")
 		return
 	}
-	a.note("playing " + media)
+	a.note("playing " + strings.Join(media, ", "))
 	a.after(a.m.greetingTimeout, func() {
 		a.note("playback did not finish in time")
 		a.playbackEnded("timeout")

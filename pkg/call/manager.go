@@ -38,6 +38,8 @@ type Deps struct {
 	Queue *queue.Owner
 	// App is the Stasis application operator legs are originated into.
 	App string
+	// Callbacks stores callback requests (overflow: callback).
+	Callbacks CallbackStore
 	// OnConnected is told when a caller is bridged with an operator (the
 	// console's screen pop). It runs on the call's goroutine: keep it quick.
 	OnConnected func(Connected)
@@ -65,6 +67,7 @@ type Manager struct {
 	rec             Recorder
 	queue           *queue.Owner
 	onConnected     func(Connected)
+	callbacks       CallbackStore
 	app             string
 	clock           Clock
 	log             *slog.Logger
@@ -94,7 +97,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 		d.GreetingTimeout = 2 * time.Minute
 	}
 	return &Manager{
-		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected,
+		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout,
 		calls: map[string]*actor{}, instance: newInstanceToken(),
 	}

@@ -316,8 +316,11 @@ func (a *actor) overflow(reason string) {
 	a.state.Step = StepHangup
 	a.saveState()
 	next := func() { a.hangup(a.rec.Reason) }
-	if a.client.Overflow == config.OverflowVoicemail {
+	switch a.client.Overflow {
+	case config.OverflowVoicemail:
 		next = func() { a.voicemail("overflow") }
+	case config.OverflowCallback:
+		next = a.offerCallback
 	}
 	if a.client.OverflowSound == "" {
 		next()

@@ -155,9 +155,13 @@ type Client struct {
 	// Overflow is what happens at the queue's max wait: OverflowHangup
 	// (overflow_sound, then hang up) or OverflowVoicemail (overflow_sound,
 	// voicemail_prompt and a beep, then a message of up to VoicemailMax).
-	Overflow        string
-	VoicemailPrompt string
-	VoicemailMax    time.Duration
+	Overflow string
+	// OverflowCallback: CallbackPrompt, then the caller's number read back;
+	// 1 confirms a callback request (stored), 2 or silence declines, and
+	// CallbackThanks ends the call.
+	CallbackPrompt, CallbackThanks string
+	VoicemailPrompt                string
+	VoicemailMax                   time.Duration
 	// AfterHoursVoicemail records a message after the after-hours sound.
 	AfterHoursVoicemail bool
 	// TransferTo is the client's own number (E.164) VIP callers are

@@ -62,6 +62,8 @@ type rawClient struct {
 	RingbackMax            *string     `mapstructure:"ringback_max"`
 	TransferTo             *string     `mapstructure:"transfer_to"`
 	Overflow               *string     `mapstructure:"overflow"`
+	CallbackPrompt         *string     `mapstructure:"callback_prompt"`
+	CallbackThanks         *string     `mapstructure:"callback_thanks"`
 	VoicemailPrompt        *string     `mapstructure:"voicemail_prompt"`
 	VoicemailMax           *string     `mapstructure:"voicemail_max"`
 	AfterHoursVoicemail    *string     `mapstructure:"after_hours_voicemail"`

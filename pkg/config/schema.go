@@ -79,6 +79,8 @@ var rootShape = mapOf(map[string]*shape{
 		"ringback_max":             scalar,
 		"transfer_to":              scalar,
 		"overflow":                 scalar,
+		"callback_prompt":          scalar,
+		"callback_thanks":          scalar,
 		"voicemail_prompt":         scalar,
 		"voicemail_max":            scalar,
 		"after_hours_voicemail":    scalar,

@@ -86,6 +86,9 @@ const (
 	DefaultVoicemailMax           = 2 * time.Minute
 	OverflowHangup                = "hangup"
 	OverflowVoicemail             = "voicemail"
+	OverflowCallback              = "callback"
+	DefaultCallbackPrompt         = "sound:toritsugi/callback-offer"
+	DefaultCallbackThanks         = "sound:toritsugi/callback-thanks"
 	DefaultWhisperSound           = "sound:beep"
 	DefaultOverflowSound          = "sound:vm-nobodyavail"
 	DefaultRecordingRetentionDays = 90
@@ -110,8 +113,10 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	}
 	cl.Overflow = OverflowHangup
 	if r.Overflow != nil {
-		cl.Overflow = c.oneOf(childPath(p, "overflow"), *r.Overflow, OverflowHangup, OverflowVoicemail)
+		cl.Overflow = c.oneOf(childPath(p, "overflow"), *r.Overflow, OverflowHangup, OverflowVoicemail, OverflowCallback)
 	}
+	cl.CallbackPrompt = c.optionalMedia(childPath(p, "callback_prompt"), r.CallbackPrompt, DefaultCallbackPrompt)
+	cl.CallbackThanks = c.optionalMedia(childPath(p, "callback_thanks"), r.CallbackThanks, DefaultCallbackThanks)
 	cl.VoicemailPrompt = c.optionalMedia(childPath(p, "voicemail_prompt"), r.VoicemailPrompt, DefaultVoicemailPrompt)
 	cl.VoicemailMax = DefaultVoicemailMax
 	if r.VoicemailMax != nil {

@@ -28,6 +28,8 @@ type Options struct {
 	Updates <-chan *config.Config
 	// Recorder stores finished calls.
 	Recorder call.Recorder
+	// Callbacks stores callback requests (overflow: callback).
+	Callbacks call.CallbackStore
 	// Store, when set, enables recording retention (sweeps every
 	// RetentionEvery, default 1h).
 	Store          *store.Store
@@ -91,7 +93,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 	c.Calls = call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
-		GreetingTimeout: o.GreetingTimeout, OnConnected: o.OnConnected,
+		GreetingTimeout: o.GreetingTimeout, OnConnected: o.OnConnected, Callbacks: o.Callbacks,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent

@@ -69,7 +69,7 @@ func (h *harness) start() *running {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c, err := controller.New(ctx, controller.Options{
-		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Logger: storetest.Logger(h.t),
+		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: h.store, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()

@@ -483,3 +483,53 @@ func TestRecordingRetention(t *testing.T) {
 		t.Fatalf("second sweep deleted %d (%v), want 0", n, err)
 	}
 }
+
+func TestOverflowOffersCallback(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: callback
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
+		h.fake.AddSound(s, time.Second)
+	}
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.start()
+
+	// Caller 1 presses 1 during the offer: a callback request is stored.
+	yes := h.call("0312345678", "09012345678")
+	h.eventually("callback offered", func() bool {
+		for _, r := range h.fake.Requests() {
+			if strings.Contains(r.Body, "digits:09012345678") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := h.fake.SendDTMF(yes, "1"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(yes)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
+		t.Fatalf("caller who pressed 1: %s (%s)", rec.Result, rec.Reason)
+	}
+	cbs, err := h.store.Callbacks(store.CallbackPending)
+	if err != nil || len(cbs) != 1 || cbs[0].ID != yes || cbs[0].Number != "+819012345678" || cbs[0].ClientID != "acme" {
+		t.Fatalf("callbacks %+v, %v", cbs, err)
+	}
+
+	// A withheld caller cannot be called back: plain overflow.
+	anon := h.record(h.call("0312345678", "anonymous"))
+	if anon.Result != store.ResultOverflow || strings.Contains(anon.Reason, "callback") {
+		t.Fatalf("withheld caller: %s (%s)", anon.Result, anon.Reason)
+	}
+	if cbs, _ := h.store.Callbacks(""); len(cbs) != 1 {
+		t.Fatalf("callbacks after the withheld caller: %+v", cbs)
+	}
+}

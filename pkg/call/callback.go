@@ -1,0 +1,72 @@
+package call
+
+import (
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Callback request instead of waiting: the caller hears the offer and their
+// own number, presses 1 to confirm (2 or silence declines), and the request
+// is stored for an operator to call back. A withheld number cannot be
+// called back: the caller gets the plain overflow.
+
+// callbackConfirmWait is how long we wait for the caller's 1 or 2.
+const callbackConfirmWait = 10 * time.Second
+
+// CallbackStore keeps callback requests.
+type CallbackStore interface {
+	PutCallback(store.Callback) error
+}
+
+func (a *actor) offerCallback() {
+	cid := phone.ParseCallerID(a.rec.CallerID)
+	if cid.Kind != phone.Number || a.m.callbacks == nil {
+		a.note("no number to call back")
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.callbackNumber = cid.E164
+	a.awaitingDigit = true
+	a.note("callback offered")
+	media := []string{}
+	if a.client.CallbackPrompt != "" {
+		media = append(media, a.client.CallbackPrompt)
+	}
+	media = append(media, "digits:"+cid.National())
+	a.playList(a.id, media, func(string) {
+		if a.awaitingDigit {
+			a.after(callbackConfirmWait, func() { a.callbackAnswer("") })
+		}
+	})
+}
+
+// callbackAnswer handles the caller's digit ("" = no answer in time).
+func (a *actor) callbackAnswer(digit string) {
+	if !a.awaitingDigit || (digit != "1" && digit != "2" && digit != "") {
+		return
+	}
+	a.awaitingDigit = false
+	a.stopTimer()
+	if digit != "1" {
+		a.note("callback declined")
+		a.hangup(a.rec.Reason)
+		return
+	}
+	err := a.m.callbacks.PutCallback(store.Callback{
+		ID: a.id, ClientID: a.client.ID, Number: a.callbackNumber, RequestedAt: a.m.clock.Now(),
+	})
+	if err != nil {
+		a.log.Error("storing the callback request failed", "error", err)
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.rec.Reason = "overflow: callback requested"
+	a.note("callback requested to " + a.callbackNumber)
+	if a.client.CallbackThanks == "" {
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.play(a.id, a.client.CallbackThanks, func(string) { a.hangup(a.rec.Reason) })
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketCallbacks holds callback requests: call id → Callback JSON. It is
+// created by the first write; a file without it reads as empty.
+var bucketCallbacks = []byte("callbacks")
+
+// Callback states.
+const (
+	CallbackPending = "pending"
+	CallbackDone    = "done"
+)
+
+// Callback is a caller's request to be called back instead of waiting
+// (confirmed by DTMF on the number they called from).
+type Callback struct {
+	// ID is the call's id: one request per call.
+	ID          string    `json:"id"`
+	ClientID    string    `json:"client_id"`
+	Number      string    `json:"number"` // E.164
+	RequestedAt time.Time `json:"requested_at"`
+	State       string    `json:"state"`
+	DoneAt      time.Time `json:"done_at,omitzero"`
+	OperatorID  string    `json:"operator_id,omitempty"`
+}
+
+// PutCallback stores (or replaces) a callback request.
+func (s *Store) PutCallback(c Callback) error {
+	if c.ID == "" || c.Number == "" {
+		return fmt.Errorf("%w: callback needs an id and a number", ErrInvalidRecord)
+	}
+	if c.State == "" {
+		c.State = CallbackPending
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("store: encode callback: %w", err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketCallbacks)
+		if err != nil {
+			return fmt.Errorf("store: callbacks bucket: %w", err)
+		}
+		return b.Put([]byte(c.ID), v)
+	})
+}
+
+// Callbacks lists the requests in a state ("" = all), oldest first.
+func (s *Store) Callbacks(state string) ([]Callback, error) {
+	var out []Callback
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCallbacks)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var c Callback
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
+			}
+			if state == "" || c.State == state {
+				out = append(out, c)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b Callback) int { return a.RequestedAt.Compare(b.RequestedAt) })
+	return out, nil
+}
+
+// CompleteCallback marks a request done by an operator.
+func (s *Store) CompleteCallback(id, operatorID string, at time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCallbacks)
+		var v []byte
+		if b != nil {
+			v = b.Get([]byte(id))
+		}
+		if v == nil {
+			return fmt.Errorf("store: callback %q: %w", id, ErrNotFound)
+		}
+		var c Callback
+		if err := json.Unmarshal(v, &c); err != nil {
+			return errors.Join(ErrCorrupt, err)
+		}
+		c.State, c.DoneAt, c.OperatorID = CallbackDone, at, operatorID
+		nv, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), nv)
+	})
+}

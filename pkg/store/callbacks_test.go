@@ -1,0 +1,40 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+func TestCallbacks(t *testing.T) {
+	st := storetest.Open(t)
+	if cs, err := st.Callbacks(""); err != nil || len(cs) != 0 {
+		t.Fatalf("empty store lists %v, %v", cs, err)
+	}
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for i, id := range []string{"c2", "c1", "c3"} {
+		if err := st.PutCallback(store.Callback{ID: id, ClientID: "acme", Number: "+81312345678", RequestedAt: t0.Add(time.Duration([]int{2, 1, 3}[i]) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.CompleteCallback("c1", "op1001", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := st.Callbacks(store.CallbackPending)
+	if err != nil || len(pending) != 2 || pending[0].ID != "c2" || pending[1].ID != "c3" {
+		t.Fatalf("pending = %+v, %v; want c2, c3 oldest first", pending, err)
+	}
+	done, _ := st.Callbacks(store.CallbackDone)
+	if len(done) != 1 || done[0].OperatorID != "op1001" || !done[0].DoneAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("done = %+v", done)
+	}
+	if err := st.CompleteCallback("nope", "op1", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("completing an unknown callback = %v, want ErrNotFound", err)
+	}
+	if err := st.PutCallback(store.Callback{ID: "x"}); !errors.Is(err, store.ErrInvalidRecord) {
+		t.Fatalf("callback without number = %v, want ErrInvalidRecord", err)
+	}
+}
