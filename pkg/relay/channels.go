@@ -1,0 +1,120 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ChannelOptions configure the built-in channels.
+type ChannelOptions struct {
+	// HTTPClient for the HTTP channels; nil means a client with no
+	// overall timeout (each attempt is bounded by its context).
+	HTTPClient *http.Client
+	// TLSConfig is cloned for SMTP STARTTLS (ServerName is filled in);
+	// nil means system roots.
+	TLSConfig *tls.Config
+	// Clock stamps mail Date and webhook timestamps; nil means the
+	// system clock.
+	Clock Clock
+	// HeloName is the SMTP EHLO name; empty means "localhost".
+	HeloName string
+}
+
+// Channels returns the built-in senders keyed by destination type.
+func Channels(opts ChannelOptions) map[string]Sender {
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	h := httpPoster{client: opts.HTTPClient}
+	return map[string]Sender{
+		TypeEmail:     &EmailSender{TLSConfig: opts.TLSConfig, Clock: opts.Clock, HeloName: opts.HeloName},
+		TypeSlack:     &SlackSender{http: h},
+		TypeChatwork:  &ChatworkSender{http: h},
+		TypeTeams:     &TeamsSender{http: h},
+		TypeLineWorks: &LineWorksSender{http: h},
+		TypeWebhook:   &WebhookSender{http: h, clock: opts.Clock},
+	}
+}
+
+// maxErrBody is how much of a failed response body goes into the error.
+const maxErrBody = 512
+
+// httpPoster does one POST with the headers every HTTP channel sends.
+type httpPoster struct{ client *http.Client }
+
+// post sends body to target with the Idempotency-Key header. Non-2xx
+// answers are errors; 4xx other than 408, 425 and 429 wrap ErrPermanent.
+// Errors name only the scheme and host of target, since webhook URLs are
+// secrets.
+func (h httpPoster) post(ctx context.Context, channel, target, contentType string, body []byte,
+	hdr http.Header, m Message, d Destination) error {
+	where := redact(target)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("relay: %s %s: build request: %w: %w", channel, where, ErrPermanent, stripURL(err))
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Idempotency-Key", IdempotencyKey(m.ID, d.Name))
+	req.Header.Set("User-Agent", "toritsugi-relay/1")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("relay: %s %s: %w", channel, where, stripURL(err))
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	err = fmt.Errorf("relay: %s %s: HTTP %d: %s", channel, where, resp.StatusCode,
+		strings.TrimSpace(string(snippet)))
+	switch {
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
+		resp.StatusCode == http.StatusTooManyRequests:
+		return err
+	case resp.StatusCode/100 == 4:
+		return fmt.Errorf("%w: %w", err, ErrPermanent)
+	}
+	return err
+}
+
+// redact keeps the scheme and host of a URL.
+func redact(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return "(invalid url)"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// stripURL drops the full URL net/http puts in its errors, keeping the
+// cause.
+func stripURL(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// plainText is the subject line followed by the body, for chat channels.
+func plainText(m Message) string {
+	switch {
+	case m.Subject == "":
+		return m.Text
+	case m.Text == "":
+		return m.Subject
+	}
+	return m.Subject + "\n\n" + m.Text
+}

@@ -1,0 +1,190 @@
+package relay
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// captured is one request seen by an httptest receiver.
+type captured struct {
+	Method, Path string
+	Header       http.Header
+	Body         []byte
+}
+
+func receiver(t *testing.T, status int) (*httptest.Server, chan captured) {
+	t.Helper()
+	ch := make(chan captured, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ch <- captured{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, ch
+}
+
+func TestHTTPChannels(t *testing.T) {
+	clock := newFakeClock()
+	m := testMessage("m-42")
+	wantText := m.Subject + "\n\n" + m.Text
+	tests := []struct {
+		name  string
+		dest  func(base string) Destination
+		check func(t *testing.T, c captured)
+	}{
+		{"slack", func(b string) Destination {
+			return Destination{Name: "slack-sales", Type: TypeSlack, URL: b + "/services/T0/B0/secret"}
+		}, func(t *testing.T, c captured) {
+			var got map[string]string
+			mustJSON(t, c, &got)
+			if c.Path != "/services/T0/B0/secret" || got["text"] != wantText {
+				t.Errorf("slack path=%s body=%v", c.Path, got)
+			}
+		}},
+		{"chatwork", func(b string) Destination {
+			return Destination{Name: "cw", Type: TypeChatwork, URL: b, RoomID: "12345", Token: "cw-token"}
+		}, func(t *testing.T, c captured) {
+			if c.Path != "/v2/rooms/12345/messages" || c.Header.Get("X-ChatWorkToken") != "cw-token" {
+				t.Errorf("chatwork path=%s token=%q", c.Path, c.Header.Get("X-ChatWorkToken"))
+			}
+			if ct := c.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			form, err := url.ParseQuery(string(c.Body))
+			want := "[info][title]" + m.Subject + "[/title]" + m.Text + "[/info]"
+			if err != nil || form.Get("body") != want {
+				t.Errorf("chatwork body = %q (%v)", form.Get("body"), err)
+			}
+		}},
+		{"teams", func(b string) Destination {
+			return Destination{Name: "teams", Type: TypeTeams, URL: b + "/workflows/abc"}
+		}, func(t *testing.T, c captured) {
+			var got teamsMessage
+			mustJSON(t, c, &got)
+			if got.Type != "message" || len(got.Attachments) != 1 {
+				t.Fatalf("teams message = %+v", got)
+			}
+			a := got.Attachments[0]
+			if a.ContentType != "application/vnd.microsoft.card.adaptive" || a.Content.Type != "AdaptiveCard" ||
+				len(a.Content.Body) != 2 || a.Content.Body[0].Text != m.Subject || a.Content.Body[1].Text != m.Text {
+				t.Errorf("teams card = %+v", a)
+			}
+		}},
+		{"lineworks channel", func(b string) Destination {
+			return Destination{Name: "lw", Type: TypeLineWorks, URL: b + "/v1.0", BotID: "bot1", RoomID: "room-9", Token: "lw-token"}
+		}, func(t *testing.T, c captured) {
+			var got lineWorksBody
+			mustJSON(t, c, &got)
+			if c.Path != "/v1.0/bots/bot1/channels/room-9/messages" || c.Header.Get("Authorization") != "Bearer lw-token" ||
+				got.Content.Type != "text" || got.Content.Text != wantText {
+				t.Errorf("lineworks path=%s auth=%q body=%+v", c.Path, c.Header.Get("Authorization"), got)
+			}
+		}},
+		{"lineworks user", func(b string) Destination {
+			return Destination{Name: "lw", Type: TypeLineWorks, URL: b, BotID: "bot1", To: "sato@corp", Token: "t"}
+		}, func(t *testing.T, c captured) {
+			if c.Path != "/bots/bot1/users/sato@corp/messages" {
+				t.Errorf("lineworks user path = %s", c.Path)
+			}
+		}},
+		{"webhook", func(b string) Destination {
+			return Destination{Name: "hook", Type: TypeWebhook, URL: b + "/in", Secret: "s3cret"}
+		}, func(t *testing.T, c captured) {
+			ts, sig := c.Header.Get(HeaderTimestamp), c.Header.Get(HeaderSignature)
+			if err := VerifySignature("s3cret", ts, c.Body, sig, clock.Now(), time.Minute); err != nil {
+				t.Errorf("VerifySignature: %v (ts=%q sig=%q)", err, ts, sig)
+			}
+			if ts != "1775035800" {
+				t.Errorf("timestamp = %q, want the fake clock's", ts)
+			}
+			var got Message
+			mustJSON(t, c, &got)
+			if got.ID != m.ID || got.Fields["company"] != "株式会社サンプル" || !got.CreatedAt.Equal(m.CreatedAt) {
+				t.Errorf("webhook body = %+v", got)
+			}
+		}},
+	}
+	senders := Channels(ChannelOptions{Clock: clock})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, reqs := receiver(t, http.StatusOK)
+			d := tt.dest(srv.URL)
+			if err := senders[d.Type].Send(t.Context(), d, m); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			c := <-reqs
+			if c.Method != http.MethodPost {
+				t.Errorf("method = %s", c.Method)
+			}
+			if k := c.Header.Get("Idempotency-Key"); k != "m-42/"+d.Name {
+				t.Errorf("Idempotency-Key = %q", k)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func mustJSON(t *testing.T, c captured, v any) {
+	t.Helper()
+	if ct := c.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if err := json.Unmarshal(c.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", c.Body, err)
+	}
+}
+
+func TestHTTPStatusClassification(t *testing.T) {
+	tests := []struct {
+		status    int
+		permanent bool
+	}{
+		{http.StatusBadRequest, true},
+		{http.StatusUnauthorized, true},
+		{http.StatusNotFound, true},
+		{http.StatusRequestTimeout, false},
+		{http.StatusTooManyRequests, false},
+		{http.StatusInternalServerError, false},
+		{http.StatusBadGateway, false},
+	}
+	s := Channels(ChannelOptions{Clock: newFakeClock()})[TypeSlack]
+	for _, tt := range tests {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			srv, _ := receiver(t, tt.status)
+			err := s.Send(t.Context(), Destination{Name: "s", Type: TypeSlack, URL: srv.URL + "/hooks/SECRETPATH"}, testMessage("m"))
+			if err == nil {
+				t.Fatal("Send succeeded on an error status")
+			}
+			if got := errors.Is(err, ErrPermanent); got != tt.permanent {
+				t.Errorf("permanent = %v, want %v (%v)", got, tt.permanent, err)
+			}
+			if strings.Contains(err.Error(), "SECRETPATH") {
+				t.Errorf("error leaks the webhook URL: %v", err)
+			}
+		})
+	}
+}
+
+func TestHTTPChannelsRejectIncompleteDestination(t *testing.T) {
+	senders := Channels(ChannelOptions{})
+	for _, d := range []Destination{
+		{Name: "a", Type: TypeSlack},
+		{Name: "b", Type: TypeTeams},
+		{Name: "c", Type: TypeChatwork, RoomID: "1"},
+		{Name: "d", Type: TypeLineWorks, BotID: "b", Token: "t"},
+		{Name: "e", Type: TypeWebhook, URL: "http://127.0.0.1:1/"},
+	} {
+		if err := senders[d.Type].Send(t.Context(), d, testMessage("m")); !errors.Is(err, ErrPermanent) {
+			t.Errorf("%s: Send = %v, want ErrPermanent", d.Type, err)
+		}
+	}
+}

@@ -1,0 +1,37 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ChatworkBaseURL is the Chatwork API base used when Destination.URL is
+// empty.
+const ChatworkBaseURL = "https://api.chatwork.com"
+
+// ChatworkSender posts to POST {base}/v2/rooms/{RoomID}/messages with the
+// X-ChatWorkToken header (Destination.Token) and a form body "body=...".
+type ChatworkSender struct{ http httpPoster }
+
+// Send posts m.
+func (s *ChatworkSender) Send(ctx context.Context, d Destination, m Message) error {
+	if d.RoomID == "" || d.Token == "" {
+		return fmt.Errorf("relay: chatwork %q: RoomID and Token are required: %w", d.Name, ErrPermanent)
+	}
+	base := strings.TrimRight(d.URL, "/")
+	if base == "" {
+		base = ChatworkBaseURL
+	}
+	target := base + "/v2/rooms/" + url.PathEscape(d.RoomID) + "/messages"
+	text := plainText(m)
+	if m.Subject != "" {
+		text = "[info][title]" + m.Subject + "[/title]" + m.Text + "[/info]"
+	}
+	form := url.Values{"body": {text}}
+	hdr := http.Header{"X-Chatworktoken": {d.Token}}
+	return s.http.post(ctx, "chatwork", target, "application/x-www-form-urlencoded",
+		[]byte(form.Encode()), hdr, m, d)
+}

@@ -1,0 +1,123 @@
+package relay
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"time"
+)
+
+// EmailSender sends mail with net/smtp to Destination.Addr ("host:port",
+// submission port 587 style): EHLO, STARTTLS when offered (required
+// unless Destination.Insecure), AUTH PLAIN when Destination.Username is
+// set, then one message to the comma-separated Destination.To. Implicit
+// TLS (port 465) is not supported.
+type EmailSender struct {
+	// TLSConfig is cloned for STARTTLS with ServerName set to the host;
+	// nil means system roots.
+	TLSConfig *tls.Config
+	// Clock stamps the Date header; nil means the system clock.
+	Clock Clock
+	// HeloName for EHLO; empty means "localhost".
+	HeloName string
+}
+
+// Send delivers m. The Message-ID is derived from the idempotency key, so
+// a resend after a crash carries the same Message-ID.
+func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error {
+	from, err := mail.ParseAddress(d.From)
+	if err != nil {
+		return fmt.Errorf("relay: email %q: From: %w: %w", d.Name, ErrPermanent, err)
+	}
+	to, err := mail.ParseAddressList(d.To)
+	if err != nil {
+		return fmt.Errorf("relay: email %q: To: %w: %w", d.Name, ErrPermanent, err)
+	}
+	host, _, err := net.SplitHostPort(d.Addr)
+	if err != nil {
+		return fmt.Errorf("relay: email %q: Addr: %w: %w", d.Name, ErrPermanent, err)
+	}
+	clock := s.Clock
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	msg, err := buildMail(from, to, m, d.Name, clock.Now())
+	if err != nil {
+		return fmt.Errorf("relay: email %q: %w", d.Name, err)
+	}
+	if err := s.transact(ctx, d, host, from.Address, to, msg); err != nil {
+		return fmt.Errorf("relay: email %q via %s: %w", d.Name, d.Addr, err)
+	}
+	return nil
+}
+
+// transact runs one SMTP session; ctx bounds and can abort all of it.
+func (s *EmailSender) transact(ctx context.Context, d Destination, host, from string, to []*mail.Address, msg []byte) error {
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, "tcp", d.Addr)
+	if err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("greeting: %w", err)
+	}
+	defer c.Close()
+	helo := s.HeloName
+	if helo == "" {
+		helo = "localhost"
+	}
+	if err := c.Hello(helo); err != nil {
+		return fmt.Errorf("EHLO: %w", err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if s.TLSConfig != nil {
+			cfg = s.TLSConfig.Clone()
+		}
+		cfg.ServerName = host
+		if err := c.StartTLS(cfg); err != nil {
+			return fmt.Errorf("STARTTLS: %w", err)
+		}
+	} else if !d.Insecure {
+		return fmt.Errorf("server does not offer STARTTLS (set Insecure to allow plain text)")
+	}
+	if d.Username != "" {
+		if err := c.Auth(smtp.PlainAuth("", d.Username, d.Password, host)); err != nil {
+			return fmt.Errorf("AUTH PLAIN: %w", err)
+		}
+	}
+	if err := c.Mail(from); err != nil {
+		return fmt.Errorf("MAIL FROM: %w", err)
+	}
+	for _, a := range to {
+		if err := c.Rcpt(a.Address); err != nil {
+			return fmt.Errorf("RCPT TO %s: %w", a.Address, err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fmt.Errorf("DATA: %w", err)
+	}
+	if _, err := w.Write(msg); err != nil {
+		return fmt.Errorf("DATA write: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("DATA end: %w", err)
+	}
+	if err := c.Quit(); err != nil {
+		// The message was accepted at the end of DATA; a failed QUIT
+		// does not make it undelivered.
+		return nil
+	}
+	return nil
+}

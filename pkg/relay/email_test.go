@@ -1,0 +1,132 @@
+package relay
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"net/mail"
+	"strings"
+	"testing"
+)
+
+func emailDest(addr string) Destination {
+	return Destination{Name: "mail-sato", Type: TypeEmail, Addr: addr,
+		From: "取次センター <relay@example.jp>", To: "sato@client.example, desk@client.example",
+		Username: "relay@example.jp", Password: "p@ss"}
+}
+
+func TestEmailSTARTTLSAuthAndHeaders(t *testing.T) {
+	srv := startSMTP(t, false)
+	clock := newFakeClock()
+	s := &EmailSender{TLSConfig: &tls.Config{RootCAs: srv.ClientCA}, Clock: clock}
+	m := testMessage("m-1")
+	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	got := <-srv.Mails
+	if !got.TLS || got.AuthUser != "relay@example.jp" {
+		t.Errorf("TLS=%v auth=%q, want TLS and relay@example.jp", got.TLS, got.AuthUser)
+	}
+	if got.From != "relay@example.jp" || strings.Join(got.To, ",") != "sato@client.example,desk@client.example" {
+		t.Errorf("envelope from=%q to=%q", got.From, got.To)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(got.Data))
+	if err != nil {
+		t.Fatalf("parse mail: %v", err)
+	}
+	raw := msg.Header.Get("Subject")
+	if !strings.HasPrefix(raw, "=?UTF-8?b?") {
+		t.Errorf("Subject %q is not RFC 2047 encoded", raw)
+	}
+	subj, err := new(mime.WordDecoder).DecodeHeader(raw)
+	if err != nil || subj != m.Subject {
+		t.Errorf("Subject = %q (%v), want %q", subj, err, m.Subject)
+	}
+	if id := msg.Header.Get("Message-ID"); id != "<m-1/mail-sato@example.jp>" {
+		t.Errorf("Message-ID = %q", id)
+	}
+	if k := msg.Header.Get(HeaderMailIdempotencyKey); k != "m-1/mail-sato" {
+		t.Errorf("idempotency header = %q", k)
+	}
+	if ct := msg.Header.Get("Content-Type"); ct != "text/plain; charset=UTF-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	from, err := msg.Header.AddressList("From")
+	if err != nil || len(from) != 1 || from[0].Name != "取次センター" {
+		t.Errorf("From = %v (%v)", from, err)
+	}
+	if d, err := msg.Header.Date(); err != nil || !d.Equal(clock.Now()) {
+		t.Errorf("Date = %v (%v), want %v", d, err, clock.Now())
+	}
+	body, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, msg.Body))
+	if err != nil || string(body) != m.Text {
+		t.Errorf("body = %q (%v), want %q", body, err, m.Text)
+	}
+}
+
+func TestEmailRequiresSTARTTLSUnlessInsecure(t *testing.T) {
+	srv := startSMTP(t, true)
+	s := &EmailSender{Clock: newFakeClock()}
+	d := emailDest(srv.Addr)
+	err := s.Send(t.Context(), d, testMessage("m-2"))
+	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("Send without STARTTLS = %v, want a STARTTLS error", err)
+	}
+	d.Insecure = true
+	if err := s.Send(t.Context(), d, testMessage("m-2")); err != nil {
+		t.Fatalf("Send insecure: %v", err)
+	}
+	if got := <-srv.Mails; got.TLS || got.AuthUser != "relay@example.jp" {
+		t.Errorf("TLS=%v auth=%q, want plain text with auth on localhost", got.TLS, got.AuthUser)
+	}
+}
+
+func TestEmailErrors(t *testing.T) {
+	srv := startSMTP(t, false)
+	trusted := &EmailSender{TLSConfig: &tls.Config{RootCAs: srv.ClientCA}, Clock: newFakeClock()}
+	tests := []struct {
+		name      string
+		sender    *EmailSender
+		edit      func(*Destination)
+		permanent bool
+		want      string
+	}{
+		{"untrusted cert", &EmailSender{Clock: newFakeClock()}, func(*Destination) {}, false, "STARTTLS"},
+		{"bad password", trusted, func(d *Destination) { d.Password = "nope" }, false, "AUTH PLAIN"},
+		{"bad from", trusted, func(d *Destination) { d.From = "not an address" }, true, "From"},
+		{"bad to", trusted, func(d *Destination) { d.To = "" }, true, "To"},
+		{"bad addr", trusted, func(d *Destination) { d.Addr = "nohostport" }, true, "Addr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := emailDest(srv.Addr)
+			tt.edit(&d)
+			err := tt.sender.Send(t.Context(), d, testMessage("m-3"))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Send = %v, want error containing %q", err, tt.want)
+			}
+			if got := errors.Is(err, ErrPermanent); got != tt.permanent {
+				t.Errorf("permanent = %v, want %v (%v)", got, tt.permanent, err)
+			}
+		})
+	}
+}
+
+func TestMessageIDDistinct(t *testing.T) {
+	tests := []struct{ key, want string }{
+		{"m-1/mail", "<m-1/mail@example.jp>"},
+		{"a.b/c d", "<a=2Eb/c=20d@example.jp>"},
+		{"a=2Eb/c", "<a=3D2Eb/c@example.jp>"},
+	}
+	for _, tt := range tests {
+		if got := MessageID(tt.key, "x@example.jp"); got != tt.want {
+			t.Errorf("MessageID(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+	if got := MessageID("k", "bad"); got != "<k@toritsugi.invalid>" {
+		t.Errorf("MessageID without domain = %q", got)
+	}
+}

@@ -1,0 +1,84 @@
+package relay
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"mime"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// HeaderMailIdempotencyKey repeats the idempotency key in mail headers.
+const HeaderMailIdempotencyKey = "X-Toritsugi-Idempotency-Key"
+
+// buildMail renders an RFC 5322 message: UTF-8 text body in base64, the
+// subject RFC 2047 encoded, and a Message-ID derived from the idempotency
+// key.
+func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, now time.Time) ([]byte, error) {
+	key := IdempotencyKey(m.ID, dest)
+	// The subject is always safe: the word encoder encodes control
+	// characters. The key goes into a header as it is.
+	if strings.ContainsAny(key, "\r\n") {
+		return nil, fmt.Errorf("idempotency key contains a line break: %w", ErrPermanent)
+	}
+	tos := make([]string, len(to))
+	for i, a := range to {
+		tos[i] = a.String()
+	}
+	var b bytes.Buffer
+	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
+	h("From", from.String())
+	h("To", strings.Join(tos, ", "))
+	h("Subject", mime.BEncoding.Encode("UTF-8", m.Subject))
+	h("Date", now.Format(time.RFC1123Z))
+	h("Message-ID", MessageID(key, from.Address))
+	h("MIME-Version", "1.0")
+	h("Content-Type", "text/plain; charset=UTF-8")
+	h("Content-Transfer-Encoding", "base64")
+	h(HeaderMailIdempotencyKey, key)
+	b.WriteString("\r\n")
+	enc := base64.StdEncoding.EncodeToString([]byte(m.Text))
+	for len(enc) > 76 {
+		b.WriteString(enc[:76])
+		b.WriteString("\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc)
+	b.WriteString("\r\n")
+	return b.Bytes(), nil
+}
+
+// MessageID returns the mail Message-ID for an idempotency key:
+// "<key@domain>" with characters outside RFC 5322 atext (and '.', '=')
+// written as =XX, so distinct keys give distinct ids. The domain is taken
+// from the sender address.
+func MessageID(key, fromAddr string) string {
+	domain := "toritsugi.invalid"
+	if i := strings.LastIndexByte(fromAddr, '@'); i >= 0 && i < len(fromAddr)-1 {
+		domain = fromAddr[i+1:]
+	}
+	var b strings.Builder
+	b.WriteByte('<')
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if isAtext(c) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "=%02X", c)
+		}
+	}
+	b.WriteByte('@')
+	b.WriteString(domain)
+	b.WriteByte('>')
+	return b.String()
+}
+
+func isAtext(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/?^_`{|}~", c) >= 0
+}

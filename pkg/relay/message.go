@@ -1,0 +1,114 @@
+package relay
+
+import (
+	"errors"
+	"time"
+)
+
+// Message kinds carried by the relay.
+const (
+	KindIntake     = "intake"
+	KindMissedCall = "missed-call"
+	KindVoicemail  = "voicemail"
+)
+
+// Destination types understood by the built-in channels.
+const (
+	TypeEmail     = "email"
+	TypeSlack     = "slack"
+	TypeChatwork  = "chatwork"
+	TypeTeams     = "teams"
+	TypeLineWorks = "lineworks"
+	TypeWebhook   = "webhook"
+)
+
+// Message is one notification for a client company. It is generic: the
+// intake forms fill Fields, Render turns them into Text.
+type Message struct {
+	// ID is unique per message; with a destination name it forms the
+	// idempotency key "<ID>/<destination>".
+	ID       string `json:"id"`
+	ClientID string `json:"client_id"`
+	// Kind is KindIntake, KindMissedCall or KindVoicemail.
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	// Text is the rendered body (see Render).
+	Text string `json:"text"`
+	// Fields are the raw values, e.g. caller, company, name, callback,
+	// purpose, urgency, addressee. Webhooks receive them as they are.
+	Fields    map[string]string `json:"fields,omitempty"`
+	Urgent    bool              `json:"urgent"`
+	CreatedAt time.Time         `json:"created_at"`
+	// Link points to the intake in the console, if any.
+	Link string `json:"link,omitempty"`
+}
+
+// Destination is one configured place a message can be delivered to. Which
+// fields matter depends on Type; secrets stay in the configuration and are
+// never written to the outbox (entries only record the destination name).
+type Destination struct {
+	// Name is the key used by rules and by the outbox; it must not
+	// contain '/'.
+	Name string
+	// Type is one of the Type* constants.
+	Type string
+	// URL is the webhook URL (slack, teams, webhook) or an API base URL
+	// override (chatwork, lineworks; empty means the public service).
+	URL string
+	// To is the recipient: comma-separated mail addresses (email) or the
+	// LINE WORKS user id when RoomID is empty (lineworks).
+	To string
+	// Token is the Chatwork API token or the LINE WORKS access token.
+	Token string
+	// Secret signs webhook bodies (webhook).
+	Secret string
+	// RoomID is the Chatwork room id or the LINE WORKS channel id.
+	RoomID string
+	// BotID is the LINE WORKS bot id.
+	BotID string
+	// Addr is the SMTP server "host:port" (email).
+	Addr string
+	// From is the sender address (email).
+	From string
+	// Username and Password are used for SMTP AUTH PLAIN when Username
+	// is set (email).
+	Username string
+	Password string
+	// Insecure allows an SMTP session without STARTTLS when the server
+	// does not offer it. Credentials are then only sent to localhost.
+	Insecure bool
+	// Timeout bounds one delivery attempt; zero means DefaultSendTimeout.
+	Timeout time.Duration
+}
+
+// DefaultSendTimeout bounds one delivery attempt when Destination.Timeout
+// is zero.
+const DefaultSendTimeout = 30 * time.Second
+
+// Errors returned (wrapped) by the relay; test them with errors.Is.
+var (
+	// ErrPermanent marks a delivery error that retrying cannot fix (for
+	// example HTTP 400/401/403/404); the entry is dead-lettered at once.
+	ErrPermanent = errors.New("relay: permanent delivery error")
+	// ErrInvalid: a message, destination or id was refused.
+	ErrInvalid = errors.New("relay: invalid argument")
+	// ErrNotFound: no outbox entry with that id.
+	ErrNotFound = errors.New("relay: entry not found")
+	// ErrUnknownDestination: the destination name is not configured.
+	ErrUnknownDestination = errors.New("relay: unknown destination")
+	// ErrNoChannel: no channel is registered for the destination type.
+	ErrNoChannel = errors.New("relay: no channel for destination type")
+)
+
+// IdempotencyKey is the key receivers use to drop duplicates:
+// "<message id>/<destination name>". It is also the outbox entry id.
+func IdempotencyKey(messageID, destination string) string {
+	return messageID + "/" + destination
+}
+
+func timeout(d Destination) time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return DefaultSendTimeout
+}

@@ -1,0 +1,363 @@
+package relay
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names the outbox creates in the shared bbolt file.
+var (
+	bucketOutbox = []byte("relay_outbox")
+	bucketDead   = []byte("relay_dead")
+)
+
+// State of an outbox entry.
+type State string
+
+// Entry states.
+const (
+	StatePending   State = "pending"
+	StateDelivered State = "delivered"
+	StateDead      State = "dead"
+)
+
+// DefaultMaxAttempts is the number of attempts before an entry is
+// dead-lettered when OutboxOptions.MaxAttempts is zero.
+const DefaultMaxAttempts = 8
+
+// DefaultBackoff is the wait after the 1st, 2nd, ... failed attempt; the
+// last value repeats.
+var DefaultBackoff = []time.Duration{
+	10 * time.Second, time.Minute, 5 * time.Minute, 30 * time.Minute,
+	2 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+}
+
+// OutboxOptions configure OpenOutbox.
+type OutboxOptions struct {
+	// Clock gives the time; nil means the system clock.
+	Clock Clock
+	// MaxAttempts before dead-lettering; zero means DefaultMaxAttempts.
+	MaxAttempts int
+	// Backoff overrides DefaultBackoff.
+	Backoff []time.Duration
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Outbox is the durable queue of (message, destination) deliveries, kept
+// in the application's bbolt file. It is safe for concurrent use. Run at
+// most one Worker per Outbox (per file).
+type Outbox struct {
+	db      *bolt.DB
+	clock   Clock
+	max     int
+	backoff []time.Duration
+	log     *slog.Logger
+	kick    chan struct{}
+}
+
+// Entry is one delivery of a message to one destination, as the console
+// sees it.
+type Entry struct {
+	// ID is IdempotencyKey(MessageID, Destination).
+	ID          string    `json:"id"`
+	MessageID   string    `json:"message_id"`
+	Destination string    `json:"destination"`
+	State       State     `json:"state"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	NextAt      time.Time `json:"next_at"`
+	EnqueuedAt  time.Time `json:"enqueued_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Message     Message   `json:"message"`
+}
+
+// Filter selects entries for List; zero fields match everything.
+type Filter struct {
+	State       State
+	MessageID   string
+	ClientID    string
+	Destination string
+	// Limit caps the result; zero means no limit.
+	Limit int
+}
+
+// OpenOutbox creates the relay buckets in db if missing. The caller keeps
+// ownership of db and closes it after stopping the worker.
+func OpenOutbox(db *bolt.DB, opts OutboxOptions) (*Outbox, error) {
+	if db == nil {
+		return nil, fmt.Errorf("relay: open outbox: nil db: %w", ErrInvalid)
+	}
+	o := &Outbox{db: db, clock: opts.Clock, max: opts.MaxAttempts, backoff: opts.Backoff,
+		log: opts.Logger, kick: make(chan struct{}, 1)}
+	if o.clock == nil {
+		o.clock = SystemClock{}
+	}
+	if o.max <= 0 {
+		o.max = DefaultMaxAttempts
+	}
+	if len(o.backoff) == 0 {
+		o.backoff = DefaultBackoff
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	err := db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketOutbox, bucketDead} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: create buckets: %w", err)
+	}
+	return o, nil
+}
+
+// Enqueue durably records one pending entry per destination, due now,
+// before anything is sent. Enqueueing a (message, destination) pair that
+// exists already, in any state, is a no-op. It returns the ids of the
+// entries it created.
+func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
+	if m.ID == "" {
+		return nil, fmt.Errorf("relay: enqueue: empty message id: %w", ErrInvalid)
+	}
+	for _, d := range dests {
+		if d == "" || strings.Contains(d, "/") {
+			return nil, fmt.Errorf("relay: enqueue %s: destination name %q: %w", m.ID, d, ErrInvalid)
+		}
+	}
+	now := o.clock.Now()
+	var created []string
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		created = created[:0]
+		ob, dead := tx.Bucket(bucketOutbox), tx.Bucket(bucketDead)
+		for _, d := range dests {
+			id := IdempotencyKey(m.ID, d)
+			k := []byte(id)
+			if ob.Get(k) != nil || dead.Get(k) != nil {
+				continue
+			}
+			e := Entry{ID: id, MessageID: m.ID, Destination: d, State: StatePending,
+				NextAt: now, EnqueuedAt: now, UpdatedAt: now, Message: m}
+			if err := putEntry(ob, e); err != nil {
+				return err
+			}
+			created = append(created, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: enqueue %s: %w", m.ID, err)
+	}
+	if len(created) > 0 {
+		o.log.Info("relay enqueued", "message", m.ID, "entries", created)
+		o.wake()
+	}
+	return created, nil
+}
+
+// List returns the entries matching f, pending and delivered first then
+// dead, each group in id order.
+func (o *Outbox) List(f Filter) ([]Entry, error) {
+	var out []Entry
+	err := o.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketOutbox, bucketDead} {
+			err := tx.Bucket(name).ForEach(func(_, v []byte) error {
+				if f.Limit > 0 && len(out) >= f.Limit {
+					return nil
+				}
+				e, err := decodeEntry(v)
+				if err != nil {
+					return err
+				}
+				if f.match(e) {
+					out = append(out, e)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: list: %w", err)
+	}
+	return out, nil
+}
+
+// Get returns the entry with id, in any state.
+func (o *Outbox) Get(id string) (Entry, error) {
+	var e Entry
+	err := o.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketOutbox).Get([]byte(id))
+		if v == nil {
+			v = tx.Bucket(bucketDead).Get([]byte(id))
+		}
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		e, err = decodeEntry(v)
+		return err
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("relay: get %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// Retry moves a dead entry back to pending, due now, with its attempt
+// count reset (its last error is kept for the record).
+func (o *Outbox) Retry(id string) error {
+	now := o.clock.Now()
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		dead := tx.Bucket(bucketDead)
+		v := dead.Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		e, err := decodeEntry(v)
+		if err != nil {
+			return err
+		}
+		e.State, e.Attempts, e.NextAt, e.UpdatedAt = StatePending, 0, now, now
+		if err := dead.Delete([]byte(id)); err != nil {
+			return err
+		}
+		return putEntry(tx.Bucket(bucketOutbox), e)
+	})
+	if err != nil {
+		return fmt.Errorf("relay: retry %s: %w", id, err)
+	}
+	o.log.Info("relay retry", "entry", id)
+	o.wake()
+	return nil
+}
+
+// due returns pending entries with NextAt <= now not in skip, at most
+// limit, earliest first, and the earliest NextAt of the pending entries
+// not returned (zero when none).
+func (o *Outbox) due(now time.Time, skip map[string]bool, limit int) ([]Entry, time.Time, error) {
+	var ready []Entry
+	var next time.Time
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			if e.State != StatePending || skip[e.ID] {
+				return nil
+			}
+			if !e.NextAt.After(now) {
+				ready = append(ready, e)
+			} else if next.IsZero() || e.NextAt.Before(next) {
+				next = e.NextAt
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("relay: scan due: %w", err)
+	}
+	sort.SliceStable(ready, func(i, j int) bool { return ready[i].NextAt.Before(ready[j].NextAt) })
+	if len(ready) > limit {
+		if next.IsZero() || ready[limit].NextAt.Before(next) {
+			next = ready[limit].NextAt
+		}
+		ready = ready[:limit]
+	}
+	return ready, next, nil
+}
+
+// record commits the outcome of one attempt: delivered, rescheduled with
+// backoff, or moved to the dead bucket. It is the only place an entry
+// becomes delivered, in the same transaction that counts the attempt.
+func (o *Outbox) record(id string, sendErr error) (Entry, error) {
+	now := o.clock.Now()
+	var e Entry
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		v := ob.Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		if e, err = decodeEntry(v); err != nil {
+			return err
+		}
+		if e.State != StatePending {
+			return nil // already settled; never undo a delivery
+		}
+		e.Attempts++
+		e.UpdatedAt = now
+		if sendErr == nil {
+			e.State, e.LastError, e.NextAt = StateDelivered, "", time.Time{}
+			return putEntry(ob, e)
+		}
+		e.LastError = sendErr.Error()
+		if e.Attempts >= o.max || errors.Is(sendErr, ErrPermanent) {
+			e.State, e.NextAt = StateDead, time.Time{}
+			if err := ob.Delete([]byte(id)); err != nil {
+				return err
+			}
+			return putEntry(tx.Bucket(bucketDead), e)
+		}
+		e.NextAt = now.Add(o.delay(e.Attempts))
+		return putEntry(ob, e)
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("relay: record attempt %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// delay is the wait after the n-th failed attempt (n >= 1).
+func (o *Outbox) delay(n int) time.Duration {
+	if n > len(o.backoff) {
+		n = len(o.backoff)
+	}
+	return o.backoff[n-1]
+}
+
+func (o *Outbox) wake() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (f Filter) match(e Entry) bool {
+	return (f.State == "" || f.State == e.State) &&
+		(f.MessageID == "" || f.MessageID == e.MessageID) &&
+		(f.ClientID == "" || f.ClientID == e.Message.ClientID) &&
+		(f.Destination == "" || f.Destination == e.Destination)
+}
+
+func putEntry(b *bolt.Bucket, e Entry) error {
+	v, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode entry %s: %w", e.ID, err)
+	}
+	return b.Put([]byte(e.ID), v)
+}
+
+func decodeEntry(v []byte) (Entry, error) {
+	var e Entry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return Entry{}, fmt.Errorf("decode entry: %w", err)
+	}
+	return e, nil
+}

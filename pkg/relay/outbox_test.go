@@ -1,0 +1,192 @@
+package relay
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestEnqueueIdempotent(t *testing.T) {
+	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{})
+	m := testMessage("m-1")
+	ids, err := ob.Enqueue(m, []string{"mail", "slack"})
+	if err != nil || !slices.Equal(ids, []string{"m-1/mail", "m-1/slack"}) {
+		t.Fatalf("Enqueue = %v, %v", ids, err)
+	}
+	m.Subject = "changed"
+	ids, err = ob.Enqueue(m, []string{"slack", "mail", "teams"})
+	if err != nil || !slices.Equal(ids, []string{"m-1/teams"}) {
+		t.Fatalf("second Enqueue = %v, %v; want only the new destination", ids, err)
+	}
+	all, err := ob.List(Filter{})
+	if err != nil || len(all) != 3 {
+		t.Fatalf("List = %d entries (%v), want 3", len(all), err)
+	}
+	for _, e := range all {
+		if e.State != StatePending || e.Attempts != 0 || e.MessageID != "m-1" {
+			t.Errorf("entry %+v, want pending with no attempts", e)
+		}
+		if e.Destination != "teams" && e.Message.Subject == "changed" {
+			t.Errorf("entry %s was overwritten by the second enqueue", e.ID)
+		}
+	}
+}
+
+func TestEnqueueRejectsBadInput(t *testing.T) {
+	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{})
+	tests := []struct {
+		name  string
+		m     Message
+		dests []string
+	}{
+		{"empty id", Message{}, []string{"mail"}},
+		{"empty destination", testMessage("m"), []string{""}},
+		{"slash in destination", testMessage("m"), []string{"a/b"}},
+	}
+	for _, tt := range tests {
+		if _, err := ob.Enqueue(tt.m, tt.dests); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: Enqueue = %v, want ErrInvalid", tt.name, err)
+		}
+	}
+}
+
+func TestListFilter(t *testing.T) {
+	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{MaxAttempts: 1})
+	a, b := testMessage("a"), testMessage("b")
+	b.ClientID = "c-002"
+	for _, m := range []Message{a, b} {
+		if _, err := ob.Enqueue(m, []string{"mail", "slack"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ob.record("a/slack", errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("b/mail", nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		f    Filter
+		want []string
+	}{
+		{Filter{}, []string{"a/mail", "b/mail", "b/slack", "a/slack"}},
+		{Filter{State: StateDead}, []string{"a/slack"}},
+		{Filter{State: StateDelivered}, []string{"b/mail"}},
+		{Filter{State: StatePending}, []string{"a/mail", "b/slack"}},
+		{Filter{ClientID: "c-002"}, []string{"b/mail", "b/slack"}},
+		{Filter{MessageID: "a", Destination: "mail"}, []string{"a/mail"}},
+		{Filter{Limit: 2}, []string{"a/mail", "b/mail"}},
+	}
+	for _, tt := range tests {
+		got, err := ob.List(tt.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, e := range got {
+			ids = append(ids, e.ID)
+		}
+		if !slices.Equal(ids, tt.want) {
+			t.Errorf("List(%+v) = %v, want %v", tt.f, ids, tt.want)
+		}
+	}
+}
+
+func TestRecordBackoffAndDeadLetter(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("m"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute, 30 * time.Minute,
+		2 * time.Hour, 6 * time.Hour, 12 * time.Hour}
+	for i, d := range want {
+		e, err := ob.record("m/hook", errors.New("HTTP 503"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.State != StatePending || e.Attempts != i+1 || !e.NextAt.Equal(clock.Now().Add(d)) {
+			t.Fatalf("attempt %d: %+v, want pending, next in %v", i+1, e, d)
+		}
+	}
+	e, err := ob.record("m/hook", errors.New("HTTP 503 again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.State != StateDead || e.Attempts != DefaultMaxAttempts || e.LastError != "HTTP 503 again" {
+		t.Fatalf("after %d attempts: %+v, want dead with the last error", DefaultMaxAttempts, e)
+	}
+	// Dead letters still count for idempotency.
+	if ids, err := ob.Enqueue(testMessage("m"), []string{"hook"}); err != nil || len(ids) != 0 {
+		t.Errorf("re-enqueue of a dead entry = %v, %v; want no-op", ids, err)
+	}
+	if err := ob.Retry("m/hook"); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	got, err := ob.Get("m/hook")
+	if err != nil || got.State != StatePending || got.Attempts != 0 || got.NextAt.After(clock.Now()) {
+		t.Errorf("after Retry: %+v (%v), want pending and due", got, err)
+	}
+	if err := ob.Retry("m/hook"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Retry of a pending entry = %v, want ErrNotFound", err)
+	}
+	if _, err := ob.Get("nope/x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get unknown = %v, want ErrNotFound", err)
+	}
+}
+
+func TestRecordNeverUndoesDelivery(t *testing.T) {
+	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("m"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("m/hook", nil); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ob.record("m/hook", errors.New("late failure"))
+	if err != nil || e.State != StateDelivered || e.Attempts != 1 {
+		t.Errorf("record after delivery = %+v, %v; want unchanged delivered entry", e, err)
+	}
+}
+
+func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
+	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("m"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ob.record("m/hook", errors.Join(errors.New("HTTP 401"), ErrPermanent))
+	if err != nil || e.State != StateDead || e.Attempts != 1 {
+		t.Errorf("permanent failure = %+v, %v; want dead after one attempt", e, err)
+	}
+}
+
+func TestOpenOutboxNilDB(t *testing.T) {
+	if _, err := OpenOutbox(nil, OutboxOptions{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("OpenOutbox(nil) = %v, want ErrInvalid", err)
+	}
+}
+
+func TestPurgeDelivered(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{MaxAttempts: 1})
+	if _, err := ob.Enqueue(testMessage("m"), []string{"ok", "bad", "later"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("m/ok", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("m/bad", errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ob.Purge(clock.Now()); err != nil || n != 0 {
+		t.Errorf("Purge(now) = %d, %v; want 0 (cutoff is exclusive)", n, err)
+	}
+	if n, err := ob.Purge(clock.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Errorf("Purge = %d, %v; want 1", n, err)
+	}
+	left, err := ob.List(Filter{})
+	if err != nil || len(left) != 2 || left[0].ID != "m/later" || left[1].ID != "m/bad" {
+		t.Errorf("after Purge: %+v, %v; want the pending and the dead entry", left, err)
+	}
+}

@@ -1,0 +1,75 @@
+package relay
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// DefaultTemplate is the Japanese body used when a client has no template
+// of its own. Templates see a Message; helpers: jst (time → "2006/01/02
+// 15:04" in Japan time), kind (kind → Japanese label), field (key →
+// value or "—").
+const DefaultTemplate = `{{if .Urgent}}【至急】{{end}}【{{kind .Kind}}】{{.Subject}}
+
+件名: {{.Subject}}
+発信者: {{field "caller"}}
+会社名: {{field "company"}}
+お名前: {{field "name"}}
+折返し番号: {{field "callback"}}
+宛先: {{field "addressee"}}
+用件: {{field "purpose"}}
+伝言: {{field "message"}}
+受付日時: {{jst .CreatedAt}}
+待ち時間: {{field "wait"}}
+{{- with .Link}}
+
+詳細: {{.}}{{end}}
+`
+
+// jst is fixed at UTC+9 (Japan has no daylight saving time), so rendering
+// does not depend on the host's tzdata.
+var jst = time.FixedZone("JST", 9*60*60)
+
+var kindLabels = map[string]string{
+	KindIntake:     "お電話承り",
+	KindMissedCall: "不在着信",
+	KindVoicemail:  "留守番電話",
+}
+
+// Render applies the text/template tmpl (DefaultTemplate when empty) to m.
+func Render(tmpl string, m Message) (string, error) {
+	if tmpl == "" {
+		tmpl = DefaultTemplate
+	}
+	funcs := template.FuncMap{
+		"jst": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(jst).Format("2006/01/02 15:04")
+		},
+		"kind": func(k string) string {
+			if l, ok := kindLabels[k]; ok {
+				return l
+			}
+			return k
+		},
+		"field": func(key string) string {
+			if v := strings.TrimSpace(m.Fields[key]); v != "" {
+				return v
+			}
+			return "—"
+		},
+	}
+	t, err := template.New("relay").Funcs(funcs).Option("missingkey=zero").Parse(tmpl)
+	if err != nil {
+		return "", fmt.Errorf("relay: parse template: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, m); err != nil {
+		return "", fmt.Errorf("relay: render message %s: %w", m.ID, err)
+	}
+	return b.String(), nil
+}

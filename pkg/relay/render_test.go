@@ -1,0 +1,66 @@
+package relay
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestRenderGolden(t *testing.T) {
+	intake := testMessage("m-100")
+	intake.Subject = "株式会社サンプル 山田様よりお電話"
+	intake.Fields = map[string]string{
+		"caller": "03-1234-5678", "company": "株式会社サンプル", "name": "山田太郎",
+		"callback": "090-1111-2222", "addressee": "佐藤部長", "purpose": "お見積りの件",
+		"message": "本日中に折返しをお願いします。", "wait": "12秒",
+	}
+	missed := Message{ID: "m-101", Kind: KindMissedCall, Subject: "不在着信", Urgent: true,
+		Fields:    map[string]string{"caller": "非通知"},
+		CreatedAt: time.Date(2026, 12, 31, 15, 5, 0, 0, time.UTC)}
+	tests := []struct {
+		name string
+		tmpl string
+		m    Message
+	}{
+		{"intake", "", intake},
+		{"missed_urgent", "", missed},
+		{"custom", "{{.Subject}} / {{field \"company\"}} / {{kind .Kind}} / {{jst .CreatedAt}}\n", intake},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Render(tt.tmpl, tt.m)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			path := filepath.Join("testdata", "render_"+tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("read golden (run with -update): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("Render mismatch\n--- got\n%s\n--- want\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	if _, err := Render("{{.Nope", Message{}); err == nil {
+		t.Error("bad template parsed")
+	}
+	if _, err := Render("{{.Missing}}", Message{}); err == nil {
+		t.Error("unknown field rendered")
+	}
+	if _, err := Render("{{template \"x\"}}", Message{}); err == nil {
+		t.Error("undefined template rendered")
+	}
+}

@@ -1,0 +1,65 @@
+package relay
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestRoute(t *testing.T) {
+	rules := []Rule{
+		{To: []string{"desk-mail"}},
+		{Field: "addressee", Equals: "佐藤", To: []string{"sato-mail", "sato-lw"}},
+		{Field: "purpose", Equals: "見積依頼", To: []string{"sales-slack", "desk-mail"}},
+		{Field: "urgency", Equals: "至急", Urgent: true},
+		{Field: "caller", Equals: "0312345678", To: []string{"vip-hook"}},
+		{Field: "kind", Equals: KindVoicemail, To: []string{"vm-chatwork"}},
+		{Field: "client_id", Equals: "c-9", To: []string{"c9-teams"}},
+	}
+	urgent := []string{"oncall-sms", "sato-lw"}
+	msg := func(urgentFlag bool, kind string, kv ...string) Message {
+		m := Message{ID: "m", ClientID: "c-1", Kind: kind, Urgent: urgentFlag, Fields: map[string]string{}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m.Fields[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		m    Message
+		want []string
+	}{
+		{"default only", msg(false, KindIntake), []string{"desk-mail"}},
+		{"addressee", msg(false, KindIntake, "addressee", "佐藤"), []string{"desk-mail", "sato-mail", "sato-lw"}},
+		{"other addressee", msg(false, KindIntake, "addressee", "鈴木"), []string{"desk-mail"}},
+		{"purpose dedupes desk", msg(false, KindIntake, "purpose", "見積依頼"), []string{"desk-mail", "sales-slack"}},
+		{"urgency field adds urgent dests", msg(false, KindIntake, "urgency", "至急"), []string{"desk-mail", "oncall-sms", "sato-lw"}},
+		{"urgent flag adds urgent dests", msg(true, KindIntake), []string{"desk-mail", "oncall-sms", "sato-lw"}},
+		{"urgent dest already routed keeps first position",
+			msg(true, KindIntake, "addressee", "佐藤"), []string{"desk-mail", "sato-mail", "sato-lw", "oncall-sms"}},
+		{"caller", msg(false, KindMissedCall, "caller", "0312345678"), []string{"desk-mail", "vip-hook"}},
+		{"kind attribute", msg(false, KindVoicemail), []string{"desk-mail", "vm-chatwork"}},
+		{"field shadows attribute", msg(false, KindIntake, "kind", KindVoicemail), []string{"desk-mail", "vm-chatwork"}},
+		{"client attribute", Message{ClientID: "c-9"}, []string{"desk-mail", "c9-teams"}},
+		{"exact match only", msg(false, KindIntake, "addressee", "佐藤 "), []string{"desk-mail"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Route(tt.m, rules, urgent); !slices.Equal(got, tt.want) {
+				t.Errorf("Route = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRouteEdgeCases(t *testing.T) {
+	if got := Route(Message{Urgent: true}, nil, nil); len(got) != 0 {
+		t.Errorf("no rules = %v, want none", got)
+	}
+	rules := []Rule{{Field: "urgent", Equals: "true", To: []string{"", "a", "a"}}}
+	if got := Route(Message{Urgent: true}, rules, []string{"a", "b", ""}); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("Route = %v, want [a b]", got)
+	}
+	if got := Route(Message{}, rules, []string{"b"}); len(got) != 0 {
+		t.Errorf("non-urgent = %v, want none", got)
+	}
+}

@@ -1,0 +1,161 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Sender delivers one message to one destination. Implementations honour
+// ctx (which carries the attempt timeout) and wrap ErrPermanent for errors
+// that retrying cannot fix.
+type Sender interface {
+	Send(ctx context.Context, d Destination, m Message) error
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, d Destination, m Message) error
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, d Destination, m Message) error { return f(ctx, d, m) }
+
+// DefaultConcurrency is the number of deliveries a Worker runs at once
+// when WorkerOptions.Concurrency is zero.
+const DefaultConcurrency = 4
+
+// storeRetryDelay is how long the worker waits after a failed bbolt read.
+const storeRetryDelay = 5 * time.Second
+
+// WorkerOptions configure NewWorker.
+type WorkerOptions struct {
+	// Destinations resolves a destination name at send time (so a config
+	// reload applies to queued entries). Required.
+	Destinations func(name string) (Destination, bool)
+	// Senders maps Destination.Type to its channel; nil means
+	// Channels(ChannelOptions{}).
+	Senders map[string]Sender
+	// Concurrency; zero means DefaultConcurrency.
+	Concurrency int
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// OnAttempt, if set, is called after each attempt is committed, with
+	// the entry as stored (delivered, pending with a new NextAt, or dead).
+	OnAttempt func(Entry)
+}
+
+// Worker sends due outbox entries. All its state is in the Outbox's bbolt
+// buckets, so a new Worker after a restart carries on where the old one
+// stopped.
+type Worker struct {
+	o       *Outbox
+	resolve func(string) (Destination, bool)
+	senders map[string]Sender
+	conc    int
+	log     *slog.Logger
+	on      func(Entry)
+}
+
+// NewWorker returns a worker for o. Run only one per Outbox.
+func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
+	if o == nil || opts.Destinations == nil {
+		return nil, fmt.Errorf("relay: new worker: outbox and Destinations are required: %w", ErrInvalid)
+	}
+	w := &Worker{o: o, resolve: opts.Destinations, senders: opts.Senders, conc: opts.Concurrency,
+		log: opts.Logger, on: opts.OnAttempt}
+	if w.senders == nil {
+		w.senders = Channels(ChannelOptions{Clock: o.clock})
+	}
+	if w.conc <= 0 {
+		w.conc = DefaultConcurrency
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	return w, nil
+}
+
+// Run delivers entries until ctx ends, then waits for in-flight attempts
+// and returns nil. An attempt cut short by ctx is not counted and is sent
+// again by the next Run.
+func (w *Worker) Run(ctx context.Context) error {
+	inflight := map[string]bool{}
+	done := make(chan string)
+	for {
+		if ctx.Err() != nil {
+			for range inflight {
+				<-done
+			}
+			return nil
+		}
+		var timer <-chan time.Time
+		if free := w.conc - len(inflight); free > 0 {
+			now := w.o.clock.Now()
+			ready, next, err := w.o.due(now, inflight, free)
+			if err != nil {
+				w.log.Error("relay scan failed", "err", err)
+				timer = w.o.clock.After(storeRetryDelay)
+			}
+			for _, e := range ready {
+				inflight[e.ID] = true
+				go func() { w.attempt(ctx, e); done <- e.ID }()
+			}
+			if err == nil && !next.IsZero() {
+				timer = w.o.clock.After(next.Sub(now))
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case id := <-done:
+			delete(inflight, id)
+		case <-w.o.kick:
+		case <-timer:
+		}
+	}
+}
+
+// attempt sends e once and commits the outcome.
+func (w *Worker) attempt(ctx context.Context, e Entry) {
+	err := w.send(ctx, e)
+	if err != nil && ctx.Err() != nil {
+		w.log.Info("relay attempt interrupted by shutdown", "entry", e.ID, "err", err)
+		return
+	}
+	rec, rerr := w.o.record(e.ID, err)
+	if rerr != nil {
+		// The send may have happened; the entry stays pending and is sent
+		// again (receivers dedupe on the idempotency key).
+		w.log.Error("relay commit failed", "entry", e.ID, "err", rerr)
+		return
+	}
+	switch rec.State {
+	case StateDelivered:
+		w.log.Info("relay delivered", "entry", e.ID, "attempts", rec.Attempts)
+	case StateDead:
+		w.log.Warn("relay dead-lettered", "entry", e.ID, "attempts", rec.Attempts, "err", rec.LastError)
+	default:
+		w.log.Warn("relay attempt failed", "entry", e.ID, "attempts", rec.Attempts, "next", rec.NextAt, "err", rec.LastError)
+	}
+	if w.on != nil {
+		w.on(rec)
+	}
+}
+
+func (w *Worker) send(ctx context.Context, e Entry) error {
+	d, ok := w.resolve(e.Destination)
+	if !ok {
+		return fmt.Errorf("relay: %q: %w", e.Destination, ErrUnknownDestination)
+	}
+	s, ok := w.senders[d.Type]
+	if !ok {
+		return fmt.Errorf("relay: %q type %q: %w", d.Name, d.Type, ErrNoChannel)
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout(d))
+	defer cancel()
+	err := s.Send(actx, d, e.Message)
+	if err != nil && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		return fmt.Errorf("relay: %q: timed out after %v: %w", d.Name, timeout(d), err)
+	}
+	return err
+}

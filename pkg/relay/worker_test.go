@@ -1,0 +1,276 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// flakyHook is a signed-webhook receiver that fails its first `fail`
+// requests with 503 and then accepts, counting deliveries per
+// Idempotency-Key.
+type flakyHook struct {
+	srv       *httptest.Server
+	mu        sync.Mutex
+	fail      int
+	requests  int
+	delivered map[string]int
+}
+
+func startFlakyHook(t *testing.T, clock Clock, secret string, fail int) *flakyHook {
+	t.Helper()
+	h := &flakyHook{fail: fail, delivered: map[string]int{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := VerifySignature(secret, r.Header.Get(HeaderTimestamp), body,
+			r.Header.Get(HeaderSignature), clock.Now(), time.Hour); err != nil {
+			t.Errorf("receiver: %v", err)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.requests++
+		if h.requests <= h.fail {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return
+		}
+		h.delivered[r.Header.Get("Idempotency-Key")]++
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *flakyHook) counts() (requests int, delivered map[string]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range h.delivered {
+		out[k] = v
+	}
+	return h.requests, out
+}
+
+func (h *flakyHook) dest() Destination {
+	return Destination{Name: "hook", Type: TypeWebhook, URL: h.srv.URL + "/toritsugi", Secret: "s3cret"}
+}
+
+func newTestWorker(t *testing.T, ob *Outbox, clock Clock, on attempts, ds ...Destination) *Worker {
+	t.Helper()
+	w, err := NewWorker(ob, WorkerOptions{Destinations: destMap(ds...), OnAttempt: on.on,
+		Senders: Channels(ChannelOptions{Clock: clock})})
+	if err != nil {
+		t.Fatalf("NewWorker: %v", err)
+	}
+	return w
+}
+
+func delivered(e Entry) bool { return e.State == StateDelivered }
+
+func TestWorkerRetriesThenDeliversOnce(t *testing.T) {
+	clock := newFakeClock()
+	start := clock.Now()
+	hook := startFlakyHook(t, clock, "s3cret", 3)
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	on := make(attempts, 16)
+	stop := runWorker(t, newTestWorker(t, ob, clock, on, hook.dest()))
+	if _, err := ob.Enqueue(testMessage("m-1"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	e := on.waitFor(t, "delivery", delivered)
+	stop()
+	if e.Attempts != 4 || e.LastError != "" {
+		t.Errorf("delivered entry = %+v, want 4 attempts and no error", e)
+	}
+	if waited := clock.Now().Sub(start); waited < 10*time.Second+time.Minute+5*time.Minute {
+		t.Errorf("fake time advanced %v, want at least the 3 backoff steps", waited)
+	}
+	reqs, got := hook.counts()
+	if reqs != 4 || len(got) != 1 || got["m-1/hook"] != 1 {
+		t.Errorf("receiver saw %d requests, deliveries %v; want 4 and exactly one", reqs, got)
+	}
+	if ids, _ := ob.Enqueue(testMessage("m-1"), []string{"hook"}); len(ids) != 0 {
+		t.Errorf("re-enqueue after delivery created %v", ids)
+	}
+}
+
+func TestWorkerSurvivesRestart(t *testing.T) {
+	clock := newFakeClock()
+	hook := startFlakyHook(t, clock, "s3cret", 1)
+	path := t.TempDir() + "/toritsugi.db"
+
+	// First process: one failed attempt, then shut down.
+	db1 := openDB(t, path)
+	ob1 := newOutbox(t, db1, clock, OutboxOptions{})
+	on1 := make(attempts, 16)
+	stop1 := runWorker(t, newTestWorker(t, ob1, clock, on1, hook.dest()))
+	if _, err := ob1.Enqueue(testMessage("m-1"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	first := on1.waitFor(t, "first attempt", func(Entry) bool { return true })
+	stop1()
+	if first.State != StatePending || first.Attempts != 1 {
+		t.Fatalf("first attempt = %+v, want pending after one failure", first)
+	}
+	checkDB(t, db1)
+	if err := db1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Second process: the retry happens from the file alone.
+	db2 := openDB(t, path)
+	ob2 := newOutbox(t, db2, clock, OutboxOptions{})
+	on2 := make(attempts, 16)
+	stop2 := runWorker(t, newTestWorker(t, ob2, clock, on2, hook.dest()))
+	e := on2.waitFor(t, "delivery after restart", delivered)
+	stop2()
+	if e.Attempts != 2 {
+		t.Errorf("delivered after %d attempts, want 2", e.Attempts)
+	}
+	checkDB(t, db2)
+	if err := db2.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Third process: nothing is due any more, whatever the time.
+	db3 := openDB(t, path)
+	ob3 := newOutbox(t, db3, clock, OutboxOptions{})
+	due, next, err := ob3.due(clock.Now().Add(365*24*time.Hour), nil, 10)
+	if err != nil || len(due) != 0 || !next.IsZero() {
+		t.Errorf("due after delivery = %v, next %v, err %v; want nothing", due, next, err)
+	}
+	if reqs, got := hook.counts(); reqs != 2 || got["m-1/hook"] != 1 {
+		t.Errorf("receiver saw %d requests, deliveries %v; want 2 and exactly one", reqs, got)
+	}
+}
+
+func TestWorkerDeadLettersThenRetry(t *testing.T) {
+	clock := newFakeClock()
+	hook := startFlakyHook(t, clock, "s3cret", DefaultMaxAttempts)
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	on := make(attempts, 32)
+	stop := runWorker(t, newTestWorker(t, ob, clock, on, hook.dest()))
+	if _, err := ob.Enqueue(testMessage("m-1"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	dead := on.waitFor(t, "dead letter", func(e Entry) bool { return e.State == StateDead })
+	if dead.Attempts != DefaultMaxAttempts || !strings.Contains(dead.LastError, "HTTP 503") {
+		t.Errorf("dead entry = %+v, want %d attempts and the last HTTP error", dead, DefaultMaxAttempts)
+	}
+	listed, err := ob.List(Filter{State: StateDead})
+	if err != nil || len(listed) != 1 || listed[0].ID != "m-1/hook" {
+		t.Fatalf("List(dead) = %+v, %v", listed, err)
+	}
+	if reqs, got := hook.counts(); reqs != DefaultMaxAttempts || len(got) != 0 {
+		t.Errorf("receiver saw %d requests, deliveries %v", reqs, got)
+	}
+	if err := ob.Retry("m-1/hook"); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	e := on.waitFor(t, "delivery after Retry", delivered)
+	stop()
+	if e.Attempts != 1 {
+		t.Errorf("attempts after Retry = %d, want 1", e.Attempts)
+	}
+	if _, got := hook.counts(); got["m-1/hook"] != 1 {
+		t.Errorf("deliveries %v, want exactly one", got)
+	}
+}
+
+func TestWorkerUnknownDestinationRetries(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{MaxAttempts: 2})
+	on := make(attempts, 8)
+	runWorker(t, newTestWorker(t, ob, clock, on))
+	if _, err := ob.Enqueue(testMessage("m"), []string{"gone"}); err != nil {
+		t.Fatal(err)
+	}
+	e := on.waitFor(t, "dead letter", func(e Entry) bool { return e.State == StateDead })
+	if e.Attempts != 2 || !strings.Contains(e.LastError, ErrUnknownDestination.Error()) {
+		t.Errorf("entry = %+v, want dead after 2 attempts with unknown destination", e)
+	}
+}
+
+func TestWorkerConcurrencyLimit(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	var mu sync.Mutex
+	active, peak := 0, 0
+	started := make(chan struct{}, 16)
+	release := make(chan struct{})
+	send := SenderFunc(func(ctx context.Context, d Destination, m Message) error {
+		mu.Lock()
+		active++
+		peak = max(peak, active)
+		mu.Unlock()
+		started <- struct{}{}
+		<-release
+		mu.Lock()
+		active--
+		mu.Unlock()
+		return nil
+	})
+	on := make(attempts, 16)
+	w, err := NewWorker(ob, WorkerOptions{Concurrency: 4, OnAttempt: on.on,
+		Destinations: destMap(Destination{Name: "x", Type: "fake"}),
+		Senders:      map[string]Sender{"fake": send}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		if _, err := ob.Enqueue(testMessage(id), []string{"x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := runWorker(t, w)
+	for range 4 {
+		<-started
+	}
+	close(release)
+	for range 10 {
+		on.waitFor(t, "delivery", delivered)
+	}
+	stop()
+	if peak != 4 {
+		t.Errorf("peak concurrency = %d, want 4", peak)
+	}
+}
+
+func TestWorkerShutdownDoesNotCountInterruptedAttempt(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	started := make(chan struct{})
+	send := SenderFunc(func(ctx context.Context, d Destination, m Message) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	w, err := NewWorker(ob, WorkerOptions{Destinations: destMap(Destination{Name: "x", Type: "fake"}),
+		Senders: map[string]Sender{"fake": send}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(testMessage("m"), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := runWorker(t, w)
+	<-started
+	stop()
+	e, err := ob.Get("m/x")
+	if err != nil || e.State != StatePending || e.Attempts != 0 {
+		t.Errorf("after shutdown: %+v, %v; want pending with no attempt counted", e, err)
+	}
+}
+
+func TestNewWorkerValidates(t *testing.T) {
+	if _, err := NewWorker(nil, WorkerOptions{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("NewWorker(nil) = %v, want ErrInvalid", err)
+	}
+}
