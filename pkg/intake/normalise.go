@@ -1,0 +1,169 @@
+package intake
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
+)
+
+// Length limits of free-text answers, in characters.
+const (
+	maxTextRunes      = 200
+	maxMultilineRunes = 2000
+)
+
+// jst is Japan time. Japan has had no daylight saving time since 1951, so a
+// fixed zone is exact and needs no tz database on the host.
+var jst = time.FixedZone("Asia/Tokyo", 9*60*60)
+
+// clean trims spaces (including full-width ones) and replaces invalid UTF-8.
+func clean(raw string) string {
+	return strings.TrimSpace(strings.ToValidUTF8(raw, "\uFFFD"))
+}
+
+// oneLine turns line breaks and tabs into spaces.
+var oneLine = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ")
+
+// normalise checks a cleaned, non-empty answer and returns its stored form,
+// or a message in Japanese saying what is wrong.
+func normalise(f Field, raw string) (string, string) {
+	switch f.Type {
+	case TypeMultiline:
+		v := strings.ReplaceAll(strings.ReplaceAll(raw, "\r\n", "\n"), "\r", "\n")
+		if utf8.RuneCountInString(v) > maxMultilineRunes {
+			return "", fmt.Sprintf("%d文字以内で入力してください", maxMultilineRunes)
+		}
+		return v, ""
+	case TypePhone:
+		e164, err := phone.ParseNumber(raw)
+		if err != nil {
+			return "", "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678）"
+		}
+		return e164, ""
+	case TypeChoice:
+		if _, ok := f.choice(raw); !ok {
+			return "", "選択肢にない値です。一覧から選んでください"
+		}
+		return raw, ""
+	case TypeYesNo:
+		if v, ok := yesNo(raw); ok {
+			return v, ""
+		}
+		return "", "「はい」か「いいえ」で入力してください"
+	case TypeDateTime:
+		t, ok := parseDateTime(raw)
+		if !ok {
+			return "", "日時を「2026-01-05 14:00」の形式で入力してください"
+		}
+		return t.Format(time.RFC3339), ""
+	}
+	v := strings.TrimSpace(oneLine.Replace(raw))
+	if utf8.RuneCountInString(v) > maxTextRunes {
+		return "", fmt.Sprintf("%d文字以内で入力してください", maxTextRunes)
+	}
+	return v, ""
+}
+
+// yesNo understands the ways an operator writes yes or no.
+func yesNo(raw string) (string, bool) {
+	if len(raw) > 16 {
+		return "", false
+	}
+	switch strings.ToLower(raw) {
+	case "yes", "y", "true", "はい", "要", "あり", "有":
+		return "yes", true
+	case "no", "n", "false", "いいえ", "不要", "なし", "無":
+		return "no", true
+	}
+	return "", false
+}
+
+// dateFold maps full-width digits and punctuation typed with a Japanese
+// input method onto ASCII.
+func dateFold(r rune) rune {
+	switch {
+	case r >= '０' && r <= '９':
+		return '0' + (r - '０')
+	case r == '：':
+		return ':'
+	case r == '／':
+		return '/'
+	case r == '－' || r == '‐' || r == 'ー':
+		return '-'
+	case r == 'Ｔ':
+		return 'T'
+	}
+	return r
+}
+
+// dateLayouts are the forms accepted without a zone, read as Japan time.
+var dateLayouts = []string{
+	"2006-1-2 15:04", "2006-1-2T15:04", "2006-1-2 15:04:05", "2006-1-2T15:04:05",
+	"2006/1/2 15:04", "2006/1/2 15:04:05",
+	"2006年1月2日 15:04", "2006年1月2日15:04",
+	"2006年1月2日 15時04分", "2006年1月2日15時04分", "2006年1月2日 15時", "2006年1月2日15時",
+}
+
+// parseDateTime reads a date and time: RFC 3339 with a zone, or one of
+// dateLayouts in Japan time. Years outside 2000–2999 are refused as typos.
+func parseDateTime(raw string) (time.Time, bool) {
+	if len(raw) > 80 { // longer than any accepted form, even full-width
+		return time.Time{}, false
+	}
+	s := strings.Join(strings.Fields(strings.Map(dateFold, raw)), " ")
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		for _, layout := range dateLayouts {
+			if t, err = time.ParseInLocation(layout, s, jst); err == nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return time.Time{}, false
+	}
+	t = t.In(jst)
+	if t.Year() < 2000 || t.Year() > 2999 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// weekdays are the Japanese one-character weekday names, Sunday first.
+var weekdays = [7]string{"日", "月", "火", "水", "木", "金", "土"}
+
+// spoken returns an answer as the operator reads it back: a phone number in
+// Japanese grouping, a choice by label, はい/いいえ, "1月5日(月) 14:00". An
+// answer that does not validate is read as written.
+func spoken(f Field, raw string) string {
+	raw = clean(raw)
+	if raw == "" {
+		return ""
+	}
+	v, msg := normalise(f, raw)
+	if msg != "" {
+		return strings.TrimSpace(oneLine.Replace(raw))
+	}
+	switch f.Type {
+	case TypePhone:
+		return phone.ParseCallerID(v).Display()
+	case TypeChoice:
+		if c, _ := f.choice(v); c.Label != "" {
+			return c.Label
+		}
+	case TypeYesNo:
+		if v == "yes" {
+			return "はい"
+		}
+		return "いいえ"
+	case TypeDateTime:
+		t, _ := time.Parse(time.RFC3339, v)
+		return fmt.Sprintf("%d月%d日(%s) %s", t.Month(), t.Day(), weekdays[t.Weekday()], t.Format("15:04"))
+	case TypeMultiline:
+		return strings.TrimSpace(oneLine.Replace(v))
+	}
+	return v
+}

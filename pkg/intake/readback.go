@@ -1,0 +1,35 @@
+package intake
+
+import "strings"
+
+// ReadBackLine returns the line the operator reads back to the caller to
+// confirm the answers, such as
+// 「株式会社○○の山田様、お電話番号 03-1234-5678、ご用件は見積もりの件で、よろしいでしょうか。」
+// Only visible fields are read; values may be raw or as Validate returns
+// them; with no answer at all the line is empty. A script without a template (or with a malformed one) reads every
+// answer as "label：value".
+func (s Script) ReadBackLine(v Values) string {
+	said := make(map[string]string, len(s.Fields))
+	visible := s.Visible(v)
+	for _, f := range visible {
+		if w := spoken(f, v[f.ID]); w != "" {
+			said[f.ID] = w
+		}
+	}
+	if len(said) == 0 {
+		return ""
+	}
+	if s.ReadBack != "" {
+		if parts, err := parseTemplate(s.ReadBack); err == nil {
+			line, _ := render(parts, func(id string) string { return said[id] })
+			return line
+		}
+	}
+	var items []string
+	for _, f := range visible {
+		if w, ok := said[f.ID]; ok {
+			items = append(items, f.Label+"："+w)
+		}
+	}
+	return strings.Join(items, "、") + "、以上でよろしいでしょうか。"
+}
