@@ -113,6 +113,9 @@ func (a *actor) finish() {
 		return
 	}
 	a.log.Info("call ended", "result", a.rec.Result, "reason", a.rec.Reason, "client", a.rec.ClientID, "operator", a.rec.OperatorID)
+	if a.m.onFinished != nil {
+		a.m.onFinished(a.rec)
+	}
 }
 
 // settleResult decides the typed result of a call that is over.

@@ -38,6 +38,9 @@ type Deps struct {
 	Queue *queue.Owner
 	// App is the Stasis application operator legs are originated into.
 	App string
+	// OnFinished is told every call record after it was stored (relaying
+	// missed calls and voicemails). It runs on the call's goroutine.
+	OnFinished func(store.CallRecord)
 	// Callbacks stores callback requests (overflow: callback).
 	Callbacks CallbackStore
 	// OnConnected is told when a caller is bridged with an operator (the
@@ -68,6 +71,7 @@ type Manager struct {
 	queue           *queue.Owner
 	onConnected     func(Connected)
 	callbacks       CallbackStore
+	onFinished      func(store.CallRecord)
 	app             string
 	clock           Clock
 	log             *slog.Logger
@@ -97,7 +101,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 		d.GreetingTimeout = 2 * time.Minute
 	}
 	return &Manager{
-		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks,
+		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout,
 		calls: map[string]*actor{}, instance: newInstanceToken(),
 	}

@@ -47,6 +47,8 @@ type Options struct {
 	OnQueueAction func(acd.Action)
 	// OnConnected is told when a caller is bridged with an operator.
 	OnConnected func(call.Connected)
+	// OnFinished is told every stored call record.
+	OnFinished func(store.CallRecord)
 }
 
 // Controller is the assembled core.
@@ -93,7 +95,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 	c.Calls = call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
-		GreetingTimeout: o.GreetingTimeout, OnConnected: o.OnConnected, Callbacks: o.Callbacks,
+		GreetingTimeout: o.GreetingTimeout, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent
