@@ -8,7 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/intake"
 	"github.com/toritsugi/toritsugi/pkg/reception"
+	"github.com/toritsugi/toritsugi/pkg/relay"
 )
 
 // Config is a loaded and validated configuration. Treat it as read-only: a
@@ -26,8 +28,12 @@ type Config struct {
 	Queue     Queue // defaults for every client
 	Clients   []Client
 	Operators []Operator
+	// Destinations are the relay destinations (relay.destinations), with
+	// secrets from the environment already applied.
+	Destinations []relay.Destination
 
 	clientByID   map[string]int
+	destByName   map[string]int
 	clientByDID  map[string]int
 	operatorByID map[string]int
 }
@@ -187,7 +193,27 @@ type Client struct {
 	// ("+81312345678") or an E.164 prefix ending in "*" ("+8150*").
 	Callers []reception.CallerRule
 
-	queueDefaults *Queue // the configuration's queue section, set by Parse
+	// Manual is free text shown to operators answering for the client
+	// (対応マニュアル); may be empty.
+	Manual string
+	// ScriptRef is the script: value as written: a preset name (simple,
+	// standard, guided) or a path; "standard" when absent. Script() has the
+	// loaded script.
+	ScriptRef string
+	// RelayTo names the destinations that receive every relayed message
+	// (relay.to); RelayRules turns it into the first rule.
+	RelayTo []string
+	// RelayUrgent names the destinations that also receive urgent messages.
+	RelayUrgent []string
+	// RelayTemplate is the relay.Render template; "" means relay.DefaultTemplate.
+	RelayTemplate string
+	// RelayMissedCalls and RelayVoicemails relay missed calls and voicemails
+	// (both false unless written).
+	RelayMissedCalls, RelayVoicemails bool
+
+	relayRules    []relay.Rule  // relay.rules as written, without RelayTo
+	script        intake.Script // loaded by Parse
+	queueDefaults *Queue        // the configuration's queue section, set by Parse
 }
 
 // QueueSettings returns the client's queue: its overrides merged over the

@@ -36,6 +36,14 @@ func FuzzParse(f *testing.F) {
 			for i := range cfg.Clients {
 				c := &cfg.Clients[i]
 				_ = c.ACDSettings()
+				_ = c.Script()
+				for _, r := range c.RelayRules() {
+					for _, n := range append(r.To, c.RelayUrgent...) {
+						if _, ok := cfg.Destination(n); !ok {
+							t.Fatalf("client %s: relay destination %q unknown", c.ID, n)
+						}
+					}
+				}
 				if err := c.Rules().Validate(); err != nil {
 					t.Fatalf("client %s: Rules invalid: %v", c.ID, err)
 				}

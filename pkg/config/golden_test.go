@@ -28,7 +28,7 @@ func TestErrorsGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := Parse(name, data, nil)
+			cfg, err := parse(name, filepath.Dir(in), data, nil)
 			if err == nil {
 				t.Fatalf("Parse succeeded, want errors (config %+v)", cfg)
 			}

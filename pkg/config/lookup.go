@@ -70,6 +70,10 @@ func (c *Config) index() {
 			c.clientByDID[d] = i
 		}
 	}
+	c.destByName = make(map[string]int, len(c.Destinations))
+	for i := range c.Destinations {
+		c.destByName[c.Destinations[i].Name] = i
+	}
 	c.operatorByID = make(map[string]int, len(c.Operators))
 	for i := range c.Operators {
 		c.operatorByID[c.Operators[i].ID] = i

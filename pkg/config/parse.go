@@ -4,13 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // Parse reads a configuration from YAML bytes. env looks up environment
-// overrides (os.LookupEnv in production, nil for none); filename is used only
-// in messages. On failure the error is an Errors listing every problem found,
-// sorted by line.
+// overrides (os.LookupEnv in production, nil for none); filename is used in
+// messages, and its directory is where relative client script paths
+// (clients[].script) are read from. On failure the error is an Errors
+// listing every problem found, sorted by line.
 func Parse(filename string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	return parse(filename, filepath.Dir(filename), data, env)
+}
+
+// parse is Parse with the directory of relative script paths given apart
+// from the name shown in messages.
+func parse(filename, dir string, data []byte, env func(string) (string, bool)) (*Config, error) {
 	doc, ok := parseDocument(filename, data)
 	if !ok {
 		return nil, doc.errs.sorted()
@@ -27,7 +35,7 @@ func Parse(filename string, data []byte, env func(string) (string, bool)) (*Conf
 		}
 		return nil, doc.errs.sorted()
 	}
-	c := &checker{doc: doc, fromEnv: fromEnv}
+	c := &checker{doc: doc, fromEnv: fromEnv, env: env, dir: dir, readFile: readScriptFile}
 	cfg := c.build(raw)
 	if len(doc.errs) > 0 {
 		return nil, doc.errs.sorted()

@@ -20,7 +20,7 @@ func mustParseFile(t *testing.T, path string, env func(string) (string, bool)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Parse(filepath.Base(path), data, env)
+	cfg, err := Parse(path, data, env)
 	if err != nil {
 		t.Fatalf("Parse(%s):\n%v", path, err)
 	}
@@ -260,5 +260,23 @@ func TestCheck(t *testing.T) {
 	}
 	if err := Check(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Check(missing) = %v, want ErrNotExist", err)
+	}
+}
+
+func TestSampleRelay(t *testing.T) {
+	cfg := mustParseFile(t, "sample.yaml", noEnv)
+	sakura, _ := cfg.Client("sakura-kensetsu")
+	if sakura.Script().Scope != "guided" || sakura.Manual == "" || len(sakura.RelayRules()) != 3 ||
+		!sakura.RelayMissedCalls || !sakura.RelayVoicemails {
+		t.Errorf("sakura: scope %q manual %q rules %v", sakura.Script().Scope, sakura.Manual, sakura.RelayRules())
+	}
+	for _, c := range cfg.Clients {
+		for _, r := range c.RelayRules() {
+			for _, n := range append(r.To, c.RelayUrgent...) {
+				if _, ok := cfg.Destination(n); !ok {
+					t.Errorf("client %s: destination %q missing", c.ID, n)
+				}
+			}
+		}
 	}
 }

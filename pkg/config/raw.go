@@ -21,6 +21,44 @@ type rawConfig struct {
 	Queue           rawQueue      `mapstructure:"queue"`
 	Clients         []rawClient   `mapstructure:"clients"`
 	Operators       []rawOperator `mapstructure:"operators"`
+	Relay           rawRelay      `mapstructure:"relay"`
+}
+
+type rawRelay struct {
+	Destinations []rawDestination `mapstructure:"destinations"`
+}
+
+type rawDestination struct {
+	Name     string `mapstructure:"name"`
+	Type     string `mapstructure:"type"`
+	URL      string `mapstructure:"url"`
+	To       string `mapstructure:"to"`
+	Token    string `mapstructure:"token"`
+	Secret   string `mapstructure:"secret"`
+	RoomID   string `mapstructure:"room_id"`
+	BotID    string `mapstructure:"bot_id"`
+	Addr     string `mapstructure:"addr"`
+	From     string `mapstructure:"from"`
+	Username string `mapstructure:"username"`
+	Password string `mapstructure:"password"`
+	Insecure string `mapstructure:"insecure"`
+	Timeout  string `mapstructure:"timeout"`
+}
+
+type rawClientRelay struct {
+	To          []string       `mapstructure:"to"`
+	Rules       []rawRelayRule `mapstructure:"rules"`
+	Urgent      []string       `mapstructure:"urgent"`
+	Template    string         `mapstructure:"template"`
+	MissedCalls string         `mapstructure:"missed_calls"`
+	Voicemails  string         `mapstructure:"voicemails"`
+}
+
+type rawRelayRule struct {
+	Field  string   `mapstructure:"field"`
+	Equals *string  `mapstructure:"equals"`
+	To     []string `mapstructure:"to"`
+	Urgent string   `mapstructure:"urgent"`
 }
 
 type rawARI struct {
@@ -77,6 +115,10 @@ type rawClient struct {
 	BlockedSound           *string     `mapstructure:"blocked_sound"`
 	BlockWithheld          *string     `mapstructure:"block_withheld"`
 	Callers                []rawCaller `mapstructure:"callers"`
+
+	Script *string         `mapstructure:"script"`
+	Manual string          `mapstructure:"manual"`
+	Relay  *rawClientRelay `mapstructure:"relay"`
 }
 
 type rawCaller struct {

@@ -15,6 +15,12 @@ import (
 type checker struct {
 	doc     *document
 	fromEnv map[string]string // key path -> environment variable that set it
+	env     func(string) (string, bool)
+	// dir is where relative script paths are read from by readFile.
+	dir      string
+	readFile func(path string) ([]byte, error)
+	// destinations are the names in relay.destinations, for client relay sections.
+	destNames map[string]bool
 }
 
 func (c *checker) errf(path, format string, args ...any) {
@@ -199,6 +205,7 @@ func (c *checker) build(r rawConfig) *Config {
 	c.required("data_dir", r.DataDir)
 	c.media("unknown_did_sound", r.UnknownDIDSound)
 	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
+	cfg.Destinations = c.destinations("relay.destinations", r.Relay.Destinations)
 	cfg.Clients = c.clients(r.Clients, cfg.Queue)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)
 	return cfg

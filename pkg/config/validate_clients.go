@@ -41,6 +41,9 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue) []Client {
 		cl.Hours = c.hours(childPath(p, "hours"), r.Hours)
 		cl.Queue = c.queue(childPath(p, "queue"), r.Queue)
 		c.reception(p, r, &cl)
+		cl.Manual = r.Manual
+		cl.ScriptRef, cl.script = c.script(childPath(p, "script"), r.Script)
+		c.clientRelay(childPath(p, "relay"), r.Relay, &cl)
 		out = append(out, cl)
 	}
 	return out

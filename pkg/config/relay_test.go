@@ -1,0 +1,125 @@
+package config
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/toritsugi/toritsugi/pkg/intake"
+	"github.com/toritsugi/toritsugi/pkg/relay"
+)
+
+func TestRelayAndScript(t *testing.T) {
+	cfg := mustParseFile(t, "testdata/valid/relay.yaml", noEnv)
+	acme, _ := cfg.Client("acme")
+	plain, _ := cfg.Client("plain")
+
+	if got := acme.Script(); got.ID != "acme-branching" || len(got.Fields) != 12 {
+		t.Errorf("acme script = %q with %d fields, want acme-branching with 12", got.ID, len(got.Fields))
+	}
+	if acme.ScriptRef != "../scripts/acme.yaml" || plain.ScriptRef != "simple" || plain.Script().Scope != intake.ScopeSimple {
+		t.Errorf("script refs %q %q, plain scope %q", acme.ScriptRef, plain.ScriptRef, plain.Script().Scope)
+	}
+	s := acme.Script()
+	s.Fields[0].Choices[0].Label = "changed"
+	if acme.Script().Fields[0].Choices[0].Label == "changed" {
+		t.Error("Script() shares its fields with the caller")
+	}
+	if !strings.HasPrefix(acme.Manual, "所在地: 東京都千代田区1-1\n") || plain.Manual != "" {
+		t.Errorf("manual = %q / %q", acme.Manual, plain.Manual)
+	}
+
+	wantRules := []relay.Rule{
+		{To: []string{"acme-mail"}},
+		{Field: "purpose", Equals: "見積もり", To: []string{"acme-slack", "acme-cw"}},
+		{Field: "urgent", Equals: "true", Urgent: true},
+	}
+	if got := acme.RelayRules(); !reflect.DeepEqual(got, wantRules) {
+		t.Errorf("RelayRules = %+v, want %+v", got, wantRules)
+	}
+	if !reflect.DeepEqual(acme.RelayUrgent, []string{"acme-lw"}) || !acme.RelayMissedCalls || acme.RelayVoicemails {
+		t.Errorf("urgent %v missed %v voicemails %v", acme.RelayUrgent, acme.RelayMissedCalls, acme.RelayVoicemails)
+	}
+	if acme.RelayTemplate == "" || plain.RelayTemplate != "" || plain.RelayRules() != nil {
+		t.Errorf("template %q / %q, plain rules %v", acme.RelayTemplate, plain.RelayTemplate, plain.RelayRules())
+	}
+	got := relay.Route(relay.Message{Fields: map[string]string{"purpose": "見積もり"}}, acme.RelayRules(), acme.RelayUrgent)
+	if want := []string{"acme-mail", "acme-slack", "acme-cw"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Route = %v, want %v", got, want)
+	}
+
+	if len(cfg.Destinations) != 7 {
+		t.Fatalf("%d destinations", len(cfg.Destinations))
+	}
+	wantMail := relay.Destination{Name: "acme-mail", Type: "email", Addr: "smtp.example.jp:587", From: "toritsugi@example.jp",
+		To: "info@acme.example, boss@acme.example", Username: "u", Password: "p"}
+	if d, ok := cfg.Destination("acme-mail"); !ok || d != wantMail {
+		t.Errorf("Destination(acme-mail) = %+v, %v", d, ok)
+	}
+	if d, ok := cfg.Destination("acme-hook"); !ok || d.Secret != "s3cret" || d.Timeout.String() != "10s" {
+		t.Errorf("Destination(acme-hook) = %+v, %v", d, ok)
+	}
+	if _, ok := cfg.Destination("nowhere"); ok {
+		t.Error("unknown destination found")
+	}
+	hand := &Config{Destinations: []relay.Destination{{Name: "x"}}}
+	if _, ok := hand.Destination("x"); !ok {
+		t.Error("hand-built Config: Destination not found")
+	}
+	if (&Client{}).Script().Scope != intake.ScopeStandard {
+		t.Error("a hand-built client does not get the standard preset")
+	}
+}
+
+func TestRelaySecretsFromEnv(t *testing.T) {
+	env := map[string]string{
+		"TORITSUGI_RELAY_ACME_MAIL_PASSWORD": "from-env",
+		"TORITSUGI_RELAY_ACME_CW_TOKEN":      "cw-env",
+		"TORITSUGI_RELAY_ACME_HOOK_SECRET":   "hook-env",
+		"TORITSUGI_RELAY_ACME_SLACK_SECRET":  "", // empty: ignored
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg := mustParseFile(t, "testdata/valid/relay.yaml", lookup)
+	for name, want := range map[string]string{"acme-mail": "from-env", "acme-cw": "cw-env", "acme-hook": "hook-env"} {
+		d, _ := cfg.Destination(name)
+		if got := d.Password + d.Token + d.Secret; got != want {
+			t.Errorf("%s secret = %q, want %q", name, got, want)
+		}
+	}
+	if got := DestinationEnv("acme-mail", "password"); got != "TORITSUGI_RELAY_ACME_MAIL_PASSWORD" {
+		t.Errorf("DestinationEnv = %q", got)
+	}
+
+	// A secret missing from the file may come from the environment only.
+	doc := []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n" +
+		"    - {name: h, type: webhook, url: \"https://h.example/\"}\n")
+	if _, err := Parse("c.yaml", doc, noEnv); err == nil || !strings.Contains(err.Error(), "$TORITSUGI_RELAY_H_SECRET") {
+		t.Errorf("without env: %v", err)
+	}
+	cfg, err := Parse("c.yaml", doc, func(k string) (string, bool) { return "s", k == "TORITSUGI_RELAY_H_SECRET" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := cfg.Destination("h"); d.Secret != "s" {
+		t.Errorf("secret = %q", d.Secret)
+	}
+}
+
+func TestScriptPathRelativeToConfigFile(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid/relay.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same text read from another directory misses the script.
+	_, err = Parse("elsewhere/toritsugi.yaml", data, noEnv)
+	if err == nil || !strings.Contains(err.Error(), `elsewhere/toritsugi.yaml:17:13: clients[0].script: cannot read script "../scripts/acme.yaml"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestReadScriptFileRefusesDirectories(t *testing.T) {
+	if _, err := readScriptFile("testdata"); err == nil {
+		t.Error("a directory was read as a script")
+	}
+}

@@ -1,0 +1,253 @@
+package config
+
+import (
+	"net"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/relay"
+)
+
+var destinationName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+
+var destinationTypes = []string{relay.TypeEmail, relay.TypeSlack, relay.TypeChatwork,
+	relay.TypeTeams, relay.TypeLineWorks, relay.TypeWebhook}
+
+// DestinationEnv is the environment variable that supplies a destination's
+// secret: DestinationEnv("acme-mail", "password") is
+// TORITSUGI_RELAY_ACME_MAIL_PASSWORD. key is password, token or secret.
+func DestinationEnv(name, key string) string {
+	return "TORITSUGI_RELAY_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_" + strings.ToUpper(key)
+}
+
+// destinations converts relay.destinations; it records their names for the
+// clients' relay sections.
+func (c *checker) destinations(path string, raws []rawDestination) []relay.Destination {
+	c.destNames = map[string]bool{}
+	seen := map[string]string{} // name -> path of its first use
+	out := make([]relay.Destination, 0, len(raws))
+	for i, r := range raws {
+		p := indexPath(path, i)
+		np := childPath(p, "name")
+		if c.required(np, r.Name) {
+			switch first, dup := seen[r.Name]; {
+			case !destinationName.MatchString(r.Name):
+				c.errf(np, "%q must be lower-case letters, digits and hyphens", r.Name)
+			case dup:
+				c.errf(np, "%q is already the name of %s", r.Name, first)
+			default:
+				seen[r.Name] = p
+			}
+			c.destNames[r.Name] = true
+		}
+		d := relay.Destination{
+			Name: r.Name, Type: r.Type, URL: r.URL, To: r.To, RoomID: r.RoomID, BotID: r.BotID,
+			Addr: r.Addr, From: r.From, Username: r.Username,
+			Token:    c.secret(p, "token", r.Name, r.Token),
+			Secret:   c.secret(p, "secret", r.Name, r.Secret),
+			Password: c.secret(p, "password", r.Name, r.Password),
+		}
+		if r.Insecure != "" {
+			d.Insecure = c.boolean(childPath(p, "insecure"), r.Insecure)
+		}
+		if r.Timeout != "" {
+			d.Timeout = c.duration(childPath(p, "timeout"), r.Timeout, false)
+		}
+		if c.required(childPath(p, "type"), r.Type) {
+			c.oneOf(childPath(p, "type"), r.Type, destinationTypes...)
+			c.destinationFields(p, d)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// secret is the written value of key, replaced by its environment variable
+// when that is set.
+func (c *checker) secret(p, key, name, written string) string {
+	if c.env == nil || name == "" {
+		return written
+	}
+	env := DestinationEnv(name, key)
+	if v, ok := c.env(env); ok && v != "" {
+		c.fromEnv[childPath(p, key)] = env
+		return v
+	}
+	return written
+}
+
+// destinationFields checks the fields the destination's type needs.
+func (c *checker) destinationFields(p string, d relay.Destination) {
+	need := func(key, val string) bool {
+		if strings.TrimSpace(val) != "" {
+			return true
+		}
+		msg := "is required for type " + d.Type
+		if key == "password" || key == "token" || key == "secret" {
+			msg += " (in the file or as $" + DestinationEnv(d.Name, key) + ")"
+		}
+		c.errf(childPath(p, key), "%s", msg)
+		return false
+	}
+	switch d.Type {
+	case relay.TypeEmail:
+		if need("addr", d.Addr) {
+			c.smtpAddr(childPath(p, "addr"), d.Addr)
+		}
+		if need("from", d.From) {
+			if _, err := mail.ParseAddress(d.From); err != nil {
+				c.errf(childPath(p, "from"), "%q is not a mail address", d.From)
+			}
+		}
+		if need("to", d.To) {
+			if _, err := mail.ParseAddressList(d.To); err != nil {
+				c.errf(childPath(p, "to"), "%q is not a comma-separated list of mail addresses", d.To)
+			}
+		}
+		if d.Username != "" {
+			need("password", d.Password)
+		}
+	case relay.TypeSlack, relay.TypeTeams:
+		if need("url", d.URL) {
+			c.httpsURL(childPath(p, "url"), d.URL)
+		}
+	case relay.TypeWebhook:
+		if need("url", d.URL) {
+			c.httpsURL(childPath(p, "url"), d.URL)
+		}
+		need("secret", d.Secret)
+	case relay.TypeChatwork:
+		need("room_id", d.RoomID)
+		need("token", d.Token)
+		c.optionalURL(p, d.URL)
+	case relay.TypeLineWorks:
+		need("bot_id", d.BotID)
+		need("token", d.Token)
+		if d.RoomID == "" && d.To == "" {
+			c.errf(childPath(p, "room_id"), "is required for type lineworks (or to: a user id)")
+		}
+		c.optionalURL(p, d.URL)
+	}
+}
+
+func (c *checker) optionalURL(p, s string) {
+	if s != "" {
+		c.httpsURL(childPath(p, "url"), s)
+	}
+}
+
+// httpsURL accepts https URLs, and http ones for this machine only.
+func (c *checker) httpsURL(path, s string) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		c.errf(path, "%q is not an https:// URL", s)
+		return
+	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		c.errf(path, "%q must use https:// (http:// is allowed only for localhost and 127.0.0.1)", s)
+	}
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+func (c *checker) smtpAddr(path, s string) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		c.errf(path, "%q is not host:port (e.g. smtp.example.jp:587)", s)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		c.errf(path, "%q has an invalid port", s)
+	}
+}
+
+// clientRelay converts a client's relay section.
+func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
+	if r == nil {
+		return
+	}
+	cl.RelayTo = c.destinationRefs(childPath(p, "to"), r.To)
+	cl.RelayUrgent = c.destinationRefs(childPath(p, "urgent"), r.Urgent)
+	for i, rr := range r.Rules {
+		rp := indexPath(childPath(p, "rules"), i)
+		rule := relay.Rule{Field: strings.TrimSpace(rr.Field)}
+		c.required(childPath(rp, "field"), rr.Field)
+		if rr.Equals == nil {
+			c.errf(childPath(rp, "equals"), "is required")
+		} else {
+			rule.Equals = *rr.Equals
+		}
+		if rr.Urgent != "" {
+			rule.Urgent = c.boolean(childPath(rp, "urgent"), rr.Urgent)
+		}
+		rule.To = c.destinationRefs(childPath(rp, "to"), rr.To)
+		if len(rr.To) == 0 && !rule.Urgent {
+			c.errf(childPath(rp, "to"), "is required (or urgent: true)")
+		}
+		cl.relayRules = append(cl.relayRules, rule)
+	}
+	if r.Template != "" {
+		if _, err := relay.Render(r.Template, templateProbe); err != nil {
+			c.errf(childPath(p, "template"), "%v", err)
+		}
+		cl.RelayTemplate = r.Template
+	}
+	if r.MissedCalls != "" {
+		cl.RelayMissedCalls = c.boolean(childPath(p, "missed_calls"), r.MissedCalls)
+	}
+	if r.Voicemails != "" {
+		cl.RelayVoicemails = c.boolean(childPath(p, "voicemails"), r.Voicemails)
+	}
+}
+
+// templateProbe is the message a client's template is tried on.
+var templateProbe = relay.Message{
+	ID: "probe", ClientID: "probe", Kind: relay.KindIntake, Subject: "件名",
+	Text:      "本文",
+	Fields:    map[string]string{"caller": "0312345678", "name": "山田", "purpose": "見積もり"},
+	CreatedAt: time.Date(2026, 1, 5, 14, 0, 0, 0, time.UTC),
+	Link:      "https://example.jp/intakes/probe",
+}
+
+// destinationRefs checks that every name is a relay destination.
+func (c *checker) destinationRefs(path string, names []string) []string {
+	out := make([]string, 0, len(names))
+	seen := map[string]bool{}
+	for i, n := range names {
+		ep := indexPath(path, i)
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+			c.errf(ep, "is empty: write a destination name")
+		case !c.destNames[n]:
+			msg := strconv.Quote(n) + " is not a destination in relay.destinations"
+			if s := c.closestDestination(n); s != "" {
+				msg += " (did you mean " + strconv.Quote(s) + "?)"
+			}
+			c.errf(ep, "%s", msg)
+		case seen[n]:
+			c.errf(ep, "%q is listed twice", n)
+		default:
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (c *checker) closestDestination(n string) string {
+	fields := make(map[string]*shape, len(c.destNames))
+	for d := range c.destNames {
+		fields[d] = nil
+	}
+	return suggest(n, fields)
+}
