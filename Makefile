@@ -11,6 +11,7 @@ all: build
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/toritsugi
+	$(GO) build -trimpath -o bin/toritsugi-phone ./cmd/toritsugi-phone
 
 ## test: vet, formatting and every test under the race detector
 test: vet fmt-check race
