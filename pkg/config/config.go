@@ -234,7 +234,8 @@ type Operator struct {
 	// Clients are the client ids served, without their tiers ("acme:2" is
 	// listed as "acme"); "*" means every client. Skills has the tiers.
 	Clients      []string
-	PasswordHash string // for the web console; may be empty
+	PasswordHash string // for the web console (argon2id; `toritsugi hash-password`); empty = cannot log in
+	Supervisor   bool   // may open the supervisor wallboard
 
 	skills map[string]int // client id or "*" -> tier, set by Parse
 }

@@ -147,6 +147,7 @@ type rawOperator struct {
 	Endpoint     string   `mapstructure:"endpoint"`
 	Clients      []string `mapstructure:"clients"`
 	PasswordHash string   `mapstructure:"password_hash"`
+	Supervisor   *string  `mapstructure:"supervisor"`
 }
 
 // defaults are the values used when the file and the environment are silent.

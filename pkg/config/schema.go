@@ -139,6 +139,7 @@ var rootShape = mapOf(map[string]*shape{
 		"endpoint":      scalar,
 		"clients":       listOf(scalar),
 		"password_hash": scalar,
+		"supervisor":    scalar,
 	})),
 })
 

@@ -28,6 +28,9 @@ func (c *checker) operators(raws []rawOperator, clients []Client) []Operator {
 	for i, r := range raws {
 		p := indexPath("operators", i)
 		op := Operator{ID: r.ID, Name: r.Name, Endpoint: r.Endpoint, PasswordHash: r.PasswordHash}
+		if r.Supervisor != nil {
+			op.Supervisor = c.boolean(indexPath("operators", i)+".supervisor", *r.Supervisor)
+		}
 		c.uniqueID(p, r.ID, operatorID, "must be letters, digits, _ . and -", ids)
 		c.required(childPath(p, "name"), r.Name)
 		if c.required(childPath(p, "endpoint"), r.Endpoint) {

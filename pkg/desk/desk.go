@@ -1,0 +1,136 @@
+// Package desk is the front desk between the telephony core and the people:
+// it turns a bridged call into the operator's screen pop, serves the
+// client's intake form, relays saved intakes (and, when a client asks,
+// missed calls and voicemails) through the durable outbox, and gives the
+// console the operator controls and the wallboard.
+package desk
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/queue"
+	"github.com/toritsugi/toritsugi/pkg/relay"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Desk implements console.Forms, console.Relayer and console.OperatorControl.
+type Desk struct {
+	Config  func() *config.Config
+	Store   *store.Store
+	Outbox  *relay.Outbox
+	Queue   *queue.Owner
+	Console *console.Console // set after console.New (it needs the Desk)
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// BaseURL, when set, links relayed messages to the console.
+	BaseURL string
+}
+
+func (d *Desk) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// Operators lists the configured operators for the console's login.
+func (d *Desk) Operators() []console.Operator {
+	cfg := d.Config()
+	out := make([]console.Operator, 0, len(cfg.Operators))
+	for _, op := range cfg.Operators {
+		out = append(out, console.Operator{
+			ID: op.ID, Name: op.Name, PasswordHash: op.PasswordHash, Clients: op.Clients, Supervisor: op.Supervisor,
+		})
+	}
+	return out
+}
+
+// SetAvailable implements console.OperatorControl.
+func (d *Desk) SetAvailable(opID string) { d.Queue.SetAvailable(opID) }
+
+// Pause implements console.OperatorControl.
+func (d *Desk) Pause(opID, reason string) { d.Queue.Pause(opID, reason) }
+
+// EndWrapUp implements console.OperatorControl.
+func (d *Desk) EndWrapUp(opID string) { d.Queue.EndWrapUp(opID) }
+
+// ExtendWrapUp implements console.OperatorControl.
+func (d *Desk) ExtendWrapUp(opID string, dur time.Duration) { d.Queue.ExtendWrapUp(opID, dur) }
+
+// Snapshot implements console.OperatorControl: the wallboard.
+func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
+	s, err := d.Queue.Snapshot(ctx)
+	if err != nil {
+		return console.Wallboard{}, err
+	}
+	cfg := d.Config()
+	var wb console.Wallboard
+	for _, op := range s.Operators {
+		name := op.ID
+		if o, ok := cfg.Operator(op.ID); ok {
+			name = o.Name
+		}
+		wb.Operators = append(wb.Operators, console.OperatorStatus{
+			ID: op.ID, Name: name, State: stateName(op.State.String()), Since: op.Since, PauseReason: op.PauseReason,
+		})
+	}
+	for _, c := range s.Clients {
+		w := console.Waiting{ClientID: c.ClientID, Count: len(c.Waiting)}
+		for _, call := range c.Waiting {
+			w.OldestWaitMS = max(w.OldestWaitMS, call.Waited.Milliseconds())
+		}
+		wb.Waiting = append(wb.Waiting, w)
+	}
+	wb.Today, err = d.today()
+	return wb, err
+}
+
+// serviceLevelTarget is the wait within which an answered call counts as
+// answered in time (the common 80/20 service level).
+const serviceLevelTarget = 20 * time.Second
+
+var jst = time.FixedZone("JST", 9*60*60)
+
+// today counts today's (Japan time) answered and abandoned calls.
+func (d *Desk) today() (console.Today, error) {
+	now := d.now().In(jst)
+	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, jst)
+	calls, err := d.Store.ListCalls(store.CallFilter{From: start})
+	if err != nil {
+		return console.Today{}, err
+	}
+	var t console.Today
+	inTime := 0
+	for _, c := range calls {
+		switch c.Result {
+		case store.ResultAnswered, store.ResultTransferred:
+			t.Answered++
+			if time.Duration(c.WaitMS)*time.Millisecond <= serviceLevelTarget {
+				inTime++
+			}
+		case store.ResultAbandoned:
+			if c.WaitMS > 0 { // gave up in the queue, not during the greeting
+				t.Abandoned++
+			}
+		}
+	}
+	if n := t.Answered + t.Abandoned; n > 0 {
+		t.ServiceLevel = float64(inTime) / float64(n)
+	}
+	return t, nil
+}
+
+// stateName maps the routing core's state names to the console's.
+func stateName(s string) string {
+	switch s {
+	case "on-call":
+		return console.StateOnCall
+	case "wrap-up":
+		return console.StateWrapUp
+	}
+	return s
+}

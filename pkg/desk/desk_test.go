@@ -1,0 +1,148 @@
+package desk_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/desk"
+	"github.com/toritsugi/toritsugi/pkg/queue"
+	"github.com/toritsugi/toritsugi/pkg/relay"
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+const cfgYAML = `
+ari: {user: toritsugi, password: x}
+data_dir: /nonexistent
+relay:
+  destinations:
+    - {name: acme-hook, type: webhook, url: "http://127.0.0.1:1/hook", secret: s}
+    - {name: acme-boss, type: webhook, url: "http://127.0.0.1:1/boss", secret: s}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:acme
+    greeting_text: お電話ありがとうございます、株式会社ACMEでございます。
+    script: standard
+    relay: {to: [acme-hook], urgent: [acme-boss], missed_calls: true}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"], supervisor: true}
+`
+
+func newDesk(t *testing.T) (*desk.Desk, *relay.Outbox) {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(cfgYAML), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Open(t)
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := queue.New(queue.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); q.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	q.SetOperators([]queue.Operator{{ID: "op1001", Endpoint: "PJSIP/op1001", Clients: map[string]int{"*": 1}}})
+	return &desk.Desk{Config: func() *config.Config { return cfg }, Store: st, Outbox: ob, Queue: q, Logger: storetest.Logger(t)}, ob
+}
+
+func TestFormsFromScript(t *testing.T) {
+	d, _ := newDesk(t)
+	f := d.FormFor("acme")
+	var ids []string
+	for _, fl := range f.Fields {
+		ids = append(ids, fl.ID)
+	}
+	if got := strings.Join(ids, ","); got != "company,name,addressee,callback,purpose,detail,callback_needed,callback_at,urgency" {
+		t.Fatalf("standard form fields %s", got)
+	}
+	vals, errs, readBack := d.Validate("acme", map[string]string{"name": "山田", "callback": "03-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"})
+	if len(errs) != 0 || vals["callback"] != "+81312345678" || !strings.Contains(readBack, "03-1234-5678") {
+		t.Fatalf("validate: %v %v %q", vals, errs, readBack)
+	}
+	if _, errs, _ := d.Validate("acme", map[string]string{}); errs["name"] == "" {
+		t.Fatalf("missing required name not reported: %v", errs)
+	}
+}
+
+func TestSubmitRoutesAndReportsStatus(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	in := store.Intake{ID: "i1", Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "山田", "company": "山田商事", "purpose": "見積もり", "urgency": "urgent"}, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ob.List(relay.Filter{MessageID: "i1-v1"})
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("urgent intake: %d outbox entries (%v), want the normal and the urgent destination", len(entries), err)
+	}
+	if m := entries[0].Message; !strings.Contains(m.Text, "【至急】") || !strings.Contains(m.Text, "山田商事") || m.Fields["caller"] != "03-1234-5678" {
+		t.Fatalf("message text %q fields %v", m.Text, m.Fields)
+	}
+	in.Version = 2
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	st := d.Status("i1")
+	if len(st) != 4 || st[0].State != "pending" {
+		t.Fatalf("status %+v, want 4 pending entries (2 versions × 2 destinations)", st)
+	}
+	v2, _ := ob.List(relay.Filter{MessageID: "i1-v2"})
+	if len(v2) == 0 || !strings.Contains(v2[0].Message.Subject, "【訂正】") {
+		t.Fatalf("correction not marked: %+v", v2)
+	}
+}
+
+func TestMissedCallRelayed(t *testing.T) {
+	d, ob := newDesk(t)
+	d.Finished(store.CallRecord{ID: "c1", ClientID: "acme", CallerID: "09012345678", Result: store.ResultAbandoned, WaitMS: 42000, Reason: "caller hung up after waiting 42s", EndedAt: time.Now()})
+	d.Finished(store.CallRecord{ID: "c2", ClientID: "acme", Result: store.ResultAnswered})
+	d.Finished(store.CallRecord{ID: "c3", ClientID: "acme", Result: store.ResultVoicemail}) // voicemails: not asked for
+	all, _ := ob.List(relay.Filter{})
+	if len(all) != 1 || all[0].MessageID != "c1-missed-call" || !strings.Contains(all[0].Message.Text, "090-1234-5678") {
+		t.Fatalf("outbox %+v, want one missed-call message", all)
+	}
+}
+
+func TestWallboard(t *testing.T) {
+	d, _ := newDesk(t)
+	d.Queue.SetReachable("PJSIP/op1001", true)
+	d.Queue.Pause("op1001", "lunch")
+	now := time.Now()
+	for _, r := range []store.CallRecord{
+		{ID: "a", ClientID: "acme", Result: store.ResultAnswered, WaitMS: 5000, StartedAt: now},
+		{ID: "b", ClientID: "acme", Result: store.ResultAnswered, WaitMS: 60000, StartedAt: now},
+		{ID: "c", ClientID: "acme", Result: store.ResultAbandoned, WaitMS: 30000, StartedAt: now},
+		{ID: "d", ClientID: "acme", Result: store.ResultAbandoned, StartedAt: now}, // during the greeting: not counted
+	} {
+		if err := d.Store.PutCall(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		wb, err := d.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wb.Operators) == 1 && wb.Operators[0].State == "paused" {
+			if wb.Operators[0].Name != "佐藤" || wb.Operators[0].PauseReason != "lunch" {
+				t.Fatalf("operator %+v", wb.Operators[0])
+			}
+			if wb.Today.Answered != 2 || wb.Today.Abandoned != 1 || wb.Today.ServiceLevel < 0.33 || wb.Today.ServiceLevel > 0.34 {
+				t.Fatalf("today %+v, want 2 answered, 1 abandoned, service level 1/3", wb.Today)
+			}
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("operator never shown paused")
+}

@@ -1,0 +1,108 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/phone"
+	"github.com/toritsugi/toritsugi/pkg/relay"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Submit implements console.Relayer: the intake (already stored) becomes
+// one outbox entry per destination its client's rules pick. A correction
+// (version > 1) is relayed again as a new message marked 訂正.
+func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
+	cl, ok := d.Config().Client(in.ClientID)
+	if !ok {
+		return fmt.Errorf("desk: intake %s: unknown client %q", in.ID, in.ClientID)
+	}
+	fields := maps.Clone(in.Values)
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	fields["caller"] = phone.ParseCallerID(in.CallerNumber).Display()
+	fields["operator"] = in.OperatorID
+	subject := cl.Name + " 宛のお電話"
+	if name := fields["name"]; name != "" {
+		subject = fields["company"] + " " + name + " 様より " + cl.Name + " 宛のお電話"
+	}
+	if in.Version > 1 {
+		subject = "【訂正】" + subject
+	}
+	m := relay.Message{
+		ID: fmt.Sprintf("%s-v%d", in.ID, in.Version), ClientID: in.ClientID, Kind: "intake",
+		Subject: subject, Fields: fields, Urgent: fields["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
+	}
+	if d.BaseURL != "" {
+		m.Link = d.BaseURL + "/console/intakes/" + in.ID
+	}
+	return d.enqueue(cl, m)
+}
+
+// enqueue renders m with the client's template and stores it for every
+// destination the client's rules pick.
+func (d *Desk) enqueue(cl *config.Client, m relay.Message) error {
+	dests := relay.Route(m, cl.RelayRules(), cl.RelayUrgent)
+	if len(dests) == 0 {
+		d.Logger.Warn("nothing to relay to: the client has no relay destinations", "client", cl.ID, "message", m.ID)
+		return nil
+	}
+	text, err := relay.Render(cl.RelayTemplate, m)
+	if err != nil {
+		return fmt.Errorf("desk: render %s: %w", m.ID, err)
+	}
+	m.Text = text
+	if _, err := d.Outbox.Enqueue(m, dests); err != nil {
+		return fmt.Errorf("desk: enqueue %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Status implements console.Relayer: delivery state per destination of
+// every version of the intake.
+func (d *Desk) Status(intakeID string) []console.RelayStatus {
+	var out []console.RelayStatus
+	for v := 1; v < 100; v++ {
+		entries, err := d.Outbox.List(relay.Filter{MessageID: fmt.Sprintf("%s-v%d", intakeID, v)})
+		if err != nil || len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			out = append(out, console.RelayStatus{Destination: e.Destination, State: string(e.State), Attempts: e.Attempts, LastError: e.LastError})
+		}
+	}
+	return out
+}
+
+// Finished relays missed calls and voicemails of clients that want them.
+func (d *Desk) Finished(rec store.CallRecord) {
+	cl, ok := d.Config().Client(rec.ClientID)
+	if !ok {
+		return
+	}
+	var kind, subject string
+	switch {
+	case rec.Result == store.ResultAbandoned && rec.WaitMS > 0 && cl.RelayMissedCalls:
+		kind, subject = "missed-call", "不在着信"
+	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails:
+		kind, subject = "voicemail", "留守番電話"
+	default:
+		return
+	}
+	caller := phone.ParseCallerID(rec.CallerID).Display()
+	m := relay.Message{
+		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt,
+		Fields: map[string]string{
+			"caller": caller, "callback": caller, "wait": (time.Duration(rec.WaitMS) * time.Millisecond).Round(time.Second).String(),
+			"message": rec.Reason, "recording": rec.Recording,
+		},
+	}
+	if err := d.enqueue(cl, m); err != nil {
+		d.Logger.Error("relaying a missed call or voicemail failed", "call", rec.ID, "error", err)
+	}
+}
