@@ -119,7 +119,7 @@ func (c *Controller) apply(cfg *config.Config) {
 	ops := make([]queue.Operator, 0, len(cfg.Operators))
 	for _, op := range cfg.Operators {
 		eps = append(eps, op.Endpoint)
-		ops = append(ops, queue.Operator{ID: op.ID, Endpoint: op.Endpoint, Clients: op.Skills()})
+		ops = append(ops, queue.Operator{ID: op.ID, Endpoint: op.Endpoint, Clients: op.Skills(), Manual: op.PasswordHash != ""})
 	}
 	c.Operators.Track(eps)
 	if c.Queue != nil {

@@ -22,6 +22,10 @@ type Operator struct {
 	ID, Endpoint string
 	// Clients maps client id (or "*") to skill tier (1 = primary).
 	Clients map[string]int
+	// Manual operators log in through the console and choose when they
+	// are available; the others are available whenever their softphone is
+	// registered.
+	Manual bool
 }
 
 // Clock is the owner's time source.
@@ -47,6 +51,7 @@ type Owner struct {
 	// owned by the Run goroutine
 	calls     map[string]Inbox
 	endpoints map[string]string // op id → endpoint
+	manual    map[string]bool   // op id → logs in through the console
 	byEP      map[string]string // endpoint → op id
 	reachable map[string]bool   // endpoint → reachable
 }
@@ -75,7 +80,7 @@ func New(o Options) *Owner {
 	return &Owner{
 		in: make(chan func(), 1024), log: o.Logger, clock: o.Clock, core: acd.New(o.Settings),
 		onChange: o.OnOperatorChange, onAction: o.OnAction,
-		calls: map[string]Inbox{}, endpoints: map[string]string{}, byEP: map[string]string{}, reachable: map[string]bool{},
+		calls: map[string]Inbox{}, endpoints: map[string]string{}, manual: map[string]bool{}, byEP: map[string]string{}, reachable: map[string]bool{},
 	}
 }
 
@@ -162,6 +167,7 @@ func (o *Owner) SetOperators(ops []Operator) {
 				delete(o.byEP, old)
 			}
 			o.endpoints[op.ID] = op.Endpoint
+			o.manual[op.ID] = op.Manual
 			o.byEP[op.Endpoint] = op.ID
 			o.apply(o.core.UpsertOperator(acd.Operator{ID: op.ID, Skills: op.Clients}, now))
 			o.apply(o.setReachable(op.ID, o.reachable[op.Endpoint], now))
@@ -170,6 +176,7 @@ func (o *Owner) SetOperators(ops []Operator) {
 			if !keep[id] {
 				o.apply(o.core.RemoveOperator(id, now))
 				delete(o.endpoints, id)
+				delete(o.manual, id)
 				delete(o.byEP, ep)
 			}
 		}
@@ -196,9 +203,9 @@ func (o *Owner) ExtendWrapUp(opID string, d time.Duration) {
 	o.do(func() { o.apply(o.core.ExtendWrapUp(opID, d, o.clock.Now())) })
 }
 
-// SetReachable reports a softphone's registration state. Until operators
-// log in through the console, a registered softphone is an available
-// operator and an unregistered one is offline.
+// SetReachable reports a softphone's registration state. An operator who
+// does not use the console (Manual false) is available whenever the
+// softphone is registered; console users choose in the console.
 func (o *Owner) SetReachable(endpoint string, reachable bool) {
 	o.do(func() {
 		o.reachable[endpoint] = reachable
@@ -210,7 +217,7 @@ func (o *Owner) SetReachable(endpoint string, reachable bool) {
 
 func (o *Owner) setReachable(id string, reachable bool, now time.Time) []acd.Action {
 	acts := o.core.SetReachable(id, reachable, now)
-	if v, ok := o.core.LookupOperator(id); ok && reachable && v.State == acd.Offline {
+	if v, ok := o.core.LookupOperator(id); ok && reachable && v.State == acd.Offline && !o.manual[id] {
 		acts = append(acts, o.core.SetAvailable(id, now)...)
 	}
 	return acts

@@ -159,3 +159,18 @@ func TestOwnerConsoleControls(t *testing.T) {
 	o.EndWrapUp("op1")
 	eventually(t, "wrap-up ended early", func() bool { return state(t, o, "op1") == acd.Available })
 }
+
+func TestOwnerManualOperatorWaitsForConsole(t *testing.T) {
+	o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}, Manual: true}})
+	o.SetReachable("PJSIP/op1", true)
+	if got := state(t, o, "op1"); got != acd.Offline {
+		t.Fatalf("a console operator became %v on registration, want offline until they log in", got)
+	}
+	o.SetAvailable("op1")
+	eventually(t, "available after the console says so", func() bool { return state(t, o, "op1") == acd.Available })
+}
