@@ -1,0 +1,235 @@
+package console
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// cookieName holds the session id.
+const cookieName = "toritsugi_session"
+
+// csrfMode says where a route expects the CSRF token.
+type csrfMode int
+
+const (
+	csrfNone   csrfMode = iota // safe method, no token
+	csrfHeader                 // JSON API: X-CSRF-Token header
+	csrfForm                   // HTML form: hidden csrf_token field
+)
+
+// authed is what a handler learns about the caller: only from the session.
+type authed struct {
+	sid     string
+	sess    session
+	op      Operator
+	lang    string
+	startAt time.Time
+}
+
+// handlerFunc is a handler behind authentication.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, a authed)
+
+// authenticate resolves the session cookie to a live session and a still
+// configured operator.
+func (c *Console) authenticate(r *http.Request) (authed, bool) {
+	ck, err := r.Cookie(cookieName)
+	if err != nil || ck.Value == "" {
+		return authed{}, false
+	}
+	now := c.now()
+	ss, ok := c.sess.get(ck.Value, now)
+	if !ok {
+		return authed{}, false
+	}
+	op, ok := c.operator(ss.operatorID)
+	if !ok {
+		c.sess.remove(ck.Value)
+		return authed{}, false
+	}
+	return authed{sid: ck.Value, sess: ss, op: op, lang: pickLang(r), startAt: now}, true
+}
+
+// checkCSRF reports whether r carries the session's token where mode says.
+func checkCSRF(r *http.Request, a authed, mode csrfMode) bool {
+	switch mode {
+	case csrfHeader:
+		return a.sess.validCSRF(r.Header.Get("X-CSRF-Token"))
+	case csrfForm:
+		r.Body = http.MaxBytesReader(nil, r.Body, maxBody)
+		return a.sess.validCSRF(r.PostFormValue("csrf_token"))
+	}
+	return true
+}
+
+// page wraps an HTML page: no session → redirect to /login.
+func (c *Console) page(mode csrfMode, supervisor bool, h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, ok := c.authenticate(r)
+		if !ok {
+			http.Redirect(w, r, "/login?lang="+pickLang(r), http.StatusSeeOther)
+			return
+		}
+		if !checkCSRF(r, a, mode) {
+			http.Error(w, "invalid CSRF token", http.StatusForbidden)
+			return
+		}
+		if supervisor && !a.op.Supervisor {
+			http.Error(w, messages[a.lang]["forbidden"], http.StatusForbidden)
+			return
+		}
+		h(w, r, a)
+	}
+}
+
+// api wraps a JSON endpoint: no session → 401, bad token → 403.
+func (c *Console) api(mode csrfMode, supervisor bool, h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, ok := c.authenticate(r)
+		if !ok {
+			fail(w, http.StatusUnauthorized, "not logged in")
+			return
+		}
+		if !checkCSRF(r, a, mode) {
+			fail(w, http.StatusForbidden, "invalid CSRF token")
+			return
+		}
+		if supervisor && !a.op.Supervisor {
+			fail(w, http.StatusForbidden, "supervisors only")
+			return
+		}
+		h(w, r, a)
+	}
+}
+
+// loginResult is the outcome of one login attempt.
+type loginResult int
+
+const (
+	loginOK loginResult = iota
+	loginWrong
+	loginThrottled
+)
+
+// login checks credentials under the per (IP, user) rate limit and, on
+// success, starts a session and sets its cookie.
+func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (Operator, session, loginResult) {
+	now := c.now()
+	ip := clientIP(r)
+	key := ip + "\x00" + id
+	if c.limit.blocked(key, now) || c.ipLimit.blocked(ip, now) {
+		c.log.Warn("login throttled", "ip", clientIP(r), "operator", id)
+		return Operator{}, session{}, loginThrottled
+	}
+	op, found := c.operator(id)
+	hash := op.PasswordHash
+	if !found || id == "" {
+		hash = c.dummyHash() // spend the same time on unknown users
+	}
+	if !CheckPassword(hash, pw) || !found || id == "" {
+		c.limit.fail(key, now)
+		c.ipLimit.fail(ip, now)
+		c.log.Info("login failed", "ip", clientIP(r), "operator", id)
+		return Operator{}, session{}, loginWrong
+	}
+	c.limit.succeed(key)
+	sid, ss, err := c.sess.create(op.ID, now)
+	if err != nil {
+		c.log.Error("create session", "err", err)
+		return Operator{}, session{}, loginWrong
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: cookieName, Value: sid, Path: "/", HttpOnly: true, Secure: c.d.SecureCookies,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(AbsoluteTimeout / time.Second),
+	})
+	c.log.Info("login", "operator", op.ID)
+	return op, ss, loginOK
+}
+
+// clientIP is the TCP peer address; proxies' headers are not trusted.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// clearCookie expires the session cookie in the browser.
+func (c *Console) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true,
+		Secure: c.d.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// loginForm handles the HTML login form.
+func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	lang := pickLang(r)
+	if err := r.ParseForm(); err != nil {
+		c.pages.login(w, http.StatusBadRequest, lang, "login_failed", "")
+		return
+	}
+	id := strings.TrimSpace(r.PostFormValue("operator_id"))
+	_, _, res := c.login(w, r, id, r.PostFormValue("password"))
+	switch res {
+	case loginThrottled:
+		c.pages.login(w, http.StatusTooManyRequests, lang, "login_throttled", id)
+	case loginWrong:
+		c.pages.login(w, http.StatusUnauthorized, lang, "login_failed", id)
+	default:
+		http.Redirect(w, r, "/console?lang="+lang, http.StatusSeeOther)
+	}
+}
+
+// loginPage shows the login form.
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	c.pages.login(w, http.StatusOK, pickLang(r), "", "")
+}
+
+// loginRequest is the body of POST /api/v1/login.
+type loginRequest struct {
+	OperatorID string `json:"operator_id"`
+	Password   string `json:"password"`
+}
+
+// loginResponse answers a good JSON login.
+type loginResponse struct {
+	OperatorID string `json:"operator_id"`
+	Name       string `json:"name"`
+	Supervisor bool   `json:"supervisor"`
+	CSRFToken  string `json:"csrf_token"`
+}
+
+// loginJSON handles POST /api/v1/login.
+func (c *Console) loginJSON(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	op, ss, res := c.login(w, r, strings.TrimSpace(req.OperatorID), req.Password)
+	switch res {
+	case loginThrottled:
+		fail(w, http.StatusTooManyRequests, "too many failed logins")
+	case loginWrong:
+		fail(w, http.StatusUnauthorized, "wrong operator id or password")
+	default:
+		writeJSON(w, http.StatusOK, loginResponse{OperatorID: op.ID, Name: op.Name, Supervisor: op.Supervisor, CSRFToken: ss.csrf})
+	}
+}
+
+// logoutForm ends the session from the page's logout button.
+func (c *Console) logoutForm(w http.ResponseWriter, r *http.Request, a authed) {
+	c.sess.remove(a.sid)
+	c.hub.endSession(a.sid)
+	c.clearCookie(w)
+	http.Redirect(w, r, "/login?lang="+a.lang, http.StatusSeeOther)
+}
+
+// logoutJSON ends the session (POST /api/v1/logout).
+func (c *Console) logoutJSON(w http.ResponseWriter, r *http.Request, a authed) {
+	c.sess.remove(a.sid)
+	c.hub.endSession(a.sid)
+	c.clearCookie(w)
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}

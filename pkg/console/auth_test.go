@@ -1,0 +1,275 @@
+package console_test
+
+import (
+	"github.com/toritsugi/toritsugi/pkg/console"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoginRefused(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct{ name, id, pw string }{
+		{"wrong password", "op-a", "nope"},
+		{"unknown operator", "ghost", "secret-pw"},
+		{"empty", "", ""},
+		{"case differs", "OP-A", "secret-pw"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := e.anon()
+			resp, body := u.do("POST", "/api/v1/login", map[string]string{"operator_id": tt.id, "password": tt.pw})
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d %s, want 401", resp.StatusCode, body)
+			}
+			if len(resp.Cookies()) != 0 {
+				t.Fatalf("cookie set on failed login: %v", resp.Cookies())
+			}
+			if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("state after failed login: %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+func TestLoginFormSetsSessionCookie(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		e := newEnv(t, func(d *console.Deps, _ *env) { d.SecureCookies = secure })
+		u := e.anon()
+		resp, _ := u.postForm("/login", url.Values{"operator_id": {"op-a"}, "password": {"secret-pw"}})
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console") {
+			t.Fatalf("form login: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		cks := resp.Cookies()
+		if len(cks) != 1 {
+			t.Fatalf("cookies %v", cks)
+		}
+		ck := cks[0]
+		if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Secure != secure || len(ck.Value) != 43 {
+			t.Errorf("cookie %+v: want HttpOnly, Lax, Secure=%v, 32 random bytes", ck, secure)
+		}
+		if secure {
+			continue // the jar will not send a Secure cookie over http
+		}
+		resp, body := u.do("GET", "/console", nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `name="csrf-token"`) {
+			t.Fatalf("console page: %d", resp.StatusCode)
+		}
+	}
+}
+
+func TestLoginPageWrongPasswordShowsError(t *testing.T) {
+	e := newEnv(t)
+	resp, body := e.anon().postForm("/login", url.Values{"operator_id": {"op-a"}, "password": {"x"}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "IDまたはパスワードが違います") {
+		t.Fatalf("status %d body %s", resp.StatusCode, body)
+	}
+}
+
+func TestUnauthenticatedRedirectsAndRefuses(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	for _, p := range []string{"/console", "/supervisor"} {
+		if resp, _ := u.do("GET", p, nil); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("GET %s: %d %q", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, p := range []string{"/api/v1/console/state", "/api/v1/console/events", "/api/v1/console/wallboard"} {
+		if resp, _ := u.do("GET", p, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s: %d, want 401", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestSessionExpiry(t *testing.T) {
+	t.Run("idle", func(t *testing.T) {
+		e := newEnv(t)
+		u := e.login("op-a")
+		e.clock.Advance(12*time.Hour - time.Second)
+		if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("before idle limit: %d", resp.StatusCode)
+		}
+		e.clock.Advance(12 * time.Hour)
+		if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("after 12 h idle: %d, want 401", resp.StatusCode)
+		}
+	})
+	t.Run("absolute", func(t *testing.T) {
+		e := newEnv(t)
+		u := e.login("op-a")
+		for range 2 {
+			e.clock.Advance(11 * time.Hour)
+			if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("active session refused at %v: %d", e.clock.Now(), resp.StatusCode)
+			}
+		}
+		e.clock.Advance(2 * time.Hour) // 24 h after login, used 2 h ago
+		if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("after 24 h: %d, want 401", resp.StatusCode)
+		}
+	})
+}
+
+func TestCSRF(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	other := e.login("op-b")
+	tests := []struct {
+		name, token string
+		want        int
+	}{
+		{"missing", "", http.StatusForbidden},
+		{"wrong", "AAAA", http.StatusForbidden},
+		{"another session's", other.csrf, http.StatusForbidden},
+		{"right", u.csrf, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := u.raw("POST", "/api/v1/console/available", strings.NewReader("{}"),
+				map[string]string{"Content-Type": "application/json", "X-CSRF-Token": tt.token})
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+		})
+	}
+	if got := e.control.actions(); len(got) != 1 || got[0] != "op-a:available:" {
+		t.Fatalf("control actions %v, want exactly one from op-a", got)
+	}
+	// The logout form needs its hidden field.
+	if resp, _ := u.postForm("/logout", url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("logout without token: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := u.postForm("/logout", url.Values{"csrf_token": {u.csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d, want 303", resp.StatusCode)
+	}
+	if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after logout: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestCrossOriginRefused(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	resp, _ := u.raw("POST", "/api/v1/console/available", strings.NewReader("{}"), map[string]string{
+		"Content-Type": "application/json", "X-CSRF-Token": u.csrf, "Origin": "https://evil.example",
+	})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin POST: %d, want 403", resp.StatusCode)
+	}
+	resp, _ = e.anon().raw("POST", "/login", strings.NewReader("operator_id=op-a&password=secret-pw"), map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "cross-site",
+	})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site login: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	try := func(id, pw string) int {
+		resp, _ := u.do("POST", "/api/v1/login", map[string]string{"operator_id": id, "password": pw})
+		return resp.StatusCode
+	}
+	for i := range 5 {
+		if got := try("op-a", "wrong"); got != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i+1, got)
+		}
+	}
+	if got := try("op-a", "secret-pw"); got != http.StatusTooManyRequests {
+		t.Fatalf("6th attempt with the right password: %d, want 429", got)
+	}
+	if got := try("op-b", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("another operator from the same IP: %d, want 200", got)
+	}
+	e.clock.Advance(5 * time.Minute)
+	if got := try("op-a", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("after the window: %d, want 200", got)
+	}
+}
+
+func TestSupervisorOnly(t *testing.T) {
+	e := newEnv(t)
+	a, sv := e.login("op-a"), e.login("sv")
+	for _, p := range []string{"/supervisor", "/api/v1/console/wallboard"} {
+		if resp, _ := a.do("GET", p, nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("operator GET %s: %d, want 403", p, resp.StatusCode)
+		}
+		if resp, _ := sv.do("GET", p, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("supervisor GET %s: %d, want 200", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestControlActsForSessionOperator(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-b")
+	steps := []struct {
+		path string
+		body any
+		want int
+	}{
+		{"/api/v1/console/available", map[string]string{"operator_id": "op-a"}, 200},
+		{"/api/v1/console/pause", map[string]string{"reason": "lunch", "operator_id": "op-a"}, 200},
+		{"/api/v1/console/pause", map[string]string{"reason": "<script>"}, 400},
+		{"/api/v1/console/wrapup/extend", map[string]int{"seconds": 30}, 200},
+		{"/api/v1/console/wrapup/extend", map[string]int{"seconds": 6000}, 400},
+		{"/api/v1/console/wrapup/end", map[string]string{}, 200},
+	}
+	for _, s := range steps {
+		if resp, body := u.do("POST", s.path, s.body); resp.StatusCode != s.want {
+			t.Errorf("POST %s %v: %d %s, want %d", s.path, s.body, resp.StatusCode, body, s.want)
+		}
+	}
+	want := []string{"op-b:available:", "op-b:paused:lunch", "op-b:wrap_up:30s", "op-b:available:end"}
+	got := e.control.actions()
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("actions %v, want %v", got, want)
+	}
+}
+
+func TestEventsCarryOnlyOwnPopsAndState(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.login("op-a"), e.login("op-b")
+	sa, sb := a.stream(), b.stream()
+	sa.nextNamed(t, "state")
+	sb.nextNamed(t, "state")
+	e.c.Pop(pop("call-for-b", "op-b"))
+	e.c.Pop(pop("call-for-a", "op-a"))
+	if d := sa.nextNamed(t, "pop"); !strings.Contains(d, "call-for-a") || strings.Contains(d, "call-for-b") {
+		t.Fatalf("A got %s", d)
+	}
+	if d := sb.nextNamed(t, "pop"); !strings.Contains(d, "call-for-b") {
+		t.Fatalf("B got %s", d)
+	}
+	// A's state change reaches A's stream.
+	a.do("POST", "/api/v1/console/pause", map[string]string{"reason": "break"})
+	if d := sa.nextNamed(t, "state"); !strings.Contains(d, `"paused"`) {
+		t.Fatalf("A state %s", d)
+	}
+	// B cannot see A's call in its state nor save an intake for it.
+	_, body := b.do("GET", "/api/v1/console/state", nil)
+	if strings.Contains(string(body), "call-for-a") {
+		t.Fatalf("B's state shows A's call: %s", body)
+	}
+	resp, _ := b.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-for-a", "values": goodValues(), "operator_id": "op-a"})
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("B saving on A's call: %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestLoginRateLimitPerIP(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	for i := range 50 {
+		resp, _ := u.do("POST", "/api/v1/login", map[string]string{"operator_id": "spray-" + string(rune('a'+i%26)) + string(rune('a'+i/26)), "password": "x"})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	if resp, _ := u.do("POST", "/api/v1/login", map[string]string{"operator_id": "op-a", "password": "secret-pw"}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after 50 failures from one IP: %d, want 429", resp.StatusCode)
+	}
+}

@@ -1,0 +1,182 @@
+package console
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+//go:embed static templates
+var assets embed.FS
+
+// Console serves the operator and supervisor pages and their JSON API.
+type Console struct {
+	d       Deps
+	log     *slog.Logger
+	now     func() time.Time
+	sess    *sessions
+	limit   *limiter // per (IP, operator id)
+	ipLimit *limiter // per IP, whatever the operator id
+	hub     *hub
+	pages   *pages
+	dummyMu sync.Mutex
+	dummies map[Argon2Params]string // hashes checked for unknown users, so timing does not tell
+	poll    time.Duration
+	reasons []string
+}
+
+// New builds a console. Deps.Operators, Forms, Control, Relay and Store
+// must be set; Logger and Now default to discard and time.Now.
+func New(d Deps) *Console {
+	c := &Console{d: d, log: d.Logger, now: d.Now, sess: newSessions(), limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.poll <= 0 {
+		c.poll = 2 * time.Second
+	}
+	if c.reasons == nil {
+		c.reasons = DefaultPauseReasons
+	}
+	c.pages = mustPages()
+	c.dummies = map[Argon2Params]string{}
+	return c
+}
+
+// Handler returns the console's routes: /login, /logout, /console,
+// /supervisor, /static/ and the JSON API under /api/v1/. State-changing
+// requests from another origin are refused (http.CrossOriginProtection)
+// and need the session's CSRF token.
+func (c *Console) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /login", c.loginPage)
+	mux.HandleFunc("POST /login", c.loginForm)
+	mux.HandleFunc("POST /logout", c.page(csrfForm, false, c.logoutForm))
+	mux.HandleFunc("GET /console", c.page(csrfNone, false, c.consolePage))
+	mux.HandleFunc("GET /supervisor", c.page(csrfNone, true, c.supervisorPage))
+
+	mux.HandleFunc("POST /api/v1/login", c.loginJSON)
+	mux.HandleFunc("POST /api/v1/logout", c.api(csrfHeader, false, c.logoutJSON))
+	mux.HandleFunc("GET /api/v1/console/state", c.api(csrfNone, false, c.stateJSON))
+	mux.HandleFunc("GET /api/v1/console/events", c.api(csrfNone, false, c.events))
+	mux.HandleFunc("POST /api/v1/console/available", c.api(csrfHeader, false, c.setAvailable))
+	mux.HandleFunc("POST /api/v1/console/pause", c.api(csrfHeader, false, c.pause))
+	mux.HandleFunc("POST /api/v1/console/wrapup/end", c.api(csrfHeader, false, c.endWrapUp))
+	mux.HandleFunc("POST /api/v1/console/wrapup/extend", c.api(csrfHeader, false, c.extendWrapUp))
+	mux.HandleFunc("POST /api/v1/console/validate", c.api(csrfHeader, false, c.validate))
+	mux.HandleFunc("POST /api/v1/console/intakes", c.api(csrfHeader, false, c.createIntake))
+	mux.HandleFunc("PUT /api/v1/console/intakes/{id}", c.api(csrfHeader, false, c.correctIntake))
+	mux.HandleFunc("GET /api/v1/console/intakes/{id}", c.api(csrfNone, false, c.getIntake))
+	mux.HandleFunc("GET /api/v1/console/wallboard", c.api(csrfNone, true, c.wallboard))
+	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// Close ends every open event stream (call it before http.Server.Shutdown,
+// which otherwise waits for them). Pop after Close is a no-op.
+func (c *Console) Close() { c.hub.close() }
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// dummyHash returns a hash with the cost of the configured operators'
+// hashes (DefaultArgon2 if none parse), to check unknown users against.
+func (c *Console) dummyHash() string {
+	p := DefaultArgon2
+	for _, op := range c.d.Operators() {
+		if q, _, _, err := parseHash(op.PasswordHash); err == nil {
+			p = q
+			break
+		}
+	}
+	c.dummyMu.Lock()
+	defer c.dummyMu.Unlock()
+	if h, ok := c.dummies[p]; ok {
+		return h
+	}
+	h, err := HashPasswordWith("toritsugi-unknown-user", p)
+	if err != nil {
+		c.log.Error("dummy hash", "err", err)
+		return ""
+	}
+	c.dummies[p] = h
+	return h
+}
+
+// operator returns the configured operator with id.
+func (c *Console) operator(id string) (Operator, bool) {
+	for _, op := range c.d.Operators() {
+		if op.ID == id {
+			return op, true
+		}
+	}
+	return Operator{}, false
+}
+
+// serves reports whether op may see client's calls and intakes.
+func (op Operator) serves(clientID string) bool {
+	return op.Supervisor || slices.Contains(op.Clients, clientID)
+}
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error  string            `json:"error"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// writeJSON writes v with status; encoding/json escapes <, > and & so the
+// body is safe even if sniffed as HTML.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do
+}
+
+// fail writes a JSON error.
+func fail(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiError{Error: msg})
+}
+
+// maxBody bounds every request body the console reads.
+const maxBody = 64 << 10
+
+// readJSON decodes a bounded JSON body into v, answering 400/413 itself.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(w, http.StatusRequestEntityTooLarge, "body too large")
+			return false
+		}
+		fail(w, http.StatusBadRequest, "malformed JSON")
+		return false
+	}
+	return true
+}

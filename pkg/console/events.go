@@ -1,0 +1,112 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Pop pushes a screen pop to p.OperatorID's open consoles (and only
+// theirs) and remembers it so a reloaded page shows it again.
+func (c *Console) Pop(p ScreenPop) {
+	if p.At.IsZero() {
+		p.At = c.now()
+	}
+	op, ok := c.operator(p.OperatorID)
+	if !ok {
+		c.log.Warn("screen pop for unknown operator", "call", p.CallID, "operator", p.OperatorID)
+		return
+	}
+	if err := c.hub.pop(p, c.callFor(op, p)); err != nil {
+		c.log.Error("screen pop", "call", p.CallID, "operator", p.OperatorID, "err", err)
+	}
+}
+
+// StateChanged tells opID's open consoles (every console when opID is
+// empty) to re-read the operator state now instead of at the next poll.
+func (c *Console) StateChanged(opID string) { c.hub.nudge(opID) }
+
+// operatorState returns opID's line of the wallboard (offline if absent).
+func (c *Console) operatorState(ctx context.Context, op Operator) (OperatorStatus, error) {
+	wb, err := c.d.Control.Snapshot(ctx)
+	if err != nil {
+		return OperatorStatus{}, fmt.Errorf("console: snapshot: %w", err)
+	}
+	for _, s := range wb.Operators {
+		if s.ID == op.ID {
+			return s, nil
+		}
+	}
+	return OperatorStatus{ID: op.ID, Name: op.Name, State: StateOffline}, nil
+}
+
+// events streams the operator's state changes and screen pops
+// (GET /api/v1/console/events). The first event is "hello" once the
+// stream is subscribed, then "state"; "pop" follows each Pop.
+func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
+	rc := http.NewResponseController(w)
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
+		c.log.Debug("event stream keeps the server write deadline", "err", err)
+	}
+	sub, ok := c.hub.subscribe(a.op.ID, a.sid)
+	if !ok {
+		fail(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	defer c.hub.unsubscribe(sub)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	send := func(name string, data []byte) bool {
+		_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
+		return err == nil && rc.Flush() == nil
+	}
+	var last []byte
+	sendState := func() bool {
+		st, err := c.operatorState(r.Context(), a.op)
+		if err != nil {
+			c.log.Warn("event stream state", "operator", a.op.ID, "err", err)
+			return true
+		}
+		data, err := json.Marshal(st)
+		if err != nil || bytes.Equal(data, last) {
+			return true
+		}
+		last = data
+		return send("state", data)
+	}
+	if !send("hello", []byte(`{}`)) || !sendState() {
+		return
+	}
+	tick := time.NewTicker(c.poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-sub.gone:
+			return
+		case <-tick.C:
+			if !c.sess.alive(a.sid, c.now()) || !sendState() {
+				return
+			}
+		case e := <-sub.ch:
+			ok := c.sess.alive(a.sid, c.now())
+			if !ok {
+				return
+			}
+			if e.name == "" {
+				ok = sendState()
+			} else {
+				ok = send(e.name, e.data)
+			}
+			if !ok {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package console
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// keepPops is how many recent pops per operator the console remembers, so
+// a reloaded page finds its call and a save can be checked against it.
+const keepPops = 20
+
+// event is one server-sent event; an empty name asks the stream to
+// re-read the operator's state.
+type event struct {
+	name string
+	data []byte
+}
+
+// subscriber is one open event stream.
+type subscriber struct {
+	opID, sid string
+	ch        chan event
+	gone      chan struct{} // closed when the stream must end
+	once      sync.Once
+}
+
+func (s *subscriber) end() { s.once.Do(func() { close(s.gone) }) }
+
+// hub routes events to the streams of one operator and remembers pops.
+type hub struct {
+	mu     sync.Mutex
+	subs   map[string]map[*subscriber]struct{}
+	pops   map[string][]ScreenPop
+	closed bool
+}
+
+func newHub() *hub {
+	return &hub{subs: map[string]map[*subscriber]struct{}{}, pops: map[string][]ScreenPop{}}
+}
+
+// subscribe opens a stream for opID's session sid; ok is false after close.
+func (h *hub) subscribe(opID, sid string) (*subscriber, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, false
+	}
+	s := &subscriber{opID: opID, sid: sid, ch: make(chan event, 16), gone: make(chan struct{})}
+	if h.subs[opID] == nil {
+		h.subs[opID] = map[*subscriber]struct{}{}
+	}
+	h.subs[opID][s] = struct{}{}
+	return s, true
+}
+
+// unsubscribe forgets a stream.
+func (h *hub) unsubscribe(s *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.subs[s.opID], s)
+	if len(h.subs[s.opID]) == 0 {
+		delete(h.subs, s.opID)
+	}
+	s.end()
+}
+
+// sendLocked delivers e to every stream of opID. A stream too slow to take
+// it is ended; the page reconnects and re-reads its state.
+func (h *hub) sendLocked(opID string, e event) {
+	for s := range h.subs[opID] {
+		select {
+		case s.ch <- e:
+		default:
+			s.end()
+		}
+	}
+}
+
+// pop remembers p for its operator and pushes it to that operator only.
+func (h *hub) pop(p ScreenPop, view any) error {
+	data, err := json.Marshal(view)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	ps := append(h.pops[p.OperatorID], p)
+	if len(ps) > keepPops {
+		ps = ps[len(ps)-keepPops:]
+	}
+	h.pops[p.OperatorID] = ps
+	h.sendLocked(p.OperatorID, event{name: "pop", data: data})
+	return nil
+}
+
+// nudge asks opID's streams (every stream when opID is empty) to re-read state.
+func (h *hub) nudge(opID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id := range h.subs {
+		if opID == "" || id == opID {
+			h.sendLocked(id, event{})
+		}
+	}
+}
+
+// findPop returns opID's remembered pop for callID.
+func (h *hub) findPop(opID, callID string) (ScreenPop, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ps := h.pops[opID]
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].CallID == callID {
+			return ps[i], true
+		}
+	}
+	return ScreenPop{}, false
+}
+
+// lastPop returns opID's most recent pop.
+func (h *hub) lastPop(opID string) (ScreenPop, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ps := h.pops[opID]
+	if len(ps) == 0 {
+		return ScreenPop{}, false
+	}
+	return ps[len(ps)-1], true
+}
+
+// endSession ends the streams of a session that logged out.
+func (h *hub) endSession(sid string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, set := range h.subs {
+		for s := range set {
+			if s.sid == sid {
+				s.end()
+			}
+		}
+	}
+}
+
+// close ends every stream and refuses new ones.
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, set := range h.subs {
+		for s := range set {
+			s.end()
+		}
+	}
+}

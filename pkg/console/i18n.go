@@ -1,0 +1,74 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Languages the console speaks; Japanese is the default.
+const (
+	langJA = "ja"
+	langEN = "en"
+)
+
+// pickLang chooses the page language: ?lang=ja|en first, then the first of
+// ja/en named in Accept-Language, then Japanese.
+func pickLang(r *http.Request) string {
+	switch r.URL.Query().Get("lang") {
+	case langEN:
+		return langEN
+	case langJA:
+		return langJA
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case tag == langJA || strings.HasPrefix(tag, "ja-"):
+			return langJA
+		case tag == langEN || strings.HasPrefix(tag, "en-"):
+			return langEN
+		}
+	}
+	return langJA
+}
+
+// messages are the UI strings by language; pages use them through
+// templates and the script gets them as JSON.
+var messages = map[string]map[string]string{
+	langJA: {
+		"title": "取次コンソール", "supervisor_title": "ウォールボード", "login": "ログイン", "logout": "ログアウト",
+		"operator_id": "オペレーターID", "password": "パスワード",
+		"login_failed": "IDまたはパスワードが違います", "login_throttled": "失敗が続いたため一時的にログインできません。しばらくしてからお試しください",
+		"state": "状態", "available": "受付可", "pause": "離席", "end_wrapup": "後処理終了", "extend_wrapup": "後処理延長",
+		"st_offline": "オフライン", "st_available": "受付可", "st_ringing": "呼出中", "st_on_call": "通話中", "st_wrap_up": "後処理中", "st_paused": "離席中",
+		"pr_break": "休憩", "pr_lunch": "昼食", "pr_training": "研修", "pr_meeting": "打合せ", "pr_other": "その他",
+		"no_call": "着信待ちです", "client": "お客様（契約先）", "greeting": "第一声", "manual": "対応マニュアル",
+		"caller": "発信者番号", "known_name": "登録名", "waited": "待ち時間", "seconds": "秒",
+		"history": "この番号からの過去の受付", "no_history": "履歴はありません",
+		"intake": "用件", "required": "必須", "yes": "はい", "no": "いいえ",
+		"check": "内容確認", "readback": "復唱してください", "save": "この内容で保存", "saved": "保存しました",
+		"save_failed": "保存できませんでした", "fix_errors": "入力内容を確認してください", "correct": "訂正",
+		"correcting": "訂正中", "relay": "送信状況", "connection_lost": "接続が切れました。再接続中…",
+		"operators": "オペレーター", "since": "経過", "waiting": "待ち呼", "count": "件数", "oldest": "最長待ち",
+		"today": "本日", "answered": "応答", "abandoned": "放棄", "service_level": "サービスレベル",
+		"forbidden": "権限がありません",
+	},
+	langEN: {
+		"title": "Operator console", "supervisor_title": "Wallboard", "login": "Log in", "logout": "Log out",
+		"operator_id": "Operator ID", "password": "Password",
+		"login_failed": "Wrong ID or password", "login_throttled": "Too many failed attempts. Please wait and try again",
+		"state": "State", "available": "Available", "pause": "Pause", "end_wrapup": "End wrap-up", "extend_wrapup": "Extend wrap-up",
+		"st_offline": "Offline", "st_available": "Available", "st_ringing": "Ringing", "st_on_call": "On call", "st_wrap_up": "Wrap-up", "st_paused": "Paused",
+		"pr_break": "Break", "pr_lunch": "Lunch", "pr_training": "Training", "pr_meeting": "Meeting", "pr_other": "Other",
+		"no_call": "Waiting for a call", "client": "Client", "greeting": "Greeting", "manual": "Manual",
+		"caller": "Caller", "known_name": "Known as", "waited": "Waited", "seconds": "s",
+		"history": "Earlier calls from this number", "no_history": "No history",
+		"intake": "Message", "required": "required", "yes": "Yes", "no": "No",
+		"check": "Check", "readback": "Read back to the caller", "save": "Save", "saved": "Saved",
+		"save_failed": "Could not save", "fix_errors": "Please check the form", "correct": "Correct",
+		"correcting": "Correcting", "relay": "Delivery", "connection_lost": "Connection lost, reconnecting…",
+		"operators": "Operators", "since": "In state", "waiting": "Waiting", "count": "Calls", "oldest": "Oldest",
+		"today": "Today", "answered": "Answered", "abandoned": "Abandoned", "service_level": "Service level",
+		"forbidden": "Forbidden",
+	},
+}

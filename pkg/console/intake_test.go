@@ -1,0 +1,166 @@
+package console_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+// saveResp is the answer to create and correct.
+type saveResp struct {
+	Intake struct {
+		store.Intake
+		Relay []struct {
+			Destination, State string
+		} `json:"relay"`
+	} `json:"intake"`
+	RelayError string `json:"relay_error"`
+}
+
+func TestValidateGivesReadBackOrFieldErrors(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	resp, body := u.do("POST", "/api/v1/console/validate", map[string]any{"call_id": "c1", "values": goodValues()})
+	var ok struct {
+		Values   map[string]string `json:"values"`
+		ReadBack string            `json:"read_back"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &ok) != nil || ok.Values["callback"] != "0312345678" ||
+		ok.ReadBack != "山田商事 山田様、折り返し先 0312345678、ご用件 other（見積もりの件）" {
+		t.Fatalf("validate: %d %s", resp.StatusCode, body)
+	}
+	bad := goodValues()
+	delete(bad, "detail")
+	bad["callback"] = "12"
+	resp, body = u.do("POST", "/api/v1/console/validate", map[string]any{"call_id": "c1", "values": bad})
+	var fe struct {
+		Fields map[string]string `json:"fields"`
+	}
+	if resp.StatusCode != http.StatusUnprocessableEntity || json.Unmarshal(body, &fe) != nil || fe.Fields["detail"] == "" || fe.Fields["callback"] == "" {
+		t.Fatalf("invalid values: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": bad}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("save invalid: %d", resp.StatusCode)
+	}
+	if ins, _ := e.st.IntakesForCaller("0312345678", 0); len(ins) != 0 {
+		t.Fatalf("invalid intake stored: %+v", ins)
+	}
+}
+
+func TestSaveStoresBeforeRelayAndSurvivesReopen(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues(), "operator_id": "op-b", "client_id": "beta"})
+	var sr saveResp
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &sr) != nil {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	in := sr.Intake.Intake
+	if in.OperatorID != "op-a" || in.ClientID != "acme" || in.CallID != "c1" || in.CallerNumber != "0312345678" || in.Version != 1 {
+		t.Fatalf("saved %+v: operator, client and caller must come from the session and the pop", in)
+	}
+	if len(sr.Intake.Relay) != 1 || sr.Intake.Relay[0].State != "queued" {
+		t.Fatalf("relay status %+v", sr.Intake.Relay)
+	}
+	e.mu.Lock()
+	n := len(e.submitted)
+	e.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("relay got %d intakes, want 1", n)
+	}
+	// The state of a reloaded page lists the intake under the call.
+	_, body = u.do("GET", "/api/v1/console/state", nil)
+	var st struct {
+		Call struct {
+			Intakes []store.Intake `json:"intakes"`
+		} `json:"call"`
+	}
+	if json.Unmarshal(body, &st) != nil || len(st.Call.Intakes) != 1 || st.Call.Intakes[0].ID != in.ID {
+		t.Fatalf("state after save: %s", body)
+	}
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	re := storetest.OpenPath(t, e.path)
+	got, err := re.Intake(in.ID)
+	if err != nil || got.Values["detail"] != "見積もりの件" {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+}
+
+func TestSaveFailsCleanlyWhenStoreFails(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()})
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("save on a closed store: %d %s, want 500", resp.StatusCode, body)
+	}
+	if len(e.submitted) != 0 {
+		t.Fatalf("relayed an intake that was not stored")
+	}
+}
+
+func TestRelayFailureStillSaved(t *testing.T) {
+	e := newEnv(t)
+	e.submitErr = errors.New("outbox full")
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()})
+	var sr saveResp
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &sr) != nil || sr.RelayError == "" {
+		t.Fatalf("save with failing relay: %d %s", resp.StatusCode, body)
+	}
+	if _, err := e.st.Intake(sr.Intake.ID); err != nil {
+		t.Fatalf("not stored: %v", err)
+	}
+}
+
+func TestCorrectionKeepsVersionsAndOwnership(t *testing.T) {
+	e := newEnv(t)
+	a, b, sv := e.login("op-a"), e.login("op-b"), e.login("sv")
+	e.c.Pop(pop("c1", "op-a"))
+	_, body := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()})
+	var sr saveResp
+	if err := json.Unmarshal(body, &sr); err != nil {
+		t.Fatal(err)
+	}
+	id := sr.Intake.ID
+	fixed := goodValues()
+	fixed["name"] = "山本"
+	if resp, body := a.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("correction: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := b.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("B correcting A's intake: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := a.do("PUT", "/api/v1/console/intakes/nope", map[string]any{"values": fixed}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown intake: %d, want 404", resp.StatusCode)
+	}
+	fixed["name"] = "山口"
+	if resp, body := sv.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("supervisor correction: %d %s", resp.StatusCode, body)
+	}
+	resp, body := a.do("GET", "/api/v1/console/intakes/"+id, nil)
+	var got struct {
+		Intake   store.Intake   `json:"intake"`
+		Versions []store.Intake `json:"versions"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &got) != nil {
+		t.Fatalf("get: %d %s", resp.StatusCode, body)
+	}
+	if got.Intake.Version != 3 || got.Intake.OperatorID != "op-a" || got.Intake.EditedBy != "sv" || len(got.Versions) != 3 ||
+		got.Versions[0].EditedBy != "op-a" ||
+		got.Versions[0].Values["name"] != "山田" || got.Versions[1].Values["name"] != "山本" || got.Versions[2].Values["name"] != "山口" {
+		t.Fatalf("versions: %s", body)
+	}
+}

@@ -1,0 +1,291 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Limits on submitted form values.
+const (
+	maxValueLen   = 4000
+	historyLimit  = 10
+	submitTimeout = 10 * time.Second
+)
+
+// intakeView is an intake with its delivery status.
+type intakeView struct {
+	store.Intake
+	Relay []RelayStatus `json:"relay"`
+}
+
+// callView is what the console needs to handle one call.
+type callView struct {
+	Pop     ScreenPop    `json:"pop"`
+	Form    FormSpec     `json:"form"`
+	Intakes []intakeView `json:"intakes"`
+}
+
+// view builds an intake's view with its relay status.
+func (c *Console) view(in store.Intake) intakeView {
+	st := c.d.Relay.Status(in.ID)
+	if st == nil {
+		st = []RelayStatus{}
+	}
+	return intakeView{Intake: in, Relay: st}
+}
+
+// callFor builds the call view of p as op may see it: earlier intakes from
+// the same number, limited to the clients op serves.
+func (c *Console) callFor(op Operator, p ScreenPop) callView {
+	cv := callView{Pop: p, Form: c.d.Forms.FormFor(p.ClientID), Intakes: []intakeView{}}
+	if cv.Pop.History == nil {
+		cv.Pop.History = []HistoryItem{}
+	}
+	if cv.Form.Fields == nil {
+		cv.Form.Fields = []FieldSpec{}
+	}
+	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, historyLimit)
+	if err != nil {
+		c.log.Error("intakes for caller", "call", p.CallID, "err", err)
+	}
+	for _, in := range ins {
+		if op.serves(in.ClientID) {
+			cv.Intakes = append(cv.Intakes, c.view(in))
+		}
+	}
+	return cv
+}
+
+// stateView answers GET /api/v1/console/state.
+type stateView struct {
+	Operator struct {
+		ID         string `json:"id"`
+		Name       string `json:"name"`
+		Supervisor bool   `json:"supervisor"`
+	} `json:"operator"`
+	State        OperatorStatus `json:"state"`
+	PauseReasons []string       `json:"pause_reasons"`
+	Call         *callView      `json:"call"`
+}
+
+// stateJSON: GET /api/v1/console/state, everything the page needs on load.
+func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
+	var v stateView
+	v.Operator.ID, v.Operator.Name, v.Operator.Supervisor = a.op.ID, a.op.Name, a.op.Supervisor
+	v.PauseReasons = c.reasons
+	st, err := c.operatorState(r.Context(), a.op)
+	if err != nil {
+		c.log.Warn("state", "operator", a.op.ID, "err", err)
+		st = OperatorStatus{ID: a.op.ID, Name: a.op.Name, State: StateOffline}
+	}
+	v.State = st
+	if p, ok := c.hub.lastPop(a.op.ID); ok {
+		cv := c.callFor(a.op, p)
+		v.Call = &cv
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// intakeRequest is the body of validate, create and correct.
+type intakeRequest struct {
+	CallID   string            `json:"call_id"`
+	IntakeID string            `json:"intake_id"`
+	Values   map[string]string `json:"values"`
+}
+
+// cleanValues keeps only the form's fields and refuses oversized values.
+func cleanValues(form FormSpec, in map[string]string) (map[string]string, bool) {
+	out := make(map[string]string, len(form.Fields))
+	for _, f := range form.Fields {
+		v, ok := in[f.ID]
+		if !ok {
+			continue
+		}
+		if len(v) > maxValueLen {
+			return nil, false
+		}
+		out[f.ID] = v
+	}
+	return out, true
+}
+
+// checked runs the client's validation; it writes the 400/422 itself.
+func (c *Console) checked(w http.ResponseWriter, clientID string, values map[string]string) (map[string]string, string, bool) {
+	vals, ok := cleanValues(c.d.Forms.FormFor(clientID), values)
+	if !ok {
+		fail(w, http.StatusBadRequest, "value too long")
+		return nil, "", false
+	}
+	norm, errs, readBack := c.d.Forms.Validate(clientID, vals)
+	for _, msg := range errs {
+		if msg != "" {
+			writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "invalid intake", Fields: errs})
+			return nil, "", false
+		}
+	}
+	return norm, readBack, true
+}
+
+// target finds what an intake request is about: the operator's own call
+// (new intake) or an existing intake the operator may correct.
+func (c *Console) target(w http.ResponseWriter, a authed, req intakeRequest) (clientID string, pop ScreenPop, prev *store.Intake, ok bool) {
+	if req.IntakeID != "" {
+		in, ok := c.editable(w, a, req.IntakeID)
+		if !ok {
+			return "", ScreenPop{}, nil, false
+		}
+		return in.ClientID, ScreenPop{}, &in, true
+	}
+	p, found := c.hub.findPop(a.op.ID, req.CallID)
+	if !found || req.CallID == "" {
+		fail(w, http.StatusNotFound, "no such call for this operator")
+		return "", ScreenPop{}, nil, false
+	}
+	return p.ClientID, p, nil, true
+}
+
+// editable loads an intake the session's operator wrote (or supervises).
+func (c *Console) editable(w http.ResponseWriter, a authed, id string) (store.Intake, bool) {
+	in, err := c.d.Store.Intake(id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, "no such intake")
+		return store.Intake{}, false
+	case err != nil:
+		c.log.Error("load intake", "intake", id, "err", err)
+		fail(w, http.StatusInternalServerError, "store unavailable")
+		return store.Intake{}, false
+	case in.OperatorID != a.op.ID && !(a.op.Supervisor && a.op.serves(in.ClientID)):
+		fail(w, http.StatusForbidden, "not your intake")
+		return store.Intake{}, false
+	}
+	return in, true
+}
+
+// validate: POST /api/v1/console/validate → normalised values and the
+// read-back line, or 422 with an error per field.
+func (c *Console) validate(w http.ResponseWriter, r *http.Request, a authed) {
+	var req intakeRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	clientID, _, _, ok := c.target(w, a, req)
+	if !ok {
+		return
+	}
+	norm, readBack, ok := c.checked(w, clientID, req.Values)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"values": norm, "read_back": readBack})
+}
+
+// saved answers a stored intake after handing it to the relay.
+func (c *Console) saved(w http.ResponseWriter, r *http.Request, status int, in store.Intake) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), submitTimeout)
+	defer cancel()
+	resp := struct {
+		Intake     intakeView `json:"intake"`
+		RelayError string     `json:"relay_error,omitempty"`
+	}{}
+	if err := c.d.Relay.Submit(ctx, in); err != nil {
+		c.log.Error("relay submit", "intake", in.ID, "err", err)
+		resp.RelayError = "relay not queued; the intake is saved"
+	}
+	resp.Intake = c.view(in)
+	writeJSON(w, status, resp)
+}
+
+// createIntake: POST /api/v1/console/intakes {"call_id","values"}. The
+// intake is durable before the answer; the relay gets it after.
+func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed) {
+	var req intakeRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	req.IntakeID = ""
+	clientID, pop, _, ok := c.target(w, a, req)
+	if !ok {
+		return
+	}
+	norm, readBack, ok := c.checked(w, clientID, req.Values)
+	if !ok {
+		return
+	}
+	id, err := newIntakeID()
+	if err != nil {
+		fail(w, http.StatusInternalServerError, "no id")
+		return
+	}
+	in, err := c.d.Store.PutIntake(store.Intake{
+		ID: id, CallID: pop.CallID, ClientID: clientID, OperatorID: a.op.ID, EditedBy: a.op.ID, CallerNumber: pop.CallerNumber,
+		Values: norm, ReadBack: readBack, UpdatedAt: c.now(),
+	})
+	if err != nil {
+		c.log.Error("store intake", "call", pop.CallID, "err", err)
+		fail(w, http.StatusInternalServerError, "intake not saved")
+		return
+	}
+	c.log.Info("intake saved", "intake", in.ID, "call", in.CallID, "operator", a.op.ID)
+	c.saved(w, r, http.StatusCreated, in)
+}
+
+// correctIntake: PUT /api/v1/console/intakes/{id} {"values"}; earlier
+// versions are kept.
+func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed) {
+	var req intakeRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	req.IntakeID = r.PathValue("id")
+	clientID, _, prev, ok := c.target(w, a, req)
+	if !ok {
+		return
+	}
+	norm, readBack, ok := c.checked(w, clientID, req.Values)
+	if !ok {
+		return
+	}
+	next := *prev
+	next.EditedBy, next.Values, next.ReadBack, next.UpdatedAt = a.op.ID, norm, readBack, c.now()
+	in, err := c.d.Store.PutIntake(next)
+	if err != nil {
+		c.log.Error("store correction", "intake", prev.ID, "err", err)
+		fail(w, http.StatusInternalServerError, "correction not saved")
+		return
+	}
+	c.log.Info("intake corrected", "intake", in.ID, "version", in.Version, "operator", a.op.ID)
+	c.saved(w, r, http.StatusOK, in)
+}
+
+// getIntake: GET /api/v1/console/intakes/{id} → the intake, its versions
+// and its delivery status.
+func (c *Console) getIntake(w http.ResponseWriter, r *http.Request, a authed) {
+	in, err := c.d.Store.Intake(r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(in.ClientID) && in.OperatorID != a.op.ID) {
+		fail(w, http.StatusNotFound, "no such intake")
+		return
+	}
+	vers, verr := c.d.Store.IntakeVersions(in.ID)
+	if err != nil || verr != nil {
+		c.log.Error("load intake", "err", errors.Join(err, verr))
+		fail(w, http.StatusInternalServerError, "store unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"intake": c.view(in), "versions": vers})
+}
+
+// newIntakeID returns 16 random bytes in hex.
+func newIntakeID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

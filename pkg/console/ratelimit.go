@@ -1,0 +1,81 @@
+package console
+
+import (
+	"sync"
+	"time"
+)
+
+// Login throttling: after maxFailures failed logins for one (IP, user)
+// within failureWindow, or maxIPFailures from one IP for any users, further
+// attempts get 429 until the window passes.
+const (
+	maxFailures   = 5
+	maxIPFailures = 50
+	failureWindow = 5 * time.Minute
+	// maxTracked bounds the limiter's memory; beyond it the oldest entries
+	// are forgotten first (expired ones always).
+	maxTracked = 10000
+)
+
+// limiter counts failed logins per key.
+type limiter struct {
+	mu  sync.Mutex
+	max int
+	m   map[string][]time.Time // failure times, oldest first
+}
+
+func newLimiter(max int) *limiter { return &limiter{max: max, m: map[string][]time.Time{}} }
+
+// blocked reports whether key has used up its failures at now.
+func (l *limiter) blocked(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(recent(l.m[key], now)) >= l.max
+}
+
+// fail records a failed login for key at now.
+func (l *limiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.m) >= maxTracked {
+		l.pruneLocked(now)
+	}
+	l.m[key] = append(recent(l.m[key], now), now)
+}
+
+// succeed forgets key's failures after a good login.
+func (l *limiter) succeed(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, key)
+}
+
+// pruneLocked drops expired entries, then, if still full, the entries
+// whose last failure is oldest.
+func (l *limiter) pruneLocked(now time.Time) {
+	var oldestKey string
+	var oldest time.Time
+	for k, ts := range l.m {
+		r := recent(ts, now)
+		if len(r) == 0 {
+			delete(l.m, k)
+			continue
+		}
+		l.m[k] = r
+		if last := r[len(r)-1]; oldestKey == "" || last.Before(oldest) {
+			oldestKey, oldest = k, last
+		}
+	}
+	if len(l.m) >= maxTracked {
+		delete(l.m, oldestKey)
+	}
+}
+
+// recent returns the failures still inside the window at now.
+func recent(ts []time.Time, now time.Time) []time.Time {
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= failureWindow {
+		i++
+	}
+	return ts[i:]
+}

@@ -1,0 +1,314 @@
+// Operator console: live state and screen pop over server-sent events, the
+// intake form built from the client's FormSpec (show_if branches, required
+// marks), a server-checked read-back before save, and a draft kept in
+// localStorage. All call data is inserted with textContent: it is hostile.
+"use strict";
+(function () {
+  const M = JSON.parse(document.getElementById("i18n").textContent);
+  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+  const OP = document.body.dataset.operator;
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, text, cls) => {
+    const e = document.createElement(tag);
+    if (text !== undefined) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  };
+
+  let call = null;        // current callView {pop, form, intakes}
+  let correcting = null;  // intake being corrected
+  let checked = null;     // values confirmed by the read-back
+  let state = null;
+
+  async function api(method, path, body) {
+    const opts = { method, credentials: "same-origin", headers: { "X-CSRF-Token": CSRF } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const r = await fetch(path, opts);
+    if (r.status === 401) { location.href = "/login?lang=" + document.body.dataset.lang; }
+    let json = null;
+    try { json = await r.json(); } catch (e) { json = null; }
+    return { status: r.status, json };
+  }
+
+  // ---- state ----
+  function renderState(st) {
+    state = st;
+    let text = M["st_" + st.state] || st.state;
+    if (st.pause_reason) text += " (" + (M["pr_" + st.pause_reason] || st.pause_reason) + ")";
+    $("state").textContent = text;
+    $("state").dataset.state = st.state;
+    tickSince();
+  }
+  function tickSince() {
+    if (!state || !state.since || state.since.startsWith("0001")) { $("state-since").textContent = ""; return; }
+    const s = Math.max(0, Math.floor((Date.now() - Date.parse(state.since)) / 1000));
+    $("state-since").textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  setInterval(tickSince, 1000);
+
+  async function control(path, body) {
+    const r = await api("POST", path, body || {});
+    if (r.status === 200 && r.json && r.json.state) renderState(r.json);
+  }
+  $("btn-available").addEventListener("click", () => control("/api/v1/console/available"));
+  $("btn-pause").addEventListener("click", () => control("/api/v1/console/pause", { reason: $("pause-reason").value }));
+  $("btn-endwrap").addEventListener("click", () => control("/api/v1/console/wrapup/end"));
+  $("btn-extendwrap").addEventListener("click", () => control("/api/v1/console/wrapup/extend", { seconds: 60 }));
+
+  // ---- draft ----
+  // Drafts are {at, values} under one key per operator and call; drafts
+  // older than a day are dropped so caller data does not linger.
+  const DRAFT_PREFIX = "toritsugi.draft.";
+  const DRAFT_TTL_MS = 24 * 3600 * 1000;
+  const draftKey = () => (call ? DRAFT_PREFIX + OP + "." + call.pop.call_id : null);
+  function saveDraft() {
+    const k = draftKey();
+    if (k && !correcting) localStorage.setItem(k, JSON.stringify({ at: Date.now(), values: readAll() }));
+  }
+  function clearDraft() { const k = draftKey(); if (k) localStorage.removeItem(k); }
+  function loadDraft() {
+    const k = draftKey();
+    if (!k) return {};
+    try {
+      const d = JSON.parse(localStorage.getItem(k) || "null");
+      return (d && d.values) || {};
+    } catch (e) { return {}; }
+  }
+  function pruneDrafts() {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith(DRAFT_PREFIX)) continue;
+      let at = 0;
+      try { at = (JSON.parse(localStorage.getItem(k)) || {}).at || 0; } catch (e) { at = 0; }
+      if (Date.now() - at > DRAFT_TTL_MS) localStorage.removeItem(k);
+    }
+  }
+  pruneDrafts();
+
+  // ---- form ----
+  const fields = () => (call && call.form && call.form.fields) || [];
+
+  function buildInput(f) {
+    const name = "f-" + f.id;
+    const radios = (opts) => {
+      const box = el("span"); box.className = "choices";
+      for (const o of opts) {
+        const lab = el("label");
+        const r = document.createElement("input");
+        r.type = "radio"; r.name = name; r.value = o.value; r.id = name + "-" + o.value;
+        lab.appendChild(r); lab.appendChild(document.createTextNode(" " + o.label + " "));
+        box.appendChild(lab);
+      }
+      return box;
+    };
+    let input;
+    switch (f.type) {
+      case "multiline": input = document.createElement("textarea"); input.rows = 3; break;
+      case "phone": input = document.createElement("input"); input.type = "tel"; input.inputMode = "tel"; break;
+      case "datetime": input = document.createElement("input"); input.type = "datetime-local"; break;
+      case "choice": return radios(f.choices || []);
+      case "yesno": return radios([{ value: "yes", label: M.yes }, { value: "no", label: M.no }]);
+      default: input = document.createElement("input"); input.type = "text";
+    }
+    input.name = name; input.id = name;
+    return input;
+  }
+
+  function buildForm() {
+    const box = $("fields");
+    box.replaceChildren();
+    for (const f of fields()) {
+      const div = el("div", undefined, "field");
+      div.dataset.field = f.id;
+      const lab = el("label", f.label, "main");
+      lab.htmlFor = "f-" + f.id;
+      if (f.required) lab.appendChild(el("span", M.required, "req"));
+      div.appendChild(lab);
+      div.appendChild(buildInput(f));
+      const err = el("span", "", "err"); err.id = "err-" + f.id;
+      div.appendChild(err);
+      box.appendChild(div);
+    }
+  }
+
+  function readField(f) {
+    const name = "f-" + f.id;
+    if (f.type === "choice" || f.type === "yesno") {
+      const c = document.querySelector('input[name="' + CSS.escape(name) + '"]:checked');
+      return c ? c.value : "";
+    }
+    const e = document.getElementById(name);
+    return e ? e.value : "";
+  }
+  function writeField(f, v) {
+    const name = "f-" + f.id;
+    if (f.type === "choice" || f.type === "yesno") {
+      for (const r of document.querySelectorAll('input[name="' + CSS.escape(name) + '"]')) r.checked = r.value === v;
+      return;
+    }
+    const e = document.getElementById(name);
+    if (e) e.value = v || "";
+  }
+  function readAll() {
+    const out = {};
+    for (const f of fields()) out[f.id] = readField(f);
+    return out;
+  }
+  function visible(f, vals, seen) {
+    if (!f.show_if) return true;
+    const dep = fields().find((x) => x.id === f.show_if.field);
+    if (!dep || seen.has(dep.id)) return false;
+    seen.add(f.id);
+    if (!visible(dep, vals, seen)) return false;
+    return (f.show_if.equals || []).includes(vals[dep.id] || "");
+  }
+  // readVisible returns the values of the fields currently shown.
+  function readVisible() {
+    const all = readAll(), out = {};
+    for (const f of fields()) if (visible(f, all, new Set())) out[f.id] = all[f.id];
+    return out;
+  }
+  function applyShowIf() {
+    const all = readAll();
+    for (const f of fields()) {
+      const div = document.querySelector('.field[data-field="' + CSS.escape(f.id) + '"]');
+      if (div) div.hidden = !visible(f, all, new Set());
+    }
+  }
+  function resetCheck() { checked = null; $("readback-box").hidden = true; }
+  function clearErrors() { for (const e of document.querySelectorAll("#fields .err")) e.textContent = ""; }
+  function fillForm(values) {
+    for (const f of fields()) writeField(f, values[f.id] || "");
+    applyShowIf();
+  }
+
+  $("fields").addEventListener("input", () => { applyShowIf(); resetCheck(); saveDraft(); });
+  $("fields").addEventListener("change", () => { applyShowIf(); resetCheck(); saveDraft(); });
+
+  $("intake-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!call) return;
+    clearErrors(); resetCheck();
+    const values = readVisible();
+    const body = correcting ? { intake_id: correcting.id, values } : { call_id: call.pop.call_id, values };
+    const r = await api("POST", "/api/v1/console/validate", body);
+    if (r.status === 200) {
+      checked = values;
+      $("readback").textContent = r.json.read_back;
+      $("readback-box").hidden = false;
+      $("status").textContent = "";
+    } else if (r.status === 422 && r.json && r.json.fields) {
+      for (const [id, msg] of Object.entries(r.json.fields)) {
+        const e = document.getElementById("err-" + id);
+        if (e) e.textContent = msg;
+      }
+      $("status").textContent = M.fix_errors;
+    } else {
+      $("status").textContent = M.save_failed + ((r.json && r.json.error) ? ": " + r.json.error : "");
+    }
+  });
+
+  $("btn-save").addEventListener("click", async () => {
+    if (!call || !checked) return;
+    const r = correcting
+      ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(correcting.id), { values: checked })
+      : await api("POST", "/api/v1/console/intakes", { call_id: call.pop.call_id, values: checked });
+    if ((r.status === 201 || r.status === 200) && r.json && r.json.intake) {
+      clearDraft();
+      const saved = r.json.intake;
+      call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
+      correcting = null; $("correcting").hidden = true;
+      fillForm({}); resetCheck(); clearErrors(); renderHistory();
+      $("status").textContent = M.saved + (r.json.relay_error ? " (" + r.json.relay_error + ")" : "");
+    } else if (r.status === 422 && r.json && r.json.fields) {
+      $("status").textContent = M.fix_errors;
+    } else {
+      $("status").textContent = M.save_failed + ((r.json && r.json.error) ? ": " + r.json.error : "");
+    }
+  });
+
+  // ---- screen pop ----
+  function renderHistory() {
+    const ul = $("history");
+    ul.replaceChildren();
+    const fmt = (t) => new Date(t).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "ja-JP");
+    for (const i of call.intakes || []) {
+      const li = el("li"); li.className = "intake"; li.dataset.intake = i.id;
+      li.appendChild(el("span", fmt(i.created_at) + " ")); 
+      li.appendChild(el("span", i.read_back || JSON.stringify(i.values), "summary"));
+      if (i.version > 1) li.appendChild(el("span", " (v" + i.version + ")"));
+      const relay = (i.relay || []).map((s) => s.destination + ": " + s.state + (s.last_error ? " – " + s.last_error : "")).join(", ");
+      if (relay) li.appendChild(el("div", M.relay + ": " + relay, "relay"));
+      if (i.operator_id === OP && i.client_id === call.pop.client_id) {
+        const b = el("button", M.correct); b.type = "button";
+        b.addEventListener("click", () => {
+          correcting = i; $("correcting").hidden = false;
+          fillForm(i.values || {}); resetCheck();
+        });
+        li.appendChild(b);
+      }
+      ul.appendChild(li);
+    }
+    for (const h of call.pop.history || []) {
+      ul.appendChild(el("li", fmt(h.at) + " " + h.result + " " + h.summary, "call"));
+    }
+    if (!ul.children.length) ul.appendChild(el("li", M.no_history));
+  }
+
+  function renderCall(cv) {
+    if (!cv) { $("pop").hidden = true; $("no-call").hidden = false; return; }
+    const fresh = !call || call.pop.call_id !== cv.pop.call_id;
+    call = cv;
+    const p = cv.pop;
+    $("no-call").hidden = true; $("pop").hidden = false;
+    $("pop-client").textContent = p.client_name;
+    $("pop-greeting").textContent = p.greeting_text;
+    $("pop-manual").textContent = p.manual;
+    $("pop-caller").textContent = p.caller_display && p.caller_display !== p.caller_number
+      ? p.caller_display + " (" + p.caller_number + ")" : (p.caller_display || p.caller_number);
+    $("pop-known").textContent = p.known_name || "—";
+    $("pop-waited").textContent = Math.round((p.waited_ms || 0) / 1000) + M.seconds;
+    if (fresh) {
+      correcting = null; $("correcting").hidden = true;
+      buildForm(); fillForm(loadDraft()); resetCheck(); clearErrors();
+      $("status").textContent = "";
+    }
+    renderHistory();
+  }
+
+  // refreshRelay re-reads the delivery status of intakes not yet delivered.
+  const FINAL = new Set(["delivered", "dead"]); // pkg/relay states: pending, delivered, dead
+  async function refreshRelay() {
+    if (!call) return;
+    let changed = false;
+    for (const i of call.intakes || []) {
+      if ((i.relay || []).length && i.relay.every((s) => FINAL.has(s.state))) continue;
+      const r = await api("GET", "/api/v1/console/intakes/" + encodeURIComponent(i.id));
+      if (r.status === 200 && r.json && r.json.intake) {
+        i.relay = r.json.intake.relay;
+        changed = true;
+      }
+    }
+    if (changed) renderHistory();
+  }
+  setInterval(refreshRelay, 5000);
+
+  async function load() {
+    const r = await api("GET", "/api/v1/console/state");
+    if (r.status !== 200 || !r.json) return;
+    renderState(r.json.state);
+    renderCall(r.json.call);
+  }
+
+  // ---- events ----
+  const es = new EventSource("/api/v1/console/events");
+  es.addEventListener("state", (e) => renderState(JSON.parse(e.data)));
+  es.addEventListener("pop", (e) => renderCall(JSON.parse(e.data)));
+  es.addEventListener("hello", () => { $("conn").hidden = true; });
+  es.addEventListener("error", () => { $("conn").hidden = false; });
+  es.addEventListener("open", () => { load(); });
+  load();
+})();

@@ -1,0 +1,46 @@
+// Wallboard: polls /api/v1/console/wallboard and renders it with
+// textContent only (operator names are data, never markup).
+"use strict";
+(function () {
+  const M = JSON.parse(document.getElementById("i18n").textContent);
+  const $ = (id) => document.getElementById(id);
+  const cell = (tr, text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); };
+  const dur = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); };
+
+  function render(wb) {
+    const now = Date.parse(wb.now);
+    $("answered").textContent = String(wb.today.answered);
+    $("abandoned").textContent = String(wb.today.abandoned);
+    $("sl").textContent = (wb.today.service_level * 100).toFixed(1) + "%";
+    const ops = $("ops"); ops.replaceChildren();
+    for (const o of wb.operators || []) {
+      const tr = document.createElement("tr");
+      cell(tr, o.id); cell(tr, o.name);
+      let st = M["st_" + o.state] || o.state;
+      if (o.pause_reason) st += " (" + (M["pr_" + o.pause_reason] || o.pause_reason) + ")";
+      cell(tr, st); cell(tr, dur(now - Date.parse(o.since)));
+      tr.dataset.state = o.state;
+      ops.appendChild(tr);
+    }
+    const wt = $("waiting"); wt.replaceChildren();
+    for (const q of wb.waiting || []) {
+      const tr = document.createElement("tr");
+      cell(tr, q.client_id); cell(tr, String(q.count)); cell(tr, dur(q.oldest_wait_ms));
+      wt.appendChild(tr);
+    }
+  }
+
+  async function poll() {
+    try {
+      const r = await fetch("/api/v1/console/wallboard", { credentials: "same-origin" });
+      if (r.status === 401) { location.href = "/login"; return; }
+      if (!r.ok) throw new Error(String(r.status));
+      render(await r.json());
+      $("conn").hidden = true;
+    } catch (e) {
+      $("conn").hidden = false;
+    }
+  }
+  poll();
+  setInterval(poll, 2000);
+})();

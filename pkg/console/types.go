@@ -1,0 +1,183 @@
+package console
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// Operator is a person who may log in to the console.
+type Operator struct {
+	ID, Name string
+	// PasswordHash is an argon2id PHC string (see HashPassword).
+	PasswordHash string
+	// Clients are the client ids the operator answers for.
+	Clients []string
+	// Supervisor grants the wallboard and every client's intakes.
+	Supervisor bool
+}
+
+// HistoryItem is one earlier call from the same number.
+type HistoryItem struct {
+	At      time.Time `json:"at"`
+	Result  string    `json:"result"`
+	Summary string    `json:"summary"`
+}
+
+// ScreenPop is what an operator sees when a call is bridged to them.
+type ScreenPop struct {
+	CallID     string `json:"call_id"`
+	OperatorID string `json:"operator_id"`
+	ClientID   string `json:"client_id"`
+	ClientName string `json:"client_name"`
+	// GreetingText is the exact line the operator says on answering.
+	GreetingText string `json:"greeting_text"`
+	// Manual is the client's manual (対応マニュアル), plain text.
+	Manual        string        `json:"manual"`
+	CallerNumber  string        `json:"caller_number"`
+	CallerDisplay string        `json:"caller_display"`
+	KnownName     string        `json:"known_name"`
+	WaitedMS      int64         `json:"waited_ms"`
+	At            time.Time     `json:"at"`
+	History       []HistoryItem `json:"history"`
+}
+
+// Field types of a FieldSpec.
+const (
+	FieldText      = "text"
+	FieldMultiline = "multiline"
+	FieldPhone     = "phone"
+	FieldChoice    = "choice"
+	FieldDateTime  = "datetime"
+	FieldYesNo     = "yesno"
+)
+
+// Choice is one option of a choice field.
+type Choice struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// ShowIf makes a field visible only while another field's value is one of
+// Equals.
+type ShowIf struct {
+	Field  string   `json:"field"`
+	Equals []string `json:"equals"`
+}
+
+// FieldSpec is one field of the intake form.
+type FieldSpec struct {
+	ID       string   `json:"id"`
+	Label    string   `json:"label"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required"`
+	Choices  []Choice `json:"choices,omitempty"`
+	ShowIf   *ShowIf  `json:"show_if,omitempty"`
+}
+
+// FormSpec is a client's intake form.
+type FormSpec struct {
+	Fields []FieldSpec `json:"fields"`
+}
+
+// Forms gives each client's intake form and validates what was entered.
+// pkg/intake is expected to implement it.
+type Forms interface {
+	// FormFor returns the client's form; an unknown client gets an empty one.
+	FormFor(clientID string) FormSpec
+	// Validate checks values against the client's form. It returns the
+	// normalised values (hidden branches dropped, phone numbers cleaned),
+	// an error message per field id (empty: valid) and the read-back line.
+	Validate(clientID string, values map[string]string) (normalised, errs map[string]string, readBack string)
+}
+
+// Operator states as shown on the console; OperatorControl reports them.
+const (
+	StateOffline   = "offline"
+	StateAvailable = "available"
+	StateRinging   = "ringing"
+	StateOnCall    = "on_call"
+	StateWrapUp    = "wrap_up"
+	StatePaused    = "paused"
+)
+
+// OperatorControl changes operator states and reports the wallboard; the
+// ACD implements it.
+type OperatorControl interface {
+	SetAvailable(opID string)
+	Pause(opID, reason string)
+	EndWrapUp(opID string)
+	ExtendWrapUp(opID string, d time.Duration)
+	Snapshot(ctx context.Context) (Wallboard, error)
+}
+
+// OperatorStatus is one operator on the wallboard.
+type OperatorStatus struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	State       string    `json:"state"`
+	Since       time.Time `json:"since"`
+	PauseReason string    `json:"pause_reason,omitempty"`
+}
+
+// Waiting is the queue of one client.
+type Waiting struct {
+	ClientID     string `json:"client_id"`
+	Count        int    `json:"count"`
+	OldestWaitMS int64  `json:"oldest_wait_ms"`
+}
+
+// Today sums up the day so far.
+type Today struct {
+	Answered     int     `json:"answered"`
+	Abandoned    int     `json:"abandoned"`
+	ServiceLevel float64 `json:"service_level"`
+}
+
+// Wallboard is the live picture shown to supervisors.
+type Wallboard struct {
+	Operators []OperatorStatus `json:"operators"`
+	Waiting   []Waiting        `json:"waiting"`
+	Today     Today            `json:"today"`
+}
+
+// RelayStatus is the delivery state of an intake on one destination.
+type RelayStatus struct {
+	Destination string `json:"destination"`
+	State       string `json:"state"`
+	Attempts    int    `json:"attempts"`
+	LastError   string `json:"last_error,omitempty"`
+}
+
+// Relayer delivers stored intakes to the client; the relay outbox
+// implements it.
+type Relayer interface {
+	Submit(ctx context.Context, in store.Intake) error
+	Status(intakeID string) []RelayStatus
+}
+
+// Deps are the console's collaborators.
+type Deps struct {
+	// Operators returns the current operator list (config reloads apply at
+	// the next request).
+	Operators func() []Operator
+	Forms     Forms
+	Control   OperatorControl
+	Relay     Relayer
+	Store     *store.Store
+	Logger    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// SecureCookies marks cookies Secure (set it behind HTTPS).
+	SecureCookies bool
+	// StatePoll is how often event streams re-read the operator's state;
+	// zero means 2 s.
+	StatePoll time.Duration
+	// PauseReasons are the allowed pause reasons; nil means DefaultPauseReasons.
+	PauseReasons []string
+}
+
+// DefaultPauseReasons are offered when Deps.PauseReasons is nil.
+var DefaultPauseReasons = []string{"break", "lunch", "training", "meeting", "other"}

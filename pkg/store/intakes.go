@@ -1,0 +1,251 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Intake buckets. They are created by the first write (older files and
+// stores opened read-only simply have none yet, which reads as empty):
+//
+//	intakes            id                              → current Intake JSON
+//	intake_versions    id 0x00 version(4, big endian)  → superseded Intake JSON
+//	intakes_by_caller  number 0x00 ts(8) id            → empty
+//
+// ts is the CreatedAt of the first version, so a caller's intakes list in
+// the order they were taken, whatever corrections came later.
+var (
+	bucketIntakes        = []byte("intakes")
+	bucketIntakeVersions = []byte("intake_versions")
+	bucketIntakesCaller  = []byte("intakes_by_caller")
+)
+
+// Intake is one message taken by an operator (用件メモ), as relayed to the
+// client. Corrections replace it and keep the earlier versions.
+type Intake struct {
+	// ID is unique; the console generates it.
+	ID string `json:"id"`
+	// Version counts from 1; PutIntake assigns it.
+	Version    int    `json:"version"`
+	CallID     string `json:"call_id,omitempty"`
+	ClientID   string `json:"client_id"`
+	OperatorID string `json:"operator_id"`
+	// EditedBy is who saved this version: the operator, or a supervisor
+	// who corrected it.
+	EditedBy string `json:"edited_by,omitempty"`
+	// CallerNumber is the caller's number as received (E.164 or national).
+	CallerNumber string `json:"caller_number,omitempty"`
+	// Values are the normalised form values, by field id.
+	Values map[string]string `json:"values"`
+	// ReadBack is the line the operator read back to the caller.
+	ReadBack string `json:"read_back,omitempty"`
+	// CreatedAt is when the first version was saved; PutIntake keeps it.
+	CreatedAt time.Time `json:"created_at"`
+	// UpdatedAt is when this version was saved.
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// validate refuses intakes that cannot be stored or indexed.
+func (in Intake) validate() error {
+	switch {
+	case in.ID == "" || strings.IndexByte(in.ID, 0) >= 0:
+		return fmt.Errorf("%w: intake id %q", ErrInvalidRecord, in.ID)
+	case in.ClientID == "":
+		return fmt.Errorf("%w: intake %q has no client", ErrInvalidRecord, in.ID)
+	case strings.IndexByte(in.CallerNumber, 0) >= 0:
+		return fmt.Errorf("%w: intake %q caller number contains NUL", ErrInvalidRecord, in.ID)
+	case in.UpdatedAt.IsZero() || !inKeyRange(in.UpdatedAt):
+		return fmt.Errorf("%w: intake %q time %v", ErrInvalidRecord, in.ID, in.UpdatedAt)
+	}
+	return nil
+}
+
+// PutIntake stores in durably before it returns. A new id becomes version
+// 1 with CreatedAt = UpdatedAt (when CreatedAt is zero). An existing id is
+// a correction: the stored version moves to the version history, in gets
+// the next version number and keeps the original CreatedAt, CallID,
+// ClientID and CallerNumber. The stored result is returned.
+func (s *Store) PutIntake(in Intake) (Intake, error) {
+	if err := in.validate(); err != nil {
+		return Intake{}, err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		cur, vers, byCaller, err := intakeBuckets(tx)
+		if err != nil {
+			return err
+		}
+		in.Version = 1
+		if in.CreatedAt.IsZero() || !inKeyRange(in.CreatedAt) {
+			in.CreatedAt = in.UpdatedAt
+		}
+		if old := cur.Get([]byte(in.ID)); old != nil {
+			prev, err := decodeIntake(old)
+			if err != nil {
+				return err
+			}
+			if err := vers.Put(versionKey(prev.ID, prev.Version), old); err != nil {
+				return err
+			}
+			in.Version = prev.Version + 1
+			in.CreatedAt, in.CallID = prev.CreatedAt, prev.CallID
+			in.ClientID, in.CallerNumber = prev.ClientID, prev.CallerNumber
+		} else if in.CallerNumber != "" {
+			if err := byCaller.Put(callerKey(in.CallerNumber, in.CreatedAt, in.ID), nil); err != nil {
+				return err
+			}
+		}
+		val, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+		return cur.Put([]byte(in.ID), val)
+	})
+	if err != nil {
+		return Intake{}, fmt.Errorf("store: put intake %q: %w", in.ID, err)
+	}
+	return in, nil
+}
+
+// Intake returns the current version of an intake, or an error wrapping
+// ErrNotFound.
+func (s *Store) Intake(id string) (Intake, error) {
+	var in Intake
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntakes)
+		if b == nil {
+			return ErrNotFound
+		}
+		v := b.Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		in, err = decodeIntake(v)
+		return err
+	})
+	if err != nil {
+		return Intake{}, fmt.Errorf("store: intake %q: %w", id, err)
+	}
+	return in, nil
+}
+
+// IntakeVersions returns every version of an intake, oldest first, the
+// current one last; an unknown id gives an error wrapping ErrNotFound.
+func (s *Store) IntakeVersions(id string) ([]Intake, error) {
+	cur, err := s.Intake(id)
+	if err != nil {
+		return nil, err
+	}
+	out := []Intake{}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntakeVersions)
+		if b == nil {
+			return nil
+		}
+		prefix := append([]byte(id), 0)
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			in, err := decodeIntake(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, in)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: intake versions %q: %w", id, err)
+	}
+	// A correction racing this read may have stored a newer current version
+	// than cur; the list stays ordered either way.
+	if len(out) == 0 || out[len(out)-1].Version < cur.Version {
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// IntakesForCaller returns the current versions of the intakes taken from
+// number, newest first, at most limit of them (limit <= 0: all).
+func (s *Store) IntakesForCaller(number string, limit int) ([]Intake, error) {
+	out := []Intake{}
+	if number == "" || strings.IndexByte(number, 0) >= 0 {
+		return out, nil
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		idx, cur := tx.Bucket(bucketIntakesCaller), tx.Bucket(bucketIntakes)
+		if idx == nil || cur == nil {
+			return nil
+		}
+		prefix := append([]byte(number), 0)
+		c := idx.Cursor()
+		// Seek past the last key with this prefix, then walk backwards.
+		k, _ := c.Seek(append([]byte(number), 1))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			id := k[len(prefix)+tsLen:]
+			v := cur.Get(id)
+			if v == nil {
+				return fmt.Errorf("%w: caller index names missing intake %q", ErrCorrupt, id)
+			}
+			in, err := decodeIntake(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, in)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: intakes for caller: %w", err)
+	}
+	return out, nil
+}
+
+// intakeBuckets returns (creating them if needed) the three intake buckets.
+func intakeBuckets(tx *bolt.Tx) (cur, vers, byCaller *bolt.Bucket, err error) {
+	if cur, err = tx.CreateBucketIfNotExists(bucketIntakes); err != nil {
+		return nil, nil, nil, err
+	}
+	if vers, err = tx.CreateBucketIfNotExists(bucketIntakeVersions); err != nil {
+		return nil, nil, nil, err
+	}
+	if byCaller, err = tx.CreateBucketIfNotExists(bucketIntakesCaller); err != nil {
+		return nil, nil, nil, err
+	}
+	return cur, vers, byCaller, nil
+}
+
+// versionKey is the intake_versions key of one superseded version.
+func versionKey(id string, version int) []byte {
+	k := append([]byte(id), 0, 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(k[len(id)+1:], uint32(version))
+	return k
+}
+
+// callerKey is the intakes_by_caller key of an intake.
+func callerKey(number string, created time.Time, id string) []byte {
+	k := append([]byte(number), 0)
+	return append(append(k, tsKey(created)...), id...)
+}
+
+// decodeIntake decodes a stored intake; the result owns its memory.
+func decodeIntake(b []byte) (Intake, error) {
+	var in Intake
+	if err := json.Unmarshal(b, &in); err != nil {
+		return Intake{}, fmt.Errorf("%w: decode intake: %w", ErrCorrupt, err)
+	}
+	return in, nil
+}

@@ -1,0 +1,146 @@
+package store_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+// intake builds a valid intake taken at at.
+func intake(id, caller string, at time.Time, name string) store.Intake {
+	return store.Intake{
+		ID: id, CallID: "call-" + id, ClientID: "acme", OperatorID: "op1",
+		CallerNumber: caller, Values: map[string]string{"name": name},
+		ReadBack: name + "様", UpdatedAt: at,
+	}
+}
+
+func TestIntakeDurableAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	s := storetest.OpenPath(t, path)
+	got, err := s.PutIntake(intake("i1", "0312345678", base, "<b>山田</b>"))
+	if err != nil {
+		t.Fatalf("PutIntake: %v", err)
+	}
+	if got.Version != 1 || !got.CreatedAt.Equal(base) {
+		t.Fatalf("stored %+v, want version 1 created at base", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := storetest.OpenPath(t, path)
+	back, err := s2.Intake("i1")
+	if err != nil {
+		t.Fatalf("Intake after reopen: %v", err)
+	}
+	if back.Values["name"] != "<b>山田</b>" || back.OperatorID != "op1" {
+		t.Fatalf("after reopen %+v", back)
+	}
+}
+
+func TestIntakeCorrectionsKeepHistory(t *testing.T) {
+	s := storetest.Open(t)
+	first := intake("i1", "0312345678", base, "山田")
+	if _, err := s.PutIntake(first); err != nil {
+		t.Fatal(err)
+	}
+	fix := intake("i1", "0399999999", base.Add(time.Minute), "山本")
+	fix.ClientID = "other" // a correction cannot move an intake
+	got, err := s.PutIntake(fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 2 || !got.CreatedAt.Equal(base) || got.ClientID != "acme" || got.CallerNumber != "0312345678" {
+		t.Fatalf("correction stored as %+v", got)
+	}
+	if _, err := s.PutIntake(intake("i1", "", base.Add(2*time.Minute), "山口")); err != nil {
+		t.Fatal(err)
+	}
+	vers, err := s.IntakeVersions("i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for i, v := range vers {
+		if v.Version != i+1 {
+			t.Errorf("version %d at index %d", v.Version, i)
+		}
+		names = append(names, v.Values["name"])
+	}
+	if want := []string{"山田", "山本", "山口"}; len(names) != 3 || names[0] != want[0] || names[1] != want[1] || names[2] != want[2] {
+		t.Fatalf("versions %v, want %v", names, want)
+	}
+	byCaller, err := s.IntakesForCaller("0312345678", 0)
+	if err != nil || len(byCaller) != 1 || byCaller[0].Version != 3 {
+		t.Fatalf("IntakesForCaller = %+v, %v; want the current version once", byCaller, err)
+	}
+}
+
+func TestIntakesForCaller(t *testing.T) {
+	s := storetest.Open(t)
+	for i, c := range []struct{ id, caller string }{
+		{"a", "0312345678"}, {"b", "03123456789"}, {"c", "0312345678"}, {"d", "031234567"}, {"e", "0312345678"},
+	} {
+		if _, err := s.PutIntake(intake(c.id, c.caller, base.Add(time.Duration(i)*time.Minute), c.id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		number string
+		limit  int
+		want   []string
+	}{
+		{"0312345678", 0, []string{"e", "c", "a"}},
+		{"0312345678", 2, []string{"e", "c"}},
+		{"03123456789", 0, []string{"b"}},
+		{"031234567", 5, []string{"d"}},
+		{"0000", 0, nil},
+		{"", 0, nil},
+		{"03\x00", 0, nil},
+	}
+	for _, tt := range tests {
+		got, err := s.IntakesForCaller(tt.number, tt.limit)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.number, err)
+		}
+		var ids []string
+		for _, in := range got {
+			ids = append(ids, in.ID)
+		}
+		if len(ids) != len(tt.want) {
+			t.Errorf("%q limit %d: got %v, want %v", tt.number, tt.limit, ids, tt.want)
+			continue
+		}
+		for i := range ids {
+			if ids[i] != tt.want[i] {
+				t.Errorf("%q limit %d: got %v, want %v", tt.number, tt.limit, ids, tt.want)
+				break
+			}
+		}
+	}
+}
+
+func TestIntakeRefusedAndMissing(t *testing.T) {
+	s := storetest.Open(t)
+	if _, err := s.Intake("nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Intake on empty store: %v, want ErrNotFound", err)
+	}
+	if _, err := s.IntakeVersions("nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("IntakeVersions on empty store: %v, want ErrNotFound", err)
+	}
+	bad := []store.Intake{
+		intake("", "03", base, "x"),
+		intake("a\x00b", "03", base, "x"),
+		{ID: "x", UpdatedAt: base},
+		intake("y", "03", time.Time{}, "x"),
+	}
+	for _, in := range bad {
+		if _, err := s.PutIntake(in); !errors.Is(err, store.ErrInvalidRecord) {
+			t.Errorf("PutIntake(%+v) = %v, want ErrInvalidRecord", in, err)
+		}
+	}
+}
