@@ -15,9 +15,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/api"
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/controller"
+	"github.com/toritsugi/toritsugi/pkg/desk"
+	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -53,17 +57,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return svc.run(ctx, ln, hup)
 }
 
-// service is the wired-up controller plus its HTTP API.
+// service is the wired-up controller, relay, console and HTTP API.
 type service struct {
 	log     *slog.Logger
 	configs *config.Store
 	store   *store.Store
 	core    *controller.Controller
+	outbox  *relay.Outbox
+	worker  *relay.Worker
+	desk    *desk.Desk
+	console *console.Console
 	ctx     context.Context
 	cancel  context.CancelFunc
 }
 
-func newService(cfg *config.Config, path string, log *slog.Logger) (*service, error) {
+// serviceOptions adjust a service (the demo's simulated relay).
+type serviceOptions struct {
+	senders map[string]relay.Sender // nil = the real channels
+}
+
+func newService(cfg *config.Config, path string, log *slog.Logger, opts ...serviceOptions) (*service, error) {
+	var o serviceOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -73,26 +90,59 @@ func newService(cfg *config.Config, path string, log *slog.Logger) (*service, er
 	}
 	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.core, err = controller.New(s.ctx, controller.Options{
-		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Callbacks: st, Logger: log,
-	})
-	if err != nil {
+	fail := func(err error) (*service, error) {
 		s.cancel()
 		st.Close()
 		return nil, err
 	}
+	if s.outbox, err = relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Logger: log.With("part", "relay")}); err != nil {
+		return fail(err)
+	}
+	s.worker, err = relay.NewWorker(s.outbox, relay.WorkerOptions{
+		Destinations: func(name string) (relay.Destination, bool) { return s.configs.Current().Destination(name) },
+		Senders:      o.senders, Logger: log.With("part", "relay"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	s.desk = &desk.Desk{Config: s.configs.Current, Store: st, Outbox: s.outbox, Logger: log.With("part", "desk")}
+	s.console = console.New(console.Deps{
+		Operators: s.desk.Operators, Forms: s.desk, Control: s.desk, Relay: s.desk, Store: st,
+		Logger: log.With("part", "console"), SecureCookies: cfg.HTTP.SecureCookies,
+	})
+	s.desk.Console = s.console
+	s.core, err = controller.New(s.ctx, controller.Options{
+		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Callbacks: st, Logger: log,
+		OnConnected: s.desk.Connected, OnFinished: s.desk.Finished,
+		OnOperatorChange: func(c acd.OperatorStateChanged) { s.console.StateChanged(c.OpID) },
+	})
+	if err != nil {
+		return fail(err)
+	}
+	s.desk.Queue = s.core.Queue
 	return s, nil
 }
 
-// run serves until ctx ends: the ARI link, the HTTP API and config reloads.
-func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal) error {
-	srv := &http.Server{
-		Handler:           api.NewHandler(api.Deps{Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api")}),
-		ReadHeaderTimeout: 5 * time.Second,
+// handler routes the console's pages and API and the data API.
+func (s *service) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", s.console.Handler())
+	data := api.NewHandler(api.Deps{Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api")})
+	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup"} {
+		mux.Handle(p, data)
 	}
+	return mux
+}
+
+// run serves until ctx ends: the ARI link, the relay, the HTTP server and
+// config reloads.
+func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal) error {
+	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 3)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.core.Run(s.ctx) }()
+	relayDone := make(chan struct{})
+	go func() { defer close(relayDone); _ = s.worker.Run(s.ctx) }()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -107,11 +157,13 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	case err = <-errc:
 	}
 	s.log.Info("shutting down")
+	s.console.Close() // ends the console's event streams, or Shutdown waits for them
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shut)
 	s.cancel()
 	<-done
+	<-relayDone
 	return err
 }
 

@@ -62,6 +62,9 @@ func (a ARI) LogValue() slog.Value {
 // HTTP is the console and API listener.
 type HTTP struct {
 	Listen string // host:port
+	// SecureCookies marks the console's session cookie Secure: set it when
+	// operators reach toritsugi over HTTPS (a TLS-terminating proxy).
+	SecureCookies bool
 }
 
 // Strategy picks which available operator rings next.

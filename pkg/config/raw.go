@@ -71,7 +71,8 @@ type rawARI struct {
 }
 
 type rawHTTP struct {
-	Listen string `mapstructure:"listen"`
+	Listen        string  `mapstructure:"listen"`
+	SecureCookies *string `mapstructure:"secure_cookies"`
 }
 
 type rawQueue struct {

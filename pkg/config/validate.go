@@ -202,6 +202,9 @@ func (c *checker) build(r rawConfig) *Config {
 		c.errf("trunk", "%q is not an endpoint: write TECH/endpoint, e.g. PJSIP/trunk", r.Trunk)
 	}
 	c.listen("http.listen", r.HTTP.Listen)
+	if r.HTTP.SecureCookies != nil {
+		cfg.HTTP.SecureCookies = c.boolean("http.secure_cookies", *r.HTTP.SecureCookies)
+	}
 	c.required("data_dir", r.DataDir)
 	c.media("unknown_did_sound", r.UnknownDIDSound)
 	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
