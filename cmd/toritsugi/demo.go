@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,13 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/console"
+)
+
+// The demo's console login.
+const (
+	demoOperator = "op1001"
+	demoPassword = "demo-op1001"
 )
 
 // demo runs the real controller against the in-process simulated PBX
@@ -78,12 +86,28 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	}
 
+	// One console operator to try the console with; the others are
+	// simulated and available whenever their softphone is registered.
+	hash, err := console.HashPassword(demoPassword)
+	if err != nil {
+		return err
+	}
+	for i := range cfg.Operators {
+		if cfg.Operators[i].ID == demoOperator {
+			cfg.Operators[i].PasswordHash = hash
+			cfg.Operators[i].Supervisor = true
+		}
+	}
 	log := newLogger(stderr, cfg.LogLevel)
+	outbox := &demoRelay{log: log.With("part", "demo-relay")}
 	path := filepath.Join(*dataDir, "sample.yaml")
 	if err := os.WriteFile(path, config.SampleYAML, 0o600); err != nil {
 		return err
 	}
-	svc, err := newService(cfg, path, log)
+	svc, err := newService(cfg, path, log, serviceOptions{
+		senders: outbox.senders(),
+		extra:   map[string]http.Handler{"/demo/outbox": outbox},
+	})
 	if err != nil {
 		return err
 	}
@@ -95,10 +119,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, `toritsugi demo — THIS IS A SIMULATION: the PBX is toritsugi's built-in fake Asterisk,
 no real telephone calls are made. Simulated calls arrive about every %s;
 simulated operators answer after 2 s and talk for %s.
-  API:     http://%s/api/v1/calls   health: http://%s/healthz
-  data:    %s
+  Console: http://%[3]s/login  — log in as %[5]s / %[6]s, press 在席 (available),
+           take the calls that pop up and save the intakes (also the supervisor view: /supervisor)
+  Relayed: http://%[3]s/demo/outbox  (simulated: nothing leaves this machine)
+  API:     http://%[3]s/api/v1/calls   health: http://%[3]s/healthz
+  data:    %[4]s
 Press Ctrl-C to stop.
-`, *every, *talk, ln.Addr(), ln.Addr(), *dataDir)
+`, *every, *talk, ln.Addr(), *dataDir, demoOperator, demoPassword)
 
 	go simulateCalls(ctx, pbx, cfg, *every, log)
 	return svc.run(ctx, ln, nil)

@@ -36,6 +36,7 @@ const usage = `usage:
   toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
   toritsugi asterisk-conf --config FILE [--check DIR]
                                      print operators' pjsip.conf sections / check a config dir
+  toritsugi hash-password < pw.txt   print an operator's password_hash (argon2id)
   toritsugi version                  print the version`
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return asteriskConf(args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout)
+	case "hash-password":
+		return hashPassword(os.Stdin, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "toritsugi", version)
 		return nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -222,5 +223,20 @@ func TestShippedAsteriskConfAgreesWithSample(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("rendered operators lack %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	var out bytes.Buffer
+	if err := hashPassword(strings.NewReader("correct horse battery\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	h := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(h, "$argon2id$") || !console.CheckPassword(h, "correct horse battery") || console.CheckPassword(h, "wrong") {
+		t.Fatalf("hash %q does not verify", h)
+	}
+	var u usageError
+	if err := hashPassword(strings.NewReader("short\n"), &out); !errors.As(err, &u) {
+		t.Fatalf("short password: %v, want a usage error", err)
 	}
 }

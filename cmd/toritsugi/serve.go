@@ -67,6 +67,7 @@ type service struct {
 	worker  *relay.Worker
 	desk    *desk.Desk
 	console *console.Console
+	extra   map[string]http.Handler
 	ctx     context.Context
 	cancel  context.CancelFunc
 }
@@ -74,6 +75,7 @@ type service struct {
 // serviceOptions adjust a service (the demo's simulated relay).
 type serviceOptions struct {
 	senders map[string]relay.Sender // nil = the real channels
+	extra   map[string]http.Handler // more routes (the demo's outbox page)
 }
 
 func newService(cfg *config.Config, path string, log *slog.Logger, opts ...serviceOptions) (*service, error) {
@@ -88,7 +90,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	if err != nil {
 		return nil, err
 	}
-	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log)}
+	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log), extra: o.extra}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	fail := func(err error) (*service, error) {
 		s.cancel()
@@ -130,6 +132,9 @@ func (s *service) handler() http.Handler {
 	data := api.NewHandler(api.Deps{Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api")})
 	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup"} {
 		mux.Handle(p, data)
+	}
+	for p, h := range s.extra {
+		mux.Handle(p, h)
 	}
 	return mux
 }
