@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -13,6 +14,13 @@ func checkConfig(args []string, stdout io.Writer) error {
 	}
 	if err := config.Check(args[0]); err != nil {
 		return err
+	}
+	cfg, err := config.Load(args[0])
+	if err != nil {
+		return err
+	}
+	if errs := checkSounds(cfg); len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", args[0])
 	return nil

@@ -37,6 +37,8 @@ const usage = `usage:
   toritsugi asterisk-conf --config FILE [--check DIR]
                                      print operators' pjsip.conf sections / check a config dir
   toritsugi hash-password < pw.txt   print an operator's password_hash (argon2id)
+  toritsugi greeting IN.wav|mp3 OUT.sln|ulaw|wav
+                                     convert a greeting to 8 kHz mono for Asterisk
   toritsugi version                  print the version`
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return asteriskConf(args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout)
+	case "greeting":
+		return greeting(args[1:], stdout, stderr)
 	case "hash-password":
 		return hashPassword(os.Stdin, stdout)
 	case "version":

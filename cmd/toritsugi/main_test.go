@@ -240,3 +240,57 @@ func TestHashPassword(t *testing.T) {
 		t.Fatalf("short password: %v, want a usage error", err)
 	}
 }
+
+func TestGreetingCommand(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ in, out string }{
+		{"../../pkg/audio/testdata/tone1k_44100_stereo.mp3", filepath.Join(dir, "acme-greeting.sln")},
+		{"../../pkg/audio/testdata/tone1k_16000_mono.mp3", filepath.Join(dir, "acme-greeting.ulaw")},
+	} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"greeting", tc.in, tc.out}, &out, &out); err != nil {
+			t.Fatalf("greeting %s: %v", tc.in, err)
+		}
+		if !strings.Contains(out.String(), "8 kHz mono") {
+			t.Fatalf("output %q", out.String())
+		}
+		if _, err := os.Stat(tc.out + ".tmp"); !errors.Is(err, os.ErrNotExist) {
+			t.Fatal("temporary file left behind")
+		}
+	}
+	var out bytes.Buffer
+	var u usageError
+	if err := run(context.Background(), []string{"greeting", "x.wav", filepath.Join(dir, "x.mp3")}, &out, &out); !errors.As(err, &u) {
+		t.Fatalf("bad output format: %v, want a usage error", err)
+	}
+	if err := run(context.Background(), []string{"greeting", filepath.Join(dir, "none.wav"), filepath.Join(dir, "o.sln")}, &out, &out); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing input: %v", err)
+	}
+}
+
+func TestCheckConfigChecksSounds(t *testing.T) {
+	dir := t.TempDir()
+	sounds := filepath.Join(dir, "sounds")
+	if err := os.MkdirAll(filepath.Join(sounds, "toritsugi"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"greeting", "../../pkg/audio/testdata/tone1k_16000_mono.mp3", filepath.Join(sounds, "toritsugi", "acme.sln")}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(greeting string) string {
+		p := filepath.Join(dir, "c.yaml")
+		body := fmt.Sprintf("ari: {user: u, password: p}\ndata_dir: %s\nsounds_dir: %s\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: %q, whisper_sound: \"\"}\noperators: []\n", dir, sounds, greeting)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if err := run(context.Background(), []string{"check-config", cfg("sound:toritsugi/acme")}, &out, &out); err != nil {
+		t.Fatalf("a converted greeting fails the check: %v", err)
+	}
+	err := run(context.Background(), []string{"check-config", cfg("sound:toritsugi/missing")}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "client acme greeting sound:toritsugi/missing") {
+		t.Fatalf("a missing greeting: %v", err)
+	}
+}

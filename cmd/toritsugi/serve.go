@@ -40,6 +40,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	for _, err := range checkSounds(cfg) {
+		log.Warn("greeting or announcement not playable", "error", err)
+	}
 	svc, err := newService(cfg, *path, log)
 	if err != nil {
 		return err

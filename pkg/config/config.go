@@ -24,7 +24,12 @@ type Config struct {
 	// Trunk is the carrier endpoint outbound calls (VIP transfers) leave
 	// through, "TECH/endpoint" (default PJSIP/trunk): a number N is dialled
 	// as TECH/N@endpoint.
-	Trunk     string
+	Trunk string
+	// SoundsDir is Asterisk's sounds directory as toritsugi sees it
+	// (e.g. /var/lib/asterisk/sounds). When set, check-config and serve
+	// check that every sound:NAME the clients use is a file Asterisk can
+	// play (8 kHz mono .sln, .ulaw or .wav). Empty: not checked.
+	SoundsDir string
 	Queue     Queue // defaults for every client
 	Clients   []Client
 	Operators []Operator

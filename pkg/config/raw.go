@@ -18,6 +18,7 @@ type rawConfig struct {
 	LogLevel        string        `mapstructure:"log_level"`
 	UnknownDIDSound string        `mapstructure:"unknown_did_sound"`
 	Trunk           string        `mapstructure:"trunk"`
+	SoundsDir       string        `mapstructure:"sounds_dir"`
 	Queue           rawQueue      `mapstructure:"queue"`
 	Clients         []rawClient   `mapstructure:"clients"`
 	Operators       []rawOperator `mapstructure:"operators"`

@@ -55,6 +55,7 @@ var rootShape = mapOf(map[string]*shape{
 	"log_level":         scalar,
 	"unknown_did_sound": scalar,
 	"trunk":             scalar,
+	"sounds_dir":        scalar,
 	"queue":             queueShape,
 	"clients": listOf(mapOf(map[string]*shape{
 		"id":                scalar,

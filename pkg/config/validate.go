@@ -197,6 +197,7 @@ func (c *checker) build(r rawConfig) *Config {
 		LogLevel:        c.oneOf("log_level", r.LogLevel, "debug", "info", "warn", "error"),
 		UnknownDIDSound: r.UnknownDIDSound,
 		Trunk:           r.Trunk,
+		SoundsDir:       r.SoundsDir,
 	}
 	if tech, ep, ok := strings.Cut(r.Trunk, "/"); !ok || tech == "" || ep == "" || strings.ContainsAny(r.Trunk, " @") {
 		c.errf("trunk", "%q is not an endpoint: write TECH/endpoint, e.g. PJSIP/trunk", r.Trunk)

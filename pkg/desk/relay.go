@@ -3,11 +3,11 @@ package desk
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/intake"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -21,7 +21,9 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	if !ok {
 		return fmt.Errorf("desk: intake %s: unknown client %q", in.ID, in.ClientID)
 	}
-	fields := maps.Clone(in.Values)
+	// Clients read names, not codes: labels for choices, 03-1234-5678
+	// for numbers (the stored intake keeps the normalised values).
+	fields := map[string]string(cl.Script().Display(intake.Values(in.Values)))
 	if fields == nil {
 		fields = map[string]string{}
 	}
@@ -36,7 +38,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	}
 	m := relay.Message{
 		ID: fmt.Sprintf("%s-v%d", in.ID, in.Version), ClientID: in.ClientID, Kind: "intake",
-		Subject: subject, Fields: fields, Urgent: fields["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
+		Subject: subject, Fields: fields, Urgent: in.Values["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
 	}
 	if d.BaseURL != "" {
 		m.Link = d.BaseURL + "/console/intakes/" + in.ID

@@ -33,3 +33,16 @@ func (s Script) ReadBackLine(v Values) string {
 	}
 	return strings.Join(items, "、") + "、以上でよろしいでしょうか。"
 }
+
+// Display returns the visible answers in the form people read them: a
+// phone number as 03-1234-5678, a choice by its label, はい/いいえ, a date
+// as 1月5日(月) 14:00. Relayed messages use it; stored values stay raw.
+func (s Script) Display(v Values) Values {
+	out := make(Values, len(v))
+	for _, f := range s.Visible(v) {
+		if w := spoken(f, v[f.ID]); w != "" {
+			out[f.ID] = w
+		}
+	}
+	return out
+}

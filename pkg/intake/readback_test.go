@@ -100,3 +100,20 @@ func TestTemplate(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplay(t *testing.T) {
+	s, err := Preset(ScopeStandard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Display(Values{"name": "山田", "callback": "+819012345678", "urgency": "urgent", "callback_needed": "no", "callback_at": "2026-01-05T14:00:00+09:00"})
+	want := Values{"name": "山田", "callback": "090-1234-5678", "urgency": "至急", "callback_needed": "いいえ"}
+	if len(got) != len(want) {
+		t.Fatalf("Display = %v, want %v (hidden callback_at dropped)", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("Display[%s] = %q, want %q", k, got[k], w)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"path/filepath"
+	"strings"
+
+	"github.com/toritsugi/toritsugi/pkg/audio"
+	"github.com/toritsugi/toritsugi/pkg/config"
+)
+
+// checkSounds checks that the clients' own sound: media (those in a
+// directory, like sound:toritsugi/acme-greeting) exist in SoundsDir as
+// files Asterisk plays, for the features each client uses. Core prompts
+// (sound:beep, in Asterisk's language directories) and an empty SoundsDir
+// are not checked.
+func checkSounds(cfg *config.Config) []error {
+	if cfg.SoundsDir == "" {
+		return nil
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, c := range cfg.Clients {
+		used := map[string]string{
+			"greeting": c.Greeting, "whisper_sound": c.WhisperSound, "overflow_sound": c.OverflowSound,
+			"blocked_sound": c.BlockedSound,
+		}
+		if c.Hours.Location != nil && !c.Hours.AlwaysOpen {
+			used["after_hours_sound"] = c.AfterHoursSound
+		}
+		if c.Record {
+			used["record_announcement"] = c.RecordAnnouncement
+		}
+		if c.TransferTo != "" {
+			used["transfer_whisper"] = c.TransferWhisper
+		}
+		if c.Overflow == config.OverflowVoicemail || c.AfterHoursVoicemail {
+			used["voicemail_prompt"] = c.VoicemailPrompt
+		}
+		if c.Overflow == config.OverflowCallback {
+			used["callback_prompt"], used["callback_thanks"] = c.CallbackPrompt, c.CallbackThanks
+		}
+		for _, key := range slices.Sorted(maps.Keys(used)) {
+			media := used[key]
+			name, ok := strings.CutPrefix(media, "sound:")
+			if !ok || !strings.Contains(name, "/") || seen[name] {
+				continue
+			}
+			seen[name] = true
+			if err := audio.Validate(filepath.Join(cfg.SoundsDir, name)); err != nil {
+				errs = append(errs, fmt.Errorf("client %s %s %s: %w", c.ID, key, media, err))
+			}
+		}
+	}
+	return errs
+}
