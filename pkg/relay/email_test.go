@@ -2,7 +2,6 @@ package relay
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+
+	"github.com/toritsugi/toritsugi/pkg/relay/relaytest"
 )
 
 func emailDest(addr string) Destination {
@@ -18,15 +19,21 @@ func emailDest(addr string) Destination {
 		Username: "relay@example.jp", Password: "p@ss"}
 }
 
+// startSMTP starts the test server accepting emailDest's credentials.
+func startSMTP(t *testing.T, noSTARTTLS bool) *relaytest.SMTP {
+	t.Helper()
+	return relaytest.StartSMTP(t, relaytest.SMTPOptions{NoSTARTTLS: noSTARTTLS, Username: "relay@example.jp", Password: "p@ss"})
+}
+
 func TestEmailSTARTTLSAuthAndHeaders(t *testing.T) {
 	srv := startSMTP(t, false)
 	clock := newFakeClock()
-	s := &EmailSender{TLSConfig: &tls.Config{RootCAs: srv.ClientCA}, Clock: clock}
+	s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: clock}
 	m := testMessage("m-1")
 	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	got := <-srv.Mails
+	got := srv.Next(t)
 	if !got.TLS || got.AuthUser != "relay@example.jp" {
 		t.Errorf("TLS=%v auth=%q, want TLS and relay@example.jp", got.TLS, got.AuthUser)
 	}
@@ -79,14 +86,14 @@ func TestEmailRequiresSTARTTLSUnlessInsecure(t *testing.T) {
 	if err := s.Send(t.Context(), d, testMessage("m-2")); err != nil {
 		t.Fatalf("Send insecure: %v", err)
 	}
-	if got := <-srv.Mails; got.TLS || got.AuthUser != "relay@example.jp" {
+	if got := srv.Next(t); got.TLS || got.AuthUser != "relay@example.jp" {
 		t.Errorf("TLS=%v auth=%q, want plain text with auth on localhost", got.TLS, got.AuthUser)
 	}
 }
 
 func TestEmailErrors(t *testing.T) {
 	srv := startSMTP(t, false)
-	trusted := &EmailSender{TLSConfig: &tls.Config{RootCAs: srv.ClientCA}, Clock: newFakeClock()}
+	trusted := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: newFakeClock()}
 	tests := []struct {
 		name      string
 		sender    *EmailSender
