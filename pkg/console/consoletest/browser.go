@@ -1,0 +1,44 @@
+package consoletest
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ChromiumPath is where the Debian package installs Chromium; the install
+// step of .ci/run puts it there before the tests.
+const ChromiumPath = "/usr/bin/chromium"
+
+// Browser starts headless Chromium with a fresh profile in t.TempDir and
+// returns a context for chromedp actions; the browser stops when the test
+// ends. A missing binary fails the test: browser tests are never skipped.
+func Browser(t testing.TB) context.Context {
+	t.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		t.Fatalf("headless Chromium is required at %s (%v): run the install step of .ci/run "+
+			"(apt-get install -y chromium) before the tests", ChromiumPath, err)
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(ChromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first action starts the browser; it must not carry a timeout,
+	// or the timeout would end the browser with it.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
