@@ -49,5 +49,17 @@ demo: build
 check-config: build
 	$(BIN) check-config $(CONFIG)
 
+## e2e: the scripted scenario against a real Asterisk (README "End-to-end test"); not in `make test`
+.PHONY: e2e
+E2E_VARS := TORITSUGI_E2E_ARI_URL TORITSUGI_E2E_ARI_USER TORITSUGI_E2E_ARI_PASSWORD TORITSUGI_E2E_SIP_ADDR
+e2e:
+	@missing=""; for v in $(E2E_VARS); do [ -n "$$(printenv $$v)" ] || missing="$$missing $$v"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make e2e: needs a real Asterisk 22 running asterisk-conf/; set$$missing" >&2; \
+	  echo "  (all of: $(E2E_VARS); operator SIP passwords in TORITSUGI_E2E_SIP_PASSWORD or TORITSUGI_E2E_SIP_PASSWORD_OP1001...; see README)" >&2; \
+	  exit 1; \
+	fi
+	$(GO) test -tags e2e -count=1 -v -timeout 5m ./pkg/e2e/
+
 clean:
 	rm -rf bin
