@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/internal/leakcheck"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
@@ -62,7 +62,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(speed)})
 	if err != nil {
 		t.Fatal(err)
@@ -181,27 +181,3 @@ func (h *harness) requestLines(channelID string) []string {
 
 // playbackRE matches our greeting playback ids after the channel id was replaced.
 var playbackRE = regexp.MustCompile(`ID-pb-[0-9a-f]+-[0-9]+`)
-
-// checkNoLeaks fails the test if goroutines of ours outlive it.
-func checkNoLeaks(t *testing.T) {
-	t.Cleanup(func() {
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			buf := make([]byte, 1<<20)
-			stacks := string(buf[:runtime.Stack(buf, true)])
-			var leaked []string
-			for _, g := range strings.Split(stacks, "\n\n") {
-				if strings.Contains(g, "toritsugi/pkg/") && !strings.Contains(g, "checkNoLeaks") && !strings.Contains(g, "testing.tRunner") {
-					leaked = append(leaked, g)
-				}
-			}
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d goroutines leaked:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}

@@ -1,45 +1,38 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/toritsugi/toritsugi/pkg/yamlpos"
 )
 
 // maxNodes bounds the walk so that alias expansion cannot blow it up.
 const maxNodes = 200_000
-
-type position struct{ line, col int }
 
 // document is the YAML node tree of one configuration: where each field path
 // sits, which keys are unknown, and which values have the wrong kind.
 type document struct {
 	file      string
 	root      *yaml.Node // the document node; nil when the file is empty
-	positions map[string]position
-	bad       map[string]bool // wrong-kind paths: no further errors under them
+	positions yamlpos.Positions
+	bad       yamlpos.PathSet // wrong-kind paths: no further errors under them
 	errs      Errors
 	budget    int
 }
-
-var yamlLineErr = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
 
 // parseDocument decodes data into a node tree and checks it against the
 // schema. ok is false when the tree cannot be used any further.
 func parseDocument(file string, data []byte) (d *document, ok bool) {
 	d = &document{
 		file:      file,
-		positions: map[string]position{"": {1, 1}},
-		bad:       map[string]bool{},
+		positions: yamlpos.Positions{"": {Line: 1, Col: 1}},
+		bad:       yamlpos.PathSet{},
 		budget:    maxNodes,
 	}
-	root, next, err := decodeNodes(data)
+	root, next, err := yamlpos.Decode(data)
 	if err != nil {
 		d.errs = append(d.errs, syntaxError(file, err))
 		return d, false
@@ -62,93 +55,33 @@ func parseDocument(file string, data []byte) (d *document, ok bool) {
 	return d, d.budget >= 0
 }
 
-// decodeNodes reads the first document and peeks at a second one.
-func decodeNodes(data []byte) (first, next *yaml.Node, err error) {
-	defer func() {
-		if r := recover(); r != nil { // the YAML library must not take the process down
-			err = fmt.Errorf("yaml: cannot parse: %v", r)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil, nil
-		}
-		return nil, nil, err
-	}
-	var second yaml.Node
-	if err := dec.Decode(&second); err == nil {
-		return &doc, &second, nil
-	} else if !errors.Is(err, io.EOF) {
-		return nil, nil, err
-	}
-	return &doc, nil, nil
-}
-
 func syntaxError(file string, err error) *FieldError {
-	msg := err.Error()
-	line := 1
-	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
-			line = n
-		}
-		msg = m[2]
-	} else {
+	line, msg, ok := yamlpos.SyntaxLine(err)
+	if !ok {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + msg}
 }
 
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
+func isNull(n *yaml.Node) bool { return yamlpos.IsNull(n) }
 
-func childPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
+func childPath(path, key string) string { return yamlpos.Child(path, key) }
 
-func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-// parentPath strips the last ".key" or "[i]".
-func parentPath(path string) string {
-	if i := strings.LastIndexAny(path, ".["); i >= 0 {
-		return path[:i]
-	}
-	return ""
-}
+func indexPath(path string, i int) string { return yamlpos.Index(path, i) }
 
 // at is the position of a field, or of its closest ancestor present in the file.
-func (d *document) at(path string) position {
-	for {
-		if p, ok := d.positions[path]; ok {
-			return p
-		}
-		if path == "" {
-			return position{1, 1}
-		}
-		path = parentPath(path)
+func (d *document) at(path string) yamlpos.Pos {
+	if p, ok := d.positions.Locate(path); ok {
+		return p
 	}
+	return yamlpos.Pos{Line: 1, Col: 1}
 }
 
 // suppressed reports whether path lies under a value of the wrong kind.
-func (d *document) suppressed(path string) bool {
-	for {
-		if d.bad[path] {
-			return true
-		}
-		if path == "" {
-			return false
-		}
-		path = parentPath(path)
-	}
-}
+func (d *document) suppressed(path string) bool { return d.bad.Covers(path) }
 
-func (d *document) addAt(p position, field, msg string) {
-	d.errs = append(d.errs, &FieldError{File: d.file, Line: p.line, Column: p.col, Field: field, Msg: msg})
+func (d *document) addAt(p yamlpos.Pos, field, msg string) {
+	d.errs = append(d.errs, &FieldError{File: d.file, Line: p.Line, Column: p.Col, Path: field, Msg: msg})
 }
 
 // walk checks n against sh, records positions, and makes every scalar a
@@ -157,7 +90,7 @@ func (d *document) addAt(p position, field, msg string) {
 func (d *document) walk(n *yaml.Node, sh *shape, path string) {
 	if d.budget--; d.budget < 0 {
 		if d.budget == -1 {
-			d.addAt(position{1, 1}, "", "document too large or too many aliases")
+			d.addAt(yamlpos.Pos{Line: 1, Col: 1}, "", "document too large or too many aliases")
 		}
 		return
 	}
@@ -165,9 +98,7 @@ func (d *document) walk(n *yaml.Node, sh *shape, path string) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
-	if _, seen := d.positions[path]; !seen {
-		d.positions[path] = position{max(at.Line, 1), at.Column}
-	}
+	d.positions.Mark(path, yamlpos.Pos{Line: max(at.Line, 1), Col: at.Column})
 	if isNull(n) {
 		return
 	}
@@ -205,7 +136,7 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 		k, v := n.Content[i], n.Content[i+1]
 		if !merged {
 			if line, dup := seen[k.Value]; dup && k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
-				d.addAt(position{max(k.Line, 1), k.Column}, childPath(path, k.Value),
+				d.addAt(yamlpos.Pos{Line: max(k.Line, 1), Col: k.Column}, childPath(path, k.Value),
 					fmt.Sprintf("duplicate key (first at line %d)", line))
 				continue
 			}
@@ -215,7 +146,7 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 			merges = append(merges, v)
 			continue
 		}
-		kp := position{max(k.Line, 1), k.Column}
+		kp := yamlpos.Pos{Line: max(k.Line, 1), Col: k.Column}
 		if k.Kind != yaml.ScalarNode {
 			d.addAt(kp, path, "keys must be plain names")
 			continue
@@ -227,7 +158,7 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 		if _, dup := seen[k.Value]; dup { // an explicit key overrides merged ones
 			continue
 		}
-		seen[k.Value] = kp.line
+		seen[k.Value] = kp.Line
 		sub, known := sh.fields[k.Value]
 		if !known {
 			if !merged {

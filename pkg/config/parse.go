@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/toritsugi/toritsugi/pkg/yamlpos"
 )
 
 // Parse reads a configuration from YAML bytes. env looks up environment
@@ -21,24 +23,24 @@ func Parse(filename string, data []byte, env func(string) (string, bool)) (*Conf
 func parse(filename, dir string, data []byte, env func(string) (string, bool)) (*Config, error) {
 	doc, ok := parseDocument(filename, data)
 	if !ok {
-		return nil, doc.errs.sorted()
+		return nil, doc.errs.Sorted()
 	}
 	text, err := doc.encode()
 	if err != nil {
-		doc.addAt(position{1, 1}, "", fmt.Sprintf("cannot read YAML: %v", err))
-		return nil, doc.errs.sorted()
+		doc.addAt(yamlpos.Pos{Line: 1, Col: 1}, "", fmt.Sprintf("cannot read YAML: %v", err))
+		return nil, doc.errs.Sorted()
 	}
 	raw, fromEnv, err := decodeRaw(text, env)
 	if err != nil {
 		if len(doc.errs) == 0 { // the walk explains failures it could see
-			doc.addAt(position{1, 1}, "", err.Error())
+			doc.addAt(yamlpos.Pos{Line: 1, Col: 1}, "", err.Error())
 		}
-		return nil, doc.errs.sorted()
+		return nil, doc.errs.Sorted()
 	}
 	c := &checker{doc: doc, fromEnv: fromEnv, env: env, dir: dir, readFile: readScriptFile}
 	cfg := c.build(raw)
 	if len(doc.errs) > 0 {
-		return nil, doc.errs.sorted()
+		return nil, doc.errs.Sorted()
 	}
 	cfg.index()
 	return cfg, nil

@@ -227,8 +227,8 @@ func TestFieldErrorFormat(t *testing.T) {
 		e    FieldError
 		want string
 	}{
-		{FieldError{"config.yaml", 14, 7, "clients[1].dids[0]", `"03-12" is not a phone number`}, `config.yaml:14:7: clients[1].dids[0]: "03-12" is not a phone number`},
-		{FieldError{"c.yaml", 3, 0, "", "invalid YAML: x"}, "c.yaml:3: invalid YAML: x"},
+		{FieldError{File: "config.yaml", Line: 14, Column: 7, Path: "clients[1].dids[0]", Msg: `"03-12" is not a phone number`}, `config.yaml:14:7: clients[1].dids[0]: "03-12" is not a phone number`},
+		{FieldError{File: "c.yaml", Line: 3, Msg: "invalid YAML: x"}, "c.yaml:3: invalid YAML: x"},
 	}
 	for _, tt := range tests {
 		if got := tt.e.Error(); got != tt.want {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/controller"
+	"github.com/toritsugi/toritsugi/pkg/internal/leakcheck"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
@@ -47,7 +47,7 @@ type running struct {
 // for test time.
 func newHarness(t *testing.T, yamlBody string) *harness {
 	t.Helper()
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(speed)})
 	if err != nil {
 		t.Fatal(err)
@@ -214,27 +214,4 @@ func (h *harness) originates() []originate {
 		}
 	}
 	return out
-}
-
-func checkNoLeaks(t *testing.T) {
-	t.Cleanup(func() {
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			buf := make([]byte, 1<<20)
-			stacks := string(buf[:runtime.Stack(buf, true)])
-			var leaked []string
-			for _, g := range strings.Split(stacks, "\n\n") {
-				if strings.Contains(g, "toritsugi/pkg/") && !strings.Contains(g, "checkNoLeaks") && !strings.Contains(g, "testing.tRunner") {
-					leaked = append(leaked, g)
-				}
-			}
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d goroutines leaked:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
 }

@@ -21,7 +21,7 @@ var yesNoValues = []string{"yes", "no"}
 // the same). The error is an Errors without positions, or nil.
 func (s Script) Check() error {
 	if errs := (&checker{}).run(s); len(errs) > 0 {
-		return errs.sorted()
+		return errs.Sorted()
 	}
 	return nil
 }
@@ -40,14 +40,13 @@ func (c *checker) add(path, msg string) {
 	if c.skip != nil && c.skip(path) {
 		return
 	}
-	e := &FieldError{Path: path, Msg: msg}
+	var file string
+	var at position
 	if c.locate != nil {
-		e.File = c.file
-		if at, ok := c.locate(path); ok {
-			e.Line, e.Column = at.line, at.col
-		}
+		file = c.file
+		at, _ = c.locate(path)
 	}
-	c.errs = append(c.errs, e)
+	c.errs = append(c.errs, newFieldError(file, at, path, msg))
 }
 
 // run finds the problems of a script.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/toritsugi/toritsugi/pkg/yamlpos"
 )
 
 // Keys each mapping accepts, in the order messages list them.
@@ -180,9 +182,7 @@ func deref(n *yaml.Node) *yaml.Node {
 }
 
 // isNull reports whether n is an explicit null (~, null or nothing).
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
+func isNull(n *yaml.Node) bool { return yamlpos.IsNull(n) }
 
 // describe names a node's kind for messages.
 func describe(n *yaml.Node) string {

@@ -1,0 +1,165 @@
+package yamlpos
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+)
+
+var errSentinel = errors.New("sentinel")
+
+func TestFieldErrorFormat(t *testing.T) {
+	tests := []struct {
+		e    FieldError
+		want string
+	}{
+		{FieldError{File: "c.yaml", Line: 14, Column: 7, Path: "a[1].b", Msg: "bad"}, "c.yaml:14:7: a[1].b: bad"},
+		{FieldError{File: "c.yaml", Line: 3, Msg: "invalid YAML: x"}, "c.yaml:3: invalid YAML: x"},
+		{FieldError{File: "c.yaml", Path: "id", Msg: "missing"}, "c.yaml: id: missing"},
+		{FieldError{Line: 2, Column: 1, Msg: "m"}, ":2:1: m"},
+		{FieldError{Path: "fields[0].id", Msg: "missing"}, "fields[0].id: missing"},
+		{FieldError{Msg: "only"}, "only"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestErrorsWrapping(t *testing.T) {
+	es := Errors{{Line: 1, Msg: "a"}, {Line: 2, Msg: "b", Err: errSentinel}}
+	var err error = es
+	if !errors.Is(err, errSentinel) {
+		t.Errorf("errors.Is(sentinel) is false for %v", err)
+	}
+	if errors.Is(Errors{{Msg: "a"}}, errSentinel) {
+		t.Error("errors.Is(sentinel) is true without Err")
+	}
+	var fe *FieldError
+	if !errors.As(fmt.Errorf("wrapped: %w", err), &fe) || fe.Msg != "a" {
+		t.Errorf("errors.As(*FieldError) = %+v", fe)
+	}
+	if got, want := es.Error(), ":1: a\n:2: b"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestSorted(t *testing.T) {
+	es := Errors{
+		{Line: 3, Column: 1, Path: "b", Msg: "x"},
+		{Line: 1, Column: 5, Path: "a", Msg: "y"},
+		{Line: 3, Column: 1, Path: "a", Msg: "z"},
+		{Line: 1, Column: 5, Path: "a", Msg: "y"}, // duplicate
+		{Line: 1, Column: 2, Path: "c", Msg: "w"},
+	}
+	var got []string
+	for _, e := range es.Sorted() {
+		got = append(got, e.Error())
+	}
+	want := []string{":1:2: c: w", ":1:5: a: y", ":3:1: a: z", ":3:1: b: x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Sorted = %q, want %q", got, want)
+	}
+}
+
+func TestPaths(t *testing.T) {
+	if got := Index(Child(Child("", "clients"), "dids"), 2); got != "clients.dids[2]" {
+		t.Errorf("Child/Index = %q", got)
+	}
+	tests := []struct{ in, want string }{
+		{"fields[2].show_if.field", "fields[2].show_if"},
+		{"fields[2].show_if", "fields[2]"},
+		{"fields[2]", "fields"},
+		{"fields", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := Parent(tt.in); got != tt.want {
+			t.Errorf("Parent(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPositionsAndPathSet(t *testing.T) {
+	ps := Positions{}
+	ps.Mark("a", Pos{Line: 2, Col: 1})
+	ps.Mark("a", Pos{Line: 9, Col: 9}) // the first one stays
+	ps.Mark("a.b[0]", Pos{Line: 3, Col: 5})
+	tests := []struct {
+		path   string
+		want   Pos
+		wantOK bool
+	}{
+		{"a", Pos{2, 1}, true},
+		{"a.b[0].c", Pos{3, 5}, true},
+		{"a.x", Pos{2, 1}, true},
+		{"z", Pos{}, false},
+	}
+	for _, tt := range tests {
+		if got, ok := ps.Locate(tt.path); got != tt.want || ok != tt.wantOK {
+			t.Errorf("Locate(%q) = %v, %v, want %v, %v", tt.path, got, ok, tt.want, tt.wantOK)
+		}
+	}
+	set := PathSet{"a.b": true}
+	for path, want := range map[string]bool{"a.b": true, "a.b[1].c": true, "a": false, "a.bc": false} {
+		if got := set.Covers(path); got != want {
+			t.Errorf("Covers(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name              string
+		in                string
+		wantFirst, wantNx bool
+		wantLine          int // of the syntax error; 0 for none
+		wantMsg           string
+	}{
+		{name: "empty", in: ""},
+		{name: "one", in: "a: 1\n", wantFirst: true},
+		{name: "two", in: "a: 1\n---\nb: 2\n", wantFirst: true, wantNx: true},
+		{name: "syntax", in: "a: 1\n b: [\n", wantLine: 2, wantMsg: "mapping values are not allowed in this context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first, next, err := Decode([]byte(tt.in))
+			if tt.wantLine > 0 {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				line, msg, ok := SyntaxLine(err)
+				if !ok || line != tt.wantLine || msg != tt.wantMsg {
+					t.Errorf("SyntaxLine = %d, %q, %v, want %d, %q", line, msg, ok, tt.wantLine, tt.wantMsg)
+				}
+				return
+			}
+			if err != nil || (first != nil) != tt.wantFirst || (next != nil) != tt.wantNx {
+				t.Errorf("Decode = %v, %v, %v", first, next, err)
+			}
+		})
+	}
+	if line, msg, ok := SyntaxLine(errors.New("yaml: something")); ok || line != 1 || msg != "yaml: something" {
+		t.Errorf("SyntaxLine without line = %d, %q, %v", line, msg, ok)
+	}
+}
+
+// FuzzDecode: Decode never panics, and a syntax error always has a line.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{"", "a: 1\n", "a: [\n", "- &x a\n- *x\n", "a: 1\n---\nb\n", "\t"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		first, next, err := Decode(data)
+		if err != nil {
+			if first != nil || next != nil {
+				t.Fatalf("nodes with error %v", err)
+			}
+			if line, _, _ := SyntaxLine(err); line < 1 {
+				t.Fatalf("line %d for %v", line, err)
+			}
+		}
+	})
+}
