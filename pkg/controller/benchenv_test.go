@@ -253,3 +253,37 @@ func (r *countingRecorder) count() int {
 	defer r.mu.Unlock()
 	return r.n
 }
+
+// stuck fails a benchmark whose calls stopped finishing, with the most
+// frequent recent requests (a controller looping on a command shows here).
+func (e *benchEnv) stuck(n int) {
+	e.tb.Helper()
+	_, reqs := e.tr.take()
+	hist := map[string]int{}
+	for _, r := range reqs[max(len(reqs)-5000, 0):] {
+		p := r.Path
+		if i := strings.IndexByte(p[1:], '/'); i >= 0 {
+			p = p[:i+1] + "/…" + p[strings.LastIndexByte(p, '/'):]
+		}
+		hist[r.Method+" "+p]++
+	}
+	for _, r := range e.fake.Requests() {
+		if r.Status >= 300 && r.Status != 101 {
+			hist[fmt.Sprintf("FAILED %d %s %s", r.Status, r.Method, r.Path[:min(len(r.Path), 10)])]++
+		}
+		if r.Method == "POST" && r.Path == "/channels" {
+			ep := r.Body[strings.Index(r.Body, `"endpoint"`):]
+			hist[fmt.Sprintf("originate %d %s", r.Status, ep[:min(len(ep), 30)])]++
+		}
+	}
+	for _, c := range e.fake.Channels() {
+		hist["channel "+c.Name[:min(len(c.Name), 8)]+" "+c.State+" bridged="+fmt.Sprint(c.BridgeID != "")]++
+	}
+	var b strings.Builder
+	for k, v := range hist {
+		if v > 2 {
+			fmt.Fprintf(&b, "%6d %s\n", v, k)
+		}
+	}
+	e.tb.Fatalf("only %d of %d calls recorded; channels left %d; recent requests:\n%s", e.rec.count(), n, len(e.fake.Channels()), b.String())
+}

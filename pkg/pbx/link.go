@@ -93,7 +93,7 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 		Username:     opts.User,
 		Password:     opts.Password,
 		Logger:       libraryLogger(opts.Logger),
-		HTTPClient:   &http.Client{Timeout: opts.RequestTimeout},
+		HTTPClient:   &http.Client{Timeout: opts.RequestTimeout, Transport: restTransport()},
 	})
 	return &Link{opts: opts, rest: rest, pingClient: &http.Client{}, disp: d, log: opts.Logger}, nil
 }
@@ -311,4 +311,16 @@ func (l *Link) resync() error {
 	}
 	l.disp.resync(live)
 	return nil
+}
+
+// restTransport keeps enough idle connections to Asterisk for every call
+// actor issuing REST commands at once: net/http's default keeps 2 per host,
+// so under load most requests would open (and leave in TIME_WAIT) a new
+// TCP connection.
+func restTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	return t
 }
