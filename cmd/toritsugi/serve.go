@@ -133,7 +133,7 @@ func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", s.console.Handler())
 	data := api.NewHandler(api.Deps{Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api")})
-	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup"} {
+	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup", "/api/v1/callbacks"} {
 		mux.Handle(p, data)
 	}
 	for p, h := range s.extra {

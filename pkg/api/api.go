@@ -23,6 +23,8 @@ type Calls interface {
 	Backup(w io.Writer) (int64, error)
 	// MonthlyCounts are a client's exact call counts for one month.
 	MonthlyCounts(clientID string, month time.Time) (store.Counts, error)
+	// Callbacks lists callback requests in a state ("" = all).
+	Callbacks(state string) ([]store.Callback, error)
 }
 
 // Deps are the API's collaborators.
@@ -46,6 +48,7 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/v1/calls", d.listCalls)
 	mux.HandleFunc("GET /api/v1/backup", d.backup)
 	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.counts)
+	mux.HandleFunc("GET /api/v1/callbacks", d.callbacks)
 	return mux
 }
 
@@ -184,4 +187,27 @@ func (d Deps) counts(w http.ResponseWriter, r *http.Request) {
 		body.ByResult[string(k)] = v
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+type callbacksBody struct {
+	Callbacks []store.Callback `json:"callbacks"`
+}
+
+// callbacks lists callback requests: ?state=pending|done (default all).
+func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
+	state := r.URL.Query().Get("state")
+	if state != "" && state != store.CallbackPending && state != store.CallbackDone {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending or done"})
+		return
+	}
+	cbs, err := d.Calls.Callbacks(state)
+	if err != nil {
+		d.Logger.Error("list callbacks", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	if cbs == nil {
+		cbs = []store.Callback{}
+	}
+	writeJSON(w, http.StatusOK, callbacksBody{Callbacks: cbs})
 }

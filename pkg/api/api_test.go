@@ -191,3 +191,24 @@ func FuzzCallFilterFromQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestCallbacksList(t *testing.T) {
+	st := storetest.Open(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for _, id := range []string{"c1", "c2"} {
+		if err := st.PutCallback(store.Callback{ID: id, ClientID: "acme", Number: "+819012345678", RequestedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.CompleteCallback("c1", "op1001", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	resp, body := get(t, h, "/api/v1/callbacks?state=pending")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"c2"`) || strings.Contains(string(body), `"id":"c1"`) {
+		t.Fatalf("pending callbacks: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, h, "/api/v1/callbacks?state=bogus"); resp.StatusCode != 400 {
+		t.Fatalf("bad state: %d", resp.StatusCode)
+	}
+}
