@@ -2,10 +2,8 @@ package pbx
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
-	"github.com/CyCoreSystems/ari/v6"
 	"github.com/CyCoreSystems/ari/v6/client/native"
 )
 
@@ -44,22 +42,3 @@ func findCauser(err error) (causer, bool) {
 // IsNotFound reports a 404 from ARI: the channel, bridge, playback or
 // recording is gone.
 func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
-
-// DecodeEvent decodes one websocket message into an ARI event. It wraps the
-// library's decoder to reject messages it would accept but we cannot route
-// (no type) and to recover from decoder panics on hostile input.
-func DecodeEvent(data []byte) (e ari.Event, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			e, err = nil, fmt.Errorf("pbx: decode event: panic: %v", r)
-		}
-	}()
-	e, err = ari.DecodeEvent(data)
-	if err != nil {
-		return nil, fmt.Errorf("pbx: decode event: %w", err)
-	}
-	if e == nil {
-		return nil, errors.New("pbx: decode event: unknown event")
-	}
-	return e, nil
-}

@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzDecodeEvent feeds the event decoder and router with mutations of the
-// real events in the recorded transcripts: they must never panic.
+// real events in the recorded transcripts: they must never panic, and
+// the single-decode path must agree with the library's decoder.
 func FuzzDecodeEvent(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "aritest", "testdata", "recordings", "*.jsonl"))
 	for _, name := range files {
@@ -34,6 +35,7 @@ func FuzzDecodeEvent(f *testing.F) {
 	}
 	f.Add([]byte(`{"type":"StasisStart","args":["inbound","0312345678"],"channel":{"id":"1.1"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsLibrary(t, data)
 		e, err := DecodeEvent(data)
 		if err != nil {
 			return
