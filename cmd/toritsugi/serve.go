@@ -132,7 +132,10 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", s.console.Handler())
-	data := api.NewHandler(api.Deps{Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api")})
+	data := api.NewHandler(api.Deps{
+		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"),
+		Token: func() string { return s.configs.Current().HTTP.APIToken },
+	})
 	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup", "/api/v1/callbacks"} {
 		mux.Handle(p, data)
 	}

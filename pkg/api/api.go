@@ -3,6 +3,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -32,6 +34,11 @@ type Deps struct {
 	Calls Calls
 	// LinkUp reports whether the ARI event link is connected.
 	LinkUp func() bool
+	// Token, when it returns non-empty, must be presented as
+	// "Authorization: Bearer <token>" on every /api/v1/ request here
+	// (/healthz stays open for monitoring). Read per request, so a config
+	// reload applies at once.
+	Token  func() string
 	Logger *slog.Logger
 }
 
@@ -45,10 +52,10 @@ func NewHandler(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.health)
-	mux.HandleFunc("GET /api/v1/calls", d.listCalls)
-	mux.HandleFunc("GET /api/v1/backup", d.backup)
-	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.counts)
-	mux.HandleFunc("GET /api/v1/callbacks", d.callbacks)
+	mux.HandleFunc("GET /api/v1/calls", d.authorized(d.listCalls))
+	mux.HandleFunc("GET /api/v1/backup", d.authorized(d.backup))
+	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.authorized(d.counts))
+	mux.HandleFunc("GET /api/v1/callbacks", d.authorized(d.callbacks))
 	return mux
 }
 
@@ -210,4 +217,21 @@ func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
 		cbs = []store.Callback{}
 	}
 	writeJSON(w, http.StatusOK, callbacksBody{Callbacks: cbs})
+}
+
+// authorized requires the bearer token when one is configured.
+func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if d.Token != nil {
+			if want := d.Token(); want != "" {
+				got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+				if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="toritsugi"`)
+					writeJSON(w, http.StatusUnauthorized, errorBody{Error: "a valid API token is required"})
+					return
+				}
+			}
+		}
+		h(w, r)
+	}
 }

@@ -212,3 +212,42 @@ func TestCallbacksList(t *testing.T) {
 		t.Fatalf("bad state: %d", resp.StatusCode)
 	}
 }
+
+func TestAPIToken(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	token := "0123456789abcdef-token"
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: func() string { return token }})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	do := func(path, auth string) int {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		path, auth string
+		want       int
+	}{
+		{"/api/v1/calls", "", 401},
+		{"/api/v1/calls", "Bearer wrong", 401},
+		{"/api/v1/calls", "Basic " + token, 401},
+		{"/api/v1/calls", "Bearer " + token, 200},
+		{"/api/v1/backup", "", 401},
+		{"/api/v1/callbacks", "", 401},
+		{"/api/v1/clients/acme/counts", "", 401},
+		{"/healthz", "", 200},
+	}
+	for _, tt := range tests {
+		if got := do(tt.path, tt.auth); got != tt.want {
+			t.Errorf("GET %s with %q = %d, want %d", tt.path, tt.auth, got, tt.want)
+		}
+	}
+}

@@ -70,6 +70,10 @@ type HTTP struct {
 	// SecureCookies marks the console's session cookie Secure: set it when
 	// operators reach toritsugi over HTTPS (a TLS-terminating proxy).
 	SecureCookies bool
+	// APIToken, when set, is required as "Authorization: Bearer <token>"
+	// by the data API (/api/v1/calls, counts, callbacks, backup). Env
+	// TORITSUGI_HTTP_API_TOKEN.
+	APIToken string
 }
 
 // Strategy picks which available operator rings next.

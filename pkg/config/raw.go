@@ -74,6 +74,7 @@ type rawARI struct {
 type rawHTTP struct {
 	Listen        string  `mapstructure:"listen"`
 	SecureCookies *string `mapstructure:"secure_cookies"`
+	APIToken      string  `mapstructure:"api_token"`
 }
 
 type rawQueue struct {
@@ -178,6 +179,7 @@ var envOverrides = []struct{ env, key string }{
 	{"TORITSUGI_ARI_USER", "ari.user"},
 	{"TORITSUGI_ARI_PASSWORD", "ari.password"},
 	{"TORITSUGI_HTTP_LISTEN", "http.listen"},
+	{"TORITSUGI_HTTP_API_TOKEN", "http.api_token"},
 	{"TORITSUGI_DATA_DIR", "data_dir"},
 }
 

@@ -203,6 +203,10 @@ func (c *checker) build(r rawConfig) *Config {
 		c.errf("trunk", "%q is not an endpoint: write TECH/endpoint, e.g. PJSIP/trunk", r.Trunk)
 	}
 	c.listen("http.listen", r.HTTP.Listen)
+	cfg.HTTP.APIToken = r.HTTP.APIToken
+	if t := r.HTTP.APIToken; t != "" && len(t) < 16 {
+		c.errf("http.api_token", "is too short: use at least 16 random characters")
+	}
 	if r.HTTP.SecureCookies != nil {
 		cfg.HTTP.SecureCookies = c.boolean("http.secure_cookies", *r.HTTP.SecureCookies)
 	}
