@@ -102,6 +102,9 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 		return c.dispatch(now, c.dropCall(cl, "abandoned", now, nil))
 	}
 	delete(c.calls, callID)
+	if c.pendingOcc[cl.opID] == callID {
+		delete(c.pendingOcc, cl.opID)
+	}
 	op := c.ops[cl.opID]
 	if op == nil || op.callID != callID {
 		return nil // operator removed meanwhile

@@ -19,6 +19,9 @@ type Core struct {
 	seq      uint64 // enqueue order
 	timerSeq uint64
 	maxTier  int // highest tier over all operators' skills
+	// pendingOcc: operator id → connected call reported by Occupy before
+	// the operator was known.
+	pendingOcc map[string]string
 }
 
 type opRec struct {

@@ -41,6 +41,9 @@
 //     operators this call rang fewer times). With a single operator and
 //     auto-pause disabled, a softphone that rejects instantly is re-rung
 //     in a loop; set AutoPauseAfter to bound it.
+//   - A call found already connected after a restart is reported with
+//     [Core.Occupy]: its operator is OnCall (never rung) until the call
+//     ends, then wraps up as after any call.
 //   - Pause and Logout during a call take effect after its wrap-up;
 //     during wrap-up or ringing they take effect at once (a ring is
 //     cancelled and the call offered to the next operator).

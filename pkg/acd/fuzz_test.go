@@ -70,7 +70,7 @@ func (r *fuzzRun) opIn(arg byte, s State) *opRec {
 
 func (r *fuzzRun) step(code, arg byte) []Action {
 	c, now := r.c, r.now
-	switch code % 16 {
+	switch code % 17 {
 	case 0:
 		r.now = r.now.Add(time.Duration(arg%40) * time.Second)
 		return c.Tick(r.now)
@@ -129,6 +129,15 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		return c.UpsertOperator(Operator{ID: id, Skills: fuzzSkills[int(arg>>3)%len(fuzzSkills)]}, now)
 	case 14:
 		return c.RemoveOperator(r.pickOp(arg), now)
+	case 16:
+		// A call re-adopted while connected (maybe to an unknown operator).
+		r.nextID++
+		id := fmt.Sprintf("c%d", r.nextID)
+		if arg&0x80 != 0 {
+			id = r.pickCall(arg)
+		}
+		r.callIDs = append(r.callIDs, id)
+		return c.Occupy(id, string(rune('A'+int(arg>>3)%3)), r.pickOp(arg), now)
 	default:
 		if d, ok := c.NextDeadline(); ok && d.After(r.now) {
 			r.now = d
@@ -164,7 +173,7 @@ func (r *fuzzRun) checkActions(code byte, acts []Action) {
 			}
 		}
 	}
-	if code%16 == 14 { // removal of an offline operator emits nothing
+	if code%17 == 14 { // removal of an offline operator emits nothing
 		for id := range r.state {
 			if _, ok := r.c.ops[id]; !ok {
 				delete(r.state, id)
@@ -186,6 +195,7 @@ func FuzzCoreInvariants(f *testing.F) {
 	f.Add([]byte{13, 0, 10, 16, 7, 0, 1, 2, 1, 6, 15, 0, 15, 0, 15, 1, 5, 0, 5, 64, 4, 0, 6, 0, 15, 0})
 	f.Add([]byte{13, 3, 13, 4, 10, 19, 10, 20, 7, 3, 7, 4, 1, 0, 1, 3, 8, 3, 15, 0, 3, 0, 15, 0, 12, 200, 11, 4, 14, 3, 9, 4})
 	f.Add([]byte{13, 10, 10, 26, 7, 10, 1, 12, 1, 13, 1, 14, 4, 1, 2, 0, 15, 1, 15, 2, 5, 96, 10, 10, 14, 10, 13, 10})
+	f.Add([]byte{16, 3, 13, 3, 10, 19, 7, 3, 1, 0, 16, 4, 13, 4, 6, 0, 15, 0, 16, 129, 7, 5})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 600 {
 			data = data[:600]
@@ -196,7 +206,7 @@ func FuzzCoreInvariants(f *testing.F) {
 			acts := r.step(data[i], data[i+1])
 			r.checkActions(data[i], acts)
 			checkConsistent(t, r.c, r.now)
-			if d, ok := r.c.NextDeadline(); ok && data[i]%16 == 0 && !d.After(r.now) {
+			if d, ok := r.c.NextDeadline(); ok && data[i]%17 == 0 && !d.After(r.now) {
 				t.Fatalf("deadline %v not after tick %v", d, r.now)
 			}
 		}

@@ -44,6 +44,11 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 			}
 		}
 	}
+	for opID, callID := range c.pendingOcc {
+		if cl := c.calls[callID]; c.ops[opID] != nil || cl == nil || !cl.connected || cl.opID != opID {
+			t.Fatalf("pending occupation of %s by %s is stale", opID, callID)
+		}
+	}
 	unconnected := 0
 	for id, cl := range c.calls {
 		q := c.queues[cl.clientID]

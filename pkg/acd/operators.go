@@ -16,9 +16,11 @@ func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 		return nil
 	}
 	op := c.ops[o.ID]
+	var out []Action
 	if op == nil {
 		op = &opRec{id: o.ID, state: Offline, since: now, idleSince: now}
 		c.ops[o.ID] = op
+		out = c.applyPendingOcc(op, now, out)
 	}
 	op.skills = maps.Clone(o.Skills)
 	raised := false
@@ -34,7 +36,7 @@ func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 			}
 		}
 	}
-	return c.dispatch(now, nil)
+	return c.dispatch(now, out)
 }
 
 // RemoveOperator forgets an operator. A ring is cancelled and its call goes

@@ -38,6 +38,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.log.Error("re-adopt: reading call state failed", "error", err)
 	}
 	p, perr := DecodePersisted(raw)
+	if (err != nil || perr != nil) && a.adoptLeg(ch) {
+		return
+	}
 	if err != nil || perr != nil {
 		// We never saved state: the previous controller died right after
 		// StasisStart. Start over from the dialplan's arguments.
@@ -82,7 +85,14 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 			a.op = peer
 		}
 		a.bridgeID = p.Bridge
-		a.opReleased = true // the restarted queue does not know this call
+		// The restarted queue must know the operator is talking, or it
+		// would ring them for another caller. The end of the call (finish
+		// → leaveQueue) then sends CallEnded once, as for any call.
+		a.opReleased = true
+		if !peer.transfer && a.m.queue != nil {
+			a.m.queue.Occupy(a.id, a.client.ID, p.OpID)
+			a.opReleased = false
+		}
 		a.m.disp.BindChannel(p.OpChannel, a.inbox)
 		a.m.disp.BindBridge(p.Bridge, a.inbox)
 		a.rec.Result, a.rec.Reason, a.rec.OperatorID, a.rec.Billable = store.ResultAnswered, "talked with "+p.OpID, p.OpID, true
@@ -110,4 +120,38 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		// The greeting may have been cut by the restart: play it again.
 		a.greet(ch.State != "Up", a.enqueue)
 	}
+}
+
+// adoptLeg handles an operator or transfer leg found after a restart. The
+// live leg of a bridged call belongs to that call's actor (which binds it
+// when it re-adopts the call): it must not be hung up, and this actor ends
+// quietly, without a record. It reports whether ch was such a leg; any
+// other leg is hung up as a channel nobody owns.
+func (a *actor) adoptLeg(ch *ari.ChannelData) bool {
+	if ch.Dialplan == nil {
+		return false
+	}
+	args, err := argsFromAppData(ch.Dialplan.AppData)
+	if err != nil || args.Leg == LegInbound {
+		return false
+	}
+	raw, err := a.m.ari.Channel().GetVariable(ari.NewKey(ari.ChannelKey, args.CallID), StateVar)
+	if err != nil {
+		return false
+	}
+	p, err := DecodePersisted(raw)
+	if err != nil || p.Step != StepConnected || p.OpChannel != a.id {
+		return false
+	}
+	a.done = true
+	a.log.Info("re-adopted leg left to its bridged call", "owner", args.CallID)
+	// The manager bound this channel to us; if the owner already bound it
+	// to itself, give it back (our release only unbinds our own binding).
+	a.m.mu.Lock()
+	owner := a.m.calls[args.CallID]
+	a.m.mu.Unlock()
+	if owner != nil {
+		a.m.disp.BindChannel(a.id, owner.inbox)
+	}
+	return true
 }

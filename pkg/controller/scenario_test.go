@@ -533,3 +533,63 @@ operators:
 		t.Fatalf("callbacks after the withheld caller: %+v", cbs)
 	}
 }
+
+// TestRestartWhileBridgedKeepsOperatorBusy: after a restart during a
+// conversation the new queue knows the operator is talking: a caller who
+// arrives meanwhile waits, and gets the operator once the first call ends.
+func TestRestartWhileBridgedKeepsOperatorBusy(t *testing.T) {
+	h := newHarness(t, oneClient)
+	// The operator answers and talks until the caller hangs up.
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("bridged", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && ch.BridgeID != ""
+	})
+	first.stop()
+	h.start()
+	h.eventually("op1001 on the re-adopted call and registered", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.ID == "op1001" {
+				return op.State == acd.OnCall && op.CallID == id && op.Reachable
+			}
+		}
+		return false
+	})
+	if err := h.fake.SetEndpointBehavior("PJSIP/op1001", answers); err != nil {
+		t.Fatal(err)
+	}
+	second := h.call("0312345678", "0907654321")
+	h.eventually("second caller waiting", func() bool { return containsID(h.waiting("acme"), second) })
+	// The queue decides in the same step as the enqueue: a ring would be
+	// recorded by now.
+	if got := h.operatorState("op1001"); got != acd.OnCall {
+		t.Fatalf("op1001 is %v while still talking, want on-call", got)
+	}
+	if rings := h.firstRings(); containsID(rings, second) {
+		t.Fatalf("the second caller was rung to the busy operator: %v", rings)
+	}
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("first call: %s (%s) op %q", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	if rec := h.record(second); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("second call: %s (%s) op %q, want answered by op1001 after the first call", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+	h.eventually("op1001 available again", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+func containsID(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

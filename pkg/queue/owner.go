@@ -156,6 +156,22 @@ func (o *Owner) CallEnded(callID string) {
 	})
 }
 
+// Occupy reports a call re-adopted after a restart while already connected
+// to an operator: the operator is on that call (not rung) until CallEnded.
+// A console (Manual) operator who was offline in this queue is logged out
+// again after the call, as a restart logs them out.
+func (o *Owner) Occupy(callID, clientID, opID string) {
+	o.do(func() {
+		now := o.clock.Now()
+		v, known := o.core.LookupOperator(opID)
+		acts := o.core.Occupy(callID, clientID, opID, now)
+		if known && v.State == acd.Offline && o.manual[opID] {
+			acts = append(acts, o.core.Logout(opID, now)...)
+		}
+		o.apply(acts)
+	})
+}
+
 // SetOperators installs the configured operators (start-up and reload).
 func (o *Owner) SetOperators(ops []Operator) {
 	o.do(func() {
