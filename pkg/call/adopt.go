@@ -17,15 +17,34 @@ func (a *actor) resync(r *pbx.Resync) {
 		return
 	}
 	for _, l := range a.legs {
-		if !l.gone && !r.Live[l.id] && l.answered {
+		switch {
+		case l.gone:
+		case !r.Live[l.id] && (l.answered || l.cancelled):
 			a.legGone(l.id, 0)
+		case !l.answered && !l.cancelled:
+			// Its StasisStart or ChannelDestroyed may have been lost.
+			ch, err := a.m.ari.Channel().Data(ari.NewKey(ari.ChannelKey, l.id))
+			switch {
+			case pbx.IsNotFound(err):
+				a.legGone(l.id, 0)
+			case err == nil && ch.State == "Up" && ch.Dialplan != nil && ch.Dialplan.AppName == "Stasis":
+				a.legAnswered(l.id)
+			}
 		}
 	}
-	if a.playbackID != "" {
-		_, err := a.m.ari.Playback().Data(ari.NewKey(ari.PlaybackKey, a.playbackID))
-		if pbx.IsNotFound(err) {
-			a.note("playback ended while the ARI link was down")
+	for _, id := range []string{a.playbackID, a.announceID} {
+		if id == "" {
+			continue
+		}
+		_, err := a.m.ari.Playback().Data(ari.NewKey(ari.PlaybackKey, id))
+		if !pbx.IsNotFound(err) {
+			continue
+		}
+		a.note("playback ended while the ARI link was down")
+		if id == a.playbackID {
 			a.playbackEnded("done")
+		} else {
+			a.announcementEnded()
 		}
 	}
 }
@@ -40,6 +59,21 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	p, perr := DecodePersisted(raw)
 	if (err != nil || perr != nil) && a.adoptLeg(ch) {
 		return
+	}
+	if err != nil || perr != nil {
+		if ch.Dialplan != nil {
+			if parsed, aerr := argsFromAppData(ch.Dialplan.AppData); aerr == nil && parsed.Leg != LegInbound {
+				// An operator or transfer leg whose call is not bridged
+				// with it (e.g. ringing or in the whisper at the restart):
+				// the re-adopted call rings again; this leg just goes.
+				a.log.Info("hanging up a leg left over from before the restart", "owner", parsed.CallID)
+				a.done = true
+				if err := a.m.ari.Channel().Hangup(a.key(), "normal"); err != nil && !pbx.IsNotFound(err) {
+					a.log.Warn("hanging up a left-over leg failed", "error", err)
+				}
+				return
+			}
+		}
 	}
 	if err != nil || perr != nil {
 		// We never saved state: the previous controller died right after

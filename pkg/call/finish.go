@@ -51,13 +51,25 @@ func (a *actor) hangup(reason string) {
 	a.leaveQueue()
 	a.state.Step = StepHangup
 	a.note("hanging up: " + reason)
-	if err := a.m.ari.Channel().Hangup(a.key(), "normal"); err != nil {
-		if a.gone(err, "hangup") {
-			return
-		}
-		a.log.Error("hangup failed", "error", err)
-		a.finish()
+	a.sendHangup(1)
+}
+
+// hangupTries bounds how often a failing DELETE is retried, a second apart.
+const hangupTries = 3
+
+// sendHangup asks Asterisk to hang up; a failure (Asterisk busy, a
+// timeout) is retried rather than leaving the caller alone on the line.
+func (a *actor) sendHangup(try int) {
+	err := a.m.ari.Channel().Hangup(a.key(), "normal")
+	if err == nil || a.gone(err, "hangup") {
+		return
 	}
+	a.log.Error("hangup failed", "error", err, "try", try)
+	if try >= hangupTries {
+		a.finish()
+		return
+	}
+	a.after(time.Second, func() { a.sendHangup(try + 1) })
 }
 
 // gone handles a REST error: a 404 means the channel has gone (the caller

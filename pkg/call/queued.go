@@ -10,6 +10,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/queue"
+	"github.com/toritsugi/toritsugi/pkg/reception"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -89,11 +90,22 @@ func (a *actor) ring(r *queue.RingOperator) {
 		CallerID: fmt.Sprintf("%q <%s>", name, a.rec.CallerID),
 	})
 	if err != nil {
-		l.gone = true
-		a.m.disp.UnbindChannel(l.id, a.inbox)
 		a.log.Warn("ringing operator failed", "operator", r.OpID, "endpoint", r.Endpoint, "error", err)
 		a.note("could not ring " + r.OpID)
-		a.m.queue.RingFailed(a.id, r.OpID, acd.Unreachable)
+		if pbx.StatusCode(err) == 500 {
+			// "Allocation failed": the softphone has no contact.
+			l.gone = true
+			a.m.disp.UnbindChannel(l.id, a.inbox)
+			a.m.queue.RingFailed(a.id, r.OpID, acd.Unreachable)
+			return
+		}
+		// A timeout or a transient error: the channel may exist all the
+		// same. Keep it bound and cancelled, so that a late StasisStart
+		// hangs it up, and count a no-answer rather than taking the
+		// operator out of routing.
+		l.cancelled = true
+		_ = a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), "normal")
+		a.m.queue.RingFailed(a.id, r.OpID, acd.NoAnswer)
 		return
 	}
 	a.note("ringing " + r.OpID)
@@ -188,7 +200,7 @@ func (a *actor) connect(opID string) {
 		a.m.queue.CallEnded(a.id)
 		if !a.callerGone && !a.done {
 			a.queued = false
-			a.enqueue() // back in line with the original time
+			a.requeue() // back in line with the original time
 		}
 		return
 	}
@@ -229,7 +241,8 @@ func (a *actor) bridgeWith(peer *leg) {
 	if a.done || a.callerGone || peer.gone || (peer != a.op && peer != a.xfer) {
 		return
 	}
-	a.bridgeID = a.id + "-br-" + a.m.instance
+	a.plays++
+	a.bridgeID = fmt.Sprintf("%s-br-%s-%d", a.id, a.m.instance, a.plays) // never reuse a bridge id
 	br := ari.NewKey(ari.BridgeKey, a.bridgeID)
 	a.m.disp.BindBridge(a.bridgeID, a.inbox)
 	if _, err := a.m.ari.Bridge().Create(br, "mixing", a.bridgeID); err != nil {
@@ -258,6 +271,7 @@ func (a *actor) bridgeWith(peer *leg) {
 		a.log.Warn("adding the peer to the bridge failed", "leg", peer.id, "error", err)
 		if peer.transfer {
 			a.hangupLeg(peer)
+			a.dropBridge()
 			a.transferFailed("could not join the bridge")
 			return
 		}
@@ -338,12 +352,29 @@ func (a *actor) operatorLost(why string) {
 	a.hangupLeg(l)
 	a.m.queue.CallEnded(a.id)
 	a.op, a.rec.OperatorID, a.rec.WaitMS = nil, "", 0
-	if a.bridgeID != "" {
-		if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, a.bridgeID)); err != nil && !pbx.IsNotFound(err) {
-			a.log.Warn("destroying the bridge failed", "error", err)
-		}
-		a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
-		a.bridgeID = ""
+	a.dropBridge()
+	a.requeue()
+}
+
+// dropBridge destroys a bridge that will not be used (the caller leaves
+// it with it).
+func (a *actor) dropBridge() {
+	if a.bridgeID == "" {
+		return
+	}
+	if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, a.bridgeID)); err != nil && !pbx.IsNotFound(err) {
+		a.log.Warn("destroying the bridge failed", "error", err)
+	}
+	a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
+	a.bridgeID = ""
+}
+
+// requeue puts the caller back in line with their original place: ringing
+// again if they were never answered (ringback), on hold otherwise.
+func (a *actor) requeue() {
+	if a.rec.AnsweredAt.IsZero() && a.client.AnswerMode == reception.AnswerRingback {
+		a.ringback()
+		return
 	}
 	a.enqueue()
 }

@@ -68,7 +68,7 @@ func (a *actor) transferFailed(why string) {
 	if a.done || a.callerGone {
 		return
 	}
-	a.enqueue()
+	a.requeue()
 }
 
 func (a *actor) transferResult() (store.Result, string) {

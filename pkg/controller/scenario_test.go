@@ -593,3 +593,19 @@ func containsID(ids []string, id string) bool {
 	}
 	return false
 }
+
+// TestVIPClientHangsUpDuringWhisper: the client answers the transfer and
+// hangs up at once; the caller must reach an operator (a fresh bridge, not
+// the one prepared for the client).
+func TestVIPClientHangsUpDuringWhisper(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 10 * time.Millisecond})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	rec := h.record(h.call("0312345678", "09011111111"))
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("VIP whose client hung up during the whisper: %s (%s) op %q; events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+}

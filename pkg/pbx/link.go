@@ -118,11 +118,17 @@ func (l *Link) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		if err == errSessionWasUp {
-			failures = 0
+		if errors.Is(err, errSessionWasUp) {
+			failures = 0 // the link was up: start the backoff over
 		}
 		failures++
 		d := l.opts.Backoff.Delay(failures)
+		if errors.Is(err, errReplaced) {
+			// Another controller took the application over. Taking it
+			// straight back would make the two swap it forever, losing
+			// events at every swap: wait long and say so.
+			d = max(d, replacedBackoff)
+		}
 		l.log.Warn("ARI link down; reconnecting", "error", err, "attempt", failures, "in", d)
 		t := time.NewTimer(d)
 		select {
@@ -134,7 +140,14 @@ func (l *Link) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-var errSessionWasUp = errors.New("pbx: event link lost")
+var (
+	errSessionWasUp = errors.New("pbx: event link lost")
+	errReplaced     = errors.New("pbx: application replaced by another websocket (is a second toritsugi running?)")
+)
+
+// replacedBackoff is how long a link whose application was taken over by
+// another websocket waits before taking it back.
+const replacedBackoff = 30 * time.Second
 
 // session connects once, re-syncs, and reads events until the link fails.
 func (l *Link) session(ctx context.Context) error {
@@ -161,7 +174,9 @@ func (l *Link) session(ctx context.Context) error {
 	// Re-sync before reading: events that arrive meanwhile wait in the
 	// socket, so adoption and dispatch never race.
 	if err := l.resync(); err != nil {
-		l.log.Error("ARI re-sync failed", "error", err)
+		// Without a re-sync, calls that ended while the link was down
+		// would never learn it: end the session and connect again.
+		return fmt.Errorf("pbx: re-sync: %w", err)
 	}
 	if l.opts.OnConnect != nil {
 		if err := l.opts.OnConnect(sctx, l.rest); err != nil {
@@ -221,7 +236,7 @@ func (l *Link) read(conn *websocket.Conn) error {
 		}
 		if e.GetType() == "ApplicationReplaced" {
 			l.log.Error("another client took over the ARI application; reconnecting", "app", l.opts.App)
-			return errors.New("application replaced by another websocket")
+			return errReplaced
 		}
 		l.disp.Dispatch(e)
 	}
