@@ -28,8 +28,10 @@ type actor struct {
 
 	client    *config.Client // nil for an unknown DID
 	knownName string         // from the client's caller rules
-	rec       store.CallRecord
-	state     Persisted
+	// afterHoursBillable: the client bills after-hours calls.
+	afterHoursBillable bool
+	rec                store.CallRecord
+	state              Persisted
 
 	// the one playback we wait for, and what its end means
 	playbackID string

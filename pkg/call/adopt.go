@@ -136,6 +136,8 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		if _, err := a.m.ari.Channel().Data(ari.NewKey(ari.ChannelKey, p.OpChannel)); pbx.IsNotFound(err) {
 			a.legGone(p.OpChannel, 0)
 		}
+	case p.Step == StepVoicemail && p.Recording != "":
+		a.resumeVoicemail(p.Recording)
 	case p.Step == StepTransfer && a.m.queue != nil:
 		// The client's phone may still ring; its leg is no longer ours
 		// (it is hung up if answered). Queue with the original place.

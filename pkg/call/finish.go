@@ -152,7 +152,13 @@ func (a *actor) settleResult() {
 	default:
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "call ended unexpectedly"
 	}
-	if a.rec.Result != store.ResultAnswered && a.rec.Result != store.ResultTransferred {
+	switch a.rec.Result {
+	case store.ResultAnswered, store.ResultTransferred:
+	case store.ResultAfterHours:
+		a.rec.Billable = a.afterHoursBillable
+	case store.ResultVoicemail:
+		a.rec.Billable = a.afterHoursBillable && a.vmWhy == "after hours"
+	default:
 		a.rec.Billable = false
 	}
 }

@@ -67,6 +67,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 		a.announceAndHangup(ch.State != "Up", client.BlockedSound)
 	case reception.ActionAfterHours:
 		a.rec.Result, a.rec.Reason = store.ResultAfterHours, "closed: "+d.Reason
+		a.afterHoursBillable = d.Billable // the client's bill_after_hours
 		a.note(a.rec.Reason)
 		if client.AfterHoursVoicemail {
 			a.announceThen(ch.State != "Up", client.AfterHoursSound, func() { a.voicemail("after hours") })

@@ -20,7 +20,8 @@ const (
 	StepNew       Step = "new"
 	StepGreeting  Step = "greeting"
 	StepQueued    Step = "queued"
-	StepTransfer  Step = "transfer" // ringing the client's phone for a VIP
+	StepTransfer  Step = "transfer"  // ringing the client's phone for a VIP
+	StepVoicemail Step = "voicemail" // recording the caller's message
 	StepConnected Step = "connected"
 	StepHangup    Step = "hangup"
 )
@@ -35,6 +36,8 @@ type Persisted struct {
 	VIP        bool
 	// set once bridged
 	OpID, OpChannel, Bridge string
+	// Recording is the voicemail being recorded (StepVoicemail).
+	Recording string
 }
 
 // Encode renders p as a compact query string.
@@ -49,6 +52,9 @@ func (p Persisted) Encode() string {
 	}
 	if p.VIP {
 		v.Set("v", "1")
+	}
+	if p.Recording != "" {
+		v.Set("r", p.Recording)
 	}
 	if p.OpID != "" {
 		v.Set("o", p.OpID)
@@ -70,7 +76,7 @@ func DecodePersisted(s string) (Persisted, error) {
 	}
 	p := Persisted{
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
-		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"),
+		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"),
 	}
 	if q := v.Get("q"); q != "" {
 		qms, err := strconv.ParseInt(q, 10, 64)
@@ -83,7 +89,7 @@ func DecodePersisted(s string) (Persisted, error) {
 		return Persisted{}, fmt.Errorf("decode %s: connected call without operator channel or bridge", StateVar)
 	}
 	switch p.Step {
-	case StepNew, StepGreeting, StepQueued, StepTransfer, StepConnected, StepHangup:
+	case StepNew, StepGreeting, StepQueued, StepTransfer, StepConnected, StepHangup, StepVoicemail:
 	default:
 		return Persisted{}, fmt.Errorf("decode %s: unknown step %q", StateVar, p.Step)
 	}

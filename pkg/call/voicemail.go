@@ -6,6 +6,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -46,6 +47,9 @@ func (a *actor) recordMessage(why string) {
 		return
 	}
 	a.vmWhy = why
+	// A restarted controller must know the message is being recorded.
+	a.state.Step, a.state.Recording = StepVoicemail, a.vmName
+	a.saveState()
 	// Asterisk ends the recording by itself at MaxDuration; this guard
 	// only catches a RecordingFinished that never comes.
 	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(0) })
@@ -67,4 +71,21 @@ func (a *actor) messageRecorded(seconds int) {
 	}
 	a.vmName = ""
 	a.hangup(a.rec.Reason)
+}
+
+// resumeVoicemail re-adopts a call whose caller was leaving a message when
+// the controller restarted: the recording went on in Asterisk.
+func (a *actor) resumeVoicemail(name string) {
+	a.vmName, a.vmWhy = name, "re-adopted while recording"
+	a.rec.Result, a.rec.Reason = store.ResultOverflow, "re-adopted while recording a voicemail"
+	if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name)); pbx.IsNotFound(err) {
+		// It finished while we were away: is the message stored?
+		if _, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, name)); err == nil {
+			a.messageRecorded(1)
+		} else {
+			a.messageRecorded(0)
+		}
+		return
+	}
+	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(0) })
 }

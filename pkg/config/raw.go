@@ -117,6 +117,7 @@ type rawClient struct {
 	OverflowSound          *string     `mapstructure:"overflow_sound"`
 	BlockedSound           *string     `mapstructure:"blocked_sound"`
 	BlockWithheld          *string     `mapstructure:"block_withheld"`
+	BillAfterHours         *string     `mapstructure:"bill_after_hours"`
 	Callers                []rawCaller `mapstructure:"callers"`
 
 	Script *string         `mapstructure:"script"`

@@ -13,10 +13,11 @@ import (
 // Hours and Callers slices are shared: do not modify them.
 func (c *Client) Rules() reception.Rules {
 	return reception.Rules{
-		Hours:         c.Hours,
-		Callers:       c.Callers,
-		BlockWithheld: c.BlockWithheld,
-		AnswerMode:    c.AnswerMode,
+		Hours:          c.Hours,
+		Callers:        c.Callers,
+		BlockWithheld:  c.BlockWithheld,
+		BillAfterHours: c.BillAfterHours,
+		AnswerMode:     c.AnswerMode,
 	}
 }
 

@@ -94,6 +94,7 @@ var rootShape = mapOf(map[string]*shape{
 		"overflow_sound":           scalar,
 		"blocked_sound":            scalar,
 		"block_withheld":           scalar,
+		"bill_after_hours":         scalar,
 		"callers": listOf(mapOf(map[string]*shape{
 			"match":      scalar,
 			"action":     scalar,

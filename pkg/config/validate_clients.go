@@ -149,6 +149,9 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 		}
 		cl.RecordingRetentionDays = n
 	}
+	if r.BillAfterHours != nil {
+		cl.BillAfterHours = c.boolean(childPath(p, "bill_after_hours"), *r.BillAfterHours)
+	}
 	if r.BlockWithheld != nil {
 		cl.BlockWithheld = c.boolean(childPath(p, "block_withheld"), *r.BlockWithheld)
 	}

@@ -137,6 +137,7 @@ clients:
     dids: ["03-1111-1111"]
     greeting: sound:toritsugi/closed-greeting
     after_hours_sound: sound:toritsugi/closed-message
+    bill_after_hours: true
     hours: {weekly: {mon: []}}
   - id: acme
     name: ACME
@@ -153,7 +154,7 @@ operators:
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
 	h.start()
 	closed := h.record(h.call("0311111111", "0901234567"))
-	if closed.Result != store.ResultAfterHours || closed.Billable {
+	if closed.Result != store.ResultAfterHours || !closed.Billable { // bill_after_hours: true
 		t.Fatalf("closed client: %s (%s) billable %v", closed.Result, closed.Reason, closed.Billable)
 	}
 	blocked := h.record(h.call("0312345678", "05011112222"))
@@ -608,4 +609,36 @@ func TestVIPClientHangsUpDuringWhisper(t *testing.T) {
 		t.Fatalf("VIP whose client hung up during the whisper: %s (%s) op %q; events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
 	}
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+}
+
+// TestRestartWhileLeavingVoicemail: the controller restarts while a caller
+// records a message; the message is still recorded as a voicemail.
+func TestRestartWhileLeavingVoicemail(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: ""
+    voicemail_max: 60s
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("recording the message, state saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
+	})
+	first.stop()
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultVoicemail || rec.Recording == "" {
+		t.Fatalf("after a restart during the message: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+	}
 }
