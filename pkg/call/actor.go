@@ -248,6 +248,7 @@ func (a *actor) note(what string) {
 
 // saveState writes the call's state on its channel for re-adoption.
 func (a *actor) saveState() bool {
+	a.state.Result, a.state.Reason = string(a.rec.Result), a.rec.Reason
 	if err := a.m.ari.Channel().SetVariable(a.key(), StateVar, a.state.Encode()); err != nil {
 		if a.gone(err, "save state") {
 			return false

@@ -104,7 +104,8 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	a.client = client
 	switch {
 	case p.Step == StepHangup:
-		if a.rec.Result == "" {
+		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
+		if !a.rec.Result.Valid() {
 			a.rec.Result, a.rec.Reason = store.ResultCompleted, "re-adopted while hanging up"
 		}
 		a.hangup("re-adopted while hanging up")

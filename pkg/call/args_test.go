@@ -65,6 +65,8 @@ func TestPersistedRoundTrip(t *testing.T) {
 		{ClientID: "acme", DID: "0312345678", Step: StepGreeting, StartedAt: start},
 		{ClientID: "acme", DID: "+81312345678", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), VIP: true},
 		{ClientID: "a&b=c", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "x-op", Bridge: "x-br"},
+		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait"},
+		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc"},
 	} {
 		got, err := DecodePersisted(p.Encode())
 		if err != nil || !got.StartedAt.Equal(p.StartedAt) || !got.EnqueuedAt.Equal(p.EnqueuedAt) {

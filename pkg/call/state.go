@@ -38,6 +38,9 @@ type Persisted struct {
 	OpID, OpChannel, Bridge string
 	// Recording is the voicemail being recorded (StepVoicemail).
 	Recording string
+	// Result and Reason are the call's outcome once decided (StepHangup:
+	// after-hours, blocked, overflow...), so a re-adopted call ends with it.
+	Result, Reason string
 }
 
 // Encode renders p as a compact query string.
@@ -55,6 +58,10 @@ func (p Persisted) Encode() string {
 	}
 	if p.Recording != "" {
 		v.Set("r", p.Recording)
+	}
+	if p.Result != "" {
+		v.Set("x", p.Result)
+		v.Set("xr", p.Reason)
 	}
 	if p.OpID != "" {
 		v.Set("o", p.OpID)
@@ -77,6 +84,7 @@ func DecodePersisted(s string) (Persisted, error) {
 	p := Persisted{
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"),
+		Result: v.Get("x"), Reason: v.Get("xr"),
 	}
 	if q := v.Get("q"); q != "" {
 		qms, err := strconv.ParseInt(q, 10, 64)
