@@ -53,7 +53,11 @@ func (w *wsConn) close() {
 	_ = w.conn.Close()
 }
 
-// writeLoop sends queued messages until the connection closes.
+// writeLoop sends queued messages until the connection closes. It takes
+// the whole backlog at once and wakes the waiters (REST handlers waiting
+// for their events to be written) once per batch, not once per message:
+// under load hundreds of handlers wait, and waking them all for every
+// event made the fake, not the controller, the bottleneck.
 func (w *wsConn) writeLoop() {
 	for {
 		w.mu.Lock()
@@ -64,17 +68,24 @@ func (w *wsConn) writeLoop() {
 			w.mu.Unlock()
 			return
 		}
-		msg := w.queue[0]
-		w.queue = w.queue[1:]
+		batch := w.queue
+		w.queue = nil
 		w.mu.Unlock()
-		if w.sent != nil {
-			ev := msg.ev
-			ev.At = time.Now() // real time: latency is measured, not simulated
-			w.sent(ev)
+		var err error
+		n := 0
+		for _, msg := range batch {
+			if w.sent != nil {
+				ev := msg.ev
+				ev.At = time.Now() // real time: latency is measured, not simulated
+				w.sent(ev)
+			}
+			if err = websocket.Message.Send(w.conn, string(msg.data)); err != nil {
+				break
+			}
+			n++
 		}
-		err := websocket.Message.Send(w.conn, string(msg.data))
 		w.mu.Lock()
-		w.written++
+		w.written += n
 		w.cond.Broadcast()
 		w.mu.Unlock()
 		if err != nil {
