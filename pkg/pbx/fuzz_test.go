@@ -1,10 +1,6 @@
 package pbx
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -14,24 +10,8 @@ import (
 // real events in the recorded transcripts: they must never panic, and
 // the single-decode path must agree with the library's decoder.
 func FuzzDecodeEvent(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "aritest", "testdata", "recordings", "*.jsonl"))
-	for _, name := range files {
-		fh, err := os.Open(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var line struct {
-				Kind  string          `json:"kind"`
-				Event json.RawMessage `json:"event"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Kind == "event" {
-				f.Add([]byte(line.Event))
-			}
-		}
-		fh.Close()
+	for _, ev := range recordedEvents(f) {
+		f.Add(ev)
 	}
 	f.Add([]byte(`{"type":"StasisStart","args":["inbound","0312345678"],"channel":{"id":"1.1"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
