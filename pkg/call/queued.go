@@ -61,6 +61,10 @@ func (a *actor) stopMOH() bool {
 	return true
 }
 
+// ringBackstop is how many seconds Asterisk's originate timeout exceeds
+// the queue's ring timeout.
+const ringBackstop = 3
+
 // ring originates an operator leg. Its id is chosen here and bound to our
 // inbox before the originate, so the Dial and state events that precede its
 // StasisStart (recording 03) reach us.
@@ -75,7 +79,11 @@ func (a *actor) ring(r *queue.RingOperator) {
 	l := &leg{id: fmt.Sprintf("%s-op-%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID}
 	a.legs[l.id] = l
 	a.m.disp.BindChannel(l.id, a.inbox)
-	timeout := int(r.Timeout.Seconds())
+	// The queue's own ring timer decides when to give up (CancelRing);
+	// Asterisk's originate timeout is only a backstop, set a little later
+	// so that its ChannelDestroyed (cause 19) never races the queue's
+	// decision and fails a newer ring to the same operator.
+	timeout := int(r.Timeout.Seconds()) + ringBackstop
 	if timeout < 1 {
 		timeout = 1
 	}
