@@ -119,7 +119,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, `toritsugi demo — THIS IS A SIMULATION: the PBX is toritsugi's built-in fake Asterisk,
 no real telephone calls are made. Simulated calls arrive about every %s;
 simulated operators answer after 2 s and talk for %s.
-  Console: http://%[3]s/login  — log in as %[5]s / %[6]s, press 在席 (available),
+  Console: http://%[3]s/login  — log in as %[5]s / %[6]s, press 受付可 (available),
            take the calls that pop up and save the intakes (also the supervisor view: /supervisor)
   Relayed: http://%[3]s/demo/outbox  (simulated: nothing leaves this machine)
   API:     http://%[3]s/api/v1/calls   health: http://%[3]s/healthz
