@@ -2,10 +2,12 @@ package console_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/toritsugi/toritsugi/pkg/console/consoletest"
+	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
 func TestBrowserScreenPopIntakeFlow(t *testing.T) {
@@ -81,6 +83,10 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	st.Name = hostile
 	e.control.states["op-a"] = st
 	e.control.mu.Unlock()
+	cb := store.Callback{ID: "cb-1", ClientID: hostile, Number: "+81312345678", RequestedAt: time.Date(2026, 11, 10, 0, 30, 0, 0, time.UTC)}
+	if err := e.st.PutCallback(cb); err != nil {
+		t.Fatal(err)
+	}
 	ctx := consoletest.Browser(t)
 	consoletest.LogIn(t, ctx, e.srv.URL, "sv", "secret-pw")
 	consoletest.Do(t, ctx, "supervisor opens the wallboard",
@@ -98,5 +104,27 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	}
 	if n := consoletest.Count(t, ctx, "#ops script"); n != 0 {
 		t.Fatalf("hostile name became markup: %d elements", n)
+	}
+
+	consoletest.Do(t, ctx, "callback requests listed",
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 1`))
+	for sel, want := range map[string]string{
+		"#callbacks tr td:nth-child(1)": hostile,
+		"#callbacks tr td:nth-child(2)": "03-1234-5678",
+		"#callbacks tr td:nth-child(3)": "11/10 09:30",
+	} {
+		if got := consoletest.Text(t, ctx, sel); got != want {
+			t.Fatalf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if n := consoletest.Count(t, ctx, "#callbacks script"); n != 0 {
+		t.Fatalf("hostile client id became markup: %d elements", n)
+	}
+	consoletest.Do(t, ctx, "complete the callback",
+		chromedp.Click("#callbacks button.cb-done"),
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 0`))
+	done, err := e.st.Callbacks(store.CallbackDone)
+	if err != nil || len(done) != 1 || done[0].OperatorID != "sv" {
+		t.Fatalf("done callbacks %+v, %v", done, err)
 	}
 }

@@ -32,9 +32,11 @@ type Console struct {
 }
 
 // New builds a console. Deps.Operators, Forms, Control, Relay and Store
-// must be set; Logger and Now default to discard and time.Now.
+// must be set; Logger and Now default to discard and time.Now. Sessions
+// are kept in the store, so they survive a restart; New deletes the
+// expired ones.
 func New(d Deps) *Console {
-	c := &Console{d: d, log: d.Logger, now: d.Now, sess: newSessions(), limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
+	c := &Console{d: d, log: d.Logger, now: d.Now, limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -47,6 +49,8 @@ func New(d Deps) *Console {
 	if c.reasons == nil {
 		c.reasons = DefaultPauseReasons
 	}
+	c.sess = newSessions(d.Store, c.log)
+	c.sess.sweep(c.now())
 	c.pages = mustPages()
 	c.dummies = map[Argon2Params]string{}
 	return c
@@ -85,6 +89,8 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/console/intakes/{id}", c.api(csrfHeader, false, c.correctIntake))
 	mux.HandleFunc("GET /api/v1/console/intakes/{id}", c.api(csrfNone, false, c.getIntake))
 	mux.HandleFunc("GET /api/v1/console/wallboard", c.api(csrfNone, true, c.wallboard))
+	mux.HandleFunc("GET /api/v1/console/callbacks", c.api(csrfNone, false, c.callbacks))
+	mux.HandleFunc("POST /api/v1/console/callbacks/{id}/done", c.api(csrfHeader, false, c.callbackDone))
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 

@@ -52,6 +52,8 @@ var messages = map[string]map[string]string{
 		"operators": "オペレーター", "since": "経過", "waiting": "待ち呼", "count": "件数", "oldest": "最長待ち",
 		"today": "本日", "answered": "応答", "abandoned": "放棄", "service_level": "サービスレベル",
 		"forbidden": "権限がありません",
+		"callbacks": "折返し依頼", "number": "番号", "requested_at": "依頼時刻", "done": "完了",
+		"callback_failed": "完了にできませんでした",
 	},
 	langEN: {
 		"title": "Operator console", "supervisor_title": "Wallboard", "login": "Log in", "logout": "Log out",
@@ -70,5 +72,7 @@ var messages = map[string]map[string]string{
 		"operators": "Operators", "since": "In state", "waiting": "Waiting", "count": "Calls", "oldest": "Oldest",
 		"today": "Today", "answered": "Answered", "abandoned": "Abandoned", "service_level": "Service level",
 		"forbidden": "Forbidden",
+		"callbacks": "Callback requests", "number": "Number", "requested_at": "Requested", "done": "Done",
+		"callback_failed": "Could not mark as done",
 	},
 }

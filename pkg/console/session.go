@@ -2,11 +2,17 @@ package console
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
 // Session lifetimes.
@@ -17,21 +23,42 @@ const (
 	AbsoluteTimeout = 24 * time.Hour
 )
 
+// touchEvery bounds how often use of a session is written to the store:
+// after a restart a session's idle time may count from up to this much
+// earlier than its last real use.
+const touchEvery = time.Minute
+
 // session is one logged-in browser.
 type session struct {
 	operatorID string
 	csrf       string
 	created    time.Time
 	lastSeen   time.Time
+	// written is the lastSeen the store holds.
+	written time.Time
 }
 
-// sessions holds the live sessions in memory, keyed by their secret id.
+// sessions keeps sessions in the store (so they survive a restart) with an
+// in-memory cache in front. Both are keyed by sessionKey(id): neither the
+// store nor the cache holds a secret id.
 type sessions struct {
+	st  *store.Store // nil: memory only
+	log *slog.Logger
+
 	mu sync.Mutex
 	m  map[string]*session
 }
 
-func newSessions() *sessions { return &sessions{m: map[string]*session{}} }
+func newSessions(st *store.Store, log *slog.Logger) *sessions {
+	return &sessions{st: st, log: log, m: map[string]*session{}}
+}
+
+// sessionKey is the hex SHA-256 of a session id: what the store and the
+// cache are keyed by. The id has 256 random bits, so no salt is needed.
+func sessionKey(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:])
+}
 
 // randomToken returns 32 random bytes, base64url without padding.
 func randomToken() (string, error) {
@@ -42,7 +69,8 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// create starts a session for opID at now and returns its id.
+// create starts a session for opID at now and returns its id. A store
+// failure is logged and the session lives in memory only.
 func (s *sessions) create(opID string, now time.Time) (string, session, error) {
 	id, err := randomToken()
 	if err != nil {
@@ -52,29 +80,68 @@ func (s *sessions) create(opID string, now time.Time) (string, session, error) {
 	if err != nil {
 		return "", session{}, err
 	}
-	ss := &session{operatorID: opID, csrf: csrf, created: now, lastSeen: now}
+	key := sessionKey(id)
+	ss := &session{operatorID: opID, csrf: csrf, created: now, lastSeen: now, written: now}
+	s.save(key, *ss)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pruneLocked(now)
-	s.m[id] = ss
+	gone := s.pruneLocked(now)
+	s.m[key] = ss
+	s.mu.Unlock()
+	s.drop(gone...)
 	return id, *ss, nil
 }
 
+// lookupLocked finds key in the cache or, after a restart, in the store.
+// The caller holds s.mu.
+func (s *sessions) lookupLocked(key string) (*session, bool) {
+	if ss, ok := s.m[key]; ok {
+		return ss, true
+	}
+	if s.st == nil {
+		return nil, false
+	}
+	rec, err := s.st.Session(key)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("load session", "err", err)
+		}
+		return nil, false
+	}
+	ss := &session{operatorID: rec.OperatorID, csrf: rec.CSRF, created: rec.Created, lastSeen: rec.LastSeen, written: rec.LastSeen}
+	s.m[key] = ss
+	return ss, true
+}
+
 // get returns the live session id names and marks it used at now; an
-// expired session is removed and reported missing.
+// expired session is removed and reported missing. Use is written to the
+// store at most once per touchEvery.
 func (s *sessions) get(id string, now time.Time) (session, bool) {
+	key := sessionKey(id)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss, ok := s.m[id]
+	ss, ok := s.lookupLocked(key)
 	if !ok {
+		s.mu.Unlock()
 		return session{}, false
 	}
 	if expired(ss, now) {
-		delete(s.m, id)
+		delete(s.m, key)
+		s.mu.Unlock()
+		s.drop(key)
 		return session{}, false
 	}
-	ss.lastSeen = now
-	return *ss, true
+	if now.After(ss.lastSeen) {
+		ss.lastSeen = now
+	}
+	write := ss.lastSeen.Sub(ss.written) >= touchEvery
+	if write {
+		ss.written = ss.lastSeen
+	}
+	cp := *ss
+	s.mu.Unlock()
+	if write {
+		s.save(key, cp)
+	}
+	return cp, true
 }
 
 // alive reports whether id names a live session at now without counting
@@ -82,24 +149,71 @@ func (s *sessions) get(id string, now time.Time) (session, bool) {
 func (s *sessions) alive(id string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ss, ok := s.m[id]
+	ss, ok := s.lookupLocked(sessionKey(id))
 	return ok && !expired(ss, now)
 }
 
-// remove ends a session (logout).
+// remove ends a session (logout) in the cache and the store.
 func (s *sessions) remove(id string) {
+	key := sessionKey(id)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, id)
+	delete(s.m, key)
+	s.mu.Unlock()
+	s.drop(key)
 }
 
-// pruneLocked drops expired sessions so the map stays bounded by the live ones.
-func (s *sessions) pruneLocked(now time.Time) {
-	for id, ss := range s.m {
-		if expired(ss, now) {
-			delete(s.m, id)
+// sweep deletes the store's expired sessions; New calls it once.
+func (s *sessions) sweep(now time.Time) {
+	if s.st == nil {
+		return
+	}
+	n, err := s.st.SweepSessions(func(r store.Session) bool {
+		return expired(&session{created: r.Created, lastSeen: r.LastSeen}, now)
+	})
+	if err != nil {
+		s.log.Error("sweep sessions", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("expired sessions deleted", "count", n)
+	}
+}
+
+// save writes ss to the store under key, logging a failure.
+func (s *sessions) save(key string, ss session) {
+	if s.st == nil {
+		return
+	}
+	err := s.st.PutSession(key, store.Session{OperatorID: ss.operatorID, CSRF: ss.csrf, Created: ss.created, LastSeen: ss.lastSeen})
+	if err != nil {
+		s.log.Error("save session", "operator", ss.operatorID, "err", err)
+	}
+}
+
+// drop deletes keys from the store, logging failures.
+func (s *sessions) drop(keys ...string) {
+	if s.st == nil {
+		return
+	}
+	for _, k := range keys {
+		if err := s.st.DeleteSession(k); err != nil {
+			s.log.Error("delete session", "err", err)
 		}
 	}
+}
+
+// pruneLocked drops expired sessions from the cache so it stays bounded by
+// the live ones, and returns their keys for the caller to drop from the
+// store once it has released s.mu.
+func (s *sessions) pruneLocked(now time.Time) []string {
+	var gone []string
+	for key, ss := range s.m {
+		if expired(ss, now) {
+			delete(s.m, key)
+			gone = append(gone, key)
+		}
+	}
+	return gone
 }
 
 // expired reports whether ss is past its idle or absolute limit at now.

@@ -1,8 +1,10 @@
-// Wallboard: polls /api/v1/console/wallboard and renders it with
-// textContent only (operator names are data, never markup).
+// Wallboard: polls /api/v1/console/wallboard and /api/v1/console/callbacks
+// and renders them with textContent only (names and numbers are data,
+// never markup).
 "use strict";
 (function () {
   const M = JSON.parse(document.getElementById("i18n").textContent);
+  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const cell = (tr, text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); };
   const dur = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); };
@@ -30,6 +32,48 @@
     }
   }
 
+  function renderCallbacks(list) {
+    const tb = $("callbacks"); tb.replaceChildren();
+    for (const cb of list.callbacks || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.id = cb.id;
+      cell(tr, cb.client_id); cell(tr, cb.display); cell(tr, cb.requested);
+      const td = document.createElement("td");
+      const btn = document.createElement("button");
+      btn.type = "button"; btn.className = "cb-done"; btn.textContent = M.done;
+      btn.addEventListener("click", () => done(cb.id, btn));
+      td.appendChild(btn); tr.appendChild(td);
+      tb.appendChild(tr);
+    }
+  }
+
+  async function done(id, btn) {
+    btn.disabled = true;
+    try {
+      const r = await fetch("/api/v1/console/callbacks/" + encodeURIComponent(id) + "/done", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": CSRF },
+      });
+      if (r.status === 401) { location.href = "/login"; return; }
+      // 409: someone else completed it first; the list refresh shows that.
+      $("cb-error").hidden = r.ok || r.status === 409;
+    } catch (e) {
+      $("cb-error").hidden = false;
+    }
+    btn.disabled = false;
+    pollCallbacks();
+  }
+
+  async function pollCallbacks() {
+    try {
+      const r = await fetch("/api/v1/console/callbacks", { credentials: "same-origin" });
+      if (r.status === 401) { location.href = "/login"; return; }
+      if (!r.ok) throw new Error(String(r.status));
+      renderCallbacks(await r.json());
+    } catch (e) {
+      $("conn").hidden = false;
+    }
+  }
+
   async function poll() {
     try {
       const r = await fetch("/api/v1/console/wallboard", { credentials: "same-origin" });
@@ -42,5 +86,7 @@
     }
   }
   poll();
+  pollCallbacks();
   setInterval(poll, 2000);
+  setInterval(pollCallbacks, 5000);
 })();

@@ -1,0 +1,101 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// jst is Japan Standard Time (UTC+9, no daylight saving), the zone request
+// times are shown in.
+var jst = time.FixedZone("JST", 9*60*60)
+
+// callbackItem is one pending callback request as the console shows it.
+type callbackItem struct {
+	ID       string `json:"id"`
+	ClientID string `json:"client_id"`
+	// Number is E.164; Display is the form operators read.
+	Number      string    `json:"number"`
+	Display     string    `json:"display"`
+	RequestedAt time.Time `json:"requested_at"`
+	// Requested is RequestedAt in Tokyo time, "01/02 15:04".
+	Requested string `json:"requested"`
+}
+
+// callbacksResponse is the body of GET /api/v1/console/callbacks.
+type callbacksResponse struct {
+	Callbacks []callbackItem `json:"callbacks"`
+}
+
+// callbacks: GET /api/v1/console/callbacks lists the pending callback
+// requests of the clients the operator serves (every client for
+// supervisors), oldest first.
+func (c *Console) callbacks(w http.ResponseWriter, r *http.Request, a authed) {
+	cbs, err := c.d.Store.Callbacks(store.CallbackPending)
+	if err != nil {
+		c.log.Error("list callbacks", "err", err)
+		fail(w, http.StatusInternalServerError, "callbacks unavailable")
+		return
+	}
+	out := callbacksResponse{Callbacks: []callbackItem{}}
+	for _, cb := range cbs {
+		if !a.op.serves(cb.ClientID) {
+			continue
+		}
+		out.Callbacks = append(out.Callbacks, callbackItem{
+			ID: cb.ID, ClientID: cb.ClientID, Number: cb.Number,
+			Display:     phone.ParseCallerID(cb.Number).Display(),
+			RequestedAt: cb.RequestedAt, Requested: cb.RequestedAt.In(jst).Format("01/02 15:04"),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// findCallback returns the callback with id in any state.
+func (c *Console) findCallback(id string) (store.Callback, error) {
+	cbs, err := c.d.Store.Callbacks("")
+	if err != nil {
+		return store.Callback{}, err
+	}
+	for _, cb := range cbs {
+		if cb.ID == id {
+			return cb, nil
+		}
+	}
+	return store.Callback{}, store.ErrNotFound
+}
+
+// callbackDone: POST /api/v1/console/callbacks/{id}/done marks a request
+// done by the caller. Supervisors and operators serving the request's
+// client may; to anyone else it does not exist (404), like intakes. A
+// request already done answers 409.
+func (c *Console) callbackDone(w http.ResponseWriter, r *http.Request, a authed) {
+	id := r.PathValue("id")
+	cb, err := c.findCallback(id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(cb.ClientID)):
+		fail(w, http.StatusNotFound, "no such callback request")
+		return
+	case err != nil:
+		c.log.Error("find callback", "id", id, "err", err)
+		fail(w, http.StatusInternalServerError, "callbacks unavailable")
+		return
+	case cb.State == store.CallbackDone:
+		fail(w, http.StatusConflict, "already done")
+		return
+	}
+	if err := c.d.Store.CompleteCallback(id, a.op.ID, c.now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			fail(w, http.StatusNotFound, "no such callback request")
+			return
+		}
+		c.log.Error("complete callback", "id", id, "err", err)
+		fail(w, http.StatusInternalServerError, "could not complete")
+		return
+	}
+	c.log.Info("callback done", "id", id, "operator", a.op.ID)
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}

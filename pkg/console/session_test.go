@@ -1,0 +1,202 @@
+package console_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// restart builds a second console on e's store, clock and fakes, as a
+// toritsugi restart would, and returns an env serving it.
+func (e *env) restart() *env {
+	e.t.Helper()
+	e2 := &env{t: e.t, clock: e.clock, control: e.control, st: e.st, path: e.path, ops: e.ops}
+	e2.c = console.New(console.Deps{
+		Operators: func() []console.Operator { return e2.ops },
+		Forms:     fakeForms{formFor: func(string) console.FormSpec { return branchingForm }, validate: validateBranching},
+		Control:   e2.control,
+		Relay:     fakeRelay{},
+		Store:     e2.st,
+		Now:       e2.clock.Now,
+		StatePoll: time.Hour,
+	})
+	e2.srv = httptest.NewServer(e2.c.Handler())
+	e.t.Cleanup(func() { e2.c.Close(); e2.srv.Close() })
+	return e2
+}
+
+// on is u talking to another env (same cookie jar: cookies ignore ports).
+func (u *user) on(e *env) *user { return &user{e: e, hc: u.hc, csrf: u.csrf} }
+
+// cookie returns the session cookie value u holds for e's server.
+func (u *user) cookie() string {
+	u.e.t.Helper()
+	for _, c := range u.hc.Jar.Cookies(mustURL(u.e.t, u.e.srv.URL)) {
+		if c.Name == "toritsugi_session" {
+			return c.Value
+		}
+	}
+	u.e.t.Fatal("no session cookie")
+	return ""
+}
+
+// storeKey is what the store must key a session cookie by.
+func storeKey(cookie string) string {
+	h := sha256.Sum256([]byte(cookie))
+	return hex.EncodeToString(h[:])
+}
+
+func TestSessionSurvivesRestart(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	key := storeKey(u.cookie())
+	e.clock.Advance(2 * time.Hour)
+
+	e2 := e.restart()
+	u2 := u.on(e2)
+	if resp, body := u2.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("state after restart: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := u2.do("POST", "/api/v1/console/available", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("CSRF-checked request after restart: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := u2.raw("POST", "/api/v1/console/available", nil, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("no CSRF token after restart: %d, want 403", resp.StatusCode)
+	}
+	if resp, body := u2.do("POST", "/api/v1/logout", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout: %d %s", resp.StatusCode, body)
+	}
+	if _, err := e.st.Session(key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session row after logout: %v, want ErrNotFound", err)
+	}
+}
+
+func TestLoggedOutSessionStaysOutAfterRestart(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	cookie := u.cookie() // the logout clears it from the jar; a stolen copy stays
+	if resp, _ := u.do("POST", "/api/v1/logout", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	stale := &user{hc: &http.Client{Timeout: 10 * time.Second}}
+	s := stale.on(e.restart())
+	if resp, _ := s.raw("GET", "/api/v1/console/state", nil, map[string]string{"Cookie": "toritsugi_session=" + cookie}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("logged-out cookie after restart: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestExpiredSessionGoneAfterRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// use is how long after login the session was last used; idle is
+		// how long after that the restart happens.
+		use, idle time.Duration
+	}{
+		{"idle", 0, console.IdleTimeout},
+		{"absolute", console.AbsoluteTimeout - time.Hour, time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			u := e.login("op-a")
+			key := storeKey(u.cookie())
+			for used := time.Duration(0); used < tc.use; used += 6 * time.Hour {
+				e.clock.Advance(min(6*time.Hour, tc.use-used))
+				if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+					t.Fatalf("use after %v: %d", used, resp.StatusCode)
+				}
+			}
+			e.clock.Advance(tc.idle)
+			e2 := e.restart()
+			if _, err := e.st.Session(key); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("start-up sweep kept the expired session: %v", err)
+			}
+			if resp, _ := u.on(e2).do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("expired session after restart: %d, want 401", resp.StatusCode)
+			}
+		})
+	}
+}
+
+func TestExpiredSessionDeletedLazily(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	key := storeKey(u.cookie())
+	e.clock.Advance(console.IdleTimeout)
+	if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("idle session: %d, want 401", resp.StatusCode)
+	}
+	if _, err := e.st.Session(key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired session row: %v, want deleted", err)
+	}
+}
+
+func TestSessionStoredUnderHashOnly(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	cookie := u.cookie()
+	var keys []string
+	err := e.st.Bolt().View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("console_sessions"))
+		if b == nil {
+			return errors.New("no sessions bucket")
+		}
+		return b.ForEach(func(k, v []byte) error {
+			keys = append(keys, string(k))
+			if bytes.Contains(k, []byte(cookie)) || bytes.Contains(v, []byte(cookie)) {
+				t.Errorf("the store holds the session id itself: %q → %s", k, v)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != storeKey(cookie) {
+		t.Fatalf("stored keys %q, want the SHA-256 of the cookie", keys)
+	}
+	if s, err := e.st.Session(keys[0]); err != nil || s.OperatorID != "op-a" || s.CSRF != u.csrf {
+		t.Fatalf("stored session %+v, %v", s, err)
+	}
+}
+
+func TestSessionUseWrittenAtMostOncePerMinute(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	key := storeKey(u.cookie())
+	login := e.clock.Now()
+	lastSeen := func() time.Time {
+		t.Helper()
+		s, err := e.st.Session(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.LastSeen
+	}
+	steps := []struct {
+		advance time.Duration
+		want    time.Time
+	}{
+		{10 * time.Second, login},
+		{40 * time.Second, login},
+		{10 * time.Second, login.Add(time.Minute)},
+		{30 * time.Second, login.Add(time.Minute)},
+	}
+	for i, s := range steps {
+		e.clock.Advance(s.advance)
+		if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("step %d: %d", i, resp.StatusCode)
+		}
+		if got := lastSeen(); !got.Equal(s.want) {
+			t.Fatalf("step %d: stored last-seen %v, want %v", i, got, s.want)
+		}
+	}
+}
