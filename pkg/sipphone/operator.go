@@ -152,6 +152,12 @@ func (o *OperatorPhone) Run(ctx context.Context) error {
 	for i, acc := range o.cfg.Accounts {
 		regs[i] = newRegistration(o.ep, o.registrar, acc)
 		g, err := regs[i].register(ctx, o.cfg.Expires)
+		if err != nil && ctx.Err() != nil {
+			// Stopped while registering (Ctrl-C, end of a test): a clean
+			// stop. The registrar may have accepted this one already.
+			o.unregister(ctx, regs[:i+1])
+			return nil
+		}
 		o.emit(OperatorEvent{User: acc.User, Kind: "registered", Err: err})
 		if err != nil {
 			o.unregister(ctx, regs[:i])
