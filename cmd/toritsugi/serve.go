@@ -154,6 +154,8 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	go func() { defer close(done); _ = s.core.Run(s.ctx) }()
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = s.worker.Run(s.ctx) }()
+	purgeDone := make(chan struct{})
+	go func() { defer close(purgeDone); s.purgeDelivered(s.ctx) }()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -175,6 +177,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	s.cancel()
 	<-done
 	<-relayDone
+	<-purgeDone
 	return err
 }
 
@@ -191,4 +194,27 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		lv = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv}))
+}
+
+// deliveredKept is how long delivered relay entries stay in the outbox
+// (their status is shown with the intake); dead letters are kept.
+const deliveredKept = 30 * 24 * time.Hour
+
+// purgeDelivered drops delivered outbox entries older than deliveredKept,
+// at start and every hour, so the outbox does not grow without end.
+func (s *service) purgeDelivered(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.outbox.Purge(time.Now().Add(-deliveredKept)); err != nil {
+			s.log.Warn("purging delivered relay entries", "error", err)
+		} else if n > 0 {
+			s.log.Info("delivered relay entries purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
