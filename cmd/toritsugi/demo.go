@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -56,8 +58,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(d)
 		*dataDir = d
 	}
+	token := demoToken()
 	env := map[string]string{
-		"TORITSUGI_ARI_URL": pbx.URL(), "TORITSUGI_ARI_PASSWORD": "toritsugi",
+		"TORITSUGI_HTTP_API_TOKEN": token,
+		"TORITSUGI_ARI_URL":        pbx.URL(), "TORITSUGI_ARI_PASSWORD": "toritsugi",
 		"TORITSUGI_DATA_DIR": *dataDir, "TORITSUGI_HTTP_LISTEN": *listen,
 	}
 	cfg, err := config.Parse("sample.yaml", config.SampleYAML, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
@@ -122,10 +126,11 @@ simulated operators answer after 2 s and talk for %s.
   Console: http://%[3]s/login  — log in as %[5]s / %[6]s, press 受付可 (available),
            take the calls that pop up and save the intakes (also the supervisor view: /supervisor)
   Relayed: http://%[3]s/demo/outbox  (simulated: nothing leaves this machine)
-  API:     http://%[3]s/api/v1/calls   health: http://%[3]s/healthz
+  API:     curl -H "Authorization: Bearer %[7]s" http://%[3]s/api/v1/calls
+  Health:  http://%[3]s/healthz
   data:    %[4]s
 Press Ctrl-C to stop.
-`, *every, *talk, ln.Addr(), *dataDir, demoOperator, demoPassword)
+`, *every, *talk, ln.Addr(), *dataDir, demoOperator, demoPassword, token)
 
 	go simulateCalls(ctx, pbx, cfg, *every, log)
 	return svc.run(ctx, ln, nil)
@@ -165,4 +170,11 @@ func simulateCalls(ctx context.Context, pbx *aritest.Server, cfg *config.Config,
 			}()
 		}
 	}
+}
+
+// demoToken is a fresh data API token for one demo run.
+func demoToken() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -54,6 +54,7 @@ ari:
   password: toritsugi
 http:
   listen: 127.0.0.1:0
+  api_token: test-api-token-0123456789
 data_dir: %s
 log_level: debug
 queue: {wrapup: 0s}
@@ -195,7 +196,12 @@ func waitHTTP(t *testing.T, url string, code int) {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer test-api-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

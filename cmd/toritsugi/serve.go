@@ -148,7 +148,7 @@ func (s *service) handler() http.Handler {
 // run serves until ctx ends: the ARI link, the relay, the HTTP server and
 // config reloads.
 func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal) error {
-	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 3)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.core.Run(s.ctx) }()

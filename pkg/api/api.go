@@ -34,10 +34,11 @@ type Deps struct {
 	Calls Calls
 	// LinkUp reports whether the ARI event link is connected.
 	LinkUp func() bool
-	// Token, when it returns non-empty, must be presented as
-	// "Authorization: Bearer <token>" on every /api/v1/ request here
-	// (/healthz stays open for monitoring). Read per request, so a config
-	// reload applies at once.
+	// Token must be presented as "Authorization: Bearer <token>" on every
+	// /api/v1/ request here (/healthz stays open for monitoring). Without
+	// a token the data API is off: it would otherwise hand out callers'
+	// data and the whole database to anyone reaching the console's port.
+	// Read per request, so a config reload applies at once.
 	Token  func() string
 	Logger *slog.Logger
 }
@@ -73,7 +74,9 @@ func (d Deps) health(w http.ResponseWriter, r *http.Request) {
 		b.Status, b.ARI, code = "degraded", "down", http.StatusServiceUnavailable
 	}
 	if err := d.Calls.Ping(); err != nil {
-		b.Status, b.Store, b.Error, code = "degraded", "error", err.Error(), http.StatusServiceUnavailable
+		// The detail goes to the log, not to whoever asks (no login here).
+		d.Logger.Error("health: store ping failed", "error", err)
+		b.Status, b.Store, code = "degraded", "error", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, b)
 }
@@ -222,15 +225,19 @@ func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
 // authorized requires the bearer token when one is configured.
 func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		want := ""
 		if d.Token != nil {
-			if want := d.Token(); want != "" {
-				got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-				if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-					w.Header().Set("WWW-Authenticate", `Bearer realm="toritsugi"`)
-					writeJSON(w, http.StatusUnauthorized, errorBody{Error: "a valid API token is required"})
-					return
-				}
-			}
+			want = d.Token()
+		}
+		if want == "" {
+			writeJSON(w, http.StatusForbidden, errorBody{Error: "the data API is off: set http.api_token (or TORITSUGI_HTTP_API_TOKEN)"})
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="toritsugi"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "a valid API token is required"})
+			return
 		}
 		h(w, r)
 	}

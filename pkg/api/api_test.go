@@ -30,11 +30,21 @@ func seed(t *testing.T, st *store.Store) {
 	}
 }
 
+// testToken is the API token of the handlers under test.
+const testToken = "test-token-0123456789"
+
+func tokenFunc() string { return testToken }
+
 func get(t *testing.T, h http.Handler, url string) (*http.Response, []byte) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + url)
+	req, err := http.NewRequest("GET", srv.URL+url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +59,7 @@ func get(t *testing.T, h http.Handler, url string) (*http.Response, []byte) {
 func TestListCalls(t *testing.T) {
 	st := storetest.Open(t)
 	seed(t, st)
-	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
 	tests := []struct {
 		query   string
 		code    int
@@ -115,11 +125,11 @@ func TestHealthz(t *testing.T) {
 	}{
 		{"all good", st, true, 200, `{"status":"ok","ari":"up","store":"ok"}`},
 		{"ari down", st, false, 503, `{"status":"degraded","ari":"down","store":"ok"}`},
-		{"store failing", failingStore{st}, true, 503, `{"status":"degraded","ari":"up","store":"error","error":"disk on fire"}`},
+		{"store failing", failingStore{st}, true, 503, `{"status":"degraded","ari":"up","store":"error"}`},
 	}
 	for _, tt := range tests {
 		up := tt.linkUp
-		h := api.NewHandler(api.Deps{Calls: tt.calls, LinkUp: func() bool { return up }})
+		h := api.NewHandler(api.Deps{Calls: tt.calls, LinkUp: func() bool { return up }, Token: tokenFunc})
 		resp, body := get(t, h, "/healthz")
 		if resp.StatusCode != tt.code || strings.TrimSpace(string(body)) != tt.body {
 			t.Errorf("%s: %d %s, want %d %s", tt.name, resp.StatusCode, body, tt.code, tt.body)
@@ -130,7 +140,7 @@ func TestHealthz(t *testing.T) {
 func TestBackupOpensAsAStore(t *testing.T) {
 	st := storetest.Open(t)
 	seed(t, st)
-	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
 	resp, body := get(t, h, "/api/v1/backup")
 	if resp.StatusCode != 200 || len(body) == 0 {
 		t.Fatalf("backup: %d, %d bytes", resp.StatusCode, len(body))
@@ -164,7 +174,7 @@ func TestMonthlyCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
 	resp, body := get(t, h, "/api/v1/clients/acme/counts?month=2026-11")
 	want := `{"client":"acme","month":"2026-11","total":3,"billable":2,"non_billable":1,"by_result":{"answered":2,"blocked":1}}`
 	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != want {
@@ -203,7 +213,7 @@ func TestCallbacksList(t *testing.T) {
 	if err := st.CompleteCallback("c1", "op1001", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
 	resp, body := get(t, h, "/api/v1/callbacks?state=pending")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"c2"`) || strings.Contains(string(body), `"id":"c1"`) {
 		t.Fatalf("pending callbacks: %d %s", resp.StatusCode, body)
@@ -249,5 +259,30 @@ func TestAPIToken(t *testing.T) {
 		if got := do(tt.path, tt.auth); got != tt.want {
 			t.Errorf("GET %s with %q = %d, want %d", tt.path, tt.auth, got, tt.want)
 		}
+	}
+}
+
+func TestDataAPIOffWithoutToken(t *testing.T) {
+	st := storetest.Open(t)
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, path := range []string{"/api/v1/calls", "/api/v1/backup", "/api/v1/callbacks", "/api/v1/clients/acme/counts"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("GET %s without a configured token = %d, want 403", path, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz = %d, want 200 without a token", resp.StatusCode)
 	}
 }

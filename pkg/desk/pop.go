@@ -26,12 +26,16 @@ func (d *Desk) Connected(c call.Connected) {
 			p.GreetingText = cl.Script().GreetingLine(cl.Name)
 		}
 	}
-	if c.CallerNumber != "" {
+	op, _ := d.Config().Operator(c.OperatorID)
+	if c.CallerNumber != "" && op != nil {
 		earlier, err := d.Store.IntakesForCaller(c.CallerNumber, historyLimit)
 		if err != nil {
 			d.Logger.Warn("reading the caller's history failed", "error", err)
 		}
 		for _, in := range earlier {
+			if !op.Serves(in.ClientID) {
+				continue // another client's business: not this operator's to see
+			}
 			summary := in.Values["purpose"]
 			if summary == "" {
 				summary = in.ReadBack
