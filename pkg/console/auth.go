@@ -118,8 +118,23 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	now := c.now()
 	ip := clientIP(r)
 	key := ip + "\x00" + id
-	if c.limit.blocked(key, now) || c.ipLimit.blocked(ip, now) {
-		c.log.Warn("login throttled", "ip", clientIP(r), "operator", id)
+	// Each attempt is counted before the password is hashed (and handed
+	// back on success), so parallel guesses cannot all slip through.
+	if !c.limit.take(key, now) {
+		c.log.Warn("login throttled", "ip", ip, "operator", id)
+		return Operator{}, session{}, loginThrottled
+	}
+	if !c.ipLimit.take(ip, now) {
+		c.limit.give(key, now)
+		c.log.Warn("login throttled", "ip", ip, "operator", id)
+		return Operator{}, session{}, loginThrottled
+	}
+	// argon2id takes 19 MiB per check: bound how many run at once.
+	select {
+	case c.kdf <- struct{}{}:
+		defer func() { <-c.kdf }()
+	default:
+		c.log.Warn("login throttled: too many password checks at once", "ip", ip)
 		return Operator{}, session{}, loginThrottled
 	}
 	op, found := c.operator(id)
@@ -128,12 +143,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 		hash = c.dummyHash() // spend the same time on unknown users
 	}
 	if !CheckPassword(hash, pw) || !found || id == "" {
-		c.limit.fail(key, now)
-		c.ipLimit.fail(ip, now)
-		c.log.Info("login failed", "ip", clientIP(r), "operator", id)
+		c.log.Info("login failed", "ip", ip, "operator", id)
 		return Operator{}, session{}, loginWrong
 	}
 	c.limit.succeed(key)
+	c.ipLimit.give(ip, now)
 	sid, ss, err := c.sess.create(op.ID, now)
 	if err != nil {
 		c.log.Error("create session", "err", err)
@@ -147,11 +161,24 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	return op, ss, loginOK
 }
 
-// clientIP is the TCP peer address; proxies' headers are not trusted.
+// clientIP is the TCP peer's address. A peer on loopback is the reverse
+// proxy in front of toritsugi (the documented deployment: TLS terminated
+// on the same host), so the right-most X-Forwarded-For entry, the address
+// that proxy saw, names the client; otherwise every operator would share
+// the proxy's address and its login limit. Other peers' headers are not
+// trusted.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if last := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(last) != nil {
+				return last
+			}
+		}
 	}
 	return host
 }

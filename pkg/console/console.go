@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -21,8 +22,9 @@ type Console struct {
 	log     *slog.Logger
 	now     func() time.Time
 	sess    *sessions
-	limit   *limiter // per (IP, operator id)
-	ipLimit *limiter // per IP, whatever the operator id
+	limit   *limiter      // per (IP, operator id)
+	ipLimit *limiter      // per IP, whatever the operator id
+	kdf     chan struct{} // bounds concurrent password checks
 	hub     *hub
 	pages   *pages
 	dummyMu sync.Mutex
@@ -36,7 +38,7 @@ type Console struct {
 // are kept in the store, so they survive a restart; New deletes the
 // expired ones.
 func New(d Deps) *Console {
-	c := &Console{d: d, log: d.Logger, now: d.Now, limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
+	c := &Console{d: d, log: d.Logger, now: d.Now, limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), kdf: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

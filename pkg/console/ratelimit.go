@@ -33,6 +33,36 @@ func (l *limiter) blocked(key string, now time.Time) bool {
 	return len(recent(l.m[key], now)) >= l.max
 }
 
+// take reserves one attempt for key at now, counted as a failure until
+// give hands it back: checking and counting in one step, so a burst of
+// parallel guesses cannot all pass the check while the first is hashed.
+func (l *limiter) take(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := recent(l.m[key], now)
+	if len(r) >= l.max {
+		return false
+	}
+	if len(l.m) >= maxTracked {
+		l.pruneLocked(now)
+	}
+	l.m[key] = append(r, now)
+	return true
+}
+
+// give returns an attempt taken at now (the login succeeded).
+func (l *limiter) give(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ts := l.m[key]
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].Equal(now) {
+			l.m[key] = append(ts[:i:i], ts[i+1:]...)
+			return
+		}
+	}
+}
+
 // fail records a failed login for key at now.
 func (l *limiter) fail(key string, now time.Time) {
 	l.mu.Lock()

@@ -1,0 +1,65 @@
+package console
+
+import (
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestLimiterTakeIsAtomic: a burst of parallel attempts gets exactly max
+// through, however they interleave.
+func TestLimiterTakeIsAtomic(t *testing.T) {
+	l := newLimiter(maxFailures)
+	now := time.Unix(1795900000, 0)
+	var mu sync.Mutex
+	passed := 0
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			if l.take("ip\x00op1", now) {
+				mu.Lock()
+				passed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if passed != maxFailures {
+		t.Fatalf("%d of 200 parallel attempts passed, want %d", passed, maxFailures)
+	}
+	l.give("ip\x00op1", now)
+	if !l.take("ip\x00op1", now) {
+		t.Fatal("an attempt given back was not available again")
+	}
+	if l.take("ip\x00op1", now.Add(time.Second)) {
+		t.Fatal("more attempts than the limit inside the window")
+	}
+	if !l.take("ip\x00op1", now.Add(failureWindow)) {
+		t.Fatal("the window did not pass")
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	tests := []struct {
+		remote, xff, want string
+	}{
+		{"203.0.113.5:4321", "", "203.0.113.5"},
+		{"203.0.113.5:4321", "198.51.100.7", "203.0.113.5"}, // not our proxy: header ignored
+		{"127.0.0.1:4321", "198.51.100.7", "198.51.100.7"},  // the local TLS proxy
+		{"127.0.0.1:4321", "10.0.0.1, 198.51.100.7", "198.51.100.7"},
+		{"[::1]:4321", "2001:db8::9", "2001:db8::9"},
+		{"127.0.0.1:4321", "garbage", "127.0.0.1"},
+		{"127.0.0.1:4321", "", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/login", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := clientIP(r); got != tt.want {
+			t.Errorf("clientIP(%s, XFF %q) = %s, want %s", tt.remote, tt.xff, got, tt.want)
+		}
+	}
+}
