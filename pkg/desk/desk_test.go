@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,15 @@ clients:
     greeting_text: お電話ありがとうございます、株式会社ACMEでございます。
     script: standard
     relay: {to: [acme-hook], urgent: [acme-boss], missed_calls: true}
+  - id: beta
+    name: ベータ
+    dids: ["03-2222-3333"]
+    greeting: sound:beta
+    relay: {rules: [{field: urgency, equals: normal, to: [acme-hook]}]}
+  - id: gamma
+    name: ガンマ
+    dids: ["03-4444-5555"]
+    greeting: sound:gamma
 operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"], supervisor: true}
 `
@@ -145,4 +155,20 @@ func TestWallboard(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatal("operator never shown paused")
+}
+
+func TestSubmitRoutesOnValuesAndReportsNoDestination(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	in := store.Intake{ID: "b1", Version: 1, ClientID: "beta", Values: map[string]string{"name": "山田", "urgency": "normal"}, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatalf("a rule on the stored value (urgency: normal) did not route: %v", err)
+	}
+	if e, _ := ob.List(relay.Filter{MessageID: "b1-v1"}); len(e) != 1 || e[0].Destination != "acme-hook" {
+		t.Fatalf("outbox %+v", e)
+	}
+	in = store.Intake{ID: "g1", Version: 1, ClientID: "gamma", Values: map[string]string{"name": "山田"}, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); !errors.Is(err, desk.ErrNoDestination) {
+		t.Fatalf("a client with no relay: %v, want ErrNoDestination", err)
+	}
 }

@@ -2,7 +2,10 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
@@ -12,6 +15,10 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
+
+// ErrNoDestination: a message no destination would receive; the operator
+// is told (the intake is stored, but nobody will get it).
+var ErrNoDestination = errors.New("nothing to relay to")
 
 // Submit implements console.Relayer: the intake (already stored) becomes
 // one outbox entry per destination its client's rules pick. A correction
@@ -43,16 +50,25 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	if d.BaseURL != "" {
 		m.Link = d.BaseURL + "/console/intakes/" + in.ID
 	}
-	return d.enqueue(cl, m)
+	// Rules may name a choice by its value (urgency: urgent) or by the
+	// label people read (urgency: 至急): route on both.
+	raw := m
+	raw.Fields = maps.Clone(fields)
+	maps.Copy(raw.Fields, in.Values)
+	return d.enqueue(cl, m, relay.Route(raw, cl.RelayRules(), cl.RelayUrgent)...)
 }
 
 // enqueue renders m with the client's template and stores it for every
-// destination the client's rules pick.
-func (d *Desk) enqueue(cl *config.Client, m relay.Message) error {
+// destination the client's rules pick (plus extra ones).
+func (d *Desk) enqueue(cl *config.Client, m relay.Message, extra ...string) error {
 	dests := relay.Route(m, cl.RelayRules(), cl.RelayUrgent)
+	for _, x := range extra {
+		if !slices.Contains(dests, x) {
+			dests = append(dests, x)
+		}
+	}
 	if len(dests) == 0 {
-		d.Logger.Warn("nothing to relay to: the client has no relay destinations", "client", cl.ID, "message", m.ID)
-		return nil
+		return fmt.Errorf("desk: %s: %w (client %s: no relay.to and no rule matched)", m.ID, ErrNoDestination, cl.ID)
 	}
 	text, err := relay.Render(cl.RelayTemplate, m)
 	if err != nil {

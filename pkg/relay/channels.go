@@ -29,7 +29,12 @@ type ChannelOptions struct {
 // Channels returns the built-in senders keyed by destination type.
 func Channels(opts ChannelOptions) map[string]Sender {
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{}
+		// Never follow redirects: a 301/302/303 would turn the POST into a
+		// GET without a body, whose 2xx would count as delivered, and would
+		// carry tokens and signatures to another host. A 3xx is an error.
+		opts.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 	}
 	if opts.Clock == nil {
 		opts.Clock = SystemClock{}
