@@ -133,10 +133,10 @@ func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", s.console.Handler())
 	data := api.NewHandler(api.Deps{
-		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"),
+		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"), Outbox: s.outbox,
 		Token: func() string { return s.configs.Current().HTTP.APIToken },
 	})
-	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup", "/api/v1/callbacks"} {
+	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup", "/api/v1/callbacks", "/api/v1/relay", "/api/v1/relay/"} {
 		mux.Handle(p, data)
 	}
 	for p, h := range s.extra {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -29,11 +30,20 @@ type Calls interface {
 	Callbacks(state string) ([]store.Callback, error)
 }
 
+// Outbox is the relay outbox as the API shows it.
+type Outbox interface {
+	List(relay.Filter) ([]relay.Entry, error)
+	Retry(id string) error
+}
+
 // Deps are the API's collaborators.
 type Deps struct {
 	Calls Calls
 	// LinkUp reports whether the ARI event link is connected.
 	LinkUp func() bool
+	// Outbox, when set, enables GET /api/v1/relay and POST
+	// /api/v1/relay/retry (dead letters visible and retried).
+	Outbox Outbox
 	// Token must be presented as "Authorization: Bearer <token>" on every
 	// /api/v1/ request here (/healthz stays open for monitoring). Without
 	// a token the data API is off: it would otherwise hand out callers'
@@ -57,6 +67,10 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/v1/backup", d.authorized(d.backup))
 	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.authorized(d.counts))
 	mux.HandleFunc("GET /api/v1/callbacks", d.authorized(d.callbacks))
+	if d.Outbox != nil {
+		mux.HandleFunc("GET /api/v1/relay", d.authorized(d.relayList))
+		mux.HandleFunc("POST /api/v1/relay/retry", d.authorized(d.relayRetry))
+	}
 	return mux
 }
 
@@ -241,4 +255,55 @@ func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+type relayBody struct {
+	Entries []relay.Entry `json:"entries"`
+}
+
+// relayList lists outbox entries: ?state=pending|delivered|dead&client=ID
+// (default: dead letters, the ones that need a person).
+func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := relay.Filter{State: relay.StateDead, ClientID: q.Get("client"), Limit: MaxCalls}
+	switch st := q.Get("state"); st {
+	case "":
+	case string(relay.StatePending), string(relay.StateDelivered), string(relay.StateDead):
+		f.State = relay.State(st)
+	default:
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending, delivered or dead"})
+		return
+	}
+	entries, err := d.Outbox.List(f)
+	if err != nil {
+		d.Logger.Error("list relay entries", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	if entries == nil {
+		entries = []relay.Entry{}
+	}
+	writeJSON(w, http.StatusOK, relayBody{Entries: entries})
+}
+
+// relayRetry puts a dead letter back in the queue: ?id=<message id>/<destination>.
+func (d Deps) relayRetry(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "id: the entry's id (message id/destination) is required"})
+		return
+	}
+	if err := d.Outbox.Retry(id); err != nil {
+		if errors.Is(err, relay.ErrNotFound) {
+			writeJSON(w, http.StatusNotFound, errorBody{Error: "no dead letter with this id"})
+			return
+		}
+		d.Logger.Error("retry relay entry", "error", err, "id", id)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	d.Logger.Info("dead letter queued again", "id", id)
+	writeJSON(w, http.StatusOK, struct {
+		Retried string `json:"retried"`
+	}{id})
 }

@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/api"
+	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
@@ -284,5 +287,68 @@ func TestDataAPIOffWithoutToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/healthz = %d, want 200 without a token", resp.StatusCode)
+	}
+}
+
+func TestRelayDeadLettersListedAndRetried(t *testing.T) {
+	st := storetest.Open(t)
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(relay.Message{ID: "m1", ClientID: "acme", Text: "x"}, []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := relay.NewWorker(ob, relay.WorkerOptions{
+		Destinations: func(string) (relay.Destination, bool) { return relay.Destination{Name: "hook", Type: "webhook"}, true },
+		Senders: map[string]relay.Sender{"webhook": relay.SenderFunc(func(context.Context, relay.Destination, relay.Message) error {
+			return fmt.Errorf("gone: %w", relay.ErrPermanent)
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		dead, _ := ob.List(relay.Filter{State: relay.StateDead})
+		if len(dead) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the entry never went dead")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
+	resp, body := get(t, h, "/api/v1/relay")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"m1/hook"`) || !strings.Contains(string(body), `"state":"dead"`) {
+		t.Fatalf("dead letters: %d %s", resp.StatusCode, body)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	post := func(id string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/relay/retry?id="+url.QueryEscape(id), nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("m1/hook"); code != 200 {
+		t.Fatalf("retry = %d, want 200", code)
+	}
+	if code := post("m1/hook"); code != 404 {
+		t.Fatalf("retrying an entry no longer dead = %d, want 404", code)
+	}
+	if pending, _ := ob.List(relay.Filter{State: relay.StatePending}); len(pending) != 1 {
+		t.Fatalf("after retry: %+v, want one pending entry", pending)
 	}
 }
