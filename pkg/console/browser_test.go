@@ -73,6 +73,15 @@ func TestBrowserScreenPopIntakeFlow(t *testing.T) {
 	if n := consoletest.Count(t, ctx, "#pop script, #pop b, #history b"); n != 0 {
 		t.Fatalf("hostile text became markup: %d elements", n)
 	}
+
+	// A draft left on a shared computer is gone after logging out.
+	consoletest.Do(t, ctx, "draft, then log out",
+		chromedp.SendKeys("#f-name", "下書き"),
+		consoletest.UntilJS(`Object.keys(localStorage).some(k => k.startsWith('toritsugi.draft.'))`),
+		chromedp.Click("#logout"),
+		consoletest.UntilJS(`location.pathname === '/login'`),
+		consoletest.UntilJS(`!Object.keys(localStorage).some(k => k.startsWith('toritsugi.draft.'))`),
+	)
 }
 
 func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {

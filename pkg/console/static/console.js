@@ -87,6 +87,16 @@
     }
   }
   pruneDrafts();
+  // Logging out leaves no caller data behind on a shared computer.
+  const logout = document.getElementById("logout");
+  if (logout && logout.form) {
+    logout.form.addEventListener("submit", () => {
+      for (let i = localStorage.length - 1; i >= 0; i--) {
+        const k = localStorage.key(i);
+        if (k && k.startsWith(DRAFT_PREFIX)) localStorage.removeItem(k);
+      }
+    });
+  }
 
   // ---- form ----
   const fields = () => (call && call.form && call.form.fields) || [];
