@@ -26,12 +26,19 @@ func (s *ChatworkSender) Send(ctx context.Context, d Destination, m Message) err
 		base = ChatworkBaseURL
 	}
 	target := base + "/v2/rooms/" + url.PathEscape(d.RoomID) + "/messages"
-	text := plainText(m)
+	text := chatworkEscape(plainText(m))
 	if m.Subject != "" {
-		text = "[info][title]" + m.Subject + "[/title]" + m.Text + "[/info]"
+		text = "[info][title]" + chatworkEscape(m.Subject) + "[/title]" + chatworkEscape(m.Text) + "[/info]"
 	}
 	form := url.Values{"body": {text}}
 	hdr := http.Header{"X-Chatworktoken": {d.Token}}
 	return s.http.post(ctx, "chatwork", target, "application/x-www-form-urlencoded",
 		[]byte(form.Encode()), hdr, m, d)
+}
+
+// chatworkEscape turns the square brackets of message text into their
+// full-width forms, so text typed by callers or operators cannot become
+// Chatwork tags ([toall], [To:id], [/info]).
+func chatworkEscape(s string) string {
+	return strings.NewReplacer("[", "［", "]", "］").Replace(s)
 }

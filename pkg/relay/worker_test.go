@@ -106,11 +106,14 @@ func TestWorkerSurvivesRestart(t *testing.T) {
 	hook := startFlakyHook(t, clock, "s3cret", 1)
 	path := t.TempDir() + "/toritsugi.db"
 
-	// First process: one failed attempt, then shut down.
+	// First process: one failed attempt, then shut down. Its clock never
+	// lets the retry come due, so the shutdown cannot race a second send
+	// (a send cut short by shutdown is the documented at-least-once case).
 	db1 := openDB(t, path)
-	ob1 := newOutbox(t, db1, clock, OutboxOptions{})
+	held := heldClock{clock}
+	ob1 := newOutbox(t, db1, held, OutboxOptions{})
 	on1 := make(attempts, 16)
-	stop1 := runWorker(t, newTestWorker(t, ob1, clock, on1, hook.dest()))
+	stop1 := runWorker(t, newTestWorker(t, ob1, held, on1, hook.dest()))
 	if _, err := ob1.Enqueue(testMessage("m-1"), []string{"hook"}); err != nil {
 		t.Fatal(err)
 	}
@@ -274,3 +277,9 @@ func TestNewWorkerValidates(t *testing.T) {
 		t.Errorf("NewWorker(nil) = %v, want ErrInvalid", err)
 	}
 }
+
+// heldClock tells the time of the fake clock but never lets a wait end:
+// a worker on it makes no attempt after those already due.
+type heldClock struct{ *fakeClock }
+
+func (heldClock) After(time.Duration) <-chan time.Time { return nil }
