@@ -152,6 +152,12 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	errc := make(chan error, 3)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.core.Run(s.ctx) }()
+	// An intake stored just before a crash may never have been queued.
+	if n, err := s.desk.RequeueUnrelayed(s.ctx, time.Now().Add(-requeueWindow)); err != nil {
+		s.log.Error("checking that recent intakes were relayed", "error", err)
+	} else if n > 0 {
+		s.log.Warn("intakes queued for relay at start", "count", n)
+	}
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = s.worker.Run(s.ctx) }()
 	purgeDone := make(chan struct{})
@@ -195,6 +201,9 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv}))
 }
+
+// requeueWindow is how far back start-up checks that intakes were queued.
+const requeueWindow = 7 * 24 * time.Hour
 
 // deliveredKept is how long delivered relay entries stay in the outbox
 // (their status is shown with the intake); dead letters are kept.

@@ -172,3 +172,36 @@ func TestSubmitRoutesOnValuesAndReportsNoDestination(t *testing.T) {
 		t.Fatalf("a client with no relay: %v, want ErrNoDestination", err)
 	}
 }
+
+func TestRequeueUnrelayed(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Now()
+	// Stored but never queued (the process died between the two commits).
+	_, err := d.Store.PutIntake(store.Intake{ID: "lost", ClientID: "acme", OperatorID: "op1001",
+		Values: map[string]string{"name": "山田"}, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stored and queued.
+	ok, err := d.Store.PutIntake(store.Intake{ID: "ok", ClientID: "acme", OperatorID: "op1001",
+		Values: map[string]string{"name": "佐藤"}, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Submit(context.Background(), ok); err != nil {
+		t.Fatal(err)
+	}
+	n, err := d.RequeueUnrelayed(context.Background(), now.Add(-time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("RequeueUnrelayed = %d, %v; want 1", n, err)
+	}
+	if e, _ := ob.List(relay.Filter{MessageID: "lost-v1"}); len(e) == 0 {
+		t.Fatal("the lost intake was not queued")
+	}
+	if e, _ := ob.List(relay.Filter{MessageID: "ok-v1"}); len(e) != 1 {
+		t.Fatalf("the queued intake was queued again: %+v", e)
+	}
+	if n, err := d.RequeueUnrelayed(context.Background(), now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("second run = %d, %v; want 0", n, err)
+	}
+}

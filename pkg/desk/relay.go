@@ -124,3 +124,35 @@ func (d *Desk) Finished(rec store.CallRecord) {
 		d.Logger.Error("relaying a missed call or voicemail failed", "call", rec.ID, "error", err)
 	}
 }
+
+// RequeueUnrelayed relays again every intake updated since that has no
+// outbox entry: the process may have died between storing an intake and
+// queueing it (two bbolt commits). Call it at start-up before the relay
+// worker runs. It returns how many intakes it queued.
+func (d *Desk) RequeueUnrelayed(ctx context.Context, since time.Time) (int, error) {
+	ins, err := d.Store.IntakesUpdatedSince(since)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, in := range ins {
+		entries, err := d.Outbox.List(relay.Filter{MessageID: fmt.Sprintf("%s-v%d", in.ID, in.Version)})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(entries) > 0 {
+			continue
+		}
+		if err := d.Submit(ctx, in); err != nil {
+			if !errors.Is(err, ErrNoDestination) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		d.Logger.Warn("intake had not been queued for relay: queued now", "intake", in.ID, "version", in.Version)
+		n++
+	}
+	return n, errors.Join(errs...)
+}
