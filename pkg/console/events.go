@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -51,8 +52,12 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
 		c.log.Debug("event stream keeps the server write deadline", "err", err)
 	}
-	sub, ok := c.hub.subscribe(a.op.ID, a.sid)
-	if !ok {
+	sub, err := c.hub.trySubscribe(a.op.ID, a.sid)
+	switch {
+	case errors.Is(err, errTooManyStreams):
+		fail(w, http.StatusTooManyRequests, "too many open consoles: close other tabs")
+		return
+	case err != nil:
 		fail(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"errors"
 	"sync"
 )
 
@@ -38,20 +39,33 @@ func newHub() *hub {
 	return &hub{subs: map[string]map[*subscriber]struct{}{}, pops: map[string][]ScreenPop{}}
 }
 
-// subscribe opens a stream for opID's session sid; ok is false after close.
-func (h *hub) subscribe(opID, sid string) (*subscriber, bool) {
+// maxStreamsPerOperator bounds an operator's open event streams (a few
+// browser tabs); each costs a goroutine and a state poll.
+const maxStreamsPerOperator = 8
+
+// errTooManyStreams: the operator already has maxStreamsPerOperator streams.
+var errTooManyStreams = errors.New("too many open event streams")
+
+// trySubscribe opens a stream for opID's session sid, or says why not.
+func (h *hub) trySubscribe(opID, sid string) (*subscriber, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, false
+		return nil, errHubClosed
+	}
+	if len(h.subs[opID]) >= maxStreamsPerOperator {
+		return nil, errTooManyStreams
 	}
 	s := &subscriber{opID: opID, sid: sid, ch: make(chan event, 16), gone: make(chan struct{})}
 	if h.subs[opID] == nil {
 		h.subs[opID] = map[*subscriber]struct{}{}
 	}
 	h.subs[opID][s] = struct{}{}
-	return s, true
+	return s, nil
 }
+
+// errHubClosed: the console is shutting down.
+var errHubClosed = errors.New("shutting down")
 
 // unsubscribe forgets a stream.
 func (h *hub) unsubscribe(s *subscriber) {
