@@ -3,10 +3,12 @@ package relay
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"time"
 )
 
@@ -49,9 +51,28 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 		return fmt.Errorf("relay: email %q: %w", d.Name, err)
 	}
 	if err := s.transact(ctx, d, host, from.Address, to, msg); err != nil {
+		if permanentSMTP(err) {
+			// A 5xx reply (unknown recipient, refused sender, bad
+			// credentials) will not change by retrying for hours: straight
+			// to the dead letters, where an admin sees and retries it.
+			return fmt.Errorf("relay: email %q via %s: %w: %w", d.Name, d.Addr, ErrPermanent, err)
+		}
 		return fmt.Errorf("relay: email %q via %s: %w", d.Name, d.Addr, err)
 	}
 	return nil
+}
+
+// errNoSTARTTLS: the server offers no STARTTLS and plain text is not allowed.
+var errNoSTARTTLS = errors.New("server does not offer STARTTLS (set insecure to allow plain text)")
+
+// permanentSMTP reports a 5xx SMTP reply or a configuration the server
+// refuses for good.
+func permanentSMTP(err error) bool {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 500
+	}
+	return errors.Is(err, errNoSTARTTLS)
 }
 
 // transact runs one SMTP session; ctx bounds and can abort all of it.
@@ -89,7 +110,7 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 			return fmt.Errorf("STARTTLS: %w", err)
 		}
 	} else if !d.Insecure {
-		return fmt.Errorf("server does not offer STARTTLS (set Insecure to allow plain text)")
+		return errNoSTARTTLS
 	}
 	if d.Username != "" {
 		if err := c.Auth(smtp.PlainAuth("", d.Username, d.Password, host)); err != nil {

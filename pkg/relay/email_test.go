@@ -102,7 +102,7 @@ func TestEmailErrors(t *testing.T) {
 		want      string
 	}{
 		{"untrusted cert", &EmailSender{Clock: newFakeClock()}, func(*Destination) {}, false, "STARTTLS"},
-		{"bad password", trusted, func(d *Destination) { d.Password = "nope" }, false, "AUTH PLAIN"},
+		{"bad password (535: permanent)", trusted, func(d *Destination) { d.Password = "nope" }, true, "AUTH PLAIN"},
 		{"bad from", trusted, func(d *Destination) { d.From = "not an address" }, true, "From"},
 		{"bad to", trusted, func(d *Destination) { d.To = "" }, true, "To"},
 		{"bad addr", trusted, func(d *Destination) { d.Addr = "nohostport" }, true, "Addr"},
