@@ -3,14 +3,12 @@ package asteriskconf
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+	"github.com/toritsugi/toritsugi/pkg/internal/golden"
+)
 
 func TestRenderOperatorsGolden(t *testing.T) {
 	ops := []Operator{
@@ -23,19 +21,7 @@ func TestRenderOperatorsGolden(t *testing.T) {
 	if err := RenderOperators(&buf, ops, func(id string) string { return secrets[id] }); err != nil {
 		t.Fatalf("RenderOperators: %v", err)
 	}
-	golden := filepath.Join("testdata", "render_operators.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("output differs from %s (run with -update):\n%s", golden, buf.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "render_operators.golden"), buf.Bytes())
 }
 
 // The rendered sections, appended to the shipped pjsip.conf, must parse,

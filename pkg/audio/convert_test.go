@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	"github.com/toritsugi/toritsugi/pkg/internal/golden"
+)
 
 // decodeOutput reads Convert's output back as 8 kHz PCM.
 func decodeOutput(t *testing.T, format string, b []byte) []int16 {
@@ -155,17 +153,5 @@ func TestEncodeWAV8kGolden(t *testing.T) {
 	if err := EncodeWAV8k(&out, PCM{Rate: 8000, Samples: []int16{0, 1, -1, 32767, -32768, 0x1234}}); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "six_samples_8k.wav.golden")
-	if *update {
-		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("EncodeWAV8k output differs from %s:\n got %x\nwant %x", path, out.Bytes(), want)
-	}
+	golden.Check(t, filepath.Join("testdata", "six_samples_8k.wav.golden"), out.Bytes())
 }

@@ -2,14 +2,13 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/errors/*.golden from the current output")
+	"github.com/toritsugi/toritsugi/pkg/internal/golden"
+)
 
 // TestErrorsGolden checks the full error output for each invalid input in
 // testdata/errors against its .golden file.
@@ -44,20 +43,7 @@ func TestErrorsGolden(t *testing.T) {
 					t.Errorf("error without position: %#v", e)
 				}
 			}
-			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(in, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("errors differ from %s (run go test -update after checking)\n--- got:\n%s--- want:\n%s", golden, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(in, ".yaml")+".golden", []byte(err.Error()+"\n"))
 		})
 	}
 }

@@ -2,30 +2,18 @@ package intake
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+	goldenfile "github.com/toritsugi/toritsugi/pkg/internal/golden"
+)
 
 // golden compares got with the file, rewriting it under -update.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update after checking)\n--- got:\n%s--- want:\n%s", path, got, want)
-	}
+	goldenfile.Check(t, path, []byte(got))
 }
 
 // loadBranching parses the example script shipped in testdata.

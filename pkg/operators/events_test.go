@@ -2,15 +2,13 @@ package operators
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/toritsugi/toritsugi/pkg/internal/golden"
+)
 
 func TestObserveRecordedEvents(t *testing.T) {
 	raw := recorded(t)
@@ -136,17 +134,5 @@ func TestReplayRecordingGolden(t *testing.T) {
 	for _, ch := range c.all() {
 		fmt.Fprintf(&b, "change %s reachable=%v reason=%q\n", ch.Endpoint, ch.Reachable, ch.Reason)
 	}
-	golden := filepath.Join("testdata", "12-changes.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
-	}
+	golden.Check(t, filepath.Join("testdata", "12-changes.golden"), []byte(b.String()))
 }

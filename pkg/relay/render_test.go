@@ -1,14 +1,12 @@
 package relay
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/toritsugi/toritsugi/pkg/internal/golden"
+)
 
 func TestRenderGolden(t *testing.T) {
 	intake := testMessage("m-100")
@@ -36,19 +34,7 @@ func TestRenderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
-			path := filepath.Join("testdata", "render_"+tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden (run with -update): %v", err)
-			}
-			if got != string(want) {
-				t.Errorf("Render mismatch\n--- got\n%s\n--- want\n%s", got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "render_"+tt.name+".golden"), []byte(got))
 		})
 	}
 }

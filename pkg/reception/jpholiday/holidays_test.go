@@ -3,7 +3,6 @@ package jpholiday
 import (
 	"bytes"
 	"encoding/csv"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	"github.com/toritsugi/toritsugi/pkg/internal/golden"
+)
 
 // TestReferenceList asserts exact equality with the Cabinet Office style list
 // of (date, name) for 2024–2027.
@@ -130,17 +129,5 @@ func TestGolden(t *testing.T) {
 			fmt.Fprintf(&buf, "%s,%s,%s\n", h.Date, h.Name, h.Kind)
 		}
 	}
-	path := filepath.Join("testdata", "holidays.golden")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("holidays differ from %s (run go test -update after checking the change)", path)
-	}
+	golden.Check(t, filepath.Join("testdata", "holidays.golden"), buf.Bytes())
 }
