@@ -6,6 +6,7 @@ type app struct {
 	name      string
 	sock      *wsConn
 	endpoints []string // event sources "PJSIP" or "PJSIP/op1001"
+	filter    eventFilter
 }
 
 func (s *Server) ensureAppLocked(name string) *app {
@@ -49,7 +50,7 @@ func (s *Server) maybeDestroyAppLocked(a *app) {
 // members after "timestamp".
 func (s *Server) emitLocked(appName, typ string, pre, post object) {
 	a, ok := s.apps[appName]
-	if !ok || a.sock == nil {
+	if !ok || a.sock == nil || !a.filter.allows(typ) {
 		return
 	}
 	ev := make(object, 0, len(pre)+len(post)+4)
@@ -73,6 +74,9 @@ func (s *Server) emitLocked(appName, typ string, pre, post object) {
 func (s *Server) chanEventLocked(c *channel, typ string, pre, post object) {
 	if !c.subscribed {
 		return
+	}
+	if a := s.apps[c.app]; a == nil || a.sock == nil || !a.filter.allows(typ) {
+		return // lost or filtered: skip building the channel's JSON
 	}
 	s.emitLocked(c.app, typ, pre, append(post, field{"channel", c.json()}))
 }
@@ -102,8 +106,8 @@ func (a *app) json(s *Server) object {
 		{"bridge_ids", strs(s.appBridgesLocked(a.name))},
 		{"endpoint_ids", strs(append([]string(nil), a.endpoints...))},
 		{"device_names", []string{}},
-		{"events_allowed", []string{}},
-		{"events_disallowed", []string{}},
+		{"events_allowed", a.filter.allowedJSON()},
+		{"events_disallowed", a.filter.disallowedJSON()},
 	}
 }
 

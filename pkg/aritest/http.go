@@ -37,6 +37,7 @@ func allocFailed() reply {
 type params struct {
 	query map[string]string
 	body  map[string]any
+	raw   []byte // the body as sent
 }
 
 func (p params) has(name string) bool {
@@ -135,6 +136,7 @@ func parseParams(r *http.Request) (params, bool) {
 	if len(data) == 0 {
 		return p, true
 	}
+	p.raw = data
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var v any
 	if err := dec.Decode(&v); err != nil {

@@ -32,6 +32,7 @@ var routes = buildRoutes([]routeSpec{
 	{"/applications", []op{{"GET", hAppList}}},
 	{"/applications/{app}", []op{{"GET", hAppGet}}},
 	{"/applications/{app}/subscription", []op{{"POST", hAppSubscribe}, {"DELETE", hAppUnsubscribe}}},
+	{"/applications/{app}/eventFilter", []op{{"PUT", hAppFilter}}},
 	{"/endpoints", []op{{"GET", hEndpointList}}},
 	{"/endpoints/{tech}", []op{{"GET", hEndpointTech}}},
 	{"/endpoints/{tech}/{resource}", []op{{"GET", hEndpointGet}}},

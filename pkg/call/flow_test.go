@@ -218,3 +218,35 @@ func TestManyConcurrentCalls(t *testing.T) {
 		t.Fatalf("%d actors still alive after every call ended", a)
 	}
 }
+
+// TestEventFilterSetOnEveryConnect: after each connect the link asks
+// Asterisk not to send the events nobody reads, and calls still finish.
+func TestEventFilterSetOnEveryConnect(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.waitConnected(1)
+	filters := func() []aritest.RequestLog {
+		var out []aritest.RequestLog
+		for _, r := range h.fake.Requests() {
+			if r.Method == "PUT" && r.Path == "/applications/toritsugi/eventFilter" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	if f := filters(); len(f) != 1 || f[0].Status != 200 || !strings.Contains(f[0].Body, `{"type":"ChannelVarset"}`) {
+		t.Fatalf("event filter requests after the first connect: %+v", f)
+	}
+	h.fake.DropWebSockets()
+	h.waitConnected(2)
+	if f := filters(); len(f) != 2 || f[1].Status != 200 {
+		t.Fatalf("event filter requests after the reconnect: %+v", f)
+	}
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.waitRecord(id); rec.Result != store.ResultCompleted {
+		t.Fatalf("call ended %s (%s) with the filter set", rec.Result, rec.Reason)
+	}
+}

@@ -83,9 +83,10 @@ func (h *harness) start() *controller {
 	disp := pbx.NewDispatcher(pbx.Hooks{}, h.log)
 	link, err := pbx.New(pbx.Options{
 		URL: h.cfg.ARI.URL, User: h.cfg.ARI.User, Password: h.cfg.ARI.Password, App: h.cfg.ARI.App,
-		PingInterval: 50 * time.Millisecond,
-		Backoff:      pbx.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond},
-		Logger:       h.log,
+		PingInterval:     50 * time.Millisecond,
+		Backoff:          pbx.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+		DisallowedEvents: call.UnreadEvents,
+		Logger:           h.log,
 	}, disp)
 	if err != nil {
 		h.t.Fatal(err)

@@ -87,6 +87,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		URL: cfg.ARI.URL, User: cfg.ARI.User, Password: cfg.ARI.Password, App: cfg.ARI.App,
 		RequestTimeout: cfg.ARI.RequestTimeout, PingInterval: cfg.ARI.PingInterval,
 		Backoff: o.Backoff, OnConnect: c.Operators.OnConnect, Logger: o.Logger.With("part", "ari"),
+		DisallowedEvents: call.UnreadEvents,
 	}, disp)
 	if err != nil {
 		return nil, err

@@ -48,3 +48,10 @@ var eventTypes = map[string]func() ari.Event{
 	ari.Events.StasisStart:              func() ari.Event { return new(ari.StasisStart) },
 	ari.Events.TextMessageReceived:      func() ari.Event { return new(ari.TextMessageReceived) },
 }
+
+// KnownEventType reports whether typ is an ARI event type the library
+// decodes.
+func KnownEventType(typ string) bool {
+	_, ok := eventTypes[typ]
+	return ok
+}

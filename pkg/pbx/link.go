@@ -6,10 +6,13 @@
 package pbx
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -40,6 +43,13 @@ type Options struct {
 	// OnConnect runs after each connect and re-sync, before events flow
 	// (e.g. to subscribe to endpoint events again). An error is logged.
 	OnConnect func(ctx context.Context, c ari.Client) error
+	// DisallowedEvents are event types nobody reads. After each connect
+	// the link asks Asterisk not to send them (PUT
+	// /applications/{app}/eventFilter, Asterisk 13.26/16.3 and later), and
+	// any that still arrive (before the filter is set, or from an
+	// Asterisk without filters) are dropped before decoding. A busy call
+	// raises some 30 ChannelVarset events, more than all the rest.
+	DisallowedEvents []string
 	// OnState is told when the link goes up or down.
 	OnState func(up bool)
 	Logger  *slog.Logger
@@ -54,6 +64,7 @@ type Link struct {
 	log        *slog.Logger
 	up         atomic.Bool
 	connects   atomic.Int64
+	dropped    map[string]bool // Options.DisallowedEvents
 }
 
 // New returns a link that routes events through d. It connects on Run.
@@ -95,7 +106,11 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 		Logger:       libraryLogger(opts.Logger),
 		HTTPClient:   &http.Client{Timeout: opts.RequestTimeout, Transport: restTransport()},
 	})
-	return &Link{opts: opts, rest: rest, pingClient: &http.Client{}, disp: d, log: opts.Logger}, nil
+	dropped := make(map[string]bool, len(opts.DisallowedEvents))
+	for _, t := range opts.DisallowedEvents {
+		dropped[t] = true
+	}
+	return &Link{opts: opts, rest: rest, pingClient: &http.Client{}, disp: d, log: opts.Logger, dropped: dropped}, nil
 }
 
 // Client is the REST side of the link. Its calls are bounded by RequestTimeout.
@@ -171,6 +186,12 @@ func (l *Link) session(ctx context.Context) error {
 	if err := l.waitApp(sctx); err != nil {
 		return err
 	}
+	if len(l.opts.DisallowedEvents) > 0 {
+		// Only a saving: without it the same events are dropped here.
+		if err := l.setEventFilter(sctx); err != nil {
+			l.log.Warn("ARI event filter not set; unneeded events are dropped on arrival", "error", err)
+		}
+	}
 	// Re-sync before reading: events that arrive meanwhile wait in the
 	// socket, so adoption and dispatch never race.
 	if err := l.resync(); err != nil {
@@ -229,6 +250,11 @@ func (l *Link) read(conn *websocket.Conn) error {
 		if err := websocket.Message.Receive(conn, &data); err != nil {
 			return err
 		}
+		if len(l.dropped) > 0 {
+			if typ, ok := peekType(data); ok && l.dropped[string(typ)] {
+				continue
+			}
+		}
 		e, err := DecodeEvent(data)
 		if err != nil {
 			l.log.Warn("undecodable ARI event", "error", err, "bytes", len(data))
@@ -261,21 +287,61 @@ func (l *Link) pinger(ctx context.Context, cancel context.CancelCauseFunc) {
 
 // Ping sends GET /asterisk/ping, bounded by ctx and RequestTimeout.
 func (l *Link) Ping(ctx context.Context) error {
+	if err := l.do(ctx, http.MethodGet, "/asterisk/ping", nil); err != nil {
+		return fmt.Errorf("pbx: ping: %w", err)
+	}
+	return nil
+}
+
+// setEventFilter asks Asterisk not to send the disallowed event types
+// (the allowed list is left empty: every other type is sent).
+func (l *Link) setEventFilter(ctx context.Context) error {
+	type entry struct {
+		Type string `json:"type"`
+	}
+	var f struct {
+		Disallowed []entry `json:"disallowed"`
+	}
+	for _, t := range l.opts.DisallowedEvents {
+		f.Disallowed = append(f.Disallowed, entry{t})
+	}
+	body, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("pbx: event filter: %w", err)
+	}
+	if err := l.do(ctx, http.MethodPut, "/applications/"+url.PathEscape(l.opts.App)+"/eventFilter", body); err != nil {
+		return fmt.Errorf("pbx: event filter: %w", err)
+	}
+	return nil
+}
+
+// do sends one REST request outside the library (ping, event filter),
+// bounded by ctx and RequestTimeout; any status but 200 is an error.
+func (l *Link) do(ctx context.Context, method, path string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(l.opts.URL, "/")+"/asterisk/ping", nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(l.opts.URL, "/")+path, rd)
 	if err != nil {
-		return fmt.Errorf("pbx: ping: %w", err)
+		return err
 	}
 	req.SetBasicAuth(l.opts.User, l.opts.Password)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := l.pingClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("pbx: ping: %w", err)
+		return err
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("pbx: ping: %s", resp.Status)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s %s: %s %s", method, path, resp.Status, bytes.TrimSpace(msg))
 	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	return nil
 }
 
