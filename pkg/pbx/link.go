@@ -394,14 +394,27 @@ func (l *Link) resync() error {
 	return nil
 }
 
-// restTransport keeps enough idle connections to Asterisk for every call
-// actor issuing REST commands at once: net/http's default keeps 2 per host,
-// so under load most requests would open (and leave in TIME_WAIT) a new
-// TCP connection.
+// restConns bounds the REST connections to Asterisk. Asterisk serves each
+// HTTP connection on its own thread and refuses connections beyond
+// http.conf's sessionlimit (100 by default, the events websocket
+// included), so an unbounded pool would, under load, see connections
+// refused; with a bound, requests beyond it wait for a free connection.
+const restConns = 64
+
+// restIdleTimeout closes idle REST connections before Asterisk does
+// (http.conf session_keep_alive, 15 s by default): a request written on a
+// connection Asterisk is closing at that moment fails, and net/http
+// retries only idempotent requests.
+const restIdleTimeout = 10 * time.Second
+
+// restTransport keeps a connection per concurrently issuing call actor, up
+// to restConns: net/http's default keeps 2 idle per host, so under load
+// most requests would open (and leave in TIME_WAIT) a new TCP connection.
 func restTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 256
-	t.IdleConnTimeout = 90 * time.Second
+	t.MaxConnsPerHost = restConns
+	t.MaxIdleConns = restConns
+	t.MaxIdleConnsPerHost = restConns
+	t.IdleConnTimeout = restIdleTimeout
 	return t
 }
