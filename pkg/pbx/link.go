@@ -104,7 +104,7 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 		Username:     opts.User,
 		Password:     opts.Password,
 		Logger:       libraryLogger(opts.Logger),
-		HTTPClient:   &http.Client{Timeout: opts.RequestTimeout, Transport: restTransport()},
+		HTTPClient:   &http.Client{Timeout: opts.RequestTimeout, Transport: drainingTransport{restTransport()}},
 	})
 	dropped := make(map[string]bool, len(opts.DisallowedEvents))
 	for _, t := range opts.DisallowedEvents {
@@ -417,4 +417,32 @@ func restTransport() *http.Transport {
 	t.MaxIdleConnsPerHost = restConns
 	t.IdleConnTimeout = restIdleTimeout
 	return t
+}
+
+// drainingTransport reads what is left of a response body when it is
+// closed. The ari library closes error responses (404 of a channel that
+// already hung up, ...) without reading their JSON body, and net/http
+// closes a connection whose body was not read to its end: under load
+// every such response cost a new TCP connection (and a new thread in
+// Asterisk).
+type drainingTransport struct{ next http.RoundTripper }
+
+func (t drainingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = drainOnClose{resp.Body}
+	return resp, nil
+}
+
+// drainLimit bounds what is read from a body on close; a longer rest is
+// left, and its connection closed.
+const drainLimit = 64 << 10
+
+type drainOnClose struct{ io.ReadCloser }
+
+func (b drainOnClose) Close() error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(b.ReadCloser, drainLimit))
+	return b.ReadCloser.Close()
 }
