@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -59,28 +60,56 @@ func reportLatency(b *testing.B, e *benchEnv) {
 	b.ReportMetric(pct(all, .99), "p99-ms")
 }
 
+// Call flow benchmark settings: flowOperators operators answering at once
+// and hanging up after flowTalk, as many calls in flight. Talk must
+// outlast the bridging under load, or operators hang up before the bridge
+// and callers are queued again (the benchmark fails on any call that did
+// not end answered); the operators cap the rate at flowOperators/flowTalk
+// = 1,500 flows/s.
+const (
+	flowOperators = 300
+	flowTalk      = 200 * time.Millisecond
+)
+
 // BenchmarkCallFlows: whole calls (greeting of 0 s, queue, operator leg
-// answered at once, whisper of 0 s, bridge, 300 ms talk, record stored),
-// 150 in flight over 150 operators (talk must outlast the bridging under
-// load, or the operator hangs up before the bridge and the caller is
-// queued again; the operators cap the rate at 500 flows/s); the store
-// batched and committing each record alone, side by side. Latency is
-// measured under that load.
+// answered at once, whisper of 0 s, bridge, talk, record stored); the
+// store batched and committing each record alone, side by side. Latency
+// is measured under that load. Also reported: the process's CPU time
+// (controller and fake Asterisk together), events the fake wrote and
+// REST requests it received, each per flow.
 func BenchmarkCallFlows(b *testing.B) {
 	for _, m := range []struct {
 		name string
 		each bool
 	}{{"store=batch", false}, {"store=commit-each", true}} {
 		b.Run(m.name, func(b *testing.B) {
-			e := startBench(b, benchSetup{operators: 150, registered: true, talk: 300 * time.Millisecond, commitEach: m.each, trace: true})
+			e := startBench(b, benchSetup{operators: flowOperators, registered: true, talk: flowTalk, commitEach: m.each, trace: true})
 			e.tr.take()
+			cpu0 := cpuTime()
 			b.ResetTimer()
-			d := runFlows(b, e, b.N, 150)
+			d := runFlows(b, e, b.N, flowOperators)
 			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			if o := e.rec.notAnswered(); len(o) > 0 {
+				b.Fatalf("calls that did not end answered: %v", o)
+			}
+			evs, reqs := e.tr.counts()
 			b.ReportMetric(float64(b.N)/d.Seconds(), "flows/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/flow")
+			b.ReportMetric(float64(evs)/float64(b.N), "events/flow")
+			b.ReportMetric(float64(reqs)/float64(b.N), "requests/flow")
 			reportLatency(b, e)
 		})
 	}
+}
+
+// cpuTime is the CPU time (user and system) the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkEventLatency: the same flow, one call at a time, so that each

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +80,9 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	if s.trace {
 		opts.OnEventSent, opts.OnRequest = e.tr.event, e.tr.request
 	}
-	fake, err := aritest.New(opts)
+	var fake *aritest.Server
+	var err error
+	pprof.Do(context.Background(), fakeSide, func(context.Context) { fake, err = aritest.New(opts) })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -111,7 +115,7 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	go func() { defer close(e.done); _ = e.c.Run(ctx) }()
+	go pprof.Do(ctx, controllerSide, func(ctx context.Context) { defer close(e.done); _ = e.c.Run(ctx) })
 	tb.Cleanup(e.close)
 	e.poll("controller up", 10*time.Second, func() bool {
 		if !e.c.Up() {
@@ -192,12 +196,25 @@ func (e *benchEnv) snapshot() acd.Snapshot {
 	return s
 }
 
-// call places one incoming call.
+// call places one incoming call (the fake's work, labelled as such).
 func (e *benchEnv) call(i int) {
-	if _, err := e.fake.IncomingCall(benchDID, fmt.Sprintf("090%08d", i)); err != nil {
+	var err error
+	pprof.Do(context.Background(), fakeSide, func(context.Context) {
+		_, err = e.fake.IncomingCall(benchDID, fmt.Sprintf("090%08d", i))
+	})
+	if err != nil {
 		e.tb.Fatal(err)
 	}
 }
+
+// The CPU profile of a benchmark tells the two sides apart by label:
+// go tool pprof -tags (or -tagfocus=side=controller) on its -cpuprofile.
+// Goroutines inherit the label of the goroutine that starts them; the
+// runtime's own work (GC workers) and timers' goroutines carry none.
+var (
+	fakeSide       = pprof.Labels("side", "fake")
+	controllerSide = pprof.Labels("side", "controller")
+)
 
 // countingRecorder stores records and counts them; slots (if set) gets a
 // token back for every stored record, bounding calls in flight.
@@ -206,6 +223,7 @@ type countingRecorder struct {
 
 	mu     sync.Mutex
 	n      int
+	other  map[string]int // records that are not "answered", by result and reason
 	target int
 	reach  chan struct{}
 	slots  chan struct{}
@@ -218,6 +236,12 @@ func (r *countingRecorder) PutCall(c store.CallRecord) error {
 	err := r.s.PutCall(c)
 	r.mu.Lock()
 	r.n++
+	if c.Result != store.ResultAnswered {
+		if r.other == nil {
+			r.other = map[string]int{}
+		}
+		r.other[string(c.Result)+": "+c.Reason]++
+	}
 	if r.reach != nil && r.n >= r.target {
 		close(r.reach)
 		r.reach = nil
@@ -286,4 +310,11 @@ func (e *benchEnv) stuck(n int) {
 		}
 	}
 	e.tb.Fatalf("only %d of %d calls recorded; channels left %d; recent requests:\n%s", e.rec.count(), n, len(e.fake.Channels()), b.String())
+}
+
+// notAnswered lists the records that did not end answered.
+func (r *countingRecorder) notAnswered() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.other)
 }

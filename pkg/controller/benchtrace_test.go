@@ -13,20 +13,20 @@ import (
 // tracer keeps, with real timestamps, the events that cause commands and
 // the REST requests the fake received (fed by aritest's hooks).
 type tracer struct {
-	mu   sync.Mutex
-	evs  []aritest.SentEvent
-	reqs []aritest.ReceivedRequest
+	mu      sync.Mutex
+	evs     []aritest.SentEvent
+	reqs    []aritest.ReceivedRequest
+	nEvents int // every event written, kept or not
 }
 
 func (t *tracer) event(e aritest.SentEvent) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.nEvents++
 	switch e.Type {
 	case "StasisStart", "PlaybackFinished", "ChannelHangupRequest":
-	default:
-		return
+		t.evs = append(t.evs, e)
 	}
-	t.mu.Lock()
-	t.evs = append(t.evs, e)
-	t.mu.Unlock()
 }
 
 func (t *tracer) request(r aritest.ReceivedRequest) {
@@ -43,10 +43,17 @@ func (t *tracer) request(r aritest.ReceivedRequest) {
 func (t *tracer) take() ([]aritest.SentEvent, []aritest.ReceivedRequest) {
 	t.mu.Lock()
 	evs, reqs := t.evs, t.reqs
-	t.evs, t.reqs = nil, nil
+	t.evs, t.reqs, t.nEvents = nil, nil, 0
 	t.mu.Unlock()
 	slices.SortStableFunc(reqs, func(a, b aritest.ReceivedRequest) int { return a.At.Compare(b.At) })
 	return evs, reqs
+}
+
+// counts are the events written and requests received since the last take.
+func (t *tracer) counts() (events, requests int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.nEvents, len(t.reqs)
 }
 
 // window bounds how far after an event its command is looked for.
