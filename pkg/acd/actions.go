@@ -15,9 +15,15 @@ type Action interface {
 
 // Ring asks to ring operator OpID for call CallID (originate the operator
 // leg). The core fires its own ring timeout after Timeout and then emits
-// CancelRing; the owner may also report [Core.RingFailed] earlier.
+// CancelRing; the owner may also report [Core.RingFailed] earlier. Seq
+// identifies this ring among every ring of the core: the owner reports
+// answers and failures with it, and CancelRing and Connect name it, so a
+// report about an earlier ring of the same call and operator (an answer
+// racing the ring timeout, then a new ring to the same phone) can never be
+// taken for the current one.
 type Ring struct {
 	CallID, OpID string
+	Seq          uint64
 	Timeout      time.Duration
 }
 
@@ -27,12 +33,15 @@ type Ring struct {
 // the core no longer wants (Reason "stale").
 type CancelRing struct {
 	CallID, OpID string
+	Seq          uint64 // the ring to stop
 	Reason       string
 }
 
-// Connect tells that OpID answered CallID: bridge caller and operator.
+// Connect tells that OpID answered CallID's ring Seq: bridge caller and
+// operator.
 type Connect struct {
 	CallID, OpID string
+	Seq          uint64
 }
 
 // Overflow tells that CallID left the queue without an operator (Reason

@@ -32,12 +32,12 @@ func BenchmarkEnqueueDispatch(b *testing.B) {
 				c.SetReachable(id, true, now)
 				for _, a := range c.SetAvailable(id, now) {
 					if r, ok := a.(Ring); ok {
-						c.RingAnswered(r.CallID, r.OpID, now)
+						c.RingAnswered(r.CallID, r.OpID, r.Seq, now)
 					}
 				}
 				for _, a := range enqueue() {
 					if r, ok := a.(Ring); ok {
-						c.RingAnswered(r.CallID, r.OpID, now)
+						c.RingAnswered(r.CallID, r.OpID, r.Seq, now)
 						onCall = append(onCall, r.CallID)
 					}
 				}
@@ -62,7 +62,7 @@ func BenchmarkEnqueueDispatch(b *testing.B) {
 				if rung.CallID == "" {
 					b.Fatal("no ring after an operator became free")
 				}
-				c.RingAnswered(rung.CallID, rung.OpID, now)
+				c.RingAnswered(rung.CallID, rung.OpID, rung.Seq, now)
 				onCall[slot] = rung.CallID
 				enqueue()
 				c.Tick(now)

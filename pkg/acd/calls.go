@@ -55,16 +55,17 @@ func (c *Core) Abandon(callID string, now time.Time) []Action {
 	return c.dispatch(now, c.dropCall(cl, "abandoned", now, nil))
 }
 
-// RingAnswered connects the call to the operator who picked up and cancels
-// the other rings of a ring-all. An answer for a ring the core no longer
-// holds returns CancelRing{Reason: "stale"} so the stray leg is hung up.
-func (c *Core) RingAnswered(callID, opID string, now time.Time) []Action {
+// RingAnswered connects the call to the operator who picked up ring seq
+// and cancels the other rings of a ring-all. An answer for a ring the core
+// no longer holds returns CancelRing{Reason: "stale"} so the stray leg is
+// hung up.
+func (c *Core) RingAnswered(callID, opID string, seq uint64, now time.Time) []Action {
 	cl, op := c.calls[callID], c.ops[opID]
-	if cl == nil || op == nil || op.callID != callID || op.state != Ringing {
-		if cl != nil && cl.connected && cl.opID == opID {
+	if cl == nil || op == nil || op.callID != callID || op.state != Ringing || op.ring != seq {
+		if cl != nil && cl.connected && cl.opID == opID && op != nil && op.ring == seq {
 			return nil // duplicate answer
 		}
-		return []Action{CancelRing{CallID: callID, OpID: opID, Reason: "stale"}}
+		return []Action{CancelRing{CallID: callID, OpID: opID, Seq: seq, Reason: "stale"}}
 	}
 	c.release(cl, op)
 	op.callID = callID
@@ -75,16 +76,16 @@ func (c *Core) RingAnswered(callID, opID string, now time.Time) []Action {
 	q.addWait(now.Sub(cl.enqueuedAt))
 	c.stopCallTimers(cl)
 	out := c.setState(op, OnCall, "answered", now, nil)
-	out = append(out, Connect{CallID: callID, OpID: opID})
+	out = append(out, Connect{CallID: callID, OpID: opID, Seq: seq})
 	out = c.cancelRings(cl, "answered-elsewhere", now, out)
 	return c.dispatch(now, out)
 }
 
-// RingFailed reports that ringing opID for callID failed before the core's
-// own timeout. Stale reports are ignored.
-func (c *Core) RingFailed(callID, opID string, why RingFailure, now time.Time) []Action {
+// RingFailed reports that ring seq of opID for callID failed before the
+// core's own timeout. Stale reports (of an earlier ring) are ignored.
+func (c *Core) RingFailed(callID, opID string, seq uint64, why RingFailure, now time.Time) []Action {
 	cl, op := c.calls[callID], c.ops[opID]
-	if cl == nil || op == nil || op.callID != callID || op.state != Ringing {
+	if cl == nil || op == nil || op.callID != callID || op.state != Ringing || op.ring != seq {
 		return nil
 	}
 	return c.dispatch(now, c.ringFailed(cl, op, why, now, nil))

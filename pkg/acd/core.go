@@ -18,7 +18,8 @@ type Core struct {
 	timers   timerHeap
 	seq      uint64 // enqueue order
 	timerSeq uint64
-	maxTier  int // highest tier over all operators' skills
+	ringSeq  uint64 // the last Ring.Seq given
+	maxTier  int    // highest tier over all operators' skills
 	// pendingOcc: operator id → connected call reported by Occupy before
 	// the operator was known.
 	pendingOcc map[string]string
@@ -33,6 +34,7 @@ type opRec struct {
 	reason    string
 	idleSince time.Time // last time the operator became free (longest idle)
 	callID    string    // ringing or connected call
+	ring      uint64    // Seq of the ring in progress (while Ringing)
 	noAnswers int       // consecutive failed rings
 	ringTimer *timer
 	wrapTimer *timer
@@ -152,7 +154,7 @@ func (c *Core) release(cl *callRec, op *opRec) {
 func (c *Core) cancelRings(cl *callRec, reason string, now time.Time, out []Action) []Action {
 	for _, id := range slices.Clone(cl.ringing) {
 		op := c.ops[id]
-		out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: reason})
+		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: reason})
 		c.release(cl, op)
 		out = c.setState(op, Available, reason, now, out)
 	}

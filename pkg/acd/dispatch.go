@@ -149,7 +149,8 @@ func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Acti
 // ring makes op ring for cl.
 func (c *Core) ring(cl *callRec, op *opRec, st ClientSettings, now time.Time, out []Action) []Action {
 	timeout := st.ringTimeout()
-	op.callID = cl.id
+	c.ringSeq++
+	op.callID, op.ring = cl.id, c.ringSeq
 	op.ringTimer = c.arm(now.Add(timeout), tRing, cl.id, op.id)
 	i, _ := slices.BinarySearch(cl.ringing, op.id)
 	cl.ringing = slices.Insert(cl.ringing, i, op.id)
@@ -158,5 +159,5 @@ func (c *Core) ring(cl *callRec, op *opRec, st ClientSettings, now time.Time, ou
 	}
 	cl.attempts[op.id]++
 	out = c.setState(op, Ringing, "ring", now, out)
-	return append(out, Ring{CallID: cl.id, OpID: op.id, Timeout: timeout})
+	return append(out, Ring{CallID: cl.id, OpID: op.id, Seq: op.ring, Timeout: timeout})
 }

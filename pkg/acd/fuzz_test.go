@@ -88,18 +88,19 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		return c.Abandon(r.pickCall(arg), now)
 	case 4:
 		if op := r.opIn(arg, Ringing); op != nil && arg&0x80 == 0 {
-			return c.RingAnswered(op.callID, op.id, now)
+			return c.RingAnswered(op.callID, op.id, op.ring, now)
 		}
-		return c.RingAnswered(r.pickCall(arg), r.pickOp(arg>>2), now)
+		// A report of any ring, maybe an earlier one of this operator.
+		return c.RingAnswered(r.pickCall(arg), r.pickOp(arg>>2), c.ringSeq-uint64(arg>>5%3), now)
 	case 5:
 		if op := r.opIn(arg, Ringing); op != nil {
 			why := RingFailure(arg >> 5 % 3)
 			if why == Unreachable {
 				r.reach[op.id] = false
 			}
-			return c.RingFailed(op.callID, op.id, why, now)
+			return c.RingFailed(op.callID, op.id, op.ring, why, now)
 		}
-		return c.RingFailed(r.pickCall(arg), r.pickOp(arg), NoAnswer, now)
+		return c.RingFailed(r.pickCall(arg), r.pickOp(arg), c.ringSeq-uint64(arg>>5%3), NoAnswer, now)
 	case 6:
 		if op := r.opIn(arg, OnCall); op != nil {
 			return c.CallEnded(op.callID, now)

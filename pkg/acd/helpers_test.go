@@ -98,12 +98,29 @@ func enqVIP(id, client string) input {
 	}
 }
 
+// answer and failed report on the operator's latest ring (its ring in
+// progress, if any); answerRing and failedRing name a ring by its Seq.
 func answer(call, op string) input {
-	return func(c *Core, now time.Time) []Action { return c.RingAnswered(call, op, now) }
+	return func(c *Core, now time.Time) []Action { return c.RingAnswered(call, op, c.latestRing(op), now) }
 }
 
 func failed(call, op string, why RingFailure) input {
-	return func(c *Core, now time.Time) []Action { return c.RingFailed(call, op, why, now) }
+	return func(c *Core, now time.Time) []Action { return c.RingFailed(call, op, c.latestRing(op), why, now) }
+}
+
+func answerRing(call, op string, seq uint64) input {
+	return func(c *Core, now time.Time) []Action { return c.RingAnswered(call, op, seq, now) }
+}
+
+func failedRing(call, op string, seq uint64, why RingFailure) input {
+	return func(c *Core, now time.Time) []Action { return c.RingFailed(call, op, seq, why, now) }
+}
+
+func (c *Core) latestRing(op string) uint64 {
+	if o := c.ops[op]; o != nil {
+		return o.ring
+	}
+	return 0
 }
 
 func ended(call string) input {

@@ -48,7 +48,7 @@ func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	}
 	var out []Action
 	if cl := c.calls[op.callID]; cl != nil && op.state == Ringing {
-		out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: "removed"})
+		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: "removed"})
 		c.release(cl, op)
 	}
 	c.disarm(op.wrapTimer)
@@ -68,7 +68,7 @@ func (c *Core) SetReachable(id string, reachable bool, now time.Time) []Action {
 	op.reachable = reachable
 	var out []Action
 	if cl := c.calls[op.callID]; !reachable && cl != nil && op.state == Ringing {
-		out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: "unreachable"})
+		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: "unreachable"})
 		c.release(cl, op)
 		out = c.setState(op, Available, "unreachable", now, out)
 	}
@@ -124,7 +124,7 @@ func (c *Core) leave(id string, to State, reason string, now time.Time) []Action
 		return nil
 	case Ringing:
 		if cl := c.calls[op.callID]; cl != nil {
-			out = append(out, CancelRing{CallID: cl.id, OpID: id, Reason: reason})
+			out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: reason})
 			c.release(cl, op)
 		}
 	case WrapUp:

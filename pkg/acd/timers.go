@@ -98,7 +98,7 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 			return out
 		}
 		op.ringTimer = nil
-		out = append(out, CancelRing{CallID: cl.id, OpID: op.id, Reason: "timeout"})
+		out = append(out, CancelRing{CallID: cl.id, OpID: op.id, Seq: op.ring, Reason: "timeout"})
 		return c.ringFailed(cl, op, NoAnswer, now, out)
 	case tWrapUp:
 		op := c.ops[t.opID]

@@ -71,6 +71,7 @@ type actor struct {
 // phone for a VIP transfer (opID "").
 type leg struct {
 	id, opID  string
+	ring      uint64 // the queue's ring (RingOperator.Ring); 0 for a transfer
 	transfer  bool
 	answered  bool // StasisStart seen
 	cancelled bool // we hung it up
@@ -185,9 +186,9 @@ func (a *actor) handle(e ari.Event) {
 	case *queue.RingOperator:
 		a.ring(v)
 	case *queue.CancelRing:
-		a.cancelRing(v.OpID, v.Reason)
+		a.cancelRing(v.OpID, v.Ring, v.Reason)
 	case *queue.Connect:
-		a.connect(v.OpID)
+		a.connect(v.OpID, v.Ring)
 	case *queue.Overflow:
 		a.overflow(v.Reason)
 	case *queue.Announce:

@@ -76,7 +76,7 @@ func (a *actor) ring(r *queue.RingOperator) {
 		a.legs = map[string]*leg{}
 	}
 	a.plays++
-	l := &leg{id: fmt.Sprintf("%s-op-%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID}
+	l := &leg{id: fmt.Sprintf("%s-op-%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID, ring: r.Ring}
 	a.legs[l.id] = l
 	a.m.disp.BindChannel(l.id, a.inbox)
 	// The queue's own ring timer decides when to give up (CancelRing);
@@ -104,7 +104,7 @@ func (a *actor) ring(r *queue.RingOperator) {
 			// "Allocation failed": the softphone has no contact.
 			l.gone = true
 			a.m.disp.UnbindChannel(l.id, a.inbox)
-			a.m.queue.RingFailed(a.id, r.OpID, acd.Unreachable)
+			a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.Unreachable)
 			return
 		}
 		// A timeout or a transient error: the channel may exist all the
@@ -113,7 +113,7 @@ func (a *actor) ring(r *queue.RingOperator) {
 		// operator out of routing.
 		l.cancelled = true
 		_ = a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), "normal")
-		a.m.queue.RingFailed(a.id, r.OpID, acd.NoAnswer)
+		a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.NoAnswer)
 		return
 	}
 	a.note("ringing " + r.OpID)
@@ -135,7 +135,7 @@ func (a *actor) legAnswered(id string) {
 	}
 	l.answered = true
 	a.note(l.opID + " answered")
-	a.m.queue.RingAnswered(a.id, l.opID)
+	a.m.queue.RingAnswered(a.id, l.opID, l.ring)
 }
 
 // legGone handles an operator leg leaving (StasisEnd) or being destroyed.
@@ -168,16 +168,16 @@ func (a *actor) legGone(id string, cause int) {
 			why = acd.Busy
 		}
 		a.note(fmt.Sprintf("%s did not answer (%s)", l.opID, why))
-		a.m.queue.RingFailed(a.id, l.opID, why)
+		a.m.queue.RingFailed(a.id, l.opID, l.ring, why)
 	default:
 		// Answered, but gone before the queue connected it.
-		a.m.queue.RingFailed(a.id, l.opID, acd.NoAnswer)
+		a.m.queue.RingFailed(a.id, l.opID, l.ring, acd.NoAnswer)
 	}
 }
 
-func (a *actor) cancelRing(opID, reason string) {
+func (a *actor) cancelRing(opID string, ring uint64, reason string) {
 	for _, l := range a.legs {
-		if l.opID == opID && !l.gone && !l.cancelled && a.op != l {
+		if l.opID == opID && l.ring == ring && !l.gone && !l.cancelled && a.op != l {
 			a.note(fmt.Sprintf("stop ringing %s (%s)", opID, reason))
 			a.hangupLeg(l)
 		}
@@ -194,12 +194,13 @@ func (a *actor) hangupLeg(l *leg) {
 	}
 }
 
-// connect: the queue gave this call to the operator who answered. The
-// operator hears the whisper (who the call is for), then both are bridged.
-func (a *actor) connect(opID string) {
+// connect: the queue gave this call to the operator who answered ring.
+// The operator hears the whisper (who the call is for), then both are
+// bridged.
+func (a *actor) connect(opID string, ring uint64) {
 	var l *leg
 	for _, x := range a.legs {
-		if x.opID == opID && x.answered && !x.gone && !x.cancelled {
+		if x.opID == opID && x.ring == ring && x.answered && !x.gone && !x.cancelled {
 			l = x
 		}
 	}

@@ -16,23 +16,31 @@ type message struct{ ari.EventData }
 // Keys implements ari.Event.
 func (message) Keys() ari.Keys { return nil }
 
-// RingOperator tells the call to ring an operator's phone.
+// RingOperator tells the call to ring an operator's phone. Ring names
+// this ring: the call reports its answer or failure with it, and
+// CancelRing and Connect name the ring they are about, so that a leg of
+// an earlier ring to the same operator is never taken for this one.
 type RingOperator struct {
 	message
 	OpID, Endpoint string
+	Ring           uint64
 	Timeout        time.Duration
 }
 
-// CancelRing tells the call to stop ringing an operator.
+// CancelRing tells the call to stop ring Ring of an operator.
 type CancelRing struct {
 	message
-	OpID, Reason string
+	OpID   string
+	Ring   uint64
+	Reason string
 }
 
-// Connect tells the call the operator who answered is its operator.
+// Connect tells the call the operator who answered ring Ring is its
+// operator.
 type Connect struct {
 	message
 	OpID string
+	Ring uint64
 }
 
 // Overflow tells the call it waited too long.

@@ -138,14 +138,15 @@ func (o *Owner) Abandon(callID string) {
 // was connected or overflowed.
 func (o *Owner) Leave(callID string) { o.do(func() { delete(o.calls, callID) }) }
 
-// RingAnswered reports that the operator's leg answered.
-func (o *Owner) RingAnswered(callID, opID string) {
-	o.do(func() { o.apply(o.core.RingAnswered(callID, opID, o.clock.Now())) })
+// RingAnswered reports that the operator's leg of ring seq
+// (RingOperator.Ring) answered.
+func (o *Owner) RingAnswered(callID, opID string, seq uint64) {
+	o.do(func() { o.apply(o.core.RingAnswered(callID, opID, seq, o.clock.Now())) })
 }
 
-// RingFailed reports that ringing an operator failed.
-func (o *Owner) RingFailed(callID, opID string, why acd.RingFailure) {
-	o.do(func() { o.apply(o.core.RingFailed(callID, opID, why, o.clock.Now())) })
+// RingFailed reports that ring seq of an operator failed.
+func (o *Owner) RingFailed(callID, opID string, seq uint64, why acd.RingFailure) {
+	o.do(func() { o.apply(o.core.RingFailed(callID, opID, seq, why, o.clock.Now())) })
 }
 
 // CallEnded reports that a connected call finished: its operator wraps up.
@@ -263,11 +264,11 @@ func (o *Owner) apply(acts []acd.Action) {
 		}
 		switch v := a.(type) {
 		case acd.Ring:
-			o.send(v.CallID, &RingOperator{message: msg("ToritsugiRing"), OpID: v.OpID, Endpoint: o.endpoints[v.OpID], Timeout: v.Timeout})
+			o.send(v.CallID, &RingOperator{message: msg("ToritsugiRing"), OpID: v.OpID, Ring: v.Seq, Endpoint: o.endpoints[v.OpID], Timeout: v.Timeout})
 		case acd.CancelRing:
-			o.send(v.CallID, &CancelRing{message: msg("ToritsugiCancelRing"), OpID: v.OpID, Reason: v.Reason})
+			o.send(v.CallID, &CancelRing{message: msg("ToritsugiCancelRing"), OpID: v.OpID, Ring: v.Seq, Reason: v.Reason})
 		case acd.Connect:
-			o.send(v.CallID, &Connect{message: msg("ToritsugiConnect"), OpID: v.OpID})
+			o.send(v.CallID, &Connect{message: msg("ToritsugiConnect"), OpID: v.OpID, Ring: v.Seq})
 		case acd.Overflow:
 			o.send(v.CallID, &Overflow{message: msg("ToritsugiOverflow"), Reason: v.Reason})
 		case acd.Announce:

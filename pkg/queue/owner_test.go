@@ -93,9 +93,9 @@ func TestOwnerRingConnectWrapUp(t *testing.T) {
 	if !ok || ring.OpID != "op1" || ring.Endpoint != "PJSIP/op1" || ring.Timeout != time.Minute {
 		t.Fatalf("first message %#v, want RingOperator op1 on PJSIP/op1 for 1m", ring)
 	}
-	o.RingAnswered("c1", "op1")
-	if c, ok := in.next(t).(*Connect); !ok || c.OpID != "op1" {
-		t.Fatalf("after the answer got %#v, want Connect op1", c)
+	o.RingAnswered("c1", "op1", ring.Ring)
+	if c, ok := in.next(t).(*Connect); !ok || c.OpID != "op1" || c.Ring != ring.Ring || ring.Ring == 0 {
+		t.Fatalf("after the answer of ring %d got %#v, want Connect op1 naming that ring", ring.Ring, c)
 	}
 	o.CallEnded("c1")
 	eventually(t, "wrap-up then available (timer)", func() bool { return state(t, o, "op1") == acd.Available })
@@ -118,6 +118,51 @@ func TestOwnerRingTimeoutAndAutoPause(t *testing.T) {
 	eventually(t, "auto-paused", func() bool { return state(t, o, "op1") == acd.Paused })
 }
 
+// TestOwnerStaleAnswerAfterReRing: the only operator's ring times out and
+// the call rings them again; the answer to the first ring (racing its
+// timeout) arrives late. The owner cancels exactly that first ring and
+// connects only on the answer to the second.
+func TestOwnerStaleAnswerAfterReRing(t *testing.T) {
+	o := startOwner(t, acd.ClientSettings{RingTimeout: 20 * time.Millisecond})
+	o.SetReachable("PJSIP/op1", true)
+	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
+	in := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in)
+	first, ok := in.next(t).(*RingOperator)
+	if !ok {
+		t.Fatal("want a ring")
+	}
+	if c, ok := in.next(t).(*CancelRing); !ok || c.Ring != first.Ring {
+		t.Fatalf("after the ring timeout got %#v, want ring %d cancelled", c, first.Ring)
+	}
+	second, ok := in.next(t).(*RingOperator)
+	if !ok || second.Ring == first.Ring {
+		t.Fatalf("got %#v, want a new ring to op1", second)
+	}
+	o.RingAnswered("c1", "op1", first.Ring)
+	if c, ok := in.next(t).(*CancelRing); !ok || c.Ring != first.Ring || c.Reason != "stale" {
+		t.Fatalf("after the late answer got %#v, want ring %d cancelled as stale", c, first.Ring)
+	}
+	o.RingAnswered("c1", "op1", second.Ring)
+	// The second ring may time out first on a slow machine; then its
+	// answer is stale too, and a third ring follows: answer the newest.
+	for {
+		switch m := in.next(t).(type) {
+		case *Connect:
+			if m.Ring == first.Ring {
+				t.Fatalf("connected on the first ring's answer: %#v", m)
+			}
+			return
+		case *RingOperator:
+			o.RingAnswered("c1", "op1", m.Ring)
+		case *CancelRing:
+			if m.Ring == first.Ring {
+				t.Fatalf("the first ring cancelled twice: %#v", m)
+			}
+		}
+	}
+}
+
 func TestOwnerUnreachableAndGoneCalls(t *testing.T) {
 	o := startOwner(t, acd.ClientSettings{RingTimeout: time.Minute, MaxWait: 30 * time.Millisecond})
 	in := newRecInbox()
@@ -128,8 +173,8 @@ func TestOwnerUnreachableAndGoneCalls(t *testing.T) {
 	}
 	o.Leave("c1")
 	// Reports about calls the owner no longer knows are harmless.
-	o.RingAnswered("nope", "op1")
-	o.RingFailed("nope", "op1", acd.Busy)
+	o.RingAnswered("nope", "op1", 1)
+	o.RingFailed("nope", "op1", 1, acd.Busy)
 	o.Abandon("nope")
 	o.SetReachable("PJSIP/unknown", true)
 	o.SetOperators(nil)
@@ -148,10 +193,11 @@ func TestOwnerConsoleControls(t *testing.T) {
 	in := newRecInbox()
 	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in)
 	o.SetAvailable("op1")
-	if _, ok := in.next(t).(*RingOperator); !ok {
+	ring, ok := in.next(t).(*RingOperator)
+	if !ok {
 		t.Fatal("an operator made available did not get the waiting call")
 	}
-	o.RingAnswered("c1", "op1")
+	o.RingAnswered("c1", "op1", ring.Ring)
 	in.next(t)
 	o.CallEnded("c1")
 	eventually(t, "wrap-up", func() bool { return state(t, o, "op1") == acd.WrapUp })

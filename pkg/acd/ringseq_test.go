@@ -1,0 +1,60 @@
+package acd
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestRingSeqTellsRingsApart: the only operator's ring times out and the
+// same call rings them again; an answer or a failure reported for the
+// first ring (an answer racing the timeout) must not be taken for the
+// second, and the rings and their cancels and connect carry their Seq.
+func TestRingSeqTellsRingsApart(t *testing.T) {
+	c := setup(t, map[string]ClientSettings{"A": {}}, []opSpec{{id: "a", skills: all(1)}})
+	seqs := func(acts []Action) (rings, cancels, connects []uint64) {
+		for _, a := range acts {
+			switch v := a.(type) {
+			case Ring:
+				rings = append(rings, v.Seq)
+			case CancelRing:
+				cancels = append(cancels, v.Seq)
+			case Connect:
+				connects = append(connects, v.Seq)
+			}
+		}
+		return
+	}
+	r, _, _ := seqs(c.Enqueue(Call{ID: "c1", ClientID: "A"}, t0))
+	if len(r) != 1 {
+		t.Fatalf("enqueue rang %v", r)
+	}
+	first := r[0]
+	r, cancel, _ := seqs(c.Tick(t0.Add(sec(15))))
+	if !slices.Equal(cancel, []uint64{first}) || len(r) != 1 || r[0] == first {
+		t.Fatalf("timeout: cancels %v, rings %v; want the first ring cancelled and a new one", cancel, r)
+	}
+	second := r[0]
+
+	runSteps(t, c, []step{
+		{sec(15), failedRing("c1", "a", first, NoAnswer), nil},
+		{sec(16), answerRing("c1", "a", first), one("cancel c1 a stale")},
+	})
+	if op := c.ops["a"]; op.state != Ringing || op.ring != second || op.noAnswers != 1 {
+		t.Fatalf("after reports of the first ring: state %s ring %d no-answers %d; want ringing %d with 1 no-answer",
+			op.state, op.ring, op.noAnswers, second)
+	}
+	_, cancel, _ = seqs(c.RingAnswered("c1", "a", first, t0.Add(sec(16))))
+	if !slices.Equal(cancel, []uint64{first}) {
+		t.Fatalf("stale answer cancelled %v, want the first ring %d", cancel, first)
+	}
+	_, _, conn := seqs(c.RingAnswered("c1", "a", second, t0.Add(sec(17))))
+	if !slices.Equal(conn, []uint64{second}) {
+		t.Fatalf("answer of the second ring connected %v, want %d", conn, second)
+	}
+	if acts := c.RingAnswered("c1", "a", second, t0.Add(sec(18))); len(acts) != 0 {
+		t.Fatalf("a duplicate answer gave %v", render(acts))
+	}
+	if acts := c.RingAnswered("c1", "a", first, t0.Add(sec(18))); len(acts) != 1 {
+		t.Fatalf("a stale answer after the connect gave %v, want one cancel", render(acts))
+	}
+}
