@@ -139,6 +139,13 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		}
 	case p.Step == StepVoicemail && p.Recording != "":
 		a.resumeVoicemail(p.Recording)
+	case p.Step == StepCallback:
+		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
+		if !a.rec.Result.Valid() {
+			a.rec.Result, a.rec.Reason = store.ResultOverflow, "overflow"
+		}
+		a.note("callback offered again after the restart")
+		a.offerCallback()
 	case p.Step == StepTransfer && a.m.queue != nil:
 		// The client's phone may still ring; its leg is no longer ours
 		// (it is hung up if answered). Queue with the original place.

@@ -10,7 +10,10 @@ import (
 // Callback request instead of waiting: the caller hears the offer and their
 // own number, presses 1 to confirm (2 or silence declines), and the request
 // is stored for an operator to call back. A withheld number cannot be
-// called back: the caller gets the plain overflow.
+// called back: the caller gets the plain overflow. The offer is saved on
+// the channel (StepCallback): a controller restarted during the offer
+// makes it again (the caller's digit may have been lost with the old
+// one), and once the request is stored the step says so.
 
 // callbackConfirmWait is how long we wait for the caller's 1 or 2.
 const callbackConfirmWait = 10 * time.Second
@@ -29,6 +32,10 @@ func (a *actor) offerCallback() {
 	}
 	a.callbackNumber = cid.E164
 	a.awaitingDigit = true
+	a.state.Step = StepCallback
+	if !a.saveState() {
+		return
+	}
 	a.note("callback offered")
 	media := []string{}
 	if a.client.CallbackPrompt != "" {
@@ -64,6 +71,10 @@ func (a *actor) callbackAnswer(digit string) {
 	}
 	a.rec.Reason = "overflow: callback requested"
 	a.note("callback requested to " + a.callbackNumber)
+	a.state.Step = StepHangup
+	if !a.saveState() {
+		return
+	}
 	if a.client.CallbackThanks == "" {
 		a.hangup(a.rec.Reason)
 		return

@@ -22,6 +22,7 @@ const (
 	StepQueued    Step = "queued"
 	StepTransfer  Step = "transfer"  // ringing the client's phone for a VIP
 	StepVoicemail Step = "voicemail" // recording the caller's message
+	StepCallback  Step = "callback"  // offering a callback, awaiting the caller's 1
 	StepConnected Step = "connected"
 	StepHangup    Step = "hangup"
 )
@@ -97,7 +98,7 @@ func DecodePersisted(s string) (Persisted, error) {
 		return Persisted{}, fmt.Errorf("decode %s: connected call without operator channel or bridge", StateVar)
 	}
 	switch p.Step {
-	case StepNew, StepGreeting, StepQueued, StepTransfer, StepConnected, StepHangup, StepVoicemail:
+	case StepNew, StepGreeting, StepQueued, StepTransfer, StepConnected, StepHangup, StepVoicemail, StepCallback:
 	default:
 		return Persisted{}, fmt.Errorf("decode %s: unknown step %q", StateVar, p.Step)
 	}

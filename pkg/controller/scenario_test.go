@@ -535,6 +535,61 @@ operators:
 	}
 }
 
+// TestRestartDuringCallbackOffer: the controller restarts while a caller
+// hears the callback offer (their digit may be lost with it): the new
+// controller offers again, and the caller's 1 stores the request.
+func TestRestartDuringCallbackOffer(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: callback
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
+		h.fake.AddSound(s, time.Second)
+	}
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	plays := func(media string) int {
+		n := 0
+		for _, r := range h.fake.Requests() {
+			if strings.Contains(r.Path, id) && strings.Contains(r.Body, media) {
+				n++
+			}
+		}
+		return n
+	}
+	offers := func() int { return plays("digits:09012345678") }
+	h.eventually("callback offered, state saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return offers() == 1 && ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=callback")
+	})
+	first.stop()
+	h.start()
+	h.eventually("callback offered again", func() bool { return offers() == 2 })
+	if err := h.fake.SendDTMF(id, "1"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" || rec.Billable {
+		t.Fatalf("after a restart during the offer: %s (%s) billable %v; events %v", rec.Result, rec.Reason, rec.Billable, rec.Events)
+	}
+	cbs, err := h.store.Callbacks(store.CallbackPending)
+	if err != nil || len(cbs) != 1 || cbs[0].ID != id || cbs[0].Number != "+819012345678" {
+		t.Fatalf("callbacks %+v, %v", cbs, err)
+	}
+	// The offer resumed: the caller was not greeted and queued again.
+	if n := plays("toritsugi/acme-greeting"); n != 1 {
+		t.Fatalf("greeting played %d times, want once (before the restart)", n)
+	}
+}
+
 // TestRestartWhileBridgedKeepsOperatorBusy: after a restart during a
 // conversation the new queue knows the operator is talking: a caller who
 // arrives meanwhile waits, and gets the operator once the first call ends.
