@@ -114,14 +114,72 @@ func cpuTime() time.Duration {
 
 // BenchmarkEventLatency: the same flow, one call at a time, so that each
 // command's latency is the controller's own and not queueing behind
-// other calls.
+// other calls; with 0, 1,000 and 10,000 callers of another client on
+// hold meanwhile (the queue holds them all; the flows go past them to the
+// operators of their own client).
 func BenchmarkEventLatency(b *testing.B) {
-	e := startBench(b, benchSetup{operators: 5, registered: true, talk: 10 * time.Millisecond, trace: true})
-	e.tr.take()
-	b.ResetTimer()
-	runFlows(b, e, b.N, 1)
-	b.StopTimer()
-	reportLatency(b, e)
+	for _, n := range []int{0, 1000, 10000} {
+		b.Run(fmt.Sprintf("waiting=%d", n), func(b *testing.B) {
+			e := startBench(b, benchSetup{operators: 5, registered: true, talk: 10 * time.Millisecond, trace: true})
+			e.hold(n)
+			if w := e.waiting(); w != n {
+				b.Fatalf("%d callers waiting, want %d", w, n)
+			}
+			e.tr.take()
+			b.ResetTimer()
+			runFlows(b, e, b.N, 1)
+			b.StopTimer()
+			if o := e.rec.notAnswered(); len(o) > 0 {
+				b.Fatalf("calls that did not end answered: %v", o)
+			}
+			reportLatency(b, e)
+		})
+	}
+}
+
+// BenchmarkEventLatencyAtRate: calls arrive at a steady rate (not when
+// the previous ones finished), as on a busy day, through the
+// CallFlows setup; latency as offered load grows toward the throughput
+// limit.
+func BenchmarkEventLatencyAtRate(b *testing.B) {
+	for _, rate := range []int{100, 200, 400} {
+		b.Run(fmt.Sprintf("flows/s=%d", rate), func(b *testing.B) {
+			e := startBench(b, benchSetup{operators: flowOperators, registered: true, talk: flowTalk, trace: true})
+			e.tr.take()
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			d := runAtRate(b, e, b.N, rate)
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			if o := e.rec.notAnswered(); len(o) > 0 {
+				b.Fatalf("calls that did not end answered: %v", o)
+			}
+			b.ReportMetric(float64(b.N)/d.Seconds(), "flows/s")
+			b.ReportMetric(100*cpu.Seconds()/d.Seconds()/float64(runtime.NumCPU()), "cpu-%")
+			reportLatency(b, e)
+		})
+	}
+}
+
+// runAtRate places n calls, one every 1/rate seconds, and returns once all
+// n records are stored.
+func runAtRate(b *testing.B, e *benchEnv, n, rate int) time.Duration {
+	b.Helper()
+	all := e.rec.expect(n, nil)
+	start := time.Now()
+	interval := time.Second / time.Duration(rate)
+	for i := range n {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		e.call(i)
+	}
+	select {
+	case <-all:
+	case <-time.After(flowLimit):
+		e.stuck(n)
+	}
+	return time.Since(start)
 }
 
 // BenchmarkWaitingCallMemory: n callers waiting (greeted, on hold, queued;
@@ -148,22 +206,7 @@ func measureWaiting(b *testing.B, n int) (ctrl, fake, stack, setup float64) {
 	e := startBench(b, benchSetup{operators: 50})
 	defer e.close()
 	idle, idleStack := heapInuse(), stackInuse()
-	start := time.Now()
-	deadline := start.Add(flowLimit)
-	// Callers arrive 100 at a time, each hundred queued before the next:
-	// a burst of 1,000 at once loses some StasisStarts (see the report).
-	for i := 0; i < n; i += 100 {
-		for j := i; j < min(i+100, n); j++ {
-			e.call(j)
-		}
-		for w := e.waiting(); w < min(i+100, n); w = e.waiting() {
-			if time.Now().After(deadline) {
-				b.Fatalf("%d of %d callers waiting after %v", w, n, time.Since(start))
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
-	setup = time.Since(start).Seconds()
+	setup = e.hold(n).Seconds()
 	loaded, loadedStack := heapInuse(), stackInuse()
 	e.stop()
 	gone := heapInuse()

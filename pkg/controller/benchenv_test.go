@@ -21,8 +21,13 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
-// benchDID is the number every benchmark caller dials.
-const benchDID = "0312345678"
+// benchDID is the number benchmark callers dial (client acme, served by
+// every operator); heldDID is a second client's number that no operator
+// serves: its callers wait on hold for as long as the benchmark runs.
+const (
+	benchDID = "0312345678"
+	heldDID  = "0399998888"
+)
 
 // benchSetup describes a benchmark's world: operators PJSIP/op1000..., all
 // answering at once and hanging up after talk.
@@ -63,10 +68,16 @@ clients:
     greeting: sound:bench/greeting
     whisper_sound: sound:bench/whisper
     record: false
+  - id: held
+    name: HELD
+    short_name: HELD
+    dids: ["03-9999-8888"]
+    greeting: sound:bench/greeting
+    record: false
 operators:
 `)
 	for i := range operators {
-		fmt.Fprintf(&b, "  - {id: op%d, name: op%d, endpoint: PJSIP/op%d, clients: [\"*\"]}\n", 1000+i, 1000+i, 1000+i)
+		fmt.Fprintf(&b, "  - {id: op%d, name: op%d, endpoint: PJSIP/op%d, clients: [acme]}\n", 1000+i, 1000+i, 1000+i)
 	}
 	return b.String()
 }
@@ -196,15 +207,36 @@ func (e *benchEnv) snapshot() acd.Snapshot {
 	return s
 }
 
-// call places one incoming call (the fake's work, labelled as such).
-func (e *benchEnv) call(i int) {
+// call places one incoming call to acme (the fake's work, labelled as
+// such).
+func (e *benchEnv) call(i int) { e.callTo(benchDID, i) }
+
+func (e *benchEnv) callTo(did string, i int) {
 	var err error
 	pprof.Do(context.Background(), fakeSide, func(context.Context) {
-		_, err = e.fake.IncomingCall(benchDID, fmt.Sprintf("090%08d", i))
+		_, err = e.fake.IncomingCall(did, fmt.Sprintf("090%08d", i))
 	})
 	if err != nil {
 		e.tb.Fatal(err)
 	}
+}
+
+// hold places n callers to the held client, 100 at a time, each hundred
+// queued before the next, and returns how long it took. (A burst of
+// thousands is queued as well, see TestBurstOfCallsAllQueued, but opens
+// up to 64 REST connections whose buffers would then be counted as
+// memory per waiting call.)
+func (e *benchEnv) hold(n int) time.Duration {
+	e.tb.Helper()
+	start := time.Now()
+	base := e.waiting()
+	for i := 0; i < n; i += 100 {
+		for j := i; j < min(i+100, n); j++ {
+			e.callTo(heldDID, 1_000_000+j)
+		}
+		e.poll(fmt.Sprintf("%d callers waiting", min(i+100, n)), flowLimit, func() bool { return e.waiting()-base >= min(i+100, n) })
+	}
+	return time.Since(start)
 }
 
 // The CPU profile of a benchmark tells the two sides apart by label:

@@ -71,7 +71,7 @@ func firstAfter(reqs []aritest.ReceivedRequest, t time.Time) int {
 }
 
 // commandLatencies pairs each StasisStart and PlaybackFinished on a channel
-// with the first later request naming that channel, grouped by kind
+// with the first later request naming its call, grouped by kind
 // ("StasisStart caller", "PlaybackFinished operator", ...).
 func commandLatencies(evs []aritest.SentEvent, reqs []aritest.ReceivedRequest) (map[string][]time.Duration, int) {
 	names := map[string]string{}
@@ -90,12 +90,17 @@ func commandLatencies(evs []aritest.SentEvent, reqs []aritest.ReceivedRequest) (
 		if strings.HasPrefix(names[e.Channel], "PJSIP/op") {
 			kind = e.Type + " operator"
 		}
+		// The command an event causes names the call: the caller's channel,
+		// or an id the controller builds from it (the operator's leg
+		// "<call>-op-…", the bridge "<call>-br-…": the whisper's end on the
+		// operator leg first creates the bridge).
+		call, _, _ := strings.Cut(e.Channel, "-op-")
 		found := false
 		for _, r := range reqs[firstAfter(reqs, e.At):] {
 			if r.At.Sub(e.At) > window {
 				break
 			}
-			if r.Mentions(e.Channel) {
+			if namesCall(r, call) {
 				out[kind] = append(out[kind], r.At.Sub(e.At))
 				found = true
 				break
@@ -158,4 +163,28 @@ func pct(d []time.Duration, q float64) float64 {
 	slices.Sort(s)
 	i := max(int(math.Ceil(q*float64(len(s))))-1, 0)
 	return float64(s[i]) / float64(time.Millisecond)
+}
+
+// namesCall reports whether r names call id or an id built from it
+// ("<call>-…"): call must start an id in the path, query or body.
+func namesCall(r aritest.ReceivedRequest, call string) bool {
+	for _, s := range []string{r.Path, r.Query, r.Body} {
+		for from := 0; ; {
+			i := strings.Index(s[from:], call)
+			if i < 0 {
+				break
+			}
+			i += from
+			end := i + len(call)
+			if (i == 0 || !isIDChar(s[i-1])) && (end == len(s) || !isIDChar(s[end]) || s[end] == '-') {
+				return true
+			}
+			from = i + 1
+		}
+	}
+	return false
+}
+
+func isIDChar(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-' || c == '_'
 }

@@ -697,3 +697,36 @@ operators:
 		t.Fatalf("after a restart during the message: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
 	}
 }
+
+// TestBurstOfCallsAllQueued: 1,000 callers arrive at once while no
+// operator is reachable; every one of them is answered, greeted and
+// queued (none lost between StasisStart and the queue), and each leaving
+// caller is recorded as abandoned.
+func TestBurstOfCallsAllQueued(t *testing.T) {
+	h := newHarness(t, `
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.start()
+	const n = 1000
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = h.call("0312345678", fmt.Sprintf("090%08d", i))
+	}
+	h.eventually("all callers queued", func() bool { return len(h.waiting("acme")) == n })
+	for _, id := range ids[:10] {
+		if err := h.fake.RemoteHangup(id); err != nil {
+			t.Fatal(err)
+		}
+		if rec := h.record(id); rec.Result != store.ResultAbandoned {
+			t.Fatalf("caller %s who left: %s (%s)", id, rec.Result, rec.Reason)
+		}
+	}
+	h.eventually("the others still queued", func() bool { return len(h.waiting("acme")) == n-10 })
+}
