@@ -1,7 +1,6 @@
 package aritest
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -120,29 +119,23 @@ func (p params) strMap(name string) map[string]string {
 	return out
 }
 
-// parseParams reads the query and the body; ok is false for a body that is
-// not JSON ("Error parsing request body").
-func parseParams(r *http.Request) (params, bool) {
+// parseParams reads the query and the body (already read by serveHTTP);
+// ok is false for a body that is not JSON ("Error parsing request body").
+func parseParams(r *http.Request, body []byte) (params, bool) {
 	p := params{query: map[string]string{}, body: map[string]any{}}
 	for k, v := range r.URL.Query() {
 		if len(v) > 0 {
 			p.query[k] = v[0]
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return p, false
-	}
-	if len(data) == 0 {
+	if len(body) == 0 {
 		return p, true
 	}
-	p.raw = data
-	dec := json.NewDecoder(bytes.NewReader(data))
+	p.raw = body
+	// One JSON value, surrounding white space allowed (json.Unmarshal
+	// refuses anything after the value).
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		return p, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if err := json.Unmarshal(body, &v); err != nil {
 		return p, false
 	}
 	if m, ok := v.(map[string]any); ok {
@@ -157,11 +150,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/ari/") {
 		path = r.URL.Path
 	}
-	var body []byte
-	if r.Body != nil {
-		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
+	body := readBody(r)
 	if s.opts.OnRequest != nil {
 		s.opts.OnRequest(ReceivedRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), At: time.Now()})
 	}
@@ -180,10 +169,25 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveWebsocket(w, r)
 		return
 	default:
-		rep = s.route(r, path)
+		rep = s.route(r, path, body)
 	}
 	s.logRequest(r, path, body, rep.status)
 	writeReply(w, rep)
+}
+
+// readBody reads a request's body, at most 1 MiB, into a buffer of the
+// announced length when there is one.
+func readBody(r *http.Request) []byte {
+	if r.Body == nil || r.ContentLength == 0 {
+		return nil
+	}
+	if r.ContentLength > 0 && r.ContentLength <= 1<<20 {
+		b := make([]byte, r.ContentLength)
+		n, _ := io.ReadFull(r.Body, b)
+		return b[:n]
+	}
+	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	return b
 }
 
 func (s *Server) logRequest(r *http.Request, path string, body []byte, status int) {

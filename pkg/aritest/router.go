@@ -81,24 +81,28 @@ func (rt route) match(segs []string) (map[string]string, bool) {
 	if len(segs) != len(rt.segs) {
 		return nil, false
 	}
-	pv := map[string]string{}
+	// Check the literal segments first, so that only the matching route
+	// allocates its path values.
 	for i, want := range rt.segs {
 		if strings.HasPrefix(want, "{") {
 			if segs[i] == "" {
 				return nil, false
 			}
-			pv[strings.Trim(want, "{}")] = segs[i]
-			continue
-		}
-		if want != segs[i] {
+		} else if want != segs[i] {
 			return nil, false
+		}
+	}
+	pv := map[string]string{}
+	for i, want := range rt.segs {
+		if strings.HasPrefix(want, "{") {
+			pv[want[1:len(want)-1]] = segs[i]
 		}
 	}
 	return pv, true
 }
 
 // route finds the operation, parses the parameters and runs the handler.
-func (s *Server) route(r *http.Request, path string) reply {
+func (s *Server) route(r *http.Request, path string, body []byte) reply {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	var allowed *route
 	for i := range routes {
@@ -114,7 +118,7 @@ func (s *Server) route(r *http.Request, path string) reply {
 			}
 			continue
 		}
-		p, good := parseParams(r)
+		p, good := parseParams(r, body)
 		if !good {
 			return msgErr(http.StatusBadRequest, "Error parsing request body")
 		}
