@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -98,11 +99,9 @@ func (s *Server) removeChannelLocked(c *channel) {
 	c.gone = true
 	c.stopTimers()
 	delete(s.channels, c.id)
-	for i, id := range s.chanOrder {
-		if id == c.id {
-			s.chanOrder = append(s.chanOrder[:i:i], s.chanOrder[i+1:]...)
-			break
-		}
+	// In place: every walk over chanOrder only reads it.
+	if i := slices.Index(s.chanOrder, c.id); i >= 0 {
+		s.chanOrder = slices.Delete(s.chanOrder, i, i+1)
 	}
 	if e := c.endpoint; e != nil {
 		for i, id := range e.channels {

@@ -193,6 +193,10 @@ func readBody(r *http.Request) []byte {
 func (s *Server) logRequest(r *http.Request, path string, body []byte, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if limit := s.opts.RequestLogLimit; limit > 0 && len(s.requests) >= limit {
+		// Drop the older half at once: amortised O(1) per request.
+		s.requests = append(s.requests[:0], s.requests[len(s.requests)-limit/2:]...)
+	}
 	s.requests = append(s.requests, RequestLog{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), Status: status, Time: s.now()})
 	s.bumpLocked()
 }

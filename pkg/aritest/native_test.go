@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,28 @@ func TestPlaylistFromNativeClient(t *testing.T) {
 	}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRequestLogLimit: with a limit, Requests keeps the latest requests,
+// in order, between half the limit and the limit.
+func TestRequestLogLimit(t *testing.T) {
+	s, err := New(Options{RequestLogLimit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	auth := basicAuth("toritsugi", "toritsugi")
+	for i := range 25 {
+		doRequest(t, s, "GET", fmt.Sprintf("/channels/c%d", i), nil, nil, auth)
+	}
+	got := s.Requests()
+	if len(got) < 5 || len(got) > 10 || got[len(got)-1].Path != "/channels/c24" {
+		t.Fatalf("kept %d requests ending %+v", len(got), got[len(got)-1])
+	}
+	for i, r := range got {
+		if want := fmt.Sprintf("/channels/c%d", 25-len(got)+i); r.Path != want {
+			t.Fatalf("request %d is %s, want %s", i, r.Path, want)
+		}
 	}
 }

@@ -53,7 +53,9 @@ func (s *Server) Channel(id string) (ChannelSnapshot, bool) {
 	return s.snapshotLocked(c), true
 }
 
-// Requests lists the REST requests answered so far, in order.
+// Requests lists the REST requests answered so far, in order (with
+// Options.RequestLogLimit, only the latest: between half the limit and
+// the limit).
 func (s *Server) Requests() []RequestLog {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -38,6 +38,10 @@ type Options struct {
 	// OnRequest, when set, is called for each REST request once its body
 	// is read, before it is handled. Same rules as OnEventSent.
 	OnRequest func(ReceivedRequest)
+	// RequestLogLimit, when positive, bounds the requests kept for
+	// Requests to the latest (between half the limit and the limit), for
+	// long benchmarks; by default all are kept.
+	RequestLogLimit int
 }
 
 // RequestLog is one REST request the fake answered.

@@ -87,7 +87,9 @@ operators:
 func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	tb.Helper()
 	e := &benchEnv{tb: tb, tr: &tracer{}, done: make(chan struct{})}
-	opts := aritest.Options{}
+	// The fake keeps the latest requests only (stuck shows them): a long
+	// run would otherwise hold every request body in its log.
+	opts := aritest.Options{RequestLogLimit: 20000}
 	if s.trace {
 		opts.OnEventSent, opts.OnRequest = e.tr.event, e.tr.request
 	}
