@@ -35,6 +35,11 @@ func checkSounds(cfg *config.Config) []error {
 		}
 		if c.TransferTo != "" {
 			used["transfer_whisper"] = c.TransferWhisper
+			for i, r := range c.Callers {
+				if r.Whisper != "" {
+					used[fmt.Sprintf("callers[%d].whisper", i)] = r.Whisper
+				}
+			}
 		}
 		if c.Overflow == config.OverflowVoicemail || c.AfterHoursVoicemail {
 			used["voicemail_prompt"] = c.VoicemailPrompt

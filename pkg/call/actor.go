@@ -28,6 +28,8 @@ type actor struct {
 
 	client    *config.Client // nil for an unknown DID
 	knownName string         // from the client's caller rules
+	// vipWhisper is the VIP rule's own transfer whisper ("" = the client's)
+	vipWhisper string
 	// afterHoursBillable: the client bills after-hours calls.
 	afterHoursBillable bool
 	rec                store.CallRecord

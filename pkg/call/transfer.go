@@ -48,16 +48,21 @@ func (a *actor) transferToClient() {
 	a.note("calling the client at " + a.client.TransferTo)
 }
 
-// transferAnswered: the client picked up; whisper, then bridge.
+// transferAnswered: the client picked up; whisper (the VIP rule's own,
+// else the client's), then bridge.
 func (a *actor) transferAnswered(l *leg) {
 	l.answered = true
 	a.xfer = l
 	a.note("client answered the transfer")
-	if a.client.TransferWhisper == "" {
+	whisper := a.client.TransferWhisper
+	if a.vipWhisper != "" {
+		whisper = a.vipWhisper
+	}
+	if whisper == "" {
 		a.bridgeWith(l)
 		return
 	}
-	a.play(l.id, a.client.TransferWhisper, func(string) { a.bridgeWith(l) })
+	a.play(l.id, whisper, func(string) { a.bridgeWith(l) })
 }
 
 // transferFailed: the client did not take the call; the caller keeps the

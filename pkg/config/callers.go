@@ -54,6 +54,13 @@ func (c *checker) callers(path string, raws []rawCaller) []reception.CallerRule 
 				c.errf(childPath(p, "block_mode"), "applies only to action: block")
 			}
 		}
+		if r.Whisper != "" {
+			c.media(childPath(p, "whisper"), r.Whisper)
+			rule.Whisper = r.Whisper
+			if rule.Action != 0 && rule.Action != reception.RuleVIP {
+				c.errf(childPath(p, "whisper"), "applies only to action: vip (the client hears it before a VIP is put through)")
+			}
+		}
 		if ok {
 			out = append(out, rule)
 		}

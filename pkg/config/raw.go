@@ -130,6 +130,7 @@ type rawCaller struct {
 	Action    string `mapstructure:"action"`
 	Name      string `mapstructure:"name"`
 	BlockMode string `mapstructure:"block_mode"`
+	Whisper   string `mapstructure:"whisper"`
 }
 
 type rawHours struct {

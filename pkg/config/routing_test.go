@@ -18,7 +18,7 @@ func TestSampleRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCallers := []reception.CallerRule{
-		{Match: "+81398765432", Action: reception.RuleVIP, Name: "山田社長"},
+		{Match: "+81398765432", Action: reception.RuleVIP, Name: "山田社長", Whisper: "sound:toritsugi/sakura-kensetsu-vip-yamada"},
 		{Match: "+819011112222", Action: reception.RuleKnown, Name: "現場監督 木村"},
 		{Match: "+81120*", Action: reception.RuleBlock, BlockMode: reception.BlockHangup},
 		{Match: "+8150*", Action: reception.RuleBlock},

@@ -100,6 +100,7 @@ var rootShape = mapOf(map[string]*shape{
 			"action":     scalar,
 			"name":       scalar,
 			"block_mode": scalar,
+			"whisper":    scalar,
 		})),
 		"script": scalar,
 		"manual": scalar,

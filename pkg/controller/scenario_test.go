@@ -730,3 +730,29 @@ operators:
 	}
 	h.eventually("the others still queued", func() bool { return len(h.waiting("acme")) == n-10 })
 }
+
+// TestVIPOwnWhisper: a VIP rule with its own whisper ("山田社長からのお電話
+// です") is what the client hears before the bridge, instead of the
+// client's transfer_whisper.
+func TestVIPOwnWhisper(t *testing.T) {
+	h := newHarness(t, strings.Replace(vipClient,
+		`{match: "090-1111-1111", action: vip, name: 山田社長}`,
+		`{match: "090-1111-1111", action: vip, name: 山田社長, whisper: "sound:toritsugi/yamada-whisper"}`, 1))
+	h.fake.AddSound("toritsugi/yamada-whisper", time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", answers)
+	h.start()
+	id := h.call("0312345678", "09011111111")
+	if rec := h.record(id); rec.Result != store.ResultTransferred {
+		t.Fatalf("VIP call: %s (%s)", rec.Result, rec.Reason)
+	}
+	var whispers []string
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/channels/"+id+"-tx-") && strings.Contains(r.Path, "/play") {
+			whispers = append(whispers, r.Body)
+		}
+	}
+	if len(whispers) != 1 || !strings.Contains(whispers[0], "sound:toritsugi/yamada-whisper") {
+		t.Fatalf("plays on the client's leg: %q, want the VIP's own whisper once", whispers)
+	}
+}

@@ -77,6 +77,10 @@ type CallerRule struct {
 	Name string
 	// BlockMode is BlockAnnounce (default when empty) or BlockHangup.
 	BlockMode string
+	// Whisper is the media the client hears before a VIP's transfer is
+	// bridged ("山田様からのお電話です"), instead of the client's
+	// transfer_whisper; empty for the client's.
+	Whisper string
 }
 
 // specificity ranks how well pattern matches number: -1 when it does not

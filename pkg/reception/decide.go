@@ -106,9 +106,11 @@ type Decision struct {
 	// ("outside-hours", "public-holiday:元日", "closure:年末年始") after hours;
 	// "vip:<match>", "known:<match>" or "open" when accepted.
 	Reason string
-	// VIP and KnownName come from the caller's rule, also after hours.
+	// VIP and KnownName come from the caller's rule, also after hours;
+	// Whisper is the VIP rule's own transfer whisper, if it has one.
 	VIP       bool
 	KnownName string
+	Whisper   string
 	// Billable tells whether the call counts toward the client's billing.
 	Billable bool
 	// HoursStatus is the business-hours status at the call, always filled.
@@ -158,7 +160,7 @@ func Decide(r Rules, c Call) Decision {
 			}
 			return d
 		case RuleVIP:
-			d.VIP, d.KnownName = true, rule.Name
+			d.VIP, d.KnownName, d.Whisper = true, rule.Name, rule.Whisper
 		case RuleKnown:
 			d.KnownName = rule.Name
 		}
