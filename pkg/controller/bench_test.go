@@ -84,15 +84,7 @@ func BenchmarkCallFlows(b *testing.B) {
 	}{{"store=batch", false}, {"store=commit-each", true}} {
 		b.Run(m.name, func(b *testing.B) {
 			e := startBench(b, benchSetup{operators: flowOperators, registered: true, talk: flowTalk, commitEach: m.each, trace: true})
-			e.tr.take()
-			cpu0 := cpuTime()
-			b.ResetTimer()
-			d := runFlows(b, e, b.N, flowOperators)
-			b.StopTimer()
-			cpu := cpuTime() - cpu0
-			if o := e.rec.notAnswered(); len(o) > 0 {
-				b.Fatalf("calls that did not end answered: %v", o)
-			}
+			d, cpu := timedFlows(b, e, func() time.Duration { return runFlows(b, e, b.N, flowOperators) })
 			evs, reqs := e.tr.counts()
 			b.ReportMetric(float64(b.N)/d.Seconds(), "flows/s")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/flow")
@@ -101,6 +93,23 @@ func BenchmarkCallFlows(b *testing.B) {
 			reportLatency(b, e)
 		})
 	}
+}
+
+// timedFlows runs the benchmark's flows with the timer on and returns their
+// wall time and the process's CPU time; it fails the benchmark if any
+// call did not end answered.
+func timedFlows(b *testing.B, e *benchEnv, run func() time.Duration) (wall, cpu time.Duration) {
+	b.Helper()
+	e.tr.take()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	wall = run()
+	b.StopTimer()
+	cpu = cpuTime() - cpu0
+	if o := e.rec.notAnswered(); len(o) > 0 {
+		b.Fatalf("calls that did not end answered: %v", o)
+	}
+	return wall, cpu
 }
 
 // cpuTime is the CPU time (user and system) the process used so far.
@@ -145,15 +154,7 @@ func BenchmarkEventLatencyAtRate(b *testing.B) {
 	for _, rate := range []int{100, 200, 400} {
 		b.Run(fmt.Sprintf("flows/s=%d", rate), func(b *testing.B) {
 			e := startBench(b, benchSetup{operators: flowOperators, registered: true, talk: flowTalk, trace: true})
-			e.tr.take()
-			cpu0 := cpuTime()
-			b.ResetTimer()
-			d := runAtRate(b, e, b.N, rate)
-			b.StopTimer()
-			cpu := cpuTime() - cpu0
-			if o := e.rec.notAnswered(); len(o) > 0 {
-				b.Fatalf("calls that did not end answered: %v", o)
-			}
+			d, cpu := timedFlows(b, e, func() time.Duration { return runAtRate(b, e, b.N, rate) })
 			b.ReportMetric(float64(b.N)/d.Seconds(), "flows/s")
 			b.ReportMetric(100*cpu.Seconds()/d.Seconds()/float64(runtime.NumCPU()), "cpu-%")
 			reportLatency(b, e)

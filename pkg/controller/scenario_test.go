@@ -485,7 +485,10 @@ func TestRecordingRetention(t *testing.T) {
 	}
 }
 
-func TestOverflowOffersCallback(t *testing.T) {
+// callbackHarness: acme overflows after 200 ms to a callback offer; its
+// one operator is not reachable.
+func callbackHarness(t *testing.T) *harness {
+	t.Helper()
 	h := newHarness(t, `
 queue: {max_wait: 200ms}
 clients:
@@ -501,6 +504,11 @@ operators:
 		h.fake.AddSound(s, time.Second)
 	}
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	return h
+}
+
+func TestOverflowOffersCallback(t *testing.T) {
+	h := callbackHarness(t)
 	h.start()
 
 	// Caller 1 presses 1 during the offer: a callback request is stored.
@@ -539,21 +547,7 @@ operators:
 // hears the callback offer (their digit may be lost with it): the new
 // controller offers again, and the caller's 1 stores the request.
 func TestRestartDuringCallbackOffer(t *testing.T) {
-	h := newHarness(t, `
-queue: {max_wait: 200ms}
-clients:
-  - id: acme
-    name: ACME
-    dids: ["03-1234-5678"]
-    greeting: sound:toritsugi/acme-greeting
-    overflow: callback
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`)
-	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
-		h.fake.AddSound(s, time.Second)
-	}
-	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h := callbackHarness(t)
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
 	plays := func(media string) int {
