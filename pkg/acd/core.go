@@ -164,8 +164,11 @@ func (c *Core) cancelRings(cl *callRec, reason string, now time.Time, out []Acti
 // ringFailed handles a failed or timed-out ring of op for cl.
 func (c *Core) ringFailed(cl *callRec, op *opRec, why RingFailure, now time.Time, out []Action) []Action {
 	c.release(cl, op)
-	if why == Unreachable {
+	switch why {
+	case Unreachable:
 		op.reachable = false
+		return c.setState(op, Available, why.String(), now, out)
+	case NotRung:
 		return c.setState(op, Available, why.String(), now, out)
 	}
 	op.noAnswers++

@@ -94,7 +94,7 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		return c.RingAnswered(r.pickCall(arg), r.pickOp(arg>>2), c.ringSeq-uint64(arg>>5%3), now)
 	case 5:
 		if op := r.opIn(arg, Ringing); op != nil {
-			why := RingFailure(arg >> 5 % 3)
+			why := RingFailure(arg >> 5 % 4)
 			if why == Unreachable {
 				r.reach[op.id] = false
 			}

@@ -58,3 +58,17 @@ func TestRingSeqTellsRingsApart(t *testing.T) {
 		t.Fatalf("a stale answer after the connect gave %v, want one cancel", render(acts))
 	}
 }
+
+// TestNotRungIsNoNoAnswer: a ring that never reached Asterisk frees the
+// operator without counting a no-answer (no auto-pause), and the call is
+// offered again.
+func TestNotRungIsNoNoAnswer(t *testing.T) {
+	c := setup(t, map[string]ClientSettings{"A": {AutoPauseAfter: 1}}, []opSpec{{id: "a", skills: all(1)}})
+	runSteps(t, c, []step{
+		{0, enq("c1", "A"), ringing("c1", "a")},
+		{sec(2), failed("c1", "a", NotRung), cat(one("op a ringing>available not-rung"), ringing("c1", "a"))},
+	})
+	if op := c.ops["a"]; op.noAnswers != 0 || op.state != Ringing {
+		t.Fatalf("after a ring that was not sent: %s with %d no-answers", op.state, op.noAnswers)
+	}
+}

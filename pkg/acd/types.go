@@ -88,9 +88,12 @@ const (
 	// Unreachable: the channel could not be created (not registered,
 	// allocation failed). The operator is marked unreachable.
 	Unreachable
+	// NotRung: the ring never reached Asterisk (the request could not be
+	// sent); the operator's phone did not ring, so it is no no-answer.
+	NotRung
 )
 
-var failureNames = [...]string{"no-answer", "busy", "unreachable"}
+var failureNames = [...]string{"no-answer", "busy", "unreachable", "not-rung"}
 
 // String returns the lower-case name of the failure.
 func (f RingFailure) String() string {

@@ -144,8 +144,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		if !a.rec.Result.Valid() {
 			a.rec.Result, a.rec.Reason = store.ResultOverflow, "overflow"
 		}
-		a.note("callback offered again after the restart")
-		a.offerCallback()
+		a.resumeCallbackOffer()
 	case p.Step == StepTransfer && a.m.queue != nil:
 		// The client's phone may still ring; its leg is no longer ours
 		// (it is hung up if answered). Queue with the original place.

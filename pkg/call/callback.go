@@ -1,8 +1,10 @@
 package call
 
 import (
+	"errors"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -21,6 +23,8 @@ const callbackConfirmWait = 10 * time.Second
 // CallbackStore keeps callback requests.
 type CallbackStore interface {
 	PutCallback(store.Callback) error
+	// Callback returns the request of a call (store.ErrNotFound if none).
+	Callback(id string) (store.Callback, error)
 }
 
 func (a *actor) offerCallback() {
@@ -47,6 +51,34 @@ func (a *actor) offerCallback() {
 			a.after(callbackConfirmWait, func() { a.callbackAnswer("") })
 		}
 	})
+}
+
+// resumeCallbackOffer continues a callback offer a restart interrupted:
+// if the caller's 1 was already stored (the restart came between storing
+// and hanging up) the call just ends so; if the client no longer offers
+// callbacks, the call ends as a plain overflow; otherwise the offer is
+// made again (the caller's digit may have been lost with the old
+// controller).
+func (a *actor) resumeCallbackOffer() {
+	if a.m.callbacks != nil {
+		_, err := a.m.callbacks.Callback(a.id)
+		switch {
+		case err == nil:
+			a.rec.Reason = "overflow: callback requested"
+			a.note("callback already stored before the restart")
+			a.hangup(a.rec.Reason)
+			return
+		case !errors.Is(err, store.ErrNotFound):
+			a.log.Error("reading the callback request failed", "error", err)
+		}
+	}
+	if a.client.Overflow != config.OverflowCallback {
+		a.note("the client no longer offers callbacks")
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.note("callback offered again after the restart")
+	a.offerCallback()
 }
 
 // callbackAnswer handles the caller's digit ("" = no answer in time).

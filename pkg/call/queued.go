@@ -107,6 +107,15 @@ func (a *actor) ring(r *queue.RingOperator) {
 			a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.Unreachable)
 			return
 		}
+		if pbx.NotSent(err) {
+			// Asterisk never got the originate (every REST connection
+			// busy, or Asterisk not answering): the phone did not ring
+			// and there is no channel to hang up.
+			l.gone = true
+			a.m.disp.UnbindChannel(l.id, a.inbox)
+			a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.NotRung)
+			return
+		}
 		// A timeout or a transient error: the channel may exist all the
 		// same. Keep it bound and cancelled, so that a late StasisStart
 		// hangs it up, and count a no-answer rather than taking the

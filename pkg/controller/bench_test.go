@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -110,15 +109,6 @@ func timedFlows(b *testing.B, e *benchEnv, run func() time.Duration) (wall, cpu 
 		b.Fatalf("calls that did not end answered: %v", o)
 	}
 	return wall, cpu
-}
-
-// cpuTime is the CPU time (user and system) the process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkEventLatency: the same flow, one call at a time, so that each

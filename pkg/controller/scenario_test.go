@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -581,6 +582,46 @@ func TestRestartDuringCallbackOffer(t *testing.T) {
 	// The offer resumed: the caller was not greeted and queued again.
 	if n := plays("toritsugi/acme-greeting"); n != 1 {
 		t.Fatalf("greeting played %d times, want once (before the restart)", n)
+	}
+}
+
+// TestRestartAfterCallbackStored: the restart came after the caller's 1
+// was stored but before the call was hung up: the new controller does not
+// offer again, and the call ends as a requested callback, the request
+// unchanged. A client that no longer offers callbacks (configuration
+// changed meanwhile) gets its caller a plain overflow instead of an offer.
+func TestRestartAfterCallbackStored(t *testing.T) {
+	h := callbackHarness(t)
+	first := h.start()
+	stored := h.call("0312345678", "09012345678")
+	other := h.call("0312345678", "09087654321")
+	for _, id := range []string{stored, other} {
+		h.eventually("callback offered, state saved", func() bool {
+			ch, ok := h.fake.Channel(id)
+			return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=callback")
+		})
+	}
+	first.stop()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if err := h.store.PutCallback(store.Callback{ID: stored, ClientID: "acme", Number: "+819012345678", RequestedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	// The second caller's client stops offering callbacks.
+	h.cfg.Clients[0].Overflow = config.OverflowHangup
+	h.start()
+	rec := h.record(stored)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
+		t.Fatalf("stored request, restart: %s (%s); events %v", rec.Result, rec.Reason, rec.Events)
+	}
+	if c, err := h.store.Callback(stored); err != nil || !c.RequestedAt.Equal(at) || c.State != store.CallbackPending {
+		t.Fatalf("the request after the restart: %+v, %v", c, err)
+	}
+	rec = h.record(other)
+	if rec.Result != store.ResultOverflow || strings.Contains(rec.Reason, "callback") {
+		t.Fatalf("callbacks no longer offered, restart: %s (%s)", rec.Result, rec.Reason)
+	}
+	if _, err := h.store.Callback(other); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a request was stored for the caller who was not offered again: %v", err)
 	}
 }
 

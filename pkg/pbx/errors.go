@@ -39,6 +39,28 @@ func findCauser(err error) (causer, bool) {
 	return nil, false
 }
 
+// ErrNotSent marks a REST request that failed before it was written to
+// Asterisk (no connection could be had or made in time): Asterisk never
+// saw it, so nothing it asked for happened.
+var ErrNotSent = errors.New("pbx: request not sent to Asterisk")
+
+// NotSent reports whether err is a request that never reached Asterisk.
+// The ari library wraps transport errors in types that expose them only
+// through Cause, so both links are walked, as in StatusCode.
+func NotSent(err error) bool {
+	for depth := 0; err != nil && depth < 32; depth++ {
+		if errors.Is(err, ErrNotSent) {
+			return true
+		}
+		c, ok := findCauser(err)
+		if !ok {
+			return false
+		}
+		err = c.Cause()
+	}
+	return false
+}
+
 // IsNotFound reports a 404 from ARI: the channel, bridge, playback or
 // recording is gone.
 func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -104,7 +105,10 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 		Username:     opts.User,
 		Password:     opts.Password,
 		Logger:       libraryLogger(opts.Logger),
-		HTTPClient:   &http.Client{Timeout: opts.RequestTimeout, Transport: drainingTransport{restTransport()}},
+		// The timeout is the transport's, not http.Client's: the client
+		// replaces a timed-out request's error with a bare string, which
+		// would hide whether the request ever reached Asterisk.
+		HTTPClient: &http.Client{Transport: boundedTransport{next: restTransport(), timeout: opts.RequestTimeout}},
 	})
 	dropped := make(map[string]bool, len(opts.DisallowedEvents))
 	for _, t := range opts.DisallowedEvents {
@@ -186,11 +190,11 @@ func (l *Link) session(ctx context.Context) error {
 	if err := l.waitApp(sctx); err != nil {
 		return err
 	}
-	if len(l.opts.DisallowedEvents) > 0 {
-		// Only a saving: without it the same events are dropped here.
-		if err := l.setEventFilter(sctx); err != nil {
-			l.log.Warn("ARI event filter not set; unneeded events are dropped on arrival", "error", err)
-		}
+	// Always set (an empty list clears a filter an earlier run left on
+	// the application, which Asterisk keeps while it has channels). Only
+	// a saving: without it the same events are dropped here.
+	if err := l.setEventFilter(sctx); err != nil && len(l.opts.DisallowedEvents) > 0 {
+		l.log.Warn("ARI event filter not set; unneeded events are dropped on arrival", "error", err)
 	}
 	// Re-sync before reading: events that arrive meanwhile wait in the
 	// socket, so adoption and dispatch never race.
@@ -299,9 +303,9 @@ func (l *Link) setEventFilter(ctx context.Context) error {
 	type entry struct {
 		Type string `json:"type"`
 	}
-	var f struct {
+	f := struct {
 		Disallowed []entry `json:"disallowed"`
-	}
+	}{Disallowed: []entry{}}
 	for _, t := range l.opts.DisallowedEvents {
 		f.Disallowed = append(f.Disallowed, entry{t})
 	}
@@ -419,20 +423,34 @@ func restTransport() *http.Transport {
 	return t
 }
 
-// drainingTransport reads what is left of a response body when it is
-// closed. The ari library closes error responses (404 of a channel that
+// boundedTransport bounds each REST request, its response body included,
+// by the request timeout; marks requests that failed before they were
+// written (ErrNotSent); and reads what is left of a response body when it
+// is closed. The ari library closes error responses (404 of a channel that
 // already hung up, ...) without reading their JSON body, and net/http
-// closes a connection whose body was not read to its end: under load
-// every such response cost a new TCP connection (and a new thread in
-// Asterisk).
-type drainingTransport struct{ next http.RoundTripper }
+// closes a connection whose body was not read to its end: under load every
+// such response cost a new TCP connection (and a new thread in Asterisk).
+type boundedTransport struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
 
-func (t drainingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(r)
+func (t boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+	resp, err := t.next.RoundTrip(r.WithContext(httptrace.WithClientTrace(ctx, trace)))
 	if err != nil {
+		cancel()
+		if !wrote.Load() {
+			// Waiting for one of the pool's connections (all busy), or
+			// dialling, took the whole timeout or failed: Asterisk never
+			// saw the request.
+			return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
 		return nil, err
 	}
-	resp.Body = drainOnClose{resp.Body}
+	resp.Body = &boundedBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }
 
@@ -440,9 +458,15 @@ func (t drainingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // left, and its connection closed.
 const drainLimit = 64 << 10
 
-type drainOnClose struct{ io.ReadCloser }
+// boundedBody drains on close, then releases the request's timeout.
+type boundedBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
 
-func (b drainOnClose) Close() error {
+func (b *boundedBody) Close() error {
 	_, _ = io.Copy(io.Discard, io.LimitReader(b.ReadCloser, drainLimit))
-	return b.ReadCloser.Close()
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }

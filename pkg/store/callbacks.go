@@ -54,6 +54,25 @@ func (s *Store) PutCallback(c Callback) error {
 	})
 }
 
+// Callback returns the request of call id, or ErrNotFound.
+func (s *Store) Callback(id string) (Callback, error) {
+	var c Callback
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var v []byte
+		if b := tx.Bucket(bucketCallbacks); b != nil {
+			v = b.Get([]byte(id))
+		}
+		if v == nil {
+			return fmt.Errorf("store: callback %q: %w", id, ErrNotFound)
+		}
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
+		}
+		return nil
+	})
+	return c, err
+}
+
 // Callbacks lists the requests in a state ("" = all), oldest first.
 func (s *Store) Callbacks(state string) ([]Callback, error) {
 	var out []Callback

@@ -31,6 +31,12 @@ func TestCallbacks(t *testing.T) {
 	if len(done) != 1 || done[0].OperatorID != "op1001" || !done[0].DoneAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("done = %+v", done)
 	}
+	if c, err := st.Callback("c1"); err != nil || c.State != store.CallbackDone || c.OperatorID != "op1001" {
+		t.Fatalf("Callback(c1) = %+v, %v", c, err)
+	}
+	if _, err := st.Callback("nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Callback(nope) = %v, want ErrNotFound", err)
+	}
 	if err := st.CompleteCallback("nope", "op1", t0); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("completing an unknown callback = %v, want ErrNotFound", err)
 	}
