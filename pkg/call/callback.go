@@ -64,9 +64,8 @@ func (a *actor) resumeCallbackOffer() {
 		_, err := a.m.callbacks.Callback(a.id)
 		switch {
 		case err == nil:
-			a.rec.Reason = "overflow: callback requested"
 			a.note("callback already stored before the restart")
-			a.hangup(a.rec.Reason)
+			a.thankAndHangUp()
 			return
 		case !errors.Is(err, store.ErrNotFound):
 			a.log.Error("reading the callback request failed", "error", err)
@@ -101,8 +100,14 @@ func (a *actor) callbackAnswer(digit string) {
 		a.hangup(a.rec.Reason)
 		return
 	}
-	a.rec.Reason = "overflow: callback requested"
 	a.note("callback requested to " + a.callbackNumber)
+	a.thankAndHangUp()
+}
+
+// thankAndHangUp ends a call whose callback request is stored: the
+// client's thanks (if any), then hang-up.
+func (a *actor) thankAndHangUp() {
+	a.rec.Reason = "overflow: callback requested"
 	a.state.Step = StepHangup
 	if !a.saveState() {
 		return

@@ -31,6 +31,7 @@ type Console struct {
 	dummies map[Argon2Params]string // hashes checked for unknown users, so timing does not tell
 	poll    time.Duration
 	reasons []string
+	popMu   sync.Mutex // orders the writes of one operator's pops
 }
 
 // New builds a console. Deps.Operators, Forms, Control, Relay and Store
@@ -53,6 +54,7 @@ func New(d Deps) *Console {
 	}
 	c.sess = newSessions(d.Store, c.log)
 	c.sess.sweep(c.now())
+	c.loadPops()
 	c.pages = mustPages()
 	c.dummies = map[Argon2Params]string{}
 	return c

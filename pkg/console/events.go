@@ -23,6 +23,45 @@ func (c *Console) Pop(p ScreenPop) {
 	}
 	if err := c.hub.pop(p, c.callFor(op, p)); err != nil {
 		c.log.Error("screen pop", "call", p.CallID, "operator", p.OperatorID, "err", err)
+		return
+	}
+	c.savePops(p.OperatorID)
+}
+
+// savePops keeps opID's recent pops in the store, so that after a restart
+// the operator can still save the intake of a call that popped before it.
+func (c *Console) savePops(opID string) {
+	if c.d.Store == nil {
+		return
+	}
+	c.popMu.Lock()
+	defer c.popMu.Unlock()
+	data, err := json.Marshal(c.hub.popsOf(opID))
+	if err == nil {
+		err = c.d.Store.PutScreenPops(opID, data)
+	}
+	if err != nil {
+		c.log.Warn("keeping screen pops for a restart failed", "operator", opID, "err", err)
+	}
+}
+
+// loadPops restores the pops kept before a restart.
+func (c *Console) loadPops() {
+	if c.d.Store == nil {
+		return
+	}
+	kept, err := c.d.Store.ScreenPops()
+	if err != nil {
+		c.log.Warn("reading the screen pops kept before the restart failed", "err", err)
+		return
+	}
+	for opID, data := range kept {
+		var ps []ScreenPop
+		if err := json.Unmarshal(data, &ps); err != nil {
+			c.log.Warn("screen pops kept before the restart do not decode", "operator", opID, "err", err)
+			continue
+		}
+		c.hub.restore(opID, ps)
 	}
 }
 

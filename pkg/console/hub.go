@@ -121,6 +121,23 @@ func (h *hub) nudge(opID string) {
 	}
 }
 
+// popsOf returns a copy of opID's remembered pops, oldest first.
+func (h *hub) popsOf(opID string) []ScreenPop {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]ScreenPop(nil), h.pops[opID]...)
+}
+
+// restore sets opID's remembered pops (at start-up), the latest keepPops.
+func (h *hub) restore(opID string, ps []ScreenPop) {
+	if len(ps) > keepPops {
+		ps = ps[len(ps)-keepPops:]
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pops[opID] = ps
+}
+
 // findPop returns opID's remembered pop for callID.
 func (h *hub) findPop(opID, callID string) (ScreenPop, bool) {
 	h.mu.Lock()

@@ -164,3 +164,35 @@ func TestCorrectionKeepsVersionsAndOwnership(t *testing.T) {
 		t.Fatalf("versions: %s", body)
 	}
 }
+
+// TestSaveAfterRestart: the service restarts between the screen pop and
+// the save (an upgrade during business hours); the operator, still logged
+// in, saves the intake of that call, and a reloaded page shows the call.
+// Another operator still cannot save against it.
+func TestSaveAfterRestart(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	b := e.login("op-b")
+	e.c.Pop(pop("c1", "op-a"))
+	e2 := e.restart()
+	u2, b2 := u.on(e2), b.on(e2)
+	_, body := u2.do("GET", "/api/v1/console/state", nil)
+	var st struct {
+		Call struct {
+			Pop struct {
+				CallID string `json:"call_id"`
+			} `json:"pop"`
+		} `json:"call"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || st.Call.Pop.CallID != "c1" {
+		t.Fatalf("state after the restart: %s", body)
+	}
+	resp, body := u2.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()})
+	var sr saveResp
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &sr) != nil || sr.Intake.Intake.CallerNumber != "0312345678" {
+		t.Fatalf("save after the restart: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := b2.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another operator saving against op-a's call after the restart: %d %s", resp.StatusCode, body)
+	}
+}

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -24,7 +25,10 @@ func (e *env) restart() *env {
 		Operators: func() []console.Operator { return e2.ops },
 		Forms:     fakeForms{formFor: func(string) console.FormSpec { return branchingForm }, validate: validateBranching},
 		Control:   e2.control,
-		Relay:     fakeRelay{},
+		Relay: fakeRelay{
+			submit: func(context.Context, store.Intake) error { return nil },
+			status: func(string) []console.RelayStatus { return nil },
+		},
 		Store:     e2.st,
 		Now:       e2.clock.Now,
 		StatePoll: time.Hour,

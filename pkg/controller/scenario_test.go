@@ -613,6 +613,15 @@ func TestRestartAfterCallbackStored(t *testing.T) {
 	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
 		t.Fatalf("stored request, restart: %s (%s); events %v", rec.Result, rec.Reason, rec.Events)
 	}
+	var thanks int
+	for _, r := range h.fake.Requests() {
+		if strings.Contains(r.Path, stored) && strings.Contains(r.Body, "toritsugi/callback-thanks") {
+			thanks++
+		}
+	}
+	if thanks != 1 {
+		t.Fatalf("the caller whose request was stored heard the thanks %d times, want once", thanks)
+	}
 	if c, err := h.store.Callback(stored); err != nil || !c.RequestedAt.Equal(at) || c.State != store.CallbackPending {
 		t.Fatalf("the request after the restart: %+v, %v", c, err)
 	}

@@ -44,3 +44,26 @@ func TestCallbacks(t *testing.T) {
 		t.Fatalf("callback without number = %v, want ErrInvalidRecord", err)
 	}
 }
+
+func TestScreenPops(t *testing.T) {
+	st := storetest.Open(t)
+	if got, err := st.ScreenPops(); err != nil || len(got) != 0 {
+		t.Fatalf("empty store: %v, %v", got, err)
+	}
+	if err := st.PutScreenPops("op1", []byte(`[{"call_id":"c1"}]`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutScreenPops("op1", []byte(`[{"call_id":"c1"},{"call_id":"c2"}]`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutScreenPops("op2", []byte(`[]`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ScreenPops()
+	if err != nil || len(got) != 2 || string(got["op1"]) != `[{"call_id":"c1"},{"call_id":"c2"}]` || string(got["op2"]) != `[]` {
+		t.Fatalf("ScreenPops = %q, %v", got, err)
+	}
+	if err := st.PutScreenPops("", nil); !errors.Is(err, store.ErrInvalidRecord) {
+		t.Fatalf("pops without operator = %v, want ErrInvalidRecord", err)
+	}
+}
