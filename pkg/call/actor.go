@@ -25,6 +25,9 @@ type actor struct {
 
 	// adopted is the channel's data when a restarted controller took it over
 	adopted *ari.ChannelData
+	// startedAt, when set, is when the call came in (a call re-adopted
+	// without saved state: the channel's creation time)
+	startedAt time.Time
 
 	client    *config.Client // nil for an unknown DID
 	knownName string         // from the client's caller rules

@@ -14,6 +14,9 @@ import (
 // begin starts a call we saw enter Stasis (or adopted before any step).
 func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	now := a.m.clock.Now()
+	if !a.startedAt.IsZero() {
+		now = a.startedAt // re-adopted: when the call came in
+	}
 	parsed, err := ParseArgs(args)
 	a.rec = store.CallRecord{ID: a.id, StartedAt: now}
 	if ch.Caller != nil {
@@ -91,11 +94,18 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 }
 
 // greet answers (if needed), saves the state and plays the client's
-// greeting, then runs next.
+// greeting, then runs next. A new call's state is not saved here: a
+// controller restarted during its greeting finds no state on the channel
+// and starts the call again from the dialplan's arguments, which is what
+// the saved step would make it do, so the first command after StasisStart
+// is the answer. A call greeted again (its ringback expired, or
+// re-adopted) saves it, keeping its place in line.
 func (a *actor) greet(needAnswer bool, next func()) {
-	a.state.Step = StepGreeting
-	if !a.saveState() {
-		return
+	if a.state.Step != StepNew {
+		a.state.Step = StepGreeting
+		if !a.saveState() {
+			return
+		}
 	}
 	if needAnswer && !a.answer() {
 		return

@@ -62,8 +62,15 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessClock(t, aritest.ScaledClock(speed))
+}
+
+// newHarnessClock is newHarness with the fake on another clock (with the
+// real clock, the greeting takes its 10 s: replace it with AddSound).
+func newHarnessClock(t *testing.T, clock aritest.Clock) *harness {
+	t.Helper()
 	leakcheck.Check(t)
-	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(speed)})
+	fake, err := aritest.New(aritest.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
