@@ -14,7 +14,7 @@ import (
 // whatever the sequence of upserts.
 //
 // Concurrent calls share one commit (bbolt's Batch): PutCall returns once
-// its record is durable, after at most batchDelay (2 ms) of waiting for
+// its record is durable, after at most batchDelay (10 ms) of waiting for
 // company. Batch may run the update twice (alone, after a
 // batch-mate failed); that is safe because it reads the old record inside
 // its own transaction.
