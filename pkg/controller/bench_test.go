@@ -8,28 +8,32 @@ import (
 	"time"
 )
 
-// flowLimit bounds how long a benchmark waits for its calls to finish.
+// flowLimit bounds how long a benchmark waits for its calls to make
+// progress (a call to finish, callers to queue).
 const flowLimit = 20 * time.Second
 
 // runFlows places n calls, at most inFlight unfinished at a time, and
-// returns once all n records are stored.
+// returns once all n records are stored. It fails when no call finishes
+// for flowLimit.
 func runFlows(b *testing.B, e *benchEnv, n, inFlight int) time.Duration {
 	b.Helper()
 	slots := make(chan struct{}, inFlight)
 	all := e.rec.expect(n, slots)
 	start := time.Now()
-	limit := time.After(flowLimit)
+	stall := time.NewTimer(flowLimit)
+	defer stall.Stop()
 	for i := range n {
 		select {
 		case slots <- struct{}{}:
-		case <-limit:
+		case <-stall.C:
 			e.stuck(n)
 		}
+		stall.Reset(flowLimit)
 		e.call(i)
 	}
 	select {
 	case <-all:
-	case <-limit:
+	case <-stall.C:
 		e.stuck(n)
 	}
 	return time.Since(start)
