@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -142,4 +143,49 @@ func filteredCall(t *testing.T, filter string, n int) []string {
 	}
 	ws.close()
 	return types()
+}
+
+// TestBridgeChannelLists: add/removeChannel take several channels as a
+// JSON array or a comma-separated query value; a JSON string is one id,
+// commas included, as Asterisk's generated parser reads it.
+func TestBridgeChannelLists(t *testing.T) {
+	s, _ := startFake(t)
+	auth := basicAuth("toritsugi", "toritsugi")
+	a, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.IncomingCall("0312345678", "0901234568")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := doRequest(t, s, "POST", "/bridges/br1", nil, []byte(`{"type":"mixing"}`), auth); resp.StatusCode != 200 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	for _, tc := range []struct {
+		name   string
+		query  url.Values
+		body   string
+		status int
+	}{
+		{"JSON string with a comma is one id", nil, `{"channel":"` + a + `,` + b + `"}`, 400},
+		{"empty value", url.Values{"channel": {""}}, "", 400},
+		{"empty values only", nil, `{"channel":["",""]}`, 400},
+		{"JSON array", nil, `{"channel":["` + a + `","` + b + `"]}`, 204},
+		{"query list", url.Values{"channel": {a + "," + b}}, "", 204},
+	} {
+		var body []byte
+		if tc.body != "" {
+			body = []byte(tc.body)
+		}
+		resp, got := doRequest(t, s, "POST", "/bridges/br1/addChannel", tc.query, body, auth)
+		if resp.StatusCode != tc.status {
+			t.Fatalf("%s: %d %s, want %d", tc.name, resp.StatusCode, got, tc.status)
+		}
+	}
+	ca, _ := s.Channel(a)
+	cb, _ := s.Channel(b)
+	if ca.BridgeID != "br1" || cb.BridgeID != "br1" {
+		t.Fatalf("bridges after the adds: %q %q", ca.BridgeID, cb.BridgeID)
+	}
 }

@@ -82,10 +82,16 @@ func (p params) boolean(name string) bool {
 	return v == "true" || v == "yes" || v == "1"
 }
 
-// list reads an allowMultiple parameter: a JSON array in the body (what
-// the ari library sends for media), or a comma-separated string.
+// list reads an allowMultiple parameter as Asterisk's generated parsers
+// do: in the body, a JSON array is the values and any other value is one
+// value (a string is not split on commas); in the query string, a
+// comma-separated list.
 func (p params) list(name string) []string {
-	if arr, ok := p.body[name].([]any); ok {
+	if v, inBody := p.body[name]; inBody {
+		arr, ok := v.([]any)
+		if !ok {
+			arr = []any{v}
+		}
 		var out []string
 		for _, x := range arr {
 			if v := (params{body: map[string]any{"x": x}}).str("x"); v != "" {
@@ -95,7 +101,7 @@ func (p params) list(name string) []string {
 		return out
 	}
 	var out []string
-	for _, v := range strings.Split(p.str(name), ",") {
+	for _, v := range strings.Split(p.query[name], ",") {
 		if v = strings.TrimSpace(v); v != "" {
 			out = append(out, v)
 		}

@@ -77,11 +77,14 @@ func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
 	if !p.has("channel") {
 		return msgErr(http.StatusBadRequest, "Missing parameter channel")
 	}
-	ids := strings.Split(p.str("channel"), ",")
+	ids := bridgeChannelIDs(p)
+	if len(ids) == 0 {
+		return msgErr(http.StatusBadRequest, "Missing parameter channel")
+	}
 	var chans []*channel
 	for _, id := range ids {
 		c, ok := s.channels[id]
-		if !ok || (len(ids) > 1 && !c.inStasis) {
+		if !ok {
 			return msgErr(http.StatusBadRequest, "Channel not found")
 		}
 		if !c.inStasis {
@@ -112,7 +115,11 @@ func hBridgeRemove(s *Server, pv map[string]string, p params) reply {
 		return msgErr(http.StatusBadRequest, "Missing parameter channel")
 	}
 	var chans []*channel
-	for _, id := range strings.Split(p.str("channel"), ",") {
+	ids := bridgeChannelIDs(p)
+	if len(ids) == 0 {
+		return msgErr(http.StatusBadRequest, "Missing parameter channel")
+	}
+	for _, id := range ids {
 		c, ok := s.channels[id]
 		if !ok {
 			return msgErr(http.StatusBadRequest, "Channel not found")
@@ -146,3 +153,9 @@ func hBridgeRecord(s *Server, pv map[string]string, p params) reply {
 	}
 	return s.recordLocked("bridge:"+b.id, b.app, b, p)
 }
+
+// bridgeChannelIDs reads add/removeChannel's channel list as Asterisk
+// does: a JSON array or a comma-separated query value, empty ids skipped
+// (none left: "Missing parameter channel"). A JSON string is one id, so
+// "a,b" in a body is a channel that does not exist (recording 11).
+func bridgeChannelIDs(p params) []string { return p.list("channel") }
