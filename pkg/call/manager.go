@@ -49,6 +49,9 @@ type Deps struct {
 	// GreetingTimeout bounds a greeting whose playback never reports its end
 	// (Asterisk never finishes a playback of an unknown media scheme).
 	GreetingTimeout time.Duration
+	// AddToBridge, when set, adds caller and operator to their bridge in
+	// one request (pbx.Link.AddToBridge); otherwise one request each.
+	AddToBridge func(bridgeID string, channelIDs ...string) error
 }
 
 // Connected describes a caller just bridged with an operator.
@@ -76,6 +79,7 @@ type Manager struct {
 	clock           Clock
 	log             *slog.Logger
 	greetingTimeout time.Duration
+	addToBridge     func(bridgeID string, channelIDs ...string) error
 
 	// instance distinguishes ids this manager chooses from a predecessor's.
 	instance string
@@ -102,7 +106,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	}
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
-		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout,
+		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, addToBridge: d.AddToBridge,
 		calls: map[string]*actor{}, instance: newInstanceToken(),
 	}
 }

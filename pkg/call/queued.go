@@ -274,6 +274,14 @@ func (a *actor) bridgeWith(peer *leg) {
 	if !a.stopMOH() {
 		return
 	}
+	if a.m.addToBridge != nil {
+		// Both in one request; if either has gone, Asterisk adds neither,
+		// and the one-by-one adds below tell which.
+		if err := a.m.addToBridge(a.bridgeID, a.id, peer.id); err == nil {
+			a.bridged(br, peer)
+			return
+		}
+	}
 	if err := a.m.ari.Bridge().AddChannel(br, a.id); err != nil {
 		// ARI answers 400 "Channel not found" here, not 404 (recording 11).
 		if code := pbx.StatusCode(err); code == 400 || code == 404 {
@@ -296,6 +304,11 @@ func (a *actor) bridgeWith(peer *leg) {
 		a.operatorLost("could not join the bridge")
 		return
 	}
+	a.bridged(br, peer)
+}
+
+// bridged: caller and peer are in bridge br.
+func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	a.saveState()
 	if peer.transfer {

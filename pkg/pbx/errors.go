@@ -61,6 +61,18 @@ func NotSent(err error) bool {
 	return false
 }
 
+// statusError is a failed ARI request made outside the ari library; like
+// the library's errors it has Code, so StatusCode reads it.
+type statusError struct {
+	code int
+	text string
+}
+
+func (e *statusError) Error() string { return e.text }
+
+// Code returns the HTTP status.
+func (e *statusError) Code() int { return e.code }
+
 // IsNotFound reports a 404 from ARI: the channel, bridge, playback or
 // recording is gone.
 func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }

@@ -60,6 +60,7 @@ type Options struct {
 type Link struct {
 	opts       Options
 	rest       *native.Client
+	restHTTP   *http.Client // the REST client's own (bounded transport)
 	pingClient *http.Client
 	disp       *Dispatcher
 	log        *slog.Logger
@@ -98,6 +99,7 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	restHTTP := &http.Client{Transport: boundedTransport{next: restTransport(), timeout: opts.RequestTimeout}}
 	rest := native.New(&native.Options{
 		Application:  opts.App,
 		URL:          strings.TrimSuffix(opts.URL, "/"),
@@ -108,13 +110,13 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 		// The timeout is the transport's, not http.Client's: the client
 		// replaces a timed-out request's error with a bare string, which
 		// would hide whether the request ever reached Asterisk.
-		HTTPClient: &http.Client{Transport: boundedTransport{next: restTransport(), timeout: opts.RequestTimeout}},
+		HTTPClient: restHTTP,
 	})
 	dropped := make(map[string]bool, len(opts.DisallowedEvents))
 	for _, t := range opts.DisallowedEvents {
 		dropped[t] = true
 	}
-	return &Link{opts: opts, rest: rest, pingClient: &http.Client{}, disp: d, log: opts.Logger, dropped: dropped}, nil
+	return &Link{opts: opts, rest: rest, restHTTP: restHTTP, pingClient: &http.Client{}, disp: d, log: opts.Logger, dropped: dropped}, nil
 }
 
 // Client is the REST side of the link. Its calls are bounded by RequestTimeout.
@@ -469,4 +471,38 @@ func (b *boundedBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
+}
+
+// AddToBridge adds channels to a bridge in one request (POST
+// /bridges/{id}/addChannel with the ids as a JSON array: the ari library
+// sends one id, as a string, and Asterisk reads a string as one id). If
+// any channel is missing or not in Stasis, Asterisk adds none (400 or
+// 422). A failed request returns an error pbx.StatusCode reads.
+func (l *Link) AddToBridge(bridgeID string, channelIDs ...string) error {
+	body, err := json.Marshal(struct {
+		Channel []string `json:"channel"`
+	}{channelIDs})
+	if err != nil {
+		return fmt.Errorf("pbx: add to bridge: %w", err)
+	}
+	u := strings.TrimSuffix(l.opts.URL, "/") + "/bridges/" + url.PathEscape(bridgeID) + "/addChannel"
+	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("pbx: add to bridge: %w", err)
+	}
+	req.SetBasicAuth(l.opts.User, l.opts.Password)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := l.restHTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("pbx: add to bridge %s: %w", bridgeID, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		var m struct {
+			Message string `json:"message"`
+		}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&m)
+		return &statusError{code: resp.StatusCode, text: fmt.Sprintf("pbx: add to bridge %s: %s: %s", bridgeID, resp.Status, m.Message)}
+	}
+	return nil
 }
