@@ -10,13 +10,52 @@ import (
 // carries the library struct's JSON names, with channels and dates as
 // channelJSON and strings.
 
+// The mirror types of the hot events: handDecode fills them by hand when
+// it can, json.Unmarshal otherwise.
+type (
+	channelEventMirror struct {
+		eventJSON
+		Channel channelJSON `json:"channel"`
+	}
+	stasisStartMirror struct {
+		eventJSON
+		Args           []string    `json:"args"`
+		Channel        channelJSON `json:"channel"`
+		ReplaceChannel channelJSON `json:"replace_channel,omitempty"`
+	}
+	hangupRequestMirror struct {
+		eventJSON
+		Cause   int         `json:"cause"`
+		Channel channelJSON `json:"channel"`
+		Soft    bool        `json:"soft"`
+	}
+	destroyedMirror struct {
+		eventJSON
+		Cause    int         `json:"cause"`
+		CauseTxt string      `json:"cause_txt"`
+		Channel  channelJSON `json:"channel"`
+	}
+	playbackMirror struct {
+		eventJSON
+		Playback ari.PlaybackData `json:"playback"`
+	}
+)
+
+// unmarshalMirror fills *m from data: by hand when handDecode takes the
+// message, else (from a zero value again) with json.Unmarshal.
+func unmarshalMirror[M any](data []byte, m *M) bool {
+	if handDecode(data, m) {
+		return true
+	}
+	var zero M
+	*m = zero
+	return json.Unmarshal(data, m) == nil
+}
+
 func channelEvent(mk func(ari.EventData, ari.ChannelData) ari.Event) fastDecoder {
 	return func(data []byte, keys keySet) (ari.Event, bool) {
-		var m struct {
-			eventJSON
-			Channel channelJSON `json:"channel"`
-		}
-		if json.Unmarshal(data, &m) != nil {
+		var m channelEventMirror
+		if !unmarshalMirror(data, &m) {
 			return nil, false
 		}
 		d, ok1 := m.eventData(keys)
@@ -43,11 +82,8 @@ func bridgeEvent(mk func(ari.EventData, ari.BridgeData, ari.ChannelData) ari.Eve
 
 func playbackEvent(mk func(ari.EventData, ari.PlaybackData) ari.Event) fastDecoder {
 	return func(data []byte, keys keySet) (ari.Event, bool) {
-		var m struct {
-			eventJSON
-			Playback ari.PlaybackData `json:"playback"`
-		}
-		if json.Unmarshal(data, &m) != nil {
+		var m playbackMirror
+		if !unmarshalMirror(data, &m) {
 			return nil, false
 		}
 		d, ok := m.eventData(keys)
@@ -70,13 +106,8 @@ func recordingEvent(mk func(ari.EventData, ari.LiveRecordingData) ari.Event) fas
 }
 
 func decodeStasisStart(data []byte, keys keySet) (ari.Event, bool) {
-	var m struct {
-		eventJSON
-		Args           []string    `json:"args"`
-		Channel        channelJSON `json:"channel"`
-		ReplaceChannel channelJSON `json:"replace_channel,omitempty"`
-	}
-	if json.Unmarshal(data, &m) != nil {
+	var m stasisStartMirror
+	if !unmarshalMirror(data, &m) {
 		return nil, false
 	}
 	d, ok1 := m.eventData(keys)
@@ -101,13 +132,8 @@ func decodeChannelVarset(data []byte, keys keySet) (ari.Event, bool) {
 }
 
 func decodeChannelHangupRequest(data []byte, keys keySet) (ari.Event, bool) {
-	var m struct {
-		eventJSON
-		Cause   int         `json:"cause"`
-		Channel channelJSON `json:"channel"`
-		Soft    bool        `json:"soft"`
-	}
-	if json.Unmarshal(data, &m) != nil {
+	var m hangupRequestMirror
+	if !unmarshalMirror(data, &m) {
 		return nil, false
 	}
 	d, ok1 := m.eventData(keys)
@@ -116,13 +142,8 @@ func decodeChannelHangupRequest(data []byte, keys keySet) (ari.Event, bool) {
 }
 
 func decodeChannelDestroyed(data []byte, keys keySet) (ari.Event, bool) {
-	var m struct {
-		eventJSON
-		Cause    int         `json:"cause"`
-		CauseTxt string      `json:"cause_txt"`
-		Channel  channelJSON `json:"channel"`
-	}
-	if json.Unmarshal(data, &m) != nil {
+	var m destroyedMirror
+	if !unmarshalMirror(data, &m) {
 		return nil, false
 	}
 	d, ok1 := m.eventData(keys)
