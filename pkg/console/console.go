@@ -31,7 +31,10 @@ type Console struct {
 	dummies map[Argon2Params]string // hashes checked for unknown users, so timing does not tell
 	poll    time.Duration
 	reasons []string
-	popMu   sync.Mutex // orders the writes of one operator's pops
+	popMu   sync.Mutex     // one write of pops at a time
+	savesMu sync.Mutex     // guards closed and the start of a write
+	closed  bool           // Close was called: no more writes start
+	saves   sync.WaitGroup // writes of pops in progress
 }
 
 // New builds a console. Deps.Operators, Forms, Control, Relay and Store
@@ -99,8 +102,15 @@ func (c *Console) Handler() http.Handler {
 }
 
 // Close ends every open event stream (call it before http.Server.Shutdown,
-// which otherwise waits for them). Pop after Close is a no-op.
-func (c *Console) Close() { c.hub.close() }
+// which otherwise waits for them) and waits for screen pops being written
+// to the store. Pop after Close is a no-op.
+func (c *Console) Close() {
+	c.hub.close()
+	c.savesMu.Lock()
+	c.closed = true
+	c.savesMu.Unlock()
+	c.saves.Wait()
+}
 
 // securityHeaders sets the headers every response carries.
 func securityHeaders(next http.Handler) http.Handler {

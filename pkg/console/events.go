@@ -25,11 +25,24 @@ func (c *Console) Pop(p ScreenPop) {
 		c.log.Error("screen pop", "call", p.CallID, "operator", p.OperatorID, "err", err)
 		return
 	}
-	c.savePops(p.OperatorID)
+	// Pop runs on the call's goroutine, right after the bridge: the
+	// store's commit must not hold it up.
+	c.savesMu.Lock()
+	defer c.savesMu.Unlock()
+	if c.closed {
+		return
+	}
+	c.saves.Add(1)
+	go func() {
+		defer c.saves.Done()
+		c.savePops(p.OperatorID)
+	}()
 }
 
 // savePops keeps opID's recent pops in the store, so that after a restart
 // the operator can still save the intake of a call that popped before it.
+// Writes of one operator's pops may start in any order: each writes the
+// list as it is when it runs, so the last one written is the latest.
 func (c *Console) savePops(opID string) {
 	if c.d.Store == nil {
 		return

@@ -174,6 +174,7 @@ func TestSaveAfterRestart(t *testing.T) {
 	u := e.login("op-a")
 	b := e.login("op-b")
 	e.c.Pop(pop("c1", "op-a"))
+	e.c.Close() // a stopping service closes its console: the pops are kept
 	e2 := e.restart()
 	u2, b2 := u.on(e2), b.on(e2)
 	_, body := u2.do("GET", "/api/v1/console/state", nil)
