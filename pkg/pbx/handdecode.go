@@ -16,60 +16,70 @@ import (
 // repeated and non-ASCII keys. m is a pointer to one of the mirror types.
 func handDecode(data []byte, m any) bool {
 	p := &jsonReader{d: data}
-	var member func(key []byte) (known, ok bool)
+	// Each mirror has the event's members and, but for playbacks, a
+	// channel; extra reads the members of its own.
+	var (
+		event   *eventJSON
+		channel *channelJSON
+		extra   func(k []byte) (known, ok bool)
+	)
 	switch m := m.(type) {
 	case *channelEventMirror:
-		member = func(k []byte) (bool, bool) {
-			if string(k) == "channel" {
-				return true, p.channel(&m.Channel)
-			}
-			return p.eventMember(k, &m.eventJSON)
-		}
+		event, channel = &m.eventJSON, &m.Channel
 	case *stasisStartMirror:
-		member = func(k []byte) (bool, bool) {
+		event, channel = &m.eventJSON, &m.Channel
+		extra = func(k []byte) (bool, bool) {
 			switch string(k) {
-			case "channel":
-				return true, p.channel(&m.Channel)
 			case "replace_channel":
 				return true, p.channel(&m.ReplaceChannel)
 			case "args":
 				return true, p.strings(&m.Args)
 			}
-			return p.eventMember(k, &m.eventJSON)
+			return false, true
 		}
 	case *hangupRequestMirror:
-		member = func(k []byte) (bool, bool) {
+		event, channel = &m.eventJSON, &m.Channel
+		extra = func(k []byte) (bool, bool) {
 			switch string(k) {
-			case "channel":
-				return true, p.channel(&m.Channel)
 			case "cause":
 				return true, p.int(&m.Cause)
 			case "soft":
 				return true, p.bool(&m.Soft)
 			}
-			return p.eventMember(k, &m.eventJSON)
+			return false, true
 		}
 	case *destroyedMirror:
-		member = func(k []byte) (bool, bool) {
+		event, channel = &m.eventJSON, &m.Channel
+		extra = func(k []byte) (bool, bool) {
 			switch string(k) {
-			case "channel":
-				return true, p.channel(&m.Channel)
 			case "cause":
 				return true, p.int(&m.Cause)
 			case "cause_txt":
 				return true, p.str(&m.CauseTxt)
 			}
-			return p.eventMember(k, &m.eventJSON)
+			return false, true
 		}
 	case *playbackMirror:
-		member = func(k []byte) (bool, bool) {
+		event = &m.eventJSON
+		extra = func(k []byte) (bool, bool) {
 			if string(k) == "playback" {
 				return true, p.playback(&m.Playback)
 			}
-			return p.eventMember(k, &m.eventJSON)
+			return false, true
 		}
 	default:
 		return false
+	}
+	member := func(k []byte) (bool, bool) {
+		if channel != nil && string(k) == "channel" {
+			return true, p.channel(channel)
+		}
+		if extra != nil {
+			if known, ok := extra(k); known || !ok {
+				return known, ok
+			}
+		}
+		return p.eventMember(k, event)
 	}
 	known := []string{"type", "timestamp", "application", "asterisk_id", "dialog", "channel", "replace_channel", "args", "cause", "soft", "cause_txt", "playback"}
 	if !p.object(member, known) {
