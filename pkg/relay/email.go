@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,9 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 		return fmt.Errorf("relay: email %q: %w", d.Name, err)
 	}
 	if err := s.transact(ctx, d, host, from.Address, to, msg); err != nil {
+		if errors.Is(err, ErrPartlyDelivered) {
+			return fmt.Errorf("relay: email %q via %s: %w", d.Name, d.Addr, err)
+		}
 		if permanentSMTP(err) {
 			// A 5xx reply (unknown recipient, refused sender, bad
 			// credentials) will not change by retrying for hours: straight
@@ -120,10 +124,20 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 	if err := c.Mail(from); err != nil {
 		return fmt.Errorf("MAIL FROM: %w", err)
 	}
+	// A recipient the server refuses for good (5xx: unknown user) does not
+	// hold back the others; a transient refusal (4xx) retries them all.
+	var refused []string
+	var lastRefusal error
 	for _, a := range to {
 		if err := c.Rcpt(a.Address); err != nil {
-			return fmt.Errorf("RCPT TO %s: %w", a.Address, err)
+			if !permanentSMTP(err) || len(to) == 1 {
+				return fmt.Errorf("RCPT TO %s: %w", a.Address, err)
+			}
+			refused, lastRefusal = append(refused, a.Address), fmt.Errorf("RCPT TO %s: %w", a.Address, err)
 		}
+	}
+	if len(refused) == len(to) {
+		return lastRefusal // every recipient refused: permanent
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -138,7 +152,16 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 	if err := c.Quit(); err != nil {
 		// The message was accepted at the end of DATA; a failed QUIT
 		// does not make it undelivered.
+		return partly(refused)
+	}
+	return partly(refused)
+}
+
+// partly is nil when no recipient was refused, else ErrPartlyDelivered
+// naming the refused ones.
+func partly(refused []string) error {
+	if len(refused) == 0 {
 		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: refused by the server: %s", ErrPartlyDelivered, strings.Join(refused, ", "))
 }

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/relay/relaytest"
 )
@@ -135,5 +136,44 @@ func TestMessageIDDistinct(t *testing.T) {
 	}
 	if got := MessageID("k", "bad"); got != "<k@toritsugi.invalid>" {
 		t.Errorf("MessageID without domain = %q", got)
+	}
+}
+
+// TestEmailRefusedRecipients: a recipient the server refuses for good does
+// not hold back the others (partly delivered, not retried); all refused is
+// permanent; a temporary refusal retries everyone.
+func TestEmailRefusedRecipients(t *testing.T) {
+	const unknown, busy = "550 5.1.1 no such user", "450 4.2.1 mailbox busy, try later"
+	tests := []struct {
+		name      string
+		refuse    map[string]string
+		partly    bool
+		permanent bool
+		delivered []string // the recipients the mail reached
+	}{
+		{"one unknown", map[string]string{"desk@client.example": unknown}, true, false, []string{"sato@client.example"}},
+		{"all unknown", map[string]string{"desk@client.example": unknown, "sato@client.example": unknown}, false, true, nil},
+		{"one busy", map[string]string{"desk@client.example": busy}, false, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := relaytest.StartSMTP(t, relaytest.SMTPOptions{Username: "relay@example.jp", Password: "p@ss", Refuse: tt.refuse, Wait: 200 * time.Millisecond})
+			s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: newFakeClock()}
+			err := s.Send(t.Context(), emailDest(srv.Addr), testMessage("m-9"))
+			if errors.Is(err, ErrPartlyDelivered) != tt.partly || errors.Is(err, ErrPermanent) != tt.permanent || (err == nil) {
+				t.Fatalf("Send = %v; want partly %v, permanent %v", err, tt.partly, tt.permanent)
+			}
+			if tt.partly && !strings.Contains(err.Error(), "desk@client.example") {
+				t.Errorf("the error does not name the refused recipient: %v", err)
+			}
+			mails := srv.Mails()
+			var got []string
+			if len(mails) == 1 {
+				got = mails[0].To
+			}
+			if len(mails) > 1 || strings.Join(got, ",") != strings.Join(tt.delivered, ",") {
+				t.Fatalf("%d mails to %v, want one to %v", len(mails), got, tt.delivered)
+			}
+		})
 	}
 }

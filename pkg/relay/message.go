@@ -90,6 +90,12 @@ var (
 	// ErrPermanent marks a delivery error that retrying cannot fix (for
 	// example HTTP 400/401/403/404); the entry is dead-lettered at once.
 	ErrPermanent = errors.New("relay: permanent delivery error")
+	// ErrPartlyDelivered: the message reached some of a destination's
+	// recipients and the others were refused for good (a mail address
+	// unknown to its server). The entry counts as delivered, with the
+	// refusals as its last error, so that the others are not held back
+	// and nobody gets it twice.
+	ErrPartlyDelivered = errors.New("relay: delivered, but some recipients were refused")
 	// ErrInvalid: a message, destination or id was refused.
 	ErrInvalid = errors.New("relay: invalid argument")
 	// ErrNotFound: no outbox entry with that id.

@@ -303,8 +303,11 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 		}
 		e.Attempts++
 		e.UpdatedAt = now
-		if sendErr == nil {
+		if sendErr == nil || errors.Is(sendErr, ErrPartlyDelivered) {
 			e.State, e.LastError, e.NextAt = StateDelivered, "", time.Time{}
+			if sendErr != nil {
+				e.LastError = sendErr.Error()
+			}
 			return putEntry(ob, e)
 		}
 		e.LastError = sendErr.Error()

@@ -2,7 +2,9 @@ package relay
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -188,5 +190,22 @@ func TestPurgeDelivered(t *testing.T) {
 	left, err := ob.List(Filter{})
 	if err != nil || len(left) != 2 || left[0].ID != "m/later" || left[1].ID != "m/bad" {
 		t.Errorf("after Purge: %+v, %v; want the pending and the dead entry", left, err)
+	}
+}
+
+// TestPartlyDeliveredCountsAsDelivered: an attempt that reached some
+// recipients is delivered (never sent again), its refusals kept as the
+// last error.
+func TestPartlyDeliveredCountsAsDelivered(t *testing.T) {
+	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("m"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ob.record("m/hook", fmt.Errorf("%w: refused by the server: desk@client.example", ErrPartlyDelivered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.State != StateDelivered || !strings.Contains(e.LastError, "desk@client.example") {
+		t.Fatalf("entry after a partial delivery: %+v", e)
 	}
 }

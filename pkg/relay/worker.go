@@ -131,6 +131,10 @@ func (w *Worker) attempt(ctx context.Context, e Entry) {
 	}
 	switch rec.State {
 	case StateDelivered:
+		if rec.LastError != "" {
+			w.log.Warn("relay delivered, some recipients refused", "entry", e.ID, "attempts", rec.Attempts, "err", rec.LastError)
+			break
+		}
 		w.log.Info("relay delivered", "entry", e.ID, "attempts", rec.Attempts)
 	case StateDead:
 		w.log.Warn("relay dead-lettered", "entry", e.ID, "attempts", rec.Attempts, "err", rec.LastError)

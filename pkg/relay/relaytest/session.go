@@ -71,6 +71,10 @@ func (s *SMTP) session(conn net.Conn) {
 			cur.From = angle(arg)
 			reply("250 2.1.0 ok")
 		case "RCPT":
+			if r, refused := s.opts.Refuse[angle(arg)]; refused {
+				reply("%s", r)
+				continue
+			}
 			cur.To = append(cur.To, angle(arg))
 			reply("250 2.1.5 ok")
 		case "DATA":

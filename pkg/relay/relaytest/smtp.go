@@ -24,6 +24,9 @@ type SMTPOptions struct {
 	Password string
 	// Wait bounds Next; zero means DefaultWait.
 	Wait time.Duration
+	// Refuse maps recipient addresses to the reply their RCPT TO gets
+	// instead of 250, e.g. "550 5.1.1 no such user".
+	Refuse map[string]string
 }
 
 // SMTP is a running test server. Its fields are read-only.
