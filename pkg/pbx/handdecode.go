@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"encoding/json"
 	"unicode/utf8"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -81,8 +82,7 @@ func handDecode(data []byte, m any) bool {
 		}
 		return p.eventMember(k, event)
 	}
-	known := []string{"type", "timestamp", "application", "asterisk_id", "dialog", "channel", "replace_channel", "args", "cause", "soft", "cause_txt", "playback"}
-	if !p.object(member, known) {
+	if !p.object(member, eventKeys) {
 		return false
 	}
 	p.ws()
@@ -135,7 +135,7 @@ func (p *jsonReader) object(member func([]byte) (known, ok bool), known []string
 					return false
 				}
 			}
-			if !p.skip(0) {
+			if !p.skip() {
 				return false
 			}
 		}
@@ -171,6 +171,9 @@ func (p *jsonReader) eventMember(k []byte, e *eventJSON) (known, ok bool) {
 	}
 	return false, true
 }
+
+// The members the mirrors read, for the case-folding check in object.
+var eventKeys = []string{"type", "timestamp", "application", "asterisk_id", "dialog", "channel", "replace_channel", "args", "cause", "soft", "cause_txt", "playback"}
 
 var channelKeys = []string{"key", "id", "name", "state", "accountcode", "caller", "connected", "creationtime", "dialplan", "language", "channelvars", "protocol_id"}
 
@@ -477,143 +480,14 @@ func (p *jsonReader) bool(dst *bool) bool {
 	return false
 }
 
-// skip passes over one valid JSON value of any kind (what
-// encoding/json's validity check accepts), refusing deep nesting.
-func (p *jsonReader) skip(depth int) bool {
-	if depth > maxDepth {
+// skip passes over a member value the decoder does not read. It must be
+// valid JSON, as json.Unmarshal checks the whole message: skipValue finds
+// its end, json.Valid checks it.
+func (p *jsonReader) skip() bool {
+	end := skipValue(p.d, p.i)
+	if end < 0 || !json.Valid(p.d[p.i:end]) {
 		return false
 	}
-	p.ws()
-	if p.i >= len(p.d) {
-		return false
-	}
-	switch c := p.d[p.i]; {
-	case c == '{' || c == '[':
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		p.i++
-		p.ws()
-		if p.i < len(p.d) && p.d[p.i] == closer {
-			p.i++
-			return true
-		}
-		for {
-			p.ws()
-			if c == '{' {
-				if !p.skipString() {
-					return false
-				}
-				p.ws()
-				if p.i >= len(p.d) || p.d[p.i] != ':' {
-					return false
-				}
-				p.i++
-			}
-			if !p.skip(depth + 1) {
-				return false
-			}
-			p.ws()
-			if p.i >= len(p.d) {
-				return false
-			}
-			switch p.d[p.i] {
-			case ',':
-				p.i++
-			case closer:
-				p.i++
-				return true
-			default:
-				return false
-			}
-		}
-	case c == '"':
-		return p.skipString()
-	case c == '-' || (c >= '0' && c <= '9'):
-		return p.skipNumber()
-	}
-	for _, lit := range []string{"true", "false", "null"} {
-		if len(p.d)-p.i >= len(lit) && string(p.d[p.i:p.i+len(lit)]) == lit {
-			p.i += len(lit)
-			return true
-		}
-	}
-	return false
-}
-
-// skipString passes over a string with valid escapes (any other bytes
-// from 0x20 up are accepted, as encoding/json's scanner does).
-func (p *jsonReader) skipString() bool {
-	if p.i >= len(p.d) || p.d[p.i] != '"' {
-		return false
-	}
-	for j := p.i + 1; j < len(p.d); j++ {
-		switch c := p.d[j]; {
-		case c == '"':
-			p.i = j + 1
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			j++
-			if j >= len(p.d) {
-				return false
-			}
-			switch p.d[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if j+4 >= len(p.d) {
-					return false
-				}
-				for _, h := range p.d[j+1 : j+5] {
-					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
-						return false
-					}
-				}
-				j += 4
-			default:
-				return false
-			}
-		}
-	}
-	return false
-}
-
-// skipNumber passes over a number in JSON's grammar.
-func (p *jsonReader) skipNumber() bool {
-	j := p.i
-	if j < len(p.d) && p.d[j] == '-' {
-		j++
-	}
-	digits := func() int {
-		n := 0
-		for j < len(p.d) && p.d[j] >= '0' && p.d[j] <= '9' {
-			j++
-			n++
-		}
-		return n
-	}
-	if j < len(p.d) && p.d[j] == '0' {
-		j++
-	} else if digits() == 0 {
-		return false
-	}
-	if j < len(p.d) && p.d[j] == '.' {
-		j++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if j < len(p.d) && (p.d[j] == 'e' || p.d[j] == 'E') {
-		j++
-		if j < len(p.d) && (p.d[j] == '+' || p.d[j] == '-') {
-			j++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	p.i = j
+	p.i = end
 	return true
 }
