@@ -293,7 +293,7 @@ func (l *Link) pinger(ctx context.Context, cancel context.CancelCauseFunc) {
 
 // Ping sends GET /asterisk/ping, bounded by ctx and RequestTimeout.
 func (l *Link) Ping(ctx context.Context) error {
-	if err := l.do(ctx, http.MethodGet, "/asterisk/ping", nil); err != nil {
+	if err := l.do(ctx, l.pingClient, http.MethodGet, "/asterisk/ping", nil); err != nil {
 		return fmt.Errorf("pbx: ping: %w", err)
 	}
 	return nil
@@ -315,15 +315,17 @@ func (l *Link) setEventFilter(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pbx: event filter: %w", err)
 	}
-	if err := l.do(ctx, http.MethodPut, "/applications/"+url.PathEscape(l.opts.App)+"/eventFilter", body); err != nil {
+	if err := l.do(ctx, l.pingClient, http.MethodPut, "/applications/"+url.PathEscape(l.opts.App)+"/eventFilter", body); err != nil {
 		return fmt.Errorf("pbx: event filter: %w", err)
 	}
 	return nil
 }
 
-// do sends one REST request outside the library (ping, event filter),
-// bounded by ctx and RequestTimeout; any status but 200 is an error.
-func (l *Link) do(ctx context.Context, method, path string, body []byte) error {
+// do sends one REST request outside the library through client (the
+// ping client, which never waits for the REST pool, or the REST client),
+// bounded by ctx and RequestTimeout. A status other than 2xx is a
+// *statusError, which StatusCode reads.
+func (l *Link) do(ctx context.Context, client *http.Client, method, path string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.RequestTimeout)
 	defer cancel()
 	var rd io.Reader
@@ -338,14 +340,14 @@ func (l *Link) do(ctx context.Context, method, path string, body []byte) error {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := l.pingClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%s %s: %s %s", method, path, resp.Status, bytes.TrimSpace(msg))
+		return &statusError{code: resp.StatusCode, text: fmt.Sprintf("%s %s: %s %s", method, path, resp.Status, bytes.TrimSpace(msg))}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	return nil
@@ -485,24 +487,8 @@ func (l *Link) AddToBridge(bridgeID string, channelIDs ...string) error {
 	if err != nil {
 		return fmt.Errorf("pbx: add to bridge: %w", err)
 	}
-	u := strings.TrimSuffix(l.opts.URL, "/") + "/bridges/" + url.PathEscape(bridgeID) + "/addChannel"
-	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
+	if err := l.do(context.Background(), l.restHTTP, http.MethodPost, "/bridges/"+url.PathEscape(bridgeID)+"/addChannel", body); err != nil {
 		return fmt.Errorf("pbx: add to bridge: %w", err)
-	}
-	req.SetBasicAuth(l.opts.User, l.opts.Password)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := l.restHTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("pbx: add to bridge %s: %w", bridgeID, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		var m struct {
-			Message string `json:"message"`
-		}
-		_ = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&m)
-		return &statusError{code: resp.StatusCode, text: fmt.Sprintf("pbx: add to bridge %s: %s: %s", bridgeID, resp.Status, m.Message)}
 	}
 	return nil
 }
