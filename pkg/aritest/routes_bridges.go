@@ -77,7 +77,10 @@ func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
 	if !p.has("channel") {
 		return msgErr(http.StatusBadRequest, "Missing parameter channel")
 	}
-	ids := bridgeChannelIDs(p)
+	// A JSON array or a comma-separated query value; a JSON string is one
+	// id, so "a,b" in a body is a channel that does not exist (recording
+	// 11). Empty ids are skipped; none left: "Missing parameter channel".
+	ids := p.list("channel")
 	if len(ids) == 0 {
 		return msgErr(http.StatusBadRequest, "Missing parameter channel")
 	}
@@ -115,7 +118,7 @@ func hBridgeRemove(s *Server, pv map[string]string, p params) reply {
 		return msgErr(http.StatusBadRequest, "Missing parameter channel")
 	}
 	var chans []*channel
-	ids := bridgeChannelIDs(p)
+	ids := p.list("channel") // as in hBridgeAdd
 	if len(ids) == 0 {
 		return msgErr(http.StatusBadRequest, "Missing parameter channel")
 	}
@@ -153,9 +156,3 @@ func hBridgeRecord(s *Server, pv map[string]string, p params) reply {
 	}
 	return s.recordLocked("bridge:"+b.id, b.app, b, p)
 }
-
-// bridgeChannelIDs reads add/removeChannel's channel list as Asterisk
-// does: a JSON array or a comma-separated query value, empty ids skipped
-// (none left: "Missing parameter channel"). A JSON string is one id, so
-// "a,b" in a body is a channel that does not exist (recording 11).
-func bridgeChannelIDs(p params) []string { return p.list("channel") }
