@@ -14,18 +14,32 @@ import (
 // through a Cause method (errDataGet), which errors.As does not follow, so
 // both links are walked.
 func StatusCode(err error) int {
-	for depth := 0; err != nil && depth < 32; depth++ {
+	code := 0
+	inChain(err, func(e error) bool {
 		var re native.RequestError
-		if errors.As(err, &re) {
-			return re.Code()
+		if errors.As(e, &re) {
+			code = re.Code()
+			return true
+		}
+		return false
+	})
+	return code
+}
+
+// inChain reports whether found holds for err or for an error reached
+// from it through Cause methods (each checked with its own Unwrap chain).
+func inChain(err error, found func(error) bool) bool {
+	for depth := 0; err != nil && depth < 32; depth++ {
+		if found(err) {
+			return true
 		}
 		c, ok := findCauser(err)
 		if !ok {
-			return 0
+			return false
 		}
 		err = c.Cause()
 	}
-	return 0
+	return false
 }
 
 type causer interface{ Cause() error }
@@ -48,17 +62,7 @@ var ErrNotSent = errors.New("pbx: request not sent to Asterisk")
 // The ari library wraps transport errors in types that expose them only
 // through Cause, so both links are walked, as in StatusCode.
 func NotSent(err error) bool {
-	for depth := 0; err != nil && depth < 32; depth++ {
-		if errors.Is(err, ErrNotSent) {
-			return true
-		}
-		c, ok := findCauser(err)
-		if !ok {
-			return false
-		}
-		err = c.Cause()
-	}
-	return false
+	return inChain(err, func(e error) bool { return errors.Is(e, ErrNotSent) })
 }
 
 // statusError is a failed ARI request made outside the ari library; like
