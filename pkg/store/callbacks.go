@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -58,19 +57,27 @@ func (s *Store) PutCallback(c Callback) error {
 func (s *Store) Callback(id string) (Callback, error) {
 	var c Callback
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var v []byte
-		if b := tx.Bucket(bucketCallbacks); b != nil {
-			v = b.Get([]byte(id))
-		}
-		if v == nil {
-			return fmt.Errorf("store: callback %q: %w", id, ErrNotFound)
-		}
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
-		}
-		return nil
+		var err error
+		c, err = getCallback(tx, id)
+		return err
 	})
 	return c, err
+}
+
+// getCallback reads the request of call id in tx, or ErrNotFound.
+func getCallback(tx *bolt.Tx, id string) (Callback, error) {
+	var v []byte
+	if b := tx.Bucket(bucketCallbacks); b != nil {
+		v = b.Get([]byte(id))
+	}
+	if v == nil {
+		return Callback{}, fmt.Errorf("store: callback %q: %w", id, ErrNotFound)
+	}
+	var c Callback
+	if err := json.Unmarshal(v, &c); err != nil {
+		return Callback{}, fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
+	}
+	return c, nil
 }
 
 // Callbacks lists the requests in a state ("" = all), oldest first.
@@ -102,23 +109,15 @@ func (s *Store) Callbacks(state string) ([]Callback, error) {
 // CompleteCallback marks a request done by an operator.
 func (s *Store) CompleteCallback(id, operatorID string, at time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCallbacks)
-		var v []byte
-		if b != nil {
-			v = b.Get([]byte(id))
-		}
-		if v == nil {
-			return fmt.Errorf("store: callback %q: %w", id, ErrNotFound)
-		}
-		var c Callback
-		if err := json.Unmarshal(v, &c); err != nil {
-			return errors.Join(ErrCorrupt, err)
+		c, err := getCallback(tx, id)
+		if err != nil {
+			return err
 		}
 		c.State, c.DoneAt, c.OperatorID = CallbackDone, at, operatorID
 		nv, err := json.Marshal(c)
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(id), nv)
+		return tx.Bucket(bucketCallbacks).Put([]byte(id), nv)
 	})
 }
