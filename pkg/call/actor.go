@@ -25,6 +25,9 @@ type actor struct {
 
 	// adopted is the channel's data when a restarted controller took it over
 	adopted *ari.ChannelData
+	// bridgeIn is the bridge the adopted channel is in, bridgeFor the
+	// bridge named for the adopted call (BridgeName); nil if none.
+	bridgeIn, bridgeFor *ari.BridgeData
 	// startedAt, when set, is when the call came in (a call re-adopted
 	// without saved state: the channel's creation time)
 	startedAt time.Time

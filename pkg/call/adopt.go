@@ -1,6 +1,7 @@
 package call
 
 import (
+	"slices"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -98,6 +99,16 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.note("re-adopted after controller restart, before any step was saved")
 		return
 	}
+	if peer, ok := a.bridgedPeer(); ok && p.Step != StepConnected && p.Step != StepHangup {
+		p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, peer.OpID, peer.Leg, a.bridgeIn.ID
+	}
+	if b := a.bridgeFor; b != nil && b != a.bridgeIn {
+		// Created, but the controller stopped before the caller joined it.
+		a.log.Info("destroying a bridge left over from before the restart", "bridge", b.ID)
+		if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, b.ID)); err != nil && !pbx.IsNotFound(err) {
+			a.log.Warn("destroying a left-over bridge failed", "bridge", b.ID, "error", err)
+		}
+	}
 	a.state = p
 	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt}
 	if ch.Caller != nil {
@@ -175,10 +186,20 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	}
 }
 
+// bridgedPeer is whom the adopted caller talks with: its bridge is named
+// for it (BridgeName).
+func (a *actor) bridgedPeer() (bridgePeer, bool) {
+	if a.bridgeIn == nil {
+		return bridgePeer{}, false
+	}
+	p, ok := parseBridgeName(a.bridgeIn.Name)
+	return p, ok && p.Call == a.id
+}
+
 // adoptLeg handles an operator or transfer leg found after a restart. The
-// live leg of a bridged call belongs to that call's actor (which binds it
-// when it re-adopts the call): it must not be hung up, and this actor ends
-// quietly, without a record. It reports whether ch was such a leg; any
+// live leg of a bridged call (in one bridge with its caller) belongs to
+// that call's actor (which binds it when it re-adopts the call): it must
+// not be hung up, and this actor ends quietly, without a record. It reports whether ch was such a leg; any
 // other leg is hung up as a channel nobody owns.
 func (a *actor) adoptLeg(ch *ari.ChannelData) bool {
 	if ch.Dialplan == nil {
@@ -188,12 +209,7 @@ func (a *actor) adoptLeg(ch *ari.ChannelData) bool {
 	if err != nil || args.Leg == LegInbound {
 		return false
 	}
-	raw, err := a.m.ari.Channel().GetVariable(ari.NewKey(ari.ChannelKey, args.CallID), StateVar)
-	if err != nil {
-		return false
-	}
-	p, err := DecodePersisted(raw)
-	if err != nil || p.Step != StepConnected || p.OpChannel != a.id {
+	if a.bridgeIn == nil || !slices.Contains(a.bridgeIn.ChannelIDs, args.CallID) {
 		return false
 	}
 	a.done = true

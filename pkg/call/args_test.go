@@ -99,6 +99,43 @@ func FuzzDecodePersisted(f *testing.F) {
 	})
 }
 
+func TestBridgeName(t *testing.T) {
+	for _, p := range []bridgePeer{
+		{Call: "1795916251.1", Leg: "1795916251.1-op-op1000-31c0c606-2", OpID: "op1000"},
+		{Call: "1795916251.1", Leg: "1795916251.1-xfer-31c0c606-2"}, // the client's phone: no operator
+		{Call: "a&b=c;d", Leg: "x y", OpID: "op-1&2"},
+	} {
+		got, ok := parseBridgeName(BridgeName(p.Call, p.Leg, p.OpID))
+		if !ok || got != p {
+			t.Fatalf("round trip of %+v = %+v, %v", p, got, ok)
+		}
+	}
+	// Bridges toritsugi did not name, or named before names carried the
+	// peer (the name was the bridge's id), are no call's.
+	for _, other := range []string{"", "1795916251.1-br-31c0c606-4", "toritsugi;", "toritsugi;call=1", "toritsugi;oc=x", "toritsugi;call=1&oc=%zz"} {
+		if p, ok := parseBridgeName(other); ok {
+			t.Errorf("parseBridgeName(%q) = %+v, want none", other, p)
+		}
+	}
+}
+
+func FuzzParseBridgeName(f *testing.F) {
+	f.Add(BridgeName("1795916251.1", "1795916251.1-op-op1000-31c0c606-2", "op1000"))
+	f.Add("1795916251.1-br-31c0c606-4")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := parseBridgeName(s)
+		if !ok {
+			return
+		}
+		if p.Call == "" || p.Leg == "" {
+			t.Fatalf("parseBridgeName(%q) = %+v without call or leg", s, p)
+		}
+		if again, ok := parseBridgeName(BridgeName(p.Call, p.Leg, p.OpID)); !ok || again != p {
+			t.Fatalf("re-naming %+v gave %+v, %v", p, again, ok)
+		}
+	})
+}
+
 func TestAnnouncement(t *testing.T) {
 	tests := []struct {
 		pos  int

@@ -52,6 +52,11 @@ type Deps struct {
 	// AddToBridge, when set, adds caller and operator to their bridge in
 	// one request (pbx.Link.AddToBridge); otherwise one request each.
 	AddToBridge func(bridgeID string, channelIDs ...string) error
+	// Bridges lists Asterisk's bridges with their channels
+	// (pbx.Link.Bridges). A restarted controller reads there which callers
+	// are talking, and with whom (see BridgeName); without it, only a
+	// state saved by an older version says so.
+	Bridges func() ([]*ari.BridgeData, error)
 }
 
 // Connected describes a caller just bridged with an operator.
@@ -80,6 +85,7 @@ type Manager struct {
 	log             *slog.Logger
 	greetingTimeout time.Duration
 	addToBridge     func(bridgeID string, channelIDs ...string) error
+	bridges         func() ([]*ari.BridgeData, error)
 
 	// instance distinguishes ids this manager chooses from a predecessor's.
 	instance string
@@ -106,7 +112,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	}
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
-		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, addToBridge: d.AddToBridge,
+		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, addToBridge: d.AddToBridge, bridges: d.Bridges,
 		calls: map[string]*actor{}, instance: newInstanceToken(),
 	}
 }
@@ -148,6 +154,7 @@ func (m *Manager) newChannel(e *ari.StasisStart) *pbx.Inbox {
 
 // adopt runs on the link goroutine with our application's unowned channels.
 func (m *Manager) adopt(chans []*ari.ChannelData) {
+	in, named := m.adoptedBridges()
 	for _, ch := range chans {
 		if ch.Dialplan == nil || ch.Dialplan.AppName != "Stasis" {
 			continue // an originated leg whose call is gone; it ends by itself
@@ -156,9 +163,34 @@ func (m *Manager) adopt(chans []*ari.ChannelData) {
 			continue
 		}
 		a := m.newActor(ch.ID, ch)
+		a.bridgeIn, a.bridgeFor = in[ch.ID], named[ch.ID]
 		m.disp.BindChannel(ch.ID, a.inbox) // before it runs: release unbinds
 		m.start(a)
 	}
+}
+
+// adoptedBridges reads Asterisk's bridges for adopt: the bridge each
+// channel is in, and the bridge named for each call (BridgeName).
+func (m *Manager) adoptedBridges() (in, named map[string]*ari.BridgeData) {
+	in, named = map[string]*ari.BridgeData{}, map[string]*ari.BridgeData{}
+	if m.bridges == nil {
+		return in, named
+	}
+	list, err := m.bridges()
+	if err != nil {
+		// Callers talking to an operator would be taken for waiting ones.
+		m.log.Error("re-adopt: reading the bridges failed; bridged calls are re-adopted at their saved step", "error", err)
+		return in, named
+	}
+	for _, b := range list {
+		for _, id := range b.ChannelIDs {
+			in[id] = b
+		}
+		if p, ok := parseBridgeName(b.Name); ok {
+			named[p.Call] = b
+		}
+	}
+	return in, named
 }
 
 func (m *Manager) newActor(id string, adopted *ari.ChannelData) *actor {

@@ -263,7 +263,7 @@ func (a *actor) bridgeWith(peer *leg) {
 	a.bridgeID = fmt.Sprintf("%s-br-%s-%d", a.id, a.m.instance, a.plays) // never reuse a bridge id
 	br := ari.NewKey(ari.BridgeKey, a.bridgeID)
 	a.m.disp.BindBridge(a.bridgeID, a.inbox)
-	if _, err := a.m.ari.Bridge().Create(br, "mixing", a.bridgeID); err != nil {
+	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.id, peer.id, peer.opID)); err != nil {
 		a.fail("creating the bridge failed", err)
 		return
 	}
@@ -307,10 +307,10 @@ func (a *actor) bridgeWith(peer *leg) {
 	a.bridged(br, peer)
 }
 
-// bridged: caller and peer are in bridge br.
+// bridged: caller and peer are in bridge br. The step is not written on
+// the channel: the bridge's name says it (BridgeName).
 func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
-	a.saveState()
 	if peer.transfer {
 		a.rec.Result, a.rec.Reason = a.transferResult()
 		a.note("bridged with the client")

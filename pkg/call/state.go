@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,8 @@ const (
 	StepTransfer  Step = "transfer"  // ringing the client's phone for a VIP
 	StepVoicemail Step = "voicemail" // recording the caller's message
 	StepCallback  Step = "callback"  // offering a callback, awaiting the caller's 1
+	// StepConnected is no longer written (the bridge's name says it, see
+	// BridgeName); it is read from calls an older version saved.
 	StepConnected Step = "connected"
 	StepHangup    Step = "hangup"
 )
@@ -35,7 +38,7 @@ type Persisted struct {
 	StartedAt  time.Time
 	EnqueuedAt time.Time // zero until queued; keeps the caller's place after a restart
 	VIP        bool
-	// set once bridged
+	// set once bridged (StepConnected)
 	OpID, OpChannel, Bridge string
 	// Recording is the voicemail being recorded (StepVoicemail).
 	Recording string
@@ -103,4 +106,39 @@ func DecodePersisted(s string) (Persisted, error) {
 		return Persisted{}, fmt.Errorf("decode %s: unknown step %q", StateVar, p.Step)
 	}
 	return p, nil
+}
+
+// bridgeTag is the start of the name of a call's bridge with its peer.
+const bridgeTag = "toritsugi;"
+
+// BridgeName names the bridge of call with its peer leg: the bridge,
+// which lives as long as the conversation, says whom the caller talks
+// with (the operator's id, "" for the client's phone of a VIP transfer).
+// A restarted controller reads it back (GET /bridges) to re-adopt the
+// call as connected, so bridging needs no state write of its own.
+func BridgeName(call, peerLeg, opID string) string {
+	v := url.Values{}
+	v.Set("call", call)
+	v.Set("oc", peerLeg)
+	if opID != "" {
+		v.Set("o", opID)
+	}
+	return bridgeTag + v.Encode()
+}
+
+// bridgePeer is what a call's bridge name says.
+type bridgePeer struct{ Call, Leg, OpID string }
+
+// parseBridgeName reads BridgeName's output; ok is false for any other
+// bridge.
+func parseBridgeName(name string) (p bridgePeer, ok bool) {
+	rest, found := strings.CutPrefix(name, bridgeTag)
+	if !found {
+		return bridgePeer{}, false
+	}
+	v, err := url.ParseQuery(rest)
+	if err != nil || v.Get("call") == "" || v.Get("oc") == "" {
+		return bridgePeer{}, false
+	}
+	return bridgePeer{Call: v.Get("call"), Leg: v.Get("oc"), OpID: v.Get("o")}, true
 }

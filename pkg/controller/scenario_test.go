@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
+
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/controller"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -406,8 +409,11 @@ func TestRestartWhileBridged(t *testing.T) {
 	h.start()
 	// The operator hangs up 60 s (0.6 s of test time) after answering.
 	rec := h.record(id)
-	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted") {
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
 		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	if o := h.originates(); len(o) != 1 {
+		t.Fatalf("%d originates, want 1 (the talking caller must not be queued again): %+v", len(o), o)
 	}
 	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 })
 }
@@ -683,6 +689,71 @@ func TestRestartWhileBridgedKeepsOperatorBusy(t *testing.T) {
 	}
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
 	h.eventually("op1001 available again", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+// TestRestartWhileBridgedSavedByOlderVersion: a call bridged by a version
+// that wrote the connected step on the caller's channel (not read from
+// the bridge's name) is re-adopted as connected all the same.
+func TestRestartWhileBridgedSavedByOlderVersion(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("bridged", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && ch.BridgeID != ""
+	})
+	first.stop()
+	caller, _ := h.fake.Channel(id)
+	var opLeg string
+	for _, ch := range h.fake.Channels() {
+		if strings.HasPrefix(ch.Name, "PJSIP/op1001-") {
+			opLeg = ch.ID
+		}
+	}
+	old := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: time.Now(), OpID: "op1001", OpChannel: opLeg, Bridge: caller.BridgeID}
+	cl := first.c.Link.Client()
+	if err := cl.Channel().SetVariable(ari.NewKey(ari.ChannelKey, id), call.StateVar, old.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
+		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+}
+
+// TestRestartDestroysHalfMadeBridge: the controller stopped after creating
+// a caller's bridge and before the caller joined it; the restarted one
+// destroys the bridge and keeps the caller waiting.
+func TestRestartDestroysHalfMadeBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "0901234567")
+	h.eventually("caller waiting", func() bool { return containsID(h.waiting("acme"), id) })
+	first.stop()
+	bridges := first.c.Link.Client().Bridge()
+	br := ari.NewKey(ari.BridgeKey, id+"-br-dead0001-3")
+	if _, err := bridges.Create(br, "mixing", call.BridgeName(id, id+"-op-op1001-dead0001-2", "op1001")); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.eventually("caller waiting again", func() bool { return containsID(h.waiting("acme"), id) })
+	h.eventually("the half-made bridge destroyed", func() bool {
+		keys, err := bridges.List(nil)
+		return err == nil && len(keys) == 0
+	})
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultAbandoned {
+		t.Fatalf("caller hung up while waiting: %s (%s), want abandoned", rec.Result, rec.Reason)
+	}
 }
 
 func containsID(ids []string, id string) bool {

@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // TestAddToBridge: both channels join in one request; if one is missing,
-// neither joins and the error carries Asterisk's 400.
+// neither joins and the error carries Asterisk's 400. Bridges then lists
+// the bridge with its name and both channels.
 func TestAddToBridge(t *testing.T) {
 	fake, err := aritest.New(aritest.Options{})
 	if err != nil {
@@ -63,5 +65,12 @@ func TestAddToBridge(t *testing.T) {
 	}
 	if err := l.AddToBridge("nope", a); !pbx.IsNotFound(err) {
 		t.Fatalf("add to a missing bridge: %v, want 404", err)
+	}
+	bs, err := l.Bridges()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 1 || bs[0].ID != "br1" || bs[0].Name != "br1" || !slices.Equal(bs[0].ChannelIDs, []string{a, b}) {
+		t.Fatalf("Bridges() = %+v, want br1 with %s and %s", bs, a, b)
 	}
 }

@@ -293,7 +293,7 @@ func (l *Link) pinger(ctx context.Context, cancel context.CancelCauseFunc) {
 
 // Ping sends GET /asterisk/ping, bounded by ctx and RequestTimeout.
 func (l *Link) Ping(ctx context.Context) error {
-	if err := l.do(ctx, l.pingClient, http.MethodGet, "/asterisk/ping", nil); err != nil {
+	if err := l.do(ctx, l.pingClient, http.MethodGet, "/asterisk/ping", nil, nil); err != nil {
 		return fmt.Errorf("pbx: ping: %w", err)
 	}
 	return nil
@@ -315,7 +315,7 @@ func (l *Link) setEventFilter(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pbx: event filter: %w", err)
 	}
-	if err := l.do(ctx, l.pingClient, http.MethodPut, "/applications/"+url.PathEscape(l.opts.App)+"/eventFilter", body); err != nil {
+	if err := l.do(ctx, l.pingClient, http.MethodPut, "/applications/"+url.PathEscape(l.opts.App)+"/eventFilter", body, nil); err != nil {
 		return fmt.Errorf("pbx: event filter: %w", err)
 	}
 	return nil
@@ -323,9 +323,10 @@ func (l *Link) setEventFilter(ctx context.Context) error {
 
 // do sends one REST request outside the library through client (the
 // ping client, which never waits for the REST pool, or the REST client),
-// bounded by ctx and RequestTimeout. A status other than 2xx is a
-// *statusError, which StatusCode reads.
-func (l *Link) do(ctx context.Context, client *http.Client, method, path string, body []byte) error {
+// bounded by ctx and RequestTimeout, and decodes a 2xx response's JSON
+// into out unless out is nil. A status other than 2xx is a *statusError,
+// which StatusCode reads.
+func (l *Link) do(ctx context.Context, client *http.Client, method, path string, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.RequestTimeout)
 	defer cancel()
 	var rd io.Reader
@@ -348,6 +349,11 @@ func (l *Link) do(ctx context.Context, client *http.Client, method, path string,
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return &statusError{code: resp.StatusCode, text: fmt.Sprintf("%s %s: %s %s", method, path, resp.Status, bytes.TrimSpace(msg))}
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+		}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	return nil
@@ -487,8 +493,19 @@ func (l *Link) AddToBridge(bridgeID string, channelIDs ...string) error {
 	if err != nil {
 		return fmt.Errorf("pbx: add to bridge: %w", err)
 	}
-	if err := l.do(context.Background(), l.restHTTP, http.MethodPost, "/bridges/"+url.PathEscape(bridgeID)+"/addChannel", body); err != nil {
+	if err := l.do(context.Background(), l.restHTTP, http.MethodPost, "/bridges/"+url.PathEscape(bridgeID)+"/addChannel", body, nil); err != nil {
 		return fmt.Errorf("pbx: add to bridge: %w", err)
 	}
 	return nil
+}
+
+// Bridges lists every bridge Asterisk holds, with its channels, in one
+// request (GET /bridges; the ari library's List keeps only the ids, and a
+// GET per bridge would follow).
+func (l *Link) Bridges() ([]*ari.BridgeData, error) {
+	var out []*ari.BridgeData
+	if err := l.do(context.Background(), l.restHTTP, http.MethodGet, "/bridges", nil, &out); err != nil {
+		return nil, fmt.Errorf("pbx: list bridges: %w", err)
+	}
+	return out, nil
 }
