@@ -157,8 +157,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		path = r.URL.Path
 	}
 	body := readBody(r)
+	text := string(body) // for the log and the hook: one copy
 	if s.opts.OnRequest != nil {
-		s.opts.OnRequest(ReceivedRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), At: time.Now()})
+		s.opts.OnRequest(ReceivedRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: text, At: time.Now()})
 	}
 	var rep reply
 	user, pass, hasAuth := r.BasicAuth()
@@ -171,13 +172,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			rep = reply{status: http.StatusBadRequest, raw: []byte(missingAppPage), ctype: "text/html"}
 			break
 		}
-		s.logRequest(r, path, body, http.StatusSwitchingProtocols)
+		s.logRequest(r, path, text, http.StatusSwitchingProtocols)
 		s.serveWebsocket(w, r)
 		return
 	default:
 		rep = s.route(r, path, body)
 	}
-	s.logRequest(r, path, body, rep.status)
+	s.logRequest(r, path, text, rep.status)
 	writeReply(w, rep)
 }
 
@@ -196,21 +197,23 @@ func readBody(r *http.Request) []byte {
 	return b
 }
 
-func (s *Server) logRequest(r *http.Request, path string, body []byte, status int) {
+func (s *Server) logRequest(r *http.Request, path, body string, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if limit := s.opts.RequestLogLimit; limit > 0 && len(s.requests) >= limit {
 		// Drop the older half at once: amortised O(1) per request.
 		s.requests = append(s.requests[:0], s.requests[len(s.requests)-limit/2:]...)
 	}
-	s.requests = append(s.requests, RequestLog{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), Status: status, Time: s.now()})
+	s.requests = append(s.requests, RequestLog{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: body, Status: status, Time: s.now()})
 	s.bumpLocked()
 }
 
 func writeReply(w http.ResponseWriter, rep reply) {
 	h := w.Header()
-	h.Set("Server", serverHeader)
-	h.Set("Cache-Control", "no-cache, no-store")
+	// Shared, never modified value slices: a Set per header would
+	// allocate one per response.
+	h["Server"] = serverHeaderValue
+	h["Cache-Control"] = noCacheValue
 	for k, v := range rep.headers {
 		h.Set(k, v)
 	}
@@ -225,7 +228,7 @@ func writeReply(w http.ResponseWriter, rep reply) {
 			b = []byte(`{"message":"Internal Server Error"}`)
 		}
 		body = b
-		h.Set("Content-Type", "application/json")
+		h["Content-Type"] = jsonTypeValue
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(rep.status)
@@ -233,5 +236,11 @@ func writeReply(w http.ResponseWriter, rep reply) {
 		_, _ = w.Write(body)
 	}
 }
+
+var (
+	serverHeaderValue = []string{serverHeader}
+	noCacheValue      = []string{"no-cache, no-store"}
+	jsonTypeValue     = []string{"application/json"}
+)
 
 const missingAppPage = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\r\n<html><head>\r\n<title>400 Bad Request</title>\r\n</head><body>\r\n<h1>Bad Request</h1>\r\n<p>HTTP request is missing param: [app]</p>\r\n<hr />\r\n<address>Asterisk/22.10.1</address>\r\n</body></html>\r\n"

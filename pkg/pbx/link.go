@@ -430,6 +430,9 @@ func restTransport() *http.Transport {
 	t.MaxIdleConns = restConns
 	t.MaxIdleConnsPerHost = restConns
 	t.IdleConnTimeout = restIdleTimeout
+	// Asterisk never compresses: no "Accept-Encoding: gzip" on every
+	// request.
+	t.DisableCompression = true
 	return t
 }
 
