@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -99,7 +98,7 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	restHTTP := &http.Client{Transport: boundedTransport{next: restTransport(), timeout: opts.RequestTimeout}}
+	restHTTP := &http.Client{Transport: newRESTTransport(opts.RequestTimeout)}
 	rest := native.New(&native.Options{
 		Application:  opts.App,
 		URL:          strings.TrimSuffix(opts.URL, "/"),
@@ -406,82 +405,6 @@ func (l *Link) resync() error {
 	}
 	l.disp.resync(live)
 	return nil
-}
-
-// restConns bounds the REST connections to Asterisk. Asterisk serves each
-// HTTP connection on its own thread and refuses connections beyond
-// http.conf's sessionlimit (100 by default, the events websocket
-// included), so an unbounded pool would, under load, see connections
-// refused; with a bound, requests beyond it wait for a free connection.
-const restConns = 64
-
-// restIdleTimeout closes idle REST connections before Asterisk does
-// (http.conf session_keep_alive, 15 s by default): a request written on a
-// connection Asterisk is closing at that moment fails, and net/http
-// retries only idempotent requests.
-const restIdleTimeout = 10 * time.Second
-
-// restTransport keeps a connection per concurrently issuing call actor, up
-// to restConns: net/http's default keeps 2 idle per host, so under load
-// most requests would open (and leave in TIME_WAIT) a new TCP connection.
-func restTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxConnsPerHost = restConns
-	t.MaxIdleConns = restConns
-	t.MaxIdleConnsPerHost = restConns
-	t.IdleConnTimeout = restIdleTimeout
-	// Asterisk never compresses: no "Accept-Encoding: gzip" on every
-	// request.
-	t.DisableCompression = true
-	return t
-}
-
-// boundedTransport bounds each REST request, its response body included,
-// by the request timeout; marks requests that failed before they were
-// written (ErrNotSent); and reads what is left of a response body when it
-// is closed. The ari library closes error responses (404 of a channel that
-// already hung up, ...) without reading their JSON body, and net/http
-// closes a connection whose body was not read to its end: under load every
-// such response cost a new TCP connection (and a new thread in Asterisk).
-type boundedTransport struct {
-	next    http.RoundTripper
-	timeout time.Duration
-}
-
-func (t boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
-	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
-	resp, err := t.next.RoundTrip(r.WithContext(httptrace.WithClientTrace(ctx, trace)))
-	if err != nil {
-		cancel()
-		if !wrote.Load() {
-			// Waiting for one of the pool's connections (all busy), or
-			// dialling, took the whole timeout or failed: Asterisk never
-			// saw the request.
-			return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
-		}
-		return nil, err
-	}
-	resp.Body = &boundedBody{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-// drainLimit bounds what is read from a body on close; a longer rest is
-// left, and its connection closed.
-const drainLimit = 64 << 10
-
-// boundedBody drains on close, then releases the request's timeout.
-type boundedBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *boundedBody) Close() error {
-	_, _ = io.Copy(io.Discard, io.LimitReader(b.ReadCloser, drainLimit))
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
 }
 
 // AddToBridge adds channels to a bridge in one request (POST

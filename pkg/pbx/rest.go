@@ -1,0 +1,135 @@
+package pbx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// restConns bounds the REST connections to Asterisk. Asterisk serves each
+// HTTP connection on its own thread and refuses connections beyond
+// http.conf's sessionlimit (100 by default, the events websocket
+// included), so an unbounded pool would, under load, see connections
+// refused; with a bound, requests beyond it wait for a free connection.
+const restConns = 64
+
+// restIdleTimeout closes idle REST connections before Asterisk does
+// (http.conf session_keep_alive, 15 s by default): a request written on a
+// connection Asterisk is closing at that moment fails, and only
+// idempotent requests are retried.
+const restIdleTimeout = 10 * time.Second
+
+// restTransport sends the link's REST requests, the ari library's (which
+// takes an *http.Client) and the link's own, with fasthttp's client behind
+// net/http's RoundTripper interface. Every call costs about a dozen
+// requests: in the call-flow benchmark net/http's client (a goroutine
+// each to write and to read every connection, a context and header copies
+// per request) took about 30 % of the process's CPU, and this transport
+// needs 10-16 % less CPU per flow in all.
+//
+// Each request is bounded by the timeout (or its context's earlier
+// deadline). A request that failed before it was written, waiting for one
+// of the restConns connections or dialling, is marked ErrNotSent. The
+// response carries its status, Content-Type and body (read whole, so a
+// connection is reused whether or not the caller reads an error's body).
+// Proxy settings from the environment are not used: Asterisk's ARI is
+// reached directly.
+type restTransport struct {
+	client  *fasthttp.Client
+	timeout time.Duration
+}
+
+func newRESTTransport(timeout time.Duration) *restTransport {
+	return &restTransport{timeout: timeout, client: &fasthttp.Client{
+		Name:                "toritsugi",
+		MaxConnsPerHost:     restConns,
+		MaxIdleConnDuration: restIdleTimeout,
+		// A request waiting for a connection gives up a little before
+		// its deadline: at the deadline fasthttp answers ErrTimeout, as
+		// for a request written and not answered, and a waiting request
+		// must be told apart (ErrNoFreeConns: not sent).
+		MaxConnWaitTimeout: timeout * 9 / 10,
+		// Paths go as the ari library escaped them.
+		DisablePathNormalizing: true,
+	}}
+}
+
+func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	req.Header.SetMethod(r.Method)
+	req.SetRequestURI(r.URL.String())
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if r.Body != nil {
+		body, err := readAll(r.Body, r.ContentLength)
+		_ = r.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading the request body: %w", ErrNotSent, err)
+		}
+		req.SetBodyRaw(body)
+	}
+	deadline := time.Now().Add(t.timeout)
+	if d, ok := r.Context().Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := r.Context().Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
+	}
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := t.client.DoDeadline(req, resp, deadline); err != nil {
+		if errors.Is(err, fasthttp.ErrTimeout) {
+			err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
+		}
+		if connectFailed(err) {
+			return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
+		return nil, err
+	}
+	code := resp.StatusCode()
+	reason := string(resp.Header.StatusMessage())
+	if reason == "" {
+		reason = http.StatusText(code)
+	}
+	h := http.Header{}
+	if ct := resp.Header.ContentType(); len(ct) > 0 {
+		h["Content-Type"] = []string{string(ct)}
+	}
+	body := bytes.Clone(resp.Body())
+	return &http.Response{
+		Status: strconv.Itoa(code) + " " + reason, StatusCode: code,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, ContentLength: int64(len(body)), Body: io.NopCloser(bytes.NewReader(body)),
+		Request: r,
+	}, nil
+}
+
+// connectFailed reports errors raised before a request is written: no
+// pooled connection came free in time, or dialling failed.
+func connectFailed(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, fasthttp.ErrNoFreeConns) || errors.Is(err, fasthttp.ErrDialTimeout) ||
+		(errors.As(err, &op) && op.Op == "dial")
+}
+
+// readAll reads a request body of n bytes (n < 0: unknown).
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	if n >= 0 && n <= 1<<20 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	return io.ReadAll(r)
+}
