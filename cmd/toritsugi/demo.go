@@ -19,6 +19,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/gcpercent"
 )
 
 // The demo's console login.
@@ -103,6 +104,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	log.Info("garbage collector target", "gogc", gcpercent.Apply())
 	outbox := &demoRelay{log: log.With("part", "demo-relay")}
 	path := filepath.Join(*dataDir, "sample.yaml")
 	if err := os.WriteFile(path, config.SampleYAML, 0o600); err != nil {

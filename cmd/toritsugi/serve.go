@@ -21,6 +21,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/controller"
 	"github.com/toritsugi/toritsugi/pkg/desk"
+	"github.com/toritsugi/toritsugi/pkg/gcpercent"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -40,6 +41,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	log.Info("garbage collector target", "gogc", gcpercent.Apply())
 	for _, err := range checkSounds(cfg) {
 		log.Warn("greeting or announcement not playable", "error", err)
 	}

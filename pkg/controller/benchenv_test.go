@@ -17,6 +17,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/controller"
+	"github.com/toritsugi/toritsugi/pkg/gcpercent"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -86,6 +87,7 @@ operators:
 // operators) to be up. Everything stops when tb ends, or earlier with stop.
 func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	tb.Helper()
+	gcpercent.Apply() // as the service runs
 	e := &benchEnv{tb: tb, tr: &tracer{}, done: make(chan struct{})}
 	// The fake keeps the latest requests only (stuck shows them): a long
 	// run would otherwise hold every request body in its log.
