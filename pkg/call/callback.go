@@ -37,6 +37,7 @@ func (a *actor) offerCallback() {
 	a.callbackNumber = cid.E164
 	a.awaitingDigit = true
 	a.state.Step = StepCallback
+	a.state.Playback = playbackID(a.id, a.m.instance, a.plays+1) // the id playList gives the offer
 	if !a.saveState() {
 		return
 	}
@@ -60,6 +61,12 @@ func (a *actor) offerCallback() {
 // made again (the caller's digit may have been lost with the old
 // controller).
 func (a *actor) resumeCallbackOffer() {
+	if id := a.state.Playback; id != "" {
+		// The old controller's offer may still be playing: Asterisk
+		// would play the new one after it.
+		a.state.Playback = ""
+		a.stopPlayback(id)
+	}
 	if a.m.callbacks != nil {
 		_, err := a.m.callbacks.Callback(a.id)
 		switch {
@@ -87,6 +94,11 @@ func (a *actor) callbackAnswer(digit string) {
 	}
 	a.awaitingDigit = false
 	a.stopTimer()
+	if id := a.playbackID; id != "" && digit != "" {
+		// Answered during the offer: cut it (the thanks would follow it).
+		a.playbackID, a.afterPlay = "", nil
+		a.stopPlayback(id)
+	}
 	if digit != "1" {
 		a.note("callback declined")
 		a.hangup(a.rec.Reason)
@@ -108,7 +120,7 @@ func (a *actor) callbackAnswer(digit string) {
 // client's thanks (if any), then hang-up.
 func (a *actor) thankAndHangUp() {
 	a.rec.Reason = "overflow: callback requested"
-	a.state.Step = StepHangup
+	a.state.Step, a.state.Playback = StepHangup, ""
 	if !a.saveState() {
 		return
 	}

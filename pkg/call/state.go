@@ -42,6 +42,9 @@ type Persisted struct {
 	OpID, OpChannel, Bridge string
 	// Recording is the voicemail being recorded (StepVoicemail).
 	Recording string
+	// Playback is the callback offer playing (StepCallback): a
+	// re-adopting controller stops it before offering again.
+	Playback string
 	// Result and Reason are the call's outcome once decided (StepHangup:
 	// after-hours, blocked, overflow...), so a re-adopted call ends with it.
 	Result, Reason string
@@ -62,6 +65,9 @@ func (p Persisted) Encode() string {
 	}
 	if p.Recording != "" {
 		v.Set("r", p.Recording)
+	}
+	if p.Playback != "" {
+		v.Set("p", p.Playback)
 	}
 	if p.Result != "" {
 		v.Set("x", p.Result)
@@ -87,7 +93,7 @@ func DecodePersisted(s string) (Persisted, error) {
 	}
 	p := Persisted{
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
-		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"),
+		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"),
 	}
 	if q := v.Get("q"); q != "" {

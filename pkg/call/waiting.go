@@ -81,14 +81,18 @@ func (a *actor) announcementEnded() {
 // stopCallerMedia stops what plays to the caller before the bridge.
 func (a *actor) stopCallerMedia() {
 	for _, id := range []string{a.announceID, a.greetingID} {
-		if id == "" {
-			continue
-		}
-		if err := a.m.ari.Playback().Stop(ari.NewKey(ari.PlaybackKey, id)); err != nil && !pbx.IsNotFound(err) {
-			a.log.Warn("stopping a playback before the bridge failed", "playback", id, "error", err)
+		if id != "" {
+			a.stopPlayback(id)
 		}
 	}
 	a.announceID, a.greetingID = "", ""
+}
+
+// stopPlayback stops playback id; one that has already ended is fine.
+func (a *actor) stopPlayback(id string) {
+	if err := a.m.ari.Playback().Stop(ari.NewKey(ari.PlaybackKey, id)); err != nil && !pbx.IsNotFound(err) {
+		a.log.Warn("stopping a playback failed", "playback", id, "error", err)
+	}
 }
 
 // Announcement is the media for a position announcement, built from

@@ -504,12 +504,16 @@ clients:
     dids: ["03-1234-5678"]
     greeting: sound:toritsugi/acme-greeting
     overflow: callback
+    callback_prompt: sound:toritsugi/callback-offer
 operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
 `)
-	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
+	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
 	}
+	// Long enough (0.3 s of test time) that the caller's digit, or a
+	// restart, comes while it plays.
+	h.fake.AddSound("toritsugi/callback-offer", 30*time.Second)
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
 	return h
 }
@@ -534,6 +538,12 @@ func TestOverflowOffersCallback(t *testing.T) {
 	rec := h.record(yes)
 	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
 		t.Fatalf("caller who pressed 1: %s (%s)", rec.Result, rec.Reason)
+	}
+	// The 1 came during the offer: the offer was cut, not played out
+	// before the thanks.
+	offer := offerPlaybacks(h, yes)
+	if len(offer) != 1 || !containsRequest(h, "DELETE", "/playbacks/"+offer[0]) {
+		t.Fatalf("offer playbacks %v; the one playing when the caller pressed 1 was not stopped:\n%s", offer, h.requests())
 	}
 	cbs, err := h.store.Callbacks(store.CallbackPending)
 	if err != nil || len(cbs) != 1 || cbs[0].ID != yes || cbs[0].Number != "+819012345678" || cbs[0].ClientID != "acme" {
@@ -572,8 +582,14 @@ func TestRestartDuringCallbackOffer(t *testing.T) {
 		return offers() == 1 && ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=callback")
 	})
 	first.stop()
+	old := offerPlaybacks(h, id)
 	h.start()
 	h.eventually("callback offered again", func() bool { return offers() == 2 })
+	// The old offer was still playing (0.3 s): it was stopped, or Asterisk
+	// would have played the new one after it.
+	if len(old) != 1 || !containsRequest(h, "DELETE", "/playbacks/"+old[0]) {
+		t.Fatalf("old offer %v not stopped after the restart:\n%s", old, h.requests())
+	}
 	if err := h.fake.SendDTMF(id, "1"); err != nil {
 		t.Fatal(err)
 	}
@@ -754,6 +770,27 @@ func TestRestartDestroysHalfMadeBridge(t *testing.T) {
 	if rec := h.record(id); rec.Result != store.ResultAbandoned {
 		t.Fatalf("caller hung up while waiting: %s (%s), want abandoned", rec.Result, rec.Reason)
 	}
+}
+
+// offerPlaybacks lists the ids of the callback offers played to call id.
+func offerPlaybacks(h *harness, id string) []string {
+	var out []string
+	for _, r := range h.fake.Requests() {
+		if pb, ok := strings.CutPrefix(r.Path, "/channels/"+id+"/play/"); ok && strings.Contains(r.Body, "toritsugi/callback-offer") {
+			out = append(out, pb)
+		}
+	}
+	return out
+}
+
+// containsRequest reports whether the fake received method path.
+func containsRequest(h *harness, method, path string) bool {
+	for _, r := range h.fake.Requests() {
+		if r.Method == method && r.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 func containsID(ids []string, id string) bool {
