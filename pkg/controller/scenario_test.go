@@ -393,16 +393,7 @@ func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
 // call goes on in Asterisk, and the next controller records it when it ends.
 func TestRestartWhileBridged(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	first := h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
-	id := h.call("0312345678", "0901234567")
-	h.eventually("bridged", func() bool {
-		ch, ok := h.fake.Channel(id)
-		return ok && ch.BridgeID != ""
-	})
-	first.stop()
+	_, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
 	if _, err := h.store.Call(id); err == nil {
 		t.Fatal("the stopped controller recorded a call still in progress")
 	}
@@ -662,16 +653,7 @@ func TestRestartAfterCallbackStored(t *testing.T) {
 func TestRestartWhileBridgedKeepsOperatorBusy(t *testing.T) {
 	h := newHarness(t, oneClient)
 	// The operator answers and talks until the caller hangs up.
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	first := h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
-	id := h.call("0312345678", "0901234567")
-	h.eventually("bridged", func() bool {
-		ch, ok := h.fake.Channel(id)
-		return ok && ch.BridgeID != ""
-	})
-	first.stop()
+	_, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
 	h.start()
 	h.eventually("op1001 on the re-adopted call and registered", func() bool {
 		for _, op := range h.snapshot().Operators {
@@ -712,16 +694,7 @@ func TestRestartWhileBridgedKeepsOperatorBusy(t *testing.T) {
 // the bridge's name) is re-adopted as connected all the same.
 func TestRestartWhileBridgedSavedByOlderVersion(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	first := h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
-	id := h.call("0312345678", "0901234567")
-	h.eventually("bridged", func() bool {
-		ch, ok := h.fake.Channel(id)
-		return ok && ch.BridgeID != ""
-	})
-	first.stop()
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
 	caller, _ := h.fake.Channel(id)
 	var opLeg string
 	for _, ch := range h.fake.Channels() {
@@ -770,6 +743,24 @@ func TestRestartDestroysHalfMadeBridge(t *testing.T) {
 	if rec := h.record(id); rec.Result != store.ResultAbandoned {
 		t.Fatalf("caller hung up while waiting: %s (%s), want abandoned", rec.Result, rec.Reason)
 	}
+}
+
+// bridgeThenStop runs a controller until a caller is bridged with op1001
+// (answering as op says; op1002 is not registered), then stops it. It
+// returns the stopped controller and the caller's channel.
+func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string) {
+	h.t.Helper()
+	h.fake.AddEndpoint("PJSIP/op1001", true, op)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("bridged", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && ch.BridgeID != ""
+	})
+	first.stop()
+	return first, id
 }
 
 // offerPlaybacks lists the ids of the callback offers played to call id.
