@@ -59,7 +59,25 @@ func newRESTTransport(timeout time.Duration) *restTransport {
 		MaxConnWaitTimeout: timeout * 9 / 10,
 		// Paths go as the ari library escaped them.
 		DisablePathNormalizing: true,
+		// net's dialer: names resolve to IPv6 and IPv4 alike (fasthttp's
+		// own dials IPv4 only), and every failure is marked as a dial's.
+		DialTimeout: dial,
 	}}
+}
+
+// dialError is a failure to connect: the request was not written.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+// dial connects to addr (host:port, fasthttp adds a missing port).
+func dial(addr string, timeout time.Duration) (net.Conn, error) {
+	c, err := (&net.Dialer{Timeout: timeout}).Dial("tcp", addr)
+	if err != nil {
+		return nil, &dialError{err}
+	}
+	return c, nil
 }
 
 func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -117,11 +135,10 @@ func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // connectFailed reports errors raised before a request is written: no
-// pooled connection came free in time, or dialling failed.
+// pooled connection came free in time, or connecting failed.
 func connectFailed(err error) bool {
-	var op *net.OpError
-	return errors.Is(err, fasthttp.ErrNoFreeConns) || errors.Is(err, fasthttp.ErrDialTimeout) ||
-		(errors.As(err, &op) && op.Op == "dial")
+	var d *dialError
+	return errors.Is(err, fasthttp.ErrNoFreeConns) || errors.As(err, &d)
 }
 
 // readAll reads a request body of n bytes (n < 0: unknown).

@@ -134,3 +134,26 @@ func TestRESTTransportCarriesRequestAndResponse(t *testing.T) {
 		t.Fatalf("response %d %q %v %q", resp.StatusCode, resp.Status, resp.Header, body)
 	}
 }
+
+// TestRESTOverIPv6: an ARI URL with an IPv6 address is reached (fasthttp's
+// own dialer would look for an IPv4 address only).
+func TestRESTOverIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback on this machine: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	l, err := New(Options{URL: srv.URL + "/ari", User: "u", App: "toritsugi", RequestTimeout: time.Second}, NewDispatcher(Hooks{}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Client().Channel().Answer(ari.NewKey(ari.ChannelKey, "c1")); err != nil {
+		t.Fatalf("answer over %s: %v", srv.URL, err)
+	}
+}
