@@ -25,9 +25,12 @@ type actor struct {
 
 	// adopted is the channel's data when a restarted controller took it over
 	adopted *ari.ChannelData
-	// bridgeIn is the bridge the adopted channel is in, bridgeFor the
-	// bridge named for the adopted call (BridgeName); nil if none.
-	bridgeIn, bridgeFor *ari.BridgeData
+	// bridgeIn is the bridge the adopted channel is in (nil if none),
+	// bridgesFor the bridges named for the adopted call (BridgeName), and
+	// peerLive whether the peer leg bridgeIn's name gives is still up.
+	bridgeIn   *ari.BridgeData
+	bridgesFor []*ari.BridgeData
+	peerLive   bool
 	// startedAt, when set, is when the call came in (a call re-adopted
 	// without saved state: the channel's creation time)
 	startedAt time.Time

@@ -100,10 +100,19 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		return
 	}
 	if peer, ok := a.bridgedPeer(); ok && p.Step != StepConnected && p.Step != StepHangup {
-		p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, peer.OpID, peer.Leg, a.bridgeIn.ID
+		// In the bridge named for it: talking with the peer, or the peer
+		// left while no controller watched. A peer still up but not in
+		// the bridge never joined it: the bridge was half made, and the
+		// caller waits again (the leg is hung up as a left-over).
+		if slices.Contains(a.bridgeIn.ChannelIDs, peer.Leg) || !a.peerLive {
+			p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, peer.OpID, peer.Leg, a.bridgeIn.ID
+		}
 	}
-	if b := a.bridgeFor; b != nil && b != a.bridgeIn {
-		// Created, but the controller stopped before the caller joined it.
+	for _, b := range a.bridgesFor {
+		if p.Step == StepConnected && b.ID == p.Bridge {
+			continue
+		}
+		// Created, but the controller stopped before both joined it.
 		a.log.Info("destroying a bridge left over from before the restart", "bridge", b.ID)
 		if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, b.ID)); err != nil && !pbx.IsNotFound(err) {
 			a.log.Warn("destroying a left-over bridge failed", "bridge", b.ID, "error", err)
@@ -116,6 +125,22 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	}
 	a.note("re-adopted after controller restart at step " + string(p.Step))
 	a.log.Info("re-adopted call", "step", p.Step, "client", p.ClientID)
+	var peer *leg
+	if p.Step == StepConnected {
+		// Ours from now on: whatever follows, the end of the call hangs the
+		// peer up and destroys the bridge.
+		peer = &leg{id: p.OpChannel, opID: p.OpID, answered: true, transfer: p.OpID == ""}
+		a.legs = map[string]*leg{p.OpChannel: peer}
+		if peer.transfer {
+			a.xfer = peer
+		} else {
+			a.op = peer
+		}
+		a.bridgeID = p.Bridge
+		a.opReleased = true
+		a.m.disp.BindChannel(p.OpChannel, a.inbox)
+		a.m.disp.BindBridge(p.Bridge, a.inbox)
+	}
 	client, ok := a.m.config().Client(p.ClientID)
 	if !ok {
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "client "+p.ClientID+" no longer configured after restart"
@@ -132,25 +157,14 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.hangup("re-adopted while hanging up")
 	case p.Step == StepConnected:
 		// Caller and operator keep talking in their bridge; we only need
-		// to see the end of it.
-		peer := &leg{id: p.OpChannel, opID: p.OpID, answered: true, transfer: p.OpID == ""}
-		a.legs = map[string]*leg{p.OpChannel: peer}
-		if peer.transfer {
-			a.xfer = peer
-		} else {
-			a.op = peer
-		}
-		a.bridgeID = p.Bridge
-		// The restarted queue must know the operator is talking, or it
-		// would ring them for another caller. The end of the call (finish
-		// → leaveQueue) then sends CallEnded once, as for any call.
-		a.opReleased = true
+		// to see the end of it. The restarted queue must know the operator
+		// is talking, or it would ring them for another caller. The end of
+		// the call (finish → leaveQueue) then sends CallEnded once, as for
+		// any call.
 		if !peer.transfer && a.m.queue != nil {
 			a.m.queue.Occupy(a.id, a.client.ID, p.OpID)
 			a.opReleased = false
 		}
-		a.m.disp.BindChannel(p.OpChannel, a.inbox)
-		a.m.disp.BindBridge(p.Bridge, a.inbox)
 		a.rec.Result, a.rec.Reason, a.rec.OperatorID, a.rec.Billable = store.ResultAnswered, "talked with "+p.OpID, p.OpID, true
 		if peer.transfer {
 			a.rec.Result, a.rec.Reason = a.transferResult()

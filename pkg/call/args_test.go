@@ -101,18 +101,19 @@ func FuzzDecodePersisted(f *testing.F) {
 
 func TestBridgeName(t *testing.T) {
 	for _, p := range []bridgePeer{
-		{Call: "1795916251.1", Leg: "1795916251.1-op-op1000-31c0c606-2", OpID: "op1000"},
-		{Call: "1795916251.1", Leg: "1795916251.1-xfer-31c0c606-2"}, // the client's phone: no operator
-		{Call: "a&b=c;d", Leg: "x y", OpID: "op-1&2"},
+		{App: "toritsugi", Call: "1795916251.1", Leg: "1795916251.1-op-op1000-31c0c606-2", OpID: "op1000"},
+		{App: "toritsugi", Call: "1795916251.1", Leg: "1795916251.1-xfer-31c0c606-2"}, // the client's phone: no operator
+		{App: "tori tsugi&2", Call: "a&b=c;d", Leg: "x y", OpID: "op-1&2"},
 	} {
-		got, ok := parseBridgeName(BridgeName(p.Call, p.Leg, p.OpID))
+		got, ok := parseBridgeName(BridgeName(p.App, p.Call, p.Leg, p.OpID))
 		if !ok || got != p {
 			t.Fatalf("round trip of %+v = %+v, %v", p, got, ok)
 		}
 	}
 	// Bridges toritsugi did not name, or named before names carried the
 	// peer (the name was the bridge's id), are no call's.
-	for _, other := range []string{"", "1795916251.1-br-31c0c606-4", "toritsugi;", "toritsugi;call=1", "toritsugi;oc=x", "toritsugi;call=1&oc=%zz"} {
+	for _, other := range []string{"", "1795916251.1-br-31c0c606-4", "toritsugi;", "toritsugi;call=1", "toritsugi;oc=x",
+		"toritsugi;app=t&call=1&oc=%zz", "toritsugi;call=1&oc=x"} {
 		if p, ok := parseBridgeName(other); ok {
 			t.Errorf("parseBridgeName(%q) = %+v, want none", other, p)
 		}
@@ -120,17 +121,17 @@ func TestBridgeName(t *testing.T) {
 }
 
 func FuzzParseBridgeName(f *testing.F) {
-	f.Add(BridgeName("1795916251.1", "1795916251.1-op-op1000-31c0c606-2", "op1000"))
+	f.Add(BridgeName("toritsugi", "1795916251.1", "1795916251.1-op-op1000-31c0c606-2", "op1000"))
 	f.Add("1795916251.1-br-31c0c606-4")
 	f.Fuzz(func(t *testing.T, s string) {
 		p, ok := parseBridgeName(s)
 		if !ok {
 			return
 		}
-		if p.Call == "" || p.Leg == "" {
-			t.Fatalf("parseBridgeName(%q) = %+v without call or leg", s, p)
+		if p.App == "" || p.Call == "" || p.Leg == "" {
+			t.Fatalf("parseBridgeName(%q) = %+v without app, call or leg", s, p)
 		}
-		if again, ok := parseBridgeName(BridgeName(p.Call, p.Leg, p.OpID)); !ok || again != p {
+		if again, ok := parseBridgeName(BridgeName(p.App, p.Call, p.Leg, p.OpID)); !ok || again != p {
 			t.Fatalf("re-naming %+v gave %+v, %v", p, again, ok)
 		}
 	})

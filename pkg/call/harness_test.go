@@ -100,7 +100,7 @@ func (h *harness) start() *controller {
 	}
 	mgr := call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: func() *config.Config { return h.cfg },
-		Recorder: h.store, Logger: h.log, GreetingTimeout: 2 * time.Second, Bridges: link.Bridges,
+		Recorder: h.store, Logger: h.log, GreetingTimeout: 2 * time.Second,
 	})
 	disp.SetHooks(mgr.Hooks())
 	c := &controller{link: link, calls: mgr, cancel: cancel, done: make(chan struct{})}

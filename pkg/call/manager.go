@@ -52,11 +52,6 @@ type Deps struct {
 	// AddToBridge, when set, adds caller and operator to their bridge in
 	// one request (pbx.Link.AddToBridge); otherwise one request each.
 	AddToBridge func(bridgeID string, channelIDs ...string) error
-	// Bridges lists Asterisk's bridges with their channels
-	// (pbx.Link.Bridges). A restarted controller reads there which callers
-	// are talking, and with whom (see BridgeName); without it, only a
-	// state saved by an older version says so.
-	Bridges func() ([]*ari.BridgeData, error)
 }
 
 // Connected describes a caller just bridged with an operator.
@@ -85,7 +80,6 @@ type Manager struct {
 	log             *slog.Logger
 	greetingTimeout time.Duration
 	addToBridge     func(bridgeID string, channelIDs ...string) error
-	bridges         func() ([]*ari.BridgeData, error)
 
 	// instance distinguishes ids this manager chooses from a predecessor's.
 	instance string
@@ -112,7 +106,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	}
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
-		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, addToBridge: d.AddToBridge, bridges: d.Bridges,
+		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, addToBridge: d.AddToBridge,
 		calls: map[string]*actor{}, instance: newInstanceToken(),
 	}
 }
@@ -152,10 +146,49 @@ func (m *Manager) newChannel(e *ari.StasisStart) *pbx.Inbox {
 	return a.inbox
 }
 
-// adopt runs on the link goroutine with our application's unowned channels.
-func (m *Manager) adopt(chans []*ari.ChannelData) {
-	in, named := m.adoptedBridges()
-	for _, ch := range chans {
+// adopt runs on the link goroutine with our application's unowned
+// channels and every bridge after a (re)connect. A caller in a bridge
+// named for it talks with the peer the name gives (BridgeName). Bridges
+// named for a call that no channel of ours carries any more (it ended
+// while no controller watched) are destroyed.
+func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
+	in := map[string]*ari.BridgeData{}      // channel id → the bridge it is in
+	named := map[string][]*ari.BridgeData{} // call id → bridges named for it
+	for _, b := range bridges {
+		for _, id := range b.ChannelIDs {
+			in[id] = b
+		}
+		if p, ok := parseBridgeName(b.Name); ok && p.App == m.app {
+			named[p.Call] = append(named[p.Call], b)
+		}
+	}
+	live := make(map[string]bool, len(orphans))
+	for _, ch := range orphans {
+		live[ch.ID] = true
+	}
+	m.mu.Lock()
+	var leftover []string
+	for call, bs := range named {
+		if !live[call] && m.calls[call] == nil {
+			for _, b := range bs {
+				leftover = append(leftover, b.ID)
+			}
+		}
+	}
+	m.mu.Unlock()
+	if len(leftover) > 0 {
+		m.log.Info("destroying bridges of calls that ended while no controller watched", "bridges", leftover)
+		m.wg.Add(1)
+		go func() { // off the link goroutine
+			defer m.wg.Done()
+			for _, id := range leftover {
+				if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, id)); err != nil && !pbx.IsNotFound(err) {
+					m.log.Warn("destroying a left-over bridge failed", "bridge", id, "error", err)
+				}
+			}
+		}()
+	}
+	for _, ch := range orphans {
 		if ch.Dialplan == nil || ch.Dialplan.AppName != "Stasis" {
 			continue // an originated leg whose call is gone; it ends by itself
 		}
@@ -163,34 +196,13 @@ func (m *Manager) adopt(chans []*ari.ChannelData) {
 			continue
 		}
 		a := m.newActor(ch.ID, ch)
-		a.bridgeIn, a.bridgeFor = in[ch.ID], named[ch.ID]
+		a.bridgeIn, a.bridgesFor = in[ch.ID], named[ch.ID]
+		if p, ok := a.bridgedPeer(); ok {
+			a.peerLive = live[p.Leg]
+		}
 		m.disp.BindChannel(ch.ID, a.inbox) // before it runs: release unbinds
 		m.start(a)
 	}
-}
-
-// adoptedBridges reads Asterisk's bridges for adopt: the bridge each
-// channel is in, and the bridge named for each call (BridgeName).
-func (m *Manager) adoptedBridges() (in, named map[string]*ari.BridgeData) {
-	in, named = map[string]*ari.BridgeData{}, map[string]*ari.BridgeData{}
-	if m.bridges == nil {
-		return in, named
-	}
-	list, err := m.bridges()
-	if err != nil {
-		// Callers talking to an operator would be taken for waiting ones.
-		m.log.Error("re-adopt: reading the bridges failed; bridged calls are re-adopted at their saved step", "error", err)
-		return in, named
-	}
-	for _, b := range list {
-		for _, id := range b.ChannelIDs {
-			in[id] = b
-		}
-		if p, ok := parseBridgeName(b.Name); ok {
-			named[p.Call] = b
-		}
-	}
-	return in, named
 }
 
 func (m *Manager) newActor(id string, adopted *ari.ChannelData) *actor {

@@ -263,7 +263,7 @@ func (a *actor) bridgeWith(peer *leg) {
 	a.bridgeID = fmt.Sprintf("%s-br-%s-%d", a.id, a.m.instance, a.plays) // never reuse a bridge id
 	br := ari.NewKey(ari.BridgeKey, a.bridgeID)
 	a.m.disp.BindBridge(a.bridgeID, a.inbox)
-	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.id, peer.id, peer.opID)); err != nil {
+	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.m.app, a.id, peer.id, peer.opID)); err != nil {
 		a.fail("creating the bridge failed", err)
 		return
 	}

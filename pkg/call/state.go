@@ -121,9 +121,12 @@ const bridgeTag = "toritsugi;"
 // which lives as long as the conversation, says whom the caller talks
 // with (the operator's id, "" for the client's phone of a VIP transfer).
 // A restarted controller reads it back (GET /bridges) to re-adopt the
-// call as connected, so bridging needs no state write of its own.
-func BridgeName(call, peerLeg, opID string) string {
+// call as connected, so bridging needs no state write of its own. app,
+// the Stasis application, keeps another toritsugi on the same Asterisk
+// away from our bridges.
+func BridgeName(app, call, peerLeg, opID string) string {
 	v := url.Values{}
+	v.Set("app", app)
 	v.Set("call", call)
 	v.Set("oc", peerLeg)
 	if opID != "" {
@@ -133,7 +136,7 @@ func BridgeName(call, peerLeg, opID string) string {
 }
 
 // bridgePeer is what a call's bridge name says.
-type bridgePeer struct{ Call, Leg, OpID string }
+type bridgePeer struct{ App, Call, Leg, OpID string }
 
 // parseBridgeName reads BridgeName's output; ok is false for any other
 // bridge.
@@ -143,8 +146,8 @@ func parseBridgeName(name string) (p bridgePeer, ok bool) {
 		return bridgePeer{}, false
 	}
 	v, err := url.ParseQuery(rest)
-	if err != nil || v.Get("call") == "" || v.Get("oc") == "" {
+	if err != nil || v.Get("app") == "" || v.Get("call") == "" || v.Get("oc") == "" {
 		return bridgePeer{}, false
 	}
-	return bridgePeer{Call: v.Get("call"), Leg: v.Get("oc"), OpID: v.Get("o")}, true
+	return bridgePeer{App: v.Get("app"), Call: v.Get("call"), Leg: v.Get("oc"), OpID: v.Get("o")}, true
 }

@@ -97,7 +97,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
 		GreetingTimeout: o.GreetingTimeout, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
-		AddToBridge: link.AddToBridge, Bridges: link.Bridges,
+		AddToBridge: link.AddToBridge,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent

@@ -690,20 +690,28 @@ func TestRestartWhileBridgedKeepsOperatorBusy(t *testing.T) {
 }
 
 // TestRestartWhileBridgedSavedByOlderVersion: a call bridged by a version
-// that wrote the connected step on the caller's channel (not read from
-// the bridge's name) is re-adopted as connected all the same.
+// that named its bridge by its id and wrote the connected step on the
+// caller's channel is re-adopted as connected all the same.
 func TestRestartWhileBridgedSavedByOlderVersion(t *testing.T) {
 	h := newHarness(t, oneClient)
 	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
 	caller, _ := h.fake.Channel(id)
-	var opLeg string
-	for _, ch := range h.fake.Channels() {
-		if strings.HasPrefix(ch.Name, "PJSIP/op1001-") {
-			opLeg = ch.ID
+	opLeg := h.operatorLeg("op1001")
+	// Move both into a bridge named as the older version named them.
+	cl := first.c.Link.Client()
+	oldBridge := ari.NewKey(ari.BridgeKey, id+"-br-0ld0ld00-4")
+	if _, err := cl.Bridge().Create(oldBridge, "mixing", oldBridge.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []string{id, opLeg} {
+		if err := cl.Bridge().AddChannel(oldBridge, ch); err != nil {
+			t.Fatal(err)
 		}
 	}
-	old := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: time.Now(), OpID: "op1001", OpChannel: opLeg, Bridge: caller.BridgeID}
-	cl := first.c.Link.Client()
+	if err := cl.Bridge().Delete(ari.NewKey(ari.BridgeKey, caller.BridgeID)); err != nil {
+		t.Fatal(err)
+	}
+	old := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: time.Now(), OpID: "op1001", OpChannel: opLeg, Bridge: oldBridge.ID}
 	if err := cl.Channel().SetVariable(ari.NewKey(ari.ChannelKey, id), call.StateVar, old.Encode()); err != nil {
 		t.Fatal(err)
 	}
@@ -712,7 +720,75 @@ func TestRestartWhileBridgedSavedByOlderVersion(t *testing.T) {
 	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
 		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
 	}
-	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+	if o := h.originates(); len(o) != 1 {
+		t.Fatalf("%d originates, want 1 (the talking caller must not be queued again): %+v", len(o), o)
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// TestRestartAfterCallerLeftBridge: the caller hung up while no controller
+// watched; the next one hangs the operator's leg up and destroys the
+// bridge (Asterisk keeps a Stasis bridge until it is destroyed).
+func TestRestartAfterCallerLeftBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	cl := first.c.Link.Client()
+	if h.bridgeCount(cl) != 1 || len(h.fake.Channels()) != 1 {
+		t.Fatalf("before the restart: %d bridges, channels %+v; want the bridge and the operator's leg", h.bridgeCount(cl), h.fake.Channels())
+	}
+	h.start()
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+// TestRestartWithHalfJoinedBridge: the controller stopped with the caller
+// in the bridge and the operator's leg (still up) not yet in it: nobody
+// talked. The caller waits again (rung anew), the bridge and the leg go.
+func TestRestartWithHalfJoinedBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	caller, _ := h.fake.Channel(id)
+	opLeg := h.operatorLeg("op1001")
+	cl := first.c.Link.Client()
+	if err := cl.Bridge().RemoveChannel(ari.NewKey(ari.BridgeKey, caller.BridgeID), opLeg); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	if o := h.originates(); len(o) != 2 {
+		t.Fatalf("%d originates, want 2 (rung again after the restart): %+v", len(o), o)
+	}
+	if !containsRequest(h, "DELETE", "/bridges/"+caller.BridgeID) || !containsRequest(h, "DELETE", "/channels/"+opLeg) {
+		t.Fatalf("the half-made bridge %s or the leg %s was not removed:\n%s", caller.BridgeID, opLeg, h.requests())
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// TestRestartWhileBridgedClientGone: the client of a talking caller is no
+// longer configured after the restart: the call ends (failed), and its
+// operator's leg and bridge go with it.
+func TestRestartWhileBridgedClientGone(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultFailed || !strings.Contains(rec.Reason, "no longer configured") {
+		t.Fatalf("after restart: %s (%s)", rec.Result, rec.Reason)
+	}
+	cl := first.c.Link.Client()
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
 }
 
 // TestRestartDestroysHalfMadeBridge: the controller stopped after creating
@@ -728,7 +804,7 @@ func TestRestartDestroysHalfMadeBridge(t *testing.T) {
 	first.stop()
 	bridges := first.c.Link.Client().Bridge()
 	br := ari.NewKey(ari.BridgeKey, id+"-br-dead0001-3")
-	if _, err := bridges.Create(br, "mixing", call.BridgeName(id, id+"-op-op1001-dead0001-2", "op1001")); err != nil {
+	if _, err := bridges.Create(br, "mixing", call.BridgeName("toritsugi", id, id+"-op-op1001-dead0001-2", "op1001")); err != nil {
 		t.Fatal(err)
 	}
 	h.start()
@@ -761,6 +837,25 @@ func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string)
 	})
 	first.stop()
 	return first, id
+}
+
+// operatorLeg is the id of op's channel (PJSIP/<op>-…), "" if none.
+func (h *harness) operatorLeg(op string) string {
+	for _, ch := range h.fake.Channels() {
+		if strings.HasPrefix(ch.Name, "PJSIP/"+op+"-") {
+			return ch.ID
+		}
+	}
+	return ""
+}
+
+// bridgeCount is how many bridges Asterisk holds (-1 if the list fails).
+func (h *harness) bridgeCount(cl ari.Client) int {
+	keys, err := cl.Bridge().List(nil)
+	if err != nil {
+		return -1
+	}
+	return len(keys)
 }
 
 // offerPlaybacks lists the ids of the callback offers played to call id.

@@ -15,9 +15,10 @@ type Hooks struct {
 	// returns the inbox to bind the channel to, or nil to leave it unowned.
 	NewChannel func(e *ari.StasisStart) *Inbox
 	// Adopt is called after a (re)connect with the channels our application
-	// holds that no inbox owns (e.g. after a controller restart). It binds
-	// what it takes over with BindChannel.
-	Adopt func(chans []*ari.ChannelData)
+	// holds that no inbox owns (e.g. after a controller restart) and every
+	// bridge Asterisk holds, when there is either. It binds what it takes
+	// over with BindChannel.
+	Adopt func(orphans []*ari.ChannelData, bridges []*ari.BridgeData)
 	// Endpoint receives endpoint, peer and contact state events.
 	Endpoint func(e ari.Event)
 	// Other receives events nobody owns (late events of ended calls,
@@ -149,8 +150,9 @@ func (*Resync) Keys() ari.Keys { return nil }
 const ResyncType = "ToritsugiResync"
 
 // resync tells every owner which channels are live and hands the unowned
-// ones to the Adopt hook. live maps channel id to its data.
-func (d *Dispatcher) resync(live map[string]*ari.ChannelData) {
+// ones, and the bridges, to the Adopt hook. live maps channel id to its
+// data.
+func (d *Dispatcher) resync(live map[string]*ari.ChannelData, bridges []*ari.BridgeData) {
 	liveSet := make(map[string]bool, len(live))
 	for id := range live {
 		liveSet[id] = true
@@ -162,9 +164,9 @@ func (d *Dispatcher) resync(live map[string]*ari.ChannelData) {
 			orphans = append(orphans, ch)
 		}
 	}
-	if len(orphans) > 0 && d.hooks.Adopt != nil {
+	if (len(orphans) > 0 || len(bridges) > 0) && d.hooks.Adopt != nil {
 		d.mu.Unlock()
-		d.hooks.Adopt(orphans)
+		d.hooks.Adopt(orphans, bridges)
 		d.mu.Lock()
 	}
 	var owners []*Inbox

@@ -100,19 +100,22 @@ func TestDispatchEndpointAndOther(t *testing.T) {
 }
 
 func TestResyncAdoptsOrphansAndTellsOwners(t *testing.T) {
-	var adopted []string
+	var adopted, bridges []string
 	d := NewDispatcher(Hooks{}, nil)
-	d.SetHooks(Hooks{Adopt: func(chans []*ari.ChannelData) {
+	d.SetHooks(Hooks{Adopt: func(chans []*ari.ChannelData, bs []*ari.BridgeData) {
 		for _, c := range chans {
 			adopted = append(adopted, c.ID)
 			d.BindChannel(c.ID, NewInbox())
 		}
+		for _, b := range bs {
+			bridges = append(bridges, b.ID)
+		}
 	}})
 	owner := NewInbox()
 	d.BindChannel("known", owner)
-	d.resync(map[string]*ari.ChannelData{"orphan": {ID: "orphan"}})
-	if fmt.Sprint(adopted) != "[orphan]" {
-		t.Fatalf("adopted %v, want [orphan]", adopted)
+	d.resync(map[string]*ari.ChannelData{"orphan": {ID: "orphan"}}, []*ari.BridgeData{{ID: "br1"}})
+	if fmt.Sprint(adopted) != "[orphan]" || fmt.Sprint(bridges) != "[br1]" {
+		t.Fatalf("adopted %v with bridges %v, want [orphan] with [br1]", adopted, bridges)
 	}
 	evs := owner.Drain()
 	if len(evs) != 1 {

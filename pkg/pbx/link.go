@@ -381,29 +381,36 @@ func (l *Link) waitApp(ctx context.Context) error {
 	}
 }
 
-// resync reads the channels our application holds and hands them to the
-// dispatcher (owners are told what is live; orphans are adopted).
+// resync reads the channels our application holds and every bridge, and
+// hands them to the dispatcher (owners are told what is live; orphans and
+// bridges go to the Adopt hook). A call's bridge says whom its caller
+// talks with: if the bridges cannot be read, nothing is adopted and the
+// session fails (and reconnects), rather than re-adopting talking callers
+// as waiting ones.
 func (l *Link) resync() error {
+	live := map[string]*ari.ChannelData{}
 	app, err := l.rest.Application().Data(ari.NewKey(ari.ApplicationKey, l.opts.App))
-	if err != nil {
-		if IsNotFound(err) { // the app did not exist before this connect: nothing to adopt
-			l.disp.resync(map[string]*ari.ChannelData{})
-			return nil
-		}
+	switch {
+	case IsNotFound(err): // the app did not exist before this connect: no channel to adopt
+	case err != nil:
 		return fmt.Errorf("read application %s: %w", l.opts.App, err)
-	}
-	live := make(map[string]*ari.ChannelData, len(app.ChannelIDs))
-	for _, id := range app.ChannelIDs {
-		ch, err := l.rest.Channel().Data(ari.NewKey(ari.ChannelKey, id))
-		if err != nil {
-			if IsNotFound(err) {
-				continue // hung up since the list was read
+	default:
+		for _, id := range app.ChannelIDs {
+			ch, err := l.rest.Channel().Data(ari.NewKey(ari.ChannelKey, id))
+			if err != nil {
+				if IsNotFound(err) {
+					continue // hung up since the list was read
+				}
+				return fmt.Errorf("read channel %s: %w", id, err)
 			}
-			return fmt.Errorf("read channel %s: %w", id, err)
+			live[id] = ch
 		}
-		live[id] = ch
 	}
-	l.disp.resync(live)
+	bridges, err := l.Bridges()
+	if err != nil {
+		return err
+	}
+	l.disp.resync(live, bridges)
 	return nil
 }
 
