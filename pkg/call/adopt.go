@@ -104,8 +104,8 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		// left while no controller watched. A peer still up but not in
 		// the bridge never joined it: the bridge was half made, and the
 		// caller waits again (the leg is hung up as a left-over).
-		if slices.Contains(a.bridgeIn.ChannelIDs, peer.Leg) || !a.peerLive {
-			p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, peer.OpID, peer.Leg, a.bridgeIn.ID
+		if slices.Contains(a.bridgeIn.ChannelIDs, peer.State.OpChannel) || !a.peerLive {
+			p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, peer.State.OpID, peer.State.OpChannel, a.bridgeIn.ID
 		}
 	}
 	for _, b := range a.bridgesFor {

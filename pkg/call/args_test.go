@@ -65,6 +65,7 @@ func TestPersistedRoundTrip(t *testing.T) {
 		{ClientID: "acme", DID: "0312345678", Step: StepGreeting, StartedAt: start},
 		{ClientID: "acme", DID: "+81312345678", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), VIP: true},
 		{ClientID: "a&b=c", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "x-op", Bridge: "x-br"},
+		{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, VIP: true, OpChannel: "x-xfer", Bridge: "x-br"}, // the client's phone
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait"},
 		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc"},
 		{ClientID: "acme", DID: "1", Step: StepCallback, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Playback: "1-pb-ab12cd34-3"},
@@ -100,20 +101,34 @@ func FuzzDecodePersisted(f *testing.F) {
 }
 
 func TestBridgeName(t *testing.T) {
+	start := time.UnixMilli(1795898038000)
 	for _, p := range []bridgePeer{
-		{App: "toritsugi", Call: "1795916251.1", Leg: "1795916251.1-op-op1000-31c0c606-2", OpID: "op1000"},
-		{App: "toritsugi", Call: "1795916251.1", Leg: "1795916251.1-xfer-31c0c606-2"}, // the client's phone: no operator
-		{App: "tori tsugi&2", Call: "a&b=c;d", Leg: "x y", OpID: "op-1&2"},
+		{App: "toritsugi", Call: "1795916251.1", CallerNumber: "0901234567", State: Persisted{ClientID: "acme", DID: "0312345678", Step: StepConnected,
+			StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), OpID: "op1000", OpChannel: "1795916251.1-op-op1000-31c0c606-2", Bridge: "1795916251.1-br-31c0c606-4"}},
+		// The client's phone (VIP transfer): no operator; a withheld number.
+		{App: "toritsugi", Call: "1795916251.1", State: Persisted{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, VIP: true,
+			OpChannel: "1795916251.1-xfer-31c0c606-2", Bridge: "b"}},
+		{App: "tori tsugi&2", Call: "a&b=c;d", CallerNumber: "+81 3&4", State: Persisted{ClientID: "a&b=c", DID: "1", Step: StepConnected, StartedAt: start,
+			OpID: "op-1&2", OpChannel: "x y", Bridge: "b;1"}},
 	} {
-		got, ok := parseBridgeName(BridgeName(p.App, p.Call, p.Leg, p.OpID))
-		if !ok || got != p {
+		got, ok := parseBridgeName(BridgeName(p.App, p.Call, p.CallerNumber, p.State))
+		if !ok || !got.State.StartedAt.Equal(p.State.StartedAt) || !got.State.EnqueuedAt.Equal(p.State.EnqueuedAt) {
 			t.Fatalf("round trip of %+v = %+v, %v", p, got, ok)
 		}
+		got.State.StartedAt, got.State.EnqueuedAt, p.State.StartedAt, p.State.EnqueuedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if got != p {
+			t.Fatalf("round trip = %+v, want %+v", got, p)
+		}
+	}
+	// What the call's saved results say does not go into the name.
+	st := Persisted{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "l", Bridge: "b", Result: "overflow", Reason: "x", Playback: "p"}
+	if got, ok := parseBridgeName(BridgeName("toritsugi", "c", "", st)); !ok || got.State.Result != "" || got.State.Playback != "" {
+		t.Fatalf("name kept the saved result or playback: %+v, %v", got, ok)
 	}
 	// Bridges toritsugi did not name, or named before names carried the
-	// peer (the name was the bridge's id), are no call's.
-	for _, other := range []string{"", "1795916251.1-br-31c0c606-4", "toritsugi;", "toritsugi;call=1", "toritsugi;oc=x",
-		"toritsugi;app=t&call=1&oc=%zz", "toritsugi;call=1&oc=x"} {
+	// call (the name was the bridge's id), are no call's.
+	for _, other := range []string{"", "1795916251.1-br-31c0c606-4", "toritsugi;", "toritsugi;call=1", "toritsugi;app=t&call=1",
+		"toritsugi;app=t&call=1&s=connected&t=1&oc=x", "toritsugi;app=t&call=1&s=queued&t=1", "toritsugi;app=t&call=1&oc=%zz"} {
 		if p, ok := parseBridgeName(other); ok {
 			t.Errorf("parseBridgeName(%q) = %+v, want none", other, p)
 		}
@@ -121,17 +136,20 @@ func TestBridgeName(t *testing.T) {
 }
 
 func FuzzParseBridgeName(f *testing.F) {
-	f.Add(BridgeName("toritsugi", "1795916251.1", "1795916251.1-op-op1000-31c0c606-2", "op1000"))
+	f.Add(BridgeName("toritsugi", "1795916251.1", "0901234567", Persisted{ClientID: "acme", DID: "0312345678", Step: StepConnected,
+		StartedAt: time.UnixMilli(1), OpID: "op1000", OpChannel: "1795916251.1-op-op1000-31c0c606-2", Bridge: "1795916251.1-br-31c0c606-4"}))
 	f.Add("1795916251.1-br-31c0c606-4")
 	f.Fuzz(func(t *testing.T, s string) {
 		p, ok := parseBridgeName(s)
 		if !ok {
 			return
 		}
-		if p.App == "" || p.Call == "" || p.Leg == "" {
-			t.Fatalf("parseBridgeName(%q) = %+v without app, call or leg", s, p)
+		if p.App == "" || p.Call == "" || p.State.Step != StepConnected || p.State.OpChannel == "" || p.State.Bridge == "" {
+			t.Fatalf("parseBridgeName(%q) = %+v without app, call or a connected state", s, p)
 		}
-		if again, ok := parseBridgeName(BridgeName(p.App, p.Call, p.Leg, p.OpID)); !ok || again != p {
+		again, ok := parseBridgeName(BridgeName(p.App, p.Call, p.CallerNumber, p.State))
+		if !ok || again.App != p.App || again.Call != p.Call || again.CallerNumber != p.CallerNumber || again.State.OpChannel != p.State.OpChannel ||
+			again.State.OpID != p.State.OpID || again.State.ClientID != p.State.ClientID || !again.State.StartedAt.Equal(p.State.StartedAt) {
 			t.Fatalf("re-naming %+v gave %+v, %v", p, again, ok)
 		}
 	})

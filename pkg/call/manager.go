@@ -16,6 +16,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -167,24 +168,19 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 		live[ch.ID] = true
 	}
 	m.mu.Lock()
-	var leftover []string
+	var ended []*ari.BridgeData
 	for call, bs := range named {
 		if !live[call] && m.calls[call] == nil {
-			for _, b := range bs {
-				leftover = append(leftover, b.ID)
-			}
+			ended = append(ended, bs...)
 		}
 	}
 	m.mu.Unlock()
-	if len(leftover) > 0 {
-		m.log.Info("destroying bridges of calls that ended while no controller watched", "bridges", leftover)
+	if len(ended) > 0 {
 		m.wg.Add(1)
 		go func() { // off the link goroutine
 			defer m.wg.Done()
-			for _, id := range leftover {
-				if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, id)); err != nil && !pbx.IsNotFound(err) {
-					m.log.Warn("destroying a left-over bridge failed", "bridge", id, "error", err)
-				}
+			for _, b := range ended {
+				m.endedUnseen(b)
 			}
 		}()
 	}
@@ -198,10 +194,46 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 		a := m.newActor(ch.ID, ch)
 		a.bridgeIn, a.bridgesFor = in[ch.ID], named[ch.ID]
 		if p, ok := a.bridgedPeer(); ok {
-			a.peerLive = live[p.Leg]
+			a.peerLive = live[p.State.OpChannel]
 		}
 		m.disp.BindChannel(ch.ID, a.inbox) // before it runs: release unbinds
 		m.start(a)
+	}
+}
+
+// endedUnseen destroys bridge b of a call that ended while no controller
+// watched (the caller hung up meanwhile: Asterisk keeps a Stasis bridge
+// until it is destroyed) and records the call from what the bridge's
+// name says: answered by the operator (or transferred to the client),
+// ended at the latest now. The record replaces one the stopped
+// controller may have stored: the counters stay exact.
+func (m *Manager) endedUnseen(b *ari.BridgeData) {
+	p, _ := parseBridgeName(b.Name)
+	st := p.State
+	log := m.log.With("call", p.Call, "bridge", b.ID)
+	log.Info("destroying the bridge of a call that ended while no controller watched")
+	if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, b.ID)); err != nil && !pbx.IsNotFound(err) {
+		log.Warn("destroying a left-over bridge failed", "error", err)
+	}
+	if st.Bridge != b.ID {
+		return // another bridge of the call: it talked in st.Bridge
+	}
+	now := m.clock.Now()
+	rec := store.CallRecord{
+		ID: p.Call, ClientID: st.ClientID, DID: st.DID, CallerID: p.CallerNumber, StartedAt: st.StartedAt, EndedAt: now,
+		Result: store.ResultAnswered, Reason: "talked with " + st.OpID, OperatorID: st.OpID, Billable: true,
+		Events: []store.CallEvent{{At: now, What: "ended while no controller watched: found its bridge after a restart"}},
+	}
+	if st.OpID == "" {
+		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
+	}
+	rec.CallerKind = phone.ParseCallerID(p.CallerNumber).Kind.String()
+	if err := m.rec.PutCall(rec); err != nil {
+		log.Error("storing the record of a call that ended unseen failed", "error", err)
+		return
+	}
+	if m.onFinished != nil {
+		m.onFinished(rec)
 	}
 }
 

@@ -263,7 +263,9 @@ func (a *actor) bridgeWith(peer *leg) {
 	a.bridgeID = fmt.Sprintf("%s-br-%s-%d", a.id, a.m.instance, a.plays) // never reuse a bridge id
 	br := ari.NewKey(ari.BridgeKey, a.bridgeID)
 	a.m.disp.BindBridge(a.bridgeID, a.inbox)
-	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.m.app, a.id, peer.id, peer.opID)); err != nil {
+	st := a.state
+	st.Step, st.OpID, st.OpChannel, st.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
+	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.m.app, a.id, a.rec.CallerID, st)); err != nil {
 		a.fail("creating the bridge failed", err)
 		return
 	}

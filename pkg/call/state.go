@@ -75,6 +75,8 @@ func (p Persisted) Encode() string {
 	}
 	if p.OpID != "" {
 		v.Set("o", p.OpID)
+	}
+	if p.OpChannel != "" { // an operator's leg, or the client's phone (VIP transfer)
 		v.Set("oc", p.OpChannel)
 		v.Set("b", p.Bridge)
 	}
@@ -117,26 +119,30 @@ func DecodePersisted(s string) (Persisted, error) {
 // bridgeTag is the start of the name of a call's bridge with its peer.
 const bridgeTag = "toritsugi;"
 
-// BridgeName names the bridge of call with its peer leg: the bridge,
-// which lives as long as the conversation, says whom the caller talks
-// with (the operator's id, "" for the client's phone of a VIP transfer).
-// A restarted controller reads it back (GET /bridges) to re-adopt the
-// call as connected, so bridging needs no state write of its own. app,
-// the Stasis application, keeps another toritsugi on the same Asterisk
-// away from our bridges.
-func BridgeName(app, call, peerLeg, opID string) string {
+// BridgeName names the bridge of call (its caller's number callerNumber)
+// by the call's state once connected, st (StepConnected, with the peer:
+// OpID, "" for the client's phone of a VIP transfer, and OpChannel). The
+// bridge lives as long as the conversation: a restarted controller reads
+// it back (GET /bridges) to re-adopt the call as connected, so bridging
+// needs no state write of its own, and to record a call that ended while
+// no controller watched. app, the Stasis application, keeps another
+// toritsugi on the same Asterisk away from our bridges.
+func BridgeName(app, call, callerNumber string, st Persisted) string {
+	st.Result, st.Reason, st.Recording, st.Playback = "", "", "", ""
 	v := url.Values{}
 	v.Set("app", app)
 	v.Set("call", call)
-	v.Set("oc", peerLeg)
-	if opID != "" {
-		v.Set("o", opID)
+	if callerNumber != "" {
+		v.Set("n", callerNumber)
 	}
-	return bridgeTag + v.Encode()
+	return bridgeTag + v.Encode() + "&" + st.Encode()
 }
 
 // bridgePeer is what a call's bridge name says.
-type bridgePeer struct{ App, Call, Leg, OpID string }
+type bridgePeer struct {
+	App, Call, CallerNumber string
+	State                   Persisted // StepConnected
+}
 
 // parseBridgeName reads BridgeName's output; ok is false for any other
 // bridge.
@@ -146,8 +152,12 @@ func parseBridgeName(name string) (p bridgePeer, ok bool) {
 		return bridgePeer{}, false
 	}
 	v, err := url.ParseQuery(rest)
-	if err != nil || v.Get("app") == "" || v.Get("call") == "" || v.Get("oc") == "" {
+	if err != nil || v.Get("app") == "" || v.Get("call") == "" {
 		return bridgePeer{}, false
 	}
-	return bridgePeer{App: v.Get("app"), Call: v.Get("call"), Leg: v.Get("oc"), OpID: v.Get("o")}, true
+	st, err := DecodePersisted(rest)
+	if err != nil || st.Step != StepConnected {
+		return bridgePeer{}, false
+	}
+	return bridgePeer{App: v.Get("app"), Call: v.Get("call"), CallerNumber: v.Get("n"), State: st}, true
 }

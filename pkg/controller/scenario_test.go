@@ -727,8 +727,10 @@ func TestRestartWhileBridgedSavedByOlderVersion(t *testing.T) {
 }
 
 // TestRestartAfterCallerLeftBridge: the caller hung up while no controller
-// watched; the next one hangs the operator's leg up and destroys the
-// bridge (Asterisk keeps a Stasis bridge until it is destroyed).
+// watched; the next one records the call from its bridge's name (answered,
+// billable: the counters stay exact), hangs the operator's leg up and
+// destroys the bridge (Asterisk keeps a Stasis bridge until it is
+// destroyed).
 func TestRestartAfterCallerLeftBridge(t *testing.T) {
 	h := newHarness(t, oneClient)
 	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
@@ -740,8 +742,39 @@ func TestRestartAfterCallerLeftBridge(t *testing.T) {
 		t.Fatalf("before the restart: %d bridges, channels %+v; want the bridge and the operator's leg", h.bridgeCount(cl), h.fake.Channels())
 	}
 	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !rec.Billable || rec.ClientID != "acme" ||
+		rec.DID != "0312345678" || rec.CallerID != "0901234567" || rec.StartedAt.IsZero() || !strings.Contains(fmt.Sprint(rec.Events), "ended while no controller watched") {
+		t.Fatalf("call that ended unseen: %+v", rec)
+	}
 	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+// TestRestartWhileTransferredToClient: a VIP caller talking with the
+// client's own phone when the controller restarts keeps talking, and the
+// call is recorded as transferred when it ends.
+func TestRestartWhileTransferredToClient(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	first := h.start()
+	id := h.call("0312345678", "09011111111")
+	h.eventually("bridged with the client", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && ch.BridgeID != ""
+	})
+	first.stop()
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultTransferred || !rec.Billable || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
+		t.Fatalf("VIP call after the restart: %s (%s); events %v", rec.Result, rec.Reason, rec.Events)
+	}
+	if o := h.originates(); len(o) != 1 {
+		t.Fatalf("%d originates, want the one transfer (the caller must not be queued again): %+v", len(o), o)
+	}
+	cl := first.c.Link.Client()
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
 }
 
 // TestRestartWithHalfJoinedBridge: the controller stopped with the caller
@@ -804,7 +837,8 @@ func TestRestartDestroysHalfMadeBridge(t *testing.T) {
 	first.stop()
 	bridges := first.c.Link.Client().Bridge()
 	br := ari.NewKey(ari.BridgeKey, id+"-br-dead0001-3")
-	if _, err := bridges.Create(br, "mixing", call.BridgeName("toritsugi", id, id+"-op-op1001-dead0001-2", "op1001")); err != nil {
+	st := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: time.Now(), OpID: "op1001", OpChannel: id + "-op-op1001-dead0001-2", Bridge: br.ID}
+	if _, err := bridges.Create(br, "mixing", call.BridgeName("toritsugi", id, "0901234567", st)); err != nil {
 		t.Fatal(err)
 	}
 	h.start()
