@@ -53,6 +53,12 @@ func (w *wsConn) close() {
 	_ = w.conn.Close()
 }
 
+// textFrames sends an encoded event as a text frame, as Asterisk does,
+// without the two copies websocket.Message makes of a string.
+var textFrames = websocket.Codec{Marshal: func(v any) ([]byte, byte, error) {
+	return v.([]byte), websocket.TextFrame, nil
+}}
+
 // writeLoop sends queued messages until the connection closes. It takes
 // the whole backlog at once and wakes the waiters (REST handlers waiting
 // for their events to be written) once per batch, not once per message:
@@ -79,7 +85,7 @@ func (w *wsConn) writeLoop() {
 				ev.At = time.Now() // real time: latency is measured, not simulated
 				w.sent(ev)
 			}
-			if err = websocket.Message.Send(w.conn, string(msg.data)); err != nil {
+			if err = textFrames.Send(w.conn, msg.data); err != nil {
 				break
 			}
 			n++
