@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -168,10 +169,10 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 		live[ch.ID] = true
 	}
 	m.mu.Lock()
-	var ended []*ari.BridgeData
+	ended := map[string][]*ari.BridgeData{}
 	for call, bs := range named {
 		if !live[call] && m.calls[call] == nil {
-			ended = append(ended, bs...)
+			ended[call] = bs
 		}
 	}
 	m.mu.Unlock()
@@ -179,8 +180,8 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 		m.wg.Add(1)
 		go func() { // off the link goroutine
 			defer m.wg.Done()
-			for _, b := range ended {
-				m.endedUnseen(b)
+			for _, bs := range ended {
+				m.endedUnseen(bs, live)
 			}
 		}()
 	}
@@ -201,38 +202,62 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	}
 }
 
-// endedUnseen destroys bridge b of a call that ended while no controller
-// watched (the caller hung up meanwhile: Asterisk keeps a Stasis bridge
-// until it is destroyed) and records the call from what the bridge's
-// name says: answered by the operator (or transferred to the client),
-// ended at the latest now. The record replaces one the stopped
-// controller may have stored: the counters stay exact.
-func (m *Manager) endedUnseen(b *ari.BridgeData) {
-	p, _ := parseBridgeName(b.Name)
-	st := p.State
-	log := m.log.With("call", p.Call, "bridge", b.ID)
-	log.Info("destroying the bridge of a call that ended while no controller watched")
-	if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, b.ID)); err != nil && !pbx.IsNotFound(err) {
-		log.Warn("destroying a left-over bridge failed", "error", err)
+// endedUnseen destroys the bridges bs of a call that ended while no
+// controller watched (the caller hung up meanwhile: Asterisk keeps a
+// Stasis bridge until it is destroyed) and records the call from what the
+// name of the bridge it talked in says (the one with the peer's leg, else
+// the last), unless a record of it exists: its own controller may have
+// stored the whole record and then failed to destroy the bridge. live
+// holds the channels of our application.
+func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
+	var talkedIn *ari.BridgeData
+	for _, b := range bs {
+		p, _ := parseBridgeName(b.Name)
+		if talkedIn == nil || slices.Contains(b.ChannelIDs, p.State.OpChannel) {
+			talkedIn = b
+		}
+		m.log.Info("destroying the bridge of a call that ended while no controller watched", "call", p.Call, "bridge", b.ID)
+		if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, b.ID)); err != nil && !pbx.IsNotFound(err) {
+			m.log.Warn("destroying a left-over bridge failed", "bridge", b.ID, "error", err)
+		}
 	}
-	if st.Bridge != b.ID {
-		return // another bridge of the call: it talked in st.Bridge
-	}
-	now := m.clock.Now()
-	rec := store.CallRecord{
-		ID: p.Call, ClientID: st.ClientID, DID: st.DID, CallerID: p.CallerNumber, StartedAt: st.StartedAt, EndedAt: now,
-		Result: store.ResultAnswered, Reason: "talked with " + st.OpID, OperatorID: st.OpID, Billable: true,
-		Events: []store.CallEvent{{At: now, What: "ended while no controller watched: found its bridge after a restart"}},
-	}
-	if st.OpID == "" {
-		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
-	}
-	rec.CallerKind = phone.ParseCallerID(p.CallerNumber).Kind.String()
-	if err := m.rec.PutCall(rec); err != nil {
-		log.Error("storing the record of a call that ended unseen failed", "error", err)
+	recorder, ok := m.rec.(interface {
+		PutCallIfAbsent(store.CallRecord) (bool, error)
+	})
+	if !ok {
 		return
 	}
-	if m.onFinished != nil {
+	p, _ := parseBridgeName(talkedIn.Name)
+	st := p.State
+	now := m.clock.Now()
+	rec := store.CallRecord{
+		ID: p.Call, ClientID: st.ClientID, DID: st.DID, CallerID: p.CallerNumber,
+		CallerKind: phone.ParseCallerID(p.CallerNumber).Kind.String(), StartedAt: st.StartedAt, EndedAt: now,
+		Result: store.ResultAnswered, Reason: "talked with " + st.OpID, OperatorID: st.OpID, Billable: true,
+	}
+	what := "ended while no controller watched: found its bridge after a restart"
+	switch {
+	case slices.Contains(talkedIn.ChannelIDs, st.OpChannel):
+		// The peer is still in the bridge: the caller left it, talking.
+	case live[st.OpChannel]:
+		// The peer is up but never joined: the caller hung up before the
+		// bridge was made.
+		rec.Result, rec.Reason, rec.Billable = store.ResultAbandoned, "caller hung up before being bridged with "+st.OpID, false
+		if !st.EnqueuedAt.IsZero() {
+			rec.WaitMS = now.Sub(st.EnqueuedAt).Milliseconds()
+		}
+	default:
+		what += "; both had left, so whether they talked is not known"
+	}
+	if st.OpID == "" && rec.Result == store.ResultAnswered {
+		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
+	}
+	rec.Events = []store.CallEvent{{At: now, What: what}}
+	stored, err := recorder.PutCallIfAbsent(rec)
+	switch {
+	case err != nil:
+		m.log.Error("storing the record of a call that ended unseen failed", "call", p.Call, "error", err)
+	case stored && m.onFinished != nil:
 		m.onFinished(rec)
 	}
 }

@@ -751,6 +751,57 @@ func TestRestartAfterCallerLeftBridge(t *testing.T) {
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
 }
 
+// TestRestartKeepsAFullRecord: a call recorded whole whose bridge is still
+// there at the next start (its controller could not destroy it) keeps its
+// record: the one pieced together from the bridge's name does not replace
+// it.
+func TestRestartKeepsAFullRecord(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	full := h.record(id)
+	first.stop()
+	cl := first.c.Link.Client()
+	br := ari.NewKey(ari.BridgeKey, id+"-br-1eft0000-4")
+	st := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: full.StartedAt, OpID: "op1001", OpChannel: id + "-op-op1001-1eft0000-2", Bridge: br.ID}
+	if _, err := cl.Bridge().Create(br, "mixing", call.BridgeName("toritsugi", id, "0901234567", st)); err != nil {
+		t.Fatal(err)
+	}
+	second := h.start()
+	h.eventually("the left-over bridge destroyed", func() bool { return h.bridgeCount(cl) == 0 })
+	second.stop() // waits for the manager's goroutines: the record is written, or not, by now
+	got, err := h.store.Call(id)
+	if err != nil || got.Reason != full.Reason || len(got.Events) != len(full.Events) || !got.EndedAt.Equal(full.EndedAt) {
+		t.Fatalf("record after the restart %+v, %v; want the full one kept: %+v", got, err, full)
+	}
+}
+
+// TestRestartAfterCallerLeftHalfMadeBridge: the controller stopped before
+// the operator's leg joined the bridge, and the caller hung up meanwhile:
+// nobody talked, so the call is recorded abandoned, not billable.
+func TestRestartAfterCallerLeftHalfMadeBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	caller, _ := h.fake.Channel(id)
+	opLeg := h.operatorLeg("op1001")
+	cl := first.c.Link.Client()
+	if err := cl.Bridge().RemoveChannel(ari.NewKey(ari.BridgeKey, caller.BridgeID), opLeg); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAbandoned || rec.Billable || rec.ClientID != "acme" {
+		t.Fatalf("call whose caller left a half-made bridge: %s (%s) billable %v", rec.Result, rec.Reason, rec.Billable)
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
 // TestRestartWhileTransferredToClient: a VIP caller talking with the
 // client's own phone when the controller restarts keeps talking, and the
 // call is recorded as transferred when it ends.

@@ -175,3 +175,32 @@ func TestLongIDs(t *testing.T) {
 		t.Fatalf("ListCalls = %d records, %v", len(got), err)
 	}
 }
+
+// TestPutCallIfAbsent: a record is stored only if its id is new; the full
+// record already there is kept, counters count it once.
+func TestPutCallIfAbsent(t *testing.T) {
+	s := storetest.Open(t)
+	full := rec("1732000000.43", "acme", base, store.ResultAnswered, true)
+	full.Reason, full.WaitMS = "talked with op-7; caller hung up", 9000
+	stored, err := s.PutCallIfAbsent(full)
+	if err != nil || !stored {
+		t.Fatalf("first PutCallIfAbsent = %v, %v; want stored", stored, err)
+	}
+	stub := rec(full.ID, "acme", base, store.ResultAnswered, true)
+	stub.Reason = "talked with op-7"
+	stored, err = s.PutCallIfAbsent(stub)
+	if err != nil || stored {
+		t.Fatalf("second PutCallIfAbsent = %v, %v; want not stored", stored, err)
+	}
+	got, err := s.Call(full.ID)
+	if err != nil || got.Reason != full.Reason || got.WaitMS != full.WaitMS {
+		t.Fatalf("record after the stub: %+v, %v; want the full one kept", got, err)
+	}
+	c, err := s.MonthlyCounts("acme", base)
+	if err != nil || c.Total != 1 || c.Billable != 1 {
+		t.Fatalf("counts %+v, %v; want the call once", c, err)
+	}
+	if _, err := s.PutCallIfAbsent(store.CallRecord{ID: "x"}); !errors.Is(err, store.ErrInvalidRecord) {
+		t.Fatalf("invalid record: %v, want ErrInvalidRecord", err)
+	}
+}
