@@ -393,20 +393,13 @@ func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
 // call goes on in Asterisk, and the next controller records it when it ends.
 func TestRestartWhileBridged(t *testing.T) {
 	h := newHarness(t, oneClient)
-	_, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
 	if _, err := h.store.Call(id); err == nil {
 		t.Fatal("the stopped controller recorded a call still in progress")
 	}
 	h.start()
 	// The operator hangs up 60 s (0.6 s of test time) after answering.
-	rec := h.record(id)
-	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
-		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
-	}
-	if o := h.originates(); len(o) != 1 {
-		t.Fatalf("%d originates, want 1 (the talking caller must not be queued again): %+v", len(o), o)
-	}
-	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 })
+	h.wantTalkedThrough(id, "op1001", first.c.Link.Client())
 }
 
 func TestOverflowToVoicemail(t *testing.T) {
@@ -716,14 +709,7 @@ func TestRestartWhileBridgedSavedByOlderVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.start()
-	rec := h.record(id)
-	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
-		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
-	}
-	if o := h.originates(); len(o) != 1 {
-		t.Fatalf("%d originates, want 1 (the talking caller must not be queued again): %+v", len(o), o)
-	}
-	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+	h.wantTalkedThrough(id, "op1001", cl)
 }
 
 // TestRestartAfterCallerLeftBridge: the caller hung up while no controller
@@ -784,13 +770,7 @@ func TestRestartKeepsAFullRecord(t *testing.T) {
 // nobody talked, so the call is recorded abandoned, not billable.
 func TestRestartAfterCallerLeftHalfMadeBridge(t *testing.T) {
 	h := newHarness(t, oneClient)
-	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
-	caller, _ := h.fake.Channel(id)
-	opLeg := h.operatorLeg("op1001")
-	cl := first.c.Link.Client()
-	if err := cl.Bridge().RemoveChannel(ari.NewKey(ari.BridgeKey, caller.BridgeID), opLeg); err != nil {
-		t.Fatal(err)
-	}
+	cl, id, _, _ := h.halfJoinThenStop()
 	if err := h.fake.RemoteHangup(id); err != nil {
 		t.Fatal(err)
 	}
@@ -833,13 +813,7 @@ func TestRestartWhileTransferredToClient(t *testing.T) {
 // talked. The caller waits again (rung anew), the bridge and the leg go.
 func TestRestartWithHalfJoinedBridge(t *testing.T) {
 	h := newHarness(t, oneClient)
-	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
-	caller, _ := h.fake.Channel(id)
-	opLeg := h.operatorLeg("op1001")
-	cl := first.c.Link.Client()
-	if err := cl.Bridge().RemoveChannel(ari.NewKey(ari.BridgeKey, caller.BridgeID), opLeg); err != nil {
-		t.Fatal(err)
-	}
+	cl, id, bridgeID, opLeg := h.halfJoinThenStop()
 	h.start()
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
@@ -848,8 +822,8 @@ func TestRestartWithHalfJoinedBridge(t *testing.T) {
 	if o := h.originates(); len(o) != 2 {
 		t.Fatalf("%d originates, want 2 (rung again after the restart): %+v", len(o), o)
 	}
-	if !containsRequest(h, "DELETE", "/bridges/"+caller.BridgeID) || !containsRequest(h, "DELETE", "/channels/"+opLeg) {
-		t.Fatalf("the half-made bridge %s or the leg %s was not removed:\n%s", caller.BridgeID, opLeg, h.requests())
+	if !containsRequest(h, "DELETE", "/bridges/"+bridgeID) || !containsRequest(h, "DELETE", "/channels/"+opLeg) {
+		t.Fatalf("the half-made bridge %s or the leg %s was not removed:\n%s", bridgeID, opLeg, h.requests())
 	}
 	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
 }
@@ -922,6 +896,37 @@ func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string)
 	})
 	first.stop()
 	return first, id
+}
+
+// wantTalkedThrough checks that call id, bridged with op before a restart,
+// was re-adopted as talking (not queued and rung again) and recorded as
+// answered by op, and that no channel or bridge is left.
+func (h *harness) wantTalkedThrough(id, op string, cl ari.Client) {
+	h.t.Helper()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != op || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
+		h.t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	if o := h.originates(); len(o) != 1 {
+		h.t.Fatalf("%d originates, want 1 (the talking caller must not be queued again): %+v", len(o), o)
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// halfJoinThenStop bridges a caller with op1001 (who would talk for 60 s),
+// stops the controller and takes the operator's leg out of the bridge, as
+// if the controller had stopped between adding the caller and the leg. It
+// returns an ARI client, the caller's channel, the bridge and the leg.
+func (h *harness) halfJoinThenStop() (cl ari.Client, id, bridgeID, opLeg string) {
+	h.t.Helper()
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	caller, _ := h.fake.Channel(id)
+	opLeg = h.operatorLeg("op1001")
+	cl = first.c.Link.Client()
+	if err := cl.Bridge().RemoveChannel(ari.NewKey(ari.BridgeKey, caller.BridgeID), opLeg); err != nil {
+		h.t.Fatal(err)
+	}
+	return cl, id, caller.BridgeID, opLeg
 }
 
 // operatorLeg is the id of op's channel (PJSIP/<op>-…), "" if none.
