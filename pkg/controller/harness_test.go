@@ -215,3 +215,22 @@ func (h *harness) originates() []originate {
 	}
 	return out
 }
+
+// containsRequest reports whether the fake received method path.
+func containsRequest(h *harness, method, path string) bool {
+	for _, r := range h.fake.Requests() {
+		if r.Method == method && r.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+func containsID(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,258 @@
+// Scenarios of callers waiting too long: voicemail and callback requests,
+// also across a controller restart.
+
+package controller_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+func TestOverflowToVoicemail(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: voicemail
+    voicemail_max: 30s
+  - id: closed
+    name: 休業中
+    dids: ["03-1111-1111"]
+    greeting: sound:toritsugi/closed-greeting
+    after_hours_sound: sound:toritsugi/closed-message
+    after_hours_voicemail: true
+    voicemail_max: 30s
+    hours: {weekly: {mon: []}}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddSound("toritsugi/closed-message", time.Second)
+	h.fake.AddSound("vm-nobodyavail", time.Second)
+	h.fake.AddSound("vm-intro", time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.start()
+	for _, tc := range []struct{ did, why string }{{"0312345678", "overflow"}, {"0311111111", "after hours"}} {
+		rec := h.record(h.call(tc.did, "0901234567"))
+		if rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left ("+tc.why+")" {
+			t.Fatalf("%s: %s (%s) recording %q, want a voicemail", tc.why, rec.Result, rec.Reason, rec.Recording)
+		}
+	}
+	if !strings.Contains(h.requests(), "/record") {
+		t.Fatalf("no recording request:\n%s", h.requests())
+	}
+}
+
+// callbackHarness: acme overflows after 200 ms to a callback offer; its
+// one operator is not reachable.
+func callbackHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: callback
+    callback_prompt: sound:toritsugi/callback-offer
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-thanks"} {
+		h.fake.AddSound(s, time.Second)
+	}
+	// Long enough (0.3 s of test time) that the caller's digit, or a
+	// restart, comes while it plays.
+	h.fake.AddSound("toritsugi/callback-offer", 30*time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	return h
+}
+
+func TestOverflowOffersCallback(t *testing.T) {
+	h := callbackHarness(t)
+	h.start()
+
+	// Caller 1 presses 1 during the offer: a callback request is stored.
+	yes := h.call("0312345678", "09012345678")
+	h.eventually("callback offered", func() bool {
+		for _, r := range h.fake.Requests() {
+			if strings.Contains(r.Body, "digits:09012345678") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := h.fake.SendDTMF(yes, "1"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(yes)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
+		t.Fatalf("caller who pressed 1: %s (%s)", rec.Result, rec.Reason)
+	}
+	// The 1 came during the offer: the offer was cut, not played out
+	// before the thanks.
+	offer := offerPlaybacks(h, yes)
+	if len(offer) != 1 || !containsRequest(h, "DELETE", "/playbacks/"+offer[0]) {
+		t.Fatalf("offer playbacks %v; the one playing when the caller pressed 1 was not stopped:\n%s", offer, h.requests())
+	}
+	cbs, err := h.store.Callbacks(store.CallbackPending)
+	if err != nil || len(cbs) != 1 || cbs[0].ID != yes || cbs[0].Number != "+819012345678" || cbs[0].ClientID != "acme" {
+		t.Fatalf("callbacks %+v, %v", cbs, err)
+	}
+
+	// A withheld caller cannot be called back: plain overflow.
+	anon := h.record(h.call("0312345678", "anonymous"))
+	if anon.Result != store.ResultOverflow || strings.Contains(anon.Reason, "callback") {
+		t.Fatalf("withheld caller: %s (%s)", anon.Result, anon.Reason)
+	}
+	if cbs, _ := h.store.Callbacks(""); len(cbs) != 1 {
+		t.Fatalf("callbacks after the withheld caller: %+v", cbs)
+	}
+}
+
+// TestRestartDuringCallbackOffer: the controller restarts while a caller
+// hears the callback offer (their digit may be lost with it): the new
+// controller offers again, and the caller's 1 stores the request.
+func TestRestartDuringCallbackOffer(t *testing.T) {
+	h := callbackHarness(t)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	plays := func(media string) int {
+		n := 0
+		for _, r := range h.fake.Requests() {
+			if strings.Contains(r.Path, id) && strings.Contains(r.Body, media) {
+				n++
+			}
+		}
+		return n
+	}
+	offers := func() int { return plays("digits:09012345678") }
+	h.eventually("callback offered, state saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return offers() == 1 && ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=callback")
+	})
+	first.stop()
+	old := offerPlaybacks(h, id)
+	h.start()
+	h.eventually("callback offered again", func() bool { return offers() == 2 })
+	// The old offer was still playing (0.3 s): it was stopped, or Asterisk
+	// would have played the new one after it.
+	if len(old) != 1 || !containsRequest(h, "DELETE", "/playbacks/"+old[0]) {
+		t.Fatalf("old offer %v not stopped after the restart:\n%s", old, h.requests())
+	}
+	if err := h.fake.SendDTMF(id, "1"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" || rec.Billable {
+		t.Fatalf("after a restart during the offer: %s (%s) billable %v; events %v", rec.Result, rec.Reason, rec.Billable, rec.Events)
+	}
+	cbs, err := h.store.Callbacks(store.CallbackPending)
+	if err != nil || len(cbs) != 1 || cbs[0].ID != id || cbs[0].Number != "+819012345678" {
+		t.Fatalf("callbacks %+v, %v", cbs, err)
+	}
+	// The offer resumed: the caller was not greeted and queued again.
+	if n := plays("toritsugi/acme-greeting"); n != 1 {
+		t.Fatalf("greeting played %d times, want once (before the restart)", n)
+	}
+}
+
+// TestRestartAfterCallbackStored: the restart came after the caller's 1
+// was stored but before the call was hung up: the new controller does not
+// offer again, and the call ends as a requested callback, the request
+// unchanged. A client that no longer offers callbacks (configuration
+// changed meanwhile) gets its caller a plain overflow instead of an offer.
+func TestRestartAfterCallbackStored(t *testing.T) {
+	h := callbackHarness(t)
+	first := h.start()
+	stored := h.call("0312345678", "09012345678")
+	other := h.call("0312345678", "09087654321")
+	for _, id := range []string{stored, other} {
+		h.eventually("callback offered, state saved", func() bool {
+			ch, ok := h.fake.Channel(id)
+			return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=callback")
+		})
+	}
+	first.stop()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if err := h.store.PutCallback(store.Callback{ID: stored, ClientID: "acme", Number: "+819012345678", RequestedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	// The second caller's client stops offering callbacks.
+	h.cfg.Clients[0].Overflow = config.OverflowHangup
+	h.start()
+	rec := h.record(stored)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
+		t.Fatalf("stored request, restart: %s (%s); events %v", rec.Result, rec.Reason, rec.Events)
+	}
+	var thanks int
+	for _, r := range h.fake.Requests() {
+		if strings.Contains(r.Path, stored) && strings.Contains(r.Body, "toritsugi/callback-thanks") {
+			thanks++
+		}
+	}
+	if thanks != 1 {
+		t.Fatalf("the caller whose request was stored heard the thanks %d times, want once", thanks)
+	}
+	if c, err := h.store.Callback(stored); err != nil || !c.RequestedAt.Equal(at) || c.State != store.CallbackPending {
+		t.Fatalf("the request after the restart: %+v, %v", c, err)
+	}
+	rec = h.record(other)
+	if rec.Result != store.ResultOverflow || strings.Contains(rec.Reason, "callback") {
+		t.Fatalf("callbacks no longer offered, restart: %s (%s)", rec.Result, rec.Reason)
+	}
+	if _, err := h.store.Callback(other); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a request was stored for the caller who was not offered again: %v", err)
+	}
+}
+
+// offerPlaybacks lists the ids of the callback offers played to call id.
+func offerPlaybacks(h *harness, id string) []string {
+	var out []string
+	for _, r := range h.fake.Requests() {
+		if pb, ok := strings.CutPrefix(r.Path, "/channels/"+id+"/play/"); ok && strings.Contains(r.Body, "toritsugi/callback-offer") {
+			out = append(out, pb)
+		}
+	}
+	return out
+}
+
+// TestRestartWhileLeavingVoicemail: the controller restarts while a caller
+// records a message; the message is still recorded as a voicemail.
+func TestRestartWhileLeavingVoicemail(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: ""
+    voicemail_max: 60s
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("recording the message, state saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
+	})
+	first.stop()
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultVoicemail || rec.Recording == "" {
+		t.Fatalf("after a restart during the message: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+	}
+}

@@ -1,0 +1,368 @@
+// Scenarios of a controller restarting while calls wait or talk: what
+// survives on the channels and in the bridges' names is picked up again.
+
+package controller_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/call"
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// TestRestartMidQueueKeepsOrder: callers wait (no operator), the
+// controller dies and a new one re-adopts them in their original order.
+func TestRestartMidQueueKeepsOrder(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, h.call("0312345678", fmt.Sprintf("090000000%d", i)))
+		h.eventually("queued", func() bool { return len(h.waiting("acme")) == i+1 })
+	}
+	first.stop()
+	h.start()
+	h.eventually("re-adopted", func() bool { return len(h.waiting("acme")) == 5 })
+	if got := strings.Join(h.waiting("acme"), ","); got != strings.Join(ids, ",") {
+		t.Fatalf("order after restart %s, want %s", got, strings.Join(ids, ","))
+	}
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if r := h.record(id); r.Result != store.ResultAnswered {
+			t.Fatalf("%s: %s (%s)", id, r.Result, r.Reason)
+		}
+	}
+}
+
+// TestRestartWhileBridged: the controller dies during a conversation; the
+// call goes on in Asterisk, and the next controller records it when it ends.
+func TestRestartWhileBridged(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	if _, err := h.store.Call(id); err == nil {
+		t.Fatal("the stopped controller recorded a call still in progress")
+	}
+	h.start()
+	// The operator hangs up 60 s (0.6 s of test time) after answering.
+	h.wantTalkedThrough(id, "op1001", first.c.Link.Client())
+}
+
+// TestRestartWhileBridgedKeepsOperatorBusy: after a restart during a
+// conversation the new queue knows the operator is talking: a caller who
+// arrives meanwhile waits, and gets the operator once the first call ends.
+func TestRestartWhileBridgedKeepsOperatorBusy(t *testing.T) {
+	h := newHarness(t, oneClient)
+	// The operator answers and talks until the caller hangs up.
+	_, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	h.start()
+	h.eventually("op1001 on the re-adopted call and registered", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.ID == "op1001" {
+				return op.State == acd.OnCall && op.CallID == id && op.Reachable
+			}
+		}
+		return false
+	})
+	if err := h.fake.SetEndpointBehavior("PJSIP/op1001", answers); err != nil {
+		t.Fatal(err)
+	}
+	second := h.call("0312345678", "0907654321")
+	h.eventually("second caller waiting", func() bool { return containsID(h.waiting("acme"), second) })
+	// The queue decides in the same step as the enqueue: a ring would be
+	// recorded by now.
+	if got := h.operatorState("op1001"); got != acd.OnCall {
+		t.Fatalf("op1001 is %v while still talking, want on-call", got)
+	}
+	if rings := h.firstRings(); containsID(rings, second) {
+		t.Fatalf("the second caller was rung to the busy operator: %v", rings)
+	}
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("first call: %s (%s) op %q", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	if rec := h.record(second); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("second call: %s (%s) op %q, want answered by op1001 after the first call", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+	h.eventually("op1001 available again", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+// TestRestartWhileBridgedSavedByOlderVersion: a call bridged by a version
+// that named its bridge by its id and wrote the connected step on the
+// caller's channel is re-adopted as connected all the same.
+func TestRestartWhileBridgedSavedByOlderVersion(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	caller, _ := h.fake.Channel(id)
+	opLeg := h.operatorLeg("op1001")
+	// Move both into a bridge named as the older version named them.
+	cl := first.c.Link.Client()
+	oldBridge := ari.NewKey(ari.BridgeKey, id+"-br-0ld0ld00-4")
+	if _, err := cl.Bridge().Create(oldBridge, "mixing", oldBridge.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []string{id, opLeg} {
+		if err := cl.Bridge().AddChannel(oldBridge, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.Bridge().Delete(ari.NewKey(ari.BridgeKey, caller.BridgeID)); err != nil {
+		t.Fatal(err)
+	}
+	old := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: time.Now(), OpID: "op1001", OpChannel: opLeg, Bridge: oldBridge.ID}
+	if err := cl.Channel().SetVariable(ari.NewKey(ari.ChannelKey, id), call.StateVar, old.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.wantTalkedThrough(id, "op1001", cl)
+}
+
+// TestRestartAfterCallerLeftBridge: the caller hung up while no controller
+// watched; the next one records the call from its bridge's name (answered,
+// billable: the counters stay exact), hangs the operator's leg up and
+// destroys the bridge (Asterisk keeps a Stasis bridge until it is
+// destroyed).
+func TestRestartAfterCallerLeftBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	cl := first.c.Link.Client()
+	if h.bridgeCount(cl) != 1 || len(h.fake.Channels()) != 1 {
+		t.Fatalf("before the restart: %d bridges, channels %+v; want the bridge and the operator's leg", h.bridgeCount(cl), h.fake.Channels())
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !rec.Billable || rec.ClientID != "acme" ||
+		rec.DID != "0312345678" || rec.CallerID != "0901234567" || rec.StartedAt.IsZero() || !strings.Contains(fmt.Sprint(rec.Events), "ended while no controller watched") {
+		t.Fatalf("call that ended unseen: %+v", rec)
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+}
+
+// TestRestartKeepsAFullRecord: a call recorded whole whose bridge is still
+// there at the next start (its controller could not destroy it) keeps its
+// record: the one pieced together from the bridge's name does not replace
+// it.
+func TestRestartKeepsAFullRecord(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	full := h.record(id)
+	first.stop()
+	cl := first.c.Link.Client()
+	br := ari.NewKey(ari.BridgeKey, id+"-br-1eft0000-4")
+	st := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: full.StartedAt, OpID: "op1001", OpChannel: id + "-op-op1001-1eft0000-2", Bridge: br.ID}
+	if _, err := cl.Bridge().Create(br, "mixing", call.BridgeName("toritsugi", id, "0901234567", st)); err != nil {
+		t.Fatal(err)
+	}
+	second := h.start()
+	h.eventually("the left-over bridge destroyed", func() bool { return h.bridgeCount(cl) == 0 })
+	second.stop() // waits for the manager's goroutines: the record is written, or not, by now
+	got, err := h.store.Call(id)
+	if err != nil || got.Reason != full.Reason || len(got.Events) != len(full.Events) || !got.EndedAt.Equal(full.EndedAt) {
+		t.Fatalf("record after the restart %+v, %v; want the full one kept: %+v", got, err, full)
+	}
+}
+
+// TestRestartAfterCallerLeftHalfMadeBridge: the controller stopped before
+// the operator's leg joined the bridge, and the caller hung up meanwhile:
+// nobody talked, so the call is recorded abandoned, not billable.
+func TestRestartAfterCallerLeftHalfMadeBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	cl, id, _, _ := h.halfJoinThenStop()
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAbandoned || rec.Billable || rec.ClientID != "acme" {
+		t.Fatalf("call whose caller left a half-made bridge: %s (%s) billable %v", rec.Result, rec.Reason, rec.Billable)
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// TestRestartWhileTransferredToClient: a VIP caller talking with the
+// client's own phone when the controller restarts keeps talking, and the
+// call is recorded as transferred when it ends.
+func TestRestartWhileTransferredToClient(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	first := h.start()
+	id := h.call("0312345678", "09011111111")
+	h.eventually("bridged with the client", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && ch.BridgeID != ""
+	})
+	first.stop()
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultTransferred || !rec.Billable || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
+		t.Fatalf("VIP call after the restart: %s (%s); events %v", rec.Result, rec.Reason, rec.Events)
+	}
+	if o := h.originates(); len(o) != 1 {
+		t.Fatalf("%d originates, want the one transfer (the caller must not be queued again): %+v", len(o), o)
+	}
+	cl := first.c.Link.Client()
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// TestRestartWithHalfJoinedBridge: the controller stopped with the caller
+// in the bridge and the operator's leg (still up) not yet in it: nobody
+// talked. The caller waits again (rung anew), the bridge and the leg go.
+func TestRestartWithHalfJoinedBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	cl, id, bridgeID, opLeg := h.halfJoinThenStop()
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	if o := h.originates(); len(o) != 2 {
+		t.Fatalf("%d originates, want 2 (rung again after the restart): %+v", len(o), o)
+	}
+	if !containsRequest(h, "DELETE", "/bridges/"+bridgeID) || !containsRequest(h, "DELETE", "/channels/"+opLeg) {
+		t.Fatalf("the half-made bridge %s or the leg %s was not removed:\n%s", bridgeID, opLeg, h.requests())
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// TestRestartWhileBridgedClientGone: the client of a talking caller is no
+// longer configured after the restart: the call ends (failed), and its
+// operator's leg and bridge go with it.
+func TestRestartWhileBridgedClientGone(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultFailed || !strings.Contains(rec.Reason, "no longer configured") {
+		t.Fatalf("after restart: %s (%s)", rec.Result, rec.Reason)
+	}
+	cl := first.c.Link.Client()
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// TestRestartDestroysHalfMadeBridge: the controller stopped after creating
+// a caller's bridge and before the caller joined it; the restarted one
+// destroys the bridge and keeps the caller waiting.
+func TestRestartDestroysHalfMadeBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "0901234567")
+	h.eventually("caller waiting", func() bool { return containsID(h.waiting("acme"), id) })
+	first.stop()
+	bridges := first.c.Link.Client().Bridge()
+	br := ari.NewKey(ari.BridgeKey, id+"-br-dead0001-3")
+	st := call.Persisted{ClientID: "acme", DID: "0312345678", Step: call.StepConnected, StartedAt: time.Now(), OpID: "op1001", OpChannel: id + "-op-op1001-dead0001-2", Bridge: br.ID}
+	if _, err := bridges.Create(br, "mixing", call.BridgeName("toritsugi", id, "0901234567", st)); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.eventually("caller waiting again", func() bool { return containsID(h.waiting("acme"), id) })
+	h.eventually("the half-made bridge destroyed", func() bool {
+		keys, err := bridges.List(nil)
+		return err == nil && len(keys) == 0
+	})
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultAbandoned {
+		t.Fatalf("caller hung up while waiting: %s (%s), want abandoned", rec.Result, rec.Reason)
+	}
+}
+
+// bridgeThenStop runs a controller until a caller is bridged with op1001
+// (answering as op says; op1002 is not registered), then stops it. It
+// returns the stopped controller and the caller's channel.
+func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string) {
+	h.t.Helper()
+	h.fake.AddEndpoint("PJSIP/op1001", true, op)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("bridged", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && ch.BridgeID != ""
+	})
+	first.stop()
+	return first, id
+}
+
+// wantTalkedThrough checks that call id, bridged with op before a restart,
+// was re-adopted as talking (not queued and rung again) and recorded as
+// answered by op, and that no channel or bridge is left.
+func (h *harness) wantTalkedThrough(id, op string, cl ari.Client) {
+	h.t.Helper()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != op || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
+		h.t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	if o := h.originates(); len(o) != 1 {
+		h.t.Fatalf("%d originates, want 1 (the talking caller must not be queued again): %+v", len(o), o)
+	}
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+}
+
+// halfJoinThenStop bridges a caller with op1001 (who would talk for 60 s),
+// stops the controller and takes the operator's leg out of the bridge, as
+// if the controller had stopped between adding the caller and the leg. It
+// returns an ARI client, the caller's channel, the bridge and the leg.
+func (h *harness) halfJoinThenStop() (cl ari.Client, id, bridgeID, opLeg string) {
+	h.t.Helper()
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+	caller, _ := h.fake.Channel(id)
+	opLeg = h.operatorLeg("op1001")
+	cl = first.c.Link.Client()
+	if err := cl.Bridge().RemoveChannel(ari.NewKey(ari.BridgeKey, caller.BridgeID), opLeg); err != nil {
+		h.t.Fatal(err)
+	}
+	return cl, id, caller.BridgeID, opLeg
+}
+
+// operatorLeg is the id of op's channel (PJSIP/<op>-…), "" if none.
+func (h *harness) operatorLeg(op string) string {
+	for _, ch := range h.fake.Channels() {
+		if strings.HasPrefix(ch.Name, "PJSIP/"+op+"-") {
+			return ch.ID
+		}
+	}
+	return ""
+}
+
+// bridgeCount is how many bridges Asterisk holds (-1 if the list fails).
+func (h *harness) bridgeCount(cl ari.Client) int {
+	keys, err := cl.Bridge().List(nil)
+	if err != nil {
+		return -1
+	}
+	return len(keys)
+}

@@ -1,0 +1,111 @@
+// Scenarios of VIP callers: warm transfer to the client's own phone.
+
+package controller_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+const vipClient = `
+queue: {ring_timeout: 15s, max_wait: 5m, wrapup: 0s}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    short_name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    transfer_to: 03-9999-0000
+    transfer_timeout: 5s
+    callers:
+      - {match: "090-1111-1111", action: vip, name: 山田社長}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`
+
+func TestVIPTransferredToClient(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", answers)
+	h.start()
+	rec := h.record(h.call("0312345678", "09011111111"))
+	if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" {
+		t.Fatalf("VIP call: %s (%s) op %q billable %v, want transferred to the client", rec.Result, rec.Reason, rec.OperatorID, rec.Billable)
+	}
+	og := h.originates()
+	if len(og) != 1 || og[0].Endpoint != "PJSIP/0399990000@trunk" || og[0].CallerID != `"ACME" <09011111111>` {
+		t.Fatalf("originates %+v: want the client's number through the trunk, showing the caller", og)
+	}
+}
+
+func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.start()
+	vip := h.call("0312345678", "09011111111")
+	h.eventually("transfer attempted", func() bool { return len(h.originates()) == 1 })
+	other := h.call("0312345678", "09022222222")
+	h.eventually("both waiting", func() bool { return len(h.waiting("acme")) == 2 })
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	vr, or := h.record(vip), h.record(other)
+	if vr.Result != store.ResultAnswered || or.Result != store.ResultAnswered {
+		t.Fatalf("VIP %s (%s), other %s (%s): want both answered by the operator", vr.Result, vr.Reason, or.Result, or.Reason)
+	}
+	if got := strings.Join(h.firstRings(), ","); got != vip+","+other {
+		t.Fatalf("operator rung for %s; want the VIP (who waited longer, from the transfer on) first: %s,%s", got, vip, other)
+	}
+	if !strings.Contains(fmt.Sprint(vr.Events), "transfer to the client failed (no answer)") {
+		t.Fatalf("VIP timeline: %v", vr.Events)
+	}
+}
+
+// TestVIPClientHangsUpDuringWhisper: the client answers the transfer and
+// hangs up at once; the caller must reach an operator (a fresh bridge, not
+// the one prepared for the client).
+func TestVIPClientHangsUpDuringWhisper(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 10 * time.Millisecond})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	rec := h.record(h.call("0312345678", "09011111111"))
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("VIP whose client hung up during the whisper: %s (%s) op %q; events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+}
+
+// TestVIPOwnWhisper: a VIP rule with its own whisper ("山田社長からのお電話
+// です") is what the client hears before the bridge, instead of the
+// client's transfer_whisper.
+func TestVIPOwnWhisper(t *testing.T) {
+	h := newHarness(t, strings.Replace(vipClient,
+		`{match: "090-1111-1111", action: vip, name: 山田社長}`,
+		`{match: "090-1111-1111", action: vip, name: 山田社長, whisper: "sound:toritsugi/yamada-whisper"}`, 1))
+	h.fake.AddSound("toritsugi/yamada-whisper", time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", answers)
+	h.start()
+	id := h.call("0312345678", "09011111111")
+	if rec := h.record(id); rec.Result != store.ResultTransferred {
+		t.Fatalf("VIP call: %s (%s)", rec.Result, rec.Reason)
+	}
+	var whispers []string
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/channels/"+id+"-tx-") && strings.Contains(r.Path, "/play") {
+			whispers = append(whispers, r.Body)
+		}
+	}
+	if len(whispers) != 1 || !strings.Contains(whispers[0], "sound:toritsugi/yamada-whisper") {
+		t.Fatalf("plays on the client's leg: %q, want the VIP's own whisper once", whispers)
+	}
+}
