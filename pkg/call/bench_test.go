@@ -40,6 +40,10 @@ func (r *notifyingRecorder) PutCall(rec store.CallRecord) error {
 	return err
 }
 
+func (r *notifyingRecorder) PutCallIfAbsent(rec store.CallRecord) (bool, error) {
+	return r.st.PutCallIfAbsent(rec)
+}
+
 // BenchmarkGreetingCallFlow measures whole call flows through the
 // controller (real ARI client, real websocket, real bbolt file) against the
 // fake Asterisk on loopback: StasisStart → set state → answer → play →

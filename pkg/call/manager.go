@@ -22,9 +22,13 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
-// Recorder stores finished calls.
+// Recorder stores finished calls (store.Store).
 type Recorder interface {
 	PutCall(store.CallRecord) error
+	// PutCallIfAbsent stores a record only if none has its id, and
+	// reports whether it did: a call pieced together after a restart must
+	// not replace the whole record its own controller may have stored.
+	PutCallIfAbsent(store.CallRecord) (bool, error)
 }
 
 // Deps are what the manager needs.
@@ -221,12 +225,6 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
 			m.log.Warn("destroying a left-over bridge failed", "bridge", b.ID, "error", err)
 		}
 	}
-	recorder, ok := m.rec.(interface {
-		PutCallIfAbsent(store.CallRecord) (bool, error)
-	})
-	if !ok {
-		return
-	}
 	p, _ := parseBridgeName(talkedIn.Name)
 	st := p.State
 	now := m.clock.Now()
@@ -253,7 +251,7 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
 		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
 	}
 	rec.Events = []store.CallEvent{{At: now, What: what}}
-	stored, err := recorder.PutCallIfAbsent(rec)
+	stored, err := m.rec.PutCallIfAbsent(rec)
 	switch {
 	case err != nil:
 		m.log.Error("storing the record of a call that ended unseen failed", "call", p.Call, "error", err)
