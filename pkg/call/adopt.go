@@ -114,9 +114,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		}
 		// Created, but the controller stopped before both joined it.
 		a.log.Info("destroying a bridge left over from before the restart", "bridge", b.ID)
-		if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, b.ID)); err != nil && !pbx.IsNotFound(err) {
-			a.log.Warn("destroying a left-over bridge failed", "bridge", b.ID, "error", err)
-		}
+		a.m.destroyBridge(a.log, b.ID)
 	}
 	a.state = p
 	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt}
@@ -213,8 +211,9 @@ func (a *actor) bridgedPeer() (bridgePeer, bool) {
 // adoptLeg handles an operator or transfer leg found after a restart. The
 // live leg of a bridged call (in one bridge with its caller) belongs to
 // that call's actor (which binds it when it re-adopts the call): it must
-// not be hung up, and this actor ends quietly, without a record. It reports whether ch was such a leg; any
-// other leg is hung up as a channel nobody owns.
+// not be hung up, and this actor ends quietly, without a record. It
+// reports whether ch was such a leg; any other leg is hung up as a channel
+// nobody owns.
 func (a *actor) adoptLeg(ch *ari.ChannelData) bool {
 	if ch.Dialplan == nil {
 		return false

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/CyCoreSystems/ari/v6"
-
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -107,9 +105,7 @@ func (a *actor) finish() {
 		a.m.disp.UnbindChannel(l.id, a.inbox)
 	}
 	if a.bridgeID != "" {
-		if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, a.bridgeID)); err != nil && !pbx.IsNotFound(err) {
-			a.log.Warn("destroying the bridge failed", "bridge", a.bridgeID, "error", err)
-		}
+		a.m.destroyBridge(a.log, a.bridgeID)
 		a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
 	}
 

@@ -206,6 +206,13 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	}
 }
 
+// destroyBridge destroys bridge id; one already gone is fine.
+func (m *Manager) destroyBridge(log *slog.Logger, id string) {
+	if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, id)); err != nil && !pbx.IsNotFound(err) {
+		log.Warn("destroying the bridge failed", "bridge", id, "error", err)
+	}
+}
+
 // endedUnseen destroys the bridges bs of a call that ended while no
 // controller watched (the caller hung up meanwhile: Asterisk keeps a
 // Stasis bridge until it is destroyed) and records the call from what the
@@ -221,9 +228,7 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
 			talkedIn = b
 		}
 		m.log.Info("destroying the bridge of a call that ended while no controller watched", "call", p.Call, "bridge", b.ID)
-		if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, b.ID)); err != nil && !pbx.IsNotFound(err) {
-			m.log.Warn("destroying a left-over bridge failed", "bridge", b.ID, "error", err)
-		}
+		m.destroyBridge(m.log, b.ID)
 	}
 	p, _ := parseBridgeName(talkedIn.Name)
 	st := p.State

@@ -395,9 +395,7 @@ func (a *actor) dropBridge() {
 	if a.bridgeID == "" {
 		return
 	}
-	if err := a.m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, a.bridgeID)); err != nil && !pbx.IsNotFound(err) {
-		a.log.Warn("destroying the bridge failed", "error", err)
-	}
+	a.m.destroyBridge(a.log, a.bridgeID)
 	a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
 	a.bridgeID = ""
 }
