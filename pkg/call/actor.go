@@ -258,9 +258,10 @@ func (a *actor) note(what string) {
 	a.rec.Events = append(a.rec.Events, store.CallEvent{At: a.m.clock.Now(), What: what})
 }
 
-// saveState writes the call's state on its channel for re-adoption.
+// saveState writes the call's state on its channel for re-adoption, and
+// in the store (saveLive).
 func (a *actor) saveState() bool {
-	a.state.Result, a.state.Reason = string(a.rec.Result), a.rec.Reason
+	a.saveLive()
 	if err := a.m.ari.Channel().SetVariable(a.key(), StateVar, a.state.Encode()); err != nil {
 		if a.gone(err, "save state") {
 			return false
@@ -268,4 +269,12 @@ func (a *actor) saveState() bool {
 		a.log.Warn("saving call state on the channel failed", "error", err)
 	}
 	return true
+}
+
+// saveLive keeps the call's state in the store until its record is
+// stored: if the call ends while no controller runs (the caller hangs up
+// during a restart), the next one records it from that (Manager.adopt).
+func (a *actor) saveLive() {
+	a.state.Result, a.state.Reason = string(a.rec.Result), a.rec.Reason
+	a.m.rec.SaveLive(a.id, LiveState(a.rec.CallerID, a.state))
 }

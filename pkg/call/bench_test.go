@@ -44,6 +44,12 @@ func (r *notifyingRecorder) PutCallIfAbsent(rec store.CallRecord) (bool, error) 
 	return r.st.PutCallIfAbsent(rec)
 }
 
+// SaveLive implements call.Recorder.
+func (r *notifyingRecorder) SaveLive(id, state string) { r.st.SaveLive(id, state) }
+
+// LiveCalls implements call.Recorder.
+func (r *notifyingRecorder) LiveCalls() (map[string]string, error) { return r.st.LiveCalls() }
+
 // BenchmarkGreetingCallFlow measures whole call flows through the
 // controller (real ARI client, real websocket, real bbolt file) against the
 // fake Asterisk on loopback: StasisStart → set state → answer → play →

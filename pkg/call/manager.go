@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -17,18 +16,26 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
-	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
-// Recorder stores finished calls (store.Store).
+// Recorder stores finished calls and, until a call's record is stored,
+// the call's state (store.Store).
 type Recorder interface {
+	// PutCall stores a call's record and forgets its live state.
 	PutCall(store.CallRecord) error
 	// PutCallIfAbsent stores a record only if none has its id, and
 	// reports whether it did: a call pieced together after a restart must
 	// not replace the whole record its own controller may have stored.
+	// The call's live state goes either way.
 	PutCallIfAbsent(store.CallRecord) (bool, error)
+	// SaveLive keeps a call's state (LiveState) until its record is
+	// stored, without blocking the call.
+	SaveLive(id, state string)
+	// LiveCalls returns the live states kept: calls in progress, and
+	// calls that ended while no controller ran.
+	LiveCalls() (map[string]string, error)
 }
 
 // Deps are what the manager needs.
@@ -89,6 +96,9 @@ type Manager struct {
 
 	// instance distinguishes ids this manager chooses from a predecessor's.
 	instance string
+	// liveRead: the live states a predecessor left were read (only the
+	// link goroutine, in adopt, touches it).
+	liveRead bool
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -156,7 +166,9 @@ func (m *Manager) newChannel(e *ari.StasisStart) *pbx.Inbox {
 // channels and every bridge after a (re)connect. A caller in a bridge
 // named for it talks with the peer the name gives (BridgeName). Bridges
 // named for a call that no channel of ours carries any more (it ended
-// while no controller watched) are destroyed.
+// while no controller watched) are destroyed, and the call recorded; so
+// are, at the first connect, calls a predecessor kept a live state of
+// whose channel is gone (unseen.go).
 func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	in := map[string]*ari.BridgeData{}      // channel id → the bridge it is in
 	named := map[string][]*ari.BridgeData{} // call id → bridges named for it
@@ -172,6 +184,7 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	for _, ch := range orphans {
 		live[ch.ID] = true
 	}
+	saved := m.inheritedLive()
 	m.mu.Lock()
 	ended := map[string][]*ari.BridgeData{}
 	for call, bs := range named {
@@ -179,13 +192,21 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 			ended[call] = bs
 		}
 	}
+	for call := range saved {
+		if live[call] || named[call] != nil || m.calls[call] != nil {
+			delete(saved, call) // re-adopted below, recorded from its bridge, or ours
+		}
+	}
 	m.mu.Unlock()
-	if len(ended) > 0 {
+	if len(ended) > 0 || len(saved) > 0 {
 		m.wg.Add(1)
 		go func() { // off the link goroutine
 			defer m.wg.Done()
 			for _, bs := range ended {
 				m.endedUnseen(bs, live)
+			}
+			for call, st := range saved {
+				m.recordUnseen(call, st)
 			}
 		}()
 	}
@@ -206,62 +227,27 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	}
 }
 
+// inheritedLive returns, at the first connect only, the live states a
+// previous controller left in the store (Recorder.LiveCalls): at that
+// point every call of ours is either a channel in our application or
+// ended. If reading them fails, the next connect tries again.
+func (m *Manager) inheritedLive() map[string]string {
+	if m.liveRead {
+		return nil
+	}
+	saved, err := m.rec.LiveCalls()
+	if err != nil {
+		m.log.Error("reading the saved states of calls failed: calls that ended while no controller ran are recorded at the next connect", "error", err)
+		return nil
+	}
+	m.liveRead = true
+	return saved
+}
+
 // destroyBridge destroys bridge id; one already gone is fine.
 func (m *Manager) destroyBridge(log *slog.Logger, id string) {
 	if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, id)); err != nil && !pbx.IsNotFound(err) {
 		log.Warn("destroying the bridge failed", "bridge", id, "error", err)
-	}
-}
-
-// endedUnseen destroys the bridges bs of a call that ended while no
-// controller watched (the caller hung up meanwhile: Asterisk keeps a
-// Stasis bridge until it is destroyed) and records the call from what the
-// name of the bridge it talked in says (the one with the peer's leg, else
-// the last), unless a record of it exists: its own controller may have
-// stored the whole record and then failed to destroy the bridge. live
-// holds the channels of our application.
-func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
-	var talkedIn *ari.BridgeData
-	for _, b := range bs {
-		p, _ := parseBridgeName(b.Name)
-		if talkedIn == nil || slices.Contains(b.ChannelIDs, p.State.OpChannel) {
-			talkedIn = b
-		}
-		m.log.Info("destroying the bridge of a call that ended while no controller watched", "call", p.Call, "bridge", b.ID)
-		m.destroyBridge(m.log, b.ID)
-	}
-	p, _ := parseBridgeName(talkedIn.Name)
-	st := p.State
-	now := m.clock.Now()
-	rec := store.CallRecord{
-		ID: p.Call, ClientID: st.ClientID, DID: st.DID, CallerID: p.CallerNumber,
-		CallerKind: phone.ParseCallerID(p.CallerNumber).Kind.String(), StartedAt: st.StartedAt, EndedAt: now,
-		Result: store.ResultAnswered, Reason: "talked with " + st.OpID, OperatorID: st.OpID, Billable: true,
-	}
-	what := "ended while no controller watched: found its bridge after a restart"
-	switch {
-	case slices.Contains(talkedIn.ChannelIDs, st.OpChannel):
-		// The peer is still in the bridge: the caller left it, talking.
-	case live[st.OpChannel]:
-		// The peer is up but never joined: the caller hung up before the
-		// bridge was made.
-		rec.Result, rec.Reason, rec.Billable = store.ResultAbandoned, "caller hung up before being bridged with "+st.OpID, false
-		if !st.EnqueuedAt.IsZero() {
-			rec.WaitMS = now.Sub(st.EnqueuedAt).Milliseconds()
-		}
-	default:
-		what += "; both had left, so whether they talked is not known"
-	}
-	if st.OpID == "" && rec.Result == store.ResultAnswered {
-		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
-	}
-	rec.Events = []store.CallEvent{{At: now, What: what}}
-	stored, err := m.rec.PutCallIfAbsent(rec)
-	switch {
-	case err != nil:
-		m.log.Error("storing the record of a call that ended unseen failed", "call", p.Call, "error", err)
-	case stored && m.onFinished != nil:
-		m.onFinished(rec)
 	}
 }
 

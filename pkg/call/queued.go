@@ -310,7 +310,7 @@ func (a *actor) bridgeWith(peer *leg) {
 }
 
 // bridged: caller and peer are in bridge br. The step is not written on
-// the channel: the bridge's name says it (BridgeName).
+// the channel: the bridge's name says it (BridgeName); the store keeps it.
 func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	if peer.transfer {
@@ -327,6 +327,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 		}
 	}
 	a.rec.Billable = true
+	a.saveLive() // answered: should Asterisk lose the bridge too, the call still counts
 	if a.client.Record {
 		name := strings.ReplaceAll(a.id, ".", "-") + "-" + a.m.instance
 		if _, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"}); err != nil {

@@ -161,3 +161,27 @@ func parseBridgeName(name string) (p bridgePeer, ok bool) {
 	}
 	return bridgePeer{App: v.Get("app"), Call: v.Get("call"), CallerNumber: v.Get("n"), State: st}, true
 }
+
+// LiveState is a call's state as kept in the store until its record is
+// stored (Recorder.SaveLive): the caller's number and Persisted, in the
+// form BridgeName uses. A call that ends while no controller runs is
+// recorded from it by the next one.
+func LiveState(callerNumber string, st Persisted) string {
+	if callerNumber == "" {
+		return st.Encode()
+	}
+	return url.Values{"n": {callerNumber}}.Encode() + "&" + st.Encode()
+}
+
+// parseLiveState reads LiveState's output.
+func parseLiveState(s string) (callerNumber string, st Persisted, err error) {
+	v, err := url.ParseQuery(s)
+	if err != nil {
+		return "", Persisted{}, fmt.Errorf("decode live state: %w", err)
+	}
+	st, err = DecodePersisted(s)
+	if err != nil {
+		return "", Persisted{}, err
+	}
+	return v.Get("n"), st, nil
+}

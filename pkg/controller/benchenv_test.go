@@ -299,6 +299,12 @@ func (r *countingRecorder) PutCallIfAbsent(c store.CallRecord) (bool, error) {
 	return r.s.PutCallIfAbsent(c)
 }
 
+// SaveLive implements call.Recorder.
+func (r *countingRecorder) SaveLive(id, state string) { r.s.SaveLive(id, state) }
+
+// LiveCalls implements call.Recorder.
+func (r *countingRecorder) LiveCalls() (map[string]string, error) { return r.s.LiveCalls() }
+
 // expect returns a channel closed once n records in total were stored.
 func (r *countingRecorder) expect(n int, slots chan struct{}) <-chan struct{} {
 	r.mu.Lock()

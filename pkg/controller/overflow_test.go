@@ -256,3 +256,40 @@ operators:
 		t.Fatalf("after a restart during the message: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
 	}
 }
+
+// TestRestartAfterCallerLeftVoicemail: the caller finishes their message
+// by hanging up while no controller runs. Asterisk stores the recording;
+// the next controller records the call as a voicemail with it (to be
+// relayed like any), from the state the call kept in the store.
+func TestRestartAfterCallerLeftVoicemail(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: ""
+    voicemail_max: 60s
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("recording the message, state in the store", func() bool {
+		live, err := h.store.LiveCalls()
+		return err == nil && strings.Contains(live[id], "s=voicemail")
+	})
+	first.stop()
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" || rec.Billable {
+		t.Fatalf("message left while no controller ran: %+v", rec)
+	}
+}

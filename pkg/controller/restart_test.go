@@ -366,3 +366,75 @@ func (h *harness) bridgeCount(cl ari.Client) int {
 	}
 	return len(keys)
 }
+
+// TestRestartAfterCallerLeftQueue: a caller hangs up while waiting and no
+// controller runs. Asterisk keeps nothing of the call, so the next
+// controller records the missed call (不在着信) from the state the call
+// kept in the store: abandoned, not billable, with how long at most the
+// caller waited, and counted in the month. The callers still waiting keep
+// their places.
+func TestRestartAfterCallerLeftQueue(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, h.call("0312345678", fmt.Sprintf("0900000000%d", i)))
+		h.eventually("queued", func() bool { return len(h.waiting("acme")) == i+1 })
+	}
+	h.eventually("the waiting calls' states in the store", func() bool {
+		live, err := h.store.LiveCalls()
+		return err == nil && len(live) == 3 && strings.Contains(live[ids[2]], "s=queued")
+	})
+	first.stop()
+	if err := h.fake.RemoteHangup(ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(ids[1])
+	if rec.Result != store.ResultAbandoned || rec.Billable || rec.WaitMS <= 0 || rec.ClientID != "acme" || rec.DID != "0312345678" ||
+		rec.CallerID != "09000000001" || !strings.Contains(rec.Reason, "while no controller watched") ||
+		!strings.Contains(fmt.Sprint(rec.Events), "found its saved state (queued)") {
+		t.Fatalf("missed call while no controller ran: %+v", rec)
+	}
+	h.eventually("the others still waiting, in order", func() bool { return strings.Join(h.waiting("acme"), ",") == ids[0]+","+ids[2] })
+	counts, err := h.store.MonthlyCounts("acme", rec.StartedAt)
+	if err != nil || counts.ByResult[store.ResultAbandoned] != 1 || counts.NonBillable != 1 {
+		t.Fatalf("month's counts %+v, %v; want the missed call", counts, err)
+	}
+	live, err := h.store.LiveCalls()
+	if _, kept := live[ids[1]]; err != nil || kept {
+		t.Fatalf("live states after the record: %v, %v", live, err)
+	}
+}
+
+// TestRestartAfterAsteriskLostTheBridge: the conversation's channels and
+// bridge are all gone when the next controller starts (as after an
+// Asterisk restart), so no bridge name says the call was answered; the
+// state kept in the store does, and the call is recorded answered and
+// billable.
+func TestRestartAfterAsteriskLostTheBridge(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	h.eventually("the connected state in the store", func() bool {
+		live, err := h.store.LiveCalls()
+		return err == nil && strings.Contains(live[id], "s=connected")
+	})
+	caller, _ := h.fake.Channel(id)
+	cl := first.c.Link.Client()
+	for _, ch := range []string{id, h.operatorLeg("op1001")} {
+		if err := h.fake.RemoteHangup(ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.Bridge().Delete(ari.NewKey(ari.BridgeKey, caller.BridgeID)); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || !rec.Billable || rec.OperatorID != "op1001" || rec.CallerID != "0901234567" ||
+		!strings.Contains(fmt.Sprint(rec.Events), "found its saved state (connected)") {
+		t.Fatalf("call whose bridge went too: %+v", rec)
+	}
+}

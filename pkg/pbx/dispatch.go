@@ -14,10 +14,11 @@ type Hooks struct {
 	// NewChannel is called for a StasisStart of a channel no inbox owns. It
 	// returns the inbox to bind the channel to, or nil to leave it unowned.
 	NewChannel func(e *ari.StasisStart) *Inbox
-	// Adopt is called after a (re)connect with the channels our application
-	// holds that no inbox owns (e.g. after a controller restart) and every
-	// bridge Asterisk holds, when there is either. It binds what it takes
-	// over with BindChannel.
+	// Adopt is called after every (re)connect with the channels our
+	// application holds that no inbox owns (e.g. after a controller
+	// restart) and every bridge Asterisk holds, also when there are none
+	// (calls that ended while no controller ran are recorded then). It
+	// binds what it takes over with BindChannel.
 	Adopt func(orphans []*ari.ChannelData, bridges []*ari.BridgeData)
 	// Endpoint receives endpoint, peer and contact state events.
 	Endpoint func(e ari.Event)
@@ -164,7 +165,7 @@ func (d *Dispatcher) resync(live map[string]*ari.ChannelData, bridges []*ari.Bri
 			orphans = append(orphans, ch)
 		}
 	}
-	if (len(orphans) > 0 || len(bridges) > 0) && d.hooks.Adopt != nil {
+	if d.hooks.Adopt != nil {
 		d.mu.Unlock()
 		d.hooks.Adopt(orphans, bridges)
 		d.mu.Lock()

@@ -8,10 +8,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// PutCall inserts or replaces the record with r.ID. Indexes and the monthly
-// counters are updated in the same transaction: replacing a record first
-// takes the old version out of its month's counts, so counts stay exact
-// whatever the sequence of upserts.
+// PutCall inserts or replaces the record with r.ID, and forgets the call's
+// live state (live.go). Indexes and the monthly counters are updated in
+// the same transaction: replacing a record first takes the old version out
+// of its month's counts, so counts stay exact whatever the sequence of
+// upserts.
 //
 // Concurrent calls share one commit (bbolt's Batch): PutCall returns once
 // its record is durable, after at most batchDelay (10 ms) of waiting for
@@ -27,6 +28,9 @@ func (s *Store) PutCall(r CallRecord) error {
 		return fmt.Errorf("store: encode call %q: %w", r.ID, err)
 	}
 	err = s.write(func(tx *bolt.Tx) error {
+		if err := dropLive(tx, r.ID); err != nil {
+			return err
+		}
 		calls := tx.Bucket(bucketCalls)
 		if old := calls.Get([]byte(r.ID)); old != nil {
 			if bytes.Equal(old, val) {
@@ -52,7 +56,7 @@ func (s *Store) PutCall(r CallRecord) error {
 }
 
 // PutCallIfAbsent stores r unless a record with its id exists, and
-// reports whether it stored it. A record pieced together later (a call
+// reports whether it stored it; either way the call's live state goes. A record pieced together later (a call
 // that ended while no controller watched) must not replace the full one
 // its own controller may have stored.
 func (s *Store) PutCallIfAbsent(r CallRecord) (bool, error) {
@@ -66,6 +70,9 @@ func (s *Store) PutCallIfAbsent(r CallRecord) (bool, error) {
 	var stored bool
 	err = s.write(func(tx *bolt.Tx) error {
 		stored = false // Batch may run this again after a batch-mate failed
+		if err := dropLive(tx, r.ID); err != nil {
+			return err
+		}
 		calls := tx.Bucket(bucketCalls)
 		if calls.Get([]byte(r.ID)) != nil {
 			return nil

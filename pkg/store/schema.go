@@ -17,11 +17,12 @@ var (
 	bucketCallsByTime = []byte("calls_by_time")
 	bucketCallsByClnt = []byte("calls_by_client")
 	bucketCounts      = []byte("counts")
+	bucketLive        = []byte("live_calls") // call id → state saved by the call package (live.go)
 
 	keySchema = []byte("schema")
 )
 
-var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCallsByClnt, bucketCounts}
+var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCallsByClnt, bucketCounts, bucketLive}
 
 // prepare validates the schema version before touching anything, then
 // creates missing buckets and records the version of a new file. Returning

@@ -54,6 +54,7 @@ type Store struct {
 	path       string
 	log        *slog.Logger
 	commitEach bool
+	live       *liveWriter
 }
 
 // batchDelay is how long PutCall waits for concurrent writers to share
@@ -86,13 +87,14 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.MaxBatchDelay = batchDelay
-	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall}
+	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall, live: newLiveWriter()}
 	if err := s.setup(); err != nil {
 		if cerr := db.Close(); cerr != nil {
 			s.log.Warn("close after failed open", "err", cerr)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	go s.writeLive()
 	s.log.Info("store opened", "schema", SchemaVersion)
 	return s, nil
 }
@@ -119,9 +121,10 @@ func check(tx *bolt.Tx) error {
 	return nil
 }
 
-// Close closes the file. It waits for running transactions and is safe to
-// call more than once.
+// Close writes the live-call states still pending, then closes the file.
+// It waits for running transactions and is safe to call more than once.
 func (s *Store) Close() error {
+	s.closeLive()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
