@@ -276,5 +276,6 @@ func (a *actor) saveState() bool {
 // during a restart), the next one records it from that (Manager.adopt).
 func (a *actor) saveLive() {
 	a.state.Result, a.state.Reason = string(a.rec.Result), a.rec.Reason
+	a.state.Waited = time.Duration(a.rec.WaitMS) * time.Millisecond
 	a.m.rec.SaveLive(a.id, LiveState(a.rec.CallerID, a.state))
 }

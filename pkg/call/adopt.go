@@ -117,7 +117,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.m.destroyBridge(a.log, b.ID)
 	}
 	a.state = p
-	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt}
+	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt, WaitMS: p.Waited.Milliseconds()}
 	if ch.Caller != nil {
 		a.rec.CallerID = ch.Caller.Number
 	}

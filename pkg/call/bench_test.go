@@ -18,9 +18,9 @@ import (
 
 // notifyingRecorder stores through the real bbolt store and signals each record.
 type notifyingRecorder struct {
-	st   *store.Store
-	mu   sync.Mutex
-	done map[string]chan struct{}
+	*store.Store // the rest of call.Recorder
+	mu           sync.Mutex
+	done         map[string]chan struct{}
 }
 
 func (r *notifyingRecorder) wait(id string) chan struct{} {
@@ -35,20 +35,10 @@ func (r *notifyingRecorder) wait(id string) chan struct{} {
 }
 
 func (r *notifyingRecorder) PutCall(rec store.CallRecord) error {
-	err := r.st.PutCall(rec)
+	err := r.Store.PutCall(rec)
 	close(r.wait(rec.ID))
 	return err
 }
-
-func (r *notifyingRecorder) PutCallIfAbsent(rec store.CallRecord) (bool, error) {
-	return r.st.PutCallIfAbsent(rec)
-}
-
-// SaveLive implements call.Recorder.
-func (r *notifyingRecorder) SaveLive(id, state string) { r.st.SaveLive(id, state) }
-
-// LiveCalls implements call.Recorder.
-func (r *notifyingRecorder) LiveCalls() (map[string]string, error) { return r.st.LiveCalls() }
 
 // BenchmarkGreetingCallFlow measures whole call flows through the
 // controller (real ARI client, real websocket, real bbolt file) against the
@@ -80,7 +70,7 @@ operators:
 				b.Fatal(err)
 			}
 			defer st.Close()
-			rec := &notifyingRecorder{st: st, done: map[string]chan struct{}{}}
+			rec := &notifyingRecorder{Store: st, done: map[string]chan struct{}{}}
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			ctx, cancel := context.WithCancel(context.Background())
 			disp := pbx.NewDispatcher(pbx.Hooks{}, log)

@@ -98,7 +98,8 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 // controller restarted during its greeting finds no state on the channel
 // and starts the call again from the dialplan's arguments, which is what
 // the saved step would make it do, so the first command after StasisStart
-// is the answer. A call greeted again (its ringback expired, or
+// is the answer (the store keeps the state all the same, at no request's
+// cost: saveLive). A call greeted again (its ringback expired, or
 // re-adopted) saves it, keeping its place in line.
 func (a *actor) greet(needAnswer bool, next func()) {
 	if a.state.Step != StepNew {
@@ -106,6 +107,8 @@ func (a *actor) greet(needAnswer bool, next func()) {
 		if !a.saveState() {
 			return
 		}
+	} else {
+		a.saveLive() // in the store only: a caller who hangs up during a restart is recorded
 	}
 	if needAnswer && !a.answer() {
 		return

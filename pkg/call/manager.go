@@ -33,9 +33,12 @@ type Recorder interface {
 	// SaveLive keeps a call's state (LiveState) until its record is
 	// stored, without blocking the call.
 	SaveLive(id, state string)
-	// LiveCalls returns the live states kept: calls in progress, and
-	// calls that ended while no controller ran.
-	LiveCalls() (map[string]string, error)
+	// SaveLiveSeen records that the calls were watched until at.
+	SaveLiveSeen(at time.Time)
+	// LiveCalls returns the live states kept (calls in progress, and
+	// calls that ended while no controller ran) and the last time saved
+	// by SaveLiveSeen.
+	LiveCalls() (calls map[string]string, seen time.Time, err error)
 }
 
 // Deps are what the manager needs.
@@ -184,7 +187,7 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	for _, ch := range orphans {
 		live[ch.ID] = true
 	}
-	saved := m.inheritedLive()
+	saved, seen := m.inheritedLive()
 	m.mu.Lock()
 	ended := map[string][]*ari.BridgeData{}
 	for call, bs := range named {
@@ -192,9 +195,14 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 			ended[call] = bs
 		}
 	}
-	for call := range saved {
-		if live[call] || named[call] != nil || m.calls[call] != nil {
-			delete(saved, call) // re-adopted below, recorded from its bridge, or ours
+	bridged := map[string]string{} // live states of the ended calls
+	for call, st := range saved {
+		switch {
+		case live[call] || m.calls[call] != nil: // re-adopted below, or ours
+			delete(saved, call)
+		case ended[call] != nil: // recorded from its bridge's name
+			bridged[call] = st
+			delete(saved, call)
 		}
 	}
 	m.mu.Unlock()
@@ -202,11 +210,11 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 		m.wg.Add(1)
 		go func() { // off the link goroutine
 			defer m.wg.Done()
-			for _, bs := range ended {
-				m.endedUnseen(bs, live)
+			for call, bs := range ended {
+				m.endedUnseen(bs, live, bridged[call])
 			}
 			for call, st := range saved {
-				m.recordUnseen(call, st)
+				m.recordUnseen(call, st, seen)
 			}
 		}()
 	}
@@ -228,20 +236,48 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 }
 
 // inheritedLive returns, at the first connect only, the live states a
-// previous controller left in the store (Recorder.LiveCalls): at that
-// point every call of ours is either a channel in our application or
-// ended. If reading them fails, the next connect tries again.
-func (m *Manager) inheritedLive() map[string]string {
+// previous controller left in the store and until when it watched them
+// (Recorder.LiveCalls): at that point every call of ours is either a
+// channel in our application or ended. If reading them fails, the next
+// connect tries again. From the first connect on, this controller
+// watches the calls: it says so every liveSeenEvery.
+func (m *Manager) inheritedLive() (map[string]string, time.Time) {
 	if m.liveRead {
-		return nil
+		return nil, time.Time{}
 	}
-	saved, err := m.rec.LiveCalls()
+	saved, seen, err := m.rec.LiveCalls()
 	if err != nil {
 		m.log.Error("reading the saved states of calls failed: calls that ended while no controller ran are recorded at the next connect", "error", err)
-		return nil
+		return nil, time.Time{}
 	}
 	m.liveRead = true
-	return saved
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.watchLive()
+	}()
+	return saved, seen
+}
+
+// liveSeenEvery is how often a controller records that it watches the
+// calls. A caller found gone after a restart hung up after the time last
+// recorded, which is at most this long before the controller stopped.
+const liveSeenEvery = 5 * time.Second
+
+// watchLive records, until the manager's context ends and once more
+// then, that the calls are watched.
+func (m *Manager) watchLive() {
+	tick := time.NewTicker(liveSeenEvery)
+	defer tick.Stop()
+	for {
+		m.rec.SaveLiveSeen(m.clock.Now())
+		select {
+		case <-tick.C:
+		case <-m.ctx.Done():
+			m.rec.SaveLiveSeen(m.clock.Now())
+			return
+		}
+	}
 }
 
 // destroyBridge destroys bridge id; one already gone is fine.

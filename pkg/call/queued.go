@@ -3,6 +3,7 @@ package call
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
 
@@ -265,6 +266,7 @@ func (a *actor) bridgeWith(peer *leg) {
 	a.m.disp.BindBridge(a.bridgeID, a.inbox)
 	st := a.state
 	st.Step, st.OpID, st.OpChannel, st.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
+	st.Waited = time.Duration(a.rec.WaitMS) * time.Millisecond
 	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.m.app, a.id, a.rec.CallerID, st)); err != nil {
 		a.fail("creating the bridge failed", err)
 		return
@@ -327,16 +329,17 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 		}
 	}
 	a.rec.Billable = true
-	a.saveLive() // answered: should Asterisk lose the bridge too, the call still counts
 	if a.client.Record {
 		name := strings.ReplaceAll(a.id, ".", "-") + "-" + a.m.instance
 		if _, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"}); err != nil {
 			a.log.Warn("starting the recording failed", "error", err)
 		} else {
 			a.rec.Recording = name
+			a.state.Recording = name
 			a.note("recording " + name)
 		}
 	}
+	a.saveLive() // answered: should Asterisk lose the bridge too, the call still counts
 }
 
 // overflow: the caller waited longer than the client allows.

@@ -2,6 +2,7 @@ package call
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,7 +41,8 @@ type Persisted struct {
 	VIP        bool
 	// set once bridged (StepConnected)
 	OpID, OpChannel, Bridge string
-	// Recording is the voicemail being recorded (StepVoicemail).
+	// Recording is the voicemail being recorded (StepVoicemail), or the
+	// conversation's recording (StepConnected, in the store only).
 	Recording string
 	// Playback is the callback offer playing (StepCallback): a
 	// re-adopting controller stops it before offering again.
@@ -48,6 +50,9 @@ type Persisted struct {
 	// Result and Reason are the call's outcome once decided (StepHangup:
 	// after-hours, blocked, overflow...), so a re-adopted call ends with it.
 	Result, Reason string
+	// Waited is how long the caller waited in line, once that is over
+	// (connected, overflowed).
+	Waited time.Duration
 }
 
 // Encode renders p as a compact query string.
@@ -73,6 +78,9 @@ func (p Persisted) Encode() string {
 		v.Set("x", p.Result)
 		v.Set("xr", p.Reason)
 	}
+	if p.Waited > 0 {
+		v.Set("w", strconv.FormatInt(p.Waited.Milliseconds(), 10))
+	}
 	if p.OpID != "" {
 		v.Set("o", p.OpID)
 	}
@@ -97,6 +105,13 @@ func DecodePersisted(s string) (Persisted, error) {
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"),
+	}
+	if w := v.Get("w"); w != "" {
+		wms, err := strconv.ParseInt(w, 10, 64)
+		if err != nil || wms < 0 || wms > math.MaxInt64/int64(time.Millisecond) {
+			return Persisted{}, fmt.Errorf("decode %s: wait %q", StateVar, w)
+		}
+		p.Waited = time.Duration(wms) * time.Millisecond
 	}
 	if q := v.Get("q"); q != "" {
 		qms, err := strconv.ParseInt(q, 10, 64)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -23,8 +24,9 @@ import (
 // name of the bridge it talked in says (the one with the peer's leg, else
 // the last), unless a record of it exists: its own controller may have
 // stored the whole record and then failed to destroy the bridge. live
-// holds the channels of our application.
-func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
+// holds the channels of our application; saved is the live state the call
+// kept in the store ("" if none), which names its recording.
+func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved string) {
 	var talkedIn *ari.BridgeData
 	for _, b := range bs {
 		p, _ := parseBridgeName(b.Name)
@@ -39,7 +41,7 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
 	now := m.clock.Now()
 	rec := store.CallRecord{
 		ID: p.Call, ClientID: st.ClientID, DID: st.DID, CallerID: p.CallerNumber,
-		CallerKind: phone.ParseCallerID(p.CallerNumber).Kind.String(), StartedAt: st.StartedAt, EndedAt: now,
+		CallerKind: phone.ParseCallerID(p.CallerNumber).Kind.String(), StartedAt: st.StartedAt, EndedAt: now, WaitMS: st.Waited.Milliseconds(),
 		Result: store.ResultAnswered, Reason: "talked with " + st.OpID, OperatorID: st.OpID, Billable: true,
 	}
 	what := "ended while no controller watched: found its bridge after a restart"
@@ -50,14 +52,17 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
 		// The peer is up but never joined: the caller hung up before the
 		// bridge was made.
 		rec.Result, rec.Reason, rec.Billable = store.ResultAbandoned, "caller hung up before being bridged with "+st.OpID, false
-		if !st.EnqueuedAt.IsZero() {
-			rec.WaitMS = now.Sub(st.EnqueuedAt).Milliseconds()
+		if rec.WaitMS == 0 && !st.EnqueuedAt.IsZero() { // a bridge named by an older version
+			rec.WaitMS = max(now.Sub(st.EnqueuedAt), time.Millisecond).Milliseconds()
 		}
 	default:
 		what += "; both had left, so whether they talked is not known"
 	}
 	if st.OpID == "" && rec.Result == store.ResultAnswered {
 		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
+	}
+	if _, ls, err := parseLiveState(saved); err == nil && ls.Step == StepConnected && rec.Result != store.ResultAbandoned {
+		rec.Recording = ls.Recording // the conversation's: the retention deletes it with the record
 	}
 	rec.Events = []store.CallEvent{{At: now, What: what}}
 	stored, err := m.rec.PutCallIfAbsent(rec)
@@ -70,25 +75,41 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool) {
 }
 
 // recordUnseen records call id, which ended while no controller watched
-// and left no bridge, from the live state it kept in the store (saved), unless
-// a record of it exists.
-func (m *Manager) recordUnseen(id, saved string) {
+// and left no bridge, from the live state it kept in the store (saved),
+// unless a record of it exists. seen is until when its controller watched
+// it (zero if not known). Asterisk may fail to say whether a voicemail is
+// stored: it is asked again, with a backoff, until the manager stops.
+func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 	number, st, err := parseLiveState(saved)
 	if err != nil {
 		m.log.Error("the saved state of a call that ended while no controller watched cannot be read: no record", "call", id, "state", saved, "error", err)
 		return
 	}
-	message := false
+	u := unseen{id: id, number: number, st: st, watchedUntil: seen}
+	if cl, ok := m.config().Client(st.ClientID); ok {
+		u.billAfterHours = cl.BillAfterHours
+	}
+	if st.Step == StepCallback && m.callbacks != nil {
+		_, err := m.callbacks.Callback(id)
+		u.callbackStored = err == nil
+	}
 	if st.Step == StepVoicemail && st.Recording != "" {
 		// Asterisk stores the message when the caller hangs up.
-		_, err := m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, st.Recording))
-		message = err == nil
+		for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+			_, err := m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, st.Recording))
+			if err == nil || pbx.IsNotFound(err) {
+				u.message = err == nil
+				break
+			}
+			m.log.Warn("asking Asterisk for the voicemail of a call that ended unseen failed; asking again", "call", id, "recording", st.Recording, "in", wait, "error", err)
+			select {
+			case <-time.After(wait):
+			case <-m.ctx.Done():
+				return // the next controller records it
+			}
+		}
 	}
-	billAfterHours := false
-	if cl, ok := m.config().Client(st.ClientID); ok {
-		billAfterHours = cl.BillAfterHours
-	}
-	rec := unseenRecord(id, number, st, m.clock.Now(), message, billAfterHours)
+	rec := u.record(m.clock.Now())
 	stored, err := m.rec.PutCallIfAbsent(rec)
 	switch {
 	case err != nil:
@@ -101,40 +122,60 @@ func (m *Manager) recordUnseen(id, saved string) {
 	}
 }
 
-// unseenRecord is the record of call id (caller number), which ended at
-// the latest at now, while no controller watched, from the state st it
-// saved last. message says whether the voicemail it was recording is
-// stored; billAfterHours is its client's bill_after_hours.
-func unseenRecord(id, number string, st Persisted, now time.Time, message, billAfterHours bool) store.CallRecord {
+// unseen is what is known of a call that ended while no controller
+// watched and left no bridge.
+type unseen struct {
+	id, number string
+	st         Persisted // the state saved last
+	// watchedUntil: the caller was there then (zero: not known).
+	watchedUntil time.Time
+	// message: the voicemail it was recording is stored.
+	message bool
+	// callbackStored: its request to be called back is stored.
+	callbackStored bool
+	// billAfterHours: its client's bill_after_hours.
+	billAfterHours bool
+}
+
+// record is the call's record; it ended at the latest at now.
+func (u unseen) record(now time.Time) store.CallRecord {
+	st := u.st
 	rec := store.CallRecord{
-		ID: id, ClientID: st.ClientID, DID: st.DID, CallerID: number, CallerKind: phone.ParseCallerID(number).Kind.String(),
-		StartedAt: st.StartedAt, EndedAt: now,
+		ID: u.id, ClientID: st.ClientID, DID: st.DID, CallerID: u.number, CallerKind: phone.ParseCallerID(u.number).Kind.String(),
+		StartedAt: st.StartedAt, EndedAt: now, WaitMS: st.Waited.Milliseconds(),
 		Events: []store.CallEvent{{At: now, What: "ended while no controller watched: found its saved state (" + string(st.Step) + ") after a restart"}},
 	}
 	decided := store.Result(st.Result)
 	switch {
 	case st.Step == StepConnected && st.OpID == "":
 		rec.Result, rec.Reason, rec.Billable = store.ResultTransferred, "transferred to the client", true
+		rec.Recording = st.Recording
 	case st.Step == StepConnected:
 		rec.Result, rec.Reason, rec.OperatorID, rec.Billable = store.ResultAnswered, "talked with "+st.OpID, st.OpID, true
-	case st.Step == StepVoicemail && message:
+		rec.Recording = st.Recording
+	case st.Step == StepVoicemail && u.message:
 		why := "overflow"
 		if decided == store.ResultAfterHours {
 			why = "after hours"
 		}
 		rec.Result, rec.Reason, rec.Recording = store.ResultVoicemail, "voicemail left ("+why+")", st.Recording
-		rec.Billable = billAfterHours && why == "after hours"
+		rec.Billable = u.billAfterHours && why == "after hours"
+	case st.Step == StepCallback && u.callbackStored:
+		rec.Result, rec.Reason = store.ResultOverflow, "overflow: callback requested"
 	case decided.Valid():
 		rec.Result, rec.Reason = decided, st.Reason
-		rec.Billable = decided == store.ResultAfterHours && billAfterHours
+		rec.Billable = decided == store.ResultAfterHours && u.billAfterHours
 	case !st.EnqueuedAt.IsZero():
-		// A missed call (不在着信); how long the caller waited is known
-		// only up to the restart.
-		waited := max(now.Sub(st.EnqueuedAt), 0)
+		// A missed call (不在着信). The caller hung up after the controller
+		// last saw them there (before the restart, if that is not known);
+		// at least a millisecond: they gave up in line.
+		at, least := now, "most"
+		if !u.watchedUntil.IsZero() && u.watchedUntil.Before(now) {
+			at, least = u.watchedUntil, "least"
+		}
+		waited := max(at.Sub(st.EnqueuedAt), time.Millisecond)
 		rec.Result, rec.WaitMS = store.ResultAbandoned, waited.Milliseconds()
-		rec.Reason = fmt.Sprintf("caller hung up after waiting at most %s, while no controller watched", waited.Round(time.Second))
-	case st.Step == StepTransfer:
-		rec.Result, rec.Reason = store.ResultAbandoned, "caller hung up while the client's phone rang, while no controller watched"
+		rec.Reason = fmt.Sprintf("caller hung up after waiting at %s %s, while no controller watched", least, waited.Round(time.Second))
 	default:
 		rec.Result, rec.Reason = store.ResultAbandoned, "caller hung up during the greeting, while no controller watched"
 	}

@@ -1,11 +1,18 @@
 package call
 
 import (
+	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/internal/leakcheck"
 	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
 
 func TestLiveStateRoundTrip(t *testing.T) {
@@ -54,55 +61,141 @@ func FuzzParseLiveState(f *testing.F) {
 // recorded as, from the state it saved last.
 func TestUnseenRecord(t *testing.T) {
 	start := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	now := start.Add(time.Minute)
+	now := start.Add(time.Hour)
+	stopped := start.Add(time.Minute) // its controller watched it until then
 	base := Persisted{ClientID: "acme", DID: "0312345678", StartedAt: start}
 	with := func(f func(*Persisted)) Persisted { p := base; f(&p); return p }
 	tests := []struct {
-		name          string
-		st            Persisted
-		message, bill bool
-		result        store.Result
-		billable      bool
-		waitMS        int64
-		reason, opID  string
-		wantRecording bool
+		name                 string
+		u                    unseen
+		result               store.Result
+		billable             bool
+		waitMS               int64
+		reason, opID, record string
 	}{
-		{name: "waiting: a missed call", st: with(func(p *Persisted) { p.Step, p.EnqueuedAt = StepQueued, start.Add(18*time.Second) }),
-			result: store.ResultAbandoned, waitMS: 42000, reason: "at most 42s"},
-		{name: "queue time after the restart (clocks apart)", st: with(func(p *Persisted) { p.Step, p.EnqueuedAt = StepQueued, now.Add(time.Second) }),
-			result: store.ResultAbandoned, reason: "at most 0s"},
-		{name: "greeting", st: with(func(p *Persisted) { p.Step = StepGreeting }), result: store.ResultAbandoned, reason: "during the greeting"},
-		{name: "VIP transfer ringing", st: with(func(p *Persisted) { p.Step, p.VIP = StepTransfer, true }), result: store.ResultAbandoned, reason: "client's phone rang"},
-		{name: "talking, bridge gone too", st: with(func(p *Persisted) { p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, "op1", "l", "b" }),
-			result: store.ResultAnswered, billable: true, opID: "op1", reason: "talked with op1"},
-		{name: "transferred to the client", st: with(func(p *Persisted) { p.Step, p.OpChannel, p.Bridge = StepConnected, "x", "b" }),
+		{name: "waiting: a missed call, waited at least until the controller stopped",
+			u:      unseen{st: with(func(p *Persisted) { p.Step, p.EnqueuedAt = StepQueued, start.Add(18*time.Second) }), watchedUntil: stopped},
+			result: store.ResultAbandoned, waitMS: 42000, reason: "at least 42s"},
+		{name: "waiting, watched until not known: at most until the restart",
+			u:      unseen{st: with(func(p *Persisted) { p.Step, p.EnqueuedAt = StepQueued, start.Add(18*time.Second) })},
+			result: store.ResultAbandoned, waitMS: 3582000, reason: "at most 59m42s"},
+		{name: "queued just as the controller stopped: still a missed call",
+			u:      unseen{st: with(func(p *Persisted) { p.Step, p.EnqueuedAt = StepQueued, stopped.Add(time.Second) }), watchedUntil: stopped},
+			result: store.ResultAbandoned, waitMS: 1, reason: "at least 0s"},
+		{name: "VIP transfer ringing (in line since it began)",
+			u:      unseen{st: with(func(p *Persisted) { p.Step, p.VIP, p.EnqueuedAt = StepTransfer, true, start }), watchedUntil: stopped},
+			result: store.ResultAbandoned, waitMS: 60000},
+		{name: "greeting", u: unseen{st: with(func(p *Persisted) { p.Step = StepNew })}, result: store.ResultAbandoned, reason: "during the greeting"},
+		{name: "talking, bridge gone too",
+			u: unseen{st: with(func(p *Persisted) {
+				p.Step, p.OpID, p.OpChannel, p.Bridge, p.Waited, p.Recording = StepConnected, "op1", "l", "b", 7*time.Second, "c1-rec"
+			})},
+			result: store.ResultAnswered, billable: true, opID: "op1", reason: "talked with op1", waitMS: 7000, record: "c1-rec"},
+		{name: "transferred to the client", u: unseen{st: with(func(p *Persisted) { p.Step, p.OpChannel, p.Bridge = StepConnected, "x", "b" })},
 			result: store.ResultTransferred, billable: true},
-		{name: "after-hours voicemail left, billed", st: with(func(p *Persisted) { p.Step, p.Recording, p.Result = StepVoicemail, "vm1", "after-hours" }),
-			message: true, bill: true, result: store.ResultVoicemail, billable: true, wantRecording: true, reason: "after hours"},
-		{name: "overflow voicemail left", st: with(func(p *Persisted) { p.Step, p.Recording, p.Result = StepVoicemail, "vm1", "overflow" }),
-			message: true, bill: true, result: store.ResultVoicemail, wantRecording: true, reason: "(overflow)"},
-		{name: "voicemail not left", st: with(func(p *Persisted) {
+		{name: "after-hours voicemail left, billed",
+			u:      unseen{st: with(func(p *Persisted) { p.Step, p.Recording, p.Result = StepVoicemail, "vm1", "after-hours" }), message: true, billAfterHours: true},
+			result: store.ResultVoicemail, billable: true, record: "vm1", reason: "after hours"},
+		{name: "overflow voicemail left",
+			u: unseen{st: with(func(p *Persisted) {
+				p.Step, p.Recording, p.Result, p.Waited = StepVoicemail, "vm1", "overflow", 5*time.Minute
+			}), message: true, billAfterHours: true},
+			result: store.ResultVoicemail, record: "vm1", reason: "(overflow)", waitMS: 300000},
+		{name: "voicemail not left", u: unseen{st: with(func(p *Persisted) {
 			p.Step, p.Recording, p.Result, p.Reason = StepVoicemail, "vm1", "overflow", "overflow: max wait"
-		}), result: store.ResultOverflow, reason: "overflow: max wait"},
-		{name: "after hours, not billed", st: with(func(p *Persisted) { p.Step, p.Result, p.Reason = StepHangup, "after-hours", "closed: weekend" }),
+		})}, result: store.ResultOverflow, reason: "overflow: max wait"},
+		{name: "after hours, not billed", u: unseen{st: with(func(p *Persisted) { p.Step, p.Result, p.Reason = StepHangup, "after-hours", "closed: weekend" })},
 			result: store.ResultAfterHours, reason: "closed: weekend"},
-		{name: "after hours, billed", st: with(func(p *Persisted) { p.Step, p.Result = StepHangup, "after-hours" }), bill: true,
+		{name: "after hours, billed", u: unseen{st: with(func(p *Persisted) { p.Step, p.Result = StepHangup, "after-hours" }), billAfterHours: true},
 			result: store.ResultAfterHours, billable: true},
-		{name: "blocked", st: with(func(p *Persisted) { p.Step, p.Result, p.Reason = StepHangup, "blocked", "blocked: sales" }), bill: true,
+		{name: "blocked", u: unseen{st: with(func(p *Persisted) { p.Step, p.Result, p.Reason = StepHangup, "blocked", "blocked: sales" }), billAfterHours: true},
 			result: store.ResultBlocked, reason: "blocked: sales"},
-		{name: "callback offer", st: with(func(p *Persisted) { p.Step, p.Result, p.EnqueuedAt = StepCallback, "overflow", start }),
-			result: store.ResultOverflow},
+		{name: "callback offered, not requested", u: unseen{st: with(func(p *Persisted) {
+			p.Step, p.Result, p.Reason, p.EnqueuedAt = StepCallback, "overflow", "overflow: max wait", start
+		})}, result: store.ResultOverflow, reason: "overflow: max wait"},
+		{name: "callback requested", u: unseen{st: with(func(p *Persisted) {
+			p.Step, p.Result, p.Reason, p.EnqueuedAt = StepCallback, "overflow", "overflow: max wait", start
+		}), callbackStored: true}, result: store.ResultOverflow, reason: "callback requested"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := unseenRecord("c1", "09012345678", tc.st, now, tc.message, tc.bill)
+			tc.u.id, tc.u.number = "c1", "09012345678"
+			rec := tc.u.record(now)
 			if rec.Result != tc.result || rec.Billable != tc.billable || rec.WaitMS != tc.waitMS || rec.OperatorID != tc.opID ||
-				!strings.Contains(rec.Reason, tc.reason) || (rec.Recording != "") != tc.wantRecording {
+				!strings.Contains(rec.Reason, tc.reason) || rec.Recording != tc.record {
 				t.Fatalf("record %+v", rec)
 			}
 			if rec.ID != "c1" || rec.ClientID != "acme" || rec.DID != "0312345678" || rec.CallerID != "09012345678" || rec.CallerKind != "number" ||
 				!rec.StartedAt.Equal(start) || !rec.EndedAt.Equal(now) || len(rec.Events) != 1 || !strings.Contains(rec.Events[0].What, "no controller watched") {
 				t.Fatalf("record %+v", rec)
+			}
+		})
+	}
+}
+
+// flakyARI answers StoredRecording().Data with an error fails times, then
+// as Asterisk does for a stored message.
+type flakyARI struct {
+	ari.Client
+	rec *flakyStored
+}
+
+func (c flakyARI) StoredRecording() ari.StoredRecording { return c.rec }
+
+type flakyStored struct {
+	ari.StoredRecording
+	mu           sync.Mutex
+	fails, calls int
+}
+
+func (s *flakyStored) Data(key *ari.Key) (*ari.StoredRecordingData, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.calls <= s.fails {
+		return nil, errors.New("ari: 500 Internal Server Error")
+	}
+	return &ari.StoredRecordingData{Key: key, Name: key.ID, Format: "wav"}, nil
+}
+
+// TestRecordUnseenAsksAgainForTheVoicemail: Asterisk failing to say
+// whether a message is stored does not make it "no message" (the call
+// would be recorded without it and the message never relayed): it is
+// asked again. A manager that stops meanwhile leaves the call to the next.
+func TestRecordUnseenAsksAgainForTheVoicemail(t *testing.T) {
+	leakcheck.Check(t)
+	yaml := `
+ari: {url: "http://127.0.0.1:1/ari", user: toritsugi, password: toritsugi}
+data_dir: /nonexistent
+clients:
+  - {id: acme, name: ACME, dids: ["03-1234-5678"], greeting: sound:toritsugi/acme-greeting}
+`
+	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := Persisted{ClientID: "acme", DID: "0312345678", Step: StepVoicemail, StartedAt: time.Now().Add(-time.Minute), Recording: "c1-vm-ab12", Result: "overflow"}
+	for _, tc := range []struct {
+		name    string
+		stopped bool
+	}{{"asked again", false}, {"manager stopped meanwhile", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := storetest.Open(t)
+			stored := &flakyStored{fails: 1}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			m := NewManager(ctx, Deps{ARI: flakyARI{rec: stored}, Config: func() *config.Config { return cfg }, Recorder: s})
+			if tc.stopped {
+				cancel()
+			}
+			m.recordUnseen("c1", LiveState("09012345678", st), time.Time{})
+			rec, err := s.Call("c1")
+			switch {
+			case tc.stopped && err == nil:
+				t.Fatalf("recorded %+v after the manager stopped", rec)
+			case tc.stopped:
+			case err != nil || rec.Result != store.ResultVoicemail || rec.Recording != "c1-vm-ab12" || stored.calls != 2:
+				t.Fatalf("record %+v, %v after %d questions; want the voicemail after 2", rec, err, stored.calls)
 			}
 		})
 	}

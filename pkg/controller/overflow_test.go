@@ -280,7 +280,7 @@ operators:
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
 	h.eventually("recording the message, state in the store", func() bool {
-		live, err := h.store.LiveCalls()
+		live, _, err := h.store.LiveCalls()
 		return err == nil && strings.Contains(live[id], "s=voicemail")
 	})
 	first.stop()

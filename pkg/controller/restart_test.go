@@ -149,8 +149,12 @@ func TestRestartAfterCallerLeftBridge(t *testing.T) {
 	h.start()
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !rec.Billable || rec.ClientID != "acme" ||
-		rec.DID != "0312345678" || rec.CallerID != "0901234567" || rec.StartedAt.IsZero() || !strings.Contains(fmt.Sprint(rec.Events), "ended while no controller watched") {
+		rec.DID != "0312345678" || rec.CallerID != "0901234567" || rec.StartedAt.IsZero() || rec.WaitMS <= 0 ||
+		!strings.Contains(fmt.Sprint(rec.Events), "ended while no controller watched") {
 		t.Fatalf("call that ended unseen: %+v", rec)
+	}
+	if !strings.HasPrefix(rec.Recording, strings.ReplaceAll(id, ".", "-")) { // the live state names it: retention deletes it
+		t.Fatalf("call that ended unseen names recording %q", rec.Recording)
 	}
 	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
@@ -300,7 +304,8 @@ func TestRestartDestroysHalfMadeBridge(t *testing.T) {
 }
 
 // bridgeThenStop runs a controller until a caller is bridged with op1001
-// (answering as op says; op1002 is not registered), then stops it. It
+// (answering as op says; op1002 is not registered) and the store has the
+// call's connected state, then stops it. It
 // returns the stopped controller and the caller's channel.
 func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string) {
 	h.t.Helper()
@@ -309,9 +314,10 @@ func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string)
 	first := h.start()
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
 	id := h.call("0312345678", "0901234567")
-	h.eventually("bridged", func() bool {
+	h.eventually("bridged, recording, the state in the store", func() bool {
 		ch, ok := h.fake.Channel(id)
-		return ok && ch.BridgeID != ""
+		live, _, err := h.store.LiveCalls()
+		return ok && ch.BridgeID != "" && err == nil && strings.Contains(live[id], "s=connected")
 	})
 	first.stop()
 	return first, id
@@ -384,7 +390,7 @@ func TestRestartAfterCallerLeftQueue(t *testing.T) {
 		h.eventually("queued", func() bool { return len(h.waiting("acme")) == i+1 })
 	}
 	h.eventually("the waiting calls' states in the store", func() bool {
-		live, err := h.store.LiveCalls()
+		live, _, err := h.store.LiveCalls()
 		return err == nil && len(live) == 3 && strings.Contains(live[ids[2]], "s=queued")
 	})
 	first.stop()
@@ -394,7 +400,7 @@ func TestRestartAfterCallerLeftQueue(t *testing.T) {
 	h.start()
 	rec := h.record(ids[1])
 	if rec.Result != store.ResultAbandoned || rec.Billable || rec.WaitMS <= 0 || rec.ClientID != "acme" || rec.DID != "0312345678" ||
-		rec.CallerID != "09000000001" || !strings.Contains(rec.Reason, "while no controller watched") ||
+		rec.CallerID != "09000000001" || !strings.Contains(rec.Reason, "waiting at least") ||
 		!strings.Contains(fmt.Sprint(rec.Events), "found its saved state (queued)") {
 		t.Fatalf("missed call while no controller ran: %+v", rec)
 	}
@@ -403,7 +409,7 @@ func TestRestartAfterCallerLeftQueue(t *testing.T) {
 	if err != nil || counts.ByResult[store.ResultAbandoned] != 1 || counts.NonBillable != 1 {
 		t.Fatalf("month's counts %+v, %v; want the missed call", counts, err)
 	}
-	live, err := h.store.LiveCalls()
+	live, _, err := h.store.LiveCalls()
 	if _, kept := live[ids[1]]; err != nil || kept {
 		t.Fatalf("live states after the record: %v, %v", live, err)
 	}
@@ -417,10 +423,6 @@ func TestRestartAfterCallerLeftQueue(t *testing.T) {
 func TestRestartAfterAsteriskLostTheBridge(t *testing.T) {
 	h := newHarness(t, oneClient)
 	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
-	h.eventually("the connected state in the store", func() bool {
-		live, err := h.store.LiveCalls()
-		return err == nil && strings.Contains(live[id], "s=connected")
-	})
 	caller, _ := h.fake.Channel(id)
 	cl := first.c.Link.Client()
 	for _, ch := range []string{id, h.operatorLeg("op1001")} {
@@ -434,7 +436,32 @@ func TestRestartAfterAsteriskLostTheBridge(t *testing.T) {
 	h.start()
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered || !rec.Billable || rec.OperatorID != "op1001" || rec.CallerID != "0901234567" ||
-		!strings.Contains(fmt.Sprint(rec.Events), "found its saved state (connected)") {
+		rec.Recording == "" || !strings.Contains(fmt.Sprint(rec.Events), "found its saved state (connected)") {
 		t.Fatalf("call whose bridge went too: %+v", rec)
+	}
+}
+
+// TestRestartAfterCallerLeftGreeting: a new call's state is not written on
+// its channel during the first greeting (a restarted controller would
+// start it again anyway), but the store has it: a caller who hangs up
+// during the greeting while no controller runs is recorded.
+func TestRestartAfterCallerLeftGreeting(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddSound("toritsugi/acme-greeting", 1000*time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("greeting, state in the store", func() bool {
+		live, _, err := h.store.LiveCalls()
+		return err == nil && strings.Contains(live[id], "s=new") && strings.Contains(h.requests(), "/play")
+	})
+	first.stop()
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultAbandoned || rec.Billable || rec.WaitMS != 0 || !strings.Contains(rec.Reason, "during the greeting") {
+		t.Fatalf("caller who left during the greeting while no controller ran: %+v", rec)
 	}
 }

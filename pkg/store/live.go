@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -18,12 +19,21 @@ import (
 // writes what was saved meanwhile in one batched transaction (bbolt's
 // Batch, shared with the call records' commits); a call saved twice
 // before a write keeps its newest state only.
+//
+// With the states goes the time until which a controller watched them
+// (SaveLiveSeen): a caller found gone by the next one hung up after it.
+
+// liveRetry is how long after a failed write the pending states are
+// written again.
+const liveRetry = time.Second
 
 // liveWriter is the write-behind of live-call states.
 type liveWriter struct {
 	mu      sync.Mutex
 	pending map[string]string // call id → newest unsaved state
-	kick    chan struct{}     // capacity 1: something is pending
+	seen    time.Time         // unsaved SaveLiveSeen; zero: none
+	closed  bool
+	kick    chan struct{} // capacity 1: something is pending
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -37,13 +47,33 @@ func newLiveWriter() *liveWriter {
 // before; it is written shortly after, unless the call has a record by
 // then. It returns at once, also after Close (the state is then dropped).
 func (s *Store) SaveLive(id, state string) {
-	w := s.live
+	s.live.add(func(w *liveWriter) {
+		if w.pending == nil {
+			w.pending = map[string]string{}
+		}
+		w.pending[id] = state
+	})
+}
+
+// SaveLiveSeen records that a controller watched the live calls until at
+// (a heartbeat); written like SaveLive's states.
+func (s *Store) SaveLiveSeen(at time.Time) {
+	s.live.add(func(w *liveWriter) { w.seen = at })
+}
+
+// add changes what is pending and wakes the writer; nothing after Close.
+func (w *liveWriter) add(change func(*liveWriter)) {
 	w.mu.Lock()
-	if w.pending == nil {
-		w.pending = map[string]string{}
+	if w.closed {
+		w.mu.Unlock()
+		return
 	}
-	w.pending[id] = state
+	change(w)
 	w.mu.Unlock()
+	w.wake()
+}
+
+func (w *liveWriter) wake() {
 	select {
 	case w.kick <- struct{}{}:
 	default:
@@ -51,19 +81,25 @@ func (s *Store) SaveLive(id, state string) {
 }
 
 // LiveCalls returns the live states written (call id → state): calls in
-// progress, or calls that ended while no controller stored their record.
-func (s *Store) LiveCalls() (map[string]string, error) {
-	out := map[string]string{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+// progress, or calls that ended while no controller stored their record;
+// and the last SaveLiveSeen written (zero if none).
+func (s *Store) LiveCalls() (calls map[string]string, seen time.Time, err error) {
+	calls = map[string]string{}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyLiveSeen); v != nil {
+			if err := seen.UnmarshalText(v); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrCorrupt, keyLiveSeen, err)
+			}
+		}
 		return tx.Bucket(bucketLive).ForEach(func(k, v []byte) error {
-			out[string(k)] = string(v)
+			calls[string(k)] = string(v)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: live calls: %w", err)
+		return nil, time.Time{}, fmt.Errorf("store: live calls: %w", err)
 	}
-	return out, nil
+	return calls, seen, nil
 }
 
 // writeLive runs until Close, writing pending states.
@@ -88,13 +124,22 @@ func (s *Store) writeLive() {
 func (s *Store) flushLive() {
 	w := s.live
 	w.mu.Lock()
-	batch := w.pending
-	w.pending = nil
+	batch, seen := w.pending, w.seen
+	w.pending, w.seen = nil, time.Time{}
 	w.mu.Unlock()
-	if len(batch) == 0 {
+	if len(batch) == 0 && seen.IsZero() {
 		return
 	}
 	err := s.write(func(tx *bolt.Tx) error {
+		if !seen.IsZero() {
+			v, err := seen.MarshalText()
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketMeta).Put(keyLiveSeen, v); err != nil {
+				return err
+			}
+		}
 		live, calls := tx.Bucket(bucketLive), tx.Bucket(bucketCalls)
 		for id, st := range batch {
 			if calls.Get([]byte(id)) != nil {
@@ -109,7 +154,7 @@ func (s *Store) flushLive() {
 	if err == nil {
 		return
 	}
-	s.log.Error("saving the state of live calls failed; kept for the next write", "calls", len(batch), "err", err)
+	s.log.Error("saving the state of live calls failed; trying again", "calls", len(batch), "err", err)
 	w.mu.Lock()
 	if w.pending == nil {
 		w.pending = map[string]string{}
@@ -119,13 +164,22 @@ func (s *Store) flushLive() {
 			w.pending[id] = st
 		}
 	}
+	if w.seen.IsZero() {
+		w.seen = seen
+	}
 	w.mu.Unlock()
+	time.AfterFunc(liveRetry, w.wake)
 }
 
 // closeLive writes what is pending and stops the writer; safe to call
-// more than once.
+// more than once. States saved after it are dropped.
 func (s *Store) closeLive() {
-	s.live.once.Do(func() { close(s.live.stop) })
+	s.live.once.Do(func() {
+		s.live.mu.Lock()
+		s.live.closed = true
+		s.live.mu.Unlock()
+		close(s.live.stop)
+	})
 	<-s.live.done
 }
 

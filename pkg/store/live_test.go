@@ -11,10 +11,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// TestLiveCallsOutliveTheProcess: states saved just before Close are in
-// the file when it is opened again; a call saved twice keeps its newest
-// state; a recorded call's state is gone, also one saved after the record
-// (a late write-behind must not bring a finished call back).
+// TestLiveCallsOutliveTheProcess: states saved just before Close, and the
+// time the calls were watched until, are in the file when it is opened
+// again; a call saved twice keeps its newest state; a recorded call's
+// state is gone, also one saved after the record (a late write-behind must
+// not bring a finished call back); nothing is saved after Close.
 func TestLiveCallsOutliveTheProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "toritsugi.db")
 	s := storetest.OpenPath(t, path)
@@ -31,14 +32,17 @@ func TestLiveCallsOutliveTheProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.SaveLive("late", "s=greeting") // pending at Close: written by Close
+	seen := time.Date(2026, 11, 29, 9, 30, 0, 123456789, time.FixedZone("JST", 9*3600))
+	s.SaveLiveSeen(seen)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	s.SaveLive("after", "s=greeting") // after Close: dropped
 	s = storetest.OpenPath(t, path)
-	got, err := s.LiveCalls()
+	got, gotSeen, err := s.LiveCalls()
 	want := map[string]string{"waiting": "s=queued", "ringing": "s=queued&q=1", "late": "s=greeting"}
-	if err != nil || !maps.Equal(got, want) {
-		t.Fatalf("live calls after reopening: %v, %v; want %v", got, err, want)
+	if err != nil || !maps.Equal(got, want) || !gotSeen.Equal(seen) {
+		t.Fatalf("live calls after reopening: %v, seen %v, %v; want %v, seen %v", got, gotSeen, err, want, seen)
 	}
 }
 
@@ -57,7 +61,7 @@ func TestPutCallIfAbsentDropsLiveStateOfRecordedCall(t *testing.T) {
 	if stored, err := s.PutCallIfAbsent(c1); stored || err != nil {
 		t.Fatalf("PutCallIfAbsent of a recorded call: %v, %v", stored, err)
 	}
-	if got, err := s.LiveCalls(); err != nil || len(got) != 0 {
+	if got, seen, err := s.LiveCalls(); err != nil || len(got) != 0 || !seen.IsZero() {
 		t.Fatalf("live calls: %v, %v; want none", got, err)
 	}
 }
@@ -67,7 +71,7 @@ func waitLive(t *testing.T, s *store.Store, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		got, err := s.LiveCalls()
+		got, _, err := s.LiveCalls()
 		if err != nil {
 			t.Fatal(err)
 		}

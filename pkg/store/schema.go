@@ -19,7 +19,8 @@ var (
 	bucketCounts      = []byte("counts")
 	bucketLive        = []byte("live_calls") // call id → state saved by the call package (live.go)
 
-	keySchema = []byte("schema")
+	keySchema   = []byte("schema")
+	keyLiveSeen = []byte("live_seen") // until when a controller watched the live calls (live.go)
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCallsByClnt, bucketCounts, bucketLive}
