@@ -228,21 +228,7 @@ func offerPlaybacks(h *harness, id string) []string {
 // TestRestartWhileLeavingVoicemail: the controller restarts while a caller
 // records a message; the message is still recorded as a voicemail.
 func TestRestartWhileLeavingVoicemail(t *testing.T) {
-	h := newHarness(t, `
-queue: {max_wait: 200ms}
-clients:
-  - id: acme
-    name: ACME
-    dids: ["03-1234-5678"]
-    greeting: sound:toritsugi/acme-greeting
-    overflow: voicemail
-    overflow_sound: ""
-    voicemail_prompt: ""
-    voicemail_max: 60s
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`)
-	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h := voicemailHarness(t)
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
 	h.eventually("recording the message, state saved", func() bool {
@@ -262,21 +248,7 @@ operators:
 // the next controller records the call as a voicemail with it (to be
 // relayed like any), from the state the call kept in the store.
 func TestRestartAfterCallerLeftVoicemail(t *testing.T) {
-	h := newHarness(t, `
-queue: {max_wait: 200ms}
-clients:
-  - id: acme
-    name: ACME
-    dids: ["03-1234-5678"]
-    greeting: sound:toritsugi/acme-greeting
-    overflow: voicemail
-    overflow_sound: ""
-    voicemail_prompt: ""
-    voicemail_max: 60s
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`)
-	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h := voicemailHarness(t)
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
 	h.eventually("recording the message, state in the store", func() bool {
@@ -292,4 +264,26 @@ operators:
 	if rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" || rec.Billable {
 		t.Fatalf("message left while no controller ran: %+v", rec)
 	}
+}
+
+// voicemailHarness: acme overflows after 200 ms straight to recording a
+// message (no prompts); its one operator is not reachable.
+func voicemailHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: ""
+    voicemail_max: 60s
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	return h
 }
