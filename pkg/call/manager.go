@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -100,8 +101,12 @@ type Manager struct {
 	// instance distinguishes ids this manager chooses from a predecessor's.
 	instance string
 	// liveRead: the live states a predecessor left were read (only the
-	// link goroutine, in adopt, touches it).
+	// link goroutine, in adopt and LinkState, touches it).
 	liveRead bool
+	// watching: the ARI link is up, so the calls are watched (LinkState).
+	watching atomic.Bool
+	// seenEvery is liveSeenEvery (shorter in tests).
+	seenEvery time.Duration
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -126,7 +131,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, addToBridge: d.AddToBridge,
-		calls: map[string]*actor{}, instance: newInstanceToken(),
+		calls: map[string]*actor{}, instance: newInstanceToken(), seenEvery: liveSeenEvery,
 	}
 }
 
@@ -239,8 +244,8 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 // previous controller left in the store and until when it watched them
 // (Recorder.LiveCalls): at that point every call of ours is either a
 // channel in our application or ended. If reading them fails, the next
-// connect tries again. From the first connect on, this controller
-// watches the calls: it says so every liveSeenEvery.
+// connect tries again. From then on, while the link is up, this
+// controller records that it watches the calls (watchLive, LinkState).
 func (m *Manager) inheritedLive() (map[string]string, time.Time) {
 	if m.liveRead {
 		return nil, time.Time{}
@@ -261,22 +266,36 @@ func (m *Manager) inheritedLive() (map[string]string, time.Time) {
 
 // liveSeenEvery is how often a controller records that it watches the
 // calls. A caller found gone after a restart hung up after the time last
-// recorded, which is at most this long before the controller stopped.
+// recorded, which is at most this long before the controller stopped
+// watching (it stopped, or its link went down).
 const liveSeenEvery = 5 * time.Second
 
-// watchLive records, until the manager's context ends and once more
-// then, that the calls are watched.
+// watchLive records, while the link is up and until the manager's
+// context ends, that the calls are watched.
 func (m *Manager) watchLive() {
-	tick := time.NewTicker(liveSeenEvery)
+	tick := time.NewTicker(m.seenEvery)
 	defer tick.Stop()
 	for {
-		m.rec.SaveLiveSeen(m.clock.Now())
 		select {
 		case <-tick.C:
+			if m.watching.Load() {
+				m.rec.SaveLiveSeen(m.clock.Now())
+			}
 		case <-m.ctx.Done():
-			m.rec.SaveLiveSeen(m.clock.Now())
 			return
 		}
+	}
+}
+
+// LinkState is told when the ARI link goes up or down (pbx.Options.OnState,
+// on the link goroutine): the calls are watched only while it is up, and
+// the store learns until when they were. A call that ends while the link
+// is down is seen by this controller when it comes back (pbx.Resync), but
+// if the controller restarts first, its record is built from the store.
+func (m *Manager) LinkState(up bool) {
+	m.watching.Store(up)
+	if m.liveRead { // not before the predecessor's time was read
+		m.rec.SaveLiveSeen(m.clock.Now())
 	}
 }
 

@@ -200,3 +200,52 @@ clients:
 		})
 	}
 }
+
+// TestLiveSeenOnlyWhileLinkUp: the time until which calls were watched is
+// recorded while the ARI link is up (and when it goes down), never before
+// the predecessor's was read, and not while the link is down: a caller
+// who hangs up during a link outage followed by a restart is not said to
+// have waited until the restart.
+func TestLiveSeenOnlyWhileLinkUp(t *testing.T) {
+	leakcheck.Check(t)
+	s := storetest.Open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	m := NewManager(ctx, Deps{Recorder: s})
+	m.seenEvery = 5 * time.Millisecond
+	seen := func() time.Time {
+		_, at, err := s.LiveCalls()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	m.LinkState(true) // before the first connect read the store
+	time.Sleep(30 * time.Millisecond)
+	if at := seen(); !at.IsZero() {
+		t.Fatalf("watched-until time %v written before the predecessor's was read", at)
+	}
+	m.inheritedLive()
+	m.LinkState(true)
+	first := time.Time{}
+	eventually("a watched-until time", func() bool { first = seen(); return !first.IsZero() })
+	eventually("the time advancing while the link is up", func() bool { return seen().After(first) })
+	m.LinkState(false)
+	down := time.Now()
+	eventually("the time the link went down", func() bool { return !seen().Before(down.Add(-time.Millisecond)) })
+	time.Sleep(20 * time.Millisecond) // a tick that raced the link going down is written by now
+	atDown := seen()
+	time.Sleep(40 * time.Millisecond) // eight ticks
+	if at := seen(); !at.Equal(atDown) {
+		t.Fatalf("watched-until time moved from %v to %v while the link was down", atDown, at)
+	}
+	cancel()
+	m.Wait()
+}
