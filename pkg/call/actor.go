@@ -31,6 +31,9 @@ type actor struct {
 	bridgeIn   *ari.BridgeData
 	bridgesFor []*ari.BridgeData
 	peerLive   bool
+	// saved is the live state the adopted call kept in the store ("" if
+	// none or not read): it names the conversation's recording.
+	saved string
 	// startedAt, when set, is when the call came in (a call re-adopted
 	// without saved state: the channel's creation time)
 	startedAt time.Time

@@ -106,6 +106,10 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		// caller waits again (the leg is hung up as a left-over).
 		if slices.Contains(a.bridgeIn.ChannelIDs, peer.State.OpChannel) || !a.peerLive {
 			p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, peer.State.OpID, peer.State.OpChannel, a.bridgeIn.ID
+			p.Waited = peer.State.Waited
+			if _, ls, _, err := parseLiveState(a.saved); err == nil && ls.Step == StepConnected && ls.Bridge == p.Bridge {
+				p.Recording = ls.Recording // the conversation's, named in the store only
+			}
 		}
 	}
 	for _, b := range a.bridgesFor {
@@ -120,6 +124,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt, WaitMS: p.Waited.Milliseconds()}
 	if ch.Caller != nil {
 		a.rec.CallerID = ch.Caller.Number
+	}
+	if p.Step == StepConnected {
+		a.rec.Recording = p.Recording
 	}
 	a.note("re-adopted after controller restart at step " + string(p.Step))
 	a.log.Info("re-adopted call", "step", p.Step, "client", p.ClientID)

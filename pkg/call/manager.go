@@ -40,6 +40,8 @@ type Recorder interface {
 	// calls that ended while no controller ran) and the last time saved
 	// by SaveLiveSeen.
 	LiveCalls() (calls map[string]string, seen time.Time, err error)
+	// DropLive forgets a live state that cannot be recorded.
+	DropLive(id string) error
 }
 
 // Deps are what the manager needs.
@@ -200,27 +202,35 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 			ended[call] = bs
 		}
 	}
-	bridged := map[string]string{} // live states of the ended calls
+	adopted := map[string]string{} // live states of the calls re-adopted below
+	bridged := map[string]string{} // and of the ended calls a bridge names
 	for call, st := range saved {
 		switch {
-		case live[call] || m.calls[call] != nil: // re-adopted below, or ours
-			delete(saved, call)
-		case ended[call] != nil: // recorded from its bridge's name
+		case m.calls[call] != nil: // ours
+		case live[call]:
+			adopted[call] = st
+		case ended[call] != nil:
 			bridged[call] = st
-			delete(saved, call)
+		default:
+			continue
 		}
+		delete(saved, call)
 	}
 	m.mu.Unlock()
-	if len(ended) > 0 || len(saved) > 0 {
+	if len(ended) > 0 {
 		m.wg.Add(1)
 		go func() { // off the link goroutine
 			defer m.wg.Done()
 			for call, bs := range ended {
 				m.endedUnseen(bs, live, bridged[call])
 			}
-			for call, st := range saved {
-				m.recordUnseen(call, st, seen)
-			}
+		}()
+	}
+	for call, st := range saved {
+		m.wg.Add(1)
+		go func() { // one each: a voicemail Asterisk cannot tell about must not hold up the others
+			defer m.wg.Done()
+			m.recordUnseen(call, st, seen)
 		}()
 	}
 	for _, ch := range orphans {
@@ -231,7 +241,7 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 			continue
 		}
 		a := m.newActor(ch.ID, ch)
-		a.bridgeIn, a.bridgesFor = in[ch.ID], named[ch.ID]
+		a.bridgeIn, a.bridgesFor, a.saved = in[ch.ID], named[ch.ID], adopted[ch.ID]
 		if p, ok := a.bridgedPeer(); ok {
 			a.peerLive = live[p.State.OpChannel]
 		}
@@ -278,7 +288,7 @@ func (m *Manager) watchLive() {
 	for {
 		select {
 		case <-tick.C:
-			if m.watching.Load() {
+			if m.watching.Load() && m.Active() > 0 { // no call: nothing to bound (and no fsync)
 				m.rec.SaveLiveSeen(m.clock.Now())
 			}
 		case <-m.ctx.Done():

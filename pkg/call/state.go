@@ -188,15 +188,29 @@ func LiveState(callerNumber string, st Persisted) string {
 	return url.Values{"n": {callerNumber}}.Encode() + "&" + st.Encode()
 }
 
-// parseLiveState reads LiveState's output.
-func parseLiveState(s string) (callerNumber string, st Persisted, err error) {
+// withWatchedUntil adds to a live state the time until which its
+// controller watched the call (keepUnseen).
+func withWatchedUntil(state string, at time.Time) string {
+	return state + "&u=" + strconv.FormatInt(at.UnixMilli(), 10)
+}
+
+// parseLiveState reads LiveState's output, and the time withWatchedUntil
+// added (zero if none).
+func parseLiveState(s string) (callerNumber string, st Persisted, watchedUntil time.Time, err error) {
 	v, err := url.ParseQuery(s)
 	if err != nil {
-		return "", Persisted{}, fmt.Errorf("decode live state: %w", err)
+		return "", Persisted{}, time.Time{}, fmt.Errorf("decode live state: %w", err)
 	}
 	st, err = DecodePersisted(s)
 	if err != nil {
-		return "", Persisted{}, err
+		return "", Persisted{}, time.Time{}, err
 	}
-	return v.Get("n"), st, nil
+	if u := v.Get("u"); u != "" {
+		ms, err := strconv.ParseInt(u, 10, 64)
+		if err != nil {
+			return "", Persisted{}, time.Time{}, fmt.Errorf("decode live state: watched until %q: %w", u, err)
+		}
+		watchedUntil = time.UnixMilli(ms)
+	}
+	return v.Get("n"), st, watchedUntil, nil
 }

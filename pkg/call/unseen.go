@@ -1,6 +1,7 @@
 package call
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -61,7 +62,7 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 	if st.OpID == "" && rec.Result == store.ResultAnswered {
 		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
 	}
-	if _, ls, err := parseLiveState(saved); err == nil && ls.Step == StepConnected && rec.Result != store.ResultAbandoned {
+	if _, ls, _, err := parseLiveState(saved); err == nil && ls.Step == StepConnected && rec.Result != store.ResultAbandoned {
 		rec.Recording = ls.Recording // the conversation's: the retention deletes it with the record
 	}
 	rec.Events = []store.CallEvent{{At: now, What: what}}
@@ -77,13 +78,19 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 // recordUnseen records call id, which ended while no controller watched
 // and left no bridge, from the live state it kept in the store (saved),
 // unless a record of it exists. seen is until when its controller watched
-// it (zero if not known). Asterisk may fail to say whether a voicemail is
-// stored: it is asked again, with a backoff, until the manager stops.
+// it (zero if not known; a time the state itself carries wins: see
+// keepUnseen). Asterisk may fail to say whether a voicemail is stored: it
+// is asked again, with a backoff, until the manager stops. A state that
+// cannot be read or recorded is dropped.
 func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
-	number, st, err := parseLiveState(saved)
+	number, st, until, err := parseLiveState(saved)
 	if err != nil {
 		m.log.Error("the saved state of a call that ended while no controller watched cannot be read: no record", "call", id, "state", saved, "error", err)
+		m.dropUnseen(id)
 		return
+	}
+	if !until.IsZero() {
+		seen = until
 	}
 	u := unseen{id: id, number: number, st: st, watchedUntil: seen}
 	if cl, ok := m.config().Client(st.ClientID); ok {
@@ -105,20 +112,41 @@ func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 			select {
 			case <-time.After(wait):
 			case <-m.ctx.Done():
-				return // the next controller records it
+				m.keepUnseen(id, saved, seen) // the next controller records it
+				return
 			}
 		}
 	}
 	rec := u.record(m.clock.Now())
 	stored, err := m.rec.PutCallIfAbsent(rec)
 	switch {
+	case errors.Is(err, store.ErrInvalidRecord):
+		m.log.Error("the record of a call that ended unseen is not valid: dropped", "call", id, "state", saved, "error", err)
+		m.dropUnseen(id)
 	case err != nil:
-		m.log.Error("storing the record of a call that ended unseen failed", "call", id, "error", err)
+		m.log.Error("storing the record of a call that ended unseen failed; the next start tries again", "call", id, "error", err)
+		m.keepUnseen(id, saved, seen)
 	case stored:
 		m.log.Info("recorded a call that ended while no controller watched", "call", id, "result", rec.Result, "step", st.Step)
 		if m.onFinished != nil {
 			m.onFinished(rec)
 		}
+	}
+}
+
+// keepUnseen leaves a call that ended unseen to the next controller, with
+// the time its own controller watched it until: from now on this one
+// records its own watch (SaveLiveSeen), which says nothing of this call.
+func (m *Manager) keepUnseen(id, saved string, seen time.Time) {
+	if _, _, until, err := parseLiveState(saved); err == nil && until.IsZero() && !seen.IsZero() {
+		saved = withWatchedUntil(saved, seen)
+	}
+	m.rec.SaveLive(id, saved)
+}
+
+func (m *Manager) dropUnseen(id string) {
+	if err := m.rec.DropLive(id); err != nil {
+		m.log.Error("dropping the saved state of a call failed", "call", id, "error", err)
 	}
 }
 

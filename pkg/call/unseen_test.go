@@ -24,19 +24,27 @@ func TestLiveStateRoundTrip(t *testing.T) {
 		{"0901234567", Persisted{ClientID: "acme", DID: "0312345678", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second)}},
 		{"", Persisted{ClientID: "acme", DID: "1", Step: StepGreeting, StartedAt: start}}, // withheld
 		{"+81 3&n=4", Persisted{ClientID: "a&n=c", DID: "1", Step: StepHangup, StartedAt: start, Result: "blocked", Reason: "blocked: n=1&x"}},
-		{"0901234567", Persisted{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "x-op", Bridge: "x-br"}},
+		{"0901234567", Persisted{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "x-op", Bridge: "x-br",
+			Waited: 12345 * time.Millisecond, Recording: "1795898038-1-ab12cd34"}},
 	} {
-		number, st, err := parseLiveState(LiveState(c.number, c.st))
-		if err != nil || number != c.number || !st.StartedAt.Equal(c.st.StartedAt) || !st.EnqueuedAt.Equal(c.st.EnqueuedAt) {
-			t.Fatalf("round trip of %q %+v = %q %+v, %v", c.number, c.st, number, st, err)
-		}
-		st.StartedAt, st.EnqueuedAt, c.st.StartedAt, c.st.EnqueuedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-		if st != c.st {
-			t.Fatalf("round trip = %+v, want %+v", st, c.st)
+		for _, until := range []time.Time{{}, start.Add(time.Minute)} {
+			s := LiveState(c.number, c.st)
+			if !until.IsZero() {
+				s = withWatchedUntil(s, until)
+			}
+			number, st, gotUntil, err := parseLiveState(s)
+			if err != nil || number != c.number || !st.StartedAt.Equal(c.st.StartedAt) || !st.EnqueuedAt.Equal(c.st.EnqueuedAt) || !gotUntil.Equal(until) {
+				t.Fatalf("round trip of %q %+v (until %v) = %q %+v (until %v), %v", c.number, c.st, until, number, st, gotUntil, err)
+			}
+			want := c.st
+			st.StartedAt, st.EnqueuedAt, want.StartedAt, want.EnqueuedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+			if st != want {
+				t.Fatalf("round trip = %+v, want %+v", st, want)
+			}
 		}
 	}
-	for _, bad := range []string{"", "n=1", "n=1&t=1&s=flying", "%zz"} {
-		if _, _, err := parseLiveState(bad); err == nil {
+	for _, bad := range []string{"", "n=1", "n=1&t=1&s=flying", "%zz", "t=1&s=queued&w=-5", "t=1&s=queued&w=x", "t=1&s=queued&u=x"} {
+		if _, _, _, err := parseLiveState(bad); err == nil {
 			t.Errorf("parseLiveState(%q) accepted", bad)
 		}
 	}
@@ -46,11 +54,11 @@ func FuzzParseLiveState(f *testing.F) {
 	f.Add(LiveState("0901234567", Persisted{ClientID: "acme", DID: "0312345678", Step: StepQueued, StartedAt: time.UnixMilli(1), EnqueuedAt: time.UnixMilli(2)}))
 	f.Add("n=&t=1&s=greeting")
 	f.Fuzz(func(t *testing.T, s string) {
-		number, st, err := parseLiveState(s)
+		number, st, _, err := parseLiveState(s)
 		if err != nil {
 			return
 		}
-		n2, again, err := parseLiveState(LiveState(number, st))
+		n2, again, _, err := parseLiveState(LiveState(number, st))
 		if err != nil || n2 != number || again.Step != st.Step || again.ClientID != st.ClientID || !again.StartedAt.Equal(st.StartedAt) {
 			t.Fatalf("re-encoding %q %+v gave %q %+v, %v", number, st, n2, again, err)
 		}
@@ -188,12 +196,24 @@ clients:
 			if tc.stopped {
 				cancel()
 			}
-			m.recordUnseen("c1", LiveState("09012345678", st), time.Time{})
+			seen := st.StartedAt.Add(30 * time.Second).Truncate(time.Millisecond)
+			m.recordUnseen("c1", LiveState("09012345678", st), seen)
 			rec, err := s.Call("c1")
 			switch {
 			case tc.stopped && err == nil:
 				t.Fatalf("recorded %+v after the manager stopped", rec)
 			case tc.stopped:
+				// Left to the next controller, with the time its own
+				// watched it until (this one's heartbeat says nothing of it).
+				var live map[string]string
+				for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+					if live, _, err = s.LiveCalls(); err != nil || live["c1"] != "" || time.Now().After(deadline) {
+						break
+					}
+				}
+				if _, kept, until, perr := parseLiveState(live["c1"]); err != nil || perr != nil || kept.Step != StepVoicemail || !until.Equal(seen) {
+					t.Fatalf("state left for the next controller %q, %v, %v; want the voicemail step, watched until %v", live["c1"], err, perr, seen)
+				}
 			case err != nil || rec.Result != store.ResultVoicemail || rec.Recording != "c1-vm-ab12" || stored.calls != 2:
 				t.Fatalf("record %+v, %v after %d questions; want the voicemail after 2", rec, err, stored.calls)
 			}
@@ -202,8 +222,9 @@ clients:
 }
 
 // TestLiveSeenOnlyWhileLinkUp: the time until which calls were watched is
-// recorded while the ARI link is up (and when it goes down), never before
-// the predecessor's was read, and not while the link is down: a caller
+// recorded while the ARI link is up and there are calls (and when the link
+// goes up or down), never before the predecessor's was read, and not while
+// the link is down: a caller
 // who hangs up during a link outage followed by a restart is not said to
 // have waited until the restart.
 func TestLiveSeenOnlyWhileLinkUp(t *testing.T) {
@@ -211,6 +232,7 @@ func TestLiveSeenOnlyWhileLinkUp(t *testing.T) {
 	s := storetest.Open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	m := NewManager(ctx, Deps{Recorder: s})
+	t.Cleanup(func() { cancel(); m.Wait() })
 	m.seenEvery = 5 * time.Millisecond
 	seen := func() time.Time {
 		_, at, err := s.LiveCalls()
@@ -236,6 +258,13 @@ func TestLiveSeenOnlyWhileLinkUp(t *testing.T) {
 	m.LinkState(true)
 	first := time.Time{}
 	eventually("a watched-until time", func() bool { first = seen(); return !first.IsZero() })
+	time.Sleep(40 * time.Millisecond) // eight ticks, but no call to watch: no write (and no fsync)
+	if at := seen(); !at.Equal(first) {
+		t.Fatalf("watched-until time moved from %v to %v with no call", first, at)
+	}
+	m.mu.Lock()
+	m.calls["c1"] = &actor{}
+	m.mu.Unlock()
 	eventually("the time advancing while the link is up", func() bool { return seen().After(first) })
 	m.LinkState(false)
 	down := time.Now()
@@ -246,6 +275,27 @@ func TestLiveSeenOnlyWhileLinkUp(t *testing.T) {
 	if at := seen(); !at.Equal(atDown) {
 		t.Fatalf("watched-until time moved from %v to %v while the link was down", atDown, at)
 	}
-	cancel()
-	m.Wait()
+}
+
+// TestRecordUnseenDropsUnreadableState: a live state that cannot be read
+// is dropped after its error is logged, not read again at every start.
+func TestRecordUnseenDropsUnreadableState(t *testing.T) {
+	s := storetest.Open(t)
+	s.SaveLive("c1", "t=1&s=flying")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if live, _, _ := s.LiveCalls(); live["c1"] != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("state not written")
+		}
+	}
+	m := NewManager(context.Background(), Deps{Recorder: s})
+	m.recordUnseen("c1", "t=1&s=flying", time.Time{})
+	if live, _, err := s.LiveCalls(); err != nil || len(live) != 0 {
+		t.Fatalf("live states %v, %v; want the unreadable one dropped", live, err)
+	}
+	if _, err := s.Call("c1"); err == nil {
+		t.Fatal("a record was made of an unreadable state")
+	}
 }

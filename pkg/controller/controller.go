@@ -88,7 +88,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		RequestTimeout: cfg.ARI.RequestTimeout, PingInterval: cfg.ARI.PingInterval,
 		Backoff: o.Backoff, OnConnect: c.Operators.OnConnect, Logger: o.Logger.With("part", "ari"),
 		DisallowedEvents: call.UnreadEvents,
-		OnState: func(up bool) { c.Calls.LinkState(up) }, // c.Calls is set below, before the link runs
+		OnState:          func(up bool) { c.Calls.LinkState(up) }, // c.Calls is set below, before the link runs
 	}, disp)
 	if err != nil {
 		return nil, err

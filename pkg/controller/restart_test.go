@@ -56,7 +56,12 @@ func TestRestartWhileBridged(t *testing.T) {
 	}
 	h.start()
 	// The operator hangs up 60 s (0.6 s of test time) after answering.
-	h.wantTalkedThrough(id, "op1001", first.c.Link.Client())
+	rec := h.wantTalkedThrough(id, "op1001", first.c.Link.Client())
+	// The wait (from the bridge's name) and the conversation's recording
+	// (from the store: the retention deletes it with the record) are kept.
+	if rec.WaitMS <= 0 || !strings.HasPrefix(rec.Recording, strings.ReplaceAll(id, ".", "-")) {
+		t.Fatalf("after restart: wait %d ms, recording %q", rec.WaitMS, rec.Recording)
+	}
 }
 
 // TestRestartWhileBridgedKeepsOperatorBusy: after a restart during a
@@ -325,17 +330,20 @@ func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string)
 
 // wantTalkedThrough checks that call id, bridged with op before a restart,
 // was re-adopted as talking (not queued and rung again) and recorded as
-// answered by op, and that no channel or bridge is left.
-func (h *harness) wantTalkedThrough(id, op string, cl ari.Client) {
+// answered by op, and that no channel or bridge is left; it returns the
+// record.
+func (h *harness) wantTalkedThrough(id, op string, cl ari.Client) store.CallRecord {
 	h.t.Helper()
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered || rec.OperatorID != op || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
 		h.t.Fatalf("after restart: %s (%s) op %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
 	}
+
 	if o := h.originates(); len(o) != 1 {
 		h.t.Fatalf("%d originates, want 1 (the talking caller must not be queued again): %+v", len(o), o)
 	}
 	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+	return rec
 }
 
 // halfJoinThenStop bridges a caller with op1001 (who would talk for 60 s),

@@ -33,6 +33,7 @@ type liveWriter struct {
 	pending map[string]string // call id → newest unsaved state
 	seen    time.Time         // unsaved SaveLiveSeen; zero: none
 	closed  bool
+	retry   bool          // a write failed and is to be tried again (one timer at a time)
 	kick    chan struct{} // capacity 1: something is pending
 	stop    chan struct{}
 	done    chan struct{}
@@ -47,6 +48,10 @@ func newLiveWriter() *liveWriter {
 // before; it is written shortly after, unless the call has a record by
 // then. It returns at once, also after Close (the state is then dropped).
 func (s *Store) SaveLive(id, state string) {
+	if id == "" || len(id) > bolt.MaxKeySize || len(state) > bolt.MaxValueSize {
+		s.log.Error("live call state not kept: id or state out of bounds", "call", id, "size", len(state))
+		return // it would fail every write it joined
+	}
 	s.live.add(func(w *liveWriter) {
 		if w.pending == nil {
 			w.pending = map[string]string{}
@@ -102,6 +107,17 @@ func (s *Store) LiveCalls() (calls map[string]string, seen time.Time, err error)
 	return calls, seen, nil
 }
 
+// DropLive forgets call id's live state (one that cannot be recorded).
+func (s *Store) DropLive(id string) error {
+	s.live.mu.Lock()
+	delete(s.live.pending, id)
+	s.live.mu.Unlock()
+	if err := s.write(func(tx *bolt.Tx) error { return dropLive(tx, id) }); err != nil {
+		return fmt.Errorf("store: drop live call %q: %w", id, err)
+	}
+	return nil
+}
+
 // writeLive runs until Close, writing pending states.
 func (s *Store) writeLive() {
 	w := s.live
@@ -109,7 +125,12 @@ func (s *Store) writeLive() {
 	for {
 		select {
 		case <-w.kick:
-			s.flushLive()
+			w.mu.Lock()
+			waiting := w.retry // after a failed write, the retry's timer wakes us
+			w.mu.Unlock()
+			if !waiting {
+				s.flushLive()
+			}
 		case <-w.stop:
 			s.flushLive()
 			return
@@ -120,7 +141,8 @@ func (s *Store) writeLive() {
 // flushLive writes the pending states in one (batched) transaction. A
 // state whose call has a record by then is not written: the record was
 // stored after the state was saved. States that failed to be written are
-// pending again unless a newer one came meanwhile, and go with the next.
+// pending again unless a newer one came meanwhile, and are tried again
+// liveRetry later (not sooner, however many states are saved meanwhile).
 func (s *Store) flushLive() {
 	w := s.live
 	w.mu.Lock()
@@ -154,8 +176,13 @@ func (s *Store) flushLive() {
 	if err == nil {
 		return
 	}
-	s.log.Error("saving the state of live calls failed; trying again", "calls", len(batch), "err", err)
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		s.log.Error("saving the state of live calls failed at close: lost", "calls", len(batch), "err", err)
+		return
+	}
+	s.log.Error("saving the state of live calls failed; trying again", "calls", len(batch), "in", liveRetry, "err", err)
 	if w.pending == nil {
 		w.pending = map[string]string{}
 	}
@@ -167,8 +194,15 @@ func (s *Store) flushLive() {
 	if w.seen.IsZero() {
 		w.seen = seen
 	}
-	w.mu.Unlock()
-	time.AfterFunc(liveRetry, w.wake)
+	if !w.retry {
+		w.retry = true
+		time.AfterFunc(liveRetry, func() {
+			w.mu.Lock()
+			w.retry = false
+			w.mu.Unlock()
+			w.wake()
+		})
+	}
 }
 
 // closeLive writes what is pending and stops the writer; safe to call

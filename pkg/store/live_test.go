@@ -1,8 +1,13 @@
 package store_test
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"maps"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,3 +89,49 @@ func waitLive(t *testing.T, s *store.Store, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestLiveWriteRetriedOncePerSecond: states that fail to be written are
+// tried again after liveRetry, once, however many are saved meanwhile (a
+// full disk must not become a loop of failing writes and log lines); a
+// state that could never be written is refused alone.
+func TestLiveWriteRetriedOncePerSecond(t *testing.T) {
+	var failures atomic.Int32
+	log := slog.New(countingHandler{msg: "saving the state of live calls failed; trying again", n: &failures})
+	s, err := store.Open(filepath.Join(t.TempDir(), "toritsugi.db"), store.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SaveLive("", "s=greeting") // refused: would fail every write
+	s.SaveLive(strings.Repeat("x", bolt.MaxKeySize+1), "s=greeting")
+	s.SaveLive("ok", "s=greeting")
+	waitLive(t, s, 1)
+	if err := s.Bolt().Close(); err != nil { // every write fails from now on
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		s.SaveLive(fmt.Sprint("c", i), "s=queued")
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	// 2.5 s of failing: the first write and one retry a second.
+	if n := failures.Load(); n < 2 || n > 4 {
+		t.Fatalf("%d failed writes in 2.5 s, want one, then one a second", n)
+	}
+	_ = s.Close() // the file is closed already
+}
+
+// countingHandler counts the records with message msg.
+type countingHandler struct {
+	msg string
+	n   *atomic.Int32
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
