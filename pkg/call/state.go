@@ -57,38 +57,60 @@ type Persisted struct {
 
 // Encode renders p as a compact query string.
 func (p Persisted) Encode() string {
-	v := url.Values{}
-	v.Set("c", p.ClientID)
-	v.Set("d", p.DID)
-	v.Set("s", string(p.Step))
-	v.Set("t", strconv.FormatInt(p.StartedAt.UnixMilli(), 10))
+	return string(p.appendQuery(make([]byte, 0, 160)))
+}
+
+// appendQuery appends p's fields to the query string b (Encode); it is
+// written on every step, so it builds the string in one buffer instead of
+// through url.Values.
+func (p Persisted) appendQuery(b []byte) []byte {
+	b = appendParam(b, "c", p.ClientID)
+	b = appendParam(b, "d", p.DID)
+	b = appendParam(b, "s", string(p.Step))
+	b = appendMillis(b, "t", p.StartedAt.UnixMilli())
 	if !p.EnqueuedAt.IsZero() {
-		v.Set("q", strconv.FormatInt(p.EnqueuedAt.UnixMilli(), 10))
+		b = appendMillis(b, "q", p.EnqueuedAt.UnixMilli())
 	}
 	if p.VIP {
-		v.Set("v", "1")
+		b = appendParam(b, "v", "1")
 	}
 	if p.Recording != "" {
-		v.Set("r", p.Recording)
+		b = appendParam(b, "r", p.Recording)
 	}
 	if p.Playback != "" {
-		v.Set("p", p.Playback)
+		b = appendParam(b, "p", p.Playback)
 	}
 	if p.Result != "" {
-		v.Set("x", p.Result)
-		v.Set("xr", p.Reason)
+		b = appendParam(b, "x", p.Result)
+		b = appendParam(b, "xr", p.Reason)
 	}
 	if p.Waited > 0 {
-		v.Set("w", strconv.FormatInt(p.Waited.Milliseconds(), 10))
+		b = appendMillis(b, "w", p.Waited.Milliseconds())
 	}
 	if p.OpID != "" {
-		v.Set("o", p.OpID)
+		b = appendParam(b, "o", p.OpID)
 	}
 	if p.OpChannel != "" { // an operator's leg, or the client's phone (VIP transfer)
-		v.Set("oc", p.OpChannel)
-		v.Set("b", p.Bridge)
+		b = appendParam(b, "oc", p.OpChannel)
+		b = appendParam(b, "b", p.Bridge)
 	}
-	return v.Encode()
+	return b
+}
+
+// appendParam appends key=value to the query string b, escaped as
+// url.Values.Encode escapes (keys here need none).
+func appendParam(b []byte, key, value string) []byte {
+	if len(b) > 0 && b[len(b)-1] != ';' { // after bridgeTag, no '&'
+		b = append(b, '&')
+	}
+	b = append(b, key...)
+	b = append(b, '=')
+	return append(b, url.QueryEscape(value)...)
+}
+
+func appendMillis(b []byte, key string, ms int64) []byte {
+	b = appendParam(b, key, "")
+	return strconv.AppendInt(b, ms, 10)
 }
 
 // DecodePersisted parses Encode's output.
@@ -144,13 +166,13 @@ const bridgeTag = "toritsugi;"
 // toritsugi on the same Asterisk away from our bridges.
 func BridgeName(app, call, callerNumber string, st Persisted) string {
 	st.Result, st.Reason, st.Recording, st.Playback = "", "", "", ""
-	v := url.Values{}
-	v.Set("app", app)
-	v.Set("call", call)
+	b := append(make([]byte, 0, 256), bridgeTag...)
+	b = appendParam(b, "app", app)
+	b = appendParam(b, "call", call)
 	if callerNumber != "" {
-		v.Set("n", callerNumber)
+		b = appendParam(b, "n", callerNumber)
 	}
-	return bridgeTag + v.Encode() + "&" + st.Encode()
+	return string(st.appendQuery(b))
 }
 
 // bridgePeer is what a call's bridge name says.
@@ -182,10 +204,11 @@ func parseBridgeName(name string) (p bridgePeer, ok bool) {
 // form BridgeName uses. A call that ends while no controller runs is
 // recorded from it by the next one.
 func LiveState(callerNumber string, st Persisted) string {
-	if callerNumber == "" {
-		return st.Encode()
+	b := make([]byte, 0, 192)
+	if callerNumber != "" {
+		b = appendParam(b, "n", callerNumber)
 	}
-	return url.Values{"n": {callerNumber}}.Encode() + "&" + st.Encode()
+	return string(st.appendQuery(b))
 }
 
 // withWatchedUntil adds to a live state the time until which its
