@@ -108,14 +108,17 @@ func TestLiveWriteRetriedOncePerSecond(t *testing.T) {
 	if err := s.Bolt().Close(); err != nil { // every write fails from now on
 		t.Fatal(err)
 	}
+	start := time.Now()
 	for i := range 50 {
 		s.SaveLive(fmt.Sprint("c", i), "s=queued")
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	// 2.5 s of failing: the first write and one retry a second.
-	if n := failures.Load(); n < 2 || n > 4 {
-		t.Fatalf("%d failed writes in 2.5 s, want one, then one a second", n)
+	// The first write, then one retry a second (and one more that may be
+	// on its way as we count).
+	elapsed := time.Since(start)
+	if n, most := int(failures.Load()), 2+int(elapsed/time.Second); n < 2 || n > most {
+		t.Fatalf("%d failed writes in %v, want one, then one a second (2 to %d)", n, elapsed.Round(time.Millisecond), most)
 	}
 	_ = s.Close() // the file is closed already
 }
