@@ -117,7 +117,9 @@ func (a *actor) finish() {
 	a.settleResult()
 	a.note("ended: " + string(a.rec.Result))
 	if err := a.m.rec.PutCall(a.rec); err != nil {
-		a.log.Error("storing call record failed", "error", err, "call", a.id)
+		a.log.Error("storing call record failed; the next start records it from its live state", "error", err, "call", a.id)
+		a.saveLive() // the settled result, and until when it was watched
+		a.m.rec.SaveLive(a.id, withWatchedUntil(LiveState(a.rec.CallerID, a.state), now))
 		return
 	}
 	a.log.Info("call ended", "result", a.rec.Result, "reason", a.rec.Reason, "client", a.rec.ClientID, "operator", a.rec.OperatorID)

@@ -286,3 +286,47 @@ func TestReadoptedCallKeepsItsStartTime(t *testing.T) {
 		t.Fatalf("started at %v; called at %v, restarted at %v", rec.StartedAt, called, restarted)
 	}
 }
+
+// failingRecorder fails every PutCall.
+type failingRecorder struct{ *store.Store }
+
+func (failingRecorder) PutCall(store.CallRecord) error { return errors.New("disk full") }
+
+// TestRecordFailureLeavesTheCallToTheNextStart: a call whose record could
+// not be stored keeps, in the store, its settled result and the time it
+// was watched until; the next controller records it from that.
+func TestRecordFailureLeavesTheCallToTheNextStart(t *testing.T) {
+	h := newHarness(t)
+	h.rec = failingRecorder{h.store}
+	first := h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitPlaying(id)
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		live, _, err := h.store.LiveCalls()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(live[id], "x=abandoned") && strings.Contains(live[id], "u=") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live state after the failed record: %q", live[id])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	first.stop()
+	h.rec = nil
+	h.start()
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultAbandoned || rec.Reason != "caller hung up during the greeting" || rec.ClientID != "acme" {
+		t.Fatalf("record at the next start: %s %q client %q", rec.Result, rec.Reason, rec.ClientID)
+	}
+}

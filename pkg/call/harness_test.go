@@ -56,8 +56,10 @@ type harness struct {
 	fake  *aritest.Server
 	cfg   *config.Config
 	store *store.Store
-	log   *slog.Logger
-	last  *controller
+	// rec, when set, is the next controller's recorder instead of store.
+	rec  call.Recorder
+	log  *slog.Logger
+	last *controller
 }
 
 func newHarness(t *testing.T) *harness {
@@ -98,9 +100,13 @@ func (h *harness) start() *controller {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	var rec call.Recorder = h.store
+	if h.rec != nil {
+		rec = h.rec
+	}
 	mgr := call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: func() *config.Config { return h.cfg },
-		Recorder: h.store, Logger: h.log, GreetingTimeout: 2 * time.Second,
+		Recorder: rec, Logger: h.log, GreetingTimeout: 2 * time.Second,
 	})
 	disp.SetHooks(mgr.Hooks())
 	c := &controller{link: link, calls: mgr, cancel: cancel, done: make(chan struct{})}

@@ -222,7 +222,7 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 		go func() { // off the link goroutine
 			defer m.wg.Done()
 			for call, bs := range ended {
-				m.endedUnseen(bs, live, bridged[call])
+				m.endedUnseen(bs, live, bridged[call], seen)
 			}
 		}()
 	}

@@ -3,7 +3,9 @@ package call
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -26,8 +28,9 @@ import (
 // the last), unless a record of it exists: its own controller may have
 // stored the whole record and then failed to destroy the bridge. live
 // holds the channels of our application; saved is the live state the call
-// kept in the store ("" if none), which names its recording.
-func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved string) {
+// kept in the store ("" if none), which names its recording, and seen until
+// when its controller watched it.
+func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved string, seen time.Time) {
 	var talkedIn *ari.BridgeData
 	for _, b := range bs {
 		p, _ := parseBridgeName(b.Name)
@@ -68,6 +71,9 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 	rec.Events = []store.CallEvent{{At: now, What: what}}
 	stored, err := m.rec.PutCallIfAbsent(rec)
 	switch {
+	case err != nil && saved != "":
+		m.log.Error("storing the record of a call that ended unseen failed; the next start records it from its live state", "call", p.Call, "error", err)
+		m.keepUnseen(p.Call, saved, seen) // its bridges are gone
 	case err != nil:
 		m.log.Error("storing the record of a call that ended unseen failed", "call", p.Call, "error", err)
 	case stored && m.onFinished != nil:
@@ -110,7 +116,7 @@ func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 			}
 			m.log.Warn("asking Asterisk for the voicemail of a call that ended unseen failed; asking again", "call", id, "recording", st.Recording, "in", wait, "error", err)
 			select {
-			case <-time.After(wait):
+			case <-time.After(wait + rand.N(wait/2)): // apart: many calls may be asking
 			case <-m.ctx.Done():
 				m.keepUnseen(id, saved, seen) // the next controller records it
 				return
@@ -191,8 +197,17 @@ func (u unseen) record(now time.Time) store.CallRecord {
 	case st.Step == StepCallback && u.callbackStored:
 		rec.Result, rec.Reason = store.ResultOverflow, "overflow: callback requested"
 	case decided.Valid():
+		// Decided before the controller stopped (or settled whole by a
+		// controller that then failed to store it).
 		rec.Result, rec.Reason = decided, st.Reason
-		rec.Billable = decided == store.ResultAfterHours && u.billAfterHours
+		switch decided {
+		case store.ResultAnswered, store.ResultTransferred:
+			rec.Billable, rec.OperatorID, rec.Recording = true, st.OpID, st.Recording
+		case store.ResultAfterHours:
+			rec.Billable = u.billAfterHours
+		case store.ResultVoicemail:
+			rec.Billable, rec.Recording = u.billAfterHours && strings.Contains(st.Reason, "after hours"), st.Recording
+		}
 	case !st.EnqueuedAt.IsZero():
 		// A missed call (不在着信). The caller hung up after the controller
 		// last saw them there (before the restart, if that is not known);

@@ -118,6 +118,12 @@ func TestUnseenRecord(t *testing.T) {
 			result: store.ResultAfterHours, billable: true},
 		{name: "blocked", u: unseen{st: with(func(p *Persisted) { p.Step, p.Result, p.Reason = StepHangup, "blocked", "blocked: sales" }), billAfterHours: true},
 			result: store.ResultBlocked, reason: "blocked: sales"},
+		{name: "answered and settled, its record not stored", u: unseen{st: with(func(p *Persisted) {
+			p.Step, p.Result, p.Reason, p.OpID, p.Recording, p.Waited = StepQueued, "answered", "talked with op1; caller hung up", "op1", "c1-rec", 3*time.Second
+		})}, result: store.ResultAnswered, billable: true, opID: "op1", record: "c1-rec", waitMS: 3000, reason: "caller hung up"},
+		{name: "after-hours voicemail settled, its record not stored", u: unseen{st: with(func(p *Persisted) {
+			p.Step, p.Result, p.Reason, p.Recording = StepHangup, "voicemail", "voicemail left (after hours)", "vm1"
+		}), billAfterHours: true}, result: store.ResultVoicemail, billable: true, record: "vm1"},
 		{name: "callback offered, not requested", u: unseen{st: with(func(p *Persisted) {
 			p.Step, p.Result, p.Reason, p.EnqueuedAt = StepCallback, "overflow", "overflow: max wait", start
 		})}, result: store.ResultOverflow, reason: "overflow: max wait"},

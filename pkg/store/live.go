@@ -108,6 +108,8 @@ func (s *Store) LiveCalls() (calls map[string]string, seen time.Time, err error)
 }
 
 // DropLive forgets call id's live state (one that cannot be recorded).
+// The caller saves it no more: a SaveLive of it on its way may still be
+// written.
 func (s *Store) DropLive(id string) error {
 	s.live.mu.Lock()
 	delete(s.live.pending, id)
