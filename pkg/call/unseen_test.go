@@ -3,6 +3,9 @@ package call
 import (
 	"context"
 	"errors"
+	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -304,4 +307,62 @@ func TestRecordUnseenDropsUnreadableState(t *testing.T) {
 	if _, err := s.Call("c1"); err == nil {
 		t.Fatal("a record was made of an unreadable state")
 	}
+}
+
+// FuzzEncodeIsAQuery: whatever the fields hold, the one-buffer encoding
+// reads back through url.ParseQuery as url.Values would have written it:
+// every value whole, no key injected, and a bridge name's fields after its
+// tag.
+func FuzzEncodeIsAQuery(f *testing.F) {
+	f.Add("acme", "0312345678", "09012345678", "op1", "x-op;&=%", "blocked: n=1&x;", int64(1795898038000))
+	f.Add("", "", "", "", "", "", int64(0))
+	f.Fuzz(func(t *testing.T, client, did, number, op, leg, reason string, ms int64) {
+		st := Persisted{ClientID: client, DID: did, Step: StepConnected, StartedAt: time.UnixMilli(ms), OpID: op, OpChannel: leg, Bridge: leg + ";",
+			Result: "blocked", Reason: reason, Waited: time.Duration(max(ms, 0)%1e9) * time.Millisecond}
+		if st.OpChannel == "" {
+			st.OpChannel = "l"
+		}
+		want := url.Values{"c": {client}, "d": {did}, "s": {string(StepConnected)}, "t": {strconv.FormatInt(ms, 10)},
+			"x": {"blocked"}, "xr": {reason}, "o": {op}, "oc": {st.OpChannel}, "b": {st.Bridge}}
+		if st.Waited > 0 {
+			want.Set("w", strconv.FormatInt(st.Waited.Milliseconds(), 10))
+		}
+		if op == "" {
+			want.Del("o")
+		}
+		check := func(what, s string, extra url.Values) {
+			got, err := url.ParseQuery(s)
+			if err != nil {
+				t.Fatalf("%s %q: %v", what, s, err)
+			}
+			w := url.Values{}
+			for k, v := range want {
+				w[k] = v
+			}
+			for k, v := range extra {
+				w[k] = v
+			}
+			if !reflect.DeepEqual(got, w) {
+				t.Fatalf("%s %q reads back as %v, want %v", what, s, got, w)
+			}
+		}
+		check("Encode", st.Encode(), nil)
+		live := url.Values{}
+		if number != "" {
+			live.Set("n", number)
+		}
+		check("LiveState", LiveState(number, st), live)
+		name := BridgeName("toritsugi", "c;1", number, st)
+		rest, ok := strings.CutPrefix(name, bridgeTag)
+		if !ok {
+			t.Fatalf("bridge name %q without its tag", name)
+		}
+		want.Del("x")
+		want.Del("xr")
+		bridge := url.Values{"app": {"toritsugi"}, "call": {"c;1"}}
+		if number != "" {
+			bridge.Set("n", number)
+		}
+		check("BridgeName", rest, bridge)
+	})
 }
