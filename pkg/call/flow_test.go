@@ -73,11 +73,7 @@ func TestCallerHangsUpMidGreeting(t *testing.T) {
 	h := newHarness(t)
 	h.start()
 	h.waitConnected(1)
-	id, err := h.fake.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.waitPlaying(id)
+	id := h.callPlaying()
 	if err := h.fake.RemoteHangup(id); err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +107,7 @@ func TestReconnectMidCallKeepsTheCall(t *testing.T) {
 	h := newHarness(t)
 	c := h.start()
 	h.waitConnected(1)
-	id, err := h.fake.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.waitPlaying(id)
+	id := h.callPlaying()
 	h.fake.DropWebSockets()
 	h.waitConnected(2)
 	rec := h.waitRecord(id)
@@ -131,11 +123,7 @@ func TestCallerLeavesWhileLinkIsDown(t *testing.T) {
 	h := newHarness(t)
 	h.start()
 	h.waitConnected(1)
-	id, err := h.fake.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.waitPlaying(id)
+	id := h.callPlaying()
 	// Hang up in the same instant as the drop: StasisEnd may be lost; the
 	// re-sync after the reconnect must still end and record the call.
 	h.fake.DropWebSockets()
@@ -152,11 +140,7 @@ func TestRestartReadoptsCallInProgress(t *testing.T) {
 	h := newHarness(t)
 	first := h.start()
 	h.waitConnected(1)
-	id, err := h.fake.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.waitPlaying(id)
+	id := h.callPlaying()
 	first.stop() // the controller dies; the caller stays on the line
 	if _, err := h.store.Call(id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a stopped controller recorded the call: %v", err)
@@ -269,11 +253,7 @@ func TestReadoptedCallKeepsItsStartTime(t *testing.T) {
 	first := h.start()
 	h.waitConnected(1)
 	called := time.Now()
-	id, err := h.fake.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.waitPlaying(id)
+	id := h.callPlaying()
 	first.stop()
 	restarted := time.Now()
 	h.start()
@@ -300,11 +280,7 @@ func TestRecordFailureLeavesTheCallToTheNextStart(t *testing.T) {
 	h.rec = failingRecorder{h.store}
 	first := h.start()
 	h.waitConnected(1)
-	id, err := h.fake.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.waitPlaying(id)
+	id := h.callPlaying()
 	if err := h.fake.RemoteHangup(id); err != nil {
 		t.Fatal(err)
 	}

@@ -163,6 +163,17 @@ func (h *harness) waitRecord(id string) store.CallRecord {
 }
 
 // waitPlaying waits until the channel is playing media.
+// callPlaying places a call to acme and waits until its greeting plays.
+func (h *harness) callPlaying() string {
+	h.t.Helper()
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.waitPlaying(id)
+	return id
+}
+
 func (h *harness) waitPlaying(id string) {
 	h.t.Helper()
 	err := h.fake.WaitFor(h.ctx(), func(s *aritest.Server) bool {
