@@ -1,6 +1,7 @@
 // Package store keeps toritsugi's durable records in one bbolt file: call
-// records, their time and client indexes, and exact per-client monthly
-// counters updated in the same transaction as the records they count.
+// records, their time and client indexes, exact per-client monthly
+// counters updated in the same transaction as the records they count, and
+// the state of calls in progress until their records are stored (live.go).
 //
 // Values are JSON. Every byte slice read from bbolt is decoded or copied
 // before its transaction ends, and no read transaction outlives a call.
