@@ -187,6 +187,15 @@ func (s *Server) hangupLocked(c *channel, h hangupReq) {
 			s.leaveBridgeLocked(b, c, true)
 		}
 	}
+	// A channel's recording runs on its Stasis thread (res_stasis_recording's
+	// record_file): the hangup ends it, the file is kept and
+	// RecordingFinished raised, and only then does the channel leave
+	// Stasis (StasisEnd).
+	for _, r := range s.liveRecs {
+		if r.target == "channel:"+c.id {
+			s.finishRecordingLocked(r, "done")
+		}
+	}
 	s.afterStasisLocked(c, h.cause, h.techCause)
 }
 

@@ -191,3 +191,49 @@ func TestRequestLogLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestHangupEndsChannelRecordingBeforeStasisEnd: a channel's recording runs
+// on its Stasis thread in Asterisk (res_stasis_recording's record_file), so
+// a hangup during it stores the message and raises RecordingFinished
+// before the channel leaves Stasis.
+func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
+	s, ws := startFake(t)
+	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ari.NewKey(ari.ChannelKey, id)
+	if err := cl.Channel().Answer(key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Record(key, "vm-1", &ari.RecordingOptions{Format: "wav", Beep: true, Terminate: "#"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := s.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { _, ok := s.Channel(id); return !ok }); err != nil {
+		t.Fatal(err)
+	}
+	finished, end := -1, -1
+	deadline := time.Now().Add(5 * time.Second)
+	for end < 0 && time.Now().Before(deadline) {
+		for i, e := range ws.events() {
+			switch {
+			case strings.Contains(e, `"type":"RecordingFinished"`):
+				finished = i
+			case strings.Contains(e, `"type":"StasisEnd"`):
+				end = i
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if finished < 0 || end < 0 || finished > end {
+		t.Fatalf("RecordingFinished at %d, StasisEnd at %d; want the recording finished first", finished, end)
+	}
+	if _, err := cl.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, "vm-1")); err != nil {
+		t.Fatalf("the message is not stored: %v", err)
+	}
+}

@@ -153,6 +153,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		return
 	}
 	a.client = client
+	// The client's bill_after_hours, as the decision before the restart
+	// read it (unless the configuration changed meanwhile).
+	a.afterHoursBillable = client.BillAfterHours
 	switch {
 	case p.Step == StepHangup:
 		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
@@ -178,7 +181,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 			a.legGone(p.OpChannel, 0)
 		}
 	case p.Step == StepVoicemail && p.Recording != "":
-		a.resumeVoicemail(p.Recording)
+		a.resumeVoicemail(p)
 	case p.Step == StepCallback:
 		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
 		if !a.rec.Result.Valid() {

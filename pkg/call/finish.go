@@ -114,6 +114,7 @@ func (a *actor) finish() {
 	if a.rec.StartedAt.IsZero() {
 		a.rec.StartedAt = now
 	}
+	a.messageUnfinished()
 	a.settleResult()
 	a.note("ended: " + string(a.rec.Result))
 	if err := a.m.rec.PutCall(a.rec); err != nil {

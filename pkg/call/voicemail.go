@@ -61,7 +61,13 @@ func (a *actor) messageRecorded(seconds int) {
 		return
 	}
 	a.stopTimer()
-	if seconds > 0 {
+	a.messageEnded(seconds > 0)
+	a.hangup(a.rec.Reason)
+}
+
+// messageEnded settles the message being recorded: left, or not.
+func (a *actor) messageEnded(left bool) {
+	if left {
 		a.rec.Result = store.ResultVoicemail
 		a.rec.Reason = "voicemail left (" + a.vmWhy + ")"
 		a.rec.Recording = a.vmName
@@ -70,14 +76,38 @@ func (a *actor) messageRecorded(seconds int) {
 		a.note("no message left")
 	}
 	a.vmName = ""
-	a.hangup(a.rec.Reason)
+}
+
+// messageUnfinished settles, as the call ends, a message whose
+// RecordingFinished never came (lost while the ARI link was down):
+// Asterisk keeps the message when the caller hangs up, so a stored
+// recording is the message.
+func (a *actor) messageUnfinished() {
+	if a.vmName == "" {
+		return
+	}
+	_, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, a.vmName))
+	if err != nil && !pbx.IsNotFound(err) {
+		a.log.Warn("asking Asterisk for the message failed; recorded as left", "recording", a.vmName, "error", err)
+		err = nil // a message maybe not stored beats one lost
+	}
+	a.messageEnded(err == nil)
 }
 
 // resumeVoicemail re-adopts a call whose caller was leaving a message when
-// the controller restarted: the recording went on in Asterisk.
-func (a *actor) resumeVoicemail(name string) {
-	a.vmName, a.vmWhy = name, "re-adopted while recording"
+// the controller restarted (saved state p): the recording went on in
+// Asterisk. Why the caller was leaving it (after hours, overflow) is the
+// result saved with it.
+func (a *actor) resumeVoicemail(p Persisted) {
+	name := p.Recording
+	a.vmName, a.vmWhy = name, "overflow"
 	a.rec.Result, a.rec.Reason = store.ResultOverflow, "re-adopted while recording a voicemail"
+	if r := store.Result(p.Result); r.Valid() {
+		a.rec.Result, a.rec.Reason = r, p.Reason
+	}
+	if a.rec.Result == store.ResultAfterHours {
+		a.vmWhy = "after hours"
+	}
 	if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name)); pbx.IsNotFound(err) {
 		// It finished while we were away: is the message stored?
 		if _, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, name)); err == nil {

@@ -287,3 +287,85 @@ operators:
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
 	return h
 }
+
+// TestRestartWhileLeavingAfterHoursVoicemail: a message left after hours
+// across a restart is still an after-hours voicemail, billed as the
+// client's bill_after_hours says (the re-adopted call knew neither).
+func TestRestartWhileLeavingAfterHoursVoicemail(t *testing.T) {
+	h := newHarness(t, `
+clients:
+  - id: closed
+    name: 休業中
+    dids: ["03-1111-1111"]
+    greeting: sound:toritsugi/closed-greeting
+    after_hours_sound: sound:toritsugi/closed-message
+    after_hours_voicemail: true
+    voicemail_prompt: ""
+    voicemail_max: 60s
+    bill_after_hours: true
+    hours: {weekly: {mon: []}}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddSound("toritsugi/closed-message", time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0311111111", "09012345678")
+	h.eventually("recording the message, state saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
+	})
+	first.stop()
+	h.start()
+	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultVoicemail || rec.Reason != "voicemail left (after hours)" || !rec.Billable || rec.Recording == "" {
+		t.Fatalf("after-hours message across a restart: %+v", rec)
+	}
+}
+
+// TestCallerEndsVoicemailByHangingUp: most callers end their message by
+// hanging up. Asterisk then ends the recording, keeps the file and raises
+// RecordingFinished before StasisEnd (the recording runs on the channel's
+// Stasis thread); the call is a voicemail with its message.
+func TestCallerEndsVoicemailByHangingUp(t *testing.T) {
+	h := voicemailHarness(t)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("recording the message", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
+	})
+	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
+		t.Fatalf("message ended by hanging up: %s (%s) recording %q", rec.Result, rec.Reason, rec.Recording)
+	}
+}
+
+// TestCallerEndsVoicemailWhileLinkIsDown: the caller hangs up in the
+// instant the ARI link drops, so RecordingFinished may be lost; the call
+// ends at the re-sync, and the message Asterisk stored is still its
+// voicemail.
+func TestCallerEndsVoicemailWhileLinkIsDown(t *testing.T) {
+	h := voicemailHarness(t)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("recording the message", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
+	})
+	time.Sleep(100 * time.Millisecond)
+	h.fake.DropWebSockets()
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" {
+		t.Fatalf("message ended while the link was down: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+	}
+}
