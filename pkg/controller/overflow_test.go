@@ -369,3 +369,33 @@ func TestCallerEndsVoicemailWhileLinkIsDown(t *testing.T) {
 		t.Fatalf("message ended while the link was down: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
 	}
 }
+
+// TestRestartDuringAfterHoursMessageBills: a call re-adopted during the
+// after-hours message is billed as its client's bill_after_hours says.
+func TestRestartDuringAfterHoursMessageBills(t *testing.T) {
+	h := newHarness(t, `
+clients:
+  - id: closed
+    name: 休業中
+    dids: ["03-1111-1111"]
+    greeting: sound:toritsugi/closed-greeting
+    after_hours_sound: sound:toritsugi/closed-message
+    bill_after_hours: true
+    hours: {weekly: {mon: []}}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddSound("toritsugi/closed-message", 30*time.Second) // 0.6 s of test time: the restart comes while it plays
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0311111111", "09012345678")
+	h.eventually("the after-hours message playing, state saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "x=after-hours") && strings.Contains(h.requests(), "/play")
+	})
+	first.stop()
+	h.start()
+	if rec := h.record(id); rec.Result != store.ResultAfterHours || !rec.Billable {
+		t.Fatalf("after-hours call across a restart: %s (%s) billable %v", rec.Result, rec.Reason, rec.Billable)
+	}
+}
