@@ -111,6 +111,19 @@ func (s *Server) removeChannelLocked(c *channel) {
 			}
 		}
 	}
+	s.endMediaLocked(c) // those of a channel that was not hung up in Stasis
+	if a, ok := s.apps[c.app]; ok {
+		s.maybeDestroyAppLocked(a)
+	}
+}
+
+// endMediaLocked ends the playbacks and recordings on channel c as its
+// hangup does. In Asterisk both run on the channel's Stasis thread
+// (res_stasis_playback's play_uri, res_stasis_recording's record_file):
+// the hangup makes them return, PlaybackFinished (done) and
+// RecordingFinished (done, the file kept) are raised, and only then does
+// the channel leave Stasis (StasisEnd).
+func (s *Server) endMediaLocked(c *channel) {
 	for _, p := range s.playbacks {
 		if p.target == "channel:"+c.id {
 			if p.state == "playing" {
@@ -124,9 +137,6 @@ func (s *Server) removeChannelLocked(c *channel) {
 		if r.target == "channel:"+c.id {
 			s.finishRecordingLocked(r, "done")
 		}
-	}
-	if a, ok := s.apps[c.app]; ok {
-		s.maybeDestroyAppLocked(a)
 	}
 }
 
@@ -187,15 +197,7 @@ func (s *Server) hangupLocked(c *channel, h hangupReq) {
 			s.leaveBridgeLocked(b, c, true)
 		}
 	}
-	// A channel's recording runs on its Stasis thread (res_stasis_recording's
-	// record_file): the hangup ends it, the file is kept and
-	// RecordingFinished raised, and only then does the channel leave
-	// Stasis (StasisEnd).
-	for _, r := range s.liveRecs {
-		if r.target == "channel:"+c.id {
-			s.finishRecordingLocked(r, "done")
-		}
-	}
+	s.endMediaLocked(c)
 	s.afterStasisLocked(c, h.cause, h.techCause)
 }
 

@@ -49,6 +49,7 @@ type actor struct {
 
 	// the one playback we wait for, and what its end means
 	playbackID string
+	playbackOn string // the channel playbackID plays on
 	afterPlay  func(state string)
 	plays      int
 
@@ -89,6 +90,7 @@ type leg struct {
 	transfer  bool
 	answered  bool // StasisStart seen
 	cancelled bool // we hung it up
+	hangingUp bool // ChannelHangupRequest seen
 	gone      bool // destroyed / left Stasis
 }
 
@@ -182,6 +184,8 @@ func (a *actor) handle(e ari.Event) {
 	case *ari.ChannelHangupRequest:
 		if v.Channel.ID == a.id && !a.hangupSent {
 			a.callerLeft()
+		} else if l := a.legs[v.Channel.ID]; l != nil {
+			l.hangingUp = true // its StasisEnd follows
 		}
 	case *ari.StasisEnd:
 		if v.Channel.ID == a.id {
@@ -226,7 +230,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 	// the 201; the manager's instance token keeps a re-adopting controller
 	// from colliding with a playback its predecessor left behind (409).
 	a.playbackID = playbackID(a.id, a.m.instance, a.plays)
-	a.afterPlay = then
+	a.afterPlay, a.playbackOn = then, channelID
 	if _, err := a.m.ari.Channel().Play(ari.NewKey(ari.ChannelKey, channelID), a.playbackID, media...); err != nil {
 		a.playbackID, a.afterPlay = "", nil
 		if channelID == a.id && a.gone(err, "play") {
@@ -247,10 +251,18 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 	})
 }
 
+// playbackEnded runs what was to follow the playback, unless its channel
+// is hanging up: Asterisk ends a channel's playback when the channel hangs
+// up and reports it finished ("done") between ChannelHangupRequest and
+// StasisEnd, which ends the call (the caller) or the leg.
 func (a *actor) playbackEnded(state string) {
 	then := a.afterPlay
 	a.playbackID, a.afterPlay = "", nil
 	a.stopTimer()
+	if l := a.legs[a.playbackOn]; a.callerGone || (l != nil && l.hangingUp) {
+		a.note("playback cut by the hangup")
+		return
+	}
 	if then != nil {
 		then(state)
 	}

@@ -371,3 +371,28 @@ operators:
 	}
 	h.eventually("the others still queued", func() bool { return len(h.waiting("acme")) == n-10 })
 }
+
+// TestOperatorHangsUpDuringWhisper: Asterisk reports a playback cut by its
+// channel's hangup as finished ("done"), before the channel leaves Stasis.
+// The whisper's end must not bridge the caller with a leg that is hanging
+// up: the caller waits again, and no bridge is made.
+func TestOperatorHangsUpDuringWhisper(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddSound("beep", 30*time.Second) // the whisper: 0.6 s of test time
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 2 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("op1001's leg answered and gone", func() bool {
+		return strings.Contains(h.requests(), "/play/") && h.operatorLeg("op1001") == "" && len(h.waiting("acme")) == 1
+	})
+	for _, r := range h.fake.Requests() {
+		if r.Method == "POST" && strings.HasPrefix(r.Path, "/bridges") {
+			t.Fatalf("a bridge was made with a leg that was hanging up:\n%s", h.requests())
+		}
+	}
+	if got := h.waiting("acme"); got[0] != id {
+		t.Fatalf("waiting %v, want the caller again", got)
+	}
+}
