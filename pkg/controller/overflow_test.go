@@ -231,10 +231,7 @@ func TestRestartWhileLeavingVoicemail(t *testing.T) {
 	h := voicemailHarness(t)
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
-	h.eventually("recording the message, state saved", func() bool {
-		ch, ok := h.fake.Channel(id)
-		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
-	})
+	h.waitRecording(id)
 	first.stop()
 	h.start()
 	rec := h.record(id)
@@ -292,29 +289,13 @@ operators:
 // across a restart is still an after-hours voicemail, billed as the
 // client's bill_after_hours says (the re-adopted call knew neither).
 func TestRestartWhileLeavingAfterHoursVoicemail(t *testing.T) {
-	h := newHarness(t, `
-clients:
-  - id: closed
-    name: 休業中
-    dids: ["03-1111-1111"]
-    greeting: sound:toritsugi/closed-greeting
-    after_hours_sound: sound:toritsugi/closed-message
+	h := closedHarness(t, time.Second, `
     after_hours_voicemail: true
     voicemail_prompt: ""
-    voicemail_max: 60s
-    bill_after_hours: true
-    hours: {weekly: {mon: []}}
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`)
-	h.fake.AddSound("toritsugi/closed-message", time.Second)
-	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+    voicemail_max: 60s`)
 	first := h.start()
 	id := h.call("0311111111", "09012345678")
-	h.eventually("recording the message, state saved", func() bool {
-		ch, ok := h.fake.Channel(id)
-		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
-	})
+	h.waitRecording(id)
 	first.stop()
 	h.start()
 	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
@@ -335,10 +316,7 @@ func TestCallerEndsVoicemailByHangingUp(t *testing.T) {
 	h := voicemailHarness(t)
 	h.start()
 	id := h.call("0312345678", "09012345678")
-	h.eventually("recording the message", func() bool {
-		ch, ok := h.fake.Channel(id)
-		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
-	})
+	h.waitRecording(id)
 	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
 	if err := h.fake.RemoteHangup(id); err != nil {
 		t.Fatal(err)
@@ -356,10 +334,7 @@ func TestCallerEndsVoicemailWhileLinkIsDown(t *testing.T) {
 	h := voicemailHarness(t)
 	h.start()
 	id := h.call("0312345678", "09012345678")
-	h.eventually("recording the message", func() bool {
-		ch, ok := h.fake.Channel(id)
-		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
-	})
+	h.waitRecording(id)
 	time.Sleep(100 * time.Millisecond)
 	h.fake.DropWebSockets()
 	if err := h.fake.RemoteHangup(id); err != nil {
@@ -373,20 +348,7 @@ func TestCallerEndsVoicemailWhileLinkIsDown(t *testing.T) {
 // TestRestartDuringAfterHoursMessageBills: a call re-adopted during the
 // after-hours message is billed as its client's bill_after_hours says.
 func TestRestartDuringAfterHoursMessageBills(t *testing.T) {
-	h := newHarness(t, `
-clients:
-  - id: closed
-    name: 休業中
-    dids: ["03-1111-1111"]
-    greeting: sound:toritsugi/closed-greeting
-    after_hours_sound: sound:toritsugi/closed-message
-    bill_after_hours: true
-    hours: {weekly: {mon: []}}
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`)
-	h.fake.AddSound("toritsugi/closed-message", 30*time.Second) // 0.6 s of test time: the restart comes while it plays
-	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h := closedHarness(t, 30*time.Second, "") // 0.6 s of test time: the restart comes while it plays
 	first := h.start()
 	id := h.call("0311111111", "09012345678")
 	h.eventually("the after-hours message playing, state saved", func() bool {
@@ -398,4 +360,35 @@ operators:
 	if rec := h.record(id); rec.Result != store.ResultAfterHours || !rec.Billable {
 		t.Fatalf("after-hours call across a restart: %s (%s) billable %v", rec.Result, rec.Reason, rec.Billable)
 	}
+}
+
+// closedHarness: client "closed" (03-1111-1111) is closed all week, bills
+// after-hours calls and plays an after-hours message of the given length;
+// extra adds lines to the client. Its one operator is not reachable.
+func closedHarness(t *testing.T, message time.Duration, extra string) *harness {
+	t.Helper()
+	h := newHarness(t, `
+clients:
+  - id: closed
+    name: 休業中
+    dids: ["03-1111-1111"]
+    greeting: sound:toritsugi/closed-greeting
+    after_hours_sound: sound:toritsugi/closed-message
+    bill_after_hours: true
+    hours: {weekly: {mon: []}}`+extra+`
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddSound("toritsugi/closed-message", message)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	return h
+}
+
+// waitRecording waits until call id records a message (its saved step says so).
+func (h *harness) waitRecording(id string) {
+	h.t.Helper()
+	h.eventually("recording the message", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
+	})
 }
