@@ -252,14 +252,16 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 }
 
 // playbackEnded runs what was to follow the playback, unless its channel
-// is hanging up: Asterisk ends a channel's playback when the channel hangs
-// up and reports it finished ("done") between ChannelHangupRequest and
-// StasisEnd, which ends the call (the caller) or the leg.
+// is hanging up (the caller left or was hung up, a leg got its
+// ChannelHangupRequest): Asterisk ends a channel's playback when the
+// channel hangs up and reports it finished ("done") between
+// ChannelHangupRequest and StasisEnd, which ends the call (the caller) or
+// the leg.
 func (a *actor) playbackEnded(state string) {
 	then := a.afterPlay
 	a.playbackID, a.afterPlay = "", nil
 	a.stopTimer()
-	if l := a.legs[a.playbackOn]; a.callerGone || (l != nil && l.hangingUp) {
+	if l := a.legs[a.playbackOn]; a.callerGone || (a.playbackOn == a.id && a.hangupSent) || (l != nil && l.hangingUp) {
 		a.note("playback cut by the hangup")
 		return
 	}
