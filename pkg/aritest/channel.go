@@ -53,6 +53,7 @@ type channel struct {
 	dialTimeout          time.Duration
 	timers               []Stopper
 	gone                 bool
+	pendingVars          []pendingVar // sets waiting for a playback or recording to end
 }
 
 func (c *channel) json() object {

@@ -30,6 +30,7 @@ func (p *playback) stop() {
 
 type recording struct {
 	name, format, target, state string
+	terminateOn                 string // DTMF digits that end it (terminateOn)
 	app                         string
 	started                     time.Time
 	beep                        bool
@@ -97,6 +98,7 @@ func (s *Server) playItemLocked(p *playback) {
 		// Asterisk loses track of an unplayable URI scheme: no
 		// PlaybackFinished, and the playback is soon gone (11).
 		delete(s.playbacks, p.id)
+		s.runPendingLocked(p.target)
 		return
 	}
 	p.timer = s.after(d, func() {
@@ -118,6 +120,7 @@ func (s *Server) finishPlaybackLocked(p *playback, state string) {
 	p.state = state
 	delete(s.playbacks, p.id)
 	s.emitLocked(p.app, "PlaybackFinished", nil, object{{"playback", p.json()}})
+	s.runPendingLocked(p.target)
 }
 
 // startRecordingLocked starts a live recording; RecordingStarted follows
@@ -175,4 +178,5 @@ func (s *Server) finishRecordingLocked(r *recording, state string) {
 		s.stored[r.name] = &storedRecording{name: r.name, format: r.format}
 	}
 	s.emitLocked(r.app, "RecordingFinished", nil, object{{"recording", r.json(true, d)}})
+	s.runPendingLocked(r.target)
 }

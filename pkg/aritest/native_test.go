@@ -237,3 +237,35 @@ func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 		t.Fatalf("the message is not stored: %v", err)
 	}
 }
+
+// TestVariableSetWaitsForPlayback: Asterisk runs a variable set on the
+// channel's Stasis thread, after the playback (or recording) that holds
+// it: 204 at once, the old value until the playback ends.
+func TestVariableSetWaitsForPlayback(t *testing.T) {
+	s, _ := startFake(t)
+	s.AddSound("long", 10*time.Second) // 0.2 s of test time
+	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ari.NewKey(ari.ChannelKey, id)
+	if err := cl.Channel().Answer(key); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Channel().SetVariable(key, "STEP", "one"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:long"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Channel().SetVariable(key, "STEP", "two"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cl.Channel().GetVariable(key, "STEP"); err != nil || v != "one" {
+		t.Fatalf("STEP during the playback = %q, %v; want the old value", v, err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, _ := s.Channel(id); return c.Vars["STEP"] == "two" }); err != nil {
+		t.Fatalf("the set never ran after the playback: %v", err)
+	}
+}

@@ -297,6 +297,12 @@ func (s *Server) recordLocked(target, appName string, b *bridge, p params) reply
 		return msgErr(http.StatusUnprocessableEntity, "Recording with the same name already exists on the system")
 	}
 	r := &recording{name: name, format: format, target: target, app: appName, bridge: b, beep: p.boolean("beep")}
+	switch t := p.str("terminateOn"); t {
+	case "any":
+		r.terminateOn = "0123456789ABCD*#"
+	case "*", "#":
+		r.terminateOn = t
+	}
 	if b != nil {
 		b.rec = r
 	}

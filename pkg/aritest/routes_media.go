@@ -22,6 +22,7 @@ func hPlaybackStop(s *Server, pv map[string]string, _ params) reply {
 		// stopped before it started: Asterisk reports it as done at once
 		p.stop()
 		delete(s.playbacks, p.id)
+		s.runPendingLocked(p.target)
 		return noContent()
 	}
 	s.finishPlaybackLocked(p, "done")

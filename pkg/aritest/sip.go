@@ -86,6 +86,13 @@ func (s *Server) SendDTMF(channelID, digit string) error {
 		return fmt.Errorf("%w: %s", ErrNoChannel, channelID)
 	}
 	s.chanEventLocked(c, "ChannelDtmfReceived", nil, object{{"digit", digit}, {"duration_ms", 280}})
+	// A digit of the recording's terminateOn ends it, the message kept
+	// (ast_play_and_record_full's acceptdtmf).
+	for _, r := range s.liveRecs {
+		if r.target == "channel:"+c.id && r.state == "recording" && digit != "" && strings.Contains(r.terminateOn, digit) {
+			s.finishRecordingLocked(r, "done")
+		}
+	}
 	return nil
 }
 

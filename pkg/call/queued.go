@@ -257,7 +257,9 @@ func (a *actor) noticeThenBridge(l *leg) {
 // bridgeWith puts the caller and the peer (the operator, or the client
 // for a VIP) together and starts the recording.
 func (a *actor) bridgeWith(peer *leg) {
-	if a.done || a.callerGone || peer.gone || (peer != a.op && peer != a.xfer) {
+	if a.done || a.callerGone || peer.gone || peer.hangingUp || (peer != a.op && peer != a.xfer) {
+		// A leg hanging up would be "added" (Asterisk answers 204 and adds
+		// nothing): its StasisEnd puts the caller back in line instead.
 		return
 	}
 	a.plays++

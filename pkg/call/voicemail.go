@@ -34,6 +34,13 @@ func (a *actor) recordMessage(why string) {
 	}
 	a.plays++
 	a.vmName = strings.ReplaceAll(a.id, ".", "-") + "-vm-" + a.m.instance
+	// A restarted controller must know the message is being recorded. The
+	// state goes first: Asterisk runs a variable set on the channel's
+	// Stasis thread, which the recording holds until the message ends.
+	a.state.Step, a.state.Recording = StepVoicemail, a.vmName
+	if !a.saveState() {
+		return
+	}
 	_, err := a.m.ari.Channel().Record(a.key(), a.vmName, &ari.RecordingOptions{
 		Format: "wav", MaxDuration: a.client.VoicemailMax, Beep: true, Terminate: "#", Exists: "overwrite",
 	})
@@ -47,9 +54,6 @@ func (a *actor) recordMessage(why string) {
 		return
 	}
 	a.vmWhy = why
-	// A restarted controller must know the message is being recorded.
-	a.state.Step, a.state.Recording = StepVoicemail, a.vmName
-	a.saveState()
 	// Asterisk ends the recording by itself at MaxDuration; this guard
 	// only catches a RecordingFinished that never comes.
 	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(0) })

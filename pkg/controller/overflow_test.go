@@ -392,3 +392,20 @@ func (h *harness) waitRecording(id string) {
 		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
 	})
 }
+
+// TestCallerEndsVoicemailWithHash: '#' ends the message (terminateOn);
+// the call is a voicemail and the caller is released.
+func TestCallerEndsVoicemailWithHash(t *testing.T) {
+	h := voicemailHarness(t)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitRecording(id)
+	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+	if err := h.fake.SendDTMF(id, "#"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
+		t.Fatalf("message ended with #: %s (%s) recording %q", rec.Result, rec.Reason, rec.Recording)
+	}
+	h.eventually("the caller released", func() bool { _, up := h.fake.Channel(id); return !up })
+}
