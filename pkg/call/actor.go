@@ -50,8 +50,11 @@ type actor struct {
 	// the one playback we wait for, and what its end means
 	playbackID string
 	playbackOn string // the channel playbackID plays on
-	afterPlay  func(state string)
-	plays      int
+	// failed is the record before a command failed (fail), until the call
+	// ends or the caller's hangup explains the failure.
+	failed    *failure
+	afterPlay func(state string)
+	plays     int
 
 	legs     map[string]*leg // operator channels by id
 	op       *leg            // the operator who answered (whisper, bridge)
@@ -182,10 +185,15 @@ func (a *actor) handle(e ari.Event) {
 			a.messageRecorded(int(v.Recording.Duration))
 		}
 	case *ari.ChannelHangupRequest:
-		if v.Channel.ID == a.id && !a.hangupSent {
+		switch {
+		case v.Channel.ID == a.id && !a.hangupSent:
 			a.callerLeft()
-		} else if l := a.legs[v.Channel.ID]; l != nil {
-			l.hangingUp = true // its StasisEnd follows
+		case v.Channel.ID == a.id && a.failed != nil && !v.Soft:
+			// Not our DELETE's (soft): the caller hung up as a command failed.
+			a.failureWasHangup()
+			a.callerLeft()
+		case a.legs[v.Channel.ID] != nil:
+			a.legs[v.Channel.ID].hangingUp = true // its StasisEnd follows
 		}
 	case *ari.StasisEnd:
 		if v.Channel.ID == a.id {

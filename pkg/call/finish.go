@@ -77,16 +77,43 @@ func (a *actor) gone(err error, what string) bool {
 		return false
 	}
 	a.note(what + ": channel already gone")
+	if a.failed != nil {
+		a.failureWasHangup()
+	}
 	a.callerLeft()
 	a.finish()
 	return true
 }
 
+// fail ends the call after a command on it failed. Asterisk refuses some
+// commands on a channel that is hanging up (answer: 500, add to a bridge:
+// 422, 409 once it left Stasis): if the caller turns out to have hung up
+// (failureWasHangup), the call ends as if the command had not failed.
 func (a *actor) fail(reason string, err error) {
 	a.log.Error(reason, "error", err)
+	a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
 	a.rec.Result, a.rec.Reason = store.ResultFailed, fmt.Sprintf("%s: %v", reason, err)
 	a.rec.Billable = false
 	a.hangup(reason)
+}
+
+// failure is what a call's record said before a command failed.
+type failure struct {
+	result   store.Result
+	reason   string
+	billable bool
+}
+
+// failureWasHangup: after a failed command, the caller's own hangup
+// (not the soft one our DELETE causes) or a channel already gone shows the
+// command failed because the caller was leaving: a missed call, not a
+// failure.
+func (a *actor) failureWasHangup() {
+	f := a.failed
+	a.failed = nil
+	a.note("the failure came with the caller's hangup")
+	a.rec.Result, a.rec.Reason, a.rec.Billable = f.result, f.reason, f.billable
+	a.hangupSent = false // the caller left: callerLeft records it
 }
 
 // finish releases what the call holds and stores its record, once.

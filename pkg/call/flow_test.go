@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -304,5 +305,45 @@ func TestRecordFailureLeavesTheCallToTheNextStart(t *testing.T) {
 	rec := h.waitRecord(id)
 	if rec.Result != store.ResultAbandoned || rec.Reason != "caller hung up during the greeting" || rec.ClientID != "acme" {
 		t.Fatalf("record at the next start: %s %q client %q", rec.Result, rec.Reason, rec.ClientID)
+	}
+}
+
+// hangupOnAnswer is an ARI client whose Answer meets a caller hanging up
+// at that instant: Asterisk refuses to answer a channel that is hanging
+// up ("500 Failed to answer channel").
+type hangupOnAnswer struct {
+	ari.Client
+	fake *aritest.Server
+}
+
+func (c hangupOnAnswer) Channel() ari.Channel { return answerRefused{c.Client.Channel(), c.fake} }
+
+type answerRefused struct {
+	ari.Channel
+	fake *aritest.Server
+}
+
+func (c answerRefused) Answer(key *ari.Key) error {
+	if err := c.fake.RemoteHangup(key.ID); err != nil {
+		return err
+	}
+	return errors.New("Internal Server Error: Failed to answer channel")
+}
+
+// TestAnswerRefusedAsCallerHangsUp: a command that fails because the
+// caller is hanging up ends the call as the caller's leaving (a missed
+// call, relayed as one), not as a failure.
+func TestAnswerRefusedAsCallerHangsUp(t *testing.T) {
+	h := newHarness(t)
+	h.wrap = func(c ari.Client) ari.Client { return hangupOnAnswer{c, h.fake} }
+	h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultAbandoned || rec.Reason != "caller hung up before the answer" {
+		t.Fatalf("record %s (%s), want abandoned before the answer; events %v", rec.Result, rec.Reason, rec.Events)
 	}
 }

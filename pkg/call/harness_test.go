@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
+
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
@@ -56,8 +58,10 @@ type harness struct {
 	fake  *aritest.Server
 	cfg   *config.Config
 	store *store.Store
-	// rec, when set, is the next controller's recorder instead of store.
+	// rec, when set, is the next controller's recorder instead of store;
+	// wrap, when set, wraps its ARI client.
 	rec  call.Recorder
+	wrap func(ari.Client) ari.Client
 	log  *slog.Logger
 	last *controller
 }
@@ -104,8 +108,12 @@ func (h *harness) start() *controller {
 	if h.rec != nil {
 		rec = h.rec
 	}
+	cl := link.Client()
+	if h.wrap != nil {
+		cl = h.wrap(cl)
+	}
 	mgr := call.NewManager(ctx, call.Deps{
-		ARI: link.Client(), Dispatcher: disp, Config: func() *config.Config { return h.cfg },
+		ARI: cl, Dispatcher: disp, Config: func() *config.Config { return h.cfg },
 		Recorder: rec, Logger: h.log, GreetingTimeout: 2 * time.Second,
 	})
 	disp.SetHooks(mgr.Hooks())
