@@ -243,7 +243,7 @@ func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 // it: 204 at once, the old value until the playback ends.
 func TestVariableSetWaitsForPlayback(t *testing.T) {
 	s, _ := startFake(t)
-	s.AddSound("long", 10*time.Second) // 0.2 s of test time
+	s.AddSound("long", 50*time.Second) // 1 s of test time
 	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
 	id, err := s.IncomingCall("0312345678", "0901234567")
 	if err != nil {

@@ -35,6 +35,18 @@ func (a *actor) resync(r *pbx.Resync) {
 			}
 		}
 	}
+	if a.vmName != "" {
+		// Its RecordingFinished may have been lost ('#' pressed, or the
+		// maximum reached, while the link was down).
+		if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, a.vmName)); pbx.IsNotFound(err) {
+			a.note("the recording ended while the ARI link was down")
+			seconds := 0
+			if _, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, a.vmName)); err == nil {
+				seconds = 1 // stored: a message was left
+			}
+			a.messageRecorded(seconds)
+		}
+	}
 	for _, id := range []string{a.playbackID, a.announceID} {
 		if id == "" {
 			continue

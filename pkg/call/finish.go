@@ -2,6 +2,7 @@ package call
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/pbx"
@@ -87,11 +88,17 @@ func (a *actor) gone(err error, what string) bool {
 
 // fail ends the call after a command on it failed. Asterisk refuses some
 // commands on a channel that is hanging up (answer: 500, add to a bridge:
-// 422, 409 once it left Stasis): if the caller turns out to have hung up
-// (failureWasHangup), the call ends as if the command had not failed.
+// 422, 409 once it left Stasis): after such a refusal, if the caller turns
+// out to have hung up (failureWasHangup), the call ends as if the command
+// had not failed.
 func (a *actor) fail(reason string, err error) {
 	a.log.Error(reason, "error", err)
-	a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
+	switch pbx.StatusCode(err) {
+	case http.StatusInternalServerError, http.StatusConflict, http.StatusUnprocessableEntity:
+		// What Asterisk answers for a channel hanging up; a timeout or
+		// another refusal stays a failure whatever the caller does next.
+		a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
+	}
 	a.rec.Result, a.rec.Reason = store.ResultFailed, fmt.Sprintf("%s: %v", reason, err)
 	a.rec.Billable = false
 	a.hangup(reason)

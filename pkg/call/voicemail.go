@@ -33,19 +33,18 @@ func (a *actor) recordMessage(why string) {
 		return
 	}
 	a.plays++
-	a.vmName = strings.ReplaceAll(a.id, ".", "-") + "-vm-" + a.m.instance
+	name := strings.ReplaceAll(a.id, ".", "-") + "-vm-" + a.m.instance
 	// A restarted controller must know the message is being recorded. The
 	// state goes first: Asterisk runs a variable set on the channel's
 	// Stasis thread, which the recording holds until the message ends.
-	a.state.Step, a.state.Recording = StepVoicemail, a.vmName
+	a.state.Step, a.state.Recording = StepVoicemail, name
 	if !a.saveState() {
 		return
 	}
-	_, err := a.m.ari.Channel().Record(a.key(), a.vmName, &ari.RecordingOptions{
+	_, err := a.m.ari.Channel().Record(a.key(), name, &ari.RecordingOptions{
 		Format: "wav", MaxDuration: a.client.VoicemailMax, Beep: true, Terminate: "#", Exists: "overwrite",
 	})
 	if err != nil {
-		a.vmName = ""
 		if a.gone(err, "record voicemail") {
 			return
 		}
@@ -53,7 +52,7 @@ func (a *actor) recordMessage(why string) {
 		a.hangup(a.rec.Reason)
 		return
 	}
-	a.vmWhy = why
+	a.vmName, a.vmWhy = name, why
 	// Asterisk ends the recording by itself at MaxDuration; this guard
 	// only catches a RecordingFinished that never comes.
 	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(0) })

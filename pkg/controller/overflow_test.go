@@ -409,3 +409,22 @@ func TestCallerEndsVoicemailWithHash(t *testing.T) {
 	}
 	h.eventually("the caller released", func() bool { _, up := h.fake.Channel(id); return !up })
 }
+
+// TestCallerEndsVoicemailWithHashWhileLinkIsDown: '#' ends the message
+// while the ARI link is down, so RecordingFinished is lost and the caller
+// stays on the line; the re-sync finds the recording ended and the message
+// stored: a voicemail, and the caller released.
+func TestCallerEndsVoicemailWithHashWhileLinkIsDown(t *testing.T) {
+	h := voicemailHarness(t)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitRecording(id)
+	time.Sleep(100 * time.Millisecond)
+	h.fake.DropWebSockets()
+	if err := h.fake.SendDTMF(id, "#"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" {
+		t.Fatalf("message ended with # while the link was down: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+	}
+}
