@@ -198,15 +198,8 @@ func TestRequestLogLimit(t *testing.T) {
 // before the channel leaves Stasis.
 func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 	s, ws := startFake(t)
-	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
-	id, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := ari.NewKey(ari.ChannelKey, id)
-	if err := cl.Channel().Answer(key); err != nil {
-		t.Fatal(err)
-	}
+	cl, key := answeredCall(t, s)
+	id := key.ID
 	if _, err := cl.Channel().Record(key, "vm-1", &ari.RecordingOptions{Format: "wav", Beep: true, Terminate: "#"}); err != nil {
 		t.Fatal(err)
 	}
@@ -244,15 +237,8 @@ func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 func TestVariableSetWaitsForPlayback(t *testing.T) {
 	s, _ := startFake(t)
 	s.AddSound("long", 50*time.Second) // 1 s of test time
-	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
-	id, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := ari.NewKey(ari.ChannelKey, id)
-	if err := cl.Channel().Answer(key); err != nil {
-		t.Fatal(err)
-	}
+	cl, key := answeredCall(t, s)
+	id := key.ID
 	if err := cl.Channel().SetVariable(key, "STEP", "one"); err != nil {
 		t.Fatal(err)
 	}
@@ -268,4 +254,20 @@ func TestVariableSetWaitsForPlayback(t *testing.T) {
 	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, _ := s.Channel(id); return c.Vars["STEP"] == "two" }); err != nil {
 		t.Fatalf("the set never ran after the playback: %v", err)
 	}
+}
+
+// answeredCall places a call on s, answers it through the ari library's
+// client, and returns the client and the caller's channel.
+func answeredCall(t *testing.T, s *Server) (ari.Client, *ari.Key) {
+	t.Helper()
+	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ari.NewKey(ari.ChannelKey, id)
+	if err := cl.Channel().Answer(key); err != nil {
+		t.Fatal(err)
+	}
+	return cl, key
 }

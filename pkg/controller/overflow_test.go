@@ -308,43 +308,6 @@ func TestRestartWhileLeavingAfterHoursVoicemail(t *testing.T) {
 	}
 }
 
-// TestCallerEndsVoicemailByHangingUp: most callers end their message by
-// hanging up. Asterisk then ends the recording, keeps the file and raises
-// RecordingFinished before StasisEnd (the recording runs on the channel's
-// Stasis thread); the call is a voicemail with its message.
-func TestCallerEndsVoicemailByHangingUp(t *testing.T) {
-	h := voicemailHarness(t)
-	h.start()
-	id := h.call("0312345678", "09012345678")
-	h.waitRecording(id)
-	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
-	if err := h.fake.RemoteHangup(id); err != nil {
-		t.Fatal(err)
-	}
-	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
-		t.Fatalf("message ended by hanging up: %s (%s) recording %q", rec.Result, rec.Reason, rec.Recording)
-	}
-}
-
-// TestCallerEndsVoicemailWhileLinkIsDown: the caller hangs up in the
-// instant the ARI link drops, so RecordingFinished may be lost; the call
-// ends at the re-sync, and the message Asterisk stored is still its
-// voicemail.
-func TestCallerEndsVoicemailWhileLinkIsDown(t *testing.T) {
-	h := voicemailHarness(t)
-	h.start()
-	id := h.call("0312345678", "09012345678")
-	h.waitRecording(id)
-	time.Sleep(100 * time.Millisecond)
-	h.fake.DropWebSockets()
-	if err := h.fake.RemoteHangup(id); err != nil {
-		t.Fatal(err)
-	}
-	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" {
-		t.Fatalf("message ended while the link was down: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
-	}
-}
-
 // TestRestartDuringAfterHoursMessageBills: a call re-adopted during the
 // after-hours message is billed as its client's bill_after_hours says.
 func TestRestartDuringAfterHoursMessageBills(t *testing.T) {
@@ -393,38 +356,41 @@ func (h *harness) waitRecording(id string) {
 	})
 }
 
-// TestCallerEndsVoicemailWithHash: '#' ends the message (terminateOn);
-// the call is a voicemail and the caller is released.
-func TestCallerEndsVoicemailWithHash(t *testing.T) {
-	h := voicemailHarness(t)
-	h.start()
-	id := h.call("0312345678", "09012345678")
-	h.waitRecording(id)
-	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
-	if err := h.fake.SendDTMF(id, "#"); err != nil {
-		t.Fatal(err)
-	}
-	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
-		t.Fatalf("message ended with #: %s (%s) recording %q", rec.Result, rec.Reason, rec.Recording)
-	}
-	h.eventually("the caller released", func() bool { _, up := h.fake.Channel(id); return !up })
-}
-
-// TestCallerEndsVoicemailWithHashWhileLinkIsDown: '#' ends the message
-// while the ARI link is down, so RecordingFinished is lost and the caller
-// stays on the line; the re-sync finds the recording ended and the message
-// stored: a voicemail, and the caller released.
-func TestCallerEndsVoicemailWithHashWhileLinkIsDown(t *testing.T) {
-	h := voicemailHarness(t)
-	h.start()
-	id := h.call("0312345678", "09012345678")
-	h.waitRecording(id)
-	time.Sleep(100 * time.Millisecond)
-	h.fake.DropWebSockets()
-	if err := h.fake.SendDTMF(id, "#"); err != nil {
-		t.Fatal(err)
-	}
-	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" {
-		t.Fatalf("message ended with # while the link was down: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+// TestCallerEndsVoicemail: a message ends by the caller hanging up (most
+// do) or pressing '#' (terminateOn), also in the instant the ARI link
+// drops, when its RecordingFinished is lost. Asterisk keeps the message
+// either way (on a hangup it raises RecordingFinished before StasisEnd:
+// the recording runs on the channel's Stasis thread); the call is a
+// voicemail with it, and the caller is released. With the link down, the
+// call's end (a hangup) asks Asterisk for the stored message, and the
+// re-sync ('#', the caller still on the line) finds the recording ended.
+func TestCallerEndsVoicemail(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		linkDrop bool
+		end      func(h *harness, id string) error
+	}{
+		{"hanging up", false, func(h *harness, id string) error { return h.fake.RemoteHangup(id) }},
+		{"pressing #", false, func(h *harness, id string) error { return h.fake.SendDTMF(id, "#") }},
+		{"hanging up as the link drops", true, func(h *harness, id string) error { return h.fake.RemoteHangup(id) }},
+		{"pressing # as the link drops", true, func(h *harness, id string) error { return h.fake.SendDTMF(id, "#") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := voicemailHarness(t)
+			h.start()
+			id := h.call("0312345678", "09012345678")
+			h.waitRecording(id)
+			time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+			if tc.linkDrop {
+				h.fake.DropWebSockets()
+			}
+			if err := tc.end(h, id); err != nil {
+				t.Fatal(err)
+			}
+			if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
+				t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+			}
+			h.eventually("the caller released", func() bool { _, up := h.fake.Channel(id); return !up })
+		})
 	}
 }
