@@ -185,13 +185,21 @@ func (a *actor) settleResult() {
 	default:
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "call ended unexpectedly"
 	}
-	switch a.rec.Result {
+	a.rec.Billable = billable(a.rec.Result, a.afterHoursBillable, a.vmWhy == "after hours")
+}
+
+// billable says whether a call that ended with result r counts toward its
+// client's monthly fee: answered and transferred calls do; after-hours
+// calls, and voicemails left after hours (afterHoursMessage), if the
+// client bills after-hours calls (billAfterHours); no other call does.
+func billable(r store.Result, billAfterHours, afterHoursMessage bool) bool {
+	switch r {
 	case store.ResultAnswered, store.ResultTransferred:
+		return true
 	case store.ResultAfterHours:
-		a.rec.Billable = a.afterHoursBillable
+		return billAfterHours
 	case store.ResultVoicemail:
-		a.rec.Billable = a.afterHoursBillable && a.vmWhy == "after hours"
-	default:
-		a.rec.Billable = false
+		return billAfterHours && afterHoursMessage
 	}
+	return false
 }

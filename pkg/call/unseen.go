@@ -43,11 +43,8 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 	p, _ := parseBridgeName(talkedIn.Name)
 	st := p.State
 	now := m.clock.Now()
-	rec := store.CallRecord{
-		ID: p.Call, ClientID: st.ClientID, DID: st.DID, CallerID: p.CallerNumber,
-		CallerKind: phone.ParseCallerID(p.CallerNumber).Kind.String(), StartedAt: st.StartedAt, EndedAt: now, WaitMS: st.Waited.Milliseconds(),
-		Result: store.ResultAnswered, Reason: "talked with " + st.OpID, OperatorID: st.OpID, Billable: true,
-	}
+	rec := unseenRecord(p.Call, p.CallerNumber, st, now)
+	rec.Result, rec.Reason, rec.OperatorID = connectedOutcome(st)
 	what := "ended while no controller watched: found its bridge after a restart"
 	switch {
 	case slices.Contains(talkedIn.ChannelIDs, st.OpChannel):
@@ -55,19 +52,17 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 	case live[st.OpChannel]:
 		// The peer is up but never joined: the caller hung up before the
 		// bridge was made.
-		rec.Result, rec.Reason, rec.Billable = store.ResultAbandoned, "caller hung up before being bridged with "+st.OpID, false
+		rec.Result, rec.Reason, rec.OperatorID = store.ResultAbandoned, "caller hung up before being bridged with "+st.OpID, ""
 		if rec.WaitMS == 0 && !st.EnqueuedAt.IsZero() { // a bridge named by an older version
 			rec.WaitMS = max(now.Sub(st.EnqueuedAt), time.Millisecond).Milliseconds()
 		}
 	default:
 		what += "; both had left, so whether they talked is not known"
 	}
-	if st.OpID == "" && rec.Result == store.ResultAnswered {
-		rec.Result, rec.Reason = store.ResultTransferred, "transferred to the client"
-	}
 	if _, ls, _, err := parseLiveState(saved); err == nil && ls.Step == StepConnected && rec.Result != store.ResultAbandoned {
 		rec.Recording = ls.Recording // the conversation's: the retention deletes it with the record
 	}
+	rec.Billable = billable(rec.Result, false, false)
 	rec.Events = []store.CallEvent{{At: now, What: what}}
 	stored, err := m.rec.PutCallIfAbsent(rec)
 	switch {
@@ -174,18 +169,13 @@ type unseen struct {
 // record is the call's record; it ended at the latest at now.
 func (u unseen) record(now time.Time) store.CallRecord {
 	st := u.st
-	rec := store.CallRecord{
-		ID: u.id, ClientID: st.ClientID, DID: st.DID, CallerID: u.number, CallerKind: phone.ParseCallerID(u.number).Kind.String(),
-		StartedAt: st.StartedAt, EndedAt: now, WaitMS: st.Waited.Milliseconds(),
-		Events: []store.CallEvent{{At: now, What: "ended while no controller watched: found its saved state (" + string(st.Step) + ") after a restart"}},
-	}
+	rec := unseenRecord(u.id, u.number, st, now)
+	rec.Events = []store.CallEvent{{At: now, What: "ended while no controller watched: found its saved state (" + string(st.Step) + ") after a restart"}}
 	decided := store.Result(st.Result)
+	afterHoursMessage := false // a voicemail left after hours
 	switch {
-	case st.Step == StepConnected && st.OpID == "":
-		rec.Result, rec.Reason, rec.Billable = store.ResultTransferred, "transferred to the client", true
-		rec.Recording = st.Recording
 	case st.Step == StepConnected:
-		rec.Result, rec.Reason, rec.OperatorID, rec.Billable = store.ResultAnswered, "talked with "+st.OpID, st.OpID, true
+		rec.Result, rec.Reason, rec.OperatorID = connectedOutcome(st)
 		rec.Recording = st.Recording
 	case st.Step == StepVoicemail && u.message:
 		why := "overflow"
@@ -193,7 +183,7 @@ func (u unseen) record(now time.Time) store.CallRecord {
 			why = "after hours"
 		}
 		rec.Result, rec.Reason, rec.Recording = store.ResultVoicemail, "voicemail left ("+why+")", st.Recording
-		rec.Billable = u.billAfterHours && why == "after hours"
+		afterHoursMessage = why == "after hours"
 	case st.Step == StepCallback && u.callbackStored:
 		rec.Result, rec.Reason = store.ResultOverflow, "overflow: callback requested"
 	case decided.Valid():
@@ -202,11 +192,10 @@ func (u unseen) record(now time.Time) store.CallRecord {
 		rec.Result, rec.Reason = decided, st.Reason
 		switch decided {
 		case store.ResultAnswered, store.ResultTransferred:
-			rec.Billable, rec.OperatorID, rec.Recording = true, st.OpID, st.Recording
-		case store.ResultAfterHours:
-			rec.Billable = u.billAfterHours
+			rec.OperatorID, rec.Recording = st.OpID, st.Recording
 		case store.ResultVoicemail:
-			rec.Billable, rec.Recording = u.billAfterHours && strings.Contains(st.Reason, "after hours"), st.Recording
+			rec.Recording = st.Recording
+			afterHoursMessage = strings.Contains(st.Reason, "(after hours)")
 		}
 	case !st.EnqueuedAt.IsZero():
 		// A missed call (不在着信). The caller hung up after the controller
@@ -222,5 +211,24 @@ func (u unseen) record(now time.Time) store.CallRecord {
 	default:
 		rec.Result, rec.Reason = store.ResultAbandoned, "caller hung up during the greeting, while no controller watched"
 	}
+	rec.Billable = billable(rec.Result, u.billAfterHours, afterHoursMessage)
 	return rec
+}
+
+// unseenRecord is the part every record of a call that ended unseen
+// shares: what its saved state st says, ended at the latest at now.
+func unseenRecord(id, number string, st Persisted, now time.Time) store.CallRecord {
+	return store.CallRecord{
+		ID: id, ClientID: st.ClientID, DID: st.DID, CallerID: number, CallerKind: phone.ParseCallerID(number).Kind.String(),
+		StartedAt: st.StartedAt, EndedAt: now, WaitMS: st.Waited.Milliseconds(),
+	}
+}
+
+// connectedOutcome is how a call connected as st (StepConnected) ended: in
+// talk with its operator, or transferred to the client (no operator).
+func connectedOutcome(st Persisted) (store.Result, string, string) {
+	if st.OpID == "" {
+		return store.ResultTransferred, "transferred to the client", ""
+	}
+	return store.ResultAnswered, "talked with " + st.OpID, st.OpID
 }
