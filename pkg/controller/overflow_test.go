@@ -54,25 +54,15 @@ operators:
 // one operator is not reachable.
 func callbackHarness(t *testing.T) *harness {
 	t.Helper()
-	h := newHarness(t, `
-queue: {max_wait: 200ms}
-clients:
-  - id: acme
-    name: ACME
-    dids: ["03-1234-5678"]
-    greeting: sound:toritsugi/acme-greeting
+	h := overflowHarness(t, `
     overflow: callback
-    callback_prompt: sound:toritsugi/callback-offer
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`)
+    callback_prompt: sound:toritsugi/callback-offer`)
 	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
 	}
 	// Long enough (0.3 s of test time) that the caller's digit, or a
 	// restart, comes while it plays.
 	h.fake.AddSound("toritsugi/callback-offer", 30*time.Second)
-	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
 	return h
 }
 
@@ -267,17 +257,24 @@ func TestRestartAfterCallerLeftVoicemail(t *testing.T) {
 // message (no prompts); its one operator is not reachable.
 func voicemailHarness(t *testing.T) *harness {
 	t.Helper()
+	return overflowHarness(t, `
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: ""
+    voicemail_max: 60s`)
+}
+
+// overflowHarness: acme overflows after 200 ms as overflow (lines of the
+// client) says; its one operator is not reachable.
+func overflowHarness(t *testing.T, overflow string) *harness {
+	t.Helper()
 	h := newHarness(t, `
 queue: {max_wait: 200ms}
 clients:
   - id: acme
     name: ACME
     dids: ["03-1234-5678"]
-    greeting: sound:toritsugi/acme-greeting
-    overflow: voicemail
-    overflow_sound: ""
-    voicemail_prompt: ""
-    voicemail_max: 60s
+    greeting: sound:toritsugi/acme-greeting`+overflow+`
 operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
 `)
