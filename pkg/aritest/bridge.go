@@ -166,6 +166,13 @@ func (s *Server) destroyBridgeLocked(b *bridge) {
 	if b.rec != nil {
 		s.finishRecordingLocked(b.rec, "done")
 	}
+	// the playbacks still queued for its announcer never start
+	s.dropThreadLocked("bridge:" + b.id)
+	for id, p := range s.playbacks {
+		if p.target == "bridge:"+b.id && !p.holds {
+			delete(s.playbacks, id)
+		}
+	}
 	delete(s.bridges, b.id)
 	for i, id := range s.bridgeSeq {
 		if id == b.id {

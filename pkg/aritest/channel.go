@@ -53,7 +53,6 @@ type channel struct {
 	dialTimeout          time.Duration
 	timers               []Stopper
 	gone                 bool
-	pendingVars          []pendingVar // sets waiting for a playback or recording to end
 }
 
 func (c *channel) json() object {
@@ -121,22 +120,32 @@ func (s *Server) removeChannelLocked(c *channel) {
 // endMediaLocked ends the playbacks and recordings on channel c as its
 // hangup does. In Asterisk both run on the channel's Stasis thread
 // (res_stasis_playback's play_uri, res_stasis_recording's record_file):
-// the hangup makes them return, PlaybackFinished (done) and
-// RecordingFinished (done, the file kept) are raised, and only then does
-// the channel leave Stasis (StasisEnd).
+// the hangup makes them return, PlaybackFinished and RecordingFinished
+// (done, the file kept) are raised, and only then does the channel leave
+// Stasis (StasisEnd). The playback is "failed": main/file.c
+// waitstream_core returns -1 on the hangup, and play_on_channel's
+// playback_final_update turns a -1 that is not a stop into FAILED. What
+// still waited on the thread never runs.
 func (s *Server) endMediaLocked(c *channel) {
+	target := "channel:" + c.id
+	s.dropThreadLocked(target)
 	for _, p := range s.playbacks {
-		if p.target == "channel:"+c.id {
+		if p.target == target {
 			if p.state == "playing" {
-				s.finishPlaybackLocked(p, "done")
+				s.finishPlaybackLocked(p, "failed")
 			}
 			p.stop()
 			delete(s.playbacks, p.id)
 		}
 	}
 	for _, r := range s.liveRecs {
-		if r.target == "channel:"+c.id {
+		if r.target != target {
+			continue
+		}
+		if r.holds {
 			s.finishRecordingLocked(r, "done")
+		} else {
+			delete(s.liveRecs, r.name)
 		}
 	}
 }

@@ -17,6 +17,7 @@ type reply struct {
 	headers map[string]string
 	raw     []byte // non-JSON body (recording file)
 	ctype   string
+	later   chan settled // the reply, once the command ran on its channel's thread
 }
 
 func noContent() reply { return reply{status: http.StatusNoContent} }

@@ -12,6 +12,10 @@ type playback struct {
 	next  []string
 	app   string
 	timer Stopper
+	// holds: it runs on its target's thread (started, or about to);
+	// canceled: stopped while queued, to be reported finished when its
+	// turn comes.
+	holds, canceled bool
 }
 
 func (p *playback) json() object {
@@ -36,6 +40,7 @@ type recording struct {
 	beep                        bool
 	timer                       Stopper
 	bridge                      *bridge
+	holds                       bool // it runs on its channel's thread
 }
 
 func (r *recording) json(withDuration bool, d int) object {
@@ -60,21 +65,50 @@ type storedRecording struct{ name, format string }
 
 func (r *storedRecording) json() object { return object{{"name", r.name}, {"format", r.format}} }
 
-// startPlaybackLocked queues media on a channel or bridge: 201 queued, then
-// PlaybackStarted; PlaybackFinished when the sound ends ("done"), at once
-// for an unknown sound ("failed"), never for an unknown scheme.
+// startPlaybackLocked queues media on a channel or bridge: 201 queued,
+// then PlaybackStarted once the target's thread is free (after the
+// playbacks and recordings before it); PlaybackFinished when the sound
+// ends ("done"), at once for an unknown sound ("failed"), never for an
+// unknown scheme. A playback stops the channel's music on hold, which
+// does not come back by itself (main/file.c ast_openstream_full
+// deactivates the channel's generator).
 func (s *Server) startPlaybackLocked(id string, media []string, target, appName string) *playback {
 	p := &playback{id: id, media: media[0], next: media[1:], target: target, state: "queued", app: appName}
 	s.playbacks[id] = p
-	p.timer = s.after(0, func() {
+	s.onThreadLocked(target, func() bool {
 		if s.playbacks[id] != p {
-			return
+			return false
 		}
-		p.state = "playing"
-		s.emitLocked(appName, "PlaybackStarted", nil, object{{"playback", p.json()}})
-		s.playItemLocked(p)
+		p.holds = true
+		p.timer = s.after(0, func() {
+			if s.playbacks[id] != p {
+				return
+			}
+			if p.canceled {
+				// playback_first_update: a playback stopped while queued
+				// is reported finished, never started.
+				s.finishPlaybackLocked(p, "done")
+				return
+			}
+			p.state = "playing"
+			if c := s.targetChannelLocked(target); c != nil {
+				c.moh = ""
+			}
+			s.emitLocked(appName, "PlaybackStarted", nil, object{{"playback", p.json()}})
+			s.playItemLocked(p)
+		})
+		return true
 	})
 	return p
+}
+
+// targetChannelLocked is the channel of a "channel:<id>" target.
+func (s *Server) targetChannelLocked(target string) *channel {
+	id, ok := strings.CutPrefix(target, "channel:")
+	if !ok {
+		return nil
+	}
+	return s.channels[id]
 }
 
 // playItemLocked plays p.media; at its end the next item continues the
@@ -98,7 +132,7 @@ func (s *Server) playItemLocked(p *playback) {
 		// Asterisk loses track of an unplayable URI scheme: no
 		// PlaybackFinished, and the playback is soon gone (11).
 		delete(s.playbacks, p.id)
-		s.runPendingLocked(p.target)
+		s.releaseLocked(p)
 		return
 	}
 	p.timer = s.after(d, func() {
@@ -120,7 +154,15 @@ func (s *Server) finishPlaybackLocked(p *playback, state string) {
 	p.state = state
 	delete(s.playbacks, p.id)
 	s.emitLocked(p.app, "PlaybackFinished", nil, object{{"playback", p.json()}})
-	s.runPendingLocked(p.target)
+	s.releaseLocked(p)
+}
+
+// releaseLocked frees the thread playback p held.
+func (s *Server) releaseLocked(p *playback) {
+	if p.holds {
+		p.holds = false
+		s.releaseThreadLocked(p.target)
+	}
 }
 
 // startRecordingLocked starts a live recording; RecordingStarted follows
@@ -178,5 +220,8 @@ func (s *Server) finishRecordingLocked(r *recording, state string) {
 		s.stored[r.name] = &storedRecording{name: r.name, format: r.format}
 	}
 	s.emitLocked(r.app, "RecordingFinished", nil, object{{"recording", r.json(true, d)}})
-	s.runPendingLocked(r.target)
+	if r.holds {
+		r.holds = false
+		s.releaseThreadLocked(r.target)
+	}
 }

@@ -127,6 +127,14 @@ func (s *Server) route(r *http.Request, path string, body []byte) reply {
 		flush := s.flushTargetLocked()
 		s.bumpLocked()
 		s.mu.Unlock()
+		if rep.later != nil {
+			select {
+			case st := <-rep.later:
+				rep, flush = st.rep, st.flush
+			case <-r.Context().Done():
+				return msgErr(http.StatusServiceUnavailable, "Request abandoned")
+			}
+		}
 		if rep.status == http.StatusNoContent && flush != nil {
 			flush.waitWritten()
 		}

@@ -95,9 +95,19 @@ func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
 		}
 		chans = append(chans, c)
 	}
-	for _, c := range chans {
+	// Each channel joins on its own thread, one after the other, and the
+	// 204 waits for the last (control.c app_send_command_on_condition).
+	targets := make([]string, len(chans))
+	for i, c := range chans {
+		targets[i] = "channel:" + c.id
+	}
+	return s.waitThreadsLocked(targets, func(i int) (reply, bool) {
+		c := chans[i]
+		if _, live := s.bridges[b.id]; !live {
+			return msgErr(http.StatusNotFound, "Bridge not found"), true
+		}
 		if c.bridgeID == b.id {
-			continue
+			return reply{}, false
 		}
 		if c.bridgeID != "" {
 			if old := s.bridges[c.bridgeID]; old != nil {
@@ -105,8 +115,8 @@ func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
 			}
 		}
 		s.joinBridgeLocked(b, c)
-	}
-	return noContent()
+		return reply{}, false
+	}, func() reply { return msgErr(http.StatusUnprocessableEntity, "Channel not in Stasis application") })
 }
 
 func hBridgeRemove(s *Server, pv map[string]string, p params) reply {

@@ -193,11 +193,15 @@ func hAnswer(s *Server, pv map[string]string, _ params) reply {
 	if bad != nil {
 		return *bad
 	}
-	if c.state != "Up" {
-		c.rtp = true
-		s.setStateLocked(c, "Up")
-	}
-	return noContent()
+	// res_stasis_answer.c: stasis_app_send_command, the 204 waits for
+	// the channel's thread (a playback on it)
+	return s.waitThreadsLocked([]string{"channel:" + c.id}, func(int) (reply, bool) {
+		if c.state != "Up" {
+			c.rtp = true
+			s.setStateLocked(c, "Up")
+		}
+		return reply{}, false
+	}, func() reply { return msgErr(http.StatusInternalServerError, "Failed to answer channel") })
 }
 
 func hRing(s *Server, pv map[string]string, _ params) reply {
@@ -214,10 +218,16 @@ func hMOHStart(s *Server, pv map[string]string, p params) reply {
 	if bad != nil {
 		return *bad
 	}
-	c.moh = p.str("mohClass")
-	if c.moh == "" {
-		c.moh = "default"
+	class := p.str("mohClass")
+	if class == "" {
+		class = "default"
 	}
+	// control.c stasis_app_control_moh_start: queued on the channel's
+	// thread, 204 at once
+	s.onThreadLocked("channel:"+c.id, func() bool {
+		c.moh = class
+		return false
+	})
 	return noContent()
 }
 
@@ -226,7 +236,10 @@ func hMOHStop(s *Server, pv map[string]string, _ params) reply {
 	if bad != nil {
 		return *bad
 	}
-	c.moh = ""
+	s.onThreadLocked("channel:"+c.id, func() bool {
+		c.moh = ""
+		return false
+	})
 	return noContent()
 }
 
@@ -303,9 +316,23 @@ func (s *Server) recordLocked(target, appName string, b *bridge, p params) reply
 	case "*", "#":
 		r.terminateOn = t
 	}
+	maxDur := time.Duration(p.integer("maxDurationSeconds", 0)) * time.Second
 	if b != nil {
 		b.rec = r
+		s.startRecordingLocked(r, maxDur)
+	} else {
+		// record_file runs on the channel's thread, after the media
+		// queued before it
+		r.state = "queued"
+		s.liveRecs[name] = r
+		s.onThreadLocked(target, func() bool {
+			if s.liveRecs[name] != r {
+				return false
+			}
+			r.holds = true
+			s.startRecordingLocked(r, maxDur)
+			return true
+		})
 	}
-	s.startRecordingLocked(r, time.Duration(p.integer("maxDurationSeconds", 0))*time.Second)
 	return reply{status: http.StatusCreated, body: r.json(false, 0), headers: map[string]string{"Location": "/ari/recordings/live/" + name}}
 }

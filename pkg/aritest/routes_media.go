@@ -18,11 +18,13 @@ func hPlaybackStop(s *Server, pv map[string]string, _ params) reply {
 	if !found {
 		return msgErr(http.StatusNotFound, "Playback not found")
 	}
+	if p.canceled {
+		return noContent() // res_stasis_playback.c: stopping a canceled playback is a no-op
+	}
 	if p.state == "queued" {
-		// stopped before it started: Asterisk reports it as done at once
-		p.stop()
-		delete(s.playbacks, p.id)
-		s.runPendingLocked(p.target)
+		// playback_cancel: not started, it will be reported finished
+		// ("done", CANCELED's name) when its turn comes
+		p.canceled, p.state = true, "done"
 		return noContent()
 	}
 	s.finishPlaybackLocked(p, "done")

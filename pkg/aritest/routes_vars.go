@@ -2,7 +2,6 @@ package aritest
 
 import (
 	"net/http"
-	"strings"
 )
 
 // setVarLocked sets a variable or a writable dialplan function.
@@ -76,66 +75,31 @@ func hVarSet(s *Server, pv map[string]string, p params) reply {
 	if !found {
 		return msgErr(http.StatusNotFound, "Channel not found")
 	}
-	v := pendingVar{name: name, unset: !p.has("value"), value: p.str("value")}
-	if s.channelBusyLocked(c) {
-		// Asterisk queues the set on the channel's Stasis thread
-		// (control.c stasis_app_control_set_channel_var →
-		// stasis_app_send_command_async), which a playback or a recording
-		// holds until it ends: 204 now, the variable later.
-		c.pendingVars = append(c.pendingVars, v)
-		return noContent()
-	}
-	s.applyVarLocked(c, v)
+	v := varSet{name: name, unset: !p.has("value"), value: p.str("value")}
+	// Asterisk queues the set on the channel's thread (control.c
+	// stasis_app_control_set_channel_var → stasis_app_send_command_async),
+	// which a playback or a recording holds until it ends: 204 now, the
+	// variable then.
+	s.onThreadLocked("channel:"+c.id, func() bool {
+		if !c.gone {
+			s.applyVarLocked(c, v)
+		}
+		return false
+	})
 	return noContent()
 }
 
-// pendingVar is a variable set (or unset) waiting for the channel's
-// Stasis thread.
-type pendingVar struct {
+// varSet is a variable set (or unset) sent to a channel.
+type varSet struct {
 	name, value string
 	unset       bool
 }
 
-func (s *Server) applyVarLocked(c *channel, v pendingVar) {
+func (s *Server) applyVarLocked(c *channel, v varSet) {
 	if v.unset {
 		// no value unsets the variable, silently (recording 11)
 		delete(c.vars, v.name)
 		return
 	}
 	s.setVarLocked(c, v.name, v.value)
-}
-
-// channelBusyLocked reports whether a playback or a recording holds
-// channel c's Stasis thread.
-func (s *Server) channelBusyLocked(c *channel) bool {
-	target := "channel:" + c.id
-	for _, p := range s.playbacks {
-		if p.target == target {
-			return true
-		}
-	}
-	for _, r := range s.liveRecs {
-		if r.target == target {
-			return true
-		}
-	}
-	return false
-}
-
-// runPendingLocked applies the variable sets that waited for the media on
-// the channel target ("channel:<id>") to end.
-func (s *Server) runPendingLocked(target string) {
-	id, ok := strings.CutPrefix(target, "channel:")
-	if !ok {
-		return
-	}
-	c, found := s.channels[id]
-	if !found || c.gone || len(c.pendingVars) == 0 || s.channelBusyLocked(c) {
-		return
-	}
-	pending := c.pendingVars
-	c.pendingVars = nil
-	for _, v := range pending {
-		s.applyVarLocked(c, v)
-	}
 }

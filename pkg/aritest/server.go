@@ -76,6 +76,7 @@ type Server struct {
 	bridgeSeq  []string
 	playbacks  map[string]*playback
 	liveRecs   map[string]*recording
+	threads    map[string]*stasisThread // channel and bridge threads with media on them
 	stored     map[string]*storedRecording
 	storedSeq  []string
 	endpoints  map[string]*endpoint
@@ -122,6 +123,7 @@ func New(opts Options) (*Server, error) {
 		bridges:   map[string]*bridge{},
 		playbacks: map[string]*playback{},
 		liveRecs:  map[string]*recording{},
+		threads:   map[string]*stasisThread{},
 		stored:    map[string]*storedRecording{},
 		endpoints: map[string]*endpoint{},
 		sounds:    map[string]time.Duration{"hello-world": 1400 * time.Millisecond, "beep": 420 * time.Millisecond},

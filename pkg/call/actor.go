@@ -262,7 +262,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 // playbackEnded runs what was to follow the playback, unless its channel
 // is hanging up (the caller left or was hung up, a leg got its
 // ChannelHangupRequest): Asterisk ends a channel's playback when the
-// channel hangs up and reports it finished ("done") between
+// channel hangs up and reports it finished ("failed") between
 // ChannelHangupRequest and StasisEnd, which ends the call (the caller) or
 // the leg.
 func (a *actor) playbackEnded(state string) {

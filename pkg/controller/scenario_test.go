@@ -373,7 +373,7 @@ operators:
 }
 
 // TestOperatorHangsUpDuringWhisper: Asterisk reports a playback cut by its
-// channel's hangup as finished ("done"), before the channel leaves Stasis.
+// channel's hangup as finished ("failed"), before the channel leaves Stasis.
 // The whisper's end must not bridge the caller with a leg that is hanging
 // up: the caller waits again, and no bridge is made.
 func TestOperatorHangsUpDuringWhisper(t *testing.T) {

@@ -1,0 +1,334 @@
+package aritest
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+	"github.com/CyCoreSystems/ari/v6/client/native"
+)
+
+// mediaEvents are the playback and recording events written so far, as
+// "Type id state" ("PlaybackStarted pb-1 playing"; recordings by name).
+func mediaEvents(t *testing.T, ws *evClient) []string {
+	t.Helper()
+	var out []string
+	for _, raw := range ws.events() {
+		var e struct {
+			Type     string `json:"type"`
+			Playback *struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+			} `json:"playback"`
+			Recording *struct {
+				Name  string `json:"name"`
+				State string `json:"state"`
+			} `json:"recording"`
+		}
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			t.Fatalf("event %s: %v", raw, err)
+		}
+		switch {
+		case e.Playback != nil:
+			out = append(out, e.Type+" "+e.Playback.ID+" "+e.Playback.State)
+		case e.Recording != nil:
+			out = append(out, e.Type+" "+e.Recording.Name+" "+e.Recording.State)
+		case e.Type == "StasisEnd":
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+// waitMedia waits until the media events are want, and fails with what
+// came otherwise.
+func waitMedia(t *testing.T, ws *evClient, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	var got []string
+	for time.Now().Before(deadline) {
+		if got = mediaEvents(t, ws); len(got) >= len(want) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // anything more that was to come
+	if got = mediaEvents(t, ws); !slices.Equal(got, want) {
+		t.Fatalf("media events:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestPlaybacksRunOneAtATime: a channel's (and a bridge's) playbacks run
+// one after another on its thread: the second is queued (201 "queued")
+// and starts only once the first finished.
+func TestPlaybacksRunOneAtATime(t *testing.T) {
+	for _, onBridge := range []bool{false, true} {
+		name := "channel"
+		if onBridge {
+			name = "bridge"
+		}
+		t.Run(name, func(t *testing.T) {
+			s, ws := startFake(t)
+			s.AddSound("short", 10*time.Second) // 0.2 s of test time
+			cl, key := answeredCall(t, s)
+			play := func(id string) (*ari.PlaybackHandle, error) {
+				return cl.Channel().Play(key, id, "sound:short")
+			}
+			if onBridge {
+				br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cl.Bridge().AddChannel(br.Key(), key.ID); err != nil {
+					t.Fatal(err)
+				}
+				play = func(id string) (*ari.PlaybackHandle, error) { return cl.Bridge().Play(br.Key(), id, "sound:short") }
+			}
+			if _, err := play("pb-1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := play("pb-2"); err != nil {
+				t.Fatal(err)
+			}
+			d, err := cl.Playback().Data(ari.NewKey(ari.PlaybackKey, "pb-2"))
+			if err != nil || d.State != "queued" {
+				t.Fatalf("second playback while the first plays: %+v, %v; want queued", d, err)
+			}
+			waitMedia(t, ws, []string{
+				"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 done",
+				"PlaybackStarted pb-2 playing", "PlaybackFinished pb-2 done",
+			})
+		})
+	}
+}
+
+// TestStoppedQueuedPlaybackFinishesInItsTurn: stopping a playback that
+// has not started answers 204 and raises nothing then; when its turn
+// comes it is reported finished ("done") without having started
+// (res_stasis_playback.c playback_cancel, playback_first_update). A second
+// stop is a no-op.
+func TestStoppedQueuedPlaybackFinishesInItsTurn(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddSound("short", 10*time.Second)
+	cl, key := answeredCall(t, s)
+	for _, id := range []string{"pb-1", "pb-2", "pb-3"} {
+		if _, err := cl.Channel().Play(key, id, "sound:short"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := cl.Playback().Stop(ari.NewKey(ari.PlaybackKey, "pb-2")); err != nil {
+			t.Fatalf("stopping a queued playback: %v", err)
+		}
+	}
+	if got := mediaEvents(t, ws); slices.Contains(got, "PlaybackFinished pb-2 done") {
+		t.Fatalf("a queued playback reported finished when stopped, before its turn: %v", got)
+	}
+	waitMedia(t, ws, []string{
+		"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 done",
+		"PlaybackFinished pb-2 done",
+		"PlaybackStarted pb-3 playing", "PlaybackFinished pb-3 done",
+	})
+}
+
+// TestRecordingWaitsForPlayback: a recording asked for while a playback
+// runs is created at once (201 queued) and starts after the playback.
+func TestRecordingWaitsForPlayback(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddSound("short", 10*time.Second)
+	cl, key := answeredCall(t, s)
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Record(key, "vm-1", &ari.RecordingOptions{Format: "wav", MaxDuration: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := cl.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, "vm-1"))
+	if err != nil || d.State != "queued" {
+		t.Fatalf("recording while the playback plays: %+v, %v; want queued", d, err)
+	}
+	waitMedia(t, ws, []string{
+		"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 done",
+		"RecordingStarted vm-1 recording", "RecordingFinished vm-1 done",
+	})
+}
+
+// TestPlaybackStopsMusicOnHold: a playback ends the channel's music on
+// hold, which stays off after it; music on hold asked for during a
+// playback starts when the playback ends.
+func TestPlaybackStopsMusicOnHold(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddSound("short", 10*time.Second)
+	cl, key := answeredCall(t, s)
+	moh := func() string { c, _ := s.Channel(key.ID); return c.MOHClass }
+	if err := cl.Channel().MOH(key, "default"); err != nil {
+		t.Fatal(err)
+	}
+	if got := moh(); got != "default" {
+		t.Fatalf("music on hold %q, want default", got)
+	}
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	waitMedia(t, ws, []string{"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 done"})
+	if got := moh(); got != "" {
+		t.Fatalf("music on hold %q after a playback; want it stopped", got)
+	}
+	if _, err := cl.Channel().Play(key, "pb-2", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Channel().MOH(key, "jazz"); err != nil {
+		t.Fatal(err)
+	}
+	if got := moh(); got != "" {
+		t.Fatalf("music on hold %q while a playback plays; want it to wait", got)
+	}
+	if err := s.WaitFor(waitCtx(t), func(*Server) bool { return moh() == "jazz" }); err != nil {
+		t.Fatalf("music on hold never started after the playback: %v", err)
+	}
+}
+
+// TestHangupDropsQueuedMedia: the hangup ends the playback that plays
+// (finished, "failed", before StasisEnd); what waited behind it never
+// runs.
+func TestHangupDropsQueuedMedia(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddSound("short", 10*time.Second)
+	cl, key := answeredCall(t, s)
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Play(key, "pb-2", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Record(key, "vm-1", &ari.RecordingOptions{Format: "wav"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Channel().SetVariable(key, "STEP", "late"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(*Server) bool { return slices.Contains(mediaEvents(t, ws), "PlaybackStarted pb-1 playing") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoteHangup(key.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitMedia(t, ws, []string{"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 failed", "StasisEnd"})
+	if _, err := cl.Playback().Data(ari.NewKey(ari.PlaybackKey, "pb-2")); err == nil {
+		t.Fatal("the queued playback outlived its channel")
+	}
+	if _, err := cl.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, "vm-1")); err == nil {
+		t.Fatal("a recording that never started was stored")
+	}
+}
+
+// TestAnswerAndAddChannelWaitForPlayback: answer and addChannel run on
+// the channel's thread and their 204 waits for it: after a playback
+// already playing there, the reply comes once it finished. If the
+// channel hangs up first, addChannel is refused (422).
+func TestAnswerAndAddChannelWaitForPlayback(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddSound("short", 10*time.Second)
+	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ari.NewKey(ari.ChannelKey, id)
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Channel().Answer(key); err != nil {
+		t.Fatal(err)
+	}
+	// The 204 comes after the events raised before it: the answer's own
+	// ChannelStateChange, and the end of the playback it waited for.
+	waitInOrder(t, ws, []string{`"PlaybackFinished"`, `"id":"pb-1"`}, `"ChannelStateChange"`)
+	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Play(key, "pb-2", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Bridge().AddChannel(br.Key(), id); err != nil {
+		t.Fatal(err)
+	}
+	waitInOrder(t, ws, []string{`"PlaybackFinished"`, `"id":"pb-2"`}, `"ChannelEnteredBridge"`)
+	if c, _ := s.Channel(id); c.BridgeID != br.ID() {
+		t.Fatalf("channel in bridge %q, want %q", c.BridgeID, br.ID())
+	}
+
+	other, err := s.IncomingCall("0312345678", "0901234568")
+	if err != nil {
+		t.Fatal(err)
+	}
+	okey := ari.NewKey(ari.ChannelKey, other)
+	s.AddSound("long", 250*time.Second) // 5 s of test time: it outlasts the test
+	if _, err := cl.Channel().Play(okey, "pb-3", "sound:long"); err != nil {
+		t.Fatal(err)
+	}
+	refused := make(chan error, 1)
+	go func() { refused <- cl.Bridge().AddChannel(br.Key(), other) }()
+	if err := s.WaitFor(waitCtx(t), func(*Server) bool {
+		return slices.Contains(mediaEvents(t, ws), "PlaybackStarted pb-3 playing")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case err := <-refused:
+		t.Fatalf("addChannel answered (%v) while the channel's playback plays", err)
+	default:
+	}
+	if err := s.RemoteHangup(other); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-refused:
+		if err == nil || !strings.Contains(err.Error(), "422") {
+			t.Fatalf("addChannel of a channel that hung up while it waited: %v; want 422", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("addChannel never answered after the channel hung up")
+	}
+}
+
+// waitInOrder waits for an event containing all of first, followed by
+// one containing then, and fails if then comes first or they never come.
+func waitInOrder(t *testing.T, ws *evClient, first []string, then string) {
+	t.Helper()
+	matches := func(e string) bool {
+		for _, f := range first {
+			if !strings.Contains(e, f) {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a, b := -1, -1
+		evs := ws.events()
+		for i, e := range evs {
+			if a < 0 && matches(e) {
+				a = i
+			}
+			if b < 0 && strings.Contains(e, then) {
+				b = i
+			}
+		}
+		switch {
+		case b >= 0 && (a < 0 || b < a):
+			t.Fatalf("%s came before %v:\n%s", then, first, strings.Join(evs, "\n"))
+		case a >= 0 && b > a:
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("never saw %v then %s:\n%s", first, then, strings.Join(evs, "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
