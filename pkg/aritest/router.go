@@ -102,7 +102,9 @@ func (rt route) match(segs []string) (map[string]string, bool) {
 }
 
 // route finds the operation, parses the parameters and runs the handler.
-func (s *Server) route(r *http.Request, path string, body []byte) reply {
+// logged: the request is in the request log already (logged in the
+// handler's critical section: one lock per request, not two).
+func (s *Server) route(r *http.Request, path string, body []byte, text string) (rep reply, logged bool) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	var allowed *route
 	for i := range routes {
@@ -120,10 +122,13 @@ func (s *Server) route(r *http.Request, path string, body []byte) reply {
 		}
 		p, good := parseParams(r, body)
 		if !good {
-			return msgErr(http.StatusBadRequest, "Error parsing request body")
+			return msgErr(http.StatusBadRequest, "Error parsing request body"), false
 		}
 		s.mu.Lock()
-		rep := fn(s, pv, p)
+		rep = fn(s, pv, p)
+		if logged = rep.later == nil; logged {
+			s.logRequestLocked(r, path, text, rep.status)
+		}
 		flush := s.flushTargetLocked()
 		s.bumpLocked()
 		s.mu.Unlock()
@@ -132,18 +137,18 @@ func (s *Server) route(r *http.Request, path string, body []byte) reply {
 			case st := <-rep.later:
 				rep, flush = st.rep, st.flush
 			case <-r.Context().Done():
-				return msgErr(http.StatusServiceUnavailable, "Request abandoned")
+				return msgErr(http.StatusServiceUnavailable, "Request abandoned"), false
 			}
 		}
 		if rep.status == http.StatusNoContent && flush != nil {
 			flush.waitWritten()
 		}
-		return rep
+		return rep, logged
 	}
 	if allowed != nil {
 		rep := msgErr(http.StatusMethodNotAllowed, "Invalid method")
 		rep.headers = map[string]string{"Allow": "OPTIONS," + strings.Join(allowed.methods, ",")}
-		return rep
+		return rep, false
 	}
-	return msgErr(http.StatusNotFound, "Resource not found")
+	return msgErr(http.StatusNotFound, "Resource not found"), false
 }
