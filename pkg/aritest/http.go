@@ -177,11 +177,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveWebsocket(w, r)
 		return
 	default:
-		var logged bool
-		if rep, logged = s.route(r, path, body, text); logged {
-			writeReply(w, rep)
-			return
-		}
+		rep = s.route(r, path, body)
 	}
 	s.logRequest(r, path, text, rep.status)
 	writeReply(w, rep)
@@ -205,10 +201,6 @@ func readBody(r *http.Request) []byte {
 func (s *Server) logRequest(r *http.Request, path, body string, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.logRequestLocked(r, path, body, status)
-}
-
-func (s *Server) logRequestLocked(r *http.Request, path, body string, status int) {
 	if limit := s.opts.RequestLogLimit; limit > 0 && len(s.requests) >= limit {
 		// Drop the older half at once: amortised O(1) per request.
 		s.requests = append(s.requests[:0], s.requests[len(s.requests)-limit/2:]...)

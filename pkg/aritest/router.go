@@ -102,9 +102,7 @@ func (rt route) match(segs []string) (map[string]string, bool) {
 }
 
 // route finds the operation, parses the parameters and runs the handler.
-// logged: the request is in the request log already (logged in the
-// handler's critical section: one lock per request, not two).
-func (s *Server) route(r *http.Request, path string, body []byte, text string) (rep reply, logged bool) {
+func (s *Server) route(r *http.Request, path string, body []byte) reply {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	var allowed *route
 	for i := range routes {
@@ -122,13 +120,10 @@ func (s *Server) route(r *http.Request, path string, body []byte, text string) (
 		}
 		p, good := parseParams(r, body)
 		if !good {
-			return msgErr(http.StatusBadRequest, "Error parsing request body"), false
+			return msgErr(http.StatusBadRequest, "Error parsing request body")
 		}
 		s.mu.Lock()
-		rep = fn(s, pv, p)
-		if logged = rep.later == nil; logged {
-			s.logRequestLocked(r, path, text, rep.status)
-		}
+		rep := fn(s, pv, p)
 		flush := s.flushTargetLocked()
 		s.bumpLocked()
 		s.mu.Unlock()
@@ -137,18 +132,18 @@ func (s *Server) route(r *http.Request, path string, body []byte, text string) (
 			case st := <-rep.later:
 				rep, flush = st.rep, st.flush
 			case <-r.Context().Done():
-				return msgErr(http.StatusServiceUnavailable, "Request abandoned"), false
+				return msgErr(http.StatusServiceUnavailable, "Request abandoned")
 			}
 		}
 		if rep.status == http.StatusNoContent && flush != nil {
 			flush.waitWritten()
 		}
-		return rep, logged
+		return rep
 	}
 	if allowed != nil {
 		rep := msgErr(http.StatusMethodNotAllowed, "Invalid method")
 		rep.headers = map[string]string{"Allow": "OPTIONS," + strings.Join(allowed.methods, ",")}
-		return rep, false
+		return rep
 	}
-	return msgErr(http.StatusNotFound, "Resource not found"), false
+	return msgErr(http.StatusNotFound, "Resource not found")
 }
