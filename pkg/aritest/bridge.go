@@ -166,12 +166,19 @@ func (s *Server) destroyBridgeLocked(b *bridge) {
 	if b.rec != nil {
 		s.finishRecordingLocked(b.rec, "done")
 	}
-	// the playbacks still queued for its announcer never start
-	s.dropThreadLocked("bridge:" + b.id)
+	// The playbacks still queued for its announcer never start; the one
+	// playing holds no thread any more (a new bridge may take the id).
+	s.takeThreadLocked("bridge:" + b.id)
 	for id, p := range s.playbacks {
-		if p.target == "bridge:"+b.id && !p.holds {
-			delete(s.playbacks, id)
+		if p.target != "bridge:"+b.id {
+			continue
 		}
+		if p.holds {
+			p.holds = false
+			continue
+		}
+		p.stop()
+		delete(s.playbacks, id)
 	}
 	delete(s.bridges, b.id)
 	for i, id := range s.bridgeSeq {

@@ -125,27 +125,37 @@ func (s *Server) removeChannelLocked(c *channel) {
 // Stasis (StasisEnd). The playback is "failed": main/file.c
 // waitstream_core returns -1 on the hangup, and play_on_channel's
 // playback_final_update turns a -1 that is not a stop into FAILED. What
-// still waited on the thread never runs.
+// still waited on the thread then runs, on a channel hanging up.
 func (s *Server) endMediaLocked(c *channel) {
 	target := "channel:" + c.id
-	s.dropThreadLocked(target)
+	waiting := s.takeThreadLocked(target)
+	for _, p := range s.playbacks {
+		if p.target == target && p.holds {
+			s.cutPlaybackLocked(p)
+		}
+	}
+	for _, r := range s.liveRecs {
+		if r.target == target && r.holds {
+			s.finishRecordingLocked(r, "done")
+		}
+	}
+	// control_dispatch_all runs what was queued behind the media, on a
+	// channel that is hanging up: playbacks start and fail, variables
+	// are set.
+	for _, cmd := range waiting {
+		if cmd.dropped != nil {
+			cmd.dropped()
+		}
+	}
 	for _, p := range s.playbacks {
 		if p.target == target {
-			if p.state == "playing" {
-				s.finishPlaybackLocked(p, "failed")
-			}
 			p.stop()
 			delete(s.playbacks, p.id)
 		}
 	}
 	for _, r := range s.liveRecs {
-		if r.target != target {
-			continue
-		}
-		if r.holds {
-			s.finishRecordingLocked(r, "done")
-		} else {
-			delete(s.liveRecs, r.name)
+		if r.target == target {
+			delete(s.liveRecs, r.name) // queued: never started (not verified)
 		}
 	}
 }

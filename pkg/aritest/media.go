@@ -75,7 +75,7 @@ func (r *storedRecording) json() object { return object{{"name", r.name}, {"form
 func (s *Server) startPlaybackLocked(id string, media []string, target, appName string) *playback {
 	p := &playback{id: id, media: media[0], next: media[1:], target: target, state: "queued", app: appName}
 	s.playbacks[id] = p
-	s.onThreadLocked(target, func() bool {
+	s.queueOnThreadLocked(target, threadCmd{run: func() bool {
 		if s.playbacks[id] != p {
 			return false
 		}
@@ -98,8 +98,27 @@ func (s *Server) startPlaybackLocked(id string, media []string, target, appName 
 			s.playItemLocked(p)
 		})
 		return true
-	})
+	}, dropped: func() {
+		if s.playbacks[id] == p {
+			s.cutPlaybackLocked(p)
+		}
+	}})
 	return p
+}
+
+// cutPlaybackLocked ends p as its channel's hangup does: the playback
+// has its turn (playback_first_update: reported started, or finished
+// "done" if it was stopped while queued) and fails at once.
+func (s *Server) cutPlaybackLocked(p *playback) {
+	if p.canceled {
+		s.finishPlaybackLocked(p, "done")
+		return
+	}
+	if p.state == "queued" {
+		p.state = "playing"
+		s.emitLocked(p.app, "PlaybackStarted", nil, object{{"playback", p.json()}})
+	}
+	s.finishPlaybackLocked(p, "failed")
 }
 
 // targetChannelLocked is the channel of a "channel:<id>" target.

@@ -133,6 +133,8 @@ func (s *Server) route(r *http.Request, path string, body []byte) reply {
 				rep, flush = st.rep, st.flush
 			case <-r.Context().Done():
 				return msgErr(http.StatusServiceUnavailable, "Request abandoned")
+			case <-s.closing:
+				return msgErr(http.StatusServiceUnavailable, "Asterisk is shutting down")
 			}
 		}
 		if rep.status == http.StatusNoContent && flush != nil {

@@ -95,6 +95,15 @@ func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
 		}
 		chans = append(chans, c)
 	}
+	for _, c := range chans {
+		// rule_recording, which stasis_app_control_record registers, refuses
+		// the add before it is queued
+		for _, r := range s.liveRecs {
+			if r.target == "channel:"+c.id {
+				return msgErr(http.StatusConflict, "Channel "+c.id+" currently recording")
+			}
+		}
+	}
 	// Each channel joins on its own thread, one after the other, and the
 	// 204 waits for the last (control.c app_send_command_on_condition).
 	targets := make([]string, len(chans))
@@ -103,7 +112,7 @@ func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
 	}
 	return s.waitThreadsLocked(targets, func(i int) (reply, bool) {
 		c := chans[i]
-		if _, live := s.bridges[b.id]; !live {
+		if s.bridges[b.id] != b {
 			return msgErr(http.StatusNotFound, "Bridge not found"), true
 		}
 		if c.bridgeID == b.id {
@@ -116,7 +125,11 @@ func hBridgeAdd(s *Server, pv map[string]string, p params) reply {
 		}
 		s.joinBridgeLocked(b, c)
 		return reply{}, false
-	}, func() reply { return msgErr(http.StatusUnprocessableEntity, "Channel not in Stasis application") })
+	}, func() reply {
+		// the join fails on the hung-up channel, and
+		// check_add_remove_channel reports only a recording as an error
+		return noContent()
+	})
 }
 
 func hBridgeRemove(s *Server, pv map[string]string, p params) reply {

@@ -101,7 +101,9 @@ func hLiveStop(s *Server, pv map[string]string, _ params) reply {
 	if !found {
 		return msgErr(http.StatusNotFound, "Recording not found")
 	}
-	s.finishRecordingLocked(r, "done")
+	if !waitingOnThread(r) {
+		s.finishRecordingLocked(r, "done")
+	}
 	return noContent()
 }
 
@@ -110,6 +112,17 @@ func hLiveCancel(s *Server, pv map[string]string, _ params) reply {
 	if !found {
 		return msgErr(http.StatusNotFound, "Recording not found")
 	}
-	s.finishRecordingLocked(r, "canceled")
+	if !waitingOnThread(r) {
+		s.finishRecordingLocked(r, "canceled")
+	}
 	return noContent()
+}
+
+// waitingOnThread: r is a channel recording still queued behind the
+// channel's media. Stopping or canceling it then only marks it
+// (res_stasis_recording.c recording_disregard): no event, no file, and
+// record_file, which does not look at that mark, still records it in its
+// turn (from the source, not verified).
+func waitingOnThread(r *recording) bool {
+	return r.bridge == nil && !r.holds
 }

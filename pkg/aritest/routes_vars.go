@@ -80,12 +80,13 @@ func hVarSet(s *Server, pv map[string]string, p params) reply {
 	// stasis_app_control_set_channel_var → stasis_app_send_command_async),
 	// which a playback or a recording holds until it ends: 204 now, the
 	// variable then.
-	s.onThreadLocked("channel:"+c.id, func() bool {
+	set := func() bool {
 		if !c.gone {
 			s.applyVarLocked(c, v)
 		}
 		return false
-	})
+	}
+	s.queueOnThreadLocked("channel:"+c.id, threadCmd{run: set, dropped: func() { set() }})
 	return noContent()
 }
 

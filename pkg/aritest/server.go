@@ -66,6 +66,7 @@ type Server struct {
 	mu         sync.Mutex
 	changed    chan struct{} // closed and replaced on every state change
 	closed     bool
+	closing    chan struct{} // closed by Close: requests still waiting give up
 	started    time.Time
 	seq        int // unique id counter (the n of "<epoch>.<n>")
 	nameSeq    int // channel name counter (PJSIP/trunk-0000002a)
@@ -123,6 +124,7 @@ func New(opts Options) (*Server, error) {
 		bridges:   map[string]*bridge{},
 		playbacks: map[string]*playback{},
 		liveRecs:  map[string]*recording{},
+		closing:   make(chan struct{}),
 		threads:   map[string]*stasisThread{},
 		stored:    map[string]*storedRecording{},
 		endpoints: map[string]*endpoint{},
@@ -156,6 +158,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	socks := s.socketListLocked()
 	for _, c := range s.channels {
 		c.stopTimers()

@@ -10,12 +10,14 @@ package aritest
 // wait behind it, in order.
 type stasisThread struct {
 	held    bool
+	gen     int // commands run so far: tells a command's own hold from a later one's
+	taken   bool
 	waiting []threadCmd
 }
 
 // threadCmd is a command waiting on a thread: run reports whether it
-// holds the thread (media that started); dropped, when set, is called
-// instead when the thread goes away first.
+// holds the thread (media that started); dropped, when set, is what
+// becomes of it when the channel hangs up before its turn.
 type threadCmd struct {
 	run     func() bool
 	dropped func()
@@ -34,12 +36,25 @@ func (s *Server) queueOnThreadLocked(target string, cmd threadCmd) {
 		t = &stasisThread{}
 		s.threads[target] = t
 	}
-	if t.held || len(t.waiting) > 0 {
-		t.waiting = append(t.waiting, cmd)
-		return
+	t.waiting = append(t.waiting, cmd)
+	s.runThreadLocked(target, t)
+}
+
+// runThreadLocked runs what waits on t until a command holds it. The
+// thread counts as held while a command runs, so that a command it queues
+// on the same thread waits its turn.
+func (s *Server) runThreadLocked(target string, t *stasisThread) {
+	for !t.held && !t.taken && len(t.waiting) > 0 {
+		cmd := t.waiting[0]
+		t.waiting = t.waiting[1:]
+		t.gen++
+		gen := t.gen
+		t.held = true
+		if !cmd.run() && t.gen == gen {
+			t.held = false
+		}
 	}
-	t.held = cmd.run()
-	if !t.held && s.threads[target] == t && len(t.waiting) == 0 {
+	if !t.held && len(t.waiting) == 0 && s.threads[target] == t {
 		delete(s.threads, target)
 	}
 }
@@ -52,30 +67,21 @@ func (s *Server) releaseThreadLocked(target string) {
 		return
 	}
 	t.held = false
-	for !t.held && len(t.waiting) > 0 {
-		cmd := t.waiting[0]
-		t.waiting = t.waiting[1:]
-		t.held = cmd.run()
-	}
-	if !t.held && len(t.waiting) == 0 && s.threads[target] == t {
-		delete(s.threads, target)
-	}
+	s.runThreadLocked(target, t)
 }
 
-// dropThreadLocked forgets target's thread and what waited on it: the
-// channel left Stasis (its queue is flushed, the commands never run) or
-// the bridge is gone.
-func (s *Server) dropThreadLocked(target string) {
+// takeThreadLocked removes target's thread and returns what still waited
+// on it, in order: the channel hangs up, or the bridge is gone.
+func (s *Server) takeThreadLocked(target string) []threadCmd {
 	t := s.threads[target]
-	delete(s.threads, target)
 	if t == nil {
-		return
+		return nil
 	}
-	for _, cmd := range t.waiting {
-		if cmd.dropped != nil {
-			cmd.dropped()
-		}
-	}
+	delete(s.threads, target)
+	t.taken = true
+	waiting := t.waiting
+	t.waiting = nil
+	return waiting
 }
 
 // settled is the reply to a request that waited for a thread, and the

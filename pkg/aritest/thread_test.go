@@ -191,10 +191,12 @@ func TestPlaybackStopsMusicOnHold(t *testing.T) {
 	}
 }
 
-// TestHangupDropsQueuedMedia: the hangup ends the playback that plays
-// (finished, "failed", before StasisEnd); what waited behind it never
-// runs.
-func TestHangupDropsQueuedMedia(t *testing.T) {
+// TestHangupRunsWhatWaited: the hangup ends the playback that plays
+// (finished, "failed", before StasisEnd); what waited behind it then runs
+// on the hanging-up channel (control_dispatch_all): the queued playback
+// starts and fails, the variable is set. The queued recording never
+// starts.
+func TestHangupRunsWhatWaited(t *testing.T) {
 	s, ws := startFake(t)
 	s.AddSound("short", 10*time.Second)
 	cl, key := answeredCall(t, s)
@@ -210,13 +212,16 @@ func TestHangupDropsQueuedMedia(t *testing.T) {
 	if err := cl.Channel().SetVariable(key, "STEP", "late"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WaitFor(waitCtx(t), func(*Server) bool { return slices.Contains(mediaEvents(t, ws), "PlaybackStarted pb-1 playing") }); err != nil {
-		t.Fatal(err)
-	}
+	waitEvent(t, ws, "PlaybackStarted pb-1 playing")
 	if err := s.RemoteHangup(key.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitMedia(t, ws, []string{"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 failed", "StasisEnd"})
+	waitMedia(t, ws, []string{
+		"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 failed",
+		"PlaybackStarted pb-2 playing", "PlaybackFinished pb-2 failed",
+		"StasisEnd",
+	})
+	waitInOrder(t, ws, []string{`"ChannelVarset"`, `"variable":"STEP"`, `"value":"late"`}, `"StasisEnd"`)
 	if _, err := cl.Playback().Data(ari.NewKey(ari.PlaybackKey, "pb-2")); err == nil {
 		t.Fatal("the queued playback outlived its channel")
 	}
@@ -228,7 +233,8 @@ func TestHangupDropsQueuedMedia(t *testing.T) {
 // TestAnswerAndAddChannelWaitForPlayback: answer and addChannel run on
 // the channel's thread and their 204 waits for it: after a playback
 // already playing there, the reply comes once it finished. If the
-// channel hangs up first, addChannel is refused (422).
+// channel hangs up first, addChannel still answers 204 (the failed join
+// is not reported: check_add_remove_channel) and adds nothing.
 func TestAnswerAndAddChannelWaitForPlayback(t *testing.T) {
 	s, ws := startFake(t)
 	s.AddSound("short", 10*time.Second)
@@ -273,11 +279,7 @@ func TestAnswerAndAddChannelWaitForPlayback(t *testing.T) {
 	}
 	refused := make(chan error, 1)
 	go func() { refused <- cl.Bridge().AddChannel(br.Key(), other) }()
-	if err := s.WaitFor(waitCtx(t), func(*Server) bool {
-		return slices.Contains(mediaEvents(t, ws), "PlaybackStarted pb-3 playing")
-	}); err != nil {
-		t.Fatal(err)
-	}
+	waitEvent(t, ws, "PlaybackStarted pb-3 playing")
 	time.Sleep(20 * time.Millisecond)
 	select {
 	case err := <-refused:
@@ -289,11 +291,27 @@ func TestAnswerAndAddChannelWaitForPlayback(t *testing.T) {
 	}
 	select {
 	case err := <-refused:
-		if err == nil || !strings.Contains(err.Error(), "422") {
-			t.Fatalf("addChannel of a channel that hung up while it waited: %v; want 422", err)
+		if err != nil {
+			t.Fatalf("addChannel of a channel that hung up while it waited: %v; want 204", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("addChannel never answered after the channel hung up")
+	}
+	if d, err := cl.Bridge().Data(br.Key()); err != nil || slices.Contains(d.ChannelIDs, other) {
+		t.Fatalf("bridge %+v, %v: want it without the channel that hung up", d, err)
+	}
+}
+
+// waitEvent waits until the media events include want (the client's
+// view: the fake's WaitFor sees only the fake's state).
+func waitEvent(t *testing.T, ws *evClient, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Contains(mediaEvents(t, ws), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s among %v", want, mediaEvents(t, ws))
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -330,5 +348,128 @@ func waitInOrder(t *testing.T, ws *evClient, first []string, then string) {
 			t.Fatalf("never saw %v then %s:\n%s", first, then, strings.Join(evs, "\n"))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWaitingRequestEndsAtClose: a request waiting for a channel's thread
+// gets an answer when the fake closes, and Close does not wait for it.
+func TestWaitingRequestEndsAtClose(t *testing.T) {
+	s, _ := startFake(t)
+	s.AddSound("long", 250*time.Second)
+	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ari.NewKey(ari.ChannelKey, id)
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:long"); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan error, 1)
+	go func() { answered <- cl.Channel().Answer(key) }()
+	time.Sleep(50 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Close waits for a request waiting on a channel's thread")
+	}
+	select {
+	case err := <-answered:
+		if err == nil {
+			t.Fatal("the answer waiting at Close succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the answer waiting at Close never ended")
+	}
+}
+
+// TestBridgeIDReusedWhilePlaybackEnds: a playback of a destroyed bridge
+// does not free the thread of a new bridge with the same id, and an
+// addChannel that waited joins no destroyed bridge.
+func TestBridgeIDReusedWhilePlaybackEnds(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddSound("short", 10*time.Second)
+	s.AddSound("longer", 20*time.Second)
+	cl, key := answeredCall(t, s)
+	bkey := ari.NewKey(ari.BridgeKey, "br-1")
+	if _, err := cl.Bridge().Create(bkey, "mixing", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Bridge().Play(bkey, "pb-a", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Bridge().Delete(bkey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Bridge().Create(bkey, "mixing", "b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"pb-b", "pb-c"} {
+		if _, err := cl.Bridge().Play(bkey, id, "sound:longer"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitInOrder(t, ws, []string{`"PlaybackFinished"`, `"id":"pb-b"`}, `"id":"pb-c"`)
+
+	// addChannel waiting behind a playback on the channel, while its
+	// bridge is destroyed and made again
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	added := make(chan error, 1)
+	go func() { added <- cl.Bridge().AddChannel(bkey, key.ID) }()
+	time.Sleep(20 * time.Millisecond)
+	if err := cl.Bridge().Delete(bkey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Bridge().Create(bkey, "mixing", "c"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-added:
+		if err == nil || !strings.Contains(err.Error(), "404") {
+			t.Fatalf("addChannel to a bridge destroyed while it waited: %v; want 404", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("addChannel never answered")
+	}
+	if c, _ := s.Channel(key.ID); c.BridgeID != "" {
+		t.Fatalf("channel in bridge %q, want none", c.BridgeID)
+	}
+}
+
+// TestRecordingChannelRefusesBridge: addChannel of a channel with a live
+// recording (even one still queued) is refused at once, 409.
+func TestRecordingChannelRefusesBridge(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddSound("short", 10*time.Second)
+	cl, key := answeredCall(t, s)
+	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Play(key, "pb-1", "sound:short"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Record(key, "vm-1", &ari.RecordingOptions{Format: "wav"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Bridge().AddChannel(br.Key(), key.ID); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Fatalf("addChannel of a recording channel: %v; want 409", err)
+	}
+	// Stopping the queued recording only marks it: nothing now.
+	if err := cl.LiveRecording().Stop(ari.NewKey(ari.LiveRecordingKey, "vm-1")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	for _, e := range mediaEvents(t, ws) {
+		if strings.Contains(e, "vm-1") {
+			t.Fatalf("stopping a queued recording raised %q", e)
+		}
 	}
 }
