@@ -1,0 +1,196 @@
+package controller_test
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+var soakSeed = flag.Uint64("soak.seed", 0, "run TestSoak with this seed only (0: the fixed seeds)")
+
+// TestSoak: callers arrive at random moments and many hang up at a random
+// moment (greeting, ringback, queue, announcement, ringing, whisper,
+// talk, voicemail), against operators who answer fast, slowly, never or
+// busy; two clients, one greeting and recording with voicemail on
+// overflow, one on ringback hanging up on overflow. Whatever the order of
+// events, the invariants hold: every call ends with one record whose
+// result fits its client and whose billing fits its result; the month's
+// counters equal the records; no operator is on two calls at once; at the
+// end Asterisk holds no channel and every operator is free (or paused
+// after the no-answers). A failing seed replays with -soak.seed.
+func TestSoak(t *testing.T) {
+	seeds := []uint64{1, 2, 3}
+	if *soakSeed != 0 {
+		seeds = []uint64{*soakSeed}
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed) })
+	}
+}
+
+func soak(t *testing.T, seed uint64) {
+	h := newHarness(t, `
+queue: {ring_timeout: 15s, max_wait: 1500ms, wrapup: 0s, auto_pause_after: 3, announce_period: 300ms}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    short_name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    whisper_sound: sound:beep
+    record: true
+    overflow: voicemail
+    voicemail_max: 30s
+  - id: beta
+    name: ベータ
+    dids: ["03-2222-2222"]
+    greeting: sound:toritsugi/beta-greeting
+    answer_mode: ringback
+    ringback_max: 200ms
+operators:
+  - {id: op1, name: 一, endpoint: PJSIP/op1, clients: ["*"]}
+  - {id: op2, name: 二, endpoint: PJSIP/op2, clients: ["*"]}
+  - {id: op3, name: 三, endpoint: PJSIP/op3, clients: ["beta"]}
+  - {id: op4, name: 四, endpoint: PJSIP/op4, clients: ["acme"]}
+  - {id: op5, name: 五, endpoint: PJSIP/op5, clients: ["*"]}
+`)
+	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting"} {
+		h.fake.AddSound(s, time.Second)
+	}
+	// Asterisk time: 1 s here is 10 ms of test time. Talks last long enough
+	// (0.6 to 1.5 s of test time) that callers queue, overflow and leave at
+	// every step.
+	h.fake.AddEndpoint("PJSIP/op1", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 100 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op2", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 8 * time.Second, HangupAfter: 60 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op3", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op4", true, aritest.EndpointBehavior{Answer: aritest.Busy, Delay: 2 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op5", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 3 * time.Second, HangupAfter: 150 * time.Second})
+	h.start()
+	h.eventually("operators known", func() bool { return h.operatorState("op1") == acd.Available })
+
+	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	type planned struct {
+		id     string
+		client string
+		leave  time.Duration // after the call's arrival; 0: stays to the end
+	}
+	var calls []planned
+	type leaver struct {
+		p  planned
+		at time.Time
+	}
+	var leavers []leaver
+	for i := range 40 {
+		time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
+		did, client := "0312345678", "acme"
+		if rng.IntN(2) == 1 {
+			did, client = "0322222222", "beta"
+		}
+		if i == 20 {
+			// Half way, op5 comes online: it is rung for the callers who wait.
+			if err := h.fake.Register("PJSIP/op5"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := planned{id: h.call(did, fmt.Sprintf("090%08d", i)), client: client}
+		if rng.IntN(2) == 0 {
+			p.leave = time.Duration(1+rng.IntN(1500)) * time.Millisecond
+			leavers = append(leavers, leaver{p, time.Now().Add(p.leave)})
+		}
+		calls = append(calls, p)
+	}
+	slices.SortFunc(leavers, func(a, b leaver) int { return a.at.Compare(b.at) })
+	for _, l := range leavers {
+		time.Sleep(time.Until(l.at))
+		_ = h.fake.RemoteHangup(l.p.id) // the call may be over already
+	}
+
+	results := map[string][]store.Result{
+		"acme": {store.ResultAnswered, store.ResultAbandoned, store.ResultVoicemail},
+		"beta": {store.ResultAnswered, store.ResultAbandoned, store.ResultOverflow},
+	}
+	recs := map[string]store.CallRecord{}
+	billable := map[string]int{}
+	total := map[string]int{}
+	for _, p := range calls {
+		r := h.record(p.id)
+		recs[p.id] = r
+		total[p.client]++
+		if r.Billable {
+			billable[p.client]++
+		}
+		if r.ClientID != p.client || !slices.Contains(results[p.client], r.Result) {
+			t.Errorf("call %s for %s (leaves after %v): %s %s (%s); want one of %v; timeline %v", p.id, p.client, p.leave, r.ClientID, r.Result, r.Reason, results[p.client], r.Events)
+		}
+		switch r.Result {
+		case store.ResultAnswered:
+			if !r.Billable || r.OperatorID == "" {
+				t.Errorf("answered call %s: billable %v, operator %q", p.id, r.Billable, r.OperatorID)
+			}
+		case store.ResultAbandoned, store.ResultOverflow:
+			if r.Billable {
+				t.Errorf("%s call %s billed", r.Result, p.id)
+			}
+		}
+		if p.leave == 0 && r.Result == store.ResultAbandoned {
+			t.Errorf("call %s abandoned, but its caller never hung up: %s; timeline %v", p.id, r.Reason, r.Events)
+		}
+	}
+	month := recs[calls[0].id].StartedAt
+	for client, n := range total {
+		c, err := h.store.MonthlyCounts(client, month)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Total != n || c.Billable != billable[client] {
+			t.Errorf("%s counters: %d calls, %d billable; the records say %d and %d", client, c.Total, c.Billable, n, billable[client])
+		}
+	}
+	// No operator on two calls at once: each conversation runs from its
+	// bridge to the call's end.
+	type talk struct {
+		call     string
+		from, to time.Time
+	}
+	byOp := map[string][]talk{}
+	for id, r := range recs {
+		if from := eventAt(r, "bridged with "); !from.IsZero() {
+			byOp[r.OperatorID] = append(byOp[r.OperatorID], talk{id, from, r.EndedAt})
+		}
+	}
+	for op, ts := range byOp {
+		slices.SortFunc(ts, func(a, b talk) int { return a.from.Compare(b.from) })
+		for i := 1; i < len(ts); i++ {
+			if ts[i].from.Before(ts[i-1].to) {
+				t.Errorf("%s on %s (from %v) before %s ended (%v)", op, ts[i].call, ts[i].from, ts[i-1].call, ts[i-1].to)
+			}
+		}
+	}
+	if len(byOp["op3"])+len(byOp["op4"]) > 0 {
+		t.Errorf("operators who never answer were bridged: %v", byOp)
+	}
+	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+	h.eventually("every operator free", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.State != acd.Available && op.State != acd.Paused {
+				return false
+			}
+		}
+		return true
+	})
+	if t.Failed() || testing.Verbose() {
+		var b strings.Builder
+		for _, p := range calls {
+			fmt.Fprintf(&b, "%s %s leave=%v: %s (%s)\n", p.id, p.client, p.leave, recs[p.id].Result, recs[p.id].Reason)
+		}
+		t.Logf("seed %d (rerun: go test -run 'TestSoak' -soak.seed %d ./pkg/controller)\n%s", seed, seed, b.String())
+	}
+}
