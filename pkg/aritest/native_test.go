@@ -42,7 +42,7 @@ func waitCtx(t *testing.T) context.Context {
 func TestNativeClientAgainstFake(t *testing.T) {
 	s, _ := startFake(t)
 	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{Answer: AnswerAfter, Delay: time.Second})
-	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	cl := restClient(s)
 
 	callerID, err := s.IncomingCall("0312345678", "0901234567")
 	if err != nil {
@@ -256,11 +256,16 @@ func TestVariableSetWaitsForPlayback(t *testing.T) {
 	}
 }
 
+// restClient is the ari library's client for s's application.
+func restClient(s *Server) ari.Client {
+	return native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+}
+
 // answeredCall places a call on s, answers it through the ari library's
 // client, and returns the client and the caller's channel.
 func answeredCall(t *testing.T, s *Server) (ari.Client, *ari.Key) {
 	t.Helper()
-	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	cl := restClient(s)
 	id, err := s.IncomingCall("0312345678", "0901234567")
 	if err != nil {
 		t.Fatal(err)

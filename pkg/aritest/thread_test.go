@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
-	"github.com/CyCoreSystems/ari/v6/client/native"
 )
 
 // mediaEvents are the playback and recording events written so far, as
@@ -238,7 +237,7 @@ func TestHangupRunsWhatWaited(t *testing.T) {
 func TestAnswerAndAddChannelWaitForPlayback(t *testing.T) {
 	s, ws := startFake(t)
 	s.AddSound("short", 10*time.Second)
-	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	cl := restClient(s)
 	id, err := s.IncomingCall("0312345678", "0901234567")
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +355,7 @@ func waitInOrder(t *testing.T, ws *evClient, first []string, then string) {
 func TestWaitingRequestEndsAtClose(t *testing.T) {
 	s, _ := startFake(t)
 	s.AddSound("long", 250*time.Second)
-	cl := native.New(&native.Options{Application: "toritsugi", URL: s.URL(), WebsocketURL: s.WebsocketURL(), Username: "toritsugi", Password: "toritsugi"})
+	cl := restClient(s)
 	id, err := s.IncomingCall("0312345678", "0901234567")
 	if err != nil {
 		t.Fatal(err)
