@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,11 +33,25 @@ func TestSoak(t *testing.T) {
 		seeds = []uint64{*soakSeed}
 	}
 	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, false) })
 	}
 }
 
-func soak(t *testing.T, seed uint64) {
+// TestSoakWithRestart: the same, with the controller stopped half way and
+// a new one started a moment later: callers who hang up meanwhile, and
+// calls that end meanwhile, are recorded by the new one; the others are
+// re-adopted. The invariants are the same.
+func TestSoakWithRestart(t *testing.T) {
+	seeds := []uint64{11, 12, 13}
+	if *soakSeed != 0 {
+		seeds = []uint64{*soakSeed}
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, true) })
+	}
+}
+
+func soak(t *testing.T, seed uint64, restart bool) {
 	h := newHarness(t, `
 queue: {ring_timeout: 15s, max_wait: 1500ms, wrapup: 0s, auto_pause_after: 3, announce_period: 300ms}
 clients:
@@ -73,7 +88,7 @@ operators:
 	h.fake.AddEndpoint("PJSIP/op3", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	h.fake.AddEndpoint("PJSIP/op4", true, aritest.EndpointBehavior{Answer: aritest.Busy, Delay: 2 * time.Second})
 	h.fake.AddEndpoint("PJSIP/op5", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 3 * time.Second, HangupAfter: 150 * time.Second})
-	h.start()
+	running := h.start()
 	h.eventually("operators known", func() bool { return h.operatorState("op1") == acd.Available })
 
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
@@ -83,11 +98,8 @@ operators:
 		leave  time.Duration // after the call's arrival; 0: stays to the end
 	}
 	var calls []planned
-	type leaver struct {
-		p  planned
-		at time.Time
-	}
-	var leavers []leaver
+	var hungUp sync.WaitGroup
+	defer hungUp.Wait()
 	for i := range 40 {
 		time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
 		did, client := "0312345678", "acme"
@@ -99,19 +111,24 @@ operators:
 			if err := h.fake.Register("PJSIP/op5"); err != nil {
 				t.Fatal(err)
 			}
+			if restart {
+				running.stop()
+				time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
+				running = h.start()
+			}
 		}
 		p := planned{id: h.call(did, fmt.Sprintf("090%08d", i)), client: client}
 		if rng.IntN(2) == 0 {
 			p.leave = time.Duration(1+rng.IntN(1500)) * time.Millisecond
-			leavers = append(leavers, leaver{p, time.Now().Add(p.leave)})
+			hungUp.Add(1)
+			time.AfterFunc(p.leave, func() {
+				defer hungUp.Done()
+				_ = h.fake.RemoteHangup(p.id) // the call may be over already
+			})
 		}
 		calls = append(calls, p)
 	}
-	slices.SortFunc(leavers, func(a, b leaver) int { return a.at.Compare(b.at) })
-	for _, l := range leavers {
-		time.Sleep(time.Until(l.at))
-		_ = h.fake.RemoteHangup(l.p.id) // the call may be over already
-	}
+	hungUp.Wait()
 
 	results := map[string][]store.Result{
 		"acme": {store.ResultAnswered, store.ResultAbandoned, store.ResultVoicemail},
@@ -191,6 +208,6 @@ operators:
 		for _, p := range calls {
 			fmt.Fprintf(&b, "%s %s leave=%v: %s (%s)\n", p.id, p.client, p.leave, recs[p.id].Result, recs[p.id].Reason)
 		}
-		t.Logf("seed %d (rerun: go test -run 'TestSoak' -soak.seed %d ./pkg/controller)\n%s", seed, seed, b.String())
+		t.Logf("seed %d, restart %v (rerun: go test -run '^%s$' -soak.seed %d ./pkg/controller)\n%s", seed, restart, strings.Split(t.Name(), "/")[0], seed, b.String())
 	}
 }
