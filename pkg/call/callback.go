@@ -17,7 +17,8 @@ import (
 // makes it again (the caller's digit may have been lost with the old
 // one), and once the request is stored the step says so.
 
-// callbackConfirmWait is how long we wait for the caller's 1 or 2.
+// callbackConfirmWait is how long we wait for the caller's 1 or 2, unless
+// the manager is told otherwise.
 const callbackConfirmWait = 10 * time.Second
 
 // CallbackStore keeps callback requests.
@@ -49,7 +50,7 @@ func (a *actor) offerCallback() {
 	media = append(media, "digits:"+cid.National())
 	a.playList(a.id, media, func(string) {
 		if a.awaitingDigit {
-			a.after(callbackConfirmWait, func() { a.callbackAnswer("") })
+			a.after(a.m.confirmWait, func() { a.callbackAnswer("") })
 		}
 	})
 }

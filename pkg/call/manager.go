@@ -68,6 +68,9 @@ type Deps struct {
 	// GreetingTimeout bounds a greeting whose playback never reports its end
 	// (Asterisk never finishes a playback of an unknown media scheme).
 	GreetingTimeout time.Duration
+	// CallbackConfirmWait is how long a callback offer waits for the
+	// caller's 1 or 2 once it has played; 0: 10 s.
+	CallbackConfirmWait time.Duration
 	// AddToBridge, when set, adds caller and operator to their bridge in
 	// one request (pbx.Link.AddToBridge); otherwise one request each.
 	AddToBridge func(bridgeID string, channelIDs ...string) error
@@ -98,6 +101,7 @@ type Manager struct {
 	clock           Clock
 	log             *slog.Logger
 	greetingTimeout time.Duration
+	confirmWait     time.Duration
 	addToBridge     func(bridgeID string, channelIDs ...string) error
 
 	// instance distinguishes ids this manager chooses from a predecessor's.
@@ -130,9 +134,12 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	if d.GreetingTimeout <= 0 {
 		d.GreetingTimeout = 2 * time.Minute
 	}
+	if d.CallbackConfirmWait <= 0 {
+		d.CallbackConfirmWait = callbackConfirmWait
+	}
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
-		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, addToBridge: d.AddToBridge,
+		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, confirmWait: d.CallbackConfirmWait, addToBridge: d.AddToBridge,
 		calls: map[string]*actor{}, instance: newInstanceToken(), seenEvery: liveSeenEvery,
 	}
 }

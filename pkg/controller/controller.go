@@ -41,6 +41,9 @@ type Options struct {
 	Backoff pbx.Backoff
 	// GreetingTimeout bounds playbacks that never report their end.
 	GreetingTimeout time.Duration
+	// CallbackConfirmWait is how long a callback offer waits for the
+	// caller's key once played (0: 10 s).
+	CallbackConfirmWait time.Duration
 	// OnOperatorChange is told every operator state change.
 	OnOperatorChange func(acd.OperatorStateChanged)
 	// OnQueueAction sees every routing decision in order (tracing, tests).
@@ -97,7 +100,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 	c.Calls = call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
-		GreetingTimeout: o.GreetingTimeout, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
+		GreetingTimeout: o.GreetingTimeout, CallbackConfirmWait: o.CallbackConfirmWait, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
 		AddToBridge: link.AddToBridge,
 	})
 	hooks := c.Calls.Hooks()

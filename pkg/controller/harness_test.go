@@ -30,6 +30,9 @@ type harness struct {
 	cfg   *config.Config
 	store *store.Store
 	last  *running
+	// confirmWait: how long a callback offer waits for the caller's key
+	// (0: the controller's default).
+	confirmWait time.Duration
 
 	mu        sync.Mutex
 	rings     []acd.Ring       // every Ring the queue decided, in order
@@ -71,6 +74,7 @@ func (h *harness) start() *running {
 	c, err := controller.New(ctx, controller.Options{
 		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: h.store, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
+		CallbackConfirmWait: h.confirmWait,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()
 			h.connected = append(h.connected, c)

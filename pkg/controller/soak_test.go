@@ -64,12 +64,23 @@ clients:
     record: true
     overflow: voicemail
     voicemail_max: 30s
+    transfer_to: 03-9999-0000
+    transfer_timeout: 5s
+    callers:
+      - {match: "0901*", action: vip, name: 重要顧客}
+      - {match: "0909*", action: block, block_mode: hangup}
   - id: beta
     name: ベータ
     dids: ["03-2222-2222"]
     greeting: sound:toritsugi/beta-greeting
     answer_mode: ringback
     ringback_max: 200ms
+  - id: gamma
+    name: ガンマ
+    dids: ["03-3333-3333"]
+    greeting: sound:toritsugi/gamma-greeting
+    overflow: callback
+    callback_prompt: sound:toritsugi/callback-offer
 operators:
   - {id: op1, name: 一, endpoint: PJSIP/op1, clients: ["*"]}
   - {id: op2, name: 二, endpoint: PJSIP/op2, clients: ["*"]}
@@ -77,7 +88,7 @@ operators:
   - {id: op4, name: 四, endpoint: PJSIP/op4, clients: ["acme"]}
   - {id: op5, name: 五, endpoint: PJSIP/op5, clients: ["*"]}
 `)
-	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting"} {
+	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
 	}
 	// Asterisk time: 1 s here is 10 ms of test time. Talks last long enough
@@ -88,14 +99,20 @@ operators:
 	h.fake.AddEndpoint("PJSIP/op3", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	h.fake.AddEndpoint("PJSIP/op4", true, aritest.EndpointBehavior{Answer: aritest.Busy, Delay: 2 * time.Second})
 	h.fake.AddEndpoint("PJSIP/op5", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 3 * time.Second, HangupAfter: 150 * time.Second})
+	// The client's own phone, for VIP callers: it answers, or not, as the seed says.
+	client := aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 2 * time.Second, HangupAfter: 30 * time.Second}
+	h.confirmWait = 300 * time.Millisecond
 	running := h.start()
 	h.eventually("operators known", func() bool { return h.operatorState("op1") == acd.Available })
 
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	if rng.IntN(2) == 0 {
+		client = aritest.EndpointBehavior{Answer: aritest.NoAnswer}
+	}
+	h.fake.SetRemoteNumber("0399990000", client)
 	type planned struct {
-		id     string
-		client string
-		leave  time.Duration // after the call's arrival; 0: stays to the end
+		id, client, number string
+		leave              time.Duration // after the call's arrival; 0: stays to the end
 	}
 	var calls []planned
 	var hungUp sync.WaitGroup
@@ -103,8 +120,20 @@ operators:
 	for i := range 40 {
 		time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
 		did, client := "0312345678", "acme"
-		if rng.IntN(2) == 1 {
+		switch rng.IntN(3) {
+		case 1:
 			did, client = "0322222222", "beta"
+		case 2:
+			did, client = "0333333333", "gamma"
+		}
+		// A VIP (0901…) or blocked (0909…) number now and then: only acme
+		// has rules for them.
+		number := fmt.Sprintf("0905%07d", i)
+		switch rng.IntN(8) {
+		case 0:
+			number = fmt.Sprintf("0901%07d", i)
+		case 1:
+			number = fmt.Sprintf("0909%07d", i)
 		}
 		if i == 20 {
 			// Half way, op5 comes online: it is rung for the callers who wait.
@@ -117,7 +146,7 @@ operators:
 				running = h.start()
 			}
 		}
-		p := planned{id: h.call(did, fmt.Sprintf("090%08d", i)), client: client}
+		p := planned{id: h.call(did, number), client: client, number: number}
 		if rng.IntN(2) == 0 {
 			p.leave = time.Duration(1+rng.IntN(1500)) * time.Millisecond
 			hungUp.Add(1)
@@ -126,20 +155,64 @@ operators:
 				_ = h.fake.RemoteHangup(p.id) // the call may be over already
 			})
 		}
+		// Some press a key at some moment: at any moment but the callback
+		// offer the key must change nothing.
+		if rng.IntN(3) == 0 {
+			digit := string("12#"[rng.IntN(3)])
+			hungUp.Add(1)
+			time.AfterFunc(time.Duration(1+rng.IntN(2500))*time.Millisecond, func() {
+				defer hungUp.Done()
+				_ = h.fake.SendDTMF(p.id, digit) // the call may be over already
+			})
+		}
+		// gamma's callers who hear the callback offer answer 1 or 2, or
+		// let it time out.
+		if client == "gamma" && rng.IntN(3) != 0 {
+			digit := string("12"[rng.IntN(2)])
+			hungUp.Add(1)
+			go func() {
+				defer hungUp.Done()
+				for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+					c, ok := h.fake.Channel(p.id)
+					if !ok {
+						return
+					}
+					if slices.ContainsFunc(c.Playing, func(m string) bool { return strings.Contains(m, "callback-offer") || strings.HasPrefix(m, "digits:") }) {
+						_ = h.fake.SendDTMF(p.id, digit)
+						return
+					}
+				}
+			}()
+		}
 		calls = append(calls, p)
 	}
 	hungUp.Wait()
 
 	results := map[string][]store.Result{
-		"acme": {store.ResultAnswered, store.ResultAbandoned, store.ResultVoicemail},
-		"beta": {store.ResultAnswered, store.ResultAbandoned, store.ResultOverflow},
+		// overflow: a caller whose # ended the recording at once left no
+		// message
+		"acme":  {store.ResultAnswered, store.ResultAbandoned, store.ResultVoicemail, store.ResultOverflow, store.ResultTransferred, store.ResultBlocked},
+		"beta":  {store.ResultAnswered, store.ResultAbandoned, store.ResultOverflow},
+		"gamma": {store.ResultAnswered, store.ResultAbandoned, store.ResultOverflow},
 	}
 	recs := map[string]store.CallRecord{}
+	for _, p := range calls {
+		recs[p.id] = h.record(p.id)
+	}
+	// Read once every call is recorded: a request is stored before its
+	// call's record.
+	callbacks, err := h.store.Callbacks("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	callbackFor := map[string]store.Callback{}
+	for _, cb := range callbacks {
+		callbackFor[cb.ID] = cb
+	}
 	billable := map[string]int{}
 	total := map[string]int{}
 	for _, p := range calls {
-		r := h.record(p.id)
-		recs[p.id] = r
+		r := recs[p.id]
 		total[p.client]++
 		if r.Billable {
 			billable[p.client]++
@@ -147,7 +220,25 @@ operators:
 		if r.ClientID != p.client || !slices.Contains(results[p.client], r.Result) {
 			t.Errorf("call %s for %s (leaves after %v): %s %s (%s); want one of %v; timeline %v", p.id, p.client, p.leave, r.ClientID, r.Result, r.Reason, results[p.client], r.Events)
 		}
+		blocked := p.client == "acme" && strings.HasPrefix(p.number, "0909")
+		if blocked != (r.Result == store.ResultBlocked) {
+			t.Errorf("call %s from %s for %s: %s (%s)", p.id, p.number, p.client, r.Result, r.Reason)
+		}
+		if r.Result == store.ResultTransferred && !strings.HasPrefix(p.number, "0901") {
+			t.Errorf("call %s from %s transferred to the client: not a VIP", p.id, p.number)
+		}
+		if cb, ok := callbackFor[p.id]; ok != (r.Reason == "overflow: callback requested") || ok && (cb.ClientID != "gamma" || cb.Number != "+81"+p.number[1:]) {
+			t.Errorf("call %s (%s): callback %+v, stored %v", p.id, r.Reason, cb, ok)
+		}
 		switch r.Result {
+		case store.ResultBlocked:
+			if r.Billable {
+				t.Errorf("blocked call %s billed", p.id)
+			}
+		case store.ResultTransferred:
+			if !r.Billable {
+				t.Errorf("transferred call %s not billed", p.id)
+			}
 		case store.ResultAnswered:
 			if !r.Billable || r.OperatorID == "" {
 				t.Errorf("answered call %s: billable %v, operator %q", p.id, r.Billable, r.OperatorID)
@@ -179,7 +270,7 @@ operators:
 	}
 	byOp := map[string][]talk{}
 	for id, r := range recs {
-		if from := eventAt(r, "bridged with "); !from.IsZero() {
+		if from := eventAt(r, "bridged with "); !from.IsZero() && r.OperatorID != "" {
 			byOp[r.OperatorID] = append(byOp[r.OperatorID], talk{id, from, r.EndedAt})
 		}
 	}
