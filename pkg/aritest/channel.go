@@ -49,7 +49,8 @@ type channel struct {
 	endpoint             *endpoint
 	rtp                  bool // media flowed: RTPAUDIOQOS varsets at hangup
 	moh                  string
-	originator           bool // the originator of a POST /channels/create: followed after Stasis
+	answerNow            func() // while it rings: its softphone answers (RemoteAnswer)
+	originator           bool   // the originator of a POST /channels/create: followed after Stasis
 	dialTimeout          time.Duration
 	timers               []Stopper
 	gone                 bool

@@ -75,6 +75,25 @@ func (s *Server) RemoteHangup(channelID string) error {
 	return nil
 }
 
+// RemoteAnswer is the 200 OK of a softphone that is ringing (a channel
+// toritsugi dialled), whatever its behaviour said: it answers now.
+func (s *Server) RemoteAnswer(channelID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.bumpLocked()
+	c, ok := s.channels[channelID]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoChannel, channelID)
+	}
+	if c.answerNow == nil || c.state != "Ringing" {
+		return fmt.Errorf("aritest: channel %s is not ringing", channelID)
+	}
+	answer := c.answerNow
+	c.answerNow = nil
+	answer()
+	return nil
+}
+
 // SendDTMF is an RFC 2833 digit from the far end: one ChannelDtmfReceived
 // at the end of the digit.
 func (s *Server) SendDTMF(channelID, digit string) error {
@@ -130,6 +149,10 @@ func (s *Server) dialLocked(c *channel, firstString, later string, timeout time.
 			}
 			s.setStateLocked(c, "Ringing")
 			dial("RINGING", later)
+			c.answerNow = func() {
+				c.stopTimers()
+				s.answerLegLocked(c, b, later, dial)
+			}
 		}))
 		if b.Answer == AnswerAfter && b.Delay < timeout {
 			c.timers = append(c.timers, s.after(max(b.Delay, ringDelay), func() {

@@ -22,6 +22,7 @@ type wsConn struct {
 	written  int // messages ever written (or dropped at close)
 	closed   bool
 	replaced bool // got ApplicationReplaced: takes no more events
+	held     bool // HoldEvents: queued, not written
 }
 
 func newWSConn(app string, c *websocket.Conn, sent func(SentEvent)) *wsConn {
@@ -67,7 +68,7 @@ var textFrames = websocket.Codec{Marshal: func(v any) ([]byte, byte, error) {
 func (w *wsConn) writeLoop() {
 	for {
 		w.mu.Lock()
-		for len(w.queue) == 0 && !w.closed {
+		for (len(w.queue) == 0 || w.held) && !w.closed {
 			w.cond.Wait()
 		}
 		if w.closed {
@@ -201,6 +202,22 @@ func (s *Server) detachSocket(conn *wsConn) {
 		s.maybeDestroyAppLocked(a)
 	}
 	s.bumpLocked()
+}
+
+// HoldEvents holds (true) or releases (false) the events of the
+// websockets connected now, as a congested network would: they are
+// written, in order, once released. A REST reply that waits for its events
+// (a 204) waits as long.
+func (s *Server) HoldEvents(hold bool) {
+	s.mu.Lock()
+	socks := s.socketListLocked()
+	s.mu.Unlock()
+	for _, c := range socks {
+		c.mu.Lock()
+		c.held = hold
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
 }
 
 // DropWebSockets closes every events websocket from the server side, as a

@@ -132,7 +132,9 @@ func (a *actor) ring(r *queue.RingOperator) {
 // legAnswered handles an operator leg's StasisStart: the operator picked up.
 func (a *actor) legAnswered(id string) {
 	l, ok := a.legs[id]
-	if !ok {
+	if !ok || l.answered {
+		// Told twice: the re-sync after a link outage found it answered,
+		// and its StasisStart came after all.
 		return
 	}
 	if l.cancelled || a.done || a.callerGone || a.op != nil || a.xfer != nil {

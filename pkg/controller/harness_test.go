@@ -50,8 +50,16 @@ type running struct {
 // for test time.
 func newHarness(t *testing.T, yamlBody string) *harness {
 	t.Helper()
+	return newHarnessFake(t, yamlBody, aritest.Options{})
+}
+
+// newHarnessFake is newHarness with the fake's options (hooks); its clock
+// is the harness's.
+func newHarnessFake(t *testing.T, yamlBody string, opts aritest.Options) *harness {
+	t.Helper()
 	leakcheck.Check(t)
-	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(speed)})
+	opts.Clock = aritest.ScaledClock(speed)
+	fake, err := aritest.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -405,4 +406,72 @@ func whisperPlayed(h *harness) bool {
 		}
 	}
 	return false
+}
+
+// TestOperatorAnswersAsTheLinkComesBack: the ARI link drops while an
+// operator's phone rings, and the phone answers just as the controller,
+// back, checks the leg: the re-sync finds it answered, the call connects,
+// and only then does the leg's StasisStart arrive (the network held it).
+// Told twice, the call must connect once: it used to hang up the leg the
+// second time, and leave the caller in silence for good.
+func TestOperatorAnswersAsTheLinkComesBack(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		leg      string // the ringing leg
+		answered bool
+		released = make(chan struct{})
+		fake     *aritest.Server
+	)
+	h := newHarnessFake(t, strings.Replace(oneClient, "ring_timeout: 15s", "ring_timeout: 120s", 1), aritest.Options{
+		OnRequest: func(r aritest.ReceivedRequest) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case leg == "":
+			case !answered && r.Method == "GET" && r.Path == "/channels/"+leg:
+				// The re-sync asks: the phone answers now, and its
+				// StasisStart is held back.
+				fake.HoldEvents(true)
+				if err := fake.RemoteAnswer(leg); err != nil {
+					t.Errorf("answering %s: %v", leg, err)
+				}
+				answered = true
+			case answered && r.Method == "POST" && strings.HasPrefix(r.Path, "/channels/"+leg+"/play/"):
+				// The whisper: the call connected. Now the StasisStart.
+				fake.HoldEvents(false)
+				leg = ""
+				close(released)
+			}
+		},
+	})
+	fake = h.fake
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("op1001 ringing", func() bool {
+		c, ok := h.fake.Channel(h.operatorLeg("op1001"))
+		return ok && c.State == "Ringing"
+	})
+	mu.Lock()
+	leg = h.operatorLeg("op1001")
+	mu.Unlock()
+	h.fake.DropWebSockets()
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		h.fake.HoldEvents(false)
+		t.Fatalf("no whisper after the re-sync found the leg answered:\n%s", h.requests())
+	}
+	h.eventually("caller bridged with op1001", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && c.BridgeID != ""
+	})
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) op %q, want answered by op1001; timeline %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
 }

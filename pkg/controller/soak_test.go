@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -33,7 +34,7 @@ func TestSoak(t *testing.T) {
 		seeds = []uint64{*soakSeed}
 	}
 	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, false) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, soakCalm) })
 	}
 }
 
@@ -47,11 +48,33 @@ func TestSoakWithRestart(t *testing.T) {
 		seeds = []uint64{*soakSeed}
 	}
 	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, true) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, soakRestart) })
 	}
 }
 
-func soak(t *testing.T, seed uint64, restart bool) {
+// TestSoakWithLinkDrops: the same, with the ARI websocket dropped three
+// times at random moments: events raised while it is down are lost, and
+// the controller re-syncs each call with Asterisk when it reconnects.
+func TestSoakWithLinkDrops(t *testing.T) {
+	seeds := []uint64{21, 22, 23}
+	if *soakSeed != 0 {
+		seeds = []uint64{*soakSeed}
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, soakLinkDrops) })
+	}
+}
+
+// soakTrouble is what else befalls the soak's calls.
+type soakTrouble int
+
+const (
+	soakCalm      soakTrouble = iota
+	soakRestart               // the controller is stopped half way, and another started
+	soakLinkDrops             // the ARI websocket drops three times
+)
+
+func soak(t *testing.T, seed uint64, trouble soakTrouble) {
 	h := newHarness(t, `
 queue: {ring_timeout: 15s, max_wait: 1500ms, wrapup: 0s, auto_pause_after: 3, announce_period: 300ms}
 clients:
@@ -140,11 +163,18 @@ operators:
 			if err := h.fake.Register("PJSIP/op5"); err != nil {
 				t.Fatal(err)
 			}
-			if restart {
+			if trouble == soakRestart {
 				running.stop()
 				time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
 				running = h.start()
 			}
+		}
+		if trouble == soakLinkDrops && i%13 == 6 {
+			hungUp.Add(1)
+			time.AfterFunc(time.Duration(rng.IntN(400))*time.Millisecond, func() {
+				defer hungUp.Done()
+				h.fake.DropWebSockets()
+			})
 		}
 		p := planned{id: h.call(did, number), client: client, number: number}
 		if rng.IntN(2) == 0 {
@@ -285,6 +315,13 @@ operators:
 	if len(byOp["op3"])+len(byOp["op4"]) > 0 {
 		t.Errorf("operators who never answer were bridged: %v", byOp)
 	}
+	if trouble == soakLinkDrops {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := h.fake.WaitConnected(ctx, 4); err != nil {
+			t.Errorf("the link did not come back after each of its three drops: %v", err)
+		}
+	}
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
 	h.eventually("every operator free", func() bool {
 		for _, op := range h.snapshot().Operators {
@@ -299,6 +336,6 @@ operators:
 		for _, p := range calls {
 			fmt.Fprintf(&b, "%s %s leave=%v: %s (%s)\n", p.id, p.client, p.leave, recs[p.id].Result, recs[p.id].Reason)
 		}
-		t.Logf("seed %d, restart %v (rerun: go test -run '^%s$' -soak.seed %d ./pkg/controller)\n%s", seed, restart, strings.Split(t.Name(), "/")[0], seed, b.String())
+		t.Logf("seed %d, trouble %d (rerun: go test -run '^%s$' -soak.seed %d ./pkg/controller)\n%s", seed, trouble, strings.Split(t.Name(), "/")[0], seed, b.String())
 	}
 }
