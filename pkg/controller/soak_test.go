@@ -110,6 +110,7 @@ operators:
   - {id: op3, name: 三, endpoint: PJSIP/op3, clients: ["beta"]}
   - {id: op4, name: 四, endpoint: PJSIP/op4, clients: ["acme"]}
   - {id: op5, name: 五, endpoint: PJSIP/op5, clients: ["*"]}
+  - {id: op6, name: 六, endpoint: PJSIP/op6, clients: ["*"]}
 `)
 	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
@@ -122,6 +123,9 @@ operators:
 	h.fake.AddEndpoint("PJSIP/op3", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	h.fake.AddEndpoint("PJSIP/op4", true, aritest.EndpointBehavior{Answer: aritest.Busy, Delay: 2 * time.Second})
 	h.fake.AddEndpoint("PJSIP/op5", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 3 * time.Second, HangupAfter: 150 * time.Second})
+	// op6 hangs up during the whisper (or, when the fake's timers run late
+	// under load, just after the bridge).
+	h.fake.AddEndpoint("PJSIP/op6", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 500 * time.Millisecond})
 	// The client's own phone, for VIP callers: it answers, or not, as the seed says.
 	client := aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 2 * time.Second, HangupAfter: 30 * time.Second}
 	h.confirmWait = 300 * time.Millisecond
@@ -168,6 +172,17 @@ operators:
 				time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
 				running = h.start()
 			}
+		}
+		if i%10 == 3 {
+			// op2's softphone loses its registration for a moment.
+			away := time.Duration(50+rng.IntN(200)) * time.Millisecond
+			hungUp.Add(1)
+			time.AfterFunc(time.Duration(rng.IntN(300))*time.Millisecond, func() {
+				defer hungUp.Done()
+				_ = h.fake.Unregister("PJSIP/op2")
+				time.Sleep(away)
+				_ = h.fake.Register("PJSIP/op2")
+			})
 		}
 		if trouble == soakLinkDrops && i%13 == 6 {
 			hungUp.Add(1)
