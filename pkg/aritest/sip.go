@@ -13,6 +13,13 @@ import (
 // 603 Decline.
 var ErrDeclined = errors.New("aritest: call declined (603): stasis app does not exist")
 
+// ErrAppInactive is returned by IncomingCall when Stasis() fails because
+// the application has no websocket connected (res_stasis.c
+// stasis_app_exec: "Stasis app '%s' not active"): the call goes on in the
+// dialplan after Stasis() (asterisk-conf's fallback), never reaching the
+// application.
+var ErrAppInactive = errors.New("aritest: stasis app not active: the call stays in the dialplan")
+
 // ErrNoChannel is returned for a channel id the fake does not know.
 var ErrNoChannel = errors.New("aritest: no such channel")
 
@@ -38,8 +45,13 @@ func (s *Server) IncomingCall(did, callerNumber string, opts ...CallOption) (str
 	defer s.bumpLocked()
 	trunk := s.endpoints["PJSIP/trunk"]
 	queue := strings.HasPrefix(did, "q")
-	if _, ok := s.apps[s.opts.App]; !ok && !queue {
-		return "", ErrDeclined
+	if a, ok := s.apps[s.opts.App]; !queue {
+		switch {
+		case !ok:
+			return "", ErrDeclined
+		case a.sock == nil:
+			return "", ErrAppInactive
+		}
 	}
 	c := s.newChannelLocked("", trunk, kindInbound)
 	c.protocolID = fmt.Sprintf("1-%d@127.0.0.1", 20000+rand.IntN(10000))
@@ -179,6 +191,12 @@ func (s *Server) answerLegLocked(c *channel, b EndpointBehavior, later string, d
 	c.rtp = true
 	dial("ANSWER", later)
 	if c.kind == kindOriginated {
+		if a := s.apps[c.app]; a == nil || a.sock == nil {
+			// Stasis() fails on the answered channel ("not active"), and
+			// an originated channel has no dialplan after it: it hangs up.
+			s.hangupLocked(c, hangupReq{cause: 16})
+			return
+		}
 		s.enterStasisLocked(c, c.args)
 	}
 	if b.HangupAfter > 0 {

@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -470,5 +471,29 @@ func TestRecordingChannelRefusesBridge(t *testing.T) {
 		if strings.Contains(e, "vm-1") {
 			t.Fatalf("stopping a queued recording raised %q", e)
 		}
+	}
+}
+
+// TestStasisRefusedWhileNoWebsocket: while the application has no
+// websocket (the client's link is down) Stasis() fails ("not active"): a
+// new call stays in the dialplan, and an operator leg that answers then
+// hangs up.
+func TestStasisRefusedWhileNoWebsocket(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddEndpoint("PJSIP/op1", true, EndpointBehavior{Answer: AnswerAfter, Delay: 5 * time.Second}) // 0.1 s of test time
+	cl, _ := answeredCall(t, s)                                                                     // the application lives on with its channel
+	leg, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1", App: "toritsugi", ChannelID: "op-1", Timeout: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.close()
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { return s.apps["toritsugi"] != nil && s.apps["toritsugi"].sock == nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IncomingCall("0312345678", "0901234568"); !errors.Is(err, ErrAppInactive) {
+		t.Fatalf("call while no websocket: %v, want ErrAppInactive", err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { _, ok := s.channels[leg.ID()]; return !ok }); err != nil {
+		t.Fatalf("the leg answered while no websocket was not hung up: %v", err)
 	}
 }
