@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -430,7 +431,14 @@ func TestOperatorAnswersAsTheLinkComesBack(t *testing.T) {
 			case leg == "":
 			case !answered && r.Method == "GET" && r.Path == "/channels/"+leg:
 				// The re-sync asks: the phone answers now, and its
-				// StasisStart is held back.
+				// StasisStart is held back. (The link's first reads may
+				// come before its websocket is attached: wait for it, or
+				// Stasis() would refuse the leg.)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := fake.WaitConnected(ctx, 2); err != nil {
+					t.Errorf("no second websocket: %v", err)
+				}
 				fake.HoldEvents(true)
 				if err := fake.RemoteAnswer(leg); err != nil {
 					t.Errorf("answering %s: %v", leg, err)
