@@ -67,6 +67,7 @@ type Server struct {
 	changed    chan struct{} // closed and replaced on every state change
 	closed     bool
 	closing    chan struct{} // closed by Close: requests still waiting give up
+	eventsHeld bool          // HoldEvents
 	started    time.Time
 	seq        int // unique id counter (the n of "<epoch>.<n>")
 	nameSeq    int // channel name counter (PJSIP/trunk-0000002a)

@@ -497,3 +497,38 @@ func TestStasisRefusedWhileNoWebsocket(t *testing.T) {
 		t.Fatalf("the leg answered while no websocket was not hung up: %v", err)
 	}
 }
+
+// TestHoldEventsDelaysEventsNotReplies: a held link delivers its events
+// late and in order; REST replies do not wait for them.
+func TestHoldEventsDelaysEventsNotReplies(t *testing.T) {
+	s, ws := startFake(t)
+	cl := restClient(s)
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !slices.ContainsFunc(ws.events(), func(e string) bool { return strings.Contains(e, `"StasisStart"`) }); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no StasisStart")
+		}
+	}
+	s.HoldEvents(true)
+	done := make(chan error, 1)
+	go func() { done <- cl.Channel().Answer(ari.NewKey(ari.ChannelKey, id)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("answer waited for the held events")
+	}
+	time.Sleep(20 * time.Millisecond)
+	for _, e := range ws.events() {
+		if strings.Contains(e, `"ChannelStateChange"`) {
+			t.Fatalf("an event came through the held link: %s", e)
+		}
+	}
+	s.HoldEvents(false)
+	waitInOrder(t, ws, []string{`"StasisStart"`}, `"ChannelStateChange"`)
+}

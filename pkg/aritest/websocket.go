@@ -126,7 +126,11 @@ func (s *Server) flushTargetLocked() flushWaiter {
 	var f flushWaiter
 	for c := range s.sockets {
 		c.mu.Lock()
-		f = append(f, flushMark{conn: c, seq: c.queued})
+		if !c.held {
+			// A held link's events come late; REST replies travel on
+			// their own connections and do not wait for them.
+			f = append(f, flushMark{conn: c, seq: c.queued})
+		}
 		c.mu.Unlock()
 	}
 	return f
@@ -172,6 +176,7 @@ func (s *Server) attachSocket(conn *wsConn) bool {
 		return false
 	}
 	s.sockets[conn] = struct{}{}
+	conn.held = s.eventsHeld // no other goroutine has conn yet
 	a := s.ensureAppLocked(conn.app)
 	if old := a.sock; old != nil {
 		msg, err := marshal(object{
@@ -205,11 +210,13 @@ func (s *Server) detachSocket(conn *wsConn) {
 }
 
 // HoldEvents holds (true) or releases (false) the events of the
-// websockets connected now, as a congested network would: they are
-// written, in order, once released. A REST reply that waits for its events
-// (a 204) waits as long.
+// websockets, those connected now and those to come, as a congested
+// network would: they are written, in order, once released. REST replies
+// travel apart and do not wait for them (a 204 may come before its
+// events).
 func (s *Server) HoldEvents(hold bool) {
 	s.mu.Lock()
+	s.eventsHeld = hold
 	socks := s.socketListLocked()
 	s.mu.Unlock()
 	for _, c := range socks {
