@@ -76,6 +76,15 @@ func (s *Server) IncomingCall(did, callerNumber string, opts ...CallOption) (str
 // RemoteHangup is a BYE from the far end: ChannelHangupRequest without a
 // cause, then StasisEnd and the rest.
 func (s *Server) RemoteHangup(channelID string) error {
+	return s.farEnd(channelID, func(c *channel) error {
+		s.hangupLocked(c, hangupReq{cause: 16})
+		return nil
+	})
+}
+
+// farEnd runs f, under the state lock, on a live channel: something its far
+// end did.
+func (s *Server) farEnd(channelID string, f func(c *channel) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.bumpLocked()
@@ -83,48 +92,37 @@ func (s *Server) RemoteHangup(channelID string) error {
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoChannel, channelID)
 	}
-	s.hangupLocked(c, hangupReq{cause: 16})
-	return nil
+	return f(c)
 }
 
 // RemoteAnswer is the 200 OK of a softphone that is ringing (a channel
 // toritsugi dialled), whatever its behaviour said: it answers now.
 func (s *Server) RemoteAnswer(channelID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.bumpLocked()
-	c, ok := s.channels[channelID]
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrNoChannel, channelID)
-	}
-	if c.answerNow == nil || c.state != "Ringing" {
-		return fmt.Errorf("aritest: channel %s is not ringing", channelID)
-	}
-	answer := c.answerNow
-	c.answerNow = nil
-	answer()
-	return nil
+	return s.farEnd(channelID, func(c *channel) error {
+		if c.answerNow == nil || c.state != "Ringing" {
+			return fmt.Errorf("aritest: channel %s is not ringing", channelID)
+		}
+		answer := c.answerNow
+		c.answerNow = nil
+		answer()
+		return nil
+	})
 }
 
 // SendDTMF is an RFC 2833 digit from the far end: one ChannelDtmfReceived
 // at the end of the digit.
 func (s *Server) SendDTMF(channelID, digit string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.bumpLocked()
-	c, ok := s.channels[channelID]
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrNoChannel, channelID)
-	}
-	s.chanEventLocked(c, "ChannelDtmfReceived", nil, object{{"digit", digit}, {"duration_ms", 280}})
-	// A digit of the recording's terminateOn ends it, the message kept
-	// (ast_play_and_record_full's acceptdtmf).
-	for _, r := range s.liveRecs {
-		if r.target == "channel:"+c.id && r.state == "recording" && digit != "" && strings.Contains(r.terminateOn, digit) {
-			s.finishRecordingLocked(r, "done")
+	return s.farEnd(channelID, func(c *channel) error {
+		s.chanEventLocked(c, "ChannelDtmfReceived", nil, object{{"digit", digit}, {"duration_ms", 280}})
+		// A digit of the recording's terminateOn ends it, the message kept
+		// (ast_play_and_record_full's acceptdtmf).
+		for _, r := range s.liveRecs {
+			if r.target == "channel:"+c.id && r.state == "recording" && digit != "" && strings.Contains(r.terminateOn, digit) {
+				s.finishRecordingLocked(r, "done")
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // dialLocked rings an outbound channel as its endpoint's behaviour says.

@@ -1,7 +1,6 @@
 package controller_test
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,50 +18,40 @@ import (
 
 var soakSeed = flag.Uint64("soak.seed", 0, "run TestSoak with this seed only (0: the fixed seeds)")
 
-// TestSoak: callers arrive at random moments and many hang up at a random
-// moment (greeting, ringback, queue, announcement, ringing, whisper,
-// talk, voicemail), against operators who answer fast, slowly, never or
-// busy; two clients, one greeting and recording with voicemail on
-// overflow, one on ringback hanging up on overflow. Whatever the order of
-// events, the invariants hold: every call ends with one record whose
-// result fits its client and whose billing fits its result; the month's
-// counters equal the records; no operator is on two calls at once; at the
-// end Asterisk holds no channel and every operator is free (or paused
-// after the no-answers). A failing seed replays with -soak.seed.
-func TestSoak(t *testing.T) {
-	seeds := []uint64{1, 2, 3}
-	if *soakSeed != 0 {
-		seeds = []uint64{*soakSeed}
-	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, soakCalm) })
-	}
-}
+// TestSoak: 40 calls for three clients arrive at random moments, and
+// about half of their callers hang up at a random moment (greeting,
+// ringback, queue, announcement, ringing, whisper, talk, voicemail,
+// callback offer), against phones that answer fast, slowly, never, busy,
+// or hang up during the whisper, one registering half way and one whose
+// registration flaps; VIP callers are transferred to a client phone that
+// answers or not, blocked callers refused, keys pressed at random, the
+// callback offer answered. Whatever the order of events, the invariants
+// hold: every call ends with one record whose result fits its client and
+// caller and whose billing fits its result; a callback request exists
+// exactly for the calls that say so; the month's counters equal the
+// records; no operator is on two calls at once; at the end Asterisk holds
+// no channel and every operator is free (or paused after the no-answers).
+// A failing seed replays with -soak.seed.
+func TestSoak(t *testing.T) { runSoaks(t, []uint64{1, 2, 3}, soakCalm) }
 
 // TestSoakWithRestart: the same, with the controller stopped half way and
 // a new one started a moment later: callers who hang up meanwhile, and
 // calls that end meanwhile, are recorded by the new one; the others are
 // re-adopted. The invariants are the same.
-func TestSoakWithRestart(t *testing.T) {
-	seeds := []uint64{11, 12, 13}
-	if *soakSeed != 0 {
-		seeds = []uint64{*soakSeed}
-	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, soakRestart) })
-	}
-}
+func TestSoakWithRestart(t *testing.T) { runSoaks(t, []uint64{11, 12, 13}, soakRestart) }
 
 // TestSoakWithLinkDrops: the same, with the ARI websocket dropped three
 // times at random moments: events raised while it is down are lost, and
 // the controller re-syncs each call with Asterisk when it reconnects.
-func TestSoakWithLinkDrops(t *testing.T) {
-	seeds := []uint64{21, 22, 23}
+func TestSoakWithLinkDrops(t *testing.T) { runSoaks(t, []uint64{21, 22, 23}, soakLinkDrops) }
+
+// runSoaks runs the soak once per seed, or with -soak.seed's only.
+func runSoaks(t *testing.T, seeds []uint64, trouble soakTrouble) {
 	if *soakSeed != 0 {
 		seeds = []uint64{*soakSeed}
 	}
 	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, soakLinkDrops) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { soak(t, seed, trouble) })
 	}
 }
 
@@ -75,8 +64,10 @@ const (
 	soakLinkDrops             // the ARI websocket drops three times
 )
 
-func soak(t *testing.T, seed uint64, trouble soakTrouble) {
-	h := newHarness(t, `
+// soakConfig: acme greets, whispers, records, overflows to voicemail,
+// transfers VIPs (0901…) and refuses 0909…; beta rings back and hangs up
+// on overflow; gamma offers a callback on overflow.
+const soakConfig = `
 queue: {ring_timeout: 15s, max_wait: 1500ms, wrapup: 0s, auto_pause_after: 3, announce_period: 300ms}
 clients:
   - id: acme
@@ -112,7 +103,49 @@ operators:
   - {id: op4, name: 四, endpoint: PJSIP/op4, clients: ["acme"]}
   - {id: op5, name: 五, endpoint: PJSIP/op5, clients: ["*"]}
   - {id: op6, name: 六, endpoint: PJSIP/op6, clients: ["*"]}
-`)
+`
+
+// soakCall is one call the soak placed, and what its caller does.
+type soakCall struct {
+	id, client, number string
+	leave              time.Duration // after the call's arrival; 0: stays to the end
+}
+
+// soakRun is one soak: its harness, its controller (replaced by a
+// restart), its random draws (on the test goroutine only, so a seed
+// replays the same run) and what it scheduled.
+type soakRun struct {
+	t       *testing.T
+	h       *harness
+	running *running
+	rng     *rand.Rand
+	trouble soakTrouble
+	pending sync.WaitGroup // hang-ups, keys, registration flaps and drops to come
+	calls   []soakCall
+}
+
+// soak runs one seed: places the calls, waits for what it scheduled, and
+// checks the invariants.
+func soak(t *testing.T, seed uint64, trouble soakTrouble) {
+	r := newSoakRun(t, seed, trouble)
+	defer r.pending.Wait()
+	r.placeCalls(40)
+	r.pending.Wait()
+	recs := r.checkRecords()
+	r.checkTalks(recs)
+	r.checkEnd()
+	if t.Failed() || testing.Verbose() {
+		var b strings.Builder
+		for _, p := range r.calls {
+			fmt.Fprintf(&b, "%s %s leave=%v: %s (%s)\n", p.id, p.client, p.leave, recs[p.id].Result, recs[p.id].Reason)
+		}
+		t.Logf("seed %d, trouble %d (rerun: go test -run '^%s$' -soak.seed %d ./pkg/controller)\n%s", seed, trouble, strings.Split(t.Name(), "/")[0], seed, b.String())
+	}
+}
+
+// newSoakRun starts the fake with the soak's phones, and a controller.
+func newSoakRun(t *testing.T, seed uint64, trouble soakTrouble) *soakRun {
+	h := newHarness(t, soakConfig)
 	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
 	}
@@ -138,14 +171,23 @@ operators:
 		client = aritest.EndpointBehavior{Answer: aritest.NoAnswer}
 	}
 	h.fake.SetRemoteNumber("0399990000", client)
-	type planned struct {
-		id, client, number string
-		leave              time.Duration // after the call's arrival; 0: stays to the end
-	}
-	var calls []planned
-	var hungUp sync.WaitGroup
-	defer hungUp.Wait()
-	for i := range 40 {
+	return &soakRun{t: t, h: h, running: running, rng: rng, trouble: trouble}
+}
+
+// later runs f after d, counted in pending.
+func (r *soakRun) later(d time.Duration, f func()) {
+	r.pending.Add(1)
+	time.AfterFunc(d, func() {
+		defer r.pending.Done()
+		f()
+	})
+}
+
+// placeCalls places n calls at random moments, each with what its caller
+// will do, and the troubles of the run around them.
+func (r *soakRun) placeCalls(n int) {
+	t, h, rng := r.t, r.h, r.rng
+	for i := range n {
 		time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
 		did, client := "0312345678", "acme"
 		switch rng.IntN(3) {
@@ -168,29 +210,23 @@ operators:
 			if err := h.fake.Register("PJSIP/op5"); err != nil {
 				t.Fatal(err)
 			}
-			if trouble == soakRestart {
-				running.stop()
+			if r.trouble == soakRestart {
+				r.running.stop()
 				time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
-				running = h.start()
+				r.running = h.start()
 			}
 		}
 		if i%10 == 3 {
 			// op2's softphone loses its registration for a moment.
 			away := time.Duration(50+rng.IntN(200)) * time.Millisecond
-			hungUp.Add(1)
-			time.AfterFunc(time.Duration(rng.IntN(300))*time.Millisecond, func() {
-				defer hungUp.Done()
+			r.later(time.Duration(rng.IntN(300))*time.Millisecond, func() {
 				_ = h.fake.Unregister("PJSIP/op2")
 				time.Sleep(away)
 				_ = h.fake.Register("PJSIP/op2")
 			})
 		}
-		if trouble == soakLinkDrops && i%13 == 6 {
-			hungUp.Add(1)
-			time.AfterFunc(time.Duration(rng.IntN(400))*time.Millisecond, func() {
-				defer hungUp.Done()
-				h.fake.DropWebSockets()
-			})
+		if r.trouble == soakLinkDrops && i%13 == 6 {
+			r.later(time.Duration(rng.IntN(400))*time.Millisecond, h.fake.DropWebSockets)
 		}
 		id, err := h.fake.IncomingCall(did, number)
 		if errors.Is(err, aritest.ErrAppInactive) {
@@ -201,12 +237,10 @@ operators:
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := planned{id: id, client: client, number: number}
+		p := soakCall{id: id, client: client, number: number}
 		if rng.IntN(2) == 0 {
 			p.leave = time.Duration(1+rng.IntN(1500)) * time.Millisecond
-			hungUp.Add(1)
-			time.AfterFunc(p.leave, func() {
-				defer hungUp.Done()
+			r.later(p.leave, func() {
 				_ = h.fake.RemoteHangup(p.id) // the call may be over already
 			})
 		}
@@ -214,9 +248,7 @@ operators:
 		// offer the key must change nothing.
 		if rng.IntN(3) == 0 {
 			digit := string("12#"[rng.IntN(3)])
-			hungUp.Add(1)
-			time.AfterFunc(time.Duration(1+rng.IntN(2500))*time.Millisecond, func() {
-				defer hungUp.Done()
+			r.later(time.Duration(1+rng.IntN(2500))*time.Millisecond, func() {
 				_ = h.fake.SendDTMF(p.id, digit) // the call may be over already
 			})
 		}
@@ -224,9 +256,7 @@ operators:
 		// let it time out.
 		if client == "gamma" && rng.IntN(3) != 0 {
 			digit := string("12"[rng.IntN(2)])
-			hungUp.Add(1)
-			go func() {
-				defer hungUp.Done()
+			r.later(0, func() {
 				for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
 					c, ok := h.fake.Channel(p.id)
 					if !ok {
@@ -237,12 +267,16 @@ operators:
 						return
 					}
 				}
-			}()
+			})
 		}
-		calls = append(calls, p)
+		r.calls = append(r.calls, p)
 	}
-	hungUp.Wait()
+}
 
+// checkRecords checks each call's record against what its caller did, and
+// the month's counters against the records; it returns the records.
+func (r *soakRun) checkRecords() map[string]store.CallRecord {
+	t, h := r.t, r.h
 	results := map[string][]store.Result{
 		// overflow: a caller whose # ended the recording at once left no
 		// message
@@ -251,7 +285,7 @@ operators:
 		"gamma": {store.ResultAnswered, store.ResultAbandoned, store.ResultOverflow},
 	}
 	recs := map[string]store.CallRecord{}
-	for _, p := range calls {
+	for _, p := range r.calls {
 		recs[p.id] = h.record(p.id)
 	}
 	// Read once every call is recorded: a request is stored before its
@@ -266,48 +300,48 @@ operators:
 	}
 	billable := map[string]int{}
 	total := map[string]int{}
-	for _, p := range calls {
-		r := recs[p.id]
+	for _, p := range r.calls {
+		rec := recs[p.id]
 		total[p.client]++
-		if r.Billable {
+		if rec.Billable {
 			billable[p.client]++
 		}
-		if r.ClientID != p.client || !slices.Contains(results[p.client], r.Result) {
-			t.Errorf("call %s for %s (leaves after %v): %s %s (%s); want one of %v; timeline %v", p.id, p.client, p.leave, r.ClientID, r.Result, r.Reason, results[p.client], r.Events)
+		if rec.ClientID != p.client || !slices.Contains(results[p.client], rec.Result) {
+			t.Errorf("call %s for %s (leaves after %v): %s %s (%s); want one of %v; timeline %v", p.id, p.client, p.leave, rec.ClientID, rec.Result, rec.Reason, results[p.client], rec.Events)
 		}
 		blocked := p.client == "acme" && strings.HasPrefix(p.number, "0909")
-		if blocked != (r.Result == store.ResultBlocked) {
-			t.Errorf("call %s from %s for %s: %s (%s)", p.id, p.number, p.client, r.Result, r.Reason)
+		if blocked != (rec.Result == store.ResultBlocked) {
+			t.Errorf("call %s from %s for %s: %s (%s)", p.id, p.number, p.client, rec.Result, rec.Reason)
 		}
-		if r.Result == store.ResultTransferred && !strings.HasPrefix(p.number, "0901") {
+		if rec.Result == store.ResultTransferred && !strings.HasPrefix(p.number, "0901") {
 			t.Errorf("call %s from %s transferred to the client: not a VIP", p.id, p.number)
 		}
-		if cb, ok := callbackFor[p.id]; ok != (r.Reason == "overflow: callback requested") || ok && (cb.ClientID != "gamma" || cb.Number != "+81"+p.number[1:]) {
-			t.Errorf("call %s (%s): callback %+v, stored %v", p.id, r.Reason, cb, ok)
+		if cb, ok := callbackFor[p.id]; ok != (rec.Reason == "overflow: callback requested") || ok && (cb.ClientID != "gamma" || cb.Number != "+81"+p.number[1:]) {
+			t.Errorf("call %s (%s): callback %+v, stored %v", p.id, rec.Reason, cb, ok)
 		}
-		switch r.Result {
+		switch rec.Result {
 		case store.ResultBlocked:
-			if r.Billable {
+			if rec.Billable {
 				t.Errorf("blocked call %s billed", p.id)
 			}
 		case store.ResultTransferred:
-			if !r.Billable {
+			if !rec.Billable {
 				t.Errorf("transferred call %s not billed", p.id)
 			}
 		case store.ResultAnswered:
-			if !r.Billable || r.OperatorID == "" {
-				t.Errorf("answered call %s: billable %v, operator %q", p.id, r.Billable, r.OperatorID)
+			if !rec.Billable || rec.OperatorID == "" {
+				t.Errorf("answered call %s: billable %v, operator %q", p.id, rec.Billable, rec.OperatorID)
 			}
 		case store.ResultAbandoned, store.ResultOverflow:
-			if r.Billable {
-				t.Errorf("%s call %s billed", r.Result, p.id)
+			if rec.Billable {
+				t.Errorf("%s call %s billed", rec.Result, p.id)
 			}
 		}
-		if p.leave == 0 && r.Result == store.ResultAbandoned {
-			t.Errorf("call %s abandoned, but its caller never hung up: %s; timeline %v", p.id, r.Reason, r.Events)
+		if p.leave == 0 && rec.Result == store.ResultAbandoned {
+			t.Errorf("call %s abandoned, but its caller never hung up: %s; timeline %v", p.id, rec.Reason, rec.Events)
 		}
 	}
-	month := recs[calls[0].id].StartedAt
+	month := recs[r.calls[0].id].StartedAt
 	for client, n := range total {
 		c, err := h.store.MonthlyCounts(client, month)
 		if err != nil {
@@ -317,6 +351,13 @@ operators:
 			t.Errorf("%s counters: %d calls, %d billable; the records say %d and %d", client, c.Total, c.Billable, n, billable[client])
 		}
 	}
+	return recs
+}
+
+// checkTalks checks that no operator talked on two calls at once, and
+// that the phones that never answer were never bridged.
+func (r *soakRun) checkTalks(recs map[string]store.CallRecord) {
+	t := r.t
 	// No operator on two calls at once: each conversation runs from its
 	// bridge to the call's end.
 	type talk struct {
@@ -324,9 +365,9 @@ operators:
 		from, to time.Time
 	}
 	byOp := map[string][]talk{}
-	for id, r := range recs {
-		if from := eventAt(r, "bridged with "); !from.IsZero() && r.OperatorID != "" {
-			byOp[r.OperatorID] = append(byOp[r.OperatorID], talk{id, from, talkEnd(r, from)})
+	for id, rec := range recs {
+		if from := eventAt(rec, "bridged with "); !from.IsZero() && rec.OperatorID != "" {
+			byOp[rec.OperatorID] = append(byOp[rec.OperatorID], talk{id, from, talkEnd(rec, from)})
 		}
 	}
 	for op, ts := range byOp {
@@ -340,11 +381,16 @@ operators:
 	if len(byOp["op3"])+len(byOp["op4"]) > 0 {
 		t.Errorf("operators who never answer were bridged: %v", byOp)
 	}
-	if trouble == soakLinkDrops {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := h.fake.WaitConnected(ctx, 4); err != nil {
-			t.Errorf("the link did not come back after each of its three drops: %v", err)
+}
+
+// checkEnd checks the end state: the link back after its drops, no
+// channel left, every operator free or paused.
+func (r *soakRun) checkEnd() {
+	h := r.h
+	if r.trouble == soakLinkDrops {
+		h.eventually("the link back", r.running.c.Link.Up)
+		if n := r.running.c.Link.Connects(); n < 2 {
+			r.t.Errorf("the link connected %d times: the drops did not happen", n)
 		}
 	}
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
@@ -356,13 +402,6 @@ operators:
 		}
 		return true
 	})
-	if t.Failed() || testing.Verbose() {
-		var b strings.Builder
-		for _, p := range calls {
-			fmt.Fprintf(&b, "%s %s leave=%v: %s (%s)\n", p.id, p.client, p.leave, recs[p.id].Result, recs[p.id].Reason)
-		}
-		t.Logf("seed %d, trouble %d (rerun: go test -run '^%s$' -soak.seed %d ./pkg/controller)\n%s", seed, trouble, strings.Split(t.Name(), "/")[0], seed, b.String())
-	}
 }
 
 // talkEnd is when the queue was told a conversation that began at from
