@@ -487,13 +487,17 @@ func TestStasisRefusedWhileNoWebsocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws.close()
-	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { return s.apps["toritsugi"] != nil && s.apps["toritsugi"].sock == nil }); err != nil {
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.apps["toritsugi"] != nil && s.apps["toritsugi"].sock == nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.IncomingCall("0312345678", "0901234568"); !errors.Is(err, ErrAppInactive) {
 		t.Fatalf("call while no websocket: %v, want ErrAppInactive", err)
 	}
-	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { _, ok := s.channels[leg.ID()]; return !ok }); err != nil {
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { _, ok := s.Channel(leg.ID()); return !ok }); err != nil {
 		t.Fatalf("the leg answered while no websocket was not hung up: %v", err)
 	}
 }
