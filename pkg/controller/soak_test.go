@@ -45,6 +45,12 @@ func TestSoakWithRestart(t *testing.T) { runSoaks(t, []uint64{11, 12, 13}, soakR
 // the controller re-syncs each call with Asterisk when it reconnects.
 func TestSoakWithLinkDrops(t *testing.T) { runSoaks(t, []uint64{21, 22, 23}, soakLinkDrops) }
 
+// TestSoakWithRestartAndLinkDrops: both, as when Asterisk's side flaps
+// while the service is redeployed.
+func TestSoakWithRestartAndLinkDrops(t *testing.T) {
+	runSoaks(t, []uint64{31, 32, 33}, soakRestart|soakLinkDrops)
+}
+
 // runSoaks runs the soak once per seed, or with -soak.seed's only.
 func runSoaks(t *testing.T, seeds []uint64, trouble soakTrouble) {
 	if *soakSeed != 0 {
@@ -59,9 +65,9 @@ func runSoaks(t *testing.T, seeds []uint64, trouble soakTrouble) {
 type soakTrouble int
 
 const (
-	soakCalm      soakTrouble = iota
-	soakRestart               // the controller is stopped half way, and another started
-	soakLinkDrops             // the ARI websocket drops three times
+	soakCalm      soakTrouble = 0
+	soakRestart   soakTrouble = 1 << iota // the controller is stopped half way, and another started
+	soakLinkDrops                         // the ARI websocket drops three times
 )
 
 // soakConfig: acme greets, whispers, records, overflows to voicemail,
@@ -210,7 +216,7 @@ func (r *soakRun) placeCalls(n int) {
 			if err := h.fake.Register("PJSIP/op5"); err != nil {
 				t.Fatal(err)
 			}
-			if r.trouble == soakRestart {
+			if r.trouble&soakRestart != 0 {
 				r.running.stop()
 				time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
 				r.running = h.start()
@@ -225,7 +231,7 @@ func (r *soakRun) placeCalls(n int) {
 				_ = h.fake.Register("PJSIP/op2")
 			})
 		}
-		if r.trouble == soakLinkDrops && i%13 == 6 {
+		if r.trouble&soakLinkDrops != 0 && i%13 == 6 {
 			r.later(time.Duration(rng.IntN(400))*time.Millisecond, h.fake.DropWebSockets)
 		}
 		id, err := h.fake.IncomingCall(did, number)
@@ -387,7 +393,7 @@ func (r *soakRun) checkTalks(recs map[string]store.CallRecord) {
 // channel left, every operator free or paused.
 func (r *soakRun) checkEnd() {
 	h := r.h
-	if r.trouble == soakLinkDrops {
+	if r.trouble&soakLinkDrops != 0 {
 		h.eventually("the link back", r.running.c.Link.Up)
 		if n := r.running.c.Link.Connects(); n < 2 {
 			r.t.Errorf("the link connected %d times: the drops did not happen", n)
