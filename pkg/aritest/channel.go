@@ -112,7 +112,6 @@ func (s *Server) removeChannelLocked(c *channel) {
 			}
 		}
 	}
-	s.endMediaLocked(c) // those of a channel that was not hung up in Stasis
 	if a, ok := s.apps[c.app]; ok {
 		s.maybeDestroyAppLocked(a)
 	}
@@ -218,12 +217,12 @@ func (s *Server) hangupLocked(c *channel, h hangupReq) {
 			s.leaveBridgeLocked(b, c, true)
 		}
 	}
-	s.endMediaLocked(c)
 	s.afterStasisLocked(c, h.cause, h.techCause)
 }
 
 // afterStasisLocked raises StasisEnd and the events of the channel's end.
 func (s *Server) afterStasisLocked(c *channel, cause, techCause int) {
+	s.endMediaLocked(c)
 	if c.inStasis {
 		c.inStasis = false
 		s.chanEventLocked(c, "StasisEnd", nil, nil)

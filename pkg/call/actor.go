@@ -300,7 +300,13 @@ func (a *actor) saveState() bool {
 // stored: if the call ends while no controller runs (the caller hangs up
 // during a restart), the next one records it from that (Manager.adopt).
 func (a *actor) saveLive() {
+	a.settledIntoState()
+	a.m.rec.SaveLive(a.id, LiveState(a.rec.CallerID, a.state))
+}
+
+// settledIntoState copies what the record has settled (result, reason,
+// wait) into the saved state.
+func (a *actor) settledIntoState() {
 	a.state.Result, a.state.Reason = string(a.rec.Result), a.rec.Reason
 	a.state.Waited = time.Duration(a.rec.WaitMS) * time.Millisecond
-	a.m.rec.SaveLive(a.id, LiveState(a.rec.CallerID, a.state))
 }

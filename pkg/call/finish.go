@@ -153,7 +153,8 @@ func (a *actor) finish() {
 	a.note("ended: " + string(a.rec.Result))
 	if err := a.m.rec.PutCall(a.rec); err != nil {
 		a.log.Error("storing call record failed; the next start records it from its live state", "error", err, "call", a.id)
-		a.saveLive() // the settled result, and until when it was watched
+		// the settled result, and until when it was watched
+		a.settledIntoState()
 		a.m.rec.SaveLive(a.id, withWatchedUntil(LiveState(a.rec.CallerID, a.state), now))
 		return
 	}
