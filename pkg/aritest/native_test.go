@@ -203,29 +203,14 @@ func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 	if _, err := cl.Channel().Record(key, "vm-1", &ari.RecordingOptions{Format: "wav", Beep: true, Terminate: "#"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	waitEvent(t, ws, "RecordingStarted vm-1 recording")
 	if err := s.RemoteHangup(id); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { _, ok := s.Channel(id); return !ok }); err != nil {
 		t.Fatal(err)
 	}
-	finished, end := -1, -1
-	deadline := time.Now().Add(5 * time.Second)
-	for end < 0 && time.Now().Before(deadline) {
-		for i, e := range ws.events() {
-			switch {
-			case strings.Contains(e, `"type":"RecordingFinished"`):
-				finished = i
-			case strings.Contains(e, `"type":"StasisEnd"`):
-				end = i
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if finished < 0 || end < 0 || finished > end {
-		t.Fatalf("RecordingFinished at %d, StasisEnd at %d; want the recording finished first", finished, end)
-	}
+	waitInOrder(t, ws, []string{`"type":"RecordingFinished"`}, `"type":"StasisEnd"`)
 	if _, err := cl.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, "vm-1")); err != nil {
 		t.Fatalf("the message is not stored: %v", err)
 	}

@@ -308,16 +308,9 @@ func TestRecordFailureLeavesTheCallToTheNextStart(t *testing.T) {
 	}
 }
 
-// hangupOnAnswer is an ARI client whose Answer meets a caller hanging up
-// at that instant: Asterisk refuses to answer a channel that is hanging
-// up ("500 Failed to answer channel").
-type hangupOnAnswer struct {
-	ari.Client
-	fake *aritest.Server
-}
-
-func (c hangupOnAnswer) Channel() ari.Channel { return answerRefused{c.Client.Channel(), c.fake} }
-
+// answerRefused is a channel API whose Answer meets a caller hanging up at
+// that instant: Asterisk refuses to answer a channel that is hanging up
+// ("500 Failed to answer channel").
 type answerRefused struct {
 	ari.Channel
 	fake *aritest.Server
@@ -357,7 +350,7 @@ func TestAnswerRefusedAsCallerHangsUp(t *testing.T) {
 		wrap func(ari.Client, *aritest.Server) ari.Client
 	}{
 		{"our hang-up finds the channel gone", func(c ari.Client, f *aritest.Server) ari.Client {
-			return hangupOnAnswer{c, f}
+			return channelsOf{c, func(ch ari.Channel) ari.Channel { return answerRefused{ch, f} }}
 		}},
 		{"the caller's hangup request follows", func(c ari.Client, f *aritest.Server) ari.Client {
 			return channelsOf{c, func(ch ari.Channel) ari.Channel { return lateDelete{answerRefused{ch, f}} }}

@@ -170,7 +170,6 @@ func (h *harness) waitRecord(id string) store.CallRecord {
 	return store.CallRecord{}
 }
 
-// waitPlaying waits until the channel is playing media.
 // callPlaying places a call to acme and waits until its greeting plays.
 func (h *harness) callPlaying() string {
 	h.t.Helper()
@@ -182,6 +181,7 @@ func (h *harness) callPlaying() string {
 	return id
 }
 
+// waitPlaying waits until the channel is playing media.
 func (h *harness) waitPlaying(id string) {
 	h.t.Helper()
 	err := h.fake.WaitFor(h.ctx(), func(s *aritest.Server) bool {

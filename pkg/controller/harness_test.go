@@ -237,12 +237,3 @@ func containsRequest(h *harness, method, path string) bool {
 	}
 	return false
 }
-
-func containsID(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}

@@ -5,6 +5,7 @@ package controller_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,13 +85,13 @@ func TestRestartWhileBridgedKeepsOperatorBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := h.call("0312345678", "0907654321")
-	h.eventually("second caller waiting", func() bool { return containsID(h.waiting("acme"), second) })
+	h.eventually("second caller waiting", func() bool { return slices.Contains(h.waiting("acme"), second) })
 	// The queue decides in the same step as the enqueue: a ring would be
 	// recorded by now.
 	if got := h.operatorState("op1001"); got != acd.OnCall {
 		t.Fatalf("op1001 is %v while still talking, want on-call", got)
 	}
-	if rings := h.firstRings(); containsID(rings, second) {
+	if rings := h.firstRings(); slices.Contains(rings, second) {
 		t.Fatalf("the second caller was rung to the busy operator: %v", rings)
 	}
 	if err := h.fake.RemoteHangup(id); err != nil {
@@ -286,7 +287,7 @@ func TestRestartDestroysHalfMadeBridge(t *testing.T) {
 	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
 	first := h.start()
 	id := h.call("0312345678", "0901234567")
-	h.eventually("caller waiting", func() bool { return containsID(h.waiting("acme"), id) })
+	h.eventually("caller waiting", func() bool { return slices.Contains(h.waiting("acme"), id) })
 	first.stop()
 	bridges := first.c.Link.Client().Bridge()
 	br := ari.NewKey(ari.BridgeKey, id+"-br-dead0001-3")
@@ -295,7 +296,7 @@ func TestRestartDestroysHalfMadeBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.start()
-	h.eventually("caller waiting again", func() bool { return containsID(h.waiting("acme"), id) })
+	h.eventually("caller waiting again", func() bool { return slices.Contains(h.waiting("acme"), id) })
 	h.eventually("the half-made bridge destroyed", func() bool {
 		keys, err := bridges.List(nil)
 		return err == nil && len(keys) == 0
