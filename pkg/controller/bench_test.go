@@ -39,11 +39,18 @@ func runFlows(b *testing.B, e *benchEnv, n, inFlight int) time.Duration {
 	return time.Since(start)
 }
 
-// reportLatency reports event-to-command latency over every kind, and
-// logs each kind.
+// reportLatency reports the event-to-command latency the fake traced over
+// every kind, and logs each kind.
 func reportLatency(b *testing.B, e *benchEnv) {
 	b.Helper()
 	lat, unmatched := commandLatencies(e.tr.take())
+	reportLatencies(b, lat, unmatched)
+}
+
+// reportLatencies reports event-to-command latencies over every kind, and
+// logs each kind.
+func reportLatencies(b *testing.B, lat map[string][]time.Duration, unmatched int) {
+	b.Helper()
 	var all []time.Duration
 	kinds := slices.Sorted(func(yield func(string) bool) {
 		for k := range lat {
@@ -188,6 +195,42 @@ func runAtRate(b *testing.B, e *benchEnv, n, rate int) (total, drain time.Durati
 		e.stuck(n)
 	}
 	return time.Since(start), time.Since(last)
+}
+
+// BenchmarkEventLatencyAtRateFakeApart: BenchmarkEventLatencyAtRate with
+// the fake Asterisk in a process of its own, as Asterisk is: the two
+// share the machine's two cores, as before, but not one Go runtime (its
+// run queues, its collector). The fake's process places the calls and
+// measures latency as in-process; cpu-% counts both processes.
+func BenchmarkEventLatencyAtRateFakeApart(b *testing.B) {
+	for _, rate := range []int{400, 1000} {
+		b.Run(fmt.Sprintf("flows/s=%d", rate), func(b *testing.B) {
+			e, p := startBenchProcess(b, benchSetup{operators: flowOperators, registered: true, talk: flowTalk, trace: true})
+			p.report() // start afresh
+			all := e.rec.expect(b.N, nil)
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			first, last := p.calls(b.N, rate)
+			select {
+			case <-all:
+			case <-time.After(flowLimit):
+				e.stuck(b.N)
+			}
+			end := time.Now()
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			r := p.report()
+			if o := e.rec.notAnswered(); len(o) > 0 {
+				b.Fatalf("calls that did not end answered: %v", o)
+			}
+			d := end.Sub(first)
+			b.ReportMetric(float64(b.N)/d.Seconds(), "flows/s")
+			b.ReportMetric(float64(end.Sub(last).Microseconds())/1000, "drain-ms")
+			b.ReportMetric(100*(cpu+r.CPU).Seconds()/d.Seconds()/float64(runtime.NumCPU()), "cpu-%")
+			b.ReportMetric(100*cpu.Seconds()/d.Seconds()/float64(runtime.NumCPU()), "controller-cpu-%")
+			reportLatencies(b, r.Latency, r.Unmatched)
+		})
+	}
 }
 
 // BenchmarkWaitingCallMemory: n callers waiting (greeted, on hold, queued;

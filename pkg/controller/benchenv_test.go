@@ -52,14 +52,16 @@ type benchEnv struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
+	// closeFake stops the fake Asterisk, in this process or its own.
+	closeFake func()
 	// heapNoController is HeapInuse after a GC with the fake set up and no
 	// controller yet.
 	heapNoController uint64
 }
 
-func benchConfig(fake *aritest.Server, operators int) string {
+func benchConfig(ariURL string, operators int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n", fake.URL())
+	fmt.Fprintf(&b, "ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n", ariURL)
 	b.WriteString(`queue: {ring_timeout: 15s, max_wait: 1h, wrapup: 0s}
 clients:
   - id: acme
@@ -89,27 +91,48 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	tb.Helper()
 	gcpercent.Apply() // as the service runs
 	e := &benchEnv{tb: tb, tr: &tracer{}, done: make(chan struct{})}
-	// The fake keeps the latest requests only (stuck shows them): a long
-	// run would otherwise hold every request body in its log.
-	opts := aritest.Options{RequestLogLimit: 20000}
-	if s.trace {
-		opts.OnEventSent, opts.OnRequest = e.tr.event, e.tr.request
-	}
 	var fake *aritest.Server
 	var err error
-	pprof.Do(context.Background(), fakeSide, func(context.Context) { fake, err = aritest.New(opts) })
+	pprof.Do(context.Background(), fakeSide, func(context.Context) { fake, err = newBenchFake(s, e.tr) })
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = fake.Close() })
 	e.fake = fake
+	e.closeFake = func() { _ = fake.Close() }
+	startBenchController(e, s, fake.URL())
+	return e
+}
+
+// newBenchFake starts the fake Asterisk of a benchmark's world, traced
+// into tr when s.trace.
+func newBenchFake(s benchSetup, tr *tracer) (*aritest.Server, error) {
+	// The fake keeps the latest requests only (stuck shows them): a long
+	// run would otherwise hold every request body in its log.
+	opts := aritest.Options{RequestLogLimit: 20000}
+	if s.trace {
+		opts.OnEventSent, opts.OnRequest = tr.event, tr.request
+	}
+	fake, err := aritest.New(opts)
+	if err != nil {
+		return nil, err
+	}
 	fake.AddSound("bench/greeting", 0)
 	fake.AddSound("bench/whisper", 0)
 	for i := range s.operators {
 		fake.AddEndpoint(fmt.Sprintf("PJSIP/op%d", 1000+i), s.registered,
 			aritest.EndpointBehavior{Answer: aritest.AnswerAfter, HangupAfter: s.talk})
 	}
-	cfg, err := config.Parse("bench.yaml", []byte(benchConfig(fake, s.operators)), nil)
+	return fake, nil
+}
+
+// startBenchController starts the store and the controller against the
+// fake Asterisk at ariURL and waits for the link (and the registered
+// operators) to be up.
+func startBenchController(e *benchEnv, s benchSetup, ariURL string) {
+	tb := e.tb
+	tb.Helper()
+	cfg, err := config.Parse("bench.yaml", []byte(benchConfig(ariURL, s.operators)), nil)
 	if err != nil {
 		tb.Fatalf("config: %v", err)
 	}
@@ -141,7 +164,6 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 		}
 		return e.available() == s.operators
 	})
-	return e
 }
 
 // stop stops the controller and waits for its call actors; the fake keeps
@@ -155,7 +177,7 @@ func (e *benchEnv) stop() {
 func (e *benchEnv) close() {
 	e.once.Do(func() {
 		e.stop()
-		_ = e.fake.Close()
+		e.closeFake()
 		_ = e.store.Close()
 	})
 }
@@ -318,6 +340,9 @@ func (r *countingRecorder) count() int {
 // frequent recent requests (a controller looping on a command shows here).
 func (e *benchEnv) stuck(n int) {
 	e.tb.Helper()
+	if e.fake == nil {
+		e.tb.Fatalf("only %d of %d calls recorded (the fake runs in a process of its own: no trace here)", e.rec.count(), n)
+	}
 	_, reqs := e.tr.take()
 	hist := map[string]int{}
 	for _, r := range reqs[max(len(reqs)-5000, 0):] {
