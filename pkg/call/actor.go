@@ -182,7 +182,7 @@ func (a *actor) handle(e ari.Event) {
 		}
 	case *ari.RecordingFinished:
 		if v.Recording.Name == a.vmName && a.vmName != "" {
-			a.messageRecorded(int(v.Recording.Duration))
+			a.messageRecorded(v.Recording.Duration > 0)
 		}
 	case *ari.ChannelHangupRequest:
 		switch {

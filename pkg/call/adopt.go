@@ -40,11 +40,7 @@ func (a *actor) resync(r *pbx.Resync) {
 		// maximum reached, while the link was down).
 		if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, a.vmName)); pbx.IsNotFound(err) {
 			a.note("the recording ended while the ARI link was down")
-			seconds := 0
-			if _, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, a.vmName)); err == nil {
-				seconds = 1 // stored: a message was left
-			}
-			a.messageRecorded(seconds)
+			a.messageRecorded(a.messageStored(a.vmName))
 		}
 	}
 	for _, id := range []string{a.playbackID, a.announceID} {

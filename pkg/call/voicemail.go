@@ -55,16 +55,17 @@ func (a *actor) recordMessage(why string) {
 	a.vmName, a.vmWhy = name, why
 	// Asterisk ends the recording by itself at MaxDuration; this guard
 	// only catches a RecordingFinished that never comes.
-	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(0) })
+	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(false) })
 }
 
-// messageRecorded handles RecordingFinished (or its guard).
-func (a *actor) messageRecorded(seconds int) {
+// messageRecorded ends a message's recording (RecordingFinished, its
+// guard, or a re-sync that found it ended), left or not, and the call.
+func (a *actor) messageRecorded(left bool) {
 	if a.vmName == "" {
 		return
 	}
 	a.stopTimer()
-	a.messageEnded(seconds > 0)
+	a.messageEnded(left)
 	a.hangup(a.rec.Reason)
 }
 
@@ -89,12 +90,20 @@ func (a *actor) messageUnfinished() {
 	if a.vmName == "" {
 		return
 	}
-	_, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, a.vmName))
+	a.messageEnded(a.messageStored(a.vmName))
+}
+
+// messageStored asks Asterisk whether message name is stored, for a
+// recording that ended unseen. When Asterisk fails to answer, the message
+// is taken as left: a relayed message that may have no recording beats a
+// message never relayed.
+func (a *actor) messageStored(name string) bool {
+	_, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, name))
 	if err != nil && !pbx.IsNotFound(err) {
-		a.log.Warn("asking Asterisk for the message failed; recorded as left", "recording", a.vmName, "error", err)
-		err = nil // a message maybe not stored beats one lost
+		a.log.Warn("asking Asterisk for the message failed; recorded as left", "recording", name, "error", err)
+		return true
 	}
-	a.messageEnded(err == nil)
+	return err == nil
 }
 
 // resumeVoicemail re-adopts a call whose caller was leaving a message when
@@ -113,12 +122,8 @@ func (a *actor) resumeVoicemail(p Persisted) {
 	}
 	if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name)); pbx.IsNotFound(err) {
 		// It finished while we were away: is the message stored?
-		if _, err := a.m.ari.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, name)); err == nil {
-			a.messageRecorded(1)
-		} else {
-			a.messageRecorded(0)
-		}
+		a.messageRecorded(a.messageStored(name))
 		return
 	}
-	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(0) })
+	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(false) })
 }

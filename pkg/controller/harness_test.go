@@ -4,6 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -236,4 +241,28 @@ func containsRequest(h *harness, method, path string) bool {
 		}
 	}
 	return false
+}
+
+// failThrough puts a proxy between the next controller and the fake: it
+// answers 500, as Asterisk does when something fails inside it, to the
+// requests fail picks, and passes on the rest (the events websocket too).
+func (h *harness) failThrough(fail func(*http.Request) bool) {
+	h.t.Helper()
+	fakeURL, err := url.Parse(h.fake.URL())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	origin := &url.URL{Scheme: fakeURL.Scheme, Host: fakeURL.Host}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(origin) }}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"message":"Internal Server Error"}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	h.t.Cleanup(srv.Close)
+	h.cfg.ARI.URL = srv.URL + fakeURL.Path
 }

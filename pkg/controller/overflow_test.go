@@ -5,7 +5,9 @@ package controller_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -351,6 +353,63 @@ func (h *harness) waitRecording(id string) {
 		ch, ok := h.fake.Channel(id)
 		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
 	})
+}
+
+// TestMessageLeftWhenAsteriskCannotSay: a message whose recording ended
+// unseen (its RecordingFinished lost with the link, or ended while no
+// controller ran) is settled by asking Asterisk for the stored recording;
+// when Asterisk fails to answer, the message is taken as left and relayed
+// (a relay that finds no recording beats a message lost), as it is when
+// the call ends first.
+func TestMessageLeftWhenAsteriskCannotSay(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(h *harness, id string)
+	}{
+		{"re-sync after the link drops", func(h *harness, id string) {
+			h.fake.DropWebSockets()
+			if err := h.fake.SendDTMF(id, "#"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"restart", func(h *harness, id string) {
+			h.last.stop()
+			if err := h.fake.SendDTMF(id, "#"); err != nil {
+				t.Fatal(err)
+			}
+			h.start()
+		}},
+		{"the call ends with the link down", func(h *harness, id string) {
+			h.fake.DropWebSockets()
+			if err := h.fake.RemoteHangup(id); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := voicemailHarness(t)
+			var asked atomic.Int32
+			h.failThrough(func(r *http.Request) bool {
+				if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/ari/recordings/stored/") {
+					asked.Add(1)
+					return true
+				}
+				return false
+			})
+			h.start()
+			id := h.call("0312345678", "09012345678")
+			h.waitRecording(id)
+			time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+			tc.end(h, id)
+			if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
+				t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+			}
+			if asked.Load() == 0 {
+				t.Fatal("Asterisk was never asked for the stored message")
+			}
+			h.eventually("the caller released", func() bool { _, up := h.fake.Channel(id); return !up })
+		})
+	}
 }
 
 // TestCallerEndsVoicemail: a message ends by the caller hanging up (most
