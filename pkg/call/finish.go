@@ -186,7 +186,7 @@ func (a *actor) settleResult() {
 	default:
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "call ended unexpectedly"
 	}
-	a.rec.Billable = billable(a.rec.Result, a.afterHoursBillable, a.vmWhy == "after hours")
+	a.rec.Billable = billable(a.rec.Result, a.afterHoursBillable, a.vmWhy == whyAfterHours)
 }
 
 // billable says whether a call that ended with result r counts toward its

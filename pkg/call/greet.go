@@ -74,7 +74,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 		a.afterHoursBillable = d.Billable // the client's bill_after_hours
 		a.note(a.rec.Reason)
 		if client.AfterHoursVoicemail {
-			a.announceThen(ch.State != "Up", client.AfterHoursSound, func() { a.voicemail("after hours") })
+			a.announceThen(ch.State != "Up", client.AfterHoursSound, func() { a.voicemail(whyAfterHours) })
 			return
 		}
 		a.announceAndHangup(ch.State != "Up", client.AfterHoursSound)

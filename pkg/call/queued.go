@@ -373,7 +373,7 @@ func (a *actor) overflow(reason string) {
 	next := func() { a.hangup(a.rec.Reason) }
 	switch a.client.Overflow {
 	case config.OverflowVoicemail:
-		next = func() { a.voicemail("overflow") }
+		next = func() { a.voicemail(whyOverflow) }
 	case config.OverflowCallback:
 		next = a.offerCallback
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -178,12 +177,9 @@ func (u unseen) record(now time.Time) store.CallRecord {
 		rec.Result, rec.Reason, rec.OperatorID = connectedOutcome(st)
 		rec.Recording = st.Recording
 	case st.Step == StepVoicemail && u.message:
-		why := "overflow"
-		if decided == store.ResultAfterHours {
-			why = "after hours"
-		}
-		rec.Result, rec.Reason, rec.Recording = store.ResultVoicemail, "voicemail left ("+why+")", st.Recording
-		afterHoursMessage = why == "after hours"
+		why := voicemailWhy(decided)
+		rec.Result, rec.Reason, rec.Recording = store.ResultVoicemail, voicemailLeft(why), st.Recording
+		afterHoursMessage = why == whyAfterHours
 	case st.Step == StepCallback && u.callbackStored:
 		rec.Result, rec.Reason = store.ResultOverflow, "overflow: callback requested"
 	case decided.Valid():
@@ -195,7 +191,7 @@ func (u unseen) record(now time.Time) store.CallRecord {
 			rec.OperatorID, rec.Recording = st.OpID, st.Recording
 		case store.ResultVoicemail:
 			rec.Recording = st.Recording
-			afterHoursMessage = strings.Contains(st.Reason, "(after hours)")
+			afterHoursMessage = st.Reason == voicemailLeft(whyAfterHours)
 		}
 	case !st.EnqueuedAt.IsZero():
 		// A missed call (不在着信). The caller hung up after the controller

@@ -15,7 +15,25 @@ import (
 // voicemail_max). The message is stored by Asterisk as a recording named in
 // the call record; relaying it to the client is the relay's job.
 
-// voicemail records a message; why is "overflow" or "after hours".
+// Why a caller leaves a voicemail, as its record's reason says.
+const (
+	whyOverflow   = "overflow"
+	whyAfterHours = "after hours"
+)
+
+// voicemailWhy is why a call whose result was decided as r (before the
+// message) leaves one.
+func voicemailWhy(r store.Result) string {
+	if r == store.ResultAfterHours {
+		return whyAfterHours
+	}
+	return whyOverflow
+}
+
+// voicemailLeft is the reason of a call that left a voicemail, and why.
+func voicemailLeft(why string) string { return "voicemail left (" + why + ")" }
+
+// voicemail records a message; why is whyOverflow or whyAfterHours.
 func (a *actor) voicemail(why string) {
 	if a.done || a.callerGone {
 		return
@@ -73,7 +91,7 @@ func (a *actor) messageRecorded(left bool) {
 func (a *actor) messageEnded(left bool) {
 	if left {
 		a.rec.Result = store.ResultVoicemail
-		a.rec.Reason = "voicemail left (" + a.vmWhy + ")"
+		a.rec.Reason = voicemailLeft(a.vmWhy)
 		a.rec.Recording = a.vmName
 		a.note("message recorded: " + a.vmName)
 	} else {
@@ -112,14 +130,11 @@ func (a *actor) messageStored(name string) bool {
 // result saved with it.
 func (a *actor) resumeVoicemail(p Persisted) {
 	name := p.Recording
-	a.vmName, a.vmWhy = name, "overflow"
 	a.rec.Result, a.rec.Reason = store.ResultOverflow, "re-adopted while recording a voicemail"
 	if r := store.Result(p.Result); r.Valid() {
 		a.rec.Result, a.rec.Reason = r, p.Reason
 	}
-	if a.rec.Result == store.ResultAfterHours {
-		a.vmWhy = "after hours"
-	}
+	a.vmName, a.vmWhy = name, voicemailWhy(a.rec.Result)
 	if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name)); pbx.IsNotFound(err) {
 		// It finished while we were away: is the message stored?
 		a.messageRecorded(a.messageStored(name))
