@@ -119,6 +119,11 @@ func DecodePersisted(s string) (Persisted, error) {
 	if err != nil {
 		return Persisted{}, fmt.Errorf("decode %s: %w", StateVar, err)
 	}
+	return persistedFrom(v)
+}
+
+// persistedFrom reads a Persisted from its parsed query.
+func persistedFrom(v url.Values) (Persisted, error) {
 	ms, err := strconv.ParseInt(v.Get("t"), 10, 64)
 	if err != nil {
 		return Persisted{}, fmt.Errorf("decode %s: start time: %w", StateVar, err)
@@ -224,7 +229,7 @@ func parseLiveState(s string) (callerNumber string, st Persisted, watchedUntil t
 	if err != nil {
 		return "", Persisted{}, time.Time{}, fmt.Errorf("decode live state: %w", err)
 	}
-	st, err = DecodePersisted(s)
+	st, err = persistedFrom(v)
 	if err != nil {
 		return "", Persisted{}, time.Time{}, err
 	}
