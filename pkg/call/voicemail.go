@@ -71,9 +71,16 @@ func (a *actor) recordMessage(why string) {
 		return
 	}
 	a.vmName, a.vmWhy = name, why
-	// Asterisk ends the recording by itself at MaxDuration; this guard
-	// only catches a RecordingFinished that never comes.
-	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(false) })
+	a.guardMessage()
+}
+
+// guardMessage settles the message being recorded if its end is never
+// reported. Asterisk ends a recording by itself at MaxDuration: a message
+// that outlives it by this much ended unseen (its RecordingFinished lost
+// with the link, and the re-sync unable to ask), and the stored recording
+// says whether it was left.
+func (a *actor) guardMessage() {
+	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(a.messageStored(a.vmName)) })
 }
 
 // messageRecorded ends a message's recording (RecordingFinished, its
@@ -140,5 +147,5 @@ func (a *actor) resumeVoicemail(p Persisted) {
 		a.messageRecorded(a.messageStored(name))
 		return
 	}
-	a.after(a.client.VoicemailMax+30*time.Second, func() { a.messageRecorded(false) })
+	a.guardMessage()
 }

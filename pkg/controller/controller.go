@@ -52,6 +52,8 @@ type Options struct {
 	OnConnected func(call.Connected)
 	// OnFinished is told every stored call record.
 	OnFinished func(store.CallRecord)
+	// Clock is the calls' clock (nil: the wall clock).
+	Clock call.Clock
 }
 
 // Controller is the assembled core.
@@ -101,7 +103,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
 		GreetingTimeout: o.GreetingTimeout, CallbackConfirmWait: o.CallbackConfirmWait, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
-		AddToBridge: link.AddToBridge,
+		AddToBridge: link.AddToBridge, Clock: o.Clock,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent

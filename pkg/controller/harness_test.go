@@ -38,6 +38,8 @@ type harness struct {
 	// confirmWait: how long a callback offer waits for the caller's key
 	// (0: the controller's default).
 	confirmWait time.Duration
+	// clock: the calls' clock (nil: the wall clock).
+	clock call.Clock
 
 	mu        sync.Mutex
 	rings     []acd.Ring       // every Ring the queue decided, in order
@@ -87,7 +89,7 @@ func (h *harness) start() *running {
 	c, err := controller.New(ctx, controller.Options{
 		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: h.store, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
-		CallbackConfirmWait: h.confirmWait,
+		CallbackConfirmWait: h.confirmWait, Clock: h.clock,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()
 			h.connected = append(h.connected, c)
@@ -266,3 +268,11 @@ func (h *harness) failThrough(fail func(*http.Request) bool) {
 	h.t.Cleanup(srv.Close)
 	h.cfg.ARI.URL = srv.URL + fakeURL.Path
 }
+
+// fastClock runs the calls' timers speed times faster, as the fake's
+// clock runs: for a timer of minutes in Asterisk's time.
+type fastClock struct{}
+
+func (fastClock) Now() time.Time { return time.Now() }
+
+func (fastClock) NewTimer(d time.Duration) call.Timer { return call.RealClock{}.NewTimer(d / speed) }

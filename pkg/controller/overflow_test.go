@@ -412,6 +412,32 @@ func TestMessageLeftWhenAsteriskCannotSay(t *testing.T) {
 	}
 }
 
+// TestMessageEndUnseenAndUnasked: a caller presses '#' as the link drops
+// (the RecordingFinished is lost) and stays on the line; the re-sync
+// cannot ask Asterisk whether the recording goes on (500). The guard that
+// settles a message outliving voicemail_max by 30 s asks for the stored
+// recording: the message is left, not lost.
+func TestMessageEndUnseenAndUnasked(t *testing.T) {
+	h := voicemailHarness(t)
+	h.clock = fastClock{} // the guard comes 90 s after the recording starts, in Asterisk's time
+	h.fake.AddSound("toritsugi/acme-greeting", 0)
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/ari/recordings/live/")
+	})
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitRecording(id)
+	time.Sleep(100 * time.Millisecond) // ten seconds of message, in Asterisk's time
+	h.fake.DropWebSockets()
+	if err := h.fake.SendDTMF(id, "#"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
+		t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+	}
+	h.eventually("the caller released", func() bool { _, up := h.fake.Channel(id); return !up })
+}
+
 // TestCallerEndsVoicemail: a message ends by the caller hanging up (most
 // do) or pressing '#' (terminateOn), also in the instant the ARI link
 // drops, when its RecordingFinished is lost. Asterisk keeps the message
