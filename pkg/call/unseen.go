@@ -98,6 +98,11 @@ func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 	}
 	if st.Step == StepCallback && m.callbacks != nil {
 		_, err := m.callbacks.Callback(id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			m.log.Error("reading the callback request of a call that ended unseen failed; the next start records it", "call", id, "error", err)
+			m.keepUnseen(id, saved, seen)
+			return
+		}
 		u.callbackStored = err == nil
 	}
 	if st.Step == StepVoicemail && st.Recording != "" {

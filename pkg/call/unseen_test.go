@@ -181,16 +181,7 @@ func (s *flakyStored) Data(key *ari.Key) (*ari.StoredRecordingData, error) {
 // asked again. A manager that stops meanwhile leaves the call to the next.
 func TestRecordUnseenAsksAgainForTheVoicemail(t *testing.T) {
 	leakcheck.Check(t)
-	yaml := `
-ari: {url: "http://127.0.0.1:1/ari", user: toritsugi, password: toritsugi}
-data_dir: /nonexistent
-clients:
-  - {id: acme, name: ACME, dids: ["03-1234-5678"], greeting: sound:toritsugi/acme-greeting}
-`
-	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := unseenConfig(t)
 	st := Persisted{ClientID: "acme", DID: "0312345678", Step: StepVoicemail, StartedAt: time.Now().Add(-time.Minute), Recording: "c1-vm-ab12", Result: "overflow"}
 	for _, tc := range []struct {
 		name    string
@@ -214,14 +205,9 @@ clients:
 			case tc.stopped:
 				// Left to the next controller, with the time its own
 				// watched it until (this one's heartbeat says nothing of it).
-				var live map[string]string
-				for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-					if live, _, err = s.LiveCalls(); err != nil || live["c1"] != "" || time.Now().After(deadline) {
-						break
-					}
-				}
-				if _, kept, until, perr := parseLiveState(live["c1"]); err != nil || perr != nil || kept.Step != StepVoicemail || !until.Equal(seen) {
-					t.Fatalf("state left for the next controller %q, %v, %v; want the voicemail step, watched until %v", live["c1"], err, perr, seen)
+				left := waitLive(t, s, "c1")
+				if _, kept, until, perr := parseLiveState(left); perr != nil || kept.Step != StepVoicemail || !until.Equal(seen) {
+					t.Fatalf("state left for the next controller %q, %v; want the voicemail step, watched until %v", left, perr, seen)
 				}
 			case err != nil || rec.Result != store.ResultVoicemail || rec.Recording != "c1-vm-ab12" || stored.calls != 2:
 				t.Fatalf("record %+v, %v after %d questions; want the voicemail after 2", rec, err, stored.calls)
@@ -291,14 +277,7 @@ func TestLiveSeenOnlyWhileLinkUp(t *testing.T) {
 func TestRecordUnseenDropsUnreadableState(t *testing.T) {
 	s := storetest.Open(t)
 	s.SaveLive("c1", "t=1&s=flying")
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if live, _, _ := s.LiveCalls(); live["c1"] != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("state not written")
-		}
-	}
+	waitLive(t, s, "c1")
 	m := NewManager(context.Background(), Deps{Recorder: s})
 	m.recordUnseen("c1", "t=1&s=flying", time.Time{})
 	if live, _, err := s.LiveCalls(); err != nil || len(live) != 0 {
@@ -365,4 +344,66 @@ func FuzzEncodeIsAQuery(f *testing.F) {
 		}
 		check("BridgeName", rest, bridge)
 	})
+}
+
+// unseenConfig has one client, acme (03-1234-5678).
+func unseenConfig(t *testing.T) *config.Config {
+	t.Helper()
+	yaml := `
+ari: {url: "http://127.0.0.1:1/ari", user: toritsugi, password: toritsugi}
+data_dir: /nonexistent
+clients:
+  - {id: acme, name: ACME, dids: ["03-1234-5678"], greeting: sound:toritsugi/acme-greeting}
+`
+	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// waitLive waits for the live state of call id to be written (the store
+// writes live states in the background) and returns it.
+func waitLive(t *testing.T, s *store.Store, id string) string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		live, _, err := s.LiveCalls()
+		if err == nil && live[id] != "" {
+			return live[id]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no live state of %s written: %v, %v", id, live, err)
+		}
+	}
+}
+
+// unreadableCallbacks fails to read any callback request, as a store whose
+// file cannot be read does.
+type unreadableCallbacks struct{}
+
+var errUnreadable = errors.New("store: read: input/output error")
+
+func (unreadableCallbacks) PutCallback(store.Callback) error { return errUnreadable }
+
+func (unreadableCallbacks) Callback(string) (store.Callback, error) {
+	return store.Callback{}, errUnreadable
+}
+
+// TestRecordUnseenKeepsWhatItCannotRead: a call that ended unseen while
+// offered a callback is recorded as requesting one only if its request is
+// stored; when the store fails to say, the call is not recorded as a
+// plain overflow but left, with its state, to the next start.
+func TestRecordUnseenKeepsWhatItCannotRead(t *testing.T) {
+	s := storetest.Open(t)
+	m := NewManager(context.Background(), Deps{Recorder: s, Callbacks: unreadableCallbacks{}, Config: func() *config.Config { return unseenConfig(t) }})
+	st := Persisted{ClientID: "acme", DID: "0312345678", Step: StepCallback, StartedAt: time.Now().Add(-time.Minute), Result: "overflow", Reason: "overflow: max-wait"}
+	seen := st.StartedAt.Add(30 * time.Second).Truncate(time.Millisecond)
+	m.recordUnseen("c1", LiveState("09012345678", st), seen)
+	if rec, err := s.Call("c1"); err == nil {
+		t.Fatalf("recorded %s (%s) without knowing whether a callback was requested", rec.Result, rec.Reason)
+	}
+	left := waitLive(t, s, "c1")
+	if _, kept, until, err := parseLiveState(left); err != nil || kept.Step != StepCallback || !until.Equal(seen) {
+		t.Fatalf("state left for the next start %q, %v; want the callback step, watched until %v", left, err, seen)
+	}
 }
