@@ -74,6 +74,12 @@ type Deps struct {
 	// AddToBridge, when set, adds caller and operator to their bridge in
 	// one request (pbx.Link.AddToBridge); otherwise one request each.
 	AddToBridge func(bridgeID string, channelIDs ...string) error
+	// NoChannel, when set, is told the endpoint of an operator whose phone
+	// Asterisk could not ring (originate answered 500, "Allocation
+	// failed": no contact). The queue takes that operator out of routing;
+	// whoever tracks reachability must bring them back (the controller
+	// reads the endpoint's state again).
+	NoChannel func(endpoint string)
 }
 
 // Connected describes a caller just bridged with an operator.
@@ -103,6 +109,7 @@ type Manager struct {
 	greetingTimeout time.Duration
 	confirmWait     time.Duration
 	addToBridge     func(bridgeID string, channelIDs ...string) error
+	noChannel       func(endpoint string)
 
 	// instance distinguishes ids this manager chooses from a predecessor's.
 	instance string
@@ -139,7 +146,7 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	}
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
-		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, confirmWait: d.CallbackConfirmWait, addToBridge: d.AddToBridge,
+		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, confirmWait: d.CallbackConfirmWait, addToBridge: d.AddToBridge, noChannel: d.NoChannel,
 		calls: map[string]*actor{}, instance: newInstanceToken(), seenEvery: liveSeenEvery,
 	}
 }

@@ -106,6 +106,9 @@ func (a *actor) ring(r *queue.RingOperator) {
 			l.gone = true
 			a.m.disp.UnbindChannel(l.id, a.inbox)
 			a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.Unreachable)
+			if a.m.noChannel != nil {
+				a.m.noChannel(r.Endpoint)
+			}
 			return
 		}
 		if pbx.NotSent(err) {

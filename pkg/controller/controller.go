@@ -54,6 +54,9 @@ type Options struct {
 	OnFinished func(store.CallRecord)
 	// Clock is the calls' clock (nil: the wall clock).
 	Clock call.Clock
+	// RecheckAfter is how long after Asterisk failed to ring an operator's
+	// phone (no contact) its endpoint is read again (0: 5 s).
+	RecheckAfter time.Duration
 }
 
 // Controller is the assembled core.
@@ -63,8 +66,9 @@ type Controller struct {
 	Queue     *queue.Owner // nil when GreetingOnly
 	Operators *operators.Registry
 
-	opts Options
-	log  *slog.Logger
+	opts     Options
+	log      *slog.Logger
+	rechecks rechecks
 }
 
 // New builds a controller whose call actors live until ctx ends.
@@ -103,7 +107,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
 		GreetingTimeout: o.GreetingTimeout, CallbackConfirmWait: o.CallbackConfirmWait, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
-		AddToBridge: link.AddToBridge, Clock: o.Clock,
+		AddToBridge: link.AddToBridge, Clock: o.Clock, NoChannel: c.noChannel,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent
@@ -173,8 +177,72 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	_ = c.Link.Run(ctx)
 	c.Calls.Wait()
+	c.rechecks.stop()
 	wg.Wait()
 	return nil
+}
+
+// noChannel handles an operator's phone that Asterisk could not ring (no
+// contact): the queue took the operator out of routing, the registry
+// agrees, and the endpoint is read again after Options.RecheckAfter, so
+// that a failure of the moment does not keep the operator out until their
+// phone's next event, which may never come.
+func (c *Controller) noChannel(ep string) {
+	c.Operators.NoChannel(ep)
+	after := c.opts.RecheckAfter
+	if after <= 0 {
+		after = 5 * time.Second
+	}
+	c.rechecks.after(ep, after, func() {
+		if err := c.Operators.Reread(c.Link.Client(), ep); err != nil {
+			c.log.Warn("reading an operator's phone again after a failed ring", "endpoint", ep, "error", err)
+		}
+	})
+}
+
+// rechecks runs at most one delayed function per key until stopped.
+type rechecks struct {
+	mu      sync.Mutex
+	stopped bool
+	pending map[string]*time.Timer
+	running sync.WaitGroup // one per timer set and not stopped
+}
+
+// after runs f after d unless one is pending for key or stop was called.
+func (r *rechecks) after(key string, d time.Duration, f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped || r.pending[key] != nil {
+		return
+	}
+	if r.pending == nil {
+		r.pending = map[string]*time.Timer{}
+	}
+	r.running.Add(1)
+	r.pending[key] = time.AfterFunc(d, func() {
+		defer r.running.Done()
+		r.mu.Lock()
+		delete(r.pending, key)
+		stopped := r.stopped
+		r.mu.Unlock()
+		if !stopped {
+			f()
+		}
+	})
+}
+
+// stop cancels what is pending and waits for what runs.
+func (r *rechecks) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	for key, t := range r.pending {
+		if t.Stop() {
+			r.running.Done()
+		}
+		delete(r.pending, key)
+	}
+	r.mu.Unlock()
+	r.running.Wait()
 }
 
 // Up reports whether the ARI link is connected and re-synced.

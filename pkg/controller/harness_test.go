@@ -40,6 +40,8 @@ type harness struct {
 	confirmWait time.Duration
 	// clock: the calls' clock (nil: the wall clock).
 	clock call.Clock
+	// recheckAfter: Options.RecheckAfter (0: the controller's default).
+	recheckAfter time.Duration
 
 	mu        sync.Mutex
 	rings     []acd.Ring       // every Ring the queue decided, in order
@@ -89,7 +91,7 @@ func (h *harness) start() *running {
 	c, err := controller.New(ctx, controller.Options{
 		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: h.store, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
-		CallbackConfirmWait: h.confirmWait, Clock: h.clock,
+		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()
 			h.connected = append(h.connected, c)

@@ -3,9 +3,11 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +69,30 @@ func TestAnsweredByOperator(t *testing.T) {
 	if len(h.connected) != 1 || h.connected[0].CallID != id || h.connected[0].OperatorID != "op1001" ||
 		h.connected[0].ClientID != "acme" || h.connected[0].CallerNumber != "0901234567" || h.connected[0].Waited <= 0 {
 		t.Fatalf("screen pops %+v, want one for %s to op1001", h.connected, id)
+	}
+}
+
+// TestOperatorBackAfterAFailedRing: Asterisk answers the originate to a
+// registered operator's phone with 500, as it does when it cannot create
+// the channel. The operator is taken out of routing, but not for good:
+// their phone is read again, found online, and rung for the caller, who
+// would otherwise wait while the operator sits available.
+func TestOperatorBackAfterAFailedRing(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.recheckAfter = 50 * time.Millisecond
+	var originates atomic.Int32
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Path == "/ari/channels" && originates.Add(1) == 1
+	})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	if n := originates.Load(); n != 2 {
+		t.Fatalf("%d originates, want the refused one and one more", n)
 	}
 }
 

@@ -39,19 +39,47 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		tech, res, _ := strings.Cut(ep, "/")
-		d, err := c.Endpoint().Data(ari.NewEndpointKey(tech, res))
-		switch {
-		case pbx.IsNotFound(err):
-			r.log.Warn("operator endpoint does not exist in Asterisk; check the operator configuration", "endpoint", ep)
-			r.applyRead(ep, false, "GET endpoint not found", since)
-		case err != nil:
-			errs = append(errs, fmt.Errorf("operators: read endpoint %s: %w", ep, err))
-		default:
-			r.applyRead(ep, d.State == "online", "GET endpoint "+d.State, since)
+		if err := r.read(c, ep, since); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// read reads the state of ep (GET /endpoints/{tech}/{resource}) and
+// applies it as a read that started at sequence number since.
+func (r *Registry) read(c ari.Client, ep string, since uint64) error {
+	tech, res, _ := strings.Cut(ep, "/")
+	d, err := c.Endpoint().Data(ari.NewEndpointKey(tech, res))
+	switch {
+	case pbx.IsNotFound(err):
+		r.log.Warn("operator endpoint does not exist in Asterisk; check the operator configuration", "endpoint", ep)
+		r.applyRead(ep, false, "GET endpoint not found", since)
+	case err != nil:
+		return fmt.Errorf("operators: read endpoint %s: %w", ep, err)
+	default:
+		r.applyRead(ep, d.State == "online", "GET endpoint "+d.State, since)
+	}
+	return nil
+}
+
+// NoChannel records that Asterisk could not create a channel to ep (an
+// originate answered 500: no contact to call), as an observation that it
+// is unreachable: the queue, which took the operator out of routing, and
+// the registry agree, so that the endpoint's next event or read brings the
+// operator back.
+func (r *Registry) NoChannel(ep string) {
+	r.apply(ep, false, "originate failed")
+}
+
+// Reread reads the state of ep from Asterisk (GET
+// /endpoints/{tech}/{resource}) and applies it, unless an event about it
+// came meanwhile.
+func (r *Registry) Reread(c ari.Client, ep string) error {
+	r.mu.Lock()
+	since := r.seq
+	r.mu.Unlock()
+	return r.read(c, ep, since)
 }
 
 // technologies lists the distinct technologies of sorted endpoint names.
