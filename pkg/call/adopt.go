@@ -63,15 +63,11 @@ func (a *actor) resync(r *pbx.Resync) {
 // adopt takes over a channel found in our application after a controller
 // restart, continuing from the step saved on the channel.
 func (a *actor) adopt(ch *ari.ChannelData) {
-	raw, err := a.m.ari.Channel().GetVariable(a.key(), StateVar)
-	if err != nil && !pbx.IsNotFound(err) {
-		a.log.Error("re-adopt: reading call state failed", "error", err)
-	}
-	p, perr := DecodePersisted(raw)
-	if (err != nil || perr != nil) && a.adoptLeg(ch) {
+	p, found := a.savedState()
+	if !found && a.adoptLeg(ch) {
 		return
 	}
-	if err != nil || perr != nil {
+	if !found {
 		if ch.Dialplan != nil {
 			if parsed, aerr := argsFromAppData(ch.Dialplan.AppData); aerr == nil && parsed.Leg != LegInbound {
 				// An operator or transfer leg whose call is not bridged
@@ -86,7 +82,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 			}
 		}
 	}
-	if err != nil || perr != nil {
+	if !found {
 		// We never saved state: the previous controller died right after
 		// StasisStart. Start over from the dialplan's arguments.
 		var args []string
@@ -254,4 +250,46 @@ func (a *actor) adoptLeg(ch *ari.ChannelData) bool {
 		a.m.disp.BindChannel(a.id, owner.inbox)
 	}
 	return true
+}
+
+// savedState reads the state the call saved on its channel; found is false
+// when it saved none (it starts over). A read that fails other than with
+// a 404 is tried again; if Asterisk still does not answer, the copy the
+// store kept stands in for it (a call that started over would greet and
+// queue a caller who is talking, or lose a message being left).
+func (a *actor) savedState() (p Persisted, found bool) {
+	var raw string
+	var err error
+	for wait := 100 * time.Millisecond; ; wait *= 2 {
+		raw, err = a.m.ari.Channel().GetVariable(a.key(), StateVar)
+		if err == nil || pbx.IsNotFound(err) || wait > 200*time.Millisecond {
+			break
+		}
+		a.log.Warn("re-adopt: reading call state failed; trying again", "in", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-a.m.ctx.Done():
+			t.Stop()
+		}
+	}
+	switch {
+	case err == nil && raw == "":
+		return Persisted{}, false
+	case err == nil:
+		p, err := DecodePersisted(raw)
+		if err != nil {
+			a.log.Error("re-adopt: the call's saved state cannot be read", "state", raw, "error", err)
+			return Persisted{}, false
+		}
+		return p, true
+	case pbx.IsNotFound(err):
+		return Persisted{}, false
+	}
+	a.log.Error("re-adopt: reading call state failed", "error", err)
+	if _, ls, _, perr := parseLiveState(a.saved); perr == nil && ls.Step != StepNew {
+		a.note("state taken from the store: Asterisk did not give the channel's")
+		return ls, true
+	}
+	return Persisted{}, false
 }

@@ -278,3 +278,13 @@ type fastClock struct{}
 func (fastClock) Now() time.Time { return time.Now() }
 
 func (fastClock) NewTimer(d time.Duration) call.Timer { return call.RealClock{}.NewTimer(d / speed) }
+
+// waitStoredStep waits until the state call id keeps in the store is at
+// step (the store writes live states in the background).
+func (h *harness) waitStoredStep(id string, step call.Step) {
+	h.t.Helper()
+	h.eventually(fmt.Sprintf("the state of %s in the store at step %s", id, step), func() bool {
+		live, _, err := h.store.LiveCalls()
+		return err == nil && strings.Contains(live[id], "s="+url.QueryEscape(string(step)))
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -240,10 +241,7 @@ func TestRestartAfterCallerLeftVoicemail(t *testing.T) {
 	h := voicemailHarness(t)
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
-	h.eventually("recording the message, state in the store", func() bool {
-		live, _, err := h.store.LiveCalls()
-		return err == nil && strings.Contains(live[id], "s=voicemail")
-	})
+	h.waitStoredStep(id, call.StepVoicemail)
 	first.stop()
 	if err := h.fake.RemoteHangup(id); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package controller_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,40 @@ func TestRestartWhileBridged(t *testing.T) {
 	if rec.WaitMS <= 0 || !strings.HasPrefix(rec.Recording, strings.ReplaceAll(id, ".", "-")) {
 		t.Fatalf("after restart: wait %d ms, recording %q", rec.WaitMS, rec.Recording)
 	}
+}
+
+// TestRestartWhenAsteriskWillNotGiveTheState: after a restart, Asterisk
+// fails (500) every read of the state a call saved on its channel. The
+// call is re-adopted from the copy the store kept, not started over: a
+// talking caller is not greeted and queued again (their operator rung a
+// second time), a message being left is not lost.
+func TestRestartWhenAsteriskWillNotGiveTheState(t *testing.T) {
+	stateUnreadable := func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/variable")
+	}
+	t.Run("bridged", func(t *testing.T) {
+		h := newHarness(t, oneClient)
+		first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+		h.failThrough(stateUnreadable)
+		h.start()
+		h.wantTalkedThrough(id, "op1001", first.c.Link.Client())
+	})
+	t.Run("leaving a message", func(t *testing.T) {
+		h := voicemailHarness(t)
+		first := h.start()
+		id := h.call("0312345678", "09012345678")
+		h.waitStoredStep(id, call.StepVoicemail) // the copy that stands in
+		first.stop()
+		h.failThrough(stateUnreadable)
+		h.start()
+		time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+		if err := h.fake.RemoteHangup(id); err != nil {
+			t.Fatal(err)
+		}
+		if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
+			t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+		}
+	})
 }
 
 // TestRestartWhileBridgedKeepsOperatorBusy: after a restart during a
@@ -320,11 +355,8 @@ func (h *harness) bridgeThenStop(op aritest.EndpointBehavior) (*running, string)
 	first := h.start()
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
 	id := h.call("0312345678", "0901234567")
-	h.eventually("bridged, recording, the state in the store", func() bool {
-		ch, ok := h.fake.Channel(id)
-		live, _, err := h.store.LiveCalls()
-		return ok && ch.BridgeID != "" && err == nil && strings.Contains(live[id], "s=connected")
-	})
+	h.eventually("bridged", func() bool { ch, ok := h.fake.Channel(id); return ok && ch.BridgeID != "" })
+	h.waitStoredStep(id, call.StepConnected)
 	first.stop()
 	return first, id
 }
@@ -460,10 +492,8 @@ func TestRestartAfterCallerLeftGreeting(t *testing.T) {
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
-	h.eventually("greeting, state in the store", func() bool {
-		live, _, err := h.store.LiveCalls()
-		return err == nil && strings.Contains(live[id], "s=new") && strings.Contains(h.requests(), "/play")
-	})
+	h.waitStoredStep(id, call.StepNew)
+	h.eventually("greeting", func() bool { return strings.Contains(h.requests(), "/play") })
 	first.stop()
 	if err := h.fake.RemoteHangup(id); err != nil {
 		t.Fatal(err)
