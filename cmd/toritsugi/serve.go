@@ -160,6 +160,11 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	} else if n > 0 {
 		s.log.Warn("intakes queued for relay at start", "count", n)
 	}
+	if n, err := s.desk.RequeueUnrelayedCalls(time.Now().Add(-callRequeueWindow)); err != nil {
+		s.log.Error("checking that recent missed calls and voicemails were relayed", "error", err)
+	} else if n > 0 {
+		s.log.Warn("missed calls and voicemails queued for relay at start", "count", n)
+	}
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = s.worker.Run(s.ctx) }()
 	purgeDone := make(chan struct{})
@@ -206,6 +211,11 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // requeueWindow is how far back start-up checks that intakes were queued.
 const requeueWindow = 7 * 24 * time.Hour
+
+// callRequeueWindow is how far back start-up checks that missed calls and
+// voicemails were queued: short, so that turning relay_missed_calls on
+// does not relay a week of calls that ended before.
+const callRequeueWindow = time.Hour
 
 // deliveredKept is how long delivered relay entries stay in the outbox
 // (their status is shown with the intake); dead letters are kept.

@@ -3,6 +3,7 @@ package desk_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,44 @@ func TestMissedCallRelayed(t *testing.T) {
 	all, _ := ob.List(relay.Filter{})
 	if len(all) != 1 || all[0].MessageID != "c1-missed-call" || !strings.Contains(all[0].Message.Text, "090-1234-5678") {
 		t.Fatalf("outbox %+v, want one missed-call message", all)
+	}
+}
+
+// TestRequeueUnrelayedCalls: a missed call whose record was stored but
+// whose notice was never queued (the process died between the two
+// commits) is queued at start-up; one already queued, a call the client
+// does not want relayed and a call before the window are not.
+func TestRequeueUnrelayedCalls(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Now()
+	missed := func(id string, at time.Time) store.CallRecord {
+		return store.CallRecord{ID: id, ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+			Result: store.ResultAbandoned, Reason: "caller hung up after waiting 42s", WaitMS: 42000, StartedAt: at, EndedAt: at.Add(time.Minute)}
+	}
+	answered := missed("answered", now.Add(-5*time.Minute))
+	answered.Result, answered.Reason, answered.OperatorID, answered.Billable, answered.WaitMS = store.ResultAnswered, "talked with op1001", "op1001", true, 0
+	for _, rec := range []store.CallRecord{missed("lost", now.Add(-10*time.Minute)), missed("queued", now.Add(-10*time.Minute)), answered, missed("old", now.Add(-2*time.Hour))} {
+		if err := d.Store.PutCall(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queued, _ := d.Store.Call("queued")
+	d.Finished(queued)
+	n, err := d.RequeueUnrelayedCalls(now.Add(-time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("RequeueUnrelayedCalls = %d, %v; want 1", n, err)
+	}
+	var ids []string
+	all, _ := ob.List(relay.Filter{})
+	for _, e := range all {
+		ids = append(ids, e.MessageID)
+	}
+	slices.Sort(ids)
+	if strings.Join(ids, ",") != "lost-missed-call,queued-missed-call" {
+		t.Fatalf("outbox %v, want the lost missed call queued once and the queued one not again", ids)
+	}
+	if n, err := d.RequeueUnrelayedCalls(now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("second run = %d, %v; want 0", n, err)
 	}
 }
 

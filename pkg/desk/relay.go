@@ -99,9 +99,21 @@ func (d *Desk) Status(intakeID string) []console.RelayStatus {
 
 // Finished relays missed calls and voicemails of clients that want them.
 func (d *Desk) Finished(rec store.CallRecord) {
-	cl, ok := d.Config().Client(rec.ClientID)
+	cl, m, ok := d.callNotice(rec)
 	if !ok {
 		return
+	}
+	if err := d.enqueue(cl, m); err != nil {
+		d.Logger.Error("relaying a missed call or voicemail failed", "call", rec.ID, "error", err)
+	}
+}
+
+// callNotice is the message that relays call record rec (a missed call
+// or a voicemail) to its client, if the client wants it.
+func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, bool) {
+	cl, ok := d.Config().Client(rec.ClientID)
+	if !ok {
+		return nil, relay.Message{}, false
 	}
 	var kind, subject string
 	switch {
@@ -110,19 +122,55 @@ func (d *Desk) Finished(rec store.CallRecord) {
 	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails:
 		kind, subject = "voicemail", "留守番電話"
 	default:
-		return
+		return nil, relay.Message{}, false
 	}
 	caller := phone.ParseCallerID(rec.CallerID).Display()
-	m := relay.Message{
+	return cl, relay.Message{
 		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt,
 		Fields: map[string]string{
 			"caller": caller, "callback": caller, "wait": (time.Duration(rec.WaitMS) * time.Millisecond).Round(time.Second).String(),
 			"message": rec.Reason, "recording": rec.Recording,
 		},
+	}, true
+}
+
+// RequeueUnrelayedCalls relays the missed calls and voicemails of calls
+// started since that have no outbox entry: the process may have died
+// between storing a call's record and queueing its notice (two bbolt
+// commits), or the queueing failed. Call it at start-up before the relay
+// worker runs, with a short window: a client who has just turned
+// relay_missed_calls on would otherwise get notices of calls that ended
+// before. It returns how many notices it queued.
+func (d *Desk) RequeueUnrelayedCalls(since time.Time) (int, error) {
+	recs, err := d.Store.ListCalls(store.CallFilter{From: since})
+	if err != nil {
+		return 0, err
 	}
-	if err := d.enqueue(cl, m); err != nil {
-		d.Logger.Error("relaying a missed call or voicemail failed", "call", rec.ID, "error", err)
+	n := 0
+	var errs []error
+	for _, rec := range recs {
+		cl, m, ok := d.callNotice(rec)
+		if !ok {
+			continue
+		}
+		entries, err := d.Outbox.List(relay.Filter{MessageID: m.ID})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(entries) > 0 {
+			continue
+		}
+		if err := d.enqueue(cl, m); err != nil {
+			if !errors.Is(err, ErrNoDestination) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		d.Logger.Warn("a call's notice had not been queued for relay: queued now", "call", rec.ID, "kind", m.Kind)
+		n++
 	}
+	return n, errors.Join(errs...)
 }
 
 // RequeueUnrelayed relays again every intake updated since that has no
