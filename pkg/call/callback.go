@@ -105,16 +105,31 @@ func (a *actor) callbackAnswer(digit string) {
 		a.hangup(a.rec.Reason)
 		return
 	}
-	err := a.m.callbacks.PutCallback(store.Callback{
-		ID: a.id, ClientID: a.client.ID, Number: a.callbackNumber, RequestedAt: a.m.clock.Now(),
-	})
-	if err != nil {
-		a.log.Error("storing the callback request failed", "error", err)
+	if err := a.storeCallback(); err != nil {
+		// Not thanked: nothing promises the call back. The record keeps
+		// the number for whoever reads it.
+		a.log.Error("storing the callback request failed", "number", a.callbackNumber, "error", err)
+		a.rec.Reason = "overflow: callback requested, not stored"
+		a.note("callback requested to " + a.callbackNumber + "; storing the request failed: " + err.Error())
 		a.hangup(a.rec.Reason)
 		return
 	}
 	a.note("callback requested to " + a.callbackNumber)
 	a.thankAndHangUp()
+}
+
+// storeCallback stores the caller's request to be called back, trying
+// twice more (after 50 and 100 ms) if the store fails.
+func (a *actor) storeCallback() error {
+	req := store.Callback{ID: a.id, ClientID: a.client.ID, Number: a.callbackNumber, RequestedAt: a.m.clock.Now()}
+	var err error
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		if err = a.m.callbacks.PutCallback(req); err == nil || wait > 100*time.Millisecond {
+			return err
+		}
+		a.log.Warn("storing the callback request failed; trying again", "in", wait, "error", err)
+		time.Sleep(wait)
+	}
 }
 
 // thankAndHangUp ends a call whose callback request is stored: the

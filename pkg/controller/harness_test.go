@@ -42,6 +42,8 @@ type harness struct {
 	clock call.Clock
 	// recheckAfter: Options.RecheckAfter (0: the controller's default).
 	recheckAfter time.Duration
+	// callbacks: Options.Callbacks (nil: the store).
+	callbacks call.CallbackStore
 
 	mu        sync.Mutex
 	rings     []acd.Ring       // every Ring the queue decided, in order
@@ -88,8 +90,12 @@ func newHarnessFake(t *testing.T, yamlBody string, opts aritest.Options) *harnes
 func (h *harness) start() *running {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	var callbacks call.CallbackStore = h.store
+	if h.callbacks != nil {
+		callbacks = h.callbacks
+	}
 	c, err := controller.New(ctx, controller.Options{
-		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: h.store, Logger: storetest.Logger(h.t),
+		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: callbacks, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
 		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter,
 		OnConnected: func(c call.Connected) {

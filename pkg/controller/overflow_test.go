@@ -5,12 +5,15 @@ package controller_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -53,6 +56,14 @@ operators:
 	}
 }
 
+// waitOffered waits until a callback offer reads number back to the caller.
+func (h *harness) waitOffered(number string) {
+	h.t.Helper()
+	h.eventually("callback offered to "+number, func() bool {
+		return slices.ContainsFunc(h.fake.Requests(), func(r aritest.RequestLog) bool { return strings.Contains(r.Body, "digits:"+number) })
+	})
+}
+
 // callbackHarness: acme overflows after 200 ms to a callback offer; its
 // one operator is not reachable.
 func callbackHarness(t *testing.T) *harness {
@@ -69,20 +80,51 @@ func callbackHarness(t *testing.T) *harness {
 	return h
 }
 
+// unwritableCallbacks fails every write of a callback request, as a store
+// on a full disk does, and counts them.
+type unwritableCallbacks struct {
+	call.CallbackStore
+	writes atomic.Int32
+}
+
+func (u *unwritableCallbacks) PutCallback(store.Callback) error {
+	u.writes.Add(1)
+	return errors.New("write toritsugi.db: no space left on device")
+}
+
+// TestCallbackRequestNotStored: the caller presses 1 but the store cannot
+// keep the request (tried three times). The caller is not thanked (nothing
+// promises the call back); the record says so and keeps the number.
+func TestCallbackRequestNotStored(t *testing.T) {
+	h := callbackHarness(t)
+	cb := &unwritableCallbacks{CallbackStore: h.store}
+	h.callbacks = cb
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitOffered("09012345678")
+	if err := h.fake.SendDTMF(id, "1"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested, not stored" ||
+		!strings.Contains(fmt.Sprint(rec.Events), "callback requested to +819012345678; storing the request failed") {
+		t.Fatalf("%s (%s); events %v", rec.Result, rec.Reason, rec.Events)
+	}
+	if n := cb.writes.Load(); n != 3 {
+		t.Fatalf("%d writes, want 3", n)
+	}
+	if strings.Contains(h.requests(), "callback-thanks") {
+		t.Fatal("the caller was thanked for a request that was not stored")
+	}
+}
+
 func TestOverflowOffersCallback(t *testing.T) {
 	h := callbackHarness(t)
 	h.start()
 
 	// Caller 1 presses 1 during the offer: a callback request is stored.
 	yes := h.call("0312345678", "09012345678")
-	h.eventually("callback offered", func() bool {
-		for _, r := range h.fake.Requests() {
-			if strings.Contains(r.Body, "digits:09012345678") {
-				return true
-			}
-		}
-		return false
-	})
+	h.waitOffered("09012345678")
 	if err := h.fake.SendDTMF(yes, "1"); err != nil {
 		t.Fatal(err)
 	}
