@@ -180,22 +180,24 @@ func (o *Owner) SetOperators(ops []Operator) {
 		keep := map[string]bool{}
 		for _, op := range ops {
 			keep[op.ID] = true
-			if old, ok := o.endpoints[op.ID]; ok && old != op.Endpoint {
-				delete(o.byEP, old)
-			}
 			o.endpoints[op.ID] = op.Endpoint
 			o.manual[op.ID] = op.Manual
-			o.byEP[op.Endpoint] = op.ID
 			o.apply(o.core.UpsertOperator(acd.Operator{ID: op.ID, Skills: op.Clients}, now))
 			o.apply(o.setReachable(op.ID, o.reachable[op.Endpoint], now))
 		}
-		for id, ep := range o.endpoints {
+		for id := range o.endpoints {
 			if !keep[id] {
 				o.apply(o.core.RemoveOperator(id, now))
 				delete(o.endpoints, id)
 				delete(o.manual, id)
-				delete(o.byEP, ep)
 			}
+		}
+		// Built afresh: a phone may have passed from one operator to
+		// another (or two may have swapped), and deleting the old
+		// operator's entry would then delete the new one's.
+		clear(o.byEP)
+		for id, ep := range o.endpoints {
+			o.byEP[ep] = id
 		}
 	})
 }

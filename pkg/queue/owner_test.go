@@ -236,3 +236,61 @@ func TestOwnerManualOperatorWaitsForConsole(t *testing.T) {
 	o.SetAvailable("op1")
 	eventually(t, "available after the console says so", func() bool { return state(t, o, "op1") == acd.Available })
 }
+
+// TestOwnerPhonesChangeHands: a reload gives a phone to another operator,
+// or two operators swap phones; each phone's reachability then reaches
+// the operator who has it now.
+func TestOwnerPhonesChangeHands(t *testing.T) {
+	reachable := func(t *testing.T, o *Owner) map[string]bool {
+		t.Helper()
+		s, err := o.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, op := range s.Operators {
+			out[op.ID] = op.Reachable
+		}
+		return out
+	}
+	all := map[string]int{"*": 1}
+	for _, tc := range []struct {
+		name   string
+		before []Operator
+		after  []Operator
+		// phones registered after the reload, and who must then be reachable
+		register []string
+		want     map[string]bool
+	}{
+		{"a phone passes to a new operator",
+			[]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}},
+			[]Operator{{ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}},
+			[]string{"PJSIP/op1001"}, map[string]bool{"suzuki": true}},
+		{"two operators swap phones",
+			[]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1002", Clients: all}},
+			[]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1002", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}},
+			[]string{"PJSIP/op1002"}, map[string]bool{"tanaka": true, "suzuki": false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); o.Run(ctx) }()
+			t.Cleanup(func() { cancel(); <-done })
+			o.SetOperators(tc.before)
+			o.SetOperators(tc.after)
+			for _, ep := range tc.register {
+				o.SetReachable(ep, true)
+			}
+			eventually(t, "reachability of the phones' new owners", func() bool {
+				got := reachable(t, o)
+				for id, want := range tc.want {
+					if got[id] != want {
+						return false
+					}
+				}
+				return true
+			})
+		})
+	}
+}
