@@ -125,8 +125,15 @@ func (w *Worker) attempt(ctx context.Context, e Entry) {
 	rec, rerr := w.o.record(e.ID, err)
 	if rerr != nil {
 		// The send may have happened; the entry stays pending and is sent
-		// again (receivers dedupe on the idempotency key).
-		w.log.Error("relay commit failed", "entry", e.ID, "err", rerr)
+		// again (webhook receivers dedupe on the idempotency key; chat
+		// rooms and mailboxes do not). Not at once: while the store
+		// refuses writes (a full disk) the entry would be sent in a loop.
+		// Its slot stays taken until then.
+		w.log.Error("relay commit failed; the entry is sent again later", "entry", e.ID, "in", storeRetryDelay, "err", rerr)
+		select {
+		case <-ctx.Done():
+		case <-w.o.clock.After(storeRetryDelay):
+		}
 		return
 	}
 	switch rec.State {

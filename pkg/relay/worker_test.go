@@ -6,10 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // flakyHook is a signed-webhook receiver that fails its first `fail`
@@ -283,3 +287,48 @@ func TestNewWorkerValidates(t *testing.T) {
 type heldClock struct{ *fakeClock }
 
 func (heldClock) After(time.Duration) <-chan time.Time { return nil }
+
+// TestWorkerHoldsBackWhatItCannotRecord: when the outcome of an attempt
+// cannot be committed (the store refuses writes, as on a full disk), the
+// entry is sent again only after storeRetryDelay: never in a loop, which
+// would flood a chat room or a mailbox with copies.
+func TestWorkerHoldsBackWhatItCannotRecord(t *testing.T) {
+	clock := newFakeClock()
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	db := openDB(t, path)
+	ob := newOutbox(t, db, clock, OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("m-1"), []string{"room"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ro.Close() })
+	ob.db = ro // reads work, writes fail
+	var sends atomic.Int64
+	w, err := NewWorker(ob, WorkerOptions{
+		Destinations: destMap(Destination{Name: "room", Type: "chat"}),
+		Senders: map[string]Sender{"chat": SenderFunc(func(context.Context, Destination, Message) error {
+			sends.Add(1)
+			return nil
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := clock.Now()
+	stop := runWorker(t, w)
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	n, waited := sends.Load(), clock.Now().Sub(start)
+	if n == 0 {
+		t.Fatal("never sent")
+	}
+	if min := time.Duration(n-1) * storeRetryDelay; waited < min {
+		t.Fatalf("sent %d times in %v of the worker's time; want at least %v between sends", n, waited, storeRetryDelay)
+	}
+}
