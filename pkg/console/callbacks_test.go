@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -109,5 +110,19 @@ func TestCallbackDone(t *testing.T) {
 	}
 	if l := listCallbacks(t, sv); len(l.Callbacks) != 0 {
 		t.Fatalf("done requests still listed: %+v", l.Callbacks)
+	}
+}
+
+// TestCallbacksForAnOperatorOfEveryClient: an operator configured for
+// every client (clients: ["*"]), not a supervisor, sees every client's
+// callback requests.
+func TestCallbacksForAnOperatorOfEveryClient(t *testing.T) {
+	e := newEnv(t)
+	putCallbacks(t, e)
+	e.reload(func(ops []console.Operator) []console.Operator {
+		return append(ops, console.Operator{ID: "op-all", Name: "全員", PasswordHash: testHash(t), Clients: []string{"*"}})
+	})
+	if l := listCallbacks(t, e.login("op-all")); len(l.Callbacks) != 2 {
+		t.Fatalf("op-all sees %+v, want both", l.Callbacks)
 	}
 }

@@ -161,7 +161,7 @@ func (c *Console) operator(id string) (Operator, bool) {
 
 // serves reports whether op may see client's calls and intakes.
 func (op Operator) serves(clientID string) bool {
-	return op.Supervisor || slices.Contains(op.Clients, clientID)
+	return op.Supervisor || slices.Contains(op.Clients, clientID) || slices.Contains(op.Clients, "*")
 }
 
 // apiError is the JSON body of every API error.

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +76,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		{ID: "sv", Name: "Sup", PasswordHash: h, Supervisor: true},
 	}
 	d := console.Deps{
-		Operators: func() []console.Operator { return e.ops },
+		Operators: e.operators,
 		Forms:     fakeForms{formFor: func(string) console.FormSpec { return branchingForm }, validate: validateBranching},
 		Control:   e.control,
 		Relay: fakeRelay{
@@ -105,6 +106,20 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.srv = httptest.NewServer(e.c.Handler())
 	t.Cleanup(func() { e.c.Close(); e.srv.Close() })
 	return e
+}
+
+// operators is the console's view of the configured operators.
+func (e *env) operators() []console.Operator {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.ops)
+}
+
+// reload changes the configured operators, as a configuration reload does.
+func (e *env) reload(change func(ops []console.Operator) []console.Operator) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ops = change(slices.Clone(e.ops))
 }
 
 // user is a logged-in HTTP client.

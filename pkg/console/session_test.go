@@ -22,7 +22,7 @@ func (e *env) restart() *env {
 	e.t.Helper()
 	e2 := &env{t: e.t, clock: e.clock, control: e.control, st: e.st, path: e.path, ops: e.ops}
 	e2.c = console.New(console.Deps{
-		Operators: func() []console.Operator { return e2.ops },
+		Operators: e2.operators,
 		Forms:     fakeForms{formFor: func(string) console.FormSpec { return branchingForm }, validate: validateBranching},
 		Control:   e2.control,
 		Relay: fakeRelay{

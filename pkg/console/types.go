@@ -13,7 +13,7 @@ type Operator struct {
 	ID, Name string
 	// PasswordHash is an argon2id PHC string (see HashPassword).
 	PasswordHash string
-	// Clients are the client ids the operator answers for.
+	// Clients are the client ids the operator answers for ("*": every client).
 	Clients []string
 	// Supervisor grants the wallboard and every client's intakes.
 	Supervisor bool
