@@ -1,6 +1,9 @@
 package console
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"net"
 	"net/http"
 	"strings"
@@ -43,12 +46,43 @@ func (c *Console) authenticate(r *http.Request) (authed, bool) {
 	if !ok {
 		return authed{}, false
 	}
-	op, ok := c.operator(ss.operatorID)
+	op, ok := c.sessionOperator(ss)
 	if !ok {
 		c.sess.remove(ck.Value)
 		return authed{}, false
 	}
 	return authed{sid: ck.Value, sess: ss, op: op, lang: pickLang(r), startAt: now}, true
+}
+
+// sessionOperator is the operator of session ss, if they are still
+// configured with the password they logged in with: removing an operator,
+// changing their password or taking it away (a reload) ends their
+// sessions.
+func (c *Console) sessionOperator(ss session) (Operator, bool) {
+	op, ok := c.operator(ss.operatorID)
+	if !ok || op.PasswordHash == "" || subtle.ConstantTimeCompare([]byte(ss.cred), []byte(credential(op))) != 1 {
+		return Operator{}, false
+	}
+	return op, true
+}
+
+// stillAuthed reports whether the session of a (checked when its request
+// began) is still live and its operator still configured as they logged in:
+// event streams check it as they run.
+func (c *Console) stillAuthed(a authed) bool {
+	ss, ok := c.sess.alive(a.sid, c.now())
+	if !ok {
+		return false
+	}
+	_, ok = c.sessionOperator(ss)
+	return ok
+}
+
+// credential fingerprints op's password hash (a hash of the hash: the
+// session store holds no secret).
+func credential(op Operator) string {
+	h := sha256.Sum256([]byte("toritsugi session credential\x00" + op.PasswordHash))
+	return hex.EncodeToString(h[:16])
 }
 
 // checkCSRF reports whether r carries the session's token where mode says.
@@ -148,7 +182,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	}
 	c.limit.succeed(key)
 	c.ipLimit.give(ip, now)
-	sid, ss, err := c.sess.create(op.ID, now)
+	sid, ss, err := c.sess.create(op.ID, credential(op), now)
 	if err != nil {
 		c.log.Error("create session", "err", err)
 		return Operator{}, session{}, loginWrong

@@ -1,12 +1,13 @@
 package console_test
 
 import (
-	"github.com/toritsugi/toritsugi/pkg/console"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/console"
 )
 
 func TestLoginRefused(t *testing.T) {
@@ -110,6 +111,59 @@ func TestSessionExpiry(t *testing.T) {
 			t.Fatalf("after 24 h: %d, want 401", resp.StatusCode)
 		}
 	})
+}
+
+// TestReloadEndsSessions: an operator's sessions end, open event streams
+// included, when a reload changes their password, takes it away (no more
+// console access) or removes them; the other operators' sessions go on.
+func TestReloadEndsSessions(t *testing.T) {
+	other, err := console.HashPasswordWith("another-pw", cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(op console.Operator) []console.Operator
+	}{
+		{"password changed", func(op console.Operator) []console.Operator { op.PasswordHash = other; return []console.Operator{op} }},
+		{"password taken away", func(op console.Operator) []console.Operator { op.PasswordHash = ""; return []console.Operator{op} }},
+		{"operator removed", func(console.Operator) []console.Operator { return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			a, b := e.login("op-a"), e.login("op-b")
+			events := a.stream()
+			events.nextNamed(t, "state")
+			e.reload(func(ops []console.Operator) []console.Operator {
+				var out []console.Operator
+				for _, op := range ops {
+					if op.ID == "op-a" {
+						out = append(out, tc.change(op)...)
+					} else {
+						out = append(out, op)
+					}
+				}
+				return out
+			})
+			if resp, _ := a.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("op-a's session after the reload: %d, want 401", resp.StatusCode)
+			}
+			if resp, _ := b.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("op-b's session after the reload: %d, want 200", resp.StatusCode)
+			}
+			// The stream ends at its next event instead of carrying it.
+			e.c.StateChanged("op-a")
+			for {
+				line, err := events.rd.ReadString('\n')
+				if err != nil {
+					break
+				}
+				if strings.HasPrefix(line, "event: ") {
+					t.Fatalf("op-a's stream carried %q after the reload", line)
+				}
+			}
+		})
+	}
 }
 
 func TestCSRF(t *testing.T) {

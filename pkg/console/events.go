@@ -148,11 +148,11 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 		case <-sub.gone:
 			return
 		case <-tick.C:
-			if !c.sess.alive(a.sid, c.now()) || !sendState() {
+			if !c.stillAuthed(a) || !sendState() {
 				return
 			}
 		case e := <-sub.ch:
-			ok := c.sess.alive(a.sid, c.now())
+			ok := c.stillAuthed(a)
 			if !ok {
 				return
 			}

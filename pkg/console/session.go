@@ -31,9 +31,12 @@ const touchEvery = time.Minute
 // session is one logged-in browser.
 type session struct {
 	operatorID string
-	csrf       string
-	created    time.Time
-	lastSeen   time.Time
+	// cred is credential(op) at login: a new password (or none) ends
+	// the session.
+	cred     string
+	csrf     string
+	created  time.Time
+	lastSeen time.Time
 	// written is the lastSeen the store holds.
 	written time.Time
 }
@@ -71,7 +74,7 @@ func randomToken() (string, error) {
 
 // create starts a session for opID at now and returns its id. A store
 // failure is logged and the session lives in memory only.
-func (s *sessions) create(opID string, now time.Time) (string, session, error) {
+func (s *sessions) create(opID, cred string, now time.Time) (string, session, error) {
 	id, err := randomToken()
 	if err != nil {
 		return "", session{}, err
@@ -81,7 +84,7 @@ func (s *sessions) create(opID string, now time.Time) (string, session, error) {
 		return "", session{}, err
 	}
 	key := sessionKey(id)
-	ss := &session{operatorID: opID, csrf: csrf, created: now, lastSeen: now, written: now}
+	ss := &session{operatorID: opID, cred: cred, csrf: csrf, created: now, lastSeen: now, written: now}
 	s.save(key, *ss)
 	s.mu.Lock()
 	gone := s.pruneLocked(now)
@@ -107,7 +110,7 @@ func (s *sessions) lookupLocked(key string) (*session, bool) {
 		}
 		return nil, false
 	}
-	ss := &session{operatorID: rec.OperatorID, csrf: rec.CSRF, created: rec.Created, lastSeen: rec.LastSeen, written: rec.LastSeen}
+	ss := &session{operatorID: rec.OperatorID, cred: rec.Credential, csrf: rec.CSRF, created: rec.Created, lastSeen: rec.LastSeen, written: rec.LastSeen}
 	s.m[key] = ss
 	return ss, true
 }
@@ -144,13 +147,16 @@ func (s *sessions) get(id string, now time.Time) (session, bool) {
 	return cp, true
 }
 
-// alive reports whether id names a live session at now without counting
-// as use (event streams check it; they must not keep a session alive).
-func (s *sessions) alive(id string, now time.Time) bool {
+// alive returns the live session id names at now without counting as use
+// (event streams check it; they must not keep a session alive).
+func (s *sessions) alive(id string, now time.Time) (session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.lookupLocked(sessionKey(id))
-	return ok && !expired(ss, now)
+	if !ok || expired(ss, now) {
+		return session{}, false
+	}
+	return *ss, true
 }
 
 // remove ends a session (logout) in the cache and the store.
@@ -184,7 +190,7 @@ func (s *sessions) save(key string, ss session) {
 	if s.st == nil {
 		return
 	}
-	err := s.st.PutSession(key, store.Session{OperatorID: ss.operatorID, CSRF: ss.csrf, Created: ss.created, LastSeen: ss.lastSeen})
+	err := s.st.PutSession(key, store.Session{OperatorID: ss.operatorID, Credential: ss.cred, CSRF: ss.csrf, Created: ss.created, LastSeen: ss.lastSeen})
 	if err != nil {
 		s.log.Error("save session", "operator", ss.operatorID, "err", err)
 	}

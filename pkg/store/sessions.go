@@ -22,6 +22,9 @@ type Session struct {
 	CSRF     string    `json:"csrf"`
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"last_seen"`
+	// Credential fingerprints the password hash the operator logged in
+	// with: a session ends when the password changes.
+	Credential string `json:"credential,omitempty"`
 }
 
 // PutSession stores (or replaces) the session under key.
