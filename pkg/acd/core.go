@@ -38,6 +38,9 @@ type opRec struct {
 	noAnswers int       // consecutive failed rings
 	ringTimer *timer
 	wrapTimer *timer
+	// restTimer, while armed, keeps an available operator from being rung:
+	// their last ring never reached Asterisk (see NotRungRest).
+	restTimer *timer
 	wrapUntil time.Time
 	// pending is the state to enter after the current call and wrap-up
 	// (a Pause or Logout requested while on a call).
@@ -117,7 +120,7 @@ func (c *Core) queue(clientID string) *clientQueue {
 
 // refreshIdle keeps the idle set equal to {Available, reachable, no call}.
 func (c *Core) refreshIdle(op *opRec) {
-	if op.state == Available && op.reachable && op.callID == "" {
+	if op.state == Available && op.reachable && op.callID == "" && op.restTimer == nil {
 		c.idle[op.id] = op
 	} else {
 		delete(c.idle, op.id)
@@ -169,6 +172,11 @@ func (c *Core) ringFailed(cl *callRec, op *opRec, why RingFailure, now time.Time
 		op.reachable = false
 		return c.setState(op, Available, why.String(), now, out)
 	case NotRung:
+		// Asterisk is not taking requests (restarting, or every REST
+		// connection busy): ringing the operator again at once would loop
+		// as fast as the requests fail.
+		c.disarm(op.restTimer)
+		op.restTimer = c.arm(now.Add(NotRungRest), tRest, "", op.id)
 		return c.setState(op, Available, why.String(), now, out)
 	}
 	op.noAnswers++

@@ -11,12 +11,15 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 	t.Helper()
 	for id, op := range c.ops {
 		_, inIdle := c.idle[id]
-		wantIdle := op.state == Available && op.reachable && op.callID == ""
+		wantIdle := op.state == Available && op.reachable && op.callID == "" && op.restTimer == nil
 		if inIdle != wantIdle {
 			t.Fatalf("op %s: idle=%v want %v (state %s reachable %v call %q)", id, inIdle, wantIdle, op.state, op.reachable, op.callID)
 		}
 		if (op.ringTimer != nil) != (op.state == Ringing) {
 			t.Fatalf("op %s: ring timer %v in state %s", id, op.ringTimer != nil, op.state)
+		}
+		if op.restTimer != nil && op.state == Ringing {
+			t.Fatalf("op %s rung while resting after a ring that was not sent", id)
 		}
 		if (op.wrapTimer != nil) != (op.state == WrapUp) {
 			t.Fatalf("op %s: wrap timer %v in state %s", id, op.wrapTimer != nil, op.state)

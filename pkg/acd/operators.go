@@ -52,6 +52,7 @@ func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 		c.release(cl, op)
 	}
 	c.disarm(op.wrapTimer)
+	c.disarm(op.restTimer)
 	out = c.setState(op, Offline, "removed", now, out)
 	delete(c.ops, id)
 	delete(c.idle, id)

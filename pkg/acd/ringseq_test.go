@@ -3,6 +3,7 @@ package acd
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestRingSeqTellsRingsApart: the only operator's ring times out and the
@@ -60,13 +61,16 @@ func TestRingSeqTellsRingsApart(t *testing.T) {
 }
 
 // TestNotRungIsNoNoAnswer: a ring that never reached Asterisk frees the
-// operator without counting a no-answer (no auto-pause), and the call is
-// offered again.
+// operator without counting a no-answer (no auto-pause); the call is
+// offered again once the operator has rested NotRungRest (rung again at
+// once, a ring that cannot be sent would loop as fast as it fails).
 func TestNotRungIsNoNoAnswer(t *testing.T) {
 	c := setup(t, map[string]ClientSettings{"A": {AutoPauseAfter: 1}}, []opSpec{{id: "a", skills: all(1)}})
 	runSteps(t, c, []step{
 		{0, enq("c1", "A"), ringing("c1", "a")},
-		{sec(2), failed("c1", "a", NotRung), cat(one("op a ringing>available not-rung"), ringing("c1", "a"))},
+		{sec(2), failed("c1", "a", NotRung), one("op a ringing>available not-rung")},
+		{sec(2) + NotRungRest - time.Millisecond, tick, nil},
+		{sec(2) + NotRungRest, tick, ringing("c1", "a")},
 	})
 	if op := c.ops["a"]; op.noAnswers != 0 || op.state != Ringing {
 		t.Fatalf("after a ring that was not sent: %s with %d no-answers", op.state, op.noAnswers)

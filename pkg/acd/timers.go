@@ -16,6 +16,7 @@ const (
 	tMaxWait                   // callID waited too long
 	tEscalate                  // callID reaches the next tier
 	tAnnounce                  // tell callID its position
+	tRest                      // opID may be rung again after a ring that was never sent
 )
 
 type timer struct {
@@ -100,6 +101,14 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 		op.ringTimer = nil
 		out = append(out, CancelRing{CallID: cl.id, OpID: op.id, Seq: op.ring, Reason: "timeout"})
 		return c.ringFailed(cl, op, NoAnswer, now, out)
+	case tRest:
+		op := c.ops[t.opID]
+		if op == nil || op.restTimer != t {
+			return out
+		}
+		op.restTimer = nil
+		c.refreshIdle(op)
+		return out // dispatch at the end of Tick rings them
 	case tWrapUp:
 		op := c.ops[t.opID]
 		if op == nil || op.wrapTimer != t {

@@ -89,9 +89,14 @@ const (
 	// allocation failed). The operator is marked unreachable.
 	Unreachable
 	// NotRung: the ring never reached Asterisk (the request could not be
-	// sent); the operator's phone did not ring, so it is no no-answer.
+	// sent); the operator's phone did not ring, so it is no no-answer. The
+	// operator is not rung again for NotRungRest.
 	NotRung
 )
+
+// NotRungRest is how long an operator whose ring never reached Asterisk
+// rests before being rung again.
+const NotRungRest = time.Second
 
 var failureNames = [...]string{"no-answer", "busy", "unreachable", "not-rung"}
 
