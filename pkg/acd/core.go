@@ -23,6 +23,7 @@ type Core struct {
 	// pendingOcc: operator id → connected call reported by Occupy before
 	// the operator was known.
 	pendingOcc map[string]string
+	holds      int // Hold calls not yet released: nobody is rung
 }
 
 type opRec struct {

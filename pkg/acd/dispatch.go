@@ -47,7 +47,7 @@ func (c *Core) firstCandidate(q *clientQueue, from qkey, ringAll bool) *callRec 
 }
 
 func (c *Core) dispatch(now time.Time, out []Action) []Action {
-	if len(c.idle) == 0 || len(c.calls) == 0 {
+	if len(c.idle) == 0 || len(c.calls) == 0 || c.holds > 0 {
 		return out
 	}
 	var cands candHeap
@@ -160,4 +160,18 @@ func (c *Core) ring(cl *callRec, op *opRec, st ClientSettings, now time.Time, ou
 	cl.attempts[op.id]++
 	out = c.setState(op, Ringing, "ring", now, out)
 	return append(out, Ring{CallID: cl.id, OpID: op.id, Seq: op.ring, Timeout: timeout})
+}
+
+// Hold stops all ringing (calls wait, timers run) until Release is called
+// as many times: the owner holds while re-adopted calls come back in line
+// after a restart.
+func (c *Core) Hold() { c.holds++ }
+
+// Release ends one Hold; with none left, waiting calls are offered to idle
+// operators.
+func (c *Core) Release(now time.Time) []Action {
+	if c.holds > 0 {
+		c.holds--
+	}
+	return c.dispatch(now, nil)
 }

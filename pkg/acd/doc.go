@@ -40,7 +40,13 @@
 //     is rung again at once, even right after a failed ring (preferring
 //     operators this call rang fewer times). With a single operator and
 //     auto-pause disabled, a softphone that rejects instantly is re-rung
-//     in a loop; set AutoPauseAfter to bound it.
+//     in a loop; set AutoPauseAfter to bound it. The exception is a ring
+//     that never reached Asterisk (NotRung): its operator rests
+//     [NotRungRest] first.
+//   - [Core.Hold] stops all ringing until as many [Core.Release] calls:
+//     after a restart, until every re-adopted call is back in line, so
+//     that the first free operator goes to the oldest caller and not to
+//     whoever was re-adopted first.
 //   - A call found already connected after a restart is reported with
 //     [Core.Occupy]: its operator is OnCall (never rung) until the call
 //     ends, then wraps up as after any call.

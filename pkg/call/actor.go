@@ -25,6 +25,8 @@ type actor struct {
 
 	// adopted is the channel's data when a restarted controller took it over
 	adopted *ari.ChannelData
+	// onAdopted, when set, is called once adopt returns.
+	onAdopted func()
 	// bridgeIn is the bridge the adopted channel is in (nil if none),
 	// bridgesFor the bridges named for the adopted call (BridgeName), and
 	// peerLive whether the peer leg bridgeIn's name gives is still up.
@@ -103,6 +105,9 @@ func (a *actor) run(ctx context.Context) {
 	defer a.m.release(a)
 	if a.adopted != nil {
 		a.adopt(a.adopted)
+		if a.onAdopted != nil {
+			a.onAdopted()
+		}
 	}
 	for !a.done {
 		var timeout, ringback <-chan time.Time

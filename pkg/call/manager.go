@@ -247,6 +247,7 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 			m.recordUnseen(call, st, seen)
 		}()
 	}
+	var actors []*actor
 	for _, ch := range orphans {
 		if ch.Dialplan == nil || ch.Dialplan.AppName != "Stasis" {
 			continue // an originated leg whose call is gone; it ends by itself
@@ -259,8 +260,49 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 		if p, ok := a.bridgedPeer(); ok {
 			a.peerLive = live[p.State.OpChannel]
 		}
-		m.disp.BindChannel(ch.ID, a.inbox) // before it runs: release unbinds
+		actors = append(actors, a)
+	}
+	m.holdWhileAdopting(actors)
+	for _, a := range actors {
+		m.disp.BindChannel(a.id, a.inbox) // before it runs: release unbinds
 		m.start(a)
+	}
+}
+
+// adoptHoldMax bounds how long re-adopting calls may hold up ringing.
+const adoptHoldMax = 5 * time.Second
+
+// holdWhileAdopting holds the queue's ringing until every actor of as has
+// re-adopted its call (back in line, back on its call, or ended), or for
+// adoptHoldMax: each reads its saved state first, and an operator free
+// meanwhile would go to whichever waiting caller was back in line first,
+// not to the oldest.
+func (m *Manager) holdWhileAdopting(as []*actor) {
+	if m.queue == nil || len(as) == 0 {
+		return
+	}
+	m.queue.Hold()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			if m.ctx.Err() == nil {
+				m.queue.Release()
+			}
+		})
+	}
+	guard := time.AfterFunc(adoptHoldMax, func() {
+		m.log.Warn("re-adopted calls not all back in line in time: ringing resumes", "calls", len(as), "after", adoptHoldMax)
+		release()
+	})
+	var left atomic.Int64
+	left.Store(int64(len(as)))
+	for _, a := range as {
+		a.onAdopted = func() {
+			if left.Add(-1) == 0 {
+				guard.Stop()
+				release()
+			}
+		}
 	}
 }
 

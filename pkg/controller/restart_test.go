@@ -48,6 +48,35 @@ func TestRestartMidQueueKeepsOrder(t *testing.T) {
 	}
 }
 
+// TestRestartWithOperatorFreeKeepsOrder: an operator's phone registers
+// while no controller runs, with eight callers waiting. The new controller
+// re-adopts them, each after reading its saved state; the free operator
+// must go to the oldest caller, not to whichever was back in line first,
+// and the callers are served in their order.
+func TestRestartWithOperatorFreeKeepsOrder(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	var ids []string
+	for i := range 8 {
+		ids = append(ids, h.call("0312345678", fmt.Sprintf("090000000%d", i)))
+		h.eventually("queued", func() bool { return len(h.waiting("acme")) == i+1 })
+	}
+	first.stop()
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	for _, id := range ids {
+		if r := h.record(id); r.Result != store.ResultAnswered {
+			t.Fatalf("%s: %s (%s)", id, r.Result, r.Reason)
+		}
+	}
+	if got := strings.Join(h.firstRings(), ","); got != strings.Join(ids, ",") {
+		t.Fatalf("rung in the order %s, want %s", got, strings.Join(ids, ","))
+	}
+}
+
 // TestRestartWhileBridged: the controller dies during a conversation; the
 // call goes on in Asterisk, and the next controller records it when it ends.
 func TestRestartWhileBridged(t *testing.T) {

@@ -118,6 +118,14 @@ func (o *Owner) arm(t *time.Timer) {
 // buffer is full (back-pressure from 1024 pending reports).
 func (o *Owner) do(f func()) { o.in <- f }
 
+// Hold stops all ringing until Release (acd.Core.Hold).
+func (o *Owner) Hold() { o.do(o.core.Hold) }
+
+// Release ends one Hold (acd.Core.Release).
+func (o *Owner) Release() {
+	o.do(func() { o.apply(o.core.Release(o.clock.Now())) })
+}
+
 // Enqueue puts a call in the queue; messages for it go to inbox.
 func (o *Owner) Enqueue(c acd.Call, inbox Inbox) {
 	o.do(func() {
