@@ -76,3 +76,21 @@ func TestNotRungIsNoNoAnswer(t *testing.T) {
 		t.Fatalf("after a ring that was not sent: %s with %d no-answers", op.state, op.noAnswers)
 	}
 }
+
+// TestHoldUntilEveryCallIsBack: while held (a restart re-adopting calls),
+// nobody is rung, whatever comes back in line first; each Hold needs its
+// Release, and the last one rings the oldest caller.
+func TestHoldUntilEveryCallIsBack(t *testing.T) {
+	c := setup(t, map[string]ClientSettings{"A": {}}, []opSpec{{id: "a", skills: all(1)}})
+	hold := func(c *Core, now time.Time) []Action { c.Hold(); return nil }
+	release := func(c *Core, now time.Time) []Action { return c.Release(now) }
+	runSteps(t, c, []step{
+		{0, hold, nil},
+		{0, hold, nil},
+		{sec(1), enqAt("newer", "A", -sec(10)), nil},
+		{sec(1), enqAt("oldest", "A", -sec(20)), nil},
+		{sec(2), release, nil},
+		{sec(2), release, ringing("oldest", "a")},
+		{sec(3), release, nil}, // one too many: no harm
+	})
+}
