@@ -122,11 +122,13 @@ func (a *actor) ring(r *queue.RingOperator) {
 		}
 		// A timeout or a transient error: the channel may exist all the
 		// same. Keep it bound and cancelled, so that a late StasisStart
-		// hangs it up, and count a no-answer rather than taking the
-		// operator out of routing.
+		// hangs it up. Asterisk's trouble is not the operator's: no
+		// no-answer is counted (three would pause every operator during
+		// an Asterisk hiccup), and the operator rests a moment as for a
+		// ring that was not sent.
 		l.cancelled = true
 		_ = a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), "normal")
-		a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.NoAnswer)
+		a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.NotRung)
 		return
 	}
 	a.note("ringing " + r.OpID)

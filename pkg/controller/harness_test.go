@@ -258,6 +258,12 @@ func containsRequest(h *harness, method, path string) bool {
 // requests fail picks, and passes on the rest (the events websocket too).
 func (h *harness) failThrough(fail func(*http.Request) bool) {
 	h.t.Helper()
+	h.failThroughWith(http.StatusInternalServerError, fail)
+}
+
+// failThroughWith is failThrough answering status.
+func (h *harness) failThroughWith(status int, fail func(*http.Request) bool) {
+	h.t.Helper()
 	fakeURL, err := url.Parse(h.fake.URL())
 	if err != nil {
 		h.t.Fatal(err)
@@ -267,8 +273,8 @@ func (h *harness) failThrough(fail func(*http.Request) bool) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if fail(r) {
 			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = io.WriteString(w, `{"message":"Internal Server Error"}`)
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, `{"message":"`+http.StatusText(status)+`"}`)
 			return
 		}
 		proxy.ServeHTTP(w, r)

@@ -96,6 +96,29 @@ func TestOperatorBackAfterAFailedRing(t *testing.T) {
 	}
 }
 
+// TestAsteriskTroubleIsNoNoAnswer: Asterisk answers two originates to the
+// only registered operator with 503 (overloaded: not the operator's
+// doing). With auto_pause_after: 2, counting them as unanswered rings
+// would pause the operator and strand the caller; the operator rests a
+// moment after each and is rung again.
+func TestAsteriskTroubleIsNoNoAnswer(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	var originates atomic.Int32
+	h.failThroughWith(http.StatusServiceUnavailable, func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Path == "/ari/channels" && originates.Add(1) <= 2
+	})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	if n := originates.Load(); n != 3 {
+		t.Fatalf("%d originates, want the two refused and one more", n)
+	}
+}
+
 func TestUnregisteredOperatorIsNeverRung(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "max_wait: 5m", "max_wait: 300ms", 1))
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)

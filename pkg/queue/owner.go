@@ -232,7 +232,9 @@ func (o *Owner) ExtendWrapUp(opID string, d time.Duration) {
 
 // SetReachable reports a softphone's registration state. An operator who
 // does not use the console (Manual false) is available whenever the
-// softphone is registered; console users choose in the console.
+// softphone is registered, also after an auto-pause for unanswered rings:
+// registering the phone again is how they say they are back. Console
+// users choose in the console.
 func (o *Owner) SetReachable(endpoint string, reachable bool) {
 	o.do(func() {
 		o.reachable[endpoint] = reachable
@@ -244,7 +246,8 @@ func (o *Owner) SetReachable(endpoint string, reachable bool) {
 
 func (o *Owner) setReachable(id string, reachable bool, now time.Time) []acd.Action {
 	acts := o.core.SetReachable(id, reachable, now)
-	if v, ok := o.core.LookupOperator(id); ok && reachable && v.State == acd.Offline && !o.manual[id] {
+	if v, ok := o.core.LookupOperator(id); ok && reachable && !o.manual[id] &&
+		(v.State == acd.Offline || v.State == acd.Paused && v.PauseReason == acd.ReasonNoAnswer) {
 		acts = append(acts, o.core.SetAvailable(id, now)...)
 	}
 	return acts

@@ -118,6 +118,41 @@ func TestOwnerRingTimeoutAndAutoPause(t *testing.T) {
 	eventually(t, "auto-paused", func() bool { return state(t, o, "op1") == acd.Paused })
 }
 
+// TestOwnerAutoPausedBackOnRegistration: an operator without the console,
+// auto-paused for unanswered rings, is back (available) when their phone
+// registers again: they have no other way to say so. A console operator
+// stays paused until the console says otherwise, and so does a pause with
+// another reason.
+func TestOwnerAutoPausedBackOnRegistration(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		manual bool
+		reason string
+		want   acd.State
+	}{
+		{"without the console, auto-paused", false, acd.ReasonNoAnswer, acd.Available},
+		{"console operator, auto-paused", true, acd.ReasonNoAnswer, acd.Paused},
+		{"without the console, paused for a meeting", false, "meeting", acd.Paused},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); o.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}, Manual: tc.manual}})
+			o.SetReachable("PJSIP/op1", true)
+			o.Pause("op1", tc.reason)
+			eventually(t, "paused", func() bool { return state(t, o, "op1") == acd.Paused })
+			o.SetReachable("PJSIP/op1", false)
+			o.SetReachable("PJSIP/op1", true)
+			if got := state(t, o, "op1"); got != tc.want {
+				t.Fatalf("after the phone registered again: %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestOwnerStaleAnswerAfterReRing: the only operator's ring times out and
 // the call rings them again; the answer to the first ring (racing its
 // timeout) arrives late. The owner cancels exactly that first ring and
