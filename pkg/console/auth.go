@@ -281,16 +281,22 @@ func (c *Console) loginJSON(w http.ResponseWriter, r *http.Request) {
 
 // logoutForm ends the session from the page's logout button.
 func (c *Console) logoutForm(w http.ResponseWriter, r *http.Request, a authed) {
-	c.sess.remove(a.sid)
-	c.hub.endSession(a.sid)
-	c.clearCookie(w)
+	c.logout(w, a)
 	http.Redirect(w, r, "/login?lang="+a.lang, http.StatusSeeOther)
 }
 
 // logoutJSON ends the session (POST /api/v1/logout).
 func (c *Console) logoutJSON(w http.ResponseWriter, r *http.Request, a authed) {
+	c.logout(w, a)
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// logout ends the session and takes its operator out of routing: an
+// operator who logs out at the end of their shift must not be rung at an
+// empty desk (after their call and wrap-up, if they are on one).
+func (c *Console) logout(w http.ResponseWriter, a authed) {
 	c.sess.remove(a.sid)
 	c.hub.endSession(a.sid)
 	c.clearCookie(w)
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	c.d.Control.Logout(a.op.ID)
 }

@@ -271,13 +271,15 @@ func TestControlActsForSessionOperator(t *testing.T) {
 		{"/api/v1/console/wrapup/extend", map[string]int{"seconds": 30}, 200},
 		{"/api/v1/console/wrapup/extend", map[string]int{"seconds": 6000}, 400},
 		{"/api/v1/console/wrapup/end", map[string]string{}, 200},
+		// Logging out takes the operator out of routing.
+		{"/api/v1/logout", map[string]string{"operator_id": "op-a"}, 200},
 	}
 	for _, s := range steps {
 		if resp, body := u.do("POST", s.path, s.body); resp.StatusCode != s.want {
 			t.Errorf("POST %s %v: %d %s, want %d", s.path, s.body, resp.StatusCode, body, s.want)
 		}
 	}
-	want := []string{"op-b:available:", "op-b:paused:lunch", "op-b:wrap_up:30s", "op-b:available:end"}
+	want := []string{"op-b:available:", "op-b:paused:lunch", "op-b:wrap_up:30s", "op-b:available:end", "op-b:offline:logout"}
 	got := e.control.actions()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("actions %v, want %v", got, want)

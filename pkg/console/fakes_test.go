@@ -93,6 +93,7 @@ func (f *fakeControl) set(op, state, reason string) {
 func (f *fakeControl) SetAvailable(op string)  { f.set(op, console.StateAvailable, "") }
 func (f *fakeControl) Pause(op, reason string) { f.set(op, console.StatePaused, reason) }
 func (f *fakeControl) EndWrapUp(op string)     { f.set(op, console.StateAvailable, "end") }
+func (f *fakeControl) Logout(op string)        { f.set(op, "offline", "logout") }
 func (f *fakeControl) ExtendWrapUp(op string, d time.Duration) {
 	f.set(op, console.StateWrapUp, d.String())
 }

@@ -110,6 +110,9 @@ type OperatorControl interface {
 	Pause(opID, reason string)
 	EndWrapUp(opID string)
 	ExtendWrapUp(opID string, d time.Duration)
+	// Logout takes the operator out of routing (after the call and
+	// wrap-up they are on, if any): they logged out of the console.
+	Logout(opID string)
 	Snapshot(ctx context.Context) (Wallboard, error)
 }
 

@@ -55,6 +55,9 @@ func (d *Desk) SetAvailable(opID string) { d.Queue.SetAvailable(opID) }
 // Pause implements console.OperatorControl.
 func (d *Desk) Pause(opID, reason string) { d.Queue.Pause(opID, reason) }
 
+// Logout implements console.OperatorControl.
+func (d *Desk) Logout(opID string) { d.Queue.Logout(opID) }
+
 // EndWrapUp implements console.OperatorControl.
 func (d *Desk) EndWrapUp(opID string) { d.Queue.EndWrapUp(opID) }
 

@@ -220,6 +220,12 @@ func (o *Owner) Pause(opID, reason string) {
 	o.do(func() { o.apply(o.core.Pause(opID, reason, o.clock.Now())) })
 }
 
+// Logout takes an operator out of routing (console logout), after their
+// call and wrap-up if they are on one.
+func (o *Owner) Logout(opID string) {
+	o.do(func() { o.apply(o.core.Logout(opID, o.clock.Now())) })
+}
+
 // EndWrapUp ends an operator's wrap-up early.
 func (o *Owner) EndWrapUp(opID string) {
 	o.do(func() { o.apply(o.core.EndWrapUp(opID, o.clock.Now())) })

@@ -255,6 +255,8 @@ func TestOwnerConsoleControls(t *testing.T) {
 	o.ExtendWrapUp("op1", time.Minute)
 	o.EndWrapUp("op1")
 	eventually(t, "wrap-up ended early", func() bool { return state(t, o, "op1") == acd.Available })
+	o.Logout("op1")
+	eventually(t, "logged out of the console: out of routing", func() bool { return state(t, o, "op1") == acd.Offline })
 }
 
 func TestOwnerManualOperatorWaitsForConsole(t *testing.T) {
