@@ -123,3 +123,22 @@ func TestReadScriptFileRefusesDirectories(t *testing.T) {
 		t.Error("a directory was read as a script")
 	}
 }
+
+// TestTemplateTriedOnEveryKind: a template is tried on an intake and on the
+// missed-call and voicemail notices, which have no name, company or
+// purpose: one that slices the purpose is refused at load, naming the kind
+// it fails on, not when the first missed call is relayed.
+func TestTemplateTriedOnEveryKind(t *testing.T) {
+	doc := func(tmpl string) []byte {
+		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n" +
+			"    - {name: h, type: webhook, url: \"https://h.example/\", secret: s}\n" +
+			"clients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", relay: {to: [h], template: '" + tmpl + "'}}\n")
+	}
+	if _, err := Parse("c.yaml", doc(`{{field "purpose"}}`), noEnv); err != nil {
+		t.Fatalf("a template every kind renders: %v", err)
+	}
+	_, err := Parse("c.yaml", doc(`{{slice (field "purpose") 0 6}}`), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "clients[0].relay.template") || !strings.Contains(err.Error(), "missed-call message") {
+		t.Fatalf("a template that fails on a missed call: %v", err)
+	}
+}

@@ -193,8 +193,11 @@ func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
 		cl.relayRules = append(cl.relayRules, rule)
 	}
 	if r.Template != "" {
-		if _, err := relay.Render(r.Template, templateProbe); err != nil {
-			c.errf(childPath(p, "template"), "%v", err)
+		for _, probe := range templateProbes {
+			if _, err := relay.Render(r.Template, probe); err != nil {
+				c.errf(childPath(p, "template"), "%v (with a sample %s message)", err, probe.Kind)
+				break
+			}
 		}
 		cl.RelayTemplate = r.Template
 	}
@@ -206,14 +209,24 @@ func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
 	}
 }
 
-// templateProbe is the message a client's template is tried on.
-var templateProbe = relay.Message{
+// templateProbes are the messages a client's template is tried on: an
+// intake, and the missed-call and voicemail notices, with the fields each
+// has (a notice has no name, company or purpose).
+var templateProbes = []relay.Message{{
 	ID: "probe", ClientID: "probe", Kind: relay.KindIntake, Subject: "件名",
 	Text:      "本文",
 	Fields:    map[string]string{"caller": "0312345678", "name": "山田", "purpose": "見積もり"},
 	CreatedAt: time.Date(2026, 1, 5, 14, 0, 0, 0, time.UTC),
 	Link:      "https://example.jp/intakes/probe",
-}
+}, {
+	ID: "probe-missed-call", ClientID: "probe", Kind: relay.KindMissedCall, Subject: "不在着信（03-1234-5678）",
+	Fields:    map[string]string{"caller": "03-1234-5678", "callback": "03-1234-5678", "wait": "42s", "message": "caller hung up after waiting 42s", "recording": ""},
+	CreatedAt: time.Date(2026, 1, 5, 14, 0, 0, 0, time.UTC),
+}, {
+	ID: "probe-voicemail", ClientID: "probe", Kind: relay.KindVoicemail, Subject: "留守番電話（03-1234-5678）",
+	Fields:    map[string]string{"caller": "03-1234-5678", "callback": "03-1234-5678", "wait": "0s", "message": "voicemail left (after hours)", "recording": "probe-vm"},
+	CreatedAt: time.Date(2026, 1, 5, 14, 0, 0, 0, time.UTC),
+}}
 
 // destinationRefs checks that every name is a relay destination.
 func (c *checker) destinationRefs(path string, names []string) []string {

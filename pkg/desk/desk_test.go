@@ -196,6 +196,30 @@ func TestWallboard(t *testing.T) {
 	t.Fatal("operator never shown paused")
 }
 
+// TestTemplateFailingOnAMessageFallsBack: a client template that passed
+// the configuration check but fails on a real message (it slices a field
+// that is shorter here) does not keep the message from the client: it
+// goes out in the standard form.
+func TestTemplateFailingOnAMessageFallsBack(t *testing.T) {
+	d, ob := newDesk(t)
+	cfg := d.Config()
+	for i := range cfg.Clients {
+		if cfg.Clients[i].ID == "acme" {
+			cfg.Clients[i].RelayTemplate = `{{slice (field "name") 0 12}}様`
+		}
+	}
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	in := store.Intake{ID: "t1", Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "山田", "purpose": "見積もり", "urgency": "normal"}, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	e, _ := ob.List(relay.Filter{MessageID: "t1-v1"})
+	if len(e) != 1 || !strings.Contains(e[0].Message.Text, "お名前: 山田") {
+		t.Fatalf("outbox %+v, want the intake in the standard form", e)
+	}
+}
+
 func TestSubmitRoutesOnValuesAndReportsNoDestination(t *testing.T) {
 	d, ob := newDesk(t)
 	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)

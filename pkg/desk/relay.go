@@ -71,6 +71,15 @@ func (d *Desk) enqueue(cl *config.Client, m relay.Message, extra ...string) erro
 		return fmt.Errorf("desk: %s: %w (client %s: no relay.to and no rule matched)", m.ID, ErrNoDestination, cl.ID)
 	}
 	text, err := relay.Render(cl.RelayTemplate, m)
+	if err != nil && cl.RelayTemplate != "" {
+		// The configuration check tries the template on sample messages;
+		// a real one can still make it fail (a field it slices is short
+		// or missing). The message goes out in the standard form rather
+		// than not at all.
+		d.Logger.Warn("the client's relay template failed on this message: sent in the standard form; fix relay.template",
+			"client", cl.ID, "message", m.ID, "error", err)
+		text, err = relay.Render("", m)
+	}
 	if err != nil {
 		return fmt.Errorf("desk: render %s: %w", m.ID, err)
 	}
