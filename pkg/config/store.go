@@ -77,8 +77,12 @@ func (s *Store) Reload() error {
 		s.logger.Error("config reload failed, keeping the running configuration", attrs...)
 		return err
 	}
+	prev := s.cur.Load()
 	s.cur.Store(cfg)
 	s.lastHash = sum[:]
+	if keys := RestartNeeded(prev, cfg); len(keys) > 0 {
+		s.logger.Warn("config reloaded, but these settings take effect only at the next start", "path", s.path, "settings", keys)
+	}
 	for _, ch := range s.subs {
 		select { // latest wins: drop an unread older value
 		case <-ch:
@@ -88,4 +92,37 @@ func (s *Store) Reload() error {
 	}
 	s.logger.Info("config reloaded", "path", s.path, "clients", len(cfg.Clients), "operators", len(cfg.Operators))
 	return nil
+}
+
+// RestartNeeded lists the settings that differ between the running
+// configuration old and a reloaded new one but take effect only when
+// toritsugi starts (the ARI connection, the HTTP listener and cookies, the
+// data directory, the log level, the sounds check): a reload keeps the old
+// values of these. Nil old (no running configuration) lists nothing.
+func RestartNeeded(old, new *Config) []string {
+	if old == nil || new == nil {
+		return nil
+	}
+	var keys []string
+	for _, s := range []struct {
+		key     string
+		changed bool
+	}{
+		{"ari.url", old.ARI.URL != new.ARI.URL},
+		{"ari.user", old.ARI.User != new.ARI.User},
+		{"ari.password", old.ARI.Password != new.ARI.Password},
+		{"ari.app", old.ARI.App != new.ARI.App},
+		{"ari.request_timeout", old.ARI.RequestTimeout != new.ARI.RequestTimeout},
+		{"ari.ping_interval", old.ARI.PingInterval != new.ARI.PingInterval},
+		{"http.listen", old.HTTP.Listen != new.HTTP.Listen},
+		{"http.secure_cookies", old.HTTP.SecureCookies != new.HTTP.SecureCookies},
+		{"data_dir", old.DataDir != new.DataDir},
+		{"log_level", old.LogLevel != new.LogLevel},
+		{"sounds_dir", old.SoundsDir != new.SoundsDir},
+	} {
+		if s.changed {
+			keys = append(keys, s.key)
+		}
+	}
+	return keys
 }

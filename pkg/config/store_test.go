@@ -181,3 +181,47 @@ func TestWatchMissingDirectory(t *testing.T) {
 		t.Error("Watch on a missing directory returned nil")
 	}
 }
+
+// TestReloadNamesSettingsThatNeedARestart: a reload that changes settings
+// read only at start says which, so that an admin who rotated the ARI
+// password or moved the listener knows to restart.
+func TestReloadNamesSettingsThatNeedARestart(t *testing.T) {
+	var logs bytes.Buffer
+	s, path := newTestStore(t, &logs)
+	writeFile(t, path, "ari: {user: u, password: rotated}\ndata_dir: /d\nlog_level: debug\nhttp: {listen: \"127.0.0.1:9090\"}\n")
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "take effect only at the next start") ||
+		!strings.Contains(logs.String(), "settings=\"[ari.password http.listen log_level]\"") {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+}
+
+func TestRestartNeeded(t *testing.T) {
+	base := func() *Config {
+		return &Config{ARI: ARI{URL: "http://127.0.0.1:8088/ari", User: "u", Password: "p", App: "toritsugi", RequestTimeout: 2 * time.Second, PingInterval: 5 * time.Second},
+			HTTP: HTTP{Listen: "127.0.0.1:8080", APIToken: "t"}, DataDir: "/d", LogLevel: "info", Trunk: "PJSIP/trunk"}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(c *Config)
+		want   string
+	}{
+		{"nothing", func(*Config) {}, ""},
+		{"settings read live", func(c *Config) { c.HTTP.APIToken, c.Trunk, c.UnknownDIDSound = "t2", "PJSIP/other", "sound:x" }, ""},
+		{"the ARI connection", func(c *Config) { c.ARI.URL, c.ARI.App, c.ARI.PingInterval = "http://pbx:8088/ari", "other", time.Second }, "ari.url ari.app ari.ping_interval"},
+		{"cookies, data and sounds", func(c *Config) { c.HTTP.SecureCookies, c.DataDir, c.SoundsDir = true, "/e", "/s" }, "http.secure_cookies data_dir sounds_dir"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := base()
+			tc.change(n)
+			if got := strings.Join(RestartNeeded(base(), n), " "); got != tc.want {
+				t.Fatalf("RestartNeeded = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := RestartNeeded(nil, base()); got != nil {
+		t.Fatalf("without a running configuration: %v", got)
+	}
+}
