@@ -37,6 +37,10 @@ type Config struct {
 	// secrets from the environment already applied.
 	Destinations []relay.Destination
 
+	// scripts are the clients' script files, as read: a reload compares
+	// and watches them with the file itself.
+	scripts []scriptSource
+
 	clientByID   map[string]int
 	destByName   map[string]int
 	clientByDID  map[string]int

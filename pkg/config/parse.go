@@ -42,6 +42,7 @@ func parse(filename, dir string, data []byte, env func(string) (string, bool)) (
 	if len(doc.errs) > 0 {
 		return nil, doc.errs.Sorted()
 	}
+	cfg.scripts = c.scripts
 	cfg.index()
 	return cfg, nil
 }

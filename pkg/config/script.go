@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,9 @@ func (c *checker) script(path string, raw *string) (string, intake.Script) {
 		file = filepath.Join(c.dir, file)
 	}
 	data, err := c.readFile(file)
+	if !slices.ContainsFunc(c.scripts, func(s scriptSource) bool { return s.path == file }) {
+		c.scripts = append(c.scripts, scriptSource{path: file, sum: sourceSum(data, err)})
+	}
 	if err != nil {
 		c.errf(path, "cannot read script %q: %s", ref, fileReason(err))
 		return ref, intake.Script{}
@@ -122,4 +126,18 @@ func (c *Client) Script() intake.Script {
 		}
 	}
 	return s
+}
+
+// scriptSource is a script file a configuration read, and a digest of
+// what it read (or of why it could not).
+type scriptSource struct {
+	path string
+	sum  [32]byte
+}
+
+func sourceSum(data []byte, err error) [32]byte {
+	if err != nil {
+		return sha256.Sum256([]byte("unreadable: " + err.Error()))
+	}
+	return sha256.Sum256(data)
 }

@@ -57,8 +57,7 @@ func (s *Store) Reload() error {
 		s.logger.Error("config reload failed, keeping the running configuration", "path", s.path, "err", err)
 		return err
 	}
-	sum := sha256.Sum256(data)
-	if s.lastHash != nil && bytes.Equal(sum[:], s.lastHash) {
+	if s.lastHash != nil && bytes.Equal(fingerprint(data, s.cur.Load().scripts, true), s.lastHash) {
 		s.logger.Debug("config unchanged", "path", s.path)
 		return nil
 	}
@@ -79,7 +78,7 @@ func (s *Store) Reload() error {
 	}
 	prev := s.cur.Load()
 	s.cur.Store(cfg)
-	s.lastHash = sum[:]
+	s.lastHash = fingerprint(data, cfg.scripts, false)
 	if keys := RestartNeeded(prev, cfg); len(keys) > 0 {
 		s.logger.Warn("config reloaded, but these settings take effect only at the next start", "path", s.path, "settings", keys)
 	}
@@ -125,4 +124,22 @@ func RestartNeeded(old, new *Config) []string {
 		}
 	}
 	return keys
+}
+
+// fingerprint identifies a configuration's sources: the file's bytes data
+// and its script files, as read when it was parsed, or (fresh) as they
+// are now: a script edited with the file unchanged is a change.
+func fingerprint(data []byte, scripts []scriptSource, fresh bool) []byte {
+	h := sha256.New()
+	d := sha256.Sum256(data)
+	h.Write(d[:])
+	for _, s := range scripts {
+		sum := s.sum
+		if fresh {
+			sum = sourceSum(readScriptFile(s.path))
+		}
+		h.Write([]byte(s.path + "\x00"))
+		h.Write(sum[:])
+	}
+	return h.Sum(nil)
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -210,7 +211,9 @@ func TestRestartNeeded(t *testing.T) {
 	}{
 		{"nothing", func(*Config) {}, ""},
 		{"settings read live", func(c *Config) { c.HTTP.APIToken, c.Trunk, c.UnknownDIDSound = "t2", "PJSIP/other", "sound:x" }, ""},
-		{"the ARI connection", func(c *Config) { c.ARI.URL, c.ARI.App, c.ARI.PingInterval = "http://pbx:8088/ari", "other", time.Second }, "ari.url ari.app ari.ping_interval"},
+		{"the ARI connection", func(c *Config) {
+			c.ARI.URL, c.ARI.App, c.ARI.PingInterval = "http://pbx:8088/ari", "other", time.Second
+		}, "ari.url ari.app ari.ping_interval"},
 		{"cookies, data and sounds", func(c *Config) { c.HTTP.SecureCookies, c.DataDir, c.SoundsDir = true, "/e", "/s" }, "http.secure_cookies data_dir sounds_dir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,4 +227,93 @@ func TestRestartNeeded(t *testing.T) {
 	if got := RestartNeeded(nil, base()); got != nil {
 		t.Fatalf("without a running configuration: %v", got)
 	}
+}
+
+// scriptStore is a store whose client acme reads its intake script from
+// acme.yaml beside the file; it returns the script's path.
+func scriptStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	script, err := os.ReadFile("testdata/scripts/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scriptPath := filepath.Join(dir, "acme.yaml")
+	writeFile(t, scriptPath, string(script))
+	path := filepath.Join(dir, "toritsugi.yaml")
+	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n"+
+		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: acme.yaml}\n")
+	cfg, err := load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
+	s.env = noEnv
+	return s, scriptPath
+}
+
+// renameScript gives the script at path another name (its name: line).
+func renameScript(t *testing.T, path, name string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "name: 株式会社アクメ 分岐あり受付", "name: "+name, 1)
+	if text == string(b) {
+		t.Fatal("the script's name line is not where the test expects it")
+	}
+	replaceFile(t, path, text)
+}
+
+func scriptName(s *Store) string {
+	cl, _ := s.Current().Client("acme")
+	return cl.Script().Name
+}
+
+// TestReloadFollowsScripts: an edited intake script is a change of the
+// configuration even when the file itself is unchanged: a reload (SIGHUP)
+// reads it, and the watch sees it saved.
+func TestReloadFollowsScripts(t *testing.T) {
+	t.Run("reload", func(t *testing.T) {
+		s, script := scriptStore(t)
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		renameScript(t, script, "改訂版")
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if got := scriptName(s); got != "改訂版" {
+			t.Fatalf("script after the reload: %q", got)
+		}
+	})
+	t.Run("watch", func(t *testing.T) {
+		s, script := scriptStore(t)
+		sub := s.Subscribe()
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- s.Watch(ctx, nil) }()
+		defer func() { cancel(); <-done }()
+		// The watch starts asynchronously: save until it notices.
+		deadline := time.Now().Add(waitLimit)
+		for i := 0; ; i++ {
+			name := fmt.Sprintf("改訂版%d", i)
+			renameScript(t, script, name)
+			select {
+			case cfg := <-sub:
+				cl, _ := cfg.Client("acme")
+				if cl.Script().Name == name {
+					return
+				}
+			case <-time.After(300 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("saving the script reloaded nothing")
+			}
+			// put the original line back for the next rename
+			b, _ := os.ReadFile(script)
+			replaceFile(t, script, strings.Replace(string(b), "name: "+name, "name: 株式会社アクメ 分岐あり受付", 1))
+		}
+	})
 }
