@@ -41,7 +41,7 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 
 // openDB opens a bbolt file in a temp dir and checks its consistency and
 // closes it at cleanup.
-func openDB(t *testing.T, path string) *bolt.DB {
+func openDB(t testing.TB, path string) *bolt.DB {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "toritsugi.db")
@@ -57,7 +57,7 @@ func openDB(t *testing.T, path string) *bolt.DB {
 	return db
 }
 
-func checkDB(t *testing.T, db *bolt.DB) {
+func checkDB(t testing.TB, db *bolt.DB) {
 	t.Helper()
 	if db.Path() == "" { // closed
 		return
@@ -73,7 +73,7 @@ func checkDB(t *testing.T, db *bolt.DB) {
 	}
 }
 
-func newOutbox(t *testing.T, db *bolt.DB, clock Clock, opts OutboxOptions) *Outbox {
+func newOutbox(t testing.TB, db *bolt.DB, clock Clock, opts OutboxOptions) *Outbox {
 	t.Helper()
 	opts.Clock = clock
 	ob, err := OpenOutbox(db, opts)

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,12 +168,19 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 }
 
 // List returns the entries matching f, pending and delivered first then
-// dead, each group in id order.
+// dead, each group in id order. With a MessageID it reads only that
+// message's entries (ids are IdempotencyKey: the message id, "/", the
+// destination), not the whole outbox.
 func (o *Outbox) List(f Filter) ([]Entry, error) {
 	var out []Entry
+	var prefix []byte
+	if f.MessageID != "" {
+		prefix = []byte(IdempotencyKey(f.MessageID, ""))
+	}
 	err := o.db.View(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketOutbox, bucketDead} {
-			err := tx.Bucket(name).ForEach(func(_, v []byte) error {
+			c := tx.Bucket(name).Cursor()
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 				if f.Limit > 0 && len(out) >= f.Limit {
 					return nil
 				}
@@ -183,10 +191,6 @@ func (o *Outbox) List(f Filter) ([]Entry, error) {
 				if f.match(e) {
 					out = append(out, e)
 				}
-				return nil
-			})
-			if err != nil {
-				return err
 			}
 		}
 		return nil

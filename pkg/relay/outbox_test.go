@@ -57,7 +57,10 @@ func TestListFilter(t *testing.T) {
 	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{MaxAttempts: 1})
 	a, b := testMessage("a"), testMessage("b")
 	b.ClientID = "c-002"
-	for _, m := range []Message{a, b} {
+	// Ids that a message id "a" is a prefix of: listing "a" must not
+	// return their entries.
+	ab, aSlash := testMessage("ab"), testMessage("a/x")
+	for _, m := range []Message{a, b, ab, aSlash} {
 		if _, err := ob.Enqueue(m, []string{"mail", "slack"}); err != nil {
 			t.Fatal(err)
 		}
@@ -72,13 +75,16 @@ func TestListFilter(t *testing.T) {
 		f    Filter
 		want []string
 	}{
-		{Filter{}, []string{"a/mail", "b/mail", "b/slack", "a/slack"}},
+		{Filter{}, []string{"a/mail", "a/x/mail", "a/x/slack", "ab/mail", "ab/slack", "b/mail", "b/slack", "a/slack"}},
 		{Filter{State: StateDead}, []string{"a/slack"}},
 		{Filter{State: StateDelivered}, []string{"b/mail"}},
-		{Filter{State: StatePending}, []string{"a/mail", "b/slack"}},
+		{Filter{State: StatePending}, []string{"a/mail", "a/x/mail", "a/x/slack", "ab/mail", "ab/slack", "b/slack"}},
 		{Filter{ClientID: "c-002"}, []string{"b/mail", "b/slack"}},
+		{Filter{MessageID: "a"}, []string{"a/mail", "a/slack"}},
+		{Filter{MessageID: "a/x"}, []string{"a/x/mail", "a/x/slack"}},
 		{Filter{MessageID: "a", Destination: "mail"}, []string{"a/mail"}},
-		{Filter{Limit: 2}, []string{"a/mail", "b/mail"}},
+		{Filter{MessageID: "a", Limit: 1}, []string{"a/mail"}},
+		{Filter{Limit: 2}, []string{"a/mail", "a/x/mail"}},
 	}
 	for _, tt := range tests {
 		got, err := ob.List(tt.f)
