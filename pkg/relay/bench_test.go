@@ -15,13 +15,47 @@ import (
 func BenchmarkListByMessage(b *testing.B) {
 	ob := newOutbox(b, openDB(b, ""), newFakeClock(), OutboxOptions{})
 	const messages = 15000
-	for i := 0; i < messages; i += 500 {
+	fillDelivered(b, ob, messages)
+	b.ResetTimer()
+	for i := range b.N {
+		id := fmt.Sprintf("i%05d-v1", (i*7919)%messages)
+		e, err := ob.List(Filter{MessageID: id})
+		if err != nil || len(e) != 2 {
+			b.Fatalf("List(%s) = %d entries, %v", id, len(e), err)
+		}
+	}
+}
+
+// BenchmarkDueScan: the worker's look for due entries, done after every
+// attempt, in an outbox of 30,000 delivered entries and 20 pending ones.
+func BenchmarkDueScan(b *testing.B) {
+	clock := newFakeClock()
+	ob := newOutbox(b, openDB(b, ""), clock, OutboxOptions{})
+	fillDelivered(b, ob, 15000)
+	for i := range 20 {
+		if _, err := ob.Enqueue(testMessage(fmt.Sprintf("p%02d", i)), []string{"mail"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		ready, _, err := ob.due(clock.Now(), nil, 4)
+		if err != nil || len(ready) != 4 {
+			b.Fatalf("due = %d, %v", len(ready), err)
+		}
+	}
+}
+
+// fillDelivered stores n messages delivered to two destinations each.
+func fillDelivered(b *testing.B, ob *Outbox, n int) {
+	b.Helper()
+	for i := 0; i < n; i += 500 {
 		err := ob.db.Update(func(tx *bolt.Tx) error {
-			for j := i; j < min(i+500, messages); j++ {
+			for j := i; j < min(i+500, n); j++ {
 				m := testMessage(fmt.Sprintf("i%05d-v1", j))
 				for _, d := range []string{"mail", "slack"} {
 					e := Entry{ID: IdempotencyKey(m.ID, d), MessageID: m.ID, Destination: d, State: StateDelivered, Message: m}
-					if err := putEntry(tx.Bucket(bucketOutbox), e); err != nil {
+					if err := putEntry(tx, bucketOutbox, e); err != nil {
 						return err
 					}
 				}
@@ -30,14 +64,6 @@ func BenchmarkListByMessage(b *testing.B) {
 		})
 		if err != nil {
 			b.Fatal(err)
-		}
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		id := fmt.Sprintf("i%05d-v1", (i*7919)%messages)
-		e, err := ob.List(Filter{MessageID: id})
-		if err != nil || len(e) != 2 {
-			b.Fatalf("List(%s) = %d entries, %v", id, len(e), err)
 		}
 	}
 }

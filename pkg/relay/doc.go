@@ -14,8 +14,11 @@
 //	go w.Run(ctx)                                    // sends, retries, dead-letters
 //
 // OpenOutbox takes the *bbolt.DB the store package already opened and adds
-// the buckets "relay_outbox" (pending and delivered entries) and
-// "relay_dead" (dead letters). An entry is keyed by its idempotency key
+// the buckets "relay_outbox" (pending and delivered entries),
+// "relay_dead" (dead letters) and "relay_due" (an index of the pending
+// entries by due time, rebuilt at every OpenOutbox, so that the worker's
+// scan after each attempt reads the pending entries, not a month of
+// delivered ones). An entry is keyed by its idempotency key
 // "<message id>/<destination name>", so enqueueing the same pair twice is a
 // no-op. Entries hold the destination name only; addresses and secrets are
 // looked up at send time.

@@ -2,6 +2,8 @@ package relay
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -66,11 +68,40 @@ func checkDB(t testing.TB, db *bolt.DB) {
 		for err := range tx.Check() {
 			return err
 		}
-		return nil
+		return checkDueIndex(tx)
 	})
 	if err != nil {
 		t.Errorf("bbolt consistency: %v", err)
 	}
+}
+
+// checkDueIndex: bucketDue indexes exactly the pending entries of
+// bucketOutbox, each at its NextAt.
+func checkDueIndex(tx *bolt.Tx) error {
+	ob, due := tx.Bucket(bucketOutbox), tx.Bucket(bucketDue)
+	if ob == nil || due == nil {
+		return nil // no outbox in this file
+	}
+	want := map[string]string{}
+	err := ob.ForEach(func(k, v []byte) error {
+		e, err := decodeEntry(v)
+		if err != nil {
+			return err
+		}
+		if e.State == StatePending {
+			want[string(k)] = string(dueValue(e.NextAt))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	got := map[string]string{}
+	_ = due.ForEach(func(k, v []byte) error { got[string(k)] = string(v); return nil })
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("due index %q, want %q", got, want)
+	}
+	return nil
 }
 
 func newOutbox(t testing.TB, db *bolt.DB, clock Clock, opts OutboxOptions) *Outbox {

@@ -104,6 +104,9 @@ var (
 	ErrUnknownDestination = errors.New("relay: unknown destination")
 	// ErrNoChannel: no channel is registered for the destination type.
 	ErrNoChannel = errors.New("relay: no channel for destination type")
+	// ErrCorrupt: the outbox's index disagrees with its entries (rebuilt
+	// at the next OpenOutbox).
+	ErrCorrupt = errors.New("relay: outbox index corrupt")
 )
 
 // IdempotencyKey is the key receivers use to drop duplicates:

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,12 @@ import (
 var (
 	bucketOutbox = []byte("relay_outbox")
 	bucketDead   = []byte("relay_dead")
+	// bucketDue indexes the pending entries of bucketOutbox: id → NextAt
+	// (8 bytes, big-endian Unix nanoseconds), so that the worker's look
+	// for due entries reads those, not a month of delivered ones. It is
+	// rebuilt at every OpenOutbox: a binary that did not keep it may have
+	// written the outbox meanwhile.
+	bucketDue = []byte("relay_due")
 )
 
 // State of an outbox entry.
@@ -116,7 +123,7 @@ func OpenOutbox(db *bolt.DB, opts OutboxOptions) (*Outbox, error) {
 				return err
 			}
 		}
-		return nil
+		return rebuildDue(tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("relay: create buckets: %w", err)
@@ -150,7 +157,7 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 			}
 			e := Entry{ID: id, MessageID: m.ID, Destination: d, State: StatePending,
 				NextAt: now, EnqueuedAt: now, UpdatedAt: now, Message: m}
-			if err := putEntry(ob, e); err != nil {
+			if err := putEntry(tx, bucketOutbox, e); err != nil {
 				return err
 			}
 			created = append(created, id)
@@ -240,7 +247,7 @@ func (o *Outbox) Retry(id string) error {
 		if err := dead.Delete([]byte(id)); err != nil {
 			return err
 		}
-		return putEntry(tx.Bucket(bucketOutbox), e)
+		return putEntry(tx, bucketOutbox, e)
 	})
 	if err != nil {
 		return fmt.Errorf("relay: retry %s: %w", id, err)
@@ -257,19 +264,30 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, limit int) ([]Entry, t
 	var ready []Entry
 	var next time.Time
 	err := o.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
-			e, err := decodeEntry(v)
+		ob := tx.Bucket(bucketOutbox)
+		return tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("%w: due index of %q", ErrCorrupt, k)
+			}
+			if skip[string(k)] {
+				return nil
+			}
+			at := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+			if at.After(now) {
+				if next.IsZero() || at.Before(next) {
+					next = at
+				}
+				return nil
+			}
+			raw := ob.Get(k)
+			if raw == nil {
+				return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
+			}
+			e, err := decodeEntry(raw)
 			if err != nil {
 				return err
 			}
-			if e.State != StatePending || skip[e.ID] {
-				return nil
-			}
-			if !e.NextAt.After(now) {
-				ready = append(ready, e)
-			} else if next.IsZero() || e.NextAt.Before(next) {
-				next = e.NextAt
-			}
+			ready = append(ready, e)
 			return nil
 		})
 	})
@@ -312,7 +330,7 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			if sendErr != nil {
 				e.LastError = sendErr.Error()
 			}
-			return putEntry(ob, e)
+			return putEntry(tx, bucketOutbox, e)
 		}
 		e.LastError = sendErr.Error()
 		if e.Attempts >= o.max || errors.Is(sendErr, ErrPermanent) {
@@ -320,10 +338,10 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			if err := ob.Delete([]byte(id)); err != nil {
 				return err
 			}
-			return putEntry(tx.Bucket(bucketDead), e)
+			return putEntry(tx, bucketDead, e)
 		}
 		e.NextAt = now.Add(o.delay(e.Attempts))
-		return putEntry(ob, e)
+		return putEntry(tx, bucketOutbox, e)
 	})
 	if err != nil {
 		return Entry{}, fmt.Errorf("relay: record attempt %s: %w", id, err)
@@ -353,12 +371,48 @@ func (f Filter) match(e Entry) bool {
 		(f.Destination == "" || f.Destination == e.Destination)
 }
 
-func putEntry(b *bolt.Bucket, e Entry) error {
+// putEntry stores e in the bucket called name and keeps bucketDue in step:
+// an entry is indexed there exactly while it is pending in bucketOutbox.
+func putEntry(tx *bolt.Tx, name []byte, e Entry) error {
 	v, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode entry %s: %w", e.ID, err)
 	}
-	return b.Put([]byte(e.ID), v)
+	if err := tx.Bucket(name).Put([]byte(e.ID), v); err != nil {
+		return err
+	}
+	due := tx.Bucket(bucketDue)
+	if bytes.Equal(name, bucketOutbox) && e.State == StatePending {
+		return due.Put([]byte(e.ID), dueValue(e.NextAt))
+	}
+	return due.Delete([]byte(e.ID))
+}
+
+func dueValue(at time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
+}
+
+// rebuildDue indexes every pending entry of bucketOutbox afresh.
+func rebuildDue(tx *bolt.Tx) error {
+	if tx.Bucket(bucketDue) != nil {
+		if err := tx.DeleteBucket(bucketDue); err != nil {
+			return err
+		}
+	}
+	due, err := tx.CreateBucket(bucketDue)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		e, err := decodeEntry(v)
+		if err != nil {
+			return err
+		}
+		if e.State != StatePending {
+			return nil
+		}
+		return due.Put(k, dueValue(e.NextAt))
+	})
 }
 
 func decodeEntry(v []byte) (Entry, error) {

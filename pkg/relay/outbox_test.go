@@ -1,12 +1,16 @@
 package relay
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestEnqueueIdempotent(t *testing.T) {
@@ -213,5 +217,50 @@ func TestPartlyDeliveredCountsAsDelivered(t *testing.T) {
 	}
 	if e.State != StateDelivered || !strings.Contains(e.LastError, "desk@client.example") {
 		t.Fatalf("entry after a partial delivery: %+v", e)
+	}
+}
+
+// TestDueIndexRebuiltAtOpen: an outbox written by a binary that kept no due
+// index (an older release, or one run after a downgrade) is indexed afresh
+// when opened: its pending entries are sent, its delivered ones are not.
+func TestDueIndexRebuiltAtOpen(t *testing.T) {
+	clock := newFakeClock()
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	db := openDB(t, path)
+	ob := newOutbox(t, db, clock, OutboxOptions{})
+	for _, id := range []string{"sent", "waiting"} {
+		if _, err := ob.Enqueue(testMessage(id), []string{"mail"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ob.record("sent/mail", nil); err != nil {
+		t.Fatal(err)
+	}
+	// The older binary: no index; it enqueues one more entry.
+	err := db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketDue); err != nil {
+			return err
+		}
+		v, err := json.Marshal(Entry{ID: "old/mail", MessageID: "old", Destination: "mail", State: StatePending, NextAt: clock.Now(), Message: testMessage("old")})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOutbox).Put([]byte("old/mail"), v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob = newOutbox(t, db, clock, OutboxOptions{})
+	ready, _, err := ob.due(clock.Now(), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range ready {
+		ids = append(ids, e.ID)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"old/mail", "waiting/mail"}) {
+		t.Fatalf("due after reopening: %v, want the two pending entries", ids)
 	}
 }
