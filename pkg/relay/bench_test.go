@@ -39,7 +39,7 @@ func BenchmarkDueScan(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		ready, _, err := ob.due(clock.Now(), nil, 4)
+		ready, _, err := ob.due(clock.Now(), nil, nil, 4)
 		if err != nil || len(ready) != 4 {
 			b.Fatalf("due = %d, %v", len(ready), err)
 		}

@@ -259,8 +259,11 @@ func (o *Outbox) Retry(id string) error {
 
 // due returns pending entries with NextAt <= now not in skip, at most
 // limit, earliest first, and the earliest NextAt of the pending entries
-// not returned (zero when none).
-func (o *Outbox) due(now time.Time, skip map[string]bool, limit int) ([]Entry, time.Time, error) {
+// not yet due (zero when none). pick, when set, is asked about each due
+// entry in that order and only those it takes are returned (an entry it
+// leaves is not counted in the NextAt: the caller asks again when what
+// held it back is over).
+func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool, limit int) ([]Entry, time.Time, error) {
 	var ready []Entry
 	var next time.Time
 	err := o.db.View(func(tx *bolt.Tx) error {
@@ -295,6 +298,15 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, limit int) ([]Entry, t
 		return nil, time.Time{}, fmt.Errorf("relay: scan due: %w", err)
 	}
 	sort.SliceStable(ready, func(i, j int) bool { return ready[i].NextAt.Before(ready[j].NextAt) })
+	if pick != nil {
+		taken := ready[:0]
+		for _, e := range ready {
+			if len(taken) < limit && pick(e) {
+				taken = append(taken, e)
+			}
+		}
+		ready = taken
+	}
 	if len(ready) > limit {
 		if next.IsZero() || ready[limit].NextAt.Before(next) {
 			next = ready[limit].NextAt

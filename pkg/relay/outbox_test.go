@@ -251,7 +251,7 @@ func TestDueIndexRebuiltAtOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	ob = newOutbox(t, db, clock, OutboxOptions{})
-	ready, _, err := ob.due(clock.Now(), nil, 10)
+	ready, _, err := ob.due(clock.Now(), nil, nil, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

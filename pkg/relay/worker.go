@@ -25,6 +25,12 @@ func (f SenderFunc) Send(ctx context.Context, d Destination, m Message) error { 
 // when WorkerOptions.Concurrency is zero.
 const DefaultConcurrency = 4
 
+// DefaultPerDestination is the number of deliveries to one destination a
+// Worker runs at once when WorkerOptions.PerDestination is zero: a
+// destination that stops answering holds at most that many of the
+// worker's slots (each for its whole timeout), not all of them.
+const DefaultPerDestination = 2
+
 // storeRetryDelay is how long the worker waits after a failed bbolt read.
 const storeRetryDelay = 5 * time.Second
 
@@ -38,6 +44,9 @@ type WorkerOptions struct {
 	Senders map[string]Sender
 	// Concurrency; zero means DefaultConcurrency.
 	Concurrency int
+	// PerDestination bounds the deliveries to one destination at once;
+	// zero means DefaultPerDestination.
+	PerDestination int
 	// Logger; nil discards.
 	Logger *slog.Logger
 	// OnAttempt, if set, is called after each attempt is committed, with
@@ -53,6 +62,7 @@ type Worker struct {
 	resolve func(string) (Destination, bool)
 	senders map[string]Sender
 	conc    int
+	perDest int
 	log     *slog.Logger
 	on      func(Entry)
 }
@@ -63,12 +73,15 @@ func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
 		return nil, fmt.Errorf("relay: new worker: outbox and Destinations are required: %w", ErrInvalid)
 	}
 	w := &Worker{o: o, resolve: opts.Destinations, senders: opts.Senders, conc: opts.Concurrency,
-		log: opts.Logger, on: opts.OnAttempt}
+		perDest: opts.PerDestination, log: opts.Logger, on: opts.OnAttempt}
 	if w.senders == nil {
 		w.senders = Channels(ChannelOptions{Clock: o.clock})
 	}
 	if w.conc <= 0 {
 		w.conc = DefaultConcurrency
+	}
+	if w.perDest <= 0 {
+		w.perDest = DefaultPerDestination
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -81,7 +94,8 @@ func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
 // again by the next Run.
 func (w *Worker) Run(ctx context.Context) error {
 	inflight := map[string]bool{}
-	done := make(chan string)
+	busy := map[string]int{} // deliveries in flight by destination
+	done := make(chan Entry)
 	for {
 		if ctx.Err() != nil {
 			for range inflight {
@@ -92,14 +106,23 @@ func (w *Worker) Run(ctx context.Context) error {
 		var timer <-chan time.Time
 		if free := w.conc - len(inflight); free > 0 {
 			now := w.o.clock.Now()
-			ready, next, err := w.o.due(now, inflight, free)
+			picked := map[string]int{}
+			pick := func(e Entry) bool {
+				if busy[e.Destination]+picked[e.Destination] >= w.perDest {
+					return false
+				}
+				picked[e.Destination]++
+				return true
+			}
+			ready, next, err := w.o.due(now, inflight, pick, free)
 			if err != nil {
 				w.log.Error("relay scan failed", "err", err)
 				timer = w.o.clock.After(storeRetryDelay)
 			}
 			for _, e := range ready {
 				inflight[e.ID] = true
-				go func() { w.attempt(ctx, e); done <- e.ID }()
+				busy[e.Destination]++
+				go func() { w.attempt(ctx, e); done <- e }()
 			}
 			if err == nil && !next.IsZero() {
 				timer = w.o.clock.After(next.Sub(now))
@@ -107,8 +130,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-		case id := <-done:
-			delete(inflight, id)
+		case e := <-done:
+			delete(inflight, e.ID)
+			if busy[e.Destination]--; busy[e.Destination] <= 0 {
+				delete(busy, e.Destination)
+			}
 		case <-w.o.kick:
 		case <-timer:
 		}

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -149,7 +150,7 @@ func TestWorkerSurvivesRestart(t *testing.T) {
 	// Third process: nothing is due any more, whatever the time.
 	db3 := openDB(t, path)
 	ob3 := newOutbox(t, db3, clock, OutboxOptions{})
-	due, next, err := ob3.due(clock.Now().Add(365*24*time.Hour), nil, 10)
+	due, next, err := ob3.due(clock.Now().Add(365*24*time.Hour), nil, nil, 10)
 	if err != nil || len(due) != 0 || !next.IsZero() {
 		t.Errorf("due after delivery = %v, next %v, err %v; want nothing", due, next, err)
 	}
@@ -225,7 +226,7 @@ func TestWorkerConcurrencyLimit(t *testing.T) {
 		return nil
 	})
 	on := make(attempts, 16)
-	w, err := NewWorker(ob, WorkerOptions{Concurrency: 4, OnAttempt: on.on,
+	w, err := NewWorker(ob, WorkerOptions{Concurrency: 4, PerDestination: 4, OnAttempt: on.on,
 		Destinations: destMap(Destination{Name: "x", Type: "fake"}),
 		Senders:      map[string]Sender{"fake": send}})
 	if err != nil {
@@ -330,5 +331,56 @@ func TestWorkerHoldsBackWhatItCannotRecord(t *testing.T) {
 	}
 	if min := time.Duration(n-1) * storeRetryDelay; waited < min {
 		t.Fatalf("sent %d times in %v of the worker's time; want at least %v between sends", n, waited, storeRetryDelay)
+	}
+}
+
+// TestWorkerOneStuckDestinationHoldsTwoSlots: entries for a destination
+// that stops answering (each attempt hangs until its timeout) take at most
+// PerDestination of the worker's slots: a message for another destination,
+// due after them, is delivered meanwhile.
+func TestWorkerOneStuckDestinationHoldsTwoSlots(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	release := make(chan struct{})
+	var stuck atomic.Int32
+	w, err := NewWorker(ob, WorkerOptions{Concurrency: 4,
+		Destinations: destMap(Destination{Name: "dead", Type: "hang"}, Destination{Name: "fine", Type: "ok"}),
+		Senders: map[string]Sender{
+			"hang": SenderFunc(func(ctx context.Context, _ Destination, _ Message) error {
+				stuck.Add(1)
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return errors.New("no answer")
+			}),
+			"ok": SenderFunc(func(context.Context, Destination, Message) error { return nil }),
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if _, err := ob.Enqueue(testMessage(fmt.Sprintf("d%d", i)), []string{"dead"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ob.Enqueue(testMessage("urgent"), []string{"fine"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := runWorker(t, w)
+	defer stop()
+	defer close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if e, err := ob.Get("urgent/fine"); err == nil && e.State == StateDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the message for the answering destination waited behind the stuck one")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := stuck.Load(); n > DefaultPerDestination {
+		t.Fatalf("%d attempts to the stuck destination at once, want at most %d", n, DefaultPerDestination)
 	}
 }
