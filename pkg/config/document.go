@@ -21,6 +21,9 @@ type document struct {
 	bad       yamlpos.PathSet // wrong-kind paths: no further errors under them
 	errs      Errors
 	budget    int
+	// mergedUnknown: unknown keys of merged mappings already reported
+	// (an anchor merged into many places is reported once).
+	mergedUnknown map[*yaml.Node]bool
 }
 
 // parseDocument decodes data into a node tree and checks it against the
@@ -161,13 +164,24 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 		seen[k.Value] = kp.Line
 		sub, known := sh.fields[k.Value]
 		if !known {
-			if !merged {
-				msg := fmt.Sprintf("unknown key %q", k.Value)
-				if s := suggest(k.Value, sh.fields); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				}
-				d.addAt(kp, field, msg)
+			if merged && d.mergedUnknown[k] {
+				continue
 			}
+			msg := fmt.Sprintf("unknown key %q", k.Value)
+			if merged {
+				// Reported where it is written (the anchor), once: a
+				// typo there silently drops the setting everywhere it
+				// is merged.
+				if d.mergedUnknown == nil {
+					d.mergedUnknown = map[*yaml.Node]bool{}
+				}
+				d.mergedUnknown[k] = true
+				msg += " in a mapping merged with <<"
+			}
+			if s := suggest(k.Value, sh.fields); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			d.addAt(kp, field, msg)
 			continue
 		}
 		d.walk(v, sub, field)

@@ -280,3 +280,29 @@ func TestSampleRelay(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownKeyInMergedAnchor: a typo in an anchor merged with << is
+// reported where it is written, once however many places merge it (it
+// would silently drop the setting in all of them).
+func TestUnknownKeyInMergedAnchor(t *testing.T) {
+	doc := []byte(`x-client: &base
+  recrod: true
+  greeting: sound:g
+ari: {user: u, password: p}
+data_dir: /d
+clients:
+  - <<: *base
+    id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+  - <<: *base
+    id: beta
+    name: BETA
+    dids: ["03-1234-5679"]
+`)
+	_, err := Parse("t.yaml", doc, noEnv)
+	es, ok := AsErrors(err)
+	if !ok || len(es) != 1 || es[0].Error() != `t.yaml:2:3: clients[0].recrod: unknown key "recrod" in a mapping merged with << (did you mean "record"?)` {
+		t.Fatalf("errors %v", err)
+	}
+}
