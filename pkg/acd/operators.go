@@ -40,7 +40,9 @@ func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 }
 
 // RemoveOperator forgets an operator. A ring is cancelled and its call goes
-// back to the queue; a connected call continues without the core.
+// back to the queue; a connected call continues without the core, and if
+// the operator is added again before it ends they are on it (as after
+// Occupy), not rung for another caller while still talking.
 func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	op := c.ops[id]
 	if op == nil {
@@ -50,6 +52,12 @@ func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	if cl := c.calls[op.callID]; cl != nil && op.state == Ringing {
 		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: "removed"})
 		c.release(cl, op)
+	}
+	if cl := c.calls[op.callID]; cl != nil && cl.connected && cl.opID == id {
+		if c.pendingOcc == nil {
+			c.pendingOcc = map[string]string{}
+		}
+		c.pendingOcc[id] = cl.id
 	}
 	c.disarm(op.wrapTimer)
 	c.disarm(op.restTimer)

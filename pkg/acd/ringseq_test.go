@@ -94,3 +94,40 @@ func TestHoldUntilEveryCallIsBack(t *testing.T) {
 		{sec(3), release, nil}, // one too many: no harm
 	})
 }
+
+// TestOperatorRemovedAndAddedMidCall: a reload removes an operator while
+// they talk, a second one adds them back. They are on their call again (as
+// after a restart's Occupy): not rung for the next caller while talking,
+// and rung for them once the call ends.
+func TestOperatorRemovedAndAddedMidCall(t *testing.T) {
+	c := setup(t, map[string]ClientSettings{"A": {}}, []opSpec{{id: "a", skills: all(1)}})
+	rings := func(acts []Action) []string {
+		var out []string
+		for _, a := range acts {
+			if r, ok := a.(Ring); ok {
+				out = append(out, r.CallID+">"+r.OpID)
+			}
+		}
+		return out
+	}
+	at := func(s int) time.Time { return t0.Add(sec(s)) }
+	if got := rings(c.Enqueue(Call{ID: "c1", ClientID: "A"}, at(0))); !slices.Equal(got, []string{"c1>a"}) {
+		t.Fatalf("rings %v", got)
+	}
+	c.RingAnswered("c1", "a", c.latestRing("a"), at(1))
+	c.RemoveOperator("a", at(2))
+	c.UpsertOperator(Operator{ID: "a", Skills: all(1)}, at(3))
+	c.SetReachable("a", true, at(3))
+	c.SetAvailable("a", at(3))
+	if got := rings(c.Enqueue(Call{ID: "c2", ClientID: "A"}, at(4))); len(got) != 0 {
+		t.Fatalf("an operator still talking was rung: %v", got)
+	}
+	if op := c.ops["a"]; op.state != OnCall || op.callID != "c1" {
+		t.Fatalf("operator a is %s on %q, want on call c1", op.state, op.callID)
+	}
+	checkConsistent(t, c, at(4))
+	if got := rings(c.CallEnded("c1", at(5))); !slices.Equal(got, []string{"c2>a"}) {
+		t.Fatalf("after the call ended: rings %v, want c2 to a", got)
+	}
+	checkConsistent(t, c, at(5))
+}
