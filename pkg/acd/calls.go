@@ -121,3 +121,41 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 	}
 	return c.dispatch(now, out)
 }
+
+// SettingsChanged re-arms the timers of the waiting calls from their
+// clients' current settings (call it after a configuration reload): a
+// maximum wait, announcement period or escalation set, changed or removed
+// applies to callers already waiting, as it does to new ones. A call whose
+// new maximum wait has already passed overflows at the next Tick; a
+// caller's next announcement comes no later than one new period from now.
+func (c *Core) SettingsChanged(now time.Time) []Action {
+	for _, cl := range c.calls {
+		if cl.connected {
+			continue
+		}
+		st := c.settings(cl.clientID)
+		c.disarm(cl.maxWaitTimer)
+		cl.maxWaitTimer = nil
+		if st.MaxWait > 0 {
+			cl.maxWaitTimer = c.arm(maxTime(cl.enqueuedAt.Add(st.MaxWait), now), tMaxWait, cl.id, "")
+		}
+		next := now.Add(st.AnnouncePeriod)
+		if cl.annTimer != nil && cl.annTimer.at.Before(next) {
+			next = cl.annTimer.at
+		}
+		c.disarm(cl.annTimer)
+		cl.annTimer = nil
+		if st.AnnouncePeriod > 0 {
+			cl.annTimer = c.arm(next, tAnnounce, cl.id, "")
+		}
+		c.armEscalation(cl, now)
+	}
+	return c.dispatch(now, nil)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -131,3 +131,55 @@ func TestOperatorRemovedAndAddedMidCall(t *testing.T) {
 	}
 	checkConsistent(t, c, at(5))
 }
+
+// TestSettingsChangedReachesWaitingCallers: a reload that sets, shortens or
+// removes a client's maximum wait, or sets an announcement period, applies
+// to the callers already waiting (no operator is free: they wait).
+func TestSettingsChangedReachesWaitingCallers(t *testing.T) {
+	clients := map[string]ClientSettings{"A": {}, "B": {MaxWait: time.Minute}}
+	c := setup(t, clients, nil)
+	at := func(s int) time.Time { return t0.Add(sec(s)) }
+	kinds := func(acts []Action) []string {
+		var out []string
+		for _, a := range acts {
+			switch a := a.(type) {
+			case Overflow:
+				out = append(out, "overflow "+a.CallID)
+			case Announce:
+				out = append(out, "announce "+a.CallID)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	c.Enqueue(Call{ID: "a1", ClientID: "A"}, at(0))
+	c.Enqueue(Call{ID: "b1", ClientID: "B"}, at(0))
+	// A gets a maximum wait of 30 s (a1 has waited 20 s) and announcements
+	// every 5 s; B's maximum wait is removed.
+	clients["A"] = ClientSettings{MaxWait: 30 * time.Second, AnnouncePeriod: 5 * time.Second}
+	clients["B"] = ClientSettings{}
+	if got := kinds(c.SettingsChanged(at(20))); len(got) != 0 {
+		t.Fatalf("at the reload: %v", got)
+	}
+	checkConsistent(t, c, at(20))
+	if got := kinds(c.Tick(at(25))); !slices.Equal(got, []string{"announce a1"}) {
+		t.Fatalf("one new period after the reload: %v", got)
+	}
+	if got := kinds(c.Tick(at(29))); len(got) != 0 {
+		t.Fatalf("before the new limits: %v", got)
+	}
+	if got := kinds(c.Tick(at(30))); !slices.Equal(got, []string{"overflow a1"}) {
+		t.Fatalf("at a1's new maximum wait: %v", got)
+	}
+	if got := kinds(c.Tick(at(120))); len(got) != 0 {
+		t.Fatalf("b1, whose maximum wait was removed: %v", got)
+	}
+	// A shorter maximum wait that has already passed overflows at once.
+	c.Enqueue(Call{ID: "b2", ClientID: "B"}, at(120))
+	clients["B"] = ClientSettings{MaxWait: 10 * time.Second, AnnouncePeriod: 15 * time.Second}
+	c.SettingsChanged(at(140))
+	if got := kinds(c.Tick(at(140))); !slices.Equal(got, []string{"overflow b1", "overflow b2"}) {
+		t.Fatalf("after a maximum wait shorter than the wait: %v", got)
+	}
+	checkConsistent(t, c, at(140))
+}

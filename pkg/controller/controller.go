@@ -136,6 +136,7 @@ func (c *Controller) apply(cfg *config.Config) {
 	c.Operators.Track(eps)
 	if c.Queue != nil {
 		c.Queue.SetOperators(ops)
+		c.Queue.SettingsChanged() // max wait, announcements, escalation of callers waiting
 	}
 }
 

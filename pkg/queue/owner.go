@@ -118,6 +118,12 @@ func (o *Owner) arm(t *time.Timer) {
 // buffer is full (back-pressure from 1024 pending reports).
 func (o *Owner) do(f func()) { o.in <- f }
 
+// SettingsChanged applies the clients' current settings to the callers
+// already waiting (acd.Core.SettingsChanged): call it after a reload.
+func (o *Owner) SettingsChanged() {
+	o.do(func() { o.apply(o.core.SettingsChanged(o.clock.Now())) })
+}
+
 // Hold stops all ringing until Release (acd.Core.Hold).
 func (o *Owner) Hold() { o.do(o.core.Hold) }
 
