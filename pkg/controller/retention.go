@@ -28,18 +28,46 @@ type Retention struct {
 	swept map[string]time.Time
 }
 
+// removedClients keys the sweep of the calls of clients no longer
+// configured (client ids are never empty).
+const removedClients = ""
+
+// retentionSweep is one client's sweep (or removedClients'): recordings
+// older than days go.
+type retentionSweep struct {
+	id   string
+	days int
+}
+
 // Sweep deletes what is due at now and returns how many recordings went.
+// The recordings of a client no longer configured are kept the default
+// recording_retention_days.
 func (r *Retention) Sweep(now time.Time) (int, error) {
 	if r.swept == nil {
 		r.swept = map[string]time.Time{}
 	}
 	deleted := 0
 	var errs []error
-	for _, cl := range r.Config().Clients {
-		cutoff := now.AddDate(0, 0, -cl.RecordingRetentionDays)
-		calls, err := r.Store.ListCalls(store.CallFilter{ClientID: cl.ID, From: r.swept[cl.ID], To: cutoff})
+	cfg := r.Config()
+	sweeps := make([]retentionSweep, 0, len(cfg.Clients)+1)
+	for _, cl := range cfg.Clients {
+		sweeps = append(sweeps, retentionSweep{cl.ID, cl.RecordingRetentionDays})
+	}
+	for id := range r.swept {
+		if _, ok := cfg.Client(id); !ok && id != removedClients {
+			// Removed since the last sweep: its calls the sweep of
+			// removed clients passed while it was configured are due
+			// there now.
+			delete(r.swept, id)
+			delete(r.swept, removedClients)
+		}
+	}
+	sweeps = append(sweeps, retentionSweep{removedClients, config.DefaultRecordingRetentionDays})
+	for _, cl := range sweeps {
+		cutoff := now.AddDate(0, 0, -cl.days)
+		calls, err := r.Store.ListCalls(store.CallFilter{ClientID: cl.id, From: r.swept[cl.id], To: cutoff})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("retention: list %s: %w", cl.ID, err))
+			errs = append(errs, fmt.Errorf("retention: list %s: %w", cl.id, err))
 			continue
 		}
 		ok := true
@@ -47,13 +75,16 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 			if c.Recording == "" {
 				continue
 			}
+			if _, configured := cfg.Client(c.ClientID); cl.id == removedClients && configured {
+				continue // swept with its client
+			}
 			err := r.ARI.StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, c.Recording))
 			if err != nil && !pbx.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("retention: delete recording %s: %w", c.Recording, err))
 				ok = false
 				continue
 			}
-			c.Events = append(c.Events, store.CallEvent{At: now, What: fmt.Sprintf("recording %s deleted after %d days", c.Recording, cl.RecordingRetentionDays)})
+			c.Events = append(c.Events, store.CallEvent{At: now, What: fmt.Sprintf("recording %s deleted after %d days", c.Recording, cl.days)})
 			c.Recording = ""
 			if err := r.Store.PutCall(c); err != nil {
 				errs = append(errs, fmt.Errorf("retention: update call %s: %w", c.ID, err))
@@ -63,7 +94,7 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 			deleted++
 		}
 		if ok {
-			r.swept[cl.ID] = cutoff
+			r.swept[cl.id] = cutoff
 		}
 	}
 	return deleted, errors.Join(errs...)

@@ -390,6 +390,37 @@ func TestRecordingRetention(t *testing.T) {
 	}
 }
 
+// TestRecordingRetentionOfARemovedClient: a client kept recordings a year;
+// once it is removed from the configuration, its recordings are kept the
+// default 90 days, not forever.
+func TestRecordingRetentionOfARemovedClient(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    recording_retention_days: 365\n", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	r := h.start()
+	rec := h.record(h.call("0312345678", "0901234567"))
+	if rec.Recording == "" {
+		t.Fatalf("no recording on %+v", rec)
+	}
+	cfg := h.cfg
+	ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
+	if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 100)); err != nil || n != 0 {
+		t.Fatalf("sweep at 100 days, the client keeping a year: deleted %d (%v), want 0", n, err)
+	}
+	other, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = other
+	if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 101)); err != nil || n != 1 {
+		t.Fatalf("sweep at 101 days, the client removed: deleted %d (%v), want 1", n, err)
+	}
+	if after, _ := h.store.Call(rec.ID); after.Recording != "" || !strings.Contains(fmt.Sprint(after.Events), "deleted after 90 days") {
+		t.Fatalf("record after the sweep: recording %q, events %v", after.Recording, after.Events)
+	}
+}
+
 // TestBurstOfCallsAllQueued: 1,000 callers arrive at once while no
 // operator is reachable; every one of them is answered, greeted and
 // queued (none lost between StasisStart and the queue), and each leaving
