@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -169,6 +171,9 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	go func() { defer close(relayDone); _ = s.worker.Run(s.ctx) }()
 	purgeDone := make(chan struct{})
 	go func() { defer close(purgeDone); s.purgeDelivered(s.ctx) }()
+	strandedDone := make(chan struct{})
+	updates := s.configs.Subscribe()
+	go func() { defer close(strandedDone); s.warnStrandedRelays(s.ctx, updates) }()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -191,7 +196,29 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	<-done
 	<-relayDone
 	<-purgeDone
+	<-strandedDone
 	return err
+}
+
+// warnStrandedRelays warns, at start and after every reload, of relay
+// messages waiting for a destination the configuration no longer has (a
+// destination renamed or removed while messages were pending).
+func (s *service) warnStrandedRelays(ctx context.Context, updates <-chan *config.Config) {
+	for {
+		stranded, err := s.desk.StrandedRelays()
+		if err != nil {
+			s.log.Warn("checking relay destinations", "error", err)
+		}
+		for _, d := range slices.Sorted(maps.Keys(stranded)) {
+			s.log.Warn("relay messages wait for a destination the configuration no longer has: put it back, or they are dead-lettered after their retries",
+				"destination", d, "messages", stranded[d])
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-updates:
+		}
+	}
 }
 
 func (s *service) close() {

@@ -3,6 +3,7 @@ package desk_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -266,5 +267,21 @@ func TestRequeueUnrelayed(t *testing.T) {
 	}
 	if n, err := d.RequeueUnrelayed(context.Background(), now.Add(-time.Hour)); err != nil || n != 0 {
 		t.Fatalf("second run = %d, %v; want 0", n, err)
+	}
+}
+
+// TestStrandedRelays: entries, pending or dead, for a destination a reload
+// renamed or removed are counted by name; entries for a configured one
+// are not.
+func TestStrandedRelays(t *testing.T) {
+	d, ob := newDesk(t)
+	for id, dests := range map[string][]string{"a": {"acme-hook", "old-mail"}, "b": {"old-mail"}, "c": {"gone"}} {
+		if _, err := ob.Enqueue(relay.Message{ID: id, ClientID: "acme", Kind: relay.KindIntake, Subject: "s"}, dests); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := d.StrandedRelays()
+	if err != nil || !maps.Equal(got, map[string]int{"old-mail": 2, "gone": 1}) {
+		t.Fatalf("StrandedRelays = %v, %v", got, err)
 	}
 }

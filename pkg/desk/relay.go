@@ -143,6 +143,28 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	}, true
 }
 
+// StrandedRelays counts, by destination name, the outbox entries (pending
+// or dead) whose destination the running configuration no longer has: a
+// destination renamed or removed by a reload. They will not be delivered
+// unless it comes back (pending ones are dead-lettered after their
+// retries).
+func (d *Desk) StrandedRelays() (map[string]int, error) {
+	cfg := d.Config()
+	out := map[string]int{}
+	for _, st := range []relay.State{relay.StatePending, relay.StateDead} {
+		entries, err := d.Outbox.List(relay.Filter{State: st})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if _, ok := cfg.Destination(e.Destination); !ok {
+				out[e.Destination]++
+			}
+		}
+	}
+	return out, nil
+}
+
 // RequeueUnrelayedCalls relays the missed calls and voicemails of calls
 // started since that have no outbox entry: the process may have died
 // between storing a call's record and queueing its notice (two bbolt

@@ -101,7 +101,7 @@ var (
 	// ErrNotFound: no outbox entry with that id.
 	ErrNotFound = errors.New("relay: entry not found")
 	// ErrUnknownDestination: the destination name is not configured.
-	ErrUnknownDestination = errors.New("relay: unknown destination")
+	ErrUnknownDestination = errors.New("relay: destination not in the configuration (renamed or removed?)")
 	// ErrNoChannel: no channel is registered for the destination type.
 	ErrNoChannel = errors.New("relay: no channel for destination type")
 	// ErrCorrupt: the outbox's index disagrees with its entries (rebuilt
