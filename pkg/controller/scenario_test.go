@@ -72,50 +72,42 @@ func TestAnsweredByOperator(t *testing.T) {
 	}
 }
 
-// TestOperatorBackAfterAFailedRing: Asterisk answers the originate to a
-// registered operator's phone with 500, as it does when it cannot create
-// the channel. The operator is taken out of routing, but not for good:
-// their phone is read again, found online, and rung for the caller, who
-// would otherwise wait while the operator sits available.
-func TestOperatorBackAfterAFailedRing(t *testing.T) {
-	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.recheckAfter = 50 * time.Millisecond
-	var originates atomic.Int32
-	h.failThrough(func(r *http.Request) bool {
-		return r.Method == http.MethodPost && r.URL.Path == "/ari/channels" && originates.Add(1) == 1
-	})
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
-	id := h.call("0312345678", "0901234567")
-	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
-		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
-	}
-	if n := originates.Load(); n != 2 {
-		t.Fatalf("%d originates, want the refused one and one more", n)
-	}
-}
-
-// TestAsteriskTroubleIsNoNoAnswer: Asterisk answers two originates to the
-// only registered operator with 503 (overloaded: not the operator's
-// doing). With auto_pause_after: 2, counting them as unanswered rings
-// would pause the operator and strand the caller; the operator rests a
-// moment after each and is rung again.
-func TestAsteriskTroubleIsNoNoAnswer(t *testing.T) {
-	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	var originates atomic.Int32
-	h.failThroughWith(http.StatusServiceUnavailable, func(r *http.Request) bool {
-		return r.Method == http.MethodPost && r.URL.Path == "/ari/channels" && originates.Add(1) <= 2
-	})
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
-	id := h.call("0312345678", "0901234567")
-	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
-		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
-	}
-	if n := originates.Load(); n != 3 {
-		t.Fatalf("%d originates, want the two refused and one more", n)
+// TestOperatorRungAgainAfterAsteriskRefuses: Asterisk refuses originates to
+// the only registered operator's phone.
+//   - 500, as when it cannot create the channel: the operator is taken out
+//     of routing, but not for good: their phone is read again, found
+//     online, and rung for the caller, who would otherwise wait while the
+//     operator sits available.
+//   - 503, twice (overloaded: not the operator's doing): with
+//     auto_pause_after: 2, counting them as unanswered rings would pause
+//     the operator and strand the caller; the operator rests a moment
+//     after each and is rung again.
+func TestOperatorRungAgainAfterAsteriskRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		status, refuse int
+	}{
+		{"cannot create the channel", http.StatusInternalServerError, 1},
+		{"overloaded", http.StatusServiceUnavailable, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, oneClient)
+			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+			h.recheckAfter = 50 * time.Millisecond
+			var originates atomic.Int32
+			h.failThroughWith(tc.status, func(r *http.Request) bool {
+				return r.Method == http.MethodPost && r.URL.Path == "/ari/channels" && originates.Add(1) <= int32(tc.refuse)
+			})
+			h.start()
+			h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+			id := h.call("0312345678", "0901234567")
+			if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+				t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+			}
+			if n := originates.Load(); n != int32(tc.refuse)+1 {
+				t.Fatalf("%d originates, want the %d refused and one more", n, tc.refuse)
+			}
+		})
 	}
 }
 

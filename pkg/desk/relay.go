@@ -184,24 +184,33 @@ func (d *Desk) RequeueUnrelayedCalls(since time.Time) (int, error) {
 		if !ok {
 			continue
 		}
-		entries, err := d.Outbox.List(relay.Filter{MessageID: m.ID})
+		queued, err := d.queueIfMissing(m.ID, func() error { return d.enqueue(cl, m) })
 		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		if len(entries) > 0 {
-			continue
+		if queued {
+			d.Logger.Warn("a call's notice had not been queued for relay: queued now", "call", rec.ID, "kind", m.Kind)
+			n++
 		}
-		if err := d.enqueue(cl, m); err != nil {
-			if !errors.Is(err, ErrNoDestination) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		d.Logger.Warn("a call's notice had not been queued for relay: queued now", "call", rec.ID, "kind", m.Kind)
-		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// queueIfMissing queues a message with queue unless the outbox holds an
+// entry of messageID, and reports whether it queued it. A message no
+// destination would receive is no error.
+func (d *Desk) queueIfMissing(messageID string, queue func() error) (bool, error) {
+	entries, err := d.Outbox.List(relay.Filter{MessageID: messageID})
+	if err != nil || len(entries) > 0 {
+		return false, err
+	}
+	if err := queue(); err != nil {
+		if errors.Is(err, ErrNoDestination) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
 }
 
 // RequeueUnrelayed relays again every intake updated since that has no
@@ -216,22 +225,14 @@ func (d *Desk) RequeueUnrelayed(ctx context.Context, since time.Time) (int, erro
 	n := 0
 	var errs []error
 	for _, in := range ins {
-		entries, err := d.Outbox.List(relay.Filter{MessageID: fmt.Sprintf("%s-v%d", in.ID, in.Version)})
+		queued, err := d.queueIfMissing(fmt.Sprintf("%s-v%d", in.ID, in.Version), func() error { return d.Submit(ctx, in) })
 		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		if len(entries) > 0 {
-			continue
+		if queued {
+			d.Logger.Warn("intake had not been queued for relay: queued now", "intake", in.ID, "version", in.Version)
+			n++
 		}
-		if err := d.Submit(ctx, in); err != nil {
-			if !errors.Is(err, ErrNoDestination) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		d.Logger.Warn("intake had not been queued for relay: queued now", "intake", in.ID, "version", in.Version)
-		n++
 	}
 	return n, errors.Join(errs...)
 }
