@@ -128,9 +128,12 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 // applies to callers already waiting, as it does to new ones. A call whose
 // new maximum wait has already passed overflows at the next Tick; a
 // caller's next announcement comes no later than one new period from now.
-func (c *Core) SettingsChanged(now time.Time) []Action {
+// The calls of a client that configured reports gone (removed by the
+// reload) keep the timers they had: they have no settings to take, and
+// their maximum wait still ends their wait.
+func (c *Core) SettingsChanged(now time.Time, configured func(clientID string) bool) []Action {
 	for _, cl := range c.calls {
-		if cl.connected {
+		if cl.connected || configured != nil && !configured(cl.clientID) {
 			continue
 		}
 		st := c.settings(cl.clientID)

@@ -136,7 +136,8 @@ func TestOperatorRemovedAndAddedMidCall(t *testing.T) {
 // removes a client's maximum wait, or sets an announcement period, applies
 // to the callers already waiting (no operator is free: they wait).
 func TestSettingsChangedReachesWaitingCallers(t *testing.T) {
-	clients := map[string]ClientSettings{"A": {}, "B": {MaxWait: time.Minute}}
+	clients := map[string]ClientSettings{"A": {}, "B": {MaxWait: time.Minute}, "gone": {MaxWait: 50 * time.Second}}
+	configured := func(id string) bool { _, ok := clients[id]; return ok }
 	c := setup(t, clients, nil)
 	at := func(s int) time.Time { return t0.Add(sec(s)) }
 	kinds := func(acts []Action) []string {
@@ -154,11 +155,14 @@ func TestSettingsChangedReachesWaitingCallers(t *testing.T) {
 	}
 	c.Enqueue(Call{ID: "a1", ClientID: "A"}, at(0))
 	c.Enqueue(Call{ID: "b1", ClientID: "B"}, at(0))
+	c.Enqueue(Call{ID: "g1", ClientID: "gone"}, at(0))
 	// A gets a maximum wait of 30 s (a1 has waited 20 s) and announcements
-	// every 5 s; B's maximum wait is removed.
+	// every 5 s; B's maximum wait is removed; client "gone" is removed:
+	// its caller keeps the maximum wait they had.
 	clients["A"] = ClientSettings{MaxWait: 30 * time.Second, AnnouncePeriod: 5 * time.Second}
 	clients["B"] = ClientSettings{}
-	if got := kinds(c.SettingsChanged(at(20))); len(got) != 0 {
+	delete(clients, "gone")
+	if got := kinds(c.SettingsChanged(at(20), configured)); len(got) != 0 {
 		t.Fatalf("at the reload: %v", got)
 	}
 	checkConsistent(t, c, at(20))
@@ -171,13 +175,16 @@ func TestSettingsChangedReachesWaitingCallers(t *testing.T) {
 	if got := kinds(c.Tick(at(30))); !slices.Equal(got, []string{"overflow a1"}) {
 		t.Fatalf("at a1's new maximum wait: %v", got)
 	}
+	if got := kinds(c.Tick(at(50))); !slices.Equal(got, []string{"overflow g1"}) {
+		t.Fatalf("the caller of the removed client at their maximum wait: %v", got)
+	}
 	if got := kinds(c.Tick(at(120))); len(got) != 0 {
 		t.Fatalf("b1, whose maximum wait was removed: %v", got)
 	}
 	// A shorter maximum wait that has already passed overflows at once.
 	c.Enqueue(Call{ID: "b2", ClientID: "B"}, at(120))
 	clients["B"] = ClientSettings{MaxWait: 10 * time.Second, AnnouncePeriod: 15 * time.Second}
-	c.SettingsChanged(at(140))
+	c.SettingsChanged(at(140), configured)
 	if got := kinds(c.Tick(at(140))); !slices.Equal(got, []string{"overflow b1", "overflow b2"}) {
 		t.Fatalf("after a maximum wait shorter than the wait: %v", got)
 	}

@@ -136,7 +136,8 @@ func (c *Controller) apply(cfg *config.Config) {
 	c.Operators.Track(eps)
 	if c.Queue != nil {
 		c.Queue.SetOperators(ops)
-		c.Queue.SettingsChanged() // max wait, announcements, escalation of callers waiting
+		// Max wait, announcements and escalation of the callers waiting.
+		c.Queue.SettingsChanged(func(id string) bool { _, ok := cfg.Client(id); return ok })
 	}
 }
 

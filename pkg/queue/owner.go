@@ -119,9 +119,10 @@ func (o *Owner) arm(t *time.Timer) {
 func (o *Owner) do(f func()) { o.in <- f }
 
 // SettingsChanged applies the clients' current settings to the callers
-// already waiting (acd.Core.SettingsChanged): call it after a reload.
-func (o *Owner) SettingsChanged() {
-	o.do(func() { o.apply(o.core.SettingsChanged(o.clock.Now())) })
+// already waiting, those of the clients configured reports (acd.Core.
+// SettingsChanged): call it after a reload.
+func (o *Owner) SettingsChanged(configured func(clientID string) bool) {
+	o.do(func() { o.apply(o.core.SettingsChanged(o.clock.Now(), configured)) })
 }
 
 // Hold stops all ringing until Release (acd.Core.Hold).
@@ -197,7 +198,7 @@ func (o *Owner) SetOperators(ops []Operator) {
 			o.endpoints[op.ID] = op.Endpoint
 			o.manual[op.ID] = op.Manual
 			o.apply(o.core.UpsertOperator(acd.Operator{ID: op.ID, Skills: op.Clients}, now))
-			o.apply(o.setReachable(op.ID, o.reachable[op.Endpoint], now))
+			o.apply(o.setReachable(op.ID, o.reachable[op.Endpoint], false, now))
 		}
 		for id := range o.endpoints {
 			if !keep[id] {
@@ -251,15 +252,18 @@ func (o *Owner) SetReachable(endpoint string, reachable bool) {
 	o.do(func() {
 		o.reachable[endpoint] = reachable
 		if id, ok := o.byEP[endpoint]; ok {
-			o.apply(o.setReachable(id, reachable, o.clock.Now()))
+			o.apply(o.setReachable(id, reachable, true, o.clock.Now()))
 		}
 	})
 }
 
-func (o *Owner) setReachable(id string, reachable bool, now time.Time) []acd.Action {
+// setReachable tells the core; an operator without the console is made
+// available when reachable and offline, or, when their phone has just
+// registered (registered), auto-paused for unanswered rings.
+func (o *Owner) setReachable(id string, reachable, registered bool, now time.Time) []acd.Action {
 	acts := o.core.SetReachable(id, reachable, now)
 	if v, ok := o.core.LookupOperator(id); ok && reachable && !o.manual[id] &&
-		(v.State == acd.Offline || v.State == acd.Paused && v.PauseReason == acd.ReasonNoAnswer) {
+		(v.State == acd.Offline || registered && v.State == acd.Paused && v.PauseReason == acd.ReasonNoAnswer) {
 		acts = append(acts, o.core.SetAvailable(id, now)...)
 	}
 	return acts

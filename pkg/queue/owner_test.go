@@ -144,6 +144,11 @@ func TestOwnerAutoPausedBackOnRegistration(t *testing.T) {
 			o.SetReachable("PJSIP/op1", true)
 			o.Pause("op1", tc.reason)
 			eventually(t, "paused", func() bool { return state(t, o, "op1") == acd.Paused })
+			// A reload is no registration: the pause stays.
+			o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}, Manual: tc.manual}})
+			if got := state(t, o, "op1"); got != acd.Paused {
+				t.Fatalf("after a reload: %v, want still paused", got)
+			}
 			o.SetReachable("PJSIP/op1", false)
 			o.SetReachable("PJSIP/op1", true)
 			if got := state(t, o, "op1"); got != tc.want {
