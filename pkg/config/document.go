@@ -21,9 +21,20 @@ type document struct {
 	bad       yamlpos.PathSet // wrong-kind paths: no further errors under them
 	errs      Errors
 	budget    int
-	// mergedUnknown: unknown keys of merged mappings already reported
-	// (an anchor merged into many places is reported once).
-	mergedUnknown map[*yaml.Node]bool
+	// merged: the keys of merged mappings, by key node, and whether each
+	// is known where it is merged: an anchor may be merged into sections
+	// of different kinds (a client and an operator), and a key it has
+	// for one is unknown in the other.
+	merged map[*yaml.Node]*mergedKey
+}
+
+// mergedKey is a key of a merged mapping: unknown wherever it was merged
+// (field and msg say where first and why), or known somewhere.
+type mergedKey struct {
+	known bool
+	pos   yamlpos.Pos
+	field string
+	msg   string
 }
 
 // parseDocument decodes data into a node tree and checks it against the
@@ -55,7 +66,24 @@ func parseDocument(file string, data []byte) (d *document, ok bool) {
 	}
 	d.root = root
 	d.walk(top, rootShape, "")
+	d.reportMergedUnknown()
 	return d, d.budget >= 0
+}
+
+// reportMergedUnknown reports the keys of merged mappings that are known
+// nowhere they are merged: a typo in a shared anchor (x-client: &base
+// {recrod: true}) would otherwise drop the setting everywhere it is used.
+// Each is reported once, where it is written.
+func (d *document) reportMergedUnknown() {
+	keys := make([]*mergedKey, 0, len(d.merged))
+	for _, k := range d.merged {
+		if !k.known {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		d.addAt(k.pos, k.field, k.msg)
+	}
 }
 
 func syntaxError(file string, err error) *FieldError {
@@ -163,25 +191,28 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 		}
 		seen[k.Value] = kp.Line
 		sub, known := sh.fields[k.Value]
-		if !known {
-			if merged && d.mergedUnknown[k] {
-				continue
+		if merged {
+			if d.merged == nil {
+				d.merged = map[*yaml.Node]*mergedKey{}
 			}
-			msg := fmt.Sprintf("unknown key %q", k.Value)
-			if merged {
-				// Reported where it is written (the anchor), once: a
-				// typo there silently drops the setting everywhere it
-				// is merged.
-				if d.mergedUnknown == nil {
-					d.mergedUnknown = map[*yaml.Node]bool{}
+			mk := d.merged[k]
+			if mk == nil {
+				mk = &mergedKey{pos: kp, field: field, msg: fmt.Sprintf("unknown key %q in a mapping merged with <<", k.Value)}
+				if s := suggest(k.Value, sh.fields); s != "" {
+					mk.msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
-				d.mergedUnknown[k] = true
-				msg += " in a mapping merged with <<"
+				d.merged[k] = mk
 			}
-			if s := suggest(k.Value, sh.fields); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			mk.known = mk.known || known
+		}
+		if !known {
+			if !merged {
+				msg := fmt.Sprintf("unknown key %q", k.Value)
+				if s := suggest(k.Value, sh.fields); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				d.addAt(kp, field, msg)
 			}
-			d.addAt(kp, field, msg)
 			continue
 		}
 		d.walk(v, sub, field)

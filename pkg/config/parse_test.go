@@ -305,4 +305,25 @@ clients:
 	if !ok || len(es) != 1 || es[0].Error() != `t.yaml:2:3: clients[0].recrod: unknown key "recrod" in a mapping merged with << (did you mean "record"?)` {
 		t.Fatalf("errors %v", err)
 	}
+	// An anchor shared by sections of different kinds may hold keys that
+	// only some of them know: no error.
+	shared := []byte(`x-common: &c
+  name: 共通
+  record: true
+ari: {user: u, password: p}
+data_dir: /d
+clients:
+  - <<: *c
+    id: acme
+    dids: ["03-1234-5678"]
+    greeting: sound:g
+operators:
+  - <<: *c
+    id: op1
+    endpoint: PJSIP/op1
+    clients: [acme]
+`)
+	if _, err := Parse("t.yaml", shared, noEnv); err != nil {
+		t.Fatalf("an anchor merged into a client and an operator: %v", err)
+	}
 }

@@ -317,3 +317,66 @@ func TestReloadFollowsScripts(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchFollowsConfigMapScripts: a script mounted as a Kubernetes
+// ConfigMap (acme.yaml → ..data/acme.yaml, ..data → a dated directory) is
+// updated by swapping the ..data link, which raises events for other
+// names only; the watch follows it all the same.
+func TestWatchFollowsConfigMapScripts(t *testing.T) {
+	dir := t.TempDir()
+	script, err := os.ReadFile("testdata/scripts/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(name, text string) {
+		if err := os.MkdirAll(filepath.Join(dir, "scripts", name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "scripts", name, "acme.yaml"), text)
+	}
+	version("..2026_11_29_1", string(script))
+	link := func(target, name string) {
+		if err := os.Symlink(target, filepath.Join(dir, "scripts", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link("..2026_11_29_1", "..data")
+	link("..data/acme.yaml", "acme.yaml")
+	path := filepath.Join(dir, "toritsugi.yaml")
+	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n"+
+		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: scripts/acme.yaml}\n")
+	cfg, err := load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
+	s.env = noEnv
+	sub := s.Subscribe()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, nil) }()
+	defer func() { cancel(); <-done }()
+	// Kubelet's update: a new dated directory, a ..data_tmp link to it,
+	// renamed over ..data. The watch starts asynchronously: update until
+	// it notices.
+	deadline := time.Now().Add(waitLimit)
+	for i := 2; ; i++ {
+		name := fmt.Sprintf("改訂版%d", i)
+		dated := fmt.Sprintf("..2026_11_29_%d", i)
+		version(dated, strings.Replace(string(script), "name: 株式会社アクメ 分岐あり受付", "name: "+name, 1))
+		link(dated, "..data_tmp")
+		if err := os.Rename(filepath.Join(dir, "scripts", "..data_tmp"), filepath.Join(dir, "scripts", "..data")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case cfg := <-sub:
+			if cl, _ := cfg.Client("acme"); cl.Script().Name == name {
+				return
+			}
+		case <-time.After(300 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("swapping the ConfigMap's ..data link reloaded nothing")
+		}
+	}
+}

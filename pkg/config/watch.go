@@ -33,30 +33,37 @@ func (s *Store) Watch(ctx context.Context, hup <-chan os.Signal) error {
 	if err := w.Add(dir); err != nil {
 		return fmt.Errorf("config: watch %s: %w", dir, err)
 	}
-	names := map[string]bool{abs: true} // files whose change reloads
-	dirs := map[string]bool{dir: true}  // directories watched
-	watchScripts := func() {            // those of the running configuration
-		for _, sc := range s.Current().scripts {
-			p, err := filepath.Abs(sc.path)
-			if err != nil {
-				continue
+	names := map[string]bool{} // files whose change reloads
+	// dirs are the directories watched; true: react to any name there.
+	// A symlinked file (Kubernetes ConfigMaps) changes through other names
+	// in its directory (the ..data link is swapped): every event there
+	// counts; unchanged content is skipped by Reload.
+	dirs := map[string]bool{}
+	follow := func(p string) {
+		names[p] = true
+		d := filepath.Dir(p)
+		fi, err := os.Lstat(p)
+		symlink := err == nil && fi.Mode()&os.ModeSymlink != 0
+		if _, ok := dirs[d]; !ok {
+			if err := w.Add(d); err != nil {
+				s.logger.Warn("config watch: cannot watch a script's directory; send SIGHUP after editing it", "dir", d, "err", err)
+				return
 			}
-			names[p] = true
-			if d := filepath.Dir(p); !dirs[d] {
-				if err := w.Add(d); err != nil {
-					s.logger.Warn("config watch: cannot watch a script's directory; send SIGHUP after editing it", "dir", d, "err", err)
-					continue
-				}
-				dirs[d] = true
+			dirs[d] = false
+		}
+		dirs[d] = dirs[d] || symlink
+	}
+	names[abs] = true
+	fi, err := os.Lstat(abs)
+	dirs[dir] = err == nil && fi.Mode()&os.ModeSymlink != 0
+	watchScripts := func() { // those of the running configuration
+		for _, sc := range s.Current().scripts {
+			if p, err := filepath.Abs(sc.path); err == nil {
+				follow(p)
 			}
 		}
 	}
 	watchScripts()
-	// A symlinked file (Kubernetes ConfigMaps) changes through other names
-	// in the directory: react to every event there; unchanged content is
-	// skipped by Reload.
-	fi, err := os.Lstat(abs)
-	anyName := err == nil && fi.Mode()&os.ModeSymlink != 0
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -77,7 +84,7 @@ func (s *Store) Watch(ctx context.Context, hup <-chan os.Signal) error {
 			if !ok {
 				return fmt.Errorf("config: watch %s: watcher closed", dir)
 			}
-			if ev.Op == fsnotify.Chmod || (!anyName && !names[filepath.Clean(ev.Name)]) {
+			if ev.Op == fsnotify.Chmod || (!dirs[filepath.Dir(ev.Name)] && !names[filepath.Clean(ev.Name)]) {
 				continue
 			}
 			timer.Reset(debounce)
