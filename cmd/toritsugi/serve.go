@@ -210,7 +210,7 @@ func (s *service) warnStrandedRelays(ctx context.Context, updates <-chan *config
 			s.log.Warn("checking relay destinations", "error", err)
 		}
 		for _, d := range slices.Sorted(maps.Keys(stranded)) {
-			s.log.Warn("relay messages wait for a destination the configuration no longer has: put it back, or they are dead-lettered after their retries",
+			s.log.Warn("relay messages wait for a destination the configuration no longer has: put it back, or they are dead-lettered after their retries (then: GET /api/v1/relay)",
 				"destination", d, "messages", stranded[d])
 		}
 		select {

@@ -270,9 +270,8 @@ func TestRequeueUnrelayed(t *testing.T) {
 	}
 }
 
-// TestStrandedRelays: entries, pending or dead, for a destination a reload
-// renamed or removed are counted by name; entries for a configured one
-// are not.
+// TestStrandedRelays: pending entries for a destination a reload renamed
+// or removed are counted by name; entries for a configured one are not.
 func TestStrandedRelays(t *testing.T) {
 	d, ob := newDesk(t)
 	for id, dests := range map[string][]string{"a": {"acme-hook", "old-mail"}, "b": {"old-mail"}, "c": {"gone"}} {

@@ -143,23 +143,22 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	}, true
 }
 
-// StrandedRelays counts, by destination name, the outbox entries (pending
-// or dead) whose destination the running configuration no longer has: a
+// StrandedRelays counts, by destination name, the pending outbox entries
+// whose destination the running configuration no longer has: a
 // destination renamed or removed by a reload. They will not be delivered
-// unless it comes back (pending ones are dead-lettered after their
-// retries).
+// unless it comes back, and are dead-lettered after their retries (dead
+// letters are listed by the relay API, not here: they would be reported
+// at every start for ever).
 func (d *Desk) StrandedRelays() (map[string]int, error) {
 	cfg := d.Config()
+	entries, err := d.Outbox.List(relay.Filter{State: relay.StatePending})
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]int{}
-	for _, st := range []relay.State{relay.StatePending, relay.StateDead} {
-		entries, err := d.Outbox.List(relay.Filter{State: st})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			if _, ok := cfg.Destination(e.Destination); !ok {
-				out[e.Destination]++
-			}
+	for _, e := range entries {
+		if _, ok := cfg.Destination(e.Destination); !ok {
+			out[e.Destination]++
 		}
 	}
 	return out, nil
