@@ -26,6 +26,11 @@ type Retention struct {
 	// swept is, per client, the cutoff of the last complete sweep: older
 	// calls were handled already.
 	swept map[string]time.Time
+	// clients are the clients configured at the last sweep.
+	clients map[string]bool
+	// page is how many call records a sweep reads at once (0:
+	// retentionPage).
+	page int
 }
 
 // removedClients keys the sweep of the calls of clients no longer
@@ -53,51 +58,93 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 	for _, cl := range cfg.Clients {
 		sweeps = append(sweeps, retentionSweep{cl.ID, cl.RecordingRetentionDays})
 	}
-	for id := range r.swept {
-		if _, ok := cfg.Client(id); !ok && id != removedClients {
-			// Removed since the last sweep: its calls the sweep of
+	clients := make(map[string]bool, len(cfg.Clients))
+	for _, cl := range cfg.Clients {
+		clients[cl.ID] = true
+	}
+	for id := range r.clients {
+		if !clients[id] {
+			// Removed since the last sweep: its calls that the sweep of
 			// removed clients passed while it was configured are due
 			// there now.
 			delete(r.swept, id)
 			delete(r.swept, removedClients)
 		}
 	}
+	r.clients = clients
 	sweeps = append(sweeps, retentionSweep{removedClients, config.DefaultRecordingRetentionDays})
 	for _, cl := range sweeps {
 		cutoff := now.AddDate(0, 0, -cl.days)
-		calls, err := r.Store.ListCalls(store.CallFilter{ClientID: cl.id, From: r.swept[cl.id], To: cutoff})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("retention: list %s: %w", cl.id, err))
-			continue
-		}
 		ok := true
-		for _, c := range calls {
-			if c.Recording == "" {
-				continue
-			}
-			if _, configured := cfg.Client(c.ClientID); cl.id == removedClients && configured {
-				continue // swept with its client
+		err := r.eachCall(store.CallFilter{ClientID: cl.id, From: r.swept[cl.id], To: cutoff}, func(c store.CallRecord) {
+			if c.Recording == "" || cl.id == removedClients && clients[c.ClientID] {
+				return // nothing to delete, or swept with its client
 			}
 			err := r.ARI.StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, c.Recording))
 			if err != nil && !pbx.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("retention: delete recording %s: %w", c.Recording, err))
 				ok = false
-				continue
+				return
 			}
 			c.Events = append(c.Events, store.CallEvent{At: now, What: fmt.Sprintf("recording %s deleted after %d days", c.Recording, cl.days)})
 			c.Recording = ""
 			if err := r.Store.PutCall(c); err != nil {
 				errs = append(errs, fmt.Errorf("retention: update call %s: %w", c.ID, err))
 				ok = false
-				continue
+				return
 			}
 			deleted++
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("retention: list %s: %w", cl.id, err))
+			continue
 		}
 		if ok {
 			r.swept[cl.id] = cutoff
 		}
 	}
 	return deleted, errors.Join(errs...)
+}
+
+// retentionPage is how many call records a sweep reads at once: the first
+// sweep after a start reads every record older than the cutoff.
+const retentionPage = 500
+
+// eachCall calls fn for every call f selects, in start order, reading
+// retentionPage records at a time.
+func (r *Retention) eachCall(f store.CallFilter, fn func(store.CallRecord)) error {
+	// done: the ids read that started at f.From (the next page starts
+	// there again).
+	done := map[string]bool{}
+	page := r.page
+	if page <= 0 {
+		page = retentionPage
+	}
+	for {
+		f.Limit = page + len(done)
+		calls, err := r.Store.ListCalls(f)
+		if err != nil {
+			return err
+		}
+		for _, c := range calls {
+			if !done[c.ID] {
+				fn(c)
+			}
+		}
+		if len(calls) < f.Limit {
+			return nil
+		}
+		last := calls[len(calls)-1].StartedAt
+		if !last.Equal(f.From) {
+			clear(done)
+		}
+		for _, c := range calls {
+			if c.StartedAt.Equal(last) {
+				done[c.ID] = true
+			}
+		}
+		f.From = last
+	}
 }
 
 // Run sweeps at start and then every interval until ctx ends.
