@@ -29,10 +29,16 @@ operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
 `
 
+// clientTalks: the client's phone answers a transfer after 1 s and talks
+// 60 s (0.6 s of test time): long enough that the whisper and the bridge
+// come first on a loaded machine (with answers' 5 s, 50 ms, the client
+// sometimes hung up before the bridge and the caller went to an operator).
+var clientTalks = aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second}
+
 func TestVIPTransferredToClient(t *testing.T) {
 	h := newHarness(t, vipClient)
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.SetRemoteNumber("0399990000", answers)
+	h.fake.SetRemoteNumber("0399990000", clientTalks)
 	h.start()
 	rec := h.record(h.call("0312345678", "09011111111"))
 	if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" {
@@ -93,7 +99,7 @@ func TestVIPOwnWhisper(t *testing.T) {
 		`{match: "090-1111-1111", action: vip, name: 山田社長, whisper: "sound:toritsugi/yamada-whisper"}`, 1))
 	h.fake.AddSound("toritsugi/yamada-whisper", time.Second)
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.SetRemoteNumber("0399990000", answers)
+	h.fake.SetRemoteNumber("0399990000", clientTalks)
 	h.start()
 	id := h.call("0312345678", "09011111111")
 	if rec := h.record(id); rec.Result != store.ResultTransferred {
