@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -150,7 +151,11 @@ const (
 // success, starts a session and sets its cookie.
 func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (Operator, session, loginResult) {
 	now := c.now()
-	ip := clientIP(r)
+	if len(id) > maxOperatorID {
+		// No operator has such an id; it would only fill the limiter.
+		return Operator{}, session{}, loginWrong
+	}
+	ip := limitAddr(clientIP(r))
 	key := ip + "\x00" + id
 	// Each attempt is counted before the password is hashed (and handed
 	// back on success), so parallel guesses cannot all slip through.
@@ -173,8 +178,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	}
 	op, found := c.operator(id)
 	hash := op.PasswordHash
-	if !found || id == "" {
-		hash = c.dummyHash() // spend the same time on unknown users
+	if _, _, _, err := parseHash(hash); !found || id == "" || err != nil {
+		// Spend the same time on unknown operators and on those without
+		// console access: the time must not tell them apart.
+		hash = c.dummyHash()
 	}
 	if !CheckPassword(hash, pw) || !found || id == "" {
 		c.log.Info("login failed", "ip", ip, "operator", id)
@@ -215,6 +222,24 @@ func clientIP(r *http.Request) string {
 		}
 	}
 	return host
+}
+
+// maxOperatorID bounds the operator ids a login is checked for.
+const maxOperatorID = 64
+
+// limitAddr is the address login limits count by: an IPv6 client's /64
+// (one customer's network: rotating addresses inside it must not give
+// fresh attempts), an IPv4 address as it is.
+func limitAddr(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // clearCookie expires the session cookie in the browser.

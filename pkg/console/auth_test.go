@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -315,6 +316,35 @@ func TestEventsCarryOnlyOwnPopsAndState(t *testing.T) {
 		t.Fatalf("B saving on A's call: %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestLoginRateLimitAcrossIPv6Rotation: guesses from addresses that change
+// within one IPv6 /64 (behind the loopback TLS proxy) share the limits of
+// that network; an operator id longer than any operator's is refused
+// without being counted.
+func TestLoginRateLimitAcrossIPv6Rotation(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	login := func(i int, id, pw string) int {
+		body := strings.NewReader(fmt.Sprintf(`{"operator_id":%q,"password":%q}`, id, pw))
+		resp, _ := u.raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json",
+			"X-Forwarded-For": fmt.Sprintf("2001:db8:1:2::%x", i+1)})
+		return resp.StatusCode
+	}
+	if got := login(0, strings.Repeat("x", 1000), "x"); got != http.StatusUnauthorized {
+		t.Fatalf("a huge operator id: %d", got)
+	}
+	for i := range maxGuesses {
+		if got := login(i, "op-a", "wrong"); got != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i+1, got)
+		}
+	}
+	if got := login(maxGuesses, "op-a", "secret-pw"); got != http.StatusTooManyRequests {
+		t.Fatalf("after %d guesses from one /64, each from another address: %d, want 429", maxGuesses, got)
+	}
+}
+
+// maxGuesses is the console's failures allowed per (network, operator).
+const maxGuesses = 5
 
 func TestLoginRateLimitPerIP(t *testing.T) {
 	e := newEnv(t)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
@@ -162,6 +163,39 @@ func TestCorrectionKeepsVersionsAndOwnership(t *testing.T) {
 		got.Versions[0].EditedBy != "op-a" ||
 		got.Versions[0].Values["name"] != "山田" || got.Versions[1].Values["name"] != "山本" || got.Versions[2].Values["name"] != "山口" {
 		t.Fatalf("versions: %s", body)
+	}
+}
+
+// TestClientTakenAwayByReload: once a reload takes a client away from an
+// operator, they can neither read nor correct the intakes they took for
+// it, nor save one for a call of it still on their screen (a correction
+// would relay a 訂正 message to a client that is no longer theirs).
+func TestClientTakenAwayByReload(t *testing.T) {
+	e := newEnv(t)
+	a := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	e.c.Pop(pop("c2", "op-a"))
+	_, body := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()})
+	var sr saveResp
+	if err := json.Unmarshal(body, &sr); err != nil || sr.Intake.ID == "" {
+		t.Fatalf("save: %s (%v)", body, err)
+	}
+	e.reload(func(ops []console.Operator) []console.Operator {
+		for i := range ops {
+			if ops[i].ID == "op-a" {
+				ops[i].Clients = []string{"beta"}
+			}
+		}
+		return ops
+	})
+	if resp, _ := a.do("GET", "/api/v1/console/intakes/"+sr.Intake.ID, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("reading it after the reload: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := a.do("PUT", "/api/v1/console/intakes/"+sr.Intake.ID, map[string]any{"values": goodValues()}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("correcting it after the reload: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c2", "values": goodValues()}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("saving one for the client's call after the reload: %d, want 404", resp.StatusCode)
 	}
 }
 

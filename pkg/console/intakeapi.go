@@ -143,7 +143,7 @@ func (c *Console) target(w http.ResponseWriter, a authed, req intakeRequest) (cl
 		return in.ClientID, ScreenPop{}, &in, true
 	}
 	p, found := c.hub.findPop(a.op.ID, req.CallID)
-	if !found || req.CallID == "" {
+	if !found || req.CallID == "" || !a.op.serves(p.ClientID) {
 		fail(w, http.StatusNotFound, "no such call for this operator")
 		return "", ScreenPop{}, nil, false
 	}
@@ -161,7 +161,9 @@ func (c *Console) editable(w http.ResponseWriter, a authed, id string) (store.In
 		c.log.Error("load intake", "intake", id, "err", err)
 		fail(w, http.StatusInternalServerError, "store unavailable")
 		return store.Intake{}, false
-	case in.OperatorID != a.op.ID && !(a.op.Supervisor && a.op.serves(in.ClientID)):
+	case !a.op.serves(in.ClientID) || in.OperatorID != a.op.ID && !a.op.Supervisor:
+		// An operator's own intakes, while they still serve its client
+		// (a reload may take the client away from them).
 		fail(w, http.StatusForbidden, "not your intake")
 		return store.Intake{}, false
 	}
@@ -268,7 +270,7 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 // and its delivery status.
 func (c *Console) getIntake(w http.ResponseWriter, r *http.Request, a authed) {
 	in, err := c.d.Store.Intake(r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(in.ClientID) && in.OperatorID != a.op.ID) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(in.ClientID)) {
 		fail(w, http.StatusNotFound, "no such intake")
 		return
 	}

@@ -63,3 +63,20 @@ func TestClientIP(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitAddr: login limits count an IPv6 client by its /64 (addresses
+// inside it are free to rotate), an IPv4 client by its address.
+func TestLimitAddr(t *testing.T) {
+	for _, tt := range []struct{ ip, want string }{
+		{"203.0.113.5", "203.0.113.5"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"::ffff:203.0.113.5", "::ffff:203.0.113.5"},
+		{"not an address", "not an address"},
+	} {
+		if got := limitAddr(tt.ip); got != tt.want {
+			t.Errorf("limitAddr(%s) = %s, want %s", tt.ip, got, tt.want)
+		}
+	}
+}
