@@ -63,6 +63,17 @@ func (a *actor) resync(r *pbx.Resync) {
 // adopt takes over a channel found in our application after a controller
 // restart, continuing from the step saved on the channel.
 func (a *actor) adopt(ch *ari.ChannelData) {
+	if _, err := a.m.rec.Call(a.id); err == nil {
+		// Recorded already: its controller finished it but could not hang
+		// it up (Asterisk failed the DELETE). Run again, the caller would
+		// be greeted and queued anew and the record replaced.
+		a.log.Warn("re-adopt: the call is recorded already (its hang-up had failed): hanging it up")
+		a.done = true
+		if err := a.m.ari.Channel().Hangup(a.key(), "normal"); err != nil && !pbx.IsNotFound(err) {
+			a.log.Error("hanging up a recorded call failed; the next start tries again", "error", err)
+		}
+		return
+	}
 	p, found := a.savedState()
 	if !found && a.adoptLeg(ch) {
 		return

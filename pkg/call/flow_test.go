@@ -173,6 +173,46 @@ func TestRestartReadoptsCallInProgress(t *testing.T) {
 	}
 }
 
+// TestRecordedCallIsNotRunAgain: a call finished and recorded whose
+// hang-up Asterisk failed is still in the application at the next start.
+// It is hung up, not greeted and queued anew, and its record stays.
+func TestRecordedCallIsNotRunAgain(t *testing.T) {
+	h := newHarness(t)
+	first := h.start()
+	h.waitConnected(1)
+	id := h.callPlaying()
+	first.stop()
+	done := store.CallRecord{ID: id, ClientID: "acme", DID: "0312345678", CallerID: "0901234567", CallerKind: "number",
+		Result: store.ResultCompleted, Reason: "greeting played", StartedAt: time.Now().Add(-time.Minute), EndedAt: time.Now()}
+	if err := h.store.PutCall(done); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.waitConnected(2)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, up := h.fake.Channel(id); !up {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the recorded call's channel was not hung up")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	plays := 0
+	for _, l := range h.requestLines(id) {
+		if strings.Contains(l, "/play/") {
+			plays++
+		}
+	}
+	if plays != 1 {
+		t.Fatalf("greeting played %d times, want once (not again after the restart)", plays)
+	}
+	if rec, err := h.store.Call(id); err != nil || rec.Reason != "greeting played" || len(rec.Events) != 0 {
+		t.Fatalf("record after the restart: %+v, %v; want the one stored", rec, err)
+	}
+}
+
 func TestAppGoneDeclinesCalls(t *testing.T) {
 	h := newHarness(t)
 	// No controller has ever connected: Stasis() fails, the dialplan's

@@ -42,6 +42,9 @@ type Recorder interface {
 	LiveCalls() (calls map[string]string, seen time.Time, err error)
 	// DropLive forgets a live state that cannot be recorded.
 	DropLive(id string) error
+	// Call returns the stored record of a call (store.ErrNotFound if
+	// none).
+	Call(id string) (store.CallRecord, error)
 }
 
 // Deps are what the manager needs.
