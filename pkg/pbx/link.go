@@ -66,6 +66,8 @@ type Link struct {
 	up         atomic.Bool
 	connects   atomic.Int64
 	dropped    map[string]bool // Options.DisallowedEvents
+	// upAt is when the last session came up (Run's goroutine only).
+	upAt time.Time
 }
 
 // New returns a link that routes events through d. It connects on Run.
@@ -138,8 +140,13 @@ func (l *Link) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		if errors.Is(err, errSessionWasUp) {
-			failures = 0 // the link was up: start the backoff over
+		if errors.Is(err, errSessionWasUp) && time.Since(l.upAt) >= l.stableAfter() {
+			// The link was up a while: start the backoff over. A link
+			// dropped right after each connect (a proxy closing it, a
+			// websocket write timing out in a long re-sync) keeps
+			// backing off instead of reconnecting, and re-syncing every
+			// call, a dozen times a second.
+			failures = 0
 		}
 		failures++
 		d := l.opts.Backoff.Delay(failures)
@@ -159,6 +166,10 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 	return ctx.Err()
 }
+
+// stableAfter is how long a session must have been up for its loss to
+// start the backoff over: the backoff's maximum.
+func (l *Link) stableAfter() time.Duration { return l.opts.Backoff.Max }
 
 var (
 	errSessionWasUp = errors.New("pbx: event link lost")
@@ -210,6 +221,7 @@ func (l *Link) session(ctx context.Context) error {
 		}
 	}
 
+	l.upAt = time.Now()
 	l.setUp(true)
 	defer l.setUp(false)
 	l.log.Info("ARI link up", "url", l.opts.WebsocketURL, "connects", l.connects.Load())

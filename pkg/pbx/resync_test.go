@@ -75,3 +75,38 @@ func TestResyncWaitsForTheBridges(t *testing.T) {
 		t.Fatalf("bridges refused once: %v; connects %d; adopted %v, want one hand-over of [br1] after a reconnect", failed.Load(), l.Connects(), adopted)
 	}
 }
+
+// TestLinkDroppedAtEachConnectBacksOff: a websocket closed right after
+// each connect (a proxy closing it, a write timing out in a long re-sync)
+// is not reconnected, and every call re-synced, as fast as it drops: a
+// link that was up less than the backoff's maximum keeps backing off.
+func TestLinkDroppedAtEachConnectBacksOff(t *testing.T) {
+	fake, err := aritest.New(aritest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	l, err := pbx.New(pbx.Options{URL: fake.URL(), User: "toritsugi", Password: "toritsugi", App: "toritsugi",
+		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 200 * time.Millisecond}}, pbx.NewDispatcher(pbx.Hooks{}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = l.Run(ctx) }()
+	stop := time.Now().Add(time.Second)
+	for time.Now().Before(stop) {
+		if l.Up() {
+			fake.DropWebSockets()
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	// Backing off: 5, 10, 20, 40, 80, 160, then 200 ms (each jittered
+	// down to half) fit about a dozen connects in a second; starting over
+	// at 5 ms after each, a hundred or more.
+	if n := l.Connects(); n < 3 || n > 20 {
+		t.Fatalf("%d connects in a second of a link dropped at each connect, want a backed-off handful", n)
+	}
+}
