@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -162,15 +163,37 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // backup streams a consistent copy of the bbolt file while calls go on.
+// backup copies the database to a temporary file first, in one short read
+// transaction, and then sends that file with its length: streaming the
+// copy straight to a slow or stalled client would hold the read
+// transaction open for as long, and bbolt's writers (every call record)
+// wait for it whenever the file must grow.
 func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
+	f, err := os.CreateTemp("", "toritsugi-backup-*.db")
+	if err != nil {
+		d.Logger.Error("backup failed", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "backup failed"})
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := d.Calls.Backup(f)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		d.Logger.Error("backup failed", "error", err, "bytes", n)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "backup failed"})
+		return
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="toritsugi-`+time.Now().UTC().Format("20060102T150405Z")+`.db"`)
-	n, err := d.Calls.Backup(w)
-	if err != nil {
-		// Headers are gone; a truncated body is the only signal left, so
-		// log loudly. Clients check the length and open the copy.
-		d.Logger.Error("backup failed", "error", err, "bytes", n)
-		return
+	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	if sent, err := io.Copy(w, f); err != nil {
+		// Abort the response: the client sees a broken transfer, not a
+		// short file it might take for the whole copy.
+		d.Logger.Error("sending the backup failed", "error", err, "bytes", sent, "of", n)
+		panic(http.ErrAbortHandler)
 	}
 	d.Logger.Info("backup served", "bytes", n)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -145,8 +146,8 @@ func TestBackupOpensAsAStore(t *testing.T) {
 	seed(t, st)
 	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
 	resp, body := get(t, h, "/api/v1/backup")
-	if resp.StatusCode != 200 || len(body) == 0 {
-		t.Fatalf("backup: %d, %d bytes", resp.StatusCode, len(body))
+	if resp.StatusCode != 200 || len(body) == 0 || resp.ContentLength != int64(len(body)) {
+		t.Fatalf("backup: %d, %d bytes, Content-Length %d", resp.StatusCode, len(body), resp.ContentLength)
 	}
 	path := filepath.Join(t.TempDir(), "copy.db")
 	if err := os.WriteFile(path, body, 0o600); err != nil {
@@ -350,5 +351,57 @@ func TestRelayDeadLettersListedAndRetried(t *testing.T) {
 	}
 	if pending, _ := ob.List(relay.Filter{State: relay.StatePending}); len(pending) != 1 {
 		t.Fatalf("after retry: %+v, want one pending entry", pending)
+	}
+}
+
+// stalledWriter is a client that stops reading: its first write blocks
+// until released.
+type stalledWriter struct {
+	header  http.Header
+	release chan struct{}
+}
+
+func (s *stalledWriter) Header() http.Header { return s.header }
+func (s *stalledWriter) WriteHeader(int)     {}
+func (s *stalledWriter) Write(b []byte) (int, error) {
+	<-s.release
+	return len(b), nil
+}
+
+// TestBackupToAStalledClientHoldsNoWriter: a backup client that stops
+// reading must not hold the store's writers (every call record) while it
+// stalls: the copy is made first, in one short read transaction.
+func TestBackupToAStalledClientHoldsNoWriter(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Logger: slog.New(slog.DiscardHandler)})
+	w := &stalledWriter{header: http.Header{}, release: make(chan struct{})}
+	req := httptest.NewRequest("GET", "/api/v1/backup", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	served := make(chan struct{})
+	go func() { defer close(served); h.ServeHTTP(w, req) }()
+	defer func() { close(w.release); <-served }()
+	// Grow the file while the client stalls: bbolt remaps it, which waits
+	// for every open read transaction.
+	wrote := make(chan error, 1)
+	go func() {
+		big := strings.Repeat("x", 64<<10)
+		for i := range 100 {
+			rec := store.CallRecord{ID: fmt.Sprintf("g%03d", i), ClientID: "acme", DID: "0312345678", Result: store.ResultCompleted, Reason: big,
+				StartedAt: time.Date(2026, 11, 3, 10, 0, i, 0, time.UTC), EndedAt: time.Date(2026, 11, 3, 10, 1, i, 0, time.UTC)}
+			if err := st.PutCall(rec); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("call records waited for a stalled backup client")
 	}
 }
