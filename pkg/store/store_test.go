@@ -3,8 +3,10 @@ package store_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,4 +191,32 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestOpenRefusesATruncatedCopy: a backup cut short in transfer is refused
+// as corrupt (ErrCorrupt naming the missing length) instead of crashing the
+// process when bbolt reads past its end.
+func TestOpenRefusesATruncatedCopy(t *testing.T) {
+	s := storetest.Open(t)
+	for i := range 50 {
+		mustPut(t, s, rec(fmt.Sprintf("c%02d", i), "acme", base.Add(time.Duration(i)*time.Minute), store.ResultAnswered, true))
+	}
+	var buf bytes.Buffer
+	if _, err := s.Backup(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, pct := range []int{10, 50, 99} {
+		path := filepath.Join(t.TempDir(), "backup.db")
+		if err := os.WriteFile(path, buf.Bytes()[:buf.Len()*pct/100], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := store.Open(path, store.Options{})
+		if err == nil {
+			_ = c.Close()
+			t.Fatalf("a copy cut at %d %% opened", pct)
+		}
+		if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "cut short") {
+			t.Fatalf("a copy cut at %d %%: %v, want ErrCorrupt", pct, err)
+		}
+	}
 }
