@@ -162,13 +162,7 @@ func TestRestartReadoptsCallInProgress(t *testing.T) {
 	// (The fake's clock runs 50 times faster here: its channel's creation
 	// time is ahead of ours, so the re-adoption time is kept; see
 	// TestReadoptedCallKeepsItsStartTime.)
-	plays := 0
-	for _, l := range h.requestLines(id) {
-		if strings.Contains(l, "/play/") {
-			plays++
-		}
-	}
-	if plays != 2 {
+	if plays := h.plays(id); plays != 2 {
 		t.Fatalf("greeting played %d times, want 2 (again after the restart)", plays)
 	}
 }
@@ -199,13 +193,7 @@ func TestRecordedCallIsNotRunAgain(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	plays := 0
-	for _, l := range h.requestLines(id) {
-		if strings.Contains(l, "/play/") {
-			plays++
-		}
-	}
-	if plays != 1 {
+	if plays := h.plays(id); plays != 1 {
 		t.Fatalf("greeting played %d times, want once (not again after the restart)", plays)
 	}
 	if rec, err := h.store.Call(id); err != nil || rec.Reason != "greeting played" || len(rec.Events) != 0 {

@@ -214,3 +214,14 @@ func (h *harness) requestLines(channelID string) []string {
 
 // playbackRE matches our greeting playback ids after the channel id was replaced.
 var playbackRE = regexp.MustCompile(`ID-pb-[0-9a-f]+-[0-9]+`)
+
+// plays counts the playbacks started on channel id.
+func (h *harness) plays(id string) int {
+	n := 0
+	for _, l := range h.requestLines(id) {
+		if strings.Contains(l, "/play/") {
+			n++
+		}
+	}
+	return n
+}

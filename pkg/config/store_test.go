@@ -240,16 +240,23 @@ func scriptStore(t *testing.T) (*Store, string) {
 	}
 	scriptPath := filepath.Join(dir, "acme.yaml")
 	writeFile(t, scriptPath, string(script))
+	return storeWithScript(t, dir, "acme.yaml"), scriptPath
+}
+
+// storeWithScript is a store for toritsugi.yaml in dir, written with one
+// client, acme, whose intake script is at script (relative to dir).
+func storeWithScript(t *testing.T, dir, script string) *Store {
+	t.Helper()
 	path := filepath.Join(dir, "toritsugi.yaml")
 	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n"+
-		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: acme.yaml}\n")
+		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: "+script+"}\n")
 	cfg, err := load(path, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
 	s.env = noEnv
-	return s, scriptPath
+	return s
 }
 
 // renameScript gives the script at path another name (its name: line).
@@ -342,15 +349,7 @@ func TestWatchFollowsConfigMapScripts(t *testing.T) {
 	}
 	link("..2026_11_29_1", "..data")
 	link("..data/acme.yaml", "acme.yaml")
-	path := filepath.Join(dir, "toritsugi.yaml")
-	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n"+
-		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: scripts/acme.yaml}\n")
-	cfg, err := load(path, noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
-	s.env = noEnv
+	s := storeWithScript(t, dir, "scripts/acme.yaml")
 	sub := s.Subscribe()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
