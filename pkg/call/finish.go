@@ -152,10 +152,11 @@ func (a *actor) finish() {
 	a.settleResult()
 	a.note("ended: " + string(a.rec.Result))
 	if err := a.m.rec.PutCall(a.rec); err != nil {
-		a.log.Error("storing call record failed; the next start records it from its live state", "error", err, "call", a.id)
+		a.log.Error("storing call record failed; tried again, and the next start records it from its live state", "error", err, "call", a.id)
 		// the settled result, and until when it was watched
 		a.settledIntoState()
 		a.m.rec.SaveLive(a.id, withWatchedUntil(LiveState(a.rec.CallerID, a.state), now))
+		a.m.retryRecord(a.rec)
 		return
 	}
 	a.log.Info("call ended", "result", a.rec.Result, "reason", a.rec.Reason, "client", a.rec.ClientID, "operator", a.rec.OperatorID)
@@ -203,4 +204,41 @@ func billable(r store.Result, billAfterHours, afterHoursMessage bool) bool {
 		return billAfterHours && afterHoursMessage
 	}
 	return false
+}
+
+// recordRetryFirst is the wait before a failed record is stored again; it
+// doubles up to recordRetryMax.
+const (
+	recordRetryFirst = time.Second
+	recordRetryMax   = time.Minute
+)
+
+// retryRecord stores rec again, off the call's goroutine, until it is
+// stored or the manager stops (its live state then leaves it to the next
+// start): a store that failed for a moment must not keep the month's
+// counts and the relay without the call until a restart.
+func (m *Manager) retryRecord(rec store.CallRecord) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		for wait := recordRetryFirst; ; wait = min(2*wait, recordRetryMax) {
+			t := time.NewTimer(wait)
+			select {
+			case <-m.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			err := m.rec.PutCall(rec)
+			if err != nil {
+				m.log.Warn("storing a call record failed again", "call", rec.ID, "error", err, "next in", min(2*wait, recordRetryMax))
+				continue
+			}
+			m.log.Info("call record stored on a later try", "call", rec.ID, "result", rec.Result)
+			if m.onFinished != nil {
+				m.onFinished(rec)
+			}
+			return
+		}
+	}()
 }

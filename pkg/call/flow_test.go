@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -300,6 +301,41 @@ func TestReadoptedCallKeepsItsStartTime(t *testing.T) {
 type failingRecorder struct{ *store.Store }
 
 func (failingRecorder) PutCall(store.CallRecord) error { return errors.New("disk full") }
+
+// flakyRecorder fails the first fails PutCalls.
+type flakyRecorder struct {
+	*store.Store
+	fails *atomic.Int32
+}
+
+func (r flakyRecorder) PutCall(c store.CallRecord) error {
+	if r.fails.Add(-1) >= 0 {
+		return errors.New("write toritsugi.db: input/output error")
+	}
+	return r.Store.PutCall(c)
+}
+
+// TestRecordStoredOnALaterTry: a record the store failed to take is stored
+// again a moment later by the running controller, not only at the next
+// start.
+func TestRecordStoredOnALaterTry(t *testing.T) {
+	h := newHarness(t)
+	var fails atomic.Int32
+	fails.Store(2)
+	h.rec = flakyRecorder{h.store, &fails}
+	h.start()
+	h.waitConnected(1)
+	id := h.callPlaying()
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.waitRecord(id); rec.Result != store.ResultAbandoned {
+		t.Fatalf("record stored on a later try: %s (%s)", rec.Result, rec.Reason)
+	}
+	if live, _, err := h.store.LiveCalls(); err != nil || live[id] != "" {
+		t.Fatalf("live state after the record: %q, %v", live[id], err)
+	}
+}
 
 // TestRecordFailureLeavesTheCallToTheNextStart: a call whose record could
 // not be stored keeps, in the store, its settled result and the time it
