@@ -146,7 +146,24 @@ func (s *service) handler() http.Handler {
 	for p, h := range s.extra {
 		mux.Handle(p, h)
 	}
-	return mux
+	return bodyDeadline(mux, bodyReadTimeout)
+}
+
+// bodyReadTimeout bounds how long a request body may take to arrive.
+const bodyReadTimeout = 30 * time.Second
+
+// bodyDeadline gives a request with a body (not GET or HEAD) at most d to
+// send it: ReadHeaderTimeout bounds the headers only, and a client that
+// sends a body a byte at a time (to the login form, say) would hold a
+// connection for as long as it likes. The server's ReadTimeout would do
+// it for every request, the console's event streams included.
+func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // run serves until ctx ends: the ARI link, the relay, the HTTP server and
