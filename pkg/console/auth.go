@@ -173,6 +173,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	case c.kdf <- struct{}{}:
 		defer func() { <-c.kdf }()
 	default:
+		// Not a failed guess: no password was checked. Counted, a flood
+		// filling the checks would use up real operators' attempts.
+		c.limit.give(key, now)
+		c.ipLimit.give(ip, now)
 		c.log.Warn("login throttled: too many password checks at once", "ip", ip)
 		return Operator{}, session{}, loginThrottled
 	}

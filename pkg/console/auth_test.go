@@ -245,6 +245,26 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 }
 
+// TestBusyPasswordChecksAreNoFailures: while a flood holds every password
+// check, logins are refused (429) without being counted as failed
+// guesses: once the flood is over, the operator logs in.
+func TestBusyPasswordChecksAreNoFailures(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	release := console.HoldPasswordChecks(e.c)
+	for i := range 10 {
+		resp, _ := u.do("POST", "/api/v1/login", map[string]string{"operator_id": "op-a", "password": "secret-pw"})
+		if resp.StatusCode != http.StatusTooManyRequests {
+			release()
+			t.Fatalf("attempt %d while the checks are busy: %d, want 429", i+1, resp.StatusCode)
+		}
+	}
+	release()
+	if resp, _ := u.do("POST", "/api/v1/login", map[string]string{"operator_id": "op-a", "password": "secret-pw"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the flood: %d, want 200", resp.StatusCode)
+	}
+}
+
 func TestSupervisorOnly(t *testing.T) {
 	e := newEnv(t)
 	a, sv := e.login("op-a"), e.login("sv")

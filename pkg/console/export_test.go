@@ -1,0 +1,15 @@
+package console
+
+// HoldPasswordChecks takes every password-check slot, as a flood of
+// logins would, until release is called.
+func HoldPasswordChecks(c *Console) (release func()) {
+	n := cap(c.kdf)
+	for range n {
+		c.kdf <- struct{}{}
+	}
+	return func() {
+		for range n {
+			<-c.kdf
+		}
+	}
+}
