@@ -17,6 +17,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -156,7 +157,72 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 
 // Hooks returns the dispatcher hooks that create actors.
 func (m *Manager) Hooks() pbx.Hooks {
-	return pbx.Hooks{NewChannel: m.newChannel, Adopt: m.adopt}
+	return pbx.Hooks{NewChannel: m.newChannel, Adopt: m.adopt, Other: m.unowned}
+}
+
+// unowned sees the events no actor owns. The StasisEnd of an inbound call
+// that never had an actor is a call this controller never saw: it entered
+// Stasis as the event link dropped (its StasisStart went to the dying
+// websocket) and the caller hung up before the re-sync could read the
+// channel. It is recorded as a caller who hung up before the answer (once:
+// a call that had an actor has its record already).
+func (m *Manager) unowned(e ari.Event) {
+	se, ok := e.(*ari.StasisEnd)
+	if !ok || se.Channel.Dialplan == nil {
+		return
+	}
+	ch := se.Channel
+	args, err := argsFromAppData(ch.Dialplan.AppData)
+	if err != nil || args.Leg != LegInbound {
+		return
+	}
+	m.mu.Lock()
+	_, mine := m.calls[ch.ID]
+	m.mu.Unlock()
+	if mine || m.ctx.Err() != nil {
+		return
+	}
+	m.wg.Add(1)
+	go func() { // off the dispatcher goroutine
+		defer m.wg.Done()
+		m.recordNeverSeen(ch, args)
+	}()
+}
+
+// recordNeverSeen records an inbound call that ended before this
+// controller could see it (see unowned), unless a record of it exists.
+func (m *Manager) recordNeverSeen(ch ari.ChannelData, args Args) {
+	cl, ok := m.config().ClientByDID(args.DID)
+	if !ok {
+		return // no client: nothing to count
+	}
+	now := m.clock.Now()
+	started := now
+	if t := ch.Creationtime; t != nil && t.Seconds > 0 {
+		if at := time.Unix(t.Seconds, int64(t.Nanos)); at.Before(now) {
+			started = at
+		}
+	}
+	number := ""
+	if ch.Caller != nil {
+		number = ch.Caller.Number
+	}
+	rec := store.CallRecord{
+		ID: ch.ID, ClientID: cl.ID, DID: args.DID, CallerID: number, CallerKind: phone.ParseCallerID(number).Kind.String(),
+		StartedAt: started, EndedAt: now, Result: store.ResultAbandoned,
+		Reason: "caller hung up before the answer, while the ARI link was down",
+		Events: []store.CallEvent{{At: now, What: "ended before this controller saw it: its StasisStart was lost with the event link"}},
+	}
+	stored, err := m.rec.PutCallIfAbsent(rec)
+	switch {
+	case err != nil:
+		m.log.Error("recording a call that ended unseen failed", "call", ch.ID, "error", err)
+	case stored:
+		m.log.Warn("recorded a call that ended before this controller saw it", "call", ch.ID, "client", cl.ID)
+		if m.onFinished != nil {
+			m.onFinished(rec)
+		}
+	}
 }
 
 // Active reports the number of live calls.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
+	"github.com/gogo/protobuf/types"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/internal/leakcheck"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -405,5 +406,44 @@ func TestRecordUnseenKeepsWhatItCannotRead(t *testing.T) {
 	left := waitLive(t, s, "c1")
 	if _, kept, until, err := parseLiveState(left); err != nil || kept.Step != StepCallback || !until.Equal(seen) {
 		t.Fatalf("state left for the next start %q, %v; want the callback step, watched until %v", left, err, seen)
+	}
+}
+
+// TestCallNeverSeenIsRecorded: the StasisEnd of an inbound call no actor
+// ever had (its StasisStart lost with a dying event link, and the caller
+// gone before the re-sync read the channel) records the call as a caller
+// who hung up before the answer; a call recorded already keeps its record,
+// and an operator's leg records nothing.
+func TestCallNeverSeenIsRecorded(t *testing.T) {
+	s := storetest.Open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := NewManager(ctx, Deps{Recorder: s, Config: func() *config.Config { return unseenConfig(t) }})
+	started := time.Now().Add(-20 * time.Second).Truncate(time.Millisecond)
+	end := func(id, appData string) {
+		m.Hooks().Other(&ari.StasisEnd{Channel: ari.ChannelData{ID: id, Caller: &ari.CallerID{Number: "09012345678"},
+			Creationtime: &types.Timestamp{Seconds: started.Unix(), Nanos: int32(started.Nanosecond())},
+			Dialplan:     &ari.DialplanCEP{Context: "from-trunk", AppName: "Stasis", AppData: appData}}})
+	}
+	done := store.CallRecord{ID: "done", ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+		Result: store.ResultAnswered, Reason: "talked with op1", OperatorID: "op1", Billable: true, StartedAt: started, EndedAt: started.Add(time.Second)}
+	if err := s.PutCall(done); err != nil {
+		t.Fatal(err)
+	}
+	end("lost", "toritsugi,inbound,0312345678")
+	end("done", "toritsugi,inbound,0312345678")
+	end("lost-op-op1-x-1", "toritsugi,operator,lost")
+	cancel()
+	m.Wait()
+	rec, err := s.Call("lost")
+	if err != nil || rec.Result != store.ResultAbandoned || rec.Billable || rec.ClientID != "acme" || rec.CallerID != "09012345678" ||
+		!rec.StartedAt.Equal(started) || !strings.Contains(rec.Reason, "before the answer") {
+		t.Fatalf("the call never seen: %+v, %v", rec, err)
+	}
+	if rec, err := s.Call("done"); err != nil || rec.Result != store.ResultAnswered {
+		t.Fatalf("the call recorded already: %+v, %v", rec, err)
+	}
+	if _, err := s.Call("lost-op-op1-x-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an operator leg was recorded: %v", err)
 	}
 }
