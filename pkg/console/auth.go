@@ -199,7 +199,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 		return Operator{}, session{}, loginWrong
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: sid, Path: "/", HttpOnly: true, Secure: c.d.SecureCookies,
+		Name: cookieName, Value: sid, Path: "/", HttpOnly: true, Secure: c.d.SecureCookies || overHTTPS(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(AbsoluteTimeout / time.Second),
 	})
 	c.log.Info("login", "operator", op.ID)
@@ -244,6 +244,22 @@ func limitAddr(ip string) string {
 		return ip
 	}
 	return p.String()
+}
+
+// overHTTPS reports whether the browser reached toritsugi over HTTPS: TLS
+// here, or the loopback TLS proxy saying so (X-Forwarded-Proto). Its
+// session cookie is then Secure even without http.secure_cookies, which
+// an admin moving behind HTTPS may forget.
+func overHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback() && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // clearCookie expires the session cookie in the browser.

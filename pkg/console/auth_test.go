@@ -3,6 +3,7 @@ package console_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -59,6 +60,25 @@ func TestLoginFormSetsSessionCookie(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `name="csrf-token"`) {
 			t.Fatalf("console page: %d", resp.StatusCode)
 		}
+	}
+}
+
+// TestCookieSecureBehindTheHTTPSProxy: a login through the loopback TLS
+// proxy (X-Forwarded-Proto: https) gets a Secure cookie even without
+// http.secure_cookies; the same header from any other peer is not trusted.
+func TestCookieSecureBehindTheHTTPSProxy(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	body := strings.NewReader(`{"operator_id":"op-a","password":"secret-pw"}`)
+	resp, _ := u.raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json", "X-Forwarded-Proto": "https"})
+	if cks := resp.Cookies(); resp.StatusCode != http.StatusOK || len(cks) != 1 || !cks[0].Secure {
+		t.Fatalf("login through the HTTPS proxy: %d, cookies %+v; want one Secure cookie", resp.StatusCode, cks)
+	}
+	r := httptest.NewRequest("POST", "/api/v1/login", nil)
+	r.RemoteAddr = "203.0.113.5:4321"
+	r.Header.Set("X-Forwarded-Proto", "https")
+	if console.OverHTTPS(r) {
+		t.Fatal("X-Forwarded-Proto from a peer that is not the local proxy was trusted")
 	}
 }
 

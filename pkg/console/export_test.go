@@ -13,3 +13,6 @@ func HoldPasswordChecks(c *Console) (release func()) {
 		}
 	}
 }
+
+// OverHTTPS is overHTTPS, for the external tests.
+var OverHTTPS = overHTTPS
