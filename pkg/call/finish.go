@@ -1,6 +1,7 @@
 package call
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -230,6 +231,10 @@ func (m *Manager) retryRecord(rec store.CallRecord) {
 			case <-t.C:
 			}
 			err := m.rec.PutCall(rec)
+			if errors.Is(err, store.ErrInvalidRecord) {
+				m.log.Error("a call record the store refuses: not tried again", "call", rec.ID, "error", err)
+				return
+			}
 			if err != nil {
 				m.log.Warn("storing a call record failed again", "call", rec.ID, "error", err, "next in", min(2*wait, recordRetryMax))
 				continue

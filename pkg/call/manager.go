@@ -46,6 +46,9 @@ type Recorder interface {
 	// Call returns the stored record of a call (store.ErrNotFound if
 	// none).
 	Call(id string) (store.CallRecord, error)
+	// PutCallIfUnknown stores a record only if neither a record nor a
+	// live state of the call exists, and reports whether it did.
+	PutCallIfUnknown(store.CallRecord) (bool, error)
 }
 
 // Deps are what the manager needs.
@@ -190,7 +193,9 @@ func (m *Manager) unowned(e ari.Event) {
 }
 
 // recordNeverSeen records an inbound call that ended before this
-// controller could see it (see unowned), unless a record of it exists.
+// controller could see it (see unowned), unless the store knows the call:
+// a record, or a live state (a predecessor's call being recorded from
+// it, or one of ours whose record is being stored again).
 func (m *Manager) recordNeverSeen(ch ari.ChannelData, args Args) {
 	cl, ok := m.config().ClientByDID(args.DID)
 	if !ok {
@@ -213,7 +218,7 @@ func (m *Manager) recordNeverSeen(ch ari.ChannelData, args Args) {
 		Reason: "caller hung up before the answer, while the ARI link was down",
 		Events: []store.CallEvent{{At: now, What: "ended before this controller saw it: its StasisStart was lost with the event link"}},
 	}
-	stored, err := m.rec.PutCallIfAbsent(rec)
+	stored, err := m.rec.PutCallIfUnknown(rec)
 	switch {
 	case err != nil:
 		m.log.Error("recording a call that ended unseen failed", "call", ch.ID, "error", err)

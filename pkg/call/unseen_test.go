@@ -413,7 +413,8 @@ func TestRecordUnseenKeepsWhatItCannotRead(t *testing.T) {
 // ever had (its StasisStart lost with a dying event link, and the caller
 // gone before the re-sync read the channel) records the call as a caller
 // who hung up before the answer; a call recorded already keeps its record,
-// and an operator's leg records nothing.
+// one with a live state is left to it, and an operator's leg records
+// nothing.
 func TestCallNeverSeenIsRecorded(t *testing.T) {
 	s := storetest.Open(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -430,11 +431,23 @@ func TestCallNeverSeenIsRecorded(t *testing.T) {
 	if err := s.PutCall(done); err != nil {
 		t.Fatal(err)
 	}
+	// A predecessor's call the store has a live state of is recorded from
+	// that state (recordUnseen), not here.
+	kept := LiveState("09012345678", Persisted{ClientID: "acme", DID: "0312345678", Step: StepVoicemail, StartedAt: started, Recording: "kept-vm-1", Result: "overflow"})
+	s.SaveLive("kept", kept)
+	waitLive(t, s, "kept")
 	end("lost", "toritsugi,inbound,0312345678")
 	end("done", "toritsugi,inbound,0312345678")
+	end("kept", "toritsugi,inbound,0312345678")
 	end("lost-op-op1-x-1", "toritsugi,operator,lost")
 	cancel()
 	m.Wait()
+	if _, err := s.Call("kept"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a call with a live state was recorded here: %v", err)
+	}
+	if got := waitLive(t, s, "kept"); got != kept {
+		t.Fatalf("its live state %q, want it kept", got)
+	}
 	rec, err := s.Call("lost")
 	if err != nil || rec.Result != store.ResultAbandoned || rec.Billable || rec.ClientID != "acme" || rec.CallerID != "09012345678" ||
 		!rec.StartedAt.Equal(started) || !strings.Contains(rec.Reason, "before the answer") {

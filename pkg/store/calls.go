@@ -89,6 +89,37 @@ func (s *Store) PutCallIfAbsent(r CallRecord) (bool, error) {
 	return stored, nil
 }
 
+// PutCallIfUnknown stores r only if the store knows nothing of the call:
+// no record and no live state (a controller saw the call, and its own
+// record, or the one pieced together from that state, is the call's).
+// It reports whether it stored r; a live state is kept.
+func (s *Store) PutCallIfUnknown(r CallRecord) (bool, error) {
+	if err := r.validate(); err != nil {
+		return false, err
+	}
+	val, err := json.Marshal(r)
+	if err != nil {
+		return false, fmt.Errorf("store: encode call %q: %w", r.ID, err)
+	}
+	var stored bool
+	err = s.write(func(tx *bolt.Tx) error {
+		stored = false // Batch may run this again after a batch-mate failed
+		calls := tx.Bucket(bucketCalls)
+		if calls.Get([]byte(r.ID)) != nil || tx.Bucket(bucketLive).Get([]byte(r.ID)) != nil {
+			return nil
+		}
+		if err := calls.Put([]byte(r.ID), val); err != nil {
+			return err
+		}
+		stored = true
+		return index(tx, r)
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: put call %q: %w", r.ID, err)
+	}
+	return stored, nil
+}
+
 // index adds r to both indexes and to its month's counters.
 func index(tx *bolt.Tx, r CallRecord) error {
 	if err := tx.Bucket(bucketCallsByTime).Put(timeKey(r.StartedAt, r.ID), nil); err != nil {
