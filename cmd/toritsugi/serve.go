@@ -137,7 +137,7 @@ func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", s.console.Handler())
 	data := api.NewHandler(api.Deps{
-		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"), Outbox: s.outbox,
+		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"), Outbox: s.outbox, BackupDir: s.configs.Current().DataDir,
 		Token: func() string { return s.configs.Current().HTTP.APIToken },
 	})
 	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup", "/api/v1/callbacks", "/api/v1/relay", "/api/v1/relay/"} {

@@ -42,6 +42,10 @@ type Deps struct {
 	Calls Calls
 	// LinkUp reports whether the ARI event link is connected.
 	LinkUp func() bool
+	// BackupDir is where a backup is copied before it is sent (the data
+	// directory: the system's temporary directory may be small or in
+	// memory); "" means os.TempDir().
+	BackupDir string
 	// Outbox, when set, enables GET /api/v1/relay and POST
 	// /api/v1/relay/retry (dead letters visible and retried).
 	Outbox Outbox
@@ -162,14 +166,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// backup streams a consistent copy of the bbolt file while calls go on.
-// backup copies the database to a temporary file first, in one short read
+// backup sends a consistent copy of the bbolt file while calls go on. It
+// copies the database to a temporary file first, in one short read
 // transaction, and then sends that file with its length: streaming the
 // copy straight to a slow or stalled client would hold the read
 // transaction open for as long, and bbolt's writers (every call record)
 // wait for it whenever the file must grow.
 func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
-	f, err := os.CreateTemp("", "toritsugi-backup-*.db")
+	f, err := os.CreateTemp(d.BackupDir, ".toritsugi-backup-*.db")
 	if err != nil {
 		d.Logger.Error("backup failed", "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "backup failed"})

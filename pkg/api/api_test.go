@@ -405,3 +405,37 @@ func TestBackupToAStalledClientHoldsNoWriter(t *testing.T) {
 		t.Fatal("call records waited for a stalled backup client")
 	}
 }
+
+// TestBackupCopiesIntoBackupDir: the copy is made in BackupDir (the data
+// directory) and removed once sent.
+func TestBackupCopiesIntoBackupDir(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	dir := t.TempDir()
+	var during []string
+	h := api.NewHandler(api.Deps{Calls: copySpy{st, func() {
+		names, _ := filepath.Glob(filepath.Join(dir, "*"))
+		during = names
+	}}, LinkUp: func() bool { return true }, Token: tokenFunc, BackupDir: dir})
+	if resp, body := get(t, h, "/api/v1/backup"); resp.StatusCode != 200 || len(body) == 0 {
+		t.Fatalf("backup: %d", resp.StatusCode)
+	}
+	if len(during) != 1 {
+		t.Fatalf("files in the backup directory during the copy: %v", during)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Fatalf("files left in the backup directory: %v", left)
+	}
+}
+
+// copySpy calls after once the backup copy is written.
+type copySpy struct {
+	*store.Store
+	after func()
+}
+
+func (c copySpy) Backup(w io.Writer) (int64, error) {
+	n, err := c.Store.Backup(w)
+	c.after()
+	return n, err
+}
