@@ -201,6 +201,9 @@ func (m *Manager) recordNeverSeen(ch ari.ChannelData, args Args) {
 	if !ok {
 		return // no client: nothing to count
 	}
+	if _, err := m.rec.Call(ch.ID); err == nil {
+		return // recorded (a late event of a call we saw): no write
+	}
 	now := m.clock.Now()
 	started := now
 	if t := ch.Creationtime; t != nil && t.Seconds > 0 {
