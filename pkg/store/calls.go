@@ -60,33 +60,7 @@ func (s *Store) PutCall(r CallRecord) error {
 // that ended while no controller watched) must not replace the full one
 // its own controller may have stored.
 func (s *Store) PutCallIfAbsent(r CallRecord) (bool, error) {
-	if err := r.validate(); err != nil {
-		return false, err
-	}
-	val, err := json.Marshal(r)
-	if err != nil {
-		return false, fmt.Errorf("store: encode call %q: %w", r.ID, err)
-	}
-	var stored bool
-	err = s.write(func(tx *bolt.Tx) error {
-		stored = false // Batch may run this again after a batch-mate failed
-		if err := dropLive(tx, r.ID); err != nil {
-			return err
-		}
-		calls := tx.Bucket(bucketCalls)
-		if calls.Get([]byte(r.ID)) != nil {
-			return nil
-		}
-		if err := calls.Put([]byte(r.ID), val); err != nil {
-			return err
-		}
-		stored = true
-		return index(tx, r)
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: put call %q: %w", r.ID, err)
-	}
-	return stored, nil
+	return s.putCallIfNew(r, true)
 }
 
 // PutCallIfUnknown stores r only if the store knows nothing of the call:
@@ -94,6 +68,13 @@ func (s *Store) PutCallIfAbsent(r CallRecord) (bool, error) {
 // record, or the one pieced together from that state, is the call's).
 // It reports whether it stored r; a live state is kept.
 func (s *Store) PutCallIfUnknown(r CallRecord) (bool, error) {
+	return s.putCallIfNew(r, false)
+}
+
+// putCallIfNew stores r unless a record with its id exists. With
+// dropState the call's live state goes either way; without it, a live
+// state is kept and, like a record, keeps r from being stored.
+func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 	if err := r.validate(); err != nil {
 		return false, err
 	}
@@ -104,8 +85,15 @@ func (s *Store) PutCallIfUnknown(r CallRecord) (bool, error) {
 	var stored bool
 	err = s.write(func(tx *bolt.Tx) error {
 		stored = false // Batch may run this again after a batch-mate failed
+		if dropState {
+			if err := dropLive(tx, r.ID); err != nil {
+				return err
+			}
+		} else if tx.Bucket(bucketLive).Get([]byte(r.ID)) != nil {
+			return nil
+		}
 		calls := tx.Bucket(bucketCalls)
-		if calls.Get([]byte(r.ID)) != nil || tx.Bucket(bucketLive).Get([]byte(r.ID)) != nil {
+		if calls.Get([]byte(r.ID)) != nil {
 			return nil
 		}
 		if err := calls.Put([]byte(r.ID), val); err != nil {
