@@ -177,7 +177,8 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 // List returns the entries matching f, pending and delivered first then
 // dead, each group in id order. With a MessageID it reads only that
 // message's entries (ids are IdempotencyKey: the message id, "/", the
-// destination), not the whole outbox.
+// destination), and for StatePending only the pending ones, not the whole
+// outbox.
 func (o *Outbox) List(f Filter) ([]Entry, error) {
 	var out []Entry
 	var prefix []byte
@@ -185,11 +186,24 @@ func (o *Outbox) List(f Filter) ([]Entry, error) {
 		prefix = []byte(IdempotencyKey(f.MessageID, ""))
 	}
 	err := o.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketOutbox, bucketDead} {
-			c := tx.Bucket(name).Cursor()
+		// Each source lists keys, and the bucket that holds their entries.
+		ob, dead := tx.Bucket(bucketOutbox), tx.Bucket(bucketDead)
+		sources := [][2]*bolt.Bucket{{ob, ob}, {dead, dead}}
+		if f.State == StatePending {
+			// The due index names every pending entry: a month of
+			// delivered ones is not read.
+			sources = [][2]*bolt.Bucket{{tx.Bucket(bucketDue), ob}}
+		}
+		for _, src := range sources {
+			c := src[0].Cursor()
 			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 				if f.Limit > 0 && len(out) >= f.Limit {
 					return nil
+				}
+				if src[0] != src[1] {
+					if v = src[1].Get(k); v == nil {
+						return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
+					}
 				}
 				e, err := decodeEntry(v)
 				if err != nil {
