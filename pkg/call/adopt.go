@@ -103,12 +103,8 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 			}
 		}
 		a.log.Info("re-adopting call without saved state", "args", args)
-		// The channel knows when the call came in (unless Asterisk's clock
-		// runs ahead of ours).
-		if t := ch.Creationtime; t != nil && t.Seconds > 0 {
-			if at := time.Unix(t.Seconds, int64(t.Nanos)); at.Before(a.m.clock.Now()) {
-				a.startedAt = at
-			}
+		if at, ok := channelCreated(ch, a.m.clock.Now()); ok {
+			a.startedAt = at
 		}
 		a.begin(args, ch)
 		a.note("re-adopted after controller restart, before any step was saved")

@@ -17,7 +17,6 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
-	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -205,22 +204,17 @@ func (m *Manager) recordNeverSeen(ch ari.ChannelData, args Args) {
 		return // recorded (a late event of a call we saw): no write
 	}
 	now := m.clock.Now()
-	started := now
-	if t := ch.Creationtime; t != nil && t.Seconds > 0 {
-		if at := time.Unix(t.Seconds, int64(t.Nanos)); at.Before(now) {
-			started = at
-		}
+	started, ok := channelCreated(&ch, now)
+	if !ok {
+		started = now
 	}
 	number := ""
 	if ch.Caller != nil {
 		number = ch.Caller.Number
 	}
-	rec := store.CallRecord{
-		ID: ch.ID, ClientID: cl.ID, DID: args.DID, CallerID: number, CallerKind: phone.ParseCallerID(number).Kind.String(),
-		StartedAt: started, EndedAt: now, Result: store.ResultAbandoned,
-		Reason: "caller hung up before the answer, while the ARI link was down",
-		Events: []store.CallEvent{{At: now, What: "ended before this controller saw it: its StasisStart was lost with the event link"}},
-	}
+	rec := unseenRecord(ch.ID, number, Persisted{ClientID: cl.ID, DID: args.DID, StartedAt: started}, now)
+	rec.Result, rec.Reason = store.ResultAbandoned, "caller hung up before the answer, while the ARI link was down"
+	rec.Events = []store.CallEvent{{At: now, What: "ended before this controller saw it: its StasisStart was lost with the event link"}}
 	stored, err := m.rec.PutCallIfUnknown(rec)
 	switch {
 	case err != nil:
@@ -231,6 +225,17 @@ func (m *Manager) recordNeverSeen(ch ari.ChannelData, args Args) {
 			m.onFinished(rec)
 		}
 	}
+}
+
+// channelCreated is when Asterisk created channel ch, when it says and
+// that is before now (Asterisk's clock may run ahead of ours).
+func channelCreated(ch *ari.ChannelData, now time.Time) (time.Time, bool) {
+	t := ch.Creationtime
+	if t == nil || t.Seconds <= 0 {
+		return time.Time{}, false
+	}
+	at := time.Unix(t.Seconds, int64(t.Nanos))
+	return at, at.Before(now)
 }
 
 // Active reports the number of live calls.
