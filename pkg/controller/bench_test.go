@@ -320,3 +320,48 @@ func BenchmarkOperatorReuse(b *testing.B) {
 	b.ReportMetric(pct(reuse, .95), "reuse-p95-ms")
 	b.ReportMetric(pct(reg, .95), "register-p95-ms")
 }
+
+// BenchmarkMachineStalls: the floor under every latency above, with no
+// controller and no fake. One OS thread reads the clock in a loop for b.N
+// milliseconds; a gap between two readings is time the thread did not
+// run (the kernel ran something else, or the hypervisor ran another
+// machine on this one's core). Reported: such gaps longer than 1, 2 and 5
+// ms per second, the longest, and over-2ms-%: the share of the time in
+// which work woken on that core would wait more than 2 ms before it runs
+// (of a gap of length g, its first g-2 ms). A p99 of 2 ms allows 1 % of
+// events over 2 ms in all; on two busy cores, a stall's backlog adds more.
+func BenchmarkMachineStalls(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const ms = time.Millisecond
+	var over1, over2, over5 int
+	var longest, over2Time time.Duration
+	b.ResetTimer()
+	start := time.Now()
+	end := start.Add(time.Duration(b.N) * ms)
+	for last := start; last.Before(end); {
+		now := time.Now()
+		g := now.Sub(last)
+		last = now
+		if g <= ms {
+			continue
+		}
+		over1++
+		longest = max(longest, g)
+		if g > 2*ms {
+			over2++
+			over2Time += g - 2*ms
+		}
+		if g > 5*ms {
+			over5++
+		}
+	}
+	wall := time.Since(start)
+	b.StopTimer()
+	s := wall.Seconds()
+	b.ReportMetric(float64(over1)/s, "stalls>1ms/s")
+	b.ReportMetric(float64(over2)/s, "stalls>2ms/s")
+	b.ReportMetric(float64(over5)/s, "stalls>5ms/s")
+	b.ReportMetric(float64(longest.Microseconds())/1000, "longest-ms")
+	b.ReportMetric(100*over2Time.Seconds()/s, "over-2ms-%")
+}
