@@ -129,6 +129,9 @@ func (a *actor) run(ctx context.Context) {
 				if a.done {
 					break
 				}
+				if a.m.observer != nil {
+					a.m.observer.EventHandling(e, time.Now())
+				}
 				a.handle(e)
 			}
 		case <-ringback:

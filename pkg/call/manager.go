@@ -86,6 +86,9 @@ type Deps struct {
 	// whoever tracks reachability must bring them back (the controller
 	// reads the endpoint's state again).
 	NoChannel func(endpoint string)
+	// Observer, when set, is told when a call starts handling each event
+	// (latency measurement).
+	Observer pbx.Observer
 }
 
 // Connected describes a caller just bridged with an operator.
@@ -109,6 +112,7 @@ type Manager struct {
 	onConnected     func(Connected)
 	callbacks       CallbackStore
 	onFinished      func(store.CallRecord)
+	observer        pbx.Observer
 	app             string
 	clock           Clock
 	log             *slog.Logger
@@ -153,7 +157,8 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, confirmWait: d.CallbackConfirmWait, addToBridge: d.AddToBridge, noChannel: d.NoChannel,
-		calls: map[string]*actor{}, instance: newInstanceToken(), seenEvery: liveSeenEvery,
+		observer: d.Observer,
+		calls:    map[string]*actor{}, instance: newInstanceToken(), seenEvery: liveSeenEvery,
 	}
 }
 

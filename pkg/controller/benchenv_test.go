@@ -38,6 +38,7 @@ type benchSetup struct {
 	talk       time.Duration
 	commitEach bool // store.Options.CommitEachCall
 	trace      bool // record events and requests with real timestamps
+	observer   pbx.Observer
 }
 
 // benchEnv is a fake Asterisk (real clock), a store on disk and a running
@@ -149,6 +150,7 @@ func startBenchController(e *benchEnv, s benchSetup, ariURL string) {
 	e.c, err = controller.New(ctx, controller.Options{
 		Config: func() *config.Config { return cfg }, Recorder: e.rec, Logger: slog.New(slog.DiscardHandler),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
+		Observer: s.observer,
 	})
 	if err != nil {
 		tb.Fatal(err)

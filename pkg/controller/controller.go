@@ -57,6 +57,8 @@ type Options struct {
 	// RecheckAfter is how long after Asterisk failed to ring an operator's
 	// phone (no contact) its endpoint is read again (0: 5 s).
 	RecheckAfter time.Duration
+	// Observer, when set, is told where events' latency goes (benchmarks).
+	Observer pbx.Observer
 }
 
 // Controller is the assembled core.
@@ -98,6 +100,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		Backoff: o.Backoff, OnConnect: c.Operators.OnConnect, Logger: o.Logger.With("part", "ari"),
 		DisallowedEvents: call.UnreadEvents,
 		OnState:          func(up bool) { c.Calls.LinkState(up) }, // c.Calls is set below, before the link runs
+		Observer:         o.Observer,
 	}, disp)
 	if err != nil {
 		return nil, err
@@ -107,7 +110,7 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
 		GreetingTimeout: o.GreetingTimeout, CallbackConfirmWait: o.CallbackConfirmWait, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
-		AddToBridge: link.AddToBridge, Clock: o.Clock, NoChannel: c.noChannel,
+		AddToBridge: link.AddToBridge, Clock: o.Clock, NoChannel: c.noChannel, Observer: o.Observer,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent

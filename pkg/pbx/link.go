@@ -52,7 +52,10 @@ type Options struct {
 	DisallowedEvents []string
 	// OnState is told when the link goes up or down.
 	OnState func(up bool)
-	Logger  *slog.Logger
+	// Observer, when set, is told when events are read and requests sent
+	// (latency measurement).
+	Observer Observer
+	Logger   *slog.Logger
 }
 
 // Link is a supervised ARI connection.
@@ -100,7 +103,9 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	restHTTP := &http.Client{Transport: newRESTTransport(opts.RequestTimeout)}
+	tr := newRESTTransport(opts.RequestTimeout)
+	tr.observer = opts.Observer
+	restHTTP := &http.Client{Transport: tr}
 	rest := native.New(&native.Options{
 		Application:  opts.App,
 		URL:          strings.TrimSuffix(opts.URL, "/"),
@@ -267,6 +272,10 @@ func (l *Link) read(conn *websocket.Conn) error {
 		if err := websocket.Message.Receive(conn, &data); err != nil {
 			return err
 		}
+		var readAt time.Time
+		if l.opts.Observer != nil {
+			readAt = time.Now()
+		}
 		if len(l.dropped) > 0 {
 			if typ, ok := peekType(data); ok && l.dropped[string(typ)] {
 				continue
@@ -276,6 +285,9 @@ func (l *Link) read(conn *websocket.Conn) error {
 		if err != nil {
 			l.log.Warn("undecodable ARI event", "error", err, "bytes", len(data))
 			continue
+		}
+		if l.opts.Observer != nil {
+			l.opts.Observer.EventRead(e, readAt)
 		}
 		if e.GetType() == "ApplicationReplaced" {
 			l.log.Error("another client took over the ARI application; reconnecting", "app", l.opts.App)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -43,8 +44,9 @@ const restIdleTimeout = 10 * time.Second
 // Proxy settings from the environment are not used: Asterisk's ARI is
 // reached directly.
 type restTransport struct {
-	client  *fasthttp.Client
-	timeout time.Duration
+	client   *fasthttp.Client
+	timeout  time.Duration
+	observer Observer // nil: none
 }
 
 func newRESTTransport(timeout time.Duration) *restTransport {
@@ -107,6 +109,9 @@ func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
+	if t.observer != nil {
+		t.observer.RequestSent(r.Method, strings.TrimPrefix(r.URL.Path, "/ari"), r.URL.RawQuery, req.Body(), time.Now())
+	}
 	if err := t.client.DoDeadline(req, resp, deadline); err != nil {
 		if errors.Is(err, fasthttp.ErrTimeout) {
 			err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
