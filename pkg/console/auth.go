@@ -147,8 +147,9 @@ const (
 	loginThrottled
 )
 
-// login checks credentials under the per (IP, user) rate limit and, on
-// success, starts a session and sets its cookie.
+// login checks credentials under the login limits (per IP and user, per
+// IP, per user from unknown addresses) and, on success, starts a session
+// and sets its cookie.
 func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (Operator, session, loginResult) {
 	now := c.now()
 	if len(id) > maxOperatorID {
@@ -168,6 +169,23 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 		c.log.Warn("login throttled", "ip", ip, "operator", id)
 		return Operator{}, session{}, loginThrottled
 	}
+	// Guesses at one operator from many addresses: capped, except from
+	// where the operator has logged in before.
+	opTaken := false
+	if !c.known.has(key, now) {
+		if !c.opLimit.take(id, now) {
+			c.limit.give(key, now)
+			c.ipLimit.give(ip, now)
+			c.log.Warn("login throttled: too many failed logins for this operator from any address", "ip", ip, "operator", id)
+			return Operator{}, session{}, loginThrottled
+		}
+		opTaken = true
+	}
+	giveOp := func() {
+		if opTaken {
+			c.opLimit.give(id, now)
+		}
+	}
 	// argon2id takes 19 MiB per check: bound how many run at once.
 	select {
 	case c.kdf <- struct{}{}:
@@ -177,6 +195,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 		// filling the checks would use up real operators' attempts.
 		c.limit.give(key, now)
 		c.ipLimit.give(ip, now)
+		giveOp()
 		c.log.Warn("login throttled: too many password checks at once", "ip", ip)
 		return Operator{}, session{}, loginThrottled
 	}
@@ -193,6 +212,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	}
 	c.limit.succeed(key)
 	c.ipLimit.give(ip, now)
+	giveOp()
+	c.known.add(key, now)
 	sid, ss, err := c.sess.create(op.ID, credential(op), now)
 	if err != nil {
 		c.log.Error("create session", "err", err)

@@ -383,6 +383,46 @@ func TestLoginRateLimitAcrossIPv6Rotation(t *testing.T) {
 	}
 }
 
+// TestLoginRateLimitAcrossAddresses: guesses at one operator spread over
+// many addresses (each under its own limits) are capped for the operator;
+// the operator still logs in from an address they logged in from before,
+// and another operator is not held up.
+func TestLoginRateLimitAcrossAddresses(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	from := func(addr, id, pw string) int {
+		body := strings.NewReader(fmt.Sprintf(`{"operator_id":%q,"password":%q}`, id, pw))
+		resp, _ := u.raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json", "X-Forwarded-For": addr})
+		return resp.StatusCode
+	}
+	const home = "198.51.100.7"
+	if got := from(home, "op-a", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("op-a from home: %d, want 200", got)
+	}
+	for i := range maxAccountGuesses {
+		if got := from(fmt.Sprintf("203.0.113.%d", i+1), "op-a", "wrong"); got != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i+1, got)
+		}
+	}
+	if got := from("203.0.113.200", "op-a", "secret-pw"); got != http.StatusTooManyRequests {
+		t.Fatalf("after %d guesses from as many addresses, the right password from another: %d, want 429", maxAccountGuesses, got)
+	}
+	if got := from(home, "op-a", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("op-a from home during the guessing: %d, want 200", got)
+	}
+	if got := from("203.0.113.201", "op-b", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("op-b from a new address: %d, want 200", got)
+	}
+	e.clock.Advance(5 * time.Minute)
+	if got := from("203.0.113.202", "op-a", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("after the window, from a new address: %d, want 200", got)
+	}
+}
+
+// maxAccountGuesses is the console's failures allowed per operator from
+// addresses it has not logged in from.
+const maxAccountGuesses = 20
+
 // maxGuesses is the console's failures allowed per (network, operator).
 const maxGuesses = 5
 

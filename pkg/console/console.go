@@ -24,6 +24,8 @@ type Console struct {
 	sess    *sessions
 	limit   *limiter      // per (IP, operator id)
 	ipLimit *limiter      // per IP, whatever the operator id
+	opLimit *limiter      // per operator id, whatever the IP (not for known)
+	known   *knownLogins  // (IP, operator id) that logged in
 	kdf     chan struct{} // bounds concurrent password checks
 	hub     *hub
 	pages   *pages
@@ -42,7 +44,7 @@ type Console struct {
 // are kept in the store, so they survive a restart; New deletes the
 // expired ones.
 func New(d Deps) *Console {
-	c := &Console{d: d, log: d.Logger, now: d.Now, limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), kdf: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
+	c := &Console{d: d, log: d.Logger, now: d.Now, limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), opLimit: newLimiter(maxAccountFailures), known: newKnownLogins(), kdf: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -6,12 +6,19 @@ import (
 )
 
 // Login throttling: after maxFailures failed logins for one (IP, user)
-// within failureWindow, or maxIPFailures from one IP for any users, further
-// attempts get 429 until the window passes.
+// within failureWindow, or maxIPFailures from one IP for any users, or
+// maxAccountFailures for one user from any IPs, further attempts get 429
+// until the window passes. The last one stops guesses spread over many
+// addresses (a botnet) at the cost of letting an attacker keep an
+// operator out for a while; an (IP, user) that logged in within knownFor
+// is spared it, so an operator logging in from home as usual is not kept
+// out (remembered in memory: not across a restart).
 const (
-	maxFailures   = 5
-	maxIPFailures = 50
-	failureWindow = 5 * time.Minute
+	maxFailures        = 5
+	maxIPFailures      = 50
+	maxAccountFailures = 20
+	knownFor           = 30 * 24 * time.Hour
+	failureWindow      = 5 * time.Minute
 	// maxTracked bounds the limiter's memory; beyond it the oldest entries
 	// are forgotten first (expired ones always).
 	maxTracked = 10000
@@ -108,4 +115,44 @@ func recent(ts []time.Time, now time.Time) []time.Time {
 		i++
 	}
 	return ts[i:]
+}
+
+// knownLogins remembers when each key last logged in successfully.
+type knownLogins struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func newKnownLogins() *knownLogins { return &knownLogins{m: map[string]time.Time{}} }
+
+// has reports whether key logged in within knownFor before now.
+func (k *knownLogins) has(key string, now time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	at, ok := k.m[key]
+	return ok && now.Sub(at) < knownFor
+}
+
+// add records a successful login of key at now. Beyond maxTracked keys the
+// expired ones are forgotten, then the one that logged in longest ago.
+func (k *knownLogins) add(key string, now time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.m[key]; !ok && len(k.m) >= maxTracked {
+		var oldestKey string
+		var oldest time.Time
+		for key, at := range k.m {
+			if now.Sub(at) >= knownFor {
+				delete(k.m, key)
+				continue
+			}
+			if oldestKey == "" || at.Before(oldest) {
+				oldestKey, oldest = key, at
+			}
+		}
+		if len(k.m) >= maxTracked {
+			delete(k.m, oldestKey)
+		}
+	}
+	k.m[key] = now
 }
