@@ -12,7 +12,9 @@ import (
 // addresses (a botnet) at the cost of letting an attacker keep an
 // operator out for a while; an (IP, user) that logged in within knownFor
 // is spared it, so an operator logging in from home as usual is not kept
-// out (remembered in memory: not across a restart).
+// out. Remembered in memory: after a restart, until the operator has
+// logged in once, guessing can make their login wait (their open
+// sessions are kept in the store and go on).
 const (
 	maxFailures        = 5
 	maxIPFailures      = 50
