@@ -212,13 +212,33 @@ func getJSON(t *testing.T, url string, v any) {
 }
 
 // TestShippedAsteriskConfAgreesWithSample: the Asterisk kit users install
-// and the sample configuration name the same app and operators.
+// and the sample configuration name the same app and operators; the check
+// refuses the kit until its placeholders are filled in.
 func TestShippedAsteriskConfAgreesWithSample(t *testing.T) {
 	t.Setenv("TORITSUGI_ARI_PASSWORD", "x")
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"asterisk-conf", "--config", "../../pkg/config/sample.yaml", "--check", "../../asterisk-conf"}, &out, &out)
-	if err != nil {
-		t.Fatalf("asterisk-conf --check: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "still the kit's placeholder") {
+		t.Fatalf("asterisk-conf --check of the kit as shipped: %v, want its placeholders reported", err)
+	}
+	filled := t.TempDir()
+	paths, _ := filepath.Glob("../../asterisk-conf/*.conf")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(strings.ReplaceAll(string(b), "CHANGE_ME_", "Zq8w-"), "203.0.113.10", "10.20.30.40")
+		if err := os.WriteFile(filepath.Join(filled, filepath.Base(p)), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"asterisk-conf", "--config", "../../pkg/config/sample.yaml", "--check", filled}, &out, &out); err != nil {
+		t.Fatalf("asterisk-conf --check of the kit filled in: %v", err)
+	}
+	if !strings.Contains(out.String(), "agrees with") {
+		t.Errorf("asterisk-conf --check said %q", out.String())
 	}
 	out.Reset()
 	t.Setenv("TORITSUGI_SIP_PASSWORD_OP1001", "s3cret")

@@ -3,6 +3,7 @@ package asteriskconf
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,12 @@ func (p *Problem) Unwrap() error { return ErrCheck }
 //     type=endpoint, directly or through templates, with an existing aor and
 //     auth;
 //   - pjsip.conf has an identify with a match for an existing endpoint whose
-//     context exists in extensions.conf.
+//     context exists in extensions.conf;
+//   - pjsip.conf defines no object twice (name and type): Asterisk would
+//     then load no object of that type at all;
+//   - ari.conf and pjsip.conf keep none of the kit's placeholders: a
+//     CHANGE_ME value (the kit's passwords are public) or an address of
+//     the documentation ranges (the example carrier).
 //
 // It returns every problem found (parse errors included), nil when none.
 func Check(dir string, app string, operators []Operator) []error {
@@ -53,6 +59,7 @@ func Check(dir string, app string, operators []Operator) []error {
 	}
 	if f := c.files["ari.conf"]; f != nil {
 		c.checkARI(f)
+		c.checkPlaceholders(f)
 	}
 	if f := c.files["http.conf"]; f != nil {
 		c.checkHTTP(f)
@@ -60,6 +67,8 @@ func Check(dir string, app string, operators []Operator) []error {
 	if f := c.files["pjsip.conf"]; f != nil {
 		c.checkOperators(f, operators)
 		c.checkTrunk(f, c.files["extensions.conf"])
+		c.checkDuplicates(f)
+		c.checkPlaceholders(f)
 	}
 	return c.errs
 }
@@ -296,6 +305,71 @@ func truthy(v string) bool {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "yes", "true", "y", "t", "1", "on":
 		return true
+	}
+	return false
+}
+
+// checkDuplicates reports a second object of one name and type. Asterisk's
+// sorcery refuses such a file for that type: no object of it loads (every
+// endpoint, the trunk's included), as happens when toritsugi's printed
+// operator sections are pasted next to the kit's own.
+func (c *checker) checkDuplicates(f *File) {
+	first := map[[2]string]int{}
+	for _, o := range f.Objects() {
+		if o.Template {
+			continue
+		}
+		k := [2]string{o.Name, o.Type()}
+		if line, dup := first[k]; dup {
+			c.problem(f.Name, o.Line, "[%s] type = %s is defined twice (first at line %d): Asterisk would load no %s at all; remove one (pasting printed operator sections: delete the kit's own first)", o.Name, o.Type(), line, o.Type())
+			continue
+		}
+		first[k] = o.Line
+	}
+}
+
+// checkPlaceholders reports values the kit ships for the user to replace.
+func (c *checker) checkPlaceholders(f *File) {
+	for _, s := range f.Sections {
+		for _, e := range s.Entries {
+			switch {
+			case strings.Contains(e.Value, "CHANGE_ME"):
+				c.problem(f.Name, e.Line, "[%s] %s is still the kit's placeholder %q: set your own (the kit is public)", s.Name, e.Key, e.Value)
+			case documentationAddress(e.Value):
+				c.problem(f.Name, e.Line, "[%s] %s = %s is an example address (a documentation range): put your carrier's", s.Name, e.Key, e.Value)
+			}
+		}
+	}
+}
+
+// documentationRanges are the IPv4 and IPv6 ranges reserved for examples
+// (RFC 5737, RFC 3849).
+var documentationRanges = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("2001:db8::/32"),
+}
+
+// documentationAddress reports whether v names an IP address of a
+// documentation range: alone, as a CIDR, or in a SIP URI (sip:host:port).
+func documentationAddress(v string) bool {
+	for _, tok := range strings.FieldsFunc(v, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '/' || r == '@' || r == ';' || r == '[' || r == ']'
+	}) {
+		tok = strings.TrimPrefix(strings.TrimPrefix(tok, "sips:"), "sip:")
+		if h, _, ok := strings.Cut(tok, ":"); ok && strings.Count(tok, ":") == 1 {
+			tok = h // host:port
+		}
+		a, err := netip.ParseAddr(tok)
+		if err != nil {
+			continue
+		}
+		for _, p := range documentationRanges {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -14,10 +14,46 @@ var shippedOperators = []Operator{
 	{ID: "op1002", Name: "Operator 1002", Endpoint: "PJSIP/op1002"},
 }
 
+// TestCheckShipped: the kit as shipped reports exactly its placeholders
+// (the passwords everyone can read, the example carrier), and nothing
+// else once they are filled in.
 func TestCheckShipped(t *testing.T) {
-	if errs := Check(shippedDir, "toritsugi", shippedOperators); len(errs) != 0 {
-		t.Fatalf("Check(shipped) = %v", errs)
+	var got []string
+	for _, err := range Check(shippedDir, "toritsugi", shippedOperators) {
+		var p *Problem
+		if !errors.As(err, &p) {
+			t.Fatalf("Check(shipped): %v is not a *Problem", err)
+		}
+		got = append(got, p.File+" ["+strings.SplitN(p.Msg, "]", 2)[0][1:]+"]")
 	}
+	want := []string{"ari.conf [toritsugi]", "pjsip.conf [trunk]", "pjsip.conf [trunk]",
+		"pjsip.conf [op1001]", "pjsip.conf [op1002]", "pjsip.conf [op1003]", "pjsip.conf [op1004]"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Check(shipped) reported %v, want the placeholders %v", got, want)
+	}
+	if errs := Check(fillShipped(t), "toritsugi", shippedOperators); len(errs) != 0 {
+		t.Fatalf("Check(shipped, filled in) = %v", errs)
+	}
+}
+
+// fillShipped copies the shipped configuration into a temporary directory
+// with its placeholders filled in, as a user would.
+func fillShipped(t *testing.T) string {
+	t.Helper()
+	dir := copyShipped(t)
+	for _, name := range []string{"ari.conf", "pjsip.conf"} {
+		path := filepath.Join(dir, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		filled := strings.ReplaceAll(string(b), "CHANGE_ME_", "Zq8w-")
+		filled = strings.ReplaceAll(filled, "203.0.113.10", "10.20.30.40")
+		if err := os.WriteFile(path, []byte(filled), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func TestCheckFindsProblems(t *testing.T) {
@@ -56,7 +92,7 @@ func TestCheckFindsProblems(t *testing.T) {
 			edit: func(s string) string { return strings.Replace(s, "type = user", "type = other", 1) },
 			want: "no ARI user", isProb: true},
 		{name: "ari user without password", file: "ari.conf",
-			edit: func(s string) string { return strings.Replace(s, "password = CHANGE_ME_ari_password", "password =", 1) },
+			edit: func(s string) string { return strings.Replace(s, "password = Zq8w-ari_password", "password =", 1) },
 			want: "has no password", isProb: true},
 		{name: "http disabled", file: "http.conf",
 			edit: func(s string) string { return strings.Replace(s, "enabled = yes", "enabled = no", 1) },
@@ -79,7 +115,7 @@ func TestCheckFindsProblems(t *testing.T) {
 			edit: func(s string) string { return strings.Replace(s, "type = identify", "type = aor", 1) },
 			want: "no trunk identify", isProb: true},
 		{name: "identify without match", file: "pjsip.conf",
-			edit: func(s string) string { return strings.Replace(s, "match = 203.0.113.10", "", 1) },
+			edit: func(s string) string { return strings.Replace(s, "match = 10.20.30.40", "", 1) },
 			want: "has no match", isProb: true},
 		{name: "identify of unknown endpoint", file: "pjsip.conf",
 			edit: func(s string) string { return strings.Replace(s, "endpoint = trunk", "endpoint = carrier", 1) },
@@ -87,6 +123,19 @@ func TestCheckFindsProblems(t *testing.T) {
 		{name: "trunk context missing", file: "pjsip.conf",
 			edit: func(s string) string { return strings.Replace(s, "context = from-trunk", "context = nowhere", 1) },
 			want: `context "nowhere"`, isProb: true},
+		{name: "operators pasted next to the kit's own", file: "pjsip.conf",
+			edit: func(s string) string {
+				return s + "\n[op1002](operator-endpoint)\nauth = op1002\naors = op1002\n[op1002](operator-auth)\nusername = op1002\npassword = x\n"
+			},
+			want: "[op1002] type = endpoint is defined twice (first at line", isProb: true},
+		{name: "placeholder password", file: "ari.conf",
+			edit: func(s string) string {
+				return strings.Replace(s, "password = Zq8w-ari_password", "password = CHANGE_ME", 1)
+			},
+			want: `[toritsugi] password is still the kit's placeholder "CHANGE_ME"`, isProb: true},
+		{name: "example carrier", file: "pjsip.conf",
+			edit: func(s string) string { return strings.Replace(s, "match = 10.20.30.40", "match = 198.51.100.0/24", 1) },
+			want: "[trunk] match = 198.51.100.0/24 is an example address", isProb: true},
 		{name: "syntax error", file: "pjsip.conf",
 			edit: func(s string) string { return s + "\nbroken line\n" },
 			want: "pjsip.conf:"},
@@ -94,7 +143,7 @@ func TestCheckFindsProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := copyShipped(t)
+			dir := fillShipped(t)
 			if tt.file != "" {
 				path := filepath.Join(dir, tt.file)
 				if tt.edit == nil {
@@ -178,5 +227,25 @@ func appendFile(t *testing.T, path, text string) {
 	}
 	if err := fh.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDocumentationAddress(t *testing.T) {
+	for v, want := range map[string]bool{
+		"203.0.113.10":                    true,
+		"sip:203.0.113.10:5060":           true,
+		"sip:trunk@198.51.100.7":          true,
+		"10.0.0.1, 192.0.2.0/24":          true,
+		"sip:[2001:db8::1]:5060":          true,
+		"2001:db8::5":                     true,
+		"203.0.114.10":                    false,
+		"sip:sip.carrier.example.jp:5060": false,
+		"10.20.30.40/32":                  false,
+		"":                                false,
+		"CHANGE_ME_op1001":                false,
+	} {
+		if got := documentationAddress(v); got != want {
+			t.Errorf("documentationAddress(%q) = %v, want %v", v, got, want)
+		}
 	}
 }

@@ -27,7 +27,7 @@ func TestRenderOperatorsGolden(t *testing.T) {
 // The rendered sections, appended to the shipped pjsip.conf, must parse,
 // resolve through the shipped templates and pass Check.
 func TestRenderOperatorsPassesCheck(t *testing.T) {
-	dir := copyShipped(t)
+	dir := fillShipped(t)
 	ops := []Operator{{ID: "op2001", Name: "Sato", Endpoint: "PJSIP/op2001"}, {ID: "op2002", Name: "Ito"}}
 	var buf bytes.Buffer
 	if err := RenderOperators(&buf, ops, func(string) string { return "pw;1" }); err != nil {
