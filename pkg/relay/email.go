@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,6 +70,10 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 // errNoSTARTTLS: the server offers no STARTTLS and plain text is not allowed.
 var errNoSTARTTLS = errors.New("server does not offer STARTTLS (set insecure to allow plain text)")
 
+// errAuthMechanism: the server offers no AUTH mechanism toritsugi speaks
+// (PLAIN, LOGIN), or no AUTH at all while a username is configured.
+var errAuthMechanism = errors.New("no AUTH mechanism in common")
+
 // permanentSMTP reports a 5xx SMTP reply or a configuration the server
 // refuses for good.
 func permanentSMTP(err error) bool {
@@ -76,7 +81,7 @@ func permanentSMTP(err error) bool {
 	if errors.As(err, &te) {
 		return te.Code >= 500
 	}
-	return errors.Is(err, errNoSTARTTLS)
+	return errors.Is(err, errNoSTARTTLS) || errors.Is(err, errAuthMechanism)
 }
 
 // transact runs one SMTP session; ctx bounds and can abort all of it.
@@ -117,8 +122,12 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 		return errNoSTARTTLS
 	}
 	if d.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", d.Username, d.Password, host)); err != nil {
-			return fmt.Errorf("AUTH PLAIN: %w", err)
+		mech, auth, err := chooseAuth(c, d, host)
+		if err != nil {
+			return err
+		}
+		if err := c.Auth(auth); err != nil {
+			return fmt.Errorf("AUTH %s: %w", mech, err)
 		}
 	}
 	if err := c.Mail(from); err != nil {
@@ -164,4 +173,61 @@ func partly(refused []string) error {
 		return nil
 	}
 	return fmt.Errorf("%w: refused by the server: %s", ErrPartlyDelivered, strings.Join(refused, ", "))
+}
+
+// chooseAuth picks PLAIN or LOGIN among the mechanisms the server offers
+// (after STARTTLS): Microsoft 365 and Exchange offer LOGIN (and XOAUTH2),
+// not PLAIN, and answer PLAIN with 504.
+func chooseAuth(c *smtp.Client, d Destination, host string) (string, smtp.Auth, error) {
+	ok, list := c.Extension("AUTH")
+	if !ok {
+		return "", nil, fmt.Errorf("AUTH: %w: the server offers no AUTH (username %q is set)", errAuthMechanism, d.Username)
+	}
+	offered := strings.Fields(strings.ToUpper(list))
+	switch {
+	case slices.Contains(offered, "PLAIN"):
+		return "PLAIN", smtp.PlainAuth("", d.Username, d.Password, host), nil
+	case slices.Contains(offered, "LOGIN"):
+		return "LOGIN", &loginAuth{username: d.Username, password: d.Password, host: host}, nil
+	}
+	return "", nil, fmt.Errorf("AUTH: %w: the server offers %s; toritsugi speaks PLAIN and LOGIN", errAuthMechanism, list)
+}
+
+// loginAuth is the AUTH LOGIN exchange: the server asks for the user name,
+// then the password (base64 challenges, decoded by net/smtp). Like
+// smtp.PlainAuth, it sends them only over TLS or to localhost.
+type loginAuth struct {
+	username, password, host string
+	step                     int
+}
+
+func (a *loginAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
+	if !server.TLS && !isLocalhost(server.Name) {
+		return "", nil, errors.New("unencrypted connection")
+	}
+	if server.Name != a.host {
+		return "", nil, errors.New("wrong host name")
+	}
+	a.step = 0
+	return "LOGIN", nil, nil
+}
+
+// Next answers the challenges in order (their text varies: "Username:",
+// "User Name", ...): the user name, then the password.
+func (a *loginAuth) Next(_ []byte, more bool) ([]byte, error) {
+	if !more {
+		return nil, nil
+	}
+	a.step++
+	switch a.step {
+	case 1:
+		return []byte(a.username), nil
+	case 2:
+		return []byte(a.password), nil
+	}
+	return nil, errors.New("unexpected AUTH LOGIN challenge")
+}
+
+func isLocalhost(name string) bool {
+	return name == "localhost" || name == "127.0.0.1" || name == "::1"
 }

@@ -177,3 +177,51 @@ func TestEmailRefusedRecipients(t *testing.T) {
 		})
 	}
 }
+
+// TestEmailAuthMechanisms: the sender uses the mechanism the server
+// offers (Microsoft 365 and Exchange: LOGIN, not PLAIN); a server that
+// offers none toritsugi speaks is refused for good without credentials
+// being sent, as are wrong credentials.
+func TestEmailAuthMechanisms(t *testing.T) {
+	tests := []struct {
+		name      string
+		mechs     []string
+		password  string
+		wantUser  string
+		wantErr   string
+		permanent bool
+	}{
+		{"plain", []string{"PLAIN"}, "p@ss", "relay@example.jp", "", false},
+		{"login only", []string{"LOGIN", "XOAUTH2"}, "p@ss", "relay@example.jp", "", false},
+		{"plain preferred", []string{"LOGIN", "PLAIN"}, "p@ss", "relay@example.jp", "", false},
+		{"login, wrong password", []string{"LOGIN"}, "nope", "", "AUTH LOGIN: 535", true},
+		{"xoauth2 only", []string{"XOAUTH2"}, "p@ss", "", "the server offers XOAUTH2; toritsugi speaks PLAIN and LOGIN", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := relaytest.StartSMTP(t, relaytest.SMTPOptions{Username: "relay@example.jp", Password: "p@ss", AuthMechanisms: tt.mechs})
+			s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: newFakeClock()}
+			d := emailDest(srv.Addr)
+			d.Password = tt.password
+			err := s.Send(t.Context(), d, testMessage("m-auth"))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Send: %v", err)
+				}
+				if got := srv.Next(t); got.AuthUser != tt.wantUser {
+					t.Errorf("authenticated as %q, want %q", got.AuthUser, tt.wantUser)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Send = %v, want an error containing %q", err, tt.wantErr)
+			}
+			if got := errors.Is(err, ErrPermanent); got != tt.permanent {
+				t.Errorf("permanent = %v, want %v (%v)", got, tt.permanent, err)
+			}
+			if n := len(srv.Mails()); n != 0 {
+				t.Errorf("%d mails delivered, want none", n)
+			}
+		})
+	}
+}

@@ -10,6 +10,6 @@
 //	subject, body, err := m.Decode()
 //
 // The server speaks EHLO, STARTTLS (with a self-signed certificate for
-// 127.0.0.1 and localhost, trusted by CertPool), AUTH PLAIN, MAIL, RCPT,
+// 127.0.0.1 and localhost, trusted by CertPool), AUTH PLAIN and LOGIN, MAIL, RCPT,
 // DATA, RSET, NOOP and QUIT: enough for net/smtp, not a general server.
 package relaytest

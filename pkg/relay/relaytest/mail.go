@@ -20,7 +20,7 @@ type Mail struct {
 	Data []byte
 	// TLS reports whether the session had switched to TLS (STARTTLS).
 	TLS bool
-	// AuthUser is the user that authenticated with AUTH PLAIN, if any.
+	// AuthUser is the user that authenticated with AUTH, if any.
 	AuthUser string
 }
 

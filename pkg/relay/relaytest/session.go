@@ -33,7 +33,7 @@ func (s *SMTP) session(conn net.Conn) {
 				lines = append(lines, "STARTTLS")
 			}
 			if s.opts.Username != "" && (cur.TLS || s.opts.NoSTARTTLS) {
-				lines = append(lines, "AUTH PLAIN")
+				lines = append(lines, "AUTH "+strings.Join(s.mechanisms(), " "))
 			}
 			lines = append(lines, "8BITMIME")
 			for i, l := range lines {
@@ -61,7 +61,19 @@ func (s *SMTP) session(conn net.Conn) {
 				reply("530 5.7.0 must issue a STARTTLS command first")
 				continue
 			}
-			if user, ok := s.authPlain(arg); ok {
+			mech, _, _ := strings.Cut(arg, " ")
+			var user string
+			var ok bool
+			switch m := strings.ToUpper(mech); {
+			case !s.offers(m):
+				reply("504 5.7.4 Unrecognized authentication type")
+				continue
+			case m == "LOGIN":
+				user, ok = s.authLogin(tp)
+			default:
+				user, ok = s.authPlain(arg)
+			}
+			if ok {
 				cur.AuthUser = user
 				reply("235 2.7.0 authenticated")
 			} else {
@@ -115,6 +127,40 @@ func (s *SMTP) authPlain(arg string) (string, bool) {
 		return "", false
 	}
 	return parts[1], true
+}
+
+// mechanisms are the AUTH mechanisms the server offers.
+func (s *SMTP) mechanisms() []string {
+	if len(s.opts.AuthMechanisms) == 0 {
+		return []string{"PLAIN"}
+	}
+	return s.opts.AuthMechanisms
+}
+
+func (s *SMTP) offers(mech string) bool {
+	for _, m := range s.mechanisms() {
+		if strings.EqualFold(m, mech) {
+			return true
+		}
+	}
+	return false
+}
+
+// authLogin runs the AUTH LOGIN exchange (RFC 4954 style: base64
+// "Username:" and "Password:" challenges) and checks the credentials.
+func (s *SMTP) authLogin(tp *textproto.Conn) (string, bool) {
+	ask := func(prompt string) (string, bool) {
+		_ = tp.PrintfLine("334 %s", base64.StdEncoding.EncodeToString([]byte(prompt)))
+		line, err := tp.ReadLine()
+		if err != nil {
+			return "", false
+		}
+		b, err := base64.StdEncoding.DecodeString(line)
+		return string(b), err == nil
+	}
+	user, ok1 := ask("Username:")
+	pass, ok2 := ask("Password:")
+	return user, ok1 && ok2 && user == s.opts.Username && pass == s.opts.Password
 }
 
 // angle returns the address between '<' and '>' in a MAIL/RCPT argument.

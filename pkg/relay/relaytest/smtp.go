@@ -18,10 +18,13 @@ type SMTPOptions struct {
 	// NoSTARTTLS makes the server not offer STARTTLS, so a client can only
 	// talk plain text (to test Destination.Insecure).
 	NoSTARTTLS bool
-	// Username and Password are the only credentials AUTH PLAIN accepts.
-	// With an empty Username AUTH is not offered.
+	// Username and Password are the only credentials AUTH accepts. With
+	// an empty Username AUTH is not offered.
 	Username string
 	Password string
+	// AuthMechanisms are the AUTH mechanisms offered, of PLAIN and LOGIN
+	// (Microsoft 365 and Exchange offer LOGIN and not PLAIN); nil: PLAIN.
+	AuthMechanisms []string
 	// Wait bounds Next; zero means DefaultWait.
 	Wait time.Duration
 	// Refuse maps recipient addresses to the reply their RCPT TO gets
