@@ -30,20 +30,26 @@ type rawRelay struct {
 }
 
 type rawDestination struct {
-	Name     string `mapstructure:"name"`
-	Type     string `mapstructure:"type"`
-	URL      string `mapstructure:"url"`
-	To       string `mapstructure:"to"`
-	Token    string `mapstructure:"token"`
-	Secret   string `mapstructure:"secret"`
-	RoomID   string `mapstructure:"room_id"`
-	BotID    string `mapstructure:"bot_id"`
-	Addr     string `mapstructure:"addr"`
-	From     string `mapstructure:"from"`
-	Username string `mapstructure:"username"`
-	Password string `mapstructure:"password"`
-	Insecure string `mapstructure:"insecure"`
-	Timeout  string `mapstructure:"timeout"`
+	Name   string `mapstructure:"name"`
+	Type   string `mapstructure:"type"`
+	URL    string `mapstructure:"url"`
+	To     string `mapstructure:"to"`
+	Token  string `mapstructure:"token"`
+	Secret string `mapstructure:"secret"`
+	RoomID string `mapstructure:"room_id"`
+	BotID  string `mapstructure:"bot_id"`
+	// LINE WORKS service account (JWT) credentials.
+	ClientID       string `mapstructure:"client_id"`
+	ClientSecret   string `mapstructure:"client_secret"`
+	ServiceAccount string `mapstructure:"service_account"`
+	PrivateKeyFile string `mapstructure:"private_key_file"`
+	Scope          string `mapstructure:"scope"`
+	Addr           string `mapstructure:"addr"`
+	From           string `mapstructure:"from"`
+	Username       string `mapstructure:"username"`
+	Password       string `mapstructure:"password"`
+	Insecure       string `mapstructure:"insecure"`
+	Timeout        string `mapstructure:"timeout"`
 }
 
 type rawClientRelay struct {

@@ -1,7 +1,12 @@
 package config
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -140,5 +145,54 @@ func TestTemplateTriedOnEveryKind(t *testing.T) {
 	_, err := Parse("c.yaml", doc(`{{slice (field "purpose") 0 6}}`), noEnv)
 	if err == nil || !strings.Contains(err.Error(), "clients[0].relay.template") || !strings.Contains(err.Error(), "missed-call message") {
 		t.Fatalf("a template that fails on a missed call: %v", err)
+	}
+}
+
+// TestLineWorksServiceAccount: a LINE WORKS destination either carries a
+// token got elsewhere or the service account toritsugi gets tokens with:
+// its private key file is read (relative to the configuration) and must
+// be an RSA key; the client secret may come from the environment.
+func TestLineWorksServiceAccount(t *testing.T) {
+	dir := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := os.WriteFile(filepath.Join(dir, "private_lw.key"), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.key"), []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := func(dest string) []byte {
+		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - " + dest + "\n")
+	}
+	const sa = `{name: lw, type: lineworks, bot_id: "1", room_id: "2", client_id: cid, service_account: a@x.serviceaccount, private_key_file: private_lw.key`
+	cfg, err := Parse(filepath.Join(dir, "toritsugi.yaml"), doc(sa+"}"), func(k string) (string, bool) {
+		return "cs-env", k == "TORITSUGI_RELAY_LW_CLIENT_SECRET"
+	})
+	if err != nil {
+		t.Fatalf("service account: %v", err)
+	}
+	d, _ := cfg.Destination("lw")
+	if d.ClientID != "cid" || d.ClientSecret != "cs-env" || d.ServiceAccount != "a@x.serviceaccount" || d.PrivateKey != string(keyPEM) {
+		t.Errorf("destination = %+v", d)
+	}
+	if _, err := Parse(filepath.Join(dir, "toritsugi.yaml"), doc(`{name: lw, type: lineworks, bot_id: "1", to: u1, token: t}`), noEnv); err != nil {
+		t.Errorf("a token got elsewhere: %v", err)
+	}
+	for name, tc := range map[string]struct{ dest, want string }{
+		"neither":        {`{name: lw, type: lineworks, bot_id: "1", room_id: "2"}`, "relay.destinations[0].client_id: is required for type lineworks"},
+		"no secret":      {sa + "}", "client_secret: is required for type lineworks (in the file or as $TORITSUGI_RELAY_LW_CLIENT_SECRET)"},
+		"no key file":    {`{name: lw, type: lineworks, bot_id: "1", room_id: "2", client_id: c, client_secret: s, service_account: a}`, "private_key_file: is required"},
+		"missing key":    {strings.Replace(sa, "private_lw.key", "gone.key", 1) + ", client_secret: s}", `private_key_file: cannot read "gone.key"`},
+		"not a key file": {strings.Replace(sa, "private_lw.key", "bad.key", 1) + ", client_secret: s}", `private_key_file: "bad.key": private key: no PEM block`},
+	} {
+		_, err := Parse(filepath.Join(dir, "toritsugi.yaml"), doc(tc.dest), noEnv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
 	}
 }

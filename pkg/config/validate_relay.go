@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,7 +20,8 @@ var destinationTypes = []string{relay.TypeEmail, relay.TypeSlack, relay.TypeChat
 
 // DestinationEnv is the environment variable that supplies a destination's
 // secret: DestinationEnv("acme-mail", "password") is
-// TORITSUGI_RELAY_ACME_MAIL_PASSWORD. key is password, token or secret.
+// TORITSUGI_RELAY_ACME_MAIL_PASSWORD. key is password, token, secret or
+// client_secret.
 func DestinationEnv(name, key string) string {
 	return "TORITSUGI_RELAY_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_" + strings.ToUpper(key)
 }
@@ -50,6 +52,11 @@ func (c *checker) destinations(path string, raws []rawDestination) []relay.Desti
 			Token:    c.secret(p, "token", r.Name, r.Token),
 			Secret:   c.secret(p, "secret", r.Name, r.Secret),
 			Password: c.secret(p, "password", r.Name, r.Password),
+			ClientID: r.ClientID, ServiceAccount: r.ServiceAccount, Scope: r.Scope,
+			ClientSecret: c.secret(p, "client_secret", r.Name, r.ClientSecret),
+		}
+		if r.PrivateKeyFile != "" {
+			d.PrivateKey = c.privateKey(childPath(p, "private_key_file"), r.PrivateKeyFile)
 		}
 		if r.Insecure != "" {
 			d.Insecure = c.boolean(childPath(p, "insecure"), r.Insecure)
@@ -59,7 +66,7 @@ func (c *checker) destinations(path string, raws []rawDestination) []relay.Desti
 		}
 		if c.required(childPath(p, "type"), r.Type) {
 			c.oneOf(childPath(p, "type"), r.Type, destinationTypes...)
-			c.destinationFields(p, d)
+			c.destinationFields(p, d, r.PrivateKeyFile != "")
 		}
 		out = append(out, d)
 	}
@@ -81,13 +88,13 @@ func (c *checker) secret(p, key, name, written string) string {
 }
 
 // destinationFields checks the fields the destination's type needs.
-func (c *checker) destinationFields(p string, d relay.Destination) {
+func (c *checker) destinationFields(p string, d relay.Destination, keyGiven bool) {
 	need := func(key, val string) bool {
 		if strings.TrimSpace(val) != "" {
 			return true
 		}
 		msg := "is required for type " + d.Type
-		if key == "password" || key == "token" || key == "secret" {
+		if key == "password" || key == "token" || key == "secret" || key == "client_secret" {
 			msg += " (in the file or as $" + DestinationEnv(d.Name, key) + ")"
 		}
 		c.errf(childPath(p, key), "%s", msg)
@@ -126,7 +133,15 @@ func (c *checker) destinationFields(p string, d relay.Destination) {
 		c.optionalURL(p, d.URL)
 	case relay.TypeLineWorks:
 		need("bot_id", d.BotID)
-		need("token", d.Token)
+		if d.ClientID != "" || d.Token == "" {
+			// The service account: tokens got and renewed by toritsugi.
+			need("client_id", d.ClientID)
+			need("client_secret", d.ClientSecret)
+			need("service_account", d.ServiceAccount)
+			if !keyGiven {
+				need("private_key_file", "")
+			}
+		}
 		if d.RoomID == "" && d.To == "" {
 			c.errf(childPath(p, "room_id"), "is required for type lineworks (or to: a user id)")
 		}
@@ -263,4 +278,23 @@ func (c *checker) closestDestination(n string) string {
 		fields[d] = nil
 	}
 	return suggest(n, fields)
+}
+
+// privateKey reads a LINE WORKS private key file (relative to the
+// configuration's directory) and checks that it is an RSA key.
+func (c *checker) privateKey(path, file string) string {
+	full := file
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(c.dir, full)
+	}
+	data, err := c.readFile(full)
+	if err != nil {
+		c.errf(path, "cannot read %q: %s", file, fileReason(err))
+		return ""
+	}
+	if err := relay.ParseLineWorksKey(string(data)); err != nil {
+		c.errf(path, "%q: %v (the Developer Console's private_*.key file)", file, err)
+		return ""
+	}
+	return string(data)
 }

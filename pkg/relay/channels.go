@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -45,13 +46,18 @@ func Channels(opts ChannelOptions) map[string]Sender {
 		TypeSlack:     &SlackSender{http: h},
 		TypeChatwork:  &ChatworkSender{http: h},
 		TypeTeams:     &TeamsSender{http: h},
-		TypeLineWorks: &LineWorksSender{http: h},
+		TypeLineWorks: &LineWorksSender{http: h, tokens: &lineWorksTokens{client: opts.HTTPClient, clock: opts.Clock, url: LineWorksTokenURL}},
 		TypeWebhook:   &WebhookSender{http: h, clock: opts.Clock},
 	}
 }
 
 // maxErrBody is how much of a failed response body goes into the error.
 const maxErrBody = 512
+
+// StatusError is an HTTP answer other than 2xx; delivery errors wrap it.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string { return "HTTP " + strconv.Itoa(e.Code) }
 
 // httpPoster does one POST with the headers every HTTP channel sends.
 type httpPoster struct{ client *http.Client }
@@ -83,7 +89,7 @@ func (h httpPoster) post(ctx context.Context, channel, target, contentType strin
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	err = fmt.Errorf("relay: %s %s: HTTP %d: %s", channel, where, resp.StatusCode,
+	err = fmt.Errorf("relay: %s %s: %w: %s", channel, where, &StatusError{Code: resp.StatusCode},
 		strings.TrimSpace(string(snippet)))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,

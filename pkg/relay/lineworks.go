@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,15 +15,19 @@ import (
 const LineWorksBaseURL = "https://www.worksapis.com/v1.0"
 
 // LineWorksSender sends a text message through the LINE WORKS bot API
-// 2.0 with "Authorization: Bearer <Destination.Token>":
+// 2.0 with "Authorization: Bearer <access token>":
 //
 //	POST {base}/bots/{BotID}/channels/{RoomID}/messages   (RoomID set)
 //	POST {base}/bots/{BotID}/users/{To}/messages          (otherwise)
 //	{"content":{"type":"text","text":"<subject>\n\n<text>"}}
 //
-// Token is an access token obtained elsewhere (the OAuth service-account
-// flow is not part of this package).
-type LineWorksSender struct{ http httpPoster }
+// The access token comes from the service account (JWT) flow when
+// Destination.ClientID is set (cached, renewed before it expires, and
+// once more when the API answers 401), or is Destination.Token as given.
+type LineWorksSender struct {
+	http   httpPoster
+	tokens *lineWorksTokens
+}
 
 type lineWorksBody struct {
 	Content lineWorksContent `json:"content"`
@@ -35,8 +40,8 @@ type lineWorksContent struct {
 
 // Send posts m.
 func (s *LineWorksSender) Send(ctx context.Context, d Destination, m Message) error {
-	if d.BotID == "" || d.Token == "" || (d.RoomID == "" && d.To == "") {
-		return fmt.Errorf("relay: lineworks %q: BotID, Token and RoomID or To are required: %w", d.Name, ErrPermanent)
+	if d.BotID == "" || (d.Token == "" && d.ClientID == "") || (d.RoomID == "" && d.To == "") {
+		return fmt.Errorf("relay: lineworks %q: BotID, a token or ClientID, and RoomID or To are required: %w", d.Name, ErrPermanent)
 	}
 	base := strings.TrimRight(d.URL, "/")
 	if base == "" {
@@ -52,6 +57,28 @@ func (s *LineWorksSender) Send(ctx context.Context, d Destination, m Message) er
 	if err != nil {
 		return fmt.Errorf("relay: lineworks: encode: %w", err)
 	}
-	hdr := http.Header{"Authorization": {"Bearer " + d.Token}}
+	if d.ClientID == "" {
+		return s.post(ctx, d, m, target, body, d.Token)
+	}
+	tok, fresh, err := s.tokens.token(ctx, d)
+	if err != nil {
+		return err
+	}
+	err = s.post(ctx, d, m, target, body, tok)
+	var se *StatusError
+	if fresh || !errors.As(err, &se) || se.Code != http.StatusUnauthorized {
+		return err
+	}
+	// The cached token was refused (revoked, or the clock is off): get a
+	// new one and try once more; a refusal then is the answer.
+	s.tokens.forget(d, tok)
+	if tok, _, err = s.tokens.token(ctx, d); err != nil {
+		return err
+	}
+	return s.post(ctx, d, m, target, body, tok)
+}
+
+func (s *LineWorksSender) post(ctx context.Context, d Destination, m Message, target string, body []byte, tok string) error {
+	hdr := http.Header{"Authorization": {"Bearer " + tok}}
 	return s.http.post(ctx, "lineworks", target, "application/json", body, hdr, m, d)
 }

@@ -58,8 +58,15 @@ type Destination struct {
 	// To is the recipient: comma-separated mail addresses (email) or the
 	// LINE WORKS user id when RoomID is empty (lineworks).
 	To string
-	// Token is the Chatwork API token or the LINE WORKS access token.
+	// Token is the Chatwork API token, or a LINE WORKS access token
+	// obtained elsewhere (it expires within 24 hours: prefer ClientID...).
 	Token string
+	// ClientID, ClientSecret, ServiceAccount and PrivateKey (PEM) let the
+	// LINE WORKS sender get its access tokens itself, by the service
+	// account (JWT) flow, and get a new one before it expires or when the
+	// API refuses it; Scope is their OAuth scope ("": "bot"). When
+	// ClientID is set, Token is not used.
+	ClientID, ClientSecret, ServiceAccount, PrivateKey, Scope string
 	// Secret signs webhook bodies (webhook).
 	Secret string
 	// RoomID is the Chatwork room id or the LINE WORKS channel id.
@@ -70,8 +77,8 @@ type Destination struct {
 	Addr string
 	// From is the sender address (email).
 	From string
-	// Username and Password are used for SMTP AUTH PLAIN when Username
-	// is set (email).
+	// Username and Password are used for SMTP AUTH (PLAIN or LOGIN) when
+	// Username is set (email).
 	Username string
 	Password string
 	// Insecure allows an SMTP session without STARTTLS when the server
