@@ -157,7 +157,8 @@ func TestConsoleEndToEndInChromium(t *testing.T) {
 	if want := company + " " + name + " 様より 株式会社アクメ 宛のお電話"; subject != want {
 		t.Errorf("mail subject %q, want %q", subject, want)
 	}
-	for _, want := range []string{"お名前: " + name, "会社名: " + company, "折返し番号: " + callback, "用件: 見積もり", "発信者: 03-1234-9999"} {
+	for _, want := range []string{"お名前: " + name, "会社名: " + company, "折返し番号: " + callback, "ご用件の種類: 見積もり",
+		"用件詳細: 来月の工事の見積もり", "お急ぎですか: はい", "受付: op1001", "発信者: 03-1234-9999"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("mail body lacks %q:\n%s", want, text)
 		}

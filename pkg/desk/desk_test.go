@@ -113,6 +113,47 @@ func TestSubmitRoutesAndReportsStatus(t *testing.T) {
 	}
 }
 
+// TestRelayedTextListsEveryAnswer: the message a client reads lists every
+// answer the operator took down, under the form's labels and in its
+// order, as people read them (choices by label, はい/いいえ, dates), and
+// who took the call; a field the script hides is left out.
+func TestRelayedTextListsEveryAnswer(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	in := store.Intake{ID: "i9", Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"company": "山田商事", "name": "山田", "addressee": "佐藤部長", "callback": "+819011112222",
+			"purpose": "見積もり", "detail": "外壁工事の見積もり\n来週中に", "callback_needed": "yes",
+			"callback_at": "2026-12-01T10:00", "urgency": "normal"},
+		CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ob.List(relay.Filter{MessageID: "i9-v1"})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("%d entries (%v)", len(entries), err)
+	}
+	text := entries[0].Message.Text
+	want := []string{"発信者: 03-1234-5678", "会社名: 山田商事", "お名前: 山田", "宛先（担当者）: 佐藤部長",
+		"折返し番号: 090-1111-2222", "ご用件: 見積もり", "用件詳細: 外壁工事の見積もり\n来週中に", "折返し要否: はい",
+		"折返し希望日時: 12月1日(火) 10:00", "緊急度: 通常", "受付: op1001"}
+	at := 0
+	for _, w := range want {
+		i := strings.Index(text[at:], w)
+		if i < 0 {
+			t.Fatalf("relayed text lacks %q (or has it out of the form's order):\n%s", w, text)
+		}
+		at += i + len(w)
+	}
+	// Without a callback the time is not asked, and not relayed.
+	in.ID, in.Values["callback_needed"] = "i10", "no"
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := ob.List(relay.Filter{MessageID: "i10-v1"}); len(e) != 1 || strings.Contains(e[0].Message.Text, "折返し希望日時") {
+		t.Fatalf("a hidden field relayed: %+v", e)
+	}
+}
+
 func TestMissedCallRelayed(t *testing.T) {
 	d, ob := newDesk(t)
 	d.Finished(store.CallRecord{ID: "c1", ClientID: "acme", CallerID: "09012345678", Result: store.ResultAbandoned, WaitMS: 42000, Reason: "caller hung up after waiting 42s", EndedAt: time.Now()})
@@ -121,6 +162,11 @@ func TestMissedCallRelayed(t *testing.T) {
 	all, _ := ob.List(relay.Filter{})
 	if len(all) != 1 || all[0].MessageID != "c1-missed-call" || !strings.Contains(all[0].Message.Text, "090-1234-5678") {
 		t.Fatalf("outbox %+v, want one missed-call message", all)
+	}
+	// The client reads Japanese, not the record's reason.
+	text := all[0].Message.Text
+	if !strings.Contains(text, "お待ちいただいた時間: 42秒") || !strings.Contains(text, "状況: オペレーターにつながる前にお電話が切れました") || strings.Contains(text, "caller hung up") {
+		t.Fatalf("missed-call text:\n%s", text)
 	}
 }
 

@@ -30,7 +30,8 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	}
 	// Clients read names, not codes: labels for choices, 03-1234-5678
 	// for numbers (the stored intake keeps the normalised values).
-	fields := map[string]string(cl.Script().Display(intake.Values(in.Values)))
+	script := cl.Script()
+	fields := map[string]string(script.Display(intake.Values(in.Values)))
 	if fields == nil {
 		fields = map[string]string{}
 	}
@@ -43,9 +44,16 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	if in.Version > 1 {
 		subject = "【訂正】" + subject
 	}
+	var lines []relay.Line
+	for _, a := range script.Answers(intake.Values(in.Values)) {
+		lines = append(lines, relay.Line{Label: a.Label, Value: a.Value})
+	}
+	if in.OperatorID != "" {
+		lines = append(lines, relay.Line{Label: "受付", Value: in.OperatorID})
+	}
 	m := relay.Message{
 		ID: fmt.Sprintf("%s-v%d", in.ID, in.Version), ClientID: in.ClientID, Kind: "intake",
-		Subject: subject, Fields: fields, Urgent: in.Values["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
+		Subject: subject, Fields: fields, Lines: lines, Urgent: in.Values["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
 	}
 	if d.BaseURL != "" {
 		m.Link = d.BaseURL + "/console/intakes/" + in.ID
@@ -134,8 +142,21 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		return nil, relay.Message{}, false
 	}
 	caller := phone.ParseCallerID(rec.CallerID).Display()
+	wait := time.Duration(rec.WaitMS) * time.Millisecond
+	var lines []relay.Line
+	if wait > 0 {
+		lines = append(lines, relay.Line{Label: "お待ちいただいた時間", Value: jaDuration(wait)})
+	}
+	if kind == "voicemail" {
+		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にメッセージが残されました"})
+		if rec.Recording != "" {
+			lines = append(lines, relay.Line{Label: "録音", Value: rec.Recording})
+		}
+	} else {
+		lines = append(lines, relay.Line{Label: "状況", Value: "オペレーターにつながる前にお電話が切れました"})
+	}
 	return cl, relay.Message{
-		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt,
+		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt, Lines: lines,
 		Fields: map[string]string{
 			"caller": caller, "callback": caller, "wait": (time.Duration(rec.WaitMS) * time.Millisecond).Round(time.Second).String(),
 			"message": rec.Reason, "recording": rec.Recording,
@@ -234,4 +255,16 @@ func (d *Desk) RequeueUnrelayed(ctx context.Context, since time.Time) (int, erro
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// jaDuration is d to the second as people read it: 1分05秒, 12秒, 1時間02分.
+func jaDuration(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	switch {
+	case s >= 3600:
+		return fmt.Sprintf("%d時間%02d分", s/3600, s%3600/60)
+	case s >= 60:
+		return fmt.Sprintf("%d分%02d秒", s/60, s%60)
+	}
+	return fmt.Sprintf("%d秒", s)
 }

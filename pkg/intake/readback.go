@@ -34,6 +34,32 @@ func (s Script) ReadBackLine(v Values) string {
 	return strings.Join(items, "、") + "、以上でよろしいでしょうか。"
 }
 
+// Answer is one answered field as people read it (see Display).
+type Answer struct {
+	ID, Label, Value string
+}
+
+// Answers returns the visible answered fields in the form's order, each
+// with its label and its value as Display gives it, except that a
+// multi-line answer keeps its line breaks: what a relayed message lists,
+// so that nothing the operator took down is left out.
+func (s Script) Answers(v Values) []Answer {
+	var out []Answer
+	for _, f := range s.Visible(v) {
+		w := spoken(f, v[f.ID])
+		if w == "" {
+			continue
+		}
+		if f.Type == TypeMultiline {
+			if n, msg := normalise(f, clean(v[f.ID])); msg == "" {
+				w = strings.TrimSpace(n)
+			}
+		}
+		out = append(out, Answer{ID: f.ID, Label: f.Label, Value: w})
+	}
+	return out
+}
+
 // Display returns the visible answers in the form people read them: a
 // phone number as 03-1234-5678, a choice by its label, はい/いいえ, a date
 // as 1月5日(月) 14:00. Relayed messages use it; stored values stay raw.

@@ -119,10 +119,13 @@ func stripURL(err error) error {
 	return err
 }
 
-// plainText is the subject line followed by the body, for chat channels.
+// plainText is the subject line followed by the body, for chat channels;
+// the body alone when its first line already carries the subject (the
+// default template's does).
 func plainText(m Message) string {
+	first, _, _ := strings.Cut(m.Text, "\n")
 	switch {
-	case m.Subject == "":
+	case m.Subject == "" || strings.Contains(first, m.Subject):
 		return m.Text
 	case m.Text == "":
 		return m.Subject

@@ -36,11 +36,22 @@ type Message struct {
 	Text string `json:"text"`
 	// Fields are the raw values, e.g. caller, company, name, callback,
 	// purpose, urgency, addressee. Webhooks receive them as they are.
-	Fields    map[string]string `json:"fields,omitempty"`
-	Urgent    bool              `json:"urgent"`
-	CreatedAt time.Time         `json:"created_at"`
+	Fields map[string]string `json:"fields,omitempty"`
+	// Lines are what the message says, in order, as people read them:
+	// an intake's answers under their form labels (会社名, 用件詳細,
+	// 折返し希望日時, ...), a notice's wait and state. The default
+	// template lists them all.
+	Lines     []Line    `json:"lines,omitempty"`
+	Urgent    bool      `json:"urgent"`
+	CreatedAt time.Time `json:"created_at"`
 	// Link points to the intake in the console, if any.
 	Link string `json:"link,omitempty"`
+}
+
+// Line is one labelled line of a message.
+type Line struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
 }
 
 // Destination is one configured place a message can be delivered to. Which

@@ -8,21 +8,16 @@ import (
 )
 
 // DefaultTemplate is the Japanese body used when a client has no template
-// of its own. Templates see a Message; helpers: jst (time → "2006/01/02
-// 15:04" in Japan time), kind (kind → Japanese label), field (key →
-// value or "—").
+// of its own: the subject, the caller's number, every line of the message
+// (an intake: each answer under its form label, in the form's order), the
+// time and the link. Templates see a Message; helpers: jst (time →
+// "2006/01/02 15:04" in Japan time), kind (kind → Japanese label), field
+// (key → value or "—").
 const DefaultTemplate = `{{if .Urgent}}【至急】{{end}}【{{kind .Kind}}】{{.Subject}}
 
-件名: {{.Subject}}
 発信者: {{field "caller"}}
-会社名: {{field "company"}}
-お名前: {{field "name"}}
-折返し番号: {{field "callback"}}
-宛先: {{field "addressee"}}
-用件: {{field "purpose"}}
-伝言: {{field "message"}}
-受付日時: {{jst .CreatedAt}}
-待ち時間: {{field "wait"}}
+{{range .Lines}}{{.Label}}: {{.Value}}
+{{end}}受付日時: {{jst .CreatedAt}}
 {{- with .Link}}
 
 詳細: {{.}}{{end}}
