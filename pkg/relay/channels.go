@@ -63,7 +63,8 @@ func (e *StatusError) Error() string { return "HTTP " + strconv.Itoa(e.Code) }
 type httpPoster struct{ client *http.Client }
 
 // post sends body to target with the Idempotency-Key header. Non-2xx
-// answers are errors; 4xx other than 408, 425 and 429 wrap ErrPermanent.
+// answers are errors; 3xx (redirects are not followed: the URL is wrong)
+// and 4xx other than 408, 425 and 429 wrap ErrPermanent.
 // Errors name only the scheme and host of target, since webhook URLs are
 // secrets.
 func (h httpPoster) post(ctx context.Context, channel, target, contentType string, body []byte,
@@ -95,7 +96,7 @@ func (h httpPoster) post(ctx context.Context, channel, target, contentType strin
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests:
 		return err
-	case resp.StatusCode/100 == 4:
+	case resp.StatusCode/100 == 4, resp.StatusCode/100 == 3:
 		return fmt.Errorf("%w: %w", err, ErrPermanent)
 	}
 	return err

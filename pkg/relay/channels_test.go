@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // captured is one request seen by an httptest receiver.
@@ -74,8 +75,12 @@ func TestHTTPChannels(t *testing.T) {
 				t.Fatalf("teams message = %+v", got)
 			}
 			a := got.Attachments[0]
+			// A block per line: Teams reads a TextBlock as Markdown, where
+			// one line break is no break.
+			body := a.Content.Body
 			if a.ContentType != "application/vnd.microsoft.card.adaptive" || a.Content.Type != "AdaptiveCard" ||
-				len(a.Content.Body) != 2 || a.Content.Body[0].Text != m.Subject || a.Content.Body[1].Text != m.Text {
+				len(body) != 3 || body[0].Text != m.Subject || body[0].Weight != "Bolder" ||
+				body[1].Text+"\n"+body[2].Text != m.Text || body[2].Spacing != "None" {
 				t.Errorf("teams card = %+v", a)
 			}
 		}},
@@ -186,5 +191,50 @@ func TestHTTPChannelsRejectIncompleteDestination(t *testing.T) {
 		if err := senders[d.Type].Send(t.Context(), d, testMessage("m")); !errors.Is(err, ErrPermanent) {
 			t.Errorf("%s: Send = %v, want ErrPermanent", d.Type, err)
 		}
+	}
+}
+
+// TestTeamsBlocks: a message in the default template's form becomes a
+// bold first line, a gap, and a block per line.
+func TestTeamsBlocks(t *testing.T) {
+	m := Message{Subject: "山田様より", Text: "【お電話承り】山田様より\n\n発信者: 03-1234-5678\n用件詳細: 一行目\n二行目\n"}
+	var got []string
+	for _, b := range teamsBlocks(m) {
+		got = append(got, b.Weight+"|"+b.Spacing+"|"+b.Text)
+	}
+	want := []string{"Bolder|None|【お電話承り】山田様より", "|Medium|発信者: 03-1234-5678", "|None|用件詳細: 一行目", "|None|二行目"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("blocks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestLineWorksTextCut: a text over LINE WORKS's 2,000 characters is cut
+// to fit, with a note and the console link; a shorter one is sent whole.
+func TestLineWorksTextCut(t *testing.T) {
+	m := testMessage("m-long")
+	if got := lineWorksText(m); got != plainText(m) {
+		t.Errorf("a short message was changed: %q", got)
+	}
+	m.Text = strings.Repeat("伝言です。", 600) // 3,000 characters
+	got := lineWorksText(m)
+	if n := utf8.RuneCountInString(got); n != lineWorksMaxText {
+		t.Errorf("cut to %d characters, want %d", n, lineWorksMaxText)
+	}
+	if !strings.HasSuffix(got, "全文: "+m.Link+"）") || !strings.HasPrefix(got, m.Subject) {
+		t.Errorf("cut message starts %q, ends %q", got[:40], got[len(got)-80:])
+	}
+}
+
+// TestRedirectIsPermanent: redirects are not followed, and a 3xx means the
+// URL is wrong: retrying will not help.
+func TestRedirectIsPermanent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://elsewhere.example/", http.StatusMovedPermanently)
+	}))
+	t.Cleanup(srv.Close)
+	s := Channels(ChannelOptions{})[TypeSlack]
+	err := s.Send(t.Context(), Destination{Name: "s", Type: TypeSlack, URL: srv.URL + "/hook"}, testMessage("m-3xx"))
+	if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "HTTP 301") {
+		t.Fatalf("Send = %v, want a permanent HTTP 301", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // LineWorksBaseURL is the LINE WORKS API 2.0 base used when
@@ -53,7 +54,7 @@ func (s *LineWorksSender) Send(ctx context.Context, d Destination, m Message) er
 	} else {
 		target += "/users/" + url.PathEscape(d.To) + "/messages"
 	}
-	body, err := json.Marshal(lineWorksBody{Content: lineWorksContent{Type: "text", Text: plainText(m)}})
+	body, err := json.Marshal(lineWorksBody{Content: lineWorksContent{Type: "text", Text: lineWorksText(m)}})
 	if err != nil {
 		return fmt.Errorf("relay: lineworks: encode: %w", err)
 	}
@@ -81,4 +82,24 @@ func (s *LineWorksSender) Send(ctx context.Context, d Destination, m Message) er
 func (s *LineWorksSender) post(ctx context.Context, d Destination, m Message, target string, body []byte, tok string) error {
 	hdr := http.Header{"Authorization": {"Bearer " + tok}}
 	return s.http.post(ctx, "lineworks", target, "application/json", body, hdr, m, d)
+}
+
+// lineWorksMaxText is the most characters a LINE WORKS text message may
+// hold; a longer one is refused (400), which would dead-letter it.
+const lineWorksMaxText = 2000
+
+// lineWorksText is m as plain text, cut to lineWorksMaxText characters
+// with a note (and the console link, where the whole message is) when
+// it is longer.
+func lineWorksText(m Message) string {
+	text := plainText(m)
+	if utf8.RuneCountInString(text) <= lineWorksMaxText {
+		return text
+	}
+	note := "\n…（長いため省略しました）"
+	if m.Link != "" {
+		note = "\n…（長いため省略しました。全文: " + m.Link + "）"
+	}
+	keep := max(lineWorksMaxText-utf8.RuneCountInString(note), 0)
+	return string([]rune(text)[:keep]) + note
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // TeamsSender posts to a Microsoft Teams incoming webhook (Destination.URL,
 // e.g. a Workflows "when a webhook request is received" URL) a message
-// with one Adaptive Card holding the subject (bold) and the text.
+// with one Adaptive Card: the subject in bold, then one TextBlock per
+// line of the text. A TextBlock reads Markdown, where a single line break
+// is no break: in one block the lines of a message ran together.
 type TeamsSender struct{ http httpPoster }
 
 type teamsMessage struct {
@@ -29,10 +32,11 @@ type teamsCard struct {
 }
 
 type teamsText struct {
-	Type   string `json:"type"`
-	Text   string `json:"text"`
-	Weight string `json:"weight,omitempty"`
-	Wrap   bool   `json:"wrap"`
+	Type    string `json:"type"`
+	Text    string `json:"text"`
+	Weight  string `json:"weight,omitempty"`
+	Spacing string `json:"spacing,omitempty"`
+	Wrap    bool   `json:"wrap"`
 }
 
 // Send posts m.
@@ -40,19 +44,44 @@ func (s *TeamsSender) Send(ctx context.Context, d Destination, m Message) error 
 	if d.URL == "" {
 		return fmt.Errorf("relay: teams %q: no URL: %w", d.Name, ErrPermanent)
 	}
-	var blocks []teamsText
-	if m.Subject != "" {
-		blocks = append(blocks, teamsText{Type: "TextBlock", Text: m.Subject, Weight: "Bolder", Wrap: true})
-	}
-	blocks = append(blocks, teamsText{Type: "TextBlock", Text: m.Text, Wrap: true})
 	msg := teamsMessage{Type: "message", Attachments: []teamsAttachment{{
 		ContentType: "application/vnd.microsoft.card.adaptive",
 		Content: teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json",
-			Type: "AdaptiveCard", Version: "1.4", Body: blocks},
+			Type: "AdaptiveCard", Version: "1.4", Body: teamsBlocks(m)},
 	}}}
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return fmt.Errorf("relay: teams: encode: %w", err)
 	}
 	return s.http.post(ctx, "teams", d.URL, "application/json", body, nil, m, d)
+}
+
+// teamsBlocks are the card's TextBlocks: the subject in bold (the text's
+// first line when it carries the subject, as the default template's
+// does), then a block per line, an empty line making a gap before the
+// next.
+func teamsBlocks(m Message) []teamsText {
+	lines := strings.Split(strings.TrimRight(m.Text, "\n"), "\n")
+	var blocks []teamsText
+	boldFirst := m.Subject != "" && strings.Contains(lines[0], m.Subject)
+	if m.Subject != "" && !boldFirst {
+		blocks = append(blocks, teamsText{Type: "TextBlock", Text: m.Subject, Weight: "Bolder", Wrap: true})
+	}
+	gap := m.Subject != "" && !boldFirst // after a subject block of its own
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			gap = true
+			continue
+		}
+		b := teamsText{Type: "TextBlock", Text: l, Wrap: true, Spacing: "None"}
+		if gap && len(blocks) > 0 {
+			b.Spacing = "Medium"
+		}
+		if i == 0 && boldFirst {
+			b.Weight = "Bolder"
+		}
+		gap = false
+		blocks = append(blocks, b)
+	}
+	return blocks
 }
