@@ -42,9 +42,10 @@ fuzz:
 run: build
 	$(BIN) serve --config $(CONFIG)
 
-## demo: the controller against the simulated PBX with sample calls (no Asterisk needed)
+## demo: the controller against the simulated PBX with sample calls (no Asterisk needed);
+## flags in ARGS, e.g. make demo ARGS='--listen 127.0.0.1:8099 --every 5s'
 demo: build
-	$(BIN) demo
+	$(BIN) demo $(ARGS)
 
 check-config: build
 	$(BIN) check-config $(CONFIG)

@@ -43,7 +43,17 @@ func asteriskConf(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s agrees with %s\n", *check, *path)
 		return nil
 	}
-	return asteriskconf.RenderOperators(stdout, ops, func(id string) string {
-		return os.Getenv("TORITSUGI_SIP_PASSWORD_" + strings.ToUpper(id))
+	var missing []string
+	err = asteriskconf.RenderOperators(stdout, ops, func(id string) string {
+		env := "TORITSUGI_SIP_PASSWORD_" + strings.ToUpper(id)
+		pw := os.Getenv(env)
+		if pw == "" {
+			missing = append(missing, env)
+		}
+		return pw
 	})
+	if err == nil && len(missing) > 0 {
+		fmt.Fprintf(stderr, "asterisk-conf: no %s: those operators got a CHANGE_ME placeholder password; set them and print again\n", strings.Join(missing, ", "))
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/toritsugi/toritsugi/pkg/console"
@@ -13,6 +14,12 @@ import (
 // hashPassword reads a password (one line) from stdin and prints the
 // argon2id hash to put in an operator's password_hash.
 func hashPassword(stdin io.Reader, stdout io.Writer) error {
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			// A terminal: say what is awaited, instead of seeming to hang.
+			fmt.Fprint(os.Stderr, "Password (at least 8 characters; it shows as you type: clear the screen after, or pipe it in: toritsugi hash-password < file): ")
+		}
+	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("hash-password: read: %w", err)

@@ -245,7 +245,8 @@ func TestShippedAsteriskConfAgreesWithSample(t *testing.T) {
 	if err := run(context.Background(), []string{"asterisk-conf", "--config", "../../pkg/config/sample.yaml"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"[op1001](operator-endpoint)", "password = s3cret", "password = CHANGE_ME_op1004", `callerid = "佐藤 花子" <op1001>`} {
+	for _, want := range []string{"[op1001](operator-endpoint)", "password = s3cret", "password = CHANGE_ME_op1004", `callerid = "佐藤 花子" <op1001>`,
+		"asterisk-conf: no TORITSUGI_SIP_PASSWORD_OP1002, TORITSUGI_SIP_PASSWORD_OP1003, TORITSUGI_SIP_PASSWORD_OP1004: those operators got a CHANGE_ME placeholder"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("rendered operators lack %q:\n%s", want, out.String())
 		}

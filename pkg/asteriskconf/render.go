@@ -63,7 +63,7 @@ func validObjectName(s string) bool {
 // the placeholder CHANGE_ME_<id> when secret is nil or returns "".
 func RenderOperators(w io.Writer, ops []Operator, secret func(id string) string) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "; Operators for toritsugi. Paste below the operator templates in pjsip.conf.\n")
+	fmt.Fprintf(bw, "; Operators for toritsugi. In pjsip.conf, REPLACE the operator sections below the\n; \"Operators\" banner with these (a section defined twice: no endpoint loads).\n")
 	seen := make(map[string]string, len(ops))
 	for _, op := range ops {
 		name, err := op.EndpointName()
