@@ -225,3 +225,28 @@ func TestEmailAuthMechanisms(t *testing.T) {
 		})
 	}
 }
+
+// TestLongSubjectFolded: a long Japanese subject is folded, an
+// encoded-word a line (at most 84 octets with "Subject: ", far under RFC
+// 5322's 998), and reads back whole.
+func TestLongSubjectFolded(t *testing.T) {
+	m := testMessage("m-long-subject")
+	m.Subject = strings.Repeat("株式会社ながいなまえの会社", 30) + " 山田様より"
+	raw, err := buildMail(&mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}, m, "d", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+	for _, line := range strings.Split(head, "\r\n") {
+		if len(line) > 84 {
+			t.Errorf("header line of %d octets: %.60s…", len(line), line)
+		}
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || got != m.Subject {
+		t.Errorf("subject read back %q (%v), want %q", got, err, m.Subject)
+	}
+}

@@ -31,7 +31,7 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	h("From", from.String())
 	h("To", strings.Join(tos, ", "))
-	h("Subject", mime.BEncoding.Encode("UTF-8", m.Subject))
+	h("Subject", foldEncoded(mime.BEncoding.Encode("UTF-8", m.Subject)))
 	h("Date", now.Format(time.RFC1123Z))
 	h("Message-ID", MessageID(key, from.Address))
 	h("MIME-Version", "1.0")
@@ -81,4 +81,15 @@ func isAtext(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("!#$%&'*+-/?^_`{|}~", c) >= 0
+}
+
+// foldEncoded puts each encoded-word of an RFC 2047 header value on a line
+// of its own (CRLF, space): the encoder writes them on one line, and a
+// subject of some 200 Japanese characters (company and name may be 200
+// each) passed RFC 5322's 998-octet limit for a line.
+func foldEncoded(v string) string {
+	if !strings.HasPrefix(v, "=?") {
+		return v
+	}
+	return strings.ReplaceAll(v, "?= =?", "?=\r\n =?")
 }
