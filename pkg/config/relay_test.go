@@ -196,3 +196,31 @@ func TestLineWorksServiceAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestMailSettingsThatCannotWork: port 465 (TLS from the first byte) and a
+// password that would go in clear text to another host are refused at
+// load, rather than retried for hours.
+func TestMailSettingsThatCannotWork(t *testing.T) {
+	doc := func(dest string) []byte {
+		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - " + dest + "\n")
+	}
+	for name, tc := range map[string]struct{ dest, want string }{
+		"port 465": {`{name: m, type: email, addr: "smtp.example.jp:465", from: a@example.jp, to: b@example.jp}`,
+			"relay.destinations[0].addr: \"smtp.example.jp:465\": port 465 is SMTP inside TLS"},
+		"insecure with a password": {`{name: m, type: email, addr: "smtp.example.jp:25", from: a@example.jp, to: b@example.jp, username: u, password: p, insecure: true}`,
+			"relay.destinations[0].insecure: with username: the password is sent only over TLS or to this host"},
+	} {
+		_, err := Parse("c.yaml", doc(tc.dest), noEnv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+	for _, ok := range []string{
+		`{name: m, type: email, addr: "127.0.0.1:25", from: a@example.jp, to: b@example.jp, username: u, password: p, insecure: true}`,
+		`{name: m, type: email, addr: "smtp.example.jp:587", from: a@example.jp, to: b@example.jp, username: u, password: p}`,
+	} {
+		if _, err := Parse("c.yaml", doc(ok), noEnv); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}

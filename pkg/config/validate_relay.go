@@ -117,6 +117,9 @@ func (c *checker) destinationFields(p string, d relay.Destination, keyGiven bool
 		}
 		if d.Username != "" {
 			need("password", d.Password)
+			if host, _, err := net.SplitHostPort(d.Addr); err == nil && d.Insecure && !isLoopbackHost(host) {
+				c.errf(childPath(p, "insecure"), "with username: the password is sent only over TLS or to this host; a server without STARTTLS at %s cannot take it", host)
+			}
 		}
 	case relay.TypeSlack, relay.TypeTeams:
 		if need("url", d.URL) {
@@ -179,6 +182,11 @@ func (c *checker) smtpAddr(path, s string) {
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		c.errf(path, "%q has an invalid port", s)
+	} else if n == 465 {
+		// Otherwise every message would wait out its timeout for a
+		// greeting that comes only after a TLS handshake, for hours of
+		// retries.
+		c.errf(path, "%q: port 465 is SMTP inside TLS from the first byte, which toritsugi does not speak: use the submission port 587 (STARTTLS)", s)
 	}
 }
 
