@@ -79,7 +79,9 @@ var errAuthMechanism = errors.New("no AUTH mechanism in common")
 func permanentSMTP(err error) bool {
 	var te *textproto.Error
 	if errors.As(err, &te) {
-		return te.Code >= 500
+		// 5.4.5 (RFC 3463: congestion), which Gmail and others answer when
+		// a sending quota is used up, clears by itself within the day.
+		return te.Code >= 500 && !strings.HasPrefix(te.Msg, "5.4.5")
 	}
 	return errors.Is(err, errNoSTARTTLS) || errors.Is(err, errAuthMechanism)
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +250,24 @@ func TestLongSubjectFolded(t *testing.T) {
 	}
 	if got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || got != m.Subject {
 		t.Errorf("subject read back %q (%v), want %q", got, err, m.Subject)
+	}
+}
+
+func TestPermanentSMTP(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&textproto.Error{Code: 550, Msg: "5.1.1 no such user"}, true},
+		{&textproto.Error{Code: 535, Msg: "5.7.8 authentication failed"}, true},
+		{&textproto.Error{Code: 550, Msg: "5.4.5 Daily user sending limit exceeded"}, false},
+		{&textproto.Error{Code: 451, Msg: "4.3.0 try later"}, false},
+		{fmt.Errorf("RCPT: %w", &textproto.Error{Code: 554, Msg: "5.7.1 relay denied"}), true},
+		{errNoSTARTTLS, true},
+		{errors.New("dial: connection refused"), false},
+	} {
+		if got := permanentSMTP(tc.err); got != tc.want {
+			t.Errorf("permanentSMTP(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
