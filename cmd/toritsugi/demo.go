@@ -34,7 +34,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP API address")
-	every := fs.Duration("every", 3*time.Second, "mean time between simulated calls")
+	// Four operators (three simulated, and you) each take about 50 s a
+	// call with the sample's 30 s wrap-up: a call every 15 s keeps them
+	// busy and a short queue, where one every 3 s grew without end.
+	every := fs.Duration("every", 15*time.Second, "mean time between simulated calls")
 	dataDir := fs.String("data", "", "data directory (default: a new temporary one)")
 	talk := fs.Duration("talk", 20*time.Second, "how long simulated operators talk")
 	realHours := fs.Bool("real-hours", false, "apply the sample clients' business hours (default: open around the clock)")
