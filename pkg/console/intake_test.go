@@ -3,6 +3,7 @@ package console_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -229,5 +230,35 @@ func TestSaveAfterRestart(t *testing.T) {
 	}
 	if resp, body := b2.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()}); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another operator saving against op-a's call after the restart: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestWithheldCallersShareNoHistory: a withheld (or unavailable, payphone)
+// caller is not one person: the pop lists no earlier messages for them,
+// while a caller with a number sees theirs.
+func TestWithheldCallersShareNoHistory(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	for i, number := range []string{"anonymous", "anonymous", "0312345678"} {
+		p := pop(fmt.Sprintf("c%d", i), "op-a")
+		p.CallerNumber = number
+		e.c.Pop(p)
+		if resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": p.CallID, "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("save %s: %d %s", p.CallID, resp.StatusCode, body)
+		}
+	}
+	for number, want := range map[string]int{"anonymous": 0, "0312345678": 1} {
+		p := pop("next-"+number, "op-a")
+		p.CallerNumber = number
+		e.c.Pop(p)
+		_, body := u.do("GET", "/api/v1/console/state", nil)
+		var st struct {
+			Call struct {
+				Intakes []store.Intake `json:"intakes"`
+			} `json:"call"`
+		}
+		if err := json.Unmarshal(body, &st); err != nil || len(st.Call.Intakes) != want {
+			t.Errorf("caller %q: the pop lists %d earlier messages (%v), want %d", number, len(st.Call.Intakes), err, want)
+		}
 	}
 }

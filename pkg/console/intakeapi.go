@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -49,6 +50,11 @@ func (c *Console) callFor(op Operator, p ScreenPop) callView {
 	}
 	if cv.Form.Fields == nil {
 		cv.Form.Fields = []FieldSpec{}
+	}
+	if phone.ParseCallerID(p.CallerNumber).Kind != phone.Number {
+		// Withheld, unavailable, a payphone: not one caller, and their
+		// messages are not this caller's to show.
+		return cv
 	}
 	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, historyLimit)
 	if err != nil {

@@ -6,10 +6,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/phone"
 )
 
-// historyLimit is how many earlier intakes from the same number the screen
-// pop shows.
-const historyLimit = 10
-
 // Connected pushes the screen pop to the operator who just got the call.
 func (d *Desk) Connected(c call.Connected) {
 	if d.Console == nil {
@@ -26,22 +22,8 @@ func (d *Desk) Connected(c call.Connected) {
 			p.GreetingText = cl.Script().GreetingLine(cl.Name)
 		}
 	}
-	op, _ := d.Config().Operator(c.OperatorID)
-	if c.CallerNumber != "" && op != nil {
-		earlier, err := d.Store.IntakesForCaller(c.CallerNumber, historyLimit)
-		if err != nil {
-			d.Logger.Warn("reading the caller's history failed", "error", err)
-		}
-		for _, in := range earlier {
-			if !op.Serves(in.ClientID) {
-				continue // another client's business: not this operator's to see
-			}
-			summary := in.Values["purpose"]
-			if summary == "" {
-				summary = in.ReadBack
-			}
-			p.History = append(p.History, console.HistoryItem{At: in.CreatedAt, Result: in.ClientID, Summary: summary})
-		}
-	}
+	// Earlier messages from the number are listed by the console with the
+	// call (console.callFor: with their relay status and a correction
+	// button); listed here too, each showed twice.
 	d.Console.Pop(p)
 }
