@@ -262,3 +262,49 @@ func TestWithheldCallersShareNoHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveRepeatedCountsOnce: a save sent again with its request id (its
+// answer was lost) stores and relays nothing more, for a new message and
+// for a correction; a request id of another call's message is refused,
+// and a malformed one is a 400.
+func TestSaveRepeatedCountsOnce(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	const rid = "0123456789abcdef0123456789abcdef"
+	var first saveResp
+	for i, want := range []int{http.StatusCreated, http.StatusOK} {
+		resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues(), "request_id": rid})
+		if resp.StatusCode != want {
+			t.Fatalf("copy %d: %d %s, want %d", i+1, resp.StatusCode, body, want)
+		}
+		var sr saveResp
+		if err := json.Unmarshal(body, &sr); err != nil || sr.Intake.Intake.ID != rid || sr.Intake.Intake.Version != 1 {
+			t.Fatalf("copy %d answered %s (%v)", i+1, body, err)
+		}
+		first = sr
+	}
+	fixed := goodValues()
+	fixed["detail"] = "訂正後"
+	const rid2 = "fedcba9876543210fedcba9876543210"
+	for i := range 2 {
+		resp, body := u.do("PUT", "/api/v1/console/intakes/"+first.Intake.Intake.ID, map[string]any{"values": fixed, "request_id": rid2})
+		var sr saveResp
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &sr) != nil || sr.Intake.Intake.Version != 2 {
+			t.Fatalf("correction copy %d: %d %s, want version 2", i+1, resp.StatusCode, body)
+		}
+	}
+	e.mu.Lock()
+	relayed := len(e.submitted)
+	e.mu.Unlock()
+	if relayed != 2 {
+		t.Errorf("relayed %d times, want 2 (the message once, its correction once)", relayed)
+	}
+	e.c.Pop(pop("c2", "op-a"))
+	if resp, _ := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c2", "values": goodValues(), "request_id": rid}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("another call's request id: %d, want 409", resp.StatusCode)
+	}
+	if resp, _ := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c2", "values": goodValues(), "request_id": "XYZ"}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a malformed request id: %d, want 400", resp.StatusCode)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/phone"
@@ -103,6 +104,32 @@ type intakeRequest struct {
 	CallID   string            `json:"call_id"`
 	IntakeID string            `json:"intake_id"`
 	Values   map[string]string `json:"values"`
+	// RequestID, 32 hex digits the page makes once per save and sends
+	// again with every retry of it, makes a save that went through but
+	// whose reply was lost (a double click, a dropped connection) count
+	// once: the intake is not stored or relayed twice.
+	RequestID string `json:"request_id"`
+}
+
+// requestID checks req's RequestID: "" (none given) or 32 lower-case hex
+// digits; anything else is answered 400.
+func requestID(w http.ResponseWriter, req intakeRequest) (string, bool) {
+	id := req.RequestID
+	if id == "" {
+		return "", true
+	}
+	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+		fail(w, http.StatusBadRequest, "request_id: 32 lower-case hex digits")
+		return "", false
+	}
+	return id, true
+}
+
+// repeated answers a save request that was made already: the intake as
+// stored, relayed once already.
+func (c *Console) repeated(w http.ResponseWriter, status int, in store.Intake) {
+	c.log.Info("intake save repeated: nothing more stored or relayed", "intake", in.ID, "version", in.Version)
+	writeJSON(w, status, map[string]any{"intake": c.view(in)})
 }
 
 // cleanValues keeps only the form's fields and refuses oversized values.
@@ -218,6 +245,10 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 		return
 	}
 	req.IntakeID = ""
+	rid, ok := requestID(w, req)
+	if !ok {
+		return
+	}
 	clientID, pop, _, ok := c.target(w, a, req)
 	if !ok {
 		return
@@ -226,18 +257,29 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 	if !ok {
 		return
 	}
-	id, err := newIntakeID()
-	if err != nil {
-		fail(w, http.StatusInternalServerError, "no id")
-		return
+	id := rid // a repeat of this request finds the intake under its id
+	if id == "" {
+		var err error
+		if id, err = newIntakeID(); err != nil {
+			fail(w, http.StatusInternalServerError, "no id")
+			return
+		}
 	}
-	in, err := c.d.Store.PutIntake(store.Intake{
+	in, saved, err := c.d.Store.SaveIntake(store.Intake{
 		ID: id, CallID: pop.CallID, ClientID: clientID, OperatorID: a.op.ID, EditedBy: a.op.ID, CallerNumber: pop.CallerNumber,
-		Values: norm, ReadBack: readBack, UpdatedAt: c.now(),
-	})
+		Values: norm, ReadBack: readBack, UpdatedAt: c.now(), RequestID: rid,
+	}, true)
 	if err != nil {
 		c.log.Error("store intake", "call", pop.CallID, "err", err)
 		fail(w, http.StatusInternalServerError, "intake not saved")
+		return
+	}
+	if !saved {
+		if in.CallID != pop.CallID || in.OperatorID != a.op.ID {
+			fail(w, http.StatusConflict, "request_id used for another intake")
+			return
+		}
+		c.repeated(w, http.StatusOK, in)
 		return
 	}
 	c.log.Info("intake saved", "intake", in.ID, "call", in.CallID, "operator", a.op.ID)
@@ -252,6 +294,10 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		return
 	}
 	req.IntakeID = r.PathValue("id")
+	rid, ok := requestID(w, req)
+	if !ok {
+		return
+	}
 	clientID, _, prev, ok := c.target(w, a, req)
 	if !ok {
 		return
@@ -261,11 +307,15 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		return
 	}
 	next := *prev
-	next.EditedBy, next.Values, next.ReadBack, next.UpdatedAt = a.op.ID, norm, readBack, c.now()
-	in, err := c.d.Store.PutIntake(next)
+	next.EditedBy, next.Values, next.ReadBack, next.UpdatedAt, next.RequestID = a.op.ID, norm, readBack, c.now(), rid
+	in, saved, err := c.d.Store.SaveIntake(next, false)
 	if err != nil {
 		c.log.Error("store correction", "intake", prev.ID, "err", err)
 		fail(w, http.StatusInternalServerError, "correction not saved")
+		return
+	}
+	if !saved {
+		c.repeated(w, http.StatusOK, in)
 		return
 	}
 	c.log.Info("intake corrected", "intake", in.ID, "version", in.Version, "operator", a.op.ID)

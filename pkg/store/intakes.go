@@ -49,6 +49,10 @@ type Intake struct {
 	CreatedAt time.Time `json:"created_at"`
 	// UpdatedAt is when this version was saved.
 	UpdatedAt time.Time `json:"updated_at"`
+	// RequestID names the save request that made this version (the
+	// console's, kept with its draft): the same request sent again, after
+	// a reply lost on the way, is the same version, not another.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // validate refuses intakes that cannot be stored or indexed.
@@ -72,10 +76,21 @@ func (in Intake) validate() error {
 // the next version number and keeps the original CreatedAt, CallID,
 // ClientID and CallerNumber. The stored result is returned.
 func (s *Store) PutIntake(in Intake) (Intake, error) {
+	out, _, err := s.SaveIntake(in, false)
+	return out, err
+}
+
+// SaveIntake is PutIntake, except that it stores nothing and returns the
+// stored intake, with saved false, when in repeats a save already made:
+// its RequestID is that of the current version, or (create) its id exists
+// already. Checked and written in one transaction, so that two copies of
+// one request racing each other store one version.
+func (s *Store) SaveIntake(in Intake, create bool) (stored Intake, saved bool, err error) {
 	if err := in.validate(); err != nil {
-		return Intake{}, err
+		return Intake{}, false, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	saved = true
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		cur, vers, byCaller, err := intakeBuckets(tx)
 		if err != nil {
 			return err
@@ -88,6 +103,10 @@ func (s *Store) PutIntake(in Intake) (Intake, error) {
 			prev, err := decodeIntake(old)
 			if err != nil {
 				return err
+			}
+			if create || (in.RequestID != "" && prev.RequestID == in.RequestID) {
+				in, saved = prev, false
+				return nil
 			}
 			if err := vers.Put(versionKey(prev.ID, prev.Version), old); err != nil {
 				return err
@@ -107,9 +126,9 @@ func (s *Store) PutIntake(in Intake) (Intake, error) {
 		return cur.Put([]byte(in.ID), val)
 	})
 	if err != nil {
-		return Intake{}, fmt.Errorf("store: put intake %q: %w", in.ID, err)
+		return Intake{}, false, fmt.Errorf("store: put intake %q: %w", in.ID, err)
 	}
-	return in, nil
+	return in, saved, nil
 }
 
 // Intake returns the current version of an intake, or an error wrapping

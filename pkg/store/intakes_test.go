@@ -3,6 +3,8 @@ package store_test
 import (
 	"errors"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,5 +144,46 @@ func TestIntakeRefusedAndMissing(t *testing.T) {
 		if _, err := s.PutIntake(in); !errors.Is(err, store.ErrInvalidRecord) {
 			t.Errorf("PutIntake(%+v) = %v, want ErrInvalidRecord", in, err)
 		}
+	}
+}
+
+// TestSaveIntakeRepeats: a save request sent again (its reply was lost)
+// stores nothing more, also when the copies race; a new request is a new
+// version.
+func TestSaveIntakeRepeats(t *testing.T) {
+	s := storetest.Open(t)
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	first := store.Intake{ID: "r1", RequestID: "r1", ClientID: "acme", CallerNumber: "0312345678", Values: map[string]string{"name": "山田"}, UpdatedAt: at}
+	var wg sync.WaitGroup
+	var savedCount atomic.Int32
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, saved, err := s.SaveIntake(first, true); err != nil {
+				t.Error(err)
+			} else if saved {
+				savedCount.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := savedCount.Load(); n != 1 {
+		t.Fatalf("8 racing copies of one create stored %d times, want 1", n)
+	}
+	fix := first
+	fix.RequestID, fix.Values, fix.UpdatedAt = "r2", map[string]string{"name": "山田太郎"}, at.Add(time.Minute)
+	for i, want := range []bool{true, false} {
+		got, saved, err := s.SaveIntake(fix, false)
+		if err != nil || saved != want || got.Version != 2 {
+			t.Fatalf("correction, copy %d: version %d saved %v (%v), want version 2 saved %v", i+1, got.Version, saved, err, want)
+		}
+	}
+	late := first // the create's copy arriving after the correction
+	if got, saved, err := s.SaveIntake(late, true); err != nil || saved || got.Version != 2 || got.Values["name"] != "山田太郎" {
+		t.Fatalf("a late copy of the create: %+v saved %v (%v), want the current version untouched", got, saved, err)
+	}
+	if vers, err := s.IntakeVersions("r1"); err != nil || len(vers) != 2 {
+		t.Fatalf("versions %d (%v), want 2", len(vers), err)
 	}
 }

@@ -20,18 +20,30 @@
   let checked = null;     // values confirmed by the read-back
   let state = null;
 
+  // api answers {status, json}; status 0 when no answer came (the network
+  // failed or 20 s passed): the request may or may not have been done.
   async function api(method, path, body) {
-    const opts = { method, credentials: "same-origin", headers: { "X-CSRF-Token": CSRF } };
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), 20000);
+    const opts = { method, credentials: "same-origin", headers: { "X-CSRF-Token": CSRF }, signal: ctl.signal };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
-    const r = await fetch(path, opts);
+    let r;
+    try { r = await fetch(path, opts); } catch (e) { return { status: 0, json: null }; } finally { clearTimeout(timer); }
     if (r.status === 401) { location.href = "/login?lang=" + document.body.dataset.lang; }
     let json = null;
     try { json = await r.json(); } catch (e) { json = null; }
     return { status: r.status, json };
   }
+
+  // A save's request id: made once, sent again with every retry, so that a
+  // save that went through but whose answer was lost counts once. Kept
+  // with the draft (a reload keeps it); dropped once the server has
+  // answered that it stored nothing (4xx) or stored it.
+  const newRequestID = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  let correctRID = null; // the request id of the correction being saved
 
   // ---- state ----
   function renderState(st) {
@@ -66,7 +78,20 @@
   const draftKey = () => (call ? DRAFT_PREFIX + OP + "." + call.pop.call_id : null);
   function saveDraft() {
     const k = draftKey();
-    if (k && !correcting) localStorage.setItem(k, JSON.stringify({ at: Date.now(), values: readAll() }));
+    if (k && !correcting) localStorage.setItem(k, JSON.stringify({ at: Date.now(), values: readAll(), rid: draftRID() }));
+  }
+  function draftRID() {
+    const k = draftKey();
+    try { return (k && (JSON.parse(localStorage.getItem(k) || "null") || {}).rid) || null; } catch (e) { return null; }
+  }
+  function setDraftRID(rid) {
+    const k = draftKey();
+    if (!k) return;
+    let d = null;
+    try { d = JSON.parse(localStorage.getItem(k) || "null"); } catch (e) { d = null; }
+    d = d || { at: Date.now(), values: readAll() };
+    d.rid = rid;
+    localStorage.setItem(k, JSON.stringify(d));
   }
   function clearDraft() { const k = draftKey(); if (k) localStorage.removeItem(k); }
   function loadDraft() {
@@ -222,11 +247,32 @@
   });
 
   $("btn-save").addEventListener("click", async () => {
-    if (!call || !checked) return;
-    const r = correcting
-      ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(correcting.id), { values: checked })
-      : await api("POST", "/api/v1/console/intakes", { call_id: call.pop.call_id, values: checked });
-    if ((r.status === 201 || r.status === 200) && r.json && r.json.intake) {
+    if (!call || !checked || $("btn-save").disabled) return;
+    let rid;
+    if (correcting) {
+      rid = correctRID = correctRID || newRequestID();
+    } else {
+      rid = draftRID();
+      if (!rid) { rid = newRequestID(); setDraftRID(rid); }
+    }
+    $("btn-save").disabled = true;
+    $("status").textContent = M.saving;
+    let r;
+    try {
+      r = correcting
+        ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(correcting.id), { values: checked, request_id: rid })
+        : await api("POST", "/api/v1/console/intakes", { call_id: call.pop.call_id, values: checked, request_id: rid });
+    } finally {
+      $("btn-save").disabled = false;
+    }
+    if (r.status >= 400 && r.status < 500) {
+      // Refused: nothing was stored; the next try is a new request.
+      if (correcting) correctRID = null; else setDraftRID(null);
+    }
+    if (r.status === 0) {
+      $("status").textContent = M.save_unknown;
+    } else if ((r.status === 201 || r.status === 200) && r.json && r.json.intake) {
+      correctRID = null;
       clearDraft();
       const saved = r.json.intake;
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
@@ -255,7 +301,7 @@
       if (i.operator_id === OP && i.client_id === call.pop.client_id) {
         const b = el("button", M.correct); b.type = "button";
         b.addEventListener("click", () => {
-          correcting = i; $("correcting").hidden = false;
+          correcting = i; correctRID = null; $("correcting").hidden = false;
           fillForm(i.values || {}); resetCheck();
         });
         li.appendChild(b);
