@@ -32,11 +32,13 @@ type Console struct {
 	dummyMu sync.Mutex
 	dummies map[Argon2Params]string // hashes checked for unknown users, so timing does not tell
 	poll    time.Duration
-	reasons []string
-	popMu   sync.Mutex     // one write of pops at a time
-	savesMu sync.Mutex     // guards closed and the start of a write
-	closed  bool           // Close was called: no more writes start
-	saves   sync.WaitGroup // writes of pops in progress
+	// keepAlive is how often event streams send a ping (streamKeepAlive).
+	keepAlive time.Duration
+	reasons   []string
+	popMu     sync.Mutex     // one write of pops at a time
+	savesMu   sync.Mutex     // guards closed and the start of a write
+	closed    bool           // Close was called: no more writes start
+	saves     sync.WaitGroup // writes of pops in progress
 }
 
 // New builds a console. Deps.Operators, Forms, Control, Relay and Store
@@ -54,6 +56,7 @@ func New(d Deps) *Console {
 	if c.poll <= 0 {
 		c.poll = 2 * time.Second
 	}
+	c.keepAlive = streamKeepAlive
 	if c.reasons == nil {
 		c.reasons = DefaultPauseReasons
 	}

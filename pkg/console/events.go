@@ -141,12 +141,21 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 	}
 	tick := time.NewTicker(c.poll)
 	defer tick.Stop()
+	// A "ping" while nothing else is sent lets the page tell a live stream
+	// from a dead one (a home connection that changed address keeps a
+	// half-open stream for many minutes): it reconnects when pings stop.
+	alive := time.NewTicker(c.keepAlive)
+	defer alive.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-sub.gone:
 			return
+		case <-alive.C:
+			if !send("ping", []byte(`{}`)) {
+				return
+			}
 		case <-tick.C:
 			if !c.stillAuthed(a) || !sendState() {
 				return
@@ -167,3 +176,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 		}
 	}
 }
+
+// streamKeepAlive is how often an event stream sends a ping; the page
+// reconnects when it has heard nothing for a little over twice that.
+const streamKeepAlive = 15 * time.Second

@@ -1,5 +1,7 @@
 package console
 
+import "time"
+
 // HoldPasswordChecks takes every password-check slot, as a flood of
 // logins would, until release is called.
 func HoldPasswordChecks(c *Console) (release func()) {
@@ -16,3 +18,6 @@ func HoldPasswordChecks(c *Console) (release func()) {
 
 // OverHTTPS is overHTTPS, for the external tests.
 var OverHTTPS = overHTTPS
+
+// SetKeepAlive sets how often c's event streams send a ping.
+func SetKeepAlive(c *Console, d time.Duration) { c.keepAlive = d }

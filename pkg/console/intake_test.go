@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -307,4 +308,14 @@ func TestSaveRepeatedCountsOnce(t *testing.T) {
 	if resp, _ := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c2", "values": goodValues(), "request_id": "XYZ"}); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a malformed request id: %d, want 400", resp.StatusCode)
 	}
+}
+
+// TestStreamPings: an event stream with nothing to say pings, so that the
+// page can tell it from a dead one.
+func TestStreamPings(t *testing.T) {
+	e := newEnv(t)
+	console.SetKeepAlive(e.c, 20*time.Millisecond)
+	s := e.login("op-a").stream() // read up to its hello
+	s.nextNamed(t, "ping")
+	s.nextNamed(t, "ping")
 }

@@ -360,11 +360,33 @@
   }
 
   // ---- events ----
-  const es = new EventSource("/api/v1/console/events");
-  es.addEventListener("state", (e) => renderState(JSON.parse(e.data)));
-  es.addEventListener("pop", (e) => renderCall(JSON.parse(e.data)));
-  es.addEventListener("hello", () => { $("conn").hidden = true; });
-  es.addEventListener("error", () => { $("conn").hidden = false; });
-  es.addEventListener("open", () => { load(); });
+  // The stream pings every 15 s. A stream that stopped (closed for good
+  // after a non-200 answer such as the proxy's 502 during a restart, or
+  // half-open after the network changed) is replaced, and the state read
+  // again (which sends an expired session to the login page), so that no
+  // screen pop is lost while the softphone rings.
+  const STREAM_SILENT_MS = 35000;
+  let es = null;
+  let heard = 0;
+  function connect() {
+    if (es) es.close();
+    heard = Date.now();
+    es = new EventSource("/api/v1/console/events");
+    const seen = () => { heard = Date.now(); };
+    es.addEventListener("state", (e) => { seen(); renderState(JSON.parse(e.data)); });
+    es.addEventListener("pop", (e) => { seen(); renderCall(JSON.parse(e.data)); });
+    es.addEventListener("ping", seen);
+    es.addEventListener("hello", () => { seen(); $("conn").hidden = true; });
+    es.addEventListener("error", () => { $("conn").hidden = false; });
+    es.addEventListener("open", () => { seen(); load(); });
+  }
+  setInterval(() => {
+    if (es.readyState === EventSource.CLOSED || Date.now() - heard > STREAM_SILENT_MS) {
+      $("conn").hidden = false;
+      load();
+      connect();
+    }
+  }, 5000);
+  connect();
   load();
 })();
