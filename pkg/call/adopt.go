@@ -7,6 +7,7 @@ import (
 	"github.com/CyCoreSystems/ari/v6"
 
 	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -134,7 +135,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	a.state = p
 	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt, WaitMS: p.Waited.Milliseconds()}
 	if ch.Caller != nil {
-		a.rec.CallerID = ch.Caller.Number
+		a.rec.CallerID = phone.FromChannel(ch.Caller.Number, ch.Caller.Name)
 	}
 	if p.Step == StepConnected {
 		a.rec.Recording = p.Recording

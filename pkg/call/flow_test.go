@@ -444,3 +444,23 @@ type channelsOf struct {
 }
 
 func (c channelsOf) Channel() ari.Channel { return c.wrap(c.Client.Channel()) }
+
+// TestPayphoneFromTheDisplayName: a Japanese network sends a payphone as
+// the user "anonymous" with the display name "Coin line/payphone"; the
+// record says payphone, not withheld (block_withheld must not refuse it).
+func TestPayphoneFromTheDisplayName(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.waitConnected(1)
+	for _, tc := range []struct{ name, kind string }{
+		{"Coin line/payphone", "payphone"}, {"Interaction with other service", "unavailable"}, {"Anonymous", "withheld"}, {"", "withheld"},
+	} {
+		id, err := h.fake.IncomingCall("0312345678", "anonymous", aritest.WithCallerName(tc.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec := h.waitRecord(id); rec.CallerKind != tc.kind {
+			t.Errorf("caller anonymous named %q: kind %s (caller id %q), want %s", tc.name, rec.CallerKind, rec.CallerID, tc.kind)
+		}
+	}
+}

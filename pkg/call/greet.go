@@ -20,7 +20,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	parsed, err := ParseArgs(args)
 	a.rec = store.CallRecord{ID: a.id, StartedAt: now}
 	if ch.Caller != nil {
-		a.rec.CallerID = ch.Caller.Number
+		a.rec.CallerID = phone.FromChannel(ch.Caller.Number, ch.Caller.Name)
 	}
 	cid := phone.ParseCallerID(a.rec.CallerID)
 	a.rec.CallerKind = cid.Kind.String()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -215,7 +216,7 @@ func (m *Manager) recordNeverSeen(ch ari.ChannelData, args Args) {
 	}
 	number := ""
 	if ch.Caller != nil {
-		number = ch.Caller.Number
+		number = phone.FromChannel(ch.Caller.Number, ch.Caller.Name)
 	}
 	rec := unseenRecord(ch.ID, number, Persisted{ClientID: cl.ID, DID: args.DID, StartedAt: started}, now)
 	rec.Result, rec.Reason = store.ResultAbandoned, "caller hung up before the answer, while the ARI link was down"

@@ -105,3 +105,22 @@ func TestNumberErrorMessage(t *testing.T) {
 		t.Fatalf("NormalizeDID error = %#v", err)
 	}
 }
+
+func TestFromChannel(t *testing.T) {
+	for _, tc := range []struct{ number, name, want string }{
+		{"0312345678", "Coin line/payphone", "0312345678"}, // a number is a number
+		{"anonymous", "Coin line/payphone", "Coin line/payphone"},
+		{"anonymous", "Unavailable", "Unavailable"},
+		{"", "Interaction with other service", "Interaction with other service"},
+		{"anonymous", "Anonymous", "Anonymous"},
+		{"anonymous", "山田太郎", "anonymous"}, // a name that is no reason
+		{"anonymous", "", "anonymous"},
+	} {
+		if got := FromChannel(tc.number, tc.name); got != tc.want {
+			t.Errorf("FromChannel(%q, %q) = %q, want %q", tc.number, tc.name, got, tc.want)
+		}
+	}
+	if k := ParseCallerID(FromChannel("anonymous", "Coin line/payphone")).Kind; k != Payphone {
+		t.Errorf("a payphone by its display name is %v", k)
+	}
+}

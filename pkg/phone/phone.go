@@ -26,22 +26,44 @@ type CallerID struct {
 // Reasons for a missing number, as Asterisk and Japanese carriers spell
 // them. Keys are lower case.
 var reasons = map[string]Kind{
-	"p":           Withheld,
-	"anonymous":   Withheld,
-	"private":     Withheld,
-	"withheld":    Withheld,
-	"restricted":  Withheld,
-	"非通知":         Withheld,
-	"o":           Unavailable,
-	"unavailable": Unavailable,
-	"unknown":     Unavailable,
-	"out of area": Unavailable,
-	"表示圏外":        Unavailable,
-	"通知不可能":       Unavailable,
-	"c":           Payphone,
-	"payphone":    Payphone,
-	"coin":        Payphone,
-	"公衆電話":        Payphone,
+	"p":                              Withheld,
+	"anonymous":                      Withheld,
+	"private":                        Withheld,
+	"withheld":                       Withheld,
+	"restricted":                     Withheld,
+	"非通知":                            Withheld,
+	"o":                              Unavailable,
+	"unavailable":                    Unavailable,
+	"unknown":                        Unavailable,
+	"out of area":                    Unavailable,
+	"表示圏外":                           Unavailable,
+	"通知不可能":                          Unavailable,
+	"s":                              Unavailable, // NTT's analogue code for 表示圏外
+	"interaction with other service": Unavailable,
+	"c":                              Payphone,
+	"payphone":                       Payphone,
+	"coin":                           Payphone,
+	"coin line/payphone":             Payphone,
+	"公衆電話":                           Payphone,
+}
+
+// FromChannel is the caller ID to record for a channel's caller number and
+// name. Japanese networks (TTC JJ-90.22, NTT's ひかり電話) send a missing
+// number as the user "anonymous" and say why in the display name: "Coin
+// line/payphone", "Unavailable", "Interaction with other service",
+// "Anonymous". When the number is no number and the name is such a
+// reason, the name is the caller ID: a payphone is then a Payphone, not
+// withheld (a client's block_withheld does not refuse it).
+func FromChannel(number, name string) string {
+	if ParseCallerID(number).Kind == Number {
+		return number
+	}
+	if n := strings.TrimSpace(name); n != "" {
+		if _, ok := reasons[strings.ToLower(n)]; ok {
+			return n
+		}
+	}
+	return number
 }
 
 // ParseCallerID classifies a caller ID as received. It never fails: a
