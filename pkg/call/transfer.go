@@ -5,6 +5,8 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -35,7 +37,7 @@ func (a *actor) transferToClient() {
 	timeout := max(int(a.client.TransferTimeout.Seconds()), 1)
 	_, err := a.m.ari.Channel().Originate(nil, ari.OriginateRequest{
 		Endpoint: endpoint, App: a.m.app, AppArgs: "transfer," + a.id, ChannelID: l.id, Timeout: timeout,
-		CallerID: fmt.Sprintf("%q <%s>", a.client.ShortName, a.rec.CallerID),
+		CallerID: fmt.Sprintf("%q <%s>", a.client.ShortName, a.transferCallerNumber()),
 	})
 	if err != nil {
 		l.gone = true
@@ -46,6 +48,23 @@ func (a *actor) transferToClient() {
 		return
 	}
 	a.note("calling the client at " + a.client.TransferTo)
+}
+
+// transferCallerNumber is the number the transfer presents to the client
+// (config.Client.TransferCallerID): by default the number the VIP dialled,
+// in national form, since Japanese carriers refuse or replace a caller ID
+// that is not their subscriber's own.
+func (a *actor) transferCallerNumber() string {
+	switch a.client.TransferCallerID {
+	case config.TransferCallerCaller:
+		return a.rec.CallerID
+	case config.TransferCallerDID, "":
+		if n, err := phone.ParseNumber(a.rec.DID); err == nil {
+			return config.NationalForm(n)
+		}
+		return a.rec.DID
+	}
+	return config.NationalForm(a.client.TransferCallerID)
 }
 
 // transferAnswered: the client picked up; whisper (the VIP rule's own,

@@ -194,6 +194,12 @@ type Client struct {
 	TransferTimeout time.Duration
 	// TransferWhisper is played to the client before the VIP is bridged.
 	TransferWhisper string
+	// TransferCallerID is the number the transfer call presents to the
+	// client: TransferCallerDID (the number the VIP dialled, one the
+	// service owns: Japanese carriers pass only their subscriber's own
+	// numbers), TransferCallerCaller (the VIP's number, where the carrier
+	// allows it), or a number of the service's (E.164).
+	TransferCallerID string
 	// WhisperSound is played to the operator before bridging, so that they
 	// know whom the call is for; "" for none.
 	WhisperSound string

@@ -115,6 +115,7 @@ type rawClient struct {
 	VoicemailMax           *string     `mapstructure:"voicemail_max"`
 	AfterHoursVoicemail    *string     `mapstructure:"after_hours_voicemail"`
 	TransferTimeout        *string     `mapstructure:"transfer_timeout"`
+	TransferCallerID       *string     `mapstructure:"transfer_caller_id"`
 	TransferWhisper        *string     `mapstructure:"transfer_whisper"`
 	WhisperSound           *string     `mapstructure:"whisper_sound"`
 	Record                 *string     `mapstructure:"record"`

@@ -63,14 +63,25 @@ func (o *Operator) Tier(clientID string) (tier int, ok bool) {
 	return t, ok
 }
 
+// Values of Client.TransferCallerID besides a number.
+const (
+	TransferCallerDID    = "did"
+	TransferCallerCaller = "caller"
+)
+
+// NationalForm is number (E.164) as Japanese carriers take it: +81 becomes
+// a leading 0; other numbers are left as they are.
+func NationalForm(number string) string {
+	if rest, ok := strings.CutPrefix(number, "+81"); ok {
+		return "0" + rest
+	}
+	return number
+}
+
 // DialString is the endpoint that calls number (E.164) out through the
 // trunk: "PJSIP/0312345678@trunk" for trunk PJSIP/trunk. Japanese numbers
 // are dialled in national form, as Japanese carriers expect.
 func (c *Config) DialString(number string) string {
 	tech, ep, _ := strings.Cut(c.Trunk, "/")
-	dial := number
-	if rest, ok := strings.CutPrefix(number, "+81"); ok {
-		dial = "0" + rest
-	}
-	return tech + "/" + dial + "@" + ep
+	return tech + "/" + NationalForm(number) + "@" + ep
 }

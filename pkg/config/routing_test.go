@@ -3,6 +3,7 @@ package config
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,6 +189,38 @@ func TestNormalizeMatch(t *testing.T) {
 			if err := (reception.CallerRule{Match: got, Action: reception.RuleBlock}).Validate(); err != nil {
 				t.Errorf("normalizeMatch(%q) = %q, refused by reception: %v", tt.in, got, err)
 			}
+		}
+	}
+}
+
+// TestTransferSettings: transfer_caller_id is did (default), caller or a
+// number; a transfer_to that is one of the service's own numbers is
+// refused (the VIP would come back in as a new call).
+func TestTransferSettings(t *testing.T) {
+	doc := func(extra string) []byte {
+		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nclients:\n" +
+			"  - {id: acme, name: A, dids: [\"03-1234-5678\"], greeting: \"sound:g\"" + extra + "}\n" +
+			"  - {id: beta, name: B, dids: [\"03-2222-3333\"], greeting: \"sound:g\"}\n")
+	}
+	for extra, want := range map[string]string{
+		`, transfer_to: "090-1111-2222"`:                                    TransferCallerDID,
+		`, transfer_to: "090-1111-2222", transfer_caller_id: caller`:        TransferCallerCaller,
+		`, transfer_to: "090-1111-2222", transfer_caller_id: 050-1111-2222`: "+815011112222",
+	} {
+		cfg, err := Parse("c.yaml", doc(extra), noEnv)
+		if err != nil {
+			t.Fatalf("%s: %v", extra, err)
+		}
+		if cl, _ := cfg.Client("acme"); cl.TransferCallerID != want {
+			t.Errorf("%s: TransferCallerID %q, want %q", extra, cl.TransferCallerID, want)
+		}
+	}
+	for extra, want := range map[string]string{
+		`, transfer_to: "03-2222-3333"`:                          `clients[0].transfer_to: 03-2222-3333 is a number this service answers, of client "beta" (clients[1].dids[0])`,
+		`, transfer_to: "090-1111-2222", transfer_caller_id: me`: `clients[0].transfer_caller_id: "me" is not did, caller or a phone number`,
+	} {
+		if _, err := Parse("c.yaml", doc(extra), noEnv); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", extra, err, want)
 		}
 	}
 }

@@ -86,6 +86,7 @@ var rootShape = mapOf(map[string]*shape{
 		"voicemail_max":            scalar,
 		"after_hours_voicemail":    scalar,
 		"transfer_timeout":         scalar,
+		"transfer_caller_id":       scalar,
 		"transfer_whisper":         scalar,
 		"whisper_sound":            scalar,
 		"record":                   scalar,

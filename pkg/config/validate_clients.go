@@ -46,6 +46,13 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue) []Client {
 		c.clientRelay(childPath(p, "relay"), r.Relay, &cl)
 		out = append(out, cl)
 	}
+	// A VIP transferred to one of the service's own numbers would come
+	// back in as a new call, to this queue or round and round.
+	for i, cl := range out {
+		if owner, own := dids[cl.TransferTo]; own && cl.TransferTo != "" {
+			c.errf(childPath(indexPath("clients", i), "transfer_to"), "%s is a number this service answers, of %s: VIPs would be transferred back in", phone.ParseCallerID(cl.TransferTo).Display(), owner)
+		}
+	}
 	return out
 }
 
@@ -113,6 +120,19 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 			c.errf(childPath(p, "transfer_to"), "%q is not a phone number: %s", *r.TransferTo, numberReason(err))
 		}
 		cl.TransferTo = n
+	}
+	cl.TransferCallerID = TransferCallerDID
+	if r.TransferCallerID != nil {
+		switch v := strings.TrimSpace(*r.TransferCallerID); v {
+		case TransferCallerDID, TransferCallerCaller:
+			cl.TransferCallerID = v
+		default:
+			n, err := phone.ParseNumber(v)
+			if err != nil {
+				c.errf(childPath(p, "transfer_caller_id"), "%q is not did, caller or a phone number: %s", v, numberReason(err))
+			}
+			cl.TransferCallerID = n
+		}
 	}
 	cl.Overflow = OverflowHangup
 	if r.Overflow != nil {

@@ -35,18 +35,31 @@ operators:
 // sometimes hung up before the bridge and the caller went to an operator).
 var clientTalks = aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second}
 
+// TestVIPTransferredToClient: the VIP is put through to the client's own
+// number, through the trunk. The call presents the number the VIP dialled
+// (Japanese carriers pass only their subscriber's own numbers), or the
+// VIP's number or another of the service's when transfer_caller_id says.
 func TestVIPTransferredToClient(t *testing.T) {
-	h := newHarness(t, vipClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.SetRemoteNumber("0399990000", clientTalks)
-	h.start()
-	rec := h.record(h.call("0312345678", "09011111111"))
-	if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" {
-		t.Fatalf("VIP call: %s (%s) op %q billable %v, want transferred to the client", rec.Result, rec.Reason, rec.OperatorID, rec.Billable)
-	}
-	og := h.originates()
-	if len(og) != 1 || og[0].Endpoint != "PJSIP/0399990000@trunk" || og[0].CallerID != `"ACME" <09011111111>` {
-		t.Fatalf("originates %+v: want the client's number through the trunk, showing the caller", og)
+	for _, tc := range []struct{ setting, want string }{
+		{"", `"ACME" <0312345678>`},
+		{"    transfer_caller_id: caller\n", `"ACME" <09011111111>`},
+		{"    transfer_caller_id: 050-1111-2222\n", `"ACME" <05011112222>`},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			cfg := strings.Replace(vipClient, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n"+tc.setting, 1)
+			h := newHarness(t, cfg)
+			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+			h.fake.SetRemoteNumber("0399990000", clientTalks)
+			h.start()
+			rec := h.record(h.call("0312345678", "09011111111"))
+			if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" {
+				t.Fatalf("%q: VIP call: %s (%s) op %q billable %v, want transferred to the client", tc.setting, rec.Result, rec.Reason, rec.OperatorID, rec.Billable)
+			}
+			og := h.originates()
+			if len(og) != 1 || og[0].Endpoint != "PJSIP/0399990000@trunk" || og[0].CallerID != tc.want {
+				t.Fatalf("%q: originates %+v: want the client's number through the trunk, showing %s", tc.setting, og, tc.want)
+			}
+		})
 	}
 }
 
