@@ -58,12 +58,15 @@ type actor struct {
 	afterPlay func(state string)
 	plays     int
 
-	legs     map[string]*leg // operator channels by id
-	op       *leg            // the operator who answered (whisper, bridge)
-	xfer     *leg            // the client's phone, answered, for a VIP
-	bridgeID string
-	queued   bool // the queue knows this call
-	moh      bool // music on hold is playing to the caller
+	legs map[string]*leg // operator channels by id
+	op   *leg            // the operator who answered (whisper, bridge)
+	xfer *leg            // the client's phone, answered, for a VIP
+	// confirming is the client's phone, answered, while it is asked to
+	// press 1 (config.Client.TransferConfirm).
+	confirming *leg
+	bridgeID   string
+	queued     bool // the queue knows this call
+	moh        bool // music on hold is playing to the caller
 	// opReleased: the queue was told the operator's call ended
 	opReleased bool
 
@@ -185,8 +188,11 @@ func (a *actor) handle(e ari.Event) {
 			a.announcementEnded()
 		}
 	case *ari.ChannelDtmfReceived:
-		if v.Channel.ID == a.id {
+		switch {
+		case v.Channel.ID == a.id:
 			a.callbackAnswer(v.Digit)
+		case a.confirming != nil && v.Channel.ID == a.confirming.id:
+			a.transferKey(v.Digit)
 		}
 	case *ari.RecordingFinished:
 		if v.Recording.Name == a.vmName && a.vmName != "" {

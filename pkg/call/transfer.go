@@ -67,12 +67,56 @@ func (a *actor) transferCallerNumber() string {
 	return config.NationalForm(a.client.TransferCallerID)
 }
 
-// transferAnswered: the client picked up; whisper (the VIP rule's own,
-// else the client's), then bridge.
+// transferAnswered: the client's phone was answered. With a confirm
+// prompt the client is asked to press 1 first; then the whisper (the VIP
+// rule's own, else the client's) and the bridge.
 func (a *actor) transferAnswered(l *leg) {
 	l.answered = true
 	a.xfer = l
-	a.note("client answered the transfer")
+	if a.client.TransferConfirm == "" {
+		a.note("client answered the transfer")
+		a.transferAccepted(l)
+		return
+	}
+	a.note("client's phone answered: asking for 1")
+	a.confirming = l
+	a.play(l.id, a.client.TransferConfirm, func(string) {
+		if a.confirming == l {
+			a.after(a.m.confirmWait, func() { a.transferNotAccepted(l) })
+		}
+	})
+}
+
+// transferKey: a key pressed on the client's phone while it is asked to
+// press 1.
+func (a *actor) transferKey(digit string) {
+	l := a.confirming
+	if digit != "1" || l == nil {
+		return
+	}
+	a.confirming = nil
+	a.stopTimer()
+	if a.playbackID != "" && a.playbackOn == l.id {
+		id := a.playbackID
+		a.playbackID, a.afterPlay = "", nil
+		a.stopPlayback(id) // the rest of the prompt
+	}
+	a.note("client pressed 1: taking the transfer")
+	a.transferAccepted(l)
+}
+
+// transferNotAccepted: no 1 within the wait (voicemail, or the client
+// would not): the client's phone is hung up and the caller queued.
+func (a *actor) transferNotAccepted(l *leg) {
+	if a.confirming != l {
+		return
+	}
+	a.hangupLeg(l) // cancelled: its end is no second failure
+	a.transferFailed("no 1 pressed: voicemail, or the client declined")
+}
+
+// transferAccepted whispers to the client, then bridges.
+func (a *actor) transferAccepted(l *leg) {
 	whisper := a.client.TransferWhisper
 	if a.vipWhisper != "" {
 		whisper = a.vipWhisper
@@ -87,6 +131,10 @@ func (a *actor) transferAnswered(l *leg) {
 // transferFailed: the client did not take the call; the caller keeps the
 // place in line they had when the transfer began.
 func (a *actor) transferFailed(why string) {
+	if a.confirming != nil {
+		a.confirming = nil
+		a.stopTimer()
+	}
 	a.xfer = nil
 	a.note("transfer to the client failed (" + why + "): queueing for an operator")
 	if a.done || a.callerGone {

@@ -200,6 +200,12 @@ type Client struct {
 	// numbers), TransferCallerCaller (the VIP's number, where the carrier
 	// allows it), or a number of the service's (E.164).
 	TransferCallerID string
+	// TransferConfirm, when set, is played to the client when the
+	// transfer is answered, asking them to press 1; only then is the VIP
+	// put through. Without the key within the confirm wait (10 s) the
+	// caller goes to the operators: a mobile's voicemail, which answers
+	// an unanswered or switched-off phone, never presses 1.
+	TransferConfirm string
 	// WhisperSound is played to the operator before bridging, so that they
 	// know whom the call is for; "" for none.
 	WhisperSound string

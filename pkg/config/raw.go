@@ -116,6 +116,7 @@ type rawClient struct {
 	AfterHoursVoicemail    *string     `mapstructure:"after_hours_voicemail"`
 	TransferTimeout        *string     `mapstructure:"transfer_timeout"`
 	TransferCallerID       *string     `mapstructure:"transfer_caller_id"`
+	TransferConfirm        *string     `mapstructure:"transfer_confirm"`
 	TransferWhisper        *string     `mapstructure:"transfer_whisper"`
 	WhisperSound           *string     `mapstructure:"whisper_sound"`
 	Record                 *string     `mapstructure:"record"`

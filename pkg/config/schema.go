@@ -87,6 +87,7 @@ var rootShape = mapOf(map[string]*shape{
 		"after_hours_voicemail":    scalar,
 		"transfer_timeout":         scalar,
 		"transfer_caller_id":       scalar,
+		"transfer_confirm":         scalar,
 		"transfer_whisper":         scalar,
 		"whisper_sound":            scalar,
 		"record":                   scalar,

@@ -153,6 +153,7 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 		cl.TransferTimeout = c.duration(childPath(p, "transfer_timeout"), *r.TransferTimeout, false)
 	}
 	cl.TransferWhisper = c.optionalMedia(childPath(p, "transfer_whisper"), r.TransferWhisper, DefaultWhisperSound)
+	cl.TransferConfirm = c.optionalMedia(childPath(p, "transfer_confirm"), r.TransferConfirm, "")
 	cl.WhisperSound = c.optionalMedia(childPath(p, "whisper_sound"), r.WhisperSound, DefaultWhisperSound)
 	cl.OverflowSound = c.optionalMedia(childPath(p, "overflow_sound"), r.OverflowSound, DefaultOverflowSound)
 	cl.BlockedSound = c.optionalMedia(childPath(p, "blocked_sound"), r.BlockedSound, "")

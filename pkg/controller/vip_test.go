@@ -63,6 +63,55 @@ func TestVIPTransferredToClient(t *testing.T) {
 	}
 }
 
+// TestVIPTransferConfirm: with transfer_confirm the client's answered
+// phone is asked to press 1. Pressing it puts the VIP through; a phone
+// that never presses it (a mobile's voicemail picking up) is hung up and
+// the VIP goes to the operators.
+func TestVIPTransferConfirm(t *testing.T) {
+	cfg := strings.Replace(vipClient, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n    transfer_confirm: sound:toritsugi/acme-transfer-confirm\n", 1)
+	transferLeg := func(h *harness) string {
+		for _, c := range h.fake.Channels() {
+			if strings.Contains(c.ID, "-tx-") && c.State == "Up" && c.InStasis {
+				return c.ID
+			}
+		}
+		return ""
+	}
+	t.Run("pressed", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+		h.fake.SetRemoteNumber("0399990000", clientTalks)
+		h.start()
+		vip := h.call("0312345678", "09011111111")
+		var leg string
+		h.eventually("the client's phone answered", func() bool { leg = transferLeg(h); return leg != "" })
+		if err := h.fake.SendDTMF(leg, "1"); err != nil {
+			t.Fatal(err)
+		}
+		rec := h.record(vip)
+		if rec.Result != store.ResultTransferred {
+			t.Fatalf("VIP call: %s (%s), want transferred after the client pressed 1", rec.Result, rec.Reason)
+		}
+		if !strings.Contains(fmt.Sprint(h.fake.Requests()), "sound:toritsugi/acme-transfer-confirm") {
+			t.Error("the confirm prompt was never played")
+		}
+	})
+	t.Run("voicemail", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		h.confirmWait = 300 * time.Millisecond
+		h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+		h.fake.SetRemoteNumber("0399990000", clientTalks) // answers, never presses 1
+		h.start()
+		rec := h.record(h.call("0312345678", "09011111111"))
+		if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+			t.Fatalf("VIP call: %s (%s) op %q, want answered by the operator", rec.Result, rec.Reason, rec.OperatorID)
+		}
+		if !strings.Contains(fmt.Sprint(rec.Events), "no 1 pressed") {
+			t.Errorf("VIP timeline: %v", rec.Events)
+		}
+	})
+}
+
 func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
 	h := newHarness(t, vipClient)
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
