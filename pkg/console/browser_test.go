@@ -6,6 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/console/consoletest"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -136,4 +137,35 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	if err != nil || len(done) != 1 || done[0].OperatorID != "sv" {
 		t.Fatalf("done callbacks %+v, %v", done, err)
 	}
+}
+
+// TestBrowserPhoneAndPauseAlerts: an available operator whose softphone
+// is not registered is told so (no call would ring), and an operator the
+// queue paused for unanswered rings is told why and what to do; wrap-up
+// counts down to its end.
+func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
+	e := newEnv(t)
+	setState := func(s console.OperatorStatus) {
+		e.control.mu.Lock()
+		e.control.states["op-a"] = s
+		e.control.mu.Unlock()
+	}
+	setState(console.OperatorStatus{ID: "op-a", State: console.StateAvailable, Since: time.Now(), Reachable: false})
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "softphone alert",
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`),
+		consoletest.UntilJS(`document.getElementById('phone-down').hidden === false && document.getElementById('auto-paused').hidden === true`))
+
+	setState(console.OperatorStatus{ID: "op-a", State: console.StatePaused, PauseReason: "no-answer", Since: time.Now(), Reachable: true})
+	consoletest.Do(t, ctx, "auto-pause alert", chromedp.Reload(),
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'paused'`),
+		consoletest.UntilJS(`document.getElementById('phone-down').hidden === true && document.getElementById('auto-paused').hidden === false`))
+	if got := consoletest.Text(t, ctx, "#state"); got != "離席中 (呼出に応答なし)" {
+		t.Errorf("state shown as %q", got)
+	}
+
+	setState(console.OperatorStatus{ID: "op-a", State: console.StateWrapUp, Since: time.Now(), Reachable: true, WrapUpUntil: time.Now().Add(90 * time.Second)})
+	consoletest.Do(t, ctx, "wrap-up countdown", chromedp.Reload(),
+		consoletest.UntilJS(`/^残り 1:(2|3)\d$/.test(document.getElementById('state-since').textContent)`))
 }

@@ -123,6 +123,10 @@ type OperatorStatus struct {
 	State       string    `json:"state"`
 	Since       time.Time `json:"since"`
 	PauseReason string    `json:"pause_reason,omitempty"`
+	// Reachable: the operator's softphone is registered (never rung
+	// otherwise); WrapUpUntil: when wrap-up ends, in wrap-up.
+	Reachable   bool      `json:"reachable"`
+	WrapUpUntil time.Time `json:"wrapup_until,omitzero"`
 }
 
 // Waiting is the queue of one client.

@@ -79,6 +79,7 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 		}
 		wb.Operators = append(wb.Operators, console.OperatorStatus{
 			ID: op.ID, Name: name, State: stateName(op.State.String()), Since: op.Since, PauseReason: op.PauseReason,
+			Reachable: op.Reachable, WrapUpUntil: op.WrapUpUntil,
 		})
 	}
 	for _, c := range s.Clients {

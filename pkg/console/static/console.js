@@ -52,12 +52,21 @@
     if (st.pause_reason) text += " (" + (M["pr_" + st.pause_reason] || st.pause_reason) + ")";
     $("state").textContent = text;
     $("state").dataset.state = st.state;
+    // Calls never ring an unregistered softphone: say so, loudly.
+    $("phone-down").hidden = st.reachable !== false || st.state === "offline";
+    $("auto-paused").hidden = !(st.state === "paused" && st.pause_reason === "no-answer");
     tickSince();
   }
+  const mmss = (s) => Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   function tickSince() {
+    if (state && state.state === "wrap_up" && state.wrapup_until) {
+      // Wrap-up ends by itself: show what is left, not what has passed.
+      const left = Math.max(0, Math.ceil((Date.parse(state.wrapup_until) - Date.now()) / 1000));
+      $("state-since").textContent = M.wrapup_left + " " + mmss(left);
+      return;
+    }
     if (!state || !state.since || state.since.startsWith("0001")) { $("state-since").textContent = ""; return; }
-    const s = Math.max(0, Math.floor((Date.now() - Date.parse(state.since)) / 1000));
-    $("state-since").textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    $("state-since").textContent = mmss(Math.max(0, Math.floor((Date.now() - Date.parse(state.since)) / 1000)));
   }
   setInterval(tickSince, 1000);
 
