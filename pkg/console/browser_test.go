@@ -106,7 +106,8 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#ops tr td:nth-child(2)"); got != hostile {
 		t.Fatalf("name cell %q, want the literal text %q", got, hostile)
 	}
-	if got := consoletest.Text(t, ctx, "#ops tr td:nth-child(3)"); got != "離席中 (昼食)" {
+	// Not registered (the fake's zero Reachable): the supervisor sees it.
+	if got := consoletest.Text(t, ctx, "#ops tr td:nth-child(3)"); got != "離席中 (昼食) — ソフトフォン未登録" {
 		t.Fatalf("state cell %q", got)
 	}
 	if got := consoletest.Text(t, ctx, "#sl"); got != "90.0%" {
