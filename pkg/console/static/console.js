@@ -299,13 +299,14 @@
   function renderHistory() {
     const ul = $("history");
     ul.replaceChildren();
-    const fmt = (t) => new Date(t).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "ja-JP");
+    // Japan time, whatever zone the operator's computer is set to.
+    const fmt = (t) => new Date(t).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "ja-JP", { timeZone: "Asia/Tokyo" });
     for (const i of call.intakes || []) {
       const li = el("li"); li.className = "intake"; li.dataset.intake = i.id;
       li.appendChild(el("span", fmt(i.created_at) + " ")); 
       li.appendChild(el("span", i.read_back || JSON.stringify(i.values), "summary"));
       if (i.version > 1) li.appendChild(el("span", " (v" + i.version + ")"));
-      const relay = (i.relay || []).map((s) => s.destination + ": " + s.state + (s.last_error ? " – " + s.last_error : "")).join(", ");
+      const relay = (i.relay || []).map((s) => s.destination + ": " + (M["rs_" + s.state] || s.state) + (s.last_error ? " – " + s.last_error : "")).join(", ");
       if (relay) li.appendChild(el("div", M.relay + ": " + relay, "relay"));
       if (i.operator_id === OP && i.client_id === call.pop.client_id) {
         const b = el("button", M.correct); b.type = "button";
