@@ -69,11 +69,15 @@ const (
 	TransferCallerCaller = "caller"
 )
 
-// NationalForm is number (E.164) as Japanese carriers take it: +81 becomes
-// a leading 0; other numbers are left as they are.
+// NationalForm is number (E.164) as Japanese carriers take it: +81
+// becomes a leading 0, another country's + the international prefix 010
+// (+12125550123 → 0101212…); anything else is left as it is.
 func NationalForm(number string) string {
 	if rest, ok := strings.CutPrefix(number, "+81"); ok {
 		return "0" + rest
+	}
+	if rest, ok := strings.CutPrefix(number, "+"); ok {
+		return "010" + rest
 	}
 	return number
 }

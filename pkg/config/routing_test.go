@@ -224,3 +224,17 @@ func TestTransferSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestDialString(t *testing.T) {
+	c := &Config{Trunk: "PJSIP/trunk"}
+	for number, want := range map[string]string{
+		"+81312345678":  "PJSIP/0312345678@trunk",
+		"+819011112222": "PJSIP/09011112222@trunk",
+		"+81120123456":  "PJSIP/0120123456@trunk",
+		"+12125550123":  "PJSIP/01012125550123@trunk", // Japan's international prefix
+	} {
+		if got := c.DialString(number); got != want {
+			t.Errorf("DialString(%q) = %q, want %q", number, got, want)
+		}
+	}
+}
