@@ -172,3 +172,14 @@ func TestAnnouncement(t *testing.T) {
 		}
 	}
 }
+
+func TestTransferCause(t *testing.T) {
+	for cause, want := range map[int]string{
+		17: "busy", 19: "no answer", 16: "no answer", 0: "no answer",
+		21: "refused by the network (cause 21", 1: "number not reachable (cause 1", 34: "network failure (cause 34)", 127: "no answer (cause 127)",
+	} {
+		if got := transferCause(cause); !strings.HasPrefix(got, want) {
+			t.Errorf("transferCause(%d) = %q, want %q…", cause, got, want)
+		}
+	}
+}

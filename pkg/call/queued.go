@@ -169,10 +169,8 @@ func (a *actor) legGone(id string, cause int) {
 		a.note("the client hung up")
 		a.rec.Reason += "; the client hung up"
 		a.hangup("the client hung up")
-	case l.transfer && cause == 17:
-		a.transferFailed("busy")
 	case l.transfer:
-		a.transferFailed("no answer")
+		a.transferFailed(transferCause(cause))
 	case a.op == l && a.rec.Result == store.ResultAnswered:
 		a.note(l.opID + " hung up")
 		a.rec.Reason += "; operator hung up"

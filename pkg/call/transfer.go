@@ -146,3 +146,22 @@ func (a *actor) transferFailed(why string) {
 func (a *actor) transferResult() (store.Result, string) {
 	return store.ResultTransferred, "transferred to the client at " + a.client.TransferTo
 }
+
+// transferCause names why the client's phone was not reached, from the
+// Q.850 cause of its leg: a carrier's refusal (a caller ID it will not
+// present) must not read as "no answer".
+func transferCause(cause int) string {
+	switch cause {
+	case 17:
+		return "busy"
+	case 0, 16, 18, 19:
+		return "no answer"
+	case 21:
+		return "refused by the network (cause 21: a caller ID the carrier will not present? see transfer_caller_id)"
+	case 1, 3, 22, 28:
+		return fmt.Sprintf("number not reachable (cause %d: check transfer_to)", cause)
+	case 27, 34, 38, 41, 42, 44, 47:
+		return fmt.Sprintf("network failure (cause %d)", cause)
+	}
+	return fmt.Sprintf("no answer (cause %d)", cause)
+}
