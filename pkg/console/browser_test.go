@@ -170,3 +170,28 @@ func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
 	consoletest.Do(t, ctx, "wrap-up countdown", chromedp.Reload(),
 		consoletest.UntilJS(`/^残り 1:(2|3)\d$/.test(document.getElementById('state-since').textContent)`))
 }
+
+// TestBrowserUnsavedCallStaysReachable: the next call's pop replaces the
+// form; the call before, its message half written, is listed unsaved and
+// opens again with its draft.
+func TestBrowserUnsavedCallStaysReachable(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-1", "op-a"))
+	consoletest.Do(t, ctx, "first call's form",
+		chromedp.WaitVisible("#f-name"),
+		chromedp.SendKeys("#f-name", "書きかけ"),
+		consoletest.UntilJS(`(localStorage.getItem('toritsugi.draft.op-a.call-1') || '').includes('書きかけ')`))
+	p2 := pop("call-2", "op-a")
+	p2.ClientName = "次のお客様"
+	e.c.Pop(p2)
+	consoletest.Do(t, ctx, "next call, the first listed unsaved",
+		consoletest.UntilJS(`document.getElementById('pop-client').textContent === '次のお客様'`),
+		consoletest.UntilJS(`document.getElementById('f-name').value === ''`),
+		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-1"]') && document.getElementById('recent').hidden === false`),
+		consoletest.UntilJS(`document.querySelector('#recent-list .unsaved') !== null`),
+		chromedp.Click(`#recent-list button[data-call="call-1"]`),
+		consoletest.UntilJS(`document.getElementById('f-name').value === '書きかけ'`),
+	)
+}

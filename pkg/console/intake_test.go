@@ -319,3 +319,51 @@ func TestStreamPings(t *testing.T) {
 	s.nextNamed(t, "ping")
 	s.nextNamed(t, "ping")
 }
+
+// TestRecentCallsToFinish: a call whose message was not saved when the
+// next came is listed with the state, marked unsaved until its message
+// is stored, and can be opened again; another operator's call cannot.
+func TestRecentCallsToFinish(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	e.c.Pop(pop("c2", "op-a"))
+	e.c.Pop(pop("cb", "op-b"))
+	type recent struct {
+		CallID string `json:"call_id"`
+		Saved  bool   `json:"saved"`
+	}
+	state := func() []recent {
+		_, body := u.do("GET", "/api/v1/console/state", nil)
+		var st struct {
+			Recent []recent `json:"recent"`
+		}
+		if err := json.Unmarshal(body, &st); err != nil {
+			t.Fatalf("state %s: %v", body, err)
+		}
+		return st.Recent
+	}
+	if got := state(); len(got) != 1 || got[0] != (recent{"c1", false}) {
+		t.Fatalf("recent %+v, want c1 unsaved", got)
+	}
+	resp, body := u.do("GET", "/api/v1/console/calls/c1", nil)
+	var cv struct {
+		Pop struct {
+			CallID string `json:"call_id"`
+		} `json:"pop"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &cv) != nil || cv.Pop.CallID != "c1" {
+		t.Fatalf("GET calls/c1: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("save c1: %d %s", resp.StatusCode, body)
+	}
+	if got := state(); len(got) != 1 || got[0] != (recent{"c1", true}) {
+		t.Fatalf("recent after saving %+v, want c1 saved", got)
+	}
+	for _, id := range []string{"cb", "nope"} {
+		if resp, _ := u.do("GET", "/api/v1/console/calls/"+id, nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET calls/%s: %d, want 404", id, resp.StatusCode)
+		}
+	}
+}

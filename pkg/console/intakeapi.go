@@ -79,6 +79,70 @@ type stateView struct {
 	State        OperatorStatus `json:"state"`
 	PauseReasons []string       `json:"pause_reasons"`
 	Call         *callView      `json:"call"`
+	// Recent are the operator's calls before the current one, newest
+	// first: a message not saved when the next call came is still there
+	// to finish (GET /api/v1/console/calls/{id}).
+	Recent []recentCall `json:"recent"`
+}
+
+// recentCall is one earlier call of the operator's, and whether a message
+// was saved for it.
+type recentCall struct {
+	CallID        string    `json:"call_id"`
+	ClientName    string    `json:"client_name"`
+	CallerDisplay string    `json:"caller_display"`
+	At            time.Time `json:"at"`
+	Saved         bool      `json:"saved"`
+}
+
+// recentLimit bounds the earlier calls listed; recentFor how far back.
+const (
+	recentLimit = 10
+	recentFor   = 12 * time.Hour
+)
+
+// recentCalls lists op's pops before the last, newest first, within
+// recentFor, each marked saved when a message for the call is stored.
+func (c *Console) recentCalls(op Operator) []recentCall {
+	pops := c.hub.popsOf(op.ID)
+	out := []recentCall{}
+	now := c.now()
+	for i := len(pops) - 2; i >= 0 && len(out) < recentLimit; i-- {
+		p := pops[i]
+		if now.Sub(p.At) > recentFor || !op.serves(p.ClientID) {
+			continue
+		}
+		out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: c.savedFor(p)})
+	}
+	return out
+}
+
+// savedFor reports whether a message for p's call is stored (looked up
+// among the intakes from its caller's number).
+func (c *Console) savedFor(p ScreenPop) bool {
+	// The newest 200 from the number hold any of the last recentFor.
+	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, 200)
+	if err != nil {
+		c.log.Warn("intakes for caller", "call", p.CallID, "err", err)
+		return false
+	}
+	for _, in := range ins {
+		if in.CallID == p.CallID {
+			return true
+		}
+	}
+	return false
+}
+
+// callJSON: GET /api/v1/console/calls/{id}, the view of one of the
+// operator's recent calls (to finish its message).
+func (c *Console) callJSON(w http.ResponseWriter, r *http.Request, a authed) {
+	p, found := c.hub.findPop(a.op.ID, r.PathValue("id"))
+	if !found || !a.op.serves(p.ClientID) {
+		fail(w, http.StatusNotFound, "no such call for this operator")
+		return
+	}
+	writeJSON(w, http.StatusOK, c.callFor(a.op, p))
 }
 
 // stateJSON: GET /api/v1/console/state, everything the page needs on load.
@@ -96,6 +160,7 @@ func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
 		cv := c.callFor(a.op, p)
 		v.Call = &cv
 	}
+	v.Recent = c.recentCalls(a.op)
 	writeJSON(w, http.StatusOK, v)
 }
 

@@ -288,6 +288,7 @@
       correcting = null; $("correcting").hidden = true;
       fillForm({}); resetCheck(); clearErrors(); renderHistory();
       $("status").textContent = M.saved + (r.json.relay_error ? " (" + r.json.relay_error + ")" : "");
+      refreshRecent();
     } else if (r.status === 422 && r.json && r.json.fields) {
       $("status").textContent = M.fix_errors;
     } else {
@@ -327,6 +328,11 @@
   function renderCall(cv) {
     if (!cv) { $("pop").hidden = true; $("no-call").hidden = false; return; }
     const fresh = !call || call.pop.call_id !== cv.pop.call_id;
+    // Leave the field being typed in while the old call is still the
+    // current one: its change event saves the old call's draft. Removed
+    // by the rebuild instead, it fired with the new call current and
+    // wrote the old call's text as the new call's draft.
+    if (fresh && document.activeElement && $("fields").contains(document.activeElement)) document.activeElement.blur();
     call = cv;
     const p = cv.pop;
     $("no-call").hidden = true; $("pop").hidden = false;
@@ -367,6 +373,33 @@
     if (r.status !== 200 || !r.json) return;
     renderState(r.json.state);
     renderCall(r.json.call);
+    renderRecent(r.json.recent);
+  }
+
+  // The operator's earlier calls: a message not saved when the next call
+  // came stays one click away (its draft is kept per call).
+  function renderRecent(list) {
+    const ul = $("recent-list");
+    ul.replaceChildren();
+    for (const rc of list || []) {
+      const li = el("li");
+      const t = new Date(rc.at).toLocaleTimeString("ja-JP", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
+      const b = el("button", t + " " + rc.client_name + " " + rc.caller_display);
+      b.type = "button"; b.dataset.call = rc.call_id;
+      b.addEventListener("click", () => openCall(rc.call_id));
+      li.appendChild(b);
+      li.appendChild(el("span", " " + (rc.saved ? M.saved_mark : M.unsaved), rc.saved ? "saved" : "unsaved"));
+      ul.appendChild(li);
+    }
+    $("recent").hidden = !ul.children.length;
+  }
+  async function refreshRecent() {
+    const r = await api("GET", "/api/v1/console/state");
+    if (r.status === 200 && r.json) renderRecent(r.json.recent);
+  }
+  async function openCall(id) {
+    const r = await api("GET", "/api/v1/console/calls/" + encodeURIComponent(id));
+    if (r.status === 200 && r.json) renderCall(r.json);
   }
 
   // ---- events ----
@@ -384,7 +417,7 @@
     es = new EventSource("/api/v1/console/events");
     const seen = () => { heard = Date.now(); };
     es.addEventListener("state", (e) => { seen(); renderState(JSON.parse(e.data)); });
-    es.addEventListener("pop", (e) => { seen(); renderCall(JSON.parse(e.data)); });
+    es.addEventListener("pop", (e) => { seen(); renderCall(JSON.parse(e.data)); refreshRecent(); });
     es.addEventListener("ping", seen);
     es.addEventListener("hello", () => { seen(); $("conn").hidden = true; });
     es.addEventListener("error", () => { $("conn").hidden = false; });
