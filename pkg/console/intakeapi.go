@@ -13,9 +13,11 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
-// Limits on submitted form values.
+// Limits on submitted form values. maxValueLen is in bytes, a guard only:
+// the form's own limits (2,000 characters for a multi-line answer, which
+// is up to 6,000 bytes of Japanese) answer per field, in Japanese.
 const (
-	maxValueLen   = 4000
+	maxValueLen   = 8192
 	historyLimit  = 10
 	submitTimeout = 10 * time.Second
 )
