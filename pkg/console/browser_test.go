@@ -189,9 +189,50 @@ func TestBrowserUnsavedCallStaysReachable(t *testing.T) {
 	consoletest.Do(t, ctx, "next call, the first listed unsaved",
 		consoletest.UntilJS(`document.getElementById('pop-client').textContent === '次のお客様'`),
 		consoletest.UntilJS(`document.getElementById('f-name').value === ''`),
+		consoletest.UntilJS(`!(localStorage.getItem('toritsugi.draft.op-a.call-2') || '').includes('書きかけ')`),
 		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-1"]') && document.getElementById('recent').hidden === false`),
 		consoletest.UntilJS(`document.querySelector('#recent-list .unsaved') !== null`),
 		chromedp.Click(`#recent-list button[data-call="call-1"]`),
 		consoletest.UntilJS(`document.getElementById('f-name').value === '書きかけ'`),
+	)
+}
+
+// TestBrowserSaveAnsweredAfterTheNextPop: the answer to a save comes after
+// the next call popped; it must not clear the new call's form or draft,
+// and the saved call's draft is gone.
+func TestBrowserSaveAnsweredAfterTheNextPop(t *testing.T) {
+	e := newEnv(t)
+	hold := make(chan struct{})
+	e.mu.Lock()
+	e.submitHold = hold
+	e.mu.Unlock()
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-1", "op-a"))
+	consoletest.Do(t, ctx, "first call's message, saved",
+		chromedp.WaitVisible("#f-name"),
+		chromedp.SendKeys("#f-company", "山田商事"),
+		chromedp.SendKeys("#f-name", "山田"),
+		chromedp.SendKeys("#f-callback", "03-1234-5678"),
+		chromedp.Click("#f-purpose-other"),
+		chromedp.WaitVisible("#f-detail"),
+		chromedp.SendKeys("#f-detail", "見積もり"),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
+		chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent === '保存中…'`))
+	p2 := pop("call-2", "op-a")
+	p2.ClientName = "次のお客様"
+	e.c.Pop(p2)
+	consoletest.Do(t, ctx, "next call, typed in while the save is on the way",
+		consoletest.UntilJS(`document.getElementById('pop-client').textContent === '次のお客様'`),
+		chromedp.SendKeys("#f-name", "次の方"),
+		consoletest.UntilJS(`(localStorage.getItem('toritsugi.draft.op-a.call-2') || '').includes('次の方')`))
+	close(hold)
+	consoletest.Do(t, ctx, "the save's answer",
+		consoletest.UntilJS(`document.getElementById('status').textContent === '前の着信の用件を保存しました'`),
+		consoletest.UntilJS(`document.getElementById('f-name').value === '次の方'`),
+		consoletest.UntilJS(`(localStorage.getItem('toritsugi.draft.op-a.call-2') || '').includes('次の方')`),
+		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-a.call-1') === null`),
+		consoletest.UntilJS(`!(localStorage.getItem('toritsugi.draft.op-a.call-2') || '').includes('山田商事')`),
 	)
 }

@@ -57,6 +57,9 @@ type env struct {
 	mu        sync.Mutex
 	submitted []store.Intake
 	submitErr error
+	// submitHold, when set, is waited on by the relay before it takes an
+	// intake: a save's answer is held back.
+	submitHold chan struct{}
 }
 
 type envOption func(*console.Deps, *env)
@@ -84,6 +87,12 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 				// Durable before relay: the intake must already be in the store.
 				if _, err := e.st.Intake(in.ID); err != nil {
 					t.Errorf("Relay.Submit before the intake was stored: %v", err)
+				}
+				e.mu.Lock()
+				hold := e.submitHold
+				e.mu.Unlock()
+				if hold != nil {
+					<-hold
 				}
 				e.mu.Lock()
 				defer e.mu.Unlock()

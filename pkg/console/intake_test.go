@@ -263,6 +263,14 @@ func TestWithheldCallersShareNoHistory(t *testing.T) {
 			t.Errorf("caller %q: the pop lists %d earlier messages (%v), want %d", number, len(st.Call.Intakes), err, want)
 		}
 	}
+	// A withheld caller's own call still lists its own message.
+	_, body := u.do("GET", "/api/v1/console/calls/c0", nil)
+	var cv struct {
+		Intakes []store.Intake `json:"intakes"`
+	}
+	if err := json.Unmarshal(body, &cv); err != nil || len(cv.Intakes) != 1 || cv.Intakes[0].CallID != "c0" {
+		t.Errorf("the withheld call c0 lists %+v (%v), want its own message only", cv.Intakes, err)
+	}
 }
 
 // TestSaveRepeatedCountsOnce: a save sent again with its request id (its
@@ -302,6 +310,15 @@ func TestSaveRepeatedCountsOnce(t *testing.T) {
 	if relayed != 2 {
 		t.Errorf("relayed %d times, want 2 (the message once, its correction once)", relayed)
 	}
+	// Pressed again after changing the form: not this request's values.
+	changed := goodValues()
+	changed["detail"] = "また変えた"
+	if resp, body := u.do("PUT", "/api/v1/console/intakes/"+first.Intake.Intake.ID, map[string]any{"values": changed, "request_id": rid2}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("the correction's request id with other values: %d %s, want 409", resp.StatusCode, body)
+	}
+	if resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": changed, "request_id": rid}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("the first save's request id with other values: %d %s, want 409", resp.StatusCode, body)
+	}
 	e.c.Pop(pop("c2", "op-a"))
 	if resp, _ := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c2", "values": goodValues(), "request_id": rid}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("another call's request id: %d, want 409", resp.StatusCode)
@@ -327,7 +344,9 @@ func TestStreamPings(t *testing.T) {
 func TestRecentCallsToFinish(t *testing.T) {
 	e := newEnv(t)
 	u := e.login("op-a")
-	e.c.Pop(pop("c1", "op-a"))
+	p1 := pop("c1", "op-a")
+	p1.CallerNumber = "" // no caller id at all: not in the caller index
+	e.c.Pop(p1)
 	e.c.Pop(pop("c2", "op-a"))
 	e.c.Pop(pop("cb", "op-b"))
 	type recent struct {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -17,8 +18,11 @@ import (
 // the form's own limits (2,000 characters for a multi-line answer, which
 // is up to 6,000 bytes of Japanese) answer per field, in Japanese.
 const (
-	maxValueLen   = 8192
-	historyLimit  = 10
+	maxValueLen  = 8192
+	historyLimit = 10
+	// ownCallScan: how many of a withheld number's newest messages are
+	// searched for the call's own.
+	ownCallScan   = 200
 	submitTimeout = 10 * time.Second
 )
 
@@ -54,17 +58,19 @@ func (c *Console) callFor(op Operator, p ScreenPop) callView {
 	if cv.Form.Fields == nil {
 		cv.Form.Fields = []FieldSpec{}
 	}
-	if phone.ParseCallerID(p.CallerNumber).Kind != phone.Number {
-		// Withheld, unavailable, a payphone: not one caller, and their
-		// messages are not this caller's to show.
-		return cv
+	// Withheld, unavailable, a payphone: not one caller; of their
+	// messages only this call's own are this caller's to show.
+	ownOnly := phone.ParseCallerID(p.CallerNumber).Kind != phone.Number
+	limit := historyLimit
+	if ownOnly {
+		limit = ownCallScan
 	}
-	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, historyLimit)
+	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, limit)
 	if err != nil {
 		c.log.Error("intakes for caller", "call", p.CallID, "err", err)
 	}
 	for _, in := range ins {
-		if op.serves(in.ClientID) {
+		if op.serves(in.ClientID) && (!ownOnly || in.CallID == p.CallID) {
 			cv.Intakes = append(cv.Intakes, c.view(in))
 		}
 	}
@@ -104,36 +110,34 @@ const (
 )
 
 // recentCalls lists op's pops before the last, newest first, within
-// recentFor, each marked saved when a message for the call is stored.
+// recentFor, each marked saved when a message for the call is stored
+// (by call id, among the messages saved since the oldest of them: a
+// caller number may be empty or shared by every withheld caller).
 func (c *Console) recentCalls(op Operator) []recentCall {
 	pops := c.hub.popsOf(op.ID)
 	out := []recentCall{}
 	now := c.now()
-	for i := len(pops) - 2; i >= 0 && len(out) < recentLimit; i-- {
-		p := pops[i]
-		if now.Sub(p.At) > recentFor || !op.serves(p.ClientID) {
-			continue
+	var list []ScreenPop
+	for i := len(pops) - 2; i >= 0 && len(list) < recentLimit; i-- {
+		if p := pops[i]; now.Sub(p.At) <= recentFor && op.serves(p.ClientID) {
+			list = append(list, p)
 		}
-		out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: c.savedFor(p)})
 	}
-	return out
-}
-
-// savedFor reports whether a message for p's call is stored (looked up
-// among the intakes from its caller's number).
-func (c *Console) savedFor(p ScreenPop) bool {
-	// The newest 200 from the number hold any of the last recentFor.
-	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, 200)
+	if len(list) == 0 {
+		return out
+	}
+	saved := map[string]bool{}
+	ins, err := c.d.Store.IntakesUpdatedSince(list[len(list)-1].At)
 	if err != nil {
-		c.log.Warn("intakes for caller", "call", p.CallID, "err", err)
-		return false
+		c.log.Warn("intakes since", "err", err)
 	}
 	for _, in := range ins {
-		if in.CallID == p.CallID {
-			return true
-		}
+		saved[in.CallID] = true
 	}
-	return false
+	for _, p := range list {
+		out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: saved[p.CallID]})
+	}
+	return out
 }
 
 // callJSON: GET /api/v1/console/calls/{id}, the view of one of the
@@ -192,11 +196,19 @@ func requestID(w http.ResponseWriter, req intakeRequest) (string, bool) {
 	return id, true
 }
 
-// repeated answers a save request that was made already: the intake as
-// stored, relayed once already.
-func (c *Console) repeated(w http.ResponseWriter, status int, in store.Intake) {
+// repeated answers a save request that was made already: 200 and the
+// intake as stored (relayed once already) when the request carries the
+// values stored; 409 and the stored intake when it carries others (the
+// operator changed the form before pressing Save again): those changes
+// are a correction, not this request.
+func (c *Console) repeated(w http.ResponseWriter, in store.Intake, values map[string]string) {
+	if !maps.Equal(in.Values, values) {
+		c.log.Info("intake save repeated with other values: refused", "intake", in.ID, "version", in.Version)
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "saved already, with other values: correct it", "intake": c.view(in)})
+		return
+	}
 	c.log.Info("intake save repeated: nothing more stored or relayed", "intake", in.ID, "version", in.Version)
-	writeJSON(w, status, map[string]any{"intake": c.view(in)})
+	writeJSON(w, http.StatusOK, map[string]any{"intake": c.view(in)})
 }
 
 // cleanValues keeps only the form's fields and refuses oversized values.
@@ -346,7 +358,7 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 			fail(w, http.StatusConflict, "request_id used for another intake")
 			return
 		}
-		c.repeated(w, http.StatusOK, in)
+		c.repeated(w, in, norm)
 		return
 	}
 	c.log.Info("intake saved", "intake", in.ID, "call", in.CallID, "operator", a.op.ID)
@@ -382,7 +394,7 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		return
 	}
 	if !saved {
-		c.repeated(w, http.StatusOK, in)
+		c.repeated(w, in, norm)
 		return
 	}
 	c.log.Info("intake corrected", "intake", in.ID, "version", in.Version, "operator", a.op.ID)

@@ -93,16 +93,20 @@
     const k = draftKey();
     try { return (k && (JSON.parse(localStorage.getItem(k) || "null") || {}).rid) || null; } catch (e) { return null; }
   }
-  function setDraftRID(rid) {
-    const k = draftKey();
+  function setDraftRID(rid) { setDraftRIDAt(draftKey(), rid); }
+  function setDraftRIDAt(k, rid) {
     if (!k) return;
     let d = null;
     try { d = JSON.parse(localStorage.getItem(k) || "null"); } catch (e) { d = null; }
-    d = d || { at: Date.now(), values: readAll() };
+    if (!d) {
+      // Only the current call's form may start a draft; another call
+      // without one has nothing to mark.
+      if (k !== draftKey() || rid === null) return;
+      d = { at: Date.now(), values: readAll() };
+    }
     d.rid = rid;
     localStorage.setItem(k, JSON.stringify(d));
   }
-  function clearDraft() { const k = draftKey(); if (k) localStorage.removeItem(k); }
   function loadDraft() {
     const k = draftKey();
     if (!k) return {};
@@ -257,8 +261,12 @@
 
   $("btn-save").addEventListener("click", async () => {
     if (!call || !checked || $("btn-save").disabled) return;
+    // What this save is about, fixed before the wait: the next call may
+    // pop (or an earlier one be opened) while it is on the way, and its
+    // answer must not touch that call's form or draft.
+    const target = call.pop.call_id, key = draftKey(), fixing = correcting;
     let rid;
-    if (correcting) {
+    if (fixing) {
       rid = correctRID = correctRID || newRequestID();
     } else {
       rid = draftRID();
@@ -268,27 +276,38 @@
     $("status").textContent = M.saving;
     let r;
     try {
-      r = correcting
-        ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(correcting.id), { values: checked, request_id: rid })
-        : await api("POST", "/api/v1/console/intakes", { call_id: call.pop.call_id, values: checked, request_id: rid });
+      r = fixing
+        ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(fixing.id), { values: checked, request_id: rid })
+        : await api("POST", "/api/v1/console/intakes", { call_id: target, values: checked, request_id: rid });
     } finally {
       $("btn-save").disabled = false;
     }
+    const here = call && call.pop.call_id === target && correcting === fixing;
     if (r.status >= 400 && r.status < 500) {
       // Refused: nothing was stored; the next try is a new request.
-      if (correcting) correctRID = null; else setDraftRID(null);
+      if (fixing) correctRID = null; else setDraftRIDAt(key, null);
     }
-    if (r.status === 0) {
-      $("status").textContent = M.save_unknown;
-    } else if ((r.status === 201 || r.status === 200) && r.json && r.json.intake) {
-      correctRID = null;
-      clearDraft();
-      const saved = r.json.intake;
+    const saved = r.json && r.json.intake;
+    if ((r.status === 201 || r.status === 200) && saved) {
+      if (fixing) correctRID = null;
+      if (key && !fixing) localStorage.removeItem(key);
+      refreshRecent();
+      if (!here) { $("status").textContent = M.saved_other; return; }
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
       correcting = null; $("correcting").hidden = true;
       fillForm({}); resetCheck(); clearErrors(); renderHistory();
       $("status").textContent = M.saved + (r.json.relay_error ? " (" + r.json.relay_error + ")" : "");
-      refreshRecent();
+      return;
+    }
+    if (!here) { $("status").textContent = r.status === 0 ? M.save_unknown : M.save_failed; return; }
+    if (r.status === 0) {
+      $("status").textContent = M.save_unknown;
+    } else if (r.status === 409 && saved) {
+      // Saved already, by an earlier press whose answer was lost, with the
+      // values before the last change: shown; the change is a correction.
+      call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
+      renderHistory();
+      $("status").textContent = M.save_conflict;
     } else if (r.status === 422 && r.json && r.json.fields) {
       $("status").textContent = M.fix_errors;
     } else {
@@ -372,7 +391,9 @@
     const r = await api("GET", "/api/v1/console/state");
     if (r.status !== 200 || !r.json) return;
     renderState(r.json.state);
-    renderCall(r.json.call);
+    // An earlier call the operator opened stays on screen (a reconnect
+    // reads the state again); a new pop replaces it.
+    if (!pinned || !call) renderCall(r.json.call);
     renderRecent(r.json.recent);
   }
 
@@ -397,9 +418,10 @@
     const r = await api("GET", "/api/v1/console/state");
     if (r.status === 200 && r.json) renderRecent(r.json.recent);
   }
+  let pinned = false; // the operator opened an earlier call
   async function openCall(id) {
     const r = await api("GET", "/api/v1/console/calls/" + encodeURIComponent(id));
-    if (r.status === 200 && r.json) renderCall(r.json);
+    if (r.status === 200 && r.json) { pinned = true; renderCall(r.json); }
   }
 
   // ---- events ----
@@ -417,7 +439,7 @@
     es = new EventSource("/api/v1/console/events");
     const seen = () => { heard = Date.now(); };
     es.addEventListener("state", (e) => { seen(); renderState(JSON.parse(e.data)); });
-    es.addEventListener("pop", (e) => { seen(); renderCall(JSON.parse(e.data)); refreshRecent(); });
+    es.addEventListener("pop", (e) => { seen(); pinned = false; renderCall(JSON.parse(e.data)); refreshRecent(); });
     es.addEventListener("ping", seen);
     es.addEventListener("hello", () => { seen(); $("conn").hidden = true; });
     es.addEventListener("error", () => { $("conn").hidden = false; });
