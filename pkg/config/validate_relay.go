@@ -117,9 +117,6 @@ func (c *checker) destinationFields(p string, d relay.Destination, keyGiven bool
 		}
 		if d.Username != "" {
 			need("password", d.Password)
-			if host, _, err := net.SplitHostPort(d.Addr); err == nil && d.Insecure && !isLoopbackHost(host) {
-				c.errf(childPath(p, "insecure"), "with username: the password is sent only over TLS or to this host; a server without STARTTLS at %s cannot take it", host)
-			}
 		}
 	case relay.TypeSlack, relay.TypeTeams:
 		if need("url", d.URL) {

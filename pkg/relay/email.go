@@ -70,6 +70,10 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 // errNoSTARTTLS: the server offers no STARTTLS and plain text is not allowed.
 var errNoSTARTTLS = errors.New("server does not offer STARTTLS (set insecure to allow plain text)")
 
+// errClearText: a password would go to another host without TLS (the
+// server did not offer STARTTLS, and insecure let the session go on).
+var errClearText = errors.New("the server offers no STARTTLS: the password is not sent in clear text to another host")
+
 // errAuthMechanism: the server offers no AUTH mechanism toritsugi speaks
 // (PLAIN, LOGIN), or no AUTH at all while a username is configured.
 var errAuthMechanism = errors.New("no AUTH mechanism in common")
@@ -83,7 +87,7 @@ func permanentSMTP(err error) bool {
 		// a sending quota is used up, clears by itself within the day.
 		return te.Code >= 500 && !strings.HasPrefix(te.Msg, "5.4.5")
 	}
-	return errors.Is(err, errNoSTARTTLS) || errors.Is(err, errAuthMechanism)
+	return errors.Is(err, errNoSTARTTLS) || errors.Is(err, errAuthMechanism) || errors.Is(err, errClearText)
 }
 
 // transact runs one SMTP session; ctx bounds and can abort all of it.
@@ -124,6 +128,9 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 		return errNoSTARTTLS
 	}
 	if d.Username != "" {
+		if _, tlsOn := c.TLSConnectionState(); !tlsOn && !isLocalhost(host) {
+			return fmt.Errorf("AUTH: %w", errClearText)
+		}
 		mech, auth, err := chooseAuth(c, d, host)
 		if err != nil {
 			return err

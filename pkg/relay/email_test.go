@@ -271,3 +271,21 @@ func TestPermanentSMTP(t *testing.T) {
 		}
 	}
 }
+
+// TestNoClearTextPasswordToAnotherHost: insecure lets a session go on
+// without STARTTLS, but a password goes in clear text only to this host;
+// to another (127.0.0.2 standing for one) the message fails for good,
+// nothing sent.
+func TestNoClearTextPasswordToAnotherHost(t *testing.T) {
+	srv := relaytest.StartSMTP(t, relaytest.SMTPOptions{NoSTARTTLS: true, Username: "relay@example.jp", Password: "p@ss", Listen: "127.0.0.2:0"})
+	s := &EmailSender{Clock: newFakeClock()}
+	d := emailDest(srv.Addr)
+	d.Insecure = true
+	err := s.Send(t.Context(), d, testMessage("m-clear"))
+	if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "not sent in clear text") {
+		t.Fatalf("Send = %v, want a permanent refusal to send the password in clear text", err)
+	}
+	if n := len(srv.Mails()); n != 0 {
+		t.Errorf("%d mails delivered, want none", n)
+	}
+}

@@ -25,6 +25,9 @@ type SMTPOptions struct {
 	// AuthMechanisms are the AUTH mechanisms offered, of PLAIN and LOGIN
 	// (Microsoft 365 and Exchange offer LOGIN and not PLAIN); nil: PLAIN.
 	AuthMechanisms []string
+	// Listen is the address to listen on; "" means 127.0.0.1:0. Another
+	// loopback address (127.0.0.2:0) stands for a server on another host.
+	Listen string
 	// Wait bounds Next; zero means DefaultWait.
 	Wait time.Duration
 	// Refuse maps recipient addresses to the reply their RCPT TO gets
@@ -59,7 +62,11 @@ func StartSMTP(t testing.TB, opts SMTPOptions) *SMTP {
 		opts.Wait = DefaultWait
 	}
 	cert, pool := selfSigned(t, time.Now())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := opts.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatalf("relaytest: listen: %v", err)
 	}
