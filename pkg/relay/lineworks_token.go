@@ -42,8 +42,12 @@ type lineWorksTokens struct {
 	clock  Clock
 	url    string // LineWorksTokenURL unless a test says otherwise
 
-	mu    sync.Mutex // held while a token is fetched: one fetch at a time
+	mu    sync.Mutex // guards cache and fetching
 	cache map[lineWorksKey]lineWorksToken
+	// fetching holds, per key, the lock held while that key's token is
+	// fetched: one fetch per service account at a time, and a slow token
+	// URL holds up only the destinations waiting for that token.
+	fetching map[lineWorksKey]*sync.Mutex
 }
 
 type lineWorksKey struct{ clientID, account, scope string }
@@ -65,20 +69,43 @@ func keyOf(d Destination) lineWorksKey {
 // fresh reports that it was just fetched.
 func (t *lineWorksTokens) token(ctx context.Context, d Destination) (tok string, fresh bool, err error) {
 	k := keyOf(d)
+	if tok, ok := t.cached(k); ok {
+		return tok, false, nil
+	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if c, ok := t.cache[k]; ok && t.clock.Now().Before(c.expires.Add(-tokenMargin)) {
-		return c.value, false, nil
+	if t.fetching == nil {
+		t.fetching = map[lineWorksKey]*sync.Mutex{}
+	}
+	kl := t.fetching[k]
+	if kl == nil {
+		kl = &sync.Mutex{}
+		t.fetching[k] = kl
+	}
+	t.mu.Unlock()
+	kl.Lock()
+	defer kl.Unlock()
+	if tok, ok := t.cached(k); ok { // fetched while this one waited
+		return tok, false, nil
 	}
 	c, err := t.fetch(ctx, d, k.scope)
 	if err != nil {
 		return "", false, err
 	}
+	t.mu.Lock()
 	if t.cache == nil {
 		t.cache = map[lineWorksKey]lineWorksToken{}
 	}
 	t.cache[k] = c
+	t.mu.Unlock()
 	return c.value, true, nil
+}
+
+// cached is k's token if it is good for more than tokenMargin.
+func (t *lineWorksTokens) cached(k lineWorksKey) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.cache[k]
+	return c.value, ok && t.clock.Now().Before(c.expires.Add(-tokenMargin))
 }
 
 // forget drops d's cached token if it is still tok (the API refused it).
@@ -121,7 +148,7 @@ func (t *lineWorksTokens) fetch(ctx context.Context, d Destination, scope string
 	if resp.StatusCode/100 != 2 {
 		err := fmt.Errorf("relay: lineworks token %s: %w: %s", redact(t.url), &StatusError{Code: resp.StatusCode},
 			strings.TrimSpace(string(body[:min(len(body), maxErrBody)])))
-		if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout {
+		if (resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout) || resp.StatusCode/100 == 3 {
 			return lineWorksToken{}, fmt.Errorf("%w: %w", err, ErrPermanent)
 		}
 		return lineWorksToken{}, err
@@ -148,9 +175,11 @@ func lineWorksJWT(d Destination, now time.Time) (string, error) {
 	}
 	enc := base64.RawURLEncoding
 	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT"})
+	// iat a minute back: an auth server whose clock is a little behind
+	// must not see a JWT from the future (a refusal is permanent).
 	claims, _ := json.Marshal(map[string]any{
 		"iss": d.ClientID, "sub": d.ServiceAccount,
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"iat": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour - time.Minute).Unix(),
 	})
 	signing := enc.EncodeToString(header) + "." + enc.EncodeToString(claims)
 	sum := sha256.Sum256([]byte(signing))

@@ -33,6 +33,10 @@ type lineWorksServer struct {
 	posted   []string // the token each accepted message came with
 	refuse   bool     // the token URL refuses the client
 	expiresN bool     // expires_in as a number, not a string
+	// hold, when set, holds the token answers for client "slow" until
+	// closed (read without the lock: set before the server is used).
+	hold    chan struct{}
+	arrived chan struct{} // told when a held request arrives (buffered)
 }
 
 func startLineWorks(t *testing.T, key *rsa.PublicKey) *lineWorksServer {
@@ -43,6 +47,12 @@ func startLineWorks(t *testing.T, key *rsa.PublicKey) *lineWorksServer {
 }
 
 func (s *lineWorksServer) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/token" && s.hold != nil {
+		if err := r.ParseForm(); err == nil && r.PostForm.Get("client_id") == "slow" {
+			s.arrived <- struct{}{}
+			<-s.hold
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch r.URL.Path {
@@ -56,7 +66,7 @@ func (s *lineWorksServer) serve(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, `{"error":"invalid_client"}`)
 			return
 		}
-		if err := s.checkGrant(r.PostForm.Get("assertion"), r.PostForm.Get("grant_type"), r.PostForm.Get("scope")); err != nil {
+		if err := s.checkGrant(r.PostForm.Get("assertion"), r.PostForm.Get("grant_type"), r.PostForm.Get("scope"), r.PostForm.Get("client_id")); err != nil {
 			s.t.Errorf("token request: %v", err)
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -84,7 +94,7 @@ func (s *lineWorksServer) serve(w http.ResponseWriter, r *http.Request) {
 // checkGrant verifies the RFC 7523 grant: an RS256 JWT signed with the
 // service account's key, iss the client id, sub the service account,
 // valid for an hour.
-func (s *lineWorksServer) checkGrant(jwt, grantType, scope string) error {
+func (s *lineWorksServer) checkGrant(jwt, grantType, scope, clientID string) error {
 	if grantType != "urn:ietf:params:oauth:grant-type:jwt-bearer" || scope != "bot" {
 		return fmt.Errorf("grant_type %q scope %q", grantType, scope)
 	}
@@ -108,7 +118,7 @@ func (s *lineWorksServer) checkGrant(jwt, grantType, scope string) error {
 	if err := rsa.VerifyPKCS1v15(s.key, crypto.SHA256, sum[:], sig); err != nil {
 		return fmt.Errorf("JWT signature: %w", err)
 	}
-	if header.Alg != "RS256" || header.Typ != "JWT" || claims.Iss != "client-1" || claims.Sub != "bot@example.serviceaccount" || claims.Exp-claims.Iat != 3600 {
+	if header.Alg != "RS256" || header.Typ != "JWT" || claims.Iss != clientID || claims.Sub != "bot@example.serviceaccount" || claims.Exp-claims.Iat != 3600 {
 		return fmt.Errorf("JWT header %+v claims %+v", header, claims)
 	}
 	return nil
@@ -194,5 +204,36 @@ func TestParseLineWorksKey(t *testing.T) {
 		if err := ParseLineWorksKey(tc.pem); (err == nil) != tc.ok {
 			t.Errorf("%s: ParseLineWorksKey = %v, want ok=%v", name, err, tc.ok)
 		}
+	}
+}
+
+// TestLineWorksSlowTokenHoldsOnlyItsOwn: a token URL slow to answer for
+// one service account holds up only that account's messages.
+func TestLineWorksSlowTokenHoldsOnlyItsOwn(t *testing.T) {
+	key, keyPEM := newLineWorksKey(t)
+	lw := startLineWorks(t, &key.PublicKey)
+	lw.hold, lw.arrived = make(chan struct{}), make(chan struct{}, 1)
+	s := &LineWorksSender{http: httpPoster{client: lw.srv.Client()},
+		tokens: &lineWorksTokens{client: lw.srv.Client(), clock: newFakeClock(), url: lw.srv.URL + "/token"}}
+	dest := func(client string) Destination {
+		return Destination{Name: "lw-" + client, Type: TypeLineWorks, URL: lw.srv.URL + "/v1.0", BotID: "b1", RoomID: "r1",
+			ClientID: client, ClientSecret: "cs", ServiceAccount: "bot@example.serviceaccount", PrivateKey: keyPEM}
+	}
+	slowDone := make(chan error, 1)
+	go func() { slowDone <- s.Send(t.Context(), dest("slow"), testMessage("m-slow")) }()
+	<-lw.arrived // the slow fetch is under way
+	fast := make(chan error, 1)
+	go func() { fast <- s.Send(t.Context(), dest("client-1"), testMessage("m-fast")) }()
+	select {
+	case err := <-fast:
+		if err != nil {
+			t.Fatalf("the other account's message: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other account's message waited for the slow token")
+	}
+	close(lw.hold)
+	if err := <-slowDone; err != nil {
+		t.Fatalf("the slow account's message: %v", err)
 	}
 }
