@@ -169,6 +169,10 @@ func (a *actor) legGone(id string, cause int) {
 		a.note("the client hung up")
 		a.rec.Reason += "; the client hung up"
 		a.hangup("the client hung up")
+	case l.transfer && l.answered:
+		// Its StasisEnd comes before the cause: answered, then gone
+		// (declined at the confirm prompt, or hung up during the whisper).
+		a.transferFailed("the client answered, then hung up")
 	case l.transfer:
 		a.transferFailed(transferCause(cause))
 	case a.op == l && a.rec.Result == store.ResultAnswered:

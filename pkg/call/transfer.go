@@ -57,6 +57,9 @@ func (a *actor) transferToClient() {
 func (a *actor) transferCallerNumber() string {
 	switch a.client.TransferCallerID {
 	case config.TransferCallerCaller:
+		if n, err := phone.ParseNumber(a.rec.CallerID); err == nil {
+			return config.NationalForm(n) // the form the carrier takes
+		}
 		return a.rec.CallerID
 	case config.TransferCallerDID, "":
 		if n, err := phone.ParseNumber(a.rec.DID); err == nil {

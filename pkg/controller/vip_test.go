@@ -40,10 +40,10 @@ var clientTalks = aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: t
 // (Japanese carriers pass only their subscriber's own numbers), or the
 // VIP's number or another of the service's when transfer_caller_id says.
 func TestVIPTransferredToClient(t *testing.T) {
-	for _, tc := range []struct{ setting, want string }{
-		{"", `"ACME" <0312345678>`},
-		{"    transfer_caller_id: caller\n", `"ACME" <09011111111>`},
-		{"    transfer_caller_id: 050-1111-2222\n", `"ACME" <05011112222>`},
+	for _, tc := range []struct{ setting, caller, want string }{
+		{"", "09011111111", `"ACME" <0312345678>`},
+		{"    transfer_caller_id: caller\n", "+819011111111", `"ACME" <09011111111>`}, // in the national form carriers take
+		{"    transfer_caller_id: 050-1111-2222\n", "09011111111", `"ACME" <05011112222>`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			cfg := strings.Replace(vipClient, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n"+tc.setting, 1)
@@ -51,7 +51,7 @@ func TestVIPTransferredToClient(t *testing.T) {
 			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
 			h.fake.SetRemoteNumber("0399990000", clientTalks)
 			h.start()
-			rec := h.record(h.call("0312345678", "09011111111"))
+			rec := h.record(h.call("0312345678", tc.caller))
 			if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" {
 				t.Fatalf("%q: VIP call: %s (%s) op %q billable %v, want transferred to the client", tc.setting, rec.Result, rec.Reason, rec.OperatorID, rec.Billable)
 			}
@@ -148,6 +148,9 @@ func TestVIPClientHangsUpDuringWhisper(t *testing.T) {
 	rec := h.record(h.call("0312345678", "09011111111"))
 	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
 		t.Fatalf("VIP whose client hung up during the whisper: %s (%s) op %q; events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+	}
+	if !strings.Contains(fmt.Sprint(rec.Events), "the client answered, then hung up") {
+		t.Errorf("the timeline does not say the client answered and hung up: %v", rec.Events)
 	}
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
 }
