@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/relay"
+	"github.com/toritsugi/toritsugi/pkg/report"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -71,6 +72,8 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/v1/calls", d.authorized(d.listCalls))
 	mux.HandleFunc("GET /api/v1/backup", d.authorized(d.backup))
 	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.authorized(d.counts))
+	mux.HandleFunc("GET /api/v1/reports/clients", d.authorized(d.reportClients))
+	mux.HandleFunc("GET /api/v1/reports/operators", d.authorized(d.reportOperators))
 	mux.HandleFunc("GET /api/v1/callbacks", d.authorized(d.callbacks))
 	if d.Outbox != nil {
 		mux.HandleFunc("GET /api/v1/relay", d.authorized(d.relayList))
@@ -152,7 +155,81 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 	if calls == nil {
 		calls = []store.CallRecord{}
 	}
+	if r.URL.Query().Get("format") == "csv" {
+		writeCSV(w, d.Logger, "calls.csv", func(w io.Writer) error { return report.WriteCallsCSV(w, calls) })
+		return
+	}
 	writeJSON(w, http.StatusOK, callsBody{Calls: calls})
+}
+
+// writeCSV sends a CSV made by write, as a download named name.
+func writeCSV(w http.ResponseWriter, log *slog.Logger, name string, write func(io.Writer) error) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	if err := write(w); err != nil {
+		log.Error("writing a CSV failed", "file", name, "error", err)
+	}
+}
+
+// monthOf reads ?month=YYYY-MM (Japan time; default the current month)
+// and returns its first instant and the next month's.
+func monthOf(r *http.Request) (from, to time.Time, err error) {
+	month := time.Now().In(tokyo)
+	if s := r.URL.Query().Get("month"); s != "" {
+		if month, err = time.ParseInLocation("2006-01", s, tokyo); err != nil {
+			return time.Time{}, time.Time{}, errors.New("month: want YYYY-MM, e.g. 2026-11")
+		}
+	}
+	from = time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, tokyo)
+	return from, from.AddDate(0, 1, 0), nil
+}
+
+// monthReport sums up the month's calls (all of them: a month of a busy
+// desk is some tens of thousands of records).
+func (d Deps) monthReport(w http.ResponseWriter, r *http.Request) ([]report.Client, []report.Operator, string, bool) {
+	from, to, err := monthOf(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return nil, nil, "", false
+	}
+	calls, err := d.Calls.ListCalls(store.CallFilter{From: from, To: to})
+	if err != nil {
+		d.Logger.Error("report", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return nil, nil, "", false
+	}
+	clients, ops := report.Month(calls)
+	return clients, ops, from.Format("2006-01"), true
+}
+
+// reportClients: GET /api/v1/reports/clients?month=2026-11[&format=csv],
+// each client's month: calls, billable, answered (in 20 s), abandoned,
+// waits.
+func (d Deps) reportClients(w http.ResponseWriter, r *http.Request) {
+	clients, _, month, ok := d.monthReport(w, r)
+	if !ok {
+		return
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		writeCSV(w, d.Logger, "toritsugi-clients-"+month+".csv", func(w io.Writer) error { return report.WriteClientsCSV(w, month, clients) })
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"month": month, "clients": clients})
+}
+
+// reportOperators: GET /api/v1/reports/operators?month=2026-11[&format=csv],
+// each operator's month: calls handled, talk time.
+func (d Deps) reportOperators(w http.ResponseWriter, r *http.Request) {
+	_, ops, month, ok := d.monthReport(w, r)
+	if !ok {
+		return
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		writeCSV(w, d.Logger, "toritsugi-operators-"+month+".csv", func(w io.Writer) error { return report.WriteOperatorsCSV(w, month, ops) })
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"month": month, "operators": ops})
 }
 
 type errorBody struct {
@@ -218,14 +295,10 @@ type countsBody struct {
 // default the current month).
 func (d Deps) counts(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	month := time.Now().In(tokyo)
-	if s := r.URL.Query().Get("month"); s != "" {
-		m, err := time.ParseInLocation("2006-01", s, tokyo)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "month: want YYYY-MM, e.g. 2026-11"})
-			return
-		}
-		month = m
+	month, _, err := monthOf(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
 	}
 	c, err := d.Calls.MonthlyCounts(id, month)
 	if err != nil {

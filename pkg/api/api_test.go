@@ -439,3 +439,57 @@ func (c copySpy) Backup(w io.Writer) (int64, error) {
 	c.after()
 	return n, err
 }
+
+// TestMonthlyReports: the month's figures per client and per operator, as
+// JSON and as CSV for Excel (UTF-8 with BOM), the month in Japan time;
+// the calls list as CSV; a bad month is a 400.
+func TestMonthlyReports(t *testing.T) {
+	st := storetest.Open(t)
+	at := time.Date(2026, 10, 31, 15, 30, 0, 0, time.UTC) // 2026-11-01 00:30 in Japan
+	for i, r := range []store.CallRecord{
+		{ID: "a1", ClientID: "acme", Result: store.ResultAnswered, Billable: true, WaitMS: 5000, OperatorID: "op1", AnsweredAt: at.Add(5 * time.Second), EndedAt: at.Add(65 * time.Second)},
+		{ID: "a2", ClientID: "acme", Result: store.ResultAbandoned, Billable: true, WaitMS: 40000},
+		{ID: "b1", ClientID: "beta", Result: store.ResultBlocked},
+	} {
+		r.StartedAt = at.Add(time.Duration(i) * time.Minute)
+		if err := st.PutCall(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := store.CallRecord{ID: "oct", ClientID: "acme", Result: store.ResultAnswered, StartedAt: at.Add(-time.Hour)} // October in Japan
+	if err := st.PutCall(old); err != nil {
+		t.Fatal(err)
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
+
+	resp, body := get(t, h, "/api/v1/reports/clients?month=2026-11")
+	var cr struct {
+		Month   string `json:"month"`
+		Clients []struct {
+			ClientID  string `json:"client_id"`
+			Calls     int    `json:"calls"`
+			Billable  int    `json:"billable"`
+			Answered  int    `json:"answered"`
+			Abandoned int    `json:"abandoned"`
+		} `json:"clients"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &cr) != nil || cr.Month != "2026-11" || len(cr.Clients) != 2 ||
+		cr.Clients[0].ClientID != "acme" || cr.Clients[0].Calls != 2 || cr.Clients[0].Billable != 2 || cr.Clients[0].Answered != 1 || cr.Clients[0].Abandoned != 1 {
+		t.Fatalf("clients report: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get(t, h, "/api/v1/reports/operators?month=2026-11&format=csv")
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/csv; charset=utf-8" ||
+		!strings.HasPrefix(string(body), "\ufeff月,オペレーター,") || !strings.Contains(string(body), "2026-11,op1,1,60.0,60.0") {
+		t.Fatalf("operators CSV: %d %q %s", resp.StatusCode, ct, body)
+	}
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="toritsugi-operators-2026-11.csv"` {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	resp, body = get(t, h, "/api/v1/calls?client=acme&format=csv")
+	if resp.StatusCode != 200 || strings.Count(string(body), "\n") != 4 || !strings.Contains(string(body), "2026-11-01 00:30:00") {
+		t.Fatalf("calls CSV: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get(t, h, "/api/v1/reports/clients?month=11/2026"); resp.StatusCode != 400 {
+		t.Errorf("a bad month: %d %s", resp.StatusCode, body)
+	}
+}

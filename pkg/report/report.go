@@ -1,0 +1,137 @@
+// Package report sums up call records for a month: per client (the
+// figures a client's invoice and service review need) and per operator.
+// It is pure: records in, rows out.
+package report
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// AnsweredInTime is the wait within which an answered call counts as
+// answered in time (the common 80/20 service level).
+const AnsweredInTime = 20 * time.Second
+
+// Client is one client's month.
+type Client struct {
+	ClientID    string `json:"client_id"`
+	Calls       int    `json:"calls"`
+	Billable    int    `json:"billable"`
+	NonBillable int    `json:"non_billable"`
+	// Answered by an operator; AnsweredInTime within AnsweredInTime of
+	// waiting; Transferred to the client (VIP).
+	Answered       int `json:"answered"`
+	AnsweredInTime int `json:"answered_in_time"`
+	Transferred    int `json:"transferred"`
+	// Abandoned: the caller hung up before anyone answered (不在着信).
+	Abandoned  int `json:"abandoned"`
+	Voicemail  int `json:"voicemail"`
+	AfterHours int `json:"after_hours"`
+	Blocked    int `json:"blocked"`
+	Overflow   int `json:"overflow"`
+	Other      int `json:"other"` // failed, completed, unknown DID
+	// AvgWaitMS is the mean wait of the answered calls; MaxWaitMS the
+	// longest wait of any call.
+	AvgWaitMS int64 `json:"avg_wait_ms"`
+	MaxWaitMS int64 `json:"max_wait_ms"`
+}
+
+// ServiceLevel is the share of answered calls answered in time (0 when
+// none was answered).
+func (c Client) ServiceLevel() float64 {
+	if c.Answered == 0 {
+		return 0
+	}
+	return float64(c.AnsweredInTime) / float64(c.Answered)
+}
+
+// Operator is one operator's month.
+type Operator struct {
+	OperatorID string `json:"operator_id"`
+	// Handled: calls the operator talked on; TalkMS their talk time (from
+	// the answer to the end, where both are recorded).
+	Handled   int   `json:"handled"`
+	TalkMS    int64 `json:"talk_ms"`
+	AvgTalkMS int64 `json:"avg_talk_ms"`
+}
+
+// Month sums calls up, per client and per operator, each sorted by id.
+// Calls without a client (unknown DIDs) are left out of the clients.
+func Month(calls []store.CallRecord) ([]Client, []Operator) {
+	clients := map[string]*Client{}
+	ops := map[string]*Operator{}
+	waited := map[string]int64{} // answered calls' wait, per client
+	for _, r := range calls {
+		if r.ClientID != "" {
+			c := clients[r.ClientID]
+			if c == nil {
+				c = &Client{ClientID: r.ClientID}
+				clients[r.ClientID] = c
+			}
+			count(c, r)
+			if r.Result == store.ResultAnswered {
+				waited[r.ClientID] += r.WaitMS
+			}
+		}
+		if r.OperatorID != "" && r.Result == store.ResultAnswered {
+			o := ops[r.OperatorID]
+			if o == nil {
+				o = &Operator{OperatorID: r.OperatorID}
+				ops[r.OperatorID] = o
+			}
+			o.Handled++
+			if !r.AnsweredAt.IsZero() && r.EndedAt.After(r.AnsweredAt) {
+				o.TalkMS += r.EndedAt.Sub(r.AnsweredAt).Milliseconds()
+			}
+		}
+	}
+	outC := make([]Client, 0, len(clients))
+	for id, c := range clients {
+		if c.Answered > 0 {
+			c.AvgWaitMS = waited[id] / int64(c.Answered)
+		}
+		outC = append(outC, *c)
+	}
+	slices.SortFunc(outC, func(a, b Client) int { return cmp.Compare(a.ClientID, b.ClientID) })
+	outO := make([]Operator, 0, len(ops))
+	for _, o := range ops {
+		o.AvgTalkMS = o.TalkMS / int64(o.Handled)
+		outO = append(outO, *o)
+	}
+	slices.SortFunc(outO, func(a, b Operator) int { return cmp.Compare(a.OperatorID, b.OperatorID) })
+	return outC, outO
+}
+
+func count(c *Client, r store.CallRecord) {
+	c.Calls++
+	if r.Billable {
+		c.Billable++
+	} else {
+		c.NonBillable++
+	}
+	c.MaxWaitMS = max(c.MaxWaitMS, r.WaitMS)
+	switch r.Result {
+	case store.ResultAnswered:
+		c.Answered++
+		if time.Duration(r.WaitMS)*time.Millisecond <= AnsweredInTime {
+			c.AnsweredInTime++
+		}
+	case store.ResultTransferred:
+		c.Transferred++
+	case store.ResultAbandoned:
+		c.Abandoned++
+	case store.ResultVoicemail:
+		c.Voicemail++
+	case store.ResultAfterHours:
+		c.AfterHours++
+	case store.ResultBlocked:
+		c.Blocked++
+	case store.ResultOverflow:
+		c.Overflow++
+	default:
+		c.Other++
+	}
+}

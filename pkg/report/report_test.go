@@ -1,0 +1,83 @@
+package report
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/internal/golden"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// month is a small month of two clients and two operators.
+func month() []store.CallRecord {
+	at := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+	call := func(id, client string, res store.Result, billable bool, waitS int, op string, talkS int) store.CallRecord {
+		r := store.CallRecord{ID: id, ClientID: client, DID: "0312345678", CallerID: "09011112222", Result: res, Billable: billable,
+			StartedAt: at, WaitMS: int64(waitS) * 1000, OperatorID: op, EndedAt: at.Add(time.Duration(waitS+talkS) * time.Second)}
+		if op != "" {
+			r.AnsweredAt = at.Add(time.Duration(waitS) * time.Second)
+		}
+		return r
+	}
+	return []store.CallRecord{
+		call("c1", "acme", store.ResultAnswered, true, 10, "op1", 120),
+		call("c2", "acme", store.ResultAnswered, true, 30, "op2", 60),
+		call("c3", "acme", store.ResultAbandoned, true, 45, "", 0),
+		call("c4", "acme", store.ResultBlocked, false, 0, "", 0),
+		call("c5", "beta", store.ResultAfterHours, false, 0, "", 0),
+		call("c6", "beta", store.ResultVoicemail, true, 0, "", 0),
+		call("c7", "beta", store.ResultAnswered, true, 5, "op1", 30),
+		call("c8", "", store.ResultUnknownDID, false, 0, "", 0),
+	}
+}
+
+func TestMonth(t *testing.T) {
+	clients, ops := Month(month())
+	want := []Client{
+		{ClientID: "acme", Calls: 4, Billable: 3, NonBillable: 1, Answered: 2, AnsweredInTime: 1, Abandoned: 1, Blocked: 1, AvgWaitMS: 20000, MaxWaitMS: 45000},
+		{ClientID: "beta", Calls: 3, Billable: 2, NonBillable: 1, Answered: 1, AnsweredInTime: 1, Voicemail: 1, AfterHours: 1, AvgWaitMS: 5000, MaxWaitMS: 5000},
+	}
+	if len(clients) != len(want) {
+		t.Fatalf("clients %+v", clients)
+	}
+	for i := range want {
+		if clients[i] != want[i] {
+			t.Errorf("client %d:\n got %+v\nwant %+v", i, clients[i], want[i])
+		}
+	}
+	if sl := clients[0].ServiceLevel(); sl != 0.5 {
+		t.Errorf("acme service level %v, want 0.5", sl)
+	}
+	wantOps := []Operator{{OperatorID: "op1", Handled: 2, TalkMS: 150000, AvgTalkMS: 75000}, {OperatorID: "op2", Handled: 1, TalkMS: 60000, AvgTalkMS: 60000}}
+	if len(ops) != 2 || ops[0] != wantOps[0] || ops[1] != wantOps[1] {
+		t.Errorf("operators %+v, want %+v", ops, wantOps)
+	}
+	if c, o := Month(nil); len(c) != 0 || len(o) != 0 {
+		t.Errorf("an empty month: %+v %+v", c, o)
+	}
+}
+
+// TestCSVGolden: UTF-8 with a BOM (Excel in Japan), Japanese headings;
+// a caller id or reason that would start a spreadsheet formula is quoted.
+func TestCSVGolden(t *testing.T) {
+	calls := month()
+	calls[2].Reason = "=HYPERLINK(\"http://x\")"
+	calls[6].CallerID = "+12125550123"
+	clients, ops := Month(calls)
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"clients":   func(b *bytes.Buffer) error { return WriteClientsCSV(b, "2026-11", clients) },
+		"operators": func(b *bytes.Buffer) error { return WriteOperatorsCSV(b, "2026-11", ops) },
+		"calls":     func(b *bytes.Buffer) error { return WriteCallsCSV(b, calls) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b.Bytes(), []byte("\xef\xbb\xbf")) {
+			t.Errorf("%s: no UTF-8 BOM", name)
+		}
+		golden.Check(t, filepath.Join("testdata", name+".csv.golden"), b.Bytes())
+	}
+}
