@@ -236,3 +236,29 @@ func TestBrowserSaveAnsweredAfterTheNextPop(t *testing.T) {
 		consoletest.UntilJS(`!(localStorage.getItem('toritsugi.draft.op-a.call-2') || '').includes('山田商事')`),
 	)
 }
+
+// TestBrowserKeyboardFlow: a new pop puts the cursor in the form and
+// says so in the tab's title; after the read-back the save button has
+// the focus, and Ctrl+Enter saves.
+func TestBrowserKeyboardFlow(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-kb", "op-a"))
+	consoletest.Do(t, ctx, "focus on the form",
+		consoletest.UntilJS(`document.activeElement && document.activeElement.id === 'f-company'`),
+		consoletest.UntilJS(`document.title.startsWith('● アクメ株式会社')`),
+		chromedp.SendKeys("#f-company", "山田商事"),
+		chromedp.SendKeys("#f-name", "山田"),
+		chromedp.SendKeys("#f-callback", "03-1234-5678"),
+		chromedp.Click("#f-purpose-other"),
+		chromedp.WaitVisible("#f-detail"),
+		chromedp.SendKeys("#f-detail", "見積もり"),
+		chromedp.Click("#btn-check"),
+		consoletest.UntilJS(`document.activeElement && document.activeElement.id === 'btn-save'`),
+		// From a field too (where a plain Enter would check again).
+		chromedp.Focus("#f-name"),
+		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`),
+	)
+}

@@ -72,7 +72,9 @@
 
   async function control(path, body) {
     const r = await api("POST", path, body || {});
-    if (r.status === 200 && r.json && r.json.state) renderState(r.json);
+    if (r.status === 200 && r.json && r.json.state) { renderState(r.json); return; }
+    // Say so: a press that did nothing must not look like one that did.
+    $("status").textContent = M.control_failed + (r.status === 0 ? "" : ((r.json && r.json.error) ? ": " + r.json.error : " (" + r.status + ")"));
   }
   $("btn-available").addEventListener("click", () => control("/api/v1/console/available"));
   $("btn-pause").addEventListener("click", () => control("/api/v1/console/pause", { reason: $("pause-reason").value }));
@@ -228,6 +230,27 @@
   }
   function resetCheck() { checked = null; $("readback-box").hidden = true; }
   function clearErrors() { for (const e of document.querySelectorAll("#fields .err")) e.textContent = ""; }
+  // showErrors marks each refused field and moves to the first; an error
+  // of no field (a client no longer served, say) goes to the status line.
+  function showErrors(fieldErrs) {
+    let first = null, other = "";
+    for (const [id, msg] of Object.entries(fieldErrs)) {
+      if (!msg) continue;
+      const e = document.getElementById("err-" + id);
+      if (e) {
+        e.textContent = msg;
+        first = first || document.querySelector('[name="f-' + id + '"]');
+      } else {
+        other = msg;
+      }
+    }
+    $("status").textContent = M.fix_errors + (other ? ": " + other : "");
+    if (first) first.focus();
+  }
+  // Ctrl+Enter (or ⌘+Enter) saves once the read-back is shown.
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && checked) { ev.preventDefault(); $("btn-save").click(); }
+  });
   function fillForm(values) {
     for (const f of fields()) writeField(f, values[f.id] || "");
     applyShowIf();
@@ -248,12 +271,9 @@
       $("readback").textContent = r.json.read_back;
       $("readback-box").hidden = false;
       $("status").textContent = "";
+      $("btn-save").focus(); // read back, then Enter saves
     } else if (r.status === 422 && r.json && r.json.fields) {
-      for (const [id, msg] of Object.entries(r.json.fields)) {
-        const e = document.getElementById("err-" + id);
-        if (e) e.textContent = msg;
-      }
-      $("status").textContent = M.fix_errors;
+      showErrors(r.json.fields);
     } else {
       $("status").textContent = M.save_failed + ((r.json && r.json.error) ? ": " + r.json.error : "");
     }
@@ -309,7 +329,8 @@
       renderHistory();
       $("status").textContent = M.save_conflict;
     } else if (r.status === 422 && r.json && r.json.fields) {
-      $("status").textContent = M.fix_errors;
+      resetCheck();
+      showErrors(r.json.fields);
     } else {
       $("status").textContent = M.save_failed + ((r.json && r.json.error) ? ": " + r.json.error : "");
     }
@@ -366,6 +387,10 @@
       correcting = null; $("correcting").hidden = true;
       buildForm(); fillForm(loadDraft()); resetCheck(); clearErrors();
       $("status").textContent = "";
+      // A new call: the tab says so, and typing goes to the form.
+      document.title = "● " + p.client_name + " — toritsugi";
+      const f = document.querySelector("#fields input, #fields textarea");
+      if (f && !(document.activeElement && ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName))) f.focus();
     }
     renderHistory();
   }
