@@ -262,3 +262,20 @@ func TestBrowserKeyboardFlow(t *testing.T) {
 		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`),
 	)
 }
+
+// TestBrowserFormIsNamedForScreenReaders: a choice is a radio group named
+// by its label, each field points at its error, and a new call is
+// announced.
+func TestBrowserFormIsNamedForScreenReaders(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-a11y", "op-a"))
+	consoletest.Do(t, ctx, "named form",
+		chromedp.WaitVisible("#f-name"),
+		consoletest.UntilJS(`(() => { const g = document.querySelector('.field[data-field="purpose"] [role="radiogroup"]');
+			return !!g && document.getElementById(g.getAttribute('aria-labelledby')).textContent.startsWith('ご用件'); })()`),
+		consoletest.UntilJS(`document.getElementById('f-name').getAttribute('aria-describedby') === 'err-name'`),
+		consoletest.UntilJS(`document.getElementById('announce').textContent === '新しい着信: アクメ株式会社'`),
+	)
+}

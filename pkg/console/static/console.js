@@ -145,6 +145,8 @@
     const name = "f-" + f.id;
     const radios = (opts) => {
       const box = el("span"); box.className = "choices";
+      // A group a screen reader names by the field's label.
+      box.setAttribute("role", "radiogroup"); box.setAttribute("aria-labelledby", "l-" + f.id);
       for (const o of opts) {
         const lab = el("label");
         const r = document.createElement("input");
@@ -173,12 +175,17 @@
     for (const f of fields()) {
       const div = el("div", undefined, "field");
       div.dataset.field = f.id;
-      const lab = el("label", f.label, "main");
-      lab.htmlFor = "f-" + f.id;
+      const group = f.type === "choice" || f.type === "yesno";
+      const lab = el(group ? "span" : "label", f.label, "main");
+      lab.id = "l-" + f.id;
+      if (!group) lab.htmlFor = "f-" + f.id;
       if (f.required) lab.appendChild(el("span", M.required, "req"));
       div.appendChild(lab);
-      div.appendChild(buildInput(f));
+      const input = buildInput(f);
       const err = el("span", "", "err"); err.id = "err-" + f.id;
+      err.setAttribute("role", "alert");
+      input.setAttribute("aria-describedby", err.id);
+      div.appendChild(input);
       div.appendChild(err);
       box.appendChild(div);
     }
@@ -389,6 +396,7 @@
       $("status").textContent = "";
       // A new call: the tab says so, and typing goes to the form.
       document.title = "● " + p.client_name + " — toritsugi";
+      $("announce").textContent = M.new_call + ": " + p.client_name;
       const f = document.querySelector("#fields input, #fields textarea");
       if (f && !(document.activeElement && ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName))) f.focus();
     }
