@@ -279,3 +279,20 @@ func TestBrowserFormIsNamedForScreenReaders(t *testing.T) {
 		consoletest.UntilJS(`document.getElementById('announce').textContent === '新しい着信: アクメ株式会社'`),
 	)
 }
+
+// TestBrowserStaleTokenAfterAnotherLogin: a login in another tab starts a
+// new session; this tab's next press takes the new token and works.
+func TestBrowserStaleTokenAfterAnotherLogin(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "loaded", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`))
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+		body: JSON.stringify({operator_id: 'op-a', password: 'secret-pw'})}).then((r) => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil || status != 200 {
+		t.Fatalf("login in another tab: %d %v", status, err)
+	}
+	consoletest.Do(t, ctx, "press available with the old page",
+		chromedp.Click("#btn-available"),
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`))
+}

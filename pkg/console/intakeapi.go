@@ -86,6 +86,9 @@ type stateView struct {
 	} `json:"operator"`
 	State        OperatorStatus `json:"state"`
 	PauseReasons []string       `json:"pause_reasons"`
+	// CSRFToken is the session's: a page opened before a login in
+	// another tab (a new session) takes it from here and goes on.
+	CSRFToken string `json:"csrf_token"`
 	Call         *callView      `json:"call"`
 	// Recent are the operator's calls before the current one, newest
 	// first: a message not saved when the next call came is still there
@@ -155,6 +158,7 @@ func (c *Console) callJSON(w http.ResponseWriter, r *http.Request, a authed) {
 func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
 	var v stateView
 	v.Operator.ID, v.Operator.Name, v.Operator.Supervisor = a.op.ID, a.op.Name, a.op.Supervisor
+	v.CSRFToken = a.sess.csrf
 	v.PauseReasons = c.reasons
 	st, err := c.operatorState(r.Context(), a.op)
 	if err != nil {

@@ -5,7 +5,7 @@
 "use strict";
 (function () {
   const M = JSON.parse(document.getElementById("i18n").textContent);
-  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+  let CSRF = document.querySelector('meta[name="csrf-token"]').content;
   const OP = document.body.dataset.operator;
   const $ = (id) => document.getElementById(id);
   const el = (tag, text, cls) => {
@@ -22,7 +22,7 @@
 
   // api answers {status, json}; status 0 when no answer came (the network
   // failed or 20 s passed): the request may or may not have been done.
-  async function api(method, path, body) {
+  async function api(method, path, body, retried) {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), 20000);
     const opts = { method, credentials: "same-origin", headers: { "X-CSRF-Token": CSRF }, signal: ctl.signal };
@@ -35,6 +35,15 @@
     if (r.status === 401) { location.href = "/login?lang=" + document.body.dataset.lang; }
     let json = null;
     try { json = await r.json(); } catch (e) { json = null; }
+    if (r.status === 403 && json && json.error === "invalid CSRF token" && !retried) {
+      // A login in another tab started a new session: take its token
+      // (from the state, which needs none) and try once more.
+      const st = await api("GET", "/api/v1/console/state");
+      if (st.status === 200 && st.json && st.json.csrf_token && st.json.csrf_token !== CSRF) {
+        CSRF = st.json.csrf_token;
+        return api(method, path, body, true);
+      }
+    }
     return { status: r.status, json };
   }
 
