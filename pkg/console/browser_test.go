@@ -110,6 +110,9 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#ops tr td:nth-child(3)"); got != "離席中 (昼食) — ソフトフォン未登録" {
 		t.Fatalf("state cell %q", got)
 	}
+	if got := consoletest.Text(t, ctx, "#waiting tr td:nth-child(1)"); got != "アクメ株式会社" {
+		t.Fatalf("waiting shown for %q, want the client's name", got)
+	}
 	if got := consoletest.Text(t, ctx, "#sl"); got != "90.0%" {
 		t.Fatalf("service level %q", got)
 	}

@@ -103,7 +103,7 @@ func (f *fakeControl) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	wb := console.Wallboard{Waiting: []console.Waiting{{ClientID: "acme", Count: 2, OldestWaitMS: 30000}},
+	wb := console.Wallboard{Waiting: []console.Waiting{{ClientID: "acme", ClientName: "アクメ株式会社", Count: 2, OldestWaitMS: 30000}},
 		Today: console.Today{Answered: 10, Abandoned: 1, ServiceLevel: 0.9}}
 	for _, s := range f.states {
 		wb.Operators = append(wb.Operators, s)

@@ -132,6 +132,7 @@ type OperatorStatus struct {
 // Waiting is the queue of one client.
 type Waiting struct {
 	ClientID     string `json:"client_id"`
+	ClientName   string `json:"client_name,omitempty"`
 	Count        int    `json:"count"`
 	OldestWaitMS int64  `json:"oldest_wait_ms"`
 }

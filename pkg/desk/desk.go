@@ -84,6 +84,9 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	}
 	for _, c := range s.Clients {
 		w := console.Waiting{ClientID: c.ClientID, Count: len(c.Waiting)}
+		if cl, ok := cfg.Client(c.ClientID); ok {
+			w.ClientName = cl.Name
+		}
 		for _, call := range c.Waiting {
 			w.OldestWaitMS = max(w.OldestWaitMS, call.Waited.Milliseconds())
 		}

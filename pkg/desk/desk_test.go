@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
+	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/desk"
 	"github.com/toritsugi/toritsugi/pkg/queue"
@@ -212,6 +214,7 @@ func TestWallboard(t *testing.T) {
 	d, _ := newDesk(t)
 	d.Queue.SetReachable("PJSIP/op1001", true)
 	d.Queue.Pause("op1001", "lunch")
+	d.Queue.Enqueue(acd.Call{ID: "w1", ClientID: "acme"}, discard{}) // waits: the operator is paused
 	now := time.Now()
 	for _, r := range []store.CallRecord{
 		{ID: "a", ClientID: "acme", Result: store.ResultAnswered, WaitMS: 5000, StartedAt: now},
@@ -230,8 +233,11 @@ func TestWallboard(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(wb.Operators) == 1 && wb.Operators[0].State == "paused" {
-			if wb.Operators[0].Name != "佐藤" || wb.Operators[0].PauseReason != "lunch" {
+			if wb.Operators[0].Name != "佐藤" || wb.Operators[0].PauseReason != "lunch" || !wb.Operators[0].Reachable {
 				t.Fatalf("operator %+v", wb.Operators[0])
+			}
+			if len(wb.Waiting) != 1 || wb.Waiting[0].ClientName != "株式会社ACME" || wb.Waiting[0].Count != 1 {
+				t.Fatalf("waiting %+v, want one caller of 株式会社ACME, by name", wb.Waiting)
 			}
 			if wb.Today.Answered != 2 || wb.Today.Abandoned != 1 || wb.Today.ServiceLevel < 0.33 || wb.Today.ServiceLevel > 0.34 {
 				t.Fatalf("today %+v, want 2 answered, 1 abandoned, service level 1/3", wb.Today)
@@ -330,3 +336,8 @@ func TestStrandedRelays(t *testing.T) {
 		t.Fatalf("StrandedRelays = %v, %v", got, err)
 	}
 }
+
+// discard is an inbox that drops what the queue tells a call.
+type discard struct{}
+
+func (discard) Push(ari.Event) {}

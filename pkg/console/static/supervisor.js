@@ -28,7 +28,7 @@
     const wt = $("waiting"); wt.replaceChildren();
     for (const q of wb.waiting || []) {
       const tr = document.createElement("tr");
-      cell(tr, q.client_id); cell(tr, String(q.count)); cell(tr, dur(q.oldest_wait_ms));
+      cell(tr, q.client_name || q.client_id); cell(tr, String(q.count)); cell(tr, dur(q.oldest_wait_ms));
       wt.appendChild(tr);
     }
   }
