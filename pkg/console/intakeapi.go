@@ -88,8 +88,8 @@ type stateView struct {
 	PauseReasons []string       `json:"pause_reasons"`
 	// CSRFToken is the session's: a page opened before a login in
 	// another tab (a new session) takes it from here and goes on.
-	CSRFToken string `json:"csrf_token"`
-	Call         *callView      `json:"call"`
+	CSRFToken string    `json:"csrf_token"`
+	Call      *callView `json:"call"`
 	// Recent are the operator's calls before the current one, newest
 	// first: a message not saved when the next call came is still there
 	// to finish (GET /api/v1/console/calls/{id}).
