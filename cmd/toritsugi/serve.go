@@ -117,7 +117,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	s.desk = &desk.Desk{Config: s.configs.Current, Store: st, Outbox: s.outbox, Logger: log.With("part", "desk")}
 	s.console = console.New(console.Deps{
 		Operators: s.desk.Operators, Forms: s.desk, Control: s.desk, Relay: s.desk, Store: st,
-		Logger: log.With("part", "console"), SecureCookies: cfg.HTTP.SecureCookies,
+		Logger: log.With("part", "console"), SecureCookies: cfg.HTTP.SecureCookies, ClientName: s.desk.ClientName,
 	})
 	s.desk.Console = s.console
 	s.core, err = controller.New(s.ctx, controller.Options{

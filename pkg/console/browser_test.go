@@ -299,3 +299,33 @@ func TestBrowserStaleTokenAfterAnotherLogin(t *testing.T) {
 		chromedp.Click("#btn-available"),
 		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`))
 }
+
+// TestBrowserOperatorSeesCallbacks: the operator's console lists the
+// callback requests of the clients they serve, by client name, and one
+// press marks one done.
+func TestBrowserOperatorSeesCallbacks(t *testing.T) {
+	e := newEnv(t, func(d *console.Deps, _ *env) {
+		d.ClientName = func(id string) string { return map[string]string{"acme": "アクメ株式会社"}[id] }
+	})
+	for _, cb := range []store.Callback{
+		{ID: "cb-acme", ClientID: "acme", Number: "+81312345678", RequestedAt: time.Date(2026, 11, 10, 0, 30, 0, 0, time.UTC)},
+		{ID: "cb-beta", ClientID: "beta", Number: "+81322223333", RequestedAt: time.Date(2026, 11, 10, 0, 31, 0, 0, time.UTC)}, // op-a does not serve beta
+	} {
+		if err := e.st.PutCallback(cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "the callback listed",
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 1 && document.getElementById('cb-box').hidden === false`))
+	if got := consoletest.Text(t, ctx, "#callbacks tr td:nth-child(1)"); got != "アクメ株式会社" {
+		t.Errorf("client shown as %q", got)
+	}
+	consoletest.Do(t, ctx, "done", chromedp.Click("#callbacks .cb-done"),
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 0 && document.getElementById('cb-box').hidden === true`))
+	done, err := e.st.Callbacks(store.CallbackDone)
+	if err != nil || len(done) != 1 || done[0].ID != "cb-acme" {
+		t.Fatalf("done callbacks %+v (%v)", done, err)
+	}
+}

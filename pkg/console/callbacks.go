@@ -15,8 +15,9 @@ var jst = time.FixedZone("JST", 9*60*60)
 
 // callbackItem is one pending callback request as the console shows it.
 type callbackItem struct {
-	ID       string `json:"id"`
-	ClientID string `json:"client_id"`
+	ID         string `json:"id"`
+	ClientID   string `json:"client_id"`
+	ClientName string `json:"client_name"`
 	// Number is E.164; Display is the form operators read.
 	Number      string    `json:"number"`
 	Display     string    `json:"display"`
@@ -45,8 +46,14 @@ func (c *Console) callbacks(w http.ResponseWriter, r *http.Request, a authed) {
 		if !a.op.serves(cb.ClientID) {
 			continue
 		}
+		name := cb.ClientID
+		if c.d.ClientName != nil {
+			if n := c.d.ClientName(cb.ClientID); n != "" {
+				name = n
+			}
+		}
 		out.Callbacks = append(out.Callbacks, callbackItem{
-			ID: cb.ID, ClientID: cb.ClientID, Number: cb.Number,
+			ID: cb.ID, ClientID: cb.ClientID, ClientName: name, Number: cb.Number,
 			Display:     phone.ParseCallerID(cb.Number).Display(),
 			RequestedAt: cb.RequestedAt, Requested: cb.RequestedAt.In(jst).Format("01/02 15:04"),
 		})

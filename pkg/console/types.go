@@ -185,6 +185,8 @@ type Deps struct {
 	StatePoll time.Duration
 	// PauseReasons are the allowed pause reasons; nil means DefaultPauseReasons.
 	PauseReasons []string
+	// ClientName, when set, names a client by its id (callback lists).
+	ClientName func(id string) string
 }
 
 // DefaultPauseReasons are offered when Deps.PauseReasons is nil.

@@ -49,6 +49,14 @@ func (d *Desk) Operators() []console.Operator {
 	return out
 }
 
+// ClientName is a client's name by id ("" when there is no such client).
+func (d *Desk) ClientName(id string) string {
+	if cl, ok := d.Config().Client(id); ok {
+		return cl.Name
+	}
+	return ""
+}
+
 // SetAvailable implements console.OperatorControl.
 func (d *Desk) SetAvailable(opID string) { d.Queue.SetAvailable(opID) }
 

@@ -460,6 +460,29 @@
     const r = await api("GET", "/api/v1/console/state");
     if (r.status === 200 && r.json) renderRecent(r.json.recent);
   }
+  // Callback requests of the clients the operator serves: work to do
+  // between calls, done with one press.
+  async function pollCallbacks() {
+    const r = await api("GET", "/api/v1/console/callbacks");
+    if (r.status !== 200 || !r.json) return;
+    const tb = $("callbacks"); tb.replaceChildren();
+    for (const cb of r.json.callbacks || []) {
+      const tr = el("tr"); tr.dataset.id = cb.id;
+      for (const t of [cb.client_name || cb.client_id, cb.display, cb.requested]) tr.appendChild(el("td", t));
+      const td = el("td"), b = el("button", M.done, "cb-done");
+      b.type = "button";
+      b.addEventListener("click", async () => {
+        b.disabled = true;
+        const d = await api("POST", "/api/v1/console/callbacks/" + encodeURIComponent(cb.id) + "/done");
+        if (!(d.status === 200 || d.status === 409)) { b.disabled = false; $("status").textContent = M.control_failed; return; }
+        pollCallbacks();
+      });
+      td.appendChild(b); tr.appendChild(td); tb.appendChild(tr);
+    }
+    $("cb-box").hidden = !tb.children.length;
+  }
+  setInterval(pollCallbacks, 15000);
+
   let pinned = false; // the operator opened an earlier call
   async function openCall(id) {
     const r = await api("GET", "/api/v1/console/calls/" + encodeURIComponent(id));
@@ -496,4 +519,5 @@
   }, 5000);
   connect();
   load();
+  pollCallbacks();
 })();

@@ -38,7 +38,7 @@
     for (const cb of list.callbacks || []) {
       const tr = document.createElement("tr");
       tr.dataset.id = cb.id;
-      cell(tr, cb.client_id); cell(tr, cb.display); cell(tr, cb.requested);
+      cell(tr, cb.client_name || cb.client_id); cell(tr, cb.display); cell(tr, cb.requested);
       const td = document.createElement("td");
       const btn = document.createElement("button");
       btn.type = "button"; btn.className = "cb-done"; btn.textContent = M.done;
