@@ -159,12 +159,14 @@ func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
 	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
 	consoletest.Do(t, ctx, "softphone alert",
 		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`),
-		consoletest.UntilJS(`document.getElementById('phone-down').hidden === false && document.getElementById('auto-paused').hidden === true`))
+		consoletest.UntilJS(`document.getElementById('phone-down').hidden === false && document.getElementById('auto-paused').hidden === true`),
+		consoletest.UntilJS(`document.getElementById('no-call').textContent === '着信待ちです'`))
 
 	setState(console.OperatorStatus{ID: "op-a", State: console.StatePaused, PauseReason: "no-answer", Since: time.Now(), Reachable: true})
 	consoletest.Do(t, ctx, "auto-pause alert", chromedp.Reload(),
 		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'paused'`),
-		consoletest.UntilJS(`document.getElementById('phone-down').hidden === true && document.getElementById('auto-paused').hidden === false`))
+		consoletest.UntilJS(`document.getElementById('phone-down').hidden === true && document.getElementById('auto-paused').hidden === false`),
+		consoletest.UntilJS(`document.getElementById('no-call').textContent.startsWith('着信はありません')`))
 	if got := consoletest.Text(t, ctx, "#state"); got != "離席中 (呼出に応答なし)" {
 		t.Errorf("state shown as %q", got)
 	}

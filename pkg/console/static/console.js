@@ -64,6 +64,8 @@
     // Calls never ring an unregistered softphone: say so, loudly.
     $("phone-down").hidden = st.reachable !== false || st.state === "offline";
     $("auto-paused").hidden = !(st.state === "paused" && st.pause_reason === "no-answer");
+    // Waiting for a call only when calls can come.
+    $("no-call").textContent = st.state === "available" ? M.no_call : M.no_call_off;
     tickSince();
   }
   const mmss = (s) => Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
@@ -498,6 +500,9 @@
   const STREAM_SILENT_MS = 35000;
   let es = null;
   let heard = 0;
+  // Reconnects back off (5 s, 10 s, … 60 s) while the server keeps
+  // refusing (too many open consoles: 429), and start over on a hello.
+  let retryIn = 5000, nextTry = 0;
   function connect() {
     if (es) es.close();
     heard = Date.now();
@@ -506,13 +511,15 @@
     es.addEventListener("state", (e) => { seen(); renderState(JSON.parse(e.data)); });
     es.addEventListener("pop", (e) => { seen(); pinned = false; renderCall(JSON.parse(e.data)); refreshRecent(); });
     es.addEventListener("ping", seen);
-    es.addEventListener("hello", () => { seen(); $("conn").hidden = true; });
+    es.addEventListener("hello", () => { seen(); retryIn = 5000; $("conn").hidden = true; });
     es.addEventListener("error", () => { $("conn").hidden = false; });
     es.addEventListener("open", () => { seen(); load(); });
   }
   setInterval(() => {
-    if (es.readyState === EventSource.CLOSED || Date.now() - heard > STREAM_SILENT_MS) {
+    if ((es.readyState === EventSource.CLOSED || Date.now() - heard > STREAM_SILENT_MS) && Date.now() >= nextTry) {
       $("conn").hidden = false;
+      nextTry = Date.now() + retryIn;
+      retryIn = Math.min(retryIn * 2, 60000);
       load();
       connect();
     }
