@@ -479,7 +479,7 @@ func TestMonthlyReports(t *testing.T) {
 	}
 	resp, body = get(t, h, "/api/v1/reports/operators?month=2026-11&format=csv")
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/csv; charset=utf-8" ||
-		!strings.HasPrefix(string(body), "\ufeff月,オペレーター,") || !strings.Contains(string(body), "2026-11,op1,1,60.0,60.0") {
+		!strings.HasPrefix(string(body), "\ufeff月,オペレーター,") || !strings.Contains(string(body), `"=""2026-11""","=""op1""",1,60.0,60.0`) {
 		t.Fatalf("operators CSV: %d %q %s", resp.StatusCode, ct, body)
 	}
 	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="toritsugi-operators-2026-11.csv"` {

@@ -14,6 +14,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/relay"
+	"github.com/toritsugi/toritsugi/pkg/report"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -104,10 +105,6 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	return wb, err
 }
 
-// serviceLevelTarget is the wait within which an answered call counts as
-// answered in time (the common 80/20 service level).
-const serviceLevelTarget = 20 * time.Second
-
 var jst = time.FixedZone("JST", 9*60*60)
 
 // today counts today's (Japan time) answered and abandoned calls.
@@ -118,24 +115,17 @@ func (d *Desk) today() (console.Today, error) {
 	if err != nil {
 		return console.Today{}, err
 	}
+	// The monthly report's figures, for today and all clients: one
+	// definition of the service level.
 	var t console.Today
 	inTime := 0
-	for _, c := range calls {
-		switch c.Result {
-		case store.ResultAnswered, store.ResultTransferred:
-			t.Answered++
-			if time.Duration(c.WaitMS)*time.Millisecond <= serviceLevelTarget {
-				inTime++
-			}
-		case store.ResultAbandoned:
-			if c.WaitMS > 0 { // gave up in the queue, not during the greeting
-				t.Abandoned++
-			}
-		}
+	clients, _ := report.Month(calls)
+	for _, c := range clients {
+		t.Answered += c.Answered + c.Transferred
+		t.Abandoned += c.AbandonedInQueue // gave up in the queue, not during the greeting
+		inTime += c.AnsweredInTime
 	}
-	if n := t.Answered + t.Abandoned; n > 0 {
-		t.ServiceLevel = float64(inTime) / float64(n)
-	}
+	t.ServiceLevel = report.ServiceLevel(inTime, t.Answered+t.Abandoned)
 	return t, nil
 }
 

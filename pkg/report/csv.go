@@ -36,6 +36,16 @@ var jst = time.FixedZone("JST", 9*60*60)
 
 func seconds(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) }
 
+// id keeps an identifier a spreadsheet would read as a number or a date
+// (a call id 1795898038.56, a client id 001, the month 2026-11) as text:
+// ="…". Ids are of a fixed character set (no quote), checked at load.
+func id(s string) string {
+	if s == "" {
+		return ""
+	}
+	return `="` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
 // text keeps a cell that came from outside (a caller id, a reason) from
 // being read as a formula by a spreadsheet: one starting with = + - @ (or
 // a tab or carriage return) gets a leading apostrophe.
@@ -56,7 +66,7 @@ func WriteClientsCSV(w io.Writer, month string, rows []Client) error {
 	_ = cw.Write([]string{"月", "顧客ID", "着信数", "課金対象", "課金対象外", "応答", "20秒以内応答", "サービスレベル(%)",
 		"転送", "放棄", "留守番電話", "時間外", "拒否", "あふれ", "その他", "平均待ち(秒)", "最長待ち(秒)"})
 	for _, c := range rows {
-		_ = cw.Write([]string{month, c.ClientID, strconv.Itoa(c.Calls), strconv.Itoa(c.Billable), strconv.Itoa(c.NonBillable),
+		_ = cw.Write([]string{id(month), id(c.ClientID), strconv.Itoa(c.Calls), strconv.Itoa(c.Billable), strconv.Itoa(c.NonBillable),
 			strconv.Itoa(c.Answered), strconv.Itoa(c.AnsweredInTime), strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64),
 			strconv.Itoa(c.Transferred), strconv.Itoa(c.Abandoned), strconv.Itoa(c.Voicemail), strconv.Itoa(c.AfterHours),
 			strconv.Itoa(c.Blocked), strconv.Itoa(c.Overflow), strconv.Itoa(c.Other), seconds(c.AvgWaitMS), seconds(c.MaxWaitMS)})
@@ -73,7 +83,7 @@ func WriteOperatorsCSV(w io.Writer, month string, rows []Operator) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"月", "オペレーター", "対応件数", "通話時間(秒)", "平均通話時間(秒)"})
 	for _, o := range rows {
-		_ = cw.Write([]string{month, o.OperatorID, strconv.Itoa(o.Handled), seconds(o.TalkMS), seconds(o.AvgTalkMS)})
+		_ = cw.Write([]string{id(month), id(o.OperatorID), strconv.Itoa(o.Handled), seconds(o.TalkMS), seconds(o.AvgTalkMS)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -98,8 +108,8 @@ func WriteCallsCSV(w io.Writer, calls []store.CallRecord) error {
 		if r.Billable {
 			billable = "はい"
 		}
-		_ = cw.Write([]string{at(r.StartedAt), at(r.EndedAt), r.ClientID, text(phone.ParseCallerID(r.DID).Display()),
-			text(phone.ParseCallerID(r.CallerID).Display()), resultName(r.Result), billable, seconds(r.WaitMS), r.OperatorID, text(r.Reason), r.ID})
+		_ = cw.Write([]string{at(r.StartedAt), at(r.EndedAt), id(r.ClientID), text(phone.ParseCallerID(r.DID).Display()),
+			text(phone.ParseCallerID(r.CallerID).Display()), resultName(r.Result), billable, seconds(r.WaitMS), id(r.OperatorID), text(r.Reason), id(r.ID)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

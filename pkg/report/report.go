@@ -21,13 +21,16 @@ type Client struct {
 	Calls       int    `json:"calls"`
 	Billable    int    `json:"billable"`
 	NonBillable int    `json:"non_billable"`
-	// Answered by an operator; AnsweredInTime within AnsweredInTime of
-	// waiting; Transferred to the client (VIP).
+	// Answered by an operator; Transferred to the client (VIP);
+	// AnsweredInTime: of both, those that waited at most AnsweredInTime.
 	Answered       int `json:"answered"`
-	AnsweredInTime int `json:"answered_in_time"`
 	Transferred    int `json:"transferred"`
-	// Abandoned: the caller hung up before anyone answered (不在着信).
-	Abandoned  int `json:"abandoned"`
+	AnsweredInTime int `json:"answered_in_time"`
+	// Abandoned: the caller hung up before anyone answered (不在着信);
+	// AbandonedInQueue: of those, the ones who had waited in the queue
+	// (not during the greeting).
+	Abandoned        int `json:"abandoned"`
+	AbandonedInQueue int `json:"abandoned_in_queue"`
 	Voicemail  int `json:"voicemail"`
 	AfterHours int `json:"after_hours"`
 	Blocked    int `json:"blocked"`
@@ -39,13 +42,20 @@ type Client struct {
 	MaxWaitMS int64 `json:"max_wait_ms"`
 }
 
-// ServiceLevel is the share of answered calls answered in time (0 when
-// none was answered).
+// ServiceLevel is the share of the calls that reached the queue answered
+// in time: (answered or transferred within AnsweredInTime) / (answered +
+// transferred + abandoned in the queue); 0 when none did. The wallboard's
+// figure for the day is the same.
 func (c Client) ServiceLevel() float64 {
-	if c.Answered == 0 {
+	return ServiceLevel(c.AnsweredInTime, c.Answered+c.Transferred+c.AbandonedInQueue)
+}
+
+// ServiceLevel is inTime / offered, 0 when nothing was offered.
+func ServiceLevel(inTime, offered int) float64 {
+	if offered == 0 {
 		return 0
 	}
-	return float64(c.AnsweredInTime) / float64(c.Answered)
+	return float64(inTime) / float64(offered)
 }
 
 // Operator is one operator's month.
@@ -113,16 +123,23 @@ func count(c *Client, r store.CallRecord) {
 		c.NonBillable++
 	}
 	c.MaxWaitMS = max(c.MaxWaitMS, r.WaitMS)
+	inTime := time.Duration(r.WaitMS)*time.Millisecond <= AnsweredInTime
 	switch r.Result {
 	case store.ResultAnswered:
 		c.Answered++
-		if time.Duration(r.WaitMS)*time.Millisecond <= AnsweredInTime {
+		if inTime {
 			c.AnsweredInTime++
 		}
 	case store.ResultTransferred:
 		c.Transferred++
+		if inTime {
+			c.AnsweredInTime++
+		}
 	case store.ResultAbandoned:
 		c.Abandoned++
+		if r.WaitMS > 0 {
+			c.AbandonedInQueue++
+		}
 	case store.ResultVoicemail:
 		c.Voicemail++
 	case store.ResultAfterHours:

@@ -30,14 +30,15 @@ func month() []store.CallRecord {
 		call("c6", "beta", store.ResultVoicemail, true, 0, "", 0),
 		call("c7", "beta", store.ResultAnswered, true, 5, "op1", 30),
 		call("c8", "", store.ResultUnknownDID, false, 0, "", 0),
+		call("c9", "beta", store.ResultAbandoned, false, 0, "", 0), // during the greeting
 	}
 }
 
 func TestMonth(t *testing.T) {
 	clients, ops := Month(month())
 	want := []Client{
-		{ClientID: "acme", Calls: 4, Billable: 3, NonBillable: 1, Answered: 2, AnsweredInTime: 1, Abandoned: 1, Blocked: 1, AvgWaitMS: 20000, MaxWaitMS: 45000},
-		{ClientID: "beta", Calls: 3, Billable: 2, NonBillable: 1, Answered: 1, AnsweredInTime: 1, Voicemail: 1, AfterHours: 1, AvgWaitMS: 5000, MaxWaitMS: 5000},
+		{ClientID: "acme", Calls: 4, Billable: 3, NonBillable: 1, Answered: 2, AnsweredInTime: 1, Abandoned: 1, AbandonedInQueue: 1, Blocked: 1, AvgWaitMS: 20000, MaxWaitMS: 45000},
+		{ClientID: "beta", Calls: 4, Billable: 2, NonBillable: 2, Answered: 1, AnsweredInTime: 1, Abandoned: 1, Voicemail: 1, AfterHours: 1, AvgWaitMS: 5000, MaxWaitMS: 5000},
 	}
 	if len(clients) != len(want) {
 		t.Fatalf("clients %+v", clients)
@@ -47,8 +48,14 @@ func TestMonth(t *testing.T) {
 			t.Errorf("client %d:\n got %+v\nwant %+v", i, clients[i], want[i])
 		}
 	}
-	if sl := clients[0].ServiceLevel(); sl != 0.5 {
-		t.Errorf("acme service level %v, want 0.5", sl)
+	// In time over what reached the queue: acme 1 of 2 answered + 1 gave
+	// up waiting; beta's caller who hung up during the greeting is not
+	// counted against it.
+	if sl := clients[0].ServiceLevel(); sl != 1.0/3 {
+		t.Errorf("acme service level %v, want 1/3", sl)
+	}
+	if sl := clients[1].ServiceLevel(); sl != 1 {
+		t.Errorf("beta service level %v, want 1", sl)
 	}
 	wantOps := []Operator{{OperatorID: "op1", Handled: 2, TalkMS: 150000, AvgTalkMS: 75000}, {OperatorID: "op2", Handled: 1, TalkMS: 60000, AvgTalkMS: 60000}}
 	if len(ops) != 2 || ops[0] != wantOps[0] || ops[1] != wantOps[1] {
