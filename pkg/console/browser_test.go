@@ -1,6 +1,9 @@
 package console_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -281,7 +284,7 @@ func TestBrowserFormIsNamedForScreenReaders(t *testing.T) {
 		consoletest.UntilJS(`(() => { const g = document.querySelector('.field[data-field="purpose"] [role="radiogroup"]');
 			return !!g && document.getElementById(g.getAttribute('aria-labelledby')).textContent.startsWith('ご用件'); })()`),
 		consoletest.UntilJS(`document.getElementById('f-name').getAttribute('aria-describedby') === 'err-name'`),
-		consoletest.UntilJS(`document.getElementById('announce').textContent === '新しい着信: アクメ株式会社'`),
+		consoletest.UntilJS(`document.getElementById('announce').textContent === '新しい着信: アクメ株式会社 03-1234-5678'`),
 	)
 }
 
@@ -329,5 +332,40 @@ func TestBrowserOperatorSeesCallbacks(t *testing.T) {
 	done, err := e.st.Callbacks(store.CallbackDone)
 	if err != nil || len(done) != 1 || done[0].ID != "cb-acme" {
 		t.Fatalf("done callbacks %+v (%v)", done, err)
+	}
+}
+
+// TestBrowserSavedAlreadyBecomesACorrection: the page's save request was
+// stored but its answer lost; the operator changed the form and pressed
+// Save: 409. The form then corrects the stored message, so pressing Save
+// again stores a second version of it, not a second message.
+func TestBrowserSavedAlreadyBecomesACorrection(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-409", "op-a"))
+	const rid = "00112233445566778899aabbccddeeff"
+	if resp, body := e.login("op-a").do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-409", "values": goodValues(), "request_id": rid}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the save whose answer was lost: %d %s", resp.StatusCode, body)
+	}
+	changed := goodValues()
+	changed["detail"] = "変更後"
+	draft, _ := json.Marshal(map[string]any{"at": time.Now().UnixMilli(), "values": changed, "rid": rid})
+	consoletest.Do(t, ctx, "the page with that request's draft, changed",
+		chromedp.WaitVisible("#f-name"),
+		consoletest.UntilJS(`(localStorage.setItem('toritsugi.draft.op-a.call-409', `+strconv.Quote(string(draft))+`), true)`),
+		chromedp.Reload(),
+		consoletest.UntilJS(`!!document.getElementById('f-detail') && document.getElementById('f-detail').value === '変更後'`),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
+		chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('この用件は変更前の内容で保存済みです')`),
+		consoletest.UntilJS(`document.getElementById('correcting').hidden === false`),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
+		chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`),
+	)
+	ins, err := e.st.IntakesForCaller("0312345678", 0)
+	if err != nil || len(ins) != 1 || ins[0].Version != 2 || ins[0].Values["detail"] != "変更後" {
+		t.Fatalf("intakes %+v (%v): want one message, corrected to the change", ins, err)
 	}
 }

@@ -23,6 +23,7 @@
   // api answers {status, json}; status 0 when no answer came (the network
   // failed or 20 s passed): the request may or may not have been done.
   async function api(method, path, body, retried) {
+    const sent = CSRF;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), 20000);
     const opts = { method, credentials: "same-origin", headers: { "X-CSRF-Token": CSRF }, signal: ctl.signal };
@@ -37,10 +38,15 @@
     try { json = await r.json(); } catch (e) { json = null; }
     if (r.status === 403 && json && json.error === "invalid CSRF token" && !retried) {
       // A login in another tab started a new session: take its token
-      // (from the state, which needs none) and try once more.
-      const st = await api("GET", "/api/v1/console/state");
-      if (st.status === 200 && st.json && st.json.csrf_token && st.json.csrf_token !== CSRF) {
+      // (from the state, which needs none) and try once more, if it is
+      // still this operator's; another operator's session means this
+      // page is no longer theirs to act for.
+      const st = await api("GET", "/api/v1/console/state", undefined, true);
+      if (st.status === 200 && st.json && st.json.operator && st.json.operator.id !== OP) { location.reload(); return { status: 0, json: null }; }
+      if (st.status === 200 && st.json && st.json.csrf_token && st.json.csrf_token !== sent) {
         CSRF = st.json.csrf_token;
+        const lf = document.querySelector('#logout') && document.querySelector('#logout').form;
+        if (lf && lf.csrf_token) lf.csrf_token.value = CSRF;
         return api(method, path, body, true);
       }
     }
@@ -321,11 +327,12 @@
       $("btn-save").disabled = false;
     }
     const here = call && call.pop.call_id === target && correcting === fixing;
-    if (r.status >= 400 && r.status < 500) {
-      // Refused: nothing was stored; the next try is a new request.
+    const saved = r.json && r.json.intake;
+    if (r.status >= 400 && r.status < 500 && !(r.status === 409 && saved)) {
+      // Refused: nothing was stored; the next try is a new request. (A
+      // 409 with the intake: stored already, by this request.)
       if (fixing) correctRID = null; else setDraftRIDAt(key, null);
     }
-    const saved = r.json && r.json.intake;
     if ((r.status === 201 || r.status === 200) && saved) {
       if (fixing) correctRID = null;
       if (key && !fixing) localStorage.removeItem(key);
@@ -342,9 +349,13 @@
       $("status").textContent = M.save_unknown;
     } else if (r.status === 409 && saved) {
       // Saved already, by an earlier press whose answer was lost, with the
-      // values before the last change: shown; the change is a correction.
+      // values before the last change: shown, and the form becomes its
+      // correction, so that the change is saved as one (not as a second
+      // message).
+      if (!fixing && key) localStorage.removeItem(key);
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
-      renderHistory();
+      correcting = saved; correctRID = null; $("correcting").hidden = false;
+      resetCheck(); renderHistory();
       $("status").textContent = M.save_conflict;
     } else if (r.status === 422 && r.json && r.json.fields) {
       resetCheck();
@@ -390,6 +401,7 @@
     // current one: its change event saves the old call's draft. Removed
     // by the rebuild instead, it fired with the new call current and
     // wrote the old call's text as the new call's draft.
+    const typing = !!document.activeElement && ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
     if (fresh && document.activeElement && $("fields").contains(document.activeElement)) document.activeElement.blur();
     call = cv;
     const p = cv.pop;
@@ -407,9 +419,11 @@
       $("status").textContent = "";
       // A new call: the tab says so, and typing goes to the form.
       document.title = "● " + p.client_name + " — toritsugi";
-      $("announce").textContent = M.new_call + ": " + p.client_name;
-      const f = document.querySelector("#fields input, #fields textarea");
-      if (f && !(document.activeElement && ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName))) f.focus();
+      $("announce").textContent = M.new_call + ": " + p.client_name + " " + (p.caller_display || "");
+      // Into the first shown field, unless the operator was typing (keys
+      // meant for the last call must not land in this one).
+      const f = document.querySelector("#fields .field:not([hidden]) input, #fields .field:not([hidden]) textarea");
+      if (f && !typing) f.focus();
     }
     renderHistory();
   }
@@ -436,7 +450,10 @@
     if (r.status !== 200 || !r.json) return;
     renderState(r.json.state);
     // An earlier call the operator opened stays on screen (a reconnect
-    // reads the state again); a new pop replaces it.
+    // reads the state again); a new call, seen as a pop or here, replaces
+    // it: the stream does not replay a pop it missed while down.
+    const latest = r.json.call && r.json.call.pop.call_id;
+    if (latest && latest !== latestPop) { pinned = false; latestPop = latest; }
     if (!pinned || !call) renderCall(r.json.call);
     renderRecent(r.json.recent);
   }
@@ -485,7 +502,8 @@
   }
   setInterval(pollCallbacks, 15000);
 
-  let pinned = false; // the operator opened an earlier call
+  let pinned = false;     // the operator opened an earlier call
+  let latestPop = null;   // the newest call popped, as far as this page knows
   async function openCall(id) {
     const r = await api("GET", "/api/v1/console/calls/" + encodeURIComponent(id));
     if (r.status === 200 && r.json) { pinned = true; renderCall(r.json); }
@@ -509,7 +527,12 @@
     es = new EventSource("/api/v1/console/events");
     const seen = () => { heard = Date.now(); };
     es.addEventListener("state", (e) => { seen(); renderState(JSON.parse(e.data)); });
-    es.addEventListener("pop", (e) => { seen(); pinned = false; renderCall(JSON.parse(e.data)); refreshRecent(); });
+    es.addEventListener("pop", (e) => {
+      seen(); pinned = false;
+      const cv = JSON.parse(e.data);
+      latestPop = cv && cv.pop ? cv.pop.call_id : latestPop;
+      renderCall(cv); refreshRecent();
+    });
     es.addEventListener("ping", seen);
     es.addEventListener("hello", () => { seen(); retryIn = 5000; $("conn").hidden = true; });
     es.addEventListener("error", () => { $("conn").hidden = false; });
