@@ -31,11 +31,11 @@ type Client struct {
 	// (not during the greeting).
 	Abandoned        int `json:"abandoned"`
 	AbandonedInQueue int `json:"abandoned_in_queue"`
-	Voicemail  int `json:"voicemail"`
-	AfterHours int `json:"after_hours"`
-	Blocked    int `json:"blocked"`
-	Overflow   int `json:"overflow"`
-	Other      int `json:"other"` // failed, completed, unknown DID
+	Voicemail        int `json:"voicemail"`
+	AfterHours       int `json:"after_hours"`
+	Blocked          int `json:"blocked"`
+	Overflow         int `json:"overflow"`
+	Other            int `json:"other"` // failed, completed, unknown DID
 	// AvgWaitMS is the mean wait of the answered calls; MaxWaitMS the
 	// longest wait of any call.
 	AvgWaitMS int64 `json:"avg_wait_ms"`
