@@ -27,6 +27,11 @@ func (c *Console) Pop(p ScreenPop) {
 	}
 	// Pop runs on the call's goroutine, right after the bridge: the
 	// store's commit must not hold it up.
+	c.savePopsLater(p.OperatorID)
+}
+
+// savePopsLater keeps opID's pops in the store, off the caller's goroutine.
+func (c *Console) savePopsLater(opID string) {
 	c.savesMu.Lock()
 	defer c.savesMu.Unlock()
 	if c.closed {
@@ -35,7 +40,7 @@ func (c *Console) Pop(p ScreenPop) {
 	c.saves.Add(1)
 	go func() {
 		defer c.saves.Done()
-		c.savePops(p.OperatorID)
+		c.savePops(opID)
 	}()
 }
 

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -136,6 +137,23 @@ func (h *hub) restore(opID string, ps []ScreenPop) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.pops[opID] = ps
+}
+
+// markSaved records that intake intakeID was saved for opID's call
+// callID; it reports whether that pop is remembered.
+func (h *hub) markSaved(opID, callID, intakeID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ps := h.pops[opID]
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].CallID == callID {
+			if !slices.Contains(ps[i].Saved, intakeID) {
+				ps[i].Saved = append(slices.Clone(ps[i].Saved), intakeID)
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // findPop returns opID's remembered pop for callID.

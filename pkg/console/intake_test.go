@@ -381,6 +381,14 @@ func TestRecentCallsToFinish(t *testing.T) {
 	if got := state(); len(got) != 1 || got[0] != (recent{"c1", true}) {
 		t.Fatalf("recent after saving %+v, want c1 saved", got)
 	}
+	// c1 came with no number: its own message is still listed with it.
+	_, body = u.do("GET", "/api/v1/console/calls/c1", nil)
+	var own struct {
+		Intakes []store.Intake `json:"intakes"`
+	}
+	if err := json.Unmarshal(body, &own); err != nil || len(own.Intakes) != 1 || own.Intakes[0].CallID != "c1" {
+		t.Fatalf("c1 (no caller number) lists %+v (%v), want its own message", own.Intakes, err)
+	}
 	for _, id := range []string{"cb", "nope"} {
 		if resp, _ := u.do("GET", "/api/v1/console/calls/"+id, nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET calls/%s: %d, want 404", id, resp.StatusCode)

@@ -18,11 +18,8 @@ import (
 // the form's own limits (2,000 characters for a multi-line answer, which
 // is up to 6,000 bytes of Japanese) answer per field, in Japanese.
 const (
-	maxValueLen  = 8192
-	historyLimit = 10
-	// ownCallScan: how many of a withheld number's newest messages are
-	// searched for the call's own.
-	ownCallScan   = 200
+	maxValueLen   = 8192
+	historyLimit  = 10
 	submitTimeout = 10 * time.Second
 )
 
@@ -58,19 +55,28 @@ func (c *Console) callFor(op Operator, p ScreenPop) callView {
 	if cv.Form.Fields == nil {
 		cv.Form.Fields = []FieldSpec{}
 	}
-	// Withheld, unavailable, a payphone: not one caller; of their
-	// messages only this call's own are this caller's to show.
-	ownOnly := phone.ParseCallerID(p.CallerNumber).Kind != phone.Number
-	limit := historyLimit
-	if ownOnly {
-		limit = ownCallScan
+	if phone.ParseCallerID(p.CallerNumber).Kind != phone.Number {
+		// Withheld, unavailable, a payphone, none: not one caller; only
+		// this call's own messages are this caller's to show (found by the
+		// ids kept with its pop: the number finds them all, or none).
+		for _, id := range p.Saved {
+			in, err := c.d.Store.Intake(id)
+			if err != nil {
+				c.log.Warn("an intake saved for the call", "call", p.CallID, "intake", id, "err", err)
+				continue
+			}
+			if op.serves(in.ClientID) {
+				cv.Intakes = append(cv.Intakes, c.view(in))
+			}
+		}
+		return cv
 	}
-	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, limit)
+	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, historyLimit)
 	if err != nil {
 		c.log.Error("intakes for caller", "call", p.CallID, "err", err)
 	}
 	for _, in := range ins {
-		if op.serves(in.ClientID) && (!ownOnly || in.CallID == p.CallID) {
+		if op.serves(in.ClientID) {
 			cv.Intakes = append(cv.Intakes, c.view(in))
 		}
 	}
@@ -113,32 +119,16 @@ const (
 )
 
 // recentCalls lists op's pops before the last, newest first, within
-// recentFor, each marked saved when a message for the call is stored
-// (by call id, among the messages saved since the oldest of them: a
-// caller number may be empty or shared by every withheld caller).
+// recentFor, each marked saved when a message was saved for the call
+// (kept with the pop: no store read).
 func (c *Console) recentCalls(op Operator) []recentCall {
 	pops := c.hub.popsOf(op.ID)
 	out := []recentCall{}
 	now := c.now()
-	var list []ScreenPop
-	for i := len(pops) - 2; i >= 0 && len(list) < recentLimit; i-- {
+	for i := len(pops) - 2; i >= 0 && len(out) < recentLimit; i-- {
 		if p := pops[i]; now.Sub(p.At) <= recentFor && op.serves(p.ClientID) {
-			list = append(list, p)
+			out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0})
 		}
-	}
-	if len(list) == 0 {
-		return out
-	}
-	saved := map[string]bool{}
-	ins, err := c.d.Store.IntakesUpdatedSince(list[len(list)-1].At)
-	if err != nil {
-		c.log.Warn("intakes since", "err", err)
-	}
-	for _, in := range ins {
-		saved[in.CallID] = true
-	}
-	for _, p := range list {
-		out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: saved[p.CallID]})
 	}
 	return out
 }
@@ -364,6 +354,9 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 		}
 		c.repeated(w, in, norm)
 		return
+	}
+	if c.hub.markSaved(a.op.ID, pop.CallID, in.ID) {
+		c.savePopsLater(a.op.ID)
 	}
 	c.log.Info("intake saved", "intake", in.ID, "call", in.CallID, "operator", a.op.ID)
 	c.saved(w, r, http.StatusCreated, in)

@@ -42,6 +42,9 @@ type ScreenPop struct {
 	WaitedMS      int64         `json:"waited_ms"`
 	At            time.Time     `json:"at"`
 	History       []HistoryItem `json:"history"`
+	// Saved are the ids of the messages saved for this call (kept with
+	// the pop: a withheld or empty caller number finds none by number).
+	Saved []string `json:"saved,omitempty"`
 }
 
 // Field types of a FieldSpec.
