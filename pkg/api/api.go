@@ -146,8 +146,8 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
 	}
-	if r.URL.Query().Get("format") == "csv" && !r.URL.Query().Has("limit") {
-		f.Limit = 0 // an export is the whole range asked for, not its first 1000
+	if q := r.URL.Query(); q.Get("format") == "csv" && !q.Has("limit") && !f.From.IsZero() && !f.To.IsZero() {
+		f.Limit = 0 // an export of a range is the whole range, not its first 1000
 	}
 	calls, err := d.Calls.ListCalls(f)
 	if err != nil {

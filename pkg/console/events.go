@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -73,13 +74,53 @@ func (c *Console) loadPops() {
 		c.log.Warn("reading the screen pops kept before the restart failed", "err", err)
 		return
 	}
+	restored := map[string][]ScreenPop{}
+	oldest := time.Time{}
 	for opID, data := range kept {
 		var ps []ScreenPop
 		if err := json.Unmarshal(data, &ps); err != nil {
 			c.log.Warn("screen pops kept before the restart do not decode", "operator", opID, "err", err)
 			continue
 		}
+		restored[opID] = ps
+		for _, p := range ps {
+			if oldest.IsZero() || p.At.Before(oldest) {
+				oldest = p.At
+			}
+		}
+	}
+	c.markSavedFromStore(restored, oldest)
+	for opID, ps := range restored {
 		c.hub.restore(opID, ps)
+	}
+}
+
+// markSavedFromStore marks, in pops restored at start, the messages
+// stored for their calls: marks written by a version before they existed,
+// or lost when the process stopped between storing a message and keeping
+// its pops. One read of the messages saved since the oldest pop.
+func (c *Console) markSavedFromStore(restored map[string][]ScreenPop, since time.Time) {
+	if len(restored) == 0 {
+		return
+	}
+	ins, err := c.d.Store.IntakesUpdatedSince(since)
+	if err != nil {
+		c.log.Warn("marking the saved calls of the restored screen pops", "err", err)
+		return
+	}
+	byCall := map[[2]string][]string{} // operator, call -> intake ids
+	for _, in := range ins {
+		k := [2]string{in.OperatorID, in.CallID}
+		byCall[k] = append(byCall[k], in.ID)
+	}
+	for opID, ps := range restored {
+		for i := range ps {
+			for _, id := range byCall[[2]string{opID, ps[i].CallID}] {
+				if !slices.Contains(ps[i].Saved, id) {
+					ps[i].Saved = append(ps[i].Saved, id)
+				}
+			}
+		}
 	}
 }
 

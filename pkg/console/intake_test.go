@@ -409,3 +409,36 @@ func TestLongJapaneseAnswerSaves(t *testing.T) {
 		t.Fatalf("save: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestSavedMarksRebuiltAtStart: pops kept by a version without saved
+// marks (or whose marks were lost when the process stopped) get them
+// from the stored messages at start: an earlier call whose message was
+// saved does not read 未保存, inviting a second message.
+func TestSavedMarksRebuiltAtStart(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	if resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	e.c.Pop(pop("c2", "op-a"))
+	e.c.Close() // the pops are written
+	// As an older version kept them: no marks.
+	p1, p2 := pop("c1", "op-a"), pop("c2", "op-a")
+	p1.At, p2.At = e.clock.Now(), e.clock.Now()
+	data, _ := json.Marshal([]console.ScreenPop{p1, p2})
+	if err := e.st.PutScreenPops("op-a", data); err != nil {
+		t.Fatal(err)
+	}
+	e2 := e.restart()
+	_, body := u.on(e2).do("GET", "/api/v1/console/state", nil)
+	var st struct {
+		Recent []struct {
+			CallID string `json:"call_id"`
+			Saved  bool   `json:"saved"`
+		} `json:"recent"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || len(st.Recent) != 1 || st.Recent[0].CallID != "c1" || !st.Recent[0].Saved {
+		t.Fatalf("recent after the restart: %s (%v), want c1 saved", body, err)
+	}
+}

@@ -196,6 +196,11 @@ func requestID(w http.ResponseWriter, req intakeRequest) (string, bool) {
 // operator changed the form before pressing Save again): those changes
 // are a correction, not this request.
 func (c *Console) repeated(w http.ResponseWriter, in store.Intake, values map[string]string) {
+	// The first copy may have been stored and its mark lost (the process
+	// stopped between the two): mark it again.
+	if c.hub.markSaved(in.OperatorID, in.CallID, in.ID) {
+		c.savePopsLater(in.OperatorID)
+	}
 	if !maps.Equal(in.Values, values) {
 		c.log.Info("intake save repeated with other values: refused", "intake", in.ID, "version", in.Version)
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "saved already, with other values: correct it", "intake": c.view(in)})

@@ -63,12 +63,14 @@ func WriteClientsCSV(w io.Writer, month string, rows []Client) error {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"月", "顧客ID", "着信数", "課金対象", "課金対象外", "応答", "20秒以内応答", "サービスレベル(%)",
-		"転送", "放棄", "留守番電話", "時間外", "拒否", "あふれ", "その他", "平均待ち(秒)", "最長待ち(秒)"})
+	// The service level is 20秒以内(応答・転送) / (応答 + 転送 + 放棄(待ち後)):
+	// every term is a column.
+	_ = cw.Write([]string{"月", "顧客ID", "着信数", "課金対象", "課金対象外", "応答", "転送", "20秒以内(応答・転送)", "サービスレベル(%)",
+		"放棄", "放棄(待ち後)", "留守番電話", "時間外", "拒否", "あふれ", "その他", "平均待ち(秒)", "最長待ち(秒)"})
 	for _, c := range rows {
 		_ = cw.Write([]string{id(month), id(c.ClientID), strconv.Itoa(c.Calls), strconv.Itoa(c.Billable), strconv.Itoa(c.NonBillable),
-			strconv.Itoa(c.Answered), strconv.Itoa(c.AnsweredInTime), strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64),
-			strconv.Itoa(c.Transferred), strconv.Itoa(c.Abandoned), strconv.Itoa(c.Voicemail), strconv.Itoa(c.AfterHours),
+			strconv.Itoa(c.Answered), strconv.Itoa(c.Transferred), strconv.Itoa(c.AnsweredInTime), strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64),
+			strconv.Itoa(c.Abandoned), strconv.Itoa(c.AbandonedInQueue), strconv.Itoa(c.Voicemail), strconv.Itoa(c.AfterHours),
 			strconv.Itoa(c.Blocked), strconv.Itoa(c.Overflow), strconv.Itoa(c.Other), seconds(c.AvgWaitMS), seconds(c.MaxWaitMS)})
 	}
 	cw.Flush()

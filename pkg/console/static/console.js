@@ -445,9 +445,15 @@
   }
   setInterval(refreshRelay, 5000);
 
+  // pops counts the pops seen: a state read that a pop overtook is older
+  // than what is on screen, and must not replace it.
+  let pops = 0;
   async function load() {
+    const seq = pops;
     const r = await api("GET", "/api/v1/console/state");
     if (r.status !== 200 || !r.json) return;
+    if (r.json.operator && r.json.operator.id !== OP) { location.reload(); return; } // another operator's session now
+    if (seq !== pops) { renderState(r.json.state); renderRecent(r.json.recent); return; }
     renderState(r.json.state);
     // An earlier call the operator opened stays on screen (a reconnect
     // reads the state again); a new call, seen as a pop or here, replaces
@@ -477,6 +483,7 @@
   }
   async function refreshRecent() {
     const r = await api("GET", "/api/v1/console/state");
+    if (r.status === 200 && r.json && r.json.operator && r.json.operator.id !== OP) { location.reload(); return; }
     if (r.status === 200 && r.json) renderRecent(r.json.recent);
   }
   // Callback requests of the clients the operator serves: work to do
@@ -518,8 +525,9 @@
   const STREAM_SILENT_MS = 35000;
   let es = null;
   let heard = 0;
-  // Reconnects back off (5 s, 10 s, … 60 s) while the server keeps
-  // refusing (too many open consoles: 429), and start over on a hello.
+  // Reconnects back off (5 s, 10 s, 15 s) while the server keeps refusing
+  // (too many open consoles: 429), and start over on a hello; never more
+  // than 15 s, so that a restart's gap costs no pop for long.
   let retryIn = 5000, nextTry = 0;
   function connect() {
     if (es) es.close();
@@ -528,7 +536,7 @@
     const seen = () => { heard = Date.now(); };
     es.addEventListener("state", (e) => { seen(); renderState(JSON.parse(e.data)); });
     es.addEventListener("pop", (e) => {
-      seen(); pinned = false;
+      seen(); pinned = false; pops++;
       const cv = JSON.parse(e.data);
       latestPop = cv && cv.pop ? cv.pop.call_id : latestPop;
       renderCall(cv); refreshRecent();
@@ -542,7 +550,7 @@
     if ((es.readyState === EventSource.CLOSED || Date.now() - heard > STREAM_SILENT_MS) && Date.now() >= nextTry) {
       $("conn").hidden = false;
       nextTry = Date.now() + retryIn;
-      retryIn = Math.min(retryIn * 2, 60000);
+      retryIn = Math.min(retryIn * 2, 15000);
       load();
       connect();
     }
