@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -183,10 +184,7 @@ func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
 // form; the call before, its message half written, is listed unsaved and
 // opens again with its draft.
 func TestBrowserUnsavedCallStaysReachable(t *testing.T) {
-	e := newEnv(t)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
-	e.c.Pop(pop("call-1", "op-a"))
+	e, ctx := withPop(t, "call-1")
 	consoletest.Do(t, ctx, "first call's form",
 		chromedp.WaitVisible("#f-name"),
 		chromedp.SendKeys("#f-name", "書きかけ"),
@@ -217,17 +215,11 @@ func TestBrowserSaveAnsweredAfterTheNextPop(t *testing.T) {
 	ctx := consoletest.Browser(t)
 	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
 	e.c.Pop(pop("call-1", "op-a"))
-	consoletest.Do(t, ctx, "first call's message, saved",
-		chromedp.WaitVisible("#f-name"),
-		chromedp.SendKeys("#f-company", "山田商事"),
-		chromedp.SendKeys("#f-name", "山田"),
-		chromedp.SendKeys("#f-callback", "03-1234-5678"),
-		chromedp.Click("#f-purpose-other"),
-		chromedp.WaitVisible("#f-detail"),
-		chromedp.SendKeys("#f-detail", "見積もり"),
+	consoletest.Do(t, ctx, "first call's message, saved", append(append([]chromedp.Action[chromedp.Void]{
+		chromedp.WaitVisible("#f-name")}, fillGood()...),
 		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
 		chromedp.Click("#btn-save"),
-		consoletest.UntilJS(`document.getElementById('status').textContent === '保存中…'`))
+		consoletest.UntilJS(`document.getElementById('status').textContent === '保存中…'`))...)
 	p2 := pop("call-2", "op-a")
 	p2.ClientName = "次のお客様"
 	e.c.Pop(p2)
@@ -249,36 +241,23 @@ func TestBrowserSaveAnsweredAfterTheNextPop(t *testing.T) {
 // says so in the tab's title; after the read-back the save button has
 // the focus, and Ctrl+Enter saves.
 func TestBrowserKeyboardFlow(t *testing.T) {
-	e := newEnv(t)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
-	e.c.Pop(pop("call-kb", "op-a"))
-	consoletest.Do(t, ctx, "focus on the form",
+	_, ctx := withPop(t, "call-kb")
+	consoletest.Do(t, ctx, "focus on the form", append(append([]chromedp.Action[chromedp.Void]{
 		consoletest.UntilJS(`document.activeElement && document.activeElement.id === 'f-company'`),
-		consoletest.UntilJS(`document.title.startsWith('● アクメ株式会社')`),
-		chromedp.SendKeys("#f-company", "山田商事"),
-		chromedp.SendKeys("#f-name", "山田"),
-		chromedp.SendKeys("#f-callback", "03-1234-5678"),
-		chromedp.Click("#f-purpose-other"),
-		chromedp.WaitVisible("#f-detail"),
-		chromedp.SendKeys("#f-detail", "見積もり"),
+		consoletest.UntilJS(`document.title.startsWith('● アクメ株式会社')`)}, fillGood()...),
 		chromedp.Click("#btn-check"),
 		consoletest.UntilJS(`document.activeElement && document.activeElement.id === 'btn-save'`),
 		// From a field too (where a plain Enter would check again).
 		chromedp.Focus("#f-name"),
 		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
-		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`),
-	)
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))...)
 }
 
 // TestBrowserFormIsNamedForScreenReaders: a choice is a radio group named
 // by its label, each field points at its error, and a new call is
 // announced.
 func TestBrowserFormIsNamedForScreenReaders(t *testing.T) {
-	e := newEnv(t)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
-	e.c.Pop(pop("call-a11y", "op-a"))
+	_, ctx := withPop(t, "call-a11y")
 	consoletest.Do(t, ctx, "named form",
 		chromedp.WaitVisible("#f-name"),
 		consoletest.UntilJS(`(() => { const g = document.querySelector('.field[data-field="purpose"] [role="radiogroup"]');
@@ -340,10 +319,7 @@ func TestBrowserOperatorSeesCallbacks(t *testing.T) {
 // Save: 409. The form then corrects the stored message, so pressing Save
 // again stores a second version of it, not a second message.
 func TestBrowserSavedAlreadyBecomesACorrection(t *testing.T) {
-	e := newEnv(t)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
-	e.c.Pop(pop("call-409", "op-a"))
+	e, ctx := withPop(t, "call-409")
 	const rid = "00112233445566778899aabbccddeeff"
 	if resp, body := e.login("op-a").do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-409", "values": goodValues(), "request_id": rid}); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("the save whose answer was lost: %d %s", resp.StatusCode, body)
@@ -367,5 +343,27 @@ func TestBrowserSavedAlreadyBecomesACorrection(t *testing.T) {
 	ins, err := e.st.IntakesForCaller("0312345678", 0)
 	if err != nil || len(ins) != 1 || ins[0].Version != 2 || ins[0].Values["detail"] != "変更後" {
 		t.Fatalf("intakes %+v (%v): want one message, corrected to the change", ins, err)
+	}
+}
+
+// withPop logs op-a in in a browser and pops call id to them.
+func withPop(t *testing.T, id string) (*env, context.Context) {
+	t.Helper()
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop(id, "op-a"))
+	return e, ctx
+}
+
+// fillGood fills the branching form validly along its "other" branch.
+func fillGood() []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.SendKeys("#f-company", "山田商事"),
+		chromedp.SendKeys("#f-name", "山田"),
+		chromedp.SendKeys("#f-callback", "03-1234-5678"),
+		chromedp.Click("#f-purpose-other"),
+		chromedp.WaitVisible("#f-detail"),
+		chromedp.SendKeys("#f-detail", "見積もり"),
 	}
 }
