@@ -55,19 +55,17 @@ func (a *actor) transferToClient() {
 // in national form, since Japanese carriers refuse or replace a caller ID
 // that is not their subscriber's own.
 func (a *actor) transferCallerNumber() string {
-	switch a.client.TransferCallerID {
+	n := a.client.TransferCallerID // a number of the service's
+	switch n {
 	case config.TransferCallerCaller:
-		if n, err := phone.ParseNumber(a.rec.CallerID); err == nil {
-			return config.NationalForm(n) // the form the carrier takes
-		}
-		return a.rec.CallerID
+		n = a.rec.CallerID
 	case config.TransferCallerDID, "":
-		if n, err := phone.ParseNumber(a.rec.DID); err == nil {
-			return config.NationalForm(n)
-		}
-		return a.rec.DID
+		n = a.rec.DID
 	}
-	return config.NationalForm(a.client.TransferCallerID)
+	if national := phone.ParseCallerID(n).National(); national != "" {
+		return national // the form the carrier takes
+	}
+	return n
 }
 
 // transferAnswered: the client's phone was answered. With a confirm

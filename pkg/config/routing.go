@@ -69,10 +69,10 @@ const (
 	TransferCallerCaller = "caller"
 )
 
-// NationalForm is number (E.164) as Japanese carriers take it: +81
-// becomes a leading 0, another country's + the international prefix 010
+// dialForm is number (E.164) as Japanese carriers dial it: +81 becomes a
+// leading 0, another country's + the international prefix 010
 // (+12125550123 → 0101212…); anything else is left as it is.
-func NationalForm(number string) string {
+func dialForm(number string) string {
 	if rest, ok := strings.CutPrefix(number, "+81"); ok {
 		return "0" + rest
 	}
@@ -87,5 +87,5 @@ func NationalForm(number string) string {
 // are dialled in national form, as Japanese carriers expect.
 func (c *Config) DialString(number string) string {
 	tech, ep, _ := strings.Cut(c.Trunk, "/")
-	return tech + "/" + NationalForm(number) + "@" + ep
+	return tech + "/" + dialForm(number) + "@" + ep
 }
