@@ -92,14 +92,21 @@ func (h httpPoster) post(ctx context.Context, channel, target, contentType strin
 	}
 	err = fmt.Errorf("relay: %s %s: %w: %s", channel, where, &StatusError{Code: resp.StatusCode},
 		strings.TrimSpace(string(snippet)))
-	switch {
-	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
-		resp.StatusCode == http.StatusTooManyRequests:
-		return err
-	case resp.StatusCode/100 == 4, resp.StatusCode/100 == 3:
+	if permanentStatus(resp.StatusCode) {
 		return fmt.Errorf("%w: %w", err, ErrPermanent)
 	}
 	return err
+}
+
+// permanentStatus reports an HTTP answer that retrying cannot change: a
+// 3xx (redirects are not followed: the URL is wrong) or a 4xx other than
+// 408, 425 and 429.
+func permanentStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+		return false
+	}
+	return code/100 == 4 || code/100 == 3
 }
 
 // redact keeps the scheme and host of a URL.

@@ -148,7 +148,7 @@ func (t *lineWorksTokens) fetch(ctx context.Context, d Destination, scope string
 	if resp.StatusCode/100 != 2 {
 		err := fmt.Errorf("relay: lineworks token %s: %w: %s", redact(t.url), &StatusError{Code: resp.StatusCode},
 			strings.TrimSpace(string(body[:min(len(body), maxErrBody)])))
-		if (resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout) || resp.StatusCode/100 == 3 {
+		if permanentStatus(resp.StatusCode) {
 			return lineWorksToken{}, fmt.Errorf("%w: %w", err, ErrPermanent)
 		}
 		return lineWorksToken{}, err
