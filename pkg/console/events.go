@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
+	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
 // Pop pushes a screen pop to p.OperatorID's open consoles (and only
@@ -75,7 +78,6 @@ func (c *Console) loadPops() {
 		return
 	}
 	restored := map[string][]ScreenPop{}
-	oldest := time.Time{}
 	for opID, data := range kept {
 		var ps []ScreenPop
 		if err := json.Unmarshal(data, &ps); err != nil {
@@ -83,13 +85,8 @@ func (c *Console) loadPops() {
 			continue
 		}
 		restored[opID] = ps
-		for _, p := range ps {
-			if oldest.IsZero() || p.At.Before(oldest) {
-				oldest = p.At
-			}
-		}
 	}
-	c.markSavedFromStore(restored, oldest)
+	c.markSavedFromStore(restored)
 	for opID, ps := range restored {
 		c.hub.restore(opID, ps)
 	}
@@ -98,9 +95,43 @@ func (c *Console) loadPops() {
 // markSavedFromStore marks, in pops restored at start, the messages
 // stored for their calls: marks written by a version before they existed,
 // or lost when the process stopped between storing a message and keeping
-// its pops. One read of the messages saved since the oldest pop.
-func (c *Console) markSavedFromStore(restored map[string][]ScreenPop, since time.Time) {
-	if len(restored) == 0 {
+// its pops. Only the pops the console still shows are looked at (each
+// operator's last, and those of the last recentFor), through the caller
+// index; callers without a number are not in it, and for them only the
+// messages are read once (the start-up relay check reads them too).
+func (c *Console) markSavedFromStore(restored map[string][]ScreenPop) {
+	now := c.now()
+	var numberless []*ScreenPop
+	var since time.Time
+	mark := func(p *ScreenPop, ins []store.Intake) {
+		for _, in := range ins {
+			if in.CallID == p.CallID && in.OperatorID == p.OperatorID && !slices.Contains(p.Saved, in.ID) {
+				p.Saved = append(p.Saved, in.ID)
+			}
+		}
+	}
+	for _, ps := range restored {
+		for i := range ps {
+			p := &ps[i]
+			if i != len(ps)-1 && now.Sub(p.At) > recentFor {
+				continue
+			}
+			if phone.ParseCallerID(p.CallerNumber).Kind != phone.Number {
+				numberless = append(numberless, p)
+				if since.IsZero() || p.At.Before(since) {
+					since = p.At
+				}
+				continue
+			}
+			ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, restoreScan)
+			if err != nil {
+				c.log.Warn("marking the saved calls of the restored screen pops", "err", err)
+				return
+			}
+			mark(p, ins)
+		}
+	}
+	if len(numberless) == 0 {
 		return
 	}
 	ins, err := c.d.Store.IntakesUpdatedSince(since)
@@ -108,21 +139,14 @@ func (c *Console) markSavedFromStore(restored map[string][]ScreenPop, since time
 		c.log.Warn("marking the saved calls of the restored screen pops", "err", err)
 		return
 	}
-	byCall := map[[2]string][]string{} // operator, call -> intake ids
-	for _, in := range ins {
-		k := [2]string{in.OperatorID, in.CallID}
-		byCall[k] = append(byCall[k], in.ID)
-	}
-	for opID, ps := range restored {
-		for i := range ps {
-			for _, id := range byCall[[2]string{opID, ps[i].CallID}] {
-				if !slices.Contains(ps[i].Saved, id) {
-					ps[i].Saved = append(ps[i].Saved, id)
-				}
-			}
-		}
+	for _, p := range numberless {
+		mark(p, ins)
 	}
 }
+
+// restoreScan is how many of a number's newest messages are searched for
+// a restored pop's own.
+const restoreScan = 50
 
 // StateChanged tells opID's open consoles (every console when opID is
 // empty) to re-read the operator state now instead of at the next poll.

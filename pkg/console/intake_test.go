@@ -417,16 +417,19 @@ func TestLongJapaneseAnswerSaves(t *testing.T) {
 func TestSavedMarksRebuiltAtStart(t *testing.T) {
 	e := newEnv(t)
 	u := e.login("op-a")
-	e.c.Pop(pop("c1", "op-a"))
-	if resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	p0, p1, p2 := pop("c0", "op-a"), pop("c1", "op-a"), pop("c2", "op-a")
+	p0.CallerNumber = "anonymous" // not in the caller index's reach
+	for _, p := range []console.ScreenPop{p0, p1} {
+		e.c.Pop(p)
+		if resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": p.CallID, "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("save %s: %d %s", p.CallID, resp.StatusCode, body)
+		}
 	}
-	e.c.Pop(pop("c2", "op-a"))
+	e.c.Pop(p2)
 	e.c.Close() // the pops are written
 	// As an older version kept them: no marks.
-	p1, p2 := pop("c1", "op-a"), pop("c2", "op-a")
-	p1.At, p2.At = e.clock.Now(), e.clock.Now()
-	data, _ := json.Marshal([]console.ScreenPop{p1, p2})
+	p0.At, p1.At, p2.At = e.clock.Now(), e.clock.Now(), e.clock.Now()
+	data, _ := json.Marshal([]console.ScreenPop{p0, p1, p2})
 	if err := e.st.PutScreenPops("op-a", data); err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +441,8 @@ func TestSavedMarksRebuiltAtStart(t *testing.T) {
 			Saved  bool   `json:"saved"`
 		} `json:"recent"`
 	}
-	if err := json.Unmarshal(body, &st); err != nil || len(st.Recent) != 1 || st.Recent[0].CallID != "c1" || !st.Recent[0].Saved {
-		t.Fatalf("recent after the restart: %s (%v), want c1 saved", body, err)
+	if err := json.Unmarshal(body, &st); err != nil || len(st.Recent) != 2 || st.Recent[0].CallID != "c1" || !st.Recent[0].Saved ||
+		st.Recent[1].CallID != "c0" || !st.Recent[1].Saved {
+		t.Fatalf("recent after the restart: %s (%v), want c1 and c0 saved", body, err)
 	}
 }
