@@ -448,20 +448,27 @@
   // pops counts the pops seen: a state read that a pop overtook is older
   // than what is on screen, and must not replace it.
   let pops = 0;
+  // readState reads the state; null when it could not, or when the
+  // session is another operator's now (the page reloads).
+  async function readState() {
+    const r = await api("GET", "/api/v1/console/state");
+    if (r.status !== 200 || !r.json) return null;
+    if (r.json.operator && r.json.operator.id !== OP) { location.reload(); return null; }
+    return r.json;
+  }
   async function load() {
     const seq = pops;
-    const r = await api("GET", "/api/v1/console/state");
-    if (r.status !== 200 || !r.json) return;
-    if (r.json.operator && r.json.operator.id !== OP) { location.reload(); return; } // another operator's session now
-    if (seq !== pops) { renderState(r.json.state); renderRecent(r.json.recent); return; }
-    renderState(r.json.state);
+    const st = await readState();
+    if (!st) return;
+    renderState(st.state);
+    renderRecent(st.recent);
+    if (seq !== pops) return; // a pop came meanwhile: it is newer than this call
     // An earlier call the operator opened stays on screen (a reconnect
     // reads the state again); a new call, seen as a pop or here, replaces
     // it: the stream does not replay a pop it missed while down.
-    const latest = r.json.call && r.json.call.pop.call_id;
+    const latest = st.call && st.call.pop.call_id;
     if (latest && latest !== latestPop) { pinned = false; latestPop = latest; }
-    if (!pinned || !call) renderCall(r.json.call);
-    renderRecent(r.json.recent);
+    if (!pinned || !call) renderCall(st.call);
   }
 
   // The operator's earlier calls: a message not saved when the next call
@@ -482,9 +489,8 @@
     $("recent").hidden = !ul.children.length;
   }
   async function refreshRecent() {
-    const r = await api("GET", "/api/v1/console/state");
-    if (r.status === 200 && r.json && r.json.operator && r.json.operator.id !== OP) { location.reload(); return; }
-    if (r.status === 200 && r.json) renderRecent(r.json.recent);
+    const st = await readState();
+    if (st) renderRecent(st.recent);
   }
   // Callback requests of the clients the operator serves: work to do
   // between calls, done with one press.
