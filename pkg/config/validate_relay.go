@@ -240,11 +240,11 @@ var templateProbes = []relay.Message{{
 	Link:      "https://example.jp/intakes/probe",
 }, {
 	ID: "probe-missed-call", ClientID: "probe", Kind: relay.KindMissedCall, Subject: "不在着信（03-1234-5678）",
-	Fields:    map[string]string{"caller": "03-1234-5678", "callback": "03-1234-5678", "wait": "42s", "message": "caller hung up after waiting 42s", "recording": ""},
+	Fields:    map[string]string{"caller": "03-1234-5678", "callback": "03-1234-5678", "wait": "42秒", "message": "caller hung up after waiting 42s", "recording": ""},
 	CreatedAt: time.Date(2026, 1, 5, 14, 0, 0, 0, time.UTC),
 }, {
 	ID: "probe-voicemail", ClientID: "probe", Kind: relay.KindVoicemail, Subject: "留守番電話（03-1234-5678）",
-	Fields:    map[string]string{"caller": "03-1234-5678", "callback": "03-1234-5678", "wait": "0s", "message": "voicemail left (after hours)", "recording": "probe-vm"},
+	Fields:    map[string]string{"caller": "03-1234-5678", "callback": "03-1234-5678", "wait": "0秒", "message": "voicemail left (after hours)", "recording": "probe-vm"},
 	CreatedAt: time.Date(2026, 1, 5, 14, 0, 0, 0, time.UTC),
 }}
 

@@ -167,6 +167,9 @@ func TestMissedCallRelayed(t *testing.T) {
 	}
 	// The client reads Japanese, not the record's reason.
 	text := all[0].Message.Text
+	if all[0].Message.Fields["wait"] != "42秒" {
+		t.Errorf("a template's wait field %q, want 42秒 as the text says", all[0].Message.Fields["wait"])
+	}
 	if !strings.Contains(text, "お待ちいただいた時間: 42秒") || !strings.Contains(text, "状況: オペレーターにつながる前にお電話が切れました") || strings.Contains(text, "caller hung up") {
 		t.Fatalf("missed-call text:\n%s", text)
 	}

@@ -158,7 +158,7 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	return cl, relay.Message{
 		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt, Lines: lines,
 		Fields: map[string]string{
-			"caller": caller, "callback": caller, "wait": (time.Duration(rec.WaitMS) * time.Millisecond).Round(time.Second).String(),
+			"caller": caller, "callback": caller, "wait": jaDuration(wait),
 			"message": rec.Reason, "recording": rec.Recording,
 		},
 	}, true
