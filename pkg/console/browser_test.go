@@ -314,6 +314,50 @@ func TestBrowserOperatorSeesCallbacks(t *testing.T) {
 	}
 }
 
+// TestBrowserCallbackRefreshKeepsFocus: the callback list refreshes every
+// 15 s. A keyboard user on a Done button keeps the focus when the list
+// refreshes (their row is not rebuilt, though another row went), and when
+// their own row goes the focus moves to the row that takes its place.
+func TestBrowserCallbackRefreshKeepsFocus(t *testing.T) {
+	e := newEnv(t)
+	for i, id := range []string{"cb-a", "cb-b", "cb-c"} {
+		cb := store.Callback{ID: id, ClientID: "acme", Number: "+8131234567" + strconv.Itoa(i), RequestedAt: time.Date(2026, 11, 10, 0, 30+i, 0, 0, time.UTC)}
+		if err := e.st.PutCallback(cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := consoletest.Browser(t)
+	consoletest.CaptureIntervals(t, ctx)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "three callbacks listed, the second's Done focused",
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 3`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const rows = document.getElementById('callbacks').rows;
+  rows[1].seen = true; rows[1].querySelector('button').focus(); })()`))
+	if resp, body := e.login("sv").do("POST", "/api/v1/console/callbacks/cb-a/done", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("another operator's done: %d %s", resp.StatusCode, body)
+	}
+	const focusedRow = `(document.activeElement.closest('tr') || {}).dataset`
+	consoletest.Do(t, ctx, "refresh: the first gone, the focus kept",
+		consoletest.FireIntervals(15000),
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 2`))
+	if got := consoletest.Eval(ctx, focusedRow+`.id`); got != "cb-b" {
+		t.Fatalf("focus on %q after a refresh, want cb-b's Done", got)
+	}
+	if got := consoletest.Eval(ctx, `String(document.getElementById('callbacks').rows[0].seen === true)`); got != "true" {
+		t.Fatal("the unchanged row was rebuilt")
+	}
+	consoletest.Do(t, ctx, "Enter on Done: the row goes, the focus moves to the next",
+		chromedp.KeyEvent("\r"),
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 1`))
+	if got := consoletest.Eval(ctx, focusedRow+`.id`); got != "cb-c" {
+		t.Fatalf("focus on %q after done, want cb-c's Done", got)
+	}
+	done, err := e.st.Callbacks(store.CallbackDone)
+	if err != nil || len(done) != 2 {
+		t.Fatalf("done callbacks %+v (%v)", done, err)
+	}
+}
+
 // TestBrowserSavedAlreadyBecomesACorrection: the page's save request was
 // stored but its answer lost; the operator changed the form and pressed
 // Save: 409. The form then corrects the stored message, so pressing Save

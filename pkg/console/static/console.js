@@ -497,20 +497,12 @@
   async function pollCallbacks() {
     const r = await api("GET", "/api/v1/console/callbacks");
     if (r.status !== 200 || !r.json) return;
-    const tb = $("callbacks"); tb.replaceChildren();
-    for (const cb of r.json.callbacks || []) {
-      const tr = el("tr"); tr.dataset.id = cb.id;
-      for (const t of [cb.client_name || cb.client_id, cb.display, cb.requested]) tr.appendChild(el("td", t));
-      const td = el("td"), b = el("button", M.done, "cb-done");
-      b.type = "button";
-      b.addEventListener("click", async () => {
-        b.disabled = true;
-        const d = await api("POST", "/api/v1/console/callbacks/" + encodeURIComponent(cb.id) + "/done");
-        if (!(d.status === 200 || d.status === 409)) { b.disabled = false; $("status").textContent = M.control_failed; return; }
-        pollCallbacks();
-      });
-      td.appendChild(b); tr.appendChild(td); tb.appendChild(tr);
-    }
+    const tb = $("callbacks");
+    window.toritsugiCallbacks(tb, r.json.callbacks || [], M.done, async (cb) => {
+      const d = await api("POST", "/api/v1/console/callbacks/" + encodeURIComponent(cb.id) + "/done");
+      if (!(d.status === 200 || d.status === 409)) { $("status").textContent = M.control_failed; return; }
+      await pollCallbacks();
+    });
     $("cb-box").hidden = !tb.children.length;
   }
   setInterval(pollCallbacks, 15000);

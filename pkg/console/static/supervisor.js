@@ -33,25 +33,9 @@
     }
   }
 
-  function renderCallbacks(list) {
-    const tb = $("callbacks"); tb.replaceChildren();
-    for (const cb of list.callbacks || []) {
-      const tr = document.createElement("tr");
-      tr.dataset.id = cb.id;
-      cell(tr, cb.client_name || cb.client_id); cell(tr, cb.display); cell(tr, cb.requested);
-      const td = document.createElement("td");
-      const btn = document.createElement("button");
-      btn.type = "button"; btn.className = "cb-done"; btn.textContent = M.done;
-      btn.addEventListener("click", () => done(cb.id, btn));
-      td.appendChild(btn); tr.appendChild(td);
-      tb.appendChild(tr);
-    }
-  }
-
-  async function done(id, btn) {
-    btn.disabled = true;
+  async function done(cb) {
     try {
-      const r = await fetch("/api/v1/console/callbacks/" + encodeURIComponent(id) + "/done", {
+      const r = await fetch("/api/v1/console/callbacks/" + encodeURIComponent(cb.id) + "/done", {
         method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": CSRF },
       });
       if (r.status === 401) { location.href = "/login"; return; }
@@ -60,8 +44,7 @@
     } catch (e) {
       $("cb-error").hidden = false;
     }
-    btn.disabled = false;
-    pollCallbacks();
+    await pollCallbacks();
   }
 
   async function pollCallbacks() {
@@ -69,7 +52,7 @@
       const r = await fetch("/api/v1/console/callbacks", { credentials: "same-origin" });
       if (r.status === 401) { location.href = "/login"; return; }
       if (!r.ok) throw new Error(String(r.status));
-      renderCallbacks(await r.json());
+      window.toritsugiCallbacks($("callbacks"), (await r.json()).callbacks || [], M.done, done);
     } catch (e) {
       $("conn").hidden = false;
     }

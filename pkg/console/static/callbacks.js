@@ -1,0 +1,59 @@
+// The callback-request table of the operator console and the wallboard.
+// Both refresh it every 15 s; rebuilding it took the focus off the Done
+// button a keyboard user was on (and made screen readers read the table
+// again). Rows are kept in step with the list instead: a row whose
+// request did not change stays in the page, focus and all; a row that
+// goes (done, by this operator or another) hands the focus to the row
+// that takes its place, or the one before, or the table's heading.
+// Everything is written with textContent: names and numbers are data,
+// never markup. onDone(cb) marks one done (a press while it runs is
+// ignored) and refreshes the list.
+"use strict";
+window.toritsugiCallbacks = function (tbody, callbacks, doneLabel, onDone) {
+  const cells = (cb) => [cb.client_name || cb.client_id, cb.display, cb.requested];
+  const build = (cb, sig) => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = cb.id; tr.dataset.sig = sig;
+    for (const t of cells(cb)) {
+      const td = document.createElement("td"); td.textContent = t; tr.appendChild(td);
+    }
+    const td = document.createElement("td"), b = document.createElement("button");
+    b.type = "button"; b.className = "cb-done"; b.textContent = doneLabel;
+    // aria-disabled, not disabled, while the request runs: a disabled
+    // button loses the focus, and the keyboard user their place.
+    b.addEventListener("click", async () => {
+      if (b.getAttribute("aria-disabled") === "true") return;
+      b.setAttribute("aria-disabled", "true");
+      try { await onDone(cb); } finally { b.removeAttribute("aria-disabled"); }
+    });
+    td.appendChild(b); tr.appendChild(td);
+    return tr;
+  };
+  const focused = document.activeElement;
+  const focusRow = focused && tbody.contains(focused) ? focused.closest("tr") : null;
+  const focusAt = focusRow ? Array.prototype.indexOf.call(tbody.rows, focusRow) : -1;
+
+  const old = new Map();
+  for (const tr of Array.from(tbody.rows)) old.set(tr.dataset.id, tr);
+  const keep = new Map();
+  for (const cb of callbacks) {
+    const sig = JSON.stringify(cells(cb));
+    const tr = old.get(cb.id);
+    if (tr && tr.dataset.sig === sig) keep.set(cb.id, tr);
+  }
+  for (const [id, tr] of old) if (keep.get(id) !== tr) tr.remove();
+  // Kept rows are not moved (moving a node takes the focus from it): new
+  // ones are inserted around them, in the list's order.
+  let next = tbody.firstElementChild;
+  for (const cb of callbacks) {
+    const tr = keep.get(cb.id) || build(cb, JSON.stringify(cells(cb)));
+    if (tr === next) { next = next.nextElementSibling; continue; }
+    tbody.insertBefore(tr, next);
+  }
+  if (focusRow && !focusRow.isConnected) {
+    const rows = tbody.rows;
+    const row = rows[Math.min(focusAt, rows.length - 1)];
+    const target = row ? row.querySelector("button") : tbody.closest("section").querySelector("h2");
+    if (target) target.focus();
+  }
+};
