@@ -112,8 +112,20 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 	}
 	op.callID = ""
 	var out []Action
-	if wrap := c.settings(cl.clientID).WrapUp; wrap > 0 {
-		op.wrapUntil = now.Add(wrap)
+	st := c.settings(cl.clientID)
+	hold := op.holdCall == callID && st.WrapUpHold > 0
+	if st.WrapUp > 0 || hold {
+		c.disarm(op.wrapTimer)
+		op.wrapCall, op.wrapClient = callID, cl.clientID
+		op.wrapUntil, op.holdUntil, op.held = now.Add(st.WrapUp), time.Time{}, false
+		if !hold {
+			op.holdCall = ""
+		} else {
+			op.holdUntil = op.wrapUntil.Add(st.WrapUpHold)
+			if st.WrapUp <= 0 {
+				op.held, op.wrapUntil = true, op.holdUntil
+			}
+		}
 		op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", op.id)
 		out = c.setState(op, WrapUp, "call-ended", now, nil)
 	} else {

@@ -43,6 +43,14 @@ type opRec struct {
 	// their last ring never reached Asterisk (see NotRungRest).
 	restTimer *timer
 	wrapUntil time.Time
+	// holdCall is the call whose message the operator has not saved
+	// (HoldWrapUp); wrapCall the call their wrap-up follows, of client
+	// wrapClient; holdUntil the latest end of that wrap-up while holdCall
+	// is its call; held: WrapUp has passed and only the unsaved message
+	// keeps them.
+	holdCall, wrapCall, wrapClient string
+	holdUntil                      time.Time
+	held                           bool
 	// pending is the state to enter after the current call and wrap-up
 	// (a Pause or Logout requested while on a call).
 	pending       State
@@ -206,8 +214,7 @@ func (c *Core) stopCallTimers(cl *callRec) {
 // leaveWrapUp ends an operator's wrap-up (or the end of a call without
 // wrap-up): the pending state if any, else Available.
 func (c *Core) leaveWrapUp(op *opRec, reason string, now time.Time, out []Action) []Action {
-	c.disarm(op.wrapTimer)
-	op.wrapTimer, op.wrapUntil = nil, time.Time{}
+	c.clearWrap(op)
 	op.idleSince = now
 	to, why := Available, reason
 	if op.hasPending {
@@ -215,6 +222,14 @@ func (c *Core) leaveWrapUp(op *opRec, reason string, now time.Time, out []Action
 		op.hasPending = false
 	}
 	return c.setState(op, to, why, now, out)
+}
+
+// clearWrap stops the operator's wrap-up timer and forgets its hold.
+func (c *Core) clearWrap(op *opRec) {
+	c.disarm(op.wrapTimer)
+	op.wrapTimer, op.wrapUntil = nil, time.Time{}
+	op.holdCall, op.wrapCall, op.wrapClient = "", "", ""
+	op.holdUntil, op.held = time.Time{}, false
 }
 
 // allowedTier is the highest tier eligible for cl at now.

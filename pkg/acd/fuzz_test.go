@@ -9,8 +9,8 @@ import (
 )
 
 var fuzzClients = map[string]ClientSettings{
-	"A": {WrapUp: sec(5), MaxWait: sec(120), EscalateAfter: sec(20), AnnouncePeriod: sec(15), AutoPauseAfter: 3},
-	"B": {Strategy: RoundRobin, RingTimeout: sec(8)},
+	"A": {WrapUp: sec(5), WrapUpHold: sec(60), MaxWait: sec(120), EscalateAfter: sec(20), AnnouncePeriod: sec(15), AutoPauseAfter: 3},
+	"B": {Strategy: RoundRobin, RingTimeout: sec(8), WrapUpHold: sec(30)},
 	"C": {Strategy: RingAll, AutoPauseAfter: 2, MaxWait: sec(60), EscalateAfter: sec(10), WrapUp: sec(3)},
 }
 
@@ -119,7 +119,24 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		}
 		return c.SetReachable(id, arg&0x10 != 0, now)
 	case 11:
-		return c.EndWrapUp(r.pickOp(arg), now)
+		// Wrap-up ended by the operator, or held for or released by the
+		// message of their call (or of another call).
+		op := r.pickOp(arg)
+		callID := r.pickCall(arg >> 2)
+		if o := c.ops[op]; o != nil && arg&0x20 == 0 {
+			callID = o.callID
+			if o.state == WrapUp {
+				callID = o.wrapCall
+			}
+		}
+		switch arg >> 6 {
+		case 0:
+			return c.EndWrapUp(op, now)
+		case 1, 2:
+			return c.HoldWrapUp(op, callID, now)
+		default:
+			return c.ReleaseWrapUp(op, callID, now)
+		}
 	case 12:
 		return c.ExtendWrapUp(r.pickOp(arg), time.Duration(int(arg>>3)-8)*time.Second, now)
 	case 13:

@@ -153,6 +153,14 @@ func extWrap(op string, d time.Duration) input {
 	return func(c *Core, now time.Time) []Action { return c.ExtendWrapUp(op, d, now) }
 }
 
+func hold(op, call string) input {
+	return func(c *Core, now time.Time) []Action { return c.HoldWrapUp(op, call, now) }
+}
+
+func saved(op, call string) input {
+	return func(c *Core, now time.Time) []Action { return c.ReleaseWrapUp(op, call, now) }
+}
+
 func remove(op string) input {
 	return func(c *Core, now time.Time) []Action { return c.RemoveOperator(op, now) }
 }

@@ -24,6 +24,12 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 		if (op.wrapTimer != nil) != (op.state == WrapUp) {
 			t.Fatalf("op %s: wrap timer %v in state %s", id, op.wrapTimer != nil, op.state)
 		}
+		if op.state != WrapUp && (op.held || !op.holdUntil.IsZero() || op.wrapCall != "") {
+			t.Fatalf("op %s: wrap-up hold (held %v until %v, call %q) in state %s", id, op.held, op.holdUntil, op.wrapCall, op.state)
+		}
+		if op.held && (op.holdCall == "" || op.holdCall != op.wrapCall || !op.wrapUntil.Equal(op.holdUntil)) {
+			t.Fatalf("op %s: held for %q after call %q, until %v (hold %v)", id, op.holdCall, op.wrapCall, op.wrapUntil, op.holdUntil)
+		}
 		switch op.state {
 		case Ringing:
 			cl := c.calls[op.callID]

@@ -70,8 +70,7 @@ func (c *Core) occupy(cl *callRec, op *opRec, now time.Time, out []Action) []Act
 			c.release(rung, op)
 		}
 	case WrapUp:
-		c.disarm(op.wrapTimer)
-		op.wrapTimer, op.wrapUntil = nil, time.Time{}
+		c.clearWrap(op)
 	case Paused:
 		if !op.hasPending {
 			op.pending, op.pendingReason, op.hasPending = Paused, op.reason, true

@@ -137,8 +137,7 @@ func (c *Core) leave(id string, to State, reason string, now time.Time) []Action
 			c.release(cl, op)
 		}
 	case WrapUp:
-		c.disarm(op.wrapTimer)
-		op.wrapTimer, op.wrapUntil = nil, time.Time{}
+		c.clearWrap(op)
 		op.hasPending = false
 	}
 	out = c.setState(op, to, reason, now, out)
@@ -154,6 +153,41 @@ func (c *Core) EndWrapUp(id string, now time.Time) []Action {
 	return c.dispatch(now, c.leaveWrapUp(op, "wrap-up-ended", now, nil))
 }
 
+// HoldWrapUp: the operator has call callID's message open and not saved
+// (their console showed the call). When that call ends, their wrap-up goes
+// on past the client's WrapUp until ReleaseWrapUp, at most WrapUpHold
+// longer, so that the next call does not ring while they write. It is
+// ignored unless callID is the operator's call, or the call their wrap-up
+// follows.
+func (c *Core) HoldWrapUp(id, callID string, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil || callID == "" {
+		return nil
+	}
+	switch {
+	case op.callID == callID && (op.state == Ringing || op.state == OnCall):
+		op.holdCall = callID
+	case op.state == WrapUp && op.wrapCall == callID && !op.held:
+		op.holdCall = callID
+		op.holdUntil = op.wrapUntil.Add(c.settings(op.wrapClient).WrapUpHold)
+	}
+	return nil
+}
+
+// ReleaseWrapUp: call callID's message is saved. A wrap-up held for it
+// ends now; one still within the client's WrapUp runs to its end.
+func (c *Core) ReleaseWrapUp(id, callID string, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil || callID == "" || op.holdCall != callID {
+		return nil
+	}
+	op.holdCall, op.holdUntil = "", time.Time{}
+	if op.state == WrapUp && op.held {
+		return c.dispatch(now, c.leaveWrapUp(op, ReasonMessageSaved, now, nil))
+	}
+	return nil
+}
+
 // ExtendWrapUp moves the end of the operator's wrap-up d later.
 func (c *Core) ExtendWrapUp(id string, d time.Duration, now time.Time) []Action {
 	op := c.ops[id]
@@ -162,6 +196,9 @@ func (c *Core) ExtendWrapUp(id string, d time.Duration, now time.Time) []Action 
 	}
 	c.disarm(op.wrapTimer)
 	op.wrapUntil = op.wrapUntil.Add(d)
+	if !op.holdUntil.IsZero() {
+		op.holdUntil = op.holdUntil.Add(d)
+	}
 	if !op.wrapUntil.After(now) {
 		return c.dispatch(now, c.leaveWrapUp(op, "wrap-up-end", now, nil))
 	}

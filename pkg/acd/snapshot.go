@@ -24,8 +24,11 @@ type OperatorView struct {
 	CallID      string    // ringing or connected call
 	IdleSince   time.Time // longest-idle key
 	WrapUpUntil time.Time // when WrapUp
-	NoAnswers   int       // consecutive failed rings
-	Skills      map[string]int
+	// WrapUpHeld: in WrapUp past the client's WrapUp, until the message is
+	// saved (HoldWrapUp) or WrapUpUntil.
+	WrapUpHeld bool
+	NoAnswers  int // consecutive failed rings
+	Skills     map[string]int
 }
 
 // ClientView is one client's queue in a Snapshot.
@@ -85,6 +88,6 @@ func (c *Core) viewOf(op *opRec) OperatorView {
 	return OperatorView{
 		ID: op.id, State: op.state, Since: op.since, PauseReason: op.reason,
 		Reachable: op.reachable, CallID: op.callID, IdleSince: op.idleSince,
-		WrapUpUntil: op.wrapUntil, NoAnswers: op.noAnswers, Skills: maps.Clone(op.skills),
+		WrapUpUntil: op.wrapUntil, WrapUpHeld: op.held, NoAnswers: op.noAnswers, Skills: maps.Clone(op.skills),
 	}
 }

@@ -115,6 +115,13 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 			return out
 		}
 		op.wrapTimer = nil
+		if op.holdCall != "" && !op.held && op.holdUntil.After(now) {
+			// The message is not saved yet: wrap-up goes on until it
+			// is, or until the hold's end.
+			op.held, op.wrapUntil = true, op.holdUntil
+			op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", op.id)
+			return out
+		}
 		return c.leaveWrapUp(op, "wrap-up-end", now, out)
 	case tMaxWait:
 		cl := c.calls[t.callID]

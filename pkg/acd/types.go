@@ -112,6 +112,8 @@ func (f RingFailure) String() string {
 const (
 	ReasonNoAnswer = "no-answer" // auto-pause reason and failed ring
 	ReasonMaxWait  = "max-wait"  // Overflow reason
+	// ReasonMessageSaved ends a wrap-up held for an unsaved message.
+	ReasonMessageSaved = "message-saved"
 )
 
 // WildcardClient in an operator's skills means "every client".
@@ -161,6 +163,10 @@ type ClientSettings struct {
 	MaxWait time.Duration
 	// WrapUp after a call; zero means straight back to available.
 	WrapUp time.Duration
+	// WrapUpHold is the longest an operator's wrap-up goes on past WrapUp
+	// while the message of their call is not saved (HoldWrapUp, until
+	// ReleaseWrapUp); zero: wrap-up is never held.
+	WrapUpHold time.Duration
 	// AutoPauseAfter consecutive failed rings pause the operator with
 	// reason "no-answer"; zero disables auto-pause.
 	AutoPauseAfter int

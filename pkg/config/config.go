@@ -92,10 +92,13 @@ const (
 
 // Queue is how calls wait for and reach operators.
 type Queue struct {
-	Strategy       Strategy
-	RingTimeout    time.Duration // how long one operator rings before the next
-	MaxWait        time.Duration // longest wait before overflow
-	Wrapup         time.Duration // after-call work before the operator is available again
+	Strategy    Strategy
+	RingTimeout time.Duration // how long one operator rings before the next
+	MaxWait     time.Duration // longest wait before overflow
+	Wrapup      time.Duration // after-call work before the operator is available again
+	// WrapupHold is how much longer wrap-up goes on while the message of
+	// the call, shown in the operator's console, is not saved; 0 never.
+	WrapupHold     time.Duration
 	MOHClass       string        // Asterisk music-on-hold class
 	AutoPauseAfter int           // consecutive no-answers that pause an operator; 0 never
 	EscalateAfter  time.Duration // tier t rings after (t-1)×EscalateAfter; 0 all tiers at once
@@ -109,6 +112,7 @@ func DefaultQueue() Queue {
 		RingTimeout:    15 * time.Second,
 		MaxWait:        5 * time.Minute,
 		Wrapup:         30 * time.Second,
+		WrapupHold:     2 * time.Minute,
 		MOHClass:       "default",
 		AutoPauseAfter: 3,
 	}
@@ -120,6 +124,7 @@ type QueueOverride struct {
 	RingTimeout    *time.Duration
 	MaxWait        *time.Duration
 	Wrapup         *time.Duration
+	WrapupHold     *time.Duration
 	MOHClass       *string
 	AutoPauseAfter *int
 	EscalateAfter  *time.Duration
@@ -139,6 +144,9 @@ func (o QueueOverride) Apply(q Queue) Queue {
 	}
 	if o.Wrapup != nil {
 		q.Wrapup = *o.Wrapup
+	}
+	if o.WrapupHold != nil {
+		q.WrapupHold = *o.WrapupHold
 	}
 	if o.MOHClass != nil {
 		q.MOHClass = *o.MOHClass

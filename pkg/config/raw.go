@@ -88,6 +88,7 @@ type rawQueue struct {
 	RingTimeout    *string `mapstructure:"ring_timeout"`
 	MaxWait        *string `mapstructure:"max_wait"`
 	Wrapup         *string `mapstructure:"wrapup"`
+	WrapupHold     *string `mapstructure:"wrapup_hold"`
 	MOHClass       *string `mapstructure:"moh_class"`
 	AutoPauseAfter *string `mapstructure:"auto_pause_after"`
 	EscalateAfter  *string `mapstructure:"escalate_after"`
@@ -177,6 +178,7 @@ var defaults = map[string]string{
 	"queue.ring_timeout":     "15s",
 	"queue.max_wait":         "5m",
 	"queue.wrapup":           "30s",
+	"queue.wrapup_hold":      "2m",
 	"queue.moh_class":        "default",
 	"queue.auto_pause_after": "3",
 	"queue.escalate_after":   "0s",

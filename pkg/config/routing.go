@@ -30,6 +30,7 @@ func (c *Client) ACDSettings() acd.ClientSettings {
 		RingTimeout:    q.RingTimeout,
 		MaxWait:        q.MaxWait,
 		WrapUp:         q.Wrapup,
+		WrapUpHold:     q.WrapupHold,
 		AutoPauseAfter: q.AutoPauseAfter,
 		EscalateAfter:  q.EscalateAfter,
 		AnnouncePeriod: q.AnnouncePeriod,

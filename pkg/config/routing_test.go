@@ -73,7 +73,7 @@ func TestACDSettings(t *testing.T) {
 	cfg := mustParseFile(t, "sample.yaml", noEnv)
 	sakura, _ := cfg.Client("sakura-kensetsu")
 	want := acd.ClientSettings{Strategy: acd.LongestIdle, RingTimeout: 15 * time.Second, MaxWait: 3 * time.Minute,
-		WrapUp: 30 * time.Second, AutoPauseAfter: 3, EscalateAfter: 20 * time.Second, AnnouncePeriod: 45 * time.Second}
+		WrapUp: 30 * time.Second, WrapUpHold: 2 * time.Minute, AutoPauseAfter: 3, EscalateAfter: 20 * time.Second, AnnouncePeriod: 45 * time.Second}
 	if got := sakura.ACDSettings(); got != want {
 		t.Errorf("sakura = %+v, want %+v", got, want)
 	}

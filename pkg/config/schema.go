@@ -27,6 +27,7 @@ var queueShape = mapOf(map[string]*shape{
 	"ring_timeout":     scalar,
 	"max_wait":         scalar,
 	"wrapup":           scalar,
+	"wrapup_hold":      scalar,
 	"moh_class":        scalar,
 	"auto_pause_after": scalar,
 	"escalate_after":   scalar,

@@ -168,6 +168,7 @@ func (c *checker) queue(path string, r rawQueue) QueueOverride {
 		{"ring_timeout", r.RingTimeout, &o.RingTimeout, false},
 		{"max_wait", r.MaxWait, &o.MaxWait, false},
 		{"wrapup", r.Wrapup, &o.Wrapup, true},
+		{"wrapup_hold", r.WrapupHold, &o.WrapupHold, true},
 		{"escalate_after", r.EscalateAfter, &o.EscalateAfter, true},
 		{"announce_period", r.AnnouncePeriod, &o.AnnouncePeriod, true},
 	}

@@ -150,7 +150,7 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 // TestBrowserPhoneAndPauseAlerts: an available operator whose softphone
 // is not registered is told so (no call would ring), and an operator the
 // queue paused for unanswered rings is told why and what to do; wrap-up
-// counts down to its end.
+// counts down to its end, and says when it goes on for an unsaved message.
 func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
 	e := newEnv(t)
 	setState := func(s console.OperatorStatus) {
@@ -177,7 +177,14 @@ func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
 
 	setState(console.OperatorStatus{ID: "op-a", State: console.StateWrapUp, Since: time.Now(), Reachable: true, WrapUpUntil: time.Now().Add(90 * time.Second)})
 	consoletest.Do(t, ctx, "wrap-up countdown", chromedp.Reload(),
-		consoletest.UntilJS(`/^残り 1:(2|3)\d$/.test(document.getElementById('state-since').textContent)`))
+		consoletest.UntilJS(`/^残り 1:(2|3)\d$/.test(document.getElementById('state-since').textContent)`),
+		consoletest.UntilJS(`document.getElementById('wrap-held').hidden === true`))
+
+	setState(console.OperatorStatus{ID: "op-a", State: console.StateWrapUp, Since: time.Now(), Reachable: true,
+		WrapUpUntil: time.Now().Add(100 * time.Second), WrapUpHeld: true})
+	consoletest.Do(t, ctx, "wrap-up held for the unsaved message", chromedp.Reload(),
+		consoletest.UntilJS(`document.getElementById('wrap-held').hidden === false`),
+		consoletest.UntilJS(`/^残り 1:(3|4)\d$/.test(document.getElementById('state-since').textContent)`))
 }
 
 // TestBrowserUnsavedCallStaysReachable: the next call's pop replaces the

@@ -25,9 +25,15 @@ func (c *Console) Pop(p ScreenPop) {
 		c.log.Warn("screen pop for unknown operator", "call", p.CallID, "operator", p.OperatorID)
 		return
 	}
-	if err := c.hub.pop(p, c.callFor(op, p)); err != nil {
+	shown, err := c.hub.pop(p, c.callFor(op, p))
+	if err != nil {
 		c.log.Error("screen pop", "call", p.CallID, "operator", p.OperatorID, "err", err)
 		return
+	}
+	if shown && c.d.Control != nil {
+		// Someone has the call's form in front of them: the next call
+		// waits for its message (up to the client's wrapup_hold).
+		c.d.Control.HoldWrapUp(p.OperatorID, p.CallID)
 	}
 	// Pop runs on the call's goroutine, right after the bridge: the
 	// store's commit must not hold it up.

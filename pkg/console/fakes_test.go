@@ -97,6 +97,16 @@ func (f *fakeControl) Logout(op string)        { f.set(op, "offline", "logout") 
 func (f *fakeControl) ExtendWrapUp(op string, d time.Duration) {
 	f.set(op, console.StateWrapUp, d.String())
 }
+
+// HoldWrapUp and ReleaseWrapUp are recorded ("op:hold:call"), the state
+// left as it is.
+func (f *fakeControl) HoldWrapUp(op, call string)    { f.record(op + ":hold:" + call) }
+func (f *fakeControl) ReleaseWrapUp(op, call string) { f.record(op + ":release:" + call) }
+func (f *fakeControl) record(s string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, s)
+}
 func (f *fakeControl) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	if f.snapshot != nil {
 		return f.snapshot(ctx)

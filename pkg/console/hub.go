@@ -81,34 +81,35 @@ func (h *hub) unsubscribe(s *subscriber) {
 
 // sendLocked delivers e to every stream of opID. A stream too slow to take
 // it is ended; the page reconnects and re-reads its state.
-func (h *hub) sendLocked(opID string, e event) {
+func (h *hub) sendLocked(opID string, e event) (sent int) {
 	for s := range h.subs[opID] {
 		select {
 		case s.ch <- e:
+			sent++
 		default:
 			s.end()
 		}
 	}
+	return sent
 }
 
 // pop remembers p for its operator and pushes it to that operator only.
-func (h *hub) pop(p ScreenPop, view any) error {
+func (h *hub) pop(p ScreenPop, view any) (shown bool, err error) {
 	data, err := json.Marshal(view)
 	if err != nil {
-		return err
+		return false, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil
+		return false, nil
 	}
 	ps := append(h.pops[p.OperatorID], p)
 	if len(ps) > keepPops {
 		ps = ps[len(ps)-keepPops:]
 	}
 	h.pops[p.OperatorID] = ps
-	h.sendLocked(p.OperatorID, event{name: "pop", data: data})
-	return nil
+	return h.sendLocked(p.OperatorID, event{name: "pop", data: data}) > 0, nil
 }
 
 // nudge asks opID's streams (every stream when opID is empty) to re-read state.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -444,5 +445,29 @@ func TestSavedMarksRebuiltAtStart(t *testing.T) {
 	if err := json.Unmarshal(body, &st); err != nil || len(st.Recent) != 2 || st.Recent[0].CallID != "c1" || !st.Recent[0].Saved ||
 		st.Recent[1].CallID != "c0" || !st.Recent[1].Saved {
 		t.Fatalf("recent after the restart: %s (%v), want c1 and c0 saved", body, err)
+	}
+}
+
+// TestUnsavedMessageHoldsWrapUp: a pop shown in an open console asks the
+// queue to hold the operator's wrap-up for that call's message, and saving
+// the message releases it; a pop nobody saw (no console open) holds
+// nothing, and saving another call's message releases only that call.
+func TestUnsavedMessageHoldsWrapUp(t *testing.T) {
+	e := newEnv(t)
+	a := e.login("op-a")
+	e.c.Pop(pop("call-unseen", "op-a"))
+	s := a.stream()
+	s.nextNamed(t, "state")
+	e.c.Pop(pop("call-seen", "op-a"))
+	s.nextNamed(t, "pop")
+	if resp, body := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-unseen", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("save the unseen call's message: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-seen", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	want := []string{"op-a:hold:call-seen", "op-a:release:call-unseen", "op-a:release:call-seen"}
+	if got := e.control.actions(); !slices.Equal(got, want) {
+		t.Fatalf("queue told %q, want %q", got, want)
 	}
 }

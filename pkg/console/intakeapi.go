@@ -363,6 +363,9 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 	if c.hub.markSaved(a.op.ID, pop.CallID, in.ID) {
 		c.savePopsLater(a.op.ID)
 	}
+	if c.d.Control != nil {
+		c.d.Control.ReleaseWrapUp(a.op.ID, pop.CallID)
+	}
 	c.log.Info("intake saved", "intake", in.ID, "call", in.CallID, "operator", a.op.ID)
 	c.saved(w, r, http.StatusCreated, in)
 }

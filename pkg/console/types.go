@@ -113,6 +113,11 @@ type OperatorControl interface {
 	Pause(opID, reason string)
 	EndWrapUp(opID string)
 	ExtendWrapUp(opID string, d time.Duration)
+	// HoldWrapUp: the operator's console shows call callID, whose
+	// message is not saved; ReleaseWrapUp: it is saved. The wrap-up
+	// after the call goes on (up to the client's wrapup_hold) in between.
+	HoldWrapUp(opID, callID string)
+	ReleaseWrapUp(opID, callID string)
 	// Logout takes the operator out of routing (after the call and
 	// wrap-up they are on, if any): they logged out of the console.
 	Logout(opID string)
@@ -130,6 +135,9 @@ type OperatorStatus struct {
 	// otherwise); WrapUpUntil: when wrap-up ends, in wrap-up.
 	Reachable   bool      `json:"reachable"`
 	WrapUpUntil time.Time `json:"wrapup_until,omitzero"`
+	// WrapUpHeld: the wrap-up went on past its time because the call's
+	// message is not saved; it ends when it is, or at WrapUpUntil.
+	WrapUpHeld bool `json:"wrapup_held,omitempty"`
 }
 
 // Waiting is the queue of one client.

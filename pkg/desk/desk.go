@@ -73,6 +73,12 @@ func (d *Desk) EndWrapUp(opID string) { d.Queue.EndWrapUp(opID) }
 // ExtendWrapUp implements console.OperatorControl.
 func (d *Desk) ExtendWrapUp(opID string, dur time.Duration) { d.Queue.ExtendWrapUp(opID, dur) }
 
+// HoldWrapUp implements console.OperatorControl.
+func (d *Desk) HoldWrapUp(opID, callID string) { d.Queue.HoldWrapUp(opID, callID) }
+
+// ReleaseWrapUp implements console.OperatorControl.
+func (d *Desk) ReleaseWrapUp(opID, callID string) { d.Queue.ReleaseWrapUp(opID, callID) }
+
 // Snapshot implements console.OperatorControl: the wallboard.
 func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	s, err := d.Queue.Snapshot(ctx)
@@ -88,7 +94,7 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 		}
 		wb.Operators = append(wb.Operators, console.OperatorStatus{
 			ID: op.ID, Name: name, State: stateName(op.State.String()), Since: op.Since, PauseReason: op.PauseReason,
-			Reachable: op.Reachable, WrapUpUntil: op.WrapUpUntil,
+			Reachable: op.Reachable, WrapUpUntil: op.WrapUpUntil, WrapUpHeld: op.WrapUpHeld,
 		})
 	}
 	for _, c := range s.Clients {

@@ -238,6 +238,17 @@ func (o *Owner) EndWrapUp(opID string) {
 	o.do(func() { o.apply(o.core.EndWrapUp(opID, o.clock.Now())) })
 }
 
+// HoldWrapUp: callID's message is open, unsaved, in the operator's
+// console (acd.Core.HoldWrapUp).
+func (o *Owner) HoldWrapUp(opID, callID string) {
+	o.do(func() { o.apply(o.core.HoldWrapUp(opID, callID, o.clock.Now())) })
+}
+
+// ReleaseWrapUp: callID's message is saved (acd.Core.ReleaseWrapUp).
+func (o *Owner) ReleaseWrapUp(opID, callID string) {
+	o.do(func() { o.apply(o.core.ReleaseWrapUp(opID, callID, o.clock.Now())) })
+}
+
 // ExtendWrapUp gives an operator more wrap-up time.
 func (o *Owner) ExtendWrapUp(opID string, d time.Duration) {
 	o.do(func() { o.apply(o.core.ExtendWrapUp(opID, d, o.clock.Now())) })

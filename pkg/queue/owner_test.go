@@ -336,3 +336,25 @@ func TestOwnerPhonesChangeHands(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnerWrapUpHeldForUnsavedMessage: through the owner, a call whose
+// message was shown and not saved keeps its operator in wrap-up past
+// WrapUp (the snapshot says held), and saving it frees them.
+func TestOwnerWrapUpHeldForUnsavedMessage(t *testing.T) {
+	o := startOwner(t, acd.ClientSettings{RingTimeout: time.Minute, WrapUp: 10 * time.Millisecond, WrapUpHold: time.Hour})
+	o.SetReachable("PJSIP/op1", true)
+	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
+	in := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme", EnqueuedAt: time.Now()}, in)
+	ring := in.next(t).(*RingOperator)
+	o.RingAnswered("c1", "op1", ring.Ring)
+	in.next(t)
+	o.HoldWrapUp("op1", "c1")
+	o.CallEnded("c1")
+	eventually(t, "wrap-up held past its 10 ms", func() bool {
+		s, err := o.Snapshot(context.Background())
+		return err == nil && len(s.Operators) == 1 && s.Operators[0].State == acd.WrapUp && s.Operators[0].WrapUpHeld
+	})
+	o.ReleaseWrapUp("op1", "c1")
+	eventually(t, "available once the message is saved", func() bool { return state(t, o, "op1") == acd.Available })
+}

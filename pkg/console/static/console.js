@@ -70,6 +70,7 @@
     // Calls never ring an unregistered softphone: say so, loudly.
     $("phone-down").hidden = st.reachable !== false || st.state === "offline";
     $("auto-paused").hidden = !(st.state === "paused" && st.pause_reason === "no-answer");
+    $("wrap-held").hidden = !(st.state === "wrap_up" && st.wrapup_held);
     // Waiting for a call only when calls can come.
     $("no-call").textContent = st.state === "available" ? M.no_call : M.no_call_off;
     tickSince();
