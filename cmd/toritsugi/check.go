@@ -22,6 +22,9 @@ func checkConfig(args []string, stdout io.Writer) error {
 	if errs := checkSounds(cfg); len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
 	fmt.Fprintf(stdout, "%s: ok\n", args[0])
 	return nil
 }

@@ -94,6 +94,22 @@ func TestCheckConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "bad.yaml:3:3: ari.usr") {
 		t.Fatalf("check-config bad = %v, want an error naming bad.yaml:3:3 and ari.usr", err)
 	}
+	// A warning does not stop the file: it is printed, then ok.
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := filepath.Join(dir, "warned.yaml")
+	data = append(data, "relay:\n  destinations:\n    - {name: t, type: teams, url: \"https://acme.webhook.office.com/webhookb2/x\"}\n"...)
+	if err := os.WriteFile(warned, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"check-config", warned}, &out, &out); err != nil ||
+		!strings.Contains(out.String(), "warning: "+warned+":") || !strings.Contains(out.String(), "relay.destinations[0].url: is an Office 365 connector URL") ||
+		!strings.HasSuffix(out.String(), ": ok\n") {
+		t.Fatalf("check-config with a retired Teams URL = %v, %q", err, out.String())
+	}
 }
 
 // TestServeEndToEnd runs the wired service against the fake Asterisk: a call

@@ -44,6 +44,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	log.Info("garbage collector target", "gogc", gcpercent.Apply())
+	config.LogWarnings(log, cfg)
 	for _, err := range checkSounds(cfg) {
 		log.Warn("greeting or announcement not playable", "error", err)
 	}

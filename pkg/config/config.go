@@ -16,6 +16,9 @@ import (
 // Config is a loaded and validated configuration. Treat it as read-only: a
 // reload builds a new one.
 type Config struct {
+	// Warnings are problems that did not stop the file from loading
+	// (file:line: field: what), to be logged.
+	Warnings        Errors
 	ARI             ARI
 	HTTP            HTTP
 	DataDir         string

@@ -43,6 +43,7 @@ func parse(filename, dir string, data []byte, env func(string) (string, bool)) (
 		return nil, doc.errs.Sorted()
 	}
 	cfg.scripts = c.scripts
+	cfg.Warnings = c.warnings.Sorted()
 	cfg.index()
 	return cfg, nil
 }

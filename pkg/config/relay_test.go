@@ -15,6 +15,34 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/relay"
 )
 
+// TestRetiredTeamsConnectorWarns: an Office 365 connector URL loads, with
+// a warning that names its line; Workflows URLs and look-alike hosts do
+// not warn.
+func TestRetiredTeamsConnectorWarns(t *testing.T) {
+	cfg := mustParseFile(t, "testdata/valid/relay.yaml", noEnv)
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].Line != 9 || cfg.Warnings[0].Path != "relay.destinations[4].url" ||
+		!strings.Contains(cfg.Warnings[0].Msg, "Office 365 connector") {
+		t.Fatalf("warnings %v, want one for relay.yaml:9 relay.destinations[4].url", cfg.Warnings)
+	}
+	if w := mustParseFile(t, "testdata/valid/minimal.yaml", noEnv).Warnings; len(w) != 0 {
+		t.Errorf("minimal.yaml warnings %v", w)
+	}
+	for u, want := range map[string]bool{
+		"https://acme.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d":                              true,
+		"https://outlook.office.com/webhook/a@b/IncomingWebhook/c/d":                                     true,
+		"https://OUTLOOK.office.com/webhook/x":                                                           true,
+		"https://prod-23.japaneast.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=x": false,
+		"https://default1234.ab.environment.api.powerplatform.com/powerautomate/automations/direct/x":    false,
+		"https://outlook.office.com/mail/":                                                               false,
+		"https://webhook.office.com.attacker.example/webhookb2/x":                                        false,
+		"::not a url": false,
+	} {
+		if got := officeConnectorURL(u); got != want {
+			t.Errorf("officeConnectorURL(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
+
 func TestRelayAndScript(t *testing.T) {
 	cfg := mustParseFile(t, "testdata/valid/relay.yaml", noEnv)
 	acme, _ := cfg.Client("acme")

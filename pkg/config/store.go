@@ -89,6 +89,7 @@ func (s *Store) Reload() error {
 		}
 		ch <- cfg
 	}
+	LogWarnings(s.logger, cfg)
 	s.logger.Info("config reloaded", "path", s.path, "clients", len(cfg.Clients), "operators", len(cfg.Operators))
 	return nil
 }
@@ -142,4 +143,11 @@ func fingerprint(data []byte, scripts []scriptSource, fresh bool) []byte {
 		h.Write(sum[:])
 	}
 	return h.Sum(nil)
+}
+
+// LogWarnings logs each of cfg's warnings.
+func LogWarnings(log *slog.Logger, cfg *Config) {
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration", "problem", w.Error())
+	}
 }

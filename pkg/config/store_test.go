@@ -91,6 +91,23 @@ func TestReloadSwaps(t *testing.T) {
 	assertNothing(t, sub)
 }
 
+// TestReloadWithWarningApplies: a file with a warning is applied, and the
+// warning logged with its line.
+func TestReloadWithWarningApplies(t *testing.T) {
+	var logs bytes.Buffer
+	s, path := newTestStore(t, &logs)
+	writeFile(t, path, configText("debug")+"relay:\n  destinations:\n    - {name: t, type: teams, url: \"https://outlook.office.com/webhook/x\"}\n")
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Current().LogLevel != "debug" || len(s.Current().Warnings) != 1 {
+		t.Fatalf("reloaded %q with warnings %v", s.Current().LogLevel, s.Current().Warnings)
+	}
+	if out := logs.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "relay.destinations[0].url: is an Office 365 connector URL") {
+		t.Errorf("log lacks the warning:\n%s", out)
+	}
+}
+
 func TestReloadInvalidKeepsCurrent(t *testing.T) {
 	var logs bytes.Buffer
 	s, path := newTestStore(t, &logs)

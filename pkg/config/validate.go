@@ -23,6 +23,15 @@ type checker struct {
 	scripts []scriptSource
 	// destinations are the names in relay.destinations, for client relay sections.
 	destNames map[string]bool
+	// warnings are problems that do not stop the file from loading.
+	warnings Errors
+}
+
+// warnf records a warning at path: the configuration loads, and the
+// warning is logged (and printed by check-config).
+func (c *checker) warnf(path, format string, args ...any) {
+	p := c.doc.at(path)
+	c.warnings = append(c.warnings, &FieldError{File: c.doc.file, Line: p.Line, Column: p.Col, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) errf(path, format string, args ...any) {

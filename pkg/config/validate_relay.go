@@ -121,6 +121,10 @@ func (c *checker) destinationFields(p string, d relay.Destination, keyGiven bool
 	case relay.TypeSlack, relay.TypeTeams:
 		if need("url", d.URL) {
 			c.httpsURL(childPath(p, "url"), d.URL)
+			if d.Type == relay.TypeTeams && officeConnectorURL(d.URL) {
+				c.warnf(childPath(p, "url"), "is an Office 365 connector URL, and Microsoft has retired connectors in Teams: messages may never arrive. "+
+					"In the channel, add a Workflows webhook (the template \"Post to a channel when a webhook request is received\") and use its URL")
+			}
 		}
 	case relay.TypeWebhook:
 		if need("url", d.URL) {
@@ -302,4 +306,17 @@ func (c *checker) privateKey(path, file string) string {
 		return ""
 	}
 	return string(data)
+}
+
+// officeConnectorURL reports an Office 365 connector ("incoming webhook")
+// URL of Teams: https://TENANT.webhook.office.com/webhookb2/... or the
+// older https://outlook.office.com/webhook/...
+func officeConnectorURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	return strings.HasSuffix(host, ".webhook.office.com") || host == "webhook.office.com" ||
+		host == "outlook.office.com" && strings.HasPrefix(u.Path, "/webhook")
 }
