@@ -365,6 +365,26 @@ func TestBrowserCallbackRefreshKeepsFocus(t *testing.T) {
 	}
 }
 
+// TestBrowserClassifyCall: the operator says a call was a sales call; the
+// page says it is recorded, the store has it, and a reload shows it.
+func TestBrowserClassifyCall(t *testing.T) {
+	e, ctx := withPop(t, "call-sales")
+	consoletest.Do(t, ctx, "mark the call a sales call",
+		chromedp.WaitVisible("#call-class"),
+		consoletest.UntilJS(`document.getElementById('call-class').value === ''`),
+		chromedp.SetValue("#call-class", "sales"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('call-class').dispatchEvent(new Event('change'))`),
+		consoletest.UntilJS(`document.getElementById('class-status').textContent === '記録しました'`))
+	if class, err := e.st.CallClass("call-sales"); err != nil || class != "sales" {
+		t.Fatalf("stored class %q (%v)", class, err)
+	}
+	consoletest.Do(t, ctx, "the class shown after a reload", chromedp.Reload(),
+		consoletest.UntilJS(`document.getElementById('call-class').value === 'sales'`))
+	if got := consoletest.Eval(ctx, `document.querySelector('#call-class option:checked').textContent`); got != "営業電話（お断り済み・請求対象外）" {
+		t.Errorf("option shown %q", got)
+	}
+}
+
 // TestBrowserSavedAlreadyBecomesACorrection: the page's save request was
 // stored but its answer lost; the operator changed the form and pressed
 // Save: 409. The form then corrects the stored message, so pressing Save

@@ -471,3 +471,39 @@ func TestUnsavedMessageHoldsWrapUp(t *testing.T) {
 		t.Fatalf("queue told %q, want %q", got, want)
 	}
 }
+
+// TestClassifyCall: an operator records one of their calls as a sales
+// call (not billed: the record says so once stored, and the wrap-up held
+// for its message ends); the call's view shows the class; classes not
+// offered, and calls of other operators, are refused.
+func TestClassifyCall(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.login("op-a"), e.login("op-b")
+	e.c.Pop(pop("call-sales", "op-a"))
+	if resp, body := a.do("POST", "/api/v1/console/calls/call-sales/class", map[string]string{"class": "sales"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("classify: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := a.do("POST", "/api/v1/console/calls/call-sales/class", map[string]string{"class": "vip"}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unknown class: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := b.do("POST", "/api/v1/console/calls/call-sales/class", map[string]string{"class": ""}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another operator's call: %d %s", resp.StatusCode, body)
+	}
+	_, body := a.do("GET", "/api/v1/console/calls/call-sales", nil)
+	var cv struct {
+		Class string `json:"class"`
+	}
+	if err := json.Unmarshal(body, &cv); err != nil || cv.Class != "sales" {
+		t.Fatalf("call view %s (%v), want class sales", body, err)
+	}
+	if got := e.control.actions(); !slices.Contains(got, "op-a:release:call-sales") {
+		t.Errorf("queue told %q, want the wrap-up released", got)
+	}
+	if err := e.st.PutCall(store.CallRecord{ID: "call-sales", ClientID: "acme", Result: store.ResultAnswered, Billable: true,
+		StartedAt: time.Now(), OperatorID: "op-a"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.st.Call("call-sales"); err != nil || r.Billable || r.Class != store.ClassSales {
+		t.Fatalf("stored record %+v (%v), want a sales call, not billed", r, err)
+	}
+}

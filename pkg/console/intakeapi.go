@@ -34,6 +34,9 @@ type callView struct {
 	Pop     ScreenPop    `json:"pop"`
 	Form    FormSpec     `json:"form"`
 	Intakes []intakeView `json:"intakes"`
+	// Class is what the operator said the call was, when it needs no
+	// message (store.ClassSales...); "" for an ordinary call.
+	Class string `json:"class"`
 }
 
 // view builds an intake's view with its relay status.
@@ -49,6 +52,13 @@ func (c *Console) view(in store.Intake) intakeView {
 // the same number, limited to the clients op serves.
 func (c *Console) callFor(op Operator, p ScreenPop) callView {
 	cv := callView{Pop: p, Form: c.d.Forms.FormFor(p.ClientID), Intakes: []intakeView{}}
+	if c.d.Store != nil {
+		class, err := c.d.Store.CallClass(p.CallID)
+		if err != nil {
+			c.log.Warn("class of the call", "call", p.CallID, "err", err)
+		}
+		cv.Class = class
+	}
 	if cv.Pop.History == nil {
 		cv.Pop.History = []HistoryItem{}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
 // pages holds the parsed page templates.
@@ -30,6 +32,8 @@ type pageData struct {
 	CSRF       string
 	// Reasons are the pause reasons offered.
 	Reasons []string
+	// Classes are the call classes offered ("" first: an ordinary call).
+	Classes []string
 	// Other is the language the switch link offers.
 	Other string
 }
@@ -69,5 +73,6 @@ func (c *Console) supervisorPage(w http.ResponseWriter, r *http.Request, a authe
 
 // data fills the page data of a logged-in operator.
 func (c *Console) data(a authed) pageData {
-	return pageData{Lang: a.lang, OperatorID: a.op.ID, Name: a.op.Name, Supervisor: a.op.Supervisor, CSRF: a.sess.csrf, Reasons: c.reasons}
+	return pageData{Lang: a.lang, OperatorID: a.op.ID, Name: a.op.Name, Supervisor: a.op.Supervisor, CSRF: a.sess.csrf, Reasons: c.reasons,
+		Classes: append([]string{""}, store.CallClasses...)}
 }

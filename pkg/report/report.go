@@ -21,6 +21,11 @@ type Client struct {
 	Calls       int    `json:"calls"`
 	Billable    int    `json:"billable"`
 	NonBillable int    `json:"non_billable"`
+	// Of the calls, those the operator recorded as a sales call, a wrong
+	// number, or silence (not billed, whatever their result).
+	Sales       int `json:"sales"`
+	WrongNumber int `json:"wrong_number"`
+	Silent      int `json:"silent"`
 	// Answered by an operator; Transferred to the client (VIP);
 	// AnsweredInTime: of both, those that waited at most AnsweredInTime.
 	Answered       int `json:"answered"`
@@ -121,6 +126,14 @@ func count(c *Client, r store.CallRecord) {
 		c.Billable++
 	} else {
 		c.NonBillable++
+	}
+	switch r.Class {
+	case store.ClassSales:
+		c.Sales++
+	case store.ClassWrongNumber:
+		c.WrongNumber++
+	case store.ClassSilent:
+		c.Silent++
 	}
 	c.MaxWaitMS = max(c.MaxWaitMS, r.WaitMS)
 	inTime := time.Duration(r.WaitMS)*time.Millisecond <= AnsweredInTime

@@ -31,13 +31,18 @@ func month() []store.CallRecord {
 		call("c7", "beta", store.ResultAnswered, true, 5, "op1", 30),
 		call("c8", "", store.ResultUnknownDID, false, 0, "", 0),
 		call("c9", "beta", store.ResultAbandoned, false, 0, "", 0), // during the greeting
+		func() store.CallRecord { // a sales call the operator refused
+			r := call("c10", "acme", store.ResultAnswered, false, 3, "op2", 20)
+			r.Class = store.ClassSales
+			return r
+		}(),
 	}
 }
 
 func TestMonth(t *testing.T) {
 	clients, ops := Month(month())
 	want := []Client{
-		{ClientID: "acme", Calls: 4, Billable: 3, NonBillable: 1, Answered: 2, AnsweredInTime: 1, Abandoned: 1, AbandonedInQueue: 1, Blocked: 1, AvgWaitMS: 20000, MaxWaitMS: 45000},
+		{ClientID: "acme", Calls: 5, Billable: 3, NonBillable: 2, Sales: 1, Answered: 3, AnsweredInTime: 2, Abandoned: 1, AbandonedInQueue: 1, Blocked: 1, AvgWaitMS: 14333, MaxWaitMS: 45000},
 		{ClientID: "beta", Calls: 4, Billable: 2, NonBillable: 2, Answered: 1, AnsweredInTime: 1, Abandoned: 1, Voicemail: 1, AfterHours: 1, AvgWaitMS: 5000, MaxWaitMS: 5000},
 	}
 	if len(clients) != len(want) {
@@ -48,16 +53,16 @@ func TestMonth(t *testing.T) {
 			t.Errorf("client %d:\n got %+v\nwant %+v", i, clients[i], want[i])
 		}
 	}
-	// In time over what reached the queue: acme 1 of 2 answered + 1 gave
+	// In time over what reached the queue: acme 2 of 3 answered + 1 gave
 	// up waiting; beta's caller who hung up during the greeting is not
 	// counted against it.
-	if sl := clients[0].ServiceLevel(); sl != 1.0/3 {
-		t.Errorf("acme service level %v, want 1/3", sl)
+	if sl := clients[0].ServiceLevel(); sl != 2.0/4 {
+		t.Errorf("acme service level %v, want 2/4", sl)
 	}
 	if sl := clients[1].ServiceLevel(); sl != 1 {
 		t.Errorf("beta service level %v, want 1", sl)
 	}
-	wantOps := []Operator{{OperatorID: "op1", Handled: 2, TalkMS: 150000, AvgTalkMS: 75000}, {OperatorID: "op2", Handled: 1, TalkMS: 60000, AvgTalkMS: 60000}}
+	wantOps := []Operator{{OperatorID: "op1", Handled: 2, TalkMS: 150000, AvgTalkMS: 75000}, {OperatorID: "op2", Handled: 2, TalkMS: 80000, AvgTalkMS: 40000}}
 	if len(ops) != 2 || ops[0] != wantOps[0] || ops[1] != wantOps[1] {
 		t.Errorf("operators %+v, want %+v", ops, wantOps)
 	}

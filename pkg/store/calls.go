@@ -23,13 +23,17 @@ func (s *Store) PutCall(r CallRecord) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
-	val, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("store: encode call %q: %w", r.ID, err)
-	}
-	err = s.write(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		if err := dropLive(tx, r.ID); err != nil {
 			return err
+		}
+		r, err := applyClass(tx, r)
+		if err != nil {
+			return err
+		}
+		val, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("store: encode call %q: %w", r.ID, err)
 		}
 		calls := tx.Bucket(bucketCalls)
 		if old := calls.Get([]byte(r.ID)); old != nil {
@@ -78,12 +82,8 @@ func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 	if err := r.validate(); err != nil {
 		return false, err
 	}
-	val, err := json.Marshal(r)
-	if err != nil {
-		return false, fmt.Errorf("store: encode call %q: %w", r.ID, err)
-	}
 	var stored bool
-	err = s.write(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		stored = false // Batch may run this again after a batch-mate failed
 		if dropState {
 			if err := dropLive(tx, r.ID); err != nil {
@@ -95,6 +95,14 @@ func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 		calls := tx.Bucket(bucketCalls)
 		if calls.Get([]byte(r.ID)) != nil {
 			return nil
+		}
+		r, err := applyClass(tx, r)
+		if err != nil {
+			return err
+		}
+		val, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("store: encode call %q: %w", r.ID, err)
 		}
 		if err := calls.Put([]byte(r.ID), val); err != nil {
 			return err

@@ -69,8 +69,13 @@ type CallRecord struct {
 	CallerKind string `json:"caller_kind,omitempty"`
 	Result     Result `json:"result"`
 	Reason     string `json:"reason,omitempty"`
-	// Billable says whether the call counts toward the client's monthly fee.
+	// Billable says whether the call counts toward the client's monthly
+	// fee: what the client's rules made of it, unless an operator gave the
+	// call a Class (ClassifyCall), which makes it not billable.
 	Billable bool `json:"billable"`
+	// Class is the operator's classification of a call that needs no
+	// message (ClassSales, ClassWrongNumber, ClassSilent), or "".
+	Class string `json:"class,omitempty"`
 	// StartedAt is required; it places the call in ListCalls and in a month.
 	StartedAt  time.Time `json:"started_at"`
 	AnsweredAt time.Time `json:"answered_at,omitzero"`

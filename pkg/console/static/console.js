@@ -97,6 +97,19 @@
   $("btn-available").addEventListener("click", () => control("/api/v1/console/available"));
   $("btn-pause").addEventListener("click", () => control("/api/v1/console/pause", { reason: $("pause-reason").value }));
   $("btn-endwrap").addEventListener("click", () => control("/api/v1/console/wrapup/end"));
+  // A call that needs no message (a sales call refused, a wrong number,
+  // silence) is recorded as such: not billed, and the wrap-up kept for its
+  // message ends.
+  $("call-class").addEventListener("change", async () => {
+    if (!call) return;
+    const cv = call, sel = $("call-class"), want = sel.value;
+    $("class-status").textContent = "";
+    const r = await api("POST", "/api/v1/console/calls/" + encodeURIComponent(cv.pop.call_id) + "/class", { class: want });
+    if (call !== cv) return; // another call is shown now
+    if (r.status === 200) { cv.class = want; $("class-status").textContent = M.class_saved; return; }
+    sel.value = cv.class || "";
+    $("class-status").textContent = M.control_failed + (r.status ? " (" + r.status + ")" : "");
+  });
   $("btn-extendwrap").addEventListener("click", () => control("/api/v1/console/wrapup/extend", { seconds: 60 }));
 
   // ---- draft ----
@@ -414,7 +427,9 @@
       ? p.caller_display + " (" + p.caller_number + ")" : (p.caller_display || p.caller_number);
     $("pop-known").textContent = p.known_name || "—";
     $("pop-waited").textContent = Math.round((p.waited_ms || 0) / 1000) + M.seconds;
+    $("call-class").value = cv.class || "";
     if (fresh) {
+      $("class-status").textContent = "";
       correcting = null; $("correcting").hidden = true;
       buildForm(); fillForm(loadDraft()); resetCheck(); clearErrors();
       $("status").textContent = "";
