@@ -114,6 +114,12 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#ops tr td:nth-child(3)"); got != "離席中 (昼食) — ソフトフォン未登録" {
 		t.Fatalf("state cell %q", got)
 	}
+	e.control.mu.Lock()
+	e.control.states["op-b"] = console.OperatorStatus{ID: "op-b", Name: "op-b", State: console.StateWrapUp, Since: time.Now(), Reachable: true,
+		WrapUpUntil: time.Now().Add(time.Minute), WrapUpHeld: true}
+	e.control.mu.Unlock()
+	consoletest.Do(t, ctx, "a wrap-up held for an unsaved message is named",
+		consoletest.UntilJS(`[...document.querySelectorAll('#ops tr td:nth-child(3)')].some((td) => td.textContent === '後処理中 — メッセージ未保存')`))
 	if got := consoletest.Text(t, ctx, "#waiting tr td:nth-child(1)"); got != "アクメ株式会社" {
 		t.Fatalf("waiting shown for %q, want the client's name", got)
 	}

@@ -1,7 +1,7 @@
 // The callback-request table of the operator console and the wallboard.
-// Both refresh it every 15 s; rebuilding it took the focus off the Done
-// button a keyboard user was on (and made screen readers read the table
-// again). Rows are kept in step with the list instead: a row whose
+// Both refresh it every few seconds (15 s, 5 s); rebuilding it took the
+// focus off the Done button a keyboard user was on (and made screen
+// readers read the table again). Rows are kept in step with the list instead: a row whose
 // request did not change stays in the page, focus and all; a row that
 // goes (done, by this operator or another) hands the focus to the row
 // that takes its place, or the one before, or the table's heading.
