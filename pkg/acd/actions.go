@@ -62,6 +62,8 @@ type Announce struct {
 
 // OperatorStateChanged reports a transition, for the console and the store.
 // Reason is the pause reason when To is Paused, otherwise a short cause.
+// From and To are both WrapUp when a wrap-up goes on past its time for an
+// unsaved message (ReasonMessageUnsaved).
 type OperatorStateChanged struct {
 	OpID     string
 	From, To State

@@ -114,6 +114,7 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 	var out []Action
 	st := c.settings(cl.clientID)
 	hold := op.holdCall == callID && st.WrapUpHold > 0
+	reason := "call-ended"
 	if st.WrapUp > 0 || hold {
 		c.disarm(op.wrapTimer)
 		op.wrapCall, op.wrapClient = callID, cl.clientID
@@ -124,10 +125,11 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 			op.holdUntil = op.wrapUntil.Add(st.WrapUpHold)
 			if st.WrapUp <= 0 {
 				op.held, op.wrapUntil = true, op.holdUntil
+				reason = ReasonMessageUnsaved
 			}
 		}
 		op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", op.id)
-		out = c.setState(op, WrapUp, "call-ended", now, nil)
+		out = c.setState(op, WrapUp, reason, now, nil)
 	} else {
 		out = c.leaveWrapUp(op, "call-ended", now, nil)
 	}

@@ -195,6 +195,11 @@ func (c *Core) ExtendWrapUp(id string, d time.Duration, now time.Time) []Action 
 		return nil
 	}
 	c.disarm(op.wrapTimer)
+	if op.held {
+		// Asked for time while held for the message: that time, from
+		// now, and the hold is over (saving no longer ends it).
+		op.held, op.holdCall, op.holdUntil, op.wrapUntil = false, "", time.Time{}, now
+	}
 	op.wrapUntil = op.wrapUntil.Add(d)
 	if !op.holdUntil.IsZero() {
 		op.holdUntil = op.holdUntil.Add(d)

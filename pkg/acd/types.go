@@ -112,8 +112,12 @@ func (f RingFailure) String() string {
 const (
 	ReasonNoAnswer = "no-answer" // auto-pause reason and failed ring
 	ReasonMaxWait  = "max-wait"  // Overflow reason
-	// ReasonMessageSaved ends a wrap-up held for an unsaved message.
-	ReasonMessageSaved = "message-saved"
+	// ReasonMessageSaved ends a wrap-up held for an unsaved message;
+	// ReasonMessageUnsaved says that it goes on past its time for one
+	// (OperatorStateChanged from WrapUp to WrapUp, so that the console
+	// shows it) or starts for one without wrap-up time.
+	ReasonMessageSaved   = "message-saved"
+	ReasonMessageUnsaved = "message-unsaved"
 )
 
 // WildcardClient in an operator's skills means "every client".

@@ -31,6 +31,7 @@ func TestRetiredTeamsConnectorWarns(t *testing.T) {
 		"https://acme.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d":                              true,
 		"https://outlook.office.com/webhook/a@b/IncomingWebhook/c/d":                                     true,
 		"https://OUTLOOK.office.com/webhook/x":                                                           true,
+		"https://outlook.office365.com/webhook/a@b/IncomingWebhook/c/d":                                  true,
 		"https://prod-23.japaneast.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=x": false,
 		"https://default1234.ab.environment.api.powerplatform.com/powerautomate/automations/direct/x":    false,
 		"https://outlook.office.com/mail/":                                                               false,

@@ -310,7 +310,7 @@ func (c *checker) privateKey(path, file string) string {
 
 // officeConnectorURL reports an Office 365 connector ("incoming webhook")
 // URL of Teams: https://TENANT.webhook.office.com/webhookb2/... or the
-// older https://outlook.office.com/webhook/...
+// older https://outlook.office.com/webhook/... (also on office365.com)
 func officeConnectorURL(s string) bool {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -318,5 +318,5 @@ func officeConnectorURL(s string) bool {
 	}
 	host := strings.ToLower(u.Hostname())
 	return strings.HasSuffix(host, ".webhook.office.com") || host == "webhook.office.com" ||
-		host == "outlook.office.com" && strings.HasPrefix(u.Path, "/webhook")
+		(host == "outlook.office.com" || host == "outlook.office365.com") && strings.HasPrefix(u.Path, "/webhook")
 }

@@ -365,8 +365,12 @@ func TestBrowserCallbackRefreshKeepsFocus(t *testing.T) {
 	if got := consoletest.Eval(ctx, focusedRow+`.id`); got != "cb-c" {
 		t.Fatalf("focus on %q after done, want cb-c's Done", got)
 	}
+	consoletest.Do(t, ctx, "the last one done: the box goes, the focus to the page's next part",
+		chromedp.KeyEvent("\r"),
+		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 0 && document.getElementById('cb-box').hidden`),
+		consoletest.UntilJS(`document.activeElement === document.getElementById('no-call')`))
 	done, err := e.st.Callbacks(store.CallbackDone)
-	if err != nil || len(done) != 2 {
+	if err != nil || len(done) != 3 {
 		t.Fatalf("done callbacks %+v (%v)", done, err)
 	}
 }
@@ -379,7 +383,12 @@ func TestBrowserClassifyCall(t *testing.T) {
 		chromedp.WaitVisible("#call-class"),
 		consoletest.UntilJS(`document.getElementById('call-class').value === ''`),
 		chromedp.SetValue("#call-class", "sales"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById('call-class').dispatchEvent(new Event('change'))`),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('call-class').dispatchEvent(new Event('change'))`))
+	if class, err := e.st.CallClass("call-sales"); err != nil || class != "" {
+		t.Fatalf("a choice in the list, not yet recorded, stored %q (%v)", class, err)
+	}
+	consoletest.Do(t, ctx, "record it",
+		chromedp.Click("#btn-class"),
 		consoletest.UntilJS(`document.getElementById('class-status').textContent === '記録しました'`))
 	if class, err := e.st.CallClass("call-sales"); err != nil || class != "sales" {
 		t.Fatalf("stored class %q (%v)", class, err)

@@ -470,6 +470,23 @@ func TestUnsavedMessageHoldsWrapUp(t *testing.T) {
 	if got := e.control.actions(); !slices.Equal(got, want) {
 		t.Fatalf("queue told %q, want %q", got, want)
 	}
+
+	// A page loaded after the pop (a reconnect, a restart) shows the
+	// form: the hold comes then; not for a saved or classified call.
+	e.c.Pop(pop("call-late", "op-b"))
+	b := e.login("op-b")
+	b.do("GET", "/api/v1/console/state", nil)
+	if resp, body := b.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-late", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	b.do("GET", "/api/v1/console/state", nil)
+	e.c.Pop(pop("call-sales", "op-b"))
+	b.do("POST", "/api/v1/console/calls/call-sales/class", map[string]string{"class": "sales"})
+	b.do("GET", "/api/v1/console/state", nil)
+	want = append(want, "op-b:hold:call-late", "op-b:release:call-late", "op-b:release:call-sales")
+	if got := e.control.actions(); !slices.Equal(got, want) {
+		t.Fatalf("queue told %q, want %q", got, want)
+	}
 }
 
 // TestClassifyCall: an operator records one of their calls as a sales

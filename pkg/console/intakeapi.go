@@ -169,6 +169,13 @@ func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
 	if p, ok := c.hub.lastPop(a.op.ID); ok {
 		cv := c.callFor(a.op, p)
 		v.Call = &cv
+		if len(p.Saved) == 0 && cv.Class == "" && c.d.Control != nil {
+			// A page that (re)loads shows the call's form: its message is
+			// being written, as when the pop reached an open page. The
+			// queue ignores it unless the call is the operator's, or the
+			// one their wrap-up follows.
+			c.d.Control.HoldWrapUp(a.op.ID, p.CallID)
+		}
 	}
 	v.Recent = c.recentCalls(a.op)
 	writeJSON(w, http.StatusOK, v)

@@ -339,9 +339,18 @@ func TestOwnerPhonesChangeHands(t *testing.T) {
 
 // TestOwnerWrapUpHeldForUnsavedMessage: through the owner, a call whose
 // message was shown and not saved keeps its operator in wrap-up past
-// WrapUp (the snapshot says held), and saving it frees them.
+// WrapUp (the snapshot says held, and the console is told when the hold
+// starts), and saving it frees them.
 func TestOwnerWrapUpHeldForUnsavedMessage(t *testing.T) {
-	o := startOwner(t, acd.ClientSettings{RingTimeout: time.Minute, WrapUp: 10 * time.Millisecond, WrapUpHold: time.Hour})
+	changes := make(chan acd.OperatorStateChanged, 16)
+	o := New(Options{Settings: func(string) acd.ClientSettings {
+		return acd.ClientSettings{RingTimeout: time.Minute, WrapUp: 10 * time.Millisecond, WrapUpHold: time.Hour}
+	}, OnOperatorChange: func(c acd.OperatorStateChanged) { changes <- c }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}}})
 	o.SetReachable("PJSIP/op1", true)
 	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
 	in := newRecInbox()
@@ -355,6 +364,14 @@ func TestOwnerWrapUpHeldForUnsavedMessage(t *testing.T) {
 		s, err := o.Snapshot(context.Background())
 		return err == nil && len(s.Operators) == 1 && s.Operators[0].State == acd.WrapUp && s.Operators[0].WrapUpHeld
 	})
+	for told := false; !told; {
+		select {
+		case c := <-changes:
+			told = c.From == acd.WrapUp && c.To == acd.WrapUp && c.Reason == acd.ReasonMessageUnsaved
+		case <-time.After(5 * time.Second):
+			t.Fatal("the hold's start was not reported (the console would not show it)")
+		}
+	}
 	o.ReleaseWrapUp("op1", "c1")
 	eventually(t, "available once the message is saved", func() bool { return state(t, o, "op1") == acd.Available })
 }

@@ -64,14 +64,17 @@ func WriteClientsCSV(w io.Writer, month string, rows []Client) error {
 	}
 	cw := csv.NewWriter(w)
 	// The service level is 20秒以内(応答・転送) / (応答 + 転送 + 放棄(待ち後)):
-	// every term is a column.
-	_ = cw.Write([]string{"月", "顧客ID", "着信数", "課金対象", "課金対象外", "営業電話", "間違い電話", "無言・いたずら", "応答", "転送", "20秒以内(応答・転送)", "サービスレベル(%)",
-		"放棄", "放棄(待ち後)", "留守番電話", "時間外", "拒否", "あふれ", "その他", "平均待ち(秒)", "最長待ち(秒)"})
+	// every term is a column. Columns added later go at the end, so that
+	// sheets that read them by position keep working.
+	_ = cw.Write([]string{"月", "顧客ID", "着信数", "課金対象", "課金対象外", "応答", "転送", "20秒以内(応答・転送)", "サービスレベル(%)",
+		"放棄", "放棄(待ち後)", "留守番電話", "時間外", "拒否", "あふれ", "その他", "平均待ち(秒)", "最長待ち(秒)",
+		"営業電話", "間違い電話", "無言・いたずら"})
 	for _, c := range rows {
 		_ = cw.Write([]string{id(month), id(c.ClientID), strconv.Itoa(c.Calls), strconv.Itoa(c.Billable), strconv.Itoa(c.NonBillable),
-			strconv.Itoa(c.Sales), strconv.Itoa(c.WrongNumber), strconv.Itoa(c.Silent), strconv.Itoa(c.Answered), strconv.Itoa(c.Transferred), strconv.Itoa(c.AnsweredInTime), strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64),
+			strconv.Itoa(c.Answered), strconv.Itoa(c.Transferred), strconv.Itoa(c.AnsweredInTime), strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64),
 			strconv.Itoa(c.Abandoned), strconv.Itoa(c.AbandonedInQueue), strconv.Itoa(c.Voicemail), strconv.Itoa(c.AfterHours),
-			strconv.Itoa(c.Blocked), strconv.Itoa(c.Overflow), strconv.Itoa(c.Other), seconds(c.AvgWaitMS), seconds(c.MaxWaitMS)})
+			strconv.Itoa(c.Blocked), strconv.Itoa(c.Overflow), strconv.Itoa(c.Other), seconds(c.AvgWaitMS), seconds(c.MaxWaitMS),
+			strconv.Itoa(c.Sales), strconv.Itoa(c.WrongNumber), strconv.Itoa(c.Silent)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -98,7 +101,7 @@ func WriteCallsCSV(w io.Writer, calls []store.CallRecord) error {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"着信日時", "終了日時", "顧客ID", "着信番号", "発信者", "結果", "課金対象", "分類", "待ち(秒)", "オペレーター", "理由", "通話ID"})
+	_ = cw.Write([]string{"着信日時", "終了日時", "顧客ID", "着信番号", "発信者", "結果", "課金対象", "待ち(秒)", "オペレーター", "理由", "通話ID", "分類"})
 	at := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -111,7 +114,7 @@ func WriteCallsCSV(w io.Writer, calls []store.CallRecord) error {
 			billable = "はい"
 		}
 		_ = cw.Write([]string{at(r.StartedAt), at(r.EndedAt), id(r.ClientID), text(phone.ParseCallerID(r.DID).Display()),
-			text(phone.ParseCallerID(r.CallerID).Display()), resultName(r.Result), billable, className(r.Class), seconds(r.WaitMS), id(r.OperatorID), text(r.Reason), id(r.ID)})
+			text(phone.ParseCallerID(r.CallerID).Display()), resultName(r.Result), billable, seconds(r.WaitMS), id(r.OperatorID), text(r.Reason), id(r.ID), className(r.Class)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

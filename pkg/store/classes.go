@@ -106,7 +106,9 @@ func withClass(r CallRecord, cc callClass) CallRecord {
 
 // applyClass gives r, about to be stored as the call's record, the class
 // an operator gave the call, if any, and remembers r's own billing for
-// the class. It runs inside the record's write transaction.
+// the class: unless r was read back with its class applied (a record
+// rewritten, by the recording sweep for one), whose Billable is no longer
+// the rules'. It runs inside the record's write transaction.
 func applyClass(tx *bolt.Tx, r CallRecord) (CallRecord, error) {
 	b := tx.Bucket(bucketCallClasses)
 	if b == nil {
@@ -120,8 +122,10 @@ func applyClass(tx *bolt.Tx, r CallRecord) (CallRecord, error) {
 	if err := json.Unmarshal(old, &cc); err != nil {
 		return r, fmt.Errorf("%w: decode class of call %q: %w", ErrCorrupt, r.ID, err)
 	}
-	rb := r.Billable
-	cc.RuleBillable = &rb
+	if r.Class == "" || cc.RuleBillable == nil {
+		rb := r.Billable
+		cc.RuleBillable = &rb
+	}
 	val, err := json.Marshal(cc)
 	if err != nil {
 		return r, err

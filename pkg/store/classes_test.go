@@ -59,6 +59,21 @@ func TestClassifiedCallsAreNotBilled(t *testing.T) {
 	check("record stored after its class", "before", store.ClassSilent, false)
 	mustPut(t, s, rec("before", "acme", base.Add(time.Minute), a, true))
 	check("record stored again", "before", store.ClassSilent, false)
+	// Read back and stored again as it is (the recording sweep does):
+	// its Billable is the class's, not the rules'.
+	read, err := s.Call("before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, read)
+	if err := s.ClassifyCall("before", "", "op1", at); err != nil {
+		t.Fatal(err)
+	}
+	check("read back, stored, class taken back", "before", "", true)
+	if err := s.ClassifyCall("before", store.ClassSilent, "op1", at); err != nil {
+		t.Fatal(err)
+	}
+	check("classified again", "before", store.ClassSilent, false)
 
 	if err := s.ClassifyCall("absent", store.ClassSales, "op1", at); err != nil {
 		t.Fatal(err)

@@ -42,8 +42,9 @@ window.toritsugiCallbacks = function (tbody, callbacks, doneLabel, onDone) {
     if (tr && tr.dataset.sig === sig) keep.set(cb.id, tr);
   }
   for (const [id, tr] of old) if (keep.get(id) !== tr) tr.remove();
-  // Kept rows are not moved (moving a node takes the focus from it): new
-  // ones are inserted around them, in the list's order.
+  // New rows are inserted around the kept ones, in the list's order; a
+  // kept row moves only if the order changed (moving a node takes the
+  // focus from it; the server lists requests oldest first).
   let next = tbody.firstElementChild;
   for (const cb of callbacks) {
     const tr = keep.get(cb.id) || build(cb, JSON.stringify(cells(cb)));

@@ -98,17 +98,22 @@
   $("btn-pause").addEventListener("click", () => control("/api/v1/console/pause", { reason: $("pause-reason").value }));
   $("btn-endwrap").addEventListener("click", () => control("/api/v1/console/wrapup/end"));
   // A call that needs no message (a sales call refused, a wrong number,
-  // silence) is recorded as such: not billed, and the wrap-up kept for its
-  // message ends.
-  $("call-class").addEventListener("change", async () => {
-    if (!call) return;
-    const cv = call, sel = $("call-class"), want = sel.value;
+  // silence) is recorded as such when 記録 is pressed (not on each change
+  // of the list: arrow keys step through it): not billed, and the wrap-up
+  // kept for its message ends. One request at a time.
+  let classing = false;
+  $("btn-class").addEventListener("click", async () => {
+    if (!call || classing) return;
+    const id = call.pop.call_id, want = $("call-class").value;
+    classing = true;
     $("class-status").textContent = "";
-    const r = await api("POST", "/api/v1/console/calls/" + encodeURIComponent(cv.pop.call_id) + "/class", { class: want });
-    if (call !== cv) return; // another call is shown now
-    if (r.status === 200) { cv.class = want; $("class-status").textContent = M.class_saved; return; }
-    sel.value = cv.class || "";
-    $("class-status").textContent = M.control_failed + (r.status ? " (" + r.status + ")" : "");
+    try {
+      const r = await api("POST", "/api/v1/console/calls/" + encodeURIComponent(id) + "/class", { class: want });
+      if (!call || call.pop.call_id !== id) return; // another call is shown now
+      if (r.status === 200) { call.class = want; $("class-status").textContent = M.class_saved; return; }
+      $("call-class").value = call.class || "";
+      $("class-status").textContent = M.control_failed + (r.status ? " (" + r.status + ")" : "");
+    } finally { classing = false; }
   });
   $("btn-extendwrap").addEventListener("click", () => control("/api/v1/console/wrapup/extend", { seconds: 60 }));
 
@@ -427,7 +432,7 @@
       ? p.caller_display + " (" + p.caller_number + ")" : (p.caller_display || p.caller_number);
     $("pop-known").textContent = p.known_name || "—";
     $("pop-waited").textContent = Math.round((p.waited_ms || 0) / 1000) + M.seconds;
-    $("call-class").value = cv.class || "";
+    if (fresh || !classing) $("call-class").value = cv.class || "";
     if (fresh) {
       $("class-status").textContent = "";
       correcting = null; $("correcting").hidden = true;
@@ -519,7 +524,11 @@
       if (!(d.status === 200 || d.status === 409)) { $("status").textContent = M.control_failed; return; }
       await pollCallbacks();
     });
+    // An empty list hides the box; the focus, if it was there (the last
+    // one was done), goes to what the page shows next.
+    const had = $("cb-box").contains(document.activeElement);
     $("cb-box").hidden = !tb.children.length;
+    if (had && $("cb-box").hidden) ($("no-call").hidden ? document.querySelector("#pop h2") : $("no-call")).focus();
   }
   setInterval(pollCallbacks, 15000);
 
