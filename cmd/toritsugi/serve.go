@@ -267,7 +267,8 @@ const callRequeueWindow = time.Hour
 const deliveredKept = 30 * 24 * time.Hour
 
 // purgeDelivered drops delivered outbox entries older than deliveredKept,
-// at start and every hour, so the outbox does not grow without end.
+// at start and every hour, so the outbox does not grow without end, and
+// the messages past their client's intake_retention_days.
 func (s *service) purgeDelivered(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -276,6 +277,11 @@ func (s *service) purgeDelivered(ctx context.Context) {
 			s.log.Warn("purging delivered relay entries", "error", err)
 		} else if n > 0 {
 			s.log.Info("delivered relay entries purged", "count", n)
+		}
+		if n, err := s.desk.PurgeIntakes(time.Now()); err != nil {
+			s.log.Warn("deleting messages past their retention", "error", err)
+		} else if n > 0 {
+			s.log.Info("messages past their retention deleted", "count", n)
 		}
 		select {
 		case <-ctx.Done():

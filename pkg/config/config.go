@@ -33,9 +33,13 @@ type Config struct {
 	// check that every sound:NAME the clients use is a file Asterisk can
 	// play (8 kHz mono .sln, .ulaw or .wav). Empty: not checked.
 	SoundsDir string
-	Queue     Queue // defaults for every client
-	Clients   []Client
-	Operators []Operator
+	// IntakeRetentionDays is every client's intake_retention_days unless
+	// it sets its own, and applies to the messages of clients no longer
+	// configured; 0 keeps messages for ever.
+	IntakeRetentionDays int
+	Queue               Queue // defaults for every client
+	Clients             []Client
+	Operators           []Operator
 	// Destinations are the relay destinations (relay.destinations), with
 	// secrets from the environment already applied.
 	Destinations []relay.Destination
@@ -225,10 +229,13 @@ type Client struct {
 	Record                 bool
 	RecordAnnouncement     string
 	RecordingRetentionDays int
-	OverflowSound          string // played at the queue's max wait, then hang up
-	BlockedSound           string // played to blocked callers; "" hangs up silently
-	BlockWithheld          bool   // refuse withheld numbers (非通知拒否)
-	BillAfterHours         bool   // after-hours calls (and their voicemails) count as billable
+	// IntakeRetentionDays: the client's messages (every version) are
+	// deleted this many days after their last change; 0 keeps them.
+	IntakeRetentionDays int
+	OverflowSound       string // played at the queue's max wait, then hang up
+	BlockedSound        string // played to blocked callers; "" hangs up silently
+	BlockWithheld       bool   // refuse withheld numbers (非通知拒否)
+	BillAfterHours      bool   // after-hours calls (and their voicemails) count as billable
 	// Callers are the caller rules, their Match normalised to E.164
 	// ("+81312345678") or an E.164 prefix ending in "*" ("+8150*").
 	Callers []reception.CallerRule

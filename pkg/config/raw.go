@@ -12,17 +12,19 @@ import (
 // done afterwards, where each value's path and position are known.
 
 type rawConfig struct {
-	ARI             rawARI        `mapstructure:"ari"`
-	HTTP            rawHTTP       `mapstructure:"http"`
-	DataDir         string        `mapstructure:"data_dir"`
-	LogLevel        string        `mapstructure:"log_level"`
-	UnknownDIDSound string        `mapstructure:"unknown_did_sound"`
-	Trunk           string        `mapstructure:"trunk"`
-	SoundsDir       string        `mapstructure:"sounds_dir"`
-	Queue           rawQueue      `mapstructure:"queue"`
-	Clients         []rawClient   `mapstructure:"clients"`
-	Operators       []rawOperator `mapstructure:"operators"`
-	Relay           rawRelay      `mapstructure:"relay"`
+	ARI             rawARI  `mapstructure:"ari"`
+	HTTP            rawHTTP `mapstructure:"http"`
+	DataDir         string  `mapstructure:"data_dir"`
+	LogLevel        string  `mapstructure:"log_level"`
+	UnknownDIDSound string  `mapstructure:"unknown_did_sound"`
+	Trunk           string  `mapstructure:"trunk"`
+	SoundsDir       string  `mapstructure:"sounds_dir"`
+	// IntakeRetentionDays: "0" keeps messages for ever.
+	IntakeRetentionDays string        `mapstructure:"intake_retention_days"`
+	Queue               rawQueue      `mapstructure:"queue"`
+	Clients             []rawClient   `mapstructure:"clients"`
+	Operators           []rawOperator `mapstructure:"operators"`
+	Relay               rawRelay      `mapstructure:"relay"`
 }
 
 type rawRelay struct {
@@ -123,6 +125,7 @@ type rawClient struct {
 	Record                 *string     `mapstructure:"record"`
 	RecordAnnouncement     *string     `mapstructure:"record_announcement"`
 	RecordingRetentionDays *string     `mapstructure:"recording_retention_days"`
+	IntakeRetentionDays    *string     `mapstructure:"intake_retention_days"`
 	OverflowSound          *string     `mapstructure:"overflow_sound"`
 	BlockedSound           *string     `mapstructure:"blocked_sound"`
 	BlockWithheld          *string     `mapstructure:"block_withheld"`
@@ -172,6 +175,7 @@ var defaults = map[string]string{
 	"ari.ping_interval":      "5s",
 	"http.listen":            "127.0.0.1:8080",
 	"log_level":              "info",
+	"intake_retention_days":  "0",
 	"unknown_did_sound":      "sound:ss-noservice",
 	"trunk":                  "PJSIP/trunk",
 	"queue.strategy":         string(StrategyLongestIdle),

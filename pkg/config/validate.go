@@ -226,7 +226,8 @@ func (c *checker) build(r rawConfig) *Config {
 	c.media("unknown_did_sound", r.UnknownDIDSound)
 	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
 	cfg.Destinations = c.destinations("relay.destinations", r.Relay.Destinations)
-	cfg.Clients = c.clients(r.Clients, cfg.Queue)
+	cfg.IntakeRetentionDays = c.count("intake_retention_days", r.IntakeRetentionDays)
+	cfg.Clients = c.clients(r.Clients, cfg.Queue, cfg.IntakeRetentionDays)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)
 	return cfg
 }

@@ -14,7 +14,7 @@ import (
 
 var clientID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
-func (c *checker) clients(raws []rawClient, queueDefaults Queue) []Client {
+func (c *checker) clients(raws []rawClient, queueDefaults Queue, intakeDays int) []Client {
 	ids := map[string]string{}  // id -> path of its first use
 	dids := map[string]string{} // E.164 -> path of its first use
 	out := make([]Client, 0, len(raws))
@@ -24,7 +24,10 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue) []Client {
 		cl := Client{
 			ID: r.ID, Name: r.Name, ShortName: r.ShortName, Greeting: r.Greeting,
 			GreetingText: r.GreetingText, AfterHoursSound: r.AfterHoursSound,
-			queueDefaults: &q,
+			queueDefaults: &q, IntakeRetentionDays: intakeDays,
+		}
+		if r.IntakeRetentionDays != nil {
+			cl.IntakeRetentionDays = c.count(childPath(p, "intake_retention_days"), *r.IntakeRetentionDays)
 		}
 		c.uniqueID(p, r.ID, clientID, "must be lower-case letters, digits and hyphens", ids)
 		c.required(childPath(p, "name"), r.Name)

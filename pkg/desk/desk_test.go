@@ -344,3 +344,43 @@ func TestStrandedRelays(t *testing.T) {
 type discard struct{}
 
 func (discard) Push(ari.Event) {}
+
+// TestPurgeIntakes: each client's messages go intake_retention_days after
+// their last change; a client without its own takes the top-level days,
+// as do clients no longer configured; 0 keeps them.
+func TestPurgeIntakes(t *testing.T) {
+	d, _ := newDesk(t)
+	// acme keeps 30 days, beta for ever (0), gamma the top-level 365.
+	y := strings.Replace(cfgYAML, "data_dir: /nonexistent\n", "data_dir: /nonexistent\nintake_retention_days: 365\n", 1)
+	y = strings.Replace(y, "    script: standard\n", "    script: standard\n    intake_retention_days: 30\n", 1)
+	y = strings.Replace(y, "    greeting: sound:beta\n", "    greeting: sound:beta\n    intake_retention_days: 0\n", 1)
+	cfg, err := config.Parse("test.yaml", []byte(y), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Config = func() *config.Config { return cfg }
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	put := func(id, client string, age time.Duration) {
+		t.Helper()
+		if _, err := d.Store.PutIntake(store.Intake{ID: id, ClientID: client, OperatorID: "op1001", CallerNumber: "0312345678",
+			Values: map[string]string{"name": "山田"}, UpdatedAt: now.Add(-age)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := 24 * time.Hour
+	put("acme-old", "acme", 31*day)
+	put("acme-new", "acme", 29*day)
+	put("beta-ancient", "beta", 3000*day)
+	put("gamma-old", "gamma", 366*day)
+	put("gamma-new", "gamma", 364*day)
+	put("gone-old", "removed-client", 366*day)
+	n, err := d.PurgeIntakes(now)
+	if err != nil || n != 3 {
+		t.Fatalf("purged %d (%v), want 3", n, err)
+	}
+	for id, kept := range map[string]bool{"acme-old": false, "acme-new": true, "beta-ancient": true, "gamma-old": false, "gamma-new": true, "gone-old": false} {
+		if _, err := d.Store.Intake(id); (err == nil) != kept {
+			t.Errorf("%s: %v, want kept %v", id, err, kept)
+		}
+	}
+}

@@ -268,3 +268,28 @@ func jaDuration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d秒", s)
 }
+
+// PurgeIntakes deletes the messages whose client's intake_retention_days
+// have passed since their last change, at now (the top-level
+// intake_retention_days for clients no longer configured; 0 keeps them).
+// It returns how many went.
+func (d *Desk) PurgeIntakes(now time.Time) (int, error) {
+	cfg := d.Config()
+	days := func(clientID string) int {
+		if cl, ok := cfg.Client(clientID); ok {
+			return cl.IntakeRetentionDays
+		}
+		return cfg.IntakeRetentionDays
+	}
+	any := cfg.IntakeRetentionDays > 0
+	for _, cl := range cfg.Clients {
+		any = any || cl.IntakeRetentionDays > 0
+	}
+	if !any {
+		return 0, nil // nothing to read the whole bucket for
+	}
+	return d.Store.PurgeIntakes(func(in store.Intake) bool {
+		n := days(in.ClientID)
+		return n > 0 && in.UpdatedAt.Before(now.AddDate(0, 0, -n))
+	})
+}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -185,5 +186,70 @@ func TestSaveIntakeRepeats(t *testing.T) {
 	}
 	if vers, err := s.IntakeVersions("r1"); err != nil || len(vers) != 2 {
 		t.Fatalf("versions %d (%v), want 2", len(vers), err)
+	}
+}
+
+// TestPurgeIntakes: intakes due are deleted with their earlier versions
+// and their caller-index entries, over several transactions; others stay
+// whole.
+func TestPurgeIntakes(t *testing.T) {
+	defer store.SetPurgeBatch(2)()
+	s := storetest.Open(t)
+	old, recent := base.Add(-400*24*time.Hour), base
+	for i, id := range []string{"old-1", "old-2", "old-3", "old-4", "old-5"} {
+		if _, err := s.PutIntake(intake(id, "0312345678", old.Add(time.Duration(i)*time.Minute), "古")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Corrected twice, long ago: three versions go.
+	for range 2 {
+		if _, err := s.PutIntake(intake("old-1", "0312345678", old.Add(time.Hour), "訂正")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Taken long ago, corrected recently: due by its last change, it stays.
+	if _, err := s.PutIntake(intake("kept-corrected", "0312345678", old, "古")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutIntake(intake("kept-corrected", "0312345678", recent, "新")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutIntake(intake("kept-new", "0312345678", recent, "新")); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := base.Add(-90 * 24 * time.Hour)
+	n, err := s.PurgeIntakes(func(in store.Intake) bool { return in.UpdatedAt.Before(cutoff) })
+	if err != nil || n != 5 {
+		t.Fatalf("purged %d (%v), want 5", n, err)
+	}
+	for _, id := range []string{"old-1", "old-2", "old-3", "old-4", "old-5"} {
+		if _, err := s.Intake(id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s after the purge: %v", id, err)
+		}
+	}
+	// Its earlier versions went too: an intake stored again under the id
+	// has none but its own.
+	if _, err := s.PutIntake(intake("old-1", "0399999999", recent, "別")); err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := s.IntakeVersions("old-1"); err != nil || len(vs) != 1 || vs[0].Values["name"] != "別" {
+		t.Errorf("old-1's versions after the purge and a new save: %+v (%v)", vs, err)
+	}
+	if vs, err := s.IntakeVersions("kept-corrected"); err != nil || len(vs) != 2 {
+		t.Errorf("kept-corrected's versions: %d (%v), want 2", len(vs), err)
+	}
+	got, err := s.IntakesForCaller("0312345678", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, in := range got {
+		ids = append(ids, in.ID)
+	}
+	if len(ids) != 2 || !slices.Contains(ids, "kept-corrected") || !slices.Contains(ids, "kept-new") {
+		t.Errorf("the caller's intakes after the purge: %v", ids)
+	}
+	if n, err := s.PurgeIntakes(func(in store.Intake) bool { return in.UpdatedAt.Before(cutoff) }); err != nil || n != 0 {
+		t.Errorf("a second purge: %d (%v)", n, err)
 	}
 }

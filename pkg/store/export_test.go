@@ -1,0 +1,9 @@
+package store
+
+// SetPurgeBatch sets how many intakes one purge transaction deletes, for
+// a test; the returned function restores it.
+func SetPurgeBatch(n int) (restore func()) {
+	old := purgeBatch
+	purgeBatch = n
+	return func() { purgeBatch = old }
+}
