@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -155,6 +156,39 @@ func TestServeEndToEnd(t *testing.T) {
 	})
 	if c := calls.Calls[0]; c.ID != id || c.Result != store.ResultAnswered || c.OperatorID != "op1001" {
 		t.Fatalf("API shows %+v, want call %s answered by op1001", c, id)
+	}
+	// Every route the README lists reaches its handler through the
+	// service's router (the monthly reports once answered 404 there).
+	month := time.Now().In(time.FixedZone("JST", 9*3600)).Format("2006-01")
+	for _, route := range []string{
+		"/api/v1/calls?client=acme&format=csv", "/api/v1/clients/acme/counts?month=" + month,
+		"/api/v1/reports/clients?month=" + month, "/api/v1/reports/operators?month=" + month + "&format=csv",
+		"/api/v1/callbacks", "/api/v1/relay", "/api/v1/backup",
+	} {
+		req, err := http.NewRequest("GET", base+route, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer test-api-token-0123456789")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d %.200s", route, resp.StatusCode, body)
+		}
+	}
+	for route, want := range map[string]int{"/api/v1/console/state": http.StatusUnauthorized, "/api/v1/nothing-here": http.StatusNotFound} {
+		resp, err := http.Get(base + route)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", route, resp.StatusCode, want)
+		}
 	}
 
 	// A broken config on SIGHUP is refused; the running one stays.

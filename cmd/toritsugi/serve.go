@@ -141,8 +141,13 @@ func (s *service) handler() http.Handler {
 		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"), Outbox: s.outbox, BackupDir: s.configs.Current().DataDir,
 		Token: func() string { return s.configs.Current().HTTP.APIToken },
 	})
-	for _, p := range []string{"/healthz", "/api/v1/calls", "/api/v1/clients/", "/api/v1/backup", "/api/v1/callbacks", "/api/v1/relay", "/api/v1/relay/"} {
-		mux.Handle(p, data)
+	// The data API has /api/v1/ but for the console's own paths (the
+	// longer pattern wins): a data route added later needs no entry here
+	// (the monthly reports had none, and answered 404).
+	mux.Handle("/healthz", data)
+	mux.Handle("/api/v1/", data)
+	for _, p := range []string{"/api/v1/console/", "/api/v1/login", "/api/v1/logout"} {
+		mux.Handle(p, s.console.Handler())
 	}
 	for p, h := range s.extra {
 		mux.Handle(p, h)

@@ -103,7 +103,28 @@ func (d Deps) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, b)
 }
 
-// CallFilterFromQuery parses ?client=&from=&to=&limit= (times RFC 3339).
+// queryTime reads a time given in a query string: a date (2026-11-01, its
+// start in Japan), a date and time without an offset (Japan time), or RFC
+// 3339. A "+" written unescaped in a URL arrives as a space (…T00:00:00
+// 09:00): it is read as the "+" it was.
+func queryTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, ' '); i > 10 {
+		s = s[:i] + "+" + s[i+1:]
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		loc := tokyo
+		if layout == time.RFC3339 {
+			loc = time.UTC // the offset in s applies
+		}
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (2026-11-01, Japan time), a Japan time (2026-11-01T09:00:00) or an RFC 3339 time (2026-11-01T00:00:00%%2B09:00, with + written %%2B)", s)
+}
+
+// CallFilterFromQuery parses ?client=&from=&to=&limit= (see queryTime).
 func CallFilterFromQuery(q map[string][]string) (store.CallFilter, error) {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
@@ -114,13 +135,13 @@ func CallFilterFromQuery(q map[string][]string) (store.CallFilter, error) {
 	f := store.CallFilter{ClientID: get("client"), Limit: MaxCalls}
 	var err error
 	if s := get("from"); s != "" {
-		if f.From, err = time.Parse(time.RFC3339, s); err != nil {
-			return f, fmt.Errorf("from: want an RFC 3339 time like 2026-11-01T00:00:00+09:00: %w", err)
+		if f.From, err = queryTime(s); err != nil {
+			return f, fmt.Errorf("from: %w", err)
 		}
 	}
 	if s := get("to"); s != "" {
-		if f.To, err = time.Parse(time.RFC3339, s); err != nil {
-			return f, fmt.Errorf("to: want an RFC 3339 time like 2026-12-01T00:00:00+09:00: %w", err)
+		if f.To, err = queryTime(s); err != nil {
+			return f, fmt.Errorf("to: %w", err)
 		}
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {

@@ -76,7 +76,7 @@ func TestListCalls(t *testing.T) {
 		{"?from=2026-11-02T11:00:00Z", 200, "c2,c3", ""},
 		{"?from=2026-11-02T19:00:00%2B09:00&to=2026-11-02T20:00:00%2B09:00", 200, "c1", ""},
 		{"?client=nobody", 200, "", ""},
-		{"?from=yesterday", 400, "", "from: want an RFC 3339 time"},
+		{"?from=yesterday", 400, "", "from: \"yesterday\" is not a date"},
 		{"?limit=0", 400, "", "limit: want a whole number from 1 to 1000"},
 		{"?limit=5000", 400, "", "limit"},
 		{"?from=2026-11-03T00:00:00Z&to=2026-11-02T00:00:00Z", 400, "", "from must be before to"},
@@ -187,6 +187,39 @@ func TestMonthlyCounts(t *testing.T) {
 	if resp, _ := get(t, h, "/api/v1/clients/acme/counts?month=11-2026"); resp.StatusCode != 400 {
 		t.Fatalf("bad month: %d, want 400", resp.StatusCode)
 	}
+}
+
+// TestCallFilterTimes: the ways an admin writes a time in a URL, Japan
+// time unless an offset says otherwise; a "+" left unescaped (a space
+// when decoded) still reads as the offset.
+func TestCallFilterTimes(t *testing.T) {
+	want := time.Date(2026, 11, 1, 0, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	for _, from := range []string{"2026-11-01", "2026-11-01T00:00:00", "2026-11-01T00:00", "2026-11-01T00:00:00+09:00",
+		"2026-11-01T00:00:00 09:00", "2026-10-31T15:00:00Z"} {
+		f, err := api.CallFilterFromQuery(url.Values{"from": {from}})
+		if err != nil || !f.From.Equal(want) {
+			t.Errorf("from=%q: %v (%v), want %v", from, f.From, err, want)
+		}
+	}
+	// Through a real query string, + unescaped.
+	f, err := api.CallFilterFromQuery(mustQuery(t, "from=2026-11-01T00:00:00+09:00&to=2026-12-01"))
+	if err != nil || !f.From.Equal(want) || !f.To.Equal(want.AddDate(0, 1, 0)) {
+		t.Errorf("query: %v..%v (%v)", f.From, f.To, err)
+	}
+	for _, bad := range []string{"yesterday", "2026-13-01", "11/01/2026"} {
+		if _, err := api.CallFilterFromQuery(url.Values{"from": {bad}}); err == nil || !strings.Contains(err.Error(), "%2B") {
+			t.Errorf("from=%q: %v, want an error that says how to write a time", bad, err)
+		}
+	}
+}
+
+func mustQuery(t *testing.T, q string) url.Values {
+	t.Helper()
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func FuzzCallFilterFromQuery(f *testing.F) {
