@@ -38,6 +38,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if *path == "" {
 		return usageError{"serve: --config FILE is required"}
 	}
+	// Taken first: a SIGHUP's default action ends the process, and
+	// opening a large store (its consistency check) takes a while. A
+	// reload asked for meanwhile is done once serving.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
@@ -53,10 +59,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer svc.close()
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {

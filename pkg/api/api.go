@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +71,8 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.health)
 	mux.HandleFunc("GET /api/v1/calls", d.authorized(d.listCalls))
-	mux.HandleFunc("GET /api/v1/backup", d.authorized(d.backup))
+	removeBackupLeftovers(d.backupDir(), d.Logger)
+	mux.HandleFunc("GET /api/v1/backup", d.authorized(d.oneAtATime(d.backup)))
 	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.authorized(d.counts))
 	mux.HandleFunc("GET /api/v1/reports/clients", d.authorized(d.reportClients))
 	mux.HandleFunc("GET /api/v1/reports/operators", d.authorized(d.reportOperators))
@@ -274,7 +276,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // transaction open for as long, and bbolt's writers (every call record)
 // wait for it whenever the file must grow.
 func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
-	f, err := os.CreateTemp(d.BackupDir, ".toritsugi-backup-*.db")
+	f, err := os.CreateTemp(d.backupDir(), backupPattern)
 	if err != nil {
 		d.Logger.Error("backup failed", "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "backup failed"})
@@ -301,6 +303,46 @@ func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	d.Logger.Info("backup served", "bytes", n)
+}
+
+// backupPattern names the copies a backup makes before sending them.
+const backupPattern = ".toritsugi-backup-*.db"
+
+func (d Deps) backupDir() string {
+	if d.BackupDir == "" {
+		return os.TempDir()
+	}
+	return d.BackupDir
+}
+
+// oneAtATime runs h for one request at a time and answers 429 to others:
+// each backup copies the whole database to the data directory's disk,
+// and a few at once could fill it (and stop calls being recorded).
+func (d Deps) oneAtATime(h http.HandlerFunc) http.HandlerFunc {
+	slot := make(chan struct{}, 1)
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slot <- struct{}{}:
+			defer func() { <-slot }()
+			h(w, r)
+		default:
+			w.Header().Set("Retry-After", "60")
+			writeJSON(w, http.StatusTooManyRequests, errorBody{Error: "a backup is being made: try again when it is done"})
+		}
+	}
+}
+
+// removeBackupLeftovers deletes the copies of backups a stopped process
+// left behind (a copy is removed once sent, unless the process dies).
+func removeBackupLeftovers(dir string, log *slog.Logger) {
+	old, _ := filepath.Glob(filepath.Join(dir, backupPattern))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			log.Warn("a backup copy left behind could not be removed", "file", f, "error", err)
+			continue
+		}
+		log.Info("a backup copy left behind was removed", "file", f)
+	}
 }
 
 // tokyo is Japan Standard Time (no daylight saving since 1951).
@@ -371,15 +413,44 @@ func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
 			writeJSON(w, http.StatusForbidden, errorBody{Error: "the data API is off: set http.api_token (or TORITSUGI_HTTP_API_TOKEN)"})
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			d.Logger.Warn("data API: refused, no valid token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="toritsugi"`)
 			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "a valid API token is required"})
 			return
 		}
-		h(w, r)
+		// Who read callers' data, and how much of it: every request is
+		// logged (the query names the client and the period).
+		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			d.Logger.Info("data API", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,
+				"remote", r.RemoteAddr, "status", cw.status, "bytes", cw.bytes)
+		}()
+		h(cw, r)
 	}
 }
+
+// countingWriter remembers a response's status and counts its bytes.
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	c.status = code
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 type relayBody struct {
 	Entries []relay.Entry `json:"entries"`

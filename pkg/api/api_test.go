@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -525,4 +527,70 @@ func TestMonthlyReports(t *testing.T) {
 	if resp, body := get(t, h, "/api/v1/reports/clients?month=11/2026"); resp.StatusCode != 400 {
 		t.Errorf("a bad month: %d %s", resp.StatusCode, body)
 	}
+}
+
+// TestOneBackupAtATime: a backup asked for while another is being sent is
+// refused with 429 (each copies the whole database to the data disk);
+// copies a stopped process left behind are removed when the API starts;
+// reads of callers' data are logged with who asked, and refused tokens
+// too.
+func TestOneBackupAtATime(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	dir := t.TempDir()
+	left := filepath.Join(dir, ".toritsugi-backup-12345.db")
+	if err := os.WriteFile(left, []byte("half a copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, BackupDir: dir, Logger: logger})
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Fatalf("a copy left behind is still there: %v", err)
+	}
+	w := &stalledWriter{header: http.Header{}, release: make(chan struct{})}
+	req := httptest.NewRequest("GET", "/api/v1/backup", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	served := make(chan struct{})
+	go func() { defer close(served); h.ServeHTTP(w, req) }()
+	var code int
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		resp, _ := get(t, h, "/api/v1/backup")
+		if code = resp.StatusCode; code == http.StatusTooManyRequests {
+			break
+		}
+	}
+	close(w.release)
+	<-served
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("a second backup during the first: %d, want 429", code)
+	}
+	if resp, body := get(t, h, "/api/v1/backup"); resp.StatusCode != 200 || len(body) == 0 {
+		t.Fatalf("a backup after the first: %d", resp.StatusCode)
+	}
+	bad := httptest.NewRequest("GET", "/api/v1/calls", nil)
+	bad.Header.Set("Authorization", "Bearer wrong")
+	h.ServeHTTP(httptest.NewRecorder(), bad)
+	get(t, h, "/api/v1/calls?client=acme")
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, `msg="data API" method=GET path=/api/v1/calls query="client=acme" remote=`) || !strings.Contains(out, "status=200") {
+		t.Errorf("the read of calls is not logged:\n%s", out)
+	}
+	if !strings.Contains(out, `level=WARN msg="data API: refused, no valid token"`) {
+		t.Errorf("the refused token is not logged:\n%s", out)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
