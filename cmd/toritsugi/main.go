@@ -33,6 +33,7 @@ func (u usageError) Error() string { return u.msg }
 const usage = `usage:
   toritsugi serve --config FILE      run the service
   toritsugi check-config FILE        validate a configuration file
+  toritsugi check-db FILE            check a database file (a backup copy), read-only
   toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
   toritsugi asterisk-conf --config FILE [--check DIR]
                                      print operators' pjsip.conf sections / check a config dir
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return asteriskConf(args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout)
+	case "check-db":
+		return checkDB(args[1:], stdout)
 	case "greeting":
 		return greeting(args[1:], stdout, stderr)
 	case "hash-password":

@@ -371,3 +371,32 @@ func TestCheckConfigChecksSounds(t *testing.T) {
 		t.Fatalf("a missing greeting: %v", err)
 	}
 }
+
+// TestCheckDB: check-db reports a good file's contents and refuses a
+// damaged one, with the usage on a wrong argument count.
+func TestCheckDB(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "copy.db")
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check-db", path}, &out, &out); err != nil || out.String() != path+": ok (schema 1, 0 call records, 0 messages)\n" {
+		t.Fatalf("check-db good = %v, %q", err, out.String())
+	}
+	bad := filepath.Join(dir, "bad.db")
+	if err := os.WriteFile(bad, bytes.Repeat([]byte{0xff}, 1<<16), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"check-db", bad}, &out, &out); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("check-db damaged = %v, want ErrCorrupt", err)
+	}
+	var u usageError
+	if err := run(context.Background(), []string{"check-db"}, &out, &out); !errors.As(err, &u) {
+		t.Fatalf("check-db without a file = %v, want the usage", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 // corruptKeyOrder writes a store whose calls bucket holds a leaf page with
@@ -87,5 +88,55 @@ func TestStoretestCheckReports(t *testing.T) {
 	storetest.Check(bad, corruptKeyOrder(t))
 	if len(bad.errs) == 0 {
 		t.Fatal("Check of a corrupt file reported nothing")
+	}
+}
+
+// TestCheckFile: a good copy is summed up and left byte for byte as it
+// was; a damaged one, a file that is no toritsugi database, and garbage
+// are ErrCorrupt.
+func TestCheckFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "good.db")
+	s := storetest.OpenPath(t, path)
+	mustPut(t, s, rec("c1", "acme", base, store.ResultAnswered, true))
+	mustPut(t, s, rec("c2", "acme", base, store.ResultAbandoned, false))
+	if _, err := s.PutIntake(store.Intake{ID: "i1", ClientID: "acme", UpdatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := store.CheckFile(path)
+	if err != nil || sum != (store.FileSummary{Schema: store.SchemaVersion, Calls: 2, Intakes: 1}) {
+		t.Fatalf("CheckFile(good) = %+v, %v", sum, err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("CheckFile changed the file")
+	}
+
+	if _, err := store.CheckFile(corruptKeyOrder(t)); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("unordered keys: %v, want ErrCorrupt", err)
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage.db")
+	if err := os.WriteFile(garbage, bytes.Repeat([]byte("not a database "), 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CheckFile(garbage); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("garbage: %v, want ErrCorrupt", err)
+	}
+	other := filepath.Join(t.TempDir(), "other.db")
+	db, err := bolt.Open(other, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	if _, err := store.CheckFile(other); !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "not a toritsugi database") {
+		t.Errorf("another program's bbolt file: %v", err)
 	}
 }
