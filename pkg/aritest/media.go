@@ -193,6 +193,10 @@ func (s *Server) startRecordingLocked(r *recording, maxDur time.Duration) {
 		if s.liveRecs[r.name] != r {
 			return
 		}
+		if cause := s.failRecordings; cause != "" {
+			s.failRecordingLocked(r, cause)
+			return
+		}
 		r.state = "recording"
 		r.started = s.now()
 		if r.beep {
@@ -213,6 +217,32 @@ func (s *Server) startRecordingLocked(r *recording, maxDur time.Duration) {
 			})
 		}
 	})
+}
+
+// FailRecordings makes every recording started from now on fail with
+// cause (RecordingFailed, state "failed", nothing stored), as a full disk
+// or an unwritable recordings directory would; "" ends it.
+func (s *Server) FailRecordings(cause string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failRecordings = cause
+}
+
+// failRecordingLocked ends a live recording that could not be made.
+func (s *Server) failRecordingLocked(r *recording, cause string) {
+	r.stop()
+	delete(s.liveRecs, r.name)
+	if b := r.bridge; b != nil {
+		b.recorder = ""
+		b.rec = nil
+		b.retech()
+	}
+	r.state = "failed"
+	s.emitLocked(r.app, "RecordingFailed", nil, object{{"recording", append(r.json(false, 0), field{"cause", cause})}})
+	if r.holds {
+		r.holds = false
+		s.releaseThreadLocked(r.target)
+	}
 }
 
 // finishRecordingLocked ends a live recording and stores it.

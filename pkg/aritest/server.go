@@ -78,18 +78,21 @@ type Server struct {
 	bridgeSeq  []string
 	playbacks  map[string]*playback
 	liveRecs   map[string]*recording
-	threads    map[string]*stasisThread // channel and bridge threads with media on them
-	stored     map[string]*storedRecording
-	storedSeq  []string
-	endpoints  map[string]*endpoint
-	remotes    map[string]EndpointBehavior // numbers reached through the trunk
-	epOrder    []string
-	sounds     map[string]time.Duration
-	apps       map[string]*app
-	appOrder   []string
-	sockets    map[*wsConn]struct{}
-	wsConnects int
-	requests   []RequestLog
+	// failRecordings, when set, is the cause every recording fails with
+	// (FailRecordings).
+	failRecordings string
+	threads        map[string]*stasisThread // channel and bridge threads with media on them
+	stored         map[string]*storedRecording
+	storedSeq      []string
+	endpoints      map[string]*endpoint
+	remotes        map[string]EndpointBehavior // numbers reached through the trunk
+	epOrder        []string
+	sounds         map[string]time.Duration
+	apps           map[string]*app
+	appOrder       []string
+	sockets        map[*wsConn]struct{}
+	wsConnects     int
+	requests       []RequestLog
 }
 
 // New starts a fake Asterisk listening on 127.0.0.1 on a free port.

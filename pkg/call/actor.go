@@ -198,6 +198,21 @@ func (a *actor) handle(e ari.Event) {
 		if v.Recording.Name == a.vmName && a.vmName != "" {
 			a.messageRecorded(v.Recording.Duration > 0)
 		}
+	case *ari.RecordingFailed:
+		// Asterisk could not record (a full disk, the recordings
+		// directory): no message, no conversation recording. The caller
+		// must not wait in silence for voicemail_max.
+		switch name := v.Recording.Name; {
+		case name == "":
+		case name == a.vmName:
+			a.note("the message could not be recorded: " + v.Recording.Cause)
+			a.log.Error("voicemail recording failed", "recording", name, "cause", v.Recording.Cause)
+			a.messageRecorded(false)
+		case name == a.rec.Recording:
+			a.note("the conversation could not be recorded: " + v.Recording.Cause)
+			a.log.Error("call recording failed", "recording", name, "cause", v.Recording.Cause)
+			a.rec.Recording = ""
+		}
 	case *ari.ChannelHangupRequest:
 		switch {
 		case v.Channel.ID == a.id && !a.hangupSent:

@@ -2,6 +2,7 @@ package call
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -133,7 +134,14 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.m.destroyBridge(a.log, b.ID)
 	}
 	a.state = p
-	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt, WaitMS: p.Waited.Milliseconds()}
+	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt, WaitMS: p.Waited.Milliseconds(),
+		AnsweredAt: p.AnsweredAt}
+	if a.rec.AnsweredAt.IsZero() && ch.State == "Up" {
+		// Answered before the answer time was saved (a controller of an
+		// earlier version): now is the best we know. An answered caller
+		// is never answered again, nor rung back.
+		a.rec.AnsweredAt = a.m.clock.Now()
+	}
 	if ch.Caller != nil {
 		a.rec.CallerID = phone.FromChannel(ch.Caller.Number, ch.Caller.Name)
 	}
@@ -169,6 +177,19 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	// read it (unless the configuration changed meanwhile).
 	a.afterHoursBillable = client.BillAfterHours
 	switch {
+	case p.Step == StepHangup && p.Then != "":
+		// The after-hours or overflow message was playing: what was to
+		// follow it (a voicemail, a callback offer) follows now.
+		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
+		if !a.rec.Result.Valid() {
+			a.rec.Result, a.rec.Reason = store.ResultOverflow, "overflow"
+		}
+		a.note("re-adopted during the message before " + p.Then)
+		if why, ok := strings.CutPrefix(p.Then, ThenVoicemail); ok {
+			a.voicemail(why)
+		} else {
+			a.offerCallback()
+		}
 	case p.Step == StepHangup:
 		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
 		if !a.rec.Result.Valid() {

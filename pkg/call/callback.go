@@ -37,7 +37,7 @@ func (a *actor) offerCallback() {
 	}
 	a.callbackNumber = cid.E164
 	a.awaitingDigit = true
-	a.state.Step = StepCallback
+	a.state.Step, a.state.Then = StepCallback, ""
 	a.state.Playback = playbackID(a.id, a.m.instance, a.plays+1) // the id playList gives the offer
 	if !a.saveState() {
 		return

@@ -74,6 +74,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 		a.afterHoursBillable = d.Billable // the client's bill_after_hours
 		a.note(a.rec.Reason)
 		if client.AfterHoursVoicemail {
+			a.state.Then = ThenVoicemail + whyAfterHours
 			a.announceThen(ch.State != "Up", client.AfterHoursSound, func() { a.voicemail(whyAfterHours) })
 			return
 		}
@@ -161,6 +162,7 @@ func (a *actor) answer() bool {
 		return false
 	}
 	a.rec.AnsweredAt = a.m.clock.Now()
+	a.state.AnsweredAt = a.rec.AnsweredAt // saved with the next step
 	a.note("answered")
 	return true
 }

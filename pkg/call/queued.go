@@ -198,17 +198,28 @@ func (a *actor) cancelRing(opID string, ring uint64, reason string) {
 	for _, l := range a.legs {
 		if l.opID == opID && l.ring == ring && !l.gone && !l.cancelled && a.op != l {
 			a.note(fmt.Sprintf("stop ringing %s (%s)", opID, reason))
-			a.hangupLeg(l)
+			// Another operator took the call (ring-all): said so, the
+			// softphones show "answered elsewhere", not a missed call
+			// each operator would go back to.
+			cause := "normal"
+			if reason == "answered-elsewhere" {
+				cause = "answered_elsewhere"
+			}
+			a.hangupLegWith(l, cause)
 		}
 	}
 }
 
-func (a *actor) hangupLeg(l *leg) {
+func (a *actor) hangupLeg(l *leg) { a.hangupLegWith(l, "normal") }
+
+// hangupLegWith hangs a leg up with an ARI hangup reason ("normal",
+// "answered_elsewhere").
+func (a *actor) hangupLegWith(l *leg, reason string) {
 	l.cancelled = true
 	if l.gone {
 		return
 	}
-	if err := a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), "normal"); err != nil && !pbx.IsNotFound(err) {
+	if err := a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), reason); err != nil && !pbx.IsNotFound(err) {
 		a.log.Warn("hanging up operator leg failed", "leg", l.id, "error", err)
 	}
 }
@@ -328,6 +339,9 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	if peer.transfer {
 		a.rec.Result, a.rec.Reason = a.transferResult()
+		// From the transfer's start (or the place in line it kept) to the
+		// client's answer: the service level counts it as any wait.
+		a.rec.WaitMS = a.waited().Milliseconds()
 		a.note("bridged with the client")
 	} else {
 		a.rec.Result, a.rec.Reason = store.ResultAnswered, "talked with "+peer.opID
@@ -375,14 +389,16 @@ func (a *actor) overflow(reason string) {
 		return
 	}
 	a.note(a.rec.Reason)
-	a.state.Step = StepHangup
-	a.saveState()
 	next := func() { a.hangup(a.rec.Reason) }
 	switch a.client.Overflow {
 	case config.OverflowVoicemail:
-		next = func() { a.voicemail(whyOverflow) }
+		next, a.state.Then = func() { a.voicemail(whyOverflow) }, ThenVoicemail+whyOverflow
 	case config.OverflowCallback:
-		next = a.offerCallback
+		next, a.state.Then = a.offerCallback, ThenCallback
+	}
+	a.state.Step = StepHangup
+	if !a.saveState() {
+		return
 	}
 	if a.client.OverflowSound == "" {
 		next()

@@ -53,7 +53,19 @@ type Persisted struct {
 	// Waited is how long the caller waited in line, once that is over
 	// (connected, overflowed).
 	Waited time.Duration
+	// AnsweredAt is when the caller was answered (zero before).
+	AnsweredAt time.Time
+	// Then is what follows the message playing at StepHangup: a
+	// voicemail (ThenVoicemail + why) or a callback offer (ThenCallback);
+	// "" hangs up.
+	Then string
 }
+
+// What follows an after-hours or overflow message (Persisted.Then).
+const (
+	ThenVoicemail = "voicemail:"
+	ThenCallback  = "callback"
+)
 
 // Encode renders p as a compact query string.
 func (p Persisted) Encode() string {
@@ -86,6 +98,12 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	}
 	if p.Waited > 0 {
 		b = appendMillis(b, "w", p.Waited.Milliseconds())
+	}
+	if !p.AnsweredAt.IsZero() {
+		b = appendMillis(b, "a", p.AnsweredAt.UnixMilli())
+	}
+	if p.Then != "" {
+		b = appendParam(b, "th", p.Then)
 	}
 	if p.OpID != "" {
 		b = appendParam(b, "o", p.OpID)
@@ -131,7 +149,14 @@ func persistedFrom(v url.Values) (Persisted, error) {
 	p := Persisted{
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
-		Result: v.Get("x"), Reason: v.Get("xr"),
+		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"),
+	}
+	if at := v.Get("a"); at != "" {
+		ams, err := strconv.ParseInt(at, 10, 64)
+		if err != nil {
+			return Persisted{}, fmt.Errorf("decode %s: answer time: %w", StateVar, err)
+		}
+		p.AnsweredAt = time.UnixMilli(ams)
 	}
 	if w := v.Get("w"); w != "" {
 		wms, err := strconv.ParseInt(w, 10, 64)

@@ -116,17 +116,19 @@ func (a *actor) transferNotAccepted(l *leg) {
 	a.transferFailed("no 1 pressed: voicemail, or the client declined")
 }
 
-// transferAccepted whispers to the client, then bridges.
+// transferAccepted whispers to the client, then bridges (after telling
+// the caller the call is recorded, when it is: the client's own phone is
+// a conversation like an operator's).
 func (a *actor) transferAccepted(l *leg) {
 	whisper := a.client.TransferWhisper
 	if a.vipWhisper != "" {
 		whisper = a.vipWhisper
 	}
 	if whisper == "" {
-		a.bridgeWith(l)
+		a.noticeThenBridge(l)
 		return
 	}
-	a.play(l.id, whisper, func(string) { a.bridgeWith(l) })
+	a.play(l.id, whisper, func(string) { a.noticeThenBridge(l) })
 }
 
 // transferFailed: the client did not take the call; the caller keeps the

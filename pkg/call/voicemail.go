@@ -55,7 +55,7 @@ func (a *actor) recordMessage(why string) {
 	// A restarted controller must know the message is being recorded. The
 	// state goes first: Asterisk runs a variable set on the channel's
 	// Stasis thread, which the recording holds until the message ends.
-	a.state.Step, a.state.Recording = StepVoicemail, name
+	a.state.Step, a.state.Recording, a.state.Then = StepVoicemail, name, ""
 	if !a.saveState() {
 		return
 	}

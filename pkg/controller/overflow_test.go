@@ -516,3 +516,46 @@ func TestCallerEndsVoicemail(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartDuringAfterHoursMessageThenVoicemail: a restart while the
+// after-hours message plays, for a client that takes messages after
+// hours: the caller still gets to leave one (the message was to be
+// followed by the voicemail; a re-adopted call at that point used to be
+// hung up).
+func TestRestartDuringAfterHoursMessageThenVoicemail(t *testing.T) {
+	h := closedHarness(t, 30*time.Second, `
+    after_hours_voicemail: true
+    voicemail_prompt: ""
+    voicemail_max: 60s`)
+	first := h.start()
+	id := h.call("0311111111", "09012345678")
+	h.eventually("the after-hours message playing, what follows saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "th=voicemail") && strings.Contains(h.requests(), "/play")
+	})
+	first.stop()
+	h.start()
+	h.waitRecording(id)
+	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultVoicemail || rec.Reason != "voicemail left (after hours)" || !rec.Billable || rec.Recording == "" || rec.AnsweredAt.IsZero() {
+		t.Fatalf("after-hours message interrupted by a restart: %+v", rec)
+	}
+}
+
+// TestVoicemailRecordingFails: Asterisk cannot record the message (a full
+// disk): the call ends at once, without a message, saying why, instead of
+// leaving the caller in silence until voicemail_max.
+func TestVoicemailRecordingFails(t *testing.T) {
+	h := voicemailHarness(t)
+	h.fake.FailRecordings("disk full")
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	rec := h.record(id)
+	if rec.Result == store.ResultVoicemail || rec.Recording != "" || !strings.Contains(fmt.Sprint(rec.Events), "the message could not be recorded: disk full") {
+		t.Fatalf("a voicemail that could not be recorded: %+v", rec)
+	}
+}

@@ -533,3 +533,32 @@ func TestRestartAfterCallerLeftGreeting(t *testing.T) {
 		t.Fatalf("caller who left during the greeting while no controller ran: %+v", rec)
 	}
 }
+
+// TestRestartKeepsTheAnswer: a caller answered and waiting is re-adopted
+// as answered: the record keeps the first answer's time, and the caller
+// is not answered again when an operator takes the call.
+func TestRestartKeepsTheAnswer(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "0901234567")
+	h.eventually("queued", func() bool { return len(h.waiting("acme")) == 1 })
+	h.eventually("the answer time saved", func() bool {
+		ch, ok := h.fake.Channel(id)
+		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "&a=")
+	})
+	first.stop()
+	answersBefore := strings.Count(h.requests(), "/channels/"+id+"/answer")
+	h.start()
+	h.eventually("re-adopted", func() bool { return len(h.waiting("acme")) == 1 })
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.AnsweredAt.IsZero() || !rec.AnsweredAt.Before(rec.EndedAt) {
+		t.Fatalf("record %+v", rec)
+	}
+	if n := strings.Count(h.requests(), "/channels/"+id+"/answer"); n != answersBefore {
+		t.Fatalf("the caller was answered %d times, %d of them after the restart", n, n-answersBefore)
+	}
+}

@@ -555,3 +555,40 @@ func TestOperatorAnswersAsTheLinkComesBack(t *testing.T) {
 		t.Fatalf("record %s (%s) op %q, want answered by op1001; timeline %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
 	}
 }
+
+// TestConversationRecordingFails: Asterisk cannot record the conversation
+// (a full disk): the call goes on, answered, and its record names no
+// recording (it would point at a file that does not exist) but says why.
+func TestConversationRecordingFails(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.FailRecordings("disk full")
+	h.start()
+	rec := h.record(h.call("0312345678", "0901234567"))
+	if rec.Result != store.ResultAnswered || rec.Recording != "" || !strings.Contains(fmt.Sprint(rec.Events), "the conversation could not be recorded: disk full") {
+		t.Fatalf("a conversation that could not be recorded: %+v", rec)
+	}
+}
+
+// TestRingAllOthersStopAnsweredElsewhere: ring-all rings both operators;
+// when one answers, the other's phone is hung up as answered elsewhere,
+// so that it shows no missed call.
+func TestRingAllOthersStopAnsweredElsewhere(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    queue: {strategy: ring-all}\n", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.start()
+	id := h.call("0312345678", "0901234567")
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("ring-all call: %s (%s) by %q", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	var stopped []string
+	for _, r := range h.fake.Requests() {
+		if r.Method == "DELETE" && strings.Contains(r.Path, "-op-op1002-") {
+			stopped = append(stopped, r.Query)
+		}
+	}
+	if len(stopped) != 1 || stopped[0] != "reason=answered_elsewhere" {
+		t.Fatalf("op1002's ring stopped with %q, want once as answered_elsewhere", stopped)
+	}
+}

@@ -52,8 +52,8 @@ func TestVIPTransferredToClient(t *testing.T) {
 			h.fake.SetRemoteNumber("0399990000", clientTalks)
 			h.start()
 			rec := h.record(h.call("0312345678", tc.caller))
-			if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" {
-				t.Fatalf("%q: VIP call: %s (%s) op %q billable %v, want transferred to the client", tc.setting, rec.Result, rec.Reason, rec.OperatorID, rec.Billable)
+			if rec.Result != store.ResultTransferred || !rec.Billable || rec.OperatorID != "" || rec.WaitMS <= 0 {
+				t.Fatalf("%q: VIP call: %s (%s) op %q billable %v wait %d ms, want transferred to the client after a wait", tc.setting, rec.Result, rec.Reason, rec.OperatorID, rec.Billable, rec.WaitMS)
 			}
 			og := h.originates()
 			if len(og) != 1 || og[0].Endpoint != "PJSIP/0399990000@trunk" || og[0].CallerID != tc.want {
@@ -178,5 +178,36 @@ func TestVIPOwnWhisper(t *testing.T) {
 	}
 	if len(whispers) != 1 || !strings.Contains(whispers[0], "sound:toritsugi/yamada-whisper") {
 		t.Fatalf("plays on the client's leg: %q, want the VIP's own whisper once", whispers)
+	}
+}
+
+// TestVIPTransferRecordedAfterTheNotice: a client who records calls has
+// its VIP transfers recorded too, and the VIP hears the recording notice
+// before the bridge, as any caller does.
+func TestVIPTransferRecordedAfterTheNotice(t *testing.T) {
+	h := newHarness(t, strings.Replace(vipClient, "    transfer_timeout: 5s\n",
+		"    transfer_timeout: 5s\n    record: true\n    record_announcement: sound:toritsugi/recorded\n", 1))
+	h.fake.AddSound("toritsugi/recorded", time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", clientTalks)
+	h.start()
+	id := h.call("0312345678", "09011111111")
+	rec := h.record(id)
+	if rec.Result != store.ResultTransferred || rec.Recording == "" {
+		t.Fatalf("VIP call: %s (%s) recording %q", rec.Result, rec.Reason, rec.Recording)
+	}
+	notice, bridge, recording := -1, -1, -1
+	for i, r := range h.fake.Requests() {
+		switch {
+		case strings.HasPrefix(r.Path, "/channels/"+id+"/play") && strings.Contains(r.Body, "toritsugi/recorded"):
+			notice = i
+		case strings.HasPrefix(r.Path, "/bridges/") && strings.HasSuffix(r.Path, "/addChannel") && bridge < 0:
+			bridge = i
+		case strings.HasPrefix(r.Path, "/bridges/") && strings.HasSuffix(r.Path, "/record") && recording < 0:
+			recording = i
+		}
+	}
+	if notice < 0 || bridge < notice || recording < bridge {
+		t.Fatalf("request order: notice %d, bridge %d, recording %d; want the notice first", notice, bridge, recording)
 	}
 }
