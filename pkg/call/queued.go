@@ -337,6 +337,7 @@ func (a *actor) bridgeWith(peer *leg) {
 // the channel: the bridge's name says it (BridgeName); the store keeps it.
 func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
+	a.rec.BridgedAt = a.m.clock.Now()
 	if peer.transfer {
 		a.rec.Result, a.rec.Reason = a.transferResult()
 		// From the transfer's start (or the place in line it kept) to the

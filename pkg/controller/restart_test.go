@@ -555,7 +555,7 @@ func TestRestartKeepsTheAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := h.record(id)
-	if rec.Result != store.ResultAnswered || rec.AnsweredAt.IsZero() || !rec.AnsweredAt.Before(rec.EndedAt) {
+	if rec.Result != store.ResultAnswered || rec.AnsweredAt.IsZero() || !rec.AnsweredAt.Before(rec.BridgedAt) || !rec.BridgedAt.Before(rec.EndedAt) {
 		t.Fatalf("record %+v", rec)
 	}
 	if n := strings.Count(h.requests(), "/channels/"+id+"/answer"); n != answersBefore {

@@ -67,7 +67,8 @@ func ServiceLevel(inTime, offered int) float64 {
 type Operator struct {
 	OperatorID string `json:"operator_id"`
 	// Handled: calls the operator talked on; TalkMS their talk time (from
-	// the answer to the end, where both are recorded).
+	// the bridge to the end; from the answer for records without the
+	// bridge's time, stored before it was kept).
 	Handled   int   `json:"handled"`
 	TalkMS    int64 `json:"talk_ms"`
 	AvgTalkMS int64 `json:"avg_talk_ms"`
@@ -98,8 +99,12 @@ func Month(calls []store.CallRecord) ([]Client, []Operator) {
 				ops[r.OperatorID] = o
 			}
 			o.Handled++
-			if !r.AnsweredAt.IsZero() && r.EndedAt.After(r.AnsweredAt) {
-				o.TalkMS += r.EndedAt.Sub(r.AnsweredAt).Milliseconds()
+			from := r.BridgedAt
+			if from.IsZero() {
+				from = r.AnsweredAt
+			}
+			if !from.IsZero() && r.EndedAt.After(from) {
+				o.TalkMS += r.EndedAt.Sub(from).Milliseconds()
 			}
 		}
 	}

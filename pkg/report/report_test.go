@@ -31,9 +31,10 @@ func month() []store.CallRecord {
 		call("c7", "beta", store.ResultAnswered, true, 5, "op1", 30),
 		call("c8", "", store.ResultUnknownDID, false, 0, "", 0),
 		call("c9", "beta", store.ResultAbandoned, false, 0, "", 0), // during the greeting
-		func() store.CallRecord { // a sales call the operator refused
-			r := call("c10", "acme", store.ResultAnswered, false, 3, "op2", 20)
+		func() store.CallRecord { // a sales call the operator refused; put through after a 10 s greeting
+			r := call("c10", "acme", store.ResultAnswered, false, 3, "op2", 30)
 			r.Class = store.ClassSales
+			r.BridgedAt = r.AnsweredAt.Add(10 * time.Second)
 			return r
 		}(),
 	}

@@ -79,6 +79,10 @@ type CallRecord struct {
 	// StartedAt is required; it places the call in ListCalls and in a month.
 	StartedAt  time.Time `json:"started_at"`
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	// BridgedAt is when the caller was put through to the operator (or
+	// the client's phone): talk time runs from it, the greeting and the
+	// wait excluded.
+	BridgedAt time.Time `json:"bridged_at,omitzero"`
 	EndedAt    time.Time `json:"ended_at,omitzero"`
 	WaitMS     int64     `json:"wait_ms,omitempty"`
 	OperatorID string    `json:"operator_id,omitempty"`
