@@ -1,6 +1,7 @@
 package aritest
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -50,8 +51,11 @@ func (w *wsConn) close() {
 		w.queue = nil
 		w.cond.Broadcast()
 	}
+	c := w.conn
 	w.mu.Unlock()
-	_ = w.conn.Close()
+	if c != nil { // nil: the upgrade is not done yet
+		_ = c.Close()
+	}
 }
 
 // textFrames sends an encoded event as a text frame, as Asterisk does,
@@ -136,16 +140,34 @@ func (s *Server) flushTargetLocked() flushWaiter {
 	return f
 }
 
+// errClosed refuses a websocket to a closed server.
+var errClosed = errors.New("aritest: server closed")
+
 // serveWebsocket upgrades GET /ari/events (auth and app already checked).
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	appName := r.URL.Query().Get("app")
+	// As Asterisk does (ari_websockets.c: websocket_attempted_cb registers
+	// the app with its new session before the upgrade; events raised
+	// before websocket_established_cb wait in the session's message_queue),
+	// the socket takes over the app before the 101 is written: a client
+	// that sends a request once its handshake is done gets the events.
+	var conn *wsConn
 	ws := websocket.Server{
-		Handshake: func(*websocket.Config, *http.Request) error { return nil },
-		Handler: func(c *websocket.Conn) {
-			conn := newWSConn(appName, c, s.opts.OnEventSent)
+		Handshake: func(*websocket.Config, *http.Request) error {
+			conn = newWSConn(appName, nil, s.opts.OnEventSent)
 			if !s.attachSocket(conn) {
-				_ = c.Close()
-				return
+				conn = nil
+				return errClosed
+			}
+			return nil
+		},
+		Handler: func(c *websocket.Conn) {
+			conn.mu.Lock()
+			conn.conn = c
+			closed := conn.closed
+			conn.mu.Unlock()
+			if closed {
+				return // closed meanwhile (serveWebSocket closes c)
 			}
 			done := make(chan struct{})
 			go func() {
@@ -160,12 +182,17 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 			}
 			conn.close()
 			<-done
-			s.detachSocket(conn)
 		},
 	}
 	h := w.Header()
 	h.Set("Server", serverHeader)
 	ws.ServeHTTP(w, r)
+	if conn != nil {
+		// The handler ended, or the upgrade failed after the handshake
+		// callback: what was queued goes nowhere.
+		conn.close()
+		s.detachSocket(conn)
+	}
 }
 
 // attachSocket makes conn the app's websocket, replacing an older one.

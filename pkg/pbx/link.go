@@ -201,9 +201,12 @@ func (l *Link) session(ctx context.Context) error {
 
 	l.connects.Add(1)
 
-	// Asterisk registers the application only after the websocket
-	// handshake completes; until then REST calls about it answer 404 and
-	// Stasis() declines calls. Wait for it before reporting up.
+	// Wait until Asterisk knows the application before reporting up:
+	// until then REST calls about it answer 404 and Stasis() declines
+	// calls. (Asterisk 22 registers it with the new websocket before the
+	// handshake's 101, and queues the events raised until the socket is
+	// ready, so this returns at once there; it guards against versions or
+	// proxies that register it later.)
 	if err := l.waitApp(sctx); err != nil {
 		return err
 	}
