@@ -37,6 +37,7 @@ type Calls interface {
 type Outbox interface {
 	List(relay.Filter) ([]relay.Entry, error)
 	Retry(id string) error
+	Stats() (relay.Stats, error)
 }
 
 // Deps are the API's collaborators.
@@ -89,6 +90,17 @@ type healthBody struct {
 	ARI    string `json:"ari"`
 	Store  string `json:"store"`
 	Error  string `json:"error,omitempty"`
+	// Relay is the outbox, for monitoring (numbers only: no caller data
+	// without a token). A backlog does not make the service unhealthy:
+	// alert on it.
+	Relay *relayHealth `json:"relay,omitempty"`
+}
+
+type relayHealth struct {
+	Pending int `json:"pending"`
+	// OldestPendingS is how long the oldest pending message has waited.
+	OldestPendingS int64 `json:"oldest_pending_s"`
+	Dead           int   `json:"dead"`
 }
 
 func (d Deps) health(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +113,16 @@ func (d Deps) health(w http.ResponseWriter, r *http.Request) {
 		// The detail goes to the log, not to whoever asks (no login here).
 		d.Logger.Error("health: store ping failed", "error", err)
 		b.Status, b.Store, code = "degraded", "error", http.StatusServiceUnavailable
+	}
+	if d.Outbox != nil {
+		if st, err := d.Outbox.Stats(); err != nil {
+			d.Logger.Error("health: relay stats failed", "error", err)
+		} else {
+			b.Relay = &relayHealth{Pending: st.Pending, Dead: st.Dead}
+			if !st.OldestPending.IsZero() {
+				b.Relay.OldestPendingS = int64(time.Since(st.OldestPending) / time.Second)
+			}
+		}
 	}
 	writeJSON(w, code, b)
 }

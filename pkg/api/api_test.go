@@ -362,6 +362,10 @@ func TestRelayDeadLettersListedAndRetried(t *testing.T) {
 	<-done
 
 	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
+	// The health check counts it, without a token and without its text.
+	if resp, body := get(t, h, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"relay":{"pending":0,"oldest_pending_s":0,"dead":1}`) {
+		t.Fatalf("/healthz with a dead letter: %d %s", resp.StatusCode, body)
+	}
 	resp, body := get(t, h, "/api/v1/relay")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"m1/hook"`) || !strings.Contains(string(body), `"state":"dead"`) {
 		t.Fatalf("dead letters: %d %s", resp.StatusCode, body)

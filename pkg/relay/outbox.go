@@ -448,3 +448,45 @@ func decodeEntry(v []byte) (Entry, error) {
 	}
 	return e, nil
 }
+
+// Stats sum up the outbox for monitoring: how many entries wait to be
+// sent, since when the oldest of them waits, and how many are dead
+// letters (a person must look at them).
+type Stats struct {
+	Pending       int
+	OldestPending time.Time // EnqueuedAt of the oldest pending entry; zero when none
+	Dead          int
+}
+
+// Stats reads the pending entries through the due index (not the month
+// of delivered ones) and counts the dead letters' keys.
+func (o *Outbox) Stats() (Stats, error) {
+	var st Stats
+	err := o.db.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			v := ob.Get(k)
+			if v == nil {
+				return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			st.Pending++
+			if st.OldestPending.IsZero() || e.EnqueuedAt.Before(st.OldestPending) {
+				st.OldestPending = e.EnqueuedAt
+			}
+		}
+		dc := tx.Bucket(bucketDead).Cursor()
+		for k, _ := dc.First(); k != nil; k, _ = dc.Next() {
+			st.Dead++
+		}
+		return nil
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("relay: stats: %w", err)
+	}
+	return st, nil
+}

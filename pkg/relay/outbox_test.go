@@ -90,6 +90,10 @@ func TestListFilter(t *testing.T) {
 		{Filter{MessageID: "a", Limit: 1}, []string{"a/mail"}},
 		{Filter{Limit: 2}, []string{"a/mail", "a/x/mail"}},
 	}
+	// The same outbox for monitoring: six pending, one dead.
+	if st, err := ob.Stats(); err != nil || st.Pending != 6 || st.Dead != 1 || st.OldestPending.IsZero() {
+		t.Fatalf("Stats() = %+v, %v; want 6 pending (with the oldest's time), 1 dead", st, err)
+	}
 	for _, tt := range tests {
 		got, err := ob.List(tt.f)
 		if err != nil {
