@@ -82,7 +82,7 @@ type CallRecord struct {
 	// BridgedAt is when the caller was put through to the operator (or
 	// the client's phone): talk time runs from it, the greeting and the
 	// wait excluded.
-	BridgedAt time.Time `json:"bridged_at,omitzero"`
+	BridgedAt  time.Time `json:"bridged_at,omitzero"`
 	EndedAt    time.Time `json:"ended_at,omitzero"`
 	WaitMS     int64     `json:"wait_ms,omitempty"`
 	OperatorID string    `json:"operator_id,omitempty"`
