@@ -183,6 +183,9 @@ func CallFilterFromQuery(q map[string][]string) (store.CallFilter, error) {
 
 type callsBody struct {
 	Calls []store.CallRecord `json:"calls"`
+	// More: the limit cut the list; a narrower range (from, to) lists
+	// the rest.
+	More bool `json:"more"`
 }
 
 func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
@@ -194,6 +197,10 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query(); q.Get("format") == "csv" && !q.Has("limit") && !f.From.IsZero() && !f.To.IsZero() {
 		f.Limit = 0 // an export of a range is the whole range, not its first 1000
 	}
+	limit := f.Limit
+	if limit > 0 {
+		f.Limit++ // one more says whether there is more
+	}
 	calls, err := d.Calls.ListCalls(f)
 	if err != nil {
 		d.Logger.Error("list calls", "error", err)
@@ -203,11 +210,18 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 	if calls == nil {
 		calls = []store.CallRecord{}
 	}
+	more := limit > 0 && len(calls) > limit
+	if more {
+		calls = calls[:limit]
+	}
 	if r.URL.Query().Get("format") == "csv" {
+		if more {
+			w.Header().Set("X-More-Calls", "true") // the file is cut at the limit
+		}
 		writeCSV(w, d.Logger, "calls.csv", func(w io.Writer) error { return report.WriteCallsCSV(w, calls) })
 		return
 	}
-	writeJSON(w, http.StatusOK, callsBody{Calls: calls})
+	writeJSON(w, http.StatusOK, callsBody{Calls: calls, More: more})
 }
 
 // writeCSV sends a CSV made by write, as a download named name.

@@ -598,3 +598,30 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(b)
 }
+
+// TestListCallsSaysWhenCut: a list cut at its limit says so (JSON "more",
+// the CSV's X-More-Calls header); a complete one does not.
+func TestListCallsSaysWhenCut(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st) // three calls
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
+	for query, want := range map[string]struct {
+		n    int
+		more bool
+	}{"?limit=2": {2, true}, "?limit=3": {3, false}, "": {3, false}} {
+		resp, body := get(t, h, "/api/v1/calls"+query)
+		var got struct {
+			Calls []store.CallRecord `json:"calls"`
+			More  bool               `json:"more"`
+		}
+		if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 200 || len(got.Calls) != want.n || got.More != want.more {
+			t.Errorf("%q: %d calls, more %v (%v); want %d, %v", query, len(got.Calls), got.More, err, want.n, want.more)
+		}
+	}
+	if resp, _ := get(t, h, "/api/v1/calls?limit=2&format=csv"); resp.Header.Get("X-More-Calls") != "true" {
+		t.Errorf("a cut CSV: X-More-Calls %q", resp.Header.Get("X-More-Calls"))
+	}
+	if resp, _ := get(t, h, "/api/v1/calls?format=csv"); resp.Header.Get("X-More-Calls") != "" {
+		t.Errorf("a whole CSV: X-More-Calls %q", resp.Header.Get("X-More-Calls"))
+	}
+}
