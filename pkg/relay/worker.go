@@ -52,7 +52,15 @@ type WorkerOptions struct {
 	// OnAttempt, if set, is called after each attempt is committed, with
 	// the entry as stored (delivered, pending with a new NextAt, or dead).
 	OnAttempt func(Entry)
+	// ShutdownGrace is how long the sends in flight when Run's context
+	// ends may go on (a send cut short is sent again after the restart:
+	// a second copy in a chat room or a mailbox). Zero means
+	// DefaultShutdownGrace; negative, none.
+	ShutdownGrace time.Duration
 }
+
+// DefaultShutdownGrace is WorkerOptions.ShutdownGrace's default.
+const DefaultShutdownGrace = 5 * time.Second
 
 // Worker sends due outbox entries. All its state is in the Outbox's bbolt
 // buckets, so a new Worker after a restart carries on where the old one
@@ -65,6 +73,7 @@ type Worker struct {
 	perDest int
 	log     *slog.Logger
 	on      func(Entry)
+	grace   time.Duration
 }
 
 // NewWorker returns a worker for o. Run only one per Outbox.
@@ -73,7 +82,10 @@ func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
 		return nil, fmt.Errorf("relay: new worker: outbox and Destinations are required: %w", ErrInvalid)
 	}
 	w := &Worker{o: o, resolve: opts.Destinations, senders: opts.Senders, conc: opts.Concurrency,
-		perDest: opts.PerDestination, log: opts.Logger, on: opts.OnAttempt}
+		perDest: opts.PerDestination, log: opts.Logger, on: opts.OnAttempt, grace: opts.ShutdownGrace}
+	if w.grace == 0 {
+		w.grace = DefaultShutdownGrace
+	}
 	if w.senders == nil {
 		w.senders = Channels(ChannelOptions{Clock: o.clock})
 	}
@@ -89,18 +101,26 @@ func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
 	return w, nil
 }
 
-// Run delivers entries until ctx ends, then waits for in-flight attempts
-// and returns nil. An attempt cut short by ctx is not counted and is sent
-// again by the next Run.
+// Run delivers entries until ctx ends, then lets the attempts in flight
+// finish (for at most the shutdown grace) and returns nil. An attempt cut
+// short is not counted and is sent again by the next Run.
 func (w *Worker) Run(ctx context.Context) error {
 	inflight := map[string]bool{}
 	busy := map[string]int{} // deliveries in flight by destination
 	done := make(chan Entry)
+	// Sends outlive ctx by the grace: no new one starts once it ends.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
 	for {
 		if ctx.Err() != nil {
+			if len(inflight) > 0 {
+				w.log.Info("relay stopping: letting the sends in flight finish", "sends", len(inflight), "at_most", max(w.grace, 0))
+			}
+			t := time.AfterFunc(max(w.grace, 0), cancelSends)
 			for range inflight {
 				<-done
 			}
+			t.Stop()
 			return nil
 		}
 		var timer <-chan time.Time
@@ -122,7 +142,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			for _, e := range ready {
 				inflight[e.ID] = true
 				busy[e.Destination]++
-				go func() { w.attempt(ctx, e); done <- e }()
+				go func() { w.attempt(sendCtx, e); done <- e }()
 			}
 			if err == nil && !next.IsZero() {
 				timer = w.o.clock.After(next.Sub(now))

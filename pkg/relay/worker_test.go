@@ -261,7 +261,7 @@ func TestWorkerShutdownDoesNotCountInterruptedAttempt(t *testing.T) {
 		return ctx.Err()
 	})
 	w, err := NewWorker(ob, WorkerOptions{Destinations: destMap(Destination{Name: "x", Type: "fake"}),
-		Senders: map[string]Sender{"fake": send}})
+		Senders: map[string]Sender{"fake": send}, ShutdownGrace: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +274,37 @@ func TestWorkerShutdownDoesNotCountInterruptedAttempt(t *testing.T) {
 	e, err := ob.Get("m/x")
 	if err != nil || e.State != StatePending || e.Attempts != 0 {
 		t.Errorf("after shutdown: %+v, %v; want pending with no attempt counted", e, err)
+	}
+}
+
+// TestWorkerShutdownLetsSendsFinish: a send in flight when the worker is
+// told to stop goes on (within the grace) and is recorded delivered, so
+// that the next start does not send a second copy.
+func TestWorkerShutdownLetsSendsFinish(t *testing.T) {
+	ob := newOutbox(t, openDB(t, ""), newFakeClock(), OutboxOptions{})
+	started, release := make(chan struct{}), make(chan struct{})
+	send := SenderFunc(func(ctx context.Context, d Destination, m Message) error {
+		close(started)
+		<-release // after the worker was told to stop
+		return ctx.Err()
+	})
+	w, err := NewWorker(ob, WorkerOptions{Destinations: destMap(Destination{Name: "x", Type: "fake"}),
+		Senders: map[string]Sender{"fake": send}, ShutdownGrace: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(testMessage("m"), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	<-started
+	cancel()
+	close(release)
+	<-done
+	if e, err := ob.Get("m/x"); err != nil || e.State != StateDelivered {
+		t.Errorf("a send finished during shutdown: %+v, %v; want delivered", e, err)
 	}
 }
 
