@@ -165,17 +165,7 @@ func TestServeEndToEnd(t *testing.T) {
 		"/api/v1/reports/clients?month=" + month, "/api/v1/reports/operators?month=" + month + "&format=csv",
 		"/api/v1/callbacks", "/api/v1/relay", "/api/v1/backup",
 	} {
-		req, err := http.NewRequest("GET", base+route, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer test-api-token-0123456789")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := apiGet(t, base+route)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: %d %.200s", route, resp.StatusCode, body)
 		}
@@ -246,6 +236,15 @@ func waitHTTP(t *testing.T, url string, code int) {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
+	_, body := apiGet(t, url)
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apiGet GETs url with the test's API token and reads the whole body.
+func apiGet(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -256,9 +255,11 @@ func getJSON(t *testing.T, url string, v any) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return resp, body
 }
 
 // TestShippedAsteriskConfAgreesWithSample: the Asterisk kit users install

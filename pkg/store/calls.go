@@ -27,13 +27,9 @@ func (s *Store) PutCall(r CallRecord) error {
 		if err := dropLive(tx, r.ID); err != nil {
 			return err
 		}
-		r, err := applyClass(tx, r)
+		r, val, err := encodeStored(tx, r)
 		if err != nil {
 			return err
-		}
-		val, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("store: encode call %q: %w", r.ID, err)
 		}
 		calls := tx.Bucket(bucketCalls)
 		if old := calls.Get([]byte(r.ID)); old != nil {
@@ -96,13 +92,9 @@ func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 		if calls.Get([]byte(r.ID)) != nil {
 			return nil
 		}
-		r, err := applyClass(tx, r)
+		r, val, err := encodeStored(tx, r)
 		if err != nil {
 			return err
-		}
-		val, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("store: encode call %q: %w", r.ID, err)
 		}
 		if err := calls.Put([]byte(r.ID), val); err != nil {
 			return err
@@ -114,6 +106,20 @@ func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 		return false, fmt.Errorf("store: put call %q: %w", r.ID, err)
 	}
 	return stored, nil
+}
+
+// encodeStored is r as it is stored, with the class an operator gave the
+// call (applyClass), and its encoding.
+func encodeStored(tx *bolt.Tx, r CallRecord) (CallRecord, []byte, error) {
+	r, err := applyClass(tx, r)
+	if err != nil {
+		return r, nil, err
+	}
+	val, err := json.Marshal(r)
+	if err != nil {
+		return r, nil, fmt.Errorf("store: encode call %q: %w", r.ID, err)
+	}
+	return r, val, nil
 }
 
 // index adds r to both indexes and to its month's counters.
