@@ -193,7 +193,11 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 		s.log.Warn("missed calls and voicemails queued for relay at start", "count", n)
 	}
 	relayDone := make(chan struct{})
-	go func() { defer close(relayDone); _ = s.worker.Run(s.ctx) }()
+	// The relay stops first, while the HTTP server drains: its sends in
+	// flight get their grace alongside, not after.
+	relayCtx, stopRelay := context.WithCancel(s.ctx)
+	defer stopRelay()
+	go func() { defer close(relayDone); _ = s.worker.Run(relayCtx) }()
 	purgeDone := make(chan struct{})
 	go func() { defer close(purgeDone); s.purgeDelivered(s.ctx) }()
 	strandedDone := make(chan struct{})
@@ -213,6 +217,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	case err = <-errc:
 	}
 	s.log.Info("shutting down")
+	stopRelay()
 	s.console.Close() // ends the console's event streams, or Shutdown waits for them
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -446,6 +446,7 @@ func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
 			want = d.Token()
 		}
 		if want == "" {
+			d.Logger.Warn("data API: refused, no http.api_token is set", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 			writeJSON(w, http.StatusForbidden, errorBody{Error: "the data API is off: set http.api_token (or TORITSUGI_HTTP_API_TOKEN)"})
 			return
 		}

@@ -211,7 +211,7 @@ func (a *actor) handle(e ari.Event) {
 		case name == a.rec.Recording:
 			a.note("the conversation could not be recorded: " + v.Recording.Cause)
 			a.log.Error("call recording failed", "recording", name, "cause", v.Recording.Cause)
-			a.rec.Recording = ""
+			a.rec.Recording, a.state.Recording = "", ""
 		}
 	case *ari.ChannelHangupRequest:
 		switch {

@@ -185,6 +185,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 			a.rec.Result, a.rec.Reason = store.ResultOverflow, "overflow"
 		}
 		a.note("re-adopted during the message before " + p.Then)
+		if ch.State != "Up" && !a.answer() { // stopped before the answer
+			return
+		}
 		if why, ok := strings.CutPrefix(p.Then, ThenVoicemail); ok {
 			a.voicemail(why)
 		} else {

@@ -286,6 +286,12 @@ func (a *actor) bridgeWith(peer *leg) {
 	a.bridgeID = fmt.Sprintf("%s-br-%s-%d", a.id, a.m.instance, a.plays) // never reuse a bridge id
 	br := ari.NewKey(ari.BridgeKey, a.bridgeID)
 	a.m.disp.BindBridge(a.bridgeID, a.inbox)
+	if peer.transfer {
+		// From the transfer's start (or the place in line it kept) to the
+		// client's answer: the service level counts it as any wait, and
+		// the bridge's name carries it across a restart.
+		a.rec.WaitMS = a.waited().Milliseconds()
+	}
 	st := a.state
 	st.Step, st.OpID, st.OpChannel, st.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	st.Waited = time.Duration(a.rec.WaitMS) * time.Millisecond
@@ -340,9 +346,6 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.rec.BridgedAt = a.m.clock.Now()
 	if peer.transfer {
 		a.rec.Result, a.rec.Reason = a.transferResult()
-		// From the transfer's start (or the place in line it kept) to the
-		// client's answer: the service level counts it as any wait.
-		a.rec.WaitMS = a.waited().Milliseconds()
 		a.note("bridged with the client")
 	} else {
 		a.rec.Result, a.rec.Reason = store.ResultAnswered, "talked with "+peer.opID

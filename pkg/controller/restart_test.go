@@ -294,6 +294,9 @@ func TestRestartWhileTransferredToClient(t *testing.T) {
 	if rec.Result != store.ResultTransferred || !rec.Billable || !strings.Contains(fmt.Sprint(rec.Events), "re-adopted after controller restart at step connected") {
 		t.Fatalf("VIP call after the restart: %s (%s); events %v", rec.Result, rec.Reason, rec.Events)
 	}
+	if rec.WaitMS <= 0 {
+		t.Errorf("the VIP's wait for the client was lost across the restart: %d ms", rec.WaitMS)
+	}
 	if o := h.originates(); len(o) != 1 {
 		t.Fatalf("%d originates, want the one transfer (the caller must not be queued again): %+v", len(o), o)
 	}

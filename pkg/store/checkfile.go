@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,8 +27,16 @@ func CheckFile(path string) (FileSummary, error) {
 	if err := checkShort(path); err != nil {
 		return sum, fmt.Errorf("store: check %s: %w", path, err)
 	}
+	if fi, err := os.Stat(path); err != nil {
+		return sum, fmt.Errorf("store: check %s: %w", path, err)
+	} else if fi.Size() == 0 {
+		// bbolt would try to write a new database into it.
+		return sum, fmt.Errorf("store: check %s: %w: the file is empty", path, ErrCorrupt)
+	}
 	db, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: DefaultTimeout})
 	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return sum, fmt.Errorf("store: check %s: %w: a running toritsugi holds it; check a copy (a backup) instead", path, ErrLocked)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
 		errors.Is(err, bolterrors.ErrVersionMismatch):
 		return sum, fmt.Errorf("store: check %s: %w: %w", path, ErrCorrupt, err)

@@ -116,9 +116,24 @@ func TestCheckFile(t *testing.T) {
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Error("CheckFile changed the file")
 	}
+	// The file of a running service: the lock says so (after the wait).
+	running := storetest.OpenPath(t, path)
+	if _, err := store.CheckFile(path); !errors.Is(err, store.ErrLocked) {
+		t.Errorf("a database in use: %v, want ErrLocked", err)
+	}
+	if err := running.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := store.CheckFile(corruptKeyOrder(t)); !errors.Is(err, store.ErrCorrupt) {
 		t.Errorf("unordered keys: %v, want ErrCorrupt", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CheckFile(empty); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("an empty file: %v, want ErrCorrupt", err)
 	}
 	garbage := filepath.Join(t.TempDir(), "garbage.db")
 	if err := os.WriteFile(garbage, bytes.Repeat([]byte("not a database "), 4096), 0o600); err != nil {

@@ -34,62 +34,72 @@ func (s *Store) IntakesUpdatedSince(since time.Time) ([]Intake, error) {
 	return out, nil
 }
 
-// purgeBatch bounds the intakes one purge transaction deletes, so that a
-// first purge of years of messages does not hold the writer for long.
+// purgeBatch bounds the intakes one purge transaction deletes: the
+// writer (call records, messages, relay commits) waits for it.
 var purgeBatch = 500
 
 // PurgeIntakes deletes every intake for which due (given its current
 // version) is true: the current version, the earlier ones and its entry
-// in the caller index, in transactions of at most purgeBatch intakes. It
-// returns how many it deleted. The relay outbox keeps its own copy of
-// what was sent (delivered entries go after 30 days).
+// in the caller index. It finds them in a read transaction (no writer
+// waits while every message is read) and deletes them in transactions of
+// at most purgeBatch, each checking again that the intake is still due
+// (it may have been corrected meanwhile). It returns how many it deleted.
+// The relay outbox keeps its own copy of what was sent (delivered
+// entries go after 30 days).
 func (s *Store) PurgeIntakes(due func(Intake) bool) (int, error) {
-	total := 0
-	var from []byte
-	for {
-		n, next, err := s.purgeIntakes(due, from)
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("store: purge intakes: %w", err)
-		}
-		if next == nil {
-			return total, nil
-		}
-		from = next
-	}
-}
-
-// purgeIntakes deletes, in one transaction, at most purgeBatch due
-// intakes from key from on; next is the key to go on from (nil: done).
-func (s *Store) purgeIntakes(due func(Intake) bool, from []byte) (n int, next []byte, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		n, next = 0, nil
+	var ids []string
+	err := s.db.View(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketIntakes)
 		if cur == nil {
 			return nil
 		}
-		var gone []Intake
-		c := cur.Cursor()
-		k, v := c.First()
-		if from != nil {
-			k, v = c.Seek(from)
-		}
-		for ; k != nil; k, v = c.Next() {
-			if len(gone) == purgeBatch {
-				next = append([]byte(nil), k...)
-				break
-			}
+		return cur.ForEach(func(k, v []byte) error {
 			in, err := decodeIntake(v)
 			if err != nil {
 				return err
 			}
 			if due(in) {
-				gone = append(gone, in)
+				ids = append(ids, string(k))
 			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: purge intakes: %w", err)
+	}
+	total := 0
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), purgeBatch)]
+		ids = ids[len(batch):]
+		n, err := s.purgeIntakes(batch, due)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("store: purge intakes: %w", err)
 		}
+	}
+	return total, nil
+}
+
+// purgeIntakes deletes, in one transaction, those of ids that are still
+// due.
+func (s *Store) purgeIntakes(ids []string, due func(Intake) bool) (n int, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		cur := tx.Bucket(bucketIntakes)
 		vers, byCaller := tx.Bucket(bucketIntakeVersions), tx.Bucket(bucketIntakesCaller)
-		for _, in := range gone {
-			if err := cur.Delete([]byte(in.ID)); err != nil {
+		for _, id := range ids {
+			v := cur.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			in, err := decodeIntake(v)
+			if err != nil {
+				return err
+			}
+			if !due(in) {
+				continue // corrected since it was found
+			}
+			if err := cur.Delete([]byte(id)); err != nil {
 				return err
 			}
 			if vers != nil {
@@ -104,9 +114,9 @@ func (s *Store) purgeIntakes(due func(Intake) bool, from []byte) (n int, next []
 					return err
 				}
 			}
+			n++
 		}
-		n = len(gone)
 		return nil
 	})
-	return n, next, err
+	return n, err
 }
