@@ -119,9 +119,17 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		// caller waits again (the leg is hung up as a left-over).
 		if slices.Contains(a.bridgeIn.ChannelIDs, peer.State.OpChannel) || !a.peerLive {
 			p.Step, p.OpID, p.OpChannel, p.Bridge = StepConnected, peer.State.OpID, peer.State.OpChannel, a.bridgeIn.ID
-			p.Waited = peer.State.Waited
+			p.Waited, p.BridgedAt = peer.State.Waited, peer.State.BridgedAt
+			if p.AnsweredAt.IsZero() {
+				p.AnsweredAt = peer.State.AnsweredAt
+			}
 			if _, ls, _, err := parseLiveState(a.saved); err == nil && ls.Step == StepConnected && ls.Bridge == p.Bridge {
 				p.Recording = ls.Recording // the conversation's, named in the store only
+				if p.AnsweredAt.IsZero() {
+					// A ringback caller answered as the bridge was made:
+					// the store's state has it, the bridge's name not.
+					p.AnsweredAt = ls.AnsweredAt
+				}
 			}
 		}
 	}
@@ -146,7 +154,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.rec.CallerID = phone.FromChannel(ch.Caller.Number, ch.Caller.Name)
 	}
 	if p.Step == StepConnected {
-		a.rec.Recording = p.Recording
+		a.rec.Recording, a.rec.BridgedAt = p.Recording, p.BridgedAt
 	}
 	a.note("re-adopted after controller restart at step " + string(p.Step))
 	a.log.Info("re-adopted call", "step", p.Step, "client", p.ClientID)

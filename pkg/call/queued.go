@@ -294,6 +294,7 @@ func (a *actor) bridgeWith(peer *leg) {
 	}
 	st := a.state
 	st.Step, st.OpID, st.OpChannel, st.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
+	st.BridgedAt = a.m.clock.Now() // the bridge is made now
 	st.Waited = time.Duration(a.rec.WaitMS) * time.Millisecond
 	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.m.app, a.id, a.rec.CallerID, st)); err != nil {
 		a.fail("creating the bridge failed", err)
@@ -344,6 +345,7 @@ func (a *actor) bridgeWith(peer *leg) {
 func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	a.rec.BridgedAt = a.m.clock.Now()
+	a.state.BridgedAt = a.rec.BridgedAt
 	if peer.transfer {
 		a.rec.Result, a.rec.Reason = a.transferResult()
 		a.note("bridged with the client")

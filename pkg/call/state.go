@@ -53,8 +53,10 @@ type Persisted struct {
 	// Waited is how long the caller waited in line, once that is over
 	// (connected, overflowed).
 	Waited time.Duration
-	// AnsweredAt is when the caller was answered (zero before).
-	AnsweredAt time.Time
+	// AnsweredAt is when the caller was answered (zero before);
+	// BridgedAt when they were put through (StepConnected): talk time
+	// runs from it across a restart.
+	AnsweredAt, BridgedAt time.Time
 	// Then is what follows the message playing at StepHangup: a
 	// voicemail (ThenVoicemail + why) or a callback offer (ThenCallback);
 	// "" hangs up.
@@ -101,6 +103,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	}
 	if !p.AnsweredAt.IsZero() {
 		b = appendMillis(b, "a", p.AnsweredAt.UnixMilli())
+	}
+	if !p.BridgedAt.IsZero() {
+		b = appendMillis(b, "ba", p.BridgedAt.UnixMilli())
 	}
 	if p.Then != "" {
 		b = appendParam(b, "th", p.Then)
@@ -151,12 +156,17 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"),
 	}
-	if at := v.Get("a"); at != "" {
-		ams, err := strconv.ParseInt(at, 10, 64)
-		if err != nil {
-			return Persisted{}, fmt.Errorf("decode %s: answer time: %w", StateVar, err)
+	for _, t := range []struct {
+		key, what string
+		dst       *time.Time
+	}{{"a", "answer", &p.AnsweredAt}, {"ba", "bridge", &p.BridgedAt}} {
+		if s := v.Get(t.key); s != "" {
+			ms, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return Persisted{}, fmt.Errorf("decode %s: %s time: %w", StateVar, t.what, err)
+			}
+			*t.dst = time.UnixMilli(ms)
 		}
-		p.AnsweredAt = time.UnixMilli(ams)
 	}
 	if w := v.Get("w"); w != "" {
 		wms, err := strconv.ParseInt(w, 10, 64)

@@ -220,7 +220,8 @@ func TestRestartAfterCallerLeftBridge(t *testing.T) {
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !rec.Billable || rec.ClientID != "acme" ||
 		rec.DID != "0312345678" || rec.CallerID != "0901234567" || rec.StartedAt.IsZero() || rec.WaitMS <= 0 ||
-		!strings.Contains(fmt.Sprint(rec.Events), "ended while no controller watched") {
+		!strings.Contains(fmt.Sprint(rec.Events), "ended while no controller watched") ||
+		rec.AnsweredAt.IsZero() || rec.BridgedAt.Before(rec.AnsweredAt) || !rec.BridgedAt.Before(rec.EndedAt) {
 		t.Fatalf("call that ended unseen: %+v", rec)
 	}
 	if !strings.HasPrefix(rec.Recording, strings.ReplaceAll(id, ".", "-")) { // the live state names it: retention deletes it
@@ -296,6 +297,9 @@ func TestRestartWhileTransferredToClient(t *testing.T) {
 	}
 	if rec.WaitMS <= 0 {
 		t.Errorf("the VIP's wait for the client was lost across the restart: %d ms", rec.WaitMS)
+	}
+	if rec.BridgedAt.IsZero() || !rec.BridgedAt.After(rec.AnsweredAt) || !rec.BridgedAt.Before(rec.EndedAt) {
+		t.Errorf("talk time lost across the restart: answered %v, bridged %v, ended %v", rec.AnsweredAt, rec.BridgedAt, rec.EndedAt)
 	}
 	if o := h.originates(); len(o) != 1 {
 		t.Fatalf("%d originates, want the one transfer (the caller must not be queued again): %+v", len(o), o)
