@@ -290,10 +290,10 @@ func (s *service) purgeDelivered(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("delivered relay entries purged", "count", n)
 		}
-		if n, err := s.desk.PurgeIntakes(time.Now()); err != nil {
+		if n, cb, err := s.desk.PurgeIntakes(time.Now()); err != nil {
 			s.log.Warn("deleting messages past their retention", "error", err)
-		} else if n > 0 {
-			s.log.Info("messages past their retention deleted", "count", n)
+		} else if n > 0 || cb > 0 {
+			s.log.Info("messages past their retention deleted", "messages", n, "callbacks_done", cb)
 		}
 		select {
 		case <-ctx.Done():

@@ -347,7 +347,8 @@ func (discard) Push(ari.Event) {}
 
 // TestPurgeIntakes: each client's messages go intake_retention_days after
 // their last change; a client without its own takes the top-level days,
-// as do clients no longer configured; 0 keeps them.
+// as do clients no longer configured; 0 keeps them. Callback requests
+// done that long ago go too; pending ones never.
 func TestPurgeIntakes(t *testing.T) {
 	d, _ := newDesk(t)
 	// acme keeps 30 days, beta for ever (0), gamma the top-level 365.
@@ -374,9 +375,22 @@ func TestPurgeIntakes(t *testing.T) {
 	put("gamma-old", "gamma", 366*day)
 	put("gamma-new", "gamma", 364*day)
 	put("gone-old", "removed-client", 366*day)
-	n, err := d.PurgeIntakes(now)
-	if err != nil || n != 3 {
-		t.Fatalf("purged %d (%v), want 3", n, err)
+	for _, cb := range []store.Callback{
+		{ID: "cb-old-done", ClientID: "acme", Number: "+81312345678", RequestedAt: now.Add(-40 * day), State: store.CallbackDone, DoneAt: now.Add(-31 * day)},
+		{ID: "cb-new-done", ClientID: "acme", Number: "+81312345678", RequestedAt: now.Add(-40 * day), State: store.CallbackDone, DoneAt: now.Add(-29 * day)},
+		{ID: "cb-old-pending", ClientID: "acme", Number: "+81312345678", RequestedAt: now.Add(-40 * day)},
+	} {
+		if err := d.Store.PutCallback(cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, cbs, err := d.PurgeIntakes(now)
+	if err != nil || n != 3 || cbs != 1 {
+		t.Fatalf("purged %d messages, %d callbacks (%v), want 3 and 1", n, cbs, err)
+	}
+	left, err := d.Store.Callbacks("")
+	if err != nil || len(left) != 2 {
+		t.Fatalf("callbacks left %+v (%v): want the pending one and the one done 29 days ago", left, err)
 	}
 	for id, kept := range map[string]bool{"acme-old": false, "acme-new": true, "beta-ancient": true, "gamma-old": false, "gamma-new": true, "gone-old": false} {
 		if _, err := d.Store.Intake(id); (err == nil) != kept {

@@ -271,25 +271,29 @@ func jaDuration(d time.Duration) string {
 
 // PurgeIntakes deletes the messages whose client's intake_retention_days
 // have passed since their last change, at now (the top-level
-// intake_retention_days for clients no longer configured; 0 keeps them).
-// It returns how many went.
-func (d *Desk) PurgeIntakes(now time.Time) (int, error) {
+// intake_retention_days for clients no longer configured; 0 keeps them),
+// and the callback requests done that long ago (the caller's number).
+// It returns how many of each went.
+func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) {
 	cfg := d.Config()
-	days := func(clientID string) int {
+	expired := func(clientID string, at time.Time) bool {
+		n := cfg.IntakeRetentionDays
 		if cl, ok := cfg.Client(clientID); ok {
-			return cl.IntakeRetentionDays
+			n = cl.IntakeRetentionDays
 		}
-		return cfg.IntakeRetentionDays
+		return n > 0 && at.Before(now.AddDate(0, 0, -n))
 	}
 	any := cfg.IntakeRetentionDays > 0
 	for _, cl := range cfg.Clients {
 		any = any || cl.IntakeRetentionDays > 0
 	}
 	if !any {
-		return 0, nil // nothing to read the whole bucket for
+		return 0, 0, nil // nothing to read the whole buckets for
 	}
-	return d.Store.PurgeIntakes(func(in store.Intake) bool {
-		n := days(in.ClientID)
-		return n > 0 && in.UpdatedAt.Before(now.AddDate(0, 0, -n))
-	})
+	messages, err = d.Store.PurgeIntakes(func(in store.Intake) bool { return expired(in.ClientID, in.UpdatedAt) })
+	if err != nil {
+		return messages, 0, err
+	}
+	callbacks, err = d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
+	return messages, callbacks, err
 }

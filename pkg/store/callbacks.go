@@ -121,3 +121,41 @@ func (s *Store) CompleteCallback(id, operatorID string, at time.Time) error {
 		return tx.Bucket(bucketCallbacks).Put([]byte(id), nv)
 	})
 }
+
+// PurgeCallbacks deletes the done callback requests for which due is
+// true (pending ones are never deleted: someone must still call back).
+// It returns how many it deleted.
+func (s *Store) PurgeCallbacks(due func(Callback) bool) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		b := tx.Bucket(bucketCallbacks)
+		if b == nil {
+			return nil
+		}
+		var gone [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			var c Callback
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
+			}
+			if c.State == CallbackDone && due(c) {
+				gone = append(gone, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(gone)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: purge callbacks: %w", err)
+	}
+	return n, nil
+}
