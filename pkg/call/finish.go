@@ -54,22 +54,29 @@ func (a *actor) hangup(reason string) {
 	a.sendHangup(1)
 }
 
-// hangupTries bounds how often a failing DELETE is retried, a second apart.
-const hangupTries = 3
+// hangupTries is how often a failing DELETE is retried a second apart;
+// after that, every hangupRetryEvery.
+const (
+	hangupTries      = 3
+	hangupRetryEvery = 10 * time.Second
+)
 
 // sendHangup asks Asterisk to hang up; a failure (Asterisk busy, a
 // timeout) is retried rather than leaving the caller alone on the line.
+// It is never given up: the call ends (and is recorded) with its
+// channel, whether our DELETE ends it at last or the caller does.
 func (a *actor) sendHangup(try int) {
 	err := a.m.ari.Channel().Hangup(a.key(), "normal")
 	if err == nil || a.gone(err, "hangup") {
 		return
 	}
-	a.log.Error("hangup failed", "error", err, "try", try)
-	if try >= hangupTries {
-		a.finish()
+	if try < hangupTries {
+		a.log.Warn("hangup failed: trying again", "error", err, "try", try)
+		a.after(time.Second, func() { a.sendHangup(try + 1) })
 		return
 	}
-	a.after(time.Second, func() { a.sendHangup(try + 1) })
+	a.log.Error("hangup failed: the caller is still on the line; trying again", "error", err, "try", try, "in", hangupRetryEvery)
+	a.after(hangupRetryEvery, func() { a.sendHangup(try + 1) })
 }
 
 // gone handles a REST error: a 404 means the channel has gone (the caller

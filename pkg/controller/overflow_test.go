@@ -559,3 +559,25 @@ func TestVoicemailRecordingFails(t *testing.T) {
 		t.Fatalf("a voicemail that could not be recorded: %+v", rec)
 	}
 }
+
+// TestHangupRetriedUntilItWorks: Asterisk refuses to hang the caller up
+// (500) more times than the quick retries: the call is not given up with
+// the caller left on a line nobody serves; the hangup is asked again
+// until it works, and then the call is recorded.
+func TestHangupRetriedUntilItWorks(t *testing.T) {
+	h := closedHarness(t, 0, "")
+	h.clock = fastClock{} // retries 1 s and 10 s apart, in Asterisk's time
+	var refused atomic.Int32
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/ari/channels/") && refused.Add(1) <= 5
+	})
+	h.start()
+	id := h.call("0311111111", "09012345678")
+	rec := h.record(id)
+	if rec.Result != store.ResultAfterHours || refused.Load() < 6 {
+		t.Fatalf("%s (%s) after %d hangups", rec.Result, rec.Reason, refused.Load())
+	}
+	if _, up := h.fake.Channel(id); up {
+		t.Fatal("the call was recorded with the caller still on the line")
+	}
+}
