@@ -294,11 +294,14 @@ func TestRecordUnseenDropsUnreadableState(t *testing.T) {
 // every value whole, no key injected, and a bridge name's fields after its
 // tag.
 func FuzzEncodeIsAQuery(f *testing.F) {
-	f.Add("acme", "0312345678", "09012345678", "op1", "x-op;&=%", "blocked: n=1&x;", int64(1795898038000))
-	f.Add("", "", "", "", "", "", int64(0))
-	f.Fuzz(func(t *testing.T, client, did, number, op, leg, reason string, ms int64) {
+	f.Add("acme", "0312345678", "09012345678", "op1", "x-op;&=%", "blocked: n=1&x;", int64(1795898038000), "voicemail:after hours")
+	f.Add("", "", "", "", "", "", int64(0), "")
+	f.Fuzz(func(t *testing.T, client, did, number, op, leg, reason string, ms int64, then string) {
 		st := Persisted{ClientID: client, DID: did, Step: StepConnected, StartedAt: time.UnixMilli(ms), OpID: op, OpChannel: leg, Bridge: leg + ";",
-			Result: "blocked", Reason: reason, Waited: time.Duration(max(ms, 0)%1e9) * time.Millisecond}
+			Result: "blocked", Reason: reason, Waited: time.Duration(max(ms, 0)%1e9) * time.Millisecond, Then: then}
+		if ms > 0 {
+			st.AnsweredAt, st.BridgedAt = time.UnixMilli(ms+1), time.UnixMilli(ms+2)
+		}
 		if st.OpChannel == "" {
 			st.OpChannel = "l"
 		}
@@ -306,6 +309,13 @@ func FuzzEncodeIsAQuery(f *testing.F) {
 			"x": {"blocked"}, "xr": {reason}, "o": {op}, "oc": {st.OpChannel}, "b": {st.Bridge}}
 		if st.Waited > 0 {
 			want.Set("w", strconv.FormatInt(st.Waited.Milliseconds(), 10))
+		}
+		if ms > 0 {
+			want.Set("a", strconv.FormatInt(ms+1, 10))
+			want.Set("ba", strconv.FormatInt(ms+2, 10))
+		}
+		if then != "" {
+			want.Set("th", then)
 		}
 		if op == "" {
 			want.Del("o")
@@ -327,6 +337,10 @@ func FuzzEncodeIsAQuery(f *testing.F) {
 			}
 		}
 		check("Encode", st.Encode(), nil)
+		if back, err := DecodePersisted(st.Encode()); err == nil &&
+			(!back.AnsweredAt.Equal(st.AnsweredAt) || !back.BridgedAt.Equal(st.BridgedAt) || back.Then != st.Then) {
+			t.Fatalf("decoded %+v, want the times and what follows of %+v", back, st)
+		}
 		live := url.Values{}
 		if number != "" {
 			live.Set("n", number)
