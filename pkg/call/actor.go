@@ -80,6 +80,11 @@ type actor struct {
 	// ringback: the caller hears ringing while queued, unanswered, until
 	// an operator answers or ringbackTimer (client.RingbackMax) fires.
 	ringbackTimer Timer
+	// hangupRetry, while armed, asks Asterisk again to hang the caller up
+	// (try hangupTry): its own timer, so that no other (a playback's
+	// timeout) can replace or cancel it.
+	hangupRetry Timer
+	hangupTry   int
 	// callback request: the number, and whether a 1/2 is awaited
 	callbackNumber string
 	awaitingDigit  bool
@@ -113,12 +118,15 @@ func (a *actor) run(ctx context.Context) {
 		}
 	}
 	for !a.done {
-		var timeout, ringback <-chan time.Time
+		var timeout, ringback, retryHangup <-chan time.Time
 		if a.timer != nil {
 			timeout = a.timer.C()
 		}
 		if a.ringbackTimer != nil {
 			ringback = a.ringbackTimer.C()
+		}
+		if a.hangupRetry != nil {
+			retryHangup = a.hangupRetry.C()
 		}
 		select {
 		case <-ctx.Done():
@@ -126,6 +134,7 @@ func (a *actor) run(ctx context.Context) {
 			// re-adopted by the next controller; record nothing here.
 			a.log.Info("controller stopping; leaving call to be re-adopted")
 			a.stopTimer()
+			a.stopHangupRetry()
 			return
 		case <-a.inbox.Ready():
 			for _, e := range a.inbox.Drain() {
@@ -140,6 +149,9 @@ func (a *actor) run(ctx context.Context) {
 		case <-ringback:
 			a.ringbackTimer = nil
 			a.ringbackExpired()
+		case <-retryHangup:
+			a.hangupRetry = nil
+			a.sendHangup(a.hangupTry)
 		case <-timeout:
 			f := a.onTimeout
 			a.timer, a.onTimeout = nil, nil
@@ -339,3 +351,7 @@ func (a *actor) settledIntoState() {
 	a.state.Result, a.state.Reason = string(a.rec.Result), a.rec.Reason
 	a.state.Waited = time.Duration(a.rec.WaitMS) * time.Millisecond
 }
+
+// ending reports whether the call is over or on its way out (hung up by
+// us, or by the caller): nothing may ring, connect or bridge it any more.
+func (a *actor) ending() bool { return a.done || a.callerGone || a.hangupSent }

@@ -49,6 +49,13 @@ func (a *actor) hangup(reason string) {
 	}
 	a.hangupSent = true
 	a.leaveQueue()
+	// The operator's or the client's leg goes with the caller (at once,
+	// not when the caller's channel ends: that may take retries).
+	for _, l := range a.legs {
+		if !l.gone && !l.cancelled {
+			a.hangupLeg(l)
+		}
+	}
 	a.state.Step = StepHangup
 	a.note("hanging up: " + reason)
 	a.sendHangup(1)
@@ -70,13 +77,28 @@ func (a *actor) sendHangup(try int) {
 	if err == nil || a.gone(err, "hangup") {
 		return
 	}
+	if try == 1 {
+		// Should the controller stop before it works, the next one
+		// finds the outcome with the call.
+		a.state.Step = StepHangup
+		a.saveLive()
+	}
+	in := time.Second
 	if try < hangupTries {
 		a.log.Warn("hangup failed: trying again", "error", err, "try", try)
-		a.after(time.Second, func() { a.sendHangup(try + 1) })
-		return
+	} else {
+		in = hangupRetryEvery
+		a.log.Error("hangup failed: the caller is still on the line; trying again", "error", err, "try", try, "in", in)
 	}
-	a.log.Error("hangup failed: the caller is still on the line; trying again", "error", err, "try", try, "in", hangupRetryEvery)
-	a.after(hangupRetryEvery, func() { a.sendHangup(try + 1) })
+	a.stopHangupRetry()
+	a.hangupRetry, a.hangupTry = a.m.clock.NewTimer(in), try+1
+}
+
+func (a *actor) stopHangupRetry() {
+	if a.hangupRetry != nil {
+		a.hangupRetry.Stop()
+		a.hangupRetry = nil
+	}
 }
 
 // gone handles a REST error: a 404 means the channel has gone (the caller
@@ -138,6 +160,7 @@ func (a *actor) finish() {
 	}
 	a.done = true
 	a.stopTimer()
+	a.stopHangupRetry()
 	a.stopRingback()
 	a.leaveQueue()
 	for _, l := range a.legs {

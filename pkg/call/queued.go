@@ -70,7 +70,7 @@ const ringBackstop = 3
 // inbox before the originate, so the Dial and state events that precede its
 // StasisStart (recording 03) reach us.
 func (a *actor) ring(r *queue.RingOperator) {
-	if a.done || a.callerGone {
+	if a.ending() {
 		return
 	}
 	if a.legs == nil {
@@ -142,7 +142,7 @@ func (a *actor) legAnswered(id string) {
 		// and its StasisStart came after all.
 		return
 	}
-	if l.cancelled || a.done || a.callerGone || a.op != nil || a.xfer != nil {
+	if l.cancelled || a.ending() || a.op != nil || a.xfer != nil {
 		a.hangupLeg(l)
 		return
 	}
@@ -234,10 +234,10 @@ func (a *actor) connect(opID string, ring uint64) {
 			l = x
 		}
 	}
-	if l == nil || a.callerGone || a.done {
+	if l == nil || a.ending() {
 		a.note("connect to " + opID + " impossible: leg gone")
 		a.m.queue.CallEnded(a.id)
-		if !a.callerGone && !a.done {
+		if !a.ending() {
 			a.queued = false
 			a.requeue() // back in line with the original time
 		}
@@ -260,7 +260,7 @@ func (a *actor) connect(opID string, ring uint64) {
 // noticeThenBridge plays the recording notice to the caller (when the
 // client records calls and has one), then bridges.
 func (a *actor) noticeThenBridge(l *leg) {
-	if !a.client.Record || a.client.RecordAnnouncement == "" || a.done || a.callerGone || l.gone {
+	if !a.client.Record || a.client.RecordAnnouncement == "" || a.ending() || l.gone {
 		a.bridgeWith(l)
 		return
 	}
@@ -277,7 +277,7 @@ func (a *actor) noticeThenBridge(l *leg) {
 // bridgeWith puts the caller and the peer (the operator, or the client
 // for a VIP) together and starts the recording.
 func (a *actor) bridgeWith(peer *leg) {
-	if a.done || a.callerGone || peer.gone || peer.hangingUp || (peer != a.op && peer != a.xfer) {
+	if a.ending() || peer.gone || peer.hangingUp || (peer != a.op && peer != a.xfer) {
 		// A leg hanging up would be "added" (Asterisk answers 204 and adds
 		// nothing): its StasisEnd puts the caller back in line instead.
 		return

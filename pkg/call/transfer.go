@@ -17,7 +17,7 @@ import (
 // began as their place in line.
 
 func (a *actor) transferToClient() {
-	if a.done || a.callerGone {
+	if a.ending() {
 		return
 	}
 	a.state.EnqueuedAt = a.m.clock.Now()

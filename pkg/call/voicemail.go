@@ -35,7 +35,7 @@ func voicemailLeft(why string) string { return "voicemail left (" + why + ")" }
 
 // voicemail records a message; why is whyOverflow or whyAfterHours.
 func (a *actor) voicemail(why string) {
-	if a.done || a.callerGone {
+	if a.ending() {
 		return
 	}
 	a.note("voicemail (" + why + ")")

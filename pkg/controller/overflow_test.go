@@ -581,3 +581,39 @@ func TestHangupRetriedUntilItWorks(t *testing.T) {
 		t.Fatal("the call was recorded with the caller still on the line")
 	}
 }
+
+// TestHangupRetryOutlivesAStoppedGreeting: a ringback caller overflows
+// while their greeting plays; the greeting is stopped and the hangup
+// refused once. The stopped greeting's PlaybackFinished must not cancel
+// the hangup's retry (it shared the call's one timer): the caller is hung
+// up and the call recorded.
+func TestHangupRetryOutlivesAStoppedGreeting(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 1500ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/long-greeting
+    answer_mode: ringback
+    ringback_max: 1s
+    overflow_sound: ""
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddSound("toritsugi/long-greeting", 5*time.Minute) // 3 s of test time: still playing at the overflow
+	var refused atomic.Int32
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/ari/channels/") && refused.Add(1) == 1
+	})
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || refused.Load() < 2 {
+		t.Fatalf("%s (%s) after %d hangups; events %v", rec.Result, rec.Reason, refused.Load(), rec.Events)
+	}
+	if _, up := h.fake.Channel(id); up {
+		t.Fatal("the call was recorded with the caller still on the line")
+	}
+}
