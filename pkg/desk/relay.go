@@ -290,10 +290,7 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 	if !any {
 		return 0, 0, nil // nothing to read the whole buckets for
 	}
-	messages, err = d.Store.PurgeIntakes(func(in store.Intake) bool { return expired(in.ClientID, in.UpdatedAt) })
-	if err != nil {
-		return messages, 0, err
-	}
-	callbacks, err = d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
-	return messages, callbacks, err
+	messages, merr := d.Store.PurgeIntakes(func(in store.Intake) bool { return expired(in.ClientID, in.UpdatedAt) })
+	callbacks, cerr := d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
+	return messages, callbacks, errors.Join(merr, cerr)
 }
