@@ -16,7 +16,7 @@ import (
 var destinationName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 var destinationTypes = []string{relay.TypeEmail, relay.TypeSlack, relay.TypeChatwork,
-	relay.TypeTeams, relay.TypeLineWorks, relay.TypeWebhook}
+	relay.TypeTeams, relay.TypeLine, relay.TypeLineWorks, relay.TypeWebhook}
 
 // DestinationEnv is the environment variable that supplies a destination's
 // secret: DestinationEnv("acme-mail", "password") is
@@ -134,6 +134,10 @@ func (c *checker) destinationFields(p string, d relay.Destination, keyGiven bool
 	case relay.TypeChatwork:
 		need("room_id", d.RoomID)
 		need("token", d.Token)
+		c.optionalURL(p, d.URL)
+	case relay.TypeLine:
+		need("to", d.To)       // a user, group or room id of the bot's
+		need("token", d.Token) // the channel access token
 		c.optionalURL(p, d.URL)
 	case relay.TypeLineWorks:
 		need("bot_id", d.BotID)

@@ -46,6 +46,7 @@ func Channels(opts ChannelOptions) map[string]Sender {
 		TypeSlack:     &SlackSender{http: h},
 		TypeChatwork:  &ChatworkSender{http: h},
 		TypeTeams:     &TeamsSender{http: h},
+		TypeLine:      &LineSender{http: h},
 		TypeLineWorks: &LineWorksSender{http: h, tokens: &lineWorksTokens{client: opts.HTTPClient, clock: opts.Clock, url: LineWorksTokenURL}},
 		TypeWebhook:   &WebhookSender{http: h, clock: opts.Clock},
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,19 @@ func TestHTTPChannels(t *testing.T) {
 				len(body) != 3 || body[0].Text != m.Subject || body[0].Weight != "Bolder" ||
 				body[1].Text+"\n"+body[2].Text != m.Text || body[2].Spacing != "None" {
 				t.Errorf("teams card = %+v", a)
+			}
+		}},
+		{"line", func(b string) Destination {
+			return Destination{Name: "line-acme", Type: TypeLine, URL: b, To: "Cgroup0123", Token: "line-token"}
+		}, func(t *testing.T, c captured) {
+			var got linePush
+			mustJSON(t, c, &got)
+			if c.Path != "/v2/bot/message/push" || c.Header.Get("Authorization") != "Bearer line-token" ||
+				got.To != "Cgroup0123" || len(got.Messages) != 1 || got.Messages[0].Type != "text" || got.Messages[0].Text != wantText {
+				t.Errorf("line path=%s auth=%q body=%+v", c.Path, c.Header.Get("Authorization"), got)
+			}
+			if k := c.Header.Get("X-Line-Retry-Key"); k != lineRetryKey("m-42/line-acme") {
+				t.Errorf("X-Line-Retry-Key = %q", k)
 			}
 		}},
 		{"lineworks channel", func(b string) Destination {
@@ -236,5 +250,49 @@ func TestRedirectIsPermanent(t *testing.T) {
 	err := s.Send(t.Context(), Destination{Name: "s", Type: TypeSlack, URL: srv.URL + "/hook"}, testMessage("m-3xx"))
 	if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "HTTP 301") {
 		t.Fatalf("Send = %v, want a permanent HTTP 301", err)
+	}
+}
+
+// TestLineRetryKey: every attempt of one entry carries one retry key, a
+// version-4 UUID in LINE's hexadecimal form; another entry has another.
+func TestLineRetryKey(t *testing.T) {
+	k := lineRetryKey("m-42/line-acme")
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	if !uuid.MatchString(k) || k != lineRetryKey("m-42/line-acme") || k == lineRetryKey("m-43/line-acme") {
+		t.Fatalf("retry key %q", k)
+	}
+}
+
+// TestLineAnswers: LINE's 409 to a retry key it accepted before is a
+// delivery (not a second message); a refused token is permanent; a rate
+// limit is tried again; a text over 5,000 characters is cut, with the
+// console link.
+func TestLineAnswers(t *testing.T) {
+	s := Channels(ChannelOptions{})[TypeLine]
+	for status, want := range map[int]string{http.StatusOK: "delivered", http.StatusConflict: "delivered",
+		http.StatusUnauthorized: "permanent", http.StatusTooManyRequests: "again"} {
+		srv, _ := receiver(t, status)
+		err := s.Send(t.Context(), Destination{Name: "l", Type: TypeLine, URL: srv.URL, To: "U1", Token: "t"}, testMessage("m"))
+		got := "again"
+		switch {
+		case err == nil:
+			got = "delivered"
+		case errors.Is(err, ErrPermanent):
+			got = "permanent"
+		}
+		if got != want {
+			t.Errorf("HTTP %d: %s (%v), want %s", status, got, err, want)
+		}
+	}
+	srv, reqs := receiver(t, http.StatusOK)
+	m := testMessage("long")
+	m.Text, m.Link = strings.Repeat("あ", 6000), "https://console.example/intakes/1"
+	if err := s.Send(t.Context(), Destination{Name: "l", Type: TypeLine, URL: srv.URL, To: "U1", Token: "t"}, m); err != nil {
+		t.Fatal(err)
+	}
+	var got linePush
+	mustJSON(t, <-reqs, &got)
+	if text := got.Messages[0].Text; utf8.RuneCountInString(text) != lineMaxText || !strings.HasSuffix(text, m.Link+"）") {
+		t.Errorf("a long text: %d characters, ending %q", utf8.RuneCountInString(text), text[len(text)-60:])
 	}
 }

@@ -1,7 +1,7 @@
 // Package relay delivers messages taken by operators (intakes, missed
 // calls, voicemails) to client companies reliably (取り次ぎ): a durable
 // outbox in the application's bbolt file and one small channel per
-// destination type (email, Slack, Chatwork, Teams, LINE WORKS, signed
+// destination type (email, Slack, Chatwork, Teams, LINE, LINE WORKS, signed
 // webhook).
 //
 // # Flow

@@ -19,6 +19,7 @@ const (
 	TypeChatwork  = "chatwork"
 	TypeTeams     = "teams"
 	TypeLineWorks = "lineworks"
+	TypeLine      = "line"
 	TypeWebhook   = "webhook"
 )
 

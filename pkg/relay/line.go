@@ -1,0 +1,73 @@
+package relay
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// LineBaseURL is the LINE Messaging API base used when Destination.URL is
+// empty.
+const LineBaseURL = "https://api.line.me"
+
+// lineMaxText is the longest text message LINE accepts, in characters.
+const lineMaxText = 5000
+
+// LineSender pushes a text message through the LINE Messaging API (a LINE
+// Official Account's bot): POST {base}/v2/bot/message/push to
+// Destination.To (a user, group or room id), with the channel access
+// token (Destination.Token) as bearer. Each attempt carries the same
+// X-Line-Retry-Key, derived from the entry's idempotency key: LINE
+// executes a request once per key, and answers a retry of one it
+// accepted with 409, which is a delivery.
+type LineSender struct{ http httpPoster }
+
+type linePush struct {
+	To       string        `json:"to"`
+	Messages []lineMessage `json:"messages"`
+}
+
+type lineMessage struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// Send pushes m.
+func (s *LineSender) Send(ctx context.Context, d Destination, m Message) error {
+	if d.To == "" || d.Token == "" {
+		return fmt.Errorf("relay: line %q: To and Token are required: %w", d.Name, ErrPermanent)
+	}
+	base := strings.TrimRight(d.URL, "/")
+	if base == "" {
+		base = LineBaseURL
+	}
+	body, err := json.Marshal(linePush{To: d.To, Messages: []lineMessage{{Type: "text", Text: cutText(plainText(m), m.Link, lineMaxText)}}})
+	if err != nil {
+		return fmt.Errorf("relay: line: encode: %w", err)
+	}
+	hdr := http.Header{
+		"Authorization":    {"Bearer " + d.Token},
+		"X-Line-Retry-Key": {lineRetryKey(IdempotencyKey(m.ID, d.Name))},
+	}
+	err = s.http.post(ctx, "line", base+"/v2/bot/message/push", "application/json", body, hdr, m, d)
+	var se *StatusError
+	if errors.As(err, &se) && se.Code == http.StatusConflict {
+		return nil // an earlier attempt was accepted: not sent twice
+	}
+	return err
+}
+
+// lineRetryKey is the UUID (hexadecimal, 8-4-4-4-12, version 4 and RFC
+// 4122 variant bits set) LINE takes as X-Line-Retry-Key, the same for
+// every attempt of one outbox entry: the first 16 bytes of key's SHA-256.
+func lineRetryKey(key string) string {
+	h := sha256.Sum256([]byte(key))
+	b := h[:16]
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
