@@ -83,8 +83,11 @@ func TestRelayAndScript(t *testing.T) {
 		t.Errorf("Route = %v, want %v", got, want)
 	}
 
-	if len(cfg.Destinations) != 7 {
+	if len(cfg.Destinations) != 8 {
 		t.Fatalf("%d destinations", len(cfg.Destinations))
+	}
+	if d, ok := cfg.Destination("acme-line"); !ok || d.Type != relay.TypeLine || d.To != "Cabc" || d.Token != "line-token" {
+		t.Errorf("Destination(acme-line) = %+v, %v", d, ok)
 	}
 	wantMail := relay.Destination{Name: "acme-mail", Type: "email", Addr: "smtp.example.jp:587", From: "toritsugi@example.jp",
 		To: "info@acme.example, boss@acme.example", Username: "u", Password: "p"}
@@ -147,7 +150,7 @@ func TestScriptPathRelativeToConfigFile(t *testing.T) {
 	}
 	// The same text read from another directory misses the script.
 	_, err = Parse("elsewhere/toritsugi.yaml", data, noEnv)
-	if err == nil || !strings.Contains(err.Error(), `elsewhere/toritsugi.yaml:17:13: clients[0].script: cannot read script "../scripts/acme.yaml"`) {
+	if err == nil || !strings.Contains(err.Error(), `elsewhere/toritsugi.yaml:18:13: clients[0].script: cannot read script "../scripts/acme.yaml"`) {
 		t.Errorf("err = %v", err)
 	}
 }
