@@ -141,3 +141,12 @@ func plainText(m Message) string {
 	}
 	return m.Subject + "\n\n" + m.Text
 }
+
+// apiBase is the destination's API base (Destination.URL, for another
+// host or a test), or def, without a trailing slash.
+func apiBase(d Destination, def string) string {
+	if base := strings.TrimRight(d.URL, "/"); base != "" {
+		return base
+	}
+	return def
+}

@@ -21,10 +21,7 @@ func (s *ChatworkSender) Send(ctx context.Context, d Destination, m Message) err
 	if d.RoomID == "" || d.Token == "" {
 		return fmt.Errorf("relay: chatwork %q: RoomID and Token are required: %w", d.Name, ErrPermanent)
 	}
-	base := strings.TrimRight(d.URL, "/")
-	if base == "" {
-		base = ChatworkBaseURL
-	}
+	base := apiBase(d, ChatworkBaseURL)
 	target := base + "/v2/rooms/" + url.PathEscape(d.RoomID) + "/messages"
 	text := chatworkEscape(plainText(m))
 	if m.Subject != "" {

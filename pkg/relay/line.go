@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // LineBaseURL is the LINE Messaging API base used when Destination.URL is
@@ -41,10 +40,7 @@ func (s *LineSender) Send(ctx context.Context, d Destination, m Message) error {
 	if d.To == "" || d.Token == "" {
 		return fmt.Errorf("relay: line %q: To and Token are required: %w", d.Name, ErrPermanent)
 	}
-	base := strings.TrimRight(d.URL, "/")
-	if base == "" {
-		base = LineBaseURL
-	}
+	base := apiBase(d, LineBaseURL)
 	body, err := json.Marshal(linePush{To: d.To, Messages: []lineMessage{{Type: "text", Text: cutText(plainText(m), m.Link, lineMaxText)}}})
 	if err != nil {
 		return fmt.Errorf("relay: line: encode: %w", err)

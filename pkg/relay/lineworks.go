@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -44,10 +43,7 @@ func (s *LineWorksSender) Send(ctx context.Context, d Destination, m Message) er
 	if d.BotID == "" || (d.Token == "" && d.ClientID == "") || (d.RoomID == "" && d.To == "") {
 		return fmt.Errorf("relay: lineworks %q: BotID, a token or ClientID, and RoomID or To are required: %w", d.Name, ErrPermanent)
 	}
-	base := strings.TrimRight(d.URL, "/")
-	if base == "" {
-		base = LineWorksBaseURL
-	}
+	base := apiBase(d, LineWorksBaseURL)
 	target := base + "/bots/" + url.PathEscape(d.BotID)
 	if d.RoomID != "" {
 		target += "/channels/" + url.PathEscape(d.RoomID) + "/messages"
