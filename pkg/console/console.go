@@ -128,6 +128,13 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
+		if overHTTPS(r) {
+			// Reached over HTTPS (the TLS proxy's X-Forwarded-Proto): the
+			// browser keeps to HTTPS for a year, so that an operator's
+			// session cookie and callers' data never go in clear text
+			// after a mistyped http:// link.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

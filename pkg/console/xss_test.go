@@ -98,6 +98,15 @@ func TestPagesSendSecurityHeaders(t *testing.T) {
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("headers %v", resp.Header)
 	}
+	// HSTS over HTTPS only (behind the TLS proxy): over plain HTTP a
+	// browser ignores it, and a test box has no certificate.
+	if v := resp.Header.Get("Strict-Transport-Security"); v != "" {
+		t.Errorf("HSTS over plain HTTP: %q", v)
+	}
+	resp, _ = e.anon().raw("GET", "/login", nil, map[string]string{"X-Forwarded-Proto": "https"})
+	if v := resp.Header.Get("Strict-Transport-Security"); v != "max-age=31536000" {
+		t.Errorf("HSTS behind the TLS proxy: %q", v)
+	}
 }
 
 func TestLanguageChoice(t *testing.T) {
