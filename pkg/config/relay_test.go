@@ -86,7 +86,7 @@ func TestRelayAndScript(t *testing.T) {
 	if len(cfg.Destinations) != 8 {
 		t.Fatalf("%d destinations", len(cfg.Destinations))
 	}
-	if d, ok := cfg.Destination("acme-line"); !ok || d.Type != relay.TypeLine || d.To != "Cabc" || d.Token != "line-token" {
+	if d, ok := cfg.Destination("acme-line"); !ok || d.Type != relay.TypeLine || d.To != "C0123456789abcdef0123456789abcdef" || d.Token != "line-token" {
 		t.Errorf("Destination(acme-line) = %+v, %v", d, ok)
 	}
 	wantMail := relay.Destination{Name: "acme-mail", Type: "email", Addr: "smtp.example.jp:587", From: "toritsugi@example.jp",

@@ -136,7 +136,9 @@ func (c *checker) destinationFields(p string, d relay.Destination, keyGiven bool
 		need("token", d.Token)
 		c.optionalURL(p, d.URL)
 	case relay.TypeLine:
-		need("to", d.To)       // a user, group or room id of the bot's
+		if need("to", d.To) && !lineID.MatchString(d.To) {
+			c.errf(childPath(p, "to"), "%q is not a LINE user, group or room id (U, C or R and 32 hexadecimal digits)", d.To)
+		}
 		need("token", d.Token) // the channel access token
 		c.optionalURL(p, d.URL)
 	case relay.TypeLineWorks:
@@ -311,6 +313,10 @@ func (c *checker) privateKey(path, file string) string {
 	}
 	return string(data)
 }
+
+// lineID is a LINE user (U), group (C) or room (R) id, as the Messaging
+// API gives them.
+var lineID = regexp.MustCompile(`^[UCR][0-9a-f]{32}$`)
 
 // officeConnectorURL reports an Office 365 connector ("incoming webhook")
 // URL of Teams: https://TENANT.webhook.office.com/webhookb2/... or the

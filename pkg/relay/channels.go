@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // ChannelOptions configure the built-in channels.
@@ -56,7 +57,11 @@ func Channels(opts ChannelOptions) map[string]Sender {
 const maxErrBody = 512
 
 // StatusError is an HTTP answer other than 2xx; delivery errors wrap it.
-type StatusError struct{ Code int }
+// Header is the answer's (a channel may read it: LINE's 409).
+type StatusError struct {
+	Code   int
+	Header http.Header
+}
 
 func (e *StatusError) Error() string { return "HTTP " + strconv.Itoa(e.Code) }
 
@@ -91,7 +96,7 @@ func (h httpPoster) post(ctx context.Context, channel, target, contentType strin
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	err = fmt.Errorf("relay: %s %s: %w: %s", channel, where, &StatusError{Code: resp.StatusCode},
+	err = fmt.Errorf("relay: %s %s: %w: %s", channel, where, &StatusError{Code: resp.StatusCode, Header: resp.Header},
 		strings.TrimSpace(string(snippet)))
 	if permanentStatus(resp.StatusCode) {
 		return fmt.Errorf("%w: %w", err, ErrPermanent)
@@ -149,4 +154,39 @@ func apiBase(d Destination, def string) string {
 		return base
 	}
 	return def
+}
+
+// cutText is text cut to at most limit units, as length counts them,
+// saying so, with link (the message in the console) when there is one:
+// chat APIs refuse longer texts. It cuts between characters.
+func cutText(text, link string, limit int, length func(string) int) string {
+	if length(text) <= limit {
+		return text
+	}
+	note := "\n…（長いため省略しました）"
+	if link != "" {
+		note = "\n…（長いため省略しました。全文: " + link + "）"
+	}
+	room := max(limit-length(note), 0)
+	var b strings.Builder
+	used := 0
+	for _, r := range text {
+		n := length(string(r))
+		if used+n > room {
+			break
+		}
+		b.WriteRune(r)
+		used += n
+	}
+	return b.String() + note
+}
+
+// utf16Len is the length of s in UTF-16 code units (LINE counts so: an
+// emoji or a rare kanji outside the BMP counts two).
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -263,15 +264,29 @@ func TestLineRetryKey(t *testing.T) {
 	}
 }
 
-// TestLineAnswers: LINE's 409 to a retry key it accepted before is a
-// delivery (not a second message); a refused token is permanent; a rate
-// limit is tried again; a text over 5,000 characters is cut, with the
-// console link.
+// TestLineAnswers: LINE's 409 to a retry key it accepted before (with the
+// accepted request's id) is a delivery, not a second message; a 409
+// without it, and a refused token, are permanent; a rate limit is tried
+// again; a text over 5,000 UTF-16 units is cut, with the console link.
 func TestLineAnswers(t *testing.T) {
 	s := Channels(ChannelOptions{})[TypeLine]
-	for status, want := range map[int]string{http.StatusOK: "delivered", http.StatusConflict: "delivered",
-		http.StatusUnauthorized: "permanent", http.StatusTooManyRequests: "again"} {
-		srv, _ := receiver(t, status)
+	for _, tc := range []struct {
+		status   int
+		accepted string
+		want     string
+	}{
+		{http.StatusOK, "", "delivered"}, {http.StatusConflict, "b8a6d4c2-0000-4000-8000-000000000001", "delivered"},
+		{http.StatusConflict, "", "permanent"}, {http.StatusUnauthorized, "", "permanent"}, {http.StatusTooManyRequests, "", "again"},
+	} {
+		status, want := tc.status, tc.want
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tc.accepted != "" {
+				w.Header().Set("X-Line-Accepted-Request-Id", tc.accepted)
+			}
+			w.WriteHeader(tc.status)
+			_, _ = io.WriteString(w, `{"message":"x"}`)
+		}))
+		t.Cleanup(srv.Close)
 		err := s.Send(t.Context(), Destination{Name: "l", Type: TypeLine, URL: srv.URL, To: "U1", Token: "t"}, testMessage("m"))
 		got := "again"
 		switch {
@@ -281,18 +296,21 @@ func TestLineAnswers(t *testing.T) {
 			got = "permanent"
 		}
 		if got != want {
-			t.Errorf("HTTP %d: %s (%v), want %s", status, got, err, want)
+			t.Errorf("HTTP %d (accepted id %q): %s (%v), want %s", status, tc.accepted, got, err, want)
 		}
 	}
-	srv, reqs := receiver(t, http.StatusOK)
-	m := testMessage("long")
-	m.Text, m.Link = strings.Repeat("あ", 6000), "https://console.example/intakes/1"
-	if err := s.Send(t.Context(), Destination{Name: "l", Type: TypeLine, URL: srv.URL, To: "U1", Token: "t"}, m); err != nil {
-		t.Fatal(err)
-	}
-	var got linePush
-	mustJSON(t, <-reqs, &got)
-	if text := got.Messages[0].Text; utf8.RuneCountInString(text) != lineMaxText || !strings.HasSuffix(text, m.Link+"）") {
-		t.Errorf("a long text: %d characters, ending %q", utf8.RuneCountInString(text), text[len(text)-60:])
+	// Counted as LINE counts: 🍎 is two UTF-16 units.
+	for _, fill := range []string{"あ", "🍎"} {
+		srv, reqs := receiver(t, http.StatusOK)
+		m := testMessage("long")
+		m.Text, m.Link = strings.Repeat(fill, 6000), "https://console.example/intakes/1"
+		if err := s.Send(t.Context(), Destination{Name: "l", Type: TypeLine, URL: srv.URL, To: "U1", Token: "t"}, m); err != nil {
+			t.Fatal(err)
+		}
+		var got linePush
+		mustJSON(t, <-reqs, &got)
+		if text := got.Messages[0].Text; len(utf16.Encode([]rune(text))) > lineMaxText || len(utf16.Encode([]rune(text))) < lineMaxText-1 || !strings.HasSuffix(text, m.Link+"）") {
+			t.Errorf("a long text of %s: %d UTF-16 units, ending %q", fill, len(utf16.Encode([]rune(text))), text[len(text)-60:])
+		}
 	}
 }

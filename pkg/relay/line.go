@@ -13,7 +13,8 @@ import (
 // empty.
 const LineBaseURL = "https://api.line.me"
 
-// lineMaxText is the longest text message LINE accepts, in characters.
+// lineMaxText is the longest text message LINE accepts, in UTF-16 code
+// units (LINE's "character counting in a text").
 const lineMaxText = 5000
 
 // LineSender pushes a text message through the LINE Messaging API (a LINE
@@ -21,8 +22,10 @@ const lineMaxText = 5000
 // Destination.To (a user, group or room id), with the channel access
 // token (Destination.Token) as bearer. Each attempt carries the same
 // X-Line-Retry-Key, derived from the entry's idempotency key: LINE
-// executes a request once per key, and answers a retry of one it
-// accepted with 409, which is a delivery.
+// executes a request once per key (for 24 hours), and answers a retry of
+// one it accepted with 409 and the accepted request's id
+// (X-Line-Accepted-Request-Id), which is a delivery; a 409 without it is
+// an error.
 type LineSender struct{ http httpPoster }
 
 type linePush struct {
@@ -41,7 +44,7 @@ func (s *LineSender) Send(ctx context.Context, d Destination, m Message) error {
 		return fmt.Errorf("relay: line %q: To and Token are required: %w", d.Name, ErrPermanent)
 	}
 	base := apiBase(d, LineBaseURL)
-	body, err := json.Marshal(linePush{To: d.To, Messages: []lineMessage{{Type: "text", Text: cutText(plainText(m), m.Link, lineMaxText)}}})
+	body, err := json.Marshal(linePush{To: d.To, Messages: []lineMessage{{Type: "text", Text: cutText(plainText(m), m.Link, lineMaxText, utf16Len)}}})
 	if err != nil {
 		return fmt.Errorf("relay: line: encode: %w", err)
 	}
@@ -51,8 +54,8 @@ func (s *LineSender) Send(ctx context.Context, d Destination, m Message) error {
 	}
 	err = s.http.post(ctx, "line", base+"/v2/bot/message/push", "application/json", body, hdr, m, d)
 	var se *StatusError
-	if errors.As(err, &se) && se.Code == http.StatusConflict {
-		return nil // an earlier attempt was accepted: not sent twice
+	if errors.As(err, &se) && se.Code == http.StatusConflict && se.Header.Get("X-Line-Accepted-Request-Id") != "" {
+		return nil // an earlier attempt with this retry key was accepted: not sent twice
 	}
 	return err
 }

@@ -87,19 +87,6 @@ const lineWorksMaxText = 2000
 // lineWorksText is m as plain text, cut to lineWorksMaxText characters
 // with a note (and the console link, where the whole message is) when
 // it is longer.
-func lineWorksText(m Message) string { return cutText(plainText(m), m.Link, lineWorksMaxText) }
-
-// cutText is text cut to at most limit characters (runes), saying so,
-// with link (the message in the console) when there is one: chat APIs
-// refuse longer texts.
-func cutText(text, link string, limit int) string {
-	if utf8.RuneCountInString(text) <= limit {
-		return text
-	}
-	note := "\n…（長いため省略しました）"
-	if link != "" {
-		note = "\n…（長いため省略しました。全文: " + link + "）"
-	}
-	keep := max(limit-utf8.RuneCountInString(note), 0)
-	return string([]rune(text)[:keep]) + note
+func lineWorksText(m Message) string {
+	return cutText(plainText(m), m.Link, lineWorksMaxText, utf8.RuneCountInString)
 }
