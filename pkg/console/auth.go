@@ -214,6 +214,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	c.ipLimit.give(ip, now)
 	giveOp()
 	c.known.add(key, now)
+	if c.d.Store != nil {
+		// Kept across restarts: after one, guesses at this operator from
+		// elsewhere must not make them wait at their own desk.
+		if err := c.d.Store.PutKnownLogin(key, now, now.Add(-knownFor)); err != nil {
+			c.log.Warn("remembering the login's address", "operator", op.ID, "err", err)
+		}
+	}
 	sid, ss, err := c.sess.create(op.ID, credential(op), now)
 	if err != nil {
 		c.log.Error("create session", "err", err)

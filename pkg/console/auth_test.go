@@ -439,3 +439,31 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		t.Fatalf("after 50 failures from one IP: %d, want 429", resp.StatusCode)
 	}
 }
+
+// TestKnownAddressesSurviveARestart: the address an operator logged in
+// from is remembered in the store: after a restart, guesses at the
+// operator from elsewhere still do not keep them out at their own desk.
+func TestKnownAddressesSurviveARestart(t *testing.T) {
+	e := newEnv(t)
+	from := func(env *env, addr, id, pw string) int {
+		body := strings.NewReader(fmt.Sprintf(`{"operator_id":%q,"password":%q}`, id, pw))
+		resp, _ := env.anon().raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json", "X-Forwarded-For": addr})
+		return resp.StatusCode
+	}
+	const home = "198.51.100.7"
+	if got := from(e, home, "op-a", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("op-a from home: %d, want 200", got)
+	}
+	e2 := e.restart()
+	for i := range maxAccountGuesses {
+		if got := from(e2, fmt.Sprintf("203.0.113.%d", i+1), "op-a", "wrong"); got != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i+1, got)
+		}
+	}
+	if got := from(e2, "203.0.113.200", "op-a", "secret-pw"); got != http.StatusTooManyRequests {
+		t.Fatalf("the right password from a new address during the guessing: %d, want 429", got)
+	}
+	if got := from(e2, home, "op-a", "secret-pw"); got != http.StatusOK {
+		t.Fatalf("op-a from home after a restart, during the guessing: %d, want 200", got)
+	}
+}

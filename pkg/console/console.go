@@ -62,6 +62,15 @@ func New(d Deps) *Console {
 	}
 	c.sess = newSessions(d.Store, c.log)
 	c.sess.sweep(c.now())
+	if d.Store != nil {
+		known, err := d.Store.KnownLogins()
+		if err != nil {
+			c.log.Warn("reading the addresses operators logged in from", "err", err)
+		}
+		for key, at := range known {
+			c.known.add(key, at)
+		}
+	}
 	c.loadPops()
 	c.pages = mustPages()
 	c.dummies = map[Argon2Params]string{}

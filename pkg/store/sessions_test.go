@@ -84,3 +84,23 @@ func TestSessionsCorruptValue(t *testing.T) {
 		t.Fatalf("good session gone: %v", err)
 	}
 }
+
+// TestKnownLogins: a recorded login reads back; entries older than the
+// cut go with the next write.
+func TestKnownLogins(t *testing.T) {
+	s := storetest.Open(t)
+	old, now := base.Add(-40*24*time.Hour), base
+	if err := s.PutKnownLogin("198.51.100.7\x00op-a", old, old.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutKnownLogin("203.0.113.9\x00op-b", now, now.Add(-30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.KnownLogins()
+	if err != nil || len(got) != 1 || !got["203.0.113.9\x00op-b"].Equal(now.Truncate(time.Millisecond)) {
+		t.Fatalf("known logins %v (%v): want op-b's only, the older one forgotten", got, err)
+	}
+	if err := s.PutKnownLogin("", now, now); err == nil {
+		t.Error("an empty key was stored")
+	}
+}
