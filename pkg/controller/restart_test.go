@@ -270,8 +270,8 @@ func TestRestartAfterCallerLeftHalfMadeBridge(t *testing.T) {
 	}
 	h.start()
 	rec := h.record(id)
-	if rec.Result != store.ResultAbandoned || rec.Billable || rec.ClientID != "acme" {
-		t.Fatalf("call whose caller left a half-made bridge: %s (%s) billable %v", rec.Result, rec.Reason, rec.Billable)
+	if rec.Result != store.ResultAbandoned || rec.Billable || rec.ClientID != "acme" || !rec.BridgedAt.IsZero() {
+		t.Fatalf("call whose caller left a half-made bridge: %s (%s) billable %v bridged at %v", rec.Result, rec.Reason, rec.Billable, rec.BridgedAt)
 	}
 	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
 }
