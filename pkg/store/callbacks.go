@@ -133,26 +133,15 @@ func (s *Store) PurgeCallbacks(due func(Callback) bool) (int, error) {
 		if b == nil {
 			return nil
 		}
-		var gone [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
+		var err error
+		n, err = deleteWhere(b, func(_, v []byte) (bool, error) {
 			var c Callback
 			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
+				return false, fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
 			}
-			if c.State == CallbackDone && due(c) {
-				gone = append(gone, append([]byte(nil), k...))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(gone)
-		return nil
+			return c.State == CallbackDone && due(c), nil
+		})
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge callbacks: %w", err)

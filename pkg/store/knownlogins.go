@@ -8,8 +8,8 @@ import (
 )
 
 // bucketKnownLogins holds, per (client address, operator) key the console
-// chooses, when that key last logged in: key → Unix milliseconds
-// (decimal). The console spares such addresses the per-operator cap on
+// chooses, when that key last logged in: key → the time as text (RFC
+// 3339, as the store's other times). The console spares such addresses the per-operator cap on
 // failed logins, across restarts. Created by the first write; a file
 // without it reads as empty.
 var bucketKnownLogins = []byte("console_known_logins")
@@ -25,21 +25,17 @@ func (s *Store) PutKnownLogin(key string, at, before time.Time) error {
 		if err != nil {
 			return err
 		}
-		var old [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
-			if t, ok := parseMillis(v); !ok || t.Before(before) {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
+		if _, err := deleteWhere(b, func(_, v []byte) (bool, error) {
+			var t time.Time
+			return t.UnmarshalText(v) != nil || t.Before(before), nil
 		}); err != nil {
 			return err
 		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
+		v, err := at.MarshalText()
+		if err != nil {
+			return err
 		}
-		return b.Put([]byte(key), fmt.Appendf(nil, "%d", at.UnixMilli()))
+		return b.Put([]byte(key), v)
 	})
 	if err != nil {
 		return fmt.Errorf("store: known login: %w", err)
@@ -56,7 +52,8 @@ func (s *Store) KnownLogins() (map[string]time.Time, error) {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			if t, ok := parseMillis(v); ok {
+			var t time.Time
+			if t.UnmarshalText(v) == nil {
 				out[string(k)] = t
 			}
 			return nil
@@ -66,12 +63,4 @@ func (s *Store) KnownLogins() (map[string]time.Time, error) {
 		return nil, fmt.Errorf("store: known logins: %w", err)
 	}
 	return out, nil
-}
-
-func parseMillis(v []byte) (time.Time, bool) {
-	var ms int64
-	if _, err := fmt.Sscanf(string(v), "%d", &ms); err != nil {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(ms), true
 }

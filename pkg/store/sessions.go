@@ -90,23 +90,14 @@ func (s *Store) SweepSessions(expired func(Session) bool) (int, error) {
 		if b == nil {
 			return nil
 		}
-		var doomed [][]byte
-		err := b.ForEach(func(k, v []byte) error {
+		var err error
+		n, err = deleteWhere(b, func(_, v []byte) (bool, error) {
 			var ss Session
-			if json.Unmarshal(v, &ss) != nil || expired(ss) {
-				doomed = append(doomed, append([]byte(nil), k...))
-			}
-			return nil
+			return json.Unmarshal(v, &ss) != nil || expired(ss), nil
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("store: sweep sessions: %w", err)
 		}
-		for _, k := range doomed {
-			if err := b.Delete(k); err != nil {
-				return fmt.Errorf("store: sweep sessions: %w", err)
-			}
-		}
-		n = len(doomed)
 		return nil
 	})
 	return n, err
