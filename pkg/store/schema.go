@@ -31,12 +31,8 @@ var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCall
 func prepare(tx *bolt.Tx) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		if v := meta.Get(keySchema); v != nil {
-			n, err := strconv.Atoi(string(v))
-			switch {
-			case err != nil || n < 1:
-				return fmt.Errorf("%w: schema version %q", ErrCorrupt, v)
-			case n > SchemaVersion:
-				return fmt.Errorf("%w: file has version %d, this binary knows %d", ErrSchemaTooNew, n, SchemaVersion)
+			if _, err := schemaOf(v); err != nil {
+				return err
 			}
 			// Version n == SchemaVersion; migrations from older versions go here.
 		}
@@ -53,4 +49,17 @@ func prepare(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// schemaOf reads a stored schema version v: ErrCorrupt if it is not one,
+// ErrSchemaTooNew if this binary does not know it.
+func schemaOf(v []byte) (int, error) {
+	n, err := strconv.Atoi(string(v))
+	switch {
+	case err != nil || n < 1:
+		return 0, fmt.Errorf("%w: schema version %q", ErrCorrupt, v)
+	case n > SchemaVersion:
+		return 0, fmt.Errorf("%w: file has version %d, this binary knows %d", ErrSchemaTooNew, n, SchemaVersion)
+	}
+	return n, nil
 }

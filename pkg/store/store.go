@@ -77,18 +77,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := checkShort(path); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
-	switch {
-	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, fmt.Errorf("store: open %s after %v: %w: %w", path, opts.Timeout, ErrLocked, err)
-	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
-		errors.Is(err, bolterrors.ErrVersionMismatch):
-		return nil, fmt.Errorf("store: open %s: %w: %w", path, ErrCorrupt, err)
-	case err != nil:
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	db, err := openBolt("open", path, &bolt.Options{Timeout: opts.Timeout})
+	if err != nil {
+		return nil, err
 	}
 	db.MaxBatchDelay = batchDelay
 	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall, live: newLiveWriter()}
@@ -167,4 +158,25 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 		return n, fmt.Errorf("store: backup: %w", err)
 	}
 	return n, nil
+}
+
+// openBolt opens the bbolt file at path, for op (what the error says was
+// being done), after the truncation check. Its errors say what went
+// wrong: ErrLocked when another process holds the file past
+// opts.Timeout, ErrCorrupt when bbolt cannot read it.
+func openBolt(op, path string, opts *bolt.Options) (*bolt.DB, error) {
+	if err := checkShort(path); err != nil {
+		return nil, fmt.Errorf("store: %s %s: %w", op, path, err)
+	}
+	db, err := bolt.Open(path, 0o600, opts)
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("store: %s %s after %v: %w: %w", op, path, opts.Timeout, ErrLocked, err)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+		errors.Is(err, bolterrors.ErrVersionMismatch):
+		return nil, fmt.Errorf("store: %s %s: %w: %w", op, path, ErrCorrupt, err)
+	case err != nil:
+		return nil, fmt.Errorf("store: %s %s: %w", op, path, err)
+	}
+	return db, nil
 }
