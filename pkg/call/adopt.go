@@ -188,10 +188,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	case p.Step == StepHangup && p.Then != "":
 		// The after-hours or overflow message was playing: what was to
 		// follow it (a voicemail, a callback offer) follows now.
-		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
-		if !a.rec.Result.Valid() {
-			a.rec.Result, a.rec.Reason = store.ResultOverflow, "overflow"
-		}
+		a.savedOutcome(p, store.ResultOverflow, "overflow")
 		a.note("re-adopted during the message before " + p.Then)
 		if ch.State != "Up" && !a.answer() { // stopped before the answer
 			return
@@ -202,10 +199,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 			a.offerCallback()
 		}
 	case p.Step == StepHangup:
-		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
-		if !a.rec.Result.Valid() {
-			a.rec.Result, a.rec.Reason = store.ResultCompleted, "re-adopted while hanging up"
-		}
+		a.savedOutcome(p, store.ResultCompleted, "re-adopted while hanging up")
 		a.hangup("re-adopted while hanging up")
 	case p.Step == StepConnected:
 		// Caller and operator keep talking in their bridge; we only need
@@ -227,10 +221,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	case p.Step == StepVoicemail && p.Recording != "":
 		a.resumeVoicemail(p)
 	case p.Step == StepCallback:
-		a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
-		if !a.rec.Result.Valid() {
-			a.rec.Result, a.rec.Reason = store.ResultOverflow, "overflow"
-		}
+		a.savedOutcome(p, store.ResultOverflow, "overflow")
 		a.resumeCallbackOffer()
 	case p.Step == StepTransfer && a.m.queue != nil:
 		// The client's phone may still ring; its leg is no longer ours
@@ -332,4 +323,13 @@ func (a *actor) savedState() (p Persisted, found bool) {
 		return ls, true
 	}
 	return Persisted{}, false
+}
+
+// savedOutcome gives the record the outcome the state p saved, or result
+// and reason when it saved none (an older version's state).
+func (a *actor) savedOutcome(p Persisted, result store.Result, reason string) {
+	a.rec.Result, a.rec.Reason = store.Result(p.Result), p.Reason
+	if !a.rec.Result.Valid() {
+		a.rec.Result, a.rec.Reason = result, reason
+	}
 }

@@ -79,8 +79,7 @@ func (a *actor) sendHangup(try int) {
 	}
 	if try == 1 {
 		// Should the controller stop before it works, the next one
-		// finds the outcome with the call.
-		a.state.Step = StepHangup
+		// finds the outcome (hangup saved StepHangup) with the call.
 		a.saveLive()
 	}
 	in := time.Second

@@ -52,7 +52,9 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 		// The peer is up but never joined: the caller hung up before the
 		// bridge was made.
 		rec.Result, rec.Reason, rec.OperatorID = store.ResultAbandoned, "caller hung up before being bridged with "+st.OpID, ""
-		rec.BridgedAt = time.Time{}                     // the bridge's name was written before; nobody was put through
+		// The bridge's name was written before the bridge: nobody was put
+		// through.
+		rec.BridgedAt = time.Time{}
 		if rec.WaitMS == 0 && !st.EnqueuedAt.IsZero() { // a bridge named by an older version
 			rec.WaitMS = max(now.Sub(st.EnqueuedAt), time.Millisecond).Milliseconds()
 		}
