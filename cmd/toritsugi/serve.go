@@ -138,7 +138,8 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 // handler routes the console's pages and API and the data API.
 func (s *service) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", s.console.Handler())
+	console := s.console.Handler()
+	mux.Handle("/", console)
 	data := api.NewHandler(api.Deps{
 		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"), Outbox: s.outbox, BackupDir: s.configs.Current().DataDir,
 		Token: func() string { return s.configs.Current().HTTP.APIToken },
@@ -149,7 +150,7 @@ func (s *service) handler() http.Handler {
 	mux.Handle("/healthz", data)
 	mux.Handle("/api/v1/", data)
 	for _, p := range []string{"/api/v1/console/", "/api/v1/login", "/api/v1/logout"} {
-		mux.Handle(p, s.console.Handler())
+		mux.Handle(p, console)
 	}
 	for p, h := range s.extra {
 		mux.Handle(p, h)
