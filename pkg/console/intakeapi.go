@@ -48,17 +48,24 @@ func (c *Console) view(in store.Intake) intakeView {
 	return intakeView{Intake: in, Relay: st}
 }
 
+// callClass is the class the operator gave call id ("" when none, or the
+// store cannot say). A pop is a call just put through: it has none, and
+// only a page that reads the call again asks.
+func (c *Console) callClass(id string) string {
+	if c.d.Store == nil {
+		return ""
+	}
+	class, err := c.d.Store.CallClass(id)
+	if err != nil {
+		c.log.Warn("class of the call", "call", id, "err", err)
+	}
+	return class
+}
+
 // callFor builds the call view of p as op may see it: earlier intakes from
 // the same number, limited to the clients op serves.
 func (c *Console) callFor(op Operator, p ScreenPop) callView {
 	cv := callView{Pop: p, Form: c.d.Forms.FormFor(p.ClientID), Intakes: []intakeView{}}
-	if c.d.Store != nil {
-		class, err := c.d.Store.CallClass(p.CallID)
-		if err != nil {
-			c.log.Warn("class of the call", "call", p.CallID, "err", err)
-		}
-		cv.Class = class
-	}
 	if cv.Pop.History == nil {
 		cv.Pop.History = []HistoryItem{}
 	}
@@ -151,7 +158,9 @@ func (c *Console) callJSON(w http.ResponseWriter, r *http.Request, a authed) {
 		fail(w, http.StatusNotFound, "no such call for this operator")
 		return
 	}
-	writeJSON(w, http.StatusOK, c.callFor(a.op, p))
+	cv := c.callFor(a.op, p)
+	cv.Class = c.callClass(p.CallID)
+	writeJSON(w, http.StatusOK, cv)
 }
 
 // stateJSON: GET /api/v1/console/state, everything the page needs on load.
@@ -168,6 +177,7 @@ func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
 	v.State = st
 	if p, ok := c.hub.lastPop(a.op.ID); ok {
 		cv := c.callFor(a.op, p)
+		cv.Class = c.callClass(p.CallID)
 		v.Call = &cv
 		if len(p.Saved) == 0 && cv.Class == "" && c.d.Control != nil {
 			// A page that (re)loads shows the call's form: its message is
