@@ -156,10 +156,18 @@ func apiBase(d Destination, def string) string {
 	return def
 }
 
-// cutText is text cut to at most limit units, as length counts them,
-// saying so, with link (the message in the console) when there is one:
-// chat APIs refuse longer texts. It cuts between characters.
-func cutText(text, link string, limit int, length func(string) int) string {
+// cutText is text cut to at most limit units, each character counting
+// units(r) of them, saying so, with link (the message in the console)
+// when there is one: chat APIs refuse longer texts. It cuts between
+// characters.
+func cutText(text, link string, limit int, units func(rune) int) string {
+	length := func(s string) int {
+		n := 0
+		for _, r := range s {
+			n += units(r)
+		}
+		return n
+	}
 	if length(text) <= limit {
 		return text
 	}
@@ -167,26 +175,18 @@ func cutText(text, link string, limit int, length func(string) int) string {
 	if link != "" {
 		note = "\n…（長いため省略しました。全文: " + link + "）"
 	}
-	room := max(limit-length(note), 0)
-	var b strings.Builder
-	used := 0
-	for _, r := range text {
-		n := length(string(r))
-		if used+n > room {
-			break
+	room, used := max(limit-length(note), 0), 0
+	for i, r := range text {
+		if used += units(r); used > room {
+			return text[:i] + note
 		}
-		b.WriteRune(r)
-		used += n
 	}
-	return b.String() + note
+	return text + note // not reached: text is longer than limit
 }
 
-// utf16Len is the length of s in UTF-16 code units (LINE counts so: an
-// emoji or a rare kanji outside the BMP counts two).
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
+// oneUnit counts every character as one (LINE WORKS).
+func oneUnit(rune) int { return 1 }
+
+// utf16Units counts a character in UTF-16 code units, as LINE does: an
+// emoji or a rare kanji outside the BMP counts two.
+func utf16Units(r rune) int { return max(utf16.RuneLen(r), 1) }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"unicode/utf8"
 )
 
 // LineWorksBaseURL is the LINE WORKS API 2.0 base used when
@@ -88,5 +87,5 @@ const lineWorksMaxText = 2000
 // with a note (and the console link, where the whole message is) when
 // it is longer.
 func lineWorksText(m Message) string {
-	return cutText(plainText(m), m.Link, lineWorksMaxText, utf8.RuneCountInString)
+	return cutText(plainText(m), m.Link, lineWorksMaxText, oneUnit)
 }
