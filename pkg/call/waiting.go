@@ -29,7 +29,15 @@ func (a *actor) ringback() {
 	a.queued = true
 	a.noteQueued()
 	a.m.queue.Enqueue(a.queueCall(), a.inbox)
-	a.ringbackTimer = a.m.clock.NewTimer(a.client.RingbackMax)
+	a.ringbackTimer = a.m.clock.NewTimer(ringbackLeft(a.client.RingbackMax, a.state.EnqueuedAt, a.m.clock.Now()))
+}
+
+// ringbackLeft is how much longer a caller who first heard ringing at
+// since may ring. The limit (ringback_max) counts from the first ring:
+// a caller back in line (their operator left before the bridge) or
+// re-adopted after a restart rings no longer than the client allows.
+func ringbackLeft(limit time.Duration, since, now time.Time) time.Duration {
+	return max(0, limit-now.Sub(since))
 }
 
 // ringbackExpired: nobody answered in time; answer and greet, still queued.

@@ -345,6 +345,45 @@ func TestRingbackExpiresIntoGreetingThenAnnouncements(t *testing.T) {
 	}
 }
 
+// TestRingbackMaxCountsFromTheFirstRing: a ringback caller whose operator
+// hung up during the whisper goes back in line, still unanswered. Their
+// ringback_max runs from when they first heard ringing, not again from
+// the requeue: a caller rings no longer than the client allows.
+func TestRingbackMaxCountsFromTheFirstRing(t *testing.T) {
+	h := newHarness(t, `
+queue: {ring_timeout: 60s, max_wait: 2s, wrapup: 10m}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    whisper_sound: sound:toritsugi/long-whisper
+    answer_mode: ringback
+    ringback_max: 1s
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	// In Asterisk's time: answers after 40 s, hangs up 20 s into a 50 s
+	// whisper (0.4 s and 0.2 s of test time); then wraps up for 10 min.
+	h.fake.AddSound("toritsugi/long-whisper", 50*time.Second)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: 40 * time.Second, HangupAfter: 20 * time.Second})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	ringing, lost, answered := eventAt(rec, "ringback"), eventAt(rec, "op1001 lost"), eventAt(rec, "no operator within the ringback time")
+	if ringing.IsZero() || lost.IsZero() || answered.IsZero() {
+		t.Fatalf("timeline lacks ringback, the lost operator or the answer: %v", rec.Events)
+	}
+	if lost.Sub(ringing) < 500*time.Millisecond {
+		t.Fatalf("the operator was lost %s after the first ring: the test needs the requeue late in the ringback", lost.Sub(ringing))
+	}
+	// From the first ring: 1 s. From the requeue it would be over 1.5 s.
+	if got := answered.Sub(ringing); got < time.Second || got >= 1400*time.Millisecond {
+		t.Fatalf("answered %s after the first ring, want ringback_max (1s) from it; events %v", got, rec.Events)
+	}
+}
+
 func TestRecordingRetention(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    recording_retention_days: 90\n", 1))
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
