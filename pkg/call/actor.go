@@ -74,8 +74,14 @@ type actor struct {
 	callerGone bool
 	done       bool
 
+	// timer runs onTimeout: a callback offer's or a transfer prompt's
+	// wait for a key, a voicemail's guard.
 	timer     Timer
 	onTimeout func()
+	// playTimer cuts the playback we wait for (playbackID) if its end
+	// never comes: its own timer, so that a playback's end, or a stopped
+	// one's late PlaybackFinished, never cancels the timer above.
+	playTimer Timer
 
 	// ringback: the caller hears ringing while queued, unanswered, until
 	// an operator answers or ringbackTimer (client.RingbackMax) fires.
@@ -118,9 +124,12 @@ func (a *actor) run(ctx context.Context) {
 		}
 	}
 	for !a.done {
-		var timeout, ringback, retryHangup <-chan time.Time
+		var timeout, playTimeout, ringback, retryHangup <-chan time.Time
 		if a.timer != nil {
 			timeout = a.timer.C()
+		}
+		if a.playTimer != nil {
+			playTimeout = a.playTimer.C()
 		}
 		if a.ringbackTimer != nil {
 			ringback = a.ringbackTimer.C()
@@ -134,6 +143,7 @@ func (a *actor) run(ctx context.Context) {
 			// re-adopted by the next controller; record nothing here.
 			a.log.Info("controller stopping; leaving call to be re-adopted")
 			a.stopTimer()
+			a.stopPlayTimer()
 			a.stopHangupRetry()
 			return
 		case <-a.inbox.Ready():
@@ -152,6 +162,10 @@ func (a *actor) run(ctx context.Context) {
 		case <-retryHangup:
 			a.hangupRetry = nil
 			a.sendHangup(a.hangupTry)
+		case <-playTimeout:
+			a.playTimer = nil
+			a.note("playback did not finish in time")
+			a.playbackEnded("timeout")
 		case <-timeout:
 			f := a.onTimeout
 			a.timer, a.onTimeout = nil, nil
@@ -173,6 +187,23 @@ func (a *actor) stopTimer() {
 		a.timer.Stop()
 		a.timer, a.onTimeout = nil, nil
 	}
+}
+
+func (a *actor) stopPlayTimer() {
+	if a.playTimer != nil {
+		a.playTimer.Stop()
+		a.playTimer = nil
+	}
+}
+
+// forgetPlayback stops waiting for the playback we wait for (its end will
+// mean nothing: it is being stopped, or a key cut it short) and returns
+// its id ("" if none).
+func (a *actor) forgetPlayback() string {
+	id := a.playbackID
+	a.playbackID, a.afterPlay = "", nil
+	a.stopPlayTimer()
+	return id
 }
 
 func (a *actor) stopRingback() {
@@ -278,6 +309,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 	// Client-chosen ids let us match PlaybackFinished even when it races
 	// the 201; the manager's instance token keeps a re-adopting controller
 	// from colliding with a playback its predecessor left behind (409).
+	a.stopPlayTimer() // a playback we waited for is not waited for any more
 	a.playbackID = playbackID(a.id, a.m.instance, a.plays)
 	a.afterPlay, a.playbackOn = then, channelID
 	if _, err := a.m.ari.Channel().Play(ari.NewKey(ari.ChannelKey, channelID), a.playbackID, media...); err != nil {
@@ -294,10 +326,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		return
 	}
 	a.note("playing " + strings.Join(media, ", "))
-	a.after(a.m.greetingTimeout, func() {
-		a.note("playback did not finish in time")
-		a.playbackEnded("timeout")
-	})
+	a.playTimer = a.m.clock.NewTimer(a.m.greetingTimeout)
 }
 
 // playbackEnded runs what was to follow the playback, unless its channel
@@ -308,8 +337,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 // the leg.
 func (a *actor) playbackEnded(state string) {
 	then := a.afterPlay
-	a.playbackID, a.afterPlay = "", nil
-	a.stopTimer()
+	a.forgetPlayback()
 	if l := a.legs[a.playbackOn]; a.callerGone || (a.playbackOn == a.id && a.hangupSent) || (l != nil && l.hangingUp) {
 		a.note("playback cut by the hangup")
 		return

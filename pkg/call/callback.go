@@ -95,10 +95,9 @@ func (a *actor) callbackAnswer(digit string) {
 	}
 	a.awaitingDigit = false
 	a.stopTimer()
-	if id := a.playbackID; id != "" && digit != "" {
+	if a.playbackID != "" && digit != "" {
 		// Answered during the offer: cut it (the thanks would follow it).
-		a.playbackID, a.afterPlay = "", nil
-		a.stopPlayback(id)
+		a.stopPlayback(a.forgetPlayback())
 	}
 	if digit != "1" {
 		a.note("callback declined")

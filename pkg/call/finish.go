@@ -159,6 +159,7 @@ func (a *actor) finish() {
 	}
 	a.done = true
 	a.stopTimer()
+	a.stopPlayTimer()
 	a.stopHangupRetry()
 	a.stopRingback()
 	a.leaveQueue()

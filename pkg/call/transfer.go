@@ -98,9 +98,7 @@ func (a *actor) transferKey(digit string) {
 	a.confirming = nil
 	a.stopTimer()
 	if a.playbackID != "" && a.playbackOn == l.id {
-		id := a.playbackID
-		a.playbackID, a.afterPlay = "", nil
-		a.stopPlayback(id) // the rest of the prompt
+		a.stopPlayback(a.forgetPlayback()) // the rest of the prompt
 	}
 	a.note("client pressed 1: taking the transfer")
 	a.transferAccepted(l)

@@ -88,6 +88,11 @@ func (a *actor) announcementEnded() {
 
 // stopCallerMedia stops what plays to the caller before the bridge.
 func (a *actor) stopCallerMedia() {
+	if a.greetingID != "" && a.greetingID == a.playbackID {
+		// Stopped: its PlaybackFinished must not run what was to follow
+		// the greeting.
+		a.forgetPlayback()
+	}
 	for _, id := range []string{a.announceID, a.greetingID} {
 		if id != "" {
 			a.stopPlayback(id)

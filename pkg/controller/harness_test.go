@@ -44,6 +44,8 @@ type harness struct {
 	recheckAfter time.Duration
 	// callbacks: Options.Callbacks (nil: the store).
 	callbacks call.CallbackStore
+	// greetingTimeout: Options.GreetingTimeout (0: 5 s).
+	greetingTimeout time.Duration
 
 	mu        sync.Mutex
 	rings     []acd.Ring       // every Ring the queue decided, in order
@@ -94,9 +96,13 @@ func (h *harness) start() *running {
 	if h.callbacks != nil {
 		callbacks = h.callbacks
 	}
+	greetingTimeout := 5 * time.Second
+	if h.greetingTimeout > 0 {
+		greetingTimeout = h.greetingTimeout
+	}
 	c, err := controller.New(ctx, controller.Options{
 		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: callbacks, Logger: storetest.Logger(h.t),
-		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: 5 * time.Second,
+		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: greetingTimeout,
 		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()

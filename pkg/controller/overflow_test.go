@@ -617,3 +617,52 @@ operators:
 		t.Fatal("the call was recorded with the caller still on the line")
 	}
 }
+
+// TestVoicemailGuardOutlivesAStoppedGreeting: a ringback caller overflows
+// into voicemail while the greeting plays; the greeting is stopped. Its
+// late PlaybackFinished must neither run what was to follow the greeting
+// nor cancel the message's guard (they shared the call's one timer).
+// With the message's end lost (the link down as '#' is pressed, and
+// Asterisk unable to say whether it is still recording), the guard ends
+// the call as a voicemail.
+func TestVoicemailGuardOutlivesAStoppedGreeting(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 400ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/long-greeting
+    answer_mode: ringback
+    ringback_max: 10s
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: ""
+    voicemail_max: 60s
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	// The calls' timers in Asterisk's time: ringback 0.1 s, the guard
+	// (voicemail_max + 30 s) 0.9 s; a playback's own cut 10 s.
+	h.clock, h.greetingTimeout = fastClock{}, 1000*time.Second
+	h.fake.AddSound("toritsugi/long-greeting", 5*time.Minute) // 3 s of test time: still playing at the overflow
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/ari/recordings/live/")
+	})
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitRecording(id)
+	time.Sleep(50 * time.Millisecond) // the stopped greeting's PlaybackFinished is read
+	h.fake.DropWebSockets()
+	if err := h.fake.SendDTMF(id, "#"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultVoicemail || rec.Recording == "" {
+		t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+	}
+	if n := strings.Count(fmt.Sprint(rec.Events), "greeting finished"); n != 0 {
+		t.Fatalf("the stopped greeting ran what was to follow it; events %v", rec.Events)
+	}
+}
