@@ -41,7 +41,11 @@ type Options struct {
 	// Backoff spaces reconnect attempts (default 100ms doubling to 10s).
 	Backoff Backoff
 	// OnConnect runs after each connect and re-sync, before events flow
-	// (e.g. to subscribe to endpoint events again). An error is logged.
+	// (e.g. to subscribe to endpoint events again). An error is logged and
+	// the hook run again, spaced by Backoff, until it succeeds or the
+	// session ends: events flow meanwhile (an Asterisk busy after its
+	// restart fails a request; a subscription it never got would leave
+	// every later endpoint event unsent for the whole session).
 	OnConnect func(ctx context.Context, c ari.Client) error
 	// DisallowedEvents are event types nobody reads. After each connect
 	// the link asks Asterisk not to send them (PUT
@@ -181,6 +185,29 @@ var (
 	errReplaced     = errors.New("pbx: application replaced by another websocket (is a second toritsugi running?)")
 )
 
+// retryOnConnect runs the OnConnect hook again, spaced by the backoff,
+// until it succeeds or the session (ctx) ends.
+func (l *Link) retryOnConnect(ctx context.Context) {
+	for n := 1; ; n++ {
+		t := time.NewTimer(l.opts.Backoff.Delay(n))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		err := l.opts.OnConnect(ctx, l.rest)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			l.log.Info("ARI on-connect hook succeeded on a later try", "tries", n+1)
+			return
+		}
+		l.log.Warn("ARI on-connect hook failed again", "tries", n+1, "error", err)
+	}
+}
+
 // replacedBackoff is how long a link whose application was taken over by
 // another websocket waits before taking it back.
 const replacedBackoff = 30 * time.Second
@@ -225,7 +252,8 @@ func (l *Link) session(ctx context.Context) error {
 	}
 	if l.opts.OnConnect != nil {
 		if err := l.opts.OnConnect(sctx, l.rest); err != nil {
-			l.log.Error("ARI on-connect hook failed", "error", err)
+			l.log.Error("ARI on-connect hook failed; trying it again while the link is up", "error", err)
+			go l.retryOnConnect(sctx)
 		}
 	}
 
