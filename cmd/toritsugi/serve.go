@@ -209,7 +209,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	go func() { _ = s.configs.Watch(s.ctx, hup) }()
+	go s.configs.Watch(s.ctx, hup)
 	s.log.Info("toritsugi serving", "http", ln.Addr().String(), "ari", s.configs.Current().ARI.URL)
 
 	var err error

@@ -10,8 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 const waitLimit = 5 * time.Second
@@ -156,15 +160,12 @@ func TestWatch(t *testing.T) {
 	sub := s.Subscribe()
 	ctx, cancel := context.WithCancel(t.Context())
 	hup := make(chan os.Signal, 1)
-	done := make(chan error, 1)
-	go func() { done <- s.Watch(ctx, hup) }()
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, hup) }()
 	defer func() {
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Watch returned %v", err)
-			}
+		case <-done:
 		case <-time.After(waitLimit):
 			t.Error("Watch did not return after cancel")
 		}
@@ -194,11 +195,69 @@ func TestWatch(t *testing.T) {
 	}
 }
 
-func TestWatchMissingDirectory(t *testing.T) {
-	s := NewStore(filepath.Join(t.TempDir(), "gone", "c.yaml"), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := s.Watch(t.Context(), nil); err == nil {
-		t.Error("Watch on a missing directory returned nil")
+// TestWatchFallsBackToSignals: when files cannot be watched (here: no
+// inotify instance left for the user), Watch says so and SIGHUP still
+// reloads; it used to return, and nothing read the signals after.
+func TestWatchFallsBackToSignals(t *testing.T) {
+	var logs syncBuffer
+	s, path := newTestStore(t, &logs)
+	defer func(orig func() (*fsnotify.Watcher, error)) { newWatcher = orig }(newWatcher)
+	newWatcher = func() (*fsnotify.Watcher, error) { return nil, syscall.EMFILE }
+	sub := s.Subscribe()
+	hup := make(chan os.Signal, 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, hup) }()
+	defer func() { cancel(); <-done }()
+	writeFile(t, path, configText("debug"))
+	hup <- syscall.SIGHUP
+	if got := receive(t, sub); got.LogLevel != "debug" {
+		t.Fatalf("after SIGHUP: log_level %q", got.LogLevel)
 	}
+	if !strings.Contains(logs.String(), "config watch stopped") || !strings.Contains(logs.String(), "too many open files") {
+		t.Errorf("the failed watch was not logged with its cause:\n%s", logs.String())
+	}
+}
+
+// TestWatchMissingDirectory: a directory that cannot be watched is logged;
+// Watch still returns when its context ends.
+func TestWatchMissingDirectory(t *testing.T) {
+	var logs syncBuffer
+	s := NewStore(filepath.Join(t.TempDir(), "gone", "c.yaml"), nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, nil) }()
+	deadline := time.Now().Add(waitLimit)
+	for !strings.Contains(logs.String(), "config watch stopped") {
+		if time.Now().After(deadline) {
+			t.Fatalf("a missing directory was not logged:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(waitLimit):
+		t.Fatal("Watch did not return after cancel")
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger may write while a test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestReloadNamesSettingsThatNeedARestart: a reload that changes settings
@@ -371,8 +430,8 @@ func watchUntilScriptNamed(t *testing.T, s *Store, update func(name string)) {
 	t.Helper()
 	sub := s.Subscribe()
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.Watch(ctx, nil) }()
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, nil) }()
 	defer func() { cancel(); <-done }()
 	deadline := time.Now().Add(waitLimit)
 	for i := 0; ; i++ {

@@ -14,13 +14,45 @@ import (
 // write, rename and chmod in bursts.
 const debounce = 150 * time.Millisecond
 
+// newWatcher starts a file watcher (a test replaces it).
+var newWatcher = fsnotify.NewWatcher
+
 // Watch reloads on every signal from hup (wire it to SIGHUP with
 // signal.Notify) and when the file or one of the clients' script files
 // changes. It watches their directories, not the files, so editors that
-// write a new file and rename it over the old one are followed. Reload errors are logged and do not stop the watch. Watch
-// returns nil when ctx is done, or an error if the watcher cannot start.
-func (s *Store) Watch(ctx context.Context, hup <-chan os.Signal) error {
-	w, err := fsnotify.NewWatcher()
+// write a new file and rename it over the old one are followed. Reload
+// errors are logged and do not stop the watch. If files cannot be watched
+// (no inotify instance left for this user, the watcher closed), that is
+// logged and signals still reload. Watch returns when ctx is done.
+func (s *Store) Watch(ctx context.Context, hup <-chan os.Signal) {
+	err := s.watchFiles(ctx, hup)
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	s.logger.Error("config watch stopped: saving the file does not reload it any more; send SIGHUP", "path", s.path, "err", err)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-hup:
+			if !ok {
+				<-ctx.Done()
+				return
+			}
+			s.reloadBySignal()
+		}
+	}
+}
+
+func (s *Store) reloadBySignal() {
+	s.logger.Info("config reload requested by signal", "path", s.path)
+	_ = s.Reload() // logged by Reload
+}
+
+// watchFiles is Watch while files can be watched: it returns nil when ctx
+// is done, or why files cannot be watched.
+func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
+	w, err := newWatcher()
 	if err != nil {
 		return fmt.Errorf("config: watch: %w", err)
 	}
@@ -77,8 +109,7 @@ func (s *Store) Watch(ctx context.Context, hup <-chan os.Signal) error {
 				hup = nil
 				continue
 			}
-			s.logger.Info("config reload requested by signal", "path", s.path)
-			_ = s.Reload() // logged by Reload
+			s.reloadBySignal()
 			watchScripts()
 		case ev, ok := <-w.Events:
 			if !ok {
