@@ -44,9 +44,10 @@ type Config struct {
 	// secrets from the environment already applied.
 	Destinations []relay.Destination
 
-	// scripts are the clients' script files, as read: a reload compares
-	// and watches them with the file itself.
-	scripts []scriptSource
+	// sources are the other files the configuration read (the clients'
+	// scripts, LINE WORKS private keys), as read: a reload compares and
+	// watches them with the file itself.
+	sources []sourceFile
 
 	clientByID   map[string]int
 	destByName   map[string]int

@@ -42,7 +42,7 @@ func parse(filename, dir string, data []byte, env func(string) (string, bool)) (
 	if len(doc.errs) > 0 {
 		return nil, doc.errs.Sorted()
 	}
-	cfg.scripts = c.scripts
+	cfg.sources = c.sources
 	cfg.Warnings = c.warnings.Sorted()
 	cfg.index()
 	return cfg, nil

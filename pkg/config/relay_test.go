@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -186,12 +188,7 @@ func TestTemplateTriedOnEveryKind(t *testing.T) {
 // be an RSA key; the client secret may come from the environment.
 func TestLineWorksServiceAccount(t *testing.T) {
 	dir := t.TempDir()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	keyPEM := testKeyPEM(t)
 	if err := os.WriteFile(filepath.Join(dir, "private_lw.key"), keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -254,5 +251,46 @@ func TestMailSettingsThatCannotWork(t *testing.T) {
 		if _, err := Parse("c.yaml", doc(ok), noEnv); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
+	}
+}
+
+// testKeyPEM is a new RSA private key, PKCS #8 in PEM as LINE WORKS gives it.
+func testKeyPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// TestReloadReadsAReplacedKeyFile: a LINE WORKS key reissued and saved
+// over the same file name is a change: a reload (SIGHUP) uses the new key.
+// It used to be skipped as "config unchanged", the YAML being the same.
+func TestReloadReadsAReplacedKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	path, keyPath := filepath.Join(dir, "toritsugi.yaml"), filepath.Join(dir, "private_lw.key")
+	writeFile(t, keyPath, string(testKeyPEM(t)))
+	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - {name: lw, type: lineworks, bot_id: \"1\", room_id: \"2\", client_id: cid, client_secret: s, service_account: a@x.serviceaccount, private_key_file: private_lw.key}\n")
+	cfg, err := load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(path, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.env = noEnv
+	if err := s.Reload(); err != nil { // as after any earlier reload
+		t.Fatal(err)
+	}
+	fresh := testKeyPEM(t)
+	writeFile(t, keyPath, string(fresh))
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Current().Destination("lw"); d.PrivateKey != string(fresh) {
+		t.Fatal("after the key file was replaced and a reload, the old key is still in use")
 	}
 }

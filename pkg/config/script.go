@@ -50,10 +50,7 @@ func (c *checker) script(path string, raw *string) (string, intake.Script) {
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(c.dir, file)
 	}
-	data, err := c.readFile(file)
-	if !slices.ContainsFunc(c.scripts, func(s scriptSource) bool { return s.path == file }) {
-		c.scripts = append(c.scripts, scriptSource{path: file, sum: sourceSum(data, err)})
-	}
+	data, err := c.readSource(file)
 	if err != nil {
 		c.errf(path, "cannot read script %q: %s", ref, fileReason(err))
 		return ref, intake.Script{}
@@ -128,11 +125,20 @@ func (c *Client) Script() intake.Script {
 	return s
 }
 
-// scriptSource is a script file a configuration read, and a digest of
-// what it read (or of why it could not).
-type scriptSource struct {
+// sourceFile is a file a configuration read besides itself (a script, a
+// private key), and a digest of what it read (or of why it could not).
+type sourceFile struct {
 	path string
 	sum  [32]byte
+}
+
+// readSource reads file and keeps it among the configuration's sources.
+func (c *checker) readSource(file string) ([]byte, error) {
+	data, err := c.readFile(file)
+	if !slices.ContainsFunc(c.sources, func(s sourceFile) bool { return s.path == file }) {
+		c.sources = append(c.sources, sourceFile{path: file, sum: sourceSum(data, err)})
+	}
+	return data, err
 }
 
 func sourceSum(data []byte, err error) [32]byte {

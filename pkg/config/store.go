@@ -57,7 +57,7 @@ func (s *Store) Reload() error {
 		s.logger.Error("config reload failed, keeping the running configuration", "path", s.path, "err", err)
 		return err
 	}
-	if s.lastHash != nil && bytes.Equal(fingerprint(data, s.cur.Load().scripts, true), s.lastHash) {
+	if s.lastHash != nil && bytes.Equal(fingerprint(data, s.cur.Load().sources, true), s.lastHash) {
 		s.logger.Debug("config unchanged", "path", s.path)
 		return nil
 	}
@@ -78,7 +78,7 @@ func (s *Store) Reload() error {
 	}
 	prev := s.cur.Load()
 	s.cur.Store(cfg)
-	s.lastHash = fingerprint(data, cfg.scripts, false)
+	s.lastHash = fingerprint(data, cfg.sources, false)
 	if keys := RestartNeeded(prev, cfg); len(keys) > 0 {
 		s.logger.Warn("config reloaded, but these settings take effect only at the next start", "path", s.path, "settings", keys)
 	}
@@ -128,13 +128,14 @@ func RestartNeeded(old, new *Config) []string {
 }
 
 // fingerprint identifies a configuration's sources: the file's bytes data
-// and its script files, as read when it was parsed, or (fresh) as they
-// are now: a script edited with the file unchanged is a change.
-func fingerprint(data []byte, scripts []scriptSource, fresh bool) []byte {
+// and the other files it read (scripts, keys), as read when it was parsed,
+// or (fresh) as they are now: a script edited or a key replaced with the
+// file unchanged is a change.
+func fingerprint(data []byte, sources []sourceFile, fresh bool) []byte {
 	h := sha256.New()
 	d := sha256.Sum256(data)
 	h.Write(d[:])
-	for _, s := range scripts {
+	for _, s := range sources {
 		sum := s.sum
 		if fresh {
 			sum = sourceSum(readScriptFile(s.path))

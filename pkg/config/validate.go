@@ -19,8 +19,8 @@ type checker struct {
 	// dir is where relative script paths are read from by readFile.
 	dir      string
 	readFile func(path string) ([]byte, error)
-	// scripts are the script files read (or tried), by the paths read.
-	scripts []scriptSource
+	// sources are the other files read (or tried), by the paths read.
+	sources []sourceFile
 	// destinations are the names in relay.destinations, for client relay sections.
 	destNames map[string]bool
 	// warnings are problems that do not stop the file from loading.

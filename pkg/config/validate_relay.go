@@ -302,7 +302,7 @@ func (c *checker) privateKey(path, file string) string {
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(c.dir, full)
 	}
-	data, err := c.readFile(full)
+	data, err := c.readSource(full)
 	if err != nil {
 		c.errf(path, "cannot read %q: %s", file, fileReason(err))
 		return ""

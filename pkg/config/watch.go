@@ -88,8 +88,8 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 	names[abs] = true
 	fi, err := os.Lstat(abs)
 	dirs[dir] = err == nil && fi.Mode()&os.ModeSymlink != 0
-	watchScripts := func() { // those of the running configuration
-		for _, sc := range s.Current().scripts {
+	watchScripts := func() { // and keys: the running configuration's sources
+		for _, sc := range s.Current().sources {
 			if p, err := filepath.Abs(sc.path); err == nil {
 				follow(p)
 			}
