@@ -54,7 +54,17 @@ type Owner struct {
 	manual    map[string]bool   // op id → logs in through the console
 	byEP      map[string]string // endpoint → op id
 	reachable map[string]bool   // endpoint → reachable
+	// inUse: endpoint → the connected call on it, from its Connect (or
+	// Occupy) until it ends; phoneOf is the other way. A phone that a
+	// reload gives to another operator while its call goes on is busy:
+	// its new operator counts as unreachable until that call ends.
+	inUse   map[string]phoneCall
+	phoneOf map[string]string // call id → endpoint
 }
+
+// phoneCall is a connected call on a phone, and the operator it was
+// connected to.
+type phoneCall struct{ callID, opID string }
 
 // Options configure an Owner.
 type Options struct {
@@ -81,6 +91,7 @@ func New(o Options) *Owner {
 		in: make(chan func(), 1024), log: o.Logger, clock: o.Clock, core: acd.New(o.Settings),
 		onChange: o.OnOperatorChange, onAction: o.OnAction,
 		calls: map[string]Inbox{}, endpoints: map[string]string{}, manual: map[string]bool{}, byEP: map[string]string{}, reachable: map[string]bool{},
+		inUse: map[string]phoneCall{}, phoneOf: map[string]string{},
 	}
 }
 
@@ -146,12 +157,18 @@ func (o *Owner) Abandon(callID string) {
 	o.do(func() {
 		o.apply(o.core.Abandon(callID, o.clock.Now()))
 		delete(o.calls, callID)
+		o.phoneFree(callID)
 	})
 }
 
 // Leave forgets a call that ended without the core's involvement after it
 // was connected or overflowed.
-func (o *Owner) Leave(callID string) { o.do(func() { delete(o.calls, callID) }) }
+func (o *Owner) Leave(callID string) {
+	o.do(func() {
+		delete(o.calls, callID)
+		o.phoneFree(callID)
+	})
+}
 
 // RingAnswered reports that the operator's leg of ring seq
 // (RingOperator.Ring) answered.
@@ -169,6 +186,7 @@ func (o *Owner) CallEnded(callID string) {
 	o.do(func() {
 		o.apply(o.core.CallEnded(callID, o.clock.Now()))
 		delete(o.calls, callID)
+		o.phoneFree(callID)
 	})
 }
 
@@ -181,6 +199,7 @@ func (o *Owner) Occupy(callID, clientID, opID string) {
 		now := o.clock.Now()
 		v, known := o.core.LookupOperator(opID)
 		acts := o.core.Occupy(callID, clientID, opID, now)
+		o.phoneBusy(callID, opID)
 		if known && v.State == acd.Offline && o.manual[opID] {
 			acts = append(acts, o.core.Logout(opID, now)...)
 		}
@@ -272,6 +291,9 @@ func (o *Owner) SetReachable(endpoint string, reachable bool) {
 // available when reachable and offline, or, when their phone has just
 // registered (registered), auto-paused for unanswered rings.
 func (o *Owner) setReachable(id string, reachable, registered bool, now time.Time) []acd.Action {
+	if pc, ok := o.inUse[o.endpoints[id]]; ok && pc.opID != id {
+		reachable = false // another operator's call is on this phone
+	}
 	acts := o.core.SetReachable(id, reachable, now)
 	if v, ok := o.core.LookupOperator(id); ok && reachable && !o.manual[id] &&
 		(v.State == acd.Offline || registered && v.State == acd.Paused && v.PauseReason == acd.ReasonNoAnswer) {
@@ -308,6 +330,7 @@ func (o *Owner) apply(acts []acd.Action) {
 		case acd.CancelRing:
 			o.send(v.CallID, &CancelRing{message: msg("ToritsugiCancelRing"), OpID: v.OpID, Ring: v.Seq, Reason: v.Reason})
 		case acd.Connect:
+			o.phoneBusy(v.CallID, v.OpID)
 			o.send(v.CallID, &Connect{message: msg("ToritsugiConnect"), OpID: v.OpID, Ring: v.Seq})
 		case acd.Overflow:
 			o.send(v.CallID, &Overflow{message: msg("ToritsugiOverflow"), Reason: v.Reason})
@@ -319,6 +342,32 @@ func (o *Owner) apply(acts []acd.Action) {
 				o.onChange(v)
 			}
 		}
+	}
+}
+
+// phoneBusy notes that call callID is connected on operator opID's phone.
+func (o *Owner) phoneBusy(callID, opID string) {
+	if ep, ok := o.endpoints[opID]; ok {
+		o.inUse[ep] = phoneCall{callID: callID, opID: opID}
+		o.phoneOf[callID] = ep
+	}
+}
+
+// phoneFree notes that call callID has ended. If its phone has passed to
+// another operator meanwhile, that operator is reachable as the phone is.
+func (o *Owner) phoneFree(callID string) {
+	ep, ok := o.phoneOf[callID]
+	if !ok {
+		return
+	}
+	delete(o.phoneOf, callID)
+	pc := o.inUse[ep]
+	if pc.callID != callID {
+		return // the phone carries a later call
+	}
+	delete(o.inUse, ep)
+	if owner, ok := o.byEP[ep]; ok && owner != pc.opID {
+		o.apply(o.setReachable(owner, o.reachable[ep], false, o.clock.Now()))
 	}
 }
 

@@ -337,6 +337,66 @@ func TestOwnerPhonesChangeHands(t *testing.T) {
 	}
 }
 
+// TestOwnerPhonePassedMidCallIsBusy: a reload gives tanaka's phone, on
+// which tanaka is still talking, to suzuki (who replaces tanaka, or who
+// swaps phones with them). suzuki is not rung on it while that call goes
+// on (the phone would answer busy, and three busy rings would auto-pause
+// suzuki with nothing to bring them back: the phone stays registered);
+// when the call ends (hung up, or the core not involved), suzuki is rung.
+func TestOwnerPhonePassedMidCallIsBusy(t *testing.T) {
+	all := map[string]int{"*": 1}
+	for _, tc := range []struct {
+		name  string
+		after []Operator
+		end   func(o *Owner)
+	}{
+		{"suzuki replaces tanaka", []Operator{{ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}},
+			func(o *Owner) { o.CallEnded("c1") }},
+		{"tanaka moves to another phone", []Operator{{ID: "tanaka", Endpoint: "PJSIP/op1002", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}},
+			func(o *Owner) { o.CallEnded("c1") }},
+		{"the call ends without the core", []Operator{{ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}},
+			func(o *Owner) { o.Leave("c1") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := New(Options{Settings: func(string) acd.ClientSettings {
+				return acd.ClientSettings{RingTimeout: time.Minute, AutoPauseAfter: 1}
+			}})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); o.Run(ctx) }()
+			t.Cleanup(func() { cancel(); <-done })
+			o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}})
+			o.SetReachable("PJSIP/op1001", true)
+			in1 := newRecInbox()
+			o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in1)
+			r := in1.next(t).(*RingOperator)
+			o.RingAnswered("c1", "tanaka", r.Ring)
+			if _, ok := in1.next(t).(*Connect); !ok {
+				t.Fatal("c1 not connected to tanaka")
+			}
+
+			o.SetOperators(tc.after)
+			in2 := newRecInbox()
+			o.Enqueue(acd.Call{ID: "c2", ClientID: "acme"}, in2)
+			if s := state(t, o, "suzuki"); s != acd.Offline { // the owner has handled all of the above
+				t.Fatalf("suzuki is %v on a phone still in tanaka's call, want offline", s)
+			}
+			in2.mu.Lock()
+			got := len(in2.got)
+			in2.mu.Unlock()
+			if got != 0 {
+				t.Fatalf("c2 was sent %v while the phone is in c1", in2.got)
+			}
+
+			tc.end(o)
+			ring, ok := in2.next(t).(*RingOperator)
+			if !ok || ring.OpID != "suzuki" || ring.Endpoint != "PJSIP/op1001" {
+				t.Fatalf("after c1 ended, c2 got %+v, want a ring of suzuki on PJSIP/op1001", ring)
+			}
+		})
+	}
+}
+
 // TestOwnerWrapUpHeldForUnsavedMessage: through the owner, a call whose
 // message was shown and not saved keeps its operator in wrap-up past
 // WrapUp (the snapshot says held, and the console is told when the hold
