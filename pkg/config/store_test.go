@@ -219,6 +219,40 @@ func TestWatchFallsBackToSignals(t *testing.T) {
 	}
 }
 
+// TestWatchFollowsALinksTarget: the configuration file is a link to a
+// file elsewhere (a checkout): saving that file reloads, as saving the
+// file itself does.
+func TestWatchFollowsALinksTarget(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "toritsugi.yaml")
+	writeFile(t, target, configText("info"))
+	link := filepath.Join(t.TempDir(), "toritsugi.yaml")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(link, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(link, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.env = noEnv
+	sub := s.Subscribe()
+	hup := make(chan os.Signal, 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, hup) }()
+	defer func() { cancel(); <-done }()
+	// The signal's reload is handled after the watch has started.
+	writeFile(t, target, configText("warn"))
+	hup <- syscall.SIGHUP
+	if got := receive(t, sub); got.LogLevel != "warn" {
+		t.Fatalf("after SIGHUP: log_level %q", got.LogLevel)
+	}
+	replaceFile(t, target, configText("debug"))
+	if got := receive(t, sub); got.LogLevel != "debug" {
+		t.Fatalf("after saving the link's target: log_level %q", got.LogLevel)
+	}
+}
+
 // TestWatchMissingDirectory: a directory that cannot be watched is logged;
 // Watch still returns when its context ends.
 func TestWatchMissingDirectory(t *testing.T) {

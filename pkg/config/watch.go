@@ -71,24 +71,34 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 	// in its directory (the ..data link is swapped): every event there
 	// counts; unchanged content is skipped by Reload.
 	dirs := map[string]bool{}
-	follow := func(p string) {
+	var follow func(p string)
+	follow = func(p string) {
 		names[p] = true
 		d := filepath.Dir(p)
 		fi, err := os.Lstat(p)
 		symlink := err == nil && fi.Mode()&os.ModeSymlink != 0
 		if _, ok := dirs[d]; !ok {
 			if err := w.Add(d); err != nil {
-				s.logger.Warn("config watch: cannot watch a script's directory; send SIGHUP after editing it", "dir", d, "err", err)
+				s.logger.Warn("config watch: cannot watch a directory; send SIGHUP after editing the files in it", "dir", d, "err", err)
 				return
 			}
 			dirs[d] = false
 		}
 		dirs[d] = dirs[d] || symlink
+		// A link to a file elsewhere (a checkout, a mounted volume)
+		// changes there: its target is followed too.
+		if !symlink {
+			return
+		}
+		if t, err := filepath.EvalSymlinks(p); err == nil && t != p {
+			follow(t)
+		}
 	}
 	names[abs] = true
 	fi, err := os.Lstat(abs)
 	dirs[dir] = err == nil && fi.Mode()&os.ModeSymlink != 0
 	watchScripts := func() { // and keys: the running configuration's sources
+		follow(abs) // its link's target may have changed
 		for _, sc := range s.Current().sources {
 			if p, err := filepath.Abs(sc.path); err == nil {
 				follow(p)
