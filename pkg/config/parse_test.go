@@ -327,3 +327,22 @@ operators:
 		t.Fatalf("an anchor merged into a client and an operator: %v", err)
 	}
 }
+
+// TestOperatorEndpointTechnologyCase: Asterisk dials pjsip/op1001 as
+// PJSIP/op1001 but names the endpoint PJSIP in its events; written in
+// lower case, the operator's registrations would never be matched and
+// they would never be rung. The technology is written as Asterisk does;
+// the resource, case-sensitive in Asterisk, is kept.
+func TestOperatorEndpointTechnologyCase(t *testing.T) {
+	doc := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n  - {id: acme, name: ACME, dids: [\"0312345678\"], greeting: \"sound:hello\"}\n" +
+		"operators:\n  - {id: op1, name: A, endpoint: pjsip/Op1001, clients: [\"*\"]}\n  - {id: op2, name: B, endpoint: IAX2/op2, clients: [\"*\"]}\n"
+	cfg, err := Parse("t.yaml", []byte(doc), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"PJSIP/Op1001", "IAX2/op2"} {
+		if got := cfg.Operators[i].Endpoint; got != want {
+			t.Errorf("operators[%d].endpoint = %q, want %q", i, got, want)
+		}
+	}
+}
