@@ -201,6 +201,8 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	go func() { defer close(relayDone); _ = s.worker.Run(relayCtx) }()
 	purgeDone := make(chan struct{})
 	go func() { defer close(purgeDone); s.purgeDelivered(s.ctx) }()
+	retryDone := make(chan struct{})
+	go func() { defer close(retryDone); s.retryUnqueued(s.ctx) }()
 	strandedDone := make(chan struct{})
 	updates := s.configs.Subscribe()
 	go func() { defer close(strandedDone); s.warnStrandedRelays(s.ctx, updates) }()
@@ -227,6 +229,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	<-done
 	<-relayDone
 	<-purgeDone
+	<-retryDone
 	<-strandedDone
 	return err
 }
@@ -282,6 +285,25 @@ const deliveredKept = 30 * 24 * time.Hour
 // purgeDelivered drops delivered outbox entries older than deliveredKept,
 // at start and every hour, so the outbox does not grow without end, and
 // the messages past their client's intake_retention_days.
+// unqueuedRetry is how often the messages the outbox could not take (a
+// full disk) are tried again.
+const unqueuedRetry = 30 * time.Second
+
+// retryUnqueued queues, every unqueuedRetry, the messages whose queueing
+// for relay failed (desk.RetryUnqueued logs each).
+func (s *service) retryUnqueued(ctx context.Context) {
+	t := time.NewTicker(unqueuedRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.desk.RetryUnqueued()
+		}
+	}
+}
+
 func (s *service) purgeDelivered(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()

@@ -29,6 +29,11 @@ type Desk struct {
 	Now     func() time.Time
 	// BaseURL, when set, links relayed messages to the console.
 	BaseURL string
+
+	// unqueued holds the messages the outbox could not take (RetryUnqueued).
+	unqueued unqueued
+	// writeOutbox is Outbox.Enqueue (a test makes it fail).
+	writeOutbox func(relay.Message, []string) ([]string, error)
 }
 
 func (d *Desk) now() time.Time {

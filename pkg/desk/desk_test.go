@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +113,43 @@ func TestSubmitRoutesAndReportsStatus(t *testing.T) {
 	v2, _ := ob.List(relay.Filter{MessageID: "i1-v2"})
 	if len(v2) == 0 || !strings.Contains(v2[0].Message.Subject, "【訂正】") {
 		t.Fatalf("correction not marked: %+v", v2)
+	}
+}
+
+// TestUnqueuedMessagesTriedAgain: while the outbox cannot be written (a
+// full disk), a saved message and a missed call's notice are not queued:
+// the operator is told, and each is tried again until the outbox takes
+// it, once. They used to wait for a restart.
+func TestUnqueuedMessagesTriedAgain(t *testing.T) {
+	d, ob := newDesk(t)
+	var full atomic.Bool
+	desk.FailOutboxWrites(d, &full)
+	full.Store(true)
+	now := time.Now()
+	in := store.Intake{ID: "i1", Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "山田", "company": "山田商事", "purpose": "見積もり", "urgency": "normal"}, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err == nil {
+		t.Fatal("Submit with the outbox full returned nil: the operator would not be told")
+	}
+	d.Finished(store.CallRecord{ID: "c1", ClientID: "acme", CallerID: "09012345678", Result: store.ResultAbandoned, WaitMS: 42000, EndedAt: now})
+	if q, w := d.RetryUnqueued(); q != 0 || w != 2 {
+		t.Fatalf("RetryUnqueued with the outbox still full = %d queued, %d waiting; want 0, 2", q, w)
+	}
+	full.Store(false)
+	if q, w := d.RetryUnqueued(); q != 2 || w != 0 {
+		t.Fatalf("RetryUnqueued = %d queued, %d waiting; want 2, 0", q, w)
+	}
+	if q, w := d.RetryUnqueued(); q != 0 || w != 0 {
+		t.Fatalf("RetryUnqueued again = %d queued, %d waiting; want 0, 0", q, w)
+	}
+	var ids []string
+	all, _ := ob.List(relay.Filter{})
+	for _, e := range all {
+		ids = append(ids, e.MessageID+"→"+e.Destination)
+	}
+	slices.Sort(ids)
+	if strings.Join(ids, ",") != "c1-missed-call→acme-hook,i1-v1→acme-hook" {
+		t.Fatalf("outbox %v, want the message and the missed call once each", ids)
 	}
 }
 

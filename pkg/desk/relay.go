@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
@@ -92,10 +93,66 @@ func (d *Desk) enqueue(cl *config.Client, m relay.Message, extra ...string) erro
 		return fmt.Errorf("desk: render %s: %w", m.ID, err)
 	}
 	m.Text = text
-	if _, err := d.Outbox.Enqueue(m, dests); err != nil {
+	if err := d.queue(m, dests); err != nil {
+		if !errors.Is(err, relay.ErrInvalid) {
+			// The outbox could not be written (a full disk, an I/O
+			// error): the message is kept here and tried again.
+			d.unqueued.add(m, dests)
+		}
 		return fmt.Errorf("desk: enqueue %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+func (d *Desk) queue(m relay.Message, dests []string) error {
+	write := d.Outbox.Enqueue
+	if d.writeOutbox != nil {
+		write = d.writeOutbox
+	}
+	_, err := write(m, dests)
+	return err
+}
+
+// unqueued: the messages the outbox could not take, by message id, until
+// RetryUnqueued queues them. In memory only: after a restart,
+// RequeueUnrelayed and RequeueUnrelayedCalls find them in the store.
+type unqueued struct {
+	mu sync.Mutex
+	m  map[string]unqueuedMessage
+}
+
+type unqueuedMessage struct {
+	msg   relay.Message
+	dests []string
+}
+
+func (u *unqueued) add(m relay.Message, dests []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[string]unqueuedMessage{}
+	}
+	u.m[m.ID] = unqueuedMessage{msg: m, dests: dests}
+}
+
+// RetryUnqueued queues again the messages (intakes, missed calls,
+// voicemails) whose queueing for relay failed while this process ran:
+// the operator was told "not queued", and the client must still get the
+// message once the outbox can be written again. Call it periodically. It
+// returns how many it queued and how many still wait.
+func (d *Desk) RetryUnqueued() (queued, waiting int) {
+	d.unqueued.mu.Lock()
+	defer d.unqueued.mu.Unlock()
+	for id, u := range d.unqueued.m {
+		if err := d.queue(u.msg, u.dests); err != nil {
+			d.Logger.Warn("queueing a message for relay failed again", "message", id, "error", err)
+			continue
+		}
+		d.Logger.Info("message queued for relay on a later try", "message", id, "destinations", u.dests)
+		delete(d.unqueued.m, id)
+		queued++
+	}
+	return queued, len(d.unqueued.m)
 }
 
 // Status implements console.Relayer: delivery state per destination of

@@ -1,0 +1,19 @@
+package desk
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/toritsugi/toritsugi/pkg/relay"
+)
+
+// FailOutboxWrites makes d's writes to its (real) outbox fail while fail
+// is set, as a full disk would.
+func FailOutboxWrites(d *Desk, fail *atomic.Bool) {
+	d.writeOutbox = func(m relay.Message, dests []string) ([]string, error) {
+		if fail.Load() {
+			return nil, errors.New("write toritsugi.db: no space left on device")
+		}
+		return d.Outbox.Enqueue(m, dests)
+	}
+}
