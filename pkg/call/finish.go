@@ -186,7 +186,7 @@ func (a *actor) finish() {
 		a.log.Error("storing call record failed; tried again, and the next start records it from its live state", "error", err, "call", a.id)
 		// the settled result, and until when it was watched
 		a.settledIntoState()
-		a.m.rec.SaveLive(a.id, withWatchedUntil(LiveState(a.rec.CallerID, a.state), now))
+		a.m.rec.SaveLive(a.id, withEndedAt(withWatchedUntil(LiveState(a.rec.CallerID, a.state), now), now))
 		a.m.retryRecord(a.rec)
 		return
 	}

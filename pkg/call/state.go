@@ -257,6 +257,25 @@ func withWatchedUntil(state string, at time.Time) string {
 	return state + "&u=" + strconv.FormatInt(at.UnixMilli(), 10)
 }
 
+// withEndedAt marks a live state as that of a call settled at at, whose
+// record could not be stored: the next start records it as ended then.
+func withEndedAt(state string, at time.Time) string {
+	return state + "&e=" + strconv.FormatInt(at.UnixMilli(), 10)
+}
+
+// endedAt is the time withEndedAt added (zero if none, or unreadable).
+func endedAt(state string) time.Time {
+	v, err := url.ParseQuery(state)
+	if err != nil {
+		return time.Time{}
+	}
+	ms, err := strconv.ParseInt(v.Get("e"), 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
 // parseLiveState reads LiveState's output, and the time withWatchedUntil
 // added (zero if none).
 func parseLiveState(s string) (callerNumber string, st Persisted, watchedUntil time.Time, err error) {

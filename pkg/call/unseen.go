@@ -95,7 +95,7 @@ func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 	if !until.IsZero() {
 		seen = until
 	}
-	u := unseen{id: id, number: number, st: st, watchedUntil: seen}
+	u := unseen{id: id, number: number, st: st, watchedUntil: seen, ended: endedAt(saved)}
 	if cl, ok := m.config().Client(st.ClientID); ok {
 		u.billAfterHours = cl.BillAfterHours
 	}
@@ -171,16 +171,28 @@ type unseen struct {
 	callbackStored bool
 	// billAfterHours: its client's bill_after_hours.
 	billAfterHours bool
+	// ended: when the call ended, if its controller settled it (finish)
+	// and then failed to store its record (zero otherwise).
+	ended time.Time
 }
 
-// record is the call's record; it ended at the latest at now.
+// record is the call's record; it ended at the latest at now (when it
+// ended, if that is known).
 func (u unseen) record(now time.Time) store.CallRecord {
 	st := u.st
-	rec := unseenRecord(u.id, u.number, st, now)
-	rec.Events = []store.CallEvent{{At: now, What: "ended while no controller watched: found its saved state (" + string(st.Step) + ") after a restart"}}
 	decided := store.Result(st.Result)
+	settled := !u.ended.IsZero() && decided.Valid()
+	what := "ended while no controller watched: found its saved state (" + string(st.Step) + ") after a restart"
+	if settled {
+		now = u.ended
+		what = "its record could not be stored when it ended: recorded from its saved state after a restart"
+	}
+	rec := unseenRecord(u.id, u.number, st, now)
+	rec.Events = []store.CallEvent{{At: now, What: what}}
 	afterHoursMessage := false // a voicemail left after hours
 	switch {
+	case settled:
+		afterHoursMessage = settledOutcome(&rec, decided, st)
 	case st.Step == StepConnected:
 		rec.Result, rec.Reason, rec.OperatorID = connectedOutcome(st)
 		rec.Recording = st.Recording
@@ -193,14 +205,7 @@ func (u unseen) record(now time.Time) store.CallRecord {
 	case decided.Valid():
 		// Decided before the controller stopped (or settled whole by a
 		// controller that then failed to store it).
-		rec.Result, rec.Reason = decided, st.Reason
-		switch decided {
-		case store.ResultAnswered, store.ResultTransferred:
-			rec.OperatorID, rec.Recording = st.OpID, st.Recording
-		case store.ResultVoicemail:
-			rec.Recording = st.Recording
-			afterHoursMessage = st.Reason == voicemailLeft(whyAfterHours)
-		}
+		afterHoursMessage = settledOutcome(&rec, decided, st)
 	case !st.EnqueuedAt.IsZero():
 		// A missed call (不在着信). The caller hung up after the controller
 		// last saw them there (before the restart, if that is not known);
@@ -217,6 +222,20 @@ func (u unseen) record(now time.Time) store.CallRecord {
 	}
 	rec.Billable = billable(rec.Result, u.billAfterHours, afterHoursMessage)
 	return rec
+}
+
+// settledOutcome fills in rec the outcome decided (saved state st), and
+// reports whether it is a voicemail left after hours.
+func settledOutcome(rec *store.CallRecord, decided store.Result, st Persisted) bool {
+	rec.Result, rec.Reason = decided, st.Reason
+	switch decided {
+	case store.ResultAnswered, store.ResultTransferred:
+		rec.OperatorID, rec.Recording = st.OpID, st.Recording
+	case store.ResultVoicemail:
+		rec.Recording = st.Recording
+		return st.Reason == voicemailLeft(whyAfterHours)
+	}
+	return false
 }
 
 // unseenRecord is the part every record of a call that ended unseen

@@ -151,6 +151,33 @@ func TestUnseenRecord(t *testing.T) {
 	}
 }
 
+// TestUnseenRecordOfASettledCall: a call its controller settled (talked
+// 1 min, the caller hung up) but could not store the record of, recorded
+// at the next start two hours later: it ended when it was settled, not at
+// the restart (talk time 1 min, not 2 h), with the reason it was settled
+// with. Its live state says when (withEndedAt); a state that does not
+// (only watched until then) still ends at most at the restart.
+func TestUnseenRecordOfASettledCall(t *testing.T) {
+	start := time.UnixMilli(1795898038000)
+	bridged, ended, restart := start.Add(10*time.Second), start.Add(70*time.Second), start.Add(2*time.Hour)
+	st := Persisted{ClientID: "acme", DID: "0312345678", StartedAt: start, AnsweredAt: start, Step: StepConnected, OpID: "op1", OpChannel: "l", Bridge: "b",
+		BridgedAt: bridged, Result: string(store.ResultAnswered), Reason: "talked with op1; caller hung up"}
+	saved := withEndedAt(withWatchedUntil(LiveState("0901234567", st), ended), ended)
+	if _, _, until, err := parseLiveState(saved); err != nil || !until.Equal(ended) {
+		t.Fatalf("parseLiveState(%q) = until %v, %v", saved, until, err)
+	}
+	u := unseen{id: "c1", number: "0901234567", st: st, watchedUntil: ended, ended: endedAt(saved)}
+	rec := u.record(restart)
+	if !rec.EndedAt.Equal(ended) || rec.EndedAt.Sub(rec.BridgedAt) != time.Minute || rec.Result != store.ResultAnswered ||
+		rec.Reason != st.Reason || rec.OperatorID != "op1" || !rec.Billable {
+		t.Fatalf("record %+v, want answered by op1, ended at %v (talked 1m)", rec, ended)
+	}
+	u.ended = endedAt(withWatchedUntil(LiveState("0901234567", st), ended))
+	if rec := u.record(restart); !u.ended.IsZero() || !rec.EndedAt.Equal(restart) {
+		t.Fatalf("a state only watched until %v: ended %v, recorded as ended %v; want the restart", ended, u.ended, rec.EndedAt)
+	}
+}
+
 // flakyARI answers StoredRecording().Data with an error fails times, then
 // as Asterisk does for a stored message.
 type flakyARI struct {
