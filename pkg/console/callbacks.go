@@ -95,8 +95,12 @@ func (c *Console) callbackDone(w http.ResponseWriter, r *http.Request, a authed)
 		return
 	}
 	if err := c.d.Store.CompleteCallback(id, a.op.ID, c.now()); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			fail(w, http.StatusNotFound, "no such callback request")
+			return
+		case errors.Is(err, store.ErrAlreadyDone): // by another, a moment ago
+			fail(w, http.StatusConflict, "already done")
 			return
 		}
 		c.log.Error("complete callback", "id", id, "err", err)

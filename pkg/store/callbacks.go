@@ -106,12 +106,16 @@ func (s *Store) Callbacks(state string) ([]Callback, error) {
 	return out, nil
 }
 
-// CompleteCallback marks a request done by an operator.
+// CompleteCallback marks a request done by an operator. A request done
+// already is left as it was (who called back, when): ErrAlreadyDone.
 func (s *Store) CompleteCallback(id, operatorID string, at time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		c, err := getCallback(tx, id)
 		if err != nil {
 			return err
+		}
+		if c.State == CallbackDone {
+			return fmt.Errorf("store: callback %s done by %s at %s: %w", id, c.OperatorID, c.DoneAt.Format(time.RFC3339), ErrAlreadyDone)
 		}
 		c.State, c.DoneAt, c.OperatorID = CallbackDone, at, operatorID
 		nv, err := json.Marshal(c)

@@ -37,6 +37,14 @@ func TestCallbacks(t *testing.T) {
 	if _, err := st.Callback("nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Callback(nope) = %v, want ErrNotFound", err)
 	}
+	// Two operators press 完了 at once: the second does not replace who
+	// called back, and when.
+	if err := st.CompleteCallback("c1", "op1002", t0.Add(2*time.Hour)); !errors.Is(err, store.ErrAlreadyDone) {
+		t.Fatalf("completing c1 again = %v, want ErrAlreadyDone", err)
+	}
+	if c, _ := st.Callback("c1"); c.OperatorID != "op1001" || !c.DoneAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after a second completion c1 = %+v, want done by op1001 an hour in", c)
+	}
 	if err := st.CompleteCallback("nope", "op1", t0); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("completing an unknown callback = %v, want ErrNotFound", err)
 	}

@@ -30,6 +30,8 @@ var (
 	ErrLocked = errors.New("store: database is locked by another process")
 	// ErrInvalidRecord: a record was refused before it was written.
 	ErrInvalidRecord = errors.New("store: invalid record")
+	// ErrAlreadyDone: the callback request was marked done already.
+	ErrAlreadyDone = errors.New("store: already done")
 )
 
 // DefaultTimeout is how long Open waits for the file lock when
