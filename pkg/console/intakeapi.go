@@ -88,14 +88,12 @@ func (c *Console) callFor(op Operator, p ScreenPop) callView {
 		}
 		return cv
 	}
-	ins, err := c.d.Store.IntakesForCaller(p.CallerNumber, historyLimit)
+	ins, err := c.d.Store.IntakesForCallerWhere(p.CallerNumber, historyLimit, func(in store.Intake) bool { return op.serves(in.ClientID) })
 	if err != nil {
 		c.log.Error("intakes for caller", "call", p.CallID, "err", err)
 	}
 	for _, in := range ins {
-		if op.serves(in.ClientID) {
-			cv.Intakes = append(cv.Intakes, c.view(in))
-		}
+		cv.Intakes = append(cv.Intakes, c.view(in))
 	}
 	return cv
 }

@@ -192,6 +192,13 @@ func (s *Store) IntakeVersions(id string) ([]Intake, error) {
 // IntakesForCaller returns the current versions of the intakes taken from
 // number, newest first, at most limit of them (limit <= 0: all).
 func (s *Store) IntakesForCaller(number string, limit int) ([]Intake, error) {
+	return s.IntakesForCallerWhere(number, limit, nil)
+}
+
+// IntakesForCallerWhere is IntakesForCaller of the intakes keep accepts
+// (nil: all): the limit counts those only, so that an operator serving one
+// client sees that client's history with a number that calls many.
+func (s *Store) IntakesForCallerWhere(number string, limit int, keep func(Intake) bool) ([]Intake, error) {
 	out := []Intake{}
 	if number == "" || strings.IndexByte(number, 0) >= 0 {
 		return out, nil
@@ -223,7 +230,9 @@ func (s *Store) IntakesForCaller(number string, limit int) ([]Intake, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, in)
+			if keep == nil || keep(in) {
+				out = append(out, in)
+			}
 		}
 		return nil
 	})

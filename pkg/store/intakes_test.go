@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -123,6 +125,39 @@ func TestIntakesForCaller(t *testing.T) {
 				t.Errorf("%q limit %d: got %v, want %v", tt.number, tt.limit, ids, tt.want)
 				break
 			}
+		}
+	}
+}
+
+// TestIntakesForCallerWhere: a number that calls many clients (a courier,
+// a shared office line) has more messages for others than the limit: an
+// operator serving one client still sees that client's history with it.
+func TestIntakesForCallerWhere(t *testing.T) {
+	s := storetest.Open(t)
+	for i := range 12 {
+		in := intake(fmt.Sprintf("m%02d", i), "0312345678", base.Add(time.Duration(i)*time.Minute), "x")
+		if i == 0 || i == 5 {
+			in.ClientID = "beta"
+		}
+		if _, err := s.PutIntake(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	beta := func(in store.Intake) bool { return in.ClientID == "beta" }
+	for _, tc := range []struct {
+		limit int
+		want  string
+	}{{10, "m05,m00"}, {1, "m05"}, {0, "m05,m00"}} {
+		got, err := s.IntakesForCallerWhere("0312345678", tc.limit, beta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, in := range got {
+			ids = append(ids, in.ID)
+		}
+		if strings.Join(ids, ",") != tc.want {
+			t.Errorf("limit %d: beta's history %v, want %s", tc.limit, ids, tc.want)
 		}
 	}
 }
