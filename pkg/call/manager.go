@@ -100,6 +100,9 @@ type Connected struct {
 	CallerNumber, KnownName string
 	Waited                  time.Duration
 	At                      time.Time
+	// Client is the client as the call knew it (the configuration it came
+	// in under): a reload may have removed it since.
+	Client *config.Client
 }
 
 // Manager owns the set of live call actors.

@@ -355,7 +355,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 		if a.m.onConnected != nil {
 			a.m.onConnected(Connected{
 				CallID: a.id, OperatorID: peer.opID, ClientID: a.client.ID, CallerNumber: a.rec.CallerID,
-				KnownName: a.knownName, Waited: a.waited(), At: a.m.clock.Now(),
+				KnownName: a.knownName, Waited: a.waited(), At: a.m.clock.Now(), Client: a.client,
 			})
 		}
 	}

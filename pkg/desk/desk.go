@@ -8,6 +8,7 @@ package desk
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
@@ -32,8 +33,45 @@ type Desk struct {
 
 	// unqueued holds the messages the outbox could not take (RetryUnqueued).
 	unqueued unqueued
+	// retired holds the clients a reload removed while one of their
+	// callers was put through to an operator.
+	retired retiredClients
 	// writeOutbox is Outbox.Enqueue (a test makes it fail).
 	writeOutbox func(relay.Message, []string) ([]string, error)
+}
+
+// client is the configured client id, or the one a reload removed while
+// its caller was put through (the operator takes and relays the message
+// as the call came in).
+func (d *Desk) client(id string) (*config.Client, bool) {
+	if cl, ok := d.Config().Client(id); ok {
+		return cl, true
+	}
+	return d.retired.get(id)
+}
+
+// retiredClients: clients removed by a reload while one of their calls
+// was put through, as those calls knew them (a few at most: removing a
+// client with callers in line is rare).
+type retiredClients struct {
+	mu sync.Mutex
+	m  map[string]*config.Client
+}
+
+func (r *retiredClients) add(cl *config.Client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]*config.Client{}
+	}
+	r.m[cl.ID] = cl
+}
+
+func (r *retiredClients) get(id string) (*config.Client, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cl, ok := r.m[id]
+	return cl, ok
 }
 
 func (d *Desk) now() time.Time {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/desk"
 	"github.com/toritsugi/toritsugi/pkg/queue"
@@ -150,6 +151,49 @@ func TestUnqueuedMessagesTriedAgain(t *testing.T) {
 	slices.Sort(ids)
 	if strings.Join(ids, ",") != "c1-missed-call→acme-hook,i1-v1→acme-hook" {
 		t.Fatalf("outbox %v, want the message and the missed call once each", ids)
+	}
+}
+
+// TestClientRemovedWhileItsCallerIsPutThrough: a reload removed client
+// zeta while its caller waited; the queue still put the caller through.
+// The operator answers in zeta's name with zeta's form, and the message
+// is relayed as zeta's configuration said when the call came in. Before,
+// the pop had no company name and the message could not be saved
+// ("unknown client").
+func TestClientRemovedWhileItsCallerIsPutThrough(t *testing.T) {
+	d, ob := newDesk(t)
+	old, err := config.Parse("old.yaml", []byte(strings.Replace(cfgYAML, "  - id: gamma\n", "  - id: zeta\n    name: 株式会社ゼータ\n    dids: [\"03-9999-0000\"]\n    greeting: sound:zeta\n    script: standard\n    relay: {to: [acme-boss]}\n  - id: gamma\n", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeta, ok := old.Client("zeta")
+	if !ok {
+		t.Fatal("no zeta in the old configuration")
+	}
+	if _, ok := d.Config().Client("zeta"); ok {
+		t.Fatal("zeta in the running configuration")
+	}
+	d.Connected(call.Connected{CallID: "c9", OperatorID: "op1001", ClientID: "zeta", CallerNumber: "0901234567", Client: zeta})
+	if f := d.FormFor("zeta"); len(f.Fields) == 0 {
+		t.Fatal("no form for the removed client's caller")
+	}
+	values := map[string]string{"name": "山田", "company": "山田商事", "callback": "090-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}
+	norm, errs, _ := d.Validate("zeta", values)
+	if len(errs) != 0 {
+		t.Fatalf("Validate: %v", errs)
+	}
+	now := time.Now()
+	in := store.Intake{ID: "i9", Version: 1, CallID: "c9", ClientID: "zeta", OperatorID: "op1001", CallerNumber: "0901234567", Values: norm, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := ob.List(relay.Filter{MessageID: "i9-v1"})
+	if len(entries) != 1 || entries[0].Destination != "acme-boss" || !strings.Contains(entries[0].Message.Subject, "株式会社ゼータ") {
+		t.Fatalf("outbox %+v, want one message for 株式会社ゼータ to acme-boss", entries)
+	}
+	// An unknown client stays unknown.
+	if _, errs, _ := d.Validate("nobody", values); errs[""] == "" {
+		t.Fatal("Validate of a client never configured passed")
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 
 // FormFor implements console.Forms from the client's intake script.
 func (d *Desk) FormFor(clientID string) console.FormSpec {
-	cl, ok := d.Config().Client(clientID)
+	cl, ok := d.client(clientID)
 	if !ok {
 		return console.FormSpec{}
 	}
@@ -32,7 +32,7 @@ func FormSpec(s intake.Script) console.FormSpec {
 
 // Validate implements console.Forms with the client's script.
 func (d *Desk) Validate(clientID string, values map[string]string) (map[string]string, map[string]string, string) {
-	cl, ok := d.Config().Client(clientID)
+	cl, ok := d.client(clientID)
 	if !ok {
 		return nil, map[string]string{"": "unknown client"}, ""
 	}

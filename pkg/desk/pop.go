@@ -8,6 +8,11 @@ import (
 
 // Connected pushes the screen pop to the operator who just got the call.
 func (d *Desk) Connected(c call.Connected) {
+	if _, ok := d.Config().Client(c.ClientID); !ok && c.Client != nil && c.Client.ID == c.ClientID {
+		// Removed by a reload while its caller waited: the operator still
+		// answers in its name and takes its message.
+		d.retired.add(c.Client)
+	}
 	if d.Console == nil {
 		return
 	}
@@ -16,7 +21,7 @@ func (d *Desk) Connected(c call.Connected) {
 		CallerDisplay: phone.ParseCallerID(c.CallerNumber).Display(), KnownName: c.KnownName,
 		WaitedMS: c.Waited.Milliseconds(), At: c.At,
 	}
-	if cl, ok := d.Config().Client(c.ClientID); ok {
+	if cl, ok := d.client(c.ClientID); ok {
 		p.ClientName, p.GreetingText, p.Manual = cl.Name, cl.GreetingText, cl.Manual
 		if p.GreetingText == "" {
 			p.GreetingText = cl.Script().GreetingLine(cl.Name)

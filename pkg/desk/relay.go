@@ -25,7 +25,7 @@ var ErrNoDestination = errors.New("nothing to relay to")
 // one outbox entry per destination its client's rules pick. A correction
 // (version > 1) is relayed again as a new message marked 訂正.
 func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
-	cl, ok := d.Config().Client(in.ClientID)
+	cl, ok := d.client(in.ClientID)
 	if !ok {
 		return fmt.Errorf("desk: intake %s: unknown client %q", in.ID, in.ClientID)
 	}
