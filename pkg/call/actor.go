@@ -111,6 +111,9 @@ type leg struct {
 	cancelled bool // we hung it up
 	hangingUp bool // ChannelHangupRequest seen
 	gone      bool // destroyed / left Stasis
+	// joined: ChannelEnteredBridge seen before any hangup request. A leg
+	// hanging up as it is added is "added" with a 204 and never joins.
+	joined bool
 }
 
 func (a *actor) key() *ari.Key { return ari.NewKey(ari.ChannelKey, a.id) }
@@ -255,6 +258,10 @@ func (a *actor) handle(e ari.Event) {
 			a.note("the conversation could not be recorded: " + v.Recording.Cause)
 			a.log.Error("call recording failed", "recording", name, "cause", v.Recording.Cause)
 			a.rec.Recording, a.state.Recording = "", ""
+		}
+	case *ari.ChannelEnteredBridge:
+		if l := a.legs[v.Channel.ID]; l != nil && !l.hangingUp {
+			l.joined = true
 		}
 	case *ari.ChannelHangupRequest:
 		switch {

@@ -162,7 +162,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	if p.Step == StepConnected {
 		// Ours from now on: whatever follows, the end of the call hangs the
 		// peer up and destroys the bridge.
-		peer = &leg{id: p.OpChannel, opID: p.OpID, answered: true, transfer: p.OpID == ""}
+		peer = &leg{id: p.OpChannel, opID: p.OpID, answered: true, transfer: p.OpID == "", joined: true}
 		a.legs = map[string]*leg{p.OpChannel: peer}
 		if peer.transfer {
 			a.xfer = peer

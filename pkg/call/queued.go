@@ -165,6 +165,13 @@ func (a *actor) legGone(id string, cause int) {
 	a.m.disp.UnbindChannel(id, a.inbox)
 	switch {
 	case l.cancelled:
+	case l.transfer && a.xfer == l && a.rec.Result == store.ResultTransferred && a.neverJoined(l):
+		a.unbridge(l, "the client hung up as the bridge was made")
+		a.dropBridge()
+		a.transferFailed("the client hung up as the bridge was made")
+	case a.op == l && a.rec.Result == store.ResultAnswered && a.neverJoined(l):
+		a.unbridge(l, l.opID+" hung up as the bridge was made")
+		a.operatorLost("hung up as the bridge was made")
 	case l.transfer && a.xfer == l && a.rec.Result == store.ResultTransferred:
 		a.note("the client hung up")
 		a.rec.Reason += "; the client hung up"
@@ -192,6 +199,33 @@ func (a *actor) legGone(id string, cause int) {
 		// Answered, but gone before the queue connected it.
 		a.m.queue.RingFailed(a.id, l.opID, l.ring, acd.NoAnswer)
 	}
+}
+
+// joinGrace bounds how soon after the bridge a peer's end can mean it
+// never joined: its ChannelEnteredBridge may only have been lost with
+// the link, and a peer that has talked for a while has joined.
+const joinGrace = 2 * time.Second
+
+// neverJoined reports whether the peer l, whose bridge was made, left
+// without ever being in it: it hung up as it was added (Asterisk answers
+// the add 204 and adds nothing), so the caller never heard it.
+func (a *actor) neverJoined(l *leg) bool {
+	return !l.joined && a.m.clock.Now().Sub(a.rec.BridgedAt) < joinGrace
+}
+
+// unbridge undoes bridged for a peer l that never joined: the caller was
+// not put through. The recording of the caller alone is discarded (its
+// name is used again at the next bridge).
+func (a *actor) unbridge(l *leg, why string) {
+	a.note(why + ": back in line")
+	if name := a.rec.Recording; name != "" {
+		if err := a.m.ari.LiveRecording().Scrap(ari.NewKey(ari.LiveRecordingKey, name)); err != nil && !pbx.IsNotFound(err) {
+			a.log.Warn("discarding the recording of a bridge nobody joined failed", "recording", name, "error", err)
+		}
+		a.rec.Recording, a.state.Recording = "", ""
+	}
+	a.rec.Result, a.rec.Reason = "", ""
+	a.rec.BridgedAt, a.state.BridgedAt = time.Time{}, time.Time{}
 }
 
 func (a *actor) cancelRing(opID string, ring uint64, reason string) {

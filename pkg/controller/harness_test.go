@@ -270,6 +270,22 @@ func (h *harness) failThrough(fail func(*http.Request) bool) {
 // failThroughWith is failThrough answering status.
 func (h *harness) failThroughWith(status int, fail func(*http.Request) bool) {
 	h.t.Helper()
+	h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if !fail(r) {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"message":"`+http.StatusText(status)+`"}`)
+		return true
+	})
+}
+
+// intercept puts a proxy between the next controller and the fake: each
+// REST request goes to handle first, and on to the fake unless handle
+// answered it (returned true).
+func (h *harness) intercept(handle func(w http.ResponseWriter, r *http.Request) bool) {
+	h.t.Helper()
 	fakeURL, err := url.Parse(h.fake.URL())
 	if err != nil {
 		h.t.Fatal(err)
@@ -277,10 +293,7 @@ func (h *harness) failThroughWith(status int, fail func(*http.Request) bool) {
 	origin := &url.URL{Scheme: fakeURL.Scheme, Host: fakeURL.Host}
 	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(origin) }}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fail(r) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_, _ = io.WriteString(w, `{"message":"`+http.StatusText(status)+`"}`)
+		if handle(w, r) {
 			return
 		}
 		proxy.ServeHTTP(w, r)

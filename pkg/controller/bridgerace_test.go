@@ -1,0 +1,108 @@
+package controller_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// TestPeerHangsUpAsTheBridgeIsMade: the operator (or, for a VIP, the
+// client's phone) hangs up at the moment the caller and they are bridged.
+// Asterisk answers the add 204 and adds nothing (the leg's Stasis thread
+// was busy, then the hangup dropped the queued add: res_stasis
+// control_flush_queue), so no ChannelEnteredBridge comes for the leg. The
+// caller never heard them: they go back in line and are put through to an
+// operator, instead of being hung up with the call billed as answered (or
+// transferred). The recording of the caller alone is discarded.
+func TestPeerHangsUpAsTheBridgeIsMade(t *testing.T) {
+	for _, tc := range []struct {
+		name, config, caller, note string
+		phones                     []string
+		leg                        func(h *harness) string
+	}{
+		{"operator", oneClient, "0901234567", "op1001 hung up as the bridge was made: back in line", []string{"op1001", "op1002"},
+			func(h *harness) string { return h.operatorLeg("op1001") }},
+		{"client's phone", strings.Replace(vipClient, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n    record: true\n", 1),
+			"09011111111", "the client hung up as the bridge was made: back in line", []string{"op1001"},
+			func(h *harness) string {
+				for _, c := range h.fake.Channels() {
+					if strings.Contains(c.ID, "-tx-") {
+						return c.ID
+					}
+				}
+				return ""
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.config)
+			for _, op := range tc.phones {
+				h.fake.AddEndpoint("PJSIP/"+op, true, answers)
+			}
+			h.fake.SetRemoteNumber("0399990000", clientTalks)
+			h.fake.AddSound("toritsugi/line-noise", time.Minute)
+			var raced atomic.Bool
+			h.intercept(func(_ http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") || raced.Swap(true) {
+					return false
+				}
+				// Keep the peer's leg busy, then hang it up while the add
+				// waits for it.
+				leg := tc.leg(h)
+				req, _ := http.NewRequest(http.MethodPost, h.fake.URL()+"/channels/"+leg+"/play?media=sound:toritsugi/line-noise", nil)
+				req.SetBasicAuth("toritsugi", "toritsugi")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Errorf("playing on the peer's leg %q: %v", leg, err)
+					return false
+				}
+				resp.Body.Close()
+				go func() {
+					time.Sleep(30 * time.Millisecond)
+					if err := h.fake.RemoteHangup(leg); err != nil {
+						t.Errorf("hanging up the peer's leg: %v", err)
+					}
+				}()
+				return false
+			})
+			h.start()
+			h.eventually("operators available", func() bool {
+				for _, op := range tc.phones {
+					if h.operatorState(op) != acd.Available {
+						return false
+					}
+				}
+				return true
+			})
+			id := h.call("0312345678", tc.caller)
+			rec := h.record(id)
+			events := fmt.Sprint(rec.Events)
+			if !raced.Load() || !strings.Contains(events, tc.note) {
+				t.Fatalf("no race, or not seen: %s (%s); events %v", rec.Result, rec.Reason, events)
+			}
+			if rec.Result != store.ResultAnswered || !strings.Contains(rec.Reason, "talked with") || !strings.Contains(events, "bridged with op") {
+				t.Fatalf("%s (%s), want answered by the operator the caller was put through to next; events %v", rec.Result, rec.Reason, events)
+			}
+			var back time.Time
+			for _, e := range rec.Events {
+				if strings.Contains(e.What, "back in line") {
+					back = e.At
+				}
+			}
+			if rec.Recording == "" || !rec.BridgedAt.After(back) {
+				t.Fatalf("recording %q bridged at %v: want the bridge made after going back in line (%v)", rec.Recording, rec.BridgedAt, back)
+			}
+			// The first bridge's recording (the caller alone) was
+			// discarded: one conversation, one stored recording.
+			h.eventually("one stored recording", func() bool {
+				keys, err := h.last.c.Link.Client().StoredRecording().List(nil)
+				return err == nil && len(keys) == 1
+			})
+		})
+	}
+}
