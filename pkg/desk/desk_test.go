@@ -120,25 +120,44 @@ func TestSubmitRoutesAndReportsStatus(t *testing.T) {
 // TestUnqueuedMessagesTriedAgain: while the outbox cannot be written (a
 // full disk), a saved message and a missed call's notice are not queued:
 // the operator is told, and each is tried again until the outbox takes
-// it, once. They used to wait for a restart.
+// it, once. They used to wait for a restart. A message corrected
+// meanwhile goes only in its current version (the client must not get
+// the original after the correction), and a deleted one not at all.
 func TestUnqueuedMessagesTriedAgain(t *testing.T) {
 	d, ob := newDesk(t)
 	var full atomic.Bool
 	desk.FailOutboxWrites(d, &full)
 	full.Store(true)
 	now := time.Now()
-	in := store.Intake{ID: "i1", Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
-		Values: map[string]string{"name": "山田", "company": "山田商事", "purpose": "見積もり", "urgency": "normal"}, CreatedAt: now, UpdatedAt: now}
-	if err := d.Submit(context.Background(), in); err == nil {
+	save := func(id, purpose string) store.Intake {
+		t.Helper()
+		in, err := d.Store.PutIntake(store.Intake{ID: id, CallID: "call-" + id, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+			Values: map[string]string{"name": "山田", "company": "山田商事", "purpose": purpose, "urgency": "normal"}, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	if err := d.Submit(context.Background(), save("i1", "見積もり")); err == nil {
 		t.Fatal("Submit with the outbox full returned nil: the operator would not be told")
 	}
+	if err := d.Submit(context.Background(), save("gone", "見積もり")); err == nil {
+		t.Fatal("Submit with the outbox full returned nil")
+	}
 	d.Finished(store.CallRecord{ID: "c1", ClientID: "acme", CallerID: "09012345678", Result: store.ResultAbandoned, WaitMS: 42000, EndedAt: now})
-	if q, w := d.RetryUnqueued(); q != 0 || w != 2 {
-		t.Fatalf("RetryUnqueued with the outbox still full = %d queued, %d waiting; want 0, 2", q, w)
+	if q, w := d.RetryUnqueued(); q != 0 || w != 3 {
+		t.Fatalf("RetryUnqueued with the outbox still full = %d queued, %d waiting; want 0, 3", q, w)
 	}
 	full.Store(false)
-	if q, w := d.RetryUnqueued(); q != 2 || w != 0 {
-		t.Fatalf("RetryUnqueued = %d queued, %d waiting; want 2, 0", q, w)
+	// i1 is corrected (queued at once), and "gone" deleted, before the retry.
+	if err := d.Submit(context.Background(), save("i1", "見積もりの訂正")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Store.PurgeIntakes(func(in store.Intake) bool { return in.ID == "gone" }); err != nil {
+		t.Fatal(err)
+	}
+	if q, w := d.RetryUnqueued(); q != 1 || w != 0 {
+		t.Fatalf("RetryUnqueued = %d queued, %d waiting; want 1 (the missed call), 0", q, w)
 	}
 	if q, w := d.RetryUnqueued(); q != 0 || w != 0 {
 		t.Fatalf("RetryUnqueued again = %d queued, %d waiting; want 0, 0", q, w)
@@ -149,8 +168,8 @@ func TestUnqueuedMessagesTriedAgain(t *testing.T) {
 		ids = append(ids, e.MessageID+"→"+e.Destination)
 	}
 	slices.Sort(ids)
-	if strings.Join(ids, ",") != "c1-missed-call→acme-hook,i1-v1→acme-hook" {
-		t.Fatalf("outbox %v, want the message and the missed call once each", ids)
+	if strings.Join(ids, ",") != "c1-missed-call→acme-hook,i1-v2→acme-hook" {
+		t.Fatalf("outbox %v, want the missed call and the corrected message, once each", ids)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -113,8 +115,9 @@ func (d *Desk) queue(m relay.Message, dests []string) error {
 	return err
 }
 
-// unqueued: the messages the outbox could not take, by message id, until
-// RetryUnqueued queues them. In memory only: after a restart,
+// unqueued: the messages the outbox could not take, until RetryUnqueued
+// queues them: by message id, an intake's by intake id (a correction
+// replaces the version it corrects). In memory only: after a restart,
 // RequeueUnrelayed and RequeueUnrelayedCalls find them in the store.
 type unqueued struct {
 	mu sync.Mutex
@@ -124,33 +127,81 @@ type unqueued struct {
 type unqueuedMessage struct {
 	msg   relay.Message
 	dests []string
+	// intakeID and version name the intake version msg relays ("" for
+	// a call's notice).
+	intakeID string
+	version  int
+}
+
+// unqueuedOf keeps m for another try; an intake's message is known by its
+// id, "<intake id>-v<version>".
+func unqueuedOf(m relay.Message, dests []string) (string, unqueuedMessage) {
+	u := unqueuedMessage{msg: m, dests: dests}
+	if i := strings.LastIndex(m.ID, "-v"); m.Kind == "intake" && i > 0 {
+		if v, err := strconv.Atoi(m.ID[i+2:]); err == nil {
+			u.intakeID, u.version = m.ID[:i], v
+			return u.intakeID, u
+		}
+	}
+	return m.ID, u
 }
 
 func (u *unqueued) add(m relay.Message, dests []string) {
+	key, um := unqueuedOf(m, dests)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.m == nil {
 		u.m = map[string]unqueuedMessage{}
 	}
-	u.m[m.ID] = unqueuedMessage{msg: m, dests: dests}
+	if old, ok := u.m[key]; ok && old.version > um.version {
+		return // a later version is waiting already
+	}
+	u.m[key] = um
 }
 
 // RetryUnqueued queues again the messages (intakes, missed calls,
 // voicemails) whose queueing for relay failed while this process ran:
 // the operator was told "not queued", and the client must still get the
-// message once the outbox can be written again. Call it periodically. It
-// returns how many it queued and how many still wait.
+// message once the outbox can be written again. An intake's message goes
+// only while it is still the intake's current version (a correction
+// queued since replaces it; a purged intake is not sent). Call it
+// periodically. It returns how many it queued and how many still wait.
 func (d *Desk) RetryUnqueued() (queued, waiting int) {
 	d.unqueued.mu.Lock()
-	defer d.unqueued.mu.Unlock()
-	for id, u := range d.unqueued.m {
+	pending := maps.Clone(d.unqueued.m)
+	d.unqueued.mu.Unlock()
+	done := map[string]unqueuedMessage{} // settled: queued, or not to be sent
+	for key, u := range pending {
+		if u.intakeID != "" {
+			in, err := d.Store.Intake(u.intakeID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				d.Logger.Info("a message not queued for relay is not sent: its intake was deleted", "message", u.msg.ID)
+				done[key] = u
+				continue
+			case err != nil:
+				d.Logger.Warn("reading the intake of a message not queued for relay failed", "message", u.msg.ID, "error", err)
+				continue
+			case in.Version != u.version:
+				d.Logger.Info("a message not queued for relay is not sent: its intake was corrected since", "message", u.msg.ID, "current", in.Version)
+				done[key] = u
+				continue
+			}
+		}
 		if err := d.queue(u.msg, u.dests); err != nil {
-			d.Logger.Warn("queueing a message for relay failed again", "message", id, "error", err)
+			d.Logger.Warn("queueing a message for relay failed again", "message", u.msg.ID, "error", err)
 			continue
 		}
-		d.Logger.Info("message queued for relay on a later try", "message", id, "destinations", u.dests)
-		delete(d.unqueued.m, id)
+		d.Logger.Info("message queued for relay on a later try", "message", u.msg.ID, "destinations", u.dests)
+		done[key] = u
 		queued++
+	}
+	d.unqueued.mu.Lock()
+	defer d.unqueued.mu.Unlock()
+	for key, u := range done {
+		if cur, ok := d.unqueued.m[key]; ok && cur.msg.ID == u.msg.ID {
+			delete(d.unqueued.m, key) // not replaced meanwhile
+		}
 	}
 	return queued, len(d.unqueued.m)
 }
