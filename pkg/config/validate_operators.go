@@ -3,11 +3,16 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
 )
+
+// phoneTechnologies are the channel technologies of Asterisk 22 whose
+// endpoints ARI reports (endpoint:<tech> events) that a phone can use.
+var phoneTechnologies = []string{"PJSIP", "IAX2", "DAHDI"}
 
 var (
 	operatorID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -39,6 +44,11 @@ func (c *checker) operators(raws []rawOperator, clients []Client) []Operator {
 			switch first, dup := endpoints[key]; {
 			case !endpoint.MatchString(r.Endpoint):
 				c.errf(childPath(p, "endpoint"), "%q is not TECH/resource such as PJSIP/op1001", r.Endpoint)
+			case !slices.Contains(phoneTechnologies, strings.ToUpper(tech)):
+				// Asterisk refuses the endpoint events of a technology it
+				// does not have (chan_sip is gone since Asterisk 21): the
+				// phone would never be seen registered.
+				c.errf(childPath(p, "endpoint"), "%q: Asterisk 22 has no %s phones; softphones are PJSIP/<endpoint> (one of %s)", r.Endpoint, tech, strings.Join(phoneTechnologies, ", "))
 			case dup:
 				c.errf(childPath(p, "endpoint"), "%q is already the endpoint of %s", r.Endpoint, first)
 			default:

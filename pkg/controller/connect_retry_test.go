@@ -1,12 +1,15 @@
 package controller_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/config"
 )
 
 // TestEndpointSubscriptionRetriedAfterConnect: Asterisk, busy after its
@@ -45,5 +48,34 @@ func TestEndpointReadRetriedAfterConnect(t *testing.T) {
 	h.start()
 	h.eventually("op1001, its read failed once at connect, available", func() bool {
 		return failed.Load() && h.operatorState("op1001") == acd.Available
+	})
+}
+
+// TestPhonesReadAgainAfterAReload: a reload adds op1003, whose softphone
+// is registered; reading it fails once (Asterisk busy). It is read again
+// shortly: op1003 is available without waiting for its next event or a
+// reconnect.
+func TestPhonesReadAgainAfterAReload(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1003", true, answers)
+	h.recheckAfter = 50 * time.Millisecond
+	h.updates = make(chan *config.Config, 1)
+	var failed atomic.Bool
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/endpoints/PJSIP/op1003") && failed.CompareAndSwap(false, true)
+	})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	full := fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s", h.cfg.ARI.URL,
+		strings.Replace(oneClient, "operators:\n", "operators:\n  - {id: op1003, name: 高橋, endpoint: PJSIP/op1003, clients: [\"*\"]}\n", 1))
+	cfg, err := config.Parse("test.yaml", []byte(full), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.updates <- cfg
+	h.eventually("op1003, its read failed once after the reload, available", func() bool {
+		return failed.Load() && h.operatorState("op1003") == acd.Available
 	})
 }

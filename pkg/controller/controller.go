@@ -164,9 +164,7 @@ func (c *Controller) Run(ctx context.Context) error {
 					c.apply(cfg)
 					// Newly tracked phones: read their state now rather
 					// than at their next event.
-					if err := c.Operators.OnConnect(ctx, c.Link.Client()); err != nil {
-						c.log.Warn("reading operator phones after reload", "error", err)
-					}
+					c.readPhones(ctx)
 				}
 			}
 		}()
@@ -187,6 +185,25 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
+// readPhones subscribes to the operators' phones and reads their state
+// (after a reload tracked new ones), again every 5 s until it works: a
+// phone whose read failed would wait for its next event, and a
+// technology whose subscription failed would send none.
+func (c *Controller) readPhones(ctx context.Context) {
+	if err := c.Operators.OnConnect(ctx, c.Link.Client()); err != nil && ctx.Err() == nil {
+		c.log.Warn("reading operator phones after reload failed; trying again", "in", c.recheckAfter(), "error", err)
+		c.rechecks.after("phones after reload", c.recheckAfter(), func() { c.readPhones(ctx) })
+	}
+}
+
+// recheckAfter is Options.RecheckAfter, 5 s by default.
+func (c *Controller) recheckAfter() time.Duration {
+	if c.opts.RecheckAfter <= 0 {
+		return 5 * time.Second
+	}
+	return c.opts.RecheckAfter
+}
+
 // noChannel handles an operator's phone that Asterisk could not ring (no
 // contact): the queue took the operator out of routing, the registry
 // agrees, and the endpoint is read again after Options.RecheckAfter, so
@@ -194,11 +211,7 @@ func (c *Controller) Run(ctx context.Context) error {
 // phone's next event, which may never come.
 func (c *Controller) noChannel(ep string) {
 	c.Operators.NoChannel(ep)
-	after := c.opts.RecheckAfter
-	if after <= 0 {
-		after = 5 * time.Second
-	}
-	c.rechecks.after(ep, after, func() {
+	c.rechecks.after(ep, c.recheckAfter(), func() {
 		if err := c.Operators.Reread(c.Link.Client(), ep); err != nil {
 			c.log.Warn("reading an operator's phone again after a failed ring", "endpoint", ep, "error", err)
 		}

@@ -46,6 +46,8 @@ type harness struct {
 	callbacks call.CallbackStore
 	// greetingTimeout: Options.GreetingTimeout (0: 5 s).
 	greetingTimeout time.Duration
+	// updates: Options.Updates (nil: no reloads).
+	updates chan *config.Config
 
 	mu        sync.Mutex
 	rings     []acd.Ring       // every Ring the queue decided, in order
@@ -103,7 +105,7 @@ func (h *harness) start() *running {
 	c, err := controller.New(ctx, controller.Options{
 		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: callbacks, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: greetingTimeout,
-		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter,
+		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter, Updates: h.updates,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()
 			h.connected = append(h.connected, c)
