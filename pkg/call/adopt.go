@@ -62,6 +62,16 @@ func (a *actor) resync(r *pbx.Resync) {
 	}
 }
 
+// endpointOf is the endpoint of a channel named as Asterisk names them,
+// "PJSIP/op1001-00000046" → "PJSIP/op1001" ("" if the name is not so).
+func endpointOf(channelName string) string {
+	i := strings.LastIndexByte(channelName, '-')
+	if i <= 0 || !strings.Contains(channelName[:i], "/") {
+		return ""
+	}
+	return channelName[:i]
+}
+
 // adopt takes over a channel found in our application after a controller
 // restart, continuing from the step saved on the channel.
 func (a *actor) adopt(ch *ari.ChannelData) {
@@ -207,15 +217,22 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		// is talking, or it would ring them for another caller. The end of
 		// the call (finish → leaveQueue) then sends CallEnded once, as for
 		// any call.
+		leg, err := a.m.ari.Channel().Data(ari.NewKey(ari.ChannelKey, p.OpChannel))
 		if !peer.transfer && a.m.queue != nil {
-			a.m.queue.Occupy(a.id, a.client.ID, p.OpID)
+			// The phone the operator talks on (a changed configuration
+			// may have given it to another).
+			phone := ""
+			if err == nil {
+				phone = endpointOf(leg.Name)
+			}
+			a.m.queue.Occupy(a.id, a.client.ID, p.OpID, phone)
 			a.opReleased = false
 		}
 		a.rec.Result, a.rec.Reason, a.rec.OperatorID, a.rec.Billable = store.ResultAnswered, "talked with "+p.OpID, p.OpID, true
 		if peer.transfer {
 			a.rec.Result, a.rec.Reason = a.transferResult()
 		}
-		if _, err := a.m.ari.Channel().Data(ari.NewKey(ari.ChannelKey, p.OpChannel)); pbx.IsNotFound(err) {
+		if pbx.IsNotFound(err) {
 			a.legGone(p.OpChannel, 0)
 		}
 	case p.Step == StepVoicemail && p.Recording != "":

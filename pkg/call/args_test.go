@@ -183,3 +183,20 @@ func TestTransferCause(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpointOf(t *testing.T) {
+	for name, want := range map[string]string{
+		"PJSIP/op1001-00000046":    "PJSIP/op1001",
+		"PJSIP/op-desk-2-0000000a": "PJSIP/op-desk-2",
+		"IAX2/op7-1234":            "IAX2/op7",
+		"PJSIP/op1001":             "",
+		"Recorder/ARI-00000006;2":  "Recorder/ARI",
+		"":                         "",
+		"-00000001":                "",
+		"Local/s@toritsugi-0001;1": "Local/s@toritsugi",
+	} {
+		if got := endpointOf(name); got != want {
+			t.Errorf("endpointOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

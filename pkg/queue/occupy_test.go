@@ -29,7 +29,7 @@ func waitingRings(t *testing.T, o *Owner, callID string) ([]string, bool) {
 func TestOwnerOccupyKeepsOperatorBusyUntilCallEnds(t *testing.T) {
 	o := startOwner(t, acd.ClientSettings{RingTimeout: time.Minute})
 	// Re-adopted before the softphone's registration is read.
-	o.Occupy("c1", "acme", "op1")
+	o.Occupy("c1", "acme", "op1", "")
 	if got := state(t, o, "op1"); got != acd.OnCall {
 		t.Fatalf("occupied operator is %v, want on-call", got)
 	}
@@ -56,7 +56,7 @@ func TestOwnerOccupyManualOperatorLoggedOutAfter(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}, Manual: true}})
 	o.SetReachable("PJSIP/op1", true)
-	o.Occupy("c1", "acme", "op1")
+	o.Occupy("c1", "acme", "op1", "")
 	if got := state(t, o, "op1"); got != acd.OnCall {
 		t.Fatalf("occupied console operator is %v, want on-call", got)
 	}

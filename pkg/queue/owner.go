@@ -60,6 +60,9 @@ type Owner struct {
 	// its new operator counts as unreachable until that call ends.
 	inUse   map[string]phoneCall
 	phoneOf map[string]string // call id → endpoint
+	// rungOn: op id → the phone its latest ring went to (a reload may
+	// give the operator another before the answer).
+	rungOn map[string]string
 }
 
 // phoneCall is a connected call on a phone, and the operator it was
@@ -91,7 +94,7 @@ func New(o Options) *Owner {
 		in: make(chan func(), 1024), log: o.Logger, clock: o.Clock, core: acd.New(o.Settings),
 		onChange: o.OnOperatorChange, onAction: o.OnAction,
 		calls: map[string]Inbox{}, endpoints: map[string]string{}, manual: map[string]bool{}, byEP: map[string]string{}, reachable: map[string]bool{},
-		inUse: map[string]phoneCall{}, phoneOf: map[string]string{},
+		inUse: map[string]phoneCall{}, phoneOf: map[string]string{}, rungOn: map[string]string{},
 	}
 }
 
@@ -191,15 +194,17 @@ func (o *Owner) CallEnded(callID string) {
 }
 
 // Occupy reports a call re-adopted after a restart while already connected
-// to an operator: the operator is on that call (not rung) until CallEnded.
+// to an operator on phone endpoint ("": the operator's configured one):
+// the operator is on that call (not rung) until CallEnded, and so is the
+// phone, whoever it belongs to since.
 // A console (Manual) operator who was offline in this queue is logged out
 // again after the call, as a restart logs them out.
-func (o *Owner) Occupy(callID, clientID, opID string) {
+func (o *Owner) Occupy(callID, clientID, opID, endpoint string) {
 	o.do(func() {
 		now := o.clock.Now()
 		v, known := o.core.LookupOperator(opID)
 		acts := o.core.Occupy(callID, clientID, opID, now)
-		o.phoneBusy(callID, opID)
+		o.phoneBusy(callID, opID, endpoint)
 		if known && v.State == acd.Offline && o.manual[opID] {
 			acts = append(acts, o.core.Logout(opID, now)...)
 		}
@@ -326,11 +331,13 @@ func (o *Owner) apply(acts []acd.Action) {
 		}
 		switch v := a.(type) {
 		case acd.Ring:
+			o.rungOn[v.OpID] = o.endpoints[v.OpID]
 			o.send(v.CallID, &RingOperator{message: msg("ToritsugiRing"), OpID: v.OpID, Ring: v.Seq, Endpoint: o.endpoints[v.OpID], Timeout: v.Timeout})
 		case acd.CancelRing:
 			o.send(v.CallID, &CancelRing{message: msg("ToritsugiCancelRing"), OpID: v.OpID, Ring: v.Seq, Reason: v.Reason})
 		case acd.Connect:
-			o.phoneBusy(v.CallID, v.OpID)
+			o.phoneBusy(v.CallID, v.OpID, o.rungOn[v.OpID])
+			delete(o.rungOn, v.OpID)
 			o.send(v.CallID, &Connect{message: msg("ToritsugiConnect"), OpID: v.OpID, Ring: v.Seq})
 		case acd.Overflow:
 			o.send(v.CallID, &Overflow{message: msg("ToritsugiOverflow"), Reason: v.Reason})
@@ -345,11 +352,20 @@ func (o *Owner) apply(acts []acd.Action) {
 	}
 }
 
-// phoneBusy notes that call callID is connected on operator opID's phone.
-func (o *Owner) phoneBusy(callID, opID string) {
-	if ep, ok := o.endpoints[opID]; ok {
-		o.inUse[ep] = phoneCall{callID: callID, opID: opID}
-		o.phoneOf[callID] = ep
+// phoneBusy notes that call callID is connected to operator opID on phone
+// ep ("": the operator's). If the phone is another operator's now, they
+// count as unreachable until the call ends.
+func (o *Owner) phoneBusy(callID, opID, ep string) {
+	if ep == "" {
+		ep = o.endpoints[opID]
+	}
+	if ep == "" {
+		return
+	}
+	o.inUse[ep] = phoneCall{callID: callID, opID: opID}
+	o.phoneOf[callID] = ep
+	if owner, ok := o.byEP[ep]; ok && owner != opID {
+		o.apply(o.setReachable(owner, o.reachable[ep], false, o.clock.Now()))
 	}
 }
 

@@ -397,6 +397,73 @@ func TestOwnerPhonePassedMidCallIsBusy(t *testing.T) {
 	}
 }
 
+// TestOwnerPhoneInUseFollowsTheLeg: the phone a call is on is the one the
+// operator was rung on, or (a restart) the one their leg was found on,
+// not the one the configuration gives them now. A reload during the ring
+// (tanaka rung on op1001, then given op1002; suzuki given op1001), or a
+// restart after the operators were edited, leaves op1001 in tanaka's
+// call: suzuki is not rung on it until the call ends.
+func TestOwnerPhoneInUseFollowsTheLeg(t *testing.T) {
+	all := map[string]int{"*": 1}
+	swapped := []Operator{{ID: "tanaka", Endpoint: "PJSIP/op1002", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}}
+	for _, tc := range []struct {
+		name    string
+		connect func(t *testing.T, o *Owner)
+	}{
+		{"reloaded during the ring", func(t *testing.T, o *Owner) {
+			o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}})
+			o.SetReachable("PJSIP/op1001", true)
+			o.SetReachable("PJSIP/op1002", true) // tanaka's next phone: the ring goes on
+			in1 := newRecInbox()
+			o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in1)
+			r := in1.next(t).(*RingOperator)
+			o.SetOperators(swapped)
+			o.RingAnswered("c1", "tanaka", r.Ring)
+			if _, ok := in1.next(t).(*Connect); !ok {
+				t.Fatal("c1 not connected to tanaka")
+			}
+		}},
+		{"re-adopted after a restart", func(t *testing.T, o *Owner) {
+			o.SetOperators(swapped)
+			o.SetReachable("PJSIP/op1001", true)
+			o.SetReachable("PJSIP/op1002", true)
+			eventually(t, "suzuki available", func() bool { return state(t, o, "suzuki") == acd.Available })
+			o.Occupy("c1", "acme", "tanaka", "PJSIP/op1001")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); o.Run(ctx) }()
+			t.Cleanup(func() { cancel(); <-done })
+			tc.connect(t, o)
+			in2 := newRecInbox()
+			o.Enqueue(acd.Call{ID: "c2", ClientID: "acme"}, in2)
+			_ = state(t, o, "suzuki") // the owner has handled all of the above
+			in2.mu.Lock()
+			got := len(in2.got)
+			in2.mu.Unlock()
+			if got != 0 {
+				t.Fatalf("c2 was sent %v while PJSIP/op1001 is in c1", in2.got)
+			}
+			o.CallEnded("c1")
+			if _, ok := in2.next(t).(*RingOperator); !ok {
+				t.Fatal("after c1 ended, c2 was not rung")
+			}
+			s, err := o.Snapshot(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, op := range s.Operators {
+				if op.ID == "suzuki" && !op.Reachable {
+					t.Fatal("after c1 ended, suzuki on PJSIP/op1001 is still unreachable")
+				}
+			}
+		})
+	}
+}
+
 // TestOwnerWrapUpHeldForUnsavedMessage: through the owner, a call whose
 // message was shown and not saved keeps its operator in wrap-up past
 // WrapUp (the snapshot says held, and the console is told when the hold
