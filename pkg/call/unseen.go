@@ -40,6 +40,13 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 		m.destroyBridge(m.log, b.ID)
 	}
 	p, _ := parseBridgeName(talkedIn.Name)
+	if !endedAt(saved).IsZero() {
+		// Settled by its controller, which then failed to store the
+		// record (and to destroy the bridge): the saved state says how
+		// and when it ended.
+		m.recordUnseen(p.Call, saved, seen)
+		return
+	}
 	st := p.State
 	now := m.clock.Now()
 	rec := unseenRecord(p.Call, p.CallerNumber, st, now)

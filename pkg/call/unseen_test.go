@@ -178,6 +178,47 @@ func TestUnseenRecordOfASettledCall(t *testing.T) {
 	}
 }
 
+// deletingARI records the bridges deleted (Bridge().Delete).
+type deletingARI struct {
+	ari.Client
+	deleted *[]string
+}
+
+func (c deletingARI) Bridge() ari.Bridge { return deletingBridge{deleted: c.deleted} }
+
+type deletingBridge struct {
+	ari.Bridge
+	deleted *[]string
+}
+
+func (b deletingBridge) Delete(key *ari.Key) error {
+	*b.deleted = append(*b.deleted, key.ID)
+	return nil
+}
+
+// TestSettledCallWithItsBridgeLeft: a call its controller settled, then
+// failed both to store the record and to destroy the bridge, is found by
+// its bridge at the next start. The saved state says how and when it
+// ended: that is the record, not the bridge's guess ended at the restart.
+func TestSettledCallWithItsBridgeLeft(t *testing.T) {
+	s := storetest.Open(t)
+	var deleted []string
+	m := NewManager(context.Background(), Deps{Recorder: s, ARI: deletingARI{deleted: &deleted}, Config: func() *config.Config { return unseenConfig(t) }})
+	start := time.Now().Add(-2 * time.Hour).Truncate(time.Millisecond)
+	ended := start.Add(70 * time.Second)
+	st := Persisted{ClientID: "acme", DID: "0312345678", StartedAt: start, AnsweredAt: start, Step: StepConnected, OpID: "op1", OpChannel: "l", Bridge: "b1",
+		BridgedAt: start.Add(10 * time.Second), Result: string(store.ResultAnswered), Reason: "talked with op1; operator hung up"}
+	saved := withEndedAt(withWatchedUntil(LiveState("09012345678", st), ended), ended)
+	m.endedUnseen([]*ari.BridgeData{{ID: "b1", Name: BridgeName("toritsugi", "c1", "09012345678", st), ChannelIDs: []string{"l"}}}, map[string]bool{}, saved, ended)
+	rec, err := s.Call("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.EndedAt.Equal(ended) || rec.Reason != st.Reason || rec.Result != store.ResultAnswered || len(deleted) != 1 || deleted[0] != "b1" {
+		t.Fatalf("record %+v, bridges deleted %v; want ended at %v as settled, and b1 destroyed", rec, deleted, ended)
+	}
+}
+
 // flakyARI answers StoredRecording().Data with an error fails times, then
 // as Asterisk does for a stored message.
 type flakyARI struct {
