@@ -7,3 +7,11 @@ func SetPurgeBatch(n int) (restore func()) {
 	purgeBatch = n
 	return func() { purgeBatch = old }
 }
+
+// SetCallerScanLimit sets how many of a number's intakes
+// IntakesForCallerWhere reads, until the returned function restores it.
+func SetCallerScanLimit(n int) (restore func()) {
+	old := callerScanLimit
+	callerScanLimit = n
+	return func() { callerScanLimit = old }
+}

@@ -189,6 +189,10 @@ func (s *Store) IntakeVersions(id string) ([]Intake, error) {
 	return out, nil
 }
 
+// callerScanLimit bounds how many of a number's intakes
+// IntakesForCallerWhere reads (a test lowers it).
+var callerScanLimit = 500
+
 // IntakesForCaller returns the current versions of the intakes taken from
 // number, newest first, at most limit of them (limit <= 0: all).
 func (s *Store) IntakesForCaller(number string, limit int) ([]Intake, error) {
@@ -197,7 +201,9 @@ func (s *Store) IntakesForCaller(number string, limit int) ([]Intake, error) {
 
 // IntakesForCallerWhere is IntakesForCaller of the intakes keep accepts
 // (nil: all): the limit counts those only, so that an operator serving one
-// client sees that client's history with a number that calls many.
+// client sees that client's history with a number that calls many. With
+// keep, at most 500 of the number's newest intakes are read:
+// a screen pop must not decode a courier's thousands.
 func (s *Store) IntakesForCallerWhere(number string, limit int, keep func(Intake) bool) ([]Intake, error) {
 	out := []Intake{}
 	if number == "" || strings.IndexByte(number, 0) >= 0 {
@@ -217,10 +223,11 @@ func (s *Store) IntakesForCallerWhere(number string, limit int, keep func(Intake
 		} else {
 			k, _ = c.Prev()
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-			if limit > 0 && len(out) >= limit {
+		for scanned := 0; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if limit > 0 && len(out) >= limit || keep != nil && scanned >= callerScanLimit {
 				break
 			}
+			scanned++
 			id := k[len(prefix)+tsLen:]
 			v := cur.Get(id)
 			if v == nil {

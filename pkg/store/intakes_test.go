@@ -160,6 +160,13 @@ func TestIntakesForCallerWhere(t *testing.T) {
 			t.Errorf("limit %d: beta's history %v, want %s", tc.limit, ids, tc.want)
 		}
 	}
+	// The scan is bounded: with 8 rows read, m05 (the 7th newest) is
+	// found and m00 (the 12th) is not.
+	defer store.SetCallerScanLimit(8)()
+	got, err := s.IntakesForCallerWhere("0312345678", 10, beta)
+	if err != nil || len(got) != 1 || got[0].ID != "m05" {
+		t.Fatalf("with 8 rows read: %+v, %v; want m05 only", got, err)
+	}
 }
 
 func TestIntakeRefusedAndMissing(t *testing.T) {
