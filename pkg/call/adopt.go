@@ -9,6 +9,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
+	"github.com/toritsugi/toritsugi/pkg/reception"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -163,6 +164,8 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	if ch.Caller != nil {
 		a.rec.CallerID = phone.FromChannel(ch.Caller.Number, ch.Caller.Name)
 	}
+	cid := phone.ParseCallerID(a.rec.CallerID)
+	a.rec.CallerKind = cid.Kind.String()
 	if p.Step == StepConnected {
 		a.rec.Recording, a.rec.BridgedAt = p.Recording, p.BridgedAt
 	}
@@ -194,6 +197,11 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	// The client's bill_after_hours, as the decision before the restart
 	// read it (unless the configuration changed meanwhile).
 	a.afterHoursBillable = client.BillAfterHours
+	// What the caller rules said of the caller (the call was accepted
+	// then; only who they are is taken again): the operator's screen pop
+	// names a known contact, a VIP's transfer whispers its own words.
+	d := reception.Decide(client.Rules(), reception.Call{CallerE164: cid.E164, CallerKind: cid.Kind.String(), At: p.StartedAt})
+	a.knownName, a.vipWhisper = d.KnownName, d.Whisper
 	switch {
 	case p.Step == StepHangup && p.Then != "":
 		// The after-hours or overflow message was playing: what was to

@@ -569,3 +569,31 @@ func TestRestartKeepsTheAnswer(t *testing.T) {
 		t.Fatalf("the caller was answered %d times, %d of them after the restart", n, n-answersBefore)
 	}
 }
+
+// TestKnownCallerNamedAfterARestart: a known contact (the client's caller
+// rules) waiting in line across a controller restart is still named to the
+// operator who takes the call, and their record says what kind of number
+// called; the re-adopted call used to lose both.
+func TestKnownCallerNamedAfterARestart(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    callers:\n      - {match: \"090-1111-2222\", action: known, name: 取引先A}\n", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "09011112222")
+	h.eventually("queued", func() bool { return len(h.waiting("acme")) == 1 })
+	first.stop()
+	h.start()
+	h.eventually("re-adopted in line", func() bool { return len(h.waiting("acme")) == 1 })
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.CallerKind != "number" {
+		t.Fatalf("%s (%s), caller kind %q; want answered, a number", rec.Result, rec.Reason, rec.CallerKind)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.connected) != 1 || h.connected[0].KnownName != "取引先A" {
+		t.Fatalf("screen pops after the restart %+v, want one naming 取引先A", h.connected)
+	}
+}
