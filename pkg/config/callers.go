@@ -6,6 +6,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/reception"
+	"golang.org/x/text/width"
 )
 
 // maxE164Digits is the longest E.164 number, country code included.
@@ -74,7 +75,8 @@ func (c *checker) callers(path string, raws []rawCaller) []reception.CallerRule 
 // "+1 212*" kept as "+1212*". It returns the reason when the pattern is
 // refused.
 func normalizeMatch(s string) (string, string) {
-	body, prefix := strings.CutSuffix(strings.TrimSpace(s), "*")
+	// As typed with a Japanese input method: ０５０＊, 050ー*.
+	body, prefix := strings.CutSuffix(strings.TrimSpace(width.Fold.String(s)), "*")
 	if !prefix {
 		n, err := phone.ParseNumber(s)
 		if err != nil {
@@ -109,6 +111,7 @@ func normalizeMatch(s string) (string, string) {
 // hyphens, dots, parentheses) and a leading +. It wants at least one digit
 // and "*" only at the end.
 func compactPrefix(body string) (digits string, intl bool, reason string) {
+	body = strings.Map(phone.FoldRune, body)
 	body, intl = strings.CutPrefix(strings.TrimSpace(body), "+")
 	var b strings.Builder
 	for _, r := range body {

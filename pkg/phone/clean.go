@@ -2,6 +2,11 @@ package phone
 
 import "strings"
 
+// FoldRune is fold, for callers that read numbers in other notations
+// (prefix rules): full-width digits and signs, and every dash people type
+// as a hyphen, as ASCII.
+func FoldRune(r rune) rune { return fold(r) }
+
 // fold maps full-width and look-alike characters that Japanese input methods
 // produce onto their ASCII forms: digits ０-９, ＋, （）, ．, full-width space,
 // and the many dashes (－ − ‐ ‑ ‒ – — ― ー ｰ) people type as hyphens.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/width"
 )
 
 // MinutesPerDay is the number of minutes in a day, the largest Interval.End.
@@ -103,7 +105,8 @@ func ParseSpan(s string) (today, next Interval, err error) {
 }
 
 func parseRange(s string) (start, end int, err error) {
-	norm := strings.NewReplacer("〜", "-", "~", "-").Replace(strings.TrimSpace(s))
+	// As typed with a Japanese input method: ０９：００～１８：００.
+	norm := strings.NewReplacer("〜", "-", "~", "-").Replace(strings.TrimSpace(width.Fold.String(s)))
 	a, b, ok := strings.Cut(norm, "-")
 	if !ok {
 		return 0, 0, fmt.Errorf("parse range %q: want HH:MM-HH:MM: %w", s, ErrInvalidInterval)
