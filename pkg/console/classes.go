@@ -21,7 +21,7 @@ func (c *Console) classifyCall(w http.ResponseWriter, r *http.Request, a authed)
 	}
 	id := r.PathValue("id")
 	p, found := c.hub.findPop(a.op.ID, id)
-	if !found || !a.op.serves(p.ClientID) {
+	if !found || !c.mayFinish(a.op, p) {
 		fail(w, http.StatusNotFound, "no such call for this operator")
 		return
 	}

@@ -187,6 +187,15 @@ func (op Operator) serves(clientID string) bool {
 	return op.Supervisor || slices.Contains(op.Clients, clientID) || slices.Contains(op.Clients, "*")
 }
 
+// mayFinish reports whether op may take the message of, or classify, the
+// call of their own screen pop p: they serve its client, or a reload
+// removed the client altogether while the call was on (the desk still
+// takes and relays its message as the call came in). A client taken from
+// this operator alone is not theirs any more.
+func (c *Console) mayFinish(op Operator, p ScreenPop) bool {
+	return op.serves(p.ClientID) || c.d.ClientName != nil && c.d.ClientName(p.ClientID) == ""
+}
+
 // apiError is the JSON body of every API error.
 type apiError struct {
 	Error  string            `json:"error"`

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -522,5 +523,93 @@ func TestClassifyCall(t *testing.T) {
 	}
 	if r, err := e.st.Call("call-sales"); err != nil || r.Billable || r.Class != store.ClassSales {
 		t.Fatalf("stored record %+v (%v), want a sales call, not billed", r, err)
+	}
+}
+
+// TestMessageSavableAfterItsClientIsRemoved: a reload removes client acme
+// altogether (and so from op-a's clients) while op-a is on its call: the
+// desk still takes its message as the call came in, so op-a may save it
+// and mark the call. A client only taken from op-a is not theirs any more.
+func TestMessageSavableAfterItsClientIsRemoved(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		configured string // acme's name in the configuration after the reload
+		save, mark int
+	}{
+		{"client removed", "", http.StatusCreated, http.StatusOK},
+		{"client taken from the operator", "アクメ株式会社", http.StatusNotFound, http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var reloaded atomic.Bool
+			e := newEnv(t, func(d *console.Deps, _ *env) {
+				d.ClientName = func(id string) string {
+					if id == "acme" && reloaded.Load() {
+						return tc.configured
+					}
+					return map[string]string{"acme": "アクメ株式会社", "beta": "ベータ社"}[id]
+				}
+			})
+			u := e.login("op-a")
+			e.c.Pop(pop("call-r", "op-a"))
+			e.reload(func(ops []console.Operator) []console.Operator {
+				ops[0].Clients = []string{"beta"}
+				return ops
+			})
+			reloaded.Store(true)
+			if resp, body := u.do("POST", "/api/v1/console/calls/call-r/class", map[string]any{"class": "sales"}); resp.StatusCode != tc.mark {
+				t.Errorf("marking the call: %d %s, want %d", resp.StatusCode, body, tc.mark)
+			}
+			resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-r", "values": goodValues(),
+				"request_id": "0123456789abcdef0123456789abcdef"})
+			if resp.StatusCode != tc.save {
+				t.Errorf("saving the message of the call on the line: %d %s, want %d", resp.StatusCode, body, tc.save)
+			}
+		})
+	}
+}
+
+// TestCorrectionOfAnOlderVersionRefused: op-a's page shows version 1; a
+// supervisor corrects the callback number (version 2); op-a then corrects
+// the detail from the form of version 1. That correction is refused (409
+// with the current version), not saved over the supervisor's and relayed
+// as 訂正. A correction sent again after it went through (its reply lost)
+// still counts once.
+func TestCorrectionOfAnOlderVersionRefused(t *testing.T) {
+	e := newEnv(t)
+	a, sv := e.login("op-a"), e.login("sv")
+	e.c.Pop(pop("call-v", "op-a"))
+	resp, body := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-v", "values": goodValues()})
+	var sr saveResp
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &sr) != nil {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	fixed := goodValues()
+	fixed["callback"] = "09011112222"
+	if resp, body := sv.do("PUT", "/api/v1/console/intakes/"+sr.Intake.ID, map[string]any{"values": fixed, "version": 1}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the supervisor's correction: %d %s", resp.StatusCode, body)
+	}
+	stale := goodValues()
+	stale["detail"] = "追記"
+	resp, body = a.do("PUT", "/api/v1/console/intakes/"+sr.Intake.ID, map[string]any{"values": stale, "version": 1,
+		"request_id": "0123456789abcdef0123456789abcdef"})
+	var conflict struct {
+		Current struct{ Version int } `json:"current"`
+	}
+	if resp.StatusCode != http.StatusConflict || json.Unmarshal(body, &conflict) != nil || conflict.Current.Version != 2 {
+		t.Fatalf("a correction of version 1 after version 2: %d %s, want 409 with version 2", resp.StatusCode, body)
+	}
+	if in, _ := e.st.Intake(sr.Intake.ID); in.Version != 2 || in.Values["callback"] != "09011112222" {
+		t.Fatalf("stored v%d callback %q: the supervisor's correction must stay", in.Version, in.Values["callback"])
+	}
+	// From the current version: saved; sent again (reply lost): once.
+	for i := range 2 {
+		resp, body = a.do("PUT", "/api/v1/console/intakes/"+sr.Intake.ID, map[string]any{"values": stale, "version": 2,
+			"request_id": "fedcba9876543210fedcba9876543210"})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("try %d of the correction of version 2: %d %s", i+1, resp.StatusCode, body)
+		}
+	}
+	if in, _ := e.st.Intake(sr.Intake.ID); in.Version != 3 || in.Values["detail"] != "追記" {
+		t.Fatalf("stored v%d detail %q, want v3 with the detail", in.Version, in.Values["detail"])
 	}
 }

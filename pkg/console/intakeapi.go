@@ -199,6 +199,10 @@ type intakeRequest struct {
 	// whose reply was lost (a double click, a dropped connection) count
 	// once: the intake is not stored or relayed twice.
 	RequestID string `json:"request_id"`
+	// Version, in a correction, is the version the form was filled from:
+	// a correction of an older one (corrected meanwhile, e.g. by a
+	// supervisor) is refused with the current one, not saved over it.
+	Version int `json:"version"`
 }
 
 // requestID checks req's RequestID: "" (none given) or 32 lower-case hex
@@ -279,7 +283,7 @@ func (c *Console) target(w http.ResponseWriter, a authed, req intakeRequest) (cl
 		return in.ClientID, ScreenPop{}, &in, true
 	}
 	p, found := c.hub.findPop(a.op.ID, req.CallID)
-	if !found || req.CallID == "" || !a.op.serves(p.ClientID) {
+	if !found || req.CallID == "" || !c.mayFinish(a.op, p) {
 		fail(w, http.StatusNotFound, "no such call for this operator")
 		return "", ScreenPop{}, nil, false
 	}
@@ -409,6 +413,10 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 	}
 	clientID, _, prev, ok := c.target(w, a, req)
 	if !ok {
+		return
+	}
+	if req.Version > 0 && prev.Version != req.Version && prev.RequestID != rid {
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(*prev)})
 		return
 	}
 	norm, readBack, ok := c.checked(w, clientID, req.Values)

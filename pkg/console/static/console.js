@@ -243,7 +243,19 @@
       return;
     }
     const e = document.getElementById(name);
-    if (e) e.value = v || "";
+    if (e) e.value = f.type === "datetime" ? toDateTimeInput(v) : (v || "");
+  }
+  // toDateTimeInput writes a stored time (RFC 3339, e.g. a correction's
+  // 2026-11-11T15:00:00+09:00) as a datetime-local input takes it, in Japan
+  // time; an input's own form (a draft) is kept. The input refuses any
+  // other form and would show nothing: the correction would drop the time.
+  function toDateTimeInput(v) {
+    if (!v || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return v || "";
+    const d = new Date(v);
+    if (isNaN(d)) return "";
+    const p = {};
+    for (const x of new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(d)) p[x.type] = x.value;
+    return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
   }
   function readAll() {
     const out = {};
@@ -302,13 +314,25 @@
   $("fields").addEventListener("input", () => { applyShowIf(); resetCheck(); saveDraft(); });
   $("fields").addEventListener("change", () => { applyShowIf(); resetCheck(); saveDraft(); });
 
+  $("btn-cancel-correct").addEventListener("click", () => {
+    if (!correcting) return;
+    correcting = null; correctRID = null; $("correcting").hidden = true;
+    fillForm(loadDraft()); resetCheck(); clearErrors();
+    $("status").textContent = "";
+  });
+
   $("intake-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (!call) return;
     clearErrors(); resetCheck();
     const values = readVisible();
-    const body = correcting ? { intake_id: correcting.id, values } : { call_id: call.pop.call_id, values };
+    // What this check is about, fixed before the wait: a reply that comes
+    // after the next call popped (or a correction began or ended) is not
+    // that form's read-back, and must not arm its Save.
+    const target = call.pop.call_id, fixing = correcting;
+    const body = fixing ? { intake_id: fixing.id, values } : { call_id: target, values };
     const r = await api("POST", "/api/v1/console/validate", body);
+    if (!call || call.pop.call_id !== target || correcting !== fixing) return;
     if (r.status === 200) {
       checked = values;
       $("readback").textContent = r.json.read_back;
@@ -340,7 +364,7 @@
     let r;
     try {
       r = fixing
-        ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(fixing.id), { values: checked, request_id: rid })
+        ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(fixing.id), { values: checked, request_id: rid, version: fixing.version })
         : await api("POST", "/api/v1/console/intakes", { call_id: target, values: checked, request_id: rid });
     } finally {
       $("btn-save").disabled = false;
@@ -359,13 +383,23 @@
       if (!here) { $("status").textContent = M.saved_other; return; }
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
       correcting = null; $("correcting").hidden = true;
-      fillForm({}); resetCheck(); clearErrors(); renderHistory();
+      // After a correction, the message being written before it (its
+      // draft) comes back; after a new message, an empty form.
+      fillForm(fixing ? loadDraft() : {}); resetCheck(); clearErrors(); renderHistory();
       $("status").textContent = M.saved + (r.json.relay_error ? " (" + r.json.relay_error + ")" : "");
       return;
     }
     if (!here) { $("status").textContent = r.status === 0 ? M.save_unknown : M.save_failed; return; }
     if (r.status === 0) {
       $("status").textContent = M.save_unknown;
+    } else if (r.status === 409 && r.json && r.json.current) {
+      // Corrected meanwhile by someone else: the form shows the current
+      // version, to be corrected again if need be (nothing was saved).
+      const cur = r.json.current;
+      call.intakes = [cur].concat((call.intakes || []).filter((i) => i.id !== cur.id));
+      correcting = cur; correctRID = null;
+      fillForm(cur.values || {}); resetCheck(); renderHistory();
+      $("status").textContent = M.corrected_meanwhile;
     } else if (r.status === 409 && saved) {
       // Saved already, by an earlier press whose answer was lost, with the
       // values before the last change: shown, and the form becomes its
@@ -400,8 +434,9 @@
       if (i.operator_id === OP && i.client_id === call.pop.client_id) {
         const b = el("button", M.correct); b.type = "button";
         b.addEventListener("click", () => {
+          saveDraft(); // the message being written stays the call's draft
           correcting = i; correctRID = null; $("correcting").hidden = false;
-          fillForm(i.values || {}); resetCheck();
+          fillForm(i.values || {}); resetCheck(); clearErrors();
         });
         li.appendChild(b);
       }
@@ -494,10 +529,22 @@
 
   // The operator's earlier calls: a message not saved when the next call
   // came stays one click away (its draft is kept per call).
+  let recentList = [];
   function renderRecent(list) {
+    recentList = list || [];
     const ul = $("recent-list");
     ul.replaceChildren();
-    for (const rc of list || []) {
+    if (pinned && latestPop && call && call.pop.call_id !== latestPop) {
+      // An earlier call is open: the current one (its message unsaved,
+      // its wrap-up held for it) is one press away, not lost until a reload.
+      const li = el("li");
+      const b = el("button", M.back_to_current);
+      b.type = "button"; b.dataset.call = latestPop; b.id = "btn-current";
+      b.addEventListener("click", () => openCall(latestPop, false));
+      li.appendChild(b);
+      ul.appendChild(li);
+    }
+    for (const rc of recentList) {
       const li = el("li");
       const t = new Date(rc.at).toLocaleTimeString("ja-JP", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
       const b = el("button", t + " " + rc.client_name + " " + rc.caller_display);
@@ -534,9 +581,9 @@
 
   let pinned = false;     // the operator opened an earlier call
   let latestPop = null;   // the newest call popped, as far as this page knows
-  async function openCall(id) {
+  async function openCall(id, earlier = true) {
     const r = await api("GET", "/api/v1/console/calls/" + encodeURIComponent(id));
-    if (r.status === 200 && r.json) { pinned = true; renderCall(r.json); }
+    if (r.status === 200 && r.json) { pinned = earlier; renderCall(r.json); renderRecent(recentList); }
   }
 
   // ---- events ----
