@@ -75,6 +75,14 @@ type httpPoster struct{ client *http.Client }
 // secrets.
 func (h httpPoster) post(ctx context.Context, channel, target, contentType string, body []byte,
 	hdr http.Header, m Message, d Destination) error {
+	return h.postChecked(ctx, channel, target, contentType, body, hdr, m, d, nil)
+}
+
+// postChecked is post, with accepted (if not nil) to read a 2xx answer's
+// body: a service that answers 200 for a message it did not deliver
+// (Teams connectors) says so there.
+func (h httpPoster) postChecked(ctx context.Context, channel, target, contentType string, body []byte,
+	hdr http.Header, m Message, d Destination, accepted func(body []byte) error) error {
 	where := redact(target)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -94,6 +102,12 @@ func (h httpPoster) post(ctx context.Context, channel, target, contentType strin
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 == 2 {
+		if accepted == nil {
+			return nil
+		}
+		if err := accepted(snippet); err != nil {
+			return fmt.Errorf("relay: %s %s: %w", channel, where, err)
+		}
 		return nil
 	}
 	err = fmt.Errorf("relay: %s %s: %w: %s", channel, where, &StatusError{Code: resp.StatusCode, Header: resp.Header},

@@ -3,6 +3,7 @@ package relay
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -312,5 +313,44 @@ func TestLineAnswers(t *testing.T) {
 		if text := got.Messages[0].Text; len(utf16.Encode([]rune(text))) > lineMaxText || len(utf16.Encode([]rune(text))) < lineMaxText-1 || !strings.HasSuffix(text, m.Link+"）") {
 			t.Errorf("a long text of %s: %d UTF-16 units, ending %q", fill, len(utf16.Encode([]rune(text))), text[len(text)-60:])
 		}
+	}
+}
+
+// TestTeamsConnectorAnswers: an Office 365 connector answers 200 for a
+// message it did not deliver, saying so in the body (Microsoft documents
+// this; it is not an HTTP error). Such a message is not delivered: tried
+// again when Teams was busy (429, 5xx), dead when the card was refused
+// (400, 413). "1" (a connector's success) and an empty 202 (Workflows)
+// are delivered.
+func TestTeamsConnectorAnswers(t *testing.T) {
+	const failed = "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error %d with ContextId tcid=0,server=msgapi-production-jpe-01,cv=abc."
+	for _, tc := range []struct {
+		status    int
+		body      string
+		delivered bool
+		permanent bool
+	}{
+		{http.StatusOK, "1", true, false},
+		{http.StatusAccepted, "", true, false},
+		{http.StatusOK, fmt.Sprintf(failed, 429), false, false},
+		{http.StatusOK, fmt.Sprintf(failed, 502), false, false},
+		{http.StatusOK, fmt.Sprintf(failed, 413), false, true},
+		{http.StatusOK, fmt.Sprintf(failed, 400), false, true},
+	} {
+		t.Run(fmt.Sprintf("%d %.40s", tc.status, tc.body), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			t.Cleanup(srv.Close)
+			err := Channels(ChannelOptions{Clock: newFakeClock()})[TypeTeams].Send(t.Context(),
+				Destination{Name: "teams", Type: TypeTeams, URL: srv.URL + "/webhookb2/SECRET"}, testMessage("m"))
+			if (err == nil) != tc.delivered || errors.Is(err, ErrPermanent) != tc.permanent {
+				t.Fatalf("Send = %v; want delivered %v, permanent %v", err, tc.delivered, tc.permanent)
+			}
+			if err != nil && strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error leaks the webhook URL: %v", err)
+			}
+		})
 	}
 }

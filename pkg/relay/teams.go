@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -53,7 +56,32 @@ func (s *TeamsSender) Send(ctx context.Context, d Destination, m Message) error 
 	if err != nil {
 		return fmt.Errorf("relay: teams: encode: %w", err)
 	}
-	return s.http.post(ctx, "teams", d.URL, "application/json", body, nil, m, d)
+	return s.http.postChecked(ctx, "teams", d.URL, "application/json", body, nil, m, d, teamsDelivered)
+}
+
+// teamsFailure finds the HTTP status an Office 365 connector quotes when it
+// answers 200 for a message it could not deliver: "Webhook message
+// delivery failed with error: Microsoft Teams endpoint returned HTTP error
+// 429 with ContextId ...".
+var teamsFailure = regexp.MustCompile(`(?i)delivery failed.*?HTTP error (\d{3})`)
+
+// teamsDelivered reads a 2xx answer's body. A connector answers 200 "1"
+// for a message delivered and 200 with "...delivery failed..." for one
+// that was not (Microsoft's documented behaviour, not an HTTP error);
+// Workflows answer 202 with no body. A quoted 429 or 5xx is tried again,
+// any other failure (400, 413: the card is refused) is permanent.
+func teamsDelivered(body []byte) error {
+	text := strings.TrimSpace(string(body))
+	if text == "" || text == "1" || !strings.Contains(strings.ToLower(text), "delivery failed") {
+		return nil
+	}
+	if m := teamsFailure.FindStringSubmatch(text); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		if code == http.StatusTooManyRequests || code/100 == 5 {
+			return fmt.Errorf("answered 200 but %s", text)
+		}
+	}
+	return fmt.Errorf("answered 200 but %s: %w", text, ErrPermanent)
 }
 
 // teamsBlocks are the card's TextBlocks: the subject in bold (the text's
