@@ -207,6 +207,37 @@ func TestPurgeDelivered(t *testing.T) {
 	}
 }
 
+// TestPurgeInBatches: the delivered entries are deleted a batch per write
+// transaction (writers wait for one batch, not for the whole outbox), all
+// of them, and only them.
+func TestPurgeInBatches(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	defer func(n int) { purgeBatch = n }(purgeBatch)
+	purgeBatch = 2
+	for i := range 5 {
+		id := fmt.Sprintf("m%d", i)
+		if _, err := ob.Enqueue(testMessage(id), []string{"ok", "later"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ob.record(id+"/ok", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := ob.Purge(clock.Now().Add(time.Second)); err != nil || n != 5 {
+		t.Fatalf("Purge = %d, %v; want the 5 delivered entries", n, err)
+	}
+	left, err := ob.List(Filter{})
+	if err != nil || len(left) != 5 {
+		t.Fatalf("after Purge: %d entries, %v; want the 5 pending", len(left), err)
+	}
+	for _, e := range left {
+		if e.State != StatePending {
+			t.Errorf("left %s in state %s", e.ID, e.State)
+		}
+	}
+}
+
 // TestPartlyDeliveredCountsAsDelivered: an attempt that reached some
 // recipients is delivered (never sent again), its refusals kept as the
 // last error.
