@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -280,12 +281,14 @@ func (o *Outbox) Retry(id string) error {
 func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool, limit int) ([]Entry, time.Time, error) {
 	var ready []Entry
 	var next time.Time
+	pending := map[string]bool{} // every entry waiting to be sent, due or not
 	err := o.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
 		return tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
 			if len(v) != 8 {
 				return fmt.Errorf("%w: due index of %q", ErrCorrupt, k)
 			}
+			pending[string(k)] = true
 			if skip[string(k)] {
 				return nil
 			}
@@ -311,6 +314,17 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("relay: scan due: %w", err)
 	}
+	// A correction waits while an earlier version of its message is
+	// still to be sent to the same destination (retried after a 429, or
+	// sent alongside): the client must get the original first, or the
+	// stale one would be the last word.
+	inOrder := ready[:0]
+	for _, e := range ready {
+		if !earlierVersionPending(e, pending) {
+			inOrder = append(inOrder, e)
+		}
+	}
+	ready = inOrder
 	sort.SliceStable(ready, func(i, j int) bool { return ready[i].NextAt.Before(ready[j].NextAt) })
 	if pick != nil {
 		taken := ready[:0]
@@ -328,6 +342,26 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 		ready = ready[:limit]
 	}
 	return ready, next, nil
+}
+
+// earlierVersionPending reports whether an earlier version of e's intake
+// message ("<intake>-v<N>") waits to be sent to e's destination (pending
+// holds the ids of the entries waiting).
+func earlierVersionPending(e Entry, pending map[string]bool) bool {
+	i := strings.LastIndex(e.MessageID, "-v")
+	if e.Message.Kind != KindIntake || i <= 0 {
+		return false
+	}
+	n, err := strconv.Atoi(e.MessageID[i+2:])
+	if err != nil {
+		return false
+	}
+	for v := 1; v < n; v++ {
+		if pending[IdempotencyKey(e.MessageID[:i]+"-v"+strconv.Itoa(v), e.Destination)] {
+			return true
+		}
+	}
+	return false
 }
 
 // record commits the outcome of one attempt: delivered, rescheduled with

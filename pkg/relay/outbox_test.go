@@ -238,6 +238,55 @@ func TestPurgeInBatches(t *testing.T) {
 	}
 }
 
+// TestCorrectionWaitsForItsOriginal: the original (v1) of a message is
+// to be tried again later at one destination (a 429); its correction (v2)
+// is due now. The correction waits there until the original is settled,
+// so that the client's last word is the correction; another destination,
+// where the original went, gets it at once. A dead original does not hold
+// it up.
+func TestCorrectionWaitsForItsOriginal(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{MaxAttempts: 2})
+	if _, err := ob.Enqueue(testMessage("i1-v1"), []string{"slack", "mail"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("i1-v1/mail", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("i1-v1/slack", errors.New("HTTP 429")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(testMessage("i1-v2"), []string{"slack", "mail"}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() string {
+		t.Helper()
+		ready, _, err := ob.due(clock.Now(), nil, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range ready {
+			out = append(out, e.ID)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ",")
+	}
+	if got := ids(); got != "i1-v2/mail" {
+		t.Fatalf("due now: %s; want only the correction to mail (slack still owes the original)", got)
+	}
+	<-clock.After(time.Hour)
+	if got := ids(); got != "i1-v1/slack,i1-v2/mail" {
+		t.Fatalf("an hour later: %s; want the original to slack, not yet its correction", got)
+	}
+	if _, err := ob.record("i1-v1/slack", errors.New("HTTP 429")); err != nil { // its last attempt: dead
+		t.Fatal(err)
+	}
+	if got := ids(); got != "i1-v2/mail,i1-v2/slack" {
+		t.Fatalf("after the original died at slack: %s; want the correction to both", got)
+	}
+}
+
 // TestPartlyDeliveredCountsAsDelivered: an attempt that reached some
 // recipients is delivered (never sent again), its refusals kept as the
 // last error.
