@@ -216,6 +216,32 @@ func TestClientRemovedWhileItsCallerIsPutThrough(t *testing.T) {
 	}
 }
 
+// TestCorrectionGoesWhereTheOriginalWent: an urgent message went to the
+// usual destination and the urgent one; its correction (no longer urgent)
+// goes to both, so that whoever got the original is told it changed.
+func TestCorrectionGoesWhereTheOriginalWent(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Now()
+	in := store.Intake{ID: "i7", Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "山田", "company": "山田商事", "purpose": "見積もり", "urgency": "urgent"}, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	in.Version, in.Values["urgency"] = 2, "normal"
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	entries, _ := ob.List(relay.Filter{MessageID: "i7-v2"})
+	for _, e := range entries {
+		got = append(got, e.Destination)
+	}
+	slices.Sort(got)
+	if strings.Join(got, ",") != "acme-boss,acme-hook" {
+		t.Fatalf("the correction went to %v; want acme-hook and acme-boss, where the urgent original went", got)
+	}
+}
+
 // TestRelayedTextListsEveryAnswer: the message a client reads lists every
 // answer the operator took down, under the form's labels and in its
 // order, as people read them (choices by label, はい/いいえ, dates), and

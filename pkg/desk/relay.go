@@ -66,7 +66,35 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	raw := m
 	raw.Fields = maps.Clone(fields)
 	maps.Copy(raw.Fields, in.Values)
-	return d.enqueue(cl, m, relay.Route(raw, cl.RelayRules(), cl.RelayUrgent)...)
+	dests := relay.Route(raw, cl.RelayRules(), cl.RelayUrgent)
+	// A correction also goes wherever an earlier version went (it was
+	// urgent, or for another addressee, before the change): whoever got
+	// the original is told it changed.
+	for _, name := range d.earlierDestinations(in.ID, in.Version) {
+		if _, ok := d.Config().Destination(name); ok && !slices.Contains(dests, name) {
+			dests = append(dests, name)
+		}
+	}
+	return d.enqueue(cl, m, dests...)
+}
+
+// earlierDestinations lists the destinations the versions of intake id
+// before version were queued for.
+func (d *Desk) earlierDestinations(id string, version int) []string {
+	var out []string
+	for v := 1; v < version; v++ {
+		entries, err := d.Outbox.List(relay.Filter{MessageID: fmt.Sprintf("%s-v%d", id, v)})
+		if err != nil {
+			d.Logger.Warn("reading where an earlier version was relayed failed", "intake", id, "version", v, "error", err)
+			continue
+		}
+		for _, e := range entries {
+			if !slices.Contains(out, e.Destination) {
+				out = append(out, e.Destination)
+			}
+		}
+	}
+	return out
 }
 
 // enqueue renders m with the client's template and stores it for every
