@@ -37,6 +37,7 @@ type Calls interface {
 type Outbox interface {
 	List(relay.Filter) ([]relay.Entry, error)
 	Retry(id string) error
+	Discard(id string) error
 	Stats() (relay.Stats, error)
 }
 
@@ -50,7 +51,8 @@ type Deps struct {
 	// memory); "" means os.TempDir().
 	BackupDir string
 	// Outbox, when set, enables GET /api/v1/relay and POST
-	// /api/v1/relay/retry (dead letters visible and retried).
+	// /api/v1/relay/retry and /discard (dead letters visible, retried or
+	// dismissed).
 	Outbox Outbox
 	// Token must be presented as "Authorization: Bearer <token>" on every
 	// /api/v1/ request here (/healthz stays open for monitoring). Without
@@ -81,6 +83,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.Outbox != nil {
 		mux.HandleFunc("GET /api/v1/relay", d.authorized(d.relayList))
 		mux.HandleFunc("POST /api/v1/relay/retry", d.authorized(d.relayRetry))
+		mux.HandleFunc("POST /api/v1/relay/discard", d.authorized(d.relayDiscard))
 	}
 	return mux
 }
@@ -500,7 +503,7 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	f := relay.Filter{State: relay.StateDead, ClientID: q.Get("client"), Limit: MaxCalls}
 	switch st := q.Get("state"); st {
 	case "":
-	case string(relay.StatePending), string(relay.StateDelivered), string(relay.StateDead):
+	case string(relay.StatePending), string(relay.StateDelivered), string(relay.StateDead), string(relay.StateDiscarded):
 		f.State = relay.State(st)
 	default:
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending, delivered or dead"})
@@ -537,5 +540,29 @@ func (d Deps) relayRetry(w http.ResponseWriter, r *http.Request) {
 	d.Logger.Info("dead letter queued again", "id", id)
 	writeJSON(w, http.StatusOK, struct {
 		Retried string `json:"retried"`
+	}{id})
+}
+
+// relayDiscard: POST /api/v1/relay/discard?id=… dismisses a dead letter
+// that will never be sent (obsolete, its destination gone): relay.dead in
+// /healthz goes down, and the entry is listed as discarded until purged.
+func (d Deps) relayDiscard(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "id: the entry's id (message id/destination) is required"})
+		return
+	}
+	if err := d.Outbox.Discard(id); err != nil {
+		if errors.Is(err, relay.ErrNotFound) {
+			writeJSON(w, http.StatusNotFound, errorBody{Error: "no dead letter with this id"})
+			return
+		}
+		d.Logger.Error("discard relay entry", "error", err, "id", id)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	d.Logger.Info("dead letter discarded", "id", id)
+	writeJSON(w, http.StatusOK, struct {
+		Discarded string `json:"discarded"`
 	}{id})
 }

@@ -326,14 +326,16 @@ func TestDataAPIOffWithoutToken(t *testing.T) {
 	}
 }
 
-func TestRelayDeadLettersListedAndRetried(t *testing.T) {
+func TestRelayDeadLettersListedRetriedDiscarded(t *testing.T) {
 	st := storetest.Open(t)
 	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ob.Enqueue(relay.Message{ID: "m1", ClientID: "acme", Text: "x"}, []string{"hook"}); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{"m1", "m2"} {
+		if _, err := ob.Enqueue(relay.Message{ID: id, ClientID: "acme", Text: "x"}, []string{"hook"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	w, err := relay.NewWorker(ob, relay.WorkerOptions{
 		Destinations: func(string) (relay.Destination, bool) { return relay.Destination{Name: "hook", Type: "webhook"}, true },
@@ -350,7 +352,7 @@ func TestRelayDeadLettersListedAndRetried(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		dead, _ := ob.List(relay.Filter{State: relay.StateDead})
-		if len(dead) == 1 {
+		if len(dead) == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -363,7 +365,7 @@ func TestRelayDeadLettersListedAndRetried(t *testing.T) {
 
 	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
 	// The health check counts it, without a token and without its text.
-	if resp, body := get(t, h, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"relay":{"pending":0,"oldest_pending_s":0,"dead":1}`) {
+	if resp, body := get(t, h, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"relay":{"pending":0,"oldest_pending_s":0,"dead":2}`) {
 		t.Fatalf("/healthz with a dead letter: %d %s", resp.StatusCode, body)
 	}
 	resp, body := get(t, h, "/api/v1/relay")
@@ -372,16 +374,7 @@ func TestRelayDeadLettersListedAndRetried(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	post := func(id string) int {
-		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/relay/retry?id="+url.QueryEscape(id), nil)
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(id string) int { return postRelay(t, srv.URL, "retry", id) }
 	if code := post("m1/hook"); code != 200 {
 		t.Fatalf("retry = %d, want 200", code)
 	}
@@ -391,6 +384,36 @@ func TestRelayDeadLettersListedAndRetried(t *testing.T) {
 	if pending, _ := ob.List(relay.Filter{State: relay.StatePending}); len(pending) != 1 {
 		t.Fatalf("after retry: %+v, want one pending entry", pending)
 	}
+	// An obsolete dead letter is dismissed: no longer counted as dead,
+	// listed as discarded, and never queued again.
+	if code := postRelay(t, srv.URL, "discard", "m2/hook"); code != 200 {
+		t.Fatalf("discard = %d, want 200", code)
+	}
+	if code := postRelay(t, srv.URL, "discard", "m2/hook"); code != 404 {
+		t.Fatalf("discarding it again = %d, want 404", code)
+	}
+	if resp, body := get(t, h, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"dead":0}`) {
+		t.Fatalf("/healthz after the discard: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get(t, h, "/api/v1/relay?state=discarded"); resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"m2/hook"`) {
+		t.Fatalf("discarded entries: %d %s", resp.StatusCode, body)
+	}
+	if ids, err := ob.Enqueue(relay.Message{ID: "m2", ClientID: "acme", Text: "x"}, []string{"hook"}); err != nil || len(ids) != 0 {
+		t.Fatalf("queueing the discarded message again created %v, %v; want nothing", ids, err)
+	}
+}
+
+// postRelay posts to /api/v1/relay/<action>?id=id and returns the status.
+func postRelay(t *testing.T, base, action, id string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/api/v1/relay/"+action+"?id="+url.QueryEscape(id), nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // stalledWriter is a client that stops reading: its first write blocks

@@ -35,6 +35,10 @@ const (
 	StatePending   State = "pending"
 	StateDelivered State = "delivered"
 	StateDead      State = "dead"
+	// StateDiscarded is a dead letter an admin dismissed (Discard): kept
+	// like a delivered entry, so that its pair is never queued again (a
+	// start-up check would), and purged with them.
+	StateDiscarded State = "discarded"
 )
 
 // DefaultMaxAttempts is the number of attempts before an entry is
@@ -269,6 +273,34 @@ func (o *Outbox) Retry(id string) error {
 	}
 	o.log.Info("relay retry", "entry", id)
 	o.wake()
+	return nil
+}
+
+// Discard dismisses dead letter id (the message is obsolete, its
+// destination gone): it no longer counts as dead (Stats, an alert on
+// relay.dead) and is never sent. ErrNotFound if id is not a dead letter.
+func (o *Outbox) Discard(id string) error {
+	now := o.clock.Now()
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		dead := tx.Bucket(bucketDead)
+		v := dead.Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		e, err := decodeEntry(v)
+		if err != nil {
+			return err
+		}
+		e.State, e.NextAt, e.UpdatedAt = StateDiscarded, time.Time{}, now
+		if err := dead.Delete([]byte(id)); err != nil {
+			return err
+		}
+		return putEntry(tx, bucketOutbox, e)
+	})
+	if err != nil {
+		return fmt.Errorf("relay: discard %s: %w", id, err)
+	}
+	o.log.Info("relay dead letter discarded", "entry", id)
 	return nil
 }
 

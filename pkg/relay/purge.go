@@ -12,8 +12,8 @@ import (
 // wait for one batch, not for the whole outbox.
 var purgeBatch = 500
 
-// Purge deletes delivered entries last updated before cutoff and returns
-// how many it removed. Pending and dead entries are kept. A purged
+// Purge deletes delivered (and discarded) entries last updated before
+// cutoff and returns how many it removed. Pending and dead entries are kept. A purged
 // (message, destination) pair can be enqueued again, so choose a cutoff
 // well past any chance of a re-enqueue (e.g. 30 days). The worker scans
 // the whole outbox bucket, so purging keeps that scan short. The entries
@@ -25,7 +25,7 @@ func (o *Outbox) Purge(cutoff time.Time) (int, error) {
 		if err != nil {
 			return false, err
 		}
-		return e.State == StateDelivered && e.UpdatedAt.Before(cutoff), nil
+		return (e.State == StateDelivered || e.State == StateDiscarded) && e.UpdatedAt.Before(cutoff), nil
 	}
 	var old [][]byte
 	err := o.db.View(func(tx *bolt.Tx) error {
