@@ -123,7 +123,8 @@ func (d Deps) health(w http.ResponseWriter, r *http.Request) {
 		} else {
 			b.Relay = &relayHealth{Pending: st.Pending, Dead: st.Dead}
 			if !st.OldestPending.IsZero() {
-				b.Relay.OldestPendingS = int64(time.Since(st.OldestPending) / time.Second)
+				// Never negative: queued while the clock ran ahead.
+				b.Relay.OldestPendingS = max(0, int64(time.Since(st.OldestPending)/time.Second))
 			}
 		}
 	}

@@ -276,6 +276,16 @@ func (o *Outbox) Retry(id string) error {
 	return nil
 }
 
+// ranAhead reports whether entry raw was last updated after now (beyond
+// a minute's drift): the clock has been set back since.
+func ranAhead(raw []byte, now time.Time) bool {
+	if raw == nil {
+		return false
+	}
+	e, err := decodeEntry(raw)
+	return err == nil && e.UpdatedAt.After(now.Add(time.Minute))
+}
+
 // Discard dismisses dead letter id (the message is obsolete, its
 // destination gone): it no longer counts as dead (Stats, an alert on
 // relay.dead) and is never sent. ErrNotFound if id is not a dead letter.
@@ -325,6 +335,12 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 				return nil
 			}
 			at := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+			if at.After(now) && ranAhead(ob.Get(k), now) {
+				// Scheduled while the clock ran ahead (a host booted
+				// with JST in a UTC hardware clock, then corrected by
+				// NTP): due now, not hours from now.
+				at = now
+			}
 			if at.After(now) {
 				if next.IsZero() || at.Before(next) {
 					next = at

@@ -287,6 +287,40 @@ func TestCorrectionWaitsForItsOriginal(t *testing.T) {
 	}
 }
 
+// TestClockSetBackDoesNotParkEntries: the host booted nine hours fast (JST
+// in a hardware clock read as UTC); an attempt failed and was scheduled
+// 10 s later by that clock; NTP then set the clock back. The entry is due
+// now, not in nine hours. An entry scheduled since, by the right clock,
+// still waits for its time.
+func TestClockSetBackDoesNotParkEntries(t *testing.T) {
+	clock := newFakeClock()
+	right := clock.Now()
+	<-clock.After(9 * time.Hour) // the fast clock
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("early"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("early/hook", errors.New("HTTP 503")); err != nil {
+		t.Fatal(err)
+	}
+	clock.mu.Lock()
+	clock.now = right // NTP steps it back
+	clock.mu.Unlock()
+	if _, err := ob.Enqueue(testMessage("later"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("later/hook", errors.New("HTTP 503")); err != nil {
+		t.Fatal(err)
+	}
+	ready, next, err := ob.due(clock.Now(), nil, nil, 10)
+	if err != nil || len(ready) != 1 || ready[0].ID != "early/hook" {
+		t.Fatalf("due after the clock was set back: %+v, %v; want the entry scheduled by the fast clock", ready, err)
+	}
+	if !next.After(clock.Now()) || next.Sub(clock.Now()) > time.Minute {
+		t.Fatalf("next %v: want the later entry's retry, seconds from now", next)
+	}
+}
+
 // TestPartlyDeliveredCountsAsDelivered: an attempt that reached some
 // recipients is delivered (never sent again), its refusals kept as the
 // last error.
