@@ -130,8 +130,15 @@ func (s *Server) targetChannelLocked(target string) *channel {
 	return s.channels[id]
 }
 
-// playItemLocked plays p.media; at its end the next item continues the
-// playback (PlaybackContinuing) or the playback finishes.
+// playItemLocked plays p.media, then the items after it, as
+// res_stasis_playback's play_on_channel does for each item in turn:
+// PlaybackStarted when it begins (playback_first_update: the first
+// item's is raised by the caller), and at its end PlaybackContinuing
+// (more to come) or PlaybackFinished (playback_final_update: "done", or
+// "failed" when the last item could not be played; an item before the
+// last that could not be played continues). An item Asterisk skips with
+// no update at all (an unknown scheme, a recording not stored) leaves no
+// event; skipped last, the playback never reports its end.
 func (s *Server) playItemLocked(p *playback) {
 	scheme, name, _ := strings.Cut(p.media, ":")
 	var d time.Duration
@@ -139,33 +146,59 @@ func (s *Server) playItemLocked(p *playback) {
 	case "sound":
 		var ok bool
 		if d, ok = s.sounds[name]; !ok {
-			s.finishPlaybackLocked(p, "failed")
+			s.endItemLocked(p, "failed")
 			return
 		}
 	case "digits", "number", "characters":
 		// Said one character at a time (~0.5 s each in the core sounds).
 		d = time.Duration(len([]rune(name))) * 500 * time.Millisecond
 	case "recording":
+		if _, ok := s.stored[name]; !ok {
+			s.skipItemLocked(p)
+			return
+		}
 		d = time.Second
 	default:
-		// Asterisk loses track of an unplayable URI scheme: no
-		// PlaybackFinished, and the playback is soon gone (11).
+		s.skipItemLocked(p)
+		return
+	}
+	p.timer = s.after(d, func() {
+		if s.playbacks[p.id] == p {
+			s.endItemLocked(p, "done")
+		}
+	})
+}
+
+// endItemLocked ends the item playing (state: how it ended): the next
+// item plays, or the playback finishes.
+func (s *Server) endItemLocked(p *playback, state string) {
+	if len(p.next) == 0 {
+		s.finishPlaybackLocked(p, state)
+		return
+	}
+	p.state = "continuing"
+	s.emitLocked(p.app, "PlaybackContinuing", nil, object{{"playback", p.json()}})
+	s.nextItemLocked(p)
+}
+
+// skipItemLocked goes past an item Asterisk skips without an update.
+func (s *Server) skipItemLocked(p *playback) {
+	if len(p.next) == 0 {
+		// Asterisk loses track of the playback: no PlaybackFinished,
+		// and it is soon gone (11).
 		delete(s.playbacks, p.id)
 		s.releaseLocked(p)
 		return
 	}
-	p.timer = s.after(d, func() {
-		if s.playbacks[p.id] != p {
-			return
-		}
-		if len(p.next) == 0 {
-			s.finishPlaybackLocked(p, "done")
-			return
-		}
-		p.media, p.next = p.next[0], p.next[1:]
-		s.emitLocked(p.app, "PlaybackContinuing", nil, object{{"playback", p.json()}})
-		s.playItemLocked(p)
-	})
+	s.nextItemLocked(p)
+}
+
+// nextItemLocked starts the next item (playback_first_update).
+func (s *Server) nextItemLocked(p *playback) {
+	p.media, p.next = p.next[0], p.next[1:]
+	p.state = "playing"
+	s.emitLocked(p.app, "PlaybackStarted", nil, object{{"playback", p.json()}})
+	s.playItemLocked(p)
 }
 
 func (s *Server) finishPlaybackLocked(p *playback, state string) {

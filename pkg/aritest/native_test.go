@@ -131,41 +131,69 @@ func TestDropWebSocketsKeepsAppWithChannels(t *testing.T) {
 }
 
 // TestPlaylistFromNativeClient: the ari library sends media as a JSON array
-// (ARI's media parameter is allowMultiple); each item plays in turn,
-// PlaybackContinuing between them, PlaybackFinished after the last.
+// (ARI's media parameter is allowMultiple); each item plays in turn, as
+// res_stasis_playback's play_on_channel does: PlaybackStarted for each
+// (next_media_uri while more follow), PlaybackContinuing after each but
+// the last, PlaybackFinished after the last. An item that cannot be
+// played (a missing sound) is not the end of the playback unless it is
+// the last.
 func TestPlaylistFromNativeClient(t *testing.T) {
-	s, ws := startFake(t)
-	id, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := native.New(&native.Options{URL: s.URL(), Username: "toritsugi", Password: "toritsugi", Application: "toritsugi"})
-	if _, err := c.Channel().Play(ari.NewKey(ari.ChannelKey, id), "pl-1", "sound:beep", "sound:hello-world"); err != nil {
-		t.Fatal(err)
-	}
-	ws.waitCount(4, 5*time.Second)
-	var got []string
-	for _, raw := range ws.events() {
-		var e struct {
-			Type     string
-			Playback struct {
-				MediaURI     string `json:"media_uri"`
-				NextMediaURI string `json:"next_media_uri"`
+	for _, tc := range []struct {
+		media []string
+		want  []string
+	}{
+		{[]string{"sound:beep", "sound:hello-world"}, []string{
+			"StasisStart",
+			"PlaybackStarted sound:beep sound:hello-world playing",
+			"PlaybackContinuing sound:beep sound:hello-world continuing",
+			"PlaybackStarted sound:hello-world playing",
+			"PlaybackFinished sound:hello-world done",
+		}},
+		{[]string{"sound:no-such-prompt", "digits:0312345678"}, []string{
+			"StasisStart",
+			"PlaybackStarted sound:no-such-prompt digits:0312345678 playing",
+			"PlaybackContinuing sound:no-such-prompt digits:0312345678 continuing",
+			"PlaybackStarted digits:0312345678 playing",
+			"PlaybackFinished digits:0312345678 done",
+		}},
+		{[]string{"sound:beep", "sound:no-such-prompt"}, []string{
+			"StasisStart",
+			"PlaybackStarted sound:beep sound:no-such-prompt playing",
+			"PlaybackContinuing sound:beep sound:no-such-prompt continuing",
+			"PlaybackStarted sound:no-such-prompt playing",
+			"PlaybackFinished sound:no-such-prompt failed",
+		}},
+	} {
+		t.Run(strings.Join(tc.media, ","), func(t *testing.T) {
+			s, ws := startFake(t)
+			id, err := s.IncomingCall("0312345678", "0901234567")
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if err := json.Unmarshal([]byte(raw), &e); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, strings.TrimSpace(e.Type+" "+e.Playback.MediaURI+" "+e.Playback.NextMediaURI))
-	}
-	want := []string{
-		"StasisStart",
-		"PlaybackStarted sound:beep sound:hello-world",
-		"PlaybackContinuing sound:hello-world",
-		"PlaybackFinished sound:hello-world",
-	}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			c := native.New(&native.Options{URL: s.URL(), Username: "toritsugi", Password: "toritsugi", Application: "toritsugi"})
+			if _, err := c.Channel().Play(ari.NewKey(ari.ChannelKey, id), "pl-1", tc.media...); err != nil {
+				t.Fatal(err)
+			}
+			ws.waitCount(len(tc.want), 10*time.Second)
+			var got []string
+			for _, raw := range ws.events() {
+				var e struct {
+					Type     string
+					Playback struct {
+						MediaURI     string `json:"media_uri"`
+						NextMediaURI string `json:"next_media_uri"`
+						State        string
+					}
+				}
+				if err := json.Unmarshal([]byte(raw), &e); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, strings.Join(strings.Fields(e.Type+" "+e.Playback.MediaURI+" "+e.Playback.NextMediaURI+" "+e.Playback.State), " "))
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
 
