@@ -78,6 +78,13 @@ type actor struct {
 	// wait for a key, a voicemail's guard.
 	timer     Timer
 	onTimeout func()
+	// pendingPop is the screen pop of the operator popFor, shown once
+	// their leg joins the bridge (popScreen).
+	pendingPop *Connected
+	popFor     *leg
+	// callerJoined: the caller's ChannelEnteredBridge came (a caller
+	// hanging up as the bridge is made is "added" and never joins).
+	callerJoined bool
 	// playTimer cuts the playback we wait for (playbackID) if its end
 	// never comes: its own timer, so that a playback's end, or a stopped
 	// one's late PlaybackFinished, never cancels the timer above.
@@ -260,8 +267,14 @@ func (a *actor) handle(e ari.Event) {
 			a.rec.Recording, a.state.Recording = "", ""
 		}
 	case *ari.ChannelEnteredBridge:
-		if l := a.legs[v.Channel.ID]; l != nil && !l.hangingUp {
+		switch l := a.legs[v.Channel.ID]; {
+		case v.Channel.ID == a.id && !a.callerGone:
+			a.callerJoined = true
+		case l != nil && !l.hangingUp:
 			l.joined = true
+			if a.popFor == l {
+				a.popScreen()
+			}
 		}
 	case *ari.ChannelHangupRequest:
 		switch {

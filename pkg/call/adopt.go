@@ -184,6 +184,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		}
 		a.bridgeID = p.Bridge
 		a.opReleased = true
+		a.callerJoined = true // talking in it when the controller stopped
 		a.m.disp.BindChannel(p.OpChannel, a.inbox)
 		a.m.disp.BindBridge(p.Bridge, a.inbox)
 	}

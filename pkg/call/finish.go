@@ -199,6 +199,12 @@ func (a *actor) finish() {
 // settleResult decides the typed result of a call that is over.
 func (a *actor) settleResult() {
 	switch {
+	case (a.rec.Result == store.ResultAnswered || a.rec.Result == store.ResultTransferred) && a.callerNeverJoined():
+		// Added as they hung up (Asterisk answers 204 and adds nothing):
+		// nobody talked with them. A missed call, not billed.
+		a.rec.Result = store.ResultAbandoned
+		a.rec.Reason = "caller hung up as the bridge was made"
+		a.note(a.rec.Reason)
 	case a.rec.Result == store.ResultAnswered || a.rec.Result == store.ResultTransferred:
 		if a.callerGone {
 			a.rec.Reason += "; caller hung up"
@@ -219,6 +225,14 @@ func (a *actor) settleResult() {
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "call ended unexpectedly"
 	}
 	a.rec.Billable = billable(a.rec.Result, a.afterHoursBillable, a.vmWhy == whyAfterHours)
+}
+
+// callerNeverJoined reports whether the caller, bridged, left without ever
+// being in the bridge: gone within joinGrace of it with no
+// ChannelEnteredBridge (which may only have been lost with the link
+// after that).
+func (a *actor) callerNeverJoined() bool {
+	return a.callerGone && !a.callerJoined && !a.rec.BridgedAt.IsZero() && a.m.clock.Now().Sub(a.rec.BridgedAt) < joinGrace
 }
 
 // billable says whether a call that ended with result r counts toward its

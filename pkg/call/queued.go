@@ -213,11 +213,21 @@ func (a *actor) neverJoined(l *leg) bool {
 	return !l.joined && a.m.clock.Now().Sub(a.rec.BridgedAt) < joinGrace
 }
 
+// popScreen shows the operator the call: their leg has joined the bridge.
+func (a *actor) popScreen() {
+	c := a.pendingPop
+	a.pendingPop, a.popFor = nil, nil
+	if c != nil && a.m.onConnected != nil {
+		a.m.onConnected(*c)
+	}
+}
+
 // unbridge undoes bridged for a peer l that never joined: the caller was
 // not put through. The recording of the caller alone is discarded (its
 // name is used again at the next bridge).
 func (a *actor) unbridge(l *leg, why string) {
 	a.note(why + ": back in line")
+	a.pendingPop, a.popFor = nil, nil
 	if name := a.rec.Recording; name != "" {
 		if err := a.m.ari.LiveRecording().Scrap(ari.NewKey(ari.LiveRecordingKey, name)); err != nil && !pbx.IsNotFound(err) {
 			a.log.Warn("discarding the recording of a bridge nobody joined failed", "recording", name, "error", err)
@@ -387,9 +397,19 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 		a.rec.Result, a.rec.Reason = store.ResultAnswered, "talked with "+peer.opID
 		a.note("bridged with " + peer.opID)
 		if a.m.onConnected != nil {
-			a.m.onConnected(Connected{
+			// The screen pop waits for the operator's leg to join (its
+			// ChannelEnteredBridge, or joinGrace if that was lost): an
+			// operator who hung up as the bridge was made gets none, nor
+			// the wrap-up held for its message.
+			a.pendingPop = &Connected{
 				CallID: a.id, OperatorID: peer.opID, ClientID: a.client.ID, CallerNumber: a.rec.CallerID,
 				KnownName: a.knownName, Waited: a.waited(), At: a.m.clock.Now(), Client: a.client,
+			}
+			a.popFor = peer
+			a.after(joinGrace, func() {
+				if a.popFor == peer && !peer.gone && !peer.hangingUp {
+					a.popScreen()
+				}
 			})
 		}
 	}

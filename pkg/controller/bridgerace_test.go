@@ -46,30 +46,7 @@ func TestPeerHangsUpAsTheBridgeIsMade(t *testing.T) {
 			}
 			h.fake.SetRemoteNumber("0399990000", clientTalks)
 			h.fake.AddSound("toritsugi/line-noise", time.Minute)
-			var raced atomic.Bool
-			h.intercept(func(_ http.ResponseWriter, r *http.Request) bool {
-				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") || raced.Swap(true) {
-					return false
-				}
-				// Keep the peer's leg busy, then hang it up while the add
-				// waits for it.
-				leg := tc.leg(h)
-				req, _ := http.NewRequest(http.MethodPost, h.fake.URL()+"/channels/"+leg+"/play?media=sound:toritsugi/line-noise", nil)
-				req.SetBasicAuth("toritsugi", "toritsugi")
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Errorf("playing on the peer's leg %q: %v", leg, err)
-					return false
-				}
-				resp.Body.Close()
-				go func() {
-					time.Sleep(30 * time.Millisecond)
-					if err := h.fake.RemoteHangup(leg); err != nil {
-						t.Errorf("hanging up the peer's leg: %v", err)
-					}
-				}()
-				return false
-			})
+			raced := h.raceTheAdd(func() string { return tc.leg(h) })
 			h.start()
 			h.eventually("operators available", func() bool {
 				for _, op := range tc.phones {
@@ -103,6 +80,70 @@ func TestPeerHangsUpAsTheBridgeIsMade(t *testing.T) {
 				keys, err := h.last.c.Link.Client().StoredRecording().List(nil)
 				return err == nil && len(keys) == 1
 			})
+			// Only the operator who talked got the call on screen (and
+			// the wrap-up held for its message).
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if len(h.connected) != 1 || h.connected[0].OperatorID != rec.OperatorID {
+				t.Fatalf("screen pops %+v; want one, for %s", h.connected, rec.OperatorID)
+			}
 		})
 	}
+}
+
+// TestCallerHangsUpAsTheBridgeIsMade: the caller hangs up at the moment
+// they and the operator are bridged: Asterisk adds the operator, answers
+// 204, and never adds the caller. Nobody talked with them: the call is a
+// missed call (abandoned), not billed as answered.
+func TestCallerHangsUpAsTheBridgeIsMade(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.fake.AddSound("toritsugi/line-noise", time.Minute)
+	raced := h.raceTheAdd(func() string {
+		for _, c := range h.fake.Channels() {
+			if strings.HasPrefix(c.Name, "PJSIP/trunk-") {
+				return c.ID
+			}
+		}
+		return ""
+	})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	rec := h.record(h.call("0312345678", "0901234567"))
+	if !raced.Load() || rec.Result != store.ResultAbandoned || rec.Billable || rec.Reason != "caller hung up as the bridge was made" {
+		t.Fatalf("raced %v: %s (%s) billable %v; want abandoned, not billed; events %v", raced.Load(), rec.Result, rec.Reason, rec.Billable, rec.Events)
+	}
+}
+
+// raceTheAdd makes the first add to a bridge race a hangup: the leg that
+// leg names is kept busy (a playback on its Stasis thread), and hung up
+// 30 ms later while the add waits for it; Asterisk then answers the add
+// 204 and adds nothing for that leg (res_stasis control_flush_queue). It
+// reports whether the race was run.
+func (h *harness) raceTheAdd(leg func() string) *atomic.Bool {
+	t := h.t
+	var raced atomic.Bool
+	h.intercept(func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") || raced.Swap(true) {
+			return false
+		}
+		id := leg()
+		req, _ := http.NewRequest(http.MethodPost, h.fake.URL()+"/channels/"+id+"/play?media=sound:toritsugi/line-noise", nil)
+		req.SetBasicAuth("toritsugi", "toritsugi")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("playing on the leg %q: %v", id, err)
+			return false
+		}
+		resp.Body.Close()
+		go func() {
+			time.Sleep(30 * time.Millisecond)
+			if err := h.fake.RemoteHangup(id); err != nil {
+				t.Errorf("hanging up the leg %q: %v", id, err)
+			}
+		}()
+		return false
+	})
+	return &raced
 }
