@@ -3,6 +3,7 @@ package relay
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -41,6 +42,37 @@ func BenchmarkDueScan(b *testing.B) {
 	for range b.N {
 		ready, _, err := ob.due(clock.Now(), nil, nil, 4)
 		if err != nil || len(ready) != 4 {
+			b.Fatalf("due = %d, %v", len(ready), err)
+		}
+	}
+}
+
+// BenchmarkDueScanBackedOff: one scan of the due index with 5,000 entries
+// waiting for their retry (a destination down) and none due, as the
+// worker makes after every attempt.
+func BenchmarkDueScanBackedOff(b *testing.B) {
+	clock := newFakeClock()
+	ob := newOutbox(b, openDB(b, ""), clock, OutboxOptions{})
+	for i := 0; i < 5000; i += 500 {
+		err := ob.db.Update(func(tx *bolt.Tx) error {
+			for j := i; j < i+500; j++ {
+				m := testMessage(fmt.Sprintf("w%05d-v1", j))
+				e := Entry{ID: IdempotencyKey(m.ID, "slack"), MessageID: m.ID, Destination: "slack", State: StatePending,
+					Attempts: 3, NextAt: clock.Now().Add(time.Hour), EnqueuedAt: clock.Now(), UpdatedAt: clock.Now(), Message: m}
+				if err := putEntry(tx, bucketOutbox, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		ready, _, err := ob.due(clock.Now(), nil, nil, 4)
+		if err != nil || len(ready) != 0 {
 			b.Fatalf("due = %d, %v", len(ready), err)
 		}
 	}

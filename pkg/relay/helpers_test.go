@@ -89,7 +89,7 @@ func checkDueIndex(tx *bolt.Tx) error {
 			return err
 		}
 		if e.State == StatePending {
-			want[string(k)] = string(dueValue(e.NextAt))
+			want[string(k)] = string(dueValue(e))
 		}
 		return nil
 	})

@@ -276,14 +276,12 @@ func (o *Outbox) Retry(id string) error {
 	return nil
 }
 
-// ranAhead reports whether entry raw was last updated after now (beyond
-// a minute's drift): the clock has been set back since.
-func ranAhead(raw []byte, now time.Time) bool {
-	if raw == nil {
-		return false
-	}
-	e, err := decodeEntry(raw)
-	return err == nil && e.UpdatedAt.After(now.Add(time.Minute))
+// ranAhead reports whether the entry of due-index value v was last
+// updated after now (beyond a minute's drift): the clock has been set
+// back since.
+func ranAhead(v []byte, now time.Time) bool {
+	updated := time.Unix(0, int64(binary.BigEndian.Uint64(v[8:])))
+	return updated.After(now.Add(time.Minute))
 }
 
 // Discard dismisses dead letter id (the message is obsolete, its
@@ -327,7 +325,7 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 	err := o.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
 		return tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
-			if len(v) != 8 {
+			if len(v) != 16 {
 				return fmt.Errorf("%w: due index of %q", ErrCorrupt, k)
 			}
 			pending[string(k)] = true
@@ -335,7 +333,7 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 				return nil
 			}
 			at := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
-			if at.After(now) && ranAhead(ob.Get(k), now) {
+			if at.After(now) && ranAhead(v, now) {
 				// Scheduled while the clock ran ahead (a host booted
 				// with JST in a UTC hardware clock, then corrected by
 				// NTP): due now, not hours from now.
@@ -491,13 +489,17 @@ func putEntry(tx *bolt.Tx, name []byte, e Entry) error {
 	}
 	due := tx.Bucket(bucketDue)
 	if bytes.Equal(name, bucketOutbox) && e.State == StatePending {
-		return due.Put([]byte(e.ID), dueValue(e.NextAt))
+		return due.Put([]byte(e.ID), dueValue(e))
 	}
 	return due.Delete([]byte(e.ID))
 }
 
-func dueValue(at time.Time) []byte {
-	return binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
+// dueValue is e's value in bucketDue: when it is due, then when it was
+// last updated (a time after now means the clock was set back since:
+// ranAhead), each as Unix nanoseconds. The index is rebuilt at every open.
+func dueValue(e Entry) []byte {
+	v := binary.BigEndian.AppendUint64(nil, uint64(e.NextAt.UnixNano()))
+	return binary.BigEndian.AppendUint64(v, uint64(e.UpdatedAt.UnixNano()))
 }
 
 // rebuildDue indexes every pending entry of bucketOutbox afresh.
@@ -519,7 +521,7 @@ func rebuildDue(tx *bolt.Tx) error {
 		if e.State != StatePending {
 			return nil
 		}
-		return due.Put(k, dueValue(e.NextAt))
+		return due.Put(k, dueValue(e))
 	})
 }
 
