@@ -415,17 +415,25 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 	if !ok {
 		return
 	}
-	if req.Version > 0 && prev.Version != req.Version && prev.RequestID != rid {
-		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(*prev)})
-		return
-	}
 	norm, readBack, ok := c.checked(w, clientID, req.Values)
 	if !ok {
 		return
 	}
 	next := *prev
 	next.EditedBy, next.Values, next.ReadBack, next.UpdatedAt, next.RequestID = a.op.ID, norm, readBack, c.now(), rid
-	in, saved, err := c.d.Store.SaveIntake(next, false)
+	// The version checked in the store's transaction: two corrections of
+	// one version racing each other store one.
+	in, saved, err := c.d.Store.SaveCorrection(next, req.Version)
+	if errors.Is(err, store.ErrStaleVersion) {
+		cur, cerr := c.d.Store.Intake(prev.ID)
+		if cerr != nil {
+			c.log.Error("load intake", "intake", prev.ID, "err", cerr)
+			fail(w, http.StatusInternalServerError, "store unavailable")
+			return
+		}
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(cur)})
+		return
+	}
 	if err != nil {
 		c.log.Error("store correction", "intake", prev.ID, "err", err)
 		fail(w, http.StatusInternalServerError, "correction not saved")

@@ -86,6 +86,18 @@ func (s *Store) PutIntake(in Intake) (Intake, error) {
 // already. Checked and written in one transaction, so that two copies of
 // one request racing each other store one version.
 func (s *Store) SaveIntake(in Intake, create bool) (stored Intake, saved bool, err error) {
+	return s.saveIntake(in, create, 0)
+}
+
+// SaveCorrection is SaveIntake for a correction made from version base of
+// the intake: if the intake has been corrected since (its current version
+// is not base), nothing is stored and the error wraps ErrStaleVersion. A
+// repeat of the correction itself (same RequestID) is recognised first.
+func (s *Store) SaveCorrection(in Intake, base int) (stored Intake, saved bool, err error) {
+	return s.saveIntake(in, false, base)
+}
+
+func (s *Store) saveIntake(in Intake, create bool, base int) (stored Intake, saved bool, err error) {
 	if err := in.validate(); err != nil {
 		return Intake{}, false, err
 	}
@@ -107,6 +119,10 @@ func (s *Store) SaveIntake(in Intake, create bool) (stored Intake, saved bool, e
 			if create || (in.RequestID != "" && prev.RequestID == in.RequestID) {
 				in, saved = prev, false
 				return nil
+			}
+			if base > 0 && prev.Version != base {
+				in = prev
+				return fmt.Errorf("corrected from version %d, now at %d: %w", base, prev.Version, ErrStaleVersion)
 			}
 			if err := vers.Put(versionKey(prev.ID, prev.Version), old); err != nil {
 				return err

@@ -295,3 +295,44 @@ func TestPurgeIntakes(t *testing.T) {
 		t.Errorf("a second purge: %d (%v)", n, err)
 	}
 }
+
+// TestSaveCorrectionOfAStaleVersion: two corrections made from version 1
+// at the same moment (an operator and a supervisor) store one: the other
+// is refused with ErrStaleVersion, and nothing of it is stored. A repeat
+// of the stored one (its request id) is still recognised as such.
+func TestSaveCorrectionOfAStaleVersion(t *testing.T) {
+	s := storetest.Open(t)
+	if _, err := s.PutIntake(intake("i1", "0312345678", base, "山田")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, name := range []string{"山田太郎", "山田次郎"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := intake("i1", "0312345678", base.Add(time.Minute), name)
+			in.RequestID = fmt.Sprintf("%032d", i+1)
+			_, _, errs[i] = s.SaveCorrection(in, 1)
+		}()
+	}
+	wg.Wait()
+	stale := 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, store.ErrStaleVersion):
+			stale++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	cur, err := s.Intake("i1")
+	if err != nil || stale != 1 || cur.Version != 2 {
+		t.Fatalf("stale %d, current v%d (%v); want one correction stored as v2, one refused", stale, cur.Version, err)
+	}
+	again := intake("i1", "0312345678", base.Add(time.Minute), cur.Values["name"])
+	again.RequestID = cur.RequestID
+	if got, saved, err := s.SaveCorrection(again, 1); err != nil || saved || got.Version != 2 {
+		t.Fatalf("the stored correction sent again: v%d saved %v, %v; want v2 recognised", got.Version, saved, err)
+	}
+}

@@ -32,6 +32,9 @@ var (
 	ErrInvalidRecord = errors.New("store: invalid record")
 	// ErrAlreadyDone: the callback request was marked done already.
 	ErrAlreadyDone = errors.New("store: already done")
+	// ErrStaleVersion: a correction was made from a version that is not
+	// the current one any more.
+	ErrStaleVersion = errors.New("store: corrected meanwhile")
 )
 
 // DefaultTimeout is how long Open waits for the file lock when
