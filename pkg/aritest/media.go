@@ -136,9 +136,9 @@ func (s *Server) targetChannelLocked(target string) *channel {
 // item's is raised by the caller), and at its end PlaybackContinuing
 // (more to come) or PlaybackFinished (playback_final_update: "done", or
 // "failed" when the last item could not be played; an item before the
-// last that could not be played continues). An item Asterisk skips with
-// no update at all (an unknown scheme, a recording not stored) leaves no
-// event; skipped last, the playback never reports its end.
+// last that could not be played continues). An item Asterisk skips after
+// its PlaybackStarted (an unknown scheme, a recording not stored) raises
+// nothing more; skipped last, the playback never reports its end.
 func (s *Server) playItemLocked(p *playback) {
 	scheme, name, _ := strings.Cut(p.media, ":")
 	var d time.Duration

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"golang.org/x/text/width"
 )
 
@@ -105,8 +106,9 @@ func ParseSpan(s string) (today, next Interval, err error) {
 }
 
 func parseRange(s string) (start, end int, err error) {
-	// As typed with a Japanese input method: ０９：００～１８：００.
-	norm := strings.NewReplacer("〜", "-", "~", "-").Replace(strings.TrimSpace(width.Fold.String(s)))
+	// As typed with a Japanese input method: ０９：００～１８：００,
+	// 09:00ー18:00 (every dash people type as a hyphen).
+	norm := strings.NewReplacer("〜", "-", "~", "-").Replace(strings.TrimSpace(strings.Map(phone.FoldRune, width.Fold.String(s))))
 	a, b, ok := strings.Cut(norm, "-")
 	if !ok {
 		return 0, 0, fmt.Errorf("parse range %q: want HH:MM-HH:MM: %w", s, ErrInvalidInterval)

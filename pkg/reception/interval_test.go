@@ -22,6 +22,10 @@ func TestParseInterval(t *testing.T) {
 		{in: "09:00～18:00", want: Interval{540, 1080}}, // the tilde of a Japanese input method
 		{in: "０９：００－１８：００", want: Interval{540, 1080}},
 		{in: "０９:００-１８:００", want: Interval{540, 1080}},
+		{in: "09:00ー18:00", want: Interval{540, 1080}},
+		{in: "０９：００ー１８：００", want: Interval{540, 1080}},
+		{in: "09:00−18:00", want: Interval{540, 1080}},
+		{in: "09:00–18:00", want: Interval{540, 1080}},
 		{in: "22:00-24:00", want: Interval{1320, 1440}},
 		{in: "00:00-24:00", want: Interval{0, 1440}},
 		{in: "22:00-06:00", overnight: true, wantErr: true},

@@ -213,8 +213,10 @@ func TestPurgeDelivered(t *testing.T) {
 func TestPurgeInBatches(t *testing.T) {
 	clock := newFakeClock()
 	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
-	defer func(n int) { purgeBatch = n }(purgeBatch)
+	defer func(n int, f func(int)) { purgeBatch, purgeWrote = n, f }(purgeBatch, purgeWrote)
 	purgeBatch = 2
+	var writes []int
+	purgeWrote = func(n int) { writes = append(writes, n) }
 	for i := range 5 {
 		id := fmt.Sprintf("m%d", i)
 		if _, err := ob.Enqueue(testMessage(id), []string{"ok", "later"}); err != nil {
@@ -226,6 +228,9 @@ func TestPurgeInBatches(t *testing.T) {
 	}
 	if n, err := ob.Purge(clock.Now().Add(time.Second)); err != nil || n != 5 {
 		t.Fatalf("Purge = %d, %v; want the 5 delivered entries", n, err)
+	}
+	if fmt.Sprint(writes) != "[2 2 1]" {
+		t.Fatalf("write transactions deleting %v entries; want batches of 2: [2 2 1]", writes)
 	}
 	left, err := ob.List(Filter{})
 	if err != nil || len(left) != 5 {

@@ -12,6 +12,10 @@ import (
 // wait for one batch, not for the whole outbox.
 var purgeBatch = 500
 
+// purgeWrote is told of each write transaction Purge commits (a test
+// counts them).
+var purgeWrote = func(deleted int) {}
+
 // Purge deletes delivered (and discarded) entries last updated before
 // cutoff and returns how many it removed. Pending and dead entries are kept. A purged
 // (message, destination) pair can be enqueued again, so choose a cutoff
@@ -64,6 +68,7 @@ func (o *Outbox) Purge(cutoff time.Time) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("relay: purge before %v: %w", cutoff, err)
 		}
+		purgeWrote(len(batch))
 	}
 	return n, nil
 }

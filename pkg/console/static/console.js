@@ -485,7 +485,7 @@
   }
 
   // refreshRelay re-reads the delivery status of intakes not yet delivered.
-  const FINAL = new Set(["delivered", "dead"]); // pkg/relay states: pending, delivered, dead
+  const FINAL = new Set(["delivered", "dead", "discarded"]); // pkg/relay states: pending, delivered, dead, discarded
   async function refreshRelay() {
     if (!call) return;
     let changed = false;
@@ -517,14 +517,14 @@
     const st = await readState();
     if (!st) return;
     renderState(st.state);
-    renderRecent(st.recent);
-    if (seq !== pops) return; // a pop came meanwhile: it is newer than this call
+    if (seq !== pops) { renderRecent(st.recent); return; } // a pop came meanwhile: it is newer than this call
     // An earlier call the operator opened stays on screen (a reconnect
     // reads the state again); a new call, seen as a pop or here, replaces
     // it: the stream does not replay a pop it missed while down.
     const latest = st.call && st.call.pop.call_id;
     if (latest && latest !== latestPop) { pinned = false; latestPop = latest; }
     if (!pinned || !call) renderCall(st.call);
+    renderRecent(st.recent); // after the above: its way back names the current call
   }
 
   // The operator's earlier calls: a message not saved when the next call
