@@ -222,7 +222,6 @@ func (o *Owner) SetOperators(ops []Operator) {
 			o.endpoints[op.ID] = op.Endpoint
 			o.manual[op.ID] = op.Manual
 			o.apply(o.core.UpsertOperator(acd.Operator{ID: op.ID, Skills: op.Clients}, now))
-			o.apply(o.setReachable(op.ID, o.reachable[op.Endpoint], false, now))
 		}
 		for id := range o.endpoints {
 			if !keep[id] {
@@ -237,6 +236,11 @@ func (o *Owner) SetOperators(ops []Operator) {
 		clear(o.byEP)
 		for id, ep := range o.endpoints {
 			o.byEP[ep] = id
+		}
+		// Last: an operator removed above no longer rings (or holds) the
+		// phone it passed on.
+		for _, op := range ops {
+			o.apply(o.setReachable(op.ID, o.reachable[op.Endpoint], false, now))
 		}
 	})
 }
@@ -296,8 +300,8 @@ func (o *Owner) SetReachable(endpoint string, reachable bool) {
 // available when reachable and offline, or, when their phone has just
 // registered (registered), auto-paused for unanswered rings.
 func (o *Owner) setReachable(id string, reachable, registered bool, now time.Time) []acd.Action {
-	if pc, ok := o.inUse[o.endpoints[id]]; ok && pc.opID != id {
-		reachable = false // another operator's call is on this phone
+	if o.phoneTakenFrom(id) {
+		reachable = false // another operator's call is on this phone, or rings it
 	}
 	acts := o.core.SetReachable(id, reachable, now)
 	if v, ok := o.core.LookupOperator(id); ok && reachable && !o.manual[id] &&
@@ -345,10 +349,46 @@ func (o *Owner) apply(acts []acd.Action) {
 			o.send(v.CallID, &Announce{message: msg("ToritsugiAnnounce"), Position: v.Position, ExpectedWait: v.ExpectedWait})
 		case acd.OperatorStateChanged:
 			o.log.Info("operator state", "operator", v.OpID, "from", v.From, "to", v.To, "reason", v.Reason)
+			if v.From == acd.Ringing && v.To != acd.OnCall && v.To != acd.Ringing {
+				o.ringEnded(v.OpID)
+			}
 			if o.onChange != nil {
 				o.onChange(v)
 			}
 		}
+	}
+}
+
+// phoneTakenFrom reports whether operator id's phone carries another
+// operator's call, or rings for another operator (a reload gave it to id
+// during that ring).
+func (o *Owner) phoneTakenFrom(id string) bool {
+	ep := o.endpoints[id]
+	if pc, ok := o.inUse[ep]; ok && pc.opID != id {
+		return true
+	}
+	for other, rung := range o.rungOn {
+		if other == id || rung != ep {
+			continue
+		}
+		if v, ok := o.core.LookupOperator(other); ok && v.State == acd.Ringing {
+			return true
+		}
+	}
+	return false
+}
+
+// ringEnded: operator opID's ring ended other than by a connect. If the
+// phone it rang is another operator's now, they are reachable as the
+// phone is.
+func (o *Owner) ringEnded(opID string) {
+	ep, ok := o.rungOn[opID]
+	if !ok {
+		return
+	}
+	delete(o.rungOn, opID)
+	if owner, ok := o.byEP[ep]; ok && owner != opID {
+		o.apply(o.setReachable(owner, o.reachable[ep], false, o.clock.Now()))
 	}
 }
 

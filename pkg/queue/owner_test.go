@@ -464,6 +464,62 @@ func TestOwnerPhoneInUseFollowsTheLeg(t *testing.T) {
 	}
 }
 
+// TestOwnerPhoneRingingForAnotherIsBusy: a reload gives the phone that
+// rings for tanaka (op1001) to suzuki, tanaka taking op1002: suzuki is not
+// rung on op1001 while it rings for tanaka, and is once that ring ends.
+// If tanaka is removed instead, the ring is cancelled and op1001 is free
+// for suzuki at once.
+func TestOwnerPhoneRingingForAnotherIsBusy(t *testing.T) {
+	all := map[string]int{"*": 1}
+	reachable := func(t *testing.T, o *Owner, id string) bool {
+		t.Helper()
+		s, err := o.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range s.Operators {
+			if op.ID == id {
+				return op.Reachable
+			}
+		}
+		t.Fatalf("no operator %s", id)
+		return false
+	}
+	start := func(t *testing.T) (*Owner, *recInbox, *RingOperator) {
+		o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); o.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}})
+		o.SetReachable("PJSIP/op1001", true)
+		o.SetReachable("PJSIP/op1002", true)
+		in1 := newRecInbox()
+		o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in1)
+		return o, in1, in1.next(t).(*RingOperator)
+	}
+	t.Run("tanaka moves to another phone", func(t *testing.T) {
+		o, _, r := start(t)
+		o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1002", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}})
+		if reachable(t, o, "suzuki") {
+			t.Fatal("suzuki reachable on PJSIP/op1001 while it rings for tanaka")
+		}
+		o.RingFailed("c1", "tanaka", r.Ring, acd.NoAnswer)
+		eventually(t, "suzuki reachable once the ring ended", func() bool { return reachable(t, o, "suzuki") })
+	})
+	t.Run("tanaka removed", func(t *testing.T) {
+		o, in1, _ := start(t)
+		o.SetOperators([]Operator{{ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}})
+		if _, ok := in1.next(t).(*CancelRing); !ok {
+			t.Fatal("tanaka's ring not cancelled")
+		}
+		ring, ok := in1.next(t).(*RingOperator)
+		if !ok || ring.OpID != "suzuki" || ring.Endpoint != "PJSIP/op1001" {
+			t.Fatalf("c1 then got %+v; want a ring of suzuki on PJSIP/op1001", ring)
+		}
+	})
+}
+
 // TestOwnerWrapUpHeldForUnsavedMessage: through the owner, a call whose
 // message was shown and not saved keeps its operator in wrap-up past
 // WrapUp (the snapshot says held, and the console is told when the hold
