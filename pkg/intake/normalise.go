@@ -2,11 +2,13 @@ package intake
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/toritsugi/toritsugi/pkg/phone"
+	"golang.org/x/text/width"
 )
 
 // Length limits of free-text answers, in characters.
@@ -38,9 +40,13 @@ func normalise(f Field, raw string) (string, string) {
 		}
 		return v, ""
 	case TypePhone:
-		e164, err := phone.ParseNumber(raw)
+		number, ext := splitExtension(raw)
+		e164, err := phone.ParseNumber(number)
 		if err != nil {
-			return "", "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678）"
+			return "", "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"
+		}
+		if ext != "" {
+			return e164 + extSep + ext, ""
 		}
 		return e164, ""
 	case TypeChoice:
@@ -65,6 +71,24 @@ func normalise(f Field, raw string) (string, string) {
 		return "", fmt.Sprintf("%d文字以内で入力してください", maxTextRunes)
 	}
 	return v, ""
+}
+
+// extSep joins a phone number's E.164 form and its extension in the stored
+// value ("+81312345678;ext=123", as in a tel: URI, RFC 3966).
+const extSep = ";ext="
+
+// extension finds an extension after a number, as operators write it:
+// 内線123, （内線123）, ext.123, x123, #123, or the stored ;ext=123.
+var extension = regexp.MustCompile(`(?i)^(.*?)[\s,、]*(?:[(（]\s*)?(?:内線|ext\.?|x|#|;ext=)\s*([0-9]{1,8})\s*[)）]?$`)
+
+// splitExtension splits what an operator typed into the number and its
+// extension ("" if none). Full-width digits and signs are read as ASCII.
+func splitExtension(raw string) (number, ext string) {
+	folded := width.Fold.String(raw)
+	if m := extension.FindStringSubmatch(folded); m != nil && strings.TrimSpace(m[1]) != "" {
+		return m[1], m[2]
+	}
+	return raw, ""
 }
 
 // yesNo understands the ways an operator writes yes or no.
@@ -149,7 +173,11 @@ func spoken(f Field, raw string) string {
 	}
 	switch f.Type {
 	case TypePhone:
-		return phone.ParseCallerID(v).Display()
+		number, ext, _ := strings.Cut(v, extSep)
+		if ext != "" {
+			return phone.ParseCallerID(number).Display() + " 内線" + ext
+		}
+		return phone.ParseCallerID(number).Display()
 	case TypeChoice:
 		if c, _ := f.choice(v); c.Label != "" {
 			return c.Label

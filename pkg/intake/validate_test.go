@@ -43,7 +43,7 @@ func TestValidate(t *testing.T) {
 			script:     simple,
 			in:         Values{"name": "山田", "callback": "03-12", "purpose": "見積もり"},
 			wantValues: Values{"name": "山田", "callback": "03-12", "purpose": "見積もり"},
-			wantErrors: map[string]string{"callback": "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678）"},
+			wantErrors: map[string]string{"callback": "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"},
 		},
 		{
 			name:   "standard: callback wanted with date, yesno normalised",
@@ -249,5 +249,38 @@ func TestTextLimits(t *testing.T) {
 	}
 	if got := clean("  \xff山田\u3000"); got != "\uFFFD山田" {
 		t.Errorf("clean = %q", got)
+	}
+}
+
+// TestPhoneExtensions: a callback number with an extension, written any
+// way operators write it, is kept with its extension (stored after the
+// E.164 form as ";ext=", as in a tel: URI) and read back and relayed as
+// 03-1234-5678 内線123. It used to be refused, and the operator could not
+// save without dropping the extension.
+func TestPhoneExtensions(t *testing.T) {
+	f := Field{ID: "callback", Label: "折返し番号", Type: TypePhone, Required: true}
+	for _, tc := range []struct{ in, stored, spoken string }{
+		{"03-1234-5678 内線123", "+81312345678;ext=123", "03-1234-5678 内線123"},
+		{"03-1234-5678（内線123）", "+81312345678;ext=123", "03-1234-5678 内線123"},
+		{"０３－１２３４－５６７８　内線１２３", "+81312345678;ext=123", "03-1234-5678 内線123"},
+		{"03-1234-5678 ext.45", "+81312345678;ext=45", "03-1234-5678 内線45"},
+		{"03-1234-5678 x45", "+81312345678;ext=45", "03-1234-5678 内線45"},
+		{"03-1234-5678#9", "+81312345678;ext=9", "03-1234-5678 内線9"},
+		{"+81312345678;ext=123", "+81312345678;ext=123", "03-1234-5678 内線123"}, // as stored: a correction
+		{"090-1234-5678", "+819012345678", "090-1234-5678"},
+	} {
+		v, msg := normalise(f, clean(tc.in))
+		if msg != "" || v != tc.stored {
+			t.Errorf("normalise(%q) = %q, %q; want %q", tc.in, v, msg, tc.stored)
+			continue
+		}
+		if got := spoken(f, v); got != tc.spoken {
+			t.Errorf("spoken(%q) = %q, want %q", v, got, tc.spoken)
+		}
+	}
+	for _, bad := range []string{"内線123", "03-1234-5678 内線", "03-1234-5678 内線123456789", "03-1234 内線1"} {
+		if v, msg := normalise(f, clean(bad)); msg == "" {
+			t.Errorf("normalise(%q) = %q, accepted", bad, v)
+		}
 	}
 }
