@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/toritsugi/toritsugi/pkg/phone"
@@ -21,9 +22,26 @@ const (
 // fixed zone is exact and needs no tz database on the host.
 var jst = time.FixedZone("Asia/Tokyo", 9*60*60)
 
-// clean trims spaces (including full-width ones) and replaces invalid UTF-8.
+// clean trims spaces (including full-width ones), replaces invalid UTF-8,
+// and drops what a paste from a web page or a mail brings along unseen:
+// control characters (line breaks and tabs are kept), zero-width and
+// byte-order marks, and bidirectional overrides (which would reverse the
+// rest of a mail subject). A line or paragraph separator is a line break.
 func clean(raw string) string {
-	return strings.TrimSpace(strings.ToValidUTF8(raw, "\uFFFD"))
+	return strings.TrimSpace(strings.Map(visible, strings.ToValidUTF8(raw, "\uFFFD")))
+}
+
+// visible is clean's rune mapping (-1 drops the rune).
+func visible(r rune) rune {
+	switch {
+	case r == '\n' || r == '\r' || r == '\t' || r == '\u200d': // ZWJ joins emoji
+		return r
+	case r == '\u2028' || r == '\u2029':
+		return '\n'
+	case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+		return -1
+	}
+	return r
 }
 
 // oneLine turns line breaks and tabs into spaces.

@@ -284,3 +284,34 @@ func TestPhoneExtensions(t *testing.T) {
 		}
 	}
 }
+
+// TestPastedInvisibles: what a paste from a web page or a mail signature
+// brings along unseen (a byte-order mark, zero-width spaces, control
+// characters, a right-to-left override that would reverse the rest of a
+// mail subject) is dropped; a line separator is a line break. Numbers
+// with such characters, or with the half-width ･ and the small ﹣ as
+// separators, are accepted.
+func TestPastedInvisibles(t *testing.T) {
+	text := Field{ID: "name", Type: TypeText}
+	multi := Field{ID: "detail", Type: TypeMultiline}
+	tel := Field{ID: "callback", Type: TypePhone}
+	for _, tc := range []struct {
+		f       Field
+		in, out string
+	}{
+		{tel, "\ufeff03-1234-5678", "+81312345678"},
+		{tel, "03-1234-5678\u200b", "+81312345678"},
+		{tel, "03･1234･5678", "+81312345678"},
+		{tel, "090﹣1234﹣5678", "+819012345678"},
+		{text, "山田\x00太郎", "山田太郎"},
+		{text, "山田\x1b[2J太郎", "山田[2J太郎"},
+		{text, "株式会社\u202eABC", "株式会社ABC"},
+		{text, "一行目\u2028二行目", "一行目 二行目"},
+		{multi, "一行目\u2028二行目", "一行目\n二行目"},
+		{text, "家族👨\u200d👩\u200d👧", "家族👨\u200d👩\u200d👧"},
+	} {
+		if v, msg := normalise(tc.f, clean(tc.in)); msg != "" || v != tc.out {
+			t.Errorf("%s %q: %q, %q; want %q", tc.f.Type, tc.in, v, msg, tc.out)
+		}
+	}
+}

@@ -22,11 +22,11 @@ func fold(r rune) rune {
 		return '('
 	case '）':
 		return ')'
-	case '．', '・':
+	case '．', '・', '･':
 		return '.'
 	case '\u3000', '\t', '\u00a0':
 		return ' '
-	case '－', '−', '‐', '‑', '‒', '–', '—', '―', 'ー', 'ｰ':
+	case '－', '−', '‐', '‑', '‒', '–', '—', '―', 'ー', 'ｰ', '﹣':
 		return '-'
 	}
 	return r
