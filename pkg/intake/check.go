@@ -83,6 +83,12 @@ func (c *checker) run(s Script) Errors {
 	return c.errs
 }
 
+// ReservedFieldIDs are the fields every relayed message carries besides
+// the answers (desk.Submit: the caller's number, the operator who took
+// it): an answer of that id would be overwritten in templates and
+// webhooks.
+var ReservedFieldIDs = []string{"caller", "operator"}
+
 // field checks one field; first maps the ids of earlier fields to their
 // index.
 func (c *checker) field(s Script, i int, f Field, first map[string]int) {
@@ -92,6 +98,8 @@ func (c *checker) field(s Script, i int, f Field, first map[string]int) {
 		c.add(join(path, "id"), "missing: name the answer (such as caller_name)")
 	case !fieldIDPattern.MatchString(f.ID):
 		c.add(join(path, "id"), fmt.Sprintf("%q: start with a lower-case letter, then up to 63 lower-case letters, digits or _", f.ID))
+	case slices.Contains(ReservedFieldIDs, f.ID):
+		c.add(join(path, "id"), fmt.Sprintf("%q is a field of every relayed message (the caller's number, the operator): name the answer otherwise, such as caller_name", f.ID))
 	default:
 		if j, dup := first[f.ID]; dup {
 			c.add(join(path, "id"), fmt.Sprintf("duplicate id %q, already used by %s", f.ID, index("fields", j)))
