@@ -273,6 +273,15 @@ func TestRelayedTextListsEveryAnswer(t *testing.T) {
 		}
 		at += i + len(w)
 	}
+	// Templates read the answers as people read them, line breaks kept;
+	// webhooks also get them as stored, for machines.
+	m := entries[0].Message
+	if m.Fields["detail"] != "外壁工事の見積もり\n来週中に" || m.Fields["callback"] != "090-1111-2222" {
+		t.Errorf("fields %q", m.Fields)
+	}
+	if m.Values["callback"] != "+819011112222" || m.Values["callback_at"] != "2026-12-01T10:00" || m.Values["urgency"] != "normal" {
+		t.Errorf("values %q, want the stored answers", m.Values)
+	}
 	// Without a callback the time is not asked, and not relayed.
 	in.ID, in.Values["callback_needed"] = "i10", "no"
 	if err := d.Submit(context.Background(), in); err != nil {

@@ -56,7 +56,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	}
 	m := relay.Message{
 		ID: fmt.Sprintf("%s-v%d", in.ID, in.Version), ClientID: in.ClientID, Kind: "intake",
-		Subject: subject, Fields: fields, Lines: lines, Urgent: in.Values["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
+		Subject: subject, Fields: fields, Values: maps.Clone(in.Values), Lines: lines, Urgent: in.Values["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
 	}
 	if d.BaseURL != "" {
 		m.Link = d.BaseURL + "/console/intakes/" + in.ID

@@ -46,27 +46,33 @@ type Answer struct {
 func (s Script) Answers(v Values) []Answer {
 	var out []Answer
 	for _, f := range s.Visible(v) {
-		w := spoken(f, v[f.ID])
-		if w == "" {
-			continue
+		if w := readable(f, v[f.ID]); w != "" {
+			out = append(out, Answer{ID: f.ID, Label: f.Label, Value: w})
 		}
-		if f.Type == TypeMultiline {
-			if n, msg := normalise(f, clean(v[f.ID])); msg == "" {
-				w = strings.TrimSpace(n)
-			}
-		}
-		out = append(out, Answer{ID: f.ID, Label: f.Label, Value: w})
 	}
 	return out
 }
 
+// readable is an answer as people read it (spoken), a multi-line answer
+// keeping its line breaks.
+func readable(f Field, raw string) string {
+	w := spoken(f, raw)
+	if w != "" && f.Type == TypeMultiline {
+		if n, msg := normalise(f, clean(raw)); msg == "" {
+			w = strings.TrimSpace(n)
+		}
+	}
+	return w
+}
+
 // Display returns the visible answers in the form people read them: a
 // phone number as 03-1234-5678, a choice by its label, はい/いいえ, a date
-// as 1月5日(月) 14:00. Relayed messages use it; stored values stay raw.
+// as 1月5日(月) 14:00, a multi-line answer with its line breaks. Relayed
+// messages use it; stored values stay raw.
 func (s Script) Display(v Values) Values {
 	out := make(Values, len(v))
 	for _, f := range s.Visible(v) {
-		if w := spoken(f, v[f.ID]); w != "" {
+		if w := readable(f, v[f.ID]); w != "" {
 			out[f.ID] = w
 		}
 	}

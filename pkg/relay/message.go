@@ -35,9 +35,16 @@ type Message struct {
 	Subject string `json:"subject"`
 	// Text is the rendered body (see Render).
 	Text string `json:"text"`
-	// Fields are the raw values, e.g. caller, company, name, callback,
-	// purpose, urgency, addressee. Webhooks receive them as they are.
+	// Fields are the answers as people read them, by field id (company,
+	// name, callback as 03-1234-5678, a choice by its label, a date as
+	// 1月5日(月) 14:00, multi-line answers with their line breaks), and
+	// caller and operator: what templates read.
 	Fields map[string]string `json:"fields,omitempty"`
+	// Values are an intake's answers as stored, by field id: numbers in
+	// E.164 (+81312345678, ";ext=123" for an extension), times in RFC 3339
+	// Japan time, choices by their value, yes/no. Webhooks receive them
+	// for machines to read.
+	Values map[string]string `json:"values,omitempty"`
 	// Lines are what the message says, in order, as people read them:
 	// an intake's answers under their form labels (会社名, 用件詳細,
 	// 折返し希望日時, ...), a notice's wait and state. The default
