@@ -52,6 +52,32 @@ func BenchmarkDueScan(b *testing.B) {
 // worker makes after every attempt.
 func BenchmarkDueScanBackedOff(b *testing.B) {
 	clock := newFakeClock()
+	ob := backedOff(b, clock)
+	b.ResetTimer()
+	for range b.N {
+		ready, _, err := ob.due(clock.Now(), nil, nil, 4)
+		if err != nil || len(ready) != 0 {
+			b.Fatalf("due = %d, %v", len(ready), err)
+		}
+	}
+}
+
+// BenchmarkStatsBacklog: the outbox's figures for /healthz (which answers
+// anyone) with 5,000 entries waiting for their retry.
+func BenchmarkStatsBacklog(b *testing.B) {
+	ob := backedOff(b, newFakeClock())
+	b.ResetTimer()
+	for range b.N {
+		if st, err := ob.Stats(); err != nil || st.Pending != 5000 {
+			b.Fatalf("Stats = %+v, %v", st, err)
+		}
+	}
+}
+
+// backedOff is an outbox with 5,000 entries waiting an hour for their
+// retry.
+func backedOff(b *testing.B, clock *fakeClock) *Outbox {
+	b.Helper()
 	ob := newOutbox(b, openDB(b, ""), clock, OutboxOptions{})
 	for i := 0; i < 5000; i += 500 {
 		err := ob.db.Update(func(tx *bolt.Tx) error {
@@ -69,13 +95,7 @@ func BenchmarkDueScanBackedOff(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ResetTimer()
-	for range b.N {
-		ready, _, err := ob.due(clock.Now(), nil, nil, 4)
-		if err != nil || len(ready) != 0 {
-			b.Fatalf("due = %d, %v", len(ready), err)
-		}
-	}
+	return ob
 }
 
 // fillDelivered stores n messages delivered to two destinations each.

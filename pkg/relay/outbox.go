@@ -325,7 +325,7 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 	err := o.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
 		return tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
-			if len(v) != 16 {
+			if len(v) != dueValueLen {
 				return fmt.Errorf("%w: due index of %q", ErrCorrupt, k)
 			}
 			pending[string(k)] = true
@@ -494,13 +494,19 @@ func putEntry(tx *bolt.Tx, name []byte, e Entry) error {
 	return due.Delete([]byte(e.ID))
 }
 
-// dueValue is e's value in bucketDue: when it is due, then when it was
-// last updated (a time after now means the clock was set back since:
-// ranAhead), each as Unix nanoseconds. The index is rebuilt at every open.
+// dueValue is e's value in bucketDue: when it is due, when it was last
+// updated (a time after now means the clock was set back since:
+// ranAhead) and when it was queued (Stats), each as Unix nanoseconds:
+// neither the worker's scans nor /healthz decode an entry. The index is
+// rebuilt at every open.
 func dueValue(e Entry) []byte {
 	v := binary.BigEndian.AppendUint64(nil, uint64(e.NextAt.UnixNano()))
-	return binary.BigEndian.AppendUint64(v, uint64(e.UpdatedAt.UnixNano()))
+	v = binary.BigEndian.AppendUint64(v, uint64(e.UpdatedAt.UnixNano()))
+	return binary.BigEndian.AppendUint64(v, uint64(e.EnqueuedAt.UnixNano()))
 }
+
+// dueValueLen is the length of a dueValue.
+const dueValueLen = 24
 
 // rebuildDue indexes every pending entry of bucketOutbox afresh.
 func rebuildDue(tx *bolt.Tx) error {
@@ -547,20 +553,17 @@ type Stats struct {
 func (o *Outbox) Stats() (Stats, error) {
 	var st Stats
 	err := o.db.View(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bucketOutbox)
+		// From the due index alone: /healthz answers anyone, and must not
+		// decode a backlog of thousands of entries for each of them.
 		c := tx.Bucket(bucketDue).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			v := ob.Get(k)
-			if v == nil {
-				return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
-			}
-			e, err := decodeEntry(v)
-			if err != nil {
-				return err
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(v) != dueValueLen {
+				return fmt.Errorf("%w: due index of %q", ErrCorrupt, k)
 			}
 			st.Pending++
-			if st.OldestPending.IsZero() || e.EnqueuedAt.Before(st.OldestPending) {
-				st.OldestPending = e.EnqueuedAt
+			queued := time.Unix(0, int64(binary.BigEndian.Uint64(v[16:])))
+			if st.OldestPending.IsZero() || queued.Before(st.OldestPending) {
+				st.OldestPending = queued
 			}
 		}
 		dc := tx.Bucket(bucketDead).Cursor()
