@@ -63,6 +63,16 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
+// logCut cuts what a request names to 200 bytes for the log: anyone can
+// send a path of half a megabyte, and the log shares the database's disk.
+func logCut(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…(cut)"
+}
+
 // MaxCalls caps one page of GET /api/v1/calls.
 const MaxCalls = 1000
 
@@ -450,13 +460,13 @@ func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
 			want = d.Token()
 		}
 		if want == "" {
-			d.Logger.Warn("data API: refused, no http.api_token is set", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			d.Logger.Warn("data API: refused, no http.api_token is set", "method", r.Method, "path", logCut(r.URL.Path), "remote", r.RemoteAddr)
 			writeJSON(w, http.StatusForbidden, errorBody{Error: "the data API is off: set http.api_token (or TORITSUGI_HTTP_API_TOKEN)"})
 			return
 		}
 		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			d.Logger.Warn("data API: refused, no valid token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			d.Logger.Warn("data API: refused, no valid token", "method", r.Method, "path", logCut(r.URL.Path), "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="toritsugi"`)
 			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "a valid API token is required"})
 			return
@@ -465,7 +475,7 @@ func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
 		// logged (the query names the client and the period).
 		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			d.Logger.Info("data API", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,
+			d.Logger.Info("data API", "method", r.Method, "path", logCut(r.URL.Path), "query", logCut(r.URL.RawQuery),
 				"remote", r.RemoteAddr, "status", cw.status, "bytes", cw.bytes)
 		}()
 		h(cw, r)

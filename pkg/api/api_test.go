@@ -599,10 +599,16 @@ func TestOneBackupAtATime(t *testing.T) {
 	bad := httptest.NewRequest("GET", "/api/v1/calls", nil)
 	bad.Header.Set("Authorization", "Bearer wrong")
 	h.ServeHTTP(httptest.NewRecorder(), bad)
+	// Anyone may send a huge path: the log keeps 200 bytes of it.
+	huge := httptest.NewRequest("GET", "/api/v1/clients/"+strings.Repeat("x", 512<<10)+"/counts", nil)
+	h.ServeHTTP(httptest.NewRecorder(), huge)
 	get(t, h, "/api/v1/calls?client=acme")
 	mu.Lock()
 	out := logs.String()
 	mu.Unlock()
+	if len(out) > 8<<10 || !strings.Contains(out, "…(cut)") {
+		t.Errorf("a refused 512 KiB path made %d bytes of log, want it cut", len(out))
+	}
 	if !strings.Contains(out, `msg="data API" method=GET path=/api/v1/calls query="client=acme" remote=`) || !strings.Contains(out, "status=200") {
 		t.Errorf("the read of calls is not logged:\n%s", out)
 	}

@@ -169,11 +169,11 @@ func (c *checker) optionalURL(p, s string) {
 func (c *checker) httpsURL(path, s string) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		c.errf(path, "%q is not an https:// URL", s)
+		c.errf(path, "%q is not an https:// URL", relay.RedactURL(s))
 		return
 	}
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		c.errf(path, "%q must use https:// (http:// is allowed only for localhost and 127.0.0.1)", s)
+		c.errf(path, "%q must use https:// (http:// is allowed only for localhost and 127.0.0.1)", relay.RedactURL(s)+"/…")
 	}
 }
 

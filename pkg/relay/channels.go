@@ -129,6 +129,10 @@ func permanentStatus(code int) bool {
 	return code/100 == 4 || code/100 == 3
 }
 
+// RedactURL keeps the scheme and host of a URL: a webhook URL's path is
+// its secret, and goes into no log or error message.
+func RedactURL(target string) string { return redact(target) }
+
 // redact keeps the scheme and host of a URL.
 func redact(target string) string {
 	u, err := url.Parse(target)
