@@ -89,11 +89,14 @@ func (l *limiter) succeed(key string) {
 	delete(l.m, key)
 }
 
-// pruneLocked drops expired entries, then, if still full, the entries
-// whose last failure is oldest.
+// pruneLocked drops expired entries, then, if still full, the entry whose
+// last failure is oldest among those not blocking: a flood of made-up
+// keys (ids that do not exist) must not push out the entry that blocks
+// the guesses at a real one. Only when every entry blocks does the oldest
+// go.
 func (l *limiter) pruneLocked(now time.Time) {
-	var oldestKey string
-	var oldest time.Time
+	var oldestKey, oldestOpen string
+	var oldest, oldestOpenAt time.Time
 	for k, ts := range l.m {
 		r := recent(ts, now)
 		if len(r) == 0 {
@@ -101,11 +104,18 @@ func (l *limiter) pruneLocked(now time.Time) {
 			continue
 		}
 		l.m[k] = r
-		if last := r[len(r)-1]; oldestKey == "" || last.Before(oldest) {
+		last := r[len(r)-1]
+		if oldestKey == "" || last.Before(oldest) {
 			oldestKey, oldest = k, last
+		}
+		if len(r) < l.max && (oldestOpen == "" || last.Before(oldestOpenAt)) {
+			oldestOpen, oldestOpenAt = k, last
 		}
 	}
 	if len(l.m) >= maxTracked {
+		if oldestOpen != "" {
+			oldestKey = oldestOpen
+		}
 		delete(l.m, oldestKey)
 	}
 }

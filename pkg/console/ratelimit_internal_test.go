@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -78,5 +79,28 @@ func TestLimitAddr(t *testing.T) {
 		if got := limitAddr(tt.ip); got != tt.want {
 			t.Errorf("limitAddr(%s) = %s, want %s", tt.ip, got, tt.want)
 		}
+	}
+}
+
+// TestLimiterKeepsBlockingEntries: the limiter's table is full of keys
+// with one failure each (made-up operator ids from many addresses); the
+// entry that blocks guesses at a real operator stays, however many more
+// keys come: it used to be the oldest, and the first to go.
+func TestLimiterKeepsBlockingEntries(t *testing.T) {
+	l := newLimiter(maxAccountFailures)
+	now := time.Unix(1795900000, 0)
+	for range maxAccountFailures {
+		if !l.take("op-a", now) {
+			t.Fatal("op-a blocked before its limit")
+		}
+	}
+	for i := range maxTracked + 100 {
+		l.fail(fmt.Sprintf("made-up-%d", i), now.Add(time.Second))
+	}
+	if l.take("op-a", now.Add(2*time.Second)) {
+		t.Fatal("op-a guessable again inside the window: its blocking entry was pushed out")
+	}
+	if len(l.m) > maxTracked {
+		t.Fatalf("%d keys tracked, want at most %d", len(l.m), maxTracked)
 	}
 }
