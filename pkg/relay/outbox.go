@@ -251,8 +251,22 @@ func (o *Outbox) Get(id string) (Entry, error) {
 // Retry moves a dead entry back to pending, due now, with its attempt
 // count reset (its last error is kept for the record).
 func (o *Outbox) Retry(id string) error {
+	err := o.reviveDead(id, func(e *Entry, now time.Time) {
+		e.State, e.Attempts, e.NextAt, e.UpdatedAt = StatePending, 0, now, now
+	})
+	if err != nil {
+		return fmt.Errorf("relay: retry %s: %w", id, err)
+	}
+	o.log.Info("relay retry", "entry", id)
+	o.wake()
+	return nil
+}
+
+// reviveDead moves dead letter id back to the outbox bucket, as change
+// makes it (ErrNotFound if id is not a dead letter).
+func (o *Outbox) reviveDead(id string, change func(e *Entry, now time.Time)) error {
 	now := o.clock.Now()
-	err := o.db.Update(func(tx *bolt.Tx) error {
+	return o.db.Update(func(tx *bolt.Tx) error {
 		dead := tx.Bucket(bucketDead)
 		v := dead.Get([]byte(id))
 		if v == nil {
@@ -262,18 +276,12 @@ func (o *Outbox) Retry(id string) error {
 		if err != nil {
 			return err
 		}
-		e.State, e.Attempts, e.NextAt, e.UpdatedAt = StatePending, 0, now, now
+		change(&e, now)
 		if err := dead.Delete([]byte(id)); err != nil {
 			return err
 		}
 		return putEntry(tx, bucketOutbox, e)
 	})
-	if err != nil {
-		return fmt.Errorf("relay: retry %s: %w", id, err)
-	}
-	o.log.Info("relay retry", "entry", id)
-	o.wake()
-	return nil
 }
 
 // ranAhead reports whether the entry of due-index value v was last
@@ -288,22 +296,8 @@ func ranAhead(v []byte, now time.Time) bool {
 // destination gone): it no longer counts as dead (Stats, an alert on
 // relay.dead) and is never sent. ErrNotFound if id is not a dead letter.
 func (o *Outbox) Discard(id string) error {
-	now := o.clock.Now()
-	err := o.db.Update(func(tx *bolt.Tx) error {
-		dead := tx.Bucket(bucketDead)
-		v := dead.Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		e, err := decodeEntry(v)
-		if err != nil {
-			return err
-		}
+	err := o.reviveDead(id, func(e *Entry, now time.Time) {
 		e.State, e.NextAt, e.UpdatedAt = StateDiscarded, time.Time{}, now
-		if err := dead.Delete([]byte(id)); err != nil {
-			return err
-		}
-		return putEntry(tx, bucketOutbox, e)
 	})
 	if err != nil {
 		return fmt.Errorf("relay: discard %s: %w", id, err)
