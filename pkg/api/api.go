@@ -517,7 +517,7 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	case string(relay.StatePending), string(relay.StateDelivered), string(relay.StateDead), string(relay.StateDiscarded):
 		f.State = relay.State(st)
 	default:
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending, delivered or dead"})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending, delivered, dead or discarded"})
 		return
 	}
 	entries, err := d.Outbox.List(f)

@@ -335,7 +335,7 @@ operators:
 // the resource, case-sensitive in Asterisk, is kept.
 func TestOperatorEndpointTechnologyCase(t *testing.T) {
 	doc := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n  - {id: acme, name: ACME, dids: [\"0312345678\"], greeting: \"sound:hello\"}\n" +
-		"operators:\n  - {id: op1, name: A, endpoint: pjsip/Op1001, clients: [\"*\"]}\n  - {id: op2, name: B, endpoint: IAX2/op2, clients: [\"*\"]}\n"
+		"operators:\n  - {id: op1, name: A, endpoint: pjsip/Op1001, clients: [\"*\"]}\n  - {id: op2, name: B, endpoint: iax2/op2, clients: [\"*\"]}\n"
 	cfg, err := Parse("t.yaml", []byte(doc), noEnv)
 	if err != nil {
 		t.Fatal(err)

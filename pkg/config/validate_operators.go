@@ -53,12 +53,10 @@ func (c *checker) operators(raws []rawOperator, clients []Client) []Operator {
 				c.errf(childPath(p, "endpoint"), "%q is already the endpoint of %s", r.Endpoint, first)
 			default:
 				endpoints[key] = p
-				if strings.EqualFold(tech, "PJSIP") {
-					// Asterisk dials pjsip/op1001 but names it PJSIP in
-					// its endpoint events: as written, the operator's
-					// registrations would never be matched.
-					op.Endpoint = "PJSIP/" + res
-				}
+				// Asterisk dials pjsip/op1001 but names it PJSIP in its
+				// endpoint events: as written, the operator's
+				// registrations would never be matched.
+				op.Endpoint = strings.ToUpper(tech) + "/" + res
 			}
 		}
 		op.Clients, op.skills = c.operatorClients(childPath(p, "clients"), r.Clients, known)
