@@ -300,8 +300,12 @@ func (o *Owner) SetReachable(endpoint string, reachable bool) {
 // available when reachable and offline, or, when their phone has just
 // registered (registered), auto-paused for unanswered rings.
 func (o *Owner) setReachable(id string, reachable, registered bool, now time.Time) []acd.Action {
-	if o.phoneTakenFrom(id) {
-		reachable = false // another operator's call is on this phone, or rings it
+	if o.phoneTakenFrom(id) && !o.onAPhone(id) {
+		// Another operator's call is on this phone, or rings it. (An
+		// operator ringing or talking on their previous phone keeps that:
+		// telling the core they are unreachable would cancel their ring;
+		// their reachability is looked at again when it ends.)
+		reachable = false
 	}
 	acts := o.core.SetReachable(id, reachable, now)
 	if v, ok := o.core.LookupOperator(id); ok && reachable && !o.manual[id] &&
@@ -378,17 +382,33 @@ func (o *Owner) phoneTakenFrom(id string) bool {
 	return false
 }
 
+// onAPhone reports whether operator id is ringing or on a call.
+func (o *Owner) onAPhone(id string) bool {
+	v, ok := o.core.LookupOperator(id)
+	return ok && (v.State == acd.Ringing || v.State == acd.OnCall)
+}
+
 // ringEnded: operator opID's ring ended other than by a connect. If the
 // phone it rang is another operator's now, they are reachable as the
-// phone is.
+// phone is; and opID's own phone (another, after a reload) may be taken.
 func (o *Owner) ringEnded(opID string) {
 	ep, ok := o.rungOn[opID]
 	if !ok {
 		return
 	}
 	delete(o.rungOn, opID)
-	if owner, ok := o.byEP[ep]; ok && owner != opID {
-		o.apply(o.setReachable(owner, o.reachable[ep], false, o.clock.Now()))
+	o.phoneChanged(ep, opID)
+}
+
+// phoneChanged looks again at who may use phone ep, whose ring or call
+// for operator was has ended: its owner now, and was's own phone.
+func (o *Owner) phoneChanged(ep, was string) {
+	now := o.clock.Now()
+	if owner, ok := o.byEP[ep]; ok && owner != was {
+		o.apply(o.setReachable(owner, o.reachable[ep], false, now))
+	}
+	if mine, ok := o.endpoints[was]; ok && mine != ep {
+		o.apply(o.setReachable(was, o.reachable[mine], false, now))
 	}
 }
 
@@ -422,9 +442,7 @@ func (o *Owner) phoneFree(callID string) {
 		return // the phone carries a later call
 	}
 	delete(o.inUse, ep)
-	if owner, ok := o.byEP[ep]; ok && owner != pc.opID {
-		o.apply(o.setReachable(owner, o.reachable[ep], false, o.clock.Now()))
-	}
+	o.phoneChanged(ep, pc.opID)
 }
 
 func (o *Owner) send(callID string, m ari.Event) {

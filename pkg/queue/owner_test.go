@@ -520,6 +520,58 @@ func TestOwnerPhoneRingingForAnotherIsBusy(t *testing.T) {
 	})
 }
 
+// TestOwnerPhonesSwappedWhileBothRing: tanaka's phone rings for c1 and
+// suzuki's for c2 when a reload swaps the phones: both rings go on (the
+// check that keeps a phone ringing for one operator from the other must
+// not cancel the rings themselves); once they end, each operator is
+// reachable on the phone that is theirs now.
+func TestOwnerPhonesSwappedWhileBothRing(t *testing.T) {
+	all := map[string]int{"*": 1}
+	o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1002", Clients: all}})
+	o.SetReachable("PJSIP/op1001", true)
+	o.SetReachable("PJSIP/op1002", true)
+	in1, in2 := newRecInbox(), newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme"}, in1)
+	o.Enqueue(acd.Call{ID: "c2", ClientID: "acme"}, in2)
+	r1, r2 := in1.next(t).(*RingOperator), in2.next(t).(*RingOperator)
+	o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1002", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}})
+	for _, id := range []string{"tanaka", "suzuki"} {
+		if s := state(t, o, id); s != acd.Ringing {
+			t.Fatalf("%s is %v after the swap, want still ringing", id, s)
+		}
+	}
+	for _, in := range []*recInbox{in1, in2} {
+		in.mu.Lock()
+		got := len(in.got)
+		in.mu.Unlock()
+		if got != 0 {
+			t.Fatalf("a ring was cancelled by the swap: %v", in.got)
+		}
+	}
+	o.RingAnswered("c1", r1.OpID, r1.Ring)
+	o.RingAnswered("c2", r2.OpID, r2.Ring)
+	o.CallEnded("c1")
+	o.CallEnded("c2")
+	eventually(t, "both reachable on their new phones", func() bool {
+		s, err := o.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, op := range s.Operators {
+			if op.Reachable {
+				n++
+			}
+		}
+		return n == 2
+	})
+}
+
 // TestOwnerWrapUpHeldForUnsavedMessage: through the owner, a call whose
 // message was shown and not saved keeps its operator in wrap-up past
 // WrapUp (the snapshot says held, and the console is told when the hold
