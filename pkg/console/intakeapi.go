@@ -415,6 +415,13 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 	if !ok {
 		return
 	}
+	if req.Version > 0 && prev.Version != req.Version && prev.RequestID != rid {
+		// Said before the values are checked: the operator should not fix
+		// a form only to learn it was corrected meanwhile. (The store
+		// checks again, in its transaction.)
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(*prev)})
+		return
+	}
 	norm, readBack, ok := c.checked(w, clientID, req.Values)
 	if !ok {
 		return

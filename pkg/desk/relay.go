@@ -41,8 +41,9 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	fields["caller"] = phone.ParseCallerID(in.CallerNumber).Display()
 	fields["operator"] = in.OperatorID
 	subject := cl.Name + " 宛のお電話"
-	if name := fields["name"]; name != "" {
-		subject = fields["company"] + " " + name + " 様より " + cl.Name + " 宛のお電話"
+	if name := oneLine(fields["name"]); name != "" {
+		// One line: a script may make these multi-line answers.
+		subject = oneLine(fields["company"]) + " " + name + " 様より " + cl.Name + " 宛のお電話"
 	}
 	if in.Version > 1 {
 		subject = "【訂正】" + subject
@@ -77,6 +78,9 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	}
 	return d.enqueue(cl, m, dests...)
 }
+
+// oneLine joins the lines of s with spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // earlierDestinations lists the destinations the versions of intake id
 // before version were queued for.

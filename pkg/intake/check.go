@@ -86,7 +86,8 @@ func (c *checker) run(s Script) Errors {
 // ReservedFieldIDs are the fields every relayed message carries besides
 // the answers (desk.Submit: the caller's number, the operator who took
 // it): an answer of that id would be overwritten in templates and
-// webhooks.
+// webhooks. (An answer called urgent, kind or client_id is what relay
+// rules of that name read, before the message's own: scripts use urgent.)
 var ReservedFieldIDs = []string{"caller", "operator"}
 
 // field checks one field; first maps the ids of earlier fields to their

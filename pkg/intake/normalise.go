@@ -96,8 +96,9 @@ func normalise(f Field, raw string) (string, string) {
 const extSep = ";ext="
 
 // extension finds an extension after a number, as operators write it:
-// 内線123, （内線123）, ext.123, x123, #123, or the stored ;ext=123.
-var extension = regexp.MustCompile(`(?i)^(.*?)[\s,、]*(?:[(（]\s*)?(?:内線|ext\.?|x|#|;ext=)\s*([0-9]{1,8})\s*[)）]?$`)
+// 内線123, 内線:123, （内線123）, 内線123番, 内123, ext.123, EXT:12, x123,
+// #123, or the stored ;ext=123.
+var extension = regexp.MustCompile(`(?i)^(.*?)[\s,、]*(?:[(（]\s*)?(?:内線|内|ext\.?|x|#|;ext=)\s*[:：]?\s*([0-9]{1,8})\s*番?\s*[)）]?$`)
 
 // splitExtension splits what an operator typed into the number and its
 // extension ("" if none). Full-width digits and signs are read as ASCII.

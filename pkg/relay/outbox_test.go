@@ -326,6 +326,35 @@ func TestClockSetBackDoesNotParkEntries(t *testing.T) {
 	}
 }
 
+// TestDueIndexTimes: queued, last updated and due are three different
+// times, each read where it belongs: an entry queued while the clock ran
+// ahead but rescheduled since by the right clock keeps its backoff (it is
+// the update time that says the clock was set back), and /healthz's
+// oldest pending is the queue time.
+func TestDueIndexTimes(t *testing.T) {
+	clock := newFakeClock()
+	right := clock.Now()
+	<-clock.After(9 * time.Hour) // fast
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("m"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	queued := clock.Now()
+	clock.mu.Lock()
+	clock.now = right // set back
+	clock.mu.Unlock()
+	if _, err := ob.record("m/hook", errors.New("HTTP 503")); err != nil { // rescheduled by the right clock
+		t.Fatal(err)
+	}
+	if ready, next, err := ob.due(clock.Now(), nil, nil, 10); err != nil || len(ready) != 0 || !next.After(clock.Now()) {
+		t.Fatalf("due = %+v, next %v, %v; want the entry waiting for its backoff", ready, next, err)
+	}
+	st, err := ob.Stats()
+	if err != nil || st.Pending != 1 || !st.OldestPending.Equal(queued) {
+		t.Fatalf("Stats = %+v, %v; want oldest pending queued at %v", st, err, queued)
+	}
+}
+
 // TestPartlyDeliveredCountsAsDelivered: an attempt that reached some
 // recipients is delivered (never sent again), its refusals kept as the
 // last error.
