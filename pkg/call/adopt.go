@@ -38,6 +38,19 @@ func (a *actor) resync(r *pbx.Resync) {
 			}
 		}
 	}
+	if a.awaitingDigit {
+		// The caller's 1 or 2 may have been lost with the link (Asterisk
+		// keeps no events while no websocket is connected): offered again,
+		// as after a restart. What still plays of the first offer stops.
+		a.note("the ARI link dropped during the callback offer: offered again")
+		a.awaitingDigit = false
+		a.stopTimer()
+		if id := a.forgetPlayback(); id != "" {
+			a.stopPlayback(id)
+		}
+		a.offerCallback()
+		return
+	}
 	if a.vmName != "" {
 		// Its RecordingFinished may have been lost ('#' pressed, or the
 		// maximum reached, while the link was down).

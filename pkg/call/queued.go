@@ -10,6 +10,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/reception"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -441,6 +442,13 @@ func (a *actor) overflow(reason string) {
 		a.hangupLeg(l)
 	}
 	a.stopRingback()
+	if a.rec.AnsweredAt.IsZero() && !a.overflowSays() {
+		// A ringback caller with nothing to hear: not answered only to be
+		// hung up (the caller's carrier would bill a connected call).
+		a.note(a.rec.Reason)
+		a.hangup(a.rec.Reason)
+		return
+	}
 	if a.rec.AnsweredAt.IsZero() && !a.answer() { // ringback: answer to say goodbye
 		return
 	}
@@ -465,6 +473,18 @@ func (a *actor) overflow(reason string) {
 		return
 	}
 	a.play(a.id, a.client.OverflowSound, func(string) { next() })
+}
+
+// overflowSays reports whether the overflow has anything for the caller to
+// hear: a message, a voicemail, or a callback offer of their number.
+func (a *actor) overflowSays() bool {
+	switch {
+	case a.client.OverflowSound != "", a.client.Overflow == config.OverflowVoicemail:
+		return true
+	case a.client.Overflow == config.OverflowCallback:
+		return phone.ParseCallerID(a.rec.CallerID).Kind == phone.Number && a.m.callbacks != nil
+	}
+	return false
 }
 
 // operatorLost: the operator given this call left before the bridge was

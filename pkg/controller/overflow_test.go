@@ -666,3 +666,62 @@ operators:
 		t.Fatalf("the stopped greeting ran what was to follow it; events %v", rec.Events)
 	}
 }
+
+// TestCallbackKeyLostWithTheLink: the caller presses 1 while the ARI link
+// is down (Asterisk keeps no events meanwhile: the key is lost). After the
+// re-sync the offer is made again, and the caller's 1 then is stored: the
+// silence timer used to decline for them.
+func TestCallbackKeyLostWithTheLink(t *testing.T) {
+	h := callbackHarness(t)
+	h.confirmWait = time.Second
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitOffered("09012345678")
+	h.fake.DropWebSockets()
+	if err := h.fake.SendDTMF(id, "1"); err != nil { // lost
+		t.Fatal(err)
+	}
+	h.eventually("the offer made again", func() bool {
+		n := 0
+		for _, r := range h.fake.Requests() {
+			if strings.Contains(r.Body, "digits:09012345678") {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	if err := h.fake.SendDTMF(id, "1"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	cbs, _ := h.store.Callbacks("")
+	if rec.Reason != "overflow: callback requested" || len(cbs) != 1 {
+		t.Fatalf("%s (%s), %d callbacks; events %v", rec.Result, rec.Reason, len(cbs), rec.Events)
+	}
+}
+
+// TestRingbackOverflowWithNothingToSay: a ringback caller who overflows to
+// a plain hang-up with no overflow_sound is not answered only to be hung
+// up (their carrier would bill a connected call that said nothing).
+func TestRingbackOverflowWithNothingToSay(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    answer_mode: ringback
+    ringback_max: 60s
+    overflow_sound: ""
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || containsRequest(h, "POST", "/channels/"+id+"/answer") || !rec.AnsweredAt.IsZero() {
+		t.Fatalf("%s (%s): answered only to hang up (answered at %v)", rec.Result, rec.Reason, rec.AnsweredAt)
+	}
+}
