@@ -98,9 +98,11 @@ type actor struct {
 	// timeout) can replace or cancel it.
 	hangupRetry Timer
 	hangupTry   int
-	// callback request: the number, and whether a 1/2 is awaited
+	// callback request: the number, whether a 1/2 is awaited, and when
+	// the offer was made (wall clock)
 	callbackNumber string
 	awaitingDigit  bool
+	offeredAt      time.Time
 	// vmName is the voicemail being recorded, vmWhy why.
 	vmName, vmWhy string
 	// announceID is the position announcement playing to the caller;

@@ -38,10 +38,12 @@ func (a *actor) resync(r *pbx.Resync) {
 			}
 		}
 	}
-	if a.awaitingDigit {
+	if a.awaitingDigit && a.offeredAt.Before(r.Began) {
 		// The caller's 1 or 2 may have been lost with the link (Asterisk
 		// keeps no events while no websocket is connected): offered again,
 		// as after a restart. What still plays of the first offer stops.
+		// (An offer made since, by a call adopted in this re-sync, was not
+		// cut.)
 		a.note("the ARI link dropped during the callback offer: offered again")
 		a.awaitingDigit = false
 		a.stopTimer()

@@ -37,6 +37,7 @@ func (a *actor) offerCallback() {
 	}
 	a.callbackNumber = cid.E164
 	a.awaitingDigit = true
+	a.offeredAt = time.Now() // wall clock, as pbx.Resync.Began
 	a.state.Step, a.state.Then = StepCallback, ""
 	a.state.Playback = playbackID(a.id, a.m.instance, a.plays+1) // the id playList gives the offer
 	if !a.saveState() {

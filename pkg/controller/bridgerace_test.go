@@ -9,8 +9,14 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
+
+// talks: the softphone answers after 1 s and talks 60 s (0.6 s of test
+// time): only the race hangs a leg up before the bridge, not its own
+// talk ending on a loaded machine.
+var talks = aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second}
 
 // TestPeerHangsUpAsTheBridgeIsMade: the operator (or, for a VIP, the
 // client's phone) hangs up at the moment the caller and they are bridged.
@@ -42,7 +48,7 @@ func TestPeerHangsUpAsTheBridgeIsMade(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, tc.config)
 			for _, op := range tc.phones {
-				h.fake.AddEndpoint("PJSIP/"+op, true, answers)
+				h.fake.AddEndpoint("PJSIP/"+op, true, talks)
 			}
 			h.fake.SetRemoteNumber("0399990000", clientTalks)
 			h.fake.AddSound("toritsugi/line-noise", time.Minute)
@@ -97,8 +103,8 @@ func TestPeerHangsUpAsTheBridgeIsMade(t *testing.T) {
 // missed call (abandoned), not billed as answered.
 func TestCallerHangsUpAsTheBridgeIsMade(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1001", true, talks)
+	h.fake.AddEndpoint("PJSIP/op1002", false, talks)
 	h.fake.AddSound("toritsugi/line-noise", time.Minute)
 	raced := h.raceTheAdd(func() string {
 		for _, c := range h.fake.Channels() {

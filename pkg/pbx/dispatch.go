@@ -3,6 +3,7 @@ package pbx
 import (
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
 )
@@ -142,6 +143,10 @@ func (d *Dispatcher) Dispatch(e ari.Event) {
 type Resync struct {
 	ari.EventData
 	Live map[string]bool
+	// Began is when the re-sync began (wall clock), before the calls it
+	// adopted started: what an owner did after it was not cut by the
+	// outage.
+	Began time.Time
 }
 
 // Keys implements ari.Event.
@@ -154,6 +159,7 @@ const ResyncType = "ToritsugiResync"
 // ones, and the bridges, to the Adopt hook. live maps channel id to its
 // data.
 func (d *Dispatcher) resync(live map[string]*ari.ChannelData, bridges []*ari.BridgeData) {
+	began := time.Now()
 	liveSet := make(map[string]bool, len(live))
 	for id := range live {
 		liveSet[id] = true
@@ -179,7 +185,7 @@ func (d *Dispatcher) resync(live map[string]*ari.ChannelData, bridges []*ari.Bri
 	}
 	d.mu.Unlock()
 	for _, b := range owners {
-		b.Push(&Resync{EventData: ari.EventData{Type: ResyncType}, Live: liveSet})
+		b.Push(&Resync{EventData: ari.EventData{Type: ResyncType}, Live: liveSet, Began: began})
 	}
 }
 
