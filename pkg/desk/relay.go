@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,7 +55,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 		lines = append(lines, relay.Line{Label: "受付", Value: in.OperatorID})
 	}
 	m := relay.Message{
-		ID: fmt.Sprintf("%s-v%d", in.ID, in.Version), ClientID: in.ClientID, Kind: "intake",
+		ID: relay.IntakeMessageID(in.ID, in.Version), ClientID: in.ClientID, Kind: relay.KindIntake,
 		Subject: subject, Fields: fields, Values: maps.Clone(in.Values), Lines: lines, Urgent: in.Values["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
 	}
 	if d.BaseURL != "" {
@@ -87,7 +86,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func (d *Desk) earlierDestinations(id string, version int) []string {
 	var out []string
 	for v := 1; v < version; v++ {
-		entries, err := d.Outbox.List(relay.Filter{MessageID: fmt.Sprintf("%s-v%d", id, v)})
+		entries, err := d.Outbox.List(relay.Filter{MessageID: relay.IntakeMessageID(id, v)})
 		if err != nil {
 			d.Logger.Warn("reading where an earlier version was relayed failed", "intake", id, "version", v, "error", err)
 			continue
@@ -169,11 +168,9 @@ type unqueuedMessage struct {
 // id, "<intake id>-v<version>".
 func unqueuedOf(m relay.Message, dests []string) (string, unqueuedMessage) {
 	u := unqueuedMessage{msg: m, dests: dests}
-	if i := strings.LastIndex(m.ID, "-v"); m.Kind == "intake" && i > 0 {
-		if v, err := strconv.Atoi(m.ID[i+2:]); err == nil {
-			u.intakeID, u.version = m.ID[:i], v
-			return u.intakeID, u
-		}
+	if id, v, ok := relay.ParseIntakeMessageID(m.ID); m.Kind == relay.KindIntake && ok {
+		u.intakeID, u.version = id, v
+		return id, u
 	}
 	return m.ID, u
 }
@@ -243,7 +240,7 @@ func (d *Desk) RetryUnqueued() (queued, waiting int) {
 func (d *Desk) Status(intakeID string) []console.RelayStatus {
 	var out []console.RelayStatus
 	for v := 1; v < 100; v++ {
-		entries, err := d.Outbox.List(relay.Filter{MessageID: fmt.Sprintf("%s-v%d", intakeID, v)})
+		entries, err := d.Outbox.List(relay.Filter{MessageID: relay.IntakeMessageID(intakeID, v)})
 		if err != nil || len(entries) == 0 {
 			break
 		}
@@ -385,7 +382,7 @@ func (d *Desk) RequeueUnrelayed(ctx context.Context, since time.Time) (int, erro
 	n := 0
 	var errs []error
 	for _, in := range ins {
-		queued, err := d.queueIfMissing(fmt.Sprintf("%s-v%d", in.ID, in.Version), func() error { return d.Submit(ctx, in) })
+		queued, err := d.queueIfMissing(relay.IntakeMessageID(in.ID, in.Version), func() error { return d.Submit(ctx, in) })
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -2,6 +2,8 @@ package relay
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -136,6 +138,24 @@ var (
 )
 
 // IdempotencyKey is the key receivers use to drop duplicates:
+// IntakeMessageID is the id of the message relaying version v of intake
+// id: "<id>-v<v>". Corrections are later versions of one intake.
+func IntakeMessageID(id string, v int) string { return id + "-v" + strconv.Itoa(v) }
+
+// ParseIntakeMessageID splits a message id made by IntakeMessageID into
+// the intake id and the version (ok false for any other id).
+func ParseIntakeMessageID(messageID string) (id string, v int, ok bool) {
+	i := strings.LastIndex(messageID, "-v")
+	if i <= 0 {
+		return "", 0, false
+	}
+	v, err := strconv.Atoi(messageID[i+2:])
+	if err != nil || v < 1 {
+		return "", 0, false
+	}
+	return messageID[:i], v, true
+}
+
 // "<message id>/<destination name>". It is also the outbox entry id.
 func IdempotencyKey(messageID, destination string) string {
 	return messageID + "/" + destination

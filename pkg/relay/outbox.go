@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -388,16 +387,12 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 // message ("<intake>-v<N>") waits to be sent to e's destination (pending
 // holds the ids of the entries waiting).
 func earlierVersionPending(e Entry, pending map[string]bool) bool {
-	i := strings.LastIndex(e.MessageID, "-v")
-	if e.Message.Kind != KindIntake || i <= 0 {
-		return false
-	}
-	n, err := strconv.Atoi(e.MessageID[i+2:])
-	if err != nil {
+	id, n, ok := ParseIntakeMessageID(e.MessageID)
+	if e.Message.Kind != KindIntake || !ok {
 		return false
 	}
 	for v := 1; v < n; v++ {
-		if pending[IdempotencyKey(e.MessageID[:i]+"-v"+strconv.Itoa(v), e.Destination)] {
+		if pending[IdempotencyKey(IntakeMessageID(id, v), e.Destination)] {
 			return true
 		}
 	}

@@ -416,3 +416,24 @@ func TestDueIndexRebuiltAtOpen(t *testing.T) {
 		t.Fatalf("due after reopening: %v, want the two pending entries", ids)
 	}
 }
+
+func TestIntakeMessageID(t *testing.T) {
+	for _, tc := range []struct {
+		id      string
+		intake  string
+		version int
+		ok      bool
+	}{
+		{IntakeMessageID("0123abcd", 3), "0123abcd", 3, true},
+		{IntakeMessageID("a-v2", 1), "a-v2", 1, true},
+		{"c1-missed-call", "", 0, false},
+		{"-v1", "", 0, false},
+		{"i1-v0", "", 0, false},
+		{"i1-vx", "", 0, false},
+	} {
+		intake, v, ok := ParseIntakeMessageID(tc.id)
+		if intake != tc.intake || v != tc.version || ok != tc.ok {
+			t.Errorf("ParseIntakeMessageID(%q) = %q, %d, %v; want %q, %d, %v", tc.id, intake, v, ok, tc.intake, tc.version, tc.ok)
+		}
+	}
+}
