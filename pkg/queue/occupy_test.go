@@ -49,11 +49,7 @@ func TestOwnerOccupyKeepsOperatorBusyUntilCallEnds(t *testing.T) {
 }
 
 func TestOwnerOccupyManualOperatorLoggedOutAfter(t *testing.T) {
-	o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{} }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{} }})
 	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}, Manual: true}})
 	o.SetReachable("PJSIP/op1", true)
 	o.Occupy("c1", "acme", "op1", "")

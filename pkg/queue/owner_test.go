@@ -42,13 +42,20 @@ func (r *recInbox) next(t *testing.T) ari.Event {
 	return e
 }
 
-func startOwner(t *testing.T, s acd.ClientSettings) *Owner {
+// runOwner runs an owner with opts until the test ends.
+func runOwner(t *testing.T, opts Options) *Owner {
 	t.Helper()
-	o := New(Options{Settings: func(string) acd.ClientSettings { return s }})
+	o := New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); o.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return o
+}
+
+func startOwner(t *testing.T, s acd.ClientSettings) *Owner {
+	t.Helper()
+	o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return s }})
 	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}}})
 	return o
 }
@@ -135,11 +142,7 @@ func TestOwnerAutoPausedBackOnRegistration(t *testing.T) {
 		{"without the console, paused for a meeting", false, "meeting", acd.Paused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { defer close(done); o.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
 			o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}, Manual: tc.manual}})
 			o.SetReachable("PJSIP/op1", true)
 			o.Pause("op1", tc.reason)
@@ -265,11 +268,7 @@ func TestOwnerConsoleControls(t *testing.T) {
 }
 
 func TestOwnerManualOperatorWaitsForConsole(t *testing.T) {
-	o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
 	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}, Manual: true}})
 	o.SetReachable("PJSIP/op1", true)
 	if got := state(t, o, "op1"); got != acd.Offline {
@@ -314,11 +313,7 @@ func TestOwnerPhonesChangeHands(t *testing.T) {
 			[]string{"PJSIP/op1002"}, map[string]bool{"tanaka": true, "suzuki": false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { defer close(done); o.Run(ctx) }()
-			t.Cleanup(func() { cancel(); <-done })
+			o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
 			o.SetOperators(tc.before)
 			o.SetOperators(tc.after)
 			for _, ep := range tc.register {
@@ -358,13 +353,9 @@ func TestOwnerPhonePassedMidCallIsBusy(t *testing.T) {
 			func(o *Owner) { o.Leave("c1") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := New(Options{Settings: func(string) acd.ClientSettings {
+			o := runOwner(t, Options{Settings: func(string) acd.ClientSettings {
 				return acd.ClientSettings{RingTimeout: time.Minute, AutoPauseAfter: 1}
 			}})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { defer close(done); o.Run(ctx) }()
-			t.Cleanup(func() { cancel(); <-done })
 			o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}})
 			o.SetReachable("PJSIP/op1001", true)
 			in1 := newRecInbox()
@@ -432,11 +423,7 @@ func TestOwnerPhoneInUseFollowsTheLeg(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { defer close(done); o.Run(ctx) }()
-			t.Cleanup(func() { cancel(); <-done })
+			o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
 			tc.connect(t, o)
 			in2 := newRecInbox()
 			o.Enqueue(acd.Call{ID: "c2", ClientID: "acme"}, in2)
@@ -486,11 +473,7 @@ func TestOwnerPhoneRingingForAnotherIsBusy(t *testing.T) {
 		return false
 	}
 	start := func(t *testing.T) (*Owner, *recInbox, *RingOperator) {
-		o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); o.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
+		o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
 		o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}})
 		o.SetReachable("PJSIP/op1001", true)
 		o.SetReachable("PJSIP/op1002", true)
@@ -527,11 +510,7 @@ func TestOwnerPhoneRingingForAnotherIsBusy(t *testing.T) {
 // reachable on the phone that is theirs now.
 func TestOwnerPhonesSwappedWhileBothRing(t *testing.T) {
 	all := map[string]int{"*": 1}
-	o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
 	o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1002", Clients: all}})
 	o.SetReachable("PJSIP/op1001", true)
 	o.SetReachable("PJSIP/op1002", true)
@@ -578,13 +557,9 @@ func TestOwnerPhonesSwappedWhileBothRing(t *testing.T) {
 // starts), and saving it frees them.
 func TestOwnerWrapUpHeldForUnsavedMessage(t *testing.T) {
 	changes := make(chan acd.OperatorStateChanged, 16)
-	o := New(Options{Settings: func(string) acd.ClientSettings {
+	o := runOwner(t, Options{Settings: func(string) acd.ClientSettings {
 		return acd.ClientSettings{RingTimeout: time.Minute, WrapUp: 10 * time.Millisecond, WrapUpHold: time.Hour}
 	}, OnOperatorChange: func(c acd.OperatorStateChanged) { changes <- c }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}}})
 	o.SetReachable("PJSIP/op1", true)
 	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
