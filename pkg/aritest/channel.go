@@ -45,6 +45,7 @@ type channel struct {
 	inStasis             bool
 	args                 []string
 	vars                 map[string]string
+	sipHeaders           []sipHeader // of the INVITE of a call from the trunk
 	bridgeID             string
 	endpoint             *endpoint
 	rtp                  bool // media flowed: RTPAUDIOQOS varsets at hangup

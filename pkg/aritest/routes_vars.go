@@ -2,6 +2,8 @@ package aritest
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 )
 
 // setVarLocked sets a variable or a writable dialplan function.
@@ -28,8 +30,55 @@ func (s *Server) callerIDEventLocked(c *channel) {
 	})
 }
 
+// setSIPHeader replaces the header of h's name, or adds h.
+func (c *channel) setSIPHeader(h sipHeader) {
+	for i := range c.sipHeaders {
+		if strings.EqualFold(c.sipHeaders[i].name, h.name) {
+			c.sipHeaders[i] = h
+			return
+		}
+	}
+	c.sipHeaders = append(c.sipHeaders, h)
+}
+
+// sipHeaderRead reads PJSIP_HEADER(read,<name>[,<n>]) on a channel from
+// the trunk: the header's value, after "Name: " (res_pjsip_header_funcs.c
+// prints the header and skips past the colon). Names match in any case.
+// ok is false for other channels and missing headers, where Asterisk's
+// read fails.
+func (c *channel) sipHeaderRead(fn string) (string, bool) {
+	inner, found := strings.CutPrefix(fn, "PJSIP_HEADER(")
+	if !found || !strings.HasSuffix(inner, ")") {
+		return "", false
+	}
+	args := strings.Split(strings.TrimSuffix(inner, ")"), ",")
+	if len(args) < 2 || len(args) > 3 || strings.TrimSpace(args[0]) != "read" {
+		return "", false
+	}
+	nth := 1
+	if len(args) == 3 {
+		n, err := strconv.Atoi(strings.TrimSpace(args[2]))
+		if err != nil || n < 1 {
+			return "", false
+		}
+		nth = n
+	}
+	name := strings.TrimSpace(args[1])
+	for _, h := range c.sipHeaders {
+		if strings.EqualFold(h.name, name) {
+			if nth--; nth == 0 {
+				return h.value, true
+			}
+		}
+	}
+	return "", false
+}
+
 // getVar reads a variable or a dialplan function.
 func (c *channel) getVar(name string) (string, bool) {
+	if strings.HasPrefix(name, "PJSIP_HEADER(") {
+		return c.sipHeaderRead(name)
+	}
 	switch name {
 	case "CALLERID(num)", "CALLERID(number)":
 		return c.caller.Number, true
@@ -60,7 +109,12 @@ func hVarGet(s *Server, pv map[string]string, p params) reply {
 		return msgErr(http.StatusNotFound, "Provided channel was not found")
 	}
 	v, set := c.getVar(name)
-	if !set {
+	switch {
+	case !set && strings.HasSuffix(name, ")"):
+		// A function that cannot be read (a missing header, a function
+		// Asterisk does not have): resource_channels.c answers 500.
+		return msgErr(http.StatusInternalServerError, "Unable to read provided function")
+	case !set:
 		return msgErr(http.StatusNotFound, "Provided variable was not found")
 	}
 	return ok(object{{"value", v}})

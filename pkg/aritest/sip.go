@@ -23,13 +23,33 @@ var ErrAppInactive = errors.New("aritest: stasis app not active: the call stays 
 // ErrNoChannel is returned for a channel id the fake does not know.
 var ErrNoChannel = errors.New("aritest: no such channel")
 
-type callOpts struct{ callerName string }
+type callOpts struct {
+	callerName string
+	args       []string
+	headers    []sipHeader
+}
+
+// sipHeader is one header of a call's INVITE, for PJSIP_HEADER(read,…).
+type sipHeader struct{ name, value string }
 
 // CallOption changes an incoming call.
 type CallOption func(*callOpts)
 
 // WithCallerName sets the caller's display name (default none).
 func WithCallerName(name string) CallOption { return func(o *callOpts) { o.callerName = name } }
+
+// WithStasisArgs sets the Stasis arguments the dialplan passes (default
+// [did]), e.g. "inbound", "3", "to" for a gateway's extension.
+func WithStasisArgs(args ...string) CallOption {
+	return func(o *callOpts) { o.args = args }
+}
+
+// WithSIPHeader sets a header of the call's INVITE, replacing the fake's
+// own of that name: an inbound call has To <sip:did@127.0.0.1>, From
+// <sip:caller@127.0.0.1> and Call-ID by default.
+func WithSIPHeader(name, value string) CallOption {
+	return func(o *callOpts) { o.headers = append(o.headers, sipHeader{name, value}) }
+}
 
 // IncomingCall places a trunk call to did from callerNumber. The dialplan
 // runs Stasis(app, did): StasisStart in state Ring with args [did]. A did
@@ -69,7 +89,19 @@ func (s *Server) IncomingCall(did, callerNumber string, opts ...CallOption) (str
 	}
 	c.state = "Ring"
 	c.dp = dialplan{Context: "from-trunk", Exten: did, Priority: 2}
-	s.enterStasisLocked(c, []string{did})
+	c.sipHeaders = []sipHeader{
+		{"Call-ID", c.protocolID},
+		{"From", fmt.Sprintf("<sip:%s@127.0.0.1>;tag=%08x", callerNumber, rand.Uint32())},
+		{"To", "<sip:" + did + "@127.0.0.1>"},
+	}
+	for _, h := range o.headers {
+		c.setSIPHeader(h)
+	}
+	args := []string{did}
+	if o.args != nil {
+		args = o.args
+	}
+	s.enterStasisLocked(c, args)
 	return c.id, nil
 }
 

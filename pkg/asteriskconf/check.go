@@ -104,15 +104,26 @@ func (c *checker) checkDialplan(f *File, app string) {
 		c.problem(f.Name, 0, "no [from-trunk] context")
 		return
 	}
-	found := false
-	for _, o := range ctx {
-		for _, ext := range extensions(o) {
-			found = c.checkExtension(f.Name, ext, app) || found
-		}
-	}
-	if !found {
+	if !c.checkContext(f, ctx, app, false) {
 		c.problem(f.Name, ctx[0].Line, "[from-trunk] never calls Stasis(%s,inbound,${EXTEN})", app)
 	}
+	// A gateway that calls an extension (pjsip.conf's [hgw]): optional, but
+	// where it is, the number is read from the To header.
+	if hgw := f.Lookup("from-hgw"); len(hgw) > 0 && !c.checkContext(f, hgw, app, true) {
+		c.problem(f.Name, hgw[0].Line, "[from-hgw] never calls Stasis(%s,inbound,${EXTEN},to)", app)
+	}
+}
+
+// checkContext checks every extension of a context's sections and reports
+// whether one of them calls Stasis(app,inbound,…).
+func (c *checker) checkContext(f *File, sections []Object, app string, toHeader bool) bool {
+	found := false
+	for _, o := range sections {
+		for _, ext := range extensions(o) {
+			found = c.checkExtension(f.Name, ext, app, toHeader) || found
+		}
+	}
+	return found
 }
 
 // extension is one dialplan extension: its exten line and same lines.
@@ -147,15 +158,21 @@ func extensions(o Object) []extension {
 }
 
 // checkExtension reports whether ext calls Stasis(app,inbound,...), and
-// records a problem when the call is wrong or has no fallback.
-func (c *checker) checkExtension(file string, ext extension, app string) bool {
+// records a problem when the call is wrong or has no fallback. With
+// toHeader the call must end in ",to" (the dialled number is in the To
+// header); without, it must not.
+func (c *checker) checkExtension(file string, ext extension, app string, toHeader bool) bool {
 	for i, step := range ext.steps {
 		args, ok := appArgs(step.Value, "Stasis")
 		if !ok {
 			continue
 		}
-		if len(args) < 2 || args[0] != app || args[1] != "inbound" {
-			c.problem(file, step.Line, "extension %s calls Stasis(%s), want Stasis(%s,inbound,${EXTEN})", ext.pattern, strings.Join(args, ","), app)
+		want, good := "Stasis("+app+",inbound,${EXTEN})", len(args) == 3
+		if toHeader {
+			want, good = "Stasis("+app+",inbound,${EXTEN},to)", len(args) == 4 && args[3] == "to"
+		}
+		if !good || args[0] != app || args[1] != "inbound" {
+			c.problem(file, step.Line, "extension %s calls Stasis(%s), want %s", ext.pattern, strings.Join(args, ","), want)
 			return false
 		}
 		for _, later := range ext.steps[i+1:] {

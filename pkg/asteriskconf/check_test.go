@@ -36,6 +36,64 @@ func TestCheckShipped(t *testing.T) {
 	}
 }
 
+// TestCheckGatewaySections: the commented home-gateway sections of
+// pjsip.conf, uncommented and filled in as their comment says, are a
+// configuration the check accepts: their endpoint's context exists and
+// calls Stasis with the "to" argument, nothing is defined twice, and the
+// placeholders are reported until they are filled in.
+func TestCheckGatewaySections(t *testing.T) {
+	dir := fillShipped(t)
+	path := filepath.Join(dir, "pjsip.conf")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := os.ReadFile(filepath.Join(shippedDir, "pjsip.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uncomment := func(text string) string {
+		var out []string
+		in := false
+		for _, line := range strings.Split(text, "\n") {
+			switch {
+			case line == ";[hgw-auth]":
+				in = true
+			case in && !strings.HasPrefix(line, ";"):
+				in = false
+			}
+			if in {
+				line = strings.TrimPrefix(line, ";")
+			}
+			out = append(out, line)
+		}
+		return strings.Join(out, "\n")
+	}
+	withGateway := uncomment(string(b))
+	if withGateway == string(b) || !strings.Contains(withGateway, "\n[hgw-reg]\ntype = registration") {
+		t.Fatal("pjsip.conf has no commented [hgw-auth]…[hgw-reg] block to uncomment")
+	}
+	if err := os.WriteFile(path, []byte(withGateway), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if errs := Check(dir, "toritsugi", shippedOperators); len(errs) != 0 {
+		t.Fatalf("Check(with the gateway) = %v", errs)
+	}
+	// As shipped, the gateway's placeholders are reported.
+	if err := os.WriteFile(path, []byte(uncomment(string(shipped))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var hgw []string
+	for _, err := range Check(dir, "toritsugi", shippedOperators) {
+		if strings.Contains(err.Error(), "[hgw") {
+			hgw = append(hgw, err.Error())
+		}
+	}
+	if len(hgw) == 0 {
+		t.Error("the gateway's CHANGE_ME placeholders were not reported")
+	}
+}
+
 // fillShipped copies the shipped configuration into a temporary directory
 // with its placeholders filled in, as a user would.
 func fillShipped(t *testing.T) string {
@@ -79,6 +137,21 @@ func TestCheckFindsProblems(t *testing.T) {
 				return strings.ReplaceAll(s, "Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,${EXTEN})")
 			},
 			want: "want Stasis(toritsugi,inbound", isProb: true},
+		{name: "gateway context without the to argument", file: "extensions.conf",
+			edit: func(s string) string {
+				return strings.ReplaceAll(s, "Stasis(toritsugi,inbound,${EXTEN},to)", "Stasis(toritsugi,inbound,${EXTEN})")
+			},
+			want: "want Stasis(toritsugi,inbound,${EXTEN},to)", isProb: true},
+		{name: "trunk context with the to argument", file: "extensions.conf",
+			edit: func(s string) string {
+				return strings.Replace(s, "Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound,${EXTEN},to)", 1)
+			},
+			want: "calls Stasis(toritsugi,inbound,${EXTEN},to), want Stasis(toritsugi,inbound,${EXTEN})", isProb: true},
+		{name: "no DID argument", file: "extensions.conf",
+			edit: func(s string) string {
+				return strings.Replace(s, "Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound)", 1)
+			},
+			want: "want Stasis(toritsugi,inbound,${EXTEN})", isProb: true},
 		{name: "no from-trunk", file: "extensions.conf",
 			edit: func(s string) string { return strings.ReplaceAll(s, "[from-trunk]", "[from-carrier]") },
 			want: "no [from-trunk] context", isProb: true},

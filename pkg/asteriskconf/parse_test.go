@@ -22,7 +22,7 @@ func TestParseShippedFiles(t *testing.T) {
 		"ari.conf":         {"general", "toritsugi"},
 		"rtp.conf":         {"general"},
 		"musiconhold.conf": {"default"},
-		"extensions.conf":  {"general", "globals", "from-trunk", "from-operators", "toritsugi-internal"},
+		"extensions.conf":  {"general", "globals", "from-trunk", "from-hgw", "from-operators", "toritsugi-internal"},
 		"pjsip.conf": {"global", "transport-udp", "transport-tcp", "trunk-endpoint", "operator-endpoint",
 			"operator-auth", "operator-aor", "trunk", "trunk", "trunk", "op1001", "op1001", "op1001",
 			"op1002", "op1002", "op1002", "op1003", "op1003", "op1003", "op1004", "op1004", "op1004"},

@@ -127,7 +127,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		var args []string
 		if ch.Dialplan != nil {
 			if parsed, aerr := argsFromAppData(ch.Dialplan.AppData); aerr == nil {
-				args = []string{"inbound", parsed.DID}
+				args = parsed.inbound()
 			}
 		}
 		a.log.Info("re-adopting call without saved state", "args", args)

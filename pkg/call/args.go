@@ -34,8 +34,15 @@ func (l Leg) String() string {
 // Args is what StasisStart's args say about a channel.
 type Args struct {
 	Leg Leg
-	// DID is the dialled number of an inbound leg, as Asterisk gave it.
+	// DID is the dialled number of an inbound leg, as Asterisk gave it;
+	// empty when DIDInTo.
 	DID string
+	// DIDInTo says the dialled number is in the call's To header, not in
+	// its Request-URI: Stasis(app,inbound,${EXTEN},to), for gateways (an
+	// NTT ひかり電話 home gateway) that call an extension. Exten is then
+	// the Request-URI's user, for the log.
+	DIDInTo bool
+	Exten   string
 	// CallID is the inbound call an operator leg belongs to.
 	CallID string
 }
@@ -43,13 +50,20 @@ type Args struct {
 // ErrBadArgs is returned for StasisStart args toritsugi did not produce.
 var ErrBadArgs = errors.New("unrecognised Stasis arguments")
 
+// ArgDIDInTo is the Stasis argument after the extension that says the
+// dialled number is in the To header.
+const ArgDIDInTo = "to"
+
 // ParseArgs reads StasisStart args. The shipped dialplan passes
-// ["inbound", DID]; a bare [DID] (a plain Stasis(app,${EXTEN}), as in the
-// recordings) is accepted as inbound too.
+// ["inbound", DID], or ["inbound", extension, "to"] for a gateway that
+// puts the dialled number in the To header; a bare [DID] (a plain
+// Stasis(app,${EXTEN}), as in the recordings) is accepted as inbound too.
 func ParseArgs(args []string) (Args, error) {
 	switch {
 	case len(args) == 2 && args[0] == "inbound" && validDID(args[1]):
 		return Args{Leg: LegInbound, DID: args[1]}, nil
+	case len(args) == 3 && args[0] == "inbound" && args[2] == ArgDIDInTo && validExten(args[1]):
+		return Args{Leg: LegInbound, DIDInTo: true, Exten: args[1]}, nil
 	case len(args) == 1 && validDID(args[0]):
 		return Args{Leg: LegInbound, DID: args[0]}, nil
 	case len(args) == 2 && args[0] == "operator" && args[1] != "":
@@ -69,6 +83,31 @@ func validDID(s string) bool {
 	}
 	for _, r := range s {
 		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// inbound is the Stasis args of an inbound leg, as the shipped dialplan
+// passes them.
+func (a Args) inbound() []string {
+	if a.DIDInTo {
+		return []string{"inbound", a.Exten, ArgDIDInTo}
+	}
+	return []string{"inbound", a.DID}
+}
+
+// validExten accepts what a gateway can put in the Request-URI's user:
+// an extension ("3"), "s", an account id; at most 40 characters.
+func validExten(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', strings.ContainsRune("+*#._-", r):
+		default:
 			return false
 		}
 	}

@@ -23,6 +23,14 @@ func TestParseArgs(t *testing.T) {
 		{nil, Args{}, false},
 		{[]string{"s"}, Args{}, false},
 		{[]string{"inbound", strings.Repeat("1", 21)}, Args{}, false},
+		// A gateway that calls an extension: the number is in the To header.
+		{[]string{"inbound", "3", "to"}, Args{Leg: LegInbound, DIDInTo: true, Exten: "3"}, true},
+		{[]string{"inbound", "s", "to"}, Args{Leg: LegInbound, DIDInTo: true, Exten: "s"}, true},
+		{[]string{"inbound", "0312345678", "to"}, Args{Leg: LegInbound, DIDInTo: true, Exten: "0312345678"}, true},
+		{[]string{"inbound", "", "to"}, Args{}, false},
+		{[]string{"inbound", "3", "from"}, Args{}, false},
+		{[]string{"inbound", "3 4", "to"}, Args{}, false},
+		{[]string{"inbound", "3", "to", "x"}, Args{}, false},
 	}
 	for _, tt := range tests {
 		got, err := ParseArgs(tt.args)
@@ -33,12 +41,16 @@ func TestParseArgs(t *testing.T) {
 	if a, err := argsFromAppData("toritsugi,inbound,0312345678"); err != nil || a.DID != "0312345678" {
 		t.Errorf("argsFromAppData = %+v, %v", a, err)
 	}
+	if a, err := argsFromAppData("toritsugi,inbound,3,to"); err != nil || !a.DIDInTo || a.Exten != "3" {
+		t.Errorf("argsFromAppData = %+v, %v", a, err)
+	}
 }
 
 func FuzzParseArgs(f *testing.F) {
 	f.Add("inbound,0312345678")
 	f.Add("operator,1.2")
 	f.Add("+81312345678")
+	f.Add("inbound,3,to")
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := ParseArgs(strings.Split(s, ","))
 		if err != nil {
@@ -46,7 +58,11 @@ func FuzzParseArgs(f *testing.F) {
 		}
 		switch a.Leg {
 		case LegInbound:
-			if !validDID(a.DID) {
+			if a.DIDInTo {
+				if a.DID != "" || !validExten(a.Exten) {
+					t.Fatalf("accepted %+v", a)
+				}
+			} else if !validDID(a.DID) {
 				t.Fatalf("accepted bad DID %q", a.DID)
 			}
 		case LegOperator, LegTransfer:

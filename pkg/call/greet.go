@@ -11,6 +11,25 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
+// toHeader is the dialplan function that reads an inbound PJSIP call's To
+// header (the value without "To: ").
+const toHeader = "PJSIP_HEADER(read,To)"
+
+// didFromTo reads the dialled number from the call's To header, for a
+// gateway that puts it there and an extension in the Request-URI.
+func (a *actor) didFromTo() (string, error) {
+	v, err := a.m.ari.Channel().GetVariable(a.key(), toHeader)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", toHeader, err)
+	}
+	did, err := phone.DIDFromAddress(v)
+	if err != nil {
+		return "", err
+	}
+	a.note("dialled number " + did + " from the To header " + v)
+	return did, nil
+}
+
 // begin starts a call we saw enter Stasis (or adopted before any step).
 func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	now := a.m.clock.Now()
@@ -30,15 +49,25 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 		a.hangup(a.rec.Reason)
 		return
 	}
-	a.rec.DID = parsed.DID
-	a.state = Persisted{DID: parsed.DID, Step: StepNew, StartedAt: now}
-	a.note("entered Stasis for DID " + parsed.DID)
-
 	cfg := a.m.config()
-	client, ok := cfg.ClientByDID(parsed.DID)
+	did := parsed.DID
+	if parsed.DIDInTo {
+		var err error
+		if did, err = a.didFromTo(); err != nil {
+			a.rec.Result, a.rec.Reason = store.ResultUnknownDID, "no dialled number in the To header: "+err.Error()
+			a.log.Warn("call with no dialled number in its To header", "extension", parsed.Exten, "error", err, "caller", a.rec.CallerID)
+			a.announceAndHangup(ch.State != "Up", cfg.UnknownDIDSound)
+			return
+		}
+	}
+	a.rec.DID = did
+	a.state = Persisted{DID: did, Step: StepNew, StartedAt: now}
+	a.note("entered Stasis for DID " + did)
+
+	client, ok := cfg.ClientByDID(did)
 	if !ok {
-		a.rec.Result, a.rec.Reason = store.ResultUnknownDID, "no client has DID "+parsed.DID
-		a.log.Warn("call to unknown DID", "did", parsed.DID, "caller", a.rec.CallerID)
+		a.rec.Result, a.rec.Reason = store.ResultUnknownDID, "no client has DID "+did
+		a.log.Warn("call to unknown DID", "did", did, "caller", a.rec.CallerID)
 		a.announceAndHangup(ch.State != "Up", cfg.UnknownDIDSound)
 		return
 	}
