@@ -69,6 +69,32 @@ func newDesk(t *testing.T) (*desk.Desk, *relay.Outbox) {
 	return &desk.Desk{Config: func() *config.Config { return cfg }, Store: st, Outbox: ob, Queue: q, Logger: storetest.Logger(t)}, ob
 }
 
+// TestUrgentAnswerMakesTheMessageUrgent: a form's yesno urgent
+// (お急ぎですか) answered yes sends the message to the urgent destinations
+// too, as the detailed form's urgency 至急 does; no sends it only to the
+// usual ones.
+func TestUrgentAnswerMakesTheMessageUrgent(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		id, urgent string
+		want       int
+	}{{"u1", "yes", 2}, {"u2", "no", 1}} {
+		in := store.Intake{ID: c.id, Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+			Values: map[string]string{"name": "山田", "purpose": "見積もり", "urgent": c.urgent}, CreatedAt: now, UpdatedAt: now}
+		if err := d.Submit(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := ob.List(relay.Filter{MessageID: c.id + "-v1"})
+		if err != nil || len(entries) != c.want {
+			t.Fatalf("urgent %s: %d outbox entries (%v), want %d", c.urgent, len(entries), err, c.want)
+		}
+		if got := entries[0].Message.Urgent; got != (c.urgent == "yes") {
+			t.Fatalf("urgent %s: message urgent = %v", c.urgent, got)
+		}
+	}
+}
+
 func TestFormsFromScript(t *testing.T) {
 	d, _ := newDesk(t)
 	f := d.FormFor("acme")

@@ -56,7 +56,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	}
 	m := relay.Message{
 		ID: relay.IntakeMessageID(in.ID, in.Version), ClientID: in.ClientID, Kind: relay.KindIntake,
-		Subject: subject, Fields: fields, Values: maps.Clone(in.Values), Lines: lines, Urgent: in.Values["urgency"] == "urgent", CreatedAt: in.UpdatedAt,
+		Subject: subject, Fields: fields, Values: maps.Clone(in.Values), Lines: lines, Urgent: intake.Urgent(in.Values), CreatedAt: in.UpdatedAt,
 	}
 	if d.BaseURL != "" {
 		m.Link = d.BaseURL + "/console/intakes/" + in.ID

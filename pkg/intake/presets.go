@@ -70,3 +70,15 @@ func standardFields() []Field {
 		},
 	)
 }
+
+// Urgent reports whether answers mark a message urgent: the detailed
+// preset's choice urgency "urgent" (至急), or a yesno field called urgent
+// (お急ぎですか) answered yes. Relay rules read it as the message's urgent
+// ("true"/"false"); urgent destinations receive such messages.
+func Urgent(values map[string]string) bool {
+	return values["urgency"] == "urgent" || values[UrgentFieldID] == "yes"
+}
+
+// UrgentFieldID is the id of a yesno field whose yes marks the message
+// urgent.
+const UrgentFieldID = "urgent"

@@ -48,3 +48,22 @@ func TestPresets(t *testing.T) {
 		}
 	}
 }
+
+func TestUrgent(t *testing.T) {
+	for _, c := range []struct {
+		values map[string]string
+		want   bool
+	}{
+		{map[string]string{"urgency": "urgent"}, true},
+		{map[string]string{"urgency": "normal"}, false},
+		{map[string]string{"urgent": "yes"}, true},
+		{map[string]string{"urgent": "no"}, false},
+		{map[string]string{"urgent": "はい"}, false},  // stored yes/no only
+		{map[string]string{"urgency": "至急"}, false}, // stored by value, not label
+		{nil, false},
+	} {
+		if got := Urgent(c.values); got != c.want {
+			t.Errorf("Urgent(%v) = %v, want %v", c.values, got, c.want)
+		}
+	}
+}

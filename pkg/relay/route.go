@@ -4,9 +4,10 @@ import "strconv"
 
 // Rule sends matching messages to destinations by name.
 type Rule struct {
-	// Field names the value to test: a key of Message.Fields (addressee,
-	// purpose, urgency, caller, ...) or, when absent there, one of the
-	// message attributes "kind", "client_id" or "urgent" ("true"/"false").
+	// Field names the value to test: "urgent", the message's urgency
+	// ("true"/"false"; a form's yesno answer urgent sets it), or a key of
+	// Message.Fields (addressee, purpose, urgency, caller, ...), or, when
+	// absent there, the message attribute "kind" or "client_id".
 	Field string
 	// Equals is the exact value to match. A rule with an empty Field
 	// always matches.
@@ -55,7 +56,14 @@ func matches(m Message, r Rule) bool {
 	return ok && v == r.Equals
 }
 
+// fieldValue reads a rule's field. urgent is always the message's
+// urgency: a form's answer of that name is what sets it (a rule written
+// against the answer, urgent: yes, would otherwise never see a message
+// made urgent by the detailed form's urgency choice).
 func fieldValue(m Message, name string) (string, bool) {
+	if name == "urgent" {
+		return strconv.FormatBool(m.Urgent), true
+	}
 	if v, ok := m.Fields[name]; ok {
 		return v, true
 	}
@@ -64,8 +72,6 @@ func fieldValue(m Message, name string) (string, bool) {
 		return m.Kind, true
 	case "client_id":
 		return m.ClientID, true
-	case "urgent":
-		return strconv.FormatBool(m.Urgent), true
 	}
 	return "", false
 }

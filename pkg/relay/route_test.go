@@ -42,6 +42,15 @@ func TestRoute(t *testing.T) {
 		{"client attribute", Message{ClientID: "c-9"}, []string{"desk-mail", "c9-teams"}},
 		{"exact match only", msg(false, KindIntake, "addressee", "佐藤 "), []string{"desk-mail"}},
 	}
+	// A form's urgent answer does not hide the message's urgency from a
+	// rule on urgent: the answer is what made the message urgent.
+	byUrgent := []Rule{{Field: "urgent", Equals: "true", To: []string{"boss"}}}
+	if got := Route(msg(true, KindIntake, "urgent", "yes"), byUrgent, nil); !slices.Equal(got, []string{"boss"}) {
+		t.Errorf("urgent answer yes: Route = %v, want [boss]", got)
+	}
+	if got := Route(msg(false, KindIntake, "urgent", "true"), byUrgent, nil); len(got) != 0 {
+		t.Errorf("a message not urgent: Route = %v, want none", got)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Route(tt.m, rules, urgent); !slices.Equal(got, tt.want) {
