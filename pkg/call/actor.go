@@ -325,6 +325,27 @@ func (a *actor) play(channelID, media string, then func(state string)) {
 	a.playList(channelID, []string{media}, then)
 }
 
+// nextPlaybackID is the id the next play or playList gives its playback:
+// saved with the state before it starts, it lets a re-adopting controller
+// find the playback its predecessor left playing.
+func (a *actor) nextPlaybackID() string { return playbackID(a.id, a.m.instance, a.plays+1) }
+
+// awaitPlayback makes a playback a predecessor started on the caller (id)
+// the one we wait for, then runs then, as if we had started it. It is
+// false when Asterisk no longer has it (it ended while no controller
+// watched, or the read failed): nothing is waited for.
+func (a *actor) awaitPlayback(id string, then func()) bool {
+	if _, err := a.m.ari.Playback().Data(ari.NewKey(ari.PlaybackKey, id)); err != nil {
+		return false
+	}
+	a.stopPlayTimer()
+	a.playbackID, a.playbackOn = id, a.id
+	a.afterPlay = func(string) { then() }
+	a.playTimer = a.m.clock.NewTimer(a.m.greetingTimeout)
+	a.note("waiting for the playback the previous controller started")
+	return true
+}
+
 // playList plays media one after another as one playback.
 func (a *actor) playList(channelID string, media []string, then func(state string)) {
 	a.plays++

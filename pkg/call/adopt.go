@@ -227,10 +227,16 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		if ch.State != "Up" && !a.answer() { // stopped before the answer
 			return
 		}
+		next := a.offerCallback
 		if why, ok := strings.CutPrefix(p.Then, ThenVoicemail); ok {
-			a.voicemail(why)
-		} else {
-			a.offerCallback()
+			next = func() { a.voicemail(why) }
+		} else if why, ok := strings.CutPrefix(p.Then, ThenRecord); ok {
+			next = func() { a.recordMessage(why) }
+		}
+		// The message (or the prompt) may still be playing: what follows
+		// waits for its end, as it would have.
+		if p.Playback == "" || !a.awaitPlayback(p.Playback, next) {
+			next()
 		}
 	case p.Step == StepHangup:
 		a.savedOutcome(p, store.ResultCompleted, "re-adopted while hanging up")

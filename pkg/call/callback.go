@@ -39,7 +39,7 @@ func (a *actor) offerCallback() {
 	a.awaitingDigit = true
 	a.offeredAt = time.Now() // wall clock, as pbx.Resync.Began
 	a.state.Step, a.state.Then = StepCallback, ""
-	a.state.Playback = playbackID(a.id, a.m.instance, a.plays+1) // the id playList gives the offer
+	a.state.Playback = a.nextPlaybackID()
 	if !a.saveState() {
 		return
 	}

@@ -167,7 +167,10 @@ func (a *actor) announceAndHangup(needAnswer bool, media string) {
 
 // announceThen answers, plays media (if any), then runs next.
 func (a *actor) announceThen(needAnswer bool, media string, next func()) {
-	a.state.Step = StepHangup
+	a.state.Step, a.state.Playback = StepHangup, ""
+	if media != "" {
+		a.state.Playback = a.nextPlaybackID()
+	}
 	if !a.saveState() {
 		return
 	}

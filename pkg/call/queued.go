@@ -464,7 +464,10 @@ func (a *actor) overflow(reason string) {
 	case config.OverflowCallback:
 		next, a.state.Then = a.offerCallback, ThenCallback
 	}
-	a.state.Step = StepHangup
+	a.state.Step, a.state.Playback = StepHangup, ""
+	if a.client.OverflowSound != "" {
+		a.state.Playback = a.nextPlaybackID()
+	}
 	if !a.saveState() {
 		return
 	}

@@ -45,7 +45,9 @@ type Persisted struct {
 	// conversation's recording (StepConnected, in the store only).
 	Recording string
 	// Playback is the callback offer playing (StepCallback): a
-	// re-adopting controller stops it before offering again.
+	// re-adopting controller stops it before offering again; or the
+	// message or voicemail prompt playing (StepHangup with Then): a
+	// re-adopting controller waits for its end before what follows.
 	Playback string
 	// Result and Reason are the call's outcome once decided (StepHangup:
 	// after-hours, blocked, overflow...), so a re-adopted call ends with it.
@@ -58,8 +60,8 @@ type Persisted struct {
 	// runs from it across a restart.
 	AnsweredAt, BridgedAt time.Time
 	// Then is what follows the message playing at StepHangup: a
-	// voicemail (ThenVoicemail + why) or a callback offer (ThenCallback);
-	// "" hangs up.
+	// voicemail (ThenVoicemail + why; ThenRecord + why once its prompt
+	// plays) or a callback offer (ThenCallback); "" hangs up.
 	Then string
 }
 
@@ -67,6 +69,9 @@ type Persisted struct {
 const (
 	ThenVoicemail = "voicemail:"
 	ThenCallback  = "callback"
+	// ThenRecord + why: the voicemail prompt is playing, the message
+	// is recorded after it.
+	ThenRecord = "record:"
 )
 
 // Encode renders p as a compact query string.

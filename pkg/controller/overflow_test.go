@@ -546,6 +546,76 @@ func TestRestartDuringAfterHoursMessageThenVoicemail(t *testing.T) {
 	}
 }
 
+// TestRestartDuringTheVoicemailPrompt: a restart while the voicemail
+// prompt plays. The prompt is heard once: a re-adopting controller waits
+// for the one still playing, or records at once when it ended while no
+// controller ran. (It used to play the prompt again, after the first.)
+func TestRestartDuringTheVoicemailPrompt(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		prompt time.Duration // in Asterisk's time: the fake's clock runs 50 times faster
+		gap    time.Duration // real time with no controller
+	}{
+		{"still playing", 60 * time.Second, 0},
+		{"ended meanwhile", 2 * time.Second, 200 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := overflowHarness(t, `
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: sound:toritsugi/vm-prompt
+    voicemail_max: 60s`)
+			h.fake.AddSound("toritsugi/vm-prompt", tc.prompt)
+			first := h.start()
+			id := h.call("0312345678", "09012345678")
+			h.eventually("the prompt playing, what follows saved", func() bool {
+				ch, ok := h.fake.Channel(id)
+				return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "th=record") && prompts(h, id) == 1
+			})
+			first.stop()
+			time.Sleep(tc.gap)
+			h.start()
+			h.waitRecording(id)
+			time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+			if err := h.fake.RemoteHangup(id); err != nil {
+				t.Fatal(err)
+			}
+			rec := h.record(id)
+			if rec.Result != store.ResultVoicemail || rec.Recording == "" {
+				t.Fatalf("after a restart during the prompt: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+			}
+			if n := prompts(h, id); n != 1 {
+				t.Fatalf("the prompt was played %d times, want once:\n%s", n, h.requests())
+			}
+			// The message is recorded once the prompt is over (the guard
+			// on its end counts from then), in Asterisk's time.
+			var played, recorded time.Time
+			for _, r := range h.fake.Requests() {
+				switch {
+				case strings.HasPrefix(r.Path, "/channels/"+id+"/play/") && strings.Contains(r.Body+r.Query, "vm-prompt"):
+					played = r.Time
+				case r.Path == "/channels/"+id+"/record":
+					recorded = r.Time
+				}
+			}
+			if recorded.Sub(played) < tc.prompt {
+				t.Fatalf("recorded %v after the prompt began, before its %v were over", recorded.Sub(played), tc.prompt)
+			}
+		})
+	}
+}
+
+// prompts counts the voicemail prompts played to call id.
+func prompts(h *harness, id string) int {
+	n := 0
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/channels/"+id+"/play/") && strings.Contains(r.Body+r.Query, "vm-prompt") {
+			n++
+		}
+	}
+	return n
+}
+
 // TestVoicemailRecordingFails: Asterisk cannot record the message (a full
 // disk): the call ends at once, without a message, saying why, instead of
 // leaving the caller in silence until voicemail_max.
