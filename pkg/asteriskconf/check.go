@@ -104,26 +104,91 @@ func (c *checker) checkDialplan(f *File, app string) {
 		c.problem(f.Name, 0, "no [from-trunk] context")
 		return
 	}
-	if !c.checkContext(f, ctx, app, false) {
+	if !c.checkContext(f, ctx, app) {
 		c.problem(f.Name, ctx[0].Line, "[from-trunk] never calls Stasis(%s,inbound,${EXTEN})", app)
 	}
-	// A gateway that calls an extension (pjsip.conf's [hgw]): optional, but
-	// where it is, the number is read from the To header.
-	if hgw := f.Lookup("from-hgw"); len(hgw) > 0 && !c.checkContext(f, hgw, app, true) {
+	// A gateway that calls an extension (pjsip.conf's [hgw]): optional.
+	if hgw := f.Lookup("from-hgw"); len(hgw) > 0 && !c.checkContext(f, hgw, app) {
 		c.problem(f.Name, hgw[0].Line, "[from-hgw] never calls Stasis(%s,inbound,${EXTEN},to)", app)
 	}
 }
 
 // checkContext checks every extension of a context's sections and reports
 // whether one of them calls Stasis(app,inbound,…).
-func (c *checker) checkContext(f *File, sections []Object, app string, toHeader bool) bool {
-	found := false
+//
+// An extension that calls Stasis under a pattern that also matches "h"
+// needs an exact h extension in the context: Asterisk runs h when a call
+// hangs up, and the pattern would send every ended call into Stasis once
+// more.
+func (c *checker) checkContext(f *File, sections []Object, app string) bool {
+	found, hangupExten := false, false
+	var catchesH []extension
 	for _, o := range sections {
 		for _, ext := range extensions(o) {
-			found = c.checkExtension(f.Name, ext, app, toHeader) || found
+			if ext.pattern == "h" {
+				hangupExten = true
+			}
+			if c.checkExtension(f.Name, ext, app) {
+				found = true
+				if strings.HasPrefix(ext.pattern, "_") && patternMatches(ext.pattern[1:], "h") {
+					catchesH = append(catchesH, ext)
+				}
+			}
+		}
+	}
+	if !hangupExten {
+		for _, ext := range catchesH {
+			c.problem(f.Name, ext.steps[0].Line, "pattern %s also matches h, which Asterisk runs when a call hangs up: add exten => h,1,NoOp() to the context, or every ended call enters Stasis again", ext.pattern)
 		}
 	}
 	return found
+}
+
+// patternMatches reports whether the dialplan pattern p (without its
+// leading _) matches the whole of s: X, Z and N are digits 0-9, 1-9 and
+// 2-9, [...] a set with ranges, . one or more characters, ! zero or more;
+// anything else matches itself.
+func patternMatches(p, s string) bool {
+	if p == "" {
+		return s == ""
+	}
+	switch p[0] {
+	case '.':
+		return s != ""
+	case '!':
+		return true
+	}
+	if s == "" {
+		return false
+	}
+	var ok bool
+	rest := p[1:]
+	switch ch := s[0]; p[0] {
+	case 'X', 'x':
+		ok = ch >= '0' && ch <= '9'
+	case 'Z', 'z':
+		ok = ch >= '1' && ch <= '9'
+	case 'N', 'n':
+		ok = ch >= '2' && ch <= '9'
+	case '[':
+		end := strings.IndexByte(p, ']')
+		if end < 0 {
+			return false
+		}
+		set := p[1:end]
+		for i := 0; i < len(set); i++ {
+			if i+2 < len(set) && set[i+1] == '-' {
+				ok = ok || ch >= set[i] && ch <= set[i+2]
+				i += 2
+				continue
+			}
+			ok = ok || ch == set[i]
+		}
+		rest = p[end+1:]
+	default:
+		ok = ch == p[0]
+	}
+	return ok && patternMatches(rest, s[1:])
 }
 
 // extension is one dialplan extension: its exten line and same lines.
@@ -158,21 +223,20 @@ func extensions(o Object) []extension {
 }
 
 // checkExtension reports whether ext calls Stasis(app,inbound,...), and
-// records a problem when the call is wrong or has no fallback. With
-// toHeader the call must end in ",to" (the dialled number is in the To
-// header); without, it must not.
-func (c *checker) checkExtension(file string, ext extension, app string, toHeader bool) bool {
+// records a problem when the call is wrong or has no fallback. The
+// arguments toritsugi reads are Stasis(app,inbound,<DID>) and, for a
+// gateway that puts the dialled number in the To header,
+// Stasis(app,inbound,<extension>,to); <DID> may be any expression
+// (${EXTEN}, ${CUT(...)}).
+func (c *checker) checkExtension(file string, ext extension, app string) bool {
 	for i, step := range ext.steps {
 		args, ok := appArgs(step.Value, "Stasis")
 		if !ok {
 			continue
 		}
-		want, good := "Stasis("+app+",inbound,${EXTEN})", len(args) == 3
-		if toHeader {
-			want, good = "Stasis("+app+",inbound,${EXTEN},to)", len(args) == 4 && args[3] == "to"
-		}
-		if !good || args[0] != app || args[1] != "inbound" {
-			c.problem(file, step.Line, "extension %s calls Stasis(%s), want %s", ext.pattern, strings.Join(args, ","), want)
+		good := len(args) == 3 || len(args) == 4 && args[3] == "to"
+		if !good || args[0] != app || args[1] != "inbound" || args[2] == "" {
+			c.problem(file, step.Line, "extension %s calls Stasis(%s), want Stasis(%s,inbound,${EXTEN}) (or ...,${EXTEN},to: the number in the To header)", ext.pattern, strings.Join(args, ","), app)
 			return false
 		}
 		for _, later := range ext.steps[i+1:] {
@@ -199,11 +263,31 @@ func appArgs(step, app string) ([]string, bool) {
 	if end < 0 {
 		return nil, false
 	}
+	return splitArgs(inner[:end]), true
+}
+
+// splitArgs splits application arguments on the commas outside
+// parentheses and braces: ${CUT(${X},@,1)} is one argument, as Asterisk
+// substitutes it before splitting.
+func splitArgs(s string) []string {
 	var args []string
-	for _, a := range strings.Split(inner[:end], ",") {
-		args = append(args, strings.TrimSpace(a))
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(', '{':
+			depth++
+		case ')', '}':
+			if depth > 0 {
+				depth--
+			}
+		case ',':
+			if depth == 0 {
+				args = append(args, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
 	}
-	return args, true
+	return append(args, strings.TrimSpace(s[start:]))
 }
 
 func (c *checker) checkARI(f *File) {

@@ -36,6 +36,50 @@ func TestCheckShipped(t *testing.T) {
 	}
 }
 
+// TestCheckAcceptsExpressions: the DID argument may be any expression,
+// commas and all: the number cut from the To header in the dialplan, as
+// users of gateways have written it, or both forms in either context.
+func TestCheckAcceptsExpressions(t *testing.T) {
+	for _, c := range []struct{ from, to string }{
+		{"Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound,${CUT(CUT(PJSIP_HEADER(read,To),@,1),:,2)})"},
+		{"Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound,${FILTER(0-9+,${EXTEN})})"},
+		{"Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound,${EXTEN},to)"},
+		{"Stasis(toritsugi,inbound,${EXTEN},to)", "Stasis(toritsugi,inbound,${CUT(CUT(PJSIP_HEADER(read,To),@,1),:,2)})"},
+	} {
+		dir := fillShipped(t)
+		path := filepath.Join(dir, "extensions.conf")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := strings.ReplaceAll(string(b), c.from, c.to)
+		if edited == string(b) {
+			t.Fatalf("extensions.conf has no %s", c.from)
+		}
+		if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if errs := Check(dir, "toritsugi", shippedOperators); len(errs) != 0 {
+			t.Errorf("%s: Check = %v", c.to, errs)
+		}
+	}
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"X.", "h", false}, {"X.", "03", true}, {"X.", "3", false}, {"X!", "3", true}, {".", "h", true}, {"!", "h", true},
+		{"[0-9a-zA-Z+*#]!", "h", true}, {"[0-9a-zA-Z+*#]!", "s", true}, {"[0-9]!", "h", false}, {"+X.", "+81", true},
+		{"NXX", "212", true}, {"NXX", "112", false}, {"Z", "0", false}, {"[a-g]", "h", false}, {"[", "h", false},
+	} {
+		if got := patternMatches(c.pattern, c.s); got != c.want {
+			t.Errorf("patternMatches(%q, %q) = %v", c.pattern, c.s, got)
+		}
+	}
+	if got := splitArgs("a, ${CUT(${X},@,1)} ,b(c,d),{e,f}"); strings.Join(got, "|") != "a|${CUT(${X},@,1)}|b(c,d)|{e,f}" {
+		t.Errorf("splitArgs = %q", got)
+	}
+}
+
 // TestCheckGatewaySections: the commented home-gateway sections of
 // pjsip.conf, uncommented and filled in as their comment says, are a
 // configuration the check accepts: their endpoint's context exists and
@@ -137,21 +181,21 @@ func TestCheckFindsProblems(t *testing.T) {
 				return strings.ReplaceAll(s, "Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,${EXTEN})")
 			},
 			want: "want Stasis(toritsugi,inbound", isProb: true},
-		{name: "gateway context without the to argument", file: "extensions.conf",
+		{name: "an argument after the extension other than to", file: "extensions.conf",
 			edit: func(s string) string {
-				return strings.ReplaceAll(s, "Stasis(toritsugi,inbound,${EXTEN},to)", "Stasis(toritsugi,inbound,${EXTEN})")
+				return strings.ReplaceAll(s, "Stasis(toritsugi,inbound,${EXTEN},to)", "Stasis(toritsugi,inbound,${EXTEN},from)")
 			},
-			want: "want Stasis(toritsugi,inbound,${EXTEN},to)", isProb: true},
-		{name: "trunk context with the to argument", file: "extensions.conf",
-			edit: func(s string) string {
-				return strings.Replace(s, "Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound,${EXTEN},to)", 1)
-			},
-			want: "calls Stasis(toritsugi,inbound,${EXTEN},to), want Stasis(toritsugi,inbound,${EXTEN})", isProb: true},
+			want: "calls Stasis(toritsugi,inbound,${EXTEN},from), want Stasis(toritsugi,inbound,${EXTEN})", isProb: true},
 		{name: "no DID argument", file: "extensions.conf",
 			edit: func(s string) string {
 				return strings.Replace(s, "Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound)", 1)
 			},
 			want: "want Stasis(toritsugi,inbound,${EXTEN})", isProb: true},
+		{name: "gateway pattern without an h extension", file: "extensions.conf",
+			edit: func(s string) string {
+				return strings.Replace(s, "exten => h,1,NoOp(toritsugi: gateway call ended)", "", 1)
+			},
+			want: "pattern _[0-9a-zA-Z+*#]! also matches h", isProb: true},
 		{name: "no from-trunk", file: "extensions.conf",
 			edit: func(s string) string { return strings.ReplaceAll(s, "[from-trunk]", "[from-carrier]") },
 			want: "no [from-trunk] context", isProb: true},

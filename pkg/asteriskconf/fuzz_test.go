@@ -51,3 +51,21 @@ func FuzzParse(f *testing.F) {
 		_ = file.Objects() // must not panic
 	})
 }
+
+// FuzzPatternMatches: a dialplan pattern from a user's extensions.conf
+// never panics; a literal pattern matches exactly itself, and "!" any
+// continuation.
+func FuzzPatternMatches(f *testing.F) {
+	for _, p := range []string{"X.", "[0-9a-zA-Z+*#]!", "NXXNXXXXXX", "[", "[a-]", "]", "+81X."} {
+		f.Add(p, "h")
+	}
+	f.Fuzz(func(t *testing.T, p, s string) {
+		patternMatches(p, s)
+		if !strings.ContainsAny(s, "XxZzNn[.!") && s != "" && !patternMatches(s, s) {
+			t.Fatalf("literal %q does not match itself", s)
+		}
+		if !patternMatches(p+"!", s) && patternMatches(p, s) {
+			t.Fatalf("%q matches %q but %q does not", p, s, p+"!")
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/reception"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -14,21 +15,6 @@ import (
 // toHeader is the dialplan function that reads an inbound PJSIP call's To
 // header (the value without "To: ").
 const toHeader = "PJSIP_HEADER(read,To)"
-
-// didFromTo reads the dialled number from the call's To header, for a
-// gateway that puts it there and an extension in the Request-URI.
-func (a *actor) didFromTo() (string, error) {
-	v, err := a.m.ari.Channel().GetVariable(a.key(), toHeader)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", toHeader, err)
-	}
-	did, err := phone.DIDFromAddress(v)
-	if err != nil {
-		return "", err
-	}
-	a.note("dialled number " + did + " from the To header " + v)
-	return did, nil
-}
 
 // begin starts a call we saw enter Stasis (or adopted before any step).
 func (a *actor) begin(args []string, ch *ari.ChannelData) {
@@ -52,13 +38,26 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	cfg := a.m.config()
 	did := parsed.DID
 	if parsed.DIDInTo {
-		var err error
-		if did, err = a.didFromTo(); err != nil {
+		header, err := a.m.ari.Channel().GetVariable(a.key(), toHeader)
+		switch {
+		case pbx.IsNotFound(err):
+			// The caller hung up first: whose call it was is unknown.
+			a.rec.Result, a.rec.Reason = store.ResultAbandoned, "caller hung up before the dialled number was read"
+			a.gone(err, "read the To header")
+			return
+		case err != nil:
+			a.rec.Result, a.rec.Reason = store.ResultFailed, "reading the dialled number from the To header failed"
+			a.log.Error("reading the To header failed", "extension", parsed.Exten, "error", err)
+			a.hangup(a.rec.Reason)
+			return
+		}
+		if did, err = phone.DIDFromAddress(header); err != nil {
 			a.rec.Result, a.rec.Reason = store.ResultUnknownDID, "no dialled number in the To header: "+err.Error()
 			a.log.Warn("call with no dialled number in its To header", "extension", parsed.Exten, "error", err, "caller", a.rec.CallerID)
 			a.announceAndHangup(ch.State != "Up", cfg.UnknownDIDSound)
 			return
 		}
+		a.note("dialled number " + did + " from the To header " + header)
 	}
 	a.rec.DID = did
 	a.state = Persisted{DID: did, Step: StepNew, StartedAt: now}

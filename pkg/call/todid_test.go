@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -71,5 +72,61 @@ func TestDIDFromTheToHeaderAfterARestart(t *testing.T) {
 	rec := h.waitRecord(id)
 	if rec.Result != store.ResultCompleted || rec.ClientID != "acme" || rec.DID != "0312345678" {
 		t.Fatalf("re-adopted call ended %s (%s) client %q did %q", rec.Result, rec.Reason, rec.ClientID, rec.DID)
+	}
+}
+
+// toReadFails is a channel API whose read of the To header meets a caller
+// hanging up (404, the channel gone) or fails (500: Asterisk could not
+// read it).
+type toReadFails struct {
+	ari.Channel
+	fake   *aritest.Server
+	hangUp bool
+}
+
+func (c toReadFails) GetVariable(key *ari.Key, name string) (string, error) {
+	if name != "PJSIP_HEADER(read,To)" {
+		return c.Channel.GetVariable(key, name)
+	}
+	if c.hangUp {
+		if err := c.fake.RemoteHangup(key.ID); err != nil {
+			return "", err
+		}
+		return "", ariError{404, "Not Found: Provided channel was not found"}
+	}
+	return "", ariError{500, "Internal Server Error: Unable to read provided function"}
+}
+
+// TestToHeaderUnreadable: a caller who hangs up before the To header is
+// read is a missed call (of no known client), not a call to an unknown
+// number; a read that fails ends the call as failed, without telling the
+// caller the number is not in service.
+func TestToHeaderUnreadable(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		hangUp     bool
+		wantResult store.Result
+		wantReason string
+	}{
+		{"the caller hangs up", true, store.ResultAbandoned, "caller hung up before the dialled number was read"},
+		{"Asterisk cannot read it", false, store.ResultFailed, "reading the dialled number from the To header failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.AddSound("ss-noservice", 3*time.Second)
+			h.wrap = func(c ari.Client) ari.Client {
+				return channelsOf{c, func(ch ari.Channel) ari.Channel { return toReadFails{ch, h.fake, tc.hangUp} }}
+			}
+			h.start()
+			h.waitConnected(1)
+			id := h.hgwCall("<sip:0312345678@192.168.1.1>")
+			rec := h.waitRecord(id)
+			if rec.Result != tc.wantResult || rec.Reason != tc.wantReason || rec.DID != "" {
+				t.Fatalf("record %s (%s) DID %q, want %s (%s); events %v", rec.Result, rec.Reason, rec.DID, tc.wantResult, tc.wantReason, rec.Events)
+			}
+			if h.plays(id) != 0 {
+				t.Fatalf("the caller was played something: %v", h.requestLines(id))
+			}
+		})
 	}
 }

@@ -46,8 +46,9 @@ func DIDFromAddress(value string) (string, error) {
 			user = un
 		}
 	}
-	if u.Scheme == "tel" {
-		// RFC 3966 visual separators.
+	if u.Scheme == "tel" || strings.EqualFold(u.UriParams.GetOr("user", ""), "phone") {
+		// RFC 3966 visual separators (also in a SIP URI's
+		// telephone-subscriber, user=phone).
 		user = strings.Map(func(r rune) rune {
 			if strings.ContainsRune("-.()", r) {
 				return -1
@@ -58,7 +59,7 @@ func DIDFromAddress(value string) (string, error) {
 	if user == "" {
 		return "", &NumberError{Input: value, Reason: reasonNoUser}
 	}
-	if _, err := NormalizeDID(user); err != nil {
+	if _, err := NormalizeDID(user); err != nil || strings.TrimSpace(user) != user {
 		return "", &NumberError{Input: value, Reason: reasonUserNotDID}
 	}
 	return user, nil
