@@ -143,7 +143,10 @@ func TestCorrectionKeepsVersionsAndOwnership(t *testing.T) {
 	id := sr.Intake.ID
 	fixed := goodValues()
 	fixed["name"] = "山本"
-	if resp, body := a.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed}); resp.StatusCode != http.StatusOK {
+	if resp, body := a.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "version") {
+		t.Fatalf("correction without the version it was made from: %d %s, want 400", resp.StatusCode, body)
+	}
+	if resp, body := a.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed, "version": 1}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("correction: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := b.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed}); resp.StatusCode != http.StatusForbidden {
@@ -153,7 +156,7 @@ func TestCorrectionKeepsVersionsAndOwnership(t *testing.T) {
 		t.Fatalf("unknown intake: %d, want 404", resp.StatusCode)
 	}
 	fixed["name"] = "山口"
-	if resp, body := sv.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed}); resp.StatusCode != http.StatusOK {
+	if resp, body := sv.do("PUT", "/api/v1/console/intakes/"+id, map[string]any{"values": fixed, "version": 2}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("supervisor correction: %d %s", resp.StatusCode, body)
 	}
 	resp, body := a.do("GET", "/api/v1/console/intakes/"+id, nil)
@@ -300,7 +303,7 @@ func TestSaveRepeatedCountsOnce(t *testing.T) {
 	fixed["detail"] = "訂正後"
 	const rid2 = "fedcba9876543210fedcba9876543210"
 	for i := range 2 {
-		resp, body := u.do("PUT", "/api/v1/console/intakes/"+first.Intake.Intake.ID, map[string]any{"values": fixed, "request_id": rid2})
+		resp, body := u.do("PUT", "/api/v1/console/intakes/"+first.Intake.Intake.ID, map[string]any{"values": fixed, "request_id": rid2, "version": 1})
 		var sr saveResp
 		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &sr) != nil || sr.Intake.Intake.Version != 2 {
 			t.Fatalf("correction copy %d: %d %s, want version 2", i+1, resp.StatusCode, body)
@@ -315,7 +318,7 @@ func TestSaveRepeatedCountsOnce(t *testing.T) {
 	// Pressed again after changing the form: not this request's values.
 	changed := goodValues()
 	changed["detail"] = "また変えた"
-	if resp, body := u.do("PUT", "/api/v1/console/intakes/"+first.Intake.Intake.ID, map[string]any{"values": changed, "request_id": rid2}); resp.StatusCode != http.StatusConflict {
+	if resp, body := u.do("PUT", "/api/v1/console/intakes/"+first.Intake.Intake.ID, map[string]any{"values": changed, "request_id": rid2, "version": 1}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("the correction's request id with other values: %d %s, want 409", resp.StatusCode, body)
 	}
 	if resp, body := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": changed, "request_id": rid}); resp.StatusCode != http.StatusConflict {

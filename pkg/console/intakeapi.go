@@ -199,9 +199,9 @@ type intakeRequest struct {
 	// whose reply was lost (a double click, a dropped connection) count
 	// once: the intake is not stored or relayed twice.
 	RequestID string `json:"request_id"`
-	// Version, in a correction, is the version the form was filled from:
-	// a correction of an older one (corrected meanwhile, e.g. by a
-	// supervisor) is refused with the current one, not saved over it.
+	// Version, in a correction, is the version the form was filled from
+	// (required): a correction of an older one (corrected meanwhile, e.g.
+	// by a supervisor) is refused with the current one, not saved over it.
 	Version int `json:"version"`
 }
 
@@ -415,7 +415,13 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 	if !ok {
 		return
 	}
-	if req.Version > 0 && prev.Version != req.Version && prev.RequestID != rid {
+	if req.Version < 1 {
+		// Without it, a correction from a stale form would silently undo
+		// a newer one.
+		fail(w, http.StatusBadRequest, "version: the version the form was filled from is required")
+		return
+	}
+	if prev.Version != req.Version && prev.RequestID != rid {
 		// Said before the values are checked: the operator should not fix
 		// a form only to learn it was corrected meanwhile. (The store
 		// checks again, in its transaction.)
