@@ -337,11 +337,7 @@ func TestRestartWhileLeavingAfterHoursVoicemail(t *testing.T) {
 	h.waitRecording(id)
 	first.stop()
 	h.start()
-	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
-	if err := h.fake.RemoteHangup(id); err != nil {
-		t.Fatal(err)
-	}
-	rec := h.record(id)
+	rec := h.hangUpAfterAMessage(id)
 	if rec.Result != store.ResultVoicemail || rec.Reason != "voicemail left (after hours)" || !rec.Billable || rec.Recording == "" {
 		t.Fatalf("after-hours message across a restart: %+v", rec)
 	}
@@ -384,6 +380,18 @@ operators:
 	h.fake.AddSound("toritsugi/closed-message", message)
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
 	return h
+}
+
+// hangUpAfterAMessage lets the caller of id speak five seconds (in
+// Asterisk's time) into the recording under way, hangs them up and
+// returns the call's record.
+func (h *harness) hangUpAfterAMessage(id string) store.CallRecord {
+	h.t.Helper()
+	time.Sleep(100 * time.Millisecond)
+	if err := h.fake.RemoteHangup(id); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.record(id)
 }
 
 // waitRecording waits until call id records a message (its saved step says so).
@@ -536,11 +544,7 @@ func TestRestartDuringAfterHoursMessageThenVoicemail(t *testing.T) {
 	first.stop()
 	h.start()
 	h.waitRecording(id)
-	time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
-	if err := h.fake.RemoteHangup(id); err != nil {
-		t.Fatal(err)
-	}
-	rec := h.record(id)
+	rec := h.hangUpAfterAMessage(id)
 	if rec.Result != store.ResultVoicemail || rec.Reason != "voicemail left (after hours)" || !rec.Billable || rec.Recording == "" || rec.AnsweredAt.IsZero() {
 		t.Fatalf("after-hours message interrupted by a restart: %+v", rec)
 	}
@@ -576,11 +580,7 @@ func TestRestartDuringTheVoicemailPrompt(t *testing.T) {
 			time.Sleep(tc.gap)
 			h.start()
 			h.waitRecording(id)
-			time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
-			if err := h.fake.RemoteHangup(id); err != nil {
-				t.Fatal(err)
-			}
-			rec := h.record(id)
+			rec := h.hangUpAfterAMessage(id)
 			if rec.Result != store.ResultVoicemail || rec.Recording == "" {
 				t.Fatalf("after a restart during the prompt: %s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
 			}

@@ -119,11 +119,7 @@ func TestRestartWhenAsteriskWillNotGiveTheState(t *testing.T) {
 		first.stop()
 		h.failThrough(stateUnreadable)
 		h.start()
-		time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
-		if err := h.fake.RemoteHangup(id); err != nil {
-			t.Fatal(err)
-		}
-		if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
+		if rec := h.hangUpAfterAMessage(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
 			t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
 		}
 	})
