@@ -212,7 +212,6 @@ func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
 			c.errf(childPath(rp, "equals"), "is required")
 		} else {
 			rule.Equals = *rr.Equals
-			c.ruleEquals(childPath(rp, "equals"), rule)
 		}
 		if rr.Urgent != "" {
 			rule.Urgent = c.boolean(childPath(rp, "urgent"), rr.Urgent)
@@ -237,15 +236,6 @@ func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
 	}
 	if r.Voicemails != "" {
 		cl.RelayVoicemails = c.boolean(childPath(p, "voicemails"), r.Voicemails)
-	}
-}
-
-// ruleEquals checks a rule on the message's urgency against the values it
-// takes: a rule that can never match is a mistake (urgent: はい, or yes,
-// for a form's urgent question, whose yes makes urgent "true").
-func (c *checker) ruleEquals(p string, r relay.Rule) {
-	if r.Field == "urgent" && r.Equals != "true" && r.Equals != "false" {
-		c.errf(p, "%q: the field urgent is the message's urgency, \"true\" or \"false\" (a yes to a form's urgent question makes it \"true\")", r.Equals)
 	}
 }
 

@@ -45,6 +45,11 @@ clients:
     name: ガンマ
     dids: ["03-4444-5555"]
     greeting: sound:gamma
+  - id: delta
+    name: デルタ
+    dids: ["03-6666-7777"]
+    greeting: sound:delta
+    relay: {to: [acme-hook], urgent: [acme-boss], rules: [{field: purpose, equals: クレーム, urgent: true}, {field: urgent, equals: はい, to: [acme-boss]}]}
 operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"], supervisor: true}
 `
@@ -91,6 +96,45 @@ func TestUrgentAnswerMakesTheMessageUrgent(t *testing.T) {
 		}
 		if got := entries[0].Message.Urgent; got != (c.urgent == "yes") {
 			t.Fatalf("urgent %s: message urgent = %v", c.urgent, got)
+		}
+	}
+}
+
+// TestRuleMakesTheMessageUrgent: a rule that says urgent sends the
+// message to the urgent destinations and makes it urgent (【至急】 in the
+// text, "urgent": true for webhooks), not only the former; a rule written
+// on the answer はい still reads the answer.
+func TestRuleMakesTheMessageUrgent(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		id, purpose, urgent string
+		want                []string
+	}{
+		{"r1", "クレーム", "no", []string{"acme-boss", "acme-hook"}},
+		{"r2", "見積もり", "no", []string{"acme-hook"}},
+		{"r3", "見積もり", "yes", []string{"acme-boss", "acme-hook"}},
+	} {
+		in := store.Intake{ID: c.id, Version: 1, ClientID: "delta", OperatorID: "op1001", CallerNumber: "0312345678",
+			Values: map[string]string{"name": "山田", "purpose": c.purpose, "urgent": c.urgent}, CreatedAt: now, UpdatedAt: now}
+		if err := d.Submit(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := ob.List(relay.Filter{MessageID: c.id + "-v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dests []string
+		for _, e := range entries {
+			dests = append(dests, e.Destination)
+			urgent := len(c.want) == 2
+			if e.Message.Urgent != urgent || strings.HasPrefix(e.Message.Text, "【至急】") != urgent {
+				t.Errorf("%s: urgent %v, text %.30q; want urgent %v", c.id, e.Message.Urgent, e.Message.Text, urgent)
+			}
+		}
+		slices.Sort(dests)
+		if !slices.Equal(dests, c.want) {
+			t.Errorf("%s (%s, urgent %s): sent to %v, want %v", c.id, c.purpose, c.urgent, dests, c.want)
 		}
 	}
 }

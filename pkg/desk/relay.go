@@ -67,6 +67,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	raw.Fields = maps.Clone(fields)
 	maps.Copy(raw.Fields, in.Values)
 	dests := relay.Route(raw, cl.RelayRules(), cl.RelayUrgent)
+	m.Urgent = relay.Urgency(raw, cl.RelayRules()) // a rule that says urgent, on a value
 	// A correction also goes wherever an earlier version went (it was
 	// urgent, or for another addressee, before the change): whoever got
 	// the original is told it changed.
@@ -103,6 +104,9 @@ func (d *Desk) earlierDestinations(id string, version int) []string {
 // enqueue renders m with the client's template and stores it for every
 // destination the client's rules pick (plus extra ones).
 func (d *Desk) enqueue(cl *config.Client, m relay.Message, extra ...string) error {
+	// Urgent (【至急】, "urgent": true) when a rule says so, as well as
+	// when its answers do.
+	m.Urgent = relay.Urgency(m, cl.RelayRules())
 	dests := relay.Route(m, cl.RelayRules(), cl.RelayUrgent)
 	for _, x := range extra {
 		if !slices.Contains(dests, x) {

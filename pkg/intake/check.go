@@ -86,7 +86,7 @@ func (c *checker) run(s Script) Errors {
 // ReservedFieldIDs are the fields every relayed message carries besides
 // the answers (desk.Submit: the caller's number, the operator who took
 // it): an answer of that id would be overwritten in templates and
-// webhooks. (A yesno answer called urgent sets the message's urgency, see
+// webhooks. (An answer urgent of yes makes the message urgent, see
 // Urgent; an answer called kind or client_id is what relay rules of that
 // name read on an intake, before the message's own.)
 var ReservedFieldIDs = []string{"caller", "operator"}
@@ -102,8 +102,6 @@ func (c *checker) field(s Script, i int, f Field, first map[string]int) {
 		c.add(join(path, "id"), fmt.Sprintf("%q: start with a lower-case letter, then up to 63 lower-case letters, digits or _", f.ID))
 	case slices.Contains(ReservedFieldIDs, f.ID):
 		c.add(join(path, "id"), fmt.Sprintf("%q is a field of every relayed message (the caller's number, the operator): name the answer otherwise, such as caller_name", f.ID))
-	case f.ID == UrgentFieldID && f.Type != TypeYesNo:
-		c.add(join(path, "id"), fmt.Sprintf("%q marks the message urgent when answered yes: make it a yesno field, or name the answer otherwise (a choice called urgency with the value urgent also marks it)", f.ID))
 	default:
 		if j, dup := first[f.ID]; dup {
 			c.add(join(path, "id"), fmt.Sprintf("duplicate id %q, already used by %s", f.ID, index("fields", j)))

@@ -72,13 +72,12 @@ func standardFields() []Field {
 }
 
 // Urgent reports whether answers mark a message urgent: the detailed
-// preset's choice urgency "urgent" (至急), or a yesno field called urgent
-// (お急ぎですか) answered yes. Relay rules read it as the message's urgent
-// ("true"/"false"); urgent destinations receive such messages.
+// preset's choice urgency "urgent" (至急), or a field called urgent
+// (お急ぎですか, yesno) answered yes. Relay rules on urgent with "true"
+// or "false" read it; urgent destinations receive such messages.
 func Urgent(values map[string]string) bool {
 	return values["urgency"] == "urgent" || values[UrgentFieldID] == "yes"
 }
 
-// UrgentFieldID is the id of a yesno field whose yes marks the message
-// urgent.
+// UrgentFieldID is the id of a field whose yes marks the message urgent.
 const UrgentFieldID = "urgent"

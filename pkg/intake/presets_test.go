@@ -67,3 +67,18 @@ func TestUrgent(t *testing.T) {
 		}
 	}
 }
+
+// TestUrgentFieldOfAnyType: a form may call an answer urgent whatever its
+// type (a choice high/low): only a yes makes the message urgent, and relay
+// rules on other values read the answer.
+func TestUrgentFieldOfAnyType(t *testing.T) {
+	s := Script{ID: "x", Name: "x", Scope: "custom", Greeting: "はい、{client}でございます", Fields: []Field{
+		{ID: "urgent", Label: "お急ぎ度", Type: TypeChoice, Choices: []Choice{{Value: "high", Label: "高"}, {Value: "low", Label: "低"}}},
+	}}
+	if err := s.Check(); err != nil {
+		t.Fatalf("a choice called urgent: %v", err)
+	}
+	if Urgent(map[string]string{"urgent": "high"}) {
+		t.Error("a choice high made the message urgent")
+	}
+}

@@ -253,6 +253,33 @@ func TestLongSubjectFolded(t *testing.T) {
 	}
 }
 
+// TestUrgentSubject: an urgent message's subject starts with 【至急】, as
+// its text does: the client sees it in the inbox's list.
+func TestUrgentSubject(t *testing.T) {
+	for _, c := range []struct {
+		urgent        bool
+		subject, want string
+	}{
+		{true, "山田様より ACME 宛のお電話", "【至急】山田様より ACME 宛のお電話"},
+		{true, "【至急】山田様より", "【至急】山田様より"},
+		{false, "山田様より ACME 宛のお電話", "山田様より ACME 宛のお電話"},
+	} {
+		m := testMessage("m-urgent")
+		m.Urgent, m.Subject = c.urgent, c.subject
+		raw, err := buildMail(&mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}, m, "d", time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || got != c.want {
+			t.Errorf("urgent %v: subject %q (%v), want %q", c.urgent, got, err, c.want)
+		}
+	}
+}
+
 func TestPermanentSMTP(t *testing.T) {
 	for _, tc := range []struct {
 		err  error

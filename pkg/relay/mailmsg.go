@@ -31,7 +31,11 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	h("From", from.String())
 	h("To", strings.Join(tos, ", "))
-	h("Subject", foldEncoded(mime.BEncoding.Encode("UTF-8", m.Subject)))
+	subject := m.Subject
+	if m.Urgent && !strings.HasPrefix(subject, urgentMark) {
+		subject = urgentMark + subject // seen in the inbox's list
+	}
+	h("Subject", foldEncoded(mime.BEncoding.Encode("UTF-8", subject)))
 	h("Date", now.Format(time.RFC1123Z))
 	h("Message-ID", MessageID(key, from.Address))
 	h("MIME-Version", "1.0")

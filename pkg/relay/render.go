@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// urgentMark starts what an urgent message says first (DefaultTemplate,
+// an email's subject).
+const urgentMark = "【至急】"
+
 // DefaultTemplate is the Japanese body used when a client has no template
 // of its own: the subject, the caller's number, every line of the message
 // (an intake: each answer under its form label, in the form's order), the

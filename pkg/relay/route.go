@@ -4,24 +4,27 @@ import "strconv"
 
 // Rule sends matching messages to destinations by name.
 type Rule struct {
-	// Field names the value to test: "urgent", the message's urgency
-	// ("true"/"false"; a form's yesno answer urgent sets it), or a key of
-	// Message.Fields (addressee, purpose, urgency, caller, ...), or, when
-	// absent there, the message attribute "kind" or "client_id".
+	// Field names the value to test: a key of Message.Fields (addressee,
+	// purpose, urgency, caller, ...) or, when absent there, one of the
+	// message attributes "kind", "client_id" or "urgent". A rule on
+	// urgent whose Equals is "true" or "false" always tests the message's
+	// urgency (a form's yes/no answer urgent is what sets it); with
+	// another value (はい, yes, a choice) it tests the answer.
 	Field string
 	// Equals is the exact value to match. A rule with an empty Field
 	// always matches.
 	Equals string
 	// To lists destination names.
 	To []string
-	// Urgent also sends matching messages to the urgent destinations.
+	// Urgent also sends matching messages to the urgent destinations,
+	// and makes them urgent (Urgency).
 	Urgent bool
 }
 
 // Route returns the destination names for m: the To of every matching rule
-// in rule order, plus urgentDest when m.Urgent is set or a matching rule
-// has Urgent. Names are de-duplicated, keeping the first occurrence, and
-// empty names are dropped. Route is pure.
+// in rule order, plus urgentDest when m is urgent (Urgency). Names are
+// de-duplicated, keeping the first occurrence, and empty names are
+// dropped. Route is pure.
 func Route(m Message, rules []Rule, urgentDest []string) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -34,36 +37,43 @@ func Route(m Message, rules []Rule, urgentDest []string) []string {
 			out = append(out, n)
 		}
 	}
-	urgent := m.Urgent
 	for _, r := range rules {
-		if !matches(m, r) {
-			continue
+		if matches(m, r) {
+			add(r.To)
 		}
-		add(r.To)
-		urgent = urgent || r.Urgent
 	}
-	if urgent {
+	if Urgency(m, rules) {
 		add(urgentDest)
 	}
 	return out
+}
+
+// Urgency reports whether m is to be relayed as urgent: it is (its
+// answers made it so), or a matching rule says urgent.
+func Urgency(m Message, rules []Rule) bool {
+	if m.Urgent {
+		return true
+	}
+	for _, r := range rules {
+		if r.Urgent && matches(m, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func matches(m Message, r Rule) bool {
 	if r.Field == "" {
 		return true
 	}
+	if r.Field == "urgent" && (r.Equals == "true" || r.Equals == "false") {
+		return strconv.FormatBool(m.Urgent) == r.Equals
+	}
 	v, ok := fieldValue(m, r.Field)
 	return ok && v == r.Equals
 }
 
-// fieldValue reads a rule's field. urgent is always the message's
-// urgency: a form's answer of that name is what sets it (a rule written
-// against the answer, urgent: yes, would otherwise never see a message
-// made urgent by the detailed form's urgency choice).
 func fieldValue(m Message, name string) (string, bool) {
-	if name == "urgent" {
-		return strconv.FormatBool(m.Urgent), true
-	}
 	if v, ok := m.Fields[name]; ok {
 		return v, true
 	}
@@ -72,6 +82,8 @@ func fieldValue(m Message, name string) (string, bool) {
 		return m.Kind, true
 	case "client_id":
 		return m.ClientID, true
+	case "urgent":
+		return strconv.FormatBool(m.Urgent), true
 	}
 	return "", false
 }

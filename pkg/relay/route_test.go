@@ -51,6 +51,21 @@ func TestRoute(t *testing.T) {
 	if got := Route(msg(false, KindIntake, "urgent", "true"), byUrgent, nil); len(got) != 0 {
 		t.Errorf("a message not urgent: Route = %v, want none", got)
 	}
+	// A rule written on the answer itself (はい, yes, a choice's value)
+	// reads the answer, as it always did.
+	onAnswer := []Rule{{Field: "urgent", Equals: "はい", To: []string{"boss"}}, {Field: "urgent", Equals: "high", To: []string{"desk"}}}
+	if got := Route(msg(true, KindIntake, "urgent", "はい"), onAnswer, nil); !slices.Equal(got, []string{"boss"}) {
+		t.Errorf("rule on the answer はい: Route = %v, want [boss]", got)
+	}
+	if got := Route(msg(false, KindIntake, "urgent", "high"), onAnswer, nil); !slices.Equal(got, []string{"desk"}) {
+		t.Errorf("rule on a choice called urgent: Route = %v, want [desk]", got)
+	}
+	// A rule that says urgent makes the message urgent; one that does
+	// not match does not.
+	ruleUrgent := []Rule{{Field: "purpose", Equals: "クレーム", Urgent: true}}
+	if !Urgency(msg(false, KindIntake, "purpose", "クレーム"), ruleUrgent) || Urgency(msg(false, KindIntake, "purpose", "見積"), ruleUrgent) {
+		t.Error("Urgency does not follow the rule that says urgent")
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Route(tt.m, rules, urgent); !slices.Equal(got, tt.want) {
