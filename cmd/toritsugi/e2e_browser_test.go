@@ -154,7 +154,9 @@ func TestConsoleEndToEndInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := company + " " + name + " 様より 株式会社アクメ 宛のお電話"; subject != want {
+	// お急ぎですか: はい makes the message urgent: 【至急】 in the inbox.
+	plain := company + " " + name + " 様より 株式会社アクメ 宛のお電話"
+	if want := "【至急】" + plain; subject != want {
 		t.Errorf("mail subject %q, want %q", subject, want)
 	}
 	for _, want := range []string{"お名前: " + name, "会社名: " + company, "折返し番号: " + callback, "ご用件の種類: 見積もり",
@@ -180,7 +182,7 @@ func TestConsoleEndToEndInChromium(t *testing.T) {
 			t.Errorf("webhook field %s = %q, want %q (all: %v)", k, d.msg.Fields[k], v, d.msg.Fields)
 		}
 	}
-	if d.msg.ClientID != "acme" || d.msg.Kind != relay.KindIntake || d.msg.Subject != subject {
+	if d.msg.ClientID != "acme" || d.msg.Kind != relay.KindIntake || d.msg.Subject != plain || !d.msg.Urgent {
 		t.Errorf("webhook message %+v", d.msg)
 	}
 }
