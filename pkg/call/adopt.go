@@ -240,7 +240,13 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		}
 	case p.Step == StepHangup:
 		a.savedOutcome(p, store.ResultCompleted, "re-adopted while hanging up")
-		a.hangup("re-adopted while hanging up")
+		// The message before the hang-up (after hours, blocked, overflow,
+		// a callback's thanks) may still be playing: it is heard to its
+		// end, not cut by the restart.
+		bye := func() { a.hangup("re-adopted while hanging up") }
+		if p.Playback == "" || !a.awaitPlayback(p.Playback, bye) {
+			bye()
+		}
 	case p.Step == StepConnected:
 		// Caller and operator keep talking in their bridge; we only need
 		// to see the end of it. The restarted queue must know the operator

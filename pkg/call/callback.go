@@ -137,6 +137,9 @@ func (a *actor) storeCallback() error {
 func (a *actor) thankAndHangUp() {
 	a.rec.Reason = "overflow: callback requested"
 	a.state.Step, a.state.Playback = StepHangup, ""
+	if a.client.CallbackThanks != "" {
+		a.state.Playback = a.nextPlaybackID()
+	}
 	if !a.saveState() {
 		return
 	}

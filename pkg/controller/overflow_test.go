@@ -345,8 +345,11 @@ func TestRestartWhileLeavingAfterHoursVoicemail(t *testing.T) {
 
 // TestRestartDuringAfterHoursMessageBills: a call re-adopted during the
 // after-hours message is billed as its client's bill_after_hours says.
+//
+// The message is heard to its end: the new controller waits for it before
+// it hangs up (it used to hang up at once, cutting it).
 func TestRestartDuringAfterHoursMessageBills(t *testing.T) {
-	h := closedHarness(t, 30*time.Second, "") // 0.6 s of test time: the restart comes while it plays
+	h := closedHarness(t, 30*time.Second, "") // 0.3 s of test time: the restart comes while it plays
 	first := h.start()
 	id := h.call("0311111111", "09012345678")
 	h.eventually("the after-hours message playing, state saved", func() bool {
@@ -357,6 +360,20 @@ func TestRestartDuringAfterHoursMessageBills(t *testing.T) {
 	h.start()
 	if rec := h.record(id); rec.Result != store.ResultAfterHours || !rec.Billable {
 		t.Fatalf("after-hours call across a restart: %s (%s) billable %v", rec.Result, rec.Reason, rec.Billable)
+	}
+	// The message was heard to its end: the restart did not cut it (in
+	// Asterisk's time).
+	var played, hungUp time.Time
+	for _, r := range h.fake.Requests() {
+		switch {
+		case strings.HasPrefix(r.Path, "/channels/"+id+"/play/"):
+			played = r.Time
+		case r.Method == "DELETE" && r.Path == "/channels/"+id:
+			hungUp = r.Time
+		}
+	}
+	if hungUp.Sub(played) < 30*time.Second {
+		t.Fatalf("hung up %v after the 30 s message began", hungUp.Sub(played))
 	}
 }
 
@@ -382,7 +399,7 @@ operators:
 	return h
 }
 
-// hangUpAfterAMessage lets the caller of id speak five seconds (in
+// hangUpAfterAMessage lets the caller of id speak ten seconds (in
 // Asterisk's time) into the recording under way, hangs them up and
 // returns the call's record.
 func (h *harness) hangUpAfterAMessage(id string) store.CallRecord {
@@ -447,7 +464,7 @@ func TestMessageLeftWhenAsteriskCannotSay(t *testing.T) {
 			h.start()
 			id := h.call("0312345678", "09012345678")
 			h.waitRecording(id)
-			time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+			time.Sleep(100 * time.Millisecond) // ten seconds of message, in Asterisk's time
 			tc.end(h, id)
 			if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" || rec.Reason != "voicemail left (overflow)" {
 				t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
@@ -510,7 +527,7 @@ func TestCallerEndsVoicemail(t *testing.T) {
 			h.start()
 			id := h.call("0312345678", "09012345678")
 			h.waitRecording(id)
-			time.Sleep(100 * time.Millisecond) // five seconds of message, in Asterisk's time
+			time.Sleep(100 * time.Millisecond) // ten seconds of message, in Asterisk's time
 			if tc.linkDrop {
 				h.fake.DropWebSockets()
 			}
@@ -557,7 +574,7 @@ func TestRestartDuringAfterHoursMessageThenVoicemail(t *testing.T) {
 func TestRestartDuringTheVoicemailPrompt(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		prompt time.Duration // in Asterisk's time: the fake's clock runs 50 times faster
+		prompt time.Duration // in Asterisk's time: the fake's clock runs 100 times faster
 		gap    time.Duration // real time with no controller
 	}{
 		{"still playing", 60 * time.Second, 0},

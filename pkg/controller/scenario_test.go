@@ -491,7 +491,7 @@ operators:
 // up: the caller waits again, and no bridge is made.
 func TestOperatorHangsUpDuringWhisper(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddSound("beep", 30*time.Second) // the whisper: 0.6 s of test time
+	h.fake.AddSound("beep", 30*time.Second) // the whisper: 0.3 s of test time
 	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 2 * time.Second})
 	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
 	h.start()
