@@ -203,6 +203,13 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.m.disp.BindChannel(p.OpChannel, a.inbox)
 		a.m.disp.BindBridge(p.Bridge, a.inbox)
 	}
+	if p.ClientID == "" && p.Step == StepHangup {
+		// No client's call (an unknown DID), re-adopted during its
+		// announcement: it ends as decided, once that is over.
+		a.savedOutcome(p, store.ResultUnknownDID, "no client has DID "+p.DID)
+		a.endAfterPlayback(p.Playback)
+		return
+	}
 	client, ok := a.m.config().Client(p.ClientID)
 	if !ok {
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "client "+p.ClientID+" no longer configured after restart"
@@ -240,13 +247,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		}
 	case p.Step == StepHangup:
 		a.savedOutcome(p, store.ResultCompleted, "re-adopted while hanging up")
-		// The message before the hang-up (after hours, blocked, overflow,
-		// a callback's thanks) may still be playing: it is heard to its
-		// end, not cut by the restart.
-		bye := func() { a.hangup("re-adopted while hanging up") }
-		if p.Playback == "" || !a.awaitPlayback(p.Playback, bye) {
-			bye()
-		}
+		a.endAfterPlayback(p.Playback)
 	case p.Step == StepConnected:
 		// Caller and operator keep talking in their bridge; we only need
 		// to see the end of it. The restarted queue must know the operator
@@ -293,6 +294,17 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	default:
 		// The greeting may have been cut by the restart: play it again.
 		a.greet(ch.State != "Up", a.enqueue)
+	}
+}
+
+// endAfterPlayback hangs up a re-adopted call whose outcome is decided,
+// once the message it was hearing (after hours, blocked, overflow, unknown
+// number, a callback's thanks; playback) has played to its end: a restart
+// does not cut it.
+func (a *actor) endAfterPlayback(playback string) {
+	bye := func() { a.hangup("re-adopted while hanging up") }
+	if playback == "" || !a.awaitPlayback(playback, bye) {
+		bye()
 	}
 }
 

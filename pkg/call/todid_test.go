@@ -130,3 +130,43 @@ func TestToHeaderUnreadable(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownNumberAcrossARestart: a call no client takes (a gateway's To
+// header without a number, a trunk DID nobody has) re-adopted during its
+// announcement ends as that, after the announcement; it used to end as
+// failed, "client  no longer configured".
+func TestUnknownNumberAcrossARestart(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		call   func(h *harness) string
+		reason string
+	}{
+		{"gateway", func(h *harness) string { return h.hgwCall("<sip:3@192.168.1.1>") }, "no dialled number in the To header"},
+		{"trunk", func(h *harness) string {
+			id, err := h.fake.IncomingCall("0399999999", "0901234567")
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			return id
+		}, "no client has DID 0399999999"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.AddSound("ss-noservice", 20*time.Second) // 0.4 s of test time
+			first := h.start()
+			h.waitConnected(1)
+			id := tc.call(h)
+			h.waitPlaying(id)
+			first.stop()
+			h.start()
+			h.waitConnected(2)
+			rec := h.waitRecord(id)
+			if rec.Result != store.ResultUnknownDID || !strings.HasPrefix(rec.Reason, tc.reason) {
+				t.Fatalf("re-adopted during the announcement: %s (%s), want unknown-did (%s…)", rec.Result, rec.Reason, tc.reason)
+			}
+			if h.plays(id) != 1 {
+				t.Fatalf("the announcement was played %d times, want once", h.plays(id))
+			}
+		})
+	}
+}

@@ -56,7 +56,13 @@ operators:
 
 func newDesk(t *testing.T) (*desk.Desk, *relay.Outbox) {
 	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte(cfgYAML), nil)
+	return newDeskWith(t, cfgYAML)
+}
+
+// newDeskWith is newDesk with another configuration.
+func newDeskWith(t *testing.T, yaml string) (*desk.Desk, *relay.Outbox) {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(yaml), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +141,74 @@ func TestRuleMakesTheMessageUrgent(t *testing.T) {
 		slices.Sort(dests)
 		if !slices.Equal(dests, c.want) {
 			t.Errorf("%s (%s, urgent %s): sent to %v, want %v", c.id, c.purpose, c.urgent, dests, c.want)
+		}
+	}
+}
+
+// TestOneUrgencyForRoutesAndText: a message made urgent by a rule (an
+// intake's purpose, a voicemail notice's kind) is urgent for every rule:
+// it reaches the urgent destinations, says 【至急】, and is not sent where a
+// rule on urgent "false" sends the others, whether it is an intake or a
+// notice.
+func TestOneUrgencyForRoutesAndText(t *testing.T) {
+	d, ob := newDeskWith(t, `
+ari: {user: toritsugi, password: x}
+data_dir: /nonexistent
+relay:
+  destinations:
+    - {name: hook, type: webhook, url: "http://127.0.0.1:1/hook", secret: s}
+    - {name: phone, type: webhook, url: "http://127.0.0.1:1/phone", secret: s}
+    - {name: digest, type: webhook, url: "http://127.0.0.1:1/digest", secret: s}
+clients:
+  - id: eps
+    name: イプシロン
+    dids: ["03-8888-9999"]
+    greeting: sound:eps
+    script: standard
+    relay:
+      to: [hook]
+      urgent: [phone]
+      voicemails: true
+      rules:
+        - {field: kind, equals: voicemail, urgent: true}
+        - {field: purpose, equals: クレーム, urgent: true}
+        - {field: urgent, equals: "false", to: [digest]}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"], supervisor: true}
+`)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for _, purpose := range []string{"クレーム", "見積もり"} {
+		id := "i-" + purpose
+		in := store.Intake{ID: id, Version: 1, ClientID: "eps", OperatorID: "op1001", CallerNumber: "0312345678",
+			Values: map[string]string{"name": "山田", "purpose": purpose, "urgency": "normal"}, CreatedAt: now, UpdatedAt: now}
+		if err := d.Submit(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Finished(store.CallRecord{ID: "v1", ClientID: "eps", CallerID: "09012345678", Result: store.ResultVoicemail, Recording: "r", EndedAt: now})
+	for _, c := range []struct {
+		message string
+		urgent  bool
+		want    []string
+	}{
+		{"i-クレーム-v1", true, []string{"hook", "phone"}},
+		{"i-見積もり-v1", false, []string{"digest", "hook"}},
+		{"v1-voicemail", true, []string{"hook", "phone"}},
+	} {
+		entries, err := ob.List(relay.Filter{MessageID: c.message})
+		if err != nil || len(entries) == 0 {
+			t.Fatalf("%s: %d entries, %v", c.message, len(entries), err)
+		}
+		var dests []string
+		for _, e := range entries {
+			dests = append(dests, e.Destination)
+			if e.Message.Urgent != c.urgent || strings.HasPrefix(e.Message.Text, "【至急】") != c.urgent {
+				t.Errorf("%s: urgent %v, text %.30q; want urgent %v", c.message, e.Message.Urgent, e.Message.Text, c.urgent)
+			}
+		}
+		slices.Sort(dests)
+		if !slices.Equal(dests, c.want) {
+			t.Errorf("%s: sent to %v, want %v", c.message, dests, c.want)
 		}
 	}
 }

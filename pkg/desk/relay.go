@@ -66,8 +66,11 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	raw := m
 	raw.Fields = maps.Clone(fields)
 	maps.Copy(raw.Fields, in.Values)
+	// Urgent by its answers or by a rule (on a value or on a label): one
+	// urgency for both routes and for what the message says.
+	m.Urgent = relay.Urgency(raw, cl.RelayRules()) || relay.Urgency(m, cl.RelayRules())
+	raw.Urgent = m.Urgent
 	dests := relay.Route(raw, cl.RelayRules(), cl.RelayUrgent)
-	m.Urgent = relay.Urgency(raw, cl.RelayRules()) // a rule that says urgent, on a value
 	// A correction also goes wherever an earlier version went (it was
 	// urgent, or for another addressee, before the change): whoever got
 	// the original is told it changed.

@@ -26,6 +26,9 @@ type Rule struct {
 // de-duplicated, keeping the first occurrence, and empty names are
 // dropped. Route is pure.
 func Route(m Message, rules []Rule, urgentDest []string) []string {
+	// Rules on urgent ("true"/"false") test the urgency a rule may have
+	// given, as what the message then says (【至急】) does.
+	m.Urgent = Urgency(m, rules)
 	var out []string
 	seen := map[string]bool{}
 	add := func(names []string) {
@@ -42,7 +45,7 @@ func Route(m Message, rules []Rule, urgentDest []string) []string {
 			add(r.To)
 		}
 	}
-	if Urgency(m, rules) {
+	if m.Urgent {
 		add(urgentDest)
 	}
 	return out
