@@ -99,9 +99,11 @@ func (a Args) inbound() []string {
 }
 
 // validExten accepts what a gateway can put in the Request-URI's user:
-// an extension ("3"), "s", an account id; at most 40 characters.
+// an extension ("3"), "s", an account id; at most 40 characters. Not "h":
+// Asterisk runs that extension when a call hangs up, and a dialplan whose
+// pattern sends it to Stasis would start an ended call again.
 func validExten(s string) bool {
-	if s == "" || len(s) > 40 {
+	if s == "" || s == "h" || len(s) > 40 {
 		return false
 	}
 	for _, r := range s {

@@ -28,6 +28,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"inbound", "s", "to"}, Args{Leg: LegInbound, DIDInTo: true, Exten: "s"}, true},
 		{[]string{"inbound", "0312345678", "to"}, Args{Leg: LegInbound, DIDInTo: true, Exten: "0312345678"}, true},
 		{[]string{"inbound", "", "to"}, Args{}, false},
+		{[]string{"inbound", "h", "to"}, Args{}, false}, // the hangup extension
 		{[]string{"inbound", "3", "from"}, Args{}, false},
 		{[]string{"inbound", "3 4", "to"}, Args{}, false},
 		{[]string{"inbound", "3", "to", "x"}, Args{}, false},
