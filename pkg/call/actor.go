@@ -360,6 +360,12 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		if channelID == a.id && a.gone(err, "play") {
 			return
 		}
+		if channelID == a.id && a.failed == nil && refusedWhileHangingUp(err) {
+			// The caller may be hanging up (Asterisk refuses commands
+			// then): should their hangup follow, the call ends as theirs,
+			// not as a failed playback.
+			a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
+		}
 		if channelID != a.id && pbx.IsNotFound(err) {
 			// The operator's leg went away; its StasisEnd tells the rest.
 			return

@@ -122,15 +122,23 @@ func (a *actor) gone(err error, what string) bool {
 // had not failed.
 func (a *actor) fail(reason string, err error) {
 	a.log.Error(reason, "error", err)
-	switch pbx.StatusCode(err) {
-	case http.StatusInternalServerError, http.StatusConflict, http.StatusUnprocessableEntity:
-		// What Asterisk answers for a channel hanging up; a timeout or
-		// another refusal stays a failure whatever the caller does next.
+	if refusedWhileHangingUp(err) {
 		a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
 	}
 	a.rec.Result, a.rec.Reason = store.ResultFailed, fmt.Sprintf("%s: %v", reason, err)
 	a.rec.Billable = false
 	a.hangup(reason)
+}
+
+// refusedWhileHangingUp reports whether err is what Asterisk answers a
+// command on a channel that is hanging up (500, 409, 422); a timeout or
+// another refusal stays a failure whatever the caller does next.
+func refusedWhileHangingUp(err error) bool {
+	switch pbx.StatusCode(err) {
+	case http.StatusInternalServerError, http.StatusConflict, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 // failure is what a call's record said before a command failed.

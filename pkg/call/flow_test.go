@@ -464,3 +464,38 @@ func TestPayphoneFromTheDisplayName(t *testing.T) {
 		}
 	}
 }
+
+// playRefused is a channel API whose Play meets a caller hanging up at
+// that instant: Asterisk refuses the command (500) and the caller's
+// ChannelHangupRequest follows.
+type playRefused struct {
+	ari.Channel
+	fake *aritest.Server
+}
+
+func (c playRefused) Play(key *ari.Key, playbackID string, mediaURI ...string) (*ari.PlaybackHandle, error) {
+	if err := c.fake.RemoteHangup(key.ID); err != nil {
+		return nil, err
+	}
+	return nil, ariError{500, "Internal Server Error: Failed to queue media for playback"}
+}
+
+// TestGreetingRefusedAsCallerHangsUp: in greeting-only mode, a greeting
+// refused because the caller is hanging up ends the call as the caller's
+// leaving, not as "greeting media could not be played".
+func TestGreetingRefusedAsCallerHangsUp(t *testing.T) {
+	h := newHarness(t)
+	h.wrap = func(c ari.Client) ari.Client {
+		return channelsOf{c, func(ch ari.Channel) ari.Channel { return playRefused{ch, h.fake} }}
+	}
+	h.start()
+	h.waitConnected(1)
+	id, err := h.fake.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := h.waitRecord(id)
+	if rec.Result != store.ResultAbandoned || rec.Reason != "caller hung up during the greeting" {
+		t.Fatalf("record %s (%s), want abandoned during the greeting; events %v", rec.Result, rec.Reason, rec.Events)
+	}
+}
