@@ -402,23 +402,29 @@ type lateDelete struct{ answerRefused }
 
 func (c lateDelete) Hangup(key *ari.Key, reason string) error { return nil }
 
-// TestAnswerRefusedAsCallerHangsUp: a command refused because the caller
-// is hanging up ends the call as the caller's leaving (a missed call,
+// TestAnswerRefusedAsCallerHangsUp: a command (answer, play) refused
+// because the caller is hanging up ends the call as the caller's leaving (a missed call,
 // relayed as one), not as a failure: whether our hang-up then finds the
 // channel gone, or the caller's own ChannelHangupRequest (not soft, as
 // ours is) comes after it. A refusal that came with no hangup stays a
 // failure.
 func TestAnswerRefusedAsCallerHangsUp(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		wrap func(ari.Client, *aritest.Server) ari.Client
+		name   string
+		wrap   func(ari.Client, *aritest.Server) ari.Client
+		reason string
 	}{
 		{"our hang-up finds the channel gone", func(c ari.Client, f *aritest.Server) ari.Client {
 			return channelsOf{c, func(ch ari.Channel) ari.Channel { return answerRefused{ch, f} }}
-		}},
+		}, "caller hung up before the answer"},
 		{"the caller's hangup request follows", func(c ari.Client, f *aritest.Server) ari.Client {
 			return channelsOf{c, func(ch ari.Channel) ari.Channel { return lateDelete{answerRefused{ch, f}} }}
-		}},
+		}, "caller hung up before the answer"},
+		// Greeting-only mode: a greeting refused as the caller hangs up
+		// used to end the call as "greeting media could not be played".
+		{"the greeting refused", func(c ari.Client, f *aritest.Server) ari.Client {
+			return channelsOf{c, func(ch ari.Channel) ari.Channel { return playRefused{ch, f} }}
+		}, "caller hung up during the greeting"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -430,8 +436,8 @@ func TestAnswerRefusedAsCallerHangsUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := h.waitRecord(id)
-			if rec.Result != store.ResultAbandoned || rec.Reason != "caller hung up before the answer" {
-				t.Fatalf("record %s (%s), want abandoned before the answer; events %v", rec.Result, rec.Reason, rec.Events)
+			if rec.Result != store.ResultAbandoned || rec.Reason != tc.reason {
+				t.Fatalf("record %s (%s), want abandoned (%s); events %v", rec.Result, rec.Reason, tc.reason, rec.Events)
 			}
 		})
 	}
@@ -478,24 +484,4 @@ func (c playRefused) Play(key *ari.Key, playbackID string, mediaURI ...string) (
 		return nil, err
 	}
 	return nil, ariError{500, "Internal Server Error: Failed to queue media for playback"}
-}
-
-// TestGreetingRefusedAsCallerHangsUp: in greeting-only mode, a greeting
-// refused because the caller is hanging up ends the call as the caller's
-// leaving, not as "greeting media could not be played".
-func TestGreetingRefusedAsCallerHangsUp(t *testing.T) {
-	h := newHarness(t)
-	h.wrap = func(c ari.Client) ari.Client {
-		return channelsOf{c, func(ch ari.Channel) ari.Channel { return playRefused{ch, h.fake} }}
-	}
-	h.start()
-	h.waitConnected(1)
-	id, err := h.fake.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := h.waitRecord(id)
-	if rec.Result != store.ResultAbandoned || rec.Reason != "caller hung up during the greeting" {
-		t.Fatalf("record %s (%s), want abandoned during the greeting; events %v", rec.Result, rec.Reason, rec.Events)
-	}
 }
