@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -505,13 +506,16 @@ func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter 
 
 type relayBody struct {
 	Entries []relay.Entry `json:"entries"`
+	// Truncated: there were more than MaxCalls; these are some of them
+	// (narrow the list with client=).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // relayList lists outbox entries: ?state=pending|delivered|dead&client=ID
 // (default: dead letters, the ones that need a person).
 func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := relay.Filter{State: relay.StateDead, ClientID: q.Get("client"), Limit: MaxCalls}
+	f := relay.Filter{State: relay.StateDead, ClientID: q.Get("client"), Limit: MaxCalls + 1}
 	switch st := q.Get("state"); st {
 	case "":
 	case string(relay.StatePending), string(relay.StateDelivered), string(relay.StateDead), string(relay.StateDiscarded):
@@ -529,7 +533,14 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	if entries == nil {
 		entries = []relay.Entry{}
 	}
-	writeJSON(w, http.StatusOK, relayBody{Entries: entries})
+	// Oldest first: the outbox lists by message id, which says nothing
+	// of when.
+	slices.SortStableFunc(entries, func(a, b relay.Entry) int { return a.EnqueuedAt.Compare(b.EnqueuedAt) })
+	body := relayBody{Entries: entries}
+	if len(entries) > MaxCalls {
+		body.Entries, body.Truncated = entries[:MaxCalls], true
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // relayRetry puts a dead letter back in the queue: ?id=<message id>/<destination>.

@@ -654,3 +654,51 @@ func TestListCallsSaysWhenCut(t *testing.T) {
 		t.Errorf("a whole CSV: X-More-Calls %q", resp.Header.Get("X-More-Calls"))
 	}
 }
+
+// steppedClock is a relay clock set by hand.
+type steppedClock struct{ now time.Time }
+
+func (c *steppedClock) Now() time.Time                         { return c.now }
+func (c *steppedClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// TestRelayListTruncatedOldestFirst: more entries than a page holds are
+// flagged truncated (the list is a part of them), and the entries listed
+// come oldest first, not in the outbox's order of message ids.
+func TestRelayListTruncatedOldestFirst(t *testing.T) {
+	st := storetest.Open(t)
+	clock := &steppedClock{now: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(relay.Message{ID: "z-old", ClientID: "acme", Text: "x"}, []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.now = clock.now.Add(time.Hour)
+	dests := make([]string, api.MaxCalls)
+	for i := range dests {
+		dests[i] = fmt.Sprintf("d%04d", i)
+	}
+	if _, err := ob.Enqueue(relay.Message{ID: "a-new", ClientID: "acme", Text: "x"}, dests); err != nil {
+		t.Fatal(err)
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
+	resp, body := get(t, h, "/api/v1/relay?state=pending")
+	var got struct {
+		Entries   []relay.Entry
+		Truncated bool
+	}
+	if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %.200s: %v", resp.StatusCode, body, err)
+	}
+	if !got.Truncated || len(got.Entries) != api.MaxCalls || got.Entries[0].ID != "z-old/hook" {
+		first := ""
+		if len(got.Entries) > 0 {
+			first = got.Entries[0].ID
+		}
+		t.Fatalf("truncated %v, %d entries, first %q; want truncated, %d, the oldest (z-old/hook) first", got.Truncated, len(got.Entries), first, api.MaxCalls)
+	}
+	if resp, body := get(t, h, "/api/v1/relay?state=pending&client=nobody"); resp.StatusCode != 200 || strings.Contains(string(body), "truncated") {
+		t.Fatalf("a short list: %d %s", resp.StatusCode, body)
+	}
+}
