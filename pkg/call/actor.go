@@ -360,10 +360,11 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		if channelID == a.id && a.gone(err, "play") {
 			return
 		}
-		if channelID == a.id && a.failed == nil && refusedWhileHangingUp(err) {
+		refused := channelID == a.id && a.failed == nil && refusedWhileHangingUp(err)
+		if refused {
 			// The caller may be hanging up (Asterisk refuses commands
-			// then): should their hangup follow, the call ends as theirs,
-			// not as a failed playback.
+			// then): should their hangup follow the hang-up this failure
+			// leads to, the call ends as theirs, not as a failed playback.
 			a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
 		}
 		if channelID != a.id && pbx.IsNotFound(err) {
@@ -372,6 +373,11 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		}
 		a.log.Error("playback failed", "media", media, "error", err)
 		then("failed")
+		if refused && !a.hangupSent {
+			// The call went on (queued after a greeting that failed): the
+			// refusal is no cause of how it ends later.
+			a.failed = nil
+		}
 		return
 	}
 	a.note("playing " + strings.Join(media, ", "))
