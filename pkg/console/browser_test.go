@@ -89,6 +89,25 @@ func TestBrowserScreenPopIntakeFlow(t *testing.T) {
 	)
 }
 
+// TestBrowserDraftsOfAnotherOperatorGo: on a shared computer, the next
+// operator's console drops the drafts the last one left (their callers'
+// names and numbers), and keeps its own (an operator whose session
+// expired logs in again to their unsaved message).
+func TestBrowserDraftsOfAnotherOperatorGo(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "drafts of two operators, then a reload",
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`),
+		consoletest.UntilJS(`(localStorage.setItem('toritsugi.draft.op-b.call-x', JSON.stringify({at: Date.now(), values: {name: '前の人の客'}})),
+			localStorage.setItem('toritsugi.draft.op-a.call-y', JSON.stringify({at: Date.now(), values: {name: '自分の客'}})), true)`),
+		chromedp.Reload(),
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`),
+		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-b.call-x') === null`),
+		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-a.call-y') !== null`),
+	)
+}
+
 func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	e := newEnv(t)
 	e.control.set("op-a", "paused", "lunch")

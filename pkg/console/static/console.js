@@ -153,13 +153,17 @@
       return (d && d.values) || {};
     } catch (e) { return {}; }
   }
+  // Another operator's drafts go too: on a shared computer, whoever logs
+  // in next does not keep the last one's callers in this browser (the
+  // same operator logging in again after a session expired gets theirs).
   function pruneDrafts() {
+    const mine = DRAFT_PREFIX + OP + ".";
     for (let i = localStorage.length - 1; i >= 0; i--) {
       const k = localStorage.key(i);
       if (!k || !k.startsWith(DRAFT_PREFIX)) continue;
       let at = 0;
       try { at = (JSON.parse(localStorage.getItem(k)) || {}).at || 0; } catch (e) { at = 0; }
-      if (Date.now() - at > DRAFT_TTL_MS) localStorage.removeItem(k);
+      if (!k.startsWith(mine) || Date.now() - at > DRAFT_TTL_MS) localStorage.removeItem(k);
     }
   }
   pruneDrafts();
