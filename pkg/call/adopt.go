@@ -237,8 +237,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		next := a.offerCallback
 		if why, ok := strings.CutPrefix(p.Then, ThenVoicemail); ok {
 			next = func() { a.voicemail(why) }
-		} else if why, ok := strings.CutPrefix(p.Then, ThenRecord); ok {
-			next = func() { a.recordMessage(why) }
+			if p.Prompt { // the prompt plays: the recording follows it
+				next = func() { a.recordMessage(why) }
+			}
 		}
 		// The message (or the prompt) may still be playing: what follows
 		// waits for its end, as it would have.

@@ -166,7 +166,7 @@ func (a *actor) announceAndHangup(needAnswer bool, media string) {
 
 // announceThen answers, plays media (if any), then runs next.
 func (a *actor) announceThen(needAnswer bool, media string, next func()) {
-	a.state.Step, a.state.Playback = StepHangup, ""
+	a.state.Step, a.state.Playback, a.state.Prompt = StepHangup, "", false
 	if media != "" {
 		a.state.Playback = a.nextPlaybackID()
 	}

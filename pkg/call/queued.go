@@ -464,7 +464,7 @@ func (a *actor) overflow(reason string) {
 	case config.OverflowCallback:
 		next, a.state.Then = a.offerCallback, ThenCallback
 	}
-	a.state.Step, a.state.Playback = StepHangup, ""
+	a.state.Step, a.state.Playback, a.state.Prompt = StepHangup, "", false
 	if a.client.OverflowSound != "" {
 		a.state.Playback = a.nextPlaybackID()
 	}

@@ -60,18 +60,20 @@ type Persisted struct {
 	// runs from it across a restart.
 	AnsweredAt, BridgedAt time.Time
 	// Then is what follows the message playing at StepHangup: a
-	// voicemail (ThenVoicemail + why; ThenRecord + why once its prompt
-	// plays) or a callback offer (ThenCallback); "" hangs up.
+	// voicemail (ThenVoicemail + why) or a callback offer (ThenCallback);
+	// "" hangs up.
 	Then string
+	// Prompt: the voicemail's prompt is what plays (StepHangup, Then a
+	// voicemail): the recording follows it. (A binary from before it
+	// reads the state as the message before the voicemail, and plays
+	// the prompt again: a rollback loses nothing.)
+	Prompt bool
 }
 
 // What follows an after-hours or overflow message (Persisted.Then).
 const (
 	ThenVoicemail = "voicemail:"
 	ThenCallback  = "callback"
-	// ThenRecord + why: the voicemail prompt is playing, the message
-	// is recorded after it.
-	ThenRecord = "record:"
 )
 
 // Encode renders p as a compact query string.
@@ -114,6 +116,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	}
 	if p.Then != "" {
 		b = appendParam(b, "th", p.Then)
+	}
+	if p.Prompt {
+		b = appendParam(b, "vp", "1")
 	}
 	if p.OpID != "" {
 		b = appendParam(b, "o", p.OpID)
@@ -159,7 +164,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 	p := Persisted{
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
-		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"),
+		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
 	}
 	for _, t := range []struct {
 		key, what string

@@ -45,7 +45,7 @@ func (a *actor) voicemail(why string) {
 	}
 	// A restart during the prompt waits for it to end, then records: it
 	// used to play the prompt again after the first.
-	a.state.Step, a.state.Then, a.state.Playback = StepHangup, ThenRecord+why, a.nextPlaybackID()
+	a.state.Step, a.state.Then, a.state.Playback, a.state.Prompt = StepHangup, ThenVoicemail+why, a.nextPlaybackID(), true
 	if !a.saveState() {
 		return
 	}
@@ -61,7 +61,7 @@ func (a *actor) recordMessage(why string) {
 	// A restarted controller must know the message is being recorded. The
 	// state goes first: Asterisk runs a variable set on the channel's
 	// Stasis thread, which the recording holds until the message ends.
-	a.state.Step, a.state.Recording, a.state.Then, a.state.Playback = StepVoicemail, name, "", ""
+	a.state.Step, a.state.Recording, a.state.Then, a.state.Playback, a.state.Prompt = StepVoicemail, name, "", "", false
 	if !a.saveState() {
 		return
 	}

@@ -591,7 +591,7 @@ func TestRestartDuringTheVoicemailPrompt(t *testing.T) {
 			id := h.call("0312345678", "09012345678")
 			h.eventually("the prompt playing, what follows saved", func() bool {
 				ch, ok := h.fake.Channel(id)
-				return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "th=record") && prompts(h, id) == 1
+				return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "vp=1") && prompts(h, id) == 1
 			})
 			first.stop()
 			time.Sleep(tc.gap)
