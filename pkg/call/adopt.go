@@ -234,12 +234,21 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		if ch.State != "Up" && !a.answer() { // stopped before the answer
 			return
 		}
-		next := a.offerCallback
+		var next func()
 		if why, ok := strings.CutPrefix(p.Then, ThenVoicemail); ok {
 			next = func() { a.voicemail(why) }
 			if p.Prompt { // the prompt plays: the recording follows it
 				next = func() { a.recordMessage(why) }
 			}
+		} else if why, ok := strings.CutPrefix(p.Then, thenRecordOld); ok {
+			next = func() { a.recordMessage(why) }
+		} else if p.Then == ThenCallback {
+			next = a.offerCallback
+		} else {
+			// A state this binary does not know (a newer one's): the call
+			// ends as decided rather than as something else.
+			a.log.Warn("re-adopted call with an unknown next step: hanging up", "then", p.Then)
+			next = func() { a.hangup("re-adopted with an unknown next step " + p.Then) }
 		}
 		// The message (or the prompt) may still be playing: what follows
 		// waits for its end, as it would have.

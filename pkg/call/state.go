@@ -74,6 +74,10 @@ type Persisted struct {
 const (
 	ThenVoicemail = "voicemail:"
 	ThenCallback  = "callback"
+	// thenRecordOld + why is what builds between addf397 and a4c7efe
+	// saved while the voicemail prompt played (now ThenVoicemail with
+	// Prompt): read for calls they left.
+	thenRecordOld = "record:"
 )
 
 // Encode renders p as a compact query string.

@@ -99,11 +99,14 @@ func TestBrowserDraftsOfAnotherOperatorGo(t *testing.T) {
 	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
 	consoletest.Do(t, ctx, "drafts of two operators, then a reload",
 		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`),
+		// op-a.x's draft begins with op-a's prefix: the draft's op tells them apart.
 		consoletest.UntilJS(`(localStorage.setItem('toritsugi.draft.op-b.call-x', JSON.stringify({at: Date.now(), values: {name: '前の人の客'}})),
-			localStorage.setItem('toritsugi.draft.op-a.call-y', JSON.stringify({at: Date.now(), values: {name: '自分の客'}})), true)`),
+			localStorage.setItem('toritsugi.draft.op-a.x.call-z', JSON.stringify({at: Date.now(), op: 'op-a.x', values: {name: '隣の人の客'}})),
+			localStorage.setItem('toritsugi.draft.op-a.call-y', JSON.stringify({at: Date.now(), op: 'op-a', values: {name: '自分の客'}})), true)`),
 		chromedp.Reload(),
 		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`),
 		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-b.call-x') === null`),
+		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-a.x.call-z') === null`),
 		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-a.call-y') !== null`),
 	)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -620,6 +621,51 @@ func TestRestartDuringTheVoicemailPrompt(t *testing.T) {
 				t.Fatalf("recorded %v after the prompt began, before its %v were over", recorded.Sub(played), tc.prompt)
 			}
 		})
+	}
+}
+
+// TestRestartReadsAnIntermediateBuildsPromptState: builds between addf397
+// and a4c7efe saved the playing voicemail prompt as th=record:<why>. A
+// call such a build left is re-adopted into its recording, not offered a
+// callback (what any unknown next step used to become).
+func TestRestartReadsAnIntermediateBuildsPromptState(t *testing.T) {
+	h := overflowHarness(t, `
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: sound:toritsugi/vm-prompt
+    voicemail_max: 60s`)
+	h.fake.AddSound("toritsugi/vm-prompt", 60*time.Second)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	var state string
+	h.eventually("the prompt playing", func() bool {
+		ch, ok := h.fake.Channel(id)
+		state = ch.Vars["TORITSUGI_STATE"]
+		return ok && strings.Contains(state, "vp=1")
+	})
+	first.stop()
+	old := strings.Replace(strings.Replace(state, "th=voicemail%3Aoverflow", "th=record%3Aoverflow", 1), "&vp=1", "", 1)
+	if old == state || strings.Contains(old, "vp=") {
+		t.Fatalf("could not make the old state from %q", state)
+	}
+	h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/channels/"+id+"/variable") || r.URL.Query().Get("variable") != call.StateVar {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"value":` + strconv.Quote(old) + `}`))
+		return true
+	})
+	h.start()
+	h.waitRecording(id)
+	rec := h.hangUpAfterAMessage(id)
+	if rec.Result != store.ResultVoicemail || rec.Recording == "" {
+		t.Fatalf("%s (%s) recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+	}
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/channels/"+id+"/play/") && strings.Contains(r.Body+r.Query, "digits:") {
+			t.Fatalf("the caller was offered a callback: %s %s", r.Path, r.Body)
+		}
 	}
 }
 

@@ -125,7 +125,7 @@
   const draftKey = () => (call ? DRAFT_PREFIX + OP + "." + call.pop.call_id : null);
   function saveDraft() {
     const k = draftKey();
-    if (k && !correcting) localStorage.setItem(k, JSON.stringify({ at: Date.now(), values: readAll(), rid: draftRID() }));
+    if (k && !correcting) localStorage.setItem(k, JSON.stringify({ at: Date.now(), op: OP, values: readAll(), rid: draftRID() }));
   }
   function draftRID() {
     const k = draftKey();
@@ -140,7 +140,7 @@
       // Only the current call's form may start a draft; another call
       // without one has nothing to mark.
       if (k !== draftKey() || rid === null) return;
-      d = { at: Date.now(), values: readAll() };
+      d = { at: Date.now(), op: OP, values: readAll() };
     }
     d.rid = rid;
     localStorage.setItem(k, JSON.stringify(d));
@@ -156,14 +156,19 @@
   // Another operator's drafts go too: on a shared computer, whoever logs
   // in next does not keep the last one's callers in this browser (the
   // same operator logging in again after a session expired gets theirs).
+  // A draft names its operator (op): ids may contain dots, so the key's
+  // prefix alone cannot tell "taro" from "taro.y". Drafts from before op
+  // was kept are told by their key, and go within a day.
   function pruneDrafts() {
     const mine = DRAFT_PREFIX + OP + ".";
     for (let i = localStorage.length - 1; i >= 0; i--) {
       const k = localStorage.key(i);
       if (!k || !k.startsWith(DRAFT_PREFIX)) continue;
-      let at = 0;
-      try { at = (JSON.parse(localStorage.getItem(k)) || {}).at || 0; } catch (e) { at = 0; }
-      if (!k.startsWith(mine) || Date.now() - at > DRAFT_TTL_MS) localStorage.removeItem(k);
+      let d = null;
+      try { d = JSON.parse(localStorage.getItem(k)); } catch (e) { d = null; }
+      const at = (d && d.at) || 0;
+      const other = d && typeof d.op === "string" ? d.op !== OP : !k.startsWith(mine);
+      if (other || Date.now() - at > DRAFT_TTL_MS) localStorage.removeItem(k);
     }
   }
   pruneDrafts();
