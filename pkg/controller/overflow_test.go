@@ -364,15 +364,8 @@ func TestRestartDuringAfterHoursMessageBills(t *testing.T) {
 	}
 	// The message was heard to its end: the restart did not cut it (in
 	// Asterisk's time).
-	var played, hungUp time.Time
-	for _, r := range h.fake.Requests() {
-		switch {
-		case strings.HasPrefix(r.Path, "/channels/"+id+"/play/"):
-			played = r.Time
-		case r.Method == "DELETE" && r.Path == "/channels/"+id:
-			hungUp = r.Time
-		}
-	}
+	played := requestTime(h, func(r aritest.RequestLog) bool { return strings.HasPrefix(r.Path, "/channels/"+id+"/play/") })
+	hungUp := requestTime(h, func(r aritest.RequestLog) bool { return r.Method == "DELETE" && r.Path == "/channels/"+id })
 	if hungUp.Sub(played) < 30*time.Second {
 		t.Fatalf("hung up %v after the 30 s message began", hungUp.Sub(played))
 	}
@@ -608,15 +601,8 @@ func TestRestartDuringTheVoicemailPrompt(t *testing.T) {
 			// The message is recorded once the prompt is over (the guard
 			// on its end counts from then), in Asterisk's time. (When the
 			// prompt ended during the gap, only the count above tells.)
-			var played, recorded time.Time
-			for _, r := range h.fake.Requests() {
-				switch {
-				case strings.HasPrefix(r.Path, "/channels/"+id+"/play/") && strings.Contains(r.Body+r.Query, "vm-prompt"):
-					played = r.Time
-				case r.Path == "/channels/"+id+"/record":
-					recorded = r.Time
-				}
-			}
+			played := requestTime(h, func(r aritest.RequestLog) bool { return isPrompt(r, id) })
+			recorded := requestTime(h, func(r aritest.RequestLog) bool { return r.Path == "/channels/"+id+"/record" })
 			if tc.gap == 0 && recorded.Sub(played) < tc.prompt {
 				t.Fatalf("recorded %v after the prompt began, before its %v were over", recorded.Sub(played), tc.prompt)
 			}
@@ -673,11 +659,28 @@ func TestRestartReadsAnIntermediateBuildsPromptState(t *testing.T) {
 func prompts(h *harness, id string) int {
 	n := 0
 	for _, r := range h.fake.Requests() {
-		if strings.HasPrefix(r.Path, "/channels/"+id+"/play/") && strings.Contains(r.Body+r.Query, "vm-prompt") {
+		if isPrompt(r, id) {
 			n++
 		}
 	}
 	return n
+}
+
+// isPrompt: r plays the voicemail prompt to call id.
+func isPrompt(r aritest.RequestLog, id string) bool {
+	return strings.HasPrefix(r.Path, "/channels/"+id+"/play/") && strings.Contains(r.Body+r.Query, "vm-prompt")
+}
+
+// requestTime is when, in Asterisk's time, the fake got the last request
+// match picks (zero if none).
+func requestTime(h *harness, match func(aritest.RequestLog) bool) time.Time {
+	var at time.Time
+	for _, r := range h.fake.Requests() {
+		if match(r) {
+			at = r.Time
+		}
+	}
+	return at
 }
 
 // TestVoicemailRecordingFails: Asterisk cannot record the message (a full
