@@ -4,6 +4,7 @@ package api
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +36,7 @@ type Calls interface {
 
 // Outbox is the relay outbox as the API shows it.
 type Outbox interface {
-	List(relay.Filter) ([]relay.Entry, error)
+	Page(f relay.Filter, after relay.Position, n int) ([]relay.Entry, bool, error)
 	Retry(id string) error
 	Discard(id string) error
 	Stats() (relay.Stats, error)
@@ -506,16 +506,25 @@ func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter 
 
 type relayBody struct {
 	Entries []relay.Entry `json:"entries"`
-	// Truncated: there were more than MaxCalls; these are some of them
-	// (narrow the list with client=).
-	Truncated bool `json:"truncated,omitempty"`
+	// Truncated: more entries come after these; Next asks for them.
+	Truncated bool   `json:"truncated,omitempty"`
+	Next      string `json:"next,omitempty"`
 }
 
 // relayList lists outbox entries: ?state=pending|delivered|dead&client=ID
-// (default: dead letters, the ones that need a person).
+// (default: dead letters, the ones that need a person), oldest first, at
+// most MaxCalls a page; &after=<next> gives the page after.
 func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := relay.Filter{State: relay.StateDead, ClientID: q.Get("client"), Limit: MaxCalls + 1}
+	f := relay.Filter{State: relay.StateDead, ClientID: q.Get("client")}
+	var after relay.Position
+	if tok := q.Get("after"); tok != "" {
+		var err error
+		if after, err = parseRelayCursor(tok); err != nil {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "after: not a \"next\" value this API gave"})
+			return
+		}
+	}
 	switch st := q.Get("state"); st {
 	case "":
 	case string(relay.StatePending), string(relay.StateDelivered), string(relay.StateDead), string(relay.StateDiscarded):
@@ -524,7 +533,7 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending, delivered, dead or discarded"})
 		return
 	}
-	entries, err := d.Outbox.List(f)
+	entries, more, err := d.Outbox.Page(f, after, MaxCalls)
 	if err != nil {
 		d.Logger.Error("list relay entries", "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
@@ -533,14 +542,35 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	if entries == nil {
 		entries = []relay.Entry{}
 	}
-	// Oldest first: the outbox lists by message id, which says nothing
-	// of when.
-	slices.SortStableFunc(entries, func(a, b relay.Entry) int { return a.EnqueuedAt.Compare(b.EnqueuedAt) })
-	body := relayBody{Entries: entries}
-	if len(entries) > MaxCalls {
-		body.Entries, body.Truncated = entries[:MaxCalls], true
+	body := relayBody{Entries: entries, Truncated: more}
+	if more {
+		body.Next = relayCursor(relay.PositionOf(entries[len(entries)-1]))
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// relayCursor encodes a page's last position for the next request's
+// after=: Unix nanoseconds, a space, the entry id, in URL-safe base64 (ids
+// hold slashes and any character a destination name has).
+func relayCursor(p relay.Position) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d %s", p.EnqueuedAt.UnixNano(), p.ID))
+}
+
+// parseRelayCursor reads what relayCursor wrote.
+func parseRelayCursor(tok string) (relay.Position, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return relay.Position{}, fmt.Errorf("relay cursor: %w", err)
+	}
+	ns, id, ok := strings.Cut(string(b), " ")
+	if !ok || id == "" {
+		return relay.Position{}, errors.New("relay cursor: no entry id")
+	}
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return relay.Position{}, fmt.Errorf("relay cursor: %w", err)
+	}
+	return relay.Position{EnqueuedAt: time.Unix(0, n), ID: id}, nil
 }
 
 // relayRetry puts a dead letter back in the queue: ?id=<message id>/<destination>.

@@ -661,10 +661,11 @@ type steppedClock struct{ now time.Time }
 func (c *steppedClock) Now() time.Time                         { return c.now }
 func (c *steppedClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// TestRelayListTruncatedOldestFirst: more entries than a page holds are
-// flagged truncated (the page is some of them, as the outbox lists them),
-// and a page comes oldest first, not in the outbox's order of message ids.
-func TestRelayListTruncatedOldestFirst(t *testing.T) {
+// TestRelayListPagesOldestFirst: entries come oldest first, not in the
+// outbox's order of message ids, a page at a time: a page that is not the
+// last is flagged truncated and names the next, and the pages together
+// hold every entry once.
+func TestRelayListPagesOldestFirst(t *testing.T) {
 	st := storetest.Open(t)
 	clock := &steppedClock{now: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Clock: clock})
@@ -679,24 +680,28 @@ func TestRelayListTruncatedOldestFirst(t *testing.T) {
 		clock.now = clock.now.Add(time.Minute)
 	}
 	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
-	page := func(query string) (ids []string, truncated bool) {
+	page := func(query string) (ids []string, truncated bool, next string) {
 		t.Helper()
 		resp, body := get(t, h, "/api/v1/relay?"+query)
 		var got struct {
 			Entries   []relay.Entry
 			Truncated bool
+			Next      string
 		}
 		if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("%d %.200s: %v", resp.StatusCode, body, err)
 		}
 		for _, e := range got.Entries {
-			ids = append(ids, e.MessageID)
+			ids = append(ids, e.ID)
 		}
-		return ids, got.Truncated
+		return ids, got.Truncated, got.Next
 	}
-	if ids, truncated := page("state=pending"); truncated || strings.Join(ids, ",") != "m9,m8,m7,m6,m5,m4,m3,m2,m1" {
-		t.Fatalf("page %v truncated %v, want m9…m1 (oldest first), whole", ids, truncated)
+	if ids, truncated, next := page("state=pending"); truncated || next != "" ||
+		strings.Join(ids, ",") != "m9/hook,m8/hook,m7/hook,m6/hook,m5/hook,m4/hook,m3/hook,m2/hook,m1/hook" {
+		t.Fatalf("page %v truncated %v next %q, want m9…m1 (oldest first), whole", ids, truncated, next)
 	}
+	// A message to more destinations than a page holds, all enqueued at
+	// one instant: they come in id order.
 	dests := make([]string, api.MaxCalls)
 	for i := range dests {
 		dests[i] = fmt.Sprintf("d%04d", i)
@@ -704,7 +709,20 @@ func TestRelayListTruncatedOldestFirst(t *testing.T) {
 	if _, err := ob.Enqueue(relay.Message{ID: "a-many", ClientID: "acme", Text: "x"}, dests); err != nil {
 		t.Fatal(err)
 	}
-	if ids, truncated := page("state=pending"); !truncated || len(ids) != api.MaxCalls {
-		t.Fatalf("%d entries, truncated %v; want %d and truncated", len(ids), truncated, api.MaxCalls)
+	first, truncated, next := page("state=pending")
+	if !truncated || next == "" || len(first) != api.MaxCalls {
+		t.Fatalf("%d entries, truncated %v, next %q; want %d, truncated, a next", len(first), truncated, next, api.MaxCalls)
+	}
+	if first[0] != "m9/hook" || first[9] != "a-many/d0000" || first[api.MaxCalls-1] != "a-many/d0990" {
+		t.Fatalf("first page %v … %v, want m9/hook first, a-many/d0000 tenth, a-many/d0990 last", first[:10], first[api.MaxCalls-1])
+	}
+	second, truncated, next2 := page("state=pending&after=" + url.QueryEscape(next))
+	if truncated || next2 != "" || strings.Join(second, ",") != "a-many/d0991,a-many/d0992,a-many/d0993,a-many/d0994,a-many/d0995,a-many/d0996,a-many/d0997,a-many/d0998,a-many/d0999" {
+		t.Fatalf("second page %v truncated %v next %q, want a-many/d0991…d0999, the last", second, truncated, next2)
+	}
+	for _, bad := range []string{"x", "%%%", "MTIz"} { // "MTIz" is "123": no id
+		if resp, body := get(t, h, "/api/v1/relay?after="+url.QueryEscape(bad)); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "after") {
+			t.Errorf("after=%q: %d %s, want 400 naming after", bad, resp.StatusCode, body)
+		}
 	}
 }

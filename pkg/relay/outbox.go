@@ -2,11 +2,13 @@ package relay
 
 import (
 	"bytes"
+	"container/heap"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -185,45 +187,127 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 // outbox.
 func (o *Outbox) List(f Filter) ([]Entry, error) {
 	var out []Entry
-	var prefix []byte
-	if f.MessageID != "" {
-		prefix = []byte(IdempotencyKey(f.MessageID, ""))
-	}
 	err := o.db.View(func(tx *bolt.Tx) error {
-		// Each source lists keys, and the bucket that holds their entries.
-		ob, dead := tx.Bucket(bucketOutbox), tx.Bucket(bucketDead)
-		sources := [][2]*bolt.Bucket{{ob, ob}, {dead, dead}}
-		if f.State == StatePending {
-			// The due index names every pending entry: a month of
-			// delivered ones is not read.
-			sources = [][2]*bolt.Bucket{{tx.Bucket(bucketDue), ob}}
-		}
-		for _, src := range sources {
-			c := src[0].Cursor()
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				if f.Limit > 0 && len(out) >= f.Limit {
-					return nil
-				}
-				if src[0] != src[1] {
-					if v = src[1].Get(k); v == nil {
-						return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
-					}
-				}
-				e, err := decodeEntry(v)
-				if err != nil {
-					return err
-				}
-				if f.match(e) {
-					out = append(out, e)
-				}
+		return each(tx, f, func(e Entry) bool {
+			if f.Limit > 0 && len(out) >= f.Limit {
+				return false
 			}
-		}
-		return nil
+			out = append(out, e)
+			return true
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("relay: list: %w", err)
 	}
 	return out, nil
+}
+
+// Position is an entry's place in the order Page lists: when it was
+// enqueued, then its id. The zero Position comes before every entry.
+type Position struct {
+	EnqueuedAt time.Time
+	ID         string
+}
+
+// PositionOf returns e's place in Page's order.
+func PositionOf(e Entry) Position { return Position{EnqueuedAt: e.EnqueuedAt, ID: e.ID} }
+
+// Compare orders positions: -1 if p comes first, 0 if equal, +1 after.
+func (p Position) Compare(q Position) int {
+	if c := p.EnqueuedAt.Compare(q.EnqueuedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(p.ID, q.ID)
+}
+
+// Page returns, oldest first, the n oldest entries matching f that come
+// after the position after, and whether more match beyond them: an
+// administrator reads a month of delivered entries page by page, passing
+// the last entry's position to get the next. f.Limit is not used. It
+// reads every entry in f's state but holds only n of them.
+func (o *Outbox) Page(f Filter, after Position, n int) ([]Entry, bool, error) {
+	if n <= 0 {
+		return nil, false, fmt.Errorf("relay: page of %d entries: %w", n, ErrInvalid)
+	}
+	// A max-heap of the n oldest seen so far: its root is the newest of
+	// them, the one a still older entry replaces.
+	var kept pageHeap
+	more := false
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return each(tx, f, func(e Entry) bool {
+			pos := PositionOf(e)
+			if pos.Compare(after) <= 0 {
+				return true
+			}
+			switch {
+			case len(kept) < n:
+				heap.Push(&kept, e)
+			case pos.Compare(PositionOf(kept[0])) < 0:
+				kept[0] = e
+				heap.Fix(&kept, 0)
+				more = true
+			default:
+				more = true
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("relay: page: %w", err)
+	}
+	slices.SortFunc(kept, func(a, b Entry) int { return PositionOf(a).Compare(PositionOf(b)) })
+	return kept, more, nil
+}
+
+// pageHeap is a max-heap of entries by Position.
+type pageHeap []Entry
+
+func (h pageHeap) Len() int           { return len(h) }
+func (h pageHeap) Less(i, j int) bool { return PositionOf(h[i]).Compare(PositionOf(h[j])) > 0 }
+func (h pageHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *pageHeap) Push(x any)        { *h = append(*h, x.(Entry)) }
+func (h *pageHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// each calls fn with every entry matching f, pending and delivered first
+// then dead, each group in id order, until fn returns false. With a
+// MessageID it reads only that message's entries, and for StatePending
+// only the pending ones.
+func each(tx *bolt.Tx, f Filter, fn func(Entry) bool) error {
+	var prefix []byte
+	if f.MessageID != "" {
+		prefix = []byte(IdempotencyKey(f.MessageID, ""))
+	}
+	// Each source lists keys, and the bucket that holds their entries.
+	ob, dead := tx.Bucket(bucketOutbox), tx.Bucket(bucketDead)
+	sources := [][2]*bolt.Bucket{{ob, ob}, {dead, dead}}
+	if f.State == StatePending {
+		// The due index names every pending entry: a month of
+		// delivered ones is not read.
+		sources = [][2]*bolt.Bucket{{tx.Bucket(bucketDue), ob}}
+	}
+	for _, src := range sources {
+		c := src[0].Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if src[0] != src[1] {
+				if v = src[1].Get(k); v == nil {
+					return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
+				}
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			if f.match(e) && !fn(e) {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // Get returns the entry with id, in any state.

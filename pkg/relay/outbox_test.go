@@ -437,3 +437,63 @@ func TestIntakeMessageID(t *testing.T) {
 		}
 	}
 }
+
+// TestPageWalksEveryEntryOnce: pages of any size, each starting after the
+// last one's final entry, list every matching entry once, oldest first
+// (ties by id), and say "more" on every page but the last.
+func TestPageWalksEveryEntryOnce(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	// Ids against their age, and runs of messages enqueued at one instant.
+	for i := 30; i >= 1; i-- {
+		m := testMessage(fmt.Sprintf("m%02d", i))
+		if i%3 == 0 {
+			m.ClientID = "c-002"
+		}
+		if _, err := ob.Enqueue(m, []string{"mail", "slack"}); err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			clock.mu.Lock()
+			clock.now = clock.now.Add(time.Second)
+			clock.mu.Unlock()
+		}
+	}
+	for _, f := range []Filter{{}, {ClientID: "c-002"}, {State: StatePending}, {State: StateDead}} {
+		all, err := ob.List(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(all, func(a, b Entry) int { return PositionOf(a).Compare(PositionOf(b)) })
+		for _, n := range []int{1, 2, 7, 60, 61} {
+			var walked []string
+			var after Position
+			for pages := 0; ; pages++ {
+				page, more, err := ob.Page(f, after, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) > n || (more && len(page) != n) || pages > len(all) {
+					t.Fatalf("%+v n=%d: page of %d, more %v", f, n, len(page), more)
+				}
+				for _, e := range page {
+					walked = append(walked, e.ID)
+				}
+				if !more {
+					break
+				}
+				after = PositionOf(page[len(page)-1])
+			}
+			want := make([]string, len(all))
+			for i, e := range all {
+				want[i] = e.ID
+			}
+			if !slices.Equal(walked, want) {
+				t.Errorf("%+v n=%d: walked %v, want %v", f, n, walked, want)
+			}
+		}
+	}
+	if _, _, err := ob.Page(Filter{}, Position{}, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Page of 0 entries: %v, want ErrInvalid", err)
+	}
+}
