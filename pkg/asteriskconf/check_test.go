@@ -45,6 +45,8 @@ func TestCheckAcceptsExpressions(t *testing.T) {
 		{"Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound,${FILTER(0-9+,${EXTEN})})"},
 		{"Stasis(toritsugi,inbound,${EXTEN})", "Stasis(toritsugi,inbound,${EXTEN},to)"},
 		{"Stasis(toritsugi,inbound,${EXTEN},to)", "Stasis(toritsugi,inbound,${CUT(CUT(PJSIP_HEADER(read,To),@,1),:,2)})"},
+		// The forwarded-call alternative extensions.conf describes.
+		{"Stasis(toritsugi,inbound,${EXTEN})", `Stasis(toritsugi,inbound,${IF($["${REDIRECTING(from-num)}" != ""]?${REDIRECTING(from-num)}:${EXTEN})})`},
 	} {
 		dir := fillShipped(t)
 		path := filepath.Join(dir, "extensions.conf")
