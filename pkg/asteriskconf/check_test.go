@@ -1,6 +1,7 @@
 package asteriskconf
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -366,5 +367,60 @@ func TestDocumentationAddress(t *testing.T) {
 		if got := documentationAddress(v); got != want {
 			t.Errorf("documentationAddress(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// TestShippedFallbackDoesNotAnswer: when toritsugi is down, the shipped
+// dialplan tells callers to try again later without answering (early
+// media: no charge for a call nobody took) and refuses the call with
+// cause 41, never "not in service"; and a withheld number is masked
+// before anything logs it.
+func TestShippedFallbackDoesNotAnswer(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(shippedDir, "extensions.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse("extensions.conf", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stasis := 0
+	for _, sec := range f.Sections {
+		for _, ext := range extensions(Object{Name: sec.Name, Entries: sec.Entries}) {
+			var fallback []string
+			in, masked, calls := false, false, false
+			for _, step := range ext.steps {
+				v := step.Value
+				if strings.Contains(v, `Set(CALLERID(num)=anonymous)`) {
+					masked = true
+				}
+				if strings.Contains(v, "CALLERID(all)") && !masked {
+					t.Errorf("[%s] %s line %d logs the caller before a withheld number is masked", sec.Name, ext.pattern, step.Line)
+				}
+				if _, ok := appArgs(v, "Stasis"); ok {
+					calls = true
+				}
+				// The labelled step (the label is not in the step's value).
+				if strings.Contains(v, "toritsugi unavailable") {
+					in = true
+				}
+				if in {
+					fallback = append(fallback, v)
+				}
+			}
+			if !calls {
+				continue
+			}
+			stasis++
+			all := strings.Join(fallback, "\n")
+			if len(fallback) == 0 || strings.Contains(all, "Answer(") || strings.Contains(all, "ss-noservice") ||
+				!strings.Contains(all, "Progress()") || !strings.Contains(all, ",noanswer)") ||
+				strings.TrimSpace(fallback[len(fallback)-1]) != "Hangup(41)" {
+				t.Errorf("[%s] %s fallback:\n%s\nwant Progress(), a Playback(…,noanswer) that is not ss-noservice, then Hangup(41), and no Answer()", sec.Name, ext.pattern, all)
+			}
+		}
+	}
+	if stasis != 3 {
+		t.Errorf("%d extensions call Stasis, want 3 (trunk national and E.164, gateway)", stasis)
 	}
 }
