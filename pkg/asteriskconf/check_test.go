@@ -420,7 +420,7 @@ func TestShippedFallbackDoesNotAnswer(t *testing.T) {
 			}
 		}
 	}
-	if stasis != 3 {
-		t.Errorf("%d extensions call Stasis, want 3 (trunk national and E.164, gateway)", stasis)
+	if stasis != 4 {
+		t.Errorf("%d extensions call Stasis, want 4 (trunk national, E.164 and registration contact, gateway)", stasis)
 	}
 }

@@ -107,15 +107,19 @@ func TestShippedDialplanPassesDIDAsSecondArg(t *testing.T) {
 	for _, ext := range extensions(f.Lookup("from-trunk")[0]) {
 		for _, step := range ext.steps {
 			if args, ok := appArgs(step.Value, "Stasis"); ok {
-				if want := []string{"toritsugi", "inbound", "${EXTEN}"}; !reflect.DeepEqual(args, want) {
+				want := []string{"toritsugi", "inbound", "${EXTEN}"}
+				if ext.pattern == "s" { // a registration's contact: the number is in To
+					want = append(want, "to")
+				}
+				if !reflect.DeepEqual(args, want) {
 					t.Errorf("%s: Stasis args %q, want %q", ext.pattern, args, want)
 				}
 				patterns[ext.pattern] = true
 			}
 		}
 	}
-	if !patterns["_X."] || !patterns["_+X."] {
-		t.Errorf("Stasis called from %v, want _X. and _+X.", patterns)
+	if !patterns["_X."] || !patterns["_+X."] || !patterns["s"] {
+		t.Errorf("Stasis called from %v, want _X., _+X. and s", patterns)
 	}
 }
 
