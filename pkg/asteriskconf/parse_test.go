@@ -15,7 +15,7 @@ const shippedDir = "../../asterisk-conf"
 func TestParseShippedFiles(t *testing.T) {
 	// Sections every shipped file must have, in order of appearance.
 	want := map[string][]string{
-		"asterisk.conf":    {"directories", "options"},
+		"asterisk.conf":    {"options"},
 		"modules.conf":     {"modules"},
 		"logger.conf":      {"general", "logfiles"},
 		"http.conf":        {"general"},
@@ -257,4 +257,48 @@ func mustParseFile(t *testing.T, path string) *File {
 		t.Fatalf("Parse: %v", err)
 	}
 	return f
+}
+
+// TestInstallStepsCopyEveryFileButAsteriskConf: the install commands of
+// both READMEs copy every shipped file, so that a file added to the kit is
+// not left out, and never asterisk.conf, which would replace the user's
+// (the user Asterisk runs as).
+func TestInstallStepsCopyEveryFileButAsteriskConf(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(shippedDir, "*.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, p := range paths {
+		if name := filepath.Base(p); name != "asterisk.conf" {
+			want = append(want, name)
+		}
+	}
+	for _, readme := range []string{filepath.Join(shippedDir, "README.md"), "../../README.md"} {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for line := range strings.Lines(string(b)) {
+			_, cmd, ok := strings.Cut(line, "sudo cp ")
+			if !ok || !strings.Contains(cmd, "/etc/asterisk/") {
+				continue
+			}
+			found++
+			cmd, _, _ = strings.Cut(cmd, "/etc/asterisk/")
+			var got []string
+			for _, f := range strings.Fields(cmd) {
+				if strings.HasSuffix(f, ".conf") {
+					got = append(got, filepath.Base(f))
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: %q copies %q, want %q", readme, strings.TrimSpace(line), got, want)
+			}
+		}
+		if found != 1 {
+			t.Errorf("%s: %d install commands copying to /etc/asterisk/, want 1", readme, found)
+		}
+	}
 }
