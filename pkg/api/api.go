@@ -336,6 +336,18 @@ func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
 	defer os.Remove(f.Name())
 	defer f.Close()
 	n, err := d.Calls.Backup(f)
+	live := 0
+	if err == nil {
+		// The calls in progress are not history: restored, their
+		// states would be recorded as missed calls and relayed.
+		live, err = store.ForgetLiveCalls(f.Name())
+	}
+	if err == nil {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			n = st.Size() // the file may have grown by the removal's commit
+		}
+	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
@@ -353,7 +365,7 @@ func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
 		d.Logger.Error("sending the backup failed", "error", err, "bytes", sent, "of", n)
 		panic(http.ErrAbortHandler)
 	}
-	d.Logger.Info("backup served", "bytes", n)
+	d.Logger.Info("backup served", "bytes", n, "live_calls_left_out", live)
 }
 
 // backupPattern names the copies a backup makes before sending them.

@@ -162,6 +162,43 @@ func TestBackupOpensAsAStore(t *testing.T) {
 	}
 }
 
+// TestBackupLeavesOutCallsInProgress: the states of calls in progress are
+// not in a backup (a store restored from it would record each as a call
+// that ended unseen, a missed call relayed to its client), and the
+// running store keeps them.
+func TestBackupLeavesOutCallsInProgress(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	st.SaveLive("in-progress", "s=queued")
+	st.SaveLiveSeen(time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC))
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if live, seen, err := st.LiveCalls(); err != nil || len(live) == 1 && !seen.IsZero() {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("live state never written: %v %v", live, seen)
+		}
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, BackupDir: t.TempDir()})
+	resp, body := get(t, h, "/api/v1/backup")
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) {
+		t.Fatalf("backup: %d, %d bytes, Content-Length %d", resp.StatusCode, len(body), resp.ContentLength)
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp := storetest.OpenPath(t, path)
+	if live, seen, err := cp.LiveCalls(); err != nil || len(live) != 0 || !seen.IsZero() {
+		t.Errorf("the backup holds live calls %v, seen %v (%v); want none", live, seen, err)
+	}
+	if list, err := cp.ListCalls(store.CallFilter{}); err != nil || len(list) != 3 {
+		t.Errorf("the backup lists %d calls (%v), want the 3 recorded", len(list), err)
+	}
+	if live, _, err := st.LiveCalls(); err != nil || live["in-progress"] != "s=queued" {
+		t.Errorf("the running store's live calls %v (%v), want in-progress kept", live, err)
+	}
+}
+
 func TestMonthlyCounts(t *testing.T) {
 	st := storetest.Open(t)
 	jst := time.FixedZone("JST", 9*3600)

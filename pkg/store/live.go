@@ -223,3 +223,40 @@ func (s *Store) closeLive() {
 func dropLive(tx *bolt.Tx, id string) error {
 	return tx.Bucket(bucketLive).Delete([]byte(id))
 }
+
+// ForgetLiveCalls removes the live-call states from the store file at
+// path, a copy no store has open (a backup), and returns how many there
+// were. A backup holds the states of the calls in progress when it was
+// made; a store restored from it would take them for calls that ended
+// while no controller watched, and record each as a missed call, relayed
+// to its client, though the call may have been answered and its record
+// was in the database the backup replaced. Without them the copy is the
+// history up to its moment: those calls have no record there, as every
+// call after it has none.
+func ForgetLiveCalls(path string) (int, error) {
+	db, err := openBolt("forget live calls in", path, &bolt.Options{Timeout: DefaultTimeout})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil || tx.Bucket(bucketLive) == nil {
+			return fmt.Errorf("%w: not a toritsugi store (no meta or live_calls bucket)", ErrCorrupt)
+		}
+		n = tx.Bucket(bucketLive).Stats().KeyN
+		if err := tx.DeleteBucket(bucketLive); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketLive); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Delete(keyLiveSeen)
+	})
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: forget live calls in %s: %w", path, err)
+	}
+	return n, nil
+}
