@@ -44,7 +44,7 @@ func (s *Store) PutCallback(c Callback) error {
 	if err != nil {
 		return fmt.Errorf("store: encode callback: %w", err)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketCallbacks)
 		if err != nil {
 			return fmt.Errorf("store: callbacks bucket: %w", err)
@@ -109,7 +109,7 @@ func (s *Store) Callbacks(state string) ([]Callback, error) {
 // CompleteCallback marks a request done by an operator. A request done
 // already is left as it was (who called back, when): ErrAlreadyDone.
 func (s *Store) CompleteCallback(id, operatorID string, at time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		c, err := getCallback(tx, id)
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func (s *Store) CompleteCallback(id, operatorID string, at time.Time) error {
 // It returns how many it deleted.
 func (s *Store) PurgeCallbacks(due func(Callback) bool) (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		n = 0
 		b := tx.Bucket(bucketCallbacks)
 		if b == nil {

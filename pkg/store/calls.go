@@ -177,7 +177,7 @@ func (s *Store) Call(id string) (CallRecord, error) {
 // unless the store commits each call alone.
 func (s *Store) write(fn func(*bolt.Tx) error) error {
 	if s.commitEach {
-		return s.db.Update(fn)
+		return s.update(fn)
 	}
-	return s.db.Batch(fn)
+	return s.batch(fn)
 }

@@ -102,7 +102,7 @@ func (s *Store) saveIntake(in Intake, create bool, base int) (stored Intake, sav
 		return Intake{}, false, err
 	}
 	saved = true
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		cur, vers, byCaller, err := intakeBuckets(tx)
 		if err != nil {
 			return err

@@ -83,7 +83,7 @@ func (s *Store) PurgeIntakes(due func(Intake) bool) (int, error) {
 // purgeIntakes deletes, in one transaction, those of ids that are still
 // due.
 func (s *Store) purgeIntakes(ids []string, due func(Intake) bool) (n int, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		n = 0
 		cur := tx.Bucket(bucketIntakes)
 		vers, byCaller := tx.Bucket(bucketIntakeVersions), tx.Bucket(bucketIntakesCaller)

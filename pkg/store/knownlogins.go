@@ -20,7 +20,7 @@ func (s *Store) PutKnownLogin(key string, at, before time.Time) error {
 	if key == "" {
 		return fmt.Errorf("%w: known login needs a key", ErrInvalidRecord)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketKnownLogins)
 		if err != nil {
 			return err

@@ -19,7 +19,7 @@ func (s *Store) PutScreenPops(operatorID string, pops []byte) error {
 		return fmt.Errorf("%w: screen pops need an operator", ErrInvalidRecord)
 	}
 	v := append([]byte(nil), pops...)
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketScreenPops)
 		if err != nil {
 			return fmt.Errorf("store: screen pops bucket: %w", err)

@@ -36,7 +36,7 @@ func (s *Store) PutSession(key string, ss Session) error {
 	if err != nil {
 		return fmt.Errorf("store: encode session: %w", err)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSessions)
 		if err != nil {
 			return fmt.Errorf("store: sessions bucket: %w", err)
@@ -68,7 +68,7 @@ func (s *Store) Session(key string) (Session, error) {
 
 // DeleteSession removes the session under key; a missing one is no error.
 func (s *Store) DeleteSession(key string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		if b == nil {
 			return nil
@@ -85,7 +85,7 @@ func (s *Store) DeleteSession(key string) error {
 // could never be used). It returns how many it deleted.
 func (s *Store) SweepSessions(expired func(Session) bool) (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		if b == nil {
 			return nil

@@ -61,6 +61,8 @@ type Store struct {
 	log        *slog.Logger
 	commitEach bool
 	live       *liveWriter
+	health     writeHealth
+	now        func() time.Time
 }
 
 // batchDelay is how long PutCall waits for concurrent writers to share
@@ -87,7 +89,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	db.MaxBatchDelay = batchDelay
-	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall, live: newLiveWriter()}
+	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall, live: newLiveWriter(), now: time.Now}
 	if err := s.setup(); err != nil {
 		if cerr := db.Close(); cerr != nil {
 			s.log.Warn("close after failed open", "err", cerr)
@@ -105,7 +107,7 @@ func (s *Store) setup() error {
 		s.log.Error("integrity check failed", "err", err)
 		return err
 	}
-	return s.db.Update(prepare)
+	return s.update(prepare)
 }
 
 // check runs bbolt's consistency check inside tx and returns every problem
@@ -134,8 +136,11 @@ func (s *Store) Close() error {
 // Path returns the file the store was opened on, also after Close.
 func (s *Store) Path() string { return s.path }
 
-// Ping runs a read transaction and checks the schema is in place; it backs
-// the /healthz endpoint.
+// Ping runs a read transaction and checks the schema is in place, and
+// reports ErrWriteFailed (with the commit's error) while writes are
+// failing: the last commit failed, or one did less than a minute ago. It
+// backs the /healthz endpoint. Commits through Bolt (the relay outbox)
+// are not counted.
 func (s *Store) Ping() error {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) == nil {
@@ -145,6 +150,9 @@ func (s *Store) Ping() error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: ping: %w", err)
+	}
+	if err := s.health.failing(s.now()); err != nil {
+		return fmt.Errorf("store: ping: %w: %w", ErrWriteFailed, err)
 	}
 	return nil
 }
