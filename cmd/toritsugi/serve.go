@@ -132,6 +132,13 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		return fail(err)
 	}
 	s.desk.Queue = s.core.Queue
+	// Queued behind the operators controller.New installed, and before
+	// any call is re-adopted (that needs the link, which Run starts).
+	if n, err := s.desk.RestorePresence(); err != nil {
+		log.Error("restoring the console operators' presence", "error", err, "restored", n)
+	} else if n > 0 {
+		log.Info("console operators' presence restored", "operators", n)
+	}
 	return s, nil
 }
 

@@ -6,6 +6,6 @@
 // Every page is rendered with html/template and every piece of call data
 // reaches the browser as JSON that the page's script inserts with
 // textContent, never as markup: caller names and intake text are hostile.
-// Sessions live in memory (a restart logs everybody out); the operator id
-// always comes from the session, never from the request.
+// Sessions are kept in the store (a restart logs nobody out); the operator
+// id always comes from the session, never from the request.
 package console

@@ -101,14 +101,27 @@ func (d *Desk) ClientName(id string) string {
 	return ""
 }
 
-// SetAvailable implements console.OperatorControl.
-func (d *Desk) SetAvailable(opID string) { d.Queue.SetAvailable(opID) }
+// SetAvailable implements console.OperatorControl; the choice outlives a
+// restart (presence.go).
+func (d *Desk) SetAvailable(opID string) {
+	d.Queue.SetAvailable(opID)
+	d.keepPresence(opID, store.Presence{Since: d.now()})
+}
 
-// Pause implements console.OperatorControl.
-func (d *Desk) Pause(opID, reason string) { d.Queue.Pause(opID, reason) }
+// Pause implements console.OperatorControl; the choice outlives a
+// restart.
+func (d *Desk) Pause(opID, reason string) {
+	d.Queue.Pause(opID, reason)
+	d.keepPresence(opID, store.Presence{Paused: true, Reason: reason, Since: d.now()})
+}
 
 // Logout implements console.OperatorControl.
-func (d *Desk) Logout(opID string) { d.Queue.Logout(opID) }
+func (d *Desk) Logout(opID string) {
+	d.Queue.Logout(opID)
+	if err := d.Store.DeletePresence(opID); err != nil {
+		d.Logger.Error("forgetting an operator's presence failed: a restart may make them available again while logged in elsewhere", "operator", opID, "error", err)
+	}
+}
 
 // EndWrapUp implements console.OperatorControl.
 func (d *Desk) EndWrapUp(opID string) { d.Queue.EndWrapUp(opID) }
