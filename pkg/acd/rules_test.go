@@ -415,6 +415,43 @@ func TestRules(t *testing.T) {
 				{sec(41), tick, one("announce c2 1 30s")},
 			},
 		},
+		{
+			// Callers are served in one order across clients: an older
+			// caller of another client who shares this client's operator
+			// is ahead, one whose operators do not serve this client is
+			// not, and a VIP is ahead of everyone.
+			name: "positions count the callers of other clients who share an operator",
+			clients: map[string]ClientSettings{"A": {AnnouncePeriod: sec(20)}, "B": {AnnouncePeriod: sec(20)},
+				"C": {AnnouncePeriod: sec(20)}},
+			ops: []opSpec{
+				{id: "a", skills: map[string]int{"A": 1, "B": 1}, paused: "x"},
+				{id: "c", skills: map[string]int{"C": 1}, paused: "x"},
+			},
+			steps: []step{
+				{0, enq("a1", "A"), nil},
+				{0, enq("c1", "C"), nil},
+				{sec(1), enq("a2", "A"), nil},
+				{sec(2), enq("b1", "B"), nil},
+				{sec(3), enqVIP("b2", "B"), nil},
+				{sec(20), tick, one("announce a1 2 0s", "announce c1 1 0s")},
+				{sec(21), tick, one("announce a2 3 0s")},
+				{sec(22), tick, one("announce b1 4 0s")},
+				{sec(23), tick, one("announce b2 1 0s")},
+			},
+		},
+		{
+			name:    "an operator who serves every client puts every older caller ahead",
+			clients: map[string]ClientSettings{"A": {AnnouncePeriod: sec(20)}, "B": {AnnouncePeriod: sec(20)}},
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "x"}},
+			steps: []step{
+				{0, enq("a1", "A"), nil},
+				{sec(1), enq("a2", "A"), nil},
+				{sec(2), enq("b1", "B"), nil},
+				{sec(20), tick, one("announce a1 1 0s")},
+				{sec(21), tick, one("announce a2 2 0s")},
+				{sec(22), tick, one("announce b1 3 0s")},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

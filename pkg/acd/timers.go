@@ -151,9 +151,40 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 		}
 		if len(cl.ringing) == 0 {
 			q := c.queues[cl.clientID]
-			out = append(out, Announce{CallID: cl.id, Position: q.tree.rank(cl.key) + 1, ExpectedWait: q.expectedWait()})
+			out = append(out, Announce{CallID: cl.id, Position: c.position(cl), ExpectedWait: q.expectedWait()})
 		}
 		return out
 	}
 	return out
+}
+
+// position is cl's place in line as its caller is told it: 1 + the
+// callers before it in the order calls are served (VIP first, then the
+// oldest) of every client that shares an operator with cl's client, its
+// own included. Callers are served in one order across clients, so an
+// older caller of another client whom one of this client's operators also
+// serves is ahead. It may count one too many (that caller may be taken by
+// an operator this caller could not have had), never one too few.
+func (c *Core) position(cl *callRec) int {
+	shared := map[string]bool{cl.clientID: true}
+	every := false
+	for _, op := range c.ops {
+		if _, ok := tierFor(op.skills, cl.clientID); !ok {
+			continue
+		}
+		if _, ok := op.skills[WildcardClient]; ok {
+			every = true
+			break
+		}
+		for id := range op.skills {
+			shared[id] = true
+		}
+	}
+	n := 1
+	for id, q := range c.queues {
+		if every || shared[id] {
+			n += q.tree.rank(cl.key)
+		}
+	}
+	return n
 }

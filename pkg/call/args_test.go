@@ -181,8 +181,8 @@ func TestAnnouncement(t *testing.T) {
 	}{
 		{1, 0, "sound:queue-youarenext"},
 		{1, 2 * time.Minute, "sound:queue-youarenext sound:queue-holdtime number:2 sound:queue-minutes"},
-		{4, 20 * time.Second, "sound:queue-thereare number:3 sound:queue-callswaiting"},
-		{3, 90 * time.Second, "sound:queue-thereare number:2 sound:queue-callswaiting sound:queue-holdtime number:2 sound:queue-minutes"},
+		{4, 20 * time.Second, "sound:queue-thereare number:4 sound:queue-callswaiting"},
+		{3, 90 * time.Second, "sound:queue-thereare number:3 sound:queue-callswaiting sound:queue-holdtime number:2 sound:queue-minutes"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(Announcement(tt.pos, tt.wait), " "); got != tt.want {

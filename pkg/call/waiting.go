@@ -109,14 +109,17 @@ func (a *actor) stopPlayback(id string) {
 }
 
 // Announcement is the media for a position announcement, built from
-// Asterisk's core queue prompts: "you are next" or "there are N calls
-// waiting", then "the estimated hold time is M minutes" when known.
+// Asterisk's core queue prompts as app_queue plays them (say_position):
+// "you are next" at position 1, otherwise queue-thereare, the caller's
+// own position, queue-callswaiting; then "the estimated hold time is M
+// minutes" when known. The prompts were recorded for app_queue, which
+// says the caller's position there, not the number of callers ahead.
 func Announcement(position int, wait time.Duration) []string {
 	var m []string
 	if position <= 1 {
 		m = append(m, "sound:queue-youarenext")
 	} else {
-		m = append(m, "sound:queue-thereare", fmt.Sprintf("number:%d", position-1), "sound:queue-callswaiting")
+		m = append(m, "sound:queue-thereare", fmt.Sprintf("number:%d", position), "sound:queue-callswaiting")
 	}
 	if mins := int(wait.Round(time.Minute) / time.Minute); mins > 0 {
 		m = append(m, "sound:queue-holdtime", fmt.Sprintf("number:%d", mins), "sound:queue-minutes")
