@@ -95,6 +95,17 @@ func (c *Core) RingFailed(callID, opID string, seq uint64, why RingFailure, now 
 // the client's wrap-up (or is free at once without one). For a call still
 // queued it is the same as Abandon.
 func (c *Core) CallEnded(callID string, now time.Time) []Action {
+	return c.callEnded(callID, true, now)
+}
+
+// CallEndedBeforeTalk reports that a connected call finished before its
+// caller and operator were put through (the caller hung up during the
+// whisper): the operator has nothing to wrap up and is free at once.
+func (c *Core) CallEndedBeforeTalk(callID string, now time.Time) []Action {
+	return c.callEnded(callID, false, now)
+}
+
+func (c *Core) callEnded(callID string, talked bool, now time.Time) []Action {
 	cl := c.calls[callID]
 	if cl == nil {
 		return nil
@@ -115,6 +126,9 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 	st := c.settings(cl.clientID)
 	hold := op.holdCall == callID && st.WrapUpHold > 0
 	reason := "call-ended"
+	if !talked {
+		return c.dispatch(now, c.leaveWrapUp(op, "call-ended-before-talk", now, nil))
+	}
 	if st.WrapUp > 0 || hold {
 		c.disarm(op.wrapTimer)
 		op.wrapCall, op.wrapClient = callID, cl.clientID

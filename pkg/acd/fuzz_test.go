@@ -102,10 +102,14 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		}
 		return c.RingFailed(r.pickCall(arg), r.pickOp(arg), c.ringSeq-uint64(arg>>5%3), NoAnswer, now)
 	case 6:
-		if op := r.opIn(arg, OnCall); op != nil {
-			return c.CallEnded(op.callID, now)
+		end := c.CallEnded
+		if arg&0x40 != 0 { // the caller left during the whisper
+			end = c.CallEndedBeforeTalk
 		}
-		return c.CallEnded(r.pickCall(arg), now)
+		if op := r.opIn(arg, OnCall); op != nil {
+			return end(op.callID, now)
+		}
+		return end(r.pickCall(arg), now)
 	case 7:
 		return c.SetAvailable(r.pickOp(arg), now)
 	case 8:

@@ -127,6 +127,10 @@ func ended(call string) input {
 	return func(c *Core, now time.Time) []Action { return c.CallEnded(call, now) }
 }
 
+func endedBeforeTalk(call string) input {
+	return func(c *Core, now time.Time) []Action { return c.CallEndedBeforeTalk(call, now) }
+}
+
 func abandon(call string) input {
 	return func(c *Core, now time.Time) []Action { return c.Abandon(call, now) }
 }

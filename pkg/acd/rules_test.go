@@ -101,6 +101,18 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// The caller hung up during the whisper: nothing to wrap up.
+			name:    "a call that ends before the talk frees its operator at once",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(3), endedBeforeTalk("c1"), cat(one("op a on-call>available call-ended-before-talk"), ringing("c2", "a"))},
+			},
+		},
+		{
 			name:    "an unsaved message holds wrap-up until it is saved",
 			clients: map[string]ClientSettings{"A": {WrapUp: sec(30), WrapUpHold: sec(120)}},
 			ops:     []opSpec{{id: "a", skills: all(1)}},

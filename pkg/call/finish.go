@@ -36,9 +36,15 @@ func (a *actor) leaveQueue() {
 		a.m.queue.Abandon(a.id)
 	}
 	if a.op != nil && !a.opReleased {
-		// The operator was given this call: release them to wrap-up.
+		// The operator was given this call: release them to wrap-up,
+		// or at once if the caller left before they were put through
+		// (during the whisper): there is nothing to wrap up.
 		a.opReleased = true
-		a.m.queue.CallEnded(a.id)
+		if a.rec.BridgedAt.IsZero() {
+			a.m.queue.CallEndedBeforeTalk(a.id)
+		} else {
+			a.m.queue.CallEnded(a.id)
+		}
 	}
 }
 

@@ -634,3 +634,34 @@ func TestRingAllOthersStopAnsweredElsewhere(t *testing.T) {
 		t.Fatalf("op1002's ring stopped with %q, want once as answered_elsewhere", stopped)
 	}
 }
+
+// TestCallerHangsUpDuringWhisper: a caller who leaves while the operator
+// hears the whisper was never put through: the operator has nothing to
+// wrap up and takes the next caller at once, not after the client's
+// wrap-up (an hour here).
+func TestCallerHangsUpDuringWhisper(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "wrapup: 0s", "wrapup: 1h", 1))
+	h.fake.AddSound("beep", 100*time.Second) // the whisper: 1 s of test time
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("the whisper on op1001's leg", func() bool { return whisperPlayed(h) })
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); !rec.BridgedAt.IsZero() {
+		t.Fatalf("the caller who left during the whisper was put through: %+v", rec)
+	}
+	h.eventually("op1001 available at once", func() bool { return h.operatorState("op1001") == acd.Available })
+	next := h.call("0312345678", "0907654321")
+	h.eventually("op1001 rung for the next caller", func() bool {
+		for _, v := range h.snapshot().Operators {
+			if v.ID == "op1001" {
+				return v.CallID == next && (v.State == acd.Ringing || v.State == acd.OnCall)
+			}
+		}
+		return false
+	})
+}

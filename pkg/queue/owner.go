@@ -193,6 +193,17 @@ func (o *Owner) CallEnded(callID string) {
 	})
 }
 
+// CallEndedBeforeTalk reports that a connected call finished before the
+// caller was put through to its operator: the operator is free at once
+// (acd.Core.CallEndedBeforeTalk).
+func (o *Owner) CallEndedBeforeTalk(callID string) {
+	o.do(func() {
+		o.apply(o.core.CallEndedBeforeTalk(callID, o.clock.Now()))
+		delete(o.calls, callID)
+		o.phoneFree(callID)
+	})
+}
+
 // Occupy reports a call re-adopted after a restart while already connected
 // to an operator on phone endpoint ("": the operator's configured one):
 // the operator is on that call (not rung) until CallEnded, and so is the
