@@ -678,3 +678,43 @@ func TestPurgeIntakes(t *testing.T) {
 		}
 	}
 }
+
+// TestTodayReadOnceForManyConsoles: today's figures are read from the
+// store at most once per todayFresh (5 s), whoever asks (every console
+// asks every 2 s), and afresh after it or at the day's change in Japan.
+func TestTodayReadOnceForManyConsoles(t *testing.T) {
+	d, _ := newDesk(t)
+	now := time.Date(2026, 11, 29, 14, 59, 50, 0, time.UTC) // 23:59:50 in Japan
+	d.Now = func() time.Time { return now }
+	put := func(id string) {
+		t.Helper()
+		if err := d.Store.PutCall(store.CallRecord{ID: id, ClientID: "acme", Result: store.ResultAnswered, WaitMS: 1000, StartedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answered := func() int {
+		t.Helper()
+		wb, err := d.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wb.Today.Answered
+	}
+	put("a")
+	if got := answered(); got != 1 {
+		t.Fatalf("answered %d, want 1", got)
+	}
+	put("b")
+	now = now.Add(4 * time.Second) // 23:59:54 in Japan
+	if got := answered(); got != 1 {
+		t.Errorf("4 s later: answered %d, want the figure read 4 s ago (1)", got)
+	}
+	now = now.Add(4 * time.Second) // 23:59:58
+	if got := answered(); got != 2 {
+		t.Errorf("8 s later: answered %d, want 2 (read again)", got)
+	}
+	now = now.Add(3 * time.Second) // 00:00:01, 3 s after the last read: another day
+	if got := answered(); got != 0 {
+		t.Errorf("after midnight in Japan: answered %d, want 0 (a new day, read again)", got)
+	}
+}
