@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -84,9 +86,22 @@ func Open(path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// An empty file is not a new store: bbolt would make it one, and a
+	// restore that failed half way (a full disk) would start an empty
+	// database that looks like any other.
+	st, statErr := os.Stat(path)
+	switch {
+	case statErr == nil && st.Size() == 0:
+		return nil, fmt.Errorf("store: open %s: %w: the file is empty (a copy or restore that failed?); move it away to start a new, empty store", path, ErrCorrupt)
+	case statErr == nil && st.Mode().Perm()&0o077 != 0:
+		log.Warn("the store file can be read by other users: it holds callers' names and numbers (chmod 600)", "path", path, "mode", st.Mode().Perm().String())
+	}
 	db, err := openBolt("open", path, &bolt.Options{Timeout: opts.Timeout})
 	if err != nil {
 		return nil, err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		log.Warn("a new, empty store was created: if you meant to open existing data, check data_dir", "path", path)
 	}
 	db.MaxBatchDelay = batchDelay
 	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall, live: newLiveWriter(), now: time.Now}

@@ -220,3 +220,24 @@ func TestOpenRefusesATruncatedCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRefusesAnEmptyFile: an empty file (a restore that failed half
+// way) is refused, not made a new store that looks like any other, and
+// stays as it was.
+func TestOpenRefusesAnEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(path, store.Options{Timeout: time.Second})
+	if err == nil {
+		s.Close()
+		t.Fatal("an empty file opened as a store")
+	}
+	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "empty") || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %v, want ErrCorrupt naming the file and saying it is empty", err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != 0 {
+		t.Errorf("the empty file was changed: %v, %v", st, err)
+	}
+}
