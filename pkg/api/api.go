@@ -28,6 +28,8 @@ type Calls interface {
 	Ping() error
 	// Backup writes a consistent copy of the database (a hot backup).
 	Backup(w io.Writer) (int64, error)
+	// Size is how many bytes a backup would take now.
+	Size() (int64, error)
 	// MonthlyCounts are a client's exact call counts for one month.
 	MonthlyCounts(clientID string, month time.Time) (store.Counts, error)
 	// Callbacks lists callback requests in a state ("" = all).
@@ -51,6 +53,9 @@ type Deps struct {
 	// directory: the system's temporary directory may be small or in
 	// memory); "" means os.TempDir().
 	BackupDir string
+	// FreeSpace reports the bytes still free in dir's file system (a
+	// test's); nil means the system's answer.
+	FreeSpace func(dir string) (uint64, bool)
 	// Outbox, when set, enables GET /api/v1/relay and POST
 	// /api/v1/relay/retry and /discard (dead letters visible, retried or
 	// dismissed).
@@ -327,6 +332,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // transaction open for as long, and bbolt's writers (every call record)
 // wait for it whenever the file must grow.
 func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
+	if size, err := d.Calls.Size(); err == nil {
+		free := d.FreeSpace
+		if free == nil {
+			free = freeBytes
+		}
+		if avail, ok := free(d.backupDir()); ok && avail < uint64(size)+backupReserve {
+			need := uint64(size) + backupReserve
+			d.Logger.Error("backup refused: not enough free space for its copy", "dir", d.backupDir(), "free", avail, "needed", need)
+			writeJSON(w, http.StatusInsufficientStorage, errorBody{Error: fmt.Sprintf(
+				"not enough free space in %s for the backup's copy: %d bytes free, %d needed (the database, %d bytes, and %d kept free for the calls' records)",
+				d.backupDir(), avail, need, size, backupReserve)})
+			return
+		}
+	}
 	f, err := os.CreateTemp(d.backupDir(), backupPattern)
 	if err != nil {
 		d.Logger.Error("backup failed", "error", err)
@@ -367,6 +386,11 @@ func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Logger.Info("backup served", "bytes", n, "live_calls_left_out", live)
 }
+
+// backupReserve is the space a backup's copy must leave free in the data
+// directory's file system: calls' records, states and messages go on being
+// written there, and a copy that took the last of it would make them fail.
+const backupReserve = 64 << 20
 
 // backupPattern names the copies a backup makes before sending them.
 const backupPattern = ".toritsugi-backup-*.db"

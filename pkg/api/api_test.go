@@ -199,6 +199,36 @@ func TestBackupLeavesOutCallsInProgress(t *testing.T) {
 	}
 }
 
+// TestBackupNeedsFreeSpace: a backup whose copy would leave less than
+// 64 MiB free on the data directory's disk is refused (507, saying how
+// much is free and needed) and copies nothing: taking the last of the
+// space would make the calls' records fail.
+func TestBackupNeedsFreeSpace(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	size, err := st.Size()
+	if err != nil || size <= 0 {
+		t.Fatalf("Size = %d, %v", size, err)
+	}
+	dir := t.TempDir()
+	var free uint64
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, BackupDir: dir,
+		FreeSpace: func(string) (uint64, bool) { return free, true }})
+	free = uint64(size) + 64<<20 - 1
+	resp, body := get(t, h, "/api/v1/backup")
+	if resp.StatusCode != http.StatusInsufficientStorage || !strings.Contains(string(body), dir) ||
+		!strings.Contains(string(body), fmt.Sprint(free)) || !strings.Contains(string(body), fmt.Sprint(uint64(size)+64<<20)) {
+		t.Fatalf("backup with %d bytes free: %d %s; want 507 naming the directory, the free and the needed bytes", free, resp.StatusCode, body)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("a refused backup left %v", left)
+	}
+	free = uint64(size) + 64<<20
+	if resp, body := get(t, h, "/api/v1/backup"); resp.StatusCode != 200 || int64(len(body)) != resp.ContentLength {
+		t.Fatalf("backup with just enough space: %d, %d bytes", resp.StatusCode, len(body))
+	}
+}
+
 func TestMonthlyCounts(t *testing.T) {
 	st := storetest.Open(t)
 	jst := time.FixedZone("JST", 9*3600)

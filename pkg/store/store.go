@@ -208,3 +208,12 @@ func openBolt(op, path string, opts *bolt.Options) (*bolt.DB, error) {
 	}
 	return db, nil
 }
+
+// Size is how many bytes a backup of the store would take now.
+func (s *Store) Size() (int64, error) {
+	var n int64
+	if err := s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil }); err != nil {
+		return 0, fmt.Errorf("store: size: %w", err)
+	}
+	return n, nil
+}
