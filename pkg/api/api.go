@@ -25,6 +25,8 @@ import (
 // Calls is the part of the store the API reads.
 type Calls interface {
 	ListCalls(store.CallFilter) ([]store.CallRecord, error)
+	// EachCallPage reads the calls of a filter a page at a time.
+	EachCallPage(f store.CallFilter, page int, fn func([]store.CallRecord) error) error
 	Ping() error
 	// Backup writes a consistent copy of the database (a hot backup).
 	Backup(w io.Writer) (int64, error)
@@ -214,8 +216,12 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
 	}
-	if q := r.URL.Query(); q.Get("format") == "csv" && !q.Has("limit") && !f.From.IsZero() && !f.To.IsZero() {
-		f.Limit = 0 // an export of a range is the whole range, not its first 1000
+	if q := r.URL.Query(); q.Get("format") == "csv" && !q.Has("limit") && !f.From.IsZero() {
+		// An export of a range is the whole range (to now without a
+		// to), not its first 1000.
+		f.Limit = 0
+		d.exportCalls(w, f)
+		return
 	}
 	limit := f.Limit
 	if limit > 0 {
@@ -242,6 +248,31 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, callsBody{Calls: calls, More: more})
+}
+
+// exportPage is how many call records an export reads at a time.
+const exportPage = 1000
+
+// exportCalls sends every call of f as CSV, written as it is read, a page
+// at a time: a year of calls is never held whole. A failure half way
+// aborts the response, so that the client sees a broken download, not a
+// file it might take for the whole export.
+func (d Deps) exportCalls(w http.ResponseWriter, f store.CallFilter) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="calls.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	cw, err := report.NewCallsCSV(w)
+	rows := 0
+	if err == nil {
+		err = d.Calls.EachCallPage(f, exportPage, func(calls []store.CallRecord) error {
+			rows += len(calls)
+			return cw.Write(calls)
+		})
+	}
+	if err != nil {
+		d.Logger.Error("exporting calls failed", "error", err, "rows", rows)
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // writeCSV sends a CSV made by write, as a download named name.
@@ -275,13 +306,17 @@ func (d Deps) monthReport(w http.ResponseWriter, r *http.Request) ([]report.Clie
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return nil, nil, "", false
 	}
-	calls, err := d.Calls.ListCalls(store.CallFilter{From: from, To: to})
+	var t report.Tally
+	err = d.Calls.EachCallPage(store.CallFilter{From: from, To: to}, exportPage, func(calls []store.CallRecord) error {
+		t.Add(calls)
+		return nil
+	})
 	if err != nil {
 		d.Logger.Error("report", "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
 		return nil, nil, "", false
 	}
-	clients, ops := report.Month(calls)
+	clients, ops := t.Result()
 	return clients, ops, from.Format("2006-01"), true
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -719,6 +720,62 @@ func TestListCallsSaysWhenCut(t *testing.T) {
 	}
 	if resp, _ := get(t, h, "/api/v1/calls?format=csv"); resp.Header.Get("X-More-Calls") != "" {
 		t.Errorf("a whole CSV: X-More-Calls %q", resp.Header.Get("X-More-Calls"))
+	}
+}
+
+// pageSpy records the pages of EachCallPage.
+type pageSpy struct {
+	*store.Store
+	pages []int
+}
+
+func (p *pageSpy) EachCallPage(f store.CallFilter, page int, fn func([]store.CallRecord) error) error {
+	return p.Store.EachCallPage(f, page, func(calls []store.CallRecord) error {
+		p.pages = append(p.pages, len(calls))
+		return fn(calls)
+	})
+}
+
+// TestCallsExportIsWholeAndPaged: a CSV export from a date without an end
+// is every call since, not the first 1,000 (a browser's download shows
+// no X-More-Calls); it is read and written 1,000 calls at a time, and the
+// month report is summed the same way.
+func TestCallsExportIsWholeAndPaged(t *testing.T) {
+	st := storetest.Open(t)
+	at := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2500)
+	for g := range 50 { // concurrent writers share bbolt's batches
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < 2500; i += 50 {
+				errs <- st.PutCall(store.CallRecord{ID: fmt.Sprintf("c%04d", i), ClientID: "acme", Result: store.ResultAnswered,
+					Billable: true, StartedAt: at.Add(time.Duration(i) * time.Second)})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	spy := &pageSpy{Store: st}
+	h := api.NewHandler(api.Deps{Calls: spy, LinkUp: func() bool { return true }, Token: tokenFunc})
+	resp, body := get(t, h, "/api/v1/calls?format=csv&from=2026-11-01")
+	rows := strings.Count(string(body), "\n") - 1 // the heading
+	if resp.StatusCode != 200 || rows != 2500 || resp.Header.Get("X-More-Calls") != "" {
+		t.Fatalf("export since 2026-11-01: %d, %d rows, X-More-Calls %q; want 200, all 2500", resp.StatusCode, rows, resp.Header.Get("X-More-Calls"))
+	}
+	if !slices.Equal(spy.pages, []int{1000, 1000, 500}) {
+		t.Errorf("read in pages of %v, want 1000, 1000, 500", spy.pages)
+	}
+	spy.pages = nil
+	resp, body = get(t, h, "/api/v1/reports/clients?month=2026-11")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"calls":2500`) || !slices.Equal(spy.pages, []int{1000, 1000, 500}) {
+		t.Errorf("month report: %d %.300s, pages %v; want 2500 calls read 1000 at a time", resp.StatusCode, body, spy.pages)
 	}
 }
 

@@ -97,11 +97,29 @@ func WriteOperatorsCSV(w io.Writer, month string, rows []Operator) error {
 // WriteCallsCSV writes call records as CSV, a row per call, times in
 // Japan time, numbers as people read them.
 func WriteCallsCSV(w io.Writer, calls []store.CallRecord) error {
-	if _, err := io.WriteString(w, bom); err != nil {
+	cw, err := NewCallsCSV(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"着信日時", "終了日時", "顧客ID", "着信番号", "発信者", "結果", "課金対象", "待ち(秒)", "オペレーター", "理由", "通話ID", "分類"})
+	return cw.Write(calls)
+}
+
+// CallsCSV writes the calls CSV a part at a time: an export of a year is
+// written as it is read, not held whole.
+type CallsCSV struct{ cw *csv.Writer }
+
+// NewCallsCSV writes the byte-order mark and the heading row.
+func NewCallsCSV(w io.Writer) (*CallsCSV, error) {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return nil, fmt.Errorf("report: calls CSV: %w", err)
+	}
+	c := &CallsCSV{cw: csv.NewWriter(w)}
+	_ = c.cw.Write([]string{"着信日時", "終了日時", "顧客ID", "着信番号", "発信者", "結果", "課金対象", "待ち(秒)", "オペレーター", "理由", "通話ID", "分類"})
+	return c, c.flush()
+}
+
+// Write writes a row per call and flushes them.
+func (c *CallsCSV) Write(calls []store.CallRecord) error {
 	at := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -113,14 +131,57 @@ func WriteCallsCSV(w io.Writer, calls []store.CallRecord) error {
 		if r.Billable {
 			billable = "はい"
 		}
-		_ = cw.Write([]string{at(r.StartedAt), at(r.EndedAt), id(r.ClientID), text(phone.ParseCallerID(r.DID).Display()),
-			text(phone.ParseCallerID(r.CallerID).Display()), resultName(r.Result), billable, seconds(r.WaitMS), id(r.OperatorID), text(r.Reason), id(r.ID), className(r.Class)})
+		_ = c.cw.Write([]string{at(r.StartedAt), at(r.EndedAt), id(r.ClientID), numberCell(r.DID),
+			numberCell(r.CallerID), resultName(r.Result), billable, seconds(r.WaitMS), id(r.OperatorID), text(r.Reason), id(r.ID), className(r.Class)})
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	return c.flush()
+}
+
+func (c *CallsCSV) flush() error {
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
 		return fmt.Errorf("report: calls CSV: %w", err)
 	}
 	return nil
+}
+
+// numberCell is a number as people read it (03-1234-5678, 非通知), or,
+// for one the parser does not know (an extension 5001, a foreign number
+// sent without its +), as it came: the client can still call it back.
+// A cell a spreadsheet would take for a number (dropping a leading zero
+// or a +) or a formula is kept as text with ="…", which shows no mark.
+func numberCell(raw string) string {
+	c := phone.ParseCallerID(raw)
+	s := c.Display()
+	if c.Kind == phone.Invalid {
+		if t := strings.TrimSpace(raw); t != "" {
+			s = t
+		}
+	}
+	if looksNumeric(s) {
+		return id(s)
+	}
+	return text(s)
+}
+
+// looksNumeric: digits only (a spreadsheet drops a leading zero, writes
+// a long one as 1.4E+10), or a + and digits with separators (a sum, or a
+// formula once marked with an apostrophe the sheet then shows). A
+// Japanese number written with hyphens (03-1234-5678) is read as text.
+func looksNumeric(s string) bool {
+	rest, plus := strings.CutPrefix(s, "+")
+	if rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		switch {
+		case r >= '0' && r <= '9':
+		case plus && (r == '-' || r == ' ' || r == '(' || r == ')'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // className is a call class as the operator chose it in the console.

@@ -77,26 +77,41 @@ type Operator struct {
 // Month sums calls up, per client and per operator, each sorted by id.
 // Calls without a client (unknown DIDs) are left out of the clients.
 func Month(calls []store.CallRecord) ([]Client, []Operator) {
-	clients := map[string]*Client{}
-	ops := map[string]*Operator{}
-	waited := map[string]int64{} // answered calls' wait, per client
+	var t Tally
+	t.Add(calls)
+	return t.Result()
+}
+
+// Tally sums calls up as Month does, a part at a time: a month of a busy
+// desk is read a page at a time, not held whole. The zero value is empty.
+type Tally struct {
+	clients map[string]*Client
+	ops     map[string]*Operator
+	waited  map[string]int64 // answered calls' wait, per client
+}
+
+// Add counts calls.
+func (t *Tally) Add(calls []store.CallRecord) {
+	if t.clients == nil {
+		t.clients, t.ops, t.waited = map[string]*Client{}, map[string]*Operator{}, map[string]int64{}
+	}
 	for _, r := range calls {
 		if r.ClientID != "" {
-			c := clients[r.ClientID]
+			c := t.clients[r.ClientID]
 			if c == nil {
 				c = &Client{ClientID: r.ClientID}
-				clients[r.ClientID] = c
+				t.clients[r.ClientID] = c
 			}
 			count(c, r)
 			if r.Result == store.ResultAnswered {
-				waited[r.ClientID] += r.WaitMS
+				t.waited[r.ClientID] += r.WaitMS
 			}
 		}
 		if r.OperatorID != "" && r.Result == store.ResultAnswered {
-			o := ops[r.OperatorID]
+			o := t.ops[r.OperatorID]
 			if o == nil {
 				o = &Operator{OperatorID: r.OperatorID}
-				ops[r.OperatorID] = o
+				t.ops[r.OperatorID] = o
 			}
 			o.Handled++
 			from := r.BridgedAt
@@ -108,18 +123,24 @@ func Month(calls []store.CallRecord) ([]Client, []Operator) {
 			}
 		}
 	}
-	outC := make([]Client, 0, len(clients))
-	for id, c := range clients {
+}
+
+// Result returns the sums, per client and per operator, each sorted by id.
+func (t *Tally) Result() ([]Client, []Operator) {
+	outC := make([]Client, 0, len(t.clients))
+	for id, c := range t.clients {
+		c := *c
 		if c.Answered > 0 {
-			c.AvgWaitMS = waited[id] / int64(c.Answered)
+			c.AvgWaitMS = t.waited[id] / int64(c.Answered)
 		}
-		outC = append(outC, *c)
+		outC = append(outC, c)
 	}
 	slices.SortFunc(outC, func(a, b Client) int { return cmp.Compare(a.ClientID, b.ClientID) })
-	outO := make([]Operator, 0, len(ops))
-	for _, o := range ops {
+	outO := make([]Operator, 0, len(t.ops))
+	for _, o := range t.ops {
+		o := *o
 		o.AvgTalkMS = o.TalkMS / int64(o.Handled)
-		outO = append(outO, *o)
+		outO = append(outO, o)
 	}
 	slices.SortFunc(outO, func(a, b Operator) int { return cmp.Compare(a.OperatorID, b.OperatorID) })
 	return outC, outO

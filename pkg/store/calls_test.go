@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +204,41 @@ func TestPutCallIfAbsent(t *testing.T) {
 	}
 	if _, err := s.PutCallIfAbsent(store.CallRecord{ID: "x"}); !errors.Is(err, store.ErrInvalidRecord) {
 		t.Fatalf("invalid record: %v, want ErrInvalidRecord", err)
+	}
+}
+
+// TestEachCallPageWalksTheRange: pages of any size list, in order, the
+// calls ListCalls lists, each once; for a client and a time range too.
+func TestEachCallPageWalksTheRange(t *testing.T) {
+	s := storetest.Open(t)
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 25 {
+		client := []string{"acme", "beta"}[i%2]
+		// Some calls start at the same instant: ties are ordered by id.
+		mustPut(t, s, rec(fmt.Sprintf("c%02d", i), client, at.Add(time.Duration(i/3)*time.Minute), store.ResultAnswered, true))
+	}
+	for _, f := range []store.CallFilter{{}, {ClientID: "beta"}, {From: at.Add(2 * time.Minute), To: at.Add(6 * time.Minute)}, {From: at.Add(time.Hour)}} {
+		want, err := s.ListCalls(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range []int{1, 2, 4, 25, 26} {
+			var got []store.CallRecord
+			err := s.EachCallPage(f, page, func(p []store.CallRecord) error {
+				if len(p) == 0 || len(p) > page {
+					t.Errorf("%+v page %d: a page of %d", f, page, len(p))
+				}
+				got = append(got, p...)
+				return nil
+			})
+			if err != nil || !slices.Equal(ids(got), ids(want)) {
+				t.Errorf("%+v page %d: %v (%v), want %v", f, page, ids(got), err, ids(want))
+			}
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := s.EachCallPage(store.CallFilter{}, 10, func([]store.CallRecord) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("an error from fn: %v after %d pages, want it at once", err, n)
 	}
 }

@@ -101,7 +101,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
-		log.Warn("a new, empty store was created: if you meant to open existing data, check data_dir", "path", path)
+		log.Info("a new, empty store was created (if you meant to open existing data, check data_dir)", "path", path)
 	}
 	db.MaxBatchDelay = batchDelay
 	s := &Store{db: db, path: path, log: log.With("path", path), commitEach: opts.CommitEachCall, live: newLiveWriter(), now: time.Now}
