@@ -222,14 +222,15 @@ func (d *Desk) countToday(at time.Time) (console.Today, error) {
 	// The monthly report's figures, for today and all clients: one
 	// definition of the service level.
 	var t console.Today
-	inTime := 0
+	inTime, offered := 0, 0
 	clients, _ := report.Month(calls)
 	for _, c := range clients {
 		t.Answered += c.Answered + c.Transferred
 		t.Abandoned += c.AbandonedInQueue // gave up in the queue, not during the greeting
 		inTime += c.AnsweredInTime
+		offered += c.Offered()
 	}
-	t.ServiceLevel = report.ServiceLevel(inTime, t.Answered+t.Abandoned)
+	t.ServiceLevel = report.ServiceLevel(inTime, offered)
 	return t, nil
 }
 

@@ -63,18 +63,18 @@ func WriteClientsCSV(w io.Writer, month string, rows []Client) error {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	// The service level is 20秒以内(応答・転送) / (応答 + 転送 + 放棄(待ち後)):
-	// every term is a column. Columns added later go at the end, so that
-	// sheets that read them by position keep working.
+	// The service level is 20秒以内(応答・転送) / (応答 + 転送 + 放棄(待ち後)
+	// + あふれ(待ち後)): every term is a column. Columns added later go at
+	// the end, so that sheets that read them by position keep working.
 	_ = cw.Write([]string{"月", "顧客ID", "着信数", "課金対象", "課金対象外", "応答", "転送", "20秒以内(応答・転送)", "サービスレベル(%)",
 		"放棄", "放棄(待ち後)", "留守番電話", "時間外", "拒否", "あふれ", "その他", "平均待ち(秒)", "最長待ち(秒)",
-		"営業電話", "間違い電話", "無言・いたずら"})
+		"営業電話", "間違い電話", "無言・いたずら", "あふれ(待ち後)"})
 	for _, c := range rows {
 		_ = cw.Write([]string{id(month), id(c.ClientID), strconv.Itoa(c.Calls), strconv.Itoa(c.Billable), strconv.Itoa(c.NonBillable),
 			strconv.Itoa(c.Answered), strconv.Itoa(c.Transferred), strconv.Itoa(c.AnsweredInTime), strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64),
 			strconv.Itoa(c.Abandoned), strconv.Itoa(c.AbandonedInQueue), strconv.Itoa(c.Voicemail), strconv.Itoa(c.AfterHours),
 			strconv.Itoa(c.Blocked), strconv.Itoa(c.Overflow), strconv.Itoa(c.Other), seconds(c.AvgWaitMS), seconds(c.MaxWaitMS),
-			strconv.Itoa(c.Sales), strconv.Itoa(c.WrongNumber), strconv.Itoa(c.Silent)})
+			strconv.Itoa(c.Sales), strconv.Itoa(c.WrongNumber), strconv.Itoa(c.Silent), strconv.Itoa(c.OverflowInQueue)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -40,7 +40,13 @@ type Client struct {
 	AfterHours       int `json:"after_hours"`
 	Blocked          int `json:"blocked"`
 	Overflow         int `json:"overflow"`
-	Other            int `json:"other"` // failed, completed, unknown DID
+	// OverflowInQueue: the callers who waited in the queue until its
+	// overflow (max_wait) and left it unanswered: with a message, a
+	// voicemail or a callback request.
+	OverflowInQueue int `json:"overflow_in_queue"`
+	Other           int `json:"other"` // failed, completed, unknown DID
+	// ServiceLevelRatio is ServiceLevel(), 0 to 1, for the JSON report.
+	ServiceLevelRatio float64 `json:"service_level"`
 	// AvgWaitMS is the mean wait of the answered calls; MaxWaitMS the
 	// longest wait of any call.
 	AvgWaitMS int64 `json:"avg_wait_ms"`
@@ -48,11 +54,18 @@ type Client struct {
 }
 
 // ServiceLevel is the share of the calls that reached the queue answered
-// in time: (answered or transferred within AnsweredInTime) / (answered +
-// transferred + abandoned in the queue); 0 when none did. The wallboard's
-// figure for the day is the same.
+// in time: (answered or transferred within AnsweredInTime) / Offered(); 0
+// when none did. The wallboard's figure for the day is the same.
 func (c Client) ServiceLevel() float64 {
-	return ServiceLevel(c.AnsweredInTime, c.Answered+c.Transferred+c.AbandonedInQueue)
+	return ServiceLevel(c.AnsweredInTime, c.Offered())
+}
+
+// Offered is how many calls reached the queue and were answered or left
+// it: answered, transferred, abandoned after waiting, and overflowed
+// after waiting (a caller who waited to max_wait was not served in time,
+// whatever the overflow gave them).
+func (c Client) Offered() int {
+	return c.Answered + c.Transferred + c.AbandonedInQueue + c.OverflowInQueue
 }
 
 // ServiceLevel is inTime / offered, 0 when nothing was offered.
@@ -133,6 +146,7 @@ func (t *Tally) Result() ([]Client, []Operator) {
 		if c.Answered > 0 {
 			c.AvgWaitMS = t.waited[id] / int64(c.Answered)
 		}
+		c.ServiceLevelRatio = c.ServiceLevel()
 		outC = append(outC, c)
 	}
 	slices.SortFunc(outC, func(a, b Client) int { return cmp.Compare(a.ClientID, b.ClientID) })
@@ -181,12 +195,18 @@ func count(c *Client, r store.CallRecord) {
 		}
 	case store.ResultVoicemail:
 		c.Voicemail++
+		if r.WaitMS > 0 { // the queue's overflow, not a closed desk's voicemail
+			c.OverflowInQueue++
+		}
 	case store.ResultAfterHours:
 		c.AfterHours++
 	case store.ResultBlocked:
 		c.Blocked++
 	case store.ResultOverflow:
 		c.Overflow++
+		if r.WaitMS > 0 {
+			c.OverflowInQueue++
+		}
 	default:
 		c.Other++
 	}

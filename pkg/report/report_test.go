@@ -37,14 +37,18 @@ func month() []store.CallRecord {
 			r.BridgedAt = r.AnsweredAt.Add(10 * time.Second)
 			return r
 		}(),
+		call("c11", "beta", store.ResultOverflow, false, 300, "", 0), // waited to max_wait
+		call("c12", "beta", store.ResultVoicemail, true, 300, "", 0), // the same, then left a message
 	}
 }
 
 func TestMonth(t *testing.T) {
 	clients, ops := Month(month())
 	want := []Client{
-		{ClientID: "acme", Calls: 5, Billable: 3, NonBillable: 2, Sales: 1, Answered: 3, AnsweredInTime: 2, Abandoned: 1, AbandonedInQueue: 1, Blocked: 1, AvgWaitMS: 14333, MaxWaitMS: 45000},
-		{ClientID: "beta", Calls: 4, Billable: 2, NonBillable: 2, Answered: 1, AnsweredInTime: 1, Abandoned: 1, Voicemail: 1, AfterHours: 1, AvgWaitMS: 5000, MaxWaitMS: 5000},
+		{ClientID: "acme", Calls: 5, Billable: 3, NonBillable: 2, Sales: 1, Answered: 3, AnsweredInTime: 2, Abandoned: 1, AbandonedInQueue: 1, Blocked: 1,
+			AvgWaitMS: 14333, MaxWaitMS: 45000, ServiceLevelRatio: 2.0 / 4},
+		{ClientID: "beta", Calls: 6, Billable: 3, NonBillable: 3, Answered: 1, AnsweredInTime: 1, Abandoned: 1, Voicemail: 2, AfterHours: 1,
+			Overflow: 1, OverflowInQueue: 2, AvgWaitMS: 5000, MaxWaitMS: 300000, ServiceLevelRatio: 1.0 / 3},
 	}
 	if len(clients) != len(want) {
 		t.Fatalf("clients %+v", clients)
@@ -56,12 +60,13 @@ func TestMonth(t *testing.T) {
 	}
 	// In time over what reached the queue: acme 2 of 3 answered + 1 gave
 	// up waiting; beta's caller who hung up during the greeting is not
-	// counted against it.
+	// counted against it, nor is its after-hours voicemail, but its two
+	// callers who waited to max_wait are (overflowed, one to voicemail).
 	if sl := clients[0].ServiceLevel(); sl != 2.0/4 {
 		t.Errorf("acme service level %v, want 2/4", sl)
 	}
-	if sl := clients[1].ServiceLevel(); sl != 1 {
-		t.Errorf("beta service level %v, want 1", sl)
+	if sl := clients[1].ServiceLevel(); sl != 1.0/3 {
+		t.Errorf("beta service level %v, want 1/3", sl)
 	}
 	wantOps := []Operator{{OperatorID: "op1", Handled: 2, TalkMS: 150000, AvgTalkMS: 75000}, {OperatorID: "op2", Handled: 2, TalkMS: 80000, AvgTalkMS: 40000}}
 	if len(ops) != 2 || ops[0] != wantOps[0] || ops[1] != wantOps[1] {
