@@ -290,8 +290,8 @@ func writeCSV(w http.ResponseWriter, log *slog.Logger, name string, write func(i
 func monthOf(r *http.Request) (from, to time.Time, err error) {
 	month := time.Now().In(tokyo)
 	if s := r.URL.Query().Get("month"); s != "" {
-		if month, err = time.ParseInLocation("2006-01", s, tokyo); err != nil {
-			return time.Time{}, time.Time{}, errors.New("month: want YYYY-MM, e.g. 2026-11")
+		if month, err = time.ParseInLocation("2006-01", s, tokyo); err != nil || month.Year() < 2000 || month.Year() > 2199 {
+			return time.Time{}, time.Time{}, errors.New("month: want YYYY-MM from 2000-01 to 2199-12, e.g. 2026-11")
 		}
 	}
 	from = time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, tokyo)

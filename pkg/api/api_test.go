@@ -200,6 +200,22 @@ func TestBackupLeavesOutCallsInProgress(t *testing.T) {
 	}
 }
 
+// TestMonthOutOfRange: a month no call can be in is a 400 naming the
+// range, not a store error.
+func TestMonthOutOfRange(t *testing.T) {
+	st := storetest.Open(t)
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
+	for _, path := range []string{"/api/v1/clients/acme/counts?month=1600-01", "/api/v1/clients/acme/counts?month=2300-01",
+		"/api/v1/reports/clients?month=1999-12", "/api/v1/reports/operators?month=2200-01"} {
+		if resp, body := get(t, h, path); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "2000-01 to 2199-12") {
+			t.Errorf("%s: %d %s, want 400 naming the range", path, resp.StatusCode, body)
+		}
+	}
+	if resp, body := get(t, h, "/api/v1/clients/acme/counts?month=2026-11"); resp.StatusCode != 200 {
+		t.Errorf("a month in range: %d %s", resp.StatusCode, body)
+	}
+}
+
 // TestBackupNeedsFreeSpace: a backup whose copy would leave less than
 // 64 MiB free on the data directory's disk is refused (507, saying how
 // much is free and needed) and copies nothing: taking the last of the
