@@ -424,7 +424,23 @@ func TestRules(t *testing.T) {
 				{sec(30), avail("a"), cat(one("op a paused>available available"), ringing("c1", "a"))},
 				{sec(30), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
 				{sec(40), tick, nil},
-				{sec(41), tick, one("announce c2 1 30s")},
+				{sec(41), tick, one("announce c2 1 0s")}, // waited 40 s of a usual 30: none left
+			},
+		},
+		{
+			name:    "the expected wait announced is what is left of the usual wait",
+			clients: map[string]ClientSettings{"A": {AnnouncePeriod: sec(20)}},
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "x"}},
+			steps: []step{
+				{0, enq("c1", "A"), nil},
+				{sec(20), tick, one("announce c1 1 0s")},
+				{sec(40), tick, one("announce c1 1 0s")},
+				{sec(60), avail("a"), cat(one("op a paused>available available"), ringing("c1", "a"))},
+				{sec(60), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")}, // waited 60 s
+				{sec(61), enq("c2", "A"), nil},
+				{sec(81), tick, one("announce c2 1 40s")},
+				{sec(101), tick, one("announce c2 1 20s")},
+				{sec(121), tick, one("announce c2 1 0s")},
 			},
 		},
 		{

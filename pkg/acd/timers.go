@@ -151,7 +151,11 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 		}
 		if len(cl.ringing) == 0 {
 			q := c.queues[cl.clientID]
-			out = append(out, Announce{CallID: cl.id, Position: c.position(cl), ExpectedWait: q.expectedWait()})
+			// What is left of the usual wait, as app_queue says it: a
+			// caller who has waited 4 minutes of a usual 2 is not told 2
+			// more (nothing when it is past).
+			left := max(0, q.expectedWait()-now.Sub(cl.enqueuedAt))
+			out = append(out, Announce{CallID: cl.id, Position: c.position(cl), ExpectedWait: left})
 		}
 		return out
 	}
