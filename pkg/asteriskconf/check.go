@@ -3,6 +3,7 @@ package asteriskconf
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -296,6 +297,20 @@ func (c *checker) checkARI(f *File) {
 			c.problem(f.Name, g.Line, "ARI is disabled (enabled = %s)", v)
 		}
 	}
+	// ari.conf is loaded through sorcery, as pjsip.conf is: a user
+	// defined twice makes Asterisk refuse the whole file, and every ARI
+	// request is then refused.
+	users := map[string]int{}
+	for _, o := range f.Objects() {
+		if o.Template || o.Type() != "user" {
+			continue
+		}
+		if line, dup := users[o.Name]; dup {
+			c.problem(f.Name, o.Line, "ARI user [%s] is defined twice (first at line %d): Asterisk would load no ARI user at all; remove one", o.Name, line)
+			continue
+		}
+		users[o.Name] = o.Line
+	}
 	for _, o := range f.Objects() {
 		if o.Template || o.Type() != "user" {
 			continue
@@ -319,9 +334,23 @@ func (c *checker) checkHTTP(f *File) {
 	if v, _ := g.Get("enabled"); !truthy(v) {
 		c.problem(f.Name, g.Line, "HTTP server not enabled (enabled = yes)")
 	}
-	if v, _ := g.Get("bindaddr"); v == "" {
+	v, _ := g.Get("bindaddr")
+	switch {
+	case v == "":
 		c.problem(f.Name, g.Line, "no bindaddr: the HTTP server would not start")
+	case !loopback(v):
+		c.problem(f.Name, g.Line, "bindaddr = %s serves ARI over plain HTTP beyond this host: the ARI password and callers' numbers would cross the network unencrypted; keep bindaddr = 127.0.0.1 and, for toritsugi on another host, use TLS (tlsenable, tlsbindaddr)", v)
 	}
+}
+
+// loopback reports whether an http.conf bindaddr is this host only.
+func loopback(addr string) bool {
+	addr = strings.Trim(strings.TrimSpace(addr), "[]")
+	if addr == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(addr)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *checker) checkOperators(f *File, ops []Operator) {

@@ -199,6 +199,12 @@ func TestCheckFindsProblems(t *testing.T) {
 				return strings.Replace(s, "exten => h,1,NoOp(toritsugi: gateway call ended)", "", 1)
 			},
 			want: "pattern _[0-9a-zA-Z+*#]! also matches h", isProb: true},
+		{name: "ARI over plain HTTP on every address", file: "http.conf",
+			edit: func(s string) string { return strings.Replace(s, "bindaddr = 127.0.0.1", "bindaddr = 0.0.0.0", 1) },
+			want: "bindaddr = 0.0.0.0 serves ARI over plain HTTP beyond this host", isProb: true},
+		{name: "an ARI user defined twice", file: "ari.conf",
+			edit: func(s string) string { return s + "\n[toritsugi]\ntype = user\npassword = other\n" },
+			want: "ARI user [toritsugi] is defined twice", isProb: true},
 		{name: "no from-trunk", file: "extensions.conf",
 			edit: func(s string) string { return strings.ReplaceAll(s, "[from-trunk]", "[from-carrier]") },
 			want: "no [from-trunk] context", isProb: true},
@@ -422,5 +428,16 @@ func TestShippedFallbackDoesNotAnswer(t *testing.T) {
 	}
 	if stasis != 4 {
 		t.Errorf("%d extensions call Stasis, want 4 (trunk national, E.164 and registration contact, gateway)", stasis)
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1": true, "127.0.0.53": true, "::1": true, "[::1]": true, "localhost": true,
+		"0.0.0.0": false, "::": false, "192.168.1.10": false, "asterisk.example": false, "": false,
+	} {
+		if got := loopback(addr); got != want {
+			t.Errorf("loopback(%q) = %v, want %v", addr, got, want)
+		}
 	}
 }
