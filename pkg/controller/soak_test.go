@@ -364,15 +364,21 @@ func (r *soakRun) checkRecords() map[string]store.CallRecord {
 // that the phones that never answer were never bridged.
 func (r *soakRun) checkTalks(recs map[string]store.CallRecord) {
 	t := r.t
-	// No operator on two calls at once: each conversation runs from its
-	// bridge to the call's end.
+	// No operator on two calls at once: each conversation runs from the
+	// caller's bridge with that operator to the call's end. (Not from the
+	// first bridge: a VIP bridged with the client who hung up as it was
+	// made goes on to an operator, and the client's bridge is no
+	// operator's talk.)
 	type talk struct {
 		call     string
 		from, to time.Time
 	}
 	byOp := map[string][]talk{}
 	for id, rec := range recs {
-		if from := eventAt(rec, "bridged with "); !from.IsZero() && rec.OperatorID != "" {
+		if rec.OperatorID == "" {
+			continue
+		}
+		if from := eventAt(rec, "bridged with "+rec.OperatorID); !from.IsZero() {
 			byOp[rec.OperatorID] = append(byOp[rec.OperatorID], talk{id, from, talkEnd(rec, from)})
 		}
 	}
