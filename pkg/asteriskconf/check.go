@@ -345,7 +345,11 @@ func (c *checker) checkHTTP(f *File) {
 
 // loopback reports whether an http.conf bindaddr is this host only.
 func loopback(addr string) bool {
-	addr = strings.Trim(strings.TrimSpace(addr), "[]")
+	addr = strings.TrimSpace(addr)
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host // Asterisk takes an address with its port
+	}
+	addr = strings.Trim(addr, "[]")
 	if addr == "localhost" {
 		return true
 	}

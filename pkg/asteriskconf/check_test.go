@@ -378,9 +378,9 @@ func TestDocumentationAddress(t *testing.T) {
 
 // TestShippedFallbackDoesNotAnswer: when toritsugi is down, the shipped
 // dialplan tells callers to try again later without answering (early
-// media: no charge for a call nobody took) and refuses the call with
-// cause 41, never "not in service"; and a withheld number is masked
-// before anything logs it.
+// media: no charge for a call nobody took) and refuses the call with SIP
+// 480 (Hangup(41) would send 603 Decline), never "not in service"; and a
+// withheld number is masked before anything logs it, the name not logged.
 func TestShippedFallbackDoesNotAnswer(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(shippedDir, "extensions.conf"))
 	if err != nil {
@@ -400,8 +400,8 @@ func TestShippedFallbackDoesNotAnswer(t *testing.T) {
 				if strings.Contains(v, `Set(CALLERID(num)=anonymous)`) {
 					masked = true
 				}
-				if strings.Contains(v, "CALLERID(all)") && !masked {
-					t.Errorf("[%s] %s line %d logs the caller before a withheld number is masked", sec.Name, ext.pattern, step.Line)
+				if strings.Contains(v, "CALLERID(all)") || strings.Contains(v, "CALLERID(num)") && !masked {
+					t.Errorf("[%s] %s line %d logs the caller's name, or their number before a withheld one is masked", sec.Name, ext.pattern, step.Line)
 				}
 				if _, ok := appArgs(v, "Stasis"); ok {
 					calls = true
@@ -421,8 +421,8 @@ func TestShippedFallbackDoesNotAnswer(t *testing.T) {
 			all := strings.Join(fallback, "\n")
 			if len(fallback) == 0 || strings.Contains(all, "Answer(") || strings.Contains(all, "ss-noservice") ||
 				!strings.Contains(all, "Progress()") || !strings.Contains(all, ",noanswer)") ||
-				strings.TrimSpace(fallback[len(fallback)-1]) != "Hangup(41)" {
-				t.Errorf("[%s] %s fallback:\n%s\nwant Progress(), a Playback(…,noanswer) that is not ss-noservice, then Hangup(41), and no Answer()", sec.Name, ext.pattern, all)
+				strings.TrimSpace(fallback[len(fallback)-1]) != "PJSIPHangup(480)" {
+				t.Errorf("[%s] %s fallback:\n%s\nwant Progress(), a Playback(…,noanswer) that is not ss-noservice, then PJSIPHangup(480), and no Answer()", sec.Name, ext.pattern, all)
 			}
 		}
 	}
@@ -434,6 +434,7 @@ func TestShippedFallbackDoesNotAnswer(t *testing.T) {
 func TestLoopback(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"127.0.0.1": true, "127.0.0.53": true, "::1": true, "[::1]": true, "localhost": true,
+		"127.0.0.1:8088": true, "[::1]:8088": true, "0.0.0.0:8088": false,
 		"0.0.0.0": false, "::": false, "192.168.1.10": false, "asterisk.example": false, "": false,
 	} {
 		if got := loopback(addr); got != want {
