@@ -70,3 +70,35 @@ func BenchmarkEnqueueDispatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAnnouncementBurst: 10,000 callers re-adopted after a restart
+// have their first announcement due at once: one Tick works out every
+// caller's position (over the clients sharing an operator with theirs).
+func BenchmarkAnnouncementBurst(b *testing.B) {
+	for _, tc := range []struct{ clients, ops, skills int }{{20, 50, 20}, {300, 200, 30}} {
+		b.Run(fmt.Sprintf("clients=%d/ops=%d", tc.clients, tc.ops), func(b *testing.B) {
+			clients := map[string]ClientSettings{}
+			for i := range tc.clients {
+				clients[fmt.Sprintf("cl%03d", i)] = ClientSettings{AnnouncePeriod: 30 * time.Second}
+			}
+			for b.Loop() {
+				b.StopTimer()
+				c := New(settingsFrom(clients))
+				for i := range tc.ops {
+					sk := map[string]int{}
+					for j := range tc.skills {
+						sk[fmt.Sprintf("cl%03d", (i+j)%tc.clients)] = 1
+					}
+					c.UpsertOperator(Operator{ID: fmt.Sprintf("op%03d", i), Skills: sk}, t0)
+				}
+				for i := range 10000 {
+					c.Enqueue(Call{ID: fmt.Sprintf("c%d", i), ClientID: fmt.Sprintf("cl%03d", i%tc.clients), EnqueuedAt: t0.Add(time.Duration(i) * time.Millisecond)}, t0)
+				}
+				b.StartTimer()
+				if acts := c.Tick(t0.Add(31 * time.Second)); len(acts) != 10000 {
+					b.Fatalf("%d actions, want 10,000 announcements", len(acts))
+				}
+			}
+		})
+	}
+}

@@ -24,6 +24,16 @@ type Core struct {
 	// the operator was known.
 	pendingOcc map[string]string
 	holds      int // Hold calls not yet released: nobody is rung
+	// shares caches, per client, the clients that share an operator with
+	// it (position); cleared when an operator is added, changed or removed.
+	shares map[string]shareSet
+}
+
+// shareSet is the clients sharing an operator with one client: every
+// client (an operator serves them all), or those named.
+type shareSet struct {
+	every   bool
+	clients map[string]bool
 }
 
 type opRec struct {

@@ -23,6 +23,7 @@ func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 		out = c.applyPendingOcc(op, now, out)
 	}
 	op.skills = maps.Clone(o.Skills)
+	c.shares = nil
 	raised := false
 	for _, t := range op.skills {
 		if t > c.maxTier {
@@ -48,6 +49,7 @@ func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	if op == nil {
 		return nil
 	}
+	c.shares = nil
 	var out []Action
 	if cl := c.calls[op.callID]; cl != nil && op.state == Ringing {
 		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: "removed"})

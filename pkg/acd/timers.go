@@ -170,25 +170,48 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 // serves is ahead. It may count one too many (that caller may be taken by
 // an operator this caller could not have had), never one too few.
 func (c *Core) position(cl *callRec) int {
-	shared := map[string]bool{cl.clientID: true}
-	every := false
-	for _, op := range c.ops {
-		if _, ok := tierFor(op.skills, cl.clientID); !ok {
-			continue
-		}
-		if _, ok := op.skills[WildcardClient]; ok {
-			every = true
-			break
-		}
-		for id := range op.skills {
-			shared[id] = true
-		}
-	}
+	sh := c.sharing(cl.clientID)
 	n := 1
+	if !sh.every && len(sh.clients) < len(c.queues) {
+		for id := range sh.clients {
+			if q := c.queues[id]; q != nil {
+				n += q.tree.rank(cl.key)
+			}
+		}
+		return n
+	}
 	for id, q := range c.queues {
-		if every || shared[id] {
+		if sh.every || sh.clients[id] {
 			n += q.tree.rank(cl.key)
 		}
 	}
 	return n
+}
+
+// sharing returns the clients that share an operator with clientID (its
+// own included), from the cache: after a restart every re-adopted
+// caller's first announcement falls due at once, and working it out
+// afresh for each of 10,000 callers held the queue for half a second.
+func (c *Core) sharing(clientID string) shareSet {
+	if sh, ok := c.shares[clientID]; ok {
+		return sh
+	}
+	sh := shareSet{clients: map[string]bool{clientID: true}}
+	for _, op := range c.ops {
+		if _, ok := tierFor(op.skills, clientID); !ok {
+			continue
+		}
+		if _, ok := op.skills[WildcardClient]; ok {
+			sh.every = true
+			break
+		}
+		for id := range op.skills {
+			sh.clients[id] = true
+		}
+	}
+	if c.shares == nil {
+		c.shares = map[string]shareSet{}
+	}
+	c.shares[clientID] = sh
+	return sh
 }
