@@ -126,7 +126,10 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	s.core, err = controller.New(s.ctx, controller.Options{
 		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Callbacks: st, Logger: log,
 		OnConnected: s.desk.Connected, OnFinished: s.desk.Finished,
-		OnOperatorChange: func(c acd.OperatorStateChanged) { s.console.StateChanged(c.OpID) },
+		OnOperatorChange: func(c acd.OperatorStateChanged) {
+			s.console.StateChanged(c.OpID)
+			s.desk.OperatorChanged(c)
+		},
 	})
 	if err != nil {
 		return fail(err)
@@ -134,10 +137,13 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	s.desk.Queue = s.core.Queue
 	// Queued behind the operators controller.New installed, and before
 	// any call is re-adopted (that needs the link, which Run starts).
-	if n, err := s.desk.RestorePresence(); err != nil {
-		log.Error("restoring the console operators' presence", "error", err, "restored", n)
+	loggedIn, err := s.console.LoggedIn()
+	if err != nil {
+		log.Error("reading the console sessions: no operator's state is restored", "error", err)
+	} else if n, err := s.desk.RestorePresence(func(id string) bool { return loggedIn[id] }); err != nil {
+		log.Error("restoring the console operators' states", "error", err, "restored", n)
 	} else if n > 0 {
-		log.Info("console operators' presence restored", "operators", n)
+		log.Info("console operators' states restored", "operators", n)
 	}
 	return s, nil
 }
@@ -188,6 +194,12 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 3)
 	done := make(chan struct{})
+	// The operators' states are stored until the core has stopped: the
+	// last state changes come as it stops.
+	presenceCtx, stopPresence := context.WithCancel(context.WithoutCancel(s.ctx))
+	defer stopPresence()
+	presenceDone := make(chan struct{})
+	go func() { defer close(presenceDone); s.desk.RunPresence(presenceCtx) }()
 	go func() { defer close(done); _ = s.core.Run(s.ctx) }()
 	// An intake stored just before a crash may never have been queued.
 	if n, err := s.desk.RequeueUnrelayed(s.ctx, time.Now().Add(-requeueWindow)); err != nil {
@@ -234,6 +246,8 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	_ = srv.Shutdown(shut)
 	s.cancel()
 	<-done
+	stopPresence()
+	<-presenceDone
 	<-relayDone
 	<-purgeDone
 	<-retryDone

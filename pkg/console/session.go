@@ -231,3 +231,29 @@ func expired(ss *session, now time.Time) bool {
 func (ss session) validCSRF(token string) bool {
 	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(ss.csrf)) == 1
 }
+
+// LoggedIn returns the operators who have a console session still valid
+// now: not expired, and made with the password they are configured with
+// (a session of a changed password would be refused at its next request).
+// A restart restores only these operators' states (desk.RestorePresence).
+func (c *Console) LoggedIn() (map[string]bool, error) {
+	out := map[string]bool{}
+	if c.sess.st == nil {
+		return out, nil
+	}
+	all, err := c.sess.st.Sessions()
+	if err != nil {
+		return nil, fmt.Errorf("console: logged-in operators: %w", err)
+	}
+	now := c.now()
+	for _, r := range all {
+		ss := session{operatorID: r.OperatorID, cred: r.Credential, created: r.Created, lastSeen: r.LastSeen}
+		if expired(&ss, now) {
+			continue
+		}
+		if _, ok := c.sessionOperator(ss); ok {
+			out[r.OperatorID] = true
+		}
+	}
+	return out, nil
+}

@@ -204,3 +204,44 @@ func TestSessionUseWrittenAtMostOncePerMinute(t *testing.T) {
 		}
 	}
 }
+
+// TestLoggedInAfterARestart: after a restart, the operators logged in are
+// those with a session the console would still accept: not one that
+// logged out, not one whose session has expired, not one whose password
+// changed meanwhile (the states of only these are restored).
+func TestLoggedInAfterARestart(t *testing.T) {
+	e := newEnv(t)
+	e.reload(func(ops []console.Operator) []console.Operator {
+		return append(ops, console.Operator{ID: "op-c", Name: "Carol", PasswordHash: ops[0].PasswordHash, Clients: []string{"acme"}},
+			console.Operator{ID: "op-d", Name: "Dan", PasswordHash: ops[0].PasswordHash, Clients: []string{"acme"}})
+	})
+	e.login("op-a")
+	gone := e.login("op-b")
+	if resp, body := gone.do("POST", "/api/v1/logout", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout: %d %s", resp.StatusCode, body)
+	}
+	e.login("op-c")
+	e.clock.Advance(console.IdleTimeout - time.Minute)
+	e.login("op-d") // op-a and op-c idle for almost the idle timeout
+	e.clock.Advance(2 * time.Minute)
+	e.reload(func(ops []console.Operator) []console.Operator {
+		for i := range ops {
+			if ops[i].ID == "op-d" {
+				ops[i].PasswordHash += "x" // a new password
+			}
+		}
+		return ops
+	})
+	e2 := e.restart()
+	got, err := e2.c.LoggedIn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("logged in after the restart: %v, want nobody (op-a and op-c expired, op-b out, op-d's password changed)", got)
+	}
+	e2.login("op-a")
+	if got, err := e2.c.LoggedIn(); err != nil || len(got) != 1 || !got["op-a"] {
+		t.Errorf("after op-a logs in again: %v, %v", got, err)
+	}
+}

@@ -40,6 +40,9 @@ type Desk struct {
 	writeOutbox func(relay.Message, []string) ([]string, error)
 	// todayCache keeps today's figures for todayFresh.
 	todayCache todayCache
+	// presence holds console operators' states not yet stored
+	// (presence.go).
+	presence presenceWriter
 }
 
 // todayCache is the last computation of today's figures.
@@ -117,27 +120,14 @@ func (d *Desk) ClientName(id string) string {
 	return ""
 }
 
-// SetAvailable implements console.OperatorControl; the choice outlives a
-// restart (presence.go).
-func (d *Desk) SetAvailable(opID string) {
-	d.Queue.SetAvailable(opID)
-	d.keepPresence(opID, store.Presence{Since: d.now()})
-}
+// SetAvailable implements console.OperatorControl.
+func (d *Desk) SetAvailable(opID string) { d.Queue.SetAvailable(opID) }
 
-// Pause implements console.OperatorControl; the choice outlives a
-// restart.
-func (d *Desk) Pause(opID, reason string) {
-	d.Queue.Pause(opID, reason)
-	d.keepPresence(opID, store.Presence{Paused: true, Reason: reason, Since: d.now()})
-}
+// Pause implements console.OperatorControl.
+func (d *Desk) Pause(opID, reason string) { d.Queue.Pause(opID, reason) }
 
 // Logout implements console.OperatorControl.
-func (d *Desk) Logout(opID string) {
-	d.Queue.Logout(opID)
-	if err := d.Store.DeletePresence(opID); err != nil {
-		d.Logger.Error("forgetting an operator's presence failed: a restart may make them available again while logged in elsewhere", "operator", opID, "error", err)
-	}
-}
+func (d *Desk) Logout(opID string) { d.Queue.Logout(opID) }
 
 // EndWrapUp implements console.OperatorControl.
 func (d *Desk) EndWrapUp(opID string) { d.Queue.EndWrapUp(opID) }

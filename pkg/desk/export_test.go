@@ -17,3 +17,14 @@ func FailOutboxWrites(d *Desk, fail *atomic.Bool) {
 		return d.Outbox.Enqueue(m, dests)
 	}
 }
+
+// FailPresenceWrites makes d's writes of operators' states fail while
+// fail is set, as a full disk would.
+func FailPresenceWrites(d *Desk, fail *atomic.Bool) {
+	d.presence.fail = func() error {
+		if fail.Load() {
+			return errors.New("write toritsugi.db: no space left on device")
+		}
+		return nil
+	}
+}

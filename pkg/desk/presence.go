@@ -1,57 +1,166 @@
 package desk
 
-import "github.com/toritsugi/toritsugi/pkg/store"
+import (
+	"context"
+	"sync"
+	"time"
 
-// Presence: what a console operator chose (available, or paused with a
-// reason) is stored until they log out, and a restart restores it for the
-// operators still logged in. Before, a restart left every console
-// operator offline until each noticed and pressed 受付可 again, while the
-// callers re-adopted in line waited and overflowed. What the routing core
-// decides by itself (an auto-pause for unanswered rings, a wrap-up) is not
-// kept: after a restart such an operator is available.
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/queue"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
 
-// keepPresence stores opID's choice; a failure is logged (the choice is
-// in effect, only a restart would forget it).
-func (d *Desk) keepPresence(opID string, p store.Presence) {
-	if err := d.Store.PutPresence(opID, p); err != nil {
-		d.Logger.Error("storing an operator's presence failed: a restart will not restore it", "operator", opID, "error", err)
+// Presence: a console operator's routing state (available, or paused with
+// its reason, an auto-pause for unanswered rings included) is stored as
+// the queue changes it, until they go offline (logout), and a restart
+// restores it for the operators whose console session is still valid.
+// Before, a restart left every console operator offline until each
+// noticed and pressed 受付可 again, while the callers re-adopted in line
+// waited and overflowed. Transient states (ringing, on a call, wrap-up)
+// leave the stored one as it was: the operator was available.
+
+// presenceRetry is how long after a failed write the states are written
+// again.
+const presenceRetry = time.Second
+
+// presenceWriter stores the states the queue reports, in their order, off
+// the queue's goroutine: a state change must not wait for a disk.
+type presenceWriter struct {
+	// fail, when set, makes writes fail (a test's full disk).
+	fail func() error
+
+	mu      sync.Mutex
+	pending map[string]*store.Presence // operator id → newest state; nil: offline (delete)
+	kick    chan struct{}              // capacity 1
+	once    sync.Once
+}
+
+func (w *presenceWriter) init() {
+	w.once.Do(func() { w.kick = make(chan struct{}, 1) })
+}
+
+// OperatorChanged is the queue's report of an operator's new state (the
+// controller's OnOperatorChange). It returns at once; RunPresence stores
+// it. Operators who do not use the console are left out: their phone's
+// registration says whether they take calls.
+func (d *Desk) OperatorChanged(c acd.OperatorStateChanged) {
+	op, ok := d.Config().Operator(c.OpID)
+	if !ok || op.PasswordHash == "" {
+		return
+	}
+	var p *store.Presence
+	switch c.To {
+	case acd.Available:
+		p = &store.Presence{Since: d.now()}
+	case acd.Paused:
+		p = &store.Presence{Paused: true, Reason: c.Reason, Since: d.now()}
+	case acd.Offline:
+	default:
+		return
+	}
+	w := &d.presence
+	w.init()
+	w.mu.Lock()
+	if w.pending == nil {
+		w.pending = map[string]*store.Presence{}
+	}
+	w.pending[c.OpID] = p
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
 }
 
-// RestorePresence gives the queue back what each console operator chose
-// before the restart, for those still logged in (a stored session) and
-// still configured as console operators; the others' choices are
+// RunPresence stores the reported states until ctx ends, then what is
+// left. A write that fails is tried again a second later, unless a newer
+// state came meanwhile.
+func (d *Desk) RunPresence(ctx context.Context) {
+	w := &d.presence
+	w.init()
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			d.flushPresence()
+			return
+		case <-w.kick:
+			if retry == nil && !d.flushPresence() {
+				retry = time.After(presenceRetry)
+			}
+		case <-retry:
+			retry = nil
+			if !d.flushPresence() {
+				retry = time.After(presenceRetry)
+			}
+		}
+	}
+}
+
+// flushPresence writes the pending states; it reports whether all were
+// written (the failed ones are pending again).
+func (d *Desk) flushPresence() bool {
+	w := &d.presence
+	w.mu.Lock()
+	batch := w.pending
+	w.pending = nil
+	w.mu.Unlock()
+	ok := true
+	for id, p := range batch {
+		var err error
+		if w.fail != nil {
+			err = w.fail()
+		}
+		switch {
+		case err != nil:
+		case p == nil:
+			err = d.Store.DeletePresence(id)
+		default:
+			err = d.Store.PutPresence(id, *p)
+		}
+		if err == nil {
+			continue
+		}
+		ok = false
+		d.Logger.Error("storing an operator's state failed: tried again in a second (a restart now would restore the state before)", "operator", id, "error", err)
+		w.mu.Lock()
+		if w.pending == nil {
+			w.pending = map[string]*store.Presence{}
+		}
+		if _, newer := w.pending[id]; !newer {
+			w.pending[id] = p
+		}
+		w.mu.Unlock()
+	}
+	return ok
+}
+
+// RestorePresence gives the queue back the states stored before the
+// restart, in one step, for the operators still configured as console
+// operators and loggedIn (a console session still valid: not expired, and
+// made with the password they have now); the others' states are
 // forgotten. Call it after the queue has its operators and before calls
-// are re-adopted (an operator on a call re-adopted while offline is
+// are re-adopted (an operator on a re-adopted call who is offline is
 // logged out after it). It returns how many it restored.
-func (d *Desk) RestorePresence() (int, error) {
+func (d *Desk) RestorePresence(loggedIn func(opID string) bool) (int, error) {
 	saved, err := d.Store.Presences()
 	if err != nil && len(saved) == 0 {
 		return 0, err
 	}
-	loggedIn, serr := d.Store.SessionOperators()
-	if serr != nil {
-		return 0, serr
-	}
-	console := map[string]bool{}
-	for _, op := range d.Config().Operators {
-		console[op.ID] = op.PasswordHash != ""
-	}
-	n := 0
+	var states []queue.OperatorPresence
 	for id, p := range saved {
-		if !loggedIn[id] || !console[id] {
+		op, ok := d.Config().Operator(id)
+		if !ok || op.PasswordHash == "" || !loggedIn(id) {
 			if derr := d.Store.DeletePresence(id); derr != nil {
-				d.Logger.Warn("forgetting the presence of an operator no longer logged in failed", "operator", id, "error", derr)
+				d.Logger.Warn("forgetting the state of an operator no longer logged in failed", "operator", id, "error", derr)
 			}
 			continue
 		}
-		if p.Paused {
-			d.Queue.Pause(id, p.Reason)
-		} else {
-			d.Queue.SetAvailable(id)
-		}
-		d.Logger.Info("operator's presence restored", "operator", id, "paused", p.Paused, "reason", p.Reason, "since", p.Since)
-		n++
+		states = append(states, queue.OperatorPresence{OpID: id, Paused: p.Paused, Reason: p.Reason})
+		d.Logger.Info("operator's state restored", "operator", id, "paused", p.Paused, "reason", p.Reason, "since", p.Since)
 	}
-	return n, err
+	if len(states) > 0 {
+		d.Queue.Restore(states)
+	}
+	return len(states), err
 }

@@ -3,6 +3,7 @@ package desk_test
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,77 +21,156 @@ data_dir: /nonexistent
 clients:
   - {id: acme, name: 株式会社ACME, dids: ["03-1234-5678"], greeting: sound:acme}
 operators:
-  - {id: op1, name: 佐藤, endpoint: PJSIP/op1, clients: ["*"], password_hash: "$2a$10$abcdefghijklmnopqrstuuWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"}
-  - {id: op2, name: 鈴木, endpoint: PJSIP/op2, clients: ["*"], password_hash: "$2a$10$abcdefghijklmnopqrstuuWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"}
-  - {id: op3, name: 高橋, endpoint: PJSIP/op3, clients: ["*"], password_hash: "$2a$10$abcdefghijklmnopqrstuuWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"}
-  - {id: op4, name: 田中, endpoint: PJSIP/op4, clients: ["*"], password_hash: "$2a$10$abcdefghijklmnopqrstuuWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"}
+  - {id: op1, name: 佐藤, endpoint: PJSIP/op1, clients: ["*"], password_hash: "h1"}
+  - {id: op2, name: 鈴木, endpoint: PJSIP/op2, clients: ["*"], password_hash: "h2"}
+  - {id: op3, name: 高橋, endpoint: PJSIP/op3, clients: ["*"], password_hash: "h3"}
+  - {id: op4, name: 田中, endpoint: PJSIP/op4, clients: ["*"], password_hash: "h4"}
+  - {id: op5, name: 伊藤, endpoint: PJSIP/op5, clients: ["*"], password_hash: "h5"}
+  - {id: op6, name: 山本, endpoint: PJSIP/op6, clients: ["*"]}
 `
 
-// TestPresenceOutlivesARestart: console operators who chose to take calls
-// (or a break, with its reason) are back in that state after a restart,
-// if still logged in; one whose session ended, or who logged out, is
-// offline, and their choice is forgotten. Before, a restart left every
-// console operator offline: the callers re-adopted in line were rung by
-// nobody until each operator pressed 受付可 again.
+// presenceProcess is one run of toritsugi's desk and queue on a store
+// file, wired as serve wires them.
+type presenceProcess struct {
+	d    *desk.Desk
+	st   *store.Store
+	stop func()
+}
+
+func startPresence(t *testing.T, path string, cfg *config.Config) *presenceProcess {
+	t.Helper()
+	st := storetest.OpenPath(t, path)
+	var d *desk.Desk
+	q := queue.New(queue.Options{OnOperatorChange: func(c acd.OperatorStateChanged) { d.OperatorChanged(c) }})
+	d = &desk.Desk{Config: func() *config.Config { return cfg }, Store: st, Queue: q, Logger: storetest.Logger(t)}
+	var ops []queue.Operator
+	for _, op := range cfg.Operators {
+		ops = append(ops, queue.Operator{ID: op.ID, Endpoint: op.Endpoint, Clients: op.Skills(), Manual: op.PasswordHash != ""})
+	}
+	q.SetOperators(ops)
+	for _, op := range ops {
+		q.SetReachable(op.Endpoint, true)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	qDone, pDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(qDone); q.Run(ctx) }()
+	pctx, pcancel := context.WithCancel(context.Background())
+	go func() { defer close(pDone); d.RunPresence(pctx) }()
+	p := &presenceProcess{d: d, st: st}
+	var stopped atomic.Bool
+	p.stop = func() {
+		if stopped.Swap(true) {
+			return
+		}
+		cancel()
+		<-qDone
+		pcancel()
+		<-pDone
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *presenceProcess) states(t *testing.T) map[string]acd.OperatorView {
+	t.Helper()
+	snap, err := p.d.Queue.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]acd.OperatorView{}
+	for _, v := range snap.Operators {
+		out[v.ID] = v
+	}
+	return out
+}
+
+// TestPresenceOutlivesARestart: console operators available, on a break
+// (with its reason) or auto-paused for unanswered rings are so again after
+// a restart if their console session is still valid; one logged out, one
+// whose session is no longer valid and one who does not use the console
+// are offline (the latter until their phone registers), and the states of
+// the two first are forgotten. Before, a restart left every console
+// operator offline: callers re-adopted in line were rung by nobody until
+// each operator pressed 受付可 again.
 func TestPresenceOutlivesARestart(t *testing.T) {
 	cfg, err := config.Parse("test.yaml", []byte(presenceYAML), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "toritsugi.db")
-	var ops []queue.Operator
-	for _, op := range cfg.Operators {
-		ops = append(ops, queue.Operator{ID: op.ID, Endpoint: op.Endpoint, Clients: op.Skills(), Manual: true})
-	}
-	// start is one process's desk and queue on the store file.
-	start := func() (*desk.Desk, *store.Store) {
-		st := storetest.OpenPath(t, path)
-		q := queue.New(queue.Options{})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); q.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
-		q.SetOperators(ops)
-		for _, op := range ops {
-			q.SetReachable(op.Endpoint, true)
-		}
-		return &desk.Desk{Config: func() *config.Config { return cfg }, Store: st, Queue: q, Logger: storetest.Logger(t)}, st
-	}
-	d, st := start()
-	now := time.Now()
-	for _, id := range []string{"op1", "op2", "op4"} { // op3's session ended meanwhile
-		if err := st.PutSession("key-"+id, store.Session{OperatorID: id, Created: now, LastSeen: now}); err != nil {
-			t.Fatal(err)
+	p := startPresence(t, path, cfg)
+	p.d.SetAvailable("op1")
+	p.d.Pause("op2", "休憩")
+	p.d.SetAvailable("op3")
+	p.d.SetAvailable("op4")
+	p.d.Logout("op4")
+	p.d.SetAvailable("op5")
+	waitStored := func(what string, ok func(map[string]store.Presence) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			saved, err := p.st.Presences()
+			if err == nil && ok(saved) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("states stored: %v (%v), want %s", saved, err, what)
+			}
 		}
 	}
-	d.SetAvailable("op1")
-	d.Pause("op2", "休憩")
-	d.SetAvailable("op3")
-	d.SetAvailable("op4")
-	d.Logout("op4")
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	waitStored("op1, op2 (休憩), op3, op5", func(s map[string]store.Presence) bool { return len(s) == 4 && s["op2"].Reason == "休憩" })
+	// Then the queue's own pause of op3 for unanswered rings, as it
+	// reports it.
+	p.d.OperatorChanged(acd.OperatorStateChanged{OpID: "op3", From: acd.Available, To: acd.Paused, Reason: acd.ReasonNoAnswer})
+	waitStored("op3 paused (no-answer)", func(s map[string]store.Presence) bool { return s["op3"].Reason == acd.ReasonNoAnswer })
+	p.stop()
 
-	d, st = start()
-	if n, err := d.RestorePresence(); err != nil || n != 2 {
-		t.Fatalf("RestorePresence = %d, %v; want op1 and op2", n, err)
+	p = startPresence(t, path, cfg)
+	loggedIn := map[string]bool{"op1": true, "op2": true, "op3": true, "op4": true} // op5's session expired
+	if n, err := p.d.RestorePresence(func(id string) bool { return loggedIn[id] }); err != nil || n != 3 {
+		t.Fatalf("RestorePresence = %d, %v; want op1, op2, op3", n, err)
 	}
 	want := map[string]struct {
 		state  acd.State
 		reason string
-	}{"op1": {acd.Available, ""}, "op2": {acd.Paused, "休憩"}, "op3": {acd.Offline, ""}, "op4": {acd.Offline, ""}}
-	snap, err := d.Queue.Snapshot(context.Background())
+	}{"op1": {acd.Available, ""}, "op2": {acd.Paused, "休憩"}, "op3": {acd.Paused, acd.ReasonNoAnswer},
+		"op4": {acd.Offline, ""}, "op5": {acd.Offline, ""}, "op6": {acd.Available, ""}}
+	for id, v := range p.states(t) {
+		if w := want[id]; v.State != w.state || v.State == acd.Paused && v.PauseReason != w.reason {
+			t.Errorf("%s after the restart: %v %q, want %v %q", id, v.State, v.PauseReason, w.state, w.reason)
+		}
+	}
+	if saved, err := p.st.Presences(); err != nil || len(saved) != 3 || saved["op4"] != (store.Presence{}) || saved["op5"] != (store.Presence{}) {
+		t.Errorf("states kept: %v (%v), want op1, op2 and op3 only", saved, err)
+	}
+}
+
+// TestPresenceWriteRetried: a state that could not be stored (a full
+// disk) is stored once writes work again, unless a newer one came; a
+// restart meanwhile would restore the state before.
+func TestPresenceWriteRetried(t *testing.T) {
+	cfg, err := config.Parse("test.yaml", []byte(presenceYAML), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range snap.Operators {
-		if w := want[v.ID]; v.State != w.state || v.State == acd.Paused && v.PauseReason != w.reason {
-			t.Errorf("%s after the restart: %v %q, want %v %q", v.ID, v.State, v.PauseReason, w.state, w.reason)
-		}
+	p := startPresence(t, filepath.Join(t.TempDir(), "toritsugi.db"), cfg)
+	var fail atomic.Bool
+	fail.Store(true)
+	desk.FailPresenceWrites(p.d, &fail)
+	p.d.Pause("op1", "昼休憩")
+	time.Sleep(100 * time.Millisecond) // the write fails meanwhile
+	if saved, _ := p.st.Presences(); len(saved) != 0 {
+		t.Fatalf("stored while writes fail: %v", saved)
 	}
-	saved, err := st.Presences()
-	if err != nil || len(saved) != 2 || saved["op3"] != (store.Presence{}) || saved["op4"] != (store.Presence{}) {
-		t.Errorf("presences kept: %v (%v), want op1 and op2 only", saved, err)
+	fail.Store(false)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if saved, err := p.st.Presences(); err == nil && saved["op1"].Paused && saved["op1"].Reason == "昼休憩" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pause was never stored after writes worked again")
+		}
 	}
 }

@@ -256,6 +256,29 @@ func (o *Owner) SetOperators(ops []Operator) {
 	})
 }
 
+// OperatorPresence is a console operator's state to restore: available,
+// or paused with a reason.
+type OperatorPresence struct {
+	OpID   string
+	Paused bool
+	Reason string
+}
+
+// Restore gives operators back the states they had before a restart, in
+// one step (one message to the owner, however many operators).
+func (o *Owner) Restore(states []OperatorPresence) {
+	o.do(func() {
+		now := o.clock.Now()
+		for _, p := range states {
+			if p.Paused {
+				o.apply(o.core.Pause(p.OpID, p.Reason, now))
+			} else {
+				o.apply(o.core.SetAvailable(p.OpID, now))
+			}
+		}
+	})
+}
+
 // SetAvailable makes an operator available (console: ready for calls).
 func (o *Owner) SetAvailable(opID string) {
 	o.do(func() { o.apply(o.core.SetAvailable(opID, o.clock.Now())) })

@@ -148,16 +148,17 @@ func (c *CallsCSV) flush() error {
 // numberCell is a number as people read it (03-1234-5678, 非通知), or,
 // for one the parser does not know (an extension 5001, a foreign number
 // sent without its +), as it came: the client can still call it back.
-// A cell a spreadsheet would take for a number (dropping a leading zero
-// or a +) or a formula is kept as text with ="…", which shows no mark.
+// What came is written as text with ="…" (a spreadsheet would read
+// (5001), 1E5 or 5001.5 as numbers, and a quoted string is never run), as
+// is a recognised number it would read as one (+1…); ="…" shows no mark.
 func numberCell(raw string) string {
 	c := phone.ParseCallerID(raw)
-	s := c.Display()
 	if c.Kind == phone.Invalid {
 		if t := strings.TrimSpace(raw); t != "" {
-			s = t
+			return id(t)
 		}
 	}
+	s := c.Display()
 	if looksNumeric(s) {
 		return id(s)
 	}

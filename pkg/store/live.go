@@ -234,7 +234,10 @@ func dropLive(tx *bolt.Tx, id string) error {
 // history up to its moment: those calls have no record there, as every
 // call after it has none.
 func ForgetLiveCalls(path string) (int, error) {
-	db, err := openBolt("forget live calls in", path, &bolt.Options{Timeout: DefaultTimeout})
+	// No sync: the copy is a temporary file, and syncing it would write
+	// the whole copy to the data disk at once, stalling the store's own
+	// commits behind it (130-200 ms for 330 MiB in a review's test).
+	db, err := openBolt("forget live calls in", path, &bolt.Options{Timeout: DefaultTimeout, NoSync: true, NoGrowSync: true})
 	if err != nil {
 		return 0, err
 	}

@@ -79,10 +79,10 @@ func (s *Store) Presences() (map[string]Presence, error) {
 	return out, nil
 }
 
-// SessionOperators returns the operators who have a stored console
-// session, expired or not (the console sweeps expired ones at its start).
-func (s *Store) SessionOperators() (map[string]bool, error) {
-	out := map[string]bool{}
+// Sessions returns every stored console session, expired or not (the
+// console decides which are valid). One that does not decode is left out.
+func (s *Store) Sessions() ([]Session, error) {
+	var out []Session
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		if b == nil {
@@ -90,14 +90,14 @@ func (s *Store) SessionOperators() (map[string]bool, error) {
 		}
 		return b.ForEach(func(_, v []byte) error {
 			var ss Session
-			if json.Unmarshal(v, &ss) == nil && ss.OperatorID != "" {
-				out[ss.OperatorID] = true
+			if json.Unmarshal(v, &ss) == nil {
+				out = append(out, ss)
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: session operators: %w", err)
+		return nil, fmt.Errorf("store: sessions: %w", err)
 	}
 	return out, nil
 }
