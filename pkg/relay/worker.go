@@ -31,8 +31,13 @@ const DefaultConcurrency = 4
 // worker's slots (each for its whole timeout), not all of them.
 const DefaultPerDestination = 2
 
-// storeRetryDelay is how long the worker waits after a failed bbolt read.
-const storeRetryDelay = 5 * time.Second
+// storeRetryDelay is how long the worker waits after a failed bbolt read,
+// and first after a failed commit of an attempt's outcome; the wait for
+// the commit doubles up to storeRetryMax.
+const (
+	storeRetryDelay = 5 * time.Second
+	storeRetryMax   = time.Minute
+)
 
 // WorkerOptions configure NewWorker.
 type WorkerOptions struct {
@@ -142,7 +147,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			for _, e := range ready {
 				inflight[e.ID] = true
 				busy[e.Destination]++
-				go func() { w.attempt(sendCtx, e); done <- e }()
+				go func() { w.attempt(ctx, sendCtx, e); done <- e }()
 			}
 			if err == nil && !next.IsZero() {
 				timer = w.o.clock.After(next.Sub(now))
@@ -161,26 +166,30 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// attempt sends e once and commits the outcome.
-func (w *Worker) attempt(ctx context.Context, e Entry) {
+// attempt sends e once (under ctx, which a stop cancels after a grace)
+// and commits the outcome, retrying the commit until run ends.
+func (w *Worker) attempt(run, ctx context.Context, e Entry) {
 	err := w.send(ctx, e)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrPartlyDelivered) {
 		w.log.Info("relay attempt interrupted by shutdown", "entry", e.ID, "err", err)
 		return
 	}
 	rec, rerr := w.o.record(e.ID, err)
-	if rerr != nil {
-		// The send may have happened; the entry stays pending and is sent
-		// again (webhook receivers dedupe on the idempotency key; chat
-		// rooms and mailboxes do not). Not at once: while the store
-		// refuses writes (a full disk) the entry would be sent in a loop.
-		// Its slot stays taken until then.
-		w.log.Error("relay commit failed; the entry is sent again later", "entry", e.ID, "in", storeRetryDelay, "err", rerr)
+	for delay := storeRetryDelay; rerr != nil; delay = min(2*delay, storeRetryMax) {
+		// The outcome is known: only its commit is tried again, the
+		// message is not sent again (a chat room or a mailbox would get
+		// it every few seconds while the disk is full). The entry keeps
+		// its slot meanwhile, so no scan picks it. Only a stop before
+		// the commit works sends it again, after the restart (webhook
+		// receivers dedupe on the idempotency key).
+		w.log.Error("relay commit failed; the outcome is recorded again later, the message is not sent again", "entry", e.ID, "in", delay, "err", rerr)
 		select {
-		case <-ctx.Done():
-		case <-w.o.clock.After(storeRetryDelay):
+		case <-run.Done():
+			w.log.Warn("relay outcome not recorded before the stop: the entry is sent again after the restart", "entry", e.ID)
+			return
+		case <-w.o.clock.After(delay):
 		}
-		return
+		rec, rerr = w.o.record(e.ID, err)
 	}
 	switch rec.State {
 	case StateDelivered:
