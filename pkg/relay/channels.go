@@ -24,7 +24,8 @@ type ChannelOptions struct {
 	// Clock stamps mail Date and webhook timestamps; nil means the
 	// system clock.
 	Clock Clock
-	// HeloName is the SMTP EHLO name; empty means "localhost".
+	// HeloName is the SMTP EHLO name; empty means this host's name if
+	// fully qualified, else the sender address's domain.
 	HeloName string
 }
 

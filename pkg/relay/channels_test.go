@@ -354,3 +354,20 @@ func TestTeamsConnectorAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestTeamsCardFitsItsLimit: a long message (a form's four long answers)
+// makes a card Teams takes, under 28 KB, its text cut with the console's
+// link; a short one is whole.
+func TestTeamsCardFitsItsLimit(t *testing.T) {
+	long := testMessage("m-long")
+	long.Text = strings.Repeat("お客様のご用件：見積もりの件で折り返しのお電話をお願いしたいとのことです。\n", 400) // ~44,000 bytes
+	body, err := teamsPayload(long)
+	if err != nil || len(body) > teamsMaxPayload || !strings.Contains(string(body), "長いため省略しました。全文: "+long.Link) {
+		t.Fatalf("long message: %d bytes (%v), want at most %d, cut with the link", len(body), err, teamsMaxPayload)
+	}
+	short := testMessage("m-short")
+	body, err = teamsPayload(short)
+	if err != nil || strings.Contains(string(body), "長いため省略") || !strings.Contains(string(body), "折返しをお願いします。") {
+		t.Fatalf("short message: %s (%v), want it whole", body, err)
+	}
+}

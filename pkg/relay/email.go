@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ type EmailSender struct {
 	TLSConfig *tls.Config
 	// Clock stamps the Date header; nil means the system clock.
 	Clock Clock
-	// HeloName for EHLO; empty means "localhost".
+	// HeloName for EHLO; empty means heloName's choice.
 	HeloName string
 }
 
@@ -110,7 +111,7 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 	defer c.Close()
 	helo := s.HeloName
 	if helo == "" {
-		helo = "localhost"
+		helo = heloName(d.From)
 	}
 	if err := c.Hello(helo); err != nil {
 		return fmt.Errorf("EHLO: %w", err)
@@ -239,4 +240,25 @@ func (a *loginAuth) Next(_ []byte, more bool) ([]byte, error) {
 
 func isLocalhost(name string) bool {
 	return name == "localhost" || name == "127.0.0.1" || name == "::1"
+}
+
+// hostname is os.Hostname (a test's).
+var hostname = os.Hostname
+
+// heloName is the name the EHLO gives when none is set: this host's name
+// when it is fully qualified, else the domain of the sender address, else
+// "localhost". SMTP asks for a fully qualified name (RFC 5321 4.1.1.1),
+// and relays that check it (Postfix's reject_non_fqdn_helo_hostname, a
+// relay that accepts a customer by its domain) refused "localhost" with a
+// 5xx: every mail was dead-lettered.
+func heloName(from string) string {
+	if h, err := hostname(); err == nil && strings.Contains(strings.Trim(h, "."), ".") {
+		return strings.TrimSuffix(h, ".")
+	}
+	if a, err := mail.ParseAddress(from); err == nil {
+		if _, domain, ok := strings.Cut(a.Address, "@"); ok && strings.Contains(domain, ".") {
+			return domain
+		}
+	}
+	return "localhost"
 }

@@ -71,9 +71,10 @@ func TestEmailSTARTTLSAuthAndHeaders(t *testing.T) {
 	if d, err := msg.Header.Date(); err != nil || !d.Equal(clock.Now()) {
 		t.Errorf("Date = %v (%v), want %v", d, err, clock.Now())
 	}
+	// The text's lines end in CRLF, as RFC 2045 wants of a text body.
 	body, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, msg.Body))
-	if err != nil || string(body) != m.Text {
-		t.Errorf("body = %q (%v), want %q", body, err, m.Text)
+	if want := strings.ReplaceAll(m.Text, "\n", "\r\n"); err != nil || string(body) != want {
+		t.Errorf("body = %q (%v), want %q", body, err, want)
 	}
 }
 
@@ -314,5 +315,26 @@ func TestNoClearTextPasswordToAnotherHost(t *testing.T) {
 	}
 	if n := len(srv.Mails()); n != 0 {
 		t.Errorf("%d mails delivered, want none", n)
+	}
+}
+
+// TestHeloName: the EHLO names this host when its name is fully
+// qualified, else the sender's domain: relays that require a fully
+// qualified name refused "localhost" with a 5xx, and every mail was
+// dead-lettered.
+func TestHeloName(t *testing.T) {
+	defer func(h func() (string, error)) { hostname = h }(hostname)
+	for _, c := range []struct{ host, from, want string }{
+		{"pbx.example.co.jp", "受付 <uketsuke@answer.example.jp>", "pbx.example.co.jp"},
+		{"pbx.example.co.jp.", "uketsuke@answer.example.jp", "pbx.example.co.jp"},
+		{"pbx", "受付 <uketsuke@answer.example.jp>", "answer.example.jp"},
+		{"", "uketsuke@answer.example.jp", "answer.example.jp"},
+		{"pbx", "uketsuke@localhost", "localhost"},
+		{"pbx", "not an address", "localhost"},
+	} {
+		hostname = func() (string, error) { return c.host, nil }
+		if got := heloName(c.from); got != c.want {
+			t.Errorf("host %q, from %q: %q, want %q", c.host, c.from, got, c.want)
+		}
 	}
 }

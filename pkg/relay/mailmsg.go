@@ -43,7 +43,9 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	h("Content-Transfer-Encoding", "base64")
 	h(HeaderMailIdempotencyKey, key)
 	b.WriteString("\r\n")
-	enc := base64.StdEncoding.EncodeToString([]byte(m.Text))
+	// Text lines end in CRLF before the encoding too (RFC 2045 6.8).
+	text := strings.ReplaceAll(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n", "\r\n")
+	enc := base64.StdEncoding.EncodeToString([]byte(text))
 	for len(enc) > 76 {
 		b.WriteString(enc[:76])
 		b.WriteString("\r\n")

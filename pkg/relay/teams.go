@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // TeamsSender posts to a Microsoft Teams incoming webhook (Destination.URL,
@@ -47,16 +48,39 @@ func (s *TeamsSender) Send(ctx context.Context, d Destination, m Message) error 
 	if d.URL == "" {
 		return fmt.Errorf("relay: teams %q: no URL: %w", d.Name, ErrPermanent)
 	}
-	msg := teamsMessage{Type: "message", Attachments: []teamsAttachment{{
-		ContentType: "application/vnd.microsoft.card.adaptive",
-		Content: teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json",
-			Type: "AdaptiveCard", Version: "1.4", Body: teamsBlocks(m)},
-	}}}
-	body, err := json.Marshal(msg)
+	body, err := teamsPayload(m)
 	if err != nil {
 		return fmt.Errorf("relay: teams: encode: %w", err)
 	}
 	return s.http.postChecked(ctx, "teams", d.URL, "application/json", body, nil, m, d, teamsDelivered)
+}
+
+// teamsMaxPayload bounds the card's JSON. Teams takes about 28 KB: a
+// connector answers 413 for more (dead-lettered), and a Workflows webhook
+// answers 202 and drops the post later (counted delivered, never seen).
+const teamsMaxPayload = 25_000
+
+// teamsPayload is m's card, its text cut (saying so, with the console's
+// link) until the JSON fits teamsMaxPayload.
+func teamsPayload(m Message) ([]byte, error) {
+	text := m.Text
+	for range 8 {
+		mm := m
+		mm.Text = text
+		body, err := json.Marshal(teamsMessage{Type: "message", Attachments: []teamsAttachment{{
+			ContentType: "application/vnd.microsoft.card.adaptive",
+			Content: teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+				Type: "AdaptiveCard", Version: "1.4", Body: teamsBlocks(mm)},
+		}}})
+		if err != nil || len(body) <= teamsMaxPayload {
+			return body, err
+		}
+		// Cut in proportion, a little more: a block's JSON costs more
+		// than its text.
+		limit := len(text) * teamsMaxPayload / len(body) * 9 / 10
+		text = cutText(m.Text, m.Link, limit, utf8.RuneLen)
+	}
+	return nil, fmt.Errorf("a card of %d bytes of text does not fit %d bytes", len(m.Text), teamsMaxPayload)
 }
 
 // teamsFailure finds the HTTP status an Office 365 connector quotes when it
