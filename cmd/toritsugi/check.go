@@ -4,29 +4,62 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
-func checkConfig(args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return usageError{"usage: toritsugi check-config FILE"}
+// checkConfig validates a configuration file: "toritsugi check-config
+// FILE", or "--config FILE" as serve takes it. Each problem is printed on
+// a line of its own (file:line:col: field: what), for an editor or grep to
+// read, and the error only counts them.
+func checkConfig(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 2 && (args[0] == "--config" || args[0] == "-config") {
+		args = args[1:]
+	} else if len(args) == 1 {
+		if v, ok := strings.CutPrefix(args[0], "--config="); ok {
+			args[0] = v
+		}
 	}
-	if err := config.Check(args[0]); err != nil {
-		return err
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return usageError{"usage: toritsugi check-config FILE (or --config FILE)"}
 	}
-	cfg, err := config.Load(args[0])
+	file := args[0]
+	problems := func(err error) error {
+		var list []error
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			list = j.Unwrap()
+		} else {
+			list = []error{err}
+		}
+		for _, e := range list {
+			fmt.Fprintln(stderr, e)
+		}
+		if len(list) == 1 {
+			return fmt.Errorf("%s: 1 problem", file)
+		}
+		return fmt.Errorf("%s: %d problems", file, len(list))
+	}
+	if err := config.Check(file); err != nil {
+		return problems(err)
+	}
+	cfg, err := config.Load(file)
 	if err != nil {
-		return err
+		return problems(err)
 	}
 	if errs := checkSounds(cfg); len(errs) > 0 {
-		return errors.Join(errs...)
+		// No position is kept for a sound: the line names the file and
+		// the client's field.
+		for i, e := range errs {
+			errs[i] = fmt.Errorf("%s: %w", file, e)
+		}
+		return problems(errors.Join(errs...))
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
-	fmt.Fprintf(stdout, "%s: ok\n", args[0])
+	fmt.Fprintf(stdout, "%s: ok\n", file)
 	return nil
 }
 

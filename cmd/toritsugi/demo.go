@@ -61,6 +61,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer os.RemoveAll(d)
 		*dataDir = d
+	} else if err := os.MkdirAll(*dataDir, 0o750); err != nil {
+		return fmt.Errorf("demo: data directory: %w", err)
 	}
 	token := demoToken()
 	env := map[string]string{

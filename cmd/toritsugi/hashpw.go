@@ -8,23 +8,28 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/toritsugi/toritsugi/pkg/console"
 )
 
 // hashPassword reads a password (one line) from stdin and prints the
-// argon2id hash to put in an operator's password_hash.
+// argon2id hash to put in an operator's password_hash. At a terminal it
+// asks twice, without showing what is typed.
 func hashPassword(stdin io.Reader, stdout io.Writer) error {
-	if f, ok := stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			// A terminal: say what is awaited, instead of seeming to hang.
-			fmt.Fprint(os.Stderr, "Password (at least 8 characters; it shows as you type: clear the screen after, or pipe it in: toritsugi hash-password < file): ")
+	var pw string
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		var err error
+		if pw, err = promptPassword(int(f.Fd())); err != nil {
+			return err
 		}
+	} else {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("hash-password: read: %w", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("hash-password: read: %w", err)
-	}
-	pw := strings.TrimRight(line, "\r\n")
 	if len(pw) < 8 {
 		return usageError{"hash-password: give a password of at least 8 characters on standard input"}
 	}
@@ -34,4 +39,31 @@ func hashPassword(stdin io.Reader, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, h)
 	return nil
+}
+
+// promptPassword asks for the password twice at the terminal fd, echo off
+// (x/term: the terminal modes differ between systems, and a password
+// shown on the screen is one a colleague reads).
+func promptPassword(fd int) (string, error) {
+	read := func(prompt string) (string, error) {
+		fmt.Fprint(os.Stderr, prompt)
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("hash-password: read: %w", err)
+		}
+		return string(b), nil
+	}
+	pw, err := read("Password (at least 8 characters): ")
+	if err != nil {
+		return "", err
+	}
+	again, err := read("Again: ")
+	if err != nil {
+		return "", err
+	}
+	if again != pw {
+		return "", usageError{"hash-password: the two passwords differ"}
+	}
+	return pw, nil
 }

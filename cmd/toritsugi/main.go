@@ -32,7 +32,7 @@ func (u usageError) Error() string { return u.msg }
 
 const usage = `usage:
   toritsugi serve --config FILE      run the service
-  toritsugi check-config FILE        validate a configuration file
+  toritsugi check-config FILE        validate a configuration file (or --config FILE)
   toritsugi check-db FILE            check a database file (a backup copy), read-only
   toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
   toritsugi asterisk-conf --config FILE [--check DIR]
@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "asterisk-conf":
 		return asteriskConf(args[1:], stdout, stderr)
 	case "check-config":
-		return checkConfig(args[1:], stdout)
+		return checkConfig(args[1:], stdout, stderr)
 	case "check-db":
 		return checkDB(args[1:], stdout)
 	case "greeting":

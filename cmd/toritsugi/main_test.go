@@ -32,6 +32,8 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"bogus"}, true, ""},
 		{[]string{"serve"}, true, ""},
 		{[]string{"check-config"}, true, ""},
+		{[]string{"check-config", "--config"}, true, ""},
+		{[]string{"check-config", "a.yaml", "b.yaml"}, true, ""},
 		{[]string{"version"}, false, "toritsugi dev\n"},
 		{[]string{"help"}, false, "usage:"},
 	}
@@ -91,9 +93,20 @@ func TestCheckConfig(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("ari:\n  url: http://x/ari\n  usr: me\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := run(context.Background(), []string{"check-config", bad}, &out, &out)
-	if err == nil || !strings.Contains(err.Error(), "bad.yaml:3:3: ari.usr") {
-		t.Fatalf("check-config bad = %v, want an error naming bad.yaml:3:3 and ari.usr", err)
+	// Each problem on a line of its own, starting with its position (an
+	// editor reads them); the error counts them. Both ways of naming the
+	// file.
+	for _, args := range [][]string{{"check-config", bad}, {"check-config", "--config", bad}, {"check-config", "--config=" + bad}} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), args, &stdout, &stderr)
+		if err == nil || !strings.HasSuffix(err.Error(), "problems") || !strings.Contains(stderr.String(), "\n"+bad+":3:3: ari.usr") && !strings.HasPrefix(stderr.String(), bad+":3:3: ari.usr") {
+			t.Fatalf("%q = %v, stderr %q; want a line starting %s:3:3: ari.usr, and the problems counted", args, err, stderr.String(), bad)
+		}
+		for line := range strings.Lines(stderr.String()) {
+			if !strings.HasPrefix(line, bad+":") {
+				t.Errorf("%q: problem line %q does not start with the file's position", args, line)
+			}
+		}
 	}
 	// A warning does not stop the file: it is printed, then ok.
 	data, err := os.ReadFile(good)
@@ -367,9 +380,10 @@ func TestCheckConfigChecksSounds(t *testing.T) {
 	if err := run(context.Background(), []string{"check-config", cfg("sound:toritsugi/acme")}, &out, &out); err != nil {
 		t.Fatalf("a converted greeting fails the check: %v", err)
 	}
+	out.Reset()
 	err := run(context.Background(), []string{"check-config", cfg("sound:toritsugi/missing")}, &out, &out)
-	if err == nil || !strings.Contains(err.Error(), "client acme greeting sound:toritsugi/missing") {
-		t.Fatalf("a missing greeting: %v", err)
+	if err == nil || !strings.Contains(out.String(), "client acme greeting sound:toritsugi/missing") {
+		t.Fatalf("a missing greeting: %v, %q", err, out.String())
 	}
 }
 
