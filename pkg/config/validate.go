@@ -48,7 +48,13 @@ func (c *checker) errf(path, format string, args ...any) {
 // required reports an empty value; it returns whether the value is present.
 func (c *checker) required(path, val string) bool {
 	if strings.TrimSpace(val) == "" {
-		c.errf(path, "is required")
+		msg := "is required"
+		for _, o := range envOverrides {
+			if o.key == path {
+				msg += " (in the file or as $" + o.env + ")"
+			}
+		}
+		c.errf(path, "%s", msg)
 		return false
 	}
 	return true
