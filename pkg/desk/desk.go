@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/queue"
@@ -120,14 +121,29 @@ func (d *Desk) ClientName(id string) string {
 	return ""
 }
 
-// SetAvailable implements console.OperatorControl.
-func (d *Desk) SetAvailable(opID string) { d.Queue.SetAvailable(opID) }
+// SetAvailable implements console.OperatorControl. The choice is stored at
+// once too (presence.go): a pause or a logout asked for during a call
+// takes effect after it, with no state change until then, and a restart
+// meanwhile must not forget it.
+func (d *Desk) SetAvailable(opID string) {
+	d.Queue.SetAvailable(opID)
+	d.OperatorChanged(acd.OperatorStateChanged{OpID: opID, To: acd.Available})
+}
 
 // Pause implements console.OperatorControl.
-func (d *Desk) Pause(opID, reason string) { d.Queue.Pause(opID, reason) }
+func (d *Desk) Pause(opID, reason string) {
+	if reason == "" {
+		reason = "paused" // as the queue names a pause without a reason
+	}
+	d.Queue.Pause(opID, reason)
+	d.OperatorChanged(acd.OperatorStateChanged{OpID: opID, To: acd.Paused, Reason: reason})
+}
 
 // Logout implements console.OperatorControl.
-func (d *Desk) Logout(opID string) { d.Queue.Logout(opID) }
+func (d *Desk) Logout(opID string) {
+	d.Queue.Logout(opID)
+	d.OperatorChanged(acd.OperatorStateChanged{OpID: opID, To: acd.Offline, Reason: "logout"})
+}
 
 // EndWrapUp implements console.OperatorControl.
 func (d *Desk) EndWrapUp(opID string) { d.Queue.EndWrapUp(opID) }

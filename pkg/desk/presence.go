@@ -12,8 +12,9 @@ import (
 
 // Presence: a console operator's routing state (available, or paused with
 // its reason, an auto-pause for unanswered rings included) is stored as
-// the queue changes it, until they go offline (logout), and a restart
-// restores it for the operators whose console session is still valid.
+// they choose it and as the queue changes it, until they go offline
+// (logout), and a restart restores it for the operators whose console
+// session is still valid.
 // Before, a restart left every console operator offline until each
 // noticed and pressed 受付可 again, while the callers re-adopted in line
 // waited and overflowed. Transient states (ringing, on a call, wrap-up)

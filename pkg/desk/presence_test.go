@@ -174,3 +174,39 @@ func TestPresenceWriteRetried(t *testing.T) {
 		}
 	}
 }
+
+// TestPauseAskedDuringACallOutlivesARestart: a break asked for during a
+// call takes effect after it, with no state change before; a restart
+// meanwhile restores the break, not 受付可.
+func TestPauseAskedDuringACallOutlivesARestart(t *testing.T) {
+	cfg, err := config.Parse("test.yaml", []byte(presenceYAML), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	p := startPresence(t, path, cfg)
+	p.d.SetAvailable("op1")
+	p.d.Queue.Occupy("c1", "acme", "op1", "") // op1 is on a call
+	for deadline := time.Now().Add(5 * time.Second); p.states(t)["op1"].State != acd.OnCall; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("op1 never on the call")
+		}
+	}
+	p.d.Pause("op1", "休憩")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if saved, err := p.st.Presences(); err == nil && saved["op1"].Paused && saved["op1"].Reason == "休憩" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the break asked for during the call was never stored")
+		}
+	}
+	p.stop()
+	p = startPresence(t, path, cfg)
+	if n, err := p.d.RestorePresence(func(id string) bool { return id == "op1" }); err != nil || n != 1 {
+		t.Fatalf("RestorePresence = %d, %v", n, err)
+	}
+	if v := p.states(t)["op1"]; v.State != acd.Paused || v.PauseReason != "休憩" {
+		t.Errorf("op1 after the restart: %v %q, want paused 休憩", v.State, v.PauseReason)
+	}
+}

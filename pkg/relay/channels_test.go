@@ -371,3 +371,18 @@ func TestTeamsCardFitsItsLimit(t *testing.T) {
 		t.Fatalf("short message: %s (%v), want it whole", body, err)
 	}
 }
+
+// TestTeamsCardOfManyShortLinesFits: many short lines (each a block, its
+// JSON costing more than its text) followed by a long paragraph still
+// make a card that fits, not an error retried until dead-lettered.
+func TestTeamsCardOfManyShortLinesFits(t *testing.T) {
+	m := testMessage("m-lines")
+	m.Text = strings.Repeat("・有\n", 380) + strings.Repeat("長い説明が続きます。", 1000)
+	body, err := teamsPayload(m)
+	if err != nil || len(body) > teamsMaxPayload || len(body) < teamsMaxPayload*9/10 {
+		t.Fatalf("%d bytes (%v), want close to %d and under it", len(body), err, teamsMaxPayload)
+	}
+	if !utf8.Valid(body) || !strings.Contains(string(body), "長いため省略しました") {
+		t.Fatalf("card not valid UTF-8 or not saying it was cut")
+	}
+}

@@ -252,7 +252,7 @@ var hostname = os.Hostname
 // relay that accepts a customer by its domain) refused "localhost" with a
 // 5xx: every mail was dead-lettered.
 func heloName(from string) string {
-	if h, err := hostname(); err == nil && strings.Contains(strings.Trim(h, "."), ".") {
+	if h, err := hostname(); err == nil && qualified(h) {
 		return strings.TrimSuffix(h, ".")
 	}
 	if a, err := mail.ParseAddress(from); err == nil {
@@ -261,4 +261,20 @@ func heloName(from string) string {
 		}
 	}
 	return "localhost"
+}
+
+// qualified reports whether host is a name a relay can check: it has a
+// dot, is no address, and is not a placeholder a system gives a host
+// nobody named (localhost.localdomain, *.local).
+func qualified(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if !strings.Contains(h, ".") || net.ParseIP(h) != nil {
+		return false
+	}
+	for _, p := range []string{".localdomain", ".local", ".localhost", ".internal", ".lan", ".home.arpa"} {
+		if strings.HasSuffix(h, p) {
+			return false
+		}
+	}
+	return true
 }

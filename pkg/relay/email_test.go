@@ -330,6 +330,10 @@ func TestHeloName(t *testing.T) {
 		{"pbx", "受付 <uketsuke@answer.example.jp>", "answer.example.jp"},
 		{"", "uketsuke@answer.example.jp", "answer.example.jp"},
 		{"pbx", "uketsuke@localhost", "localhost"},
+		{"localhost.localdomain", "uketsuke@answer.example.jp", "answer.example.jp"},
+		{"PBX.Example.CO.JP", "uketsuke@answer.example.jp", "PBX.Example.CO.JP"},
+		{"pbx.local", "uketsuke@answer.example.jp", "answer.example.jp"},
+		{"192.168.1.10", "uketsuke@answer.example.jp", "answer.example.jp"},
 		{"pbx", "not an address", "localhost"},
 	} {
 		hostname = func() (string, error) { return c.host, nil }

@@ -61,26 +61,46 @@ func (s *TeamsSender) Send(ctx context.Context, d Destination, m Message) error 
 const teamsMaxPayload = 25_000
 
 // teamsPayload is m's card, its text cut (saying so, with the console's
-// link) until the JSON fits teamsMaxPayload.
+// link) to the longest that fits teamsMaxPayload: a block's JSON costs
+// more than its text, and unevenly (many short lines cost more than one
+// long one), so the cut is searched for, not worked out.
 func teamsPayload(m Message) ([]byte, error) {
-	text := m.Text
-	for range 8 {
+	card := func(limit int) ([]byte, error) {
 		mm := m
-		mm.Text = text
-		body, err := json.Marshal(teamsMessage{Type: "message", Attachments: []teamsAttachment{{
+		mm.Text = cutText(m.Text, m.Link, limit, utf8.RuneLen)
+		return json.Marshal(teamsMessage{Type: "message", Attachments: []teamsAttachment{{
 			ContentType: "application/vnd.microsoft.card.adaptive",
 			Content: teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json",
 				Type: "AdaptiveCard", Version: "1.4", Body: teamsBlocks(mm)},
 		}}})
-		if err != nil || len(body) <= teamsMaxPayload {
-			return body, err
-		}
-		// Cut in proportion, a little more: a block's JSON costs more
-		// than its text.
-		limit := len(text) * teamsMaxPayload / len(body) * 9 / 10
-		text = cutText(m.Text, m.Link, limit, utf8.RuneLen)
 	}
-	return nil, fmt.Errorf("a card of %d bytes of text does not fit %d bytes", len(m.Text), teamsMaxPayload)
+	body, err := card(len(m.Text))
+	if err != nil || len(body) <= teamsMaxPayload {
+		return body, err
+	}
+	// The longest cut that fits, between nothing kept (the subject and
+	// the note) and the whole text.
+	lo, hi := 0, len(m.Text)
+	best, err := card(0)
+	if err != nil {
+		return nil, err
+	}
+	if len(best) > teamsMaxPayload {
+		return nil, fmt.Errorf("the card's subject alone is %d bytes, over %d: %w", len(best), teamsMaxPayload, ErrPermanent)
+	}
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		b, err := card(mid)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) <= teamsMaxPayload {
+			lo, best = mid, b
+		} else {
+			hi = mid - 1
+		}
+	}
+	return best, nil
 }
 
 // teamsFailure finds the HTTP status an Office 365 connector quotes when it
