@@ -74,6 +74,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo: sample config: %w", err)
 	}
+	cfg.FallbackLog = "" // a real Asterisk's refused calls are not the demo's
 	for i := range cfg.Clients {
 		c := &cfg.Clients[i]
 		if !*realHours {

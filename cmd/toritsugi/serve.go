@@ -23,6 +23,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/controller"
 	"github.com/toritsugi/toritsugi/pkg/desk"
+	"github.com/toritsugi/toritsugi/pkg/fallback"
 	"github.com/toritsugi/toritsugi/pkg/gcpercent"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -77,9 +78,11 @@ type service struct {
 	worker  *relay.Worker
 	desk    *desk.Desk
 	console *console.Console
-	extra   map[string]http.Handler
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// fallback records the calls Asterisk refused while toritsugi was down.
+	fallback *fallback.Reader
+	extra    map[string]http.Handler
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 // serviceOptions adjust a service (the demo's simulated relay).
@@ -135,6 +138,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		return fail(err)
 	}
 	s.desk.Queue = s.core.Queue
+	s.fallback = &fallback.Reader{Store: st, Config: s.configs.Current, OnRecord: s.desk.Finished, Logger: log.With("part", "fallback")}
 	// Queued behind the operators controller.New installed, and before
 	// any call is re-adopted (that needs the link, which Run starts).
 	loggedIn, err := s.console.LoggedIn()
@@ -218,6 +222,8 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	relayCtx, stopRelay := context.WithCancel(s.ctx)
 	defer stopRelay()
 	go func() { defer close(relayDone); _ = s.worker.Run(relayCtx) }()
+	fallbackDone := make(chan struct{})
+	go func() { defer close(fallbackDone); s.fallback.Run(s.ctx) }()
 	purgeDone := make(chan struct{})
 	go func() { defer close(purgeDone); s.purgeDelivered(s.ctx) }()
 	retryDone := make(chan struct{})
@@ -250,6 +256,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	<-presenceDone
 	<-relayDone
 	<-purgeDone
+	<-fallbackDone
 	<-retryDone
 	<-strandedDone
 	return err

@@ -33,6 +33,11 @@ type Config struct {
 	// check that every sound:NAME the clients use is a file Asterisk can
 	// play (8 kHz mono .sln, .ulaw or .wav). Empty: not checked.
 	SoundsDir string
+	// FallbackLog is the file asterisk-conf's dialplan adds a line to for
+	// every call it refuses while toritsugi is down (its fallback), as
+	// toritsugi sees it; toritsugi records and relays those calls. Empty:
+	// not read.
+	FallbackLog string
 	// IntakeRetentionDays is every client's intake_retention_days unless
 	// it sets its own, and applies to the messages of clients no longer
 	// configured; 0 keeps messages for ever.

@@ -19,6 +19,7 @@ type rawConfig struct {
 	UnknownDIDSound string  `mapstructure:"unknown_did_sound"`
 	Trunk           string  `mapstructure:"trunk"`
 	SoundsDir       string  `mapstructure:"sounds_dir"`
+	FallbackLog     string  `mapstructure:"fallback_log"`
 	// IntakeRetentionDays: "0" keeps messages for ever.
 	IntakeRetentionDays string        `mapstructure:"intake_retention_days"`
 	Queue               rawQueue      `mapstructure:"queue"`
@@ -178,6 +179,7 @@ var defaults = map[string]string{
 	"intake_retention_days":  "0",
 	"unknown_did_sound":      "sound:ss-noservice",
 	"trunk":                  "PJSIP/trunk",
+	"fallback_log":           "/var/spool/asterisk/toritsugi-fallback.log",
 	"queue.strategy":         string(StrategyLongestIdle),
 	"queue.ring_timeout":     "15s",
 	"queue.max_wait":         "5m",

@@ -57,6 +57,7 @@ var rootShape = mapOf(map[string]*shape{
 	"unknown_did_sound":     scalar,
 	"trunk":                 scalar,
 	"sounds_dir":            scalar,
+	"fallback_log":          scalar,
 	"intake_retention_days": scalar,
 	"queue":                 queueShape,
 	"clients": listOf(mapOf(map[string]*shape{

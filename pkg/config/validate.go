@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -216,6 +217,7 @@ func (c *checker) build(r rawConfig) *Config {
 		UnknownDIDSound: r.UnknownDIDSound,
 		Trunk:           r.Trunk,
 		SoundsDir:       r.SoundsDir,
+		FallbackLog:     r.FallbackLog,
 	}
 	if tech, ep, ok := strings.Cut(r.Trunk, "/"); !ok || tech == "" || ep == "" || strings.ContainsAny(r.Trunk, " @") {
 		c.errf("trunk", "%q is not an endpoint: write TECH/endpoint, e.g. PJSIP/trunk", r.Trunk)
@@ -229,6 +231,9 @@ func (c *checker) build(r rawConfig) *Config {
 		cfg.HTTP.SecureCookies = c.boolean("http.secure_cookies", *r.HTTP.SecureCookies)
 	}
 	c.required("data_dir", r.DataDir)
+	if r.FallbackLog != "" && !filepath.IsAbs(r.FallbackLog) {
+		c.errf("fallback_log", "%q is not an absolute path (the file Asterisk's fallback writes, e.g. /var/spool/asterisk/toritsugi-fallback.log; \"\" for none)", r.FallbackLog)
+	}
 	c.media("unknown_did_sound", r.UnknownDIDSound)
 	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
 	cfg.Destinations = c.destinations("relay.destinations", r.Relay.Destinations)

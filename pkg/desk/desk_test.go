@@ -15,6 +15,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/desk"
+	"github.com/toritsugi/toritsugi/pkg/fallback"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -716,5 +717,31 @@ func TestTodayReadOnceForManyConsoles(t *testing.T) {
 	now = now.Add(3 * time.Second) // 00:00:01, 3 s after the last read: another day
 	if got := answered(); got != 0 {
 		t.Errorf("after midnight in Japan: answered %d, want 0 (a new day, read again)", got)
+	}
+}
+
+// TestCallRefusedWhileDownIsAMissedCall: a call the dialplan's fallback
+// refused while toritsugi was down is relayed to a client who wants missed
+// calls, saying the caller was asked to call again later.
+func TestCallRefusedWhileDownIsAMissedCall(t *testing.T) {
+	d, ob := newDesk(t)
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	rec := store.CallRecord{ID: fallback.IDPrefix + "1795900000.12", ClientID: "acme", DID: "0312345678", CallerID: "09012345678",
+		Result: store.ResultFailed, Reason: fallback.Reason, StartedAt: at, EndedAt: at}
+	d.Finished(rec)
+	entries, err := ob.List(relay.Filter{MessageID: rec.ID + "-missed-call"})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("relayed %d (%v), want the missed-call notice to acme-hook", len(entries), err)
+	}
+	m := entries[0].Message
+	if !strings.HasPrefix(m.Subject, "不在着信") || !strings.Contains(m.Text, "システムの停止中") || !strings.Contains(m.Text, "090-1234-5678") {
+		t.Errorf("notice %q / %q", m.Subject, m.Text)
+	}
+	// Another failed call (not the fallback's) is not a missed call.
+	other := rec
+	other.ID, other.Reason = "c-other", "originate failed"
+	d.Finished(other)
+	if entries, _ := ob.List(relay.Filter{MessageID: "c-other-missed-call"}); len(entries) != 0 {
+		t.Errorf("a failed call relayed as missed: %v", entries)
 	}
 }

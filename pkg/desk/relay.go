@@ -12,6 +12,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/fallback"
 	"github.com/toritsugi/toritsugi/pkg/intake"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/relay"
@@ -277,8 +278,10 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		return nil, relay.Message{}, false
 	}
 	var kind, subject string
+	unavailable := rec.Result == store.ResultFailed && rec.Reason == fallback.Reason
 	switch {
-	case rec.Result == store.ResultAbandoned && rec.WaitMS > 0 && cl.RelayMissedCalls:
+	case rec.Result == store.ResultAbandoned && rec.WaitMS > 0 && cl.RelayMissedCalls,
+		unavailable && cl.RelayMissedCalls: // refused while toritsugi was down
 		kind, subject = "missed-call", "不在着信"
 	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails:
 		kind, subject = "voicemail", "留守番電話"
@@ -296,6 +299,8 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		if rec.Recording != "" {
 			lines = append(lines, relay.Line{Label: "録音", Value: rec.Recording})
 		}
+	} else if unavailable {
+		lines = append(lines, relay.Line{Label: "状況", Value: "システムの停止中にお電話があり、おかけ直しいただくようご案内しました"})
 	} else {
 		lines = append(lines, relay.Line{Label: "状況", Value: "オペレーターにつながる前にお電話が切れました"})
 	}

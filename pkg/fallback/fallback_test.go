@@ -1,0 +1,251 @@
+package fallback_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/fallback"
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+// testConfig is a configuration with one client; log "" leaves
+// fallback_log to its default.
+func testConfig(t *testing.T, log string) *config.Config {
+	t.Helper()
+	key := ""
+	if log != "" {
+		key = "fallback_log: " + log
+	}
+	cfg, err := config.Parse("test.yaml", []byte(`
+ari: {user: toritsugi, password: x}
+data_dir: /nonexistent
+`+key+`
+clients:
+  - {id: acme, name: 株式会社ACME, dids: ["03-1234-5678"], greeting: sound:acme}
+operators: []
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestParseLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want fallback.Line
+		err  bool
+	}{
+		{in: "v1|1795900000|1795900000.12|exten|0312345678|09012345678|%E5%B1%B1%E7%94%B0",
+			want: fallback.Line{At: time.Unix(1795900000, 0), UniqueID: "1795900000.12", DID: "0312345678", CallerNumber: "09012345678", CallerName: "山田"}},
+		{in: "v1|1795900000|1795900000.13|to|%3Csip%3A0312345678%40192.168.1.1%3E|anonymous|Anonymous\r",
+			want: fallback.Line{At: time.Unix(1795900000, 0), UniqueID: "1795900000.13", DIDInTo: true, DID: "<sip:0312345678@192.168.1.1>", CallerNumber: "anonymous", CallerName: "Anonymous"}},
+		{in: "v1|1795900000|1795900000.14|exten|%2B81312345678||", want: fallback.Line{At: time.Unix(1795900000, 0), UniqueID: "1795900000.14", DID: "+81312345678"}},
+		{in: "v2|1795900000|x|exten|0312345678||", err: true},
+		{in: "v1|yesterday|x|exten|0312345678||", err: true},
+		{in: "v1|1795900000||exten|0312345678||", err: true},
+		{in: "v1|1795900000|a/b|exten|0312345678||", err: true},
+		{in: "v1|1795900000|x|from|0312345678||", err: true},
+		{in: "v1|1795900000|x|exten|%ZZ||", err: true},
+		{in: "v1|1795900000|x|exten|0312345678|", err: true},
+		{in: "", err: true},
+	} {
+		got, err := fallback.ParseLine(c.in)
+		if c.err {
+			if !errors.Is(err, fallback.ErrLine) {
+				t.Errorf("ParseLine(%q) = %+v, %v; want ErrLine", c.in, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("ParseLine(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	f.Add("v1|1795900000|1795900000.12|exten|0312345678|09012345678|%E5%B1%B1")
+	f.Add("v1|1795900000|1795900000.13|to|%3Csip%3A0312345678%40h%3E|anonymous|")
+	f.Add("v1|0|x|to|||")
+	cfg := &config.Config{}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := fallback.ParseLine(s)
+		if err != nil {
+			if !errors.Is(err, fallback.ErrLine) {
+				t.Fatalf("error %v is not ErrLine", err)
+			}
+			return
+		}
+		if l.UniqueID == "" || l.At.Unix() <= 0 {
+			t.Fatalf("%q read as %+v", s, l)
+		}
+		rec := fallback.Record(l, cfg)
+		if !strings.HasPrefix(rec.ID, fallback.IDPrefix) || rec.Billable || rec.Result != store.ResultUnknownDID {
+			t.Fatalf("%q: record %+v (no client is configured)", s, rec)
+		}
+	})
+}
+
+// TestRecord: a call to a client's number is that client's failed call,
+// not billable; to a number no client has, an unknown-did; a gateway's To
+// header is read for the number.
+func TestRecord(t *testing.T) {
+	cfg := testConfig(t, "/var/spool/asterisk/toritsugi-fallback.log")
+	at := time.Unix(1795900000, 0)
+	for _, c := range []struct {
+		line                fallback.Line
+		client, did, caller string
+		result              store.Result
+	}{
+		{fallback.Line{At: at, UniqueID: "u1", DID: "0312345678", CallerNumber: "09012345678"}, "acme", "0312345678", "09012345678", store.ResultFailed},
+		{fallback.Line{At: at, UniqueID: "u2", DIDInTo: true, DID: "<sip:0312345678@192.168.1.1>", CallerNumber: "anonymous", CallerName: "Coin line/payphone"}, "acme", "0312345678", "Coin line/payphone", store.ResultFailed},
+		{fallback.Line{At: at, UniqueID: "u3", DID: "0399999999"}, "", "0399999999", "", store.ResultUnknownDID},
+		{fallback.Line{At: at, UniqueID: "u4", DIDInTo: true, DID: "<sip:3@192.168.1.1>"}, "", "", "", store.ResultUnknownDID},
+	} {
+		rec := fallback.Record(c.line, cfg)
+		if rec.ID != fallback.IDPrefix+c.line.UniqueID || rec.ClientID != c.client || rec.DID != c.did || rec.CallerID != c.caller ||
+			rec.Result != c.result || rec.Billable || !rec.StartedAt.Equal(at) || !rec.EndedAt.Equal(at) || !strings.Contains(rec.Reason, fallback.Reason) {
+			t.Errorf("%+v: record %+v", c.line, rec)
+		}
+	}
+}
+
+// TestScanRecordsEachCallOnce: lines appended are recorded once each,
+// handed on, and never again, also when the file is read again from its
+// start (a restart that lost the cursor, a file cut or replaced); a line
+// still being written waits; a bad line is passed over.
+func TestScanRecordsEachCallOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "toritsugi-fallback.log")
+	cfg := testConfig(t, path)
+	st := storetest.Open(t)
+	var told []string
+	r := &fallback.Reader{Store: st, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t),
+		OnRecord: func(rec store.CallRecord) { told = append(told, rec.ID) }}
+	scan := func(want int) {
+		t.Helper()
+		if n, err := r.Scan(); err != nil || n != want {
+			t.Fatalf("Scan = %d, %v; want %d", n, err, want)
+		}
+	}
+	scan(0) // no file yet: nothing refused
+	appendLines := func(s string) {
+		t.Helper()
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendLines("v1|1795900000|u1|exten|0312345678|09012345678|\ngarbage\nv1|1795900060|u2|exten|0399999999|09011112222|\nv1|1795900120|u3|exten|03123")
+	scan(2)
+	appendLines("45678|09033334444|\n")
+	scan(1)
+	scan(0)
+	if strings.Join(told, ",") != "fallback-u1,fallback-u2,fallback-u3" {
+		t.Fatalf("handed on %v", told)
+	}
+	if rec, err := st.Call("fallback-u3"); err != nil || rec.ClientID != "acme" || rec.CallerID != "09033334444" {
+		t.Fatalf("the line written in two parts: %+v, %v", rec, err)
+	}
+	// Rotated: a new file, shorter; the old lines again and a new one.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	appendLines("v1|1795900000|u1|exten|0312345678|09012345678|\nv1|1795900200|u4|exten|0312345678||\n")
+	scan(1)
+	if strings.Join(told, ",") != "fallback-u1,fallback-u2,fallback-u3,fallback-u4" {
+		t.Fatalf("handed on %v after the rotation", told)
+	}
+	c, err := st.MonthlyCounts("acme", time.Unix(1795900000, 0))
+	if err != nil || c.Total != 3 || c.Billable != 0 {
+		t.Fatalf("acme's counts %+v (%v), want 3 calls, none billable", c, err)
+	}
+}
+
+// TestScanUnreadable: a file that cannot be read is an error Run logs (and
+// tries again), not a crash; nothing is recorded.
+func TestScanUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// root reads any file: make the path a directory instead.
+		dir := t.TempDir()
+		cfg := testConfig(t, dir)
+		r := &fallback.Reader{Store: storetest.Open(t), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
+		if n, err := r.Scan(); err == nil || n != 0 {
+			t.Fatalf("Scan of a directory = %d, %v; want an error", n, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		r.Run(ctx) // logs it once and returns
+		return
+	}
+	path := filepath.Join(t.TempDir(), "f.log")
+	if err := os.WriteFile(path, []byte("v1|1795900000|u1|exten|0312345678||\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, path)
+	r := &fallback.Reader{Store: storetest.Open(t), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
+	if n, err := r.Scan(); err == nil || n != 0 {
+		t.Fatalf("Scan of an unreadable file = %d, %v; want an error", n, err)
+	}
+}
+
+// TestShippedDialplanWritesWhatScanReads: the lines asterisk-conf's
+// fallback writes, with the dialplan's expressions given values as
+// Asterisk would (URIENCODE: percent-encoding), are lines ParseLine reads,
+// field for field, in the file the configuration reads by default.
+func TestShippedDialplanWritesWhatScanReads(t *testing.T) {
+	b, err := os.ReadFile("../../asterisk-conf/extensions.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := regexp.MustCompile(`Set\(FILE\(\$\{ASTSPOOLDIR\}/([^,]+),,,al\)=(.*)\)$`)
+	values := map[string]string{
+		"${EPOCH}": "1795900000", "${UNIQUEID}": "1795900000.12",
+		"${EXTEN}": "0312345678", "${PJSIP_HEADER(read,To)}": "<sip:0312345678@192.168.1.1>",
+		"${CALLERID(num)}": "09012345678", "${CALLERID(name)}": "山田 太郎|株式会社",
+	}
+	n := 0
+	for line := range strings.Lines(string(b)) {
+		m := set.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		n++
+		// ASTSPOOLDIR is /var/spool/asterisk (asterisk.conf's default).
+		if got, def := "/var/spool/asterisk/"+m[1], testConfig(t, "").FallbackLog; got != def {
+			t.Errorf("the dialplan writes %s, the configuration reads %s by default", got, def)
+		}
+		text := m[2]
+		for _, enc := range regexp.MustCompile(`\$\{URIENCODE\((\$\{[^}]*\})\)\}`).FindAllStringSubmatch(text, -1) {
+			v, ok := values[enc[1]]
+			if !ok {
+				t.Fatalf("no value for %s", enc[1])
+			}
+			text = strings.Replace(text, enc[0], url.PathEscape(v), 1)
+		}
+		for k, v := range values {
+			text = strings.ReplaceAll(text, k, v)
+		}
+		l, err := fallback.ParseLine(text)
+		if err != nil || l.UniqueID != "1795900000.12" || l.CallerNumber != "09012345678" || l.CallerName != "山田 太郎|株式会社" ||
+			!(l.DID == "0312345678" && !l.DIDInTo || l.DID == "<sip:0312345678@192.168.1.1>" && l.DIDInTo) {
+			t.Errorf("the dialplan's line %q reads as %+v, %v", text, l, err)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d fallback lines written by the dialplan, want 4 (trunk national and E.164, registration, gateway)", n)
+	}
+}
