@@ -107,6 +107,13 @@ func (r *Reader) Scan() (int, error) {
 		return 0, fmt.Errorf("fallback: read %s: %w", path, err)
 	}
 	stored := 0
+	if len(buf) == maxScan && bytes.IndexByte(buf, '\n') < 0 {
+		// No line ends in 4 MiB: not the dialplan's (a line is some
+		// hundred bytes). Passed over, or every Scan would stop here.
+		r.Logger.Warn("4 MiB of the fallback file without a line end are passed over", "file", path, "offset", cur.Offset)
+		cur.Offset += int64(len(buf))
+		return 0, r.save(path, cur, nil)
+	}
 	for {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
