@@ -28,6 +28,13 @@ const Reason = "toritsugi unavailable: the dialplan's fallback told the caller t
 // Asterisk's unique id of the channel).
 const IDPrefix = "fallback-"
 
+// The times a line may have: a call record's start must lie in the
+// store's range.
+var (
+	minEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxEpoch = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - 1
+)
+
 // ErrLine wraps every error about a line of the file.
 var ErrLine = errors.New("fallback: bad line")
 
@@ -54,8 +61,8 @@ func ParseLine(s string) (Line, error) {
 		return Line{}, fmt.Errorf("%w: want 7 fields starting v1, got %d: %.80q", ErrLine, len(f), s)
 	}
 	epoch, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil || epoch <= 0 {
-		return Line{}, fmt.Errorf("%w: time %q is not seconds since 1970", ErrLine, f[1])
+	if err != nil || epoch < minEpoch || epoch > maxEpoch {
+		return Line{}, fmt.Errorf("%w: time %q is not seconds since 1970 between 2000 and 2199", ErrLine, f[1])
 	}
 	if f[2] == "" || len(f[2]) > 150 || strings.ContainsAny(f[2], " /\x00") {
 		return Line{}, fmt.Errorf("%w: channel id %.80q", ErrLine, f[2])
@@ -82,8 +89,9 @@ func ParseLine(s string) (Line, error) {
 // unknown-did for a number no client has; not billable, started and ended
 // when the fallback refused it.
 func Record(l Line, cfg *config.Config) store.CallRecord {
+	caller := phone.FromChannel(l.CallerNumber, l.CallerName)
 	rec := store.CallRecord{
-		ID: IDPrefix + l.UniqueID, CallerID: phone.FromChannel(l.CallerNumber, l.CallerName),
+		ID: IDPrefix + l.UniqueID, CallerID: caller, CallerKind: phone.ParseCallerID(caller).Kind.String(),
 		StartedAt: l.At, EndedAt: l.At, Result: store.ResultFailed, Reason: Reason,
 	}
 	did := l.DID

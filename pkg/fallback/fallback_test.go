@@ -119,87 +119,144 @@ func TestRecord(t *testing.T) {
 	}
 }
 
-// TestScanRecordsEachCallOnce: lines appended are recorded once each,
-// handed on, and never again, also when the file is read again from its
-// start (a restart that lost the cursor, a file cut or replaced); a line
-// still being written waits; a bad line is passed over.
+// scanEnv is a fallback file, a store and a reader of that file.
+type scanEnv struct {
+	t    *testing.T
+	path string
+	st   *store.Store
+	r    *fallback.Reader
+	told []string
+}
+
+func newScanEnv(t *testing.T) *scanEnv {
+	e := &scanEnv{t: t, path: filepath.Join(t.TempDir(), "toritsugi-fallback.log"), st: storetest.Open(t)}
+	cfg := testConfig(t, e.path)
+	e.r = &fallback.Reader{Store: e.st, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t),
+		OnRecord: func(rec store.CallRecord) { e.told = append(e.told, rec.ID) }}
+	return e
+}
+
+func (e *scanEnv) scan(want int) {
+	e.t.Helper()
+	if n, err := e.r.Scan(context.Background()); err != nil || n != want {
+		e.t.Fatalf("Scan = %d, %v; want %d stored", n, err, want)
+	}
+}
+
+func (e *scanEnv) write(s string) {
+	e.t.Helper()
+	f, err := os.OpenFile(e.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func line(id, did string) string {
+	return "v1|1795900000|" + id + "|exten|" + did + "|09012345678|\n"
+}
+
+// TestScanRecordsEachCallOnce: lines appended are recorded once each and
+// handed on; a line still being written waits; a bad line, and one whose
+// time no record can have, are passed over.
 func TestScanRecordsEachCallOnce(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "toritsugi-fallback.log")
-	cfg := testConfig(t, path)
-	st := storetest.Open(t)
-	var told []string
-	r := &fallback.Reader{Store: st, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t),
-		OnRecord: func(rec store.CallRecord) { told = append(told, rec.ID) }}
-	scan := func(want int) {
-		t.Helper()
-		if n, err := r.Scan(); err != nil || n != want {
-			t.Fatalf("Scan = %d, %v; want %d", n, err, want)
-		}
+	e := newScanEnv(t)
+	e.scan(0) // no file yet: nothing refused
+	e.write(line("u1", "0312345678") + "garbage\n" + "v1|9999999999|u9|exten|0312345678||\n" + line("u2", "0399999999") + "v1|1795900120|u3|exten|03123")
+	e.scan(2)
+	e.write("45678|09033334444|\n")
+	e.scan(1)
+	e.scan(0)
+	if strings.Join(e.told, ",") != "fallback-u1,fallback-u2,fallback-u3" {
+		t.Fatalf("handed on %v", e.told)
 	}
-	scan(0) // no file yet: nothing refused
-	appendLines := func(s string) {
-		t.Helper()
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := f.WriteString(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	appendLines("v1|1795900000|u1|exten|0312345678|09012345678|\ngarbage\nv1|1795900060|u2|exten|0399999999|09011112222|\nv1|1795900120|u3|exten|03123")
-	scan(2)
-	appendLines("45678|09033334444|\n")
-	scan(1)
-	scan(0)
-	if strings.Join(told, ",") != "fallback-u1,fallback-u2,fallback-u3" {
-		t.Fatalf("handed on %v", told)
-	}
-	if rec, err := st.Call("fallback-u3"); err != nil || rec.ClientID != "acme" || rec.CallerID != "09033334444" {
+	if rec, err := e.st.Call("fallback-u3"); err != nil || rec.ClientID != "acme" || rec.CallerID != "09033334444" || rec.CallerKind != "number" {
 		t.Fatalf("the line written in two parts: %+v, %v", rec, err)
 	}
-	// Rotated: a new file, shorter; the old lines again and a new one.
-	if err := os.Remove(path); err != nil {
+	c, err := e.st.MonthlyCounts("acme", time.Unix(1795900000, 0))
+	if err != nil || c.Total != 2 || c.Billable != 0 {
+		t.Fatalf("acme's counts %+v (%v), want 2 calls, none billable", c, err)
+	}
+}
+
+// TestScanAfterRotations: the lines written between the last Scan and a
+// rotation are read from path.1, whether logrotate renamed the file
+// (create) or copied and cut it (copytruncate); the new file is read from
+// its start; nothing is stored twice.
+func TestScanAfterRotations(t *testing.T) {
+	for _, mode := range []string{"create", "copytruncate"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newScanEnv(t)
+			e.write(line("u1", "0312345678"))
+			e.scan(1)
+			e.write(line("u2", "0312345678")) // after the Scan, before the rotation
+			switch mode {
+			case "create":
+				if err := os.Rename(e.path, e.path+".1"); err != nil {
+					t.Fatal(err)
+				}
+			case "copytruncate":
+				b, err := os.ReadFile(e.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(e.path+".1", b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Truncate(e.path, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The new file grows past where the old one was read to.
+			e.write(line("u3", "0312345678") + line("u4", "0312345678") + line("u5", "0312345678"))
+			e.scan(4)
+			if strings.Join(e.told, ",") != "fallback-u1,fallback-u2,fallback-u3,fallback-u4,fallback-u5" {
+				t.Fatalf("handed on %v", e.told)
+			}
+			e.scan(0)
+		})
+	}
+}
+
+// TestScanHandsOnAgainAfterAStop: a call stored but not handed on (a stop
+// in between: the cursor was not saved) is handed on at the next Scan (the
+// desk relays a call once); one the controller recorded itself (Stasis
+// failed after it saw the call) is not recorded a second time.
+func TestScanHandsOnAgainAfterAStop(t *testing.T) {
+	e := newScanEnv(t)
+	rec := fallback.Record(fallback.Line{At: time.Unix(1795900000, 0), UniqueID: "u1", DID: "0312345678"}, testConfig(t, e.path))
+	if _, err := e.st.PutCallIfAbsent(rec); err != nil { // stored, then the stop
 		t.Fatal(err)
 	}
-	appendLines("v1|1795900000|u1|exten|0312345678|09012345678|\nv1|1795900200|u4|exten|0312345678||\n")
-	scan(1)
-	if strings.Join(told, ",") != "fallback-u1,fallback-u2,fallback-u3,fallback-u4" {
-		t.Fatalf("handed on %v after the rotation", told)
+	if err := e.st.PutCall(store.CallRecord{ID: "u2", ClientID: "acme", Result: store.ResultAnswered, StartedAt: time.Unix(1795900000, 0)}); err != nil {
+		t.Fatal(err)
 	}
-	c, err := st.MonthlyCounts("acme", time.Unix(1795900000, 0))
-	if err != nil || c.Total != 3 || c.Billable != 0 {
-		t.Fatalf("acme's counts %+v (%v), want 3 calls, none billable", c, err)
+	e.write(line("u1", "0312345678") + line("u2", "0312345678"))
+	e.scan(0)
+	if strings.Join(e.told, ",") != "fallback-u1" {
+		t.Fatalf("handed on %v, want fallback-u1 only", e.told)
+	}
+	if _, err := e.st.Call("fallback-u2"); err == nil {
+		t.Fatal("a call the controller recorded was recorded again from the fallback file")
 	}
 }
 
 // TestScanUnreadable: a file that cannot be read is an error Run logs (and
 // tries again), not a crash; nothing is recorded.
 func TestScanUnreadable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		// root reads any file: make the path a directory instead.
-		dir := t.TempDir()
-		cfg := testConfig(t, dir)
-		r := &fallback.Reader{Store: storetest.Open(t), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
-		if n, err := r.Scan(); err == nil || n != 0 {
-			t.Fatalf("Scan of a directory = %d, %v; want an error", n, err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		r.Run(ctx) // logs it once and returns
-		return
-	}
-	path := filepath.Join(t.TempDir(), "f.log")
-	if err := os.WriteFile(path, []byte("v1|1795900000|u1|exten|0312345678||\n"), 0o000); err != nil {
+	e := newScanEnv(t)
+	if err := os.Mkdir(e.path, 0o700); err != nil { // unreadable as a file, for root too
 		t.Fatal(err)
 	}
-	cfg := testConfig(t, path)
-	r := &fallback.Reader{Store: storetest.Open(t), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
-	if n, err := r.Scan(); err == nil || n != 0 {
-		t.Fatalf("Scan of an unreadable file = %d, %v; want an error", n, err)
+	if n, err := e.r.Scan(context.Background()); err == nil || n != 0 {
+		t.Fatalf("Scan of a directory = %d, %v; want an error", n, err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	e.r.Run(ctx) // logs it once and returns
 }
 
 // TestShippedDialplanWritesWhatScanReads: the lines asterisk-conf's
@@ -211,7 +268,9 @@ func TestShippedDialplanWritesWhatScanReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := regexp.MustCompile(`Set\(FILE\(\$\{ASTSPOOLDIR\}/([^,]+),,,al\)=(.*)\)$`)
+	// al,u: append lines, Unix line ends (without the format, FILE()
+	// will not write a file that does not exist yet: func_env.c).
+	set := regexp.MustCompile(`Set\(FILE\(\$\{ASTSPOOLDIR\}/([^,]+),,,al,u\)=(.*)\)$`)
 	values := map[string]string{
 		"${EPOCH}": "1795900000", "${UNIQUEID}": "1795900000.12",
 		"${EXTEN}": "0312345678", "${PJSIP_HEADER(read,To)}": "<sip:0312345678@192.168.1.1>",

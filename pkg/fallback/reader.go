@@ -1,8 +1,11 @@
 package fallback
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,9 +21,12 @@ import (
 // DefaultInterval is how often Run reads the file.
 const DefaultInterval = 15 * time.Second
 
-// maxScan bounds what one Scan reads (the rest waits for the next): an
-// outage of a busy desk writes some hundred bytes a call.
+// maxScan bounds what one Scan reads of a file (the rest waits for the
+// next): an outage of a busy desk writes some hundred bytes a call.
 const maxScan = 4 << 20
+
+// saveEvery is how many lines are read between saves of the cursor.
+const saveEvery = 100
 
 // Reader reads the fallback file named by the configuration's
 // fallback_log, from where it stopped (a cursor in the store), and stores
@@ -28,7 +34,8 @@ const maxScan = 4 << 20
 type Reader struct {
 	Store  *store.Store
 	Config func() *config.Config
-	// OnRecord is told each record stored (the desk relays it); nil: none.
+	// OnRecord is told each call read (the desk relays it; it relays a
+	// call once, however often it is told); nil: none.
 	OnRecord func(store.CallRecord)
 	Logger   *slog.Logger
 	// Interval between reads; zero means DefaultInterval.
@@ -46,12 +53,12 @@ func (r *Reader) Run(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := r.Scan(); err != nil {
+		if n, err := r.Scan(ctx); err != nil && ctx.Err() == nil {
 			if msg := err.Error(); msg != r.lastErr {
 				r.lastErr = msg
 				r.Logger.Warn("reading the calls Asterisk refused while toritsugi was down failed; tried again", "error", err)
 			}
-		} else {
+		} else if err == nil {
 			r.lastErr = ""
 			if n > 0 {
 				r.Logger.Warn("calls Asterisk refused while toritsugi was down recorded", "calls", n)
@@ -70,7 +77,12 @@ func (r *Reader) Run(ctx context.Context) {
 // how many records it stored. A missing file is no error (nothing was
 // refused, or Asterisk runs elsewhere); a line that cannot be read is
 // logged and passed over.
-func (r *Reader) Scan() (int, error) {
+//
+// A file rotated away (logrotate's create: a new file under the name) is
+// first read to its end under its new name, path.1; a file cut and
+// written again (copytruncate) is told by its first line and read from
+// its start. Records are stored once whatever is read twice.
+func (r *Reader) Scan(ctx context.Context) (int, error) {
 	cfg := r.Config()
 	path := cfg.FallbackLog
 	if path == "" {
@@ -84,73 +96,175 @@ func (r *Reader) Scan() (int, error) {
 		return 0, fmt.Errorf("fallback: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("fallback: %w", err)
-	}
 	cur, err := r.Store.FileCursor(path)
 	if err != nil {
 		return 0, err
 	}
-	ino := inode(st)
-	if cur.Inode != ino || st.Size() < cur.Offset {
-		cur = store.FileCursor{Inode: ino} // replaced or cut: read it all (records are stored once)
-	}
-	if st.Size() == cur.Offset {
-		return 0, nil
-	}
-	if _, err := f.Seek(cur.Offset, io.SeekStart); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return 0, fmt.Errorf("fallback: %w", err)
 	}
-	buf, err := io.ReadAll(io.LimitReader(f, maxScan))
+	head, err := firstLine(f)
 	if err != nil {
 		return 0, fmt.Errorf("fallback: read %s: %w", path, err)
 	}
 	stored := 0
+	if cur.Offset > 0 && (cur.Inode != inode(st) || cur.Head != head || st.Size() < cur.Offset || !lineEndsBefore(f, cur.Offset)) {
+		// Another file, or this one cut and written again: rotated.
+		// What was written since the last Scan is in path.1 (the old
+		// file renamed, or its copy), if the rotation kept it there.
+		n, err := r.finishRotated(ctx, path, cfg, cur)
+		stored += n
+		if err != nil {
+			return stored, err
+		}
+		cur = store.FileCursor{}
+	}
+	if cur.Offset == 0 {
+		cur.Inode, cur.Head = inode(st), head
+	}
+	n, _, err := r.scanFile(ctx, f, path, cfg, cur, true)
+	return stored + n, err
+}
+
+// finishRotated reads path.1 on from cur, if it is the file cur was in:
+// its inode (renamed) or its first line (copied) and its length say so.
+func (r *Reader) finishRotated(ctx context.Context, path string, cfg *config.Config, cur store.FileCursor) (int, error) {
+	old, err := os.Open(path + ".1")
+	if err != nil {
+		return 0, nil // not kept, or another scheme: its lines are not read
+	}
+	defer old.Close()
+	ost, err := old.Stat()
+	if err != nil {
+		return 0, nil
+	}
+	head, err := firstLine(old)
+	if err != nil || ost.Size() < cur.Offset || !lineEndsBefore(old, cur.Offset) ||
+		!(cur.Inode != 0 && inode(ost) == cur.Inode || cur.Head != "" && head == cur.Head) {
+		return 0, nil
+	}
+	n, _, err := r.scanFile(ctx, old, path, cfg, cur, false)
+	return n, err
+}
+
+// scanFile reads f (the file at path, or the one rotated from it) from
+// cur, stores and hands on the calls, and, if save, keeps the cursor every
+// saveEvery lines and at the end. It returns the calls stored and the
+// cursor reached.
+func (r *Reader) scanFile(ctx context.Context, f *os.File, path string, cfg *config.Config, cur store.FileCursor, save bool) (int, store.FileCursor, error) {
+	if _, err := f.Seek(cur.Offset, io.SeekStart); err != nil {
+		return 0, cur, fmt.Errorf("fallback: %w", err)
+	}
+	buf, err := io.ReadAll(io.LimitReader(f, maxScan))
+	if err != nil {
+		return 0, cur, fmt.Errorf("fallback: read %s: %w", f.Name(), err)
+	}
+	keep := func(err error) error {
+		if !save {
+			return err
+		}
+		if serr := r.Store.SetFileCursor(path, cur); serr != nil && err == nil {
+			err = serr
+		}
+		return err
+	}
 	if len(buf) == maxScan && bytes.IndexByte(buf, '\n') < 0 {
 		// No line ends in 4 MiB: not the dialplan's (a line is some
 		// hundred bytes). Passed over, or every Scan would stop here.
-		r.Logger.Warn("4 MiB of the fallback file without a line end are passed over", "file", path, "offset", cur.Offset)
+		r.Logger.Warn("4 MiB of the fallback file without a line end are passed over", "file", f.Name(), "offset", cur.Offset)
 		cur.Offset += int64(len(buf))
-		return 0, r.save(path, cur, nil)
+		return 0, cur, keep(nil)
 	}
-	for {
+	stored := 0
+	for lines := 1; ; lines++ {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
 			break // a line still being written: the next Scan
 		}
 		line := string(buf[:i])
 		buf = buf[i+1:]
-		next := cur.Offset + int64(i) + 1
 		if line != "" {
-			l, perr := ParseLine(line)
-			if perr != nil {
-				r.Logger.Warn("a line of the fallback file is passed over", "file", path, "offset", cur.Offset, "error", perr)
-			} else {
-				rec := Record(l, cfg)
-				added, err := r.Store.PutCallIfAbsent(rec)
-				if err != nil {
-					// Not past this line: the next Scan tries it again.
-					return stored, r.save(path, cur, err)
-				}
-				if added {
-					stored++
-					r.Logger.Info("call refused while toritsugi was down recorded", "call", rec.ID, "client", rec.ClientID, "result", rec.Result, "at", rec.StartedAt)
-					if r.OnRecord != nil {
-						r.OnRecord(rec)
-					}
-				}
+			added, err := r.take(line, f.Name(), cur.Offset, cfg)
+			if err != nil {
+				return stored, cur, keep(err) // not past this line: tried again
+			}
+			if added {
+				stored++
 			}
 		}
-		cur.Offset = next
+		cur.Offset += int64(i) + 1
+		if lines%saveEvery == 0 {
+			if err := keep(nil); err != nil {
+				return stored, cur, err
+			}
+			if ctx.Err() != nil {
+				return stored, cur, ctx.Err()
+			}
+		}
 	}
-	return stored, r.save(path, cur, nil)
+	return stored, cur, keep(nil)
 }
 
-// save stores the cursor; cause, when not nil, is the error to return.
-func (r *Reader) save(path string, cur store.FileCursor, cause error) error {
-	if err := r.Store.SetFileCursor(path, cur); err != nil && cause == nil {
-		cause = err
+// take stores the call of one line, if it is not stored, and hands it on
+// (again, after a stop between storing and handing on: the desk relays a
+// call once). It reports whether it stored it; a line that cannot be read
+// or stored as it is is logged and passed over.
+func (r *Reader) take(line, file string, offset int64, cfg *config.Config) (bool, error) {
+	l, err := ParseLine(line)
+	if err != nil {
+		r.Logger.Warn("a line of the fallback file is passed over", "file", file, "offset", offset, "error", err)
+		return false, nil
 	}
-	return cause
+	// A call that reached the controller before Stasis failed has the
+	// controller's record (a rare error path of Asterisk's): not twice.
+	if known, err := r.Store.KnowsCall(l.UniqueID); err != nil {
+		return false, err
+	} else if known {
+		return false, nil
+	}
+	rec := Record(l, cfg)
+	added, err := r.Store.PutCallIfAbsent(rec)
+	if errors.Is(err, store.ErrInvalidRecord) {
+		r.Logger.Warn("a call of the fallback file cannot be stored; passed over", "file", file, "offset", offset, "error", err)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if added {
+		r.Logger.Info("call refused while toritsugi was down recorded", "call", rec.ID, "client", rec.ClientID, "result", rec.Result, "at", rec.StartedAt)
+	}
+	if r.OnRecord != nil {
+		r.OnRecord(rec)
+	}
+	return added, nil
+}
+
+// firstLine is a digest of f's first line (up to 512 bytes): a file cut
+// and written again starts otherwise. "" when it has no complete line.
+func firstLine(f *os.File) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	b, err := bufio.NewReaderSize(io.LimitReader(f, 512), 512).ReadBytes('\n')
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return "", nil
+		}
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8]), nil
+}
+
+// lineEndsBefore reports whether offset is 0 or follows a line end in f:
+// where a cursor into this file can stand.
+func lineEndsBefore(f *os.File, offset int64) bool {
+	if offset == 0 {
+		return true
+	}
+	b := make([]byte, 1)
+	n, err := f.ReadAt(b, offset-1)
+	return n == 1 && err == nil && b[0] == '\n'
 }

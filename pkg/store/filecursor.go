@@ -18,6 +18,9 @@ var bucketFileCursors = []byte("file_cursors")
 type FileCursor struct {
 	Offset int64  `json:"offset"`
 	Inode  uint64 `json:"inode,omitempty"`
+	// Head tells the file's first line (a digest): a file cut and
+	// written again under the same inode starts otherwise.
+	Head string `json:"head,omitempty"`
 }
 
 // FileCursor returns how far the file at path was read (zero if never).
@@ -57,4 +60,18 @@ func (s *Store) SetFileCursor(path string, c FileCursor) error {
 		}
 		return b.Put([]byte(path), v)
 	})
+}
+
+// KnowsCall reports whether the store has a record or a live state under
+// call id id.
+func (s *Store) KnowsCall(id string) (bool, error) {
+	known := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		known = tx.Bucket(bucketCalls).Get([]byte(id)) != nil || tx.Bucket(bucketLive).Get([]byte(id)) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: knows call: %w", err)
+	}
+	return known, nil
 }
