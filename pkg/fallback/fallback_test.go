@@ -308,3 +308,99 @@ func TestShippedDialplanWritesWhatScanReads(t *testing.T) {
 		t.Errorf("%d fallback lines written by the dialplan, want 4 (trunk national and E.164, registration, gateway)", n)
 	}
 }
+
+// rotate rotates the file as logrotate would: create (renamed to .1, a new
+// empty file) or copytruncate (copied to .1, cut).
+func (e *scanEnv) rotate(mode string) {
+	e.t.Helper()
+	switch mode {
+	case "create":
+		if err := os.Rename(e.path, e.path+".1"); err != nil {
+			e.t.Fatal(err)
+		}
+		if err := os.WriteFile(e.path, nil, 0o600); err != nil {
+			e.t.Fatal(err)
+		}
+	case "copytruncate":
+		b, err := os.ReadFile(e.path)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := os.WriteFile(e.path+".1", b, 0o600); err != nil {
+			e.t.Fatal(err)
+		}
+		if err := os.Truncate(e.path, 0); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// TestScanRotatedWhileEmpty: the usual case: the file is empty at a Scan
+// (lines come only during outages), an outage writes a line, the file is
+// rotated, toritsugi starts: the line is read from .1.
+func TestScanRotatedWhileEmpty(t *testing.T) {
+	for _, mode := range []string{"create", "copytruncate"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newScanEnv(t)
+			e.write(line("u1", "0312345678"))
+			e.scan(1)
+			e.rotate(mode)
+			e.scan(0) // the new, empty file
+			e.write(line("u2", "0312345678"))
+			e.rotate(mode)
+			e.write(line("u3", "0312345678"))
+			e.scan(2)
+			if strings.Join(e.told, ",") != "fallback-u1,fallback-u2,fallback-u3" {
+				t.Fatalf("handed on %v", e.told)
+			}
+		})
+	}
+}
+
+// TestScanPassesOverALongJunkLine: 4 MiB without a line end are passed
+// over to the next line end, once; the lines before and after are read
+// once each.
+func TestScanPassesOverALongJunkLine(t *testing.T) {
+	e := newScanEnv(t)
+	e.write(line("u1", "0312345678") + strings.Repeat("x", 5<<20) + "\n" + line("u2", "0312345678"))
+	for range 4 {
+		if _, err := e.r.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(e.told, ",") != "fallback-u1,fallback-u2" {
+		t.Fatalf("handed on %v, want u1 and u2 once each", e.told)
+	}
+}
+
+// TestScanOldLinesReadAgainAreNotRelayed: a line read again (the file
+// copied to a new inode) is not handed on again if its call is a week old
+// or more: its relay's outbox entry may have been purged (30 days after
+// delivery), and the client would be told twice; a recent one is (a stop
+// may have come between storing and handing on; the relay is idempotent
+// while the entry is kept).
+func TestScanOldLinesReadAgainAreNotRelayed(t *testing.T) {
+	for _, c := range []struct {
+		age  time.Duration
+		want string
+	}{{30 * 24 * time.Hour, "fallback-u1"}, {24 * time.Hour, "fallback-u1,fallback-u1"}} {
+		e := newScanEnv(t)
+		e.r.Now = func() time.Time { return time.Unix(1795900000, 0).Add(c.age) }
+		e.write(line("u1", "0312345678"))
+		e.scan(1)
+		b, err := os.ReadFile(e.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(e.path+".tmp", b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(e.path+".tmp", e.path); err != nil { // same lines, a new inode
+			t.Fatal(err)
+		}
+		e.scan(0)
+		if got := strings.Join(e.told, ","); got != c.want {
+			t.Errorf("a call %v old read again: handed on %s, want %s", c.age, got, c.want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package fallback
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -40,6 +39,8 @@ type Reader struct {
 	Logger   *slog.Logger
 	// Interval between reads; zero means DefaultInterval.
 	Interval time.Duration
+	// Now is the clock (a test's); nil means time.Now.
+	Now func() time.Time
 
 	lastErr string // the last failure logged, not logged again until it changes
 }
@@ -78,10 +79,12 @@ func (r *Reader) Run(ctx context.Context) {
 // refused, or Asterisk runs elsewhere); a line that cannot be read is
 // logged and passed over.
 //
-// A file rotated away (logrotate's create: a new file under the name) is
-// first read to its end under its new name, path.1; a file cut and
-// written again (copytruncate) is told by its first line and read from
-// its start. Records are stored once whatever is read twice.
+// A rotation (logrotate) since the last Scan is told by the file's inode
+// (create: a new file under the name), by path.1 being another file than
+// at the last Scan (copytruncate: a new copy), or by the file's first
+// line or length; the lines not yet read are then read from path.1, to
+// its end, before the new file from its start. Records are stored once
+// whatever is read twice.
 func (r *Reader) Scan(ctx context.Context) (int, error) {
 	cfg := r.Config()
 	path := cfg.FallbackLog
@@ -104,54 +107,78 @@ func (r *Reader) Scan(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("fallback: %w", err)
 	}
-	head, err := firstLine(f)
+	head, err := digestHead(f)
 	if err != nil {
 		return 0, fmt.Errorf("fallback: read %s: %w", path, err)
 	}
+	rotated, rotatedMod := statOf(path + ".1")
+	seen := cur.Inode != 0 || cur.Offset > 0 || cur.Head != ""
+	moved := cur.Inode != 0 && inode(st) != 0 && cur.Inode != inode(st)                          // create
+	copied := rotated != 0 && (rotated != cur.Rotated || rotatedMod != cur.RotatedMod) && !moved // copytruncate: a new copy
+	cut := cur.Head != "" && head != cur.Head || st.Size() < cur.Offset || !cur.Skipping && !lineEndsBefore(f, cur.Offset)
 	stored := 0
-	if cur.Offset > 0 && (cur.Inode != inode(st) || cur.Head != head || st.Size() < cur.Offset || !lineEndsBefore(f, cur.Offset)) {
-		// Another file, or this one cut and written again: rotated.
-		// What was written since the last Scan is in path.1 (the old
-		// file renamed, or its copy), if the rotation kept it there.
-		n, err := r.finishRotated(ctx, path, cfg, cur)
+	if seen && (moved || copied || cut) {
+		n, err := r.finishRotated(ctx, path, cfg, cur, moved || copied)
 		stored += n
 		if err != nil {
 			return stored, err
 		}
 		cur = store.FileCursor{}
 	}
-	if cur.Offset == 0 {
+	cur.Rotated, cur.RotatedMod = rotated, rotatedMod
+	if cur.Offset == 0 && !cur.Skipping {
 		cur.Inode, cur.Head = inode(st), head
 	}
-	n, _, err := r.scanFile(ctx, f, path, cfg, cur, true)
-	return stored + n, err
+	for {
+		n, next, err := r.scanFile(ctx, f, path, cfg, cur, true)
+		stored += n
+		if err != nil || next.Offset == cur.Offset || next.Offset >= st.Size() {
+			return stored, err
+		}
+		cur = next // more than one read's worth
+	}
 }
 
-// finishRotated reads path.1 on from cur, if it is the file cur was in:
-// its inode (renamed) or its first line (copied) and its length say so.
-func (r *Reader) finishRotated(ctx context.Context, path string, cfg *config.Config, cur store.FileCursor) (int, error) {
+// finishRotated reads path.1 to its end on from cur, if it is the file
+// cur was in: its inode (renamed) or, copied, its first line and length
+// say so. A rotation whose unread lines are not there is logged.
+func (r *Reader) finishRotated(ctx context.Context, path string, cfg *config.Config, cur store.FileCursor, expected bool) (int, error) {
+	lost := func(why string) (int, error) {
+		if cur.Offset > 0 || expected {
+			r.Logger.Warn("the fallback file was rotated, and the lines written since the last read may be lost", "file", path, "why", why)
+		}
+		return 0, nil
+	}
 	old, err := os.Open(path + ".1")
 	if err != nil {
-		return 0, nil // not kept, or another scheme: its lines are not read
+		return lost(err.Error())
 	}
 	defer old.Close()
 	ost, err := old.Stat()
 	if err != nil {
-		return 0, nil
+		return lost(err.Error())
 	}
-	head, err := firstLine(old)
-	if err != nil || ost.Size() < cur.Offset || !lineEndsBefore(old, cur.Offset) ||
-		!(cur.Inode != 0 && inode(ost) == cur.Inode || cur.Head != "" && head == cur.Head) {
-		return 0, nil
+	head, err := digestHead(old)
+	sameInode := cur.Inode != 0 && inode(ost) == cur.Inode
+	sameHead := cur.Head == head || cur.Head == "" && cur.Offset == 0
+	if err != nil || ost.Size() < cur.Offset || !cur.Skipping && !lineEndsBefore(old, cur.Offset) || !sameInode && !sameHead {
+		return lost(path + ".1 is not the file read before")
 	}
-	n, _, err := r.scanFile(ctx, old, path, cfg, cur, false)
-	return n, err
+	stored := 0
+	for {
+		n, next, err := r.scanFile(ctx, old, path, cfg, cur, false)
+		stored += n
+		if err != nil || next.Offset == cur.Offset || next.Offset >= ost.Size() {
+			return stored, err
+		}
+		cur = next
+	}
 }
 
 // scanFile reads f (the file at path, or the one rotated from it) from
-// cur, stores and hands on the calls, and, if save, keeps the cursor every
-// saveEvery lines and at the end. It returns the calls stored and the
-// cursor reached.
+// cur, at most maxScan bytes, stores and hands on the calls, and, if save,
+// keeps the cursor every saveEvery lines and at the end. It returns the
+// calls stored and the cursor reached.
 func (r *Reader) scanFile(ctx context.Context, f *os.File, path string, cfg *config.Config, cur store.FileCursor, save bool) (int, store.FileCursor, error) {
 	if _, err := f.Seek(cur.Offset, io.SeekStart); err != nil {
 		return 0, cur, fmt.Errorf("fallback: %w", err)
@@ -169,11 +196,24 @@ func (r *Reader) scanFile(ctx context.Context, f *os.File, path string, cfg *con
 		}
 		return err
 	}
+	if cur.Skipping {
+		// The rest of a line too long to be the dialplan's.
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			cur.Offset += int64(len(buf))
+			return 0, cur, keep(nil)
+		}
+		buf = buf[i+1:]
+		cur.Offset += int64(i) + 1
+		cur.Skipping = false
+	}
 	if len(buf) == maxScan && bytes.IndexByte(buf, '\n') < 0 {
 		// No line ends in 4 MiB: not the dialplan's (a line is some
-		// hundred bytes). Passed over, or every Scan would stop here.
+		// hundred bytes). Passed over to the next line end, or every
+		// Scan would stop here.
 		r.Logger.Warn("4 MiB of the fallback file without a line end are passed over", "file", f.Name(), "offset", cur.Offset)
 		cur.Offset += int64(len(buf))
+		cur.Skipping = true
 		return 0, cur, keep(nil)
 	}
 	stored := 0
@@ -235,27 +275,54 @@ func (r *Reader) take(line, file string, offset int64, cfg *config.Config) (bool
 	if added {
 		r.Logger.Info("call refused while toritsugi was down recorded", "call", rec.ID, "client", rec.ClientID, "result", rec.Result, "at", rec.StartedAt)
 	}
-	if r.OnRecord != nil {
+	// A call stored before is handed on again if recent (a stop came
+	// between storing and handing on): the desk relays a call once while
+	// its outbox entry is kept (30 days after delivery), so an old line
+	// read again must not be.
+	if r.OnRecord != nil && (added || r.now().Sub(rec.EndedAt) < handOnAgainWithin) {
 		r.OnRecord(rec)
 	}
 	return added, nil
 }
 
-// firstLine is a digest of f's first line (up to 512 bytes): a file cut
-// and written again starts otherwise. "" when it has no complete line.
-func firstLine(f *os.File) (string, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+// handOnAgainWithin is how recent a call stored before must be to be
+// handed on again when its line is read again.
+const handOnAgainWithin = 7 * 24 * time.Hour
+
+func (r *Reader) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// digestHead is a digest of f's first line, or of its first 512 bytes
+// when they hold no line end: a file cut and written again starts
+// otherwise. "" when f holds neither (a first line still being written).
+func digestHead(f *os.File) (string, error) {
+	b := make([]byte, 512)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
-	b, err := bufio.NewReaderSize(io.LimitReader(f, 512), 512).ReadBytes('\n')
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return "", nil
-		}
-		return "", err
+	b = b[:n]
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i+1]
+	} else if n < 512 {
+		return "", nil
 	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8]), nil
+}
+
+// statOf is the inode and modification time of the file at path; zero
+// if there is none (an inode not known here is 0).
+func statOf(path string) (uint64, int64) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, 0
+	}
+	return inode(st), st.ModTime().UnixNano()
 }
 
 // lineEndsBefore reports whether offset is 0 or follows a line end in f:

@@ -21,6 +21,14 @@ type FileCursor struct {
 	// Head tells the file's first line (a digest): a file cut and
 	// written again under the same inode starts otherwise.
 	Head string `json:"head,omitempty"`
+	// Rotated and RotatedMod are the inode and modification time (Unix
+	// nanoseconds) of the file rotated from it (path.1) at the last read:
+	// another one there, or that one written since, means a rotation.
+	Rotated    uint64 `json:"rotated,omitempty"`
+	RotatedMod int64  `json:"rotated_mod,omitempty"`
+	// Skipping: Offset is inside a line too long to be read, passed over
+	// to its end.
+	Skipping bool `json:"skipping,omitempty"`
 }
 
 // FileCursor returns how far the file at path was read (zero if never).
