@@ -404,3 +404,48 @@ func TestScanOldLinesReadAgainAreNotRelayed(t *testing.T) {
 		}
 	}
 }
+
+// TestScanLineWrittenWhileRotatedIsRead: a line appended to the live file
+// while .1 is read (Asterisk still refusing calls as toritsugi starts) is
+// read, and the file it is in is recognised at the next copytruncate: the
+// line written after that read is read from .1.
+func TestScanLineWrittenWhileRotatedIsRead(t *testing.T) {
+	e := newScanEnv(t)
+	e.write(line("u1", "0312345678"))
+	e.scan(1)
+	e.write(line("u2", "0312345678"))
+	e.rotate("copytruncate") // the live file is empty
+	tell := e.r.OnRecord
+	e.r.OnRecord = func(rec store.CallRecord) {
+		tell(rec)
+		if rec.ID == "fallback-u2" { // while .1 is read
+			e.write(line("u3", "0312345678"))
+		}
+	}
+	e.scan(2) // u2 from .1, u3 from the live file
+	e.r.OnRecord = tell
+	e.write(line("u4", "0312345678")) // after the Scan, before the rotation
+	e.rotate("copytruncate")
+	e.scan(1)
+	if got := strings.Join(e.told, ","); got != "fallback-u1,fallback-u2,fallback-u3,fallback-u4" {
+		t.Fatalf("handed on %s, want u1 to u4", got)
+	}
+}
+
+// TestScanPartialFirstLineIsNoRotation: a first Scan that sees only part
+// of the first line, then the rest: no rotation is seen, nothing is read
+// or handed on twice.
+func TestScanPartialFirstLineIsNoRotation(t *testing.T) {
+	e := newScanEnv(t)
+	l := line("u1", "0312345678")
+	e.write(l[:20])
+	e.scan(0)
+	e.write(l[20:])
+	e.scan(1)
+	e.write(line("u2", "0312345678"))
+	e.scan(1)
+	e.scan(0)
+	if got := strings.Join(e.told, ","); got != "fallback-u1,fallback-u2" {
+		t.Fatalf("handed on %s", got)
+	}
+}

@@ -196,6 +196,9 @@ func (r *Reader) scanFile(ctx context.Context, f *os.File, path string, cfg *con
 		}
 		return err
 	}
+	if cur.Offset == 0 && !cur.Skipping {
+		cur.Head = headOf(buf) // what is read, not what digestHead saw before
+	}
 	if cur.Skipping {
 		// The rest of a line too long to be the dialplan's.
 		i := bytes.IndexByte(buf, '\n')
@@ -305,14 +308,20 @@ func digestHead(f *os.File) (string, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
-	b = b[:n]
+	return headOf(b[:n]), nil
+}
+
+func headOf(b []byte) string {
+	if len(b) > 512 {
+		b = b[:512]
+	}
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
 		b = b[:i+1]
-	} else if n < 512 {
-		return "", nil
+	} else if len(b) < 512 {
+		return ""
 	}
 	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8]), nil
+	return hex.EncodeToString(h[:8])
 }
 
 // statOf is the inode and modification time of the file at path; zero
