@@ -29,6 +29,15 @@ operators:
   - {id: op6, name: 山本, endpoint: PJSIP/op6, clients: ["*"]}
 `
 
+func presenceConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(presenceYAML), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // presenceProcess is one run of toritsugi's desk and queue on a store
 // file, wired as serve wires them.
 type presenceProcess struct {
@@ -96,10 +105,7 @@ func (p *presenceProcess) states(t *testing.T) map[string]acd.OperatorView {
 // operator offline: callers re-adopted in line were rung by nobody until
 // each operator pressed 受付可 again.
 func TestPresenceOutlivesARestart(t *testing.T) {
-	cfg, err := config.Parse("test.yaml", []byte(presenceYAML), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := presenceConfig(t)
 	path := filepath.Join(t.TempDir(), "toritsugi.db")
 	p := startPresence(t, path, cfg)
 	p.d.SetAvailable("op1")
@@ -151,10 +157,7 @@ func TestPresenceOutlivesARestart(t *testing.T) {
 // disk) is stored once writes work again, unless a newer one came; a
 // restart meanwhile would restore the state before.
 func TestPresenceWriteRetried(t *testing.T) {
-	cfg, err := config.Parse("test.yaml", []byte(presenceYAML), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := presenceConfig(t)
 	p := startPresence(t, filepath.Join(t.TempDir(), "toritsugi.db"), cfg)
 	var fail atomic.Bool
 	fail.Store(true)
@@ -179,10 +182,7 @@ func TestPresenceWriteRetried(t *testing.T) {
 // call takes effect after it, with no state change before; a restart
 // meanwhile restores the break, not 受付可.
 func TestPauseAskedDuringACallOutlivesARestart(t *testing.T) {
-	cfg, err := config.Parse("test.yaml", []byte(presenceYAML), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := presenceConfig(t)
 	path := filepath.Join(t.TempDir(), "toritsugi.db")
 	p := startPresence(t, path, cfg)
 	p.d.SetAvailable("op1")

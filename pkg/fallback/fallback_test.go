@@ -193,23 +193,7 @@ func TestScanAfterRotations(t *testing.T) {
 			e.write(line("u1", "0312345678"))
 			e.scan(1)
 			e.write(line("u2", "0312345678")) // after the Scan, before the rotation
-			switch mode {
-			case "create":
-				if err := os.Rename(e.path, e.path+".1"); err != nil {
-					t.Fatal(err)
-				}
-			case "copytruncate":
-				b, err := os.ReadFile(e.path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(e.path+".1", b, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Truncate(e.path, 0); err != nil {
-					t.Fatal(err)
-				}
-			}
+			e.rotate(mode)
 			// The new file grows past where the old one was read to.
 			e.write(line("u3", "0312345678") + line("u4", "0312345678") + line("u5", "0312345678"))
 			e.scan(4)
