@@ -124,6 +124,19 @@ func TestCheckConfig(t *testing.T) {
 		!strings.HasSuffix(out.String(), ": ok\n") {
 		t.Fatalf("check-config with a retired Teams URL = %v, %q", err, out.String())
 	}
+	// A sample's change-me left in a value (not in a comment) is warned
+	// of, with its line; the file is ok.
+	placeholder := filepath.Join(dir, "placeholder.yaml")
+	pdata := append(append([]byte(nil), data...), "    - {name: w, type: webhook, url: \"https://x.example/h\", secret: change-me} # not change-me here\n"...)
+	if err := os.WriteFile(placeholder, pdata, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	wantLine := fmt.Sprintf("warning: %s:%d: still the sample's \"change-me\"", placeholder, strings.Count(string(pdata), "\n"))
+	if err := run(context.Background(), []string{"check-config", placeholder}, &out, &out); err != nil ||
+		!strings.Contains(out.String(), wantLine) || strings.Count(out.String(), "change-me") != 1 || !strings.HasSuffix(out.String(), ": ok\n") {
+		t.Fatalf("check-config with a change-me = %v, %q; want one warning, %s", err, out.String(), wantLine)
+	}
 }
 
 // TestServeEndToEnd runs the wired service against the fake Asterisk: a call

@@ -61,6 +61,9 @@ func TestEmailSTARTTLSAuthAndHeaders(t *testing.T) {
 	if k := msg.Header.Get(HeaderMailIdempotencyKey); k != "m-1/mail-sato" {
 		t.Errorf("idempotency header = %q", k)
 	}
+	if a := msg.Header.Get("Auto-Submitted"); a != "auto-generated" { // no out-of-office replies (RFC 3834)
+		t.Errorf("Auto-Submitted = %q", a)
+	}
 	if ct := msg.Header.Get("Content-Type"); ct != "text/plain; charset=UTF-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}

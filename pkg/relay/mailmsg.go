@@ -38,6 +38,9 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	h("Subject", foldEncoded(mime.BEncoding.Encode("UTF-8", subject)))
 	h("Date", now.Format(time.RFC1123Z))
 	h("Message-ID", MessageID(key, from.Address))
+	// An automatic message (RFC 3834): a client's out-of-office reply
+	// does not answer it.
+	h("Auto-Submitted", "auto-generated")
 	h("MIME-Version", "1.0")
 	h("Content-Type", "text/plain; charset=UTF-8")
 	h("Content-Transfer-Encoding", "base64")
