@@ -52,7 +52,7 @@ check-config: build
 
 ## e2e: the scripted scenario against a real Asterisk (README "End-to-end test"); not in `make test`
 .PHONY: e2e
-E2E_VARS := TORITSUGI_E2E_ARI_URL TORITSUGI_E2E_ARI_USER TORITSUGI_E2E_ARI_PASSWORD TORITSUGI_E2E_SIP_ADDR
+E2E_VARS := TORITSUGI_E2E_ARI_URL TORITSUGI_E2E_ARI_USER TORITSUGI_E2E_ARI_PASSWORD TORITSUGI_E2E_SIP_ADDR TORITSUGI_E2E_FALLBACK_LOG
 e2e:
 	@missing=""; for v in $(E2E_VARS); do [ -n "$$(printenv $$v)" ] || missing="$$missing $$v"; done; \
 	if [ -n "$$missing" ]; then \
