@@ -254,34 +254,28 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 const exportPage = 1000
 
 // exportCalls sends every call of f as CSV, written as it is read, a page
-// at a time: a year of calls is never held whole. A failure half way
-// aborts the response, so that the client sees a broken download, not a
-// file it might take for the whole export.
+// at a time: a year of calls is never held whole (a failure half way
+// aborts the download, as writeCSV does).
 func (d Deps) exportCalls(w http.ResponseWriter, f store.CallFilter) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="calls.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	cw, err := report.NewCallsCSV(w)
-	rows := 0
-	if err == nil {
-		err = d.Calls.EachCallPage(f, exportPage, func(calls []store.CallRecord) error {
-			rows += len(calls)
-			return cw.Write(calls)
-		})
-	}
-	if err != nil {
-		d.Logger.Error("exporting calls failed", "error", err, "rows", rows)
-		panic(http.ErrAbortHandler)
-	}
+	writeCSV(w, d.Logger, "calls.csv", func(w io.Writer) error {
+		cw, err := report.NewCallsCSV(w)
+		if err != nil {
+			return err
+		}
+		return d.Calls.EachCallPage(f, exportPage, func(calls []store.CallRecord) error { return cw.Write(calls) })
+	})
 }
 
-// writeCSV sends a CSV made by write, as a download named name.
+// writeCSV sends a CSV made by write, as a download named name. A failure
+// once the answer has begun aborts it: the client sees a broken download,
+// not a short file it might take for the whole.
 func writeCSV(w http.ResponseWriter, log *slog.Logger, name string, write func(io.Writer) error) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	if err := write(w); err != nil {
 		log.Error("writing a CSV failed", "file", name, "error", err)
+		panic(http.ErrAbortHandler)
 	}
 }
 

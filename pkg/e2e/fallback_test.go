@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,13 +36,7 @@ func TestRefusedWhileDown(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), phaseTimeout)
 	defer cancel()
-	caller, err := sipphone.NewCaller(ctx, sipphone.CallerConfig{EndpointConfig: sipphone.EndpointConfig{
-		Listen: net.JoinHostPort(e.LocalIP.String(), "0"), UserAgent: "toritsugi-e2e-trunk", Log: log.With("part", "caller"),
-	}})
-	if err != nil {
-		t.Fatalf("caller: %v", err)
-	}
-	defer caller.Close()
+	caller := newTrunkCaller(ctx, t, e, log)
 	c := clients[1]
 	before := time.Now().Add(-time.Second)
 	res, err := caller.Call(ctx, sipphone.CallOptions{To: "sip:" + c.Dial + "@" + e.SIPAddr, From: c.From, RingTimeout: 30 * time.Second})

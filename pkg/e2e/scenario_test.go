@@ -84,13 +84,7 @@ func placeCalls(t *testing.T, e env, svc *service, log *slog.Logger) map[string]
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), phaseTimeout)
 	defer cancel()
-	caller, err := sipphone.NewCaller(ctx, sipphone.CallerConfig{EndpointConfig: sipphone.EndpointConfig{
-		Listen: net.JoinHostPort(e.LocalIP.String(), "0"), UserAgent: "toritsugi-e2e-trunk", Log: log.With("part", "caller"),
-	}})
-	if err != nil {
-		t.Fatalf("caller: %v", err)
-	}
-	defer caller.Close()
+	caller := newTrunkCaller(ctx, t, e, log)
 
 	var wg sync.WaitGroup
 	results := make([]error, len(clients))
@@ -147,4 +141,18 @@ func placeCalls(t *testing.T, e env, svc *service, log *slog.Logger) map[string]
 		t.FailNow()
 	}
 	return byClient
+}
+
+// newTrunkCaller is a SIP caller on the test host, as the carrier's side
+// of the trunk, closed when the test ends.
+func newTrunkCaller(ctx context.Context, t *testing.T, e env, log *slog.Logger) *sipphone.Caller {
+	t.Helper()
+	caller, err := sipphone.NewCaller(ctx, sipphone.CallerConfig{EndpointConfig: sipphone.EndpointConfig{
+		Listen: net.JoinHostPort(e.LocalIP.String(), "0"), UserAgent: "toritsugi-e2e-trunk", Log: log.With("part", "caller"),
+	}})
+	if err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	t.Cleanup(func() { _ = caller.Close() })
+	return caller
 }

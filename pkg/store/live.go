@@ -236,7 +236,7 @@ func dropLive(tx *bolt.Tx, id string) error {
 func ForgetLiveCalls(path string) (int, error) {
 	// No sync: the copy is a temporary file, and syncing it would write
 	// the whole copy to the data disk at once, stalling the store's own
-	// commits behind it (130-200 ms for 330 MiB in a review's test).
+	// commits behind it.
 	db, err := openBolt("forget live calls in", path, &bolt.Options{Timeout: DefaultTimeout, NoSync: true, NoGrowSync: true})
 	if err != nil {
 		return 0, err
