@@ -32,6 +32,9 @@
 // after MaxAttempts (default 8) attempts, or at once for an ErrPermanent
 // error (HTTP 4xx other than 408/425/429, invalid configuration), the entry
 // moves to the dead bucket with its last error. Outbox.Retry puts it back.
+// A destination answering 429 (or 503 with Retry-After) is waited for as
+// it asks, with its other entries, and such attempts do not count towards
+// MaxAttempts for an entry's first day (throttle.go).
 //
 // Delivery is at least once: if the process dies after the receiver
 // accepted a message (HTTP 2xx, SMTP 250 after DATA) but before the commit,

@@ -81,16 +81,19 @@ type Outbox struct {
 // sees it.
 type Entry struct {
 	// ID is IdempotencyKey(MessageID, Destination).
-	ID          string    `json:"id"`
-	MessageID   string    `json:"message_id"`
-	Destination string    `json:"destination"`
-	State       State     `json:"state"`
-	Attempts    int       `json:"attempts"`
-	LastError   string    `json:"last_error,omitempty"`
-	NextAt      time.Time `json:"next_at"`
-	EnqueuedAt  time.Time `json:"enqueued_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Message     Message   `json:"message"`
+	ID          string `json:"id"`
+	MessageID   string `json:"message_id"`
+	Destination string `json:"destination"`
+	State       State  `json:"state"`
+	Attempts    int    `json:"attempts"`
+	// Throttled counts the attempts the destination refused as too many
+	// (a 429): they do not count towards dead-lettering (see throttle.go).
+	Throttled  int       `json:"throttled,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	NextAt     time.Time `json:"next_at"`
+	EnqueuedAt time.Time `json:"enqueued_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Message    Message   `json:"message"`
 }
 
 // Filter selects entries for List; zero fields match everything.
@@ -335,7 +338,7 @@ func (o *Outbox) Get(id string) (Entry, error) {
 // count reset (its last error is kept for the record).
 func (o *Outbox) Retry(id string) error {
 	err := o.reviveDead(id, func(e *Entry, now time.Time) {
-		e.State, e.Attempts, e.NextAt, e.UpdatedAt = StatePending, 0, now, now
+		e.State, e.Attempts, e.Throttled, e.NextAt, e.UpdatedAt = StatePending, 0, 0, now, now
 	})
 	if err != nil {
 		return fmt.Errorf("relay: retry %s: %w", id, err)
@@ -484,7 +487,8 @@ func earlierVersionPending(e Entry, pending map[string]bool) bool {
 }
 
 // record commits the outcome of one attempt: delivered, rescheduled with
-// backoff, or moved to the dead bucket. It is the only place an entry
+// backoff (or as long as a destination that refused it as too many
+// asked), or moved to the dead bucket. It is the only place an entry
 // becomes delivered, in the same transaction that counts the attempt.
 func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 	now := o.clock.Now()
@@ -512,14 +516,23 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			return putEntry(tx, bucketOutbox, e)
 		}
 		e.LastError = sendErr.Error()
-		if e.Attempts >= o.max || errors.Is(sendErr, ErrPermanent) {
+		if wait, ok := throttled(sendErr, now); ok && now.Sub(e.EnqueuedAt) < throttleGrace {
+			e.Throttled++
+			if wait == 0 {
+				wait = min(o.delay(e.Throttled), maxThrottleWait)
+			}
+			e.NextAt = now.Add(wait)
+			return putEntry(tx, bucketOutbox, e)
+		}
+		failed := e.Attempts - e.Throttled
+		if failed >= o.max || errors.Is(sendErr, ErrPermanent) {
 			e.State, e.NextAt = StateDead, time.Time{}
 			if err := ob.Delete([]byte(id)); err != nil {
 				return err
 			}
 			return putEntry(tx, bucketDead, e)
 		}
-		e.NextAt = now.Add(o.delay(e.Attempts))
+		e.NextAt = now.Add(o.delay(failed))
 		return putEntry(tx, bucketOutbox, e)
 	})
 	if err != nil {

@@ -112,7 +112,11 @@ func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
 func (w *Worker) Run(ctx context.Context) error {
 	inflight := map[string]bool{}
 	busy := map[string]int{} // deliveries in flight by destination
-	done := make(chan Entry)
+	// paused holds back the destinations that answered "too many" until
+	// the time they asked for: their other entries would only be refused
+	// too.
+	paused := map[string]time.Time{}
+	done := make(chan attemptDone)
 	// Sends outlive ctx by the grace: no new one starts once it ends.
 	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSends()
@@ -131,9 +135,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		var timer <-chan time.Time
 		if free := w.conc - len(inflight); free > 0 {
 			now := w.o.clock.Now()
+			for d, until := range paused {
+				if !until.After(now) {
+					delete(paused, d)
+				}
+			}
 			picked := map[string]int{}
 			pick := func(e Entry) bool {
-				if busy[e.Destination]+picked[e.Destination] >= w.perDest {
+				if _, p := paused[e.Destination]; p || busy[e.Destination]+picked[e.Destination] >= w.perDest {
 					return false
 				}
 				picked[e.Destination]++
@@ -147,7 +156,12 @@ func (w *Worker) Run(ctx context.Context) error {
 			for _, e := range ready {
 				inflight[e.ID] = true
 				busy[e.Destination]++
-				go func() { w.attempt(ctx, sendCtx, e); done <- e }()
+				go func() { done <- attemptDone{e, w.attempt(ctx, sendCtx, e)} }()
+			}
+			for _, until := range paused {
+				if next.IsZero() || until.Before(next) {
+					next = until
+				}
 			}
 			if err == nil && !next.IsZero() {
 				timer = w.o.clock.After(next.Sub(now))
@@ -155,10 +169,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-		case e := <-done:
+		case d := <-done:
+			e := d.entry
 			delete(inflight, e.ID)
 			if busy[e.Destination]--; busy[e.Destination] <= 0 {
 				delete(busy, e.Destination)
+			}
+			if d.pauseUntil.After(paused[e.Destination]) {
+				paused[e.Destination] = d.pauseUntil
 			}
 		case <-w.o.kick:
 		case <-timer:
@@ -166,13 +184,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
+// attemptDone is an attempt's end: pauseUntil, when set, is how long its
+// destination asked to be left alone.
+type attemptDone struct {
+	entry      Entry
+	pauseUntil time.Time
+}
+
 // attempt sends e once (under ctx, which a stop cancels after a grace)
-// and commits the outcome, retrying the commit until run ends.
-func (w *Worker) attempt(run, ctx context.Context, e Entry) {
+// and commits the outcome, retrying the commit until run ends. It returns
+// when the destination may be sent to again if it answered "too many",
+// else zero.
+func (w *Worker) attempt(run, ctx context.Context, e Entry) (pauseUntil time.Time) {
 	err := w.send(ctx, e)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrPartlyDelivered) {
 		w.log.Info("relay attempt interrupted by shutdown", "entry", e.ID, "err", err)
-		return
+		return time.Time{}
 	}
 	rec, rerr := w.o.record(e.ID, err)
 	for delay := storeRetryDelay; rerr != nil; delay = min(2*delay, storeRetryMax) {
@@ -186,7 +213,7 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) {
 		select {
 		case <-run.Done():
 			w.log.Warn("relay outcome not recorded before the stop: the entry is sent again after the restart", "entry", e.ID)
-			return
+			return time.Time{}
 		case <-w.o.clock.After(delay):
 		}
 		rec, rerr = w.o.record(e.ID, err)
@@ -201,11 +228,17 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) {
 	case StateDead:
 		w.log.Warn("relay dead-lettered", "entry", e.ID, "attempts", rec.Attempts, "err", rec.LastError)
 	default:
+		if _, limited := throttled(err, rec.UpdatedAt); limited {
+			pauseUntil = rec.NextAt
+			w.log.Warn("relay destination asked to be sent less; its messages wait", "entry", e.ID, "destination", e.Destination, "until", rec.NextAt, "err", rec.LastError)
+			break
+		}
 		w.log.Warn("relay attempt failed", "entry", e.ID, "attempts", rec.Attempts, "next", rec.NextAt, "err", rec.LastError)
 	}
 	if w.on != nil {
 		w.on(rec)
 	}
+	return pauseUntil
 }
 
 func (w *Worker) send(ctx context.Context, e Entry) error {

@@ -1,0 +1,92 @@
+package relay
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A service that answers 429 Too Many Requests (or 503 with a
+// Retry-After) asks its clients to slow down. Slack's incoming webhooks
+// take about one message a second and answer a burst with 429 and a
+// Retry-After; Chatwork's API answers 429 and says in X-RateLimit-Reset
+// when its five-minute window opens again. Such an answer is not the
+// message's fault: the entry waits as long as the service asked (at most
+// maxThrottleWait), the worker holds back the destination's other
+// entries meanwhile, and the attempt does not count towards
+// dead-lettering while the entry is younger than throttleGrace.
+const (
+	minThrottleWait = time.Second
+	maxThrottleWait = time.Hour
+	// throttleGrace: a destination that still refuses after a day is
+	// treated as failing, so that its messages end up in the dead
+	// letters a person looks at.
+	throttleGrace = 24 * time.Hour
+)
+
+// throttled reports whether err is a service asking to be sent less (a
+// 429, or a 503 with a Retry-After), and how long it asked to wait: zero
+// when it did not say (the caller picks a wait).
+func throttled(err error, now time.Time) (wait time.Duration, ok bool) {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return 0, false
+	}
+	switch se.Code {
+	case http.StatusTooManyRequests:
+	case http.StatusServiceUnavailable:
+		if se.Header.Get("Retry-After") == "" {
+			return 0, false // a plain outage: the usual backoff
+		}
+	default:
+		return 0, false
+	}
+	if d, ok := retryAfter(se.Header.Get("Retry-After"), now); ok {
+		return d, true
+	}
+	if d, ok := rateLimitReset(se.Header.Get("X-RateLimit-Reset"), now); ok {
+		return d, true
+	}
+	return 0, true
+}
+
+// retryAfter reads a Retry-After header (RFC 9110 10.2.3: seconds, or an
+// HTTP date), bounded to [minThrottleWait, maxThrottleWait].
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil {
+		if secs > uint64(maxThrottleWait/time.Second) {
+			return maxThrottleWait, true
+		}
+		return clampWait(time.Duration(secs) * time.Second), true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return clampWait(at.Sub(now)), true
+	}
+	return 0, false
+}
+
+// rateLimitReset reads an X-RateLimit-Reset header holding the Unix time
+// at which the limit resets (Chatwork); a value that is not a time within
+// maxThrottleWait from now (some services send seconds to wait there) is
+// not used.
+func rateLimitReset(v string, now time.Time) (time.Duration, bool) {
+	secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	d := time.Unix(secs, 0).Sub(now)
+	if d < -time.Minute || d > maxThrottleWait {
+		return 0, false
+	}
+	return clampWait(d), true
+}
+
+func clampWait(d time.Duration) time.Duration {
+	return min(max(d, minThrottleWait), maxThrottleWait)
+}
