@@ -34,7 +34,7 @@
 // moves to the dead bucket with its last error. Outbox.Retry puts it back.
 // A destination answering 429 (or 503 with Retry-After) is waited for as
 // it asks, with its other entries, and such attempts do not count towards
-// MaxAttempts for an entry's first day (throttle.go).
+// MaxAttempts during an entry's first day, up to 100 (throttle.go).
 //
 // Delivery is at least once: if the process dies after the receiver
 // accepted a message (HTTP 2xx, SMTP 250 after DATA) but before the commit,

@@ -87,7 +87,8 @@ type Entry struct {
 	State       State  `json:"state"`
 	Attempts    int    `json:"attempts"`
 	// Throttled counts the attempts the destination refused as too many
-	// (a 429): they do not count towards dead-lettering (see throttle.go).
+	// (a 429) that do not count towards dead-lettering: those of the
+	// entry's first day, up to maxFreeThrottles (see throttle.go).
 	Throttled  int       `json:"throttled,omitempty"`
 	LastError  string    `json:"last_error,omitempty"`
 	NextAt     time.Time `json:"next_at"`
@@ -516,7 +517,8 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			return putEntry(tx, bucketOutbox, e)
 		}
 		e.LastError = sendErr.Error()
-		if wait, ok := throttled(sendErr, now); ok && now.Sub(e.EnqueuedAt) < throttleGrace {
+		wait, limited := throttled(sendErr, now)
+		if limited && now.Sub(e.EnqueuedAt) < throttleGrace && e.Throttled < maxFreeThrottles {
 			e.Throttled++
 			if wait == 0 {
 				wait = min(o.delay(e.Throttled), maxThrottleWait)
@@ -524,7 +526,9 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			e.NextAt = now.Add(wait)
 			return putEntry(tx, bucketOutbox, e)
 		}
-		failed := e.Attempts - e.Throttled
+		// At least 1 as stored by this code (the two counts go up
+		// together); guarded all the same, since o.delay needs it.
+		failed := max(e.Attempts-e.Throttled, 1)
 		if failed >= o.max || errors.Is(sendErr, ErrPermanent) {
 			e.State, e.NextAt = StateDead, time.Time{}
 			if err := ob.Delete([]byte(id)); err != nil {
@@ -532,7 +536,9 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			}
 			return putEntry(tx, bucketDead, e)
 		}
-		e.NextAt = now.Add(o.delay(failed))
+		// A refusal as too many counts now, and is still not tried
+		// again before the time asked.
+		e.NextAt = now.Add(max(o.delay(failed), wait))
 		return putEntry(tx, bucketOutbox, e)
 	})
 	if err != nil {

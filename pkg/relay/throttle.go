@@ -15,16 +15,35 @@ import (
 // when its five-minute window opens again. Such an answer is not the
 // message's fault: the entry waits as long as the service asked (at most
 // maxThrottleWait), the worker holds back the destination's other
-// entries meanwhile, and the attempt does not count towards
-// dead-lettering while the entry is younger than throttleGrace.
+// entries meanwhile (for as long as asked, at most maxThrottleWait), and
+// the attempt does not count towards dead-lettering while the entry is
+// younger than throttleGrace and was refused so fewer than
+// maxFreeThrottles times.
 const (
 	minThrottleWait = time.Second
 	maxThrottleWait = time.Hour
-	// throttleGrace: a destination that still refuses after a day is
-	// treated as failing, so that its messages end up in the dead
-	// letters a person looks at.
-	throttleGrace = 24 * time.Hour
+	// throttleGrace and maxFreeThrottles: a destination that still
+	// refuses after a day, or after a hundred tries of one message (one
+	// asking for a second's wait each time), is treated as failing, so
+	// that its messages end up in the dead letters a person looks at.
+	throttleGrace    = 24 * time.Hour
+	maxFreeThrottles = 100
 )
+
+// pauseFor is how long the worker holds back a destination that refused
+// an attempt as too many, recorded as e: the wait it asked for, else
+// e's own wait, at most maxThrottleWait (e's wait may be a failing
+// entry's hours of backoff, which are not the destination's).
+func pauseFor(err error, e Entry) (until time.Time, ok bool) {
+	wait, limited := throttled(err, e.UpdatedAt)
+	if !limited || e.State != StatePending {
+		return time.Time{}, false
+	}
+	if wait == 0 {
+		wait = min(e.NextAt.Sub(e.UpdatedAt), maxThrottleWait)
+	}
+	return e.UpdatedAt.Add(wait), true
+}
 
 // throttled reports whether err is a service asking to be sent less (a
 // 429, or a 503 with a Retry-After), and how long it asked to wait: zero
@@ -59,8 +78,9 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseUint(v, 10, 64); err == nil {
-		if secs > uint64(maxThrottleWait/time.Second) {
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		// Digits beyond uint64 are still a number of seconds: a long one.
+		if err != nil || secs > uint64(maxThrottleWait/time.Second) {
 			return maxThrottleWait, true
 		}
 		return clampWait(time.Duration(secs) * time.Second), true

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestThrottled(t *testing.T) {
@@ -31,7 +34,7 @@ func TestThrottled(t *testing.T) {
 		{"429 with a date gone by", answer(429, "Retry-After", now.Add(-time.Hour).Format(http.TimeFormat)), time.Second, true},
 		{"429 with zero", answer(429, "Retry-After", "0"), time.Second, true},
 		{"429 with a day", answer(429, "Retry-After", "86400"), time.Hour, true},
-		{"429 with a huge number", answer(429, "Retry-After", "99999999999999999999"), 0, true},
+		{"429 with a huge number", answer(429, "Retry-After", "99999999999999999999"), time.Hour, true},
 		{"429 with garbage", answer(429, "Retry-After", "soon"), 0, true},
 		{"429 with a negative number", answer(429, "Retry-After", "-5"), 0, true},
 		{"429 without a hint", answer(429), 0, true},
@@ -252,5 +255,172 @@ func TestWorkerWaitsAsARateLimitedDestinationAsks(t *testing.T) {
 		if e := got[id]; e.Attempts-e.Throttled != 1 {
 			t.Errorf("%s: %d attempts, %d of them refused as too many; want one that counts", id, e.Attempts, e.Throttled)
 		}
+	}
+}
+
+func tooManyAnswer(retryAfter string) error {
+	h := http.Header{}
+	if retryAfter != "" {
+		h.Set("Retry-After", retryAfter)
+	}
+	return fmt.Errorf("relay: x: %w: rate limited", &StatusError{Code: http.StatusTooManyRequests, Header: h})
+}
+
+// failingFor enqueues m-old to destination x and records six ordinary
+// failures, so that its backoff is hours long.
+func failingFor(t *testing.T, ob *Outbox) {
+	t.Helper()
+	if _, err := ob.Enqueue(testMessage("m-old"), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		if _, err := ob.record("m-old/x", errors.New("connection reset")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAnOldEntrysRefusalPausesItsDestinationAsAsked: a day on, a 429
+// counts as a failure and the entry keeps its hours of backoff (and waits
+// at least as asked), but its destination is held back only as long as it
+// asked, so that a new message to it is not held for hours; and a fresh
+// message sent meanwhile goes once that wait is over.
+func TestAnOldEntrysRefusalPausesItsDestinationAsAsked(t *testing.T) {
+	clock := &stepClock{now: time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)}
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	failingFor(t, ob)
+	clock.step(throttleGrace + 13*time.Hour) // the old entry is due again
+	var mu sync.Mutex
+	first := true
+	sent := map[string]time.Time{}
+	on := make(attempts, 16)
+	w, err := NewWorker(ob, WorkerOptions{
+		Destinations: destMap(Destination{Name: "x", Type: "x"}), OnAttempt: on.on,
+		Senders: map[string]Sender{"x": SenderFunc(func(_ context.Context, _ Destination, m Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if first {
+				first = false
+				return tooManyAnswer("30")
+			}
+			sent[m.ID] = clock.Now()
+			return nil
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedAt := clock.Now()
+	runWorker(t, w)
+	e := on.waitFor(t, "the 429", func(e Entry) bool { return e.State == StatePending })
+	if e.Throttled != 0 || !e.NextAt.Equal(refusedAt.Add(DefaultBackoff[6])) {
+		t.Errorf("old entry after a 429: %d throttled, next in %v; want it counted, next in %v", e.Throttled, e.NextAt.Sub(refusedAt), DefaultBackoff[6])
+	}
+	if _, err := ob.Enqueue(testMessage("m-fresh"), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 120; i++ { // two minutes of fake time, a second at a time
+		clock.step(time.Second)
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	at, ok := sent["m-fresh"]
+	if !ok {
+		t.Fatalf("the fresh message was not sent %v after a 429 that asked for 30 s", clock.Now().Sub(refusedAt))
+	}
+	if at.Sub(refusedAt) < 30*time.Second {
+		t.Errorf("the fresh message went %v after the 429, before the 30 s asked", at.Sub(refusedAt))
+	}
+}
+
+// TestPauseEndsWhenTheClockIsSetBack: a 429 recorded while the clock ran
+// nine hours ahead; NTP then set it back. The destination is not held for
+// nine hours.
+func TestPauseEndsWhenTheClockIsSetBack(t *testing.T) {
+	clock := &stepClock{now: time.Date(2026, 4, 1, 18, 30, 0, 0, time.UTC)} // 9 h ahead
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	var mu sync.Mutex
+	calls := 0
+	on := make(attempts, 16)
+	w, err := NewWorker(ob, WorkerOptions{
+		Destinations: destMap(Destination{Name: "x", Type: "x"}), OnAttempt: on.on,
+		Senders: map[string]Sender{"x": SenderFunc(func(context.Context, Destination, Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls == 1 {
+				return tooManyAnswer("30")
+			}
+			return nil
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(testMessage("m-1"), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, w)
+	on.waitFor(t, "the 429", func(e Entry) bool { return e.Throttled == 1 })
+	clock.step(-9 * time.Hour)
+	for range 60 { // an hour after the correction
+		clock.step(time.Minute)
+		ob.wake() // stands in for the real timer, which fires 30 s on
+		time.Sleep(2 * time.Millisecond)
+	}
+	if e, err := ob.Get("m-1/x"); err != nil || e.State != StateDelivered {
+		t.Errorf("an hour after the clock was corrected: %+v, %v; want delivered (the wait asked was 30 s)", e, err)
+	}
+}
+
+// TestRecordSurvivesCountsOutOfOrder: an entry stored with more refusals
+// than attempts (no writer does that) is still recorded, not a panic in
+// the backoff table.
+func TestRecordSurvivesCountsOutOfOrder(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	if _, err := ob.Enqueue(testMessage("m-1"), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	err := ob.db.Update(func(tx *bolt.Tx) error {
+		e, err := decodeEntry(tx.Bucket(bucketOutbox).Get([]byte("m-1/x")))
+		if err != nil {
+			return err
+		}
+		e.Attempts, e.Throttled = 1, 3
+		return putEntry(tx, bucketOutbox, e)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ob.record("m-1/x", errors.New("connection reset"))
+	if err != nil || e.State != StatePending || !e.NextAt.Equal(clock.Now().Add(DefaultBackoff[0])) {
+		t.Errorf("record = %+v, %v; want pending, next in %v", e, err, DefaultBackoff[0])
+	}
+}
+
+// TestEndlessRefusalsCountAfterAHundred: a destination that asks for a
+// second's wait every time is refused a hundred times free, then its
+// refusals count and the message ends in the dead letters.
+func TestEndlessRefusalsCountAfterAHundred(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{MaxAttempts: 3})
+	if _, err := ob.Enqueue(testMessage("m-1"), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	var e Entry
+	var err error
+	for i := 0; i < maxFreeThrottles+3; i++ {
+		if e, err = ob.record("m-1/x", tooManyAnswer("1")); err != nil {
+			t.Fatal(err)
+		}
+		<-clock.After(time.Second)
+		if i < maxFreeThrottles+2 && e.State != StatePending {
+			t.Fatalf("refusal %d: %s, want pending", i+1, e.State)
+		}
+	}
+	if e.State != StateDead || e.Throttled != maxFreeThrottles || e.Attempts != maxFreeThrottles+3 {
+		t.Errorf("after %d refusals: %s, %d throttled, %d attempts; want dead, %d, %d", maxFreeThrottles+3, e.State, e.Throttled, e.Attempts, maxFreeThrottles, maxFreeThrottles+3)
 	}
 }

@@ -136,7 +136,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		if free := w.conc - len(inflight); free > 0 {
 			now := w.o.clock.Now()
 			for d, until := range paused {
-				if !until.After(now) {
+				// A pause more than the longest wait ahead was set
+				// while the clock ran ahead (NTP set it back since).
+				if !until.After(now) || until.Sub(now) > maxThrottleWait {
 					delete(paused, d)
 				}
 			}
@@ -228,9 +230,9 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) (pauseUntil time.Tim
 	case StateDead:
 		w.log.Warn("relay dead-lettered", "entry", e.ID, "attempts", rec.Attempts, "err", rec.LastError)
 	default:
-		if _, limited := throttled(err, rec.UpdatedAt); limited {
-			pauseUntil = rec.NextAt
-			w.log.Warn("relay destination asked to be sent less; its messages wait", "entry", e.ID, "destination", e.Destination, "until", rec.NextAt, "err", rec.LastError)
+		if until, limited := pauseFor(err, rec); limited {
+			pauseUntil = until
+			w.log.Warn("relay destination asked to be sent less; its messages wait", "entry", e.ID, "destination", e.Destination, "until", until, "next", rec.NextAt, "err", rec.LastError)
 			break
 		}
 		w.log.Warn("relay attempt failed", "entry", e.ID, "attempts", rec.Attempts, "next", rec.NextAt, "err", rec.LastError)
