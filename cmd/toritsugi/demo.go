@@ -18,8 +18,8 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/config"
-	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/gcpercent"
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 // The demo's console login.
@@ -99,7 +99,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// One console operator to try the console with; the others are
 	// simulated and available whenever their softphone is registered.
-	hash, err := console.HashPassword(demoPassword)
+	hash, err := password.Hash(demoPassword)
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
-	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/console/consoletest"
+	"github.com/toritsugi/toritsugi/pkg/password"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/relay/relaytest"
 )
@@ -71,7 +71,7 @@ func TestConsoleEndToEndInChromium(t *testing.T) {
 
 	mailSrv := relaytest.StartSMTP(t, relaytest.SMTPOptions{Username: "toritsugi@example.jp", Password: "mail-pw"})
 	hookURL, hooks := startWebhook(t, "hook-secret")
-	hash, err := console.HashPassword("op-secret-1")
+	hash, err := password.Hash("op-secret-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 // hashPassword reads a password (one line) from stdin and prints the
@@ -33,7 +33,7 @@ func hashPassword(stdin io.Reader, stdout io.Writer) error {
 	if len(pw) < 8 {
 		return usageError{"hash-password: give a password of at least 8 characters on standard input"}
 	}
-	h, err := console.HashPassword(pw)
+	h, err := password.Hash(pw)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 // openPTY opens a pseudo-terminal pair: what is written to master is
@@ -88,7 +88,7 @@ func TestHashPasswordAtATerminal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !console.CheckPassword(strings.TrimSpace(out.String()), "kabushiki-2026") {
+		if !password.Check(strings.TrimSpace(out.String()), "kabushiki-2026") {
 			t.Errorf("hash %q does not verify the password typed", out.String())
 		}
 	}

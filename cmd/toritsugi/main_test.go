@@ -18,7 +18,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/config"
-	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/password"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -336,7 +336,7 @@ func TestHashPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := strings.TrimSpace(out.String())
-	if !strings.HasPrefix(h, "$argon2id$") || !console.CheckPassword(h, "correct horse battery") || console.CheckPassword(h, "wrong") {
+	if !strings.HasPrefix(h, "$argon2id$") || !password.Check(h, "correct horse battery") || password.Check(h, "wrong") {
 		t.Fatalf("hash %q does not verify", h)
 	}
 	var u usageError

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
+
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 // phoneTechnologies are the channel technologies of Asterisk 22 whose
@@ -33,6 +35,14 @@ func (c *checker) operators(raws []rawOperator, clients []Client) []Operator {
 	for i, r := range raws {
 		p := indexPath("operators", i)
 		op := Operator{ID: r.ID, Name: r.Name, Endpoint: r.Endpoint, PasswordHash: r.PasswordHash}
+		if r.PasswordHash != "" {
+			// The console would refuse every login; the operator would
+			// not know why. (The value is not repeated: it may be a
+			// password pasted in.)
+			if _, _, _, err := password.Parse(r.PasswordHash); err != nil {
+				c.errf(childPath(p, "password_hash"), "is not a hash made by `toritsugi hash-password` (%v); leave it empty for an operator who does not use the console", err)
+			}
+		}
 		if r.Supervisor != nil {
 			op.Supervisor = c.boolean(indexPath("operators", i)+".supervisor", *r.Supervisor)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 func TestLoginRefused(t *testing.T) {
@@ -138,7 +139,7 @@ func TestSessionExpiry(t *testing.T) {
 // included, when a reload changes their password, takes it away (no more
 // console access) or removes them; the other operators' sessions go on.
 func TestReloadEndsSessions(t *testing.T) {
-	other, err := console.HashPasswordWith("another-pw", cheap)
+	other, err := password.HashWith("another-pw", cheap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,5 +466,84 @@ func TestKnownAddressesSurviveARestart(t *testing.T) {
 	}
 	if got := from(e2, home, "op-a", "secret-pw"); got != http.StatusOK {
 		t.Fatalf("op-a from home after a restart, during the guessing: %d, want 200", got)
+	}
+}
+
+// TestNoLoginWithAHashThatIsNotOne: an operator whose password_hash is
+// not an argon2id hash (bcrypt from an htpasswd file, the argon2 tool's
+// default argon2i, a password pasted in) cannot be logged in as by
+// anyone: not with the password the login checks unknown operators
+// against to spend the same time on them.
+func TestNoLoginWithAHashThatIsNotOne(t *testing.T) {
+	for _, h := range []string{
+		"$2y$10$abcdefghijklmnopqrstuuJ2m8s7wXr0Q1yq7c7Qm7kT2l8kQ9o2a",
+		"$argon2i$v=19$m=4096,t=3,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A",
+		"change-me",
+	} {
+		e := newEnv(t)
+		e.reload(func(ops []console.Operator) []console.Operator {
+			return append(ops, console.Operator{ID: "boss", Name: "Boss", Supervisor: true, PasswordHash: h})
+		})
+		u := e.anon()
+		for _, pw := range []string{"toritsugi-unknown-user", h} {
+			if resp, body := u.do("POST", "/api/v1/login", map[string]string{"operator_id": "boss", "password": pw}); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("hash %.12q…, password %.12q…: login %d %s, want 401", h, pw, resp.StatusCode, body)
+			}
+		}
+		if resp, _ := u.do("GET", "/api/v1/console/wallboard", nil); resp.StatusCode == http.StatusOK {
+			t.Errorf("hash %.12q…: the wallboard answered 200 without a login", h)
+		}
+	}
+}
+
+// TestNoLoginWithoutAHash: an operator without a password_hash does not
+// use the console; the login says 401, as for a wrong password, and
+// hands out no session.
+func TestNoLoginWithoutAHash(t *testing.T) {
+	e := newEnv(t)
+	e.reload(func(ops []console.Operator) []console.Operator {
+		return append(ops, console.Operator{ID: "phoneonly", Name: "P", Clients: []string{"acme"}})
+	})
+	u := e.anon()
+	if resp, body := u.do("POST", "/api/v1/login", map[string]string{"operator_id": "phoneonly", "password": "toritsugi-unknown-user"}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("login of an operator without console access: %d %s, want 401", resp.StatusCode, body)
+	}
+}
+
+// TestOperatorCapOutlivesAFloodOfMadeUpIDs: 19 guesses at a real
+// operator, then logins for more made-up ids than the limiter tracks
+// (from many addresses, under each address's limit), then more guesses:
+// the flood does not reset the operator's cap of 20 in the window.
+func TestOperatorCapOutlivesAFloodOfMadeUpIDs(t *testing.T) {
+	e := newEnv(t)
+	u := e.anon()
+	from := func(addr, id, pw string) int {
+		body := strings.NewReader(fmt.Sprintf(`{"operator_id":%q,"password":%q}`, id, pw))
+		resp, _ := u.raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json", "X-Forwarded-For": addr})
+		return resp.StatusCode
+	}
+	addr := 0
+	next := func() string { addr++; return fmt.Sprintf("2001:db8:%x:%x::1", addr/65536, addr%65536) }
+	guesses := 0
+	for range maxAccountGuesses - 1 {
+		if from(next(), "op-a", "wrong") == http.StatusUnauthorized {
+			guesses++
+		}
+	}
+	e.clock.Advance(time.Second)
+	const flood = 10000 + 100 // more than the limiter's table holds
+	for i := 0; i < flood; {
+		a := next()
+		for j := 0; j < 40 && i < flood; j, i = j+1, i+1 {
+			from(a, fmt.Sprintf("x%d", i), "x")
+		}
+	}
+	for range maxAccountGuesses {
+		if from(next(), "op-a", "wrong") == http.StatusUnauthorized {
+			guesses++
+		}
+	}
+	if guesses > maxAccountGuesses {
+		t.Fatalf("%d guesses at op-a checked within one 5-minute window; the cap is %d", guesses, maxAccountGuesses)
 	}
 }

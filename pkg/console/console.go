@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"github.com/toritsugi/toritsugi/pkg/password"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -30,7 +31,7 @@ type Console struct {
 	hub     *hub
 	pages   *pages
 	dummyMu sync.Mutex
-	dummies map[Argon2Params]string // hashes checked for unknown users, so timing does not tell
+	dummies map[password.Params]string // hashes checked for unknown users, so timing does not tell
 	poll    time.Duration
 	// keepAlive is how often event streams send a ping (streamKeepAlive).
 	keepAlive time.Duration
@@ -60,6 +61,13 @@ func New(d Deps) *Console {
 	if c.reasons == nil {
 		c.reasons = DefaultPauseReasons
 	}
+	c.opLimit.keep = func() map[string]bool {
+		ids := map[string]bool{}
+		for _, op := range c.d.Operators() {
+			ids[op.ID] = true
+		}
+		return ids
+	}
 	c.sess = newSessions(d.Store, c.log)
 	c.sess.sweep(c.now())
 	if d.Store != nil {
@@ -73,7 +81,7 @@ func New(d Deps) *Console {
 	}
 	c.loadPops()
 	c.pages = mustPages()
-	c.dummies = map[Argon2Params]string{}
+	c.dummies = map[password.Params]string{}
 	return c
 }
 
@@ -149,11 +157,11 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // dummyHash returns a hash with the cost of the configured operators'
-// hashes (DefaultArgon2 if none parse), to check unknown users against.
+// hashes (password.Default if none parse), to check unknown users against.
 func (c *Console) dummyHash() string {
-	p := DefaultArgon2
+	p := password.Default
 	for _, op := range c.d.Operators() {
-		if q, _, _, err := parseHash(op.PasswordHash); err == nil {
+		if q, _, _, err := password.Parse(op.PasswordHash); err == nil {
 			p = q
 			break
 		}
@@ -163,7 +171,7 @@ func (c *Console) dummyHash() string {
 	if h, ok := c.dummies[p]; ok {
 		return h
 	}
-	h, err := HashPasswordWith("toritsugi-unknown-user", p)
+	h, err := password.HashWith("toritsugi-unknown-user", p)
 	if err != nil {
 		c.log.Error("dummy hash", "err", err)
 		return ""

@@ -19,12 +19,13 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/password"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
 
-// cheap keeps argon2 fast under -race; production uses DefaultArgon2.
-var cheap = console.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+// cheap keeps argon2 fast under -race; production uses password.Default.
+var cheap = password.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 var (
 	hashOnce sync.Once
@@ -34,7 +35,7 @@ var (
 // testHash is the hash of "secret-pw" with cheap parameters.
 func testHash(t testing.TB) string {
 	hashOnce.Do(func() {
-		h, err := console.HashPasswordWith("secret-pw", cheap)
+		h, err := password.HashWith("secret-pw", cheap)
 		if err != nil {
 			panic(err)
 		}

@@ -491,6 +491,23 @@ func TestUnsavedMessageHoldsWrapUp(t *testing.T) {
 	if got := e.control.actions(); !slices.Equal(got, want) {
 		t.Fatalf("queue told %q, want %q", got, want)
 	}
+
+	// Another site's link to the state (the cookie goes with a top-level
+	// navigation) holds nothing; the page's own fetch does.
+	e.c.Pop(pop("call-linked", "op-b"))
+	for _, site := range []string{"cross-site", "same-site"} {
+		if resp, _ := b.raw("GET", "/api/v1/console/state", nil, map[string]string{"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("state from a %s link: %d", site, resp.StatusCode)
+		}
+	}
+	if got := e.control.actions(); !slices.Equal(got, want) {
+		t.Fatalf("after links from other sites the queue was told %q, want still %q", got, want)
+	}
+	b.raw("GET", "/api/v1/console/state", nil, map[string]string{"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"})
+	want = append(want, "op-b:hold:call-linked")
+	if got := e.control.actions(); !slices.Equal(got, want) {
+		t.Fatalf("queue told %q, want %q", got, want)
+	}
 }
 
 // TestClassifyCall: an operator records one of their calls as a sales

@@ -177,7 +177,7 @@ func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
 		cv := c.callFor(a.op, p)
 		cv.Class = c.callClass(p.CallID)
 		v.Call = &cv
-		if len(p.Saved) == 0 && cv.Class == "" && c.d.Control != nil {
+		if len(p.Saved) == 0 && cv.Class == "" && c.d.Control != nil && ownPage(r) {
 			// A page that (re)loads shows the call's form: its message is
 			// being written, as when the pop reached an open page. The
 			// queue ignores it unless the call is the operator's, or the
@@ -187,6 +187,18 @@ func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
 	}
 	v.Recent = c.recentCalls(a.op)
 	writeJSON(w, http.StatusOK, v)
+}
+
+// ownPage reports whether a GET came from the console's own page (or from
+// no browser): a GET may carry the session cookie from another site's
+// link (SameSite=Lax), which must not change the operator's state.
+// Browsers say where a request came from in Sec-Fetch-Site.
+func ownPage(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	return false
 }
 
 // intakeRequest is the body of validate, create and correct.

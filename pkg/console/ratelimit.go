@@ -31,6 +31,11 @@ type limiter struct {
 	mu  sync.Mutex
 	max int
 	m   map[string][]time.Time // failure times, oldest first
+	// keep, when set, gives the keys a full table never forgets while
+	// their failures are recent (the per-operator limiter's: the
+	// configured operators, a bounded set): a flood of made-up keys must
+	// not push out a real operator's count and so reset their cap.
+	keep func() map[string]bool
 }
 
 func newLimiter(max int) *limiter { return &limiter{max: max, m: map[string][]time.Time{}} }
@@ -90,11 +95,15 @@ func (l *limiter) succeed(key string) {
 }
 
 // pruneLocked drops expired entries, then, if still full, the entry whose
-// last failure is oldest among those not blocking: a flood of made-up
-// keys (ids that do not exist) must not push out the entry that blocks
-// the guesses at a real one. Only when every entry blocks does the oldest
+// last failure is oldest among those not blocking and not kept: a flood
+// of made-up keys (ids that do not exist) must not push out the count of
+// a real one. Only when every such entry blocks does the oldest of them
 // go.
 func (l *limiter) pruneLocked(now time.Time) {
+	var kept map[string]bool
+	if l.keep != nil {
+		kept = l.keep()
+	}
 	var oldestKey, oldestOpen string
 	var oldest, oldestOpenAt time.Time
 	for k, ts := range l.m {
@@ -104,6 +113,9 @@ func (l *limiter) pruneLocked(now time.Time) {
 			continue
 		}
 		l.m[k] = r
+		if kept[k] {
+			continue
+		}
 		last := r[len(r)-1]
 		if oldestKey == "" || last.Before(oldest) {
 			oldestKey, oldest = k, last
@@ -116,7 +128,10 @@ func (l *limiter) pruneLocked(now time.Time) {
 		if oldestOpen != "" {
 			oldestKey = oldestOpen
 		}
-		delete(l.m, oldestKey)
+		// Only kept keys left: the table grows by one, bounded by them.
+		if oldestKey != "" {
+			delete(l.m, oldestKey)
+		}
 	}
 }
 

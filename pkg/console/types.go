@@ -11,7 +11,7 @@ import (
 // Operator is a person who may log in to the console.
 type Operator struct {
 	ID, Name string
-	// PasswordHash is an argon2id PHC string (see HashPassword).
+	// PasswordHash is an argon2id PHC string (see password.Hash).
 	PasswordHash string
 	// Clients are the client ids the operator answers for ("*": every client).
 	Clients []string

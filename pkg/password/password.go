@@ -1,4 +1,4 @@
-package console
+package password
 
 import (
 	"crypto/rand"
@@ -11,15 +11,15 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Argon2Params are the argon2id cost parameters of a password hash.
-type Argon2Params struct {
+// Params are the argon2id cost parameters of a password hash.
+type Params struct {
 	MemoryKiB uint32
 	Time      uint32
 	Threads   uint8
 }
 
-// DefaultArgon2 follows the OWASP minimum for argon2id (19 MiB, 2 passes).
-var DefaultArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+// Default follows the OWASP minimum for argon2id (19 MiB, 2 passes).
+var Default = Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 
 // Limits on parameters read from a stored hash, so a bad config line cannot
 // make a login allocate gigabytes.
@@ -31,22 +31,22 @@ const (
 )
 
 // ErrBadHash: a password hash is not an argon2id PHC string we accept.
-var ErrBadHash = errors.New("console: malformed argon2id hash")
+var ErrBadHash = errors.New("password: malformed argon2id hash")
 
-// HashPassword hashes pw with argon2id and DefaultArgon2, returning the PHC
+// Hash hashes pw with argon2id and Default, returning the PHC
 // string "$argon2id$v=19$m=…,t=…,p=…$salt$hash" (unpadded base64).
-func HashPassword(pw string) (string, error) {
-	return HashPasswordWith(pw, DefaultArgon2)
+func Hash(pw string) (string, error) {
+	return HashWith(pw, Default)
 }
 
-// HashPasswordWith is HashPassword with chosen parameters (tests use cheap ones).
-func HashPasswordWith(pw string, p Argon2Params) (string, error) {
+// HashWith is Hash with chosen parameters (tests use cheap ones).
+func HashWith(pw string, p Params) (string, error) {
 	if p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Time == 0 || p.Time > maxTime || p.Threads == 0 {
-		return "", fmt.Errorf("console: argon2 parameters %+v out of range", p)
+		return "", fmt.Errorf("password: argon2 parameters %+v out of range", p)
 	}
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("console: salt: %w", err)
+		return "", fmt.Errorf("password: salt: %w", err)
 	}
 	key := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
 	enc := base64.RawStdEncoding
@@ -54,10 +54,10 @@ func HashPasswordWith(pw string, p Argon2Params) (string, error) {
 		argon2.Version, p.MemoryKiB, p.Time, p.Threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
-// CheckPassword reports whether pw matches hash, comparing in constant
+// Check reports whether pw matches hash, comparing in constant
 // time. A malformed hash never matches.
-func CheckPassword(hash, pw string) bool {
-	p, salt, key, err := parseHash(hash)
+func Check(hash, pw string) bool {
+	p, salt, key, err := Parse(hash)
 	if err != nil {
 		return false
 	}
@@ -65,9 +65,9 @@ func CheckPassword(hash, pw string) bool {
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
-// parseHash splits a PHC argon2id string and bounds its parameters.
-func parseHash(hash string) (Argon2Params, []byte, []byte, error) {
-	var p Argon2Params
+// Parse splits a PHC argon2id string and bounds its parameters.
+func Parse(hash string) (Params, []byte, []byte, error) {
+	var p Params
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return p, nil, nil, ErrBadHash

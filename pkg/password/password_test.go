@@ -1,34 +1,37 @@
-package console_test
+package password_test
 
 import (
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 var phc = regexp.MustCompile(`^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$`)
 
-func TestHashPasswordDefaultIsPHC(t *testing.T) {
-	h, err := console.HashPassword("パスワード")
+func TestHashDefaultIsPHC(t *testing.T) {
+	h, err := password.Hash("パスワード")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !phc.MatchString(h) || !strings.Contains(h, "m=19456,t=2,p=1") {
 		t.Fatalf("hash %q is not an argon2id PHC string with the default cost", h)
 	}
-	if !console.CheckPassword(h, "パスワード") || console.CheckPassword(h, "パスワート") {
+	if !password.Check(h, "パスワード") || password.Check(h, "パスワート") {
 		t.Fatal("default hash does not verify correctly")
 	}
-	h2, _ := console.HashPassword("パスワード")
+	h2, _ := password.Hash("パスワード")
 	if h == h2 {
 		t.Fatal("two hashes of one password are equal: salt not random")
 	}
 }
 
-func TestCheckPassword(t *testing.T) {
-	h := testHash(t)
+func TestCheck(t *testing.T) {
+	h, err := password.HashWith("secret-pw", password.Params{MemoryKiB: 64, Time: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	parts := strings.Split(h, "$")
 	with := func(i int, v string) string {
 		p := append([]string(nil), parts...)
@@ -54,17 +57,17 @@ func TestCheckPassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := console.CheckPassword(tt.hash, tt.pw); got != tt.want {
-				t.Fatalf("CheckPassword = %v, want %v", got, tt.want)
+			if got := password.Check(tt.hash, tt.pw); got != tt.want {
+				t.Fatalf("Check = %v, want %v", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestHashPasswordWithRefusesBadParams(t *testing.T) {
-	for _, p := range []console.Argon2Params{{}, {MemoryKiB: 64, Time: 0, Threads: 1}, {MemoryKiB: 64, Time: 1}, {MemoryKiB: 1 << 30, Time: 1, Threads: 1}} {
-		if _, err := console.HashPasswordWith("x", p); err == nil {
-			t.Errorf("HashPasswordWith(%+v) accepted", p)
+func TestHashWithRefusesBadParams(t *testing.T) {
+	for _, p := range []password.Params{{}, {MemoryKiB: 64, Time: 0, Threads: 1}, {MemoryKiB: 64, Time: 1}, {MemoryKiB: 1 << 30, Time: 1, Threads: 1}} {
+		if _, err := password.HashWith("x", p); err == nil {
+			t.Errorf("HashWith(%+v) accepted", p)
 		}
 	}
 }
