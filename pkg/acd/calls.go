@@ -42,15 +42,17 @@ func (c *Core) Enqueue(call Call, now time.Time) []Action {
 }
 
 // Abandon removes a call whose caller hung up while waiting or ringing; its
-// rings are cancelled and the operators freed (no no-answer counted). For a
-// connected call it is the same as CallEnded.
+// rings are cancelled and the operators freed (no no-answer counted). A
+// call connected meanwhile (its caller left as the operator answered,
+// before the call heard of the connect) was never put through: it is the
+// same as CallEndedBeforeTalk, with no wrap-up.
 func (c *Core) Abandon(callID string, now time.Time) []Action {
 	cl := c.calls[callID]
 	if cl == nil {
 		return nil
 	}
 	if cl.connected {
-		return c.CallEnded(callID, now)
+		return c.CallEndedBeforeTalk(callID, now)
 	}
 	return c.dispatch(now, c.dropCall(cl, "abandoned", now, nil))
 }

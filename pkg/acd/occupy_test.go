@@ -56,7 +56,7 @@ func TestOccupy(t *testing.T) {
 				{sec(1), upsert("a"), one("op a offline>on-call re-adopted")},
 				{sec(2), reach("a", true), nil},
 				{sec(3), enq("c2", "A"), nil},
-				{sec(4), abandon("c1"), cat(one("op a on-call>available call-ended"), ringing("c2", "a"))},
+				{sec(4), abandon("c1"), cat(one("op a on-call>available call-ended-before-talk"), ringing("c2", "a"))},
 			},
 		},
 		{

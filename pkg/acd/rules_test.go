@@ -113,6 +113,19 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// The caller hung up as the operator answered: the call
+			// left the queue before it heard of the connect, so it says
+			// abandoned; it was never put through either.
+			name:    "a call abandoned as its operator answers frees the operator at once",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(1), abandon("c1"), one("op a on-call>available call-ended-before-talk")},
+			},
+		},
+		{
 			name:    "an unsaved message holds wrap-up until it is saved",
 			clients: map[string]ClientSettings{"A": {WrapUp: sec(30), WrapUpHold: sec(120)}},
 			ops:     []opSpec{{id: "a", skills: all(1)}},

@@ -281,7 +281,15 @@ func (a *actor) connect(opID string, ring uint64) {
 	}
 	if l == nil || a.ending() {
 		a.note("connect to " + opID + " impossible: leg gone")
-		a.m.queue.CallEnded(a.id)
+		if l == nil {
+			// The operator hung up as they answered: they chose to
+			// leave, and keep their wrap-up (as during the whisper).
+			a.m.queue.CallEnded(a.id)
+		} else {
+			// The caller is leaving: never put through, nothing to
+			// wrap up.
+			a.m.queue.CallEndedBeforeTalk(a.id)
+		}
 		if !a.ending() {
 			a.queued = false
 			a.requeue() // back in line with the original time

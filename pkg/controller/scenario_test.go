@@ -665,3 +665,39 @@ func TestCallerHangsUpDuringWhisper(t *testing.T) {
 		return false
 	})
 }
+
+// TestCallerHangsUpAsOperatorAnswers: the operator's answer and the
+// caller's hang-up come together (one batch of events). The caller was
+// never put through (no whisper, no bridge): as when a caller leaves
+// during the whisper, the operator is free at once, not held in the
+// client's wrap-up (an hour here), and the call is abandoned, not billed.
+func TestCallerHangsUpAsOperatorAnswers(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "wrapup: 0s", "wrapup: 1h", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	var leg string
+	h.eventually("op1001 ringing", func() bool {
+		for _, c := range h.fake.Channels() {
+			if strings.Contains(c.ID, "-op-op1001-") && c.State == "Ringing" {
+				leg = c.ID
+				return true
+			}
+		}
+		return false
+	})
+	h.fake.HoldEvents(true)
+	if err := h.fake.RemoteAnswer(leg); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.HoldEvents(false)
+	if rec := h.record(id); rec.Result != store.ResultAbandoned || rec.Billable || !rec.BridgedAt.IsZero() {
+		t.Fatalf("record: %s (%s), billable %v, bridged at %v; want abandoned, not billed, never bridged", rec.Result, rec.Reason, rec.Billable, rec.BridgedAt)
+	}
+	h.eventually("op1001 available at once", func() bool { return h.operatorState("op1001") == acd.Available })
+}
