@@ -71,6 +71,15 @@ type Controller struct {
 	opts     Options
 	log      *slog.Logger
 	rechecks rechecks
+
+	// lastSettings holds each client's queue settings as the last
+	// configuration that had it gave them: a caller of a client a
+	// reload removed who reaches the queue afterwards (from the greeting,
+	// a VIP transfer, back in line) still has its maximum wait and
+	// announcements, not none (with no operator serving the client any
+	// more, a caller without a maximum wait would wait forever).
+	settingsMu   sync.Mutex
+	lastSettings map[string]acd.ClientSettings
 }
 
 // New builds a controller whose call actors live until ctx ends.
@@ -125,11 +134,28 @@ func (c *Controller) settings(clientID string) acd.ClientSettings {
 	if cl, ok := c.opts.Config().Client(clientID); ok {
 		return cl.ACDSettings()
 	}
-	return acd.ClientSettings{}
+	c.settingsMu.Lock()
+	defer c.settingsMu.Unlock()
+	return c.lastSettings[clientID]
+}
+
+// keepSettings remembers the queue settings of cfg's clients (before
+// cfg's operators are applied, so that a client removed by a later
+// configuration keeps those its last one gave it).
+func (c *Controller) keepSettings(cfg *config.Config) {
+	c.settingsMu.Lock()
+	defer c.settingsMu.Unlock()
+	if c.lastSettings == nil {
+		c.lastSettings = map[string]acd.ClientSettings{}
+	}
+	for _, cl := range cfg.Clients {
+		c.lastSettings[cl.ID] = cl.ACDSettings()
+	}
 }
 
 // apply installs a configuration's operators.
 func (c *Controller) apply(cfg *config.Config) {
+	c.keepSettings(cfg)
 	eps := make([]string, 0, len(cfg.Operators))
 	ops := make([]queue.Operator, 0, len(cfg.Operators))
 	for _, op := range cfg.Operators {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,9 @@ type harness struct {
 	greetingTimeout time.Duration
 	// updates: Options.Updates (nil: no reloads).
 	updates chan *config.Config
+	// reloaded: the configuration reload gave, read by the running
+	// controller (nil: cfg).
+	reloaded atomic.Pointer[config.Config]
 
 	mu        sync.Mutex
 	rings     []acd.Ring       // every Ring the queue decided, in order
@@ -103,7 +107,12 @@ func (h *harness) start() *running {
 		greetingTimeout = h.greetingTimeout
 	}
 	c, err := controller.New(ctx, controller.Options{
-		Config: func() *config.Config { return h.cfg }, Recorder: h.store, Callbacks: callbacks, Logger: storetest.Logger(h.t),
+		Config: func() *config.Config {
+			if c := h.reloaded.Load(); c != nil {
+				return c
+			}
+			return h.cfg
+		}, Recorder: h.store, Callbacks: callbacks, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: greetingTimeout,
 		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter, Updates: h.updates,
 		OnConnected: func(c call.Connected) {
@@ -201,6 +210,14 @@ func (h *harness) operatorState(id string) acd.State {
 	}
 	h.t.Fatalf("operator %s not in snapshot", id)
 	return 0
+}
+
+// reload makes cfg the configuration, as a reload does: the controller
+// reads it from now on and is told of it (h.updates must be set before
+// start).
+func (h *harness) reload(cfg *config.Config) {
+	h.reloaded.Store(cfg)
+	h.updates <- cfg
 }
 
 func (h *harness) waiting(clientID string) []string {

@@ -862,3 +862,46 @@ operators:
 		t.Fatalf("%s (%s): answered only to hang up (answered at %v)", rec.Result, rec.Reason, rec.AnsweredAt)
 	}
 }
+
+const twoClientsOneServed = `
+queue: {ring_timeout: 15s, max_wait: 500ms, wrapup: 0s}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+  - id: beta
+    name: BETA
+    dids: ["06-1111-2222"]
+    greeting: sound:toritsugi/beta-greeting
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["acme"]}
+`
+
+// TestCallerOfARemovedClientStillOverflows: a reload removes client
+// beta, whom no operator serves. Its caller on hold overflows at its
+// maximum wait; so does its caller who was still hearing the greeting at
+// the reload and reaches the queue after it, rather than waiting on hold
+// for ever.
+func TestCallerOfARemovedClientStillOverflows(t *testing.T) {
+	h := newHarness(t, twoClientsOneServed)
+	h.fake.AddSound("toritsugi/beta-greeting", 100*time.Second) // 1 s of test time
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.updates = make(chan *config.Config, 1)
+	h.start()
+	first := h.call("0611112222", "0901111111")
+	h.eventually("the first beta caller on hold", func() bool { return len(h.waiting("beta")) == 1 })
+	second := h.call("0611112222", "0902222222")
+	time.Sleep(100 * time.Millisecond) // in the greeting (1 s)
+	body := twoClientsOneServed[:strings.Index(twoClientsOneServed, "  - id: beta")] + "operators:\n  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: [\"acme\"]}\n"
+	cfg, err := config.Parse("test.yaml", fmt.Appendf(nil, "ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s", h.cfg.ARI.URL, body), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.reload(cfg)
+	for _, id := range []string{first, second} {
+		if r := h.record(id); r.Result != store.ResultOverflow {
+			t.Errorf("%s: %s (%s), want overflow at the maximum wait", id, r.Result, r.Reason)
+		}
+	}
+}
