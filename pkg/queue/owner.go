@@ -232,6 +232,15 @@ func (o *Owner) SetOperators(ops []Operator) {
 			keep[op.ID] = true
 			o.endpoints[op.ID] = op.Endpoint
 			o.manual[op.ID] = op.Manual
+		}
+		for _, op := range ops {
+			// Before new skills can ring them: an operator whose new
+			// phone carries (or rings) another operator's call is not
+			// reachable on it, or the upsert would ring that phone
+			// mid-call (two operators swapping phones, one on a call).
+			if o.phoneTakenFrom(op.ID) && !o.onAPhone(op.ID) {
+				o.apply(o.core.SetReachable(op.ID, false, now))
+			}
 			o.apply(o.core.UpsertOperator(acd.Operator{ID: op.ID, Skills: op.Clients}, now))
 		}
 		for id := range o.endpoints {

@@ -585,3 +585,45 @@ func TestOwnerWrapUpHeldForUnsavedMessage(t *testing.T) {
 	o.ReleaseWrapUp("op1", "c1")
 	eventually(t, "available once the message is saved", func() bool { return state(t, o, "op1") == acd.Available })
 }
+
+// TestReloadDoesNotRingAPhoneInUse: suzuki talks on PJSIP/op1002. A
+// reload gives that phone to tanaka (the two swap phones) and lets tanaka
+// serve beta, whose caller waits. tanaka is not rung on PJSIP/op1002
+// while suzuki's call is on it.
+func TestReloadDoesNotRingAPhoneInUse(t *testing.T) {
+	o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
+	acme, both := map[string]int{"acme": 1}, map[string]int{"acme": 1, "beta": 1}
+	o.SetOperators([]Operator{{ID: "suzuki", Endpoint: "PJSIP/op1002", Clients: acme}})
+	o.SetReachable("PJSIP/op1002", true)
+	in1 := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme", EnqueuedAt: time.Now()}, in1)
+	r := in1.next(t).(*RingOperator)
+	o.RingAnswered("c1", "suzuki", r.Ring)
+	in1.next(t) // Connect: suzuki talks on PJSIP/op1002
+	o.SetOperators([]Operator{{ID: "suzuki", Endpoint: "PJSIP/op1002", Clients: acme}, {ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: acme}})
+	o.SetReachable("PJSIP/op1001", true)
+	eventually(t, "tanaka available", func() bool { return state(t, o, "tanaka") == acd.Available })
+	in2 := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c2", ClientID: "beta", EnqueuedAt: time.Now()}, in2) // nobody serves beta yet
+	o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1002", Clients: both}, {ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: acme}})
+	s, err := o.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range s.Operators {
+		if op.ID == "tanaka" && op.Reachable {
+			t.Errorf("tanaka is reachable on a phone carrying suzuki's call")
+		}
+	}
+	select { // a ring decided by the reload would be on its way
+	case <-in2.new:
+	case <-time.After(200 * time.Millisecond):
+	}
+	in2.mu.Lock()
+	defer in2.mu.Unlock()
+	for _, m := range in2.got {
+		if ring, ok := m.(*RingOperator); ok {
+			t.Fatalf("beta's caller rang %s on %s, the phone carrying suzuki's call", ring.OpID, ring.Endpoint)
+		}
+	}
+}
