@@ -56,7 +56,13 @@ func parseDocument(file string, data []byte) (d *document, ok bool) {
 			Msg: "only one YAML document is allowed"})
 	}
 	if root == nil || len(root.Content) == 0 || isNull(root.Content[0]) {
-		return d, true
+		// Nothing to run with; and a reload that catches a file being
+		// written (truncated, not yet filled) must keep the running
+		// configuration, not apply one without clients or operators
+		// (the required keys may all come from the environment).
+		d.errs = append(d.errs, &FieldError{File: file, Line: 1, Column: 1,
+			Msg: "the file holds no settings (it is empty, or comments only); a file caught while being written is read again when it is saved"})
+		return d, false
 	}
 	top := root.Content[0]
 	if top.Kind != yaml.MappingNode {

@@ -483,3 +483,32 @@ func watchUntilScriptNamed(t *testing.T, s *Store, update func(name string)) {
 		}
 	}
 }
+
+// TestReloadOfAnEmptyFileKeepsTheRunningConfig: with the required
+// settings in the environment, a file caught empty while being written
+// (truncated, not yet filled) is refused, not applied as a configuration
+// without clients or operators (every new call would hear "not in
+// service"); so is one holding comments only.
+func TestReloadOfAnEmptyFileKeepsTheRunningConfig(t *testing.T) {
+	env := func(k string) (string, bool) {
+		v, ok := map[string]string{"TORITSUGI_ARI_USER": "u", "TORITSUGI_ARI_PASSWORD": "p", "TORITSUGI_DATA_DIR": "/d"}[k]
+		return v, ok
+	}
+	path := filepath.Join(t.TempDir(), "toritsugi.yaml")
+	writeFile(t, path, "clients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:x\"}\noperators:\n  - {id: op1, name: A, endpoint: PJSIP/op1, clients: [\"*\"]}\n")
+	cfg, err := load(path, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(path, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.env = env
+	for _, text := range []string{"", "\n  \n", "# being written\n"} {
+		writeFile(t, path, text)
+		if err := s.Reload(); err == nil || !strings.Contains(err.Error(), "holds no settings") {
+			t.Errorf("reload of %q: %v; want it refused as holding no settings", text, err)
+		}
+		if c := s.Current(); len(c.Clients) != 1 || len(c.Operators) != 1 {
+			t.Errorf("after a reload of %q: %d clients, %d operators; want the running 1 and 1", text, len(c.Clients), len(c.Operators))
+		}
+	}
+}

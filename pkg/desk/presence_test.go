@@ -21,11 +21,11 @@ data_dir: /nonexistent
 clients:
   - {id: acme, name: 株式会社ACME, dids: ["03-1234-5678"], greeting: sound:acme}
 operators:
-  - {id: op1, name: 佐藤, endpoint: PJSIP/op1, clients: ["*"], password_hash: "h1"}
-  - {id: op2, name: 鈴木, endpoint: PJSIP/op2, clients: ["*"], password_hash: "h2"}
-  - {id: op3, name: 高橋, endpoint: PJSIP/op3, clients: ["*"], password_hash: "h3"}
-  - {id: op4, name: 田中, endpoint: PJSIP/op4, clients: ["*"], password_hash: "h4"}
-  - {id: op5, name: 伊藤, endpoint: PJSIP/op5, clients: ["*"], password_hash: "h5"}
+  - {id: op1, name: 佐藤, endpoint: PJSIP/op1, clients: ["*"], password_hash: "$argon2id$v=19$m=64,t=1,p=1$AQEBAQEBAQEBAQEBAQEBAQ$ZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWU"}
+  - {id: op2, name: 鈴木, endpoint: PJSIP/op2, clients: ["*"], password_hash: "$argon2id$v=19$m=64,t=1,p=1$AgICAgICAgICAgICAgICAg$ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY"}
+  - {id: op3, name: 高橋, endpoint: PJSIP/op3, clients: ["*"], password_hash: "$argon2id$v=19$m=64,t=1,p=1$AwMDAwMDAwMDAwMDAwMDAw$Z2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2c"}
+  - {id: op4, name: 田中, endpoint: PJSIP/op4, clients: ["*"], password_hash: "$argon2id$v=19$m=64,t=1,p=1$BAQEBAQEBAQEBAQEBAQEBA$aGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGg"}
+  - {id: op5, name: 伊藤, endpoint: PJSIP/op5, clients: ["*"], password_hash: "$argon2id$v=19$m=64,t=1,p=1$BQUFBQUFBQUFBQUFBQUFBQ$aWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWk"}
   - {id: op6, name: 山本, endpoint: PJSIP/op6, clients: ["*"]}
 `
 
