@@ -35,6 +35,15 @@ func TestBrowserScreenPopIntakeFlow(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#pop-caller"); got != hostile+" (0312345678)" {
 		t.Fatalf("caller shown as %q: hostile display must appear as text", got)
 	}
+	// The script's hint for a question and its closing line are shown,
+	// as text.
+	consoletest.Do(t, ctx, "the script's hint and closing", chromedp.WaitVisible("#help-purpose"), chromedp.WaitVisible("#closing"))
+	if got := consoletest.Text(t, ctx, "#help-purpose"); got != "営業は「担当者不在のため」とお断りします<b>" {
+		t.Fatalf("hint for ご用件 %q", got)
+	}
+	if got := consoletest.Text(t, ctx, "#closing"); got != "お電話ありがとうございました<i>" {
+		t.Fatalf("closing line %q", got)
+	}
 
 	consoletest.Do(t, ctx, "fill the branching form",
 		consoletest.UntilJS(`document.querySelector('.field[data-field="detail"]').hidden === true`),

@@ -42,11 +42,11 @@ var branchingForm = console.FormSpec{Fields: []console.FieldSpec{
 	{ID: "callback", Label: "折り返し先", Type: console.FieldPhone, Required: true},
 	{ID: "purpose", Label: "ご用件", Type: console.FieldChoice, Required: true, Choices: []console.Choice{
 		{Value: "callback", Label: "折り返し希望"}, {Value: "sales", Label: "営業"}, {Value: "other", Label: "その他"},
-	}},
+	}, Help: "営業は「担当者不在のため」とお断りします<b>"},
 	{ID: "detail", Label: "詳細", Type: console.FieldMultiline, Required: true,
 		ShowIf: &console.ShowIf{Field: "purpose", Equals: []string{"other"}}},
 	{ID: "urgent", Label: "至急", Type: console.FieldYesNo},
-}}
+}, Closing: "お電話ありがとうございました<i>"}
 
 var nonDigit = regexp.MustCompile(`[^0-9]`)
 

@@ -72,17 +72,21 @@ type ShowIf struct {
 
 // FieldSpec is one field of the intake form.
 type FieldSpec struct {
-	ID       string   `json:"id"`
-	Label    string   `json:"label"`
-	Type     string   `json:"type"`
-	Required bool     `json:"required"`
-	Choices  []Choice `json:"choices,omitempty"`
-	ShowIf   *ShowIf  `json:"show_if,omitempty"`
+	ID       string `json:"id"`
+	Label    string `json:"label"`
+	Type     string `json:"type"`
+	Required bool   `json:"required"`
+	// Help is the script's hint for the operator: what to say or ask.
+	Help    string   `json:"help,omitempty"`
+	Choices []Choice `json:"choices,omitempty"`
+	ShowIf  *ShowIf  `json:"show_if,omitempty"`
 }
 
 // FormSpec is a client's intake form.
 type FormSpec struct {
 	Fields []FieldSpec `json:"fields"`
+	// Closing is the line the operator says before hanging up.
+	Closing string `json:"closing,omitempty"`
 }
 
 // Forms gives each client's intake form and validates what was entered.

@@ -1,6 +1,8 @@
 package desk
 
 import (
+	"strings"
+
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/intake"
 )
@@ -11,14 +13,18 @@ func (d *Desk) FormFor(clientID string) console.FormSpec {
 	if !ok {
 		return console.FormSpec{}
 	}
-	return FormSpec(cl.Script())
+	f := FormSpec(cl.Script())
+	// As the greeting: {client} is the client's name.
+	f.Closing = strings.ReplaceAll(f.Closing, "{client}", cl.Name)
+	return f
 }
 
-// FormSpec converts an intake script to the console's form description.
+// FormSpec converts an intake script to the console's form description:
+// the questions with the hints the operator reads, and the closing line.
 func FormSpec(s intake.Script) console.FormSpec {
-	var f console.FormSpec
+	f := console.FormSpec{Closing: s.Closing}
 	for _, fl := range s.Fields {
-		spec := console.FieldSpec{ID: fl.ID, Label: fl.Label, Type: string(fl.Type), Required: fl.Required}
+		spec := console.FieldSpec{ID: fl.ID, Label: fl.Label, Type: string(fl.Type), Required: fl.Required, Help: fl.Help}
 		for _, c := range fl.Choices {
 			spec.Choices = append(spec.Choices, console.Choice{Value: c.Value, Label: c.Label})
 		}

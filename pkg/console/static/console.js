@@ -226,14 +226,24 @@
       if (!group) lab.htmlFor = "f-" + f.id;
       if (f.required) lab.appendChild(el("span", M.required, "req"));
       div.appendChild(lab);
+      // The script's hint (what to say or ask), shown with the question.
+      let described = "";
+      if (f.help) {
+        const help = el("p", f.help, "help"); help.id = "help-" + f.id;
+        div.appendChild(help);
+        described = help.id + " ";
+      }
       const input = buildInput(f);
       const err = el("span", "", "err"); err.id = "err-" + f.id;
       err.setAttribute("role", "alert");
-      input.setAttribute("aria-describedby", err.id);
+      input.setAttribute("aria-describedby", described + err.id);
       div.appendChild(input);
       div.appendChild(err);
       box.appendChild(div);
     }
+    const closing = (call && call.form && call.form.closing) || "";
+    $("closing").textContent = closing;
+    $("closing-box").hidden = !closing;
   }
 
   function readField(f) {
