@@ -5,11 +5,13 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -292,5 +294,56 @@ func TestReloadReadsAReplacedKeyFile(t *testing.T) {
 	}
 	if d, _ := s.Current().Destination("lw"); d.PrivateKey != string(fresh) {
 		t.Fatal("after the key file was replaced and a reload, the old key is still in use")
+	}
+}
+
+// TestRuleThatNeverMatchesWarns: a relay rule on a field neither the
+// client's script nor a message has (a typo), or on a value its choice
+// or yes/no question cannot take, loads with a warning naming it; rules
+// on a question's value or label, on a message's own fields and on the
+// urgency load without one.
+func TestRuleThatNeverMatchesWarns(t *testing.T) {
+	yaml := `ari: {user: u, password: p}
+data_dir: /d
+relay:
+  destinations:
+    - {name: hook, type: webhook, url: "https://example.jp/hook", secret: s}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:x
+    relay:
+      to: [hook]
+      rules:
+        - {field: adressee, equals: 田中, to: [hook]}
+        - {field: urgency, equals: urgnet, to: [hook]}
+        - {field: callback_needed, equals: "true", to: [hook]}
+        - {field: addressee, equals: 田中, to: [hook]}
+        - {field: urgency, equals: urgent, to: [hook]}
+        - {field: urgency, equals: 至急, to: [hook]}
+        - {field: callback_needed, equals: はい, to: [hook]}
+        - {field: kind, equals: missed-call, to: [hook]}
+        - {field: urgent, equals: "true", to: [hook]}
+        - {field: wait, equals: 0秒, to: [hook]}
+`
+	cfg, err := Parse("rules.yaml", []byte(yaml), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, fmt.Sprintf("%d %s", w.Line, w.Path))
+	}
+	want := []string{
+		"14 clients[0].relay.rules[0].field",
+		"15 clients[0].relay.rules[1].equals",
+		"16 clients[0].relay.rules[2].equals",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("warnings at %q, want %q: %v", got, want, cfg.Warnings)
+	}
+	if !strings.Contains(cfg.Warnings[0].Msg, `"adressee" is no question`) || !strings.Contains(cfg.Warnings[1].Msg, "urgent, 至急") {
+		t.Errorf("warnings say %v", cfg.Warnings)
 	}
 }

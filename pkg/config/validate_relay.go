@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/intake"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 )
 
@@ -220,6 +222,9 @@ func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
 		if len(rr.To) == 0 && !rule.Urgent {
 			c.errf(childPath(rp, "to"), "is required (or urgent: true)")
 		}
+		if rr.Equals != nil {
+			c.ruleMatchable(rp, rule, cl.Script())
+		}
 		cl.relayRules = append(cl.relayRules, rule)
 	}
 	if r.Template != "" {
@@ -236,6 +241,55 @@ func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
 	}
 	if r.Voicemails != "" {
 		cl.RelayVoicemails = c.boolean(childPath(p, "voicemails"), r.Voicemails)
+	}
+}
+
+// messageFields are the fields a relay rule may test besides a script's
+// answers: every message's, then the missed-call and voicemail notices'.
+var messageFields = []string{"caller", "operator", "kind", "client_id", "urgent", "callback", "wait", "message", "recording"}
+
+// ruleMatchable warns of a relay rule that can never match: a field
+// neither the client's script nor any message has (a typo: adressee), or
+// a value a choice or yes/no answer cannot take (urgnet). Such a rule
+// loads, and its messages would silently go only to the client's other
+// destinations.
+func (c *checker) ruleMatchable(rp string, rule relay.Rule, s intake.Script) {
+	if rule.Field == "" {
+		return
+	}
+	var field *intake.Field
+	for i := range s.Fields {
+		if s.Fields[i].ID == rule.Field {
+			field = &s.Fields[i]
+		}
+	}
+	if field == nil {
+		if !slices.Contains(messageFields, rule.Field) {
+			ids := make([]string, 0, len(s.Fields))
+			for _, f := range s.Fields {
+				ids = append(ids, f.ID)
+			}
+			c.warnf(childPath(rp, "field"), "%q is no question of this client's script (%s) and no field of a message (%s): the rule never matches",
+				rule.Field, strings.Join(ids, ", "), strings.Join(messageFields, ", "))
+		}
+		return
+	}
+	var can []string
+	switch field.Type {
+	case intake.TypeChoice:
+		for _, ch := range field.Choices {
+			can = append(can, ch.Value, ch.Label)
+		}
+	case intake.TypeYesNo:
+		can = []string{"yes", "no", "はい", "いいえ"}
+		if rule.Field == "urgent" {
+			can = append(can, "true", "false") // the message's urgency
+		}
+	default:
+		return
+	}
+	if !slices.Contains(can, rule.Equals) {
+		c.warnf(childPath(rp, "equals"), "%q is no answer %s can take (%s): the rule never matches", rule.Equals, rule.Field, strings.Join(slices.Compact(can), ", "))
 	}
 }
 
