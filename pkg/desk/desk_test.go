@@ -745,3 +745,57 @@ func TestCallRefusedWhileDownIsAMissedCall(t *testing.T) {
 		t.Errorf("a failed call relayed as missed: %v", entries)
 	}
 }
+
+// TestStatusShowsACorrectionAfterAVersionThatWentNowhere: version 1 of a
+// message matched no destination; its correction was queued. The
+// console's status of the intake shows the correction's entry.
+func TestStatusShowsACorrectionAfterAVersionThatWentNowhere(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	in, err := d.Store.PutIntake(store.Intake{ID: "b2", ClientID: "beta", Values: map[string]string{"name": "山田", "urgency": "urgent"}, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Submit(context.Background(), in); !errors.Is(err, desk.ErrNoDestination) {
+		t.Fatalf("version 1: %v, want no destination", err)
+	}
+	in.Values = map[string]string{"name": "山田", "urgency": "normal"}
+	in.UpdatedAt = now.Add(time.Hour)
+	if in, err = d.Store.PutIntake(in); err != nil || in.Version != 2 {
+		t.Fatalf("correction: %+v, %v", in, err)
+	}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := ob.List(relay.Filter{MessageID: "b2-v2"}); len(e) != 1 {
+		t.Fatalf("the correction is not queued: %+v", e)
+	}
+	if st := d.Status("b2"); len(st) != 1 || st[0].Destination != "acme-hook" {
+		t.Fatalf("Status(b2) = %+v: want the queued correction's entry to acme-hook", st)
+	}
+}
+
+// TestCorrectionSaysWhenTheCallWasTaken: a correction made the next day
+// tells the client when the call was taken (受付日時), and when it was
+// corrected; a message without a company has no stray space in its
+// subject.
+func TestCorrectionSaysWhenTheCallWasTaken(t *testing.T) {
+	d, ob := newDesk(t)
+	taken := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	in := store.Intake{ID: "c1", Version: 2, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "山田", "purpose": "見積もり", "urgency": "normal"}, CreatedAt: taken, UpdatedAt: taken.Add(26 * time.Hour)}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := ob.List(relay.Filter{MessageID: "c1-v2"})
+	if len(e) == 0 {
+		t.Fatal("not queued")
+	}
+	m := e[0].Message
+	if !strings.Contains(m.Text, "受付日時: 2026/11/28 19:00") || !strings.Contains(m.Text, "訂正日時: 2026/11/29 21:00") {
+		t.Errorf("the correction's text:\n%s\nwant 受付日時: 2026/11/28 19:00 (when the call was taken) and 訂正日時: 2026/11/29 21:00", m.Text)
+	}
+	if !strings.HasPrefix(m.Subject, "【訂正】山田 様より") {
+		t.Errorf("subject %q, want 【訂正】山田 様より… (no company, no stray space)", m.Subject)
+	}
+}

@@ -43,7 +43,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	subject := cl.Name + " 宛のお電話"
 	if name := oneLine(fields["name"]); name != "" {
 		// One line: a script may make these multi-line answers.
-		subject = oneLine(fields["company"]) + " " + name + " 様より " + cl.Name + " 宛のお電話"
+		subject = strings.TrimSpace(oneLine(fields["company"])+" "+name) + " 様より " + cl.Name + " 宛のお電話"
 	}
 	if in.Version > 1 {
 		subject = "【訂正】" + subject
@@ -55,9 +55,19 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	if in.OperatorID != "" {
 		lines = append(lines, relay.Line{Label: "受付", Value: in.OperatorID})
 	}
+	if in.Version > 1 && !in.UpdatedAt.IsZero() {
+		lines = append(lines, relay.Line{Label: "訂正日時", Value: in.UpdatedAt.In(jst).Format("2006/01/02 15:04")})
+	}
+	// The message's time is when the call was taken (its first version
+	// was saved): a correction made the next day must not say the call
+	// came then.
+	at := in.CreatedAt
+	if at.IsZero() {
+		at = in.UpdatedAt
+	}
 	m := relay.Message{
 		ID: relay.IntakeMessageID(in.ID, in.Version), ClientID: in.ClientID, Kind: relay.KindIntake,
-		Subject: subject, Fields: fields, Values: maps.Clone(in.Values), Lines: lines, Urgent: intake.Urgent(in.Values), CreatedAt: in.UpdatedAt,
+		Subject: subject, Fields: fields, Values: maps.Clone(in.Values), Lines: lines, Urgent: intake.Urgent(in.Values), CreatedAt: at,
 	}
 	if d.BaseURL != "" {
 		m.Link = d.BaseURL + "/console/intakes/" + in.ID
@@ -247,9 +257,19 @@ func (d *Desk) RetryUnqueued() (queued, waiting int) {
 // every version of the intake.
 func (d *Desk) Status(intakeID string) []console.RelayStatus {
 	var out []console.RelayStatus
+	// Every version up to the latest: one may have gone nowhere (no
+	// destination, its queueing failed, purged after 30 days) while a
+	// later one was queued. Without the store, up to the first version
+	// with no entries.
+	last := 0
+	if d.Store != nil {
+		if in, err := d.Store.Intake(intakeID); err == nil {
+			last = in.Version
+		}
+	}
 	for v := 1; v < 100; v++ {
 		entries, err := d.Outbox.List(relay.Filter{MessageID: relay.IntakeMessageID(intakeID, v)})
-		if err != nil || len(entries) == 0 {
+		if err != nil || (len(entries) == 0 && v >= last) {
 			break
 		}
 		for _, e := range entries {
