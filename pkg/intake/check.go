@@ -146,6 +146,9 @@ func (c *checker) choices(path string, f Field) {
 			c.add(vp, "missing: the value to store")
 		case ch.Value != strings.TrimSpace(ch.Value):
 			c.add(vp, fmt.Sprintf("%q: a value cannot start or end with spaces", ch.Value))
+		case ch.Value != clean(ch.Value):
+			// Answers lose them (clean): the choice could never be made.
+			c.add(vp, fmt.Sprintf("%q holds invisible or control characters (pasted along?), which answers drop: it could never be chosen", ch.Value))
 		default:
 			if j, dup := seen[ch.Value]; dup {
 				c.add(vp, fmt.Sprintf("duplicate value %q, already used by %s", ch.Value, index(cp, j)))
