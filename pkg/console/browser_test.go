@@ -62,6 +62,15 @@ func TestBrowserScreenPopIntakeFlow(t *testing.T) {
 		consoletest.UntilJS(`document.getElementById('f-detail').value === '見積もり<b>急ぎ</b>'`),
 	)
 
+	// An optional question answered by mistake can be left unanswered
+	// again (the read-back below has no 至急).
+	consoletest.Do(t, ctx, "answer an optional question, then take it back",
+		chromedp.Click("#f-urgent-yes"),
+		consoletest.UntilJS(`document.querySelector('input[name="f-urgent"]:checked').value === 'yes'`),
+		chromedp.Click(`#f-urgent-`),
+		consoletest.UntilJS(`document.querySelector('input[name="f-urgent"]:checked').value === ''`),
+		consoletest.UntilJS(`!document.getElementById('f-purpose-')`), // a required question has no such choice
+	)
 	consoletest.Do(t, ctx, "read-back", chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"))
 	wantRB := "山田商事 山田様、折り返し先 0312345678、ご用件 other（見積もり<b>急ぎ</b>）"
 	if got := consoletest.Text(t, ctx, "#readback"); got != wantRB {

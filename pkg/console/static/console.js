@@ -206,8 +206,10 @@
       case "multiline": input = document.createElement("textarea"); input.rows = 3; break;
       case "phone": input = document.createElement("input"); input.type = "tel"; input.inputMode = "tel"; break;
       case "datetime": input = document.createElement("input"); input.type = "datetime-local"; break;
-      case "choice": return radios(f.choices || []);
-      case "yesno": return radios([{ value: "yes", label: M.yes }, { value: "no", label: M.no }]);
+      // An optional question can be left unanswered again after a
+      // click by mistake (a radio cannot be unchecked).
+      case "choice": return radios((f.choices || []).concat(f.required ? [] : [{ value: "", label: M.unanswered }]));
+      case "yesno": return radios([{ value: "yes", label: M.yes }, { value: "no", label: M.no }].concat(f.required ? [] : [{ value: "", label: M.unanswered }]));
       default: input = document.createElement("input"); input.type = "text";
     }
     input.name = name; input.id = name;
