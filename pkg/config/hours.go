@@ -1,6 +1,7 @@
 package config
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -101,30 +102,62 @@ func (c *checker) place(path, raw string, day *[]placed, iv reception.Interval) 
 
 // rangeProblem explains why reception.ParseSpan refused a range.
 func rangeProblem(raw string) string {
-	from, to, ok := strings.Cut(strings.NewReplacer("〜", "-", "~", "-").Replace(raw), "-")
+	from, to, ok := reception.SplitRange(raw)
 	if !ok {
 		return strconv.Quote(raw) + " is not a time range: write HH:MM-HH:MM, e.g. 09:00-18:00"
 	}
-	for _, clock := range []string{from, to} {
-		if _, err := reception.ParseClock(clock); err != nil {
+	var start int
+	for i, clock := range []string{from, to} {
+		m, err := reception.ParseClock(clock)
+		if err != nil {
 			return strconv.Quote(raw) + ": " + strconv.Quote(strings.TrimSpace(clock)) + " is not a time of day (HH:MM, 00:00 to 24:00)"
 		}
+		if i == 0 {
+			start = m
+		}
+	}
+	if start == reception.MinutesPerDay {
+		return strconv.Quote(raw) + " starts at 24:00, the end of the day: a range past midnight starts before it (22:00-06:00), one after it at 00:00"
 	}
 	return strconv.Quote(raw) + " is empty: it starts and ends at the same time"
 }
 
 func (c *checker) closure(path string, r rawClosure) reception.Closure {
 	cl := reception.Closure{Reason: r.Reason}
-	if c.required(childPath(path, "from"), r.From) {
-		d, err := jpholiday.ParseDate(strings.TrimSpace(r.From))
-		if err != nil {
-			c.errf(childPath(path, "from"), "%q is not a date (YYYY-MM-DD)", r.From)
+	from, to := strings.TrimSpace(r.From), strings.TrimSpace(r.To)
+	if !c.required(childPath(path, "from"), r.From) {
+		return cl
+	}
+	if monthDay.MatchString(from) {
+		// Every year: 12-29 to 01-03 (年末年始), 08-13 to 08-16 (お盆).
+		cl.Annual = true
+		d, ok := parseMonthDay(from)
+		if !ok {
+			c.errf(childPath(path, "from"), "%q is not a day of the year (MM-DD)", r.From)
 		}
 		cl.From, cl.To = d, d
+		if to != "" {
+			switch d, ok := parseMonthDay(to); {
+			case !monthDay.MatchString(to):
+				c.errf(childPath(path, "to"), "%q: from is a day of every year (MM-DD), so to must be one too", r.To)
+			case !ok:
+				c.errf(childPath(path, "to"), "%q is not a day of the year (MM-DD)", r.To)
+			default:
+				cl.To = d
+			}
+		}
+		return cl
 	}
-	if r.To != "" {
-		d, err := jpholiday.ParseDate(strings.TrimSpace(r.To))
+	d, err := jpholiday.ParseDate(from)
+	if err != nil {
+		c.errf(childPath(path, "from"), "%q is not a date (YYYY-MM-DD, or MM-DD for every year)", r.From)
+	}
+	cl.From, cl.To = d, d
+	if to != "" {
+		d, err := jpholiday.ParseDate(to)
 		switch {
+		case err != nil && monthDay.MatchString(to):
+			c.errf(childPath(path, "to"), "%q: from is a date (YYYY-MM-DD), so to must be one too", r.To)
 		case err != nil:
 			c.errf(childPath(path, "to"), "%q is not a date (YYYY-MM-DD)", r.To)
 		case cl.From.IsValid() && d.Before(cl.From):
@@ -133,4 +166,22 @@ func (c *checker) closure(path string, r rawClosure) reception.Closure {
 		cl.To = d
 	}
 	return cl
+}
+
+// monthDay is a closure's day of every year: MM-DD (or M-D).
+var monthDay = regexp.MustCompile(`^[0-9]{1,2}-[0-9]{1,2}$`)
+
+// parseMonthDay reads MM-DD as a day some year has (02-29 included).
+func parseMonthDay(s string) (jpholiday.Date, bool) {
+	m, d, _ := strings.Cut(s, "-")
+	mm, err1 := strconv.Atoi(m)
+	dd, err2 := strconv.Atoi(d)
+	if err1 != nil || err2 != nil || mm < 1 || mm > 12 {
+		return jpholiday.Date{}, false
+	}
+	out := jpholiday.Date{Month: time.Month(mm), Day: dd}
+	if jpholiday.NewDate(2028, out.Month, dd) != (jpholiday.Date{Year: 2028, Month: out.Month, Day: dd}) {
+		return jpholiday.Date{}, false
+	}
+	return out, true
 }

@@ -89,7 +89,11 @@ func TestRangeProblem(t *testing.T) {
 		{"09:00", `"09:00" is not a time range: write HH:MM-HH:MM, e.g. 09:00-18:00`},
 		{"09:00-25:00", `"09:00-25:00": "25:00" is not a time of day (HH:MM, 00:00 to 24:00)`},
 		{"09:00-09:00", `"09:00-09:00" is empty: it starts and ends at the same time`},
-		{"24:00-24:00", `"24:00-24:00" is empty: it starts and ends at the same time`},
+		{"24:00-24:00", `"24:00-24:00" starts at 24:00, the end of the day: a range past midnight starts before it (22:00-06:00), one after it at 00:00`},
+		{"24:00-06:00", `"24:00-06:00" starts at 24:00, the end of the day: a range past midnight starts before it (22:00-06:00), one after it at 00:00`},
+		// Read as the parser reads it: full-width forms, every dash.
+		{"09:00ー25:00", `"09:00ー25:00": "25:00" is not a time of day (HH:MM, 00:00 to 24:00)`},
+		{"０９：００ー２５：００", `"０９：００ー２５：００": "25:00" is not a time of day (HH:MM, 00:00 to 24:00)`},
 	}
 	for _, tt := range tests {
 		if _, _, err := reception.ParseSpan(tt.in); err == nil {

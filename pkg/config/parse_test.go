@@ -125,7 +125,13 @@ func TestSample(t *testing.T) {
 	}
 	if st := sakura.Hours.At(time.Date(2027, time.January, 2, 10, 0, 0, 0, tokyo)); st.Open || st.Reason != "closure:年末年始" {
 		t.Errorf("sakura on 2027-01-02 = %+v", st)
+	} // 年末年始 written as 12-29 to 01-03 closes every year, not one.
+	for _, d := range []time.Time{time.Date(2027, time.December, 30, 10, 0, 0, 0, tokyo), time.Date(2031, time.January, 3, 10, 0, 0, 0, tokyo)} {
+		if st := sakura.Hours.At(d); st.Open || st.Reason != "closure:年末年始" {
+			t.Errorf("sakura at %v: %+v, want closed for 年末年始", d, st)
+		}
 	}
+
 	if _, ok := cfg.Client("nobody"); ok {
 		t.Error("Client(nobody) found")
 	}

@@ -33,10 +33,33 @@ const nextChangeHorizon = 14 * 24 * time.Hour
 var tokyo = time.FixedZone("JST", 9*60*60)
 
 // Closure closes the office on the dates From to To, both included
-// (for example 年末年始 12/29–1/3).
+// (for example 年末年始 2026-12-29 to 2027-01-03), or, when Annual, on
+// those months and days every year (From and To's Year is ignored; a To
+// before From runs into the next year: 12/29 to 1/3).
 type Closure struct {
 	From, To Date
 	Reason   string
+	Annual   bool
+}
+
+// covers reports whether the closure closes day d.
+func (c Closure) covers(d Date) bool {
+	if !c.Annual {
+		return !d.Before(c.From) && !d.After(c.To)
+	}
+	md := func(x Date) int { return int(x.Month)*100 + x.Day }
+	v, from, to := md(d), md(c.From), md(c.To)
+	if from <= to {
+		return v >= from && v <= to
+	}
+	return v >= from || v <= to // across the year's end
+}
+
+// validAnnual reports whether an annual closure's bounds are days some
+// year has (February 29 included).
+func (c Closure) validAnnual() bool {
+	ok := func(x Date) bool { return jpholiday.NewDate(2028, x.Month, x.Day) == Date{Year: 2028, Month: x.Month, Day: x.Day} }
+	return ok(c.From) && ok(c.To)
 }
 
 // Hours are a client's business hours.
@@ -79,7 +102,11 @@ func (h Hours) Validate() error {
 		}
 	}
 	for i, c := range h.Closures {
-		if !c.From.IsValid() || !c.To.IsValid() || c.To.Before(c.From) {
+		bad := !c.From.IsValid() || !c.To.IsValid() || c.To.Before(c.From)
+		if c.Annual {
+			bad = !c.validAnnual()
+		}
+		if bad {
 			errs = append(errs, fmt.Errorf("closure %d (%s to %s): %w", i, c.From, c.To, ErrInvalidHours))
 		}
 	}
@@ -124,7 +151,7 @@ func (h Hours) stateAt(t time.Time) Status {
 // open reason when there are intervals, else why the day is closed.
 func (h Hours) day(d Date) ([]Interval, string) {
 	for _, c := range h.Closures {
-		if !d.Before(c.From) && !d.After(c.To) {
+		if c.covers(d) {
 			if c.Reason == "" {
 				return nil, ReasonClosure
 			}

@@ -95,6 +95,9 @@ func TestHoursVariants(t *testing.T) {
 		}
 	}
 	newYear := []Closure{{From: Date{Year: 2025, Month: time.December, Day: 31}, To: Date{Year: 2026, Month: time.January, Day: 1}}}
+	annualNewYear := []Closure{{From: Date{Month: time.December, Day: 29}, To: Date{Month: time.January, Day: 3}, Reason: "年末年始", Annual: true}}
+	annualObon := []Closure{{From: Date{Month: time.August, Day: 13}, To: Date{Month: time.August, Day: 16}, Reason: "夏季休業", Annual: true}}
+	leapDay := []Closure{{From: Date{Month: time.February, Day: 29}, To: Date{Month: time.February, Day: 29}, Annual: true}}
 	tests := []struct {
 		name   string
 		h      Hours
@@ -116,6 +119,13 @@ func TestHoursVariants(t *testing.T) {
 		{"overnight into a closed new year", Hours{Weekly: overnight, Closures: newYear}, at(2026, 1, 1, 5, 0, 0), false, ReasonClosure, at(2026, 1, 2, 0, 0, 0)}, // Thursday 1/1 is closed, but the after-midnight part of Thursday night belongs to Friday and opens
 		{"overnight cut at closure start", Hours{Weekly: Weekly{time.Tuesday: {{1320, 1440}}, time.Wednesday: {{0, 360}}}, Closures: newYear}, at(2025, 12, 30, 23, 0, 0), true, ReasonWeekly, at(2025, 12, 31, 0, 0, 0)},
 		{"invalid intervals ignored", Hours{Weekly: Weekly{time.Monday: {{600, 500}, {-5, 30}}}}, at(2025, 12, 1, 9, 0, 0), false, ReasonOutsideHours, time.Time{}},
+		// 年末年始 every year, 12/29 to 1/3: any year, across its end.
+		{"annual closure, a later year", Hours{AlwaysOpen: true, Closures: annualNewYear}, at(2031, 12, 30, 12, 0, 0), false, "closure:年末年始", at(2032, 1, 4, 0, 0, 0)},
+		{"annual closure, its last day", Hours{AlwaysOpen: true, Closures: annualNewYear}, at(2029, 1, 3, 23, 59, 0), false, "closure:年末年始", at(2029, 1, 4, 0, 0, 0)},
+		{"annual closure, the day before", Hours{AlwaysOpen: true, Closures: annualNewYear}, at(2029, 12, 28, 12, 0, 0), true, ReasonAlwaysOpen, at(2029, 12, 29, 0, 0, 0)},
+		{"annual closure within a year", Hours{AlwaysOpen: true, Closures: annualObon}, at(2030, 8, 14, 12, 0, 0), false, "closure:夏季休業", at(2030, 8, 17, 0, 0, 0)},
+		{"annual closure on 2/29, a leap year", Hours{AlwaysOpen: true, Closures: leapDay}, at(2028, 2, 29, 12, 0, 0), false, ReasonClosure, at(2028, 3, 1, 0, 0, 0)},
+		{"annual closure on 2/29, another year", Hours{AlwaysOpen: true, Closures: leapDay}, at(2027, 3, 1, 12, 0, 0), true, ReasonAlwaysOpen, time.Time{}}, // beyond the 14 days NextChange looks
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,5 +180,20 @@ func TestHoursValidate(t *testing.T) {
 	bad.Closures = []Closure{{From: Date{}, To: Date{Year: 2026, Month: time.January, Day: 1}}}
 	if err := bad.Validate(); !errors.Is(err, ErrInvalidHours) {
 		t.Errorf("zero closure date: err = %v", err)
+	}
+	// Annual closures: a day some year has, the end before the start
+	// running into the next year.
+	ok := good
+	ok.Closures = []Closure{{From: Date{Month: time.December, Day: 29}, To: Date{Month: time.January, Day: 3}, Annual: true},
+		{From: Date{Month: time.February, Day: 29}, To: Date{Month: time.February, Day: 29}, Annual: true}}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("annual closures: %v", err)
+	}
+	for _, c := range []Closure{{From: Date{Month: 13, Day: 1}, To: Date{Month: 13, Day: 1}, Annual: true},
+		{From: Date{Month: time.February, Day: 30}, To: Date{Month: time.March, Day: 1}, Annual: true}} {
+		bad.Closures = []Closure{c}
+		if err := bad.Validate(); !errors.Is(err, ErrInvalidHours) {
+			t.Errorf("annual closure %v: err = %v", c, err)
+		}
 	}
 }

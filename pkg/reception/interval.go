@@ -105,11 +105,16 @@ func ParseSpan(s string) (today, next Interval, err error) {
 	return today, next, nil
 }
 
-func parseRange(s string) (start, end int, err error) {
-	// As typed with a Japanese input method: ０９：００～１８：００,
-	// 09:00ー18:00 (every dash people type as a hyphen).
+// SplitRange normalises a range as typed with a Japanese input method
+// (０９：００～１８：００, 09:00ー18:00: every dash people type as a
+// hyphen) and splits it at its dash; ok is false without one.
+func SplitRange(s string) (from, to string, ok bool) {
 	norm := strings.NewReplacer("〜", "-", "~", "-").Replace(strings.TrimSpace(strings.Map(phone.FoldRune, width.Fold.String(s))))
-	a, b, ok := strings.Cut(norm, "-")
+	return strings.Cut(norm, "-")
+}
+
+func parseRange(s string) (start, end int, err error) {
+	a, b, ok := SplitRange(s)
 	if !ok {
 		return 0, 0, fmt.Errorf("parse range %q: want HH:MM-HH:MM: %w", s, ErrInvalidInterval)
 	}
