@@ -58,7 +58,9 @@ func (c Closure) covers(d Date) bool {
 // validAnnual reports whether an annual closure's bounds are days some
 // year has (February 29 included).
 func (c Closure) validAnnual() bool {
-	ok := func(x Date) bool { return jpholiday.NewDate(2028, x.Month, x.Day) == Date{Year: 2028, Month: x.Month, Day: x.Day} }
+	ok := func(x Date) bool {
+		return jpholiday.NewDate(2028, x.Month, x.Day) == Date{Year: 2028, Month: x.Month, Day: x.Day}
+	}
 	return ok(c.From) && ok(c.To)
 }
 
