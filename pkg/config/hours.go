@@ -176,12 +176,11 @@ func parseMonthDay(s string) (jpholiday.Date, bool) {
 	m, d, _ := strings.Cut(s, "-")
 	mm, err1 := strconv.Atoi(m)
 	dd, err2 := strconv.Atoi(d)
-	if err1 != nil || err2 != nil || mm < 1 || mm > 12 {
+	if err1 != nil || err2 != nil {
 		return jpholiday.Date{}, false
 	}
-	out := jpholiday.Date{Month: time.Month(mm), Day: dd}
-	if jpholiday.NewDate(2028, out.Month, dd) != (jpholiday.Date{Year: 2028, Month: out.Month, Day: dd}) {
+	if !reception.IsDayOfYear(time.Month(mm), dd) {
 		return jpholiday.Date{}, false
 	}
-	return out, true
+	return jpholiday.Date{Month: time.Month(mm), Day: dd}, true
 }

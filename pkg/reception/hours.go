@@ -56,12 +56,15 @@ func (c Closure) covers(d Date) bool {
 }
 
 // validAnnual reports whether an annual closure's bounds are days some
-// year has (February 29 included).
+// year has.
 func (c Closure) validAnnual() bool {
-	ok := func(x Date) bool {
-		return jpholiday.NewDate(2028, x.Month, x.Day) == Date{Year: 2028, Month: x.Month, Day: x.Day}
-	}
-	return ok(c.From) && ok(c.To)
+	return IsDayOfYear(c.From.Month, c.From.Day) && IsDayOfYear(c.To.Month, c.To.Day)
+}
+
+// IsDayOfYear reports whether month m has a day d in some year (February
+// 29 included: a leap year's).
+func IsDayOfYear(m time.Month, d int) bool {
+	return jpholiday.NewDate(2028, m, d) == Date{Year: 2028, Month: m, Day: d}
 }
 
 // Hours are a client's business hours.
