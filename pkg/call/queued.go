@@ -282,8 +282,10 @@ func (a *actor) connect(opID string, ring uint64) {
 	if l == nil || a.ending() {
 		a.note("connect to " + opID + " impossible: leg gone")
 		if l == nil {
-			// The operator hung up as they answered: they chose to
-			// leave, and keep their wrap-up (as during the whisper).
+			// The operator's leg is gone: they hung up as they answered
+			// (they chose to leave, and keep their wrap-up, as during
+			// the whisper), or this call cancelled it on its way out
+			// (then the queue heard of the caller leaving first).
 			a.m.queue.CallEnded(a.id)
 		} else {
 			// The caller is leaving: never put through, nothing to

@@ -144,6 +144,11 @@ func (c *checker) closure(path string, r rawClosure) reception.Closure {
 				c.errf(childPath(path, "to"), "%q is not a day of the year (MM-DD)", r.To)
 			default:
 				cl.To = d
+				if days := annualSpan(cl.From, cl.To); days > maxWrappingClosure && ok {
+					// 08-16 to 08-13 (お盆 written backwards) would close
+					// all but two days of every year.
+					c.errf(childPath(path, "to"), "%q is before from %q: running over the year's end, the closure would take %d days of every year; an annual closure may run over it for at most %d days (12-29 to 01-03)", r.To, r.From, days, maxWrappingClosure)
+				}
 			}
 		}
 		return cl
@@ -166,6 +171,21 @@ func (c *checker) closure(path string, r rawClosure) reception.Closure {
 		cl.To = d
 	}
 	return cl
+}
+
+// maxWrappingClosure bounds an annual closure that runs over the year's
+// end (a winter closure), in days.
+const maxWrappingClosure = 92
+
+// annualSpan is how many days an annual closure from..to takes (a leap
+// year's count).
+func annualSpan(from, to jpholiday.Date) int {
+	doy := func(d jpholiday.Date) int { return time.Date(2028, d.Month, d.Day, 0, 0, 0, 0, time.UTC).YearDay() }
+	f, t := doy(from), doy(to)
+	if t >= f {
+		return t - f + 1
+	}
+	return 366 - f + t + 1
 }
 
 // monthDay is a closure's day of every year: MM-DD (or M-D).

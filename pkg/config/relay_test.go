@@ -326,6 +326,8 @@ clients:
         - {field: kind, equals: missed-call, to: [hook]}
         - {field: urgent, equals: "true", to: [hook]}
         - {field: wait, equals: 0秒, to: [hook]}
+        - {field: urgent, equals: はい, to: [hook]}
+        - {field: kind, equals: missed_call, to: [hook]}
 `
 	cfg, err := Parse("rules.yaml", []byte(yaml), noEnv)
 	if err != nil {
@@ -339,6 +341,8 @@ clients:
 		"14 clients[0].relay.rules[0].field",
 		"15 clients[0].relay.rules[1].equals",
 		"16 clients[0].relay.rules[2].equals",
+		"24 clients[0].relay.rules[10].equals",
+		"25 clients[0].relay.rules[11].equals",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("warnings at %q, want %q: %v", got, want, cfg.Warnings)

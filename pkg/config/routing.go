@@ -21,6 +21,13 @@ func (c *Client) Rules() reception.Rules {
 	}
 }
 
+// DefaultACDSettings are the queue settings of a client that sets none of
+// its own: the configuration's queue section.
+func (c *Config) DefaultACDSettings() acd.ClientSettings {
+	q := c.Queue
+	return (&Client{queueDefaults: &q}).ACDSettings()
+}
+
 // ACDSettings are the client's queue settings (QueueSettings) in the form
 // the ACD core takes. It does not allocate.
 func (c *Client) ACDSettings() acd.ClientSettings {

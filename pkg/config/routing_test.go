@@ -241,3 +241,16 @@ func TestDialString(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultACDSettings: a client that sets nothing of its own gets the
+// configuration's queue section, defaults filled in.
+func TestDefaultACDSettings(t *testing.T) {
+	cfg, err := Parse("q.yaml", []byte("ari: {user: u, password: p}\ndata_dir: /d\nqueue: {wrapup: 45s}\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:x\"}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme, _ := cfg.Client("acme")
+	if got, want := cfg.DefaultACDSettings(), acme.ACDSettings(); got != want || got.MaxWait != 5*time.Minute || got.WrapUp != 45*time.Second {
+		t.Errorf("DefaultACDSettings = %+v, want a client's without settings of its own, %+v (max wait 5m, wrap-up 45s)", got, want)
+	}
+}

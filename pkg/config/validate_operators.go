@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
-
 	"github.com/toritsugi/toritsugi/pkg/password"
 )
 

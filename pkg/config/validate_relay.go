@@ -222,7 +222,9 @@ func (c *checker) clientRelay(p string, r *rawClientRelay, cl *Client) {
 		if len(rr.To) == 0 && !rule.Urgent {
 			c.errf(childPath(rp, "to"), "is required (or urgent: true)")
 		}
-		if rr.Equals != nil {
+		// Not against the default form a script that failed to load
+		// falls back to: its error is the one to read.
+		if rr.Equals != nil && (cl.ScriptRef == "" || len(cl.script.Fields) > 0) {
 			c.ruleMatchable(rp, rule, cl.Script())
 		}
 		cl.relayRules = append(cl.relayRules, rule)
@@ -264,6 +266,12 @@ func (c *checker) ruleMatchable(rp string, rule relay.Rule, s intake.Script) {
 		}
 	}
 	if field == nil {
+		switch kinds := []string{relay.KindIntake, relay.KindMissedCall, relay.KindVoicemail}; {
+		case rule.Field == "kind" && !slices.Contains(kinds, rule.Equals):
+			c.warnf(childPath(rp, "equals"), "%q is no kind of message (%s): the rule never matches", rule.Equals, strings.Join(kinds, ", "))
+		case rule.Field == "urgent" && rule.Equals != "true" && rule.Equals != "false":
+			c.warnf(childPath(rp, "equals"), "%q: this client's script has no question urgent, so urgent is the message's urgency, true or false: the rule never matches", rule.Equals)
+		}
 		if !slices.Contains(messageFields, rule.Field) {
 			ids := make([]string, 0, len(s.Fields))
 			for _, f := range s.Fields {

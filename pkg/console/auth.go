@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"github.com/toritsugi/toritsugi/pkg/password"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 // cookieName holds the session id.

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
-	"github.com/toritsugi/toritsugi/pkg/password"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/password"
 )
 
 //go:embed static templates

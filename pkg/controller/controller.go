@@ -135,8 +135,15 @@ func (c *Controller) settings(clientID string) acd.ClientSettings {
 		return cl.ACDSettings()
 	}
 	c.settingsMu.Lock()
-	defer c.settingsMu.Unlock()
-	return c.lastSettings[clientID]
+	st, ok := c.lastSettings[clientID]
+	c.settingsMu.Unlock()
+	if !ok {
+		// A client no configuration applied here had (added and removed
+		// between two reloads): the defaults, so that its callers still
+		// have a maximum wait.
+		st = c.opts.Config().DefaultACDSettings()
+	}
+	return st
 }
 
 // keepSettings remembers the queue settings of cfg's clients (before

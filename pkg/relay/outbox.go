@@ -89,7 +89,10 @@ type Entry struct {
 	// Throttled counts the attempts the destination refused as too many
 	// (a 429) that do not count towards dead-lettering: those of the
 	// entry's first day, up to maxFreeThrottles (see throttle.go).
-	Throttled  int       `json:"throttled,omitempty"`
+	Throttled int `json:"throttled,omitempty"`
+	// RetriedAt is when a person last sent the entry again from the
+	// dead letters (Retry): its day of free refusals starts over then.
+	RetriedAt  time.Time `json:"retried_at,omitzero"`
 	LastError  string    `json:"last_error,omitempty"`
 	NextAt     time.Time `json:"next_at"`
 	EnqueuedAt time.Time `json:"enqueued_at"`
@@ -339,7 +342,7 @@ func (o *Outbox) Get(id string) (Entry, error) {
 // count reset (its last error is kept for the record).
 func (o *Outbox) Retry(id string) error {
 	err := o.reviveDead(id, func(e *Entry, now time.Time) {
-		e.State, e.Attempts, e.Throttled, e.NextAt, e.UpdatedAt = StatePending, 0, 0, now, now
+		e.State, e.Attempts, e.Throttled, e.NextAt, e.UpdatedAt, e.RetriedAt = StatePending, 0, 0, now, now, now
 	})
 	if err != nil {
 		return fmt.Errorf("relay: retry %s: %w", id, err)
@@ -518,7 +521,11 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 		}
 		e.LastError = sendErr.Error()
 		wait, limited := throttled(sendErr, now)
-		if limited && now.Sub(e.EnqueuedAt) < throttleGrace && e.Throttled < maxFreeThrottles {
+		since := e.EnqueuedAt
+		if e.RetriedAt.After(since) {
+			since = e.RetriedAt
+		}
+		if limited && now.Sub(since) < throttleGrace && e.Throttled < maxFreeThrottles {
 			e.Throttled++
 			if wait == 0 {
 				wait = min(o.delay(e.Throttled), maxThrottleWait)

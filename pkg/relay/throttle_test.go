@@ -115,6 +115,17 @@ func TestThrottledAttemptsDoNotDeadLetter(t *testing.T) {
 	if e, err = ob.Get("m-1/slack"); err != nil || e.Attempts != 0 || e.Throttled != 0 {
 		t.Fatalf("retried by hand: %+v, %v; want the counts reset", e, err)
 	}
+	// Sent again by hand, a day after it was queued: its refusals are
+	// free again for a day from the retry.
+	for i := 1; i <= 3; i++ {
+		if e, err = ob.record("m-1/slack", fmt.Errorf("relay: slack: %w", tooMany)); err != nil {
+			t.Fatal(err)
+		}
+		if e.State != StatePending || e.Throttled != i {
+			t.Fatalf("429 number %d after the retry: %s, %d throttled; want pending, %d", i, e.State, e.Throttled, i)
+		}
+		<-clock.After(45 * time.Second)
+	}
 }
 
 // rateLimitedHook accepts messages except during the window after a
