@@ -29,10 +29,12 @@ var weekdayKeys = []struct {
 	{"fri", time.Friday}, {"sat", time.Saturday}, {"sun", time.Sunday},
 }
 
-// placed is an opening interval and the path of the entry that wrote it.
+// placed is an opening interval and the path of the entry that wrote it;
+// overnight marks the part after midnight of the day before's range.
 type placed struct {
-	iv   reception.Interval
-	path string
+	iv        reception.Interval
+	path      string
+	overnight bool
 }
 
 // hours converts an hours section. Without one the client is open around
@@ -63,7 +65,11 @@ func (c *checker) hours(path string, r *rawHours) reception.Hours {
 	}
 	for d, ps := range days {
 		for _, p := range ps {
-			h.Weekly[d] = append(h.Weekly[d], p.iv)
+			if p.overnight {
+				h.Overnight[d] = append(h.Overnight[d], p.iv)
+			} else {
+				h.Weekly[d] = append(h.Weekly[d], p.iv)
+			}
 		}
 	}
 	for i, rc := range r.Closures {
@@ -73,7 +79,8 @@ func (c *checker) hours(path string, r *rawHours) reception.Hours {
 }
 
 // day parses one weekday's ranges into days. A range past midnight
-// ("22:00-06:00") continues on the next weekday. Overlaps are refused.
+// ("22:00-06:00") continues on the next weekday, as a part of the day it
+// starts (reception.Hours.Overnight). Overlaps are refused.
 func (c *checker) day(path string, day time.Weekday, raws []string, days *[7][]placed) {
 	for i, raw := range raws {
 		p := indexPath(path, i)
@@ -82,22 +89,23 @@ func (c *checker) day(path string, day time.Weekday, raws []string, days *[7][]p
 			c.errf(p, "%s", rangeProblem(raw))
 			continue
 		}
-		c.place(p, raw, &days[day], today)
+		c.place(p, raw, &days[day], placed{iv: today})
 		if next.Valid() {
-			c.place(p, raw, &days[(day+1)%7], next)
+			c.place(p, raw, &days[(day+1)%7], placed{iv: next, overnight: true})
 		}
 	}
 }
 
-// place adds iv to a day unless it overlaps an interval already there.
-func (c *checker) place(path, raw string, day *[]placed, iv reception.Interval) {
+// place adds x to a day unless it overlaps an interval already there.
+func (c *checker) place(path, raw string, day *[]placed, x placed) {
 	for _, o := range *day {
-		if iv.Start < o.iv.End && o.iv.Start < iv.End {
+		if x.iv.Start < o.iv.End && o.iv.Start < x.iv.End {
 			c.errf(path, "%q overlaps %s (%s)", raw, o.iv, o.path)
 			return
 		}
 	}
-	*day = append(*day, placed{iv, path})
+	x.path = path
+	*day = append(*day, x)
 }
 
 // rangeProblem explains why reception.ParseSpan refused a range.

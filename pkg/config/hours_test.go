@@ -37,14 +37,15 @@ func TestHoursSection(t *testing.T) {
 		t.Errorf("hours = %+v", h)
 	}
 	want := reception.Weekly{
-		time.Monday:   {{Start: 540, End: 720}, {Start: 780, End: 1080}},
-		time.Friday:   {{Start: 1320, End: 1440}},
-		time.Saturday: {{Start: 0, End: 360}},
-		time.Sunday:   {{Start: 570, End: 600}},
+		time.Monday: {{Start: 540, End: 720}, {Start: 780, End: 1080}},
+		time.Friday: {{Start: 1320, End: 1440}},
+		time.Sunday: {{Start: 570, End: 600}},
 	}
+	// Friday's night range after midnight: Friday's, on Saturday.
+	wantOvernight := reception.Weekly{time.Saturday: {{Start: 0, End: 360}}}
 	for d := range want {
-		if !slices.Equal(h.Weekly[d], want[d]) {
-			t.Errorf("%v = %v, want %v", time.Weekday(d), h.Weekly[d], want[d])
+		if !slices.Equal(h.Weekly[d], want[d]) || !slices.Equal(h.Overnight[d], wantOvernight[d]) {
+			t.Errorf("%v = %v and overnight %v, want %v and %v", time.Weekday(d), h.Weekly[d], h.Overnight[d], want[d], wantOvernight[d])
 		}
 	}
 	wantClosures := []reception.Closure{

@@ -74,6 +74,14 @@ type Hours struct {
 	Location *time.Location
 	// Weekly is the normal opening schedule.
 	Weekly Weekly
+	// Overnight holds the parts after midnight of overnight ranges
+	// ("22:00-02:00" on Friday: Saturday 00:00-02:00), by the weekday
+	// they fall on. Such a part belongs to the day its range starts:
+	// that day's holiday or closure closes it, its own day's does not
+	// (Friday's night shift runs into a Saturday holiday; no shift starts
+	// on a holiday night). Weekly.Add puts those parts in Weekly instead,
+	// where they follow their own calendar day.
+	Overnight Weekly
 	// PublicHolidays, when true, closes the office all day on Japanese
 	// public holidays (including 振替休日 and 国民の休日).
 	PublicHolidays bool
@@ -139,43 +147,57 @@ func (h Hours) location() *time.Location {
 
 // stateAt is At without NextChange; t is in h's location.
 func (h Hours) stateAt(t time.Time) Status {
-	ivs, reason := h.day(jpholiday.DateOf(t))
+	ivs, open, closed := h.day(jpholiday.DateOf(t))
 	m := t.Hour()*60 + t.Minute()
 	for _, iv := range ivs {
 		if iv.Contains(m) {
-			return Status{Open: true, Reason: reason}
+			return Status{Open: true, Reason: open}
 		}
 	}
-	if len(ivs) > 0 {
-		reason = ReasonOutsideHours
-	}
-	return Status{Reason: reason}
+	return Status{Reason: closed}
 }
 
-// day returns the merged opening intervals of d and the day's reason: the
-// open reason when there are intervals, else why the day is closed.
-func (h Hours) day(d Date) ([]Interval, string) {
+// day returns the merged opening intervals of d, the reason while open,
+// and the reason outside them: the day's closure or holiday, else
+// ReasonOutsideHours.
+func (h Hours) day(d Date) (ivs []Interval, open, closed string) {
+	open, closed = ReasonWeekly, ReasonOutsideHours
+	if h.AlwaysOpen {
+		open = ReasonAlwaysOpen
+	}
+	if why, shut := h.shut(d); shut {
+		closed = why
+	} else if h.AlwaysOpen {
+		ivs = []Interval{{Start: 0, End: MinutesPerDay}}
+	} else {
+		ivs = h.Weekly[d.Weekday()]
+	}
+	// The night before's range, unless that day was shut.
+	if carried := h.Overnight[d.Weekday()]; len(carried) > 0 && !h.AlwaysOpen {
+		if _, shut := h.shut(d.AddDays(-1)); !shut {
+			ivs = append(slices.Clip(ivs), carried...)
+		}
+	}
+	return merge(ivs), open, closed
+}
+
+// shut reports whether day d is closed all day by a closure or a public
+// holiday, and why.
+func (h Hours) shut(d Date) (string, bool) {
 	for _, c := range h.Closures {
 		if c.covers(d) {
 			if c.Reason == "" {
-				return nil, ReasonClosure
+				return ReasonClosure, true
 			}
-			return nil, ReasonClosure + ":" + c.Reason
+			return ReasonClosure + ":" + c.Reason, true
 		}
 	}
 	if h.PublicHolidays {
 		if name, ok := jpholiday.Holiday(d); ok {
-			return nil, ReasonPublicHoliday + ":" + name
+			return ReasonPublicHoliday + ":" + name, true
 		}
 	}
-	if h.AlwaysOpen {
-		return []Interval{{Start: 0, End: MinutesPerDay}}, ReasonAlwaysOpen
-	}
-	ivs := merge(h.Weekly[d.Weekday()])
-	if len(ivs) == 0 {
-		return nil, ReasonOutsideHours
-	}
-	return ivs, ReasonWeekly
+	return "", false
 }
 
 // merge returns the valid intervals of ivs sorted, with overlapping or
@@ -208,7 +230,7 @@ func (h Hours) nextChange(t time.Time, open bool) time.Time {
 	start := jpholiday.DateOf(t)
 	for k := 0; k <= 15; k++ {
 		d := start.AddDays(k)
-		ivs, _ := h.day(d)
+		ivs, _, _ := h.day(d)
 		marks := make([]int, 0, 1+2*len(ivs))
 		marks = append(marks, 0)
 		for _, iv := range ivs {

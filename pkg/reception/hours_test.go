@@ -119,6 +119,13 @@ func TestHoursVariants(t *testing.T) {
 		{"overnight into a closed new year", Hours{Weekly: overnight, Closures: newYear}, at(2026, 1, 1, 5, 0, 0), false, ReasonClosure, at(2026, 1, 2, 0, 0, 0)}, // Thursday 1/1 is closed, but the after-midnight part of Thursday night belongs to Friday and opens
 		{"overnight cut at closure start", Hours{Weekly: Weekly{time.Tuesday: {{1320, 1440}}, time.Wednesday: {{0, 360}}}, Closures: newYear}, at(2025, 12, 30, 23, 0, 0), true, ReasonWeekly, at(2025, 12, 31, 0, 0, 0)},
 		{"invalid intervals ignored", Hours{Weekly: Weekly{time.Monday: {{600, 500}, {-5, 30}}}}, at(2025, 12, 1, 9, 0, 0), false, ReasonOutsideHours, time.Time{}},
+		// A night range belongs to the day it starts (文化の日: Tuesday
+		// 2026-11-03).
+		{"a night shift runs into a holiday", nightShifts(), at(2026, 11, 3, 1, 0, 0), true, ReasonWeekly, at(2026, 11, 3, 2, 0, 0)},
+		{"no night shift on a holiday night", nightShifts(), at(2026, 11, 3, 22, 30, 0), false, "public-holiday:文化の日", at(2026, 11, 4, 22, 0, 0)},
+		{"nor after its midnight", nightShifts(), at(2026, 11, 4, 1, 0, 0), false, ReasonOutsideHours, at(2026, 11, 4, 22, 0, 0)},
+		{"a night shift runs into a closure", nightShifts(), at(2026, 1, 10, 1, 30, 0), true, ReasonWeekly, at(2026, 1, 10, 2, 0, 0)},
+		{"no night shift on a closed day", nightShifts(), at(2026, 1, 11, 1, 30, 0), false, ReasonOutsideHours, at(2026, 1, 11, 22, 0, 0)},
 		// 年末年始 every year, 12/29 to 1/3: any year, across its end.
 		{"annual closure, a later year", Hours{AlwaysOpen: true, Closures: annualNewYear}, at(2031, 12, 30, 12, 0, 0), false, "closure:年末年始", at(2032, 1, 4, 0, 0, 0)},
 		{"annual closure, its last day", Hours{AlwaysOpen: true, Closures: annualNewYear}, at(2029, 1, 3, 23, 59, 0), false, "closure:年末年始", at(2029, 1, 4, 0, 0, 0)},
@@ -142,7 +149,23 @@ func TestHoursVariants(t *testing.T) {
 func TestNextChangeIsATransition(t *testing.T) {
 	h := officeHours(t, nil)
 	h.Weekly[time.Saturday] = []Interval{{600, 720}}
-	start := at(2025, 12, 20, 0, 0, 0)
+	t.Run("office", func(t *testing.T) { nextChangeIsATransition(t, h, at(2025, 12, 20, 0, 0, 0)) })
+	// Night shifts across the new year's holidays and a closure.
+	t.Run("night shifts", func(t *testing.T) { nextChangeIsATransition(t, nightShifts(), at(2025, 12, 20, 0, 0, 0)) })
+}
+
+// nightShifts: 22:00-02:00 every night, closed on public holidays and on
+// 2026-01-10.
+func nightShifts() Hours {
+	h := Hours{PublicHolidays: true, Closures: []Closure{{From: Date{Year: 2026, Month: 1, Day: 10}, To: Date{Year: 2026, Month: 1, Day: 10}}}}
+	for d := range h.Weekly {
+		h.Weekly[d] = []Interval{{1320, MinutesPerDay}}
+		h.Overnight[d] = []Interval{{0, 120}}
+	}
+	return h
+}
+
+func nextChangeIsATransition(t *testing.T, h Hours, start time.Time) {
 	prev := h.At(start)
 	for m := 1; m < 31*24*60; m += 7 {
 		now := start.Add(time.Duration(m) * time.Minute)
