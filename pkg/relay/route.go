@@ -1,6 +1,11 @@
 package relay
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/width"
+)
 
 // Rule sends matching messages to destinations by name.
 type Rule struct {
@@ -73,8 +78,13 @@ func matches(m Message, r Rule) bool {
 		return strconv.FormatBool(m.Urgent) == r.Equals
 	}
 	v, ok := fieldValue(m, r.Field)
-	return ok && v == r.Equals
+	return ok && (v == r.Equals || foldValue(v) == foldValue(r.Equals))
 }
+
+// foldValue is a value as a rule compares it: full-width letters and
+// digits as half-width, half-width katakana as full-width (ＩＴ部 is IT部,
+// ﾀﾅｶ is タナカ, as an operator may type either), outer spaces dropped.
+func foldValue(s string) string { return strings.TrimSpace(width.Fold.String(s)) }
 
 func fieldValue(m Message, name string) (string, bool) {
 	if v, ok := m.Fields[name]; ok {

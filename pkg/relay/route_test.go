@@ -14,6 +14,7 @@ func TestRoute(t *testing.T) {
 		{Field: "caller", Equals: "0312345678", To: []string{"vip-hook"}},
 		{Field: "kind", Equals: KindVoicemail, To: []string{"vm-chatwork"}},
 		{Field: "client_id", Equals: "c-9", To: []string{"c9-teams"}},
+		{Field: "addressee", Equals: "サトウ", To: []string{"kana-mail"}},
 	}
 	urgent := []string{"oncall-sms", "sato-lw"}
 	msg := func(urgentFlag bool, kind string, kv ...string) Message {
@@ -31,6 +32,9 @@ func TestRoute(t *testing.T) {
 		{"default only", msg(false, KindIntake), []string{"desk-mail"}},
 		{"addressee", msg(false, KindIntake, "addressee", "佐藤"), []string{"desk-mail", "sato-mail", "sato-lw"}},
 		{"other addressee", msg(false, KindIntake, "addressee", "鈴木"), []string{"desk-mail"}},
+		{"full-width letters as typed", msg(false, KindIntake, "purpose", "見積依頼 "), []string{"desk-mail", "sales-slack"}},
+		{"half-width katakana as typed", msg(false, KindIntake, "addressee", "ｻﾄｳ"), []string{"desk-mail", "kana-mail"}},
+		{"full-width digits as typed", msg(false, KindMissedCall, "caller", "０３１２３４５６７８"), []string{"desk-mail", "vip-hook"}},
 		{"purpose dedupes desk", msg(false, KindIntake, "purpose", "見積依頼"), []string{"desk-mail", "sales-slack"}},
 		{"urgency field adds urgent dests", msg(false, KindIntake, "urgency", "至急"), []string{"desk-mail", "oncall-sms", "sato-lw"}},
 		{"urgent flag adds urgent dests", msg(true, KindIntake), []string{"desk-mail", "oncall-sms", "sato-lw"}},
@@ -40,7 +44,8 @@ func TestRoute(t *testing.T) {
 		{"kind attribute", msg(false, KindVoicemail), []string{"desk-mail", "vm-chatwork"}},
 		{"field shadows attribute", msg(false, KindIntake, "kind", KindVoicemail), []string{"desk-mail", "vm-chatwork"}},
 		{"client attribute", Message{ClientID: "c-9"}, []string{"desk-mail", "c9-teams"}},
-		{"exact match only", msg(false, KindIntake, "addressee", "佐藤 "), []string{"desk-mail"}},
+		{"the whole value, not a part", msg(false, KindIntake, "addressee", "佐藤部長"), []string{"desk-mail"}},
+		{"spaces around a value", msg(false, KindIntake, "addressee", "佐藤 "), []string{"desk-mail", "sato-mail", "sato-lw"}},
 	}
 	// A form's urgent answer does not hide the message's urgency from a
 	// rule on urgent: the answer is what made the message urgent.
