@@ -26,6 +26,14 @@ type Observation struct {
 //   - ContactStatusChange: "Reachable", "NonQualified" and "Created" are
 //     reachable; "Unreachable" and "Removed" are not; others ("Unknown",
 //     "Updated") say nothing.
+//
+// A PeerStatusChange or ContactStatusChange is about one contact, and an
+// endpoint may have several (a softphone on a PC and on a phone; a
+// softphone registering again from a new port, whose old contact is
+// removed after the new one is created): both carry the endpoint's own
+// state after the change, which decides when it is "online" or
+// "offline" (recording 12); the peer's or contact's status only when it
+// is neither.
 func Observe(e ari.Event) Observation {
 	switch v := e.(type) {
 	case *ari.EndpointStateChange:
@@ -37,6 +45,9 @@ func Observe(e ari.Event) Observation {
 		}
 	case *ari.PeerStatusChange:
 		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "PeerStatusChange " + v.Peer.PeerStatus}
+		if endpointState(&o, v.Endpoint.State) {
+			return o
+		}
 		switch v.Peer.PeerStatus {
 		case "Reachable":
 			o.Reachable, o.Definite = true, true
@@ -46,6 +57,9 @@ func Observe(e ari.Event) Observation {
 		return o
 	case *ari.ContactStatusChange:
 		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "ContactStatusChange " + v.ContactInfo.ContactStatus}
+		if endpointState(&o, v.Endpoint.State) {
+			return o
+		}
 		switch v.ContactInfo.ContactStatus {
 		case "Reachable", "NonQualified", "Created":
 			o.Reachable, o.Definite = true, true
@@ -55,6 +69,17 @@ func Observe(e ari.Event) Observation {
 		return o
 	}
 	return Observation{}
+}
+
+// endpointState sets o from an endpoint state carried by a peer or
+// contact event, and reports whether it was a definite one.
+func endpointState(o *Observation, state string) bool {
+	switch state {
+	case "online", "offline":
+		o.Reachable, o.Definite = state == "online", true
+		return true
+	}
+	return false
 }
 
 // HandleEvent applies an endpoint event; install it as pbx.Hooks.Endpoint.

@@ -37,6 +37,17 @@ func variant(t *testing.T, raw []byte, from, to string) []byte {
 	return bytes.Replace(raw, []byte(from), []byte(to), 1)
 }
 
+// offlineVariant is a peer or contact event of an endpoint gone offline
+// (its only contact gone).
+func offlineVariant(t *testing.T, raw []byte) []byte {
+	return variant(t, raw, `"state":"online"`, `"state":"offline"`)
+}
+
+// noState is a peer or contact event without a definite endpoint state.
+func noState(t *testing.T, raw []byte) []byte {
+	return variant(t, raw, `"state":"online"`, `"state":"unknown"`)
+}
+
 func TestObserveStatuses(t *testing.T) {
 	raw := recorded(t)
 	state, peer, contact := raw[0], raw[1], raw[2]
@@ -47,13 +58,20 @@ func TestObserveStatuses(t *testing.T) {
 		definite  bool
 	}{
 		{"endpoint unknown", variant(t, state, `"state":"online"`, `"state":"unknown"`), false, true},
-		{"peer Unknown says nothing", variant(t, peer, `"peer_status":"Reachable"`, `"peer_status":"Unknown"`), false, false},
-		{"peer Unregistered", variant(t, peer, `"peer_status":"Reachable"`, `"peer_status":"Unregistered"`), false, true},
-		{"contact Reachable", variant(t, contact, `"NonQualified"`, `"Reachable"`), true, true},
-		{"contact Created", variant(t, contact, `"NonQualified"`, `"Created"`), true, true},
-		{"contact Unreachable", variant(t, contact, `"NonQualified"`, `"Unreachable"`), false, true},
-		{"contact Unknown says nothing", variant(t, contact, `"NonQualified"`, `"Unknown"`), false, false},
-		{"contact Updated says nothing", variant(t, contact, `"NonQualified"`, `"Updated"`), false, false},
+		{"peer Unknown says nothing", noState(t, variant(t, peer, `"peer_status":"Reachable"`, `"peer_status":"Unknown"`)), false, false},
+		{"peer Unregistered", noState(t, variant(t, peer, `"peer_status":"Reachable"`, `"peer_status":"Unregistered"`)), false, true},
+		// The endpoint's state decides: one contact of several may go
+		// while the endpoint stays online.
+		{"contact Unreachable, the endpoint offline", offlineVariant(t, variant(t, contact, `"NonQualified"`, `"Unreachable"`)), false, true},
+		{"contact Unreachable, another contact left", variant(t, contact, `"NonQualified"`, `"Unreachable"`), true, true},
+		{"contact Removed, another contact left", variant(t, contact, `"NonQualified"`, `"Removed"`), true, true},
+		{"peer Unreachable, another contact left", variant(t, peer, `"peer_status":"Reachable"`, `"peer_status":"Unreachable"`), true, true},
+		// Without an endpoint state, the contact's status.
+		{"contact Reachable", noState(t, variant(t, contact, `"NonQualified"`, `"Reachable"`)), true, true},
+		{"contact Created", noState(t, variant(t, contact, `"NonQualified"`, `"Created"`)), true, true},
+		{"contact Unreachable", noState(t, variant(t, contact, `"NonQualified"`, `"Unreachable"`)), false, true},
+		{"contact Unknown says nothing", noState(t, variant(t, contact, `"NonQualified"`, `"Unknown"`)), false, false},
+		{"contact Updated says nothing", noState(t, variant(t, contact, `"NonQualified"`, `"Updated"`)), false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,9 +101,11 @@ func TestHandleEventPrecedence(t *testing.T) {
 	raw := recorded(t)
 	state, peer, contact := raw[0], raw[1], raw[2]
 	offline, unreachable, removed := raw[3], raw[4], raw[5]
-	contactUnreachable := variant(t, contact, `"NonQualified"`, `"Unreachable"`)
+	// The only contact: qualify finds it unreachable (the endpoint goes
+	// offline), then reachable again.
+	contactUnreachable := offlineVariant(t, variant(t, contact, `"NonQualified"`, `"Unreachable"`))
 	contactReachable := variant(t, contact, `"NonQualified"`, `"Reachable"`)
-	contactUnknown := variant(t, contact, `"NonQualified"`, `"Unknown"`)
+	contactUnknown := noState(t, variant(t, contact, `"NonQualified"`, `"Unknown"`))
 	tests := []struct {
 		name    string
 		events  [][]byte
@@ -135,4 +155,37 @@ func TestReplayRecordingGolden(t *testing.T) {
 		fmt.Fprintf(&b, "change %s reachable=%v reason=%q\n", ch.Endpoint, ch.Reachable, ch.Reason)
 	}
 	golden.Check(t, filepath.Join("testdata", "12-changes.golden"), []byte(b.String()))
+}
+
+// TestOneContactGoesAnotherStays: a softphone registers again from a new
+// port (an app restart, NAT rebinding: rewrite_contact makes the source
+// its Contact): Asterisk's registrar creates the new contact, then
+// removes the old one (remove_existing), the endpoint online throughout;
+// and a second phone of the same operator (max_contacts 2) stops
+// answering qualify while the first stays. The operator stays reachable.
+func TestOneContactGoesAnotherStays(t *testing.T) {
+	raw := recorded(t)
+	for _, tc := range []struct {
+		name   string
+		events [][]byte
+	}{
+		{"registering again from a new port", [][]byte{
+			variant(t, raw[2], "127.0.0.1:5171", "127.0.0.1:6171"),
+			variant(t, raw[5], `"state":"offline"`, `"state":"online"`),
+		}},
+		{"a second phone stops answering", [][]byte{
+			variant(t, variant(t, raw[2], "127.0.0.1:5171", "198.51.100.7:40000"), `"NonQualified"`, `"Unreachable"`),
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry(nil, nil)
+			reg.Track([]string{"PJSIP/op1001"})
+			for _, r := range append(raw[:3:3], tc.events...) {
+				reg.HandleEvent(decode(t, r))
+			}
+			if !reg.Reachable("PJSIP/op1001") {
+				t.Fatal("operator unreachable while Asterisk says the endpoint is online")
+			}
+		})
+	}
 }

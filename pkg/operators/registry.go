@@ -18,10 +18,11 @@
 // PeerStatusChange, ContactStatusChange or GET /endpoints answer that says
 // something definite sets the endpoint's reachability; statuses that say
 // nothing definite ("unknown" contact status, unknown peer status) leave it
-// as it is. This is exact for our PJSIP operators (aor max_contacts = 1,
-// where Asterisk raises the three events together and consistently); with
-// several contacts per aor, the removal of one contact would wrongly mark
-// the endpoint unreachable until its next event.
+// as it is. A peer or contact event is about one contact, and is read by
+// the endpoint state it carries (Observe): a softphone registering again
+// from a new port (its old contact removed after the new one is created)
+// or one of an operator's two phones going away leaves the operator
+// reachable.
 package operators
 
 import (
