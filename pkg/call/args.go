@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Leg says which side of a call a channel entering Stasis is.
@@ -125,4 +126,20 @@ func argsFromAppData(appData string) (Args, error) {
 		return Args{}, fmt.Errorf("%w: app_data %q", ErrBadArgs, appData)
 	}
 	return ParseArgs(parts[1:])
+}
+
+// callerID is an originate's callerId: the name as a SIP phone shows it
+// (the client's short name) and the number. Asterisk reads the name
+// between the first two double quotes, as written: no escape sequence
+// is turned back (Go's %q wrote 株式会社\u3000さくら for an ideographic
+// space, and the phone showed the backslash sequence), so quotes,
+// backslashes and control characters are left out of the name instead.
+func callerID(name, number string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	return `"` + name + `" <` + number + `>`
 }

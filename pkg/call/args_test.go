@@ -218,3 +218,22 @@ func TestEndpointOf(t *testing.T) {
 		}
 	}
 }
+
+// TestCallerID: the name goes between quotes as it is, so that Asterisk
+// (which turns no escape sequence back) gives the phone the name as
+// written: an ideographic or no-break space stays a space; quotes,
+// backslashes and control characters, which would cut or garble it, are
+// left out.
+func TestCallerID(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"さくら建設", `"さくら建設" <0901234567>`},
+		{"株式会社\u3000さくら建設", "\"株式会社\u3000さくら建設\" <0901234567>"},
+		{"ACME\u00a0Japan", "\"ACME\u00a0Japan\" <0901234567>"},
+		{`星野"本店"`, `"星野本店" <0901234567>`},
+		{`A\B` + "\x00\n", `"AB" <0901234567>`},
+	} {
+		if got := callerID(tc.name, "0901234567"); got != tc.want {
+			t.Errorf("callerID(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

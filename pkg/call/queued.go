@@ -97,7 +97,7 @@ func (a *actor) ring(r *queue.RingOperator) {
 		ChannelID: l.id,
 		Timeout:   timeout,
 		// The operator's phone shows whom the call is for and who calls.
-		CallerID: fmt.Sprintf("%q <%s>", name, a.rec.CallerID),
+		CallerID: callerID(name, a.rec.CallerID),
 	})
 	if err != nil {
 		a.log.Warn("ringing operator failed", "operator", r.OpID, "endpoint", r.Endpoint, "error", err)

@@ -37,7 +37,7 @@ func (a *actor) transferToClient() {
 	timeout := max(int(a.client.TransferTimeout.Seconds()), 1)
 	_, err := a.m.ari.Channel().Originate(nil, ari.OriginateRequest{
 		Endpoint: endpoint, App: a.m.app, AppArgs: "transfer," + a.id, ChannelID: l.id, Timeout: timeout,
-		CallerID: fmt.Sprintf("%q <%s>", a.client.ShortName, a.transferCallerNumber()),
+		CallerID: callerID(a.client.ShortName, a.transferCallerNumber()),
 	})
 	if err != nil {
 		l.gone = true
