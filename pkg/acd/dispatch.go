@@ -68,9 +68,19 @@ func (c *Core) dispatch(now time.Time, out []Action) []Action {
 		cl := cd.call
 		st := c.settings(cl.clientID)
 		if st.strategy() == RingAll {
-			// The head takes every eligible idle operator; the rest of the
-			// group can use none of the others.
-			out = c.ringAll(cl, st, now, out)
+			// The head takes every eligible idle operator of its tier; the
+			// next call of the group may take those of a higher tier it
+			// left (a backup operator, while the primary ones ring for
+			// the head). Each call that takes none ends the chain or
+			// rings someone, so it is at most as long as there are
+			// operators.
+			var left bool
+			out, left = c.ringAll(cl, st, now, out)
+			if left {
+				if next := c.firstCandidate(cd.q, qkey{group: cl.key.group, at: cl.key.at, seq: cl.key.seq + 1}, true); next != nil {
+					heap.Push(&cands, candidate{next, cd.q})
+				}
+			}
 			continue
 		}
 		op := c.pick(cl, cd.q, st, now)
@@ -131,19 +141,44 @@ func better(a *opRec, ta int, b *opRec, tb int, cl *callRec, q *clientQueue, rr 
 }
 
 // ringAll rings every idle operator eligible for cl, in id order.
-func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Action) []Action {
+func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Action) (_ []Action, left bool) {
 	limit := allowedTier(cl, st, now)
+	allowed := limit
+	// Every idle operator of the lowest tier that has one: lower tiers
+	// are preferred, as by the other strategies (a backup operator rings
+	// only when no primary one is free).
 	var chosen []*opRec
-	for _, op := range c.idle {
-		if tier, ok := tierFor(op.skills, cl.clientID); ok && tier <= limit {
-			chosen = append(chosen, op)
+	best := 0
+	// A call ringing operators already takes only more of their tier or
+	// a lower one.
+	for _, id := range cl.ringing {
+		if op := c.ops[id]; op != nil {
+			if tier, ok := tierFor(op.skills, cl.clientID); ok && tier < limit {
+				limit = tier
+			}
 		}
+	}
+	for _, op := range c.idle {
+		tier, ok := tierFor(op.skills, cl.clientID)
+		if !ok || tier > allowed {
+			continue
+		}
+		if tier > limit || (best != 0 && tier > best) {
+			left = true
+			continue
+		}
+		if tier < best {
+			left = left || len(chosen) > 0
+			chosen = chosen[:0]
+		}
+		best = tier
+		chosen = append(chosen, op)
 	}
 	slices.SortFunc(chosen, func(a, b *opRec) int { return cmp.Compare(a.id, b.id) })
 	for _, op := range chosen {
 		out = c.ring(cl, op, st, now, out)
 	}
-	return out
+	return out, left
 }
 
 // ring makes op ring for cl.

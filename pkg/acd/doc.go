@@ -28,9 +28,11 @@
 //     moves to the next operator), then the lowest tier, then the client's
 //     strategy: longest idle (earliest idle-since, ties by operator id),
 //     round robin (next operator id after the last one rung for the client,
-//     wrapping), or ring all (every eligible idle operator rings; the first
-//     answer wins and the others are cancelled; operators who become idle
-//     while a ring-all call rings join it).
+//     wrapping), or ring all (every eligible idle operator of the lowest
+//     tier that has one rings; the first answer wins and the others are
+//     cancelled; operators of that tier or a lower one who become idle
+//     while a ring-all call rings join it; the next caller may ring the
+//     higher tiers' operators the first left).
 //   - A ring that times out or fails counts as a consecutive no-answer for
 //     the operator; after the client's AutoPauseAfter consecutive failures
 //     the operator is paused with reason "no-answer". A ring that fails

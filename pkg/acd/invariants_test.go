@@ -102,8 +102,8 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 }
 
 // checkOffered: no idle operator is eligible for a call that waits without
-// ringing anyone (for ring-all: for any unconnected call), unless the core
-// is held.
+// ringing anyone (for ring-all: for any unconnected call ringing no
+// operator of a lower tier than theirs), unless the core is held.
 func checkOffered(t *testing.T, c *Core, now time.Time) {
 	t.Helper()
 	if c.holds > 0 {
@@ -119,11 +119,25 @@ func checkOffered(t *testing.T, c *Core, now time.Time) {
 			if !ok || tier > allowedTier(cl, st, now) {
 				continue
 			}
-			if st.strategy() == RingAll || len(cl.ringing) == 0 {
+			if len(cl.ringing) == 0 || (st.strategy() == RingAll && tier <= lowestRungTier(c, cl)) {
 				t.Fatalf("op %s idle and eligible while call %s waits (ringing %v)", op.id, cl.id, cl.ringing)
 			}
 		}
 	}
+}
+
+// lowestRungTier is the lowest tier, for cl's client, of the operators cl
+// rings.
+func lowestRungTier(c *Core, cl *callRec) int {
+	best := 0
+	for _, id := range cl.ringing {
+		if op := c.ops[id]; op != nil {
+			if tier, ok := tierFor(op.skills, cl.clientID); ok && (best == 0 || tier < best) {
+				best = tier
+			}
+		}
+	}
+	return best
 }
 
 func checkSnapshot(t *testing.T, c *Core, now time.Time, unconnected int) {

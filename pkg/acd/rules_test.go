@@ -52,6 +52,20 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// Lower tiers are preferred, as by the other strategies: a
+			// backup operator rings only when no primary one is free.
+			name:    "ring all rings the lowest tier with free operators",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}, {id: "sup", skills: all(2)}},
+			steps: []step{
+				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a",
+					"cancel c1 b answered-elsewhere", "op b ringing>available answered-elsewhere")},
+				{sec(2), enq("c2", "A"), ringing("c2", "b")},
+				{sec(3), enq("c3", "A"), ringing("c3", "sup")},
+			},
+		},
+		{
 			name:    "ring all: an operator who becomes available joins the ring",
 			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
 			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1), paused: "lunch"}},
