@@ -143,7 +143,7 @@ func (a *actor) legAnswered(id string) {
 		// and its StasisStart came after all.
 		return
 	}
-	if l.cancelled || a.ending() || a.op != nil || a.xfer != nil {
+	if l.cancelled || l.gone || a.ending() || a.op != nil || a.xfer != nil {
 		a.hangupLeg(l)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/CyCoreSystems/ari/v6"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -40,10 +41,21 @@ func (a *actor) transferToClient() {
 		CallerID: callerID(a.client.ShortName, a.transferCallerNumber()),
 	})
 	if err != nil {
-		l.gone = true
-		a.m.disp.UnbindChannel(l.id, a.inbox)
 		a.log.Warn("calling the client for a VIP transfer failed", "endpoint", endpoint, "error", err)
 		a.note("could not call the client: queueing")
+		if pbx.NotSent(err) || pbx.StatusCode(err) == 500 {
+			// No channel: Asterisk never got the request, or could not
+			// allocate one.
+			l.gone = true
+			a.m.disp.UnbindChannel(l.id, a.inbox)
+		} else {
+			// A timeout or a transient error: the channel may exist all
+			// the same (a slow trunk). Kept bound and cancelled, so that
+			// its StasisStart hangs it up rather than bridging the
+			// client with a caller who went to the queue.
+			l.cancelled = true
+			_ = a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), "normal")
+		}
 		a.enqueue()
 		return
 	}

@@ -4,6 +4,8 @@ package controller_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +211,56 @@ func TestVIPTransferRecordedAfterTheNotice(t *testing.T) {
 	}
 	if notice < 0 || bridge < notice || recording < bridge {
 		t.Fatalf("request order: notice %d, bridge %d, recording %d; want the notice first", notice, bridge, recording)
+	}
+}
+
+// TestTransferOriginateTimesOut: the originate of a VIP transfer reaches
+// Asterisk, which answers it after the request timeout (a slow trunk).
+// The VIP goes to the queue; the client's leg, when it comes up, is hung
+// up rather than taken for the transfer; an operator who answers is put
+// through. (It used to become the call's transfer leg, left silent, and
+// every operator who answered was hung up.)
+func TestTransferOriginateTimesOut(t *testing.T) {
+	h := newHarness(t, vipClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
+	fakeURL := h.fake.URL()
+	h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || r.URL.Path != "/ari/channels" {
+			return false
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		if !strings.Contains(string(body), "transfer,") {
+			return false
+		}
+		req, _ := http.NewRequest(http.MethodPost, fakeURL+"/channels", strings.NewReader(string(body)))
+		req.Header = r.Header.Clone()
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		time.Sleep(2500 * time.Millisecond) // the controller's RequestTimeout is 2 s
+		w.WriteHeader(http.StatusOK)
+		return true
+	})
+	h.start()
+	id := h.call("0312345678", "09011111111")
+	h.eventually("VIP queued for an operator", func() bool { return len(h.waiting("acme")) == 1 })
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the VIP put through to op1001", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && c.BridgeID != "" && h.operatorState("op1001") == acd.OnCall
+	})
+	for _, r := range h.fake.Requests() {
+		if r.Method == http.MethodDelete && strings.Contains(r.Path, id+"-op-op1001") {
+			t.Fatalf("an operator leg was hung up by the call itself: %s", r.Path)
+		}
+	}
+	for _, c := range h.fake.Channels() {
+		if strings.Contains(c.ID, id+"-tx-") {
+			t.Fatalf("the client's leg %s (%s) is still up", c.ID, c.State)
+		}
 	}
 }
