@@ -294,7 +294,10 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	case p.Step == StepQueued && a.m.queue != nil && ch.State != "Up":
 		a.ringback() // still unanswered: keep ringing, same place in line
 	case p.Step == StepQueued && a.m.queue != nil:
-		// Back in line with the original enqueue time: same place.
+		// Back in line with the original enqueue time: same place. A
+		// position announcement the controller before started may
+		// still play: stopped, or the bridge would wait behind it.
+		a.stopPlayback(announcementID(a.id))
 		a.enqueue()
 	case a.m.queue == nil:
 		a.greet(ch.State != "Up", func() {

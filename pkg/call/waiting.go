@@ -64,8 +64,7 @@ func (a *actor) announce(position int, wait time.Duration) {
 	if !a.stopMOH() {
 		return
 	}
-	a.plays++
-	a.announceID = playbackID(a.id, a.m.instance, a.plays)
+	a.announceID = announcementID(a.id)
 	media := Announcement(position, wait)
 	if _, err := a.m.ari.Channel().Play(a.key(), a.announceID, media...); err != nil {
 		a.announceID = ""
@@ -78,6 +77,15 @@ func (a *actor) announce(position int, wait time.Duration) {
 	}
 	a.note(fmt.Sprintf("announced position %d, expected wait %s", position, wait.Round(time.Second)))
 }
+
+// announcementID is the playback id of a caller's position
+// announcements: the same for every one (one plays at a time) and for
+// every controller, so that one re-adopting the call after a restart can
+// stop an announcement the one before started. Left playing, it would
+// hold up the caller's next command (Asterisk runs a channel's commands
+// after its playback): answering an operator's ring, the bridge's
+// addChannel would time out and the call fail.
+func announcementID(callID string) string { return callID + "-announce" }
 
 func (a *actor) announcementEnded() {
 	a.announceID = ""

@@ -593,3 +593,35 @@ func TestKnownCallerNamedAfterARestart(t *testing.T) {
 		t.Fatalf("screen pops after the restart %+v, want one naming 取引先A", h.connected)
 	}
 }
+
+// TestRestartDuringAnnouncementThenBridge: a caller on hold hears a long
+// position announcement; the controller restarts during it. The new one
+// re-adopts the call and stops the announcement, so that when an operator
+// answers, addChannel does not wait on the caller's Stasis thread for it
+// (as Asterisk's command_join does) until the request times out and the
+// call fails.
+func TestRestartDuringAnnouncementThenBridge(t *testing.T) {
+	h := newHarness(t, strings.Replace(strings.Replace(oneClient, "    whisper_sound: sound:beep\n", "", 1),
+		"max_wait: 5m, wrapup: 0s, auto_pause_after: 2}", "max_wait: 5m, wrapup: 0s, auto_pause_after: 2, announce_period: 100ms}", 1))
+	h.fake.AddSound("queue-youarenext", 10*time.Minute) // 6 s of test time
+	h.fake.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	id := h.call("0312345678", "0901234567")
+	h.eventually("announcement plays", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && len(c.Playing) > 0 && strings.Contains(c.Playing[0], "queue-youarenext")
+	})
+	first.stop()
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.eventually("the caller put through to op1001", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && c.BridgeID != "" && h.operatorState("op1001") == acd.OnCall
+	})
+	if rec, err := h.store.Call(id); err == nil {
+		t.Fatalf("the call ended: %s (%s)", rec.Result, rec.Reason)
+	}
+}
