@@ -458,9 +458,57 @@ func (m *Manager) LinkState(up bool) {
 
 // destroyBridge destroys bridge id; one already gone is fine.
 func (m *Manager) destroyBridge(log *slog.Logger, id string) {
-	if err := m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, id)); err != nil && !pbx.IsNotFound(err) {
-		log.Warn("destroying the bridge failed", "bridge", id, "error", err)
+	del := func() error { return m.ari.Bridge().Delete(ari.NewKey(ari.BridgeKey, id)) }
+	if err := del(); err != nil && !pbx.IsNotFound(err) {
+		log.Warn("destroying the bridge failed; trying again", "bridge", id, "error", err)
+		m.retryCleanup(log, "destroying the bridge", id, del)
 	}
+}
+
+// hangupChannel hangs up a channel of a call (an operator's or the
+// client's leg), trying again if Asterisk fails it: a leg left up would
+// keep the operator's phone in a call nobody owns while the queue rings
+// them for the next caller.
+func (m *Manager) hangupChannel(log *slog.Logger, id, reason string) {
+	hangup := func() error { return m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, id), reason) }
+	if err := hangup(); err != nil && !pbx.IsNotFound(err) {
+		log.Warn("hanging up a leg failed; trying again", "leg", id, "error", err)
+		m.retryCleanup(log, "hanging up the leg", id, hangup)
+	}
+}
+
+// cleanupTries bounds the tries of a cleanup that keeps failing, spaced 1
+// s doubling to 30 s (about 5 minutes in all).
+const cleanupTries = 12
+
+// retryCleanup tries do again, apart from the call's actor (which may
+// have finished), until it works, the resource is gone (404), the tries
+// run out or the manager stops.
+func (m *Manager) retryCleanup(log *slog.Logger, what, id string, do func() error) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		delay := time.Second
+		for try := 2; try <= cleanupTries; try++ {
+			t := m.clock.NewTimer(delay)
+			select {
+			case <-m.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C():
+			}
+			err := do()
+			if err == nil || pbx.IsNotFound(err) {
+				log.Info(what+" worked on a later try", "id", id, "try", try)
+				return
+			}
+			if try == cleanupTries {
+				log.Error(what+" failed for good: it is left to Asterisk", "id", id, "tries", try, "error", err)
+				return
+			}
+			delay = min(2*delay, 30*time.Second)
+		}
+	}()
 }
 
 func (m *Manager) newActor(id string, adopted *ari.ChannelData) *actor {

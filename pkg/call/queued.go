@@ -264,9 +264,7 @@ func (a *actor) hangupLegWith(l *leg, reason string) {
 	if l.gone {
 		return
 	}
-	if err := a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), reason); err != nil && !pbx.IsNotFound(err) {
-		a.log.Warn("hanging up operator leg failed", "leg", l.id, "error", err)
-	}
+	a.m.hangupChannel(a.log, l.id, reason)
 }
 
 // connect: the queue gave this call to the operator who answered ring.

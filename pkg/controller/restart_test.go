@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -624,4 +625,33 @@ func TestRestartDuringAnnouncementThenBridge(t *testing.T) {
 	if rec, err := h.store.Call(id); err == nil {
 		t.Fatalf("the call ended: %s (%s)", rec.Result, rec.Reason)
 	}
+}
+
+// TestOperatorLegHangupTriedAgain: a bridged caller hangs up and
+// Asterisk fails the DELETE of the operator's leg (a 500) both times the
+// call asks (as it hangs up and as it ends): it is asked again later, and
+// the leg does not stay up, owned by nobody, while the queue rings the
+// operator for the next caller.
+func TestOperatorLegHangupTriedAgain(t *testing.T) {
+	h := newHarness(t, oneClient)
+	long := aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour}
+	h.fake.AddEndpoint("PJSIP/op1001", true, long)
+	h.fake.AddEndpoint("PJSIP/op1002", false, long)
+	var failed atomic.Int32
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "-op-op1001-") && failed.Add(1) <= 2
+	})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("bridged", func() bool { c, ok := h.fake.Channel(id); return ok && c.BridgeID != "" })
+	leg := h.operatorLeg("op1001")
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	h.record(id)
+	h.eventually("the operator's leg hung up on a later try", func() bool {
+		_, up := h.fake.Channel(leg)
+		return failed.Load() >= 3 && !up
+	})
 }
