@@ -110,8 +110,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		if ch.Dialplan != nil {
 			if parsed, aerr := argsFromAppData(ch.Dialplan.AppData); aerr == nil && parsed.Leg != LegInbound {
 				// An operator or transfer leg whose call is not bridged
-				// with it (e.g. ringing or in the whisper at the restart):
-				// the re-adopted call rings again; this leg just goes.
+				// with it (in the whisper at the restart): the re-adopted
+				// call rings again; this leg just goes. (One still
+				// ringing is not in Stasis: the manager hangs it up.)
 				a.log.Info("hanging up a leg left over from before the restart", "owner", parsed.CallID)
 				a.done = true
 				if err := a.m.ari.Channel().Hangup(a.key(), "normal"); err != nil && !pbx.IsNotFound(err) {

@@ -340,8 +340,18 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	}
 	var actors []*actor
 	for _, ch := range orphans {
+		if ch.Dialplan != nil && ch.Dialplan.AppName == "AppDial2" {
+			// A leg we originated (to an operator, to a client), still
+			// ringing (recording 05), whose call no actor owns: left, it
+			// would ring until its originate timeout while the
+			// re-adopted call rings the same phone again. An answer
+			// would only be hung up as nobody's.
+			m.log.Info("hanging up a ringing leg left over from before", "leg", ch.ID)
+			m.hangupChannel(m.log, ch.ID, "normal")
+			continue
+		}
 		if ch.Dialplan == nil || ch.Dialplan.AppName != "Stasis" {
-			continue // an originated leg whose call is gone; it ends by itself
+			continue // not ours to end
 		}
 		if _, err := argsFromAppData(ch.Dialplan.AppData); err != nil {
 			continue

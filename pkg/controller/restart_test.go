@@ -655,3 +655,35 @@ func TestOperatorLegHangupTriedAgain(t *testing.T) {
 		return failed.Load() >= 3 && !up
 	})
 }
+
+// TestRestartWhileRinging: the controller restarts while an operator's
+// phone rings for a caller. The new controller re-adopts the caller and
+// rings again; the old leg (AppDial2, not in Stasis) is hung up, not left
+// ringing the same phone until its originate timeout.
+func TestRestartWhileRinging(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "ring_timeout: 15s", "ring_timeout: 60s", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	legs := func() []string {
+		var out []string
+		for _, c := range h.fake.Channels() {
+			if strings.Contains(c.ID, id+"-op-op1001") {
+				out = append(out, c.ID+"("+c.State+")")
+			}
+		}
+		return out
+	}
+	h.eventually("op1001 ringing", func() bool { return len(legs()) == 1 && strings.Contains(legs()[0], "Ringing") })
+	old := legs()[0]
+	first.stop()
+	h.start()
+	h.eventually("op1001 rung again", func() bool { return len(h.originates()) >= 2 })
+	time.Sleep(50 * time.Millisecond)
+	got := legs()
+	if len(got) > 1 {
+		t.Fatalf("the old leg %s was left ringing while the new controller rang op1001 again: %v", old, got)
+	}
+}
