@@ -10,6 +10,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -484,4 +485,50 @@ func (c playRefused) Play(key *ari.Key, playbackID string, mediaURI ...string) (
 		return nil, err
 	}
 	return nil, ariError{500, "Internal Server Error: Failed to queue media for playback"}
+}
+
+// answerNotSent is a channel API whose first Answers never reach
+// Asterisk (every REST connection busy in a burst of calls).
+type answerNotSent struct {
+	ari.Channel
+	left *atomic.Int32 // answers still to fail
+}
+
+func (c answerNotSent) Answer(key *ari.Key) error {
+	if c.left.Add(-1) >= 0 {
+		return fmt.Errorf("%w: fasthttp: no free connections available to host", pbx.ErrNotSent)
+	}
+	return c.Channel.Answer(key)
+}
+
+// TestAnswerNotSentIsSentAgain: an answer that never reached Asterisk is
+// sent again, and the caller is greeted and served, not failed and hung
+// up; one that keeps failing still fails the call.
+func TestAnswerNotSentIsSentAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		fail   int32
+		result store.Result
+	}{
+		{"twice", 2, store.ResultCompleted},
+		{"every time", 100, store.ResultFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var left atomic.Int32
+			left.Store(tc.fail)
+			h.wrap = func(c ari.Client) ari.Client {
+				return channelsOf{c, func(ch ari.Channel) ari.Channel { return answerNotSent{ch, &left} }}
+			}
+			h.start()
+			h.waitConnected(1)
+			id, err := h.fake.IncomingCall("0312345678", "0901234567")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec := h.waitRecord(id); rec.Result != tc.result {
+				t.Fatalf("record %s (%s), want %s", rec.Result, rec.Reason, tc.result)
+			}
+		})
+	}
 }

@@ -183,9 +183,20 @@ func (a *actor) announceThen(needAnswer bool, media string, next func()) {
 	a.play(a.id, media, func(string) { next() })
 }
 
-// answer answers the caller; false when the call is over.
+// answerTries bounds the tries of an answer that never reached Asterisk.
+const answerTries = 3
+
+// answer answers the caller; false when the call is over. An answer that
+// never reached Asterisk (every REST connection busy in a burst of calls,
+// each wait bounded by the request timeout) is sent again: failing the
+// call would hang up a caller Asterisk was about to serve.
 func (a *actor) answer() bool {
-	if err := a.m.ari.Channel().Answer(a.key()); err != nil {
+	err := a.m.ari.Channel().Answer(a.key())
+	for try := 2; pbx.NotSent(err) && try <= answerTries; try++ {
+		a.log.Warn("answer not sent to Asterisk: trying again", "error", err, "try", try)
+		err = a.m.ari.Channel().Answer(a.key())
+	}
+	if err != nil {
 		if a.gone(err, "answer") {
 			return false
 		}

@@ -92,7 +92,9 @@ func TestOperatorRungAgainAfterAsteriskRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, oneClient)
-			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+			// Talks long enough (0.3 s) to be bridged however loaded the
+			// machine: hanging up before the bridge would ring again.
+			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
 			h.recheckAfter = 50 * time.Millisecond
 			var originates atomic.Int32
 			h.failThroughWith(tc.status, func(r *http.Request) bool {
