@@ -504,6 +504,12 @@ func (a *actor) overflowSays() bool {
 func (a *actor) operatorLost(why string) {
 	l := a.op
 	a.note(fmt.Sprintf("%s lost: %s", l.opID, why))
+	// The whisper to the lost operator or the recording notice to the
+	// caller: what was to follow it (the bridge) will not, and the next
+	// operator's connect plays the notice again.
+	if id := a.forgetPlayback(); id != "" {
+		a.stopPlayback(id)
+	}
 	a.hangupLeg(l)
 	a.m.queue.CallEnded(a.id)
 	a.op, a.rec.OperatorID, a.rec.WaitMS = nil, "", 0

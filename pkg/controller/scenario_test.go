@@ -703,3 +703,49 @@ func TestCallerHangsUpAsOperatorAnswers(t *testing.T) {
 	}
 	h.eventually("op1001 available at once", func() bool { return h.operatorState("op1001") == acd.Available })
 }
+
+// TestOperatorHangsUpDuringTheRecordingNotice: the operator hangs up while
+// the caller hears the recording notice (after the whisper, before the
+// bridge): the notice is stopped, the caller waits again, and the next
+// connect (the same operator, rung again) plays it from the start, once.
+func TestOperatorHangsUpDuringTheRecordingNotice(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    record_announcement: sound:toritsugi/recorded\n", 1))
+	h.fake.AddSound("beep", time.Second)                   // the whisper: 10 ms
+	h.fake.AddSound("toritsugi/recorded", 100*time.Second) // the notice: 1 s
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("the notice plays to the caller", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && len(c.Playing) > 0 && strings.Contains(c.Playing[0], "toritsugi/recorded")
+	})
+	if err := h.fake.RemoteHangup(h.operatorLeg("op1001")); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the notice stopped", func() bool {
+		for _, r := range h.fake.Requests() {
+			if r.Method == http.MethodDelete && strings.HasPrefix(r.Path, "/playbacks/"+id+"-pb-") {
+				return true
+			}
+		}
+		return false
+	})
+	if c, _ := h.fake.Channel(id); c.BridgeID != "" {
+		t.Fatalf("the caller is in bridge %s with nobody", c.BridgeID)
+	}
+	h.eventually("the caller put through to the operator rung next", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && c.BridgeID != "" && h.operatorState("op1001") == acd.OnCall
+	})
+	plays := 0
+	for _, r := range h.fake.Requests() {
+		if r.Method == http.MethodPost && strings.Contains(r.Path, "/channels/"+id+"/play") && strings.Contains(r.Body, "toritsugi/recorded") {
+			plays++
+		}
+	}
+	if plays != 2 {
+		t.Fatalf("the notice was played %d times, want twice (once to each operator's connect)", plays)
+	}
+}
