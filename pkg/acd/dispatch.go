@@ -140,17 +140,18 @@ func better(a *opRec, ta int, b *opRec, tb int, cl *callRec, q *clientQueue, rr 
 	return a.id < b.id
 }
 
-// ringAll rings every idle operator eligible for cl, in id order.
+// ringAll rings idle operators eligible for cl, in id order: those of
+// the lowest tier with one this call has not rung yet, and every lower
+// tier's (a primary who did not answer rings again, now with the
+// backups); when it has rung them all, every one. Lower tiers are so
+// preferred, as by the other strategies (a backup operator rings only
+// once no primary is free or every free one was rung for this call). A
+// call already ringing operators takes only more of their tier or a lower
+// one. left reports eligible operators it did not ring, for the next
+// caller of the group.
 func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Action) (_ []Action, left bool) {
-	limit := allowedTier(cl, st, now)
-	allowed := limit
-	// Every idle operator of the lowest tier that has one: lower tiers
-	// are preferred, as by the other strategies (a backup operator rings
-	// only when no primary one is free).
-	var chosen []*opRec
-	best := 0
-	// A call ringing operators already takes only more of their tier or
-	// a lower one.
+	allowed := allowedTier(cl, st, now)
+	limit := allowed
 	for _, id := range cl.ringing {
 		if op := c.ops[id]; op != nil {
 			if tier, ok := tierFor(op.skills, cl.clientID); ok && tier < limit {
@@ -158,21 +159,27 @@ func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Acti
 			}
 		}
 	}
+	// The lowest tier, within limit, with an operator this call has not
+	// rung; limit itself when it has rung them all.
+	best := 0
+	for _, op := range c.idle {
+		if tier, ok := tierFor(op.skills, cl.clientID); ok && tier <= limit && cl.attempts[op.id] == 0 && (best == 0 || tier < best) {
+			best = tier
+		}
+	}
+	if best == 0 {
+		best = limit
+	}
+	var chosen []*opRec
 	for _, op := range c.idle {
 		tier, ok := tierFor(op.skills, cl.clientID)
-		if !ok || tier > allowed {
-			continue
-		}
-		if tier > limit || (best != 0 && tier > best) {
+		switch {
+		case !ok || tier > allowed:
+		case tier > best:
 			left = true
-			continue
+		default:
+			chosen = append(chosen, op)
 		}
-		if tier < best {
-			left = left || len(chosen) > 0
-			chosen = chosen[:0]
-		}
-		best = tier
-		chosen = append(chosen, op)
 	}
 	slices.SortFunc(chosen, func(a, b *opRec) int { return cmp.Compare(a.id, b.id) })
 	for _, op := range chosen {

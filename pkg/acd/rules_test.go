@@ -66,6 +66,17 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// The primary is registered but away: once it was rung for
+			// this call, the backup rings with it.
+			name:    "ring all rings the backups with a primary that did not answer",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "sup", skills: all(2)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(15), tick, cat(one("cancel c1 a timeout", "op a ringing>available no-answer"), ringing("c1", "a"), ringing("c1", "sup"))},
+			},
+		},
+		{
 			name:    "ring all: an operator who becomes available joins the ring",
 			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
 			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1), paused: "lunch"}},

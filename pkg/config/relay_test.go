@@ -328,6 +328,7 @@ clients:
         - {field: wait, equals: 0秒, to: [hook]}
         - {field: urgent, equals: はい, to: [hook]}
         - {field: kind, equals: missed_call, to: [hook]}
+        - {field: urgency, equals: ｕｒｇｅｎｔ, to: [hook]}
 `
 	cfg, err := Parse("rules.yaml", []byte(yaml), noEnv)
 	if err != nil {

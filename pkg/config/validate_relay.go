@@ -296,7 +296,7 @@ func (c *checker) ruleMatchable(rp string, rule relay.Rule, s intake.Script) {
 	default:
 		return
 	}
-	if !slices.Contains(can, rule.Equals) {
+	if !slices.ContainsFunc(can, func(v string) bool { return relay.SameValue(rule.Equals, v) }) {
 		c.warnf(childPath(rp, "equals"), "%q is no answer %s can take (%s): the rule never matches", rule.Equals, rule.Field, strings.Join(slices.Compact(can), ", "))
 	}
 }

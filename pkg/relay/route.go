@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 )
 
@@ -78,13 +79,18 @@ func matches(m Message, r Rule) bool {
 		return strconv.FormatBool(m.Urgent) == r.Equals
 	}
 	v, ok := fieldValue(m, r.Field)
-	return ok && (v == r.Equals || foldValue(v) == foldValue(r.Equals))
+	return ok && SameValue(v, r.Equals)
 }
 
 // foldValue is a value as a rule compares it: full-width letters and
 // digits as half-width, half-width katakana as full-width (ＩＴ部 is IT部,
-// ﾀﾅｶ is タナカ, as an operator may type either), outer spaces dropped.
-func foldValue(s string) string { return strings.TrimSpace(width.Fold.String(s)) }
+// ﾀﾅｶ is タナカ, as an operator may type either), voiced marks composed
+// (ﾜﾀﾅﾍﾞ folds to ヘ and a combining mark: ベ), outer spaces dropped.
+func foldValue(s string) string { return strings.TrimSpace(norm.NFC.String(width.Fold.String(s))) }
+
+// SameValue reports whether a rule written equals: a matches the answer
+// b (or the other way round): the same value once folded (foldValue).
+func SameValue(a, b string) bool { return a == b || foldValue(a) == foldValue(b) }
 
 func fieldValue(m Message, name string) (string, bool) {
 	if v, ok := m.Fields[name]; ok {

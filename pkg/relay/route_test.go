@@ -15,6 +15,7 @@ func TestRoute(t *testing.T) {
 		{Field: "kind", Equals: KindVoicemail, To: []string{"vm-chatwork"}},
 		{Field: "client_id", Equals: "c-9", To: []string{"c9-teams"}},
 		{Field: "addressee", Equals: "サトウ", To: []string{"kana-mail"}},
+		{Field: "addressee", Equals: "ワタナベ", To: []string{"kana-watanabe"}},
 	}
 	urgent := []string{"oncall-sms", "sato-lw"}
 	msg := func(urgentFlag bool, kind string, kv ...string) Message {
@@ -34,6 +35,7 @@ func TestRoute(t *testing.T) {
 		{"other addressee", msg(false, KindIntake, "addressee", "鈴木"), []string{"desk-mail"}},
 		{"full-width letters as typed", msg(false, KindIntake, "purpose", "見積依頼 "), []string{"desk-mail", "sales-slack"}},
 		{"half-width katakana as typed", msg(false, KindIntake, "addressee", "ｻﾄｳ"), []string{"desk-mail", "kana-mail"}},
+		{"half-width katakana with a voiced mark", msg(false, KindIntake, "addressee", "ﾜﾀﾅﾍﾞ"), []string{"desk-mail", "kana-watanabe"}},
 		{"full-width digits as typed", msg(false, KindMissedCall, "caller", "０３１２３４５６７８"), []string{"desk-mail", "vip-hook"}},
 		{"purpose dedupes desk", msg(false, KindIntake, "purpose", "見積依頼"), []string{"desk-mail", "sales-slack"}},
 		{"urgency field adds urgent dests", msg(false, KindIntake, "urgency", "至急"), []string{"desk-mail", "oncall-sms", "sato-lw"}},
