@@ -143,7 +143,13 @@ func (a *actor) legAnswered(id string) {
 		// and its StasisStart came after all.
 		return
 	}
-	if l.cancelled || l.gone || a.ending() || a.op != nil || a.xfer != nil {
+	if l.gone {
+		// Given up as never created (its originate not sent, or
+		// refused), yet here: hung up, whatever hangupLeg thinks.
+		a.m.hangupChannel(a.log, l.id, "normal")
+		return
+	}
+	if l.cancelled || a.ending() || a.op != nil || a.xfer != nil {
 		a.hangupLeg(l)
 		return
 	}
