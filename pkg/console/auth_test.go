@@ -391,11 +391,7 @@ func TestLoginRateLimitAcrossIPv6Rotation(t *testing.T) {
 func TestLoginRateLimitAcrossAddresses(t *testing.T) {
 	e := newEnv(t)
 	u := e.anon()
-	from := func(addr, id, pw string) int {
-		body := strings.NewReader(fmt.Sprintf(`{"operator_id":%q,"password":%q}`, id, pw))
-		resp, _ := u.raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json", "X-Forwarded-For": addr})
-		return resp.StatusCode
-	}
+	from := func(addr, id, pw string) int { return u.loginFrom(addr, id, pw) }
 	const home = "198.51.100.7"
 	if got := from(home, "op-a", "secret-pw"); got != http.StatusOK {
 		t.Fatalf("op-a from home: %d, want 200", got)
@@ -517,11 +513,7 @@ func TestNoLoginWithoutAHash(t *testing.T) {
 func TestOperatorCapOutlivesAFloodOfMadeUpIDs(t *testing.T) {
 	e := newEnv(t)
 	u := e.anon()
-	from := func(addr, id, pw string) int {
-		body := strings.NewReader(fmt.Sprintf(`{"operator_id":%q,"password":%q}`, id, pw))
-		resp, _ := u.raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json", "X-Forwarded-For": addr})
-		return resp.StatusCode
-	}
+	from := func(addr, id, pw string) int { return u.loginFrom(addr, id, pw) }
 	addr := 0
 	next := func() string { addr++; return fmt.Sprintf("2001:db8:%x:%x::1", addr/65536, addr%65536) }
 	guesses := 0
@@ -546,4 +538,12 @@ func TestOperatorCapOutlivesAFloodOfMadeUpIDs(t *testing.T) {
 	if guesses > maxAccountGuesses {
 		t.Fatalf("%d guesses at op-a checked within one 5-minute window; the cap is %d", guesses, maxAccountGuesses)
 	}
+}
+
+// loginFrom logs in as id with pw from addr (the proxy's X-Forwarded-For)
+// and returns the status.
+func (u *user) loginFrom(addr, id, pw string) int {
+	body := strings.NewReader(fmt.Sprintf(`{"operator_id":%q,"password":%q}`, id, pw))
+	resp, _ := u.raw("POST", "/api/v1/login", body, map[string]string{"Content-Type": "application/json", "X-Forwarded-For": addr})
+	return resp.StatusCode
 }
