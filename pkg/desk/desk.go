@@ -59,9 +59,9 @@ type todayCache struct {
 // which 20 consoles would repeat 10 times a second.
 const todayFresh = 5 * time.Second
 
-// client is the configured client id, or the one a reload removed while
-// its caller was put through (the operator takes and relays the message
-// as the call came in).
+// client is the configured client id, or, once a reload removed it, the
+// client as its last call put through knew it (the operator takes and
+// relays the message as the call came in).
 func (d *Desk) client(id string) (*config.Client, bool) {
 	if cl, ok := d.Config().Client(id); ok {
 		return cl, true
@@ -69,9 +69,8 @@ func (d *Desk) client(id string) (*config.Client, bool) {
 	return d.retired.get(id)
 }
 
-// retiredClients: clients removed by a reload while one of their calls
-// was put through, as those calls knew them (a few at most: removing a
-// client with callers in line is rare).
+// retiredClients: each client as its last call put through knew it, for
+// when a reload removes it (one entry per client).
 type retiredClients struct {
 	mu sync.Mutex
 	m  map[string]*config.Client

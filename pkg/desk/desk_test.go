@@ -799,3 +799,42 @@ func TestCorrectionSaysWhenTheCallWasTaken(t *testing.T) {
 		t.Errorf("subject %q, want 【訂正】山田 様より… (no company, no stray space)", m.Subject)
 	}
 }
+
+// TestClientRemovedDuringTheCall: a reload removes zeta after its caller
+// was put through (the pop shown, the operator talking or writing): the
+// operator still has its form, and the message is validated, stored and
+// relayed, as the README says of a call put through.
+func TestClientRemovedDuringTheCall(t *testing.T) {
+	d, ob := newDesk(t)
+	withZeta, err := config.Parse("old.yaml", []byte(strings.Replace(cfgYAML, "  - id: gamma\n", "  - id: zeta\n    name: 株式会社ゼータ\n    dids: [\"03-9999-0000\"]\n    greeting: sound:zeta\n    script: standard\n    relay: {to: [acme-boss]}\n  - id: gamma\n", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := d.Config()
+	var reloaded atomic.Bool
+	d.Config = func() *config.Config {
+		if reloaded.Load() {
+			return without
+		}
+		return withZeta
+	}
+	zeta, _ := withZeta.Client("zeta")
+	d.Connected(call.Connected{CallID: "c9", OperatorID: "op1001", ClientID: "zeta", CallerNumber: "0901234567", Client: zeta})
+	reloaded.Store(true) // the reload, while the operator talks
+	if f := d.FormFor("zeta"); len(f.Fields) == 0 {
+		t.Errorf("FormFor after the reload: no fields (a reloaded page shows an empty form)")
+	}
+	values := map[string]string{"name": "山田", "company": "山田商事", "callback": "090-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}
+	norm, errs, _ := d.Validate("zeta", values)
+	if len(errs) != 0 {
+		t.Errorf("Validate after the reload: %v (the message cannot be saved)", errs)
+	}
+	now := time.Now()
+	in := store.Intake{ID: "i9", Version: 1, CallID: "c9", ClientID: "zeta", OperatorID: "op1001", CallerNumber: "0901234567", Values: norm, CreatedAt: now, UpdatedAt: now}
+	err = d.Submit(context.Background(), in)
+	entries, _ := ob.List(relay.Filter{MessageID: "i9-v1"})
+	if err != nil || len(entries) != 1 {
+		t.Errorf("Submit: %v, %d outbox entries; want 1", err, len(entries))
+	}
+}
+

@@ -8,9 +8,11 @@ import (
 
 // Connected pushes the screen pop to the operator who just got the call.
 func (d *Desk) Connected(c call.Connected) {
-	if _, ok := d.Config().Client(c.ClientID); !ok && c.Client != nil && c.Client.ID == c.ClientID {
-		// Removed by a reload while its caller waited: the operator still
-		// answers in its name and takes its message.
+	if c.Client != nil && c.Client.ID == c.ClientID {
+		// As the call knew it: should a reload remove the client (while
+		// its caller waited, or while the operator talks or writes the
+		// message), the operator still answers in its name and takes and
+		// relays its message.
 		d.retired.add(c.Client)
 	}
 	if d.Console == nil {
