@@ -61,6 +61,10 @@ type opRec struct {
 	holdCall, wrapCall, wrapClient string
 	holdUntil                      time.Time
 	held                           bool
+	// unheld is the call whose hold the operator gave up by asking for
+	// more time (ExtendWrapUp while held): the console reading its state
+	// again (a reconnect, a second tab) must not hold them for it anew.
+	unheld string
 	// pending is the state to enter after the current call and wrap-up
 	// (a Pause or Logout requested while on a call).
 	pending       State

@@ -169,7 +169,7 @@ func (c *Core) HoldWrapUp(id, callID string, now time.Time) []Action {
 	switch {
 	case op.callID == callID && (op.state == Ringing || op.state == OnCall):
 		op.holdCall = callID
-	case op.state == WrapUp && op.wrapCall == callID && !op.held:
+	case op.state == WrapUp && op.wrapCall == callID && !op.held && op.unheld != callID:
 		op.holdCall = callID
 		op.holdUntil = op.wrapUntil.Add(c.settings(op.wrapClient).WrapUpHold)
 	}
@@ -201,6 +201,7 @@ func (c *Core) ExtendWrapUp(id string, d time.Duration, now time.Time) []Action 
 		// Asked for time while held for the message: that time, from
 		// now, and the hold is over (saving no longer ends it).
 		op.held, op.holdCall, op.holdUntil, op.wrapUntil = false, "", time.Time{}, now
+		op.unheld = op.wrapCall
 	}
 	op.wrapUntil = op.wrapUntil.Add(d)
 	if !op.holdUntil.IsZero() {

@@ -151,6 +151,24 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// 後処理延長 while held gives up the hold: the console reading
+			// the state again (a reconnect, a second tab) holds nothing.
+			name:    "a hold given up for more time is not taken again",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30), WrapUpHold: sec(120)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), hold("a", "c1"), nil},
+				{sec(10), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(40), tick, one("op a wrap-up>wrap-up message-unsaved")},
+				{sec(50), extWrap("a", sec(60)), nil},
+				{sec(55), hold("a", "c1"), nil},
+				{sec(109), tick, nil},
+				{sec(110), tick, one("op a wrap-up>available wrap-up-end")},
+			},
+		},
+		{
 			name:    "an unsaved message holds wrap-up until it is saved",
 			clients: map[string]ClientSettings{"A": {WrapUp: sec(30), WrapUpHold: sec(120)}},
 			ops:     []opSpec{{id: "a", skills: all(1)}},

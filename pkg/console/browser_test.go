@@ -493,3 +493,43 @@ func fillGood() []chromedp.Action[chromedp.Void] {
 		chromedp.SendKeys("#f-detail", "見積もり"),
 	}
 }
+
+// TestBrowserSupervisorLogoutClearsDrafts: drafts are gone at logout
+// (README), also for a supervisor who takes calls and logs out from the
+// wallboard page.
+func TestBrowserSupervisorLogoutClearsDrafts(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "sv", "secret-pw")
+	e.c.Pop(pop("call-sv", "sv"))
+	consoletest.Do(t, ctx, "type a draft, then log out from /supervisor",
+		chromedp.WaitVisible("#f-name"),
+		chromedp.SendKeys("#f-name", "山田"),
+		consoletest.UntilJS(`(localStorage.getItem('toritsugi.draft.sv.call-sv') || '').includes('山田')`),
+		chromedp.Navigate(e.srv.URL+"/supervisor"),
+		chromedp.WaitVisible("form[action='/logout'] button"),
+		chromedp.Click("form[action='/logout'] button"),
+		chromedp.WaitVisible("#login-form"),
+	)
+	if got := consoletest.Eval(ctx, `String(localStorage.getItem('toritsugi.draft.sv.call-sv'))`); got != "null" {
+		t.Errorf("after logout the draft is still stored: %s", got)
+	}
+}
+
+// TestBrowserRingingSaysRinging: while the softphone rings (no pop yet:
+// the first call of the shift) the page says the phone rings, not that
+// there is no call and to press 受付可.
+func TestBrowserRingingSaysRinging(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "available", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`),
+		chromedp.Click("#btn-available"),
+		consoletest.UntilJS(`document.getElementById('no-call').textContent === '着信待ちです'`))
+	e.control.set("op-a", console.StateRinging, "")
+	e.c.StateChanged("op-a")
+	consoletest.Do(t, ctx, "ringing", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'ringing'`))
+	if got := consoletest.Text(t, ctx, "#no-call"); got != "着信中です（電話に出てください）" {
+		t.Errorf("while ringing the page says %q", got)
+	}
+}

@@ -633,3 +633,63 @@ func TestCorrectionOfAnOlderVersionRefused(t *testing.T) {
 		t.Fatalf("stored v%d detail %q, want v3 with the detail", in.Version, in.Values["detail"])
 	}
 }
+
+// TestRemovedClientsEarlierCallReachable: a reload removes acme
+// altogether while op-a has two of its calls on screen (c1's message
+// unsaved, c2 current). c1 stays in 直前の着信 and opens (it could be
+// saved, but its form and draft were out of reach in the page).
+func TestRemovedClientsEarlierCallReachable(t *testing.T) {
+	var reloaded atomic.Bool
+	e := newEnv(t, func(d *console.Deps, _ *env) {
+		d.ClientName = func(id string) string {
+			if id == "acme" && reloaded.Load() {
+				return ""
+			}
+			return map[string]string{"acme": "アクメ株式会社", "beta": "ベータ社"}[id]
+		}
+	})
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	e.c.Pop(pop("c2", "op-a"))
+	e.reload(func(ops []console.Operator) []console.Operator { ops[0].Clients = []string{"beta"}; return ops })
+	reloaded.Store(true)
+	_, body := u.do("GET", "/api/v1/console/state", nil)
+	var st struct {
+		Recent []struct {
+			CallID string `json:"call_id"`
+		} `json:"recent"`
+	}
+	_ = json.Unmarshal(body, &st)
+	if len(st.Recent) != 1 {
+		t.Errorf("recent %s: want c1 listed (its message can still be saved)", body)
+	}
+	if resp, _ := u.do("GET", "/api/v1/console/calls/c1", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET calls/c1: %d, want 200", resp.StatusCode)
+	}
+	if resp, _ := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Errorf("save c1: %d", resp.StatusCode)
+	}
+}
+
+// TestClassifiedCallListedDone: a call marked 営業電話 needs no message:
+// 直前の着信 does not call it 未保存.
+func TestClassifiedCallListedDone(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.Pop(pop("c1", "op-a"))
+	if resp, b := u.do("POST", "/api/v1/console/calls/c1/class", map[string]any{"class": "sales"}); resp.StatusCode != 200 {
+		t.Fatalf("class: %d %s", resp.StatusCode, b)
+	}
+	e.c.Pop(pop("c2", "op-a"))
+	_, body := u.do("GET", "/api/v1/console/state", nil)
+	var st struct {
+		Recent []struct {
+			CallID string `json:"call_id"`
+			Saved  bool   `json:"saved"`
+		} `json:"recent"`
+	}
+	_ = json.Unmarshal(body, &st)
+	if len(st.Recent) != 1 || !st.Recent[0].Saved {
+		t.Errorf("recent %+v: the sales call is listed as 未保存 (saved=false)", st.Recent)
+	}
+}

@@ -135,14 +135,17 @@ const (
 
 // recentCalls lists op's pops before the last, newest first, within
 // recentFor, each marked saved when a message was saved for the call
-// (kept with the pop: no store read).
+// (kept with the pop) or, failing that, the call was classed as needing
+// none (a store read).
 func (c *Console) recentCalls(op Operator) []recentCall {
 	pops := c.hub.popsOf(op.ID)
 	out := []recentCall{}
 	now := c.now()
 	for i := len(pops) - 2; i >= 0 && len(out) < recentLimit; i-- {
-		if p := pops[i]; now.Sub(p.At) <= recentFor && op.serves(p.ClientID) {
-			out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0})
+		if p := pops[i]; now.Sub(p.At) <= recentFor && c.mayFinish(op, p) {
+			// A call classed as needing no message (a sales call) is done
+			// too.
+			out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0 || c.callClass(p.CallID) != ""})
 		}
 	}
 	return out
@@ -152,7 +155,9 @@ func (c *Console) recentCalls(op Operator) []recentCall {
 // operator's recent calls (to finish its message).
 func (c *Console) callJSON(w http.ResponseWriter, r *http.Request, a authed) {
 	p, found := c.hub.findPop(a.op.ID, r.PathValue("id"))
-	if !found || !a.op.serves(p.ClientID) {
+	// As for saving its message: a call whose client a reload removed
+	// stays the operator's to finish.
+	if !found || !c.mayFinish(a.op, p) {
 		fail(w, http.StatusNotFound, "no such call for this operator")
 		return
 	}

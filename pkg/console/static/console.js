@@ -71,8 +71,11 @@
     $("phone-down").hidden = st.reachable !== false || st.state === "offline";
     $("auto-paused").hidden = !(st.state === "paused" && st.pause_reason === "no-answer");
     $("wrap-held").hidden = !(st.state === "wrap_up" && st.wrapup_held);
-    // Waiting for a call only when calls can come.
-    $("no-call").textContent = st.state === "available" ? M.no_call : M.no_call_off;
+    // Waiting for a call when calls can come; the phone ringing (or the
+    // call just answered, its screen on its way) is no time to say there
+    // is no call and to press 受付可.
+    $("no-call").textContent = st.state === "available" ? M.no_call
+      : st.state === "ringing" || st.state === "on_call" ? M.no_call_ringing : M.no_call_off;
     tickSince();
   }
   const mmss = (s) => Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
