@@ -837,4 +837,3 @@ func TestClientRemovedDuringTheCall(t *testing.T) {
 		t.Errorf("Submit: %v, %d outbox entries; want 1", err, len(entries))
 	}
 }
-
