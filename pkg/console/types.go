@@ -164,6 +164,9 @@ type Wallboard struct {
 	Operators []OperatorStatus `json:"operators"`
 	Waiting   []Waiting        `json:"waiting"`
 	Today     Today            `json:"today"`
+	// TodayUnavailable: today's figures could not be read (Today is
+	// zero); the rest is current.
+	TodayUnavailable bool `json:"today_unavailable,omitempty"`
 }
 
 // RelayStatus is the delivery state of an intake on one destination.

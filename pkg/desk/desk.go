@@ -183,8 +183,14 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 		}
 		wb.Waiting = append(wb.Waiting, w)
 	}
-	wb.Today, err = d.today()
-	return wb, err
+	// Today's figures come from the call records; one the store cannot
+	// read must not take every console's operator states with it (each
+	// page would show its operator offline and its buttons fail).
+	if wb.Today, err = d.today(); err != nil {
+		d.Logger.Error("today's figures could not be read; the wallboard shows none", "error", err)
+		wb.Today, wb.TodayUnavailable = console.Today{}, true
+	}
+	return wb, nil
 }
 
 var jst = time.FixedZone("JST", 9*60*60)

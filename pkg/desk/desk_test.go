@@ -20,6 +20,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 const cfgYAML = `
@@ -835,5 +836,23 @@ func TestClientRemovedDuringTheCall(t *testing.T) {
 	entries, _ := ob.List(relay.Filter{MessageID: "i9-v1"})
 	if err != nil || len(entries) != 1 {
 		t.Errorf("Submit: %v, %d outbox entries; want 1", err, len(entries))
+	}
+}
+
+// TestSnapshotWithoutTodaysFigures: one of today's call records the store
+// cannot read leaves the wallboard without today's figures (marked so),
+// not every console without its operator's state.
+func TestSnapshotWithoutTodaysFigures(t *testing.T) {
+	d, _ := newDesk(t)
+	now := time.Now()
+	if err := d.Store.PutCall(store.CallRecord{ID: "bad", ClientID: "acme", StartedAt: now, EndedAt: now, Result: store.ResultAnswered}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Store.Bolt().Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("calls")).Put([]byte("bad"), []byte("{")) }); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := d.Snapshot(context.Background())
+	if err != nil || len(wb.Operators) == 0 || !wb.TodayUnavailable {
+		t.Fatalf("Snapshot: %v, %d operators, today unavailable %v; want the operators, today marked unavailable", err, len(wb.Operators), wb.TodayUnavailable)
 	}
 }

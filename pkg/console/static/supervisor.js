@@ -22,9 +22,11 @@
 
   function render(wb) {
     const now = Date.parse(wb.now);
-    $("answered").textContent = String(wb.today.answered);
-    $("abandoned").textContent = String(wb.today.abandoned);
-    $("sl").textContent = (wb.today.service_level * 100).toFixed(1) + "%";
+    // Figures the store could not read are not zeros.
+    const un = !!wb.today_unavailable;
+    $("answered").textContent = un ? "–" : String(wb.today.answered);
+    $("abandoned").textContent = un ? "–" : String(wb.today.abandoned);
+    $("sl").textContent = un ? "–" : (wb.today.service_level * 100).toFixed(1) + "%";
     const ops = $("ops"); ops.replaceChildren();
     for (const o of wb.operators || []) {
       const tr = document.createElement("tr");
