@@ -175,7 +175,8 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	}
 	for _, c := range s.Clients {
 		w := console.Waiting{ClientID: c.ClientID, Count: len(c.Waiting)}
-		if cl, ok := cfg.Client(c.ClientID); ok {
+		// A client a reload removed keeps its name while its callers wait.
+		if cl, ok := d.client(c.ClientID); ok {
 			w.ClientName = cl.Name
 		}
 		for _, call := range c.Waiting {
