@@ -68,12 +68,12 @@ func (c *Core) dispatch(now time.Time, out []Action) []Action {
 		cl := cd.call
 		st := c.settings(cl.clientID)
 		if st.strategy() == RingAll {
-			// The head takes every eligible idle operator of its tier; the
-			// next call of the group may take those of a higher tier it
-			// left (a backup operator, while the primary ones ring for
-			// the head). Each call that takes none ends the chain or
-			// rings someone, so it is at most as long as there are
-			// operators.
+			// The head takes the eligible idle operators ringAll picks;
+			// the next call of the group may take those of a higher tier
+			// it left (a backup operator, while the primary ones ring for
+			// the head). A call that leaves some and takes none is
+			// already ringing someone, so the chain is at most as long as
+			// there are ringing calls, plus one.
 			var left bool
 			out, left = c.ringAll(cl, st, now, out)
 			if left {
@@ -146,14 +146,17 @@ func better(a *opRec, ta int, b *opRec, tb int, cl *callRec, q *clientQueue, rr 
 // backups); when it has rung them all, every one. Lower tiers are so
 // preferred, as by the other strategies (a backup operator rings only
 // once no primary is free or every free one was rung for this call). A
-// call already ringing operators takes only more of their tier or a lower
-// one. left reports eligible operators it did not ring, for the next
-// caller of the group.
+// call ringing operators for the first time takes only more of their
+// tier or a lower one. left reports eligible operators it did not ring,
+// for the next caller of the group.
 func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Action) (_ []Action, left bool) {
 	allowed := allowedTier(cl, st, now)
 	limit := allowed
 	for _, id := range cl.ringing {
-		if op := c.ops[id]; op != nil {
+		// Only an operator on their first ring for this call holds the
+		// widening back: rings out of step (one declined, one came free
+		// meanwhile) must not keep the backups out for ever.
+		if op := c.ops[id]; op != nil && cl.attempts[id] <= 1 {
 			if tier, ok := tierFor(op.skills, cl.clientID); ok && tier < limit {
 				limit = tier
 			}

@@ -77,6 +77,19 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// One primary declines at once, the other rings to its
+			// timeout: out of step, the backup still joins once both
+			// were rung.
+			name:    "ring all widens to the backups with the primaries' rings out of step",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}, {id: "sup", skills: all(2)}},
+			steps: []step{
+				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
+				{sec(1), failed("c1", "a", Busy), cat(one("op a ringing>available busy"), ringing("c1", "a"))},
+				{sec(15), tick, cat(one("cancel c1 b timeout", "op b ringing>available no-answer"), ringing("c1", "b"), ringing("c1", "sup"))},
+			},
+		},
+		{
 			name:    "ring all: an operator who becomes available joins the ring",
 			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
 			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1), paused: "lunch"}},

@@ -48,9 +48,10 @@ type Desk struct {
 
 // todayCache is the last computation of today's figures.
 type todayCache struct {
-	mu sync.Mutex
-	at time.Time // when computed; zero: never
-	v  console.Today
+	mu  sync.Mutex
+	at  time.Time // when computed; zero: never
+	v   console.Today
+	err error // the computation failed: kept as long as a result
 }
 
 // todayFresh is how long today's figures are reused. Every open console
@@ -188,7 +189,6 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	// read must not take every console's operator states with it (each
 	// page would show its operator offline and its buttons fail).
 	if wb.Today, err = d.today(); err != nil {
-		d.Logger.Error("today's figures could not be read; the wallboard shows none", "error", err)
 		wb.Today, wb.TodayUnavailable = console.Today{}, true
 	}
 	return wb, nil
@@ -205,13 +205,18 @@ func (d *Desk) today() (console.Today, error) {
 	defer c.mu.Unlock()
 	now := d.now()
 	if !c.at.IsZero() && !now.Before(c.at) && now.Sub(c.at) < todayFresh && sameDayJST(c.at, now) {
-		return c.v, nil
+		return c.v, c.err
 	}
+	// A failure is kept as long as a result: a record that cannot be read
+	// fails every try, and each reads the whole day.
+	c.at, c.v, c.err = now, console.Today{}, nil
 	v, err := d.countToday(now)
 	if err != nil {
+		d.Logger.Error("today's figures could not be read; the wallboard shows none", "error", err)
+		c.err = err
 		return console.Today{}, err
 	}
-	c.at, c.v = now, v
+	c.v = v
 	return v, nil
 }
 
