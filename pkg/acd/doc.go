@@ -29,10 +29,12 @@
 //     strategy: longest idle (earliest idle-since, ties by operator id),
 //     round robin (next operator id after the last one rung for the client,
 //     wrapping), or ring all (every eligible idle operator of the lowest
-//     tier that has one rings; the first answer wins and the others are
-//     cancelled; operators of that tier or a lower one who become idle
-//     while a ring-all call rings join it; the next caller may ring the
-//     higher tiers' operators the first left).
+//     tier with one this call has not rung yet rings, with the lower
+//     tiers' again: the primaries first, then the backups with them; the
+//     first answer wins and the others are cancelled; operators of that
+//     tier or a lower one who become idle while a ring-all call rings
+//     join it; the next caller may ring the higher tiers' operators the
+//     first left).
 //   - A ring that times out or fails counts as a consecutive no-answer for
 //     the operator; after the client's AutoPauseAfter consecutive failures
 //     the operator is paused with reason "no-answer". A ring that fails
