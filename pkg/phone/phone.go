@@ -98,13 +98,19 @@ func ParseCallerID(raw string) CallerID {
 }
 
 // parseDigits understands the forms a person writes: "+<E.164 digits>",
-// "010<country code><number>" and a national number starting with 0.
+// "010<country code><number>" and a national number starting with 0;
+// and "0081<number>", a Japanese number in the international form most
+// of the world writes, which some trunks present (no Japanese national
+// number starts with 00; other countries' numbers in that form are not
+// taken, as a garbled number could read as one).
 func parseDigits(d string) (string, bool) {
 	switch {
 	case strings.HasPrefix(d, "+"):
 		return fromE164Digits(d[1:])
 	case strings.HasPrefix(d, "010"):
 		return fromE164Digits(d[3:])
+	case strings.HasPrefix(d, "00"+countryJP):
+		return fromE164Digits(d[2:])
 	case validNational(d):
 		return nationalToE164(d), true
 	}
