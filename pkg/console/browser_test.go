@@ -359,6 +359,9 @@ func TestBrowserOperatorSeesCallbacks(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#callbacks tr td:nth-child(1)"); got != "アクメ株式会社" {
 		t.Errorf("client shown as %q", got)
 	}
+	// Taking it tells the others who calls back.
+	consoletest.Do(t, ctx, "take", chromedp.Click("#callbacks .cb-claim"),
+		consoletest.UntilJS(`document.querySelector('#callbacks tr td:nth-child(4)').textContent === 'あなたが対応中'`))
 	consoletest.Do(t, ctx, "done", chromedp.Click("#callbacks .cb-done"),
 		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 0 && document.getElementById('cb-box').hidden === true`))
 	done, err := e.st.Callbacks(store.CallbackDone)
@@ -385,7 +388,7 @@ func TestBrowserCallbackRefreshKeepsFocus(t *testing.T) {
 	consoletest.Do(t, ctx, "three callbacks listed, the second's Done focused",
 		consoletest.UntilJS(`document.querySelectorAll('#callbacks tr').length === 3`),
 		chromedp.Evaluate[chromedp.Void](`(() => { const rows = document.getElementById('callbacks').rows;
-  rows[1].seen = true; rows[1].querySelector('button').focus(); })()`))
+  rows[1].seen = true; rows[1].querySelector('button.cb-done').focus(); })()`))
 	if resp, body := e.login("sv").do("POST", "/api/v1/console/callbacks/cb-a/done", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("another operator's done: %d %s", resp.StatusCode, body)
 	}

@@ -24,6 +24,10 @@ type callbackItem struct {
 	RequestedAt time.Time `json:"requested_at"`
 	// Requested is RequestedAt in Tokyo time, "01/02 15:04".
 	Requested string `json:"requested"`
+	// ClaimedBy names the operator calling back now (store.ClaimFor);
+	// Mine: that is the operator asking.
+	ClaimedBy string `json:"claimed_by,omitempty"`
+	Mine      bool   `json:"mine,omitempty"`
 }
 
 // callbacksResponse is the body of GET /api/v1/console/callbacks.
@@ -42,6 +46,7 @@ func (c *Console) callbacks(w http.ResponseWriter, r *http.Request, a authed) {
 		return
 	}
 	out := callbacksResponse{Callbacks: []callbackItem{}}
+	now := c.now()
 	for _, cb := range cbs {
 		if !a.op.serves(cb.ClientID) {
 			continue
@@ -52,11 +57,15 @@ func (c *Console) callbacks(w http.ResponseWriter, r *http.Request, a authed) {
 				name = n
 			}
 		}
-		out.Callbacks = append(out.Callbacks, callbackItem{
+		item := callbackItem{
 			ID: cb.ID, ClientID: cb.ClientID, ClientName: name, Number: cb.Number,
 			Display:     phone.ParseCallerID(cb.Number).Display(),
 			RequestedAt: cb.RequestedAt, Requested: cb.RequestedAt.In(jst).Format("01/02 15:04"),
-		})
+		}
+		if cb.Claimed(now) {
+			item.ClaimedBy, item.Mine = c.operatorName(cb.ClaimedBy), cb.ClaimedBy == a.op.ID
+		}
+		out.Callbacks = append(out.Callbacks, item)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -108,5 +117,51 @@ func (c *Console) callbackDone(w http.ResponseWriter, r *http.Request, a authed)
 		return
 	}
 	c.log.Info("callback done", "id", id, "operator", a.op.ID)
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// operatorName is an operator's name, or their id once they are not
+// configured.
+func (c *Console) operatorName(id string) string {
+	if op, ok := c.operator(id); ok && op.Name != "" {
+		return op.Name
+	}
+	return id
+}
+
+// callbackClaim: POST /api/v1/console/callbacks/{id}/claim tells the
+// others that this operator calls the request's caller back now: it is
+// listed as theirs (対応中) for store.ClaimFor, and another's claim
+// answers 409 saying whose it is. Who may: as for done.
+func (c *Console) callbackClaim(w http.ResponseWriter, r *http.Request, a authed) {
+	id := r.PathValue("id")
+	cb, err := c.findCallback(id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(cb.ClientID)):
+		fail(w, http.StatusNotFound, "no such callback request")
+		return
+	case err != nil:
+		c.log.Error("find callback", "id", id, "err", err)
+		fail(w, http.StatusInternalServerError, "callbacks unavailable")
+		return
+	}
+	switch err := c.d.Store.ClaimCallback(id, a.op.ID, c.now()); {
+	case err == nil:
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, "no such callback request")
+		return
+	case errors.Is(err, store.ErrAlreadyDone):
+		fail(w, http.StatusConflict, "already done")
+		return
+	case errors.Is(err, store.ErrTaken):
+		taken, _ := c.d.Store.Callback(id)
+		fail(w, http.StatusConflict, "taken by "+c.operatorName(taken.ClaimedBy))
+		return
+	default:
+		c.log.Error("claim callback", "id", id, "err", err)
+		fail(w, http.StatusInternalServerError, "could not claim")
+		return
+	}
+	c.log.Info("callback claimed", "id", id, "operator", a.op.ID)
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }

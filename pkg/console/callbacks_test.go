@@ -3,6 +3,7 @@ package console_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,61 @@ func TestCallbacksForAnOperatorOfEveryClient(t *testing.T) {
 	})
 	if l := listCallbacks(t, e.login("op-all")); len(l.Callbacks) != 2 {
 		t.Fatalf("op-all sees %+v, want both", l.Callbacks)
+	}
+}
+
+// TestCallbackClaim: op-a takes acme's request; the list tells op-b, a
+// supervisor, that op-a calls back (and op-a that they do); the
+// supervisor's claim answers 409 naming op-a; marking it done stays
+// anyone's who may see it.
+func TestCallbackClaim(t *testing.T) {
+	e := newEnv(t)
+	putCallbacks(t, e)
+	a, sv := e.login("op-a"), e.login("sv")
+	if resp, body := a.do("POST", "/api/v1/console/callbacks/cb-acme/claim", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("op-a's claim: %d %s", resp.StatusCode, body)
+	}
+	claim := func(u *user) (string, bool) {
+		t.Helper()
+		resp, body := u.do("GET", "/api/v1/console/callbacks", nil)
+		var l struct {
+			Callbacks []struct {
+				ID        string `json:"id"`
+				ClaimedBy string `json:"claimed_by"`
+				Mine      bool   `json:"mine"`
+			} `json:"callbacks"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &l) != nil {
+			t.Fatalf("list: %d %s", resp.StatusCode, body)
+		}
+		for _, cb := range l.Callbacks {
+			if cb.ID == "cb-acme" {
+				return cb.ClaimedBy, cb.Mine
+			}
+		}
+		t.Fatalf("cb-acme not listed: %s", body)
+		return "", false
+	}
+	if by, mine := claim(a); by != "青木" || !mine {
+		t.Errorf("op-a sees cb-acme taken by %q, mine %v; want 青木, theirs", by, mine)
+	}
+	if by, mine := claim(sv); by != "青木" || mine {
+		t.Errorf("the supervisor sees cb-acme taken by %q, mine %v; want 青木, not theirs", by, mine)
+	}
+	if resp, body := sv.do("POST", "/api/v1/console/callbacks/cb-acme/claim", nil); resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "青木") {
+		t.Errorf("the supervisor's claim: %d %s, want 409 naming 青木", resp.StatusCode, body)
+	}
+	if resp, _ := a.do("POST", "/api/v1/console/callbacks/cb-beta/claim", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("op-a's claim of beta's request (not theirs): %d, want 404", resp.StatusCode)
+	}
+	e.clock.Advance(store.ClaimFor)
+	if by, _ := claim(sv); by != "" {
+		t.Errorf("a claim ClaimFor old still listed as %q's", by)
+	}
+	if resp, body := sv.do("POST", "/api/v1/console/callbacks/cb-acme/done", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("done: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := a.do("POST", "/api/v1/console/callbacks/cb-acme/claim", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("claim of a request done: %d, want 409", resp.StatusCode)
 	}
 }

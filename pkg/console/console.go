@@ -123,6 +123,7 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/console/wallboard", c.api(csrfNone, true, c.wallboard))
 	mux.HandleFunc("GET /api/v1/console/callbacks", c.api(csrfNone, false, c.callbacks))
 	mux.HandleFunc("POST /api/v1/console/callbacks/{id}/done", c.api(csrfHeader, false, c.callbackDone))
+	mux.HandleFunc("POST /api/v1/console/callbacks/{id}/claim", c.api(csrfHeader, false, c.callbackClaim))
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 

@@ -30,6 +30,46 @@ type Callback struct {
 	State       string    `json:"state"`
 	DoneAt      time.Time `json:"done_at,omitzero"`
 	OperatorID  string    `json:"operator_id,omitempty"`
+	// ClaimedBy is the operator calling the caller back now
+	// (ClaimCallback), since ClaimedAt; a claim older than ClaimFor is
+	// anybody's to take.
+	ClaimedBy string    `json:"claimed_by,omitempty"`
+	ClaimedAt time.Time `json:"claimed_at,omitzero"`
+}
+
+// ClaimFor is how long an operator's claim on a callback request keeps
+// it from the others: a call back and its note take minutes; one
+// forgotten does not block the request for good.
+const ClaimFor = 10 * time.Minute
+
+// Claimed reports whether the request is claimed by someone at now.
+func (c Callback) Claimed(now time.Time) bool {
+	return c.ClaimedBy != "" && now.Sub(c.ClaimedAt) < ClaimFor
+}
+
+// ClaimCallback records that an operator calls a pending request's
+// caller back now, so that the others do not too. A request another
+// operator claimed within ClaimFor is ErrTaken; one done, ErrAlreadyDone.
+// Claiming one's own again renews it.
+func (s *Store) ClaimCallback(id, operatorID string, at time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		c, err := getCallback(tx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.State == CallbackDone:
+			return fmt.Errorf("store: callback %s done by %s: %w", id, c.OperatorID, ErrAlreadyDone)
+		case c.Claimed(at) && c.ClaimedBy != operatorID:
+			return fmt.Errorf("store: callback %s claimed by %s at %s: %w", id, c.ClaimedBy, c.ClaimedAt.Format(time.RFC3339), ErrTaken)
+		}
+		c.ClaimedBy, c.ClaimedAt = operatorID, at
+		nv, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCallbacks).Put([]byte(id), nv)
+	})
 }
 
 // PutCallback stores (or replaces) a callback request.

@@ -75,3 +75,41 @@ func TestScreenPops(t *testing.T) {
 		t.Fatalf("pops without operator = %v, want ErrInvalidRecord", err)
 	}
 }
+
+// TestClaimCallback: an operator takes a request; another cannot while
+// the claim is fresh, can once it is ClaimFor old; the first may renew
+// theirs; a request done cannot be taken.
+func TestClaimCallback(t *testing.T) {
+	st := storetest.Open(t)
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if err := st.PutCallback(store.Callback{ID: "c1", ClientID: "acme", Number: "+81312345678", RequestedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ClaimCallback("c1", "op1001", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ClaimCallback("c1", "op1002", t0.Add(time.Minute)); !errors.Is(err, store.ErrTaken) {
+		t.Fatalf("another's claim a minute on: %v, want ErrTaken", err)
+	}
+	if err := st.ClaimCallback("c1", "op1001", t0.Add(5*time.Minute)); err != nil {
+		t.Fatalf("renewing one's own: %v", err)
+	}
+	if err := st.ClaimCallback("c1", "op1002", t0.Add(5*time.Minute+store.ClaimFor-time.Second)); !errors.Is(err, store.ErrTaken) {
+		t.Fatalf("another's claim before the renewed one is ClaimFor old: %v, want ErrTaken", err)
+	}
+	if err := st.ClaimCallback("c1", "op1002", t0.Add(5*time.Minute+store.ClaimFor)); err != nil {
+		t.Fatalf("another's claim once the first is ClaimFor old: %v", err)
+	}
+	if c, err := st.Callback("c1"); err != nil || c.ClaimedBy != "op1002" || !c.Claimed(t0.Add(5*time.Minute+store.ClaimFor)) {
+		t.Fatalf("after the second claim: %+v, %v", c, err)
+	}
+	if err := st.CompleteCallback("c1", "op1002", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ClaimCallback("c1", "op1001", t0.Add(time.Hour)); !errors.Is(err, store.ErrAlreadyDone) {
+		t.Fatalf("claim of a request done: %v, want ErrAlreadyDone", err)
+	}
+	if err := st.ClaimCallback("nope", "op1001", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("claim of no request: %v, want ErrNotFound", err)
+	}
+}

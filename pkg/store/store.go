@@ -34,6 +34,9 @@ var (
 	ErrInvalidRecord = errors.New("store: invalid record")
 	// ErrAlreadyDone: the callback request was marked done already.
 	ErrAlreadyDone = errors.New("store: already done")
+	// ErrTaken: another operator is calling the callback request's
+	// caller back (ClaimCallback).
+	ErrTaken = errors.New("store: taken by another operator")
 	// ErrStaleVersion: a correction was made from a version that is not
 	// the current one any more.
 	ErrStaleVersion = errors.New("store: corrected meanwhile")

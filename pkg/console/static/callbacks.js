@@ -6,31 +6,43 @@
 // goes (done, by this operator or another) hands the focus to the row
 // that takes its place, or the one before, or the table's heading.
 // Everything is written with textContent: names and numbers are data,
-// never markup. onDone(cb) marks one done (a press while it runs is
-// ignored) and refreshes the list.
+// never markup. onDone(cb) marks one done and onClaim(cb) takes one (the
+// others see who calls back; a press while it runs is ignored); both
+// refresh the list. M holds the labels (done, cb_claim, cb_mine,
+// cb_theirs).
 "use strict";
-window.toritsugiCallbacks = function (tbody, callbacks, doneLabel, onDone) {
-  const cells = (cb) => [cb.client_name || cb.client_id, cb.display, cb.requested];
+window.toritsugiCallbacks = function (tbody, callbacks, M, onDone, onClaim) {
+  const who = (cb) => cb.mine ? M.cb_mine : cb.claimed_by ? cb.claimed_by + " " + M.cb_theirs : "";
+  const cells = (cb) => [cb.client_name || cb.client_id, cb.display, cb.requested, who(cb).trim()];
+  const button = (label, cls, run) => {
+    const b = document.createElement("button");
+    b.type = "button"; b.className = cls; b.textContent = label;
+    // aria-disabled, not disabled, while the request runs: a disabled
+    // button loses the focus, and the keyboard user their place.
+    b.addEventListener("click", async () => {
+      if (b.getAttribute("aria-disabled") === "true") return;
+      b.setAttribute("aria-disabled", "true");
+      try { await run(); } finally { b.removeAttribute("aria-disabled"); }
+    });
+    return b;
+  };
   const build = (cb, sig) => {
     const tr = document.createElement("tr");
     tr.dataset.id = cb.id; tr.dataset.sig = sig;
     for (const t of cells(cb)) {
       const td = document.createElement("td"); td.textContent = t; tr.appendChild(td);
     }
-    const td = document.createElement("td"), b = document.createElement("button");
-    b.type = "button"; b.className = "cb-done"; b.textContent = doneLabel;
-    // aria-disabled, not disabled, while the request runs: a disabled
-    // button loses the focus, and the keyboard user their place.
-    b.addEventListener("click", async () => {
-      if (b.getAttribute("aria-disabled") === "true") return;
-      b.setAttribute("aria-disabled", "true");
-      try { await onDone(cb); } finally { b.removeAttribute("aria-disabled"); }
-    });
-    td.appendChild(b); tr.appendChild(td);
+    const td = document.createElement("td");
+    // Taking it is for one not taken (or one's own, to say one still is).
+    if (onClaim && (!cb.claimed_by || cb.mine)) td.appendChild(button(M.cb_claim, "cb-claim", () => onClaim(cb)));
+    td.appendChild(button(M.done, "cb-done", () => onDone(cb)));
+    tr.appendChild(td);
     return tr;
   };
   const focused = document.activeElement;
   const focusRow = focused && tbody.contains(focused) ? focused.closest("tr") : null;
+  // The same button of the next row (Done for Done), if it has one.
+  const focusClass = focusRow && focused.className ? focused.className.split(" ")[0] : "";
   const focusAt = focusRow ? Array.prototype.indexOf.call(tbody.rows, focusRow) : -1;
 
   const old = new Map();
@@ -54,7 +66,8 @@ window.toritsugiCallbacks = function (tbody, callbacks, doneLabel, onDone) {
   if (focusRow && !focusRow.isConnected) {
     const rows = tbody.rows;
     const row = rows[Math.min(focusAt, rows.length - 1)];
-    const target = row ? row.querySelector("button") : tbody.closest("section").querySelector("h2");
+    const target = row ? (focusClass && row.querySelector("button." + focusClass)) || row.querySelector("button")
+      : tbody.closest("section").querySelector("h2");
     if (target) target.focus();
   }
 };

@@ -590,11 +590,13 @@
     const r = await api("GET", "/api/v1/console/callbacks");
     if (r.status !== 200 || !r.json) return;
     const tb = $("callbacks");
-    window.toritsugiCallbacks(tb, r.json.callbacks || [], M.done, async (cb) => {
-      const d = await api("POST", "/api/v1/console/callbacks/" + encodeURIComponent(cb.id) + "/done");
-      if (!(d.status === 200 || d.status === 409)) { $("status").textContent = M.control_failed; return; }
+    const post = async (cb, what) => {
+      const d = await api("POST", "/api/v1/console/callbacks/" + encodeURIComponent(cb.id) + "/" + what);
+      // 409: done or taken by another meanwhile; the refresh shows it.
+      $("cb-status").textContent = d.status === 200 ? "" : d.status === 409 ? M.cb_taken : M.control_failed;
       await pollCallbacks();
-    });
+    };
+    window.toritsugiCallbacks(tb, r.json.callbacks || [], M, (cb) => post(cb, "done"), (cb) => post(cb, "claim"));
     // An empty list hides the box; the focus, if it was there (the last
     // one was done), goes to what the page shows next.
     const had = $("cb-box").contains(document.activeElement);

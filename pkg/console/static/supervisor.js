@@ -66,7 +66,7 @@
       const r = await fetch("/api/v1/console/callbacks", { credentials: "same-origin" });
       if (r.status === 401) { location.href = "/login"; return; }
       if (!r.ok) throw new Error(String(r.status));
-      window.toritsugiCallbacks($("callbacks"), (await r.json()).callbacks || [], M.done, done);
+      window.toritsugiCallbacks($("callbacks"), (await r.json()).callbacks || [], M, done);
     } catch (e) {
       $("conn").hidden = false;
     }
