@@ -154,8 +154,12 @@ func (c *Console) callbackClaim(w http.ResponseWriter, r *http.Request, a authed
 		fail(w, http.StatusConflict, "already done")
 		return
 	case errors.Is(err, store.ErrTaken):
-		taken, _ := c.d.Store.Callback(id)
-		fail(w, http.StatusConflict, "taken by "+c.operatorName(taken.ClaimedBy))
+		var taken *store.TakenError
+		by := "another operator"
+		if errors.As(err, &taken) {
+			by = c.operatorName(taken.By)
+		}
+		fail(w, http.StatusConflict, "taken by "+by)
 		return
 	default:
 		c.log.Error("claim callback", "id", id, "err", err)

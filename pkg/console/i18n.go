@@ -62,7 +62,7 @@ var messages = map[string]map[string]string{
 		"operators": "オペレーター", "since": "経過", "waiting": "待ち呼", "count": "件数", "oldest": "最長待ち",
 		"today": "本日", "answered": "応答", "abandoned": "放棄", "service_level": "サービスレベル",
 		"forbidden": "権限がありません",
-		"callbacks": "折返し依頼", "number": "番号", "requested_at": "依頼時刻", "done": "完了", "cb_who": "対応", "cb_claim": "対応する", "cb_mine": "あなたが対応中", "cb_theirs": "が対応中", "cb_taken": "他のオペレーターが対応中です",
+		"callbacks": "折返し依頼", "number": "番号", "requested_at": "依頼時刻", "done": "完了", "cb_who": "対応", "cb_claim": "対応する", "cb_mine": "あなたが対応中", "cb_theirs": "{name}が対応中", "cb_taken": "他のオペレーターが対応中です", "cb_done_already": "既に完了しています",
 		"callback_failed": "完了にできませんでした",
 	},
 	langEN: {
@@ -92,7 +92,7 @@ var messages = map[string]map[string]string{
 		"operators": "Operators", "since": "In state", "waiting": "Waiting", "count": "Calls", "oldest": "Oldest",
 		"today": "Today", "answered": "Answered", "abandoned": "Abandoned", "service_level": "Service level",
 		"forbidden": "Forbidden",
-		"callbacks": "Callback requests", "number": "Number", "requested_at": "Requested", "done": "Done", "cb_who": "Taken by", "cb_claim": "Take", "cb_mine": "you", "cb_theirs": "", "cb_taken": "Another operator is calling back",
+		"callbacks": "Callback requests", "number": "Number", "requested_at": "Requested", "done": "Done", "cb_who": "Taken by", "cb_claim": "Take", "cb_mine": "you", "cb_theirs": "{name}", "cb_taken": "Another operator is calling back", "cb_done_already": "Already done",
 		"callback_failed": "Could not mark as done",
 	},
 }

@@ -70,8 +70,8 @@ func FromChannel(number, name string) string {
 // withheld, unavailable, payphone or unusable caller ID is a Kind. An empty
 // caller ID is Unavailable. It is lenient where trunks differ: it accepts
 // national numbers ("0312345678"), E.164 ("+81312345678"), the country code
-// without '+' ("81312345678"), the international prefix 010, and
-// separators or full-width characters.
+// without '+' ("81312345678"), the international prefix 010, a Japanese
+// number written 0081…, and separators or full-width characters.
 func ParseCallerID(raw string) CallerID {
 	c := CallerID{Raw: raw}
 	trimmed := strings.TrimSpace(raw)

@@ -47,6 +47,19 @@ func (c Callback) Claimed(now time.Time) bool {
 	return c.ClaimedBy != "" && now.Sub(c.ClaimedAt) < ClaimFor
 }
 
+// TakenError: another operator claimed the request (By, at At); it is
+// ErrTaken.
+type TakenError struct {
+	ID, By string
+	At     time.Time
+}
+
+func (e *TakenError) Error() string {
+	return fmt.Sprintf("store: callback %s claimed by %s at %s", e.ID, e.By, e.At.Format(time.RFC3339))
+}
+
+func (e *TakenError) Unwrap() error { return ErrTaken }
+
 // ClaimCallback records that an operator calls a pending request's
 // caller back now, so that the others do not too. A request another
 // operator claimed within ClaimFor is ErrTaken; one done, ErrAlreadyDone.
@@ -61,7 +74,7 @@ func (s *Store) ClaimCallback(id, operatorID string, at time.Time) error {
 		case c.State == CallbackDone:
 			return fmt.Errorf("store: callback %s done by %s: %w", id, c.OperatorID, ErrAlreadyDone)
 		case c.Claimed(at) && c.ClaimedBy != operatorID:
-			return fmt.Errorf("store: callback %s claimed by %s at %s: %w", id, c.ClaimedBy, c.ClaimedAt.Format(time.RFC3339), ErrTaken)
+			return &TakenError{ID: id, By: c.ClaimedBy, At: c.ClaimedAt}
 		}
 		c.ClaimedBy, c.ClaimedAt = operatorID, at
 		nv, err := json.Marshal(c)

@@ -88,8 +88,9 @@ func TestClaimCallback(t *testing.T) {
 	if err := st.ClaimCallback("c1", "op1001", t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ClaimCallback("c1", "op1002", t0.Add(time.Minute)); !errors.Is(err, store.ErrTaken) {
-		t.Fatalf("another's claim a minute on: %v, want ErrTaken", err)
+	var taken *store.TakenError
+	if err := st.ClaimCallback("c1", "op1002", t0.Add(time.Minute)); !errors.Is(err, store.ErrTaken) || !errors.As(err, &taken) || taken.By != "op1001" {
+		t.Fatalf("another's claim a minute on: %v, want ErrTaken by op1001", err)
 	}
 	if err := st.ClaimCallback("c1", "op1001", t0.Add(5*time.Minute)); err != nil {
 		t.Fatalf("renewing one's own: %v", err)

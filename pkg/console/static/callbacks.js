@@ -12,8 +12,10 @@
 // cb_theirs).
 "use strict";
 window.toritsugiCallbacks = function (tbody, callbacks, M, onDone, onClaim) {
-  const who = (cb) => cb.mine ? M.cb_mine : cb.claimed_by ? cb.claimed_by + " " + M.cb_theirs : "";
-  const cells = (cb) => [cb.client_name || cb.client_id, cb.display, cb.requested, who(cb).trim()];
+  const who = (cb) => cb.mine ? M.cb_mine : cb.claimed_by ? M.cb_theirs.replace("{name}", cb.claimed_by) : "";
+  const cells = (cb) => [cb.client_name || cb.client_id, cb.display, cb.requested, who(cb)];
+  // The row is rebuilt when what it shows, or whose it is, changes.
+  const sigOf = (cb) => JSON.stringify([cells(cb), !!cb.mine, cb.claimed_by || ""]);
   const button = (label, cls, run) => {
     const b = document.createElement("button");
     b.type = "button"; b.className = cls; b.textContent = label;
@@ -49,7 +51,7 @@ window.toritsugiCallbacks = function (tbody, callbacks, M, onDone, onClaim) {
   for (const tr of Array.from(tbody.rows)) old.set(tr.dataset.id, tr);
   const keep = new Map();
   for (const cb of callbacks) {
-    const sig = JSON.stringify(cells(cb));
+    const sig = sigOf(cb);
     const tr = old.get(cb.id);
     if (tr && tr.dataset.sig === sig) keep.set(cb.id, tr);
   }
@@ -59,7 +61,7 @@ window.toritsugiCallbacks = function (tbody, callbacks, M, onDone, onClaim) {
   // focus from it; the server lists requests oldest first).
   let next = tbody.firstElementChild;
   for (const cb of callbacks) {
-    const tr = keep.get(cb.id) || build(cb, JSON.stringify(cells(cb)));
+    const tr = keep.get(cb.id) || build(cb, sigOf(cb));
     if (tr === next) { next = next.nextElementSibling; continue; }
     tbody.insertBefore(tr, next);
   }

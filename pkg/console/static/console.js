@@ -592,8 +592,9 @@
     const tb = $("callbacks");
     const post = async (cb, what) => {
       const d = await api("POST", "/api/v1/console/callbacks/" + encodeURIComponent(cb.id) + "/" + what);
-      // 409: done or taken by another meanwhile; the refresh shows it.
-      $("cb-status").textContent = d.status === 200 ? "" : d.status === 409 ? M.cb_taken : M.control_failed;
+      // 409: done, or taken by another, meanwhile; the refresh shows it.
+      const taken = d.status === 409 && d.json && String(d.json.error || "").startsWith("taken");
+      $("cb-status").textContent = d.status === 200 ? "" : taken ? M.cb_taken : d.status === 409 ? M.cb_done_already : M.control_failed;
       await pollCallbacks();
     };
     window.toritsugiCallbacks(tb, r.json.callbacks || [], M, (cb) => post(cb, "done"), (cb) => post(cb, "claim"));
