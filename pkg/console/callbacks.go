@@ -70,18 +70,21 @@ func (c *Console) callbacks(w http.ResponseWriter, r *http.Request, a authed) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// findCallback returns the callback with id in any state.
-func (c *Console) findCallback(id string) (store.Callback, error) {
-	cbs, err := c.d.Store.Callbacks("")
-	if err != nil {
-		return store.Callback{}, err
+// visibleCallback reads request id for operator a: one they may not see
+// does not exist for them (404, like intakes). It writes the error
+// itself; ok is false then.
+func (c *Console) visibleCallback(w http.ResponseWriter, a authed, id string) (store.Callback, bool) {
+	cb, err := c.d.Store.Callback(id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(cb.ClientID)):
+		fail(w, http.StatusNotFound, "no such callback request")
+		return store.Callback{}, false
+	case err != nil:
+		c.log.Error("find callback", "id", id, "err", err)
+		fail(w, http.StatusInternalServerError, "callbacks unavailable")
+		return store.Callback{}, false
 	}
-	for _, cb := range cbs {
-		if cb.ID == id {
-			return cb, nil
-		}
-	}
-	return store.Callback{}, store.ErrNotFound
+	return cb, true
 }
 
 // callbackDone: POST /api/v1/console/callbacks/{id}/done marks a request
@@ -90,14 +93,9 @@ func (c *Console) findCallback(id string) (store.Callback, error) {
 // request already done answers 409.
 func (c *Console) callbackDone(w http.ResponseWriter, r *http.Request, a authed) {
 	id := r.PathValue("id")
-	cb, err := c.findCallback(id)
+	cb, ok := c.visibleCallback(w, a, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(cb.ClientID)):
-		fail(w, http.StatusNotFound, "no such callback request")
-		return
-	case err != nil:
-		c.log.Error("find callback", "id", id, "err", err)
-		fail(w, http.StatusInternalServerError, "callbacks unavailable")
+	case !ok:
 		return
 	case cb.State == store.CallbackDone:
 		fail(w, http.StatusConflict, "already done")
@@ -135,14 +133,7 @@ func (c *Console) operatorName(id string) string {
 // answers 409 saying whose it is. Who may: as for done.
 func (c *Console) callbackClaim(w http.ResponseWriter, r *http.Request, a authed) {
 	id := r.PathValue("id")
-	cb, err := c.findCallback(id)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && !a.op.serves(cb.ClientID)):
-		fail(w, http.StatusNotFound, "no such callback request")
-		return
-	case err != nil:
-		c.log.Error("find callback", "id", id, "err", err)
-		fail(w, http.StatusInternalServerError, "callbacks unavailable")
+	if _, ok := c.visibleCallback(w, a, id); !ok {
 		return
 	}
 	switch err := c.d.Store.ClaimCallback(id, a.op.ID, c.now()); {
