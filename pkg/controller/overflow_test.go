@@ -410,7 +410,18 @@ func (h *harness) waitRecording(id string) {
 	h.t.Helper()
 	h.eventually("recording the message", func() bool {
 		ch, ok := h.fake.Channel(id)
-		return ok && strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail")
+		if !ok || !strings.Contains(ch.Vars["TORITSUGI_STATE"], "s=voicemail") {
+			return false
+		}
+		// The state is saved before the recording is asked for: on a
+		// loaded machine the caller's hang-up could otherwise come
+		// first, and there would be no message to speak of.
+		for _, r := range h.fake.Requests() {
+			if r.Method == http.MethodPost && r.Path == "/channels/"+id+"/record" && r.Status == http.StatusCreated {
+				return true
+			}
+		}
+		return false
 	})
 }
 
