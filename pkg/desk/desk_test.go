@@ -320,46 +320,64 @@ func TestUnqueuedMessagesTriedAgain(t *testing.T) {
 	}
 }
 
-// TestClientRemovedWhileItsCallerIsPutThrough: a reload removed client
-// zeta while its caller waited; the queue still put the caller through.
-// The operator answers in zeta's name with zeta's form, and the message
-// is relayed as zeta's configuration said when the call came in. Before,
-// the pop had no company name and the message could not be saved
-// ("unknown client").
+// TestClientRemovedWhileItsCallerIsPutThrough: a reload removes client
+// zeta while its caller waits (the queue still puts the caller through),
+// or after the caller was put through (the operator talking or writing).
+// Either way the operator answers in zeta's name with zeta's form, and
+// the message is relayed as zeta's configuration said when the call came
+// in. Before, the pop had no company name and the message could not be
+// saved ("unknown client"); removed during the call, the form was empty.
 func TestClientRemovedWhileItsCallerIsPutThrough(t *testing.T) {
-	d, ob := newDesk(t)
-	old, err := config.Parse("old.yaml", []byte(strings.Replace(cfgYAML, "  - id: gamma\n", "  - id: zeta\n    name: 株式会社ゼータ\n    dids: [\"03-9999-0000\"]\n    greeting: sound:zeta\n    script: standard\n    relay: {to: [acme-boss]}\n  - id: gamma\n", 1)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zeta, ok := old.Client("zeta")
-	if !ok {
-		t.Fatal("no zeta in the old configuration")
-	}
-	if _, ok := d.Config().Client("zeta"); ok {
-		t.Fatal("zeta in the running configuration")
-	}
-	d.Connected(call.Connected{CallID: "c9", OperatorID: "op1001", ClientID: "zeta", CallerNumber: "0901234567", Client: zeta})
-	if f := d.FormFor("zeta"); len(f.Fields) == 0 {
-		t.Fatal("no form for the removed client's caller")
-	}
-	values := map[string]string{"name": "山田", "company": "山田商事", "callback": "090-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}
-	norm, errs, _ := d.Validate("zeta", values)
-	if len(errs) != 0 {
-		t.Fatalf("Validate: %v", errs)
-	}
-	now := time.Now()
-	in := store.Intake{ID: "i9", Version: 1, CallID: "c9", ClientID: "zeta", OperatorID: "op1001", CallerNumber: "0901234567", Values: norm, CreatedAt: now, UpdatedAt: now}
-	if err := d.Submit(context.Background(), in); err != nil {
-		t.Fatal(err)
-	}
-	entries, _ := ob.List(relay.Filter{MessageID: "i9-v1"})
-	if len(entries) != 1 || entries[0].Destination != "acme-boss" || !strings.Contains(entries[0].Message.Subject, "株式会社ゼータ") {
-		t.Fatalf("outbox %+v, want one message for 株式会社ゼータ to acme-boss", entries)
-	}
-	// An unknown client stays unknown.
-	if _, errs, _ := d.Validate("nobody", values); errs[""] == "" {
-		t.Fatal("Validate of a client never configured passed")
+	for _, tc := range []struct {
+		name         string
+		afterConnect bool // the reload comes after the connect
+	}{{"while the caller waits", false}, {"during the call", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, ob := newDesk(t)
+			withZeta, err := config.Parse("old.yaml", []byte(strings.Replace(cfgYAML, "  - id: gamma\n", "  - id: zeta\n    name: 株式会社ゼータ\n    dids: [\"03-9999-0000\"]\n    greeting: sound:zeta\n    script: standard\n    relay: {to: [acme-boss]}\n  - id: gamma\n", 1)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zeta, ok := withZeta.Client("zeta")
+			if !ok {
+				t.Fatal("no zeta in the old configuration")
+			}
+			without := d.Config()
+			if _, ok := without.Client("zeta"); ok {
+				t.Fatal("zeta in the running configuration")
+			}
+			var reloaded atomic.Bool
+			reloaded.Store(!tc.afterConnect)
+			d.Config = func() *config.Config {
+				if reloaded.Load() {
+					return without
+				}
+				return withZeta
+			}
+			d.Connected(call.Connected{CallID: "c9", OperatorID: "op1001", ClientID: "zeta", CallerNumber: "0901234567", Client: zeta})
+			reloaded.Store(true)
+			if f := d.FormFor("zeta"); len(f.Fields) == 0 {
+				t.Fatal("no form for the removed client's caller")
+			}
+			values := map[string]string{"name": "山田", "company": "山田商事", "callback": "090-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}
+			norm, errs, _ := d.Validate("zeta", values)
+			if len(errs) != 0 {
+				t.Fatalf("Validate: %v", errs)
+			}
+			now := time.Now()
+			in := store.Intake{ID: "i9", Version: 1, CallID: "c9", ClientID: "zeta", OperatorID: "op1001", CallerNumber: "0901234567", Values: norm, CreatedAt: now, UpdatedAt: now}
+			if err := d.Submit(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			entries, _ := ob.List(relay.Filter{MessageID: "i9-v1"})
+			if len(entries) != 1 || entries[0].Destination != "acme-boss" || !strings.Contains(entries[0].Message.Subject, "株式会社ゼータ") {
+				t.Fatalf("outbox %+v, want one message for 株式会社ゼータ to acme-boss", entries)
+			}
+			// An unknown client stays unknown.
+			if _, errs, _ := d.Validate("nobody", values); errs[""] == "" {
+				t.Fatal("Validate of a client never configured passed")
+			}
+		})
 	}
 }
 
@@ -799,44 +817,6 @@ func TestCorrectionSaysWhenTheCallWasTaken(t *testing.T) {
 	}
 	if !strings.HasPrefix(m.Subject, "【訂正】山田 様より") {
 		t.Errorf("subject %q, want 【訂正】山田 様より… (no company, no stray space)", m.Subject)
-	}
-}
-
-// TestClientRemovedDuringTheCall: a reload removes zeta after its caller
-// was put through (the pop shown, the operator talking or writing): the
-// operator still has its form, and the message is validated, stored and
-// relayed, as the README says of a call put through.
-func TestClientRemovedDuringTheCall(t *testing.T) {
-	d, ob := newDesk(t)
-	withZeta, err := config.Parse("old.yaml", []byte(strings.Replace(cfgYAML, "  - id: gamma\n", "  - id: zeta\n    name: 株式会社ゼータ\n    dids: [\"03-9999-0000\"]\n    greeting: sound:zeta\n    script: standard\n    relay: {to: [acme-boss]}\n  - id: gamma\n", 1)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	without := d.Config()
-	var reloaded atomic.Bool
-	d.Config = func() *config.Config {
-		if reloaded.Load() {
-			return without
-		}
-		return withZeta
-	}
-	zeta, _ := withZeta.Client("zeta")
-	d.Connected(call.Connected{CallID: "c9", OperatorID: "op1001", ClientID: "zeta", CallerNumber: "0901234567", Client: zeta})
-	reloaded.Store(true) // the reload, while the operator talks
-	if f := d.FormFor("zeta"); len(f.Fields) == 0 {
-		t.Errorf("FormFor after the reload: no fields (a reloaded page shows an empty form)")
-	}
-	values := map[string]string{"name": "山田", "company": "山田商事", "callback": "090-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}
-	norm, errs, _ := d.Validate("zeta", values)
-	if len(errs) != 0 {
-		t.Errorf("Validate after the reload: %v (the message cannot be saved)", errs)
-	}
-	now := time.Now()
-	in := store.Intake{ID: "i9", Version: 1, CallID: "c9", ClientID: "zeta", OperatorID: "op1001", CallerNumber: "0901234567", Values: norm, CreatedAt: now, UpdatedAt: now}
-	err = d.Submit(context.Background(), in)
-	entries, _ := ob.List(relay.Filter{MessageID: "i9-v1"})
-	if err != nil || len(entries) != 1 {
-		t.Errorf("Submit: %v, %d outbox entries; want 1", err, len(entries))
 	}
 }
 
