@@ -488,7 +488,7 @@ func (m *Manager) hangupChannel(log *slog.Logger, id, reason string) {
 }
 
 // cleanupTries bounds the tries of a cleanup that keeps failing, spaced 1
-// s doubling to 30 s (about 5 minutes in all).
+// s doubling to 30 s: 11 waits, 211 s in all.
 const cleanupTries = 12
 
 // retryCleanup tries do again, apart from the call's actor (which may
