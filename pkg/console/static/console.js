@@ -123,7 +123,7 @@
   // ---- draft ----
   // Drafts are {at, values} under one key per operator and call; drafts
   // older than a day are dropped so caller data does not linger.
-  const DRAFT_PREFIX = "toritsugi.draft.";
+  const DRAFT_PREFIX = window.toritsugiDrafts.prefix;
   const DRAFT_TTL_MS = 24 * 3600 * 1000;
   const draftKey = () => (call ? DRAFT_PREFIX + OP + "." + call.pop.call_id : null);
   function saveDraft() {
@@ -177,14 +177,7 @@
   pruneDrafts();
   // Logging out leaves no caller data behind on a shared computer.
   const logout = document.getElementById("logout");
-  if (logout && logout.form) {
-    logout.form.addEventListener("submit", () => {
-      for (let i = localStorage.length - 1; i >= 0; i--) {
-        const k = localStorage.key(i);
-        if (k && k.startsWith(DRAFT_PREFIX)) localStorage.removeItem(k);
-      }
-    });
-  }
+  window.toritsugiDrafts.clearOnLogout(logout && logout.form);
 
   // ---- form ----
   const fields = () => (call && call.form && call.form.fields) || [];

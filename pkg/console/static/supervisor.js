@@ -6,17 +6,8 @@
   const M = JSON.parse(document.getElementById("i18n").textContent);
   const CSRF = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
-  // Logging out here, as from the console, leaves no caller data behind
-  // on a shared computer: the message drafts the console kept go.
-  const logout = document.querySelector('form[action="/logout"]');
-  if (logout) {
-    logout.addEventListener("submit", () => {
-      for (let i = localStorage.length - 1; i >= 0; i--) {
-        const k = localStorage.key(i);
-        if (k && k.startsWith("toritsugi.draft.")) localStorage.removeItem(k);
-      }
-    });
-  }
+  // Logging out here, as from the console, leaves no caller data behind.
+  window.toritsugiDrafts.clearOnLogout(document.querySelector('form[action="/logout"]'));
   const cell = (tr, text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); };
   const dur = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); };
 
