@@ -50,7 +50,8 @@ type opRec struct {
 	ringTimer *timer
 	wrapTimer *timer
 	// restTimer, while armed, keeps an available operator from being rung:
-	// their last ring never reached Asterisk (see NotRungRest).
+	// their last ring never reached Asterisk (see NotRungRest) or their
+	// phone refused it (see BusyRest).
 	restTimer *timer
 	wrapUntil time.Time
 	// holdCall is the call whose message the operator has not saved
@@ -198,15 +199,26 @@ func (c *Core) ringFailed(cl *callRec, op *opRec, why RingFailure, now time.Time
 		// Asterisk is not taking requests (restarting, or every REST
 		// connection busy): ringing the operator again at once would loop
 		// as fast as the requests fail.
-		c.disarm(op.restTimer)
-		op.restTimer = c.arm(now.Add(NotRungRest), tRest, "", op.id)
+		c.rest(op, NotRungRest, now)
 		return c.setState(op, Available, why.String(), now, out)
 	}
 	op.noAnswers++
 	if n := c.settings(cl.clientID).AutoPauseAfter; n > 0 && op.noAnswers >= n {
 		return c.setState(op, Paused, ReasonNoAnswer, now, out)
 	}
+	if why == Busy {
+		// The phone refused at once (busy, declined, do-not-disturb):
+		// ringing it again at once, for this caller or the next, would
+		// be refused as fast, a loop of rings for a single operator.
+		c.rest(op, BusyRest, now)
+	}
 	return c.setState(op, Available, why.String(), now, out)
+}
+
+// rest keeps op from being rung for d (the tRest timer ends it).
+func (c *Core) rest(op *opRec, d time.Duration, now time.Time) {
+	c.disarm(op.restTimer)
+	op.restTimer = c.arm(now.Add(d), tRest, "", op.id)
 }
 
 // dropCall removes an unconnected call from the queue, cancelling its rings.

@@ -40,13 +40,12 @@
 //     the operator is paused with reason "no-answer". A ring that fails
 //     because the channel could not be allocated marks the operator
 //     unreachable until [Core.SetReachable] reports it registered again.
-//   - There is no retry delay: while a call waits, an eligible idle operator
-//     is rung again at once, even right after a failed ring (preferring
-//     operators this call rang fewer times). With a single operator and
-//     auto-pause disabled, a softphone that rejects instantly is re-rung
-//     in a loop; set AutoPauseAfter to bound it. The exception is a ring
-//     that never reached Asterisk (NotRung): its operator rests
-//     [NotRungRest] first.
+//   - After a ring that timed out, an eligible idle operator is rung again
+//     at once while a call waits (preferring operators this call rang
+//     fewer times). A phone that refused the ring (Busy: busy, declined,
+//     do-not-disturb) rests [BusyRest] first, for every caller, so that
+//     it is not rung in a loop as fast as it refuses; a ring that never
+//     reached Asterisk (NotRung) rests [NotRungRest].
 //   - [Core.Hold] stops all ringing until as many [Core.Release] calls:
 //     after a restart, until every re-adopted call is back in line, so
 //     that the first free operator goes to the oldest caller and not to

@@ -85,7 +85,8 @@ func TestRules(t *testing.T) {
 			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}, {id: "sup", skills: all(2)}},
 			steps: []step{
 				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
-				{sec(1), failed("c1", "a", Busy), cat(one("op a ringing>available busy"), ringing("c1", "a"))},
+				{sec(1), failed("c1", "a", Busy), one("op a ringing>available busy")},
+				{sec(1) + BusyRest, tick, ringing("c1", "a")},
 				{sec(15), tick, cat(one("cancel c1 b timeout", "op b ringing>available no-answer"), ringing("c1", "b"), ringing("c1", "sup"))},
 			},
 		},
@@ -96,9 +97,11 @@ func TestRules(t *testing.T) {
 			steps: []step{
 				{0, enq("c1", "A"), ringing("c1", "a")},
 				{sec(1), avail("b"), cat(one("op b paused>available available"), ringing("c1", "b"))},
-				// Ring-all keeps every eligible idle operator ringing.
-				{sec(2), failed("c1", "a", Busy), cat(one("op a ringing>available busy"), ringing("c1", "a"))},
-				{sec(3), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a",
+				// Ring-all keeps every eligible idle operator ringing; one
+				// who declined rings again once rested.
+				{sec(2), failed("c1", "a", Busy), one("op a ringing>available busy")},
+				{sec(2) + BusyRest, tick, ringing("c1", "a")},
+				{sec(8), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a",
 					"cancel c1 b answered-elsewhere", "op b ringing>available answered-elsewhere")},
 			},
 		},
@@ -111,6 +114,35 @@ func TestRules(t *testing.T) {
 				{sec(14), tick, nil},
 				{sec(15), tick, cat(one("cancel c1 a timeout", "op a ringing>available no-answer"), ringing("c1", "b"))},
 				{sec(30), tick, cat(one("cancel c1 b timeout", "op b ringing>available no-answer"), ringing("c1", "a"))},
+			},
+		},
+		{
+			// A phone on do-not-disturb refuses every ring at once: with
+			// auto-pause off it was rung in a loop as fast as it
+			// refused. It rests BusyRest after each refusal, for every
+			// caller; another operator is rung meanwhile.
+			name:    "a refused ring rests the operator",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1), paused: "lunch"}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), failed("c1", "a", Busy), one("op a ringing>available busy")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(1) + BusyRest - time.Millisecond, tick, nil},
+				{sec(1) + BusyRest, tick, ringing("c1", "a")},
+				{sec(7), avail("b"), cat(one("op b paused>available available"), ringing("c2", "b"))},
+			},
+		},
+		{
+			name:    "refusals count towards auto-pause",
+			clients: map[string]ClientSettings{"A": {AutoPauseAfter: 2}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), failed("c1", "a", Busy), one("op a ringing>available busy")},
+				{sec(1) + BusyRest, tick, ringing("c1", "a")},
+				{sec(7), failed("c1", "a", Busy), one("op a ringing>paused no-answer")},
+				{sec(7) + BusyRest, tick, nil},
 			},
 		},
 		{

@@ -16,7 +16,7 @@ const (
 	tMaxWait                   // callID waited too long
 	tEscalate                  // callID reaches the next tier
 	tAnnounce                  // tell callID its position
-	tRest                      // opID may be rung again after a ring that was never sent
+	tRest                      // opID may be rung again after a ring that was never sent or was refused
 )
 
 type timer struct {

@@ -83,7 +83,8 @@ type RingFailure uint8
 const (
 	// NoAnswer: the operator did not pick up (the actor's own timeout).
 	NoAnswer RingFailure = iota
-	// Busy: the softphone declined or was busy.
+	// Busy: the softphone declined or was busy. The operator is not rung
+	// again for BusyRest.
 	Busy
 	// Unreachable: the channel could not be created (not registered,
 	// allocation failed). The operator is marked unreachable.
@@ -97,6 +98,12 @@ const (
 // NotRungRest is how long an operator whose ring never reached Asterisk
 // rests before being rung again.
 const NotRungRest = time.Second
+
+// BusyRest is how long an operator whose phone refused a ring (busy,
+// declined) rests before being rung again, for any caller: app_queue's
+// retry default, and long enough that a phone on do-not-disturb is not
+// rung in a loop while callers wait.
+const BusyRest = 5 * time.Second
 
 var failureNames = [...]string{"no-answer", "busy", "unreachable", "not-rung"}
 

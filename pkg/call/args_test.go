@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -198,6 +200,20 @@ func TestTransferCause(t *testing.T) {
 	} {
 		if got := transferCause(cause); !strings.HasPrefix(got, want) {
 			t.Errorf("transferCause(%d) = %q, want %q…", cause, got, want)
+		}
+	}
+}
+
+// TestRingFailure: an operator's phone refusing a ring (busy, declined,
+// any cause but Asterisk's dial timeout) is a refusal, which rests the
+// operator; the dial timeout and an unknown cause are no-answers.
+func TestRingFailure(t *testing.T) {
+	for cause, want := range map[int]acd.RingFailure{
+		17: acd.Busy, 21: acd.Busy, 1: acd.Busy, 34: acd.Busy, 38: acd.Busy, 16: acd.Busy,
+		19: acd.NoAnswer, 0: acd.NoAnswer,
+	} {
+		if got := ringFailure(cause); got != want {
+			t.Errorf("ringFailure(%d) = %s, want %s", cause, got, want)
 		}
 	}
 }

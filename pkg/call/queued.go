@@ -196,16 +196,27 @@ func (a *actor) legGone(id string, cause int) {
 	case a.op == l:
 		a.operatorLost("hung up before the bridge")
 	case !l.answered:
-		why := acd.NoAnswer
-		if cause == 17 { // User busy (486), recording 06
-			why = acd.Busy
-		}
-		a.note(fmt.Sprintf("%s did not answer (%s)", l.opID, why))
-		a.m.queue.RingFailed(a.id, l.opID, l.ring, why)
+		a.note(fmt.Sprintf("%s did not answer (%s, cause %d)", l.opID, ringFailure(cause), cause))
+		a.m.queue.RingFailed(a.id, l.opID, l.ring, ringFailure(cause))
 	default:
 		// Answered, but gone before the queue connected it.
 		a.m.queue.RingFailed(a.id, l.opID, l.ring, acd.NoAnswer)
 	}
+}
+
+// ringFailure reads the hang-up cause of an operator leg that ended
+// unanswered before the queue gave it up. Cause 19 (no answer) is
+// Asterisk's own dial timeout, or a phone's 480: a no-answer, as is an end
+// without a cause (0). Any other is
+// the phone or its network refusing the ring: busy (486, cause 17,
+// recording 06), declined (603, cause 21), forbidden, unreachable: the
+// operator then rests acd.BusyRest, so that a phone refusing at once is
+// not rung in a loop.
+func ringFailure(cause int) acd.RingFailure {
+	if cause == 19 || cause == 0 {
+		return acd.NoAnswer
+	}
+	return acd.Busy
 }
 
 // joinGrace bounds how soon after the bridge a peer's end can mean it

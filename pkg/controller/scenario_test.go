@@ -155,6 +155,41 @@ func TestRingNoAnswerMovesOnAndAutoPauses(t *testing.T) {
 	}
 }
 
+// TestRefusingPhoneRests: an operator's softphone on do-not-disturb
+// answers every ring 486 at once. With auto-pause off it was rung again at
+// once, as fast as it refused, for as long as the caller waited; it now
+// rests acd.BusyRest after each refusal (app_queue's retry), then rings
+// again, and the caller is answered once the operator takes calls again.
+func TestRefusingPhoneRests(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "auto_pause_after: 2", "auto_pause_after: 0", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.Busy})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "0901234567")
+	h.eventually("the first ring refused", func() bool {
+		return len(h.originates()) == 1 && h.operatorState("op1001") == acd.Available
+	})
+	refused := time.Now()
+	time.Sleep(time.Second) // 100 s in Asterisk's time: a loop would ring hundreds of times
+	if og := h.originates(); len(og) != 1 {
+		t.Fatalf("%d rings in a second of a phone refusing at once, want 1", len(og))
+	}
+	if err := h.fake.SetEndpointBehavior("PJSIP/op1001", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+	}
+	if og := h.originates(); len(og) != 2 {
+		t.Fatalf("originates %+v, want the refused ring and one after the rest", og)
+	}
+	if d := time.Since(refused); d < acd.BusyRest-time.Second {
+		t.Fatalf("rung again %v after the refusal, want after a rest of %v", d, acd.BusyRest)
+	}
+}
+
 func TestCallerHangsUpWhileRinging(t *testing.T) {
 	h := newHarness(t, oneClient)
 	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
