@@ -442,7 +442,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.rec.Billable = true
 	if a.client.Record {
 		name := strings.ReplaceAll(a.id, ".", "-") + "-" + a.m.instance
-		if _, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"}); err != nil {
+		if _, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"}); err != nil && !a.recordingStarted(name, err) {
 			a.log.Warn("starting the recording failed", "error", err)
 		} else {
 			a.rec.Recording = name
@@ -451,6 +451,29 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 		}
 	}
 	a.saveLive() // answered: should Asterisk lose the bridge too, the call still counts
+}
+
+// recordingStarted reports whether the conversation's recording name
+// runs although its request failed with err. An answer from Asterisk (any
+// status) or a request never sent started nothing; a request that got no
+// answer (timed out under load) may have: Asterisk is asked. A recording
+// it has, or one it cannot tell of, is named in the record, so that the
+// retention deletes it in time (a recording unnamed is kept for ever).
+func (a *actor) recordingStarted(name string, err error) bool {
+	if pbx.StatusCode(err) != 0 || pbx.NotSent(err) {
+		return false
+	}
+	_, gerr := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name))
+	switch {
+	case gerr == nil:
+		a.note("the recording's request timed out, but it started")
+		return true
+	case pbx.IsNotFound(gerr):
+		return false
+	}
+	a.log.Warn("the recording's request timed out; whether it started is unknown", "recording", name, "error", err, "check", gerr)
+	a.note("the recording's request timed out; named in case it started")
+	return true
 }
 
 // overflow: the caller waited longer than the client allows.

@@ -461,6 +461,61 @@ func TestRecordingRetention(t *testing.T) {
 	}
 }
 
+// TestRecordingRequestTimesOut: Asterisk, under load, answers the bridge
+// recording's request after the controller gave up on it. Had it started
+// the recording, the record used to name none, and the retention never
+// deleted it: it is asked for and named. Had it not, none is named.
+func TestRecordingRequestTimesOut(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		started bool
+	}{{"started", true}, {"never started", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, oneClient)
+			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+			fakeURL := h.fake.URL()
+			h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/ari/bridges/") || !strings.HasSuffix(r.URL.Path, "/record") {
+					return false
+				}
+				if tc.started {
+					req, _ := http.NewRequest(http.MethodPost, fakeURL+strings.TrimPrefix(r.URL.Path, "/ari")+"?"+r.URL.RawQuery, r.Body)
+					req.Header = r.Header.Clone()
+					if resp, err := http.DefaultClient.Do(req); err == nil {
+						resp.Body.Close()
+					}
+				}
+				time.Sleep(2500 * time.Millisecond) // the controller's RequestTimeout is 2 s
+				w.WriteHeader(http.StatusCreated)
+				return true
+			})
+			r := h.start()
+			id := h.call("0312345678", "0901234567")
+			rec := h.record(id)
+			if rec.Result != store.ResultAnswered {
+				t.Fatalf("record %s (%s), want answered", rec.Result, rec.Reason)
+			}
+			keys, err := r.c.Link.Client().StoredRecording().List(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.started != (len(keys) == 1) {
+				t.Fatalf("%d stored recordings, want started %v", len(keys), tc.started)
+			}
+			if !tc.started {
+				if rec.Recording != "" {
+					t.Fatalf("record names recording %q, which never started", rec.Recording)
+				}
+				return
+			}
+			if rec.Recording == "" || rec.Recording != keys[0].ID {
+				t.Fatalf("record names recording %q, Asterisk stored %q", rec.Recording, keys[0].ID)
+			}
+		})
+	}
+}
+
 // TestRecordingRetentionOfARemovedClient: a client kept recordings a year;
 // once it is removed from the configuration, its recordings are kept the
 // default 90 days, not forever.
