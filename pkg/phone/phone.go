@@ -100,9 +100,11 @@ func ParseCallerID(raw string) CallerID {
 // parseDigits understands the forms a person writes: "+<E.164 digits>",
 // "010<country code><number>" and a national number starting with 0;
 // and "0081<number>", a Japanese number in the international form most
-// of the world writes, which some trunks present (no Japanese national
-// number starts with 00; other countries' numbers in that form are not
-// taken, as a garbled number could read as one).
+// of the world writes, which some trunks present. Other countries'
+// numbers in that form are not taken: in Japan 00XY is a carrier's
+// identification code dialled before a number (0033 NTT Communications,
+// 0041, 0061, 0088…), so "0033…" may be France (+33) or a carrier prefix,
+// and a wrong callback number is worse than none.
 func parseDigits(d string) (string, bool) {
 	switch {
 	case strings.HasPrefix(d, "+"):

@@ -21,6 +21,10 @@ func TestParseCallerID(t *testing.T) {
 		// trunks present a Japanese caller.
 		{"0081312345678", Number, "+81312345678", "0312345678", "03-1234-5678"},
 		{"00819012345678", Number, "+819012345678", "09012345678", "090-1234-5678"},
+		// Another country's in that form is not read: 0033 is France
+		// (+33) or NTT Communications' carrier code before a number.
+		{"0033312345678", Invalid, "", "", "番号不明"},
+		{"0012125550123", Invalid, "", "", "番号不明"},
 		{"819012345678", Number, "+819012345678", "09012345678", "090-1234-5678"},
 		{"0612345678", Number, "+81612345678", "0612345678", "06-1234-5678"},
 		{"09012345678", Number, "+819012345678", "09012345678", "090-1234-5678"},
