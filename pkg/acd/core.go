@@ -40,6 +40,9 @@ type opRec struct {
 	id        string
 	skills    map[string]int
 	reachable bool
+	// otherCall: the phone has a call that is not the queue's (the
+	// operator calling a customer back): not rung until it ends.
+	otherCall bool
 	state     State
 	since     time.Time
 	reason    string
@@ -142,9 +145,10 @@ func (c *Core) queue(clientID string) *clientQueue {
 	return q
 }
 
-// refreshIdle keeps the idle set equal to {Available, reachable, no call}.
+// refreshIdle keeps the idle set equal to {Available, reachable, no call,
+// no other call, not resting}.
 func (c *Core) refreshIdle(op *opRec) {
-	if op.state == Available && op.reachable && op.callID == "" && op.restTimer == nil {
+	if op.state == Available && op.reachable && !op.otherCall && op.callID == "" && op.restTimer == nil {
 		c.idle[op.id] = op
 	} else {
 		delete(c.idle, op.id)

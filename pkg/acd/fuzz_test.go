@@ -118,6 +118,9 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		return c.Logout(r.pickOp(arg), now)
 	case 10:
 		id := r.pickOp(arg)
+		if arg&0x40 != 0 { // the operator places a call, or it ends
+			return c.SetOtherCall(id, arg&0x10 != 0, now)
+		}
 		if _, ok := c.ops[id]; ok {
 			r.reach[id] = arg&0x10 != 0
 		}
@@ -188,6 +191,9 @@ func (r *fuzzRun) checkActions(code byte, acts []Action) {
 		case Ring:
 			if r.state[a.OpID] != Ringing || !r.reach[a.OpID] {
 				t.Fatalf("%v: operator shadow state %s reachable %v", a, r.state[a.OpID], r.reach[a.OpID])
+			}
+			if op := r.c.ops[a.OpID]; op != nil && op.otherCall {
+				t.Fatalf("%v: rang an operator on another call", a)
 			}
 		case Connect:
 			if r.state[a.OpID] != OnCall {

@@ -177,3 +177,7 @@ func ringing(call, op string) []string {
 func cat(parts ...[]string) []string { return slices.Concat(parts...) }
 
 func one(s ...string) []string { return s }
+
+func otherCall(op string, busy bool) input {
+	return func(c *Core, now time.Time) []Action { return c.SetOtherCall(op, busy, now) }
+}

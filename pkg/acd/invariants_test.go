@@ -11,7 +11,7 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 	t.Helper()
 	for id, op := range c.ops {
 		_, inIdle := c.idle[id]
-		wantIdle := op.state == Available && op.reachable && op.callID == "" && op.restTimer == nil
+		wantIdle := op.state == Available && op.reachable && !op.otherCall && op.callID == "" && op.restTimer == nil
 		if inIdle != wantIdle {
 			t.Fatalf("op %s: idle=%v want %v (state %s reachable %v call %q)", id, inIdle, wantIdle, op.state, op.reachable, op.callID)
 		}

@@ -87,6 +87,21 @@ func (c *Core) SetReachable(id string, reachable bool, now time.Time) []Action {
 	return c.dispatch(now, out)
 }
 
+// SetOtherCall records whether the operator's phone has a call that is not
+// the queue's (they placed it themselves: a customer called back). While
+// it has, the operator is not rung, as app_queue's ringinuse=no; a ring
+// already in progress goes on (the phone took it). When it ends they are
+// offered waiting calls again.
+func (c *Core) SetOtherCall(id string, busy bool, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil || op.otherCall == busy {
+		return nil
+	}
+	op.otherCall = busy
+	c.refreshIdle(op)
+	return c.dispatch(now, nil)
+}
+
 // SetAvailable logs the operator in or ends a pause (resetting the
 // no-answer count). During wrap-up it ends the wrap-up; on a call it cancels
 // a pending pause or logout.

@@ -146,6 +146,24 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// The operator calls a customer back from their phone: not
+			// rung while that call lasts, rung for the caller waiting
+			// once it ends. Another operator is rung meanwhile.
+			name:    "an operator on another call is not rung",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1), paused: "lunch"}},
+			steps: []step{
+				{0, otherCall("a", true), nil},
+				{sec(1), enq("c1", "A"), nil},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(3), avail("b"), cat(one("op b paused>available available"), ringing("c1", "b"))},
+				{sec(4), otherCall("a", false), ringing("c2", "a")},
+				// A call placed while rung goes on ringing.
+				{sec(5), otherCall("a", true), nil},
+				{sec(6), answer("c2", "a"), one("op a ringing>on-call answered", "connect c2 a")},
+			},
+		},
+		{
 			name:    "consecutive no-answers auto-pause the operator",
 			clients: map[string]ClientSettings{"A": {AutoPauseAfter: 2}},
 			ops:     []opSpec{{id: "a", skills: all(1)}},

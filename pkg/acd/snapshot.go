@@ -21,6 +21,8 @@ type OperatorView struct {
 	Since       time.Time // when State was entered
 	PauseReason string    // reason when Paused or Offline
 	Reachable   bool
+	// OtherCall: the phone has a call that is not the queue's.
+	OtherCall   bool
 	CallID      string    // ringing or connected call
 	IdleSince   time.Time // longest-idle key
 	WrapUpUntil time.Time // when WrapUp
@@ -87,7 +89,7 @@ func (c *Core) LookupOperator(id string) (OperatorView, bool) {
 func (c *Core) viewOf(op *opRec) OperatorView {
 	return OperatorView{
 		ID: op.id, State: op.state, Since: op.since, PauseReason: op.reason,
-		Reachable: op.reachable, CallID: op.callID, IdleSince: op.idleSince,
+		Reachable: op.reachable, OtherCall: op.otherCall, CallID: op.callID, IdleSince: op.idleSince,
 		WrapUpUntil: op.wrapUntil, WrapUpHeld: op.held, NoAnswers: op.noAnswers, Skills: maps.Clone(op.skills),
 	}
 }

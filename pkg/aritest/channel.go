@@ -94,6 +94,10 @@ func (s *Server) newChannelLocked(id string, e *endpoint, kind chanKind) *channe
 	s.channels[id] = c
 	s.chanOrder = append(s.chanOrder, id)
 	e.channels = append(e.channels, id)
+	// endpoints.c ast_endpoint_add_channel publishes the endpoint's new
+	// snapshot: apps subscribed to it get EndpointStateChange with the
+	// channel in channel_ids (and again when it goes, endpoint_cache_clear).
+	s.endpointEventLocked(e, "EndpointStateChange", nil)
 	return c
 }
 
@@ -112,6 +116,7 @@ func (s *Server) removeChannelLocked(c *channel) {
 				break
 			}
 		}
+		s.endpointEventLocked(e, "EndpointStateChange", nil)
 	}
 	if a, ok := s.apps[c.app]; ok {
 		s.maybeDestroyAppLocked(a)

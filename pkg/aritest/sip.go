@@ -105,6 +105,26 @@ func (s *Server) IncomingCall(did, callerNumber string, opts ...CallOption) (str
 	return c.id, nil
 }
 
+// OutboundCall is a call the softphone of endpoint places itself (an
+// operator calling a customer back): a channel on the endpoint that runs
+// the dialplan and never enters Stasis. Apps subscribed to the endpoint
+// see it in channel_ids; RemoteHangup ends it.
+func (s *Server) OutboundCall(endpoint, number string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.bumpLocked()
+	e, ok := s.endpoints[endpoint]
+	if !ok {
+		return "", fmt.Errorf("%w: %s", ErrNoEndpoint, endpoint)
+	}
+	c := s.newChannelLocked("", e, kindInbound)
+	c.protocolID = fmt.Sprintf("1-%d@127.0.0.1", 20000+rand.IntN(10000))
+	c.caller = idName{Number: e.resource}
+	c.state = "Ring"
+	c.dp = dialplan{Context: "from-operators", Exten: number, Priority: 1, App: "Dial"}
+	return c.id, nil
+}
+
 // RemoteHangup is a BYE from the far end: ChannelHangupRequest without a
 // cause, then StasisEnd and the rest.
 func (s *Server) RemoteHangup(channelID string) error {

@@ -143,3 +143,19 @@ func callerID(name, number string) string {
 	}, name)
 	return `"` + name + `" <` + number + `>`
 }
+
+// The marks in the ids of the channels calls originate: an operator's leg
+// "<call>-op-<operator>-<instance>-<n>", a VIP transfer's
+// "<call>-tx-<instance>-<n>". Asterisk names the channels it makes itself
+// "<epoch>.<n>".
+const (
+	operatorLegMark = "-op-"
+	transferLegMark = "-tx-"
+)
+
+// OwnChannel reports whether channel id is one a call originated (an
+// operator's or a transfer's leg): any other channel on an operator's
+// phone is a call the operator placed.
+func OwnChannel(id string) bool {
+	return strings.Contains(id, operatorLegMark) || strings.Contains(id, transferLegMark)
+}

@@ -218,6 +218,19 @@ func TestRingFailure(t *testing.T) {
 	}
 }
 
+// TestOwnChannel: the legs calls originate are toritsugi's; a channel
+// Asterisk names itself (a call the operator's phone placed) is not.
+func TestOwnChannel(t *testing.T) {
+	for id, want := range map[string]bool{
+		"1795987015.1-op-op1001-k3f9-2": true, "1795987015.1-tx-k3f9-1": true,
+		"1795987015.7": false, "": false, "op1001": false,
+	} {
+		if got := OwnChannel(id); got != want {
+			t.Errorf("OwnChannel(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
 func TestEndpointOf(t *testing.T) {
 	for name, want := range map[string]string{
 		"PJSIP/op1001-00000046":    "PJSIP/op1001",

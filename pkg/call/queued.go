@@ -78,7 +78,7 @@ func (a *actor) ring(r *queue.RingOperator) {
 		a.legs = map[string]*leg{}
 	}
 	a.plays++
-	l := &leg{id: fmt.Sprintf("%s-op-%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID, ring: r.Ring}
+	l := &leg{id: fmt.Sprintf("%s"+operatorLegMark+"%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID, ring: r.Ring}
 	a.legs[l.id] = l
 	a.m.disp.BindChannel(l.id, a.inbox)
 	// The queue's own ring timer decides when to give up (CancelRing);

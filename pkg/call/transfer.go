@@ -31,7 +31,7 @@ func (a *actor) transferToClient() {
 		a.legs = map[string]*leg{}
 	}
 	a.plays++
-	l := &leg{id: fmt.Sprintf("%s-tx-%s-%d", a.id, a.m.instance, a.plays), transfer: true}
+	l := &leg{id: fmt.Sprintf("%s"+transferLegMark+"%s-%d", a.id, a.m.instance, a.plays), transfer: true}
 	a.legs[l.id] = l
 	a.m.disp.BindChannel(l.id, a.inbox)
 	endpoint := a.m.config().DialString(a.client.TransferTo)

@@ -194,7 +194,8 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 }
 
 // TestBrowserPhoneAndPauseAlerts: an available operator whose softphone
-// is not registered is told so (no call would ring), and an operator the
+// is not registered is told so (no call would ring), as is one whose
+// softphone is on a call they placed, and an operator the
 // queue paused for unanswered rings is told why and what to do; wrap-up
 // counts down to its end, and says when it goes on for an unsaved message.
 func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
@@ -212,10 +213,17 @@ func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
 		consoletest.UntilJS(`document.getElementById('phone-down').hidden === false && document.getElementById('auto-paused').hidden === true`),
 		consoletest.UntilJS(`document.getElementById('no-call').textContent === '着信待ちです'`))
 
+	// Calling a customer back from the softphone: not rung meanwhile.
+	setState(console.OperatorStatus{ID: "op-a", State: console.StateAvailable, Since: time.Now(), Reachable: true, OtherCall: true})
+	consoletest.Do(t, ctx, "other call notice", chromedp.Reload(),
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`),
+		consoletest.UntilJS(`document.getElementById('other-call').hidden === false && document.getElementById('phone-down').hidden === true`))
+
 	setState(console.OperatorStatus{ID: "op-a", State: console.StatePaused, PauseReason: "no-answer", Since: time.Now(), Reachable: true})
 	consoletest.Do(t, ctx, "auto-pause alert", chromedp.Reload(),
 		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'paused'`),
 		consoletest.UntilJS(`document.getElementById('phone-down').hidden === true && document.getElementById('auto-paused').hidden === false`),
+		consoletest.UntilJS(`document.getElementById('other-call').hidden === true`),
 		consoletest.UntilJS(`document.getElementById('no-call').textContent.startsWith('着信はありません')`))
 	if got := consoletest.Text(t, ctx, "#state"); got != "離席中 (呼出に応答なし)" {
 		t.Errorf("state shown as %q", got)

@@ -139,6 +139,9 @@ type OperatorStatus struct {
 	// otherwise); WrapUpUntil: when wrap-up ends, in wrap-up.
 	Reachable   bool      `json:"reachable"`
 	WrapUpUntil time.Time `json:"wrapup_until,omitzero"`
+	// OtherCall: the softphone is on a call the operator placed (a
+	// customer called back); it is not rung until that call ends.
+	OtherCall bool `json:"other_call,omitempty"`
 	// WrapUpHeld: the wrap-up went on past its time because the call's
 	// message is not saved; it ends when it is, or at WrapUpUntil.
 	WrapUpHeld bool `json:"wrapup_held,omitempty"`

@@ -100,8 +100,10 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 	c.Operators = operators.NewRegistry(o.Logger.With("part", "operators"), func(ch operators.Change) {
 		if c.Queue != nil {
 			c.Queue.SetReachable(ch.Endpoint, ch.Reachable)
+			c.Queue.SetOtherCall(ch.Endpoint, ch.OtherCall)
 		}
 	})
+	c.Operators.SetOwnChannel(call.OwnChannel)
 	disp := pbx.NewDispatcher(pbx.Hooks{}, o.Logger.With("part", "dispatch"))
 	link, err := pbx.New(pbx.Options{
 		URL: cfg.ARI.URL, User: cfg.ARI.User, Password: cfg.ARI.Password, App: cfg.ARI.App,

@@ -190,6 +190,44 @@ func TestRefusingPhoneRests(t *testing.T) {
 	}
 }
 
+// TestOperatorOnAnotherCallIsNotRung: op1001 calls a customer back from
+// their softphone. Rung for a caller meanwhile, the phone would ring (or
+// answer 486) in the middle of that call and count towards auto-pause; it
+// is not rung until that call ends (Asterisk's EndpointStateChange lists
+// its channel), then rung for the caller who waited.
+func TestOperatorOnAnotherCallIsNotRung(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	own, err := h.fake.OutboundCall("PJSIP/op1001", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("op1001 on another call", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.ID == "op1001" {
+				return op.OtherCall
+			}
+		}
+		return false
+	})
+	id := h.call("0312345678", "0901234567")
+	h.eventually("the caller waiting", func() bool { return len(h.waiting("acme")) == 1 })
+	time.Sleep(500 * time.Millisecond) // 50 s in Asterisk's time
+	if og := h.originates(); len(og) != 0 {
+		t.Fatalf("rang an operator on another call: %+v", og)
+	}
+	if err := h.fake.RemoteHangup(own); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+	}
+}
+
 func TestCallerHangsUpWhileRinging(t *testing.T) {
 	h := newHarness(t, oneClient)
 	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})

@@ -4,22 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 )
 
-// OnConnect subscribes the client's application to the endpoint events of
-// every tracked technology ("endpoint:PJSIP") and then reads the state of
-// each tracked endpoint (GET /endpoints/{tech}/{resource}), so that events
-// lost while the link was down are repaired. Install it as
-// pbx.Options.OnConnect; call it again with the link's client after Track
-// added endpoints.
+// OnConnect subscribes the client's application to the events of every
+// tracked endpoint ("endpoint:PJSIP/op1001") and then reads the state of
+// each (GET /endpoints/{tech}/{resource}), so that events lost while the
+// link was down are repaired. Install it as pbx.Options.OnConnect; call it
+// again with the link's client after Track added endpoints.
 //
-// An endpoint Asterisk does not know (404) is marked unreachable and logged
-// as a misconfigured operator. Other failures leave that endpoint's state as
-// it was; every failure is returned, joined, after all endpoints were tried.
+// Each endpoint is subscribed to alone, not its whole technology
+// ("endpoint:PJSIP"): Asterisk sends an app subscribed to an endpoint an
+// EndpointStateChange whenever a channel of it comes or goes, and forwards
+// its channels' messages; the trunk's, one pair a call, are not wanted.
+//
+// An endpoint Asterisk does not know (422 to the subscription, 404 to the
+// read) is marked unreachable and logged as a misconfigured operator. Other
+// failures leave that endpoint's state as it was; every failure is
+// returned, joined, after all endpoints were tried.
 // Subscribing before reading means no change can fall between the two: an
 // event raised after the read is delivered and applied after it, and a read
 // answer older than an event already applied is dropped.
@@ -27,12 +33,14 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 	eps, since := r.tracked()
 	var errs []error
 	app := ari.NewKey(ari.ApplicationKey, c.ApplicationName())
-	for _, tech := range technologies(eps) {
+	for _, ep := range eps {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		if err := c.Application().Subscribe(app, "endpoint:"+tech); err != nil {
-			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, tech, err))
+		// 422 "Event source does not exist" (recording 11): the read
+		// below finds it missing and says so.
+		if err := c.Application().Subscribe(app, "endpoint:"+ep); err != nil && pbx.StatusCode(err) != http.StatusUnprocessableEntity {
+			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, ep, err))
 		}
 	}
 	for _, ep := range eps {
@@ -54,11 +62,12 @@ func (r *Registry) read(c ari.Client, ep string, since uint64) error {
 	switch {
 	case pbx.IsNotFound(err):
 		r.log.Warn("operator endpoint does not exist in Asterisk; check the operator configuration", "endpoint", ep)
-		r.applyRead(ep, false, "GET endpoint not found", since)
+		r.applyRead(Observation{Endpoint: ep, Definite: true, Reason: "GET endpoint not found", HasChannels: true}, since)
 	case err != nil:
 		return fmt.Errorf("operators: read endpoint %s: %w", ep, err)
 	default:
-		r.applyRead(ep, d.State == "online", "GET endpoint "+d.State, since)
+		r.applyRead(Observation{Endpoint: ep, Reachable: d.State == "online", Definite: true, Reason: "GET endpoint " + d.State,
+			Channels: d.ChannelIDs, HasChannels: true}, since)
 	}
 	return nil
 }
@@ -69,7 +78,7 @@ func (r *Registry) read(c ari.Client, ep string, since uint64) error {
 // the registry agree, so that the endpoint's next event or read brings the
 // operator back.
 func (r *Registry) NoChannel(ep string) {
-	r.apply(ep, false, "originate failed")
+	r.apply(Observation{Endpoint: ep, Definite: true, Reason: "originate failed"})
 }
 
 // Reread reads the state of ep from Asterisk (GET
@@ -80,18 +89,4 @@ func (r *Registry) Reread(c ari.Client, ep string) error {
 	since := r.seq
 	r.mu.Unlock()
 	return r.read(c, ep, since)
-}
-
-// technologies lists the distinct technologies of sorted endpoint names.
-func technologies(eps []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, ep := range eps {
-		tech, _, _ := strings.Cut(ep, "/")
-		if !seen[tech] {
-			seen[tech] = true
-			out = append(out, tech)
-		}
-	}
-	return out
 }

@@ -39,7 +39,10 @@ func endpointData(id, state string) *ari.EndpointData {
 	return &ari.EndpointData{Technology: "PJSIP", Resource: id, State: state}
 }
 
-func TestOnConnectSubscribesEachTechnologyOnce(t *testing.T) {
+// TestOnConnectSubscribesEachEndpoint: each tracked endpoint is
+// subscribed to alone (its whole technology would bring the trunk's
+// channel changes too), then read.
+func TestOnConnectSubscribesEachEndpoint(t *testing.T) {
 	var subs, reads []string
 	c := &fakeClient{
 		subscribe: func(key *ari.Key, src string) error {
@@ -57,7 +60,7 @@ func TestOnConnectSubscribesEachTechnologyOnce(t *testing.T) {
 	if err := r.OnConnect(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"toritsugi endpoint:PJSIP", "toritsugi endpoint:SIP"}; !slices.Equal(subs, want) {
+	if want := []string{"toritsugi endpoint:PJSIP/op1001", "toritsugi endpoint:PJSIP/op1002", "toritsugi endpoint:SIP/old"}; !slices.Equal(subs, want) {
 		t.Errorf("subscriptions %q, want %q", subs, want)
 	}
 	if want := []string{"PJSIP/op1001", "PJSIP/op1002", "SIP/old"}; !slices.Equal(reads, want) {

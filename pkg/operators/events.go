@@ -15,6 +15,10 @@ type Observation struct {
 	Definite bool
 	// Reason is the event type and the status it carried.
 	Reason string
+	// Channels are the endpoint's channels (channel_ids), which every
+	// endpoint event carries: HasChannels says they were read.
+	Channels    []string
+	HasChannels bool
 }
 
 // Observe interprets an endpoint event. It is a pure function of the event:
@@ -34,6 +38,11 @@ type Observation struct {
 // state after the change, which decides when it is "online" or
 // "offline" (recording 12); the peer's or contact's status only when it
 // is neither.
+//
+// Each also carries the endpoint's channels: Asterisk raises
+// EndpointStateChange whenever one is added or goes (endpoints.c
+// publishes the endpoint's snapshot), so a call the phone places itself
+// shows there.
 func Observe(e ari.Event) Observation {
 	switch v := e.(type) {
 	case *ari.EndpointStateChange:
@@ -42,9 +51,11 @@ func Observe(e ari.Event) Observation {
 			Reachable: v.Endpoint.State == "online",
 			Definite:  true,
 			Reason:    "EndpointStateChange " + v.Endpoint.State,
+			Channels:  v.Endpoint.ChannelIDs, HasChannels: true,
 		}
 	case *ari.PeerStatusChange:
-		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "PeerStatusChange " + v.Peer.PeerStatus}
+		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "PeerStatusChange " + v.Peer.PeerStatus,
+			Channels: v.Endpoint.ChannelIDs, HasChannels: true}
 		if endpointState(&o, v.Endpoint.State) {
 			return o
 		}
@@ -56,7 +67,8 @@ func Observe(e ari.Event) Observation {
 		}
 		return o
 	case *ari.ContactStatusChange:
-		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "ContactStatusChange " + v.ContactInfo.ContactStatus}
+		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "ContactStatusChange " + v.ContactInfo.ContactStatus,
+			Channels: v.Endpoint.ChannelIDs, HasChannels: true}
 		if endpointState(&o, v.Endpoint.State) {
 			return o
 		}
@@ -83,8 +95,9 @@ func endpointState(o *Observation, state string) bool {
 }
 
 // HandleEvent applies an endpoint event; install it as pbx.Hooks.Endpoint.
-// Events about untracked endpoints, events that say nothing definite and
-// other event types are ignored.
+// Events about untracked endpoints and other event types are ignored; an
+// event that says nothing definite about reachability gives the
+// endpoint's channels only.
 func (r *Registry) HandleEvent(e ari.Event) {
 	if e == nil {
 		return
@@ -95,9 +108,11 @@ func (r *Registry) HandleEvent(e ari.Event) {
 	}
 	if !o.Definite {
 		r.log.Debug("endpoint event without a definite reachability", "endpoint", o.Endpoint, "reason", o.Reason)
-		return
+		if !o.HasChannels {
+			return
+		}
 	}
-	r.apply(o.Endpoint, o.Reachable, o.Reason)
+	r.apply(o)
 }
 
 func name(tech, resource string) string {

@@ -33,12 +33,18 @@ import (
 	"sync"
 )
 
-// Change reports that a tracked endpoint's reachability changed.
+// Change reports that a tracked endpoint's reachability, or whether it
+// has another call, changed.
 type Change struct {
 	// Endpoint is "TECH/resource", e.g. "PJSIP/op1001".
 	Endpoint string
 	// Reachable is the new reachability.
 	Reachable bool
+	// OtherCall: the phone has a channel that is not toritsugi's (see
+	// SetOwnChannel): the operator placed a call from it (a customer
+	// called back), and is not to be rung meanwhile, as app_queue's
+	// ringinuse=no.
+	OtherCall bool
 	// Reason names the observation, e.g. "EndpointStateChange online",
 	// "ContactStatusChange Removed", "GET endpoint offline",
 	// "GET endpoint not found" or "no longer tracked".
@@ -50,6 +56,7 @@ type Change struct {
 type Registry struct {
 	log      *slog.Logger
 	onChange func(Change)
+	own      func(channelID string) bool
 
 	mu         sync.Mutex
 	eps        map[string]*epState
@@ -60,6 +67,7 @@ type Registry struct {
 
 type epState struct {
 	reachable bool
+	other     bool   // a channel that is not toritsugi's
 	seq       uint64 // seq of the latest observation applied
 }
 
@@ -73,6 +81,24 @@ func NewRegistry(logger *slog.Logger, onChange func(Change)) *Registry {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Registry{log: logger, onChange: onChange, eps: map[string]*epState{}}
+}
+
+// SetOwnChannel tells which channels are toritsugi's own (the legs it
+// rings operators on); any other channel on an operator's phone is another
+// call. Without it (nil) every channel is toritsugi's. Call it before the
+// link runs.
+func (r *Registry) SetOwnChannel(own func(channelID string) bool) {
+	r.mu.Lock()
+	r.own = own
+	r.mu.Unlock()
+}
+
+// OtherCall reports whether endpoint is tracked and has another call.
+func (r *Registry) OtherCall(endpoint string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.eps[endpoint]
+	return st != nil && st.other
 }
 
 // Track sets the endpoints of the configured operators ("PJSIP/op1001").
@@ -97,7 +123,7 @@ func (r *Registry) Track(endpoints []string) {
 			continue
 		}
 		delete(r.eps, ep)
-		if st.reachable {
+		if st.reachable || st.other {
 			r.pending = append(r.pending, Change{Endpoint: ep, Reachable: false, Reason: "no longer tracked"})
 		}
 	}
@@ -139,20 +165,22 @@ func (r *Registry) tracked() ([]string, uint64) {
 
 // apply records an event about an endpoint. It reports whether the endpoint
 // is tracked.
-func (r *Registry) apply(ep string, reachable bool, reason string) bool {
-	return r.record(ep, reachable, reason, false, 0)
+func (r *Registry) apply(o Observation) bool {
+	return r.record(o, false, 0)
 }
 
 // applyRead records a state read (GET) that started when the sequence
 // number was since. It is dropped when an event was applied to the endpoint
 // meanwhile, since that event is newer.
-func (r *Registry) applyRead(ep string, reachable bool, reason string, since uint64) bool {
-	return r.record(ep, reachable, reason, true, since)
+func (r *Registry) applyRead(o Observation, since uint64) bool {
+	return r.record(o, true, since)
 }
 
-func (r *Registry) record(ep string, reachable bool, reason string, read bool, since uint64) bool {
+// record applies o: its reachability when Definite, its channels when
+// HasChannels.
+func (r *Registry) record(o Observation, read bool, since uint64) bool {
 	r.mu.Lock()
-	st := r.eps[ep]
+	st := r.eps[o.Endpoint]
 	if st == nil {
 		r.mu.Unlock()
 		return false
@@ -163,13 +191,34 @@ func (r *Registry) record(ep string, reachable bool, reason string, read bool, s
 	}
 	r.seq++
 	st.seq = r.seq
-	if st.reachable != reachable {
-		st.reachable = reachable
-		r.pending = append(r.pending, Change{Endpoint: ep, Reachable: reachable, Reason: reason})
+	reachable, other := st.reachable, st.other
+	if o.Definite {
+		reachable = o.Reachable
+	}
+	if o.HasChannels {
+		other = r.otherChannel(o.Channels)
+	}
+	if st.reachable != reachable || st.other != other {
+		st.reachable, st.other = reachable, other
+		r.pending = append(r.pending, Change{Endpoint: o.Endpoint, Reachable: reachable, OtherCall: other, Reason: o.Reason})
 	}
 	r.mu.Unlock()
 	r.deliver()
 	return true
+}
+
+// otherChannel reports whether any of ids is not toritsugi's own.
+// Called with r.mu held.
+func (r *Registry) otherChannel(ids []string) bool {
+	if r.own == nil {
+		return false
+	}
+	for _, id := range ids {
+		if !r.own(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // deliver hands pending changes to onChange outside the lock. Only one
@@ -195,7 +244,7 @@ func (r *Registry) deliver() {
 		r.pending = nil
 		r.mu.Unlock()
 		for _, c := range batch {
-			r.log.Info("operator endpoint reachability changed", "endpoint", c.Endpoint, "reachable", c.Reachable, "reason", c.Reason)
+			r.log.Info("operator endpoint changed", "endpoint", c.Endpoint, "reachable", c.Reachable, "other_call", c.OtherCall, "reason", c.Reason)
 			if r.onChange != nil {
 				r.onChange(c)
 			}

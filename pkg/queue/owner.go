@@ -54,6 +54,7 @@ type Owner struct {
 	manual    map[string]bool   // op id → logs in through the console
 	byEP      map[string]string // endpoint → op id
 	reachable map[string]bool   // endpoint → reachable
+	otherCall map[string]bool   // endpoint → has a call not the queue's
 	// inUse: endpoint → the connected call on it, from its Connect (or
 	// Occupy) until it ends; phoneOf is the other way. A phone that a
 	// reload gives to another operator while its call goes on is busy:
@@ -93,7 +94,7 @@ func New(o Options) *Owner {
 	return &Owner{
 		in: make(chan func(), 1024), log: o.Logger, clock: o.Clock, core: acd.New(o.Settings),
 		onChange: o.OnOperatorChange, onAction: o.OnAction,
-		calls: map[string]Inbox{}, endpoints: map[string]string{}, manual: map[string]bool{}, byEP: map[string]string{}, reachable: map[string]bool{},
+		calls: map[string]Inbox{}, endpoints: map[string]string{}, manual: map[string]bool{}, byEP: map[string]string{}, reachable: map[string]bool{}, otherCall: map[string]bool{},
 		inUse: map[string]phoneCall{}, phoneOf: map[string]string{}, rungOn: map[string]string{},
 	}
 }
@@ -241,7 +242,10 @@ func (o *Owner) SetOperators(ops []Operator) {
 			if o.phoneTakenFrom(op.ID) && !o.onAPhone(op.ID) {
 				o.apply(o.core.SetReachable(op.ID, false, now))
 			}
+			// So is one whose new phone has a call of its own.
+			o.apply(o.core.SetOtherCall(op.ID, o.otherCall[op.Endpoint], now))
 			o.apply(o.core.UpsertOperator(acd.Operator{ID: op.ID, Skills: op.Clients}, now))
+			o.apply(o.core.SetOtherCall(op.ID, o.otherCall[op.Endpoint], now))
 		}
 		for id := range o.endpoints {
 			if !keep[id] {
@@ -335,6 +339,22 @@ func (o *Owner) SetReachable(endpoint string, reachable bool) {
 		o.reachable[endpoint] = reachable
 		if id, ok := o.byEP[endpoint]; ok {
 			o.apply(o.setReachable(id, reachable, true, o.clock.Now()))
+		}
+	})
+}
+
+// SetOtherCall reports whether a softphone has a call that is not the
+// queue's (the operator placed it: a customer called back). Its operator
+// is not rung until it ends.
+func (o *Owner) SetOtherCall(endpoint string, busy bool) {
+	o.do(func() {
+		if busy {
+			o.otherCall[endpoint] = true
+		} else {
+			delete(o.otherCall, endpoint)
+		}
+		if id, ok := o.byEP[endpoint]; ok {
+			o.apply(o.core.SetOtherCall(id, busy, o.clock.Now()))
 		}
 	})
 }

@@ -70,6 +70,7 @@
     // Calls never ring an unregistered softphone: say so, loudly.
     $("phone-down").hidden = st.reachable !== false || st.state === "offline";
     $("auto-paused").hidden = !(st.state === "paused" && st.pause_reason === "no-answer");
+    $("other-call").hidden = !st.other_call || st.state === "offline";
     $("wrap-held").hidden = !(st.state === "wrap_up" && st.wrapup_held);
     // Waiting for a call when calls can come; the phone ringing (or the
     // call just answered, its screen on its way) is no time to say there

@@ -25,6 +25,7 @@
       let st = M["st_" + o.state] || o.state;
       if (o.pause_reason) st += " (" + (M["pr_" + o.pause_reason] || o.pause_reason) + ")";
       if (o.reachable === false && o.state !== "offline") st += " — " + M.phone_unregistered;
+      if (o.other_call && o.state !== "offline") st += " — " + M.phone_other_call;
       if (o.state === "wrap_up" && o.wrapup_held) st += " — " + M.message_unsaved;
       cell(tr, st); cell(tr, dur(now - Date.parse(o.since)));
       tr.dataset.state = o.state;
