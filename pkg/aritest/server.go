@@ -195,6 +195,18 @@ func (s *Server) AddSound(name string, d time.Duration) {
 	s.sounds[name] = d
 }
 
+// AddStoredRecording puts a recording in Asterisk's recordings directory,
+// as one made before (by this Asterisk or another process): listed by
+// GET /recordings/stored, playable, deletable.
+func (s *Server) AddStoredRecording(name, format string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.stored[name]; !ok {
+		s.storedSeq = append(s.storedSeq, name)
+	}
+	s.stored[name] = &storedRecording{name: name, format: format}
+}
+
 // bumpLocked wakes every waiter of WaitFor / WaitConnected.
 func (s *Server) bumpLocked() {
 	close(s.changed)

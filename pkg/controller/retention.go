@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -31,6 +33,9 @@ type Retention struct {
 	// page is how many call records a sweep reads at once (0:
 	// retentionPage).
 	page int
+	// orphansSwept: when Asterisk's stored recordings were last looked
+	// through for recordings no record names (sweepOrphans).
+	orphansSwept time.Time
 }
 
 // removedClients keys the sweep of the calls of clients no longer
@@ -73,6 +78,10 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 	}
 	r.clients = clients
 	sweeps = append(sweeps, retentionSweep{removedClients, config.DefaultRecordingRetentionDays})
+	longest := 0
+	for _, cl := range sweeps {
+		longest = max(longest, cl.days)
+	}
 	for _, cl := range sweeps {
 		cutoff := now.AddDate(0, 0, -cl.days)
 		ok := true
@@ -102,6 +111,69 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		if ok {
 			r.swept[cl.id] = cutoff
 		}
+	}
+	if r.orphansSwept.IsZero() || now.Sub(r.orphansSwept) >= orphanEvery || now.Before(r.orphansSwept) {
+		n, err := r.sweepOrphans(now, longest)
+		deleted += n
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			r.orphansSwept = now
+		}
+	}
+	return deleted, errors.Join(errs...)
+}
+
+// orphanEvery is how often the sweep looks through all of Asterisk's
+// stored recordings (a long list: every recording kept).
+const orphanEvery = 24 * time.Hour
+
+// ownRecording matches the names calls give their recordings: the call's
+// id (Asterisk's "[system name-]<epoch>.<n>", its dot a dash), "-vm" for a
+// voicemail, and the controller's instance token.
+var ownRecording = regexp.MustCompile(`^(?:[^/]+-)?([1-9][0-9]{8,10})-[0-9]+(?:-vm)?-[0-9a-f]{8}$`)
+
+// recordingMade returns when a recording named by a call was made (its
+// call's start, from the id), or false for a name that is not one.
+func recordingMade(name string) (time.Time, bool) {
+	m := ownRecording.FindStringSubmatch(name)
+	if m == nil {
+		return time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
+}
+
+// sweepOrphans deletes the recordings calls made that are older than the
+// longest retention of any client (and a day more): past every client's,
+// whichever call made them. Most are deleted before, at their own
+// client's retention, through their call record; these are the ones no
+// record names (a store restored from a backup older than them). A
+// recording not named as calls name theirs (made by something else on
+// the same Asterisk) is never touched.
+func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
+	keys, err := r.ARI.StoredRecording().List(nil)
+	if err != nil {
+		return 0, fmt.Errorf("retention: list stored recordings: %w", err)
+	}
+	cutoff := now.AddDate(0, 0, -longestDays-1)
+	deleted := 0
+	var errs []error
+	for _, k := range keys {
+		made, ok := recordingMade(k.ID)
+		if !ok || !made.Before(cutoff) {
+			continue
+		}
+		err := r.ARI.StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, k.ID))
+		if err != nil && !pbx.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("retention: delete recording %s: %w", k.ID, err))
+			continue
+		}
+		r.Logger.Info("recording past every client's retention deleted", "recording", k.ID, "made", made)
+		deleted++
 	}
 	return deleted, errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,4 +44,39 @@ func TestEachCallPagesThroughEveryCall(t *testing.T) {
 	if len(seen) != len(want) {
 		t.Fatalf("%d calls seen, want %d", len(seen), len(want))
 	}
+}
+
+func TestRecordingMade(t *testing.T) {
+	at := time.Unix(1795987015, 0)
+	for name, want := range map[string]time.Time{
+		"1795987015-1-0a1b2c3d":        at,
+		"1795987015-12-vm-0a1b2c3d":    at,
+		"pbx1-1795987015-3-0a1b2c3d":   at,
+		"my-pbx-1795987015-3-0a1b2c3d": at,
+		"sub/1795987015-1-0a1b2c3d":    {}, // not in the recordings directory itself
+		"1795987015-1-0A1B2C3D":        {},
+		"1795987015-1-0a1b2c3":         {},
+		"1795987015-0a1b2c3d":          {},
+		"monitor-1795987015":           {},
+		"":                             {},
+	} {
+		got, ok := recordingMade(name)
+		if ok != !want.IsZero() || !got.Equal(want) {
+			t.Errorf("recordingMade(%q) = %v, %v; want %v", name, got, ok, want)
+		}
+	}
+}
+
+func FuzzRecordingMade(f *testing.F) {
+	f.Add("1795987015-1-0a1b2c3d")
+	f.Add("pbx1-1795987015-3-vm-0a1b2c3d")
+	f.Fuzz(func(t *testing.T, name string) {
+		made, ok := recordingMade(name)
+		if !ok {
+			return
+		}
+		if strings.Contains(name, "/") || !ownRecording.MatchString(name) || made.Unix() < 1e8 {
+			t.Fatalf("recordingMade(%q) = %v for a name calls do not give", name, made)
+		}
+	})
 }

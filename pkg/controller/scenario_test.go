@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -549,6 +550,56 @@ func TestRecordingRequestTimesOut(t *testing.T) {
 			}
 			if rec.Recording == "" || rec.Recording != keys[0].ID {
 				t.Fatalf("record names recording %q, Asterisk stored %q", rec.Recording, keys[0].ID)
+			}
+		})
+	}
+}
+
+// TestRecordingNamedByNoRecord: a store restored from a backup has no
+// record of the calls made after it, nor of their recordings, which the
+// retention, going by records, kept for ever. Once past the longest
+// retention of any client (the default 90 days here, and a day more),
+// the recordings calls made are deleted all the same; one named otherwise
+// (made by something else on the Asterisk) is never touched, and with a
+// client keeping recordings a year nothing goes at 92 days.
+func TestRecordingNamedByNoRecord(t *testing.T) {
+	made := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	epoch := fmt.Sprint(made.Unix())
+	ours := []string{epoch + "-1-0a1b2c3d", epoch + "-2-vm-0a1b2c3d", "pbx1-" + epoch + "-3-0a1b2c3d"}
+	theirs := []string{"monitor-" + epoch, epoch + "-4-notours", fmt.Sprint(made.AddDate(0, 0, 80).Unix()) + "-5-0a1b2c3d"}
+	for _, tc := range []struct {
+		name  string
+		days  string
+		after int // days after the recordings were made
+		gone  []string
+	}{
+		{"past every retention", "", 92, ours},
+		{"a client keeps them a year", "    recording_retention_days: 365\n", 92, nil},
+		{"within the retention and its day more", "", 90, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n"+tc.days, 1))
+			for _, n := range append(append([]string(nil), ours...), theirs...) {
+				h.fake.AddStoredRecording(n, "wav")
+			}
+			r := h.start()
+			ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return h.cfg }, Logger: storetest.Logger(t)}
+			n, err := ret.Sweep(made.AddDate(0, 0, tc.after).Add(time.Minute))
+			if err != nil || n != len(tc.gone) {
+				t.Fatalf("sweep deleted %d (%v), want %d", n, err, len(tc.gone))
+			}
+			keys, err := r.c.Link.Client().StoredRecording().List(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			left := map[string]bool{}
+			for _, k := range keys {
+				left[k.ID] = true
+			}
+			for _, n := range append(append([]string(nil), ours...), theirs...) {
+				if want := !slices.Contains(tc.gone, n); left[n] != want {
+					t.Errorf("recording %s kept %v, want %v", n, left[n], want)
+				}
 			}
 		})
 	}
