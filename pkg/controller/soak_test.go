@@ -231,6 +231,20 @@ func (r *soakRun) placeCalls(n int) {
 				_ = h.fake.Register("PJSIP/op2")
 			})
 		}
+		if i%10 == 7 {
+			// op1 calls a customer back from the softphone for a moment:
+			// not rung meanwhile, rung again after.
+			talk := time.Duration(50+rng.IntN(250)) * time.Millisecond
+			r.later(time.Duration(rng.IntN(300))*time.Millisecond, func() {
+				own, err := h.fake.OutboundCall("PJSIP/op1", "0312340000")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(talk)
+				_ = h.fake.RemoteHangup(own)
+			})
+		}
 		if r.trouble&soakLinkDrops != 0 && i%13 == 6 {
 			r.later(time.Duration(rng.IntN(400))*time.Millisecond, h.fake.DropWebSockets)
 		}
@@ -408,7 +422,7 @@ func (r *soakRun) checkEnd() {
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
 	h.eventually("every operator free", func() bool {
 		for _, op := range h.snapshot().Operators {
-			if op.State != acd.Available && op.State != acd.Paused {
+			if op.State != acd.Available && op.State != acd.Paused || op.OtherCall {
 				return false
 			}
 		}
