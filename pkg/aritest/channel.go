@@ -116,7 +116,9 @@ func (s *Server) removeChannelLocked(c *channel) {
 				break
 			}
 		}
-		s.endpointEventLocked(e, "EndpointStateChange", nil)
+		if !s.opts.QuietChannelEnd {
+			s.endpointEventLocked(e, "EndpointStateChange", nil)
+		}
 	}
 	if a, ok := s.apps[c.app]; ok {
 		s.maybeDestroyAppLocked(a)

@@ -17,6 +17,9 @@ const (
 	NoAnswer
 	// Busy answers 486 Busy Here after Delay (cause 17).
 	Busy
+	// Unavailable answers 480 Temporarily Unavailable after Delay (cause
+	// 19, as chan_pjsip maps it): many desk phones on do-not-disturb.
+	Unavailable
 )
 
 // EndpointBehavior is what a softphone does when it is rung.

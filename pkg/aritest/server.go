@@ -42,6 +42,11 @@ type Options struct {
 	// Requests to the latest (between half the limit and the limit), for
 	// long benchmarks; by default all are kept.
 	RequestLogLimit int
+	// QuietChannelEnd: a channel's end raises no EndpointStateChange on
+	// its endpoint (its creation still does). Asterisk 22 publishes one
+	// (endpoints.c); this is for clients that must not depend on it
+	// (asterisk/asterisk#1530 changed how a channel leaves its endpoint).
+	QuietChannelEnd bool
 }
 
 // RequestLog is one REST request the fake answered.

@@ -194,14 +194,21 @@ func (s *Server) dialLocked(c *channel, firstString, later string, timeout time.
 			return
 		}
 		dial("", firstString)
-		if b.Answer == Busy {
+		if b.Answer == Busy || b.Answer == Unavailable {
+			// 486: recording 06. 480: not recorded; chan_pjsip's
+			// hangup_sip2cause gives cause 19, app_dial's status for it
+			// NOANSWER.
+			cause, code, status := 17, 486, "BUSY"
+			if b.Answer == Unavailable {
+				cause, code, status = 19, 480, "NOANSWER"
+			}
 			c.timers = append(c.timers, s.after(ringDelay+b.Delay, func() {
 				if c.gone {
 					return
 				}
-				s.chanEventLocked(c, "ChannelHangupRequest", object{{"cause", 17}, {"tech_cause", 486}}, nil)
-				dial("BUSY", later)
-				s.endLegLocked(c, 17, 486)
+				s.chanEventLocked(c, "ChannelHangupRequest", object{{"cause", cause}, {"tech_cause", code}}, nil)
+				dial(status, later)
+				s.endLegLocked(c, cause, code)
 			}))
 			return
 		}

@@ -113,8 +113,10 @@ type actor struct {
 // leg is one channel we originated: an operator's phone, or the client's
 // phone for a VIP transfer (opID "").
 type leg struct {
-	id, opID  string
-	ring      uint64 // the queue's ring (RingOperator.Ring); 0 for a transfer
+	id, opID string
+	ring     uint64 // the queue's ring (RingOperator.Ring); 0 for a transfer
+	// timeout is the queue's ring timeout (RingOperator.Timeout).
+	timeout   time.Duration
 	transfer  bool
 	answered  bool // StasisStart seen
 	cancelled bool // we hung it up
@@ -302,7 +304,13 @@ func (a *actor) handle(e ari.Event) {
 			a.finish()
 			return
 		}
-		a.legGone(v.Channel.ID, v.Cause)
+		// How long it lived, in Asterisk's time: a ring a phone refused
+		// ends well before the ring timeout, whatever its cause.
+		var lived time.Duration
+		if c := v.Channel.Creationtime; c != nil {
+			lived = time.Time(v.Timestamp).Sub(time.Unix(c.Seconds, int64(c.Nanos)))
+		}
+		a.legEnded(v.Channel.ID, v.Cause, lived)
 	case *queue.RingOperator:
 		a.ring(v)
 	case *queue.CancelRing:

@@ -205,15 +205,23 @@ func TestTransferCause(t *testing.T) {
 }
 
 // TestRingFailure: an operator's phone refusing a ring (busy, declined,
-// any cause but Asterisk's dial timeout) is a refusal, which rests the
-// operator; the dial timeout and an unknown cause are no-answers.
+// a 480 before the ring timeout, any cause but a no-answer) is a refusal,
+// which rests the operator; Asterisk's dial timeout (cause 19 after the
+// ring timeout) and an unknown end are no-answers.
 func TestRingFailure(t *testing.T) {
-	for cause, want := range map[int]acd.RingFailure{
-		17: acd.Busy, 21: acd.Busy, 1: acd.Busy, 34: acd.Busy, 38: acd.Busy, 16: acd.Busy,
-		19: acd.NoAnswer, 0: acd.NoAnswer,
+	const timeout = 15 * time.Second
+	for _, tc := range []struct {
+		cause int
+		lived time.Duration
+		want  acd.RingFailure
+	}{
+		{17, time.Second, acd.Busy}, {21, time.Second, acd.Busy}, {34, 0, acd.Busy}, {38, 20 * time.Second, acd.Busy}, {16, time.Second, acd.Busy},
+		{19, 18 * time.Second, acd.NoAnswer},   // Asterisk's dial timeout, 3 s after the queue's
+		{19, 200 * time.Millisecond, acd.Busy}, // a 480 at once
+		{19, 0, acd.NoAnswer}, {0, 0, acd.NoAnswer}, {0, time.Second, acd.Busy},
 	} {
-		if got := ringFailure(cause); got != want {
-			t.Errorf("ringFailure(%d) = %s, want %s", cause, got, want)
+		if got := ringFailure(tc.cause, tc.lived, timeout); got != tc.want {
+			t.Errorf("ringFailure(%d, %v) = %s, want %s", tc.cause, tc.lived, got, tc.want)
 		}
 	}
 }

@@ -78,7 +78,7 @@ func (a *actor) ring(r *queue.RingOperator) {
 		a.legs = map[string]*leg{}
 	}
 	a.plays++
-	l := &leg{id: fmt.Sprintf("%s"+operatorLegMark+"%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID, ring: r.Ring}
+	l := &leg{id: fmt.Sprintf("%s"+operatorLegMark+"%s-%s-%d", a.id, r.OpID, a.m.instance, a.plays), opID: r.OpID, ring: r.Ring, timeout: r.Timeout}
 	a.legs[l.id] = l
 	a.m.disp.BindChannel(l.id, a.inbox)
 	// The queue's own ring timer decides when to give up (CancelRing);
@@ -162,8 +162,13 @@ func (a *actor) legAnswered(id string) {
 	a.m.queue.RingAnswered(a.id, l.opID, l.ring)
 }
 
-// legGone handles an operator leg leaving (StasisEnd) or being destroyed.
-func (a *actor) legGone(id string, cause int) {
+// legGone handles an operator leg leaving (StasisEnd) or being destroyed,
+// how long it lived unknown.
+func (a *actor) legGone(id string, cause int) { a.legEnded(id, cause, 0) }
+
+// legEnded handles an operator leg leaving or destroyed with cause, after
+// living lived in Asterisk's time (0: unknown).
+func (a *actor) legEnded(id string, cause int, lived time.Duration) {
 	l, ok := a.legs[id]
 	if !ok || l.gone {
 		return
@@ -196,24 +201,30 @@ func (a *actor) legGone(id string, cause int) {
 	case a.op == l:
 		a.operatorLost("hung up before the bridge")
 	case !l.answered:
-		a.note(fmt.Sprintf("%s did not answer (%s, cause %d)", l.opID, ringFailure(cause), cause))
-		a.m.queue.RingFailed(a.id, l.opID, l.ring, ringFailure(cause))
+		why := ringFailure(cause, lived, l.timeout)
+		a.note(fmt.Sprintf("%s did not answer (%s, cause %d)", l.opID, why, cause))
+		a.m.queue.RingFailed(a.id, l.opID, l.ring, why)
 	default:
 		// Answered, but gone before the queue connected it.
 		a.m.queue.RingFailed(a.id, l.opID, l.ring, acd.NoAnswer)
 	}
 }
 
-// ringFailure reads the hang-up cause of an operator leg that ended
-// unanswered before the queue gave it up. Cause 19 (no answer) is
-// Asterisk's own dial timeout, or a phone's 480: a no-answer, as is an end
-// without a cause (0). Any other is
-// the phone or its network refusing the ring: busy (486, cause 17,
-// recording 06), declined (603, cause 21), forbidden, unreachable: the
-// operator then rests acd.BusyRest, so that a phone refusing at once is
-// not rung in a loop.
-func ringFailure(cause int) acd.RingFailure {
+// ringFailure reads how an operator leg ended unanswered before the queue
+// gave it up: its hang-up cause, how long it lived (Asterisk's time; 0:
+// unknown) and the queue's ring timeout. Cause 19 (no answer) is
+// Asterisk's own dial timeout, which comes 3 s after the queue's, or a
+// phone's 480 (do-not-disturb on many desk phones), which comes at once:
+// it is a no-answer after the ring timeout, a refusal before it; so is an
+// end without a cause (0). Any other cause is the phone or its network
+// refusing the ring: busy (486, cause 17, recording 06), declined (603,
+// cause 21), forbidden, unreachable. After a refusal the operator rests
+// acd.BusyRest, so that a phone refusing at once is not rung in a loop.
+func ringFailure(cause int, lived, timeout time.Duration) acd.RingFailure {
 	if cause == 19 || cause == 0 {
+		if lived > 0 && lived < timeout {
+			return acd.Busy
+		}
 		return acd.NoAnswer
 	}
 	return acd.Busy
@@ -442,9 +453,15 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.rec.Billable = true
 	if a.client.Record {
 		name := strings.ReplaceAll(a.id, ".", "-") + "-" + a.m.instance
-		if _, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"}); err != nil && !a.recordingStarted(name, err) {
+		_, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"})
+		switch {
+		case err != nil && !recordingMayRun(err):
 			a.log.Warn("starting the recording failed", "error", err)
-		} else {
+		case err != nil:
+			a.log.Warn("the recording's request got no answer; naming it in case Asterisk made it", "recording", name, "error", err)
+			a.note("the recording's request got no answer: named in case Asterisk made it")
+			fallthrough
+		default:
 			a.rec.Recording = name
 			a.state.Recording = name
 			a.note("recording " + name)
@@ -453,27 +470,15 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.saveLive() // answered: should Asterisk lose the bridge too, the call still counts
 }
 
-// recordingStarted reports whether the conversation's recording name
-// runs although its request failed with err. An answer from Asterisk (any
-// status) or a request never sent started nothing; a request that got no
-// answer (timed out under load) may have: Asterisk is asked. A recording
-// it has, or one it cannot tell of, is named in the record, so that the
-// retention deletes it in time (a recording unnamed is kept for ever).
-func (a *actor) recordingStarted(name string, err error) bool {
-	if pbx.StatusCode(err) != 0 || pbx.NotSent(err) {
-		return false
-	}
-	_, gerr := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name))
-	switch {
-	case gerr == nil:
-		a.note("the recording's request timed out, but it started")
-		return true
-	case pbx.IsNotFound(gerr):
-		return false
-	}
-	a.log.Warn("the recording's request timed out; whether it started is unknown", "recording", name, "error", err, "check", gerr)
-	a.note("the recording's request timed out; named in case it started")
-	return true
+// recordingMayRun reports whether a recording whose request failed with
+// err may run all the same: an answer from Asterisk (any status) or a
+// request never sent started nothing; a request that got no answer (timed
+// out under load) may have, even after a look finds none (Asterisk may
+// run it later). Such a recording is named in the record, so that the
+// retention deletes it at its client's time (the retention takes a
+// recording gone as deleted); the name may then stand for no recording.
+func recordingMayRun(err error) bool {
+	return pbx.StatusCode(err) == 0 && !pbx.NotSent(err)
 }
 
 // overflow: the caller waited longer than the client allows.

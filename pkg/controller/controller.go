@@ -57,6 +57,9 @@ type Options struct {
 	// RecheckAfter is how long after Asterisk failed to ring an operator's
 	// phone (no contact) its endpoint is read again (0: 5 s).
 	RecheckAfter time.Duration
+	// OtherCallRead is how often the phone of an operator on another call
+	// is read again while it is (0: 15 s).
+	OtherCallRead time.Duration
 	// Observer, when set, is told where events' latency goes (benchmarks).
 	Observer pbx.Observer
 }
@@ -98,9 +101,21 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		})
 	}
 	c.Operators = operators.NewRegistry(o.Logger.With("part", "operators"), func(ch operators.Change) {
-		if c.Queue != nil {
-			c.Queue.SetReachable(ch.Endpoint, ch.Reachable)
+		if c.Queue == nil {
+			return
+		}
+		// The other call first: a phone registering with a call of its
+		// own is not rung for the moment in between. Reachability only
+		// when it changed: SetReachable(true) is a registration, which
+		// ends an auto-pause.
+		if ch.OtherCallChanged {
 			c.Queue.SetOtherCall(ch.Endpoint, ch.OtherCall)
+		}
+		if ch.ReachableChanged {
+			c.Queue.SetReachable(ch.Endpoint, ch.Reachable)
+		}
+		if ch.OtherCall {
+			c.watchOtherCall(ch.Endpoint)
 		}
 	})
 	c.Operators.SetOwnChannel(call.OwnChannel)
@@ -249,6 +264,25 @@ func (c *Controller) noChannel(ep string) {
 	c.rechecks.after(ep, c.recheckAfter(), func() {
 		if err := c.Operators.Reread(c.Link.Client(), ep); err != nil {
 			c.log.Warn("reading an operator's phone again after a failed ring", "endpoint", ep, "error", err)
+		}
+	})
+}
+
+// watchOtherCall reads phone ep again every Options.OtherCallRead while it
+// has another call: should the event of that call's end be lost (or
+// Asterisk not raise one), its operator is not left out of routing for
+// long.
+func (c *Controller) watchOtherCall(ep string) {
+	every := c.opts.OtherCallRead
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	c.rechecks.after("other call "+ep, every, func() {
+		if err := c.Operators.Reread(c.Link.Client(), ep); err != nil {
+			c.log.Warn("reading the phone of an operator on another call", "endpoint", ep, "error", err)
+		}
+		if c.Operators.OtherCall(ep) {
+			c.watchOtherCall(ep)
 		}
 	})
 }

@@ -43,6 +43,8 @@ type harness struct {
 	clock call.Clock
 	// recheckAfter: Options.RecheckAfter (0: the controller's default).
 	recheckAfter time.Duration
+	// otherCallRead: Options.OtherCallRead (0: the controller's default).
+	otherCallRead time.Duration
 	// callbacks: Options.Callbacks (nil: the store).
 	callbacks call.CallbackStore
 	// greetingTimeout: Options.GreetingTimeout (0: 5 s).
@@ -114,7 +116,7 @@ func (h *harness) start() *running {
 			return h.cfg
 		}, Recorder: h.store, Callbacks: callbacks, Logger: storetest.Logger(h.t),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: greetingTimeout,
-		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter, Updates: h.updates,
+		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter, OtherCallRead: h.otherCallRead, Updates: h.updates,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()
 			h.connected = append(h.connected, c)

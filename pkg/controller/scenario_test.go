@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -157,13 +158,25 @@ func TestRingNoAnswerMovesOnAndAutoPauses(t *testing.T) {
 }
 
 // TestRefusingPhoneRests: an operator's softphone on do-not-disturb
-// answers every ring 486 at once. With auto-pause off it was rung again at
+// answers every ring 486 (or 480) at once. With auto-pause off it was rung again at
 // once, as fast as it refused, for as long as the caller waited; it now
 // rests acd.BusyRest after each refusal (app_queue's retry), then rings
 // again, and the caller is answered once the operator takes calls again.
 func TestRefusingPhoneRests(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer aritest.Answer
+	}{{"486", aritest.Busy}, {"480", aritest.Unavailable}} {
+		t.Run(tc.name, func(t *testing.T) { refusingPhoneRests(t, tc.answer) })
+	}
+}
+
+// refusingPhoneRests is TestRefusingPhoneRests with a phone refusing as
+// answer says: 486, or 480 (cause 19, as Asterisk's own dial timeout, but
+// at once).
+func refusingPhoneRests(t *testing.T, answer aritest.Answer) {
 	h := newHarness(t, strings.Replace(oneClient, "auto_pause_after: 2", "auto_pause_after: 0", 1))
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.Busy})
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: answer})
 	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
 	h.start()
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
@@ -226,6 +239,85 @@ func TestOperatorOnAnotherCallIsNotRung(t *testing.T) {
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
 		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+	}
+}
+
+// TestOtherCallEndUnseen: the end of an operator's own call raises no
+// event (lost, or an Asterisk that sends none): their phone is read again
+// while it has another call, and the caller waiting is rung once it is
+// free.
+func TestOtherCallEndUnseen(t *testing.T) {
+	h := newHarnessFake(t, oneClient, aritest.Options{QuietChannelEnd: true})
+	h.otherCallRead = 100 * time.Millisecond
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	own, err := h.fake.OutboundCall("PJSIP/op1001", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("op1001 on another call", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.ID == "op1001" {
+				return op.OtherCall
+			}
+		}
+		return false
+	})
+	id := h.call("0312345678", "0901234567")
+	if err := h.fake.RemoteHangup(own); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+	}
+}
+
+// TestOtherCallLeavesAnAutoPauseAlone: an operator without the console,
+// auto-paused for unanswered rings, is made available again only by
+// registering their phone. A call on that phone (a colleague dialling
+// their extension) is no registration: it used to end the pause and ring
+// the phone over that call.
+func TestOtherCallLeavesAnAutoPauseAlone(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.call("0312345678", "0901234567")
+	h.eventually("op1001 auto-paused", func() bool { return h.operatorState("op1001") == acd.Paused })
+	rung := len(h.originates())
+	own, err := h.fake.OutboundCall("PJSIP/op1001", "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("op1001 on another call", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.ID == "op1001" {
+				return op.OtherCall
+			}
+		}
+		return false
+	})
+	if err := h.fake.RemoteHangup(own); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the other call over", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.ID == "op1001" {
+				return !op.OtherCall
+			}
+		}
+		return false
+	})
+	time.Sleep(100 * time.Millisecond)
+	if st := h.operatorState("op1001"); st != acd.Paused {
+		t.Fatalf("op1001 %s after a call on their phone, want still paused", st)
+	}
+	if n := len(h.originates()); n != rung {
+		t.Fatalf("%d more rings of a paused operator", n-rung)
 	}
 }
 
@@ -501,31 +593,40 @@ func TestRecordingRetention(t *testing.T) {
 }
 
 // TestRecordingRequestTimesOut: Asterisk, under load, answers the bridge
-// recording's request after the controller gave up on it. Had it started
-// the recording, the record used to name none, and the retention never
-// deleted it: it is asked for and named. Had it not, none is named.
+// recording's request after the controller gave up on it, having started
+// the recording before the controller gave up or only after. The record
+// used to name none, and the retention, going by records, never deleted
+// it: it is named either way.
 func TestRecordingRequestTimesOut(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		started bool
-	}{{"started", true}, {"never started", false}} {
+		name string
+		late bool // Asterisk runs the request after the controller gave up
+	}{{"started before the timeout", false}, {"started after the timeout", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, oneClient)
-			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+			// The operator talks 3 s: long enough for a late start.
+			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 300 * time.Second})
 			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
 			fakeURL := h.fake.URL()
 			h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/ari/bridges/") || !strings.HasSuffix(r.URL.Path, "/record") {
 					return false
 				}
-				if tc.started {
-					req, _ := http.NewRequest(http.MethodPost, fakeURL+strings.TrimPrefix(r.URL.Path, "/ari")+"?"+r.URL.RawQuery, r.Body)
+				body, _ := io.ReadAll(r.Body)
+				forward := func() {
+					req, _ := http.NewRequest(http.MethodPost, fakeURL+strings.TrimPrefix(r.URL.Path, "/ari")+"?"+r.URL.RawQuery, strings.NewReader(string(body)))
 					req.Header = r.Header.Clone()
 					if resp, err := http.DefaultClient.Do(req); err == nil {
 						resp.Body.Close()
 					}
 				}
-				time.Sleep(2500 * time.Millisecond) // the controller's RequestTimeout is 2 s
+				if !tc.late {
+					forward()
+				}
+				time.Sleep(2200 * time.Millisecond) // the controller's RequestTimeout is 2 s
+				if tc.late {
+					forward()
+				}
 				w.WriteHeader(http.StatusCreated)
 				return true
 			})
@@ -539,17 +640,8 @@ func TestRecordingRequestTimesOut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.started != (len(keys) == 1) {
-				t.Fatalf("%d stored recordings, want started %v", len(keys), tc.started)
-			}
-			if !tc.started {
-				if rec.Recording != "" {
-					t.Fatalf("record names recording %q, which never started", rec.Recording)
-				}
-				return
-			}
-			if rec.Recording == "" || rec.Recording != keys[0].ID {
-				t.Fatalf("record names recording %q, Asterisk stored %q", rec.Recording, keys[0].ID)
+			if len(keys) != 1 || rec.Recording != keys[0].ID {
+				t.Fatalf("record names recording %q, Asterisk stored %v", rec.Recording, keys)
 			}
 		})
 	}

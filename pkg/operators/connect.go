@@ -23,9 +23,11 @@ import (
 // its channels' messages; the trunk's, one pair a call, are not wanted.
 //
 // An endpoint Asterisk does not know (422 to the subscription, 404 to the
-// read) is marked unreachable and logged as a misconfigured operator. Other
-// failures leave that endpoint's state as it was; every failure is
-// returned, joined, after all endpoints were tried.
+// read) is marked unreachable and logged as a misconfigured operator; its
+// whole technology is subscribed to then, so that its events come once it
+// is made (added to pjsip.conf and reloaded, a realtime endpoint made at
+// its first use). Other failures leave that endpoint's state as it was;
+// every failure is returned, joined, after all endpoints were tried.
 // Subscribing before reading means no change can fall between the two: an
 // event raised after the read is delivered and applied after it, and a read
 // answer older than an event already applied is dropped.
@@ -33,13 +35,24 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 	eps, since := r.tracked()
 	var errs []error
 	app := ari.NewKey(ari.ApplicationKey, c.ApplicationName())
+	whole := map[string]bool{}
 	for _, ep := range eps {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		// 422 "Event source does not exist" (recording 11): the read
-		// below finds it missing and says so.
-		if err := c.Application().Subscribe(app, "endpoint:"+ep); err != nil && pbx.StatusCode(err) != http.StatusUnprocessableEntity {
+		err := c.Application().Subscribe(app, "endpoint:"+ep)
+		if pbx.StatusCode(err) == http.StatusUnprocessableEntity {
+			// "Event source does not exist" (recording 12): the read
+			// below finds it missing and says so.
+			tech, _, _ := strings.Cut(ep, "/")
+			if whole[tech] {
+				continue
+			}
+			whole[tech] = true
+			err = c.Application().Subscribe(app, "endpoint:"+tech)
+			ep = tech
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, ep, err))
 		}
 	}

@@ -109,15 +109,15 @@ func TestLinkRegisterUnregister(t *testing.T) {
 	if err := h.fake.Register("PJSIP/op1001"); err != nil {
 		t.Fatal(err)
 	}
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "EndpointStateChange online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"})
 	if err := h.fake.Unregister("PJSIP/op1001"); err != nil {
 		t.Fatal(err)
 	}
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: false, Reason: "EndpointStateChange offline"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: false, ReachableChanged: true, Reason: "EndpointStateChange offline"})
 	if err := h.fake.Register("PJSIP/op1001"); err != nil {
 		t.Fatal(err)
 	}
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "EndpointStateChange online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"})
 	h.assertNoMoreChanges(t)
 
 	var subs []string
@@ -133,8 +133,9 @@ func TestLinkRegisterUnregister(t *testing.T) {
 		}
 	}
 	// One connect: each endpoint once; the one Asterisk does not know is
-	// refused as recording 11 shows, and only warned about.
-	if want := []string{"endpoint:PJSIP/op1001 200", "endpoint:PJSIP/op1099 422"}; !slices.Equal(subs, want) {
+	// refused as recording 12 shows, and only warned about; its
+	// technology is subscribed to instead, for the day it is made.
+	if want := []string{"endpoint:PJSIP/op1001 200", "endpoint:PJSIP/op1099 422", "endpoint:PJSIP 200"}; !slices.Equal(subs, want) {
 		t.Errorf("subscriptions %q, want %q", subs, want)
 	}
 }
@@ -148,7 +149,7 @@ func (h *harness) assertNoMoreChanges(t *testing.T) {
 	if err := h.fake.Unregister("PJSIP/op1001"); err != nil {
 		t.Fatal(err)
 	}
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: false, Reason: "EndpointStateChange offline"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: false, ReachableChanged: true, Reason: "EndpointStateChange offline"})
 }
 
 // TestLinkRepairsAfterReconnect: registrations that happen while the
@@ -160,7 +161,7 @@ func TestLinkRepairsAfterReconnect(t *testing.T) {
 		f.AddEndpoint("PJSIP/op1002", true, aritest.EndpointBehavior{})
 	})
 	h.waitUp(t)
-	h.expect(t, Change{Endpoint: "PJSIP/op1002", Reachable: true, Reason: "GET endpoint online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1002", Reachable: true, ReachableChanged: true, Reason: "GET endpoint online"})
 
 	for _, step := range []struct {
 		name string
@@ -168,9 +169,9 @@ func TestLinkRepairsAfterReconnect(t *testing.T) {
 		want Change
 	}{
 		{"register op1001", func() error { return h.fake.Register("PJSIP/op1001") },
-			Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "GET endpoint online"}},
+			Change{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "GET endpoint online"}},
 		{"unregister op1002", func() error { return h.fake.Unregister("PJSIP/op1002") },
-			Change{Endpoint: "PJSIP/op1002", Reachable: false, Reason: "GET endpoint offline"}},
+			Change{Endpoint: "PJSIP/op1002", Reachable: false, ReachableChanged: true, Reason: "GET endpoint offline"}},
 	} {
 		errc := make(chan error, 1)
 		f := func() { errc <- step.act() }
@@ -194,7 +195,7 @@ func TestLinkRepairsAfterReconnect(t *testing.T) {
 	if err := h.fake.Register("PJSIP/op1002"); err != nil {
 		t.Fatal(err)
 	}
-	h.expect(t, Change{Endpoint: "PJSIP/op1002", Reachable: true, Reason: "EndpointStateChange online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1002", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"})
 }
 
 // TestLinkOtherCall: an operator calls a customer back from their
@@ -207,19 +208,19 @@ func TestLinkOtherCall(t *testing.T) {
 	})
 	h.reg.SetOwnChannel(func(id string) bool { return strings.Contains(id, "-op-") })
 	h.waitUp(t)
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "GET endpoint online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "GET endpoint online"})
 	id, err := h.fake.OutboundCall("PJSIP/op1001", "0312345678")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, OtherCall: true, Reason: "EndpointStateChange online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, OtherCall: true, OtherCallChanged: true, Reason: "EndpointStateChange online"})
 	if !h.reg.OtherCall("PJSIP/op1001") {
 		t.Fatal("OtherCall false during the call")
 	}
 	if err := h.fake.RemoteHangup(id); err != nil {
 		t.Fatal(err)
 	}
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "EndpointStateChange online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, OtherCallChanged: true, Reason: "EndpointStateChange online"})
 
 	errc := make(chan error, 1)
 	f := func() { _, err := h.fake.OutboundCall("PJSIP/op1001", "0312345678"); errc <- err }
@@ -234,5 +235,19 @@ func TestLinkOtherCall(t *testing.T) {
 		t.Fatal("the link did not go down")
 	}
 	h.waitUp(t)
-	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, OtherCall: true, Reason: "GET endpoint online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, OtherCall: true, OtherCallChanged: true, Reason: "GET endpoint online"})
+}
+
+// TestLinkEndpointMadeLater: an operator configured before the admin adds
+// their endpoint to pjsip.conf (or a realtime endpoint, made at its first
+// use). Its subscription is refused (422); once the endpoint is made and
+// the softphone registers, its events come all the same.
+func TestLinkEndpointMadeLater(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1099"}, func(f *aritest.Server) {})
+	h.waitUp(t)
+	h.fake.AddEndpoint("PJSIP/op1099", false, aritest.EndpointBehavior{})
+	if err := h.fake.Register("PJSIP/op1099"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(t, Change{Endpoint: "PJSIP/op1099", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"})
 }

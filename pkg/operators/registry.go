@@ -45,6 +45,9 @@ type Change struct {
 	// called back), and is not to be rung meanwhile, as app_queue's
 	// ringinuse=no.
 	OtherCall bool
+	// ReachableChanged and OtherCallChanged say which of the two
+	// changed (at least one did).
+	ReachableChanged, OtherCallChanged bool
 	// Reason names the observation, e.g. "EndpointStateChange online",
 	// "ContactStatusChange Removed", "GET endpoint offline",
 	// "GET endpoint not found" or "no longer tracked".
@@ -124,7 +127,8 @@ func (r *Registry) Track(endpoints []string) {
 		}
 		delete(r.eps, ep)
 		if st.reachable || st.other {
-			r.pending = append(r.pending, Change{Endpoint: ep, Reachable: false, Reason: "no longer tracked"})
+			r.pending = append(r.pending, Change{Endpoint: ep, Reachable: false, Reason: "no longer tracked",
+				ReachableChanged: st.reachable, OtherCallChanged: st.other})
 		}
 	}
 	for ep := range want {
@@ -199,8 +203,9 @@ func (r *Registry) record(o Observation, read bool, since uint64) bool {
 		other = r.otherChannel(o.Channels)
 	}
 	if st.reachable != reachable || st.other != other {
+		r.pending = append(r.pending, Change{Endpoint: o.Endpoint, Reachable: reachable, OtherCall: other, Reason: o.Reason,
+			ReachableChanged: st.reachable != reachable, OtherCallChanged: st.other != other})
 		st.reachable, st.other = reachable, other
-		r.pending = append(r.pending, Change{Endpoint: o.Endpoint, Reachable: reachable, OtherCall: other, Reason: o.Reason})
 	}
 	r.mu.Unlock()
 	r.deliver()

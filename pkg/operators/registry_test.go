@@ -40,8 +40,8 @@ func TestTrack(t *testing.T) {
 		t.Error("untracked op1001 still reachable")
 	}
 	want := []Change{
-		{Endpoint: "PJSIP/op1001", Reachable: true, Reason: "EndpointStateChange online"},
-		{Endpoint: "PJSIP/op1001", Reachable: false, Reason: "no longer tracked"},
+		{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"},
+		{Endpoint: "PJSIP/op1001", Reachable: false, ReachableChanged: true, Reason: "no longer tracked"},
 	}
 	if got := c.all(); !equalChanges(got, want) {
 		t.Fatalf("changes %+v, want %+v", got, want)
