@@ -340,3 +340,26 @@ func (h *harness) waitStoredStep(id string, step call.Step) {
 		return err == nil && strings.Contains(live[id], "s="+url.QueryEscape(string(step)))
 	})
 }
+
+// onOtherCall reports whether the queue has operator id on a call of their
+// own phone's.
+func (h *harness) onOtherCall(id string) bool {
+	for _, op := range h.snapshot().Operators {
+		if op.ID == id {
+			return op.OtherCall
+		}
+	}
+	return false
+}
+
+// ownCall has operator id's softphone (PJSIP/<id>) call number, and waits
+// until the queue has them on that call; it returns the call's channel.
+func (h *harness) ownCall(id, number string) string {
+	h.t.Helper()
+	ch, err := h.fake.OutboundCall("PJSIP/"+id, number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.eventually(id+" on another call", func() bool { return h.onOtherCall(id) })
+	return ch
+}

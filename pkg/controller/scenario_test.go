@@ -208,70 +208,36 @@ func refusingPhoneRests(t *testing.T, answer aritest.Answer) {
 // their softphone. Rung for a caller meanwhile, the phone would ring (or
 // answer 486) in the middle of that call and count towards auto-pause; it
 // is not rung until that call ends (Asterisk's EndpointStateChange lists
-// its channel), then rung for the caller who waited.
+// its channel), then rung for the caller who waited. Should the end raise
+// no event (lost, or an Asterisk that sends none), the phone is read
+// again while it has another call.
 func TestOperatorOnAnotherCallIsNotRung(t *testing.T) {
-	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
-	own, err := h.fake.OutboundCall("PJSIP/op1001", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.eventually("op1001 on another call", func() bool {
-		for _, op := range h.snapshot().Operators {
-			if op.ID == "op1001" {
-				return op.OtherCall
+	for _, tc := range []struct {
+		name  string
+		quiet bool
+	}{{"its end seen", false}, {"its end unseen", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessFake(t, oneClient, aritest.Options{QuietChannelEnd: tc.quiet})
+			h.otherCallRead = 100 * time.Millisecond
+			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
+			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+			h.start()
+			h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+			own := h.ownCall("op1001", "0901234567")
+			id := h.call("0312345678", "0901234567")
+			h.eventually("the caller waiting", func() bool { return len(h.waiting("acme")) == 1 })
+			time.Sleep(500 * time.Millisecond) // 50 s in Asterisk's time
+			if og := h.originates(); len(og) != 0 {
+				t.Fatalf("rang an operator on another call: %+v", og)
 			}
-		}
-		return false
-	})
-	id := h.call("0312345678", "0901234567")
-	h.eventually("the caller waiting", func() bool { return len(h.waiting("acme")) == 1 })
-	time.Sleep(500 * time.Millisecond) // 50 s in Asterisk's time
-	if og := h.originates(); len(og) != 0 {
-		t.Fatalf("rang an operator on another call: %+v", og)
-	}
-	if err := h.fake.RemoteHangup(own); err != nil {
-		t.Fatal(err)
-	}
-	rec := h.record(id)
-	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
-		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
-	}
-}
-
-// TestOtherCallEndUnseen: the end of an operator's own call raises no
-// event (lost, or an Asterisk that sends none): their phone is read again
-// while it has another call, and the caller waiting is rung once it is
-// free.
-func TestOtherCallEndUnseen(t *testing.T) {
-	h := newHarnessFake(t, oneClient, aritest.Options{QuietChannelEnd: true})
-	h.otherCallRead = 100 * time.Millisecond
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
-	own, err := h.fake.OutboundCall("PJSIP/op1001", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.eventually("op1001 on another call", func() bool {
-		for _, op := range h.snapshot().Operators {
-			if op.ID == "op1001" {
-				return op.OtherCall
+			if err := h.fake.RemoteHangup(own); err != nil {
+				t.Fatal(err)
 			}
-		}
-		return false
-	})
-	id := h.call("0312345678", "0901234567")
-	if err := h.fake.RemoteHangup(own); err != nil {
-		t.Fatal(err)
-	}
-	rec := h.record(id)
-	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
-		t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+			rec := h.record(id)
+			if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+				t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+			}
+		})
 	}
 }
 
@@ -289,29 +255,11 @@ func TestOtherCallLeavesAnAutoPauseAlone(t *testing.T) {
 	h.call("0312345678", "0901234567")
 	h.eventually("op1001 auto-paused", func() bool { return h.operatorState("op1001") == acd.Paused })
 	rung := len(h.originates())
-	own, err := h.fake.OutboundCall("PJSIP/op1001", "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.eventually("op1001 on another call", func() bool {
-		for _, op := range h.snapshot().Operators {
-			if op.ID == "op1001" {
-				return op.OtherCall
-			}
-		}
-		return false
-	})
+	own := h.ownCall("op1001", "1002")
 	if err := h.fake.RemoteHangup(own); err != nil {
 		t.Fatal(err)
 	}
-	h.eventually("the other call over", func() bool {
-		for _, op := range h.snapshot().Operators {
-			if op.ID == "op1001" {
-				return !op.OtherCall
-			}
-		}
-		return false
-	})
+	h.eventually("the other call over", func() bool { return !h.onOtherCall("op1001") })
 	time.Sleep(100 * time.Millisecond)
 	if st := h.operatorState("op1001"); st != acd.Paused {
 		t.Fatalf("op1001 %s after a call on their phone, want still paused", st)
