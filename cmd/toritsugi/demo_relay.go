@@ -40,6 +40,8 @@ func (d *demoRelay) senders() map[string]relay.Sender {
 	return m
 }
 
+var demoJST = time.FixedZone("JST", 9*60*60)
+
 var demoOutboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><title>toritsugi demo — relayed messages</title>
 <meta http-equiv="refresh" content="5"></head>
@@ -57,6 +59,8 @@ func (d *demoRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sent := make([]demoSent, len(d.sent))
 	for i := range d.sent {
 		sent[len(sent)-1-i] = d.sent[i] // newest first
+		// Japan time, as the messages' 受付日時, not the machine's.
+		sent[len(sent)-1-i].At = d.sent[i].At.In(demoJST)
 	}
 	d.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

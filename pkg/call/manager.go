@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,9 @@ type Deps struct {
 	// Observer, when set, is told when a call starts handling each event
 	// (latency measurement).
 	Observer pbx.Observer
+	// Deployment is the store's deployment id (store.Deployment), in the
+	// names of the calls' recordings ("": none).
+	Deployment string
 }
 
 // Connected describes a caller just bridged with an operator.
@@ -127,6 +131,9 @@ type Manager struct {
 
 	// instance distinguishes ids this manager chooses from a predecessor's.
 	instance string
+	// recordingTag ends the names of the calls' recordings: the
+	// deployment id, when there is one, and instance (RecordingName).
+	recordingTag string
 	// liveRead: the live states a predecessor left were read (only the
 	// link goroutine, in adopt and LinkState, touches it).
 	liveRead bool
@@ -158,12 +165,33 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	if d.CallbackConfirmWait <= 0 {
 		d.CallbackConfirmWait = callbackConfirmWait
 	}
+	instance := newInstanceToken()
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, confirmWait: d.CallbackConfirmWait, addToBridge: d.AddToBridge, noChannel: d.NoChannel,
 		observer: d.Observer,
-		calls:    map[string]*actor{}, instance: newInstanceToken(), seenEvery: liveSeenEvery,
+		calls:    map[string]*actor{}, instance: instance, recordingTag: recordingTag(d.Deployment, instance), seenEvery: liveSeenEvery,
 	}
+}
+
+func recordingTag(deployment, instance string) string {
+	if deployment == "" {
+		return instance
+	}
+	return deployment + "-" + instance
+}
+
+// RecordingName is the name of call id's conversation recording (or of its
+// voicemail message, vm): the call's id, its dot a dash, "-vm" for a
+// message, then tag (the store's deployment id and the manager's
+// instance, as "-<deployment>-<instance>"). The retention reads it back
+// (controller.recordingMade).
+func RecordingName(id string, vm bool, tag string) string {
+	name := strings.ReplaceAll(id, ".", "-")
+	if vm {
+		name += "-vm"
+	}
+	return name + "-" + tag
 }
 
 // Hooks returns the dispatcher hooks that create actors.

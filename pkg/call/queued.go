@@ -2,7 +2,6 @@ package call
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -452,7 +451,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	}
 	a.rec.Billable = true
 	if a.client.Record {
-		name := strings.ReplaceAll(a.id, ".", "-") + "-" + a.m.instance
+		name := RecordingName(a.id, false, a.m.recordingTag)
 		_, err := a.m.ari.Bridge().Record(br, name, &ari.RecordingOptions{Format: "wav"})
 		switch {
 		case err != nil && !recordingMayRun(err):

@@ -1,7 +1,6 @@
 package call
 
 import (
-	"strings"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -57,7 +56,7 @@ func (a *actor) recordMessage(why string) {
 		return
 	}
 	a.plays++
-	name := strings.ReplaceAll(a.id, ".", "-") + "-vm-" + a.m.instance
+	name := RecordingName(a.id, true, a.m.recordingTag)
 	// A restarted controller must know the message is being recorded. The
 	// state goes first: Asterisk runs a variable set on the channel's
 	// Stasis thread, which the recording holds until the message ends.

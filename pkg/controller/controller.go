@@ -7,6 +7,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -104,15 +105,19 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		if c.Queue == nil {
 			return
 		}
-		// The other call first: a phone registering with a call of its
-		// own is not rung for the moment in between. Reachability only
-		// when it changed: SetReachable(true) is a registration, which
-		// ends an auto-pause.
+		// Whatever keeps the phone from ringing first, whatever lets it
+		// ring last, so that it rings for no caller in between: a phone
+		// going away and its call ending, a phone registering with a
+		// call of its own. Reachability only when it changed:
+		// SetReachable(true) is a registration, which ends an auto-pause.
+		if ch.ReachableChanged && !ch.Reachable {
+			c.Queue.SetReachable(ch.Endpoint, false)
+		}
 		if ch.OtherCallChanged {
 			c.Queue.SetOtherCall(ch.Endpoint, ch.OtherCall)
 		}
-		if ch.ReachableChanged {
-			c.Queue.SetReachable(ch.Endpoint, ch.Reachable)
+		if ch.ReachableChanged && ch.Reachable {
+			c.Queue.SetReachable(ch.Endpoint, true)
 		}
 		if ch.OtherCall {
 			c.watchOtherCall(ch.Endpoint)
@@ -132,11 +137,18 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		return nil, err
 	}
 	c.Link = link
+	var deployment string
+	if o.Store != nil {
+		if deployment, err = o.Store.Deployment(); err != nil {
+			return nil, fmt.Errorf("controller: %w", err)
+		}
+	}
 	c.Calls = call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
 		GreetingTimeout: o.GreetingTimeout, CallbackConfirmWait: o.CallbackConfirmWait, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
 		AddToBridge: link.AddToBridge, Clock: o.Clock, NoChannel: c.noChannel, Observer: o.Observer,
+		Deployment: deployment,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent

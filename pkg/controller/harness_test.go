@@ -45,6 +45,9 @@ type harness struct {
 	recheckAfter time.Duration
 	// otherCallRead: Options.OtherCallRead (0: the controller's default).
 	otherCallRead time.Duration
+	// retention: the store is Options.Store too, as the service passes it
+	// (its deployment id in recordings' names, the retention running).
+	retention bool
 	// callbacks: Options.Callbacks (nil: the store).
 	callbacks call.CallbackStore
 	// greetingTimeout: Options.GreetingTimeout (0: 5 s).
@@ -129,6 +132,7 @@ func (h *harness) start() *running {
 				h.mu.Unlock()
 			}
 		},
+		Store: retentionStore(h),
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -362,4 +366,12 @@ func (h *harness) ownCall(id, number string) string {
 	}
 	h.eventually(id+" on another call", func() bool { return h.onOtherCall(id) })
 	return ch
+}
+
+// retentionStore is Options.Store: the harness's store when h.retention.
+func retentionStore(h *harness) *store.Store {
+	if h.retention {
+		return h.store
+	}
+	return nil
 }

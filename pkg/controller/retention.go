@@ -83,7 +83,7 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		longest = max(longest, cl.days)
 	}
 	for _, cl := range sweeps {
-		cutoff := now.AddDate(0, 0, -cl.days)
+		cutoff := now.Add(-days(cl.days))
 		ok := true
 		err := r.eachCall(store.CallFilter{ClientID: cl.id, From: r.swept[cl.id], To: cutoff}, func(c store.CallRecord) {
 			if c.Recording == "" || cl.id == removedClients && clients[c.ClientID] {
@@ -113,12 +113,13 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		}
 	}
 	if r.orphansSwept.IsZero() || now.Sub(r.orphansSwept) >= orphanEvery || now.Before(r.orphansSwept) {
+		// Once a day, done or not: a list too long for the request's
+		// time (a year of recordings) is not asked for every hour.
+		r.orphansSwept = now
 		n, err := r.sweepOrphans(now, longest)
 		deleted += n
 		if err != nil {
 			errs = append(errs, err)
-		} else {
-			r.orphansSwept = now
 		}
 	}
 	return deleted, errors.Join(errs...)
@@ -128,15 +129,21 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 // stored recordings (a long list: every recording kept).
 const orphanEvery = 24 * time.Hour
 
-// ownRecording matches the names calls give their recordings: the call's
-// id (Asterisk's "[system name-]<epoch>.<n>", its dot a dash), "-vm" for a
-// voicemail, and the controller's instance token.
-var ownRecording = regexp.MustCompile(`^(?:[^/]+-)?([1-9][0-9]{8,10})-[0-9]+(?:-vm)?-[0-9a-f]{8}$`)
+// ownRecording matches the names this deployment's calls give their
+// recordings (call.RecordingName): the call's id (Asterisk's "[system
+// name-]<epoch>.<n>", its dot a dash), "-vm" for a voicemail, the store's
+// deployment id and the controller's instance token. Another deployment
+// on the same Asterisk (a staging instance, an end-to-end test) has
+// another deployment id; recordings made before names carried it have
+// none.
+func ownRecording(deployment string) *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[^/]+-)?([1-9][0-9]{8,10})-[0-9]+(?:-vm)?-` + regexp.QuoteMeta(deployment) + `-[0-9a-f]{8}$`)
+}
 
-// recordingMade returns when a recording named by a call was made (its
-// call's start, from the id), or false for a name that is not one.
-func recordingMade(name string) (time.Time, bool) {
-	m := ownRecording.FindStringSubmatch(name)
+// recordingMade returns when a recording own matches was made (its call's
+// start, from the id), or false for a name it does not match.
+func recordingMade(own *regexp.Regexp, name string) (time.Time, bool) {
+	m := own.FindStringSubmatch(name)
 	if m == nil {
 		return time.Time{}, false
 	}
@@ -147,23 +154,29 @@ func recordingMade(name string) (time.Time, bool) {
 	return time.Unix(sec, 0), true
 }
 
-// sweepOrphans deletes the recordings calls made that are older than the
-// longest retention of any client (and a day more): past every client's,
-// whichever call made them. Most are deleted before, at their own
-// client's retention, through their call record; these are the ones no
-// record names (a store restored from a backup older than them). A
-// recording not named as calls name theirs (made by something else on
-// the same Asterisk) is never touched.
+// sweepOrphans deletes the recordings this deployment's calls made that
+// are older than the longest retention of any client (and a day more):
+// past every client's, whichever call made them. Most are deleted before,
+// at their own client's retention, through their call record; these are
+// the ones no record names (a store restored from a backup older than
+// them). A recording not named as this deployment's calls name theirs
+// (made by another toritsugi, or anything else, on the same Asterisk) is
+// never touched.
 func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
+	deployment, err := r.Store.Deployment()
+	if err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
+	own := ownRecording(deployment)
 	keys, err := r.ARI.StoredRecording().List(nil)
 	if err != nil {
 		return 0, fmt.Errorf("retention: list stored recordings: %w", err)
 	}
-	cutoff := now.AddDate(0, 0, -longestDays-1)
+	cutoff := now.Add(-days(longestDays + 1))
 	deleted := 0
 	var errs []error
 	for _, k := range keys {
-		made, ok := recordingMade(k.ID)
+		made, ok := recordingMade(own, k.ID)
 		if !ok || !made.Before(cutoff) {
 			continue
 		}
@@ -177,6 +190,10 @@ func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
 	}
 	return deleted, errors.Join(errs...)
 }
+
+// days is n days of 24 hours, as in Japan (no daylight saving time),
+// whatever the machine's zone: time.AddDate would count them in its zone.
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // retentionPage is how many call records a sweep reads at once: the first
 // sweep after a start reads every record older than the cutoff.

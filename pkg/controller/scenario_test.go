@@ -15,6 +15,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/controller"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -236,6 +237,55 @@ func TestOperatorOnAnotherCallIsNotRung(t *testing.T) {
 			rec := h.record(id)
 			if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
 				t.Fatalf("record %s (%s) op %q, want answered by op1001", rec.Result, rec.Reason, rec.OperatorID)
+			}
+		})
+	}
+}
+
+// TestOtherCallEndsAsThePhoneGoes: one change both ends an operator's own
+// call and takes their phone away (it unregisters after an end Asterisk
+// raised no event for; a reload gives the operator another phone during
+// that call). The phone must not ring for a waiting caller in between.
+func TestOtherCallEndsAsThePhoneGoes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gone func(h *harness, own string)
+	}{
+		{"unregistered after an end unseen", func(h *harness, own string) {
+			if err := h.fake.RemoteHangup(own); err != nil {
+				h.t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond)
+			if err := h.fake.Unregister("PJSIP/op1001"); err != nil {
+				h.t.Fatal(err)
+			}
+		}},
+		{"another phone by a reload", func(h *harness, own string) {
+			full := fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s", h.cfg.ARI.URL,
+				strings.Replace(oneClient, "endpoint: PJSIP/op1001,", "endpoint: PJSIP/op1001b,", 1))
+			cfg, err := config.Parse("test.yaml", []byte(full), nil)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			h.updates <- cfg
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessFake(t, oneClient, aritest.Options{QuietChannelEnd: true})
+			h.otherCallRead = time.Hour
+			h.updates = make(chan *config.Config, 1)
+			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+			h.fake.AddEndpoint("PJSIP/op1001b", false, answers)
+			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+			h.start()
+			h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+			own := h.ownCall("op1001", "0901234567")
+			h.call("0312345678", "0901234567")
+			h.eventually("the caller waiting", func() bool { return len(h.waiting("acme")) == 1 })
+			tc.gone(h, own)
+			time.Sleep(300 * time.Millisecond)
+			if og := h.originates(); len(og) != 0 {
+				t.Fatalf("rang a phone going away: %+v", og)
 			}
 		})
 	}
@@ -505,13 +555,20 @@ operators:
 
 func TestRecordingRetention(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    recording_retention_days: 90\n", 1))
+	h.retention = true
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
 	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
 	r := h.start()
 	id := h.call("0312345678", "0901234567")
 	rec := h.record(id)
-	if rec.Recording == "" {
-		t.Fatalf("no recording on %+v", rec)
+	deployment, err := h.store.Deployment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The name says whose it is: the store's deployment, then the
+	// controller's instance.
+	if want := strings.ReplaceAll(id, ".", "-") + "-" + deployment + "-"; !strings.HasPrefix(rec.Recording, want) {
+		t.Fatalf("recording %q on %+v, want %s<instance>", rec.Recording, rec, want)
 	}
 	stored := func() int {
 		keys, err := r.c.Link.Client().StoredRecording().List(nil)
@@ -599,34 +656,48 @@ func TestRecordingRequestTimesOut(t *testing.T) {
 // record of the calls made after it, nor of their recordings, which the
 // retention, going by records, kept for ever. Once past the longest
 // retention of any client (the default 90 days here, and a day more),
-// the recordings calls made are deleted all the same; one named otherwise
-// (made by something else on the Asterisk) is never touched, and with a
+// the recordings this deployment's calls made are deleted all the same;
+// one named otherwise (another toritsugi's on the same Asterisk, one made
+// before names said whose, anything else) is never touched, and with a
 // client keeping recordings a year nothing goes at 92 days.
 func TestRecordingNamedByNoRecord(t *testing.T) {
 	made := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	epoch := fmt.Sprint(made.Unix())
-	ours := []string{epoch + "-1-0a1b2c3d", epoch + "-2-vm-0a1b2c3d", "pbx1-" + epoch + "-3-0a1b2c3d"}
-	theirs := []string{"monitor-" + epoch, epoch + "-4-notours", fmt.Sprint(made.AddDate(0, 0, 80).Unix()) + "-5-0a1b2c3d"}
+	id := func(n int) string { return fmt.Sprintf("%d.%d", made.Unix(), n) }
 	for _, tc := range []struct {
 		name  string
 		days  string
-		after int // days after the recordings were made
-		gone  []string
+		after int  // days after the recordings were made
+		gone  bool // this deployment's old recordings deleted
 	}{
-		{"past every retention", "", 92, ours},
-		{"a client keeps them a year", "    recording_retention_days: 365\n", 92, nil},
-		{"within the retention and its day more", "", 90, nil},
+		{"past every retention", "", 92, true},
+		{"a client keeps them a year", "    recording_retention_days: 365\n", 92, false},
+		{"within the retention and its day more", "", 90, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n"+tc.days, 1))
+			deployment, err := h.store.Deployment()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tag := deployment + "-0a1b2c3d"
+			ours := []string{call.RecordingName(id(1), false, tag), call.RecordingName(id(2), true, tag), call.RecordingName("pbx1-"+id(3), false, tag)}
+			theirs := []string{
+				"monitor-" + id(4), call.RecordingName(id(5), false, "0a1b2c3d"), // named before names said whose
+				call.RecordingName(id(6), false, "0badbeef-0a1b2c3d"), // another deployment's
+				call.RecordingName(fmt.Sprintf("%d.7", made.AddDate(0, 0, 80).Unix()), false, tag),
+			}
+			var gone []string
+			if tc.gone {
+				gone = ours
+			}
 			for _, n := range append(append([]string(nil), ours...), theirs...) {
 				h.fake.AddStoredRecording(n, "wav")
 			}
 			r := h.start()
 			ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return h.cfg }, Logger: storetest.Logger(t)}
 			n, err := ret.Sweep(made.AddDate(0, 0, tc.after).Add(time.Minute))
-			if err != nil || n != len(tc.gone) {
-				t.Fatalf("sweep deleted %d (%v), want %d", n, err, len(tc.gone))
+			if err != nil || n != len(gone) {
+				t.Fatalf("sweep deleted %d (%v), want %d", n, err, len(gone))
 			}
 			keys, err := r.c.Link.Client().StoredRecording().List(nil)
 			if err != nil {
@@ -637,7 +708,7 @@ func TestRecordingNamedByNoRecord(t *testing.T) {
 				left[k.ID] = true
 			}
 			for _, n := range append(append([]string(nil), ours...), theirs...) {
-				if want := !slices.Contains(tc.gone, n); left[n] != want {
+				if want := !slices.Contains(gone, n); left[n] != want {
 					t.Errorf("recording %s kept %v, want %v", n, left[n], want)
 				}
 			}

@@ -450,7 +450,9 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 		if cl, ok := cfg.Client(clientID); ok {
 			n = cl.IntakeRetentionDays
 		}
-		return n > 0 && at.Before(now.AddDate(0, 0, -n))
+		// Days of 24 hours, as in Japan (no daylight saving time),
+		// whatever the machine's zone.
+		return n > 0 && at.Before(now.Add(-time.Duration(n)*24*time.Hour))
 	}
 	any := cfg.IntakeRetentionDays > 0
 	for _, cl := range cfg.Clients {

@@ -50,10 +50,22 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 			}
 			whole[tech] = true
 			err = c.Application().Subscribe(app, "endpoint:"+tech)
+			if pbx.StatusCode(err) == http.StatusUnprocessableEntity {
+				// A technology Asterisk does not have (SIP/ on
+				// Asterisk 22): nothing to wait for; the read warns.
+				continue
+			}
 			ep = tech
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, ep, err))
+		}
+	}
+	// A technology subscribed to for an endpoint that is there now (the
+	// admin added it): its trunk's events are not wanted any more.
+	for tech := range r.takeWhole(whole) {
+		if err := c.Application().Unsubscribe(app, "endpoint:"+tech); err != nil && pbx.StatusCode(err) != http.StatusUnprocessableEntity {
+			r.log.Warn("unsubscribing from a technology's endpoints", "technology", tech, "error", err)
 		}
 	}
 	for _, ep := range eps {

@@ -18,6 +18,7 @@ import (
 // installed as its endpoint hook and on-connect step.
 type harness struct {
 	fake    *aritest.Server
+	link    *pbx.Link
 	reg     *Registry
 	changes chan Change
 	up      chan struct{}
@@ -56,6 +57,7 @@ func newHarness(t *testing.T, tracked []string, setup func(*aritest.Server)) *ha
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.link = link
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -250,4 +252,41 @@ func TestLinkEndpointMadeLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.expect(t, Change{Endpoint: "PJSIP/op1099", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"})
+
+	// The next read (a reload's, a reconnect's) subscribes to the endpoint
+	// itself and gives the technology up: the trunk's events are not
+	// wanted.
+	if err := h.reg.OnConnect(t.Context(), h.link.Client()); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for _, rq := range h.fake.Requests() {
+		if rq.Path == "/applications/toritsugi/subscription" {
+			last = rq.Method + " " + rq.Query + rq.Body
+		}
+	}
+	if last != "DELETE eventSource=endpoint:PJSIP" {
+		t.Fatalf("last subscription request %q, want the technology's given up", last)
+	}
+}
+
+// TestLinkUnknownTechnology: an operator endpoint of a technology Asterisk
+// does not have (SIP/ on Asterisk 22) is warned about, not an error: the
+// connect does not fail and is not tried again and again.
+func TestLinkUnknownTechnology(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1001", "SIP/op1002"}, func(f *aritest.Server) {
+		f.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{})
+	})
+	h.waitUp(t)
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "GET endpoint online"})
+	time.Sleep(300 * time.Millisecond)
+	n := 0
+	for _, r := range h.fake.Requests() {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/subscription") {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d subscription requests, want 3 (op1001, op1002, SIP) at one connect", n)
+	}
 }

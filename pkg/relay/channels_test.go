@@ -132,6 +132,11 @@ func TestHTTPChannels(t *testing.T) {
 			if got.ID != m.ID || got.Fields["company"] != "株式会社サンプル" || !got.CreatedAt.Equal(m.CreatedAt) {
 				t.Errorf("webhook body = %+v", got)
 			}
+			// In Japan time, as the values' times, whatever the
+			// machine's zone (UTC in a container).
+			if !strings.Contains(string(c.Body), `"created_at":"`+m.CreatedAt.In(time.FixedZone("", 9*3600)).Format(time.RFC3339Nano)) {
+				t.Errorf("webhook body %s: created_at not in Japan time", c.Body)
+			}
 		}},
 	}
 	senders := Channels(ChannelOptions{Clock: clock})

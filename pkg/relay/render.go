@@ -31,6 +31,14 @@ const DefaultTemplate = `{{if .Urgent}}【至急】{{end}}【{{kind .Kind}}】{{
 // does not depend on the host's tzdata.
 var jst = time.FixedZone("JST", 9*60*60)
 
+// inJST is t in Japan time (the zero time stays zero).
+func inJST(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(jst)
+}
+
 var kindLabels = map[string]string{
 	KindIntake:     "お電話承り",
 	KindMissedCall: "不在着信",
@@ -42,6 +50,9 @@ func Render(tmpl string, m Message) (string, error) {
 	if tmpl == "" {
 		tmpl = DefaultTemplate
 	}
+	// A client's own template may format .CreatedAt itself: in Japan
+	// time, not the machine's (UTC in a container).
+	m.CreatedAt = inJST(m.CreatedAt)
 	funcs := template.FuncMap{
 		"jst": func(t time.Time) string {
 			if t.IsZero() {
