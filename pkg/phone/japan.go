@@ -1,6 +1,10 @@
 package phone
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
 
 // countryJP is Japan's country calling code.
 const countryJP = "81"
@@ -59,67 +63,24 @@ func fromE164Digits(digits string) (string, bool) {
 	return "", false
 }
 
-// grouping is a national prefix and the lengths of the groups a number with
-// that prefix is written in.
-type grouping struct {
-	prefix string
-	groups []int
-}
-
-// groupings lists the prefixes whose layout is known, longest prefix first
-// where they overlap. Geographic codes are only listed where the whole code
-// is one numbering area (no 4- or 5-digit areas share its first digits).
-var groupings = []grouping{
-	{"0120", []int{4, 3, 3}},
-	{"0800", []int{4, 3, 4}},
-	{"0570", []int{4, 3, 3}},
-	{"0990", []int{4, 3, 3}},
-	{"0180", []int{4, 3, 3}},
-	{"090", []int{3, 4, 4}},
-	{"080", []int{3, 4, 4}},
-	{"070", []int{3, 4, 4}},
-	{"060", []int{3, 4, 4}},
-	{"050", []int{3, 4, 4}},
-	{"020", []int{3, 4, 4}},
-	{"03", []int{2, 4, 4}},
-	{"06", []int{2, 4, 4}},
-	{"011", []int{3, 3, 4}},  // 札幌
-	{"044", []int{3, 3, 4}},  // 川崎
-	{"045", []int{3, 3, 4}},  // 横浜
-	{"052", []int{3, 3, 4}},  // 名古屋
-	{"075", []int{3, 3, 4}},  // 京都
-	{"078", []int{3, 3, 4}},  // 神戸
-	{"0920", []int{4, 2, 4}}, // 壱岐, 対馬: a 4-digit code inside 092
-	{"092", []int{3, 3, 4}},  // 福岡
-}
-
-// defaultGroups is used for geographic numbers whose area code length is
-// not in the table: area code and exchange together are always six digits
-// and the subscriber number four, so 0AB-CDE-FGHJ is never misleading about
-// the last group.
-var defaultGroups = []int{3, 3, 4}
-
-// formatNational writes a valid national number with hyphens.
+// formatNational writes a valid national number with hyphens, grouped as
+// Japanese numbers are written: the area code (2 to 5 digits, 0467 茅ヶ崎,
+// 0995 霧島, 0920 壱岐 inside 092 福岡), the exchange, the subscriber number;
+// 0120-123-456, 090-1234-5678. The grouping is libphonenumber's
+// (github.com/nyaruka/phonenumbers), whose metadata knows every area code,
+// where a table of our own knew a few. Should it not group a number (one
+// it does not take for Japanese), 0AB-CDE-FGHJ: area code and exchange
+// are six digits together and the subscriber number four, so the last
+// group is never misleading.
 func formatNational(d string) string {
-	groups := defaultGroups
-	for _, g := range groupings {
-		if strings.HasPrefix(d, g.prefix) {
-			groups = g.groups
-			break
+	if n, err := phonenumbers.Parse(d, "JP"); err == nil {
+		s := phonenumbers.Format(n, phonenumbers.NATIONAL)
+		if strings.Contains(s, "-") && strings.ReplaceAll(s, "-", "") == d {
+			return s
 		}
 	}
-	var b strings.Builder
-	i := 0
-	for n, size := range groups {
-		if n > 0 {
-			b.WriteByte('-')
-		}
-		end := min(i+size, len(d))
-		if n == len(groups)-1 {
-			end = len(d)
-		}
-		b.WriteString(d[i:end])
-		i = end
+	if len(d) < 8 {
+		return d
 	}
-	return b.String()
+	return d[:3] + "-" + d[3:6] + "-" + d[6:]
 }
