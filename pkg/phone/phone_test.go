@@ -174,3 +174,13 @@ func TestZeroCallerIDIsInvalid(t *testing.T) {
 		t.Fatalf("zero CallerID = %+v national %q display %q", c, c.National(), c.Display())
 	}
 }
+
+// BenchmarkDisplay: a caller ID parsed and shown as operators read it
+// (screen pops, relay messages, CSV rows).
+func BenchmarkDisplay(b *testing.B) {
+	for b.Loop() {
+		if ParseCallerID("0467123456").Display() != "0467-12-3456" {
+			b.Fatal("wrong display")
+		}
+	}
+}

@@ -1,0 +1,41 @@
+package phone
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// TestGroupingKeptByFirstDigits: a grouping kept for a number's length and
+// first seven digits is the library's for every number that shares them
+// (random geographic, mobile and service numbers, many sharing their
+// first digits with an earlier one).
+func TestGroupingKeptByFirstDigits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 20000 {
+		var d string
+		switch rng.IntN(4) {
+		case 0, 1: // geographic, 10 digits
+			d = fmt.Sprintf("0%d%08d", 1+rng.IntN(9), rng.IntN(1e8))
+		case 2: // mobile and IP phone, 11 digits
+			d = fmt.Sprintf("0%d0%08d", []int{5, 7, 8, 9}[rng.IntN(4)], rng.IntN(1e8))
+		default: // a few first digits only, to share keys
+			d = fmt.Sprintf("0%03d%06d", rng.IntN(30), rng.IntN(1e6))
+		}
+		if !validNational(d) {
+			continue
+		}
+		want := d[:3] + "-" + d[3:6] + "-" + d[6:]
+		if n, err := phonenumbers.Parse(d, "JP"); err == nil {
+			if s := phonenumbers.Format(n, phonenumbers.NATIONAL); strings.Contains(s, "-") && strings.ReplaceAll(s, "-", "") == d {
+				want = s
+			}
+		}
+		if got := formatNational(d); got != want {
+			t.Fatalf("formatNational(%s) = %s, the library's %s", d, got, want)
+		}
+	}
+}
