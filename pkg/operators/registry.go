@@ -74,7 +74,8 @@ type Registry struct {
 type epState struct {
 	reachable bool
 	other     bool   // a channel that is not toritsugi's
-	seq       uint64 // seq of the latest observation applied
+	seq       uint64 // seq of the latest reachability applied
+	chanSeq   uint64 // seq of the latest channel list applied
 }
 
 // NewRegistry returns an empty registry. onChange (may be nil) is called
@@ -207,17 +208,17 @@ func (r *Registry) record(o Observation, read bool, since uint64) bool {
 		r.mu.Unlock()
 		return false
 	}
-	if read && st.seq > since {
-		r.mu.Unlock()
-		return true
-	}
+	// Each part is dropped from a read when an event gave it since: an
+	// event that says nothing of reachability (its channels only) leaves
+	// a read's reachability to apply.
 	r.seq++
-	st.seq = r.seq
 	reachable, other := st.reachable, st.other
-	if o.Definite {
+	if o.Definite && !(read && st.seq > since) {
+		st.seq = r.seq
 		reachable = o.Reachable
 	}
-	if o.HasChannels {
+	if o.HasChannels && !(read && st.chanSeq > since) {
+		st.chanSeq = r.seq
 		other = r.otherChannel(o.Channels)
 	}
 	if st.reachable != reachable || st.other != other {
