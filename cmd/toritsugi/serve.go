@@ -126,8 +126,12 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		Logger: log.With("part", "console"), SecureCookies: cfg.HTTP.SecureCookies, ClientName: s.desk.ClientName,
 	})
 	s.desk.Console = s.console
+	deployment, err := store.DeploymentID(cfg.DataDir)
+	if err != nil {
+		return fail(err)
+	}
 	s.core, err = controller.New(s.ctx, controller.Options{
-		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Callbacks: st, Logger: log,
+		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Deployment: deployment, Callbacks: st, Logger: log,
 		OnConnected: s.desk.Connected, OnFinished: s.desk.Finished,
 		OnOperatorChange: func(c acd.OperatorStateChanged) {
 			s.console.StateChanged(c.OpID)

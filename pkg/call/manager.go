@@ -91,8 +91,8 @@ type Deps struct {
 	// Observer, when set, is told when a call starts handling each event
 	// (latency measurement).
 	Observer pbx.Observer
-	// Deployment is the store's deployment id (store.Deployment), in the
-	// names of the calls' recordings ("": none).
+	// Deployment is the deployment id (store.DeploymentID), in the names
+	// of the calls' recordings ("": none).
 	Deployment string
 }
 

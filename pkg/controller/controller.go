@@ -7,7 +7,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,7 +34,11 @@ type Options struct {
 	// RetentionEvery, default 1h).
 	Store          *store.Store
 	RetentionEvery time.Duration
-	Logger         *slog.Logger
+	// Deployment is the deployment id (store.DeploymentID): in the calls'
+	// recordings' names, and the retention deletes recordings no record
+	// names only of its own ("": none deleted so).
+	Deployment string
+	Logger     *slog.Logger
 	// GreetingOnly answers, greets and hangs up without queueing.
 	GreetingOnly bool
 	// Backoff overrides the reconnect backoff (tests use short ones).
@@ -137,18 +140,12 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		return nil, err
 	}
 	c.Link = link
-	var deployment string
-	if o.Store != nil {
-		if deployment, err = o.Store.Deployment(); err != nil {
-			return nil, fmt.Errorf("controller: %w", err)
-		}
-	}
 	c.Calls = call.NewManager(ctx, call.Deps{
 		ARI: link.Client(), Dispatcher: disp, Config: o.Config, Recorder: o.Recorder,
 		Queue: c.Queue, App: cfg.ARI.App, Logger: o.Logger.With("part", "call"),
 		GreetingTimeout: o.GreetingTimeout, CallbackConfirmWait: o.CallbackConfirmWait, OnConnected: o.OnConnected, Callbacks: o.Callbacks, OnFinished: o.OnFinished,
 		AddToBridge: link.AddToBridge, Clock: o.Clock, NoChannel: c.noChannel, Observer: o.Observer,
-		Deployment: deployment,
+		Deployment: o.Deployment,
 	})
 	hooks := c.Calls.Hooks()
 	hooks.Endpoint = c.Operators.HandleEvent
@@ -236,7 +233,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		if every <= 0 {
 			every = time.Hour
 		}
-		r := &Retention{Store: c.opts.Store, ARI: c.Link.Client(), Config: c.opts.Config, Logger: c.log.With("part", "retention")}
+		r := &Retention{Store: c.opts.Store, ARI: c.Link.Client(), Config: c.opts.Config, Deployment: c.opts.Deployment, Logger: c.log.With("part", "retention")}
 		wg.Add(1)
 		go func() { defer wg.Done(); r.Run(ctx, every) }()
 	}

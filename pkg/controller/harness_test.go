@@ -45,8 +45,9 @@ type harness struct {
 	recheckAfter time.Duration
 	// otherCallRead: Options.OtherCallRead (0: the controller's default).
 	otherCallRead time.Duration
-	// retention: the store is Options.Store too, as the service passes it
-	// (its deployment id in recordings' names, the retention running).
+	// retention: the store is Options.Store too, and testDeployment
+	// Options.Deployment, as the service passes them (the deployment in
+	// recordings' names, the retention running).
 	retention bool
 	// callbacks: Options.Callbacks (nil: the store).
 	callbacks call.CallbackStore
@@ -132,7 +133,7 @@ func (h *harness) start() *running {
 				h.mu.Unlock()
 			}
 		},
-		Store: retentionStore(h),
+		Store: retentionStore(h), Deployment: retentionDeployment(h),
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -366,6 +367,18 @@ func (h *harness) ownCall(id, number string) string {
 	}
 	h.eventually(id+" on another call", func() bool { return h.onOtherCall(id) })
 	return ch
+}
+
+// testDeployment is the harness's deployment id when h.retention.
+const testDeployment = "5e1f00d2"
+
+// retentionDeployment is Options.Deployment: testDeployment when
+// h.retention.
+func retentionDeployment(h *harness) string {
+	if h.retention {
+		return testDeployment
+	}
+	return ""
 }
 
 // retentionStore is Options.Store: the harness's store when h.retention.

@@ -24,6 +24,9 @@ type Retention struct {
 	ARI    ari.Client
 	Config func() *config.Config
 	Logger *slog.Logger
+	// Deployment is the deployment id (store.DeploymentID): recordings no
+	// record names are deleted only if their names carry it ("": never).
+	Deployment string
 
 	// swept is, per client, the cutoff of the last complete sweep: older
 	// calls were handled already.
@@ -163,11 +166,10 @@ func recordingMade(own *regexp.Regexp, name string) (time.Time, bool) {
 // (made by another toritsugi, or anything else, on the same Asterisk) is
 // never touched.
 func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
-	deployment, err := r.Store.Deployment()
-	if err != nil {
-		return 0, fmt.Errorf("retention: %w", err)
+	if r.Deployment == "" {
+		return 0, nil
 	}
-	own := ownRecording(deployment)
+	own := ownRecording(r.Deployment)
 	keys, err := r.ARI.StoredRecording().List(nil)
 	if err != nil {
 		return 0, fmt.Errorf("retention: list stored recordings: %w", err)

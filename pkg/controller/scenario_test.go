@@ -561,13 +561,9 @@ func TestRecordingRetention(t *testing.T) {
 	r := h.start()
 	id := h.call("0312345678", "0901234567")
 	rec := h.record(id)
-	deployment, err := h.store.Deployment()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The name says whose it is: the store's deployment, then the
-	// controller's instance.
-	if want := strings.ReplaceAll(id, ".", "-") + "-" + deployment + "-"; !strings.HasPrefix(rec.Recording, want) {
+	// The name says whose it is: the deployment, then the controller's
+	// instance.
+	if want := strings.ReplaceAll(id, ".", "-") + "-" + testDeployment + "-"; !strings.HasPrefix(rec.Recording, want) {
 		t.Fatalf("recording %q on %+v, want %s<instance>", rec.Recording, rec, want)
 	}
 	stored := func() int {
@@ -675,11 +671,7 @@ func TestRecordingNamedByNoRecord(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n"+tc.days, 1))
-			deployment, err := h.store.Deployment()
-			if err != nil {
-				t.Fatal(err)
-			}
-			tag := deployment + "-0a1b2c3d"
+			tag := testDeployment + "-0a1b2c3d"
 			ours := []string{call.RecordingName(id(1), false, tag), call.RecordingName(id(2), true, tag), call.RecordingName("pbx1-"+id(3), false, tag)}
 			theirs := []string{
 				"monitor-" + id(4), call.RecordingName(id(5), false, "0a1b2c3d"), // named before names said whose
@@ -694,7 +686,7 @@ func TestRecordingNamedByNoRecord(t *testing.T) {
 				h.fake.AddStoredRecording(n, "wav")
 			}
 			r := h.start()
-			ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return h.cfg }, Logger: storetest.Logger(t)}
+			ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return h.cfg }, Deployment: testDeployment, Logger: storetest.Logger(t)}
 			n, err := ret.Sweep(made.AddDate(0, 0, tc.after).Add(time.Minute))
 			if err != nil || n != len(gone) {
 				t.Fatalf("sweep deleted %d (%v), want %d", n, err, len(gone))

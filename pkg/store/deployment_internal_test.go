@@ -1,53 +1,36 @@
 package store
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// TestDeploymentID: a store has a deployment id from its creation, the
-// same at every open and in its backups; another store has another.
+// TestDeploymentID: a data directory has a deployment id from the first
+// start, the same at every start and whatever store file is restored
+// there; another directory (an instance made from a backup) has its own.
+// A file that holds no id is refused with its path named.
 func TestDeploymentID(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "a.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := s.Deployment()
+	id, err := DeploymentID(dir)
 	if err != nil || !validDeploymentID(id) {
 		t.Fatalf("deployment id %q, %v", id, err)
 	}
-	var backup bytes.Buffer
-	if _, err := s.Backup(&backup); err != nil {
+	if again, err := DeploymentID(dir); err != nil || again != id {
+		t.Fatalf("second start: %q (%v), want %q", again, err, id)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, DeploymentFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("id file: %v, %v", fi, err)
+	}
+	other, err := DeploymentID(t.TempDir())
+	if err != nil || other == id {
+		t.Fatalf("another directory: %q (%v), the same as %q", other, err, id)
+	}
+	if err := os.WriteFile(filepath.Join(dir, DeploymentFile), []byte("not one\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{path, filepath.Join(dir, "restored.db")} {
-		if p != path {
-			if err := os.WriteFile(p, backup.Bytes(), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		s, err := Open(p, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again, err := s.Deployment(); err != nil || again != id {
-			t.Errorf("%s: deployment id %q (%v), want %q", p, again, err, id)
-		}
-		s.Close()
-	}
-	other, err := Open(filepath.Join(dir, "b.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if o, _ := other.Deployment(); o == id {
-		t.Errorf("two stores share deployment id %q", id)
+	if _, err := DeploymentID(dir); err == nil || !strings.Contains(err.Error(), DeploymentFile) {
+		t.Fatalf("a file without an id: %v", err)
 	}
 }

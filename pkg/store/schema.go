@@ -19,11 +19,8 @@ var (
 	bucketCounts      = []byte("counts")
 	bucketLive        = []byte("live_calls") // call id → state saved by the call package (live.go)
 
-	keySchema = []byte("schema")
-	// keyDeployment: a random id made with the file, kept by its backups
-	// (deployment.go).
-	keyDeployment = []byte("deployment")
-	keyLiveSeen   = []byte("live_seen") // until when a controller watched the live calls (live.go)
+	keySchema   = []byte("schema")
+	keyLiveSeen = []byte("live_seen") // until when a controller watched the live calls (live.go)
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCallsByClnt, bucketCounts, bucketLive}
@@ -46,11 +43,6 @@ func prepare(tx *bolt.Tx) error {
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
-	if meta.Get(keyDeployment) == nil {
-		if err := meta.Put(keyDeployment, []byte(newDeploymentID())); err != nil {
-			return fmt.Errorf("store: write deployment id: %w", err)
-		}
-	}
 	if meta.Get(keySchema) == nil {
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 			return fmt.Errorf("store: write schema version: %w", err)
