@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
 )
 
 // Rule sends matching messages to destinations by name.
@@ -89,8 +91,20 @@ func matches(m Message, r Rule) bool {
 func foldValue(s string) string { return strings.TrimSpace(norm.NFC.String(width.Fold.String(s))) }
 
 // SameValue reports whether a rule written equals: a matches the answer
-// b (or the other way round): the same value once folded (foldValue).
-func SameValue(a, b string) bool { return a == b || foldValue(a) == foldValue(b) }
+// b (or the other way round): the same value once folded (foldValue), or
+// the same phone number however it is written (0312345678 for the
+// 03-1234-5678 messages show, 099-512-3456 for 0995-12-3456).
+func SameValue(a, b string) bool {
+	if a == b || foldValue(a) == foldValue(b) {
+		return true
+	}
+	x, err := phone.ParseNumber(a)
+	if err != nil {
+		return false
+	}
+	y, err := phone.ParseNumber(b)
+	return err == nil && x == y
+}
 
 func fieldValue(m Message, name string) (string, bool) {
 	if v, ok := m.Fields[name]; ok {

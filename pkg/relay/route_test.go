@@ -16,6 +16,7 @@ func TestRoute(t *testing.T) {
 		{Field: "client_id", Equals: "c-9", To: []string{"c9-teams"}},
 		{Field: "addressee", Equals: "サトウ", To: []string{"kana-mail"}},
 		{Field: "addressee", Equals: "ワタナベ", To: []string{"kana-watanabe"}},
+		{Field: "callback", Equals: "099-512-3456", To: []string{"kirishima"}},
 	}
 	urgent := []string{"oncall-sms", "sato-lw"}
 	msg := func(urgentFlag bool, kind string, kv ...string) Message {
@@ -37,6 +38,11 @@ func TestRoute(t *testing.T) {
 		{"half-width katakana as typed", msg(false, KindIntake, "addressee", "ｻﾄｳ"), []string{"desk-mail", "kana-mail"}},
 		{"half-width katakana with a voiced mark", msg(false, KindIntake, "addressee", "ﾜﾀﾅﾍﾞ"), []string{"desk-mail", "kana-watanabe"}},
 		{"full-width digits as typed", msg(false, KindMissedCall, "caller", "０３１２３４５６７８"), []string{"desk-mail", "vip-hook"}},
+		// Messages show numbers grouped (03-1234-5678); a rule may write
+		// one without hyphens, or grouped otherwise: the same number.
+		{"a caller as messages show it", msg(false, KindMissedCall, "caller", "03-1234-5678"), []string{"desk-mail", "vip-hook"}},
+		{"a number grouped otherwise", msg(false, KindIntake, "callback", "0995-12-3456"), []string{"desk-mail", "kirishima"}},
+		{"another number", msg(false, KindIntake, "callback", "0995-12-3457"), []string{"desk-mail"}},
 		{"purpose dedupes desk", msg(false, KindIntake, "purpose", "見積依頼"), []string{"desk-mail", "sales-slack"}},
 		{"urgency field adds urgent dests", msg(false, KindIntake, "urgency", "至急"), []string{"desk-mail", "oncall-sms", "sato-lw"}},
 		{"urgent flag adds urgent dests", msg(true, KindIntake), []string{"desk-mail", "oncall-sms", "sato-lw"}},
