@@ -130,6 +130,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	if err != nil {
 		return fail(err)
 	}
+	log.Info("deployment", "id", deployment, "file", filepath.Join(cfg.DataDir, store.DeploymentFile))
 	s.core, err = controller.New(s.ctx, controller.Options{
 		Config: s.configs.Current, Updates: s.configs.Subscribe(), Recorder: st, Store: st, Deployment: deployment, Callbacks: st, Logger: log,
 		OnConnected: s.desk.Connected, OnFinished: s.desk.Finished,

@@ -69,38 +69,73 @@ func fromE164Digits(digits string) (string, bool) {
 // formatNational writes a valid national number with hyphens, grouped as
 // Japanese numbers are written: the area code (2 to 5 digits, 0467 茅ヶ崎,
 // 0995 霧島, 0920 壱岐 inside 092 福岡), the exchange, the subscriber number;
-// 0120-123-456, 090-1234-5678. The grouping is libphonenumber's
-// (github.com/nyaruka/phonenumbers), whose metadata knows every area code,
-// where a table of our own knew a few. Should it not group a number (one
-// it does not take for Japanese), 0AB-CDE-FGHJ: area code and exchange
-// are six digits together and the subscriber number four, so the last
-// group is never misleading.
+// 090-1234-5678. Service numbers are grouped by their prefix
+// (serviceGroupings: 0120-123-456, 0180-993-000). Other numbers are grouped
+// as libphonenumber (github.com/nyaruka/phonenumbers) writes a number it
+// takes for valid: its metadata knows every area code, where a table of
+// our own knew a few. Any other, 0AB-CDE-FGHJ: area code and exchange are
+// six digits together and the subscriber number four, so the last group
+// is never misleading.
 //
 // The library takes some 30 µs a number; the grouping depends only on a
 // number's length and first digits (the area code, at most five, and the
 // exchange's first), so it is kept per length and first seven digits.
 func formatNational(d string) string {
+	for _, sg := range serviceGroupings {
+		if strings.HasPrefix(d, sg.prefix) && len(d) == sum(sg.groups) {
+			return group(d, sg.groups)
+		}
+	}
 	key := d[:min(len(d), groupingDigits)] + ":" + strconv.Itoa(len(d))
 	if g, ok := groupingCache.Load(key); ok {
 		return group(d, g.([]int))
 	}
-	g := []int{3, 3, len(d) - 6}
-	if len(d) < 8 {
-		g = []int{len(d)}
-	}
-	if n, err := phonenumbers.Parse(d, "JP"); err == nil {
-		s := phonenumbers.Format(n, phonenumbers.NATIONAL)
-		if strings.Contains(s, "-") && strings.ReplaceAll(s, "-", "") == d {
-			g = g[:0]
-			for part := range strings.SplitSeq(s, "-") {
-				g = append(g, len(part))
-			}
-		}
-	}
+	g := libraryGroups(d)
 	if groupingCached.Add(1) <= maxGroupings {
 		groupingCache.Store(key, g)
 	}
 	return group(d, g)
+}
+
+// libraryGroups is the grouping libphonenumber gives d if it takes it for
+// a valid Japanese number, else 3-3-4 (all of d when shorter than 8).
+func libraryGroups(d string) []int {
+	if n, err := phonenumbers.Parse(d, "JP"); err == nil && phonenumbers.IsValidNumber(n) {
+		s := phonenumbers.Format(n, phonenumbers.NATIONAL)
+		if strings.Contains(s, "-") && strings.ReplaceAll(s, "-", "") == d {
+			var g []int
+			for part := range strings.SplitSeq(s, "-") {
+				g = append(g, len(part))
+			}
+			return g
+		}
+	}
+	if len(d) < 8 {
+		return []int{len(d)}
+	}
+	return []int{3, 3, len(d) - 6}
+}
+
+// serviceGroupings are the service numbers' prefixes and groups, as they
+// are written whatever libphonenumber makes of them (it has no 0180, the
+// テレドーム numbers, and groups them as an area code's: 0180-99-3000).
+var serviceGroupings = []struct {
+	prefix string
+	groups []int
+}{
+	{"0120", []int{4, 3, 3}}, // フリーダイヤル
+	{"0800", []int{4, 3, 4}}, // フリーダイヤル
+	{"0570", []int{4, 3, 3}}, // ナビダイヤル
+	{"0990", []int{4, 3, 3}}, // ダイヤルQ2
+	{"0180", []int{4, 3, 3}}, // テレドーム
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }
 
 // groupingDigits is how many first digits decide a number's grouping;

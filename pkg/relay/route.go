@@ -92,8 +92,9 @@ func foldValue(s string) string { return strings.TrimSpace(norm.NFC.String(width
 
 // SameValue reports whether a rule written equals: a matches the answer
 // b (or the other way round): the same value once folded (foldValue), or
-// the same phone number however it is written (0312345678 for the
-// 03-1234-5678 messages show, 099-512-3456 for 0995-12-3456).
+// the same phone number written with other hyphens or none (0312345678
+// for the 03-1234-5678 messages show, 099-512-3456 for 0995-12-3456; one
+// with an extension, 内線12, is not a number here).
 func SameValue(a, b string) bool {
 	if a == b || foldValue(a) == foldValue(b) {
 		return true

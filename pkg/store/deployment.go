@@ -27,34 +27,62 @@ const DeploymentFile = "deployment-id"
 func DeploymentID(dir string) (string, error) {
 	path := filepath.Join(dir, DeploymentFile)
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		var r [4]byte
-		_, _ = rand.Read(r[:])
-		id := hex.EncodeToString(r[:])
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return DeploymentID(dir) // made meanwhile by another start
-		}
-		if err != nil {
-			return "", fmt.Errorf("store: make the deployment id: %w", err)
-		}
-		_, werr := f.WriteString(id + "\n")
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return "", fmt.Errorf("store: write the deployment id %s: %w", path, werr)
-		}
+	switch id := strings.TrimSpace(string(b)); {
+	case err == nil && validDeploymentID(id):
 		return id, nil
-	}
-	if err != nil {
+	case err == nil && id != "":
+		return "", fmt.Errorf("store: %s holds %q, not a deployment id (8 lower-case hex digits): restore it, or remove it to make a new one", path, id)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("store: read the deployment id: %w", err)
 	}
-	id := strings.TrimSpace(string(b))
-	if !validDeploymentID(id) {
-		return "", fmt.Errorf("store: %s holds %q, not a deployment id (8 lower-case hex digits): restore it, or remove it to make a new one", path, id)
+	// Missing, or empty (a first start cut off before its write reached
+	// the disk): made anew, written whole and synced before it takes the
+	// name, so that no later start finds it half written.
+	empty := err == nil
+	id := newDeploymentID()
+	tmp, err := os.CreateTemp(dir, "."+DeploymentFile+"-*")
+	if err != nil {
+		return "", fmt.Errorf("store: make the deployment id: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(id + "\n")
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o600)
+	}
+	if werr != nil {
+		return "", fmt.Errorf("store: write the deployment id: %w", werr)
+	}
+	if empty {
+		werr = os.Rename(tmp.Name(), path)
+	} else {
+		// Link, not rename: a name that is there after all (a link to a
+		// file that is not, such as a volume not mounted) is not
+		// replaced.
+		werr = os.Link(tmp.Name(), path)
+	}
+	if errors.Is(werr, fs.ErrExist) {
+		return "", fmt.Errorf("store: %s is there but cannot be read (a link to a file that is not there?): restore it, or remove it to make a new deployment id", path)
+	}
+	if werr != nil {
+		return "", fmt.Errorf("store: write the deployment id %s: %w", path, werr)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // the new name, durable
+		_ = d.Close()
 	}
 	return id, nil
+}
+
+func newDeploymentID() string {
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	return hex.EncodeToString(r[:])
 }
 
 // validDeploymentID reports whether id is 8 lower-case hex digits.

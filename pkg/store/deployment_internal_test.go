@@ -34,3 +34,37 @@ func TestDeploymentID(t *testing.T) {
 		t.Fatalf("a file without an id: %v", err)
 	}
 }
+
+// TestDeploymentIDOddFiles: an empty file (a first start cut off before
+// its write reached the disk) is made anew; a link to a file that is not
+// there (a volume not mounted) is an error naming the file, and is left
+// as it is.
+func TestDeploymentIDOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, DeploymentFile)
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id, err := DeploymentID(dir)
+	if err != nil || !validDeploymentID(id) {
+		t.Fatalf("after an empty file: %q, %v", id, err)
+	}
+	if again, err := DeploymentID(dir); again != id || err != nil {
+		t.Fatalf("then %q (%v), want %q", again, err, id)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".deployment-id-*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+
+	dir = t.TempDir()
+	path = filepath.Join(dir, DeploymentFile)
+	if err := os.Symlink(filepath.Join(dir, "gone", "id"), path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DeploymentID(dir); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("a dangling link: %v, want an error naming %s", err, path)
+	}
+	if _, err := os.Readlink(path); err != nil {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+}
