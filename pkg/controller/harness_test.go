@@ -388,3 +388,15 @@ func retentionStore(h *harness) *store.Store {
 	}
 	return nil
 }
+
+// startOp1001 starts a controller with op1001's phone registered and
+// answering as b, op1002's not registered, and waits until op1001 is
+// available.
+func (h *harness) startOp1001(b aritest.EndpointBehavior) *running {
+	h.t.Helper()
+	h.fake.AddEndpoint("PJSIP/op1001", true, b)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	r := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	return r
+}

@@ -42,10 +42,7 @@ var answers = aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.
 
 func TestAnsweredByOperator(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(answers)
 
 	id := h.call("0312345678", "0901234567")
 	rec := h.record(id)
@@ -133,10 +130,7 @@ func TestUnregisteredOperatorIsNeverRung(t *testing.T) {
 
 func TestRingNoAnswerMovesOnAndAutoPauses(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	id := h.call("0312345678", "0901234567")
 	// op1001 alone: rung twice without answer → auto-paused (auto_pause_after: 2).
 	h.eventually("op1001 auto-paused", func() bool { return h.operatorState("op1001") == acd.Paused })
@@ -177,10 +171,7 @@ func TestRefusingPhoneRests(t *testing.T) {
 // at once).
 func refusingPhoneRests(t *testing.T, answer aritest.Answer) {
 	h := newHarness(t, strings.Replace(oneClient, "auto_pause_after: 2", "auto_pause_after: 0", 1))
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: answer})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: answer})
 	id := h.call("0312345678", "0901234567")
 	h.eventually("the first ring refused", func() bool {
 		return len(h.originates()) == 1 && h.operatorState("op1001") == acd.Available
@@ -220,10 +211,7 @@ func TestOperatorOnAnotherCallIsNotRung(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarnessFake(t, oneClient, aritest.Options{QuietChannelEnd: tc.quiet})
 			h.otherCallRead = 100 * time.Millisecond
-			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
-			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-			h.start()
-			h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+			h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
 			own := h.ownCall("op1001", "0901234567")
 			id := h.call("0312345678", "0901234567")
 			h.eventually("the caller waiting", func() bool { return len(h.waiting("acme")) == 1 })
@@ -298,10 +286,7 @@ func TestOtherCallEndsAsThePhoneGoes(t *testing.T) {
 // the phone over that call.
 func TestOtherCallLeavesAnAutoPauseAlone(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	h.call("0312345678", "0901234567")
 	h.eventually("op1001 auto-paused", func() bool { return h.operatorState("op1001") == acd.Paused })
 	rung := len(h.originates())
@@ -321,10 +306,7 @@ func TestOtherCallLeavesAnAutoPauseAlone(t *testing.T) {
 
 func TestCallerHangsUpWhileRinging(t *testing.T) {
 	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	id := h.call("0312345678", "0901234567")
 	h.eventually("op1001 ringing", func() bool { return h.operatorState("op1001") == acd.Ringing })
 	// Ring a few milliseconds: the wait is recorded in whole ones, and
@@ -461,10 +443,7 @@ func eventAt(r store.CallRecord, prefix string) time.Time {
 
 func TestRingbackUntilOperatorAnswers(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    answer_mode: ringback\n    ringback_max: 30s\n", 1))
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(answers)
 	id := h.call("0312345678", "0901234567")
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered {
@@ -779,10 +758,7 @@ operators:
 func TestOperatorHangsUpDuringWhisper(t *testing.T) {
 	h := newHarness(t, oneClient)
 	h.fake.AddSound("beep", 30*time.Second) // the whisper: 0.3 s of test time
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 2 * time.Second})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 2 * time.Second})
 	id := h.call("0312345678", "0901234567")
 	h.eventually("the whisper on op1001's leg, the leg gone", func() bool {
 		return whisperPlayed(h) && h.operatorLeg("op1001") == "" && len(h.waiting("acme")) == 1
@@ -851,10 +827,7 @@ func TestOperatorAnswersAsTheLinkComesBack(t *testing.T) {
 		},
 	})
 	fake = h.fake
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	id := h.call("0312345678", "0901234567")
 	h.eventually("op1001 ringing", func() bool {
 		c, ok := h.fake.Channel(h.operatorLeg("op1001"))
@@ -926,10 +899,7 @@ func TestRingAllOthersStopAnsweredElsewhere(t *testing.T) {
 func TestCallerHangsUpDuringWhisper(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "wrapup: 0s", "wrapup: 1h", 1))
 	h.fake.AddSound("beep", 100*time.Second) // the whisper: 1 s of test time
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
 	id := h.call("0312345678", "0901234567")
 	h.eventually("the whisper on op1001's leg", func() bool { return whisperPlayed(h) })
 	if err := h.fake.RemoteHangup(id); err != nil {
@@ -957,10 +927,7 @@ func TestCallerHangsUpDuringWhisper(t *testing.T) {
 // client's wrap-up (an hour here), and the call is abandoned, not billed.
 func TestCallerHangsUpAsOperatorAnswers(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "wrapup: 0s", "wrapup: 1h", 1))
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.NoAnswer})
 	id := h.call("0312345678", "0901234567")
 	var leg string
 	h.eventually("op1001 ringing", func() bool {
@@ -994,10 +961,7 @@ func TestOperatorHangsUpDuringTheRecordingNotice(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    record_announcement: sound:toritsugi/recorded\n", 1))
 	h.fake.AddSound("beep", time.Second)                   // the whisper: 10 ms
 	h.fake.AddSound("toritsugi/recorded", 100*time.Second) // the notice: 1 s
-	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	h.start()
-	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
 	id := h.call("0312345678", "0901234567")
 	h.eventually("the notice plays to the caller", func() bool {
 		c, ok := h.fake.Channel(id)
