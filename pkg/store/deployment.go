@@ -37,14 +37,18 @@ func DeploymentID(dir string) (string, error) {
 	}
 	// Missing, or empty (a first start cut off before its write reached
 	// the disk): made anew, written whole and synced before it takes the
-	// name, so that no later start finds it half written.
-	empty := err == nil
+	// name, so that no later start finds it half written. A name that is
+	// there but is no file (a link to a file that is not there, such as a
+	// volume not mounted) is not replaced.
+	if fi, lerr := os.Lstat(path); lerr == nil && !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("store: %s is there but cannot be read (a link to a file that is not there?): restore it, or remove it to make a new deployment id", path)
+	}
 	id := newDeploymentID()
 	tmp, err := os.CreateTemp(dir, "."+DeploymentFile+"-*")
 	if err != nil {
 		return "", fmt.Errorf("store: make the deployment id: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer os.Remove(tmp.Name()) // gone by the rename, unless that failed
 	_, werr := tmp.WriteString(id + "\n")
 	if werr == nil {
 		werr = tmp.Sync()
@@ -55,19 +59,10 @@ func DeploymentID(dir string) (string, error) {
 	if werr == nil {
 		werr = os.Chmod(tmp.Name(), 0o600)
 	}
-	if werr != nil {
-		return "", fmt.Errorf("store: write the deployment id: %w", werr)
-	}
-	if empty {
+	if werr == nil {
+		// One toritsugi at a time holds data_dir (the store's lock,
+		// taken before): nothing else makes this file meanwhile.
 		werr = os.Rename(tmp.Name(), path)
-	} else {
-		// Link, not rename: a name that is there after all (a link to a
-		// file that is not, such as a volume not mounted) is not
-		// replaced.
-		werr = os.Link(tmp.Name(), path)
-	}
-	if errors.Is(werr, fs.ErrExist) {
-		return "", fmt.Errorf("store: %s is there but cannot be read (a link to a file that is not there?): restore it, or remove it to make a new deployment id", path)
 	}
 	if werr != nil {
 		return "", fmt.Errorf("store: write the deployment id %s: %w", path, werr)
