@@ -73,9 +73,10 @@ func fromE164Digits(digits string) (string, bool) {
 // (serviceGroupings: 0120-123-456, 0180-993-000). Other numbers are grouped
 // as libphonenumber (github.com/nyaruka/phonenumbers) writes a number it
 // takes for valid: its metadata knows every area code, where a table of
-// our own knew a few. Any other, 0AB-CDE-FGHJ: area code and exchange are
-// six digits together and the subscriber number four, so the last group
-// is never misleading.
+// our own knew a few. Any other: 0AB-CDEF-GHJK for 11 digits (a mobile or
+// IP block newer than the library's data), 0AB-CDE-FGHJ for 10 (area code
+// and exchange are six digits together and the subscriber number four,
+// so the last group is never misleading).
 //
 // The library takes some 30 µs a number; the grouping depends only on a
 // number's length and first digits (the area code, at most five, and the
@@ -98,7 +99,9 @@ func formatNational(d string) string {
 }
 
 // libraryGroups is the grouping libphonenumber gives d if it takes it for
-// a valid Japanese number, else 3-3-4 (all of d when shorter than 8).
+// a valid Japanese number, else 3-4-4 for 11 digits (mobile, IP and M2M
+// numbers: a block newer than the library's data), 3-3-4 for 10, all of
+// d when shorter.
 func libraryGroups(d string) []int {
 	if n, err := phonenumbers.Parse(d, "JP"); err == nil && phonenumbers.IsValidNumber(n) {
 		s := phonenumbers.Format(n, phonenumbers.NATIONAL)
@@ -110,7 +113,10 @@ func libraryGroups(d string) []int {
 			return g
 		}
 	}
-	if len(d) < 8 {
+	switch {
+	case len(d) == 11:
+		return []int{3, 4, 4}
+	case len(d) < 8:
 		return []int{len(d)}
 	}
 	return []int{3, 3, len(d) - 6}

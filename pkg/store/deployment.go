@@ -41,12 +41,12 @@ func DeploymentID(dir string) (string, error) {
 	// there but is no file (a link to a file that is not there, such as a
 	// volume not mounted) is not replaced.
 	if fi, lerr := os.Lstat(path); lerr == nil && !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("store: %s is there but cannot be read (a link to a file that is not there?): restore it, or remove it to make a new deployment id", path)
+		return "", fmt.Errorf("store: %s is not a file holding a deployment id (a link to a file that is not there, or is empty?): restore it, or remove it to make a new one", path)
 	}
 	id := newDeploymentID()
-	tmp, err := os.CreateTemp(dir, "."+DeploymentFile+"-*")
+	tmp, err := os.CreateTemp(dir, "."+DeploymentFile+"-*") // 0600
 	if err != nil {
-		return "", fmt.Errorf("store: make the deployment id: %w", err)
+		return "", fmt.Errorf("store: make the deployment id %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // gone by the rename, unless that failed
 	_, werr := tmp.WriteString(id + "\n")
@@ -55,9 +55,6 @@ func DeploymentID(dir string) (string, error) {
 	}
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o600)
 	}
 	if werr == nil {
 		// One toritsugi at a time holds data_dir (the store's lock,
