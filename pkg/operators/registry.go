@@ -1,6 +1,7 @@
 // Package operators keeps the registry of which operator softphones are
 // reachable, fed by ARI endpoint state, so that an unregistered softphone is
-// never rung.
+// never rung, and which have a call toritsugi did not make (OtherCall), so
+// that an operator calling a customer back is not rung over that call.
 //
 // Wiring:
 //
@@ -9,16 +10,18 @@
 //	disp := pbx.NewDispatcher(pbx.Hooks{Endpoint: reg.HandleEvent, ...}, log)
 //	link, _ := pbx.New(pbx.Options{..., OnConnect: reg.OnConnect}, disp)
 //
-// Endpoint events only arrive once the application is subscribed to
-// "endpoint:<tech>"; OnConnect does that after every (re)connect and then
-// reads each tracked endpoint's state, repairing whatever was missed while
-// the link was down.
+// Endpoint events only arrive once the application is subscribed to the
+// endpoint ("endpoint:PJSIP/op1001"); OnConnect does that after every
+// (re)connect and then reads each tracked endpoint's state, repairing
+// whatever was missed while the link was down.
 //
 // Precedence: the latest observation wins. Every EndpointStateChange,
 // PeerStatusChange, ContactStatusChange or GET /endpoints answer that says
 // something definite sets the endpoint's reachability; statuses that say
 // nothing definite ("unknown" contact status, unknown peer status) leave it
-// as it is. A peer or contact event is about one contact, and is read by
+// as it is (their channels still count). Reachability and channels are
+// ordered apart: a read older than an event about one still gives the
+// other. A peer or contact event is about one contact, and is read by
 // the endpoint state it carries (Observe): a softphone registering again
 // from a new port (its old contact removed after the new one is created)
 // or one of an operator's two phones going away leaves the operator
