@@ -72,6 +72,9 @@ func (s *Server) emitLocked(appName, typ string, pre, post object) {
 
 // chanEventLocked emits an event about a channel if the app follows it.
 func (s *Server) chanEventLocked(c *channel, typ string, pre, post object) {
+	if s.opts.ForwardEndpointChannels {
+		s.forwardEndpointChannelLocked(c, typ, pre, post)
+	}
 	if !c.subscribed {
 		return
 	}
@@ -79,6 +82,28 @@ func (s *Server) chanEventLocked(c *channel, typ string, pre, post object) {
 		return // lost or filtered: skip building the channel's JSON
 	}
 	s.emitLocked(c.app, typ, pre, append(post, field{"channel", c.json()}))
+}
+
+// forwardEndpointChannelLocked sends a channel event to every app
+// subscribed to the channel's endpoint or its technology
+// (Options.ForwardEndpointChannels).
+func (s *Server) forwardEndpointChannelLocked(c *channel, typ string, pre, post object) {
+	e := c.endpoint
+	if e == nil {
+		return
+	}
+	for _, name := range s.appOrder {
+		a := s.apps[name]
+		if a.sock == nil || !a.filter.allows(typ) {
+			continue
+		}
+		for _, src := range a.endpoints {
+			if src == e.tech || src == e.key() {
+				s.emitLocked(name, typ, pre, append(append(object(nil), post...), field{"channel", c.json()}))
+				break
+			}
+		}
+	}
 }
 
 func (s *Server) varsetEventLocked(c *channel, name, value string) {

@@ -47,6 +47,13 @@ type Options struct {
 	// (endpoints.c); this is for clients that must not depend on it
 	// (asterisk/asterisk#1530 changed how a channel leaves its endpoint).
 	QuietChannelEnd bool
+	// ForwardEndpointChannels: an app subscribed to an endpoint also gets
+	// the channel events of its channels (ChannelStateChange,
+	// ChannelHangupRequest, ChannelDestroyed, ChannelVarset...), as
+	// res/stasis/app.c forwards an endpoint's whole topic: those of
+	// channels the app does not hold, and those of its own a second time
+	// (the source shows no deduplication; not verified on Asterisk).
+	ForwardEndpointChannels bool
 }
 
 // RequestLog is one REST request the fake answered.

@@ -51,6 +51,13 @@ func TestSoakWithRestartAndLinkDrops(t *testing.T) {
 	runSoaks(t, []uint64{31, 32, 33}, soakRestart|soakLinkDrops)
 }
 
+// TestSoakWithForwardedEvents: the same, with every channel event of the
+// operators' phones sent a second time through their endpoint
+// subscription, as Asterisk's app.c may (it forwards an endpoint's whole
+// topic): the calls take a repeat as nothing new, and the operators'
+// own calls' events, foreign to them, as nothing at all.
+func TestSoakWithForwardedEvents(t *testing.T) { runSoaks(t, []uint64{41, 42}, soakForwarded) }
+
 // runSoaks runs the soak once per seed, or with -soak.seed's only.
 func runSoaks(t *testing.T, seeds []uint64, trouble soakTrouble) {
 	if *soakSeed != 0 {
@@ -68,6 +75,7 @@ const (
 	soakCalm      soakTrouble = 0
 	soakRestart   soakTrouble = 1 << iota // the controller is stopped half way, and another started
 	soakLinkDrops                         // the ARI websocket drops three times
+	soakForwarded                         // operators' phones' channel events come twice
 )
 
 // soakConfig: acme greets, whispers, records, overflows to voicemail,
@@ -151,7 +159,7 @@ func soak(t *testing.T, seed uint64, trouble soakTrouble) {
 
 // newSoakRun starts the fake with the soak's phones, and a controller.
 func newSoakRun(t *testing.T, seed uint64, trouble soakTrouble) *soakRun {
-	h := newHarness(t, soakConfig)
+	h := newHarnessFake(t, soakConfig, aritest.Options{ForwardEndpointChannels: trouble&soakForwarded != 0})
 	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
 	}
