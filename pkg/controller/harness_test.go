@@ -166,6 +166,30 @@ func (h *harness) firstRings() []string {
 	return out
 }
 
+// ringsOf counts the rings the queue decided for operator opID (a ring
+// still on its way to Asterisk counts: originates would not show it).
+func (h *harness) ringsOf(opID string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, r := range h.rings {
+		if r.OpID == opID {
+			n++
+		}
+	}
+	return n
+}
+
+// phoneState reports the queue's view of operator id's phone.
+func (h *harness) phoneState(id string) (reachable, otherCall bool) {
+	for _, op := range h.snapshot().Operators {
+		if op.ID == id {
+			return op.Reachable, op.OtherCall
+		}
+	}
+	return false, false
+}
+
 // eventually polls cond for up to 10 s of test time.
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()
@@ -349,12 +373,8 @@ func (h *harness) waitStoredStep(id string, step call.Step) {
 // onOtherCall reports whether the queue has operator id on a call of their
 // own phone's.
 func (h *harness) onOtherCall(id string) bool {
-	for _, op := range h.snapshot().Operators {
-		if op.ID == id {
-			return op.OtherCall
-		}
-	}
-	return false
+	_, other := h.phoneState(id)
+	return other
 }
 
 // ownCall has operator id's softphone (PJSIP/<id>) call number, and waits

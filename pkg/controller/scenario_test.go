@@ -216,8 +216,8 @@ func TestOperatorOnAnotherCallIsNotRung(t *testing.T) {
 			id := h.call("0312345678", "0901234567")
 			h.eventually("the caller waiting", func() bool { return len(h.waiting("acme")) == 1 })
 			time.Sleep(500 * time.Millisecond) // 50 s in Asterisk's time
-			if og := h.originates(); len(og) != 0 {
-				t.Fatalf("rang an operator on another call: %+v", og)
+			if n := h.ringsOf("op1001"); n != 0 {
+				t.Fatalf("the queue rang an operator on another call %d times", n)
 			}
 			if err := h.fake.RemoteHangup(own); err != nil {
 				t.Fatal(err)
@@ -271,9 +271,14 @@ func TestOtherCallEndsAsThePhoneGoes(t *testing.T) {
 			h.call("0312345678", "0901234567")
 			h.eventually("the caller waiting", func() bool { return len(h.waiting("acme")) == 1 })
 			tc.gone(h, own)
-			time.Sleep(300 * time.Millisecond)
-			if og := h.originates(); len(og) != 0 {
-				t.Fatalf("rang a phone going away: %+v", og)
+			// Both changes taken in: op1001's phone away (the new one is
+			// not registered) and its call over.
+			h.eventually("op1001's phone gone, its call over", func() bool {
+				reachable, other := h.phoneState("op1001")
+				return !reachable && !other
+			})
+			if n := h.ringsOf("op1001"); n != 0 {
+				t.Fatalf("the queue rang op1001 %d times as the phone went", n)
 			}
 		})
 	}
@@ -584,10 +589,12 @@ func TestRecordingRequestTimesOut(t *testing.T) {
 	}{{"started before the timeout", false}, {"started after the timeout", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, oneClient)
-			// The operator talks 3 s: long enough for a late start.
-			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 300 * time.Second})
+			// The operator talks until the caller hangs up, once the
+			// request reached the fake however late.
+			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
 			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
 			fakeURL := h.fake.URL()
+			forwarded := make(chan struct{})
 			h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/ari/bridges/") || !strings.HasSuffix(r.URL.Path, "/record") {
 					return false
@@ -607,11 +614,20 @@ func TestRecordingRequestTimesOut(t *testing.T) {
 				if tc.late {
 					forward()
 				}
+				close(forwarded)
 				w.WriteHeader(http.StatusCreated)
 				return true
 			})
 			r := h.start()
 			id := h.call("0312345678", "0901234567")
+			select {
+			case <-forwarded:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the recording's request never came")
+			}
+			if err := h.fake.RemoteHangup(id); err != nil {
+				t.Fatal(err)
+			}
 			rec := h.record(id)
 			if rec.Result != store.ResultAnswered {
 				t.Fatalf("record %s (%s), want answered", rec.Result, rec.Reason)
