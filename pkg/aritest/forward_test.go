@@ -1,7 +1,6 @@
 package aritest
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -16,18 +15,7 @@ import (
 // stays single.
 func TestForwardEndpointChannels(t *testing.T) {
 	for _, forward := range []bool{false, true} {
-		s, err := New(Options{Clock: ScaledClock(50), ForwardEndpointChannels: forward})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", basicAuth("toritsugi", "toritsugi"))
-		t.Cleanup(ws.close)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.WaitConnected(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
+		s, ws := startFakeWith(t, Options{ForwardEndpointChannels: forward})
 		s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{})
 		cl := restClient(s)
 		if err := cl.Application().Subscribe(ari.NewKey(ari.ApplicationKey, "toritsugi"), "endpoint:PJSIP/op1001"); err != nil {

@@ -17,7 +17,14 @@ import (
 // that the app exists and accepts calls.
 func startFake(t *testing.T) (*Server, *evClient) {
 	t.Helper()
-	s, err := New(Options{Clock: ScaledClock(50)})
+	return startFakeWith(t, Options{})
+}
+
+// startFakeWith is startFake with opts (its clock the fast one).
+func startFakeWith(t *testing.T, opts Options) (*Server, *evClient) {
+	t.Helper()
+	opts.Clock = ScaledClock(50)
+	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
