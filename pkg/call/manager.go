@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -172,26 +171,6 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 		observer: d.Observer,
 		calls:    map[string]*actor{}, instance: instance, recordingTag: recordingTag(d.Deployment, instance), seenEvery: liveSeenEvery,
 	}
-}
-
-func recordingTag(deployment, instance string) string {
-	if deployment == "" {
-		return instance
-	}
-	return deployment + "-" + instance
-}
-
-// RecordingName is the name of call id's conversation recording (or of its
-// voicemail message, vm): the call's id, its dot a dash, "-vm" for a
-// message, then tag (the store's deployment id and the manager's
-// instance, as "-<deployment>-<instance>"). The retention reads it back
-// (controller.recordingMade).
-func RecordingName(id string, vm bool, tag string) string {
-	name := strings.ReplaceAll(id, ".", "-")
-	if vm {
-		name += "-vm"
-	}
-	return name + "-" + tag
 }
 
 // Hooks returns the dispatcher hooks that create actors.

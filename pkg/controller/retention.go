@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -132,31 +131,6 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 // stored recordings (a long list: every recording kept).
 const orphanEvery = 24 * time.Hour
 
-// ownRecording matches the names this deployment's calls give their
-// recordings (call.RecordingName): the call's id (Asterisk's "[system
-// name-]<epoch>.<n>", its dot a dash), "-vm" for a voicemail, the store's
-// deployment id and the controller's instance token. Another deployment
-// on the same Asterisk (a staging instance, an end-to-end test) has
-// another deployment id; recordings made before names carried it have
-// none.
-func ownRecording(deployment string) *regexp.Regexp {
-	return regexp.MustCompile(`^(?:[^/]+-)?([1-9][0-9]{8,10})-[0-9]+(?:-vm)?-` + regexp.QuoteMeta(deployment) + `-[0-9a-f]{8}$`)
-}
-
-// recordingMade returns when a recording own matches was made (its call's
-// start, from the id), or false for a name it does not match.
-func recordingMade(own *regexp.Regexp, name string) (time.Time, bool) {
-	m := own.FindStringSubmatch(name)
-	if m == nil {
-		return time.Time{}, false
-	}
-	sec, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(sec, 0), true
-}
-
 // sweepOrphans deletes the recordings this deployment's calls made that
 // are older than the longest retention of any client (and a day more):
 // past every client's, whichever call made them. Most are deleted before,
@@ -169,7 +143,7 @@ func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
 	if r.Deployment == "" {
 		return 0, nil
 	}
-	own := ownRecording(r.Deployment)
+	madeAt := call.RecordingsOf(r.Deployment)
 	keys, err := r.ARI.StoredRecording().List(nil)
 	if err != nil {
 		return 0, fmt.Errorf("retention: list stored recordings: %w", err)
@@ -178,7 +152,7 @@ func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
 	deleted := 0
 	var errs []error
 	for _, k := range keys {
-		made, ok := recordingMade(own, k.ID)
+		made, ok := madeAt(k.ID)
 		if !ok || !made.Before(cutoff) {
 			continue
 		}
