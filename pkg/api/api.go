@@ -650,6 +650,10 @@ func (d Deps) relayRetry(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusNotFound, errorBody{Error: "no dead letter with this id"})
 			return
 		}
+		if errors.Is(err, relay.ErrSuperseded) {
+			writeJSON(w, http.StatusConflict, errorBody{Error: err.Error() + ": the client has the correction; retry the latest version, and discard this one"})
+			return
+		}
 		d.Logger.Error("retry relay entry", "error", err, "id", id)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
 		return

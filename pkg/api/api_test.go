@@ -421,6 +421,13 @@ func TestRelayDeadLettersListedRetriedDiscarded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A message taken and its correction, both dead.
+	for v := 1; v <= 2; v++ {
+		m := relay.Message{ID: relay.IntakeMessageID("in-1", v), ClientID: "acme", Kind: relay.KindIntake, Text: "x"}
+		if _, err := ob.Enqueue(m, []string{"hook"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	w, err := relay.NewWorker(ob, relay.WorkerOptions{
 		Destinations: func(string) (relay.Destination, bool) { return relay.Destination{Name: "hook", Type: "webhook"}, true },
 		Senders: map[string]relay.Sender{"webhook": relay.SenderFunc(func(context.Context, relay.Destination, relay.Message) error {
@@ -436,7 +443,7 @@ func TestRelayDeadLettersListedRetriedDiscarded(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		dead, _ := ob.List(relay.Filter{State: relay.StateDead})
-		if len(dead) == 2 {
+		if len(dead) == 4 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -449,7 +456,7 @@ func TestRelayDeadLettersListedRetriedDiscarded(t *testing.T) {
 
 	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
 	// The health check counts it, without a token and without its text.
-	if resp, body := get(t, h, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"relay":{"pending":0,"oldest_pending_s":0,"dead":2}`) {
+	if resp, body := get(t, h, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"relay":{"pending":0,"oldest_pending_s":0,"dead":4}`) {
 		t.Fatalf("/healthz with a dead letter: %d %s", resp.StatusCode, body)
 	}
 	resp, body := get(t, h, "/api/v1/relay")
@@ -467,6 +474,17 @@ func TestRelayDeadLettersListedRetriedDiscarded(t *testing.T) {
 	}
 	if pending, _ := ob.List(relay.Filter{State: relay.StatePending}); len(pending) != 1 {
 		t.Fatalf("after retry: %+v, want one pending entry", pending)
+	}
+	// The original of a corrected message is not sent after its
+	// correction: 409, and it stays dead; the correction can go.
+	if code := post(relay.IntakeMessageID("in-1", 1) + "/hook"); code != http.StatusConflict {
+		t.Fatalf("retrying a corrected message's original = %d, want 409", code)
+	}
+	if code := post(relay.IntakeMessageID("in-1", 2) + "/hook"); code != 200 {
+		t.Fatalf("retrying the correction = %d, want 200", code)
+	}
+	if code := postRelay(t, srv.URL, "discard", relay.IntakeMessageID("in-1", 1)+"/hook"); code != 200 {
+		t.Fatalf("discarding the original = %d, want 200", code)
 	}
 	// An obsolete dead letter is dismissed: no longer counted as dead,
 	// listed as discarded, and never queued again.

@@ -128,6 +128,10 @@ var (
 	ErrInvalid = errors.New("relay: invalid argument")
 	// ErrNotFound: no outbox entry with that id.
 	ErrNotFound = errors.New("relay: entry not found")
+	// ErrSuperseded: a dead letter of an intake whose later version (a
+	// correction) is also queued for its destination: sent now, the
+	// stale version would be the client's last word.
+	ErrSuperseded = errors.New("relay: a later version of this message is queued for the same destination")
 	// ErrUnknownDestination: the destination name is not configured.
 	ErrUnknownDestination = errors.New("relay: destination not in the configuration (renamed or removed?)")
 	// ErrNoChannel: no channel is registered for the destination type.

@@ -339,10 +339,18 @@ func (o *Outbox) Get(id string) (Entry, error) {
 }
 
 // Retry moves a dead entry back to pending, due now, with its attempt
-// count reset (its last error is kept for the record).
+// count reset (its last error is kept for the record). A version of an
+// intake with a later version (a correction) queued for the same
+// destination, in any state, is refused with ErrSuperseded: the client
+// must not get the stale version after its correction. Retry the latest
+// version instead, and discard this one.
 func (o *Outbox) Retry(id string) error {
-	err := o.reviveDead(id, func(e *Entry, now time.Time) {
+	err := o.reviveDead(id, func(tx *bolt.Tx, e *Entry, now time.Time) error {
+		if later := laterVersion(tx, *e); later != "" {
+			return fmt.Errorf("%w (%s)", ErrSuperseded, later)
+		}
 		e.State, e.Attempts, e.Throttled, e.NextAt, e.UpdatedAt, e.RetriedAt = StatePending, 0, 0, now, now, now
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("relay: retry %s: %w", id, err)
@@ -352,9 +360,34 @@ func (o *Outbox) Retry(id string) error {
 	return nil
 }
 
+// laterVersion returns the id of an entry, in the outbox or among the
+// dead letters, of a later version of e's intake message for e's
+// destination ("" when there is none, or e is no intake's).
+func laterVersion(tx *bolt.Tx, e Entry) string {
+	intake, n, ok := ParseIntakeMessageID(e.MessageID)
+	if e.Message.Kind != KindIntake || !ok {
+		return ""
+	}
+	prefix := []byte(intake + "-v")
+	for _, b := range [][]byte{bucketOutbox, bucketDead} {
+		c := tx.Bucket(b).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			msg, dest, ok := strings.Cut(string(k), "/")
+			if !ok || dest != e.Destination {
+				continue
+			}
+			if id, v, ok := ParseIntakeMessageID(msg); ok && id == intake && v > n {
+				return string(k)
+			}
+		}
+	}
+	return ""
+}
+
 // reviveDead moves dead letter id back to the outbox bucket, as change
-// makes it (ErrNotFound if id is not a dead letter).
-func (o *Outbox) reviveDead(id string, change func(e *Entry, now time.Time)) error {
+// makes it (ErrNotFound if id is not a dead letter; an error of change's
+// leaves it dead).
+func (o *Outbox) reviveDead(id string, change func(tx *bolt.Tx, e *Entry, now time.Time) error) error {
 	now := o.clock.Now()
 	return o.db.Update(func(tx *bolt.Tx) error {
 		dead := tx.Bucket(bucketDead)
@@ -366,7 +399,9 @@ func (o *Outbox) reviveDead(id string, change func(e *Entry, now time.Time)) err
 		if err != nil {
 			return err
 		}
-		change(&e, now)
+		if err := change(tx, &e, now); err != nil {
+			return err
+		}
 		if err := dead.Delete([]byte(id)); err != nil {
 			return err
 		}
@@ -386,8 +421,9 @@ func ranAhead(v []byte, now time.Time) bool {
 // destination gone): it no longer counts as dead (Stats, an alert on
 // relay.dead) and is never sent. ErrNotFound if id is not a dead letter.
 func (o *Outbox) Discard(id string) error {
-	err := o.reviveDead(id, func(e *Entry, now time.Time) {
+	err := o.reviveDead(id, func(_ *bolt.Tx, e *Entry, now time.Time) error {
 		e.State, e.NextAt, e.UpdatedAt = StateDiscarded, time.Time{}, now
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("relay: discard %s: %w", id, err)

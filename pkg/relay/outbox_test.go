@@ -292,6 +292,46 @@ func TestCorrectionWaitsForItsOriginal(t *testing.T) {
 	}
 }
 
+// TestRetryRefusesASupersededVersion: an intake's original died at a
+// destination (a 404 while its URL was wrong) and its correction was then
+// delivered there. Retrying the original would make the stale version the
+// client's last word: refused, and it stays dead. Where no later version
+// went (another destination, another intake whose id shares a prefix),
+// retry works.
+func TestRetryRefusesASupersededVersion(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	gone := fmt.Errorf("HTTP 404: %w", ErrPermanent)
+	for _, id := range []string{"i1-v1", "i1-v10-v1"} {
+		if _, err := ob.Enqueue(testMessage(id), []string{"hook", "mail"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []string{"hook", "mail"} {
+			if e, err := ob.record(id+"/"+d, gone); err != nil || e.State != StateDead {
+				t.Fatalf("record %s/%s = %+v, %v; want dead", id, d, e, err)
+			}
+		}
+	}
+	if _, err := ob.Enqueue(testMessage("i1-v2"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("i1-v2/hook", nil); err != nil {
+		t.Fatal(err)
+	}
+	err := ob.Retry("i1-v1/hook")
+	if !errors.Is(err, ErrSuperseded) || !strings.Contains(err.Error(), "i1-v2/hook") {
+		t.Fatalf("Retry of the corrected original = %v; want ErrSuperseded naming i1-v2/hook", err)
+	}
+	if e, err := ob.Get("i1-v1/hook"); err != nil || e.State != StateDead {
+		t.Fatalf("the refused original: %+v, %v; want it still dead", e, err)
+	}
+	for _, id := range []string{"i1-v1/mail", "i1-v10-v1/hook"} {
+		if err := ob.Retry(id); err != nil {
+			t.Errorf("Retry(%s) = %v; no later version of it went there", id, err)
+		}
+	}
+}
+
 // TestClockSetBackDoesNotParkEntries: the host booted nine hours fast (JST
 // in a hardware clock read as UTC); an attempt failed and was scheduled
 // 10 s later by that clock; NTP then set the clock back. The entry is due
