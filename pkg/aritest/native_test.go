@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -295,4 +296,45 @@ func answeredCall(t *testing.T, s *Server) (ari.Client, *ari.Key) {
 		t.Fatal(err)
 	}
 	return cl, key
+}
+
+// TestRefusalsAsAsteriskAnswers pins answers taken from Asterisk 22's
+// source where the recordings have none: a variable set on a channel not
+// in Stasis (resource_channels.c find_control: 409), a recording whose
+// name is taken, live or stored with ifExists=fail (EEXIST: 409), and an
+// unsubscription from a source never subscribed
+// (STASIS_ASR_EVENT_SOURCE_NOT_FOUND: 422).
+func TestRefusalsAsAsteriskAnswers(t *testing.T) {
+	s, _ := startFake(t)
+	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{})
+	s.AddStoredRecording("taken", "wav")
+	own, err := s.OutboundCall("PJSIP/op1001", "0312345678") // the softphone's own call
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key := answeredCall(t, s)
+	auth := basicAuth("toritsugi", "toritsugi")
+	tests := []struct {
+		name, method, path string
+		query              url.Values
+		status             int
+		message            string
+	}{
+		{"variable on a channel not in Stasis", "POST", "/channels/" + own + "/variable",
+			url.Values{"variable": {"X"}, "value": {"1"}}, 409, "Channel not in Stasis application"},
+		{"recording stored under that name", "POST", "/channels/" + key.ID + "/record",
+			url.Values{"name": {"taken"}, "format": {"wav"}, "ifExists": {"fail"}}, 409, "Recording 'taken' already exists and can not be overwritten"},
+		{"recording live under that name", "POST", "/channels/" + key.ID + "/record",
+			url.Values{"name": {"live"}, "format": {"wav"}}, 201, ""},
+		{"the same name again", "POST", "/channels/" + key.ID + "/record",
+			url.Values{"name": {"live"}, "format": {"wav"}}, 409, "Recording 'live' already exists and can not be overwritten"},
+		{"unsubscribe from a source never subscribed", "DELETE", "/applications/toritsugi/subscription",
+			url.Values{"eventSource": {"endpoint:PJSIP/op1001"}}, 422, "Event source was not subscribed to"},
+	}
+	for _, tt := range tests {
+		resp, body := doRequest(t, s, tt.method, tt.path, tt.query, nil, auth)
+		if resp.StatusCode != tt.status || tt.message != "" && !strings.Contains(string(body), `"message":"`+tt.message+`"`) {
+			t.Errorf("%s: %d %s; want %d %q", tt.name, resp.StatusCode, body, tt.status, tt.message)
+		}
+	}
 }

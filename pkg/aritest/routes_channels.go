@@ -303,11 +303,13 @@ func (s *Server) recordLocked(target, appName string, b *bridge, p params) reply
 	if name == "" || format == "" {
 		return msgErr(http.StatusBadRequest, "Recording name and format are required")
 	}
-	if _, live := s.liveRecs[name]; live {
-		return msgErr(http.StatusConflict, "Recording with the same name is already in progress")
-	}
-	if _, exists := s.stored[name]; exists && p.str("ifExists") != "overwrite" && p.str("ifExists") != "append" {
-		return msgErr(http.StatusUnprocessableEntity, "Recording with the same name already exists on the system")
+	// resource_channels.c / resource_bridges.c: stasis_app_control_record
+	// fails with EEXIST for a recording of that name in progress, and for
+	// a stored one with ifExists=fail: 409 either way (the spec's 409).
+	_, live := s.liveRecs[name]
+	_, exists := s.stored[name]
+	if live || exists && p.str("ifExists") != "overwrite" && p.str("ifExists") != "append" {
+		return msgErr(http.StatusConflict, "Recording '"+name+"' already exists and can not be overwritten")
 	}
 	r := &recording{name: name, format: format, target: target, app: appName, bridge: b, beep: p.boolean("beep")}
 	switch t := p.str("terminateOn"); t {

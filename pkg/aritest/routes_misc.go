@@ -97,7 +97,9 @@ func hAppUnsubscribe(s *Server, pv map[string]string, p params) reply {
 			return ok(a.json(s))
 		}
 	}
-	return msgErr(http.StatusBadRequest, "Application not subscribed to event source")
+	// resource_applications.c: STASIS_ASR_EVENT_SOURCE_NOT_FOUND (the
+	// spec says 409; the source answers 422).
+	return msgErr(http.StatusUnprocessableEntity, "Event source was not subscribed to")
 }
 
 func hEndpointList(s *Server, _ map[string]string, _ params) reply {

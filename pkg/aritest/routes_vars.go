@@ -125,9 +125,12 @@ func hVarSet(s *Server, pv map[string]string, p params) reply {
 	if name == "" {
 		return msgErr(http.StatusBadRequest, "Variable name is required")
 	}
-	c, found := s.channels[pv["id"]]
-	if !found {
-		return msgErr(http.StatusNotFound, "Channel not found")
+	// resource_channels.c ast_ari_channels_set_channel_var: find_control,
+	// 404 for no channel, 409 for one not in Stasis (an app_queue call,
+	// or a channel between StasisEnd and its destruction).
+	c, bad := s.stasisChannelLocked(pv["id"])
+	if bad != nil {
+		return *bad
 	}
 	v := varSet{name: name, unset: !p.has("value"), value: p.str("value")}
 	// Asterisk queues the set on the channel's thread (control.c
