@@ -366,7 +366,10 @@ func (a *actor) adoptLeg(ch *ari.ChannelData) bool {
 // when it saved none (it starts over). A read that fails other than with
 // a 404 is tried again; if Asterisk still does not answer, the copy the
 // store kept stands in for it (a call that started over would greet and
-// queue a caller who is talking, or lose a message being left).
+// queue a caller who is talking, or lose a message being left). So does
+// it for a 404: Asterisk answers 404 for a variable never set and for a
+// channel gone, and a caller who hung up between the re-sync's list and
+// this read had a state.
 func (a *actor) savedState() (p Persisted, found bool) {
 	var raw string
 	var err error
@@ -394,10 +397,23 @@ func (a *actor) savedState() (p Persisted, found bool) {
 		}
 		return p, true
 	case pbx.IsNotFound(err):
+		if ls, ok := a.storedState(); ok {
+			a.log.Info("re-adopt: the channel has no saved state (gone?): taking the store's")
+			return ls, true
+		}
 		return Persisted{}, false
 	}
 	a.log.Error("re-adopt: reading call state failed", "error", err)
-	if _, ls, _, perr := parseLiveState(a.saved); perr == nil && ls.Step != StepNew {
+	if ls, ok := a.storedState(); ok {
+		return ls, true
+	}
+	return Persisted{}, false
+}
+
+// storedState is the call's live state as the store kept it, when it got
+// past its first step.
+func (a *actor) storedState() (Persisted, bool) {
+	if _, ls, _, err := parseLiveState(a.saved); err == nil && ls.Step != StepNew {
 		a.note("state taken from the store: Asterisk did not give the channel's")
 		return ls, true
 	}

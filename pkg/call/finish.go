@@ -64,6 +64,10 @@ func (a *actor) hangup(reason string) {
 	}
 	a.state.Step = StepHangup
 	a.note("hanging up: " + reason)
+	// Kept before the DELETE: should the controller stop before the
+	// channel's end reaches it, the next one finds the outcome (a caller
+	// blocked at once had saved nothing else, and would go unrecorded).
+	a.saveLive()
 	a.sendHangup(1)
 }
 
@@ -82,11 +86,6 @@ func (a *actor) sendHangup(try int) {
 	err := a.m.ari.Channel().Hangup(a.key(), "normal")
 	if err == nil || a.gone(err, "hangup") {
 		return
-	}
-	if try == 1 {
-		// Should the controller stop before it works, the next one
-		// finds the outcome (hangup saved StepHangup) with the call.
-		a.saveLive()
 	}
 	in := time.Second
 	if try < hangupTries {

@@ -126,6 +126,78 @@ func TestRestartWhenAsteriskWillNotGiveTheState(t *testing.T) {
 	})
 }
 
+// TestRestartCallerLeavesAsTheStateIsRead: the caller hangs up between
+// the new controller's list of channels and its read of the state saved
+// on the channel, which Asterisk then answers 404, as it answers for a
+// variable never set. The store's copy stands in: a conversation is not
+// recorded as a caller who hung up before the answer, a message left is
+// not lost.
+func TestRestartCallerLeavesAsTheStateIsRead(t *testing.T) {
+	leaveAtTheRead := func(h *harness, id string) {
+		var once atomic.Bool
+		h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == http.MethodGet && r.URL.Path == "/ari/channels/"+id+"/variable" && once.CompareAndSwap(false, true) {
+				_ = h.fake.RemoteHangup(id)
+			}
+			return false
+		})
+	}
+	t.Run("talking", func(t *testing.T) {
+		h := newHarness(t, oneClient)
+		_, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+		leaveAtTheRead(h, id)
+		h.start()
+		if rec := h.record(id); rec.Result != store.ResultAnswered || !rec.Billable || rec.OperatorID != "op1001" {
+			t.Fatalf("a talking caller recorded as %s (%s), billable %v, operator %q; events %v", rec.Result, rec.Reason, rec.Billable, rec.OperatorID, rec.Events)
+		}
+	})
+	t.Run("leaving a message", func(t *testing.T) {
+		h := voicemailHarness(t)
+		first := h.start()
+		id := h.call("0312345678", "09012345678")
+		h.waitStoredStep(id, call.StepVoicemail)
+		first.stop()
+		leaveAtTheRead(h, id)
+		h.start()
+		if rec := h.record(id); rec.Result != store.ResultVoicemail || rec.Recording == "" {
+			t.Fatalf("a caller who left a message recorded as %s (%s), recording %q; events %v", rec.Result, rec.Reason, rec.Recording, rec.Events)
+		}
+	})
+}
+
+// TestRestartAfterBlockedHangup: a blocked caller hung up at once
+// (block_mode: hangup) had saved no state before the hang-up; the
+// controller stops (a deploy's SIGTERM) as it sends the DELETE, before the
+// channel's end reaches it. The next controller records the call, blocked
+// and not billable, and counts it.
+func TestRestartAfterBlockedHangup(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n",
+		"    record: true\n    callers:\n      - {match: \"050*\", action: block, block_mode: hangup}\n", 1))
+	var first atomic.Pointer[running]
+	h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if f := first.Load(); f != nil && r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/ari/channels/") {
+			f.cancel()
+			select { // stopped before the channel's end is seen
+			case <-f.done:
+			case <-time.After(2 * time.Second):
+			}
+		}
+		return false
+	})
+	first.Store(h.start())
+	id := h.call("0312345678", "05011112222")
+	<-first.Load().done
+	first.Store(nil)
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultBlocked || rec.Billable {
+		t.Fatalf("blocked caller recorded as %s (%s), billable %v; events %v", rec.Result, rec.Reason, rec.Billable, rec.Events)
+	}
+	if c, err := h.store.MonthlyCounts("acme", rec.StartedAt); err != nil || c.Total != 1 || c.Billable != 0 {
+		t.Fatalf("counts %+v, %v; want the one call, not billable", c, err)
+	}
+}
+
 // TestRestartWhileBridgedKeepsOperatorBusy: after a restart during a
 // conversation the new queue knows the operator is talking: a caller who
 // arrives meanwhile waits, and gets the operator once the first call ends.
