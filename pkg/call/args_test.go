@@ -83,6 +83,9 @@ func TestPersistedRoundTrip(t *testing.T) {
 	for _, p := range []Persisted{
 		{ClientID: "acme", DID: "0312345678", Step: StepGreeting, StartedAt: start},
 		{ClientID: "acme", DID: "+81312345678", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), VIP: true},
+		// Callers queued in one millisecond keep their order across a
+		// restart: the enqueue time is kept to the nanosecond.
+		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3*time.Second + 417*time.Microsecond + 9)},
 		{ClientID: "a&b=c", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "x-op", Bridge: "x-br"},
 		{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, VIP: true, OpChannel: "x-xfer", Bridge: "x-br"}, // the client's phone
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait"},
@@ -99,7 +102,11 @@ func TestPersistedRoundTrip(t *testing.T) {
 			t.Fatalf("round trip = %+v, want %+v", got, p)
 		}
 	}
-	for _, bad := range []string{"", "t=x&s=new", "t=1&s=flying", "t=1&s=connected", "t=1&s=queued&q=z", "%zz"} {
+	// The state an older version saved: the enqueue time in milliseconds.
+	if got, err := DecodePersisted("c=acme&d=1&s=queued&t=1795898038000&q=1795898041000"); err != nil || !got.EnqueuedAt.Equal(start.Add(3*time.Second)) {
+		t.Fatalf("an older version's state = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "t=x&s=new", "t=1&s=flying", "t=1&s=connected", "t=1&s=queued&q=z", "t=1&s=queued&qn=z", "%zz"} {
 		if _, err := DecodePersisted(bad); err == nil {
 			t.Errorf("DecodePersisted(%q) accepted", bad)
 		}

@@ -92,9 +92,12 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	b = appendParam(b, "c", p.ClientID)
 	b = appendParam(b, "d", p.DID)
 	b = appendParam(b, "s", string(p.Step))
-	b = appendMillis(b, "t", p.StartedAt.UnixMilli())
+	b = appendInt(b, "t", p.StartedAt.UnixMilli())
 	if !p.EnqueuedAt.IsZero() {
-		b = appendMillis(b, "q", p.EnqueuedAt.UnixMilli())
+		// To the nanosecond: callers queued in one millisecond (a burst
+		// from the trunk) keep their order across a restart. Versions
+		// before wrote "q", in milliseconds.
+		b = appendInt(b, "qn", p.EnqueuedAt.UnixNano())
 	}
 	if p.VIP {
 		b = appendParam(b, "v", "1")
@@ -110,13 +113,13 @@ func (p Persisted) appendQuery(b []byte) []byte {
 		b = appendParam(b, "xr", p.Reason)
 	}
 	if p.Waited > 0 {
-		b = appendMillis(b, "w", p.Waited.Milliseconds())
+		b = appendInt(b, "w", p.Waited.Milliseconds())
 	}
 	if !p.AnsweredAt.IsZero() {
-		b = appendMillis(b, "a", p.AnsweredAt.UnixMilli())
+		b = appendInt(b, "a", p.AnsweredAt.UnixMilli())
 	}
 	if !p.BridgedAt.IsZero() {
-		b = appendMillis(b, "ba", p.BridgedAt.UnixMilli())
+		b = appendInt(b, "ba", p.BridgedAt.UnixMilli())
 	}
 	if p.Then != "" {
 		b = appendParam(b, "th", p.Then)
@@ -145,9 +148,9 @@ func appendParam(b []byte, key, value string) []byte {
 	return append(b, url.QueryEscape(value)...)
 }
 
-func appendMillis(b []byte, key string, ms int64) []byte {
+func appendInt(b []byte, key string, n int64) []byte {
 	b = appendParam(b, key, "")
-	return strconv.AppendInt(b, ms, 10)
+	return strconv.AppendInt(b, n, 10)
 }
 
 // DecodePersisted parses Encode's output.
@@ -189,7 +192,13 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		}
 		p.Waited = time.Duration(wms) * time.Millisecond
 	}
-	if q := v.Get("q"); q != "" {
+	if q := v.Get("qn"); q != "" {
+		qns, err := strconv.ParseInt(q, 10, 64)
+		if err != nil {
+			return Persisted{}, fmt.Errorf("decode %s: enqueue time: %w", StateVar, err)
+		}
+		p.EnqueuedAt = time.Unix(0, qns)
+	} else if q := v.Get("q"); q != "" {
 		qms, err := strconv.ParseInt(q, 10, 64)
 		if err != nil {
 			return Persisted{}, fmt.Errorf("decode %s: enqueue time: %w", StateVar, err)

@@ -6,7 +6,9 @@ package controller_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -46,6 +48,47 @@ func TestRestartMidQueueKeepsOrder(t *testing.T) {
 		if r := h.record(id); r.Result != store.ResultAnswered {
 			t.Fatalf("%s: %s (%s)", id, r.Result, r.Reason)
 		}
+	}
+}
+
+// TestRestartKeepsOrderWithinAMillisecond: six callers queued within one
+// millisecond (a burst from the trunk) come back in their order; the
+// re-adopted calls join the queue in whatever order their reads finish.
+func TestRestartKeepsOrderWithinAMillisecond(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	first := h.start()
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, h.call("0312345678", fmt.Sprintf("090000000%d", i)))
+		h.eventually("queued", func() bool { return len(h.waiting("acme")) == i+1 })
+	}
+	first.stop()
+	// The six states as if the six had been queued in one millisecond,
+	// a few microseconds apart.
+	qn := regexp.MustCompile(`qn=(\d+)`)
+	cl := first.c.Link.Client()
+	var ms int64
+	for i, id := range ids {
+		ch, _ := h.fake.Channel(id)
+		st := ch.Vars[call.StateVar]
+		m := qn.FindStringSubmatch(st)
+		if m == nil {
+			t.Fatalf("state %q has no enqueue time to the nanosecond", st)
+		}
+		if i == 0 {
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			ms = n / 1e6 * 1e6
+		}
+		st = qn.ReplaceAllString(st, fmt.Sprintf("qn=%d", ms+int64(i)*7000))
+		if err := cl.Channel().SetVariable(ari.NewKey(ari.ChannelKey, id), call.StateVar, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.start()
+	h.eventually("re-adopted", func() bool { return len(h.waiting("acme")) == 6 })
+	if got := strings.Join(h.waiting("acme"), ","); got != strings.Join(ids, ",") {
+		t.Fatalf("order after restart\n got %s\nwant %s", got, strings.Join(ids, ","))
 	}
 }
 
