@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +108,31 @@ type Destination struct {
 	Insecure bool
 	// Timeout bounds one delivery attempt; zero means DefaultSendTimeout.
 	Timeout time.Duration
+}
+
+// Server is what d sends to, for the worker's bound on deliveries at once
+// to one server: the SMTP server's host and port (email), the URL's host
+// (webhooks, or an API base set in URL), or the public service's host;
+// the destination's own name when none can be told.
+func (d Destination) Server() string {
+	if d.Type == TypeEmail {
+		return "smtp " + strings.ToLower(d.Addr)
+	}
+	base := d.URL
+	if base == "" {
+		switch d.Type {
+		case TypeChatwork:
+			base = ChatworkBaseURL
+		case TypeLine:
+			base = LineBaseURL
+		case TypeLineWorks:
+			base = LineWorksBaseURL
+		}
+	}
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		return strings.ToLower(u.Host)
+	}
+	return "destination " + d.Name
 }
 
 // DefaultSendTimeout bounds one delivery attempt when Destination.Timeout

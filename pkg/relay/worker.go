@@ -23,12 +23,14 @@ func (f SenderFunc) Send(ctx context.Context, d Destination, m Message) error { 
 
 // DefaultConcurrency is the number of deliveries a Worker runs at once
 // when WorkerOptions.Concurrency is zero.
-const DefaultConcurrency = 4
+const DefaultConcurrency = 8
 
-// DefaultPerDestination is the number of deliveries to one destination a
-// Worker runs at once when WorkerOptions.PerDestination is zero: a
-// destination that stops answering holds at most that many of the
-// worker's slots (each for its whole timeout), not all of them.
+// DefaultPerDestination is the number of deliveries to one server a
+// Worker runs at once when WorkerOptions.PerDestination is zero: a server
+// that stops answering holds at most that many of the worker's slots
+// (each for its whole timeout), not all of them, however many
+// destinations send through it (every client's email destination
+// usually names one SMTP relay). Two such servers leave half the slots.
 const DefaultPerDestination = 2
 
 // storeRetryDelay is how long the worker waits after a failed bbolt read,
@@ -49,8 +51,9 @@ type WorkerOptions struct {
 	Senders map[string]Sender
 	// Concurrency; zero means DefaultConcurrency.
 	Concurrency int
-	// PerDestination bounds the deliveries to one destination at once;
-	// zero means DefaultPerDestination.
+	// PerDestination bounds the deliveries to one server at once (the
+	// SMTP server, or the host of the URL; Destination.Server), whichever
+	// destinations name it; zero means DefaultPerDestination.
 	PerDestination int
 	// Logger; nil discards.
 	Logger *slog.Logger
@@ -111,7 +114,8 @@ func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
 // short is not counted and is sent again by the next Run.
 func (w *Worker) Run(ctx context.Context) error {
 	inflight := map[string]bool{}
-	busy := map[string]int{} // deliveries in flight by destination
+	busy := map[string]int{}        // deliveries in flight by server
+	serverOf := map[string]string{} // entry in flight → its server
 	// paused holds back the destinations that answered "too many" until
 	// the time they asked for: their other entries would only be refused
 	// too.
@@ -143,11 +147,20 @@ func (w *Worker) Run(ctx context.Context) error {
 				}
 			}
 			picked := map[string]int{}
+			servers := map[string]string{} // destination → server, this scan
 			pick := func(e Entry) bool {
-				if _, p := paused[e.Destination]; p || busy[e.Destination]+picked[e.Destination] >= w.perDest {
+				if _, p := paused[e.Destination]; p {
 					return false
 				}
-				picked[e.Destination]++
+				srv, ok := servers[e.Destination]
+				if !ok {
+					srv = w.server(e.Destination)
+					servers[e.Destination] = srv
+				}
+				if busy[srv]+picked[srv] >= w.perDest {
+					return false
+				}
+				picked[srv]++
 				return true
 			}
 			ready, next, err := w.o.due(now, inflight, pick, free)
@@ -157,7 +170,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			for _, e := range ready {
 				inflight[e.ID] = true
-				busy[e.Destination]++
+				srv := servers[e.Destination]
+				serverOf[e.ID] = srv
+				busy[srv]++
 				go func() { done <- attemptDone{e, w.attempt(ctx, sendCtx, e)} }()
 			}
 			for _, until := range paused {
@@ -174,8 +189,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		case d := <-done:
 			e := d.entry
 			delete(inflight, e.ID)
-			if busy[e.Destination]--; busy[e.Destination] <= 0 {
-				delete(busy, e.Destination)
+			srv := serverOf[e.ID]
+			delete(serverOf, e.ID)
+			if busy[srv]--; busy[srv] <= 0 {
+				delete(busy, srv)
 			}
 			if d.pauseUntil.After(paused[e.Destination]) {
 				paused[e.Destination] = d.pauseUntil
@@ -241,6 +258,15 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) (pauseUntil time.Tim
 		w.on(rec)
 	}
 	return pauseUntil
+}
+
+// server is the server destination name sends to (Destination.Server),
+// or the name itself when it is not configured (its sends fail at once).
+func (w *Worker) server(name string) string {
+	if d, ok := w.resolve(name); ok {
+		return d.Server()
+	}
+	return "destination " + name
 }
 
 func (w *Worker) send(ctx context.Context, e Entry) error {

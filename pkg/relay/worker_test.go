@@ -426,6 +426,86 @@ func TestWorkerOneStuckDestinationHoldsTwoSlots(t *testing.T) {
 	}
 }
 
+// TestWorkerOneStuckServerHoldsTwoSlots: every client's mail goes through
+// one SMTP relay, which hangs. However many destinations name it, its
+// sends hold two slots: a Slack message waits for none of them.
+func TestWorkerOneStuckServerHoldsTwoSlots(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	release := make(chan struct{})
+	var stuck atomic.Int32
+	var dests []Destination
+	for _, c := range []string{"acme", "beta", "gamma", "delta"} {
+		dests = append(dests, Destination{Name: c + "-mail", Type: TypeEmail, Addr: "Mail.Example.JP:587"})
+	}
+	dests = append(dests, Destination{Name: "omega-slack", Type: TypeSlack, URL: "https://hooks.slack.com/services/T0/B0/x"})
+	w, err := NewWorker(ob, WorkerOptions{
+		Destinations: destMap(dests...),
+		Senders: map[string]Sender{
+			TypeEmail: SenderFunc(func(ctx context.Context, _ Destination, _ Message) error {
+				stuck.Add(1)
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return errors.New("no answer")
+			}),
+			TypeSlack: SenderFunc(func(context.Context, Destination, Message) error { return nil }),
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range dests[:4] {
+		for j := range 3 {
+			if _, err := ob.Enqueue(testMessage(fmt.Sprintf("m%d-%d", i, j)), []string{d.Name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stop := runWorker(t, w)
+	defer stop()
+	defer close(release)
+	for deadline := time.Now().Add(5 * time.Second); stuck.Load() < DefaultPerDestination; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the mail was never tried")
+		}
+	}
+	if _, err := ob.Enqueue(testMessage("urgent"), []string{"omega-slack"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if e, err := ob.Get("urgent/omega-slack"); err == nil && e.State == StateDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Slack message waited behind the stuck mail server")
+		}
+	}
+	if n := stuck.Load(); n > DefaultPerDestination {
+		t.Fatalf("%d sends to the stuck mail server at once, want at most %d", n, DefaultPerDestination)
+	}
+}
+
+func TestDestinationServer(t *testing.T) {
+	tests := []struct {
+		d    Destination
+		want string
+	}{
+		{Destination{Name: "a", Type: TypeEmail, Addr: "Mail.Example.JP:587"}, "smtp mail.example.jp:587"},
+		{Destination{Name: "b", Type: TypeSlack, URL: "https://hooks.slack.com/services/T/B/x"}, "hooks.slack.com"},
+		{Destination{Name: "c", Type: TypeWebhook, URL: "https://crm.example.jp:8443/hook"}, "crm.example.jp:8443"},
+		{Destination{Name: "d", Type: TypeChatwork}, "api.chatwork.com"},
+		{Destination{Name: "e", Type: TypeLineWorks}, "www.worksapis.com"},
+		{Destination{Name: "f", Type: TypeLine, URL: "https://line.internal.example/v2"}, "line.internal.example"},
+		{Destination{Name: "g", Type: TypeWebhook, URL: "::bad"}, "destination g"},
+	}
+	for _, tt := range tests {
+		if got := tt.d.Server(); got != tt.want {
+			t.Errorf("%+v: Server() = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
 // TestWorkerRecordsAPartDeliveryAtTheStop: a mail delivered to some of its
 // recipients as the stop's grace ends (the server's last answer cut off)
 // is recorded delivered, not left pending to be sent again to those who
