@@ -230,8 +230,9 @@ func TestLineWorksServiceAccount(t *testing.T) {
 
 // TestMailSettingsThatCannotWork: port 465 (TLS from the first byte) is
 // refused at load, rather than retried for hours. insecure with a password
-// is not: insecure only allows a server without STARTTLS, and a server
-// offering it still gets the password over TLS.
+// is not: insecure only allows a server without STARTTLS or with a
+// certificate that does not verify, and a server elsewhere still gets the
+// password over verified TLS only.
 func TestMailSettingsThatCannotWork(t *testing.T) {
 	doc := func(dest string) []byte {
 		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - " + dest + "\n")

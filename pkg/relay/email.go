@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -75,6 +76,10 @@ var errNoSTARTTLS = errors.New("server does not offer STARTTLS (set insecure to 
 // server did not offer STARTTLS, and insecure let the session go on).
 var errClearText = errors.New("the server offers no STARTTLS: the password is not sent in clear text to another host")
 
+// errUnverified: insecure is set and the server's certificate could not be
+// verified (self-signed): the password goes only to this host.
+var errUnverified = errors.New("the server's certificate is not verified (insecure): the password is not sent to another host")
+
 // errAuthMechanism: the server offers no AUTH mechanism toritsugi speaks
 // (PLAIN, LOGIN), or no AUTH at all while a username is configured.
 var errAuthMechanism = errors.New("no AUTH mechanism in common")
@@ -88,7 +93,21 @@ func permanentSMTP(err error) bool {
 		// a sending quota is used up, clears by itself within the day.
 		return te.Code >= 500 && !strings.HasPrefix(te.Msg, "5.4.5")
 	}
-	return errors.Is(err, errNoSTARTTLS) || errors.Is(err, errAuthMechanism) || errors.Is(err, errClearText)
+	return errors.Is(err, errNoSTARTTLS) || errors.Is(err, errAuthMechanism) || errors.Is(err, errClearText) || errors.Is(err, errUnverified)
+}
+
+// verifyPeer verifies a server's certificate chain for its name as a TLS
+// client does by default, against roots (nil: the system's).
+func verifyPeer(cs tls.ConnectionState, roots *x509.CertPool) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: cs.ServerName, Roots: roots, Intermediates: inter})
+	return err
 }
 
 // transact runs one SMTP session; ctx bounds and can abort all of it.
@@ -116,22 +135,42 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 	if err := c.Hello(helo); err != nil {
 		return fmt.Errorf("EHLO: %w", err)
 	}
+	verified := false
 	if ok, _ := c.Extension("STARTTLS"); ok {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if s.TLSConfig != nil {
 			cfg = s.TLSConfig.Clone()
 		}
 		cfg.ServerName = host
+		if d.Insecure {
+			// A session without TLS is allowed, so one whose certificate
+			// cannot be verified is too (Debian's Postfix on this host
+			// offers STARTTLS with its self-signed snakeoil certificate):
+			// verified as usual, the outcome kept for AUTH below.
+			cfg.InsecureSkipVerify = true
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				verified = verifyPeer(cs, cfg.RootCAs) == nil
+				return nil
+			}
+		}
 		if err := c.StartTLS(cfg); err != nil {
 			return fmt.Errorf("STARTTLS: %w", err)
+		}
+		if !d.Insecure {
+			verified = true // StartTLS verified it
 		}
 	} else if !d.Insecure {
 		return errNoSTARTTLS
 	}
-	if d.Username != "" {
-		if _, tlsOn := c.TLSConnectionState(); !tlsOn && !isLocalhost(host) {
+	if d.Username != "" && !isLocalhost(host) {
+		if _, tlsOn := c.TLSConnectionState(); !tlsOn {
 			return fmt.Errorf("AUTH: %w", errClearText)
 		}
+		if !verified {
+			return fmt.Errorf("AUTH: %w", errUnverified)
+		}
+	}
+	if d.Username != "" {
 		mech, auth, err := chooseAuth(c, d, host)
 		if err != nil {
 			return err

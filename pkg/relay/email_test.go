@@ -321,6 +321,52 @@ func TestNoClearTextPasswordToAnotherHost(t *testing.T) {
 	}
 }
 
+// TestInsecureTakesAnUnverifiedCertificate: Debian's Postfix on this host
+// offers STARTTLS with its self-signed certificate. insecure: true allows a
+// session without TLS, so it allows that one too (every mail used to be
+// retried for a day, then dead-lettered); the password then goes only to
+// this host, as over a session without TLS. A certificate that verifies
+// takes a password anywhere, insecure or not.
+func TestInsecureTakesAnUnverifiedCertificate(t *testing.T) {
+	local := startSMTP(t, false)
+	other := relaytest.StartSMTP(t, relaytest.SMTPOptions{Username: "relay@example.jp", Password: "p@ss", Listen: "127.0.0.2:0"})
+	untrusted := &EmailSender{Clock: newFakeClock()} // the system's roots: the test certificate is unknown
+	tests := []struct {
+		name    string
+		sender  *EmailSender
+		srv     *relaytest.SMTP
+		noAuth  bool
+		wantErr string
+	}{
+		{"self-signed on this host", untrusted, local, false, ""},
+		{"self-signed elsewhere, no password", untrusted, other, true, ""},
+		{"self-signed elsewhere, a password", untrusted, other, false, "password is not sent to another host"},
+		{"verified elsewhere, a password", &EmailSender{TLSConfig: other.ClientTLSConfig(), Clock: newFakeClock()}, other, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := emailDest(tt.srv.Addr)
+			d.Insecure = true
+			if tt.noAuth {
+				d.Username, d.Password = "", ""
+			}
+			err := tt.sender.Send(t.Context(), d, testMessage("m-tls"))
+			if tt.wantErr != "" {
+				if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Send = %v, want a permanent error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Send = %v", err)
+			}
+			if got := tt.srv.Next(t); !got.TLS {
+				t.Errorf("delivered without TLS, want STARTTLS")
+			}
+		})
+	}
+}
+
 // TestHeloName: the EHLO names this host when its name is fully
 // qualified, else the sender's domain: relays that require a fully
 // qualified name refused "localhost" with a 5xx, and every mail was
