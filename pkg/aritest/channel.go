@@ -54,6 +54,7 @@ type channel struct {
 	originator           bool   // the originator of a POST /channels/create: followed after Stasis
 	dialTimeout          time.Duration
 	timers               []Stopper
+	hangingUp            bool // its hangup was requested (Options.HangupWindow)
 	gone                 bool
 }
 
@@ -208,9 +209,18 @@ type hangupReq struct {
 
 // hangupLocked tears a channel down with the event sequence of the
 // recordings: QOS×5, ChannelHangupRequest, leaving the bridge, StasisEnd,
-// then what the app still sees after Stasis.
+// then what the app still sees after Stasis. With Options.HangupWindow,
+// in three stages, as Asterisk does: see hangupStagesLocked.
 func (s *Server) hangupLocked(c *channel, h hangupReq) {
 	if c.gone {
+		return
+	}
+	if c.hangingUp {
+		// A hangup asked of a channel already hanging up: still in the
+		// app, its own ChannelHangupRequest (ast_softhangup on it again).
+		if c.inStasis && h.pre != nil {
+			s.chanEventLocked(c, "ChannelHangupRequest", h.pre, nil)
+		}
 		return
 	}
 	c.stopTimers()
@@ -220,16 +230,52 @@ func (s *Server) hangupLocked(c *channel, h hangupReq) {
 		}
 	}
 	s.chanEventLocked(c, "ChannelHangupRequest", h.pre, nil)
+	if w := s.opts.HangupWindow; w > 0 {
+		s.hangupStagesLocked(c, h, w)
+		return
+	}
+	s.leaveStasisLocked(c)
+	s.destroyLocked(c, h.cause, h.techCause)
+}
+
+// hangupStagesLocked ends a channel whose hangup was just requested in
+// Asterisk's three stages, each lasting w:
+//   - still in Stasis, its control still takes commands, which its thread
+//     (leaving Stasis) never runs: an answer fails (500), a playback,
+//     hold music, a variable set or a bridge add is taken (201/204) and
+//     comes to nothing;
+//   - StasisEnd: out of the app but not destroyed, so its commands are
+//     refused with 409 (a bridge add with 422), GET still finds it;
+//   - ChannelDestroyed: gone, 404.
+func (s *Server) hangupStagesLocked(c *channel, h hangupReq, w time.Duration) {
+	c.hangingUp = true
+	target := "channel:" + c.id
+	t := s.threads[target]
+	if t == nil {
+		t = &stasisThread{}
+		s.threads[target] = t
+	}
+	t.held = true // what is sent now waits, and is dropped at StasisEnd
+	s.after(w, func() {
+		s.leaveStasisLocked(c)
+		s.after(w, func() { s.destroyLocked(c, h.cause, h.techCause) })
+	})
+}
+
+// leaveStasisLocked takes a hung-up channel out of its bridge and ends its
+// media, and raises StasisEnd and what follows it in the app.
+func (s *Server) leaveStasisLocked(c *channel) {
 	if c.bridgeID != "" {
 		if b := s.bridges[c.bridgeID]; b != nil {
 			s.leaveBridgeLocked(b, c, true)
 		}
 	}
-	s.afterStasisLocked(c, h.cause, h.techCause)
+	s.afterStasisLocked(c)
 }
 
-// afterStasisLocked raises StasisEnd and the events of the channel's end.
-func (s *Server) afterStasisLocked(c *channel, cause, techCause int) {
+// afterStasisLocked raises StasisEnd and the events that follow it while
+// the channel is still up.
+func (s *Server) afterStasisLocked(c *channel) {
 	s.endMediaLocked(c)
 	if c.inStasis {
 		c.inStasis = false
@@ -247,6 +293,13 @@ func (s *Server) afterStasisLocked(c *channel, cause, techCause int) {
 		} else {
 			c.dp.App, c.dp.AppData = "", ""
 		}
+	}
+}
+
+// destroyLocked raises ChannelDestroyed and removes the channel.
+func (s *Server) destroyLocked(c *channel, cause, techCause int) {
+	if c.gone {
+		return
 	}
 	if cause == 0 {
 		cause = 16

@@ -54,6 +54,13 @@ type Options struct {
 	// channels the app does not hold, and those of its own a second time
 	// (the source shows no deduplication; not verified on Asterisk).
 	ForwardEndpointChannels bool
+	// HangupWindow, when positive, ends a channel whose hangup is asked
+	// (a BYE, a DELETE) in Asterisk's three stages, each this long:
+	// ChannelHangupRequest with the channel still in the app (an answer
+	// fails with 500, other commands are taken and come to nothing),
+	// StasisEnd with the channel not yet destroyed (409), ChannelDestroyed
+	// (404). Zero ends it at once, as the recordings show it.
+	HangupWindow time.Duration
 }
 
 // RequestLog is one REST request the fake answered.

@@ -268,5 +268,6 @@ func (s *Server) answerLegLocked(c *channel, b EndpointBehavior, later string, d
 // endLegLocked ends an outbound leg that failed (busy, no answer).
 func (s *Server) endLegLocked(c *channel, cause, tech int) {
 	c.stopTimers()
-	s.afterStasisLocked(c, cause, tech)
+	s.afterStasisLocked(c)
+	s.destroyLocked(c, cause, tech)
 }

@@ -58,6 +58,17 @@ func TestSoakWithRestartAndLinkDrops(t *testing.T) {
 // own calls' events, foreign to them, as nothing at all.
 func TestSoakWithForwardedEvents(t *testing.T) { runSoaks(t, []uint64{41, 42}, soakForwarded) }
 
+// TestSoakWithHangupWindow: the same, with every hangup taking Asterisk's
+// time between its request and StasisEnd, and between StasisEnd and the
+// channel's destruction (aritest.Options.HangupWindow): commands sent
+// meanwhile are taken and come to nothing, or refused with 500, 409, 422.
+func TestSoakWithHangupWindow(t *testing.T) {
+	runSoaks(t, []uint64{51, 52}, soakHangupWindow)
+	t.Run("restart and link drops", func(t *testing.T) {
+		runSoaks(t, []uint64{53}, soakHangupWindow|soakRestart|soakLinkDrops)
+	})
+}
+
 // runSoaks runs the soak once per seed, or with -soak.seed's only.
 func runSoaks(t *testing.T, seeds []uint64, trouble soakTrouble) {
 	if *soakSeed != 0 {
@@ -72,11 +83,15 @@ func runSoaks(t *testing.T, seeds []uint64, trouble soakTrouble) {
 type soakTrouble int
 
 const (
-	soakCalm      soakTrouble = 0
-	soakRestart   soakTrouble = 1 << iota // the controller is stopped half way, and another started
-	soakLinkDrops                         // the ARI websocket drops three times
-	soakForwarded                         // operators' phones' channel events come twice
+	soakCalm         soakTrouble = 0
+	soakRestart      soakTrouble = 1 << iota // the controller is stopped half way, and another started
+	soakLinkDrops                            // the ARI websocket drops three times
+	soakForwarded                            // operators' phones' channel events come twice
+	soakHangupWindow                         // hangups take time, as in Asterisk
 )
+
+// soakHangupWindow's stages: long against a command's round trip here.
+const soakHangupStage = 300 * time.Millisecond
 
 // soakConfig: acme greets, whispers, records, overflows to voicemail,
 // transfers VIPs (0901…) and refuses 0909…; beta rings back and hangs up
@@ -159,7 +174,11 @@ func soak(t *testing.T, seed uint64, trouble soakTrouble) {
 
 // newSoakRun starts the fake with the soak's phones, and a controller.
 func newSoakRun(t *testing.T, seed uint64, trouble soakTrouble) *soakRun {
-	h := newHarnessFake(t, soakConfig, aritest.Options{ForwardEndpointChannels: trouble&soakForwarded != 0})
+	opts := aritest.Options{ForwardEndpointChannels: trouble&soakForwarded != 0}
+	if trouble&soakHangupWindow != 0 {
+		opts.HangupWindow = soakHangupStage
+	}
+	h := newHarnessFake(t, soakConfig, opts)
 	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
 	}

@@ -1,0 +1,134 @@
+package aritest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestHangupWindow: with Options.HangupWindow a channel hung up by its
+// far end ends in Asterisk's three stages. While its hangup is only
+// requested, its control takes commands that come to nothing (an answer
+// fails with 500 once the channel leaves Stasis; a DELETE raises a
+// ChannelHangupRequest of its own); after StasisEnd it is refused with
+// 409 (a bridge add with 422) and still found; after ChannelDestroyed,
+// 404.
+func TestHangupWindow(t *testing.T) {
+	clock := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
+	s, err := New(Options{Clock: clock, HangupWindow: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	auth := basicAuth("toritsugi", "toritsugi")
+	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
+	t.Cleanup(ws.close)
+	if err := s.WaitConnected(waitCtx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(method, path string, q url.Values) int {
+		t.Helper()
+		resp, _ := doRequest(t, s, method, path, q, nil, auth)
+		return resp.StatusCode
+	}
+	if got := req("POST", "/channels/"+id+"/answer", nil); got != 204 {
+		t.Fatalf("answer = %d", got)
+	}
+	if got := req("POST", "/bridges/br-1", url.Values{"type": {"mixing"}}); got != 200 {
+		t.Fatalf("bridge = %d", got)
+	}
+	if err := s.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	// Stage 1: the hangup is requested, the channel is in the app.
+	answered := make(chan int, 1)
+	go func() {
+		resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth)
+		answered <- resp.StatusCode
+	}()
+	for _, tt := range []struct {
+		method, path string
+		q            url.Values
+		want         int
+	}{
+		{"POST", "/channels/" + id + "/moh", nil, 204},
+		{"POST", "/channels/" + id + "/variable", url.Values{"variable": {"X"}, "value": {"1"}}, 204},
+		{"POST", "/channels/" + id + "/play/pb-1", url.Values{"media": {"sound:hello-world"}}, 201},
+		{"GET", "/channels/" + id, nil, 200},
+		{"DELETE", "/channels/" + id, nil, 204},
+	} {
+		if got := req(tt.method, tt.path, tt.q); got != tt.want {
+			t.Errorf("while hanging up: %s %s = %d, want %d", tt.method, tt.path, got, tt.want)
+		}
+	}
+	select {
+	case code := <-answered:
+		t.Fatalf("an answer while hanging up got %d before the channel left Stasis", code)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// Stage 2: StasisEnd, not destroyed.
+	clock.Advance(10 * time.Millisecond)
+	if code := <-answered; code != http.StatusInternalServerError {
+		t.Errorf("the answer sent while hanging up = %d, want 500", code)
+	}
+	for _, tt := range []struct {
+		method, path string
+		q            url.Values
+		want         int
+	}{
+		{"POST", "/channels/" + id + "/answer", nil, 409},
+		{"POST", "/channels/" + id + "/variable", url.Values{"variable": {"X"}, "value": {"2"}}, 409},
+		{"POST", "/bridges/br-1/addChannel", url.Values{"channel": {id}}, 422},
+		{"GET", "/channels/" + id, nil, 200},
+		{"DELETE", "/channels/" + id, nil, 204},
+	} {
+		if got := req(tt.method, tt.path, tt.q); got != tt.want {
+			t.Errorf("after StasisEnd: %s %s = %d, want %d", tt.method, tt.path, got, tt.want)
+		}
+	}
+	// Stage 3: destroyed.
+	clock.Advance(10 * time.Millisecond)
+	if got := req("GET", "/channels/"+id, nil); got != 404 {
+		t.Errorf("after ChannelDestroyed: GET = %d, want 404", got)
+	}
+	waitEvent(t, ws, "StasisEnd")
+	var types []string
+	var hangupRequests int
+	for _, raw := range ws.events() {
+		var e struct {
+			Type    string `json:"type"`
+			Channel *struct {
+				ID string `json:"id"`
+			} `json:"channel"`
+		}
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Channel == nil || e.Channel.ID != id {
+			continue
+		}
+		switch e.Type {
+		case "ChannelHangupRequest":
+			if !slices.Contains(types, "StasisEnd") {
+				hangupRequests++
+			}
+		case "StasisEnd", "ChannelDestroyed":
+			types = append(types, e.Type)
+		}
+	}
+	// The BYE's, and the DELETE's while the channel was in the app; an
+	// inbound channel is not followed after StasisEnd (recording 02).
+	if hangupRequests != 2 || !slices.Equal(types, []string{"StasisEnd"}) {
+		t.Errorf("%d ChannelHangupRequest before %v; want 2 before StasisEnd, nothing after", hangupRequests, types)
+	}
+	// The playback taken while hanging up starts and fails as the channel
+	// leaves Stasis (control_dispatch_all), before StasisEnd.
+	waitMedia(t, ws, []string{"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 failed", "StasisEnd"})
+}
