@@ -119,3 +119,25 @@ func fillDelivered(b *testing.B, ob *Outbox, n int) {
 		}
 	}
 }
+
+// BenchmarkDueScanPausedBacklog: a scan with 1,000 entries due to one
+// destination that asked to be left alone (a 429): the worker's pick takes
+// none of them, after every attempt anywhere.
+func BenchmarkDueScanPausedBacklog(b *testing.B) {
+	clock := newFakeClock()
+	ob := newOutbox(b, openDB(b, ""), clock, OutboxOptions{})
+	for i := range 1000 {
+		if _, err := ob.Enqueue(testMessage(fmt.Sprintf("m%05d", i)), []string{"paused"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	none := func(Entry) bool { return false }
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		ready, _, err := ob.due(clock.Now(), nil, none, 1)
+		if err != nil || len(ready) != 0 {
+			b.Fatalf("due = %d, %v", len(ready), err)
+		}
+	}
+}

@@ -437,14 +437,22 @@ func (o *Outbox) Discard(id string) error {
 // not yet due (zero when none). pick, when set, is asked about each due
 // entry in that order and only those it takes are returned (an entry it
 // leaves is not counted in the NextAt: the caller asks again when what
-// held it back is over).
+// held it back is over). pick sees the entry's ID, MessageID, Destination
+// and NextAt only: the scan decides from the index, and decodes just the
+// entries it returns (a backlog held back by a pause is not read whole
+// after every attempt).
 func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool, limit int) ([]Entry, time.Time, error) {
-	var ready []Entry
+	type dueKey struct {
+		id string
+		at time.Time
+	}
+	var cands []dueKey
 	var next time.Time
+	var ready []Entry
 	pending := map[string]bool{} // every entry waiting to be sent, due or not
 	err := o.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
-		return tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
+		err := tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
 			if len(v) != dueValueLen {
 				return fmt.Errorf("%w: due index of %q", ErrCorrupt, k)
 			}
@@ -453,6 +461,7 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 				return nil
 			}
 			at := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+			order := at
 			if at.After(now) && ranAhead(v, now) {
 				// Scheduled while the clock ran ahead (a host booted
 				// with JST in a UTC hardware clock, then corrected by
@@ -465,61 +474,81 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 				}
 				return nil
 			}
-			raw := ob.Get(k)
-			if raw == nil {
-				return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
-			}
-			e, err := decodeEntry(raw)
-			if err != nil {
-				return err
-			}
-			ready = append(ready, e)
+			cands = append(cands, dueKey{id: string(k), at: order})
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		// Earliest first (by the time scheduled, as stored).
+		sort.SliceStable(cands, func(i, j int) bool { return cands[i].at.Before(cands[j].at) })
+		for _, c := range cands {
+			if len(ready) == limit {
+				if pick == nil && (next.IsZero() || c.at.Before(next)) {
+					next = c.at
+				}
+				if pick == nil {
+					break
+				}
+				return nil
+			}
+			// "<message id>/<destination>": a destination has no '/', a
+			// message id may.
+			slash := strings.LastIndexByte(c.id, '/')
+			msg, dest := c.id[:max(slash, 0)], c.id[slash+1:]
+			var e Entry
+			decoded := false
+			decode := func() error {
+				raw := ob.Get([]byte(c.id))
+				if raw == nil {
+					return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, c.id)
+				}
+				var err error
+				e, err = decodeEntry(raw)
+				decoded = true
+				return err
+			}
+			// A correction waits while an earlier version of its message
+			// is still to be sent to the same destination (retried after
+			// a 429, or sent alongside): the client must get the original
+			// first, or the stale one would be the last word.
+			if earlierVersionPending(msg, dest, pending) {
+				if err := decode(); err != nil {
+					return err
+				}
+				if e.Message.Kind == KindIntake {
+					continue
+				}
+			}
+			if pick != nil && !pick(Entry{ID: c.id, MessageID: msg, Destination: dest, NextAt: c.at}) {
+				continue
+			}
+			if !decoded {
+				if err := decode(); err != nil {
+					return err
+				}
+			}
+			ready = append(ready, e)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("relay: scan due: %w", err)
 	}
-	// A correction waits while an earlier version of its message is
-	// still to be sent to the same destination (retried after a 429, or
-	// sent alongside): the client must get the original first, or the
-	// stale one would be the last word.
-	inOrder := ready[:0]
-	for _, e := range ready {
-		if !earlierVersionPending(e, pending) {
-			inOrder = append(inOrder, e)
-		}
-	}
-	ready = inOrder
-	sort.SliceStable(ready, func(i, j int) bool { return ready[i].NextAt.Before(ready[j].NextAt) })
-	if pick != nil {
-		taken := ready[:0]
-		for _, e := range ready {
-			if len(taken) < limit && pick(e) {
-				taken = append(taken, e)
-			}
-		}
-		ready = taken
-	}
-	if len(ready) > limit {
-		if next.IsZero() || ready[limit].NextAt.Before(next) {
-			next = ready[limit].NextAt
-		}
-		ready = ready[:limit]
-	}
 	return ready, next, nil
 }
 
-// earlierVersionPending reports whether an earlier version of e's intake
-// message ("<intake>-v<N>") waits to be sent to e's destination (pending
-// holds the ids of the entries waiting).
-func earlierVersionPending(e Entry, pending map[string]bool) bool {
-	id, n, ok := ParseIntakeMessageID(e.MessageID)
-	if e.Message.Kind != KindIntake || !ok {
+// earlierVersionPending reports whether an earlier version of intake
+// message messageID ("<intake>-v<N>") waits to be sent to destination
+// (pending holds the ids of the entries waiting). The caller checks that
+// the entry is an intake's.
+func earlierVersionPending(messageID, destination string, pending map[string]bool) bool {
+	id, n, ok := ParseIntakeMessageID(messageID)
+	if !ok {
 		return false
 	}
 	for v := 1; v < n; v++ {
-		if pending[IdempotencyKey(IntakeMessageID(id, v), e.Destination)] {
+		if pending[IdempotencyKey(IntakeMessageID(id, v), destination)] {
 			return true
 		}
 	}
