@@ -58,6 +58,18 @@ func findCauser(err error) (causer, bool) {
 // saw it, so nothing it asked for happened.
 var ErrNotSent = errors.New("pbx: request not sent to Asterisk")
 
+// ErrUnauthorized: Asterisk refused the ARI user and password (401), or
+// the user may not do what was asked (403: a read_only user). The link
+// says which and what to check, instead of a body the client cannot
+// decode or a websocket's "bad status".
+var ErrUnauthorized = errors.New("pbx: Asterisk refused the ARI user")
+
+// Unauthorized reports whether err is Asterisk refusing the ARI user
+// (ErrUnauthorized), through the ari library's wrapping.
+func Unauthorized(err error) bool {
+	return inChain(err, func(e error) bool { return errors.Is(e, ErrUnauthorized) })
+}
+
 // NotSent reports whether err is a request that never reached Asterisk.
 // The ari library wraps transport errors in types that expose them only
 // through Cause, so both links are walked, as in StatusCode.

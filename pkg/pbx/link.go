@@ -165,7 +165,11 @@ func (l *Link) Run(ctx context.Context) error {
 			// events at every swap: wait long and say so.
 			d = max(d, replacedBackoff)
 		}
-		l.log.Warn("ARI link down; reconnecting", "error", err, "attempt", failures, "in", d)
+		level := slog.LevelWarn
+		if errors.Is(err, ErrUnauthorized) {
+			level = slog.LevelError // a setting to fix, not a link to wait for
+		}
+		l.log.Log(ctx, level, "ARI link down; reconnecting", "error", err, "attempt", failures, "in", d)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -291,6 +295,14 @@ func (l *Link) dial(ctx context.Context) (*websocket.Conn, error) {
 	defer cancel()
 	conn, err := cfg.DialContext(dctx)
 	if err != nil {
+		var de *websocket.DialError
+		if errors.As(err, &de) && errors.Is(de.Err, websocket.ErrBadStatus) {
+			// The handshake's status is not kept: ask over REST whether
+			// the user is the trouble, and say so.
+			if perr := l.do(ctx, l.restHTTP, http.MethodGet, "/asterisk/ping", nil, nil); Unauthorized(perr) {
+				return nil, fmt.Errorf("pbx: connect %s: %w", l.opts.WebsocketURL, perr)
+			}
+		}
 		return nil, fmt.Errorf("pbx: connect %s: %w", l.opts.WebsocketURL, err)
 	}
 	return conn, nil

@@ -122,6 +122,9 @@ func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	code := resp.StatusCode()
+	if err := refusal(code, r.Method, r.URL.Path); err != nil {
+		return nil, err
+	}
 	reason := string(resp.Header.StatusMessage())
 	if reason == "" {
 		reason = http.StatusText(code)
@@ -154,4 +157,16 @@ func readAll(r io.Reader, n int64) ([]byte, error) {
 		return b, err
 	}
 	return io.ReadAll(r)
+}
+
+// refusal is the error of an ARI answer refusing the user: 401 (user or
+// password wrong) or 403 (a read_only user asked to change something).
+func refusal(code int, method, path string) error {
+	switch code {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w: %s %s: 401: check ari.user and ari.password (or TORITSUGI_ARI_PASSWORD) against the user's section of Asterisk's ari.conf", ErrUnauthorized, method, path)
+	case http.StatusForbidden:
+		return fmt.Errorf("%w: %s %s: 403: the ARI user is read-only (set read_only = no in its section of Asterisk's ari.conf)", ErrUnauthorized, method, path)
+	}
+	return nil
 }
