@@ -248,7 +248,14 @@ func (c *Controller) Run(ctx context.Context) error {
 // (after a reload tracked new ones), again every 5 s until it works: a
 // phone whose read failed would wait for its next event, and a
 // technology whose subscription failed would send none.
+//
+// While the link is down there is nothing to read: its next connect reads
+// every phone (the link's OnConnect), so nothing is tried (or logged every
+// 5 s, each phone's error in it, for as long as Asterisk is away).
 func (c *Controller) readPhones(ctx context.Context) {
+	if !c.Link.Up() {
+		return
+	}
 	if err := c.Operators.OnConnect(ctx, c.Link.Client()); err != nil && ctx.Err() == nil {
 		c.log.Warn("reading operator phones after reload failed; trying again", "in", c.recheckAfter(), "error", err)
 		c.rechecks.after("phones after reload", c.recheckAfter(), func() { c.readPhones(ctx) })
