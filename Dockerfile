@@ -4,7 +4,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/toritsugi ./cmd/toritsugi \
+# docker build --build-arg VERSION=$(git describe --always --dirty) .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/toritsugi ./cmd/toritsugi \
     && mkdir -p /out/var/lib/toritsugi
 
 FROM gcr.io/distroless/static-debian12:nonroot

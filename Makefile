@@ -9,8 +9,10 @@ FUZZTIME  ?= 15s
 
 all: build
 
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/toritsugi
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/toritsugi
 	$(GO) build -trimpath -o bin/toritsugi-phone ./cmd/toritsugi-phone
 
 ## test: vet, formatting and every test under the race detector

@@ -14,6 +14,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal starts the stop; a second one, as the signals'
+	// default, ends the process at once (a stop that hangs).
+	go func() { <-ctx.Done(); stop() }()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
@@ -40,10 +43,8 @@ const usage = `usage:
   toritsugi hash-password < pw.txt   print an operator's password_hash (argon2id)
   toritsugi greeting IN.wav|mp3 OUT.sln|ulaw|wav
                                      convert a greeting to 8 kHz mono for Asterisk
+  toritsugi healthcheck [--url URL]  exit 0 if a running toritsugi's /healthz answers 200
   toritsugi version                  print the version`
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -64,8 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return greeting(args[1:], stdout, stderr)
 	case "hash-password":
 		return hashPassword(os.Stdin, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "toritsugi", version)
+		fmt.Fprintln(stdout, "toritsugi", versionString())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)

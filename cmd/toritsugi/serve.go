@@ -59,13 +59,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer svc.close()
-
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
-		return fmt.Errorf("http listen: %w", err)
+		return errors.Join(fmt.Errorf("http listen: %w", err), svc.close())
 	}
-	return svc.run(ctx, ln, hup)
+	err = svc.run(ctx, ln, hup)
+	// A stop that lost what the next start needs (the live calls' states,
+	// on a full disk) is no clean stop: the exit status says so.
+	return errors.Join(err, svc.close())
 }
 
 // service is the wired-up controller, relay, console and HTTP API.
@@ -97,7 +98,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		o = opts[0]
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+		return nil, fmt.Errorf("data_dir %s: %w: create it, writable by the user toritsugi runs as", cfg.DataDir, err)
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, "toritsugi.db"), store.Options{Timeout: 2 * time.Second, Logger: log})
 	if err != nil {
@@ -242,7 +243,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 		}
 	}()
 	go s.configs.Watch(s.ctx, hup)
-	s.log.Info("toritsugi serving", "http", ln.Addr().String(), "ari", s.configs.Current().ARI.URL)
+	s.log.Info("toritsugi serving", "version", versionString(), "http", ln.Addr().String(), "ari", s.configs.Current().ARI.URL)
 
 	var err error
 	select {
@@ -288,11 +289,13 @@ func (s *service) warnStrandedRelays(ctx context.Context, updates <-chan *config
 	}
 }
 
-func (s *service) close() {
+func (s *service) close() error {
 	s.cancel()
 	if err := s.store.Close(); err != nil {
 		s.log.Error("closing store", "error", err)
+		return err
 	}
+	return nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

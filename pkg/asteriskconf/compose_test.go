@@ -61,6 +61,11 @@ func TestDockerCompose(t *testing.T) {
 	if _, ok := tor.Environment["TORITSUGI_ARI_PASSWORD"]; !ok {
 		t.Error("toritsugi has no TORITSUGI_ARI_PASSWORD")
 	}
+	// The configuration's directory, not the file alone: an editor that
+	// saves a new file would leave the container reading the old one.
+	if !slices.Contains(tor.Volumes, "./toritsugi.d:/etc/toritsugi:ro") {
+		t.Errorf("toritsugi volumes %q lack the configuration directory ./toritsugi.d:/etc/toritsugi:ro", tor.Volumes)
+	}
 	var dataVolume string
 	for _, v := range tor.Volumes {
 		if name, ok := strings.CutSuffix(v, ":/var/lib/toritsugi"); ok {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type liveWriter struct {
 	pending map[string]string // call id → newest unsaved state
 	seen    time.Time         // unsaved SaveLiveSeen; zero: none
 	closed  bool
+	lost    error         // the states a write at close could not save (Close returns it)
 	retry   bool          // a write failed and is to be tried again (one timer at a time)
 	kick    chan struct{} // capacity 1: something is pending
 	stop    chan struct{}
@@ -182,6 +184,7 @@ func (s *Store) flushLive() {
 	defer w.mu.Unlock()
 	if w.closed {
 		s.log.Error("saving the state of live calls failed at close: lost", "calls", len(batch), "err", err)
+		w.lost = errors.Join(w.lost, fmt.Errorf("store: the states of %d live calls not saved at close (the next start re-adopts those still up from Asterisk; one that ends meanwhile goes unrecorded): %w", len(batch), err))
 		return
 	}
 	s.log.Error("saving the state of live calls failed; trying again", "calls", len(batch), "in", liveRetry, "err", err)
@@ -209,7 +212,7 @@ func (s *Store) flushLive() {
 
 // closeLive writes what is pending and stops the writer; safe to call
 // more than once. States saved after it are dropped.
-func (s *Store) closeLive() {
+func (s *Store) closeLive() error {
 	s.live.once.Do(func() {
 		s.live.mu.Lock()
 		s.live.closed = true
@@ -217,6 +220,9 @@ func (s *Store) closeLive() {
 		close(s.live.stop)
 	})
 	<-s.live.done
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	return s.live.lost
 }
 
 // dropLive deletes call id's live state inside a record's transaction.

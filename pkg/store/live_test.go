@@ -138,3 +138,24 @@ func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestCloseSaysLiveStatesWereLost: live calls' states that cannot be
+// written at close (a full disk) are what the next start needs; Close
+// returns the loss, so that the process's exit says it was no clean stop.
+func TestCloseSaysLiveStatesWereLost(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "toritsugi.db"), store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SaveLive("saved", "s=queued")
+	waitLive(t, s, 1)
+	if err := s.Bolt().Close(); err != nil { // every write fails from now on
+		t.Fatal(err)
+	}
+	s.SaveLive("c1", "s=queued")
+	s.SaveLive("c2", "s=connected")
+	err = s.Close()
+	if err == nil || !strings.Contains(err.Error(), "live calls not saved at close") {
+		t.Fatalf("Close = %v; want the live states it could not save", err)
+	}
+}

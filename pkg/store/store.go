@@ -144,11 +144,11 @@ func check(tx *bolt.Tx) error {
 // Close writes the live-call states still pending, then closes the file.
 // It waits for running transactions and is safe to call more than once.
 func (s *Store) Close() error {
-	s.closeLive()
+	lost := s.closeLive()
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("store: close: %w", err)
+		return errors.Join(lost, fmt.Errorf("store: close: %w", err))
 	}
-	return nil
+	return lost
 }
 
 // Path returns the file the store was opened on, also after Close.
