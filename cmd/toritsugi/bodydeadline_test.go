@@ -64,3 +64,26 @@ func TestBodyDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyDeadlineGETWithABody: a GET that announces a body and never
+// sends it held its connection for ever: the server reads an announced
+// body before it answers, and a GET had no deadline. It is cut off too.
+func TestBodyDeadlineGETWithABody(t *testing.T) {
+	h := bodyDeadline(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "page")
+	}), 100*time.Millisecond)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /login HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(conn) // ends when the server closes the connection
+	if err != nil {
+		t.Fatalf("the connection was still open after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+}

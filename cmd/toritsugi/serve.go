@@ -184,14 +184,17 @@ func (s *service) handler() http.Handler {
 // bodyReadTimeout bounds how long a request body may take to arrive.
 const bodyReadTimeout = 30 * time.Second
 
-// bodyDeadline gives a request with a body (not GET or HEAD) at most d to
-// send it: ReadHeaderTimeout bounds the headers only, and a client that
-// sends a body a byte at a time (to the login form, say) would hold a
-// connection for as long as it likes. The server's ReadTimeout would do
-// it for every request, the console's event streams included.
+// bodyDeadline gives a request with a body at most d to send it:
+// ReadHeaderTimeout bounds the headers only, and a client that sends a
+// body a byte at a time (to the login form, say) would hold a connection
+// for as long as it likes. The server's ReadTimeout would do it for every
+// request, the console's event streams included: those are GETs without
+// a body, which get no deadline. A GET or HEAD that announces a body gets
+// one too: the server reads what it announced before it answers, and one
+// that never sent it held its connection for ever (a review's test).
 func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead || r.ContentLength != 0 {
 			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 		}
 		h.ServeHTTP(w, r)

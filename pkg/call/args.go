@@ -134,14 +134,25 @@ func argsFromAppData(appData string) (Args, error) {
 // is turned back (Go's %q wrote 株式会社\u3000さくら for an ideographic
 // space, and the phone showed the backslash sequence), so quotes,
 // backslashes and control characters are left out of the name instead.
+// The number is the caller's, as the trunk gave it: Asterisk takes it from
+// after the last '<', so angle brackets, quotes, backslashes and control
+// characters are left out of it too, or a caller's own text could add to
+// the name the operator's phone shows.
 func callerID(name, number string) string {
-	name = strings.Map(func(r rune) rune {
-		if r == '"' || r == '\\' || unicode.IsControl(r) {
+	return `"` + strings.Map(callerIDRune, name) + `" <` + strings.Map(func(r rune) rune {
+		if r == '<' || r == '>' {
 			return -1
 		}
-		return r
-	}, name)
-	return `"` + name + `" <` + number + `>`
+		return callerIDRune(r)
+	}, number) + `>`
+}
+
+// callerIDRune drops what a callerId cannot carry as written.
+func callerIDRune(r rune) rune {
+	if r == '"' || r == '\\' || unicode.IsControl(r) {
+		return -1
+	}
+	return r
 }
 
 // The marks in the ids of the channels calls originate: an operator's leg

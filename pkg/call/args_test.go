@@ -280,4 +280,16 @@ func TestCallerID(t *testing.T) {
 			t.Errorf("callerID(%q) = %q, want %q", tc.name, got, tc.want)
 		}
 	}
+	// A number as a caller wrote it (a From user the trunk passed on):
+	// Asterisk would take the number after its last '<', the text before
+	// it into the name the operator's phone shows.
+	for _, tc := range []struct{ number, want string }{
+		{"+81312345678", `"ACME" <+81312345678>`},
+		{`x" <1>"VIP-Beta" <0312345678`, `"ACME" <x 1VIP-Beta 0312345678>`},
+		{"09012345678\r\n", `"ACME" <09012345678>`},
+	} {
+		if got := callerID("ACME", tc.number); got != tc.want {
+			t.Errorf("callerID(ACME, %q) = %q, want %q", tc.number, got, tc.want)
+		}
+	}
 }

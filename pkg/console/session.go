@@ -50,10 +50,15 @@ type sessions struct {
 
 	mu sync.Mutex
 	m  map[string]*session
+	// ended holds the keys of sessions logged out, and when: a request
+	// of that session in flight at the logout must not load it again
+	// from the store (it is deleted there after the cache), nor write it
+	// back. Kept for AbsoluteTimeout, after which no session is valid.
+	ended map[string]time.Time
 }
 
 func newSessions(st *store.Store, log *slog.Logger) *sessions {
-	return &sessions{st: st, log: log, m: map[string]*session{}}
+	return &sessions{st: st, log: log, m: map[string]*session{}, ended: map[string]time.Time{}}
 }
 
 // sessionKey is the hex SHA-256 of a session id: what the store and the
@@ -100,7 +105,7 @@ func (s *sessions) lookupLocked(key string) (*session, bool) {
 	if ss, ok := s.m[key]; ok {
 		return ss, true
 	}
-	if s.st == nil {
+	if _, ended := s.ended[key]; ended || s.st == nil {
 		return nil, false
 	}
 	rec, err := s.st.Session(key)
@@ -141,8 +146,11 @@ func (s *sessions) get(id string, now time.Time) (session, bool) {
 	}
 	cp := *ss
 	s.mu.Unlock()
-	if write {
-		s.save(key, cp)
+	if write && s.st != nil {
+		// Only if it is still stored: a logout may have deleted it since.
+		if err := s.st.TouchSession(key, cp.lastSeen); err != nil {
+			s.log.Error("save session", "operator", cp.operatorID, "err", err)
+		}
 	}
 	return cp, true
 }
@@ -159,11 +167,13 @@ func (s *sessions) alive(id string, now time.Time) (session, bool) {
 	return *ss, true
 }
 
-// remove ends a session (logout) in the cache and the store.
+// remove ends a session (logout) in the cache and the store, for good:
+// a request of it in flight does not bring it back.
 func (s *sessions) remove(id string) {
 	key := sessionKey(id)
 	s.mu.Lock()
 	delete(s.m, key)
+	s.ended[key] = time.Now()
 	s.mu.Unlock()
 	s.drop(key)
 }
@@ -212,6 +222,11 @@ func (s *sessions) drop(keys ...string) {
 // the live ones, and returns their keys for the caller to drop from the
 // store once it has released s.mu.
 func (s *sessions) pruneLocked(now time.Time) []string {
+	for key, at := range s.ended {
+		if time.Since(at) >= AbsoluteTimeout {
+			delete(s.ended, key)
+		}
+	}
 	var gone []string
 	for key, ss := range s.m {
 		if expired(ss, now) {

@@ -45,6 +45,35 @@ func (s *Store) PutSession(key string, ss Session) error {
 	})
 }
 
+// TouchSession records that the session under key was used at lastSeen;
+// a session no longer stored (logged out meanwhile) stays gone: a use
+// racing a logout must not bring it back.
+func (s *Store) TouchSession(key string, lastSeen time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		var ss Session
+		if err := json.Unmarshal(v, &ss); err != nil {
+			return fmt.Errorf("%w: session: %w", ErrCorrupt, err)
+		}
+		if !lastSeen.After(ss.LastSeen) {
+			return nil
+		}
+		ss.LastSeen = lastSeen
+		nv, err := json.Marshal(ss)
+		if err != nil {
+			return fmt.Errorf("store: encode session: %w", err)
+		}
+		return b.Put([]byte(key), nv)
+	})
+}
+
 // Session returns the session stored under key (ErrNotFound if none,
 // ErrCorrupt if its value does not decode).
 func (s *Store) Session(key string) (Session, error) {

@@ -104,3 +104,32 @@ func TestKnownLogins(t *testing.T) {
 		t.Error("an empty key was stored")
 	}
 }
+
+// TestTouchSessionDoesNotBringBackADeletedOne: a use of a session written
+// after its logout deleted it (the use was counted just before) leaves it
+// deleted; a use of a stored session moves its last use forward only.
+func TestTouchSessionDoesNotBringBackADeletedOne(t *testing.T) {
+	st := storetest.Open(t)
+	at := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	if err := st.PutSession("k", store.Session{OperatorID: "op1", Created: at, LastSeen: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.TouchSession("k", at.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.TouchSession("k", at.Add(time.Minute)); err != nil { // an older use, written late
+		t.Fatal(err)
+	}
+	if ss, err := st.Session("k"); err != nil || !ss.LastSeen.Equal(at.Add(2*time.Minute)) || ss.OperatorID != "op1" {
+		t.Fatalf("after two uses: %+v, %v; want the later use kept", ss, err)
+	}
+	if err := st.DeleteSession("k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.TouchSession("k", at.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Session("k"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a use written after the logout: %v; want the session still gone", err)
+	}
+}
