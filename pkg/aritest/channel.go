@@ -255,7 +255,19 @@ func (s *Server) hangupStagesLocked(c *channel, h hangupReq, w time.Duration) {
 		t = &stasisThread{}
 		s.threads[target] = t
 	}
-	t.held = true // what is sent now waits, and is dropped at StasisEnd
+	t.stopped = true // what is sent now waits, and is dropped at StasisEnd
+	// The media on the channel sees the hangup at once (main/file.c's
+	// waitstream returns on it): a playback fails, a recording is kept.
+	for _, p := range s.playbacks {
+		if p.target == target && p.holds {
+			s.cutPlaybackLocked(p)
+		}
+	}
+	for _, r := range s.liveRecs {
+		if r.target == target && r.holds {
+			s.finishRecordingLocked(r, "done")
+		}
+	}
 	s.after(w, func() {
 		s.leaveStasisLocked(c)
 		s.after(w, func() { s.destroyLocked(c, h.cause, h.techCause) })

@@ -132,3 +132,62 @@ func TestHangupWindow(t *testing.T) {
 	// leaves Stasis (control_dispatch_all), before StasisEnd.
 	waitMedia(t, ws, []string{"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 failed", "StasisEnd"})
 }
+
+// TestHangupWindowWithAPlayback: a playback playing when the hangup is
+// requested fails at once (the channel's thread sees the hangup), and its
+// end does not let the commands sent while hanging up run: an answer sent
+// then still fails with 500 when the channel leaves Stasis. (A first
+// version held the thread, and the playback's natural end inside the
+// window released it: done, and 204.)
+func TestHangupWindowWithAPlayback(t *testing.T) {
+	clock := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
+	s, err := New(Options{Clock: clock, HangupWindow: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	s.AddSound("short", 10*time.Millisecond)
+	auth := basicAuth("toritsugi", "toritsugi")
+	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
+	t.Cleanup(ws.close)
+	if err := s.WaitConnected(waitCtx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(method, path string, q url.Values) int {
+		t.Helper()
+		resp, _ := doRequest(t, s, method, path, q, nil, auth)
+		return resp.StatusCode
+	}
+	if got := req("POST", "/channels/"+id+"/answer", nil); got != 204 {
+		t.Fatalf("answer = %d", got)
+	}
+	if got := req("POST", "/channels/"+id+"/play/pb-1", url.Values{"media": {"sound:short"}}); got != 201 {
+		t.Fatalf("play = %d", got)
+	}
+	clock.Advance(time.Millisecond)
+	waitEvent(t, ws, "PlaybackStarted pb-1 playing")
+	if err := s.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan int, 1)
+	go func() {
+		resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth)
+		answered <- resp.StatusCode
+	}()
+	time.Sleep(50 * time.Millisecond)
+	clock.Advance(20 * time.Millisecond) // the playback's end, inside stage 1
+	select {
+	case code := <-answered:
+		t.Errorf("an answer sent while hanging up = %d before StasisEnd; want it held, then 500", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	clock.Advance(100 * time.Millisecond)
+	waitMedia(t, ws, []string{"PlaybackStarted pb-1 playing", "PlaybackFinished pb-1 failed", "StasisEnd"})
+	if code := <-answered; code != http.StatusInternalServerError {
+		t.Errorf("answer = %d", code)
+	}
+}

@@ -10,6 +10,8 @@ package aritest
 // wait behind it, in order.
 type stasisThread struct {
 	held    bool
+	stopped bool // its channel's hangup is requested: it runs nothing more
+	//              (what waits is dropped when the channel leaves Stasis)
 	gen     int // commands run so far: tells a command's own hold from a later one's
 	taken   bool
 	waiting []threadCmd
@@ -44,7 +46,7 @@ func (s *Server) queueOnThreadLocked(target string, cmd threadCmd) {
 // thread counts as held while a command runs, so that a command it queues
 // on the same thread waits its turn.
 func (s *Server) runThreadLocked(target string, t *stasisThread) {
-	for !t.held && !t.taken && len(t.waiting) > 0 {
+	for !t.held && !t.taken && !t.stopped && len(t.waiting) > 0 {
 		cmd := t.waiting[0]
 		t.waiting = t.waiting[1:]
 		t.gen++
@@ -54,7 +56,7 @@ func (s *Server) runThreadLocked(target string, t *stasisThread) {
 			t.held = false
 		}
 	}
-	if !t.held && len(t.waiting) == 0 && s.threads[target] == t {
+	if !t.held && !t.stopped && len(t.waiting) == 0 && s.threads[target] == t {
 		delete(s.threads, target)
 	}
 }

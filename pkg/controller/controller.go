@@ -249,16 +249,22 @@ func (c *Controller) Run(ctx context.Context) error {
 // phone whose read failed would wait for its next event, and a
 // technology whose subscription failed would send none.
 //
-// While the link is down there is nothing to read: its next connect reads
-// every phone (the link's OnConnect), so nothing is tried (or logged every
-// 5 s, each phone's error in it, for as long as Asterisk is away).
+// While the link is down the failure is expected and said once, not every
+// 5 s with each phone's error in it for as long as Asterisk is away. (It is
+// still tried: a reload during a connect's own read of the phones, which
+// took its list before, would otherwise never read the new ones.)
 func (c *Controller) readPhones(ctx context.Context) {
-	if !c.Link.Up() {
-		return
-	}
+	c.readPhonesTry(ctx, 1)
+}
+
+func (c *Controller) readPhonesTry(ctx context.Context, try int) {
 	if err := c.Operators.OnConnect(ctx, c.Link.Client()); err != nil && ctx.Err() == nil {
-		c.log.Warn("reading operator phones after reload failed; trying again", "in", c.recheckAfter(), "error", err)
-		c.rechecks.after("phones after reload", c.recheckAfter(), func() { c.readPhones(ctx) })
+		level := slog.LevelWarn
+		if !c.Link.Up() && try > 1 {
+			level = slog.LevelDebug
+		}
+		c.log.Log(ctx, level, "reading operator phones after reload failed; trying again", "in", c.recheckAfter(), "try", try, "error", err)
+		c.rechecks.after("phones after reload", c.recheckAfter(), func() { c.readPhonesTry(ctx, try+1) })
 	}
 }
 

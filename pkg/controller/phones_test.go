@@ -253,3 +253,37 @@ func TestOtherCallLeavesAnAutoPauseAlone(t *testing.T) {
 		t.Fatalf("%d more rings of a paused operator", n-rung)
 	}
 }
+
+// TestReloadDuringTheConnectsPhoneRead: a reload adds op1003 while the
+// link's connect is reading the phones (a list taken before the reload),
+// before the link says it is up. The read after the reload must still
+// happen (a version that skipped it while the link was down left op1003
+// unsubscribed and unread: never available).
+func TestReloadDuringTheConnectsPhoneRead(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	h.fake.AddEndpoint("PJSIP/op1003", true, answers)
+	h.recheckAfter = 50 * time.Millisecond
+	h.updates = make(chan *config.Config, 1)
+	var cfg *config.Config
+	var once atomic.Bool
+	h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/endpoints/PJSIP/op1001") && once.CompareAndSwap(false, true) {
+			// The connect hook is reading phones; a SIGHUP reload arrives.
+			h.reload(cfg)
+			time.Sleep(200 * time.Millisecond) // apply + readPhones (link not Up yet)
+		}
+		return false
+	})
+	full := fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s", h.cfg.ARI.URL,
+		strings.Replace(oneClient, "operators:\n", "operators:\n  - {id: op1003, name: 高橋, endpoint: PJSIP/op1003, clients: [\"*\"]}\n", 1))
+	var err error
+	if cfg, err = config.Parse("test.yaml", []byte(full), nil); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.eventually("op1003 (added by a reload during the connect hook) available", func() bool {
+		return once.Load() && h.operatorState("op1003") == acd.Available
+	})
+}

@@ -80,11 +80,15 @@ func NotSent(err error) bool {
 // statusError is a failed ARI request made outside the ari library; like
 // the library's errors it has Code, so StatusCode reads it.
 type statusError struct {
-	code int
-	text string
+	code    int
+	text    string
+	wrapped error // nil, or ErrUnauthorized
 }
 
 func (e *statusError) Error() string { return e.text }
+
+// Unwrap gives the sentinel a refusal of the user carries (ErrUnauthorized).
+func (e *statusError) Unwrap() error { return e.wrapped }
 
 // Code returns the HTTP status.
 func (e *statusError) Code() int { return e.code }

@@ -162,11 +162,13 @@ func readAll(r io.Reader, n int64) ([]byte, error) {
 // refusal is the error of an ARI answer refusing the user: 401 (user or
 // password wrong) or 403 (a read_only user asked to change something).
 func refusal(code int, method, path string) error {
+	// With its status, as every refusal Asterisk gives (StatusCode reads
+	// it: a refused request did not run).
 	switch code {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("%w: %s %s: 401: check ari.user and ari.password (or TORITSUGI_ARI_PASSWORD) against the user's section of Asterisk's ari.conf", ErrUnauthorized, method, path)
+		return &statusError{code: code, wrapped: ErrUnauthorized, text: fmt.Sprintf("%v: %s %s: 401: check ari.user and ari.password (or TORITSUGI_ARI_PASSWORD) against the user's section of Asterisk's ari.conf", ErrUnauthorized, method, path)}
 	case http.StatusForbidden:
-		return fmt.Errorf("%w: %s %s: 403: the ARI user is read-only (set read_only = no in its section of Asterisk's ari.conf)", ErrUnauthorized, method, path)
+		return &statusError{code: code, wrapped: ErrUnauthorized, text: fmt.Sprintf("%v: %s %s: 403: the ARI user is read-only (set read_only = no in its section of Asterisk's ari.conf)", ErrUnauthorized, method, path)}
 	}
 	return nil
 }

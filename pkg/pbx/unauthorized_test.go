@@ -88,4 +88,9 @@ func TestReadOnlyARIUserIsSaid(t *testing.T) {
 	if !pbx.Unauthorized(err) || !strings.Contains(err.Error(), "read_only = no") {
 		t.Fatalf("a change by a read-only user: %v; want ErrUnauthorized saying read_only", err)
 	}
+	// Refused, with its status: nothing ran (not a request whose fate is
+	// unknown, which status 0 means to the calls).
+	if code := pbx.StatusCode(err); code != http.StatusForbidden {
+		t.Fatalf("StatusCode = %d, want 403", code)
+	}
 }

@@ -384,6 +384,39 @@ func laterVersion(tx *bolt.Tx, e Entry) string {
 	return ""
 }
 
+// discardSuperseded discards the dead letters of earlier versions of
+// delivered intake message e for e's destination: the client has the
+// correction, and an earlier version sent now would be the stale last
+// word. (Retry refuses them while the correction's entry is kept; once it
+// is purged, 30 days on, nothing would.) They stop counting as dead.
+func discardSuperseded(tx *bolt.Tx, e Entry, now time.Time) error {
+	intake, n, ok := ParseIntakeMessageID(e.MessageID)
+	if e.Message.Kind != KindIntake || !ok || n < 2 {
+		return nil
+	}
+	dead := tx.Bucket(bucketDead)
+	for v := 1; v < n; v++ {
+		id := []byte(IdempotencyKey(IntakeMessageID(intake, v), e.Destination))
+		raw := dead.Get(id)
+		if raw == nil {
+			continue
+		}
+		old, err := decodeEntry(raw)
+		if err != nil {
+			return err
+		}
+		old.State, old.NextAt, old.UpdatedAt = StateDiscarded, time.Time{}, now
+		old.LastError = fmt.Sprintf("superseded: version %d was delivered (%s)", n, old.LastError)
+		if err := dead.Delete(id); err != nil {
+			return err
+		}
+		if err := putEntry(tx, bucketOutbox, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // reviveDead moves dead letter id back to the outbox bucket, as change
 // makes it (ErrNotFound if id is not a dead letter; an error of change's
 // leaves it dead).
@@ -582,7 +615,10 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			if sendErr != nil {
 				e.LastError = sendErr.Error()
 			}
-			return putEntry(tx, bucketOutbox, e)
+			if err := putEntry(tx, bucketOutbox, e); err != nil {
+				return err
+			}
+			return discardSuperseded(tx, e, now)
 		}
 		e.LastError = sendErr.Error()
 		wait, limited := throttled(sendErr, now)

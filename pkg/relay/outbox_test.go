@@ -293,11 +293,13 @@ func TestCorrectionWaitsForItsOriginal(t *testing.T) {
 }
 
 // TestRetryRefusesASupersededVersion: an intake's original died at a
-// destination (a 404 while its URL was wrong) and its correction was then
-// delivered there. Retrying the original would make the stale version the
-// client's last word: refused, and it stays dead. Where no later version
-// went (another destination, another intake whose id shares a prefix),
-// retry works.
+// destination (a 404 while its URL was wrong) and its correction is queued
+// there. Retrying the original would make the stale version the client's
+// last word: refused, and it stays dead. Once the correction is delivered,
+// the original's dead letter is discarded as superseded (Retry finds none,
+// and the correction's purge 30 days on cannot make it retryable). Where
+// no later version went (another destination, another intake whose id
+// shares a prefix), retry works.
 func TestRetryRefusesASupersededVersion(t *testing.T) {
 	clock := newFakeClock()
 	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
@@ -315,15 +317,28 @@ func TestRetryRefusesASupersededVersion(t *testing.T) {
 	if _, err := ob.Enqueue(testMessage("i1-v2"), []string{"hook"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ob.record("i1-v2/hook", nil); err != nil {
-		t.Fatal(err)
-	}
 	err := ob.Retry("i1-v1/hook")
 	if !errors.Is(err, ErrSuperseded) || !strings.Contains(err.Error(), "i1-v2/hook") {
-		t.Fatalf("Retry of the corrected original = %v; want ErrSuperseded naming i1-v2/hook", err)
+		t.Fatalf("Retry of the original while its correction waits = %v; want ErrSuperseded naming i1-v2/hook", err)
 	}
 	if e, err := ob.Get("i1-v1/hook"); err != nil || e.State != StateDead {
 		t.Fatalf("the refused original: %+v, %v; want it still dead", e, err)
+	}
+	if _, err := ob.record("i1-v2/hook", nil); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := ob.Get("i1-v1/hook"); err != nil || e.State != StateDiscarded || !strings.Contains(e.LastError, "superseded") {
+		t.Fatalf("the original once its correction was delivered: %+v, %v; want it discarded as superseded", e, err)
+	}
+	if err := ob.Retry("i1-v1/hook"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Retry of the superseded original = %v; want ErrNotFound (no dead letter)", err)
+	}
+	<-clock.After(31 * 24 * time.Hour)
+	if _, err := ob.Purge(clock.Now().Add(-30 * 24 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Retry("i1-v1/hook"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Retry after the correction's purge = %v; want ErrNotFound", err)
 	}
 	for _, id := range []string{"i1-v1/mail", "i1-v10-v1/hook"} {
 		if err := ob.Retry(id); err != nil {
