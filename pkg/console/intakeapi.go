@@ -352,10 +352,19 @@ func (c *Console) saved(w http.ResponseWriter, r *http.Request, status int, in s
 	resp := struct {
 		Intake     intakeView `json:"intake"`
 		RelayError string     `json:"relay_error,omitempty"`
+		// RelayProblem says it for the console: "no_destination" (the
+		// client's relay settings pick no destination: nothing will be
+		// sent), "not_queued" (tried again every 30 s until queued).
+		RelayProblem string `json:"relay_problem,omitempty"`
 	}{}
 	if err := c.d.Relay.Submit(ctx, in); err != nil {
-		c.log.Error("relay submit", "intake", in.ID, "err", err)
-		resp.RelayError = "relay not queued; the intake is saved"
+		if errors.Is(err, ErrNoRelayDestination) {
+			c.log.Warn("intake saved for a client with nothing to relay to", "intake", in.ID, "client", in.ClientID, "err", err)
+			resp.RelayError, resp.RelayProblem = "no relay destination: the intake is saved and will not be sent", "no_destination"
+		} else {
+			c.log.Error("relay submit", "intake", in.ID, "err", err)
+			resp.RelayError, resp.RelayProblem = "relay not queued; the intake is saved", "not_queued"
+		}
 	}
 	resp.Intake = c.view(in)
 	writeJSON(w, status, resp)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -183,9 +184,16 @@ type RelayStatus struct {
 // Relayer delivers stored intakes to the client; the relay outbox
 // implements it.
 type Relayer interface {
+	// Submit queues the intake's message; an error wrapping
+	// ErrNoRelayDestination means no destination takes it (the operator
+	// is told nothing will be sent).
 	Submit(ctx context.Context, in store.Intake) error
 	Status(intakeID string) []RelayStatus
 }
+
+// ErrNoRelayDestination: a message the client's relay settings send
+// nowhere (no relay.to, and no rule picked a destination).
+var ErrNoRelayDestination = errors.New("nothing to relay to")
 
 // Deps are the console's collaborators.
 type Deps struct {

@@ -21,7 +21,7 @@ import (
 
 // ErrNoDestination: a message no destination would receive; the operator
 // is told (the intake is stored, but nobody will get it).
-var ErrNoDestination = errors.New("nothing to relay to")
+var ErrNoDestination = console.ErrNoRelayDestination
 
 // Submit implements console.Relayer: the intake (already stored) becomes
 // one outbox entry per destination its client's rules pick. A correction

@@ -21,6 +21,24 @@ func Browser(t testing.TB) context.Context {
 		t.Fatalf("headless Chromium is required at %s (%v): run the install step of .ci/run "+
 			"(apt-get install -y chromium) before the tests", ChromiumPath, err)
 	}
+	// A start that fails is tried once more, with a new profile: on a
+	// busy machine Chromium has been seen to exit before it announced its
+	// DevTools address (right after another test's browsers were killed).
+	// A second failure fails the test.
+	var err error
+	for try := 1; try <= 2; try++ {
+		var ctx context.Context
+		if ctx, err = start(t); err == nil {
+			return ctx
+		}
+		t.Logf("start Chromium (try %d): %v", try, err)
+	}
+	t.Fatalf("start Chromium: %v", err)
+	return nil
+}
+
+// start starts one browser, stopped when the test ends.
+func start(t testing.TB) (context.Context, error) {
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(ChromiumPath),
 		chromedp.Flag("headless", true),
@@ -38,7 +56,9 @@ func Browser(t testing.TB) context.Context {
 	// The first action starts the browser; it must not carry a timeout,
 	// or the timeout would end the browser with it.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		cancel()
+		cancelAlloc()
+		return nil, err
 	}
-	return ctx
+	return ctx, nil
 }

@@ -61,6 +61,11 @@
   let correctRID = null; // the request id of the correction being saved
 
   // ---- state ----
+  // streamStates counts the states the event stream gave: an answer (to a
+  // control, or a read of the state) that a stream state overtook is
+  // older than what is shown (the phone rings while the page would say
+  // 受付可), and the stream gives what the control did anyway.
+  let streamStates = 0;
   function renderState(st) {
     state = st;
     let text = M["st_" + st.state] || st.state;
@@ -93,8 +98,9 @@
   setInterval(tickSince, 1000);
 
   async function control(path, body) {
+    const seq = streamStates;
     const r = await api("POST", path, body || {});
-    if (r.status === 200 && r.json && r.json.state) { renderState(r.json); return; }
+    if (r.status === 200 && r.json && r.json.state) { if (seq === streamStates) renderState(r.json); return; }
     // Say so: a press that did nothing must not look like one that did.
     $("status").textContent = M.control_failed + (r.status === 0 ? "" : ((r.json && r.json.error) ? ": " + r.json.error : " (" + r.status + ")"));
   }
@@ -379,6 +385,11 @@
     }
     $("btn-save").disabled = true;
     $("status").textContent = M.saving;
+    // What is saved is what was read back: nothing may be typed into the
+    // form while the save is on its way (an addition typed then was wiped
+    // by the answer, which empties the form, and never saved).
+    const form = $("intake-form");
+    form.inert = true;
     let r;
     try {
       r = fixing
@@ -386,6 +397,7 @@
         : await api("POST", "/api/v1/console/intakes", { call_id: target, values: checked, request_id: rid });
     } finally {
       $("btn-save").disabled = false;
+      form.inert = false;
     }
     const here = call && call.pop.call_id === target && correcting === fixing;
     const saved = r.json && r.json.intake;
@@ -404,7 +416,16 @@
       // After a correction, the message being written before it (its
       // draft) comes back; after a new message, an empty form.
       fillForm(fixing ? loadDraft() : {}); resetCheck(); clearErrors(); renderHistory();
-      $("status").textContent = M.saved + (r.json.relay_error ? " (" + r.json.relay_error + ")" : "");
+      // Saved, and said whether it will reach the client: a message no
+      // destination takes is not "saved" and done.
+      const relayNote = r.json.relay_problem === "no_destination" ? M.relay_no_destination
+        : r.json.relay_problem ? M.relay_not_queued : "";
+      $("status").textContent = M.saved + (relayNote ? "。" + relayNote : "");
+      $("status").classList.toggle("alert", !!relayNote);
+      // The read-back (and its Save button, which had the focus) is
+      // hidden: the keyboard goes back to the form, for the next message.
+      const f = document.querySelector("#fields .field:not([hidden]) input, #fields .field:not([hidden]) textarea");
+      if (f) f.focus();
       return;
     }
     if (!here) { $("status").textContent = r.status === 0 ? M.save_unknown : M.save_failed; return; }
@@ -488,6 +509,9 @@
     if (fresh || !classing) $("call-class").value = cv.class || "";
     if (fresh) {
       $("class-status").textContent = "";
+      // The form is this call's now, free to type in whatever save of the
+      // last call's message is still on its way.
+      $("intake-form").inert = false;
       correcting = null; $("correcting").hidden = true;
       buildForm(); fillForm(loadDraft()); resetCheck(); clearErrors();
       $("status").textContent = "";
@@ -531,10 +555,10 @@
     return r.json;
   }
   async function load() {
-    const seq = pops;
+    const seq = pops, sseq = streamStates;
     const st = await readState();
     if (!st) return;
-    renderState(st.state);
+    if (sseq === streamStates) renderState(st.state);
     if (seq !== pops) { renderRecent(st.recent); return; } // a pop came meanwhile: it is newer than this call
     // An earlier call the operator opened stays on screen (a reconnect
     // reads the state again); a new call, seen as a pop or here, replaces
@@ -603,7 +627,11 @@
   let pinned = false;     // the operator opened an earlier call
   let latestPop = null;   // the newest call popped, as far as this page knows
   async function openCall(id, earlier = true) {
+    const seq = pops;
     const r = await api("GET", "/api/v1/console/calls/" + encodeURIComponent(id));
+    // A call that popped while this was on its way is the one on the
+    // line: it stays on screen (the earlier call is one press away).
+    if (seq !== pops) return;
     if (r.status === 200 && r.json) { pinned = earlier; renderCall(r.json); renderRecent(recentList); }
   }
 
@@ -625,7 +653,7 @@
     heard = Date.now();
     es = new EventSource("/api/v1/console/events");
     const seen = () => { heard = Date.now(); };
-    es.addEventListener("state", (e) => { seen(); renderState(JSON.parse(e.data)); });
+    es.addEventListener("state", (e) => { seen(); streamStates++; renderState(JSON.parse(e.data)); });
     es.addEventListener("pop", (e) => {
       seen(); pinned = false; pops++;
       const cv = JSON.parse(e.data);

@@ -1,0 +1,244 @@
+package console_test
+
+// Browser tests of what an operator meets when answers cross on the
+// network: a save, a call opened, a control pressed, each answered after
+// something newer happened.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/toritsugi/toritsugi/pkg/console"
+	"github.com/toritsugi/toritsugi/pkg/console/consoletest"
+	"github.com/toritsugi/toritsugi/pkg/store"
+)
+
+// gate holds the answer to one request path until released: the handler
+// runs (and is done) at once, its answer is delivered on release, as a
+// slow network delivers it.
+type gate struct {
+	mu      sync.Mutex
+	path    string
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (g *gate) set(method, path string) (arrived, release chan struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.path = method + " " + path
+	g.arrived, g.release = make(chan struct{}), make(chan struct{})
+	return g.arrived, g.release
+}
+
+type bufRW struct {
+	h    http.Header
+	code int
+	buf  bytes.Buffer
+}
+
+func (b *bufRW) Header() http.Header         { return b.h }
+func (b *bufRW) Write(p []byte) (int, error) { return b.buf.Write(p) }
+func (b *bufRW) WriteHeader(c int)           { b.code = c }
+
+func (g *gate) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		match := g.path == r.Method+" "+r.URL.Path
+		arrived, release := g.arrived, g.release
+		if match {
+			g.path = ""
+		}
+		g.mu.Unlock()
+		if !match {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := &bufRW{h: http.Header{}, code: 200}
+		h.ServeHTTP(rec, r)
+		close(arrived)
+		<-release
+		for k, v := range rec.h {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.code)
+		_, _ = w.Write(rec.buf.Bytes())
+	})
+}
+
+func waitCh(t *testing.T, ch chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: timed out", what)
+	}
+}
+
+// TestBrowserFormHeldWhileSaving: while a save is on its way the form
+// takes no typing (an addition typed then was wiped by the answer, which
+// empties the form, and never saved); once saved, the cursor is in the
+// empty form for the next message (it was on the hidden Save button: a
+// keyboard user was back at the top of the page).
+func TestBrowserFormHeldWhileSaving(t *testing.T) {
+	e := newEnv(t)
+	hold := make(chan struct{})
+	var released sync.Once
+	release := func() { released.Do(func() { close(hold) }) }
+	t.Cleanup(release) // a failure below must not leave the save's handler waiting
+	e.mu.Lock()
+	e.submitHold = hold
+	e.mu.Unlock()
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-1", "op-a"))
+	consoletest.Do(t, ctx, "fill, check, save", append(append([]chromedp.Action[chromedp.Void]{
+		chromedp.WaitVisible("#f-name")}, fillGood()...),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
+		chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent === '保存中…'`))...)
+	held := consoletest.Eval(ctx, `(() => { const f = document.getElementById('f-detail'); f.focus(); return String(document.getElementById('intake-form').inert && document.activeElement !== f); })()`)
+	if held != "true" {
+		t.Fatal("the form could be typed into while its save was on the way")
+	}
+	release()
+	consoletest.Do(t, ctx, "saved; the form free and focused",
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`),
+		consoletest.UntilJS(`!document.getElementById('intake-form').inert`),
+		consoletest.UntilJS(`document.activeElement && document.activeElement.id === 'f-company'`))
+}
+
+// TestBrowserSavedForNobody: a message the client's relay settings send
+// nowhere was answered as any queueing error, in English ("relay not
+// queued"), and looked saved and done. The operator is told, in Japanese
+// and marked, that it will not be sent.
+func TestBrowserSavedForNobody(t *testing.T) {
+	e := newEnv(t, func(d *console.Deps, e *env) {
+		d.Relay = fakeRelay{
+			submit: func(context.Context, store.Intake) error {
+				return fmt.Errorf("desk: x: %w (client acme: no relay.to and no rule matched)", console.ErrNoRelayDestination)
+			},
+			status: func(string) []console.RelayStatus { return nil },
+		}
+	})
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-1", "op-a"))
+	consoletest.Do(t, ctx, "save", append(append([]chromedp.Action[chromedp.Void]{
+		chromedp.WaitVisible("#f-name")}, fillGood()...),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
+		chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))...)
+	st := consoletest.Eval(ctx, `document.getElementById('status').textContent + ' | ' + document.getElementById('status').className`)
+	if !strings.Contains(st, "どこにも送信されません") || !strings.Contains(st, "alert") || strings.Contains(st, "relay not queued") {
+		t.Fatalf("the operator sees %q: want, in Japanese and marked, that nothing will be sent", st)
+	}
+}
+
+// TestBrowserOpenEarlierCallAsANewCallPops: the operator opens an earlier
+// call as a new one pops; the earlier call's answer, arriving after the
+// pop, replaced the new call on screen: another client's greeting, manual
+// and form while the new caller is on the line. The pop wins.
+func TestBrowserOpenEarlierCallAsANewCallPops(t *testing.T) {
+	e := newEnv(t)
+	g := &gate{}
+	srv := httptest.NewServer(g.wrap(e.c.Handler()))
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	p1 := pop("call-1", "op-a")
+	p1.ClientName = "一件目の会社"
+	e.c.Pop(p1)
+	consoletest.Do(t, ctx, "first", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '一件目の会社'`))
+	p2 := pop("call-2", "op-a")
+	p2.ClientName = "二件目の会社"
+	e.c.Pop(p2)
+	consoletest.Do(t, ctx, "second", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '二件目の会社'`),
+		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-1"]')`))
+	arrived, release := g.set("GET", "/api/v1/console/calls/call-1")
+	consoletest.Do(t, ctx, "open the first (slow answer)", chromedp.Click(`#recent-list button[data-call="call-1"]`))
+	waitCh(t, arrived, "request for call-1")
+	p3 := pop("call-3", "op-a")
+	p3.ClientName = "三件目の会社"
+	e.c.Pop(p3)
+	consoletest.Do(t, ctx, "third call pops", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '三件目の会社'`))
+	close(release)
+	time.Sleep(700 * time.Millisecond)
+	shown := consoletest.Eval(ctx, `document.getElementById('pop-client').textContent`)
+	back := consoletest.Eval(ctx, `String(!!document.getElementById('btn-current'))`)
+	if shown != "三件目の会社" {
+		t.Fatalf("on the line: 三件目の会社; on screen: %q (title %q, back-to-current button: %s)",
+			shown, consoletest.Eval(ctx, `document.title`), back)
+	}
+}
+
+// TestBrowserBackToCurrentAsANewCallPops: the same through 現在の着信に戻る:
+// the older "current" call replaced the newer one, and no button led back
+// to it until a reload.
+func TestBrowserBackToCurrentAsANewCallPops(t *testing.T) {
+	e := newEnv(t)
+	g := &gate{}
+	srv := httptest.NewServer(g.wrap(e.c.Handler()))
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	for i, name := range []string{"一件目の会社", "二件目の会社"} {
+		p := pop("call-"+string(rune('1'+i)), "op-a")
+		p.ClientName = name
+		e.c.Pop(p)
+		consoletest.Do(t, ctx, name, consoletest.UntilJS(`document.getElementById('pop-client').textContent === '`+name+`'`))
+	}
+	consoletest.Do(t, ctx, "open the first, then 現在の着信に戻る (slow)",
+		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-1"]')`),
+		chromedp.Click(`#recent-list button[data-call="call-1"]`),
+		consoletest.UntilJS(`document.getElementById('pop-client').textContent === '一件目の会社'`),
+		chromedp.WaitVisible("#btn-current"))
+	arrived, release := g.set("GET", "/api/v1/console/calls/call-2")
+	consoletest.Do(t, ctx, "press back", chromedp.Click("#btn-current"))
+	waitCh(t, arrived, "request for call-2")
+	p3 := pop("call-3", "op-a")
+	p3.ClientName = "三件目の会社"
+	e.c.Pop(p3)
+	consoletest.Do(t, ctx, "third call pops", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '三件目の会社'`))
+	close(release)
+	time.Sleep(700 * time.Millisecond)
+	shown := consoletest.Eval(ctx, `document.getElementById('pop-client').textContent`)
+	reach := consoletest.Eval(ctx, `String(!!document.querySelector('#recent-list button[data-call="call-3"]'))`)
+	if shown != "三件目の会社" {
+		t.Fatalf("on the line: 三件目の会社; on screen: %q; a button to call-3: %s", shown, reach)
+	}
+}
+
+// TestBrowserLateControlAnswerKeepsTheNewerState: the answer to 受付可
+// arrives after the stream said the phone rings; it showed 受付可 while the
+// phone rang (the stream does not say "ringing" again: it was its last).
+func TestBrowserLateControlAnswerKeepsTheNewerState(t *testing.T) {
+	e := newEnv(t)
+	g := &gate{}
+	srv := httptest.NewServer(g.wrap(e.c.Handler()))
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "offline", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`))
+	arrived, release := g.set("POST", "/api/v1/console/available")
+	consoletest.Do(t, ctx, "press 受付可", chromedp.Click("#btn-available"))
+	waitCh(t, arrived, "POST available")
+	consoletest.Do(t, ctx, "stream says available", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`))
+	e.control.set("op-a", console.StateRinging, "")
+	e.c.StateChanged("op-a")
+	consoletest.Do(t, ctx, "stream says ringing", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'ringing'`))
+	close(release)
+	time.Sleep(700 * time.Millisecond)
+	if got := consoletest.Eval(ctx, `document.getElementById('state').dataset.state + ' / ' + document.getElementById('no-call').textContent`); !strings.HasPrefix(got, "ringing") {
+		t.Fatalf("phone rings; page shows %q", got)
+	}
+}
