@@ -242,3 +242,84 @@ func TestBrowserLateControlAnswerKeepsTheNewerState(t *testing.T) {
 		t.Fatalf("phone rings; page shows %q", got)
 	}
 }
+
+// halfOpen passes the event stream through until cut: from then on what
+// the server writes to the streams already open goes nowhere, as on a
+// connection left half-open by a network change (Wi-Fi roaming, VPN).
+type halfOpen struct {
+	mu  sync.Mutex
+	cut bool
+	h   http.Handler
+}
+
+type holeRW struct {
+	http.ResponseWriter
+	o      *halfOpen
+	before bool
+}
+
+func (w *holeRW) dead() bool {
+	w.o.mu.Lock()
+	defer w.o.mu.Unlock()
+	return w.before && w.o.cut
+}
+func (w *holeRW) Write(p []byte) (int, error) {
+	if w.dead() {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+func (w *holeRW) FlushError() error {
+	if w.dead() {
+		return nil
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (o *halfOpen) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/api/v1/console/events" {
+		o.h.ServeHTTP(w, r)
+		return
+	}
+	o.mu.Lock()
+	before := !o.cut
+	o.mu.Unlock()
+	o.h.ServeHTTP(&holeRW{ResponseWriter: w, o: o, before: before}, r)
+}
+
+// TestBrowserHalfOpenStreamLosesNoPop: the stream's connection is left
+// half-open by a network change: the next call's pop never arrives, and
+// the page showed the previous client's form, with no warning, until the
+// stream's pings were missed (35 s): the operator greeted the caller with
+// the wrong company's name and took the message into the old call's form,
+// relayed to the old client. The current call is read every 5 s.
+func TestBrowserHalfOpenStreamLosesNoPop(t *testing.T) {
+	e := newEnv(t)
+	o := &halfOpen{h: e.c.Handler()}
+	srv := httptest.NewServer(o)
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	p1 := pop("call-1", "op-a")
+	p1.ClientName = "一件目の会社"
+	e.c.Pop(p1)
+	consoletest.Do(t, ctx, "first", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '一件目の会社'`))
+	o.mu.Lock()
+	o.cut = true
+	o.mu.Unlock()
+	p2 := pop("call-2", "op-a")
+	p2.ClientName = "二件目の会社"
+	p2.ClientID = "acme"
+	e.c.Pop(p2)
+	// The operator answers, greets and starts typing: within seconds, not
+	// the stream's 35 s, the page must show the call on the line.
+	deadline := time.Now().Add(12 * time.Second)
+	for consoletest.Eval(ctx, `document.getElementById('pop-client').textContent`) != "二件目の会社" {
+		if time.Now().After(deadline) {
+			t.Fatalf("12 s into the second call the page shows %q (connection warning shown: %s)",
+				consoletest.Eval(ctx, `document.getElementById('pop-client').textContent`),
+				consoletest.Eval(ctx, `String(!document.getElementById('conn').hidden)`))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -564,9 +564,11 @@
     // reads the state again); a new call, seen as a pop or here, replaces
     // it: the stream does not replay a pop it missed while down.
     const latest = st.call && st.call.pop.call_id;
+    const missed = !!latest && latestPop !== null && latest !== latestPop;
     if (latest && latest !== latestPop) { pinned = false; latestPop = latest; }
     if (!pinned || !call) renderCall(st.call);
     renderRecent(st.recent); // after the above: its way back names the current call
+    return missed;
   }
 
   // The operator's earlier calls: a message not saved when the next call
@@ -673,6 +675,13 @@
       load();
       connect();
     }
+  }, 5000);
+  // The stream can look alive and still lose a pop (a connection left
+  // half-open by a network change: its pings stop only after a while).
+  // The current call is read every 5 s; a call the stream did not bring
+  // is shown at once, and the stream replaced.
+  setInterval(async () => {
+    if (await load()) { $("conn").hidden = false; connect(); }
   }, 5000);
   connect();
   load();
