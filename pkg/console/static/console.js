@@ -134,8 +134,24 @@
   const DRAFT_TTL_MS = 24 * 3600 * 1000;
   const draftKey = () => (call ? DRAFT_PREFIX + OP + "." + call.pop.call_id : null);
   function saveDraft() {
+    if (correcting) {
+      // A correction being typed is kept too, per message and the version
+      // it corrects: the next call's pop, a reload or a new login ends the
+      // correction, and pressing 訂正 on the message again brings it back.
+      localStorage.setItem(fixKey(correcting), JSON.stringify({ at: Date.now(), op: OP, values: readAll(), version: correcting.version }));
+      return;
+    }
     const k = draftKey();
-    if (k && !correcting) localStorage.setItem(k, JSON.stringify({ at: Date.now(), op: OP, values: readAll(), rid: draftRID() }));
+    if (k) localStorage.setItem(k, JSON.stringify({ at: Date.now(), op: OP, values: readAll(), rid: draftRID() }));
+  }
+  const fixKey = (i) => DRAFT_PREFIX + OP + ".fix." + i.id;
+  // fixDraft is the kept correction of message i, if it corrects i's
+  // current version (one corrected since is another message to correct).
+  function fixDraft(i) {
+    try {
+      const d = JSON.parse(localStorage.getItem(fixKey(i)) || "null");
+      return d && d.version === i.version ? d.values : null;
+    } catch (e) { return null; }
   }
   function draftRID() {
     const k = draftKey();
@@ -340,6 +356,7 @@
 
   $("btn-cancel-correct").addEventListener("click", () => {
     if (!correcting) return;
+    localStorage.removeItem(fixKey(correcting)); // given up: not brought back
     correcting = null; correctRID = null; $("correcting").hidden = true;
     fillForm(loadDraft()); resetCheck(); clearErrors();
     $("status").textContent = "";
@@ -407,7 +424,7 @@
       if (fixing) correctRID = null; else setDraftRIDAt(key, null);
     }
     if ((r.status === 201 || r.status === 200) && saved) {
-      if (fixing) correctRID = null;
+      if (fixing) { correctRID = null; localStorage.removeItem(fixKey(fixing)); }
       if (key && !fixing) localStorage.removeItem(key);
       refreshRecent();
       if (!here) { $("status").textContent = M.saved_other; return; }
@@ -475,7 +492,9 @@
         b.addEventListener("click", () => {
           saveDraft(); // the message being written stays the call's draft
           correcting = i; correctRID = null; $("correcting").hidden = false;
-          fillForm(i.values || {}); resetCheck(); clearErrors();
+          const kept = fixDraft(i);
+          fillForm(kept || i.values || {}); resetCheck(); clearErrors();
+          $("status").textContent = kept ? M.fix_draft_back : "";
         });
         li.appendChild(b);
       }

@@ -1,5 +1,6 @@
 // Message drafts: the console keeps each call's unsaved message in
-// localStorage under toritsugi.draft.<operator>.<call>. Logging out, from
+// localStorage under toritsugi.draft.<operator>.<call>, and a correction
+// being typed under toritsugi.draft.<operator>.fix.<message>. Logging out, from
 // the console or the wallboard, leaves no caller data behind on a shared
 // computer: clearOnLogout(form) removes every draft when form is sent.
 "use strict";
