@@ -806,6 +806,16 @@ func TestCallsExportIsWholeAndPaged(t *testing.T) {
 	if !slices.Equal(spy.pages, []int{1000, 1000, 500}) {
 		t.Errorf("read in pages of %v, want 1000, 1000, 500", spy.pages)
 	}
+	// Without a from (a client's whole history, or all up to a date): the
+	// whole range too, not the oldest 1,000.
+	for _, q := range []string{"client=acme&format=csv", "format=csv&to=2026-12-01"} {
+		spy.pages = nil
+		resp, body := get(t, h, "/api/v1/calls?"+q)
+		rows := strings.Count(string(body), "\n") - 1
+		if resp.StatusCode != 200 || rows != 2500 || !strings.Contains(string(body), "c2499") || !slices.Equal(spy.pages, []int{1000, 1000, 500}) {
+			t.Errorf("export %s: %d, %d rows, pages %v; want all 2500 read 1000 at a time", q, resp.StatusCode, rows, spy.pages)
+		}
+	}
 	spy.pages = nil
 	resp, body = get(t, h, "/api/v1/reports/clients?month=2026-11")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"calls":2500`) || !slices.Equal(spy.pages, []int{1000, 1000, 500}) {

@@ -166,6 +166,11 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#sl"); got != "90.0%" {
 		t.Fatalf("service level %q", got)
 	}
+	// A day in which no call reached the queue yet has no level, not 0 %.
+	e.control.mu.Lock()
+	e.control.snapshot = func(context.Context) (console.Wallboard, error) { return console.Wallboard{}, nil }
+	e.control.mu.Unlock()
+	consoletest.Do(t, ctx, "no call offered: no level", consoletest.UntilJS(`document.getElementById('sl').textContent === '–'`))
 	if n := consoletest.Count(t, ctx, "#ops script"); n != 0 {
 		t.Fatalf("hostile name became markup: %d elements", n)
 	}

@@ -108,13 +108,16 @@ func (f *fakeControl) record(s string) {
 	f.calls = append(f.calls, s)
 }
 func (f *fakeControl) Snapshot(ctx context.Context) (console.Wallboard, error) {
-	if f.snapshot != nil {
-		return f.snapshot(ctx)
+	f.mu.Lock()
+	snap := f.snapshot
+	f.mu.Unlock()
+	if snap != nil {
+		return snap(ctx)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	wb := console.Wallboard{Waiting: []console.Waiting{{ClientID: "acme", ClientName: "アクメ株式会社", Count: 2, OldestWaitMS: 30000}},
-		Today: console.Today{Answered: 10, Abandoned: 1, ServiceLevel: 0.9}}
+		Today: console.Today{Answered: 10, Abandoned: 1, ServiceLevel: 0.9, Offered: 11}}
 	for _, s := range f.states {
 		wb.Operators = append(wb.Operators, s)
 	}

@@ -161,6 +161,9 @@ type Today struct {
 	Answered     int     `json:"answered"`
 	Abandoned    int     `json:"abandoned"`
 	ServiceLevel float64 `json:"service_level"`
+	// Offered: the calls the service level counts; with none it is shown
+	// as none, not 0 %.
+	Offered int `json:"offered"`
 }
 
 // Wallboard is the live picture shown to supervisors.

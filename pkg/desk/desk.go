@@ -246,7 +246,7 @@ func (d *Desk) countToday(at time.Time) (console.Today, error) {
 		inTime += c.AnsweredInTime
 		offered += c.Offered()
 	}
-	t.ServiceLevel = report.ServiceLevel(inTime, offered)
+	t.ServiceLevel, t.Offered = report.ServiceLevel(inTime, offered), offered
 	return t, nil
 }
 

@@ -71,7 +71,7 @@ func WriteClientsCSV(w io.Writer, month string, rows []Client) error {
 		"営業電話", "間違い電話", "無言・いたずら", "あふれ(待ち後)"})
 	for _, c := range rows {
 		_ = cw.Write([]string{id(month), id(c.ClientID), strconv.Itoa(c.Calls), strconv.Itoa(c.Billable), strconv.Itoa(c.NonBillable),
-			strconv.Itoa(c.Answered), strconv.Itoa(c.Transferred), strconv.Itoa(c.AnsweredInTime), strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64),
+			strconv.Itoa(c.Answered), strconv.Itoa(c.Transferred), strconv.Itoa(c.AnsweredInTime), serviceLevelCell(c),
 			strconv.Itoa(c.Abandoned), strconv.Itoa(c.AbandonedInQueue), strconv.Itoa(c.Voicemail), strconv.Itoa(c.AfterHours),
 			strconv.Itoa(c.Blocked), strconv.Itoa(c.Overflow), strconv.Itoa(c.Other), seconds(c.AvgWaitMS), seconds(c.MaxWaitMS),
 			strconv.Itoa(c.Sales), strconv.Itoa(c.WrongNumber), strconv.Itoa(c.Silent), strconv.Itoa(c.OverflowInQueue)})
@@ -196,4 +196,13 @@ func className(class string) string {
 		return "無言・いたずら"
 	}
 	return class
+}
+
+// serviceLevelCell is the service level in percent, or empty when no call
+// reached the queue: a month of after-hours calls has none, not 0.0.
+func serviceLevelCell(c Client) string {
+	if c.Offered() == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(100*c.ServiceLevel(), 'f', 1, 64)
 }

@@ -45,6 +45,12 @@ type Client struct {
 	// voicemail or a callback request.
 	OverflowInQueue int `json:"overflow_in_queue"`
 	Other           int `json:"other"` // failed, completed, unknown DID
+	// FailedInQueue: of Other, the calls that failed after waiting in the
+	// queue (counted as offered: they were not served in time).
+	FailedInQueue int `json:"failed_in_queue"`
+	// OfferedCalls is Offered(): 0 means no service level (nothing
+	// reached the queue), not a level of 0.
+	OfferedCalls int `json:"offered"`
 	// ServiceLevelRatio is ServiceLevel(), 0 to 1, for the JSON report.
 	ServiceLevelRatio float64 `json:"service_level"`
 	// AvgWaitMS is the mean wait of the answered calls; MaxWaitMS the
@@ -61,11 +67,11 @@ func (c Client) ServiceLevel() float64 {
 }
 
 // Offered is how many calls reached the queue and were answered or left
-// it: answered, transferred, abandoned after waiting, and overflowed
-// after waiting (a caller who waited to max_wait was not served in time,
-// whatever the overflow gave them).
+// it: answered, transferred, abandoned after waiting, overflowed after
+// waiting (a caller who waited to max_wait was not served in time,
+// whatever the overflow gave them), and failed after waiting.
 func (c Client) Offered() int {
-	return c.Answered + c.Transferred + c.AbandonedInQueue + c.OverflowInQueue
+	return c.Answered + c.Transferred + c.AbandonedInQueue + c.OverflowInQueue + c.FailedInQueue
 }
 
 // ServiceLevel is inTime / offered, 0 when nothing was offered.
@@ -147,6 +153,7 @@ func (t *Tally) Result() ([]Client, []Operator) {
 			c.AvgWaitMS = t.waited[id] / int64(c.Answered)
 		}
 		c.ServiceLevelRatio = c.ServiceLevel()
+		c.OfferedCalls = c.Offered()
 		outC = append(outC, c)
 	}
 	slices.SortFunc(outC, func(a, b Client) int { return cmp.Compare(a.ClientID, b.ClientID) })
@@ -209,5 +216,8 @@ func count(c *Client, r store.CallRecord) {
 		}
 	default:
 		c.Other++
+		if r.Result == store.ResultFailed && r.WaitMS > 0 {
+			c.FailedInQueue++
+		}
 	}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,16 +40,18 @@ func month() []store.CallRecord {
 		}(),
 		call("c11", "beta", store.ResultOverflow, false, 300, "", 0), // waited to max_wait
 		call("c12", "beta", store.ResultVoicemail, true, 300, "", 0), // the same, then left a message
+		call("c13", "acme", store.ResultFailed, false, 90, "", 0),    // failed after waiting 90 s: offered, not in time
+		call("c14", "acme", store.ResultFailed, false, 0, "", 0),     // failed before the queue: not offered
 	}
 }
 
 func TestMonth(t *testing.T) {
 	clients, ops := Month(month())
 	want := []Client{
-		{ClientID: "acme", Calls: 5, Billable: 3, NonBillable: 2, Sales: 1, Answered: 3, AnsweredInTime: 2, Abandoned: 1, AbandonedInQueue: 1, Blocked: 1,
-			AvgWaitMS: 14333, MaxWaitMS: 45000, ServiceLevelRatio: 2.0 / 4},
+		{ClientID: "acme", Calls: 7, Billable: 3, NonBillable: 4, Sales: 1, Answered: 3, AnsweredInTime: 2, Abandoned: 1, AbandonedInQueue: 1, Blocked: 1,
+			Other: 2, FailedInQueue: 1, OfferedCalls: 5, AvgWaitMS: 14333, MaxWaitMS: 90000, ServiceLevelRatio: 2.0 / 5},
 		{ClientID: "beta", Calls: 6, Billable: 3, NonBillable: 3, Answered: 1, AnsweredInTime: 1, Abandoned: 1, Voicemail: 2, AfterHours: 1,
-			Overflow: 1, OverflowInQueue: 2, AvgWaitMS: 5000, MaxWaitMS: 300000, ServiceLevelRatio: 1.0 / 3},
+			Overflow: 1, OverflowInQueue: 2, OfferedCalls: 3, AvgWaitMS: 5000, MaxWaitMS: 300000, ServiceLevelRatio: 1.0 / 3},
 	}
 	if len(clients) != len(want) {
 		t.Fatalf("clients %+v", clients)
@@ -59,11 +62,12 @@ func TestMonth(t *testing.T) {
 		}
 	}
 	// In time over what reached the queue: acme 2 of 3 answered + 1 gave
-	// up waiting; beta's caller who hung up during the greeting is not
+	// up waiting + 1 failed after waiting (not the one that failed before
+	// the queue); beta's caller who hung up during the greeting is not
 	// counted against it, nor is its after-hours voicemail, but its two
 	// callers who waited to max_wait are (overflowed, one to voicemail).
-	if sl := clients[0].ServiceLevel(); sl != 2.0/4 {
-		t.Errorf("acme service level %v, want 2/4", sl)
+	if sl := clients[0].ServiceLevel(); sl != 2.0/5 {
+		t.Errorf("acme service level %v, want 2/5", sl)
 	}
 	if sl := clients[1].ServiceLevel(); sl != 1.0/3 {
 		t.Errorf("beta service level %v, want 1/3", sl)
@@ -97,5 +101,25 @@ func TestCSVGolden(t *testing.T) {
 			t.Errorf("%s: no UTF-8 BOM", name)
 		}
 		golden.Check(t, filepath.Join("testdata", name+".csv.golden"), b.Bytes())
+	}
+}
+
+// TestNothingOfferedHasNoServiceLevel: a month in which no call reached the
+// queue (after hours only) has no service level: its CSV cell is empty and
+// its JSON says offered 0, not a level of 0.0 that reads as every caller
+// failed.
+func TestNothingOfferedHasNoServiceLevel(t *testing.T) {
+	at := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+	clients, _ := Month([]store.CallRecord{{ID: "n1", ClientID: "night", Result: store.ResultAfterHours, StartedAt: at}})
+	if len(clients) != 1 || clients[0].OfferedCalls != 0 {
+		t.Fatalf("clients %+v", clients)
+	}
+	var b bytes.Buffer
+	if err := WriteClientsCSV(&b, "2026-11", clients); err != nil {
+		t.Fatal(err)
+	}
+	row := strings.Split(strings.Split(b.String(), "\n")[1], ",")
+	if len(row) < 9 || row[8] != "" {
+		t.Fatalf("row %q: want an empty service level (column 9)", row)
 	}
 }

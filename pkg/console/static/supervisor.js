@@ -17,7 +17,8 @@
     const un = !!wb.today_unavailable;
     $("answered").textContent = un ? "–" : String(wb.today.answered);
     $("abandoned").textContent = un ? "–" : String(wb.today.abandoned);
-    $("sl").textContent = un ? "–" : (wb.today.service_level * 100).toFixed(1) + "%";
+    // No call reached the queue yet today: no level, not 0 %.
+    $("sl").textContent = un || !wb.today.offered ? "–" : (wb.today.service_level * 100).toFixed(1) + "%";
     const ops = $("ops"); ops.replaceChildren();
     for (const o of wb.operators || []) {
       const tr = document.createElement("tr");
