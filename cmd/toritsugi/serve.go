@@ -144,6 +144,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		return fail(err)
 	}
 	s.desk.Queue = s.core.Queue
+	s.desk.LinkUp = s.core.Link.Up
 	s.fallback = &fallback.Reader{Store: st, Config: s.configs.Current, OnRecord: s.desk.Finished, Logger: log.With("part", "fallback")}
 	// Queued behind the operators controller.New installed, and before
 	// any call is re-adopted (that needs the link, which Run starts).

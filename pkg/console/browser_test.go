@@ -171,6 +171,14 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	e.control.snapshot = func(context.Context) (console.Wallboard, error) { return console.Wallboard{}, nil }
 	e.control.mu.Unlock()
 	consoletest.Do(t, ctx, "no call offered: no level", consoletest.UntilJS(`document.getElementById('sl').textContent === '–'`))
+	// The link to Asterisk down: said, not figures that merely stand still.
+	if consoletest.Eval(ctx, `String(document.getElementById('ari-down').hidden)`) != "true" {
+		t.Fatal("the link-down alert shows while the link is up")
+	}
+	e.control.mu.Lock()
+	e.control.snapshot = func(context.Context) (console.Wallboard, error) { return console.Wallboard{ARIDown: true}, nil }
+	e.control.mu.Unlock()
+	consoletest.Do(t, ctx, "the link to Asterisk down is said", consoletest.UntilJS(`!document.getElementById('ari-down').hidden`))
 	if n := consoletest.Count(t, ctx, "#ops script"); n != 0 {
 		t.Fatalf("hostile name became markup: %d elements", n)
 	}

@@ -174,6 +174,9 @@ type Wallboard struct {
 	// TodayUnavailable: today's figures could not be read (Today is
 	// zero); the rest is current.
 	TodayUnavailable bool `json:"today_unavailable,omitempty"`
+	// ARIDown: toritsugi's link to Asterisk is down: new calls take the
+	// dialplan's fallback, and what is shown stands still.
+	ARIDown bool `json:"ari_down,omitempty"`
 }
 
 // RelayStatus is the delivery state of an intake on one destination.

@@ -31,6 +31,10 @@ type Desk struct {
 	Now     func() time.Time
 	// BaseURL, when set, links relayed messages to the console.
 	BaseURL string
+	// LinkUp, when set, tells whether the ARI link is up: the wallboard
+	// says when it is not (the queue's figures then stand still while new
+	// calls take the dialplan's fallback).
+	LinkUp func() bool
 
 	// unqueued holds the messages the outbox could not take (RetryUnqueued).
 	unqueued unqueued
@@ -191,6 +195,7 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	if wb.Today, err = d.today(); err != nil {
 		wb.Today, wb.TodayUnavailable = console.Today{}, true
 	}
+	wb.ARIDown = d.LinkUp != nil && !d.LinkUp()
 	return wb, nil
 }
 

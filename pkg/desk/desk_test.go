@@ -848,6 +848,21 @@ func TestSnapshotWithoutTodaysFigures(t *testing.T) {
 	}
 }
 
+// TestSnapshotSaysTheLinkIsDown: the wallboard says when the link to
+// Asterisk is down (its figures would only stand still).
+func TestSnapshotSaysTheLinkIsDown(t *testing.T) {
+	d, _ := newDesk(t)
+	var up atomic.Bool
+	d.LinkUp = up.Load
+	for _, want := range []bool{true, false} {
+		up.Store(!want)
+		wb, err := d.Snapshot(context.Background())
+		if err != nil || wb.ARIDown != want {
+			t.Fatalf("link up %v: ARIDown %v, %v", !want, wb.ARIDown, err)
+		}
+	}
+}
+
 // errorCount is a slog handler counting error records.
 type errorCount struct{ n atomic.Int32 }
 

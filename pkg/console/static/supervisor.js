@@ -15,6 +15,7 @@
     const now = Date.parse(wb.now);
     // Figures the store could not read are not zeros.
     const un = !!wb.today_unavailable;
+    $("ari-down").hidden = !wb.ari_down;
     $("answered").textContent = un ? "–" : String(wb.today.answered);
     $("abandoned").textContent = un ? "–" : String(wb.today.abandoned);
     // No call reached the queue yet today: no level, not 0 %.
