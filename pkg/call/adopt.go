@@ -7,6 +7,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/reception"
@@ -212,6 +213,16 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		return
 	}
 	client, ok := a.m.config().Client(p.ClientID)
+	if !ok && p.Step == StepConnected {
+		// Talking with an operator (or the client) when the controller
+		// restarted on a configuration without the client (a contract
+		// ended at the month's end): the conversation goes on and is
+		// recorded as answered, as a reload that removes the client
+		// leaves it. The client's settings are the defaults meanwhile.
+		a.note("client " + p.ClientID + " no longer configured after restart: the conversation goes on")
+		client = &config.Client{ID: p.ClientID, Name: p.ClientID}
+		ok = true
+	}
 	if !ok {
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "client "+p.ClientID+" no longer configured after restart"
 		a.hangup(a.rec.Reason)

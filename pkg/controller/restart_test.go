@@ -440,27 +440,6 @@ func TestRestartWithHalfJoinedBridge(t *testing.T) {
 	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
 }
 
-// TestRestartWhileBridgedClientGone: the client of a talking caller is no
-// longer configured after the restart: the call ends (failed), and its
-// operator's leg and bridge go with it.
-func TestRestartWhileBridgedClientGone(t *testing.T) {
-	h := newHarness(t, oneClient)
-	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
-	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
-		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cfg = cfg
-	h.start()
-	rec := h.record(id)
-	if rec.Result != store.ResultFailed || !strings.Contains(rec.Reason, "no longer configured") {
-		t.Fatalf("after restart: %s (%s)", rec.Result, rec.Reason)
-	}
-	cl := first.c.Link.Client()
-	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
-}
-
 // TestRestartDestroysHalfMadeBridge: the controller stopped after creating
 // a caller's bridge and before the caller joined it; the restarted one
 // destroys the bridge and keeps the caller waiting.
@@ -800,5 +779,34 @@ func TestRestartWhileRinging(t *testing.T) {
 	got := legs()
 	if len(got) > 1 {
 		t.Fatalf("the old leg %s was left ringing while the new controller rang op1001 again: %v", old, got)
+	}
+}
+
+// TestRestartWithoutTheClientKeepsTheConversation: the caller was talking
+// with op1001 when the controller restarted on a configuration without the
+// client (a contract ended at the month's end). The conversation goes on
+// and is recorded answered, billable, op1001's, as a reload that removes
+// the client leaves it; it was cut and recorded failed, not billable, with
+// no operator: the invoice and op1001's handled count both lost it.
+func TestRestartWithoutTheClientKeepsTheConversation(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	h.start()
+	h.eventually("still talking after the restart", func() bool { c, ok := h.fake.Channel(id); return ok && c.BridgeID != "" })
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	cl := first.c.Link.Client()
+	h.eventually("no channels or bridges left", func() bool { return len(h.fake.Channels()) == 0 && h.bridgeCount(cl) == 0 })
+	if rec.Result != store.ResultAnswered || !rec.Billable || rec.OperatorID != "op1001" {
+		t.Errorf("answered call after a restart without its client: %s (%s), billable %v, operator %q, bridged %v",
+			rec.Result, rec.Reason, rec.Billable, rec.OperatorID, !rec.BridgedAt.IsZero())
 	}
 }
