@@ -512,3 +512,46 @@ func TestReloadOfAnEmptyFileKeepsTheRunningConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchSurvivesItsDirectoryMadeAgain: a deploy deletes the
+// configuration's directory and copies it anew. inotify drops the watch of
+// the deleted directory, and saving the file never reloaded again (not
+// even after a SIGHUP). The directory is watched again once it is back,
+// and what it holds then is read.
+func TestWatchSurvivesItsDirectoryMadeAgain(t *testing.T) {
+	was := rewatchEvery
+	rewatchEvery = 50 * time.Millisecond
+	t.Cleanup(func() { rewatchEvery = was })
+	dir := filepath.Join(t.TempDir(), "conf")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "toritsugi.yaml")
+	writeFile(t, path, configText("info"))
+	cfg, err := load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
+	s.env = noEnv
+	sub := s.Subscribe()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, nil) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond) // watching
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, configText("warn"))
+	if got := receive(t, sub); got.LogLevel != "warn" {
+		t.Fatalf("the copy in the directory made again: log_level %q", got.LogLevel)
+	}
+	replaceFile(t, path, configText("debug")) // a later ordinary save
+	if got := receive(t, sub); got.LogLevel != "debug" {
+		t.Fatalf("a save after that: log_level %q", got.LogLevel)
+	}
+}

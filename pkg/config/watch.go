@@ -14,6 +14,10 @@ import (
 // write, rename and chmod in bursts.
 const debounce = 150 * time.Millisecond
 
+// rewatchEvery is how often the watcher looks for a directory it lost
+// (deleted, then made again); a variable for the tests.
+var rewatchEvery = 2 * time.Second
+
 // newWatcher starts a file watcher (a test replaces it).
 var newWatcher = fsnotify.NewWatcher
 
@@ -110,10 +114,31 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	// A directory deleted and made again (a deploy's rm -rf and copy, a
+	// fresh checkout) loses its watch for good: inotify drops it, and no
+	// event comes from the new one. Every rewatchEvery the directories
+	// watched are checked; one lost and back is watched again and the
+	// configuration read (Reload skips it unchanged).
+	rewatch := time.NewTicker(rewatchEvery)
+	defer rewatch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-rewatch.C:
+			have := map[string]bool{}
+			for _, d := range w.WatchList() {
+				have[d] = true
+			}
+			for d := range dirs {
+				if have[d] {
+					continue
+				}
+				if _, err := os.Stat(d); err == nil && w.Add(d) == nil {
+					s.logger.Info("config watch: a directory made again is watched again", "dir", d)
+					timer.Reset(debounce)
+				}
+			}
 		case _, ok := <-hup:
 			if !ok {
 				hup = nil
