@@ -17,30 +17,8 @@ import (
 // 409 (a bridge add with 422) and still found; after ChannelDestroyed,
 // 404.
 func TestHangupWindow(t *testing.T) {
-	clock := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
-	s, err := New(Options{Clock: clock, HangupWindow: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	auth := basicAuth("toritsugi", "toritsugi")
-	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
-	t.Cleanup(ws.close)
-	if err := s.WaitConnected(waitCtx(t), 1); err != nil {
-		t.Fatal(err)
-	}
-	id, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := func(method, path string, q url.Values) int {
-		t.Helper()
-		resp, _ := doRequest(t, s, method, path, q, nil, auth)
-		return resp.StatusCode
-	}
-	if got := req("POST", "/channels/"+id+"/answer", nil); got != 204 {
-		t.Fatalf("answer = %d", got)
-	}
+	hw := answeredInHangupWindow(t, 10*time.Millisecond)
+	s, clock, ws, id, auth, req := hw.s, hw.clock, hw.ws, hw.id, hw.auth, hw.req
 	if got := req("POST", "/bridges/br-1", url.Values{"type": {"mixing"}}); got != 200 {
 		t.Fatalf("bridge = %d", got)
 	}
@@ -140,31 +118,8 @@ func TestHangupWindow(t *testing.T) {
 // version held the thread, and the playback's natural end inside the
 // window released it: done, and 204.)
 func TestHangupWindowWithAPlayback(t *testing.T) {
-	clock := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
-	s, err := New(Options{Clock: clock, HangupWindow: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	s.AddSound("short", 10*time.Millisecond)
-	auth := basicAuth("toritsugi", "toritsugi")
-	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
-	t.Cleanup(ws.close)
-	if err := s.WaitConnected(waitCtx(t), 1); err != nil {
-		t.Fatal(err)
-	}
-	id, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := func(method, path string, q url.Values) int {
-		t.Helper()
-		resp, _ := doRequest(t, s, method, path, q, nil, auth)
-		return resp.StatusCode
-	}
-	if got := req("POST", "/channels/"+id+"/answer", nil); got != 204 {
-		t.Fatalf("answer = %d", got)
-	}
+	hw := answeredInHangupWindow(t, 100*time.Millisecond, func(s *Server) { s.AddSound("short", 10*time.Millisecond) })
+	s, clock, ws, id, auth, req := hw.s, hw.clock, hw.ws, hw.id, hw.auth, hw.req
 	if got := req("POST", "/channels/"+id+"/play/pb-1", url.Values{"media": {"sound:short"}}); got != 201 {
 		t.Fatalf("play = %d", got)
 	}
@@ -190,4 +145,47 @@ func TestHangupWindowWithAPlayback(t *testing.T) {
 	if code := <-answered; code != http.StatusInternalServerError {
 		t.Errorf("answer = %d", code)
 	}
+}
+
+// hangupWindowCall is an answered inbound call on a fake with a hangup
+// window and a manual clock, with its app's events and a way to ask.
+type hangupWindowCall struct {
+	s     *Server
+	clock *ManualClock
+	ws    *evClient
+	id    string
+	auth  string
+	req   func(method, path string, q url.Values) int
+}
+
+func answeredInHangupWindow(t *testing.T, window time.Duration, setup ...func(*Server)) hangupWindowCall {
+	t.Helper()
+	clock := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
+	s, err := New(Options{Clock: clock, HangupWindow: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	for _, f := range setup {
+		f(s)
+	}
+	auth := basicAuth("toritsugi", "toritsugi")
+	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
+	t.Cleanup(ws.close)
+	if err := s.WaitConnected(waitCtx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(method, path string, q url.Values) int {
+		t.Helper()
+		resp, _ := doRequest(t, s, method, path, q, nil, auth)
+		return resp.StatusCode
+	}
+	if got := req("POST", "/channels/"+id+"/answer", nil); got != 204 {
+		t.Fatalf("answer = %d", got)
+	}
+	return hangupWindowCall{s: s, clock: clock, ws: ws, id: id, auth: auth, req: req}
 }
