@@ -30,8 +30,8 @@ type fakeForms struct {
 	validate func(clientID string, values map[string]string) (map[string]string, map[string]string, string)
 }
 
-func (f fakeForms) FormFor(id string) console.FormSpec { return f.formFor(id) }
-func (f fakeForms) Validate(id string, v map[string]string) (map[string]string, map[string]string, string) {
+func (f fakeForms) FormFor(id, _ string) console.FormSpec { return f.formFor(id) }
+func (f fakeForms) Validate(id, _ string, v map[string]string) (map[string]string, map[string]string, string) {
 	return f.validate(id, v)
 }
 

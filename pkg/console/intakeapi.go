@@ -65,7 +65,7 @@ func (c *Console) callClass(id string) string {
 // callFor builds the call view of p as op may see it: earlier intakes from
 // the same number, limited to the clients op serves.
 func (c *Console) callFor(op Operator, p ScreenPop) callView {
-	cv := callView{Pop: p, Form: c.d.Forms.FormFor(p.ClientID), Intakes: []intakeView{}}
+	cv := callView{Pop: p, Form: c.d.Forms.FormFor(p.ClientID, p.CallID), Intakes: []intakeView{}}
 	if cv.Pop.History == nil {
 		cv.Pop.History = []HistoryItem{}
 	}
@@ -272,14 +272,15 @@ func cleanValues(form FormSpec, in map[string]string) (map[string]string, bool) 
 	return out, true
 }
 
-// checked runs the client's validation; it writes the 400/422 itself.
-func (c *Console) checked(w http.ResponseWriter, clientID string, values map[string]string) (map[string]string, string, bool) {
-	vals, ok := cleanValues(c.d.Forms.FormFor(clientID), values)
+// checked runs the client's validation, with the form call callID popped
+// with; it writes the 400/422 itself.
+func (c *Console) checked(w http.ResponseWriter, clientID, callID string, values map[string]string) (map[string]string, string, bool) {
+	vals, ok := cleanValues(c.d.Forms.FormFor(clientID, callID), values)
 	if !ok {
 		fail(w, http.StatusBadRequest, "value too long")
 		return nil, "", false
 	}
-	norm, errs, readBack := c.d.Forms.Validate(clientID, vals)
+	norm, errs, readBack := c.d.Forms.Validate(clientID, callID, vals)
 	for _, msg := range errs {
 		if msg != "" {
 			writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "invalid intake", Fields: errs})
@@ -334,11 +335,15 @@ func (c *Console) validate(w http.ResponseWriter, r *http.Request, a authed) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	clientID, _, _, ok := c.target(w, a, req)
+	clientID, pop, prev, ok := c.target(w, a, req)
 	if !ok {
 		return
 	}
-	norm, readBack, ok := c.checked(w, clientID, req.Values)
+	callID := pop.CallID
+	if prev != nil {
+		callID = prev.CallID
+	}
+	norm, readBack, ok := c.checked(w, clientID, callID, req.Values)
 	if !ok {
 		return
 	}
@@ -386,7 +391,7 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 	if !ok {
 		return
 	}
-	norm, readBack, ok := c.checked(w, clientID, req.Values)
+	norm, readBack, ok := c.checked(w, clientID, pop.CallID, req.Values)
 	if !ok {
 		return
 	}
@@ -454,7 +459,7 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(*prev)})
 		return
 	}
-	norm, readBack, ok := c.checked(w, clientID, req.Values)
+	norm, readBack, ok := c.checked(w, clientID, prev.CallID, req.Values)
 	if !ok {
 		return
 	}

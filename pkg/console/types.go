@@ -93,12 +93,15 @@ type FormSpec struct {
 // Forms gives each client's intake form and validates what was entered.
 // pkg/intake is expected to implement it.
 type Forms interface {
-	// FormFor returns the client's form; an unknown client gets an empty one.
-	FormFor(clientID string) FormSpec
-	// Validate checks values against the client's form. It returns the
+	// FormFor returns the client's form as call callID popped with it
+	// (a reload that changes the form meanwhile does not change the one
+	// the operator is filling in); callID "" or a call it does not know:
+	// the client's form now. An unknown client gets an empty one.
+	FormFor(clientID, callID string) FormSpec
+	// Validate checks values against that form. It returns the
 	// normalised values (hidden branches dropped, phone numbers cleaned),
 	// an error message per field id (empty: valid) and the read-back line.
-	Validate(clientID string, values map[string]string) (normalised, errs map[string]string, readBack string)
+	Validate(clientID, callID string, values map[string]string) (normalised, errs map[string]string, readBack string)
 }
 
 // Operator states as shown on the console; OperatorControl reports them.

@@ -41,6 +41,10 @@ type Desk struct {
 	// retired holds the clients a reload removed while one of their
 	// callers was put through to an operator.
 	retired retiredClients
+	// popped holds each recent call's client as the call knew it: the
+	// form the operator fills in, and the message relayed, are that
+	// client's, whatever a reload changed meanwhile.
+	popped poppedClients
 	// writeOutbox is Outbox.Enqueue (a test makes it fail).
 	writeOutbox func(relay.Message, []string) ([]string, error)
 	// todayCache keeps today's figures for todayFresh.
@@ -72,6 +76,52 @@ func (d *Desk) client(id string) (*config.Client, bool) {
 		return cl, true
 	}
 	return d.retired.get(id)
+}
+
+// clientFor is the client of call callID as the call knew it when it was
+// put through, or, for a call not (or no longer) known, client id now.
+func (d *Desk) clientFor(id, callID string) (*config.Client, bool) {
+	if cl, ok := d.popped.get(callID); ok && cl.ID == id {
+		return cl, true
+	}
+	return d.client(id)
+}
+
+// poppedClients keeps the clients of the last poppedKept calls put through.
+type poppedClients struct {
+	mu    sync.Mutex
+	m     map[string]*config.Client
+	order []string // call ids, oldest first
+}
+
+// poppedKept bounds poppedClients: many more calls than an operator's
+// recent calls (the console's) across every operator.
+const poppedKept = 2048
+
+func (p *poppedClients) add(callID string, cl *config.Client) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]*config.Client{}
+	}
+	if _, ok := p.m[callID]; !ok {
+		p.order = append(p.order, callID)
+	}
+	p.m[callID] = cl
+	for len(p.order) > poppedKept {
+		delete(p.m, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+func (p *poppedClients) get(callID string) (*config.Client, bool) {
+	if callID == "" {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cl, ok := p.m[callID]
+	return cl, ok
 }
 
 // retiredClients: each client as its last call put through knew it, for

@@ -7,9 +7,10 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/intake"
 )
 
-// FormFor implements console.Forms from the client's intake script.
-func (d *Desk) FormFor(clientID string) console.FormSpec {
-	cl, ok := d.client(clientID)
+// FormFor implements console.Forms from the client's intake script, as
+// call callID popped with it.
+func (d *Desk) FormFor(clientID, callID string) console.FormSpec {
+	cl, ok := d.clientFor(clientID, callID)
 	if !ok {
 		return console.FormSpec{}
 	}
@@ -36,9 +37,10 @@ func FormSpec(s intake.Script) console.FormSpec {
 	return f
 }
 
-// Validate implements console.Forms with the client's script.
-func (d *Desk) Validate(clientID string, values map[string]string) (map[string]string, map[string]string, string) {
-	cl, ok := d.client(clientID)
+// Validate implements console.Forms with the client's script, as call
+// callID popped with it.
+func (d *Desk) Validate(clientID, callID string, values map[string]string) (map[string]string, map[string]string, string) {
+	cl, ok := d.clientFor(clientID, callID)
 	if !ok {
 		return nil, map[string]string{"": "unknown client"}, ""
 	}

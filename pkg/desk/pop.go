@@ -14,6 +14,7 @@ func (d *Desk) Connected(c call.Connected) {
 		// message), the operator still answers in its name and takes and
 		// relays its message.
 		d.retired.add(c.Client)
+		d.popped.add(c.CallID, c.Client)
 	}
 	if d.Console == nil {
 		return

@@ -27,7 +27,8 @@ var ErrNoDestination = console.ErrNoRelayDestination
 // one outbox entry per destination its client's rules pick. A correction
 // (version > 1) is relayed again as a new message marked 訂正.
 func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
-	cl, ok := d.client(in.ClientID)
+	// The message as the form it was taken with reads it.
+	cl, ok := d.clientFor(in.ClientID, in.CallID)
 	if !ok {
 		return fmt.Errorf("desk: intake %s: unknown client %q", in.ID, in.ClientID)
 	}
