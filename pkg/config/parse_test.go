@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -349,6 +350,19 @@ func TestOperatorEndpointTechnologyCase(t *testing.T) {
 	for i, want := range []string{"PJSIP/Op1001", "IAX2/op2"} {
 		if got := cfg.Operators[i].Endpoint; got != want {
 			t.Errorf("operators[%d].endpoint = %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestWeekdayKeysSuggested: a weekday written in Japanese or in full
+// (月:, 月曜日:, Monday:) was refused as an unknown key with no hint of
+// what the configuration takes.
+func TestWeekdayKeysSuggested(t *testing.T) {
+	for key, want := range map[string]string{"月": "mon", "月曜日": "mon", "Monday": "mon", "日曜": "sun", "saturday": "sat"} {
+		doc := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n  - id: acme\n    name: ACME\n    dids: [\"03-1234-5678\"]\n    hours:\n      weekly:\n        " + key + ": [\"09:00-18:00\"]\n"
+		_, err := Parse("t.yaml", []byte(doc), nil)
+		if err == nil || !strings.Contains(err.Error(), `unknown key "`+key+`" (did you mean "`+want+`"?)`) {
+			t.Errorf("%s: %v; want a hint of %q", key, err, want)
 		}
 	}
 }

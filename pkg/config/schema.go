@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // kind is what a YAML value must be.
 type kind uint8
 
@@ -159,6 +161,11 @@ var rootShape = mapOf(map[string]*shape{
 
 // suggest returns the known key closest to a mistyped one, or "".
 func suggest(key string, fields map[string]*shape) string {
+	if a, ok := weekdayNames[strings.ToLower(key)]; ok {
+		if _, known := fields[a]; known {
+			return a // 月 or Monday in hours.weekly: mon
+		}
+	}
 	best, bestDist := "", 3
 	for k := range fields {
 		if d := editDistance(key, k); d < bestDist || (d == bestDist && best != "" && k < best) {
@@ -191,3 +198,17 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// weekdayNames are the ways admins write a weekday, in Japanese and in
+// English, for the key the configuration takes (hours.weekly: mon … sun).
+var weekdayNames = func() map[string]string {
+	m := map[string]string{}
+	for i, k := range []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"} {
+		ja := []string{"日", "月", "火", "水", "木", "金", "土"}[i]
+		en := []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}[i]
+		for _, n := range []string{ja, ja + "曜", ja + "曜日", en} {
+			m[n] = k
+		}
+	}
+	return m
+}()
