@@ -18,6 +18,9 @@ type Store struct {
 	env    func(string) (string, bool)
 
 	cur atomic.Pointer[Config]
+	// started is the configuration the process started with: the
+	// settings read only at start are its, whatever reloads said since.
+	started *Config
 
 	mu       sync.Mutex // serialises reloads and guards the fields below
 	lastHash []byte     // of the file behind cur; nil when unknown
@@ -26,7 +29,7 @@ type Store struct {
 
 // NewStore serves initial (usually from Load) and reloads from path.
 func NewStore(path string, initial *Config, logger *slog.Logger) *Store {
-	s := &Store{path: path, logger: logger, env: os.LookupEnv}
+	s := &Store{path: path, logger: logger, env: os.LookupEnv, started: initial}
 	s.cur.Store(initial)
 	return s
 }
@@ -76,10 +79,11 @@ func (s *Store) Reload() error {
 		s.logger.Error("config reload failed, keeping the running configuration", attrs...)
 		return err
 	}
-	prev := s.cur.Load()
 	s.cur.Store(cfg)
 	s.lastHash = fingerprint(data, cfg.sources, false)
-	if keys := RestartNeeded(prev, cfg); len(keys) > 0 {
+	// Against what runs, not the last reload: a change still waiting for
+	// a restart is said at every reload, and one undone is not.
+	if keys := RestartNeeded(s.started, cfg); len(keys) > 0 {
 		s.logger.Warn("config reloaded, but these settings take effect only at the next start", "path", s.path, "settings", keys)
 	}
 	for _, ch := range s.subs {

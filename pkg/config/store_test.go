@@ -308,6 +308,24 @@ func TestReloadNamesSettingsThatNeedARestart(t *testing.T) {
 		!strings.Contains(logs.String(), "settings=\"[ari.password http.listen log_level]\"") {
 		t.Fatalf("log:\n%s", logs.String())
 	}
+	// Against what runs, not the last reload: still waiting for a restart
+	// at the next reload, and said again; undone, not said.
+	logs.Reset()
+	writeFile(t, path, "ari: {user: u, password: rotated}\ndata_dir: /d\nlog_level: debug\nhttp: {listen: \"127.0.0.1:9090\"}\nqueue: {max_wait: 3m}\n")
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "settings=\"[ari.password http.listen log_level]\"") {
+		t.Fatalf("a second reload, the changes still waiting for a restart: log:\n%s", logs.String())
+	}
+	logs.Reset()
+	writeFile(t, path, configText("info"))
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "take effect only at the next start") {
+		t.Fatalf("the changes undone: log:\n%s", logs.String())
+	}
 }
 
 func TestRestartNeeded(t *testing.T) {
