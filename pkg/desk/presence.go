@@ -26,14 +26,24 @@ const presenceRetry = time.Second
 
 // presenceWriter stores the states the queue reports, in their order, off
 // the queue's goroutine: a state change must not wait for a disk.
+// restoringSince is a restored state's time, kept until the change the
+// restore makes, for at most restoreWindow.
+type restoringSince struct{ since, set time.Time }
+
+const restoreWindow = 10 * time.Second
+
 type presenceWriter struct {
 	// fail, when set, makes writes fail (a test's full disk).
 	fail func() error
 
 	mu      sync.Mutex
 	pending map[string]*store.Presence // operator id → newest state; nil: offline (delete)
-	kick    chan struct{}              // capacity 1
-	once    sync.Once
+	// restoring: operator id → the time the state RestorePresence gives
+	// back was entered before the restart; the change it makes is stored
+	// with it (else each restart started the time in state again).
+	restoring map[string]restoringSince
+	kick      chan struct{} // capacity 1
+	once      sync.Once
 }
 
 func (w *presenceWriter) init() {
@@ -49,18 +59,27 @@ func (d *Desk) OperatorChanged(c acd.OperatorStateChanged) {
 	if !ok || op.PasswordHash == "" {
 		return
 	}
+	w := &d.presence
+	w.init()
+	since := d.now()
+	w.mu.Lock()
+	if r, ok := w.restoring[c.OpID]; ok {
+		delete(w.restoring, c.OpID)
+		if time.Since(r.set) < restoreWindow {
+			since = r.since
+		}
+	}
+	w.mu.Unlock()
 	var p *store.Presence
 	switch c.To {
 	case acd.Available:
-		p = &store.Presence{Since: d.now()}
+		p = &store.Presence{Since: since}
 	case acd.Paused:
-		p = &store.Presence{Paused: true, Reason: c.Reason, Since: d.now()}
+		p = &store.Presence{Paused: true, Reason: c.Reason, Since: since}
 	case acd.Offline:
 	default:
 		return
 	}
-	w := &d.presence
-	w.init()
 	w.mu.Lock()
 	if w.pending == nil {
 		w.pending = map[string]*store.Presence{}
@@ -157,7 +176,17 @@ func (d *Desk) RestorePresence(loggedIn func(opID string) bool) (int, error) {
 			}
 			continue
 		}
-		states = append(states, queue.OperatorPresence{OpID: id, Paused: p.Paused, Reason: p.Reason})
+		states = append(states, queue.OperatorPresence{OpID: id, Paused: p.Paused, Reason: p.Reason, Since: p.Since})
+		if !p.Since.IsZero() {
+			w := &d.presence
+			w.init()
+			w.mu.Lock()
+			if w.restoring == nil {
+				w.restoring = map[string]restoringSince{}
+			}
+			w.restoring[id] = restoringSince{since: p.Since, set: time.Now()}
+			w.mu.Unlock()
+		}
 		d.Logger.Info("operator's state restored", "operator", id, "paused", p.Paused, "reason", p.Reason, "since", p.Since)
 	}
 	if len(states) > 0 {

@@ -210,3 +210,54 @@ func TestPauseAskedDuringACallOutlivesARestart(t *testing.T) {
 		t.Errorf("op1 after the restart: %v %q, want paused 休憩", v.State, v.PauseReason)
 	}
 }
+
+// TestRestartKeepsTimeInState: op2 went on a break 40 minutes before a
+// restart. The queue paused op2 anew at the restart, the wallboard showed
+// 休憩 0:00, and the state stored again overwrote the break's start for
+// good (a review). The wallboard counts from the break's start, and so
+// does the state stored for the next restart.
+func TestRestartKeepsTimeInState(t *testing.T) {
+	cfg := presenceConfig(t)
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	p := startPresence(t, path, cfg)
+	since := time.Now().Add(-40 * time.Minute).Truncate(time.Millisecond)
+	if err := p.st.PutPresence("op2", store.Presence{Paused: true, Reason: "休憩", Since: since}); err != nil {
+		t.Fatal(err)
+	}
+	p.stop()
+	p = startPresence(t, path, cfg)
+	if n, err := p.d.RestorePresence(func(id string) bool { return id == "op2" }); err != nil || n != 1 {
+		t.Fatalf("RestorePresence = %d, %v", n, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := p.states(t)["op2"]
+		if st.State == acd.Paused && st.Since.Equal(since) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("op2 after the restart: %s since %v ago; paused 40 min ago", st.State, time.Since(st.Since).Round(time.Second))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// What this process stored of it, for the next restart: stopped (its
+	// writes done) and read back.
+	p.stop()
+	p = startPresence(t, path, cfg)
+	if saved, err := p.st.Presences(); err != nil || !saved["op2"].Since.Equal(since) {
+		t.Fatalf("stored for the next restart: %+v, %v; want the break's start", saved["op2"], err)
+	}
+	if n, err := p.d.RestorePresence(func(id string) bool { return id == "op2" }); err != nil || n != 1 {
+		t.Fatalf("RestorePresence = %d, %v", n, err)
+	}
+	// Back from the break: its time counts from now.
+	p.d.Queue.SetAvailable("op2")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if st := p.states(t)["op2"]; st.State == acd.Available && time.Since(st.Since) < time.Minute {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("op2 back from the break: %+v", p.states(t)["op2"])
+		}
+	}
+}

@@ -64,7 +64,13 @@ type Owner struct {
 	// rungOn: op id → the phone its latest ring went to (a reload may
 	// give the operator another before the answer).
 	rungOn map[string]string
+	// restored: op id → the state Restore gave back, entered at since
+	// (before the restart) though the core entered it at at: shown so
+	// while the operator stays in it.
+	restored map[string]restoredSince
 }
+
+type restoredSince struct{ at, since time.Time }
 
 // phoneCall is a connected call on a phone, and the operator it was
 // connected to.
@@ -96,6 +102,7 @@ func New(o Options) *Owner {
 		onChange: o.OnOperatorChange, onAction: o.OnAction,
 		calls: map[string]Inbox{}, endpoints: map[string]string{}, manual: map[string]bool{}, byEP: map[string]string{}, reachable: map[string]bool{}, otherCall: map[string]bool{},
 		inUse: map[string]phoneCall{}, phoneOf: map[string]string{}, rungOn: map[string]string{},
+		restored: map[string]restoredSince{},
 	}
 }
 
@@ -270,11 +277,12 @@ func (o *Owner) SetOperators(ops []Operator) {
 }
 
 // OperatorPresence is a console operator's state to restore: available,
-// or paused with a reason.
+// or paused with a reason, since when (zero: unknown).
 type OperatorPresence struct {
 	OpID   string
 	Paused bool
 	Reason string
+	Since  time.Time
 }
 
 // Restore gives operators back the states they had before a restart, in
@@ -287,6 +295,12 @@ func (o *Owner) Restore(states []OperatorPresence) {
 				o.apply(o.core.Pause(p.OpID, p.Reason, now))
 			} else {
 				o.apply(o.core.SetAvailable(p.OpID, now))
+			}
+			// The wallboard's time in state counts from before the
+			// restart (a 40-minute break is not 0:00 after it); routing
+			// keeps the core's own times.
+			if !p.Since.IsZero() && p.Since.Before(now) {
+				o.restored[p.OpID] = restoredSince{at: now, since: p.Since}
 			}
 		}
 	})
@@ -382,7 +396,7 @@ func (o *Owner) setReachable(id string, reachable, registered bool, now time.Tim
 func (o *Owner) Snapshot(ctx context.Context) (acd.Snapshot, error) {
 	res := make(chan acd.Snapshot, 1)
 	select {
-	case o.in <- func() { res <- o.core.Snapshot(o.clock.Now()) }:
+	case o.in <- func() { res <- o.withRestoredSince(o.core.Snapshot(o.clock.Now())) }:
 	case <-ctx.Done():
 		return acd.Snapshot{}, ctx.Err()
 	}
@@ -392,6 +406,23 @@ func (o *Owner) Snapshot(ctx context.Context) (acd.Snapshot, error) {
 	case <-ctx.Done():
 		return acd.Snapshot{}, ctx.Err()
 	}
+}
+
+// withRestoredSince shows the operators still in a state Restore gave back
+// since the time they entered it before the restart.
+func (o *Owner) withRestoredSince(s acd.Snapshot) acd.Snapshot {
+	for i, op := range s.Operators {
+		r, ok := o.restored[op.ID]
+		if !ok {
+			continue
+		}
+		if op.Since.Equal(r.at) {
+			s.Operators[i].Since = r.since
+		} else {
+			delete(o.restored, op.ID) // in another state since
+		}
+	}
+	return s
 }
 
 // apply turns the core's actions into messages for call inboxes.
