@@ -7,7 +7,6 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
-	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/reception"
@@ -220,7 +219,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		// recorded as answered, as a reload that removes the client
 		// leaves it. The client's settings are the defaults meanwhile.
 		a.note("client " + p.ClientID + " no longer configured after restart: the conversation goes on")
-		client = &config.Client{ID: p.ClientID, Name: p.ClientID}
+		client = a.m.config().StandIn(p.ClientID)
 		ok = true
 	}
 	if !ok {

@@ -366,3 +366,17 @@ func TestWeekdayKeysSuggested(t *testing.T) {
 		}
 	}
 }
+
+// TestStandInHasTheQueueDefaults: the stand-in of a client no longer
+// configured takes the configuration's queue section (wrap-up), not the
+// built-in defaults.
+func TestStandInHasTheQueueDefaults(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("ari: {user: u, password: p}\ndata_dir: /d\nqueue: {wrapup: 45s}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := cfg.StandIn("gone")
+	if cl.ID != "gone" || cl.QueueSettings().Wrapup != 45*time.Second {
+		t.Fatalf("stand-in %+v, wrap-up %v; want the queue section's 45s", cl.ID, cl.QueueSettings().Wrapup)
+	}
+}

@@ -21,6 +21,14 @@ func (c *Client) Rules() reception.Rules {
 	}
 }
 
+// StandIn is a client no longer configured (a call of it outlived its
+// removal across a restart), with the configuration's defaults: its
+// queue section for wrap-up, no script, no relay.
+func (c *Config) StandIn(id string) *Client {
+	q := c.Queue
+	return &Client{ID: id, Name: id, queueDefaults: &q}
+}
+
 // DefaultACDSettings are the queue settings of a client that sets none of
 // its own: the configuration's queue section.
 func (c *Config) DefaultACDSettings() acd.ClientSettings {

@@ -28,7 +28,10 @@ const presenceRetry = time.Second
 // the queue's goroutine: a state change must not wait for a disk.
 // restoringSince is a restored state's time, kept until the change the
 // restore makes, for at most restoreWindow.
-type restoringSince struct{ since, set time.Time }
+type restoringSince struct {
+	since, set time.Time
+	paused     bool // the state restored: paused, or available
+}
 
 const restoreWindow = 10 * time.Second
 
@@ -61,11 +64,14 @@ func (d *Desk) OperatorChanged(c acd.OperatorStateChanged) {
 	}
 	w := &d.presence
 	w.init()
-	since := d.now()
+	now := d.now()
+	since := now
 	w.mu.Lock()
 	if r, ok := w.restoring[c.OpID]; ok {
 		delete(w.restoring, c.OpID)
-		if time.Since(r.set) < restoreWindow {
+		// The restore's own change only: into the state it gave back,
+		// soon after it.
+		if now.Sub(r.set) < restoreWindow && r.paused == (c.To == acd.Paused) && (c.To == acd.Paused || c.To == acd.Available) {
 			since = r.since
 		}
 	}
@@ -184,7 +190,7 @@ func (d *Desk) RestorePresence(loggedIn func(opID string) bool) (int, error) {
 			if w.restoring == nil {
 				w.restoring = map[string]restoringSince{}
 			}
-			w.restoring[id] = restoringSince{since: p.Since, set: time.Now()}
+			w.restoring[id] = restoringSince{since: p.Since, set: d.now(), paused: p.Paused}
 			w.mu.Unlock()
 		}
 		d.Logger.Info("operator's state restored", "operator", id, "paused", p.Paused, "reason", p.Reason, "since", p.Since)

@@ -402,6 +402,7 @@
     }
     $("btn-save").disabled = true;
     $("status").textContent = M.saving;
+    $("status").classList.remove("alert");
     // What is saved is what was read back: nothing may be typed into the
     // form while the save is on its way (an addition typed then was wiped
     // by the answer, which empties the form, and never saved).
@@ -413,8 +414,12 @@
         ? await api("PUT", "/api/v1/console/intakes/" + encodeURIComponent(fixing.id), { values: checked, request_id: rid, version: fixing.version })
         : await api("POST", "/api/v1/console/intakes", { call_id: target, values: checked, request_id: rid });
     } finally {
-      $("btn-save").disabled = false;
-      form.inert = false;
+      // Only while this save's form is the one shown: another call's form
+      // (freed when it popped) may have its own save on the way by now.
+      if (call && call.pop.call_id === target && correcting === fixing) {
+        $("btn-save").disabled = false;
+        form.inert = false;
+      }
     }
     const here = call && call.pop.call_id === target && correcting === fixing;
     const saved = r.json && r.json.intake;
@@ -528,9 +533,11 @@
     if (fresh || !classing) $("call-class").value = cv.class || "";
     if (fresh) {
       $("class-status").textContent = "";
-      // The form is this call's now, free to type in whatever save of the
-      // last call's message is still on its way.
+      // The form is this call's now, free to type in and to save whatever
+      // save of the last call's message is still on its way.
       $("intake-form").inert = false;
+      $("btn-save").disabled = false;
+      $("status").classList.remove("alert");
       correcting = null; $("correcting").hidden = true;
       buildForm(); fillForm(loadDraft()); resetCheck(); clearErrors();
       $("status").textContent = "";
@@ -699,8 +706,22 @@
   // half-open by a network change: its pings stop only after a while).
   // The current call is read every 5 s; a call the stream did not bring
   // is shown at once, and the stream replaced.
+  // Only the state is read (nothing on screen is rebuilt: the focus stays
+  // where the operator has it); a call the stream has not brought in two
+  // reads in a row (its pop may merely be a moment behind the first) is
+  // shown, and the stream replaced.
+  let unseen = null;
   setInterval(async () => {
-    if (await load()) { $("conn").hidden = false; connect(); }
+    const seq = pops;
+    const st = await readState();
+    if (!st || seq !== pops) { unseen = null; return; }
+    const latest = st.call && st.call.pop.call_id;
+    if (!latest || latestPop === null || latest === latestPop) { unseen = null; return; }
+    if (unseen !== latest) { unseen = latest; return; }
+    unseen = null;
+    $("conn").hidden = false;
+    await load();
+    connect();
   }, 5000);
   connect();
   load();
