@@ -48,7 +48,7 @@ func parseDocument(file string, data []byte) (d *document, ok bool) {
 	}
 	root, next, err := yamlpos.Decode(data)
 	if err != nil {
-		d.errs = append(d.errs, syntaxError(file, err))
+		d.errs = append(d.errs, syntaxError(file, data, err))
 		return d, false
 	}
 	if next != nil {
@@ -92,12 +92,34 @@ func (d *document) reportMergedUnknown() {
 	}
 }
 
-func syntaxError(file string, err error) *FieldError {
+func syntaxError(file string, data []byte, err error) *FieldError {
 	line, msg, ok := yamlpos.SyntaxLine(err)
 	if !ok {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	// A tab in an indentation, the commonest cause, is reported by the
+	// YAML parser on the line before, or where the enclosing mapping
+	// began, and at times without a word of a tab: the first line from
+	// there indented with a tab is named instead.
+	if n := tabIndented(data, line); n > 0 {
+		return &FieldError{File: file, Line: n, Msg: "invalid YAML: a tab in the indentation (YAML indents with spaces only)"}
+	}
 	return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// tabIndented is the number of the first line from line on whose
+// indentation holds a tab, or 0.
+func tabIndented(data []byte, from int) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if i+1 < from {
+			continue
+		}
+		indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if strings.Contains(indent, "\t") && strings.TrimSpace(l) != "" {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 func isNull(n *yaml.Node) bool { return yamlpos.IsNull(n) }

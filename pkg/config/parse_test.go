@@ -380,3 +380,35 @@ func TestStandInHasTheQueueDefaults(t *testing.T) {
 		t.Fatalf("stand-in %+v, wrap-up %v; want the queue section's 45s", cl.ID, cl.QueueSettings().Wrapup)
 	}
 }
+
+// TestTabInIndentationNamesItsLine: the YAML parser reports a tab in an
+// indentation on the line before, or where the enclosing mapping began,
+// and at times without a word of a tab; the error names the line with the
+// tab and says what is wrong.
+func TestTabInIndentationNamesItsLine(t *testing.T) {
+	base := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n  - id: a\n    name: A\n    dids: [\"03-1234-5678\"]\n    greeting: sound:a\n"
+	for name, tc := range map[string]struct {
+		src  string
+		line int
+	}{
+		"in a mapping":   {"ari:\n  user: u\n\tpassword: p\ndata_dir: /d\n", 3},
+		"a client's key": {base + "\tmanual: x\n", 8},
+		"after spaces":   {base + "  \tmanual: x\n", 8},
+		"no tab, as was": {"ari: {user: u\n", 0},
+	} {
+		_, err := Parse("c.yaml", []byte(tc.src), noEnv)
+		es, ok := AsErrors(err)
+		if !ok || len(es) == 0 {
+			t.Fatalf("%s: no positioned error: %v", name, err)
+		}
+		if tc.line == 0 {
+			if strings.Contains(es[0].Error(), "tab") {
+				t.Errorf("%s: %v, no tab in it", name, es[0])
+			}
+			continue
+		}
+		if es[0].Line != tc.line || !strings.Contains(es[0].Error(), "a tab in the indentation") {
+			t.Errorf("%s: %v; want line %d, saying it is a tab", name, es[0], tc.line)
+		}
+	}
+}
