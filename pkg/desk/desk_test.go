@@ -3,7 +3,6 @@ package desk_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
-	"github.com/toritsugi/toritsugi/pkg/acd"
-	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/desk"
 	"github.com/toritsugi/toritsugi/pkg/fallback"
@@ -21,7 +18,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
-	bolt "go.etcd.io/bbolt"
 )
 
 const cfgYAML = `
@@ -148,93 +144,6 @@ func TestRuleMakesTheMessageUrgent(t *testing.T) {
 	}
 }
 
-// TestOneUrgencyForRoutesAndText: a message made urgent by a rule (an
-// intake's purpose, a voicemail notice's kind) is urgent for every rule:
-// it reaches the urgent destinations, says 【至急】, and is not sent where a
-// rule on urgent "false" sends the others, whether it is an intake or a
-// notice.
-func TestOneUrgencyForRoutesAndText(t *testing.T) {
-	d, ob := newDeskWith(t, `
-ari: {user: toritsugi, password: x}
-data_dir: /nonexistent
-relay:
-  destinations:
-    - {name: hook, type: webhook, url: "http://127.0.0.1:1/hook", secret: s}
-    - {name: phone, type: webhook, url: "http://127.0.0.1:1/phone", secret: s}
-    - {name: digest, type: webhook, url: "http://127.0.0.1:1/digest", secret: s}
-clients:
-  - id: eps
-    name: イプシロン
-    dids: ["03-8888-9999"]
-    greeting: sound:eps
-    script: standard
-    relay:
-      to: [hook]
-      urgent: [phone]
-      voicemails: true
-      rules:
-        - {field: kind, equals: voicemail, urgent: true}
-        - {field: purpose, equals: クレーム, urgent: true}
-        - {field: urgent, equals: "false", to: [digest]}
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"], supervisor: true}
-`)
-	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	for _, purpose := range []string{"クレーム", "見積もり"} {
-		id := "i-" + purpose
-		in := store.Intake{ID: id, Version: 1, ClientID: "eps", OperatorID: "op1001", CallerNumber: "0312345678",
-			Values: map[string]string{"name": "山田", "purpose": purpose, "urgency": "normal"}, CreatedAt: now, UpdatedAt: now}
-		if err := d.Submit(context.Background(), in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d.Finished(store.CallRecord{ID: "v1", ClientID: "eps", CallerID: "09012345678", Result: store.ResultVoicemail, Recording: "r", EndedAt: now})
-	for _, c := range []struct {
-		message string
-		urgent  bool
-		want    []string
-	}{
-		{"i-クレーム-v1", true, []string{"hook", "phone"}},
-		{"i-見積もり-v1", false, []string{"digest", "hook"}},
-		{"v1-voicemail", true, []string{"hook", "phone"}},
-	} {
-		entries, err := ob.List(relay.Filter{MessageID: c.message})
-		if err != nil || len(entries) == 0 {
-			t.Fatalf("%s: %d entries, %v", c.message, len(entries), err)
-		}
-		var dests []string
-		for _, e := range entries {
-			dests = append(dests, e.Destination)
-			if e.Message.Urgent != c.urgent || strings.HasPrefix(e.Message.Text, "【至急】") != c.urgent {
-				t.Errorf("%s: urgent %v, text %.30q; want urgent %v", c.message, e.Message.Urgent, e.Message.Text, c.urgent)
-			}
-		}
-		slices.Sort(dests)
-		if !slices.Equal(dests, c.want) {
-			t.Errorf("%s: sent to %v, want %v", c.message, dests, c.want)
-		}
-	}
-}
-
-func TestFormsFromScript(t *testing.T) {
-	d, _ := newDesk(t)
-	f := d.FormFor("acme", "")
-	var ids []string
-	for _, fl := range f.Fields {
-		ids = append(ids, fl.ID)
-	}
-	if got := strings.Join(ids, ","); got != "company,name,addressee,callback,purpose,detail,callback_needed,callback_at,urgency" {
-		t.Fatalf("standard form fields %s", got)
-	}
-	vals, errs, readBack := d.Validate("acme", "", map[string]string{"name": "山田", "callback": "03-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"})
-	if len(errs) != 0 || vals["callback"] != "+81312345678" || !strings.Contains(readBack, "03-1234-5678") {
-		t.Fatalf("validate: %v %v %q", vals, errs, readBack)
-	}
-	if _, errs, _ := d.Validate("acme", "", map[string]string{}); errs["name"] == "" {
-		t.Fatalf("missing required name not reported: %v", errs)
-	}
-}
-
 func TestSubmitRoutesAndReportsStatus(t *testing.T) {
 	d, ob := newDesk(t)
 	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -317,67 +226,6 @@ func TestUnqueuedMessagesTriedAgain(t *testing.T) {
 	slices.Sort(ids)
 	if strings.Join(ids, ",") != "c1-missed-call→acme-hook,i1-v2→acme-hook" {
 		t.Fatalf("outbox %v, want the missed call and the corrected message, once each", ids)
-	}
-}
-
-// TestClientRemovedWhileItsCallerIsPutThrough: a reload removes client
-// zeta while its caller waits (the queue still puts the caller through),
-// or after the caller was put through (the operator talking or writing).
-// Either way the operator answers in zeta's name with zeta's form, and
-// the message is relayed as zeta's configuration said when the call came
-// in. Before, the pop had no company name and the message could not be
-// saved ("unknown client"); removed during the call, the form was empty.
-func TestClientRemovedWhileItsCallerIsPutThrough(t *testing.T) {
-	for _, tc := range []struct {
-		name         string
-		afterConnect bool // the reload comes after the connect
-	}{{"while the caller waits", false}, {"during the call", true}} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, ob := newDesk(t)
-			withZeta, err := config.Parse("old.yaml", []byte(strings.Replace(cfgYAML, "  - id: gamma\n", "  - id: zeta\n    name: 株式会社ゼータ\n    dids: [\"03-9999-0000\"]\n    greeting: sound:zeta\n    script: standard\n    relay: {to: [acme-boss]}\n  - id: gamma\n", 1)), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			zeta, ok := withZeta.Client("zeta")
-			if !ok {
-				t.Fatal("no zeta in the old configuration")
-			}
-			without := d.Config()
-			if _, ok := without.Client("zeta"); ok {
-				t.Fatal("zeta in the running configuration")
-			}
-			var reloaded atomic.Bool
-			reloaded.Store(!tc.afterConnect)
-			d.Config = func() *config.Config {
-				if reloaded.Load() {
-					return without
-				}
-				return withZeta
-			}
-			d.Connected(call.Connected{CallID: "c9", OperatorID: "op1001", ClientID: "zeta", CallerNumber: "0901234567", Client: zeta})
-			reloaded.Store(true)
-			if f := d.FormFor("zeta", ""); len(f.Fields) == 0 {
-				t.Fatal("no form for the removed client's caller")
-			}
-			values := map[string]string{"name": "山田", "company": "山田商事", "callback": "090-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}
-			norm, errs, _ := d.Validate("zeta", "", values)
-			if len(errs) != 0 {
-				t.Fatalf("Validate: %v", errs)
-			}
-			now := time.Now()
-			in := store.Intake{ID: "i9", Version: 1, CallID: "c9", ClientID: "zeta", OperatorID: "op1001", CallerNumber: "0901234567", Values: norm, CreatedAt: now, UpdatedAt: now}
-			if err := d.Submit(context.Background(), in); err != nil {
-				t.Fatal(err)
-			}
-			entries, _ := ob.List(relay.Filter{MessageID: "i9-v1"})
-			if len(entries) != 1 || entries[0].Destination != "acme-boss" || !strings.Contains(entries[0].Message.Subject, "株式会社ゼータ") {
-				t.Fatalf("outbox %+v, want one message for 株式会社ゼータ to acme-boss", entries)
-			}
-			// An unknown client stays unknown.
-			if _, errs, _ := d.Validate("nobody", "", values); errs[""] == "" {
-				t.Fatal("Validate of a client never configured passed")
-			}
-		})
 	}
 }
 
@@ -474,83 +322,6 @@ func TestMissedCallRelayed(t *testing.T) {
 	if !strings.Contains(text, "お待ちいただいた時間: 42秒") || !strings.Contains(text, "状況: オペレーターにつながる前にお電話が切れました") || strings.Contains(text, "caller hung up") {
 		t.Fatalf("missed-call text:\n%s", text)
 	}
-}
-
-// TestRequeueUnrelayedCalls: a missed call whose record was stored but
-// whose notice was never queued (the process died between the two
-// commits) is queued at start-up; one already queued, a call the client
-// does not want relayed and a call before the window are not.
-func TestRequeueUnrelayedCalls(t *testing.T) {
-	d, ob := newDesk(t)
-	now := time.Now()
-	missed := func(id string, at time.Time) store.CallRecord {
-		return store.CallRecord{ID: id, ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
-			Result: store.ResultAbandoned, Reason: "caller hung up after waiting 42s", WaitMS: 42000, StartedAt: at, EndedAt: at.Add(time.Minute)}
-	}
-	answered := missed("answered", now.Add(-5*time.Minute))
-	answered.Result, answered.Reason, answered.OperatorID, answered.Billable, answered.WaitMS = store.ResultAnswered, "talked with op1001", "op1001", true, 0
-	for _, rec := range []store.CallRecord{missed("lost", now.Add(-10*time.Minute)), missed("queued", now.Add(-10*time.Minute)), answered, missed("old", now.Add(-2*time.Hour))} {
-		if err := d.Store.PutCall(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	queued, _ := d.Store.Call("queued")
-	d.Finished(queued)
-	n, err := d.RequeueUnrelayedCalls(now.Add(-time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("RequeueUnrelayedCalls = %d, %v; want 1", n, err)
-	}
-	var ids []string
-	all, _ := ob.List(relay.Filter{})
-	for _, e := range all {
-		ids = append(ids, e.MessageID)
-	}
-	slices.Sort(ids)
-	if strings.Join(ids, ",") != "lost-missed-call,queued-missed-call" {
-		t.Fatalf("outbox %v, want the lost missed call queued once and the queued one not again", ids)
-	}
-	if n, err := d.RequeueUnrelayedCalls(now.Add(-time.Hour)); err != nil || n != 0 {
-		t.Fatalf("second run = %d, %v; want 0", n, err)
-	}
-}
-
-func TestWallboard(t *testing.T) {
-	d, _ := newDesk(t)
-	d.Queue.SetReachable("PJSIP/op1001", true)
-	d.Queue.Pause("op1001", "lunch")
-	d.Queue.Enqueue(acd.Call{ID: "w1", ClientID: "acme"}, discard{}) // waits: the operator is paused
-	now := time.Now()
-	for _, r := range []store.CallRecord{
-		{ID: "a", ClientID: "acme", Result: store.ResultAnswered, WaitMS: 5000, StartedAt: now},
-		{ID: "b", ClientID: "acme", Result: store.ResultAnswered, WaitMS: 60000, StartedAt: now},
-		{ID: "c", ClientID: "acme", Result: store.ResultAbandoned, WaitMS: 30000, StartedAt: now},
-		{ID: "d", ClientID: "acme", Result: store.ResultAbandoned, StartedAt: now}, // during the greeting: not counted
-	} {
-		if err := d.Store.PutCall(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		wb, err := d.Snapshot(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(wb.Operators) == 1 && wb.Operators[0].State == "paused" {
-			if wb.Operators[0].Name != "佐藤" || wb.Operators[0].PauseReason != "lunch" || !wb.Operators[0].Reachable {
-				t.Fatalf("operator %+v", wb.Operators[0])
-			}
-			if len(wb.Waiting) != 1 || wb.Waiting[0].ClientName != "株式会社ACME" || wb.Waiting[0].Count != 1 {
-				t.Fatalf("waiting %+v, want one caller of 株式会社ACME, by name", wb.Waiting)
-			}
-			if wb.Today.Answered != 2 || wb.Today.Abandoned != 1 || wb.Today.ServiceLevel < 0.33 || wb.Today.ServiceLevel > 0.34 {
-				t.Fatalf("today %+v, want 2 answered, 1 abandoned, service level 1/3", wb.Today)
-			}
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatal("operator never shown paused")
 }
 
 // TestTemplateFailingOnAMessageFallsBack: a client template that passed
@@ -700,46 +471,6 @@ func TestPurgeIntakes(t *testing.T) {
 	}
 }
 
-// TestTodayReadOnceForManyConsoles: today's figures are read from the
-// store at most once per todayFresh (5 s), whoever asks (every console
-// asks every 2 s), and afresh after it or at the day's change in Japan.
-func TestTodayReadOnceForManyConsoles(t *testing.T) {
-	d, _ := newDesk(t)
-	now := time.Date(2026, 11, 29, 14, 59, 50, 0, time.UTC) // 23:59:50 in Japan
-	d.Now = func() time.Time { return now }
-	put := func(id string) {
-		t.Helper()
-		if err := d.Store.PutCall(store.CallRecord{ID: id, ClientID: "acme", Result: store.ResultAnswered, WaitMS: 1000, StartedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	answered := func() int {
-		t.Helper()
-		wb, err := d.Snapshot(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return wb.Today.Answered
-	}
-	put("a")
-	if got := answered(); got != 1 {
-		t.Fatalf("answered %d, want 1", got)
-	}
-	put("b")
-	now = now.Add(4 * time.Second) // 23:59:54 in Japan
-	if got := answered(); got != 1 {
-		t.Errorf("4 s later: answered %d, want the figure read 4 s ago (1)", got)
-	}
-	now = now.Add(4 * time.Second) // 23:59:58
-	if got := answered(); got != 2 {
-		t.Errorf("8 s later: answered %d, want 2 (read again)", got)
-	}
-	now = now.Add(3 * time.Second) // 00:00:01, 3 s after the last read: another day
-	if got := answered(); got != 0 {
-		t.Errorf("after midnight in Japan: answered %d, want 0 (a new day, read again)", got)
-	}
-}
-
 // TestCallRefusedWhileDownIsAMissedCall: a call the dialplan's fallback
 // refused while toritsugi was down is relayed to a client who wants missed
 // calls, saying the caller was asked to call again later.
@@ -817,111 +548,5 @@ func TestCorrectionSaysWhenTheCallWasTaken(t *testing.T) {
 	}
 	if !strings.HasPrefix(m.Subject, "【訂正】山田 様より") {
 		t.Errorf("subject %q, want 【訂正】山田 様より… (no company, no stray space)", m.Subject)
-	}
-}
-
-// TestSnapshotWithoutTodaysFigures: one of today's call records the store
-// cannot read leaves the wallboard without today's figures (marked so),
-// not every console without its operator's state.
-func TestSnapshotWithoutTodaysFigures(t *testing.T) {
-	d, _ := newDesk(t)
-	now := time.Now()
-	if err := d.Store.PutCall(store.CallRecord{ID: "bad", ClientID: "acme", StartedAt: now, EndedAt: now, Result: store.ResultAnswered}); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Store.Bolt().Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("calls")).Put([]byte("bad"), []byte("{")) }); err != nil {
-		t.Fatal(err)
-	}
-	var logged errorCount
-	d.Logger = slog.New(&logged)
-	d.Now = func() time.Time { return now }
-	for range 3 { // consoles asking within todayFresh
-		wb, err := d.Snapshot(context.Background())
-		if err != nil || len(wb.Operators) == 0 || !wb.TodayUnavailable {
-			t.Fatalf("Snapshot: %v, %d operators, today unavailable %v; want the operators, today marked unavailable", err, len(wb.Operators), wb.TodayUnavailable)
-		}
-	}
-	// The failure is kept as a result would be: the day is not read
-	// again (and logged) for every console's poll.
-	if n := logged.n.Load(); n != 1 {
-		t.Errorf("%d errors logged for three snapshots within %v, want 1", n, 5*time.Second)
-	}
-}
-
-// TestSnapshotSaysTheLinkIsDown: the wallboard says when the link to
-// Asterisk is down (its figures would only stand still).
-func TestSnapshotSaysTheLinkIsDown(t *testing.T) {
-	d, _ := newDesk(t)
-	var up atomic.Bool
-	d.LinkUp = up.Load
-	for _, want := range []bool{true, false} {
-		up.Store(!want)
-		wb, err := d.Snapshot(context.Background())
-		if err != nil || wb.ARIDown != want {
-			t.Fatalf("link up %v: ARIDown %v, %v", !want, wb.ARIDown, err)
-		}
-	}
-}
-
-// errorCount is a slog handler counting error records.
-type errorCount struct{ n atomic.Int32 }
-
-func (h *errorCount) Enabled(context.Context, slog.Level) bool { return true }
-func (h *errorCount) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		h.n.Add(1)
-	}
-	return nil
-}
-func (h *errorCount) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *errorCount) WithGroup(string) slog.Handler      { return h }
-
-// TestFormAsTheCallPopped: the operator is typing the message of an acme
-// call on the standard form (用件詳細, 宛先, 緊急度) when a reload switches
-// acme to the simple form. The save was checked against the new form, and
-// what was typed in the fields it lacks was dropped without a word (a
-// review; the urgent message then skipped the urgent destinations). The
-// call keeps its form as it popped, for the form shown, the check and the
-// message relayed; a call the desk does not know, and a new call, get the
-// client's form now.
-func TestFormAsTheCallPopped(t *testing.T) {
-	d, _ := newDesk(t)
-	before := d.Config()
-	acme, _ := before.Client("acme")
-	after, err := config.Parse("new.yaml", []byte(strings.Replace(cfgYAML, "    script: standard\n", "    script: simple\n", 1)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reloaded atomic.Bool
-	d.Config = func() *config.Config {
-		if reloaded.Load() {
-			return after
-		}
-		return before
-	}
-	d.Connected(call.Connected{CallID: "c1", OperatorID: "op1001", ClientID: "acme", CallerNumber: "0901234567", Client: acme})
-	standard := len(d.FormFor("acme", "c1").Fields)
-	reloaded.Store(true) // the file is saved while the operator types
-	if n := len(d.FormFor("acme", "c1").Fields); n != standard {
-		t.Fatalf("the call's form after the reload: %d fields, want its %d", n, standard)
-	}
-	if n := len(d.FormFor("acme", "").Fields); n >= standard {
-		t.Fatalf("the client's form now: %d fields, want the simple form's fewer", n)
-	}
-	typed := map[string]string{
-		"name": "山田", "callback": "090-1234-5678", "purpose": "見積もり",
-		"addressee": "営業部 田中様", "detail": "来週火曜までに300台分の見積もりが欲しい。前回の単価で。",
-		"callback_needed": "yes", "urgency": "urgent",
-	}
-	norm, errs, _ := d.Validate("acme", "c1", typed)
-	for k, msg := range errs {
-		if msg != "" {
-			t.Fatalf("%s: %s", k, msg)
-		}
-	}
-	for _, k := range []string{"detail", "addressee", "urgency"} {
-		if norm[k] == "" {
-			t.Errorf("the typed %q (%q) is gone: %v", k, typed[k], norm)
-		}
 	}
 }
