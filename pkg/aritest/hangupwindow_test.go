@@ -18,7 +18,7 @@ import (
 // 404.
 func TestHangupWindow(t *testing.T) {
 	hw := answeredInHangupWindow(t, 10*time.Millisecond)
-	s, clock, ws, id, auth, req := hw.s, hw.clock, hw.ws, hw.id, hw.auth, hw.req
+	s, clock, ws, id, req := hw.s, hw.clock, hw.ws, hw.id, hw.req
 	if got := req("POST", "/bridges/br-1", url.Values{"type": {"mixing"}}); got != 200 {
 		t.Fatalf("bridge = %d", got)
 	}
@@ -26,11 +26,7 @@ func TestHangupWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Stage 1: the hangup is requested, the channel is in the app.
-	answered := make(chan int, 1)
-	go func() {
-		resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth)
-		answered <- resp.StatusCode
-	}()
+	answered := hw.answerInBackground(t)
 	for _, tt := range []struct {
 		method, path string
 		q            url.Values
@@ -119,7 +115,7 @@ func TestHangupWindow(t *testing.T) {
 // window released it: done, and 204.)
 func TestHangupWindowWithAPlayback(t *testing.T) {
 	hw := answeredInHangupWindow(t, 100*time.Millisecond, func(s *Server) { s.AddSound("short", 10*time.Millisecond) })
-	s, clock, ws, id, auth, req := hw.s, hw.clock, hw.ws, hw.id, hw.auth, hw.req
+	s, clock, ws, id, req := hw.s, hw.clock, hw.ws, hw.id, hw.req
 	if got := req("POST", "/channels/"+id+"/play/pb-1", url.Values{"media": {"sound:short"}}); got != 201 {
 		t.Fatalf("play = %d", got)
 	}
@@ -128,11 +124,7 @@ func TestHangupWindowWithAPlayback(t *testing.T) {
 	if err := s.RemoteHangup(id); err != nil {
 		t.Fatal(err)
 	}
-	answered := make(chan int, 1)
-	go func() {
-		resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth)
-		answered <- resp.StatusCode
-	}()
+	answered := hw.answerInBackground(t)
 	time.Sleep(50 * time.Millisecond)
 	clock.Advance(20 * time.Millisecond) // the playback's end, inside stage 1
 	select {
@@ -188,4 +180,15 @@ func answeredInHangupWindow(t *testing.T, window time.Duration, setup ...func(*S
 		t.Fatalf("answer = %d", got)
 	}
 	return hangupWindowCall{s: s, clock: clock, ws: ws, id: id, auth: auth, req: req}
+}
+
+// answerInBackground sends an answer of the call, whose status comes on
+// the channel returned (it may wait for the channel's thread).
+func (hw hangupWindowCall) answerInBackground(t *testing.T) <-chan int {
+	answered := make(chan int, 1)
+	go func() {
+		resp, _ := doRequest(t, hw.s, "POST", "/channels/"+hw.id+"/answer", nil, nil, hw.auth)
+		answered <- resp.StatusCode
+	}()
+	return answered
 }

@@ -149,30 +149,17 @@ func TestBrowserSavedForNobody(t *testing.T) {
 // pop, replaced the new call on screen: another client's greeting, manual
 // and form while the new caller is on the line. The pop wins.
 func TestBrowserOpenEarlierCallAsANewCallPops(t *testing.T) {
-	e := newEnv(t)
-	g := &gate{}
-	srv := httptest.NewServer(g.wrap(e.c.Handler()))
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
-	p1 := pop("call-1", "op-a")
-	p1.ClientName = "一件目の会社"
-	e.c.Pop(p1)
-	consoletest.Do(t, ctx, "first", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '一件目の会社'`))
-	p2 := pop("call-2", "op-a")
-	p2.ClientName = "二件目の会社"
-	e.c.Pop(p2)
-	consoletest.Do(t, ctx, "second", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '二件目の会社'`),
+	e, g, ctx := gatedConsole(t)
+	popNamed(t, e, ctx, "call-1", "一件目の会社")
+	popNamed(t, e, ctx, "call-2", "二件目の会社")
+	consoletest.Do(t, ctx, "the first among the earlier calls",
 		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-1"]')`))
 	arrived, release := g.set("GET", "/api/v1/console/calls/call-1")
 	consoletest.Do(t, ctx, "open the first (slow answer)", chromedp.Click(`#recent-list button[data-call="call-1"]`))
 	waitCh(t, arrived, "request for call-1")
-	p3 := pop("call-3", "op-a")
-	p3.ClientName = "三件目の会社"
-	e.c.Pop(p3)
-	consoletest.Do(t, ctx, "third call pops", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '三件目の会社'`))
+	popNamed(t, e, ctx, "call-3", "三件目の会社")
 	close(release)
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond) // the held answer arrives, and would be shown
 	shown := consoletest.Eval(ctx, `document.getElementById('pop-client').textContent`)
 	back := consoletest.Eval(ctx, `String(!!document.getElementById('btn-current'))`)
 	if shown != "三件目の会社" {
@@ -185,18 +172,9 @@ func TestBrowserOpenEarlierCallAsANewCallPops(t *testing.T) {
 // the older "current" call replaced the newer one, and no button led back
 // to it until a reload.
 func TestBrowserBackToCurrentAsANewCallPops(t *testing.T) {
-	e := newEnv(t)
-	g := &gate{}
-	srv := httptest.NewServer(g.wrap(e.c.Handler()))
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
-	for i, name := range []string{"一件目の会社", "二件目の会社"} {
-		p := pop("call-"+string(rune('1'+i)), "op-a")
-		p.ClientName = name
-		e.c.Pop(p)
-		consoletest.Do(t, ctx, name, consoletest.UntilJS(`document.getElementById('pop-client').textContent === '`+name+`'`))
-	}
+	e, g, ctx := gatedConsole(t)
+	popNamed(t, e, ctx, "call-1", "一件目の会社")
+	popNamed(t, e, ctx, "call-2", "二件目の会社")
 	consoletest.Do(t, ctx, "open the first, then 現在の着信に戻る (slow)",
 		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-1"]')`),
 		chromedp.Click(`#recent-list button[data-call="call-1"]`),
@@ -205,12 +183,9 @@ func TestBrowserBackToCurrentAsANewCallPops(t *testing.T) {
 	arrived, release := g.set("GET", "/api/v1/console/calls/call-2")
 	consoletest.Do(t, ctx, "press back", chromedp.Click("#btn-current"))
 	waitCh(t, arrived, "request for call-2")
-	p3 := pop("call-3", "op-a")
-	p3.ClientName = "三件目の会社"
-	e.c.Pop(p3)
-	consoletest.Do(t, ctx, "third call pops", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '三件目の会社'`))
+	popNamed(t, e, ctx, "call-3", "三件目の会社")
 	close(release)
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond) // the held answer arrives, and would be shown
 	shown := consoletest.Eval(ctx, `document.getElementById('pop-client').textContent`)
 	reach := consoletest.Eval(ctx, `String(!!document.querySelector('#recent-list button[data-call="call-3"]'))`)
 	if shown != "三件目の会社" {
@@ -222,12 +197,7 @@ func TestBrowserBackToCurrentAsANewCallPops(t *testing.T) {
 // arrives after the stream said the phone rings; it showed 受付可 while the
 // phone rang (the stream does not say "ringing" again: it was its last).
 func TestBrowserLateControlAnswerKeepsTheNewerState(t *testing.T) {
-	e := newEnv(t)
-	g := &gate{}
-	srv := httptest.NewServer(g.wrap(e.c.Handler()))
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	e, g, ctx := gatedConsole(t)
 	consoletest.Do(t, ctx, "offline", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`))
 	arrived, release := g.set("POST", "/api/v1/console/available")
 	consoletest.Do(t, ctx, "press 受付可", chromedp.Click("#btn-available"))
@@ -300,10 +270,7 @@ func TestBrowserHalfOpenStreamLosesNoPop(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := consoletest.Browser(t)
 	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
-	p1 := pop("call-1", "op-a")
-	p1.ClientName = "一件目の会社"
-	e.c.Pop(p1)
-	consoletest.Do(t, ctx, "first", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '一件目の会社'`))
+	popNamed(t, e, ctx, "call-1", "一件目の会社")
 	o.mu.Lock()
 	o.cut = true
 	o.mu.Unlock()
@@ -333,11 +300,8 @@ func TestBrowserHalfOpenStreamLosesNoPop(t *testing.T) {
 func TestBrowserCorrectionKeptAcrossTheNextPop(t *testing.T) {
 	e, ctx := withPop(t, "call-1")
 	typeACorrection(t, ctx)
-	p2 := pop("call-2", "op-a")
-	p2.ClientName = "次のお客様"
-	e.c.Pop(p2)
-	consoletest.Do(t, ctx, "next call, then back to the first",
-		consoletest.UntilJS(`document.getElementById('pop-client').textContent === '次のお客様'`),
+	popNamed(t, e, ctx, "call-2", "次のお客様")
+	consoletest.Do(t, ctx, "back to the first",
 		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-1"]')`),
 		chromedp.Click(`#recent-list button[data-call="call-1"]`),
 		consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
@@ -405,4 +369,27 @@ func TestBrowserFocusStaysWhileTheStateIsRead(t *testing.T) {
 	if got := consoletest.Eval(ctx, `document.activeElement ? (document.activeElement.dataset.call || document.activeElement.tagName) : ''`); got != "call-1" {
 		t.Fatalf("after a read of the state the focus is on %q, want the button it was on", got)
 	}
+}
+
+// gatedConsole is an operator's console in Chromium whose server can hold
+// one answer back (gate).
+func gatedConsole(t *testing.T) (*env, *gate, context.Context) {
+	t.Helper()
+	e := newEnv(t)
+	g := &gate{}
+	srv := httptest.NewServer(g.wrap(e.c.Handler()))
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	return e, g, ctx
+}
+
+// popNamed pops call id, of a client named name, and waits until the page
+// shows it.
+func popNamed(t *testing.T, e *env, ctx context.Context, id, name string) {
+	t.Helper()
+	p := pop(id, "op-a")
+	p.ClientName = name
+	e.c.Pop(p)
+	consoletest.Do(t, ctx, name+" pops", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '`+name+`'`))
 }
