@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 func TestDemoRunsAndAnswers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	var out, logs syncBuffer
+	var out, logs syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- demo(ctx, []string{"--listen", "127.0.0.1:0", "--every", "100ms", "--talk", "2s"}, &out, &logs)

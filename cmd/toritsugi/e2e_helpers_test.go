@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -26,7 +27,7 @@ func startService(t *testing.T, path string, opts serviceOptions) string {
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service log:\n%s", logs.String())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -155,7 +156,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	svc, err := newService(cfg, path, newLogger(&logs, "debug"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -199,7 +199,7 @@ func TestWatch(t *testing.T) {
 // inotify instance left for the user), Watch says so and SIGHUP still
 // reloads; it used to return, and nothing read the signals after.
 func TestWatchFallsBackToSignals(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	s, path := newTestStore(t, &logs)
 	defer func(orig func() (*fsnotify.Watcher, error)) { newWatcher = orig }(newWatcher)
 	newWatcher = func() (*fsnotify.Watcher, error) { return nil, syscall.EMFILE }
@@ -256,7 +256,7 @@ func TestWatchFollowsALinksTarget(t *testing.T) {
 // TestWatchMissingDirectory: a directory that cannot be watched is logged;
 // Watch still returns when its context ends.
 func TestWatchMissingDirectory(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	s := NewStore(filepath.Join(t.TempDir(), "gone", "c.yaml"), nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
@@ -274,24 +274,6 @@ func TestWatchMissingDirectory(t *testing.T) {
 	case <-time.After(waitLimit):
 		t.Fatal("Watch did not return after cancel")
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a logger may write while a test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestReloadNamesSettingsThatNeedARestart: a reload that changes settings

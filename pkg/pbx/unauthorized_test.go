@@ -1,13 +1,12 @@
 package pbx_test
 
 import (
-	"bytes"
 	"context"
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +15,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 )
-
-// syncBuffer is a log destination safe for the link's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestWrongARIPasswordIsSaid: a wrong ARI password, the usual first
 // mistake, was logged as a websocket's "bad status" and, for REST calls,
@@ -46,7 +27,7 @@ func TestWrongARIPasswordIsSaid(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fake.Close()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	l, err := pbx.New(pbx.Options{URL: fake.URL(), User: "toritsugi", Password: "wrong", App: "toritsugi", Logger: log}, pbx.NewDispatcher(pbx.Hooks{}, nil))
 	if err != nil {
