@@ -15,37 +15,47 @@ import (
 // (clients[].script) are read from. On failure the error is an Errors
 // listing every problem found, sorted by line.
 func Parse(filename string, data []byte, env func(string) (string, bool)) (*Config, error) {
-	return parse(filename, filepath.Dir(filename), data, env)
+	cfg, _, err := parseRead(filename, filepath.Dir(filename), data, env)
+	return cfg, err
 }
 
 // parse is Parse with the directory of relative script paths given apart
 // from the name shown in messages.
 func parse(filename, dir string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	cfg, _, err := parseRead(filename, dir, data, env)
+	return cfg, err
+}
+
+// parseRead is parse that also returns the other files it read or tried
+// to read (scripts, keys), whether or not the configuration is valid: a
+// reload that failed on a script watches that script, so that saving it
+// fixed reloads.
+func parseRead(filename, dir string, data []byte, env func(string) (string, bool)) (*Config, []sourceFile, error) {
 	doc, ok := parseDocument(filename, data)
 	if !ok {
-		return nil, doc.errs.Sorted()
+		return nil, nil, doc.errs.Sorted()
 	}
 	text, err := doc.encode()
 	if err != nil {
 		doc.addAt(yamlpos.Pos{Line: 1, Col: 1}, "", fmt.Sprintf("cannot read YAML: %v", err))
-		return nil, doc.errs.Sorted()
+		return nil, nil, doc.errs.Sorted()
 	}
 	raw, fromEnv, err := decodeRaw(text, env)
 	if err != nil {
 		if len(doc.errs) == 0 { // the walk explains failures it could see
 			doc.addAt(yamlpos.Pos{Line: 1, Col: 1}, "", err.Error())
 		}
-		return nil, doc.errs.Sorted()
+		return nil, nil, doc.errs.Sorted()
 	}
 	c := &checker{doc: doc, fromEnv: fromEnv, env: env, dir: dir, readFile: readScriptFile}
 	cfg := c.build(raw)
 	if len(doc.errs) > 0 {
-		return nil, doc.errs.Sorted()
+		return nil, c.sources, doc.errs.Sorted()
 	}
 	cfg.sources = c.sources
 	cfg.Warnings = c.warnings.Sorted()
 	cfg.index()
-	return cfg, nil
+	return cfg, c.sources, nil
 }
 
 // Load reads and parses the file at path, with overrides from the process

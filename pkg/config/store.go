@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -25,6 +27,9 @@ type Store struct {
 	mu       sync.Mutex // serialises reloads and guards the fields below
 	lastHash []byte     // of the file behind cur; nil when unknown
 	subs     []chan *Config
+	// tried are the other files the last reload read or tried to read,
+	// failed or not: the watch follows them with the running ones.
+	tried []sourceFile
 }
 
 // NewStore serves initial (usually from Load) and reloads from path.
@@ -64,7 +69,8 @@ func (s *Store) Reload() error {
 		s.logger.Debug("config unchanged", "path", s.path)
 		return nil
 	}
-	cfg, err := Parse(s.path, data, s.env)
+	cfg, tried, err := parseRead(s.path, filepath.Dir(s.path), data, s.env)
+	s.tried = tried
 	if err != nil {
 		attrs := []any{"path", s.path}
 		if es, ok := AsErrors(err); ok {
@@ -96,6 +102,23 @@ func (s *Store) Reload() error {
 	LogWarnings(s.logger, cfg)
 	s.logger.Info("config reloaded", "path", s.path, "clients", len(cfg.Clients), "operators", len(cfg.Operators))
 	return nil
+}
+
+// watched are the files besides the configuration's own whose change
+// reloads: the running configuration's, and those the last reload read or
+// tried to read (a script it failed on, one it named that is not there
+// yet).
+func (s *Store) watched() []string {
+	s.mu.Lock()
+	tried := s.tried
+	s.mu.Unlock()
+	var out []string
+	for _, sc := range append(slices.Clone(s.Current().sources), tried...) {
+		if !slices.Contains(out, sc.path) {
+			out = append(out, sc.path)
+		}
+	}
+	return out
 }
 
 // RestartNeeded lists the settings that differ between the running

@@ -555,3 +555,63 @@ func TestWatchSurvivesItsDirectoryMadeAgain(t *testing.T) {
 		t.Fatalf("a save after that: log_level %q", got.LogLevel)
 	}
 }
+
+// TestWatchFollowsTheScriptAFailedReloadNamed: a client added with a script
+// not written yet (or written with a mistake) fails the reload; saving
+// the script then reloads, without a SIGHUP, in the configuration's
+// directory and in one made after the failure.
+func TestWatchFollowsTheScriptAFailedReloadNamed(t *testing.T) {
+	was := rewatchEvery
+	rewatchEvery = 50 * time.Millisecond
+	t.Cleanup(func() { rewatchEvery = was })
+	script, err := os.ReadFile("testdata/scripts/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, script string
+		broken       bool // written first with a mistake, then fixed
+	}{
+		{"missing", "beta.yaml", false},
+		{"broken", "beta.yaml", true},
+		{"missing in a directory made later", "more/beta.yaml", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "acme.yaml"), string(script))
+			s := storeWithScript(t, dir, "acme.yaml")
+			var logs syncbuf.Buffer
+			s.logger = slog.New(slog.NewTextHandler(&logs, nil))
+			sub := s.Subscribe()
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() { defer close(done); s.Watch(ctx, nil) }()
+			defer func() { cancel(); <-done }()
+			time.Sleep(200 * time.Millisecond) // watching
+
+			betaPath := filepath.Join(dir, tc.script)
+			if tc.broken {
+				writeFile(t, betaPath, "name: [unclosed\n")
+			}
+			replaceFile(t, filepath.Join(dir, "toritsugi.yaml"), "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n"+
+				"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: acme.yaml}\n"+
+				"  - {id: beta, name: BETA, dids: [\"03-1234-0000\"], greeting: \"sound:g\", script: "+tc.script+"}\n")
+			deadline := time.Now().Add(waitLimit)
+			for !strings.Contains(logs.String(), "config reload failed") {
+				if time.Now().After(deadline) {
+					t.Fatalf("the reload did not fail; log:\n%s", logs.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			assertNothing(t, sub)
+			if err := os.MkdirAll(filepath.Dir(betaPath), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			replaceFile(t, betaPath, string(script))
+			got := receive(t, sub)
+			if _, ok := got.Client("beta"); !ok {
+				t.Fatal("the reload after the script was saved has no client beta")
+			}
+		})
+	}
+}

@@ -2,7 +2,9 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -83,6 +85,12 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 		symlink := err == nil && fi.Mode()&os.ModeSymlink != 0
 		if _, ok := dirs[d]; !ok {
 			if err := w.Add(d); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					// A script named in a directory not made yet: watched
+					// from when it is made (below, every rewatchEvery).
+					dirs[d] = false
+					return
+				}
 				s.logger.Warn("config watch: cannot watch a directory; send SIGHUP after editing the files in it", "dir", d, "err", err)
 				return
 			}
@@ -101,10 +109,10 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 	names[abs] = true
 	fi, err := os.Lstat(abs)
 	dirs[dir] = err == nil && fi.Mode()&os.ModeSymlink != 0
-	watchScripts := func() { // and keys: the running configuration's sources
+	watchScripts := func() { // and keys: the running configuration's, the last reload's
 		follow(abs) // its link's target may have changed
-		for _, sc := range s.Current().sources {
-			if p, err := filepath.Abs(sc.path); err == nil {
+		for _, sp := range s.watched() {
+			if p, err := filepath.Abs(sp); err == nil {
 				follow(p)
 			}
 		}
@@ -116,9 +124,10 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 	defer timer.Stop()
 	// A directory deleted and made again (a deploy's rm -rf and copy, a
 	// fresh checkout) loses its watch for good: inotify drops it, and no
-	// event comes from the new one. Every rewatchEvery the directories
-	// watched are checked; one lost and back is watched again and the
-	// configuration read (Reload skips it unchanged).
+	// event comes from the new one; a script's directory may not be made
+	// yet. Every rewatchEvery the directories to watch are checked; one
+	// lost and back, or made, is watched and the configuration read
+	// (Reload skips it unchanged).
 	rewatch := time.NewTicker(rewatchEvery)
 	defer rewatch.Stop()
 	for {
@@ -135,7 +144,7 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 					continue
 				}
 				if _, err := os.Stat(d); err == nil && w.Add(d) == nil {
-					s.logger.Info("config watch: a directory made again is watched again", "dir", d)
+					s.logger.Info("config watch: a directory made (again) is watched", "dir", d)
 					timer.Reset(debounce)
 				}
 			}
