@@ -615,3 +615,51 @@ func TestWatchFollowsTheScriptAFailedReloadNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchWaitsForAFileWrittenInPlace: a file written in place in two
+// parts with a pause between (scp on a slow link) is not read after the
+// first part, whose half (one client of two) would parse: the reload
+// waits for the writer to be quiet for a second.
+func TestWatchWaitsForAFileWrittenInPlace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "toritsugi.yaml")
+	head := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n" +
+		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\"}\n"
+	writeFile(t, path, head)
+	cfg, err := load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
+	s.env = noEnv
+	sub := s.Subscribe()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, nil) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond) // watching
+
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// The first part: the same client and log level debug, a change.
+	if _, err := f.WriteString("log_level: debug\n" + head); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if _, err := f.WriteString("  - {id: beta, name: BETA, dids: [\"03-1234-0000\"], greeting: \"sound:g\"}\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := receive(t, sub)
+	if _, ok := got.Client("beta"); !ok {
+		t.Fatalf("reloaded with the file's first part only: clients %d", len(got.Clients))
+	}
+	if got.LogLevel != "debug" {
+		t.Fatalf("log_level %q", got.LogLevel)
+	}
+}

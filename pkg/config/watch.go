@@ -12,9 +12,17 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// debounce is how long the file must be quiet before a reload: editors
-// write, rename and chmod in bursts.
-const debounce = 150 * time.Millisecond
+// debounce is how long the files must be quiet before a reload: editors
+// write, rename and chmod in bursts. A file written in place (nano, VS
+// Code, scp, a shell's >) is whole only when its writer is done, which no
+// event says: after a write to it the quiet must last writeQuiet, so that a
+// writer pausing between its parts (a slow link, a large file) is not read
+// half, and the half applied (clients missing: their callers would hear
+// "not in service"). A file renamed into place is whole at once.
+const (
+	debounce   = 150 * time.Millisecond
+	writeQuiet = time.Second
+)
 
 // rewatchEvery is how often the watcher looks for a directory it lost
 // (deleted, then made again); a variable for the tests.
@@ -122,6 +130,13 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	var due time.Time // of the reload waiting for quiet; zero: none
+	quiet := func(d time.Duration) {
+		if at := time.Now().Add(d); at.After(due) {
+			due = at
+		}
+		timer.Reset(time.Until(due))
+	}
 	// A directory deleted and made again (a deploy's rm -rf and copy, a
 	// fresh checkout) loses its watch for good: inotify drops it, and no
 	// event comes from the new one; a script's directory may not be made
@@ -145,7 +160,7 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 				}
 				if _, err := os.Stat(d); err == nil && w.Add(d) == nil {
 					s.logger.Info("config watch: a directory made (again) is watched", "dir", d)
-					timer.Reset(debounce)
+					quiet(debounce)
 				}
 			}
 		case _, ok := <-hup:
@@ -162,8 +177,13 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 			if ev.Op == fsnotify.Chmod || (!dirs[filepath.Dir(ev.Name)] && !names[filepath.Clean(ev.Name)]) {
 				continue
 			}
-			timer.Reset(debounce)
+			if ev.Op.Has(fsnotify.Write) {
+				quiet(writeQuiet)
+			} else {
+				quiet(debounce)
+			}
 		case <-timer.C:
+			due = time.Time{}
 			_ = s.Reload() // logged by Reload
 			watchScripts()
 		case err, ok := <-w.Errors:
