@@ -151,7 +151,7 @@ func New(opts Options) (*Server, error) {
 		threads:   map[string]*stasisThread{},
 		stored:    map[string]*storedRecording{},
 		endpoints: map[string]*endpoint{},
-		sounds:    map[string]time.Duration{"hello-world": 1400 * time.Millisecond, "beep": 420 * time.Millisecond},
+		sounds:    coreSounds(),
 		apps:      map[string]*app{},
 		sockets:   map[*wsConn]struct{}{},
 	}
@@ -205,6 +205,18 @@ func (s *Server) Close() error {
 		return fmt.Errorf("aritest: shutdown: %w", err)
 	}
 	return nil
+}
+
+// coreSounds are the sounds every Asterisk has (its core sounds) and the
+// fake plays without AddSound: hello-world, beep, and silence/1 to
+// silence/10, each as long as its number in seconds (toritsugi's
+// answer_silence plays silence/1 by default).
+func coreSounds() map[string]time.Duration {
+	m := map[string]time.Duration{"hello-world": 1400 * time.Millisecond, "beep": 420 * time.Millisecond}
+	for n := 1; n <= 10; n++ {
+		m[fmt.Sprintf("silence/%d", n)] = time.Duration(n) * time.Second
+	}
+	return m
 }
 
 // AddSound makes sound:name available with the given length.

@@ -57,6 +57,13 @@ type actor struct {
 	failed    *failure
 	afterPlay func(state string)
 	plays     int
+	// leadIn is played before the next playback on the caller's channel:
+	// the configuration's answer_silence, set when this controller
+	// answered the caller and nothing has been played to them since.
+	leadIn string
+	// answeredAtConnect: a ringback caller answered when an operator
+	// answered, greeted by nobody (cleared once bridged or greeted).
+	answeredAtConnect bool
 
 	legs map[string]*leg // operator channels by id
 	op   *leg            // the operator who answered (whisper, bridge)
@@ -362,6 +369,14 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 	// from colliding with a playback its predecessor left behind (409).
 	a.stopPlayTimer() // a playback we waited for is not waited for any more
 	a.playbackID = playbackID(a.id, a.m.instance, a.plays)
+	shown := media
+	if channelID == a.id && a.leadIn != "" {
+		// Just answered: the audio path may not be up yet (ARI's answer
+		// does not wait for it), and what is played first would be cut.
+		a.note("lead-in after the answer: " + a.leadIn)
+		media = append([]string{a.leadIn}, media...)
+		a.leadIn = ""
+	}
 	a.afterPlay, a.playbackOn = then, channelID
 	if _, err := a.m.ari.Channel().Play(ari.NewKey(ari.ChannelKey, channelID), a.playbackID, media...); err != nil {
 		a.playbackID, a.afterPlay = "", nil
@@ -388,7 +403,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		}
 		return
 	}
-	a.note("playing " + strings.Join(media, ", "))
+	a.note("playing " + strings.Join(shown, ", "))
 	a.playTimer = a.m.clock.NewTimer(a.m.greetingTimeout)
 }
 

@@ -71,6 +71,20 @@ func (a *actor) hangup(reason string) {
 	a.sendHangup(1)
 }
 
+// hangupReason is the cause a caller is hung up with. Once answered, a
+// normal clearing. A caller never answered is refused: with "normal",
+// chan_pjsip sends 603 Decline (cause 16 has no SIP code of its own), a
+// final refusal that some carriers announce as the number refusing calls;
+// a blocked caller is meant to get that. Anyone else (nothing to hear
+// after hours, a queue given up in ringback, a failure) gets "no_answer",
+// cause 19: 480 Temporarily Unavailable, as asterisk-conf's fallback.
+func (a *actor) hangupReason() string {
+	if !a.rec.AnsweredAt.IsZero() || a.rec.Result == store.ResultBlocked {
+		return "normal"
+	}
+	return "no_answer"
+}
+
 // hangupTries is how often a failing DELETE is retried a second apart;
 // after that, every hangupRetryEvery.
 const (
@@ -83,7 +97,7 @@ const (
 // It is never given up: the call ends (and is recorded) with its
 // channel, whether our DELETE ends it at last or the caller does.
 func (a *actor) sendHangup(try int) {
-	err := a.m.ari.Channel().Hangup(a.key(), "normal")
+	err := a.m.ari.Channel().Hangup(a.key(), a.hangupReason())
 	if err == nil || a.gone(err, "hangup") {
 		return
 	}

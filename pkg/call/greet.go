@@ -159,8 +159,14 @@ func (a *actor) greet(needAnswer bool, next func()) {
 	a.greetingID = a.playbackID
 }
 
-// announceAndHangup answers, plays media (if any) and hangs up.
+// announceAndHangup answers, plays media and hangs up; with no media, a
+// caller not answered yet is not: answered only to hear nothing and be
+// hung up, their carrier would bill them a connected call.
 func (a *actor) announceAndHangup(needAnswer bool, media string) {
+	if media == "" && needAnswer {
+		a.hangup(a.rec.Reason)
+		return
+	}
 	a.announceThen(needAnswer, media, func() { a.hangup(a.rec.Reason) })
 }
 
@@ -205,6 +211,7 @@ func (a *actor) answer() bool {
 	}
 	a.rec.AnsweredAt = a.m.clock.Now()
 	a.state.AnsweredAt = a.rec.AnsweredAt // saved with the next step
+	a.leadIn = a.m.config().AnswerSilence
 	a.note("answered")
 	return true
 }

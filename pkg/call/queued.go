@@ -329,7 +329,22 @@ func (a *actor) connect(opID string, ring uint64) {
 	a.rec.OperatorID = opID
 	a.rec.WaitMS = a.waited().Milliseconds()
 	a.note("connecting " + opID)
+	notice := a.client.Record && a.client.RecordAnnouncement != ""
 	whisper := a.client.WhisperSound
+	if a.rec.AnsweredAt.IsZero() {
+		// Ringback: the caller is answered now, while the whisper plays
+		// to the operator, not at the bridge: ARI's answer does not wait
+		// for the audio path, and the operator's first words would be
+		// cut. The whisper's time is the wait; with no whisper, the
+		// notice's lead-in is, or else the bridge follows at once.
+		if !a.answer() {
+			return
+		}
+		a.answeredAtConnect = true
+		if whisper != "" || !notice {
+			a.leadIn = ""
+		}
+	}
 	if whisper == "" {
 		a.noticeThenBridge(l)
 		return
@@ -426,6 +441,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	a.rec.BridgedAt = a.m.clock.Now()
 	a.state.BridgedAt = a.rec.BridgedAt
+	a.leadIn, a.answeredAtConnect = "", false // talking now
 	if peer.transfer {
 		a.rec.Result, a.rec.Reason = a.transferResult()
 		a.note("bridged with the client")
@@ -577,6 +593,14 @@ func (a *actor) dropBridge() {
 func (a *actor) requeue() {
 	if a.rec.AnsweredAt.IsZero() && a.client.AnswerMode == reception.AnswerRingback {
 		a.ringback()
+		return
+	}
+	if a.answeredAtConnect {
+		// A ringback caller answered for an operator who left before the
+		// bridge has heard nothing yet: greeted, as when ringback_max
+		// passes, then back in line at their place.
+		a.answeredAtConnect = false
+		a.greet(false, a.enqueue)
 		return
 	}
 	a.enqueue()

@@ -24,6 +24,12 @@ type Config struct {
 	DataDir         string
 	LogLevel        string // debug, info, warn or error
 	UnknownDIDSound string // media URI played for a number no client owns
+	// AnswerSilence is played to a caller just answered before anything
+	// else they hear (default sound:silence/1; empty: nothing). ARI's
+	// answer does not wait for the audio path to be up, as dialplan
+	// Answer() does (up to 500 ms): a greeting played at once loses its
+	// first syllables on many carriers.
+	AnswerSilence string
 	// Trunk is the carrier endpoint outbound calls (VIP transfers) leave
 	// through, "TECH/endpoint" (default PJSIP/trunk): a number N is dialled
 	// as TECH/N@endpoint.

@@ -17,6 +17,7 @@ type rawConfig struct {
 	DataDir         string  `mapstructure:"data_dir"`
 	LogLevel        string  `mapstructure:"log_level"`
 	UnknownDIDSound string  `mapstructure:"unknown_did_sound"`
+	AnswerSilence   string  `mapstructure:"answer_silence"`
 	Trunk           string  `mapstructure:"trunk"`
 	SoundsDir       string  `mapstructure:"sounds_dir"`
 	FallbackLog     string  `mapstructure:"fallback_log"`
@@ -178,6 +179,7 @@ var defaults = map[string]string{
 	"log_level":              "info",
 	"intake_retention_days":  "0",
 	"unknown_did_sound":      "sound:ss-noservice",
+	"answer_silence":         "sound:silence/1",
 	"trunk":                  "PJSIP/trunk",
 	"fallback_log":           "/var/spool/asterisk/toritsugi-fallback.log",
 	"queue.strategy":         string(StrategyLongestIdle),

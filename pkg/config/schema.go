@@ -57,6 +57,7 @@ var rootShape = mapOf(map[string]*shape{
 	"data_dir":              scalar,
 	"log_level":             scalar,
 	"unknown_did_sound":     scalar,
+	"answer_silence":        scalar,
 	"trunk":                 scalar,
 	"sounds_dir":            scalar,
 	"fallback_log":          scalar,

@@ -215,6 +215,7 @@ func (c *checker) build(r rawConfig) *Config {
 		DataDir:         r.DataDir,
 		LogLevel:        c.oneOf("log_level", r.LogLevel, "debug", "info", "warn", "error"),
 		UnknownDIDSound: r.UnknownDIDSound,
+		AnswerSilence:   r.AnswerSilence,
 		Trunk:           r.Trunk,
 		SoundsDir:       r.SoundsDir,
 		FallbackLog:     r.FallbackLog,
@@ -235,6 +236,9 @@ func (c *checker) build(r rawConfig) *Config {
 		c.errf("fallback_log", "%q is not an absolute path (the file Asterisk's fallback writes, e.g. /var/spool/asterisk/toritsugi-fallback.log; \"\" for none)", r.FallbackLog)
 	}
 	c.media("unknown_did_sound", r.UnknownDIDSound)
+	if r.AnswerSilence != "" {
+		c.media("answer_silence", r.AnswerSilence)
+	}
 	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
 	cfg.Destinations = c.destinations("relay.destinations", r.Relay.Destinations)
 	cfg.IntakeRetentionDays = c.count("intake_retention_days", r.IntakeRetentionDays)
