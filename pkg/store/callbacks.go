@@ -13,6 +13,65 @@ import (
 // created by the first write; a file without it reads as empty.
 var bucketCallbacks = []byte("callbacks")
 
+// bucketCallbacksPending indexes the pending requests (call id → empty):
+// every open console lists them every 15 s, and the done ones, kept for
+// as long as the retention says (for ever by default), would be read
+// each time. It is made again from bucketCallbacks at every Open
+// (indexPendingCallbacks), so that it cannot go stale (a file written by
+// an earlier version had none).
+var bucketCallbacksPending = []byte("callbacks_pending")
+
+// indexPendingCallbacks makes bucketCallbacksPending again from the
+// requests in tx.
+func indexPendingCallbacks(tx *bolt.Tx) error {
+	if tx.Bucket(bucketCallbacksPending) != nil {
+		if err := tx.DeleteBucket(bucketCallbacksPending); err != nil {
+			return fmt.Errorf("store: pending callbacks index: %w", err)
+		}
+	}
+	idx, err := tx.CreateBucket(bucketCallbacksPending)
+	if err != nil {
+		return fmt.Errorf("store: pending callbacks index: %w", err)
+	}
+	b := tx.Bucket(bucketCallbacks)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		var c Callback
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("%w: callback %q: %w", ErrCorrupt, k, err)
+		}
+		if c.State == CallbackDone {
+			return nil
+		}
+		return idx.Put(k, nil)
+	})
+}
+
+// putCallback writes c in tx, and its place in the pending index.
+func putCallback(tx *bolt.Tx, c Callback) error {
+	v, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("store: encode callback: %w", err)
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketCallbacks)
+	if err != nil {
+		return fmt.Errorf("store: callbacks bucket: %w", err)
+	}
+	if err := b.Put([]byte(c.ID), v); err != nil {
+		return err
+	}
+	idx, err := tx.CreateBucketIfNotExists(bucketCallbacksPending)
+	if err != nil {
+		return fmt.Errorf("store: pending callbacks index: %w", err)
+	}
+	if c.State == CallbackDone {
+		return idx.Delete([]byte(c.ID))
+	}
+	return idx.Put([]byte(c.ID), nil)
+}
+
 // Callback states.
 const (
 	CallbackPending = "pending"
@@ -77,11 +136,7 @@ func (s *Store) ClaimCallback(id, operatorID string, at time.Time) error {
 			return &TakenError{ID: id, By: c.ClaimedBy, At: c.ClaimedAt}
 		}
 		c.ClaimedBy, c.ClaimedAt = operatorID, at
-		nv, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bucketCallbacks).Put([]byte(id), nv)
+		return putCallback(tx, c)
 	})
 }
 
@@ -93,17 +148,7 @@ func (s *Store) PutCallback(c Callback) error {
 	if c.State == "" {
 		c.State = CallbackPending
 	}
-	v, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("store: encode callback: %w", err)
-	}
-	return s.update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketCallbacks)
-		if err != nil {
-			return fmt.Errorf("store: callbacks bucket: %w", err)
-		}
-		return b.Put([]byte(c.ID), v)
-	})
+	return s.update(func(tx *bolt.Tx) error { return putCallback(tx, c) })
 }
 
 // Callback returns the request of call id, or ErrNotFound.
@@ -133,13 +178,26 @@ func getCallback(tx *bolt.Tx, id string) (Callback, error) {
 	return c, nil
 }
 
-// Callbacks lists the requests in a state ("" = all), oldest first.
+// Callbacks lists the requests in a state ("" = all), oldest first. The
+// pending ones are read through their index, not among every request.
 func (s *Store) Callbacks(state string) ([]Callback, error) {
 	var out []Callback
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCallbacks)
 		if b == nil {
 			return nil
+		}
+		if idx := tx.Bucket(bucketCallbacksPending); state == CallbackPending && idx != nil {
+			return idx.ForEach(func(k, _ []byte) error {
+				c, err := getCallback(tx, string(k))
+				if err != nil {
+					return fmt.Errorf("%w: pending index names %q: %w", ErrCorrupt, k, err)
+				}
+				if c.State == state {
+					out = append(out, c)
+				}
+				return nil
+			})
 		}
 		return b.ForEach(func(_, v []byte) error {
 			var c Callback
@@ -171,11 +229,7 @@ func (s *Store) CompleteCallback(id, operatorID string, at time.Time) error {
 			return fmt.Errorf("store: callback %s done by %s at %s: %w", id, c.OperatorID, c.DoneAt.Format(time.RFC3339), ErrAlreadyDone)
 		}
 		c.State, c.DoneAt, c.OperatorID = CallbackDone, at, operatorID
-		nv, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bucketCallbacks).Put([]byte(id), nv)
+		return putCallback(tx, c)
 	})
 }
 

@@ -42,6 +42,9 @@ func prepare(tx *bolt.Tx) error {
 			return fmt.Errorf("store: create bucket %s: %w", name, err)
 		}
 	}
+	if err := indexPendingCallbacks(tx); err != nil {
+		return err
+	}
 	meta := tx.Bucket(bucketMeta)
 	if meta.Get(keySchema) == nil {
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {

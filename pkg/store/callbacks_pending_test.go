@@ -1,0 +1,109 @@
+package store_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+func pendingIDs(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	cbs, err := st.Callbacks(store.CallbackPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range cbs {
+		if c.State != store.CallbackPending {
+			t.Fatalf("listed as pending: %+v", c)
+		}
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// TestPendingCallbacksIndexed: the pending requests are listed, oldest
+// first, through an index kept by every write (put, claim, done), and
+// made again at every open: a file whose index is missing (written by an
+// earlier version) or stale (a request written without it) lists every
+// pending request all the same.
+func TestPendingCallbacksIndexed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	st := storetest.OpenPath(t, path)
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	for i, id := range []string{"c3", "c1", "c2", "c4"} {
+		if err := st.PutCallback(store.Callback{ID: id, Number: "+81312345678", RequestedAt: t0.Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.ClaimCallback("c1", "op1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CompleteCallback("c2", "op1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutCallback(store.Callback{ID: "c4", Number: "+81312345678", State: store.CallbackDone, RequestedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingIDs(t, st), []string{"c3", "c1"}; !slices.Equal(got, want) {
+		t.Fatalf("pending %v, want %v", got, want)
+	}
+	if done, _ := st.Callbacks(store.CallbackDone); len(done) != 2 {
+		t.Fatalf("done %v, want c2 and c4", done)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A request written without its index entry (by an earlier version,
+	// which knew no index, after this one had made it).
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("callbacks")).Put([]byte("c5"),
+			fmt.Appendf(nil, `{"id":"c5","number":"+81312345678","requested_at":%q,"state":"pending"}`, t0.Add(time.Hour).Format(time.RFC3339)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = storetest.OpenPath(t, path)
+	if got, want := pendingIDs(t, st), []string{"c3", "c1", "c5"}; !slices.Equal(got, want) {
+		t.Fatalf("pending after a reopen %v, want %v", got, want)
+	}
+}
+
+// BenchmarkPendingCallbacksAmongDone: the list every open console reads
+// every 15 s, with 10,000 requests done and kept (the default keeps them)
+// and 5 pending.
+func BenchmarkPendingCallbacksAmongDone(b *testing.B) {
+	st := storetest.Open(b)
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	for i := range 10005 {
+		c := store.Callback{ID: fmt.Sprintf("c%05d", i), Number: "+81312345678", RequestedAt: t0.Add(time.Duration(i) * time.Second)}
+		if i >= 5 {
+			c.State, c.DoneAt, c.OperatorID = store.CallbackDone, c.RequestedAt, "op1"
+		}
+		if err := st.PutCallback(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		cbs, err := st.Callbacks(store.CallbackPending)
+		if err != nil || len(cbs) != 5 {
+			b.Fatalf("%d pending, %v", len(cbs), err)
+		}
+	}
+}
