@@ -83,6 +83,8 @@ func TestPersistedRoundTrip(t *testing.T) {
 	for _, p := range []Persisted{
 		{ClientID: "acme", DID: "0312345678", Step: StepGreeting, StartedAt: start},
 		{ClientID: "acme", DID: "+81312345678", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), VIP: true},
+		// The recording notice heard after the greeting.
+		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), NoticeHeard: true},
 		// Callers queued in one millisecond keep their order across a
 		// restart: the enqueue time is kept to the nanosecond.
 		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3*time.Second + 417*time.Microsecond + 9)},

@@ -142,8 +142,19 @@ func (a *actor) greet(needAnswer bool, next func()) {
 	if needAnswer && !a.answer() {
 		return
 	}
-	a.play(a.id, a.client.Greeting, func(state string) {
+	// The recording notice follows the greeting in the same playback: at
+	// the bridge it would keep the operator waiting, their first words
+	// lost. A greeting stopped (an operator free) leaves it to the bridge.
+	media := []string{a.client.Greeting}
+	notice := a.client.Record && a.client.RecordAnnouncement != ""
+	if notice {
+		media = append(media, a.client.RecordAnnouncement)
+	}
+	a.playList(a.id, media, func(state string) {
 		a.greetingID = ""
+		if notice && state != "failed" {
+			a.state.NoticeHeard = true
+		}
 		if state == "failed" {
 			a.note("greeting media failed to play")
 			if a.m.queue == nil {

@@ -353,9 +353,10 @@ func (a *actor) connect(opID string, ring uint64) {
 }
 
 // noticeThenBridge plays the recording notice to the caller (when the
-// client records calls and has one), then bridges.
+// client records calls, has one, and the caller has not heard it after
+// the greeting: a ringback caller), then bridges.
 func (a *actor) noticeThenBridge(l *leg) {
-	if !a.client.Record || a.client.RecordAnnouncement == "" || a.ending() || l.gone {
+	if !a.client.Record || a.client.RecordAnnouncement == "" || a.state.NoticeHeard || a.ending() || l.gone {
 		a.bridgeWith(l)
 		return
 	}

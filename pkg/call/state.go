@@ -68,6 +68,10 @@ type Persisted struct {
 	// reads the state as the message before the voicemail, and plays
 	// the prompt again: a rollback loses nothing.)
 	Prompt bool
+	// NoticeHeard: the recording notice was played to the caller after
+	// the greeting, so that it is not played again at the bridge while
+	// the operator waits in silence.
+	NoticeHeard bool
 }
 
 // What follows an after-hours or overflow message (Persisted.Then).
@@ -127,6 +131,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.Prompt {
 		b = appendParam(b, "vp", "1")
 	}
+	if p.NoticeHeard {
+		b = appendParam(b, "nh", "1")
+	}
 	if p.OpID != "" {
 		b = appendParam(b, "o", p.OpID)
 	}
@@ -172,6 +179,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
+		NoticeHeard: v.Get("nh") == "1",
 	}
 	for _, t := range []struct {
 		key, what string

@@ -525,12 +525,15 @@ func TestCallerHangsUpAsOperatorAnswers(t *testing.T) {
 	h.eventually("op1001 available at once", func() bool { return h.operatorState("op1001") == acd.Available })
 }
 
-// TestOperatorHangsUpDuringTheRecordingNotice: the operator hangs up while
-// the caller hears the recording notice (after the whisper, before the
-// bridge): the notice is stopped, the caller waits again, and the next
-// connect (the same operator, rung again) plays it from the start, once.
+// TestOperatorHangsUpDuringTheRecordingNotice: a ringback caller hears
+// the recording notice at the connect (after the whisper, before the
+// bridge: they were not answered before). The operator hangs up while it
+// plays: the notice is stopped, and the caller, who has heard no greeting,
+// is greeted, the notice after the greeting, and waits again; the next
+// connect (the same operator, rung again) bridges without the notice.
 func TestOperatorHangsUpDuringTheRecordingNotice(t *testing.T) {
-	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    record_announcement: sound:toritsugi/recorded\n", 1))
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n",
+		"    record: true\n    record_announcement: sound:toritsugi/recorded\n    answer_mode: ringback\n    ringback_max: 1h\n", 1))
 	h.fake.AddSound("beep", time.Second)                   // the whisper: 10 ms
 	h.fake.AddSound("toritsugi/recorded", 100*time.Second) // the notice: 1 s
 	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
@@ -557,13 +560,42 @@ func TestOperatorHangsUpDuringTheRecordingNotice(t *testing.T) {
 		c, ok := h.fake.Channel(id)
 		return ok && c.BridgeID != "" && h.operatorState("op1001") == acd.OnCall
 	})
-	plays := 0
+	var plays []string
 	for _, r := range h.fake.Requests() {
 		if r.Method == http.MethodPost && strings.Contains(r.Path, "/channels/"+id+"/play") && strings.Contains(r.Body, "toritsugi/recorded") {
-			plays++
+			plays = append(plays, r.Body)
 		}
 	}
-	if plays != 2 {
-		t.Fatalf("the notice was played %d times, want twice (once to each operator's connect)", plays)
+	if len(plays) != 2 || strings.Contains(plays[0], "acme-greeting") || !strings.Contains(plays[1], `"sound:toritsugi/acme-greeting","sound:toritsugi/recorded"`) {
+		t.Fatalf("the notice was played in %q, want once at the first connect, once after the greeting", plays)
+	}
+}
+
+// TestRecordingNoticeFollowsTheGreeting: a caller answered with the
+// greeting hears the recording notice right after it, in the same
+// playback, and is put through at the connect without it: the operator,
+// who has heard the whisper, is not kept waiting in silence while the
+// notice plays to the caller, their first words lost.
+func TestRecordingNoticeFollowsTheGreeting(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    record_announcement: sound:toritsugi/recorded\n", 1))
+	h.fake.AddSound("toritsugi/recorded", 100*time.Second) // 1 s
+	h.startOp1001(answers)
+	id := h.call("0312345678", "0901234567")
+	h.eventually("the caller put through", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && c.BridgeID != ""
+	})
+	var plays []string
+	for _, r := range h.fake.Requests() {
+		if r.Method == http.MethodPost && strings.Contains(r.Path, "/channels/"+id+"/play") {
+			plays = append(plays, r.Body)
+		}
+	}
+	want := `{"media":["sound:silence/1","sound:toritsugi/acme-greeting","sound:toritsugi/recorded"]`
+	if len(plays) != 1 || !strings.HasPrefix(plays[0], want) {
+		t.Fatalf("caller playbacks %q, want one: %s…", plays, want)
+	}
+	if rec := h.record(id); rec.Result != store.ResultAnswered {
+		t.Fatalf("record %s (%s)", rec.Result, rec.Reason)
 	}
 }
