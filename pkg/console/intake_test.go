@@ -693,3 +693,51 @@ func TestClassifiedCallListedDone(t *testing.T) {
 		t.Errorf("recent %+v: the sales call is listed as 未保存 (saved=false)", st.Recent)
 	}
 }
+
+// TestPopShowsNoOtherClientsMessages: one caller phones two clients of the
+// same answering service (competitors, say), both served by op-b. The pop
+// of the second call lists the caller's earlier message to the same
+// client, never the one taken for the other: its values would be put
+// before the other's operator, and perhaps copied into its message.
+func TestPopShowsNoOtherClientsMessages(t *testing.T) {
+	e := newEnv(t)
+	b := e.login("op-b")
+	save := func(callID string) {
+		t.Helper()
+		if resp, body := b.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": callID, "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("save for %s: %d %s", callID, resp.StatusCode, body)
+		}
+	}
+	e.c.Pop(pop("call-acme", "op-b")) // acme, caller 0312345678
+	save("call-acme")
+	beta := pop("call-beta", "op-b")
+	beta.ClientID, beta.ClientName = "beta", "ベータ株式会社"
+	e.c.Pop(beta)
+	save("call-beta")
+	intakesOnScreen := func() (clients []string) {
+		t.Helper()
+		_, body := b.do("GET", "/api/v1/console/state", nil)
+		var st struct {
+			Call struct {
+				Intakes []store.Intake `json:"intakes"`
+			} `json:"call"`
+		}
+		if err := json.Unmarshal(body, &st); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range st.Call.Intakes {
+			clients = append(clients, in.ClientID)
+		}
+		return clients
+	}
+	e.c.Pop(pop("call-acme-2", "op-b")) // the caller phones acme again
+	if got := intakesOnScreen(); !slices.Equal(got, []string{"acme"}) {
+		t.Fatalf("pop of acme's call lists messages of %v, want acme's only", got)
+	}
+	beta2 := pop("call-beta-2", "op-b")
+	beta2.ClientID, beta2.ClientName = "beta", "ベータ株式会社"
+	e.c.Pop(beta2)
+	if got := intakesOnScreen(); !slices.Equal(got, []string{"beta"}) {
+		t.Fatalf("pop of beta's call lists messages of %v, want beta's only", got)
+	}
+}

@@ -63,7 +63,11 @@ func (c *Console) callClass(id string) string {
 }
 
 // callFor builds the call view of p as op may see it: earlier intakes from
-// the same number, limited to the clients op serves.
+// the same number to the same client. Another client's are never shown,
+// even to an operator who serves both: a caller who phones two clients of
+// one answering service (two competitors, a firm and its supplier) must
+// not have what they told one put before the other's operator, nor
+// copied into the other's message.
 func (c *Console) callFor(op Operator, p ScreenPop) callView {
 	cv := callView{Pop: p, Form: c.d.Forms.FormFor(p.ClientID, p.CallID), Intakes: []intakeView{}}
 	if cv.Pop.History == nil {
@@ -88,7 +92,9 @@ func (c *Console) callFor(op Operator, p ScreenPop) callView {
 		}
 		return cv
 	}
-	ins, err := c.d.Store.IntakesForCallerWhere(p.CallerNumber, historyLimit, func(in store.Intake) bool { return op.serves(in.ClientID) })
+	ins, err := c.d.Store.IntakesForCallerWhere(p.CallerNumber, historyLimit, func(in store.Intake) bool {
+		return in.ClientID == p.ClientID && op.serves(in.ClientID)
+	})
 	if err != nil {
 		c.log.Error("intakes for caller", "call", p.CallID, "err", err)
 	}

@@ -550,3 +550,27 @@ func TestCorrectionSaysWhenTheCallWasTaken(t *testing.T) {
 		t.Errorf("subject %q, want 【訂正】山田 様より… (no company, no stray space)", m.Subject)
 	}
 }
+
+// TestCorrectionGoesNowhereAnotherClientsMessageWent: a message id is the
+// browser's request id; one reused after another client's message of that
+// id was deleted (its outbox entries are kept for a while) must not take
+// the new message's correction to that other client's destinations.
+func TestCorrectionGoesNowhereAnotherClientsMessageWent(t *testing.T) {
+	d, ob := newDesk(t)
+	now := time.Now()
+	in := store.Intake{ID: "i8", Version: 1, ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "山田", "company": "山田商事", "purpose": "見積もり", "urgency": "urgent"}, CreatedAt: now, UpdatedAt: now}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	other := store.Intake{ID: "i8", Version: 2, ClientID: "beta", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "鈴木", "purpose": "その他", "urgency": "urgent"}, CreatedAt: now, UpdatedAt: now}
+	_ = d.Submit(context.Background(), other) // beta routes only "normal" ones: none here
+	entries, err := ob.List(relay.Filter{MessageID: "i8-v2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("beta's message queued for %s, where acme's message of that id went", e.Destination)
+	}
+}

@@ -86,7 +86,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	// A correction also goes wherever an earlier version went (it was
 	// urgent, or for another addressee, before the change): whoever got
 	// the original is told it changed.
-	for _, name := range d.earlierDestinations(in.ID, in.Version) {
+	for _, name := range d.earlierDestinations(in.ID, in.Version, in.ClientID) {
 		if _, ok := d.Config().Destination(name); ok && !slices.Contains(dests, name) {
 			dests = append(dests, name)
 		}
@@ -98,8 +98,10 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // earlierDestinations lists the destinations the versions of intake id
-// before version were queued for.
-func (d *Desk) earlierDestinations(id string, version int) []string {
+// before version were queued for, for client (a message id is the
+// browser's request id: entries of another client's message deleted
+// since under the same id are not this message's).
+func (d *Desk) earlierDestinations(id string, version int, client string) []string {
 	var out []string
 	for v := 1; v < version; v++ {
 		entries, err := d.Outbox.List(relay.Filter{MessageID: relay.IntakeMessageID(id, v)})
@@ -108,7 +110,7 @@ func (d *Desk) earlierDestinations(id string, version int) []string {
 			continue
 		}
 		for _, e := range entries {
-			if !slices.Contains(out, e.Destination) {
+			if e.Message.ClientID == client && !slices.Contains(out, e.Destination) {
 				out = append(out, e.Destination)
 			}
 		}
@@ -262,10 +264,10 @@ func (d *Desk) Status(intakeID string) []console.RelayStatus {
 	// destination, its queueing failed, purged after 30 days) while a
 	// later one was queued. Without the store, up to the first version
 	// with no entries.
-	last := 0
+	last, client := 0, ""
 	if d.Store != nil {
 		if in, err := d.Store.Intake(intakeID); err == nil {
-			last = in.Version
+			last, client = in.Version, in.ClientID
 		}
 	}
 	for v := 1; v < 100; v++ {
@@ -274,6 +276,9 @@ func (d *Desk) Status(intakeID string) []console.RelayStatus {
 			break
 		}
 		for _, e := range entries {
+			if client != "" && e.Message.ClientID != client {
+				continue // another client's message once stored under this id
+			}
 			out = append(out, console.RelayStatus{Destination: e.Destination, State: string(e.State), Attempts: e.Attempts, LastError: e.LastError})
 		}
 	}
