@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -28,7 +29,8 @@ type Retention struct {
 	Deployment string
 
 	// swept is, per client, the cutoff of the last complete sweep: older
-	// calls were handled already.
+	// calls were handled already. Kept in the store: a restart goes on
+	// from there, not from the first call ever stored.
 	swept map[string]time.Time
 	// clients are the clients configured at the last sweep.
 	clients map[string]bool
@@ -57,7 +59,31 @@ type retentionSweep struct {
 func (r *Retention) Sweep(now time.Time) (int, error) {
 	if r.swept == nil {
 		r.swept = map[string]time.Time{}
+		saved, err := r.Store.RetentionSwept()
+		if err != nil {
+			r.Logger.Warn("the recording retention's progress could not be read: every call record is read again", "err", err)
+		} else {
+			r.swept = saved
+			// The clients of the sweep that stored them: one removed from
+			// the configuration while toritsugi was stopped is handled as
+			// one removed since the last sweep (below).
+			r.clients = map[string]bool{}
+			for id := range saved {
+				if id != removedClients {
+					r.clients[id] = true
+				}
+			}
+		}
 	}
+	before := maps.Clone(r.swept)
+	defer func() {
+		if maps.Equal(before, r.swept) {
+			return
+		}
+		if err := r.Store.SetRetentionSwept(r.swept); err != nil {
+			r.Logger.Warn("the recording retention's progress could not be kept: the next start reads the calls again", "err", err)
+		}
+	}()
 	deleted := 0
 	var errs []error
 	cfg := r.Config()

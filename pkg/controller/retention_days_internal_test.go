@@ -1,10 +1,17 @@
 package controller
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
+
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
 
@@ -42,4 +49,132 @@ func TestRecordingCutoffIsDays(t *testing.T) {
 	if got, want := r.swept["acme"], now.Add(-30*24*time.Hour); !got.Equal(want) {
 		t.Fatalf("cut-off %v, want %v (%v off)", got, want, got.Sub(want))
 	}
+}
+
+// recordingDeletes is an ARI client that only deletes stored recordings,
+// and says which.
+type recordingDeletes struct {
+	ari.Client
+	deleted []string
+}
+
+func (d *recordingDeletes) StoredRecording() ari.StoredRecording { return storedDeletes{d} }
+
+// storedDeletes is recordingDeletes' StoredRecording: Delete only.
+type storedDeletes struct{ d *recordingDeletes }
+
+func (s storedDeletes) Delete(key *ari.Key) error {
+	s.d.deleted = append(s.d.deleted, key.ID)
+	return nil
+}
+
+func (storedDeletes) List(*ari.Key) ([]*ari.Key, error) { return nil, nil }
+func (storedDeletes) Get(*ari.Key) *ari.StoredRecordingHandle {
+	panic("not used")
+}
+func (storedDeletes) Data(*ari.Key) (*ari.StoredRecordingData, error) { panic("not used") }
+func (storedDeletes) Copy(*ari.Key, string) (*ari.StoredRecordingHandle, error) {
+	panic("not used")
+}
+
+// TestRetentionGoesOnAfterARestart: the cutoffs of the last complete
+// sweeps are kept in the store, so that the first sweep after a start
+// reads the calls from there, not every call record ever stored (a year
+// of them); a client removed from the configuration while toritsugi was
+// stopped still has its calls swept with the removed clients'.
+func TestRetentionGoesOnAfterARestart(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(daysConfig), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Open(t)
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	ari1 := &recordingDeletes{}
+	r := &Retention{Store: st, ARI: ari1, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t), orphansSwept: now}
+	if _, err := r.Sweep(now); err != nil {
+		t.Fatal(err)
+	}
+	// A record the sweep before the restart had passed (in a real store
+	// its recording would be gone; kept here to see whether it is read).
+	old := now.Add(-31 * 24 * time.Hour)
+	rec := store.CallRecord{ID: "c-old", ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+		Result: store.ResultAnswered, Reason: "talked", StartedAt: old, EndedAt: old.Add(time.Minute), Recording: "rec-old"}
+	if err := st.PutCall(rec); err != nil {
+		t.Fatal(err)
+	}
+	restarted := func() *recordingDeletes {
+		d := &recordingDeletes{}
+		r := &Retention{Store: st, ARI: d, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t), orphansSwept: now}
+		if _, err := r.Sweep(now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := restarted(); len(d.deleted) != 0 {
+		t.Fatalf("after a restart the sweep read calls it had passed: deleted %v", d.deleted)
+	}
+	// acme removed while stopped: its calls are the removed clients' now,
+	// kept 90 days, swept from the first again.
+	gone, err := config.Parse("t.yaml", []byte(strings.Replace(daysConfig, "id: acme", "id: other", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = gone
+	rec.ID, rec.StartedAt, rec.EndedAt, rec.Recording = "c-older", now.Add(-91*24*time.Hour), now.Add(-91*24*time.Hour+time.Minute), "rec-older"
+	if err := st.PutCall(rec); err != nil {
+		t.Fatal(err)
+	}
+	if d := restarted(); !slices.Equal(d.deleted, []string{"rec-older"}) {
+		t.Fatalf("after acme's removal deleted %v, want its call older than 90 days", d.deleted)
+	}
+}
+
+// BenchmarkRetentionSweepAfterRestart: the first sweep after a start, with
+// 20,000 call records older than the retention (a few months of a small
+// service), all swept before the restart.
+func BenchmarkRetentionSweepAfterRestart(b *testing.B) {
+	cfg, err := config.Parse("t.yaml", []byte(daysConfig), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := storetest.Open(b)
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	// Written 100 at a time: one alone waits for its batch's 10 ms.
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for w := range 100 {
+		wg.Go(func() {
+			for i := w; i < 20000; i += 100 {
+				errs <- putOld(st, now, i)
+			}
+		})
+	}
+	go func() { wg.Wait(); close(errs) }()
+	for err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	sweep := func() {
+		r := &Retention{Store: st, ARI: &recordingDeletes{}, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(b), orphansSwept: now}
+		if _, err := r.Sweep(now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sweep() // before the restart
+	b.ResetTimer()
+	for b.Loop() {
+		sweep()
+	}
+}
+
+// putOld stores the i-th of BenchmarkRetentionSweepAfterRestart's calls,
+// 100 days before now and later.
+func putOld(st *store.Store, now time.Time, i int) error {
+	at := now.Add(-100*24*time.Hour + time.Duration(i)*time.Minute)
+	return st.PutCall(store.CallRecord{ID: fmt.Sprintf("c%05d", i), ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+		Result: store.ResultAnswered, Reason: "talked with op1001", OperatorID: "op1001", WaitMS: 12000,
+		StartedAt: at, AnsweredAt: at, BridgedAt: at.Add(12 * time.Second), EndedAt: at.Add(3 * time.Minute),
+		Events: []store.CallEvent{{At: at, What: "entered Stasis for DID 0312345678"}, {At: at, What: "answered"}, {At: at, What: "queued"},
+			{At: at, What: "ringing op1001"}, {At: at, What: "op1001 answered"}, {At: at, What: "bridged with op1001"}, {At: at, What: "ended: answered"}}})
 }
