@@ -3,9 +3,12 @@ package store_test
 import (
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
@@ -49,5 +52,45 @@ func BenchmarkPutCallParallel(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkCallRecordSize: what a stored call record takes in the file,
+// records of an ordinary answered call (seven timeline lines) written 10,000
+// at a time: the data's size (bbolt's high-water mark, pages in use and
+// free) per call, for planning the disk (call records are kept).
+func BenchmarkCallRecordSize(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		s := storetest.Open(b)
+		b.StartTimer()
+		const n = 10000
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for w := range 100 {
+			wg.Go(func() {
+				for i := w; i < n; i += 100 {
+					at := base.Add(time.Duration(i) * time.Minute)
+					r := rec(fmt.Sprintf("1796%06d.%d", i, i), "acme", at, store.ResultAnswered, true)
+					r.OperatorID, r.WaitMS, r.AnsweredAt, r.BridgedAt, r.EndedAt = "op1001", 12000, at, at.Add(12*time.Second), at.Add(3*time.Minute)
+					r.Events = []store.CallEvent{{At: at, What: "entered Stasis for DID 0312345678"}, {At: at, What: "answered"},
+						{At: at, What: "playing sound:toritsugi/acme-greeting"}, {At: at, What: "queued"}, {At: at, What: "ringing op1001"},
+						{At: at, What: "bridged with op1001"}, {At: at, What: "ended: answered"}}
+					errs <- s.PutCall(r)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		var size int64
+		if err := s.Bolt().View(func(tx *bolt.Tx) error { size = tx.Size(); return nil }); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(size)/n, "bytes/call")
 	}
 }
