@@ -54,6 +54,7 @@ func BenchmarkGreetingCallFlow(b *testing.B) {
 			}
 			defer fake.Close()
 			fake.AddSound("bench", 0)
+			fake.AddSound("silence/1", 0) // answer_silence's lead-in, 0 s as the greeting
 			cfg, err := config.Parse("bench.yaml", []byte(fmt.Sprintf(`
 ari: {url: %s, user: toritsugi, password: toritsugi}
 data_dir: /nonexistent
