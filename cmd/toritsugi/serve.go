@@ -115,8 +115,9 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		return fail(err)
 	}
 	s.worker, err = relay.NewWorker(s.outbox, relay.WorkerOptions{
-		Destinations: func(name string) (relay.Destination, bool) { return s.configs.Current().Destination(name) },
-		Senders:      o.senders, Logger: log.With("part", "relay"),
+		Destinations:     func(name string) (relay.Destination, bool) { return s.configs.Current().Destination(name) },
+		DestinationUsers: func(name string) []string { return s.configs.Current().DestinationUsers(name) },
+		Senders:          o.senders, Logger: log.With("part", "relay"),
 	})
 	if err != nil {
 		return fail(err)

@@ -36,3 +36,21 @@ func (c *Client) RelayRules() []relay.Rule {
 	}
 	return out
 }
+
+// DestinationUsers lists the clients whose relay routes (relay.to,
+// relay.urgent, a rule's to) name destination name, in configuration
+// order.
+func (c *Config) DestinationUsers(name string) []string {
+	var out []string
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		uses := slices.Contains(cl.RelayUrgent, name)
+		for _, r := range cl.RelayRules() {
+			uses = uses || slices.Contains(r.To, name)
+		}
+		if uses {
+			out = append(out, cl.ID)
+		}
+	}
+	return out
+}

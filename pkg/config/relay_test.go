@@ -353,3 +353,22 @@ clients:
 		t.Errorf("warnings say %v", cfg.Warnings)
 	}
 }
+
+// TestDestinationUsers: the clients whose routes (relay.to, a rule's to,
+// relay.urgent) name a destination; none for one no client names.
+func TestDestinationUsers(t *testing.T) {
+	cfg := mustParseFile(t, "testdata/valid/relay.yaml", noEnv)
+	for _, tt := range []struct {
+		name string
+		want []string
+	}{
+		{"acme-mail", []string{"acme"}}, // relay.to
+		{"acme-cw", []string{"acme"}},   // a rule's to
+		{"acme-lw", []string{"acme"}},   // relay.urgent
+		{"nobody's", nil},
+	} {
+		if got := cfg.DestinationUsers(tt.name); !slices.Equal(got, tt.want) {
+			t.Errorf("DestinationUsers(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

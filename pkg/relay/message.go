@@ -160,6 +160,9 @@ var (
 	ErrSuperseded = errors.New("relay: a later version of this message is queued for the same destination")
 	// ErrUnknownDestination: the destination name is not configured.
 	ErrUnknownDestination = errors.New("relay: destination not in the configuration (renamed or removed?)")
+	// ErrNotTheClientsDestination: the destination name is now another
+	// client's (WorkerOptions.DestinationUsers).
+	ErrNotTheClientsDestination = errors.New("relay: the destination's name is another client's since the message was queued (a destination renamed?)")
 	// ErrNoChannel: no channel is registered for the destination type.
 	ErrNoChannel = errors.New("relay: no channel for destination type")
 	// ErrCorrupt: the outbox's index disagrees with its entries (rebuilt

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -46,6 +48,13 @@ type WorkerOptions struct {
 	// Destinations resolves a destination name at send time (so a config
 	// reload applies to queued entries). Required.
 	Destinations func(name string) (Destination, bool)
+	// DestinationUsers, if set, lists the clients whose routes name a
+	// destination now: an entry of a client not among them (the name
+	// given to another client's destination by a reload since the
+	// message was queued) is not sent, lest one client's message reach
+	// another (ErrNotTheClientsDestination; retried, as a configuration
+	// may be put right). A destination no client names is sent to.
+	DestinationUsers func(name string) []string
 	// Senders maps Destination.Type to its channel; nil means
 	// Channels(ChannelOptions{}).
 	Senders map[string]Sender
@@ -76,6 +85,7 @@ const DefaultShutdownGrace = 5 * time.Second
 type Worker struct {
 	o       *Outbox
 	resolve func(string) (Destination, bool)
+	users   func(string) []string
 	senders map[string]Sender
 	conc    int
 	perDest int
@@ -89,7 +99,7 @@ func NewWorker(o *Outbox, opts WorkerOptions) (*Worker, error) {
 	if o == nil || opts.Destinations == nil {
 		return nil, fmt.Errorf("relay: new worker: outbox and Destinations are required: %w", ErrInvalid)
 	}
-	w := &Worker{o: o, resolve: opts.Destinations, senders: opts.Senders, conc: opts.Concurrency,
+	w := &Worker{o: o, resolve: opts.Destinations, users: opts.DestinationUsers, senders: opts.Senders, conc: opts.Concurrency,
 		perDest: opts.PerDestination, log: opts.Logger, on: opts.OnAttempt, grace: opts.ShutdownGrace}
 	if w.grace == 0 {
 		w.grace = DefaultShutdownGrace
@@ -273,6 +283,11 @@ func (w *Worker) send(ctx context.Context, e Entry) error {
 	d, ok := w.resolve(e.Destination)
 	if !ok {
 		return fmt.Errorf("relay: %q: %w", e.Destination, ErrUnknownDestination)
+	}
+	if w.users != nil && e.Message.ClientID != "" {
+		if users := w.users(e.Destination); len(users) > 0 && !slices.Contains(users, e.Message.ClientID) {
+			return fmt.Errorf("relay: %q is %s's now, not %s's: %w", e.Destination, strings.Join(users, ", "), e.Message.ClientID, ErrNotTheClientsDestination)
+		}
 	}
 	s, ok := w.senders[d.Type]
 	if !ok {

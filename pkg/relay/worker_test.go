@@ -516,3 +516,50 @@ func TestWorkerRecordsAPartDeliveryAtTheStop(t *testing.T) {
 		t.Errorf("entry %s after a delivery to some recipients at the stop, want delivered", e.State)
 	}
 }
+
+// TestWorkerSendsNoMessageToAnotherClientsDestination: a reload gave the
+// name of a destination a message was queued for to another client's
+// destination (a rename): the entry is not sent there, retried and
+// dead-lettered saying why, while entries of the client that names it,
+// and of a destination no client names any more, are sent.
+func TestWorkerSendsNoMessageToAnotherClientsDestination(t *testing.T) {
+	clock := newFakeClock()
+	hook := startFlakyHook(t, clock, "s3cret", 0)
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{MaxAttempts: 2})
+	on := make(attempts, 16)
+	var users atomic.Pointer[[]string] // of "hook"
+	users.Store(&[]string{"c-002", "c-003"})
+	w, err := NewWorker(ob, WorkerOptions{Destinations: destMap(hook.dest()), OnAttempt: on.on,
+		DestinationUsers: func(name string) []string {
+			if name != "hook" {
+				return nil
+			}
+			return *users.Load()
+		},
+		Senders: Channels(ChannelOptions{Clock: clock})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, w)
+	if _, err := ob.Enqueue(testMessage("m-1"), []string{"hook"}); err != nil { // c-001's
+		t.Fatal(err)
+	}
+	e := on.waitFor(t, "dead letter", func(e Entry) bool { return e.State == StateDead })
+	if e.Attempts != 2 || !strings.Contains(e.LastError, "c-002, c-003's now, not c-001's") {
+		t.Errorf("entry = %+v, want dead after 2 attempts, saying whose the destination is", e)
+	}
+	ours := testMessage("m-2")
+	ours.ClientID = "c-003"
+	if _, err := ob.Enqueue(ours, []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	on.waitFor(t, "c-003's delivery", delivered)
+	users.Store(&[]string{}) // named by no client: the old destination, sent to
+	if _, err := ob.Enqueue(testMessage("m-3"), []string{"hook"}); err != nil {
+		t.Fatal(err)
+	}
+	on.waitFor(t, "the delivery to a destination no client names", delivered)
+	if _, got := hook.counts(); got["m-1/hook"] != 0 || got["m-2/hook"] != 1 || got["m-3/hook"] != 1 {
+		t.Errorf("deliveries %v, want m-2 and m-3 once each, m-1 never", got)
+	}
+}
