@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -661,5 +663,76 @@ func TestWatchWaitsForAFileWrittenInPlace(t *testing.T) {
 	}
 	if got.LogLevel != "debug" {
 		t.Fatalf("log_level %q", got.LogLevel)
+	}
+}
+
+// TestWatchForgetsALinksOldTargets: a script mounted as a ConfigMap is
+// updated through a new dated directory each time, the old one deleted;
+// the watch follows each and keeps only the current one (it kept every
+// one before, looked for each deleted one every 2 s).
+func TestWatchForgetsALinksOldTargets(t *testing.T) {
+	var mu sync.Mutex
+	var watched []string
+	onWatchSet = func(dirs []string) { mu.Lock(); watched = dirs; mu.Unlock() }
+	t.Cleanup(func() { onWatchSet = nil })
+	dir := t.TempDir()
+	script, err := os.ReadFile("testdata/scripts/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scripts := filepath.Join(dir, "scripts")
+	version := func(i int, name string) string {
+		dated := fmt.Sprintf("..2026_11_30_%d", i)
+		if err := os.MkdirAll(filepath.Join(scripts, dated), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(scripts, dated, "acme.yaml"), strings.Replace(string(script), "name: 株式会社アクメ 分岐あり受付", "name: "+name, 1))
+		return dated
+	}
+	if err := os.Symlink(version(0, "v0"), filepath.Join(scripts, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..data/acme.yaml", filepath.Join(scripts, "acme.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	s := storeWithScript(t, dir, "scripts/acme.yaml")
+	sub := s.Subscribe()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, nil) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond) // watching
+	for i := 1; i <= 6; i++ {
+		name := fmt.Sprintf("v%d", i)
+		dated := version(i, name)
+		if err := os.Symlink(dated, filepath.Join(scripts, "..data_tmp")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(scripts, "..data_tmp"), filepath.Join(scripts, "..data")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(scripts, fmt.Sprintf("..2026_11_30_%d", i-1))); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			cfg := receive(t, sub)
+			if cl, _ := cfg.Client("acme"); cl.Script().Name == name {
+				break
+			}
+		}
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		mu.Lock()
+		got := slices.Clone(watched)
+		mu.Unlock()
+		want := []string{dir, scripts, filepath.Join(scripts, "..2026_11_30_6")}
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("watched %q after six updates, want %q", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

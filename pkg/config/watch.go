@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -30,6 +32,10 @@ var rewatchEvery = 2 * time.Second
 
 // newWatcher starts a file watcher (a test replaces it).
 var newWatcher = fsnotify.NewWatcher
+
+// onWatchSet, when set (by a test), is told the directories watched after
+// each (re)making of the watch set.
+var onWatchSet func(dirs []string)
 
 // Watch reloads on every signal from hup (wire it to SIGHUP with
 // signal.Notify) and when the file or one of the clients' script files
@@ -114,15 +120,28 @@ func (s *Store) watchFiles(ctx context.Context, hup <-chan os.Signal) error {
 			follow(t)
 		}
 	}
-	names[abs] = true
-	fi, err := os.Lstat(abs)
-	dirs[dir] = err == nil && fi.Mode()&os.ModeSymlink != 0
-	watchScripts := func() { // and keys: the running configuration's, the last reload's
+	// watchScripts (and keys: the running configuration's, the last
+	// reload's) makes names and dirs again: a file no longer named, or a
+	// link's old target (a ConfigMap's dated directory, a release
+	// directory swapped out), is not watched any more.
+	watchScripts := func() {
+		old := dirs
+		names, dirs = map[string]bool{abs: true}, map[string]bool{}
+		fi, err := os.Lstat(abs)
+		dirs[dir] = err == nil && fi.Mode()&os.ModeSymlink != 0
 		follow(abs) // its link's target may have changed
 		for _, sp := range s.watched() {
 			if p, err := filepath.Abs(sp); err == nil {
 				follow(p)
 			}
+		}
+		for d := range old {
+			if _, keep := dirs[d]; !keep {
+				_ = w.Remove(d) // gone already, as often: nothing to remove
+			}
+		}
+		if onWatchSet != nil {
+			onWatchSet(slices.Sorted(maps.Keys(dirs)))
 		}
 	}
 	watchScripts()
