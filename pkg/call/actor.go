@@ -61,9 +61,9 @@ type actor struct {
 	// the configuration's answer_silence, set when this controller
 	// answered the caller and nothing has been played to them since.
 	leadIn string
-	// answeredAtConnect: a ringback caller answered when an operator
-	// answered, greeted by nobody (cleared once bridged or greeted).
-	answeredAtConnect bool
+	// greetingNotice: the greeting playing (greetingID) ends with the
+	// recording notice.
+	greetingNotice bool
 
 	legs map[string]*leg // operator channels by id
 	op   *leg            // the operator who answered (whisper, bridge)
@@ -248,6 +248,10 @@ func (a *actor) handle(e ari.Event) {
 		switch v.Playback.ID {
 		case a.playbackID:
 			a.playbackEnded(v.Playback.State)
+		case a.greetingID:
+			// The greeting ended while another playback is waited for
+			// (the whisper: an operator answered during it).
+			a.greetingEnded(v.Playback.State)
 		case a.announceID:
 			a.announcementEnded()
 		}

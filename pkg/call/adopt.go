@@ -304,6 +304,10 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.enqueue()
 	case p.Step == StepQueued && a.m.queue != nil && ch.State != "Up":
 		a.ringback() // still unanswered: keep ringing, same place in line
+	case p.Step == StepQueued && a.m.queue != nil && p.Ungreeted:
+		// Answered when an operator answered, who left with the
+		// controller before the bridge: greeted, then back in line.
+		a.greet(false, a.enqueue)
 	case p.Step == StepQueued && a.m.queue != nil:
 		// Back in line with the original enqueue time: same place. A
 		// position announcement the controller before started may

@@ -85,6 +85,8 @@ func TestPersistedRoundTrip(t *testing.T) {
 		{ClientID: "acme", DID: "+81312345678", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), VIP: true},
 		// The recording notice heard after the greeting.
 		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), NoticeHeard: true},
+		// A ringback caller answered at the connect, not greeted yet.
+		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), AnsweredAt: start.Add(9 * time.Second), Ungreeted: true},
 		// Callers queued in one millisecond keep their order across a
 		// restart: the enqueue time is kept to the nanosecond.
 		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3*time.Second + 417*time.Microsecond + 9)},

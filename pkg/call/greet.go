@@ -131,6 +131,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 // cost: saveLive). A call greeted again (its ringback expired, or
 // re-adopted) saves it, keeping its place in line.
 func (a *actor) greet(needAnswer bool, next func()) {
+	a.state.Ungreeted = false // greeted now
 	if a.state.Step != StepNew {
 		a.state.Step = StepGreeting
 		if !a.saveState() {
@@ -151,10 +152,7 @@ func (a *actor) greet(needAnswer bool, next func()) {
 		media = append(media, a.client.RecordAnnouncement)
 	}
 	a.playList(a.id, media, func(state string) {
-		a.greetingID = ""
-		if notice && state != "failed" {
-			a.state.NoticeHeard = true
-		}
+		a.greetingEnded(state)
 		if state == "failed" {
 			a.note("greeting media failed to play")
 			if a.m.queue == nil {
@@ -167,7 +165,17 @@ func (a *actor) greet(needAnswer bool, next func()) {
 		}
 		next()
 	})
-	a.greetingID = a.playbackID
+	a.greetingID, a.greetingNotice = a.playbackID, notice
+}
+
+// greetingEnded notes the greeting's end (state: PlaybackFinished's): one
+// played to its end with the recording notice after it makes the notice
+// heard, not to be played again at the bridge.
+func (a *actor) greetingEnded(state string) {
+	if a.greetingNotice && state != "failed" {
+		a.state.NoticeHeard = true
+	}
+	a.greetingID, a.greetingNotice = "", false
 }
 
 // announceAndHangup answers, plays media and hangs up; with no media, a

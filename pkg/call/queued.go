@@ -340,7 +340,12 @@ func (a *actor) connect(opID string, ring uint64) {
 		if !a.answer() {
 			return
 		}
-		a.answeredAtConnect = true
+		// Kept on the channel: a controller restarted before the bridge
+		// finds the caller answered, and greets them.
+		a.state.Ungreeted = true
+		if !a.saveState() {
+			return
+		}
 		if whisper != "" || !notice {
 			a.leadIn = ""
 		}
@@ -442,7 +447,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
 	a.rec.BridgedAt = a.m.clock.Now()
 	a.state.BridgedAt = a.rec.BridgedAt
-	a.leadIn, a.answeredAtConnect = "", false // talking now
+	a.leadIn = "" // talking now
 	if peer.transfer {
 		a.rec.Result, a.rec.Reason = a.transferResult()
 		a.note("bridged with the client")
@@ -596,11 +601,10 @@ func (a *actor) requeue() {
 		a.ringback()
 		return
 	}
-	if a.answeredAtConnect {
+	if a.state.Ungreeted {
 		// A ringback caller answered for an operator who left before the
 		// bridge has heard nothing yet: greeted, as when ringback_max
 		// passes, then back in line at their place.
-		a.answeredAtConnect = false
 		a.greet(false, a.enqueue)
 		return
 	}

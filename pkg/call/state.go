@@ -72,6 +72,10 @@ type Persisted struct {
 	// the greeting, so that it is not played again at the bridge while
 	// the operator waits in silence.
 	NoticeHeard bool
+	// Ungreeted: a ringback caller answered when an operator answered,
+	// who has heard no greeting: back in line (the operator left before
+	// the bridge, or a restart came first), they are greeted.
+	Ungreeted bool
 }
 
 // What follows an after-hours or overflow message (Persisted.Then).
@@ -134,6 +138,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.NoticeHeard {
 		b = appendParam(b, "nh", "1")
 	}
+	if p.Ungreeted {
+		b = appendParam(b, "ug", "1")
+	}
 	if p.OpID != "" {
 		b = appendParam(b, "o", p.OpID)
 	}
@@ -179,7 +186,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
-		NoticeHeard: v.Get("nh") == "1",
+		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1",
 	}
 	for _, t := range []struct {
 		key, what string

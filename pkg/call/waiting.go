@@ -47,6 +47,9 @@ func (a *actor) ringbackExpired() {
 	}
 	a.note("no operator within the ringback time: answering")
 	a.greet(true, func() {
+		if a.state.NoticeHeard {
+			a.saveState() // a restart must not play it again at the bridge
+		}
 		if a.queued && a.op == nil {
 			a.startMOH()
 		}
@@ -106,7 +109,7 @@ func (a *actor) stopCallerMedia() {
 			a.stopPlayback(id)
 		}
 	}
-	a.announceID, a.greetingID = "", ""
+	a.announceID, a.greetingID, a.greetingNotice = "", "", false
 }
 
 // stopPlayback stops playback id; one that has already ended is fine.

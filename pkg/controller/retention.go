@@ -105,6 +105,15 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		}
 	}
 	r.clients = clients
+	for id := range clients {
+		if _, ok := r.swept[id]; !ok {
+			// No sweep of it complete yet: from the first call. Kept
+			// (zero) with the cutoffs all the same, so that a restart
+			// knows it was configured: removed while toritsugi was
+			// stopped, its calls go back to the removed clients' sweep.
+			r.swept[id] = time.Time{}
+		}
+	}
 	sweeps = append(sweeps, retentionSweep{removedClients, config.DefaultRecordingRetentionDays})
 	longest := 0
 	for _, cl := range sweeps {

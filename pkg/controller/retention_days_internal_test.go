@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,6 +57,7 @@ func TestRecordingCutoffIsDays(t *testing.T) {
 type recordingDeletes struct {
 	ari.Client
 	deleted []string
+	fail    bool // every delete fails
 }
 
 func (d *recordingDeletes) StoredRecording() ari.StoredRecording { return storedDeletes{d} }
@@ -64,6 +66,9 @@ func (d *recordingDeletes) StoredRecording() ari.StoredRecording { return stored
 type storedDeletes struct{ d *recordingDeletes }
 
 func (s storedDeletes) Delete(key *ari.Key) error {
+	if s.d.fail {
+		return errors.New("Asterisk refused")
+	}
 	s.d.deleted = append(s.d.deleted, key.ID)
 	return nil
 }
@@ -177,4 +182,38 @@ func putOld(st *store.Store, now time.Time, i int) error {
 		StartedAt: at, AnsweredAt: at, BridgedAt: at.Add(12 * time.Second), EndedAt: at.Add(3 * time.Minute),
 		Events: []store.CallEvent{{At: at, What: "entered Stasis for DID 0312345678"}, {At: at, What: "answered"}, {At: at, What: "queued"},
 			{At: at, What: "ringing op1001"}, {At: at, What: "op1001 answered"}, {At: at, What: "bridged with op1001"}, {At: at, What: "ended: answered"}}})
+}
+
+// TestRetentionOfAClientRemovedBeforeItsFirstSweep: a client none of
+// whose sweeps completed (Asterisk refused every delete) is removed while
+// toritsugi is stopped: after the restart its calls are swept with the
+// removed clients', from the first.
+func TestRetentionOfAClientRemovedBeforeItsFirstSweep(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(daysConfig), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Open(t)
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	at := now.Add(-100 * 24 * time.Hour)
+	if err := st.PutCall(store.CallRecord{ID: "c1", ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+		Result: store.ResultAnswered, Reason: "talked", StartedAt: at, EndedAt: at.Add(time.Minute), Recording: "rec-1"}); err != nil {
+		t.Fatal(err)
+	}
+	r := &Retention{Store: st, ARI: &recordingDeletes{fail: true}, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t), orphansSwept: now}
+	if _, err := r.Sweep(now); err == nil {
+		t.Fatal("the refused delete was not reported")
+	}
+	gone, err := config.Parse("t.yaml", []byte(strings.Replace(daysConfig, "id: acme", "id: other", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &recordingDeletes{}
+	r = &Retention{Store: st, ARI: d, Config: func() *config.Config { return gone }, Logger: storetest.Logger(t), orphansSwept: now}
+	if _, err := r.Sweep(now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.deleted, []string{"rec-1"}) {
+		t.Fatalf("deleted %v after acme's removal, want its 100-day-old recording", d.deleted)
+	}
 }

@@ -38,11 +38,11 @@ func indexPendingCallbacks(tx *bolt.Tx) error {
 		return nil
 	}
 	return b.ForEach(func(k, v []byte) error {
+		// One that cannot be read is indexed as pending: the list of
+		// pending requests fails on it, as it did before the index,
+		// rather than the store failing to open (toritsugi not starting).
 		var c Callback
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("%w: callback %q: %w", ErrCorrupt, k, err)
-		}
-		if c.State == CallbackDone {
+		if err := json.Unmarshal(v, &c); err == nil && c.State == CallbackDone {
 			return nil
 		}
 		return idx.Put(k, nil)

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -105,5 +106,41 @@ func BenchmarkPendingCallbacksAmongDone(b *testing.B) {
 		if err != nil || len(cbs) != 5 {
 			b.Fatalf("%d pending, %v", len(cbs), err)
 		}
+	}
+}
+
+// TestOneUnreadableCallbackDoesNotStopTheStore: a callback request that
+// cannot be read makes the pending list fail (as it did before the index),
+// not the store's opening, which would keep toritsugi from starting.
+func TestOneUnreadableCallbackDoesNotStopTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	st := storetest.OpenPath(t, path)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("callbacks"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("c1"), []byte(`{"id":"c1","requested_at":"yesterday"}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatalf("open with an unreadable callback request: %v", err)
+	}
+	defer st.Close()
+	if _, err := st.Callbacks(store.CallbackPending); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("pending list: %v, want ErrCorrupt", err)
 	}
 }
