@@ -536,12 +536,7 @@ func TestWatchSurvivesItsDirectoryMadeAgain(t *testing.T) {
 	}
 	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
 	s.env = noEnv
-	sub := s.Subscribe()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Watch(ctx, nil) }()
-	defer func() { cancel(); <-done }()
-	time.Sleep(200 * time.Millisecond) // watching
+	sub := watching(t, s)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -584,12 +579,7 @@ func TestWatchFollowsTheScriptAFailedReloadNamed(t *testing.T) {
 			s := storeWithScript(t, dir, "acme.yaml")
 			var logs syncbuf.Buffer
 			s.logger = slog.New(slog.NewTextHandler(&logs, nil))
-			sub := s.Subscribe()
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() { defer close(done); s.Watch(ctx, nil) }()
-			defer func() { cancel(); <-done }()
-			time.Sleep(200 * time.Millisecond) // watching
+			sub := watching(t, s)
 
 			betaPath := filepath.Join(dir, tc.script)
 			if tc.broken {
@@ -634,12 +624,7 @@ func TestWatchWaitsForAFileWrittenInPlace(t *testing.T) {
 	}
 	s := NewStore(path, cfg, slog.New(slog.DiscardHandler))
 	s.env = noEnv
-	sub := s.Subscribe()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Watch(ctx, nil) }()
-	defer func() { cancel(); <-done }()
-	time.Sleep(200 * time.Millisecond) // watching
+	sub := watching(t, s)
 
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
@@ -696,12 +681,7 @@ func TestWatchForgetsALinksOldTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := storeWithScript(t, dir, "scripts/acme.yaml")
-	sub := s.Subscribe()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Watch(ctx, nil) }()
-	defer func() { cancel(); <-done }()
-	time.Sleep(200 * time.Millisecond) // watching
+	sub := watching(t, s)
 	for i := 1; i <= 6; i++ {
 		name := fmt.Sprintf("v%d", i)
 		dated := version(i, name)
@@ -735,4 +715,17 @@ func TestWatchForgetsALinksOldTargets(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// watching starts s.Watch until the test ends and returns a subscription
+// to its reloads, once the files are watched.
+func watching(t *testing.T, s *Store) <-chan *Config {
+	t.Helper()
+	sub := s.Subscribe()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Watch(ctx, nil) }()
+	t.Cleanup(func() { cancel(); <-done })
+	time.Sleep(200 * time.Millisecond) // watching
+	return sub
 }

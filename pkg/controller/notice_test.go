@@ -27,6 +27,19 @@ operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
 `
 
+// noticeOnce fails t unless the caller heard the recording notice once.
+func noticeOnce(t *testing.T, h *harness, id string) {
+	t.Helper()
+	n := 0
+	for _, p := range callerPlays(h, id) {
+		n += strings.Count(p, "toritsugi/recorded")
+	}
+	if n != 1 {
+		t.Fatalf("recording notice played %d times to the caller: %q", n, callerPlays(h, id))
+	}
+}
+
+// callerPlays lists the bodies of the playbacks started on the caller.
 func callerPlays(h *harness, id string) []string {
 	var plays []string
 	for _, r := range h.fake.Requests() {
@@ -60,13 +73,7 @@ func TestNoticeHeardKeptAcrossARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.eventually("bridged", func() bool { c, ok := h.fake.Channel(id); return ok && c.BridgeID != "" })
-	n := 0
-	for _, p := range callerPlays(h, id) {
-		n += strings.Count(p, "toritsugi/recorded")
-	}
-	if n != 1 {
-		t.Fatalf("recording notice played %d times to the caller: %q", n, callerPlays(h, id))
-	}
+	noticeOnce(t, h, id)
 }
 
 // TestRestartDuringTheWhisperOfARingbackCaller: a ringback caller is
@@ -120,11 +127,5 @@ func TestNoticeHeardWhenTheGreetingEndsDuringTheWhisper(t *testing.T) {
 	}
 	id := h.call("0312345678", "0901234567")
 	h.eventually("bridged", func() bool { c, ok := h.fake.Channel(id); return ok && c.BridgeID != "" })
-	n := 0
-	for _, p := range callerPlays(h, id) {
-		n += strings.Count(p, "toritsugi/recorded")
-	}
-	if n != 1 {
-		t.Fatalf("recording notice played %d times to the caller: %q", n, callerPlays(h, id))
-	}
+	noticeOnce(t, h, id)
 }

@@ -65,20 +65,7 @@ func TestPendingCallbacksIndexed(t *testing.T) {
 
 	// A request written without its index entry (by an earlier version,
 	// which knew no index, after this one had made it).
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("callbacks")).Put([]byte("c5"),
-			fmt.Appendf(nil, `{"id":"c5","number":"+81312345678","requested_at":%q,"state":"pending"}`, t0.Add(time.Hour).Format(time.RFC3339)))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	putRawCallback(t, path, "c5", fmt.Sprintf(`{"id":"c5","number":"+81312345678","requested_at":%q,"state":"pending"}`, t0.Add(time.Hour).Format(time.RFC3339)))
 	st = storetest.OpenPath(t, path)
 	if got, want := pendingIDs(t, st), []string{"c3", "c1", "c5"}; !slices.Equal(got, want) {
 		t.Fatalf("pending after a reopen %v, want %v", got, want)
@@ -118,6 +105,22 @@ func TestOneUnreadableCallbackDoesNotStopTheStore(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
+	putRawCallback(t, path, "c1", `{"id":"c1","requested_at":"yesterday"}`)
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatalf("open with an unreadable callback request: %v", err)
+	}
+	defer st.Close()
+	if _, err := st.Callbacks(store.CallbackPending); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("pending list: %v, want ErrCorrupt", err)
+	}
+}
+
+// putRawCallback writes value as callback request id straight into the
+// closed store file at path, as no store method would (without its index
+// entry, or unreadable).
+func putRawCallback(t *testing.T, path, id, value string) {
+	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -127,20 +130,12 @@ func TestOneUnreadableCallbackDoesNotStopTheStore(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte("c1"), []byte(`{"id":"c1","requested_at":"yesterday"}`))
+		return b.Put([]byte(id), []byte(value))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
-	}
-	st, err = store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatalf("open with an unreadable callback request: %v", err)
-	}
-	defer st.Close()
-	if _, err := st.Callbacks(store.CallbackPending); !errors.Is(err, store.ErrCorrupt) {
-		t.Fatalf("pending list: %v, want ErrCorrupt", err)
 	}
 }
