@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -572,5 +573,37 @@ func TestCorrectionGoesNowhereAnotherClientsMessageWent(t *testing.T) {
 	}
 	for _, e := range entries {
 		t.Errorf("beta's message queued for %s, where acme's message of that id went", e.Destination)
+	}
+}
+
+// TestMessageSaysWhichVersionOfWhichIntake: what a webhook receives of a
+// correction says which message it corrects and which version it is
+// (with every answer), so that a receiver keeps the latest version of
+// each: intake_id, version, updated_at, call_id in the signed body.
+func TestMessageSaysWhichVersionOfWhichIntake(t *testing.T) {
+	d, ob := newDesk(t)
+	taken := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	in := store.Intake{ID: "i11", Version: 1, CallID: "1796000000.1", ClientID: "acme", OperatorID: "op1001", CallerNumber: "0312345678",
+		Values: map[string]string{"name": "山田", "company": "山田商事", "purpose": "見積もり", "urgency": "normal"}, CreatedAt: taken, UpdatedAt: taken}
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	in.Version, in.UpdatedAt, in.Values["name"] = 2, taken.Add(time.Hour), "山田太郎"
+	if err := d.Submit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ob.List(relay.Filter{MessageID: "i11-v2"})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("%d entries of the correction (%v)", len(entries), err)
+	}
+	body, err := json.Marshal(entries[0].Message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"id":"i11-v2"`, `"intake_id":"i11"`, `"version":2`, `"updated_at":"2026-11-30T11:00:00Z"`,
+		`"created_at":"2026-11-30T10:00:00Z"`, `"call_id":"1796000000.1"`, `"name":"山田太郎"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the correction's body lacks %s:\n%s", want, body)
+		}
 	}
 }

@@ -69,6 +69,7 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	m := relay.Message{
 		ID: relay.IntakeMessageID(in.ID, in.Version), ClientID: in.ClientID, Kind: relay.KindIntake,
 		Subject: subject, Fields: fields, Values: maps.Clone(in.Values), Lines: lines, Urgent: intake.Urgent(in.Values), CreatedAt: at,
+		IntakeID: in.ID, Version: in.Version, UpdatedAt: in.UpdatedAt, CallID: in.CallID,
 	}
 	if d.BaseURL != "" {
 		m.Link = d.BaseURL + "/console/intakes/" + in.ID
@@ -332,6 +333,7 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	}
 	return cl, relay.Message{
 		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt, Lines: lines,
+		CallID: rec.ID,
 		Fields: map[string]string{
 			"caller": caller, "callback": caller, "wait": jaDuration(wait),
 			"message": rec.Reason, "recording": rec.Recording,

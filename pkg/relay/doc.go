@@ -49,8 +49,9 @@
 // # Receiving webhooks
 //
 // A webhook destination receives POST application/json: the Message as
-// JSON (id, client_id, kind, subject, text, fields, urgent, created_at,
-// link) with these headers:
+// JSON (id, client_id, kind, subject, text, lines, fields, values, urgent,
+// created_at, link, and for a message taken intake_id, version and
+// updated_at; call_id) with these headers:
 //
 //	Idempotency-Key:       <message id>/<destination name>
 //	X-Toritsugi-Timestamp: <unix seconds, decimal>
@@ -65,7 +66,9 @@
 // Receivers in other languages compute the same HMAC over the exact bytes
 // received, compare in constant time, reject timestamps more than a few
 // minutes from their clock (replay), and answer 2xx only after storing the
-// message; remember the Idempotency-Key to ignore a resend. Answer 4xx
+// message; ignore a resend by the signed body's id (the Idempotency-Key
+// header says the same but is not signed), and keep, of each intake_id,
+// the highest version (a correction carries every answer). Answer 4xx
 // (other than 408/429) only for requests that will never succeed: the
 // sender dead-letters those without retrying.
 //

@@ -55,6 +55,15 @@ type Message struct {
 	Lines     []Line    `json:"lines,omitempty"`
 	Urgent    bool      `json:"urgent"`
 	CreatedAt time.Time `json:"created_at"`
+	// IntakeID, Version and UpdatedAt identify a message taken (an
+	// intake) and which version of it this is (2 and later: corrections,
+	// each with all the answers), so that a receiver keeps the latest
+	// version of each; CallID is the call it was taken on. Empty for a
+	// missed call or a voicemail (CallID aside).
+	IntakeID  string    `json:"intake_id,omitempty"`
+	Version   int       `json:"version,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	CallID    string    `json:"call_id,omitempty"`
 	// Link points to the intake in the console, if any.
 	Link string `json:"link,omitempty"`
 }
