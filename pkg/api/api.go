@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -501,9 +502,18 @@ type callbacksBody struct {
 	Callbacks []store.Callback `json:"callbacks"`
 }
 
-// callbacks lists callback requests: ?state=pending|done (default all).
+// callbacks lists callback requests: ?state=pending|done (default all),
+// &client=ID (default every client's). Another parameter is a 400: one
+// misspelt must not widen the list silently.
 func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
-	state := r.URL.Query().Get("state")
+	q := r.URL.Query()
+	for k := range q {
+		if k != "state" && k != "client" {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: k + ": unknown parameter (state, client)"})
+			return
+		}
+	}
+	state := q.Get("state")
 	if state != "" && state != store.CallbackPending && state != store.CallbackDone {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending or done"})
 		return
@@ -513,6 +523,9 @@ func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
 		d.Logger.Error("list callbacks", "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
 		return
+	}
+	if client := q.Get("client"); q.Has("client") {
+		cbs = slices.DeleteFunc(cbs, func(c store.Callback) bool { return c.ClientID != client })
 	}
 	if cbs == nil {
 		cbs = []store.Callback{}

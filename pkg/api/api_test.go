@@ -344,6 +344,17 @@ func TestCallbacksList(t *testing.T) {
 	if resp, _ := get(t, h, "/api/v1/callbacks?state=bogus"); resp.StatusCode != 400 {
 		t.Fatalf("bad state: %d", resp.StatusCode)
 	}
+	// One client's: a dashboard for one client must not show another's.
+	if err := st.PutCallback(store.Callback{ID: "c3", ClientID: "beta", Number: "+819012345678", RequestedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = get(t, h, "/api/v1/callbacks?client=beta")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"c3"`) || strings.Contains(string(body), `"id":"c2"`) {
+		t.Fatalf("beta's callbacks: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get(t, h, "/api/v1/callbacks?clients=beta"); resp.StatusCode != 400 || !strings.Contains(string(body), "clients: unknown parameter") {
+		t.Fatalf("a misspelt parameter: %d %s, want 400", resp.StatusCode, body)
+	}
 }
 
 func TestAPIToken(t *testing.T) {
