@@ -414,7 +414,7 @@ func TestCheckDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"check-db", path}, &out, &out); err != nil || out.String() != path+": ok (schema 1, 0 call records, 0 messages)\n" {
+	if err := run(context.Background(), []string{"check-db", path}, &out, &out); err != nil || out.String() != path+": ok (schema 2, 0 call records, 0 messages)\n" {
 		t.Fatalf("check-db good = %v, %q", err, out.String())
 	}
 	bad := filepath.Join(dir, "bad.db")

@@ -33,6 +33,9 @@ type Calls interface {
 	Backup(w io.Writer) (int64, error)
 	// Size is how many bytes a backup would take now.
 	Size() (int64, error)
+	// CallChanges reads the change feed of call records (records stored
+	// or changed after a number, in the order written).
+	CallChanges(after uint64, clientID string, limit int) ([]store.CallRecord, uint64, bool, error)
 	// MonthlyCounts are a client's exact call counts for one month.
 	MonthlyCounts(clientID string, month time.Time) (store.Counts, error)
 	// Callbacks lists callback requests in a state ("" = all).
@@ -211,7 +214,51 @@ type callsBody struct {
 	More bool `json:"more"`
 }
 
+// changesBody is a page of the change feed of call records.
+type changesBody struct {
+	Calls []store.CallRecord `json:"calls"`
+	// Next is the changed_after of the next request; More: ask again now.
+	Next string `json:"next"`
+	More bool   `json:"more"`
+}
+
+// callChanges answers GET /api/v1/calls?changed_after=N: the records
+// stored or changed after number N of the feed (0: from the first), in the
+// order written, at most limit, of one client with client=.
+func (d Deps) callChanges(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "changed_after" && k != "client" && k != "limit" {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: k + ": not with changed_after (client, limit)"})
+			return
+		}
+	}
+	after, err := strconv.ParseUint(q.Get("changed_after"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "changed_after: want the next of the last page, or 0 for the first"})
+		return
+	}
+	limit := MaxCalls
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > MaxCalls {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("limit: want a whole number from 1 to %d", MaxCalls)})
+			return
+		}
+	}
+	calls, next, more, err := d.Calls.CallChanges(after, q.Get("client"), limit)
+	if err != nil {
+		d.Logger.Error("call changes", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, changesBody{Calls: calls, Next: strconv.FormatUint(next, 10), More: more})
+}
+
 func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("changed_after") {
+		d.callChanges(w, r)
+		return
+	}
 	f, err := CallFilterFromQuery(r.URL.Query())
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})

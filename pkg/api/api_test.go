@@ -905,3 +905,65 @@ func TestRelayListPagesOldestFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestCallChangesFeed: an incremental reader of call records asks for the
+// records stored or changed after the number the last page gave: a call
+// in progress when a page was read, stored later under an earlier start
+// time, is in the next page (by start time it would be missed for good),
+// and so is a record changed after it was read (an operator's class).
+func TestCallChangesFeed(t *testing.T) {
+	st := storetest.Open(t)
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
+	t0 := time.Date(2026, 11, 30, 10, 58, 0, 0, time.UTC)
+	put := func(id string, started time.Time) {
+		t.Helper()
+		r := store.CallRecord{ID: id, ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+			Result: store.ResultAnswered, Billable: true, StartedAt: started, EndedAt: started.Add(7 * time.Minute)}
+		if err := st.PutCall(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func(after string) (ids []string, next string, more bool) {
+		t.Helper()
+		resp, body := get(t, h, "/api/v1/calls?changed_after="+after+"&limit=1")
+		var b struct {
+			Calls []store.CallRecord `json:"calls"`
+			Next  string             `json:"next"`
+			More  bool               `json:"more"`
+		}
+		if resp.StatusCode != 200 || json.Unmarshal(body, &b) != nil {
+			t.Fatalf("changed_after=%s: %d %s", after, resp.StatusCode, body)
+		}
+		for _, c := range b.Calls {
+			ids = append(ids, c.ID)
+		}
+		return ids, b.Next, b.More
+	}
+	put("early", t0.Add(-time.Hour))
+	ids, next, more := page("0")
+	if !slices.Equal(ids, []string{"early"}) || more {
+		t.Fatalf("first page %v more %v", ids, more)
+	}
+	put("long", t0)                     // started before the last read, stored after
+	put("short", t0.Add(3*time.Minute)) // started after
+	ids, next2, more := page(next)
+	if !slices.Equal(ids, []string{"long"}) || !more {
+		t.Fatalf("after %s: %v more %v, want long and more", next, ids, more)
+	}
+	if ids, _, more := page(next2); !slices.Equal(ids, []string{"short"}) || more {
+		t.Fatalf("after %s: %v more %v, want short and no more", next2, ids, more)
+	}
+	if err := st.ClassifyCall("early", store.ClassSales, "op1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if ids, next3, _ := page(next2); !slices.Equal(ids, []string{"short"}) {
+		t.Fatalf("after %s, once early is classified: %v", next2, ids)
+	} else if ids, _, more := page(next3); !slices.Equal(ids, []string{"early"}) || more {
+		t.Fatalf("after %s, once early is classified: %v more %v, want early changed", next3, ids, more)
+	}
+	for _, q := range []string{"changed_after=x", "changed_after=0&from=2026-11-01", "changed_after=0&limit=0"} {
+		if resp, body := get(t, h, "/api/v1/calls?"+q); resp.StatusCode != 400 || !strings.Contains(string(body), `"error"`) {
+			t.Errorf("%s: %d %s, want 400", q, resp.StatusCode, body)
+		}
+	}
+}

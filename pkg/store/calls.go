@@ -124,6 +124,9 @@ func encodeStored(tx *bolt.Tx, r CallRecord) (CallRecord, []byte, error) {
 
 // index adds r to both indexes and to its month's counters.
 func index(tx *bolt.Tx, r CallRecord) error {
+	if err := sequenceChange(tx, r.ID); err != nil {
+		return err
+	}
 	if err := tx.Bucket(bucketCallsByTime).Put(timeKey(r.StartedAt, r.ID), nil); err != nil {
 		return err
 	}

@@ -7,8 +7,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// SchemaVersion is the layout this binary reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the layout this binary reads and writes. 2: the
+// change feed of call records (changes.go). A file of an earlier version
+// is migrated at Open, after a copy of it is kept (backupBeforeMigration).
+const SchemaVersion = 2
 
 // Buckets. Keys are documented where they are built (keys.go).
 var (
@@ -23,19 +25,16 @@ var (
 	keyLiveSeen = []byte("live_seen") // until when a controller watched the live calls (live.go)
 )
 
-var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCallsByClnt, bucketCounts, bucketLive}
+var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCallsByClnt, bucketCounts, bucketLive,
+	bucketCallsByChange, bucketCallChange}
 
 // prepare validates the schema version before touching anything, then
 // creates missing buckets and records the version of a new file. Returning
 // an error rolls everything back, so a newer file is never modified.
 func prepare(tx *bolt.Tx) error {
-	if meta := tx.Bucket(bucketMeta); meta != nil {
-		if v := meta.Get(keySchema); v != nil {
-			if _, err := schemaOf(v); err != nil {
-				return err
-			}
-			// Version n == SchemaVersion; migrations from older versions go here.
-		}
+	from, err := schemaIn(tx)
+	if err != nil {
+		return err
 	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -45,13 +44,31 @@ func prepare(tx *bolt.Tx) error {
 	if err := indexPendingCallbacks(tx); err != nil {
 		return err
 	}
-	meta := tx.Bucket(bucketMeta)
-	if meta.Get(keySchema) == nil {
-		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+	if from == 1 { // no change feed: every record numbered, in start order
+		if err := sequenceAllCalls(tx); err != nil {
+			return fmt.Errorf("store: migrate from schema 1: %w", err)
+		}
+	}
+	if from != SchemaVersion {
+		if err := tx.Bucket(bucketMeta).Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 			return fmt.Errorf("store: write schema version: %w", err)
 		}
 	}
 	return nil
+}
+
+// schemaIn is the schema version of the file of tx: 0 for a new file,
+// ErrCorrupt or ErrSchemaTooNew as schemaOf says.
+func schemaIn(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return 0, nil
+	}
+	v := meta.Get(keySchema)
+	if v == nil {
+		return 0, nil
+	}
+	return schemaOf(v)
 }
 
 // schemaOf reads a stored schema version v: ErrCorrupt if it is not one,

@@ -119,13 +119,73 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// setup checks integrity, then prepares buckets and the schema version.
+// setup checks integrity, keeps a copy of a file of an earlier schema,
+// then prepares buckets and the schema version (migrating).
 func (s *Store) setup() error {
 	if err := s.db.View(check); err != nil {
 		s.log.Error("integrity check failed", "err", err)
 		return err
 	}
-	return s.update(prepare)
+	var from int
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		from, err = schemaIn(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if from != 0 && from < SchemaVersion {
+		if err := s.backupBeforeMigration(from); err != nil {
+			return err
+		}
+	}
+	if err := s.update(prepare); err != nil {
+		return err
+	}
+	if from != 0 && from < SchemaVersion {
+		s.log.Info("store migrated", "from_schema", from, "to_schema", SchemaVersion)
+	}
+	return nil
+}
+
+// BackupBeforeMigration is the name of the copy of a store file of schema
+// version from kept before it is migrated: an earlier toritsugi refuses
+// the migrated file (ErrSchemaTooNew), and runs on this copy (losing
+// what was stored since).
+func BackupBeforeMigration(path string, from int) string {
+	return fmt.Sprintf("%s.schema%d.bak", path, from)
+}
+
+// backupBeforeMigration writes the store as it is to
+// BackupBeforeMigration, unless a copy is there already (from a migration
+// that failed: that one is the file as it was).
+func (s *Store) backupBeforeMigration(from int) error {
+	dst := BackupBeforeMigration(s.path, from)
+	if _, err := os.Stat(dst); err == nil {
+		s.log.Info("a copy from before the migration is there already: kept", "copy", dst)
+		return nil
+	}
+	tmp := dst + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: copy before the migration from schema %d: %w", from, err)
+	}
+	_, err = s.Backup(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("store: copy before the migration from schema %d (nothing migrated; free disk space, or move the file away): %w", from, err)
+	}
+	s.log.Info("the store's file as it was before the migration is kept (an earlier toritsugi runs on it)", "copy", dst, "from_schema", from)
+	return nil
 }
 
 // check runs bbolt's consistency check inside tx and returns every problem

@@ -88,7 +88,7 @@ func TestOpenRejectsBadSchema(t *testing.T) {
 		schema string
 		want   error
 	}{
-		{"2", store.ErrSchemaTooNew},
+		{"3", store.ErrSchemaTooNew},
 		{"99", store.ErrSchemaTooNew},
 		{"0", store.ErrCorrupt},
 		{"one", store.ErrCorrupt},

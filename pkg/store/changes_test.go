@@ -1,0 +1,138 @@
+package store_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+// changeIDs reads the change feed after `after`, pages of limit, to its
+// end, and returns the ids in feed order and the last number.
+func changeIDs(t *testing.T, st *store.Store, after uint64, client string, limit int) ([]string, uint64) {
+	t.Helper()
+	var ids []string
+	for {
+		recs, next, more, err := st.CallChanges(after, client, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			ids = append(ids, r.ID)
+		}
+		after = next
+		if !more {
+			return ids, after
+		}
+	}
+}
+
+// TestCallChanges: every write of a record (stored, replaced by a
+// different one, classified) puts it at the end of the change feed, once;
+// an identical write does not; pages follow one another from the number
+// the last one gave; a client's feed skips the others'.
+func TestCallChanges(t *testing.T) {
+	st := storetest.Open(t)
+	put := func(id, client string, started time.Time, result store.Result) {
+		t.Helper()
+		if err := st.PutCall(rec(id, client, started, result, true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A long call started first and stored last: by start time, read
+	// before it was stored, it would be missed.
+	put("short", "acme", base.Add(time.Minute), store.ResultAnswered)
+	put("other", "beta", base.Add(2*time.Minute), store.ResultAnswered)
+	put("long", "acme", base, store.ResultAnswered)
+	ids, last := changeIDs(t, st, 0, "", 2)
+	if want := []string{"short", "other", "long"}; !slices.Equal(ids, want) {
+		t.Fatalf("feed %v, want %v", ids, want)
+	}
+	if ids, _ := changeIDs(t, st, last, "", 2); len(ids) != 0 {
+		t.Fatalf("after the last number: %v", ids)
+	}
+	put("long", "acme", base, store.ResultAnswered) // the same record again: no change
+	if ids, _ := changeIDs(t, st, last, "", 2); len(ids) != 0 {
+		t.Fatalf("an identical write changed %v", ids)
+	}
+	if err := st.ClassifyCall("short", store.ClassSales, "op1", base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	put("other", "beta", base.Add(2*time.Minute), store.ResultAbandoned)
+	ids, _ = changeIDs(t, st, last, "", 1)
+	if want := []string{"short", "other"}; !slices.Equal(ids, want) {
+		t.Fatalf("changed since %d: %v, want %v", last, ids, want)
+	}
+	if ids, _ := changeIDs(t, st, 0, "acme", 1); !slices.Equal(ids, []string{"long", "short"}) {
+		t.Fatalf("acme's feed %v, want long, short", ids)
+	}
+	recs, _, _, err := st.CallChanges(last, "", 10)
+	if err != nil || len(recs) != 2 || recs[0].Billable || recs[1].Result != store.ResultAbandoned {
+		t.Fatalf("the changed records as they are now: %+v (%v)", recs, err)
+	}
+}
+
+// TestMigrationFromSchema1: a store file of schema 1 (no change feed) is
+// copied as it was, then migrated: every record in the feed, in start
+// order; the copy is a schema-1 file an earlier toritsugi opens.
+func TestMigrationFromSchema1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	st := storetest.OpenPath(t, path)
+	for i, id := range []string{"c2", "c3", "c1"} {
+		started := base.Add(map[string]time.Duration{"c1": 0, "c2": time.Minute, "c3": 2 * time.Minute}[id])
+		if err := st.PutCall(rec(id, "acme", started, store.ResultAnswered, i%2 == 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// As schema 1 left it: no feed.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{"calls_by_change", "call_change"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = storetest.OpenPath(t, path)
+	if ids, _ := changeIDs(t, st, 0, "", 10); !slices.Equal(ids, []string{"c1", "c2", "c3"}) {
+		t.Fatalf("feed after the migration %v, want every call in start order", ids)
+	}
+	copyPath := store.BackupBeforeMigration(path, 1)
+	if fi, err := os.Stat(copyPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the copy from before the migration: %v %v", fi, err)
+	}
+	old, err := bolt.Open(copyPath, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	err = old.View(func(tx *bolt.Tx) error {
+		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema"))); v != "1" || tx.Bucket([]byte("calls")).Stats().KeyN != 3 {
+			t.Errorf("the copy: schema %q, %d calls; want the file as it was", v, tx.Bucket([]byte("calls")).Stats().KeyN)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
