@@ -571,7 +571,7 @@ func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
 		return
 	}
-	if client := q.Get("client"); q.Has("client") {
+	if client := q.Get("client"); client != "" {
 		cbs = slices.DeleteFunc(cbs, func(c store.Callback) bool { return c.ClientID != client })
 	}
 	if cbs == nil {

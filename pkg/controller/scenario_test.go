@@ -459,8 +459,10 @@ func TestRingAllOthersStopAnsweredElsewhere(t *testing.T) {
 			stopped = append(stopped, r.Query)
 		}
 	}
-	if len(stopped) != 1 || stopped[0] != "reason=answered_elsewhere" {
-		t.Fatalf("op1002's ring stopped with %q, want once as answered_elsewhere", stopped)
+	// A DELETE that timed out on a loaded machine is sent again (the
+	// leg's clean-up is retried): with the same reason.
+	if len(stopped) == 0 || slices.ContainsFunc(stopped, func(q string) bool { return q != "reason=answered_elsewhere" }) {
+		t.Fatalf("op1002's ring stopped with %q, want answered_elsewhere", stopped)
 	}
 }
 

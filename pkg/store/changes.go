@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -31,8 +33,17 @@ func sequenceChange(tx *bolt.Tx, id string) error {
 			return err
 		}
 	}
-	n, err := byChange.NextSequence()
-	if err != nil {
+	// Not merely the next number: at least the time in microseconds. A
+	// file restored from a backup, or run by an earlier toritsugi and
+	// migrated again, starts from lower numbers than readers were given;
+	// numbers from the clock are above every one handed out before (each
+	// was at most the clock then), so a reader misses nothing, and reads
+	// again, to replace by id, what it had.
+	n := byChange.Sequence() + 1
+	if now := time.Now().UnixMicro(); now > 0 && uint64(now) > n {
+		n = uint64(now)
+	}
+	if err := byChange.SetSequence(n); err != nil {
 		return err
 	}
 	k := changeKey(n)
@@ -74,6 +85,9 @@ func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRec
 	}
 	out := []CallRecord{}
 	next, more := after, false
+	if after == math.MaxUint64 {
+		return out, next, false, nil // nothing comes after it
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		byChange, calls := tx.Bucket(bucketCallsByChange), tx.Bucket(bucketCalls)
 		c := byChange.Cursor()

@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,7 +120,11 @@ func TestMigrationFromSchema1(t *testing.T) {
 	if ids, _ := changeIDs(t, st, 0, "", 10); !slices.Equal(ids, []string{"c1", "c2", "c3"}) {
 		t.Fatalf("feed after the migration %v, want every call in start order", ids)
 	}
-	copyPath := store.BackupBeforeMigration(path, 1)
+	copies, _ := filepath.Glob(path + ".schema1.*.bak")
+	if len(copies) != 1 {
+		t.Fatalf("copies from before the migration: %v, want one", copies)
+	}
+	copyPath := copies[0]
 	if fi, err := os.Stat(copyPath); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("the copy from before the migration: %v %v", fi, err)
 	}
@@ -134,5 +141,81 @@ func TestMigrationFromSchema1(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCallChangesAfterARestore: a reader's number is above every number a
+// store restored from an older backup has given; the records written
+// after the restore still come after it (numbered from the clock), and a
+// number past every other lists nothing, without wrapping.
+func TestCallChangesAfterARestore(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "toritsugi.db")
+	st := storetest.OpenPath(t, path)
+	put := func(st *store.Store, id string) {
+		t.Helper()
+		if err := st.PutCall(rec(id, "acme", base, store.ResultAnswered, true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(st, "c1")
+	backup, err := os.Create(filepath.Join(dir, "backup.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Backup(backup); err != nil {
+		t.Fatal(err)
+	}
+	if err := backup.Close(); err != nil {
+		t.Fatal(err)
+	}
+	put(st, "c2")
+	put(st, "c3")
+	_, reader := changeIDs(t, st, 0, "", 10) // read up to c3
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "backup.db"), path); err != nil { // the restore
+		t.Fatal(err)
+	}
+	st = storetest.OpenPath(t, path)
+	put(st, "c4")
+	if ids, _ := changeIDs(t, st, reader, "", 10); !slices.Equal(ids, []string{"c4"}) {
+		t.Fatalf("a reader at %d after the restore read %v, want c4", reader, ids)
+	}
+	if recs, next, more, err := st.CallChanges(math.MaxUint64, "", 10); err != nil || len(recs) != 0 || next != math.MaxUint64 || more {
+		t.Fatalf("after the last number: %d records, next %d, more %v, %v", len(recs), next, more, err)
+	}
+}
+
+// TestCheckFileFindsTheChangeFeedBroken: check-db says a change feed
+// entry that names no record (every reader would fail there) is damage.
+func TestCheckFileFindsTheChangeFeedBroken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	st := storetest.OpenPath(t, path)
+	if err := st.PutCall(rec("c1", "acme", base, store.ResultAnswered, true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CheckFile(path); err != nil {
+		t.Fatalf("a sound file: %v", err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("calls_by_change")).Put([]byte{0, 0, 0, 0, 0, 0, 0, 1}, []byte("gone"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CheckFile(path); !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), `"gone"`) {
+		t.Fatalf("check of a feed naming a missing call: %v, want ErrCorrupt naming it", err)
 	}
 }

@@ -58,6 +58,11 @@ func CheckFile(path string) (FileSummary, error) {
 				return err
 			}
 		}
+		if n >= 2 {
+			if err := checkChangeFeed(tx); err != nil {
+				return err
+			}
+		}
 		if b := tx.Bucket(bucketIntakes); b != nil {
 			return b.ForEach(func(_, v []byte) error {
 				_, err := decodeIntake(v)
@@ -71,4 +76,30 @@ func CheckFile(path string) (FileSummary, error) {
 		return sum, fmt.Errorf("store: check %s: %w", path, err)
 	}
 	return sum, nil
+}
+
+// checkChangeFeed checks that the change feed numbers every call record
+// once, both ways: an entry naming a missing call would fail every reader
+// of the feed from there on.
+func checkChangeFeed(tx *bolt.Tx) error {
+	calls, byChange, ofCall := tx.Bucket(bucketCalls), tx.Bucket(bucketCallsByChange), tx.Bucket(bucketCallChange)
+	if calls == nil || byChange == nil || ofCall == nil {
+		return fmt.Errorf("%w: schema 2 without its change feed", ErrCorrupt)
+	}
+	entries := 0
+	if err := byChange.ForEach(func(k, id []byte) error {
+		entries++
+		if calls.Get(id) == nil || string(ofCall.Get(id)) != string(k) {
+			return fmt.Errorf("%w: the change feed's entry %x names call %q, which is not numbered so", ErrCorrupt, k, id)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return calls.ForEach(func(id, _ []byte) error {
+		if k := ofCall.Get(id); k == nil || string(byChange.Get(k)) != string(id) {
+			return fmt.Errorf("%w: call %q is not in the change feed", ErrCorrupt, id)
+		}
+		return nil
+	})
 }

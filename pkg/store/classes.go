@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -75,14 +76,16 @@ func (s *Store) ClassifyCall(id, class, by string, at time.Time) error {
 			if err != nil {
 				return err
 			}
-			if err := unindex(tx, prev); err != nil {
-				return err
-			}
-			if err := calls.Put([]byte(id), val); err != nil {
-				return err
-			}
-			if err := index(tx, next); err != nil {
-				return err
+			if !bytes.Equal(val, old) { // the same class again changes nothing
+				if err := unindex(tx, prev); err != nil {
+					return err
+				}
+				if err := calls.Put([]byte(id), val); err != nil {
+					return err
+				}
+				if err := index(tx, next); err != nil {
+					return err
+				}
 			}
 		}
 		val, err := json.Marshal(cc)

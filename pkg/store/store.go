@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -140,6 +141,9 @@ func (s *Store) setup() error {
 		}
 	}
 	if err := s.update(prepare); err != nil {
+		if from != 0 && from < SchemaVersion {
+			return fmt.Errorf("store: migrating from schema %d failed, nothing changed (the migration grows the file by about a third: free disk space): %w", from, err)
+		}
 		return err
 	}
 	if from != 0 && from < SchemaVersion {
@@ -149,22 +153,18 @@ func (s *Store) setup() error {
 }
 
 // BackupBeforeMigration is the name of the copy of a store file of schema
-// version from kept before it is migrated: an earlier toritsugi refuses
-// the migrated file (ErrSchemaTooNew), and runs on this copy (losing
-// what was stored since).
-func BackupBeforeMigration(path string, from int) string {
-	return fmt.Sprintf("%s.schema%d.bak", path, from)
+// version from kept before it is migrated at at: an earlier toritsugi
+// refuses the migrated file (ErrSchemaTooNew), and runs on this copy
+// (losing what was stored since). Each migration keeps its own (a
+// rollback, then an upgrade again, migrates another file).
+func BackupBeforeMigration(path string, from int, at time.Time) string {
+	return fmt.Sprintf("%s.schema%d.%s.bak", path, from, at.UTC().Format("20060102T150405Z"))
 }
 
 // backupBeforeMigration writes the store as it is to
-// BackupBeforeMigration, unless a copy is there already (from a migration
-// that failed: that one is the file as it was).
+// BackupBeforeMigration.
 func (s *Store) backupBeforeMigration(from int) error {
-	dst := BackupBeforeMigration(s.path, from)
-	if _, err := os.Stat(dst); err == nil {
-		s.log.Info("a copy from before the migration is there already: kept", "copy", dst)
-		return nil
-	}
+	dst := BackupBeforeMigration(s.path, from, s.now())
 	tmp := dst + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -179,6 +179,9 @@ func (s *Store) backupBeforeMigration(from int) error {
 	}
 	if err == nil {
 		err = os.Rename(tmp, dst)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(dst)) // the copy's name too survives a crash
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
@@ -279,4 +282,17 @@ func (s *Store) Size() (int64, error) {
 		return 0, fmt.Errorf("store: size: %w", err)
 	}
 	return n, nil
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
