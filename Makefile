@@ -18,8 +18,11 @@ build:
 ## test: vet, formatting and every test under the race detector
 test: vet fmt-check race
 
+## vet: also the end-to-end tests (build tag e2e, run by `make e2e` against a real Asterisk),
+## so that they are compiled on every run and do not rot unseen
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags e2e ./pkg/e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

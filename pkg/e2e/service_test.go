@@ -36,6 +36,10 @@ var clients = []client{
 	{ID: "hoshino", Name: "星野総合法律事務所", DID: "050-3123-4567", Dial: "05031234567", From: "08055556666"},
 }
 
+// closed is a client of the configuration closed all week (not called
+// by the scenario).
+var closed = client{ID: "heigyou", Name: "休業中", DID: "03-9999-0000", Dial: "0399990000", From: "09012340002"}
+
 // hookSecret signs the webhook the intake is relayed to.
 const hookSecret = "e2e-hook-secret"
 
@@ -53,6 +57,9 @@ func configYAML(e env, dataDir, hookURL string) string {
 		fmt.Fprintf(&b, "  - {id: %s, name: %q, dids: [%q], greeting: \"sound:hello-world\", script: standard, relay: {to: [hook]}}\n",
 			c.ID, c.Name, c.DID)
 	}
+	// Closed all week, with nothing to say and no voicemail: its callers
+	// are refused unanswered (TestClosedClientRefusesUnanswered).
+	fmt.Fprintf(&b, "  - {id: %s, name: 休業中, dids: [%q], greeting: \"sound:hello-world\", hours: {weekly: {mon: []}}}\n", closed.ID, closed.DID)
 	fmt.Fprintf(&b, "relay:\n  destinations:\n    - {name: hook, type: webhook, url: %q, secret: %s, timeout: 5s}\n", hookURL, hookSecret)
 	b.WriteString("operators:\n")
 	for _, a := range e.Accounts {
