@@ -107,8 +107,42 @@ func NewHandler(d Deps) http.Handler {
 		mux.HandleFunc("POST /api/v1/relay/retry", d.authorized(d.relayRetry))
 		mux.HandleFunc("POST /api/v1/relay/discard", d.authorized(d.relayDiscard))
 	}
-	return mux
+	return jsonMisses(mux)
 }
+
+// jsonMisses answers what mux has no route for (404) or no route for with
+// that method (405, with its Allow header) as every handler answers an
+// error, {"error": ...} in JSON, not the router's plain text.
+func jsonMisses(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &missRecorder{header: http.Header{}, code: http.StatusNotFound}
+		h.ServeHTTP(rec, r)
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		msg := "no such API path: " + logCut(r.URL.Path)
+		if rec.code == http.StatusMethodNotAllowed {
+			msg = r.Method + " is not allowed here (" + rec.header.Get("Allow") + ")"
+		}
+		writeJSON(w, rec.code, errorBody{Error: msg})
+	})
+}
+
+// missRecorder keeps the status and headers the router's own 404 or 405
+// would have written, and drops its text.
+type missRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (m *missRecorder) Header() http.Header         { return m.header }
+func (m *missRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (m *missRecorder) WriteHeader(code int)        { m.code = code }
 
 type healthBody struct {
 	Status string `json:"status"`

@@ -967,3 +967,37 @@ func TestCallChangesFeed(t *testing.T) {
 		}
 	}
 }
+
+// TestMissesAnswerJSON: a path the API does not have (404) and a method a
+// path does not take (405, with Allow) are answered in JSON, as every
+// other error of the API, not in the router's plain text.
+func TestMissesAnswerJSON(t *testing.T) {
+	h := api.NewHandler(api.Deps{Calls: storetest.Open(t), LinkUp: func() bool { return true }, Token: tokenFunc})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, tt := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"GET", "/api/v1/nosuch", 404, ""},
+		{"POST", "/api/v1/calls", 405, "GET, HEAD"},
+	} {
+		req, err := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct{ Error string }
+		if resp.StatusCode != tt.code || resp.Header.Get("Allow") != tt.allow || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+			json.Unmarshal(body, &e) != nil || e.Error == "" {
+			t.Errorf("%s %s: %d Allow %q %s %s, want %d in JSON", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), body, tt.code)
+		}
+	}
+}
