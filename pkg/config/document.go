@@ -26,6 +26,16 @@ type document struct {
 	// of different kinds (a client and an operator), and a key it has
 	// for one is unknown in the other.
 	merged map[*yaml.Node]*mergedKey
+	// blanks are the paths of keys written with no value (`fallback_log:`):
+	// they keep their defaults, which is rarely what was meant (warned).
+	blanks []blank
+}
+
+// blank is a key written with no value, and whether it is a setting (a
+// scalar) or a section or list.
+type blank struct {
+	path    string
+	setting bool
 }
 
 // mergedKey is a key of a merged mapping: unknown wherever it was merged
@@ -159,6 +169,9 @@ func (d *document) walk(n *yaml.Node, sh *shape, path string) {
 	}
 	d.positions.Mark(path, yamlpos.Pos{Line: max(at.Line, 1), Col: at.Column})
 	if isNull(n) {
+		if path != "" && at.Kind != yaml.AliasNode {
+			d.blanks = append(d.blanks, blank{path, sh.kind == kindScalar})
+		}
 		return
 	}
 	want := map[kind]yaml.Kind{kindScalar: yaml.ScalarNode, kindMap: yaml.MappingNode, kindList: yaml.SequenceNode}[sh.kind]

@@ -52,6 +52,15 @@ func parseRead(filename, dir string, data []byte, env func(string) (string, bool
 	if len(doc.errs) > 0 {
 		return nil, c.sources, doc.errs.Sorted()
 	}
+	for _, b := range doc.blanks {
+		switch _, set := c.fromEnv[b.path]; {
+		case set:
+		case b.setting:
+			c.warnf(b.path, "has no value, so its default applies: write \"\" for none, or remove the key")
+		default:
+			c.warnf(b.path, "has no value: as if it were not written (fill it in, or remove it)")
+		}
+	}
 	cfg.sources = c.sources
 	cfg.Warnings = c.warnings.Sorted()
 	cfg.index()

@@ -412,3 +412,45 @@ func TestTabInIndentationNamesItsLine(t *testing.T) {
 		}
 	}
 }
+
+// TestBlankValueWarns: a key written with no value keeps its default (a
+// setting) or counts as not written (a section), which is rarely what
+// was meant (`fallback_log:` to turn it off, `hours:` left to fill in):
+// said, on its line, unless the environment gives the value.
+func TestBlankValueWarns(t *testing.T) {
+	yaml := `ari: {user: u, password: p}
+data_dir:
+fallback_log:
+answer_silence: ""
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:g
+    hours:
+`
+	env := func(k string) (string, bool) {
+		if k == "TORITSUGI_DATA_DIR" {
+			return "/var/lib/toritsugi", true
+		}
+		return "", false
+	}
+	cfg, err := Parse("t.yaml", []byte(yaml), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`t.yaml:3:14: fallback_log: has no value, so its default applies: write "" for none, or remove the key`,
+		`t.yaml:10:11: clients[0].hours: has no value: as if it were not written (fill it in, or remove it)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if cfg.AnswerSilence != "" || cfg.FallbackLog == "" || cfg.DataDir != "/var/lib/toritsugi" {
+		t.Fatalf("answer_silence %q, fallback_log %q, data_dir %q", cfg.AnswerSilence, cfg.FallbackLog, cfg.DataDir)
+	}
+}
