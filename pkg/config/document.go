@@ -249,7 +249,9 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 		if !known {
 			if !merged {
 				msg := fmt.Sprintf("unknown key %q", k.Value)
-				if s := suggest(k.Value, sh.fields); s != "" {
+				if strings.ContainsRune(k.Value, '\u3000') {
+					msg += " (a full-width space, 全角スペース, in it or in the indentation: indent with half-width spaces)"
+				} else if s := suggest(k.Value, sh.fields); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				d.addAt(kp, field, msg)

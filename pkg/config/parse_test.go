@@ -454,3 +454,21 @@ clients:
 		t.Fatalf("answer_silence %q, fallback_log %q, data_dir %q", cfg.AnswerSilence, cfg.FallbackLog, cfg.DataDir)
 	}
 }
+
+// TestFullWidthSpaceNamed: a full-width space (全角スペース), typed by a
+// Japanese input method, in a sound name (Asterisk would find no such
+// sound when a call comes) or in an indentation is named as such.
+func TestFullWidthSpaceNamed(t *testing.T) {
+	yaml := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n  - id: acme\n    name: ACME\n    dids: [\"03-1234-5678\"]\n" +
+		"    greeting: \"sound:toritsugi/acme\u3000\"\n    \u3000whisper_sound: sound:beep\n"
+	_, err := Parse("t.yaml", []byte(yaml), nil)
+	es, ok := AsErrors(err)
+	if !ok || len(es) != 2 {
+		t.Fatalf("errors %v, want two", err)
+	}
+	for i, want := range []string{"t.yaml:7:15: clients[0].greeting: ", "t.yaml:8:5: "} {
+		if got := es[i].Error(); !strings.HasPrefix(got, want) || !strings.Contains(got, "全角スペース") {
+			t.Errorf("error %d: %s, want it at %s naming the full-width space", i, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // checker turns raw values into typed ones, reporting each problem at the
@@ -128,8 +129,14 @@ var mediaPrefixes = []string{"sound:", "recording:", "tone:", "digits:"}
 
 // media checks an Asterisk media URI such as sound:toritsugi/acme-greeting.
 func (c *checker) media(path, s string) {
+	if strings.ContainsRune(s, '\u3000') {
+		// Passed by a space check for ASCII only, Asterisk would find no
+		// such sound when the call comes in.
+		c.errf(path, "%q has a full-width space (全角スペース) in it: a media URI has no spaces", s)
+		return
+	}
 	for _, p := range mediaPrefixes {
-		if rest, ok := strings.CutPrefix(s, p); ok && rest != "" && !strings.ContainsAny(rest, " \t\r\n") {
+		if rest, ok := strings.CutPrefix(s, p); ok && rest != "" && strings.IndexFunc(rest, unicode.IsSpace) < 0 {
 			return
 		}
 	}
