@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -194,6 +195,9 @@ func (d *document) walk(n *yaml.Node, sh *shape, path string) {
 	}
 }
 
+// listIndexes are the [0] of a path, written [] in a schema's places.
+var listIndexes = regexp.MustCompile(`\[[0-9]+\]`)
+
 // walkMapping checks the keys of one mapping; merged mappings ("<<: *base")
 // are walked after the explicit keys, which take precedence.
 func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[string]int, merged bool) {
@@ -253,6 +257,8 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 					msg += " (a full-width space, 全角スペース, in it or in the indentation: indent with half-width spaces)"
 				} else if s := suggest(k.Value, sh.fields); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				} else if places := placesBelow(listIndexes.ReplaceAllString(path, "[]"), k.Value); len(places) > 0 {
+					msg += " here (it goes at " + strings.Join(places, " or ") + ")"
 				}
 				d.addAt(kp, field, msg)
 			}

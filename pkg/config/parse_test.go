@@ -472,3 +472,27 @@ func TestFullWidthSpaceNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestMisplacedKeyToldWhereItGoes: a key written without its section (a
+// client's max_wait for its queue.max_wait, timezone for hours.timezone)
+// is told where it goes; a key of another section's name (ari.timeout: a
+// destination's timeout means something else) is not sent there.
+func TestMisplacedKeyToldWhereItGoes(t *testing.T) {
+	yaml := "ari: {user: u, password: p, timeout: 5s}\ndata_dir: /d\nmax_wait: 3m\nclients:\n  - id: acme\n    name: ACME\n" +
+		"    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n    max_wait: 3m\n    timezone: Asia/Tokyo\n"
+	_, err := Parse("t.yaml", []byte(yaml), nil)
+	es, _ := AsErrors(err)
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`t.yaml:1:29: ari.timeout: unknown key "timeout"`,
+		`t.yaml:3:1: max_wait: unknown key "max_wait" here (it goes at queue.max_wait)`,
+		`t.yaml:9:5: clients[0].max_wait: unknown key "max_wait" here (it goes at clients[].queue.max_wait)`,
+		`t.yaml:10:5: clients[0].timezone: unknown key "timezone" here (it goes at clients[].hours.timezone)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

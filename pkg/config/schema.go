@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // kind is what a YAML value must be.
 type kind uint8
@@ -159,6 +162,50 @@ var rootShape = mapOf(map[string]*shape{
 		"supervisor":    scalar,
 	})),
 })
+
+// placesBelow lists where key is a known key one section below the
+// mapping at path (list indexes written []): a key written without its
+// section (max_wait under a client, for its queue.max_wait) is told where
+// it goes. Places elsewhere (a destination's timeout for ari.timeout) are
+// not offered: another section's key of that name means something else.
+func placesBelow(path, key string) []string {
+	var out []string
+	for _, p := range placesOf(key) {
+		parent, _ := strings.CutSuffix(p, "."+key)
+		i := strings.LastIndexByte(parent, '.')
+		if (path == "" && i < 0 && !strings.Contains(parent, "[")) || (path != "" && i >= 0 && parent[:i] == path && !strings.Contains(parent[i:], "[")) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// placesOf lists where key is a known key in the whole configuration
+// (queue.max_wait, clients[].queue.max_wait), sorted.
+func placesOf(key string) []string {
+	var out []string
+	var walk func(sh *shape, path string)
+	walk = func(sh *shape, path string) {
+		switch sh.kind {
+		case kindList:
+			walk(sh.elem, path+"[]")
+		case kindMap:
+			for k, sub := range sh.fields {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if k == key {
+					out = append(out, p)
+				}
+				walk(sub, p)
+			}
+		}
+	}
+	walk(rootShape, "")
+	slices.Sort(out)
+	return out
+}
 
 // suggest returns the known key closest to a mistyped one, or "".
 func suggest(key string, fields map[string]*shape) string {
