@@ -44,9 +44,16 @@ func tokenFunc() string { return testToken }
 
 func get(t *testing.T, h http.Handler, url string) (*http.Response, []byte) {
 	t.Helper()
+	return do(t, h, "GET", url)
+}
+
+// do sends method url to h with the test token, and returns the answer
+// and its body.
+func do(t *testing.T, h http.Handler, method, url string) (*http.Response, []byte) {
+	t.Helper()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	req, err := http.NewRequest("GET", srv.URL+url, nil)
+	req, err := http.NewRequest(method, srv.URL+url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -973,8 +980,6 @@ func TestCallChangesFeed(t *testing.T) {
 // other error of the API, not in the router's plain text.
 func TestMissesAnswerJSON(t *testing.T) {
 	h := api.NewHandler(api.Deps{Calls: storetest.Open(t), LinkUp: func() bool { return true }, Token: tokenFunc})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 	for _, tt := range []struct {
 		method, path string
 		code         int
@@ -983,17 +988,7 @@ func TestMissesAnswerJSON(t *testing.T) {
 		{"GET", "/api/v1/nosuch", 404, ""},
 		{"POST", "/api/v1/calls", 405, "GET, HEAD"},
 	} {
-		req, err := http.NewRequest(tt.method, srv.URL+tt.path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := do(t, h, tt.method, tt.path)
 		var e struct{ Error string }
 		if resp.StatusCode != tt.code || resp.Header.Get("Allow") != tt.allow || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
 			json.Unmarshal(body, &e) != nil || e.Error == "" {
