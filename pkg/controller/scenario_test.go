@@ -205,7 +205,10 @@ func eventAt(r store.CallRecord, prefix string) time.Time {
 
 func TestRingbackUntilOperatorAnswers(t *testing.T) {
 	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    answer_mode: ringback\n    ringback_max: 30s\n", 1))
-	h.startOp1001(answers)
+	// Talks 30 s (0.3 s of test time): with the 5 s of answers, a loaded
+	// machine could be slower to bridge than the operator to hang up,
+	// and the caller, answered at the connect, is then greeted.
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second})
 	id := h.call("0312345678", "0901234567")
 	rec := h.record(id)
 	if rec.Result != store.ResultAnswered {
