@@ -496,3 +496,33 @@ func TestMisplacedKeyToldWhereItGoes(t *testing.T) {
 		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestChoicesTakeCapitals: a choice written in capitals (INFO, Voicemail,
+// Webhook) is taken, as `action: VIP` is, and kept as the code spells it.
+func TestChoicesTakeCapitals(t *testing.T) {
+	yaml := `ari: {user: u, password: p}
+data_dir: /d
+log_level: INFO
+queue: {strategy: Ring-All}
+relay:
+  destinations:
+    - {name: hook, type: Webhook, url: "https://example.jp/hook", secret: s}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:g
+    answer_mode: Ringback
+    overflow: Voicemail
+    relay: {to: [hook]}
+`
+	cfg, err := Parse("t.yaml", []byte(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := cfg.Client("acme")
+	d, _ := cfg.Destination("hook")
+	if cfg.LogLevel != "info" || cfg.Queue.Strategy != StrategyRingAll || cl.AnswerMode != "ringback" || cl.Overflow != OverflowVoicemail || d.Type != "webhook" {
+		t.Fatalf("log_level %q strategy %q answer_mode %q overflow %q type %q", cfg.LogLevel, cfg.Queue.Strategy, cl.AnswerMode, cl.Overflow, d.Type)
+	}
+}

@@ -115,10 +115,12 @@ func (c *checker) boolean(path, s string) bool {
 	return false
 }
 
+// oneOf checks that s is one of allowed and returns it as allowed spells
+// it: capitals are taken (INFO, Voicemail, Ringback, as `action: VIP` is).
 func (c *checker) oneOf(path, s string, allowed ...string) string {
 	for _, a := range allowed {
-		if s == a {
-			return s
+		if strings.EqualFold(strings.TrimSpace(s), a) {
+			return a
 		}
 	}
 	c.errf(path, "%q is not one of %s", s, strings.Join(allowed, ", "))

@@ -67,7 +67,7 @@ func (c *checker) destinations(path string, raws []rawDestination) []relay.Desti
 			d.Timeout = c.duration(childPath(p, "timeout"), r.Timeout, false)
 		}
 		if c.required(childPath(p, "type"), r.Type) {
-			c.oneOf(childPath(p, "type"), r.Type, destinationTypes...)
+			d.Type = c.oneOf(childPath(p, "type"), r.Type, destinationTypes...)
 			c.destinationFields(p, d, r.PrivateKeyFile != "")
 		}
 		out = append(out, d)
