@@ -39,6 +39,12 @@ func (a *actor) voicemail(why string) {
 	}
 	a.note("voicemail (" + why + ")")
 	if a.client.VoicemailPrompt == "" {
+		if a.leadIn != "" {
+			// Just answered, nothing heard yet: the lead-in first, or
+			// the recording's beep would be cut.
+			a.playList(a.id, nil, func(string) { a.recordMessage(why) })
+			return
+		}
 		a.recordMessage(why)
 		return
 	}

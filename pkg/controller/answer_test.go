@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,4 +73,46 @@ operators:
 			}
 		})
 	}
+}
+
+// TestVoicemailBeepAfterTheLeadIn: a ringback caller answered only to
+// leave a message, with no prompt, hears the answer's lead-in before the
+// recording's beep (played at once, the beep would be cut).
+func TestVoicemailBeepAfterTheLeadIn(t *testing.T) {
+	h := newHarness(t, `
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    answer_mode: ringback
+    ringback_max: 60s
+    overflow: voicemail
+    overflow_sound: ""
+    voicemail_prompt: ""
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("recording the message", func() bool { return containsRequest(h, "POST", "/channels/"+id+"/record") })
+	var seq []string
+	for _, r := range h.fake.Requests() {
+		if r.Method == "POST" && strings.HasPrefix(r.Path, "/channels/"+id+"/") && !strings.HasSuffix(r.Path, "/variable") {
+			step := strings.TrimPrefix(r.Path, "/channels/"+id+"/")
+			if strings.HasPrefix(step, "play/") {
+				step = "play " + strings.TrimSpace(r.Body)
+			}
+			seq = append(seq, step)
+		}
+	}
+	want := []string{"ring", "answer", `play {"media":["sound:silence/1"]}`, "record"}
+	if len(seq) < 4 || !slices.Equal(seq[:4], want) {
+		t.Fatalf("caller's requests %q, want %q", seq, want)
+	}
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	h.record(id)
 }
