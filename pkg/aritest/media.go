@@ -16,6 +16,10 @@ type playback struct {
 	// canceled: stopped while queued, to be reported finished when its
 	// turn comes.
 	holds, canceled bool
+	// controllable: a sound: or recording: item has started (sticky, as
+	// res_stasis_playback's flag): only then can the playback be stopped;
+	// a playback of digits:, number: or characters: alone cannot (500).
+	controllable bool
 }
 
 func (p *playback) json() object {
@@ -144,6 +148,7 @@ func (s *Server) playItemLocked(p *playback) {
 	var d time.Duration
 	switch scheme {
 	case "sound":
+		p.controllable = true // set before the file is looked for
 		var ok bool
 		if d, ok = s.sounds[name]; !ok {
 			s.endItemLocked(p, "failed")
@@ -157,6 +162,7 @@ func (s *Server) playItemLocked(p *playback) {
 			s.skipItemLocked(p)
 			return
 		}
+		p.controllable = true
 		d = time.Second
 	default:
 		s.skipItemLocked(p)

@@ -338,3 +338,38 @@ func TestRefusalsAsAsteriskAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestDigitsAloneCannotBeStopped: res_stasis_playback makes a playback
+// controllable once a sound: or recording: item plays; a playing playback
+// of digits: alone is refused a stop (resource_playbacks.c: 500 "Could
+// not stop playback"); one that played a sound first stops.
+func TestDigitsAloneCannotBeStopped(t *testing.T) {
+	s, _ := startFake(t)
+	_, key := answeredCall(t, s)
+	auth := basicAuth("toritsugi", "toritsugi")
+	for _, tt := range []struct {
+		id     string
+		media  []string
+		status int
+	}{
+		{"pb-digits", []string{"digits:0312345678"}, 500},
+		{"pb-sound", []string{"sound:hello-world", "digits:0312345678"}, 204},
+	} {
+		if resp, body := doRequest(t, s, "POST", "/channels/"+key.ID+"/play/"+tt.id, url.Values{"media": tt.media}, nil, auth); resp.StatusCode != 201 {
+			t.Fatalf("play %v: %d %s", tt.media, resp.StatusCode, body)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := s.WaitFor(ctx, func(s *Server) bool {
+			resp, body := doRequest(t, s, "GET", "/playbacks/"+tt.id, nil, nil, auth)
+			return resp.StatusCode == 200 && strings.Contains(string(body), `"state":"playing"`)
+		})
+		cancel()
+		if err != nil {
+			t.Fatalf("%s never played: %v", tt.id, err)
+		}
+		resp, body := doRequest(t, s, "DELETE", "/playbacks/"+tt.id, nil, nil, auth)
+		if resp.StatusCode != tt.status || tt.status == 500 && !strings.Contains(string(body), `"message":"Could not stop playback"`) {
+			t.Errorf("stop %v: %d %s, want %d", tt.media, resp.StatusCode, body, tt.status)
+		}
+	}
+}

@@ -27,6 +27,12 @@ func hPlaybackStop(s *Server, pv map[string]string, _ params) reply {
 		p.canceled, p.state = true, "done"
 		return noContent()
 	}
+	if !p.controllable {
+		// playback_stop refuses a playback no sound: or recording: item
+		// of has played (digits: alone), and resource_playbacks.c
+		// answers OPER_FAILED so.
+		return msgErr(http.StatusInternalServerError, "Could not stop playback")
+	}
 	s.finishPlaybackLocked(p, "done")
 	return noContent()
 }

@@ -64,6 +64,9 @@ type actor struct {
 	// greetingNotice: the greeting playing (greetingID) ends with the
 	// recording notice.
 	greetingNotice bool
+	// offerStoppable: the callback offer playing has a sound in it, which
+	// lets Asterisk stop it (a number said alone cannot be stopped).
+	offerStoppable bool
 
 	legs map[string]*leg // operator channels by id
 	op   *leg            // the operator who answered (whisper, bridge)

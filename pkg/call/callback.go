@@ -49,6 +49,9 @@ func (a *actor) offerCallback() {
 		media = append(media, a.client.CallbackPrompt)
 	}
 	media = append(media, "digits:"+cid.National())
+	// Asterisk stops a playback only once a sound has played in it: the
+	// number said alone (no prompt, no lead-in) runs to its end.
+	a.offerStoppable = a.client.CallbackPrompt != "" || a.leadIn != ""
 	a.playList(a.id, media, func(string) {
 		if a.awaitingDigit {
 			a.after(a.m.confirmWait, func() { a.callbackAnswer("") })
@@ -97,8 +100,12 @@ func (a *actor) callbackAnswer(digit string) {
 	a.awaitingDigit = false
 	a.stopTimer()
 	if a.playbackID != "" && digit != "" {
-		// Answered during the offer: cut it (the thanks would follow it).
-		a.stopPlayback(a.forgetPlayback())
+		// Answered during the offer: cut it (the thanks would follow it),
+		// if Asterisk can (else the thanks follow the number's end).
+		id := a.forgetPlayback()
+		if a.offerStoppable {
+			a.stopPlayback(id)
+		}
 	}
 	if digit != "1" {
 		a.note("callback declined")

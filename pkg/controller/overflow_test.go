@@ -916,3 +916,33 @@ func TestCallerOfARemovedClientStillOverflows(t *testing.T) {
 		}
 	}
 }
+
+// TestCallbackOfferOfTheNumberAlone: with no callback_prompt the offer is
+// the caller's number said alone, which Asterisk cannot stop (500); the
+// caller's 1 during it is taken, the request stored, and the thanks follow
+// the number's end: no stop is asked for.
+func TestCallbackOfferOfTheNumberAlone(t *testing.T) {
+	h := overflowHarness(t, `
+    overflow: callback
+    callback_prompt: ""`)
+	h.fake.AddSound("toritsugi/callback-thanks", time.Second)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitOffered("09012345678")
+	h.eventually("the number being said", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && len(c.Playing) > 0 && strings.HasPrefix(c.Playing[0], "digits:")
+	})
+	if err := h.fake.SendDTMF(id, "1"); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
+		t.Fatalf("%s (%s)", rec.Result, rec.Reason)
+	}
+	for _, r := range h.fake.Requests() {
+		if r.Method == http.MethodDelete && strings.HasPrefix(r.Path, "/playbacks/") {
+			t.Errorf("asked Asterisk to stop the number said alone: %s -> %d", r.Path, r.Status)
+		}
+	}
+}
