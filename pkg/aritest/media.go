@@ -165,6 +165,9 @@ func (s *Server) playItemLocked(p *playback) {
 		p.controllable = true
 		d = time.Second
 	default:
+		if scheme == "tone" {
+			p.controllable = true // as play_on_channel sets it (tones are not played here)
+		}
 		s.skipItemLocked(p)
 		return
 	}

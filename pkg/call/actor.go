@@ -64,9 +64,6 @@ type actor struct {
 	// greetingNotice: the greeting playing (greetingID) ends with the
 	// recording notice.
 	greetingNotice bool
-	// offerStoppable: the callback offer playing has a sound in it, which
-	// lets Asterisk stop it (a number said alone cannot be stopped).
-	offerStoppable bool
 
 	legs map[string]*leg // operator channels by id
 	op   *leg            // the operator who answered (whisper, bridge)
@@ -410,7 +407,9 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		}
 		return
 	}
-	a.note("playing " + strings.Join(shown, ", "))
+	if len(shown) > 0 { // a lead-in alone is noted above
+		a.note("playing " + strings.Join(shown, ", "))
+	}
 	a.playTimer = a.m.clock.NewTimer(a.m.greetingTimeout)
 }
 

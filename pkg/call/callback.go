@@ -49,9 +49,6 @@ func (a *actor) offerCallback() {
 		media = append(media, a.client.CallbackPrompt)
 	}
 	media = append(media, "digits:"+cid.National())
-	// Asterisk stops a playback only once a sound has played in it: the
-	// number said alone (no prompt, no lead-in) runs to its end.
-	a.offerStoppable = a.client.CallbackPrompt != "" || a.leadIn != ""
 	a.playList(a.id, media, func(string) {
 		if a.awaitingDigit {
 			a.after(a.m.confirmWait, func() { a.callbackAnswer("") })
@@ -100,12 +97,11 @@ func (a *actor) callbackAnswer(digit string) {
 	a.awaitingDigit = false
 	a.stopTimer()
 	if a.playbackID != "" && digit != "" {
-		// Answered during the offer: cut it (the thanks would follow it),
-		// if Asterisk can (else the thanks follow the number's end).
-		id := a.forgetPlayback()
-		if a.offerStoppable {
-			a.stopPlayback(id)
-		}
+		// Answered during the offer: cut it (the thanks would follow it).
+		// Asterisk cannot stop the number said alone once it plays (the
+		// thanks then follow its end), but cancels an offer still waiting
+		// its turn (behind the one a controller before this started).
+		a.stopPlayback(a.forgetPlayback())
 	}
 	if digit != "1" {
 		a.note("callback declined")

@@ -114,7 +114,14 @@ func (a *actor) stopCallerMedia() {
 
 // stopPlayback stops playback id; one that has already ended is fine.
 func (a *actor) stopPlayback(id string) {
-	if err := a.m.ari.Playback().Stop(ari.NewKey(ari.PlaybackKey, id)); err != nil && !pbx.IsNotFound(err) {
+	err := a.m.ari.Playback().Stop(ari.NewKey(ari.PlaybackKey, id))
+	switch {
+	case err == nil || pbx.IsNotFound(err):
+	case pbx.StatusCode(err) == 500:
+		// res_stasis_playback stops a playback only once a sound of it
+		// has played: a number said alone runs to its end.
+		a.log.Debug("a playback Asterisk cannot stop runs to its end", "playback", id)
+	default:
 		a.log.Warn("stopping a playback failed", "playback", id, "error", err)
 	}
 }

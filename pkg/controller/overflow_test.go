@@ -18,6 +18,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
 
 func TestOverflowToVoicemail(t *testing.T) {
@@ -917,32 +918,74 @@ func TestCallerOfARemovedClientStillOverflows(t *testing.T) {
 	}
 }
 
-// TestCallbackOfferOfTheNumberAlone: with no callback_prompt the offer is
-// the caller's number said alone, which Asterisk cannot stop (500); the
-// caller's 1 during it is taken, the request stored, and the thanks follow
-// the number's end: no stop is asked for.
-func TestCallbackOfferOfTheNumberAlone(t *testing.T) {
-	h := overflowHarness(t, `
+// TestCallbackOfferOfTheNumberAloneAcrossARestart: with no callback_prompt
+// the offer is the caller's number said alone, which Asterisk cannot stop
+// once it plays (500). A controller restarted while it is said offers
+// again, the new offer waiting behind the old; the caller's 1 during the
+// old one cancels the waiting offer (a playback waiting its turn is
+// stopped), and the request is stored: the number is not said twice.
+func TestCallbackOfferOfTheNumberAloneAcrossARestart(t *testing.T) {
+	// The fake at half of Asterisk's speed (not the harness's 100):
+	// the number, 0.5 s a digit, outlasts a restart.
+	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Close() })
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`ari: {url: %s, user: toritsugi, password: toritsugi}
+data_dir: /nonexistent
+queue: {max_wait: 200ms}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
     overflow: callback
-    callback_prompt: ""`)
-	h.fake.AddSound("toritsugi/callback-thanks", time.Second)
-	h.start()
+    callback_prompt: ""
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`, fake.URL())), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, fake: fake, cfg: cfg, store: storetest.Open(t)}
+	fake.AddEndpoint("PJSIP/op1001", false, answers)
+	for _, s := range []string{"toritsugi/acme-greeting", "vm-nobodyavail", "toritsugi/callback-thanks"} {
+		fake.AddSound(s, 200*time.Millisecond)
+	}
+	first := h.start()
 	id := h.call("0312345678", "09012345678")
-	h.waitOffered("09012345678")
-	h.eventually("the number being said", func() bool {
-		c, ok := h.fake.Channel(id)
-		return ok && len(c.Playing) > 0 && strings.HasPrefix(c.Playing[0], "digits:")
+	h.eventually("the number being said, the offer saved", func() bool {
+		c, ok := fake.Channel(id)
+		return ok && len(c.Playing) > 0 && strings.HasPrefix(c.Playing[0], "digits:") && strings.Contains(c.Vars[call.StateVar], "s=callback")
 	})
-	if err := h.fake.SendDTMF(id, "1"); err != nil {
+	first.stop()
+	h.start()
+	offers := func() (ids []string) {
+		for _, r := range fake.Requests() {
+			if pb, ok := strings.CutPrefix(r.Path, "/channels/"+id+"/play/"); ok && strings.Contains(r.Body, "digits:09012345678") {
+				ids = append(ids, pb)
+			}
+		}
+		return ids
+	}
+	h.eventually("offered again", func() bool { return len(offers()) == 2 })
+	if err := fake.SendDTMF(id, "1"); err != nil {
 		t.Fatal(err)
 	}
 	rec := h.record(id)
 	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: callback requested" {
 		t.Fatalf("%s (%s)", rec.Result, rec.Reason)
 	}
-	for _, r := range h.fake.Requests() {
-		if r.Method == http.MethodDelete && strings.HasPrefix(r.Path, "/playbacks/") {
-			t.Errorf("asked Asterisk to stop the number said alone: %s -> %d", r.Path, r.Status)
+	again := offers()[1]
+	for _, r := range fake.Requests() {
+		if r.Method == http.MethodDelete && r.Path == "/playbacks/"+again && r.Status != http.StatusNoContent {
+			t.Fatalf("cancelling the waiting offer: %d", r.Status)
 		}
+	}
+	if !slices.ContainsFunc(fake.Requests(), func(r aritest.RequestLog) bool {
+		return r.Method == http.MethodDelete && r.Path == "/playbacks/"+again
+	}) {
+		t.Fatal("the waiting offer was not cancelled at the caller's 1")
 	}
 }
