@@ -269,7 +269,7 @@ func (c *checker) ruleMatchable(rp string, rule relay.Rule, s intake.Script) {
 		switch kinds := []string{relay.KindIntake, relay.KindMissedCall, relay.KindVoicemail}; {
 		case rule.Field == "kind" && !slices.Contains(kinds, rule.Equals):
 			c.warnf(childPath(rp, "equals"), "%q is no kind of message (%s): the rule never matches", rule.Equals, strings.Join(kinds, ", "))
-		case rule.Field == "urgent" && rule.Equals != "true" && rule.Equals != "false":
+		case rule.Field == "urgent" && !strings.EqualFold(strings.TrimSpace(rule.Equals), "true") && !strings.EqualFold(strings.TrimSpace(rule.Equals), "false"):
 			c.warnf(childPath(rp, "equals"), "%q: this client's script has no question urgent, so urgent is the message's urgency, true or false: the rule never matches", rule.Equals)
 		}
 		if !slices.Contains(messageFields, rule.Field) {

@@ -77,8 +77,9 @@ func matches(m Message, r Rule) bool {
 	if r.Field == "" {
 		return true
 	}
-	if r.Field == "urgent" && (r.Equals == "true" || r.Equals == "false") {
-		return strconv.FormatBool(m.Urgent) == r.Equals
+	// True or FALSE too: written so, the rule must not test the answer.
+	if e := strings.ToLower(strings.TrimSpace(r.Equals)); r.Field == "urgent" && (e == "true" || e == "false") {
+		return strconv.FormatBool(m.Urgent) == e
 	}
 	v, ok := fieldValue(m, r.Field)
 	return ok && SameValue(v, r.Equals)

@@ -99,4 +99,12 @@ func TestRouteEdgeCases(t *testing.T) {
 	if got := Route(Message{}, rules, []string{"b"}); len(got) != 0 {
 		t.Errorf("non-urgent = %v, want none", got)
 	}
+	// True in capitals is the message's urgency too, not an answer "True".
+	capital := []Rule{{Field: "urgent", Equals: "True", To: []string{"a"}}}
+	if got := Route(Message{Urgent: true}, capital, nil); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("urgent: True on an urgent message = %v, want [a]", got)
+	}
+	if got := Route(Message{Fields: map[string]string{"urgent": "True"}}, capital, nil); len(got) != 0 {
+		t.Errorf("urgent: True on a message not urgent = %v, want none", got)
+	}
 }
