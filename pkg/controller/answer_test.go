@@ -10,10 +10,11 @@ import (
 )
 
 // TestUnansweredCallerIsRefusedWith480: a caller hung up without being
-// answered (closed with nothing to hear and no voicemail, a queue given
-// up in ringback with nothing to say) is not answered first, and is
-// refused with cause no_answer (SIP 480), not "normal", which chan_pjsip
-// sends as 603 Decline, a final refusal; a blocked caller still gets that.
+// answered (closed with nothing to hear and no voicemail; a queue given
+// up in ringback, TestRingbackOverflowWithNothingToSay) is not answered
+// first, and is refused with cause no_answer (SIP 480), not "normal",
+// which chan_pjsip sends as 603 Decline, a final refusal; a blocked
+// caller still gets that.
 func TestUnansweredCallerIsRefusedWith480(t *testing.T) {
 	h := newHarness(t, `
 clients:
@@ -28,14 +29,6 @@ clients:
     greeting: sound:toritsugi/acme-greeting
     callers:
       - {match: "050*", action: block}
-  - id: ring
-    name: 呼出
-    dids: ["03-2222-2222"]
-    greeting: sound:toritsugi/ring-greeting
-    answer_mode: ringback
-    ringback_max: 1m
-    queue: {max_wait: 2s}
-    overflow_sound: ""
 operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: [acme]}
 `)
@@ -46,7 +39,6 @@ operators:
 		wantReason        string
 	}{
 		{"closed with nothing to say", "0311111111", "0901234567", store.ResultAfterHours, "no_answer"},
-		{"ringback given up with nothing to say", "0322222222", "0901234567", store.ResultOverflow, "no_answer"},
 		{"blocked", "0312345678", "05011112222", store.ResultBlocked, "normal"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,23 +47,27 @@ operators:
 			if rec.Result != tt.result || !rec.AnsweredAt.IsZero() {
 				t.Fatalf("record %s (%s) answered at %v, want %s unanswered", rec.Result, rec.Reason, rec.AnsweredAt, tt.result)
 			}
-			var reasons []string
-			for _, r := range h.fake.Requests() {
-				if !strings.HasPrefix(r.Path, "/channels/"+id) {
-					continue
-				}
-				if strings.HasSuffix(r.Path, "/answer") {
-					t.Fatalf("answered only to be hung up:\n%s", h.requests())
-				}
-				if r.Method == "DELETE" && r.Path == "/channels/"+id {
-					q, _ := url.ParseQuery(r.Query)
-					reasons = append(reasons, q.Get("reason"))
-				}
-			}
-			if len(reasons) != 1 || reasons[0] != tt.wantReason {
-				t.Fatalf("hang-ups with reasons %q, want one with %q:\n%s", reasons, tt.wantReason, h.requests())
-			}
+			refusedUnanswered(t, h, id, tt.wantReason)
 		})
+	}
+}
+
+// refusedUnanswered fails t unless the caller's channel id was never
+// answered and was hung up once, with reason.
+func refusedUnanswered(t *testing.T, h *harness, id, reason string) {
+	t.Helper()
+	if containsRequest(h, "POST", "/channels/"+id+"/answer") {
+		t.Fatalf("answered only to be hung up:\n%s", h.requests())
+	}
+	var reasons []string
+	for _, r := range h.fake.Requests() {
+		if r.Method == "DELETE" && r.Path == "/channels/"+id {
+			q, _ := url.ParseQuery(r.Query)
+			reasons = append(reasons, q.Get("reason"))
+		}
+	}
+	if len(reasons) != 1 || reasons[0] != reason {
+		t.Fatalf("hang-ups with reasons %q, want one with %q:\n%s", reasons, reason, h.requests())
 	}
 }
 

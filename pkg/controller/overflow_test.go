@@ -851,7 +851,8 @@ func TestCallbackKeyLostWithTheLink(t *testing.T) {
 
 // TestRingbackOverflowWithNothingToSay: a ringback caller who overflows to
 // a plain hang-up with no overflow_sound is not answered only to be hung
-// up (their carrier would bill a connected call that said nothing).
+// up (their carrier would bill a connected call that said nothing), and
+// is refused with no_answer (480, TestUnansweredCallerIsRefusedWith480).
 func TestRingbackOverflowWithNothingToSay(t *testing.T) {
 	h := newHarness(t, `
 queue: {max_wait: 200ms}
@@ -870,9 +871,10 @@ operators:
 	h.start()
 	id := h.call("0312345678", "09012345678")
 	rec := h.record(id)
-	if rec.Result != store.ResultOverflow || containsRequest(h, "POST", "/channels/"+id+"/answer") || !rec.AnsweredAt.IsZero() {
+	if rec.Result != store.ResultOverflow || !rec.AnsweredAt.IsZero() {
 		t.Fatalf("%s (%s): answered only to hang up (answered at %v)", rec.Result, rec.Reason, rec.AnsweredAt)
 	}
+	refusedUnanswered(t, h, id, "no_answer")
 }
 
 const twoClientsOneServed = `
