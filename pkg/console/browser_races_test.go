@@ -101,10 +101,7 @@ func TestBrowserFormHeldWhileSaving(t *testing.T) {
 	ctx := consoletest.Browser(t)
 	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
 	e.c.Pop(pop("call-1", "op-a"))
-	consoletest.Do(t, ctx, "fill, check, save", append(append([]chromedp.Action[chromedp.Void]{
-		chromedp.WaitVisible("#f-name")}, fillGood()...),
-		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
-		chromedp.Click("#btn-save"),
+	consoletest.Do(t, ctx, "fill, check, save", fillCheckSave(
 		consoletest.UntilJS(`document.getElementById('status').textContent === '保存中…'`))...)
 	held := consoletest.Eval(ctx, `(() => { const f = document.getElementById('f-detail'); f.focus(); return String(document.getElementById('intake-form').inert && document.activeElement !== f); })()`)
 	if held != "true" {
@@ -133,10 +130,7 @@ func TestBrowserSavedForNobody(t *testing.T) {
 	ctx := consoletest.Browser(t)
 	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
 	e.c.Pop(pop("call-1", "op-a"))
-	consoletest.Do(t, ctx, "save", append(append([]chromedp.Action[chromedp.Void]{
-		chromedp.WaitVisible("#f-name")}, fillGood()...),
-		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
-		chromedp.Click("#btn-save"),
+	consoletest.Do(t, ctx, "save", fillCheckSave(
 		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))...)
 	st := consoletest.Eval(ctx, `document.getElementById('status').textContent + ' | ' + document.getElementById('status').className`)
 	if !strings.Contains(st, "どこにも送信されません") || !strings.Contains(st, "alert") || strings.Contains(st, "relay not queued") {
@@ -326,10 +320,7 @@ func TestBrowserCorrectionKeptAcrossALogin(t *testing.T) {
 // and types into it.
 func typeACorrection(t *testing.T, ctx context.Context) {
 	t.Helper()
-	consoletest.Do(t, ctx, "save, then start a correction", append(append([]chromedp.Action[chromedp.Void]{
-		chromedp.WaitVisible("#f-name")}, fillGood()...),
-		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
-		chromedp.Click("#btn-save"),
+	consoletest.Do(t, ctx, "save, then start a correction", fillCheckSave(
 		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`),
 		chromedp.WaitVisible("#history li.intake button"),
 		chromedp.Click("#history li.intake button"),

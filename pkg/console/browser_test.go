@@ -289,10 +289,7 @@ func TestBrowserSaveAnsweredAfterTheNextPop(t *testing.T) {
 	ctx := consoletest.Browser(t)
 	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
 	e.c.Pop(pop("call-1", "op-a"))
-	consoletest.Do(t, ctx, "first call's message, saved", append(append([]chromedp.Action[chromedp.Void]{
-		chromedp.WaitVisible("#f-name")}, fillGood()...),
-		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
-		chromedp.Click("#btn-save"),
+	consoletest.Do(t, ctx, "first call's message, saved", fillCheckSave(
 		consoletest.UntilJS(`document.getElementById('status').textContent === '保存中…'`))...)
 	p2 := pop("call-2", "op-a")
 	p2.ClientName = "次のお客様"
@@ -507,6 +504,13 @@ func withPop(t *testing.T, id string) (*env, context.Context) {
 }
 
 // fillGood fills the branching form validly along its "other" branch.
+// fillCheckSave fills the form with fillGood, checks it, saves it, then
+// does then (waits for the answer it expects).
+func fillCheckSave(then ...chromedp.Action[chromedp.Void]) []chromedp.Action[chromedp.Void] {
+	return append(append(append([]chromedp.Action[chromedp.Void]{chromedp.WaitVisible("#f-name")}, fillGood()...),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save")), then...)
+}
+
 func fillGood() []chromedp.Action[chromedp.Void] {
 	return []chromedp.Action[chromedp.Void]{
 		chromedp.SendKeys("#f-company", "山田商事"),

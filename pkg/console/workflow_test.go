@@ -123,9 +123,7 @@ func TestCorrectionKeepsItsDateTime(t *testing.T) {
 // survives correcting the first one, and giving the correction up.
 func TestCorrectionKeepsTheMessageInProgress(t *testing.T) {
 	_, ctx := withPop(t, "call-c")
-	consoletest.Do(t, ctx, "first message saved", append(append([]chromedp.Action[chromedp.Void]{
-		chromedp.WaitVisible("#f-name")}, fillGood()...),
-		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+	consoletest.Do(t, ctx, "first message saved", fillCheckSave(
 		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))...)
 	consoletest.Do(t, ctx, "second message typed, then 訂正 on the first, saved",
 		chromedp.SendKeys("#f-name", "二件目の方"),
@@ -156,9 +154,7 @@ func TestCorrectionKeepsTheMessageInProgress(t *testing.T) {
 // supervisor's version in the form, to correct again if need be.
 func TestCorrectionAfterSomeoneElses(t *testing.T) {
 	e, ctx := withPop(t, "call-s")
-	consoletest.Do(t, ctx, "message saved", append(append([]chromedp.Action[chromedp.Void]{
-		chromedp.WaitVisible("#f-name")}, fillGood()...),
-		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+	consoletest.Do(t, ctx, "message saved", fillCheckSave(
 		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))...)
 	ins, _ := e.st.IntakesForCaller("0312345678", 0)
 	if len(ins) != 1 {
