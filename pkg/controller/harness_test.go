@@ -79,11 +79,13 @@ func newHarness(t *testing.T, yamlBody string) *harness {
 }
 
 // newHarnessFake is newHarness with the fake's options (hooks); its clock
-// is the harness's.
+// is the harness's unless opts gives one.
 func newHarnessFake(t *testing.T, yamlBody string, opts aritest.Options) *harness {
 	t.Helper()
 	leakcheck.Check(t)
-	opts.Clock = aritest.ScaledClock(speed)
+	if opts.Clock == nil {
+		opts.Clock = aritest.ScaledClock(speed)
+	}
 	fake, err := aritest.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/store"
-	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
 
 func TestOverflowToVoicemail(t *testing.T) {
@@ -312,7 +311,13 @@ func voicemailHarness(t *testing.T) *harness {
 // client) says; its one operator is not reachable.
 func overflowHarness(t *testing.T, overflow string) *harness {
 	t.Helper()
-	h := newHarness(t, `
+	return overflowHarnessFake(t, overflow, aritest.Options{})
+}
+
+// overflowHarnessFake is overflowHarness with the fake's options.
+func overflowHarnessFake(t *testing.T, overflow string, opts aritest.Options) *harness {
+	t.Helper()
+	h := newHarnessFake(t, `
 queue: {max_wait: 200ms}
 clients:
   - id: acme
@@ -321,7 +326,7 @@ clients:
     greeting: sound:toritsugi/acme-greeting`+overflow+`
 operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`)
+`, opts)
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
 	return h
 }
@@ -929,29 +934,10 @@ func TestCallerOfARemovedClientStillOverflows(t *testing.T) {
 func TestCallbackOfferOfTheNumberAloneAcrossARestart(t *testing.T) {
 	// The fake at half of Asterisk's speed (not the harness's 100):
 	// the number, 0.5 s a digit, outlasts a restart.
-	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(2)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fake.Close() })
-	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`ari: {url: %s, user: toritsugi, password: toritsugi}
-data_dir: /nonexistent
-queue: {max_wait: 200ms}
-clients:
-  - id: acme
-    name: ACME
-    dids: ["03-1234-5678"]
-    greeting: sound:toritsugi/acme-greeting
+	h := overflowHarnessFake(t, `
     overflow: callback
-    callback_prompt: ""
-operators:
-  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
-`, fake.URL())), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, fake: fake, cfg: cfg, store: storetest.Open(t)}
-	fake.AddEndpoint("PJSIP/op1001", false, answers)
+    callback_prompt: ""`, aritest.Options{Clock: aritest.ScaledClock(2)})
+	fake := h.fake
 	for _, s := range []string{"toritsugi/acme-greeting", "vm-nobodyavail", "toritsugi/callback-thanks"} {
 		fake.AddSound(s, 200*time.Millisecond)
 	}
