@@ -138,16 +138,7 @@ func (s *Server) removeChannelLocked(c *channel) {
 func (s *Server) endMediaLocked(c *channel) {
 	target := "channel:" + c.id
 	waiting := s.takeThreadLocked(target)
-	for _, p := range s.playbacks {
-		if p.target == target && p.holds {
-			s.cutPlaybackLocked(p)
-		}
-	}
-	for _, r := range s.liveRecs {
-		if r.target == target && r.holds {
-			s.finishRecordingLocked(r, "done")
-		}
-	}
+	s.cutMediaLocked(target)
 	// control_dispatch_all runs what was queued behind the media, on a
 	// channel that is hanging up: playbacks start and fail, variables
 	// are set.
@@ -238,6 +229,22 @@ func (s *Server) hangupLocked(c *channel, h hangupReq) {
 	s.destroyLocked(c, h.cause, h.techCause)
 }
 
+// cutMediaLocked ends the media holding target's thread as a hangup does:
+// a playback fails, a recording is kept (main/file.c's waitstream returns
+// on the hangup).
+func (s *Server) cutMediaLocked(target string) {
+	for _, p := range s.playbacks {
+		if p.target == target && p.holds {
+			s.cutPlaybackLocked(p)
+		}
+	}
+	for _, r := range s.liveRecs {
+		if r.target == target && r.holds {
+			s.finishRecordingLocked(r, "done")
+		}
+	}
+}
+
 // hangupStagesLocked ends a channel whose hangup was just requested in
 // Asterisk's three stages, each lasting w:
 //   - still in Stasis, its control still takes commands, which its thread
@@ -258,16 +265,7 @@ func (s *Server) hangupStagesLocked(c *channel, h hangupReq, w time.Duration) {
 	t.stopped = true // what is sent now waits, and is dropped at StasisEnd
 	// The media on the channel sees the hangup at once (main/file.c's
 	// waitstream returns on it): a playback fails, a recording is kept.
-	for _, p := range s.playbacks {
-		if p.target == target && p.holds {
-			s.cutPlaybackLocked(p)
-		}
-	}
-	for _, r := range s.liveRecs {
-		if r.target == target && r.holds {
-			s.finishRecordingLocked(r, "done")
-		}
-	}
+	s.cutMediaLocked(target)
 	s.after(w, func() {
 		s.leaveStasisLocked(c)
 		s.after(w, func() { s.destroyLocked(c, h.cause, h.techCause) })
