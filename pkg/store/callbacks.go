@@ -16,9 +16,10 @@ var bucketCallbacks = []byte("callbacks")
 // bucketCallbacksPending indexes the pending requests (call id → empty):
 // every open console lists them every 15 s, and the done ones, kept for
 // as long as the retention says (for ever by default), would be read
-// each time. It is made again from bucketCallbacks at every Open
-// (indexPendingCallbacks), so that it cannot go stale (a file written by
-// an earlier version had none).
+// each time. Every write of a request keeps it (putCallback); a file of
+// schema 1, which had none, gets it in the migration to schema 2
+// (indexPendingCallbacks), and no earlier toritsugi writes to a file of
+// schema 2 (it refuses it), so it cannot go stale.
 var bucketCallbacksPending = []byte("callbacks_pending")
 
 // indexPendingCallbacks makes bucketCallbacksPending again from the

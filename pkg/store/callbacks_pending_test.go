@@ -31,10 +31,9 @@ func pendingIDs(t *testing.T, st *store.Store) []string {
 }
 
 // TestPendingCallbacksIndexed: the pending requests are listed, oldest
-// first, through an index kept by every write (put, claim, done), and
-// made again at every open: a file whose index is missing (written by an
-// earlier version) or stale (a request written without it) lists every
-// pending request all the same.
+// first, through an index kept by every write (put, claim, done); a file
+// of schema 1 (no index; a request an earlier version wrote) gets it in
+// the migration, and lists every pending request all the same.
 func TestPendingCallbacksIndexed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "toritsugi.db")
 	st := storetest.OpenPath(t, path)
@@ -63,12 +62,19 @@ func TestPendingCallbacksIndexed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A request written without its index entry (by an earlier version,
-	// which knew no index, after this one had made it).
+	// A request an earlier version wrote, which knew no index.
 	putRawCallback(t, path, "c5", fmt.Sprintf(`{"id":"c5","number":"+81312345678","requested_at":%q,"state":"pending"}`, t0.Add(time.Hour).Format(time.RFC3339)))
+	asSchema1(t, path)
 	st = storetest.OpenPath(t, path)
 	if got, want := pendingIDs(t, st), []string{"c3", "c1", "c5"}; !slices.Equal(got, want) {
-		t.Fatalf("pending after a reopen %v, want %v", got, want)
+		t.Fatalf("pending after the migration %v, want %v", got, want)
+	}
+	// Written after it, through the index the migration made.
+	if err := st.PutCallback(store.Callback{ID: "c6", Number: "+81312345678", RequestedAt: t0.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingIDs(t, st), []string{"c3", "c1", "c5", "c6"}; !slices.Equal(got, want) {
+		t.Fatalf("pending after a request written since %v, want %v", got, want)
 	}
 }
 
@@ -97,8 +103,9 @@ func BenchmarkPendingCallbacksAmongDone(b *testing.B) {
 }
 
 // TestOneUnreadableCallbackDoesNotStopTheStore: a callback request that
-// cannot be read makes the pending list fail (as it did before the index),
-// not the store's opening, which would keep toritsugi from starting.
+// cannot be read, in a file the migration indexes, makes the pending list
+// fail (as it did before the index), not the store's opening, which would
+// keep toritsugi from starting.
 func TestOneUnreadableCallbackDoesNotStopTheStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "toritsugi.db")
 	st := storetest.OpenPath(t, path)
@@ -106,6 +113,7 @@ func TestOneUnreadableCallbackDoesNotStopTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	putRawCallback(t, path, "c1", `{"id":"c1","requested_at":"yesterday"}`)
+	asSchema1(t, path)
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatalf("open with an unreadable callback request: %v", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
@@ -96,25 +97,7 @@ func TestMigrationFromSchema1(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// As schema 1 left it: no feed.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{"calls_by_change", "call_change"} {
-			if err := tx.DeleteBucket([]byte(b)); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("1"))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	asSchema1(t, path)
 
 	st = storetest.OpenPath(t, path)
 	if ids, _ := changeIDs(t, st, 0, "", 10); !slices.Equal(ids, []string{"c1", "c2", "c3"}) {
@@ -217,5 +200,29 @@ func TestCheckFileFindsTheChangeFeedBroken(t *testing.T) {
 	}
 	if _, err := store.CheckFile(path); !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), `"gone"`) {
 		t.Fatalf("check of a feed naming a missing call: %v, want ErrCorrupt naming it", err)
+	}
+}
+
+// asSchema1 makes the closed store file at path as schema 1 left it: no
+// change feed, no index of pending callback requests.
+func asSchema1(t *testing.T, path string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{"calls_by_change", "call_change", "callbacks_pending"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -41,11 +41,11 @@ func prepare(tx *bolt.Tx) error {
 			return fmt.Errorf("store: create bucket %s: %w", name, err)
 		}
 	}
-	if err := indexPendingCallbacks(tx); err != nil {
-		return err
-	}
-	if from == 1 { // no change feed: every record numbered, in start order
+	if from == 1 { // no change feed, no index of pending callback requests
 		if err := sequenceAllCalls(tx); err != nil {
+			return fmt.Errorf("store: migrate from schema 1: %w", err)
+		}
+		if err := indexPendingCallbacks(tx); err != nil {
 			return fmt.Errorf("store: migrate from schema 1: %w", err)
 		}
 	}
