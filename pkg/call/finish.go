@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/pbx"
@@ -278,43 +279,108 @@ func billable(r store.Result, billAfterHours, afterHoursMessage bool) bool {
 	return false
 }
 
-// recordRetryFirst is the wait before a failed record is stored again; it
-// doubles up to recordRetryMax.
+// recordRetryFirst is the wait before failed records are stored again
+// (Deps.RecordRetry); it doubles, while the store keeps failing, up to
+// recordRetryMax.
 const (
 	recordRetryFirst = time.Second
 	recordRetryMax   = time.Minute
 )
+
+// failedRecords are the call records the store failed to take, oldest
+// first, waiting to be stored again by one goroutine (running while any
+// wait): a disk full for an hour of calls is one retry a minute, not one
+// per call, each logging.
+type failedRecords struct {
+	mu      sync.Mutex
+	pending []store.CallRecord
+	running bool
+}
+
+// add queues rec and reports whether the goroutine storing them must be
+// started.
+func (f *failedRecords) add(rec store.CallRecord) (start bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending = append(f.pending, rec)
+	start, f.running = !f.running, true
+	return start
+}
+
+// next is the oldest record waiting; none (false) stops the goroutine.
+func (f *failedRecords) next() (store.CallRecord, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.pending) == 0 {
+		f.running = false
+		return store.CallRecord{}, false
+	}
+	return f.pending[0], true
+}
+
+// done takes the oldest record off, and says how many are left.
+func (f *failedRecords) done() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending[0] = store.CallRecord{}
+	f.pending = f.pending[1:]
+	return len(f.pending)
+}
+
+// waiting is how many records wait.
+func (f *failedRecords) waiting() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.pending)
+}
 
 // retryRecord stores rec again, off the call's goroutine, until it is
 // stored or the manager stops (its live state then leaves it to the next
 // start): a store that failed for a moment must not keep the month's
 // counts and the relay without the call until a restart.
 func (m *Manager) retryRecord(rec store.CallRecord) {
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		for wait := recordRetryFirst; ; wait = min(2*wait, recordRetryMax) {
-			t := time.NewTimer(wait)
-			select {
-			case <-m.ctx.Done():
-				t.Stop()
+	if m.failed.add(rec) {
+		m.wg.Add(1)
+		go m.storeFailedRecords()
+	}
+}
+
+// storeFailedRecords stores the failed records again, oldest first, while
+// any wait: after recordRetry, then after twice the last wait while the
+// store keeps failing; once one is stored the rest follow at once.
+func (m *Manager) storeFailedRecords() {
+	defer m.wg.Done()
+	wait := m.recordRetry
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-m.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		for {
+			rec, ok := m.failed.next()
+			if !ok {
 				return
-			case <-t.C:
 			}
 			err := m.rec.PutCall(rec)
 			if errors.Is(err, store.ErrInvalidRecord) {
 				m.log.Error("a call record the store refuses: not tried again", "call", rec.ID, "error", err)
-				return
-			}
-			if err != nil {
-				m.log.Warn("storing a call record failed again", "call", rec.ID, "error", err, "next in", min(2*wait, recordRetryMax))
+				m.failed.done()
 				continue
 			}
-			m.log.Info("call record stored on a later try", "call", rec.ID, "result", rec.Result)
+			if err != nil {
+				wait = min(2*wait, recordRetryMax)
+				m.log.Warn("storing call records failed again", "waiting", m.failed.waiting(), "oldest", rec.ID, "error", err, "next in", wait)
+				break
+			}
+			left := m.failed.done()
+			wait = m.recordRetry
+			m.log.Info("call record stored on a later try", "call", rec.ID, "result", rec.Result, "still waiting", left)
 			if m.onFinished != nil {
 				m.onFinished(rec)
 			}
-			return
 		}
-	}()
+	}
 }

@@ -3,7 +3,9 @@ package call_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -335,6 +337,90 @@ func TestRecordStoredOnALaterTry(t *testing.T) {
 	}
 	if live, _, err := h.store.LiveCalls(); err != nil || live[id] != "" {
 		t.Fatalf("live state after the record: %q, %v", live[id], err)
+	}
+}
+
+// outageRecorder fails every PutCall while down, and notes the call of
+// every PutCall tried and of every one stored, in order.
+type outageRecorder struct {
+	*store.Store
+	down   *atomic.Bool
+	mu     *sync.Mutex
+	tried  *[]string
+	stored *[]string
+}
+
+func (r outageRecorder) PutCall(c store.CallRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.tried = append(*r.tried, c.ID)
+	if r.down.Load() {
+		return errors.New("write toritsugi.db: no space left on device")
+	}
+	if err := r.Store.PutCall(c); err != nil {
+		return err
+	}
+	*r.stored = append(*r.stored, c.ID)
+	return nil
+}
+
+// TestFailedRecordsRetriedOneAtATime: while the store keeps failing (a
+// disk full), the records it refused are tried again one at a time, the
+// oldest first, not each by a goroutine of its own every minute; once it
+// takes one, the rest follow at once, in the order the calls ended.
+func TestFailedRecordsRetriedOneAtATime(t *testing.T) {
+	h := newHarness(t)
+	h.recordRetry = 10 * time.Millisecond
+	var down atomic.Bool
+	down.Store(true)
+	var mu sync.Mutex
+	var tried, stored []string
+	h.rec = outageRecorder{h.store, &down, &mu, &tried, &stored}
+	h.start()
+	h.waitConnected(1)
+	var ended []string
+	for range 4 {
+		id := h.callPlaying()
+		if err := h.fake.RemoteHangup(id); err != nil {
+			t.Fatal(err)
+		}
+		ended = append(ended, id)
+		// its first try, before the next call ends
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			mu.Lock()
+			n := len(tried)
+			mu.Unlock()
+			if n >= len(ended) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("call %d ended; PutCall tried for %v", len(ended), tried)
+			}
+		}
+	}
+	// some rounds of retries, 10, 20, 40, 80 ms apart
+	time.Sleep(250 * time.Millisecond)
+	mu.Lock()
+	again := slices.Clone(tried)
+	mu.Unlock()
+	if len(again) < len(ended)+2 {
+		t.Fatalf("tried %v: not tried again", again)
+	}
+	for _, id := range again[len(ended):] {
+		if id != ended[0] {
+			t.Fatalf("tried %v while the store failed; ended %v: only the oldest is tried again", again, ended)
+		}
+	}
+	down.Store(false)
+	for _, id := range ended {
+		if rec := h.waitRecord(id); rec.Result != store.ResultAbandoned {
+			t.Fatalf("record of %s: %s (%s)", id, rec.Result, rec.Reason)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(stored, ended) {
+		t.Fatalf("stored %v; ended %v", stored, ended)
 	}
 }
 

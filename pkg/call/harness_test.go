@@ -64,6 +64,9 @@ type harness struct {
 	wrap func(ari.Client) ari.Client
 	log  *slog.Logger
 	last *controller
+	// recordRetry, when set, is the controller's first wait before a
+	// failed record is stored again.
+	recordRetry time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -114,7 +117,7 @@ func (h *harness) start() *controller {
 	}
 	mgr := call.NewManager(ctx, call.Deps{
 		ARI: cl, Dispatcher: disp, Config: func() *config.Config { return h.cfg },
-		Recorder: rec, Logger: h.log, GreetingTimeout: 2 * time.Second,
+		Recorder: rec, Logger: h.log, GreetingTimeout: 2 * time.Second, RecordRetry: h.recordRetry,
 	})
 	disp.SetHooks(mgr.Hooks())
 	c := &controller{link: link, calls: mgr, cancel: cancel, done: make(chan struct{})}

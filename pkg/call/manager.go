@@ -93,6 +93,9 @@ type Deps struct {
 	// Deployment is the deployment id (store.DeploymentID), in the names
 	// of the calls' recordings ("": none).
 	Deployment string
+	// RecordRetry is the first wait before call records the store failed
+	// to take are stored again; 0: 1 s.
+	RecordRetry time.Duration
 }
 
 // Connected describes a caller just bridged with an operator.
@@ -141,6 +144,11 @@ type Manager struct {
 	// seenEvery is liveSeenEvery (shorter in tests).
 	seenEvery time.Duration
 
+	// failed are the records waiting to be stored again, first after
+	// recordRetry.
+	failed      failedRecords
+	recordRetry time.Duration
+
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	calls map[string]*actor
@@ -164,12 +172,15 @@ func NewManager(ctx context.Context, d Deps) *Manager {
 	if d.CallbackConfirmWait <= 0 {
 		d.CallbackConfirmWait = callbackConfirmWait
 	}
+	if d.RecordRetry <= 0 {
+		d.RecordRetry = recordRetryFirst
+	}
 	instance := newInstanceToken()
 	return &Manager{
 		ctx: ctx, ari: d.ARI, disp: d.Dispatcher, cfg: d.Config, rec: d.Recorder, queue: d.Queue, app: d.App, onConnected: d.OnConnected, callbacks: d.Callbacks, onFinished: d.OnFinished,
 		clock: d.Clock, log: d.Logger, greetingTimeout: d.GreetingTimeout, confirmWait: d.CallbackConfirmWait, addToBridge: d.AddToBridge, noChannel: d.NoChannel,
-		observer: d.Observer,
-		calls:    map[string]*actor{}, instance: instance, recordingTag: recordingTag(d.Deployment, instance), seenEvery: liveSeenEvery,
+		observer: d.Observer, recordRetry: d.RecordRetry,
+		calls: map[string]*actor{}, instance: instance, recordingTag: recordingTag(d.Deployment, instance), seenEvery: liveSeenEvery,
 	}
 }
 
