@@ -259,6 +259,8 @@ func (d *document) walkMapping(n *yaml.Node, sh *shape, path string, seen map[st
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				} else if places := placesBelow(listIndexes.ReplaceAllString(path, "[]"), k.Value); len(places) > 0 {
 					msg += " here (it goes at " + strings.Join(places, " or ") + ")"
+				} else if places := sectionsNamed(k.Value); len(places) > 0 {
+					msg += " here (the section of that name is " + strings.Join(places, " or ") + ")"
 				}
 				d.addAt(kp, field, msg)
 			}

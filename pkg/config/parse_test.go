@@ -497,6 +497,43 @@ func TestMisplacedKeyToldWhereItGoes(t *testing.T) {
 	}
 }
 
+// TestMisplacedSectionToldWhereOneIs: a section written in another
+// section (destinations under a client's relay, a queue under an
+// operator) is told where the section of that name is; a single value's
+// name is not (another section's timeout means something else).
+func TestMisplacedSectionToldWhereOneIs(t *testing.T) {
+	yaml := `ari: {user: u, password: p}
+data_dir: /d
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:g
+    relay:
+      to: [hook]
+      destinations:
+        - {name: hook, type: webhook, url: "https://example.jp/hook", secret: s}
+      timeout: 10s
+operators:
+  - {id: op1, name: A, endpoint: PJSIP/op1, clients: [acme], queue: {max_wait: 3m}}
+`
+	_, err := Parse("t.yaml", []byte(yaml), nil)
+	es, _ := AsErrors(err)
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`t.yaml:9:12: clients[0].relay.to[0]: "hook" is not a destination in relay.destinations`,
+		`t.yaml:10:7: clients[0].relay.destinations: unknown key "destinations" here (the section of that name is relay.destinations)`,
+		`t.yaml:12:7: clients[0].relay.timeout: unknown key "timeout"`,
+		`t.yaml:14:62: operators[0].queue: unknown key "queue" here (the section of that name is clients[].queue or queue)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestChoicesTakeCapitals: a choice written in capitals (INFO, Voicemail,
 // Webhook) is taken, as `action: VIP` is, and kept as the code spells it.
 func TestChoicesTakeCapitals(t *testing.T) {

@@ -180,9 +180,23 @@ func placesBelow(path, key string) []string {
 	return out
 }
 
+// sectionsNamed lists where key is a known section (a mapping or a list)
+// in the whole configuration: a section written in the wrong place (the
+// destinations under a client's relay, for the top level's
+// relay.destinations) is told where one of that name is. A section's
+// name, unlike a single value's, says what it holds wherever it is.
+func sectionsNamed(key string) []string {
+	return placesWhere(key, func(sh *shape) bool { return sh.kind != kindScalar })
+}
+
 // placesOf lists where key is a known key in the whole configuration
 // (queue.max_wait, clients[].queue.max_wait), sorted.
 func placesOf(key string) []string {
+	return placesWhere(key, func(*shape) bool { return true })
+}
+
+// placesWhere lists where key is a known key whose shape is ok, sorted.
+func placesWhere(key string, ok func(*shape) bool) []string {
 	var out []string
 	var walk func(sh *shape, path string)
 	walk = func(sh *shape, path string) {
@@ -195,7 +209,7 @@ func placesOf(key string) []string {
 				if path != "" {
 					p = path + "." + k
 				}
-				if k == key {
+				if k == key && ok(sub) {
 					out = append(out, p)
 				}
 				walk(sub, p)
