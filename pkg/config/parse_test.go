@@ -480,12 +480,7 @@ func TestFullWidthSpaceNamed(t *testing.T) {
 func TestMisplacedKeyToldWhereItGoes(t *testing.T) {
 	yaml := "ari: {user: u, password: p, timeout: 5s}\ndata_dir: /d\nmax_wait: 3m\nclients:\n  - id: acme\n    name: ACME\n" +
 		"    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n    max_wait: 3m\n    timezone: Asia/Tokyo\n"
-	_, err := Parse("t.yaml", []byte(yaml), nil)
-	es, _ := AsErrors(err)
-	var got []string
-	for _, e := range es {
-		got = append(got, e.Error())
-	}
+	got := parseErrors(yaml)
 	want := []string{
 		`t.yaml:1:29: ari.timeout: unknown key "timeout"`,
 		`t.yaml:3:1: max_wait: unknown key "max_wait" here (it goes at queue.max_wait)`,
@@ -495,6 +490,17 @@ func TestMisplacedKeyToldWhereItGoes(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// parseErrors are the errors Parse finds in yaml (file t.yaml), as printed.
+func parseErrors(yaml string) []string {
+	_, err := Parse("t.yaml", []byte(yaml), nil)
+	es, _ := AsErrors(err)
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Error())
+	}
+	return got
 }
 
 // TestMisplacedSectionToldWhereOneIs: a section written in another
@@ -517,12 +523,7 @@ clients:
 operators:
   - {id: op1, name: A, endpoint: PJSIP/op1, clients: [acme], queue: {max_wait: 3m}}
 `
-	_, err := Parse("t.yaml", []byte(yaml), nil)
-	es, _ := AsErrors(err)
-	var got []string
-	for _, e := range es {
-		got = append(got, e.Error())
-	}
+	got := parseErrors(yaml)
 	want := []string{
 		`t.yaml:9:12: clients[0].relay.to[0]: "hook" is not a destination in relay.destinations`,
 		`t.yaml:10:7: clients[0].relay.destinations: unknown key "destinations" here (the section of that name is relay.destinations)`,
