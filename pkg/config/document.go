@@ -115,6 +115,10 @@ func syntaxError(file string, data []byte, err error) *FieldError {
 	if n := tabIndented(data, line); n > 0 {
 		return &FieldError{File: file, Line: n, Msg: "invalid YAML: a tab in the indentation (YAML indents with spaces only)"}
 	}
+	if ok {
+		// the line of the problem, not of the block it is in
+		line, _, _ = yamlpos.ProblemLine(data, err)
+	}
 	return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + msg}
 }
 

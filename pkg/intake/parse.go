@@ -56,7 +56,7 @@ func (p *parser) document(data []byte) (*yaml.Node, bool) {
 	doc, extra, err := yamlpos.Decode(data)
 	switch {
 	case err != nil:
-		p.syntax(err)
+		p.syntax(data, err)
 		return nil, false
 	case doc == nil:
 		p.addAt(position{Line: 1, Col: 1}, "", "the script is empty")
@@ -83,9 +83,10 @@ func (p *parser) wrongKind(n *yaml.Node, path, want string) {
 	p.add(n, path, "expected "+want+", found "+describe(n))
 }
 
-// syntax records a YAML syntax error at the line the decoder names.
-func (p *parser) syntax(err error) {
-	line, msg, _ := yamlpos.SyntaxLine(err)
+// syntax records a YAML syntax error at the line of the problem
+// (yamlpos.ProblemLine).
+func (p *parser) syntax(data []byte, err error) {
+	line, msg, _ := yamlpos.ProblemLine(data, err)
 	p.addAt(position{Line: line}, "", "invalid YAML: "+msg)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -55,4 +56,39 @@ func SyntaxLine(err error) (line int, msg string, ok bool) {
 		line = n
 	}
 	return line, m[2], true
+}
+
+// maxProblemSearch bounds the lines ProblemLine searches: each step of its
+// search parses the document up to a line again.
+const maxProblemSearch = 100000
+
+// ProblemLine is SyntaxLine, with the line of the problem when the YAML
+// decoder names another. For a problem inside a block mapping or list (a
+// key indented one space too few or too many in a client's settings) it
+// names the line before the block's start, often far above: the problem is
+// on the first line whose document up to it fails with the same message
+// at the same named line (a document cut before the problem parses, or
+// fails otherwise; cut after it, it fails as the whole does).
+func ProblemLine(data []byte, err error) (line int, msg string, ok bool) {
+	line, msg, ok = SyntaxLine(err)
+	if !ok {
+		return line, msg, ok
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > maxProblemSearch || line >= len(lines) {
+		return line, msg, ok
+	}
+	failsAlike := func(n int) bool {
+		_, _, err := Decode(bytes.Join(lines[:n], nil))
+		if err == nil {
+			return false
+		}
+		l, m, ok := SyntaxLine(err)
+		return ok && l == line && m == msg
+	}
+	n := line + sort.Search(len(lines)-line, func(i int) bool { return failsAlike(line + i) })
+	if n < len(lines) || failsAlike(len(lines)) {
+		return n, msg, ok
+	}
+	return line, msg, ok
 }

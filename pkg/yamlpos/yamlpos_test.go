@@ -163,3 +163,43 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestProblemLine: a problem inside a block (a key misindented in a list
+// item, far below the list's start) is named on its own line, not on the
+// line the decoder names; a problem the decoder names on its line stays.
+func TestProblemLine(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		named     int // the decoder's line
+		want      int
+	}{
+		{"key indented one less in a list item", "a: 1\nclients:\n  - id: x\n    name: y\n   greeting: z\n    more: 1\n", 2, 5},
+		{"key indented more in a list item", "a: 1\nclients:\n  - id: x\n    dids: [1]\n      greeting: z\n", 2, 5},
+		{"key indented one less in a mapping", "ari:\n  user: u\n  password: p\nqueue:\n    max_wait: 3m\n  strategy: x\n", 0, 6},
+		{"mapping value where none may be", "ari:\n  user: toritsugi\n   password: secret\n", 3, 3},
+		{"quote never closed", "a: 1\nb: \"x\nc: 2\n", 0, 0},
+		{"flow list never closed", "a: [1,\n  2\nb: 3\n", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Decode([]byte(tt.doc))
+			if err == nil {
+				t.Fatal("parsed")
+			}
+			named, msg, _ := SyntaxLine(err)
+			if tt.named != 0 && named != tt.named {
+				t.Fatalf("the decoder names line %d (%s), want %d: the test's premise", named, msg, tt.named)
+			}
+			want := tt.want
+			if want == 0 {
+				want = named
+			}
+			if got, gotMsg, ok := ProblemLine([]byte(tt.doc), err); !ok || got != want || gotMsg != msg {
+				t.Fatalf("ProblemLine = %d %q %v, want %d %q (the decoder named %d)", got, gotMsg, ok, want, msg, named)
+			}
+		})
+	}
+	if line, msg, ok := ProblemLine(nil, errSentinel); ok || line != 1 || msg != "sentinel" {
+		t.Fatalf("not a syntax error: %d %q %v", line, msg, ok)
+	}
+}
