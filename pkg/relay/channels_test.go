@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,13 +79,15 @@ func TestHTTPChannels(t *testing.T) {
 				t.Fatalf("teams message = %+v", got)
 			}
 			a := got.Attachments[0]
-			// A block per line: Teams reads a TextBlock as Markdown, where
-			// one line break is no break.
+			// A block per line: one line break in a block is no break.
 			body := a.Content.Body
 			if a.ContentType != "application/vnd.microsoft.card.adaptive" || a.Content.Type != "AdaptiveCard" ||
-				len(body) != 3 || body[0].Text != m.Subject || body[0].Weight != "Bolder" ||
-				body[1].Text+"\n"+body[2].Text != m.Text || body[2].Spacing != "None" {
+				len(body) != 3 || teamsRunOf(t, body[0]).Text != m.Subject || teamsRunOf(t, body[0]).Weight != "Bolder" ||
+				teamsRunOf(t, body[1]).Text+"\n"+teamsRunOf(t, body[2]).Text != m.Text || body[2].Spacing != "None" {
 				t.Errorf("teams card = %+v", a)
+			}
+			if len(a.Content.Actions) != 1 || a.Content.Actions[0].URL != m.Link {
+				t.Errorf("actions %+v, want a button opening %s", a.Content.Actions, m.Link)
 			}
 		}},
 		{"line", func(b string) Destination {
@@ -221,11 +224,52 @@ func TestTeamsBlocks(t *testing.T) {
 	m := Message{Subject: "山田様より", Text: "【お電話承り】山田様より\n\n発信者: 03-1234-5678\n用件詳細: 一行目\n二行目\n"}
 	var got []string
 	for _, b := range teamsBlocks(m) {
-		got = append(got, b.Weight+"|"+b.Spacing+"|"+b.Text)
+		r := teamsRunOf(t, b)
+		got = append(got, r.Weight+"|"+b.Spacing+"|"+r.Text)
 	}
 	want := []string{"Bolder|None|【お電話承り】山田様より", "|Medium|発信者: 03-1234-5678", "|None|用件詳細: 一行目", "|None|二行目"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("blocks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// teamsRunOf is the one TextRun of a block, which must be a RichTextBlock.
+func teamsRunOf(t *testing.T, b teamsBlock) teamsRun {
+	t.Helper()
+	if b.Type != "RichTextBlock" || len(b.Inlines) != 1 || b.Inlines[0].Type != "TextRun" {
+		t.Fatalf("block %+v: want a RichTextBlock of one TextRun", b)
+	}
+	return b.Inlines[0]
+}
+
+// TestTeamsCallerMarkdownShownAsWritten: what a caller said is shown as
+// written, never read as Markdown (a link whose words the caller chose,
+// bold, a list): every block is a RichTextBlock of TextRuns, which Teams
+// shows as plain text, and the message's link is a button.
+func TestTeamsCallerMarkdownShownAsWritten(t *testing.T) {
+	m := Message{Subject: "山田様より", Link: "https://console.example.jp/console/intakes/abc",
+		Text: "【お電話承り】山田様より\n\n用件詳細: [【重要】請求書はこちら](https://evil.example/login) **至急**\n- 一\n1. 二\n"}
+	body, err := teamsPayload(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got teamsMessage
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(body), `"TextBlock"`) {
+		t.Fatalf("a TextBlock (Markdown) in %s", body)
+	}
+	c := got.Attachments[0].Content
+	var lines []string
+	for _, b := range c.Body {
+		lines = append(lines, teamsRunOf(t, b).Text)
+	}
+	if want := []string{"【お電話承り】山田様より", "用件詳細: [【重要】請求書はこちら](https://evil.example/login) **至急**", "- 一", "1. 二"}; !slices.Equal(lines, want) {
+		t.Fatalf("lines %q, want %q", lines, want)
+	}
+	if len(c.Actions) != 1 || c.Actions[0].Type != "Action.OpenUrl" || c.Actions[0].URL != m.Link {
+		t.Fatalf("actions %+v, want a button opening %s", c.Actions, m.Link)
 	}
 }
 

@@ -13,9 +13,13 @@ import (
 
 // TeamsSender posts to a Microsoft Teams incoming webhook (Destination.URL,
 // e.g. a Workflows "when a webhook request is received" URL) a message
-// with one Adaptive Card: the subject in bold, then one TextBlock per
-// line of the text. A TextBlock reads Markdown, where a single line break
-// is no break: in one block the lines of a message ran together.
+// with one Adaptive Card: the subject in bold, then one block per line of
+// the text, and a button opening the message's link when it has one.
+// The blocks are RichTextBlocks of a TextRun, which Teams shows as they
+// are written: a TextBlock reads Markdown, so a caller's purpose written
+// "[請求書はこちら](https://…)" was a link whose words the caller chose, and
+// **…**, "- " and "1. " changed what the client read (and one line break
+// there is no break: the lines of a message ran together in one block).
 type TeamsSender struct{ http httpPoster }
 
 type teamsMessage struct {
@@ -29,19 +33,35 @@ type teamsAttachment struct {
 }
 
 type teamsCard struct {
-	Schema  string      `json:"$schema"`
-	Type    string      `json:"type"`
-	Version string      `json:"version"`
-	Body    []teamsText `json:"body"`
+	Schema  string        `json:"$schema"`
+	Type    string        `json:"type"`
+	Version string        `json:"version"`
+	Body    []teamsBlock  `json:"body"`
+	Actions []teamsAction `json:"actions,omitempty"`
 }
 
-type teamsText struct {
-	Type    string `json:"type"`
-	Text    string `json:"text"`
-	Weight  string `json:"weight,omitempty"`
-	Spacing string `json:"spacing,omitempty"`
-	Wrap    bool   `json:"wrap"`
+// teamsBlock is a RichTextBlock of one TextRun: plain text, no Markdown.
+type teamsBlock struct {
+	Type    string     `json:"type"`
+	Spacing string     `json:"spacing,omitempty"`
+	Inlines []teamsRun `json:"inlines"`
 }
+
+type teamsRun struct {
+	Type   string `json:"type"`
+	Text   string `json:"text"`
+	Weight string `json:"weight,omitempty"`
+}
+
+// teamsAction is an Action.OpenUrl button (a TextRun's URL is no link).
+type teamsAction struct {
+	Type  string `json:"type"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// teamsOpenTitle is the link button's words.
+const teamsOpenTitle = "伝言を開く"
 
 // Send posts m.
 func (s *TeamsSender) Send(ctx context.Context, d Destination, m Message) error {
@@ -68,10 +88,13 @@ func teamsPayload(m Message) ([]byte, error) {
 	card := func(limit int) ([]byte, error) {
 		mm := m
 		mm.Text = cutText(m.Text, m.Link, limit, utf8.RuneLen)
+		c := teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+			Type: "AdaptiveCard", Version: "1.4", Body: teamsBlocks(mm)}
+		if m.Link != "" {
+			c.Actions = []teamsAction{{Type: "Action.OpenUrl", Title: teamsOpenTitle, URL: m.Link}}
+		}
 		return json.Marshal(teamsMessage{Type: "message", Attachments: []teamsAttachment{{
-			ContentType: "application/vnd.microsoft.card.adaptive",
-			Content: teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json",
-				Type: "AdaptiveCard", Version: "1.4", Body: teamsBlocks(mm)},
+			ContentType: "application/vnd.microsoft.card.adaptive", Content: c,
 		}}})
 	}
 	body, err := card(len(m.Text))
@@ -128,16 +151,19 @@ func teamsDelivered(body []byte) error {
 	return fmt.Errorf("answered 200 but %s: %w", text, ErrPermanent)
 }
 
-// teamsBlocks are the card's TextBlocks: the subject in bold (the text's
+// teamsBlocks are the card's blocks: the subject in bold (the text's
 // first line when it carries the subject, as the default template's
 // does), then a block per line, an empty line making a gap before the
 // next.
-func teamsBlocks(m Message) []teamsText {
+func teamsBlocks(m Message) []teamsBlock {
 	lines := strings.Split(strings.TrimRight(m.Text, "\n"), "\n")
-	var blocks []teamsText
+	var blocks []teamsBlock
+	block := func(text, weight, spacing string) teamsBlock {
+		return teamsBlock{Type: "RichTextBlock", Spacing: spacing, Inlines: []teamsRun{{Type: "TextRun", Text: text, Weight: weight}}}
+	}
 	boldFirst := m.Subject != "" && strings.Contains(lines[0], m.Subject)
 	if m.Subject != "" && !boldFirst {
-		blocks = append(blocks, teamsText{Type: "TextBlock", Text: m.Subject, Weight: "Bolder", Wrap: true})
+		blocks = append(blocks, block(m.Subject, "Bolder", ""))
 	}
 	gap := m.Subject != "" && !boldFirst // after a subject block of its own
 	for i, l := range lines {
@@ -145,15 +171,15 @@ func teamsBlocks(m Message) []teamsText {
 			gap = true
 			continue
 		}
-		b := teamsText{Type: "TextBlock", Text: l, Wrap: true, Spacing: "None"}
+		spacing, weight := "None", ""
 		if gap && len(blocks) > 0 {
-			b.Spacing = "Medium"
+			spacing = "Medium"
 		}
 		if i == 0 && boldFirst {
-			b.Weight = "Bolder"
+			weight = "Bolder"
 		}
 		gap = false
-		blocks = append(blocks, b)
+		blocks = append(blocks, block(l, weight, spacing))
 	}
 	return blocks
 }
