@@ -49,9 +49,10 @@ func TestHTTPChannels(t *testing.T) {
 		{"slack", func(b string) Destination {
 			return Destination{Name: "slack-sales", Type: TypeSlack, URL: b + "/services/T0/B0/secret"}
 		}, func(t *testing.T, c captured) {
-			var got map[string]string
+			var got map[string]any
 			mustJSON(t, c, &got)
-			if c.Path != "/services/T0/B0/secret" || got["text"] != wantText {
+			// mrkdwn off: what callers said is shown as written
+			if c.Path != "/services/T0/B0/secret" || got["text"] != wantText || got["mrkdwn"] != false {
 				t.Errorf("slack path=%s body=%v", c.Path, got)
 			}
 		}},
@@ -230,6 +231,47 @@ func TestTeamsBlocks(t *testing.T) {
 	want := []string{"Bolder|None|【お電話承り】山田様より", "|Medium|発信者: 03-1234-5678", "|None|用件詳細: 一行目", "|None|二行目"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("blocks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestChatworkSubjectShownOnce: the default template's first line, which
+// carries the subject, is the [info] box's title, not shown again under a
+// title of the subject; a text whose first line does not carry it keeps
+// the subject as its title.
+func TestChatworkSubjectShownOnce(t *testing.T) {
+	tests := []struct {
+		m                   Message
+		wantTitle, wantBody string
+	}{
+		{Message{Subject: "山田様より", Text: "【お電話承り】山田様より\n\n発信者: 03-1234-5678\n用件: 見積もり"},
+			"【お電話承り】山田様より", "発信者: 03-1234-5678\n用件: 見積もり"},
+		{Message{Subject: "山田様より", Text: "発信者: 03-1234-5678\n用件: 見積もり"},
+			"山田様より", "発信者: 03-1234-5678\n用件: 見積もり"},
+	}
+	for _, tt := range tests {
+		if title, body := chatworkTitle(tt.m); title != tt.wantTitle || body != tt.wantBody {
+			t.Errorf("%q: title %q body %q, want %q %q", tt.m.Text, title, body, tt.wantTitle, tt.wantBody)
+		}
+	}
+}
+
+// TestSlackTextCut: a text over Slack's 40,000 characters (which Slack
+// cuts silently) is cut to fit, saying so, with the message's link.
+func TestSlackTextCut(t *testing.T) {
+	var got slackPayload
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+			t.Error(err)
+		}
+	}))
+	defer srv.Close()
+	m := testMessage("m-long")
+	m.Text = strings.Repeat("伝言です。", 10_000) // 50,000 characters
+	if err := Channels(ChannelOptions{})[TypeSlack].Send(t.Context(), Destination{Name: "s", Type: TypeSlack, URL: srv.URL}, m); err != nil {
+		t.Fatal(err)
+	}
+	if n := utf8.RuneCountInString(got.Text); n > slackMaxText || n < slackMaxText-100 || !strings.HasSuffix(got.Text, "全文: "+m.Link+"）") {
+		t.Fatalf("%d characters, ending %q", n, got.Text[len(got.Text)-80:])
 	}
 }
 

@@ -25,12 +25,25 @@ func (s *ChatworkSender) Send(ctx context.Context, d Destination, m Message) err
 	target := base + "/v2/rooms/" + url.PathEscape(d.RoomID) + "/messages"
 	text := chatworkEscape(plainText(m))
 	if m.Subject != "" {
-		text = "[info][title]" + chatworkEscape(m.Subject) + "[/title]" + chatworkEscape(m.Text) + "[/info]"
+		title, body := chatworkTitle(m)
+		text = "[info][title]" + chatworkEscape(title) + "[/title]" + chatworkEscape(body) + "[/info]"
 	}
 	form := url.Values{"body": {text}}
 	hdr := http.Header{"X-Chatworktoken": {d.Token}}
 	return s.http.post(ctx, "chatwork", target, "application/x-www-form-urlencoded",
 		[]byte(form.Encode()), hdr, m, d)
+}
+
+// chatworkTitle is the title and body of m's [info] box: the text's first
+// line, when it carries the subject (the default template's does), is the
+// title, not shown again under it; otherwise the subject, over the whole
+// text.
+func chatworkTitle(m Message) (title, body string) {
+	first, rest, _ := strings.Cut(m.Text, "\n")
+	if strings.Contains(first, m.Subject) {
+		return first, strings.TrimLeft(rest, "\n")
+	}
+	return m.Subject, m.Text
 }
 
 // chatworkEscape turns the square brackets of message text into their

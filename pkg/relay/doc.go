@@ -76,9 +76,10 @@
 //
 // email: net/smtp to Addr with STARTTLS (required unless Insecure) and
 // AUTH PLAIN; subject RFC 2047 encoded, UTF-8 body in base64.
-// slack: incoming webhook {"text": ...}. chatwork: POST
+// slack: incoming webhook {"text": ..., "mrkdwn": false}. chatwork: POST
 // {base}/v2/rooms/{RoomID}/messages, X-ChatWorkToken, form body=...
-// teams: Workflows/incoming webhook with one Adaptive Card.
+// teams: Workflows/incoming webhook with one Adaptive Card of plain-text
+// RichTextBlocks and a button opening the link.
 // lineworks: POST {base}/bots/{BotID}/channels/{RoomID}/messages (or
 // /users/{To}/messages) with a Bearer token, {"content":{"type":"text",...}}.
 // webhook: signed JSON, above.
