@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/desk"
 	"github.com/toritsugi/toritsugi/pkg/fallback"
 	"github.com/toritsugi/toritsugi/pkg/gcpercent"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -90,6 +92,9 @@ type service struct {
 type serviceOptions struct {
 	senders map[string]relay.Sender // nil = the real channels
 	extra   map[string]http.Handler // more routes (the demo's outbox page)
+	// mailTLS, for the real channels, is the TLS configuration of mail's
+	// STARTTLS (a test's own server's certificate); nil: system roots.
+	mailTLS *tls.Config
 }
 
 func newService(cfg *config.Config, path string, log *slog.Logger, opts ...serviceOptions) (*service, error) {
@@ -114,10 +119,14 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	if s.outbox, err = relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Logger: log.With("part", "relay")}); err != nil {
 		return fail(err)
 	}
+	senders := o.senders
+	if senders == nil {
+		senders = relay.Channels(relay.ChannelOptions{TLSConfig: o.mailTLS, Recordings: s.recordingFile})
+	}
 	s.worker, err = relay.NewWorker(s.outbox, relay.WorkerOptions{
 		Destinations:     func(name string) (relay.Destination, bool) { return s.configs.Current().Destination(name) },
 		DestinationUsers: func(name string) []string { return s.configs.Current().DestinationUsers(name) },
-		Senders:          o.senders, Logger: log.With("part", "relay"),
+		Senders:          senders, Logger: log.With("part", "relay"),
 	})
 	if err != nil {
 		return fail(err)
@@ -158,6 +167,17 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		log.Info("console operators' states restored", "operators", n)
 	}
 	return s, nil
+}
+
+// recordingFile reads a voicemail's recording from Asterisk, for the
+// relay's mail to carry: relay.ErrNoRecording when Asterisk has it no
+// more (404).
+func (s *service) recordingFile(ctx context.Context, name string) ([]byte, error) {
+	data, err := s.core.Link.RecordingFile(ctx, name, relay.MaxAttachment)
+	if pbx.StatusCode(err) == http.StatusNotFound {
+		return nil, fmt.Errorf("%w: %w", relay.ErrNoRecording, err)
+	}
+	return data, err
 }
 
 // handler routes the console's pages and API and the data API.

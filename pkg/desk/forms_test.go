@@ -81,6 +81,10 @@ operators:
 		if !slices.Equal(dests, c.want) {
 			t.Errorf("%s: sent to %v, want %v", c.message, dests, c.want)
 		}
+		// a voicemail's notice names its recording, which mail attaches
+		if m := entries[0].Message; (m.Kind == relay.KindVoicemail) != (m.Recording == "r") || (m.Recording != "") != strings.Contains(m.Text, "録音: あり") {
+			t.Errorf("%s: recording %q, text %q", c.message, m.Recording, m.Text)
+		}
 	}
 }
 

@@ -324,7 +324,9 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	if kind == "voicemail" {
 		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にメッセージが残されました"})
 		if rec.Recording != "" {
-			lines = append(lines, relay.Line{Label: "録音", Value: rec.Recording})
+			// The recording's name means nothing to a client: mail
+			// carries the recording itself (relay.Message.Recording).
+			lines = append(lines, relay.Line{Label: "録音", Value: voicemailAttached})
 		}
 	} else if unavailable {
 		lines = append(lines, relay.Line{Label: "状況", Value: "システムの停止中にお電話があり、おかけ直しいただくようご案内しました"})
@@ -333,13 +335,16 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	}
 	return cl, relay.Message{
 		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt, Lines: lines,
-		CallID: rec.ID,
+		CallID: rec.ID, Recording: rec.Recording,
 		Fields: map[string]string{
 			"caller": caller, "callback": caller, "wait": jaDuration(wait),
 			"message": rec.Reason, "recording": rec.Recording,
 		},
 	}, true
 }
+
+// voicemailAttached is what a voicemail's notice says of its recording.
+const voicemailAttached = "あり（メールでお送りする通知には音声ファイルを添付します）"
 
 // StrandedRelays counts, by destination name, the pending outbox entries
 // whose destination the running configuration no longer has: a

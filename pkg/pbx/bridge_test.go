@@ -74,3 +74,29 @@ func TestAddToBridge(t *testing.T) {
 		t.Fatalf("Bridges() = %+v, want br1 with %s and %s", bs, a, b)
 	}
 }
+
+// TestRecordingFile: a stored recording's file is read whole, or up to the
+// limit and a byte more; one Asterisk does not have is a 404 StatusCode
+// reads.
+func TestRecordingFile(t *testing.T) {
+	fake, err := aritest.New(aritest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	fake.AddStoredRecording("vm-1", "wav")
+	l, err := pbx.New(pbx.Options{URL: fake.URL(), User: "toritsugi", Password: "toritsugi", App: "toritsugi"}, pbx.NewDispatcher(pbx.Hooks{}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := l.RecordingFile(t.Context(), "vm-1", 1<<20)
+	if err != nil || len(data) < 44 || string(data[:4]) != "RIFF" {
+		t.Fatalf("file: %d bytes %.4q (%v), want a WAV", len(data), data, err)
+	}
+	if cut, err := l.RecordingFile(t.Context(), "vm-1", 100); err != nil || len(cut) != 101 {
+		t.Fatalf("limited to 100: %d bytes (%v), want 101", len(cut), err)
+	}
+	if _, err := l.RecordingFile(t.Context(), "vm-gone", 1<<20); pbx.StatusCode(err) != 404 {
+		t.Fatalf("missing: %v (status %d), want 404", err, pbx.StatusCode(err))
+	}
+}

@@ -68,6 +68,9 @@ type Link struct {
 	rest       *native.Client
 	restHTTP   *http.Client // the REST client's own (bounded transport)
 	pingClient *http.Client
+	// fileClient reads recordings' files, outside the REST pool, never
+	// through a proxy (as the REST client).
+	fileClient *http.Client
 	disp       *Dispatcher
 	log        *slog.Logger
 	up         atomic.Bool
@@ -126,7 +129,8 @@ func New(opts Options, d *Dispatcher) (*Link, error) {
 	for _, t := range opts.DisallowedEvents {
 		dropped[t] = true
 	}
-	return &Link{opts: opts, rest: rest, restHTTP: restHTTP, pingClient: &http.Client{}, disp: d, log: opts.Logger, dropped: dropped}, nil
+	return &Link{opts: opts, rest: rest, restHTTP: restHTTP, pingClient: &http.Client{},
+		fileClient: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConns: 2, IdleConnTimeout: restIdleTimeout}}, disp: d, log: opts.Logger, dropped: dropped}, nil
 }
 
 // Client is the REST side of the link. Its calls are bounded by RequestTimeout.
@@ -497,6 +501,42 @@ func (l *Link) AddToBridge(bridgeID string, channelIDs ...string) error {
 		return fmt.Errorf("pbx: add to bridge: %w", err)
 	}
 	return nil
+}
+
+// recordingFileTimeout bounds the read of a recording's file: megabytes,
+// where a command's answer is bytes (RequestTimeout).
+const recordingFileTimeout = 30 * time.Second
+
+// RecordingFile reads a stored recording's file (GET
+// /recordings/stored/{name}/file: a voicemail's WAV), up to limit bytes
+// and one more: a longer file is cut there, which the caller tells by its
+// length. A recording Asterisk does not have is an error StatusCode reads
+// as 404. The read goes outside the REST pool (a file must not hold a
+// connection the calls' commands wait for), bounded by
+// recordingFileTimeout.
+func (l *Link) RecordingFile(ctx context.Context, name string, limit int64) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, recordingFileTimeout)
+	defer cancel()
+	path := "/recordings/stored/" + url.PathEscape(name) + "/file"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(l.opts.URL, "/")+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("pbx: recording file: %w", err)
+	}
+	req.SetBasicAuth(l.opts.User, l.opts.Password)
+	resp, err := l.fileClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("pbx: recording file: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("pbx: recording file: %w", &statusError{code: resp.StatusCode, text: fmt.Sprintf("GET %s: %s %s", path, resp.Status, bytes.TrimSpace(msg))})
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("pbx: recording file %s: %w", name, err)
+	}
+	return data, nil
 }
 
 // Bridges lists every bridge Asterisk holds, with its channels, in one

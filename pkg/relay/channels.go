@@ -27,6 +27,9 @@ type ChannelOptions struct {
 	// HeloName is the SMTP EHLO name; empty means this host's name if
 	// fully qualified, else the sender address's domain.
 	HeloName string
+	// Recordings reads a voicemail's recording, which mail carries
+	// attached; nil: none is attached.
+	Recordings RecordingFunc
 }
 
 // Channels returns the built-in senders keyed by destination type.
@@ -44,7 +47,7 @@ func Channels(opts ChannelOptions) map[string]Sender {
 	}
 	h := httpPoster{client: opts.HTTPClient}
 	return map[string]Sender{
-		TypeEmail:     &EmailSender{TLSConfig: opts.TLSConfig, Clock: opts.Clock, HeloName: opts.HeloName},
+		TypeEmail:     &EmailSender{TLSConfig: opts.TLSConfig, Clock: opts.Clock, HeloName: opts.HeloName, Recordings: opts.Recordings},
 		TypeSlack:     &SlackSender{http: h},
 		TypeChatwork:  &ChatworkSender{http: h},
 		TypeTeams:     &TeamsSender{http: h},

@@ -29,6 +29,9 @@ type EmailSender struct {
 	Clock Clock
 	// HeloName for EHLO; empty means heloName's choice.
 	HeloName string
+	// Recordings reads the recording a voicemail's message names, attached
+	// to its mail; nil: none is attached.
+	Recordings RecordingFunc
 }
 
 // Send delivers m. The Message-ID is derived from the idempotency key, so
@@ -50,7 +53,11 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	msg, err := buildMail(from, to, m, d.Name, clock.Now())
+	att, err := s.voicemail(ctx, &m)
+	if err != nil {
+		return fmt.Errorf("relay: email %q: %w", d.Name, err)
+	}
+	msg, err := buildMail(from, to, m, d.Name, clock.Now(), att)
 	if err != nil {
 		return fmt.Errorf("relay: email %q: %w", d.Name, err)
 	}
@@ -67,6 +74,40 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 		return fmt.Errorf("relay: email %q via %s: %w", d.Name, d.Addr, err)
 	}
 	return nil
+}
+
+// voicemail is the attachment of m's recording, when it names one and the
+// sender reads recordings: nil, with a line added to m's text saying why,
+// when Asterisk has it no more (the retention deleted it) or it is over
+// MaxAttachment; an error, tried again, when it could not be read.
+func (s *EmailSender) voicemail(ctx context.Context, m *Message) (*attachment, error) {
+	if m.Recording == "" || s.Recordings == nil {
+		return nil, nil
+	}
+	data, err := s.Recordings(ctx, m.Recording)
+	switch {
+	case errors.Is(err, ErrNoRecording):
+		m.Text = strings.TrimRight(m.Text, "\n") + "\n\n" + noRecordingNote + "\n"
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the voicemail's recording %s: %w", m.Recording, err)
+	case len(data) > MaxAttachment:
+		m.Text = strings.TrimRight(m.Text, "\n") + "\n\n" + tooLargeNote + "\n"
+		return nil, nil
+	}
+	return &attachment{name: voicemailFileName(*m), contentType: "audio/wav", data: data}, nil
+}
+
+// Notes in a voicemail's mail without its recording.
+const (
+	noRecordingNote = "※ 録音は見つかりませんでした（保存期間を過ぎて削除されたか、録音に失敗しました）。"
+	tooLargeNote    = "※ 録音はメールに添付するには大きすぎるため、添付していません。"
+)
+
+// voicemailFileName is the attached recording's file name: when the
+// message was left, in Japan time (voicemail-20261130-1412.wav).
+func voicemailFileName(m Message) string {
+	return "voicemail-" + m.CreatedAt.In(jst).Format("20060102-1504") + ".wav"
 }
 
 // errNoSTARTTLS: the server offers no STARTTLS and plain text is not allowed.

@@ -2,11 +2,13 @@ package relay
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/mail"
 	"net/textproto"
 	"strings"
@@ -238,7 +240,7 @@ func TestEmailAuthMechanisms(t *testing.T) {
 func TestLongSubjectFolded(t *testing.T) {
 	m := testMessage("m-long-subject")
 	m.Subject = strings.Repeat("株式会社ながいなまえの会社", 30) + " 山田様より"
-	raw, err := buildMail(&mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}, m, "d", time.Unix(0, 0))
+	raw, err := buildMail(&mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}, m, "d", time.Unix(0, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +272,7 @@ func TestUrgentSubject(t *testing.T) {
 	} {
 		m := testMessage("m-urgent")
 		m.Urgent, m.Subject = c.urgent, c.subject
-		raw, err := buildMail(&mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}, m, "d", time.Unix(0, 0))
+		raw, err := buildMail(&mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}, m, "d", time.Unix(0, 0), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,5 +391,101 @@ func TestHeloName(t *testing.T) {
 		if got := heloName(c.from); got != c.want {
 			t.Errorf("host %q, from %q: %q, want %q", c.host, c.from, got, c.want)
 		}
+	}
+}
+
+// TestVoicemailRecordingAttached: a voicemail's mail carries its recording
+// as a WAV attachment (multipart/mixed, base64), its text unchanged; a
+// recording Asterisk no longer has, or one too large, is said in the text
+// instead; one that could not be read is an error, tried again.
+func TestVoicemailRecordingAttached(t *testing.T) {
+	srv := startSMTP(t, false)
+	wav := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), bytes.Repeat([]byte{0, 1, 2, 0xff}, 5000)...)
+	var asked []string
+	s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: newFakeClock(), Recordings: func(_ context.Context, name string) ([]byte, error) {
+		asked = append(asked, name)
+		switch name {
+		case "vm-1":
+			return wav, nil
+		case "vm-big":
+			return make([]byte, MaxAttachment+1), nil
+		case "vm-down":
+			return nil, errors.New("dial tcp 127.0.0.1:8088: connection refused")
+		}
+		return nil, fmt.Errorf("%w: 404", ErrNoRecording)
+	}}
+	m := testMessage("vm-msg")
+	m.Kind, m.Recording = KindVoicemail, "vm-1"
+	m.CreatedAt = time.Date(2026, 11, 30, 5, 12, 0, 0, time.UTC)
+	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(srv.Next(t).Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type %q (%v)", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var parts []string
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Header.Get("Content-Transfer-Encoding") != "base64" {
+			t.Fatalf("part %v: not base64", p.Header)
+		}
+		data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ct := p.Header.Get("Content-Type"); {
+		case ct == "text/plain; charset=UTF-8":
+			if want := strings.ReplaceAll(m.Text, "\n", "\r\n"); string(data) != want {
+				t.Errorf("text %q, want %q", data, want)
+			}
+			parts = append(parts, "text")
+		case strings.HasPrefix(ct, "audio/wav"):
+			if !bytes.Equal(data, wav) {
+				t.Errorf("attachment of %d bytes, want the recording's %d", len(data), len(wav))
+			}
+			if p.FileName() != "voicemail-20261130-1412.wav" {
+				t.Errorf("file name %q, want the time it was left in Japan", p.FileName())
+			}
+			parts = append(parts, "wav")
+		default:
+			t.Errorf("part of type %q", ct)
+		}
+	}
+	if strings.Join(parts, ",") != "text,wav" {
+		t.Fatalf("parts %v, want the text and the recording", parts)
+	}
+
+	for _, c := range []struct{ recording, note string }{{"vm-gone", noRecordingNote}, {"vm-big", tooLargeNote}} {
+		m.Recording = c.recording
+		if err := s.Send(t.Context(), emailDest(srv.Addr), m); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(srv.Next(t).Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(base64.NewDecoder(base64.StdEncoding, msg.Body))
+		if ct := msg.Header.Get("Content-Type"); ct != "text/plain; charset=UTF-8" || !strings.Contains(string(body), c.note) {
+			t.Errorf("%s: %s %q, want the text saying %q", c.recording, ct, body, c.note)
+		}
+	}
+	m.Recording = "vm-down"
+	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err == nil || errors.Is(err, ErrPermanent) {
+		t.Fatalf("recording unreadable: %v, want an error tried again", err)
+	}
+	if want := "vm-1,vm-gone,vm-big,vm-down"; strings.Join(asked, ",") != want {
+		t.Fatalf("asked for %v, want %s", asked, want)
 	}
 }

@@ -2,7 +2,9 @@ package relay
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"mime"
 	"net/mail"
@@ -13,10 +15,16 @@ import (
 // HeaderMailIdempotencyKey repeats the idempotency key in mail headers.
 const HeaderMailIdempotencyKey = "X-Toritsugi-Idempotency-Key"
 
+// attachment is a file a mail carries (a voicemail's recording).
+type attachment struct {
+	name, contentType string
+	data              []byte
+}
+
 // buildMail renders an RFC 5322 message: UTF-8 text body in base64, the
 // subject RFC 2047 encoded, and a Message-ID derived from the idempotency
-// key.
-func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, now time.Time) ([]byte, error) {
+// key; with att, a multipart/mixed of the text and the file, in base64.
+func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, now time.Time, att *attachment) ([]byte, error) {
 	key := IdempotencyKey(m.ID, dest)
 	// The subject is always safe: the word encoder encodes control
 	// characters. The key goes into a header as it is.
@@ -42,13 +50,41 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	// does not answer it.
 	h("Auto-Submitted", "auto-generated")
 	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=UTF-8")
-	h("Content-Transfer-Encoding", "base64")
 	h(HeaderMailIdempotencyKey, key)
-	b.WriteString("\r\n")
 	// Text lines end in CRLF before the encoding too (RFC 2045 6.8).
-	text := strings.ReplaceAll(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n", "\r\n")
-	enc := base64.StdEncoding.EncodeToString([]byte(text))
+	text := []byte(strings.ReplaceAll(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n", "\r\n"))
+	if att == nil {
+		h("Content-Type", "text/plain; charset=UTF-8")
+		h("Content-Transfer-Encoding", "base64")
+		b.WriteString("\r\n")
+		writeBase64(&b, text)
+		return b.Bytes(), nil
+	}
+	// The boundary, made from the key, begins "=_", which no base64 text
+	// holds: it cannot occur in a part.
+	boundary := "=_toritsugi_" + hex.EncodeToString(sha256Sum(key)[:12])
+	h("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": boundary}))
+	b.WriteString("\r\nThis is a MIME message.\r\n")
+	part := func(hdr ...string) {
+		b.WriteString("\r\n--" + boundary + "\r\n")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			h(hdr[i], hdr[i+1])
+		}
+		h("Content-Transfer-Encoding", "base64")
+		b.WriteString("\r\n")
+	}
+	part("Content-Type", "text/plain; charset=UTF-8")
+	writeBase64(&b, text)
+	part("Content-Type", mime.FormatMediaType(att.contentType, map[string]string{"name": att.name}),
+		"Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": att.name}))
+	writeBase64(&b, att.data)
+	b.WriteString("\r\n--" + boundary + "--\r\n")
+	return b.Bytes(), nil
+}
+
+// writeBase64 writes data in base64, in lines of 76 characters (RFC 2045).
+func writeBase64(b *bytes.Buffer, data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
 	for len(enc) > 76 {
 		b.WriteString(enc[:76])
 		b.WriteString("\r\n")
@@ -56,7 +92,12 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	}
 	b.WriteString(enc)
 	b.WriteString("\r\n")
-	return b.Bytes(), nil
+}
+
+// sha256Sum is the SHA-256 of s.
+func sha256Sum(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:]
 }
 
 // MessageID returns the mail Message-ID for an idempotency key:

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strconv"
@@ -66,6 +67,9 @@ type Message struct {
 	CallID    string    `json:"call_id,omitempty"`
 	// Link points to the intake in the console, if any.
 	Link string `json:"link,omitempty"`
+	// Recording names a voicemail's recording (Asterisk's stored
+	// recording, WAV), which mail carries attached (ChannelOptions.Recordings).
+	Recording string `json:"recording,omitempty"`
 }
 
 // Line is one labelled line of a message.
@@ -209,3 +213,16 @@ func timeout(d Destination) time.Duration {
 	}
 	return DefaultSendTimeout
 }
+
+// RecordingFunc reads a stored recording's file, at most MaxAttachment
+// bytes and one more; a recording that is not there is ErrNoRecording.
+type RecordingFunc func(ctx context.Context, name string) ([]byte, error)
+
+// ErrNoRecording: the recording a message names is not there (deleted by
+// the retention, or never made).
+var ErrNoRecording = errors.New("relay: no such recording")
+
+// MaxAttachment bounds a recording attached to mail (10 MiB: about 11
+// minutes of Asterisk's 8 kHz WAV, 14 MiB encoded; many mail servers
+// refuse a message over 20 or 25 MB).
+const MaxAttachment = 10 << 20
