@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -562,5 +564,35 @@ clients:
 	d, _ := cfg.Destination("hook")
 	if cfg.LogLevel != "info" || cfg.Queue.Strategy != StrategyRingAll || cl.AnswerMode != "ringback" || cl.Overflow != OverflowVoicemail || d.Type != "webhook" {
 		t.Fatalf("log_level %q strategy %q answer_mode %q overflow %q type %q", cfg.LogLevel, cfg.Queue.Strategy, cl.AnswerMode, cl.Overflow, d.Type)
+	}
+}
+
+// TestRetentionDaysBounded: a retention of more than 100 years is refused,
+// naming the field (999999 days overflowed a time.Duration: the recordings
+// and messages meant to be kept for ever were deleted at the next sweep);
+// Days never turns negative.
+func TestRetentionDaysBounded(t *testing.T) {
+	base := "ari: {user: u, password: p}\ndata_dir: /d\nintake_retention_days: %s\nclients:\n  - id: acme\n    name: ACME\n" +
+		"    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n    recording_retention_days: %s\n    intake_retention_days: %s\n"
+	got := parseErrors(fmt.Sprintf(base, "999999", "106752", "36501"))
+	want := []string{
+		`t.yaml:3:24: intake_retention_days: "999999" is more than 36500 days (100 years): keep them 100 years at most`,
+		`t.yaml:9:31: clients[0].recording_retention_days: "106752" is more than 36500 days (100 years): keep them 100 years at most`,
+		`t.yaml:10:28: clients[0].intake_retention_days: "36501" is more than 36500 days (100 years): keep them 100 years at most`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, "36500", "36500", "0")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl, _ := cfg.Client("acme"); cfg.IntakeRetentionDays != 36500 || cl.RecordingRetentionDays != 36500 || cl.IntakeRetentionDays != 0 {
+		t.Fatalf("days %d %d %d", cfg.IntakeRetentionDays, cl.RecordingRetentionDays, cl.IntakeRetentionDays)
+	}
+	for _, n := range []int{0, 1, 36500, 106751, 106752, 999999, math.MaxInt} {
+		if d := Days(n); d < 0 || (n <= 106751 && d != time.Duration(n)*24*time.Hour) {
+			t.Errorf("Days(%d) = %v", n, d)
+		}
 	}
 }

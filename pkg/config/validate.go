@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -101,6 +102,33 @@ func (c *checker) count(path, s string) int {
 		c.errf(path, "%q must not be negative", s)
 	}
 	return n
+}
+
+// MaxRetentionDays bounds the retention settings: 100 years. More is no
+// retention anyone means, and days of it overflow a time.Duration (about
+// 106,751 days), which turned "keep them for ever" into "delete them now".
+const MaxRetentionDays = 36500
+
+// retentionDays reads a number of days, min (0 or 1) to MaxRetentionDays.
+func (c *checker) retentionDays(path, s string, min int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	switch {
+	case err != nil || n < min:
+		c.errf(path, "%q is not a number of days (%d or more)", s, min)
+	case n > MaxRetentionDays:
+		c.errf(path, "%q is more than %d days (100 years): keep them 100 years at most", s, MaxRetentionDays)
+	}
+	return n
+}
+
+// Days is n days of 24 hours, as in Japan (no daylight saving time),
+// whatever the machine's zone (time.AddDate would count them in its zone),
+// at most the longest time.Duration.
+func Days(n int) time.Duration {
+	if n > int(math.MaxInt64/int64(24*time.Hour)) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * 24 * time.Hour
 }
 
 // boolean reads true or false.
@@ -250,7 +278,7 @@ func (c *checker) build(r rawConfig) *Config {
 	}
 	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
 	cfg.Destinations = c.destinations("relay.destinations", r.Relay.Destinations)
-	cfg.IntakeRetentionDays = c.count("intake_retention_days", r.IntakeRetentionDays)
+	cfg.IntakeRetentionDays = c.retentionDays("intake_retention_days", r.IntakeRetentionDays, 0)
 	cfg.Clients = c.clients(r.Clients, cfg.Queue, cfg.IntakeRetentionDays)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)
 	return cfg

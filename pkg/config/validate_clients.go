@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +26,7 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue, intakeDays int)
 			queueDefaults: &q, IntakeRetentionDays: intakeDays,
 		}
 		if r.IntakeRetentionDays != nil {
-			cl.IntakeRetentionDays = c.count(childPath(p, "intake_retention_days"), *r.IntakeRetentionDays)
+			cl.IntakeRetentionDays = c.retentionDays(childPath(p, "intake_retention_days"), *r.IntakeRetentionDays, 0)
 		}
 		c.uniqueID(p, r.ID, clientID, "must be lower-case letters, digits and hyphens", ids)
 		c.required(childPath(p, "name"), r.Name)
@@ -166,12 +165,7 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	}
 	cl.RecordingRetentionDays = DefaultRecordingRetentionDays
 	if r.RecordingRetentionDays != nil {
-		path := childPath(p, "recording_retention_days")
-		n, err := strconv.Atoi(strings.TrimSpace(*r.RecordingRetentionDays))
-		if err != nil || n < 1 {
-			c.errf(path, "%q is not a number of days (1 or more)", *r.RecordingRetentionDays)
-		}
-		cl.RecordingRetentionDays = n
+		cl.RecordingRetentionDays = c.retentionDays(childPath(p, "recording_retention_days"), *r.RecordingRetentionDays, 1)
 	}
 	if r.BillAfterHours != nil {
 		cl.BillAfterHours = c.boolean(childPath(p, "bill_after_hours"), *r.BillAfterHours)

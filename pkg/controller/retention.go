@@ -120,7 +120,7 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		longest = max(longest, cl.days)
 	}
 	for _, cl := range sweeps {
-		cutoff := now.Add(-days(cl.days))
+		cutoff := now.Add(-config.Days(cl.days))
 		ok := true
 		err := r.eachCall(store.CallFilter{ClientID: cl.id, From: r.swept[cl.id], To: cutoff}, func(c store.CallRecord) {
 			if c.Recording == "" || cl.id == removedClients && clients[c.ClientID] {
@@ -183,7 +183,7 @@ func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("retention: list stored recordings: %w", err)
 	}
-	cutoff := now.Add(-days(longestDays + 1))
+	cutoff := now.Add(-config.Days(longestDays + 1))
 	deleted := 0
 	var errs []error
 	for _, k := range keys {
@@ -201,10 +201,6 @@ func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
 	}
 	return deleted, errors.Join(errs...)
 }
-
-// days is n days of 24 hours, as in Japan (no daylight saving time),
-// whatever the machine's zone: time.AddDate would count them in its zone.
-func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // retentionPage is how many call records a sweep reads at once: the first
 // sweep after a start reads every record older than the cutoff.

@@ -463,9 +463,7 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 		if cl, ok := cfg.Client(clientID); ok {
 			n = cl.IntakeRetentionDays
 		}
-		// Days of 24 hours, as in Japan (no daylight saving time),
-		// whatever the machine's zone.
-		return n > 0 && at.Before(now.Add(-time.Duration(n)*24*time.Hour))
+		return n > 0 && at.Before(now.Add(-config.Days(n)))
 	}
 	any := cfg.IntakeRetentionDays > 0
 	for _, cl := range cfg.Clients {
