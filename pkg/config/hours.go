@@ -152,7 +152,9 @@ func (c *checker) closure(path string, r rawClosure) reception.Closure {
 				c.errf(childPath(path, "to"), "%q is not a day of the year (MM-DD)", r.To)
 			default:
 				cl.To = d
-				if days := annualSpan(cl.From, cl.To); days > maxWrappingClosure && ok {
+				// Only a closure running over the year's end is bounded: a
+				// season's inside one year (06-01 to 09-30) is as written.
+				if days := annualSpan(cl.From, cl.To); wraps(cl.From, cl.To) && days > maxWrappingClosure {
 					// 08-16 to 08-13 (お盆 written backwards) would close
 					// all but two days of every year.
 					c.errf(childPath(path, "to"), "%q is before from %q: running over the year's end, the closure would take %d days of every year; an annual closure may run over it for at most %d days (12-29 to 01-03)", r.To, r.From, days, maxWrappingClosure)
@@ -194,6 +196,12 @@ func annualSpan(from, to jpholiday.Date) int {
 		return t - f + 1
 	}
 	return 366 - f + t + 1
+}
+
+// wraps reports whether an annual closure from..to runs over the year's
+// end (to falls before from).
+func wraps(from, to jpholiday.Date) bool {
+	return to.Month < from.Month || (to.Month == from.Month && to.Day < from.Day)
 }
 
 // monthDay is a closure's day of every year: MM-DD (or M-D).

@@ -105,3 +105,28 @@ func TestRangeProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestLongAnnualClosureInsideTheYear: an annual closure inside one year is
+// taken however long (a summer season), only one running over the year's
+// end is bounded (08-16 to 08-13, お盆 written backwards, would close all
+// but two days of every year).
+func TestLongAnnualClosureInsideTheYear(t *testing.T) {
+	cfg, err := Parse("h.yaml", withClient(`    hours:
+      weekly: {mon: ["09:00-18:00"]}
+      closures:
+        - {from: 06-01, to: 09-30, reason: 夏季休業}
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := reception.Closure{Annual: true, From: jpholiday.Date{Month: 6, Day: 1}, To: jpholiday.Date{Month: 9, Day: 30}, Reason: "夏季休業"}
+	if got := cfg.Clients[0].Hours.Closures; len(got) != 1 || got[0] != want {
+		t.Fatalf("closures %v, want %v", got, want)
+	}
+	if _, err := Parse("h.yaml", withClient(`    hours:
+      weekly: {mon: ["09:00-18:00"]}
+      closures: [{from: 08-16, to: 08-13}]
+`), noEnv); err == nil {
+		t.Fatal("08-16 to 08-13 taken")
+	}
+}
