@@ -75,6 +75,10 @@ func TestShippedValues(t *testing.T) {
 		{"pjsip.conf", "op1001", "endpoint", "force_rport", "yes"},
 		{"pjsip.conf", "op1001", "endpoint", "rewrite_contact", "yes"},
 		{"pjsip.conf", "op1001", "endpoint", "callerid", `"Operator 1001" <op1001>`},
+		// a softphone's Transfer would take the caller out of toritsugi's hands
+		{"pjsip.conf", "op1001", "endpoint", "allow_transfer", "no"},
+		{"pjsip.conf", "op1001", "endpoint", "rtp_timeout", "60"},
+		{"pjsip.conf", "op1001", "endpoint", "rtp_timeout_hold", "600"},
 		{"pjsip.conf", "op1001", "auth", "auth_type", "userpass"},
 		{"pjsip.conf", "op1002", "aor", "max_contacts", "1"},
 		{"pjsip.conf", "op1002", "aor", "remove_existing", "yes"},
