@@ -285,7 +285,7 @@ func (d Deps) callChanges(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
 		return
 	}
-	writeJSON(w, http.StatusOK, changesBody{Calls: calls, Next: strconv.FormatUint(next, 10), More: more})
+	writeJSON(w, http.StatusOK, changesBody{Calls: callsInJapan(calls), Next: strconv.FormatUint(next, 10), More: more})
 }
 
 func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
@@ -331,7 +331,19 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 		writeCSV(w, d.Logger, "calls.csv", func(w io.Writer) error { return report.WriteCallsCSV(w, calls) })
 		return
 	}
-	writeJSON(w, http.StatusOK, callsBody{Calls: calls, More: more})
+	writeJSON(w, http.StatusOK, callsBody{Calls: callsInJapan(calls), More: more})
+}
+
+// callsInJapan is calls with their times in Japan time (+09:00), as the
+// CSV export and the webhooks have them: a record keeps the offset of the
+// machine's zone when it was made (UTC in a container), and a reader
+// taking the month from started_at put a call of December's first hours
+// in November, where the monthly counts have it in December.
+func callsInJapan(calls []store.CallRecord) []store.CallRecord {
+	for i := range calls {
+		calls[i] = calls[i].InJapan()
+	}
+	return calls
 }
 
 // exportPage is how many call records an export reads at a time.
@@ -611,6 +623,9 @@ func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
 	if cbs == nil {
 		cbs = []store.Callback{}
 	}
+	for i := range cbs {
+		cbs[i] = cbs[i].InJapan()
+	}
 	writeJSON(w, http.StatusOK, callbacksBody{Callbacks: cbs})
 }
 
@@ -706,6 +721,9 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	body := relayBody{Entries: entries, Truncated: more}
 	if more {
 		body.Next = relayCursor(relay.PositionOf(entries[len(entries)-1]))
+	}
+	for i := range entries {
+		entries[i] = entries[i].InJapan()
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -477,3 +477,23 @@ func TestTeamsCardOfManyShortLinesFits(t *testing.T) {
 		t.Fatalf("card not valid UTF-8 or not saying it was cut")
 	}
 }
+
+// TestUpdatedAtInJapanTime: a correction's time (updated_at) is in Japan
+// time as the call's is, in a webhook's body and to a client's own
+// template, whatever the machine's zone: a body mixed +09:00 and Z, and a
+// template's {{.UpdatedAt.Format "15:04"}} said 15:45 for 00:45.
+func TestUpdatedAtInJapanTime(t *testing.T) {
+	m := testMessage("m-fixed")
+	m.UpdatedAt = time.Date(2026, 1, 4, 15, 45, 0, 0, time.UTC)
+	text, err := Render(`{{.UpdatedAt.Format "01-02 15:04"}}`, m)
+	if err != nil || text != "01-05 00:45" {
+		t.Fatalf("template: %q (%v), want 01-05 00:45", text, err)
+	}
+	srv, reqs := receiver(t, http.StatusOK)
+	if err := Channels(ChannelOptions{})[TypeWebhook].Send(t.Context(), Destination{Name: "hook", Type: TypeWebhook, URL: srv.URL, Secret: "s"}, m); err != nil {
+		t.Fatal(err)
+	}
+	if body := string((<-reqs).Body); !strings.Contains(body, `"updated_at":"2026-01-05T00:45:00+09:00"`) {
+		t.Fatalf("webhook body %s: updated_at not in Japan time", body)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
 )
 
 // Message kinds carried by the relay.
@@ -70,6 +72,13 @@ type Message struct {
 	// Recording names a voicemail's recording (Asterisk's stored
 	// recording, WAV), which mail carries attached (ChannelOptions.Recordings).
 	Recording string `json:"recording,omitempty"`
+}
+
+// InJapan is m with its times in Japan time (+09:00, as the values'
+// times), whatever the machine's zone.
+func (m Message) InJapan() Message {
+	m.CreatedAt, m.UpdatedAt = japan.In(m.CreatedAt), japan.In(m.UpdatedAt)
+	return m
 }
 
 // Line is one labelled line of a message.

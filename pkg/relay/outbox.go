@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -98,6 +100,13 @@ type Entry struct {
 	EnqueuedAt time.Time `json:"enqueued_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	Message    Message   `json:"message"`
+}
+
+// InJapan is e with its times, and its message's, in Japan time.
+func (e Entry) InJapan() Entry {
+	e.RetriedAt, e.NextAt, e.EnqueuedAt, e.UpdatedAt = japan.In(e.RetriedAt), japan.In(e.NextAt), japan.In(e.EnqueuedAt), japan.In(e.UpdatedAt)
+	e.Message = e.Message.InJapan()
+	return e
 }
 
 // Filter selects entries for List; zero fields match everything.

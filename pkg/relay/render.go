@@ -5,6 +5,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
 )
 
 // urgentMark starts what an urgent message says first (DefaultTemplate,
@@ -27,17 +29,9 @@ const DefaultTemplate = `{{if .Urgent}}【至急】{{end}}【{{kind .Kind}}】{{
 詳細: {{.}}{{end}}
 `
 
-// jst is fixed at UTC+9 (Japan has no daylight saving time), so rendering
-// does not depend on the host's tzdata.
-var jst = time.FixedZone("JST", 9*60*60)
-
-// inJST is t in Japan time (the zero time stays zero).
-func inJST(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.In(jst)
-}
+// jst is Japan time, fixed at UTC+9, so rendering does not depend on the
+// host's tzdata.
+var jst = japan.Zone
 
 var kindLabels = map[string]string{
 	KindIntake:     "お電話承り",
@@ -50,9 +44,9 @@ func Render(tmpl string, m Message) (string, error) {
 	if tmpl == "" {
 		tmpl = DefaultTemplate
 	}
-	// A client's own template may format .CreatedAt itself: in Japan
-	// time, not the machine's (UTC in a container).
-	m.CreatedAt = inJST(m.CreatedAt)
+	// A client's own template may format .CreatedAt or .UpdatedAt itself:
+	// in Japan time, not the machine's (UTC in a container).
+	m = m.InJapan()
 	funcs := template.FuncMap{
 		"jst": func(t time.Time) string {
 			if t.IsZero() {

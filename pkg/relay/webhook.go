@@ -26,7 +26,7 @@ func (s *WebhookSender) Send(ctx context.Context, d Destination, m Message) erro
 	if d.URL == "" || d.Secret == "" {
 		return fmt.Errorf("relay: webhook %q: URL and Secret are required: %w", d.Name, ErrPermanent)
 	}
-	m.CreatedAt = inJST(m.CreatedAt) // +09:00, as the values' times
+	m = m.InJapan() // +09:00, as the values' times
 	body, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("relay: webhook: encode: %w", err)

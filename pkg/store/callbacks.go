@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -101,6 +103,12 @@ type Callback struct {
 // it from the others: a call back and its note take minutes; one
 // forgotten does not block the request for good.
 const ClaimFor = 10 * time.Minute
+
+// InJapan is c with its times in Japan time, whatever the machine's zone.
+func (c Callback) InJapan() Callback {
+	c.RequestedAt, c.DoneAt, c.ClaimedAt = japan.In(c.RequestedAt), japan.In(c.DoneAt), japan.In(c.ClaimedAt)
+	return c
+}
 
 // Claimed reports whether the request is claimed by someone at now.
 func (c Callback) Claimed(now time.Time) bool {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
 )
 
 // Result is the typed outcome of a call.
@@ -89,6 +91,21 @@ type CallRecord struct {
 	// Recording is the name of the Asterisk stored recording of the call.
 	Recording string      `json:"recording,omitempty"`
 	Events    []CallEvent `json:"events,omitempty"`
+}
+
+// InJapan is r with its times in Japan time (+09:00, as the CSV export
+// and the webhooks have them), whatever the machine's zone: a record keeps
+// the offset of the zone it was made in.
+func (r CallRecord) InJapan() CallRecord {
+	r.StartedAt, r.AnsweredAt, r.BridgedAt, r.EndedAt = japan.In(r.StartedAt), japan.In(r.AnsweredAt), japan.In(r.BridgedAt), japan.In(r.EndedAt)
+	if r.Events != nil {
+		evs := make([]CallEvent, len(r.Events))
+		for i, e := range r.Events {
+			evs[i] = CallEvent{At: japan.In(e.At), What: e.What}
+		}
+		r.Events = evs
+	}
+	return r
 }
 
 // Bounds of time.Time.UnixNano: StartedAt must lie inside them to be keyed.
