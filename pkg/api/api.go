@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/report"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -558,7 +560,7 @@ func removeBackupLeftovers(dir string, log *slog.Logger) {
 }
 
 // tokyo is Japan Standard Time (no daylight saving since 1951).
-var tokyo = time.FixedZone("JST", 9*60*60)
+var tokyo = japan.Zone
 
 type countsBody struct {
 	Client      string         `json:"client"`

@@ -5,13 +5,15 @@ import (
 	"net/http"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
 // jst is Japan Standard Time (UTC+9, no daylight saving), the zone request
 // times are shown in.
-var jst = time.FixedZone("JST", 9*60*60)
+var jst = japan.Zone
 
 // callbackItem is one pending callback request as the console shows it.
 type callbackItem struct {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/console"
@@ -249,7 +251,7 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	return wb, nil
 }
 
-var jst = time.FixedZone("JST", 9*60*60)
+var jst = japan.Zone
 
 // today counts today's (Japan time) answered and abandoned calls, at
 // most todayFresh old. Callers who ask while it is computed wait for it

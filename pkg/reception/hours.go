@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+
 	"github.com/toritsugi/toritsugi/pkg/reception/jpholiday"
 )
 
@@ -30,7 +32,7 @@ const nextChangeHorizon = 14 * 24 * time.Hour
 
 // tokyo is Japan Standard Time. Japan has had no daylight saving time since
 // 1951, so the fixed zone equals Asia/Tokyo and needs no tz database.
-var tokyo = time.FixedZone("JST", 9*60*60)
+var tokyo = japan.Zone
 
 // Closure closes the office on the dates From to To, both included
 // (for example 年末年始 2026-12-29 to 2027-01-03), or, when Annual, on

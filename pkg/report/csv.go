@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -32,7 +34,7 @@ func resultName(r store.Result) string {
 }
 
 // jst is Japan time, the time of every column.
-var jst = time.FixedZone("JST", 9*60*60)
+var jst = japan.Zone
 
 func seconds(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) }
 

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/binary"
 	"time"
+
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
 )
 
 // Key layouts:
@@ -44,7 +46,7 @@ func clientKey(clientID string, started time.Time, id string) []byte {
 
 // jst is Japan Standard Time. Japan has kept UTC+9 without daylight saving
 // since 1951, so a fixed zone is exact and needs no tzdata on the host.
-var jst = time.FixedZone("JST", 9*60*60)
+var jst = japan.Zone
 
 // monthOf names the Tokyo calendar month containing t.
 func monthOf(t time.Time) string {
