@@ -306,8 +306,8 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.ringback() // still unanswered: keep ringing, same place in line
 	case p.Step == StepQueued && a.m.queue != nil && p.Ungreeted:
 		// Answered when an operator answered, who left with the
-		// controller before the bridge: greeted, then back in line.
-		a.greet(false, a.enqueue)
+		// controller before the bridge: greeted, in line at their place.
+		a.greetInLine()
 	case p.Step == StepQueued && a.m.queue != nil:
 		// Back in line with the original enqueue time: same place. A
 		// position announcement the controller before started may

@@ -16,7 +16,11 @@ import (
 )
 
 // enqueue puts the caller on music on hold and in the queue.
-func (a *actor) enqueue() {
+func (a *actor) enqueue() { a.joinQueue(true) }
+
+// joinQueue puts the caller in line, at their place when they had one
+// (EnqueuedAt kept), with music on hold or (moh false) what plays now.
+func (a *actor) joinQueue(moh bool) {
 	if a.state.EnqueuedAt.IsZero() {
 		a.state.EnqueuedAt = a.m.clock.Now()
 	}
@@ -24,7 +28,9 @@ func (a *actor) enqueue() {
 	if !a.saveState() {
 		return
 	}
-	a.startMOH()
+	if moh {
+		a.startMOH()
+	}
 	a.queued = true
 	a.noteQueued()
 	a.m.queue.Enqueue(a.queueCall(), a.inbox)
@@ -306,6 +312,8 @@ func (a *actor) connect(opID string, ring uint64) {
 	}
 	if l == nil || a.ending() {
 		a.note("connect to " + opID + " impossible: leg gone")
+		a.holdQueueUntilRequeued()
+		defer a.m.queue.Release()
 		if l == nil {
 			// The operator's leg is gone: they hung up as they answered
 			// (they chose to leave, and keep their wrap-up, as during
@@ -577,11 +585,19 @@ func (a *actor) operatorLost(why string) {
 		a.stopPlayback(id)
 	}
 	a.hangupLeg(l)
+	a.holdQueueUntilRequeued()
+	defer a.m.queue.Release()
 	a.m.queue.CallEnded(a.id)
 	a.op, a.rec.OperatorID, a.rec.WaitMS = nil, "", 0
 	a.dropBridge()
 	a.requeue()
 }
+
+// holdQueueUntilRequeued holds the queue's ringing (queue.Owner.Hold;
+// the caller Releases it once back in line, in the same handling): the
+// operator the call frees must not be given, before the caller is back in
+// line, to a caller who phoned after them.
+func (a *actor) holdQueueUntilRequeued() { a.m.queue.Hold() }
 
 // dropBridge destroys a bridge that will not be used (the caller leaves
 // it with it).
@@ -603,10 +619,30 @@ func (a *actor) requeue() {
 	}
 	if a.state.Ungreeted {
 		// A ringback caller answered for an operator who left before the
-		// bridge has heard nothing yet: greeted, as when ringback_max
-		// passes, then back in line at their place.
-		a.greet(false, a.enqueue)
+		// bridge has heard nothing yet: greeted.
+		a.greetInLine()
 		return
 	}
 	a.enqueue()
+}
+
+// greetInLine greets a caller answered but never greeted (Ungreeted) back
+// in line at their place while the greeting plays, as when ringback_max
+// passes: out of line for the greeting, they lost the next free operator
+// to a caller who phoned after them. An operator free meanwhile cuts the
+// greeting (the recording notice then comes at the bridge).
+func (a *actor) greetInLine() {
+	a.greet(false, a.greetedInLine)
+	a.joinQueue(false)
+}
+
+// greetedInLine follows a greeting played to a caller in line: music on
+// hold, unless an operator took them meanwhile.
+func (a *actor) greetedInLine() {
+	if a.state.NoticeHeard {
+		a.saveState() // a restart must not play it again at the bridge
+	}
+	if a.queued && a.op == nil {
+		a.startMOH()
+	}
 }

@@ -46,14 +46,7 @@ func (a *actor) ringbackExpired() {
 		return
 	}
 	a.note("no operator within the ringback time: answering")
-	a.greet(true, func() {
-		if a.state.NoticeHeard {
-			a.saveState() // a restart must not play it again at the bridge
-		}
-		if a.queued && a.op == nil {
-			a.startMOH()
-		}
-	})
+	a.greet(true, a.greetedInLine)
 	a.state.Step = StepQueued
 	a.saveState()
 }
