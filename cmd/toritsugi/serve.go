@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -171,10 +172,11 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 
 // recordingFile reads a voicemail's recording from Asterisk, for the
 // relay's mail to carry: relay.ErrNoRecording when Asterisk has it no
-// more (404).
+// more (ARI's 404 "Recording not found"; another 404, from Asterisk
+// starting with res_ari not loaded yet or from a proxy, is tried again).
 func (s *service) recordingFile(ctx context.Context, name string) ([]byte, error) {
 	data, err := s.core.Link.RecordingFile(ctx, name, relay.MaxAttachment)
-	if pbx.StatusCode(err) == http.StatusNotFound {
+	if pbx.StatusCode(err) == http.StatusNotFound && strings.Contains(err.Error(), "Recording not found") {
 		return nil, fmt.Errorf("%w: %w", relay.ErrNoRecording, err)
 	}
 	return data, err

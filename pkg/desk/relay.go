@@ -343,8 +343,10 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	}, true
 }
 
-// voicemailAttached is what a voicemail's notice says of its recording.
-const voicemailAttached = "あり（メールでお送りする通知には音声ファイルを添付します）"
+// voicemailAttached is what a voicemail's notice says of its recording:
+// that there is one (relay.RecordingLine; mail says there that it is
+// attached, or why not).
+const voicemailAttached = "あり"
 
 // StrandedRelays counts, by destination name, the pending outbox entries
 // whose destination the running configuration no longer has: a

@@ -53,7 +53,7 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	att, err := s.voicemail(ctx, &m)
+	att, err := s.voicemail(ctx, &m, clock.Now())
 	if err != nil {
 		return fmt.Errorf("relay: email %q: %w", d.Name, err)
 	}
@@ -77,31 +77,67 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 }
 
 // voicemail is the attachment of m's recording, when it names one and the
-// sender reads recordings: nil, with a line added to m's text saying why,
-// when Asterisk has it no more (the retention deleted it) or it is over
-// MaxAttachment; an error, tried again, when it could not be read.
-func (s *EmailSender) voicemail(ctx context.Context, m *Message) (*attachment, error) {
+// sender reads recordings. What became of it is said on the notice's
+// recording line (RecordingLine): attached, or, with no attachment, why:
+// Asterisk has it no more (the retention deleted it), it is over
+// MaxAttachment, or Asterisk could not give it for recordingWait since
+// the message was left (down, restarting: until then an error, tried
+// again; after it the text goes without the recording, lest the client
+// lose the notice with it).
+func (s *EmailSender) voicemail(ctx context.Context, m *Message, now time.Time) (*attachment, error) {
 	if m.Recording == "" || s.Recordings == nil {
 		return nil, nil
 	}
-	data, err := s.Recordings(ctx, m.Recording)
+	rctx, cancel := context.WithTimeout(ctx, recordingReadTimeout)
+	data, err := s.Recordings(rctx, m.Recording)
+	cancel()
 	switch {
 	case errors.Is(err, ErrNoRecording):
-		m.Text = strings.TrimRight(m.Text, "\n") + "\n\n" + noRecordingNote + "\n"
-		return nil, nil
-	case err != nil:
+		sayRecording(m, noRecordingNote, true)
+	case err != nil && now.Sub(m.CreatedAt) < recordingWait:
 		return nil, fmt.Errorf("reading the voicemail's recording %s: %w", m.Recording, err)
+	case err != nil:
+		sayRecording(m, unreadableNote, true)
 	case len(data) > MaxAttachment:
-		m.Text = strings.TrimRight(m.Text, "\n") + "\n\n" + tooLargeNote + "\n"
-		return nil, nil
+		sayRecording(m, tooLargeNote, true)
+	default:
+		att := &attachment{name: voicemailFileName(*m), contentType: "audio/wav", data: data}
+		sayRecording(m, "あり（添付の音声ファイル "+att.name+"）", false)
+		return att, nil
 	}
-	return &attachment{name: voicemailFileName(*m), contentType: "audio/wav", data: data}, nil
+	return nil, nil
 }
 
-// Notes in a voicemail's mail without its recording.
+// RecordingLine is the line a voicemail's notice gives its recording (the
+// desk's; a client's own template may leave it out); mail says there what
+// became of the recording.
+const RecordingLine = "録音: あり"
+
+// sayRecording says what in m's text, on its RecordingLine; when the text
+// has none (a client's own template), after it, if always.
+func sayRecording(m *Message, what string, always bool) {
+	if strings.Contains(m.Text, RecordingLine) {
+		m.Text = strings.Replace(m.Text, RecordingLine, "録音: "+what, 1)
+		return
+	}
+	if always {
+		m.Text = strings.TrimRight(m.Text, "\n") + "\n\n録音: " + what + "\n"
+	}
+}
+
+// What a voicemail's mail says of a recording it does not carry.
 const (
-	noRecordingNote = "※ 録音は見つかりませんでした（保存期間を過ぎて削除されたか、録音に失敗しました）。"
-	tooLargeNote    = "※ 録音はメールに添付するには大きすぎるため、添付していません。"
+	noRecordingNote = "見つかりませんでした（保存期間を過ぎて削除されたか、録音に失敗しました）"
+	unreadableNote  = "電話システムから取り出せなかったため、添付していません"
+	tooLargeNote    = "メールに添付するには大きすぎるため、添付していません"
+)
+
+// recordingWait is how long after a voicemail was left its mail waits
+// for the recording while Asterisk cannot give it; recordingReadTimeout
+// bounds one read, inside the send's own time.
+const (
+	recordingWait        = time.Hour
+	recordingReadTimeout = 10 * time.Second
 )
 
 // voicemailFileName is the attached recording's file name: when the

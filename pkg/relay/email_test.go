@@ -402,7 +402,8 @@ func TestVoicemailRecordingAttached(t *testing.T) {
 	srv := startSMTP(t, false)
 	wav := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), bytes.Repeat([]byte{0, 1, 2, 0xff}, 5000)...)
 	var asked []string
-	s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: newFakeClock(), Recordings: func(_ context.Context, name string) ([]byte, error) {
+	clock := newFakeClock()
+	s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: clock, Recordings: func(_ context.Context, name string) ([]byte, error) {
 		asked = append(asked, name)
 		switch name {
 		case "vm-1":
@@ -420,55 +421,34 @@ func TestVoicemailRecordingAttached(t *testing.T) {
 	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err != nil {
 		t.Fatal(err)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(srv.Next(t).Data))
-	if err != nil {
-		t.Fatal(err)
+	text, got, name := mailParts(t, srv.Next(t).Data)
+	if want := strings.ReplaceAll(m.Text, "\n", "\r\n"); text != want {
+		t.Errorf("text %q, want %q", text, want)
 	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/mixed" {
-		t.Fatalf("Content-Type %q (%v)", msg.Header.Get("Content-Type"), err)
+	if !bytes.Equal(got, wav) {
+		t.Errorf("attachment of %d bytes, want the recording's %d", len(got), len(wav))
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	var parts []string
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Header.Get("Content-Transfer-Encoding") != "base64" {
-			t.Fatalf("part %v: not base64", p.Header)
-		}
-		data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch ct := p.Header.Get("Content-Type"); {
-		case ct == "text/plain; charset=UTF-8":
-			if want := strings.ReplaceAll(m.Text, "\n", "\r\n"); string(data) != want {
-				t.Errorf("text %q, want %q", data, want)
-			}
-			parts = append(parts, "text")
-		case strings.HasPrefix(ct, "audio/wav"):
-			if !bytes.Equal(data, wav) {
-				t.Errorf("attachment of %d bytes, want the recording's %d", len(data), len(wav))
-			}
-			if p.FileName() != "voicemail-20261130-1412.wav" {
-				t.Errorf("file name %q, want the time it was left in Japan", p.FileName())
-			}
-			parts = append(parts, "wav")
-		default:
-			t.Errorf("part of type %q", ct)
-		}
-	}
-	if strings.Join(parts, ",") != "text,wav" {
-		t.Fatalf("parts %v, want the text and the recording", parts)
+	if name != "voicemail-20261130-1412.wav" {
+		t.Errorf("file name %q, want the time it was left in Japan", name)
 	}
 
-	for _, c := range []struct{ recording, note string }{{"vm-gone", noRecordingNote}, {"vm-big", tooLargeNote}} {
-		m.Recording = c.recording
+	// Asterisk down: tried again for an hour after the message was left,
+	// then the text goes without the recording, saying so.
+	m.Recording, m.CreatedAt = "vm-down", clock.Now().Add(-30*time.Minute)
+	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err == nil || errors.Is(err, ErrPermanent) {
+		t.Fatalf("recording unreadable: %v, want an error tried again", err)
+	}
+	// The notice's recording line says what became of it; a text without
+	// one (a client's own template) gets it after the text.
+	for _, c := range []struct {
+		recording, text, want string
+		created               time.Time
+	}{
+		{"vm-gone", "留守番電話\n" + RecordingLine + "\n受付日時: x\n", "留守番電話\n録音: " + noRecordingNote + "\n受付日時: x\n", clock.Now()},
+		{"vm-big", "留守番電話\n", "留守番電話\n\n録音: " + tooLargeNote + "\n", clock.Now()},
+		{"vm-down", "留守番電話\n" + RecordingLine + "\n", "留守番電話\n録音: " + unreadableNote + "\n", clock.Now().Add(-61 * time.Minute)},
+	} {
+		m.Recording, m.Text, m.CreatedAt = c.recording, c.text, c.created
 		if err := s.Send(t.Context(), emailDest(srv.Addr), m); err != nil {
 			t.Fatal(err)
 		}
@@ -477,15 +457,58 @@ func TestVoicemailRecordingAttached(t *testing.T) {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(base64.NewDecoder(base64.StdEncoding, msg.Body))
-		if ct := msg.Header.Get("Content-Type"); ct != "text/plain; charset=UTF-8" || !strings.Contains(string(body), c.note) {
-			t.Errorf("%s: %s %q, want the text saying %q", c.recording, ct, body, c.note)
+		if ct := msg.Header.Get("Content-Type"); ct != "text/plain; charset=UTF-8" || string(body) != strings.ReplaceAll(c.want, "\n", "\r\n") {
+			t.Errorf("%s: %s %q, want %q", c.recording, ct, body, c.want)
 		}
 	}
-	m.Recording = "vm-down"
-	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err == nil || errors.Is(err, ErrPermanent) {
-		t.Fatalf("recording unreadable: %v, want an error tried again", err)
-	}
-	if want := "vm-1,vm-gone,vm-big,vm-down"; strings.Join(asked, ",") != want {
+	if want := "vm-1,vm-down,vm-gone,vm-big,vm-down"; strings.Join(asked, ",") != want {
 		t.Fatalf("asked for %v, want %s", asked, want)
+	}
+	// attached: the line names the file
+	m.Recording, m.Text = "vm-1", "留守番電話\n"+RecordingLine+"\n"
+	if err := s.Send(t.Context(), emailDest(srv.Addr), m); err != nil {
+		t.Fatal(err)
+	}
+	if text, got, _ := mailParts(t, srv.Next(t).Data); !strings.HasPrefix(text, "留守番電話\r\n録音: あり（添付の音声ファイル voicemail-") || !bytes.Equal(got, wav) {
+		t.Errorf("text %q and %d bytes attached: the text does not name the attached file", text, len(got))
+	}
+}
+
+// mailParts are the text, the WAV attachment and its file name of a
+// multipart mail whose parts are in base64.
+func mailParts(t *testing.T, raw []byte) (text string, wav []byte, name string) {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type %q (%v)", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return text, wav, name
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Header.Get("Content-Transfer-Encoding") != "base64" {
+			t.Fatalf("part %v: not base64", p.Header)
+		}
+		switch ct := p.Header.Get("Content-Type"); {
+		case strings.HasPrefix(ct, "audio/wav"):
+			wav, name = data, p.FileName()
+		case ct == "text/plain; charset=UTF-8":
+			text = string(data)
+		default:
+			t.Fatalf("part of type %q", ct)
+		}
 	}
 }
