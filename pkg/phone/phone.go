@@ -7,6 +7,7 @@ package phone
 import (
 	"errors"
 	"strings"
+	"unicode"
 )
 
 // ErrInvalid is wrapped by every error this package returns.
@@ -133,8 +134,12 @@ func (c CallerID) National() string {
 }
 
 // Display returns the form operators read: "03-1234-5678" with Japanese
-// grouping, the E.164 form for foreign numbers, and 非通知, 表示圏外,
-// 公衆電話 or 番号不明 when there is no usable number.
+// grouping, the E.164 form for foreign numbers, and 非通知, 表示圏外 or
+// 公衆電話 when there is no number. A caller ID of a form not known (an
+// extension 5001, a foreign number sent without its +) is shown as it
+// came, marked (5001（形式不明）): a client told 番号不明 could not call
+// back a number the service had; 番号不明 only when it is no short line of
+// printable characters.
 func (c CallerID) Display() string {
 	switch c.Kind {
 	case Number:
@@ -150,7 +155,24 @@ func (c CallerID) Display() string {
 	case Payphone:
 		return "公衆電話"
 	}
+	if r := strings.TrimSpace(c.Raw); r != "" && len(r) <= maxShownRaw && printable(r) {
+		return r + "（形式不明）"
+	}
 	return "番号不明"
+}
+
+// maxShownRaw bounds a caller ID of unknown form shown as it came.
+const maxShownRaw = 32
+
+// printable reports whether s is all printable characters (no control
+// characters, no line breaks).
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // NormalizeDID converts a DID as a trunk delivers it — national
