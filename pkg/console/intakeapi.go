@@ -92,7 +92,7 @@ func (c *Console) callFor(op Operator, p ScreenPop) callView {
 		}
 		return cv
 	}
-	ins, err := c.d.Store.IntakesForCallerWhere(p.CallerNumber, historyLimit, func(in store.Intake) bool {
+	ins, err := c.d.Store.IntakesForNumbers(phone.ParseCallerID(p.CallerNumber).Spellings(), historyLimit, func(in store.Intake) bool {
 		return in.ClientID == p.ClientID && op.serves(in.ClientID)
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ package phone
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -131,6 +132,24 @@ func (c CallerID) National() string {
 		return "0" + rest
 	}
 	return c.E164
+}
+
+// Spellings are the forms the caller's number may arrive in as a caller
+// ID, as received first, then in E.164 (+81312345678), without its +
+// (81312345678) and as dialled within Japan (0312345678): a trunk and a
+// home gateway spell one caller's number differently. None when there is
+// no number.
+func (c CallerID) Spellings() []string {
+	if c.Kind != Number {
+		return nil
+	}
+	out := []string{strings.TrimSpace(c.Raw)}
+	for _, s := range []string{c.E164, strings.TrimPrefix(c.E164, "+"), c.National()} {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Display returns the form operators read: "03-1234-5678" with Japanese

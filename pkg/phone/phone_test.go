@@ -2,6 +2,7 @@ package phone
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -189,6 +190,27 @@ func BenchmarkDisplay(b *testing.B) {
 	for b.Loop() {
 		if ParseCallerID("0467123456").Display() != "0467-12-3456" {
 			b.Fatal("wrong display")
+		}
+	}
+}
+
+// TestSpellings: the forms one caller's number arrives in, as received
+// first; none for a caller with no number.
+func TestSpellings(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want []string
+	}{
+		{"0312345678", []string{"0312345678", "+81312345678", "81312345678"}},
+		{"+81312345678", []string{"+81312345678", "81312345678", "0312345678"}},
+		{"81312345678", []string{"81312345678", "+81312345678", "0312345678"}},
+		{"+12125550123", []string{"+12125550123", "12125550123"}},
+		{"anonymous", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := ParseCallerID(tt.raw).Spellings(); !slices.Equal(got, tt.want) {
+			t.Errorf("Spellings(%q) = %q, want %q", tt.raw, got, tt.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,6 +262,40 @@ func (s *Store) IntakesForCallerWhere(number string, limit int, keep func(Intake
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: intakes for caller: %w", err)
+	}
+	return out, nil
+}
+
+// IntakesForNumbers is IntakesForCallerWhere of the intakes taken from any
+// of numbers, the spellings one caller's number arrives in (a trunk's
+// +81312345678, a home gateway's 0312345678: each intake is indexed as it
+// came), newest first, each once.
+func (s *Store) IntakesForNumbers(numbers []string, limit int, keep func(Intake) bool) ([]Intake, error) {
+	out := []Intake{}
+	seen := map[string]bool{}
+	for i, n := range numbers {
+		if slices.Contains(numbers[:i], n) {
+			continue
+		}
+		ins, err := s.IntakesForCallerWhere(n, limit, keep)
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range ins {
+			if !seen[in.ID] {
+				seen[in.ID] = true
+				out = append(out, in)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Intake) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }
