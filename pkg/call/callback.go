@@ -30,8 +30,8 @@ type CallbackStore interface {
 
 func (a *actor) offerCallback() {
 	cid := phone.ParseCallerID(a.rec.CallerID)
-	if cid.Kind != phone.Number || a.m.callbacks == nil {
-		a.note("no number to call back")
+	if !cid.Domestic() || a.m.callbacks == nil {
+		a.note("no number to call back (none, or one from abroad)")
 		a.hangup(a.rec.Reason)
 		return
 	}

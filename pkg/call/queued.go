@@ -567,7 +567,7 @@ func (a *actor) overflowSays() bool {
 	case a.client.OverflowSound != "", a.client.Overflow == config.OverflowVoicemail:
 		return true
 	case a.client.Overflow == config.OverflowCallback:
-		return phone.ParseCallerID(a.rec.CallerID).Kind == phone.Number && a.m.callbacks != nil
+		return phone.ParseCallerID(a.rec.CallerID).Domestic() && a.m.callbacks != nil
 	}
 	return false
 }

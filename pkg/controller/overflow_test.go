@@ -152,6 +152,18 @@ func TestOverflowOffersCallback(t *testing.T) {
 	if cbs, _ := h.store.Callbacks(""); len(cbs) != 1 {
 		t.Fatalf("callbacks after the withheld caller: %+v", cbs)
 	}
+	// Nor one from abroad (+1 212…): its digits said back start with no
+	// sound for the +, and the client may not call abroad.
+	abroad := h.call("0312345678", "+12125550123")
+	if rec := h.record(abroad); rec.Result != store.ResultOverflow || strings.Contains(rec.Reason, "callback") {
+		t.Fatalf("caller from abroad: %s (%s)", rec.Result, rec.Reason)
+	}
+	if offer := offerPlaybacks(h, abroad); len(offer) != 0 {
+		t.Fatalf("a caller from abroad was offered a callback: %v", offer)
+	}
+	if cbs, _ := h.store.Callbacks(""); len(cbs) != 1 {
+		t.Fatalf("callbacks after the caller from abroad: %+v", cbs)
+	}
 }
 
 // TestRestartDuringCallbackOffer: the controller restarts while a caller

@@ -134,6 +134,15 @@ func (c CallerID) National() string {
 	return c.E164
 }
 
+// Domestic reports whether the caller's number is a Japanese one (+81):
+// one the service calls back. A number from abroad is not offered a
+// callback: the digits said back to them start with no sound for the +,
+// and many Japanese business lines cannot, or would not pay to, call
+// abroad (国際電話不取扱).
+func (c CallerID) Domestic() bool {
+	return c.Kind == Number && strings.HasPrefix(c.E164, "+"+countryJP)
+}
+
 // Spellings are the forms the caller's number may arrive in as a caller
 // ID, as received first, then in E.164 (+81312345678), without its +
 // (81312345678) and as dialled within Japan (0312345678): a trunk and a

@@ -214,3 +214,12 @@ func TestSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestDomestic: only a Japanese number is called back.
+func TestDomestic(t *testing.T) {
+	for raw, want := range map[string]bool{"0312345678": true, "+819012345678": true, "+12125550123": false, "anonymous": false, "5001": false, "": false} {
+		if got := ParseCallerID(raw).Domestic(); got != want {
+			t.Errorf("Domestic(%q) = %v", raw, got)
+		}
+	}
+}
