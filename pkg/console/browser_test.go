@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -559,5 +560,24 @@ func TestBrowserRingingSaysRinging(t *testing.T) {
 	consoletest.Do(t, ctx, "ringing", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'ringing'`))
 	if got := consoletest.Text(t, ctx, "#no-call"); got != "着信中です（電話に出てください）" {
 		t.Errorf("while ringing the page says %q", got)
+	}
+}
+
+// TestBrowserCallerWithoutANumberShown: a caller with no number shows as
+// what they are (表示圏外), not "表示圏外 ()", and a caller ID of a form
+// not known, shown as it came, is not repeated in brackets.
+func TestBrowserCallerWithoutANumberShown(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	for i, c := range []struct{ number, display string }{{"", "表示圏外"}, {"5001", "5001（形式不明）"}, {"0312345678", "03-1234-5678"}} {
+		p := pop(fmt.Sprintf("call-nonumber-%d", i), "op-a")
+		p.CallerNumber, p.CallerDisplay = c.number, c.display
+		e.c.Pop(p)
+		want := c.display
+		if c.number == "0312345678" {
+			want = "03-1234-5678 (0312345678)"
+		}
+		consoletest.Do(t, ctx, "pop of "+c.display, consoletest.UntilJS(`document.getElementById('pop-caller').textContent === `+strconv.Quote(want)))
 	}
 }

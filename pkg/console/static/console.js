@@ -526,7 +526,9 @@
     $("pop-client").textContent = p.client_name;
     $("pop-greeting").textContent = p.greeting_text;
     $("pop-manual").textContent = p.manual;
-    $("pop-caller").textContent = p.caller_display && p.caller_display !== p.caller_number
+    // The number as it came after the form people read, unless it says
+    // it already (5001（形式不明）) or there is none (表示圏外, not "表示圏外 ()").
+    $("pop-caller").textContent = p.caller_display && p.caller_number && !p.caller_display.includes(p.caller_number)
       ? p.caller_display + " (" + p.caller_number + ")" : (p.caller_display || p.caller_number);
     $("pop-known").textContent = p.known_name || "—";
     $("pop-waited").textContent = Math.round((p.waited_ms || 0) / 1000) + M.seconds;
