@@ -243,13 +243,15 @@ func TestBrowserPhoneAndPauseAlerts(t *testing.T) {
 		t.Errorf("state shown as %q", got)
 	}
 
-	setState(console.OperatorStatus{ID: "op-a", State: console.StateWrapUp, Since: time.Now(), Reachable: true, WrapUpUntil: time.Now().Add(90 * time.Second)})
+	// The server's clock (the env's, 20 days behind this PC's) is the one
+	// wrap-up ends by: counted down by it, not by the PC's.
+	setState(console.OperatorStatus{ID: "op-a", State: console.StateWrapUp, Since: e.clock.Now(), Reachable: true, WrapUpUntil: e.clock.Now().Add(90 * time.Second)})
 	consoletest.Do(t, ctx, "wrap-up countdown", chromedp.Reload(),
 		consoletest.UntilJS(`/^残り 1:(2|3)\d$/.test(document.getElementById('state-since').textContent)`),
 		consoletest.UntilJS(`document.getElementById('wrap-held').hidden === true`))
 
 	setState(console.OperatorStatus{ID: "op-a", State: console.StateWrapUp, Since: time.Now(), Reachable: true,
-		WrapUpUntil: time.Now().Add(100 * time.Second), WrapUpHeld: true})
+		WrapUpUntil: e.clock.Now().Add(100 * time.Second), WrapUpHeld: true})
 	consoletest.Do(t, ctx, "wrap-up held for the unsaved message", chromedp.Reload(),
 		consoletest.UntilJS(`document.getElementById('wrap-held').hidden === false`),
 		consoletest.UntilJS(`/^残り 1:(3|4)\d$/.test(document.getElementById('state-since').textContent)`))

@@ -166,10 +166,11 @@ func (c *Console) operatorState(ctx context.Context, op Operator) (OperatorStatu
 	}
 	for _, s := range wb.Operators {
 		if s.ID == op.ID {
+			s.Now = c.now()
 			return s, nil
 		}
 	}
-	return OperatorStatus{ID: op.ID, Name: op.Name, State: StateOffline}, nil
+	return OperatorStatus{ID: op.ID, Name: op.Name, State: StateOffline, Now: c.now()}, nil
 }
 
 // events streams the operator's state changes and screen pops

@@ -149,6 +149,10 @@ type OperatorStatus struct {
 	// WrapUpHeld: the wrap-up went on past its time because the call's
 	// message is not saved; it ends when it is, or at WrapUpUntil.
 	WrapUpHeld bool `json:"wrapup_held,omitempty"`
+	// Now is the server's time when an operator's own state was read: the
+	// page counts wrap-up down and time in a state up by it, not by the
+	// PC's clock, which may be minutes off.
+	Now time.Time `json:"now,omitzero"`
 }
 
 // Waiting is the queue of one client.

@@ -66,8 +66,12 @@
   // older than what is shown (the phone rings while the page would say
   // 受付可), and the stream gives what the control did anyway.
   let streamStates = 0;
+  // skew is the server's clock less the PC's (st.now): wrap-up ends by the
+  // server's, and an operator's PC may be minutes off.
+  let skew = 0;
   function renderState(st) {
     state = st;
+    if (st.now) skew = Date.parse(st.now) - Date.now();
     let text = M["st_" + st.state] || st.state;
     if (st.pause_reason) text += " (" + (M["pr_" + st.pause_reason] || st.pause_reason) + ")";
     $("state").textContent = text;
@@ -88,12 +92,12 @@
   function tickSince() {
     if (state && state.state === "wrap_up" && state.wrapup_until) {
       // Wrap-up ends by itself: show what is left, not what has passed.
-      const left = Math.max(0, Math.ceil((Date.parse(state.wrapup_until) - Date.now()) / 1000));
+      const left = Math.max(0, Math.ceil((Date.parse(state.wrapup_until) - (Date.now() + skew)) / 1000));
       $("state-since").textContent = M.wrapup_left + " " + mmss(left);
       return;
     }
     if (!state || !state.since || state.since.startsWith("0001")) { $("state-since").textContent = ""; return; }
-    $("state-since").textContent = mmss(Math.max(0, Math.floor((Date.now() - Date.parse(state.since)) / 1000)));
+    $("state-since").textContent = mmss(Math.max(0, Math.floor((Date.now() + skew - Date.parse(state.since)) / 1000)));
   }
   setInterval(tickSince, 1000);
 
