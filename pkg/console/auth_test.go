@@ -133,6 +133,20 @@ func TestSessionExpiry(t *testing.T) {
 			t.Fatalf("after 24 h: %d, want 401", resp.StatusCode)
 		}
 	})
+	// NTP setting the clock back a little logs nobody out; a session made
+	// far in this clock's future is not one it made.
+	t.Run("clock set back", func(t *testing.T) {
+		e := newEnv(t)
+		u := e.login("op-a")
+		e.clock.Advance(-30 * time.Second)
+		if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("after the clock went back 30 s: %d, want 200", resp.StatusCode)
+		}
+		e.clock.Advance(-time.Hour)
+		if resp, _ := u.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("an hour before the session was made: %d, want 401", resp.StatusCode)
+		}
+	})
 }
 
 // TestReloadEndsSessions: an operator's sessions end, open event streams

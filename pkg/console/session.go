@@ -237,9 +237,16 @@ func (s *sessions) pruneLocked(now time.Time) []string {
 	return gone
 }
 
+// clockStepBack is how far before a session's creation the clock may be
+// set back (NTP correcting a drift, a restart on a host whose clock was
+// ahead) with the session still valid: every operator was logged out,
+// mid-shift, by a step of seconds. A session "made" further in the
+// future is not one this clock made.
+const clockStepBack = 10 * time.Minute
+
 // expired reports whether ss is past its idle or absolute limit at now.
 func expired(ss *session, now time.Time) bool {
-	return now.Sub(ss.lastSeen) >= IdleTimeout || now.Sub(ss.created) >= AbsoluteTimeout || now.Before(ss.created)
+	return now.Sub(ss.lastSeen) >= IdleTimeout || now.Sub(ss.created) >= AbsoluteTimeout || now.Before(ss.created.Add(-clockStepBack))
 }
 
 // validCSRF compares a presented token with the session's in constant time.
