@@ -33,6 +33,9 @@ func checkSounds(cfg *config.Config) []error {
 		if c.Record {
 			used["record_announcement"] = c.RecordAnnouncement
 		}
+		if c.BlockWithheld {
+			used["withheld_sound"] = c.WithheldSound
+		}
 		if c.TransferTo != "" {
 			used["transfer_whisper"] = c.TransferWhisper
 			for i, r := range c.Callers {

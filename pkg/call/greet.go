@@ -92,11 +92,15 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	case reception.ActionBlock:
 		a.rec.Result, a.rec.Reason = store.ResultBlocked, "blocked: "+d.Reason
 		a.note(a.rec.Reason)
-		if d.BlockMode == reception.BlockHangup || client.BlockedSound == "" {
+		sound := client.BlockedSound
+		if d.Reason == reception.ReasonWithheld && client.WithheldSound != "" {
+			sound = client.WithheldSound // 186 を付けておかけ直しください
+		}
+		if d.BlockMode == reception.BlockHangup || sound == "" {
 			a.hangup(a.rec.Reason)
 			return
 		}
-		a.announceAndHangup(ch.State != "Up", client.BlockedSound)
+		a.announceAndHangup(ch.State != "Up", sound)
 	case reception.ActionAfterHours:
 		a.rec.Result, a.rec.Reason = store.ResultAfterHours, "closed: "+d.Reason
 		a.afterHoursBillable = d.Billable // the client's bill_after_hours

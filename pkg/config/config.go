@@ -246,8 +246,12 @@ type Client struct {
 	IntakeRetentionDays int
 	OverflowSound       string // played at the queue's max wait, then hang up
 	BlockedSound        string // played to blocked callers; "" hangs up silently
-	BlockWithheld       bool   // refuse withheld numbers (非通知拒否)
-	BillAfterHours      bool   // after-hours calls (and their voicemails) count as billable
+	// WithheldSound is played instead to a withheld caller refused by
+	// BlockWithheld (the custom in Japan: ask them to call again with 186
+	// before the number); "": BlockedSound.
+	WithheldSound  string
+	BlockWithheld  bool // refuse withheld numbers (非通知拒否)
+	BillAfterHours bool // after-hours calls (and their voicemails) count as billable
 	// Callers are the caller rules, their Match normalised to E.164
 	// ("+81312345678") or an E.164 prefix ending in "*" ("+8150*").
 	Callers []reception.CallerRule

@@ -130,6 +130,7 @@ type rawClient struct {
 	IntakeRetentionDays    *string     `mapstructure:"intake_retention_days"`
 	OverflowSound          *string     `mapstructure:"overflow_sound"`
 	BlockedSound           *string     `mapstructure:"blocked_sound"`
+	WithheldSound          *string     `mapstructure:"withheld_sound"`
 	BlockWithheld          *string     `mapstructure:"block_withheld"`
 	BillAfterHours         *string     `mapstructure:"bill_after_hours"`
 	Callers                []rawCaller `mapstructure:"callers"`

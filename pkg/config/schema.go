@@ -105,6 +105,7 @@ var rootShape = mapOf(map[string]*shape{
 		"intake_retention_days":    scalar,
 		"overflow_sound":           scalar,
 		"blocked_sound":            scalar,
+		"withheld_sound":           scalar,
 		"block_withheld":           scalar,
 		"bill_after_hours":         scalar,
 		"callers": listOf(mapOf(map[string]*shape{

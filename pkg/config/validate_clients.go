@@ -159,6 +159,7 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	cl.WhisperSound = c.optionalMedia(childPath(p, "whisper_sound"), r.WhisperSound, DefaultWhisperSound)
 	cl.OverflowSound = c.optionalMedia(childPath(p, "overflow_sound"), r.OverflowSound, DefaultOverflowSound)
 	cl.BlockedSound = c.optionalMedia(childPath(p, "blocked_sound"), r.BlockedSound, "")
+	cl.WithheldSound = c.optionalMedia(childPath(p, "withheld_sound"), r.WithheldSound, "")
 	cl.RecordAnnouncement = c.optionalMedia(childPath(p, "record_announcement"), r.RecordAnnouncement, "")
 	if r.Record != nil {
 		cl.Record = c.boolean(childPath(p, "record"), *r.Record)

@@ -276,6 +276,18 @@ func (h *harness) requests() string {
 	return b.String()
 }
 
+// playedTo is what toritsugi asked the fake to play to channel id (the
+// bodies of its POST /channels/id/play requests).
+func (h *harness) playedTo(id string) string {
+	var b strings.Builder
+	for _, r := range h.fake.Requests() {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Path, "/channels/"+id+"/play") {
+			b.WriteString(r.Body)
+		}
+	}
+	return b.String()
+}
+
 // originate is one POST /channels toritsugi sent.
 type originate struct {
 	Endpoint, CallerID, AppArgs string

@@ -100,6 +100,8 @@ clients:
     dids: ["03-1234-5678"]
     greeting: sound:toritsugi/acme-greeting
     blocked_sound: sound:toritsugi/no-sales
+    block_withheld: true
+    withheld_sound: sound:toritsugi/call-with-186
     callers:
       - {match: "050*", action: block}
 operators:
@@ -107,22 +109,29 @@ operators:
 `)
 	h.fake.AddSound("toritsugi/closed-message", 2*time.Second)
 	h.fake.AddSound("toritsugi/no-sales", 2*time.Second)
+	h.fake.AddSound("toritsugi/call-with-186", 2*time.Second)
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
 	h.start()
-	closed := h.record(h.call("0311111111", "0901234567"))
+	closedID := h.call("0311111111", "0901234567")
+	closed := h.record(closedID)
 	if closed.Result != store.ResultAfterHours || !closed.Billable { // bill_after_hours: true
 		t.Fatalf("closed client: %s (%s) billable %v", closed.Result, closed.Reason, closed.Billable)
 	}
-	blocked := h.record(h.call("0312345678", "05011112222"))
+	blockedID := h.call("0312345678", "05011112222")
+	blocked := h.record(blockedID)
 	if blocked.Result != store.ResultBlocked || blocked.Billable {
 		t.Fatalf("blocked caller: %s (%s) billable %v", blocked.Result, blocked.Reason, blocked.Billable)
 	}
-	reqs := h.requests()
-	for _, media := range []string{"closed-message", "no-sales"} {
-		if !strings.Contains(reqs, "/play/") {
-			t.Fatalf("no playback at all:\n%s", reqs)
+	// A withheld caller refused hears the client's withheld_sound (call
+	// again with 186), not the announcement for blocked numbers.
+	withheldID := h.call("0312345678", "anonymous")
+	if rec := h.record(withheldID); rec.Result != store.ResultBlocked || rec.Reason != "blocked: withheld" {
+		t.Fatalf("withheld caller: %s (%s)", rec.Result, rec.Reason)
+	}
+	for id, media := range map[string]string{closedID: "toritsugi/closed-message", blockedID: "toritsugi/no-sales", withheldID: "toritsugi/call-with-186"} {
+		if got := h.playedTo(id); !strings.Contains(got, "sound:"+media) || strings.Count(got, "sound:toritsugi/") != 1 {
+			t.Errorf("%s heard %q, want %s alone", id, got, media)
 		}
-		_ = media
 	}
 	if og := h.originates(); len(og) != 0 {
 		t.Fatalf("after-hours or blocked calls rang operators: %+v", og)
