@@ -1,14 +1,17 @@
 package config
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // Asia/Tokyo must load on hosts without a zoneinfo database
 
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/reception"
 	"github.com/toritsugi/toritsugi/pkg/reception/jpholiday"
+	"golang.org/x/text/width"
 )
 
 // Public holiday calendars of hours.public_holidays.
@@ -132,7 +135,7 @@ func rangeProblem(raw string) string {
 
 func (c *checker) closure(path string, r rawClosure) reception.Closure {
 	cl := reception.Closure{Reason: r.Reason}
-	from, to := strings.TrimSpace(r.From), strings.TrimSpace(r.To)
+	from, to := closureDay(r.From), closureDay(r.To)
 	if !c.required(childPath(path, "from"), r.From) {
 		return cl
 	}
@@ -197,6 +200,24 @@ func annualSpan(from, to jpholiday.Date) int {
 	}
 	return 366 - f + t + 1
 }
+
+// closureDay is a closure's date as typed with a Japanese input method
+// (２０２６－１２－２９, 12／29) or with slashes (2026/12/29), in the
+// form parsed: half-width digits and hyphens, as the hours' ranges are
+// read.
+func closureDay(s string) string {
+	s = strings.ReplaceAll(strings.TrimSpace(strings.Map(phone.FoldRune, width.Fold.String(s))), "/", "-")
+	if m := looseDate.FindStringSubmatch(s); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		mo, _ := strconv.Atoi(m[2])
+		d, _ := strconv.Atoi(m[3])
+		return fmt.Sprintf("%04d-%02d-%02d", y, mo, d) // 2027-1-3 as 2027-01-03
+	}
+	return s
+}
+
+// looseDate is a date of a year, its month and day of one or two digits.
+var looseDate = regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$`)
 
 // wraps reports whether an annual closure from..to runs over the year's
 // end (to falls before from).

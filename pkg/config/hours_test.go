@@ -130,3 +130,25 @@ func TestLongAnnualClosureInsideTheYear(t *testing.T) {
 		t.Fatal("08-16 to 08-13 taken")
 	}
 }
+
+// TestClosureDatesAsTyped: closure dates typed with a Japanese input
+// method (full-width digits and hyphens) or with slashes, the month and
+// day of one digit, are read as the hours' ranges are.
+func TestClosureDatesAsTyped(t *testing.T) {
+	cfg, err := Parse("h.yaml", withClient(`    hours:
+      weekly: {mon: ["09:00-18:00"]}
+      closures:
+        - {from: ２０２６－１２－２９, to: 2027/1/3}
+        - {from: ８／１３, to: 08ー16}
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reception.Closure{
+		{From: jpholiday.Date{Year: 2026, Month: 12, Day: 29}, To: jpholiday.Date{Year: 2027, Month: 1, Day: 3}},
+		{Annual: true, From: jpholiday.Date{Month: 8, Day: 13}, To: jpholiday.Date{Month: 8, Day: 16}},
+	}
+	if got := cfg.Clients[0].Hours.Closures; !slices.Equal(got, want) {
+		t.Fatalf("closures %v, want %v", got, want)
+	}
+}
