@@ -234,19 +234,22 @@ func TestEmailAuthMechanisms(t *testing.T) {
 	}
 }
 
-// TestLongSubjectFolded: a long Japanese subject is folded, an
-// encoded-word a line (at most 84 octets with "Subject: ", far under RFC
-// 5322's 998), and reads back whole.
+// TestLongSubjectFolded: a long Japanese subject, sender's and
+// recipients' names are folded, an encoded-word a line, every line within
+// RFC 2047's 76 characters (the first word on a line of its own when it
+// would not fit after "Subject: "), and read back whole.
 func TestLongSubjectFolded(t *testing.T) {
 	m := testMessage("m-long-subject")
 	m.Subject = strings.Repeat("株式会社ながいなまえの会社", 30) + " 山田様より"
-	raw, err := buildMail(&mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}, m, "d", time.Unix(0, 0), nil)
+	from := &mail.Address{Name: strings.Repeat("取次センター", 12), Address: "relay@example.jp"}
+	to := []*mail.Address{{Name: strings.Repeat("株式会社ながいなまえ", 8), Address: "a@example.jp"}, {Name: "総務部", Address: "b@example.jp"}}
+	raw, err := buildMail(from, to, m, "d", time.Unix(0, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
 	for _, line := range strings.Split(head, "\r\n") {
-		if len(line) > 84 {
+		if len(line) > 76 { // RFC 2047: a line with encoded-words
 			t.Errorf("header line of %d octets: %.60s…", len(line), line)
 		}
 	}
@@ -256,6 +259,12 @@ func TestLongSubjectFolded(t *testing.T) {
 	}
 	if got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || got != m.Subject {
 		t.Errorf("subject read back %q (%v), want %q", got, err, m.Subject)
+	}
+	if got, err := msg.Header.AddressList("From"); err != nil || len(got) != 1 || got[0].Name != from.Name {
+		t.Errorf("From read back %v (%v)", got, err)
+	}
+	if got, err := msg.Header.AddressList("To"); err != nil || len(got) != 2 || got[0].Name != to[0].Name || got[1].Address != "b@example.jp" {
+		t.Errorf("To read back %v (%v)", got, err)
 	}
 }
 

@@ -33,17 +33,26 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	}
 	tos := make([]string, len(to))
 	for i, a := range to {
-		tos[i] = a.String()
+		tos[i] = foldEncoded(a.String())
 	}
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", from.String())
-	h("To", strings.Join(tos, ", "))
+	// A value of encoded-words: a word a line (foldEncoded), the first
+	// on a line of its own when it would not fit after the name: RFC 2047
+	// bounds a line with encoded-words to 76 characters.
+	words := func(k, v string) {
+		if first, _, _ := strings.Cut(v, "\r\n"); strings.Contains(first, "=?") && len(k)+2+len(first) > 76 {
+			v = "\r\n " + v
+		}
+		h(k, v)
+	}
+	words("From", foldEncoded(from.String()))
+	words("To", strings.Join(tos, ",\r\n "))
 	subject := m.Subject
 	if m.Urgent && !strings.HasPrefix(subject, urgentMark) {
 		subject = urgentMark + subject // seen in the inbox's list
 	}
-	h("Subject", foldEncoded(mime.BEncoding.Encode("UTF-8", subject)))
+	words("Subject", foldEncoded(mime.BEncoding.Encode("UTF-8", subject)))
 	h("Date", now.Format(time.RFC1123Z))
 	h("Message-ID", MessageID(key, from.Address))
 	// An automatic message (RFC 3834): a client's out-of-office reply
