@@ -521,3 +521,41 @@ func mailParts(t *testing.T, raw []byte) (text string, wav []byte, name string) 
 		}
 	}
 }
+
+// TestWriteBase64Lines: base64 in lines of 76 characters, the last one
+// shorter, every line ending in CRLF, decoding to what was written.
+func TestWriteBase64Lines(t *testing.T) {
+	for _, n := range []int{0, 1, 56, 57, 58, 114, 1000} {
+		data := bytes.Repeat([]byte{0xfb, 0xef, 0x01}, n)[:n]
+		var b bytes.Buffer
+		writeBase64(&b, data)
+		out := b.String()
+		if !strings.HasSuffix(out, "\r\n") {
+			t.Fatalf("%d bytes: %q does not end in CRLF", n, out)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\r\n"), "\r\n")
+		for i, l := range lines {
+			if len(l) > 76 || (i < len(lines)-1 && len(l) != 76) {
+				t.Fatalf("%d bytes: line %d of %d characters", n, i, len(l))
+			}
+		}
+		got, err := base64.StdEncoding.DecodeString(strings.Join(lines, ""))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes: decoded %d (%v)", n, len(got), err)
+		}
+	}
+}
+
+// BenchmarkBuildMailWithRecording: a voicemail's mail with a recording of
+// MaxAttachment bytes, built; bytes allocated per mail (-benchmem).
+func BenchmarkBuildMailWithRecording(b *testing.B) {
+	att := &attachment{name: "voicemail-20261130-1412.wav", contentType: "audio/wav", data: bytes.Repeat([]byte{1, 2, 3, 4}, MaxAttachment/4)}
+	m := testMessage("vm")
+	from, to := &mail.Address{Address: "relay@example.jp"}, []*mail.Address{{Address: "a@example.jp"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := buildMail(from, to, m, "d", time.Unix(0, 0), att); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

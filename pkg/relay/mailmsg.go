@@ -91,16 +91,23 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	return b.Bytes(), nil
 }
 
-// writeBase64 writes data in base64, in lines of 76 characters (RFC 2045).
+// writeBase64 writes data in base64, in lines of 76 characters (RFC 2045),
+// 57 bytes a line, straight into b: a recording of 10 MiB is not first
+// a string of 14 MB.
 func writeBase64(b *bytes.Buffer, data []byte) {
-	enc := base64.StdEncoding.EncodeToString(data)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76])
+	if len(data) == 0 {
 		b.WriteString("\r\n")
-		enc = enc[76:]
+		return
 	}
-	b.WriteString(enc)
-	b.WriteString("\r\n")
+	b.Grow(base64.StdEncoding.EncodedLen(len(data)) + (len(data)/57+1)*2)
+	var line [76]byte
+	for len(data) > 0 {
+		n := min(57, len(data))
+		base64.StdEncoding.Encode(line[:], data[:n])
+		b.Write(line[:base64.StdEncoding.EncodedLen(n)])
+		b.WriteString("\r\n")
+		data = data[n:]
+	}
 }
 
 // sha256Sum is the SHA-256 of s.
