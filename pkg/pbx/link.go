@@ -532,6 +532,15 @@ func (l *Link) RecordingFile(ctx context.Context, name string, limit int64) ([]b
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, fmt.Errorf("pbx: recording file: %w", &statusError{code: resp.StatusCode, text: fmt.Sprintf("GET %s: %s %s", path, resp.Status, bytes.TrimSpace(msg))})
 	}
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		// Its length known (Asterisk sends it): read into one buffer of
+		// that size, not one doubled as it fills.
+		data := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, data); err != nil {
+			return nil, fmt.Errorf("pbx: recording file %s: %w", name, err)
+		}
+		return data, nil
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("pbx: recording file %s: %w", name, err)
