@@ -68,11 +68,17 @@ func hStoredDelete(s *Server, pv map[string]string, _ params) reply {
 	return noContent()
 }
 
+// hStoredFile serves a stored recording's file: Asterisk
+// (resource_recordings.c, ast_ari_recordings_get_stored_file) names its
+// Content-Type from the file's extension, audio/<format> (audio/wav,
+// audio/wav16, audio/gsm), with its length. The fake's file is a second of
+// 8 kHz silence, whatever was recorded.
 func hStoredFile(s *Server, pv map[string]string, _ params) reply {
-	if _, found := s.stored[pv["name"]]; !found {
+	r, found := s.stored[pv["name"]]
+	if !found {
 		return msgErr(http.StatusNotFound, "Recording not found")
 	}
-	return reply{status: http.StatusOK, raw: silentWAV(8000), ctype: "audio/wav"}
+	return reply{status: http.StatusOK, raw: silentWAV(8000), ctype: "audio/" + r.format}
 }
 
 // silentWAV is a valid 8 kHz mono 16-bit WAV of the given number of samples.
