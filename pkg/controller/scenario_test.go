@@ -337,7 +337,7 @@ operators:
 	for i := range n {
 		ids[i] = h.call("0312345678", fmt.Sprintf("090%08d", i))
 	}
-	h.eventually("all callers queued", func() bool { return len(h.waiting("acme")) == n })
+	h.eventuallyWithin(time.Minute, "all callers queued", func() bool { return len(h.waiting("acme")) == n })
 	for _, id := range ids[:10] {
 		if err := h.fake.RemoteHangup(id); err != nil {
 			t.Fatal(err)
