@@ -596,3 +596,48 @@ func TestRetentionDaysBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivacyWarnings: a client whose calls are recorded with no notice to
+// callers (customary in Japan), and a destination two clients name (a
+// copied client section that kept the other's: one client's callers'
+// messages reach the other's readers), are warned of, each on its line; a
+// client that says record_announcement: "" (its greeting tells callers)
+// is not.
+func TestPrivacyWarnings(t *testing.T) {
+	yaml := `ari: {user: u, password: p}
+data_dir: /d
+relay:
+  destinations:
+    - {name: acme-slack, type: slack, url: "https://hooks.slack.com/services/T0/B0/X"}
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:g
+    record: true
+    relay: {to: [acme-slack]}
+  - id: beta
+    name: BETA
+    dids: ["03-1111-2222"]
+    greeting: sound:g
+    record: true
+    record_announcement: ""
+    relay: {to: [acme-slack]}
+`
+	cfg, err := Parse("t.yaml", []byte(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`t.yaml:11:13: clients[0].record: calls are recorded and callers are not told: set record_announcement (e.g. sound:toritsugi/recorded, 「この通話は品質向上のため録音させていただきます」), or record_announcement: "" if the greeting says so`,
+		`t.yaml:5:14: relay.destinations[0].name: "acme-slack" is used by 2 clients (acme, beta): each one's messages, callers' names and numbers, reach the others' readers; give each client its own destination, unless it is one of yours meant for all`,
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -281,5 +281,13 @@ func (c *checker) build(r rawConfig) *Config {
 	cfg.IntakeRetentionDays = c.retentionDays("intake_retention_days", r.IntakeRetentionDays, 0)
 	cfg.Clients = c.clients(r.Clients, cfg.Queue, cfg.IntakeRetentionDays)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)
+	for i, d := range cfg.Destinations {
+		if users := cfg.DestinationUsers(d.Name); len(users) > 1 {
+			// A copied client section that kept the other's destination
+			// sends one client's callers to another's readers.
+			c.warnf(childPath(indexPath("relay.destinations", i), "name"), "%q is used by %d clients (%s): each one's messages, callers' names and numbers, reach the others' readers; give each client its own destination, unless it is one of yours meant for all",
+				d.Name, len(users), strings.Join(users, ", "))
+		}
+	}
 	return cfg
 }

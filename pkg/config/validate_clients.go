@@ -163,6 +163,11 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	cl.RecordAnnouncement = c.optionalMedia(childPath(p, "record_announcement"), r.RecordAnnouncement, "")
 	if r.Record != nil {
 		cl.Record = c.boolean(childPath(p, "record"), *r.Record)
+		if cl.Record && r.RecordAnnouncement == nil {
+			// In Japan callers are told a call is recorded (この通話は録音
+			// されます); a client that does so itself writes "".
+			c.warnf(childPath(p, "record"), "calls are recorded and callers are not told: set record_announcement (e.g. sound:toritsugi/recorded, 「この通話は品質向上のため録音させていただきます」), or record_announcement: \"\" if the greeting says so")
+		}
 	}
 	cl.RecordingRetentionDays = DefaultRecordingRetentionDays
 	if r.RecordingRetentionDays != nil {
