@@ -111,7 +111,7 @@ func (a *actor) callbackAnswer(digit string) {
 	if err := a.storeCallback(); err != nil {
 		// Not thanked: nothing promises the call back. The record keeps
 		// the number for whoever reads it.
-		a.log.Error("storing the callback request failed", "number", a.callbackNumber, "error", err)
+		a.log.Error("storing the callback request failed", "number", phone.Masked(a.callbackNumber), "error", err)
 		a.rec.Reason = "overflow: callback requested, not stored"
 		a.note("callback requested to " + a.callbackNumber + "; storing the request failed: " + err.Error())
 		a.hangup(a.rec.Reason)

@@ -53,7 +53,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 		}
 		if did, err = phone.DIDFromAddress(header); err != nil {
 			a.rec.Result, a.rec.Reason = store.ResultUnknownDID, "no dialled number in the To header: "+err.Error()
-			a.log.Warn("call with no dialled number in its To header", "extension", parsed.Exten, "error", err, "caller", a.rec.CallerID)
+			a.log.Warn("call with no dialled number in its To header", "extension", parsed.Exten, "error", err, "caller", phone.Masked(a.rec.CallerID))
 			a.announceAndHangup(ch.State != "Up", cfg.UnknownDIDSound)
 			return
 		}
@@ -66,7 +66,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	client, ok := cfg.ClientByDID(did)
 	if !ok {
 		a.rec.Result, a.rec.Reason = store.ResultUnknownDID, "no client has DID "+did
-		a.log.Warn("call to unknown DID", "did", did, "caller", a.rec.CallerID)
+		a.log.Warn("call to unknown DID", "did", did, "caller", phone.Masked(a.rec.CallerID))
 		a.announceAndHangup(ch.State != "Up", cfg.UnknownDIDSound)
 		return
 	}

@@ -134,6 +134,33 @@ func (c CallerID) National() string {
 	return c.E164
 }
 
+// Masked is a caller's number for a log: its last four digits, the others
+// starred (*******4444): enough to tell calls apart or find one a caller
+// asks about, not a list of who called. Logs are read, copied and kept
+// by more people, and longer, than the store.
+func Masked(s string) string {
+	s = strings.TrimSpace(s)
+	digits := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' && digits > 4 {
+			digits--
+			b.WriteByte('*')
+			continue
+		}
+		if r >= '0' && r <= '9' {
+			digits--
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // Domestic reports whether the caller's number is a Japanese one (+81):
 // one the service calls back. A number from abroad is not offered a
 // callback: the digits said back to them start with no sound for the +,

@@ -223,3 +223,12 @@ func TestDomestic(t *testing.T) {
 		}
 	}
 }
+
+// TestMasked: a number for a log keeps its last four digits.
+func TestMasked(t *testing.T) {
+	for in, want := range map[string]string{"09055554444": "*******4444", "+81312345678": "+*******5678", "03-1234-5678": "**-****-5678", "5001": "5001", "anonymous": "anonymous", "": ""} {
+		if got := Masked(in); got != want {
+			t.Errorf("Masked(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
