@@ -32,7 +32,9 @@ type Calls interface {
 	EachCallPage(f store.CallFilter, page int, fn func([]store.CallRecord) error) error
 	Ping() error
 	// Backup writes a consistent copy of the database (a hot backup).
-	Backup(w io.Writer) (int64, error)
+	// CompactTo writes a compacted copy of the store to the file at
+	// path (no deleted data in its free pages).
+	CompactTo(path string) (int64, error)
 	// Size is how many bytes a backup would take now.
 	Size() (int64, error)
 	// CallChanges reads the change feed of call records (records stored
@@ -481,7 +483,7 @@ func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	n, err := d.Calls.Backup(f)
+	n, err := d.Calls.CompactTo(f.Name())
 	live := 0
 	if err == nil {
 		// The calls in progress are not history: restored, their

@@ -254,6 +254,36 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 	return n, nil
 }
 
+// compactTx bounds one write transaction of CompactTo's copy.
+const compactTx = 16 << 20
+
+// CompactTo writes a compacted copy of the whole database to the file at
+// path (new, or empty), a store file Open accepts, while the store stays
+// in use (one read transaction for the length of the copy), and returns
+// its size. Unlike Backup's copy of every page, it holds only what is
+// stored: bbolt frees the pages of what was deleted (a message past its
+// retention, a caller's data erased on request) without wiping them, and
+// a page-for-page copy carried the deleted data in every later backup.
+func (s *Store) CompactTo(path string) (int64, error) {
+	// No sync: a temporary copy, written whole before anyone reads it.
+	dst, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: DefaultTimeout, NoSync: true, NoGrowSync: true})
+	if err != nil {
+		return 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
+	}
+	err = bolt.Compact(dst, s.db, compactTx)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
+	}
+	return st.Size(), nil
+}
+
 // openBolt opens the bbolt file at path, for op (what the error says was
 // being done), after the truncation check. Its errors say what went
 // wrong: ErrLocked when another process holds the file past
