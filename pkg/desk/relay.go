@@ -456,8 +456,9 @@ func jaDuration(d time.Duration) string {
 // PurgeIntakes deletes the messages whose client's intake_retention_days
 // have passed since their last change, at now (the top-level
 // intake_retention_days for clients no longer configured; 0 keeps them),
-// and the callback requests done that long ago (the caller's number).
-// It returns how many of each went.
+// with the relay outbox's copies of every version of them, and the
+// callback requests done that long ago (the caller's number). It returns
+// how many messages and requests went.
 func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) {
 	cfg := d.Config()
 	expired := func(clientID string, at time.Time) bool {
@@ -474,7 +475,29 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 	if !any {
 		return 0, 0, nil // nothing to read the whole buckets for
 	}
-	messages, merr := d.Store.PurgeIntakes(func(in store.Intake) bool { return expired(in.ClientID, in.UpdatedAt) })
+	versions := map[string]int{} // the intakes found due, their last version
+	messages, merr := d.Store.PurgeIntakes(func(in store.Intake) bool {
+		due := expired(in.ClientID, in.UpdatedAt)
+		if due {
+			versions[in.ID] = max(versions[in.ID], in.Version)
+		}
+		return due
+	})
+	// The outbox's copies of each version go with the message (a
+	// message found due but corrected meanwhile is still stored: kept).
+	var sent []string
+	for id, v := range versions {
+		if _, err := d.Store.Intake(id); !errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		for i := 1; i <= v; i++ {
+			sent = append(sent, relay.IntakeMessageID(id, i))
+		}
+	}
+	var ferr error
+	if d.Outbox != nil && len(sent) > 0 {
+		_, ferr = d.Outbox.Forget(sent)
+	}
 	callbacks, cerr := d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
-	return messages, callbacks, errors.Join(merr, cerr)
+	return messages, callbacks, errors.Join(merr, ferr, cerr)
 }

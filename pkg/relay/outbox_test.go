@@ -207,6 +207,44 @@ func TestPurgeDelivered(t *testing.T) {
 	}
 }
 
+// TestForget: every entry of the messages named goes, delivered, pending
+// or dead, with the due index kept in step; another message's, even one
+// whose id begins like theirs, stays.
+func TestForget(t *testing.T) {
+	clock := newFakeClock()
+	db := openDB(t, "")
+	ob := newOutbox(t, db, clock, OutboxOptions{MaxAttempts: 1})
+	for _, id := range []string{"m", "m2", "n"} {
+		if _, err := ob.Enqueue(testMessage(id), []string{"ok", "bad", "later"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ob.record("m/ok", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.record("m/bad", errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ob.Forget([]string{"m", "n"}); err != nil || n != 6 {
+		t.Fatalf("Forget = %d, %v; want 6", n, err)
+	}
+	left, err := ob.List(Filter{})
+	var ids []string
+	for _, e := range left {
+		ids = append(ids, e.ID)
+	}
+	slices.Sort(ids)
+	if err != nil || strings.Join(ids, ",") != "m2/bad,m2/later,m2/ok" {
+		t.Fatalf("after Forget: %v, %v; want m2's three", ids, err)
+	}
+	if err := db.View(checkDueIndex); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := ob.Stats(); err != nil || st.Pending != 3 || st.Dead != 0 {
+		t.Fatalf("stats %+v (%v)", st, err)
+	}
+}
+
 // TestPurgeInBatches: the delivered entries are deleted a batch per write
 // transaction (writers wait for one batch, not for the whole outbox), all
 // of them, and only them.

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -69,6 +70,49 @@ func (o *Outbox) Purge(cutoff time.Time) (int, error) {
 			return n, fmt.Errorf("relay: purge before %v: %w", cutoff, err)
 		}
 		purgeWrote(len(batch))
+	}
+	return n, nil
+}
+
+// Forget deletes every entry of the messages named, whatever its state
+// (pending, delivered, dead or discarded), and returns how many went: a
+// message deleted with what it was made from (an intake past its
+// retention) is not kept, with the caller's words in it, in the outbox's
+// copies. In batches of purgeBatch messages, a write transaction each.
+func (o *Outbox) Forget(messageIDs []string) (int, error) {
+	n := 0
+	for len(messageIDs) > 0 {
+		batch := messageIDs[:min(purgeBatch, len(messageIDs))]
+		messageIDs = messageIDs[len(batch):]
+		err := o.db.Update(func(tx *bolt.Tx) error {
+			due := tx.Bucket(bucketDue)
+			for _, name := range [][]byte{bucketOutbox, bucketDead} {
+				b := tx.Bucket(name)
+				for _, id := range batch {
+					prefix := []byte(id + "/")
+					var keys [][]byte
+					c := b.Cursor()
+					for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+						keys = append(keys, append([]byte(nil), k...))
+					}
+					for _, k := range keys {
+						if err := b.Delete(k); err != nil {
+							return err
+						}
+						if due != nil {
+							if err := due.Delete(k); err != nil {
+								return err
+							}
+						}
+						n++
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("relay: forget messages: %w", err)
+		}
 	}
 	return n, nil
 }
