@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/api"
 	"github.com/toritsugi/toritsugi/pkg/config"
@@ -190,6 +191,13 @@ func (s *service) handler() http.Handler {
 	data := api.NewHandler(api.Deps{
 		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"), Outbox: s.outbox, BackupDir: s.configs.Current().DataDir,
 		Token: func() string { return s.configs.Current().HTTP.APIToken },
+		DeleteRecording: func(name string) error {
+			err := s.core.Link.Client().StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, name))
+			if pbx.IsNotFound(err) {
+				return nil // gone already
+			}
+			return err
+		},
 	})
 	// The data API has /api/v1/ but for the console's own paths (the
 	// longer pattern wins): a data route added later needs no entry here

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/report"
@@ -31,7 +33,6 @@ type Calls interface {
 	// EachCallPage reads the calls of a filter a page at a time.
 	EachCallPage(f store.CallFilter, page int, fn func([]store.CallRecord) error) error
 	Ping() error
-	// Backup writes a consistent copy of the database (a hot backup).
 	// CompactTo writes a compacted copy of the store to the file at
 	// path (no deleted data in its free pages).
 	CompactTo(path string) (int64, error)
@@ -44,6 +45,9 @@ type Calls interface {
 	MonthlyCounts(clientID string, month time.Time) (store.Counts, error)
 	// Callbacks lists callback requests in a state ("" = all).
 	Callbacks(state string) ([]store.Callback, error)
+	// ForgetCaller erases a caller from the store (their messages,
+	// callback requests, and their number in their calls' records).
+	ForgetCaller(spellings []string) (store.Forgotten, error)
 }
 
 // Outbox is the relay outbox as the API shows it.
@@ -52,6 +56,8 @@ type Outbox interface {
 	Retry(id string) error
 	Discard(id string) error
 	Stats() (relay.Stats, error)
+	List(f relay.Filter) ([]relay.Entry, error)
+	Forget(messageIDs []string) (int, error)
 }
 
 // Deps are the API's collaborators.
@@ -66,6 +72,9 @@ type Deps struct {
 	// FreeSpace reports the bytes still free in dir's file system (a
 	// test's); nil means the system's answer.
 	FreeSpace func(dir string) (uint64, bool)
+	// DeleteRecording, when set, deletes a stored recording from
+	// Asterisk (a caller's calls' recordings, erased on request).
+	DeleteRecording func(name string) error
 	// Outbox, when set, enables GET /api/v1/relay and POST
 	// /api/v1/relay/retry and /discard (dead letters visible, retried or
 	// dismissed).
@@ -106,6 +115,7 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/v1/reports/clients", d.authorized(d.reportClients))
 	mux.HandleFunc("GET /api/v1/reports/operators", d.authorized(d.reportOperators))
 	mux.HandleFunc("GET /api/v1/callbacks", d.authorized(d.callbacks))
+	mux.HandleFunc("POST /api/v1/callers/forget", d.authorized(d.forgetCaller))
 	if d.Outbox != nil {
 		mux.HandleFunc("GET /api/v1/relay", d.authorized(d.relayList))
 		mux.HandleFunc("POST /api/v1/relay/retry", d.authorized(d.relayRetry))
@@ -804,4 +814,93 @@ func (d Deps) relayDiscard(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Discarded string `json:"discarded"`
 	}{id})
+}
+
+// forgotten is what POST /api/v1/callers/forget erased, and where copies
+// went that toritsugi cannot erase.
+type forgotten struct {
+	Number       string `json:"number"`
+	Messages     int    `json:"messages"`
+	Calls        int    `json:"calls"`
+	Callbacks    int    `json:"callbacks"`
+	RelayEntries int    `json:"relay_entries"`
+	// SentTo are the destinations the erased messages and notices were
+	// delivered to: the copies there are the clients' to erase.
+	SentTo []string `json:"sent_to"`
+	// Recordings are those of the caller's calls deleted from Asterisk;
+	// RecordingsLeft those it could not delete (or none deletes: no
+	// Asterisk link), to delete there by hand.
+	Recordings     []string `json:"recordings"`
+	RecordingsLeft []string `json:"recordings_left"`
+}
+
+// forgetCaller: POST /api/v1/callers/forget?number=N erases a caller on
+// their request (個人情報の消去請求): their messages with every version and
+// the relay outbox's copies, their callback requests, their number in
+// their calls' records (kept, blanked, for billing), and their calls'
+// recordings; it says which destinations had copies (the clients' to
+// erase). Their number in any spelling (03-1234-5678, 0312345678,
+// +81312345678).
+func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "number" {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: k + ": unknown parameter (number)"})
+			return
+		}
+	}
+	cid := phone.ParseCallerID(q.Get("number"))
+	if cid.Kind != phone.Number {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "number: a caller's phone number (03-1234-5678, +81312345678)"})
+		return
+	}
+	f, err := d.Calls.ForgetCaller(cid.Spellings())
+	out := forgotten{Number: cid.Display(), Messages: len(f.Intakes), Calls: len(f.Calls), Callbacks: f.Callbacks,
+		SentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
+	if err != nil {
+		d.Logger.Error("forget caller", "number", phone.Masked(cid.E164), "error", err, "done", out)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error: erased in part; ask again"})
+		return
+	}
+	if d.Outbox != nil {
+		var ids []string
+		for id, v := range f.Intakes {
+			for i := 1; i <= v; i++ {
+				ids = append(ids, relay.IntakeMessageID(id, i))
+			}
+		}
+		for _, c := range f.Calls {
+			ids = append(ids, c+"-missed-call", c+"-voicemail")
+		}
+		sent := map[string]bool{}
+		for _, id := range ids {
+			es, err := d.Outbox.List(relay.Filter{MessageID: id})
+			if err != nil {
+				d.Logger.Error("forget caller: relay entries", "error", err)
+				writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error: erased in part; ask again"})
+				return
+			}
+			for _, e := range es {
+				if e.State == relay.StateDelivered {
+					sent[e.Destination] = true
+				}
+			}
+		}
+		if out.RelayEntries, err = d.Outbox.Forget(ids); err != nil {
+			d.Logger.Error("forget caller: relay entries", "error", err)
+			writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error: erased in part; ask again"})
+			return
+		}
+		out.SentTo = slices.Sorted(maps.Keys(sent))
+	}
+	for _, name := range f.Recordings {
+		if d.DeleteRecording != nil && d.DeleteRecording(name) == nil {
+			out.Recordings = append(out.Recordings, name)
+		} else {
+			out.RecordingsLeft = append(out.RecordingsLeft, name)
+		}
+	}
+	d.Logger.Info("caller erased on request", "number", phone.Masked(cid.E164), "messages", out.Messages, "calls", out.Calls,
+		"callbacks", out.Callbacks, "relay_entries", out.RelayEntries, "recordings", len(out.Recordings), "recordings_left", len(out.RecordingsLeft))
+	writeJSON(w, http.StatusOK, out)
 }
