@@ -326,6 +326,11 @@ func TestControlActsForSessionOperator(t *testing.T) {
 		{"/api/v1/console/pause", map[string]string{"reason": "<script>"}, 400},
 		{"/api/v1/console/wrapup/extend", map[string]int{"seconds": 30}, 200},
 		{"/api/v1/console/wrapup/extend", map[string]int{"seconds": 6000}, 400},
+		// Numbers that multiplied into seconds wrapped round to a
+		// negative or tiny wrap-up, and passed the range check.
+		{"/api/v1/console/wrapup/extend", map[string]int64{"seconds": 9223372037}, 400},
+		{"/api/v1/console/wrapup/extend", map[string]int64{"seconds": 1 << 55}, 400},
+		{"/api/v1/console/wrapup/extend", map[string]int64{"seconds": 1<<55 + 1}, 400},
 		{"/api/v1/console/wrapup/end", map[string]string{}, 200},
 		// Logging out takes the operator out of routing.
 		{"/api/v1/logout", map[string]string{"operator_id": "op-a"}, 200},

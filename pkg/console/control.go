@@ -68,13 +68,17 @@ func (c *Console) extendWrapUp(w http.ResponseWriter, r *http.Request, a authed)
 	if !readJSON(w, r, &req) {
 		return
 	}
-	d := time.Duration(req.Seconds) * time.Second
+	// The range on the number, before it is a Duration: 2^55 seconds
+	// multiplied to 0 s, 9223372037 to a negative wrap-up, and passed.
+	var d time.Duration
 	switch {
 	case req.Seconds == 0:
 		d = defaultExtend
-	case req.Seconds < 0 || d > maxExtend:
+	case req.Seconds < 0 || req.Seconds > int(maxExtend/time.Second):
 		fail(w, http.StatusBadRequest, "seconds out of range")
 		return
+	default:
+		d = time.Duration(req.Seconds) * time.Second
 	}
 	c.d.Control.ExtendWrapUp(a.op.ID, d)
 	c.stateAfter(w, r, a)

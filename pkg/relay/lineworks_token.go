@@ -164,6 +164,7 @@ func (t *lineWorksTokens) fetch(ctx context.Context, d Destination, scope string
 	if err != nil || secs <= 0 {
 		secs = 3600 // not said: assume the shorter of the documented lives
 	}
+	secs = min(secs, 7*24*3600) // more would overflow a Duration, or outlive any token
 	return lineWorksToken{value: r.AccessToken, expires: now.Add(time.Duration(secs) * time.Second)}, nil
 }
 
