@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -308,6 +309,9 @@ func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := CallFilterFromQuery(r.URL.Query())
+	if err == nil {
+		err = knownParams(r.URL.Query(), "client", "from", "to", "limit", "format")
+	}
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
@@ -389,9 +393,24 @@ func writeCSV(w http.ResponseWriter, log *slog.Logger, name string, write func(i
 	}
 }
 
+// knownParams refuses a query with a parameter not among allowed: a
+// misspelt one (clinet=acme) must not widen a list silently to every
+// client's.
+func knownParams(q url.Values, allowed ...string) error {
+	for k := range q {
+		if !slices.Contains(allowed, k) {
+			return fmt.Errorf("%s: unknown parameter (%s)", k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
 // monthOf reads ?month=YYYY-MM (Japan time; default the current month)
 // and returns its first instant and the next month's.
 func monthOf(r *http.Request) (from, to time.Time, err error) {
+	if err := knownParams(r.URL.Query(), "month", "format"); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
 	month := time.Now().In(tokyo)
 	if s := r.URL.Query().Get("month"); s != "" {
 		if month, err = time.ParseInLocation("2006-01", s, tokyo); err != nil || month.Year() < 2000 || month.Year() > 2199 {
@@ -614,11 +633,9 @@ type callbacksBody struct {
 // misspelt must not widen the list silently.
 func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for k := range q {
-		if k != "state" && k != "client" {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: k + ": unknown parameter (state, client)"})
-			return
-		}
+	if err := knownParams(q, "state", "client"); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
 	}
 	state := q.Get("state")
 	if state != "" && state != store.CallbackPending && state != store.CallbackDone {
@@ -706,6 +723,10 @@ type relayBody struct {
 // most MaxCalls a page; &after=<next> gives the page after.
 func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if err := knownParams(q, "state", "client", "after"); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
 	f := relay.Filter{State: relay.StateDead, ClientID: q.Get("client")}
 	var after relay.Position
 	if tok := q.Get("after"); tok != "" {
@@ -843,11 +864,9 @@ type forgotten struct {
 // +81312345678).
 func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for k := range q {
-		if k != "number" {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: k + ": unknown parameter (number)"})
-			return
-		}
+	if err := knownParams(q, "number"); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
 	}
 	cid := phone.ParseCallerID(q.Get("number"))
 	if cid.Kind != phone.Number {

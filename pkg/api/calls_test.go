@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/api"
+	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
@@ -270,6 +271,30 @@ func TestCallChangesFeed(t *testing.T) {
 	for _, q := range []string{"changed_after=x", "changed_after=0&from=2026-11-01", "changed_after=0&limit=0"} {
 		if resp, body := get(t, h, "/api/v1/calls?"+q); resp.StatusCode != 400 || !strings.Contains(string(body), `"error"`) {
 			t.Errorf("%s: %d %s, want 400", q, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestMisspeltParameterRefused: a parameter a listing does not take is a
+// 400 naming it: GET /api/v1/calls?clinet=acme listed every client's
+// calls, /api/v1/relay?clinet=acme every client's dead letters.
+func TestMisspeltParameterRefused(t *testing.T) {
+	st := storetest.Open(t)
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
+	for _, path := range []string{"/api/v1/calls?clinet=acme", "/api/v1/calls?format=csv&clinet=acme", "/api/v1/relay?clinet=acme",
+		"/api/v1/reports/clients?mnth=2026-11", "/api/v1/clients/acme/counts?mnth=2026-11"} {
+		resp, body := get(t, h, path)
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "unknown parameter") {
+			t.Errorf("%s: %d %s, want 400 naming the parameter", path, resp.StatusCode, body)
+		}
+	}
+	for _, path := range []string{"/api/v1/calls?client=acme&limit=5", "/api/v1/relay?client=acme&state=pending", "/api/v1/reports/clients?month=2026-11&format=csv"} {
+		if resp, body := get(t, h, path); resp.StatusCode != 200 {
+			t.Errorf("%s: %d %s, want 200", path, resp.StatusCode, body)
 		}
 	}
 }
