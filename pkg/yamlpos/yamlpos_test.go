@@ -1,6 +1,7 @@
 package yamlpos
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -160,6 +161,30 @@ func FuzzDecode(f *testing.F) {
 			if line, _, _ := SyntaxLine(err); line < 1 {
 				t.Fatalf("line %d for %v", line, err)
 			}
+		}
+	})
+}
+
+// FuzzProblemLine: the line ProblemLine names is at or after the one the
+// decoder names, and within the document (counting a lone CR as the
+// decoder does), with the decoder's message.
+func FuzzProblemLine(f *testing.F) {
+	for _, s := range []string{"a: 1\nclients:\n  - id: x\n   greeting: z\n", "a: [1,\n  2\nb: 3\n", "ari:\n  user: u\n   password: p\n", "a: \"x\nb: 1", "a:\r b\r\n  c: d\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _, err := Decode(data)
+		if err == nil {
+			return
+		}
+		named, msg, ok := SyntaxLine(err)
+		line, gotMsg, gotOK := ProblemLine(data, err)
+		if gotOK != ok || gotMsg != msg {
+			t.Fatalf("ProblemLine = %d %q %v; SyntaxLine %d %q %v", line, gotMsg, gotOK, named, msg, ok)
+		}
+		lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1
+		if line < named || (line != named && line > lines) {
+			t.Fatalf("line %d: the decoder named %d, the document has at most %d", line, named, lines)
 		}
 	})
 }
