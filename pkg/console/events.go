@@ -64,7 +64,7 @@ func (c *Console) savePops(opID string) {
 	}
 	c.popMu.Lock()
 	defer c.popMu.Unlock()
-	data, err := json.Marshal(c.hub.popsOf(opID))
+	data, err := json.Marshal(freshPops(c.hub.popsOf(opID), c.now()))
 	if err == nil {
 		err = c.d.Store.PutScreenPops(opID, data)
 	}
@@ -84,11 +84,16 @@ func (c *Console) loadPops() {
 		return
 	}
 	restored := map[string][]ScreenPop{}
+	var aged []string
 	for opID, data := range kept {
 		var ps []ScreenPop
 		if err := json.Unmarshal(data, &ps); err != nil {
 			c.log.Warn("screen pops kept before the restart do not decode", "operator", opID, "err", err)
 			continue
+		}
+		if fresh := freshPops(ps, c.now()); len(fresh) < len(ps) {
+			ps = fresh
+			aged = append(aged, opID)
 		}
 		restored[opID] = ps
 	}
@@ -96,6 +101,19 @@ func (c *Console) loadPops() {
 	for opID, ps := range restored {
 		c.hub.restore(opID, ps)
 	}
+	for _, opID := range aged {
+		c.savePops(opID) // the aged ones gone from the store too
+	}
+}
+
+// keepPopsFor is how long a screen pop is kept: the console lists a
+// call's for recentFor; one older only keeps a caller's number and name
+// (an operator who left kept their last twenty for ever).
+const keepPopsFor = 2 * recentFor
+
+// freshPops are the pops of ps popped less than keepPopsFor before now.
+func freshPops(ps []ScreenPop, now time.Time) []ScreenPop {
+	return slices.DeleteFunc(ps, func(p ScreenPop) bool { return now.Sub(p.At) >= keepPopsFor })
 }
 
 // markSavedFromStore marks, in pops restored at start, the messages

@@ -741,3 +741,46 @@ func TestPopShowsNoOtherClientsMessages(t *testing.T) {
 		t.Fatalf("pop of beta's call lists messages of %v, want beta's only", got)
 	}
 }
+
+// TestOldScreenPopsForgotten: screen pops are kept for a restart for a day
+// (twice the console's recent calls), no longer: an operator who left kept
+// their last twenty callers' numbers and names in the store for ever.
+// Those aged are gone from the store at the next start.
+func TestOldScreenPopsForgotten(t *testing.T) {
+	e := newEnv(t)
+	kept := func(op, has string) string {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			all, err := e.st.ScreenPops()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := string(all[op]); has == "" || strings.Contains(s, has) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s's pops never kept %s: %s", op, has, all[op])
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	old := pop("c-old", "op-a")
+	old.CallerNumber = "09011112222"
+	e.c.Pop(old)
+	e.c.Pop(pop("c-b", "op-b")) // op-b leaves after this call
+	kept("op-a", "c-old")
+	kept("op-b", "c-b")
+	e.clock.Advance(25 * time.Hour)
+	// A save drops the aged pops...
+	e.c.Pop(pop("c-new", "op-a"))
+	if s := kept("op-a", "c-new"); strings.Contains(s, "c-old") || strings.Contains(s, "09011112222") {
+		t.Fatalf("op-a's screen pops kept: %s", s)
+	}
+	// ...and a start those of an operator who has no more calls (as after
+	// a crash: the first console never stopped).
+	e.restart()
+	if s := kept("op-b", ""); strings.Contains(s, "c-b") {
+		t.Fatalf("op-b's screen pops kept after the restart: %s", s)
+	}
+}
