@@ -441,10 +441,7 @@ clients:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, w := range cfg.Warnings {
-		got = append(got, w.Error())
-	}
+	got := warningsOf(cfg)
 	want := []string{
 		`t.yaml:3:14: fallback_log: has no value, so its default applies: write "" for none, or remove the key`,
 		`t.yaml:10:11: clients[0].hours: has no value: as if it were not written (fill it in, or remove it)`,
@@ -492,6 +489,15 @@ func TestMisplacedKeyToldWhereItGoes(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// warningsOf are cfg's warnings, as printed.
+func warningsOf(cfg *Config) []string {
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.Error())
+	}
+	return got
 }
 
 // parseErrors are the errors Parse finds in yaml (file t.yaml), as printed.
@@ -628,10 +634,7 @@ clients:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, w := range cfg.Warnings {
-		got = append(got, w.Error())
-	}
+	got := warningsOf(cfg)
 	want := []string{
 		`t.yaml:11:13: clients[0].record: calls are recorded and callers are not told: set record_announcement (e.g. sound:toritsugi/recorded, 「この通話は品質向上のため録音させていただきます」), or record_announcement: "" if the greeting says so`,
 		`t.yaml:5:14: relay.destinations[0].name: "acme-slack" is used by 2 clients (acme, beta): each one's messages, callers' names and numbers, reach the others' readers; give each client its own destination, unless it is one of yours meant for all`,

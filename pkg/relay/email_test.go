@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/mail"
 	"net/textproto"
 	"strings"
@@ -484,42 +483,24 @@ func TestVoicemailRecordingAttached(t *testing.T) {
 }
 
 // mailParts are the text, the WAV attachment and its file name of a
-// multipart mail whose parts are in base64.
+// multipart mail.
 func mailParts(t *testing.T, raw []byte) (text string, wav []byte, name string) {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	parts, err := relaytest.Mail{Data: raw}.Parts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/mixed" {
-		t.Fatalf("Content-Type %q (%v)", msg.Header.Get("Content-Type"), err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			return text, wav, name
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Header.Get("Content-Transfer-Encoding") != "base64" {
-			t.Fatalf("part %v: not base64", p.Header)
-		}
-		switch ct := p.Header.Get("Content-Type"); {
-		case strings.HasPrefix(ct, "audio/wav"):
-			wav, name = data, p.FileName()
-		case ct == "text/plain; charset=UTF-8":
-			text = string(data)
+	for _, p := range parts {
+		switch {
+		case strings.HasPrefix(p.ContentType, "audio/wav"):
+			wav, name = p.Body, p.FileName
+		case p.ContentType == "text/plain; charset=UTF-8":
+			text = string(p.Body)
 		default:
-			t.Fatalf("part of type %q", ct)
+			t.Fatalf("part of type %q", p.ContentType)
 		}
 	}
+	return text, wav, name
 }
 
 // TestWriteBase64Lines: base64 in lines of 76 characters, the last one

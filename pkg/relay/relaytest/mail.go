@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"strings"
@@ -51,4 +52,44 @@ func (m Mail) Decode() (subject, body string, err error) {
 		return "", "", fmt.Errorf("relaytest: decode body: %w", err)
 	}
 	return subject, string(b), nil
+}
+
+// Part is one part of a multipart mail, its body decoded.
+type Part struct {
+	ContentType string
+	// FileName is an attachment's file name ("" for none).
+	FileName string
+	Body     []byte
+}
+
+// Parts parses a multipart/mixed Data into its parts, each in base64
+// (as toritsugi writes them) decoded; an error for another kind of mail.
+func (m Mail) Parts() ([]Part, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return nil, fmt.Errorf("relaytest: parse mail: %w", err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		return nil, fmt.Errorf("relaytest: Content-Type %q, not multipart/mixed (%v)", msg.Header.Get("Content-Type"), err)
+	}
+	var out []Part
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("relaytest: part: %w", err)
+		}
+		if cte := p.Header.Get("Content-Transfer-Encoding"); cte != "base64" {
+			return nil, fmt.Errorf("relaytest: part %q in %q, not base64", p.Header.Get("Content-Type"), cte)
+		}
+		body, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+		if err != nil {
+			return nil, fmt.Errorf("relaytest: decode part: %w", err)
+		}
+		out = append(out, Part{ContentType: p.Header.Get("Content-Type"), FileName: p.FileName(), Body: body})
+	}
 }
