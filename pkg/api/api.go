@@ -35,8 +35,9 @@ type Calls interface {
 	EachCallPage(f store.CallFilter, page int, fn func([]store.CallRecord) error) error
 	Ping() error
 	// CompactTo writes a compacted copy of the store to the file at
-	// path (no deleted data in its free pages).
-	CompactTo(path string) (int64, error)
+	// path (no deleted data in its free pages), the calls in progress
+	// left out, and says how many.
+	CompactTo(path string) (size int64, liveLeftOut int, err error)
 	// Size is how many bytes a backup would take now.
 	Size() (int64, error)
 	// CallChanges reads the change feed of call records (records stored
@@ -46,9 +47,11 @@ type Calls interface {
 	MonthlyCounts(clientID string, month time.Time) (store.Counts, error)
 	// Callbacks lists callback requests in a state ("" = all).
 	Callbacks(state string) ([]store.Callback, error)
-	// ForgetCaller erases a caller from the store (their messages,
-	// callback requests, and their number in their calls' records).
-	ForgetCaller(spellings []string) (store.Forgotten, error)
+	// CallerData reads what the store holds of a number (E.164), and
+	// ForgetCaller erases it (their messages, callback requests, and
+	// their number in their calls' records).
+	CallerData(e164 string) (store.CallerData, error)
+	ForgetCaller(e164 string, keepRecordings []string) (store.CallerData, error)
 }
 
 // Outbox is the relay outbox as the API shows it.
@@ -74,8 +77,13 @@ type Deps struct {
 	// test's); nil means the system's answer.
 	FreeSpace func(dir string) (uint64, bool)
 	// DeleteRecording, when set, deletes a stored recording from
-	// Asterisk (a caller's calls' recordings, erased on request).
+	// Asterisk (a caller's calls' recordings, erased on request); one
+	// Asterisk no longer has is deleted.
 	DeleteRecording func(name string) error
+	// OnForget, when set, is told the number (E.164) of a caller just
+	// erased, for what holds it outside the store (the console's screen
+	// pops).
+	OnForget func(e164 string)
 	// Outbox, when set, enables GET /api/v1/relay and POST
 	// /api/v1/relay/retry and /discard (dead letters visible, retried or
 	// dismissed).
@@ -512,19 +520,9 @@ func (d Deps) backup(w http.ResponseWriter, r *http.Request) {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	n, err := d.Calls.CompactTo(f.Name())
-	live := 0
-	if err == nil {
-		// The calls in progress are not history: restored, their
-		// states would be recorded as missed calls and relayed.
-		live, err = store.ForgetLiveCalls(f.Name())
-	}
-	if err == nil {
-		var st os.FileInfo
-		if st, err = f.Stat(); err == nil {
-			n = st.Size() // the file may have grown by the removal's commit
-		}
-	}
+	// The calls in progress are not history (restored, their states
+	// would be recorded as missed calls and relayed): left out.
+	n, live, err := d.Calls.CompactTo(f.Name())
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
@@ -683,11 +681,25 @@ func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
 		// logged (the query names the client and the period).
 		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			d.Logger.Info("data API", "method", r.Method, "path", logCut(r.URL.Path), "query", logCut(r.URL.RawQuery),
+			d.Logger.Info("data API", "method", r.Method, "path", logCut(r.URL.Path), "query", logCut(maskedQuery(r.URL.Query())),
 				"remote", r.RemoteAddr, "status", cw.status, "bytes", cw.bytes)
 		}()
 		h(cw, r)
 	}
+}
+
+// maskedQuery is a request's query for the log, a caller's number in it
+// masked (number=*******5678): the log says who asked about whom without
+// keeping the number.
+func maskedQuery(q url.Values) string {
+	if n, ok := q["number"]; ok {
+		q, n = maps.Clone(q), slices.Clone(n)
+		for i := range n {
+			n[i] = phone.Masked(n[i])
+		}
+		q["number"] = n
+	}
+	return q.Encode()
 }
 
 // countingWriter remembers a response's status and counts its bytes.
@@ -850,18 +862,21 @@ type forgotten struct {
 	SentTo []string `json:"sent_to"`
 	// Recordings are those of the caller's calls deleted from Asterisk;
 	// RecordingsLeft those it could not delete (or none deletes: no
-	// Asterisk link), to delete there by hand.
+	// Asterisk link), still named by their records and deleted by the
+	// recording retention, or by hand.
 	Recordings     []string `json:"recordings"`
 	RecordingsLeft []string `json:"recordings_left"`
 }
 
 // forgetCaller: POST /api/v1/callers/forget?number=N erases a caller on
-// their request (個人情報の消去請求): their messages with every version and
-// the relay outbox's copies, their callback requests, their number in
-// their calls' records (kept, blanked, for billing), and their calls'
-// recordings; it says which destinations had copies (the clients' to
-// erase). Their number in any spelling (03-1234-5678, 0312345678,
-// +81312345678).
+// their request (個人情報の消去請求): the relay outbox's copies of their
+// messages and notices first (saying which destinations had them
+// delivered: the clients' to erase), then their calls' recordings in
+// Asterisk, then in the store their messages with every version, their
+// callback requests, and their number in their calls' records (kept,
+// blanked, for billing). Their number in any spelling (03-1234-5678,
+// 0312345678, +81312345678), found in any spelling it was stored in. An
+// erasure cut short (a 500) is finished by asking again.
 func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if err := knownParams(q, "number"); err != nil {
@@ -873,30 +888,32 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "number: a caller's phone number (03-1234-5678, +81312345678)"})
 		return
 	}
-	f, err := d.Calls.ForgetCaller(cid.Spellings())
-	out := forgotten{Number: cid.Display(), Messages: len(f.Intakes), Calls: len(f.Calls), Callbacks: f.Callbacks,
-		SentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
+	masked := phone.Masked(cid.E164)
+	partly := func(what string, err error) {
+		d.Logger.Error("forget caller: "+what, "number", masked, "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: what + " failed: erased in part; ask again to finish"})
+	}
+	found, err := d.Calls.CallerData(cid.E164)
 	if err != nil {
-		d.Logger.Error("forget caller", "number", phone.Masked(cid.E164), "error", err, "done", out)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error: erased in part; ask again"})
+		partly("reading the store", err)
 		return
 	}
+	out := forgotten{Number: cid.Display(), SentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
 	if d.Outbox != nil {
 		var ids []string
-		for id, v := range f.Intakes {
+		for id, v := range found.Intakes {
 			for i := 1; i <= v; i++ {
 				ids = append(ids, relay.IntakeMessageID(id, i))
 			}
 		}
-		for _, c := range f.Calls {
+		for _, c := range found.Calls {
 			ids = append(ids, c+"-missed-call", c+"-voicemail")
 		}
 		sent := map[string]bool{}
 		for _, id := range ids {
 			es, err := d.Outbox.List(relay.Filter{MessageID: id})
 			if err != nil {
-				d.Logger.Error("forget caller: relay entries", "error", err)
-				writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error: erased in part; ask again"})
+				partly("reading the relay outbox", err)
 				return
 			}
 			for _, e := range es {
@@ -906,20 +923,31 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if out.RelayEntries, err = d.Outbox.Forget(ids); err != nil {
-			d.Logger.Error("forget caller: relay entries", "error", err)
-			writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error: erased in part; ask again"})
+			partly("erasing the relay outbox's copies", err)
 			return
 		}
-		out.SentTo = slices.Sorted(maps.Keys(sent))
+		for dest := range sent {
+			out.SentTo = append(out.SentTo, dest)
+		}
+		slices.Sort(out.SentTo)
 	}
-	for _, name := range f.Recordings {
+	for _, name := range found.Recordings {
 		if d.DeleteRecording != nil && d.DeleteRecording(name) == nil {
 			out.Recordings = append(out.Recordings, name)
 		} else {
 			out.RecordingsLeft = append(out.RecordingsLeft, name)
 		}
 	}
-	d.Logger.Info("caller erased on request", "number", phone.Masked(cid.E164), "messages", out.Messages, "calls", out.Calls,
+	f, err := d.Calls.ForgetCaller(cid.E164, out.RecordingsLeft)
+	out.Messages, out.Calls, out.Callbacks = len(f.Intakes), len(f.Calls), len(f.Callbacks)
+	if err != nil {
+		partly("erasing the store's data", err)
+		return
+	}
+	d.Logger.Info("caller erased on request", "number", masked, "messages", out.Messages, "calls", out.Calls,
 		"callbacks", out.Callbacks, "relay_entries", out.RelayEntries, "recordings", len(out.Recordings), "recordings_left", len(out.RecordingsLeft))
+	if d.OnForget != nil {
+		d.OnForget(cid.E164)
+	}
 	writeJSON(w, http.StatusOK, out)
 }

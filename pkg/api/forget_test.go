@@ -3,7 +3,9 @@ package api_test
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 )
 
 // TestForgetCallerErasesEverywhere: POST /api/v1/callers/forget erases a
@@ -43,8 +46,12 @@ func TestForgetCallerErasesEverywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var deleted []string
-	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob,
+	var deleted, told []string
+	flaky := &failOnce{Outbox: ob}
+	var logs syncbuf.Buffer
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: flaky,
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+		OnForget: func(e164 string) { told = append(told, e164) },
 		DeleteRecording: func(name string) error {
 			if name == "rec-2" {
 				return errors.New("ARI: 500")
@@ -52,6 +59,11 @@ func TestForgetCallerErasesEverywhere(t *testing.T) {
 			deleted = append(deleted, name)
 			return nil
 		}})
+	// The outbox fails the first time: nothing is erased from the store,
+	// and asking again finishes the erasure.
+	if resp, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); resp.StatusCode != 500 || !strings.Contains(string(body), "ask again") {
+		t.Fatalf("first: %d %s, want 500", resp.StatusCode, body)
+	}
 	resp, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222")
 	var got struct {
 		Number                     string
@@ -75,12 +87,43 @@ func TestForgetCallerErasesEverywhere(t *testing.T) {
 	if rec, err := st.Call("call-3"); err != nil || rec.CallerID != "0312345678" {
 		t.Fatalf("another caller's record: %+v (%v)", rec, err)
 	}
-	if !slices.Equal(deleted, []string{"rec-1"}) {
-		t.Fatalf("recordings deleted: %v", deleted)
+	if !slices.Equal(deleted, []string{"rec-1"}) || !slices.Equal(told, []string{"+819011112222"}) {
+		t.Fatalf("recordings deleted: %v; told of %v", deleted, told)
+	}
+	// The recording Asterisk kept is still named by its record (for the
+	// retention), whose caller is erased.
+	if rec, err := st.Call("call-2"); err != nil || rec.Recording != "rec-2" || rec.CallerID != "" {
+		t.Fatalf("call-2: %+v (%v)", rec, err)
+	}
+	// The log says who was erased, masked.
+	for _, n := range []string{"090-1111-2222", "09011112222", "9011112222"} {
+		if strings.Contains(logs.String(), n) {
+			t.Fatalf("the log names the erased caller's number %s:\n%s", n, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "number=%2A%2A%2A%2A%2A%2A%2A%2A%2A2222") && !strings.Contains(logs.String(), "*2222") {
+		t.Fatalf("the log does not say whose data was erased, masked:\n%s", logs.String())
+	}
+	if !strings.Contains(string(body), `"sent_to":[]`) {
+		t.Fatalf("sent_to not an empty list: %s", body)
 	}
 	for _, q := range []string{"number=anonymous", "number=", "numbr=0312345678"} {
 		if resp, body := do(t, h, "POST", "/api/v1/callers/forget?"+q); resp.StatusCode != 400 {
 			t.Errorf("%s: %d %s, want 400", q, resp.StatusCode, body)
 		}
 	}
+}
+
+// failOnce is an outbox whose first Forget fails.
+type failOnce struct {
+	*relay.Outbox
+	failed bool
+}
+
+func (f *failOnce) Forget(ids []string) (int, error) {
+	if !f.failed {
+		f.failed = true
+		return 0, errors.New("write toritsugi.db: no space left on device")
+	}
+	return f.Outbox.Forget(ids)
 }

@@ -106,6 +106,18 @@ func (c *Console) loadPops() {
 	}
 }
 
+// ForgetCaller drops every screen pop of the caller whose number is e164
+// (erased on their request) from the operators' recent calls, and from
+// what is kept for a restart.
+func (c *Console) ForgetCaller(e164 string) {
+	for _, opID := range c.hub.forget(func(p ScreenPop) bool {
+		n := phone.ParseCallerID(p.CallerNumber)
+		return n.Kind == phone.Number && n.E164 == e164
+	}) {
+		c.savePops(opID)
+	}
+}
+
 // keepPopsFor is how long a screen pop is kept: the console lists a
 // call's for recentFor; one older only keeps a caller's number and name
 // (an operator who left kept their last twenty for ever).

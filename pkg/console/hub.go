@@ -130,6 +130,21 @@ func (h *hub) popsOf(opID string) []ScreenPop {
 	return append([]ScreenPop(nil), h.pops[opID]...)
 }
 
+// forget drops the remembered pops gone says go, and returns the
+// operators who had any.
+func (h *hub) forget(gone func(ScreenPop) bool) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ops []string
+	for opID, ps := range h.pops {
+		if kept := slices.DeleteFunc(slices.Clone(ps), gone); len(kept) < len(ps) {
+			h.pops[opID] = kept
+			ops = append(ops, opID)
+		}
+	}
+	return ops
+}
+
 // restore sets opID's remembered pops (at start-up), the latest keepPops.
 func (h *hub) restore(opID string, ps []ScreenPop) {
 	if len(ps) > keepPops {

@@ -784,3 +784,30 @@ func TestOldScreenPopsForgotten(t *testing.T) {
 		t.Fatalf("op-b's screen pops kept after the restart: %s", s)
 	}
 }
+
+// TestForgetCallerDropsTheirScreenPops: a caller erased on request leaves
+// no screen pop of their calls, in memory or kept for a restart, whatever
+// spelling their number came in; another caller's stay.
+func TestForgetCallerDropsTheirScreenPops(t *testing.T) {
+	e := newEnv(t)
+	theirs := pop("c-theirs", "op-a")
+	theirs.CallerNumber = "+819011112222"
+	e.c.Pop(theirs)
+	e.c.Pop(pop("c-other", "op-a"))
+	e.c.ForgetCaller("+819011112222")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		kept, err := e.st.ScreenPops()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(kept["op-a"])
+		if !strings.Contains(s, "c-theirs") && strings.Contains(s, "c-other") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen pops kept after the erasure: %s", s)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

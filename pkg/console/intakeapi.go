@@ -484,6 +484,11 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(cur)})
 		return
 	}
+	if errors.Is(err, store.ErrNotFound) {
+		// deleted meanwhile (its retention, or the caller's erasure)
+		fail(w, http.StatusNotFound, "the message is deleted: its retention passed, or its caller's data was erased")
+		return
+	}
 	if err != nil {
 		c.log.Error("store correction", "intake", prev.ID, "err", err)
 		fail(w, http.StatusInternalServerError, "correction not saved")

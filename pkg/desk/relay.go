@@ -300,6 +300,9 @@ func (d *Desk) Finished(rec store.CallRecord) {
 // callNotice is the message that relays call record rec (a missed call
 // or a voicemail) to its client, if the client wants it.
 func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, bool) {
+	if store.CallerErased(rec) {
+		return nil, relay.Message{}, false // its notice went with the caller's data
+	}
 	cl, ok := d.Config().Client(rec.ClientID)
 	if !ok {
 		return nil, relay.Message{}, false

@@ -1,120 +1,244 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
 )
 
-// Forgotten is what ForgetCaller erased.
-type Forgotten struct {
-	// Intakes are the messages deleted, each with its last version (the
-	// relay's copies of every version are the caller's to delete).
+// CallerData is what the store holds of one caller's number.
+type CallerData struct {
+	// Intakes are the messages taken from it, each with its last version
+	// (the relay's copies are of every version).
 	Intakes map[string]int `json:"intakes"`
-	// Calls are the call records whose caller was blanked, Recordings
-	// the recordings those calls made (Asterisk's, to be deleted there).
+	// Calls are the records of their calls, Recordings those calls'
+	// recordings (Asterisk's).
 	Calls      []string `json:"calls"`
 	Recordings []string `json:"recordings"`
-	Callbacks  int      `json:"callbacks"`
+	Callbacks  []string `json:"callbacks"`
 }
 
-// ForgetCaller erases a caller from the store, on their request (個人情報
-// の消去請求): every message taken from their number, in any of spellings
-// (phone.CallerID.Spellings: a trunk's +81…, a gateway's 0…), with all its
-// versions, every callback request to it, pending or done, and the number
-// in the records of their calls, with the timeline lines that name it or
-// them (a known contact's name, a callback to the number). The records
-// stay, blanked, for the month's counts and billing, which do not change;
-// each comes again in the change feed, so that copies elsewhere are
-// blanked too. The relay's copies and the recordings are the caller's to
-// delete (Forgotten says which).
-func (s *Store) ForgetCaller(spellings []string) (Forgotten, error) {
-	out := Forgotten{Intakes: map[string]int{}}
-	if len(spellings) == 0 {
+// erasedKind is the CallerKind of a call record whose caller had their
+// data erased: no notice of it is relayed again.
+const erasedKind = "erased"
+
+// CallerErased reports whether r's caller had their data erased
+// (ForgetCaller).
+func CallerErased(r CallRecord) bool { return r.CallerKind == erasedKind }
+
+// sameNumber reports whether raw, a number as stored (as the trunk sent
+// it: 0…, +81…, 81…, 0081…), is the number e164.
+func sameNumber(raw, e164 string) bool {
+	c := phone.ParseCallerID(raw)
+	return c.Kind == phone.Number && c.E164 == e164
+}
+
+// CallerData reads, without changing anything, what the store holds of
+// the number e164 (E.164), stored in whatever spelling: for erasing the
+// copies elsewhere (the relay's, the recordings) before ForgetCaller
+// erases these, so that an erasure cut short is finished by asking again.
+func (s *Store) CallerData(e164 string) (CallerData, error) {
+	out := CallerData{Intakes: map[string]int{}}
+	if e164 == "" {
 		return out, nil
 	}
-	var ids []string
-	for _, n := range spellings {
-		ins, err := s.IntakesForCaller(n, 0)
-		if err != nil {
-			return out, fmt.Errorf("store: forget caller: %w", err)
-		}
-		for _, in := range ins {
-			if _, seen := out.Intakes[in.ID]; !seen {
-				ids = append(ids, in.ID)
-			}
-			out.Intakes[in.ID] = in.Version
-		}
-	}
-	if _, err := s.purgeIntakes(ids, func(in Intake) bool {
-		out.Intakes[in.ID] = max(out.Intakes[in.ID], in.Version)
-		return true
-	}); err != nil {
-		return out, fmt.Errorf("store: forget caller: messages: %w", err)
-	}
-	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCallbacks)
-		if b == nil {
-			return nil
-		}
-		var gone [][]byte
-		n, err := deleteWhere(b, func(k, v []byte) (bool, error) {
-			var c Callback
-			if err := json.Unmarshal(v, &c); err != nil {
-				return false, fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
-			}
-			if slices.Contains(spellings, c.Number) {
-				gone = append(gone, append([]byte(nil), k...))
-				return true, nil
-			}
-			return false, nil
-		})
-		if err != nil {
-			return err
-		}
-		out.Callbacks = n
-		if idx := tx.Bucket(bucketCallbacksPending); idx != nil {
-			for _, k := range gone {
-				if err := idx.Delete(k); err != nil {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		idx, cur := tx.Bucket(bucketIntakesCaller), tx.Bucket(bucketIntakes)
+		if idx != nil && cur != nil {
+			same := map[string]bool{} // a number's spelling → is it e164
+			err := idx.ForEach(func(k, _ []byte) error {
+				i := bytes.IndexByte(k, 0)
+				if i < 0 || len(k) < i+1+tsLen {
+					return fmt.Errorf("%w: caller index key %q", ErrCorrupt, k)
+				}
+				number := string(k[:i])
+				is, seen := same[number]
+				if !seen {
+					is = sameNumber(number, e164)
+					same[number] = is
+				}
+				if !is {
+					return nil
+				}
+				id := string(k[i+1+tsLen:])
+				v := cur.Get([]byte(id))
+				if v == nil {
+					return fmt.Errorf("%w: caller index names missing intake %q", ErrCorrupt, id)
+				}
+				in, err := decodeIntake(v)
+				if err != nil {
 					return err
+				}
+				out.Intakes[id] = in.Version
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if b := tx.Bucket(bucketCallbacks); b != nil {
+			err := b.ForEach(func(k, v []byte) error {
+				var c Callback
+				if err := json.Unmarshal(v, &c); err != nil {
+					return fmt.Errorf("%w: callback: %w", ErrCorrupt, err)
+				}
+				if sameNumber(c.Number, e164) {
+					out.Callbacks = append(out.Callbacks, string(k))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("store: caller data: %w", err)
+	}
+	err = s.EachCallPage(CallFilter{}, 500, func(page []CallRecord) error {
+		for _, r := range page {
+			if sameNumber(r.CallerID, e164) {
+				out.Calls = append(out.Calls, r.ID)
+				if r.Recording != "" {
+					out.Recordings = append(out.Recordings, r.Recording)
 				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return out, fmt.Errorf("store: forget caller: callback requests: %w", err)
+		return out, fmt.Errorf("store: caller data: call records: %w", err)
 	}
-	var calls []CallRecord
-	err = s.EachCallPage(CallFilter{}, 500, func(page []CallRecord) error {
-		for _, r := range page {
-			if slices.Contains(spellings, strings.TrimSpace(r.CallerID)) {
-				calls = append(calls, r)
+	return out, nil
+}
+
+// ForgetCaller erases from the store a caller whose number is e164, on
+// their request (個人情報の消去請求), stored in whatever spelling: every
+// message taken from it, with all its versions, every callback request to
+// it, pending or done, and in the records of their calls the number, the
+// recording's name (but those of keepRecordings: recordings Asterisk
+// could not delete, left for the retention), the reason and timeline
+// lines naming it or them (a known contact's name, a callback to the
+// number). The records stay, marked erased (CallerErased), for the
+// month's counts and billing, which do not change; each is rewritten in
+// one transaction (a classification made meanwhile is kept) and comes
+// again in the change feed, so that copies elsewhere are blanked too. It
+// returns what it erased. Erase the relay's copies and the recordings
+// first (CallerData): asked again after an erasure cut short, it finishes
+// what is left.
+func (s *Store) ForgetCaller(e164 string, keepRecordings []string) (CallerData, error) {
+	found, err := s.CallerData(e164)
+	if err != nil {
+		return found, err
+	}
+	out := CallerData{Intakes: map[string]int{}}
+	ids := make([]string, 0, len(found.Intakes))
+	for id := range found.Intakes {
+		ids = append(ids, id)
+	}
+	if _, err := s.purgeIntakes(ids, func(in Intake) bool {
+		out.Intakes[in.ID] = in.Version
+		return true
+	}); err != nil {
+		return out, fmt.Errorf("store: forget caller: messages: %w", err)
+	}
+	err = s.update(func(tx *bolt.Tx) error {
+		b, idx := tx.Bucket(bucketCallbacks), tx.Bucket(bucketCallbacksPending)
+		for _, id := range found.Callbacks {
+			if b == nil || b.Get([]byte(id)) == nil {
+				continue
 			}
+			if err := b.Delete([]byte(id)); err != nil {
+				return err
+			}
+			if idx != nil {
+				if err := idx.Delete([]byte(id)); err != nil {
+					return err
+				}
+			}
+			out.Callbacks = append(out.Callbacks, id)
 		}
 		return nil
 	})
 	if err != nil {
-		return out, fmt.Errorf("store: forget caller: call records: %w", err)
+		return out, fmt.Errorf("store: forget caller: callback requests: %w", err)
 	}
-	for _, r := range calls {
-		if r.Recording != "" {
-			out.Recordings = append(out.Recordings, r.Recording)
+	spellings := phone.ParseCallerID(e164).Spellings()
+	for _, id := range found.Calls {
+		var rec string
+		err := s.rewriteCall(id, func(r *CallRecord) bool {
+			if !sameNumber(r.CallerID, e164) {
+				return false // erased already, or not theirs
+			}
+			if r.Recording != "" && !slices.Contains(keepRecordings, r.Recording) {
+				rec, r.Recording = r.Recording, ""
+			}
+			r.CallerID, r.CallerKind = "", erasedKind
+			r.Reason = scrubNumber(r.Reason, spellings)
+			r.Events = slices.DeleteFunc(r.Events, func(e CallEvent) bool { return namesCaller(e.What, spellings) })
+			return true
+		})
+		if err != nil {
+			return out, fmt.Errorf("store: forget caller: call %s: %w", id, err)
 		}
-		// The recording goes too (the caller deletes it in Asterisk; one
-		// left there is named by no record, and the daily sweep of such
-		// recordings deletes it).
-		r.CallerID, r.Recording = "", ""
-		r.Events = slices.DeleteFunc(r.Events, func(e CallEvent) bool { return namesCaller(e.What, spellings) })
-		if err := s.PutCall(r); err != nil {
-			return out, fmt.Errorf("store: forget caller: call %s: %w", r.ID, err)
+		out.Calls = append(out.Calls, id)
+		if rec != "" {
+			out.Recordings = append(out.Recordings, rec)
 		}
-		out.Calls = append(out.Calls, r.ID)
 	}
 	return out, nil
+}
+
+// rewriteCall changes the stored record id with change, in one write
+// transaction, as PutCall stores one (its indexes, the counts, the change
+// feed); change returns false to leave it as it is. A record not stored
+// is left.
+func (s *Store) rewriteCall(id string, change func(*CallRecord) bool) error {
+	return s.write(func(tx *bolt.Tx) error {
+		calls := tx.Bucket(bucketCalls)
+		old := calls.Get([]byte(id))
+		if old == nil {
+			return nil
+		}
+		prev, err := decodeCall(old)
+		if err != nil {
+			return err
+		}
+		r := prev
+		r.Events = slices.Clone(prev.Events)
+		if !change(&r) {
+			return nil
+		}
+		r, val, err := encodeStored(tx, r)
+		if err != nil {
+			return err
+		}
+		if err := unindex(tx, prev); err != nil {
+			return err
+		}
+		if err := calls.Put([]byte(id), val); err != nil {
+			return err
+		}
+		return index(tx, r)
+	})
+}
+
+// scrubNumber is s with the caller's number, in any of spellings, as
+// "***" (a reason that names the block rule that matched it).
+func scrubNumber(s string, spellings []string) string {
+	for _, n := range spellings {
+		if n != "" {
+			s = strings.ReplaceAll(s, n, "***")
+		}
+	}
+	return s
 }
 
 // namesCaller reports whether a timeline line names the caller: their

@@ -131,6 +131,11 @@ func (s *Store) saveIntake(in Intake, create bool, base int) (stored Intake, sav
 			in.Version = prev.Version + 1
 			in.CreatedAt, in.CallID = prev.CreatedAt, prev.CallID
 			in.ClientID, in.CallerNumber = prev.ClientID, prev.CallerNumber
+		} else if base > 0 {
+			// A correction of a message deleted meanwhile (its retention
+			// passed, or the caller had their data erased) must not bring
+			// it back as a new message, relayed again.
+			return fmt.Errorf("correcting intake %q: %w", in.ID, ErrNotFound)
 		} else if in.CallerNumber != "" {
 			if err := byCaller.Put(callerKey(in.CallerNumber, in.CreatedAt, in.ID), nil); err != nil {
 				return err

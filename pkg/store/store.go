@@ -8,6 +8,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -257,31 +259,130 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // compactTx bounds one write transaction of CompactTo's copy.
 const compactTx = 16 << 20
 
-// CompactTo writes a compacted copy of the whole database to the file at
-// path (new, or empty), a store file Open accepts, while the store stays
-// in use (one read transaction for the length of the copy), and returns
-// its size. Unlike Backup's copy of every page, it holds only what is
-// stored: bbolt frees the pages of what was deleted (a message past its
-// retention, a caller's data erased on request) without wiping them, and
-// a page-for-page copy carried the deleted data in every later backup.
-func (s *Store) CompactTo(path string) (int64, error) {
+// CompactTo writes a compacted copy of the database to the file at path
+// (new, or empty), a store file Open accepts, while the store stays in
+// use (one read transaction for the length of the copy), and returns its
+// size and how many calls in progress it left out. Unlike Backup's copy
+// of every page, it holds only what is stored: bbolt frees the pages of
+// what was deleted (a message past its retention, a caller's data erased
+// on request) without wiping them, and a page-for-page copy carried the
+// deleted data in every later backup. The calls in progress are left out,
+// never written (restored, their states would be recorded as missed
+// calls and relayed; deleted from the copy, their pages kept them).
+func (s *Store) CompactTo(path string) (size int64, liveLeftOut int, err error) {
 	// No sync: a temporary copy, written whole before anyone reads it.
 	dst, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: DefaultTimeout, NoSync: true, NoGrowSync: true})
 	if err != nil {
-		return 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
+		return 0, 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
 	}
-	err = bolt.Compact(dst, s.db, compactTx)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if live := tx.Bucket(bucketLive); live != nil {
+			liveLeftOut = live.Stats().KeyN
+		}
+		c := &copier{db: dst}
+		err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			return c.bucket([][]byte{name}, b, func(path [][]byte, k []byte) bool {
+				return len(path) == 1 && (bytes.Equal(path[0], bucketLive) || bytes.Equal(path[0], bucketMeta) && bytes.Equal(k, keyLiveSeen))
+			})
+		})
+		return c.finish(err)
+	})
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
+		return 0, 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
+		return 0, 0, fmt.Errorf("store: compacted copy %s: %w", path, err)
 	}
-	return st.Size(), nil
+	return st.Size(), liveLeftOut, nil
+}
+
+// copier writes buckets into db in write transactions of about compactTx
+// bytes each, as bbolt's Compact does, but can leave keys out.
+type copier struct {
+	db   *bolt.DB
+	tx   *bolt.Tx
+	size int64
+}
+
+// target is the bucket at path in the current transaction, made if need
+// be (begun if none is).
+func (c *copier) target(path [][]byte) (*bolt.Bucket, error) {
+	if c.tx == nil {
+		tx, err := c.db.Begin(true)
+		if err != nil {
+			return nil, err
+		}
+		c.tx, c.size = tx, 0
+	}
+	b, err := c.tx.CreateBucketIfNotExists(path[0])
+	for _, name := range path[1:] {
+		if err != nil {
+			break
+		}
+		b, err = b.CreateBucketIfNotExists(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.FillPercent = 1 // keys come in order: full pages
+	return b, nil
+}
+
+// bucket copies src, at path, and the buckets in it, but the keys skip
+// names (nested buckets are kept, emptied of those keys).
+func (c *copier) bucket(path [][]byte, src *bolt.Bucket, skip func(path [][]byte, k []byte) bool) error {
+	dst, err := c.target(path)
+	if err != nil {
+		return err
+	}
+	if err := dst.SetSequence(src.Sequence()); err != nil {
+		return err
+	}
+	cur := src.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if v == nil {
+			if err := c.bucket(append(slices.Clip(path), k), src.Bucket(k), skip); err != nil {
+				return err
+			}
+			continue
+		}
+		if skip(path, k) {
+			continue
+		}
+		if c.size > compactTx {
+			if err := c.tx.Commit(); err != nil {
+				c.tx = nil
+				return err
+			}
+			c.tx = nil
+		}
+		if dst, err = c.target(path); err != nil {
+			return err
+		}
+		if err := dst.Put(k, v); err != nil {
+			return err
+		}
+		c.size += int64(len(k) + len(v))
+	}
+	return nil
+}
+
+// finish commits the last transaction, or rolls it back after err.
+func (c *copier) finish(err error) error {
+	if c.tx == nil {
+		return err
+	}
+	tx := c.tx
+	c.tx = nil
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // openBolt opens the bbolt file at path, for op (what the error says was
