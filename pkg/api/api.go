@@ -898,6 +898,12 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 		partly("reading the store", err)
 		return
 	}
+	if len(found.Live) > 0 {
+		// Their call's record is written, with the number, when it ends.
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, http.StatusConflict, errorBody{Error: "the caller is on a call now: ask again when it has ended"})
+		return
+	}
 	out := forgotten{Number: cid.Display(), SentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
 	if d.Outbox != nil {
 		var ids []string

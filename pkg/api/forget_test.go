@@ -127,3 +127,22 @@ func (f *failOnce) Forget(ids []string) (int, error) {
 	}
 	return f.Outbox.Forget(ids)
 }
+
+// TestForgetCallerOnACallRefused: a caller on a call now (their state
+// live) is not erased: the call's record would be written with their
+// number when it ends. 409, to ask again.
+func TestForgetCallerOnACallRefused(t *testing.T) {
+	st := storetest.Open(t)
+	st.SaveLive("in-progress", "n=09011112222&s=queued")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if live, _, err := st.LiveCalls(); err == nil && len(live) == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("live state never written")
+		}
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
+	if resp, body := do(t, h, "POST", "/api/v1/callers/forget?number=+819011112222"); resp.StatusCode != 409 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("%d %s, want 409 with Retry-After", resp.StatusCode, body)
+	}
+}

@@ -132,9 +132,9 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 				ok = false
 				return
 			}
-			c.Events = append(c.Events, store.CallEvent{At: now, What: fmt.Sprintf("recording %s deleted after %d days", c.Recording, cl.days)})
-			c.Recording = ""
-			if err := r.Store.PutCall(c); err != nil {
+			// On the record as stored now, not this copy read a page ago
+			// (a caller erased meanwhile must not get their number back).
+			if err := r.Store.RecordingDeleted(c.ID, c.Recording, store.CallEvent{At: now, What: fmt.Sprintf("recording %s deleted after %d days", c.Recording, cl.days)}); err != nil {
 				errs = append(errs, fmt.Errorf("retention: update call %s: %w", c.ID, err))
 				ok = false
 				return

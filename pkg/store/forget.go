@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -22,6 +23,9 @@ type CallerData struct {
 	Calls      []string `json:"calls"`
 	Recordings []string `json:"recordings"`
 	Callbacks  []string `json:"callbacks"`
+	// Live are their calls in progress (not recorded yet: erased, their
+	// records would be written with the number when they end).
+	Live []string `json:"live"`
 }
 
 // erasedKind is the CallerKind of a call record whose caller had their
@@ -76,6 +80,17 @@ func (s *Store) CallerData(e164 string) (CallerData, error) {
 					return err
 				}
 				out.Intakes[id] = in.Version
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if b := tx.Bucket(bucketLive); b != nil {
+			err := b.ForEach(func(k, v []byte) error {
+				if q, err := url.ParseQuery(string(v)); err == nil && sameNumber(q.Get("n"), e164) {
+					out.Live = append(out.Live, string(k))
+				}
 				return nil
 			})
 			if err != nil {
@@ -228,6 +243,26 @@ func (s *Store) rewriteCall(id string, change func(*CallRecord) bool) error {
 		}
 		return index(tx, r)
 	})
+}
+
+// RecordingDeleted notes in call id's record that its recording name was
+// deleted (by the recording retention): the name cleared and note added,
+// in one transaction on the record as stored then, so that what changed
+// in it since it was read (a caller's data erased, a classification) is
+// kept. A record that names another recording, or none, is left.
+func (s *Store) RecordingDeleted(id, name string, note CallEvent) error {
+	err := s.rewriteCall(id, func(r *CallRecord) bool {
+		if r.Recording != name {
+			return false
+		}
+		r.Recording = ""
+		r.Events = append(r.Events, note)
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("store: recording %s of call %s deleted: %w", name, id, err)
+	}
+	return nil
 }
 
 // scrubNumber is s with the caller's number, in any of spellings, as

@@ -119,3 +119,28 @@ func TestForgetCaller(t *testing.T) {
 		t.Errorf("other call: %+v (%v)", rec, err)
 	}
 }
+
+// TestRecordingDeletedKeepsTheErasure: the recording retention, which read
+// a record before its caller was erased, clears the recording on the
+// record as stored then: the caller stays erased.
+func TestRecordingDeletedKeepsTheErasure(t *testing.T) {
+	s := storetest.Open(t)
+	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	if err := s.PutCall(store.CallRecord{ID: "c1", ClientID: "acme", CallerID: "09011112222", Result: store.ResultAnswered, StartedAt: at, Recording: "rec-1"}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.Call("c1") // the retention's copy
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ForgetCaller("+819011112222", []string{"rec-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordingDeleted(read.ID, read.Recording, store.CallEvent{At: at, What: "recording rec-1 deleted after 90 days"}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Call("c1")
+	if err != nil || rec.CallerID != "" || !store.CallerErased(rec) || rec.Recording != "" || len(rec.Events) != 1 {
+		t.Fatalf("record %+v (%v): want erased, its recording cleared and noted", rec, err)
+	}
+}
