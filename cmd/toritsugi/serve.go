@@ -354,9 +354,6 @@ const callRequeueWindow = time.Hour
 // (their status is shown with the intake); dead letters are kept.
 const deliveredKept = 30 * 24 * time.Hour
 
-// purgeDelivered drops delivered outbox entries older than deliveredKept,
-// at start and every hour, so the outbox does not grow without end, and
-// the messages past their client's intake_retention_days.
 // unqueuedRetry is how often the messages the outbox could not take (a
 // full disk) are tried again.
 const unqueuedRetry = 30 * time.Second
@@ -376,6 +373,10 @@ func (s *service) retryUnqueued(ctx context.Context) {
 	}
 }
 
+// purgeDelivered drops delivered outbox entries older than deliveredKept,
+// at start and every hour, so the outbox does not grow without end, the
+// messages past their client's intake_retention_days, and the console's
+// aged screen pops.
 func (s *service) purgeDelivered(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -390,6 +391,7 @@ func (s *service) purgeDelivered(ctx context.Context) {
 		} else if n > 0 || cb > 0 {
 			s.log.Info("messages past their retention deleted", "messages", n, "callbacks_done", cb)
 		}
+		s.console.SweepPops()
 		select {
 		case <-ctx.Done():
 			return

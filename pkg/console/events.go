@@ -110,10 +110,24 @@ func (c *Console) loadPops() {
 // (erased on their request) from the operators' recent calls, and from
 // what is kept for a restart.
 func (c *Console) ForgetCaller(e164 string) {
-	for _, opID := range c.hub.forget(func(p ScreenPop) bool {
+	c.dropPops(func(p ScreenPop) bool {
 		n := phone.ParseCallerID(p.CallerNumber)
 		return n.Kind == phone.Number && n.E164 == e164
-	}) {
+	})
+}
+
+// SweepPops drops the screen pops older than keepPopsFor, from memory and
+// from what is kept for a restart: call it every hour (an operator who
+// takes no more calls kept theirs for as long as the process ran).
+func (c *Console) SweepPops() {
+	now := c.now()
+	c.dropPops(func(p ScreenPop) bool { return now.Sub(p.At) >= keepPopsFor })
+}
+
+// dropPops drops the pops gone says go, and keeps the operators' pops
+// left for a restart.
+func (c *Console) dropPops(gone func(ScreenPop) bool) {
+	for _, opID := range c.hub.forget(gone) {
 		c.savePops(opID)
 	}
 }

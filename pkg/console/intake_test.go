@@ -811,3 +811,29 @@ func TestForgetCallerDropsTheirScreenPops(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestSweepPopsDropsAgedOnes: the hourly sweep drops the pops of an
+// operator who takes no more calls once they are a day old, from memory
+// and from what is kept for a restart, while the process runs.
+func TestSweepPopsDropsAgedOnes(t *testing.T) {
+	e := newEnv(t)
+	e.c.Pop(pop("c-b", "op-b"))
+	e.clock.Advance(23 * time.Hour)
+	e.c.Pop(pop("c-a", "op-a"))
+	e.clock.Advance(2 * time.Hour)
+	e.c.SweepPops()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		kept, err := e.st.ScreenPops()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(kept["op-b"]), "c-b") && strings.Contains(string(kept["op-a"]), "c-a") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen pops kept after the sweep: %q", kept)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
