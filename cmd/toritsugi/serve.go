@@ -67,6 +67,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("http listen: %w", err), svc.close())
 	}
+	if cfg.HTTP.APIListen != "" {
+		if svc.apiLn, err = net.Listen("tcp", cfg.HTTP.APIListen); err != nil {
+			return errors.Join(fmt.Errorf("http api_listen: %w", err), ln.Close(), svc.close())
+		}
+	}
 	err = svc.run(ctx, ln, hup)
 	// A stop that lost what the next start needs (the live calls' states,
 	// on a full disk) is no clean stop: the exit status says so.
@@ -86,8 +91,11 @@ type service struct {
 	// fallback records the calls Asterisk refused while toritsugi was down.
 	fallback *fallback.Reader
 	extra    map[string]http.Handler
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// apiLn, when set (http.api_listen), is where the data API is served
+	// instead of with the console.
+	apiLn  net.Listener
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // serviceOptions adjust a service (the demo's simulated relay).
@@ -97,6 +105,8 @@ type serviceOptions struct {
 	// mailTLS, for the real channels, is the TLS configuration of mail's
 	// STARTTLS (a test's own server's certificate); nil: system roots.
 	mailTLS *tls.Config
+	// apiLn is http.api_listen's listener (a test's own).
+	apiLn net.Listener
 }
 
 func newService(cfg *config.Config, path string, log *slog.Logger, opts ...serviceOptions) (*service, error) {
@@ -111,7 +121,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	if err != nil {
 		return nil, err
 	}
-	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log), extra: o.extra}
+	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log), extra: o.extra, apiLn: o.apiLn}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	fail := func(err error) (*service, error) {
 		s.cancel()
@@ -183,8 +193,11 @@ func (s *service) recordingFile(ctx context.Context, name string) ([]byte, error
 	return data, err
 }
 
-// handler routes the console's pages and API and the data API.
-func (s *service) handler() http.Handler {
+// handlers route the console's pages and API and the data API: all on
+// one handler, or, with http.api_listen, the data API on a handler of its
+// own (apiOnly), and the console's without it (/healthz on both: it
+// holds no data, and health checks ask it there).
+func (s *service) handlers() (handler, apiOnly http.Handler) {
 	mux := http.NewServeMux()
 	console := s.console.Handler()
 	mux.Handle("/", console)
@@ -204,14 +217,25 @@ func (s *service) handler() http.Handler {
 	// longer pattern wins): a data route added later needs no entry here
 	// (the monthly reports had none, and answered 404).
 	mux.Handle("/healthz", data)
-	mux.Handle("/api/v1/", data)
+	if s.apiLn == nil {
+		mux.Handle("/api/v1/", data)
+	} else {
+		mux.Handle("/api/v1/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"error":"the data API is served at http.api_listen's address"}`+"\n")
+		}))
+		apiMux := http.NewServeMux()
+		apiMux.Handle("/", data)
+		apiOnly = bodyDeadline(apiMux, bodyReadTimeout)
+	}
 	for _, p := range []string{"/api/v1/console/", "/api/v1/login", "/api/v1/logout"} {
 		mux.Handle(p, console)
 	}
 	for p, h := range s.extra {
 		mux.Handle(p, h)
 	}
-	return bodyDeadline(mux, bodyReadTimeout)
+	return bodyDeadline(mux, bodyReadTimeout), apiOnly
 }
 
 // bodyReadTimeout bounds how long a request body may take to arrive.
@@ -237,7 +261,12 @@ func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
 // run serves until ctx ends: the ARI link, the relay, the HTTP server and
 // config reloads.
 func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal) error {
-	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	handler, apiHandler := s.handlers()
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	var apiSrv *http.Server
+	if s.apiLn != nil {
+		apiSrv = &http.Server{Handler: apiHandler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	}
 	errc := make(chan error, 3)
 	done := make(chan struct{})
 	// The operators' states are stored until the core has stopped: the
@@ -278,6 +307,14 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
+	if apiSrv != nil {
+		go func() {
+			if err := apiSrv.Serve(s.apiLn); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http api: %w", err)
+			}
+		}()
+		s.log.Info("data API served apart", "http", s.apiLn.Addr().String())
+	}
 	go s.configs.Watch(s.ctx, hup)
 	s.log.Info("toritsugi serving", "version", versionString(), "http", ln.Addr().String(), "ari", s.configs.Current().ARI.URL)
 
@@ -292,6 +329,9 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shut)
+	if apiSrv != nil {
+		_ = apiSrv.Shutdown(shut)
+	}
 	s.cancel()
 	<-done
 	stopPresence()

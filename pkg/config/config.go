@@ -90,6 +90,12 @@ func (a ARI) LogValue() slog.Value {
 // HTTP is the console and API listener.
 type HTTP struct {
 	Listen string // host:port
+	// APIListen, when set (host:port), is where the data API (/api/v1/
+	// but the console's, /healthz) is served instead of on Listen: the
+	// API reads every client's data, makes backups and erases callers,
+	// and need not be on the address operators reach from outside
+	// (127.0.0.1:8081). Env TORITSUGI_HTTP_API_LISTEN.
+	APIListen string
 	// SecureCookies marks the console's session cookie Secure: set it when
 	// operators reach toritsugi over HTTPS (a TLS-terminating proxy).
 	SecureCookies bool

@@ -644,3 +644,21 @@ clients:
 		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAPIListen: http.api_listen is a host:port of its own.
+func TestAPIListen(t *testing.T) {
+	base := "ari: {user: u, password: p}\ndata_dir: /d\nhttp: {listen: \"127.0.0.1:8080\", api_listen: %q}\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g}\n"
+	cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, "127.0.0.1:8081")), nil)
+	if err != nil || cfg.HTTP.APIListen != "127.0.0.1:8081" {
+		t.Fatalf("api_listen %q (%v)", cfg.HTTP.APIListen, err)
+	}
+	for listen, want := range map[string]string{
+		"8081":           `http.api_listen: "8081" is not host:port`,
+		"127.0.0.1:8080": `http.api_listen: "127.0.0.1:8080" is http.listen's address`,
+	} {
+		got := strings.Join(parseErrors(fmt.Sprintf(base, listen)), "\n")
+		if !strings.Contains(got, want) {
+			t.Errorf("api_listen %q: %s, want %s", listen, got, want)
+		}
+	}
+}

@@ -83,6 +83,7 @@ type rawARI struct {
 
 type rawHTTP struct {
 	Listen        string  `mapstructure:"listen"`
+	APIListen     string  `mapstructure:"api_listen"`
 	SecureCookies *string `mapstructure:"secure_cookies"`
 	APIToken      string  `mapstructure:"api_token"`
 }
@@ -200,6 +201,7 @@ var envOverrides = []struct{ env, key string }{
 	{"TORITSUGI_ARI_USER", "ari.user"},
 	{"TORITSUGI_ARI_PASSWORD", "ari.password"},
 	{"TORITSUGI_HTTP_LISTEN", "http.listen"},
+	{"TORITSUGI_HTTP_API_LISTEN", "http.api_listen"},
 	{"TORITSUGI_HTTP_API_TOKEN", "http.api_token"},
 	{"TORITSUGI_DATA_DIR", "data_dir"},
 }

@@ -56,7 +56,7 @@ var rootShape = mapOf(map[string]*shape{
 		"request_timeout": scalar,
 		"ping_interval":   scalar,
 	}),
-	"http":                  mapOf(map[string]*shape{"listen": scalar, "secure_cookies": scalar, "api_token": scalar}),
+	"http":                  mapOf(map[string]*shape{"listen": scalar, "api_listen": scalar, "secure_cookies": scalar, "api_token": scalar}),
 	"data_dir":              scalar,
 	"log_level":             scalar,
 	"unknown_did_sound":     scalar,

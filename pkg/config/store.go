@@ -142,6 +142,7 @@ func RestartNeeded(old, new *Config) []string {
 		{"ari.request_timeout", old.ARI.RequestTimeout != new.ARI.RequestTimeout},
 		{"ari.ping_interval", old.ARI.PingInterval != new.ARI.PingInterval},
 		{"http.listen", old.HTTP.Listen != new.HTTP.Listen},
+		{"http.api_listen", old.HTTP.APIListen != new.HTTP.APIListen},
 		{"http.secure_cookies", old.HTTP.SecureCookies != new.HTTP.SecureCookies},
 		{"data_dir", old.DataDir != new.DataDir},
 		{"log_level", old.LogLevel != new.LogLevel},

@@ -261,6 +261,13 @@ func (c *checker) build(r rawConfig) *Config {
 		c.errf("trunk", "%q is not an endpoint: write TECH/endpoint, e.g. PJSIP/trunk", r.Trunk)
 	}
 	c.listen("http.listen", r.HTTP.Listen)
+	if r.HTTP.APIListen != "" {
+		c.listen("http.api_listen", r.HTTP.APIListen)
+		if r.HTTP.APIListen == r.HTTP.Listen {
+			c.errf("http.api_listen", "%q is http.listen's address: give the data API an address of its own, or leave api_listen out", r.HTTP.APIListen)
+		}
+		cfg.HTTP.APIListen = r.HTTP.APIListen
+	}
 	cfg.HTTP.APIToken = r.HTTP.APIToken
 	if t := r.HTTP.APIToken; t != "" && len(t) < 16 {
 		c.errf("http.api_token", "is too short: use at least 16 random characters")
