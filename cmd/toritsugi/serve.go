@@ -328,10 +328,17 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	s.console.Close() // ends the console's event streams, or Shutdown waits for them
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	// Both at once: the data API takes no new backup or erasure while the
+	// console drains, nor waits for it.
+	apiDone := make(chan struct{})
+	go func() {
+		defer close(apiDone)
+		if apiSrv != nil {
+			_ = apiSrv.Shutdown(shut)
+		}
+	}()
 	_ = srv.Shutdown(shut)
-	if apiSrv != nil {
-		_ = apiSrv.Shutdown(shut)
-	}
+	<-apiDone
 	s.cancel()
 	<-done
 	stopPresence()

@@ -51,7 +51,7 @@ type Calls interface {
 	// ForgetCaller erases it (their messages, callback requests, and
 	// their number in their calls' records).
 	CallerData(e164 string) (store.CallerData, error)
-	ForgetCaller(e164 string, keepRecordings []string) (store.CallerData, error)
+	ForgetCaller(e164 string, deletedRecordings []string) (store.CallerData, error)
 }
 
 // Outbox is the relay outbox as the API shows it.
@@ -849,6 +849,21 @@ func (d Deps) relayDiscard(w http.ResponseWriter, r *http.Request) {
 	}{id})
 }
 
+// messageIDs are the relay's message ids of what d holds of a caller:
+// every version of their messages, and their calls' notices.
+func messageIDs(d store.CallerData) []string {
+	var ids []string
+	for id, v := range d.Intakes {
+		for i := 1; i <= v; i++ {
+			ids = append(ids, relay.IntakeMessageID(id, i))
+		}
+	}
+	for _, c := range d.Calls {
+		ids = append(ids, c+"-missed-call", c+"-voicemail")
+	}
+	return ids
+}
+
 // forgotten is what POST /api/v1/callers/forget erased, and where copies
 // went that toritsugi cannot erase.
 type forgotten struct {
@@ -906,15 +921,7 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 	}
 	out := forgotten{Number: cid.Display(), SentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
 	if d.Outbox != nil {
-		var ids []string
-		for id, v := range found.Intakes {
-			for i := 1; i <= v; i++ {
-				ids = append(ids, relay.IntakeMessageID(id, i))
-			}
-		}
-		for _, c := range found.Calls {
-			ids = append(ids, c+"-missed-call", c+"-voicemail")
-		}
+		ids := messageIDs(found)
 		sent := map[string]bool{}
 		for _, id := range ids {
 			es, err := d.Outbox.List(relay.Filter{MessageID: id})
@@ -944,11 +951,27 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 			out.RecordingsLeft = append(out.RecordingsLeft, name)
 		}
 	}
-	f, err := d.Calls.ForgetCaller(cid.E164, out.RecordingsLeft)
+	f, err := d.Calls.ForgetCaller(cid.E164, out.Recordings)
 	out.Messages, out.Calls, out.Callbacks = len(f.Intakes), len(f.Calls), len(f.Callbacks)
 	if err != nil {
 		partly("erasing the store's data", err)
 		return
+	}
+	// What was stored for them meanwhile (a message saved, a call ended,
+	// while the copies and recordings went): its copies go too, and its
+	// recordings, named still, are said left.
+	if d.Outbox != nil {
+		n, err := d.Outbox.Forget(messageIDs(f))
+		out.RelayEntries += n
+		if err != nil {
+			partly("erasing the relay outbox's copies", err)
+			return
+		}
+	}
+	for _, name := range f.RecordingsKept {
+		if !slices.Contains(out.RecordingsLeft, name) {
+			out.RecordingsLeft = append(out.RecordingsLeft, name)
+		}
 	}
 	d.Logger.Info("caller erased on request", "number", masked, "messages", out.Messages, "calls", out.Calls,
 		"callbacks", out.Callbacks, "relay_entries", out.RelayEntries, "recordings", len(out.Recordings), "recordings_left", len(out.RecordingsLeft))

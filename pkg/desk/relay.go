@@ -238,6 +238,13 @@ func (d *Desk) RetryUnqueued() (queued, waiting int) {
 				done[key] = u
 				continue
 			}
+		} else if u.msg.CallID != "" {
+			// A call's notice: not once its caller's data was erased.
+			if rec, err := d.Store.Call(u.msg.CallID); err == nil && store.CallerErased(rec) {
+				d.Logger.Info("a call's notice not queued for relay is not sent: its caller's data was erased", "message", u.msg.ID)
+				done[key] = u
+				continue
+			}
 		}
 		if err := d.queue(u.msg, u.dests); err != nil {
 			d.Logger.Warn("queueing a message for relay failed again", "message", u.msg.ID, "error", err)

@@ -26,6 +26,9 @@ type CallerData struct {
 	// Live are their calls in progress (not recorded yet: erased, their
 	// records would be written with the number when they end).
 	Live []string `json:"live"`
+	// RecordingsKept, of an erasure, are the recordings still named by
+	// the erased records (not deleted in Asterisk).
+	RecordingsKept []string `json:"recordings_kept"`
 }
 
 // erasedKind is the CallerKind of a call record whose caller had their
@@ -138,8 +141,9 @@ func (s *Store) CallerData(e164 string) (CallerData, error) {
 // their request (個人情報の消去請求), stored in whatever spelling: every
 // message taken from it, with all its versions, every callback request to
 // it, pending or done, and in the records of their calls the number, the
-// recording's name (but those of keepRecordings: recordings Asterisk
-// could not delete, left for the retention), the reason and timeline
+// recording's name if it is among deleted (the recordings deleted in
+// Asterisk; others stay named, for the retention or a request again:
+// RecordingsKept), the reason and timeline
 // lines naming it or them (a known contact's name, a callback to the
 // number). The records stay, marked erased (CallerErased), for the
 // month's counts and billing, which do not change; each is rewritten in
@@ -148,7 +152,7 @@ func (s *Store) CallerData(e164 string) (CallerData, error) {
 // returns what it erased. Erase the relay's copies and the recordings
 // first (CallerData): asked again after an erasure cut short, it finishes
 // what is left.
-func (s *Store) ForgetCaller(e164 string, keepRecordings []string) (CallerData, error) {
+func (s *Store) ForgetCaller(e164 string, deleted []string) (CallerData, error) {
 	found, err := s.CallerData(e164)
 	if err != nil {
 		return found, err
@@ -187,13 +191,17 @@ func (s *Store) ForgetCaller(e164 string, keepRecordings []string) (CallerData, 
 	}
 	spellings := phone.ParseCallerID(e164).Spellings()
 	for _, id := range found.Calls {
-		var rec string
+		var rec, kept string
 		err := s.rewriteCall(id, func(r *CallRecord) bool {
 			if !sameNumber(r.CallerID, e164) {
 				return false // erased already, or not theirs
 			}
-			if r.Recording != "" && !slices.Contains(keepRecordings, r.Recording) {
+			switch {
+			case r.Recording == "":
+			case slices.Contains(deleted, r.Recording):
 				rec, r.Recording = r.Recording, ""
+			default:
+				kept = r.Recording
 			}
 			r.CallerID, r.CallerKind = "", erasedKind
 			r.Reason = scrubNumber(r.Reason, spellings)
@@ -206,6 +214,9 @@ func (s *Store) ForgetCaller(e164 string, keepRecordings []string) (CallerData, 
 		out.Calls = append(out.Calls, id)
 		if rec != "" {
 			out.Recordings = append(out.Recordings, rec)
+		}
+		if kept != "" {
+			out.RecordingsKept = append(out.RecordingsKept, kept)
 		}
 	}
 	return out, nil
