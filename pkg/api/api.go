@@ -875,6 +875,9 @@ type forgotten struct {
 	// SentTo are the destinations the erased messages and notices were
 	// delivered to: the copies there are the clients' to erase.
 	SentTo []string `json:"sent_to"`
+	// MaybeSentTo had a copy on its way (pending): its send may have been
+	// under way as it was erased.
+	MaybeSentTo []string `json:"maybe_sent_to"`
 	// Recordings are those of the caller's calls deleted from Asterisk;
 	// RecordingsLeft those it could not delete (or none deletes: no
 	// Asterisk link), still named by their records and deleted by the
@@ -919,10 +922,10 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, errorBody{Error: "the caller is on a call now: ask again when it has ended"})
 		return
 	}
-	out := forgotten{Number: cid.Display(), SentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
+	out := forgotten{Number: cid.Display(), SentTo: []string{}, MaybeSentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
 	if d.Outbox != nil {
 		ids := messageIDs(found)
-		sent := map[string]bool{}
+		sent, maybe := map[string]bool{}, map[string]bool{}
 		for _, id := range ids {
 			es, err := d.Outbox.List(relay.Filter{MessageID: id})
 			if err != nil {
@@ -930,8 +933,12 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			for _, e := range es {
-				if e.State == relay.StateDelivered {
+				switch e.State {
+				case relay.StateDelivered:
 					sent[e.Destination] = true
+				case relay.StatePending:
+					// Its send may be on its way as it is erased.
+					maybe[e.Destination] = true
 				}
 			}
 		}
@@ -942,7 +949,13 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 		for dest := range sent {
 			out.SentTo = append(out.SentTo, dest)
 		}
+		for dest := range maybe {
+			if !sent[dest] {
+				out.MaybeSentTo = append(out.MaybeSentTo, dest)
+			}
+		}
 		slices.Sort(out.SentTo)
+		slices.Sort(out.MaybeSentTo)
 	}
 	for _, name := range found.Recordings {
 		if d.DeleteRecording != nil && d.DeleteRecording(name) == nil {
