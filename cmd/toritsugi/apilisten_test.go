@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,21 +40,6 @@ operators:
 	}
 	base := startService(t, path, serviceOptions{apiLn: apiLn})
 	apiBase := "http://" + apiLn.Addr().String()
-	get := func(url string) (int, string) {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer test-api-token-0123456789")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
 	for _, c := range []struct {
 		url, want string
 		code      int
@@ -69,8 +52,8 @@ operators:
 		{apiBase + "/api/v1/console/state", "", 404},
 		{base + "/login", "", 200},
 	} {
-		if code, body := get(c.url); code != c.code || !strings.Contains(body, c.want) {
-			t.Errorf("GET %s: %d %.120s, want %d with %q", c.url, code, body, c.code, c.want)
+		if resp, body := apiGet(t, c.url); resp.StatusCode != c.code || !strings.Contains(string(body), c.want) {
+			t.Errorf("GET %s: %d %.120s, want %d with %q", c.url, resp.StatusCode, body, c.code, c.want)
 		}
 	}
 }

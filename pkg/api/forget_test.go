@@ -23,19 +23,26 @@ import (
 // recordings in Asterisk; it says where copies were delivered (the
 // clients' to erase) and which recordings it could not delete. Another
 // caller's entries stay; a number that is none is a 400.
-func TestForgetCallerErasesEverywhere(t *testing.T) {
-	st := storetest.Open(t)
-	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
-	clock := &steppedClock{now: at}
-	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Clock: clock})
+// forgetWorld is a store with its outbox and one message, i1, taken from
+// 090-1111-2222 at at.
+func forgetWorld(t *testing.T) (st *store.Store, ob *relay.Outbox, i1 store.Intake, at time.Time) {
+	t.Helper()
+	st = storetest.Open(t)
+	at = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Clock: &steppedClock{now: at}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := store.Intake{ID: "i1", ClientID: "acme", OperatorID: "op1001", CallerNumber: "09011112222",
 		Values: map[string]string{"name": "山田花子"}, CreatedAt: at, UpdatedAt: at}
-	if _, _, err := st.SaveIntake(in, true); err != nil {
+	if i1, _, err = st.SaveIntake(in, true); err != nil {
 		t.Fatal(err)
 	}
+	return st, ob, i1, at
+}
+
+func TestForgetCallerErasesEverywhere(t *testing.T) {
+	st, ob, _, at := forgetWorld(t)
 	for _, c := range []struct{ id, number, rec string }{{"call-1", "09011112222", "rec-1"}, {"call-2", "+819011112222", "rec-2"}, {"call-3", "0312345678", "rec-3"}} {
 		if err := st.PutCall(store.CallRecord{ID: c.id, ClientID: "acme", CallerID: c.number, Result: store.ResultAbandoned, StartedAt: at, EndedAt: at.Add(time.Minute), Recording: c.rec}); err != nil {
 			t.Fatal(err)

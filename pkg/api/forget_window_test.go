@@ -9,7 +9,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/api"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
-	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
 
 // TestForgetCallerWindow: what is stored for the caller while the erasure
@@ -18,18 +17,7 @@ import (
 // with its recording, is erased with its copies, and the recording not
 // deleted is said left, still named by its record for the retention.
 func TestForgetCallerWindow(t *testing.T) {
-	st := storetest.Open(t)
-	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
-	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Clock: &steppedClock{now: at}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := store.Intake{ID: "i1", ClientID: "acme", OperatorID: "op1001", CallerNumber: "09011112222",
-		Values: map[string]string{"name": "山田花子"}, CreatedAt: at, UpdatedAt: at}
-	stored, _, err := st.SaveIntake(in, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ob, stored, at := forgetWorld(t)
 	if _, err := ob.Enqueue(relay.Message{ID: "i1-v1", ClientID: "acme", Text: "山田花子 090-1111-2222"}, []string{"acme-mail"}); err != nil {
 		t.Fatal(err)
 	}
