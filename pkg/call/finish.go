@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/pbx"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -218,7 +219,11 @@ func (a *actor) finish() {
 		a.m.retryRecord(a.rec)
 		return
 	}
-	a.log.Info("call ended", "result", a.rec.Result, "reason", a.rec.Reason, "client", a.rec.ClientID, "operator", a.rec.OperatorID)
+	reason := a.rec.Reason
+	if a.rec.Result == store.ResultBlocked {
+		reason = phone.Masked(reason) // a rule for one number names it
+	}
+	a.log.Info("call ended", "result", a.rec.Result, "reason", reason, "client", a.rec.ClientID, "operator", a.rec.OperatorID)
 	if a.m.onFinished != nil {
 		a.m.onFinished(a.rec)
 	}

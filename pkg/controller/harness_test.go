@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -31,8 +32,10 @@ import (
 const speed = 100
 
 type harness struct {
-	t     *testing.T
-	fake  *aritest.Server
+	t    *testing.T
+	fake *aritest.Server
+	// logs, when set, receives the controller's log (info and above) too.
+	logs  io.Writer
 	cfg   *config.Config
 	store *store.Store
 	last  *running
@@ -102,6 +105,14 @@ func newHarnessFake(t *testing.T, yamlBody string, opts aritest.Options) *harnes
 	return &harness{t: t, fake: fake, cfg: cfg, store: storetest.Open(t)}
 }
 
+// logger is the controller's: the test's log, and logs when set.
+func (h *harness) logger() *slog.Logger {
+	if h.logs == nil {
+		return storetest.Logger(h.t)
+	}
+	return slog.New(slog.NewTextHandler(io.MultiWriter(h.t.Output(), h.logs), nil))
+}
+
 // start runs a controller and waits until its link is up.
 func (h *harness) start() *running {
 	h.t.Helper()
@@ -120,7 +131,7 @@ func (h *harness) start() *running {
 				return c
 			}
 			return h.cfg
-		}, Recorder: h.store, Callbacks: callbacks, Logger: storetest.Logger(h.t),
+		}, Recorder: h.store, Callbacks: callbacks, Logger: h.logger(),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: greetingTimeout,
 		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter, OtherCallRead: h.otherCallRead, Updates: h.updates,
 		OnConnected: func(c call.Connected) {

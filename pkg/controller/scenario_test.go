@@ -14,6 +14,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 )
 
 const oneClient = `
@@ -135,6 +136,32 @@ operators:
 	}
 	if og := h.originates(); len(og) != 0 {
 		t.Fatalf("after-hours or blocked calls rang operators: %+v", og)
+	}
+}
+
+// TestBlockedNumberNotLogged: a caller blocked by a rule for their one
+// number (the reason names the rule) is logged with it masked.
+func TestBlockedNumberNotLogged(t *testing.T) {
+	h := newHarness(t, `
+clients:
+  - id: acme
+    name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    callers:
+      - {match: "090-5555-4444", action: block, block_mode: hangup}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`)
+	var logs syncbuf.Buffer
+	h.logs = &logs
+	h.start()
+	if rec := h.record(h.call("0312345678", "09055554444")); rec.Result != store.ResultBlocked {
+		t.Fatalf("%s (%s)", rec.Result, rec.Reason)
+	}
+	h.eventually("the call's end logged", func() bool { return strings.Contains(logs.String(), "call ended") })
+	if l := strings.ReplaceAll(logs.String(), "-", ""); strings.Contains(l, "9055554444") || !strings.Contains(logs.String(), "4444") {
+		t.Fatalf("the log names the blocked caller's number, or not even masked:\n%s", logs.String())
 	}
 }
 
