@@ -859,7 +859,7 @@ func messageIDs(d store.CallerData) []string {
 		}
 	}
 	for _, c := range d.Calls {
-		ids = append(ids, c+"-missed-call", c+"-voicemail")
+		ids = append(ids, relay.NoticeMessageID(c, relay.KindMissedCall), relay.NoticeMessageID(c, relay.KindVoicemail))
 	}
 	return ids
 }

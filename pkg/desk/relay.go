@@ -319,9 +319,9 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	switch {
 	case rec.Result == store.ResultAbandoned && rec.WaitMS > 0 && cl.RelayMissedCalls,
 		unavailable && cl.RelayMissedCalls: // refused while toritsugi was down
-		kind, subject = "missed-call", "不在着信"
+		kind, subject = relay.KindMissedCall, "不在着信"
 	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails:
-		kind, subject = "voicemail", "留守番電話"
+		kind, subject = relay.KindVoicemail, "留守番電話"
 	default:
 		return nil, relay.Message{}, false
 	}
@@ -331,7 +331,7 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	if wait > 0 {
 		lines = append(lines, relay.Line{Label: "お待ちいただいた時間", Value: jaDuration(wait)})
 	}
-	if kind == "voicemail" {
+	if kind == relay.KindVoicemail {
 		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にメッセージが残されました"})
 		if rec.Recording != "" {
 			// The recording's name means nothing to a client: mail
@@ -344,7 +344,7 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		lines = append(lines, relay.Line{Label: "状況", Value: "オペレーターにつながる前にお電話が切れました"})
 	}
 	return cl, relay.Message{
-		ID: rec.ID + "-" + kind, ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt, Lines: lines,
+		ID: relay.NoticeMessageID(rec.ID, kind), ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt, Lines: lines,
 		CallID: rec.ID, Recording: rec.Recording,
 		Fields: map[string]string{
 			"caller": caller, "callback": caller, "wait": jaDuration(wait),

@@ -197,6 +197,10 @@ var (
 // id: "<id>-v<v>". Corrections are later versions of one intake.
 func IntakeMessageID(id string, v int) string { return id + "-v" + strconv.Itoa(v) }
 
+// NoticeMessageID is the message id of call callID's notice of kind
+// (KindMissedCall, KindVoicemail): one per call and kind.
+func NoticeMessageID(callID, kind string) string { return callID + "-" + kind }
+
 // ParseIntakeMessageID splits a message id made by IntakeMessageID into
 // the intake id and the version (ok false for any other id).
 func ParseIntakeMessageID(messageID string) (id string, v int, ok bool) {
