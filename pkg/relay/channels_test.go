@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/toritsugi/toritsugi/pkg/phone"
 )
 
 // captured is one request seen by an httptest receiver.
@@ -495,5 +497,26 @@ func TestUpdatedAtInJapanTime(t *testing.T) {
 	}
 	if body := string((<-reqs).Body); !strings.Contains(body, `"updated_at":"2026-01-05T00:45:00+09:00"`) {
 		t.Fatalf("webhook body %s: updated_at not in Japan time", body)
+	}
+}
+
+// TestLineWorksNoMentionFromTheText: what callers and operators typed,
+// and a caller id of unknown form shown as it came, never becomes a LINE
+// WORKS mention (<m userId="all"> is @All in a room, as <!channel> is in
+// Slack and [toall] in Chatwork, which those channels escape).
+func TestLineWorksNoMentionFromTheText(t *testing.T) {
+	srv, ch := receiver(t, 201)
+	m := testMessage("m-mention")
+	m.Text = "発信者: " + phone.ParseCallerID(`<m userId="all">`).Display() + "\nご用件: <m userId=\"boss@acme.example\"> 至急"
+	d := Destination{Name: "lw", Type: TypeLineWorks, URL: srv.URL, BotID: "b", RoomID: "r", Token: "t"}
+	if err := Channels(ChannelOptions{})[TypeLineWorks].Send(t.Context(), d, m); err != nil {
+		t.Fatal(err)
+	}
+	var got lineWorksBody
+	if err := json.Unmarshal((<-ch).Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(got.Content.Text, "<>") || !strings.Contains(got.Content.Text, `ご用件: ＜m userId="boss@acme.example"＞ 至急`) {
+		t.Fatalf("LINE WORKS text %q: want the angle brackets full-width", got.Content.Text)
 	}
 }

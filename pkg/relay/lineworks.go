@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // LineWorksBaseURL is the LINE WORKS API 2.0 base used when
@@ -85,7 +86,15 @@ const lineWorksMaxText = 2000
 
 // lineWorksText is m as plain text, cut to lineWorksMaxText characters
 // with a note (and the console link, where the whole message is) when
-// it is longer.
+// it is longer. Angle brackets are shown full-width: LINE WORKS reads
+// <m userId="all"> in a bot's text as a mention of the whole room (and
+// of one member by their id or mail address), and the text holds what
+// callers and operators typed, and caller ids of unknown form as they
+// came.
 func lineWorksText(m Message) string {
-	return cutText(plainText(m), m.Link, lineWorksMaxText, oneUnit)
+	return cutText(lineWorksEscape(plainText(m)), m.Link, lineWorksMaxText, oneUnit)
+}
+
+func lineWorksEscape(s string) string {
+	return strings.NewReplacer("<", "＜", ">", "＞").Replace(s)
 }
