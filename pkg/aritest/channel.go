@@ -50,6 +50,7 @@ type channel struct {
 	endpoint             *endpoint
 	rtp                  bool // media flowed: RTPAUDIOQOS varsets at hangup
 	moh                  string
+	musicClass           string // CHANNEL(musicclass): preferred by every music on hold
 	answerNow            func() // while it rings: its softphone answers (RemoteAnswer)
 	originator           bool   // the originator of a POST /channels/create: followed after Stasis
 	dialTimeout          time.Duration

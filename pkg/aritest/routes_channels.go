@@ -218,10 +218,7 @@ func hMOHStart(s *Server, pv map[string]string, p params) reply {
 	if bad != nil {
 		return *bad
 	}
-	class := p.str("mohClass")
-	if class == "" {
-		class = "default"
-	}
+	class := mohClassLocked(c, p.str("mohClass"))
 	// control.c stasis_app_control_moh_start: queued on the channel's
 	// thread, 204 at once
 	s.onThreadLocked("channel:"+c.id, func() bool {
@@ -229,6 +226,19 @@ func hMOHStart(s *Server, pv map[string]string, p params) reply {
 		return false
 	})
 	return noContent()
+}
+
+// mohClassLocked is the class res_musiconhold's local_ast_moh_start
+// plays on c when asked for requested: the channel's CHANNEL(musicclass)
+// first, then the class asked for, then "default".
+func mohClassLocked(c *channel, requested string) string {
+	switch {
+	case c.musicClass != "":
+		return c.musicClass
+	case requested != "":
+		return requested
+	}
+	return "default"
 }
 
 func hMOHStop(s *Server, pv map[string]string, _ params) reply {

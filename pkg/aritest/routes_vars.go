@@ -18,7 +18,15 @@ func (s *Server) setVarLocked(c *channel, name, value string) {
 	case "CALLERID(all)":
 		c.caller = parseCallerID(value)
 		s.callerIDEventLocked(c)
+	case "CHANNEL(musicclass)":
+		c.musicClass = value
 	default:
+		if strings.HasSuffix(name, ")") {
+			// pbx_builtin_setvar_helper hands a function to
+			// ast_func_write, before any ChannelVarset: a function
+			// written publishes none.
+			return
+		}
 		c.vars[name] = value
 		s.varsetEventLocked(c, name, value)
 	}
@@ -90,6 +98,8 @@ func (c *channel) getVar(name string) (string, bool) {
 		return c.id, true
 	case "CHANNEL(state)":
 		return c.state, true
+	case "CHANNEL(musicclass)":
+		return c.musicClass, true
 	case "CONNECTEDLINE(num)":
 		return c.connected.Number, true
 	case "CONNECTEDLINE(name)":

@@ -161,6 +161,39 @@ func (s *Server) RemoteAnswer(channelID string) error {
 	})
 }
 
+// RemoteHold is the re-INVITE of a phone putting its call on hold
+// (a=sendonly), or taking it off hold: ChannelHold (with the endpoint's
+// moh_suggest, "default" unless set) or ChannelUnhold on its channel,
+// and the bridge passes the hold to the other channels, which play music
+// on hold (chan_pjsip's AST_CONTROL_HOLD: ast_moh_start with the
+// suggested class, after their own CHANNEL(musicclass)) until the unhold.
+func (s *Server) RemoteHold(channelID string, hold bool) error {
+	return s.farEnd(channelID, func(c *channel) error {
+		if c.state != "Up" {
+			return fmt.Errorf("aritest: channel %s is not answered", channelID)
+		}
+		if hold {
+			s.chanEventLocked(c, "ChannelHold", object{{"musicclass", "default"}}, nil)
+		} else {
+			s.chanEventLocked(c, "ChannelUnhold", nil, nil)
+		}
+		b := s.bridges[c.bridgeID]
+		if c.bridgeID == "" || b == nil {
+			return nil
+		}
+		for _, m := range s.membersLocked(b) {
+			switch {
+			case m == c:
+			case hold:
+				m.moh = mohClassLocked(m, "default")
+			default:
+				m.moh = ""
+			}
+		}
+		return nil
+	})
+}
+
 // SendDTMF is an RFC 2833 digit from the far end: one ChannelDtmfReceived
 // at the end of the digit.
 func (s *Server) SendDTMF(channelID, digit string) error {

@@ -74,6 +74,7 @@ type actor struct {
 	bridgeID   string
 	queued     bool // the queue knows this call
 	moh        bool // music on hold is playing to the caller
+	musicSet   bool // the client's class is the caller's CHANNEL(musicclass)
 	// opReleased: the queue was told the operator's call ended
 	opReleased bool
 

@@ -56,6 +56,29 @@ func (a *actor) startMOH() {
 	a.moh = true
 }
 
+// preferClientMusic makes the client's music on hold class the caller
+// channel's CHANNEL(musicclass), once per call, before a bridge: a phone
+// in the bridge that puts the call on hold (an operator's softphone, the
+// client's phone after a transfer) has Asterisk play the caller music on
+// hold of that class first, and of the holding endpoint's moh_suggest
+// ("default") only when it is not set. A client of the default class
+// needs no request. False when the call is over.
+func (a *actor) preferClientMusic() bool {
+	class := a.client.QueueSettings().MOHClass
+	if a.musicSet || class == "" || class == "default" {
+		return true
+	}
+	if err := a.m.ari.Channel().SetVariable(a.key(), "CHANNEL(musicclass)", class); err != nil {
+		if a.gone(err, "music class") {
+			return false
+		}
+		a.log.Warn("setting the caller's music class failed", "class", class, "error", err)
+		return true
+	}
+	a.musicSet = true
+	return true
+}
+
 // stopMOH stops the hold music if it plays; false when the call is over.
 func (a *actor) stopMOH() bool {
 	if !a.moh {
@@ -410,6 +433,9 @@ func (a *actor) bridgeWith(peer *leg) {
 		return
 	}
 	if a.rec.AnsweredAt.IsZero() && !a.answer() { // ringback: answered only now
+		return
+	}
+	if !a.preferClientMusic() {
 		return
 	}
 	a.stopCallerMedia()

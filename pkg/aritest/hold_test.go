@@ -1,0 +1,108 @@
+package aritest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
+)
+
+// TestHoldPlaysTheHeldChannelsMusicClass: an operator's phone puts the
+// caller on hold in a bridge: ChannelHold on the operator's channel, with
+// the endpoint's suggested class, and the caller hears music on hold of
+// their own CHANNEL(musicclass) when it is set (res_musiconhold prefers
+// it), of the suggested class when not; the unhold stops it. Writing
+// CHANNEL(musicclass) publishes no ChannelVarset (a function is written
+// by ast_func_write, not stored as a variable), and the class is read
+// back; the ARI music on hold of a channel with the class plays it too.
+func TestHoldPlaysTheHeldChannelsMusicClass(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{Answer: AnswerAfter, Delay: time.Second})
+	cl := restClient(s)
+	callerID, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := ari.NewKey(ari.ChannelKey, callerID)
+	if err := cl.Channel().Answer(caller); err != nil {
+		t.Fatal(err)
+	}
+	op, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1001", App: "toritsugi", ChannelID: "op-1", Timeout: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, ok := s.Channel("op-1"); return ok && c.InStasis && c.State == "Up" }); err != nil {
+		t.Fatal(err)
+	}
+	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{callerID, op.ID()} {
+		if err := cl.Bridge().AddChannel(br.Key(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	moh := func(id string) string { c, _ := s.Channel(id); return c.MOHClass }
+
+	if err := s.RemoteHold("op-1", true); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !held(ws); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no ChannelHold of op-1 with musicclass default:\n%s", strings.Join(ws.events(), "\n"))
+		}
+	}
+	if got := moh(callerID); got != "default" {
+		t.Fatalf("caller on hold hears class %q, want the suggested default", got)
+	}
+	if got := moh("op-1"); got != "" {
+		t.Fatalf("the holding phone hears music on hold %q", got)
+	}
+	if err := s.RemoteHold("op-1", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := moh(callerID); got != "" {
+		t.Fatalf("music on hold %q after the unhold", got)
+	}
+
+	if err := cl.Channel().SetVariable(caller, "CHANNEL(musicclass)", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cl.Channel().GetVariable(caller, "CHANNEL(musicclass)"); err != nil || v != "acme" {
+		t.Fatalf("CHANNEL(musicclass) read %q, %v", v, err)
+	}
+	if err := s.RemoteHold("op-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if got := moh(callerID); got != "acme" {
+		t.Fatalf("caller on hold hears class %q, want their channel's acme", got)
+	}
+	for _, e := range ws.events() {
+		if strings.Contains(e, `"ChannelVarset"`) && strings.Contains(e, "musicclass") {
+			t.Fatalf("writing CHANNEL(musicclass) published %s", e)
+		}
+	}
+
+	if err := cl.Bridge().RemoveChannel(br.Key(), callerID); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Channel().MOH(caller, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(*Server) bool { return moh(callerID) == "acme" }); err != nil {
+		t.Fatalf("music on hold asked as other plays %q, want the channel's acme: %v", moh(callerID), err)
+	}
+}
+
+// held: the events include op-1's ChannelHold, the blob's musicclass
+// first as in channel_blob_to_json.
+func held(ws *evClient) bool {
+	for _, e := range ws.events() {
+		if strings.Contains(e, `{"musicclass":"default","type":"ChannelHold"`) && strings.Contains(e, `"id":"op-1"`) {
+			return true
+		}
+	}
+	return false
+}

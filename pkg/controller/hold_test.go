@@ -1,0 +1,83 @@
+package controller_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+)
+
+const holdMusic = `
+queue: {ring_timeout: 15s, max_wait: 50m, wrapup: 0s}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    short_name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    queue: {moh_class: acme-jazz}
+  - id: beta
+    name: 株式会社ベータ
+    short_name: ベータ
+    dids: ["03-1234-9999"]
+    greeting: sound:toritsugi/beta-greeting
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+`
+
+// TestOperatorHoldPlaysTheClientsMusic: an operator's softphone puts a
+// caller on hold. Asterisk plays the held caller the music of their
+// channel's CHANNEL(musicclass) first, of the operator endpoint's
+// moh_suggest ("default") otherwise: the caller of a client with a class
+// of its own hears it on hold as in line, set once before the bridge; a
+// client of the default class costs no request.
+func TestOperatorHoldPlaysTheClientsMusic(t *testing.T) {
+	h := newHarness(t, holdMusic)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.start()
+	for _, tc := range []struct{ did, caller, class string }{
+		{"0312345678", "0901234567", "acme-jazz"},
+		{"0312349999", "0901234568", "default"},
+	} {
+		id := h.call(tc.did, tc.caller)
+		var op string
+		h.eventually("bridged", func() bool {
+			c, ok := h.fake.Channel(id)
+			if !ok || c.BridgeID == "" {
+				return false
+			}
+			for _, o := range h.fake.Channels() {
+				if o.ID != id && o.BridgeID == c.BridgeID {
+					op = o.ID
+				}
+			}
+			return op != ""
+		})
+		if err := h.fake.RemoteHold(op, true); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := h.fake.Channel(id); c.MOHClass != tc.class {
+			t.Fatalf("%s's caller on hold hears %q, want %q", tc.did, c.MOHClass, tc.class)
+		}
+		if err := h.fake.RemoteHold(op, false); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := h.fake.Channel(id); c.MOHClass != "" {
+			t.Fatalf("music on hold %q after the unhold", c.MOHClass)
+		}
+		sets := 0
+		for _, r := range h.fake.Requests() {
+			if r.Path == "/channels/"+id+"/variable" && strings.Contains(r.Body, "CHANNEL(musicclass)") {
+				sets++
+			}
+		}
+		if want := map[bool]int{true: 0, false: 1}[tc.class == "default"]; sets != want {
+			t.Fatalf("%s: CHANNEL(musicclass) set %d times, want %d:\n%s", tc.did, sets, want, h.requests())
+		}
+		if err := h.fake.RemoteHangup(id); err != nil {
+			t.Fatal(err)
+		}
+		h.record(id)
+	}
+}
