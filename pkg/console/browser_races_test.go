@@ -19,6 +19,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/console/consoletest"
+	"github.com/toritsugi/toritsugi/pkg/intake"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -383,4 +384,83 @@ func popNamed(t *testing.T, e *env, ctx context.Context, id, name string) {
 	p.ClientName = name
 	e.c.Pop(p)
 	consoletest.Do(t, ctx, name+" pops", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '`+name+`'`))
+}
+
+// TestBrowserNextCallAfterASaveTakesTheCursor: a save puts the cursor
+// back into the emptied form; the next call's pop counted that as "the
+// operator was typing" and put the cursor nowhere, and what the operator
+// typed as the next caller gave their company was lost. Only text
+// entered just now (unsaved) keeps a new call from taking the cursor:
+// then it is left where it was typed, and the new form gets nothing.
+func TestBrowserNextCallAfterASaveTakesTheCursor(t *testing.T) {
+	e, ctx := withPop(t, "call-1")
+	consoletest.Do(t, ctx, "save the first call's message", fillCheckSave(
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))...)
+	popNamed(t, e, ctx, "call-2", "次のお客様")
+	consoletest.Do(t, ctx, "the next caller's company typed",
+		consoletest.UntilJS(`document.activeElement && document.activeElement.id === 'f-company'`),
+		chromedp.KeyEvent("ABC"),
+		consoletest.UntilJS(`document.getElementById('f-company').value === 'ABC'`))
+
+	// Typing the second caller's name when a third call pops: the keys
+	// do not follow into the third call's form.
+	consoletest.Do(t, ctx, "typing", chromedp.Focus("#f-name"), chromedp.KeyEvent("山"))
+	popNamed(t, e, ctx, "call-3", "三件目")
+	if got := consoletest.Eval(ctx, `document.activeElement ? (document.activeElement.id || document.activeElement.tagName) : ''`); got != "BODY" {
+		t.Fatalf("a call popped while the operator typed: the cursor is on %q, want it left", got)
+	}
+}
+
+// TestBrowserLongPasteSaysWhichFieldAndLimit: 3,000 characters pasted
+// into the multi-line 詳細 (9,000 bytes) were refused by a byte limit
+// before the form's own, with the English "value too long" and no field
+// marked: the field says its limit, in Japanese (pkg/intake's own
+// validation of the same form), and keeps the text.
+func TestBrowserLongPasteSaysWhichFieldAndLimit(t *testing.T) {
+	script, err := intake.ParseScript("branching.yaml", []byte(`
+id: branching
+name: 分岐
+scope: custom
+greeting: お電話ありがとうございます。
+read_back: "{name}様、ご用件は{purpose}"
+fields:
+  - {id: company, label: 会社名}
+  - {id: name, label: お名前, required: true}
+  - {id: callback, label: 折り返し先, type: phone, required: true}
+  - id: purpose
+    label: ご用件
+    type: choice
+    required: true
+    choices: [{value: callback, label: 折り返し希望}, {value: sales, label: 営業}, {value: other, label: その他}]
+  - {id: detail, label: 詳細, type: multiline, required: true, show_if: {field: purpose, equals: [other]}}
+  - {id: urgent, label: 至急, type: yesno}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(d *console.Deps, _ *env) {
+		d.Forms = fakeForms{formFor: func(string) console.FormSpec { return branchingForm },
+			validate: func(_ string, v map[string]string) (map[string]string, map[string]string, string) {
+				r := script.Validate(intake.Values(v))
+				return r.Values, r.Errors, r.ReadBack
+			}}
+	})
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-long", "op-a"))
+	consoletest.Do(t, ctx, "fill, paste a long text, check",
+		chromedp.WaitVisible("#f-name"),
+		chromedp.SendKeys("#f-name", "山田"),
+		chromedp.SendKeys("#f-callback", "03-1234-5678"),
+		chromedp.Click("#f-purpose-other"),
+		chromedp.WaitVisible("#f-detail"),
+		chromedp.Evaluate[chromedp.Void](`(() => { const d = document.getElementById('f-detail'); d.value = 'お世話になっております。'.repeat(250); d.dispatchEvent(new Event('input', {bubbles: true})); })()`),
+		chromedp.Click("#btn-check"),
+		consoletest.UntilJS(`document.getElementById('status').textContent !== ''`))
+	if got := consoletest.Text(t, ctx, "#err-detail"); got != "2000文字以内で入力してください" {
+		t.Fatalf("3,000 characters in 詳細: status %q, 詳細 says %q", consoletest.Text(t, ctx, "#status"), got)
+	}
+	if n := consoletest.Eval(ctx, `String(document.getElementById('f-detail').value.length)`); n != "3000" {
+		t.Fatalf("詳細 holds %s characters after the refusal, want the 3000 pasted", n)
+	}
 }

@@ -338,6 +338,9 @@ func TestBrowserFormIsNamedForScreenReaders(t *testing.T) {
 			return !!g && document.getElementById(g.getAttribute('aria-labelledby')).textContent.startsWith('ご用件'); })()`),
 		consoletest.UntilJS(`document.getElementById('f-name').getAttribute('aria-describedby') === 'err-name'`),
 		consoletest.UntilJS(`document.getElementById('announce').textContent === '新しい着信: アクメ株式会社 03-1234-5678'`),
+		// The save button, focused after 内容確認, is read with the
+		// read-back the operator reads to the caller.
+		consoletest.UntilJS(`document.getElementById('btn-save').getAttribute('aria-describedby') === 'readback'`),
 	)
 }
 

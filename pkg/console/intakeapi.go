@@ -14,11 +14,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
-// Limits on submitted form values. maxValueLen is in bytes, a guard only:
-// the form's own limits (2,000 characters for a multi-line answer, which
-// is up to 6,000 bytes of Japanese) answer per field, in Japanese.
 const (
-	maxValueLen   = 8192
 	historyLimit  = 10
 	submitTimeout = 10 * time.Second
 )
@@ -262,30 +258,24 @@ func (c *Console) repeated(w http.ResponseWriter, in store.Intake, values map[st
 	writeJSON(w, http.StatusOK, map[string]any{"intake": c.view(in)})
 }
 
-// cleanValues keeps only the form's fields and refuses oversized values.
-func cleanValues(form FormSpec, in map[string]string) (map[string]string, bool) {
+// cleanValues keeps only the form's fields. A value's length is the
+// form's to judge (2,000 characters for a multi-line answer, 200 for a
+// line), field by field and in Japanese; a body over maxBody is refused
+// whole before this.
+func cleanValues(form FormSpec, in map[string]string) map[string]string {
 	out := make(map[string]string, len(form.Fields))
 	for _, f := range form.Fields {
-		v, ok := in[f.ID]
-		if !ok {
-			continue
+		if v, ok := in[f.ID]; ok {
+			out[f.ID] = v
 		}
-		if len(v) > maxValueLen {
-			return nil, false
-		}
-		out[f.ID] = v
 	}
-	return out, true
+	return out
 }
 
 // checked runs the client's validation, with the form call callID popped
 // with; it writes the 400/422 itself.
 func (c *Console) checked(w http.ResponseWriter, clientID, callID string, values map[string]string) (map[string]string, string, bool) {
-	vals, ok := cleanValues(c.d.Forms.FormFor(clientID, callID), values)
-	if !ok {
-		fail(w, http.StatusBadRequest, "value too long")
-		return nil, "", false
-	}
+	vals := cleanValues(c.d.Forms.FormFor(clientID, callID), values)
 	norm, errs, readBack := c.d.Forms.Validate(clientID, callID, vals)
 	for _, msg := range errs {
 		if msg != "" {

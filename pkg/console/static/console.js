@@ -346,6 +346,15 @@
     $("status").textContent = M.fix_errors + (other ? ": " + other : "");
     if (first) first.focus();
   }
+  // When the operator last entered text (an input, an IME composition),
+  // anywhere on the page: a new call takes the cursor unless they were
+  // entering text just now. Where the cursor merely is says nothing: a
+  // save leaves it in the emptied form, and the next call is theirs.
+  let enteredAt = 0, composing = false;
+  const typingWindowMS = 5000;
+  document.addEventListener("input", () => { enteredAt = Date.now(); }, true);
+  document.addEventListener("compositionstart", () => { composing = true; enteredAt = Date.now(); }, true);
+  document.addEventListener("compositionend", () => { composing = false; enteredAt = Date.now(); }, true);
   // Ctrl+Enter (or ⌘+Enter) saves once the read-back is shown.
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && checked) { ev.preventDefault(); $("btn-save").click(); }
@@ -447,6 +456,7 @@
       const relayNote = r.json.relay_problem === "no_destination" ? M.relay_no_destination
         : r.json.relay_problem ? M.relay_not_queued : "";
       $("status").textContent = M.saved + (relayNote ? "。" + relayNote : "");
+      enteredAt = 0; // what was typed is saved: nothing of it is still being typed
       $("status").classList.toggle("alert", !!relayNote);
       // The read-back (and its Save button, which had the focus) is
       // hidden: the keyboard goes back to the form, for the next message.
@@ -522,7 +532,8 @@
     // current one: its change event saves the old call's draft. Removed
     // by the rebuild instead, it fired with the new call current and
     // wrote the old call's text as the new call's draft.
-    const typing = !!document.activeElement && ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
+    const typing = !!document.activeElement && ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName) &&
+      (composing || Date.now() - enteredAt < typingWindowMS);
     if (fresh && document.activeElement && $("fields").contains(document.activeElement)) document.activeElement.blur();
     call = cv;
     const p = cv.pop;
@@ -550,8 +561,9 @@
       // A new call: the tab says so, and typing goes to the form.
       document.title = "● " + p.client_name + " — toritsugi";
       $("announce").textContent = M.new_call + ": " + p.client_name + " " + (p.caller_display || "");
-      // Into the first shown field, unless the operator was typing (keys
-      // meant for the last call must not land in this one).
+      // Into the first shown field, unless the operator was typing in a
+      // field just now (keys meant for the last call must not land in
+      // this one).
       const f = document.querySelector("#fields .field:not([hidden]) input, #fields .field:not([hidden]) textarea");
       if (f && !typing) f.focus();
     }
