@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -176,8 +177,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	}
 	// Guesses at one operator from many addresses: capped, except from
 	// where the operator has logged in before.
-	opTaken := false
-	if !c.known.has(key, now) {
+	opTaken, known := false, c.known.has(key, now)
+	if !known {
 		if !c.opLimit.take(id, now) {
 			c.limit.give(key, now)
 			c.ipLimit.give(ip, now)
@@ -191,11 +192,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 			c.opLimit.give(id, now)
 		}
 	}
-	// argon2id takes 19 MiB per check: bound how many run at once.
-	select {
-	case c.kdf <- struct{}{}:
-		defer func() { <-c.kdf }()
-	default:
+	release, ok := c.passwordCheckSlot(r.Context(), known)
+	if !ok {
 		// Not a failed guess: no password was checked. Counted, a flood
 		// filling the checks would use up real operators' attempts.
 		c.limit.give(key, now)
@@ -204,6 +202,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 		c.log.Warn("login throttled: too many password checks at once", "ip", ip)
 		return Operator{}, session{}, loginThrottled
 	}
+	defer release()
 	op, found := c.operator(id)
 	hash := op.PasswordHash
 	_, _, _, bad := password.Parse(hash)
@@ -242,6 +241,39 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 	})
 	c.log.Info("login", "operator", op.ID)
 	return op, ss, loginOK
+}
+
+// knownSlotWait is how long a login from where its operator has logged
+// in before waits for a password check slot.
+const knownSlotWait = 2 * time.Second
+
+// passwordCheckSlot takes a slot of those bounding how many password
+// checks run at once (argon2id takes 19 MiB per check), and returns its
+// release. A login from where its operator has logged in before (known)
+// may also take one of the slots kept for such logins, waiting up to
+// knownSlotWait: a flood of guesses from many addresses fills the shared
+// slots, and must not keep operators out at their own desks at the start
+// of a shift. Others are refused at once when the shared slots are full.
+func (c *Console) passwordCheckSlot(ctx context.Context, known bool) (func(), bool) {
+	select {
+	case c.kdf <- struct{}{}:
+		return func() { <-c.kdf }, true
+	default:
+	}
+	if !known {
+		return nil, false
+	}
+	t := time.NewTimer(knownSlotWait)
+	defer t.Stop()
+	select {
+	case c.kdf <- struct{}{}:
+		return func() { <-c.kdf }, true
+	case c.kdfKnown <- struct{}{}:
+		return func() { <-c.kdfKnown }, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
 }
 
 // clientIP is the TCP peer's address. A peer on loopback is the reverse

@@ -300,6 +300,23 @@ func TestBusyPasswordChecksAreNoFailures(t *testing.T) {
 	}
 }
 
+// TestKnownLoginThroughAFlood: a flood of guesses from many addresses
+// holds every shared password check; an operator logging in from where
+// they logged in before still gets a check (kept for them), and is in;
+// a login from elsewhere is refused at once, as before.
+func TestKnownLoginThroughAFlood(t *testing.T) {
+	e := newEnv(t)
+	e.login("op-a") // known from here now
+	release := console.HoldPasswordChecks(e.c)
+	defer release()
+	if resp, _ := e.anon().do("POST", "/api/v1/login", map[string]string{"operator_id": "op-a", "password": "secret-pw"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("op-a at their own desk during a flood: %d, want 200", resp.StatusCode)
+	}
+	if resp, _ := e.anon().do("POST", "/api/v1/login", map[string]string{"operator_id": "op-b", "password": "secret-pw"}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("op-b, never logged in from here, during a flood: %d, want 429", resp.StatusCode)
+	}
+}
+
 func TestSupervisorOnly(t *testing.T) {
 	e := newEnv(t)
 	a, sv := e.login("op-a"), e.login("sv")

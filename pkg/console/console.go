@@ -20,20 +20,21 @@ var assets embed.FS
 
 // Console serves the operator and supervisor pages and their JSON API.
 type Console struct {
-	d       Deps
-	log     *slog.Logger
-	now     func() time.Time
-	sess    *sessions
-	limit   *limiter      // per (IP, operator id)
-	ipLimit *limiter      // per IP, whatever the operator id
-	opLimit *limiter      // per operator id, whatever the IP (not for known)
-	known   *knownLogins  // (IP, operator id) that logged in
-	kdf     chan struct{} // bounds concurrent password checks
-	hub     *hub
-	pages   *pages
-	dummyMu sync.Mutex
-	dummies map[password.Params]string // hashes checked for unknown users, so timing does not tell
-	poll    time.Duration
+	d        Deps
+	log      *slog.Logger
+	now      func() time.Time
+	sess     *sessions
+	limit    *limiter      // per (IP, operator id)
+	ipLimit  *limiter      // per IP, whatever the operator id
+	opLimit  *limiter      // per operator id, whatever the IP (not for known)
+	known    *knownLogins  // (IP, operator id) that logged in
+	kdf      chan struct{} // bounds concurrent password checks
+	kdfKnown chan struct{} // more, for logins from where their operator logged in before
+	hub      *hub
+	pages    *pages
+	dummyMu  sync.Mutex
+	dummies  map[password.Params]string // hashes checked for unknown users, so timing does not tell
+	poll     time.Duration
 	// keepAlive is how often event streams send a ping (streamKeepAlive).
 	keepAlive time.Duration
 	reasons   []string
@@ -48,7 +49,7 @@ type Console struct {
 // are kept in the store, so they survive a restart; New deletes the
 // expired ones.
 func New(d Deps) *Console {
-	c := &Console{d: d, log: d.Logger, now: d.Now, limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), opLimit: newLimiter(maxAccountFailures), known: newKnownLogins(), kdf: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
+	c := &Console{d: d, log: d.Logger, now: d.Now, limit: newLimiter(maxFailures), ipLimit: newLimiter(maxIPFailures), opLimit: newLimiter(maxAccountFailures), known: newKnownLogins(), kdf: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), kdfKnown: make(chan struct{}, 2), hub: newHub(), poll: d.StatePoll, reasons: d.PauseReasons}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
