@@ -75,6 +75,9 @@ type actor struct {
 	queued     bool // the queue knows this call
 	moh        bool // music on hold is playing to the caller
 	musicSet   bool // the client's class is the caller's CHANNEL(musicclass)
+	// unbegun is the StasisStart that made the actor, until it is
+	// handled: a controller stopping before that keeps the call from it.
+	unbegun *ari.StasisStart
 	// opReleased: the queue was told the operator's call ended
 	opReleased bool
 
@@ -162,8 +165,11 @@ func (a *actor) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			// Controller shutdown: the call lives on in Asterisk and is
-			// re-adopted by the next controller; record nothing here.
+			// re-adopted by the next controller; record nothing here,
+			// but leave its state in the store: a caller who hangs up
+			// before the next controller connects is recorded from it.
 			a.log.Info("controller stopping; leaving call to be re-adopted")
+			a.keepForTheNext()
 			a.stopTimer()
 			a.stopPlayTimer()
 			a.stopHangupRetry()
@@ -239,6 +245,7 @@ func (a *actor) handle(e ari.Event) {
 	switch v := e.(type) {
 	case *ari.StasisStart:
 		if v.Channel.ID == a.id {
+			a.unbegun = nil
 			if a.state.Step == "" {
 				a.begin(v.Args, &v.Channel)
 			}
@@ -448,6 +455,21 @@ func (a *actor) saveState() bool {
 		a.log.Warn("saving call state on the channel failed", "error", err)
 	}
 	return true
+}
+
+// keepForTheNext saves the call's state in the store as the controller
+// stops; a call not begun yet (its StasisStart came as the controller
+// stopped) is kept as a new call (keepUnbegun).
+// Nobody would ever record it otherwise if its caller hung up before the
+// next controller connects (their StasisEnd goes to no websocket); nor a
+// call decided (closed, blocked) whose state no step had saved yet.
+func (a *actor) keepForTheNext() {
+	switch {
+	case a.state.Step != "":
+		a.saveLive()
+	case a.unbegun != nil:
+		a.m.keepUnbegun(a.unbegun)
+	}
 }
 
 // saveLive keeps the call's state in the store until its record is

@@ -290,9 +290,45 @@ func (m *Manager) newChannel(e *ari.StasisStart) *pbx.Inbox {
 		}()
 		return nil
 	}
+	if m.ctx.Err() != nil {
+		// The controller is stopping: Asterisk, which still had our
+		// websocket, put the call in Stasis. No actor would run; the
+		// next controller finds its state.
+		m.keepUnbegun(e)
+		return nil
+	}
 	a := m.newActor(e.Channel.ID, nil)
+	a.unbegun = e
 	m.start(a) // the dispatcher binds the inbox before it unlocks
 	return a.inbox
+}
+
+// keepUnbegun keeps, as the controller stops, the live state of an
+// inbound call whose StasisStart e came too late for it to begin: a new
+// call of the client of its DID, since the channel's creation. Adopted
+// by the next controller if it is still there; recorded by it from this
+// state if its caller hung up meanwhile (recordUnseen), where nobody
+// would see that call at all otherwise. A DID read from the To header
+// needs Asterisk: such a call is not kept.
+func (m *Manager) keepUnbegun(e *ari.StasisStart) {
+	args, err := ParseArgs(e.Args)
+	if err != nil || args.Leg != LegInbound || args.DIDInTo {
+		return
+	}
+	cl, ok := m.config().ClientByDID(args.DID)
+	if !ok {
+		return
+	}
+	now := m.clock.Now()
+	if at, ok := channelCreated(&e.Channel, now); ok {
+		now = at
+	}
+	number := ""
+	if e.Channel.Caller != nil {
+		number = phone.FromChannel(e.Channel.Caller.Number, e.Channel.Caller.Name)
+	}
+	m.rec.SaveLive(e.Channel.ID, LiveState(number, Persisted{DID: args.DID, Step: StepNew, StartedAt: now, ClientID: cl.ID}))
+	m.log.Info("a call came as the controller stopped: left to the next one", "call", e.Channel.ID, "client", cl.ID)
 }
 
 // adopt runs on the link goroutine with our application's unowned

@@ -542,3 +542,50 @@ func TestCallNeverSeenIsRecorded(t *testing.T) {
 		t.Fatalf("an operator leg was recorded: %v", err)
 	}
 }
+
+// TestCallComingAsTheControllerStopsIsKept: Asterisk, which still has
+// the stopping controller's websocket, puts a call in Stasis; its
+// StasisStart comes after the controller's context ended, and no actor
+// runs. Its state is kept for the next controller, which records it if
+// the caller hung up meanwhile (their StasisEnd went to no websocket):
+// before, no one ever recorded such a call (a soak test's restart lost
+// one). A call whose DID is read from the To header (which needs
+// Asterisk) and a call to no client are not kept.
+func TestCallComingAsTheControllerStopsIsKept(t *testing.T) {
+	s := storetest.Open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	m := NewManager(ctx, Deps{Recorder: s, Config: func() *config.Config { return unseenConfig(t) }, Logger: storetest.Logger(t)})
+	cancel()
+	started := time.Now().Add(-3 * time.Second).Truncate(time.Millisecond)
+	start := func(id string, args ...string) bool {
+		return nil != m.Hooks().NewChannel(&ari.StasisStart{Args: args, Channel: ari.ChannelData{ID: id, Caller: &ari.CallerID{Number: "09012345678"},
+			Creationtime: &types.Timestamp{Seconds: started.Unix(), Nanos: int32(started.Nanosecond())}}})
+	}
+	for id, args := range map[string][]string{
+		"late":    {"inbound", "0312345678"},
+		"to":      {"inbound", "s", "to"},
+		"nobodys": {"inbound", "0399999999"},
+	} {
+		if start(id, args...) {
+			t.Fatalf("%s: an actor was started by a stopped controller", id)
+		}
+	}
+	m.Wait()
+	got := waitLive(t, s, "late")
+	number, st, _, err := parseLiveState(got)
+	if err != nil || number != "09012345678" || st.ClientID != "acme" || st.DID != "0312345678" || st.Step != StepNew || !st.StartedAt.Equal(started) {
+		t.Fatalf("kept %q: %q %+v %v; want acme's new call since the channel's creation", got, number, st, err)
+	}
+	for _, id := range []string{"to", "nobodys"} {
+		if live, _, err := s.LiveCalls(); err != nil || live[id] != "" {
+			t.Fatalf("%s kept: %q %v", id, live[id], err)
+		}
+	}
+	// The next controller finds it gone: recorded from that state.
+	next := NewManager(context.Background(), Deps{Recorder: s, Config: func() *config.Config { return unseenConfig(t) }, Logger: storetest.Logger(t)})
+	next.recordUnseen("late", got, time.Time{})
+	rec, err := s.Call("late")
+	if err != nil || rec.Result != store.ResultAbandoned || rec.ClientID != "acme" || !rec.StartedAt.Equal(started) || rec.CallerID != "09012345678" {
+		t.Fatalf("the call that came as the controller stopped: %+v, %v", rec, err)
+	}
+}
