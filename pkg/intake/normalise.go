@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -61,7 +62,7 @@ func normalise(f Field, raw string) (string, string) {
 		number, ext := splitExtension(raw)
 		e164, err := phone.ParseNumber(number)
 		if err != nil {
-			return "", "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"
+			return "", phoneMessage(number, err)
 		}
 		if ext != "" {
 			return e164 + extSep + ext, ""
@@ -89,6 +90,30 @@ func normalise(f Field, raw string) (string, string) {
 		return "", fmt.Sprintf("%d文字以内で入力してください", maxTextRunes)
 	}
 	return v, ""
+}
+
+// phoneExample ends the messages of a refused phone number.
+const phoneExample = "（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"
+
+// phoneMessage says, in Japanese, why number (the answer without its
+// extension) was refused: a character that is no part of a number (a
+// note such as 代表 or 携帯, a wave dash), a national number of the wrong
+// length, or its form in general.
+func phoneMessage(number string, err error) string {
+	var ne *phone.NumberError
+	if errors.As(err, &ne) && ne.Char != 0 && ne.Char != '+' && ne.Char != '＋' {
+		return fmt.Sprintf("「%c」は電話番号に使えません。番号だけを入力し、「代表」「携帯」などは用件の欄へ%s", ne.Char, phoneExample)
+	}
+	var digits []rune
+	for _, r := range width.Narrow.String(number) {
+		if r >= '0' && r <= '9' {
+			digits = append(digits, r)
+		}
+	}
+	if len(digits) > 0 && digits[0] == '0' && !strings.HasPrefix(string(digits), "00") && len(digits) != 10 && len(digits) != 11 {
+		return fmt.Sprintf("電話番号の桁数が違います（%d桁）。固定電話は市外局番から10桁、携帯電話は11桁です%s", len(digits), phoneExample)
+	}
+	return "電話番号の形式が正しくありません" + phoneExample
 }
 
 // extSep joins a phone number's E.164 form and its extension in the stored

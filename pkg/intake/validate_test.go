@@ -43,6 +43,27 @@ func TestValidate(t *testing.T) {
 			script:     simple,
 			in:         Values{"name": "山田", "callback": "03-12", "purpose": "見積もり"},
 			wantValues: Values{"name": "山田", "callback": "03-12", "purpose": "見積もり"},
+			wantErrors: map[string]string{"callback": "電話番号の桁数が違います（4桁）。固定電話は市外局番から10桁、携帯電話は11桁です（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"},
+		},
+		{
+			name:       "a note typed after the number is named",
+			script:     simple,
+			in:         Values{"name": "山田", "callback": "03-1234-5678（代表）", "purpose": "見積もり"},
+			wantValues: Values{"name": "山田", "callback": "03-1234-5678（代表）", "purpose": "見積もり"},
+			wantErrors: map[string]string{"callback": "「代」は電話番号に使えません。番号だけを入力し、「代表」「携帯」などは用件の欄へ（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"},
+		},
+		{
+			name:       "a wave dash is named",
+			script:     simple,
+			in:         Values{"name": "山田", "callback": "090〜1234〜5678", "purpose": "見積もり"},
+			wantValues: Values{"name": "山田", "callback": "090〜1234〜5678", "purpose": "見積もり"},
+			wantErrors: map[string]string{"callback": "「〜」は電話番号に使えません。番号だけを入力し、「代表」「携帯」などは用件の欄へ（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"},
+		},
+		{
+			name:       "a number of the right length but no Japanese one",
+			script:     simple,
+			in:         Values{"name": "山田", "callback": "010-1234-5678", "purpose": "見積もり"},
+			wantValues: Values{"name": "山田", "callback": "010-1234-5678", "purpose": "見積もり"},
 			wantErrors: map[string]string{"callback": "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678、03-1234-5678 内線123）"},
 		},
 		{

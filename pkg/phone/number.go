@@ -15,6 +15,10 @@ type NumberError struct {
 	Input string
 	// Reason explains what is wrong and, where possible, how to write it.
 	Reason string
+	// Char is the character refused, as written ('+' after a digit,
+	// a letter, a note such as 代表), or 0 when the characters were
+	// allowed and the digits are what is wrong.
+	Char rune
 }
 
 // Error formats the error as `phone: "03-12": <reason>`.
@@ -54,7 +58,7 @@ const (
 func ParseNumber(s string) (string, error) {
 	d, bad, ok := compact(s)
 	if !ok {
-		return "", &NumberError{Input: s, Reason: badRuneReason(bad)}
+		return "", &NumberError{Input: s, Reason: badRuneReason(bad), Char: bad}
 	}
 	if e164, ok := parseWritten(d); ok {
 		return e164, nil
