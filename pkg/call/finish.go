@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -330,6 +331,13 @@ func (f *failedRecords) done() int {
 	f.pending[0] = store.CallRecord{}
 	f.pending = f.pending[1:]
 	return len(f.pending)
+}
+
+// has reports whether call id's record waits.
+func (f *failedRecords) has(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.ContainsFunc(f.pending, func(r store.CallRecord) bool { return r.ID == id })
 }
 
 // waiting is how many records wait.

@@ -208,7 +208,9 @@ func (m *Manager) unowned(e ari.Event) {
 	m.mu.Lock()
 	_, mine := m.calls[ch.ID]
 	m.mu.Unlock()
-	if mine || m.ctx.Err() != nil {
+	// A call whose record waits to be stored again (the disk failed) is
+	// ours: its late StasisEnd must not record it as never seen.
+	if mine || m.failed.has(ch.ID) || m.ctx.Err() != nil {
 		return
 	}
 	m.wg.Add(1)

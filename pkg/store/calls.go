@@ -78,6 +78,12 @@ func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 	if err := r.validate(); err != nil {
 		return false, err
 	}
+	if !dropState && s.livePending(r.ID) {
+		// A state saved and not written yet (the disk failed for it and
+		// for the call's record, retried meanwhile) keeps r out as one
+		// written would.
+		return false, nil
+	}
 	var stored bool
 	err := s.write(func(tx *bolt.Tx) error {
 		stored = false // Batch may run this again after a batch-mate failed

@@ -73,6 +73,9 @@ func (s *Store) SetFileCursor(path string, c FileCursor) error {
 // KnowsCall reports whether the store has a record or a live state under
 // call id id.
 func (s *Store) KnowsCall(id string) (bool, error) {
+	if s.livePending(id) {
+		return true, nil
+	}
 	known := false
 	err := s.db.View(func(tx *bolt.Tx) error {
 		known = tx.Bucket(bucketCalls).Get([]byte(id)) != nil || tx.Bucket(bucketLive).Get([]byte(id)) != nil

@@ -100,6 +100,11 @@ func (s *Store) CallerData(e164 string) (CallerData, error) {
 				return err
 			}
 		}
+		for _, id := range s.livePendingFor(func(n string) bool { return sameNumber(n, e164) }) {
+			if !slices.Contains(out.Live, id) {
+				out.Live = append(out.Live, id)
+			}
+		}
 		if b := tx.Bucket(bucketCallbacks); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
 				var c Callback

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -85,6 +86,29 @@ func (w *liveWriter) wake() {
 	case w.kick <- struct{}{}:
 	default:
 	}
+}
+
+// livePending reports whether call id has a live state saved and not
+// written yet (a write-behind waiting, or retried after a failed write).
+func (s *Store) livePending(id string) bool {
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	_, ok := s.live.pending[id]
+	return ok
+}
+
+// livePendingFor lists the calls whose pending (unwritten) live state
+// names a caller number match accepts.
+func (s *Store) livePendingFor(match func(number string) bool) []string {
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	var ids []string
+	for id, st := range s.live.pending {
+		if q, err := url.ParseQuery(st); err == nil && match(q.Get("n")) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // LiveCalls returns the live states written (call id → state): calls in

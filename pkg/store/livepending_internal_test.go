@@ -1,0 +1,42 @@
+package store
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestPendingLiveStateKeepsTheCallKnown: a call's live state saved and
+// not written yet (the disk failed for it and for the call's record,
+// which is being tried again) keeps the call known, as a written one
+// does: PutCallIfUnknown stores no "never seen" record in its place (an
+// answered call was stored as a missed one, unbilled, and its state then
+// skipped at close: a review of billing), KnowsCall says so, and the
+// caller's data lists it as a call in progress (an erasure waits for it).
+func TestPendingLiveStateKeepsTheCallKnown(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "toritsugi.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.live.mu.Lock()
+	s.live.pending = map[string]string{"c1": "n=%2B819012345678&s=connected"}
+	s.live.retry = true // a write failed: nothing written before the retry's timer
+	s.live.mu.Unlock()
+	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	stub := CallRecord{ID: "c1", ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+		Result: ResultAbandoned, Reason: "caller hung up before the answer, while the ARI link was down", StartedAt: at, EndedAt: at.Add(time.Minute)}
+	if stored, err := s.PutCallIfUnknown(stub); err != nil || stored {
+		t.Fatalf("never-seen record stored over a pending live state: %v, %v", stored, err)
+	}
+	if known, err := s.KnowsCall("c1"); err != nil || !known {
+		t.Fatalf("KnowsCall of a call with a pending state: %v, %v", known, err)
+	}
+	d, err := s.CallerData("+819012345678")
+	if err != nil || len(d.Live) != 1 || d.Live[0] != "c1" {
+		t.Fatalf("caller data %+v, %v: want c1 in progress", d, err)
+	}
+	if _, err := s.Call("c1"); err == nil {
+		t.Fatal("a record of c1 exists")
+	}
+}
