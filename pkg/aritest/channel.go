@@ -51,6 +51,7 @@ type channel struct {
 	rtp                  bool // media flowed: RTPAUDIOQOS varsets at hangup
 	moh                  string
 	musicClass           string // CHANNEL(musicclass): preferred by every music on hold
+	held                 bool   // its phone holds the call (RemoteHold)
 	answerNow            func() // while it rings: its softphone answers (RemoteAnswer)
 	originator           bool   // the originator of a POST /channels/create: followed after Stasis
 	dialTimeout          time.Duration

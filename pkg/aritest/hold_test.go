@@ -106,3 +106,72 @@ func held(ws *evClient) bool {
 	}
 	return false
 }
+
+// TestHoldInARecordedBridgeIsNotPassedOn: a bridge being recorded has
+// three members (the Recorder channel counts), so Asterisk runs it on
+// softmix, whose softmix_bridge_write_control only clears the holder's
+// talking flag on AST_CONTROL_HOLD: the held caller hears no music on
+// hold (a review found the fake passing it on). An unhold of a phone
+// not holding publishes nothing, nor a second hold.
+func TestHoldInARecordedBridgeIsNotPassedOn(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{Answer: AnswerAfter, Delay: time.Second})
+	cl := restClient(s)
+	callerID, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := ari.NewKey(ari.ChannelKey, callerID)
+	if err := cl.Channel().Answer(caller); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1001", App: "toritsugi", ChannelID: "op-1", Timeout: 15}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, ok := s.Channel("op-1"); return ok && c.InStasis && c.State == "Up" }); err != nil {
+		t.Fatal(err)
+	}
+	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{callerID, "op-1"} {
+		if err := cl.Bridge().AddChannel(br.Key(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cl.Bridge().Record(br.Key(), "rec-1", &ari.RecordingOptions{Format: "wav"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(*Server) bool {
+		d, err := cl.Bridge().Data(br.Key())
+		return err == nil && d.Technology == "softmix"
+	}); err != nil {
+		t.Fatalf("the recorded bridge is not softmix: %v", err)
+	}
+	if err := s.RemoteHold("op-1", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoteHold("op-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoteHold("op-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Channel(callerID); c.MOHClass != "" {
+		t.Fatalf("softmix passed the hold on: the caller hears music on hold %q", c.MOHClass)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !held(ws); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no ChannelHold of op-1")
+		}
+	}
+	holds, unholds := 0, 0
+	for _, e := range ws.events() {
+		holds += strings.Count(e, `"type":"ChannelHold"`)
+		unholds += strings.Count(e, `"type":"ChannelUnhold"`)
+	}
+	if holds != 1 || unholds != 0 {
+		t.Fatalf("%d ChannelHold and %d ChannelUnhold: want one hold, no unhold of a phone not holding", holds, unholds)
+	}
+}

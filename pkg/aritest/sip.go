@@ -163,22 +163,30 @@ func (s *Server) RemoteAnswer(channelID string) error {
 
 // RemoteHold is the re-INVITE of a phone putting its call on hold
 // (a=sendonly), or taking it off hold: ChannelHold (with the endpoint's
-// moh_suggest, "default" unless set) or ChannelUnhold on its channel,
-// and the bridge passes the hold to the other channels, which play music
-// on hold (chan_pjsip's AST_CONTROL_HOLD: ast_moh_start with the
-// suggested class, after their own CHANNEL(musicclass)) until the unhold.
+// moh_suggest, "default" unless set) or ChannelUnhold on its channel, as
+// res_pjsip_sdp_rtp queues them, only when the hold state changes. A
+// two-party bridge (simple_bridge, native_rtp) passes the hold to the
+// other channel, which plays music on hold (chan_pjsip's
+// AST_CONTROL_HOLD: ast_moh_start with the suggested class, after its
+// own CHANNEL(musicclass)) until the unhold; softmix (three members: a
+// recorded bridge) only clears the holder's talking flag, and the other
+// channels hear nothing (bridge_softmix.c softmix_bridge_write_control).
 func (s *Server) RemoteHold(channelID string, hold bool) error {
 	return s.farEnd(channelID, func(c *channel) error {
 		if c.state != "Up" {
 			return fmt.Errorf("aritest: channel %s is not answered", channelID)
 		}
+		if c.held == hold {
+			return nil
+		}
+		c.held = hold
 		if hold {
 			s.chanEventLocked(c, "ChannelHold", object{{"musicclass", "default"}}, nil)
 		} else {
 			s.chanEventLocked(c, "ChannelUnhold", nil, nil)
 		}
 		b := s.bridges[c.bridgeID]
-		if c.bridgeID == "" || b == nil {
+		if c.bridgeID == "" || b == nil || b.tech == "softmix" {
 			return nil
 		}
 		for _, m := range s.membersLocked(b) {

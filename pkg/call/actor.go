@@ -72,9 +72,9 @@ type actor struct {
 	// press 1 (config.Client.TransferConfirm).
 	confirming *leg
 	bridgeID   string
-	queued     bool // the queue knows this call
-	moh        bool // music on hold is playing to the caller
-	musicSet   bool // the client's class is the caller's CHANNEL(musicclass)
+	queued     bool   // the queue knows this call
+	moh        bool   // music on hold is playing to the caller
+	musicClass string // the caller's CHANNEL(musicclass) as set by us ("": none)
 	// unbegun is the StasisStart that made the actor, until it is
 	// handled: a controller stopping before that keeps the call from it.
 	unbegun *ari.StasisStart

@@ -28,8 +28,8 @@ func (a *actor) joinQueue(moh bool) {
 	if !a.saveState() {
 		return
 	}
-	if moh {
-		a.startMOH()
+	if moh && !a.startMOH() {
+		return // the caller left: finished
 	}
 	a.queued = true
 	a.noteQueued()
@@ -45,27 +45,49 @@ func (a *actor) noteQueued() {
 	a.rec.Events = append(a.rec.Events, store.CallEvent{At: a.state.EnqueuedAt, What: "queued"})
 }
 
-func (a *actor) startMOH() {
-	class := a.client.QueueSettings().MOHClass
+// mohClass is the client's music on hold class in the configuration now
+// (a reload may have changed it since the call began), or as the call
+// began if the client is gone from it.
+func (a *actor) mohClass() string {
+	if cl, ok := a.m.config().Client(a.client.ID); ok {
+		return cl.QueueSettings().MOHClass
+	}
+	return a.client.QueueSettings().MOHClass
+}
+
+// startMOH plays the client's music on hold to the caller; false when
+// the call is over (the caller's channel gone).
+func (a *actor) startMOH() bool {
+	if !a.preferClientMusic() {
+		return false
+	}
+	class := a.mohClass()
 	if err := a.m.ari.Channel().MOH(a.key(), class); err != nil {
-		if !a.gone(err, "music on hold") {
-			a.log.Warn("music on hold failed", "class", class, "error", err)
+		if a.gone(err, "music on hold") {
+			return false
 		}
-		return
+		a.log.Warn("music on hold failed", "class", class, "error", err)
+		return true
 	}
 	a.moh = true
+	return true
 }
 
 // preferClientMusic makes the client's music on hold class the caller
-// channel's CHANNEL(musicclass), once per call, before a bridge: a phone
-// in the bridge that puts the call on hold (an operator's softphone, the
-// client's phone after a transfer) has Asterisk play the caller music on
-// hold of that class first, and of the holding endpoint's moh_suggest
-// ("default") only when it is not set. A client of the default class
-// needs no request. False when the call is over.
+// channel's CHANNEL(musicclass), before a bridge and before music on
+// hold in line: a phone in a two-party bridge that puts the call on hold
+// (an operator's softphone, the client's phone after a transfer) has
+// Asterisk play the caller music on hold of that class first, and of the
+// holding endpoint's moh_suggest ("default") only when it is not set.
+// Set once, and again if a reload changed the class (Asterisk prefers
+// the channel's class to the one music on hold asks for); a client of
+// the default class needs no request. False when the call is over.
 func (a *actor) preferClientMusic() bool {
-	class := a.client.QueueSettings().MOHClass
-	if a.musicSet || class == "" || class == "default" {
+	class := a.mohClass()
+	if class == "default" {
+		class = ""
+	}
+	if class == a.musicClass {
 		return true
 	}
 	if err := a.m.ari.Channel().SetVariable(a.key(), "CHANNEL(musicclass)", class); err != nil {
@@ -75,7 +97,7 @@ func (a *actor) preferClientMusic() bool {
 		a.log.Warn("setting the caller's music class failed", "class", class, "error", err)
 		return true
 	}
-	a.musicSet = true
+	a.musicClass = class
 	return true
 }
 

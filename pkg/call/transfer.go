@@ -23,10 +23,9 @@ func (a *actor) transferToClient() {
 	}
 	a.state.EnqueuedAt = a.m.clock.Now()
 	a.state.Step = StepTransfer
-	if !a.saveState() {
+	if !a.saveState() || !a.startMOH() {
 		return
 	}
-	a.startMOH()
 	if a.legs == nil {
 		a.legs = map[string]*leg{}
 	}

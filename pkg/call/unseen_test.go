@@ -15,6 +15,7 @@ import (
 	"github.com/gogo/protobuf/types"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/internal/leakcheck"
+	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
@@ -587,5 +588,36 @@ func TestCallComingAsTheControllerStopsIsKept(t *testing.T) {
 	rec, err := s.Call("late")
 	if err != nil || rec.Result != store.ResultAbandoned || rec.ClientID != "acme" || !rec.StartedAt.Equal(started) || rec.CallerID != "09012345678" {
 		t.Fatalf("the call that came as the controller stopped: %+v, %v", rec, err)
+	}
+}
+
+// TestActorKeepsItsCallAtTheStop: an actor made for a StasisStart it has
+// not handled yet when the controller stops keeps the call from that
+// StasisStart; one whose call has begun (decided, or in line) saves its
+// state as it is: the next controller records either if its caller
+// hangs up before it connects.
+func TestActorKeepsItsCallAtTheStop(t *testing.T) {
+	s := storetest.Open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	m := NewManager(ctx, Deps{Recorder: s, Config: func() *config.Config { return unseenConfig(t) }, Logger: storetest.Logger(t),
+		Dispatcher: pbx.NewDispatcher(pbx.Hooks{}, storetest.Logger(t))})
+	started := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	unbegun := m.newActor("unbegun", nil)
+	unbegun.unbegun = &ari.StasisStart{Args: []string{"inbound", "0312345678"}, Channel: ari.ChannelData{ID: "unbegun",
+		Caller: &ari.CallerID{Number: "09012345678"}, Creationtime: &types.Timestamp{Seconds: started.Unix(), Nanos: int32(started.Nanosecond())}}}
+	begun := m.newActor("begun", nil)
+	begun.rec.CallerID = "09087654321"
+	begun.state = Persisted{ClientID: "acme", DID: "0312345678", Step: StepNew, StartedAt: started, Result: string(store.ResultAfterHours), Reason: "closed: holiday"}
+	begun.rec.Result, begun.rec.Reason = store.ResultAfterHours, "closed: holiday"
+	cancel()
+	m.start(unbegun)
+	m.start(begun)
+	m.Wait()
+	if _, st, _, err := parseLiveState(waitLive(t, s, "unbegun")); err != nil || st.ClientID != "acme" || st.Step != StepNew || !st.StartedAt.Equal(started) {
+		t.Fatalf("the call not begun kept as %+v, %v", st, err)
+	}
+	n, st, _, err := parseLiveState(waitLive(t, s, "begun"))
+	if err != nil || n != "09087654321" || st.Result != string(store.ResultAfterHours) {
+		t.Fatalf("the decided call kept as %q %+v, %v; want its after-hours result", n, st, err)
 	}
 }

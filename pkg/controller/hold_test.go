@@ -1,11 +1,13 @@
 package controller_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/config"
 )
 
 const holdMusic = `
@@ -79,5 +81,48 @@ func TestOperatorHoldPlaysTheClientsMusic(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.record(id)
+	}
+}
+
+// TestHoldMusicFollowsAReload: a caller of acme waits in line (the
+// channel's CHANNEL(musicclass) set to acme-jazz); a reload changes the
+// class. Asterisk prefers the channel's class to the one asked for, so
+// the channel's is set again before the bridge: on hold the caller hears
+// the new class, not the one set before the reload.
+func TestHoldMusicFollowsAReload(t *testing.T) {
+	h := newHarness(t, holdMusic)
+	h.updates = make(chan *config.Config, 1)
+	h.fake.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.start()
+	id := h.call("0312345678", "0901234567")
+	h.eventually("on hold in line", func() bool { c, ok := h.fake.Channel(id); return ok && c.MOHClass == "acme-jazz" })
+	cfg, err := config.Parse("test.yaml", fmt.Appendf(nil, "ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+		h.cfg.ARI.URL, strings.Replace(holdMusic, "moh_class: acme-jazz", "moh_class: acme-bossa", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.reload(cfg)
+	time.Sleep(100 * time.Millisecond)
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	var op string
+	h.eventually("bridged", func() bool {
+		c, ok := h.fake.Channel(id)
+		if !ok || c.BridgeID == "" {
+			return false
+		}
+		for _, o := range h.fake.Channels() {
+			if o.ID != id && o.BridgeID == c.BridgeID {
+				op = o.ID
+			}
+		}
+		return op != ""
+	})
+	if err := h.fake.RemoteHold(op, true); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := h.fake.Channel(id); c.MOHClass != "acme-bossa" {
+		t.Fatalf("on hold after the reload the caller hears %q, want acme-bossa", c.MOHClass)
 	}
 }
