@@ -353,6 +353,9 @@
   let enteredAt = 0, composing = false;
   const typingWindowMS = 5000;
   document.addEventListener("input", () => { enteredAt = Date.now(); }, true);
+  // A click or a key in the form (into a field to correct it, Tab to the
+  // next) is typing too, before any input.
+  for (const t of ["pointerdown", "keydown"]) $("fields").addEventListener(t, () => { enteredAt = Date.now(); }, true);
   document.addEventListener("compositionstart", () => { composing = true; enteredAt = Date.now(); }, true);
   document.addEventListener("compositionend", () => { composing = false; enteredAt = Date.now(); }, true);
   // Ctrl+Enter (or ⌘+Enter) saves once the read-back is shown.
