@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -93,8 +94,12 @@ type Deps struct {
 	// a token the data API is off: it would otherwise hand out callers'
 	// data and the whole database to anyone reaching the console's port.
 	// Read per request, so a config reload applies at once.
-	Token  func() string
-	Logger *slog.Logger
+	Token func() string
+	// ClientTokens, when set, returns the clients' own tokens (token →
+	// client id; config.Client.APIToken), read per request. A client's
+	// token reads that client's data only (routes' access).
+	ClientTokens func() map[string]string
+	Logger       *slog.Logger
 }
 
 // logCut cuts what a request names to 200 bytes for the log: anyone can
@@ -117,20 +122,53 @@ func NewHandler(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.health)
-	mux.HandleFunc("GET /api/v1/calls", d.authorized(d.listCalls))
 	removeBackupLeftovers(d.backupDir(), d.Logger)
-	mux.HandleFunc("GET /api/v1/backup", d.authorized(d.oneAtATime(d.backup)))
-	mux.HandleFunc("GET /api/v1/clients/{id}/counts", d.authorized(d.counts))
-	mux.HandleFunc("GET /api/v1/reports/clients", d.authorized(d.reportClients))
-	mux.HandleFunc("GET /api/v1/reports/operators", d.authorized(d.reportOperators))
-	mux.HandleFunc("GET /api/v1/callbacks", d.authorized(d.callbacks))
-	mux.HandleFunc("POST /api/v1/callers/forget", d.authorized(d.forgetCaller))
-	if d.Outbox != nil {
-		mux.HandleFunc("GET /api/v1/relay", d.authorized(d.relayList))
-		mux.HandleFunc("POST /api/v1/relay/retry", d.authorized(d.relayRetry))
-		mux.HandleFunc("POST /api/v1/relay/discard", d.authorized(d.relayDiscard))
+	for _, rt := range d.routes() {
+		mux.HandleFunc(rt.pattern, d.authorized(rt.access, rt.h))
 	}
 	return jsonMisses(mux)
+}
+
+// access says which tokens a route takes.
+type access int
+
+const (
+	// serviceOnly: the service's token (http.api_token) only: what
+	// concerns every client (backup, erasure, operators, the relay's
+	// dead letters handled).
+	serviceOnly access = iota
+	// byClientParam: a client's token too, its `client` parameter then
+	// its own (set when missing; another client's is refused).
+	byClientParam
+	// byClientPath: a client's token too, for its own {id} only.
+	byClientPath
+)
+
+// route is one data API route and who may use it.
+type route struct {
+	pattern string
+	access  access
+	h       http.HandlerFunc
+}
+
+// routes lists every data API route (/healthz aside, open to all).
+func (d Deps) routes() []route {
+	rs := []route{
+		{"GET /api/v1/calls", byClientParam, d.listCalls},
+		{"GET /api/v1/backup", serviceOnly, d.oneAtATime(d.backup)},
+		{"GET /api/v1/clients/{id}/counts", byClientPath, d.counts},
+		{"GET /api/v1/reports/clients", byClientParam, d.reportClients},
+		{"GET /api/v1/reports/operators", serviceOnly, d.reportOperators},
+		{"GET /api/v1/callbacks", byClientParam, d.callbacks},
+		{"POST /api/v1/callers/forget", serviceOnly, d.forgetCaller},
+	}
+	if d.Outbox != nil {
+		rs = append(rs,
+			route{"GET /api/v1/relay", byClientParam, d.relayList},
+			route{"POST /api/v1/relay/retry", serviceOnly, d.relayRetry},
+			route{"POST /api/v1/relay/discard", serviceOnly, d.relayDiscard})
+	}
+	return rs
 }
 
 // jsonMisses answers what mux has no route for (404) or no route for with
@@ -415,8 +453,8 @@ func knownParams(q url.Values, allowed ...string) error {
 
 // monthOf reads ?month=YYYY-MM (Japan time; default the current month)
 // and returns its first instant and the next month's.
-func monthOf(r *http.Request) (from, to time.Time, err error) {
-	if err := knownParams(r.URL.Query(), "month", "format"); err != nil {
+func monthOf(r *http.Request, params ...string) (from, to time.Time, err error) {
+	if err := knownParams(r.URL.Query(), append([]string{"month", "format"}, params...)...); err != nil {
 		return time.Time{}, time.Time{}, err
 	}
 	month := time.Now().In(tokyo)
@@ -431,14 +469,14 @@ func monthOf(r *http.Request) (from, to time.Time, err error) {
 
 // monthReport sums up the month's calls (all of them: a month of a busy
 // desk is some tens of thousands of records).
-func (d Deps) monthReport(w http.ResponseWriter, r *http.Request) ([]report.Client, []report.Operator, string, bool) {
-	from, to, err := monthOf(r)
+func (d Deps) monthReport(w http.ResponseWriter, r *http.Request, params ...string) ([]report.Client, []report.Operator, string, bool) {
+	from, to, err := monthOf(r, params...)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return nil, nil, "", false
 	}
 	var t report.Tally
-	err = d.Calls.EachCallPage(store.CallFilter{From: from, To: to}, exportPage, func(calls []store.CallRecord) error {
+	err = d.Calls.EachCallPage(store.CallFilter{From: from, To: to, ClientID: r.URL.Query().Get("client")}, exportPage, func(calls []store.CallRecord) error {
 		t.Add(calls)
 		return nil
 	})
@@ -451,13 +489,16 @@ func (d Deps) monthReport(w http.ResponseWriter, r *http.Request) ([]report.Clie
 	return clients, ops, from.Format("2006-01"), true
 }
 
-// reportClients: GET /api/v1/reports/clients?month=2026-11[&format=csv],
-// each client's month: calls, billable, answered (in 20 s), abandoned,
-// waits.
+// reportClients: GET /api/v1/reports/clients?month=2026-11[&client=ID][&format=csv],
+// each client's month (or one client's): calls, billable, answered (in
+// 20 s), abandoned, waits.
 func (d Deps) reportClients(w http.ResponseWriter, r *http.Request) {
-	clients, _, month, ok := d.monthReport(w, r)
+	clients, _, month, ok := d.monthReport(w, r, "client")
 	if !ok {
 		return
+	}
+	if id := r.URL.Query().Get("client"); id != "" {
+		clients = slices.DeleteFunc(clients, func(c report.Client) bool { return c.ClientID != id })
 	}
 	if r.URL.Query().Get("format") == "csv" {
 		writeCSV(w, d.Logger, "toritsugi-clients-"+month+".csv", func(w io.Writer) error { return report.WriteClientsCSV(w, month, clients) })
@@ -658,34 +699,83 @@ func (d Deps) callbacks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, callbacksBody{Callbacks: cbs})
 }
 
-// authorized requires the bearer token when one is configured.
-func (d Deps) authorized(h http.HandlerFunc) http.HandlerFunc {
+// authorized requires a bearer token: the service's (http.api_token),
+// which reads every client's data, or, where the route's access allows,
+// a client's own (clients[].api_token), whose requests are kept to that
+// client's data. With no token configured the data API is off.
+func (d Deps) authorized(a access, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		want := ""
+		service := ""
 		if d.Token != nil {
-			want = d.Token()
+			service = d.Token()
 		}
-		if want == "" {
+		var clients map[string]string
+		if d.ClientTokens != nil {
+			clients = d.ClientTokens()
+		}
+		if service == "" && len(clients) == 0 {
 			d.Logger.Warn("data API: refused, no http.api_token is set", "method", r.Method, "path", logCut(r.URL.Path), "remote", r.RemoteAddr)
 			writeJSON(w, http.StatusForbidden, errorBody{Error: "the data API is off: set http.api_token (or TORITSUGI_HTTP_API_TOKEN)"})
 			return
 		}
 		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		bearer := strings.EqualFold(scheme, "Bearer") && got != ""
+		all := bearer && service != "" && subtle.ConstantTimeCompare([]byte(got), []byte(service)) == 1
+		client := ""
+		if bearer && !all {
+			for tok, id := range clients { // every one compared: the time says nothing of which
+				if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
+					client = id
+				}
+			}
+		}
+		if !all && client == "" {
 			d.Logger.Warn("data API: refused, no valid token", "method", r.Method, "path", logCut(r.URL.Path), "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="toritsugi"`)
 			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "a valid API token is required"})
 			return
 		}
+		if client != "" && !d.keptToClient(w, r, a, client) {
+			return
+		}
 		// Who read callers' data, and how much of it: every request is
-		// logged (the query names the client and the period).
+		// logged (the query names the client and the period), with the
+		// client whose token it was.
 		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			d.Logger.Info("data API", "method", r.Method, "path", logCut(r.URL.Path), "query", logCut(maskedQuery(r.URL.Query())),
-				"remote", r.RemoteAddr, "status", cw.status, "bytes", cw.bytes)
+				"remote", r.RemoteAddr, "token", cmp.Or(client, "service"), "status", cw.status, "bytes", cw.bytes)
 		}()
 		h(cw, r)
 	}
+}
+
+// keptToClient keeps a request made with client's own token to that
+// client's data, as the route's access says: its `client` parameter set
+// to client (another client's refused), its {id} client's; a route of the
+// service's only is refused. It writes the refusal itself.
+func (d Deps) keptToClient(w http.ResponseWriter, r *http.Request, a access, client string) bool {
+	refuse := func(why string) bool {
+		d.Logger.Warn("data API: refused, "+why, "method", r.Method, "path", logCut(r.URL.Path), "token", client, "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusForbidden, errorBody{Error: why})
+		return false
+	}
+	switch a {
+	case byClientParam:
+		q := r.URL.Query()
+		if asked := q.Get("client"); asked != "" && (asked != client || len(q["client"]) > 1) {
+			return refuse("this token reads client " + client + "'s data only")
+		}
+		q.Set("client", client)
+		r.URL.RawQuery = q.Encode()
+		return true
+	case byClientPath:
+		if r.PathValue("id") != client {
+			return refuse("this token reads client " + client + "'s data only")
+		}
+		return true
+	}
+	return refuse("a client's token cannot do this: it needs http.api_token")
 }
 
 // maskedQuery is a request's query for the log, a caller's number in it

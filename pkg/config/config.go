@@ -64,6 +64,9 @@ type Config struct {
 	destByName   map[string]int
 	clientByDID  map[string]int
 	operatorByID map[string]int
+	// ClientAPITokens maps each client's own data API token
+	// (Client.APIToken) to the client's id.
+	ClientAPITokens map[string]string
 }
 
 // ARI is how toritsugi reaches Asterisk.
@@ -190,7 +193,11 @@ func (o QueueOverride) Apply(q Queue) Queue {
 
 // Client is a company whose phones toritsugi answers.
 type Client struct {
-	ID              string
+	ID string
+	// APIToken, when set, is the client's own token for the data API:
+	// it reads that client's calls, counts, report row, callback
+	// requests and relay entries, and nothing else.
+	APIToken        string
 	Name            string   // full name used in the greeting
 	ShortName       string   // shown on the operator's phone; defaults to Name
 	DIDs            []string // E.164, e.g. "+81312345678"

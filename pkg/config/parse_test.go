@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -659,6 +660,33 @@ func TestAPIListen(t *testing.T) {
 		got := strings.Join(parseErrors(fmt.Sprintf(base, listen)), "\n")
 		if !strings.Contains(got, want) {
 			t.Errorf("api_listen %q: %s, want %s", listen, got, want)
+		}
+	}
+}
+
+// TestClientAPITokens: a client's own data API token is at least 16
+// characters, its own (not another client's, not http.api_token), may
+// come from TORITSUGI_CLIENT_<ID>_API_TOKEN, and is mapped to its client.
+func TestClientAPITokens(t *testing.T) {
+	base := "ari: {user: u, password: p}\ndata_dir: /d\nhttp: {api_token: service-token-0123456789}\nclients:\n" +
+		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g, api_token: %q}\n" +
+		"  - {id: beta-jp, name: BETA, dids: [\"03-1111-2222\"], greeting: sound:g, api_token: %q}\n"
+	cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, "acme-token-0123456789", "")), func(k string) (string, bool) {
+		return map[string]string{"TORITSUGI_CLIENT_BETA_JP_API_TOKEN": "beta-token-from-env-0123"}[k], k == "TORITSUGI_CLIENT_BETA_JP_API_TOKEN"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"acme-token-0123456789": "acme", "beta-token-from-env-0123": "beta-jp"}; !maps.Equal(cfg.ClientAPITokens, want) {
+		t.Fatalf("client tokens %v, want %v", cfg.ClientAPITokens, want)
+	}
+	for _, tc := range []struct{ acme, beta, want string }{
+		{"short", "", "clients[0].api_token: is too short"},
+		{"same-token-0123456789", "same-token-0123456789", "clients[1].api_token: is the same as clients[0].api_token"},
+		{"service-token-0123456789", "", "clients[0].api_token: is the same as http.api_token"},
+	} {
+		if got := strings.Join(parseErrors(fmt.Sprintf(base, tc.acme, tc.beta)), "\n"); !strings.Contains(got, tc.want) {
+			t.Errorf("acme %q, beta %q: %s; want %s", tc.acme, tc.beta, got, tc.want)
 		}
 	}
 }

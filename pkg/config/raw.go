@@ -136,9 +136,10 @@ type rawClient struct {
 	BillAfterHours         *string     `mapstructure:"bill_after_hours"`
 	Callers                []rawCaller `mapstructure:"callers"`
 
-	Script *string         `mapstructure:"script"`
-	Manual string          `mapstructure:"manual"`
-	Relay  *rawClientRelay `mapstructure:"relay"`
+	Script   *string         `mapstructure:"script"`
+	Manual   string          `mapstructure:"manual"`
+	Relay    *rawClientRelay `mapstructure:"relay"`
+	APIToken string          `mapstructure:"api_token"`
 }
 
 type rawCaller struct {

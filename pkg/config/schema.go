@@ -108,6 +108,7 @@ var rootShape = mapOf(map[string]*shape{
 		"withheld_sound":           scalar,
 		"block_withheld":           scalar,
 		"bill_after_hours":         scalar,
+		"api_token":                scalar,
 		"callers": listOf(mapOf(map[string]*shape{
 			"match":      scalar,
 			"action":     scalar,

@@ -287,6 +287,7 @@ func (c *checker) build(r rawConfig) *Config {
 	cfg.Destinations = c.destinations("relay.destinations", r.Relay.Destinations)
 	cfg.IntakeRetentionDays = c.retentionDays("intake_retention_days", r.IntakeRetentionDays, 0)
 	cfg.Clients = c.clients(r.Clients, cfg.Queue, cfg.IntakeRetentionDays)
+	cfg.ClientAPITokens = c.apiTokens(cfg.HTTP.APIToken, cfg.Clients)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)
 	for i, d := range cfg.Destinations {
 		if users := cfg.DestinationUsers(d.Name); len(users) > 1 {

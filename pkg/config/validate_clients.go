@@ -46,6 +46,10 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue, intakeDays int)
 		cl.Manual = r.Manual
 		cl.ScriptRef, cl.script = c.script(childPath(p, "script"), r.Script)
 		c.clientRelay(childPath(p, "relay"), r.Relay, &cl)
+		cl.APIToken = c.clientSecret(p, "api_token", r.ID, r.APIToken)
+		if t := cl.APIToken; t != "" && len(t) < 16 {
+			c.errf(childPath(p, "api_token"), "is too short: use at least 16 random characters")
+		}
 		out = append(out, cl)
 	}
 	// A VIP transferred to one of the service's own numbers would come
@@ -56,6 +60,50 @@ func (c *checker) clients(raws []rawClient, queueDefaults Queue, intakeDays int)
 		}
 	}
 	return out
+}
+
+// ClientEnv is the environment variable that overrides a client's secret
+// key (api_token of client acme-jp: TORITSUGI_CLIENT_ACME_JP_API_TOKEN).
+func ClientEnv(id, key string) string {
+	return "TORITSUGI_CLIENT_" + strings.ToUpper(strings.ReplaceAll(id, "-", "_")) + "_" + strings.ToUpper(key)
+}
+
+// clientSecret is the written value of a client's secret key, replaced
+// by its environment variable (ClientEnv) when that is set.
+func (c *checker) clientSecret(p, key, id, written string) string {
+	if c.env == nil || id == "" {
+		return written
+	}
+	env := ClientEnv(id, key)
+	if v, ok := c.env(env); ok && v != "" {
+		c.fromEnv[childPath(p, key)] = env
+		return v
+	}
+	return written
+}
+
+// apiTokens checks that every data API token is its own (a client's token
+// the same as another's, or as the service's http.api_token, would read
+// more than that client's data), and maps the clients' to their ids.
+func (c *checker) apiTokens(service string, clients []Client) map[string]string {
+	byToken := map[string]string{}
+	seen := map[string]string{}
+	if service != "" {
+		seen[service] = "http.api_token"
+	}
+	for i, cl := range clients {
+		if cl.APIToken == "" {
+			continue
+		}
+		p := childPath(indexPath("clients", i), "api_token")
+		if first, dup := seen[cl.APIToken]; dup {
+			c.errf(p, "is the same as %s: give each client a token of its own", first)
+			continue
+		}
+		seen[cl.APIToken] = p
+		byToken[cl.APIToken] = cl.ID
+	}
+	return byToken
 }
 
 // dids normalises a client's numbers; seen holds the numbers of earlier clients.

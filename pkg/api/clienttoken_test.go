@@ -1,0 +1,154 @@
+package api_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/api"
+	"github.com/toritsugi/toritsugi/pkg/relay"
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+)
+
+const (
+	acmeToken = "acme-token-0123456789"
+	betaToken = "beta-token-0123456789"
+)
+
+// TestClientTokenReadsItsClientOnly: a client's own token (clients[].
+// api_token) reads that client's calls, counts, report row, callback
+// requests and relay entries, and nothing of another client's: asking
+// for beta's with acme's token is refused, and what it lists holds no
+// beta data; what concerns every client (backup, erasure, operators,
+// retrying or discarding dead letters) needs the service's token. Every
+// route of the data API is in the table: a new one must say who may use
+// it.
+func TestClientTokenReadsItsClientOnly(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st) // c1, c3 acme; c2 beta, on 2026-11-02
+	for _, cb := range []store.Callback{
+		{ID: "cb-acme", ClientID: "acme", Number: "+81312345678", RequestedAt: time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)},
+		{ID: "cb-beta", ClientID: "beta", Number: "+81322223333", RequestedAt: time.Date(2026, 11, 2, 1, 1, 0, 0, time.UTC)},
+	} {
+		if err := st.PutCallback(cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"acme", "beta"} {
+		if _, err := ob.Enqueue(relay.Message{ID: "m-" + c, ClientID: c, Text: "x"}, []string{"hook-" + c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := api.Deps{Calls: st, Outbox: ob, BackupDir: t.TempDir(), Token: tokenFunc,
+		ClientTokens: func() map[string]string { return map[string]string{acmeToken: "acme", betaToken: "beta"} }}
+	h := api.NewHandler(d)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	send := func(token, method, path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// Each route as a client asks it: its path, and a query showing the
+	// data (acme's and beta's in it for the service's token).
+	cases := map[string]struct{ method, path, query string }{
+		"GET /api/v1/calls":               {"GET", "/api/v1/calls", "from=2026-11-01&to=2026-12-01"},
+		"GET /api/v1/backup":              {"GET", "/api/v1/backup", ""},
+		"GET /api/v1/clients/{id}/counts": {"GET", "/api/v1/clients/{id}/counts", "month=2026-11"},
+		"GET /api/v1/reports/clients":     {"GET", "/api/v1/reports/clients", "month=2026-11"},
+		"GET /api/v1/reports/operators":   {"GET", "/api/v1/reports/operators", "month=2026-11"},
+		"GET /api/v1/callbacks":           {"GET", "/api/v1/callbacks", "state=pending"},
+		"POST /api/v1/callers/forget":     {"POST", "/api/v1/callers/forget", "number=0312345678"},
+		"GET /api/v1/relay":               {"GET", "/api/v1/relay", "state=pending"},
+		"POST /api/v1/relay/retry":        {"POST", "/api/v1/relay/retry", "id=m-acme/hook-acme"},
+		"POST /api/v1/relay/discard":      {"POST", "/api/v1/relay/discard", "id=m-acme/hook-acme"},
+	}
+	routes := api.Routes(d)
+	if len(routes) != len(cases) {
+		t.Fatalf("%d routes, %d in the table: %v", len(routes), len(cases), routes)
+	}
+	for _, r := range routes {
+		c, ok := cases[r.Pattern]
+		if !ok {
+			t.Fatalf("route %s is not in the table: say what a client's token may do there", r.Pattern)
+		}
+		path := strings.Replace(c.path, "{id}", "acme", 1)
+		with := func(q string) string {
+			if q == "" {
+				return path
+			}
+			return path + "?" + q
+		}
+		switch r.Access {
+		case "service":
+			if code, body := send(acmeToken, c.method, with(c.query)); code != http.StatusForbidden {
+				t.Errorf("%s with acme's token: %d %s, want 403", r.Pattern, code, body)
+			}
+		case "client-param":
+			code, body := send(acmeToken, c.method, with(c.query))
+			if code != http.StatusOK || !strings.Contains(body, "acme") || strings.Contains(body, "beta") {
+				t.Errorf("%s with acme's token: %d %s, want acme's data only", r.Pattern, code, body)
+			}
+			if code, body := send(acmeToken, c.method, with(c.query+"&client=beta")); code != http.StatusForbidden {
+				t.Errorf("%s?client=beta with acme's token: %d %s, want 403", r.Pattern, code, body)
+			}
+			if code, body := send(testToken, c.method, with(c.query)); code != http.StatusOK || !strings.Contains(body, "beta") {
+				t.Errorf("%s with the service's token: %d %s, want every client's", r.Pattern, code, body)
+			}
+		case "client-path":
+			if code, body := send(acmeToken, c.method, with(c.query)); code != http.StatusOK {
+				t.Errorf("%s of acme with acme's token: %d %s", r.Pattern, code, body)
+			}
+			if code, body := send(acmeToken, c.method, strings.Replace(with(c.query), "/acme/", "/beta/", 1)); code != http.StatusForbidden {
+				t.Errorf("%s of beta with acme's token: %d %s, want 403", r.Pattern, code, body)
+			}
+		default:
+			t.Errorf("%s: access %q", r.Pattern, r.Access)
+		}
+	}
+	if code, _ := send("beta-token-wrong-0123", "GET", "/api/v1/calls"); code != http.StatusUnauthorized {
+		t.Errorf("a wrong token: %d, want 401", code)
+	}
+}
+
+// TestClientTokensOnlyDataAPI: with clients' tokens and no service
+// token, the data API answers the clients, and refuses what needs the
+// service's token.
+func TestClientTokensOnlyDataAPI(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	h := api.NewHandler(api.Deps{Calls: st, BackupDir: t.TempDir(), Token: func() string { return "" },
+		ClientTokens: func() map[string]string { return map[string]string{betaToken: "beta"} }})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for path, want := range map[string]int{"/api/v1/calls": 200, "/api/v1/backup": 403} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+betaToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s with beta's token and no service token: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
