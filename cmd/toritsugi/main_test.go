@@ -306,7 +306,7 @@ func TestShippedAsteriskConfAgreesWithSample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text := strings.ReplaceAll(strings.ReplaceAll(string(b), "CHANGE_ME_", "Zq8w-"), "203.0.113.10", "10.20.30.40")
+		text := strings.ReplaceAll(strings.ReplaceAll(string(b), "CHANGE_ME_", "Zq8w-7hT2-"), "203.0.113.10", "10.20.30.40")
 		if err := os.WriteFile(filepath.Join(filled, filepath.Base(p)), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -319,11 +319,11 @@ func TestShippedAsteriskConfAgreesWithSample(t *testing.T) {
 		t.Errorf("asterisk-conf --check said %q", out.String())
 	}
 	out.Reset()
-	t.Setenv("TORITSUGI_SIP_PASSWORD_OP1001", "s3cret")
+	t.Setenv("TORITSUGI_SIP_PASSWORD_OP1001", "s3cret-Kq7-x9")
 	if err := run(context.Background(), []string{"asterisk-conf", "--config", "../../pkg/config/sample.yaml"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"[op1001](operator-endpoint)", "password = s3cret", "password = CHANGE_ME_op1004", `callerid = "佐藤 花子" <op1001>`,
+	for _, want := range []string{"[op1001](operator-endpoint)", "password = s3cret-Kq7-x9", "password = CHANGE_ME_op1004", `callerid = "佐藤 花子" <op1001>`,
 		"asterisk-conf: no TORITSUGI_SIP_PASSWORD_OP1002, TORITSUGI_SIP_PASSWORD_OP1003, TORITSUGI_SIP_PASSWORD_OP1004: those operators got a CHANGE_ME placeholder"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("rendered operators lack %q:\n%s", want, out.String())

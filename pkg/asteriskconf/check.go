@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrCheck is wrapped by every *Problem.
@@ -316,6 +317,9 @@ func (c *checker) checkARI(f *File) {
 			continue
 		}
 		if pw, _ := o.Get("password"); pw != "" {
+			if why := weakPassword(o.Name, pw); why != "" {
+				c.problem(f.Name, o.Line, "ARI user %q: the password %s: ARI can dial out through the trunk; use at least %d random characters", o.Name, why, MinPasswordLen)
+			}
 			return
 		}
 		c.problem(f.Name, o.Line, "ARI user %q has no password", o.Name)
@@ -371,7 +375,37 @@ func (c *checker) checkOperators(f *File, ops []Operator) {
 		}
 		c.checkRefs(f, ep, "aors", "aor", op.ID)
 		c.checkRefs(f, ep, "auth", "auth", op.ID)
+		v, _ := ep.Get("auth")
+		for _, n := range splitList(v) {
+			a, ok := objectOfType(f, n, "auth")
+			if !ok {
+				continue
+			}
+			user, _ := a.Get("username")
+			pw, _ := a.Get("password")
+			if why := weakPassword(user, pw); why != "" {
+				c.problem(f.Name, a.Line, "operator %q: auth [%s]: the password %s: softphones register across the Internet, where guesses come by the thousand; use at least %d random characters", op.ID, a.Name, why, MinPasswordLen)
+			}
+		}
 	}
+}
+
+// MinPasswordLen is the fewest characters of an operator's SIP password
+// and of the ARI password Check and RenderOperators accept.
+const MinPasswordLen = 12
+
+// weakPassword says what is wrong with password pw of user, "" when
+// nothing (the kit's CHANGE_ME placeholders are reported on their own).
+func weakPassword(user, pw string) string {
+	switch {
+	case strings.Contains(pw, "CHANGE_ME"):
+		return ""
+	case utf8.RuneCountInString(pw) < MinPasswordLen:
+		return fmt.Sprintf("is shorter than %d characters", MinPasswordLen)
+	case user != "" && utf8.RuneCountInString(strings.ReplaceAll(strings.ToLower(pw), strings.ToLower(user), "")) < 8:
+		return "is mostly its user name"
+	}
+	return ""
 }
 
 // checkRefs checks that ep names at least one object of kind in key and that

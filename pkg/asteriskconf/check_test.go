@@ -152,7 +152,7 @@ func fillShipped(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		filled := strings.ReplaceAll(string(b), "CHANGE_ME_", "Zq8w-")
+		filled := strings.ReplaceAll(string(b), "CHANGE_ME_", "Zq8w-7hT2-")
 		filled = strings.ReplaceAll(filled, "203.0.113.10", "10.20.30.40")
 		if err := os.WriteFile(path, []byte(filled), 0o644); err != nil {
 			t.Fatal(err)
@@ -218,7 +218,7 @@ func TestCheckFindsProblems(t *testing.T) {
 			edit: func(s string) string { return strings.Replace(s, "type = user", "type = other", 1) },
 			want: "no ARI user", isProb: true},
 		{name: "ari user without password", file: "ari.conf",
-			edit: func(s string) string { return strings.Replace(s, "password = Zq8w-ari_password", "password =", 1) },
+			edit: func(s string) string { return strings.Replace(s, "password = Zq8w-7hT2-ari_password", "password =", 1) },
 			want: "has no password", isProb: true},
 		{name: "http disabled", file: "http.conf",
 			edit: func(s string) string { return strings.Replace(s, "enabled = yes", "enabled = no", 1) },
@@ -256,7 +256,7 @@ func TestCheckFindsProblems(t *testing.T) {
 			want: "[op1002] type = endpoint is defined twice (first at line", isProb: true},
 		{name: "placeholder password", file: "ari.conf",
 			edit: func(s string) string {
-				return strings.Replace(s, "password = Zq8w-ari_password", "password = CHANGE_ME", 1)
+				return strings.Replace(s, "password = Zq8w-7hT2-ari_password", "password = CHANGE_ME", 1)
 			},
 			want: `[toritsugi] password is still the kit's placeholder "CHANGE_ME"`, isProb: true},
 		{name: "example carrier", file: "pjsip.conf",

@@ -285,7 +285,7 @@ func TestInstallStepsCopyEveryFileButAsteriskConf(t *testing.T) {
 		}
 		found := 0
 		for line := range strings.Lines(string(b)) {
-			_, cmd, ok := strings.Cut(line, "sudo cp ")
+			_, cmd, ok := strings.Cut(line, "sudo install -m 640 -o root -g asterisk ")
 			if !ok || !strings.Contains(cmd, "/etc/asterisk/") {
 				continue
 			}

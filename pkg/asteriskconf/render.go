@@ -80,6 +80,8 @@ func RenderOperators(w io.Writer, ops []Operator, secret func(id string) string)
 		}
 		if password == "" {
 			password = "CHANGE_ME_" + name
+		} else if why := weakPassword(name, password); why != "" {
+			return fmt.Errorf("%w %q: the SIP password %s: softphones register across the Internet; use at least %d random characters", ErrOperator, op.ID, why, MinPasswordLen)
 		}
 		if strings.ContainsAny(password, "\r\n\x00") || strings.TrimSpace(password) != password {
 			return fmt.Errorf("%w %q: password has a line break, NUL or surrounding spaces", ErrOperator, op.ID)

@@ -30,7 +30,7 @@ func TestRenderOperatorsPassesCheck(t *testing.T) {
 	dir := fillShipped(t)
 	ops := []Operator{{ID: "op2001", Name: "Sato", Endpoint: "PJSIP/op2001"}, {ID: "op2002", Name: "Ito"}}
 	var buf bytes.Buffer
-	if err := RenderOperators(&buf, ops, func(string) string { return "pw;1" }); err != nil {
+	if err := RenderOperators(&buf, ops, func(string) string { return "pw;1-long-enough" }); err != nil {
 		t.Fatal(err)
 	}
 	appendFile(t, filepath.Join(dir, "pjsip.conf"), buf.String())
@@ -42,8 +42,8 @@ func TestRenderOperatorsPassesCheck(t *testing.T) {
 	if !ok {
 		t.Fatal("no auth for op2001")
 	}
-	if pw, _ := auth.Get("password"); pw != "pw;1" {
-		t.Errorf("password = %q, want pw;1 (escaped semicolon round trip)", pw)
+	if pw, _ := auth.Get("password"); pw != "pw;1-long-enough" {
+		t.Errorf("password = %q, want pw;1-long-enough (escaped semicolon round trip)", pw)
 	}
 	if typ, _ := auth.Get("auth_type"); typ != "userpass" {
 		t.Errorf("auth_type = %q, want userpass from the template", typ)
