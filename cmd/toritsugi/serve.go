@@ -128,7 +128,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 		st.Close()
 		return nil, err
 	}
-	if s.outbox, err = relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Logger: log.With("part", "relay")}); err != nil {
+	if s.outbox, err = relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Logger: log.With("part", "relay"), Admit: desk.AdmitIntakes(st)}); err != nil {
 		return fail(err)
 	}
 	senders := o.senders

@@ -53,6 +53,10 @@ type Calls interface {
 	// their number in their calls' records).
 	CallerData(e164 string) (store.CallerData, error)
 	ForgetCaller(e164 string, deletedRecordings []string) (store.CallerData, error)
+	// BeginErasure holds off, until end, every save and relay of the
+	// number's messages: what the erasure reads first must be all there
+	// is to erase.
+	BeginErasure(e164 string) (end func())
 }
 
 // Outbox is the relay outbox as the API shows it.
@@ -997,6 +1001,7 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	masked := phone.Masked(cid.E164)
+	defer d.Calls.BeginErasure(cid.E164)()
 	partly := func(what string, err error) {
 		d.Logger.Error("forget caller: "+what, "number", masked, "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: what + " failed: erased in part; ask again to finish"})

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -150,5 +151,53 @@ func TestClientTokensOnlyDataAPI(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("%s with beta's token and no service token: %d, want %d", path, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestClientChangeFeedCursorIsItsOwn: a client's change feed cursor
+// moves with its own records only: one that moved with every client's
+// writes told a client's token when other clients' calls ended (a review
+// found it).
+func TestClientChangeFeedCursorIsItsOwn(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	h := api.NewHandler(api.Deps{Calls: st, BackupDir: t.TempDir(), Token: tokenFunc,
+		ClientTokens: func() map[string]string { return map[string]string{acmeToken: "acme"} }})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	next := func(after string) (string, int) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/calls?changed_after="+after, nil)
+		req.Header.Set("Authorization", "Bearer "+acmeToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Calls []store.CallRecord `json:"calls"`
+			Next  string             `json:"next"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return body.Next, len(body.Calls)
+	}
+	n1, got := next("0")
+	if got != 2 {
+		t.Fatalf("acme's feed: %d records, want its 2", got)
+	}
+	at := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	if err := st.PutCall(store.CallRecord{ID: "b9", ClientID: "beta", DID: "0311112222", Result: store.ResultCompleted, StartedAt: at, EndedAt: at.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if n2, got := next(n1); got != 0 || n2 != n1 {
+		t.Errorf("after beta's call: acme's feed %d records, cursor %s → %s; want none, the cursor unmoved", got, n1, n2)
+	}
+	if err := st.PutCall(store.CallRecord{ID: "a9", ClientID: "acme", DID: "0312345678", Result: store.ResultCompleted, StartedAt: at, EndedAt: at.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if n3, got := next(n1); got != 1 || n3 == n1 {
+		t.Errorf("after acme's call: %d records, cursor %s → %s; want it, the cursor moved", got, n1, n3)
 	}
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -13,9 +14,9 @@ import (
 
 // TestForgetCallerWindow: what is stored for the caller while the erasure
 // runs (between the API's first look and the store's erasure: the outbox
-// look-ups and Asterisk's deletes), a correction with its copy and a call
-// with its recording, is erased with its copies, and the recording not
-// deleted is said left, still named by its record for the retention.
+// look-ups and Asterisk's deletes), a call with its recording, is erased,
+// and the recording not deleted is said left, still named by its record
+// for the retention; a correction of their message meanwhile is refused.
 func TestForgetCallerWindow(t *testing.T) {
 	st, ob, stored, at := forgetWorld(t)
 	if _, err := ob.Enqueue(relay.Message{ID: "i1-v1", ClientID: "acme", Text: "山田花子 090-1111-2222"}, []string{"acme-mail"}); err != nil {
@@ -28,15 +29,13 @@ func TestForgetCallerWindow(t *testing.T) {
 	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob,
 		DeleteRecording: func(name string) error {
 			deleted = append(deleted, name)
-			// Meanwhile: the operator corrects the message (the console
-			// stores it, then queues its copy), and another call of theirs,
-			// recorded, is stored (it began and ended since the look).
+			// Meanwhile: the operator's correction of the message is
+			// refused (the caller's data is being erased), and another
+			// call of theirs, recorded, is stored (it began and ended
+			// since the look).
 			stored.Values = map[string]string{"name": "山田花子", "purpose": "訂正"}
-			if _, _, err := st.SaveCorrection(stored, 1); err != nil {
-				t.Error(err)
-			}
-			if _, err := ob.Enqueue(relay.Message{ID: "i1-v2", ClientID: "acme", Text: "山田花子 090-1111-2222 訂正"}, []string{"acme-mail"}); err != nil {
-				t.Error(err)
+			if _, _, err := st.SaveCorrection(stored, 1); !errors.Is(err, store.ErrErasing) {
+				t.Errorf("a correction during the erasure: %v, want ErrErasing", err)
 			}
 			if err := st.PutCall(store.CallRecord{ID: "call-2", ClientID: "acme", CallerID: "+819011112222", Result: store.ResultAnswered, StartedAt: at.Add(time.Hour), EndedAt: at.Add(2 * time.Hour), Recording: "rec-2"}); err != nil {
 				t.Error(err)

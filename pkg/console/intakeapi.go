@@ -403,6 +403,12 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 		ID: id, CallID: pop.CallID, ClientID: clientID, OperatorID: a.op.ID, EditedBy: a.op.ID, CallerNumber: pop.CallerNumber,
 		Values: norm, ReadBack: readBack, UpdatedAt: c.now(), RequestID: rid,
 	}, true)
+	if errors.Is(err, store.ErrErasing) {
+		// The caller asked for their data to be erased, and it is being
+		// erased now: nothing of theirs is stored meanwhile.
+		fail(w, http.StatusConflict, "the caller's data is being erased at their request: this message is not kept")
+		return
+	}
 	if err != nil {
 		c.log.Error("store intake", "call", pop.CallID, "err", err)
 		fail(w, http.StatusInternalServerError, "intake not saved")
@@ -474,8 +480,9 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(cur)})
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		// deleted meanwhile (its retention, or the caller's erasure)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrErasing) {
+		// deleted meanwhile (its retention, or the caller's erasure), or
+		// being erased now
 		fail(w, http.StatusNotFound, "the message is deleted: its retention passed, or its caller's data was erased")
 		return
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/fallback"
@@ -93,6 +95,20 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 		}
 	}
 	return d.enqueue(cl, m, dests...)
+}
+
+// AdmitIntakes is the outbox's Admit (relay.OutboxOptions) for st: a
+// message of an intake is queued only while the intake exists and its
+// caller is not being erased, checked in the queue's own transaction. A
+// message saved before an erasure and queued after it (Submit runs once
+// the intake is stored) is not sent.
+func AdmitIntakes(st *store.Store) func(*bolt.Tx, relay.Message) error {
+	return func(tx *bolt.Tx, m relay.Message) error {
+		if m.Kind == relay.KindIntake && m.IntakeID != "" {
+			return st.IntakeRelayable(tx, m.IntakeID)
+		}
+		return nil
+	}
 }
 
 // oneLine joins the lines of s with spaces.

@@ -65,6 +65,11 @@ type OutboxOptions struct {
 	Backoff []time.Duration
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Admit, when set, is asked in Enqueue's transaction whether m may
+	// be queued; its error refuses it (wrapped with ErrNotAdmitted). The
+	// service checks there that a message's intake still exists and its
+	// caller is not being erased.
+	Admit func(tx *bolt.Tx, m Message) error
 }
 
 // Outbox is the durable queue of (message, destination) deliveries, kept
@@ -77,7 +82,12 @@ type Outbox struct {
 	backoff []time.Duration
 	log     *slog.Logger
 	kick    chan struct{}
+	admit   func(tx *bolt.Tx, m Message) error
 }
+
+// ErrNotAdmitted: OutboxOptions.Admit refused a message (its intake
+// erased, or its caller being erased): nothing was queued.
+var ErrNotAdmitted = errors.New("relay: message not admitted")
 
 // Entry is one delivery of a message to one destination, as the console
 // sees it.
@@ -126,7 +136,7 @@ func OpenOutbox(db *bolt.DB, opts OutboxOptions) (*Outbox, error) {
 		return nil, fmt.Errorf("relay: open outbox: nil db: %w", ErrInvalid)
 	}
 	o := &Outbox{db: db, clock: opts.Clock, max: opts.MaxAttempts, backoff: opts.Backoff,
-		log: opts.Logger, kick: make(chan struct{}, 1)}
+		log: opts.Logger, kick: make(chan struct{}, 1), admit: opts.Admit}
 	if o.clock == nil {
 		o.clock = SystemClock{}
 	}
@@ -170,6 +180,11 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 	var created []string
 	err := o.db.Update(func(tx *bolt.Tx) error {
 		created = created[:0]
+		if o.admit != nil {
+			if err := o.admit(tx, m); err != nil {
+				return fmt.Errorf("%w: %w", ErrNotAdmitted, err)
+			}
+		}
 		ob, dead := tx.Bucket(bucketOutbox), tx.Bucket(bucketDead)
 		for _, d := range dests {
 			id := IdempotencyKey(m.ID, d)

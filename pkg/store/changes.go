@@ -76,7 +76,9 @@ const maxChangeScan = 10000
 // CallChanges lists the call records stored or changed after the feed's
 // number after (0: from the first), of clientID ("": every client's), in
 // the order they were written, at most limit (1 or more). It returns the
-// number to ask after next time (after itself when nothing was read) and
+// number to ask after next time (after itself when nothing was read; for
+// one client, its last record's, so that the cursor says nothing of other
+// clients' writes unless a page scanned maxChangeScan of theirs) and
 // whether more follow now. A record changed again moves to the end of the
 // feed: read again, it replaces the copy read before (by id).
 func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRecord, uint64, bool, error) {
@@ -91,10 +93,16 @@ func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRec
 	err := s.db.View(func(tx *bolt.Tx) error {
 		byChange, calls := tx.Bucket(bucketCallsByChange), tx.Bucket(bucketCalls)
 		c := byChange.Cursor()
-		scanned := 0
+		scanned, last := 0, after // last: the number of the last entry read
 		for k, id := c.Seek(changeKey(after + 1)); k != nil; k, id = c.Next() {
-			if len(out) == limit || scanned == maxChangeScan {
+			if len(out) == limit {
 				more = true
+				return nil
+			}
+			if scanned == maxChangeScan {
+				// Only here does the cursor pass other clients'
+				// entries: it must move on.
+				more, next = true, last
 				return nil
 			}
 			scanned++
@@ -105,13 +113,17 @@ func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRec
 			if b == nil {
 				return fmt.Errorf("%w: the change feed names missing call %q", ErrCorrupt, id)
 			}
-			next = binary.BigEndian.Uint64(k)
+			last = binary.BigEndian.Uint64(k)
 			r, err := decodeCall(b)
 			if err != nil {
 				return err
 			}
 			if clientID == "" || r.ClientID == clientID {
 				out = append(out, r)
+				// A client's cursor is its own last record's: one that
+				// moved with every client's writes would tell when
+				// theirs are written (a client's own API token).
+				next = last
 			}
 		}
 		return nil

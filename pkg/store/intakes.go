@@ -104,6 +104,9 @@ func (s *Store) saveIntake(in Intake, create bool, base int) (stored Intake, sav
 	}
 	saved = true
 	err = s.update(func(tx *bolt.Tx) error {
+		if s.beingErased(in.CallerNumber) {
+			return ErrErasing
+		}
 		cur, vers, byCaller, err := intakeBuckets(tx)
 		if err != nil {
 			return err
@@ -120,6 +123,9 @@ func (s *Store) saveIntake(in Intake, create bool, base int) (stored Intake, sav
 			if create || (in.RequestID != "" && prev.RequestID == in.RequestID) {
 				in, saved = prev, false
 				return nil
+			}
+			if s.beingErased(prev.CallerNumber) {
+				return ErrErasing
 			}
 			if base > 0 && prev.Version != base {
 				in = prev

@@ -71,6 +71,7 @@ type Store struct {
 	live       *liveWriter
 	health     writeHealth
 	now        func() time.Time
+	erasing    erasures
 }
 
 // batchDelay is how long PutCall waits for concurrent writers to share

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrErasing: the caller's data is being erased (BeginErasure): nothing
+// of theirs is stored or relayed meanwhile.
+var ErrErasing = errors.New("store: the caller's data is being erased")
+
+// erasures are the numbers being erased now, by E.164.
+type erasures struct {
+	mu      sync.Mutex
+	numbers map[string]int
+}
+
+// BeginErasure marks e164 as being erased until end is called: from now
+// on no message of that caller, in any spelling of the number, is saved
+// or corrected (ErrErasing), nor admitted to the relay
+// (IntakeRelayable). An erasure reads what the caller left, then erases
+// it: a message saved, or queued, in between would outlive it.
+func (s *Store) BeginErasure(e164 string) (end func()) {
+	s.erasing.mu.Lock()
+	defer s.erasing.mu.Unlock()
+	if s.erasing.numbers == nil {
+		s.erasing.numbers = map[string]int{}
+	}
+	s.erasing.numbers[e164]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.erasing.mu.Lock()
+			defer s.erasing.mu.Unlock()
+			if s.erasing.numbers[e164]--; s.erasing.numbers[e164] <= 0 {
+				delete(s.erasing.numbers, e164)
+			}
+		})
+	}
+}
+
+// beingErased reports whether number, as stored, is one being erased.
+func (s *Store) beingErased(number string) bool {
+	if number == "" {
+		return false
+	}
+	s.erasing.mu.Lock()
+	defer s.erasing.mu.Unlock()
+	for e164 := range s.erasing.numbers {
+		if sameNumber(number, e164) {
+			return true
+		}
+	}
+	return false
+}
+
+// IntakeRelayable says, in tx (a transaction of the store's file: the
+// relay outbox's, as it queues a message), whether intake id may be
+// relayed: it exists (not erased, not purged), and its caller is not
+// being erased. Checked in the queue's own transaction, a message saved
+// before an erasure and queued after it is not sent.
+func (s *Store) IntakeRelayable(tx *bolt.Tx, id string) error {
+	b := tx.Bucket(bucketIntakes)
+	if b == nil {
+		return fmt.Errorf("intake %s: %w", id, ErrNotFound)
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return fmt.Errorf("intake %s: %w", id, ErrNotFound)
+	}
+	in, err := decodeIntake(v)
+	if err != nil {
+		return err
+	}
+	if s.beingErased(in.CallerNumber) {
+		return fmt.Errorf("intake %s: %w", id, ErrErasing)
+	}
+	return nil
+}
