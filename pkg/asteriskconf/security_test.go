@@ -124,3 +124,29 @@ func TestFallbackLogsNoCallerNumber(t *testing.T) {
 		t.Errorf("%d Log() lines, want the fallback's 4", n)
 	}
 }
+
+// TestShippedDialplanBalanced: every step of the shipped dialplan, as
+// Asterisk reads it (comments stripped: an unescaped ';' starts one),
+// ends its application's parentheses and every ${...}. A ';' in a
+// fallback Log() message cut the line: Asterisk took the data up to the
+// last ')' it found, inside ${URIENCODE(...)}, and every fallback call
+// logged an error instead of the call (a review found it).
+func TestShippedDialplanBalanced(t *testing.T) {
+	f := mustParseFile(t, filepath.Join(shippedDir, "extensions.conf"))
+	n := 0
+	for _, o := range f.Objects() {
+		for _, e := range o.Entries {
+			v := strings.TrimSpace(e.Value)
+			if !strings.Contains(v, "(") {
+				continue
+			}
+			n++
+			if !strings.HasSuffix(v, ")") || strings.Count(v, "(") != strings.Count(v, ")") || strings.Count(v, "${") > strings.Count(v, "}") {
+				t.Errorf("[%s] line %d, as Asterisk reads it: %q", o.Name, e.Line, v)
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("%d steps with an application read", n)
+	}
+}
