@@ -150,8 +150,11 @@ func TestCorrectionKeepsTheMessageInProgress(t *testing.T) {
 
 // TestCorrectionAfterSomeoneElses: the page shows version 1 of a message;
 // a supervisor corrects the callback number meanwhile. The operator's
-// correction from version 1 is refused: the page says so and shows the
-// supervisor's version in the form, to correct again if need be.
+// correction from version 1 (an addition to 詳細) is refused: the page
+// says so and shows the supervisor's version with the operator's change
+// on it, to check and save again (it showed the supervisor's version
+// alone, and what the operator typed was lost: a review of people acting
+// at once).
 func TestCorrectionAfterSomeoneElses(t *testing.T) {
 	e, ctx := withPop(t, "call-s")
 	consoletest.Do(t, ctx, "message saved", fillCheckSave(
@@ -172,7 +175,16 @@ func TestCorrectionAfterSomeoneElses(t *testing.T) {
 		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
 		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('この用件は他の人が訂正しました')`),
 		consoletest.UntilJS(`document.getElementById('f-callback').value === '09011112222'`))
+	if got := consoletest.Eval(ctx, `document.getElementById('f-detail').value`); !strings.HasSuffix(got, "追記") {
+		t.Errorf("after the refusal 詳細 reads %q: the operator's addition is lost", got)
+	}
 	if in, _ := e.st.Intake(ins[0].ID); in.Version != 2 {
 		t.Fatalf("stored v%d, want the supervisor's v2 kept", in.Version)
+	}
+	consoletest.Do(t, ctx, "saved again, on the supervisor's version",
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))
+	if in, _ := e.st.Intake(ins[0].ID); in.Version != 3 || in.Values["callback"] != "09011112222" || !strings.HasSuffix(in.Values["detail"], "追記") {
+		t.Fatalf("stored v%d %v: want v3 with both changes", in.Version, in.Values)
 	}
 }

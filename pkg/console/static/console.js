@@ -471,13 +471,23 @@
     if (r.status === 0) {
       $("status").textContent = M.save_unknown;
     } else if (r.status === 409 && r.json && r.json.current) {
-      // Corrected meanwhile by someone else: the form shows the current
-      // version, to be corrected again if need be (nothing was saved).
-      const cur = r.json.current;
+      // Corrected meanwhile by someone else (nothing was saved): the form
+      // shows the current version with this operator's changes on it,
+      // field by field (a field they changed keeps their value; one they
+      // left takes the current one), to check and save again: neither
+      // the other's correction nor what they typed is lost. A field both
+      // changed is named.
+      const cur = r.json.current, base = fixing.values || {}, theirs = cur.values || {};
+      const merged = {}, both = [];
+      for (const f of fields()) {
+        const b = base[f.id] || "", m = checked[f.id] || "", o = theirs[f.id] || "";
+        merged[f.id] = m !== b ? m : o;
+        if (m !== b && o !== b && o !== m) both.push(f.label || f.id);
+      }
       call.intakes = [cur].concat((call.intakes || []).filter((i) => i.id !== cur.id));
       correcting = cur; correctRID = null;
-      fillForm(cur.values || {}); resetCheck(); renderHistory();
-      $("status").textContent = M.corrected_meanwhile;
+      fillForm(merged); resetCheck(); renderHistory(); saveDraft();
+      $("status").textContent = M.corrected_meanwhile + (both.length ? M.changed_by_both + both.join("、") : "");
     } else if (r.status === 409 && saved) {
       // Saved already, by an earlier press whose answer was lost, with the
       // values before the last change: shown, and the form becomes its
