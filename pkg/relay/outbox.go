@@ -194,6 +194,18 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 			}
 			e := Entry{ID: id, MessageID: m.ID, Destination: d, State: StatePending,
 				NextAt: now, EnqueuedAt: now, UpdatedAt: now, Message: m}
+			if later := laterVersion(tx, e); later != "" {
+				// A correction of this message was queued for d first
+				// (two people saving at once, one slower to queue):
+				// sent now, this version would be the client's stale
+				// last word. Kept, discarded, for the record.
+				e.State, e.NextAt = StateDiscarded, time.Time{}
+				e.LastError = "superseded: a later version was queued first (" + later + ")"
+				if err := putEntry(tx, bucketOutbox, e); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := putEntry(tx, bucketOutbox, e); err != nil {
 				return err
 			}

@@ -590,3 +590,38 @@ func TestPageWalksEveryEntryOnce(t *testing.T) {
 		t.Errorf("Page of 0 entries: %v, want ErrInvalid", err)
 	}
 }
+
+// TestStaleVersionQueuedAfterItsCorrection: two people correct one
+// message; the later version is queued (and delivered) first, the
+// earlier one's queueing comes after. Sent, the earlier version would be
+// the client's last word: it is kept, discarded, never due (a review of
+// people acting at once).
+func TestStaleVersionQueuedAfterItsCorrection(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	for _, step := range []func() error{
+		func() error { _, err := ob.Enqueue(testMessage("i1-v1"), []string{"mail"}); return err },
+		func() error { _, err := ob.record("i1-v1/mail", nil); return err },
+		func() error { _, err := ob.Enqueue(testMessage("i1-v3"), []string{"mail"}); return err },
+		func() error { _, err := ob.record("i1-v3/mail", nil); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created, err := ob.Enqueue(testMessage("i1-v2"), []string{"mail"})
+	if err != nil || len(created) != 0 {
+		t.Fatalf("the stale version queued: %v, %v", created, err)
+	}
+	ready, _, err := ob.due(clock.Now(), nil, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ready {
+		t.Errorf("%s is due after i1-v3 was delivered to the same destination", e.ID)
+	}
+	es, err := ob.List(Filter{State: StateDiscarded})
+	if err != nil || len(es) != 1 || es[0].ID != "i1-v2/mail" {
+		t.Fatalf("discarded entries %+v, %v: want i1-v2/mail kept, discarded", es, err)
+	}
+}
