@@ -42,13 +42,19 @@ func get(t *testing.T, h http.Handler, url string) (*http.Response, []byte) {
 // and its body.
 func do(t *testing.T, h http.Handler, method, url string) (*http.Response, []byte) {
 	t.Helper()
+	return doAs(t, h, testToken, method, url)
+}
+
+// doAs is do with another bearer token.
+func doAs(t *testing.T, h http.Handler, token, method, url string) (*http.Response, []byte) {
+	t.Helper()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	req, err := http.NewRequest(method, srv.URL+url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -2,9 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -51,22 +49,10 @@ func TestClientTokenReadsItsClientOnly(t *testing.T) {
 	d := api.Deps{Calls: st, Outbox: ob, BackupDir: t.TempDir(), Token: tokenFunc,
 		ClientTokens: func() map[string]string { return map[string]string{acmeToken: "acme", betaToken: "beta"} }}
 	h := api.NewHandler(d)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 	send := func(token, method, path string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, srv.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		resp, body := doAs(t, h, token, method, path)
+		return resp.StatusCode, string(body)
 	}
 	// Each route as a client asks it: its path, and a query showing the
 	// data (acme's and beta's in it for the service's token).
@@ -138,17 +124,8 @@ func TestClientTokensOnlyDataAPI(t *testing.T) {
 	seed(t, st)
 	h := api.NewHandler(api.Deps{Calls: st, BackupDir: t.TempDir(), Token: func() string { return "" },
 		ClientTokens: func() map[string]string { return map[string]string{betaToken: "beta"} }})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 	for path, want := range map[string]int{"/api/v1/calls": 200, "/api/v1/backup": 403} {
-		req, _ := http.NewRequest("GET", srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+betaToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
+		if resp, _ := doAs(t, h, betaToken, "GET", path); resp.StatusCode != want {
 			t.Errorf("%s with beta's token and no service token: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
@@ -163,22 +140,14 @@ func TestClientChangeFeedCursorIsItsOwn(t *testing.T) {
 	seed(t, st)
 	h := api.NewHandler(api.Deps{Calls: st, BackupDir: t.TempDir(), Token: tokenFunc,
 		ClientTokens: func() map[string]string { return map[string]string{acmeToken: "acme"} }})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 	next := func(after string) (string, int) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/calls?changed_after="+after, nil)
-		req.Header.Set("Authorization", "Bearer "+acmeToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		_, b := doAs(t, h, acmeToken, "GET", "/api/v1/calls?changed_after="+after)
 		var body struct {
 			Calls []store.CallRecord `json:"calls"`
 			Next  string             `json:"next"`
 		}
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		if err := json.Unmarshal(b, &body); err != nil {
 			t.Fatal(err)
 		}
 		return body.Next, len(body.Calls)

@@ -18,32 +18,9 @@ import (
 // back; the ARI music on hold of a channel with the class plays it too.
 func TestHoldPlaysTheHeldChannelsMusicClass(t *testing.T) {
 	s, ws := startFake(t)
-	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{Answer: AnswerAfter, Delay: time.Second})
 	cl := restClient(s)
-	callerID, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
+	callerID, br := callerBridgedWithOp1(t, s, cl)
 	caller := ari.NewKey(ari.ChannelKey, callerID)
-	if err := cl.Channel().Answer(caller); err != nil {
-		t.Fatal(err)
-	}
-	op, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1001", App: "toritsugi", ChannelID: "op-1", Timeout: 15})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, ok := s.Channel("op-1"); return ok && c.InStasis && c.State == "Up" }); err != nil {
-		t.Fatal(err)
-	}
-	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{callerID, op.ID()} {
-		if err := cl.Bridge().AddChannel(br.Key(), id); err != nil {
-			t.Fatal(err)
-		}
-	}
 	moh := func(id string) string { c, _ := s.Channel(id); return c.MOHClass }
 
 	if err := s.RemoteHold("op-1", true); err != nil {
@@ -115,31 +92,8 @@ func held(ws *evClient) bool {
 // not holding publishes nothing, nor a second hold.
 func TestHoldInARecordedBridgeIsNotPassedOn(t *testing.T) {
 	s, ws := startFake(t)
-	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{Answer: AnswerAfter, Delay: time.Second})
 	cl := restClient(s)
-	callerID, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caller := ari.NewKey(ari.ChannelKey, callerID)
-	if err := cl.Channel().Answer(caller); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1001", App: "toritsugi", ChannelID: "op-1", Timeout: 15}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, ok := s.Channel("op-1"); return ok && c.InStasis && c.State == "Up" }); err != nil {
-		t.Fatal(err)
-	}
-	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{callerID, "op-1"} {
-		if err := cl.Bridge().AddChannel(br.Key(), id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	callerID, br := callerBridgedWithOp1(t, s, cl)
 	if _, err := cl.Bridge().Record(br.Key(), "rec-1", &ari.RecordingOptions{Format: "wav"}); err != nil {
 		t.Fatal(err)
 	}
@@ -174,4 +128,34 @@ func TestHoldInARecordedBridgeIsNotPassedOn(t *testing.T) {
 	if holds != 1 || unholds != 0 {
 		t.Fatalf("%d ChannelHold and %d ChannelUnhold: want one hold, no unhold of a phone not holding", holds, unholds)
 	}
+}
+
+// callerBridgedWithOp1 answers a call from the trunk, originates op-1 to
+// PJSIP/op1001 (answering after a second), and bridges them in br-1.
+func callerBridgedWithOp1(t *testing.T, s *Server, cl ari.Client) (string, *ari.BridgeHandle) {
+	t.Helper()
+	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{Answer: AnswerAfter, Delay: time.Second})
+	callerID, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Channel().Answer(ari.NewKey(ari.ChannelKey, callerID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Channel().Originate(nil, ari.OriginateRequest{Endpoint: "PJSIP/op1001", App: "toritsugi", ChannelID: "op-1", Timeout: 15}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitFor(waitCtx(t), func(s *Server) bool { c, ok := s.Channel("op-1"); return ok && c.InStasis && c.State == "Up" }); err != nil {
+		t.Fatal(err)
+	}
+	br, err := cl.Bridge().Create(ari.NewKey(ari.BridgeKey, "br-1"), "mixing", "call")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{callerID, "op-1"} {
+		if err := cl.Bridge().AddChannel(br.Key(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return callerID, br
 }

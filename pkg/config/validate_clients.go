@@ -71,15 +71,10 @@ func ClientEnv(id, key string) string {
 // clientSecret is the written value of a client's secret key, replaced
 // by its environment variable (ClientEnv) when that is set.
 func (c *checker) clientSecret(p, key, id, written string) string {
-	if c.env == nil || id == "" {
+	if id == "" {
 		return written
 	}
-	env := ClientEnv(id, key)
-	if v, ok := c.env(env); ok && v != "" {
-		c.fromEnv[childPath(p, key)] = env
-		return v
-	}
-	return written
+	return c.envOr(childPath(p, key), ClientEnv(id, key), written)
 }
 
 // apiTokens checks that every data API token is its own (a client's token

@@ -78,12 +78,20 @@ func (c *checker) destinations(path string, raws []rawDestination) []relay.Desti
 // secret is the written value of key, replaced by its environment variable
 // when that is set.
 func (c *checker) secret(p, key, name, written string) string {
-	if c.env == nil || name == "" {
+	if name == "" {
 		return written
 	}
-	env := DestinationEnv(name, key)
+	return c.envOr(childPath(p, key), DestinationEnv(name, key), written)
+}
+
+// envOr is environment variable env's value when it is set (and records
+// that path's value came from it), written otherwise.
+func (c *checker) envOr(path, env, written string) string {
+	if c.env == nil {
+		return written
+	}
 	if v, ok := c.env(env); ok && v != "" {
-		c.fromEnv[childPath(p, key)] = env
+		c.fromEnv[path] = env
 		return v
 	}
 	return written

@@ -43,19 +43,7 @@ func TestOperatorHoldPlaysTheClientsMusic(t *testing.T) {
 		{"0312349999", "0901234568", "default"},
 	} {
 		id := h.call(tc.did, tc.caller)
-		var op string
-		h.eventually("bridged", func() bool {
-			c, ok := h.fake.Channel(id)
-			if !ok || c.BridgeID == "" {
-				return false
-			}
-			for _, o := range h.fake.Channels() {
-				if o.ID != id && o.BridgeID == c.BridgeID {
-					op = o.ID
-				}
-			}
-			return op != ""
-		})
+		op := h.bridgedPeer(id)
 		if err := h.fake.RemoteHold(op, true); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +94,20 @@ func TestHoldMusicFollowsAReload(t *testing.T) {
 	if err := h.fake.Register("PJSIP/op1001"); err != nil {
 		t.Fatal(err)
 	}
-	var op string
+	op := h.bridgedPeer(id)
+	if err := h.fake.RemoteHold(op, true); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := h.fake.Channel(id); c.MOHClass != "acme-bossa" {
+		t.Fatalf("on hold after the reload the caller hears %q, want acme-bossa", c.MOHClass)
+	}
+}
+
+// bridgedPeer waits until channel id is bridged and returns the other
+// channel in its bridge (the operator's leg).
+func (h *harness) bridgedPeer(id string) string {
+	h.t.Helper()
+	var peer string
 	h.eventually("bridged", func() bool {
 		c, ok := h.fake.Channel(id)
 		if !ok || c.BridgeID == "" {
@@ -114,15 +115,10 @@ func TestHoldMusicFollowsAReload(t *testing.T) {
 		}
 		for _, o := range h.fake.Channels() {
 			if o.ID != id && o.BridgeID == c.BridgeID {
-				op = o.ID
+				peer = o.ID
 			}
 		}
-		return op != ""
+		return peer != ""
 	})
-	if err := h.fake.RemoteHold(op, true); err != nil {
-		t.Fatal(err)
-	}
-	if c, _ := h.fake.Channel(id); c.MOHClass != "acme-bossa" {
-		t.Fatalf("on hold after the reload the caller hears %q, want acme-bossa", c.MOHClass)
-	}
+	return peer
 }
