@@ -170,3 +170,42 @@ func TestClientChangeFeedCursorIsItsOwn(t *testing.T) {
 		t.Errorf("after acme's call: %d records, cursor %s → %s; want it, the cursor moved", got, n1, n3)
 	}
 }
+
+// TestClientFeedMoreIsItsOwn: a full page's "more" says whether more of
+// the client's own records follow, not whether any entry does: it
+// flipped when another client's call was written (a review found it).
+func TestClientFeedMoreIsItsOwn(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st) // acme's c1, c3
+	h := api.NewHandler(api.Deps{Calls: st, BackupDir: t.TempDir(), Token: tokenFunc,
+		ClientTokens: func() map[string]string { return map[string]string{acmeToken: "acme"} }})
+	type page struct {
+		Calls []store.CallRecord `json:"calls"`
+		Next  string             `json:"next"`
+		More  bool               `json:"more"`
+	}
+	ask := func(q string) page {
+		t.Helper()
+		_, b := doAs(t, h, acmeToken, "GET", "/api/v1/calls?"+q)
+		var p page
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := ask("changed_after=0&limit=1")
+	if len(first.Calls) != 1 || !first.More {
+		t.Fatalf("acme's first page of one: %d records, more %v; want one, and more", len(first.Calls), first.More)
+	}
+	probe := "changed_after=" + first.Next + "&limit=1"
+	if p := ask(probe); len(p.Calls) != 1 || p.More {
+		t.Fatalf("acme's last record: %d records, more %v", len(p.Calls), p.More)
+	}
+	at := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	if err := st.PutCall(store.CallRecord{ID: "b9", ClientID: "beta", DID: "0311112222", Result: store.ResultCompleted, StartedAt: at, EndedAt: at.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if p := ask(probe); p.More {
+		t.Error("acme's last page says more after beta's call was written: it tells acme when beta's calls end")
+	}
+}

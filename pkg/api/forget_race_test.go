@@ -96,3 +96,41 @@ func TestForgetRacesConsoleSave(t *testing.T) {
 		}
 	})
 }
+
+// TestForgetRacesCallNotice: a call ends (its record stored), the
+// erasure runs, then the call's notice, built from the record in memory,
+// comes to be queued: it is not admitted (a review found the voicemail
+// notice, with the caller's number and recording, delivered after the
+// erasure answered 200).
+func TestForgetRacesCallNotice(t *testing.T) {
+	st := storetest.Open(t)
+	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{Clock: &steppedClock{now: at}, Admit: desk.AdmitIntakes(st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.CallRecord{ID: "call-vm", ClientID: "acme", CallerID: "09011112222", Result: store.ResultVoicemail,
+		StartedAt: at, EndedAt: at.Add(time.Minute), Recording: "vm-1"}
+	if err := st.PutCall(rec); err != nil {
+		t.Fatal(err)
+	}
+	notice := relay.Message{ID: relay.NoticeMessageID(rec.ID, relay.KindVoicemail), ClientID: "acme", Kind: relay.KindVoicemail,
+		CallID: rec.ID, Recording: rec.Recording, Subject: "留守番電話（090-1111-2222）", Text: "090-1111-2222"}
+	var queued error
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob,
+		OnForget: func(string) { _, queued = ob.Enqueue(notice, []string{"acme-mail"}) }})
+	if resp, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if !errors.Is(queued, relay.ErrNotAdmitted) {
+		t.Errorf("the voicemail notice of the erased caller queued after the erasure: %v, want ErrNotAdmitted", queued)
+	}
+	// Another caller's notice is admitted.
+	other := store.CallRecord{ID: "call-2", ClientID: "acme", CallerID: "09033334444", Result: store.ResultAbandoned, StartedAt: at, EndedAt: at.Add(time.Minute)}
+	if err := st.PutCall(other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(relay.Message{ID: relay.NoticeMessageID(other.ID, relay.KindMissedCall), ClientID: "acme", Kind: relay.KindMissedCall, CallID: other.ID}, []string{"acme-mail"}); err != nil {
+		t.Errorf("another caller's notice: %v", err)
+	}
+}

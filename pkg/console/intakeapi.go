@@ -480,9 +480,12 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(cur)})
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrErasing) {
-		// deleted meanwhile (its retention, or the caller's erasure), or
-		// being erased now
+	if errors.Is(err, store.ErrErasing) {
+		fail(w, http.StatusConflict, "the caller's data is being erased at their request: this correction is not kept")
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// deleted meanwhile (its retention, or the caller's erasure)
 		fail(w, http.StatusNotFound, "the message is deleted: its retention passed, or its caller's data was erased")
 		return
 	}

@@ -188,3 +188,54 @@ func TestCorrectionAfterSomeoneElses(t *testing.T) {
 		t.Fatalf("stored v%d %v: want v3 with both changes", in.Version, in.Values)
 	}
 }
+
+// TestCorrectionMergeComparesAsStored: the merge of a refused correction
+// compares the operator's answers as the server normalised them: a
+// date-time the operator left alone (2026-11-11T15:00 in the form, stored
+// with its zone) is not taken for a change, and the supervisor's new time
+// is shown, not the old one put back (a review found it).
+func TestCorrectionMergeComparesAsStored(t *testing.T) {
+	e := newEnv(t, func(d *console.Deps, _ *env) {
+		d.Forms = fakeForms{formFor: func(string) console.FormSpec { return dtForm },
+			validate: func(_ string, v map[string]string) (map[string]string, map[string]string, string) {
+				out := map[string]string{"name": v["name"]}
+				if at := v["callback_at"]; at != "" {
+					if len(at) == len("2026-11-11T15:00") {
+						at += ":00+09:00"
+					}
+					out["callback_at"] = at
+				}
+				return out, map[string]string{}, v["name"] + " " + out["callback_at"]
+			}}
+	})
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-dt", "op-a"))
+	consoletest.Do(t, ctx, "a message with a callback time, saved",
+		chromedp.WaitVisible("#f-name"),
+		chromedp.SendKeys("#f-name", "山田"),
+		chromedp.SetValue("#f-callback_at", "2026-11-11T15:00"),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))
+	ins, _ := e.st.IntakesForCaller("0312345678", 0)
+	if len(ins) != 1 {
+		t.Fatalf("%d messages stored", len(ins))
+	}
+	fixed := map[string]string{"name": "山田", "callback_at": "2026-11-12T10:00:00+09:00"}
+	if resp, body := e.login("sv").do("PUT", "/api/v1/console/intakes/"+ins[0].ID, map[string]any{"values": fixed, "version": 1}); resp.StatusCode != 200 {
+		t.Fatalf("the supervisor's correction: %d %s", resp.StatusCode, body)
+	}
+	consoletest.Do(t, ctx, "the operator corrects the name of version 1",
+		chromedp.Click("#history li.intake button"),
+		consoletest.UntilJS(`document.getElementById('f-name').value === '山田'`),
+		chromedp.SendKeys("#f-name", "太郎"),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('この用件は他の人が訂正しました')`))
+	status := consoletest.Eval(ctx, `document.getElementById('status').textContent`)
+	if got := consoletest.Eval(ctx, `document.getElementById('f-callback_at').value`); got != "2026-11-12T10:00" || strings.Contains(status, "両方") {
+		t.Errorf("merged form: callback_at %q, status %q; want the supervisor's 2026-11-12T10:00, nothing changed by both", got, status)
+	}
+	if got := consoletest.Eval(ctx, `document.getElementById('f-name').value`); !strings.Contains(got, "太郎") || !strings.Contains(got, "山田") {
+		t.Errorf("merged form: name %q, want the operator's, with 太郎 typed", got)
+	}
+}

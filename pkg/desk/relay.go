@@ -99,13 +99,18 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 
 // AdmitIntakes is the outbox's Admit (relay.OutboxOptions) for st: a
 // message of an intake is queued only while the intake exists and its
-// caller is not being erased, checked in the queue's own transaction. A
-// message saved before an erasure and queued after it (Submit runs once
-// the intake is stored) is not sent.
+// caller is not being erased, a call's notice only while its caller is
+// neither erased nor being erased, checked in the queue's own
+// transaction. A message saved before an erasure and queued after it
+// (Submit runs once the intake is stored; a notice once the call's
+// record is) is not sent.
 func AdmitIntakes(st *store.Store) func(*bolt.Tx, relay.Message) error {
 	return func(tx *bolt.Tx, m relay.Message) error {
-		if m.Kind == relay.KindIntake && m.IntakeID != "" {
+		switch {
+		case m.Kind == relay.KindIntake && m.IntakeID != "":
 			return st.IntakeRelayable(tx, m.IntakeID)
+		case m.CallID != "":
+			return st.CallRelayable(tx, m.CallID)
 		}
 		return nil
 	}

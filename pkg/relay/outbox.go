@@ -186,6 +186,15 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 			}
 		}
 		ob, dead := tx.Bucket(bucketOutbox), tx.Bucket(bucketDead)
+		// A correction of this message queued first (two people saving
+		// at once, one slower to queue): sent now, this version would be
+		// the client's stale last word. It is kept, discarded, for the
+		// record, and a destination the correction was not queued for
+		// gets the correction instead.
+		later, superseded, err := latestVersion(tx, m)
+		if err != nil {
+			return err
+		}
 		for _, d := range dests {
 			id := IdempotencyKey(m.ID, d)
 			k := []byte(id)
@@ -194,22 +203,28 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 			}
 			e := Entry{ID: id, MessageID: m.ID, Destination: d, State: StatePending,
 				NextAt: now, EnqueuedAt: now, UpdatedAt: now, Message: m}
-			if later := laterVersion(tx, e); later != "" {
-				// A correction of this message was queued for d first
-				// (two people saving at once, one slower to queue):
-				// sent now, this version would be the client's stale
-				// last word. Kept, discarded, for the record.
-				e.State, e.NextAt = StateDiscarded, time.Time{}
-				e.LastError = "superseded: a later version was queued first (" + later + ")"
+			if !superseded {
 				if err := putEntry(tx, bucketOutbox, e); err != nil {
 					return err
 				}
+				created = append(created, id)
 				continue
 			}
+			e.State, e.NextAt = StateDiscarded, time.Time{}
+			e.LastError = "superseded: a later version was queued first (" + later.ID + ")"
 			if err := putEntry(tx, bucketOutbox, e); err != nil {
 				return err
 			}
-			created = append(created, id)
+			lid := IdempotencyKey(later.MessageID, d)
+			if ob.Get([]byte(lid)) != nil || dead.Get([]byte(lid)) != nil {
+				continue
+			}
+			le := Entry{ID: lid, MessageID: later.MessageID, Destination: d, State: StatePending,
+				NextAt: now, EnqueuedAt: now, UpdatedAt: now, Message: later.Message}
+			if err := putEntry(tx, bucketOutbox, le); err != nil {
+				return err
+			}
+			created = append(created, lid)
 		}
 		return nil
 	})
@@ -418,6 +433,33 @@ func laterVersion(tx *bolt.Tx, e Entry) string {
 		}
 	}
 	return ""
+}
+
+// latestVersion finds, for intake message m, the entry of its latest
+// later version queued for any destination (pending, delivered or dead):
+// ok is false when there is none (or m is not an intake's message).
+func latestVersion(tx *bolt.Tx, m Message) (later Entry, ok bool, err error) {
+	intake, n, isIntake := ParseIntakeMessageID(m.ID)
+	if m.Kind != KindIntake || !isIntake {
+		return Entry{}, false, nil
+	}
+	best, prefix := n, []byte(intake+"-v")
+	for _, b := range [][]byte{bucketOutbox, bucketDead} {
+		c := tx.Bucket(b).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			msg, _, cut := strings.Cut(string(k), "/")
+			id, ver, parsed := ParseIntakeMessageID(msg)
+			if !cut || !parsed || id != intake || ver <= best {
+				continue
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return Entry{}, false, err
+			}
+			later, best, ok = e, ver, true
+		}
+	}
+	return later, ok, nil
 }
 
 // discardSuperseded discards the dead letters of earlier versions of

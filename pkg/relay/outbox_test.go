@@ -625,3 +625,42 @@ func TestStaleVersionQueuedAfterItsCorrection(t *testing.T) {
 		t.Fatalf("discarded entries %+v, %v: want i1-v2/mail kept, discarded", es, err)
 	}
 }
+
+// TestStaleVersionToAnotherDestination: v3 is queued for mail only (its
+// change made it no longer urgent), then v2, urgent, for mail and the
+// pager: the pager must not end with the stale v2 and never get v3: v2
+// is discarded there too, and the pager gets v3 instead (a review found
+// v2 sent to it).
+func TestStaleVersionToAnotherDestination(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	for _, step := range []func() error{
+		func() error { _, err := ob.Enqueue(testMessage("i1-v1"), []string{"mail"}); return err },
+		func() error { _, err := ob.record("i1-v1/mail", nil); return err },
+		func() error { _, err := ob.Enqueue(testMessage("i1-v3"), []string{"mail"}); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created, err := ob.Enqueue(testMessage("i1-v2"), []string{"mail", "pager"})
+	if err != nil || !slices.Equal(created, []string{"i1-v3/pager"}) {
+		t.Fatalf("queued %v, %v; want v3 for the pager only", created, err)
+	}
+	ready, _, err := ob.due(clock.Now(), nil, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var due []string
+	for _, e := range ready {
+		due = append(due, e.ID)
+	}
+	slices.Sort(due)
+	if !slices.Equal(due, []string{"i1-v3/mail", "i1-v3/pager"}) {
+		t.Fatalf("due %v, want v3 for both destinations", due)
+	}
+	es, _ := ob.List(Filter{State: StateDiscarded})
+	if len(es) != 2 {
+		t.Fatalf("discarded %d entries, want v2's two", len(es))
+	}
+}

@@ -80,3 +80,24 @@ func (s *Store) IntakeRelayable(tx *bolt.Tx, id string) error {
 	}
 	return nil
 }
+
+// CallRelayable says, in tx (the relay outbox's, as it queues a call's
+// notice: a missed call, a voicemail), whether the notice of call id may
+// be relayed: not when the call's caller was erased, or is being erased
+// now (the record was stored, then the erasure ran, then the notice
+// built from the record in memory came to be queued). A call with no
+// record is left to the caller of Enqueue.
+func (s *Store) CallRelayable(tx *bolt.Tx, id string) error {
+	v := tx.Bucket(bucketCalls).Get([]byte(id))
+	if v == nil {
+		return nil
+	}
+	rec, err := decodeCall(v)
+	if err != nil {
+		return err
+	}
+	if CallerErased(rec) || s.beingErased(rec.CallerID) {
+		return fmt.Errorf("call %s: %w", id, ErrErasing)
+	}
+	return nil
+}

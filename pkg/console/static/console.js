@@ -18,6 +18,7 @@
   let call = null;        // current callView {pop, form, intakes}
   let correcting = null;  // intake being corrected
   let checked = null;     // values confirmed by the read-back
+  let checkedNorm = null; // the same as the server normalised them (090-… as +81…)
   let state = null;
 
   // api answers {status, json}; status 0 when no answer came (the network
@@ -327,7 +328,7 @@
       if (div) div.hidden = !visible(f, all, new Set());
     }
   }
-  function resetCheck() { checked = null; $("readback-box").hidden = true; }
+  function resetCheck() { checked = null; checkedNorm = null; $("readback-box").hidden = true; }
   function clearErrors() { for (const e of document.querySelectorAll("#fields .err")) e.textContent = ""; }
   // showErrors marks each refused field and moves to the first; an error
   // of no field (a client no longer served, say) goes to the status line.
@@ -391,7 +392,7 @@
     const r = await api("POST", "/api/v1/console/validate", body);
     if (!call || call.pop.call_id !== target || correcting !== fixing) return;
     if (r.status === 200) {
-      checked = values;
+      checked = values; checkedNorm = r.json.values || {};
       $("readback").textContent = r.json.read_back;
       $("readback-box").hidden = false;
       $("status").textContent = "";
@@ -409,6 +410,7 @@
     // pop (or an earlier one be opened) while it is on the way, and its
     // answer must not touch that call's form or draft.
     const target = call.pop.call_id, key = draftKey(), fixing = correcting;
+    const sent = checked, sentNorm = checkedNorm || {};
     let rid;
     if (fixing) {
       rid = correctRID = correctRID || newRequestID();
@@ -476,13 +478,17 @@
       // field by field (a field they changed keeps their value; one they
       // left takes the current one), to check and save again: neither
       // the other's correction nor what they typed is lost. A field both
-      // changed is named.
+      // changed is named. Compared as stored (normalised: a time typed
+      // 2026-11-11T15:00 is stored with its zone, a number typed 090-…
+      // as +81…); a field the operator's answers hid is left to the
+      // current version.
       const cur = r.json.current, base = fixing.values || {}, theirs = cur.values || {};
       const merged = {}, both = [];
       for (const f of fields()) {
-        const b = base[f.id] || "", m = checked[f.id] || "", o = theirs[f.id] || "";
-        merged[f.id] = m !== b ? m : o;
-        if (m !== b && o !== b && o !== m) both.push(f.label || f.id);
+        const b = base[f.id] || "", m = sentNorm[f.id] || "", o = theirs[f.id] || "";
+        const changed = (f.id in sent) && m !== b;
+        merged[f.id] = changed ? sent[f.id] : o;
+        if (changed && o !== b && o !== m) both.push(f.label || f.id);
       }
       call.intakes = [cur].concat((call.intakes || []).filter((i) => i.id !== cur.id));
       correcting = cur; correctRID = null;
