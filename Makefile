@@ -11,9 +11,10 @@ all: build
 
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
+## build: static binaries (no cgo: one built here runs on an older server's glibc)
 build:
-	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/toritsugi
-	$(GO) build -trimpath -o bin/toritsugi-phone ./cmd/toritsugi-phone
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/toritsugi
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/toritsugi-phone ./cmd/toritsugi-phone
 
 ## test: vet, formatting and every test under the race detector
 test: vet fmt-check race

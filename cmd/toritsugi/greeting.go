@@ -48,6 +48,12 @@ func greeting(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("greeting: %w", err), os.Remove(tmp))
 	}
+	// Asterisk plays it as its own user: readable by all, whatever the
+	// umask of who converted it (root's 077 on a hardened server made a
+	// greeting nobody but root could read, and callers heard silence).
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return errors.Join(fmt.Errorf("greeting: %w", err), os.Remove(tmp))
+	}
 	if err := os.Rename(tmp, out); err != nil {
 		return fmt.Errorf("greeting: %w", err)
 	}

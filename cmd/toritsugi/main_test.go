@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/config"
@@ -370,6 +371,22 @@ func TestGreetingCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"greeting", filepath.Join(dir, "none.wav"), filepath.Join(dir, "o.sln")}, &out, &out); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing input: %v", err)
+	}
+}
+
+// TestGreetingReadableByAsterisk: converted by root on a hardened server
+// (umask 077), a greeting was 0600 root's, which Asterisk, running as its
+// own user, could not play: it is 0644 whatever the umask.
+func TestGreetingReadableByAsterisk(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	out := filepath.Join(t.TempDir(), "acme-greeting.sln")
+	var b bytes.Buffer
+	if err := run(context.Background(), []string{"greeting", "../../pkg/audio/testdata/tone1k_16000_mono.mp3", out}, &b, &b); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("greeting %v (%v), want mode 0644", fi.Mode(), err)
 	}
 }
 
