@@ -41,6 +41,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "", "data directory (default: a new temporary one)")
 	talk := fs.Duration("talk", 20*time.Second, "how long simulated operators talk")
 	realHours := fs.Bool("real-hours", false, "apply the sample clients' business hours (default: open around the clock)")
+	othersAfter := fs.Duration("others-after", time.Minute, "when the simulated operators' softphones register (until then the calls are yours)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -48,6 +49,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"demo: --every must be positive"}
 	}
 
+	// The port first: taken, nothing else is set up, and the error says
+	// what to do.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("demo: http listen: %w (another program has it? try: make demo ARGS='--listen 127.0.0.1:8099')", err)
+	}
+	defer ln.Close()
 	pbx, err := aritest.New(aritest.Options{})
 	if err != nil {
 		return fmt.Errorf("demo: simulated PBX: %w", err)
@@ -91,15 +99,42 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	// Simulated operators: softphones that answer after 2 s and talk --talk.
+	// The console operator's is registered from the start; the others
+	// --others-after later, so that the first calls are the one trying
+	// the console's (routing gives a call to the operator free the
+	// longest: one just available would get none).
+	var others []string
 	for _, op := range cfg.Operators {
-		pbx.AddEndpoint(op.Endpoint, true, aritest.EndpointBehavior{
+		mine := op.ID == demoOperator
+		pbx.AddEndpoint(op.Endpoint, mine, aritest.EndpointBehavior{
 			Answer: aritest.AnswerAfter, Delay: 2 * time.Second, HangupAfter: *talk,
 		})
+		if !mine {
+			others = append(others, op.Endpoint)
+		}
 	}
+	// The clients' own phones, for their VIP callers: they answer and
+	// press 1 when asked, and talk.
+	for _, c := range cfg.Clients {
+		if c.TransferTo != "" {
+			pbx.SetRemoteNumber("0"+strings.TrimPrefix(c.TransferTo, "+81"), aritest.EndpointBehavior{
+				Answer: aritest.AnswerAfter, Delay: 3 * time.Second, HangupAfter: *talk,
+			})
+		}
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(*othersAfter):
+			for _, e := range others {
+				_ = pbx.Register(e)
+			}
+		}
+	}()
 
 	// One console operator to try the console with; the others are
 	// simulated and available whenever their softphone is registered.
-	hash, err := password.Hash(demoPassword)
+	hash, err := demoHash(*dataDir)
 	if err != nil {
 		return err
 	}
@@ -124,10 +159,6 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer svc.close()
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("demo: http listen: %w", err)
-	}
 	fmt.Fprintf(stdout, `toritsugi demo — THIS IS A SIMULATION: the PBX is toritsugi's built-in fake Asterisk,
 no real telephone calls are made. Simulated calls arrive about every %s;
 simulated operators answer after 2 s and talk for %s.
@@ -144,8 +175,19 @@ Press Ctrl-C to stop.
 	return svc.run(ctx, ln, nil)
 }
 
+// demoCallers are the simulated callers: a few who call again (the
+// console shows what they said before), the sample's VIP (transferred to
+// the client), known and blocked callers now and then, and new ones.
+var demoCallers = []string{
+	"09012345678", "08023456789", "0312340000", "0661239999", // repeat callers; 06-6123-9999 is the clinic's known 薬局
+	"09011112222", // the builder's known 現場監督
+	"0398765432",  // the builder's VIP 山田社長
+	"0120123456",  // a sales number the builder blocks
+}
+
 // simulateCalls places calls to the sample clients' numbers (and now and
-// then to an unknown one); some callers hang up during the greeting.
+// then to an unknown one): the first a few seconds after the start, the
+// rest about every `every`; some callers hang up during the greeting.
 func simulateCalls(ctx context.Context, pbx *aritest.Server, cfg *config.Config, every time.Duration, log *slog.Logger) {
 	var dids []string
 	for _, c := range cfg.Clients {
@@ -153,22 +195,30 @@ func simulateCalls(ctx context.Context, pbx *aritest.Server, cfg *config.Config,
 			dids = append(dids, "0"+strings.TrimPrefix(d, "+81"))
 		}
 	}
-	dids = append(dids, "0300000000") // nobody's number
-	for {
+	for n := 0; ; n++ {
 		wait := time.Duration(rand.ExpFloat64() * float64(every))
+		if n == 0 {
+			wait = 3 * time.Second // a first call soon, for whoever is trying the console
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}
 		did := dids[rand.IntN(len(dids))]
+		if rand.IntN(10) == 0 && n > 0 {
+			did = "0300000000" // nobody's number
+		}
 		caller := fmt.Sprintf("090%08d", rand.IntN(100000000))
+		if rand.IntN(2) == 0 {
+			caller = demoCallers[rand.IntN(len(demoCallers))]
+		}
 		id, err := pbx.IncomingCall(did, caller)
 		if err != nil {
 			log.Warn("simulated call refused by the PBX", "did", did, "error", err)
 			continue
 		}
-		if rand.IntN(5) == 0 { // an impatient caller
+		if rand.IntN(5) == 0 && n > 0 { // an impatient caller
 			go func() {
 				select {
 				case <-ctx.Done():
@@ -178,6 +228,27 @@ func simulateCalls(ctx context.Context, pbx *aritest.Server, cfg *config.Config,
 			}()
 		}
 	}
+}
+
+// demoHash is the console operator's password hash, kept in the data
+// directory: a demo started again on the same --data keeps its sessions
+// (they are bound to the hash, and a new salt would be a password change
+// that logs the operator out).
+func demoHash(dir string) (string, error) {
+	path := filepath.Join(dir, "demo-"+demoOperator+".hash")
+	if b, err := os.ReadFile(path); err == nil {
+		if h := strings.TrimSpace(string(b)); password.Check(h, demoPassword) {
+			return h, nil
+		}
+	}
+	h, err := password.Hash(demoPassword)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(h+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	return h, nil
 }
 
 // demoToken is a fresh data API token for one demo run.

@@ -16,7 +16,7 @@ func TestDemoRunsAndAnswers(t *testing.T) {
 	var out, logs syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- demo(ctx, []string{"--listen", "127.0.0.1:0", "--every", "100ms", "--talk", "2s"}, &out, &logs)
+		done <- demo(ctx, []string{"--listen", "127.0.0.1:0", "--every", "100ms", "--talk", "2s", "--others-after", "0s"}, &out, &logs)
 	}()
 	deadline := time.Now().Add(14 * time.Second)
 	for !strings.Contains(logs.String(), "result=answered") && time.Now().Before(deadline) {
@@ -31,5 +31,20 @@ func TestDemoRunsAndAnswers(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "result=answered") {
 		t.Fatalf("no simulated call was answered in 14 s; log:\n%s", logs.String())
+	}
+}
+
+// TestDemoKeepsItsHash: started again on the same --data, the demo keeps
+// the console operator's password hash (sessions are bound to it: a new
+// salt logged the operator out at every restart).
+func TestDemoKeepsItsHash(t *testing.T) {
+	dir := t.TempDir()
+	first, err := demoHash(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := demoHash(dir)
+	if err != nil || again != first {
+		t.Fatalf("the second start's hash %q (%v), want the first's %q", again, err, first)
 	}
 }

@@ -239,3 +239,31 @@ func TestCorrectionMergeComparesAsStored(t *testing.T) {
 		t.Errorf("merged form: name %q, want the operator's, with 太郎 typed", got)
 	}
 }
+
+// TestCorrectionShowsTheNumberAsTyped: a message's number is stored in
+// E.164 with its extension (+81355551234;ext=12); a correction opened
+// the form with that, not as operators type and say it: it shows
+// 0355551234 内線12 (a review of the demo found it).
+func TestCorrectionShowsTheNumberAsTyped(t *testing.T) {
+	e, ctx := withPop(t, "call-p")
+	consoletest.Do(t, ctx, "message saved", fillCheckSave(
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))...)
+	ins, _ := e.st.IntakesForCaller("0312345678", 0)
+	if len(ins) != 1 {
+		t.Fatalf("%d messages stored", len(ins))
+	}
+	in := ins[0]
+	in.Values["callback"] = "+81355551234;ext=12"
+	in.RequestID = "stored-as-e164"
+	if _, _, err := e.st.SaveCorrection(in, 1); err != nil {
+		t.Fatal(err)
+	}
+	consoletest.Do(t, ctx, "reload, 訂正",
+		chromedp.Reload(),
+		chromedp.WaitVisible("#history li.intake button"),
+		chromedp.Click("#history li.intake button"),
+		consoletest.UntilJS(`document.getElementById('f-callback').value !== ''`))
+	if got := consoletest.Eval(ctx, `document.getElementById('f-callback').value`); got != "0355551234 内線12" {
+		t.Fatalf("the correction shows the number as %q, want 0355551234 内線12", got)
+	}
+}

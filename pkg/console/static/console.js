@@ -288,7 +288,14 @@
       return;
     }
     const e = document.getElementById(name);
-    if (e) e.value = f.type === "datetime" ? toDateTimeInput(v) : (v || "");
+    if (e) e.value = f.type === "datetime" ? toDateTimeInput(v) : f.type === "phone" ? toPhoneInput(v) : (v || "");
+  }
+  // toPhoneInput writes a stored Japanese number (+81355551234;ext=12,
+  // as a correction opens it) as operators type and say it
+  // (0355551234 内線12); other forms are kept.
+  function toPhoneInput(v) {
+    const m = /^\+81(\d+)(?:;ext=(.+))?$/.exec(v || "");
+    return m ? "0" + m[1] + (m[2] ? " 内線" + m[2] : "") : (v || "");
   }
   // toDateTimeInput writes a stored time (RFC 3339, e.g. a correction's
   // 2026-11-11T15:00:00+09:00) as a datetime-local input takes it, in Japan
@@ -464,9 +471,12 @@
       enteredAt = 0; // what was typed is saved: nothing of it is still being typed
       $("status").classList.toggle("alert", !!relayNote);
       // The read-back (and its Save button, which had the focus) is
-      // hidden: the keyboard goes back to the form, for the next message.
+      // hidden: the keyboard goes back to the form, for the next message,
+      // and the line saying it was saved stays in sight (below the form,
+      // it was off the screen of a laptop).
+      $("status").scrollIntoView({ block: "nearest" });
       const f = document.querySelector("#fields .field:not([hidden]) input, #fields .field:not([hidden]) textarea");
-      if (f) f.focus();
+      if (f) f.focus({ preventScroll: true });
       return;
     }
     if (!here) { $("status").textContent = r.status === 0 ? M.save_unknown : M.save_failed; return; }
