@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -464,6 +465,20 @@ func TestBrowserClassifyCall(t *testing.T) {
 		consoletest.UntilJS(`document.getElementById('call-class').value === 'sales'`))
 	if got := consoletest.Eval(ctx, `document.querySelector('#call-class option:checked').textContent`); got != "営業電話（お断り済み・請求対象外）" {
 		t.Errorf("option shown %q", got)
+	}
+	// The next call: the sales call is listed among the earlier ones by
+	// its class, not as a message saved (there is none); the next
+	// client has no manual: no empty box is shown.
+	next := pop("call-next", "op-a")
+	next.Manual = ""
+	e.c.Pop(next)
+	consoletest.Do(t, ctx, "the next call",
+		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-sales"]')`))
+	if got := consoletest.Eval(ctx, `document.querySelector('#recent-list button[data-call="call-sales"]').parentElement.textContent`); !strings.Contains(got, "営業電話") || strings.Contains(got, "保存済み") {
+		t.Errorf("the sales call listed as %q: want its class, not 保存済み", got)
+	}
+	if got := consoletest.Eval(ctx, `String(document.getElementById('pop-manual').closest('details').hidden)`); got != "true" {
+		t.Errorf("a client with no manual: its box hidden %s, want it hidden", got)
 	}
 }
 

@@ -127,6 +127,9 @@ type recentCall struct {
 	CallerDisplay string    `json:"caller_display"`
 	At            time.Time `json:"at"`
 	Saved         bool      `json:"saved"`
+	// Class is the class the operator gave the call (sales, ...) when
+	// that, not a message, is what settled it.
+	Class string `json:"class,omitempty"`
 }
 
 // recentLimit bounds the earlier calls listed; recentFor how far back.
@@ -147,7 +150,12 @@ func (c *Console) recentCalls(op Operator) []recentCall {
 		if p := pops[i]; now.Sub(p.At) <= recentFor && c.mayFinish(op, p) {
 			// A call classed as needing no message (a sales call) is done
 			// too.
-			out = append(out, recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0 || c.callClass(p.CallID) != ""})
+			rc := recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0}
+			if !rc.Saved {
+				rc.Class = c.callClass(p.CallID)
+				rc.Saved = rc.Class != ""
+			}
+			out = append(out, rc)
 		}
 	}
 	return out

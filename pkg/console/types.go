@@ -188,6 +188,9 @@ type Wallboard struct {
 
 // RelayStatus is the delivery state of an intake on one destination.
 type RelayStatus struct {
+	// Version is the message's version this entry relays (1, then each
+	// correction's).
+	Version     int    `json:"version"`
 	Destination string `json:"destination"`
 	State       string `json:"state"`
 	Attempts    int    `json:"attempts"`

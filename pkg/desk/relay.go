@@ -308,7 +308,7 @@ func (d *Desk) Status(intakeID string) []console.RelayStatus {
 			if client != "" && e.Message.ClientID != client {
 				continue // another client's message once stored under this id
 			}
-			out = append(out, console.RelayStatus{Destination: e.Destination, State: string(e.State), Attempts: e.Attempts, LastError: e.LastError})
+			out = append(out, console.RelayStatus{Version: v, Destination: e.Destination, State: string(e.State), Attempts: e.Attempts, LastError: e.LastError})
 		}
 	}
 	return out

@@ -533,7 +533,10 @@
       li.appendChild(el("span", fmt(i.created_at) + " ")); 
       li.appendChild(el("span", i.read_back || JSON.stringify(i.values), "summary"));
       if (i.version > 1) li.appendChild(el("span", " (v" + i.version + ")"));
-      const relay = (i.relay || []).map((s) => s.destination + ": " + (M["rs_" + s.state] || s.state) + (s.last_error ? " – " + s.last_error : "")).join(", ");
+      // Each version's entries, labelled by version once there is a
+      // correction (the same destinations listed twice read as a repeat).
+      const versioned = (i.relay || []).some((s) => s.version > 1);
+      const relay = (i.relay || []).map((s) => (versioned ? "v" + s.version + " " : "") + s.destination + ": " + (M["rs_" + s.state] || s.state) + (s.last_error ? " – " + s.last_error : "")).join(", ");
       if (relay) li.appendChild(el("div", M.relay + ": " + relay, "relay"));
       if (i.operator_id === OP && i.client_id === call.pop.client_id) {
         const b = el("button", M.correct); b.type = "button";
@@ -570,6 +573,7 @@
     $("pop-client").textContent = p.client_name;
     $("pop-greeting").textContent = p.greeting_text;
     $("pop-manual").textContent = p.manual;
+    $("pop-manual").closest("details").hidden = !p.manual; // no manual: no empty box
     // The number as it came after the form people read, unless it says
     // it already (5001（形式不明）) or there is none (表示圏外, not "表示圏外 ()").
     $("pop-caller").textContent = p.caller_display && p.caller_number && !p.caller_display.includes(p.caller_number)
@@ -668,7 +672,9 @@
       b.type = "button"; b.dataset.call = rc.call_id;
       b.addEventListener("click", () => openCall(rc.call_id));
       li.appendChild(b);
-      li.appendChild(el("span", " " + (rc.saved ? M.saved_mark : M.unsaved), rc.saved ? "saved" : "unsaved"));
+      // Settled by a message, or by its class (a sales call needs none).
+      const mark = rc.class ? (M["class_" + rc.class] || rc.class) : rc.saved ? M.saved_mark : M.unsaved;
+      li.appendChild(el("span", " " + mark, rc.saved ? "saved" : "unsaved"));
       ul.appendChild(li);
     }
     $("recent").hidden = !ul.children.length;
