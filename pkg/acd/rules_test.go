@@ -649,3 +649,34 @@ func TestStateText(t *testing.T) {
 		t.Fatal("unknown state marshalled")
 	}
 }
+
+// TestPendingPauseInTheSnapshot: a pause asked for on a call applies after
+// its wrap-up; until then the snapshot says it is coming (the console
+// showed nothing, and the operator pressed 離席 again and again).
+func TestPendingPauseInTheSnapshot(t *testing.T) {
+	c := setup(t, map[string]ClientSettings{"A": {WrapUp: sec(30)}}, []opSpec{{id: "a", skills: all(1)}})
+	pending := func(at time.Duration) string {
+		for _, op := range c.Snapshot(t0.Add(at)).Operators {
+			if op.ID == "a" {
+				return op.PendingPause
+			}
+		}
+		t.Fatal("no operator a")
+		return ""
+	}
+	runSteps(t, c, []step{
+		{0, enq("c1", "A"), ringing("c1", "a")},
+		{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+		{sec(5), pause("a", "lunch"), nil},
+	})
+	if got := pending(sec(5)); got != "lunch" {
+		t.Fatalf("on the call after 離席: pending %q, want lunch", got)
+	}
+	runSteps(t, c, []step{
+		{sec(10), ended("c1"), one("op a on-call>wrap-up call-ended")},
+		{sec(40), tick, one("op a wrap-up>paused lunch")},
+	})
+	if got := pending(sec(40)); got != "" {
+		t.Fatalf("paused: pending %q, want none", got)
+	}
+}

@@ -29,8 +29,11 @@ type OperatorView struct {
 	// WrapUpHeld: in WrapUp past the client's WrapUp, until the message is
 	// saved (HoldWrapUp) or WrapUpUntil.
 	WrapUpHeld bool
-	NoAnswers  int // consecutive failed rings
-	Skills     map[string]int
+	// PendingPause: on a call, the reason of the pause (or "logout") that
+	// applies after the call's wrap-up (Pause, Logout); "" when none.
+	PendingPause string
+	NoAnswers    int // consecutive failed rings
+	Skills       map[string]int
 }
 
 // ClientView is one client's queue in a Snapshot.
@@ -91,5 +94,15 @@ func (c *Core) viewOf(op *opRec) OperatorView {
 		ID: op.id, State: op.state, Since: op.since, PauseReason: op.reason,
 		Reachable: op.reachable, OtherCall: op.otherCall, CallID: op.callID, IdleSince: op.idleSince,
 		WrapUpUntil: op.wrapUntil, WrapUpHeld: op.held, NoAnswers: op.noAnswers, Skills: maps.Clone(op.skills),
+		PendingPause: pendingPause(op),
 	}
+}
+
+// pendingPause is the reason of the pause op asked for on a call, "" when
+// none.
+func pendingPause(op *opRec) string {
+	if !op.hasPending {
+		return ""
+	}
+	return op.pendingReason
 }

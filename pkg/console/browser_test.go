@@ -601,3 +601,17 @@ func TestBrowserCallerWithoutANumberShown(t *testing.T) {
 		consoletest.Do(t, ctx, "pop of "+c.display, consoletest.UntilJS(`document.getElementById('pop-caller').textContent === `+strconv.Quote(want)))
 	}
 }
+
+// TestBrowserPauseAskedOnACallIsShown: 離席 pressed on a call applies
+// after its wrap-up; the state line says it is coming (it showed
+// nothing, a review of the demo found).
+func TestBrowserPauseAskedOnACallIsShown(t *testing.T) {
+	e := newEnv(t)
+	e.control.mu.Lock()
+	e.control.states["op-a"] = console.OperatorStatus{ID: "op-a", Name: "op-a", State: console.StateOnCall, Since: time.Now(), Reachable: true, PendingPause: "lunch"}
+	e.control.mu.Unlock()
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "the state line",
+		consoletest.UntilJS(`document.getElementById('state').textContent.includes('通話後に離席')`))
+}

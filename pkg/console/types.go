@@ -149,6 +149,9 @@ type OperatorStatus struct {
 	// WrapUpHeld: the wrap-up went on past its time because the call's
 	// message is not saved; it ends when it is, or at WrapUpUntil.
 	WrapUpHeld bool `json:"wrapup_held,omitempty"`
+	// PendingPause: the reason of a pause (or "logout") asked for on a
+	// call, which applies after its wrap-up.
+	PendingPause string `json:"pending_pause,omitempty"`
 	// Now is the server's time when an operator's own state was read: the
 	// page counts wrap-up down and time in a state up by it, not by the
 	// PC's clock, which may be minutes off.

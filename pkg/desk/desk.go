@@ -228,6 +228,7 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 		wb.Operators = append(wb.Operators, console.OperatorStatus{
 			ID: op.ID, Name: name, State: stateName(op.State.String()), Since: op.Since, PauseReason: op.PauseReason,
 			Reachable: op.Reachable, WrapUpUntil: op.WrapUpUntil, WrapUpHeld: op.WrapUpHeld, OtherCall: op.OtherCall,
+			PendingPause: op.PendingPause,
 		})
 	}
 	for _, c := range s.Clients {

@@ -75,6 +75,8 @@
     if (st.now) skew = Date.parse(st.now) - Date.now();
     let text = M["st_" + st.state] || st.state;
     if (st.pause_reason) text += " (" + (M["pr_" + st.pause_reason] || st.pause_reason) + ")";
+    // 離席 pressed on a call: it applies after the call's wrap-up.
+    if (st.pending_pause) text += " → " + M.pause_after_call + " (" + (M["pr_" + st.pending_pause] || st.pending_pause) + ")";
     $("state").textContent = text;
     $("state").dataset.state = st.state;
     // Calls never ring an unregistered softphone: say so, loudly.
