@@ -165,7 +165,7 @@ simulated operators answer after 2 s and talk for %s.
   Console: http://%[3]s/login  — log in as %[5]s / %[6]s, press 受付可 (available),
            take the calls that pop up and save the intakes (also the supervisor view: /supervisor)
   Relayed: http://%[3]s/demo/outbox  (simulated: nothing leaves this machine)
-  API:     curl -H "Authorization: Bearer %[7]s" http://%[3]s/api/v1/calls
+  API:     curl -H "Authorization: Bearer %[7]s" "http://%[3]s/api/v1/calls?limit=5"   (&format=csv: a table)
   Health:  http://%[3]s/healthz
   data:    %[4]s
 Press Ctrl-C to stop.
