@@ -114,7 +114,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	// The clients' own phones, for their VIP callers: they answer and
-	// press 1 when asked, and talk.
+	// talk (the sample asks no transfer_confirm: no key to press).
 	for _, c := range cfg.Clients {
 		if c.TransferTo != "" {
 			pbx.SetRemoteNumber("0"+strings.TrimPrefix(c.TransferTo, "+81"), aritest.EndpointBehavior{
@@ -210,7 +210,7 @@ func simulateCalls(ctx context.Context, pbx *aritest.Server, cfg *config.Config,
 			did = "0300000000" // nobody's number
 		}
 		caller := fmt.Sprintf("090%08d", rand.IntN(100000000))
-		if rand.IntN(2) == 0 {
+		if rand.IntN(2) == 0 && n > 0 { // the first: an ordinary caller, for the console
 			caller = demoCallers[rand.IntN(len(demoCallers))]
 		}
 		id, err := pbx.IncomingCall(did, caller)
