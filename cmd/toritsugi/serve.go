@@ -203,9 +203,10 @@ func (s *service) handlers() (handler, apiOnly http.Handler) {
 	mux.Handle("/", console)
 	data := api.NewHandler(api.Deps{
 		Calls: s.store, LinkUp: s.core.Up, Logger: s.log.With("part", "api"), Outbox: s.outbox, BackupDir: s.configs.Current().DataDir,
-		Token:        func() string { return s.configs.Current().HTTP.APIToken },
-		ClientTokens: func() map[string]string { return s.configs.Current().ClientAPITokens },
-		OnForget:     s.console.ForgetCaller,
+		Token:           func() string { return s.configs.Current().HTTP.APIToken },
+		ClientTokens:    func() map[string]string { return s.configs.Current().ClientAPITokens },
+		FallbackFailing: s.fallback.Failing,
+		OnForget:        s.console.ForgetCaller,
 		DeleteRecording: func(name string) error {
 			err := s.core.Link.Client().StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, name))
 			if pbx.IsNotFound(err) {

@@ -103,7 +103,11 @@ type Deps struct {
 	// client id; config.Client.APIToken), read per request. A client's
 	// token reads that client's data only (routes' access).
 	ClientTokens func() map[string]string
-	Logger       *slog.Logger
+	// FallbackFailing, when set, reports whether the fallback log
+	// (the calls Asterisk refused while toritsugi was down) cannot be
+	// read: /healthz says so.
+	FallbackFailing func() bool
+	Logger          *slog.Logger
 }
 
 // logCut cuts what a request names to 200 bytes for the log: anyone can
@@ -218,6 +222,10 @@ type healthBody struct {
 	// without a token). A backlog does not make the service unhealthy:
 	// alert on it.
 	Relay *relayHealth `json:"relay,omitempty"`
+	// FallbackLog is "unreadable" when the fallback log cannot be read:
+	// the calls Asterisk refused while toritsugi was down are not
+	// recorded nor relayed as missed calls (alert on it).
+	FallbackLog string `json:"fallback_log,omitempty"`
 }
 
 type relayHealth struct {
@@ -237,6 +245,10 @@ func (d Deps) health(w http.ResponseWriter, r *http.Request) {
 		// The detail goes to the log, not to whoever asks (no login here).
 		d.Logger.Error("health: store ping failed", "error", err)
 		b.Status, b.Store, code = "degraded", "error", http.StatusServiceUnavailable
+	}
+	if d.FallbackFailing != nil && d.FallbackFailing() {
+		// Not a 503: calls go on; but the refused ones are not recorded.
+		b.FallbackLog = "unreadable"
 	}
 	if d.Outbox != nil {
 		if st, err := d.Outbox.Stats(); err != nil {

@@ -310,3 +310,16 @@ func TestMissesAnswerJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthzSaysTheFallbackLogIsUnreadable: the calls Asterisk refused
+// while toritsugi was down are recorded from the fallback log; one that
+// cannot be read (its permissions) was a line in the log only: /healthz
+// says it, without a 503 (calls go on).
+func TestHealthzSaysTheFallbackLogIsUnreadable(t *testing.T) {
+	st := storetest.Open(t)
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, FallbackFailing: func() bool { return true }})
+	resp, body := get(t, h, "/healthz")
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"status":"ok","ari":"up","store":"ok","fallback_log":"unreadable"}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

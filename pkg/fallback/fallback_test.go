@@ -238,9 +238,27 @@ func TestScanUnreadable(t *testing.T) {
 	if n, err := e.r.Scan(context.Background()); err == nil || n != 0 {
 		t.Fatalf("Scan of a directory = %d, %v; want an error", n, err)
 	}
+	// Run says so (for /healthz) until a read works again.
+	e.r.Interval = 10 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.r.Run(ctx) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("never %s", what)
+			}
+		}
+	}
+	waitFor("failing", e.r.Failing)
+	if err := os.Remove(e.path); err != nil {
+		t.Fatal(err)
+	}
+	e.write(line("1795900000.1", "0312345678"))
+	waitFor("readable again", func() bool { return !e.r.Failing() })
 	cancel()
-	e.r.Run(ctx) // logs it once and returns
+	<-done
 }
 
 // TestShippedDialplanWritesWhatScanReads: the lines asterisk-conf's

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
@@ -43,7 +44,13 @@ type Reader struct {
 	Now func() time.Time
 
 	lastErr string // the last failure logged, not logged again until it changes
+	failing atomic.Bool
 }
+
+// Failing reports whether the last read of the file failed (it cannot be
+// read: its permissions, a disk error): the calls Asterisk refused meanwhile
+// are neither recorded nor relayed until it is fixed (/healthz says so).
+func (r *Reader) Failing() bool { return r.failing.Load() }
 
 // Run reads the file now and every Interval until ctx ends.
 func (r *Reader) Run(ctx context.Context) {
@@ -54,7 +61,11 @@ func (r *Reader) Run(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := r.Scan(ctx); err != nil && ctx.Err() == nil {
+		n, err := r.Scan(ctx)
+		if ctx.Err() == nil {
+			r.failing.Store(err != nil)
+		}
+		if err != nil && ctx.Err() == nil {
 			if msg := err.Error(); msg != r.lastErr {
 				r.lastErr = msg
 				r.Logger.Warn("reading the calls Asterisk refused while toritsugi was down failed; tried again", "error", err)
