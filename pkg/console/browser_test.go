@@ -581,6 +581,15 @@ func TestBrowserRingingSaysRinging(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#no-call"); got != "着信中です（電話に出てください）" {
 		t.Errorf("while ringing the page says %q", got)
 	}
+	// Answered, its screen on the way (the whisper plays first): the page
+	// no longer asks to answer (a review of the demo found 通話中 beside
+	// 電話に出てください).
+	e.control.set("op-a", console.StateOnCall, "")
+	e.c.StateChanged("op-a")
+	consoletest.Do(t, ctx, "on the call", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'on_call'`))
+	if got := consoletest.Text(t, ctx, "#no-call"); !strings.HasPrefix(got, "通話がつながりました") {
+		t.Errorf("answered, before the screen, the page says %q", got)
+	}
 }
 
 // TestBrowserCallerWithoutANumberShown: a caller with no number shows as

@@ -88,7 +88,7 @@
     // call just answered, its screen on its way) is no time to say there
     // is no call and to press 受付可.
     $("no-call").textContent = st.state === "available" ? M.no_call
-      : st.state === "ringing" || st.state === "on_call" ? M.no_call_ringing : M.no_call_off;
+      : st.state === "ringing" ? M.no_call_ringing : st.state === "on_call" ? M.no_call_connecting : M.no_call_off;
     tickSince();
   }
   const mmss = (s) => Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
