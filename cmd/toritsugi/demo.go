@@ -144,7 +144,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cfg.Operators[i].Supervisor = true
 		}
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := slog.New(demoLogFilter{newLogger(stderr, cfg.LogLevel).Handler()})
 	log.Info("garbage collector target", "gogc", gcpercent.Apply())
 	outbox := &demoRelay{log: log.With("part", "demo-relay")}
 	path := filepath.Join(*dataDir, "sample.yaml")
@@ -249,6 +249,35 @@ func demoHash(dir string) (string, error) {
 		return "", fmt.Errorf("demo: %w", err)
 	}
 	return h, nil
+}
+
+// demoLogFilter drops the simulated operators' state changes: half of
+// the demo's log, which hid what the one trying the console did.
+type demoLogFilter struct{ slog.Handler }
+
+func (h demoLogFilter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "operator state" {
+		mine := false
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "operator" {
+				mine = a.Value.String() == demoOperator
+				return false
+			}
+			return true
+		})
+		if !mine {
+			return nil
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h demoLogFilter) WithAttrs(as []slog.Attr) slog.Handler {
+	return demoLogFilter{h.Handler.WithAttrs(as)}
+}
+
+func (h demoLogFilter) WithGroup(name string) slog.Handler {
+	return demoLogFilter{h.Handler.WithGroup(name)}
 }
 
 // demoToken is a fresh data API token for one demo run.

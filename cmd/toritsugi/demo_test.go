@@ -32,6 +32,11 @@ func TestDemoRunsAndAnswers(t *testing.T) {
 	if !strings.Contains(logs.String(), "result=answered") {
 		t.Fatalf("no simulated call was answered in 14 s; log:\n%s", logs.String())
 	}
+	// The simulated operators' state changes are not logged: they were
+	// half of the log.
+	if strings.Contains(logs.String(), `msg="operator state" part=queue operator=op1002`) {
+		t.Errorf("the log has the simulated operators' state changes:\n%s", logs.String())
+	}
 }
 
 // TestDemoKeepsItsHash: started again on the same --data, the demo keeps
