@@ -228,9 +228,13 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		return
 	}
 	a.client = client
-	// The client's bill_after_hours, as the decision before the restart
-	// read it (unless the configuration changed meanwhile).
+	// The client's bill_after_hours as the decision before the restart
+	// read it (saved with the state; the configuration's now for a state
+	// of an earlier version).
 	a.afterHoursBillable = client.BillAfterHours
+	if p.BillAfterHours != BillUnknown {
+		a.afterHoursBillable = p.BillAfterHours == BillYes
+	}
 	// What the caller rules said of the caller (the call was accepted
 	// then; only who they are is taken again): the operator's screen pop
 	// names a known contact, a VIP's transfer whispers its own words.

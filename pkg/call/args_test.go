@@ -93,6 +93,9 @@ func TestPersistedRoundTrip(t *testing.T) {
 		{ClientID: "a&b=c", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "x-op", Bridge: "x-br"},
 		{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, VIP: true, OpChannel: "x-xfer", Bridge: "x-br"}, // the client's phone
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait"},
+		// Decided after hours, billed or not as the client said then.
+		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "after-hours", Reason: "closed: holiday", BillAfterHours: BillYes},
+		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "after-hours", Reason: "closed: holiday", BillAfterHours: BillNo},
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Then: ThenVoicemail + "overflow", Playback: "1-pb-ab12cd34-2", Prompt: true},
 		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc"},
 		{ClientID: "acme", DID: "1", Step: StepCallback, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Playback: "1-pb-ab12cd34-3"},

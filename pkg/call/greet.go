@@ -104,6 +104,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	case reception.ActionAfterHours:
 		a.rec.Result, a.rec.Reason = store.ResultAfterHours, "closed: "+d.Reason
 		a.afterHoursBillable = d.Billable // the client's bill_after_hours
+		a.state.BillAfterHours = billOf(d.Billable)
 		a.note(a.rec.Reason)
 		if client.AfterHoursVoicemail {
 			a.state.Then = ThenVoicemail + whyAfterHours

@@ -52,6 +52,11 @@ type Persisted struct {
 	// Result and Reason are the call's outcome once decided (StepHangup:
 	// after-hours, blocked, overflow...), so a re-adopted call ends with it.
 	Result, Reason string
+	// BillAfterHours is the client's bill_after_hours when the call was
+	// decided after hours (BillUnknown otherwise, and in states saved by
+	// earlier versions): the call is billed as decided, whatever a reload
+	// or the client's removal did to the configuration since.
+	BillAfterHours Bill
 	// Waited is how long the caller waited in line, once that is over
 	// (connected, overflowed).
 	Waited time.Duration
@@ -76,6 +81,23 @@ type Persisted struct {
 	// who has heard no greeting: back in line (the operator left before
 	// the bridge, or a restart came first), they are greeted.
 	Ungreeted bool
+}
+
+// Bill is a decision of billing saved with a call's state.
+type Bill int8
+
+const (
+	BillUnknown Bill = iota // not decided, or saved by an earlier version
+	BillNo
+	BillYes
+)
+
+// billOf is b as a Bill.
+func billOf(b bool) Bill {
+	if b {
+		return BillYes
+	}
+	return BillNo
 }
 
 // What follows an after-hours or overflow message (Persisted.Then).
@@ -119,6 +141,12 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.Result != "" {
 		b = appendParam(b, "x", p.Result)
 		b = appendParam(b, "xr", p.Reason)
+	}
+	switch p.BillAfterHours {
+	case BillYes:
+		b = appendParam(b, "bh", "1")
+	case BillNo:
+		b = appendParam(b, "bh", "0")
 	}
 	if p.Waited > 0 {
 		b = appendInt(b, "w", p.Waited.Milliseconds())
@@ -187,6 +215,12 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
 		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1",
+	}
+	switch v.Get("bh") {
+	case "1":
+		p.BillAfterHours = BillYes
+	case "0":
+		p.BillAfterHours = BillNo
 	}
 	for _, t := range []struct {
 		key, what string

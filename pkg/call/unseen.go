@@ -106,6 +106,10 @@ func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 	if cl, ok := m.config().Client(st.ClientID); ok {
 		u.billAfterHours = cl.BillAfterHours
 	}
+	if st.BillAfterHours != BillUnknown {
+		// As decided, whatever a reload (or the client's removal) did.
+		u.billAfterHours = st.BillAfterHours == BillYes
+	}
 	if st.Step == StepCallback && m.callbacks != nil {
 		_, err := m.callbacks.Callback(id)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

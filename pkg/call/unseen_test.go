@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -619,5 +620,29 @@ func TestActorKeepsItsCallAtTheStop(t *testing.T) {
 	n, st, _, err := parseLiveState(waitLive(t, s, "begun"))
 	if err != nil || n != "09087654321" || st.Result != string(store.ResultAfterHours) {
 		t.Fatalf("the decided call kept as %q %+v, %v; want its after-hours result", n, st, err)
+	}
+}
+
+// TestUnseenAfterHoursBilledAsDecided: a call decided after hours, for a
+// client that billed such calls then, is recorded after a restart as
+// billed, though a reload turned bill_after_hours off meanwhile: it took
+// the configuration at the restart (a review of billing). A state of an
+// earlier version, without the decision, still takes the configuration.
+func TestUnseenAfterHoursBilledAsDecided(t *testing.T) {
+	s := storetest.Open(t)
+	m := NewManager(context.Background(), Deps{Recorder: s, Config: func() *config.Config { return unseenConfig(t) }, Logger: storetest.Logger(t)}) // acme: bill_after_hours off
+	start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	for i, tc := range []struct {
+		bill Bill
+		want bool
+	}{{BillYes, true}, {BillNo, false}, {BillUnknown, false}} {
+		id := fmt.Sprint("c", i)
+		st := Persisted{ClientID: "acme", DID: "0312345678", Step: StepHangup, StartedAt: start,
+			Result: string(store.ResultAfterHours), Reason: "closed: holiday", BillAfterHours: tc.bill}
+		m.recordUnseen(id, LiveState("0901234567", st), start.Add(time.Minute))
+		rec, err := s.Call(id)
+		if err != nil || rec.Result != store.ResultAfterHours || rec.Billable != tc.want {
+			t.Errorf("decided %v: %+v, %v; want after-hours, billable %v", tc.bill, rec, err, tc.want)
+		}
 	}
 }
