@@ -496,16 +496,7 @@ func TestDueIndexRebuiltAtOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	ob = newOutbox(t, db, clock, OutboxOptions{})
-	ready, _, err := ob.due(clock.Now(), nil, nil, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, e := range ready {
-		ids = append(ids, e.ID)
-	}
-	slices.Sort(ids)
-	if !slices.Equal(ids, []string{"old/mail", "waiting/mail"}) {
+	if ids := dueIDs(t, ob, clock.Now()); !slices.Equal(ids, []string{"old/mail", "waiting/mail"}) {
 		t.Fatalf("due after reopening: %v, want the two pending entries", ids)
 	}
 }
@@ -613,12 +604,8 @@ func TestStaleVersionQueuedAfterItsCorrection(t *testing.T) {
 	if err != nil || len(created) != 0 {
 		t.Fatalf("the stale version queued: %v, %v", created, err)
 	}
-	ready, _, err := ob.due(clock.Now(), nil, nil, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ready {
-		t.Errorf("%s is due after i1-v3 was delivered to the same destination", e.ID)
+	for _, id := range dueIDs(t, ob, clock.Now()) {
+		t.Errorf("%s is due after i1-v3 was delivered to the same destination", id)
 	}
 	es, err := ob.List(Filter{State: StateDiscarded})
 	if err != nil || len(es) != 1 || es[0].ID != "i1-v2/mail" {
@@ -647,20 +634,26 @@ func TestStaleVersionToAnotherDestination(t *testing.T) {
 	if err != nil || !slices.Equal(created, []string{"i1-v3/pager"}) {
 		t.Fatalf("queued %v, %v; want v3 for the pager only", created, err)
 	}
-	ready, _, err := ob.due(clock.Now(), nil, nil, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var due []string
-	for _, e := range ready {
-		due = append(due, e.ID)
-	}
-	slices.Sort(due)
-	if !slices.Equal(due, []string{"i1-v3/mail", "i1-v3/pager"}) {
+	if due := dueIDs(t, ob, clock.Now()); !slices.Equal(due, []string{"i1-v3/mail", "i1-v3/pager"}) {
 		t.Fatalf("due %v, want v3 for both destinations", due)
 	}
 	es, _ := ob.List(Filter{State: StateDiscarded})
 	if len(es) != 2 {
 		t.Fatalf("discarded %d entries, want v2's two", len(es))
 	}
+}
+
+// dueIDs lists the ids of the entries due at now (at most 10), sorted.
+func dueIDs(t *testing.T, ob *Outbox, now time.Time) []string {
+	t.Helper()
+	ready, _, err := ob.due(now, nil, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, e := range ready {
+		ids = append(ids, e.ID)
+	}
+	slices.Sort(ids)
+	return ids
 }
