@@ -95,12 +95,6 @@ func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRec
 		c := byChange.Cursor()
 		scanned, last := 0, after // last: the number of the last entry read
 		for k, id := c.Seek(changeKey(after + 1)); k != nil; k, id = c.Next() {
-			if len(out) == limit {
-				// More of the client's records, not just more entries:
-				// another client's write must not flip it.
-				more = clientID == "" || ownRecordFollows(c, k, id, calls, clientID, maxChangeScan-scanned)
-				return nil
-			}
 			if scanned == maxChangeScan {
 				// Only here does the cursor pass other clients'
 				// entries: it must move on.
@@ -121,6 +115,12 @@ func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRec
 				return err
 			}
 			if clientID == "" || r.ClientID == clientID {
+				if len(out) == limit {
+					// More of the client's own records, not just more
+					// entries: another client's write must not say so.
+					more = true
+					return nil
+				}
 				out = append(out, r)
 				// A client's cursor is its own last record's: one that
 				// moved with every client's writes would tell when
@@ -134,24 +134,4 @@ func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRec
 		return nil, after, false, fmt.Errorf("store: call changes: %w", err)
 	}
 	return out, next, more, nil
-}
-
-// ownRecordFollows reports whether, from the feed entry k (call id) on,
-// one of the next budget entries is a record of clientID (or the budget
-// runs out first: more to read, as CallChanges' scan cap says).
-func ownRecordFollows(c *bolt.Cursor, k, id []byte, calls *bolt.Bucket, clientID string, budget int) bool {
-	for ; k != nil; k, id = c.Next() {
-		if budget <= 0 {
-			return true
-		}
-		budget--
-		b := calls.Get(id)
-		if b == nil {
-			continue
-		}
-		if r, err := decodeCall(b); err == nil && r.ClientID == clientID {
-			return true
-		}
-	}
-	return false
 }

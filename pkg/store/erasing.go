@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -44,17 +45,13 @@ func (s *Store) BeginErasure(e164 string) (end func()) {
 
 // beingErased reports whether number, as stored, is one being erased.
 func (s *Store) beingErased(number string) bool {
-	if number == "" {
+	c := phone.ParseCallerID(number)
+	if c.Kind != phone.Number {
 		return false
 	}
 	s.erasing.mu.Lock()
 	defer s.erasing.mu.Unlock()
-	for e164 := range s.erasing.numbers {
-		if sameNumber(number, e164) {
-			return true
-		}
-	}
-	return false
+	return s.erasing.numbers[c.E164] > 0
 }
 
 // IntakeRelayable says, in tx (a transaction of the store's file: the
