@@ -58,10 +58,10 @@ func (a *actor) mohClass() string {
 // startMOH plays the client's music on hold to the caller; false when
 // the call is over (the caller's channel gone).
 func (a *actor) startMOH() bool {
-	if !a.preferClientMusic() {
+	class := a.mohClass()
+	if !a.preferClientMusic(class) {
 		return false
 	}
-	class := a.mohClass()
 	if err := a.m.ari.Channel().MOH(a.key(), class); err != nil {
 		if a.gone(err, "music on hold") {
 			return false
@@ -81,9 +81,9 @@ func (a *actor) startMOH() bool {
 // holding endpoint's moh_suggest ("default") only when it is not set.
 // Set once, and again if a reload changed the class (Asterisk prefers
 // the channel's class to the one music on hold asks for); a client of
-// the default class needs no request. False when the call is over.
-func (a *actor) preferClientMusic() bool {
-	class := a.mohClass()
+// the default class needs no request. class is the client's class now
+// (mohClass). False when the call is over.
+func (a *actor) preferClientMusic(class string) bool {
 	if class == "default" {
 		class = ""
 	}
@@ -457,7 +457,7 @@ func (a *actor) bridgeWith(peer *leg) {
 	if a.rec.AnsweredAt.IsZero() && !a.answer() { // ringback: answered only now
 		return
 	}
-	if !a.preferClientMusic() {
+	if !a.preferClientMusic(a.mohClass()) {
 		return
 	}
 	a.stopCallerMedia()
