@@ -191,9 +191,13 @@ func (o *Outbox) Enqueue(m Message, dests []string) ([]string, error) {
 		// the client's stale last word. It is kept, discarded, for the
 		// record, and a destination the correction was not queued for
 		// gets the correction instead.
-		later, superseded, err := latestVersion(tx, m)
-		if err != nil {
-			return err
+		var later Entry
+		laterID, raw, superseded := latestVersion(tx, m, "")
+		if superseded {
+			var err error
+			if later, err = decodeEntry(raw); err != nil {
+				return fmt.Errorf("%s: %w", laterID, err)
+			}
 		}
 		for _, d := range dests {
 			id := IdempotencyKey(m.ID, d)
@@ -397,7 +401,9 @@ func (o *Outbox) Get(id string) (Entry, error) {
 // version instead, and discard this one.
 func (o *Outbox) Retry(id string) error {
 	err := o.reviveDead(id, func(tx *bolt.Tx, e *Entry, now time.Time) error {
-		if later := laterVersion(tx, *e); later != "" {
+		m := e.Message
+		m.ID = e.MessageID
+		if later, _, ok := latestVersion(tx, m, e.Destination); ok {
 			return fmt.Errorf("%w (%s)", ErrSuperseded, later)
 		}
 		e.State, e.Attempts, e.Throttled, e.NextAt, e.UpdatedAt, e.RetriedAt = StatePending, 0, 0, now, now, now
@@ -411,55 +417,29 @@ func (o *Outbox) Retry(id string) error {
 	return nil
 }
 
-// laterVersion returns the id of an entry, in the outbox or among the
-// dead letters, of a later version of e's intake message for e's
-// destination ("" when there is none, or e is no intake's).
-func laterVersion(tx *bolt.Tx, e Entry) string {
-	intake, n, ok := ParseIntakeMessageID(e.MessageID)
-	if e.Message.Kind != KindIntake || !ok {
-		return ""
-	}
-	prefix := []byte(intake + "-v")
-	for _, b := range [][]byte{bucketOutbox, bucketDead} {
-		c := tx.Bucket(b).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			msg, dest, ok := strings.Cut(string(k), "/")
-			if !ok || dest != e.Destination {
-				continue
-			}
-			if id, v, ok := ParseIntakeMessageID(msg); ok && id == intake && v > n {
-				return string(k)
-			}
-		}
-	}
-	return ""
-}
-
 // latestVersion finds, for intake message m, the entry of its latest
-// later version queued for any destination (pending, delivered or dead):
-// ok is false when there is none (or m is not an intake's message).
-func latestVersion(tx *bolt.Tx, m Message) (later Entry, ok bool, err error) {
+// later version (in the outbox or among the dead letters) for destination
+// dest, or for any destination when dest is "": its id, and its raw
+// value, decoded only for the one found. ok is false when there is none
+// (or m is not an intake's message).
+func latestVersion(tx *bolt.Tx, m Message, dest string) (id string, raw []byte, ok bool) {
 	intake, n, isIntake := ParseIntakeMessageID(m.ID)
 	if m.Kind != KindIntake || !isIntake {
-		return Entry{}, false, nil
+		return "", nil, false
 	}
 	best, prefix := n, []byte(intake+"-v")
 	for _, b := range [][]byte{bucketOutbox, bucketDead} {
 		c := tx.Bucket(b).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			msg, _, cut := strings.Cut(string(k), "/")
-			id, ver, parsed := ParseIntakeMessageID(msg)
-			if !cut || !parsed || id != intake || ver <= best {
+			msg, d, cut := strings.Cut(string(k), "/")
+			mid, ver, parsed := ParseIntakeMessageID(msg)
+			if !cut || !parsed || mid != intake || ver <= best || (dest != "" && d != dest) {
 				continue
 			}
-			e, err := decodeEntry(v)
-			if err != nil {
-				return Entry{}, false, err
-			}
-			later, best, ok = e, ver, true
+			id, raw, best, ok = string(k), v, ver, true
 		}
 	}
-	return later, ok, nil
+	return id, raw, ok
 }
 
 // discardSuperseded discards the dead letters of earlier versions of
