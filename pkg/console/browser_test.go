@@ -592,6 +592,55 @@ func TestBrowserRingingSaysRinging(t *testing.T) {
 	}
 }
 
+// TestBrowserNewCallRingsOverTheLastScreen: the last call's screen stays
+// until the new call's pop, which comes once the call is connected (after
+// the whisper); while the phone rings and the call connects, the page says
+// whose call it is over the faded last screen, so that the operator does
+// not answer in the last client's name. The new call's pop ends it.
+func TestBrowserNewCallRingsOverTheLastScreen(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-last", "op-a"))
+	consoletest.Do(t, ctx, "the last call's screen", consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
+	set := func(st console.OperatorStatus) {
+		st.ID, st.Name, st.Since, st.Reachable = "op-a", "op-a", time.Now(), true
+		e.control.mu.Lock()
+		e.control.states["op-a"] = st
+		e.control.mu.Unlock()
+		e.c.StateChanged("op-a")
+	}
+	set(console.OperatorStatus{State: console.StateRinging, RingingCallID: "call-new", RingingClient: "株式会社ベータ"})
+	consoletest.Do(t, ctx, "ringing", consoletest.UntilJS(`!document.getElementById('ringing-for').hidden`))
+	if got := consoletest.Text(t, ctx, "#ringing-for"); !strings.HasPrefix(got, "着信中：株式会社ベータ 宛てのお電話です") || !strings.Contains(got, "前の通話") {
+		t.Errorf("ringing over the last screen, the page says %q", got)
+	}
+	if consoletest.Count(t, ctx, "#pop.stale") != 1 {
+		t.Error("the last call's screen is not faded while the new call rings")
+	}
+	// Answered: the state no longer names the ringing call; the page
+	// keeps it until its pop.
+	set(console.OperatorStatus{State: console.StateOnCall})
+	consoletest.Do(t, ctx, "answered", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'on_call'`))
+	if got := consoletest.Text(t, ctx, "#ringing-for"); !strings.HasPrefix(got, "つながりました：株式会社ベータ") {
+		t.Errorf("answered, before the pop, the page says %q", got)
+	}
+	p := pop("call-new", "op-a")
+	p.ClientID, p.ClientName = "beta", "株式会社ベータ"
+	e.c.Pop(p)
+	consoletest.Do(t, ctx, "the new call's screen", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '株式会社ベータ'`),
+		consoletest.UntilJS(`document.getElementById('ringing-for').hidden && !document.getElementById('pop').classList.contains('stale')`))
+	// Its screen came: the last call opened again from the list (its
+	// message to finish) is not taken for the ringing call's.
+	consoletest.Do(t, ctx, "the last call opened again",
+		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-last"]')`),
+		chromedp.Click(`#recent-list button[data-call="call-last"]`),
+		consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
+	if consoletest.Count(t, ctx, "#ringing-for[hidden]") != 1 {
+		t.Errorf("the last call opened again after the new call's screen came: the page says %q", consoletest.Text(t, ctx, "#ringing-for"))
+	}
+}
+
 // TestBrowserCallerWithoutANumberShown: a caller with no number shows as
 // what they are (表示圏外), not "表示圏外 ()", and a caller ID of a form
 // not known, shown as it came, is not repeated in brackets.

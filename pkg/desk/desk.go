@@ -220,16 +220,26 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	}
 	cfg := d.Config()
 	var wb console.Wallboard
+	ringing := ringingClients(s)
 	for _, op := range s.Operators {
 		name := op.ID
 		if o, ok := cfg.Operator(op.ID); ok {
 			name = o.Name
 		}
-		wb.Operators = append(wb.Operators, console.OperatorStatus{
+		st := console.OperatorStatus{
 			ID: op.ID, Name: name, State: stateName(op.State.String()), Since: op.Since, PauseReason: op.PauseReason,
 			Reachable: op.Reachable, WrapUpUntil: op.WrapUpUntil, WrapUpHeld: op.WrapUpHeld, OtherCall: op.OtherCall,
 			PendingPause: op.PendingPause,
-		})
+		}
+		if clientID, ok := ringing[op.CallID]; ok && op.State == acd.Ringing {
+			st.RingingCallID, st.RingingClient = op.CallID, clientID
+			// A client a reload removed keeps its name while its caller
+			// rings an operator, as on the screen pop.
+			if cl, ok := d.client(clientID); ok {
+				st.RingingClient = cl.Name
+			}
+		}
+		wb.Operators = append(wb.Operators, st)
 	}
 	for _, c := range s.Clients {
 		w := console.Waiting{ClientID: c.ClientID, Count: len(c.Waiting)}
@@ -250,6 +260,19 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	}
 	wb.ARIDown = d.LinkUp != nil && !d.LinkUp()
 	return wb, nil
+}
+
+// ringingClients maps each call that rings an operator to its client.
+func ringingClients(s acd.Snapshot) map[string]string {
+	m := map[string]string{}
+	for _, c := range s.Clients {
+		for _, w := range c.Waiting {
+			if len(w.RingingOps) > 0 {
+				m[w.CallID] = c.ClientID
+			}
+		}
+	}
+	return m
 }
 
 var jst = japan.Zone

@@ -94,6 +94,51 @@ func TestWallboard(t *testing.T) {
 	t.Fatal("operator never shown paused")
 }
 
+// TestWallboardSaysWhoseCallRings: while an operator's phone rings, their
+// line names the call and its client (the console shows it over the last
+// call's screen, which stays until the new call's pop), and nothing once
+// the ring is over.
+func TestWallboardSaysWhoseCallRings(t *testing.T) {
+	d, _ := newDesk(t)
+	d.Queue.SetReachable("PJSIP/op1001", true)
+	d.Queue.SetAvailable("op1001")
+	d.Queue.Enqueue(acd.Call{ID: "r1", ClientID: "acme"}, discard{})
+	line := func(want string) (got string, st bool) {
+		wb, err := d.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wb.Operators) != 1 {
+			t.Fatalf("operators %+v", wb.Operators)
+		}
+		op := wb.Operators[0]
+		return op.State + " " + op.RingingCallID + " " + op.RingingClient, op.State == want
+	}
+	got := waitLine(t, func() (string, bool) { return line("ringing") })
+	if got != "ringing r1 株式会社ACME" {
+		t.Fatalf("ringing: %q, want the call r1 and its client by name", got)
+	}
+	d.Queue.Abandon("r1")
+	got = waitLine(t, func() (string, bool) { return line("available") })
+	if got != "available  " {
+		t.Fatalf("after the caller hung up: %q, want no ringing call named", got)
+	}
+}
+
+// waitLine polls read until it says it is done (the queue applies its
+// commands on its own goroutine), at most 5 s, and returns its last text.
+func waitLine(t *testing.T, read func() (string, bool)) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, done := read()
+		if done || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestTodayReadOnceForManyConsoles: today's figures are read from the
 // store at most once per todayFresh (5 s), whoever asks (every console
 // asks every 2 s), and afresh after it or at the day's change in Japan.

@@ -89,7 +89,28 @@
     // is no call and to press 受付可.
     $("no-call").textContent = st.state === "available" ? M.no_call
       : st.state === "ringing" ? M.no_call_ringing : st.state === "on_call" ? M.no_call_connecting : M.no_call_off;
+    // The call ringing the phone, kept through its answer until its pop.
+    if (st.state === "ringing" && st.ringing_call_id) ringing = { id: st.ringing_call_id, client: st.ringing_client || "" };
+    else if (st.state !== "on_call") ringing = null;
+    showRinging();
     tickSince();
+  }
+  // ringing is the call ringing the phone (or answered, its screen on the
+  // way): {id, client}, null when none. The last call's screen stays until
+  // the new call's pop, which comes once the call is connected: the page
+  // says whose call rings over it, and fades it, so that the operator
+  // does not answer in the last client's name.
+  let ringing = null;
+  function showRinging() {
+    const on = !!ringing && !(call && call.pop.call_id === ringing.id);
+    const overLast = on && !$("pop").hidden;
+    $("ringing-for").hidden = !on;
+    $("pop").classList.toggle("stale", overLast);
+    if (!on) return;
+    // Set only when it changes: an alert read again at each state would
+    // talk over the caller.
+    const text = (state && state.state === "on_call" ? M.connected_for : M.ringing_for) + ringing.client + M.for_client + (overLast ? M.below_is_last : "");
+    if ($("ringing-for").textContent !== text) $("ringing-for").textContent = text;
   }
   const mmss = (s) => Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   function tickSince() {
@@ -560,7 +581,7 @@
   }
 
   function renderCall(cv) {
-    if (!cv) { $("pop").hidden = true; $("no-call").hidden = false; return; }
+    if (!cv) { $("pop").hidden = true; $("no-call").hidden = false; showRinging(); return; }
     const fresh = !call || call.pop.call_id !== cv.pop.call_id;
     // Leave the field being typed in while the old call is still the
     // current one: its change event saves the old call's draft. Removed
@@ -603,6 +624,8 @@
       if (f && !typing) f.focus();
     }
     renderHistory();
+    if (ringing && cv.pop.call_id === ringing.id) ringing = null; // its screen came
+    showRinging();
   }
 
   // refreshRelay re-reads the delivery status of intakes not yet delivered.
