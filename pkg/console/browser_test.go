@@ -162,6 +162,12 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	e.control.mu.Unlock()
 	consoletest.Do(t, ctx, "a wrap-up held for an unsaved message is named",
 		consoletest.UntilJS(`[...document.querySelectorAll('#ops tr td:nth-child(3)')].some((td) => td.textContent === '後処理中 — メッセージ未保存')`))
+	// The client of the call ringing or on the line, as text.
+	e.control.mu.Lock()
+	e.control.states["op-c"] = console.OperatorStatus{ID: "op-c", Name: "op-c", State: console.StateOnCall, Since: time.Now(), Reachable: true, CallClient: hostile}
+	e.control.mu.Unlock()
+	consoletest.Do(t, ctx, "the client of the call on the line is named",
+		consoletest.UntilJS(`[...document.querySelectorAll('#ops tr td:nth-child(3)')].some((td) => td.textContent === '通話中: ' + `+strconv.Quote(hostile)+`)`))
 	if got := consoletest.Text(t, ctx, "#waiting tr td:nth-child(1)"); got != "アクメ株式会社" {
 		t.Fatalf("waiting shown for %q, want the client's name", got)
 	}
@@ -610,7 +616,7 @@ func TestBrowserNewCallRingsOverTheLastScreen(t *testing.T) {
 		e.control.mu.Unlock()
 		e.c.StateChanged("op-a")
 	}
-	set(console.OperatorStatus{State: console.StateRinging, RingingCallID: "call-new", RingingClient: "株式会社ベータ"})
+	set(console.OperatorStatus{State: console.StateRinging, RingingCallID: "call-new", CallClient: "株式会社ベータ"})
 	consoletest.Do(t, ctx, "ringing", consoletest.UntilJS(`!document.getElementById('ringing-for').hidden`))
 	if got := consoletest.Text(t, ctx, "#ringing-for"); !strings.HasPrefix(got, "着信中：株式会社ベータ 宛てのお電話です") || !strings.Contains(got, "前の通話") {
 		t.Errorf("ringing over the last screen, the page says %q", got)

@@ -152,13 +152,14 @@ type OperatorStatus struct {
 	// PendingPause: the reason of a pause (or "logout") asked for on a
 	// call, which applies after its wrap-up.
 	PendingPause string `json:"pending_pause,omitempty"`
-	// RingingCallID and RingingClient: while the operator's phone rings,
-	// the call and the name of the client it is for. The page still
-	// shows the last call's screen until the new call's pop, which comes
-	// when the call is connected: it says whose call rings over it, so
-	// that the operator does not answer in the last client's name.
+	// RingingCallID: while the operator's phone rings, the call. The page
+	// still shows the last call's screen until the new call's pop, which
+	// comes when the call is connected: it says whose call rings over it,
+	// so that the operator does not answer in the last client's name.
+	// CallClient: the name of the client of the call ringing or on the
+	// line (on the line: once connected); the wallboard shows it too.
 	RingingCallID string `json:"ringing_call_id,omitempty"`
-	RingingClient string `json:"ringing_client,omitempty"`
+	CallClient    string `json:"call_client,omitempty"`
 	// Now is the server's time when an operator's own state was read: the
 	// page counts wrap-up down and time in a state up by it, not by the
 	// PC's clock, which may be minutes off.

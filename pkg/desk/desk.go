@@ -231,12 +231,18 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 			Reachable: op.Reachable, WrapUpUntil: op.WrapUpUntil, WrapUpHeld: op.WrapUpHeld, OtherCall: op.OtherCall,
 			PendingPause: op.PendingPause,
 		}
-		if clientID, ok := ringing[op.CallID]; ok && op.State == acd.Ringing {
-			st.RingingCallID, st.RingingClient = op.CallID, clientID
+		switch clientID, ok := ringing[op.CallID]; {
+		case ok && op.State == acd.Ringing:
+			st.RingingCallID, st.CallClient = op.CallID, clientID
 			// A client a reload removed keeps its name while its caller
 			// rings an operator, as on the screen pop.
 			if cl, ok := d.client(clientID); ok {
-				st.RingingClient = cl.Name
+				st.CallClient = cl.Name
+			}
+		case op.State == acd.OnCall:
+			// As the call knew its client when it was put through.
+			if cl, ok := d.popped.get(op.CallID); ok {
+				st.CallClient = cl.Name
 			}
 		}
 		wb.Operators = append(wb.Operators, st)

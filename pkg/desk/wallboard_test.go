@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/call"
+	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	bolt "go.etcd.io/bbolt"
@@ -102,7 +105,9 @@ func TestWallboardSaysWhoseCallRings(t *testing.T) {
 	d, _ := newDesk(t)
 	d.Queue.SetReachable("PJSIP/op1001", true)
 	d.Queue.SetAvailable("op1001")
-	d.Queue.Enqueue(acd.Call{ID: "r1", ClientID: "acme"}, discard{})
+	rings := make(chan queue.RingOperator, 4)
+	d.Queue.Enqueue(acd.Call{ID: "r1", ClientID: "acme"}, ringInbox(rings))
+	d.Queue.Enqueue(acd.Call{ID: "r2", ClientID: "acme"}, ringInbox(rings))
 	line := func(want string) (got string, st bool) {
 		wb, err := d.Snapshot(context.Background())
 		if err != nil {
@@ -112,16 +117,37 @@ func TestWallboardSaysWhoseCallRings(t *testing.T) {
 			t.Fatalf("operators %+v", wb.Operators)
 		}
 		op := wb.Operators[0]
-		return op.State + " " + op.RingingCallID + " " + op.RingingClient, op.State == want
+		return op.State + " " + op.RingingCallID + " " + op.CallClient, op.State == want
 	}
 	got := waitLine(t, func() (string, bool) { return line("ringing") })
 	if got != "ringing r1 株式会社ACME" {
 		t.Fatalf("ringing: %q, want the call r1 and its client by name", got)
 	}
-	d.Queue.Abandon("r1")
+	// Answered and put through: the line names the call's client (the
+	// supervisor's wallboard shows it), not a ringing call.
+	r := <-rings
+	d.Queue.RingAnswered("r1", r.OpID, r.Ring)
+	d.Connected(call.Connected{CallID: "r1", OperatorID: "op1001", ClientID: "acme", Client: &d.Config().Clients[0]})
+	got = waitLine(t, func() (string, bool) { return line("on_call") })
+	if got != "on_call  株式会社ACME" {
+		t.Fatalf("on the call: %q, want its client by name and no ringing call", got)
+	}
+	d.Queue.CallEnded("r1")
+	d.Queue.EndWrapUp("op1001")
+	<-rings // r2 rings the operator now
+	d.Queue.Abandon("r2")
 	got = waitLine(t, func() (string, bool) { return line("available") })
 	if got != "available  " {
-		t.Fatalf("after the caller hung up: %q, want no ringing call named", got)
+		t.Fatalf("after the caller hung up: %q, want no call named", got)
+	}
+}
+
+// ringInbox passes the rings the queue asks of a call to a channel.
+type ringInbox chan queue.RingOperator
+
+func (in ringInbox) Push(e ari.Event) {
+	if r, ok := e.(*queue.RingOperator); ok {
+		in <- *r
 	}
 }
 

@@ -90,7 +90,7 @@
     $("no-call").textContent = st.state === "available" ? M.no_call
       : st.state === "ringing" ? M.no_call_ringing : st.state === "on_call" ? M.no_call_connecting : M.no_call_off;
     // The call ringing the phone, kept through its answer until its pop.
-    if (st.state === "ringing" && st.ringing_call_id) ringing = { id: st.ringing_call_id, client: st.ringing_client || "" };
+    if (st.state === "ringing" && st.ringing_call_id) ringing = { id: st.ringing_call_id, client: st.call_client || "" };
     else if (st.state !== "on_call") ringing = null;
     showRinging();
     tickSince();

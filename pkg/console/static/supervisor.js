@@ -26,6 +26,7 @@
       cell(tr, o.id); cell(tr, o.name);
       let st = M["st_" + o.state] || o.state;
       if (o.pause_reason) st += " (" + (M["pr_" + o.pause_reason] || o.pause_reason) + ")";
+      if (o.call_client && (o.state === "ringing" || o.state === "on_call")) st += ": " + o.call_client;
       if (o.reachable === false && o.state !== "offline") st += " — " + M.phone_unregistered;
       if (o.other_call && o.state !== "offline") st += " — " + M.phone_other_call;
       if (o.state === "wrap_up" && o.wrapup_held) st += " — " + M.message_unsaved;
