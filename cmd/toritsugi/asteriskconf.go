@@ -37,7 +37,9 @@ func asteriskConf(args []string, stdout, stderr io.Writer) error {
 		ops = append(ops, asteriskconf.Operator{ID: op.ID, Name: op.Name, Endpoint: op.Endpoint})
 	}
 	if *check != "" {
-		if errs := asteriskconf.Check(*check, cfg.ARI.App, ops); len(errs) > 0 {
+		errs := asteriskconf.Check(*check, cfg.ARI.App, ops)
+		errs = append(errs, asteriskconf.CheckMusic(*check, musicClasses(cfg))...)
+		if len(errs) > 0 {
 			return errors.Join(errs...)
 		}
 		fmt.Fprintf(stdout, "%s agrees with %s\n", *check, *path)
@@ -56,4 +58,17 @@ func asteriskConf(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "asterisk-conf: no %s: those operators got a CHANGE_ME placeholder password; set them and print again\n", strings.Join(missing, ", "))
 	}
 	return err
+}
+
+// musicClasses lists the music-on-hold classes cfg names: the queue's,
+// and each client's where it has its own.
+func musicClasses(cfg *config.Config) []asteriskconf.MusicClass {
+	out := []asteriskconf.MusicClass{{Name: cfg.Queue.MOHClass, NamedBy: "queue.moh_class"}}
+	for i := range cfg.Clients {
+		c := &cfg.Clients[i]
+		if name := c.QueueSettings().MOHClass; name != cfg.Queue.MOHClass {
+			out = append(out, asteriskconf.MusicClass{Name: name, NamedBy: "client " + c.ID + "'s queue.moh_class"})
+		}
+	}
+	return out
 }
