@@ -13,6 +13,32 @@ import (
 // maxNodes bounds the walk so that alias expansion cannot blow it up.
 const maxNodes = 200_000
 
+// maxDepth bounds how deeply the YAML may nest (the deepest setting is
+// fewer than ten levels down).
+const maxDepth = 64
+
+// tooDeep returns the first node nested more than maxDepth levels below n,
+// nil when none is. Aliases are not followed (their anchors are walked
+// where they are written).
+func tooDeep(n *yaml.Node) *yaml.Node {
+	type at struct {
+		n     *yaml.Node
+		depth int
+	}
+	stack := []at{{n, 0}}
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if top.depth > maxDepth {
+			return top.n
+		}
+		for _, c := range top.n.Content {
+			stack = append(stack, at{c, top.depth + 1})
+		}
+	}
+	return nil
+}
+
 // document is the YAML node tree of one configuration: where each field path
 // sits, which keys are unknown, and which values have the wrong kind.
 type document struct {
@@ -73,6 +99,14 @@ func parseDocument(file string, data []byte) (d *document, ok bool) {
 		// (the required keys may all come from the environment).
 		d.errs = append(d.errs, &FieldError{File: file, Line: 1, Column: 1,
 			Msg: "the file holds no settings (it is empty, or comments only); a file caught while being written is read again when it is saved"})
+		return d, false
+	}
+	if deep := tooDeep(root); deep != nil {
+		// The settings are a few levels deep; a tree far deeper (in an x-
+		// key, which the schema does not look into) took the decoder
+		// minutes to read, holding a reload.
+		d.errs = append(d.errs, &FieldError{File: file, Line: max(deep.Line, 1), Column: deep.Column,
+			Msg: fmt.Sprintf("nested more than %d levels deep here: no setting is that deep", maxDepth)})
 		return d, false
 	}
 	top := root.Content[0]
