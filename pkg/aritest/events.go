@@ -5,8 +5,12 @@ package aritest
 type app struct {
 	name      string
 	sock      *wsConn
-	endpoints []string // event sources "PJSIP" or "PJSIP/op1001"
-	filter    eventFilter
+	endpoints []string // event sources "PJSIP" or "PJSIP/op1001", in the order first subscribed
+	// interested counts the subscriptions of each event source: Asterisk
+	// counts them (res/stasis/app.c, ++forwards->interested), and one
+	// is given up only when as many unsubscriptions came.
+	interested map[string]int
+	filter     eventFilter
 }
 
 func (s *Server) ensureAppLocked(name string) *app {
@@ -31,8 +35,12 @@ func (s *Server) appChannelsLocked(name string) []string {
 	return ids
 }
 
+// maybeDestroyAppLocked destroys an application with no websocket, no
+// channel and no subscription: Asterisk keeps one while it has forwards
+// (app_is_finished in res/stasis/app.c), an endpoint subscription among
+// them, with its subscriptions and filter, for the next websocket.
 func (s *Server) maybeDestroyAppLocked(a *app) {
-	if a.sock != nil || len(s.appChannelsLocked(a.name)) > 0 {
+	if a.sock != nil || len(s.appChannelsLocked(a.name)) > 0 || len(a.endpoints) > 0 {
 		return
 	}
 	delete(s.apps, a.name)

@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -73,12 +74,12 @@ func hAppSubscribe(s *Server, pv map[string]string, p params) reply {
 	if bad != nil {
 		return *bad
 	}
-	for _, have := range a.endpoints {
-		if have == src {
-			return ok(a.json(s))
-		}
+	if a.interested == nil {
+		a.interested = map[string]int{}
 	}
-	a.endpoints = append(a.endpoints, src)
+	if a.interested[src]++; a.interested[src] == 1 {
+		a.endpoints = append(a.endpoints, src)
+	}
 	return ok(a.json(s))
 }
 
@@ -91,11 +92,14 @@ func hAppUnsubscribe(s *Server, pv map[string]string, p params) reply {
 	if bad != nil {
 		return *bad
 	}
-	for i, have := range a.endpoints {
-		if have == src {
-			a.endpoints = append(a.endpoints[:i:i], a.endpoints[i+1:]...)
-			return ok(a.json(s))
+	if a.interested[src] > 0 {
+		// Given up when the last of its subscriptions is.
+		if a.interested[src]--; a.interested[src] == 0 {
+			delete(a.interested, src)
+			a.endpoints = slices.DeleteFunc(a.endpoints, func(have string) bool { return have == src })
+			defer s.maybeDestroyAppLocked(a)
 		}
+		return ok(a.json(s))
 	}
 	// resource_applications.c: STASIS_ASR_EVENT_SOURCE_NOT_FOUND (the
 	// spec says 409; the source answers 422).

@@ -61,12 +61,8 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, ep, err))
 		}
 	}
-	// A technology subscribed to for an endpoint that is there now (the
-	// admin added it): its trunk's events are not wanted any more.
-	for tech := range r.takeWhole(whole) {
-		if err := c.Application().Unsubscribe(app, "endpoint:"+tech); err != nil && pbx.StatusCode(err) != http.StatusUnprocessableEntity {
-			r.log.Warn("unsubscribing from a technology's endpoints", "technology", tech, "error", err)
-		}
+	if err := dropTechnologies(c, app, whole); err != nil {
+		r.log.Warn("unsubscribing from a technology's endpoints", "error", err)
 	}
 	for _, ep := range eps {
 		if err := ctx.Err(); err != nil {
@@ -114,4 +110,38 @@ func (r *Registry) Reread(c ari.Client, ep string) error {
 	since := r.seq
 	r.mu.Unlock()
 	return r.read(c, ep, since)
+}
+
+// maxUnsubscribes bounds how many times one technology is unsubscribed
+// from at a connect (one for each connect that subscribed to it).
+const maxUnsubscribes = 1000
+
+// dropTechnologies gives up every technology the application is
+// subscribed to whole ("PJSIP" in its endpoint_ids) but keep: subscribed
+// to for an endpoint that is there now (the admin added it), at this
+// connect or an earlier one, by this process or an earlier one. Its
+// trunk's events are not wanted. Asterisk counts subscriptions (one per
+// connect that made it, res/stasis/app.c) and keeps them past the
+// websocket while the application has any: each is given up.
+func dropTechnologies(c ari.Client, app *ari.Key, keep map[string]bool) error {
+	for range maxUnsubscribes {
+		d, err := c.Application().Data(app)
+		if err != nil {
+			return fmt.Errorf("operators: read %s's subscriptions: %w", app.ID, err)
+		}
+		stale := ""
+		for _, id := range d.EndpointIDs {
+			if !strings.Contains(id, "/") && !keep[id] {
+				stale = id
+				break
+			}
+		}
+		if stale == "" {
+			return nil
+		}
+		if err := c.Application().Unsubscribe(app, "endpoint:"+stale); err != nil {
+			return fmt.Errorf("operators: unsubscribe %s from endpoint:%s: %w", app.ID, stale, err)
+		}
+	}
+	return fmt.Errorf("operators: %s still subscribed to a whole technology after %d unsubscriptions", app.ID, maxUnsubscribes)
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // fakeClient is an ari.Client whose Application().Subscribe and
-// Endpoint().Data are functions; any other method panics (nil interface).
+// Endpoint().Data are functions, and Application().Data an application
+// subscribed to no technology; any other method panics (nil interface).
 type fakeClient struct {
 	ari.Client
 	subscribe func(key *ari.Key, src string) error
@@ -27,6 +28,12 @@ type fakeApp struct {
 }
 
 func (a fakeApp) Subscribe(key *ari.Key, src string) error { return a.c.subscribe(key, src) }
+
+// Data: an application subscribed to no technology whole (read after the
+// subscriptions, for one to give up).
+func (a fakeApp) Data(key *ari.Key) (*ari.ApplicationData, error) {
+	return &ari.ApplicationData{Name: key.ID}, nil
+}
 
 type fakeEndpoint struct {
 	ari.Endpoint

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 )
@@ -267,6 +268,57 @@ func TestLinkEndpointMadeLater(t *testing.T) {
 	}
 	if last != "DELETE eventSource=endpoint:PJSIP" {
 		t.Fatalf("last subscription request %q, want the technology's given up", last)
+	}
+}
+
+// TestTechnologyGivenUpInFull: Asterisk counts subscriptions and keeps
+// them past the websocket; an endpoint missing across a reconnect had the
+// technology subscribed to at each connect. Once the endpoint is there,
+// the technology is given up in full: the application lists no
+// technology (the trunk's events would come on, each call's twice).
+func TestTechnologyGivenUpInFull(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1099"}, func(f *aritest.Server) {})
+	h.waitUp(t)
+	h.fake.DropWebSockets() // the link drops while op1099 is still missing
+	h.waitUp(t)
+	h.fake.AddEndpoint("PJSIP/op1099", false, aritest.EndpointBehavior{})
+	if err := h.reg.OnConnect(t.Context(), h.link.Client()); err != nil {
+		t.Fatal(err)
+	}
+	h.wantEndpointIDs(t, "PJSIP/op1099")
+}
+
+// TestTechnologyLeftByAnEarlierRun: a technology an earlier run of
+// toritsugi subscribed to (its endpoint missing then) is still on the
+// application Asterisk kept; this run, needing it for no endpoint, gives
+// it up at its connect.
+func TestTechnologyLeftByAnEarlierRun(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1001"}, func(f *aritest.Server) {
+		f.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{})
+	})
+	h.waitUp(t)
+	app := ari.NewKey(ari.ApplicationKey, "toritsugi")
+	for range 2 { // two connects of the earlier run
+		if err := h.link.Client().Application().Subscribe(app, "endpoint:PJSIP"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.reg.OnConnect(t.Context(), h.link.Client()); err != nil {
+		t.Fatal(err)
+	}
+	h.wantEndpointIDs(t, "PJSIP/op1001")
+}
+
+// wantEndpointIDs fails unless the application is subscribed to exactly
+// the endpoints want.
+func (h *harness) wantEndpointIDs(t *testing.T, want ...string) {
+	t.Helper()
+	d, err := h.link.Client().Application().Data(ari.NewKey(ari.ApplicationKey, "toritsugi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(slices.Values(d.EndpointIDs)); !slices.Equal(got, want) {
+		t.Fatalf("the application is subscribed to %q, want %q", got, want)
 	}
 }
 

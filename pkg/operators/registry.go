@@ -63,9 +63,6 @@ type Registry struct {
 	log      *slog.Logger
 	onChange func(Change)
 	own      func(channelID string) bool
-	// whole: the technologies subscribed to whole, for an endpoint that
-	// was not there (OnConnect).
-	whole map[string]bool
 
 	mu         sync.Mutex
 	eps        map[string]*epState
@@ -101,21 +98,6 @@ func (r *Registry) SetOwnChannel(own func(channelID string) bool) {
 	r.mu.Lock()
 	r.own = own
 	r.mu.Unlock()
-}
-
-// takeWhole records the technologies subscribed to whole at this connect
-// and returns those of the last one no longer needed.
-func (r *Registry) takeWhole(now map[string]bool) map[string]bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	stale := map[string]bool{}
-	for tech := range r.whole {
-		if !now[tech] {
-			stale[tech] = true
-		}
-	}
-	r.whole = now
-	return stale
 }
 
 // OtherCall reports whether endpoint is tracked and has another call.
