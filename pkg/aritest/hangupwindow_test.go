@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -191,4 +192,60 @@ func (hw hangupWindowCall) answerInBackground(t *testing.T) <-chan int {
 		answered <- resp.StatusCode
 	}()
 	return answered
+}
+
+// TestAddChannelGoesOnPastAHangingUpChannel: POST
+// /bridges/{id}/addChannel with two channels, the first of which is hanging
+// up (its ChannelHangupRequest raised, still in Stasis). In Asterisk
+// (res/ari/resource_bridges.c ast_ari_bridges_add_channel) each control is
+// added in turn; the hanging-up channel's add returns -1 from
+// app_send_command_on_condition (its control is done, or its queued
+// command is completed with -1 by control_flush_queue), which
+// check_add_remove_channel treats as OKAY (it only fails on
+// STASIS_APP_CHANNEL_RECORDING), so the loop goes on and the second channel
+// IS added: ChannelEnteredBridge for it, 204.
+func TestAddChannelGoesOnPastAHangingUpChannel(t *testing.T) {
+	hw := answeredInHangupWindow(t, 10*time.Millisecond)
+	s, clock, ws, caller, req := hw.s, hw.clock, hw.ws, hw.id, hw.req
+	other, err := s.IncomingCall("0312345678", "0901234599")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := req("POST", "/channels/"+other+"/answer", nil); got != 204 {
+		t.Fatalf("answer other = %d", got)
+	}
+	if got := req("POST", "/bridges/br-1", url.Values{"type": {"mixing"}}); got != 200 {
+		t.Fatalf("bridge = %d", got)
+	}
+	if err := s.RemoteHangup(caller); err != nil { // stage 1: still in Stasis
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string][]string{"channel": {caller, other}})
+	done := make(chan int, 1)
+	go func() {
+		resp, _ := doRequest(t, s, "POST", "/bridges/br-1/addChannel", nil, body, hw.auth)
+		done <- resp.StatusCode
+	}()
+	time.Sleep(50 * time.Millisecond)
+	clock.Advance(10 * time.Millisecond) // StasisEnd of the caller
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("addChannel never answered")
+	}
+	if code != 204 {
+		t.Fatalf("addChannel = %d, want 204", code)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, e := range ws.events() {
+			if strings.Contains(e, `"type":"ChannelEnteredBridge"`) && strings.Contains(e, `"id":"`+other+`"`) {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	resp, b := doRequest(t, s, "GET", "/bridges/br-1", nil, nil, hw.auth)
+	t.Fatalf("the second channel was never added (Asterisk adds it after the first one's add fails): GET bridge %d %s", resp.StatusCode, b)
 }

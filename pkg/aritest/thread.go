@@ -99,7 +99,9 @@ type settled struct {
 // wait in command_join): run(i) runs the part for targets[i] when that
 // thread is free. A reply that cannot be given now waits in the returned
 // reply's later. When a thread goes away first (its channel hung up), the
-// reply is gone(), once the hangup is over.
+// reply is gone(), once the hangup is over, and the targets after it are
+// still run: Asterisk's loop over a request's channels (resource_bridges.c
+// ast_ari_bridges_add_channel) goes on past one whose command failed.
 func (s *Server) waitThreadsLocked(targets []string, run func(i int) (reply, bool), gone func() reply) reply {
 	if s.threadsFreeLocked(targets) {
 		for i := range targets {
@@ -121,10 +123,15 @@ func (s *Server) waitThreadsLocked(targets []string, run func(i int) (reply, boo
 		}
 		later <- settled{rep: r, flush: s.flushTargetLocked()}
 	}
+	dropped := false
 	var step func(i int)
 	step = func(i int) {
 		if i == len(targets) {
-			finish(noContent())
+			if dropped {
+				finish(gone())
+			} else {
+				finish(noContent())
+			}
 			return
 		}
 		s.queueOnThreadLocked(targets[i], threadCmd{
@@ -137,7 +144,10 @@ func (s *Server) waitThreadsLocked(targets []string, run func(i int) (reply, boo
 				return false
 			},
 			dropped: func() {
-				s.after(0, func() { finish(gone()) })
+				s.after(0, func() {
+					dropped = true
+					step(i + 1)
+				})
 			},
 		})
 	}

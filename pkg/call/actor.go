@@ -295,7 +295,10 @@ func (a *actor) handle(e ari.Event) {
 			a.callerJoined = true
 		case l != nil && !l.hangingUp:
 			l.joined = true
-			if a.popFor == l {
+			// Not for a caller gone meanwhile: Asterisk goes on past a
+			// hanging-up caller's failed add and puts the operator in
+			// alone (resource_bridges.c), whose leg we hung up then.
+			if a.popFor == l && !l.cancelled && !a.callerGone {
 				a.popScreen()
 			}
 		}
@@ -378,7 +381,9 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 	a.plays++
 	// Client-chosen ids let us match PlaybackFinished even when it races
 	// the 201; the manager's instance token keeps a re-adopting controller
-	// from colliding with a playback its predecessor left behind (409).
+	// from reusing the id of a playback its predecessor left behind
+	// (Asterisk would take it, and the old one's PlaybackFinished would be
+	// taken for the new one's).
 	a.stopPlayTimer() // a playback we waited for is not waited for any more
 	a.playbackID = playbackID(a.id, a.m.instance, a.plays)
 	shown := media

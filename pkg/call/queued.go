@@ -465,8 +465,10 @@ func (a *actor) bridgeWith(peer *leg) {
 		return
 	}
 	if a.m.addToBridge != nil {
-		// Both in one request; if either has gone, Asterisk adds neither,
-		// and the one-by-one adds below tell which.
+		// Both in one request. Asterisk adds each in turn and answers 204
+		// whether or not one was hanging up (its add comes to nothing:
+		// resource_bridges.c goes on past it); a channel already gone
+		// fails the request, and the one-by-one adds below tell which.
 		if err := a.m.addToBridge(a.bridgeID, a.id, peer.id); err == nil {
 			a.bridged(br, peer)
 			return
@@ -521,7 +523,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 			}
 			a.popFor = peer
 			a.after(joinGrace, func() {
-				if a.popFor == peer && !peer.gone && !peer.hangingUp {
+				if a.popFor == peer && !peer.gone && !peer.hangingUp && !peer.cancelled && !a.callerGone {
 					a.popScreen()
 				}
 			})

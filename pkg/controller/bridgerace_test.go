@@ -101,24 +101,76 @@ func TestPeerHangsUpAsTheBridgeIsMade(t *testing.T) {
 // they and the operator are bridged: Asterisk adds the operator, answers
 // 204, and never adds the caller. Nobody talked with them: the call is a
 // missed call (abandoned), not billed as answered.
+//
+// With Asterisk's hangup stages (the caller's hangup requested, still in
+// the application, when the add runs: Asterisk goes on past its failed
+// add and adds the operator), the operator's leg enters the bridge after
+// the caller's hangup was seen: the operator gets no screen pop for a
+// caller who is gone.
 func TestCallerHangsUpAsTheBridgeIsMade(t *testing.T) {
-	h := newHarness(t, oneClient)
+	for _, window := range []time.Duration{0, 5 * time.Second} {
+		t.Run(fmt.Sprint("hangup window ", window), func(t *testing.T) {
+			h := newHarnessFake(t, oneClient, aritest.Options{HangupWindow: window})
+			h.fake.AddEndpoint("PJSIP/op1001", true, talks)
+			h.fake.AddEndpoint("PJSIP/op1002", false, talks)
+			h.fake.AddSound("toritsugi/line-noise", time.Minute)
+			raced := h.raceTheAdd(func() string {
+				for _, c := range h.fake.Channels() {
+					if strings.HasPrefix(c.Name, "PJSIP/trunk-") {
+						return c.ID
+					}
+				}
+				return ""
+			})
+			h.start()
+			h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+			rec := h.record(h.call("0312345678", "0901234567"))
+			if !raced.Load() || rec.Result != store.ResultAbandoned || rec.Billable || rec.Reason != "caller hung up as the bridge was made" {
+				t.Fatalf("raced %v: %s (%s) billable %v; want abandoned, not billed; events %v", raced.Load(), rec.Result, rec.Reason, rec.Billable, rec.Events)
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if len(h.connected) != 0 {
+				t.Fatalf("screen pops %+v for a caller who hung up as the bridge was made, want none", h.connected)
+			}
+		})
+	}
+}
+
+// TestCallerHangupRequestedAsTheAddIsSent: the caller's hangup is
+// requested just before the add reaches Asterisk, and their channel stays
+// in the application a while (Asterisk's first hangup stage): the add
+// comes to nothing for them and puts the operator in, so the operator's
+// ChannelEnteredBridge comes after the caller's hangup request and before
+// their StasisEnd. The operator gets no screen pop for a caller who is
+// gone, and the call is a missed call.
+func TestCallerHangupRequestedAsTheAddIsSent(t *testing.T) {
+	h := newHarnessFake(t, oneClient, aritest.Options{HangupWindow: 100 * time.Second})
 	h.fake.AddEndpoint("PJSIP/op1001", true, talks)
-	h.fake.AddEndpoint("PJSIP/op1002", false, talks)
-	h.fake.AddSound("toritsugi/line-noise", time.Minute)
-	raced := h.raceTheAdd(func() string {
+	var raced atomic.Bool
+	h.intercept(func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") || raced.Swap(true) {
+			return false
+		}
 		for _, c := range h.fake.Channels() {
 			if strings.HasPrefix(c.Name, "PJSIP/trunk-") {
-				return c.ID
+				if err := h.fake.RemoteHangup(c.ID); err != nil {
+					t.Errorf("hanging up the caller: %v", err)
+				}
 			}
 		}
-		return ""
+		return false
 	})
 	h.start()
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
 	rec := h.record(h.call("0312345678", "0901234567"))
-	if !raced.Load() || rec.Result != store.ResultAbandoned || rec.Billable || rec.Reason != "caller hung up as the bridge was made" {
+	if !raced.Load() || rec.Result != store.ResultAbandoned || rec.Billable {
 		t.Fatalf("raced %v: %s (%s) billable %v; want abandoned, not billed; events %v", raced.Load(), rec.Result, rec.Reason, rec.Billable, rec.Events)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.connected) != 0 {
+		t.Fatalf("screen pops %+v for a caller whose hangup came before the bridge, want none", h.connected)
 	}
 }
 
