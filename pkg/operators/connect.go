@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -35,12 +36,28 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 	eps, since := r.tracked()
 	var errs []error
 	app := ari.NewKey(ari.ApplicationKey, c.ApplicationName())
+	// What the application is subscribed to already (an earlier connect's,
+	// or an earlier run's: Asterisk keeps an application's subscriptions
+	// past its websocket while it has any, and counts them). Each is
+	// subscribed to again, as one that ended with its endpoint shows (a
+	// 422: its technology then), and given back once, so that a count
+	// does not grow with each connect and reload.
+	had := subscribedTo(c, app, r.log)
+	subscribe := func(src string) error {
+		err := c.Application().Subscribe(app, "endpoint:"+src)
+		if err == nil && had[src] {
+			if err := c.Application().Unsubscribe(app, "endpoint:"+src); err != nil {
+				r.log.Warn("giving back a second subscription", "source", "endpoint:"+src, "error", err)
+			}
+		}
+		return err
+	}
 	whole := map[string]bool{}
 	for _, ep := range eps {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		err := c.Application().Subscribe(app, "endpoint:"+ep)
+		err := subscribe(ep)
 		if pbx.StatusCode(err) == http.StatusUnprocessableEntity {
 			// "Event source does not exist" (recording 12): the read
 			// below finds it missing and says so.
@@ -49,7 +66,7 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 				continue
 			}
 			whole[tech] = true
-			err = c.Application().Subscribe(app, "endpoint:"+tech)
+			err = subscribe(tech)
 			if pbx.StatusCode(err) == http.StatusUnprocessableEntity {
 				// A technology Asterisk does not have (SIP/ on
 				// Asterisk 22): nothing to wait for; the read warns.
@@ -61,8 +78,12 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, ep, err))
 		}
 	}
-	if err := dropTechnologies(c, app, whole); err != nil {
-		r.log.Warn("unsubscribing from a technology's endpoints", "error", err)
+	tracked := make(map[string]bool, len(eps))
+	for _, ep := range eps {
+		tracked[ep] = true
+	}
+	if err := unsubscribeUnwanted(c, app, func(src string) bool { return tracked[src] || whole[src] }); err != nil {
+		r.log.Warn("unsubscribing from endpoints no longer wanted", "error", err)
 	}
 	for _, ep := range eps {
 		if err := ctx.Err(); err != nil {
@@ -112,18 +133,37 @@ func (r *Registry) Reread(c ari.Client, ep string) error {
 	return r.read(c, ep, since)
 }
 
-// maxUnsubscribes bounds how many times one technology is unsubscribed
-// from at a connect (one for each connect that subscribed to it).
+// maxUnsubscribes bounds how many unsubscriptions one connect sends (one
+// for each time a source was subscribed to and not given back).
 const maxUnsubscribes = 1000
 
-// dropTechnologies gives up every technology the application is
-// subscribed to whole ("PJSIP" in its endpoint_ids) but keep: subscribed
-// to for an endpoint that is there now (the admin added it), at this
-// connect or an earlier one, by this process or an earlier one. Its
-// trunk's events are not wanted. Asterisk counts subscriptions (one per
-// connect that made it, res/stasis/app.c) and keeps them past the
-// websocket while the application has any: each is given up.
-func dropTechnologies(c ari.Client, app *ari.Key, keep map[string]bool) error {
+// subscribedTo returns the endpoint event sources the application is
+// subscribed to ("PJSIP/op1001", or a technology "PJSIP"); none when it
+// cannot be read (each subscription is then made as if new).
+func subscribedTo(c ari.Client, app *ari.Key, log *slog.Logger) map[string]bool {
+	d, err := c.Application().Data(app)
+	if err != nil {
+		log.Warn("the application's subscriptions could not be read", "error", err)
+		return nil
+	}
+	had := make(map[string]bool, len(d.EndpointIDs))
+	for _, id := range d.EndpointIDs {
+		had[id] = true
+	}
+	return had
+}
+
+// unsubscribeUnwanted gives up, in full, every endpoint event source the
+// application is subscribed to ("PJSIP/op1001", a technology "PJSIP" in
+// its endpoint_ids, recording 12) that want refuses: an operator's
+// endpoint no longer configured, a technology subscribed to for an
+// endpoint that is there now (the admin added it). Their events, and
+// those of their channels (the trunk's, for a technology), are not wanted.
+// Asterisk counts subscriptions (one for each connect or reload that made
+// one, by this process or an earlier one: res/stasis/app.c) and keeps
+// them past the websocket while the application has any: each is given
+// up.
+func unsubscribeUnwanted(c ari.Client, app *ari.Key, want func(src string) bool) error {
 	for range maxUnsubscribes {
 		d, err := c.Application().Data(app)
 		if err != nil {
@@ -131,7 +171,7 @@ func dropTechnologies(c ari.Client, app *ari.Key, keep map[string]bool) error {
 		}
 		stale := ""
 		for _, id := range d.EndpointIDs {
-			if !strings.Contains(id, "/") && !keep[id] {
+			if !want(id) {
 				stale = id
 				break
 			}
@@ -143,5 +183,5 @@ func dropTechnologies(c ari.Client, app *ari.Key, keep map[string]bool) error {
 			return fmt.Errorf("operators: unsubscribe %s from endpoint:%s: %w", app.ID, stale, err)
 		}
 	}
-	return fmt.Errorf("operators: %s still subscribed to a whole technology after %d unsubscriptions", app.ID, maxUnsubscribes)
+	return fmt.Errorf("operators: %s still subscribed to unwanted endpoints after %d unsubscriptions", app.ID, maxUnsubscribes)
 }

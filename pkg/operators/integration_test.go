@@ -309,6 +309,50 @@ func TestTechnologyLeftByAnEarlierRun(t *testing.T) {
 	h.wantEndpointIDs(t, "PJSIP/op1001")
 }
 
+// TestSubscriptionsDoNotPileUp: each connect and each reload subscribes
+// every tracked endpoint, and Asterisk counts subscriptions: the ones the
+// application had already are given back, so that each stays subscribed
+// once; an endpoint no longer tracked (its operator removed by a reload)
+// is given up, its events and its channels' no longer sent.
+func TestSubscriptionsDoNotPileUp(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1001", "PJSIP/op1002"}, func(f *aritest.Server) {
+		f.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{})
+		f.AddEndpoint("PJSIP/op1002", false, aritest.EndpointBehavior{})
+	})
+	h.waitUp(t)
+	for range 3 { // reloads
+		if err := h.reg.OnConnect(t.Context(), h.link.Client()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // link drops
+		h.fake.DropWebSockets()
+		h.waitUp(t)
+	}
+	h.reg.Track([]string{"PJSIP/op1001"}) // a reload removed op1002
+	if err := h.reg.OnConnect(t.Context(), h.link.Client()); err != nil {
+		t.Fatal(err)
+	}
+	h.wantEndpointIDs(t, "PJSIP/op1001")
+	net := map[string]int{}
+	for _, rq := range h.fake.Requests() {
+		if rq.Path != "/applications/toritsugi/subscription" || rq.Status != 200 {
+			continue
+		}
+		src := rq.Query + rq.Body // the source: the DELETE's query, the POST's body
+		switch {
+		case !strings.Contains(src, "endpoint:PJSIP/op1001"):
+		case rq.Method == "POST":
+			net["op1001"]++
+		case rq.Method == "DELETE":
+			net["op1001"]--
+		}
+	}
+	if n := net["op1001"]; n != 1 {
+		t.Errorf("endpoint:PJSIP/op1001 subscribed %d times more than given up after 6 connects and reloads, want 1", n)
+	}
+}
+
 // wantEndpointIDs fails unless the application is subscribed to exactly
 // the endpoints want.
 func (h *harness) wantEndpointIDs(t *testing.T, want ...string) {
