@@ -424,8 +424,8 @@ func (s *service) retryUnqueued(ctx context.Context) {
 
 // purgeDelivered drops delivered outbox entries older than deliveredKept,
 // at start and every hour, so the outbox does not grow without end, the
-// messages past their client's intake_retention_days, and the console's
-// aged screen pops.
+// messages past their client's intake_retention_days, the call records
+// past call_record_retention_days, and the console's aged screen pops.
 func (s *service) purgeDelivered(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -439,6 +439,11 @@ func (s *service) purgeDelivered(ctx context.Context) {
 			s.log.Warn("deleting messages past their retention", "error", err)
 		} else if n > 0 || cb > 0 {
 			s.log.Info("messages past their retention deleted", "messages", n, "callbacks_done", cb)
+		}
+		if n, err := s.desk.PurgeCallRecords(time.Now()); err != nil {
+			s.log.Warn("deleting call records past their retention", "error", err)
+		} else if n > 0 {
+			s.log.Info("call records past their retention deleted", "calls", n)
 		}
 		s.console.SweepPops()
 		select {

@@ -48,9 +48,13 @@ type Config struct {
 	// it sets its own, and applies to the messages of clients no longer
 	// configured; 0 keeps messages for ever.
 	IntakeRetentionDays int
-	Queue               Queue // defaults for every client
-	Clients             []Client
-	Operators           []Operator
+	// CallRecordRetentionDays: call records (and their entries in the
+	// indexes and the change feed) are deleted that many days after the
+	// call started; the monthly counts stay. 0 keeps them for ever.
+	CallRecordRetentionDays int
+	Queue                   Queue // defaults for every client
+	Clients                 []Client
+	Operators               []Operator
 	// Destinations are the relay destinations (relay.destinations), with
 	// secrets from the environment already applied.
 	Destinations []relay.Destination

@@ -604,6 +604,39 @@ func TestRetentionDaysBounded(t *testing.T) {
 	}
 }
 
+// TestCallRecordRetentionDays: call_record_retention_days is 0 (keep,
+// the default) or at least MinCallRecordDays (the last full month's
+// records, for its reports), at most 100 years.
+func TestCallRecordRetentionDays(t *testing.T) {
+	base := "ari: {user: u, password: p}\ndata_dir: /d\n%sclients:\n  - id: acme\n    name: ACME\n    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n"
+	for _, c := range []struct {
+		line string
+		want int
+		err  string
+	}{
+		{"", 0, ""},
+		{"call_record_retention_days: 0\n", 0, ""},
+		{"call_record_retention_days: 62\n", 62, ""},
+		{"call_record_retention_days: 400\n", 400, ""},
+		{"call_record_retention_days: 30\n", 0, "t.yaml:3:29: call_record_retention_days: 30 days is too short: at least 62 (the last full month's records, for its reports), or 0 to keep them"},
+		{"call_record_retention_days: -1\n", 0, `t.yaml:3:29: call_record_retention_days: "-1" is not a number of days (0 or more)`},
+		{"call_record_retention_days: 36501\n", 0, `t.yaml:3:29: call_record_retention_days: "36501" is more than 36500 days (100 years): keep them 100 years at most`},
+	} {
+		cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, c.line)), nil)
+		if c.err != "" {
+			if got := parseErrors(fmt.Sprintf(base, c.line)); !slices.Equal(got, []string{c.err}) {
+				t.Errorf("%q: errors %q, want %q", c.line, got, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.line, err)
+		} else if cfg.CallRecordRetentionDays != c.want {
+			t.Errorf("%q: %d days, want %d", c.line, cfg.CallRecordRetentionDays, c.want)
+		}
+	}
+}
+
 // TestPrivacyWarnings: a client whose calls are recorded with no notice to
 // callers (customary in Japan), and a destination two clients name (a
 // copied client section that kept the other's: one client's callers'

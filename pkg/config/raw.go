@@ -22,11 +22,13 @@ type rawConfig struct {
 	SoundsDir       string  `mapstructure:"sounds_dir"`
 	FallbackLog     string  `mapstructure:"fallback_log"`
 	// IntakeRetentionDays: "0" keeps messages for ever.
-	IntakeRetentionDays string        `mapstructure:"intake_retention_days"`
-	Queue               rawQueue      `mapstructure:"queue"`
-	Clients             []rawClient   `mapstructure:"clients"`
-	Operators           []rawOperator `mapstructure:"operators"`
-	Relay               rawRelay      `mapstructure:"relay"`
+	IntakeRetentionDays string `mapstructure:"intake_retention_days"`
+	// CallRecordRetentionDays: "0" keeps call records for ever.
+	CallRecordRetentionDays string        `mapstructure:"call_record_retention_days"`
+	Queue                   rawQueue      `mapstructure:"queue"`
+	Clients                 []rawClient   `mapstructure:"clients"`
+	Operators               []rawOperator `mapstructure:"operators"`
+	Relay                   rawRelay      `mapstructure:"relay"`
 }
 
 type rawRelay struct {
@@ -174,26 +176,27 @@ type rawOperator struct {
 
 // defaults are the values used when the file and the environment are silent.
 var defaults = map[string]string{
-	"ari.url":                "http://127.0.0.1:8088/ari",
-	"ari.app":                "toritsugi",
-	"ari.request_timeout":    "2s",
-	"ari.ping_interval":      "5s",
-	"http.listen":            "127.0.0.1:8080",
-	"log_level":              "info",
-	"intake_retention_days":  "0",
-	"unknown_did_sound":      "sound:ss-noservice",
-	"answer_silence":         "sound:silence/1",
-	"trunk":                  "PJSIP/trunk",
-	"fallback_log":           "/var/spool/asterisk/toritsugi-fallback.log",
-	"queue.strategy":         string(StrategyLongestIdle),
-	"queue.ring_timeout":     "15s",
-	"queue.max_wait":         "5m",
-	"queue.wrapup":           "30s",
-	"queue.wrapup_hold":      "2m",
-	"queue.moh_class":        "default",
-	"queue.auto_pause_after": "3",
-	"queue.escalate_after":   "0s",
-	"queue.announce_period":  "0s",
+	"ari.url":                    "http://127.0.0.1:8088/ari",
+	"ari.app":                    "toritsugi",
+	"ari.request_timeout":        "2s",
+	"ari.ping_interval":          "5s",
+	"http.listen":                "127.0.0.1:8080",
+	"log_level":                  "info",
+	"intake_retention_days":      "0",
+	"call_record_retention_days": "0",
+	"unknown_did_sound":          "sound:ss-noservice",
+	"answer_silence":             "sound:silence/1",
+	"trunk":                      "PJSIP/trunk",
+	"fallback_log":               "/var/spool/asterisk/toritsugi-fallback.log",
+	"queue.strategy":             string(StrategyLongestIdle),
+	"queue.ring_timeout":         "15s",
+	"queue.max_wait":             "5m",
+	"queue.wrapup":               "30s",
+	"queue.wrapup_hold":          "2m",
+	"queue.moh_class":            "default",
+	"queue.auto_pause_after":     "3",
+	"queue.escalate_after":       "0s",
+	"queue.announce_period":      "0s",
 }
 
 // envOverrides maps environment variables to the keys they replace.

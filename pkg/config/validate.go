@@ -121,6 +121,20 @@ func (c *checker) retentionDays(path, s string, min int) int {
 	return n
 }
 
+// MinCallRecordDays is the shortest call_record_retention_days: the last
+// full month's records are kept for its reports (its counts stay anyway).
+const MinCallRecordDays = 62
+
+// callRecordDays reads call_record_retention_days: 0 (keep), or at least
+// MinCallRecordDays.
+func (c *checker) callRecordDays(s string) int {
+	n := c.retentionDays("call_record_retention_days", s, 0)
+	if n > 0 && n < MinCallRecordDays {
+		c.errf("call_record_retention_days", "%d days is too short: at least %d (the last full month's records, for its reports), or 0 to keep them", n, MinCallRecordDays)
+	}
+	return n
+}
+
 // Days is n days of 24 hours, as in Japan (no daylight saving time),
 // whatever the machine's zone (time.AddDate would count them in its zone),
 // at most the longest time.Duration.
@@ -286,6 +300,7 @@ func (c *checker) build(r rawConfig) *Config {
 	cfg.Queue = c.queue("queue", r.Queue).Apply(DefaultQueue())
 	cfg.Destinations = c.destinations("relay.destinations", r.Relay.Destinations)
 	cfg.IntakeRetentionDays = c.retentionDays("intake_retention_days", r.IntakeRetentionDays, 0)
+	cfg.CallRecordRetentionDays = c.callRecordDays(r.CallRecordRetentionDays)
 	cfg.Clients = c.clients(r.Clients, cfg.Queue, cfg.IntakeRetentionDays)
 	cfg.ClientAPITokens = c.apiTokens(cfg.HTTP.APIToken, cfg.Clients)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)

@@ -422,6 +422,42 @@ func (discard) Push(ari.Event) {}
 // their last change; a client without its own takes the top-level days,
 // as do clients no longer configured; 0 keeps them. Callback requests
 // done that long ago go too; pending ones never.
+// TestPurgeCallRecords: call_record_retention_days deletes the records of
+// calls started longer ago, of every client (a removed one's too), the
+// month's counts kept; 0 (the default) keeps them all.
+func TestPurgeCallRecords(t *testing.T) {
+	d, _ := newDesk(t)
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		id, client string
+		age        time.Duration
+	}{{"old", "acme", 63 * 24 * time.Hour}, {"old-removed", "gone", 100 * 24 * time.Hour}, {"recent", "acme", 61 * 24 * time.Hour}} {
+		at := now.Add(-c.age)
+		if err := d.Store.PutCall(store.CallRecord{ID: c.id, ClientID: c.client, Result: store.ResultAnswered, Billable: true, StartedAt: at, EndedAt: at.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := d.PurgeCallRecords(now); err != nil || n != 0 {
+		t.Fatalf("PurgeCallRecords by default = %d, %v; want 0 (kept)", n, err)
+	}
+	cfg, err := config.Parse("test.yaml", []byte(strings.Replace(cfgYAML, "data_dir: /nonexistent\n", "data_dir: /nonexistent\ncall_record_retention_days: 62\n", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Config = func() *config.Config { return cfg }
+	if n, err := d.PurgeCallRecords(now); err != nil || n != 2 {
+		t.Fatalf("PurgeCallRecords after 62 days = %d, %v; want 2", n, err)
+	}
+	left, err := d.Store.ListCalls(store.CallFilter{})
+	if err != nil || len(left) != 1 || left[0].ID != "recent" {
+		t.Fatalf("left %+v (%v), want only the recent call", left, err)
+	}
+	// Its month (September, with the recent call) still counts both.
+	if c, err := d.Store.MonthlyCounts("acme", now.Add(-63*24*time.Hour)); err != nil || c.Total != 2 || c.Billable != 2 {
+		t.Fatalf("the purged call's month counts %+v (%v), want it still counted (2 calls, 2 billable)", c, err)
+	}
+}
+
 func TestPurgeIntakes(t *testing.T) {
 	d, _ := newDesk(t)
 	// acme keeps 30 days, beta for ever (0), gamma the top-level 365.

@@ -532,3 +532,14 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 	callbacks, cerr := d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
 	return messages, callbacks, errors.Join(merr, ferr, cerr)
 }
+
+// PurgeCallRecords deletes the call records of calls started more than
+// call_record_retention_days ago (0: none), keeping the monthly counts;
+// it returns how many went.
+func (d *Desk) PurgeCallRecords(now time.Time) (int, error) {
+	days := d.Config().CallRecordRetentionDays
+	if days <= 0 {
+		return 0, nil
+	}
+	return d.Store.PurgeCalls(now.Add(-config.Days(days)))
+}

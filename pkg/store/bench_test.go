@@ -94,3 +94,44 @@ func BenchmarkCallRecordSize(b *testing.B) {
 		b.ReportMetric(float64(size)/n, "bytes/call")
 	}
 }
+
+// BenchmarkPurgeCalls: call_record_retention_days' purge of 10,000
+// records past the retention (ordinary answered calls, seven timeline
+// lines) among 1,000 kept: the time per record deleted, and per batch
+// (500 records, one write transaction: how long a call's record may wait
+// for the writer meanwhile).
+func BenchmarkPurgeCalls(b *testing.B) {
+	const old, kept = 10000, 1000
+	for b.Loop() {
+		b.StopTimer()
+		s := storetest.Open(b)
+		// Written by 32 writers at once (batched commits: one commit
+		// each would take minutes).
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range 32 {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < old+kept; i = int(next.Add(1)) - 1 {
+					r := rec("call-"+strconv.Itoa(i), "acme", base.Add(time.Duration(i-old)*time.Minute), store.ResultAnswered, true)
+					for j := range 7 {
+						r.Events = append(r.Events, store.CallEvent{At: r.StartedAt.Add(time.Duration(j) * time.Second), What: "a timeline line of an ordinary call"})
+					}
+					if err := s.PutCall(r); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		b.StartTimer()
+		n, err := s.PurgeCalls(base)
+		if err != nil || n != old {
+			b.Fatalf("PurgeCalls = %d, %v; want %d", n, err, old)
+		}
+	}
+	perRecord := float64(b.Elapsed().Nanoseconds()) / float64(b.N*old)
+	b.ReportMetric(perRecord/1e3, "µs/record")
+	b.ReportMetric(perRecord*500/1e6, "ms/batch")
+	b.ReportMetric(0, "ns/op")
+}

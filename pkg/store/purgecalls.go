@@ -1,0 +1,122 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PurgeCalls deletes the call records of calls that started before
+// cutoff, with their entries in the indexes, the change feed and the
+// classifications (call_record_retention_days). The monthly counts stay:
+// the billing of a month does not change when its records go. A record
+// that still names a recording is kept until the recording retention has
+// deleted the recording (and noted it): deleted first, the recording
+// would be left with nothing naming it. The records are deleted in
+// transactions of at most purgeBatch, oldest first; it returns how many
+// went.
+func (s *Store) PurgeCalls(cutoff time.Time) (int, error) {
+	if cutoff.Before(minStart) {
+		return 0, nil
+	}
+	if cutoff.After(maxStart) {
+		cutoff = maxStart
+	}
+	end := tsKey(cutoff)
+	total := 0
+	var from []byte // where the next batch starts: past the records kept
+	for {
+		n, next, err := s.purgeCallsBatch(from, end)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("store: purge call records: %w", err)
+		}
+		if next == nil {
+			return total, nil
+		}
+		from = next
+	}
+}
+
+// purgeCallsBatch deletes the records due among at most purgeBatch read
+// from the calls_by_time key from on (nil: the first), up to end (a start
+// time key, excluded): a writer waits for one batch at a time, however
+// many old records are kept for their recordings. next is the key to go
+// on from, nil when none is left.
+func (s *Store) purgeCallsBatch(from, end []byte) (n int, next []byte, err error) {
+	err = s.update(func(tx *bolt.Tx) error {
+		n, next = 0, nil
+		calls, byTime := tx.Bucket(bucketCalls), tx.Bucket(bucketCallsByTime)
+		c := byTime.Cursor()
+		k, _ := c.First()
+		if from != nil {
+			k, _ = c.Seek(from)
+		}
+		var due []CallRecord
+		for read := 0; k != nil; k, _ = c.Next() {
+			if len(k) <= tsLen {
+				return fmt.Errorf("%w: short index key %x", ErrCorrupt, k)
+			}
+			if bytes.Compare(k[:tsLen], end) >= 0 {
+				break
+			}
+			if read == purgeBatch {
+				next = bytes.Clone(k)
+				break
+			}
+			read++
+			b := calls.Get(k[tsLen:])
+			if b == nil {
+				return fmt.Errorf("%w: index names missing call %q", ErrCorrupt, k[tsLen:])
+			}
+			r, err := decodeCall(b)
+			if err != nil {
+				return err
+			}
+			if r.Recording != "" {
+				continue // the recording retention goes first
+			}
+			due = append(due, r)
+		}
+		// Deleted once the cursor is done with the bucket.
+		classes := tx.Bucket(bucketCallClasses)
+		for _, r := range due {
+			if err := deleteCall(tx, r, classes); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, next, err
+}
+
+// deleteCall deletes record r and its index, feed and class entries; the
+// counts are left as they are.
+func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket) error {
+	id := []byte(r.ID)
+	if err := tx.Bucket(bucketCalls).Delete(id); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketCallsByTime).Delete(timeKey(r.StartedAt, r.ID)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketCallsByClnt).Delete(clientKey(r.ClientID, r.StartedAt, r.ID)); err != nil {
+		return err
+	}
+	ofCall := tx.Bucket(bucketCallChange)
+	if n := ofCall.Get(id); n != nil {
+		if err := tx.Bucket(bucketCallsByChange).Delete(n); err != nil {
+			return err
+		}
+		if err := ofCall.Delete(id); err != nil {
+			return err
+		}
+	}
+	if classes != nil {
+		return classes.Delete(id)
+	}
+	return nil
+}

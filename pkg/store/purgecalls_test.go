@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/store"
+	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestPurgeCalls: the records of calls started before the cutoff go, in
+// batches, with their index, change-feed and class entries; the monthly
+// counts stay as they were (the billing of a month does not change); a
+// record still naming its recording is kept until the recording
+// retention has deleted it; the file stays consistent.
+func TestPurgeCalls(t *testing.T) {
+	defer store.SetPurgeBatch(2)()
+	s := storetest.Open(t)
+	old := base.Add(-400 * 24 * time.Hour)
+	for i, id := range []string{"old-1", "old-2", "old-3", "old-4", "old-5"} {
+		mustPut(t, s, rec(id, "acme", old.Add(time.Duration(i)*time.Minute), store.ResultAnswered, true))
+	}
+	withRecording := rec("old-recorded", "acme", old.Add(time.Hour), store.ResultAnswered, true)
+	withRecording.Recording = "1796000000-1-abcd"
+	mustPut(t, s, withRecording)
+	if err := s.ClassifyCall("old-2", store.ClassSales, "op1001", old); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, rec("new", "acme", base, store.ResultAnswered, true))
+	before, err := s.MonthlyCounts("acme", old)
+	if err != nil || before.Total != 6 || before.Billable != 5 {
+		t.Fatalf("the month's counts before the purge %+v (%v), want 6 calls, 5 billable (one a sales call)", before, err)
+	}
+
+	n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour))
+	if err != nil || n != 5 {
+		t.Fatalf("PurgeCalls = %d, %v; want 5", n, err)
+	}
+	for _, id := range []string{"old-1", "old-2", "old-3", "old-4", "old-5"} {
+		if _, err := s.Call(id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Call(%s) after the purge: %v, want ErrNotFound", id, err)
+		}
+	}
+	for _, id := range []string{"old-recorded", "new"} {
+		if _, err := s.Call(id); err != nil {
+			t.Errorf("Call(%s) after the purge: %v, want it kept", id, err)
+		}
+	}
+	all, err := s.ListCalls(store.CallFilter{ClientID: "acme"})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("the client's index lists %v (%v), want the two kept", ids(all), err)
+	}
+	feed, _, _, err := s.CallChanges(0, "", 100)
+	if err != nil || len(feed) != 2 {
+		t.Fatalf("the change feed lists %v (%v), want the two kept", ids(feed), err)
+	}
+	// Nothing of them left in any index (each bucket holds the two kept).
+	err = s.Bolt().View(func(tx *bolt.Tx) error {
+		for _, name := range []string{"calls", "calls_by_time", "calls_by_client", "calls_by_change", "call_change"} {
+			if n := tx.Bucket([]byte(name)).Stats().KeyN; n != 2 {
+				t.Errorf("bucket %s holds %d keys after the purge, want 2", name, n)
+			}
+		}
+		if n := tx.Bucket([]byte("call_classes")).Stats().KeyN; n != 0 {
+			t.Errorf("bucket call_classes holds %d keys after the purge, want 0 (old-2's class purged with it)", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.MonthlyCounts("acme", old)
+	if err != nil || !reflect.DeepEqual(after, before) {
+		t.Fatalf("the month's counts after the purge %+v (%v), want them as before %+v", after, err, before)
+	}
+
+	// The recording deleted (and noted) by its retention: the record goes
+	// at the next purge.
+	if err := s.RecordingDeleted("old-recorded", withRecording.Recording, store.CallEvent{At: base, What: "recording deleted"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PurgeCalls after the recording went = %d, %v; want 1", n, err)
+	}
+	path := s.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := store.CheckFile(path)
+	if err != nil || sum.Calls != 1 {
+		t.Fatalf("CheckFile after the purges: %+v, %v; want a consistent file with one call", sum, err)
+	}
+	reopened := storetest.OpenPath(t, path)
+	if got, err := reopened.MonthlyCounts("acme", old); err != nil || !reflect.DeepEqual(got, before) {
+		t.Fatalf("the month's counts after a reopen %+v (%v), want %+v", got, err, before)
+	}
+}
