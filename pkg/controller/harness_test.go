@@ -58,6 +58,8 @@ type harness struct {
 	greetingTimeout time.Duration
 	// updates: Options.Updates (nil: no reloads).
 	updates chan *config.Config
+	// observer: Options.Observer (nil: none).
+	observer pbx.Observer
 	// reloaded: the configuration reload gave, read by the running
 	// controller (nil: cfg).
 	reloaded atomic.Pointer[config.Config]
@@ -134,6 +136,7 @@ func (h *harness) start() *running {
 		}, Recorder: h.store, Callbacks: callbacks, Logger: h.logger(),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: greetingTimeout,
 		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter, OtherCallRead: h.otherCallRead, Updates: h.updates,
+		Observer: h.observer,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()
 			h.connected = append(h.connected, c)
