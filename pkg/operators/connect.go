@@ -33,6 +33,10 @@ import (
 // event raised after the read is delivered and applied after it, and a read
 // answer older than an event already applied is dropped.
 func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
+	// One at a time: a connect's, a retry's and a reload's may overlap,
+	// and each gives up what it finds unwanted.
+	r.connecting.Lock()
+	defer r.connecting.Unlock()
 	eps, since := r.tracked()
 	var errs []error
 	app := ari.NewKey(ari.ApplicationKey, c.ApplicationName())
@@ -78,11 +82,10 @@ func (r *Registry) OnConnect(ctx context.Context, c ari.Client) error {
 			errs = append(errs, fmt.Errorf("operators: subscribe %s to endpoint:%s: %w", app.ID, ep, err))
 		}
 	}
-	tracked := make(map[string]bool, len(eps))
-	for _, ep := range eps {
-		tracked[ep] = true
-	}
-	if err := unsubscribeUnwanted(c, app, func(src string) bool { return tracked[src] || whole[src] }); err != nil {
+	// Tracked as each is looked at: a reload may have added an endpoint
+	// since the list above was taken (its own OnConnect, next, subscribes
+	// it).
+	if err := unsubscribeUnwanted(c, app, func(src string) bool { return r.isTracked(src) || whole[src] }); err != nil {
 		r.log.Warn("unsubscribing from endpoints no longer wanted", "error", err)
 	}
 	for _, ep := range eps {

@@ -353,6 +353,51 @@ func TestSubscriptionsDoNotPileUp(t *testing.T) {
 	}
 }
 
+// TestConnectRacingAReloadKeepsItsEndpoint: a reload tracks op1002 while a
+// connect's OnConnect, which took its list before, is going on, and the
+// reload's OnConnect subscribes it (here, at once); the connect's
+// OnConnect, giving up what is not wanted, keeps op1002: tracked now.
+func TestConnectRacingAReloadKeepsItsEndpoint(t *testing.T) {
+	h := newHarness(t, []string{"PJSIP/op1001"}, func(f *aritest.Server) {
+		f.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{})
+		f.AddEndpoint("PJSIP/op1002", false, aritest.EndpointBehavior{})
+	})
+	h.waitUp(t)
+	c := &pausingClient{Client: h.link.Client()}
+	c.during = func() { // the reload, while the connect's OnConnect runs
+		h.reg.Track([]string{"PJSIP/op1001", "PJSIP/op1002"})
+		if err := h.link.Client().Application().Subscribe(ari.NewKey(ari.ApplicationKey, "toritsugi"), "endpoint:PJSIP/op1002"); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := h.reg.OnConnect(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	h.wantEndpointIDs(t, "PJSIP/op1001", "PJSIP/op1002")
+}
+
+// pausingClient runs during once, at the second Application().Data of an
+// OnConnect (its unsubscribeUnwanted's first read), before answering.
+type pausingClient struct {
+	ari.Client
+	reads  atomic.Int32
+	during func()
+}
+
+func (c *pausingClient) Application() ari.Application { return pausingApp{c.Client.Application(), c} }
+
+type pausingApp struct {
+	ari.Application
+	c *pausingClient
+}
+
+func (a pausingApp) Data(key *ari.Key) (*ari.ApplicationData, error) {
+	if a.c.reads.Add(1) == 2 && a.c.during != nil {
+		a.c.during()
+	}
+	return a.Application.Data(key)
+}
+
 // wantEndpointIDs fails unless the application is subscribed to exactly
 // the endpoints want.
 func (h *harness) wantEndpointIDs(t *testing.T, want ...string) {

@@ -63,6 +63,8 @@ type Registry struct {
 	log      *slog.Logger
 	onChange func(Change)
 	own      func(channelID string) bool
+	// connecting runs one OnConnect at a time.
+	connecting sync.Mutex
 
 	mu         sync.Mutex
 	eps        map[string]*epState
@@ -169,6 +171,13 @@ func (r *Registry) tracked() ([]string, uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Sorted(maps.Keys(r.eps)), r.seq
+}
+
+// isTracked reports whether ep is tracked now.
+func (r *Registry) isTracked(ep string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.eps[ep] != nil
 }
 
 // apply records an event about an endpoint. It reports whether the endpoint
