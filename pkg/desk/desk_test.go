@@ -429,11 +429,18 @@ func TestPurgeCallRecords(t *testing.T) {
 	d, _ := newDesk(t)
 	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
-		id, client string
-		age        time.Duration
-	}{{"old", "acme", 63 * 24 * time.Hour}, {"old-removed", "gone", 100 * 24 * time.Hour}, {"recent", "acme", 61 * 24 * time.Hour}} {
+		id, client, recording string
+		age                   time.Duration
+	}{
+		{"old", "acme", "", 63 * 24 * time.Hour}, {"old-removed", "gone", "", 100 * 24 * time.Hour}, {"recent", "acme", "", 61 * 24 * time.Hour},
+		// Its recording within acme's 90 days: kept for it.
+		{"recorded", "acme", "rec-recorded", 80 * 24 * time.Hour},
+		// Its recording past them (and a day), never deleted: the record
+		// goes (the orphan sweep deletes the recording).
+		{"recorded-missed", "acme", "rec-missed", 92 * 24 * time.Hour},
+	} {
 		at := now.Add(-c.age)
-		if err := d.Store.PutCall(store.CallRecord{ID: c.id, ClientID: c.client, Result: store.ResultAnswered, Billable: true, StartedAt: at, EndedAt: at.Add(time.Minute)}); err != nil {
+		if err := d.Store.PutCall(store.CallRecord{ID: c.id, ClientID: c.client, Result: store.ResultAnswered, Billable: true, StartedAt: at, EndedAt: at.Add(time.Minute), Recording: c.recording}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -445,16 +452,17 @@ func TestPurgeCallRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Config = func() *config.Config { return cfg }
-	if n, err := d.PurgeCallRecords(now); err != nil || n != 2 {
-		t.Fatalf("PurgeCallRecords after 62 days = %d, %v; want 2", n, err)
+	if n, err := d.PurgeCallRecords(now); err != nil || n != 3 {
+		t.Fatalf("PurgeCallRecords after 62 days = %d, %v; want 3", n, err)
 	}
 	left, err := d.Store.ListCalls(store.CallFilter{})
-	if err != nil || len(left) != 1 || left[0].ID != "recent" {
-		t.Fatalf("left %+v (%v), want only the recent call", left, err)
+	if err != nil || len(left) != 2 || left[0].ID != "recorded" || left[1].ID != "recent" {
+		t.Fatalf("left %+v (%v), want the recorded call in its recording's retention and the recent call", left, err)
 	}
-	// Its month (September, with the recent call) still counts both.
-	if c, err := d.Store.MonthlyCounts("acme", now.Add(-63*24*time.Hour)); err != nil || c.Total != 2 || c.Billable != 2 {
-		t.Fatalf("the purged call's month counts %+v (%v), want it still counted (2 calls, 2 billable)", c, err)
+	// Its month (September, with the recent and the recorded calls)
+	// still counts all three.
+	if c, err := d.Store.MonthlyCounts("acme", now.Add(-63*24*time.Hour)); err != nil || c.Total != 3 || c.Billable != 3 {
+		t.Fatalf("the purged call's month counts %+v (%v), want it still counted (3 calls, 3 billable)", c, err)
 	}
 }
 

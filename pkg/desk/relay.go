@@ -535,11 +535,23 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 
 // PurgeCallRecords deletes the call records of calls started more than
 // call_record_retention_days ago (0: none), keeping the monthly counts;
-// it returns how many went.
+// it returns how many went. A record naming a recording is kept while the
+// recording is within its client's recording_retention_days (and a day):
+// past it, the retention missed it (a record stored after its sweep had
+// passed it), the record goes, and the orphan sweep deletes the recording
+// no record names.
 func (d *Desk) PurgeCallRecords(now time.Time) (int, error) {
-	days := d.Config().CallRecordRetentionDays
+	cfg := d.Config()
+	days := cfg.CallRecordRetentionDays
 	if days <= 0 {
 		return 0, nil
 	}
-	return d.Store.PurgeCalls(now.Add(-config.Days(days)))
+	keep := func(r store.CallRecord) bool {
+		recDays := config.DefaultRecordingRetentionDays
+		if cl, ok := cfg.Client(r.ClientID); ok {
+			recDays = cl.RecordingRetentionDays
+		}
+		return now.Sub(r.StartedAt) < config.Days(recDays+1)
+	}
+	return d.Store.PurgeCalls(now.Add(-config.Days(days)), keep)
 }

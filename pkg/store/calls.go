@@ -71,7 +71,9 @@ func (s *Store) PutCallIfUnknown(r CallRecord) (bool, error) {
 	return s.putCallIfNew(r, false)
 }
 
-// putCallIfNew stores r unless a record with its id exists. With
+// putCallIfNew stores r unless a record with its id exists, or its call
+// started before the call record retention's last cutoff (its record
+// would have been purged: PurgeCalls). With
 // dropState the call's live state goes either way; without it, a live
 // state is kept and, like a record, keeps r from being stored.
 func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
@@ -96,6 +98,12 @@ func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 		}
 		calls := tx.Bucket(bucketCalls)
 		if calls.Get([]byte(r.ID)) != nil {
+			return nil
+		}
+		if r.StartedAt.Before(purgedBefore(tx)) {
+			// Its record was stored, and purged by the retention (a
+			// fallback line read again): not stored, counted and
+			// relayed a second time.
 			return nil
 		}
 		r, val, err := encodeStored(tx, r)

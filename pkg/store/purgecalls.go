@@ -12,12 +12,12 @@ import (
 // cutoff, with their entries in the indexes, the change feed and the
 // classifications (call_record_retention_days). The monthly counts stay:
 // the billing of a month does not change when its records go. A record
-// that still names a recording is kept until the recording retention has
-// deleted the recording (and noted it): deleted first, the recording
-// would be left with nothing naming it. The records are deleted in
+// that still names a recording is kept while keep says so (nil: always),
+// until the recording retention has deleted the recording and noted it:
+// its recording is found through it. The records are deleted in
 // transactions of at most purgeBatch, oldest first; it returns how many
 // went.
-func (s *Store) PurgeCalls(cutoff time.Time) (int, error) {
+func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool) (int, error) {
 	if cutoff.Before(minStart) {
 		return 0, nil
 	}
@@ -25,10 +25,15 @@ func (s *Store) PurgeCalls(cutoff time.Time) (int, error) {
 		cutoff = maxStart
 	}
 	end := tsKey(cutoff)
+	// Kept first: a call of before it read again later (a line of the
+	// fallback file) must not be stored, counted and relayed anew.
+	if err := s.update(func(tx *bolt.Tx) error { return notePurgedBefore(tx, cutoff) }); err != nil {
+		return 0, fmt.Errorf("store: purge call records: %w", err)
+	}
 	total := 0
 	var from []byte // where the next batch starts: past the records kept
 	for {
-		n, next, err := s.purgeCallsBatch(from, end)
+		n, next, err := s.purgeCallsBatch(from, end, keep)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("store: purge call records: %w", err)
@@ -45,7 +50,7 @@ func (s *Store) PurgeCalls(cutoff time.Time) (int, error) {
 // time key, excluded): a writer waits for one batch at a time, however
 // many old records are kept for their recordings. next is the key to go
 // on from, nil when none is left.
-func (s *Store) purgeCallsBatch(from, end []byte) (n int, next []byte, err error) {
+func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool) (n int, next []byte, err error) {
 	err = s.update(func(tx *bolt.Tx) error {
 		n, next = 0, nil
 		calls, byTime := tx.Bucket(bucketCalls), tx.Bucket(bucketCallsByTime)
@@ -75,7 +80,7 @@ func (s *Store) purgeCallsBatch(from, end []byte) (n int, next []byte, err error
 			if err != nil {
 				return err
 			}
-			if r.Recording != "" {
+			if r.Recording != "" && (keep == nil || keep(r)) {
 				continue // the recording retention goes first
 			}
 			due = append(due, r)
@@ -119,4 +124,32 @@ func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket) error {
 		return classes.Delete(id)
 	}
 	return nil
+}
+
+// keyCallsPurgedBefore (in meta) is the latest cutoff of PurgeCalls: the
+// records of calls started before it were deleted.
+var keyCallsPurgedBefore = []byte("calls_purged_before")
+
+// notePurgedBefore keeps cutoff as the purge's cutoff, unless a later one
+// is kept already.
+func notePurgedBefore(tx *bolt.Tx, cutoff time.Time) error {
+	if purgedBefore(tx).After(cutoff) {
+		return nil
+	}
+	b, err := cutoff.UTC().MarshalText()
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keyCallsPurgedBefore, b)
+}
+
+// purgedBefore is the purge's cutoff (zero: no purge yet).
+func purgedBefore(tx *bolt.Tx) time.Time {
+	var t time.Time
+	if b := tx.Bucket(bucketMeta).Get(keyCallsPurgedBefore); b != nil {
+		if err := t.UnmarshalText(b); err != nil {
+			return time.Time{}
+		}
+	}
+	return t
 }

@@ -35,7 +35,7 @@ func TestPurgeCalls(t *testing.T) {
 		t.Fatalf("the month's counts before the purge %+v (%v), want 6 calls, 5 billable (one a sales call)", before, err)
 	}
 
-	n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour))
+	n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour), nil)
 	if err != nil || n != 5 {
 		t.Fatalf("PurgeCalls = %d, %v; want 5", n, err)
 	}
@@ -82,7 +82,7 @@ func TestPurgeCalls(t *testing.T) {
 	if err := s.RecordingDeleted("old-recorded", withRecording.Recording, store.CallEvent{At: base, What: "recording deleted"}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour)); err != nil || n != 1 {
+	if n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour), nil); err != nil || n != 1 {
 		t.Fatalf("PurgeCalls after the recording went = %d, %v; want 1", n, err)
 	}
 	path := s.Path()
@@ -96,5 +96,13 @@ func TestPurgeCalls(t *testing.T) {
 	reopened := storetest.OpenPath(t, path)
 	if got, err := reopened.MonthlyCounts("acme", old); err != nil || !reflect.DeepEqual(got, before) {
 		t.Fatalf("the month's counts after a reopen %+v (%v), want %+v", got, err, before)
+	}
+	// A purged call offered again (a fallback line read again) is not
+	// stored and counted anew, also after a reopen; a later one is.
+	if added, err := reopened.PutCallIfAbsent(rec("old-1", "acme", old, store.ResultAbandoned, false)); err != nil || added {
+		t.Fatalf("PutCallIfAbsent of a purged call = %v, %v; want not stored", added, err)
+	}
+	if added, err := reopened.PutCallIfAbsent(rec("later", "acme", base.Add(-89*24*time.Hour), store.ResultAbandoned, false)); err != nil || !added {
+		t.Fatalf("PutCallIfAbsent of a call after the cutoff = %v, %v; want stored", added, err)
 	}
 }
