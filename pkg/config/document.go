@@ -17,26 +17,55 @@ const maxNodes = 200_000
 // fewer than ten levels down).
 const maxDepth = 64
 
-// tooDeep returns the first node nested more than maxDepth levels below n,
-// nil when none is. Aliases are not followed (their anchors are walked
-// where they are written).
+// tooDeep returns the node at which the tree below n, aliases expanded
+// (the decoder expands them), is nested more than maxDepth levels deep:
+// the first node past that depth on the deepest path, nil when the tree is
+// not that deep. Each node's height is computed once, so an anchor named
+// by many aliases costs one walk.
 func tooDeep(n *yaml.Node) *yaml.Node {
-	type at struct {
-		n     *yaml.Node
-		depth int
-	}
-	stack := []at{{n, 0}}
-	for len(stack) > 0 {
-		top := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if top.depth > maxDepth {
-			return top.n
+	heights := map[*yaml.Node]int{}
+	var height func(n *yaml.Node) int
+	height = func(n *yaml.Node) int {
+		if h, ok := heights[n]; ok {
+			return h
 		}
-		for _, c := range top.n.Content {
-			stack = append(stack, at{c, top.depth + 1})
+		heights[n] = maxDepth + 2 // a node met again below itself: an endless tree
+		h := 0
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			h = height(n.Alias)
 		}
+		for _, c := range n.Content {
+			h = max(h, 1+height(c))
+			if h > maxDepth+1 {
+				break // deep enough to refuse: no need to know how deep
+			}
+		}
+		heights[n] = h
+		return h
 	}
-	return nil
+	if height(n) <= maxDepth {
+		return nil
+	}
+	// Down the deepest path to the first node past maxDepth, an alias
+	// standing for its anchor (its own line: where the tree gets deep).
+	at, depth := n, 0
+	for depth <= maxDepth {
+		next := at
+		if at.Kind == yaml.AliasNode && at.Alias != nil && len(at.Content) == 0 {
+			next = at.Alias
+		}
+		var deepest *yaml.Node
+		for _, c := range next.Content {
+			if deepest == nil || heights[c] > heights[deepest] {
+				deepest = c
+			}
+		}
+		if deepest == nil {
+			return at
+		}
+		at, depth = deepest, depth+1
+	}
+	return at
 }
 
 // document is the YAML node tree of one configuration: where each field path

@@ -24,7 +24,7 @@ func TestOldLineReadAgainAfterPurge(t *testing.T) {
 	if err != nil || before.Total != 1 {
 		t.Fatalf("counts %+v %v", before, err)
 	}
-	if n, err := e.st.PurgeCalls(now.Add(-62 * 24 * time.Hour), nil); err != nil || n != 1 {
+	if n, err := e.st.PurgeCalls(now.Add(-62*24*time.Hour), nil); err != nil || n != 1 {
 		t.Fatalf("PurgeCalls = %d, %v", n, err)
 	}
 	b, err := os.ReadFile(e.path)

@@ -35,7 +35,7 @@ func TestPurgeCalls(t *testing.T) {
 		t.Fatalf("the month's counts before the purge %+v (%v), want 6 calls, 5 billable (one a sales call)", before, err)
 	}
 
-	n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour), nil)
+	n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil)
 	if err != nil || n != 5 {
 		t.Fatalf("PurgeCalls = %d, %v; want 5", n, err)
 	}
@@ -82,7 +82,7 @@ func TestPurgeCalls(t *testing.T) {
 	if err := s.RecordingDeleted("old-recorded", withRecording.Recording, store.CallEvent{At: base, What: "recording deleted"}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.PurgeCalls(base.Add(-90 * 24 * time.Hour), nil); err != nil || n != 1 {
+	if n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil); err != nil || n != 1 {
 		t.Fatalf("PurgeCalls after the recording went = %d, %v; want 1", n, err)
 	}
 	path := s.Path()
