@@ -22,6 +22,7 @@ func asteriskConf(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "toritsugi configuration file (YAML)")
 	check := fs.String("check", "", "check this Asterisk config directory (e.g. /etc/asterisk) instead of printing")
+	dataDir := fs.String("data-dir", "", "with --check: Asterisk's data directory here (default asterisk.conf's astdatadir, or /var/lib/asterisk), where its hold music is looked for")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -38,7 +39,7 @@ func asteriskConf(args []string, stdout, stderr io.Writer) error {
 	}
 	if *check != "" {
 		errs := asteriskconf.Check(*check, cfg.ARI.App, ops)
-		errs = append(errs, asteriskconf.CheckMusic(*check, musicClasses(cfg))...)
+		errs = append(errs, asteriskconf.CheckMusic(*check, *dataDir, musicClasses(cfg))...)
 		if len(errs) > 0 {
 			return errors.Join(errs...)
 		}

@@ -38,7 +38,7 @@ const usage = `usage:
   toritsugi check-config FILE        validate a configuration file (or --config FILE)
   toritsugi check-db FILE            check a database file (a backup copy), read-only
   toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
-  toritsugi asterisk-conf --config FILE [--check DIR]
+  toritsugi asterisk-conf --config FILE [--check DIR [--data-dir DIR]]
                                      print operators' pjsip.conf sections / check a config dir
   toritsugi hash-password < pw.txt   print an operator's password_hash (argon2id)
   toritsugi greeting IN.wav|mp3 OUT.sln|ulaw|wav

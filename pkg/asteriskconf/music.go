@@ -20,28 +20,38 @@ const defaultDataDir = "/var/lib/asterisk"
 // CheckMusic verifies, in the configuration directory dir (what goes to
 // /etc/asterisk), that musiconhold.conf defines each class toritsugi's
 // configuration names, and, on this machine, that each such class of mode
-// files has a sound file in its directory (relative to asterisk.conf's
-// astdatadir, /var/lib/asterisk by default): run it where Asterisk runs.
-// Asterisk plays a class it does not know as "default" (res_musiconhold
-// falls back to it), and a class without files as silence, which a caller
-// in line takes for a dead line.
-func CheckMusic(dir string, classes []MusicClass) []error {
+// files has a sound file in its directory (relative to Asterisk's data
+// directory: dataDir, or else asterisk.conf's astdatadir, or else
+// /var/lib/asterisk): run it where Asterisk runs, or give the directory
+// Asterisk's data is in here (a container's mounted one). Asterisk plays
+// a class it does not know, or could not load (a files class with no
+// file), as "default" (res_musiconhold falls back to it); with no file in
+// default's directory, callers in line hear silence, a dead line to them.
+func CheckMusic(dir, dataDir string, classes []MusicClass) []error {
 	c := checker{dir: dir, files: map[string]*File{}}
 	c.load("musiconhold.conf")
 	f := c.files["musiconhold.conf"]
 	if f == nil {
 		return c.errs
 	}
-	dataDir := defaultDataDir
-	if _, err := os.Stat(filepath.Join(dir, "asterisk.conf")); err == nil {
-		c.load("asterisk.conf")
-		if a := c.files["asterisk.conf"]; a != nil {
-			for _, o := range a.Lookup("directories") {
-				if v, ok := o.Get("astdatadir"); ok && v != "" {
-					dataDir = v
+	if dataDir == "" {
+		dataDir = defaultDataDir
+		if _, err := os.Stat(filepath.Join(dir, "asterisk.conf")); err == nil {
+			c.load("asterisk.conf")
+			if a := c.files["asterisk.conf"]; a != nil {
+				for _, o := range a.Lookup("directories") {
+					if v, ok := o.Get("astdatadir"); ok && v != "" {
+						dataDir = v
+					}
 				}
 			}
 		}
+	}
+	// Not this machine's: the hold music cannot be looked for.
+	files := true
+	if fi, err := os.Stat(dataDir); err != nil || !fi.IsDir() {
+		files = false
+		c.problem(f.Name, 0, "Asterisk's data directory %s is not here, so the hold music was not looked for: run the check where Asterisk runs, or name the directory with --data-dir (with docker-compose.yml: --data-dir asterisk-media)", dataDir)
 	}
 	seen := map[string]bool{}
 	for _, mc := range classes {
@@ -64,7 +74,7 @@ func CheckMusic(dir string, classes []MusicClass) []error {
 			c.problem(f.Name, o.Line, "class [%s] has no mode: Asterisk does not load it", o.Name)
 			continue
 		}
-		if !strings.EqualFold(mode, "files") {
+		if !strings.EqualFold(mode, "files") || !files {
 			continue // played by an application or a stream: nothing to look for here
 		}
 		d, _ := o.Get("directory")
@@ -80,7 +90,11 @@ func CheckMusic(dir string, classes []MusicClass) []error {
 			if err != nil {
 				why = "cannot be read (" + err.Error() + ")"
 			}
-			c.problem(f.Name, o.Line, "class [%s] (which %s names): its directory %s %s, and callers in line hear silence: put 8 kHz .wav/.ulaw/.gsm files there (Asterisk's MOH-OPSOUND-WAV, README: With your own Asterisk)", o.Name, mc.NamedBy, d, why)
+			hear := "callers in line hear silence"
+			if key != "default" {
+				hear = "Asterisk does not load the class, and callers hear class default instead"
+			}
+			c.problem(f.Name, o.Line, "class [%s] (which %s names): its directory %s %s, so %s: put 8 kHz .wav/.ulaw/.gsm files there (Asterisk's MOH-OPSOUND-WAV, README: With your own Asterisk)", o.Name, mc.NamedBy, d, why, hear)
 		}
 	}
 	return c.errs
@@ -99,7 +113,8 @@ func musicClass(f *File, name string) (Object, bool) {
 }
 
 // soundFiles counts the files in dir that Asterisk's files mode would
-// play: regular files with an extension, not hidden.
+// play: regular files (a link to one too: Asterisk stats what it finds)
+// with an extension, not hidden.
 func soundFiles(dir string) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -108,7 +123,10 @@ func soundFiles(dir string) (int, error) {
 	n := 0
 	for _, e := range entries {
 		name := e.Name()
-		if e.Type().IsRegular() && !strings.HasPrefix(name, ".") && filepath.Ext(name) != "" {
+		if strings.HasPrefix(name, ".") || filepath.Ext(name) == "" {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
 			n++
 		}
 	}

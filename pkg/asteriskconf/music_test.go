@@ -24,7 +24,7 @@ func TestCheckMusic(t *testing.T) {
 		{name: "the kit with its music", moh: kit, files: map[string]string{"moh/a.wav": "x"},
 			classes: []MusicClass{{"default", "queue.moh_class"}}},
 		{name: "the kit without music", moh: kit, files: map[string]string{"moh/.keep": ""},
-			classes: []MusicClass{{"default", "queue.moh_class"}}, want: "musiconhold.conf:1: class [default] (which queue.moh_class names): its directory DATA/moh has no sound file, and callers in line hear silence"},
+			classes: []MusicClass{{"default", "queue.moh_class"}}, want: "musiconhold.conf:1: class [default] (which queue.moh_class names): its directory DATA/moh has no sound file, so callers in line hear silence"},
 		{name: "no directory at all", moh: kit,
 			classes: []MusicClass{{"default", "queue.moh_class"}}, want: "DATA/moh cannot be read"},
 		{name: "a file without an extension is not played", moh: kit, files: map[string]string{"moh/README": "x"},
@@ -53,7 +53,7 @@ func TestCheckMusic(t *testing.T) {
 			for name, text := range c.files {
 				write(t, filepath.Join(data, name), text)
 			}
-			errs := CheckMusic(dir, c.classes)
+			errs := CheckMusic(dir, "", c.classes)
 			if c.want == "" {
 				if len(errs) != 0 {
 					t.Fatalf("CheckMusic = %v, want nothing", errs)
@@ -80,9 +80,61 @@ func TestCheckMusic(t *testing.T) {
 func TestCheckMusicDataDirDefault(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "musiconhold.conf"), "[default]\nmode = files\ndirectory = toritsugi-test-no-such-dir\n")
-	errs := CheckMusic(dir, []MusicClass{{"default", "queue.moh_class"}})
+	errs := CheckMusic(dir, "", []MusicClass{{"default", "queue.moh_class"}})
+	if _, err := os.Stat("/var/lib/asterisk"); err != nil {
+		// Not an Asterisk machine: said so, and nothing looked for.
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "Asterisk's data directory /var/lib/asterisk is not here") {
+			t.Fatalf("CheckMusic = %v, want /var/lib/asterisk said not here", errs)
+		}
+		return
+	}
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "/var/lib/asterisk/toritsugi-test-no-such-dir cannot be read") {
 		t.Fatalf("CheckMusic = %v, want the directory under /var/lib/asterisk said unreadable", errs)
+	}
+}
+
+// TestCheckMusicDataDir: --data-dir names where Asterisk's data is on this
+// machine (a container's mounted directory), over asterisk.conf's; a data
+// directory that is not here is said, and no class's files are looked
+// for (each would be missing).
+func TestCheckMusicDataDir(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(dir, "musiconhold.conf"), "[default]\nmode = files\ndirectory = moh\n[acme]\nmode = files\ndirectory = acme\n")
+	write(t, filepath.Join(dir, "asterisk.conf"), "[directories]\nastdatadir => /nonexistent-asterisk-data\n")
+	write(t, filepath.Join(data, "moh", "a.wav"), "x")
+	classes := []MusicClass{{"default", "queue.moh_class"}, {"acme", "client acme's queue.moh_class"}}
+	errs := CheckMusic(dir, "", classes)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "Asterisk's data directory /nonexistent-asterisk-data is not here, so the hold music was not looked for") {
+		t.Fatalf("CheckMusic with a data directory not here = %v, want that said once", errs)
+	}
+	errs = CheckMusic(dir, data, classes)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "class [acme] (which client acme's queue.moh_class names): its directory "+filepath.Join(data, "acme")+" cannot be read") ||
+		!strings.Contains(errs[0].Error(), "Asterisk does not load the class, and callers hear class default instead") {
+		t.Fatalf("CheckMusic with --data-dir = %v, want acme's missing directory said, default found", errs)
+	}
+}
+
+// TestCheckMusicFollowsLinks: a link to a sound file plays (Asterisk stats
+// what it finds); a link to nothing does not.
+func TestCheckMusicFollowsLinks(t *testing.T) {
+	for _, c := range []struct {
+		name, target string
+		want         int
+	}{{"a link to a file", "real.wav", 0}, {"a dangling link", "missing.wav", 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, data := t.TempDir(), t.TempDir()
+			write(t, filepath.Join(dir, "musiconhold.conf"), "[default]\nmode = files\ndirectory = moh\n")
+			write(t, filepath.Join(data, "store", "real.wav"), "x")
+			if err := os.MkdirAll(filepath.Join(data, "moh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(data, "store", c.target), filepath.Join(data, "moh", "music.wav")); err != nil {
+				t.Fatal(err)
+			}
+			if errs := CheckMusic(dir, data, []MusicClass{{"default", "queue.moh_class"}}); len(errs) != c.want {
+				t.Fatalf("CheckMusic = %v, want %d problems", errs, c.want)
+			}
+		})
 	}
 }
 
