@@ -22,10 +22,12 @@ type OperatorView struct {
 	PauseReason string    // reason when Paused or Offline
 	Reachable   bool
 	// OtherCall: the phone has a call that is not the queue's.
-	OtherCall   bool
-	CallID      string    // ringing or connected call
-	IdleSince   time.Time // longest-idle key
-	WrapUpUntil time.Time // when WrapUp
+	OtherCall bool
+	CallID    string // ringing or connected call
+	// CallClientID is CallID's client.
+	CallClientID string
+	IdleSince    time.Time // longest-idle key
+	WrapUpUntil  time.Time // when WrapUp
 	// WrapUpHeld: in WrapUp past the client's WrapUp, until the message is
 	// saved (HoldWrapUp) or WrapUpUntil.
 	WrapUpHeld bool
@@ -90,12 +92,16 @@ func (c *Core) LookupOperator(id string) (OperatorView, bool) {
 }
 
 func (c *Core) viewOf(op *opRec) OperatorView {
-	return OperatorView{
+	v := OperatorView{
 		ID: op.id, State: op.state, Since: op.since, PauseReason: op.reason,
 		Reachable: op.reachable, OtherCall: op.otherCall, CallID: op.callID, IdleSince: op.idleSince,
 		WrapUpUntil: op.wrapUntil, WrapUpHeld: op.held, NoAnswers: op.noAnswers, Skills: maps.Clone(op.skills),
 		PendingPause: pendingPause(op),
 	}
+	if cl := c.calls[op.callID]; cl != nil && op.callID != "" {
+		v.CallClientID = cl.clientID
+	}
+	return v
 }
 
 // pendingPause is the reason of the pause op asked for on a call, "" when

@@ -164,7 +164,7 @@ func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 		consoletest.UntilJS(`[...document.querySelectorAll('#ops tr td:nth-child(3)')].some((td) => td.textContent === '後処理中 — メッセージ未保存')`))
 	// The client of the call ringing or on the line, as text.
 	e.control.mu.Lock()
-	e.control.states["op-c"] = console.OperatorStatus{ID: "op-c", Name: "op-c", State: console.StateOnCall, Since: time.Now(), Reachable: true, CallClient: hostile}
+	e.control.states["op-c"] = console.OperatorStatus{ID: "op-c", Name: "op-c", State: console.StateOnCall, Since: time.Now(), Reachable: true, CallID: "call-c", CallClient: hostile}
 	e.control.mu.Unlock()
 	consoletest.Do(t, ctx, "the client of the call on the line is named",
 		consoletest.UntilJS(`[...document.querySelectorAll('#ops tr td:nth-child(3)')].some((td) => td.textContent === '通話中: ' + `+strconv.Quote(hostile)+`)`))
@@ -616,34 +616,63 @@ func TestBrowserNewCallRingsOverTheLastScreen(t *testing.T) {
 		e.control.mu.Unlock()
 		e.c.StateChanged("op-a")
 	}
-	set(console.OperatorStatus{State: console.StateRinging, RingingCallID: "call-new", CallClient: "株式会社ベータ"})
+	set(console.OperatorStatus{State: console.StateRinging, CallID: "call-new", CallClient: "株式会社ベータ"})
 	consoletest.Do(t, ctx, "ringing", consoletest.UntilJS(`!document.getElementById('ringing-for').hidden`))
 	if got := consoletest.Text(t, ctx, "#ringing-for"); !strings.HasPrefix(got, "着信中：株式会社ベータ 宛てのお電話です") || !strings.Contains(got, "前の通話") {
 		t.Errorf("ringing over the last screen, the page says %q", got)
 	}
-	if consoletest.Count(t, ctx, "#pop.stale") != 1 {
-		t.Error("the last call's screen is not faded while the new call rings")
+	// Faded, and closed to typing and to screen readers: a message typed
+	// now would be taken for the last client's.
+	if consoletest.Count(t, ctx, "#pop.stale") != 1 || consoletest.Count(t, ctx, "#pop[inert]") != 1 {
+		t.Error("the last call's screen is not faded and inert while the new call rings")
 	}
-	// Answered: the state no longer names the ringing call; the page
-	// keeps it until its pop.
-	set(console.OperatorStatus{State: console.StateOnCall})
+	if got := consoletest.Text(t, ctx, "#announce"); got != "着信中：株式会社ベータ 宛てのお電話です" {
+		t.Errorf("screen readers are told %q as the phone rings", got)
+	}
+	// Answered: the page says so, and screen readers are not told again
+	// (it would talk over the caller).
+	consoletest.Do(t, ctx, "announced once", consoletest.UntilJS(`(document.getElementById('announce').textContent = 'read') === 'read'`))
+	set(console.OperatorStatus{State: console.StateOnCall, CallID: "call-new", CallClient: "株式会社ベータ"})
 	consoletest.Do(t, ctx, "answered", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'on_call'`))
 	if got := consoletest.Text(t, ctx, "#ringing-for"); !strings.HasPrefix(got, "つながりました：株式会社ベータ") {
 		t.Errorf("answered, before the pop, the page says %q", got)
+	}
+	if got := consoletest.Text(t, ctx, "#announce"); got != "read" {
+		t.Errorf("answered, screen readers are told %q again", got)
 	}
 	p := pop("call-new", "op-a")
 	p.ClientID, p.ClientName = "beta", "株式会社ベータ"
 	e.c.Pop(p)
 	consoletest.Do(t, ctx, "the new call's screen", consoletest.UntilJS(`document.getElementById('pop-client').textContent === '株式会社ベータ'`),
-		consoletest.UntilJS(`document.getElementById('ringing-for').hidden && !document.getElementById('pop').classList.contains('stale')`))
+		consoletest.UntilJS(`document.getElementById('ringing-for').hidden && !document.getElementById('pop').classList.contains('stale') && !document.getElementById('pop').inert`))
 	// Its screen came: the last call opened again from the list (its
-	// message to finish) is not taken for the ringing call's.
+	// message to finish) is not taken for the call on the line's.
 	consoletest.Do(t, ctx, "the last call opened again",
 		consoletest.UntilJS(`!!document.querySelector('#recent-list button[data-call="call-last"]')`),
 		chromedp.Click(`#recent-list button[data-call="call-last"]`),
 		consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
 	if consoletest.Count(t, ctx, "#ringing-for[hidden]") != 1 {
 		t.Errorf("the last call opened again after the new call's screen came: the page says %q", consoletest.Text(t, ctx, "#ringing-for"))
+	}
+}
+
+// TestBrowserAnsweredAtOnceSaysWhoseCall: a softphone that answers at once
+// shows no ringing on the page (the state goes on the call before a
+// refresh): the page says whose call is on the line over the last call's
+// screen all the same.
+func TestBrowserAnsweredAtOnceSaysWhoseCall(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-last", "op-a"))
+	consoletest.Do(t, ctx, "the last call's screen", consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
+	e.control.mu.Lock()
+	e.control.states["op-a"] = console.OperatorStatus{ID: "op-a", Name: "op-a", State: console.StateOnCall, Since: time.Now(), Reachable: true, CallID: "call-new", CallClient: "株式会社ベータ"}
+	e.control.mu.Unlock()
+	e.c.StateChanged("op-a")
+	consoletest.Do(t, ctx, "on the call", consoletest.UntilJS(`!document.getElementById('ringing-for').hidden`))
+	if got := consoletest.Text(t, ctx, "#ringing-for"); !strings.HasPrefix(got, "つながりました：株式会社ベータ") {
+		t.Errorf("answered at once, the page says %q", got)
 	}
 }
 

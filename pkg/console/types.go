@@ -152,14 +152,14 @@ type OperatorStatus struct {
 	// PendingPause: the reason of a pause (or "logout") asked for on a
 	// call, which applies after its wrap-up.
 	PendingPause string `json:"pending_pause,omitempty"`
-	// RingingCallID: while the operator's phone rings, the call. The page
-	// still shows the last call's screen until the new call's pop, which
-	// comes when the call is connected: it says whose call rings over it,
-	// so that the operator does not answer in the last client's name.
-	// CallClient: the name of the client of the call ringing or on the
-	// line (on the line: once connected); the wallboard shows it too.
-	RingingCallID string `json:"ringing_call_id,omitempty"`
-	CallClient    string `json:"call_client,omitempty"`
+	// CallID and CallClient: the call ringing the operator's phone or on
+	// the line, and the name of its client (the wallboard shows it). The
+	// page still shows the last call's screen until the new call's pop,
+	// which comes when the call is connected (after the whisper): it says
+	// whose call it is over it, so that the operator does not answer in
+	// the last client's name.
+	CallID     string `json:"call_id,omitempty"`
+	CallClient string `json:"call_client,omitempty"`
 	// Now is the server's time when an operator's own state was read: the
 	// page counts wrap-up down and time in a state up by it, not by the
 	// PC's clock, which may be minutes off.

@@ -220,7 +220,6 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	}
 	cfg := d.Config()
 	var wb console.Wallboard
-	ringing := ringingClients(s)
 	for _, op := range s.Operators {
 		name := op.ID
 		if o, ok := cfg.Operator(op.ID); ok {
@@ -231,17 +230,14 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 			Reachable: op.Reachable, WrapUpUntil: op.WrapUpUntil, WrapUpHeld: op.WrapUpHeld, OtherCall: op.OtherCall,
 			PendingPause: op.PendingPause,
 		}
-		switch clientID, ok := ringing[op.CallID]; {
-		case ok && op.State == acd.Ringing:
-			st.RingingCallID, st.CallClient = op.CallID, clientID
-			// A client a reload removed keeps its name while its caller
-			// rings an operator, as on the screen pop.
-			if cl, ok := d.client(clientID); ok {
-				st.CallClient = cl.Name
-			}
-		case op.State == acd.OnCall:
-			// As the call knew its client when it was put through.
+		if op.CallClientID != "" && (op.State == acd.Ringing || op.State == acd.OnCall) {
+			st.CallID, st.CallClient = op.CallID, op.CallClientID
+			// As the call knew its client when it was put through; a
+			// client a reload removed keeps its name while its caller
+			// rings an operator or talks, as on the screen pop.
 			if cl, ok := d.popped.get(op.CallID); ok {
+				st.CallClient = cl.Name
+			} else if cl, ok := d.client(op.CallClientID); ok {
 				st.CallClient = cl.Name
 			}
 		}
@@ -266,19 +262,6 @@ func (d *Desk) Snapshot(ctx context.Context) (console.Wallboard, error) {
 	}
 	wb.ARIDown = d.LinkUp != nil && !d.LinkUp()
 	return wb, nil
-}
-
-// ringingClients maps each call that rings an operator to its client.
-func ringingClients(s acd.Snapshot) map[string]string {
-	m := map[string]string{}
-	for _, c := range s.Clients {
-		for _, w := range c.Waiting {
-			if len(w.RingingOps) > 0 {
-				m[w.CallID] = c.ClientID
-			}
-		}
-	}
-	return m
 }
 
 var jst = japan.Zone

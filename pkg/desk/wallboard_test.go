@@ -97,10 +97,10 @@ func TestWallboard(t *testing.T) {
 	t.Fatal("operator never shown paused")
 }
 
-// TestWallboardSaysWhoseCallRings: while an operator's phone rings, their
-// line names the call and its client (the console shows it over the last
-// call's screen, which stays until the new call's pop), and nothing once
-// the ring is over.
+// TestWallboardSaysWhoseCallRings: while an operator's phone rings, and on
+// the call, their line names the call and its client (the console shows it
+// over the last call's screen, which stays until the new call's pop), and
+// nothing once the call is over.
 func TestWallboardSaysWhoseCallRings(t *testing.T) {
 	d, _ := newDesk(t)
 	d.Queue.SetReachable("PJSIP/op1001", true)
@@ -117,20 +117,24 @@ func TestWallboardSaysWhoseCallRings(t *testing.T) {
 			t.Fatalf("operators %+v", wb.Operators)
 		}
 		op := wb.Operators[0]
-		return op.State + " " + op.RingingCallID + " " + op.CallClient, op.State == want
+		return op.State + " " + op.CallID + " " + op.CallClient, op.State == want
 	}
 	got := waitLine(t, func() (string, bool) { return line("ringing") })
 	if got != "ringing r1 株式会社ACME" {
 		t.Fatalf("ringing: %q, want the call r1 and its client by name", got)
 	}
-	// Answered and put through: the line names the call's client (the
-	// supervisor's wallboard shows it), not a ringing call.
+	// Answered (before its pop, which comes after the whisper: a phone
+	// that answers at once never shows ringing on the page), then put
+	// through: the line names the call and its client.
 	r := <-rings
 	d.Queue.RingAnswered("r1", r.OpID, r.Ring)
-	d.Connected(call.Connected{CallID: "r1", OperatorID: "op1001", ClientID: "acme", Client: &d.Config().Clients[0]})
 	got = waitLine(t, func() (string, bool) { return line("on_call") })
-	if got != "on_call  株式会社ACME" {
-		t.Fatalf("on the call: %q, want its client by name and no ringing call", got)
+	if got != "on_call r1 株式会社ACME" {
+		t.Fatalf("answered: %q, want the call and its client by name", got)
+	}
+	d.Connected(call.Connected{CallID: "r1", OperatorID: "op1001", ClientID: "acme", Client: &d.Config().Clients[0]})
+	if got, _ := line("on_call"); got != "on_call r1 株式会社ACME" {
+		t.Fatalf("on the call: %q, want the call and its client by name", got)
 	}
 	d.Queue.CallEnded("r1")
 	d.Queue.EndWrapUp("op1001")

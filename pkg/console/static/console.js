@@ -89,16 +89,25 @@
     // is no call and to press 受付可.
     $("no-call").textContent = st.state === "available" ? M.no_call
       : st.state === "ringing" ? M.no_call_ringing : st.state === "on_call" ? M.no_call_connecting : M.no_call_off;
-    // The call ringing the phone, kept through its answer until its pop.
-    if (st.state === "ringing" && st.ringing_call_id) ringing = { id: st.ringing_call_id, client: st.call_client || "" };
-    else if (st.state !== "on_call") ringing = null;
+    // The call ringing the phone, or answered (a phone that answers at
+    // once shows no ringing), until its pop.
+    if ((st.state === "ringing" || st.state === "on_call") && st.call_id && st.call_id !== latestPop) {
+      if (!ringing || ringing.id !== st.call_id) {
+        ringing = { id: st.call_id, client: st.call_client || "" };
+        // Said once, as it starts: not again at the answer, which would
+        // talk over the caller.
+        $("announce").textContent = M.ringing_for + ringing.client + M.for_client;
+      }
+    } else {
+      ringing = null;
+    }
     showRinging();
     tickSince();
   }
   // ringing is the call ringing the phone (or answered, its screen on the
   // way): {id, client}, null when none. The last call's screen stays until
   // the new call's pop, which comes once the call is connected: the page
-  // says whose call rings over it, and fades it, so that the operator
+  // says whose call it is over it, and fades it, so that the operator
   // does not answer in the last client's name.
   let ringing = null;
   function showRinging() {
@@ -106,11 +115,11 @@
     const overLast = on && !$("pop").hidden;
     $("ringing-for").hidden = !on;
     $("pop").classList.toggle("stale", overLast);
-    if (!on) return;
-    // Set only when it changes: an alert read again at each state would
-    // talk over the caller.
-    const text = (state && state.state === "on_call" ? M.connected_for : M.ringing_for) + ringing.client + M.for_client + (overLast ? M.below_is_last : "");
-    if ($("ringing-for").textContent !== text) $("ringing-for").textContent = text;
+    // Nor can the last call's screen be typed in or read out meanwhile:
+    // a message typed now would be taken for the last client's.
+    $("pop").inert = overLast;
+    $("ringing-for").textContent = !on ? ""
+      : (state && state.state === "on_call" ? M.connected_for : M.ringing_for) + ringing.client + M.for_client + (overLast ? M.below_is_last : "");
   }
   const mmss = (s) => Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   function tickSince() {
