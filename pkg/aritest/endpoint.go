@@ -36,6 +36,7 @@ var ErrNoEndpoint = errors.New("aritest: no such endpoint")
 
 type endpoint struct {
 	tech, resource string
+	name           string // tech/resource, made once: events look it up per subscriber
 	online         bool
 	behavior       EndpointBehavior
 	context        string
@@ -44,7 +45,7 @@ type endpoint struct {
 	channels       []string
 }
 
-func (e *endpoint) key() string { return e.tech + "/" + e.resource }
+func (e *endpoint) key() string { return e.name }
 
 func (e *endpoint) json(*Server) object {
 	state := "offline"
@@ -58,7 +59,7 @@ func (s *Server) addEndpointLocked(name string, registered bool, b EndpointBehav
 	tech, res, _ := strings.Cut(name, "/")
 	e, ok := s.endpoints[name]
 	if !ok {
-		e = &endpoint{tech: tech, resource: res}
+		e = &endpoint{tech: tech, resource: res, name: tech + "/" + res}
 		s.endpoints[name] = e
 		s.epOrder = append(s.epOrder, name)
 	}

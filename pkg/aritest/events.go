@@ -105,11 +105,8 @@ func (s *Server) forwardEndpointChannelLocked(c *channel, typ string, pre, post 
 		if a.sock == nil || !a.filter.allows(typ) {
 			continue
 		}
-		for _, src := range a.endpoints {
-			if src == e.tech || src == e.key() {
-				s.emitLocked(name, typ, pre, append(append(object(nil), post...), field{"channel", c.json()}))
-				break
-			}
+		if a.watches(e) {
+			s.emitLocked(name, typ, pre, append(append(object(nil), post...), field{"channel", c.json()}))
 		}
 	}
 }
@@ -123,13 +120,16 @@ func (s *Server) varsetEventLocked(c *channel, name, value string) {
 func (s *Server) endpointEventLocked(e *endpoint, typ string, post object) {
 	for _, name := range s.appOrder {
 		a := s.apps[name]
-		for _, src := range a.endpoints {
-			if src == e.tech || src == e.key() {
-				s.emitLocked(name, typ, nil, append(object{{"endpoint", e.json(s)}}, post...))
-				break
-			}
+		if a.watches(e) {
+			s.emitLocked(name, typ, nil, append(object{{"endpoint", e.json(s)}}, post...))
 		}
 	}
+}
+
+// watches reports whether the app is subscribed to the endpoint or to its
+// technology.
+func (a *app) watches(e *endpoint) bool {
+	return a.interested[e.tech] > 0 || a.interested[e.key()] > 0
 }
 
 func (a *app) json(s *Server) object {
