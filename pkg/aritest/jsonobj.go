@@ -57,6 +57,17 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return appendString(b, v)
 	case object:
 		return v.appendJSON(b)
+	case channelJSON:
+		return append(b, v.raw...), nil
+	case []channelJSON:
+		b = append(b, '[')
+		for i, c := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, c.raw...)
+		}
+		return append(b, ']'), nil
 	case []object:
 		if v == nil {
 			return append(b, "null"...), nil
@@ -114,6 +125,16 @@ func appendString(b []byte, s string) ([]byte, error) {
 	return append(b, '"'), nil
 }
 
+// appendPlain is appendString for strings that never fail to encode: a
+// string always encodes.
+func appendPlain(b []byte, s string) []byte {
+	out, err := appendString(b, s)
+	if err != nil {
+		panic("aritest: a string did not encode: " + err.Error())
+	}
+	return out
+}
+
 // appendKey appends a member name. Names were encoded by json.Marshal,
 // which escapes '<', '>' and '&' (the encoder keeps a MarshalJSON result's
 // escapes), so such names still go through it.
@@ -141,8 +162,10 @@ func appendLeaf(b []byte, v any) ([]byte, error) {
 
 // astTime formats a time the way ARI does: "2026-11-28T20:33:58.792+0000".
 func astTime(t time.Time) string {
-	return t.Format("2006-01-02T15:04:05.000-0700")
+	return t.Format(astTimeLayout)
 }
+
+const astTimeLayout = "2006-01-02T15:04:05.000-0700"
 
 // strs returns a non-nil slice so that it encodes as [] rather than null.
 func strs(s []string) []string {

@@ -11,7 +11,7 @@ import (
 )
 
 func hChannelList(s *Server, _ map[string]string, _ params) reply {
-	out := make([]object, 0, len(s.chanOrder))
+	out := make([]channelJSON, 0, len(s.chanOrder))
 	for _, id := range s.chanOrder {
 		out = append(out, s.channels[id].json())
 	}

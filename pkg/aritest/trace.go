@@ -65,8 +65,11 @@ func subjectOf(post object) (id, name string) {
 	for _, f := range post {
 		switch f.k {
 		case "channel", "peer":
-			if o, ok := f.v.(object); ok {
-				return member(o, "id"), member(o, "name")
+			switch c := f.v.(type) {
+			case channelJSON:
+				return c.id, c.name
+			case object:
+				return member(c, "id"), member(c, "name")
 			}
 		case "playback":
 			if o, ok := f.v.(object); ok {
