@@ -124,7 +124,9 @@ func (s *Server) leaveBridgeLocked(b *bridge, c *channel, _ bool) {
 	s.varsetEventLocked(c, "BRIDGEPEER", "")
 	b.members = append(b.members[:idx:idx], b.members[idx+1:]...)
 	c.bridgeID = ""
-	s.chanEventLocked(c, "ChannelLeftBridge", nil, object{{"bridge", b.json()}})
+	if s.chanEventWantedLocked(c, "ChannelLeftBridge") {
+		s.chanEventLocked(c, "ChannelLeftBridge", nil, object{{"bridge", b.json()}})
+	}
 	b.retech()
 	rest := s.membersLocked(b)
 	for _, m := range rest {
@@ -187,7 +189,7 @@ func (s *Server) destroyBridgeLocked(b *bridge) {
 			break
 		}
 	}
-	if b.followed {
+	if b.followed && s.wantsLocked(b.app, "BridgeDestroyed") {
 		s.emitLocked(b.app, "BridgeDestroyed", nil, object{{"bridge", b.json()}})
 	}
 }

@@ -78,6 +78,22 @@ func (s *Server) emitLocked(appName, typ string, pre, post object) {
 	a.sock.enqueue(out)
 }
 
+// wantsLocked reports whether the app would be sent an event of the type
+// now (it has a websocket, and its filter lets the type through), so that
+// the event's members are built only for an event that goes out: under
+// the controller's filter most events raised (some 30 ChannelVarset a
+// call) do not.
+func (s *Server) wantsLocked(appName, typ string) bool {
+	a := s.apps[appName]
+	return a != nil && a.sock != nil && a.filter.allows(typ)
+}
+
+// chanEventWantedLocked is wantsLocked for chanEventLocked's event about c
+// (true whenever channels are forwarded to endpoint subscribers).
+func (s *Server) chanEventWantedLocked(c *channel, typ string) bool {
+	return s.opts.ForwardEndpointChannels || c.subscribed && s.wantsLocked(c.app, typ)
+}
+
 // chanEventLocked emits an event about a channel if the app follows it.
 func (s *Server) chanEventLocked(c *channel, typ string, pre, post object) {
 	if s.opts.ForwardEndpointChannels {
@@ -86,7 +102,7 @@ func (s *Server) chanEventLocked(c *channel, typ string, pre, post object) {
 	if !c.subscribed {
 		return
 	}
-	if a := s.apps[c.app]; a == nil || a.sock == nil || !a.filter.allows(typ) {
+	if !s.wantsLocked(c.app, typ) {
 		return // lost or filtered: skip building the channel's JSON
 	}
 	s.emitLocked(c.app, typ, pre, append(post, field{"channel", c.json()}))
@@ -112,6 +128,9 @@ func (s *Server) forwardEndpointChannelLocked(c *channel, typ string, pre, post 
 }
 
 func (s *Server) varsetEventLocked(c *channel, name, value string) {
+	if !s.chanEventWantedLocked(c, "ChannelVarset") {
+		return
+	}
 	s.chanEventLocked(c, "ChannelVarset", object{{"variable", name}, {"value", value}}, nil)
 }
 

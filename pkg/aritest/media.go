@@ -98,7 +98,9 @@ func (s *Server) startPlaybackLocked(id string, media []string, target, appName 
 			if c := s.targetChannelLocked(target); c != nil {
 				c.moh = ""
 			}
-			s.emitLocked(appName, "PlaybackStarted", nil, object{{"playback", p.json()}})
+			if s.wantsLocked(appName, "PlaybackStarted") {
+				s.emitLocked(appName, "PlaybackStarted", nil, object{{"playback", p.json()}})
+			}
 			s.playItemLocked(p)
 		})
 		return true
@@ -120,7 +122,9 @@ func (s *Server) cutPlaybackLocked(p *playback) {
 	}
 	if p.state == "queued" {
 		p.state = "playing"
-		s.emitLocked(p.app, "PlaybackStarted", nil, object{{"playback", p.json()}})
+		if s.wantsLocked(p.app, "PlaybackStarted") {
+			s.emitLocked(p.app, "PlaybackStarted", nil, object{{"playback", p.json()}})
+		}
 	}
 	s.finishPlaybackLocked(p, "failed")
 }
@@ -206,7 +210,9 @@ func (s *Server) skipItemLocked(p *playback) {
 func (s *Server) nextItemLocked(p *playback) {
 	p.media, p.next = p.next[0], p.next[1:]
 	p.state = "playing"
-	s.emitLocked(p.app, "PlaybackStarted", nil, object{{"playback", p.json()}})
+	if s.wantsLocked(p.app, "PlaybackStarted") {
+		s.emitLocked(p.app, "PlaybackStarted", nil, object{{"playback", p.json()}})
+	}
 	s.playItemLocked(p)
 }
 
