@@ -129,16 +129,25 @@ func (p params) strMap(name string) map[string]string {
 // parseParams reads the query and the body (already read by serveHTTP);
 // ok is false for a body that is not JSON ("Error parsing request body").
 func parseParams(r *http.Request, body []byte) (params, bool) {
-	p := params{query: map[string]string{}, body: map[string]any{}}
-	for k, v := range r.URL.Query() {
-		if len(v) > 0 {
-			p.query[k] = v[0]
+	// Maps made only when there is something to put in them: a nil map
+	// reads as empty.
+	var p params
+	if r.URL.RawQuery != "" {
+		p.query = map[string]string{}
+		for k, v := range r.URL.Query() {
+			if len(v) > 0 {
+				p.query[k] = v[0]
+			}
 		}
 	}
 	if len(body) == 0 {
 		return p, true
 	}
 	p.raw = body
+	if m, ok := parseFlatBody(body); ok {
+		p.body = m
+		return p, true
+	}
 	// One JSON value, surrounding white space allowed (json.Unmarshal
 	// refuses anything after the value).
 	var v any
@@ -163,9 +172,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.OnRequest(ReceivedRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: text, At: time.Now()})
 	}
 	var rep reply
-	user, pass, hasAuth := r.BasicAuth()
 	switch {
-	case !hasAuth || user != s.opts.User || pass != s.opts.Password:
+	case !s.authorized(r):
 		rep = msgErr(http.StatusUnauthorized, "Authentication required")
 		rep.headers = map[string]string{"WWW-Authenticate": `Basic realm="Asterisk REST Interface"`}
 	case path == "/events" && r.Method == http.MethodGet:
@@ -181,6 +189,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.logRequest(r, path, text, rep.status)
 	writeReply(w, rep)
+}
+
+// authorized reports whether r's basic authentication carries the user
+// and password. The header last found good is compared as it is, not
+// decoded again.
+func (s *Server) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	if good := s.goodAuth.Load(); good != nil && *good == h {
+		return true
+	}
+	user, pass, ok := r.BasicAuth()
+	if !ok || user != s.opts.User || pass != s.opts.Password {
+		return false
+	}
+	s.goodAuth.Store(&h)
+	return true
 }
 
 // readBody reads a request's body, at most 1 MiB, into a buffer of the

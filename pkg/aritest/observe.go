@@ -67,7 +67,7 @@ func (s *Server) Requests() []RequestLog {
 func (s *Server) WaitFor(ctx context.Context, cond func(*Server) bool) error {
 	for {
 		s.mu.Lock()
-		ch := s.changed
+		ch := s.changedLocked()
 		s.mu.Unlock()
 		if cond(s) {
 			return nil

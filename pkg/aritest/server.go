@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,9 +82,12 @@ type Server struct {
 	ln    net.Listener
 	srv   *http.Server
 	wg    sync.WaitGroup
+	// goodAuth is the last Authorization header found to carry the user
+	// and password (authorized): a client sends the same on every request.
+	goodAuth atomic.Pointer[string]
 
 	mu         sync.Mutex
-	changed    chan struct{} // closed and replaced on every state change
+	changed    chan struct{} // closed at the next state change; nil: no waiter
 	closed     bool
 	closing    chan struct{} // closed by Close: requests still waiting give up
 	eventsHeld bool          // HoldEvents
@@ -140,7 +144,6 @@ func New(opts Options) (*Server, error) {
 		log:       opts.Logger,
 		clock:     opts.Clock,
 		ln:        ln,
-		changed:   make(chan struct{}),
 		started:   opts.Clock.Now(),
 		seq:       1,
 		channels:  map[string]*channel{},
@@ -238,10 +241,23 @@ func (s *Server) AddStoredRecording(name, format string) {
 	s.stored[name] = &storedRecording{name: name, format: format}
 }
 
-// bumpLocked wakes every waiter of WaitFor / WaitConnected.
+// bumpLocked wakes every waiter of WaitFor / WaitConnected. The channel
+// is made by the first waiter after a change (changedLocked), not at every
+// change: every request and timer changes the state, and most changes
+// have no waiter.
 func (s *Server) bumpLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}
+
+// changedLocked is closed at the next state change.
+func (s *Server) changedLocked() <-chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }
 
 // after schedules f under the state lock, unless the server is closed.
