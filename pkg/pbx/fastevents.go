@@ -39,6 +39,11 @@ type (
 		eventJSON
 		Playback ari.PlaybackData `json:"playback"`
 	}
+	bridgeChannelMirror struct {
+		eventJSON
+		Bridge  ari.BridgeData `json:"bridge"`
+		Channel channelJSON    `json:"channel"`
+	}
 )
 
 // unmarshalMirror fills *m from data: by hand when handDecode takes the
@@ -66,12 +71,8 @@ func channelEvent(mk func(ari.EventData, ari.ChannelData) ari.Event) fastDecoder
 
 func bridgeEvent(mk func(ari.EventData, ari.BridgeData, ari.ChannelData) ari.Event) fastDecoder {
 	return func(data []byte, keys keySet) (ari.Event, bool) {
-		var m struct {
-			eventJSON
-			Bridge  ari.BridgeData `json:"bridge"`
-			Channel channelJSON    `json:"channel"`
-		}
-		if json.Unmarshal(data, &m) != nil {
+		var m bridgeChannelMirror
+		if !unmarshalMirror(data, &m) {
 			return nil, false
 		}
 		d, ok1 := m.eventData(keys)

@@ -19,6 +19,8 @@ func mirrorFor(typ string) any {
 		return new(destroyedMirror)
 	case "PlaybackStarted", "PlaybackFinished", "PlaybackContinuing":
 		return new(playbackMirror)
+	case "ChannelEnteredBridge", "ChannelLeftBridge":
+		return new(bridgeChannelMirror)
 	}
 	return nil
 }
@@ -70,19 +72,22 @@ func TestHandDecodeTakesRecordedEvents(t *testing.T) {
 func TestHandDecodeRefusesWhatJSONReadsDifferently(t *testing.T) {
 	const ch = `"channel":{"id":"a","creationtime":"2026-11-28T20:33:58.792+0900"}`
 	for _, in := range []string{
-		`{"type":"StasisEnd","Type":"x",` + ch + `}`,                         // case-folded duplicate of a known key
-		`{"type":"StasisEnd","CHANNEL":{"id":"b"}}`,                          // a known key in another case
-		`{"type":"StasisEnd","channel":{"id":"a\u0041"}}`,                    // escape
-		`{"type":"StasisEnd","channel":{"id":"a","key":{"kind":"channel"}}}`, // cluster key
-		`{"type":"ChannelHangupRequest","cause":16.0,` + ch + `}`,            // fraction
-		`{"type":"ChannelHangupRequest","cause":1e2,` + ch + `}`,             // exponent
-		`{"type":"ChannelHangupRequest","cause":016,` + ch + `}`,             // leading zero (invalid JSON)
-		`{"type":"ChannelHangupRequest","cause":"16",` + ch + `}`,            // string for an int
-		`{"type":"StasisStart","args":["a",null],` + ch + `}`,                // null element
-		`{"type":"StasisEnd","channel":{"id":"a","channelvars":{"X":null}}}`, // null map value
-		`{"type":"StasisEnd",` + ch + `} x`,                                  // trailing garbage
-		`{"type":"StasisEnd","extra":[1,],` + ch + `}`,                       // invalid skipped value
-		"{\"type\":\"StasisEnd\",\"channel\":{\"id\":\"\xff\"}}",             // invalid UTF-8
+		`{"type":"StasisEnd","Type":"x",` + ch + `}`,                                             // case-folded duplicate of a known key
+		`{"type":"StasisEnd","CHANNEL":{"id":"b"}}`,                                              // a known key in another case
+		`{"type":"StasisEnd","channel":{"id":"a\u0041"}}`,                                        // escape
+		`{"type":"StasisEnd","channel":{"id":"a","key":{"kind":"channel"}}}`,                     // cluster key
+		`{"type":"ChannelHangupRequest","cause":16.0,` + ch + `}`,                                // fraction
+		`{"type":"ChannelHangupRequest","cause":1e2,` + ch + `}`,                                 // exponent
+		`{"type":"ChannelHangupRequest","cause":016,` + ch + `}`,                                 // leading zero (invalid JSON)
+		`{"type":"ChannelHangupRequest","cause":"16",` + ch + `}`,                                // string for an int
+		`{"type":"StasisStart","args":["a",null],` + ch + `}`,                                    // null element
+		`{"type":"StasisEnd","channel":{"id":"a","channelvars":{"X":null}}}`,                     // null map value
+		`{"type":"StasisEnd",` + ch + `} x`,                                                      // trailing garbage
+		`{"type":"StasisEnd","extra":[1,],` + ch + `}`,                                           // invalid skipped value
+		"{\"type\":\"StasisEnd\",\"channel\":{\"id\":\"\xff\"}}",                                 // invalid UTF-8
+		`{"type":"ChannelEnteredBridge","bridge":{"id":"b","Channels":["a"]},` + ch + `}`,        // a bridge key in another case
+		`{"type":"ChannelEnteredBridge","bridge":{"id":"b","key":{"kind":"bridge"}},` + ch + `}`, // cluster key
+		`{"type":"ChannelEnteredBridge","bridge":{"id":"b","channels":["a",null]},` + ch + `}`,   // null element
 	} {
 		if handMatchesJSON(t, []byte(in)) {
 			t.Errorf("handDecode took %s", in)
@@ -97,6 +102,9 @@ func TestHandDecodeRefusesWhatJSONReadsDifferently(t *testing.T) {
 		`{"type":"ChannelHangupRequest","cause":null,"soft":true,` + ch + `}`,
 		`{"type":"PlaybackFinished","playback":{"id":"p","state":"done","next_media_uri":"x"}}`,
 		`{"type":"StasisEnd","channel":{"id":"電話","name":"ＡＣＭＥ"}}`,
+		`{"type":"ChannelEnteredBridge","bridge":{"id":"b","channels":["a"],"creationtime":"2026-11-28T20:33:58.792+0900","video_mode":"talker"},` + ch + `}`,
+		`{"type":"ChannelLeftBridge","bridge":null,` + ch + `}`,
+		`{"type":"ChannelLeftBridge","bridge":{"id":"b","channels":null},"channel":null}`,
 	} {
 		if !handMatchesJSON(t, []byte(in)) {
 			t.Errorf("handDecode refused %s", in)
