@@ -3,6 +3,7 @@ package pbx
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -193,5 +194,26 @@ func TestDecodeEventErrors(t *testing.T) {
 	}
 	if _, err := json.Marshal(struct{}{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTargetsOfHotEvents: the events read from their members give what
+// their Keys give.
+func TestTargetsOfHotEvents(t *testing.T) {
+	for _, js := range []string{
+		`{"type":"StasisStart","channel":{"id":"c1"},"args":[]}`,
+		`{"type":"StasisStart","channel":{"id":"c1"},"replace_channel":{"id":"c0"}}`,
+		`{"type":"StasisStart","channel":{"id":"c1"},"replace_channel":{"id":"c1"}}`,
+		`{"type":"StasisEnd","channel":{"id":"c1"}}`,
+		`{"type":"ChannelHangupRequest","channel":{"id":"c1"},"cause":16}`,
+		`{"type":"ChannelDestroyed","channel":{"id":"c1"},"cause":16}`,
+		`{"type":"ChannelDestroyed","channel":{"id":""}}`,
+		`{"type":"ChannelEnteredBridge","bridge":{"id":"b1","channels":["c1","c2"]},"channel":{"id":"c1"}}`,
+		`{"type":"ChannelEnteredBridge","bridge":{"id":"b1","channels":[]},"channel":{"id":"c3"}}`,
+	} {
+		e := mustDecode(t, js)
+		if got, want := TargetsOf(e), targetsOfKeys(e); !reflect.DeepEqual(got, want) {
+			t.Errorf("TargetsOf(%s) = %+v, from its keys %+v", js, got, want)
+		}
 	}
 }

@@ -55,14 +55,38 @@ func TargetsOf(e ari.Event) Targets {
 		t.Endpoint = endpointName(v.Endpoint.Technology, v.Endpoint.Resource)
 	case *ari.ContactStatusChange:
 		t.Endpoint = endpointName(v.Endpoint.Technology, v.Endpoint.Resource)
+	// The events of every call, read from their members in the order their
+	// Keys lists them: Keys allocates a key per id, several per event.
+	case *ari.StasisStart:
+		t.Channels = appendUnique(t.Channels, v.Channel.ID)
+		t.Channels = appendUnique(t.Channels, v.ReplaceChannel.ID)
+	case *ari.StasisEnd:
+		t.Channels = appendUnique(t.Channels, v.Channel.ID)
+	case *ari.ChannelHangupRequest:
+		t.Channels = appendUnique(t.Channels, v.Channel.ID)
+	case *ari.ChannelDestroyed:
+		t.Channels = appendUnique(t.Channels, v.Channel.ID)
+	case *ari.ChannelEnteredBridge:
+		t.Channels = appendUnique(t.Channels, v.Channel.ID)
+		t.Bridges = appendUnique(t.Bridges, v.Bridge.ID)
+		for _, id := range v.Bridge.ChannelIDs {
+			t.Channels = appendUnique(t.Channels, id)
+		}
 	default:
-		for _, k := range e.Keys() {
-			switch k.Kind {
-			case ari.ChannelKey:
-				t.Channels = appendUnique(t.Channels, k.ID)
-			case ari.BridgeKey:
-				t.Bridges = appendUnique(t.Bridges, k.ID)
-			}
+		return targetsOfKeys(e)
+	}
+	return t
+}
+
+// targetsOfKeys reads the channels and bridges of an event from its Keys.
+func targetsOfKeys(e ari.Event) Targets {
+	var t Targets
+	for _, k := range e.Keys() {
+		switch k.Kind {
+		case ari.ChannelKey:
+			t.Channels = appendUnique(t.Channels, k.ID)
+		case ari.BridgeKey:
+			t.Bridges = appendUnique(t.Bridges, k.ID)
 		}
 	}
 	return t
