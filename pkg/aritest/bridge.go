@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -183,11 +184,11 @@ func (s *Server) destroyBridgeLocked(b *bridge) {
 		delete(s.playbacks, id)
 	}
 	delete(s.bridges, b.id)
-	for i, id := range s.bridgeSeq {
-		if id == b.id {
-			s.bridgeSeq = append(s.bridgeSeq[:i:i], s.bridgeSeq[i+1:]...)
-			break
-		}
+	// In place, as chanOrder: every walk over bridgeSeq only reads it, and
+	// a copy of hundreds of ids at each bridge's end was most of what the
+	// fake allocated for it.
+	if i := slices.Index(s.bridgeSeq, b.id); i >= 0 {
+		s.bridgeSeq = slices.Delete(s.bridgeSeq, i, i+1)
 	}
 	if b.followed && s.wantsLocked(b.app, "BridgeDestroyed") {
 		s.emitLocked(b.app, "BridgeDestroyed", nil, object{{"bridge", b.json()}})

@@ -163,11 +163,9 @@ func (s *Server) removeChannelLocked(c *channel) {
 		s.chanOrder = slices.Delete(s.chanOrder, i, i+1)
 	}
 	if e := c.endpoint; e != nil {
-		for i, id := range e.channels {
-			if id == c.id {
-				e.channels = append(e.channels[:i:i], e.channels[i+1:]...)
-				break
-			}
+		// In place: the endpoint's JSON copies its channels.
+		if i := slices.Index(e.channels, c.id); i >= 0 {
+			e.channels = slices.Delete(e.channels, i, i+1)
 		}
 		if !s.opts.QuietChannelEnd {
 			s.endpointEventLocked(e, "EndpointStateChange", nil)

@@ -66,7 +66,9 @@ func (s *Server) emitLocked(appName, typ string, pre, post object) {
 	ev = append(ev, field{"type", typ}, field{"timestamp", astTime(s.now())})
 	ev = append(ev, post...)
 	ev = append(ev, field{"asterisk_id", asteriskID}, field{"application", appName})
-	msg, err := marshal(ev)
+	// Most events carry a channel, a kilobyte or more: a buffer that
+	// holds them at once, rather than marshal's 512 bytes grown twice.
+	msg, err := appendValue(make([]byte, 0, eventBufSize), ev)
 	if err != nil {
 		s.log.Error("aritest: encode event", "type", typ, "error", err)
 		return
@@ -77,6 +79,9 @@ func (s *Server) emitLocked(appName, typ string, pre, post object) {
 	}
 	a.sock.enqueue(out)
 }
+
+// eventBufSize is the capacity an event's encoding starts with.
+const eventBufSize = 2048
 
 // wantsLocked reports whether the app would be sent an event of the type
 // now (it has a websocket, and its filter lets the type through), so that
