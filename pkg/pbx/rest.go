@@ -93,12 +93,11 @@ func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	if r.Body != nil {
-		body, err := readAll(r.Body, r.ContentLength)
+		err := copyBody(req, r)
 		_ = r.Body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%w: reading the request body: %w", ErrNotSent, err)
 		}
-		req.SetBodyRaw(body)
 	}
 	deadline := time.Now().Add(t.timeout)
 	if d, ok := r.Context().Deadline(); ok && d.Before(deadline) {
@@ -125,21 +124,80 @@ func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err := refusal(code, r.Method, r.URL.Path); err != nil {
 		return nil, err
 	}
-	reason := string(resp.Header.StatusMessage())
-	if reason == "" {
-		reason = http.StatusText(code)
-	}
 	h := http.Header{}
 	if ct := resp.Header.ContentType(); len(ct) > 0 {
-		h["Content-Type"] = []string{string(ct)}
+		h["Content-Type"] = []string{contentType(ct)}
 	}
-	body := bytes.Clone(resp.Body())
 	return &http.Response{
-		Status: strconv.Itoa(code) + " " + reason, StatusCode: code,
+		Status: status(code, resp.Header.StatusMessage()), StatusCode: code,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: h, ContentLength: int64(len(body)), Body: io.NopCloser(bytes.NewReader(body)),
+		Header: h, ContentLength: int64(len(resp.Body())), Body: newResponseBody(resp.Body()),
 		Request: r,
 	}, nil
+}
+
+// copyBody copies r's body into req's, straight from a body that writes
+// itself (the bytes.Buffer and bytes.Reader the ari library and Link.do
+// send), else through readAll.
+func copyBody(req *fasthttp.Request, r *http.Request) error {
+	if wt, ok := r.Body.(io.WriterTo); ok {
+		req.ResetBody()
+		_, err := wt.WriteTo(req.BodyWriter())
+		return err
+	}
+	body, err := readAll(r.Body, r.ContentLength)
+	if err != nil {
+		return err
+	}
+	req.SetBodyRaw(body)
+	return nil
+}
+
+// status is a response's status line after the protocol: the code and the
+// reason Asterisk gave, or the code's standard text if it gave none. The
+// usual ones are made once, not for every response.
+func status(code int, reason []byte) string {
+	if std := http.StatusText(code); len(reason) == 0 || string(reason) == std {
+		if line, ok := statusLines[code]; ok {
+			return line
+		}
+		return strconv.Itoa(code) + " " + std
+	}
+	return strconv.Itoa(code) + " " + string(reason)
+}
+
+// statusLines are the status lines of the codes Asterisk's ARI answers.
+var statusLines = func() map[int]string {
+	m := map[int]string{}
+	for _, code := range []int{200, 201, 204, 400, 401, 403, 404, 409, 412, 422, 500, 501, 503} {
+		m[code] = strconv.Itoa(code) + " " + http.StatusText(code)
+	}
+	return m
+}()
+
+// contentType returns ct as a string, the JSON type every ARI answer has
+// without a copy.
+func contentType(ct []byte) string {
+	const jsonType = "application/json"
+	if string(ct) == jsonType {
+		return jsonType
+	}
+	return string(ct)
+}
+
+// responseBody holds a response's body (a copy: fasthttp's buffer goes
+// back to its pool). One value for the reader and its Close.
+type responseBody struct{ bytes.Reader }
+
+func (*responseBody) Close() error { return nil }
+
+func newResponseBody(b []byte) io.ReadCloser {
+	if len(b) == 0 {
+		return http.NoBody
+	}
+	body := new(responseBody)
+	body.Reset(bytes.Clone(b))
+	return body
 }
 
 // connectFailed reports errors raised before a request is written: no
