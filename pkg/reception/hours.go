@@ -133,11 +133,24 @@ func (h Hours) Validate() error {
 
 // At returns the status at t. Invalid intervals are ignored (see Validate).
 func (h Hours) At(t time.Time) Status {
+	if h.neverShut() {
+		// What the walk below finds, without it: open all day every day,
+		// so no change within the horizon. A client without configured
+		// hours is so, and its walk over every day of the horizon was
+		// the most expensive step of taking a call.
+		return Status{Open: true, Reason: ReasonAlwaysOpen}
+	}
 	loc := h.location()
 	t = t.In(loc)
 	s := h.stateAt(t)
 	s.NextChange = h.nextChange(t, s.Open)
 	return s
+}
+
+// neverShut reports whether h is open at every instant: always open, with
+// no closure and no public holidays.
+func (h Hours) neverShut() bool {
+	return h.AlwaysOpen && len(h.Closures) == 0 && !h.PublicHolidays
 }
 
 func (h Hours) location() *time.Location {
@@ -224,6 +237,21 @@ func merge(ivs []Interval) []Interval {
 	return out[:n]
 }
 
+// openAt is stateAt(p).Open, read from ivs, the merged intervals of day d,
+// when p is minute m of d. A time.Date that a daylight-saving gap moved
+// elsewhere is looked up afresh.
+func (h Hours) openAt(p time.Time, d Date, m int, ivs []Interval) bool {
+	if p.Hour()*60+p.Minute() != m || jpholiday.DateOf(p) != d {
+		return h.stateAt(p).Open
+	}
+	for _, iv := range ivs {
+		if iv.Contains(m) {
+			return true
+		}
+	}
+	return false
+}
+
 // nextChange walks the candidate instants (midnights and interval bounds)
 // after t in order and returns the first where the open state differs.
 func (h Hours) nextChange(t time.Time, open bool) time.Time {
@@ -250,7 +278,7 @@ func (h Hours) nextChange(t time.Time, open bool) time.Time {
 			if p.After(limit) {
 				return time.Time{}
 			}
-			if h.stateAt(p).Open != open {
+			if h.openAt(p, d, m, ivs) != open {
 				return p
 			}
 		}

@@ -220,3 +220,31 @@ func TestHoursValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestNeverShutAsTheWalk: hours open at every instant answer what the walk
+// over the horizon gives, in any zone, daylight saving included.
+func TestNeverShutAsTheWalk(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tz database:", err)
+	}
+	for _, loc := range []*time.Location{nil, tokyo, time.UTC, ny} {
+		h := Hours{Location: loc, AlwaysOpen: true, Weekly: [7][]Interval{{{Start: 60, End: 120}}}}
+		if !h.neverShut() {
+			t.Fatal("not never shut")
+		}
+		for _, at := range []time.Time{at(2026, 11, 30, 9, 0, 0), at(2027, 3, 14, 1, 59, 0), at(2027, 11, 7, 0, 30, 0), at(2026, 12, 31, 23, 59, 59)} {
+			tt := at.In(h.location())
+			want := h.stateAt(tt)
+			want.NextChange = h.nextChange(tt, want.Open)
+			if got := h.At(at); got != want {
+				t.Errorf("%v at %v: %+v, the walk gives %+v", loc, at, got, want)
+			}
+		}
+	}
+	for _, h := range []Hours{{AlwaysOpen: true, PublicHolidays: true}, {AlwaysOpen: true, Closures: []Closure{{}}}, {}} {
+		if h.neverShut() {
+			t.Errorf("%+v: never shut", h)
+		}
+	}
+}
