@@ -44,3 +44,55 @@ func TestChannelJSONAsObject(t *testing.T) {
 		}
 	}
 }
+
+// TestBridgeJSONAsObject: a bridge's encoding, written member by member,
+// is byte for byte that of its members as an object.
+func TestBridgeJSONAsObject(t *testing.T) {
+	for _, b := range []*bridge{
+		{},
+		{id: "1.1-br-x-4", name: "toritsugi;app=toritsugi&call=1.1", typ: "mixing", tech: "simple_bridge",
+			members: []string{"1.1", "1.1-op-op1000-x-2"}, created: time.Date(2026, 11, 28, 20, 33, 58, 792_000_000, time.FixedZone("JST", 9*3600))},
+		{id: `"<b>"`, name: "会議\n", typ: "holding", tech: "holding_bridge", members: []string{"\xff"}},
+	} {
+		want, err := marshal(object{
+			{"id", b.id}, {"technology", b.tech}, {"bridge_type", b.typ}, {"bridge_class", "stasis"},
+			{"creator", "Stasis"}, {"name", b.name}, {"channels", strs(append([]string(nil), b.members...))},
+			{"creationtime", astTime(b.created)}, {"video_mode", "talker"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := marshal(b.json()); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("bridge encoding (%v)\n got %s\nwant %s", err, got, want)
+		}
+		if got, err := marshal([]rawJSON{b.json(), b.json()}); err != nil || string(got) != "["+string(want)+","+string(want)+"]" {
+			t.Errorf("bridge list (%v): %s", err, got)
+		}
+	}
+}
+
+// TestPlaybackJSONAsObject: the same for a playback, with and without a
+// next item.
+func TestPlaybackJSONAsObject(t *testing.T) {
+	for _, p := range []*playback{
+		{},
+		{id: "1.1-pb-x-1", media: "sound:silence/1", next: []string{"sound:bench/greeting"}, target: "channel:1.1", state: "playing"},
+		{id: "p\"", media: "sound:<x>", target: "bridge:b\u2028", state: "done"},
+	} {
+		o := object{{"id", p.id}, {"media_uri", p.media}}
+		if len(p.next) > 0 {
+			o = append(o, field{"next_media_uri", p.next[0]})
+		}
+		o = append(o, field{"target_uri", p.target}, field{"language", "en"}, field{"state", p.state})
+		want, err := marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := marshal(p.json()); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("playback encoding (%v)\n got %s\nwant %s", err, got, want)
+		}
+		if id, _ := subjectOf(object{{"playback", p.json()}}); p.target == "channel:1.1" && id != "1.1" {
+			t.Errorf("subject of a playback on channel:1.1: %q", id)
+		}
+	}
+}

@@ -59,6 +59,19 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return v.appendJSON(b)
 	case channelJSON:
 		return append(b, v.raw...), nil
+	case playbackJSON:
+		return append(b, v.raw...), nil
+	case rawJSON:
+		return append(b, v...), nil
+	case []rawJSON:
+		b = append(b, '[')
+		for i, r := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, r...)
+		}
+		return append(b, ']'), nil
 	case []channelJSON:
 		b = append(b, '[')
 		for i, c := range v {
@@ -124,6 +137,9 @@ func appendString(b []byte, s string) ([]byte, error) {
 	b = append(b, s...)
 	return append(b, '"'), nil
 }
+
+// rawJSON is a value already encoded.
+type rawJSON []byte
 
 // appendPlain is appendString for strings that never fail to encode: a
 // string always encodes.

@@ -22,12 +22,37 @@ type playback struct {
 	controllable bool
 }
 
-func (p *playback) json() object {
-	o := object{{"id", p.id}, {"media_uri", p.media}}
+// json is the playback as ARI shows it, encoded now (as a channel's).
+func (p *playback) json() playbackJSON {
+	return playbackJSON{target: p.target, raw: p.appendJSON(make([]byte, 0, 256))}
+}
+
+// appendJSON appends the encoding the object below would have, member by
+// member (TestPlaybackJSONAsObject compares them):
+//
+//	{"id", p.id}, {"media_uri", p.media}, [{"next_media_uri", p.next[0]}],
+//	{"target_uri", p.target}, {"language", "en"}, {"state", p.state}
+func (p *playback) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendPlain(b, p.id)
+	b = append(b, `,"media_uri":`...)
+	b = appendPlain(b, p.media)
 	if len(p.next) > 0 {
-		o = append(o, field{"next_media_uri", p.next[0]})
+		b = append(b, `,"next_media_uri":`...)
+		b = appendPlain(b, p.next[0])
 	}
-	return append(o, field{"target_uri", p.target}, field{"language", "en"}, field{"state", p.state})
+	b = append(b, `,"target_uri":`...)
+	b = appendPlain(b, p.target)
+	b = append(b, `,"language":"en","state":`...)
+	b = appendPlain(b, p.state)
+	return append(b, '}')
+}
+
+// playbackJSON is a playback's encoding, with the target the event trace
+// reads (subjectOf).
+type playbackJSON struct {
+	target string
+	raw    []byte
 }
 
 func (p *playback) stop() {

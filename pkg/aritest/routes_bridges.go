@@ -9,7 +9,7 @@ import (
 )
 
 func hBridgeList(s *Server, _ map[string]string, _ params) reply {
-	out := make([]object, 0, len(s.bridgeSeq))
+	out := make([]rawJSON, 0, len(s.bridgeSeq))
 	for _, id := range s.bridgeSeq {
 		out = append(out, s.bridges[id].json())
 	}

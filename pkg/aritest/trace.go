@@ -72,10 +72,15 @@ func subjectOf(post object) (id, name string) {
 				return member(c, "id"), member(c, "name")
 			}
 		case "playback":
-			if o, ok := f.v.(object); ok {
-				if t, ok := strings.CutPrefix(member(o, "target_uri"), "channel:"); ok {
-					return t, ""
-				}
+			target := ""
+			switch p := f.v.(type) {
+			case playbackJSON:
+				target = p.target
+			case object:
+				target = member(p, "target_uri")
+			}
+			if t, ok := strings.CutPrefix(target, "channel:"); ok {
+				return t, ""
 			}
 		}
 	}
