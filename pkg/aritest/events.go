@@ -1,7 +1,7 @@
 package aritest
 
-// app is a Stasis application: it exists while it has a websocket or
-// channels (README rule 7).
+// app is a Stasis application: it exists while it has a websocket,
+// channels (README rule 7) or subscriptions (maybeDestroyAppLocked).
 type app struct {
 	name      string
 	sock      *wsConn
