@@ -138,14 +138,23 @@ func (t *restTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // copyBody copies r's body into req's, straight from a body that writes
 // itself (the bytes.Buffer and bytes.Reader the ari library and Link.do
-// send), else through readAll.
+// send), else through readAll. A body that is not as long as r says is
+// refused, as net/http's transport refuses it; one of unknown length
+// (ContentLength 0 with a body) is read whole.
 func copyBody(req *fasthttp.Request, r *http.Request) error {
-	if wt, ok := r.Body.(io.WriterTo); ok {
+	if wt, ok := r.Body.(io.WriterTo); ok && r.ContentLength > 0 {
 		req.ResetBody()
-		_, err := wt.WriteTo(req.BodyWriter())
+		n, err := wt.WriteTo(req.BodyWriter())
+		if err == nil && n != r.ContentLength {
+			err = fmt.Errorf("the body is %d bytes, not the %d its length says", n, r.ContentLength)
+		}
 		return err
 	}
-	body, err := readAll(r.Body, r.ContentLength)
+	length := r.ContentLength
+	if length == 0 && r.Body != http.NoBody {
+		length = -1
+	}
+	body, err := readAll(r.Body, length)
 	if err != nil {
 		return err
 	}
@@ -211,8 +220,14 @@ func connectFailed(err error) bool {
 func readAll(r io.Reader, n int64) ([]byte, error) {
 	if n >= 0 && n <= 1<<20 {
 		b := make([]byte, n)
-		_, err := io.ReadFull(r, b)
-		return b, err
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		// Longer than its length says: refused, as net/http does.
+		if m, _ := r.Read(make([]byte, 1)); m > 0 {
+			return nil, fmt.Errorf("the body is longer than the %d bytes its length says", n)
+		}
+		return b, nil
 	}
 	return io.ReadAll(r)
 }
