@@ -604,11 +604,7 @@ func TestBrowserRingingSaysRinging(t *testing.T) {
 // whose call it is over the faded last screen, so that the operator does
 // not answer in the last client's name. The new call's pop ends it.
 func TestBrowserNewCallRingsOverTheLastScreen(t *testing.T) {
-	e := newEnv(t)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
-	e.c.Pop(pop("call-last", "op-a"))
-	consoletest.Do(t, ctx, "the last call's screen", consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
+	e, ctx := lastCallOnScreen(t)
 	set := func(st console.OperatorStatus) {
 		st.ID, st.Name, st.Since, st.Reachable = "op-a", "op-a", time.Now(), true
 		e.control.mu.Lock()
@@ -661,11 +657,7 @@ func TestBrowserNewCallRingsOverTheLastScreen(t *testing.T) {
 // refresh): the page says whose call is on the line over the last call's
 // screen all the same.
 func TestBrowserAnsweredAtOnceSaysWhoseCall(t *testing.T) {
-	e := newEnv(t)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
-	e.c.Pop(pop("call-last", "op-a"))
-	consoletest.Do(t, ctx, "the last call's screen", consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
+	e, ctx := lastCallOnScreen(t)
 	e.control.mu.Lock()
 	e.control.states["op-a"] = console.OperatorStatus{ID: "op-a", Name: "op-a", State: console.StateOnCall, Since: time.Now(), Reachable: true, CallID: "call-new", CallClient: "株式会社ベータ"}
 	e.control.mu.Unlock()
@@ -674,6 +666,17 @@ func TestBrowserAnsweredAtOnceSaysWhoseCall(t *testing.T) {
 	if got := consoletest.Text(t, ctx, "#ringing-for"); !strings.HasPrefix(got, "つながりました：株式会社ベータ") {
 		t.Errorf("answered at once, the page says %q", got)
 	}
+}
+
+// lastCallOnScreen logs op-a in, with a call of アクメ株式会社 on screen.
+func lastCallOnScreen(t *testing.T) (*env, context.Context) {
+	t.Helper()
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-last", "op-a"))
+	consoletest.Do(t, ctx, "the last call's screen", consoletest.UntilJS(`document.getElementById('pop-client').textContent === 'アクメ株式会社'`))
+	return e, ctx
 }
 
 // TestBrowserCallerWithoutANumberShown: a caller with no number shows as

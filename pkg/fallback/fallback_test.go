@@ -155,6 +155,22 @@ func (e *scanEnv) write(s string) {
 	}
 }
 
+// rewrite writes the file's lines again into a new file put in its place
+// (a new inode: the reader reads them again).
+func (e *scanEnv) rewrite() {
+	e.t.Helper()
+	b, err := os.ReadFile(e.path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(e.path+".tmp", b, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.Rename(e.path+".tmp", e.path); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func line(id, did string) string {
 	return "v1|1795900000|" + id + "|exten|" + did + "|09012345678|\n"
 }
@@ -390,16 +406,7 @@ func TestScanOldLinesReadAgainAreNotRelayed(t *testing.T) {
 		e.r.Now = func() time.Time { return time.Unix(1795900000, 0).Add(c.age) }
 		e.write(line("u1", "0312345678"))
 		e.scan(1)
-		b, err := os.ReadFile(e.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(e.path+".tmp", b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(e.path+".tmp", e.path); err != nil { // same lines, a new inode
-			t.Fatal(err)
-		}
+		e.rewrite() // same lines, a new inode
 		e.scan(0)
 		if got := strings.Join(e.told, ","); got != c.want {
 			t.Errorf("a call %v old read again: handed on %s, want %s", c.age, got, c.want)

@@ -1,7 +1,6 @@
 package fallback_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,16 +26,7 @@ func TestOldLineReadAgainAfterPurge(t *testing.T) {
 	if n, err := e.st.PurgeCalls(now.Add(-62*24*time.Hour), nil); err != nil || n != 1 {
 		t.Fatalf("PurgeCalls = %d, %v", n, err)
 	}
-	b, err := os.ReadFile(e.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(e.path+".tmp", b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(e.path+".tmp", e.path); err != nil { // same lines, a new inode
-		t.Fatal(err)
-	}
+	e.rewrite() // same lines, a new inode
 	n, err := e.r.Scan(t.Context())
 	after, _ := e.st.MonthlyCounts("acme", at)
 	if n != 0 || after.Total != 1 || strings.Join(e.told, ",") != "fallback-u1" {
