@@ -536,10 +536,11 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 // PurgeCallRecords deletes the call records of calls started more than
 // call_record_retention_days ago (0: none), keeping the monthly counts;
 // it returns how many went. A record naming a recording is kept while the
-// recording is within its client's recording_retention_days (and a day):
-// past it, the retention missed it (a record stored after its sweep had
-// passed it), the record goes, and the orphan sweep deletes the recording
-// no record names.
+// recording is within its client's recording_retention_days and a week
+// (the recording retention's sweep, failing a few days while Asterisk is
+// down, deletes it through its record meanwhile); past that, the sweep
+// missed it (a record stored after the sweep had passed its start), the
+// record goes, and the orphan sweep deletes the recording no record names.
 func (d *Desk) PurgeCallRecords(now time.Time) (int, error) {
 	cfg := d.Config()
 	days := cfg.CallRecordRetentionDays
@@ -551,7 +552,11 @@ func (d *Desk) PurgeCallRecords(now time.Time) (int, error) {
 		if cl, ok := cfg.Client(r.ClientID); ok {
 			recDays = cl.RecordingRetentionDays
 		}
-		return now.Sub(r.StartedAt) < config.Days(recDays+1)
+		return now.Sub(r.StartedAt) < config.Days(recDays+recordingSweepGrace)
 	}
 	return d.Store.PurgeCalls(now.Add(-config.Days(days)), keep)
 }
+
+// recordingSweepGrace is how many days past its recording's retention a
+// record naming it is kept for the recording retention's sweep.
+const recordingSweepGrace = 7

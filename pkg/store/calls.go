@@ -71,9 +71,9 @@ func (s *Store) PutCallIfUnknown(r CallRecord) (bool, error) {
 	return s.putCallIfNew(r, false)
 }
 
-// putCallIfNew stores r unless a record with its id exists, or its call
-// started before the call record retention's last cutoff (its record
-// would have been purged: PurgeCalls). With
+// putCallIfNew stores r unless a record with its id exists, or its call,
+// naming no recording, started before the call record retention's last
+// cutoff (its record would have been purged: PurgeCalls). With
 // dropState the call's live state goes either way; without it, a live
 // state is kept and, like a record, keeps r from being stored.
 func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
@@ -100,10 +100,11 @@ func (s *Store) putCallIfNew(r CallRecord, dropState bool) (bool, error) {
 		if calls.Get([]byte(r.ID)) != nil {
 			return nil
 		}
-		if r.StartedAt.Before(purgedBefore(tx)) {
+		if r.Recording == "" && r.StartedAt.Before(purgedBefore(tx)) {
 			// Its record was stored, and purged by the retention (a
 			// fallback line read again): not stored, counted and
-			// relayed a second time.
+			// relayed a second time. (One naming a recording is kept
+			// by the purge a while: stored, the next purge decides.)
 			return nil
 		}
 		r, val, err := encodeStored(tx, r)

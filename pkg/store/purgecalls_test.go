@@ -105,4 +105,11 @@ func TestPurgeCalls(t *testing.T) {
 	if added, err := reopened.PutCallIfAbsent(rec("later", "acme", base.Add(-89*24*time.Hour), store.ResultAbandoned, false)); err != nil || !added {
 		t.Fatalf("PutCallIfAbsent of a call after the cutoff = %v, %v; want stored", added, err)
 	}
+	// One naming a recording (the purge keeps such a record a while) is
+	// stored, first seen after a long stop: the next purge decides.
+	recorded := rec("recorded-late", "acme", old, store.ResultAnswered, true)
+	recorded.Recording = "1796000000-2-abcd"
+	if added, err := reopened.PutCallIfAbsent(recorded); err != nil || !added {
+		t.Fatalf("PutCallIfAbsent of a recorded call before the cutoff = %v, %v; want stored", added, err)
+	}
 }
