@@ -34,18 +34,21 @@ func CheckMusic(dir, dataDir string, classes []MusicClass) []error {
 	if f == nil {
 		return c.errs
 	}
-	if dataDir == "" {
-		dataDir = defaultDataDir
-		if _, err := os.Stat(filepath.Join(dir, "asterisk.conf")); err == nil {
-			c.load("asterisk.conf")
-			if a := c.files["asterisk.conf"]; a != nil {
-				for _, o := range a.Lookup("directories") {
-					if v, ok := o.Get("astdatadir"); ok && v != "" {
-						dataDir = v
-					}
+	// Asterisk's data directory as Asterisk sees it, and where it is
+	// here: the same, unless --data-dir says (a container's, mounted).
+	astData := defaultDataDir
+	if _, err := os.Stat(filepath.Join(dir, "asterisk.conf")); err == nil {
+		c.load("asterisk.conf")
+		if a := c.files["asterisk.conf"]; a != nil {
+			for _, o := range a.Lookup("directories") {
+				if v, ok := o.Get("astdatadir"); ok && v != "" {
+					astData = v
 				}
 			}
 		}
+	}
+	if dataDir == "" {
+		dataDir = astData
 	}
 	// Not this machine's: the hold music cannot be looked for.
 	files := true
@@ -82,8 +85,13 @@ func CheckMusic(dir, dataDir string, classes []MusicClass) []error {
 			c.problem(f.Name, o.Line, "class [%s] has no directory: Asterisk does not load it", o.Name)
 			continue
 		}
-		if !filepath.IsAbs(d) {
+		switch rest, under := strings.CutPrefix(filepath.Clean(d), filepath.Clean(astData)+"/"); {
+		case !filepath.IsAbs(d):
 			d = filepath.Join(dataDir, d)
+		case under:
+			// Written as Asterisk sees it (directory=/var/lib/asterisk/moh):
+			// here, under --data-dir.
+			d = filepath.Join(dataDir, rest)
 		}
 		if n, err := soundFiles(d); err != nil || n == 0 {
 			why := "has no sound file"

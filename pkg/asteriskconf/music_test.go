@@ -114,6 +114,20 @@ func TestCheckMusicDataDir(t *testing.T) {
 	}
 }
 
+// TestCheckMusicDataDirAbsoluteDirectory: a class's directory written as
+// Asterisk sees it (directory = /var/lib/asterisk/moh, as many installs
+// write it) is looked for under --data-dir (docker-compose.yml mounts
+// ./asterisk-media/moh there); another absolute one is looked for as it is.
+func TestCheckMusicDataDirAbsoluteDirectory(t *testing.T) {
+	dir, data, elsewhere := t.TempDir(), t.TempDir(), t.TempDir()
+	write(t, filepath.Join(dir, "musiconhold.conf"), "[default]\nmode = files\ndirectory = /var/lib/asterisk/moh\n[acme]\nmode = files\ndirectory = "+elsewhere+"\n")
+	write(t, filepath.Join(data, "moh", "a.wav"), "x")
+	write(t, filepath.Join(elsewhere, "b.wav"), "x")
+	if errs := CheckMusic(dir, data, []MusicClass{{"default", "queue.moh_class"}, {"acme", "client acme's queue.moh_class"}}); len(errs) != 0 {
+		t.Fatalf("CheckMusic with --data-dir = %v, want nothing (default's music in DATA/moh, acme's where it says)", errs)
+	}
+}
+
 // TestCheckMusicFollowsLinks: a link to a sound file plays (Asterisk stats
 // what it finds); a link to nothing does not.
 func TestCheckMusicFollowsLinks(t *testing.T) {
