@@ -20,18 +20,26 @@ const maxDepth = 64
 // tooDeep returns the node at which the tree below n, aliases expanded
 // (the decoder expands them), is nested more than maxDepth levels deep:
 // the first node past that depth on the deepest path, nil when the tree is
-// not that deep. Each node's height is computed once, so an anchor named
-// by many aliases costs one walk.
-func tooDeep(n *yaml.Node) *yaml.Node {
+// not that deep; or, with loop, an alias naming an anchor it is inside.
+// Each node's height is computed once, so an anchor named by many aliases
+// costs one walk.
+func tooDeep(n *yaml.Node) (at *yaml.Node, loop bool) {
 	heights := map[*yaml.Node]int{}
+	inside := map[*yaml.Node]bool{}
+	var looped *yaml.Node
 	var height func(n *yaml.Node) int
 	height = func(n *yaml.Node) int {
 		if h, ok := heights[n]; ok {
 			return h
 		}
 		heights[n] = maxDepth + 2 // a node met again below itself: an endless tree
+		inside[n] = true
+		defer delete(inside, n)
 		h := 0
 		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			if inside[n.Alias] && looped == nil {
+				looped = n // names the anchor it is inside
+			}
 			h = height(n.Alias)
 		}
 		for _, c := range n.Content {
@@ -44,7 +52,10 @@ func tooDeep(n *yaml.Node) *yaml.Node {
 		return h
 	}
 	if height(n) <= maxDepth {
-		return nil
+		return nil, false
+	}
+	if looped != nil {
+		return looped, true
 	}
 	// Down the deepest path to the first node past maxDepth, an alias
 	// standing for its anchor (its own line: where the tree gets deep).
@@ -61,11 +72,11 @@ func tooDeep(n *yaml.Node) *yaml.Node {
 			}
 		}
 		if deepest == nil {
-			return at
+			return at, false
 		}
 		at, depth = deepest, depth+1
 	}
-	return at
+	return at, false
 }
 
 // document is the YAML node tree of one configuration: where each field path
@@ -130,12 +141,15 @@ func parseDocument(file string, data []byte) (d *document, ok bool) {
 			Msg: "the file holds no settings (it is empty, or comments only); a file caught while being written is read again when it is saved"})
 		return d, false
 	}
-	if deep := tooDeep(root); deep != nil {
+	if deep, loop := tooDeep(root); deep != nil {
 		// The settings are a few levels deep; a tree far deeper (in an x-
 		// key, which the schema does not look into) took the decoder
 		// minutes to read, holding a reload.
-		d.errs = append(d.errs, &FieldError{File: file, Line: max(deep.Line, 1), Column: deep.Column,
-			Msg: fmt.Sprintf("nested more than %d levels deep here: no setting is that deep", maxDepth)})
+		msg := fmt.Sprintf("nested more than %d levels deep here: no setting is that deep", maxDepth)
+		if loop {
+			msg = "an anchor is named inside itself here: its value would never end"
+		}
+		d.errs = append(d.errs, &FieldError{File: file, Line: max(deep.Line, 1), Column: deep.Column, Msg: msg})
 		return d, false
 	}
 	top := root.Content[0]
