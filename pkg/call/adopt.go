@@ -223,8 +223,12 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		ok = true
 	}
 	if !ok {
+		// Waiting for (or greeted by) a client the restart's
+		// configuration no longer has: told the number is not in
+		// service (unknown_did_sound), as a caller of it would be now,
+		// not hung up in silence.
 		a.rec.Result, a.rec.Reason = store.ResultFailed, "client "+p.ClientID+" no longer configured after restart"
-		a.hangup(a.rec.Reason)
+		a.announceAndHangup(ch.State != "Up", a.m.config().UnknownDIDSound)
 		return
 	}
 	a.client = client

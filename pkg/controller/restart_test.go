@@ -782,6 +782,39 @@ func TestRestartWhileRinging(t *testing.T) {
 	}
 }
 
+// TestRestartWithoutTheClientTellsTheWaitingCaller: a caller waiting in
+// line when the controller restarted on a configuration without their
+// client (its contract ended) is told the number is not in service
+// (unknown_did_sound), as a caller of it would be now, and hung up: the
+// call is recorded failed, saying why. They were hung up in silence.
+func TestRestartWithoutTheClientTellsTheWaitingCaller(t *testing.T) {
+	h := newHarness(t, oneClient)
+	first := h.start()
+	id := h.call("0312345678", "0901234567")
+	h.waitStoredStep(id, call.StepQueued)
+	first.stop()
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultFailed || rec.Reason != "client acme no longer configured after restart" {
+		t.Fatalf("a waiting caller after a restart without their client: %s (%s), want failed, saying why", rec.Result, rec.Reason)
+	}
+	played := false
+	for _, r := range h.fake.Requests() {
+		if r.Method == "POST" && strings.HasPrefix(r.Path, "/channels/"+id+"/play") && strings.Contains(r.Query+r.Body, "ss-noservice") {
+			played = true
+		}
+	}
+	if !played {
+		t.Fatalf("the caller was not told the number is not in service (sound:ss-noservice); requests: %s", h.requests())
+	}
+}
+
 // TestRestartWithoutTheClientKeepsTheConversation: the caller was talking
 // with op1001 when the controller restarted on a configuration without the
 // client (a contract ended at the month's end). The conversation goes on
