@@ -153,13 +153,18 @@ func index(tx *bolt.Tx, r CallRecord) error {
 
 // unindex removes r from both indexes and from its month's counters.
 func unindex(tx *bolt.Tx, r CallRecord) error {
-	if err := tx.Bucket(bucketCallsByTime).Delete(timeKey(r.StartedAt, r.ID)); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketCallsByClnt).Delete(clientKey(r.ClientID, r.StartedAt, r.ID)); err != nil {
+	if err := dropIndexKeys(tx, r); err != nil {
 		return err
 	}
 	return addCount(tx, r, -1)
+}
+
+// dropIndexKeys removes r from both indexes (the counters are left).
+func dropIndexKeys(tx *bolt.Tx, r CallRecord) error {
+	if err := tx.Bucket(bucketCallsByTime).Delete(timeKey(r.StartedAt, r.ID)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketCallsByClnt).Delete(clientKey(r.ClientID, r.StartedAt, r.ID))
 }
 
 // decodeCall decodes a stored record. json.Unmarshal copies what it keeps,

@@ -53,6 +53,20 @@ func sequenceChange(tx *bolt.Tx, id string) error {
 	return ofCall.Put([]byte(id), k)
 }
 
+// dropChange takes call id's number in the feed away, if it has one (a
+// record deleted; sequenceChange replaces it in place).
+func dropChange(tx *bolt.Tx, id string) error {
+	ofCall := tx.Bucket(bucketCallChange)
+	old := ofCall.Get([]byte(id))
+	if old == nil {
+		return nil
+	}
+	if err := tx.Bucket(bucketCallsByChange).Delete(old); err != nil {
+		return err
+	}
+	return ofCall.Delete([]byte(id))
+}
+
 // sequenceAllCalls numbers every stored record in start order (the
 // migration from schema 1, which had no feed).
 func sequenceAllCalls(tx *bolt.Tx) error {

@@ -105,20 +105,11 @@ func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket) error {
 	if err := tx.Bucket(bucketCalls).Delete(id); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketCallsByTime).Delete(timeKey(r.StartedAt, r.ID)); err != nil {
+	if err := dropIndexKeys(tx, r); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketCallsByClnt).Delete(clientKey(r.ClientID, r.StartedAt, r.ID)); err != nil {
+	if err := dropChange(tx, r.ID); err != nil {
 		return err
-	}
-	ofCall := tx.Bucket(bucketCallChange)
-	if n := ofCall.Get(id); n != nil {
-		if err := tx.Bucket(bucketCallsByChange).Delete(n); err != nil {
-			return err
-		}
-		if err := ofCall.Delete(id); err != nil {
-			return err
-		}
 	}
 	if classes != nil {
 		return classes.Delete(id)
