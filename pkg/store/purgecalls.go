@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -39,10 +40,48 @@ func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool) (int, e
 			return total, fmt.Errorf("store: purge call records: %w", err)
 		}
 		if next == nil {
-			return total, nil
+			break
 		}
 		from = next
 	}
+	if err := s.update(func(tx *bolt.Tx) error { return dropOrphanClasses(tx, cutoff) }); err != nil {
+		return total, fmt.Errorf("store: purge call records: %w", err)
+	}
+	return total, nil
+}
+
+// dropOrphanClasses deletes the classifications given before cutoff to
+// calls that have no record: a call classified after the purge deleted
+// its record (from a page read before), or whose record was never stored.
+// A classification waits for its record only while the call goes on.
+func dropOrphanClasses(tx *bolt.Tx, cutoff time.Time) error {
+	classes, calls := tx.Bucket(bucketCallClasses), tx.Bucket(bucketCalls)
+	if classes == nil {
+		return nil
+	}
+	var orphans [][]byte
+	err := classes.ForEach(func(id, v []byte) error {
+		if calls.Get(id) != nil {
+			return nil
+		}
+		var cc callClass
+		if err := json.Unmarshal(v, &cc); err != nil {
+			return fmt.Errorf("%w: decode class of call %q: %w", ErrCorrupt, id, err)
+		}
+		if cc.At.Before(cutoff) {
+			orphans = append(orphans, bytes.Clone(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range orphans { // once ForEach is done with the bucket
+		if err := classes.Delete(id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // purgeCallsBatch deletes the records due among at most purgeBatch read

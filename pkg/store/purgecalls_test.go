@@ -113,3 +113,41 @@ func TestPurgeCalls(t *testing.T) {
 		t.Fatalf("PutCallIfAbsent of a recorded call before the cutoff = %v, %v; want stored", added, err)
 	}
 }
+
+// TestPurgeDropsOrphanClasses: a class given to a call whose record the
+// purge had deleted (the console's page read before), or whose record was
+// never stored, is deleted by a purge once it is older than the cutoff; a
+// class of a call still going on (no record yet, given after the cutoff)
+// and a class with its record stay.
+func TestPurgeDropsOrphanClasses(t *testing.T) {
+	s := storetest.Open(t)
+	old := base.Add(-400 * 24 * time.Hour)
+	mustPut(t, s, rec("kept", "acme", base, store.ResultAnswered, true))
+	for _, c := range []struct {
+		id string
+		at time.Time
+	}{{"kept", old}, {"purged-before", old}, {"in-progress", base}} {
+		if err := s.ClassifyCall(c.id, store.ClassSales, "op1001", c.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	err := s.Bolt().View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("call_classes")).ForEach(func(k, _ []byte) error {
+			left = append(left, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"in-progress", "kept"}; !reflect.DeepEqual(left, want) {
+		t.Fatalf("classes after the purge %v, want %v", left, want)
+	}
+	if r, err := s.Call("kept"); err != nil || r.Class != store.ClassSales {
+		t.Fatalf("kept: class %q, %v", r.Class, err)
+	}
+}
