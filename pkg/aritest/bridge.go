@@ -14,6 +14,8 @@ type bridge struct {
 	created       time.Time
 	members       []string // real channels, in join order
 	recorder      string   // "Recorder/ARI-00000006;2" while a recording runs
+	moh           string   // "Announcer/ARI_MOH-00000007;2" while music on hold plays to it
+	mohClass      string   // the class that announcer plays
 	rec           *recording
 	followed      bool // the app follows it once one of its channels joined
 }
@@ -52,10 +54,14 @@ func (b *bridge) appendJSON(out []byte) []byte {
 }
 
 // retech applies Asterisk's technology choice: softmix from three members
-// on (the recorder counts), simple_bridge otherwise.
+// on (the recorder and the music-on-hold announcer count), simple_bridge
+// otherwise.
 func (b *bridge) retech() {
 	n := len(b.members)
 	if b.recorder != "" {
+		n++
+	}
+	if b.moh != "" {
 		n++
 	}
 	if n >= 3 {
@@ -69,6 +75,11 @@ func (b *bridge) retech() {
 func (s *Server) peersLocked(b *bridge, c *channel) (string, string) {
 	var names []string
 	var pvt string
+	// Asterisk lists the bridge's channels newest first: the announcer
+	// of music on hold joins after a running recorder.
+	if b.moh != "" {
+		names = append(names, b.moh)
+	}
 	if b.recorder != "" {
 		names = append(names, b.recorder)
 	}
@@ -187,7 +198,53 @@ func (s *Server) recorderJoinLocked(b *bridge) {
 	}
 }
 
+// mohJoinLocked starts music on hold of class in b (POST
+// /bridges/{id}/moh): res_stasis's stasis_app_bridge_moh_channel pushes
+// an Announcer channel into the bridge, named as every unreal channel is
+// (the recorders' counter), once; a later start changes its class. The
+// announcer is an internal channel: Asterisk publishes nothing of it to
+// the application and leaves it out of the bridge's channel list (as the
+// recorder of recording 03); the members' BRIDGEPEER name it.
+func (s *Server) mohJoinLocked(b *bridge, class string) {
+	b.mohClass = class
+	if b.moh != "" {
+		return
+	}
+	s.recSeq++
+	b.moh = fmt.Sprintf("Announcer/ARI_MOH-%08x;2", s.recSeq)
+	b.retech()
+	s.internalChangedLocked(b)
+}
+
+// mohLeaveLocked stops b's music on hold (DELETE /bridges/{id}/moh:
+// stasis_app_bridge_moh_stop hangs its announcer up); false when none
+// plays.
+func (s *Server) mohLeaveLocked(b *bridge) bool {
+	if b.moh == "" {
+		return false
+	}
+	b.moh, b.mohClass = "", ""
+	b.retech()
+	s.internalChangedLocked(b)
+	return true
+}
+
+// internalChangedLocked: an internal channel joined or left b; each member
+// of a call (two or more) gets its BRIDGEPEER anew.
+func (s *Server) internalChangedLocked(b *bridge) {
+	ms := s.membersLocked(b)
+	if len(ms) < 2 {
+		return
+	}
+	for _, m := range ms {
+		peer, _ := s.peersLocked(b, m)
+		s.varsetEventLocked(m, "BRIDGEPEER", peer)
+	}
+}
+
 func (s *Server) destroyBridgeLocked(b *bridge) {
+	// The music-on-hold announcer's after-bridge callback hangs it up.
+	b.moh, b.mohClass = "", ""
 	for _, c := range s.membersLocked(b) {
 		s.leaveBridgeLocked(b, c, false)
 	}

@@ -1,6 +1,8 @@
 package aritest
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +160,122 @@ func callerBridgedWithOp1(t *testing.T, s *Server, cl ari.Client) (string, *ari.
 		}
 	}
 	return callerID, br
+}
+
+// TestBridgeMusicOnHold: POST /bridges/{id}/moh puts an announcer playing
+// the class asked for ("default" when none is) into the bridge, once (a
+// second start changes the class); it counts as a channel for the
+// technology (softmix) and in the members' BRIDGEPEER, and is neither in
+// the bridge's channel list nor named by any event but those varsets
+// (an internal channel); DELETE takes it out, and answers 409 when none
+// plays; an unknown bridge is 404 to both (resource_bridges.c,
+// res_stasis.c stasis_app_bridge_moh_channel and _stop).
+func TestBridgeMusicOnHold(t *testing.T) {
+	s, ws := startFake(t)
+	cl := restClient(s)
+	callerID, br := callerBridgedWithOp1(t, s, cl)
+	auth := basicAuth("toritsugi", "toritsugi")
+	call := func(method, path, body string, status int, message string) {
+		t.Helper()
+		resp, got := doRequest(t, s, method, path, nil, []byte(body), auth)
+		if resp.StatusCode != status {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, got, status)
+		}
+		if message != "" && string(got) != `{"message":"`+message+`"}` {
+			t.Fatalf("%s %s: body %s, want message %q", method, path, got, message)
+		}
+	}
+	bridge := func() BridgeSnapshot {
+		t.Helper()
+		b, ok := s.Bridge("br-1")
+		if !ok {
+			t.Fatal("br-1 gone")
+		}
+		return b
+	}
+
+	call("DELETE", "/bridges/br-1/moh", "", 409, "Bridge isn't playing music")
+	call("POST", "/bridges/nosuch/moh", "", 404, "Bridge not found")
+	call("DELETE", "/bridges/nosuch/moh", "", 404, "Bridge not found")
+	call("POST", "/bridges/br-1/moh", "", 204, "")
+	if b := bridge(); b.MOHClass != "default" || b.Technology != "softmix" {
+		t.Fatalf("music on hold without a class: %+v, want default on softmix", b)
+	}
+	call("POST", "/bridges/br-1/moh", `{"mohClass":"acme"}`, 204, "")
+	if b := bridge(); b.MOHClass != "acme" || !slices.Equal(b.Members, []string{callerID, "op-1"}) {
+		t.Fatalf("after a second start: %+v, want class acme, the two callers only", b)
+	}
+	d, err := cl.Bridge().Data(br.Key())
+	if err != nil || !slices.Equal(d.ChannelIDs, []string{callerID, "op-1"}) {
+		t.Fatalf("the bridge lists %v (%v): the announcer is not listed", d.ChannelIDs, err)
+	}
+	caller, _ := s.Channel(callerID)
+	op, _ := s.Channel("op-1")
+	var peers map[string]string
+	for deadline := time.Now().Add(5 * time.Second); len(peers) < 2 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		peers = bridgePeers(t, ws.events())
+	}
+	if len(peers) != 2 || !strings.HasPrefix(peers[callerID], "Announcer/ARI_MOH-") || !strings.HasSuffix(peers[callerID], ";2,"+op.Name) ||
+		peers["op-1"] != strings.Replace(peers[callerID], op.Name, caller.Name, 1) {
+		t.Fatalf("BRIDGEPEER varsets naming the announcer %v: want one for each member, the announcer first", peers)
+	}
+	for _, e := range ws.events() {
+		if strings.Contains(e, "ARI_MOH") && !strings.Contains(e, `"variable":"BRIDGEPEER"`) {
+			t.Fatalf("an event names the announcer: %s", e)
+		}
+	}
+	seen := len(ws.events())
+
+	call("DELETE", "/bridges/br-1/moh", "", 204, "")
+	if b := bridge(); b.MOHClass != "" || b.Technology != "simple_bridge" {
+		t.Fatalf("after the stop: %+v", b)
+	}
+	var got map[string]string
+	for deadline := time.Now().Add(5 * time.Second); len(got) < 2 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		got = bridgePeerValues(t, ws.events()[seen:])
+	}
+	if got[callerID] != op.Name || got["op-1"] != caller.Name {
+		t.Fatalf("BRIDGEPEER after the stop %v, want each the other's name", got)
+	}
+	call("DELETE", "/bridges/br-1/moh", "", 409, "Bridge isn't playing music")
+
+	call("POST", "/bridges/br-1/moh", "", 204, "")
+	if err := cl.Bridge().Delete(br.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Bridge("br-1"); ok {
+		t.Fatal("br-1 not destroyed")
+	}
+}
+
+// bridgePeers maps each channel to the last BRIDGEPEER value among events
+// that name a music-on-hold announcer.
+func bridgePeers(t *testing.T, events []string) map[string]string {
+	t.Helper()
+	var named []string
+	for _, e := range events {
+		if strings.Contains(e, "ARI_MOH") {
+			named = append(named, e)
+		}
+	}
+	return bridgePeerValues(t, named)
+}
+
+// bridgePeerValues maps each channel to its last BRIDGEPEER varset's value.
+func bridgePeerValues(t *testing.T, events []string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, e := range events {
+		var v struct {
+			Type, Variable, Value string
+			Channel               struct{ ID string }
+		}
+		if err := json.Unmarshal([]byte(e), &v); err != nil {
+			t.Fatalf("%v: %s", err, e)
+		}
+		if v.Type == "ChannelVarset" && v.Variable == "BRIDGEPEER" {
+			out[v.Channel.ID] = v.Value
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // ChannelSnapshot is a copy of a channel's state for assertions.
@@ -29,6 +30,25 @@ func (s *Server) snapshotLocked(c *channel) ChannelSnapshot {
 		}
 	}
 	return snap
+}
+
+// BridgeSnapshot is a copy of a bridge's state for assertions.
+type BridgeSnapshot struct {
+	ID, Technology string
+	Members        []string // its channels' ids, in join order (no internal channel)
+	Recorded       bool     // a recording's Recorder channel is in it
+	MOHClass       string   // the class POST /bridges/{id}/moh plays to it; "" when none
+}
+
+// Bridge returns one bridge.
+func (s *Server) Bridge(id string) (BridgeSnapshot, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bridges[id]
+	if !ok {
+		return BridgeSnapshot{}, false
+	}
+	return BridgeSnapshot{ID: b.id, Technology: b.tech, Members: slices.Clone(b.members), Recorded: b.recorder != "", MOHClass: b.mohClass}, true
 }
 
 // Channels lists the live channels, oldest first.

@@ -56,6 +56,7 @@ var routes = buildRoutes([]routeSpec{
 	{"/bridges/{bid}/play", []op{{"POST", hBridgePlay}}},
 	{"/bridges/{bid}/play/{playbackId}", []op{{"POST", hBridgePlay}}},
 	{"/bridges/{bid}/record", []op{{"POST", hBridgeRecord}}},
+	{"/bridges/{bid}/moh", []op{{"POST", hBridgeMOHStart}, {"DELETE", hBridgeMOHStop}}},
 	{"/playbacks/{pid}", []op{{"GET", hPlaybackGet}, {"DELETE", hPlaybackStop}}},
 	{"/recordings/stored", []op{{"GET", hStoredList}}},
 	{"/recordings/stored/{name}", []op{{"GET", hStoredGet}, {"DELETE", hStoredDelete}}},

@@ -172,6 +172,36 @@ func hBridgePlay(s *Server, pv map[string]string, p params) reply {
 	return s.playLocked("bridge:"+b.id, b.app, pv["playbackId"], p)
 }
 
+// hBridgeMOHStart: resource_bridges.c ast_ari_bridges_start_moh, on the
+// HTTP thread (no channel's): the bridge's announcer plays the class
+// asked for (it has no CHANNEL(musicclass) of its own), "default" when
+// none is.
+func hBridgeMOHStart(s *Server, pv map[string]string, p params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	class := p.str("mohClass")
+	if class == "" {
+		class = "default"
+	}
+	s.mohJoinLocked(b, class)
+	return noContent()
+}
+
+// hBridgeMOHStop: ast_ari_bridges_stop_moh; 409 when no music on hold
+// started by POST .../moh plays.
+func hBridgeMOHStop(s *Server, pv map[string]string, _ params) reply {
+	b, found := s.bridges[pv["bid"]]
+	if !found {
+		return msgErr(http.StatusNotFound, "Bridge not found")
+	}
+	if !s.mohLeaveLocked(b) {
+		return msgErr(http.StatusConflict, "Bridge isn't playing music")
+	}
+	return noContent()
+}
+
 func hBridgeRecord(s *Server, pv map[string]string, p params) reply {
 	b, found := s.bridges[pv["bid"]]
 	if !found {
