@@ -75,6 +75,10 @@ type actor struct {
 	queued     bool   // the queue knows this call
 	moh        bool   // music on hold is playing to the caller
 	musicClass string // the caller's CHANNEL(musicclass) as set by us ("": none)
+	// holding are the bridged channels whose phones hold the call now;
+	// bridgeMOH: music on hold plays to the recorded bridge (hold.go).
+	holding   map[string]bool
+	bridgeMOH bool
 	// unbegun is the StasisStart that made the actor, until it is
 	// handled: a controller stopping before that keeps the call from it.
 	unbegun *ari.StasisStart
@@ -302,6 +306,10 @@ func (a *actor) handle(e ari.Event) {
 				a.popScreen()
 			}
 		}
+	case *ari.ChannelHold:
+		a.holdChanged(v.Channel.ID, true)
+	case *ari.ChannelUnhold:
+		a.holdChanged(v.Channel.ID, false)
 	case *ari.ChannelHangupRequest:
 		switch {
 		case v.Channel.ID == a.id && !a.hangupSent:

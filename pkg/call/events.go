@@ -3,8 +3,8 @@ package call
 // UnreadEvents are the ARI event types no part of the controller reads: a
 // call actor acts on StasisStart/End, ChannelHangupRequest,
 // ChannelDestroyed, ChannelDtmfReceived, ChannelEnteredBridge,
-// PlaybackFinished and RecordingFinished; the operator registry on
-// endpoint, peer and contact events. The link asks Asterisk not to send
+// ChannelHold/Unhold, PlaybackFinished and RecordingFinished; the
+// operator registry on endpoint, peer and contact events. The link asks Asterisk not to send
 // these (pbx.Options.DisallowedEvents): a call that is queued, rung and
 // bridged raises some 55 events, 30 of them ChannelVarset; a benchmark
 // flow receives 11 of them. A test checks that no type in this list is
@@ -19,8 +19,6 @@ var UnreadEvents = []string{
 	"ChannelLeftBridge",
 	"ChannelTalkingStarted",
 	"ChannelTalkingFinished",
-	"ChannelHold",
-	"ChannelUnhold",
 	"Dial",
 	"BridgeCreated",
 	"BridgeDestroyed",

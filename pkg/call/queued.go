@@ -503,6 +503,7 @@ func (a *actor) bridgeWith(peer *leg) {
 // the channel: the bridge's name says it (BridgeName); the store keeps it.
 func (a *actor) bridged(br *ari.Key, peer *leg) {
 	a.state.Step, a.state.OpID, a.state.OpChannel, a.state.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
+	a.holding, a.bridgeMOH = nil, false // a new bridge: the last one's holds went with it
 	a.rec.BridgedAt = a.m.clock.Now()
 	a.state.BridgedAt = a.rec.BridgedAt
 	a.leadIn = "" // talking now

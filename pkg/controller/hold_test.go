@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/aritest"
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
 const holdMusic = `
@@ -121,4 +123,84 @@ func (h *harness) bridgedPeer(id string) string {
 		return peer != ""
 	})
 	return peer
+}
+
+// TestHoldInARecordedCallPlaysMusicToTheBridge: a client whose calls are
+// recorded: the recorder makes the bridge softmix, which passes no hold
+// on, so the call plays the client's music on hold to the bridge while
+// either phone holds: the operator's, then the caller's as well; it stops
+// once neither does. A controller restarted during a hold stops the
+// music its predecessor started at the unhold.
+func TestHoldInARecordedCallPlaysMusicToTheBridge(t *testing.T) {
+	h := newHarness(t, strings.Replace(holdMusic, "    queue: {moh_class: acme-jazz}\n", "    queue: {moh_class: acme-jazz}\n    record: true\n", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	first := h.start()
+	id := h.call("0312345678", "0901234567")
+	op := h.bridgedPeer(id)
+	c, _ := h.fake.Channel(id)
+	bridge := func() aritest.BridgeSnapshot { b, _ := h.fake.Bridge(c.BridgeID); return b }
+	h.eventually("recorded", func() bool { return bridge().Recorded })
+	hold := func(ch string, held bool) {
+		t.Helper()
+		if err := h.fake.RemoteHold(ch, held); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	hold(op, true)
+	h.eventually("music on hold in the bridge", func() bool { return bridge().MOHClass == "acme-jazz" })
+	if c, _ := h.fake.Channel(id); c.MOHClass != "" {
+		t.Fatalf("the caller's own channel plays %q: softmix passes no hold on", c.MOHClass)
+	}
+	hold(id, true)
+	hold(op, false)
+	time.Sleep(50 * time.Millisecond)
+	if got := bridge().MOHClass; got != "acme-jazz" {
+		t.Fatalf("the caller still holds: the bridge plays %q", got)
+	}
+	hold(id, false)
+	h.eventually("music on hold stopped", func() bool { return bridge().MOHClass == "" })
+
+	hold(op, true)
+	h.eventually("music on hold again", func() bool { return bridge().MOHClass == "acme-jazz" })
+	h.waitStoredStep(id, call.StepConnected)
+	first.stop()
+	h.start()
+	hold(op, false)
+	h.eventually("music on hold stopped by the next controller", func() bool { return bridge().MOHClass == "" })
+
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultAnswered || rec.Recording == "" {
+		t.Fatalf("record %s (%s), recording %q", rec.Result, rec.Reason, rec.Recording)
+	}
+	if ev := fmt.Sprint(rec.Events); !strings.Contains(ev, "off hold: music on hold stopped") {
+		t.Fatalf("the timeline does not say the unhold: %v", rec.Events)
+	}
+}
+
+// TestHoldInAnUnrecordedCallLeavesItToAsterisk: without a recording the
+// bridge has two members and Asterisk passes the hold on: the call plays
+// nothing to the bridge.
+func TestHoldInAnUnrecordedCallLeavesItToAsterisk(t *testing.T) {
+	h := newHarness(t, holdMusic)
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.start()
+	id := h.call("0312345678", "0901234567")
+	op := h.bridgedPeer(id)
+	if err := h.fake.RemoteHold(op, true); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the caller hears the client's music", func() bool { c, _ := h.fake.Channel(id); return c.MOHClass == "acme-jazz" })
+	if err := h.fake.RemoteHold(op, false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	for _, r := range h.fake.Requests() {
+		if strings.HasSuffix(r.Path, "/moh") && strings.HasPrefix(r.Path, "/bridges/") {
+			t.Fatalf("%s %s in a call Asterisk passes holds on in", r.Method, r.Path)
+		}
+	}
 }
