@@ -143,7 +143,7 @@ func TestCheckConfig(t *testing.T) {
 
 // TestServeEndToEnd runs the wired service against the fake Asterisk: a call
 // is answered, greeted, queued, taken by the operator and recorded, the API shows it, a bad reload keeps
-// the running config, and shutdown is clean.
+// the running config, a good one's missing sounds are warned of, and shutdown is clean.
 func TestServeEndToEnd(t *testing.T) {
 	fake, err := aritest.New(aritest.Options{Clock: aritest.ScaledClock(50)})
 	if err != nil {
@@ -218,6 +218,22 @@ func TestServeEndToEnd(t *testing.T) {
 	if got := svc.configs.Current().Clients[0].ID; got != "acme" {
 		t.Fatalf("after a bad reload the running config has client %q", got)
 	}
+	// A good one whose greeting sounds_dir lacks is applied, with a
+	// warning (it was checked at start only: a client added by a reload
+	// with a greeting not installed went unnoticed).
+	sounds := filepath.Join(dir, "sounds")
+	if err := os.Mkdir(sounds, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := fmt.Sprintf(cfgTemplate, fake.URL(), filepath.Join(dir, "data")) + "sounds_dir: " + sounds + "\n"
+	if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup <- syscall.SIGHUP
+	waitFor(t, func() bool {
+		return svc.configs.Current().SoundsDir == sounds && strings.Contains(logs.String(), "greeting or announcement not playable") &&
+			strings.Contains(logs.String(), "hello-world")
+	})
 	id2, err := fake.IncomingCall("0312345678", "0901234568")
 	if err != nil {
 		t.Fatal(err)

@@ -56,9 +56,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log := newLogger(stderr, cfg.LogLevel)
 	log.Info("garbage collector target", "gogc", gcpercent.Apply())
 	config.LogWarnings(log, cfg)
-	for _, err := range checkSounds(cfg) {
-		log.Warn("greeting or announcement not playable", "error", err)
-	}
+	warnSounds(log, cfg)
 	svc, err := newService(cfg, *path, log)
 	if err != nil {
 		return err
@@ -303,7 +301,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	go func() { defer close(retryDone); s.retryUnqueued(s.ctx) }()
 	strandedDone := make(chan struct{})
 	updates := s.configs.Subscribe()
-	go func() { defer close(strandedDone); s.warnStrandedRelays(s.ctx, updates) }()
+	go func() { defer close(strandedDone); s.reloadWarnings(s.ctx, updates) }()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -353,10 +351,12 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	return err
 }
 
-// warnStrandedRelays warns, at start and after every reload, of relay
+// reloadWarnings warns, at start and after every reload, of relay
 // messages waiting for a destination the configuration no longer has (a
-// destination renamed or removed while messages were pending).
-func (s *service) warnStrandedRelays(ctx context.Context, updates <-chan *config.Config) {
+// destination renamed or removed while messages were pending), and after
+// every reload of sounds not found in sounds_dir (a client added with a
+// greeting not installed yet: its callers would hear silence).
+func (s *service) reloadWarnings(ctx context.Context, updates <-chan *config.Config) {
 	for {
 		stranded, err := s.desk.StrandedRelays()
 		if err != nil {
@@ -369,8 +369,16 @@ func (s *service) warnStrandedRelays(ctx context.Context, updates <-chan *config
 		select {
 		case <-ctx.Done():
 			return
-		case <-updates:
+		case cfg := <-updates:
+			warnSounds(s.log, cfg)
 		}
+	}
+}
+
+// warnSounds logs each sound of cfg that sounds_dir lacks (checkSounds).
+func warnSounds(log *slog.Logger, cfg *config.Config) {
+	for _, err := range checkSounds(cfg) {
+		log.Warn("greeting or announcement not playable", "error", err)
 	}
 }
 
