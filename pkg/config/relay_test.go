@@ -147,6 +147,26 @@ func TestRelaySecretsFromEnv(t *testing.T) {
 	}
 }
 
+// TestRelaySecretVariablesMustNotCollide: destination acme's
+// client_secret and acme-client's secret are both read from
+// TORITSUGI_RELAY_ACME_CLIENT_SECRET: with it set, the file is refused at
+// the second, naming the first (without it, each keeps its written
+// value).
+func TestRelaySecretVariablesMustNotCollide(t *testing.T) {
+	doc := []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n" +
+		"    - {name: acme, type: lineworks, bot_id: b, client_id: c, client_secret: written-a, service_account: s, private_key_file: k.pem}\n" +
+		"    - {name: acme-client, type: webhook, url: \"https://h.example/\", secret: written-b}\n")
+	_, err := Parse("c.yaml", doc, func(k string) (string, bool) { return "from-env", k == "TORITSUGI_RELAY_ACME_CLIENT_SECRET" })
+	want := "c.yaml:6:77: relay.destinations[1].secret: $TORITSUGI_RELAY_ACME_CLIENT_SECRET is also the variable of relay.destinations[0].client_secret"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want one containing %q", err, want)
+	}
+	_, err = Parse("c.yaml", doc, noEnv)
+	if err != nil && strings.Contains(err.Error(), "is also the variable") {
+		t.Fatalf("without the variable set: %v", err)
+	}
+}
+
 func TestScriptPathRelativeToConfigFile(t *testing.T) {
 	data, err := os.ReadFile("testdata/valid/relay.yaml")
 	if err != nil {

@@ -19,6 +19,9 @@ type checker struct {
 	doc     *document
 	fromEnv map[string]string // key path -> environment variable that set it
 	env     func(string) (string, bool)
+	// envReaders are the key paths by environment variable they read
+	// (envOr), the first of each: two keys must not read one variable.
+	envReaders map[string]string
 	// dir is where relative script paths are read from by readFile.
 	dir      string
 	readFile func(path string) ([]byte, error)

@@ -85,12 +85,28 @@ func (c *checker) secret(p, key, name, written string) string {
 }
 
 // envOr is environment variable env's value when it is set (and records
-// that path's value came from it), written otherwise.
+// that path's value came from it), written otherwise. Two keys whose
+// variables are spelt alike (destination acme's client_secret and
+// acme-client's secret: TORITSUGI_RELAY_ACME_CLIENT_SECRET) would take
+// one value, the secret of one silently given to the other: when that
+// variable is set, the second is refused.
 func (c *checker) envOr(path, env, written string) string {
 	if c.env == nil {
 		return written
 	}
-	if v, ok := c.env(env); ok && v != "" {
+	v, ok := c.env(env)
+	set := ok && v != ""
+	if first, dup := c.envReaders[env]; dup && first != path {
+		if set {
+			c.errf(path, "$%s is also the variable of %s: one of the two would take the other's value (rename one)", env, first)
+		}
+		return written
+	}
+	if c.envReaders == nil {
+		c.envReaders = map[string]string{}
+	}
+	c.envReaders[env] = path
+	if set {
 		c.fromEnv[path] = env
 		return v
 	}
