@@ -37,7 +37,8 @@ var ErrNoEndpoint = errors.New("aritest: no such endpoint")
 type endpoint struct {
 	tech, resource string
 	name           string // tech/resource, made once: events look it up per subscriber
-	online         bool
+	online         bool   // reachable: registered, and answering qualify (Qualify)
+	registered     bool   // its contact is registered
 	behavior       EndpointBehavior
 	context        string
 	callerID       idName
@@ -63,7 +64,7 @@ func (s *Server) addEndpointLocked(name string, registered bool, b EndpointBehav
 		s.endpoints[name] = e
 		s.epOrder = append(s.epOrder, name)
 	}
-	e.online, e.behavior, e.context = registered, b, ctx
+	e.online, e.registered, e.behavior, e.context = registered, registered, b, ctx
 	e.callerID = idName{Name: cidName, Number: cidNum}
 	var n int
 	if _, err := fmt.Sscanf(strings.TrimLeft(res, "abcdefghijklmnopqrstuvwxyz"), "%d", &n); err == nil && n >= 1000 {
@@ -129,20 +130,55 @@ func (s *Server) setRegistered(name string, on bool) error {
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoEndpoint, name)
 	}
-	if e.online == on {
+	if e.registered == on {
 		return nil
 	}
-	e.online = on
+	e.registered, e.online = on, on
 	peer, contact := "Unreachable", "Removed"
 	if on {
 		peer, contact = "Reachable", "NonQualified"
 	}
+	s.contactEventsLocked(e, peer, contact, "0")
+	return nil
+}
+
+// contactEventsLocked raises what a contact's change raises in recording
+// 12: EndpointStateChange, PeerStatusChange, ContactStatusChange.
+func (s *Server) contactEventsLocked(e *endpoint, peer, contact, rtt string) {
 	s.endpointEventLocked(e, "EndpointStateChange", nil)
 	s.endpointEventLocked(e, "PeerStatusChange", object{{"peer", object{{"peer_status", peer}}}})
 	s.endpointEventLocked(e, "ContactStatusChange", object{{"contact_info", object{
 		{"uri", fmt.Sprintf("sip:%s@127.0.0.1:%d", e.resource, e.port)},
-		{"contact_status", contact}, {"aor", e.resource}, {"roundtrip_usec", "0"},
+		{"contact_status", contact}, {"aor", e.resource}, {"roundtrip_usec", rtt},
 	}}})
 	s.bumpLocked()
+}
+
+// Qualify is the answer to Asterisk's qualify (an OPTIONS every
+// qualify_frequency) of a registered endpoint's contact changing: none
+// (the phone's network dropped for a moment: Unreachable, the endpoint
+// offline, not rung) or one again (Reachable, with its round trip). Its
+// contact stays registered throughout. Not recorded (the recordings'
+// endpoints did not qualify): the events are those of recording 12's
+// registration, with pjsip_options.c's statuses.
+func (s *Server) Qualify(name string, reachable bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.endpoints[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	}
+	if !e.registered {
+		return fmt.Errorf("aritest: %s has no contact to qualify", name)
+	}
+	if e.online == reachable {
+		return nil
+	}
+	e.online = reachable
+	if reachable {
+		s.contactEventsLocked(e, "Reachable", "Reachable", "1843")
+	} else {
+		s.contactEventsLocked(e, "Unreachable", "Unreachable", "0")
+	}
 	return nil
 }

@@ -4,6 +4,7 @@ package aritest
 // scenario 12 subscribes once and its app has channels).
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,5 +75,71 @@ func TestSubscriptionsAreCounted(t *testing.T) {
 	}
 	if resp, b = doRequest(t, s, "DELETE", "/applications/toritsugi/subscription", src, nil, auth); resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("third unsubscribe = %d %s, want 422 (not subscribed)", resp.StatusCode, b)
+	}
+}
+
+// TestQualifyKeepsTheContact: a registered endpoint's qualify failing
+// takes it offline (EndpointStateChange, PeerStatusChange and
+// ContactStatusChange Unreachable, same contact), not rung; answering
+// again brings it back (Reachable, with a round trip); neither is a
+// registration. An endpoint without a contact has nothing to qualify.
+func TestQualifyKeepsTheContact(t *testing.T) {
+	s, ws := startFake(t)
+	s.AddEndpoint("PJSIP/op1001", true, EndpointBehavior{})
+	s.AddEndpoint("PJSIP/op1002", false, EndpointBehavior{})
+	auth := basicAuth("toritsugi", "toritsugi")
+	if resp, b := doRequest(t, s, "POST", "/applications/toritsugi/subscription", url.Values{"eventSource": {"endpoint:PJSIP/op1001"}}, nil, auth); resp.StatusCode != 200 {
+		t.Fatalf("subscribe = %d %s", resp.StatusCode, b)
+	}
+	if err := s.Qualify("PJSIP/op1002", false); err == nil {
+		t.Fatal("an unregistered endpoint was qualified")
+	}
+	if err := s.Qualify("PJSIP/op1001", false); err != nil {
+		t.Fatal(err)
+	}
+	resp, b := doRequest(t, s, "POST", "/channels", url.Values{"endpoint": {"PJSIP/op1001"}, "app": {"toritsugi"}}, nil, auth)
+	if resp.StatusCode == http.StatusOK {
+		t.Fatalf("an unreachable endpoint was rung: %s", b)
+	}
+	if err := s.Qualify("PJSIP/op1001", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Qualify("PJSIP/op1001", true); err != nil { // no change: nothing
+		t.Fatal(err)
+	}
+	want := []string{
+		"EndpointStateChange offline", "PeerStatusChange Unreachable offline", "ContactStatusChange Unreachable offline sip:op1001@127.0.0.1:5171",
+		"EndpointStateChange online", "PeerStatusChange Reachable online", "ContactStatusChange Reachable online sip:op1001@127.0.0.1:5171",
+	}
+	var got []string
+	for deadline := time.Now().Add(5 * time.Second); len(got) < len(want) && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		got = got[:0]
+		for _, e := range ws.events() {
+			var v struct {
+				Type     string
+				Endpoint struct{ State string }
+				Peer     struct {
+					PeerStatus string `json:"peer_status"`
+				}
+				ContactInfo struct {
+					URI    string `json:"uri"`
+					Status string `json:"contact_status"`
+				} `json:"contact_info"`
+			}
+			if err := json.Unmarshal([]byte(e), &v); err != nil {
+				t.Fatal(err)
+			}
+			switch v.Type {
+			case "EndpointStateChange":
+				got = append(got, v.Type+" "+v.Endpoint.State)
+			case "PeerStatusChange":
+				got = append(got, v.Type+" "+v.Peer.PeerStatus+" "+v.Endpoint.State)
+			case "ContactStatusChange":
+				got = append(got, v.Type+" "+v.ContactInfo.Status+" "+v.Endpoint.State+" "+v.ContactInfo.URI)
+			}
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -111,8 +111,8 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		// Whatever keeps the phone from ringing first, whatever lets it
 		// ring last, so that it rings for no caller in between: a phone
 		// going away and its call ending, a phone registering with a
-		// call of its own. Reachability only when it changed:
-		// SetReachable(true) is a registration, which ends an auto-pause.
+		// call of its own. Reachability only when it changed; a
+		// registration, which ends an auto-pause, after it.
 		if ch.ReachableChanged && !ch.Reachable {
 			c.Queue.SetReachable(ch.Endpoint, false)
 		}
@@ -121,6 +121,9 @@ func New(ctx context.Context, o Options) (*Controller, error) {
 		}
 		if ch.ReachableChanged && ch.Reachable {
 			c.Queue.SetReachable(ch.Endpoint, true)
+		}
+		if ch.Registered && ch.Reachable {
+			c.Queue.Registered(ch.Endpoint)
 		}
 		if ch.OtherCall {
 			c.watchOtherCall(ch.Endpoint)

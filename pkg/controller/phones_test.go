@@ -97,6 +97,42 @@ func TestRingNoAnswerMovesOnAndAutoPauses(t *testing.T) {
 	}
 }
 
+// TestNetworkBlipKeepsTheAutoPause: an operator without the console is
+// auto-paused for unanswered rings (away from the desk); their phone's
+// network drops for a moment (Asterisk's qualify gets no answer, then one
+// again: the contact stays registered). That is nobody back at the desk:
+// the pause stays and the waiting caller is not rung to them again. The
+// phone registering again (the operator restarted the softphone, their
+// way of saying they are back) ends it.
+func TestNetworkBlipKeepsTheAutoPause(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	id := h.call("0312345678", "0901234567")
+	h.eventually("op1001 auto-paused", func() bool { return h.operatorState("op1001") == acd.Paused })
+	for _, reachable := range []bool{false, true} {
+		if err := h.fake.Qualify("PJSIP/op1001", reachable); err != nil {
+			t.Fatal(err)
+		}
+		h.eventually(fmt.Sprintf("op1001 reachable %v", reachable), func() bool { r, _ := h.phoneState("op1001"); return r == reachable })
+	}
+	time.Sleep(100 * time.Millisecond)
+	if st, og := h.operatorState("op1001"), h.originates(); st != acd.Paused || len(og) != 2 {
+		t.Fatalf("after the blip op1001 is %v, %d rings; want still paused, the 2 rings before", st, len(og))
+	}
+	if err := h.fake.Unregister("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.fake.SetEndpointBehavior("PJSIP/op1001", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) op %q, want answered by op1001 once registered again", rec.Result, rec.Reason, rec.OperatorID)
+	}
+}
+
 // TestRefusingPhoneRests: an operator's softphone on do-not-disturb
 // answers every ring 486 (or 480) at once. With auto-pause off it was rung again at
 // once, as fast as it refused, for as long as the caller waited; it now

@@ -19,6 +19,12 @@ type Observation struct {
 	// endpoint event carries: HasChannels says they were read.
 	Channels    []string
 	HasChannels bool
+	// Contact is the contact a ContactStatusChange is about (its URI),
+	// ContactRemoved whether it was removed (unregistered, or expired)
+	// and QualifyResult whether its status is a qualify's (Reachable,
+	// Unreachable) rather than a registration's.
+	Contact                       string
+	ContactRemoved, QualifyResult bool
 }
 
 // Observe interprets an endpoint event. It is a pure function of the event:
@@ -68,7 +74,9 @@ func Observe(e ari.Event) Observation {
 		return o
 	case *ari.ContactStatusChange:
 		o := Observation{Endpoint: name(v.Endpoint.Technology, v.Endpoint.Resource), Reason: "ContactStatusChange " + v.ContactInfo.ContactStatus,
-			Channels: v.Endpoint.ChannelIDs, HasChannels: true}
+			Channels: v.Endpoint.ChannelIDs, HasChannels: true,
+			Contact: v.ContactInfo.Uri, ContactRemoved: v.ContactInfo.ContactStatus == "Removed",
+			QualifyResult: v.ContactInfo.ContactStatus == "Reachable" || v.ContactInfo.ContactStatus == "Unreachable"}
 		if endpointState(&o, v.Endpoint.State) {
 			return o
 		}

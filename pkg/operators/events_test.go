@@ -120,13 +120,13 @@ func TestHandleEventPrecedence(t *testing.T) {
 		changes int
 	}{
 		{"online", [][]byte{state}, true, 1},
-		{"register burst is one change", [][]byte{state, peer, contact}, true, 1},
+		{"register burst: online, then registered", [][]byte{state, peer, contact}, true, 2},
 		{"online then contact unreachable", [][]byte{state, contactUnreachable}, false, 2},
 		{"qualify recovers", [][]byte{state, contactUnreachable, contactReachable}, true, 3},
-		{"unknown contact keeps state", [][]byte{state, contactUnknown}, true, 1},
+		{"unknown contact keeps state (registered)", [][]byte{state, contactUnknown}, true, 2},
 		{"peer reachable alone", [][]byte{peer}, true, 1},
 		{"contact removed alone from unreachable", [][]byte{removed}, false, 0},
-		{"whole recording", [][]byte{state, peer, contact, offline, unreachable, removed}, false, 2},
+		{"whole recording", [][]byte{state, peer, contact, offline, unreachable, removed}, false, 3},
 		{"offline then peer reachable", [][]byte{offline, peer}, true, 1},
 	}
 	for _, tt := range tests {
@@ -159,7 +159,7 @@ func TestReplayRecordingGolden(t *testing.T) {
 		fmt.Fprintf(&b, "after event %d: %v\n", i, r.Snapshot())
 	}
 	for _, ch := range c.all() {
-		fmt.Fprintf(&b, "change %s reachable=%v reason=%q\n", ch.Endpoint, ch.Reachable, ch.Reason)
+		fmt.Fprintf(&b, "change %s reachable=%v registered=%v reason=%q\n", ch.Endpoint, ch.Reachable, ch.Registered, ch.Reason)
 	}
 	golden.Check(t, filepath.Join("testdata", "12-changes.golden"), []byte(b.String()))
 }

@@ -113,6 +113,7 @@ func TestLinkRegisterUnregister(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Registered: true, Reason: "ContactStatusChange NonQualified"})
 	if err := h.fake.Unregister("PJSIP/op1001"); err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +122,7 @@ func TestLinkRegisterUnregister(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, ReachableChanged: true, Reason: "EndpointStateChange online"})
+	h.expect(t, Change{Endpoint: "PJSIP/op1001", Reachable: true, Registered: true, Reason: "ContactStatusChange NonQualified"})
 	h.assertNoMoreChanges(t)
 
 	var subs []string

@@ -49,8 +49,13 @@ type Change struct {
 	// ringinuse=no.
 	OtherCall bool
 	// ReachableChanged and OtherCallChanged say which of the two
-	// changed (at least one did).
+	// changed (at least one did, or the phone Registered).
 	ReachableChanged, OtherCallChanged bool
+	// Registered: the phone registered a contact not known before (a
+	// softphone started, or registering again after it unregistered):
+	// not a contact Asterisk's qualify found unreachable and then
+	// reachable again (a network blip), which only changes Reachable.
+	Registered bool
 	// Reason names the observation, e.g. "EndpointStateChange online",
 	// "ContactStatusChange Removed", "GET endpoint offline",
 	// "GET endpoint not found" or "no longer tracked".
@@ -78,11 +83,19 @@ type epState struct {
 	other     bool   // a channel that is not toritsugi's
 	seq       uint64 // seq of the latest reachability applied
 	chanSeq   uint64 // seq of the latest channel list applied
+	// contacts are the contact URIs its contact events named: true while
+	// registered, false once removed (see registration).
+	contacts map[string]bool
+	// registering: a contact registered while the endpoint was not
+	// reachable (with qualify on, a new contact may be Unknown until its
+	// first qualify answers): the registration is told once it is.
+	registering bool
 }
 
 // NewRegistry returns an empty registry. onChange (may be nil) is called
 // outside the registry's lock, one call at a time and in the order the
-// observations were applied, only when an endpoint's reachability changes.
+// observations were applied, only when an endpoint's reachability or
+// other call changes, or it registers.
 // It may call back into the registry; a change it causes is delivered after
 // it returns.
 func NewRegistry(logger *slog.Logger, onChange func(Change)) *Registry {
@@ -215,14 +228,52 @@ func (r *Registry) record(o Observation, read bool, since uint64) bool {
 		st.chanSeq = r.seq
 		other = r.otherChannel(o.Channels)
 	}
-	if st.reachable != reachable || st.other != other {
+	registered := st.registration(o)
+	if registered || st.registering {
+		registered, st.registering = reachable, !reachable
+	}
+	if st.reachable != reachable || st.other != other || registered {
 		r.pending = append(r.pending, Change{Endpoint: o.Endpoint, Reachable: reachable, OtherCall: other, Reason: o.Reason,
-			ReachableChanged: st.reachable != reachable, OtherCallChanged: st.other != other})
+			ReachableChanged: st.reachable != reachable, OtherCallChanged: st.other != other, Registered: registered})
 		st.reachable, st.other = reachable, other
 	}
 	r.mu.Unlock()
 	r.deliver()
 	return true
+}
+
+// registration notes the contact o is about, and reports whether it is a
+// registration: a contact removed before (the phone unregistered, or its
+// registration expired) that is back, or one never seen before, unless
+// its first event is a qualify's result (Reachable, Unreachable): a phone
+// registered before this controller watched, whose network dropped for a
+// moment. A known contact's qualify results are blips, not registrations.
+// (A phone registering from a new address without unregistering first,
+// whose contact Asterisk announces Reachable at once, is not seen as
+// registering: most softphones unregister when they close.)
+func (st *epState) registration(o Observation) bool {
+	if o.Contact == "" {
+		return false
+	}
+	if st.contacts == nil {
+		st.contacts = map[string]bool{}
+	}
+	present, seen := st.contacts[o.Contact]
+	if o.ContactRemoved {
+		st.contacts[o.Contact] = false
+		if st.registering && !slices.Contains(slices.Collect(maps.Values(st.contacts)), true) {
+			st.registering = false
+		}
+		return false
+	}
+	st.contacts[o.Contact] = true
+	switch {
+	case present:
+		return false
+	case seen:
+		return true
+	}
+	return !o.QualifyResult
 }
 
 // otherChannel reports whether any of ids is not toritsugi's own.

@@ -127,3 +127,67 @@ func TestConcurrentEventsKeepChangeOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistrationIsANewContact: a phone registers when a contact event
+// names a contact the registry did not have (unless that first event is a
+// qualify's result: registered before the registry watched), or one it
+// saw removed; one Asterisk's qualify found unreachable and then
+// reachable again (a network blip) changes reachability only. A contact registered while the endpoint is not yet
+// reachable (qualify on: Unknown until the first OPTIONS answers) is told
+// as registered once it is; a second device's contact, the endpoint
+// already reachable, is a registration with nothing else changed.
+func TestRegistrationIsANewContact(t *testing.T) {
+	contact := func(uri, status, state string) string {
+		return `{"type":"ContactStatusChange","endpoint":{"technology":"PJSIP","resource":"op1001","state":"` + state +
+			`","channel_ids":[]},"contact_info":{"uri":"` + uri + `","contact_status":"` + status + `","aor":"op1001"}}`
+	}
+	endpoint := func(state string) string {
+		return `{"type":"EndpointStateChange","endpoint":{"technology":"PJSIP","resource":"op1001","state":"` + state + `","channel_ids":[]}}`
+	}
+	const pc, phone = "sip:op1001@192.0.2.7:5060", "sip:op1001@192.0.2.8:5062"
+	type want struct{ reachable, reachableChanged, registered bool }
+	for _, tc := range []struct {
+		name   string
+		events []string
+		want   []want
+	}{
+		{"registers, qualify off", []string{endpoint("online"), contact(pc, "NonQualified", "online")},
+			[]want{{true, true, false}, {true, false, true}}},
+		{"a blip", []string{contact(pc, "NonQualified", "online"), endpoint("offline"), contact(pc, "Unreachable", "offline"),
+			endpoint("online"), contact(pc, "Reachable", "online")},
+			[]want{{true, true, true}, {false, true, false}, {true, true, false}}},
+		{"unregisters and registers again", []string{contact(pc, "NonQualified", "online"), contact(pc, "Removed", "offline"),
+			contact(pc, "Reachable", "online")},
+			[]want{{true, true, true}, {false, true, false}, {true, true, true}}},
+		{"a blip of a phone registered before the start", []string{endpoint("online"), contact(pc, "Unreachable", "offline"),
+			contact(pc, "Reachable", "online")},
+			[]want{{true, true, false}, {false, true, false}, {true, true, false}}},
+		{"registered before the start, unregisters and registers again", []string{contact(pc, "Reachable", "online"),
+			contact(pc, "Removed", "offline"), contact(pc, "Reachable", "online")},
+			[]want{{true, true, false}, {false, true, false}, {true, true, true}}},
+		{"qualify on: Unknown until the first answer", []string{contact(pc, "Unknown", "offline"), contact(pc, "Reachable", "online")},
+			[]want{{true, true, true}}},
+		{"removed before it answered", []string{contact(pc, "Unknown", "offline"), contact(pc, "Removed", "offline"),
+			endpoint("online")},
+			[]want{{true, true, false}}},
+		{"a second device", []string{contact(pc, "Reachable", "online"), contact(phone, "NonQualified", "online"),
+			contact(phone, "Reachable", "online")},
+			[]want{{true, true, false}, {true, false, true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c collector
+			r := NewRegistry(nil, c.add)
+			r.Track([]string{"PJSIP/op1001"})
+			for _, e := range tc.events {
+				r.HandleEvent(decode(t, []byte(e)))
+			}
+			var got []want
+			for _, ch := range c.all() {
+				got = append(got, want{ch.Reachable, ch.ReachableChanged, ch.Registered})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("changes {reachable changed registered} %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

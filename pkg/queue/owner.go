@@ -343,16 +343,29 @@ func (o *Owner) ExtendWrapUp(opID string, d time.Duration) {
 	o.do(func() { o.apply(o.core.ExtendWrapUp(opID, d, o.clock.Now())) })
 }
 
-// SetReachable reports a softphone's registration state. An operator who
-// does not use the console (Manual false) is available whenever the
-// softphone is registered, also after an auto-pause for unanswered rings:
-// registering the phone again is how they say they are back. Console
-// users choose in the console.
+// SetReachable reports whether a softphone can be rung (registered, and
+// answering Asterisk's qualify). An operator who does not use the console
+// (Manual false) is available whenever the softphone is reachable; after
+// an auto-pause for unanswered rings only once it registers again
+// (Registered): a phone back after a network blip (a qualify that failed,
+// then answered) is no operator back at the desk. Console users choose in
+// the console.
 func (o *Owner) SetReachable(endpoint string, reachable bool) {
 	o.do(func() {
 		o.reachable[endpoint] = reachable
 		if id, ok := o.byEP[endpoint]; ok {
-			o.apply(o.setReachable(id, reachable, true, o.clock.Now()))
+			o.apply(o.setReachable(id, reachable, false, o.clock.Now()))
+		}
+	})
+}
+
+// Registered reports that a softphone registered (a contact Asterisk did
+// not have): how an operator without the console, auto-paused for
+// unanswered rings, says they are back.
+func (o *Owner) Registered(endpoint string) {
+	o.do(func() {
+		if id, ok := o.byEP[endpoint]; ok && o.reachable[endpoint] {
+			o.apply(o.setReachable(id, true, true, o.clock.Now()))
 		}
 	})
 }

@@ -127,9 +127,9 @@ func TestOwnerRingTimeoutAndAutoPause(t *testing.T) {
 
 // TestOwnerAutoPausedBackOnRegistration: an operator without the console,
 // auto-paused for unanswered rings, is back (available) when their phone
-// registers again: they have no other way to say so. A console operator
-// stays paused until the console says otherwise, and so does a pause with
-// another reason.
+// registers again: they have no other way to say so; not when it is
+// reachable again after a blip. A console operator stays paused until the
+// console says otherwise, and so does a pause with another reason.
 func TestOwnerAutoPausedBackOnRegistration(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -152,8 +152,20 @@ func TestOwnerAutoPausedBackOnRegistration(t *testing.T) {
 			if got := state(t, o, "op1"); got != acd.Paused {
 				t.Fatalf("after a reload: %v, want still paused", got)
 			}
+			// A blip of the network (a qualify failed, then answered): the
+			// phone was never registered again.
 			o.SetReachable("PJSIP/op1", false)
 			o.SetReachable("PJSIP/op1", true)
+			if got := state(t, o, "op1"); got != acd.Paused {
+				t.Fatalf("after the phone was unreachable for a moment: %v, want still paused", got)
+			}
+			o.SetReachable("PJSIP/op1", false)
+			o.Registered("PJSIP/op1") // not reachable: nothing
+			if got := state(t, o, "op1"); got != acd.Paused {
+				t.Fatalf("registered while unreachable: %v, want still paused", got)
+			}
+			o.SetReachable("PJSIP/op1", true)
+			o.Registered("PJSIP/op1")
 			if got := state(t, o, "op1"); got != tc.want {
 				t.Fatalf("after the phone registered again: %v, want %v", got, tc.want)
 			}
