@@ -107,6 +107,7 @@ func runOperators(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		common                        commonFlags
 		registrar, ops, reject, media string
 		answerAfter, talk, expires    time.Duration
+		holdAfter, holdFor            time.Duration
 		noAnswer                      bool
 	)
 	common.register(fs)
@@ -116,6 +117,8 @@ func runOperators(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	fs.StringVar(&reject, "reject", "none", "reject calls: busy (486), none, or a status code")
 	fs.BoolVar(&noAnswer, "no-answer", false, "ring until the caller cancels")
 	fs.DurationVar(&talk, "talk", 10*time.Second, "hang up answered calls after this (0: wait for BYE)")
+	fs.DurationVar(&holdAfter, "hold-after", 0, "put answered calls on hold this long after the answer (a re-INVITE, a=sendonly; 0: never)")
+	fs.DurationVar(&holdFor, "hold-for", 5*time.Second, "take them off hold after this")
 	fs.DurationVar(&expires, "expires", 300*time.Second, "registration expiry to ask for")
 	fs.StringVar(&media, "media", "echo", "media on answered calls: echo, silence or tone")
 	if err := parse(fs, args); err != nil {
@@ -133,6 +136,7 @@ func runOperators(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	o, err := sipphone.NewOperatorPhone(ctx, sipphone.OperatorConfig{
 		EndpointConfig: common.endpoint(log), Registrar: registrar, Accounts: accounts, Expires: expires,
 		AnswerAfter: answerAfter, Reject: code, NoAnswer: noAnswer, Talk: talk, Media: mediaMode(media),
+		HoldAfter: holdAfter, HoldFor: holdFor,
 		OnEvent: func(ev sipphone.OperatorEvent) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -5,9 +5,11 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +42,19 @@ func TestAnsweringServiceScenario(t *testing.T) {
 	svc.waitOperators(t, phaseTimeout)
 
 	records := placeCalls(t, e, svc, log)
+
+	// The operators held every call for a moment. Asterisk passes a hold
+	// on in a two-party bridge; a recorded one (softmix) passes none, and
+	// toritsugi plays the client's music into it: POST and DELETE
+	// /bridges/{id}/moh answered, both noted in the call's timeline.
+	for _, c := range clients {
+		r := records[c.ID]
+		ev := fmt.Sprint(r.Events)
+		held := strings.Contains(ev, "on hold: music on hold played into the recorded conversation") && strings.Contains(ev, "off hold: music on hold stopped")
+		if c.Record && (r.Recording == "" || !held) || !c.Record && strings.Contains(ev, "on hold") {
+			t.Errorf("call to %s (record %v): recording %q, timeline %s", c.ID, c.Record, r.Recording, ev)
+		}
+	}
 
 	// The operator of the first client's call takes the intake.
 	rec := records[clients[0].ID]

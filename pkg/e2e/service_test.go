@@ -25,6 +25,9 @@ import (
 // caller dials for it.
 type client struct {
 	ID, Name, DID, Dial, From string
+	// Record: its calls are recorded (the operators' holds then play its
+	// music into the conversation: the scenario checks it).
+	Record bool
 }
 
 // clients are the scenario's three clients. Dial is the DID as the carrier
@@ -33,7 +36,7 @@ type client struct {
 var clients = []client{
 	{ID: "sakura", Name: "株式会社さくら建設", DID: "03-1234-5678", Dial: "0312345678", From: "09012340001"},
 	{ID: "aozora", Name: "あおぞらクリニック", DID: "06-6123-4567", Dial: "0661234567", From: "0312349999"},
-	{ID: "hoshino", Name: "星野総合法律事務所", DID: "050-3123-4567", Dial: "05031234567", From: "08055556666"},
+	{ID: "hoshino", Name: "星野総合法律事務所", DID: "050-3123-4567", Dial: "05031234567", From: "08055556666", Record: true},
 }
 
 // closed is a client of the configuration closed all week (not called
@@ -54,8 +57,8 @@ func configYAML(e env, dataDir, hookURL string) string {
 	fmt.Fprintf(&b, "http: {listen: 127.0.0.1:0}\ndata_dir: %q\nlog_level: debug\n", dataDir)
 	b.WriteString("queue: {wrapup: 0s, ring_timeout: 15s, max_wait: 2m}\nclients:\n")
 	for _, c := range clients {
-		fmt.Fprintf(&b, "  - {id: %s, name: %q, dids: [%q], greeting: \"sound:hello-world\", script: standard, relay: {to: [hook]}}\n",
-			c.ID, c.Name, c.DID)
+		fmt.Fprintf(&b, "  - {id: %s, name: %q, dids: [%q], greeting: \"sound:hello-world\", script: standard, relay: {to: [hook]}, record: %v}\n",
+			c.ID, c.Name, c.DID, c.Record)
 	}
 	// Closed all week, with nothing to say and no voicemail: its callers
 	// are refused unanswered (TestClosedClientRefusesUnanswered).
@@ -194,8 +197,9 @@ func poll(t *testing.T, within time.Duration, what string, cond func() (bool, st
 }
 
 // startOperators registers the operator accounts with Asterisk and answers
-// every call after a second of ringing, hanging up after five seconds of
-// talk. It returns once every account is registered.
+// every call after a second of ringing, puts it on hold a second and a
+// half later for a second and a half (the hold key), and hangs up after
+// five seconds of talk. It returns once every account is registered.
 func startOperators(t *testing.T, e env, log *slog.Logger) *sipphone.OperatorPhone {
 	t.Helper()
 	registered := make(chan sipphone.OperatorEvent, 2*len(e.Accounts))
@@ -203,7 +207,7 @@ func startOperators(t *testing.T, e env, log *slog.Logger) *sipphone.OperatorPho
 	ph, err := sipphone.NewOperatorPhone(ctx, sipphone.OperatorConfig{
 		EndpointConfig: sipphone.EndpointConfig{Listen: net.JoinHostPort(e.LocalIP.String(), "0"), UserAgent: "toritsugi-e2e-operator", Log: log.With("part", "operator-phone")},
 		Registrar:      e.SIPAddr, Accounts: e.Accounts,
-		AnswerAfter: time.Second, Talk: 5 * time.Second,
+		AnswerAfter: time.Second, Talk: 5 * time.Second, HoldAfter: 1500 * time.Millisecond, HoldFor: 1500 * time.Millisecond,
 		OnEvent: func(ev sipphone.OperatorEvent) {
 			log.Debug("operator phone", "user", ev.User, "kind", ev.Kind, "status", ev.Status, "err", ev.Err)
 			if ev.Kind == "registered" {

@@ -54,9 +54,14 @@ type OperatorConfig struct {
 	// NoAnswer rings until the caller CANCELs.
 	NoAnswer bool
 	// Talk hangs up answered calls after this long; zero waits for BYE.
-	Talk  time.Duration
-	Media MediaMode
-	Clock Clock
+	Talk time.Duration
+	// HoldAfter, when > 0, puts an answered call on hold that long after
+	// the answer, as a softphone's hold key does (a re-INVITE whose SDP
+	// says a=sendonly), and takes it off hold (a=sendrecv) HoldFor later
+	// (zero: at once).
+	HoldAfter, HoldFor time.Duration
+	Media              MediaMode
+	Clock              Clock
 	// OnEvent, if set, is called for every OperatorEvent (from many goroutines).
 	OnEvent func(OperatorEvent)
 }
@@ -65,7 +70,7 @@ type OperatorConfig struct {
 type OperatorEvent struct {
 	At     time.Time
 	User   string
-	Kind   string // registered, unregistered, register-failed, invite, answered, rejected, canceled, remote-bye, local-bye, media
+	Kind   string // registered, unregistered, register-failed, invite, answered, rejected, canceled, hold, unhold, remote-bye, local-bye, media
 	CallID string
 	From   string
 	Status int

@@ -2,6 +2,7 @@ package sipphone
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -91,18 +92,41 @@ func (o *OperatorPhone) answer(dlg *sipgo.DialogServerSession, req *sip.Request,
 		defer close(mdone)
 		_ = rtp.Run(mctx, o.cfg.Media)
 	}()
-	var talk <-chan time.Time
+	var talk, hold <-chan time.Time
 	if o.cfg.Talk > 0 {
 		t := time.NewTimer(o.cfg.Talk)
 		defer t.Stop()
 		talk = t.C
 	}
-	local := true
-	select {
-	case <-dlg.Context().Done():
-		local = false
-	case <-talk:
-	case <-o.stop.Done():
+	if o.cfg.HoldAfter > 0 {
+		t := time.NewTimer(o.cfg.HoldAfter)
+		defer t.Stop()
+		hold = t.C
+	}
+	local, held := true, false
+wait:
+	for {
+		select {
+		case <-dlg.Context().Done():
+			local = false
+			break wait
+		case <-talk:
+			break wait
+		case <-o.stop.Done():
+			break wait
+		case <-hold:
+			held = !held
+			sd.Version++
+			sd.Direction, ev.Kind = "sendonly", "hold"
+			hold = time.After(o.cfg.HoldFor)
+			if !held {
+				sd.Direction, ev.Kind = "sendrecv", "unhold"
+				hold = nil
+			}
+			ev.Err = o.reinvite(dlg, sd)
+			o.emitCall(ev, ev.Kind, 0)
+			ev.Err = nil
+		}
 	}
 	stop()
 	<-mdone
@@ -118,6 +142,30 @@ func (o *OperatorPhone) answer(dlg *sipgo.DialogServerSession, req *sip.Request,
 	ev.Err = nil
 	ev.Media = rtp.Stats()
 	o.emitCall(ev, "media", 0)
+}
+
+// reinvite offers sd anew in the call's dialog (a re-INVITE: hold or
+// unhold), waits for the final answer and acknowledges a 2xx.
+func (o *OperatorPhone) reinvite(dlg *sipgo.DialogServerSession, sd SessionDescription) error {
+	ctx, cancel := context.WithTimeout(o.stop, 5*time.Second)
+	defer cancel()
+	inv := sip.NewRequest(sip.INVITE, dlg.InviteRequest.Contact().Address)
+	inv.SetTransport(dlg.InviteRequest.Transport())
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody(sd.Marshal())
+	res, err := dlg.Do(ctx, inv)
+	if err != nil {
+		return fmt.Errorf("re-INVITE: %w", err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("re-INVITE: %d %s", res.StatusCode, res.Reason)
+	}
+	ack := sip.NewRequest(sip.ACK, inv.Recipient)
+	ack.SetTransport(inv.Transport())
+	if err := dlg.WriteRequest(ack); err != nil {
+		return fmt.Errorf("ACK of the re-INVITE: %w", err)
+	}
+	return nil
 }
 
 func (o *OperatorPhone) emitCall(ev OperatorEvent, kind string, status int) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -71,6 +72,46 @@ func TestOperatorsRegisterAndAnswer(t *testing.T) {
 			rep := waitReport(t, o, func(r OperatorReport) bool { return r.LocalBye == 1 && r.RTPReceived > 0 })
 			if rep.Invites != 1 || rep.Answered != 1 || rep.Registrations < 2 {
 				t.Errorf("report %+v", rep)
+			}
+		})
+	}
+}
+
+// TestOperatorHoldsAndUnholds: an operator phone with HoldAfter puts the
+// answered call on hold (a re-INVITE offering sendonly, acknowledged) and
+// off hold (sendrecv) HoldFor later, in the call's dialog, before its BYE.
+func TestOperatorHoldsAndUnholds(t *testing.T) {
+	for _, tr := range []string{"udp", "tcp"} {
+		t.Run(tr, func(t *testing.T) {
+			pbx := newTestPBX(t, tr, testUsers(), false)
+			var mu sync.Mutex
+			var kinds []string
+			o := startOperators(t, pbx, OperatorConfig{Accounts: testOps, AnswerAfter: 10 * time.Millisecond, Talk: 600 * time.Millisecond,
+				HoldAfter: 100 * time.Millisecond, HoldFor: 200 * time.Millisecond, Media: MediaEcho,
+				OnEvent: func(ev OperatorEvent) {
+					if ev.Kind == "hold" || ev.Kind == "unhold" || ev.Kind == "local-bye" {
+						mu.Lock()
+						kinds = append(kinds, fmt.Sprintf("%s %v", ev.Kind, ev.Err))
+						mu.Unlock()
+					}
+				}})
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			rr, err := pbx.ring(ctx, "op1001", 0, nil)
+			if err != nil || rr.final != 200 || !rr.hungUp {
+				t.Fatalf("ring: %+v, %v", rr, err)
+			}
+			waitReport(t, o, func(r OperatorReport) bool { return r.LocalBye == 1 })
+			pbx.mu.Lock()
+			reinvites, acks := slices.Clone(pbx.reinvites), pbx.acks
+			pbx.mu.Unlock()
+			if !slices.Equal(reinvites, []string{"sendonly", "sendrecv"}) || acks != 2 {
+				t.Fatalf("re-INVITEs %v, %d ACKs; want sendonly then sendrecv, each acknowledged", reinvites, acks)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if want := []string{"hold <nil>", "unhold <nil>", "local-bye <nil>"}; !slices.Equal(kinds, want) {
+				t.Fatalf("events %v, want %v", kinds, want)
 			}
 		})
 	}

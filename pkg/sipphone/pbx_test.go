@@ -42,6 +42,10 @@ type testPBX struct {
 	rtpIn    []RTPPacket
 	regs     chan string
 	ended    chan string // Call-ID of calls ended by BYE
+	// reinvites are the directions the operators' re-INVITEs offered,
+	// acks how many ACKs came for them.
+	reinvites []string
+	acks      int
 }
 
 func newTestPBX(t *testing.T, transport string, users map[string]string, inviteAuth bool) *testPBX {
@@ -93,7 +97,13 @@ func newTestPBX(t *testing.T, transport string, users map[string]string, inviteA
 	p.uac = sipgo.NewDialogClientCache(p.cli, p.contact)
 	p.srv.OnRegister(p.onRegister)
 	p.srv.OnInvite(p.onInvite)
-	p.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = p.uas.ReadAck(req, tx) })
+	p.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		if p.uas.ReadAck(req, tx) != nil {
+			p.mu.Lock()
+			p.acks++ // of a re-INVITE (ours are read by the dialogs)
+			p.mu.Unlock()
+		}
+	})
 	p.srv.OnBye(p.onBye)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = serve() }()
@@ -154,6 +164,10 @@ func (p *testPBX) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (p *testPBX) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		p.onReinvite(req, tx)
+		return
+	}
 	if p.inviteAuth {
 		if _, ok := p.authorized(req, tx); !ok {
 			return
@@ -191,6 +205,29 @@ func (p *testPBX) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	<-dlg.Context().Done()
 	p.ended <- req.CallID().Value()
+}
+
+// onReinvite answers an operator's re-INVITE in a call the PBX rang: a
+// hold (sendonly) is answered recvonly, as Asterisk does; it notes the
+// direction offered.
+func (p *testPBX) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	offer, err := ParseSDP(req.Body())
+	if err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
+		return
+	}
+	dir := offer.Direction
+	if dir == "" {
+		dir = "sendrecv"
+	}
+	p.mu.Lock()
+	p.reinvites = append(p.reinvites, dir)
+	p.mu.Unlock()
+	answer := SessionDescription{SessionID: 7, Version: 2, Addr: netip.MustParseAddrPort("127.0.0.1:40000"), Codecs: offer.Codecs, Direction: map[string]string{"sendonly": "recvonly"}[dir]}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", answer.Marshal())
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res.AppendHeader(&p.contact)
+	_ = tx.Respond(res)
 }
 
 // echo reflects RTP and keeps a copy of every packet.
