@@ -176,6 +176,13 @@ func (s *Server) leaveBridgeLocked(b *bridge, c *channel, _ bool) {
 	if len(rest) == 0 && b.rec != nil {
 		s.finishRecordingLocked(b.rec, "done")
 	}
+	if len(rest) == 0 && b.moh != "" {
+		// Pushed with AST_BRIDGE_CHANNEL_FLAG_LONELY: alone, the announcer
+		// is kicked out, and its after-bridge callback forgets it
+		// (moh_after_bridge_cb): a stop then finds none (409).
+		b.moh, b.mohClass = "", ""
+		b.retech()
+	}
 }
 
 // recorderJoinLocked adds the recording channel to a bridge.

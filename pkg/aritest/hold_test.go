@@ -168,7 +168,8 @@ func callerBridgedWithOp1(t *testing.T, s *Server, cl ari.Client) (string, *ari.
 // technology (softmix) and in the members' BRIDGEPEER, and is neither in
 // the bridge's channel list nor named by any event but those varsets
 // (an internal channel); DELETE takes it out, and answers 409 when none
-// plays; an unknown bridge is 404 to both (resource_bridges.c,
+// plays; it leaves an emptied bridge (LONELY); an unknown bridge is 404
+// to both (resource_bridges.c,
 // res_stasis.c stasis_app_bridge_moh_channel and _stop).
 func TestBridgeMusicOnHold(t *testing.T) {
 	s, ws := startFake(t)
@@ -236,6 +237,18 @@ func TestBridgeMusicOnHold(t *testing.T) {
 	}
 	if got[callerID] != op.Name || got["op-1"] != caller.Name {
 		t.Fatalf("BRIDGEPEER after the stop %v, want each the other's name", got)
+	}
+	call("DELETE", "/bridges/br-1/moh", "", 409, "Bridge isn't playing music")
+
+	// Alone (LONELY), the announcer leaves when the last channel does.
+	call("POST", "/bridges/br-1/moh", "", 204, "")
+	for _, id := range []string{callerID, "op-1"} {
+		if err := cl.Bridge().RemoveChannel(br.Key(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := bridge(); b.MOHClass != "" {
+		t.Fatalf("an emptied bridge still plays %q", b.MOHClass)
 	}
 	call("DELETE", "/bridges/br-1/moh", "", 409, "Bridge isn't playing music")
 

@@ -79,6 +79,11 @@ type actor struct {
 	// bridgeMOH: music on hold plays to the recorded bridge (hold.go).
 	holding   map[string]bool
 	bridgeMOH bool
+	// mohRetry, while armed, asks Asterisk again to stop the music of
+	// bridge mohRetryBridge (try mohRetryTry): its own timer.
+	mohRetry       Timer
+	mohRetryBridge string
+	mohRetryTry    int
 	// unbegun is the StasisStart that made the actor, until it is
 	// handled: a controller stopping before that keeps the call from it.
 	unbegun *ari.StasisStart
@@ -153,7 +158,7 @@ func (a *actor) run(ctx context.Context) {
 		}
 	}
 	for !a.done {
-		var timeout, playTimeout, ringback, retryHangup <-chan time.Time
+		var timeout, playTimeout, ringback, retryHangup, retryMOH <-chan time.Time
 		if a.timer != nil {
 			timeout = a.timer.C()
 		}
@@ -166,6 +171,9 @@ func (a *actor) run(ctx context.Context) {
 		if a.hangupRetry != nil {
 			retryHangup = a.hangupRetry.C()
 		}
+		if a.mohRetry != nil {
+			retryMOH = a.mohRetry.C()
+		}
 		select {
 		case <-ctx.Done():
 			// Controller shutdown: the call lives on in Asterisk and is
@@ -177,6 +185,9 @@ func (a *actor) run(ctx context.Context) {
 			a.stopTimer()
 			a.stopPlayTimer()
 			a.stopHangupRetry()
+			if a.mohRetry != nil {
+				a.mohRetry.Stop()
+			}
 			return
 		case <-a.inbox.Ready():
 			for _, e := range a.inbox.Drain() {
@@ -194,6 +205,11 @@ func (a *actor) run(ctx context.Context) {
 		case <-retryHangup:
 			a.hangupRetry = nil
 			a.sendHangup(a.hangupTry)
+		case <-retryMOH:
+			a.mohRetry = nil
+			if a.bridgeID == a.mohRetryBridge && !a.bridgeMOH {
+				a.stopBridgeMOH(a.mohRetryBridge, a.mohRetryTry)
+			}
 		case <-playTimeout:
 			a.playTimer = nil
 			a.note("playback did not finish in time")

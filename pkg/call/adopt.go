@@ -295,6 +295,12 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 			a.opReleased = false
 		}
 		a.rec.Result, a.rec.Reason, a.rec.OperatorID, a.rec.Billable = store.ResultAnswered, "talked with "+p.OpID, p.OpID, true
+		// Music its predecessor played into the bridge for a hold (see
+		// hold.go) whose end came while no controller watched would play
+		// over the conversation to its end: stopped (409 when none
+		// plays). A party still holding leaves the other in silence
+		// until their next hold.
+		a.stopBridgeMOH(p.Bridge, 1)
 		if peer.transfer {
 			a.rec.Result, a.rec.Reason = a.transferResult()
 		}

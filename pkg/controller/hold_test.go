@@ -2,7 +2,9 @@ package controller_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,8 +131,8 @@ func (h *harness) bridgedPeer(id string) string {
 // recorded: the recorder makes the bridge softmix, which passes no hold
 // on, so the call plays the client's music on hold to the bridge while
 // either phone holds: the operator's, then the caller's as well; it stops
-// once neither does. A controller restarted during a hold stops the
-// music its predecessor started at the unhold.
+// once neither does. A controller that starts after a hold ended while
+// none watched stops the music its predecessor started.
 func TestHoldInARecordedCallPlaysMusicToTheBridge(t *testing.T) {
 	h := newHarness(t, strings.Replace(holdMusic, "    queue: {moh_class: acme-jazz}\n", "    queue: {moh_class: acme-jazz}\n    record: true\n", 1))
 	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
@@ -161,12 +163,17 @@ func TestHoldInARecordedCallPlaysMusicToTheBridge(t *testing.T) {
 	hold(id, false)
 	h.eventually("music on hold stopped", func() bool { return bridge().MOHClass == "" })
 
+	// The unhold comes while no controller watches: the next one stops
+	// the music at once, or it would play over the conversation.
 	hold(op, true)
 	h.eventually("music on hold again", func() bool { return bridge().MOHClass == "acme-jazz" })
 	h.waitStoredStep(id, call.StepConnected)
 	first.stop()
-	h.start()
 	hold(op, false)
+	if got := bridge().MOHClass; got != "acme-jazz" {
+		t.Fatalf("with no controller the bridge plays %q", got)
+	}
+	h.start()
 	h.eventually("music on hold stopped by the next controller", func() bool { return bridge().MOHClass == "" })
 
 	if err := h.fake.RemoteHangup(id); err != nil {
@@ -183,9 +190,33 @@ func TestHoldInARecordedCallPlaysMusicToTheBridge(t *testing.T) {
 
 // TestHoldInAnUnrecordedCallLeavesItToAsterisk: without a recording the
 // bridge has two members and Asterisk passes the hold on: the call plays
-// nothing to the bridge.
+// nothing to the bridge. So too when the client records but the request
+// got no answer (the recording is named in case Asterisk made it): the
+// bridge's technology decides, and an announcer would make it softmix,
+// which would not pass the unhold on to the caller's own music.
 func TestHoldInAnUnrecordedCallLeavesItToAsterisk(t *testing.T) {
-	h := newHarness(t, holdMusic)
+	t.Run("not recorded", func(t *testing.T) { holdLeftToAsterisk(t, false) })
+	t.Run("recording unanswered", func(t *testing.T) { holdLeftToAsterisk(t, true) })
+}
+
+func holdLeftToAsterisk(t *testing.T, recordUnanswered bool) {
+	conf := holdMusic
+	if recordUnanswered {
+		conf = strings.Replace(holdMusic, "    queue: {moh_class: acme-jazz}\n", "    queue: {moh_class: acme-jazz}\n    record: true\n", 1)
+	}
+	h := newHarness(t, conf)
+	if recordUnanswered {
+		h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.HasSuffix(r.URL.Path, "/record") {
+				return false
+			}
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				_ = c.Close() // written, never answered
+			}
+			return true
+		})
+	}
 	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
 	h.start()
 	id := h.call("0312345678", "0901234567")
@@ -197,10 +228,47 @@ func TestHoldInAnUnrecordedCallLeavesItToAsterisk(t *testing.T) {
 	if err := h.fake.RemoteHold(op, false); err != nil {
 		t.Fatal(err)
 	}
+	h.eventually("the caller's music stopped", func() bool { c, _ := h.fake.Channel(id); return c.MOHClass == "" })
 	time.Sleep(50 * time.Millisecond)
 	for _, r := range h.fake.Requests() {
 		if strings.HasSuffix(r.Path, "/moh") && strings.HasPrefix(r.Path, "/bridges/") {
 			t.Fatalf("%s %s in a call Asterisk passes holds on in", r.Method, r.Path)
 		}
+	}
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.record(id); recordUnanswered != (rec.Recording != "") {
+		t.Fatalf("recording %q (record unanswered: %v)", rec.Recording, recordUnanswered)
+	}
+}
+
+// TestHoldMusicStopIsAskedAgain: Asterisk fails the stop of the bridge's
+// music twice (500): it is asked again until it stops, not left playing
+// over the conversation.
+func TestHoldMusicStopIsAskedAgain(t *testing.T) {
+	h := newHarness(t, strings.Replace(holdMusic, "    queue: {moh_class: acme-jazz}\n", "    queue: {moh_class: acme-jazz}\n    record: true\n", 1))
+	var stops atomic.Int32
+	h.failThrough(func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/ari/bridges/") && strings.HasSuffix(r.URL.Path, "/moh") && stops.Add(1) <= 2
+	})
+	h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	h.start()
+	id := h.call("0312345678", "0901234567")
+	op := h.bridgedPeer(id)
+	c, _ := h.fake.Channel(id)
+	bridge := func() aritest.BridgeSnapshot { b, _ := h.fake.Bridge(c.BridgeID); return b }
+	h.eventually("recorded", func() bool { return bridge().Recorded })
+	for _, held := range []bool{true, false} {
+		if err := h.fake.RemoteHold(op, held); err != nil {
+			t.Fatal(err)
+		}
+		if held {
+			h.eventually("music on hold in the bridge", func() bool { return bridge().MOHClass == "acme-jazz" })
+		}
+	}
+	h.eventually("music on hold stopped at the third stop", func() bool { return bridge().MOHClass == "" })
+	if n := stops.Load(); n != 3 {
+		t.Fatalf("%d stops sent, want 3 (two failed)", n)
 	}
 }
