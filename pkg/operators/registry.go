@@ -86,6 +86,10 @@ type epState struct {
 	// contacts are the contact URIs its contact events named: true while
 	// registered, false once removed (see registration).
 	contacts map[string]bool
+	// justOnline: the endpoint's last event brought it online, and no
+	// contact event followed yet (a REGISTER raises EndpointStateChange,
+	// PeerStatusChange, then ContactStatusChange: recording 12).
+	justOnline bool
 	// registering: a contact registered while the endpoint was not
 	// reachable (with qualify on, a new contact may be Unknown until its
 	// first qualify answers): the registration is told once it is.
@@ -223,12 +227,24 @@ func (r *Registry) record(o Observation, read bool, since uint64) bool {
 	if o.Definite && !(read && st.seq > since) {
 		st.seq = r.seq
 		reachable = o.Reachable
+		if read && !reachable {
+			// Read offline (after a start, or the link back): its
+			// contacts may have gone unseen; whichever registers next
+			// is a registration.
+			st.contacts = nil
+		}
 	}
 	if o.HasChannels && !(read && st.chanSeq > since) {
 		st.chanSeq = r.seq
 		other = r.otherChannel(o.Channels)
 	}
 	registered := st.registration(o)
+	switch {
+	case read || o.Contact != "":
+		st.justOnline = false
+	case !st.reachable && reachable:
+		st.justOnline = true
+	}
 	if registered || st.registering {
 		registered, st.registering = reachable, !reachable
 	}
@@ -244,13 +260,15 @@ func (r *Registry) record(o Observation, read bool, since uint64) bool {
 
 // registration notes the contact o is about, and reports whether it is a
 // registration: a contact removed before (the phone unregistered, or its
-// registration expired) that is back, or one never seen before, unless
-// its first event is a qualify's result (Reachable, Unreachable): a phone
-// registered before this controller watched, whose network dropped for a
-// moment. A known contact's qualify results are blips, not registrations.
-// (A phone registering from a new address without unregistering first,
-// whose contact Asterisk announces Reachable at once, is not seen as
-// registering: most softphones unregister when they close.)
+// registration expired) that is back, or one never seen before that
+// comes as the endpoint comes online (it was not reachable, or the event
+// before brought it online), unless its status is a qualify's result
+// (Reachable, Unreachable). Not registrations: a known contact's qualify
+// results (its network dropped for a moment), and the events Asterisk
+// raises at every REGISTER refresh of a contact registered before this
+// controller watched (its status again: NonQualified with qualify off);
+// nor, so, a second device registering while the first is reachable, or
+// a phone restarted from the address it had without unregistering.
 func (st *epState) registration(o Observation) bool {
 	if o.Contact == "" {
 		return false
@@ -273,7 +291,7 @@ func (st *epState) registration(o Observation) bool {
 	case seen:
 		return true
 	}
-	return !o.QualifyResult
+	return !o.QualifyResult && (!st.reachable || st.justOnline)
 }
 
 // otherChannel reports whether any of ids is not toritsugi's own.

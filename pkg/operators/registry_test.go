@@ -3,6 +3,7 @@ package operators
 import (
 	"fmt"
 	"maps"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -134,8 +135,10 @@ func TestConcurrentEventsKeepChangeOrder(t *testing.T) {
 // saw removed; one Asterisk's qualify found unreachable and then
 // reachable again (a network blip) changes reachability only. A contact registered while the endpoint is not yet
 // reachable (qualify on: Unknown until the first OPTIONS answers) is told
-// as registered once it is; a second device's contact, the endpoint
-// already reachable, is a registration with nothing else changed.
+// as registered once it is. Not registrations: a second device's contact
+// while the endpoint is reachable, and the contact event of a REGISTER
+// refresh after a start (the endpoint read online); one after the
+// endpoint was read offline (the link lost its removal) is.
 func TestRegistrationIsANewContact(t *testing.T) {
 	contact := func(uri, status, state string) string {
 		return `{"type":"ContactStatusChange","endpoint":{"technology":"PJSIP","resource":"op1001","state":"` + state +
@@ -170,15 +173,24 @@ func TestRegistrationIsANewContact(t *testing.T) {
 		{"removed before it answered", []string{contact(pc, "Unknown", "offline"), contact(pc, "Removed", "offline"),
 			endpoint("online")},
 			[]want{{true, true, false}}},
-		{"a second device", []string{contact(pc, "Reachable", "online"), contact(phone, "NonQualified", "online"),
+		{"a second device, the first reachable", []string{endpoint("online"), contact(pc, "NonQualified", "online"), contact(phone, "NonQualified", "online"),
 			contact(phone, "Reachable", "online")},
 			[]want{{true, true, false}, {true, false, true}}},
+		{"a REGISTER refresh after a start (qualify off)", []string{"read online", contact(pc, "NonQualified", "online")},
+			[]want{{true, true, false}}},
+		{"registering again after a removal the link lost", []string{endpoint("online"), contact(pc, "NonQualified", "online"),
+			"read offline", endpoint("online"), contact(pc, "NonQualified", "online")},
+			[]want{{true, true, false}, {true, false, true}, {false, true, false}, {true, true, false}, {true, false, true}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c collector
 			r := NewRegistry(nil, c.add)
 			r.Track([]string{"PJSIP/op1001"})
 			for _, e := range tc.events {
+				if state, ok := strings.CutPrefix(e, "read "); ok { // the GET after a (re)connect
+					r.applyRead(Observation{Endpoint: "PJSIP/op1001", Reachable: state == "online", Definite: true, Reason: "GET endpoint " + state}, math.MaxUint64)
+					continue
+				}
 				r.HandleEvent(decode(t, []byte(e)))
 			}
 			var got []want
