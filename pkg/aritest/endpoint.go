@@ -103,13 +103,22 @@ func (s *Server) remoteLocked(number string) EndpointBehavior {
 	return EndpointBehavior{Answer: NoAnswer}
 }
 
+// endpointLocked is the endpoint named name (ErrNoEndpoint if none).
+func (s *Server) endpointLocked(name string) (*endpoint, error) {
+	e, ok := s.endpoints[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	}
+	return e, nil
+}
+
 // SetEndpointBehavior changes how an endpoint answers from its next call on.
 func (s *Server) SetEndpointBehavior(name string, b EndpointBehavior) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.endpoints[name]
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	e, err := s.endpointLocked(name)
+	if err != nil {
+		return err
 	}
 	e.behavior = b
 	return nil
@@ -126,9 +135,9 @@ func (s *Server) Unregister(name string) error { return s.setRegistered(name, fa
 func (s *Server) setRegistered(name string, on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.endpoints[name]
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	e, err := s.endpointLocked(name)
+	if err != nil {
+		return err
 	}
 	if e.registered == on {
 		return nil
@@ -164,9 +173,9 @@ func (s *Server) contactEventsLocked(e *endpoint, peer, contact, rtt string) {
 func (s *Server) Qualify(name string, reachable bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.endpoints[name]
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	e, err := s.endpointLocked(name)
+	if err != nil {
+		return err
 	}
 	if !e.registered {
 		return fmt.Errorf("aritest: %s has no contact to qualify", name)
