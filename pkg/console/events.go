@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -226,11 +225,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 		c.log.Debug("event stream keeps the server write deadline", "err", err)
 	}
 	sub, err := c.hub.trySubscribe(a.op.ID, a.sid)
-	switch {
-	case errors.Is(err, errTooManyStreams):
-		fail(w, http.StatusTooManyRequests, "too many open consoles: close other tabs")
-		return
-	case err != nil:
+	if err != nil {
 		fail(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}

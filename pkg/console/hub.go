@@ -21,6 +21,7 @@ type event struct {
 // subscriber is one open event stream.
 type subscriber struct {
 	opID, sid string
+	opened    uint64 // the hub's count of streams opened, at its opening
 	ch        chan event
 	gone      chan struct{} // closed when the stream must end
 	once      sync.Once
@@ -31,6 +32,7 @@ func (s *subscriber) end() { s.once.Do(func() { close(s.gone) }) }
 // hub routes events to the streams of one operator and remembers pops.
 type hub struct {
 	mu     sync.Mutex
+	opened uint64 // streams opened so far
 	subs   map[string]map[*subscriber]struct{}
 	pops   map[string][]ScreenPop
 	closed bool
@@ -41,11 +43,12 @@ func newHub() *hub {
 }
 
 // maxStreamsPerOperator bounds an operator's open event streams (a few
-// browser tabs); each costs a goroutine and a state poll.
+// browser tabs); each costs a goroutine and a state poll. A stream opened
+// beyond it ends the operator's oldest: a connection a network change
+// left half-open stays open here (its pings go into the socket's buffer)
+// until TCP gives up, some 15 minutes, and a laptop moving between
+// networks would otherwise be refused its console after eight moves.
 const maxStreamsPerOperator = 8
-
-// errTooManyStreams: the operator already has maxStreamsPerOperator streams.
-var errTooManyStreams = errors.New("too many open event streams")
 
 // trySubscribe opens a stream for opID's session sid, or says why not.
 func (h *hub) trySubscribe(opID, sid string) (*subscriber, error) {
@@ -55,9 +58,17 @@ func (h *hub) trySubscribe(opID, sid string) (*subscriber, error) {
 		return nil, errHubClosed
 	}
 	if len(h.subs[opID]) >= maxStreamsPerOperator {
-		return nil, errTooManyStreams
+		var oldest *subscriber
+		for s := range h.subs[opID] {
+			if oldest == nil || s.opened < oldest.opened {
+				oldest = s
+			}
+		}
+		delete(h.subs[opID], oldest)
+		oldest.end()
 	}
-	s := &subscriber{opID: opID, sid: sid, ch: make(chan event, 16), gone: make(chan struct{})}
+	h.opened++
+	s := &subscriber{opID: opID, sid: sid, opened: h.opened, ch: make(chan event, 16), gone: make(chan struct{})}
 	if h.subs[opID] == nil {
 		h.subs[opID] = map[*subscriber]struct{}{}
 	}

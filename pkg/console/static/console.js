@@ -457,6 +457,7 @@
       rid = draftRID();
       if (!rid) { rid = newRequestID(); setDraftRID(rid); }
     }
+    const formAtSend = JSON.stringify(readAll());
     $("btn-save").disabled = true;
     $("status").textContent = M.saving;
     $("status").classList.remove("alert");
@@ -480,6 +481,11 @@
     }
     const here = call && call.pop.call_id === target && correcting === fixing;
     const saved = r.json && r.json.intake;
+    if (r.status !== 0 && localStorage.getItem(pendPrefix() + rid) !== null) {
+      // Answered at last (pressed again): nothing left to send again.
+      localStorage.removeItem(pendPrefix() + rid);
+      showPending();
+    }
     if (r.status >= 400 && r.status < 500 && !(r.status === 409 && saved)) {
       // Refused: nothing was stored; the next try is a new request. (A
       // 409 with the intake: stored already, by this request.)
@@ -510,6 +516,16 @@
       const f = document.querySelector("#fields .field:not([hidden]) input, #fields .field:not([hidden]) textarea");
       if (f) f.focus({ preventScroll: true });
       return;
+    }
+    if (r.status === 0) {
+      // No answer (the network dropped): kept, and sent again once the
+      // server can be reached (retryPending).
+      keepPending(rid, {
+        method: fixing ? "PUT" : "POST",
+        path: fixing ? "/api/v1/console/intakes/" + encodeURIComponent(fixing.id) : "/api/v1/console/intakes",
+        body: fixing ? { values: sent, request_id: rid, version: fixing.version } : { call_id: target, values: sent, request_id: rid },
+        target, draft: fixing ? "" : key, fix: fixing ? fixKey(fixing) : "", form: formAtSend,
+      });
     }
     if (!here) { $("status").textContent = r.status === 0 ? M.save_unknown : M.save_failed; return; }
     if (r.status === 0) {
@@ -553,6 +569,72 @@
       $("status").textContent = M.save_failed + ((r.json && r.json.error) ? ": " + r.json.error : "");
     }
   });
+
+  // ---- saves lost on the network ----
+  // A save that got no answer is kept (under the drafts' prefix: a day at
+  // most, and another operator logging in here drops it) and sent again,
+  // with its request id (a second arrival is the same message), each time
+  // the server answers a state read, until it is answered: the caller's
+  // message is not left to the operator remembering to press Save again,
+  // nor to a screen the next call replaced.
+  const pendPrefix = () => DRAFT_PREFIX + OP + ".pending.";
+  function pendingSaves() {
+    const out = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith(pendPrefix())) continue;
+      try { const d = JSON.parse(localStorage.getItem(k)); if (d && d.body) out.push({ k, d }); } catch (e) { /* pruned */ }
+    }
+    return out.sort((a, b) => a.d.at - b.d.at);
+  }
+  function keepPending(rid, p) {
+    localStorage.setItem(pendPrefix() + rid, JSON.stringify(Object.assign({ at: Date.now(), op: OP }, p)));
+    showPending();
+  }
+  function showPending() {
+    const n = pendingSaves().length;
+    $("pending").hidden = n === 0;
+    $("pending").textContent = n ? M.pending_saves.replace("{n}", n) : "";
+  }
+  let retrying = false;
+  async function retryPending() {
+    if (retrying) return;
+    retrying = true;
+    try {
+      for (const { k, d } of pendingSaves()) {
+        const r = await api(d.method, d.path, d.body);
+        if (r.status === 0) return; // still cut off
+        localStorage.removeItem(k);
+        const saved = r.json && r.json.intake;
+        const here = call && call.pop.call_id === d.target && !correcting;
+        if ((r.status === 200 || r.status === 201 || r.status === 409) && saved) {
+          // The form (and draft) go only if they still hold what was sent:
+          // what was typed after the lost save stays, to be corrected.
+          const unchanged = d.draft && localStorage.getItem(d.draft) !== null &&
+            JSON.stringify((JSON.parse(localStorage.getItem(d.draft)) || {}).values || {}) === d.form;
+          if (d.fix) localStorage.removeItem(d.fix);
+          if (unchanged || (d.draft && localStorage.getItem(d.draft) === null)) localStorage.removeItem(d.draft);
+          if (here) {
+            call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
+            if (unchanged && JSON.stringify(readAll()) === d.form) { fillForm({}); resetCheck(); clearErrors(); }
+            renderHistory();
+          }
+          $("status").textContent = unchanged || !d.draft ? M.saved_on_retry : M.saved_on_retry_changed;
+          $("status").classList.remove("alert");
+        } else {
+          // Refused: nothing stored; the draft stays, to be checked and
+          // saved again (as a new request).
+          if (d.draft) setDraftRIDAt(d.draft, null);
+          $("status").textContent = M.retry_refused + (r.json && r.json.error ? ": " + r.json.error : "");
+          $("status").classList.add("alert");
+        }
+        refreshRecent();
+      }
+    } finally {
+      retrying = false;
+      showPending();
+    }
+  }
 
   // ---- screen pop ----
   function renderHistory() {
@@ -760,7 +842,7 @@
   let es = null;
   let heard = 0;
   // Reconnects back off (5 s, 10 s, 15 s) while the server keeps refusing
-  // (too many open consoles: 429), and start over on a hello; never more
+  // (shutting down: 503), and start over on a hello; never more
   // than 15 s, so that a restart's gap costs no pop for long.
   let retryIn = 5000, nextTry = 0;
   function connect() {
@@ -793,17 +875,21 @@
   // half-open by a network change: its pings stop only after a while).
   // The current call is read every 5 s; a call the stream did not bring
   // is shown at once, and the stream replaced.
-  // Only the state is read (nothing on screen is rebuilt: the focus stays
-  // where the operator has it); a call the stream has not brought in two
-  // reads in a row (its pop may merely be a moment behind the first) is
-  // shown, and the stream replaced.
+  // Only the state is read and shown (a call ringing: its banner over the
+  // last screen, faded; nothing on screen is rebuilt: the focus stays
+  // where the operator has it), also before the first call of a shift; a
+  // call the stream has not brought in two reads in a row (its pop may
+  // merely be a moment behind the first) is shown, and the stream
+  // replaced. A read answered sends the saves the network lost.
   let unseen = null;
   setInterval(async () => {
-    const seq = pops;
+    const seq = pops, sseq = streamStates;
     const st = await readState();
+    if (st) retryPending();
     if (!st || seq !== pops) { unseen = null; return; }
+    if (sseq === streamStates) renderState(st.state);
     const latest = st.call && st.call.pop.call_id;
-    if (!latest || latestPop === null || latest === latestPop) { unseen = null; return; }
+    if (!latest || latest === latestPop) { unseen = null; return; }
     if (unseen !== latest) { unseen = latest; return; }
     unseen = null;
     $("conn").hidden = false;
@@ -813,4 +899,6 @@
   connect();
   load();
   pollCallbacks();
+  showPending();
+  retryPending();
 })();
