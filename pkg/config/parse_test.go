@@ -679,16 +679,23 @@ clients:
 	}
 }
 
-// TestAPIListen: http.api_listen is a host:port of its own.
+// TestAPIListen: http.api_listen is a host:port of its own: not
+// http.listen's port on its host or on every interface (written as a
+// plain string compare, ":8080" got past "127.0.0.1:8080" and the clash
+// came at start as a failed listen).
 func TestAPIListen(t *testing.T) {
 	base := "ari: {user: u, password: p}\ndata_dir: /d\nhttp: {listen: \"127.0.0.1:8080\", api_listen: %q}\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g}\n"
-	cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, "127.0.0.1:8081")), nil)
-	if err != nil || cfg.HTTP.APIListen != "127.0.0.1:8081" {
-		t.Fatalf("api_listen %q (%v)", cfg.HTTP.APIListen, err)
+	for _, ok := range []string{"127.0.0.1:8081", "192.0.2.10:8080", "127.0.0.1:0"} {
+		cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, ok)), nil)
+		if err != nil || cfg.HTTP.APIListen != ok {
+			t.Fatalf("api_listen %q: %q (%v)", ok, cfg.HTTP.APIListen, err)
+		}
 	}
 	for listen, want := range map[string]string{
 		"8081":           `http.api_listen: "8081" is not host:port`,
 		"127.0.0.1:8080": `http.api_listen: "127.0.0.1:8080" is http.listen's address`,
+		":8080":          `http.api_listen: ":8080" is http.listen's address`, // every interface: that one too
+		"0.0.0.0:8080":   `http.api_listen: "0.0.0.0:8080" is http.listen's address`,
 	} {
 		got := strings.Join(parseErrors(fmt.Sprintf(base, listen)), "\n")
 		if !strings.Contains(got, want) {

@@ -221,6 +221,24 @@ func (c *checker) listen(path, s string) {
 	_ = host // an empty host listens on every interface
 }
 
+// sameListen reports whether listening on a and on b would take one
+// port: the same port (not 0, which the system picks), on the same host
+// or with either on every interface (no host, 0.0.0.0 or ::).
+func sameListen(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	na, errA := strconv.Atoi(pa)
+	nb, errB := strconv.Atoi(pb)
+	if errA != nil || errB != nil || na != nb || na == 0 {
+		return false
+	}
+	any := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || any(ha) || any(hb)
+}
+
 // queue converts a queue section; fields absent from raw stay nil.
 func (c *checker) queue(path string, r rawQueue) QueueOverride {
 	var o QueueOverride
@@ -280,7 +298,7 @@ func (c *checker) build(r rawConfig) *Config {
 	c.listen("http.listen", r.HTTP.Listen)
 	if r.HTTP.APIListen != "" {
 		c.listen("http.api_listen", r.HTTP.APIListen)
-		if r.HTTP.APIListen == r.HTTP.Listen {
+		if sameListen(r.HTTP.APIListen, r.HTTP.Listen) {
 			c.errf("http.api_listen", "%q is http.listen's address: give the data API an address of its own, or leave api_listen out", r.HTTP.APIListen)
 		}
 		cfg.HTTP.APIListen = r.HTTP.APIListen
