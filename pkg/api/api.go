@@ -40,6 +40,10 @@ type Calls interface {
 	// their number in their calls' records).
 	CallerData(e164 string) (store.CallerData, error)
 	ForgetCaller(e164 string, deletedRecordings []string) (store.CallerData, error)
+	// ErasedRecordingsLeft lists the recordings erasures could not delete
+	// (name → call), and ErasedRecordingDeleted notes one deleted since.
+	ErasedRecordingsLeft() (map[string]string, error)
+	ErasedRecordingDeleted(name, callID string, note store.CallEvent) error
 	// BeginErasure holds off, until end, every save and relay of the
 	// number's messages: what the erasure reads first must be all there
 	// is to erase.

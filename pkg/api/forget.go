@@ -1,8 +1,10 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/relay"
@@ -145,6 +147,31 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 	for _, name := range f.RecordingsKept {
 		if !slices.Contains(out.RecordingsLeft, name) {
 			out.RecordingsLeft = append(out.RecordingsLeft, name)
+		}
+	}
+	// The recordings this and earlier erasures could not delete: their
+	// records, erased, no longer say whose they were, so that asking
+	// again for a number would not find them. Tried again at every
+	// request (and by the recording retention's hourly sweep).
+	left, err := d.Calls.ErasedRecordingsLeft()
+	if err != nil {
+		partly("reading the recordings erasures left", err)
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(left)) {
+		if d.DeleteRecording == nil || d.DeleteRecording(name) != nil {
+			if !slices.Contains(out.RecordingsLeft, name) {
+				out.RecordingsLeft = append(out.RecordingsLeft, name)
+			}
+			continue
+		}
+		if err := d.Calls.ErasedRecordingDeleted(name, left[name], store.CallEvent{At: time.Now(), What: "recording " + name + " deleted (erasure)"}); err != nil {
+			partly("noting a recording deleted", err)
+			return
+		}
+		out.RecordingsLeft = slices.DeleteFunc(out.RecordingsLeft, func(n string) bool { return n == name })
+		if !slices.Contains(out.Recordings, name) {
+			out.Recordings = append(out.Recordings, name)
 		}
 	}
 	d.Logger.Info("caller erased on request", "number", masked, "messages", out.Messages, "calls", out.Calls,

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -153,5 +154,49 @@ func TestForgetCallerOnACallRefused(t *testing.T) {
 	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc})
 	if resp, body := do(t, h, "POST", "/api/v1/callers/forget?number=+819011112222"); resp.StatusCode != 409 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("%d %s, want 409 with Retry-After", resp.StatusCode, body)
+	}
+}
+
+// TestForgetAskAgainDeletesTheRecordingLeft: an erasure whose recording
+// Asterisk could not delete (the link down) says it left it; its record,
+// erased, no longer names the caller, so asking again for the number
+// found nothing and answered that nothing was left: the caller's voice
+// stayed until the client's retention. The recording is kept in the
+// store as left, and asking again (for any number) deletes it, noting it
+// in its record.
+func TestForgetAskAgainDeletesTheRecordingLeft(t *testing.T) {
+	st, ob, _, at := forgetWorld(t)
+	if err := st.PutCall(store.CallRecord{ID: "call-1", ClientID: "acme", CallerID: "09011112222", Result: store.ResultAnswered,
+		StartedAt: at, EndedAt: at.Add(time.Minute), Recording: "rec-1"}); err != nil {
+		t.Fatal(err)
+	}
+	asteriskDown := true
+	var deleted []string
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob,
+		Logger: slog.New(slog.DiscardHandler),
+		DeleteRecording: func(name string) error {
+			if asteriskDown {
+				return errors.New("ARI link down")
+			}
+			deleted = append(deleted, name)
+			return nil
+		}})
+	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); !strings.Contains(string(body), `"recordings":[],"recordings_left":["rec-1"]`) {
+		t.Fatalf("first request: %s", body)
+	}
+	asteriskDown = false
+	_, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222")
+	if !slices.Equal(deleted, []string{"rec-1"}) || !strings.Contains(string(body), `"recordings":["rec-1"],"recordings_left":[]`) {
+		t.Fatalf("asked again with Asterisk back: deleted %v, answer %s", deleted, body)
+	}
+	r, err := st.Call("call-1")
+	if err != nil || r.Recording != "" || !strings.Contains(fmt.Sprint(r.Events), "recording rec-1 deleted (erasure)") {
+		t.Fatalf("the record after: recording %q, timeline %v (%v)", r.Recording, r.Events, err)
+	}
+	if left, err := st.ErasedRecordingsLeft(); err != nil || len(left) != 0 {
+		t.Fatalf("still listed as left: %v (%v)", left, err)
+	}
+	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); len(deleted) != 1 || !strings.Contains(string(body), `"recordings":[],"recordings_left":[]`) {
+		t.Fatalf("a third request: deleted %v, answer %s", deleted, body)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/controller"
+	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
 )
@@ -227,5 +228,51 @@ func TestConversationRecordingFails(t *testing.T) {
 	rec := h.record(h.call("0312345678", "0901234567"))
 	if rec.Result != store.ResultAnswered || rec.Recording != "" || !strings.Contains(fmt.Sprint(rec.Events), "the conversation could not be recorded: disk full") {
 		t.Fatalf("a conversation that could not be recorded: %+v", rec)
+	}
+}
+
+// TestRetentionDeletesWhatAnErasureLeft: an erasure could not delete a
+// caller's recording (Asterisk unreachable); its record, erased, no
+// longer names the caller, and the recording was left to the client's
+// retention (up to 100 years). The hourly sweep deletes it, whatever the
+// retention, and notes it in the record.
+func TestRetentionDeletesWhatAnErasureLeft(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    recording_retention_days: 3650\n", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	r := h.start()
+	id := h.call("0312345678", "09012345678")
+	rec := h.record(id)
+	if rec.Recording == "" {
+		t.Fatal("no recording")
+	}
+	stored := func() int {
+		keys, err := r.c.Link.Client().StoredRecording().List(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	h.eventually("recording stored", func() bool { return stored() == 1 })
+	// The erasure, Asterisk's delete failing: nothing deleted.
+	if f, err := h.store.ForgetCaller(phone.ParseCallerID(rec.CallerID).E164, nil); err != nil || len(f.RecordingsKept) != 1 {
+		t.Fatalf("erasure: %+v (%v), want the recording kept", f, err)
+	}
+	if left, err := h.store.ErasedRecordingsLeft(); err != nil || left[rec.Recording] != id {
+		t.Fatalf("left %v (%v), want %s of %s", left, err, rec.Recording, id)
+	}
+	ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return h.cfg }, Logger: storetest.Logger(t)}
+	if n, err := ret.Sweep(rec.StartedAt.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep deleted %d (%v), want the recording the erasure left", n, err)
+	}
+	if stored() != 0 {
+		t.Fatal("the erased caller's recording is still in Asterisk")
+	}
+	after, _ := h.store.Call(id)
+	if after.Recording != "" || after.CallerID != "" || !strings.Contains(fmt.Sprint(after.Events), "deleted (erasure)") {
+		t.Fatalf("record after the sweep: recording %q, caller %q, events %v", after.Recording, after.CallerID, after.Events)
+	}
+	if left, _ := h.store.ErasedRecordingsLeft(); len(left) != 0 {
+		t.Fatalf("still listed as left: %v", left)
 	}
 }

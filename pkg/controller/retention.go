@@ -149,6 +149,11 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 			r.swept[cl.id] = cutoff
 		}
 	}
+	n, err := r.sweepErasedLeft(now)
+	deleted += n
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if r.orphansSwept.IsZero() || now.Sub(r.orphansSwept) >= orphanEvery || now.Before(r.orphansSwept) {
 		// Once a day, done or not: a list too long for the request's
 		// time (a year of recordings) is not asked for every hour.
@@ -158,6 +163,31 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+	}
+	return deleted, errors.Join(errs...)
+}
+
+// sweepErasedLeft deletes the recordings erasures could not delete (the
+// ARI link was down): their records, erased, say no longer whose they
+// were, and a caller's voice must not wait for their client's retention.
+func (r *Retention) sweepErasedLeft(now time.Time) (int, error) {
+	left, err := r.Store.ErasedRecordingsLeft()
+	if err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
+	deleted := 0
+	var errs []error
+	for name, id := range left {
+		err := r.ARI.StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, name))
+		if err != nil && !pbx.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("retention: delete recording %s an erasure left: %w", name, err))
+			continue
+		}
+		if err := r.Store.ErasedRecordingDeleted(name, id, store.CallEvent{At: now, What: "recording " + name + " deleted (erasure)"}); err != nil {
+			errs = append(errs, fmt.Errorf("retention: %w", err))
+			continue
+		}
+		deleted++
 	}
 	return deleted, errors.Join(errs...)
 }

@@ -197,7 +197,7 @@ func (s *Store) ForgetCaller(e164 string, deleted []string) (CallerData, error) 
 	spellings := phone.ParseCallerID(e164).Spellings()
 	for _, id := range found.Calls {
 		var rec, kept string
-		err := s.rewriteCall(id, func(r *CallRecord) bool {
+		err := s.rewriteCallThen(id, func(r *CallRecord) bool {
 			if !sameNumber(r.CallerID, e164) {
 				return false // erased already, or not theirs
 			}
@@ -212,6 +212,18 @@ func (s *Store) ForgetCaller(e164 string, deleted []string) (CallerData, error) 
 			r.Reason = scrubNumber(r.Reason, spellings)
 			r.Events = slices.DeleteFunc(r.Events, func(e CallEvent) bool { return namesCaller(e.What, spellings) })
 			return true
+		}, func(tx *bolt.Tx, changed bool) error {
+			if !changed || kept == "" {
+				return nil
+			}
+			// Its record no longer says whose it was: kept where the
+			// erasure's next request, and the retention's sweeps, find
+			// it to delete it (ErasedRecordingsLeft).
+			b, err := tx.CreateBucketIfNotExists(bucketErasedRecordingsLeft)
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte(kept), []byte(id))
 		})
 		if err != nil {
 			return out, fmt.Errorf("store: forget caller: call %s: %w", id, err)
@@ -232,33 +244,101 @@ func (s *Store) ForgetCaller(e164 string, deleted []string) (CallerData, error) 
 // feed); change returns false to leave it as it is. A record not stored
 // is left.
 func (s *Store) rewriteCall(id string, change func(*CallRecord) bool) error {
+	return s.rewriteCallThen(id, change, nil)
+}
+
+// rewriteCallThen is rewriteCall, then, in the same transaction, runs
+// then (if not nil) with whether the record was changed (written).
+func (s *Store) rewriteCallThen(id string, change func(*CallRecord) bool, then func(tx *bolt.Tx, changed bool) error) error {
 	return s.write(func(tx *bolt.Tx) error {
-		calls := tx.Bucket(bucketCalls)
-		old := calls.Get([]byte(id))
-		if old == nil {
-			return nil
+		changed, err := rewriteCallTx(tx, id, change)
+		if err == nil && then != nil {
+			err = then(tx, changed)
 		}
-		prev, err := decodeCall(old)
-		if err != nil {
-			return err
-		}
-		r := prev
-		r.Events = slices.Clone(prev.Events)
-		if !change(&r) {
-			return nil
-		}
-		r, val, err := encodeStored(tx, r)
-		if err != nil {
-			return err
-		}
-		if err := unindex(tx, prev); err != nil {
-			return err
-		}
-		if err := calls.Put([]byte(id), val); err != nil {
-			return err
-		}
-		return index(tx, r)
+		return err
 	})
+}
+
+// rewriteCallTx is rewriteCall's change in tx; it reports whether the
+// record was written.
+func rewriteCallTx(tx *bolt.Tx, id string, change func(*CallRecord) bool) (bool, error) {
+	calls := tx.Bucket(bucketCalls)
+	old := calls.Get([]byte(id))
+	if old == nil {
+		return false, nil
+	}
+	prev, err := decodeCall(old)
+	if err != nil {
+		return false, err
+	}
+	r := prev
+	r.Events = slices.Clone(prev.Events)
+	if !change(&r) {
+		return false, nil
+	}
+	r, val, err := encodeStored(tx, r)
+	if err != nil {
+		return false, err
+	}
+	if err := unindex(tx, prev); err != nil {
+		return false, err
+	}
+	if err := calls.Put([]byte(id), val); err != nil {
+		return false, err
+	}
+	return true, index(tx, r)
+}
+
+// bucketErasedRecordingsLeft holds the recordings an erasure could not
+// delete in Asterisk (recording name → call id): their records, erased,
+// no longer say whose they were, so that a request again for the number
+// would not find them. Created by the first such erasure.
+var bucketErasedRecordingsLeft = []byte("erased_recordings_left")
+
+// ErasedRecordingsLeft lists the recordings erasures left in Asterisk, by
+// name, with the call each was made in.
+func (s *Store) ErasedRecordingsLeft() (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketErasedRecordingsLeft)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			out[string(k)] = string(v)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: recordings erasures left: %w", err)
+	}
+	return out, nil
+}
+
+// dropErasedLeft: recording name, if an erasure left it, is deleted now.
+func dropErasedLeft(tx *bolt.Tx, name string) error {
+	if b := tx.Bucket(bucketErasedRecordingsLeft); b != nil {
+		return b.Delete([]byte(name))
+	}
+	return nil
+}
+
+// ErasedRecordingDeleted notes that recording name, left by an erasure in
+// call id, is deleted now: no longer listed, its record no longer naming
+// it, note added to its timeline, in one transaction.
+func (s *Store) ErasedRecordingDeleted(name, id string, note CallEvent) error {
+	err := s.rewriteCallThen(id, func(r *CallRecord) bool {
+		if r.Recording != name {
+			return false
+		}
+		r.Recording = ""
+		r.Events = append(r.Events, note)
+		return true
+	}, func(tx *bolt.Tx, _ bool) error { return dropErasedLeft(tx, name) })
+	if err != nil {
+		return fmt.Errorf("store: erased recording %s of call %s deleted: %w", name, id, err)
+	}
+	return nil
 }
 
 // RecordingDeleted notes in call id's record that its recording name was
@@ -267,14 +347,14 @@ func (s *Store) rewriteCall(id string, change func(*CallRecord) bool) error {
 // in it since it was read (a caller's data erased, a classification) is
 // kept. A record that names another recording, or none, is left.
 func (s *Store) RecordingDeleted(id, name string, note CallEvent) error {
-	err := s.rewriteCall(id, func(r *CallRecord) bool {
+	err := s.rewriteCallThen(id, func(r *CallRecord) bool {
 		if r.Recording != name {
 			return false
 		}
 		r.Recording = ""
 		r.Events = append(r.Events, note)
 		return true
-	})
+	}, func(tx *bolt.Tx, _ bool) error { return dropErasedLeft(tx, name) })
 	if err != nil {
 		return fmt.Errorf("store: recording %s of call %s deleted: %w", name, id, err)
 	}
