@@ -7,10 +7,12 @@ package console_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/console/consoletest"
 )
@@ -133,5 +135,124 @@ func TestBrowserLostSaveIsSentAgain(t *testing.T) {
 	}
 	if got := consoletest.Eval(ctx, `String(Object.keys(localStorage).filter((k) => k.includes('.pending.')).length)`); got != "0" {
 		t.Fatalf("%s lost saves left in the browser after it was sent", got)
+	}
+}
+
+// flakySaves does to each POST /api/v1/console/intakes what its mode
+// says: "ok" passes it; "drop" closes the connection without running
+// it; "storeDrop" runs it and drops the answer; "502" answers 502 without
+// running it (a proxy while the server restarts).
+type flakySaves struct {
+	mu   sync.Mutex
+	mode string
+	h    http.Handler
+}
+
+func (f *flakySaves) set(m string) { f.mu.Lock(); f.mode = m; f.mu.Unlock() }
+
+func (f *flakySaves) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	m := f.mode
+	f.mu.Unlock()
+	if r.Method != http.MethodPost || r.URL.Path != "/api/v1/console/intakes" || m == "ok" {
+		f.h.ServeHTTP(w, r)
+		return
+	}
+	switch m {
+	case "storeDrop":
+		f.h.ServeHTTP(httptest.NewRecorder(), r)
+		fallthrough
+	case "drop":
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = c.Close()
+		}
+	case "502":
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+	}
+}
+
+// TestBrowserLostSaveSentAgainKeepsWhatWasAdded: a save is stored but its
+// answer lost; the operator adds to the message and saves again (lost
+// too). Sent again, it is answered 409: stored already, with the first
+// values. The addition was wiped as if saved (a review found it): the
+// form becomes the message's correction, as the Save button makes it,
+// the addition in it.
+func TestBrowserLostSaveSentAgainKeepsWhatWasAdded(t *testing.T) {
+	e := newEnv(t)
+	f := &flakySaves{h: e.c.Handler(), mode: "storeDrop"}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
+	consoletest.Do(t, ctx, "save: stored, answer lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	f.set("drop")
+	consoletest.Do(t, ctx, "add to the message, check, save again (lost)",
+		chromedp.SendKeys("#f-detail", "、至急折り返し希望"),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('通信できず')`))
+	f.set("ok")
+	consoletest.Do(t, ctx, "sent again: the form is its correction, with the addition", consoletest.UntilJS(
+		`document.getElementById('pending').hidden && !document.getElementById('correcting').hidden
+		 && document.getElementById('f-detail').value.includes('至急折り返し希望')`))
+	e.mu.Lock()
+	n := len(e.submitted)
+	e.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d messages relayed, want the first one", n)
+	}
+}
+
+// TestBrowserLostSaveKeptThroughA502: a save stored with its answer lost
+// is sent again and meets a 502 (a proxy while the server restarts): it
+// was taken for a refusal, dropped with its request id, and the operator
+// told to save again, which stored and relayed the message twice. It is
+// kept and sent again later, with its id: one message.
+func TestBrowserLostSaveKeptThroughA502(t *testing.T) {
+	e := newEnv(t)
+	f := &flakySaves{h: e.c.Handler(), mode: "storeDrop"}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
+	consoletest.Do(t, ctx, "save: stored, answer lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	f.set("502")
+	time.Sleep(12 * time.Second) // two reads: sent again, twice, 502
+	if got := consoletest.Eval(ctx, `String(!document.getElementById('pending').hidden)`); got != "true" {
+		t.Fatalf("after 502s the lost save is no longer kept (pending shown: %s); status %q", got, consoletest.Eval(ctx, `document.getElementById('status').textContent`))
+	}
+	f.set("ok")
+	consoletest.Do(t, ctx, "sent once the server answers", consoletest.UntilJS(`document.getElementById('pending').hidden`))
+	time.Sleep(6 * time.Second)
+	e.mu.Lock()
+	n := len(e.submitted)
+	e.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d messages relayed, want 1", n)
+	}
+}
+
+// TestBrowserLogoutAsksWhileSavesWait: logging out drops what the
+// browser keeps of callers, the saves still to send too (a review found
+// one dropped without a word): it is asked first, and declining keeps
+// them.
+func TestBrowserLogoutAsksWhileSavesWait(t *testing.T) {
+	e := newEnv(t)
+	f := &flakySaves{h: e.c.Handler(), mode: "drop"}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
+	consoletest.Do(t, ctx, "save, lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	consoletest.Eval(ctx, `(() => { window.__asked = ''; window.confirm = (m) => { window.__asked = m; return false; }; return ''; })()`)
+	consoletest.Do(t, ctx, "log out, declined", chromedp.Click("#logout"), consoletest.UntilJS(`window.__asked !== ''`))
+	time.Sleep(time.Second)
+	if asked := consoletest.Eval(ctx, `window.__asked`); !strings.Contains(asked, "送れていない用件が 1 件") {
+		t.Fatalf("asked %q", asked)
+	}
+	if got := consoletest.Eval(ctx, `location.pathname + ' ' + Object.keys(localStorage).filter((k) => k.includes('.pending.')).length`); got != "/console 1" {
+		t.Fatalf("after declining: %s, want still on /console with the save kept", got)
 	}
 }

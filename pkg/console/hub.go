@@ -42,13 +42,15 @@ func newHub() *hub {
 	return &hub{subs: map[string]map[*subscriber]struct{}{}, pops: map[string][]ScreenPop{}}
 }
 
-// maxStreamsPerOperator bounds an operator's open event streams (a few
-// browser tabs); each costs a goroutine and a state poll. A stream opened
-// beyond it ends the operator's oldest: a connection a network change
-// left half-open stays open here (its pings go into the socket's buffer)
-// until TCP gives up, some 15 minutes, and a laptop moving between
-// networks would otherwise be refused its console after eight moves.
-const maxStreamsPerOperator = 8
+// maxStreamsPerOperator bounds an operator's open event streams (browser
+// tabs, and the connections network changes left half-open: those stay
+// open here, their pings going into the socket's buffer, until TCP gives
+// up, some 15 minutes); each costs a goroutine and a state poll. A stream
+// opened beyond it ends the operator's oldest, most likely one of those:
+// a laptop moving between networks is never refused its console. The
+// bound is far above the tabs one operator keeps open: tabs as many as it
+// would end each other's streams in turn, each reconnecting.
+const maxStreamsPerOperator = 32
 
 // trySubscribe opens a stream for opID's session sid, or says why not.
 func (h *hub) trySubscribe(opID, sid string) (*subscriber, error) {

@@ -237,6 +237,17 @@
   pruneDrafts();
   // Logging out leaves no caller data behind on a shared computer.
   const logout = document.getElementById("logout");
+  if (logout && logout.form) {
+    // Logging out drops what the browser keeps, the saves still to send
+    // too (caller data): asked first, while any waits.
+    logout.form.addEventListener("submit", (e) => {
+      const n = pendingSaves().length;
+      if (n && !window.confirm(M.logout_pending.replace("{n}", n))) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    });
+  }
   window.toritsugiDrafts.clearOnLogout(logout && logout.form);
 
   // ---- form ----
@@ -481,7 +492,8 @@
     }
     const here = call && call.pop.call_id === target && correcting === fixing;
     const saved = r.json && r.json.intake;
-    if (r.status !== 0 && localStorage.getItem(pendPrefix() + rid) !== null) {
+    const transient = r.status === 0 || r.status >= 500 || [401, 403, 408, 429].includes(r.status);
+    if (!transient && localStorage.getItem(pendPrefix() + rid) !== null) {
       // Answered at last (pressed again): nothing left to send again.
       localStorage.removeItem(pendPrefix() + rid);
       showPending();
@@ -603,11 +615,28 @@
     try {
       for (const { k, d } of pendingSaves()) {
         const r = await api(d.method, d.path, d.body);
-        if (r.status === 0) return; // still cut off
+        // Still cut off, or nothing said of it (a restart's 502, a
+        // session to log in again to): kept for the next try.
+        if (r.status === 0 || r.status >= 500 || [401, 403, 408, 429].includes(r.status)) return;
         localStorage.removeItem(k);
         const saved = r.json && r.json.intake;
         const here = call && call.pop.call_id === d.target && !correcting;
-        if ((r.status === 200 || r.status === 201 || r.status === 409) && saved) {
+        if (r.status === 409 && saved) {
+          // Stored already by this request with other values (an earlier
+          // press whose answer was lost, before what was added since):
+          // as the Save button does, the form becomes its correction,
+          // nothing typed lost; a call not on screen keeps its draft
+          // (未保存 in the recent calls: saving it opens the correction).
+          if (d.fix) localStorage.removeItem(d.fix);
+          if (here && !d.fix) {
+            if (d.draft) localStorage.removeItem(d.draft);
+            call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
+            correcting = saved; correctRID = null; $("correcting").hidden = false;
+            resetCheck(); renderHistory();
+          }
+          $("status").textContent = M.saved_on_retry_changed;
+          $("status").classList.remove("alert");
+        } else if ((r.status === 200 || r.status === 201) && saved) {
           // The form (and draft) go only if they still hold what was sent:
           // what was typed after the lost save stays, to be corrected.
           const unchanged = d.draft && localStorage.getItem(d.draft) !== null &&
