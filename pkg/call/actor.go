@@ -303,11 +303,16 @@ func (a *actor) handle(e ari.Event) {
 		case name == a.vmName:
 			a.note("the message could not be recorded: " + v.Recording.Cause)
 			a.log.Error("voicemail recording failed", "recording", name, "cause", v.Recording.Cause)
+			a.rec.VoicemailFailed = true
 			a.messageRecorded(false)
 		case name == a.rec.Recording:
 			a.note("the conversation could not be recorded: " + v.Recording.Cause)
 			a.log.Error("call recording failed", "recording", name, "cause", v.Recording.Cause)
 			a.rec.Recording, a.state.Recording = "", ""
+			// Kept as the store's live state too: a controller killed now
+			// would otherwise name the failed recording in the record from
+			// the state saved at the bridge.
+			a.saveLive()
 		}
 	case *ari.ChannelEnteredBridge:
 		switch l := a.legs[v.Channel.ID]; {

@@ -714,14 +714,15 @@ func requestTime(h *harness, match func(aritest.RequestLog) bool) time.Time {
 
 // TestVoicemailRecordingFails: Asterisk cannot record the message (a full
 // disk): the call ends at once, without a message, saying why, instead of
-// leaving the caller in silence until voicemail_max.
+// leaving the caller in silence until voicemail_max; the record says the
+// message was lost (VoicemailFailed), for the client's notice.
 func TestVoicemailRecordingFails(t *testing.T) {
 	h := voicemailHarness(t)
 	h.fake.FailRecordings("disk full")
 	h.start()
 	id := h.call("0312345678", "09012345678")
 	rec := h.record(id)
-	if rec.Result == store.ResultVoicemail || rec.Recording != "" || !strings.Contains(fmt.Sprint(rec.Events), "the message could not be recorded: disk full") {
+	if rec.Result == store.ResultVoicemail || rec.Recording != "" || !rec.VoicemailFailed || !strings.Contains(fmt.Sprint(rec.Events), "the message could not be recorded: disk full") {
 		t.Fatalf("a voicemail that could not be recorded: %+v", rec)
 	}
 }

@@ -325,6 +325,40 @@ func TestMissedCallRelayed(t *testing.T) {
 	}
 }
 
+// TestLostVoicemailRelayedAsAMissedCall: a caller asked for a message
+// that Asterisk could not record (a full disk) was told of to nobody: the
+// record's result is the overflow's, which no notice relays. It is
+// relayed as a missed call, saying the message was lost, to a client
+// that takes missed calls or voicemails; not to one that takes neither.
+func TestLostVoicemailRelayedAsAMissedCall(t *testing.T) {
+	lost := func(id string) store.CallRecord {
+		now := time.Now()
+		return store.CallRecord{ID: id, ClientID: "acme", CallerID: "09012345678", Result: store.ResultOverflow,
+			Reason: "overflow: max-wait", WaitMS: 120000, StartedAt: now.Add(-3 * time.Minute), EndedAt: now, VoicemailFailed: true}
+	}
+	for _, tc := range []struct {
+		name, relay string
+		want        int
+	}{
+		{"missed calls", "missed_calls: true}", 1},
+		{"voicemails", "voicemails: true}", 1},
+		{"neither", "missed_calls: false}", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, ob := newDeskWith(t, strings.Replace(cfgYAML, "missed_calls: true}", tc.relay, 1))
+			d.Finished(lost("c1"))
+			all, _ := ob.List(relay.Filter{})
+			if len(all) != tc.want {
+				t.Fatalf("outbox %+v, want %d", all, tc.want)
+			}
+			if tc.want == 1 && (all[0].MessageID != "c1-missed-call" || !strings.Contains(all[0].Message.Text, "録音できませんでした") ||
+				!strings.Contains(all[0].Message.Text, "090-1234-5678")) {
+				t.Fatalf("notice %s:\n%s", all[0].MessageID, all[0].Message.Text)
+			}
+		})
+	}
+}
+
 // TestTemplateFailingOnAMessageFallsBack: a client template that passed
 // the configuration check but fails on a real message (it slices a field
 // that is shorter here) does not keep the message from the client: it

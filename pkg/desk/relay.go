@@ -343,6 +343,11 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		kind, subject = relay.KindMissedCall, "不在着信"
 	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails:
 		kind, subject = relay.KindVoicemail, "留守番電話"
+	case rec.VoicemailFailed && (cl.RelayMissedCalls || cl.RelayVoicemails):
+		// Asked for a message that Asterisk could not record (a full
+		// disk): what they said is lost, and without this the client
+		// would not know they called.
+		kind, subject = relay.KindMissedCall, "不在着信"
 	default:
 		return nil, relay.Message{}, false
 	}
@@ -359,6 +364,8 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 			// carries the recording itself (relay.Message.Recording).
 			lines = append(lines, relay.Line{Label: "録音", Value: voicemailAttached})
 		}
+	} else if rec.VoicemailFailed {
+		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にご用件を残そうとされましたが、録音できませんでした（システムの不調）。お客様への折り返しをご検討ください"})
 	} else if unavailable {
 		lines = append(lines, relay.Line{Label: "状況", Value: "システムの停止中にお電話があり、おかけ直しいただくようご案内しました"})
 	} else {

@@ -89,8 +89,12 @@ type CallRecord struct {
 	WaitMS     int64     `json:"wait_ms,omitempty"`
 	OperatorID string    `json:"operator_id,omitempty"`
 	// Recording is the name of the Asterisk stored recording of the call.
-	Recording string      `json:"recording,omitempty"`
-	Events    []CallEvent `json:"events,omitempty"`
+	Recording string `json:"recording,omitempty"`
+	// VoicemailFailed: the caller was asked for a message, and Asterisk
+	// could not record it (RecordingFailed: a full disk); what they said
+	// is lost, and the client is told of the call (a missed call).
+	VoicemailFailed bool        `json:"voicemail_failed,omitempty"`
+	Events          []CallEvent `json:"events,omitempty"`
 }
 
 // InJapan is r with its times in Japan time (+09:00, as the CSV export
