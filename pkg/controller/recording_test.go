@@ -276,3 +276,55 @@ func TestRetentionDeletesWhatAnErasureLeft(t *testing.T) {
 		t.Fatalf("still listed as left: %v", left)
 	}
 }
+
+// TestRemovedClientKeepsItsShorterRetention: a client that keeps its
+// recordings 7 days is removed (its contract ended) on day 4: its
+// recording was kept to the removed clients' 90 days, past what its
+// callers were told. It goes at the client's own 7, also when the sweep
+// runs in a controller started after the removal; a client whose own is
+// longer than 90 days goes at 90, as before.
+func TestRemovedClientKeepsItsShorterRetention(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		days              int
+		restart           bool
+		deletedOn, keptOn int
+	}{
+		{"7 days", 7, false, 30, 0},
+		{"7 days, swept after a restart", 7, true, 30, 0},
+		{"365 days", 365, false, 91, 89},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, strings.Replace(oneClient, "    record: true\n", fmt.Sprintf("    record: true\n    recording_retention_days: %d\n", tc.days), 1))
+			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+			r := h.start()
+			rec := h.record(h.call("0312345678", "0901234567"))
+			if rec.Recording == "" {
+				t.Fatalf("no recording on %+v", rec)
+			}
+			cfg := h.cfg
+			ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
+			if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 3)); err != nil || n != 0 {
+				t.Fatalf("day 3: deleted %d (%v)", n, err)
+			}
+			other, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+				h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg = other
+			if tc.restart {
+				ret = &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
+			}
+			if tc.keptOn > 0 {
+				if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, tc.keptOn)); err != nil || n != 0 {
+					t.Fatalf("day %d: deleted %d (%v), want it kept", tc.keptOn, n, err)
+				}
+			}
+			if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, tc.deletedOn)); err != nil || n != 1 {
+				t.Fatalf("day %d, the client (%d days) removed on day 4: deleted %d (%v), want its recording", tc.deletedOn, tc.days, n, err)
+			}
+		})
+	}
+}

@@ -40,11 +40,24 @@ type Retention struct {
 	// orphansSwept: when Asterisk's stored recordings were last looked
 	// through for recordings no record names (sweepOrphans).
 	orphansSwept time.Time
+	// days are the clients' recording_retention_days as last configured
+	// (kept in the store): a client removed keeps its own for the
+	// recordings it leaves, when shorter than the removed clients' default
+	// (its callers were promised it).
+	days map[string]int
 }
 
 // removedClients keys the sweep of the calls of clients no longer
 // configured (client ids are never empty).
 const removedClients = ""
+
+// keepsOwnDays reports whether client id, when not configured, keeps its
+// own recording retention: it was known, shorter than the removed
+// clients' default.
+func (r *Retention) keepsOwnDays(id string) bool {
+	d, ok := r.days[id]
+	return ok && d < config.DefaultRecordingRetentionDays
+}
 
 // retentionSweep is one client's sweep (or removedClients'): recordings
 // older than days go.
@@ -75,13 +88,25 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 			}
 		}
 	}
-	before := maps.Clone(r.swept)
-	defer func() {
-		if maps.Equal(before, r.swept) {
-			return
+	if r.days == nil {
+		days, err := r.Store.RetentionDays()
+		if err != nil {
+			r.Logger.Warn("the clients' recording retention days kept could not be read: removed clients' recordings are kept the default days", "err", err)
+			days = map[string]int{}
 		}
-		if err := r.Store.SetRetentionSwept(r.swept); err != nil {
-			r.Logger.Warn("the recording retention's progress could not be kept: the next start reads the calls again", "err", err)
+		r.days = days
+	}
+	before, daysBefore := maps.Clone(r.swept), maps.Clone(r.days)
+	defer func() {
+		if !maps.Equal(before, r.swept) {
+			if err := r.Store.SetRetentionSwept(r.swept); err != nil {
+				r.Logger.Warn("the recording retention's progress could not be kept: the next start reads the calls again", "err", err)
+			}
+		}
+		if !maps.Equal(daysBefore, r.days) {
+			if err := r.Store.SetRetentionDays(r.days); err != nil {
+				r.Logger.Warn("the clients' recording retention days could not be kept", "err", err)
+			}
 		}
 	}()
 	deleted := 0
@@ -96,7 +121,7 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		clients[cl.ID] = true
 	}
 	for id := range r.clients {
-		if !clients[id] {
+		if !clients[id] && !r.keepsOwnDays(id) {
 			// Removed since the last sweep: its calls that the sweep of
 			// removed clients passed while it was configured are due
 			// there now.
@@ -105,6 +130,19 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		}
 	}
 	r.clients = clients
+	for _, cl := range cfg.Clients {
+		r.days[cl.ID] = cl.RecordingRetentionDays
+	}
+	for id, d := range r.days {
+		if !clients[id] && r.keepsOwnDays(id) {
+			// Removed, with a shorter retention than the removed clients'
+			// default: its own sweep goes on, at its own days.
+			sweeps = append(sweeps, retentionSweep{id, d})
+			if _, ok := r.swept[id]; !ok {
+				r.swept[id] = time.Time{}
+			}
+		}
+	}
 	for id := range clients {
 		if _, ok := r.swept[id]; !ok {
 			// No sweep of it complete yet: from the first call. Kept

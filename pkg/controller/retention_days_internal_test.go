@@ -107,30 +107,31 @@ func TestRetentionGoesOnAfterARestart(t *testing.T) {
 	if err := st.PutCall(rec); err != nil {
 		t.Fatal(err)
 	}
-	restarted := func() *recordingDeletes {
+	restarted := func(at time.Time) *recordingDeletes {
 		d := &recordingDeletes{}
 		r := &Retention{Store: st, ARI: d, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t), orphansSwept: now}
-		if _, err := r.Sweep(now.Add(time.Hour)); err != nil {
+		if _, err := r.Sweep(at); err != nil {
 			t.Fatal(err)
 		}
 		return d
 	}
-	if d := restarted(); len(d.deleted) != 0 {
+	if d := restarted(now.Add(time.Hour)); len(d.deleted) != 0 {
 		t.Fatalf("after a restart the sweep read calls it had passed: deleted %v", d.deleted)
 	}
-	// acme removed while stopped: its calls are the removed clients' now,
-	// kept 90 days, swept from the first again.
+	// acme (30 days) removed while stopped: its calls are still swept at
+	// its own 30 days, shorter than the removed clients' 90, from where
+	// its sweep was.
 	gone, err := config.Parse("t.yaml", []byte(strings.Replace(daysConfig, "id: acme", "id: other", 1)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg = gone
-	rec.ID, rec.StartedAt, rec.EndedAt, rec.Recording = "c-older", now.Add(-91*24*time.Hour), now.Add(-91*24*time.Hour+time.Minute), "rec-older"
+	rec.ID, rec.StartedAt, rec.EndedAt, rec.Recording = "c-newer", now.Add(-29*24*time.Hour), now.Add(-29*24*time.Hour+time.Minute), "rec-newer"
 	if err := st.PutCall(rec); err != nil {
 		t.Fatal(err)
 	}
-	if d := restarted(); !slices.Equal(d.deleted, []string{"rec-older"}) {
-		t.Fatalf("after acme's removal deleted %v, want its call older than 90 days", d.deleted)
+	if d := restarted(now.Add(2 * 24 * time.Hour)); !slices.Equal(d.deleted, []string{"rec-newer"}) {
+		t.Fatalf("after acme's removal deleted %v, want its call older than its 30 days", d.deleted)
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,62 @@ func (s *Store) SetRetentionSwept(swept map[string]time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: set retention cutoffs: %w", err)
+	}
+	return nil
+}
+
+// bucketRetentionDays holds each client's recording_retention_days as the
+// recording retention last saw it configured: client id → days (decimal).
+// A client removed from the configuration keeps its own (when shorter
+// than the removed clients' default) for the recordings it leaves.
+// Created by the first write.
+var bucketRetentionDays = []byte("retention_days")
+
+// RetentionDays returns the days SetRetentionDays stored last (empty when
+// none).
+func (s *Store) RetentionDays() (map[string]int, error) {
+	out := map[string]int{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRetentionDays)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			n, err := strconv.Atoi(string(v))
+			if err != nil || n < 0 {
+				return fmt.Errorf("%w: retention days of %q: %q", ErrCorrupt, k, v)
+			}
+			out[string(k)] = n
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: retention days: %w", err)
+	}
+	return out, nil
+}
+
+// SetRetentionDays replaces the clients' retention days kept.
+func (s *Store) SetRetentionDays(days map[string]int) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketRetentionDays) != nil {
+			if err := tx.DeleteBucket(bucketRetentionDays); err != nil {
+				return err
+			}
+		}
+		b, err := tx.CreateBucket(bucketRetentionDays)
+		if err != nil {
+			return err
+		}
+		for id, n := range days {
+			if err := b.Put([]byte(id), []byte(strconv.Itoa(n))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: set retention days: %w", err)
 	}
 	return nil
 }
