@@ -41,9 +41,9 @@ type Calls interface {
 	CallerData(e164 string) (store.CallerData, error)
 	ForgetCaller(e164 string, deletedRecordings []string) (store.CallerData, error)
 	// ErasedRecordingsLeft lists the recordings erasures could not delete
-	// (name → call), and ErasedRecordingDeleted notes one deleted since.
+	// (name → call), and RecordingDeleted notes one deleted since.
 	ErasedRecordingsLeft() (map[string]string, error)
-	ErasedRecordingDeleted(name, callID string, note store.CallEvent) error
+	RecordingDeleted(callID, name string, note store.CallEvent) error
 	// BeginErasure holds off, until end, every save and relay of the
 	// number's messages: what the erasure reads first must be all there
 	// is to erase.

@@ -165,7 +165,7 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		}
-		if err := d.Calls.ErasedRecordingDeleted(name, left[name], store.CallEvent{At: time.Now(), What: "recording " + name + " deleted (erasure)"}); err != nil {
+		if err := d.Calls.RecordingDeleted(left[name], name, store.CallEvent{At: time.Now(), What: "recording " + name + " deleted (erasure)"}); err != nil {
 			partly("noting a recording deleted", err)
 			return
 		}

@@ -5,6 +5,7 @@ package console_test
 // network lost is sent again.
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +18,43 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/console/consoletest"
 )
 
+// consoleBehind serves a console through what wrap makes of its handler
+// (a network that misbehaves) and logs op-a in: the console's env and the
+// browser.
+func consoleBehind(t *testing.T, wrap func(http.Handler) http.Handler) (*env, context.Context) {
+	t.Helper()
+	e := newEnv(t)
+	srv := httptest.NewServer(wrap(e.c.Handler()))
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	return e, ctx
+}
+
+// halfOpenConsole is consoleBehind a halfOpen network.
+func halfOpenConsole(t *testing.T) (*env, *halfOpen, context.Context) {
+	t.Helper()
+	o := &halfOpen{}
+	e, ctx := consoleBehind(t, func(h http.Handler) http.Handler { o.h = h; return o })
+	return e, o, ctx
+}
+
+// cutNow leaves the streams open now half-open.
+func (o *halfOpen) cutNow() {
+	o.mu.Lock()
+	o.cut = true
+	o.mu.Unlock()
+}
+
+// setState makes op-a's state st, as the queue would, and says so.
+func (e *env) setState(st console.OperatorStatus) {
+	st.ID, st.Name, st.Since, st.Reachable = "op-a", "op-a", time.Now(), true
+	e.control.mu.Lock()
+	e.control.states["op-a"] = st
+	e.control.mu.Unlock()
+	e.c.StateChanged("op-a")
+}
+
 // TestBrowserHalfOpenStreamShowsTheRinging: the stream is left half-open
 // (a network change) with the last call's screen up; the phone rings for
 // another client. The state read every 5 s was used only to find a call
@@ -24,21 +62,10 @@ import (
 // screen neither faded nor closed to typing, and what the operator typed
 // for the new caller went into the last call's form. It is shown now.
 func TestBrowserHalfOpenStreamShowsTheRinging(t *testing.T) {
-	e := newEnv(t)
-	o := &halfOpen{h: e.c.Handler()}
-	srv := httptest.NewServer(o)
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	e, o, ctx := halfOpenConsole(t)
 	popNamed(t, e, ctx, "call-last", "アクメ株式会社")
-	o.mu.Lock()
-	o.cut = true
-	o.mu.Unlock()
-	e.control.mu.Lock()
-	e.control.states["op-a"] = console.OperatorStatus{ID: "op-a", Name: "op-a", State: console.StateRinging, CallID: "call-new",
-		CallClient: "株式会社ベータ", Since: time.Now(), Reachable: true}
-	e.control.mu.Unlock()
-	e.c.StateChanged("op-a")
+	o.cutNow()
+	e.setState(console.OperatorStatus{State: console.StateRinging, CallID: "call-new", CallClient: "株式会社ベータ"})
 	consoletest.Do(t, ctx, "the ringing shown within two reads", consoletest.UntilJS(
 		`!document.getElementById('ringing-for').hidden && document.getElementById('ringing-for').textContent.includes('株式会社ベータ')
 		 && document.getElementById('pop').inert`))
@@ -50,22 +77,11 @@ func TestBrowserHalfOpenStreamShowsTheRinging(t *testing.T) {
 // only when the stream's silence was noticed, 35 s and more into the
 // call. Shown within two reads now.
 func TestBrowserHalfOpenStreamFirstCallOfShift(t *testing.T) {
-	e := newEnv(t)
-	o := &halfOpen{h: e.c.Handler()}
-	srv := httptest.NewServer(o)
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	e, o, ctx := halfOpenConsole(t)
 	consoletest.Do(t, ctx, "page up", consoletest.UntilJS(`document.getElementById('state').textContent !== '…'`))
 	time.Sleep(time.Second)
-	o.mu.Lock()
-	o.cut = true
-	o.mu.Unlock()
-	e.control.mu.Lock()
-	e.control.states["op-a"] = console.OperatorStatus{ID: "op-a", Name: "op-a", State: console.StateOnCall, CallID: "call-1",
-		CallClient: "二件目の会社", Since: time.Now(), Reachable: true}
-	e.control.mu.Unlock()
-	e.c.StateChanged("op-a")
+	o.cutNow()
+	e.setState(console.OperatorStatus{State: console.StateOnCall, CallID: "call-1", CallClient: "二件目の会社"})
 	p := pop("call-1", "op-a")
 	p.ClientName = "二件目の会社"
 	e.c.Pop(p)
@@ -76,30 +92,23 @@ func TestBrowserHalfOpenStreamFirstCallOfShift(t *testing.T) {
 	}
 }
 
-// dropSaves closes the connection of each POST /api/v1/console/intakes
-// while on, without running it: the save is lost on the network.
-type dropSaves struct {
-	mu   sync.Mutex
-	on   bool
-	sent int
-	h    http.Handler
+// lostSave pops call-1 on a console behind flakySaves in mode and saves
+// its message, which mode loses: the env, the network and the browser,
+// the page saying a save waits.
+func lostSave(t *testing.T, mode string) (*env, *flakySaves, context.Context) {
+	t.Helper()
+	f := &flakySaves{mode: mode}
+	e, ctx := consoleBehind(t, func(h http.Handler) http.Handler { f.h = h; return f })
+	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
+	consoletest.Do(t, ctx, "save, lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	return e, f, ctx
 }
 
-func (d *dropSaves) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	save := r.Method == http.MethodPost && r.URL.Path == "/api/v1/console/intakes"
-	d.mu.Lock()
-	on := d.on
-	if save {
-		d.sent++
-	}
-	d.mu.Unlock()
-	if on && save {
-		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			_ = c.Close()
-		}
-		return
-	}
-	d.h.ServeHTTP(w, r)
+// relayed is how many messages e's console relayed.
+func (e *env) relayed() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.submitted)
 }
 
 // TestBrowserLostSaveIsSentAgain: the save of a message is lost on the
@@ -108,29 +117,17 @@ func (d *dropSaves) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and sent again once the server answers, once (one message), with a
 // line saying so that outlives the next call's screen until it is sent.
 func TestBrowserLostSaveIsSentAgain(t *testing.T) {
-	e := newEnv(t)
-	d := &dropSaves{h: e.c.Handler(), on: true}
-	srv := httptest.NewServer(d)
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
-	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
-	consoletest.Do(t, ctx, "save, lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	e, f, ctx := lostSave(t, "drop")
 	p := pop("call-2", "op-a")
 	p.ClientName = "次のお客様"
 	e.c.Pop(p)
 	consoletest.Do(t, ctx, "the next call, the unsent message still said", consoletest.UntilJS(
 		`document.getElementById('pop-client').textContent === '次のお客様' && !document.getElementById('pending').hidden`))
-	d.mu.Lock()
-	d.on = false
-	d.mu.Unlock()
+	f.set("ok")
 	consoletest.Do(t, ctx, "sent once the network is back", consoletest.UntilJS(
 		`document.getElementById('pending').hidden && document.getElementById('status').textContent.startsWith('通信が戻り')`))
 	time.Sleep(6 * time.Second) // one more read: nothing more is sent
-	e.mu.Lock()
-	stored := len(e.submitted)
-	e.mu.Unlock()
-	if stored != 1 {
+	if stored := e.relayed(); stored != 1 {
 		t.Fatalf("%d messages relayed, want the lost one, once", stored)
 	}
 	if got := consoletest.Eval(ctx, `String(Object.keys(localStorage).filter((k) => k.includes('.pending.')).length)`); got != "0" {
@@ -178,14 +175,7 @@ func (f *flakySaves) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // form becomes the message's correction, as the Save button makes it,
 // the addition in it.
 func TestBrowserLostSaveSentAgainKeepsWhatWasAdded(t *testing.T) {
-	e := newEnv(t)
-	f := &flakySaves{h: e.c.Handler(), mode: "storeDrop"}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
-	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
-	consoletest.Do(t, ctx, "save: stored, answer lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	e, f, ctx := lostSave(t, "storeDrop")
 	f.set("drop")
 	consoletest.Do(t, ctx, "add to the message, check, save again (lost)",
 		chromedp.SendKeys("#f-detail", "、至急折り返し希望"),
@@ -195,10 +185,7 @@ func TestBrowserLostSaveSentAgainKeepsWhatWasAdded(t *testing.T) {
 	consoletest.Do(t, ctx, "sent again: the form is its correction, with the addition", consoletest.UntilJS(
 		`document.getElementById('pending').hidden && !document.getElementById('correcting').hidden
 		 && document.getElementById('f-detail').value.includes('至急折り返し希望')`))
-	e.mu.Lock()
-	n := len(e.submitted)
-	e.mu.Unlock()
-	if n != 1 {
+	if n := e.relayed(); n != 1 {
 		t.Fatalf("%d messages relayed, want the first one", n)
 	}
 }
@@ -209,14 +196,7 @@ func TestBrowserLostSaveSentAgainKeepsWhatWasAdded(t *testing.T) {
 // told to save again, which stored and relayed the message twice. It is
 // kept and sent again later, with its id: one message.
 func TestBrowserLostSaveKeptThroughA502(t *testing.T) {
-	e := newEnv(t)
-	f := &flakySaves{h: e.c.Handler(), mode: "storeDrop"}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
-	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
-	consoletest.Do(t, ctx, "save: stored, answer lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	e, f, ctx := lostSave(t, "storeDrop")
 	f.set("502")
 	time.Sleep(12 * time.Second) // two reads: sent again, twice, 502
 	if got := consoletest.Eval(ctx, `String(!document.getElementById('pending').hidden)`); got != "true" {
@@ -225,10 +205,7 @@ func TestBrowserLostSaveKeptThroughA502(t *testing.T) {
 	f.set("ok")
 	consoletest.Do(t, ctx, "sent once the server answers", consoletest.UntilJS(`document.getElementById('pending').hidden`))
 	time.Sleep(6 * time.Second)
-	e.mu.Lock()
-	n := len(e.submitted)
-	e.mu.Unlock()
-	if n != 1 {
+	if n := e.relayed(); n != 1 {
 		t.Fatalf("%d messages relayed, want 1", n)
 	}
 }
@@ -238,14 +215,7 @@ func TestBrowserLostSaveKeptThroughA502(t *testing.T) {
 // one dropped without a word): it is asked first, and declining keeps
 // them.
 func TestBrowserLogoutAsksWhileSavesWait(t *testing.T) {
-	e := newEnv(t)
-	f := &flakySaves{h: e.c.Handler(), mode: "drop"}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
-	popNamed(t, e, ctx, "call-1", "アクメ株式会社")
-	consoletest.Do(t, ctx, "save, lost", fillCheckSave(consoletest.UntilJS(`!document.getElementById('pending').hidden`))...)
+	_, _, ctx := lostSave(t, "drop")
 	consoletest.Eval(ctx, `(() => { window.__asked = ''; window.confirm = (m) => { window.__asked = m; return false; }; return ''; })()`)
 	consoletest.Do(t, ctx, "log out, declined", chromedp.Click("#logout"), consoletest.UntilJS(`window.__asked !== ''`))
 	time.Sleep(time.Second)

@@ -259,16 +259,9 @@ func (o *halfOpen) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the wrong company's name and took the message into the old call's form,
 // relayed to the old client. The current call is read every 5 s.
 func TestBrowserHalfOpenStreamLosesNoPop(t *testing.T) {
-	e := newEnv(t)
-	o := &halfOpen{h: e.c.Handler()}
-	srv := httptest.NewServer(o)
-	t.Cleanup(srv.Close)
-	ctx := consoletest.Browser(t)
-	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	e, o, ctx := halfOpenConsole(t)
 	popNamed(t, e, ctx, "call-1", "一件目の会社")
-	o.mu.Lock()
-	o.cut = true
-	o.mu.Unlock()
+	o.cutNow()
 	p2 := pop("call-2", "op-a")
 	p2.ClientName = "二件目の会社"
 	p2.ClientID = "acme"

@@ -190,25 +190,13 @@ func TestRecordingNamedByNoRecord(t *testing.T) {
 // once it is removed from the configuration, its recordings are kept the
 // default 90 days, not forever.
 func TestRecordingRetentionOfARemovedClient(t *testing.T) {
-	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    recording_retention_days: 365\n", 1))
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	r := h.start()
-	rec := h.record(h.call("0312345678", "0901234567"))
-	if rec.Recording == "" {
-		t.Fatalf("no recording on %+v", rec)
-	}
+	h, r, rec := recordedCall(t, 365, "0901234567")
 	cfg := h.cfg
 	ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
 	if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 100)); err != nil || n != 0 {
 		t.Fatalf("sweep at 100 days, the client keeping a year: deleted %d (%v), want 0", n, err)
 	}
-	other, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
-		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = other
+	cfg = withoutAcme(t, h)
 	if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 101)); err != nil || n != 1 {
 		t.Fatalf("sweep at 101 days, the client removed: deleted %d (%v), want 1", n, err)
 	}
@@ -237,22 +225,9 @@ func TestConversationRecordingFails(t *testing.T) {
 // retention (up to 100 years). The hourly sweep deletes it, whatever the
 // retention, and notes it in the record.
 func TestRetentionDeletesWhatAnErasureLeft(t *testing.T) {
-	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", "    record: true\n    recording_retention_days: 3650\n", 1))
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-	r := h.start()
-	id := h.call("0312345678", "09012345678")
-	rec := h.record(id)
-	if rec.Recording == "" {
-		t.Fatal("no recording")
-	}
-	stored := func() int {
-		keys, err := r.c.Link.Client().StoredRecording().List(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(keys)
-	}
+	h, r, rec := recordedCall(t, 3650, "09012345678")
+	id := rec.ID
+	stored := func() int { return storedRecordings(t, r) }
 	h.eventually("recording stored", func() bool { return stored() == 1 })
 	// The erasure, Asterisk's delete failing: nothing deleted.
 	if f, err := h.store.ForgetCaller(phone.ParseCallerID(rec.CallerID).E164, nil); err != nil || len(f.RecordingsKept) != 1 {
@@ -295,25 +270,13 @@ func TestRemovedClientKeepsItsShorterRetention(t *testing.T) {
 		{"365 days", 365, false, 91, 89},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, strings.Replace(oneClient, "    record: true\n", fmt.Sprintf("    record: true\n    recording_retention_days: %d\n", tc.days), 1))
-			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-			h.fake.AddEndpoint("PJSIP/op1002", false, answers)
-			r := h.start()
-			rec := h.record(h.call("0312345678", "0901234567"))
-			if rec.Recording == "" {
-				t.Fatalf("no recording on %+v", rec)
-			}
+			h, r, rec := recordedCall(t, tc.days, "0901234567")
 			cfg := h.cfg
 			ret := &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
 			if n, err := ret.Sweep(rec.StartedAt.AddDate(0, 0, 3)); err != nil || n != 0 {
 				t.Fatalf("day 3: deleted %d (%v)", n, err)
 			}
-			other, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
-				h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg = other
+			cfg = withoutAcme(t, h)
 			if tc.restart {
 				ret = &controller.Retention{Store: h.store, ARI: r.c.Link.Client(), Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t)}
 			}
@@ -327,4 +290,42 @@ func TestRemovedClientKeepsItsShorterRetention(t *testing.T) {
 			}
 		})
 	}
+}
+
+// recordedCall runs a controller for a client recording its calls and
+// keeping them days, and returns a call's record once the call has
+// ended, recorded.
+func recordedCall(t *testing.T, days int, caller string) (*harness, *running, store.CallRecord) {
+	t.Helper()
+	h := newHarness(t, strings.Replace(oneClient, "    record: true\n", fmt.Sprintf("    record: true\n    recording_retention_days: %d\n", days), 1))
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
+	r := h.start()
+	rec := h.record(h.call("0312345678", caller))
+	if rec.Recording == "" {
+		t.Fatalf("no recording on %+v", rec)
+	}
+	return h, r, rec
+}
+
+// withoutAcme is h's configuration with client acme removed (another in
+// its place).
+func withoutAcme(t *testing.T, h *harness) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
+		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// storedRecordings counts the recordings Asterisk keeps.
+func storedRecordings(t *testing.T, r *running) int {
+	t.Helper()
+	keys, err := r.c.Link.Client().StoredRecording().List(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(keys)
 }

@@ -221,7 +221,7 @@ func (r *Retention) sweepErasedLeft(now time.Time) (int, error) {
 			errs = append(errs, fmt.Errorf("retention: delete recording %s an erasure left: %w", name, err))
 			continue
 		}
-		if err := r.Store.ErasedRecordingDeleted(name, id, store.CallEvent{At: now, What: "recording " + name + " deleted (erasure)"}); err != nil {
+		if err := r.Store.RecordingDeleted(id, name, store.CallEvent{At: now, What: "recording " + name + " deleted (erasure)"}); err != nil {
 			errs = append(errs, fmt.Errorf("retention: %w", err))
 			continue
 		}

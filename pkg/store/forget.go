@@ -323,29 +323,13 @@ func dropErasedLeft(tx *bolt.Tx, name string) error {
 	return nil
 }
 
-// ErasedRecordingDeleted notes that recording name, left by an erasure in
-// call id, is deleted now: no longer listed, its record no longer naming
-// it, note added to its timeline, in one transaction.
-func (s *Store) ErasedRecordingDeleted(name, id string, note CallEvent) error {
-	err := s.rewriteCallThen(id, func(r *CallRecord) bool {
-		if r.Recording != name {
-			return false
-		}
-		r.Recording = ""
-		r.Events = append(r.Events, note)
-		return true
-	}, func(tx *bolt.Tx, _ bool) error { return dropErasedLeft(tx, name) })
-	if err != nil {
-		return fmt.Errorf("store: erased recording %s of call %s deleted: %w", name, id, err)
-	}
-	return nil
-}
-
 // RecordingDeleted notes in call id's record that its recording name was
-// deleted (by the recording retention): the name cleared and note added,
-// in one transaction on the record as stored then, so that what changed
-// in it since it was read (a caller's data erased, a classification) is
-// kept. A record that names another recording, or none, is left.
+// deleted (by the recording retention, or as an erasure left it): the
+// name cleared and note added, in one transaction on the record as stored
+// then, so that what changed in it since it was read (a caller's data
+// erased, a classification) is kept, and the name no longer listed among
+// those erasures left (ErasedRecordingsLeft). A record that names another
+// recording, or none, is left.
 func (s *Store) RecordingDeleted(id, name string, note CallEvent) error {
 	err := s.rewriteCallThen(id, func(r *CallRecord) bool {
 		if r.Recording != name {
