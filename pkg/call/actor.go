@@ -303,7 +303,7 @@ func (a *actor) handle(e ari.Event) {
 		case name == a.vmName:
 			a.note("the message could not be recorded: " + v.Recording.Cause)
 			a.log.Error("voicemail recording failed", "recording", name, "cause", v.Recording.Cause)
-			a.rec.VoicemailFailed = true
+			a.rec.VoicemailFailed, a.state.VoicemailFailed = true, true
 			a.messageRecorded(false)
 		case name == a.rec.Recording:
 			a.note("the conversation could not be recorded: " + v.Recording.Cause)

@@ -73,6 +73,10 @@ type Persisted struct {
 	// reads the state as the message before the voicemail, and plays
 	// the prompt again: a rollback loses nothing.)
 	Prompt bool
+	// VoicemailFailed: Asterisk could not record the caller's message
+	// (store.CallRecord.VoicemailFailed): kept for the record a
+	// controller after a restart, or a store write retried, makes.
+	VoicemailFailed bool
 	// NoticeHeard: the recording notice was played to the caller after
 	// the greeting, so that it is not played again at the bridge while
 	// the operator waits in silence.
@@ -166,6 +170,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.NoticeHeard {
 		b = appendParam(b, "nh", "1")
 	}
+	if p.VoicemailFailed {
+		b = appendParam(b, "vf", "1")
+	}
 	if p.Ungreeted {
 		b = appendParam(b, "ug", "1")
 	}
@@ -214,7 +221,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
-		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1",
+		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1", VoicemailFailed: v.Get("vf") == "1",
 	}
 	switch v.Get("bh") {
 	case "1":

@@ -180,6 +180,26 @@ func TestUnseenRecordOfASettledCall(t *testing.T) {
 	}
 }
 
+// TestUnseenRecordOfALostVoicemail: a call whose message Asterisk could
+// not record, its record not stored (the disk full), recorded at the next
+// start from its saved state: the record still says the message was lost,
+// for the client's notice (a review found it dropped on this path).
+func TestUnseenRecordOfALostVoicemail(t *testing.T) {
+	start := time.UnixMilli(1795898038000)
+	ended := start.Add(3 * time.Minute)
+	st := Persisted{ClientID: "acme", DID: "0312345678", StartedAt: start, AnsweredAt: start, Step: StepHangup,
+		Result: string(store.ResultOverflow), Reason: "overflow: max-wait", VoicemailFailed: true}
+	saved := withEndedAt(withWatchedUntil(LiveState("09012345678", st), ended), ended)
+	_, parsed, _, err := parseLiveState(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := unseen{id: "c1", number: "09012345678", st: parsed, watchedUntil: ended, ended: endedAt(saved)}
+	if rec := u.record(ended.Add(time.Hour)); !rec.VoicemailFailed || rec.Result != store.ResultOverflow {
+		t.Fatalf("record %+v, want the overflow with its message lost", rec)
+	}
+}
+
 // deletingARI records the bridges deleted (Bridge().Delete).
 type deletingARI struct {
 	ari.Client

@@ -328,8 +328,9 @@ func TestMissedCallRelayed(t *testing.T) {
 // TestLostVoicemailRelayedAsAMissedCall: a caller asked for a message
 // that Asterisk could not record (a full disk) was told of to nobody: the
 // record's result is the overflow's, which no notice relays. It is
-// relayed as a missed call, saying the message was lost, to a client
-// that takes missed calls or voicemails; not to one that takes neither.
+// relayed, saying the message was lost: as a voicemail to a client that
+// takes voicemails, else as a missed call to one that takes those; not
+// to one that takes neither.
 func TestLostVoicemailRelayedAsAMissedCall(t *testing.T) {
 	lost := func(id string) store.CallRecord {
 		now := time.Now()
@@ -337,12 +338,15 @@ func TestLostVoicemailRelayedAsAMissedCall(t *testing.T) {
 			Reason: "overflow: max-wait", WaitMS: 120000, StartedAt: now.Add(-3 * time.Minute), EndedAt: now, VoicemailFailed: true}
 	}
 	for _, tc := range []struct {
-		name, relay string
-		want        int
+		name, relay, kind string
+		want              int
 	}{
-		{"missed calls", "missed_calls: true}", 1},
-		{"voicemails", "voicemails: true}", 1},
-		{"neither", "missed_calls: false}", 0},
+		{"missed calls", "missed_calls: true}", "missed-call", 1},
+		// As a voicemail: a client taking voicemails only may route them
+		// by kind (a review found one lost so).
+		{"voicemails", "voicemails: true}", "voicemail", 1},
+		{"both", "missed_calls: true, voicemails: true}", "voicemail", 1},
+		{"neither", "missed_calls: false}", "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, ob := newDeskWith(t, strings.Replace(cfgYAML, "missed_calls: true}", tc.relay, 1))
@@ -351,7 +355,7 @@ func TestLostVoicemailRelayedAsAMissedCall(t *testing.T) {
 			if len(all) != tc.want {
 				t.Fatalf("outbox %+v, want %d", all, tc.want)
 			}
-			if tc.want == 1 && (all[0].MessageID != "c1-missed-call" || !strings.Contains(all[0].Message.Text, "録音できませんでした") ||
+			if tc.want == 1 && (all[0].MessageID != "c1-"+tc.kind || !strings.Contains(all[0].Message.Text, "録音できませんでした") ||
 				!strings.Contains(all[0].Message.Text, "090-1234-5678")) {
 				t.Fatalf("notice %s:\n%s", all[0].MessageID, all[0].Message.Text)
 			}

@@ -341,12 +341,14 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	case rec.Result == store.ResultAbandoned && rec.WaitMS > 0 && cl.RelayMissedCalls,
 		unavailable && cl.RelayMissedCalls: // refused while toritsugi was down
 		kind, subject = relay.KindMissedCall, "不在着信"
-	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails:
-		kind, subject = relay.KindVoicemail, "留守番電話"
-	case rec.VoicemailFailed && (cl.RelayMissedCalls || cl.RelayVoicemails):
+	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails,
 		// Asked for a message that Asterisk could not record (a full
 		// disk): what they said is lost, and without this the client
-		// would not know they called.
+		// would not know they called; a voicemail to a client that takes
+		// them (its rules may route by kind), else a missed call.
+		rec.VoicemailFailed && cl.RelayVoicemails:
+		kind, subject = relay.KindVoicemail, "留守番電話"
+	case rec.VoicemailFailed && cl.RelayMissedCalls:
 		kind, subject = relay.KindMissedCall, "不在着信"
 	default:
 		return nil, relay.Message{}, false
@@ -357,15 +359,15 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	if wait > 0 {
 		lines = append(lines, relay.Line{Label: "お待ちいただいた時間", Value: jaDuration(wait)})
 	}
-	if kind == relay.KindVoicemail {
+	if rec.VoicemailFailed {
+		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にご用件を残そうとされましたが、録音できませんでした（システムの不調）。お客様への折り返しをご検討ください"})
+	} else if kind == relay.KindVoicemail {
 		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にメッセージが残されました"})
 		if rec.Recording != "" {
 			// The recording's name means nothing to a client: mail
 			// carries the recording itself (relay.Message.Recording).
 			lines = append(lines, relay.Line{Label: "録音", Value: voicemailAttached})
 		}
-	} else if rec.VoicemailFailed {
-		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にご用件を残そうとされましたが、録音できませんでした（システムの不調）。お客様への折り返しをご検討ください"})
 	} else if unavailable {
 		lines = append(lines, relay.Line{Label: "状況", Value: "システムの停止中にお電話があり、おかけ直しいただくようご案内しました"})
 	} else {
