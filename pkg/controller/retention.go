@@ -40,24 +40,18 @@ type Retention struct {
 	// orphansSwept: when Asterisk's stored recordings were last looked
 	// through for recordings no record names (sweepOrphans).
 	orphansSwept time.Time
-	// days are the clients' recording_retention_days as last configured
-	// (kept in the store): a client removed keeps its own for the
-	// recordings it leaves, when shorter than the removed clients' default
-	// (its callers were promised it).
-	days map[string]int
+	// known are the clients' recording_retention_days as last configured
+	// and whether they are removed since (kept in the store: knownStored
+	// is what it holds, once read, knownRead): a client removed keeps
+	// its own days for the recordings it leaves, when shorter than the
+	// removed clients' default (its callers were promised them).
+	known, knownStored map[string]store.ClientRetention
+	knownRead          bool
 }
 
 // removedClients keys the sweep of the calls of clients no longer
 // configured (client ids are never empty).
 const removedClients = ""
-
-// keepsOwnDays reports whether client id, when not configured, keeps its
-// own recording retention: it was known, shorter than the removed
-// clients' default.
-func (r *Retention) keepsOwnDays(id string) bool {
-	d, ok := r.days[id]
-	return ok && d < config.DefaultRecordingRetentionDays
-}
 
 // retentionSweep is one client's sweep (or removedClients'): recordings
 // older than days go.
@@ -70,6 +64,19 @@ type retentionSweep struct {
 // The recordings of a client no longer configured are kept the default
 // recording_retention_days.
 func (r *Retention) Sweep(now time.Time) (int, error) {
+	if !r.knownRead {
+		// Read until it works: written back before, it would lose the
+		// removed clients' days.
+		known, err := r.Store.RetentionDays()
+		if err != nil {
+			r.Logger.Warn("the clients' recording retention kept could not be read: removed clients' recordings are kept the default days meanwhile", "err", err)
+		} else {
+			r.known, r.knownStored, r.knownRead = known, maps.Clone(known), true
+		}
+	}
+	if r.known == nil {
+		r.known = map[string]store.ClientRetention{}
+	}
 	if r.swept == nil {
 		r.swept = map[string]time.Time{}
 		saved, err := r.Store.RetentionSwept()
@@ -82,30 +89,26 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 			// one removed since the last sweep (below).
 			r.clients = map[string]bool{}
 			for id := range saved {
-				if id != removedClients {
+				if id != removedClients && !r.known[id].Removed {
 					r.clients[id] = true
 				}
 			}
 		}
 	}
-	if r.days == nil {
-		days, err := r.Store.RetentionDays()
-		if err != nil {
-			r.Logger.Warn("the clients' recording retention days kept could not be read: removed clients' recordings are kept the default days", "err", err)
-			days = map[string]int{}
-		}
-		r.days = days
-	}
-	before, daysBefore := maps.Clone(r.swept), maps.Clone(r.days)
+	before := maps.Clone(r.swept)
 	defer func() {
 		if !maps.Equal(before, r.swept) {
 			if err := r.Store.SetRetentionSwept(r.swept); err != nil {
 				r.Logger.Warn("the recording retention's progress could not be kept: the next start reads the calls again", "err", err)
 			}
 		}
-		if !maps.Equal(daysBefore, r.days) {
-			if err := r.Store.SetRetentionDays(r.days); err != nil {
-				r.Logger.Warn("the clients' recording retention days could not be kept", "err", err)
+		if r.knownRead && !maps.Equal(r.knownStored, r.known) {
+			// Compared with what the store holds: a write that failed
+			// is made again at the next sweep.
+			if err := r.Store.SetRetentionDays(r.known); err != nil {
+				r.Logger.Warn("the clients' recording retention could not be kept: tried again at the next sweep", "err", err)
+			} else {
+				r.knownStored = maps.Clone(r.known)
 			}
 		}
 	}()
@@ -121,23 +124,28 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		clients[cl.ID] = true
 	}
 	for id := range r.clients {
-		if !clients[id] && !r.keepsOwnDays(id) {
+		if !clients[id] {
 			// Removed since the last sweep: its calls that the sweep of
 			// removed clients passed while it was configured are due
-			// there now.
+			// there now, and to its own, below, from its first call (a
+			// record stored late, after its sweep had passed its start).
 			delete(r.swept, id)
 			delete(r.swept, removedClients)
+			if k, ok := r.known[id]; ok {
+				k.Removed = true
+				r.known[id] = k
+			}
 		}
 	}
 	r.clients = clients
 	for _, cl := range cfg.Clients {
-		r.days[cl.ID] = cl.RecordingRetentionDays
+		r.known[cl.ID] = store.ClientRetention{Days: cl.RecordingRetentionDays}
 	}
-	for id, d := range r.days {
-		if !clients[id] && r.keepsOwnDays(id) {
-			// Removed, with a shorter retention than the removed clients'
-			// default: its own sweep goes on, at its own days.
-			sweeps = append(sweeps, retentionSweep{id, d})
+	for id, k := range r.known {
+		if k.Removed && k.Days < config.DefaultRecordingRetentionDays {
+			// Removed, its days shorter than the removed clients': its
+			// recordings go at its own.
+			sweeps = append(sweeps, retentionSweep{id, k.Days})
 			if _, ok := r.swept[id]; !ok {
 				r.swept[id] = time.Time{}
 			}
@@ -209,6 +217,11 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 // ARI link was down): their records, erased, say no longer whose they
 // were, and a caller's voice must not wait for their client's retention.
 func (r *Retention) sweepErasedLeft(now time.Time) (int, error) {
+	if n, err := r.Store.BackfillErasedRecordingsLeft(); err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	} else if n > 0 {
+		r.Logger.Info("recordings earlier erasures left found: deleted now", "recordings", n)
+	}
 	left, err := r.Store.ErasedRecordingsLeft()
 	if err != nil {
 		return 0, fmt.Errorf("retention: %w", err)

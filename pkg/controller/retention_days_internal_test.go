@@ -118,20 +118,25 @@ func TestRetentionGoesOnAfterARestart(t *testing.T) {
 	if d := restarted(now.Add(time.Hour)); len(d.deleted) != 0 {
 		t.Fatalf("after a restart the sweep read calls it had passed: deleted %v", d.deleted)
 	}
-	// acme (30 days) removed while stopped: its calls are still swept at
-	// its own 30 days, shorter than the removed clients' 90, from where
-	// its sweep was.
+	// acme (30 days) removed while stopped: its calls are swept again
+	// from the first, at its own 30 days (shorter than the removed
+	// clients' 90): a record stored late, after its sweep had passed its
+	// start, goes too.
 	gone, err := config.Parse("t.yaml", []byte(strings.Replace(daysConfig, "id: acme", "id: other", 1)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg = gone
-	rec.ID, rec.StartedAt, rec.EndedAt, rec.Recording = "c-newer", now.Add(-29*24*time.Hour), now.Add(-29*24*time.Hour+time.Minute), "rec-newer"
+	rec.ID, rec.StartedAt, rec.EndedAt, rec.Recording = "c-older", now.Add(-91*24*time.Hour), now.Add(-91*24*time.Hour+time.Minute), "rec-older"
 	if err := st.PutCall(rec); err != nil {
 		t.Fatal(err)
 	}
-	if d := restarted(now.Add(2 * 24 * time.Hour)); !slices.Equal(d.deleted, []string{"rec-newer"}) {
-		t.Fatalf("after acme's removal deleted %v, want its call older than its 30 days", d.deleted)
+	if d := restarted(now.Add(time.Hour)); !slices.Equal(d.deleted, []string{"rec-older", "rec-old"}) {
+		t.Fatalf("after acme's removal deleted %v, want its calls older than its 30 days, the late one too", d.deleted)
+	}
+	// Swept again only once: the next start reads nothing again.
+	if d := restarted(now.Add(2 * time.Hour)); len(d.deleted) != 0 {
+		t.Fatalf("the start after deleted %v", d.deleted)
 	}
 }
 

@@ -315,6 +315,55 @@ func (s *Store) ErasedRecordingsLeft() (map[string]string, error) {
 	return out, nil
 }
 
+// keyErasedLeftBackfilled (in meta) says BackfillErasedRecordingsLeft ran.
+var keyErasedLeftBackfilled = []byte("erased_left_backfilled")
+
+// BackfillErasedRecordingsLeft lists, once, the recordings that erasures
+// made before erased_recordings_left existed left named by their erased
+// records: their callers' numbers are gone from the records, so that
+// asking again would not find them. It reads every call record, in one
+// write transaction, the first time only; it returns how many it found.
+func (s *Store) BackfillErasedRecordingsLeft() (int, error) {
+	n := 0
+	err := s.update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keyErasedLeftBackfilled) != nil {
+			return nil
+		}
+		var left [][2]string
+		err := tx.Bucket(bucketCalls).ForEach(func(k, v []byte) error {
+			r, err := decodeCall(v)
+			if err != nil {
+				return err
+			}
+			if CallerErased(r) && r.Recording != "" {
+				left = append(left, [2]string{r.Recording, r.ID})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(left) > 0 {
+			b, err := tx.CreateBucketIfNotExists(bucketErasedRecordingsLeft)
+			if err != nil {
+				return err
+			}
+			for _, l := range left {
+				if err := b.Put([]byte(l[0]), []byte(l[1])); err != nil {
+					return err
+				}
+			}
+		}
+		n = len(left)
+		return meta.Put(keyErasedLeftBackfilled, []byte("1"))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: list the recordings earlier erasures left: %w", err)
+	}
+	return n, nil
+}
+
 // dropErasedLeft: recording name, if an erasure left it, is deleted now.
 func dropErasedLeft(tx *bolt.Tx, name string) error {
 	if b := tx.Bucket(bucketErasedRecordingsLeft); b != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/store"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestForgetCaller: a caller erased on request leaves nothing of theirs:
@@ -143,5 +144,41 @@ func TestRecordingDeletedKeepsTheErasure(t *testing.T) {
 	rec, err := s.Call("c1")
 	if err != nil || rec.CallerID != "" || !store.CallerErased(rec) || rec.Recording != "" || len(rec.Events) != 1 {
 		t.Fatalf("record %+v (%v): want erased, its recording cleared and noted", rec, err)
+	}
+}
+
+// TestBackfillErasedRecordingsLeft: an erasure made by a version before
+// erased_recordings_left left its caller's recording named by the erased
+// record, where asking again for the number cannot find it: the backfill
+// lists it, once.
+func TestBackfillErasedRecordingsLeft(t *testing.T) {
+	s := storetest.Open(t)
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	for _, r := range []store.CallRecord{
+		{ID: "erased", ClientID: "acme", CallerID: "09011112222", Result: store.ResultAnswered, StartedAt: at, EndedAt: at.Add(time.Minute), Recording: "rec-erased"},
+		{ID: "other", ClientID: "acme", CallerID: "0312345678", Result: store.ResultAnswered, StartedAt: at, EndedAt: at.Add(time.Minute), Recording: "rec-other"},
+	} {
+		if err := s.PutCall(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ForgetCaller("+819011112222", nil); err != nil {
+		t.Fatal(err)
+	}
+	// As an earlier version left it: no list of what erasures left.
+	if err := s.Bolt().Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("erased_recordings_left")) }); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := s.ErasedRecordingsLeft(); err != nil || len(left) != 0 {
+		t.Fatalf("before the backfill: %v (%v)", left, err)
+	}
+	if n, err := s.BackfillErasedRecordingsLeft(); err != nil || n != 1 {
+		t.Fatalf("backfill found %d (%v), want 1", n, err)
+	}
+	if left, err := s.ErasedRecordingsLeft(); err != nil || len(left) != 1 || left["rec-erased"] != "erased" {
+		t.Fatalf("after the backfill: %v (%v), want rec-erased of call erased only", left, err)
+	}
+	if n, err := s.BackfillErasedRecordingsLeft(); err != nil || n != 0 {
+		t.Fatalf("a second backfill found %d (%v), want none: it runs once", n, err)
 	}
 }

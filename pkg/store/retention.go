@@ -71,27 +71,34 @@ func (s *Store) SetRetentionSwept(swept map[string]time.Time) error {
 }
 
 // bucketRetentionDays holds each client's recording_retention_days as the
-// recording retention last saw it configured: client id → days (decimal).
-// A client removed from the configuration keeps its own (when shorter
-// than the removed clients' default) for the recordings it leaves.
-// Created by the first write.
+// recording retention last saw it: client id → days (decimal), followed
+// by " removed" for a client no longer configured. A client removed keeps
+// its own (when shorter than the removed clients' default) for the
+// recordings it leaves. Created by the first write.
 var bucketRetentionDays = []byte("retention_days")
 
-// RetentionDays returns the days SetRetentionDays stored last (empty when
+// ClientRetention is a client's recording retention as last seen.
+type ClientRetention struct {
+	Days    int
+	Removed bool // no longer configured
+}
+
+// RetentionDays returns what SetRetentionDays stored last (empty when
 // none).
-func (s *Store) RetentionDays() (map[string]int, error) {
-	out := map[string]int{}
+func (s *Store) RetentionDays() (map[string]ClientRetention, error) {
+	out := map[string]ClientRetention{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRetentionDays)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			n, err := strconv.Atoi(string(v))
+			days, removed := strings.CutSuffix(string(v), " removed")
+			n, err := strconv.Atoi(days)
 			if err != nil || n < 0 {
 				return fmt.Errorf("%w: retention days of %q: %q", ErrCorrupt, k, v)
 			}
-			out[string(k)] = n
+			out[string(k)] = ClientRetention{Days: n, Removed: removed}
 			return nil
 		})
 	})
@@ -101,8 +108,8 @@ func (s *Store) RetentionDays() (map[string]int, error) {
 	return out, nil
 }
 
-// SetRetentionDays replaces the clients' retention days kept.
-func (s *Store) SetRetentionDays(days map[string]int) error {
+// SetRetentionDays replaces the clients' retention kept.
+func (s *Store) SetRetentionDays(clients map[string]ClientRetention) error {
 	err := s.update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketRetentionDays) != nil {
 			if err := tx.DeleteBucket(bucketRetentionDays); err != nil {
@@ -113,8 +120,12 @@ func (s *Store) SetRetentionDays(days map[string]int) error {
 		if err != nil {
 			return err
 		}
-		for id, n := range days {
-			if err := b.Put([]byte(id), []byte(strconv.Itoa(n))); err != nil {
+		for id, c := range clients {
+			v := strconv.Itoa(c.Days)
+			if c.Removed {
+				v += " removed"
+			}
+			if err := b.Put([]byte(id), []byte(v)); err != nil {
 				return err
 			}
 		}
