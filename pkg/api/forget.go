@@ -149,35 +149,47 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 			out.RecordingsLeft = append(out.RecordingsLeft, name)
 		}
 	}
-	// The recordings this and earlier erasures could not delete: their
-	// records, erased, no longer say whose they were, so that asking
-	// again for a number would not find them. Tried again at every
-	// request (and by the recording retention's hourly sweep).
+	// This caller is erased: their screen pops go before anything else
+	// can fail.
+	if d.OnForget != nil {
+		d.OnForget(cid.E164)
+	}
+	d.retryLeftRecordings(&out)
+	d.Logger.Info("caller erased on request", "number", masked, "messages", out.Messages, "calls", out.Calls,
+		"callbacks", out.Callbacks, "relay_entries", out.RelayEntries, "recordings", len(out.Recordings), "recordings_left", len(out.RecordingsLeft))
+	writeJSON(w, http.StatusOK, out)
+}
+
+// retryLeftRecordings tries again to delete the recordings this and
+// earlier erasures could not delete: their records, erased, no longer say
+// whose they were, so that asking again for a number would not find them
+// (the recording retention's hourly sweep tries too). Not while the ARI
+// link is down (each try would wait for its timeout); what fails stays
+// left, said in out.
+func (d Deps) retryLeftRecordings(out *forgotten) {
 	left, err := d.Calls.ErasedRecordingsLeft()
 	if err != nil {
-		partly("reading the recordings erasures left", err)
+		d.Logger.Error("forget caller: reading the recordings erasures left", "error", err)
 		return
 	}
+	linkUp := d.LinkUp == nil || d.LinkUp()
 	for _, name := range slices.Sorted(maps.Keys(left)) {
-		if d.DeleteRecording == nil || d.DeleteRecording(name) != nil {
+		if !linkUp || d.DeleteRecording == nil || d.DeleteRecording(name) != nil {
 			if !slices.Contains(out.RecordingsLeft, name) {
 				out.RecordingsLeft = append(out.RecordingsLeft, name)
 			}
 			continue
 		}
 		if err := d.Calls.RecordingDeleted(left[name], name, store.CallEvent{At: time.Now(), What: "recording " + name + " deleted (erasure)"}); err != nil {
-			partly("noting a recording deleted", err)
-			return
+			d.Logger.Error("forget caller: noting a recording deleted", "recording", name, "error", err)
+			if !slices.Contains(out.RecordingsLeft, name) { // listed still: the next try notes it
+				out.RecordingsLeft = append(out.RecordingsLeft, name)
+			}
+			continue
 		}
 		out.RecordingsLeft = slices.DeleteFunc(out.RecordingsLeft, func(n string) bool { return n == name })
 		if !slices.Contains(out.Recordings, name) {
 			out.Recordings = append(out.Recordings, name)
 		}
 	}
-	d.Logger.Info("caller erased on request", "number", masked, "messages", out.Messages, "calls", out.Calls,
-		"callbacks", out.Callbacks, "relay_entries", out.RelayEntries, "recordings", len(out.Recordings), "recordings_left", len(out.RecordingsLeft))
-	if d.OnForget != nil {
-		d.OnForget(cid.E164)
-	}
-	writeJSON(w, http.StatusOK, out)
 }

@@ -172,9 +172,11 @@ func TestForgetAskAgainDeletesTheRecordingLeft(t *testing.T) {
 	}
 	asteriskDown := true
 	var deleted []string
-	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob,
+	calls := 0
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return !asteriskDown }, Token: tokenFunc, Outbox: ob,
 		Logger: slog.New(slog.DiscardHandler),
 		DeleteRecording: func(name string) error {
+			calls++
 			if asteriskDown {
 				return errors.New("ARI link down")
 			}
@@ -183,6 +185,12 @@ func TestForgetAskAgainDeletesTheRecordingLeft(t *testing.T) {
 		}})
 	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); !strings.Contains(string(body), `"recordings":[],"recordings_left":["rec-1"]`) {
 		t.Fatalf("first request: %s", body)
+	}
+	// Asked again while the link is down: the leftover is not tried (each
+	// try would wait for its timeout), and said left.
+	tries := calls
+	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); calls != tries || !strings.Contains(string(body), `"recordings_left":["rec-1"]`) {
+		t.Fatalf("asked again with the link down: %d deletes tried, answer %s", calls-tries, body)
 	}
 	asteriskDown = false
 	_, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222")
