@@ -6,8 +6,8 @@ import "time"
 // call ids are ignored, except a stray answer, which is cancelled.
 
 // Enqueue queues a call. A call already known is ignored (re-adoption is
-// idempotent). If the maximum wait already elapsed since EnqueuedAt the
-// call overflows at once.
+// idempotent). If the maximum wait already elapsed since EnqueuedAt (or
+// the later WaitFrom) the call overflows at once.
 func (c *Core) Enqueue(call Call, now time.Time) []Action {
 	if call.ID == "" || c.calls[call.ID] != nil {
 		return nil
@@ -17,7 +17,11 @@ func (c *Core) Enqueue(call Call, now time.Time) []Action {
 		at = now
 	}
 	st := c.settings(call.ClientID)
-	if st.MaxWait > 0 && !at.Add(st.MaxWait).After(now) {
+	waitFrom := at
+	if call.WaitFrom.After(at) {
+		waitFrom = call.WaitFrom
+	}
+	if st.MaxWait > 0 && !waitFrom.Add(st.MaxWait).After(now) {
 		return []Action{Overflow{CallID: call.ID, Reason: ReasonMaxWait}}
 	}
 	c.seq++
@@ -26,13 +30,13 @@ func (c *Core) Enqueue(call Call, now time.Time) []Action {
 		group = 0
 	}
 	cl := &callRec{
-		id: call.ID, clientID: call.ClientID, enqueuedAt: at, vip: call.VIP,
+		id: call.ID, clientID: call.ClientID, enqueuedAt: at, waitFrom: waitFrom, vip: call.VIP,
 		key: qkey{group: group, at: at.UnixNano(), seq: c.seq},
 	}
 	c.calls[cl.id] = cl
 	c.queue(cl.clientID).tree.insert(cl)
 	if st.MaxWait > 0 {
-		cl.maxWaitTimer = c.arm(at.Add(st.MaxWait), tMaxWait, cl.id, "")
+		cl.maxWaitTimer = c.arm(waitFrom.Add(st.MaxWait), tMaxWait, cl.id, "")
 	}
 	if st.AnnouncePeriod > 0 {
 		cl.annTimer = c.arm(now.Add(st.AnnouncePeriod), tAnnounce, cl.id, "")
@@ -170,7 +174,7 @@ func (c *Core) SettingsChanged(now time.Time, configured func(clientID string) b
 		c.disarm(cl.maxWaitTimer)
 		cl.maxWaitTimer = nil
 		if st.MaxWait > 0 {
-			cl.maxWaitTimer = c.arm(maxTime(cl.enqueuedAt.Add(st.MaxWait), now), tMaxWait, cl.id, "")
+			cl.maxWaitTimer = c.arm(maxTime(cl.waitFrom.Add(st.MaxWait), now), tMaxWait, cl.id, "")
 		}
 		next := now.Add(st.AnnouncePeriod)
 		if cl.annTimer != nil && cl.annTimer.at.Before(next) {

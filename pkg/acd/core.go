@@ -80,6 +80,7 @@ type callRec struct {
 	id, clientID string
 	key          qkey
 	enqueuedAt   time.Time
+	waitFrom     time.Time // when max_wait counts from (Call.WaitFrom)
 	vip          bool
 	ringing      []string // operator ids, sorted
 	opID         string   // connected operator

@@ -190,3 +190,41 @@ func TestSettingsChangedReachesWaitingCallers(t *testing.T) {
 	}
 	checkConsistent(t, c, at(140))
 }
+
+// TestWaitFromStartsTheMaximumWait: a VIP back from a warm transfer the
+// client did not take is queued at their place (EnqueuedAt, before the
+// maximum wait's length ago) with the maximum wait counted from their
+// return (WaitFrom): not overflowed at once, served before later
+// callers, overflowed a maximum wait after the return; a reload keeps it.
+func TestWaitFromStartsTheMaximumWait(t *testing.T) {
+	clients := map[string]ClientSettings{"A": {MaxWait: 30 * time.Second}}
+	c := setup(t, clients, nil)
+	at := func(s int) time.Time { return t0.Add(sec(s)) }
+	overflows := func(acts []Action) []string {
+		var out []string
+		for _, a := range acts {
+			if o, ok := a.(Overflow); ok {
+				out = append(out, o.CallID)
+			}
+		}
+		return out
+	}
+	c.Enqueue(Call{ID: "later", ClientID: "A"}, at(35))
+	if got := overflows(c.Enqueue(Call{ID: "vip", ClientID: "A", VIP: true, EnqueuedAt: at(0), WaitFrom: at(40)}, at(40))); len(got) != 0 {
+		t.Fatalf("back from the transfer: overflowed %v at once", got)
+	}
+	if got := overflows(c.Enqueue(Call{ID: "plain", ClientID: "A", EnqueuedAt: at(0)}, at(40))); !slices.Equal(got, []string{"plain"}) {
+		t.Fatalf("a caller queued 40 s ago without WaitFrom: overflows %v, want it at once", got)
+	}
+	if got := c.Snapshot(at(40)); len(got.Clients) != 1 || len(got.Clients[0].Waiting) != 2 || got.Clients[0].Waiting[0].CallID != "vip" {
+		t.Fatalf("queue %+v, want the VIP first", got.Clients)
+	}
+	c.SettingsChanged(at(50), func(string) bool { return true })
+	if got := overflows(c.Tick(at(69))); !slices.Equal(got, []string{"later"}) {
+		t.Fatalf("at 69 s (the later caller's maximum wait, not yet the VIP's): %v", got)
+	}
+	if got := overflows(c.Tick(at(70))); !slices.Equal(got, []string{"vip"}) {
+		t.Fatalf("30 s after the return: overflows %v, want the VIP", got)
+	}
+	checkConsistent(t, c, at(70))
+}

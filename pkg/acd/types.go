@@ -159,6 +159,11 @@ type Call struct {
 	// EnqueuedAt is when the caller started waiting; re-adopted calls pass
 	// their original time to keep their place. Zero means now.
 	EnqueuedAt time.Time
+	// WaitFrom, when set, is when the client's max_wait starts counting,
+	// if later than EnqueuedAt: a VIP back from a warm transfer the client
+	// did not take keeps their place, and gets the operators' whole
+	// max_wait (the transfer's ringing is not waiting for an operator).
+	WaitFrom time.Time
 	// VIP calls are served before all non-VIP calls.
 	VIP bool
 }

@@ -98,6 +98,8 @@ func TestPersistedRoundTrip(t *testing.T) {
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "after-hours", Reason: "closed: holiday", BillAfterHours: BillNo},
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Then: ThenVoicemail + "overflow", Playback: "1-pb-ab12cd34-2", Prompt: true},
 		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc"},
+		// A VIP back from a transfer: max_wait counts from the return.
+		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), VIP: true, WaitFrom: start.Add(40 * time.Second)},
 		// The message Asterisk could not record: said to the client.
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", VoicemailFailed: true},
 		{ClientID: "acme", DID: "1", Step: StepCallback, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Playback: "1-pb-ab12cd34-3"},

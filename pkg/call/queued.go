@@ -37,7 +37,7 @@ func (a *actor) joinQueue(moh bool) {
 }
 
 func (a *actor) queueCall() acd.Call {
-	return acd.Call{ID: a.id, ClientID: a.client.ID, EnqueuedAt: a.state.EnqueuedAt, VIP: a.state.VIP}
+	return acd.Call{ID: a.id, ClientID: a.client.ID, EnqueuedAt: a.state.EnqueuedAt, WaitFrom: a.state.WaitFrom, VIP: a.state.VIP}
 }
 
 // noteQueued puts the time the queue orders by on the timeline.

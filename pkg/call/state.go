@@ -38,7 +38,11 @@ type Persisted struct {
 	Step       Step
 	StartedAt  time.Time
 	EnqueuedAt time.Time // zero until queued; keeps the caller's place after a restart
-	VIP        bool
+	// WaitFrom is when the client's max_wait counts from, when later than
+	// EnqueuedAt: a VIP back from a warm transfer the client did not take
+	// (acd.Call.WaitFrom).
+	WaitFrom time.Time
+	VIP      bool
 	// set once bridged (StepConnected)
 	OpID, OpChannel, Bridge string
 	// Recording is the voicemail being recorded (StepVoicemail), or the
@@ -136,6 +140,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.VIP {
 		b = appendParam(b, "v", "1")
 	}
+	if !p.WaitFrom.IsZero() {
+		b = appendInt(b, "wf", p.WaitFrom.UnixMilli())
+	}
 	if p.Recording != "" {
 		b = appendParam(b, "r", p.Recording)
 	}
@@ -232,7 +239,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 	for _, t := range []struct {
 		key, what string
 		dst       *time.Time
-	}{{"a", "answer", &p.AnsweredAt}, {"ba", "bridge", &p.BridgedAt}} {
+	}{{"a", "answer", &p.AnsweredAt}, {"ba", "bridge", &p.BridgedAt}, {"wf", "wait start", &p.WaitFrom}} {
 		if s := v.Get(t.key); s != "" {
 			ms, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {

@@ -152,6 +152,11 @@ func (a *actor) transferFailed(why string) {
 	if a.done || a.callerGone {
 		return
 	}
+	// Back in line at the place the transfer began (EnqueuedAt), with the
+	// client's whole max_wait for the operators: the client's phone
+	// ringing, or asking for 1, was no wait for them (a transfer longer
+	// than max_wait overflowed the VIP at once, an operator free).
+	a.state.WaitFrom = a.m.clock.Now()
 	a.requeue()
 }
 

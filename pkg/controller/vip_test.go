@@ -141,6 +141,28 @@ func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
 // TestVIPClientHangsUpDuringWhisper: the client answers the transfer and
 // hangs up at once; the caller must reach an operator (a fresh bridge, not
 // the one prepared for the client).
+// TestVIPTransferLongerThanMaxWaitStillRings: the client's phone answers
+// a VIP's transfer and is asked for 1, which never comes, for longer than
+// the client's max_wait (a mobile's voicemail answering: the ringing,
+// the prompt, the wait for 1). Back in line at their place, the VIP
+// overflowed at once and heard the overflow message, an operator free (a
+// review found it): the operators get the client's whole max_wait from
+// the return, and the VIP is answered.
+func TestVIPTransferLongerThanMaxWaitStillRings(t *testing.T) {
+	cfg := strings.Replace(vipClient, "max_wait: 5m", "max_wait: 2s", 1)
+	cfg = strings.Replace(cfg, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n    transfer_confirm: sound:toritsugi/acme-transfer-confirm\n", 1)
+	h := newHarness(t, cfg)
+	h.confirmWait = 2500 * time.Millisecond // longer than max_wait
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 1000 * time.Second})
+	h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	rec := h.record(h.call("0312345678", "09011111111"))
+	if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("VIP whose client did not press 1: %s (%s), op1001 rung %d times; want answered by op1001", rec.Result, rec.Reason, h.ringsOf("op1001"))
+	}
+}
+
 func TestVIPClientHangsUpDuringWhisper(t *testing.T) {
 	h := newHarness(t, vipClient)
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
