@@ -46,6 +46,11 @@ type forgotten struct {
 	// recording retention, or by hand.
 	Recordings     []string `json:"recordings"`
 	RecordingsLeft []string `json:"recordings_left"`
+	// EarlierRecordingsDeleted and EarlierRecordingsLeft are other
+	// callers' recordings earlier erasures had left, tried again with this
+	// request: deleted now, or left still.
+	EarlierRecordingsDeleted []string `json:"earlier_recordings_deleted"`
+	EarlierRecordingsLeft    []string `json:"earlier_recordings_left"`
 }
 
 // forgetCaller: POST /api/v1/callers/forget?number=N erases a caller on
@@ -85,7 +90,8 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, errorBody{Error: "the caller is on a call now: ask again when it has ended"})
 		return
 	}
-	out := forgotten{Number: cid.Display(), SentTo: []string{}, MaybeSentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{}}
+	out := forgotten{Number: cid.Display(), SentTo: []string{}, MaybeSentTo: []string{}, Recordings: []string{}, RecordingsLeft: []string{},
+		EarlierRecordingsDeleted: []string{}, EarlierRecordingsLeft: []string{}}
 	if d.Outbox != nil {
 		ids := messageIDs(found)
 		sent, maybe := map[string]bool{}, map[string]bool{}
@@ -120,8 +126,11 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 		slices.Sort(out.SentTo)
 		slices.Sort(out.MaybeSentTo)
 	}
+	linkUp := d.LinkUp == nil || d.LinkUp()
 	for _, name := range found.Recordings {
-		if d.DeleteRecording != nil && d.DeleteRecording(name) == nil {
+		// Not tried while the ARI link is down (each would wait for its
+		// timeout): left, and tried again later.
+		if linkUp && d.DeleteRecording != nil && d.DeleteRecording(name) == nil {
 			out.Recordings = append(out.Recordings, name)
 		} else {
 			out.RecordingsLeft = append(out.RecordingsLeft, name)
@@ -154,19 +163,21 @@ func (d Deps) forgetCaller(w http.ResponseWriter, r *http.Request) {
 	if d.OnForget != nil {
 		d.OnForget(cid.E164)
 	}
-	d.retryLeftRecordings(&out)
+	d.retryLeftRecordings(&out, slices.Concat(found.Recordings, f.RecordingsKept))
 	d.Logger.Info("caller erased on request", "number", masked, "messages", out.Messages, "calls", out.Calls,
 		"callbacks", out.Callbacks, "relay_entries", out.RelayEntries, "recordings", len(out.Recordings), "recordings_left", len(out.RecordingsLeft))
 	writeJSON(w, http.StatusOK, out)
 }
 
-// retryLeftRecordings tries again to delete the recordings this and
-// earlier erasures could not delete: their records, erased, no longer say
-// whose they were, so that asking again for a number would not find them
-// (the recording retention's hourly sweep tries too). Not while the ARI
-// link is down (each try would wait for its timeout); what fails stays
-// left, said in out.
-func (d Deps) retryLeftRecordings(out *forgotten) {
+// retryLeftRecordings tries again to delete the recordings earlier
+// erasures could not delete: their records, erased, no longer say whose
+// they were, so that asking again for a number would not find them (the
+// recording retention's hourly sweep tries too). Not while the ARI link
+// is down (each try would wait for its timeout), nor those of this
+// request's caller (theirs, in mine, were tried a moment ago, and are
+// said in out's own fields); the others are said apart, as earlier
+// erasures' (out.EarlierRecordings*).
+func (d Deps) retryLeftRecordings(out *forgotten, mine []string) {
 	left, err := d.Calls.ErasedRecordingsLeft()
 	if err != nil {
 		d.Logger.Error("forget caller: reading the recordings erasures left", "error", err)
@@ -174,22 +185,18 @@ func (d Deps) retryLeftRecordings(out *forgotten) {
 	}
 	linkUp := d.LinkUp == nil || d.LinkUp()
 	for _, name := range slices.Sorted(maps.Keys(left)) {
+		if slices.Contains(mine, name) {
+			continue
+		}
 		if !linkUp || d.DeleteRecording == nil || d.DeleteRecording(name) != nil {
-			if !slices.Contains(out.RecordingsLeft, name) {
-				out.RecordingsLeft = append(out.RecordingsLeft, name)
-			}
+			out.EarlierRecordingsLeft = append(out.EarlierRecordingsLeft, name)
 			continue
 		}
 		if err := d.Calls.RecordingDeleted(left[name], name, store.CallEvent{At: time.Now(), What: "recording " + name + " deleted (erasure)"}); err != nil {
 			d.Logger.Error("forget caller: noting a recording deleted", "recording", name, "error", err)
-			if !slices.Contains(out.RecordingsLeft, name) { // listed still: the next try notes it
-				out.RecordingsLeft = append(out.RecordingsLeft, name)
-			}
+			out.EarlierRecordingsLeft = append(out.EarlierRecordingsLeft, name) // listed still: the next try notes it
 			continue
 		}
-		out.RecordingsLeft = slices.DeleteFunc(out.RecordingsLeft, func(n string) bool { return n == name })
-		if !slices.Contains(out.Recordings, name) {
-			out.Recordings = append(out.Recordings, name)
-		}
+		out.EarlierRecordingsDeleted = append(out.EarlierRecordingsDeleted, name)
 	}
 }

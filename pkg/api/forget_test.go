@@ -188,13 +188,16 @@ func TestForgetAskAgainDeletesTheRecordingLeft(t *testing.T) {
 	}
 	// Asked again while the link is down: the leftover is not tried (each
 	// try would wait for its timeout), and said left.
+	// The record no longer says whose it was: asked again, the leftover
+	// is said as an earlier erasure's.
 	tries := calls
-	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); calls != tries || !strings.Contains(string(body), `"recordings_left":["rec-1"]`) {
+	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); calls != tries ||
+		!strings.Contains(string(body), `"recordings":[],"recordings_left":[],"earlier_recordings_deleted":[],"earlier_recordings_left":["rec-1"]`) {
 		t.Fatalf("asked again with the link down: %d deletes tried, answer %s", calls-tries, body)
 	}
 	asteriskDown = false
 	_, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222")
-	if !slices.Equal(deleted, []string{"rec-1"}) || !strings.Contains(string(body), `"recordings":["rec-1"],"recordings_left":[]`) {
+	if !slices.Equal(deleted, []string{"rec-1"}) || !strings.Contains(string(body), `"earlier_recordings_deleted":["rec-1"],"earlier_recordings_left":[]`) {
 		t.Fatalf("asked again with Asterisk back: deleted %v, answer %s", deleted, body)
 	}
 	r, err := st.Call("call-1")
@@ -204,7 +207,35 @@ func TestForgetAskAgainDeletesTheRecordingLeft(t *testing.T) {
 	if left, err := st.ErasedRecordingsLeft(); err != nil || len(left) != 0 {
 		t.Fatalf("still listed as left: %v (%v)", left, err)
 	}
-	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); len(deleted) != 1 || !strings.Contains(string(body), `"recordings":[],"recordings_left":[]`) {
+	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); len(deleted) != 1 ||
+		!strings.Contains(string(body), `"recordings":[],"recordings_left":[],"earlier_recordings_deleted":[],"earlier_recordings_left":[]`) {
 		t.Fatalf("a third request: deleted %v, answer %s", deleted, body)
+	}
+}
+
+// TestForgetAnswerKeepsOtherCallersApart: the leftover of caller A's
+// erasure, tried again with caller B's, was said as B's recording (a
+// review found it): it is said apart, as an earlier erasure's.
+func TestForgetAnswerKeepsOtherCallersApart(t *testing.T) {
+	st, ob, _, at := forgetWorld(t)
+	if err := st.PutCall(store.CallRecord{ID: "call-a", ClientID: "acme", CallerID: "09011112222", Result: store.ResultAnswered,
+		StartedAt: at, EndedAt: at.Add(time.Minute), Recording: "rec-a"}); err != nil {
+		t.Fatal(err)
+	}
+	down := true
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob, Logger: slog.New(slog.DiscardHandler),
+		DeleteRecording: func(string) error {
+			if down {
+				return errors.New("Asterisk failed")
+			}
+			return nil
+		}})
+	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=090-1111-2222"); !strings.Contains(string(body), `"recordings_left":["rec-a"],"earlier_recordings_deleted":[],"earlier_recordings_left":[]`) {
+		t.Fatalf("A: %s", body)
+	}
+	down = false
+	if _, body := do(t, h, "POST", "/api/v1/callers/forget?number=080-3333-4444"); !strings.Contains(string(body),
+		`"recordings":[],"recordings_left":[],"earlier_recordings_deleted":["rec-a"],"earlier_recordings_left":[]`) {
+		t.Fatalf("B, who has nothing: %s", body)
 	}
 }

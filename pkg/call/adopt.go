@@ -314,7 +314,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		a.resumeCallbackOffer()
 	case p.Step == StepTransfer && a.m.queue != nil:
 		// The client's phone may still ring; its leg is no longer ours
-		// (it is hung up if answered). Queue with the original place.
+		// (it is hung up if answered). Queue with the original place, and
+		// the client's whole max_wait from now (see transferFailed).
+		a.state.WaitFrom = a.m.clock.Now()
 		a.enqueue()
 	case p.Step == StepQueued && a.m.queue != nil && ch.State != "Up":
 		a.ringback() // still unanswered: keep ringing, same place in line

@@ -163,6 +163,31 @@ func TestVIPTransferLongerThanMaxWaitStillRings(t *testing.T) {
 	}
 }
 
+// TestVIPTransferCutByARestartStillRings: the controller restarts during
+// a VIP's transfer (the client's phone asked for 1) and comes back after
+// longer than max_wait from the transfer's start: the re-adopted VIP is
+// queued at their place with the client's whole max_wait from the
+// restart, and answered (a review found the overflow at once here too).
+func TestVIPTransferCutByARestartStillRings(t *testing.T) {
+	cfg := strings.Replace(vipClient, "max_wait: 5m", "max_wait: 2s", 1)
+	cfg = strings.Replace(cfg, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n    transfer_confirm: sound:toritsugi/acme-transfer-confirm\n", 1)
+	h := newHarness(t, cfg)
+	h.confirmWait = 30 * time.Second
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 1000 * time.Second})
+	first := h.start()
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	id := h.call("0312345678", "09011111111")
+	h.eventually("transfer attempted", func() bool { return len(h.originates()) == 1 })
+	time.Sleep(500 * time.Millisecond) // the client's phone answered, asked for 1
+	first.stop()
+	time.Sleep(2500 * time.Millisecond) // longer than max_wait from the transfer's start
+	h.start()
+	if rec := h.record(id); rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+		t.Fatalf("VIP re-adopted during the transfer: %s (%s), op1001 rung %d times; want answered by op1001", rec.Result, rec.Reason, h.ringsOf("op1001"))
+	}
+}
+
 func TestVIPClientHangsUpDuringWhisper(t *testing.T) {
 	h := newHarness(t, vipClient)
 	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
