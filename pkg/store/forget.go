@@ -324,6 +324,17 @@ var keyErasedLeftBackfilled = []byte("erased_left_backfilled")
 // asking again would not find them. It reads every call record, in one
 // write transaction, the first time only; it returns how many it found.
 func (s *Store) BackfillErasedRecordingsLeft() (int, error) {
+	// Done once: the hourly sweep's look costs a read, not a write.
+	done := false
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		done = tx.Bucket(bucketMeta).Get(keyErasedLeftBackfilled) != nil
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("store: list the recordings earlier erasures left: %w", err)
+	}
+	if done {
+		return 0, nil
+	}
 	n := 0
 	err := s.update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
