@@ -19,7 +19,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/call"
-	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -793,12 +792,7 @@ func TestRestartWithoutTheClientTellsTheWaitingCaller(t *testing.T) {
 	id := h.call("0312345678", "0901234567")
 	h.waitStoredStep(id, call.StepQueued)
 	first.stop()
-	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
-		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cfg = cfg
+	h.cfg = withoutAcme(t, h)
 	h.start()
 	rec := h.record(id)
 	if rec.Result != store.ResultFailed || rec.Reason != "client acme no longer configured after restart" {
@@ -824,12 +818,7 @@ func TestRestartWithoutTheClientTellsTheWaitingCaller(t *testing.T) {
 func TestRestartWithoutTheClientKeepsTheConversation(t *testing.T) {
 	h := newHarness(t, oneClient)
 	first, id := h.bridgeThenStop(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
-	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s",
-		h.fake.URL(), strings.Replace(oneClient, "id: acme", "id: other", 1))), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cfg = cfg
+	h.cfg = withoutAcme(t, h)
 	h.start()
 	h.eventually("still talking after the restart", func() bool { c, ok := h.fake.Channel(id); return ok && c.BridgeID != "" })
 	if err := h.fake.RemoteHangup(id); err != nil {

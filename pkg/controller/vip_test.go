@@ -149,12 +149,7 @@ func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
 // review found it): the operators get the client's whole max_wait from
 // the return, and the VIP is answered.
 func TestVIPTransferLongerThanMaxWaitStillRings(t *testing.T) {
-	cfg := strings.Replace(vipClient, "max_wait: 5m", "max_wait: 2s", 1)
-	cfg = strings.Replace(cfg, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n    transfer_confirm: sound:toritsugi/acme-transfer-confirm\n", 1)
-	h := newHarness(t, cfg)
-	h.confirmWait = 2500 * time.Millisecond // longer than max_wait
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 1000 * time.Second})
+	h := vipNeverConfirmed(t, 2500*time.Millisecond) // longer than max_wait
 	h.start()
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
 	rec := h.record(h.call("0312345678", "09011111111"))
@@ -163,18 +158,27 @@ func TestVIPTransferLongerThanMaxWaitStillRings(t *testing.T) {
 	}
 }
 
+// vipNeverConfirmed is a harness (not started) of a VIP client with a
+// max_wait of 2 s whose phone answers the transfer and never presses the
+// confirm key (waited for confirmWait), op1001 registered.
+func vipNeverConfirmed(t *testing.T, confirmWait time.Duration) *harness {
+	t.Helper()
+	cfg := strings.Replace(vipClient, "max_wait: 5m", "max_wait: 2s", 1)
+	cfg = strings.Replace(cfg, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n    transfer_confirm: sound:toritsugi/acme-transfer-confirm\n", 1)
+	h := newHarness(t, cfg)
+	h.confirmWait = confirmWait
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 1000 * time.Second})
+	return h
+}
+
 // TestVIPTransferCutByARestartStillRings: the controller restarts during
 // a VIP's transfer (the client's phone asked for 1) and comes back after
 // longer than max_wait from the transfer's start: the re-adopted VIP is
 // queued at their place with the client's whole max_wait from the
 // restart, and answered (a review found the overflow at once here too).
 func TestVIPTransferCutByARestartStillRings(t *testing.T) {
-	cfg := strings.Replace(vipClient, "max_wait: 5m", "max_wait: 2s", 1)
-	cfg = strings.Replace(cfg, "    transfer_timeout: 5s\n", "    transfer_timeout: 5s\n    transfer_confirm: sound:toritsugi/acme-transfer-confirm\n", 1)
-	h := newHarness(t, cfg)
-	h.confirmWait = 30 * time.Second
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 1000 * time.Second})
+	h := vipNeverConfirmed(t, 30*time.Second)
 	first := h.start()
 	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
 	id := h.call("0312345678", "09011111111")
