@@ -258,6 +258,9 @@ func (r *Registry) record(o Observation, read bool, since uint64) bool {
 	return true
 }
 
+// maxContactsKept bounds the contacts an endpoint's state remembers.
+const maxContactsKept = 16
+
 // registration notes the contact o is about, and reports whether it is a
 // registration: a contact removed before (the phone unregistered, or its
 // registration expired) that is back, or one never seen before that
@@ -278,6 +281,11 @@ func (st *epState) registration(o Observation) bool {
 	}
 	present, seen := st.contacts[o.Contact]
 	if o.ContactRemoved {
+		if len(st.contacts) >= maxContactsKept {
+			// A phone registering from a new port every day would grow
+			// the list for months: the removed ones but this go.
+			maps.DeleteFunc(st.contacts, func(_ string, present bool) bool { return !present })
+		}
 		st.contacts[o.Contact] = false
 		if st.registering && !slices.Contains(slices.Collect(maps.Values(st.contacts)), true) {
 			st.registering = false

@@ -203,3 +203,33 @@ func TestRegistrationIsANewContact(t *testing.T) {
 		})
 	}
 }
+
+// TestRemovedContactsAreBounded: a phone registering from a new port each
+// time (NAT) leaves a removed contact each time: the endpoint's state
+// keeps at most maxContactsKept, and a contact removed last is still
+// known as such (back, it is a registration).
+func TestRemovedContactsAreBounded(t *testing.T) {
+	var c collector
+	r := NewRegistry(nil, c.add)
+	r.Track([]string{"PJSIP/op1001"})
+	contact := func(uri, status, state string) {
+		r.HandleEvent(decode(t, []byte(`{"type":"ContactStatusChange","endpoint":{"technology":"PJSIP","resource":"op1001","state":"`+state+
+			`","channel_ids":[]},"contact_info":{"uri":"`+uri+`","contact_status":"`+status+`","aor":"op1001"}}`)))
+	}
+	for i := range 100 {
+		uri := fmt.Sprintf("sip:op1001@192.0.2.7:%d", 5060+i)
+		contact(uri, "NonQualified", "online")
+		contact(uri, "Removed", "offline")
+	}
+	r.mu.Lock()
+	n := len(r.eps["PJSIP/op1001"].contacts)
+	r.mu.Unlock()
+	if n > maxContactsKept {
+		t.Fatalf("%d contacts kept, want at most %d", n, maxContactsKept)
+	}
+	before := len(c.all())
+	contact("sip:op1001@192.0.2.7:5159", "Reachable", "online") // the last removed, back
+	if got := c.all()[before:]; len(got) != 1 || !got[0].Registered {
+		t.Fatalf("the last removed contact back: %+v, want a registration", got)
+	}
+}
