@@ -64,10 +64,43 @@ type Announce struct {
 // Reason is the pause reason when To is Paused, otherwise a short cause.
 // From and To are both WrapUp when a wrap-up goes on past its time for an
 // unsaved message (ReasonMessageUnsaved).
+//
+// Wrap, set when To is WrapUp, is the wrap-up as it stands: From and To
+// are also both WrapUp when it changes (held for an unsaved message, the
+// hold released, more time asked for), so that it can be stored and
+// given back after a restart (Core.RestoreWrapUp).
 type OperatorStateChanged struct {
 	OpID     string
 	From, To State
 	Reason   string
+	Wrap     *WrapUpState
+}
+
+// WrapUpState is an operator's wrap-up, as kept across a restart.
+type WrapUpState struct {
+	// CallID is the call the wrap-up follows, of client ClientID.
+	CallID, ClientID string
+	// Until is when it ends, unless the message keeps it (Hold).
+	Until time.Time
+	// Hold: the call's message is not saved (HoldWrapUp); the wrap-up
+	// goes on until it is, or until HoldUntil. Held: Until has passed
+	// and only the message keeps it.
+	Hold, Held bool
+	HoldUntil  time.Time
+	// Unheld: the operator gave up the hold by asking for more time; the
+	// console showing the call again does not hold them anew.
+	Unheld bool
+	// Pause is the reason of a pause asked for on the call, entered when
+	// the wrap-up ends ("" none).
+	Pause string
+}
+
+// End is the latest the wrap-up can last.
+func (w WrapUpState) End() time.Time {
+	if w.Hold && w.HoldUntil.After(w.Until) {
+		return w.HoldUntil
+	}
+	return w.Until
 }
 
 func (Ring) isAction()                 {}

@@ -168,7 +168,29 @@ func (c *Core) setState(op *opRec, to State, reason string, now time.Time, out [
 		op.reason = reason
 	}
 	c.refreshIdle(op)
-	return append(out, OperatorStateChanged{OpID: op.id, From: from, To: to, Reason: reason})
+	ch := OperatorStateChanged{OpID: op.id, From: from, To: to, Reason: reason}
+	if to == WrapUp {
+		ch.Wrap = wrapState(op)
+	}
+	return append(out, ch)
+}
+
+// wrapState is op's wrap-up as it stands.
+func wrapState(op *opRec) *WrapUpState {
+	w := &WrapUpState{
+		CallID: op.wrapCall, ClientID: op.wrapClient, Until: op.wrapUntil,
+		Hold: op.holdCall != "" && op.holdCall == op.wrapCall, Held: op.held, HoldUntil: op.holdUntil,
+		Unheld: op.unheld != "" && op.unheld == op.wrapCall,
+	}
+	if op.hasPending && op.pending == Paused {
+		w.Pause = op.pendingReason
+	}
+	return w
+}
+
+// wrapChanged reports a change of op's wrap-up, the state staying WrapUp.
+func wrapChanged(op *opRec, reason string) OperatorStateChanged {
+	return OperatorStateChanged{OpID: op.id, From: WrapUp, To: WrapUp, Reason: reason, Wrap: wrapState(op)}
 }
 
 // release detaches a ringing operator from a call (no state change).

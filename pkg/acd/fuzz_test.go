@@ -111,6 +111,16 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		}
 		return end(r.pickCall(arg), now)
 	case 7:
+		if arg&0xc0 == 0xc0 {
+			// A wrap-up given back after a restart (any state, held or
+			// not, over or not).
+			w := WrapUpState{CallID: r.pickCall(arg >> 1), ClientID: string(rune('A' + int(arg>>2)%3)),
+				Until: now.Add(time.Duration(int(arg>>2)%8-2) * 10 * time.Second), Hold: arg&1 != 0, Held: arg&2 != 0, Pause: []string{"", "lunch"}[int(arg>>5)%2]}
+			if w.Hold {
+				w.HoldUntil = w.Until.Add(time.Minute)
+			}
+			return c.RestoreWrapUp(r.pickOp(arg), w, now)
+		}
 		return c.SetAvailable(r.pickOp(arg), now)
 	case 8:
 		return c.Pause(r.pickOp(arg), []string{"lunch", "meeting", ""}[int(arg>>4)%3], now)

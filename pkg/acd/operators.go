@@ -185,8 +185,12 @@ func (c *Core) HoldWrapUp(id, callID string, now time.Time) []Action {
 	case op.callID == callID && (op.state == Ringing || op.state == OnCall):
 		op.holdCall = callID
 	case op.state == WrapUp && op.wrapCall == callID && !op.held && op.unheld != callID:
-		op.holdCall = callID
-		op.holdUntil = op.wrapUntil.Add(c.settings(op.wrapClient).WrapUpHold)
+		until := op.wrapUntil.Add(c.settings(op.wrapClient).WrapUpHold)
+		if op.holdCall == callID && op.holdUntil.Equal(until) {
+			return nil // as it was (a console reading its state again)
+		}
+		op.holdCall, op.holdUntil = callID, until
+		return []Action{wrapChanged(op, "wrap-up-held")}
 	}
 	return nil
 }
@@ -199,8 +203,11 @@ func (c *Core) ReleaseWrapUp(id, callID string, now time.Time) []Action {
 		return nil
 	}
 	op.holdCall, op.holdUntil = "", time.Time{}
-	if op.state == WrapUp && op.held {
+	switch {
+	case op.state == WrapUp && op.held:
 		return c.dispatch(now, c.leaveWrapUp(op, ReasonMessageSaved, now, nil))
+	case op.state == WrapUp:
+		return []Action{wrapChanged(op, "wrap-up-released")}
 	}
 	return nil
 }
@@ -226,5 +233,36 @@ func (c *Core) ExtendWrapUp(id string, d time.Duration, now time.Time) []Action 
 		return c.dispatch(now, c.leaveWrapUp(op, "wrap-up-end", now, nil))
 	}
 	op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", id)
-	return nil
+	return []Action{wrapChanged(op, "wrap-up-extended")}
+}
+
+// RestoreWrapUp gives an operator back the wrap-up they were in when the
+// controller stopped (w, as OperatorStateChanged.Wrap reported it last),
+// unless it has ended by now; the operator must be Offline (as a fresh
+// core has them) or Available. Without it a restart made them available at
+// once, and the next caller rang while they were still writing the last
+// one's message. It reports nothing when it gives nothing back.
+func (c *Core) RestoreWrapUp(id string, w WrapUpState, now time.Time) []Action {
+	op := c.ops[id]
+	if op == nil || op.state != Available && op.state != Offline || w.CallID == "" || !w.End().After(now) {
+		return nil
+	}
+	c.clearWrap(op)
+	op.noAnswers, op.hasPending = 0, false
+	op.wrapCall, op.wrapClient = w.CallID, w.ClientID
+	op.wrapUntil = w.Until
+	if w.Hold {
+		op.holdCall, op.holdUntil, op.held = w.CallID, w.HoldUntil, w.Held
+		if op.held {
+			op.wrapUntil = op.holdUntil
+		}
+	}
+	if w.Unheld {
+		op.unheld = w.CallID
+	}
+	if w.Pause != "" {
+		op.pending, op.pendingReason, op.hasPending = Paused, w.Pause, true
+	}
+	op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", id)
+	return c.dispatch(now, c.setState(op, WrapUp, ReasonWrapUpRestored, now, nil))
 }

@@ -120,7 +120,7 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 			// is, or until the hold's end.
 			op.held, op.wrapUntil = true, op.holdUntil
 			op.wrapTimer = c.arm(op.wrapUntil, tWrapUp, "", op.id)
-			return append(out, OperatorStateChanged{OpID: op.id, From: WrapUp, To: WrapUp, Reason: ReasonMessageUnsaved})
+			return append(out, wrapChanged(op, ReasonMessageUnsaved))
 		}
 		return c.leaveWrapUp(op, "wrap-up-end", now, out)
 	case tMaxWait:

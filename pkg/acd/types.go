@@ -125,6 +125,9 @@ const (
 	// shows it) or starts for one without wrap-up time.
 	ReasonMessageSaved   = "message-saved"
 	ReasonMessageUnsaved = "message-unsaved"
+	// ReasonWrapUpRestored: a wrap-up given back after a restart
+	// (Core.RestoreWrapUp).
+	ReasonWrapUpRestored = "wrap-up-restored"
 )
 
 // WildcardClient in an operator's skills means "every client".

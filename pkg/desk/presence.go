@@ -17,8 +17,10 @@ import (
 // session is still valid.
 // Before, a restart left every console operator offline until each
 // noticed and pressed 受付可 again, while the callers re-adopted in line
-// waited and overflowed. Transient states (ringing, on a call, wrap-up)
-// leave the stored one as it was: the operator was available.
+// waited and overflowed. Ringing and on a call leave the stored state as
+// it was (the operator was available); a wrap-up is stored with its end
+// and hold, and given back unless it has ended (else the next caller rang
+// while the operator was still writing the last one's message).
 
 // presenceRetry is how long after a failed write the states are written
 // again.
@@ -82,6 +84,14 @@ func (d *Desk) OperatorChanged(c acd.OperatorStateChanged) {
 		p = &store.Presence{Since: since}
 	case acd.Paused:
 		p = &store.Presence{Paused: true, Reason: c.Reason, Since: since}
+	case acd.WrapUp:
+		if c.Wrap == nil {
+			return
+		}
+		p = &store.Presence{Wrap: storedWrap(*c.Wrap)}
+		if c.From != acd.WrapUp {
+			p.Since = since
+		}
 	case acd.Offline:
 	default:
 		return
@@ -182,21 +192,47 @@ func (d *Desk) RestorePresence(loggedIn func(opID string) bool) (int, error) {
 			}
 			continue
 		}
-		states = append(states, queue.OperatorPresence{OpID: id, Paused: p.Paused, Reason: p.Reason, Since: p.Since})
-		if !p.Since.IsZero() {
+		st := queue.OperatorPresence{OpID: id, Paused: p.Paused, Reason: p.Reason, Since: p.Since}
+		if p.Wrap != nil && !p.Paused {
+			if w := restoredWrap(*p.Wrap); w.End().After(d.now()) {
+				st.Wrap = w
+			} else {
+				st.Since = time.Time{} // available from its end: from now
+			}
+		}
+		states = append(states, st)
+		if !st.Since.IsZero() && st.Wrap == nil {
 			w := &d.presence
 			w.init()
 			w.mu.Lock()
 			if w.restoring == nil {
 				w.restoring = map[string]restoringSince{}
 			}
-			w.restoring[id] = restoringSince{since: p.Since, set: d.now(), paused: p.Paused}
+			w.restoring[id] = restoringSince{since: st.Since, set: d.now(), paused: p.Paused}
 			w.mu.Unlock()
 		}
-		d.Logger.Info("operator's state restored", "operator", id, "paused", p.Paused, "reason", p.Reason, "since", p.Since)
+		if st.Wrap != nil {
+			d.Logger.Info("operator's state restored: in wrap-up", "operator", id, "call", st.Wrap.CallID, "until", st.Wrap.End(), "since", p.Since)
+		} else {
+			d.Logger.Info("operator's state restored", "operator", id, "paused", p.Paused, "reason", p.Reason, "since", st.Since)
+		}
 	}
 	if len(states) > 0 {
 		d.Queue.Restore(states)
 	}
 	return len(states), err
+}
+
+func storedWrap(w acd.WrapUpState) *store.WrapUp {
+	return &store.WrapUp{
+		CallID: w.CallID, ClientID: w.ClientID, Until: w.Until,
+		Hold: w.Hold, Held: w.Held, HoldUntil: w.HoldUntil, Unheld: w.Unheld, Pause: w.Pause,
+	}
+}
+
+func restoredWrap(w store.WrapUp) *acd.WrapUpState {
+	return &acd.WrapUpState{
+		CallID: w.CallID, ClientID: w.ClientID, Until: w.Until,
+		Hold: w.Hold, Held: w.Held, HoldUntil: w.HoldUntil, Unheld: w.Unheld, Pause: w.Pause,
+	}
 }

@@ -48,9 +48,15 @@ type presenceProcess struct {
 
 func startPresence(t *testing.T, path string, cfg *config.Config) *presenceProcess {
 	t.Helper()
+	return startPresenceWith(t, path, cfg, nil)
+}
+
+// startPresenceWith: startPresence with the clients' queue settings.
+func startPresenceWith(t *testing.T, path string, cfg *config.Config, settings func(string) acd.ClientSettings) *presenceProcess {
+	t.Helper()
 	st := storetest.OpenPath(t, path)
 	var d *desk.Desk
-	q := queue.New(queue.Options{OnOperatorChange: func(c acd.OperatorStateChanged) { d.OperatorChanged(c) }})
+	q := queue.New(queue.Options{Settings: settings, OnOperatorChange: func(c acd.OperatorStateChanged) { d.OperatorChanged(c) }})
 	d = &desk.Desk{Config: func() *config.Config { return cfg }, Store: st, Queue: q, Logger: storetest.Logger(t)}
 	var ops []queue.Operator
 	for _, op := range cfg.Operators {
@@ -259,5 +265,124 @@ func TestRestartKeepsTimeInState(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("op2 back from the break: %+v", p.states(t)["op2"])
 		}
+	}
+}
+
+// TestWrapUpOutlivesARestart: op1 is in wrap-up after a call, held for the
+// message they have not saved; op2's wrap-up, after a call of its own,
+// has more time asked for. A restart made both available at once, and the
+// next caller rang while they were still writing (README said a wrap-up
+// was not kept). Both are in wrap-up after the restart, until when they
+// would have been; op1's saved message ends theirs; a wrap-up over by the
+// restart is not given back.
+func TestWrapUpOutlivesARestart(t *testing.T) {
+	cfg := presenceConfig(t)
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	settings := func(string) acd.ClientSettings {
+		return acd.ClientSettings{WrapUp: time.Minute, WrapUpHold: 10 * time.Minute}
+	}
+	p := startPresenceWith(t, path, cfg, settings)
+	for _, op := range []string{"op1", "op2", "op3"} {
+		p.d.SetAvailable(op)
+	}
+	p.d.Queue.Occupy("c1", "acme", "op1", "")
+	p.d.Queue.Occupy("c2", "acme", "op2", "")
+	p.d.Queue.Occupy("c3", "acme", "op3", "")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		s := p.states(t)
+		if s["op1"].State == acd.OnCall && s["op2"].State == acd.OnCall && s["op3"].State == acd.OnCall {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("operators never on their calls: %v", s)
+		}
+	}
+	p.d.HoldWrapUp("op1", "c1") // the pop of c1 is on op1's screen
+	p.d.Queue.CallEnded("c1")
+	p.d.Queue.CallEnded("c2")
+	p.d.Queue.ExtendWrapUp("op2", 5*time.Minute)
+	p.d.Queue.CallEnded("c3")
+	p.d.Queue.EndWrapUp("op3") // op3 is done
+	var before map[string]acd.OperatorView
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		before = p.states(t)
+		saved, err := p.st.Presences()
+		if err == nil && saved["op1"].Wrap != nil && saved["op1"].Wrap.Hold && saved["op2"].Wrap != nil &&
+			saved["op2"].Wrap.Until.Equal(before["op2"].WrapUpUntil) && saved["op3"].Wrap == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wrap-ups stored: %+v (%v)", saved, err)
+		}
+	}
+	if before["op3"].State != acd.Available {
+		t.Fatalf("op3 before the restart: %v", before["op3"].State)
+	}
+	p.stop()
+
+	p = startPresenceWith(t, path, cfg, settings)
+	if n, err := p.d.RestorePresence(func(string) bool { return true }); err != nil || n != 3 {
+		t.Fatalf("RestorePresence = %d, %v", n, err)
+	}
+	after := p.states(t)
+	for _, id := range []string{"op1", "op2"} {
+		if v := after[id]; v.State != acd.WrapUp || !v.WrapUpUntil.Equal(before[id].WrapUpUntil) {
+			t.Errorf("%s after the restart: %v until %v, want wrap-up until %v", id, v.State, v.WrapUpUntil, before[id].WrapUpUntil)
+		}
+	}
+	if v := after["op3"]; v.State != acd.Available {
+		t.Errorf("op3 after the restart: %v, want available", v.State)
+	}
+	// The console reads its state again and saves the message, within
+	// the client's wrap-up: it runs its course, held no more.
+	p.d.HoldWrapUp("op1", "c1")
+	p.d.ReleaseWrapUp("op1", "c1")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if saved, err := p.st.Presences(); err == nil && saved["op1"].Wrap != nil && !saved["op1"].Wrap.Hold {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the saved message's wrap-up was never stored without its hold")
+		}
+	}
+	p.stop()
+	p = startPresenceWith(t, path, cfg, settings)
+	if _, err := p.d.RestorePresence(func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	s := p.states(t)
+	if s["op1"].State != acd.WrapUp || s["op1"].WrapUpHeld || s["op2"].State != acd.WrapUp {
+		t.Errorf("after a second restart: op1 %v (held %v), op2 %v; want both in wrap-up", s["op1"].State, s["op1"].WrapUpHeld, s["op2"].State)
+	}
+	// Ended early: available, and so after the next restart.
+	p.d.Queue.EndWrapUp("op1")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if saved, err := p.st.Presences(); err == nil && saved["op1"].Wrap == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the end of op1's wrap-up was never stored")
+		}
+	}
+}
+
+// TestWrapUpOverByTheRestart: a wrap-up stored with an end already past
+// gives the operator back available, and their time available counts
+// from now.
+func TestWrapUpOverByTheRestart(t *testing.T) {
+	cfg := presenceConfig(t)
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	p := startPresence(t, path, cfg)
+	past := time.Now().Add(-time.Minute)
+	if err := p.st.PutPresence("op1", store.Presence{Since: past.Add(-time.Minute), Wrap: &store.WrapUp{CallID: "c1", ClientID: "acme", Until: past}}); err != nil {
+		t.Fatal(err)
+	}
+	p.stop()
+	p = startPresence(t, path, cfg)
+	if n, err := p.d.RestorePresence(func(string) bool { return true }); err != nil || n != 1 {
+		t.Fatalf("RestorePresence = %d, %v", n, err)
+	}
+	if v := p.states(t)["op1"]; v.State != acd.Available || v.Since.Before(past) {
+		t.Errorf("op1 after the restart: %v since %v, want available from now", v.State, v.Since)
 	}
 }

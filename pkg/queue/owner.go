@@ -283,6 +283,9 @@ type OperatorPresence struct {
 	Paused bool
 	Reason string
 	Since  time.Time
+	// Wrap, when set, is the wrap-up an available operator was in: it
+	// goes on unless it has ended by now (acd.Core.RestoreWrapUp).
+	Wrap *acd.WrapUpState
 }
 
 // Restore gives operators back the states they had before a restart, in
@@ -291,11 +294,19 @@ func (o *Owner) Restore(states []OperatorPresence) {
 	o.do(func() {
 		now := o.clock.Now()
 		for _, p := range states {
-			if p.Paused {
-				o.apply(o.core.Pause(p.OpID, p.Reason, now))
-			} else {
-				o.apply(o.core.SetAvailable(p.OpID, now))
+			var acts []acd.Action
+			switch {
+			case p.Paused:
+				acts = o.core.Pause(p.OpID, p.Reason, now)
+			case p.Wrap != nil:
+				acts = o.core.RestoreWrapUp(p.OpID, *p.Wrap, now)
+				if len(acts) == 0 { // over by now
+					acts = o.core.SetAvailable(p.OpID, now)
+				}
+			default:
+				acts = o.core.SetAvailable(p.OpID, now)
 			}
+			o.apply(acts)
 			// The wallboard's time in state counts from before the
 			// restart (a 40-minute break is not 0:00 after it); routing
 			// keeps the core's own times.

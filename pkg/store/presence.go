@@ -15,11 +15,26 @@ import (
 var bucketPresence = []byte("operator_presence")
 
 // Presence is a console operator's choice: available, or paused with a
-// reason.
+// reason; Wrap, when set, the wrap-up they were in (after it they are
+// available, or paused as it says).
 type Presence struct {
 	Paused bool      `json:"paused,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 	Since  time.Time `json:"since"`
+	Wrap   *WrapUp   `json:"wrap,omitempty"`
+}
+
+// WrapUp is an operator's wrap-up after call CallID of client ClientID
+// (acd.WrapUpState).
+type WrapUp struct {
+	CallID    string    `json:"call"`
+	ClientID  string    `json:"client"`
+	Until     time.Time `json:"until"`
+	Hold      bool      `json:"hold,omitempty"`
+	Held      bool      `json:"held,omitempty"`
+	HoldUntil time.Time `json:"hold_until,omitzero"`
+	Unheld    bool      `json:"unheld,omitempty"`
+	Pause     string    `json:"pause,omitempty"`
 }
 
 // PutPresence stores operator id's presence, replacing the one before.
