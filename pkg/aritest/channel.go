@@ -62,6 +62,7 @@ type channel struct {
 	moh                  string
 	musicClass           string // CHANNEL(musicclass): preferred by every music on hold
 	held                 bool   // its phone holds the call (RemoteHold)
+	silent               bool   // its far end sends silence (Silence)
 	answerNow            func() // while it rings: its softphone answers (RemoteAnswer)
 	originator           bool   // the originator of a POST /channels/create: followed after Stasis
 	dialTimeout          time.Duration

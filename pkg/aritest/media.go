@@ -70,12 +70,38 @@ type recording struct {
 	timer                       Stopper
 	bridge                      *bridge
 	holds                       bool // it runs on its channel's thread
+	// maxSilence is maxSilenceSeconds: silence detection is on, the
+	// recording ends after that much silence, and its end reports
+	// talking_duration and silence_duration. silentFor is the silence
+	// of the runs ended so far; silentFrom the start of the one going on
+	// (zero while the far end talks); silenceTimer ends the recording at
+	// maxSilence into it.
+	maxSilence   time.Duration
+	silentFor    time.Duration
+	silentFrom   time.Time
+	silenceTimer Stopper
 }
 
+// recordingEnd is what a recording's end reports (main/app.c
+// __ast_play_and_record): duration, the whole seconds of audio written
+// less the trailing silence but its first 200 ms; talking, that less
+// every silence (ast_play_and_record_full's sound_duration), only with
+// silence detection on (talking < 0: not reported).
+type recordingEnd struct{ duration, talking int }
+
 func (r *recording) json(withDuration bool, d int) object {
+	return r.jsonEnd(withDuration, recordingEnd{duration: d, talking: -1})
+}
+
+func (r *recording) jsonEnd(withDuration bool, e recordingEnd) object {
 	o := object{{"name", r.name}, {"format", r.format}, {"state", r.state}, {"target_uri", r.target}}
 	if withDuration {
-		o = append(o, field{"duration", d})
+		o = append(o, field{"duration", e.duration})
+	}
+	if withDuration && e.talking >= 0 {
+		// res_stasis_recording.c: silence_duration is total less
+		// energy_only, both as reported.
+		o = append(o, field{"talking_duration", e.talking}, field{"silence_duration", e.duration - e.talking})
 	}
 	return o
 }
@@ -84,6 +110,73 @@ func (r *recording) stop() {
 	if r.timer != nil {
 		r.timer.Stop()
 	}
+	if r.silenceTimer != nil {
+		r.silenceTimer.Stop()
+	}
+}
+
+// silenceLocked: the recorded far end goes silent, or talks again, at now.
+func (s *Server) silenceLocked(r *recording, silent bool, now time.Time) {
+	if r.state != "recording" {
+		return
+	}
+	if now.Before(r.started) {
+		now = r.started // the beep is not recorded
+	}
+	if !silent {
+		if !r.silentFrom.IsZero() {
+			r.silentFor += now.Sub(r.silentFrom)
+			r.silentFrom = time.Time{}
+		}
+		if r.silenceTimer != nil {
+			r.silenceTimer.Stop()
+			r.silenceTimer = nil
+		}
+		return
+	}
+	if !r.silentFrom.IsZero() {
+		return
+	}
+	r.silentFrom = now
+	if r.maxSilence > 0 {
+		// "Recording automatically stopped after a silence": once the
+		// silence is longer than maxsilence, at the next 20 ms frame.
+		r.silenceTimer = s.after(max(now.Sub(s.now()), 0)+r.maxSilence+20*time.Millisecond, func() {
+			if s.liveRecs[r.name] == r && !r.silentFrom.IsZero() {
+				s.finishRecordingLocked(r, "done")
+			}
+		})
+	}
+}
+
+// endLocked is what the recording's end at now reports.
+func (r *recording) endLocked(now time.Time) recordingEnd {
+	if r.started.IsZero() || !now.After(r.started) {
+		e := recordingEnd{talking: -1}
+		if r.maxSilence > 0 {
+			e.talking = 0
+		}
+		return e
+	}
+	total := now.Sub(r.started)
+	e := recordingEnd{duration: int(total / time.Second), talking: -1} // whole seconds, after the beep
+	var trailing time.Duration
+	if !r.silentFrom.IsZero() {
+		trailing = now.Sub(r.silentFrom)
+	}
+	ms := func(d time.Duration) int { return int(d / time.Millisecond) }
+	if r.maxSilence > 0 {
+		e.talking = e.duration
+		if all := ms(r.silentFor + trailing); all > 0 {
+			e.talking -= (all - 200) / 1000
+		}
+		e.talking = max(e.talking, 0)
+		if t := ms(trailing); t > 0 {
+			e.duration -= (t - 200) / 1000
+		}
+		e.duration = max(e.duration, 0)
+	}
+	return e
 }
 
 // beepLength is the beep before a recording with "beep": true (09: the
@@ -275,6 +368,9 @@ func (s *Server) startRecordingLocked(r *recording, maxDur time.Duration) {
 		if r.beep {
 			r.started = r.started.Add(beepLength)
 		}
+		if c := s.targetChannelLocked(r.target); c != nil && c.silent {
+			s.silenceLocked(r, true, r.started)
+		}
 		if r.bridge != nil {
 			s.recorderJoinLocked(r.bridge)
 		}
@@ -325,10 +421,7 @@ func (s *Server) finishRecordingLocked(r *recording, state string) {
 	}
 	r.stop()
 	delete(s.liveRecs, r.name)
-	d := 0
-	if !r.started.IsZero() && s.now().After(r.started) {
-		d = int(s.now().Sub(r.started) / time.Second) // whole seconds, after the beep
-	}
+	end := r.endLocked(s.now())
 	if b := r.bridge; b != nil {
 		b.recorder = ""
 		b.rec = nil
@@ -341,7 +434,7 @@ func (s *Server) finishRecordingLocked(r *recording, state string) {
 		}
 		s.stored[r.name] = &storedRecording{name: r.name, format: r.format}
 	}
-	s.emitLocked(r.app, "RecordingFinished", nil, object{{"recording", r.json(true, d)}})
+	s.emitLocked(r.app, "RecordingFinished", nil, object{{"recording", r.jsonEnd(true, end)}})
 	if r.holds {
 		r.holds = false
 		s.releaseThreadLocked(r.target)

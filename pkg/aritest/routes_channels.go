@@ -329,6 +329,7 @@ func (s *Server) recordLocked(target, appName string, b *bridge, p params) reply
 		r.terminateOn = t
 	}
 	maxDur := time.Duration(p.integer("maxDurationSeconds", 0)) * time.Second
+	r.maxSilence = time.Duration(max(p.integer("maxSilenceSeconds", 0), 0)) * time.Second
 	if b != nil {
 		b.rec = r
 		s.startRecordingLocked(r, maxDur)

@@ -202,6 +202,24 @@ func (s *Server) RemoteHold(channelID string, hold bool) error {
 	})
 }
 
+// Silence: the far end of a channel stops talking (sends silence: a
+// caller who says nothing after the beep) or talks again. A recording of
+// the channel with maxSilenceSeconds ends once the silence lasts longer
+// (main/app.c __ast_play_and_record), and reports the talking and
+// silence it detected. Channels talk until told otherwise.
+func (s *Server) Silence(channelID string, silent bool) error {
+	return s.farEnd(channelID, func(c *channel) error {
+		c.silent = silent
+		now := s.now()
+		for _, r := range s.liveRecs {
+			if r.target == "channel:"+c.id {
+				s.silenceLocked(r, silent, now)
+			}
+		}
+		return nil
+	})
+}
+
 // SendDTMF is an RFC 2833 digit from the far end: one ChannelDtmfReceived
 // at the end of the digit.
 func (s *Server) SendDTMF(channelID, digit string) error {

@@ -123,8 +123,10 @@ type actor struct {
 	callbackNumber string
 	awaitingDigit  bool
 	offeredAt      time.Time
-	// vmName is the voicemail being recorded, vmWhy why.
+	// vmName is the voicemail being recorded, vmWhy why; vmDetect:
+	// Asterisk was asked to detect silence in it (maxSilenceSeconds).
 	vmName, vmWhy string
+	vmDetect      bool
 	// announceID is the position announcement playing to the caller;
 	// greetingID the greeting (stopped if an operator answers first).
 	announceID, greetingID string
@@ -292,7 +294,11 @@ func (a *actor) handle(e ari.Event) {
 		}
 	case *ari.RecordingFinished:
 		if v.Recording.Name == a.vmName && a.vmName != "" {
-			a.messageRecorded(v.Recording.Duration > 0)
+			if a.silentMessage(v.Recording) {
+				a.messageRecordedSilent()
+			} else {
+				a.messageRecorded(v.Recording.Duration > 0)
+			}
 		}
 	case *ari.RecordingFailed:
 		// Asterisk could not record (a full disk, the recordings

@@ -81,6 +81,9 @@ type Persisted struct {
 	// (store.CallRecord.VoicemailFailed): kept for the record a
 	// controller after a restart, or a store write retried, makes.
 	VoicemailFailed bool
+	// VoicemailSilent: the caller's message had nothing said in it
+	// (store.CallRecord.VoicemailSilent), kept so.
+	VoicemailSilent bool
 	// NoticeHeard: the recording notice was played to the caller after
 	// the greeting, so that it is not played again at the bridge while
 	// the operator waits in silence.
@@ -180,6 +183,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.VoicemailFailed {
 		b = appendParam(b, "vf", "1")
 	}
+	if p.VoicemailSilent {
+		b = appendParam(b, "vs", "1")
+	}
 	if p.Ungreeted {
 		b = appendParam(b, "ug", "1")
 	}
@@ -229,6 +235,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
 		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1", VoicemailFailed: v.Get("vf") == "1",
+		VoicemailSilent: v.Get("vs") == "1",
 	}
 	switch v.Get("bh") {
 	case "1":

@@ -207,6 +207,9 @@ func (u unseen) record(now time.Time) store.CallRecord {
 	case st.Step == StepConnected:
 		rec.Result, rec.Reason, rec.OperatorID = connectedOutcome(st)
 		rec.Recording = st.Recording
+	case st.Step == StepVoicemail && u.message && st.VoicemailSilent && decided.Valid():
+		// Ended before the restart, nothing said in it.
+		afterHoursMessage = settledOutcome(&rec, decided, st)
 	case st.Step == StepVoicemail && u.message:
 		why := voicemailWhy(decided)
 		rec.Result, rec.Reason, rec.Recording = store.ResultVoicemail, voicemailLeft(why), st.Recording
@@ -245,6 +248,9 @@ func settledOutcome(rec *store.CallRecord, decided store.Result, st Persisted) b
 	case store.ResultVoicemail:
 		rec.Recording = st.Recording
 		return st.Reason == voicemailLeft(whyAfterHours)
+	}
+	if st.VoicemailSilent {
+		rec.Recording, rec.VoicemailSilent = st.Recording, true
 	}
 	return false
 }

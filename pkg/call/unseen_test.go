@@ -200,6 +200,26 @@ func TestUnseenRecordOfALostVoicemail(t *testing.T) {
 	}
 }
 
+// TestUnseenRecordOfASilentMessage: a call whose message had nothing said
+// in it, ended before the restart and its record not stored, recorded at
+// the next start from its saved state: no voicemail, the recording kept,
+// said so for the client's notice.
+func TestUnseenRecordOfASilentMessage(t *testing.T) {
+	start := time.UnixMilli(1795898038000)
+	ended := start.Add(3 * time.Minute)
+	st := Persisted{ClientID: "acme", DID: "0312345678", StartedAt: start, AnsweredAt: start, Step: StepVoicemail, Recording: "c1-vm",
+		Result: string(store.ResultOverflow), Reason: "overflow: max-wait", VoicemailSilent: true}
+	saved := withEndedAt(withWatchedUntil(LiveState("09012345678", st), ended), ended)
+	_, parsed, _, err := parseLiveState(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := unseen{id: "c1", number: "09012345678", st: parsed, watchedUntil: ended, ended: endedAt(saved), message: true}
+	if rec := u.record(ended.Add(time.Hour)); !rec.VoicemailSilent || rec.Result != store.ResultOverflow || rec.Recording != "c1-vm" {
+		t.Fatalf("record %+v, want the overflow with its silent message", rec)
+	}
+}
+
 // deletingARI records the bridges deleted (Bridge().Delete).
 type deletingARI struct {
 	ari.Client

@@ -71,7 +71,8 @@ func (a *actor) recordMessage(why string) {
 		return
 	}
 	_, err := a.m.ari.Channel().Record(a.key(), name, &ari.RecordingOptions{
-		Format: "wav", MaxDuration: a.client.VoicemailMax, Beep: true, Terminate: "#", Exists: "overwrite",
+		Format: "wav", MaxDuration: a.client.VoicemailMax, MaxSilence: a.client.VoicemailMaxSilence,
+		Beep: true, Terminate: "#", Exists: "overwrite",
 	})
 	if err != nil {
 		if a.gone(err, "record voicemail") {
@@ -81,7 +82,7 @@ func (a *actor) recordMessage(why string) {
 		a.hangup(a.rec.Reason)
 		return
 	}
-	a.vmName, a.vmWhy = name, why
+	a.vmName, a.vmWhy, a.vmDetect = name, why, a.client.VoicemailMaxSilence > 0
 	a.guardMessage()
 }
 
@@ -102,6 +103,34 @@ func (a *actor) messageRecorded(left bool) {
 	}
 	a.stopTimer()
 	a.messageEnded(left)
+	a.hangup(a.rec.Reason)
+}
+
+// silentTalk is the most talking Asterisk reports of a message nobody
+// spoke in: its sum (main/app.c __ast_play_and_record) keeps the first
+// 200 ms of every silence and rounds down, so that a recording of silence
+// alone ended by maxSilenceSeconds reports 1 s of talking, and one the
+// caller hung up on 0 or 1 s.
+const silentTalk = time.Second
+
+// silentMessage reports whether the finished recording r of the message
+// had nothing said in it: Asterisk detected silence in it (asked to) and
+// at most silentTalk of talking.
+func (a *actor) silentMessage(r ari.LiveRecordingData) bool {
+	return a.vmDetect && r.Duration > 0 && time.Duration(r.Talking) <= silentTalk
+}
+
+// messageRecordedSilent ends the call of a message recorded with nothing
+// said in it (a caller who hung up after the beep without a word, a line
+// left open): no voicemail, its result the overflow's or after hours';
+// the recording is kept on the record, and the client is told of the call
+// with it, as such (the detection may miss a word or two).
+func (a *actor) messageRecordedSilent() {
+	a.stopTimer()
+	a.rec.Recording, a.rec.VoicemailSilent, a.state.VoicemailSilent = a.vmName, true, true
+	a.note("message recorded with nothing said in it: " + a.vmName)
+	a.vmName = ""
+	a.saveState() // for the record of a restart before the hang-up ends
 	a.hangup(a.rec.Reason)
 }
 
@@ -152,7 +181,9 @@ func (a *actor) resumeVoicemail(p Persisted) {
 	if r := store.Result(p.Result); r.Valid() {
 		a.rec.Result, a.rec.Reason = r, p.Reason
 	}
-	a.vmName, a.vmWhy = name, voicemailWhy(a.rec.Result)
+	// Asked to detect silence, as the client says now (a reload
+	// meanwhile may tell it wrong: the message is then taken as said).
+	a.vmName, a.vmWhy, a.vmDetect = name, voicemailWhy(a.rec.Result), a.client.VoicemailMaxSilence > 0
 	if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name)); pbx.IsNotFound(err) {
 		// It finished while we were away: is the message stored?
 		a.messageRecorded(a.messageStored(name))

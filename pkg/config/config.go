@@ -228,6 +228,9 @@ type Client struct {
 	CallbackPrompt, CallbackThanks string
 	VoicemailPrompt                string
 	VoicemailMax                   time.Duration
+	// VoicemailMaxSilence ends a message after that much silence, and
+	// lets Asterisk tell a message nobody spoke in (0: neither).
+	VoicemailMaxSilence time.Duration
 	// AfterHoursVoicemail records a message after the after-hours sound.
 	AfterHoursVoicemail bool
 	// TransferTo is the client's own number (E.164) VIP callers are

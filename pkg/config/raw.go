@@ -121,6 +121,7 @@ type rawClient struct {
 	CallbackThanks         *string     `mapstructure:"callback_thanks"`
 	VoicemailPrompt        *string     `mapstructure:"voicemail_prompt"`
 	VoicemailMax           *string     `mapstructure:"voicemail_max"`
+	VoicemailMaxSilence    *string     `mapstructure:"voicemail_max_silence"`
 	AfterHoursVoicemail    *string     `mapstructure:"after_hours_voicemail"`
 	TransferTimeout        *string     `mapstructure:"transfer_timeout"`
 	TransferCallerID       *string     `mapstructure:"transfer_caller_id"`

@@ -94,6 +94,7 @@ var rootShape = mapOf(map[string]*shape{
 		"callback_thanks":          scalar,
 		"voicemail_prompt":         scalar,
 		"voicemail_max":            scalar,
+		"voicemail_max_silence":    scalar,
 		"after_hours_voicemail":    scalar,
 		"transfer_timeout":         scalar,
 		"transfer_caller_id":       scalar,

@@ -135,10 +135,12 @@ func numberReason(err error) string {
 
 // Defaults of the optional client keys.
 const (
-	DefaultRingbackMax            = 10 * time.Second
-	DefaultTransferTimeout        = 20 * time.Second
-	DefaultVoicemailPrompt        = "sound:vm-intro"
-	DefaultVoicemailMax           = 2 * time.Minute
+	DefaultRingbackMax     = 10 * time.Second
+	DefaultTransferTimeout = 20 * time.Second
+	DefaultVoicemailPrompt = "sound:vm-intro"
+	DefaultVoicemailMax    = 2 * time.Minute
+	// DefaultVoicemailMaxSilence: app_voicemail's sample maxsilence.
+	DefaultVoicemailMaxSilence    = 10 * time.Second
 	OverflowHangup                = "hangup"
 	OverflowVoicemail             = "voicemail"
 	OverflowCallback              = "callback"
@@ -189,6 +191,15 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	cl.VoicemailMax = DefaultVoicemailMax
 	if r.VoicemailMax != nil {
 		cl.VoicemailMax = c.duration(childPath(p, "voicemail_max"), *r.VoicemailMax, false)
+	}
+	cl.VoicemailMaxSilence = DefaultVoicemailMaxSilence
+	if r.VoicemailMaxSilence != nil {
+		path := childPath(p, "voicemail_max_silence")
+		cl.VoicemailMaxSilence = c.duration(path, *r.VoicemailMaxSilence, true)
+		if d := cl.VoicemailMaxSilence; d > 0 && (d < time.Second || d%time.Second != 0) {
+			// ARI takes whole seconds (maxSilenceSeconds).
+			c.errf(path, "%q: give whole seconds, 1s or more (0 turns it off)", *r.VoicemailMaxSilence)
+		}
 	}
 	if r.AfterHoursVoicemail != nil {
 		cl.AfterHoursVoicemail = c.boolean(childPath(p, "after_hours_voicemail"), *r.AfterHoursVoicemail)

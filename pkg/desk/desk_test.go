@@ -363,6 +363,39 @@ func TestLostVoicemailRelayedAsAMissedCall(t *testing.T) {
 	}
 }
 
+// TestSilentVoicemailRelayed: a message with nothing said in it (Asterisk
+// heard no talking) is no voicemail; the client is told of the call as
+// such, with the recording: as a voicemail to a client that takes them,
+// else as a missed call; not to one that takes neither.
+func TestSilentVoicemailRelayed(t *testing.T) {
+	now := time.Now()
+	silent := store.CallRecord{ID: "c1", ClientID: "acme", CallerID: "09012345678", Result: store.ResultOverflow,
+		Reason: "overflow: max-wait", WaitMS: 120000, StartedAt: now.Add(-3 * time.Minute), EndedAt: now,
+		VoicemailSilent: true, Recording: "c1-vm"}
+	for _, tc := range []struct {
+		name, relay, kind string
+		want              int
+	}{
+		{"missed calls", "missed_calls: true}", "missed-call", 1},
+		{"voicemails", "voicemails: true}", "voicemail", 1},
+		{"both", "missed_calls: true, voicemails: true}", "voicemail", 1},
+		{"neither", "missed_calls: false}", "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, ob := newDeskWith(t, strings.Replace(cfgYAML, "missed_calls: true}", tc.relay, 1))
+			d.Finished(silent)
+			all, _ := ob.List(relay.Filter{})
+			if len(all) != tc.want {
+				t.Fatalf("outbox %+v, want %d", all, tc.want)
+			}
+			if tc.want == 1 && (all[0].MessageID != "c1-"+tc.kind || !strings.Contains(all[0].Message.Text, "お声はほとんど入っていませんでした") ||
+				all[0].Message.Recording != "c1-vm" || strings.Contains(all[0].Message.Text, "メッセージが残されました")) {
+				t.Fatalf("notice %s (recording %q):\n%s", all[0].MessageID, all[0].Message.Recording, all[0].Message.Text)
+			}
+		})
+	}
+}
+
 // TestTemplateFailingOnAMessageFallsBack: a client template that passed
 // the configuration check but fails on a real message (it slices a field
 // that is shorter here) does not keep the message from the client: it

@@ -346,9 +346,13 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		// disk): what they said is lost, and without this the client
 		// would not know they called; a voicemail to a client that takes
 		// them (its rules may route by kind), else a missed call.
-		rec.VoicemailFailed && cl.RelayVoicemails:
+		rec.VoicemailFailed && cl.RelayVoicemails,
+		// A message with nothing said in it (Asterisk's silence
+		// detection): told as such, with the recording (a word or two
+		// may have been missed), like a lost one.
+		rec.VoicemailSilent && cl.RelayVoicemails:
 		kind, subject = relay.KindVoicemail, "留守番電話"
-	case rec.VoicemailFailed && cl.RelayMissedCalls:
+	case (rec.VoicemailFailed || rec.VoicemailSilent) && cl.RelayMissedCalls:
 		kind, subject = relay.KindMissedCall, "不在着信"
 	default:
 		return nil, relay.Message{}, false
@@ -361,6 +365,11 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	}
 	if rec.VoicemailFailed {
 		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にご用件を残そうとされましたが、録音できませんでした（システムの不調）。お客様への折り返しをご検討ください"})
+	} else if rec.VoicemailSilent {
+		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話の録音にお声はほとんど入っていませんでした（何もおっしゃらずに切られたか、つながったままでした）"})
+		if rec.Recording != "" {
+			lines = append(lines, relay.Line{Label: "録音", Value: voicemailAttached})
+		}
 	} else if kind == relay.KindVoicemail {
 		lines = append(lines, relay.Line{Label: "状況", Value: "留守番電話にメッセージが残されました"})
 		if rec.Recording != "" {

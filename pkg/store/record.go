@@ -93,7 +93,12 @@ type CallRecord struct {
 	// VoicemailFailed: the caller was asked for a message, and Asterisk
 	// could not record it (RecordingFailed: a full disk); what they said
 	// is lost, and the client is told of the call (a missed call).
-	VoicemailFailed bool        `json:"voicemail_failed,omitempty"`
+	VoicemailFailed bool `json:"voicemail_failed,omitempty"`
+	// VoicemailSilent: the caller was asked for a message, and Asterisk
+	// heard (almost) nothing said in what it recorded (Recording): not a
+	// voicemail (the result is the overflow's or after-hours'), and the
+	// client is told of the call with the recording, as such.
+	VoicemailSilent bool        `json:"voicemail_silent,omitempty"`
 	Events          []CallEvent `json:"events,omitempty"`
 }
 

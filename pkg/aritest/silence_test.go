@@ -1,0 +1,118 @@
+package aritest
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRecordingSilenceDetection: a channel recording with
+// maxSilenceSeconds ends once the far end has been silent longer than
+// that, and its RecordingFinished reports talking_duration and
+// silence_duration as main/app.c __ast_play_and_record counts them (whole
+// seconds; every silence but its first 200 ms taken from the talking, the
+// trailing one from the duration); without maxSilenceSeconds neither is
+// reported and silence never ends it.
+func TestRecordingSilenceDetection(t *testing.T) {
+	type step struct {
+		after  time.Duration
+		silent bool
+	}
+	tests := []struct {
+		name       string
+		maxSilence string // "" sends none
+		beep       bool
+		steps      []step // far end's changes, from the recording's start
+		hangupAt   time.Duration
+		want       string // the recording's end, as reported
+	}{
+		{"talks, then silent until the limit", "3", false, []step{{2 * time.Second, true}}, 0,
+			`"duration":3,"talking_duration":3,"silence_duration":0`},
+		{"silent from the start, hangs up", "10", false, []step{{0, true}}, 1500 * time.Millisecond,
+			`"duration":0,"talking_duration":0,"silence_duration":0`},
+		{"a pause, then talking until the hang-up", "10", false, []step{{time.Second, true}, {4 * time.Second, false}}, 6 * time.Second,
+			`"duration":6,"talking_duration":4,"silence_duration":2`},
+		{"silent from the beep (not recorded), hangs up", "10", true, []step{{0, true}}, 3 * time.Second,
+			`"duration":1,"talking_duration":1,"silence_duration":0`},
+		{"no detection asked: nothing reported, silence goes on", "", false, []step{{0, true}}, 20 * time.Second,
+			`"duration":20}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := NewManualClock(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
+			s, err := New(Options{Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			auth := basicAuth("toritsugi", "toritsugi")
+			ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
+			t.Cleanup(ws.close)
+			if err := s.WaitConnected(waitCtx(t), 1); err != nil {
+				t.Fatal(err)
+			}
+			id, err := s.IncomingCall("0312345678", "0901234567")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth); resp.StatusCode != 204 {
+				t.Fatalf("answer = %d", resp.StatusCode)
+			}
+			q := url.Values{"name": {"vm"}, "format": {"wav"}}
+			if tc.beep {
+				q.Set("beep", "true")
+			}
+			if tc.maxSilence != "" {
+				q.Set("maxSilenceSeconds", tc.maxSilence)
+			}
+			if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/record", q, nil, auth); resp.StatusCode != 201 {
+				t.Fatalf("record = %d", resp.StatusCode)
+			}
+			clock.Advance(0)
+			waitEvent(t, ws, "RecordingStarted vm recording")
+			at := time.Duration(0)
+			for _, st := range tc.steps {
+				clock.Advance(st.after - at)
+				at = st.after
+				if err := s.Silence(id, st.silent); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.hangupAt > 0 {
+				clock.Advance(tc.hangupAt - at)
+				if err := s.RemoteHangup(id); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				clock.Advance(time.Minute)
+			}
+			got := finished(t, ws)
+			if !strings.Contains(got, tc.want) {
+				t.Fatalf("RecordingFinished %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// finished waits for a RecordingFinished and returns its recording's JSON.
+func finished(t *testing.T, ws *evClient) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, e := range ws.events() {
+			var ev struct {
+				Type      string          `json:"type"`
+				Recording json.RawMessage `json:"recording"`
+			}
+			if json.Unmarshal([]byte(e), &ev) == nil && ev.Type == "RecordingFinished" {
+				return string(ev.Recording)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no RecordingFinished among %v", ws.events())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
