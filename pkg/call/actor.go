@@ -122,6 +122,7 @@ type actor struct {
 	// the offer was made (wall clock)
 	callbackNumber string
 	awaitingDigit  bool
+	cb             callbackIVR
 	offeredAt      time.Time
 	// vmName is the voicemail being recorded, vmWhy why; vmDetect:
 	// Asterisk was asked to detect silence in it (maxSilenceSeconds).

@@ -10,16 +10,39 @@ import (
 )
 
 // Callback request instead of waiting: the caller hears the offer and their
-// own number, presses 1 to confirm (2 or silence declines), and the request
-// is stored for an operator to call back. A withheld number cannot be
-// called back: the caller gets the plain overflow. The offer is saved on
-// the channel (StepCallback): a controller restarted during the offer
-// makes it again (the caller's digit may have been lost with the old
-// one), and once the request is stored the step says so.
+// own number, presses 1 to confirm, and the request is stored for an
+// operator to call back. A caller who presses nothing, or another key,
+// hears the offer once more; then, as one who declines, the client's
+// goodbye (callback_goodbye) and the hang-up. With callback_enter_prompt
+// set, 2 asks for another number (an office line showing its main number,
+// a mobile to be called on), keyed and ended with # (or after its 11th
+// digit, or a pause), and read back for the 1; so does a caller whose
+// number cannot be called back (withheld, a payphone, abroad); without
+// it, 2 declines and such a caller gets the plain overflow. The offer is
+// saved on the channel (StepCallback): a controller restarted during it
+// makes it again from the start (the caller's digits may have been lost
+// with the old one), and once the request is stored the step says so.
 
-// callbackConfirmWait is how long we wait for the caller's 1 or 2, unless
-// the manager is told otherwise.
+// callbackConfirmWait is how long we wait for the caller's key after the
+// offer or the number prompt, unless the manager is told otherwise.
 const callbackConfirmWait = 10 * time.Second
+
+// How many times the caller hears the offer of one number, and is asked to
+// key a number, before the call ends as declined (app_voicemail and Read
+// give three tries; two keep a caller who is not there from a minute of
+// prompts).
+const (
+	callbackOffers  = 2
+	callbackEntries = 2
+)
+
+// interDigitWait ends a number being keyed after a pause (Read's and
+// app_voicemail's 5 s between digits), or sooner if the confirm wait is.
+const interDigitWait = 5 * time.Second
+
+// maxKeyedDigits is the longest Japanese number (a mobile's 11): the
+// entry ends by itself at it.
+const maxKeyedDigits = 11
 
 // CallbackStore keeps callback requests.
 type CallbackStore interface {
@@ -28,30 +51,85 @@ type CallbackStore interface {
 	Callback(id string) (store.Callback, error)
 }
 
+// callbackIVR is where a callback offer stands.
+type callbackIVR struct {
+	offers, entries int    // offers of the current number; entries asked for
+	entering        bool   // keying a number: digits so far in digits
+	digits          string //
+	keyed           bool   // the number offered is one the caller keyed
+}
+
 func (a *actor) offerCallback() {
+	if a.m.callbacks == nil {
+		a.note("no callback store")
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.cb = callbackIVR{}
 	cid := phone.ParseCallerID(a.rec.CallerID)
-	if !cid.Domestic() || a.m.callbacks == nil {
+	if cid.Domestic() {
+		a.offerNumber(cid.E164, cid.National())
+		return
+	}
+	if a.client.CallbackEnterPrompt == "" {
 		a.note("no number to call back (none, or one from abroad)")
 		a.hangup(a.rec.Reason)
 		return
 	}
-	a.callbackNumber = cid.E164
-	a.awaitingDigit = true
+	a.note("no number to call back: asked to key one")
+	a.askNumber()
+}
+
+// callbackStep saves the call as in its callback offer, about to play.
+func (a *actor) callbackStep() bool {
 	a.offeredAt = time.Now() // wall clock, as pbx.Resync.Began
 	a.state.Step, a.state.Then = StepCallback, ""
 	a.state.Playback = a.nextPlaybackID()
-	if !a.saveState() {
+	return a.saveState()
+}
+
+// offerNumber reads number (national: as said) back to the caller and
+// waits for their key.
+func (a *actor) offerNumber(e164, national string) {
+	a.callbackNumber = e164
+	a.cb.entering = false
+	a.cb.offers++
+	a.awaitingDigit = true
+	if !a.callbackStep() {
 		return
 	}
-	a.note("callback offered")
+	switch {
+	case a.cb.offers > 1:
+		a.note("callback offered again")
+	case a.cb.keyed:
+		a.note("callback offered to the number keyed")
+	default:
+		a.note("callback offered")
+	}
 	media := []string{}
 	if a.client.CallbackPrompt != "" {
 		media = append(media, a.client.CallbackPrompt)
 	}
-	media = append(media, "digits:"+cid.National())
+	media = append(media, "digits:"+national)
 	a.playList(a.id, media, func(string) {
-		if a.awaitingDigit {
+		if a.awaitingDigit && !a.cb.entering {
 			a.after(a.m.confirmWait, func() { a.callbackAnswer("") })
+		}
+	})
+}
+
+// askNumber asks the caller to key the number to be called back on.
+func (a *actor) askNumber() {
+	a.cb.entries++
+	a.cb.entering, a.cb.digits = true, ""
+	a.awaitingDigit = true
+	if !a.callbackStep() {
+		return
+	}
+	a.note("asked to key the number to call back")
+	a.play(a.id, a.client.CallbackEnterPrompt, func(string) {
+		if a.cb.entering && a.cb.digits == "" {
+			a.after(a.m.confirmWait, func() { a.numberKeyed("") })
 		}
 	})
 }
@@ -89,25 +167,99 @@ func (a *actor) resumeCallbackOffer() {
 	a.offerCallback()
 }
 
-// callbackAnswer handles the caller's digit ("" = no answer in time).
+// cutPrompt stops the offer or prompt playing, the caller having keyed
+// during it. Asterisk cannot stop the number said alone once it plays
+// (what follows then waits for its end), but cancels one still waiting
+// its turn (behind the one a controller before this started).
+func (a *actor) cutPrompt() {
+	if a.playbackID != "" {
+		a.stopPlayback(a.forgetPlayback())
+	}
+}
+
+// callbackAnswer handles the caller's key during the offer ("" = none in
+// time).
 func (a *actor) callbackAnswer(digit string) {
-	if !a.awaitingDigit || (digit != "1" && digit != "2" && digit != "") {
+	if a.cb.entering {
+		a.numberKeyed(digit)
+		return
+	}
+	if !a.awaitingDigit {
 		return
 	}
 	a.awaitingDigit = false
 	a.stopTimer()
-	if a.playbackID != "" && digit != "" {
-		// Answered during the offer: cut it (the thanks would follow it).
-		// Asterisk cannot stop the number said alone once it plays (the
-		// thanks then follow its end), but cancels an offer still waiting
-		// its turn (behind the one a controller before this started).
-		a.stopPlayback(a.forgetPlayback())
+	if digit != "" {
+		a.cutPrompt()
 	}
-	if digit != "1" {
+	switch {
+	case digit == "1":
+		a.callbackConfirmed()
+	case digit == "2" && a.client.CallbackEnterPrompt != "" && a.cb.entries < callbackEntries:
+		a.note("another number asked for")
+		a.askNumber()
+	case digit == "2":
 		a.note("callback declined")
-		a.hangup(a.rec.Reason)
+		a.callbackGoodbye()
+	case a.cb.offers < callbackOffers:
+		if digit == "" {
+			a.note("no key pressed")
+		} else {
+			a.note("key " + digit + " pressed: not an answer")
+		}
+		a.offerNumber(a.callbackNumber, phone.ParseCallerID(a.callbackNumber).National())
+	default:
+		a.note("callback declined (no answer)")
+		a.callbackGoodbye()
+	}
+}
+
+// numberKeyed takes a digit of the number being keyed ("" = none in
+// time): # or the 11th digit ends it, * starts it again.
+func (a *actor) numberKeyed(digit string) {
+	if !a.cb.entering {
 		return
 	}
+	switch {
+	case digit == "":
+	case digit == "#":
+	case digit == "*":
+		a.stopTimer()
+		a.cutPrompt()
+		a.cb.digits = ""
+		a.after(a.m.confirmWait, func() { a.numberKeyed("") })
+		return
+	case len(digit) == 1 && digit[0] >= '0' && digit[0] <= '9':
+		if a.cb.digits == "" {
+			a.cutPrompt()
+		}
+		a.cb.digits += digit
+		if len(a.cb.digits) < maxKeyedDigits {
+			a.after(min(interDigitWait, a.m.confirmWait), func() { a.numberKeyed("") })
+			return
+		}
+	default:
+		return // A-D: no key of a phone's
+	}
+	a.stopTimer()
+	a.cb.entering, a.awaitingDigit = false, false
+	keyed := a.cb.digits
+	n := phone.ParseCallerID(keyed)
+	switch {
+	case len(keyed) >= 10 && keyed[0] == '0' && n.Domestic():
+		a.cb.offers, a.cb.keyed = 0, true
+		a.offerNumber(n.E164, n.National())
+	case a.cb.entries < callbackEntries:
+		a.note("number keyed not a Japanese number to call back: " + phone.Masked(keyed))
+		a.askNumber()
+	default:
+		a.note("callback declined (no number keyed)")
+		a.callbackGoodbye()
+	}
+}
+
+// callbackConfirmed stores the request the caller confirmed with 1.
+func (a *actor) callbackConfirmed() {
 	if err := a.storeCallback(); err != nil {
 		// Not thanked: nothing promises the call back. The record keeps
 		// the number for whoever reads it.
@@ -119,6 +271,23 @@ func (a *actor) callbackAnswer(digit string) {
 	}
 	a.note("callback requested to " + a.callbackNumber)
 	a.thankAndHangUp()
+}
+
+// callbackGoodbye ends a declined offer: the client's goodbye, if any
+// (its overflow message was heard before the offer), then the hang-up.
+func (a *actor) callbackGoodbye() {
+	a.state.Step, a.state.Playback = StepHangup, ""
+	if a.client.CallbackGoodbye != "" {
+		a.state.Playback = a.nextPlaybackID()
+	}
+	if !a.saveState() {
+		return
+	}
+	if a.client.CallbackGoodbye == "" {
+		a.hangup(a.rec.Reason)
+		return
+	}
+	a.play(a.id, a.client.CallbackGoodbye, func(string) { a.hangup(a.rec.Reason) })
 }
 
 // storeCallback stores the caller's request to be called back, trying

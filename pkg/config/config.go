@@ -223,11 +223,15 @@ type Client struct {
 	// voicemail_prompt and a beep, then a message of up to VoicemailMax).
 	Overflow string
 	// OverflowCallback: CallbackPrompt, then the caller's number read back;
-	// 1 confirms a callback request (stored), 2 or silence declines, and
-	// CallbackThanks ends the call.
-	CallbackPrompt, CallbackThanks string
-	VoicemailPrompt                string
-	VoicemailMax                   time.Duration
+	// 1 confirms a callback request (stored) and CallbackThanks ends the
+	// call; silence or another key hears the offer again once, then
+	// CallbackGoodbye ends it. With CallbackEnterPrompt, 2 (and a caller
+	// whose number cannot be called back) is asked to key a number, read
+	// back in turn; without, 2 declines.
+	CallbackPrompt, CallbackThanks       string
+	CallbackEnterPrompt, CallbackGoodbye string
+	VoicemailPrompt                      string
+	VoicemailMax                         time.Duration
 	// VoicemailMaxSilence ends a message after that much silence, and
 	// lets Asterisk tell a message nobody spoke in (0: neither).
 	VoicemailMaxSilence time.Duration

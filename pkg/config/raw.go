@@ -119,6 +119,8 @@ type rawClient struct {
 	Overflow               *string     `mapstructure:"overflow"`
 	CallbackPrompt         *string     `mapstructure:"callback_prompt"`
 	CallbackThanks         *string     `mapstructure:"callback_thanks"`
+	CallbackEnterPrompt    *string     `mapstructure:"callback_enter_prompt"`
+	CallbackGoodbye        *string     `mapstructure:"callback_goodbye"`
 	VoicemailPrompt        *string     `mapstructure:"voicemail_prompt"`
 	VoicemailMax           *string     `mapstructure:"voicemail_max"`
 	VoicemailMaxSilence    *string     `mapstructure:"voicemail_max_silence"`

@@ -92,6 +92,8 @@ var rootShape = mapOf(map[string]*shape{
 		"overflow":                 scalar,
 		"callback_prompt":          scalar,
 		"callback_thanks":          scalar,
+		"callback_enter_prompt":    scalar,
+		"callback_goodbye":         scalar,
 		"voicemail_prompt":         scalar,
 		"voicemail_max":            scalar,
 		"voicemail_max_silence":    scalar,

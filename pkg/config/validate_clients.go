@@ -140,12 +140,14 @@ const (
 	DefaultVoicemailPrompt = "sound:vm-intro"
 	DefaultVoicemailMax    = 2 * time.Minute
 	// DefaultVoicemailMaxSilence: app_voicemail's sample maxsilence.
-	DefaultVoicemailMaxSilence    = 10 * time.Second
-	OverflowHangup                = "hangup"
-	OverflowVoicemail             = "voicemail"
-	OverflowCallback              = "callback"
-	DefaultCallbackPrompt         = "sound:toritsugi/callback-offer"
-	DefaultCallbackThanks         = "sound:toritsugi/callback-thanks"
+	DefaultVoicemailMaxSilence = 10 * time.Second
+	OverflowHangup             = "hangup"
+	OverflowVoicemail          = "voicemail"
+	OverflowCallback           = "callback"
+	DefaultCallbackPrompt      = "sound:toritsugi/callback-offer"
+	DefaultCallbackThanks      = "sound:toritsugi/callback-thanks"
+	// DefaultCallbackGoodbye: an Asterisk core sound ("Goodbye").
+	DefaultCallbackGoodbye        = "sound:vm-goodbye"
 	DefaultWhisperSound           = "sound:beep"
 	DefaultOverflowSound          = "sound:vm-nobodyavail"
 	DefaultRecordingRetentionDays = 90
@@ -187,6 +189,8 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	}
 	cl.CallbackPrompt = c.optionalMedia(childPath(p, "callback_prompt"), r.CallbackPrompt, DefaultCallbackPrompt)
 	cl.CallbackThanks = c.optionalMedia(childPath(p, "callback_thanks"), r.CallbackThanks, DefaultCallbackThanks)
+	cl.CallbackEnterPrompt = c.optionalMedia(childPath(p, "callback_enter_prompt"), r.CallbackEnterPrompt, "")
+	cl.CallbackGoodbye = c.optionalMedia(childPath(p, "callback_goodbye"), r.CallbackGoodbye, DefaultCallbackGoodbye)
 	cl.VoicemailPrompt = c.optionalMedia(childPath(p, "voicemail_prompt"), r.VoicemailPrompt, DefaultVoicemailPrompt)
 	cl.VoicemailMax = DefaultVoicemailMax
 	if r.VoicemailMax != nil {
