@@ -100,17 +100,25 @@ func (a *actor) transferAnswered(l *leg) {
 }
 
 // transferKey: a key pressed on the client's phone while it is asked to
-// press 1.
+// press 1: 1 takes the transfer; 2 (「お受けになれない場合は2を」) declines it
+// at once, the caller back in line without waiting out the confirm wait;
+// other keys are not answers.
 func (a *actor) transferKey(digit string) {
 	l := a.confirming
-	if digit != "1" || l == nil {
+	if digit != "1" && digit != "2" || l == nil {
 		return
 	}
-	a.confirming = nil
 	a.stopTimer()
 	if a.playbackID != "" && a.playbackOn == l.id {
 		a.stopPlayback(a.forgetPlayback()) // the rest of the prompt
 	}
+	if digit == "2" {
+		a.hangupLeg(l)
+		a.confirming = nil
+		a.transferFailed("the client pressed 2: declined")
+		return
+	}
+	a.confirming = nil
 	a.note("client pressed 1: taking the transfer")
 	a.transferAccepted(l)
 }

@@ -98,6 +98,31 @@ func TestVIPTransferConfirm(t *testing.T) {
 			t.Error("the confirm prompt was never played")
 		}
 	})
+	// 2 declines at once: the VIP waited out the whole confirm wait (a
+	// review), now goes back to the operators as the client says no.
+	t.Run("declined", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		h.confirmWait = time.Hour
+		h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+		h.fake.SetRemoteNumber("0399990000", clientTalks)
+		h.start()
+		vip := h.call("0312345678", "09011111111")
+		var leg string
+		h.eventually("the client's phone answered", func() bool { leg = transferLeg(h); return leg != "" })
+		if err := h.fake.SendDTMF(leg, "3"); err != nil { // not an answer
+			t.Fatal(err)
+		}
+		if err := h.fake.SendDTMF(leg, "2"); err != nil {
+			t.Fatal(err)
+		}
+		rec := h.record(vip)
+		if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || !strings.Contains(fmt.Sprint(rec.Events), "the client pressed 2: declined") {
+			t.Fatalf("VIP call: %s (%s) op %q, events %v; want answered by the operator after the client's 2", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+		}
+		if _, ok := h.fake.Channel(leg); ok {
+			t.Error("the client's phone was not hung up")
+		}
+	})
 	t.Run("voicemail", func(t *testing.T) {
 		h := newHarness(t, cfg)
 		h.confirmWait = 300 * time.Millisecond
