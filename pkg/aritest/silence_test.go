@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/CyCoreSystems/ari/v6"
 )
 
 // TestRecordingSilenceDetection: a channel recording with
@@ -114,5 +116,34 @@ func finished(t *testing.T, ws *evClient) string {
 			t.Fatalf("no RecordingFinished among %v", ws.events())
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestDTMFNeedsMedia: a digit from the far end needs the call answered
+// (RFC 4733 travels in the media; a caller hearing ringback has none) and
+// is one of a phone's keys (ARI's digit: 0-9, A-D, * and #).
+func TestDTMFNeedsMedia(t *testing.T) {
+	s, _ := startFake(t)
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendDTMF(id, "1"); err == nil {
+		t.Fatal("a digit on a channel not answered was taken")
+	}
+	cl := restClient(s)
+	key := ari.NewKey(ari.ChannelKey, id)
+	if err := cl.Channel().Answer(key); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "12", "x", "E"} {
+		if err := s.SendDTMF(id, bad); err == nil {
+			t.Errorf("digit %q taken", bad)
+		}
+	}
+	for _, d := range []string{"1", "#", "*", "D"} {
+		if err := s.SendDTMF(id, d); err != nil {
+			t.Errorf("digit %q on an answered call: %v", d, err)
+		}
 	}
 }

@@ -222,8 +222,18 @@ func (s *Server) Silence(channelID string, silent bool) error {
 
 // SendDTMF is an RFC 2833 digit from the far end: one ChannelDtmfReceived
 // at the end of the digit.
+//
+// The digit must be one of 0-9, A-D, * and #, and the channel answered:
+// RFC 4733 digits travel in the media, which a call not answered (a
+// ringback caller hearing 180 Ringing) does not have.
 func (s *Server) SendDTMF(channelID, digit string) error {
+	if len(digit) != 1 || !strings.Contains("0123456789ABCD*#", digit) {
+		return fmt.Errorf("aritest: %q is not a DTMF digit", digit)
+	}
 	return s.farEnd(channelID, func(c *channel) error {
+		if c.state != "Up" {
+			return fmt.Errorf("aritest: channel %s is not answered (%s): no media carries a digit", channelID, c.state)
+		}
 		s.chanEventLocked(c, "ChannelDtmfReceived", nil, object{{"digit", digit}, {"duration_ms", 280}})
 		// A digit of the recording's terminateOn ends it, the message kept
 		// (ast_play_and_record_full's acceptdtmf).
