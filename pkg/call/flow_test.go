@@ -474,9 +474,12 @@ type answerRefused struct {
 	fake *aritest.Server
 }
 
+// Answer is refused 500 as the caller hangs up; an answer sent again
+// (answer retries a 5xx) once the caller is gone goes to the fake, which
+// answers as Asterisk does.
 func (c answerRefused) Answer(key *ari.Key) error {
 	if err := c.fake.RemoteHangup(key.ID); err != nil {
-		return err
+		return c.Channel.Answer(key)
 	}
 	return ariError{500, "Internal Server Error: Failed to answer channel"}
 }

@@ -2,6 +2,7 @@ package call
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -213,17 +214,28 @@ func (a *actor) announceThen(needAnswer bool, media string, next func()) {
 	a.play(a.id, media, func(string) { next() })
 }
 
-// answerTries bounds the tries of an answer that never reached Asterisk.
-const answerTries = 3
+// answerTries bounds the tries of an answer; answerPause is the pause
+// before the next try after Asterisk answered 5xx (a timeout or a request
+// never sent has waited its request timeout already).
+const (
+	answerTries = 3
+	answerPause = 100 * time.Millisecond
+)
 
 // answer answers the caller; false when the call is over. An answer that
 // never reached Asterisk (every REST connection busy in a burst of calls,
-// each wait bounded by the request timeout) is sent again: failing the
-// call would hang up a caller Asterisk was about to serve.
+// each wait bounded by the request timeout), got no answer in time
+// (Asterisk, busy, answered the channel late) or was refused 5xx (an
+// overloaded proxy, Asterisk failing inside) is sent again: answering a
+// channel that is up is harmless (204), and failing the call would hang
+// up a caller Asterisk was about to serve.
 func (a *actor) answer() bool {
 	err := a.m.ari.Channel().Answer(a.key())
-	for try := 2; pbx.NotSent(err) && try <= answerTries; try++ {
-		a.log.Warn("answer not sent to Asterisk: trying again", "error", err, "try", try)
+	for try := 2; err != nil && answerAgain(err) && try <= answerTries; try++ {
+		a.log.Warn("answer failed: trying again", "error", err, "try", try)
+		if pbx.StatusCode(err) != 0 {
+			time.Sleep(answerPause)
+		}
 		err = a.m.ari.Channel().Answer(a.key())
 	}
 	if err != nil {
@@ -238,6 +250,16 @@ func (a *actor) answer() bool {
 	a.leadIn = a.m.config().AnswerSilence
 	a.note("answered")
 	return true
+}
+
+// answerAgain reports whether an answer that failed with err is sent
+// again: not sent, not answered in time, or refused 5xx. A 500 is also what
+// Asterisk answers for a caller hanging up (ast_raw_answer fails): asked
+// again, it answers 404 once the channel is gone, or 500 again, and the
+// call ends as before.
+func answerAgain(err error) bool {
+	code := pbx.StatusCode(err)
+	return pbx.NotSent(err) || code == 0 || code >= http.StatusInternalServerError
 }
 
 func playbackID(callID, instance string, n int) string {
