@@ -431,7 +431,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		a.leadIn = ""
 	}
 	a.afterPlay, a.playbackOn = then, channelID
-	if _, err := a.m.ari.Channel().Play(ari.NewKey(ari.ChannelKey, channelID), a.playbackID, media...); err != nil {
+	if err := a.sendPlay(channelID, media); err != nil {
 		a.playbackID, a.afterPlay = "", nil
 		if channelID == a.id && a.gone(err, "play") {
 			return
@@ -460,6 +460,24 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 		a.note("playing " + strings.Join(shown, ", "))
 	}
 	a.playTimer = a.m.clock.NewTimer(a.m.greetingTimeout)
+}
+
+// playTries bounds the tries of a play that never reached Asterisk.
+const playTries = 3
+
+// sendPlay asks Asterisk to play media on channelID as a.playbackID. A
+// play that never reached Asterisk (every REST connection busy, each
+// wait bounded by the request timeout) is sent again with the same id:
+// Asterisk never saw it, and a greeting given up so would leave the
+// caller without the client's name.
+func (a *actor) sendPlay(channelID string, media []string) error {
+	key := ari.NewKey(ari.ChannelKey, channelID)
+	_, err := a.m.ari.Channel().Play(key, a.playbackID, media...)
+	for try := 2; pbx.NotSent(err) && try <= playTries; try++ {
+		a.log.Warn("playback not sent to Asterisk: trying again", "media", media, "error", err, "try", try)
+		_, err = a.m.ari.Channel().Play(key, a.playbackID, media...)
+	}
+	return err
 }
 
 // playbackEnded runs what was to follow the playback, unless its channel

@@ -628,3 +628,53 @@ func TestAnswerNotSentIsSentAgain(t *testing.T) {
 		})
 	}
 }
+
+// playNotSent is a channel API whose first Plays never reach Asterisk
+// (every REST connection busy in a burst of calls).
+type playNotSent struct {
+	ari.Channel
+	left *atomic.Int32 // plays still to fail
+}
+
+func (c playNotSent) Play(key *ari.Key, playbackID string, mediaURI ...string) (*ari.PlaybackHandle, error) {
+	if c.left.Add(-1) >= 0 {
+		return nil, fmt.Errorf("%w: fasthttp: no free connections available to host", pbx.ErrNotSent)
+	}
+	return c.Channel.Play(key, playbackID, mediaURI...)
+}
+
+// TestGreetingNotSentIsSentAgain: a greeting whose play never reached
+// Asterisk is sent again, and the caller hears the client's greeting
+// rather than nothing; one that keeps failing still counts as a greeting
+// that could not be played.
+func TestGreetingNotSentIsSentAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		fail   int32
+		result store.Result
+	}{
+		{"twice", 2, store.ResultCompleted},
+		{"every time", 100, store.ResultFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var left atomic.Int32
+			left.Store(tc.fail)
+			h.wrap = func(c ari.Client) ari.Client {
+				return channelsOf{c, func(ch ari.Channel) ari.Channel { return playNotSent{ch, &left} }}
+			}
+			h.start()
+			h.waitConnected(1)
+			id, err := h.fake.IncomingCall("0312345678", "0901234567")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec := h.waitRecord(id); rec.Result != tc.result {
+				t.Fatalf("record %s (%s), want %s", rec.Result, rec.Reason, tc.result)
+			}
+			if played := h.plays(id) > 0; played != (tc.result == store.ResultCompleted) {
+				t.Fatalf("greeting reached the fake: %v; requests:\n%s", played, h.requests())
+			}
+		})
+	}
+}
