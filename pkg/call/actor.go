@@ -84,6 +84,10 @@ type actor struct {
 	mohRetry       Timer
 	mohRetryBridge string
 	mohRetryTry    int
+	// mediaRetry, while armed, asks Asterisk again for the waiting
+	// caller's ringing or music on hold (try mediaTry): its own timer.
+	mediaRetry Timer
+	mediaTry   int
 	// unbegun is the StasisStart that made the actor, until it is
 	// handled: a controller stopping before that keeps the call from it.
 	unbegun *ari.StasisStart
@@ -161,7 +165,7 @@ func (a *actor) run(ctx context.Context) {
 		}
 	}
 	for !a.done {
-		var timeout, playTimeout, ringback, retryHangup, retryMOH <-chan time.Time
+		var timeout, playTimeout, ringback, retryHangup, retryMOH, retryMedia <-chan time.Time
 		if a.timer != nil {
 			timeout = a.timer.C()
 		}
@@ -177,6 +181,9 @@ func (a *actor) run(ctx context.Context) {
 		if a.mohRetry != nil {
 			retryMOH = a.mohRetry.C()
 		}
+		if a.mediaRetry != nil {
+			retryMedia = a.mediaRetry.C()
+		}
 		select {
 		case <-ctx.Done():
 			// Controller shutdown: the call lives on in Asterisk and is
@@ -191,6 +198,7 @@ func (a *actor) run(ctx context.Context) {
 			if a.mohRetry != nil {
 				a.mohRetry.Stop()
 			}
+			a.stopMediaRetry()
 			return
 		case <-a.inbox.Ready():
 			for _, e := range a.inbox.Drain() {
@@ -213,6 +221,9 @@ func (a *actor) run(ctx context.Context) {
 			if a.bridgeID == a.mohRetryBridge && !a.bridgeMOH {
 				a.stopBridgeMOH(a.mohRetryBridge, a.mohRetryTry)
 			}
+		case <-retryMedia:
+			a.mediaRetry = nil
+			a.retryCallerMedia()
 		case <-playTimeout:
 			a.playTimer = nil
 			a.note("playback did not finish in time")

@@ -192,6 +192,7 @@ func (a *actor) finish() {
 	a.stopPlayTimer()
 	a.stopHangupRetry()
 	a.stopRingback()
+	a.stopMediaRetry()
 	a.leaveQueue()
 	for _, l := range a.legs {
 		if !l.gone {

@@ -57,7 +57,12 @@ func (a *actor) mohClass() string {
 
 // startMOH plays the client's music on hold to the caller; false when
 // the call is over (the caller's channel gone).
-func (a *actor) startMOH() bool {
+func (a *actor) startMOH() bool { return a.holdMusic(1) }
+
+// holdMusic asks Asterisk for the caller's music on hold (try: the
+// request's); a request that fails is asked again later while the caller
+// waits in line (callerMediaFailed). False when the call is over.
+func (a *actor) holdMusic(try int) bool {
 	class := a.mohClass()
 	if !a.preferClientMusic(class) {
 		return false
@@ -66,9 +71,10 @@ func (a *actor) startMOH() bool {
 		if a.gone(err, "music on hold") {
 			return false
 		}
-		a.log.Warn("music on hold failed", "class", class, "error", err)
+		a.callerMediaFailed("music on hold", err, try)
 		return true
 	}
+	a.stopMediaRetry()
 	a.moh = true
 	return true
 }
@@ -378,6 +384,7 @@ func (a *actor) connect(opID string, ring uint64) {
 	}
 	a.queued = false
 	a.stopRingback()
+	a.stopMediaRetry()
 	a.op = l
 	a.rec.OperatorID = opID
 	a.rec.WaitMS = a.waited().Milliseconds()
@@ -575,6 +582,7 @@ func (a *actor) overflow(reason string) {
 		a.hangupLeg(l)
 	}
 	a.stopRingback()
+	a.stopMediaRetry()
 	if a.rec.AnsweredAt.IsZero() && !a.overflowSays() {
 		// A ringback caller with nothing to hear: not answered only to be
 		// hung up (the caller's carrier would bill a connected call).

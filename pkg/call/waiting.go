@@ -15,7 +15,7 @@ import (
 // receptionist's phone would, until an operator answers. After the
 // client's ringback_max they are answered, greeted and held on music.
 func (a *actor) ringback() {
-	if err := a.m.ari.Channel().Ring(a.key()); err != nil && a.gone(err, "ring") {
+	if !a.ringCaller(1) {
 		return
 	}
 	a.note("ringback")
@@ -30,6 +30,75 @@ func (a *actor) ringback() {
 	a.noteQueued()
 	a.m.queue.Enqueue(a.queueCall(), a.inbox)
 	a.ringbackTimer = a.m.clock.NewTimer(ringbackLeft(a.client.RingbackMax, a.state.EnqueuedAt, a.m.clock.Now()))
+}
+
+// ringCaller has Asterisk ring the unanswered caller (try: the
+// request's); a request that fails is asked again later while the caller
+// waits in line (callerMediaFailed). False when the call is over.
+func (a *actor) ringCaller(try int) bool {
+	err := a.m.ari.Channel().Ring(a.key())
+	switch {
+	case err == nil:
+		a.stopMediaRetry()
+	case a.gone(err, "ring"):
+		return false
+	default:
+		a.callerMediaFailed("ringback", err, try)
+	}
+	return true
+}
+
+// A waiting caller's ringing (before the answer) or music on hold (after)
+// that Asterisk did not take is asked for again: soon after the first
+// failure (a spike passes), then every mediaRetryEvery, mediaTries
+// requests in all; not once the caller has left the line (an operator
+// answered, overflow, hangup). Silence would last the whole wait.
+const (
+	mediaTries      = 6
+	mediaRetryFirst = 100 * time.Millisecond
+	mediaRetryEvery = 2 * time.Second
+)
+
+// callerMediaFailed: request try for the waiting caller's ringing or
+// music (what) failed with err; asked again later, on the actor's own
+// timer (mediaRetry), while tries are left.
+func (a *actor) callerMediaFailed(what string, err error, try int) {
+	a.stopMediaRetry()
+	if try >= mediaTries {
+		a.log.Error(what+" failed: the waiting caller hears silence", "error", err, "tries", try)
+		a.note(what + " failed: the caller hears silence")
+		return
+	}
+	in := mediaRetryEvery
+	if try == 1 {
+		in = mediaRetryFirst
+		a.note(what + " failed: asking again")
+	}
+	a.log.Warn(what+" failed: asking again", "error", err, "try", try, "in", in)
+	a.mediaRetry, a.mediaTry = a.m.clock.NewTimer(in), try+1
+}
+
+func (a *actor) stopMediaRetry() {
+	if a.mediaRetry != nil {
+		a.mediaRetry.Stop()
+		a.mediaRetry = nil
+	}
+}
+
+// retryCallerMedia asks again for what the waiting caller should hear
+// now: ringing before the answer, music on hold after it, unless it plays
+// already or something else does (a greeting, an announcement: their end
+// starts the music).
+func (a *actor) retryCallerMedia() {
+	switch {
+	case a.ending() || !a.queued || a.op != nil:
+		// Out of line: an operator took the call, or it is ending.
+	case a.rec.AnsweredAt.IsZero():
+		a.ringCaller(a.mediaTry)
+	case a.moh || a.playbackID != "" || a.announceID != "":
+	default:
+		a.holdMusic(a.mediaTry)
+	}
 }
 
 // ringbackLeft is how much longer a caller who first heard ringing at
