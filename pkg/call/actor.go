@@ -75,6 +75,10 @@ type actor struct {
 	queued     bool   // the queue knows this call
 	moh        bool   // music on hold is playing to the caller
 	musicClass string // the caller's CHANNEL(musicclass) as set by us ("": none)
+	// bridgeRetrying is the bridge being made whose next try
+	// bridgeRetryTimer runs (bridge.go): its own timer.
+	bridgeRetrying   *bridging
+	bridgeRetryTimer Timer
 	// holding are the bridged channels whose phones hold the call now;
 	// bridgeMOH: music on hold plays to the recorded bridge (hold.go).
 	holding   map[string]bool
@@ -165,7 +169,7 @@ func (a *actor) run(ctx context.Context) {
 		}
 	}
 	for !a.done {
-		var timeout, playTimeout, ringback, retryHangup, retryMOH, retryMedia <-chan time.Time
+		var timeout, playTimeout, ringback, retryHangup, retryMOH, retryMedia, retryBridge <-chan time.Time
 		if a.timer != nil {
 			timeout = a.timer.C()
 		}
@@ -184,6 +188,9 @@ func (a *actor) run(ctx context.Context) {
 		if a.mediaRetry != nil {
 			retryMedia = a.mediaRetry.C()
 		}
+		if a.bridgeRetryTimer != nil {
+			retryBridge = a.bridgeRetryTimer.C()
+		}
 		select {
 		case <-ctx.Done():
 			// Controller shutdown: the call lives on in Asterisk and is
@@ -199,6 +206,7 @@ func (a *actor) run(ctx context.Context) {
 				a.mohRetry.Stop()
 			}
 			a.stopMediaRetry()
+			a.stopBridgeRetry()
 			return
 		case <-a.inbox.Ready():
 			for _, e := range a.inbox.Drain() {
@@ -224,6 +232,8 @@ func (a *actor) run(ctx context.Context) {
 		case <-retryMedia:
 			a.mediaRetry = nil
 			a.retryCallerMedia()
+		case <-retryBridge:
+			a.retryBridge()
 		case <-playTimeout:
 			a.playTimer = nil
 			a.note("playback did not finish in time")

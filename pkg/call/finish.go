@@ -193,6 +193,7 @@ func (a *actor) finish() {
 	a.stopHangupRetry()
 	a.stopRingback()
 	a.stopMediaRetry()
+	a.stopBridgeRetry()
 	a.leaveQueue()
 	for _, l := range a.legs {
 		if !l.gone {

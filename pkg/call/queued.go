@@ -435,77 +435,6 @@ func (a *actor) noticeThenBridge(l *leg) {
 	a.play(a.id, a.client.RecordAnnouncement, func(string) { a.bridgeWith(l) })
 }
 
-// bridgeWith puts the caller and the peer (the operator, or the client
-// for a VIP) together and starts the recording.
-func (a *actor) bridgeWith(peer *leg) {
-	if a.ending() || peer.gone || peer.hangingUp || (peer != a.op && peer != a.xfer) {
-		// A leg hanging up would be "added" (Asterisk answers 204 and adds
-		// nothing): its StasisEnd puts the caller back in line instead.
-		return
-	}
-	a.plays++
-	a.bridgeID = fmt.Sprintf("%s-br-%s-%d", a.id, a.m.instance, a.plays) // never reuse a bridge id
-	br := ari.NewKey(ari.BridgeKey, a.bridgeID)
-	a.m.disp.BindBridge(a.bridgeID, a.inbox)
-	if peer.transfer {
-		// From the transfer's start (or the place in line it kept) to the
-		// client's answer: the service level counts it as any wait, and
-		// the bridge's name carries it across a restart.
-		a.rec.WaitMS = a.waited().Milliseconds()
-	}
-	st := a.state
-	st.Step, st.OpID, st.OpChannel, st.Bridge = StepConnected, peer.opID, peer.id, a.bridgeID
-	st.BridgedAt = a.m.clock.Now() // the bridge is made now
-	st.Waited = time.Duration(a.rec.WaitMS) * time.Millisecond
-	if _, err := a.m.ari.Bridge().Create(br, "mixing", BridgeName(a.m.app, a.id, a.rec.CallerID, st)); err != nil {
-		a.fail("creating the bridge failed", err)
-		return
-	}
-	if a.rec.AnsweredAt.IsZero() && !a.answer() { // ringback: answered only now
-		return
-	}
-	if !a.preferClientMusic(a.mohClass()) {
-		return
-	}
-	a.stopCallerMedia()
-	if !a.stopMOH() {
-		return
-	}
-	if a.m.addToBridge != nil {
-		// Both in one request. Asterisk adds each in turn and answers 204
-		// whether or not one was hanging up (its add comes to nothing:
-		// resource_bridges.c goes on past it); a channel already gone
-		// fails the request, and the one-by-one adds below tell which.
-		if err := a.m.addToBridge(a.bridgeID, a.id, peer.id); err == nil {
-			a.bridged(br, peer)
-			return
-		}
-	}
-	if err := a.m.ari.Bridge().AddChannel(br, a.id); err != nil {
-		// ARI answers 400 "Channel not found" here, not 404 (recording 11).
-		if code := pbx.StatusCode(err); code == 400 || code == 404 {
-			a.note("caller gone before the bridge")
-			a.callerLeft()
-			a.finish()
-			return
-		}
-		a.fail("adding the caller to the bridge failed", err)
-		return
-	}
-	if err := a.m.ari.Bridge().AddChannel(br, peer.id); err != nil {
-		a.log.Warn("adding the peer to the bridge failed", "leg", peer.id, "error", err)
-		if peer.transfer {
-			a.hangupLeg(peer)
-			a.dropBridge()
-			a.transferFailed("could not join the bridge")
-			return
-		}
-		a.operatorLost("could not join the bridge")
-		return
-	}
-	a.bridged(br, peer)
-}
-
 // bridged: caller and peer are in bridge br. The step is not written on
 // the channel: the bridge's name says it (BridgeName); the store keeps it.
 func (a *actor) bridged(br *ari.Key, peer *leg) {
@@ -664,6 +593,7 @@ func (a *actor) dropBridge() {
 	if a.bridgeID == "" {
 		return
 	}
+	a.stopBridgeRetry()
 	a.m.destroyBridge(a.log, a.bridgeID)
 	a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
 	a.bridgeID = ""

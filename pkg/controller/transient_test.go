@@ -1,6 +1,8 @@
 package controller_test
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -79,5 +81,97 @@ func TestRingbackRefusedOnceIsAskedAgain(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatalf("ringback refused once: the unanswered caller hears nothing for 30 s (Asterisk time); requests:\n%s", h.requests())
+	}
+}
+
+// staysOnLine: the softphone answers after 1 s and hangs up 200 s (2 s of
+// test time) later, so that the bridge's retries (wall-clock time) find
+// the operator still on the line.
+var staysOnLine = aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 200 * time.Second}
+
+// isBridgeCreate picks toritsugi's POST /bridges/{id} (not an add, the
+// recording or the bridge's music on hold).
+func isBridgeCreate(method, path string) bool {
+	rest, ok := strings.CutPrefix(path, "/bridges/")
+	return method == http.MethodPost && ok && !strings.Contains(rest, "/")
+}
+
+// TestBridgeCreateRefusedOnceIsSentAgain: the caller waited, op1001
+// answered, and Asterisk refuses the bridge's create 503 once (a spike).
+// The create (our own bridge id) is sent again, and the caller is put
+// through: neither they nor the operator are hung up.
+func TestBridgeCreateRefusedOnceIsSentAgain(t *testing.T) {
+	h := newHarness(t, oneClient)
+	var failed atomic.Bool
+	h.failThroughWith(http.StatusServiceUnavailable, func(r *http.Request) bool {
+		return isBridgeCreate(r.Method, strings.TrimPrefix(r.URL.Path, "/ari")) && failed.CompareAndSwap(false, true)
+	})
+	h.startOp1001(staysOnLine)
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if n := h.ringsOf("op1001"); n != 1 {
+		t.Fatalf("op1001 rung %d times, want once (put through on the first answer); requests:\n%s", n, h.requests())
+	}
+	if !failed.Load() || rec.Result != store.ResultAnswered {
+		t.Fatalf("bridge create refused 503 once (refused: %v): record %s (%q), want the caller put through to op1001", failed.Load(), rec.Result, rec.Reason)
+	}
+}
+
+// TestBridgeCreateAnsweredLateIsFound: Asterisk makes the bridge but
+// answers its create past the request timeout. Sent again, the create is
+// refused (the bridge exists: Asterisk answers 500, the fake too); the
+// bridge is found there and used, and the caller is put through.
+func TestBridgeCreateAnsweredLateIsFound(t *testing.T) {
+	var slowed atomic.Bool
+	h := newHarnessFake(t, oneClient, aritest.Options{OnRequest: func(r aritest.ReceivedRequest) {
+		if isBridgeCreate(r.Method, r.Path) && slowed.CompareAndSwap(false, true) {
+			time.Sleep(400 * time.Millisecond) // the fake makes the bridge after this
+		}
+	}})
+	h.cfg.ARI.RequestTimeout = 300 * time.Millisecond
+	h.startOp1001(staysOnLine)
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if n := h.ringsOf("op1001"); n != 1 {
+		t.Fatalf("op1001 rung %d times, want once (put through on the first answer); requests:\n%s", n, h.requests())
+	}
+	if !slowed.Load() || rec.Result != store.ResultAnswered {
+		t.Fatalf("bridge create answered 100 ms past the request timeout (slowed: %v): record %s (%q), want the caller put through to op1001; requests:\n%s", slowed.Load(), rec.Result, rec.Reason, h.requests())
+	}
+	creates := 0
+	for _, r := range h.fake.Requests() {
+		if isBridgeCreate(r.Method, r.Path) {
+			creates++
+		}
+	}
+	if creates != 2 {
+		t.Fatalf("%d creates, want the late one and one more; requests:\n%s", creates, h.requests())
+	}
+}
+
+// TestOperatorAddRefusedOnceIsSentAgain: the adds of the operator's leg
+// to the bridge (with the caller's in one request, then its own) are
+// refused 503 once each. The operator's is sent again (Asterisk added
+// nothing), and the caller is put through rather than sent back in line
+// and the operator hung up.
+func TestOperatorAddRefusedOnceIsSentAgain(t *testing.T) {
+	h := newHarness(t, oneClient)
+	var refused atomic.Int32
+	h.failThroughWith(http.StatusServiceUnavailable, func(r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") {
+			return false
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body)) // passed on as it came
+		return strings.Contains(r.URL.RawQuery+string(body), "op1001") && refused.Add(1) <= 2
+	})
+	h.startOp1001(staysOnLine)
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if n := h.ringsOf("op1001"); n != 1 {
+		t.Fatalf("op1001 rung %d times, want once (put through on the first answer); requests:\n%s", n, h.requests())
+	}
+	if refused.Load() < 2 || rec.Result != store.ResultAnswered {
+		t.Fatalf("operator's adds refused 503 once each (%d refused): record %s (%q), want the caller put through to op1001; requests:\n%s", refused.Load(), rec.Result, rec.Reason, h.requests())
 	}
 }
