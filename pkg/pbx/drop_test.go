@@ -3,6 +3,7 @@ package pbx
 import (
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -38,8 +39,13 @@ func TestReadDropsDisallowedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = l.read(conn) // ends when the server closes the connection
+	var frames atomic.Uint64
+	_ = l.read(conn, &frames) // ends when the server closes the connection
 	if strings.Join(got, ",") != "StasisStart,StasisEnd" {
 		t.Fatalf("dispatched %v, want StasisStart,StasisEnd", got)
+	}
+	// A dropped event is a sign of life all the same (the pinger's).
+	if n := frames.Load(); n != uint64(len(msgs)) {
+		t.Fatalf("%d frames counted, want %d", n, len(msgs))
 	}
 }

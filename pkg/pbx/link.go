@@ -36,7 +36,8 @@ type Options struct {
 	App string
 	// RequestTimeout bounds every REST call (default 2s).
 	RequestTimeout time.Duration
-	// PingInterval is how often GET /asterisk/ping checks the link (default 5s).
+	// PingInterval is how often GET /asterisk/ping checks the link (default
+	// 5s). A failed ping drops the link only when confirmed: see pinger.
 	PingInterval time.Duration
 	// Backoff spaces reconnect attempts (default 100ms doubling to 10s).
 	Backoff Backoff
@@ -270,8 +271,9 @@ func (l *Link) session(ctx context.Context) error {
 	defer l.setUp(false)
 	l.log.Info("ARI link up", "url", l.opts.WebsocketURL, "connects", l.connects.Load())
 
-	go l.pinger(sctx, cancel)
-	readErr := l.read(conn)
+	var frames atomic.Uint64
+	go l.pinger(sctx, cancel, &frames)
+	readErr := l.read(conn, &frames)
 	if c := context.Cause(sctx); c != nil && !errors.Is(c, context.Canceled) {
 		return fmt.Errorf("%w: %w", errSessionWasUp, c)
 	}
@@ -312,13 +314,15 @@ func (l *Link) dial(ctx context.Context) (*websocket.Conn, error) {
 	return conn, nil
 }
 
-// read decodes and dispatches events until the connection fails.
-func (l *Link) read(conn *websocket.Conn) error {
+// read decodes and dispatches events until the connection fails. It
+// counts the frames read in frames (the pinger's sign of life).
+func (l *Link) read(conn *websocket.Conn, frames *atomic.Uint64) error {
 	for {
 		var data []byte
 		if err := websocket.Message.Receive(conn, &data); err != nil {
 			return err
 		}
+		frames.Add(1)
 		var readAt time.Time
 		if l.opts.Observer != nil {
 			readAt = time.Now()
@@ -344,20 +348,60 @@ func (l *Link) read(conn *websocket.Conn) error {
 	}
 }
 
-// pinger cancels the session when Asterisk stops answering pings.
-func (l *Link) pinger(ctx context.Context, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(l.opts.PingInterval)
+// maxPingFailures is how many pings in a row may fail before the link is
+// declared dead, whatever its websocket delivers.
+const maxPingFailures = 3
+
+// pinger cancels the session when Asterisk stops answering pings. One
+// ping answered late or refused (503: a busy Asterisk) does not: tearing
+// a websocket down that still delivers would lose every event until the
+// re-sync, and load the busy Asterisk with one. The link is dead when a
+// ping fails and no websocket frame was read since the previous ping was
+// sent, and that one failed too, or when maxPingFailures pings in a row
+// fail. A ping that fails on a silent websocket is confirmed at once (a
+// request timeout after it was sent), not a ping interval later: a
+// half-open connection is found within an interval and two request
+// timeouts. frames counts the frames read.
+func (l *Link) pinger(ctx context.Context, cancel context.CancelCauseFunc, frames *atomic.Uint64) {
+	t := time.NewTimer(l.opts.PingInterval)
 	defer t.Stop()
+	seen := frames.Load() // when the previous ping was sent (the session's start at first)
+	failed := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := l.Ping(ctx); err != nil {
-				cancel(fmt.Errorf("ping failed: %w", err))
-				return
-			}
 		}
+		sent, mark := time.Now(), frames.Load()
+		err := l.Ping(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		silent := frames.Load() == seen
+		seen = mark
+		next := time.Until(sent.Add(l.opts.PingInterval))
+		switch {
+		case err == nil:
+			if failed > 0 {
+				l.log.Info("ARI ping answered again", "failed", failed)
+			}
+			failed = 0
+		case failed+1 >= maxPingFailures:
+			cancel(fmt.Errorf("%d pings failed in a row: %w", failed+1, err))
+			return
+		case silent && failed > 0:
+			cancel(fmt.Errorf("ping failed, and the one before, with nothing read from the websocket between them: %w", err))
+			return
+		case silent:
+			failed++
+			l.log.Warn("ARI ping failed and nothing was read since the previous one; pinging again to confirm", "error", err)
+			next = time.Until(sent.Add(l.opts.RequestTimeout))
+		default:
+			failed++
+			l.log.Warn("ARI ping failed; the event websocket still delivers, so the link stays up", "error", err, "failed", failed)
+		}
+		t.Reset(max(next, 0))
 	}
 }
 
