@@ -501,7 +501,10 @@ func (l *Link) waitApp(ctx context.Context) error {
 // bridges go to the Adopt hook). A call's bridge says whom its caller
 // talks with: if the bridges cannot be read, nothing is adopted and the
 // session fails (and reconnects), rather than re-adopting talking callers
-// as waiting ones.
+// as waiting ones. Three requests, however many calls: the application
+// (its channels' ids), every channel, every bridge. (A GET per channel,
+// one after another before any event is read again, kept the link down
+// for seconds with a few hundred calls on a busy Asterisk.)
 func (l *Link) resync() error {
 	live := map[string]*ari.ChannelData{}
 	app, err := l.rest.Application().Data(ari.NewKey(ari.ApplicationKey, l.opts.App))
@@ -509,16 +512,23 @@ func (l *Link) resync() error {
 	case IsNotFound(err): // the app did not exist before this connect: no channel to adopt
 	case err != nil:
 		return fmt.Errorf("read application %s: %w", l.opts.App, err)
-	default:
+	case len(app.ChannelIDs) > 0:
+		ours := make(map[string]bool, len(app.ChannelIDs))
 		for _, id := range app.ChannelIDs {
-			ch, err := l.rest.Channel().Data(ari.NewKey(ari.ChannelKey, id))
-			if err != nil {
-				if IsNotFound(err) {
-					continue // hung up since the list was read
-				}
-				return fmt.Errorf("read channel %s: %w", id, err)
+			ours[id] = true
+		}
+		channels, err := l.Channels()
+		if err != nil {
+			return err
+		}
+		// A channel of ours missing from the list hung up since the
+		// application was read; one listed but not ours is another
+		// application's or the dialplan's (or entered ours since: its
+		// StasisStart waits in the socket).
+		for _, ch := range channels {
+			if ours[ch.ID] {
+				live[ch.ID] = ch
 			}
-			live[id] = ch
 		}
 	}
 	bridges, err := l.Bridges()
@@ -527,6 +537,25 @@ func (l *Link) resync() error {
 	}
 	l.disp.resync(live, bridges)
 	return nil
+}
+
+// Channels lists every channel Asterisk holds, of any application or
+// none, in one request (GET /channels; the ari library's List keeps only
+// the ids, and a GET per channel would follow). Each has the data GET
+// /channels/{id} gives, its key as the ari library's.
+func (l *Link) Channels() ([]*ari.ChannelData, error) {
+	var out []*ari.ChannelData
+	if err := l.do(context.Background(), l.restHTTP, http.MethodGet, "/channels", nil, &out); err != nil {
+		return nil, fmt.Errorf("pbx: list channels: %w", err)
+	}
+	chans := out[:0]
+	for _, ch := range out {
+		if ch != nil {
+			ch.Key = l.rest.Channel().Get(ari.NewKey(ari.ChannelKey, ch.ID)).Key()
+			chans = append(chans, ch)
+		}
+	}
+	return chans, nil
 }
 
 // AddToBridge adds channels to a bridge in one request (POST
