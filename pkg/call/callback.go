@@ -264,7 +264,7 @@ func (a *actor) callbackConfirmed() {
 		// Not thanked: nothing promises the call back. The record keeps
 		// the number for whoever reads it.
 		a.log.Error("storing the callback request failed", "number", phone.Masked(a.callbackNumber), "error", err)
-		a.rec.Reason = "overflow: callback requested, not stored"
+		a.rec.Reason = store.ReasonCallbackNotStored
 		a.note("callback requested to " + a.callbackNumber + "; storing the request failed: " + err.Error())
 		a.hangup(a.rec.Reason)
 		return
@@ -307,7 +307,7 @@ func (a *actor) storeCallback() error {
 // thankAndHangUp ends a call whose callback request is stored: the
 // client's thanks (if any), then hang-up.
 func (a *actor) thankAndHangUp() {
-	a.rec.Reason = "overflow: callback requested"
+	a.rec.Reason = store.ReasonCallbackRequested
 	a.state.Step, a.state.Playback = StepHangup, ""
 	if a.client.CallbackThanks != "" {
 		a.state.Playback = a.nextPlaybackID()

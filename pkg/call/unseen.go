@@ -215,7 +215,7 @@ func (u unseen) record(now time.Time) store.CallRecord {
 		rec.Result, rec.Reason, rec.Recording = store.ResultVoicemail, voicemailLeft(why), st.Recording
 		afterHoursMessage = why == whyAfterHours
 	case st.Step == StepCallback && u.callbackStored:
-		rec.Result, rec.Reason = store.ResultOverflow, "overflow: callback requested"
+		rec.Result, rec.Reason = store.ResultOverflow, store.ReasonCallbackRequested
 	case decided.Valid():
 		// Decided before the controller stopped (or settled whole by a
 		// controller that then failed to store it).

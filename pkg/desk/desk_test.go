@@ -363,6 +363,38 @@ func TestLostVoicemailRelayedAsAMissedCall(t *testing.T) {
 	}
 }
 
+// TestOverflowRelayedAsAMissedCall: a caller sent away at the client's
+// max_wait (asked to call again, or who declined the callback offer) was
+// told of to nobody, even to a client taking missed calls: the record's
+// result is overflow, which no notice relayed (a review). It is a missed
+// call; so is a callback request the store could not keep (the client is
+// asked to call back); a stored request is the operators' and is not.
+func TestOverflowRelayedAsAMissedCall(t *testing.T) {
+	now := time.Now()
+	overflow := func(id, reason string) store.CallRecord {
+		return store.CallRecord{ID: id, ClientID: "acme", CallerID: "09012345678", Result: store.ResultOverflow,
+			Reason: reason, WaitMS: 180000, StartedAt: now.Add(-4 * time.Minute), EndedAt: now}
+	}
+	d, ob := newDesk(t) // acme takes missed calls
+	d.Finished(overflow("c1", "overflow: max-wait"))
+	d.Finished(overflow("c2", store.ReasonCallbackNotStored))
+	d.Finished(overflow("c3", store.ReasonCallbackRequested))
+	for id, want := range map[string]string{"c1": "おかけ直しいただくようご案内しました", "c2": "記録できませんでした", "c3": ""} {
+		e, _ := ob.List(relay.Filter{MessageID: id + "-missed-call"})
+		switch {
+		case want == "" && len(e) != 0:
+			t.Errorf("%s: a stored callback request relayed as a missed call: %+v", id, e)
+		case want != "" && (len(e) != 1 || !strings.Contains(e[0].Message.Text, want) || !strings.Contains(e[0].Message.Text, "3分")):
+			t.Errorf("%s: outbox %+v, want a missed call saying %q", id, e, want)
+		}
+	}
+	d, ob = newDeskWith(t, strings.Replace(cfgYAML, "missed_calls: true}", "missed_calls: false}", 1))
+	d.Finished(overflow("c4", "overflow: max-wait"))
+	if all, _ := ob.List(relay.Filter{}); len(all) != 0 {
+		t.Errorf("a client not taking missed calls was told: %+v", all)
+	}
+}
+
 // TestSilentVoicemailRelayed: a message with nothing said in it (Asterisk
 // heard no talking) is no voicemail; the client is told of the call as
 // such, with the recording: as a voicemail to a client that takes them,

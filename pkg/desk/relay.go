@@ -337,9 +337,15 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 	}
 	var kind, subject string
 	unavailable := rec.Result == store.ResultFailed && rec.Reason == fallback.Reason
+	// Sent away at the client's max_wait (asked to call again, a callback
+	// offer declined, or one requested and not stored): as missed as one
+	// who hung up waiting. A stored callback request is the operators'.
+	sentAway := rec.Result == store.ResultOverflow && rec.Reason != store.ReasonCallbackRequested &&
+		!rec.VoicemailFailed && !rec.VoicemailSilent
 	switch {
 	case rec.Result == store.ResultAbandoned && rec.WaitMS > 0 && cl.RelayMissedCalls,
-		unavailable && cl.RelayMissedCalls: // refused while toritsugi was down
+		unavailable && cl.RelayMissedCalls, // refused while toritsugi was down
+		sentAway && cl.RelayMissedCalls:
 		kind, subject = relay.KindMissedCall, "不在着信"
 	case rec.Result == store.ResultVoicemail && cl.RelayVoicemails,
 		// Asked for a message that Asterisk could not record (a full
@@ -379,6 +385,10 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		}
 	} else if unavailable {
 		lines = append(lines, relay.Line{Label: "状況", Value: "システムの停止中にお電話があり、おかけ直しいただくようご案内しました"})
+	} else if rec.Reason == store.ReasonCallbackNotStored {
+		lines = append(lines, relay.Line{Label: "状況", Value: "折り返しのご依頼を承りましたが、システムの不調で記録できませんでした。お客様への折り返しをご検討ください"})
+	} else if sentAway {
+		lines = append(lines, relay.Line{Label: "状況", Value: "オペレーターにおつなぎできないまま、お待ちいただける時間の上限を過ぎ、おかけ直しいただくようご案内しました"})
 	} else {
 		lines = append(lines, relay.Line{Label: "状況", Value: "オペレーターにつながる前にお電話が切れました"})
 	}

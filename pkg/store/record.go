@@ -36,6 +36,13 @@ const (
 	ResultCompleted Result = "completed"
 )
 
+// The reasons of an overflow whose caller asked to be called back: the
+// request stored (the operators' to call back), or not (the client is told).
+const (
+	ReasonCallbackRequested = "overflow: callback requested"
+	ReasonCallbackNotStored = "overflow: callback requested, not stored"
+)
+
 // results lists every valid Result, in a stable order for reports.
 var results = []Result{
 	ResultAnswered, ResultAbandoned, ResultAfterHours, ResultBlocked, ResultOverflow,
