@@ -577,6 +577,47 @@ func (m *Manager) retryCleanup(log *slog.Logger, what, id string, do func() erro
 	}()
 }
 
+// lateLegWaits space the hang-ups of a leg whose originate got no answer
+// in time: Asterisk, busy, may create it after the first hang-up found
+// nothing (404) and ring the operator's phone for the whole ring timeout,
+// while the queue rings them again a second later. 7.75 s in all.
+var lateLegWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
+
+// hangupLateLeg hangs up leg id, whose originate got no answer in time,
+// and again while Asterisk says it has no such channel (it may not have
+// created it yet), apart from the call's actor. A hang-up that finds the
+// leg ends it; one that fails otherwise is retried as any cleanup.
+func (m *Manager) hangupLateLeg(log *slog.Logger, id string) {
+	hangup := func() error { return m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, id), "normal") }
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		for i := 0; ; i++ {
+			err := hangup()
+			switch {
+			case err == nil:
+				if i > 0 {
+					log.Warn("a leg Asterisk created after its originate timed out was hung up", "leg", id, "try", i+1)
+				}
+				return
+			case !pbx.IsNotFound(err):
+				log.Warn("hanging up a leg whose originate timed out failed; trying again", "leg", id, "error", err)
+				m.retryCleanup(log, "hanging up the leg", id, hangup)
+				return
+			case i == len(lateLegWaits):
+				return // never created
+			}
+			t := m.clock.NewTimer(lateLegWaits[i])
+			select {
+			case <-m.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C():
+			}
+		}
+	}()
+}
+
 func (m *Manager) newActor(id string, adopted *ari.ChannelData) *actor {
 	a := &actor{
 		m: m, id: id, inbox: pbx.NewInbox(), adopted: adopted,

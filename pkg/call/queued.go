@@ -184,7 +184,7 @@ func (a *actor) ring(r *queue.RingOperator) {
 		// an Asterisk hiccup), and the operator rests a moment as for a
 		// ring that was not sent.
 		l.cancelled = true
-		_ = a.m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, l.id), "normal")
+		a.m.hangupLateLeg(a.log, l.id)
 		a.m.queue.RingFailed(a.id, r.OpID, r.Ring, acd.NotRung)
 		return
 	}

@@ -175,3 +175,40 @@ func TestOperatorAddRefusedOnceIsSentAgain(t *testing.T) {
 		t.Fatalf("operator's adds refused 503 once each (%d refused): record %s (%q), want the caller put through to op1001; requests:\n%s", refused.Load(), rec.Result, rec.Reason, h.requests())
 	}
 }
+
+// TestSlowOriginateLeavesNoGhostRing: Asterisk takes the originate to
+// op1001 a little past the request timeout (it does create and ring the
+// leg). The call's one hang-up came before the channel existed (404,
+// ignored), and the queue, told the ring was not sent, rang op1001 again
+// a second later while the first leg still rang: two calls ringing on one
+// operator's phone, the first for the whole ring timeout (a review). The
+// late leg is hung up once it appears.
+func TestSlowOriginateLeavesNoGhostRing(t *testing.T) {
+	var slowed atomic.Bool
+	h := newHarnessFake(t, strings.Replace(oneClient, "ring_timeout: 15s", "ring_timeout: 300s", 1), aritest.Options{OnRequest: func(r aritest.ReceivedRequest) {
+		if r.Method == http.MethodPost && r.Path == "/channels" && (strings.Contains(r.Body, "op1001") || strings.Contains(r.Query, "op1001")) && slowed.CompareAndSwap(false, true) {
+			time.Sleep(400 * time.Millisecond) // the fake creates the leg after this
+		}
+	}})
+	h.cfg.ARI.RequestTimeout = 300 * time.Millisecond
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.call("0312345678", "0901234567")
+	deadline := time.Now().Add(2500 * time.Millisecond)
+	most := 0
+	for time.Now().Before(deadline) {
+		n := 0
+		for _, c := range h.fake.Channels() {
+			if strings.HasPrefix(c.Name, "PJSIP/op1001-") {
+				n++
+			}
+		}
+		most = max(most, n)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !slowed.Load() {
+		t.Fatal("no originate slowed")
+	}
+	if most > 1 {
+		t.Fatalf("op1001's phone carried %d ringing legs at once after one slow originate; requests:\n%s", most, h.requests())
+	}
+}
