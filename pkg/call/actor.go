@@ -209,15 +209,7 @@ func (a *actor) run(ctx context.Context) {
 			a.stopBridgeRetry()
 			return
 		case <-a.inbox.Ready():
-			for _, e := range a.inbox.Drain() {
-				if a.done {
-					break
-				}
-				if a.m.observer != nil {
-					a.m.observer.EventHandling(e, time.Now())
-				}
-				a.handle(e)
-			}
+			a.handleWaiting()
 		case <-ringback:
 			a.ringbackTimer = nil
 			a.ringbackExpired()
@@ -239,12 +231,33 @@ func (a *actor) run(ctx context.Context) {
 			a.note("playback did not finish in time")
 			a.playbackEnded("timeout")
 		case <-timeout:
+			// What waits in the inbox came first (a key pressed as the
+			// wait for it ended; select picks at random among ready
+			// cases): handled first, it may stop or re-arm the timer.
+			t := a.timer
+			a.handleWaiting()
+			if a.done || a.timer != t {
+				continue
+			}
 			f := a.onTimeout
 			a.timer, a.onTimeout = nil, nil
 			if f != nil {
 				f()
 			}
 		}
+	}
+}
+
+// handleWaiting handles the events in the inbox, in order.
+func (a *actor) handleWaiting() {
+	for _, e := range a.inbox.Drain() {
+		if a.done {
+			return
+		}
+		if a.m.observer != nil {
+			a.m.observer.EventHandling(e, time.Now())
+		}
+		a.handle(e)
 	}
 }
 

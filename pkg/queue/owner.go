@@ -118,7 +118,24 @@ func (o *Owner) Run(ctx context.Context) {
 		case f := <-o.in:
 			f()
 		case <-timer.C:
+			// What waits in the inbox came first: an operator's answer
+			// reported as their ring timed out is an answer, not a ring
+			// to cancel (select picks at random among ready cases).
+			o.drain()
 			o.apply(o.core.Tick(o.clock.Now()))
+		}
+	}
+}
+
+// drain runs the messages waiting in the inbox now (not those that come
+// meanwhile: a stream of reports must not hold a timer off for ever).
+func (o *Owner) drain() {
+	for range len(o.in) {
+		select {
+		case f := <-o.in:
+			f()
+		default:
+			return
 		}
 	}
 }

@@ -639,3 +639,56 @@ func TestReloadDoesNotRingAPhoneInUse(t *testing.T) {
 		}
 	}
 }
+
+// stepClock is a Clock whose Now a test sets; its timers are real, armed
+// for the difference.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) NewTimer(d time.Duration) *time.Timer { return time.NewTimer(d) }
+
+func (c *stepClock) set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// TestOwnerAnswerWaitingAsTheRingTimesOut: the operator's answer is in the
+// owner's inbox when their ring's timeout falls due (a busy machine, the
+// answer at the timeout's edge). The owner picked at random between the
+// two: half the time it cancelled the ring, hung up an operator who had
+// answered and counted a no-answer against them (a review). The answer
+// waiting goes first.
+func TestOwnerAnswerWaitingAsTheRingTimesOut(t *testing.T) {
+	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	for i := range 30 {
+		clock := &stepClock{now: base}
+		o := runOwner(t, Options{Clock: clock, Settings: func(string) acd.ClientSettings {
+			return acd.ClientSettings{RingTimeout: 15 * time.Second}
+		}})
+		o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}}})
+		o.SetReachable("PJSIP/op1", true)
+		in := newRecInbox()
+		o.Enqueue(acd.Call{ID: "c1", ClientID: "acme", EnqueuedAt: base}, in)
+		ring, ok := in.next(t).(*RingOperator)
+		if !ok {
+			t.Fatal("want a ring")
+		}
+		release := make(chan struct{})
+		o.do(func() { <-release }) // the owner busy
+		clock.set(base.Add(16 * time.Second))
+		o.RingAnswered("c1", "op1", ring.Ring) // waits in the inbox
+		close(release)
+		if c, ok := in.next(t).(*Connect); !ok || c.OpID != "op1" {
+			t.Fatalf("round %d: after an answer waiting as the ring timed out got %#v, want Connect op1", i, c)
+		}
+	}
+}
