@@ -24,6 +24,9 @@ func (c *Core) Enqueue(call Call, now time.Time) []Action {
 	if st.MaxWait > 0 && !waitFrom.Add(st.MaxWait).After(now) {
 		return []Action{Overflow{CallID: call.ID, Reason: ReasonMaxWait}}
 	}
+	if call.New && !call.VIP && st.MaxCallers > 0 && c.queue(call.ClientID).tree.len() >= st.MaxCallers {
+		return []Action{Overflow{CallID: call.ID, Reason: ReasonQueueFull}}
+	}
 	c.seq++
 	group := uint8(1)
 	if call.VIP {

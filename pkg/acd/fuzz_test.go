@@ -10,7 +10,7 @@ import (
 
 var fuzzClients = map[string]ClientSettings{
 	"A": {WrapUp: sec(5), WrapUpHold: sec(60), MaxWait: sec(120), EscalateAfter: sec(20), AnnouncePeriod: sec(15), AutoPauseAfter: 3},
-	"B": {Strategy: RoundRobin, RingTimeout: sec(8), WrapUpHold: sec(30)},
+	"B": {Strategy: RoundRobin, RingTimeout: sec(8), WrapUpHold: sec(30), MaxCallers: 3},
 	"C": {Strategy: RingAll, AutoPauseAfter: 2, MaxWait: sec(60), EscalateAfter: sec(10), WrapUp: sec(3)},
 }
 
@@ -80,7 +80,7 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		r.callIDs = append(r.callIDs, id)
 		client := string(rune('A' + int(arg)%3))
 		at := now.Add(-time.Duration(arg>>3%30) * time.Second)
-		return c.Enqueue(Call{ID: id, ClientID: client, VIP: arg&4 != 0, EnqueuedAt: at}, now)
+		return c.Enqueue(Call{ID: id, ClientID: client, VIP: arg&4 != 0, EnqueuedAt: at, New: arg&2 != 0}, now)
 	case 2:
 		id := r.pickCall(arg)
 		return c.Enqueue(Call{ID: id, ClientID: "A", EnqueuedAt: now.Add(-sec(5))}, now)

@@ -92,6 +92,13 @@ func enqAt(id, client string, at time.Duration) input {
 	}
 }
 
+// enqNew: a caller joining the line for the first time (vip or not).
+func enqNew(id, client string, vip bool) input {
+	return func(c *Core, now time.Time) []Action {
+		return c.Enqueue(Call{ID: id, ClientID: client, New: true, VIP: vip}, now)
+	}
+}
+
 func enqVIP(id, client string) input {
 	return func(c *Core, now time.Time) []Action {
 		return c.Enqueue(Call{ID: id, ClientID: client, VIP: true}, now)

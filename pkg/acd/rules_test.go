@@ -399,6 +399,28 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// app_queue's maxlen: a full line turns a new caller away at
+			// once; a VIP, and a caller back in line (re-adopted, back
+			// from a transfer), are not turned away; a place freed lets
+			// the next one in.
+			name:    "max callers: a new caller beyond them overflows at once",
+			clients: map[string]ClientSettings{"A": {MaxCallers: 2}, "B": {}},
+			ops:     []opSpec{{id: "a", skills: all(1), paused: "lunch"}},
+			steps: []step{
+				{0, enqNew("c1", "A", false), nil},
+				{0, enqNew("c2", "A", false), nil},
+				{sec(1), enqNew("c3", "A", false), one("overflow c3 queue-full")},
+				{sec(1), enqNew("b1", "B", false), nil},
+				{sec(2), enqNew("v1", "A", true), nil},
+				{sec(2), enq("back", "A"), nil},
+				{sec(3), abandon("c1"), nil},
+				{sec(3), abandon("c2"), nil},
+				{sec(4), enqNew("c4", "A", false), one("overflow c4 queue-full")},
+				{sec(5), abandon("v1"), nil},
+				{sec(6), enqNew("c5", "A", false), nil},
+			},
+		},
+		{
 			name:    "paused and offline operators are never rung",
 			clients: plain,
 			ops:     []opSpec{{id: "a", skills: all(1), paused: "lunch"}, {id: "b", skills: all(1), offline: true}},

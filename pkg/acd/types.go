@@ -119,6 +119,9 @@ func (f RingFailure) String() string {
 const (
 	ReasonNoAnswer = "no-answer" // auto-pause reason and failed ring
 	ReasonMaxWait  = "max-wait"  // Overflow reason
+	// ReasonQueueFull: Overflow of a new caller at the client's
+	// MaxCallers.
+	ReasonQueueFull = "queue-full"
 	// ReasonMessageSaved ends a wrap-up held for an unsaved message;
 	// ReasonMessageUnsaved says that it goes on past its time for one
 	// (OperatorStateChanged from WrapUp to WrapUp, so that the console
@@ -169,6 +172,10 @@ type Call struct {
 	WaitFrom time.Time
 	// VIP calls are served before all non-VIP calls.
 	VIP bool
+	// New: the caller joins the line for the first time (not re-adopted
+	// after a restart, nor back from a transfer or an operator lost
+	// before the bridge): a full line (MaxCallers) turns them away.
+	New bool
 }
 
 // ClientSettings are the per-client routing settings. Zero values pick the
@@ -180,6 +187,10 @@ type ClientSettings struct {
 	RingTimeout time.Duration
 	// MaxWait from the enqueue time, then Overflow; zero means no limit.
 	MaxWait time.Duration
+	// MaxCallers waiting (or ringing) for the client at most: a new
+	// non-VIP caller beyond it overflows at once (ReasonQueueFull), as
+	// app_queue's maxlen; zero means no limit.
+	MaxCallers int
 	// WrapUp after a call; zero means straight back to available.
 	WrapUp time.Duration
 	// WrapUpHold is the longest an operator's wrap-up goes on past WrapUp

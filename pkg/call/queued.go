@@ -21,7 +21,8 @@ func (a *actor) enqueue() { a.joinQueue(true) }
 // joinQueue puts the caller in line, at their place when they had one
 // (EnqueuedAt kept), with music on hold or (moh false) what plays now.
 func (a *actor) joinQueue(moh bool) {
-	if a.state.EnqueuedAt.IsZero() {
+	first := a.state.EnqueuedAt.IsZero()
+	if first {
 		a.state.EnqueuedAt = a.m.clock.Now()
 	}
 	a.state.Step = StepQueued
@@ -33,7 +34,9 @@ func (a *actor) joinQueue(moh bool) {
 	}
 	a.queued = true
 	a.noteQueued()
-	a.m.queue.Enqueue(a.queueCall(), a.inbox)
+	c := a.queueCall()
+	c.New = first
+	a.m.queue.Enqueue(c, a.inbox)
 }
 
 func (a *actor) queueCall() acd.Call {

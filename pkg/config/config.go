@@ -127,6 +127,7 @@ type Queue struct {
 	Strategy    Strategy
 	RingTimeout time.Duration // how long one operator rings before the next
 	MaxWait     time.Duration // longest wait before overflow
+	MaxCallers  int           // callers in line at most; a new one beyond overflows at once; 0 no limit
 	Wrapup      time.Duration // after-call work before the operator is available again
 	// WrapupHold is how much longer wrap-up goes on while the message of
 	// the call, shown in the operator's console, is not saved; 0 never.
@@ -155,6 +156,7 @@ type QueueOverride struct {
 	Strategy       *Strategy
 	RingTimeout    *time.Duration
 	MaxWait        *time.Duration
+	MaxCallers     *int
 	Wrapup         *time.Duration
 	WrapupHold     *time.Duration
 	MOHClass       *string
@@ -173,6 +175,9 @@ func (o QueueOverride) Apply(q Queue) Queue {
 	}
 	if o.MaxWait != nil {
 		q.MaxWait = *o.MaxWait
+	}
+	if o.MaxCallers != nil {
+		q.MaxCallers = *o.MaxCallers
 	}
 	if o.Wrapup != nil {
 		q.Wrapup = *o.Wrapup

@@ -94,6 +94,7 @@ type rawQueue struct {
 	Strategy       *string `mapstructure:"strategy"`
 	RingTimeout    *string `mapstructure:"ring_timeout"`
 	MaxWait        *string `mapstructure:"max_wait"`
+	MaxCallers     *string `mapstructure:"max_callers"`
 	Wrapup         *string `mapstructure:"wrapup"`
 	WrapupHold     *string `mapstructure:"wrapup_hold"`
 	MOHClass       *string `mapstructure:"moh_class"`

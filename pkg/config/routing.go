@@ -44,6 +44,7 @@ func (c *Client) ACDSettings() acd.ClientSettings {
 		Strategy:       acd.Strategy(q.Strategy),
 		RingTimeout:    q.RingTimeout,
 		MaxWait:        q.MaxWait,
+		MaxCallers:     q.MaxCallers,
 		WrapUp:         q.Wrapup,
 		WrapUpHold:     q.WrapupHold,
 		AutoPauseAfter: q.AutoPauseAfter,

@@ -31,6 +31,7 @@ var queueShape = mapOf(map[string]*shape{
 	"strategy":         scalar,
 	"ring_timeout":     scalar,
 	"max_wait":         scalar,
+	"max_callers":      scalar,
 	"wrapup":           scalar,
 	"wrapup_hold":      scalar,
 	"moh_class":        scalar,

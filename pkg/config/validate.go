@@ -276,6 +276,10 @@ func (c *checker) queue(path string, r rawQueue) QueueOverride {
 		n := c.count(childPath(path, "auto_pause_after"), *r.AutoPauseAfter)
 		o.AutoPauseAfter = &n
 	}
+	if r.MaxCallers != nil {
+		n := c.count(childPath(path, "max_callers"), *r.MaxCallers)
+		o.MaxCallers = &n
+	}
 	return o
 }
 

@@ -379,7 +379,8 @@ func TestOverflowRelayedAsAMissedCall(t *testing.T) {
 	d.Finished(overflow("c1", "overflow: max-wait"))
 	d.Finished(overflow("c2", store.ReasonCallbackNotStored))
 	d.Finished(overflow("c3", store.ReasonCallbackRequested))
-	for id, want := range map[string]string{"c1": "おかけ直しいただくようご案内しました", "c2": "記録できませんでした", "c3": ""} {
+	d.Finished(overflow("c5", "overflow: queue-full"))
+	for id, want := range map[string]string{"c1": "上限を過ぎ", "c2": "記録できませんでした", "c3": "", "c5": "お待ちのお客様が多く"} {
 		e, _ := ob.List(relay.Filter{MessageID: id + "-missed-call"})
 		switch {
 		case want == "" && len(e) != 0:

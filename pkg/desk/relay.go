@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/console"
 	"github.com/toritsugi/toritsugi/pkg/fallback"
@@ -387,6 +388,8 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		lines = append(lines, relay.Line{Label: "状況", Value: "システムの停止中にお電話があり、おかけ直しいただくようご案内しました"})
 	} else if rec.Reason == store.ReasonCallbackNotStored {
 		lines = append(lines, relay.Line{Label: "状況", Value: "折り返しのご依頼を承りましたが、システムの不調で記録できませんでした。お客様への折り返しをご検討ください"})
+	} else if rec.Reason == "overflow: "+acd.ReasonQueueFull {
+		lines = append(lines, relay.Line{Label: "状況", Value: "お待ちのお客様が多く、おかけ直しいただくようご案内しました"})
 	} else if sentAway {
 		lines = append(lines, relay.Line{Label: "状況", Value: "オペレーターにおつなぎできないまま、お待ちいただける時間の上限を過ぎ、おかけ直しいただくようご案内しました"})
 	} else {
