@@ -67,6 +67,7 @@ func checkSounds(cfg *config.Config) []error {
 		if c.Overflow == config.OverflowCallback {
 			used["callback_prompt"], used["callback_thanks"] = c.CallbackPrompt, c.CallbackThanks
 			used["callback_enter_prompt"], used["callback_goodbye"] = c.CallbackEnterPrompt, c.CallbackGoodbye
+			used["callback_after_number"] = c.CallbackAfterNumber
 		}
 		for _, key := range slices.Sorted(maps.Keys(used)) {
 			media := used[key]

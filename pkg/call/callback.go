@@ -111,6 +111,9 @@ func (a *actor) offerNumber(e164, national string) {
 		media = append(media, a.client.CallbackPrompt)
 	}
 	media = append(media, "digits:"+national)
+	if a.client.CallbackAfterNumber != "" {
+		media = append(media, a.client.CallbackAfterNumber)
+	}
 	a.playList(a.id, media, func(string) {
 		if a.awaitingDigit && !a.cb.entering {
 			a.after(a.m.confirmWait, func() { a.callbackAnswer("") })

@@ -235,8 +235,11 @@ type Client struct {
 	// back in turn; without, 2 declines.
 	CallbackPrompt, CallbackThanks       string
 	CallbackEnterPrompt, CallbackGoodbye string
-	VoicemailPrompt                      string
-	VoicemailMax                         time.Duration
+	// CallbackAfterNumber plays after the number read back (the Japanese
+	// order: 「お電話番号は」 number 「でよろしければ1を…」); none by default.
+	CallbackAfterNumber string
+	VoicemailPrompt     string
+	VoicemailMax        time.Duration
 	// VoicemailMaxSilence ends a message after that much silence, and
 	// lets Asterisk tell a message nobody spoke in (0: neither).
 	VoicemailMaxSilence time.Duration

@@ -121,6 +121,7 @@ type rawClient struct {
 	CallbackPrompt         *string     `mapstructure:"callback_prompt"`
 	CallbackThanks         *string     `mapstructure:"callback_thanks"`
 	CallbackEnterPrompt    *string     `mapstructure:"callback_enter_prompt"`
+	CallbackAfterNumber    *string     `mapstructure:"callback_after_number"`
 	CallbackGoodbye        *string     `mapstructure:"callback_goodbye"`
 	VoicemailPrompt        *string     `mapstructure:"voicemail_prompt"`
 	VoicemailMax           *string     `mapstructure:"voicemail_max"`

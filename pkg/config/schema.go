@@ -94,6 +94,7 @@ var rootShape = mapOf(map[string]*shape{
 		"callback_prompt":          scalar,
 		"callback_thanks":          scalar,
 		"callback_enter_prompt":    scalar,
+		"callback_after_number":    scalar,
 		"callback_goodbye":         scalar,
 		"voicemail_prompt":         scalar,
 		"voicemail_max":            scalar,

@@ -190,6 +190,7 @@ func (c *checker) reception(p string, r rawClient, cl *Client) {
 	cl.CallbackPrompt = c.optionalMedia(childPath(p, "callback_prompt"), r.CallbackPrompt, DefaultCallbackPrompt)
 	cl.CallbackThanks = c.optionalMedia(childPath(p, "callback_thanks"), r.CallbackThanks, DefaultCallbackThanks)
 	cl.CallbackEnterPrompt = c.optionalMedia(childPath(p, "callback_enter_prompt"), r.CallbackEnterPrompt, "")
+	cl.CallbackAfterNumber = c.optionalMedia(childPath(p, "callback_after_number"), r.CallbackAfterNumber, "")
 	cl.CallbackGoodbye = c.optionalMedia(childPath(p, "callback_goodbye"), r.CallbackGoodbye, DefaultCallbackGoodbye)
 	cl.VoicemailPrompt = c.optionalMedia(childPath(p, "voicemail_prompt"), r.VoicemailPrompt, DefaultVoicemailPrompt)
 	cl.VoicemailMax = DefaultVoicemailMax

@@ -177,3 +177,27 @@ func TestCallbackKeyedNumberCorrectedAndRefused(t *testing.T) {
 		t.Fatalf("events %v; want declined, nothing stored", rec.Events)
 	}
 }
+
+// TestCallbackNumberBetweenTwoPrompts: callback_after_number plays after
+// the number read back, in the one playback (the Japanese order: 「お電話
+// 番号は」 090… 「でよろしければ1を」); a key during it still answers.
+func TestCallbackNumberBetweenTwoPrompts(t *testing.T) {
+	h := overflowHarness(t, `
+    overflow: callback
+    callback_prompt: sound:toritsugi/callback-number-is
+    callback_after_number: sound:toritsugi/callback-press-1`)
+	for _, s := range []string{"vm-nobodyavail", "toritsugi/callback-thanks", "toritsugi/callback-number-is"} {
+		h.fake.AddSound(s, time.Second)
+	}
+	h.fake.AddSound("toritsugi/callback-press-1", 30*time.Second)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("the offer in Japanese order", func() bool {
+		return slices.Contains(channelPlays(h, id), "sound:toritsugi/callback-number-is+digits:09012345678+sound:toritsugi/callback-press-1")
+	})
+	h.keys(id, "1")
+	h.record(id)
+	if _, err := h.store.Callback(id); err != nil {
+		t.Fatalf("the 1 during the prompt after the number: %v", err)
+	}
+}
