@@ -3,6 +3,7 @@ package call
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -107,6 +108,9 @@ func (a *actor) makeBridge(b *bridging) {
 			}
 		}
 	}
+	if !b.callerIn && b.try > 0 && a.inBridge(br, a.id) {
+		b.callerIn, b.try = true, 0 // an add answered late was made
+	}
 	if !b.callerIn {
 		b.try++
 		if err := a.m.ari.Bridge().AddChannel(br, a.id); err != nil {
@@ -124,6 +128,10 @@ func (a *actor) makeBridge(b *bridging) {
 			return
 		}
 		b.callerIn, b.try = true, 0
+	}
+	if b.try > 0 && a.inBridge(br, peer.id) {
+		a.bridged(br, peer) // an add answered late was made
+		return
 	}
 	b.try++
 	if err := a.m.ari.Bridge().AddChannel(br, peer.id); err != nil {
@@ -176,6 +184,13 @@ func (a *actor) stopBridgeRetry() {
 	a.bridgeRetrying, a.bridgeRetryTimer = nil, nil
 }
 
+// inBridge reports whether Asterisk has channel id in bridge br (an add
+// not answered in time may have been made).
+func (a *actor) inBridge(br *ari.Key, id string) bool {
+	d, err := a.m.ari.Bridge().Data(br)
+	return err == nil && slices.Contains(d.ChannelIDs, id)
+}
+
 // bridgeExists reports whether Asterisk has bridge br.
 func (a *actor) bridgeExists(br *ari.Key) bool {
 	_, err := a.m.ari.Bridge().Data(br)
@@ -193,12 +208,15 @@ func createAgain(err error) bool {
 
 // addAgain reports whether an add to the bridge that failed with err is
 // sent again: not sent, or refused 5xx (Asterisk answers 500 only when it
-// could not allocate, before adding anything). An add not answered in
-// time is not: it may have been made, or still wait in the channel's
-// queue of commands (behind a playback). Asterisk answers an add of a
-// channel already in that bridge 204, but takes it out and adds it again
-// (control.c, control_swap_channel_in_bridge: ChannelLeftBridge, then
-// ChannelEnteredBridge; aritest answers 204 and does nothing).
+// could not allocate, before adding anything), or not answered in time:
+// the next try first looks whether the channel is in the bridge (the add
+// was made, late) and sends it again only if not. An add still waiting
+// in the channel's queue of commands (behind a playback) then runs twice:
+// Asterisk answers an add of a channel already in that bridge 204, but
+// takes it out and adds it again (control.c, control_swap_channel_in_bridge:
+// ChannelLeftBridge, then ChannelEnteredBridge; aritest answers 204 and
+// does nothing), a moment's gap rather than both parties hung up.
 func addAgain(err error) bool {
-	return pbx.NotSent(err) || pbx.StatusCode(err) >= http.StatusInternalServerError
+	code := pbx.StatusCode(err)
+	return pbx.NotSent(err) || code == 0 || code >= http.StatusInternalServerError
 }

@@ -212,3 +212,35 @@ func TestSlowOriginateLeavesNoGhostRing(t *testing.T) {
 		t.Fatalf("op1001's phone carried %d ringing legs at once after one slow originate; requests:\n%s", most, h.requests())
 	}
 }
+
+// TestOperatorAddAnsweredLateIsFound: the add of both to the bridge is
+// refused 503, and the operator's own add, sent then, is made by Asterisk
+// but answered past the request timeout. The operator was taken for lost:
+// hung up, and the caller sent back in line. The next try finds the
+// operator in the bridge, and the caller is put through.
+func TestOperatorAddAnsweredLateIsFound(t *testing.T) {
+	var slowed atomic.Bool
+	h := newHarnessFake(t, oneClient, aritest.Options{OnRequest: func(r aritest.ReceivedRequest) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/addChannel") && strings.Contains(r.Query+r.Body, "op1001") &&
+			!strings.Contains(r.Body, "[") && slowed.CompareAndSwap(false, true) {
+			time.Sleep(400 * time.Millisecond) // the fake adds the operator after this
+		}
+	}})
+	h.cfg.ARI.RequestTimeout = 300 * time.Millisecond
+	var refused atomic.Bool
+	h.failThroughWith(http.StatusServiceUnavailable, func(r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") {
+			return false
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return strings.Contains(string(body), "[") && refused.CompareAndSwap(false, true)
+	})
+	h.startOp1001(staysOnLine)
+	id := h.call("0312345678", "0901234567")
+	rec := h.record(id)
+	if !slowed.Load() || rec.Result != store.ResultAnswered || h.ringsOf("op1001") != 1 {
+		t.Fatalf("operator's add answered late (slowed %v): record %s (%q), op1001 rung %d times; want put through on the first answer; requests:\n%s",
+			slowed.Load(), rec.Result, rec.Reason, h.ringsOf("op1001"), h.requests())
+	}
+}
