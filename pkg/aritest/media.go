@@ -440,3 +440,20 @@ func (s *Server) finishRecordingLocked(r *recording, state string) {
 		s.releaseThreadLocked(r.target)
 	}
 }
+
+// ChannelRecording is the state of the live recording of channel id
+// ("queued", "recording"), "" when it has none: a test waits for a
+// message to be recording before the caller speaks or hangs up.
+func (s *Server) ChannelRecording(channelID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.liveRecs {
+		if r.target == "channel:"+channelID {
+			if r.state == "recording" && s.now().Before(r.started) {
+				return "queued" // the beep still plays
+			}
+			return r.state
+		}
+	}
+	return ""
+}

@@ -416,6 +416,9 @@ operators:
 // returns the call's record.
 func (h *harness) hangUpAfterAMessage(id string) store.CallRecord {
 	h.t.Helper()
+	// From the beep's end: on a loaded machine the recording may start
+	// late, and a message of less than a second is none.
+	h.eventually("the message recording", func() bool { return h.fake.ChannelRecording(id) == "recording" })
 	time.Sleep(100 * time.Millisecond)
 	if err := h.fake.RemoteHangup(id); err != nil {
 		h.t.Fatal(err)
