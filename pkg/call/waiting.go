@@ -19,7 +19,8 @@ func (a *actor) ringback() {
 		return
 	}
 	a.note("ringback")
-	if a.state.EnqueuedAt.IsZero() {
+	first := a.state.EnqueuedAt.IsZero()
+	if first {
 		a.state.EnqueuedAt = a.m.clock.Now()
 	}
 	a.state.Step = StepQueued
@@ -28,7 +29,9 @@ func (a *actor) ringback() {
 	}
 	a.queued = true
 	a.noteQueued()
-	a.m.queue.Enqueue(a.queueCall(), a.inbox)
+	c := a.queueCall()
+	c.New = first // a full line turns a new caller away (max_callers)
+	a.m.queue.Enqueue(c, a.inbox)
 	a.ringbackTimer = a.m.clock.NewTimer(ringbackLeft(a.client.RingbackMax, a.state.EnqueuedAt, a.m.clock.Now()))
 }
 

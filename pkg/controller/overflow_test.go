@@ -998,32 +998,39 @@ func TestCallbackOfferOfTheNumberAloneAcrossARestart(t *testing.T) {
 // that many in line overflows at once (the client's overflow: here the
 // message and hang-up), as app_queue's maxlen, instead of waiting out
 // max_wait in a line that cannot move; the one in line waits on. There
-// was no such limit (a review of behaviour under load).
+// was no such limit (a review of behaviour under load); a client in
+// ringback mode had none after it (a review of the change).
 func TestQueueFullOverflowsAtOnce(t *testing.T) {
-	h := newHarness(t, `
+	for _, mode := range []string{"greeting", "ringback"} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, `
 clients:
   - id: acme
     name: ACME
     dids: ["03-1234-5678"]
     greeting: sound:toritsugi/acme-greeting
+    answer_mode: `+mode+`
+    ringback_max: 50m
     queue: {max_wait: 10m, max_callers: 1}
 operators:
   - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
 `)
-	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
-	h.fake.AddSound("vm-nobodyavail", time.Second)
-	h.start()
-	first := h.call("0312345678", "09011111111")
-	h.eventually("the first caller in line", func() bool { return len(h.waiting("acme")) == 1 })
-	second := h.call("0312345678", "09022222222")
-	rec := h.record(second)
-	if rec.Result != store.ResultOverflow || rec.Reason != "overflow: queue-full" {
-		t.Fatalf("second caller: %s (%s), want the overflow of a full line", rec.Result, rec.Reason)
-	}
-	if !strings.Contains(fmt.Sprint(channelPlays(h, second)), "sound:vm-nobodyavail") {
-		t.Errorf("the second caller heard no overflow message: %v", channelPlays(h, second))
-	}
-	if w := h.waiting("acme"); len(w) != 1 || w[0] != first {
-		t.Fatalf("in line: %v, want the first caller still waiting", w)
+			h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+			h.fake.AddSound("vm-nobodyavail", time.Second)
+			h.start()
+			first := h.call("0312345678", "09011111111")
+			h.eventually("the first caller in line", func() bool { return len(h.waiting("acme")) == 1 })
+			second := h.call("0312345678", "09022222222")
+			rec := h.record(second)
+			if rec.Result != store.ResultOverflow || rec.Reason != "overflow: queue-full" {
+				t.Fatalf("second caller: %s (%s), want the overflow of a full line", rec.Result, rec.Reason)
+			}
+			if !strings.Contains(fmt.Sprint(channelPlays(h, second)), "sound:vm-nobodyavail") {
+				t.Errorf("the second caller heard no overflow message: %v", channelPlays(h, second))
+			}
+			if w := h.waiting("acme"); len(w) != 1 || w[0] != first {
+				t.Fatalf("in line: %v, want the first caller still waiting", w)
+			}
+		})
 	}
 }
