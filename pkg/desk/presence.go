@@ -194,9 +194,14 @@ func (d *Desk) RestorePresence(loggedIn func(opID string) bool) (int, error) {
 		}
 		st := queue.OperatorPresence{OpID: id, Paused: p.Paused, Reason: p.Reason, Since: p.Since}
 		if p.Wrap != nil && !p.Paused {
-			if w := restoredWrap(*p.Wrap); w.End().After(d.now()) {
+			switch w := restoredWrap(*p.Wrap); {
+			case w.End().After(d.now()):
 				st.Wrap = w
-			} else {
+			case w.Pause != "":
+				// A break asked for on the call began as the wrap-up
+				// ended, during the restart.
+				st.Paused, st.Reason, st.Since = true, w.Pause, w.End()
+			default:
 				st.Since = time.Time{} // available from its end: from now
 			}
 		}
@@ -208,13 +213,13 @@ func (d *Desk) RestorePresence(loggedIn func(opID string) bool) (int, error) {
 			if w.restoring == nil {
 				w.restoring = map[string]restoringSince{}
 			}
-			w.restoring[id] = restoringSince{since: st.Since, set: d.now(), paused: p.Paused}
+			w.restoring[id] = restoringSince{since: st.Since, set: d.now(), paused: st.Paused}
 			w.mu.Unlock()
 		}
 		if st.Wrap != nil {
 			d.Logger.Info("operator's state restored: in wrap-up", "operator", id, "call", st.Wrap.CallID, "until", st.Wrap.End(), "since", p.Since)
 		} else {
-			d.Logger.Info("operator's state restored", "operator", id, "paused", p.Paused, "reason", p.Reason, "since", st.Since)
+			d.Logger.Info("operator's state restored", "operator", id, "paused", st.Paused, "reason", st.Reason, "since", st.Since)
 		}
 	}
 	if len(states) > 0 {

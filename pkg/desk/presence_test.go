@@ -386,3 +386,25 @@ func TestWrapUpOverByTheRestart(t *testing.T) {
 		t.Errorf("op1 after the restart: %v since %v, want available from now", v.State, v.Since)
 	}
 }
+
+// TestPauseAskedOnTheCallAfterWrapUpOverByTheRestart: a break asked for
+// on a call begins as its wrap-up ends; one that ended during the restart
+// gave the operator back available, rung while away (a review). They are
+// on the break they asked for, since the wrap-up's end.
+func TestPauseAskedOnTheCallAfterWrapUpOverByTheRestart(t *testing.T) {
+	cfg := presenceConfig(t)
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	p := startPresence(t, path, cfg)
+	past := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	if err := p.st.PutPresence("op1", store.Presence{Since: past.Add(-time.Minute), Wrap: &store.WrapUp{CallID: "c1", ClientID: "acme", Until: past, Pause: "昼休憩"}}); err != nil {
+		t.Fatal(err)
+	}
+	p.stop()
+	p = startPresence(t, path, cfg)
+	if _, err := p.d.RestorePresence(func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if v := p.states(t)["op1"]; v.State != acd.Paused || v.PauseReason != "昼休憩" || !v.Since.Equal(past) {
+		t.Errorf("op1 after the restart: %v %q since %v, want paused 昼休憩 since the wrap-up's end %v", v.State, v.PauseReason, v.Since, past)
+	}
+}

@@ -317,7 +317,11 @@ func (o *Owner) Restore(states []OperatorPresence) {
 				acts = o.core.Pause(p.OpID, p.Reason, now)
 			case p.Wrap != nil:
 				acts = o.core.RestoreWrapUp(p.OpID, *p.Wrap, now)
-				if len(acts) == 0 { // over by now
+				switch {
+				case len(acts) > 0:
+				case p.Wrap.Pause != "": // over by now: the break asked for on the call
+					acts = o.core.Pause(p.OpID, p.Wrap.Pause, now)
+				default:
 					acts = o.core.SetAvailable(p.OpID, now)
 				}
 			default:
