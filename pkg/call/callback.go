@@ -57,6 +57,9 @@ type callbackIVR struct {
 	entering        bool   // keying a number: digits so far in digits
 	digits          string //
 	keyed           bool   // the number offered is one the caller keyed
+	// hashDue: the entry ended at its 11th digit, and the # the prompt
+	// asked for may still come: not a key of the offer that follows.
+	hashDue bool
 }
 
 func (a *actor) offerCallback() {
@@ -190,6 +193,12 @@ func (a *actor) callbackAnswer(digit string) {
 	if !a.awaitingDigit {
 		return
 	}
+	if a.cb.hashDue && digit != "" {
+		a.cb.hashDue = false
+		if digit == "#" {
+			return // the end of the number just keyed
+		}
+	}
 	a.awaitingDigit = false
 	a.stopTimer()
 	if digit != "" {
@@ -247,6 +256,7 @@ func (a *actor) numberKeyed(digit string) {
 	a.stopTimer()
 	a.cb.entering, a.awaitingDigit = false, false
 	keyed := a.cb.digits
+	a.cb.hashDue = digit != "#" && len(keyed) == maxKeyedDigits
 	n := phone.ParseCallerID(keyed)
 	switch {
 	case len(keyed) >= 10 && keyed[0] == '0' && n.Domestic():
@@ -263,6 +273,7 @@ func (a *actor) numberKeyed(digit string) {
 
 // callbackConfirmed stores the request the caller confirmed with 1.
 func (a *actor) callbackConfirmed() {
+	a.rec.CallbackNumber = a.callbackNumber
 	if err := a.storeCallback(); err != nil {
 		// Not thanked: nothing promises the call back. The record keeps
 		// the number for whoever reads it.

@@ -201,3 +201,25 @@ func TestCallbackNumberBetweenTwoPrompts(t *testing.T) {
 		t.Fatalf("the 1 during the prompt after the number: %v", err)
 	}
 }
+
+// TestCallbackMobileNumberEndedWithHash: the prompt asks for # at the end;
+// a mobile's number ends the entry at its 11th digit, and the # that
+// follows was taken as a wrong key of the read-back: cut, made again and
+// counted as the second offer (a review). It is the number's end.
+func TestCallbackMobileNumberEndedWithHash(t *testing.T) {
+	h := callbackEntryHarness(t)
+	h.start()
+	id := h.call("0312345678", "anonymous")
+	h.eventually("asked for a number", func() bool { return countPlays(h, id, "toritsugi/callback-enter") == 1 })
+	h.keys(id, "09011112222#")
+	h.waitOffered("09011112222")
+	time.Sleep(300 * time.Millisecond)
+	h.keys(id, "1")
+	rec := h.record(id)
+	if n := countPlays(h, id, "digits:09011112222"); n != 1 || strings.Contains(fmt.Sprint(rec.Events), "not an answer") {
+		t.Fatalf("offers of the keyed number %d, events %v; want one offer, the # swallowed", n, rec.Events)
+	}
+	if cb, err := h.store.Callback(id); err != nil || cb.Number != "+819011112222" {
+		t.Fatalf("callback %+v, %v", cb, err)
+	}
+}

@@ -377,10 +377,12 @@ func TestOverflowRelayedAsAMissedCall(t *testing.T) {
 	}
 	d, ob := newDesk(t) // acme takes missed calls
 	d.Finished(overflow("c1", "overflow: max-wait"))
-	d.Finished(overflow("c2", store.ReasonCallbackNotStored))
+	notStored := overflow("c2", store.ReasonCallbackNotStored)
+	notStored.CallerID, notStored.CallbackNumber = "anonymous", "+819011112222" // a withheld caller's keyed number
+	d.Finished(notStored)
 	d.Finished(overflow("c3", store.ReasonCallbackRequested))
 	d.Finished(overflow("c5", "overflow: queue-full"))
-	for id, want := range map[string]string{"c1": "上限を過ぎ", "c2": "記録できませんでした", "c3": "", "c5": "お待ちのお客様が多く"} {
+	for id, want := range map[string]string{"c1": "上限を過ぎ", "c2": "折り返し先: 090-1111-2222", "c3": "", "c5": "お待ちのお客様が多く"} {
 		e, _ := ob.List(relay.Filter{MessageID: id + "-missed-call"})
 		switch {
 		case want == "" && len(e) != 0:

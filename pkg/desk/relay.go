@@ -365,6 +365,10 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		return nil, relay.Message{}, false
 	}
 	caller := phone.ParseCallerID(rec.CallerID).Display()
+	callback := caller
+	if rec.CallbackNumber != "" {
+		callback = phone.ParseCallerID(rec.CallbackNumber).Display()
+	}
 	wait := time.Duration(rec.WaitMS) * time.Millisecond
 	var lines []relay.Line
 	if wait > 0 {
@@ -388,6 +392,11 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		lines = append(lines, relay.Line{Label: "状況", Value: "システムの停止中にお電話があり、おかけ直しいただくようご案内しました"})
 	} else if rec.Reason == store.ReasonCallbackNotStored {
 		lines = append(lines, relay.Line{Label: "状況", Value: "折り返しのご依頼を承りましたが、システムの不調で記録できませんでした。お客様への折り返しをご検討ください"})
+		if rec.CallbackNumber != "" {
+			// The number the caller asked to be called on (keyed, or a
+			// withheld caller's): not the caller ID shown above.
+			lines = append(lines, relay.Line{Label: "折り返し先", Value: callback})
+		}
 	} else if rec.Reason == "overflow: "+acd.ReasonQueueFull {
 		lines = append(lines, relay.Line{Label: "状況", Value: "お待ちのお客様が多く、おかけ直しいただくようご案内しました"})
 	} else if sentAway {
@@ -399,7 +408,7 @@ func (d *Desk) callNotice(rec store.CallRecord) (*config.Client, relay.Message, 
 		ID: relay.NoticeMessageID(rec.ID, kind), ClientID: cl.ID, Kind: kind, Subject: subject + "（" + caller + "）", CreatedAt: rec.EndedAt, Lines: lines,
 		CallID: rec.ID, Recording: rec.Recording,
 		Fields: map[string]string{
-			"caller": caller, "callback": caller, "wait": jaDuration(wait),
+			"caller": caller, "callback": callback, "wait": jaDuration(wait),
 			"message": rec.Reason, "recording": rec.Recording,
 		},
 	}, true

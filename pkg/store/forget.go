@@ -208,7 +208,7 @@ func (s *Store) ForgetCaller(e164 string, deleted []string) (CallerData, error) 
 			default:
 				kept = r.Recording
 			}
-			r.CallerID, r.CallerKind = "", erasedKind
+			r.CallerID, r.CallerKind, r.CallbackNumber = "", erasedKind, ""
 			r.Reason = scrubNumber(r.Reason, spellings)
 			r.Events = slices.DeleteFunc(r.Events, func(e CallEvent) bool { return namesCaller(e.What, spellings) })
 			return true

@@ -35,7 +35,7 @@ func TestForgetCaller(t *testing.T) {
 		}
 		rec := store.CallRecord{ID: "call-" + c.id, ClientID: "acme", CallerID: c.number, CallerKind: "number", Result: store.ResultAnswered, Billable: true,
 			Reason:    "talked with op1001; caller " + strings.TrimPrefix(c.number, "00"),
-			StartedAt: at.Add(time.Duration(i) * time.Minute), EndedAt: at.Add(time.Hour), Recording: "rec-" + c.id,
+			StartedAt: at.Add(time.Duration(i) * time.Minute), EndedAt: at.Add(time.Hour), Recording: "rec-" + c.id, CallbackNumber: "+81355556666",
 			Events: []store.CallEvent{{At: at, What: "call from " + c.number}, {At: at, What: "known caller: 山田"}, {At: at, What: "connecting op1001"}}}
 		if err := s.PutCall(rec); err != nil {
 			t.Fatal(err)
@@ -90,7 +90,7 @@ func TestForgetCaller(t *testing.T) {
 			t.Errorf("intake %s versions: %d (%v), want none", id, len(vs), err)
 		}
 		rec, err := s.Call("call-" + id)
-		if err != nil || rec.CallerID != "" || rec.Recording != "" || fmt.Sprint(rec.Events) != fmt.Sprint([]store.CallEvent{{At: at, What: "connecting op1001"}}) ||
+		if err != nil || rec.CallerID != "" || rec.Recording != "" || rec.CallbackNumber != "" || fmt.Sprint(rec.Events) != fmt.Sprint([]store.CallEvent{{At: at, What: "connecting op1001"}}) ||
 			rec.Result != store.ResultAnswered || !store.CallerErased(rec) || strings.Contains(rec.Reason, "9011112222") {
 			t.Errorf("call %s: %+v (%v)", id, rec, err)
 		}

@@ -105,8 +105,11 @@ type CallRecord struct {
 	// heard (almost) nothing said in what it recorded (Recording): not a
 	// voicemail (the result is the overflow's or after-hours'), and the
 	// client is told of the call with the recording, as such.
-	VoicemailSilent bool        `json:"voicemail_silent,omitempty"`
-	Events          []CallEvent `json:"events,omitempty"`
+	VoicemailSilent bool `json:"voicemail_silent,omitempty"`
+	// CallbackNumber is the number (E.164) a caller confirmed for a
+	// callback request: their caller ID, or one they keyed.
+	CallbackNumber string      `json:"callback_number,omitempty"`
+	Events         []CallEvent `json:"events,omitempty"`
 }
 
 // InJapan is r with its times in Japan time (+09:00, as the CSV export
