@@ -17,9 +17,8 @@ func (e statusErr) Code() int     { return int(e) }
 // TestBridgeRequestsSentAgain: which failures of the requests that make
 // a bridge are sent again. A request never sent (every REST connection
 // busy: pbx.ErrNotSent) and a 5xx are, for the create and the adds; a
-// create not answered in time is (the next try finds the bridge if it
-// was made), an add not answered is not (it may wait in the channel's
-// queue); a 4xx is not.
+// create or an add not answered in time is (the next try first looks
+// whether it was made); a 4xx is not.
 func TestBridgeRequestsSentAgain(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
@@ -29,7 +28,7 @@ func TestBridgeRequestsSentAgain(t *testing.T) {
 		{"not sent", fmt.Errorf("failed to make request: %w: fasthttp: no free connections available to host", pbx.ErrNotSent), true, true},
 		{"503", fmt.Errorf("wrapped: %w", statusErr(503)), true, true},
 		{"500", statusErr(500), true, true},
-		{"no answer in time", fmt.Errorf("failed to make request: fasthttp: timeout (%w)", context.DeadlineExceeded), true, false},
+		{"no answer in time", fmt.Errorf("failed to make request: fasthttp: timeout (%w)", context.DeadlineExceeded), true, true},
 		{"404", statusErr(404), false, false},
 		{"422", statusErr(422), false, false},
 		{"409", statusErr(409), false, false},
