@@ -103,7 +103,7 @@ func TestPersistedRoundTrip(t *testing.T) {
 		// The message Asterisk could not record: said to the client.
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", VoicemailFailed: true},
 		// A message with nothing said in it.
-		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc", Result: "overflow", Reason: "overflow: max-wait", VoicemailSilent: true},
+		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc", Result: "overflow", Reason: "overflow: max-wait", VoicemailSilent: true, SilenceDetected: true},
 		{ClientID: "acme", DID: "1", Step: StepCallback, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Playback: "1-pb-ab12cd34-3"},
 	} {
 		got, err := DecodePersisted(p.Encode())

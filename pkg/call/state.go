@@ -84,6 +84,9 @@ type Persisted struct {
 	// VoicemailSilent: the caller's message had nothing said in it
 	// (store.CallRecord.VoicemailSilent), kept so.
 	VoicemailSilent bool
+	// SilenceDetected: the message is recorded with silence detection
+	// (maxSilenceSeconds): its end tells the talking heard.
+	SilenceDetected bool
 	// NoticeHeard: the recording notice was played to the caller after
 	// the greeting, so that it is not played again at the bridge while
 	// the operator waits in silence.
@@ -186,6 +189,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.VoicemailSilent {
 		b = appendParam(b, "vs", "1")
 	}
+	if p.SilenceDetected {
+		b = appendParam(b, "sd", "1")
+	}
 	if p.Ungreeted {
 		b = appendParam(b, "ug", "1")
 	}
@@ -235,7 +241,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
 		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1", VoicemailFailed: v.Get("vf") == "1",
-		VoicemailSilent: v.Get("vs") == "1",
+		VoicemailSilent: v.Get("vs") == "1", SilenceDetected: v.Get("sd") == "1",
 	}
 	switch v.Get("bh") {
 	case "1":

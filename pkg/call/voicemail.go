@@ -67,11 +67,13 @@ func (a *actor) recordMessage(why string) {
 	// state goes first: Asterisk runs a variable set on the channel's
 	// Stasis thread, which the recording holds until the message ends.
 	a.state.Step, a.state.Recording, a.state.Then, a.state.Playback, a.state.Prompt = StepVoicemail, name, "", "", false
+	silence := a.client.VoicemailMaxSilence
+	a.state.SilenceDetected = silence > 0
 	if !a.saveState() {
 		return
 	}
 	_, err := a.m.ari.Channel().Record(a.key(), name, &ari.RecordingOptions{
-		Format: "wav", MaxDuration: a.client.VoicemailMax, MaxSilence: a.client.VoicemailMaxSilence,
+		Format: "wav", MaxDuration: a.client.VoicemailMax, MaxSilence: silence,
 		Beep: true, Terminate: "#", Exists: "overwrite",
 	})
 	if err != nil {
@@ -82,7 +84,7 @@ func (a *actor) recordMessage(why string) {
 		a.hangup(a.rec.Reason)
 		return
 	}
-	a.vmName, a.vmWhy, a.vmDetect = name, why, a.client.VoicemailMaxSilence > 0
+	a.vmName, a.vmWhy, a.vmDetect = name, why, silence > 0
 	a.guardMessage()
 }
 
@@ -181,9 +183,16 @@ func (a *actor) resumeVoicemail(p Persisted) {
 	if r := store.Result(p.Result); r.Valid() {
 		a.rec.Result, a.rec.Reason = r, p.Reason
 	}
-	// Asked to detect silence, as the client says now (a reload
-	// meanwhile may tell it wrong: the message is then taken as said).
-	a.vmName, a.vmWhy, a.vmDetect = name, voicemailWhy(a.rec.Result), a.client.VoicemailMaxSilence > 0
+	if p.VoicemailSilent {
+		// It ended with nothing said in it before the restart; the
+		// hang-up did not come.
+		a.vmName, a.vmWhy = name, voicemailWhy(a.rec.Result)
+		a.messageRecordedSilent()
+		return
+	}
+	// Asked to detect silence as the saved state says (a reload since may
+	// have changed the client's setting).
+	a.vmName, a.vmWhy, a.vmDetect = name, voicemailWhy(a.rec.Result), p.SilenceDetected
 	if _, err := a.m.ari.LiveRecording().Data(ari.NewKey(ari.LiveRecordingKey, name)); pbx.IsNotFound(err) {
 		// It finished while we were away: is the message stored?
 		a.messageRecorded(a.messageStored(name))

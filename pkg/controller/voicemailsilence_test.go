@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
+
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -105,5 +108,61 @@ func TestVoicemailSpokenIsAMessage(t *testing.T) {
 				t.Fatalf("%s: %s (%q), silent %v, recording %q; want a voicemail", tc.name, rec.Result, rec.Reason, rec.VoicemailSilent, rec.Recording)
 			}
 		})
+	}
+}
+
+// TestRestartAfterSilenceDetectionTurnedOn: a message recorded without
+// silence detection (voicemail_max_silence: 0s), a reload turning it on,
+// and a restart during the message. The restarted controller took the
+// client's setting of now: the message's end, which then reports no
+// talking (none was asked for), made every such message a silent one (a
+// review). It keeps what the recording was asked for.
+func TestRestartAfterSilenceDetectionTurnedOn(t *testing.T) {
+	h := overflowHarness(t, `
+    overflow: voicemail
+    voicemail_prompt: ""
+    voicemail_max: 60s
+    voicemail_max_silence: 0s`)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitRecording(id)
+	first.stop()
+	h.cfg.Clients[0].VoicemailMaxSilence = 10 * time.Second
+	h.start()
+	rec := h.hangUpAfterAMessage(id)
+	if rec.Result != store.ResultVoicemail || rec.VoicemailSilent {
+		t.Fatalf("a spoken message across the restart: %s (%q), silent %v; want a voicemail", rec.Result, rec.Reason, rec.VoicemailSilent)
+	}
+}
+
+// TestRestartAfterASilentMessageEnded: the message ended with nothing
+// said in it (its state saved so) and the controller stopped before the
+// hang-up. The next one found the recording stored and made the call a
+// voicemail, 留守番電話にメッセージが残されました (a review). It ends as
+// the silent message it was.
+func TestRestartAfterASilentMessageEnded(t *testing.T) {
+	h := overflowHarness(t, `
+    overflow: voicemail
+    voicemail_prompt: ""
+    voicemail_max: 60s
+    voicemail_max_silence: 5s`)
+	first := h.start()
+	id := h.call("0312345678", "09012345678")
+	h.waitRecording(id)
+	first.stop()
+	// What messageRecordedSilent saves before its hang-up.
+	ch, _ := h.fake.Channel(id)
+	cl := first.c.Link.Client()
+	if err := cl.Channel().SetVariable(ari.NewKey(ari.ChannelKey, id), call.StateVar, ch.Vars[call.StateVar]+"&vs=1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.fake.Silence(id, true); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the silent message ended", func() bool { return h.fake.ChannelRecording(id) == "" })
+	h.start()
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || !rec.VoicemailSilent || rec.Recording == "" {
+		t.Fatalf("after a restart: %s (%q), silent %v, recording %q; want the silent message", rec.Result, rec.Reason, rec.VoicemailSilent, rec.Recording)
 	}
 }
