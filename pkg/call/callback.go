@@ -289,19 +289,24 @@ func (a *actor) callbackConfirmed() {
 
 // callbackGoodbye ends a declined offer: the client's goodbye, if any
 // (its overflow message was heard before the offer), then the hang-up.
-func (a *actor) callbackGoodbye() {
+func (a *actor) callbackGoodbye() { a.sayThenHangUp(a.client.CallbackGoodbye) }
+
+// sayThenHangUp ends the call: media ("" none), then the hang-up. The
+// step is saved first: a controller restarted meanwhile waits for the
+// playback's end, then hangs up.
+func (a *actor) sayThenHangUp(media string) {
 	a.state.Step, a.state.Playback = StepHangup, ""
-	if a.client.CallbackGoodbye != "" {
+	if media != "" {
 		a.state.Playback = a.nextPlaybackID()
 	}
 	if !a.saveState() {
 		return
 	}
-	if a.client.CallbackGoodbye == "" {
+	if media == "" {
 		a.hangup(a.rec.Reason)
 		return
 	}
-	a.play(a.id, a.client.CallbackGoodbye, func(string) { a.hangup(a.rec.Reason) })
+	a.play(a.id, media, func(string) { a.hangup(a.rec.Reason) })
 }
 
 // storeCallback stores the caller's request to be called back, trying
@@ -322,16 +327,5 @@ func (a *actor) storeCallback() error {
 // client's thanks (if any), then hang-up.
 func (a *actor) thankAndHangUp() {
 	a.rec.Reason = store.ReasonCallbackRequested
-	a.state.Step, a.state.Playback = StepHangup, ""
-	if a.client.CallbackThanks != "" {
-		a.state.Playback = a.nextPlaybackID()
-	}
-	if !a.saveState() {
-		return
-	}
-	if a.client.CallbackThanks == "" {
-		a.hangup(a.rec.Reason)
-		return
-	}
-	a.play(a.id, a.client.CallbackThanks, func(string) { a.hangup(a.rec.Reason) })
+	a.sayThenHangUp(a.client.CallbackThanks)
 }
