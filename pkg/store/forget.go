@@ -39,6 +39,13 @@ const erasedKind = "erased"
 // (ForgetCaller).
 func CallerErased(r CallRecord) bool { return r.CallerKind == erasedKind }
 
+// callersCall reports whether call r is the caller's of number e164: from
+// that number, or one whose callback they asked for on it (a withheld
+// caller, or one on an office line, who keyed their own number).
+func callersCall(r CallRecord, e164 string) bool {
+	return sameNumber(r.CallerID, e164) || r.CallbackNumber != "" && sameNumber(r.CallbackNumber, e164)
+}
+
 // sameNumber reports whether raw, a number as stored (as the trunk sent
 // it: 0…, +81…, 81…, 0081…), is the number e164.
 func sameNumber(raw, e164 string) bool {
@@ -127,7 +134,7 @@ func (s *Store) CallerData(e164 string) (CallerData, error) {
 	}
 	err = s.EachCallPage(CallFilter{}, 500, func(page []CallRecord) error {
 		for _, r := range page {
-			if sameNumber(r.CallerID, e164) {
+			if callersCall(r, e164) {
 				out.Calls = append(out.Calls, r.ID)
 				if r.Recording != "" {
 					out.Recordings = append(out.Recordings, r.Recording)
@@ -198,7 +205,7 @@ func (s *Store) ForgetCaller(e164 string, deleted []string) (CallerData, error) 
 	for _, id := range found.Calls {
 		var rec, kept string
 		err := s.rewriteCallThen(id, func(r *CallRecord) bool {
-			if !sameNumber(r.CallerID, e164) {
+			if !callersCall(*r, e164) {
 				return false // erased already, or not theirs
 			}
 			switch {

@@ -182,3 +182,30 @@ func TestBackfillErasedRecordingsLeft(t *testing.T) {
 		t.Fatalf("a second backfill found %d (%v), want none: it runs once", n, err)
 	}
 }
+
+// TestForgetKeyedCallbackNumber: a withheld caller keyed their mobile for
+// a callback. Erasing that number deleted the request and left the same
+// number on the call's record (a review): the call is theirs, erased as
+// any of theirs, its month's counts unchanged.
+func TestForgetKeyedCallbackNumber(t *testing.T) {
+	s := storetest.Open(t)
+	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	rec := store.CallRecord{ID: "c1", ClientID: "acme", CallerID: "anonymous", CallerKind: "anonymous", Result: store.ResultOverflow,
+		Reason: store.ReasonCallbackRequested, StartedAt: at, EndedAt: at.Add(time.Minute), CallbackNumber: "+819011112222",
+		Events: []store.CallEvent{{At: at, What: "callback requested to +819011112222"}, {At: at, What: "queued"}}}
+	if err := s.PutCall(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCallback(store.Callback{ID: "c1", ClientID: "acme", Number: "+819011112222", RequestedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.ForgetCaller("+819011112222", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Call("c1")
+	if len(out.Callbacks) != 1 || len(out.Calls) != 1 || got.CallbackNumber != "" || !store.CallerErased(got) ||
+		len(got.Events) != 1 || got.Result != store.ResultOverflow {
+		t.Fatalf("erased callbacks %v, calls %v; record %+v", out.Callbacks, out.Calls, got)
+	}
+}
