@@ -95,7 +95,7 @@ func (r *recording) json(withDuration bool, d int) object {
 
 func (r *recording) jsonEnd(withDuration bool, e recordingEnd) object {
 	o := object{{"name", r.name}, {"format", r.format}, {"state", r.state}, {"target_uri", r.target}}
-	if withDuration {
+	if withDuration && e.duration >= 0 {
 		o = append(o, field{"duration", e.duration})
 	}
 	if withDuration && e.talking >= 0 {
@@ -149,8 +149,19 @@ func (s *Server) silenceLocked(r *recording, silent bool, now time.Time) {
 	}
 }
 
+// duringBeep reports whether the recording, begun with a beep, is still
+// playing it at now: nothing is recorded yet.
+func (r *recording) duringBeep(now time.Time) bool {
+	return r.beep && r.state == "recording" && now.Before(r.started)
+}
+
 // endLocked is what the recording's end at now reports.
 func (r *recording) endLocked(now time.Time) recordingEnd {
+	if r.duringBeep(now) {
+		// __ast_play_and_record returns before it opens the file: no
+		// file, and neither duration nor talking is known.
+		return recordingEnd{duration: -1, talking: -1}
+	}
 	if r.started.IsZero() || !now.After(r.started) {
 		e := recordingEnd{talking: -1}
 		if r.maxSilence > 0 {
@@ -422,13 +433,14 @@ func (s *Server) finishRecordingLocked(r *recording, state string) {
 	r.stop()
 	delete(s.liveRecs, r.name)
 	end := r.endLocked(s.now())
+	duringBeep := r.duringBeep(s.now())
 	if b := r.bridge; b != nil {
 		b.recorder = ""
 		b.rec = nil
 		b.retech()
 	}
 	r.state = state
-	if state != "canceled" {
+	if state != "canceled" && !duringBeep {
 		if _, ok := s.stored[r.name]; !ok {
 			s.storedSeq = append(s.storedSeq, r.name)
 		}

@@ -240,6 +240,11 @@ func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, ws, "RecordingStarted vm-1 recording")
+	for deadline := time.Now().Add(5 * time.Second); s.ChannelRecording(id) != "recording"; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the beep never ended")
+		}
+	}
 	if err := s.RemoteHangup(id); err != nil {
 		t.Fatal(err)
 	}
@@ -249,6 +254,54 @@ func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 	waitInOrder(t, ws, []string{`"type":"RecordingFinished"`}, `"type":"StasisEnd"`)
 	if _, err := cl.StoredRecording().Data(ari.NewKey(ari.StoredRecordingKey, "vm-1")); err != nil {
 		t.Fatalf("the message is not stored: %v", err)
+	}
+}
+
+// TestHangupDuringTheBeepRecordsNothing: a caller who hangs up while the
+// recording's beep plays leaves nothing: __ast_play_and_record (main/app.c)
+// returns before it opens the file, and the recording ends "done" with
+// neither duration nor talking (res_stasis_recording's -1s left out).
+func TestHangupDuringTheBeepRecordsNothing(t *testing.T) {
+	clock := NewManualClock(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
+	s, err := New(Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	auth := basicAuth("toritsugi", "toritsugi")
+	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
+	t.Cleanup(ws.close)
+	if err := s.WaitConnected(waitCtx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.IncomingCall("0312345678", "0901234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth); resp.StatusCode != 204 {
+		t.Fatalf("answer = %d", resp.StatusCode)
+	}
+	q := url.Values{"name": {"vm"}, "format": {"wav"}, "beep": {"true"}, "maxSilenceSeconds": {"10"}}
+	if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/record", q, nil, auth); resp.StatusCode != 201 {
+		t.Fatalf("record = %d", resp.StatusCode)
+	}
+	clock.Advance(0)
+	waitEvent(t, ws, "RecordingStarted vm recording")
+	clock.Advance(500 * time.Millisecond) // into the beep
+	if err := s.SendDTMF(id, "#"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ChannelRecording(id); got == "" {
+		t.Fatal("a # during the beep ended the recording")
+	}
+	if err := s.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if got := finished(t, ws); strings.Contains(got, "duration") || !strings.Contains(got, `"state":"done"`) {
+		t.Fatalf("RecordingFinished %s, want done with no duration nor talking", got)
+	}
+	if resp, _ := doRequest(t, s, "GET", "/recordings/stored/vm", nil, nil, auth); resp.StatusCode != 404 {
+		t.Fatalf("stored recording = %d, want 404: nothing was recorded", resp.StatusCode)
 	}
 }
 

@@ -238,7 +238,7 @@ func (s *Server) SendDTMF(channelID, digit string) error {
 		// A digit of the recording's terminateOn ends it, the message kept
 		// (ast_play_and_record_full's acceptdtmf).
 		for _, r := range s.liveRecs {
-			if r.target == "channel:"+c.id && r.state == "recording" && digit != "" && strings.Contains(r.terminateOn, digit) {
+			if r.target == "channel:"+c.id && r.state == "recording" && !r.duringBeep(s.now()) && digit != "" && strings.Contains(r.terminateOn, digit) {
 				s.finishRecordingLocked(r, "done")
 			}
 		}

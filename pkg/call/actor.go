@@ -329,7 +329,9 @@ func (a *actor) handle(e ari.Event) {
 		}
 	case *ari.RecordingFinished:
 		if v.Recording.Name == a.vmName && a.vmName != "" {
-			if a.silentMessage(v.Recording) {
+			// A duration of 0 is 10 s of silence as well as a hang-up during
+			// the beep, which records nothing: Asterisk says which.
+			if a.silentMessage(v.Recording) && (v.Recording.Duration > 0 || a.messageStored(a.vmName)) {
 				a.messageRecordedSilent()
 			} else {
 				a.messageRecorded(v.Recording.Duration > 0)

@@ -166,3 +166,24 @@ func TestRestartAfterASilentMessageEnded(t *testing.T) {
 		t.Fatalf("after a restart: %s (%q), silent %v, recording %q; want the silent message", rec.Result, rec.Reason, rec.VoicemailSilent, rec.Recording)
 	}
 }
+
+// TestHangupDuringTheBeepIsNoMessage: a caller who hangs up while the beep
+// plays leaves no message (Asterisk writes no file, and its end reports
+// neither duration nor talking). Taken for a silent message, the client
+// was told of one, with a recording that does not exist (a review).
+func TestHangupDuringTheBeepIsNoMessage(t *testing.T) {
+	h := overflowHarness(t, `
+    overflow: voicemail
+    voicemail_prompt: ""
+    voicemail_max: 60s`)
+	h.start()
+	id := h.call("0312345678", "09012345678")
+	h.eventually("the beep playing", func() bool { return h.fake.ChannelRecording(id) == "queued" })
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if rec.Result != store.ResultOverflow || rec.VoicemailSilent || rec.Recording != "" {
+		t.Fatalf("hung up during the beep: %s (%q), silent %v, recording %q; want the overflow, no message", rec.Result, rec.Reason, rec.VoicemailSilent, rec.Recording)
+	}
+}
