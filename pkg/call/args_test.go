@@ -105,6 +105,8 @@ func TestPersistedRoundTrip(t *testing.T) {
 		// A message with nothing said in it.
 		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc", Result: "overflow", Reason: "overflow: max-wait", VoicemailSilent: true, SilenceDetected: true},
 		{ClientID: "acme", DID: "1", Step: StepCallback, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Playback: "1-pb-ab12cd34-3"},
+		// Thanked for a callback to a number keyed.
+		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: callback requested", CallbackNumber: "+819011112222"},
 	} {
 		got, err := DecodePersisted(p.Encode())
 		if err != nil || !got.StartedAt.Equal(p.StartedAt) || !got.EnqueuedAt.Equal(p.EnqueuedAt) {

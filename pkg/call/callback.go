@@ -232,6 +232,12 @@ func (a *actor) numberKeyed(digit string) {
 	if !a.cb.entering {
 		return
 	}
+	if a.cb.hashDue && digit != "" {
+		a.cb.hashDue = false
+		if digit == "#" && a.cb.digits == "" {
+			return // the end of the 11 digits keyed before this prompt
+		}
+	}
 	switch {
 	case digit == "":
 	case digit == "#":
@@ -273,13 +279,15 @@ func (a *actor) numberKeyed(digit string) {
 
 // callbackConfirmed stores the request the caller confirmed with 1.
 func (a *actor) callbackConfirmed() {
-	a.rec.CallbackNumber = a.callbackNumber
+	a.rec.CallbackNumber, a.state.CallbackNumber = a.callbackNumber, a.callbackNumber
 	if err := a.storeCallback(); err != nil {
 		// Not thanked: nothing promises the call back. The record keeps
-		// the number for whoever reads it.
+		// the number for whoever reads it, across a restart too.
 		a.log.Error("storing the callback request failed", "number", phone.Masked(a.callbackNumber), "error", err)
 		a.rec.Reason = store.ReasonCallbackNotStored
 		a.note("callback requested to " + a.callbackNumber + "; storing the request failed: " + err.Error())
+		a.state.Step, a.state.Playback = StepHangup, ""
+		a.saveState()
 		a.hangup(a.rec.Reason)
 		return
 	}

@@ -87,6 +87,9 @@ type Persisted struct {
 	// SilenceDetected: the message is recorded with silence detection
 	// (maxSilenceSeconds): its end tells the talking heard.
 	SilenceDetected bool
+	// CallbackNumber is the number (E.164) the caller confirmed for a
+	// callback (store.CallRecord.CallbackNumber).
+	CallbackNumber string
 	// NoticeHeard: the recording notice was played to the caller after
 	// the greeting, so that it is not played again at the bridge while
 	// the operator waits in silence.
@@ -192,6 +195,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.SilenceDetected {
 		b = appendParam(b, "sd", "1")
 	}
+	if p.CallbackNumber != "" {
+		b = appendParam(b, "cn", p.CallbackNumber)
+	}
 	if p.Ungreeted {
 		b = appendParam(b, "ug", "1")
 	}
@@ -241,7 +247,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
 		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1", VoicemailFailed: v.Get("vf") == "1",
-		VoicemailSilent: v.Get("vs") == "1", SilenceDetected: v.Get("sd") == "1",
+		VoicemailSilent: v.Get("vs") == "1", SilenceDetected: v.Get("sd") == "1", CallbackNumber: v.Get("cn"),
 	}
 	switch v.Get("bh") {
 	case "1":

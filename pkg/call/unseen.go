@@ -262,6 +262,7 @@ func unseenRecord(id, number string, st Persisted, now time.Time) store.CallReco
 		ID: id, ClientID: st.ClientID, DID: st.DID, CallerID: number, CallerKind: phone.ParseCallerID(number).Kind.String(),
 		StartedAt: st.StartedAt, EndedAt: now, WaitMS: st.Waited.Milliseconds(),
 		AnsweredAt: st.AnsweredAt, BridgedAt: st.BridgedAt, VoicemailFailed: st.VoicemailFailed,
+		CallbackNumber: st.CallbackNumber,
 	}
 }
 

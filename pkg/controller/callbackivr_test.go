@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
 
@@ -221,5 +222,53 @@ func TestCallbackMobileNumberEndedWithHash(t *testing.T) {
 	}
 	if cb, err := h.store.Callback(id); err != nil || cb.Number != "+819011112222" {
 		t.Fatalf("callback %+v, %v", cb, err)
+	}
+}
+
+// TestCallbackHashAfterElevenDigitsNotANumber: 11 digits that are no
+// Japanese number (a slip: 19011112222), then the # the prompt asked for.
+// The # came into the second entry as an empty one, and the call ended
+// with the goodbye, the caller's retry lost (a review). It ends the first.
+func TestCallbackHashAfterElevenDigitsNotANumber(t *testing.T) {
+	h := callbackEntryHarness(t)
+	h.start()
+	id := h.call("0312345678", "anonymous")
+	h.eventually("asked for a number", func() bool { return countPlays(h, id, "toritsugi/callback-enter") == 1 })
+	h.keys(id, "19011112222#")
+	h.eventually("asked again", func() bool { return countPlays(h, id, "toritsugi/callback-enter") == 2 })
+	time.Sleep(300 * time.Millisecond)
+	h.keys(id, "09011112222#")
+	h.waitOffered("09011112222")
+	h.keys(id, "1")
+	rec := h.record(id)
+	if _, err := h.store.Callback(id); err != nil {
+		t.Fatalf("the second entry lost: %v; events %v", err, rec.Events)
+	}
+}
+
+// TestCallbackNumberAcrossRestart: the number a caller keyed and
+// confirmed is on the call's record though the controller restarted
+// during the thanks (it lived in memory alone: a review).
+func TestCallbackNumberAcrossRestart(t *testing.T) {
+	h := callbackEntryHarness(t)
+	h.fake.AddSound("toritsugi/callback-thanks", 30*time.Second)
+	first := h.start()
+	id := h.call("0312345678", "anonymous")
+	h.eventually("asked for a number", func() bool { return countPlays(h, id, "toritsugi/callback-enter") == 1 })
+	h.keys(id, "0311112222#")
+	h.waitOffered("0311112222")
+	h.keys(id, "1")
+	h.eventually("thanks playing, hang-up step saved", func() bool {
+		c, ok := h.fake.Channel(id)
+		return ok && countPlays(h, id, "callback-thanks") == 1 && strings.Contains(c.Vars[call.StateVar], "s=hangup")
+	})
+	first.stop()
+	h.start()
+	if err := h.fake.RemoteHangup(id); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(id)
+	if cb, err := h.store.Callback(id); err != nil || rec.CallbackNumber != "+81311112222" || cb.Number != rec.CallbackNumber {
+		t.Fatalf("stored request %+v (%v); the record's callback_number %q", cb, err, rec.CallbackNumber)
 	}
 }

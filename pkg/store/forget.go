@@ -98,7 +98,7 @@ func (s *Store) CallerData(e164 string) (CallerData, error) {
 		}
 		if b := tx.Bucket(bucketLive); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
-				if q, err := url.ParseQuery(string(v)); err == nil && sameNumber(q.Get("n"), e164) {
+				if q, err := url.ParseQuery(string(v)); err == nil && (sameNumber(q.Get("n"), e164) || q.Get("cn") != "" && sameNumber(q.Get("cn"), e164)) {
 					out.Live = append(out.Live, string(k))
 				}
 				return nil
