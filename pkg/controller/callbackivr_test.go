@@ -181,7 +181,7 @@ func TestCallbackKeyedNumberCorrectedAndRefused(t *testing.T) {
 
 // TestCallbackNumberBetweenTwoPrompts: callback_after_number plays after
 // the number read back, in the one playback (the Japanese order: 「お電話
-// 番号は」 090… 「でよろしければ1を」); a key during it still answers.
+// 番号は」 090… 「でよろしければ1を」); a 1 during that playback answers.
 func TestCallbackNumberBetweenTwoPrompts(t *testing.T) {
 	h := overflowHarness(t, `
     overflow: callback
