@@ -170,7 +170,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	}
 	a.state = p
 	a.rec = store.CallRecord{ID: a.id, DID: p.DID, ClientID: p.ClientID, StartedAt: p.StartedAt, WaitMS: p.Waited.Milliseconds(),
-		AnsweredAt: p.AnsweredAt, VoicemailFailed: p.VoicemailFailed}
+		AnsweredAt: p.AnsweredAt, VoicemailFailed: p.VoicemailFailed, CallbackNumber: p.CallbackNumber}
 	if a.rec.AnsweredAt.IsZero() && ch.State == "Up" {
 		// Answered before the answer time was saved (a controller of an
 		// earlier version): now is the best we know. An answered caller
