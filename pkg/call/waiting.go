@@ -93,9 +93,13 @@ func (a *actor) stopMediaRetry() {
 // already or something else does (a greeting, an announcement: their end
 // starts the music).
 func (a *actor) retryCallerMedia() {
+	// Holding: in line, or while the client's phone is called for a VIP
+	// (until the bridge).
+	holding := a.queued && a.op == nil || a.state.Step == StepTransfer && a.bridgeID == ""
 	switch {
-	case a.ending() || !a.queued || a.op != nil:
-		// Out of line: an operator took the call, or it is ending.
+	case a.ending() || !holding:
+		// Out of line: an operator or the client took the call, or it
+		// is ending.
 	case a.rec.AnsweredAt.IsZero():
 		a.ringCaller(a.mediaTry)
 	case a.moh || a.playbackID != "" || a.announceID != "":

@@ -244,3 +244,24 @@ func TestOperatorAddAnsweredLateIsFound(t *testing.T) {
 			slowed.Load(), rec.Result, rec.Reason, h.ringsOf("op1001"), h.requests())
 	}
 }
+
+// TestVIPHoldMusicRefusedOnceIsAskedAgain: a VIP holds while the client's
+// phone is called; the music on hold is refused once (503). It was asked
+// for again only for callers in line, and the VIP held in silence for the
+// whole transfer (a review of the retries). It is asked for again.
+func TestVIPHoldMusicRefusedOnceIsAskedAgain(t *testing.T) {
+	h := newHarness(t, strings.Replace(vipClient, "transfer_timeout: 5s", "transfer_timeout: 120s", 1))
+	var failed atomic.Bool
+	h.failThroughWith(http.StatusServiceUnavailable, func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/moh") && failed.CompareAndSwap(false, true)
+	})
+	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+	h.fake.SetRemoteNumber("0399990000", aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.start()
+	vip := h.call("0312345678", "09011111111")
+	h.eventually("the MOH request refused", failed.Load)
+	h.eventuallyWithin(1000*time.Millisecond, "the VIP hearing music on hold while the client's phone rings", func() bool {
+		ch, ok := h.fake.Channel(vip)
+		return ok && ch.MOHClass != "" && len(h.originates()) == 1
+	})
+}
