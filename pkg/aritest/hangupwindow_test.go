@@ -151,6 +151,8 @@ type hangupWindowCall struct {
 	req   func(method, path string, q url.Values) int
 }
 
+// answeredInHangupWindow places and answers the call (window 0: none, the
+// channel ends at once on a hangup, as Asterisk's does).
 func answeredInHangupWindow(t *testing.T, window time.Duration, setup ...func(*Server)) hangupWindowCall {
 	t.Helper()
 	clock := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))

@@ -262,28 +262,11 @@ func TestHangupEndsChannelRecordingBeforeStasisEnd(t *testing.T) {
 // returns before it opens the file, and the recording ends "done" with
 // neither duration nor talking (res_stasis_recording's -1s left out).
 func TestHangupDuringTheBeepRecordsNothing(t *testing.T) {
-	clock := NewManualClock(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
-	s, err := New(Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	auth := basicAuth("toritsugi", "toritsugi")
-	ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
-	t.Cleanup(ws.close)
-	if err := s.WaitConnected(waitCtx(t), 1); err != nil {
-		t.Fatal(err)
-	}
-	id, err := s.IncomingCall("0312345678", "0901234567")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth); resp.StatusCode != 204 {
-		t.Fatalf("answer = %d", resp.StatusCode)
-	}
+	hw := answeredInHangupWindow(t, 0)
+	s, clock, ws, id := hw.s, hw.clock, hw.ws, hw.id
 	q := url.Values{"name": {"vm"}, "format": {"wav"}, "beep": {"true"}, "maxSilenceSeconds": {"10"}}
-	if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/record", q, nil, auth); resp.StatusCode != 201 {
-		t.Fatalf("record = %d", resp.StatusCode)
+	if got := hw.req("POST", "/channels/"+id+"/record", q); got != 201 {
+		t.Fatalf("record = %d", got)
 	}
 	clock.Advance(0)
 	waitEvent(t, ws, "RecordingStarted vm recording")
@@ -300,8 +283,8 @@ func TestHangupDuringTheBeepRecordsNothing(t *testing.T) {
 	if got := finished(t, ws); strings.Contains(got, "duration") || !strings.Contains(got, `"state":"done"`) {
 		t.Fatalf("RecordingFinished %s, want done with no duration nor talking", got)
 	}
-	if resp, _ := doRequest(t, s, "GET", "/recordings/stored/vm", nil, nil, auth); resp.StatusCode != 404 {
-		t.Fatalf("stored recording = %d, want 404: nothing was recorded", resp.StatusCode)
+	if got := hw.req("GET", "/recordings/stored/vm", nil); got != 404 {
+		t.Fatalf("stored recording = %d, want 404: nothing was recorded", got)
 	}
 }
 

@@ -47,25 +47,8 @@ func TestRecordingSilenceDetection(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := NewManualClock(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
-			s, err := New(Options{Clock: clock})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			auth := basicAuth("toritsugi", "toritsugi")
-			ws := dialEvents(t, s, "app=toritsugi&subscribeAll=false", auth)
-			t.Cleanup(ws.close)
-			if err := s.WaitConnected(waitCtx(t), 1); err != nil {
-				t.Fatal(err)
-			}
-			id, err := s.IncomingCall("0312345678", "0901234567")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/answer", nil, nil, auth); resp.StatusCode != 204 {
-				t.Fatalf("answer = %d", resp.StatusCode)
-			}
+			hw := answeredInHangupWindow(t, 0)
+			s, clock, ws, id := hw.s, hw.clock, hw.ws, hw.id
 			q := url.Values{"name": {"vm"}, "format": {"wav"}}
 			if tc.beep {
 				q.Set("beep", "true")
@@ -73,8 +56,8 @@ func TestRecordingSilenceDetection(t *testing.T) {
 			if tc.maxSilence != "" {
 				q.Set("maxSilenceSeconds", tc.maxSilence)
 			}
-			if resp, _ := doRequest(t, s, "POST", "/channels/"+id+"/record", q, nil, auth); resp.StatusCode != 201 {
-				t.Fatalf("record = %d", resp.StatusCode)
+			if got := hw.req("POST", "/channels/"+id+"/record", q); got != 201 {
+				t.Fatalf("record = %d", got)
 			}
 			clock.Advance(0)
 			waitEvent(t, ws, "RecordingStarted vm recording")
