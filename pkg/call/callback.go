@@ -186,18 +186,20 @@ func (a *actor) cutPrompt() {
 // callbackAnswer handles the caller's key during the offer ("" = none in
 // time).
 func (a *actor) callbackAnswer(digit string) {
+	if a.cb.hashDue && digit != "" {
+		a.cb.hashDue = false
+		if digit == "#" {
+			// The end of the 11 digits just keyed: no key of the offer
+			// of that number, nor of the entry asked for again.
+			return
+		}
+	}
 	if a.cb.entering {
 		a.numberKeyed(digit)
 		return
 	}
 	if !a.awaitingDigit {
 		return
-	}
-	if a.cb.hashDue && digit != "" {
-		a.cb.hashDue = false
-		if digit == "#" {
-			return // the end of the number just keyed
-		}
 	}
 	a.awaitingDigit = false
 	a.stopTimer()
@@ -231,12 +233,6 @@ func (a *actor) callbackAnswer(digit string) {
 func (a *actor) numberKeyed(digit string) {
 	if !a.cb.entering {
 		return
-	}
-	if a.cb.hashDue && digit != "" {
-		a.cb.hashDue = false
-		if digit == "#" && a.cb.digits == "" {
-			return // the end of the 11 digits keyed before this prompt
-		}
 	}
 	switch {
 	case digit == "":
