@@ -59,7 +59,14 @@ const ArgDIDInTo = "to"
 // ["inbound", DID], or ["inbound", extension, "to"] for a gateway that
 // puts the dialled number in the To header; a bare [DID] (a plain
 // Stasis(app,${EXTEN}), as in the recordings) is accepted as inbound too.
+// A dialled number's URI parameters are dropped ("0312345678;npdi": see
+// uriUser).
 func ParseArgs(args []string) (Args, error) {
+	if len(args) > 0 && args[0] == "inbound" && len(args) >= 2 {
+		args = append([]string{args[0], uriUser(args[1])}, args[2:]...)
+	} else if len(args) == 1 {
+		args = []string{uriUser(args[0])}
+	}
 	switch {
 	case len(args) == 2 && args[0] == "inbound" && validDID(args[1]):
 		return Args{Leg: LegInbound, DID: args[1]}, nil
@@ -73,6 +80,16 @@ func ParseArgs(args []string) (Args, error) {
 		return Args{Leg: LegTransfer, CallID: args[1]}, nil
 	}
 	return Args{}, fmt.Errorf("%w: %q", ErrBadArgs, args)
+}
+
+// uriUser is the number of a Request-URI's user part without its
+// parameters: a carrier may send "sip:0312345678;npdi;rn=...@host" (RFC
+// 3966 / RFC 4694 number portability), and Asterisk puts the whole user
+// part in ${EXTEN} unless pjsip.conf's ignore_uri_user_options is set
+// (the kit sets it; an admin's own pjsip.conf may not).
+func uriUser(s string) string {
+	user, _, _ := strings.Cut(s, ";")
+	return user
 }
 
 // validDID accepts what a trunk can put in ${EXTEN}: digits with an optional

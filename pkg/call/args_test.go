@@ -17,6 +17,12 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"inbound", "0312345678"}, Args{Leg: LegInbound, DID: "0312345678"}, true},
 		{[]string{"inbound", "+81312345678"}, Args{Leg: LegInbound, DID: "+81312345678"}, true},
 		{[]string{"0312345678"}, Args{Leg: LegInbound, DID: "0312345678"}, true},
+		// A Request-URI user with number-portability parameters, passed
+		// whole when pjsip.conf lacks ignore_uri_user_options.
+		{[]string{"inbound", "0312345678;npdi;rn=+81312340000"}, Args{Leg: LegInbound, DID: "0312345678"}, true},
+		{[]string{"0312345678;npdi"}, Args{Leg: LegInbound, DID: "0312345678"}, true},
+		{[]string{"inbound", "3;user=phone", "to"}, Args{Leg: LegInbound, DIDInTo: true, Exten: "3"}, true},
+		{[]string{"inbound", ";npdi"}, Args{}, false},
 		{[]string{"operator", "1795898038.56"}, Args{Leg: LegOperator, CallID: "1795898038.56"}, true},
 		{[]string{"inbound", "03-1234"}, Args{}, false},
 		{[]string{"inbound", ""}, Args{}, false},
