@@ -231,7 +231,7 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) (pauseUntil time.Tim
 		return time.Time{}
 	}
 	rec, rerr := w.o.record(e.ID, err)
-	for delay := storeRetryDelay; rerr != nil; delay = min(2*delay, storeRetryMax) {
+	for delay := storeRetryDelay; rerr != nil && !errors.Is(rerr, ErrNotFound); delay = min(2*delay, storeRetryMax) {
 		// The outcome is known: only its commit is tried again, the
 		// message is not sent again (a chat room or a mailbox would get
 		// it every few seconds while the disk is full). The entry keeps
@@ -246,6 +246,16 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) (pauseUntil time.Tim
 		case <-w.o.clock.After(delay):
 		}
 		rec, rerr = w.o.record(e.ID, err)
+	}
+	if rerr != nil {
+		// ErrNotFound: Outbox.Forget erased the entry while it was being
+		// sent (a caller's erasure, an intake past its retention). There
+		// is nothing left to record: the attempt is settled and its slot
+		// free (retrying the commit held the slot until the restart, and
+		// two such erasures stopped all sends to that server).
+		w.log.Info("relay entry erased while it was being sent; nothing to record", "entry", e.ID,
+			"sent", err == nil || errors.Is(err, ErrPartlyDelivered), "err", err)
+		return time.Time{}
 	}
 	switch rec.State {
 	case StateDelivered:

@@ -563,3 +563,52 @@ func TestWorkerSendsNoMessageToAnotherClientsDestination(t *testing.T) {
 		t.Errorf("deliveries %v, want m-2 and m-3 once each, m-1 never", got)
 	}
 }
+
+// TestForgetDuringSendFreesTheSlot: a caller's erasure (Outbox.Forget)
+// deletes an entry while it is being sent. The attempt is settled when
+// the send ends: its slot for the server is freed, and the next message
+// to that server goes. The commit was retried instead, for as long as
+// the process ran, holding the slot: two such erasures stopped every
+// client's mail (one SMTP relay) until a restart.
+func TestForgetDuringSendFreesTheSlot(t *testing.T) {
+	clock := heldClock{newFakeClock()} // no retry of a commit ever comes due
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	started, release := make(chan string, 4), make(chan struct{})
+	send := SenderFunc(func(_ context.Context, _ Destination, m Message) error {
+		started <- m.ID
+		if m.ID == "erased" {
+			<-release
+		}
+		return nil
+	})
+	on := make(attempts, 8)
+	w, err := NewWorker(ob, WorkerOptions{PerDestination: 1, OnAttempt: on.on,
+		Destinations: destMap(Destination{Name: "acme-mail", Type: TypeEmail, Addr: "mail.example.jp:587"},
+			Destination{Name: "beta-mail", Type: TypeEmail, Addr: "mail.example.jp:587"}),
+		Senders: map[string]Sender{TypeEmail: send}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Enqueue(testMessage("erased"), []string{"acme-mail"}); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, w)
+	if id := <-started; id != "erased" {
+		t.Fatalf("sent %s first, want erased", id)
+	}
+	if n, err := ob.Forget([]string{"erased"}); err != nil || n != 1 {
+		t.Fatalf("Forget = %d, %v; want the entry in flight erased", n, err)
+	}
+	close(release)
+	if _, err := ob.Enqueue(testMessage("next"), []string{"beta-mail"}); err != nil {
+		t.Fatal(err)
+	}
+	// The erased entry's attempt reports nothing: the first report is
+	// the next message's delivery.
+	if e := on.waitFor(t, "an attempt", func(Entry) bool { return true }); e.ID != "next/beta-mail" || !delivered(e) {
+		t.Errorf("first attempt reported: %+v; want next/beta-mail delivered", e)
+	}
+	if _, err := ob.Get("erased/acme-mail"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("erased entry: %v, want ErrNotFound", err)
+	}
+}
