@@ -296,7 +296,12 @@ func (w *Worker) send(ctx context.Context, e Entry) error {
 	}
 	if w.users != nil && e.Message.ClientID != "" {
 		if users := w.users(e.Destination); len(users) > 0 && !slices.Contains(users, e.Message.ClientID) {
-			return fmt.Errorf("relay: %q is %s's now, not %s's: %w", e.Destination, strings.Join(users, ", "), e.Message.ClientID, ErrNotTheClientsDestination)
+			// The entry's last error is shown to the client's own API
+			// token (GET /api/v1/relay): it names no other client. The
+			// operators read whose the name is in the log.
+			w.log.Warn("relay destination's name is another client's now: not sent there", "entry", e.ID,
+				"destination", e.Destination, "client", e.Message.ClientID, "named_by", strings.Join(users, ", "))
+			return fmt.Errorf("relay: %q: %w", e.Destination, ErrNotTheClientsDestination)
 		}
 	}
 	s, ok := w.senders[d.Type]

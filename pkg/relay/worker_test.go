@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/syncbuf"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -521,7 +523,9 @@ func TestWorkerRecordsAPartDeliveryAtTheStop(t *testing.T) {
 // name of a destination a message was queued for to another client's
 // destination (a rename): the entry is not sent there, retried and
 // dead-lettered saying why, while entries of the client that names it,
-// and of a destination no client names any more, are sent.
+// and of a destination no client names any more, are sent. The dead
+// letter's error, which the client's own API token reads, names no other
+// client; the log, which the operators read, does.
 func TestWorkerSendsNoMessageToAnotherClientsDestination(t *testing.T) {
 	clock := newFakeClock()
 	hook := startFlakyHook(t, clock, "s3cret", 0)
@@ -529,7 +533,9 @@ func TestWorkerSendsNoMessageToAnotherClientsDestination(t *testing.T) {
 	on := make(attempts, 16)
 	var users atomic.Pointer[[]string] // of "hook"
 	users.Store(&[]string{"c-002", "c-003"})
+	var logs syncbuf.Buffer
 	w, err := NewWorker(ob, WorkerOptions{Destinations: destMap(hook.dest()), OnAttempt: on.on,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		DestinationUsers: func(name string) []string {
 			if name != "hook" {
 				return nil
@@ -545,8 +551,14 @@ func TestWorkerSendsNoMessageToAnotherClientsDestination(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := on.waitFor(t, "dead letter", func(e Entry) bool { return e.State == StateDead })
-	if e.Attempts != 2 || !strings.Contains(e.LastError, "c-002, c-003's now, not c-001's") {
-		t.Errorf("entry = %+v, want dead after 2 attempts, saying whose the destination is", e)
+	if e.Attempts != 2 || !strings.Contains(e.LastError, ErrNotTheClientsDestination.Error()) {
+		t.Errorf("entry = %+v, want dead after 2 attempts, saying the destination is another client's", e)
+	}
+	if strings.Contains(e.LastError, "c-002") || strings.Contains(e.LastError, "c-003") {
+		t.Errorf("dead letter's error %q names another client: c-001's API token reads it", e.LastError)
+	}
+	if !strings.Contains(logs.String(), `named_by="c-002, c-003"`) {
+		t.Errorf("log does not say whose the name is now:\n%s", logs.String())
 	}
 	ours := testMessage("m-2")
 	ours.ClientID = "c-003"
