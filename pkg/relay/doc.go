@@ -32,7 +32,10 @@
 // after MaxAttempts (default 8) attempts, or at once for an ErrPermanent
 // error (HTTP 4xx other than 408/425/429, invalid configuration), the entry
 // moves to the dead bucket with its last error. Outbox.Retry puts it back.
-// A destination answering 429 (or 503 with Retry-After) is waited for as
+// A delivery makes the entries waiting for a retry to the same server due
+// at once (Outbox.Hasten), so a backlog goes when its server answers
+// again; an entry that fails on its own is then tried at each such
+// delivery, its attempts counting. A destination answering 429 (or 503 with Retry-After) is waited for as
 // it asks, with its other entries, and such attempts do not count towards
 // MaxAttempts during an entry's first day, up to 100 (throttle.go).
 //

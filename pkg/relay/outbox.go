@@ -629,6 +629,83 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 	return ready, next, nil
 }
 
+// Hasten makes every pending entry whose destination match accepts and
+// that waits for a retry (its NextAt after now) due now, wakes the worker
+// and returns how many it brought forward. A destination that answers
+// again (after an outage of Slack or of the SMTP relay), or that a
+// reload put back or put right, gets its backlog at once, not hours
+// later and after the messages queued since. The worker's bound on sends
+// to one server, and its pause of a destination that asked to be sent
+// less, still apply. Each entry keeps its attempts and UpdatedAt (its
+// last attempt's). match is given the destination read from the due
+// index's key, so an entry is decoded only to be changed; it is called
+// in a read transaction, and the write transaction comes only when there
+// is something to bring forward.
+func (o *Outbox) Hasten(match func(destination string) bool) (int, error) {
+	now := o.clock.Now()
+	waits := func(k, v []byte) (bool, error) {
+		if len(v) != dueValueLen {
+			return false, fmt.Errorf("%w: due index of %q", ErrCorrupt, k)
+		}
+		return time.Unix(0, int64(binary.BigEndian.Uint64(v))).After(now), nil
+	}
+	var keys [][]byte
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
+			ok, err := waits(k, v)
+			// "<message id>/<destination>": a destination has no '/'.
+			if ok && match(string(k[bytes.LastIndexByte(k, '/')+1:])) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("relay: hasten: %w", err)
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err = o.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		ob, due := tx.Bucket(bucketOutbox), tx.Bucket(bucketDue)
+		for _, k := range keys {
+			v := due.Get(k)
+			if v == nil {
+				continue // sent, or erased, since it was read
+			}
+			if ok, err := waits(k, v); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			raw := ob.Get(k)
+			if raw == nil {
+				return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
+			}
+			e, err := decodeEntry(raw)
+			if err != nil {
+				return err
+			}
+			e.NextAt = now
+			if err := putEntry(tx, bucketOutbox, e); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("relay: hasten: %w", err)
+	}
+	if n > 0 {
+		o.wake()
+	}
+	return n, nil
+}
+
 // earlierVersionPending reports whether an earlier version of intake
 // message messageID ("<intake>-v<N>") waits to be sent to destination
 // (pending holds the ids of the entries waiting). The caller checks that

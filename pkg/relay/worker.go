@@ -274,10 +274,45 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) (pauseUntil time.Tim
 		}
 		w.log.Warn("relay attempt failed", "entry", e.ID, "attempts", rec.Attempts, "next", rec.NextAt, "err", rec.LastError)
 	}
+	if rec.State == StateDelivered {
+		w.hastenServer(e.Destination)
+	}
 	if w.on != nil {
 		w.on(rec)
 	}
 	return pauseUntil
+}
+
+// hastenServer brings forward (Outbox.Hasten) the entries waiting for a
+// retry to the server destination sends to, which has just taken a
+// message: after an outage of Slack or of the SMTP relay, the messages
+// that failed during it go now, not hours later and after those queued
+// since. The bound on sends to one server and the pause of a
+// destination that asked to be sent less (Run's pick) still apply. An
+// entry that keeps failing on its own (one client's bad token or
+// address) while others to its server are delivered is thereby tried
+// again at each such delivery, and those attempts count: it reaches the
+// dead letters, where a person sees it, sooner than its backoff would
+// have taken it there. Cheap when nothing waits: Hasten reads the due
+// index and writes only when something is to be brought forward.
+func (w *Worker) hastenServer(dest string) {
+	srv := w.server(dest)
+	servers := map[string]string{} // destination → server, this scan
+	n, err := w.o.Hasten(func(d string) bool {
+		s, ok := servers[d]
+		if !ok {
+			s = w.server(d)
+			servers[d] = s
+		}
+		return s == srv
+	})
+	if err != nil {
+		w.log.Error("relay: the messages waiting for a server that answers again still wait for their retry", "server", srv, "err", err)
+		return
+	}
+	if n > 0 {
+		w.log.Info("relay server answers again: the messages waiting for it go now", "server", srv, "entries", n)
+	}
 }
 
 // server is the server destination name sends to (Destination.Server),
