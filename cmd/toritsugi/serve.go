@@ -301,7 +301,8 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	go func() { defer close(retryDone); s.retryUnqueued(s.ctx) }()
 	strandedDone := make(chan struct{})
 	updates := s.configs.Subscribe()
-	go func() { defer close(strandedDone); s.reloadWarnings(s.ctx, updates) }()
+	prev := s.configs.Current()
+	go func() { defer close(strandedDone); s.reloadWarnings(s.ctx, prev, updates) }()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -355,8 +356,11 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 // messages waiting for a destination the configuration no longer has (a
 // destination renamed or removed while messages were pending), and after
 // every reload of sounds not found in sounds_dir (a client added with a
-// greeting not installed yet: its callers would hear silence).
-func (s *service) reloadWarnings(ctx context.Context, updates <-chan *config.Config) {
+// greeting not installed yet: its callers would hear silence). After a
+// reload it also sends at once the relay messages waiting for a retry to
+// a destination added or changed since prev, the configuration before
+// (hastenChangedDestinations).
+func (s *service) reloadWarnings(ctx context.Context, prev *config.Config, updates <-chan *config.Config) {
 	for {
 		stranded, err := s.desk.StrandedRelays()
 		if err != nil {
@@ -371,6 +375,12 @@ func (s *service) reloadWarnings(ctx context.Context, updates <-chan *config.Con
 			return
 		case cfg := <-updates:
 			warnSounds(s.log, cfg)
+			if n, err := hastenChangedDestinations(s.outbox, prev, cfg); err != nil {
+				s.log.Error("relay messages waiting for a destination the reload added or changed still wait for their retry", "error", err)
+			} else if n > 0 {
+				s.log.Info("relay messages waiting for a destination the reload added or changed are sent now", "messages", n)
+			}
+			prev = cfg
 		}
 	}
 }
