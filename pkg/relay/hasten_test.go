@@ -205,3 +205,33 @@ func TestHastenLeavesAThrottledDestinationPaused(t *testing.T) {
 		t.Errorf("after the pause: %+v; want delivered 30 min after the 429", e)
 	}
 }
+
+// TestHastenedBacklogGoesInTheOrderTaken: the messages brought forward
+// at once are all due at the same moment; they go in the order they were
+// queued, not in the order of their ids.
+func TestHastenedBacklogGoesInTheOrderTaken(t *testing.T) {
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	// The first message's id sorts last.
+	for _, m := range []string{"z-first", "m-second", "a-third"} {
+		if _, err := ob.Enqueue(testMessage(m), []string{"acme-mail"}); err != nil {
+			t.Fatal(err)
+		}
+		failTimes(t, ob, m+"/acme-mail", 4)
+		<-clock.After(time.Minute)
+	}
+	if n, err := ob.Hasten(func(string) bool { return true }); err != nil || n != 3 {
+		t.Fatalf("Hasten = %d, %v; want 3", n, err)
+	}
+	ready, _, err := ob.due(clock.Now(), nil, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ready {
+		got = append(got, e.MessageID)
+	}
+	if want := []string{"z-first", "m-second", "a-third"}; !slices.Equal(got, want) {
+		t.Errorf("due in the order %v, want %v (the order queued)", got, want)
+	}
+}

@@ -534,8 +534,9 @@ func (o *Outbox) Discard(id string) error {
 // after every attempt).
 func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool, limit int) ([]Entry, time.Time, error) {
 	type dueKey struct {
-		id string
-		at time.Time
+		id     string
+		at     time.Time
+		queued int64 // Unix nanoseconds
 	}
 	var cands []dueKey
 	var next time.Time
@@ -565,14 +566,21 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 				}
 				return nil
 			}
-			cands = append(cands, dueKey{id: string(k), at: order})
+			cands = append(cands, dueKey{id: string(k), at: order, queued: int64(binary.BigEndian.Uint64(v[16:]))})
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		// Earliest first (by the time scheduled, as stored).
-		sort.SliceStable(cands, func(i, j int) bool { return cands[i].at.Before(cands[j].at) })
+		// Earliest first (by the time scheduled, as stored), then the
+		// first queued: a backlog brought forward at once (Hasten) goes
+		// in the order its messages were taken.
+		sort.SliceStable(cands, func(i, j int) bool {
+			if !cands[i].at.Equal(cands[j].at) {
+				return cands[i].at.Before(cands[j].at)
+			}
+			return cands[i].queued < cands[j].queued
+		})
 		for _, c := range cands {
 			if len(ready) == limit {
 				if pick == nil && (next.IsZero() || c.at.Before(next)) {
