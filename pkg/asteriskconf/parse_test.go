@@ -83,6 +83,9 @@ func TestShippedValues(t *testing.T) {
 		{"pjsip.conf", "op1002", "aor", "max_contacts", "1"},
 		{"pjsip.conf", "op1002", "aor", "remove_existing", "yes"},
 		{"pjsip.conf", "op1002", "aor", "qualify_frequency", "30"},
+		// a contact lost with the astdb comes back within 10 minutes
+		{"pjsip.conf", "op1002", "aor", "maximum_expiration", "600"},
+		{"pjsip.conf", "op1002", "aor", "default_expiration", "600"},
 	}
 	files := map[string]*File{}
 	for _, tt := range tests {
