@@ -44,6 +44,13 @@ func TestDockerCompose(t *testing.T) {
 	if !slices.Contains(ast.Volumes, "./asterisk-conf:/etc/asterisk:ro") {
 		t.Errorf("asterisk volumes %q lack ./asterisk-conf:/etc/asterisk:ro", ast.Volumes)
 	}
+	// astdb.sqlite3 (the softphones' registered contacts: res_pjsip's
+	// "contact" objects are kept in the astdb) outlives the container.
+	if name := namedVolumeAt(ast.Volumes, "/var/lib/asterisk"); name == "" {
+		t.Errorf("asterisk volumes %q: want a named volume on /var/lib/asterisk (astdb: the registered contacts)", ast.Volumes)
+	} else if _, ok := c.Volumes[name]; !ok {
+		t.Errorf("named volume %q is not declared under volumes:", name)
+	}
 
 	tor, ok := c.Services["toritsugi"]
 	if !ok {
@@ -66,17 +73,22 @@ func TestDockerCompose(t *testing.T) {
 	if !slices.Contains(tor.Volumes, "./toritsugi.d:/etc/toritsugi:ro") {
 		t.Errorf("toritsugi volumes %q lack the configuration directory ./toritsugi.d:/etc/toritsugi:ro", tor.Volumes)
 	}
-	var dataVolume string
-	for _, v := range tor.Volumes {
-		if name, ok := strings.CutSuffix(v, ":/var/lib/toritsugi"); ok {
-			dataVolume = name
+	if name := namedVolumeAt(tor.Volumes, "/var/lib/toritsugi"); name == "" {
+		t.Errorf("toritsugi volumes %q: want a named volume on /var/lib/toritsugi", tor.Volumes)
+	} else if _, ok := c.Volumes[name]; !ok {
+		t.Errorf("named volume %q is not declared under volumes:", name)
+	}
+}
+
+// namedVolumeAt returns the named volume (not a host path) mounted
+// read-write at path in a service's volumes, "" when there is none.
+func namedVolumeAt(volumes []string, path string) string {
+	for _, v := range volumes {
+		if name, ok := strings.CutSuffix(v, ":"+path); ok && name != "" && !strings.ContainsAny(name, "./") {
+			return name
 		}
 	}
-	if dataVolume == "" || strings.ContainsAny(dataVolume, "./") {
-		t.Errorf("toritsugi volumes %q: want a named volume on /var/lib/toritsugi", tor.Volumes)
-	} else if _, ok := c.Volumes[dataVolume]; !ok {
-		t.Errorf("named volume %q is not declared under volumes:", dataVolume)
-	}
+	return ""
 }
 
 func TestDockerfile(t *testing.T) {
