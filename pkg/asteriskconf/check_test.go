@@ -126,6 +126,17 @@ func TestCheckGatewaySections(t *testing.T) {
 	if errs := Check(dir, "toritsugi", shippedOperators); len(errs) != 0 {
 		t.Fatalf("Check(with the gateway) = %v", errs)
 	}
+	// The registration never gives up: Asterisk's defaults stop it for
+	// good after 10 failures or one refusal (a gateway's reboot).
+	reg, ok := objectOfType(mustParseFile(t, path), "hgw-reg", "registration")
+	if !ok {
+		t.Fatal("no [hgw-reg] registration once uncommented")
+	}
+	for k, want := range map[string]string{"max_retries": "10000", "forbidden_retry_interval": "60", "fatal_retry_interval": "60", "auth_rejection_permanent": "no"} {
+		if v, _ := reg.Get(k); v != want {
+			t.Errorf("[hgw-reg] %s = %q, want %q", k, v, want)
+		}
+	}
 	// As shipped, the gateway's placeholders are reported.
 	if err := os.WriteFile(path, []byte(uncomment(string(shipped))), 0o644); err != nil {
 		t.Fatal(err)
