@@ -309,3 +309,39 @@ func TestInstallStepsCopyEveryFileButAsteriskConf(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedTransportsAllHaveNATLines: behind NAT every transport needs
+// external_media_address, external_signaling_address and local_net (each
+// transport applies its own), so each transport of pjsip.conf, the
+// commented TLS one included, carries the three lines to uncomment.
+func TestShippedTransportsAllHaveNATLines(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(shippedDir, "pjsip.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[string]string{}
+	name := ""
+	for line := range strings.Lines(string(b)) {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "":
+			name = ""
+		case strings.HasPrefix(strings.TrimLeft(trimmed, ";"), "[transport-"):
+			name = strings.TrimLeft(trimmed, ";")
+		case name != "":
+			blocks[name] += trimmed + "\n"
+		}
+	}
+	for _, want := range []string{"[transport-udp]", "[transport-tcp]", "[transport-tls]"} {
+		if _, ok := blocks[want]; !ok {
+			t.Errorf("pjsip.conf has no %s", want)
+		}
+	}
+	for name, text := range blocks {
+		for _, key := range []string{"external_media_address", "external_signaling_address", "local_net"} {
+			if !strings.Contains(text, key+" = ") {
+				t.Errorf("%s has no (commented) %s line", name, key)
+			}
+		}
+	}
+}
