@@ -38,7 +38,9 @@ func (p *Problem) Unwrap() error { return ErrCheck }
 //     tests STASISSTATUS for FAILED after it, in every extension that calls
 //     Stasis;
 //   - ari.conf has ARI enabled and a user with a password;
-//   - http.conf enables the HTTP server with a bind address;
+//   - http.conf enables the HTTP server with a bind address, serves
+//     plain HTTP on loopback only and, with TLS on, does not serve it
+//     on every address (tlsbindaddr 0.0.0.0 or [::]);
 //   - pjsip.conf defines every operator endpoint (PJSIP/<name>) as
 //     type=endpoint, directly or through templates, with an existing aor and
 //     auth;
@@ -345,6 +347,24 @@ func (c *checker) checkHTTP(f *File) {
 	case !loopback(v):
 		c.problem(f.Name, g.Line, "bindaddr = %s serves ARI over plain HTTP beyond this host: the ARI password and callers' numbers would cross the network unencrypted; keep bindaddr = 127.0.0.1 and, for toritsugi on another host, use TLS (tlsenable, tlsbindaddr)", v)
 	}
+	// With TLS on, tlsbindaddr (or else bindaddr, port 8089) is where
+	// HTTPS listens: a private or VPN address, never every one.
+	if on, _ := g.Get("tlsenable"); truthy(on) {
+		if tv, _ := g.Get("tlsbindaddr"); everyAddress(tv) {
+			c.problem(f.Name, g.Line, "tlsbindaddr = %s serves ARI on every address of this host: anyone who reaches the port can try the ARI password, and ARI can dial out through the trunk; bind TLS to the private or VPN address toritsugi reaches this host at", tv)
+		}
+	}
+}
+
+// everyAddress reports whether an http.conf bind address (with or
+// without its port) is the wildcard: 0.0.0.0 or ::.
+func everyAddress(addr string) bool {
+	addr = strings.TrimSpace(addr)
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip := net.ParseIP(strings.Trim(addr, "[]"))
+	return ip != nil && ip.IsUnspecified()
 }
 
 // loopback reports whether an http.conf bindaddr is this host only.

@@ -213,6 +213,16 @@ func TestCheckFindsProblems(t *testing.T) {
 		{name: "ARI over plain HTTP on every address", file: "http.conf",
 			edit: func(s string) string { return strings.Replace(s, "bindaddr = 127.0.0.1", "bindaddr = 0.0.0.0", 1) },
 			want: "bindaddr = 0.0.0.0 serves ARI over plain HTTP beyond this host", isProb: true},
+		{name: "ARI over TLS on every IPv4 address", file: "http.conf",
+			edit: func(s string) string {
+				return strings.Replace(s, ";tlsenable = yes\n;tlsbindaddr = 10.8.0.1:8089", "tlsenable = yes\ntlsbindaddr = 0.0.0.0:8089", 1)
+			},
+			want: "tlsbindaddr = 0.0.0.0:8089 serves ARI on every address", isProb: true},
+		{name: "ARI over TLS on every IPv6 address", file: "http.conf",
+			edit: func(s string) string {
+				return strings.Replace(s, ";tlsenable = yes\n;tlsbindaddr = 10.8.0.1:8089", "tlsenable = yes\ntlsbindaddr = [::]:8089", 1)
+			},
+			want: "tlsbindaddr = [::]:8089 serves ARI on every address", isProb: true},
 		{name: "an ARI user defined twice", file: "ari.conf",
 			edit: func(s string) string { return s + "\n[toritsugi]\ntype = user\npassword = other\n" },
 			want: "ARI user [toritsugi] is defined twice", isProb: true},
@@ -451,5 +461,44 @@ func TestLoopback(t *testing.T) {
 		if got := loopback(addr); got != want {
 			t.Errorf("loopback(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+func TestEveryAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"0.0.0.0": true, "0.0.0.0:8089": true, "::": true, "[::]": true, "[::]:8089": true,
+		" 0.0.0.0:8089 ": true, "10.8.0.1:8089": false, "10.8.0.1": false, "127.0.0.1:8089": false,
+		"[fd00::1]:8089": false, "[::1]:8089": false, "asterisk.example:8089": false, "": false,
+	} {
+		if got := everyAddress(addr); got != want {
+			t.Errorf("everyAddress(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// TestCheckTLSOnAPrivateAddress: the TLS variant of http.conf, on a
+// private or VPN address (or on bindaddr, tlsbindaddr left out), or a
+// wildcard tlsbindaddr with TLS off, is accepted.
+func TestCheckTLSOnAPrivateAddress(t *testing.T) {
+	for name, tls := range map[string]string{
+		"private address":       "tlsenable = yes\ntlsbindaddr = 10.8.0.1:8089",
+		"IPv6 private address":  "tlsenable = yes\ntlsbindaddr = [fd00::1]:8089",
+		"bindaddr's, port 8089": "tlsenable = yes",
+		"TLS off":               "tlsenable = no\ntlsbindaddr = 0.0.0.0:8089",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := fillShipped(t)
+			path := filepath.Join(dir, "http.conf")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, append(b, "\n"+tls+"\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if errs := Check(dir, "toritsugi", shippedOperators); len(errs) != 0 {
+				t.Errorf("Check = %v, want none", errs)
+			}
+		})
 	}
 }
