@@ -64,6 +64,8 @@ func TestShippedValues(t *testing.T) {
 		{"musiconhold.conf", "default", "", "mode", "files"},
 		{"musiconhold.conf", "default", "", "directory", "moh"},
 		{"modules.conf", "modules", "", "autoload", "yes"},
+		// ${EXTEN} without ;npdi and the like: toritsugi takes digits only
+		{"pjsip.conf", "global", "global", "ignore_uri_user_options", "yes"},
 		{"pjsip.conf", "transport-udp", "transport", "protocol", "udp"},
 		{"pjsip.conf", "transport-tcp", "transport", "protocol", "tcp"},
 		{"pjsip.conf", "trunk", "endpoint", "context", "from-trunk"},
