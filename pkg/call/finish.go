@@ -301,13 +301,23 @@ const (
 // per call, each logging.
 type failedRecords struct {
 	mu      sync.Mutex
-	pending []store.CallRecord
+	pending []failedRecord
 	running bool
+}
+
+// failedRecord is a record waiting to be stored again.
+type failedRecord struct {
+	rec store.CallRecord
+	// ifAbsent: the record of a call that ended unseen (unseen.go), stored
+	// only if none of the call exists (PutCallIfAbsent).
+	ifAbsent bool
+	// then runs once the record is stored, or found stored (nil: nothing).
+	then func()
 }
 
 // add queues rec and reports whether the goroutine storing them must be
 // started.
-func (f *failedRecords) add(rec store.CallRecord) (start bool) {
+func (f *failedRecords) add(rec failedRecord) (start bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pending = append(f.pending, rec)
@@ -316,12 +326,12 @@ func (f *failedRecords) add(rec store.CallRecord) (start bool) {
 }
 
 // next is the oldest record waiting; none (false) stops the goroutine.
-func (f *failedRecords) next() (store.CallRecord, bool) {
+func (f *failedRecords) next() (failedRecord, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.pending) == 0 {
 		f.running = false
-		return store.CallRecord{}, false
+		return failedRecord{}, false
 	}
 	return f.pending[0], true
 }
@@ -330,7 +340,7 @@ func (f *failedRecords) next() (store.CallRecord, bool) {
 func (f *failedRecords) done() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.pending[0] = store.CallRecord{}
+	f.pending[0] = failedRecord{}
 	f.pending = f.pending[1:]
 	return len(f.pending)
 }
@@ -339,7 +349,7 @@ func (f *failedRecords) done() int {
 func (f *failedRecords) has(id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.ContainsFunc(f.pending, func(r store.CallRecord) bool { return r.ID == id })
+	return slices.ContainsFunc(f.pending, func(r failedRecord) bool { return r.rec.ID == id })
 }
 
 // waiting is how many records wait.
@@ -354,7 +364,18 @@ func (f *failedRecords) waiting() int {
 // start): a store that failed for a moment must not keep the month's
 // counts and the relay without the call until a restart.
 func (m *Manager) retryRecord(rec store.CallRecord) {
-	if m.failed.add(rec) {
+	m.retryFailed(failedRecord{rec: rec})
+}
+
+// retryUnseen stores rec, the record of a call that ended unseen, again
+// like retryRecord, but only if no record of the call exists by then
+// (PutCallIfAbsent); then runs once it is stored or found stored.
+func (m *Manager) retryUnseen(rec store.CallRecord, then func()) {
+	m.retryFailed(failedRecord{rec: rec, ifAbsent: true, then: then})
+}
+
+func (m *Manager) retryFailed(f failedRecord) {
+	if m.failed.add(f) {
 		m.wg.Add(1)
 		go m.storeFailedRecords()
 	}
@@ -375,11 +396,16 @@ func (m *Manager) storeFailedRecords() {
 		case <-t.C:
 		}
 		for {
-			rec, ok := m.failed.next()
+			f, ok := m.failed.next()
 			if !ok {
 				return
 			}
-			err := m.rec.PutCall(rec)
+			rec, stored, err := f.rec, true, error(nil)
+			if f.ifAbsent {
+				stored, err = m.rec.PutCallIfAbsent(rec)
+			} else {
+				err = m.rec.PutCall(rec)
+			}
 			if errors.Is(err, store.ErrInvalidRecord) {
 				m.log.Error("a call record the store refuses: not tried again", "call", rec.ID, "error", err)
 				m.failed.done()
@@ -392,8 +418,15 @@ func (m *Manager) storeFailedRecords() {
 			}
 			left := m.failed.done()
 			wait = m.recordRetry
-			m.log.Info("call record stored on a later try", "call", rec.ID, "result", rec.Result, "still waiting", left)
-			if m.onFinished != nil {
+			if !stored {
+				m.log.Info("call record found stored on a later try: kept", "call", rec.ID, "still waiting", left)
+			} else {
+				m.log.Info("call record stored on a later try", "call", rec.ID, "result", rec.Result, "still waiting", left)
+			}
+			if f.then != nil {
+				f.then()
+			}
+			if stored && m.onFinished != nil {
 				m.onFinished(rec)
 			}
 		}

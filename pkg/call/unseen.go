@@ -90,8 +90,10 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 // unless a record of it exists. seen is until when its controller watched
 // it (zero if not known; a time the state itself carries wins: see
 // keepUnseen). Asterisk may fail to say whether a voicemail is stored: it
-// is asked again, with a backoff, until the manager stops. A state that
-// cannot be read or recorded is dropped.
+// is asked again, with a backoff, until the manager stops. A record the
+// store fails to take is stored again like a running call's (retryUnseen),
+// its state kept meanwhile. A state that cannot be read or recorded is
+// dropped.
 func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 	number, st, until, err := parseLiveState(saved)
 	if err != nil {
@@ -143,8 +145,9 @@ func (m *Manager) recordUnseen(id, saved string, seen time.Time) {
 		m.log.Error("the record of a call that ended unseen is not valid: dropped", "call", id, "state", saved, "error", err)
 		m.dropUnseen(id)
 	case err != nil:
-		m.log.Error("storing the record of a call that ended unseen failed; the next start tries again", "call", id, "error", err)
+		m.log.Error("storing the record of a call that ended unseen failed; tried again, and the next start records it from its live state", "call", id, "error", err)
 		m.keepUnseen(id, saved, seen)
+		m.retryUnseen(rec, nil) // as a running call's: its notice follows once stored
 	case stored:
 		m.log.Info("recorded a call that ended while no controller watched", "call", id, "result", rec.Result, "step", st.Step)
 		if m.onFinished != nil {
