@@ -337,9 +337,9 @@ func (m *Manager) keepUnbegun(e *ari.StasisStart) {
 // channels and every bridge after a (re)connect. A caller in a bridge
 // named for it talks with the peer the name gives (BridgeName). Bridges
 // named for a call that no channel of ours carries any more (it ended
-// while no controller watched) are destroyed, and the call recorded; so
-// are, at the first connect, calls a predecessor kept a live state of
-// whose channel is gone (unseen.go).
+// while no controller watched) are destroyed once the call is recorded;
+// so are recorded, at the first connect, calls a predecessor kept a live
+// state of whose channel is gone (unseen.go).
 func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 	in := map[string]*ari.BridgeData{}      // channel id → the bridge it is in
 	named := map[string][]*ari.BridgeData{} // call id → bridges named for it

@@ -20,15 +20,24 @@ import (
 // outlived it: the name of the bridge it talked in (endedUnseen), else the
 // state it kept in the store (recordUnseen).
 
-// endedUnseen destroys the bridges bs of a call that ended while no
-// controller watched (the caller hung up meanwhile: Asterisk keeps a
-// Stasis bridge until it is destroyed) and records the call from what the
-// name of the bridge it talked in says (the one with the peer's leg, else
-// the last), unless a record of it exists: its own controller may have
-// stored the whole record and then failed to destroy the bridge. live
-// holds the channels of our application; saved is the live state the call
-// kept in the store ("" if none), which names its recording, and seen until
+// endedUnseen records a call that ended while no controller watched (the
+// caller hung up meanwhile: Asterisk keeps a Stasis bridge until it is
+// destroyed) from what the name of the bridge it talked in says (the one
+// with the peer's leg, else the last), unless a record of it exists: its
+// own controller may have stored the whole record and then failed to
+// destroy the bridge. Then it destroys the call's bridges bs. live holds
+// the channels of our application; saved is the live state the call kept
+// in the store ("" if none), which names its recording, and seen until
 // when its controller watched it.
+//
+// The bridges are destroyed once the record is stored, not before: they
+// may be all that is left of the call (no saved state after a restore
+// from a backup, or a stop before the state was written). A record the
+// store fails to take is stored again (retryUnseen) and the bridges go
+// then; if the process stops first, the next start finds them. An ended
+// call's bridge kept meanwhile is harmless: the caller is gone, and the
+// peer's leg, which no call owns, is hung up by the adoption; a
+// reconnect meanwhile leaves them to the retry.
 func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved string, seen time.Time) {
 	var talkedIn *ari.BridgeData
 	for _, b := range bs {
@@ -36,14 +45,23 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 		if talkedIn == nil || slices.Contains(b.ChannelIDs, p.State.OpChannel) {
 			talkedIn = b
 		}
-		m.log.Info("destroying the bridge of a call that ended while no controller watched", "call", p.Call, "bridge", b.ID)
-		m.destroyBridge(m.log, b.ID)
 	}
 	p, _ := parseBridgeName(talkedIn.Name)
+	if m.failed.has(p.Call) {
+		return // its record is being stored again, and its bridges go then
+	}
+	destroy := func() {
+		for _, b := range bs {
+			m.log.Info("destroying the bridge of a call that ended while no controller watched", "call", p.Call, "bridge", b.ID)
+			m.destroyBridge(m.log, b.ID)
+		}
+	}
 	if !endedAt(saved).IsZero() {
 		// Settled by its controller, which then failed to store the
 		// record (and to destroy the bridge): the saved state says how
-		// and when it ended.
+		// and when it ended, and stays in the store until the record
+		// is stored (recordUnseen).
+		destroy()
 		m.recordUnseen(p.Call, saved, seen)
 		return
 	}
@@ -75,13 +93,24 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 	rec.Events = []store.CallEvent{{At: now, What: what}}
 	stored, err := m.rec.PutCallIfAbsent(rec)
 	switch {
-	case err != nil && saved != "":
-		m.log.Error("storing the record of a call that ended unseen failed; the next start records it from its live state", "call", p.Call, "error", err)
-		m.keepUnseen(p.Call, saved, seen) // its bridges are gone
+	case errors.Is(err, store.ErrInvalidRecord):
+		// Not worth another try: the next start has its saved state, if any.
+		m.log.Error("the record of a call that ended unseen is not valid", "call", p.Call, "error", err)
+		if saved != "" {
+			m.keepUnseen(p.Call, saved, seen)
+		}
+		destroy()
 	case err != nil:
-		m.log.Error("storing the record of a call that ended unseen failed", "call", p.Call, "error", err)
-	case stored && m.onFinished != nil:
-		m.onFinished(rec)
+		m.log.Error("storing the record of a call that ended unseen failed; tried again, its bridges kept until it is stored", "call", p.Call, "error", err)
+		if saved != "" {
+			m.keepUnseen(p.Call, saved, seen)
+		}
+		m.retryUnseen(rec, destroy)
+	default:
+		destroy()
+		if stored && m.onFinished != nil {
+			m.onFinished(rec)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v6"
+
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/internal/leakcheck"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -95,6 +97,83 @@ func TestUnseenRecordStoredOnALaterTry(t *testing.T) {
 	}
 	if live, _, err := s.LiveCalls(); err != nil || live["c1"] != "" {
 		t.Fatalf("live state after the record: %q, %v", live["c1"], err)
+	}
+	cancel()
+	m.Wait()
+}
+
+// bridgeDeletes is an ARI client that notes the bridges deleted, and
+// whether the call's record was stored by then.
+type bridgeDeletes struct {
+	ari.Client
+	s       *store.Store
+	call    string
+	mu      sync.Mutex
+	deleted []string
+	early   bool // one was deleted before the record was stored
+}
+
+func (c *bridgeDeletes) Bridge() ari.Bridge { return deleteNoting{c: c} }
+
+func (c *bridgeDeletes) get() ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.deleted...), c.early
+}
+
+type deleteNoting struct {
+	ari.Bridge
+	c *bridgeDeletes
+}
+
+func (b deleteNoting) Delete(key *ari.Key) error {
+	_, err := b.c.s.Call(b.c.call)
+	b.c.mu.Lock()
+	defer b.c.mu.Unlock()
+	b.c.deleted = append(b.c.deleted, key.ID)
+	b.c.early = b.c.early || err != nil
+	return nil
+}
+
+// TestBridgedUnseenCallKeptUntilRecorded: a call answered and bridged
+// ended while no controller ran, and the store has no state of it (a
+// restore from a backup, which leaves states out). Its bridge is all
+// that says it was answered and billable: the first write of its record
+// failing must not lose the call (its bridge was destroyed first, and the
+// record only logged). It is stored on a later try, and the bridge
+// destroyed only once it is.
+func TestBridgedUnseenCallKeptUntilRecorded(t *testing.T) {
+	leakcheck.Check(t)
+	s := storetest.Open(t)
+	rec := &flakyIfAbsent{Store: s}
+	rec.fails.Store(1)
+	cl := &bridgeDeletes{s: s, call: "c1"}
+	var told finishedRecords
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := NewManager(ctx, Deps{Recorder: rec, ARI: cl, App: "toritsugi", Config: func() *config.Config { return unseenConfig(t) }, Logger: storetest.Logger(t),
+		RecordRetry: 10 * time.Millisecond, OnFinished: told.add})
+	start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	st := Persisted{ClientID: "acme", DID: "0312345678", StartedAt: start, AnsweredAt: start, Step: StepConnected, OpID: "op1001", OpChannel: "l", Bridge: "b1",
+		BridgedAt: start.Add(10 * time.Second)}
+	// The first connect: the operator's leg still in the bridge, the
+	// caller gone.
+	m.adopt(nil, []*ari.BridgeData{{ID: "b1", Name: BridgeName("toritsugi", "c1", "09012345678", st), ChannelIDs: []string{"l"}}})
+	got := waitStored(t, s, "c1")
+	if got.Result != store.ResultAnswered || !got.Billable || got.OperatorID != "op1001" {
+		t.Fatalf("record %s (%s) billable=%v operator %q; want answered with op1001, billable", got.Result, got.Reason, got.Billable, got.OperatorID)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		deleted, early := cl.get()
+		if early {
+			t.Fatalf("bridges deleted %v, one before the record was stored", deleted)
+		}
+		if len(deleted) == 1 && deleted[0] == "b1" && len(told.get()) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bridges deleted %v, records told %d; want b1 destroyed once stored, the record told once", deleted, len(told.get()))
+		}
 	}
 	cancel()
 	m.Wait()
