@@ -8,7 +8,10 @@ import (
 	"strings"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // checkConfig validates a configuration file: "toritsugi check-config
@@ -93,10 +96,18 @@ func checkDB(args []string, stdout io.Writer) error {
 	if len(args) != 1 {
 		return usageError{"usage: toritsugi check-db FILE"}
 	}
-	sum, err := store.CheckFile(args[0])
+	setAside := 0
+	sum, err := store.CheckFile(args[0], func(tx *bolt.Tx) error {
+		var err error
+		setAside, err = relay.CheckEntries(tx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok (schema %d, %d call records, %d messages)\n", args[0], sum.Schema, sum.Calls, sum.Intakes)
+	if setAside > 0 {
+		fmt.Fprintf(stdout, "%s: relay entries found unreadable at a start, set aside in bucket relay_unreadable (never sent, kept 30 days): %d\n", args[0], setAside)
+	}
 	return nil
 }

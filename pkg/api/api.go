@@ -224,6 +224,9 @@ type relayHealth struct {
 	// OldestPendingS is how long the oldest pending message has waited.
 	OldestPendingS int64 `json:"oldest_pending_s"`
 	Dead           int   `json:"dead"`
+	// Unreadable counts the entries set aside at start because they did
+	// not decode (never sent): shown only when there are some.
+	Unreadable int `json:"unreadable,omitempty"`
 }
 
 func (d Deps) health(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +248,7 @@ func (d Deps) health(w http.ResponseWriter, r *http.Request) {
 		if st, err := d.Outbox.Stats(); err != nil {
 			d.Logger.Error("health: relay stats failed", "error", err)
 		} else {
-			b.Relay = &relayHealth{Pending: st.Pending, Dead: st.Dead}
+			b.Relay = &relayHealth{Pending: st.Pending, Dead: st.Dead, Unreadable: st.Unreadable}
 			if !st.OldestPending.IsZero() {
 				// Never negative: queued while the clock ran ahead.
 				b.Relay.OldestPendingS = max(0, int64(time.Since(st.OldestPending)/time.Second))

@@ -14,6 +14,8 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/api"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store/storetest"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestRelayDeadLettersListedRetriedDiscarded(t *testing.T) {
@@ -193,5 +195,29 @@ func TestRelayListPagesOldestFirst(t *testing.T) {
 		if resp, body := get(t, h, "/api/v1/relay?after="+url.QueryEscape(bad)); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "after") {
 			t.Errorf("after=%q: %d %s, want 400 naming after", bad, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestHealthCountsUnreadableRelayEntries: an outbox entry that did not
+// decode at start is set aside, and /healthz counts it (shown only then).
+func TestHealthCountsUnreadableRelayEntries(t *testing.T) {
+	st := storetest.Open(t)
+	err := st.Bolt().Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("relay_outbox"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("m1/hook"), []byte("X{damaged"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := relay.OpenOutbox(st.Bolt(), relay.OutboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return true }, Token: tokenFunc, Outbox: ob})
+	if resp, body := get(t, h, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"relay":{"pending":0,"oldest_pending_s":0,"dead":0,"unreadable":1}`) {
+		t.Fatalf("healthz = %d %s; want the unreadable entry counted", resp.StatusCode, body)
 	}
 }

@@ -28,7 +28,22 @@ var (
 	// rebuilt at every OpenOutbox: a binary that did not keep it may have
 	// written the outbox meanwhile.
 	bucketDue = []byte("relay_due")
+	// bucketUnreadable keeps the entries of bucketOutbox and bucketDead
+	// that OpenOutbox could not decode (a damaged value): id → an
+	// unreadable, for an admin to look at. They are never sent; they go
+	// with their message (Forget: the retention, an erasure) and 30 days
+	// after they were set aside (Purge), and count in Stats.
+	bucketUnreadable = []byte("relay_unreadable")
 )
+
+// unreadable is an entry set aside in bucketUnreadable: its value as it
+// was, where it was, when and why it was set aside.
+type unreadable struct {
+	Bucket   string    `json:"bucket"`
+	SetAside time.Time `json:"set_aside_at"`
+	Error    string    `json:"error"`
+	Value    []byte    `json:"value"`
+}
 
 // State of an outbox entry.
 type State string
@@ -150,10 +165,13 @@ func OpenOutbox(db *bolt.DB, opts OutboxOptions) (*Outbox, error) {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketOutbox, bucketDead} {
+		for _, b := range [][]byte{bucketOutbox, bucketDead, bucketUnreadable} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := setAsideUnreadable(tx, o.clock.Now(), o.log); err != nil {
+			return err
 		}
 		return rebuildDue(tx)
 	})
@@ -851,7 +869,47 @@ func dueValue(e Entry) []byte {
 // dueValueLen is the length of a dueValue.
 const dueValueLen = 24
 
-// rebuildDue indexes every pending entry of bucketOutbox afresh.
+// setAsideUnreadable moves every entry of bucketOutbox and bucketDead that
+// does not decode to bucketUnreadable, logging each at Error: one damaged
+// value would otherwise fail every start (the due index is rebuilt from
+// the decoded entries), and every listing of the outbox, and stop the
+// answering service.
+func setAsideUnreadable(tx *bolt.Tx, now time.Time, log *slog.Logger) error {
+	aside := tx.Bucket(bucketUnreadable)
+	for _, name := range [][]byte{bucketOutbox, bucketDead} {
+		b := tx.Bucket(name)
+		var bad []unreadable
+		var keys [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			if _, err := decodeEntry(v); err != nil {
+				keys = append(keys, append([]byte(nil), k...))
+				bad = append(bad, unreadable{Bucket: string(name), SetAside: now, Error: err.Error(), Value: append([]byte(nil), v...)})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			v, err := json.Marshal(bad[i])
+			if err == nil {
+				err = aside.Put(k, v)
+			}
+			if err == nil {
+				err = b.Delete(k)
+			}
+			if err != nil {
+				return fmt.Errorf("set aside %s %q: %w", name, k, err)
+			}
+			log.Error("relay entry unreadable: set aside, never sent (kept 30 days for an admin to look at)",
+				"bucket", string(name), "key", string(k), "error", bad[i].Error, "now_in", string(bucketUnreadable))
+		}
+	}
+	return nil
+}
+
+// rebuildDue indexes every pending entry of bucketOutbox afresh (run
+// after setAsideUnreadable: an entry that does not decode fails it).
 func rebuildDue(tx *bolt.Tx) error {
 	if tx.Bucket(bucketDue) != nil {
 		if err := tx.DeleteBucket(bucketDue); err != nil {
@@ -889,10 +947,14 @@ type Stats struct {
 	Pending       int
 	OldestPending time.Time // EnqueuedAt of the oldest pending entry; zero when none
 	Dead          int
+	// Unreadable counts the entries set aside because they could not be
+	// decoded (OpenOutbox): never sent, a person must look at them.
+	Unreadable int
 }
 
 // Stats reads the pending entries through the due index (not the month
-// of delivered ones) and counts the dead letters' keys.
+// of delivered ones) and counts the dead letters' keys and the unreadable
+// entries'.
 func (o *Outbox) Stats() (Stats, error) {
 	var st Stats
 	err := o.db.View(func(tx *bolt.Tx) error {
@@ -912,6 +974,10 @@ func (o *Outbox) Stats() (Stats, error) {
 		dc := tx.Bucket(bucketDead).Cursor()
 		for k, _ := dc.First(); k != nil; k, _ = dc.Next() {
 			st.Dead++
+		}
+		uc := tx.Bucket(bucketUnreadable).Cursor()
+		for k, _ := uc.First(); k != nil; k, _ = uc.Next() {
+			st.Unreadable++
 		}
 		return nil
 	})

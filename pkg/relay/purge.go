@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -18,7 +19,8 @@ var purgeBatch = 500
 var purgeWrote = func(deleted int) {}
 
 // Purge deletes delivered (and discarded) entries last updated before
-// cutoff and returns how many it removed. Pending and dead entries are kept. A purged
+// cutoff, and the unreadable entries set aside before it, and returns how
+// many it removed. Pending and dead entries are kept. A purged
 // (message, destination) pair can be enqueued again, so choose a cutoff
 // well past any chance of a re-enqueue (e.g. 30 days). The worker scans
 // the whole outbox bucket, so purging keeps that scan short. The entries
@@ -71,11 +73,51 @@ func (o *Outbox) Purge(cutoff time.Time) (int, error) {
 		}
 		purgeWrote(len(batch))
 	}
+	aside, err := o.purgeUnreadable(cutoff)
+	n += aside
+	if err != nil {
+		return n, fmt.Errorf("relay: purge before %v: %w", cutoff, err)
+	}
 	return n, nil
 }
 
+// purgeUnreadable deletes the unreadable entries set aside before cutoff
+// (OpenOutbox), and returns how many went: kept for an admin to look at,
+// not for ever (they may hold a caller's words, which no retention can
+// find by their message when the key is damaged too). One whose record
+// of being set aside does not decode either is kept (check-db names it).
+func (o *Outbox) purgeUnreadable(cutoff time.Time) (int, error) {
+	var old [][]byte
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUnreadable).ForEach(func(k, v []byte) error {
+			var u unreadable
+			if json.Unmarshal(v, &u) == nil && u.SetAside.Before(cutoff) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+	})
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	err = o.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUnreadable)
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(old), nil
+}
+
 // Forget deletes every entry of the messages named, whatever its state
-// (pending, delivered, dead or discarded), and returns how many went: a
+// (pending, delivered, dead or discarded, or set aside unreadable), and
+// returns how many went: a
 // message deleted with what it was made from (an intake past its
 // retention) is not kept, with the caller's words in it, in the outbox's
 // copies. In batches of purgeBatch messages, a write transaction each.
@@ -86,7 +128,7 @@ func (o *Outbox) Forget(messageIDs []string) (int, error) {
 		messageIDs = messageIDs[len(batch):]
 		err := o.db.Update(func(tx *bolt.Tx) error {
 			due := tx.Bucket(bucketDue)
-			for _, name := range [][]byte{bucketOutbox, bucketDead} {
+			for _, name := range [][]byte{bucketOutbox, bucketDead, bucketUnreadable} {
 				b := tx.Bucket(name)
 				for _, id := range batch {
 					prefix := []byte(id + "/")

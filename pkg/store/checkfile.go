@@ -8,6 +8,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// FileCheck is a check of values CheckFile runs in its read transaction,
+// for a package that keeps its own buckets in the store's file (the relay
+// outbox, relay.CheckEntries: bbolt's check reads pages, not values).
+type FileCheck func(tx *bolt.Tx) error
+
 // FileSummary is what CheckFile found in a database file.
 type FileSummary struct {
 	Schema  int
@@ -18,9 +23,10 @@ type FileSummary struct {
 // CheckFile opens the database file at path read-only (a backup copy, say:
 // nothing in it is changed), runs the consistency check Open runs, checks
 // the schema version, reads every call record and message, and counts
-// them. A damaged file is an error wrapping ErrCorrupt; one this binary is
-// too old for wraps ErrSchemaTooNew.
-func CheckFile(path string) (FileSummary, error) {
+// them, then runs more (an error of theirs is one of the file's, wrapped
+// in ErrCorrupt). A damaged file is an error wrapping ErrCorrupt; one this
+// binary is too old for wraps ErrSchemaTooNew.
+func CheckFile(path string, more ...FileCheck) (FileSummary, error) {
 	var sum FileSummary
 	if fi, err := os.Stat(path); err != nil {
 		return sum, fmt.Errorf("store: check %s: %w", path, err)
@@ -64,11 +70,21 @@ func CheckFile(path string) (FileSummary, error) {
 			}
 		}
 		if b := tx.Bucket(bucketIntakes); b != nil {
-			return b.ForEach(func(_, v []byte) error {
+			if err := b.ForEach(func(_, v []byte) error {
 				_, err := decodeIntake(v)
 				sum.Intakes++
 				return err
-			})
+			}); err != nil {
+				return err
+			}
+		}
+		for _, c := range more {
+			if err := c(tx); err != nil {
+				if errors.Is(err, ErrCorrupt) {
+					return err
+				}
+				return fmt.Errorf("%w: %w", ErrCorrupt, err)
+			}
 		}
 		return nil
 	})
