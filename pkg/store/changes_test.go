@@ -83,8 +83,12 @@ func TestCallChanges(t *testing.T) {
 }
 
 // TestMigrationFromSchema1: a store file of schema 1 (no change feed) is
-// copied as it was, then migrated: every record in the feed, in start
-// order; the copy is a schema-1 file an earlier toritsugi opens.
+// copied, then migrated: every record in the feed, in start order; the
+// copy is a schema-1 file an earlier toritsugi opens, with everything
+// stored but the states of the calls in progress, which the migrated
+// store keeps: the copy is the way back, and run on, each would be taken
+// for a call that ended unseen (a missed call relayed days late, an
+// answered call billed for the days between).
 func TestMigrationFromSchema1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "toritsugi.db")
 	st := storetest.OpenPath(t, path)
@@ -94,6 +98,8 @@ func TestMigrationFromSchema1(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	st.SaveLive("c9", `{"state":"queued"}`)
+	st.SaveLiveSeen(base)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +108,9 @@ func TestMigrationFromSchema1(t *testing.T) {
 	st = storetest.OpenPath(t, path)
 	if ids, _ := changeIDs(t, st, 0, "", 10); !slices.Equal(ids, []string{"c1", "c2", "c3"}) {
 		t.Fatalf("feed after the migration %v, want every call in start order", ids)
+	}
+	if live, seen, err := st.LiveCalls(); err != nil || len(live) != 1 || !seen.Equal(base) {
+		t.Fatalf("live calls after the migration: %v, %v, %v; want c9's state, seen at %v", live, seen, err, base)
 	}
 	copies, _ := filepath.Glob(path + ".schema1.*.bak")
 	if len(copies) != 1 {
@@ -119,6 +128,17 @@ func TestMigrationFromSchema1(t *testing.T) {
 	err = old.View(func(tx *bolt.Tx) error {
 		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema"))); v != "1" || tx.Bucket([]byte("calls")).Stats().KeyN != 3 {
 			t.Errorf("the copy: schema %q, %d calls; want the file as it was", v, tx.Bucket([]byte("calls")).Stats().KeyN)
+		}
+		for _, b := range []string{"calls_by_time", "calls_by_client", "counts"} {
+			if tx.Bucket([]byte(b)).Stats().KeyN == 0 {
+				t.Errorf("the copy's %s is empty", b)
+			}
+		}
+		if live := tx.Bucket([]byte("live_calls")); live == nil || live.Stats().KeyN != 0 {
+			t.Errorf("the copy's live_calls: %v; want the bucket, empty", live)
+		}
+		if v := tx.Bucket([]byte("meta")).Get([]byte("live_seen")); v != nil {
+			t.Errorf("the copy's live_seen %q, want none", v)
 		}
 		return nil
 	})

@@ -164,21 +164,30 @@ func BackupBeforeMigration(path string, from int, at time.Time) string {
 	return fmt.Sprintf("%s.schema%d.%s.bak", path, from, at.UTC().Format("20060102T150405Z"))
 }
 
-// backupBeforeMigration writes the store as it is to
-// BackupBeforeMigration.
+// backupBeforeMigration writes a compacted copy of the store, as a backup
+// is made (CompactTo), to BackupBeforeMigration: what is stored, without
+// the states of the calls in progress. The file is the way back to the
+// earlier binary, and a page-for-page copy kept them: run on, it took
+// each for a call that ended unseen while it was stopped and recorded
+// it as such (a caller answered since, or still waiting, relayed as a
+// missed call days late; an answered call billed with the days in
+// between as its talk time).
 func (s *Store) backupBeforeMigration(from int) error {
 	dst := BackupBeforeMigration(s.path, from, s.now())
 	tmp := dst + ".tmp"
+	// Made empty first: CompactTo would copy into a crashed run's
+	// leftover.
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		err = f.Close()
+	}
 	if err != nil {
 		return fmt.Errorf("store: copy before the migration from schema %d: %w", from, err)
 	}
-	_, err = s.Backup(f)
+	var live int
+	_, live, err = s.CompactTo(tmp)
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = syncFile(tmp) // CompactTo does not sync: this copy is kept
 	}
 	if err == nil {
 		err = os.Rename(tmp, dst)
@@ -190,7 +199,8 @@ func (s *Store) backupBeforeMigration(from int) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("store: copy before the migration from schema %d (nothing migrated; free disk space, or move the file away): %w", from, err)
 	}
-	s.log.Info("the store's file as it was before the migration is kept (an earlier toritsugi runs on it)", "copy", dst, "from_schema", from)
+	s.log.Info("the store's file as it was before the migration is kept (an earlier toritsugi runs on it), without the calls in progress",
+		"copy", dst, "from_schema", from, "live_calls_left_out", live)
 	return nil
 }
 
@@ -414,6 +424,19 @@ func (s *Store) Size() (int64, error) {
 		return 0, fmt.Errorf("store: size: %w", err)
 	}
 	return n, nil
+}
+
+// syncFile makes the file at path durable.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // syncDir makes the entries of directory dir durable.
