@@ -49,6 +49,8 @@ type Desk struct {
 	popped poppedClients
 	// writeOutbox is Outbox.Enqueue (a test makes it fail).
 	writeOutbox func(relay.Message, []string) ([]string, error)
+	// forgetOutbox is Outbox.Forget (a test makes it fail).
+	forgetOutbox func([]string) (int, error)
 	// todayCache keeps today's figures for todayFresh.
 	todayCache todayCache
 	// presence holds console operators' states not yet stored

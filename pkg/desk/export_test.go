@@ -28,3 +28,14 @@ func FailPresenceWrites(d *Desk, fail *atomic.Bool) {
 		return nil
 	}
 }
+
+// FailOutboxForgets makes d's deletions of outbox entries fail while
+// fail is set, as a full disk would.
+func FailOutboxForgets(d *Desk, fail *atomic.Bool) {
+	d.forgetOutbox = func(ids []string) (int, error) {
+		if fail.Load() {
+			return 0, errors.New("write toritsugi.db: no space left on device")
+		}
+		return d.Outbox.Forget(ids)
+	}
+}

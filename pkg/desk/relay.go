@@ -546,31 +546,68 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 	if !any {
 		return 0, 0, nil // nothing to read the whole buckets for
 	}
-	versions := map[string]int{} // the intakes found due, their last version
-	messages, merr := d.Store.PurgeIntakes(func(in store.Intake) bool {
-		due := expired(in.ClientID, in.UpdatedAt)
-		if due {
-			versions[in.ID] = max(versions[in.ID], in.Version)
+	messages, merr := d.purgeIntakes(func(in store.Intake) bool { return expired(in.ClientID, in.UpdatedAt) })
+	callbacks, cerr := d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
+	return messages, callbacks, errors.Join(merr, cerr)
+}
+
+// purgeIntakes deletes the intakes due says are, and the relay outbox's
+// copies of every version of them, the copies first: an intake is the
+// only way to its copies (by its message ids), so a failure (a full
+// disk, a crash) between the two leaves the intake, found again by the
+// next run, never copies holding the caller's words past the retention
+// that no run would find. An intake corrected between the two is kept
+// (its earlier versions' copies are gone). A copy queued between the
+// two (a message sent again by hand) is deleted after the intake, as
+// the caller erasure does.
+func (d *Desk) purgeIntakes(due func(store.Intake) bool) (int, error) {
+	found, err := d.Store.IntakesWhere(due)
+	if err != nil || len(found) == 0 {
+		return 0, err
+	}
+	versions := map[string]int{} // the intakes found due, their version then
+	var copies []string
+	for _, in := range found {
+		versions[in.ID] = in.Version
+		for v := 1; v <= in.Version; v++ {
+			copies = append(copies, relay.IntakeMessageID(in.ID, v))
 		}
-		return due
+	}
+	if d.Outbox != nil {
+		if _, err := d.forget(copies); err != nil {
+			return 0, fmt.Errorf("deleting the relay copies of %d messages past their retention (the messages are kept until they are gone): %w", len(found), err)
+		}
+	}
+	messages, err := d.Store.PurgeIntakes(func(in store.Intake) bool {
+		v, ok := versions[in.ID]
+		return ok && v == in.Version && due(in)
 	})
-	// The outbox's copies of each version go with the message (a
-	// message found due but corrected meanwhile is still stored: kept).
-	var sent []string
+	if d.Outbox == nil {
+		return messages, err
+	}
+	var again []string
 	for id, v := range versions {
-		if _, err := d.Store.Intake(id); !errors.Is(err, store.ErrNotFound) {
-			continue
+		if _, gerr := d.Store.Intake(id); !errors.Is(gerr, store.ErrNotFound) {
+			continue // kept, or unread: its copies were deleted above
 		}
 		for i := 1; i <= v; i++ {
-			sent = append(sent, relay.IntakeMessageID(id, i))
+			again = append(again, relay.IntakeMessageID(id, i))
 		}
 	}
-	var ferr error
-	if d.Outbox != nil && len(sent) > 0 {
-		_, ferr = d.Outbox.Forget(sent)
+	if len(again) > 0 {
+		if _, ferr := d.forget(again); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("deleting the relay copies queued meanwhile: %w", ferr))
+		}
 	}
-	callbacks, cerr := d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
-	return messages, callbacks, errors.Join(merr, ferr, cerr)
+	return messages, err
+}
+
+// forget is Outbox.Forget (a test makes it fail).
+func (d *Desk) forget(messageIDs []string) (int, error) {
+	if d.forgetOutbox != nil {
+		return d.forgetOutbox(messageIDs)
+	}
+	return d.Outbox.Forget(messageIDs)
 }
 
 // PurgeCallRecords deletes the call records of calls started more than

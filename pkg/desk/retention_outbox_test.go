@@ -2,11 +2,14 @@ package desk_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/toritsugi/toritsugi/pkg/config"
+	"github.com/toritsugi/toritsugi/pkg/desk"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -70,5 +73,83 @@ func TestRetentionAlsoDeletesRelayedCopies(t *testing.T) {
 	// The due index forgot them too (it counts the pending).
 	if st, err := ob.Stats(); err != nil || st.Pending != len(kept) || st.Dead != 0 {
 		t.Fatalf("outbox after the purge: %+v (%v), want %d pending", st, err, len(kept))
+	}
+}
+
+// TestRetentionDeletesTheCopiesFirst: the relay copies of a message past
+// its retention are deleted before the message. When their deletion
+// fails (a full disk), the message is kept, with its copies, and the
+// next run deletes both: deleted first, the message was gone and no
+// later run found its copies (dead letters holding the caller's words
+// for ever).
+func TestRetentionDeletesTheCopiesFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		versions int
+	}{
+		{"taken", 1},
+		{"corrected", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, ob := newDesk(t)
+			y := strings.Replace(cfgYAML, "    script: standard\n", "    script: standard\n    intake_retention_days: 7\n", 1)
+			cfg, err := config.Parse("test.yaml", []byte(y), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Config = func() *config.Config { return cfg }
+			var fail atomic.Bool
+			desk.FailOutboxForgets(d, &fail)
+			now := time.Now()
+			taken := now.Add(-8 * 24 * time.Hour)
+			for range tc.versions {
+				in, err := d.Store.PutIntake(store.Intake{ID: "old", ClientID: "acme", OperatorID: "op1001", CallerNumber: "09011112222",
+					Values: map[string]string{"name": "山田花子"}, CreatedAt: taken, UpdatedAt: taken})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := d.Submit(context.Background(), in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			copies := func() int {
+				t.Helper()
+				n := 0
+				for v := 1; v <= tc.versions; v++ {
+					es, err := ob.List(relay.Filter{MessageID: relay.IntakeMessageID("old", v)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					n += len(es)
+				}
+				return n
+			}
+			before := copies()
+			if before < tc.versions {
+				t.Fatalf("%d relay copies, want one a version at least", before)
+			}
+
+			fail.Store(true)
+			if n, _, err := d.PurgeIntakes(now); err == nil || n != 0 {
+				t.Errorf("purge with the outbox failing = %d, %v; want an error, nothing deleted", n, err)
+			}
+			if _, err := d.Store.Intake("old"); err != nil {
+				t.Errorf("the message after a failed purge: %v; want it kept, for the next run", err)
+			}
+			if n := copies(); n != before {
+				t.Errorf("%d relay copies after a failed purge, want %d", n, before)
+			}
+
+			fail.Store(false)
+			if n, _, err := d.PurgeIntakes(now); err != nil || n != 1 {
+				t.Errorf("the next purge = %d, %v; want the message", n, err)
+			}
+			if _, err := d.Store.Intake("old"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("the message after the next purge: %v, want it gone", err)
+			}
+			if n := copies(); n != 0 {
+				t.Fatalf("%d relay copies left past the retention, want none", n)
+			}
+		})
 	}
 }

@@ -34,6 +34,34 @@ func (s *Store) IntakesUpdatedSince(since time.Time) ([]Intake, error) {
 	return out, nil
 }
 
+// IntakesWhere returns the current version of every intake for which
+// match is true. It reads the whole intakes bucket in one read
+// transaction: the retention finds the messages due this way, to delete
+// their relay copies before them (desk.PurgeIntakes).
+func (s *Store) IntakesWhere(match func(Intake) bool) ([]Intake, error) {
+	var out []Intake
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntakes)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			in, err := decodeIntake(v)
+			if err != nil {
+				return err
+			}
+			if match(in) {
+				out = append(out, in)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: intakes: %w", err)
+	}
+	return out, nil
+}
+
 // purgeBatch bounds the intakes one purge transaction deletes: the
 // writer (call records, messages, relay commits) waits for it.
 var purgeBatch = 500
@@ -44,8 +72,9 @@ var purgeBatch = 500
 // waits while every message is read) and deletes them in transactions of
 // at most purgeBatch, each checking again that the intake is still due
 // (it may have been corrected meanwhile). It returns how many it deleted.
-// The relay outbox keeps its own copy of what was sent (delivered
-// entries go after 30 days).
+// The relay outbox keeps its own copies of what was sent: the caller
+// deletes them first (a failure then leaves the intake, found again by
+// the next run), desk.PurgeIntakes.
 func (s *Store) PurgeIntakes(due func(Intake) bool) (int, error) {
 	var ids []string
 	err := s.db.View(func(tx *bolt.Tx) error {
