@@ -76,25 +76,13 @@ var purgeBatch = 500
 // deletes them first (a failure then leaves the intake, found again by
 // the next run), desk.PurgeIntakes.
 func (s *Store) PurgeIntakes(due func(Intake) bool) (int, error) {
-	var ids []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		cur := tx.Bucket(bucketIntakes)
-		if cur == nil {
-			return nil
-		}
-		return cur.ForEach(func(k, v []byte) error {
-			in, err := decodeIntake(v)
-			if err != nil {
-				return err
-			}
-			if due(in) {
-				ids = append(ids, string(k))
-			}
-			return nil
-		})
-	})
+	found, err := s.IntakesWhere(due)
 	if err != nil {
 		return 0, fmt.Errorf("store: purge intakes: %w", err)
+	}
+	ids := make([]string, len(found))
+	for i, in := range found {
+		ids[i] = in.ID // the key of its current version
 	}
 	total := 0
 	for len(ids) > 0 {
