@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -243,5 +244,76 @@ func TestLoggedInAfterARestart(t *testing.T) {
 	e2.login("op-a")
 	if got, err := e2.c.LoggedIn(); err != nil || len(got) != 1 || !got["op-a"] {
 		t.Errorf("after op-a logs in again: %v, %v", got, err)
+	}
+}
+
+// TestLogoutOnOnePCKeepsTheOtherInRouting: an operator logged in on two
+// PCs (or two browsers) logs out of one: the other's console goes on, so
+// the operator stays in routing; logging out of the last one takes them
+// out. A session that idled out, another operator's, or one logged out
+// already does not count; one known only to the store (after a restart)
+// does.
+func TestLogoutOnOnePCKeepsTheOtherInRouting(t *testing.T) {
+	const loggedOut = "op-a:offline:logout"
+	for _, tc := range []struct {
+		name string
+		// setup logs in what is there besides the session logging out
+		// (returned), on e or a restarted env.
+		setup    func(e *env) (out *user, others []*user)
+		wantKept bool
+	}{
+		{"another session live", func(e *env) (*user, []*user) {
+			other := e.login("op-a")
+			return e.login("op-a"), []*user{other}
+		}, true},
+		{"no other session", func(e *env) (*user, []*user) {
+			return e.login("op-a"), nil
+		}, false},
+		{"only another operator's", func(e *env) (*user, []*user) {
+			e.login("op-b")
+			return e.login("op-a"), nil
+		}, false},
+		{"the other idled out", func(e *env) (*user, []*user) {
+			e.login("op-a")
+			out := e.login("op-a")
+			for range 13 {
+				e.clock.Advance(time.Hour)
+				out.do("POST", "/api/v1/console/available", nil)
+			}
+			return out, nil
+		}, false},
+		{"the other logged out before", func(e *env) (*user, []*user) {
+			e.login("op-a").do("POST", "/api/v1/logout", nil)
+			return e.login("op-a"), nil
+		}, false},
+		{"the other only in the store, after a restart", func(e *env) (*user, []*user) {
+			other, out := e.login("op-a"), e.login("op-a")
+			e2 := e.restart()
+			return out.on(e2), []*user{other.on(e2)}
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			out, others := tc.setup(e)
+			before := len(e.control.actions())
+			if resp, body := out.do("POST", "/api/v1/logout", nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("logout: %d %s", resp.StatusCode, body)
+			}
+			got := slices.Contains(e.control.actions()[before:], loggedOut)
+			if got == tc.wantKept {
+				t.Fatalf("taken out of routing: %v, want %v (actions %v)", got, !tc.wantKept, e.control.actions())
+			}
+			for _, o := range others {
+				if resp, _ := o.do("GET", "/api/v1/console/state", nil); resp.StatusCode != http.StatusOK {
+					t.Fatalf("the other session after the logout: %d, want 200", resp.StatusCode)
+				}
+				if resp, body := o.do("POST", "/api/v1/logout", nil); resp.StatusCode != http.StatusOK {
+					t.Fatalf("logout of the other: %d %s", resp.StatusCode, body)
+				}
+			}
+			if !slices.Contains(e.control.actions()[before:], loggedOut) {
+				t.Fatalf("the last session logged out, the operator still in routing: %v", e.control.actions())
+			}
+		})
 	}
 }
