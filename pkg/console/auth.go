@@ -38,15 +38,29 @@ type authed struct {
 // handlerFunc is a handler behind authentication.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, a authed)
 
+// pollHeader marks a request the console page makes by itself on a timer
+// (its state every 5 s, the delivery status of its messages, the callback
+// requests): it needs a live session, but is no use of it, or a page left
+// open would keep its session from ever idling out. Only "1" on a GET
+// marks one: whatever changes something is use.
+const pollHeader = "X-Toritsugi-Poll"
+
 // authenticate resolves the session cookie to a live session and a still
-// configured operator.
+// configured operator. A request marked as the page's poll does not
+// count as use of the session.
 func (c *Console) authenticate(r *http.Request) (authed, bool) {
 	ck, err := r.Cookie(cookieName)
 	if err != nil || ck.Value == "" {
 		return authed{}, false
 	}
 	now := c.now()
-	ss, ok := c.sess.get(ck.Value, now)
+	var ss session
+	var ok bool
+	if r.Method == http.MethodGet && r.Header.Get(pollHeader) == "1" {
+		ss, ok = c.sess.alive(ck.Value, now)
+	} else {
+		ss, ok = c.sess.get(ck.Value, now)
+	}
 	if !ok {
 		return authed{}, false
 	}

@@ -149,6 +149,70 @@ func TestSessionExpiry(t *testing.T) {
 	})
 }
 
+// TestPagePollsAreNoUse: a console page left open reads the state (and
+// the delivery status, the callback requests) by itself every few seconds,
+// marking those reads X-Toritsugi-Poll: 1. They need a live session but
+// do not count as its use: a page left open with nobody at it ends 12 h
+// after the last real use (a press, a save); a real action keeps it, even
+// marked (only a GET is a poll). A read without the mark counts as use, as
+// before.
+func TestPagePollsAreNoUse(t *testing.T) {
+	poll := func(u *user) int {
+		resp, _ := u.raw("GET", "/api/v1/console/state", nil, map[string]string{"X-Toritsugi-Poll": "1"})
+		return resp.StatusCode
+	}
+	plain := func(u *user) int {
+		resp, _ := u.do("GET", "/api/v1/console/state", nil)
+		return resp.StatusCode
+	}
+	press := func(u *user) int {
+		resp, _ := u.do("POST", "/api/v1/console/available", nil)
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		name string
+		// at, when given, is a request made once, at that time after the
+		// login, besides the polls.
+		at      time.Duration
+		action  func(*user) int
+		endsAt  time.Duration // when the polls are first refused
+		reading func(*user) int
+	}{
+		{name: "polls only", endsAt: 12 * time.Hour, reading: poll},
+		{name: "a press 6 h in", at: 6 * time.Hour, action: press, endsAt: 18 * time.Hour, reading: poll},
+		{name: "a press marked as a poll is still use", at: 6 * time.Hour, action: func(u *user) int {
+			resp, _ := u.raw("POST", "/api/v1/console/available", nil, map[string]string{"X-CSRF-Token": u.csrf, "X-Toritsugi-Poll": "1"})
+			return resp.StatusCode
+		}, endsAt: 18 * time.Hour, reading: poll},
+		{name: "reads without the mark are use", endsAt: 24 * time.Hour, reading: plain},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			u := e.login("op-a")
+			const every = 5 * time.Minute
+			for at := every; at <= 25*time.Hour; at += every {
+				e.clock.Advance(every)
+				if tc.action != nil && at == tc.at {
+					if got := tc.action(u); got != http.StatusOK {
+						t.Fatalf("the request %v in: %d", at, got)
+					}
+				}
+				got := tc.reading(u)
+				if want := http.StatusOK; at >= tc.endsAt {
+					want = http.StatusUnauthorized
+					if got != want {
+						t.Fatalf("%v after the login: %d, want %d", at, got, want)
+					}
+					return
+				} else if got != want {
+					t.Fatalf("%v after the login: %d, want %d", at, got, want)
+				}
+			}
+			t.Fatalf("still live after 25 h")
+		})
+	}
+}
+
 // TestReloadEndsSessions: an operator's sessions end, open event streams
 // included, when a reload changes their password, takes it away (no more
 // console access) or removes them; the other operators' sessions go on.

@@ -711,3 +711,31 @@ func TestBrowserPauseAskedOnACallIsShown(t *testing.T) {
 	consoletest.Do(t, ctx, "the state line",
 		consoletest.UntilJS(`document.getElementById('state').textContent.includes('通話後に離席')`))
 }
+
+// TestBrowserOpenConsoleIdlesOut: the page reads the state every 5 s, the
+// delivery status of its call's messages every 5 s and the callback
+// requests every 15 s by itself; none of it is use of the session, which
+// ends 12 h after the last real use though the page stays open (it goes
+// to the login page at its next read).
+func TestBrowserOpenConsoleIdlesOut(t *testing.T) {
+	e := newEnv(t)
+	e.c.Pop(pop("call-idle", "op-a"))
+	if resp, body := e.login("op-a").do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-idle", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a message whose delivery the page follows: %d %s", resp.StatusCode, body)
+	}
+	ctx := consoletest.Browser(t)
+	consoletest.CaptureIntervals(t, ctx)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "the console open, its reads counted",
+		consoletest.UntilJS(`document.querySelectorAll('#history li.intake').length === 1`),
+		chromedp.Evaluate[chromedp.Void](`(() => { window.__reads = []; const f = window.fetch;
+  window.fetch = function (path, opts) { const p = f.apply(this, arguments); p.finally(() => window.__reads.push(path)); return p; }; })()`))
+	e.clock.Advance(12*time.Hour - 2*time.Minute)
+	consoletest.Do(t, ctx, "the page's own reads, nearly 12 h on",
+		consoletest.FireIntervals(5000), consoletest.FireIntervals(15000),
+		consoletest.UntilJS(`['/api/v1/console/state', '/api/v1/console/intakes/', '/api/v1/console/callbacks'].every((p) => window.__reads.some((r) => r.startsWith(p)))`))
+	e.clock.Advance(3 * time.Minute)
+	consoletest.Do(t, ctx, "12 h after the login: the next read goes to the login page",
+		consoletest.FireIntervals(5000),
+		consoletest.UntilJS(`location.pathname === '/login'`))
+}

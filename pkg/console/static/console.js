@@ -23,11 +23,16 @@
 
   // api answers {status, json}; status 0 when no answer came (the network
   // failed or 20 s passed): the request may or may not have been done.
-  async function api(method, path, body, retried) {
+  // how.poll marks a read the page makes by itself, on a timer: the
+  // server does not count it as use of the session, so that a console
+  // left open with nobody at it still ends after 12 h idle.
+  const POLL = { poll: true };
+  async function api(method, path, body, how = {}) {
     const sent = CSRF;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), 20000);
     const opts = { method, credentials: "same-origin", headers: { "X-CSRF-Token": CSRF }, signal: ctl.signal };
+    if (how.poll) opts.headers["X-Toritsugi-Poll"] = "1";
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -37,18 +42,18 @@
     if (r.status === 401) { location.href = "/login?lang=" + document.body.dataset.lang; }
     let json = null;
     try { json = await r.json(); } catch (e) { json = null; }
-    if (r.status === 403 && json && json.error === "invalid CSRF token" && !retried) {
+    if (r.status === 403 && json && json.error === "invalid CSRF token" && !how.retried) {
       // A login in another tab started a new session: take its token
       // (from the state, which needs none) and try once more, if it is
       // still this operator's; another operator's session means this
       // page is no longer theirs to act for.
-      const st = await api("GET", "/api/v1/console/state", undefined, true);
+      const st = await api("GET", "/api/v1/console/state", undefined, { retried: true, poll: true });
       if (st.status === 200 && st.json && st.json.operator && st.json.operator.id !== OP) { location.reload(); return { status: 0, json: null }; }
       if (st.status === 200 && st.json && st.json.csrf_token && st.json.csrf_token !== sent) {
         CSRF = st.json.csrf_token;
         const lf = document.querySelector('#logout') && document.querySelector('#logout').form;
         if (lf && lf.csrf_token) lf.csrf_token.value = CSRF;
-        return api(method, path, body, true);
+        return api(method, path, body, { retried: true, poll: how.poll });
       }
     }
     return { status: r.status, json };
@@ -755,7 +760,7 @@
     let changed = false;
     for (const i of call.intakes || []) {
       if ((i.relay || []).length && i.relay.every((s) => FINAL.has(s.state))) continue;
-      const r = await api("GET", "/api/v1/console/intakes/" + encodeURIComponent(i.id));
+      const r = await api("GET", "/api/v1/console/intakes/" + encodeURIComponent(i.id), undefined, POLL);
       if (r.status === 200 && r.json && r.json.intake) {
         i.relay = r.json.intake.relay;
         changed = true;
@@ -769,9 +774,11 @@
   // than what is on screen, and must not replace it.
   let pops = 0;
   // readState reads the state; null when it could not, or when the
-  // session is another operator's now (the page reloads).
+  // session is another operator's now (the page reloads). The page reads
+  // it by itself (every 5 s, a stream opened, after a save or a pop): not
+  // use of the session.
   async function readState() {
-    const r = await api("GET", "/api/v1/console/state");
+    const r = await api("GET", "/api/v1/console/state", undefined, POLL);
     if (r.status !== 200 || !r.json) return null;
     if (r.json.operator && r.json.operator.id !== OP) { location.reload(); return null; }
     return r.json;
@@ -831,7 +838,7 @@
   // Callback requests of the clients the operator serves: work to do
   // between calls, done with one press.
   async function pollCallbacks() {
-    const r = await api("GET", "/api/v1/console/callbacks");
+    const r = await api("GET", "/api/v1/console/callbacks", undefined, POLL);
     if (r.status !== 200 || !r.json) return;
     const tb = $("callbacks");
     const post = async (cb, what) => {
