@@ -488,6 +488,29 @@ func TestBrowserClassifyCall(t *testing.T) {
 	}
 }
 
+// TestBrowserNoClassForACallWithAMessage: a call marked 営業電話 whose
+// message is then saved: the class is taken back (the list shows an
+// ordinary call); marking it again is refused, and the page says why.
+func TestBrowserNoClassForACallWithAMessage(t *testing.T) {
+	e, ctx := withPop(t, "call-msg")
+	record := func(class string) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.SetValue("#call-class", class),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('call-class').dispatchEvent(new Event('change'))`),
+			chromedp.Click("#btn-class")}
+	}
+	consoletest.Do(t, ctx, "marked a sales call", append(append([]chromedp.Action[chromedp.Void]{chromedp.WaitVisible("#call-class")}, record("sales")...),
+		consoletest.UntilJS(`document.getElementById('class-status').textContent === '記録しました'`))...)
+	consoletest.Do(t, ctx, "then its message saved", fillCheckSave(
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`),
+		consoletest.UntilJS(`document.getElementById('call-class').value === ''`))...)
+	consoletest.Do(t, ctx, "marked again", append(record("wrong-number"),
+		consoletest.UntilJS(`document.getElementById('class-status').textContent.startsWith('この着信の伝言は保存済み')`),
+		consoletest.UntilJS(`document.getElementById('call-class').value === ''`))...)
+	if class, err := e.st.CallClass("call-msg"); err != nil || class != "" {
+		t.Fatalf("stored class %q (%v) of a call with a message, want none", class, err)
+	}
+}
+
 // TestBrowserSavedAlreadyBecomesACorrection: the page's save request was
 // stored but its answer lost; the operator changed the form and pressed
 // Save: 409. The form then corrects the stored message, so pressing Save

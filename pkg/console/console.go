@@ -39,6 +39,7 @@ type Console struct {
 	keepAlive time.Duration
 	reasons   []string
 	popMu     sync.Mutex     // one write of pops at a time
+	settling  sync.Map       // operator id → *sync.Mutex (settleLock)
 	savesMu   sync.Mutex     // guards closed and the start of a write
 	closed    bool           // Close was called: no more writes start
 	saves     sync.WaitGroup // writes of pops in progress
@@ -181,6 +182,19 @@ func (c *Console) dummyHash() string {
 	}
 	c.dummies[p] = h
 	return h
+}
+
+// settleLock takes the lock under which operator opID's calls are
+// settled (a message saved for one, or a class given it) and returns its
+// release: what one of their pages checks of a call (has it a saved
+// message?) stays true until what it does is stored and marked. Only the
+// operator whose screen pop a call is may settle it, so their lock is
+// the call's.
+func (c *Console) settleLock(opID string) (unlock func()) {
+	m, _ := c.settling.LoadOrStore(opID, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // operator returns the configured operator with id.

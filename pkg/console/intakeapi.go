@@ -407,10 +407,10 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 			return
 		}
 	}
-	in, saved, err := c.d.Store.SaveIntake(store.Intake{
+	in, saved, err := c.saveForCall(store.Intake{
 		ID: id, CallID: pop.CallID, ClientID: clientID, OperatorID: a.op.ID, EditedBy: a.op.ID, CallerNumber: pop.CallerNumber,
 		Values: norm, ReadBack: readBack, UpdatedAt: c.now(), RequestID: rid,
-	}, true)
+	})
 	if errors.Is(err, store.ErrErasing) {
 		// The caller asked for their data to be erased, and it is being
 		// erased now: nothing of theirs is stored meanwhile.
@@ -430,14 +430,37 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 		c.repeated(w, in, norm)
 		return
 	}
-	if c.hub.markSaved(a.op.ID, pop.CallID, in.ID) {
-		c.savePopsLater(a.op.ID)
-	}
 	if c.d.Control != nil {
 		c.d.Control.ReleaseWrapUp(a.op.ID, pop.CallID)
 	}
 	c.log.Info("intake saved", "intake", in.ID, "call", in.CallID, "operator", a.op.ID)
 	c.saved(w, r, http.StatusCreated, in)
+}
+
+// saveForCall stores in, a new message for call in.CallID of its
+// operator (store.SaveIntake, create), and marks it on the call's pop,
+// under the operator's settleLock: a class given the call meanwhile
+// finds it marked, and is refused. A class given before (a sales call, a
+// wrong number, that turned out to have a message after all) is taken
+// back: the client gets the message, and the call is billed.
+func (c *Console) saveForCall(in store.Intake) (stored store.Intake, saved bool, err error) {
+	unlock := c.settleLock(in.OperatorID)
+	defer unlock()
+	stored, saved, err = c.d.Store.SaveIntake(in, true)
+	if err != nil || !saved {
+		return stored, saved, err
+	}
+	if c.hub.markSaved(in.OperatorID, in.CallID, stored.ID) {
+		c.savePopsLater(in.OperatorID)
+	}
+	if class := c.callClass(in.CallID); class != "" {
+		if err := c.d.Store.ClassifyCall(in.CallID, "", in.OperatorID, c.now()); err != nil {
+			c.log.Error("taking back the class of a call with a message now", "call", in.CallID, "class", class, "err", err)
+		} else {
+			c.log.Info("class taken back: the call has a message now", "call", in.CallID, "class", class, "operator", in.OperatorID)
+		}
+	}
+	return stored, true, nil
 }
 
 // correctIntake: PUT /api/v1/console/intakes/{id} {"values"}; earlier

@@ -164,7 +164,9 @@
       if (!call || call.pop.call_id !== id) return; // another call is shown now
       if (r.status === 200) { call.class = want; $("class-status").textContent = M.class_saved; return; }
       $("call-class").value = call.class || "";
-      $("class-status").textContent = M.control_failed + (r.status ? " (" + r.status + ")" : "");
+      // A call with a saved message (sent to the client) is billed.
+      $("class-status").textContent = r.status === 409 && r.json && r.json.has_message ? M.class_has_message
+        : M.control_failed + (r.status ? " (" + r.status + ")" : "");
     } finally { classing = false; }
   });
   $("btn-extendwrap").addEventListener("click", () => control("/api/v1/console/wrapup/extend", { seconds: 60 }));
@@ -510,6 +512,9 @@
     }
     if ((r.status === 201 || r.status === 200) && saved) {
       if (fixing) { correctRID = null; localStorage.removeItem(fixKey(fixing)); }
+      // A call with a message has no class (the server took back one
+      // given before it).
+      if (here && !fixing) { call.class = ""; $("call-class").value = ""; $("class-status").textContent = ""; }
       if (key && !fixing) localStorage.removeItem(key);
       refreshRecent();
       if (!here) { $("status").textContent = M.saved_other; return; }
