@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -540,6 +541,65 @@ func TestBrowserSavedAlreadyBecomesACorrection(t *testing.T) {
 	ins, err := e.st.IntakesForCaller("0312345678", 0)
 	if err != nil || len(ins) != 1 || ins[0].Version != 2 || ins[0].Values["detail"] != "変更後" {
 		t.Fatalf("intakes %+v (%v): want one message, corrected to the change", ins, err)
+	}
+}
+
+// TestBrowserMessageSavedOnAnotherScreen: the operator's console is open
+// on two PCs; the other saves the call's message while this page's form
+// is being filled. The page says so at once and lists the message; its
+// own save is refused and the form, what was typed kept, becomes that
+// message's correction, saved as its second version: one message.
+func TestBrowserMessageSavedOnAnotherScreen(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.HoldIntervals(t, ctx, 5000) // told by the stream, not by the state read
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-2pc", "op-a"))
+	messageSavedOnAnotherScreen(t, e, ctx)
+}
+
+// TestBrowserMessageSavedOnAnotherScreenStreamSilent: as above, the
+// page's stream left half-open by a network change: the state read every
+// 5 s tells it.
+func TestBrowserMessageSavedOnAnotherScreenStreamSilent(t *testing.T) {
+	e := newEnv(t)
+	o := &halfOpen{h: e.c.Handler()}
+	srv := httptest.NewServer(o)
+	t.Cleanup(srv.Close)
+	ctx := consoletest.Browser(t)
+	consoletest.HoldIntervals(t, ctx, 5000)
+	consoletest.LogIn(t, ctx, srv.URL, "op-a", "secret-pw")
+	popNamed(t, e, ctx, "call-2pc", "アクメ株式会社")
+	o.cutNow()
+	messageSavedOnAnotherScreen(t, e, ctx, consoletest.FireIntervals(5000))
+}
+
+// messageSavedOnAnotherScreen fills the form of call-2pc on the page, has
+// another PC of op-a's save the call's message, then, after read, sees
+// the page say so and make its form that message's correction.
+func messageSavedOnAnotherScreen(t *testing.T, e *env, ctx context.Context, read ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	consoletest.Do(t, ctx, "this page's form filled", append([]chromedp.Action[chromedp.Void]{chromedp.WaitVisible("#f-name")}, fillGood()...)...)
+	first := goodValues()
+	first["detail"] = "別の画面の内容"
+	const rid = "0123456789abcdef0123456789abcdef"
+	if resp, body := e.login("op-a").do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-2pc", "values": first, "request_id": rid}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the other PC's save: %d %s", resp.StatusCode, body)
+	}
+	consoletest.Do(t, ctx, "told at once", append(read,
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('この着信の伝言が別の画面で保存されました')`),
+		consoletest.UntilJS(`document.querySelectorAll('#history li.intake').length === 1`),
+		consoletest.UntilJS(`document.getElementById('f-detail').value === '見積もり'`))...)
+	consoletest.Do(t, ctx, "its own save becomes a correction",
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('この着信の伝言は別の画面で保存済みです')`),
+		consoletest.UntilJS(`document.getElementById('correcting').hidden === false`),
+		consoletest.UntilJS(`document.getElementById('f-detail').value === '見積もり'`),
+		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"), chromedp.Click("#btn-save"),
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('保存しました')`))
+	ins, err := e.st.IntakesForCaller("0312345678", 0)
+	if err != nil || len(ins) != 1 || ins[0].ID != rid || ins[0].Version != 2 || ins[0].Values["detail"] != "見積もり" {
+		t.Fatalf("intakes %+v (%v): want the other PC's message, corrected to this page's text", ins, err)
 	}
 }
 

@@ -218,7 +218,9 @@ func (c *Console) operatorState(ctx context.Context, op Operator) (OperatorStatu
 
 // events streams the operator's state changes and screen pops
 // (GET /api/v1/console/events). The first event is "hello" once the
-// stream is subscribed, then "state"; "pop" follows each Pop.
+// stream is subscribed, then "state"; "pop" follows each Pop, and
+// "saved" ({"call_id", "intake"}) each new message saved for one of the
+// operator's calls, from any of their pages.
 func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 	rc := http.NewResponseController(w)
 	if err := rc.SetWriteDeadline(time.Time{}); err != nil {

@@ -125,6 +125,15 @@ func (h *hub) pop(p ScreenPop, view any) (shown bool, err error) {
 	return h.sendLocked(p.OperatorID, event{name: "pop", data: data}) > 0, nil
 }
 
+// send delivers event name, with data, to opID's streams.
+func (h *hub) send(opID, name string, data []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.sendLocked(opID, event{name: name, data: data})
+	}
+}
+
 // nudge asks opID's streams (every stream when opID is empty) to re-read state.
 func (h *hub) nudge(opID string) {
 	h.mu.Lock()

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -417,6 +420,14 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 		fail(w, http.StatusConflict, "the caller's data is being erased at their request: this message is not kept")
 		return
 	}
+	if errors.Is(err, errCallSaved) {
+		// Saved from another page of the operator's (a second PC, another
+		// tab): one message per call reaches the client. The page makes
+		// its form that message's correction, what was typed kept.
+		c.log.Info("intake refused: the call's message was saved already, by another request", "call", pop.CallID, "intake", in.ID, "operator", a.op.ID)
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "this call's message was saved already, from another screen: correct it", "intake": c.view(in), "saved_elsewhere": true})
+		return
+	}
 	if err != nil {
 		c.log.Error("store intake", "call", pop.CallID, "err", err)
 		fail(w, http.StatusInternalServerError, "intake not saved")
@@ -435,17 +446,42 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 	}
 	c.log.Info("intake saved", "intake", in.ID, "call", in.CallID, "operator", a.op.ID)
 	c.saved(w, r, http.StatusCreated, in)
+	// The operator's other pages (a second PC, another tab) show the call
+	// saved at once, not only when a save of theirs is refused.
+	data, err := json.Marshal(map[string]any{"call_id": in.CallID, "intake": c.view(in)})
+	if err != nil {
+		c.log.Error("saved event", "intake", in.ID, "err", err)
+		return
+	}
+	c.hub.send(a.op.ID, "saved", data)
 }
+
+// errCallSaved: a new message for a call that has one saved already.
+var errCallSaved = errors.New("the call has a saved message")
 
 // saveForCall stores in, a new message for call in.CallID of its
 // operator (store.SaveIntake, create), and marks it on the call's pop,
-// under the operator's settleLock: a class given the call meanwhile
-// finds it marked, and is refused. A class given before (a sales call, a
-// wrong number, that turned out to have a message after all) is taken
-// back: the client gets the message, and the call is billed.
+// unless the call has a message saved by another request (another page
+// of the operator's): then it stores nothing and returns that message
+// with an error wrapping errCallSaved. A repeat of the request that saved
+// it returns it as stored before (saved false). All this under the
+// operator's settleLock: two saves from two pages do not both pass the
+// check, and a class given the call meanwhile finds it marked, and is
+// refused. A class given before (a sales call, a wrong number, that
+// turned out to have a message after all) is taken back: the client gets
+// the message, and the call is billed.
 func (c *Console) saveForCall(in store.Intake) (stored store.Intake, saved bool, err error) {
 	unlock := c.settleLock(in.OperatorID)
 	defer unlock()
+	if p, ok := c.hub.findPop(in.OperatorID, in.CallID); ok && len(p.Saved) > 0 && !slices.Contains(p.Saved, in.ID) {
+		prev, err := c.d.Store.Intake(p.Saved[len(p.Saved)-1])
+		switch {
+		case err == nil:
+			return prev, false, fmt.Errorf("call %s, message %s: %w", in.CallID, prev.ID, errCallSaved)
+		case !errors.Is(err, store.ErrNotFound): // deleted (its caller's erasure): none to correct
+			return store.Intake{}, false, fmt.Errorf("the call's saved message: %w", err)
+		}
+	}
 	stored, saved, err = c.d.Store.SaveIntake(in, true)
 	if err != nil || !saved {
 		return stored, saved, err

@@ -22,13 +22,31 @@ func CaptureIntervals(t testing.TB, ctx context.Context) {
   const set = window.setInterval;
   window.setInterval = function (fn, ms, ...args) {
     window.__intervals.push({ fn, ms, args });
+    if ((window.__held || []).includes(ms)) return 0;
     return set.call(this, fn, ms, ...args);
   };
 })();`
+	addScript(t, ctx, "capture intervals", script)
+}
+
+// HoldIntervals is CaptureIntervals, except that the functions a page
+// passes to setInterval with period ms do not run on their timers: only
+// FireIntervals runs them (a test that must see what the page does
+// without its periodic reads). Call it before navigating.
+func HoldIntervals(t testing.TB, ctx context.Context, ms int) {
+	t.Helper()
+	addScript(t, ctx, "hold intervals", `window.__held = (window.__held || []).concat([`+strconv.Itoa(ms)+`]);`)
+	CaptureIntervals(t, ctx)
+}
+
+// addScript makes every page the browser loads from now on run script
+// first.
+func addScript(t testing.TB, ctx context.Context, what, script string) {
+	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	if _, err := chromedp.Call(sctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script}); err != nil {
-		t.Fatalf("capture intervals: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 

@@ -576,14 +576,16 @@
       $("status").textContent = M.corrected_meanwhile + (both.length ? M.changed_by_both + both.join("、") : "");
     } else if (r.status === 409 && saved) {
       // Saved already, by an earlier press whose answer was lost, with the
-      // values before the last change: shown, and the form becomes its
-      // correction, so that the change is saved as one (not as a second
-      // message).
+      // values before the last change, or from another page of this
+      // operator's (saved_elsewhere: a second PC, another tab): shown, and
+      // the form, what was typed kept, becomes its correction, so that
+      // the change is saved as one (not as a second message).
       if (!fixing && key) localStorage.removeItem(key);
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
       correcting = saved; correctRID = null; $("correcting").hidden = false;
-      resetCheck(); renderHistory();
-      $("status").textContent = M.save_conflict;
+      resetCheck(); renderHistory(); saveDraft();
+      $("status").textContent = r.json.saved_elsewhere ? M.saved_elsewhere : M.save_conflict;
+      $("status").classList.toggle("alert", !!r.json.saved_elsewhere);
     } else if (r.status === 422 && r.json && r.json.fields) {
       resetCheck();
       showErrors(r.json.fields);
@@ -642,10 +644,12 @@
             if (d.draft) localStorage.removeItem(d.draft);
             call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
             correcting = saved; correctRID = null; $("correcting").hidden = false;
-            resetCheck(); renderHistory();
+            resetCheck(); renderHistory(); saveDraft();
           }
-          $("status").textContent = M.saved_on_retry_changed;
-          $("status").classList.remove("alert");
+          // From another page (saved_elsewhere): this page's message was
+          // not stored; what it held is the correction to check.
+          $("status").textContent = r.json.saved_elsewhere ? M.saved_elsewhere_retry : M.saved_on_retry_changed;
+          $("status").classList.toggle("alert", !!r.json.saved_elsewhere);
         } else if ((r.status === 200 || r.status === 201) && saved) {
           // The form (and draft) go only if they still hold what was sent:
           // what was typed after the lost save stays, to be corrected.
@@ -775,6 +779,25 @@
   }
   setInterval(refreshRelay, 5000);
 
+  // noteSaved shows a message saved for one of this operator's calls, as
+  // the stream's "saved" event (or the state read) tells it: on this page
+  // or another of theirs (a second PC, another tab). The recent calls
+  // mark it at once; on the call's screen it is listed, and one saved
+  // elsewhere is said: this page's form is then to be saved as its
+  // correction (a save of its own is refused, and becomes that).
+  function noteSaved(ev) {
+    const i = ev && ev.intake;
+    if (!i || !ev.call_id) return;
+    refreshRecent();
+    if (!call || call.pop.call_id !== ev.call_id || (call.intakes || []).some((x) => x.id === i.id)) return;
+    call.intakes = [i].concat(call.intakes || []);
+    renderHistory();
+    // This page's own save, its answer on the way: nothing to say.
+    if (i.id === draftRID() || localStorage.getItem(pendPrefix() + i.id) !== null) return;
+    $("status").textContent = M.saved_elsewhere_now;
+    $("status").classList.add("alert");
+  }
+
   // pops counts the pops seen: a state read that a pop overtook is older
   // than what is on screen, and must not replace it.
   let pops = 0;
@@ -898,6 +921,7 @@
       latestPop = cv && cv.pop ? cv.pop.call_id : latestPop;
       renderCall(cv); refreshRecent();
     });
+    es.addEventListener("saved", (e) => { seen(); noteSaved(JSON.parse(e.data)); });
     es.addEventListener("ping", seen);
     es.addEventListener("hello", () => { seen(); retryIn = 5000; $("conn").hidden = true; });
     es.addEventListener("error", () => { $("conn").hidden = false; });
@@ -930,6 +954,11 @@
     if (!st || seq !== pops) { unseen = null; return; }
     if (sseq === streamStates) renderState(st.state);
     const latest = st.call && st.call.pop.call_id;
+    // A message saved on another page for the call shown, whose "saved"
+    // event a silently dead stream did not bring.
+    if (latest && call && call.pop.call_id === latest) {
+      for (const i of st.call.intakes || []) if (i.call_id === latest) noteSaved({ call_id: latest, intake: i });
+    }
     if (!latest || latest === latestPop) { unseen = null; return; }
     if (unseen !== latest) { unseen = latest; return; }
     unseen = null;
