@@ -132,6 +132,64 @@ func TestBrowserDraftsOfAnotherOperatorGo(t *testing.T) {
 	)
 }
 
+// TestBrowserWaitingSaveOfAnotherOperatorKept: operator B opened the
+// console in A's browser while a save of A's was still waiting to be sent
+// (its answer lost on the network): the drafts went, and so did A's
+// caller's message, silently. A's waiting saves are kept now, through B's
+// console and B's logout, neither sent nor counted by B's page, and sent
+// when A logs in there again; one a day old goes.
+func TestBrowserWaitingSaveOfAnotherOperatorKept(t *testing.T) {
+	e := newEnv(t)
+	e.c.Pop(pop("call-b", "op-b"))
+	const rid = "0123456789abcdef0123456789abcdef"
+	waiting := func(op, call string, age time.Duration) string {
+		v, err := json.Marshal(map[string]any{"at": time.Now().Add(-age).UnixMilli(), "op": op, "method": "POST", "path": "/api/v1/console/intakes",
+			"body": map[string]any{"call_id": call, "values": goodValues(), "request_id": rid}, "target": call,
+			"draft": "toritsugi.draft." + op + "." + call, "fix": "", "form": "{}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strconv.Quote(string(v))
+	}
+	const (
+		bWaits = `toritsugi.draft.op-b.pending.` + rid
+		bOld   = `toritsugi.draft.op-b.pending.ffffffffffffffffffffffffffffffff`
+		// An operator "op-a.pending"'s: its key begins as op-a's waiting saves do.
+		dotted = `toritsugi.draft.op-a.pending.pending.` + rid
+	)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "op-b's waiting saves and draft in op-a's browser, then a reload",
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`),
+		consoletest.UntilJS(`(localStorage.setItem('`+bWaits+`', `+waiting("op-b", "call-b", time.Hour)+`),
+			localStorage.setItem('`+bOld+`', `+waiting("op-b", "call-old", 25*time.Hour)+`),
+			localStorage.setItem('`+dotted+`', `+waiting("op-a.pending", "call-x", time.Hour)+`),
+			localStorage.setItem('toritsugi.draft.op-b.call-b', JSON.stringify({at: Date.now(), op: 'op-b', values: {name: '前の人の客'}})), true)`),
+		chromedp.Reload(),
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`),
+		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-b.call-b') === null`),
+		consoletest.UntilJS(`localStorage.getItem('`+bOld+`') === null`),
+	)
+	time.Sleep(time.Second) // the page's first sends of its own waiting saves
+	if got := consoletest.Eval(ctx, `String(localStorage.getItem('`+bWaits+`') !== null && localStorage.getItem('`+dotted+`') !== null && document.getElementById('pending').hidden)`); got != "true" {
+		t.Fatalf("other operators' waiting saves kept, not counted here: %s", got)
+	}
+	consoletest.Do(t, ctx, "op-a logs out",
+		chromedp.Click("#logout"),
+		consoletest.UntilJS(`location.pathname === '/login'`))
+	if got := consoletest.Eval(ctx, `String(localStorage.getItem('`+bWaits+`') !== null)`); got != "true" {
+		t.Fatal("op-b's waiting save gone at op-a's logout")
+	}
+	if _, err := e.st.Intake(rid); err == nil {
+		t.Fatal("op-b's waiting save sent from op-a's console")
+	}
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-b", "secret-pw")
+	consoletest.Do(t, ctx, "op-b logs in: sent", consoletest.UntilJS(`localStorage.getItem('`+bWaits+`') === null`))
+	if in, err := e.st.Intake(rid); err != nil || in.OperatorID != "op-b" || in.CallID != "call-b" {
+		t.Fatalf("op-b's message %+v (%v), want stored as op-b's for call-b", in, err)
+	}
+}
+
 func TestBrowserWallboardShowsHostileNamesAsText(t *testing.T) {
 	e := newEnv(t)
 	e.control.set("op-a", "paused", "lunch")

@@ -226,9 +226,12 @@
   // Another operator's drafts go too: on a shared computer, whoever logs
   // in next does not keep the last one's callers in this browser (the
   // same operator logging in again after a session expired gets theirs).
-  // A draft names its operator (op): ids may contain dots, so the key's
-  // prefix alone cannot tell "taro" from "taro.y". Drafts from before op
-  // was kept are told by their key, and go within a day.
+  // Not their saves still waiting to be sent: those are messages callers
+  // left, which reach the client only when that operator logs in here
+  // again (this page neither sends nor shows them); they go after a day
+  // like the rest. A draft names its operator (op): ids may contain dots,
+  // so the key's prefix alone cannot tell "taro" from "taro.y". Drafts
+  // from before op was kept are told by their key, and go within a day.
   function pruneDrafts() {
     const mine = DRAFT_PREFIX + OP + ".";
     for (let i = localStorage.length - 1; i >= 0; i--) {
@@ -238,7 +241,7 @@
       try { d = JSON.parse(localStorage.getItem(k)); } catch (e) { d = null; }
       const at = (d && d.at) || 0;
       const other = d && typeof d.op === "string" ? d.op !== OP : !k.startsWith(mine);
-      if (other || Date.now() - at > DRAFT_TTL_MS) localStorage.removeItem(k);
+      if ((other && !window.toritsugiDrafts.othersWaiting(d, OP)) || Date.now() - at > DRAFT_TTL_MS) localStorage.removeItem(k);
     }
   }
   pruneDrafts();
@@ -255,7 +258,7 @@
       }
     });
   }
-  window.toritsugiDrafts.clearOnLogout(logout && logout.form);
+  window.toritsugiDrafts.clearOnLogout(logout && logout.form, OP);
 
   // ---- form ----
   const fields = () => (call && call.form && call.form.fields) || [];
@@ -596,7 +599,8 @@
 
   // ---- saves lost on the network ----
   // A save that got no answer is kept (under the drafts' prefix: a day at
-  // most, and another operator logging in here drops it) and sent again,
+  // most; another operator logging in or out here leaves it, for this
+  // operator's next login here) and sent again,
   // with its request id (a second arrival is the same message), each time
   // the server answers a state read, until it is answered: the caller's
   // message is not left to the operator remembering to press Save again,
@@ -607,7 +611,9 @@
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i);
       if (!k || !k.startsWith(pendPrefix())) continue;
-      try { const d = JSON.parse(localStorage.getItem(k)); if (d && d.body) out.push({ k, d }); } catch (e) { /* pruned */ }
+      // And its op: "taro"'s prefix also begins the keys of an operator
+      // "taro.pending".
+      try { const d = JSON.parse(localStorage.getItem(k)); if (d && d.body && d.op === OP) out.push({ k, d }); } catch (e) { /* pruned */ }
     }
     return out.sort((a, b) => a.d.at - b.d.at);
   }

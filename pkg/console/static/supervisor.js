@@ -7,7 +7,7 @@
   const CSRF = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   // Logging out here, as from the console, leaves no caller data behind.
-  window.toritsugiDrafts.clearOnLogout(document.querySelector('form[action="/logout"]'));
+  window.toritsugiDrafts.clearOnLogout(document.querySelector('form[action="/logout"]'), document.body.dataset.operator);
   const cell = (tr, text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); };
   const dur = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); };
 
