@@ -27,6 +27,9 @@ type Core struct {
 	// shares caches, per client, the clients that share an operator with
 	// it (position); cleared when an operator is added, changed or removed.
 	shares map[string]shareSet
+	// presentTier caches lowestPresentTier per client during one
+	// dispatch (cleared at its start).
+	presentTier map[string]int
 }
 
 // shareSet is the clients sharing an operator with one client: every
@@ -285,7 +288,7 @@ func (c *Core) clearWrap(op *opRec) {
 	op.holdUntil, op.held = time.Time{}, false
 }
 
-// allowedTier is the highest tier eligible for cl at now.
+// allowedTier is the highest tier cl's wait has reached at now.
 func allowedTier(cl *callRec, st ClientSettings, now time.Time) int {
 	if st.EscalateAfter <= 0 {
 		return math.MaxInt
@@ -295,6 +298,47 @@ func allowedTier(cl *callRec, st ClientSettings, now time.Time) int {
 		return 1
 	}
 	return 1 + int(min(waited/st.EscalateAfter, math.MaxInt32))
+}
+
+// reachTier is the highest tier cl may ring at now: the tier its wait
+// has reached (allowedTier), or, when higher, the lowest tier in which
+// an operator of cl's client is present. A tier whose operators are all
+// paused, logged out or unreachable answers nobody: holding the caller
+// back for it would leave them waiting beside a free backup while newer
+// callers of other clients take that backup (app_queue rings the next
+// penalty when no member of the lower one is available). Operators who
+// are present but busy (ringing, on a call, wrapping up) still hold the
+// wait: escalation is for them.
+func (c *Core) reachTier(cl *callRec, st ClientSettings, now time.Time) int {
+	allowed := allowedTier(cl, st, now)
+	if allowed >= c.maxTier {
+		return allowed
+	}
+	return max(allowed, c.lowestPresentTier(cl.clientID))
+}
+
+// lowestPresentTier is the lowest tier, for clientID, of an operator who
+// is logged in, not paused and reachable (math.MaxInt when none is),
+// cached for the dispatch under way: ringing operators stay present, so
+// the dispatch does not change it.
+func (c *Core) lowestPresentTier(clientID string) int {
+	if t, ok := c.presentTier[clientID]; ok {
+		return t
+	}
+	low := math.MaxInt
+	for _, op := range c.ops {
+		if op.state == Offline || op.state == Paused || !op.reachable {
+			continue
+		}
+		if t, ok := tierFor(op.skills, clientID); ok && t < low {
+			low = t
+		}
+	}
+	if c.presentTier == nil {
+		c.presentTier = map[string]int{}
+	}
+	c.presentTier[clientID] = low
+	return low
 }
 
 // armEscalation schedules the wake-up for cl's next tier, if any.

@@ -50,6 +50,7 @@ func (c *Core) dispatch(now time.Time, out []Action) []Action {
 	if len(c.idle) == 0 || len(c.calls) == 0 || c.holds > 0 {
 		return out
 	}
+	clear(c.presentTier)
 	var cands candHeap
 	for clientID, q := range c.queues {
 		if q.tree.len() == 0 {
@@ -100,7 +101,7 @@ const minInt64 = -1 << 63
 
 // pick chooses one idle eligible operator for cl, or nil.
 func (c *Core) pick(cl *callRec, q *clientQueue, st ClientSettings, now time.Time) *opRec {
-	limit := allowedTier(cl, st, now)
+	limit := c.reachTier(cl, st, now)
 	rr := st.strategy() == RoundRobin
 	var best *opRec
 	var bestTier int
@@ -150,7 +151,7 @@ func better(a *opRec, ta int, b *opRec, tb int, cl *callRec, q *clientQueue, rr 
 // tier or a lower one. left reports eligible operators it did not ring,
 // for the next caller of the group.
 func (c *Core) ringAll(cl *callRec, st ClientSettings, now time.Time, out []Action) (_ []Action, left bool) {
-	allowed := allowedTier(cl, st, now)
+	allowed := c.reachTier(cl, st, now)
 	limit := allowed
 	for _, id := range cl.ringing {
 		// Only an operator on their first ring for this call holds the

@@ -23,7 +23,10 @@
 //   - For a call, the eligible operators are those whose skills include the
 //     call's client (or "*") with a tier the call has reached: tier t becomes
 //     eligible once the caller waited (t-1) × EscalateAfter (all tiers at
-//     once when EscalateAfter is zero). Among eligible idle operators the
+//     once when EscalateAfter is zero), or at once when no operator of the
+//     client in a lower tier is present: logged in, not paused and
+//     reachable (one ringing, on a call or wrapping up is present: the
+//     wait for them is what escalation is for). Among eligible idle operators the
 //     core prefers those this call rang the fewest times (so a ring timeout
 //     moves to the next operator), then the lowest tier, then the client's
 //     strategy: longest idle (earliest idle-since, ties by operator id),

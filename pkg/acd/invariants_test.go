@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func checkOffered(t *testing.T, c *Core, now time.Time) {
 			}
 			st := c.settings(cl.clientID)
 			tier, ok := tierFor(op.skills, cl.clientID)
-			if !ok || tier > allowedTier(cl, st, now) {
+			if !ok || tier > reachableTier(c, cl, st, now) {
 				continue
 			}
 			if len(cl.ringing) == 0 || (st.strategy() == RingAll && tier <= lowestRungTier(c, cl)) {
@@ -124,6 +125,23 @@ func checkOffered(t *testing.T, c *Core, now time.Time) {
 			}
 		}
 	}
+}
+
+// reachableTier is the highest tier cl may ring, worked out apart from
+// the core: the tier its wait has reached, or the lowest tier of an
+// operator of its client who is present (logged in, not paused,
+// reachable) if that is higher.
+func reachableTier(c *Core, cl *callRec, st ClientSettings, now time.Time) int {
+	low := math.MaxInt
+	for _, op := range c.ops {
+		if op.state == Offline || op.state == Paused || !op.reachable {
+			continue
+		}
+		if tier, ok := tierFor(op.skills, cl.clientID); ok {
+			low = min(low, tier)
+		}
+	}
+	return max(allowedTier(cl, st, now), low)
 }
 
 // lowestRungTier is the lowest tier, for cl's client, of the operators cl

@@ -474,13 +474,17 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// The primary is busy (a call of their own): the backup
+			// waits its turn (a primary away does not hold the wait:
+			// TestEscalationSkipsATierNobodyIsIn).
 			name:    "tier 2 becomes eligible after the escalation delay",
 			clients: map[string]ClientSettings{"A": {EscalateAfter: sec(30)}},
 			ops: []opSpec{
-				{id: "a", skills: map[string]int{"A": 1}, paused: "x"},
+				{id: "a", skills: map[string]int{"A": 1}},
 				{id: "b", skills: map[string]int{"A": 2}},
 			},
 			steps: []step{
+				{0, otherCall("a", true), nil},
 				{0, enq("c1", "A"), nil},
 				{sec(29), tick, nil},
 				{sec(30), tick, ringing("c1", "b")},

@@ -201,8 +201,10 @@ type ClientSettings struct {
 	// reason "no-answer"; zero disables auto-pause.
 	AutoPauseAfter int
 	// EscalateAfter: tier t is eligible after (t-1)×EscalateAfter of
-	// waiting; zero makes every tier eligible at once (lower tiers are
-	// still preferred).
+	// waiting, or at once when no operator of the client in a lower tier
+	// is present (logged in, not paused, reachable; busy ones count);
+	// zero makes every tier eligible at once (lower tiers are still
+	// preferred).
 	EscalateAfter time.Duration
 	// AnnouncePeriod between position / expected-wait announcements, the
 	// first one a period after Enqueue; skipped while the call is ringing

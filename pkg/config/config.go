@@ -134,7 +134,7 @@ type Queue struct {
 	WrapupHold     time.Duration
 	MOHClass       string        // Asterisk music-on-hold class
 	AutoPauseAfter int           // consecutive no-answers that pause an operator; 0 never
-	EscalateAfter  time.Duration // tier t rings after (t-1)×EscalateAfter; 0 all tiers at once
+	EscalateAfter  time.Duration // tier t rings after (t-1)×EscalateAfter, or once no lower tier's operator is in; 0 all tiers at once
 	AnnouncePeriod time.Duration // between position announcements; 0 none
 }
 
