@@ -30,7 +30,9 @@ type Ring struct {
 // CancelRing asks to stop ringing OpID for CallID (hang up the operator
 // leg): ring timeout, another operator answered a ring-all, the caller left,
 // the operator paused or became unreachable, or an answer arrived for a ring
-// the core no longer wants (Reason "stale").
+// the core no longer wants (Reason "stale"). The operator is not rung again
+// until the owner reports the leg's end ([Core.RingLegGone]) or
+// [LegGoneWait] has passed.
 type CancelRing struct {
 	CallID, OpID string
 	Seq          uint64 // the ring to stop

@@ -74,6 +74,12 @@ func (c *Core) RingAnswered(callID, opID string, seq uint64, now time.Time) []Ac
 		if cl != nil && cl.connected && cl.opID == opID && op != nil && op.ring == seq {
 			return nil // duplicate answer
 		}
+		if op != nil && seq != 0 && op.ring == seq && op.state != Ringing && op.state != OnCall {
+			// The operator picked up the ring the core gave up: not rung
+			// again until that leg is hung up.
+			c.awaitLeg(op, seq, now)
+			c.refreshIdle(op)
+		}
 		return []Action{CancelRing{CallID: callID, OpID: opID, Seq: seq, Reason: "stale"}}
 	}
 	c.release(cl, op)
@@ -98,6 +104,21 @@ func (c *Core) RingFailed(callID, opID string, seq uint64, why RingFailure, now 
 		return nil
 	}
 	return c.dispatch(now, c.ringFailed(cl, op, why, now, nil))
+}
+
+// RingLegGone reports that the leg of ring seq of opID for callID has
+// left Asterisk (its StasisEnd or ChannelDestroyed). An operator whose
+// ring the core gave up (CancelRing) is rung again only after it, or
+// after LegGoneWait: a new ring's originate must not reach the phone
+// while the old leg's hang-up is on its way. Reports of other rings are
+// ignored.
+func (c *Core) RingLegGone(callID, opID string, seq uint64, now time.Time) []Action {
+	op := c.ops[opID]
+	if op == nil || seq == 0 || op.legRing != seq {
+		return nil
+	}
+	c.legGone(op)
+	return c.dispatch(now, nil)
 }
 
 // CallEnded reports that a connected call finished: the operator enters

@@ -59,6 +59,19 @@ type opRec struct {
 	// their last ring never reached Asterisk (see NotRungRest) or their
 	// phone refused it (see BusyRest).
 	restTimer *timer
+	// legRing is the last ring of the operator that the core gave up
+	// (timed out, answered elsewhere, the caller gone, ...) while its leg
+	// may still be up in Asterisk; 0 when none. Until the call reports
+	// that leg gone (RingLegGone), or legTimer (LegGoneWait) passes, the
+	// operator is not rung again: the new ring's originate would reach
+	// the phone while the old leg's hang-up is on its way, and a phone
+	// without call waiting refuses it (486), a no-answer it never earned.
+	legRing  uint64
+	legTimer *timer
+	// overLeg: the ring in progress was sent before the leg of legRing
+	// was reported gone (legTimer passed first). Its refusal may be the
+	// old leg's doing: it is no no-answer.
+	overLeg   bool
 	wrapUntil time.Time
 	// holdCall is the call whose message the operator has not saved
 	// (HoldWrapUp); wrapCall the call their wrap-up follows, of client
@@ -150,9 +163,9 @@ func (c *Core) queue(clientID string) *clientQueue {
 }
 
 // refreshIdle keeps the idle set equal to {Available, reachable, no call,
-// no other call, not resting}.
+// no other call, not resting, no leg of a cancelled ring awaited}.
 func (c *Core) refreshIdle(op *opRec) {
-	if op.state == Available && op.reachable && !op.otherCall && op.callID == "" && op.restTimer == nil {
+	if op.state == Available && op.reachable && !op.otherCall && op.callID == "" && op.restTimer == nil && op.legTimer == nil {
 		c.idle[op.id] = op
 	} else {
 		delete(c.idle, op.id)
@@ -207,15 +220,40 @@ func (c *Core) release(cl *callRec, op *opRec) {
 }
 
 // cancelRings stops every ring of a call; operators become available
-// without a no-answer count.
+// without a no-answer count (rung again once their leg is gone).
 func (c *Core) cancelRings(cl *callRec, reason string, now time.Time, out []Action) []Action {
 	for _, id := range slices.Clone(cl.ringing) {
 		op := c.ops[id]
-		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: reason})
-		c.release(cl, op)
+		out = c.cancelRing(cl, op, reason, now, out)
 		out = c.setState(op, Available, reason, now, out)
 	}
 	return out
+}
+
+// cancelRing stops op's ring of cl (CancelRing) and detaches op, who is
+// not rung again until that ring's leg is gone (awaitLeg). The caller
+// sets op's next state.
+func (c *Core) cancelRing(cl *callRec, op *opRec, reason string, now time.Time, out []Action) []Action {
+	out = append(out, CancelRing{CallID: cl.id, OpID: op.id, Seq: op.ring, Reason: reason})
+	c.release(cl, op)
+	c.awaitLeg(op, op.ring, now)
+	return out
+}
+
+// awaitLeg keeps op from being rung until the leg of ring seq, which the
+// core gave up, is reported gone, or LegGoneWait has passed (the tLeg
+// timer). The caller's setState (or refreshIdle) applies it.
+func (c *Core) awaitLeg(op *opRec, seq uint64, now time.Time) {
+	c.disarm(op.legTimer)
+	op.legRing = seq
+	op.legTimer = c.arm(now.Add(LegGoneWait), tLeg, "", op.id)
+}
+
+// legGone: the leg op waited for is gone (or given up for).
+func (c *Core) legGone(op *opRec) {
+	c.disarm(op.legTimer)
+	op.legRing, op.legTimer = 0, nil
+	c.refreshIdle(op)
 }
 
 // ringFailed handles a failed or timed-out ring of op for cl.
@@ -230,6 +268,14 @@ func (c *Core) ringFailed(cl *callRec, op *opRec, why RingFailure, now time.Time
 		// connection busy): ringing the operator again at once would loop
 		// as fast as the requests fail.
 		c.rest(op, NotRungRest, now)
+		return c.setState(op, Available, why.String(), now, out)
+	}
+	if why == Busy && op.overLeg {
+		// Rung while the leg of its previous ring may still have been up
+		// (its end never reported): the phone may have refused the new
+		// ring for that leg, not for want of an operator. It rests, and
+		// it is no no-answer.
+		c.rest(op, BusyRest, now)
 		return c.setState(op, Available, why.String(), now, out)
 	}
 	op.noAnswers++

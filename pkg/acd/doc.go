@@ -45,7 +45,16 @@
 //     unreachable until [Core.SetReachable] reports it registered again.
 //   - After a ring that timed out, an eligible idle operator is rung again
 //     at once while a call waits (preferring operators this call rang
-//     fewer times). A phone that refused the ring (Busy: busy, declined,
+//     fewer times).
+//   - An operator whose ring the core gave up (CancelRing: timed out,
+//     answered elsewhere, the caller gone, the operator paused, logged
+//     out, unreachable, or put on a re-adopted call) is not rung again
+//     until [Core.RingLegGone] reports that leg gone, or [LegGoneWait]
+//     has passed should the report be lost: the next ring's originate
+//     must not reach the phone while the old leg's hang-up is on its way
+//     (a phone without call waiting refuses it). A refusal (Busy) of a
+//     ring sent before the report is no no-answer. An operator whose
+//     call ended (CallEnded) waits for nothing. A phone that refused the ring (Busy: busy, declined,
 //     do-not-disturb) rests [BusyRest] first, for every caller, so that
 //     it is not rung in a loop as fast as it refuses; a ring that never
 //     reached Asterisk (NotRung) rests [NotRungRest].

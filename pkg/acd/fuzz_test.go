@@ -32,6 +32,16 @@ type fuzzRun struct {
 	callIDs []string
 	state   map[string]State // shadow built from OperatorStateChanged
 	reach   map[string]bool  // shadow reachability from inputs
+	// legWait: operators whose ring was given up (CancelRing), until the
+	// leg is reported gone or LegGoneWait has passed; cancelled: the
+	// latest rings given up, whose legs the run reports gone.
+	legWait   map[string]legWait
+	cancelled []CancelRing
+}
+
+type legWait struct {
+	seq   uint64
+	until time.Time
 }
 
 func (r *fuzzRun) opIDs() []string {
@@ -174,6 +184,15 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		r.callIDs = append(r.callIDs, id)
 		return c.Occupy(id, string(rune('A'+int(arg>>3)%3)), r.pickOp(arg), now)
 	default:
+		if arg&0x80 != 0 && len(r.cancelled) > 0 {
+			// The leg of a ring given up leaves Asterisk (perhaps late,
+			// perhaps reported twice).
+			l := r.cancelled[int(arg&0x7f)%len(r.cancelled)]
+			if w, ok := r.legWait[l.OpID]; ok && w.seq == l.Seq {
+				delete(r.legWait, l.OpID)
+			}
+			return c.RingLegGone(l.CallID, l.OpID, l.Seq, now)
+		}
 		if d, ok := c.NextDeadline(); ok && d.After(r.now) {
 			r.now = d
 		}
@@ -197,11 +216,27 @@ func (r *fuzzRun) checkActions(code byte, acts []Action) {
 			r.state[a.OpID] = a.To
 			if a.Reason == "removed" {
 				delete(r.state, a.OpID)
+				delete(r.legWait, a.OpID)
+			}
+		case CancelRing:
+			if a.Reason != "stale" {
+				r.legWait[a.OpID] = legWait{seq: a.Seq, until: r.now.Add(LegGoneWait)}
+			}
+			r.cancelled = append(r.cancelled, a)
+			if len(r.cancelled) > 16 {
+				r.cancelled = r.cancelled[1:]
 			}
 		case Ring:
 			if r.state[a.OpID] != Ringing || !r.reach[a.OpID] {
 				t.Fatalf("%v: operator shadow state %s reachable %v", a, r.state[a.OpID], r.reach[a.OpID])
 			}
+			// An operator whose ring was given up is not rung again
+			// before its leg is gone (or LegGoneWait has passed): in
+			// particular not in the batch that cancelled it.
+			if w, ok := r.legWait[a.OpID]; ok && r.now.Before(w.until) {
+				t.Fatalf("%v: rung again %s after ring %d was given up, its leg not reported gone", a, LegGoneWait-w.until.Sub(r.now), w.seq)
+			}
+			delete(r.legWait, a.OpID)
 			if op := r.c.ops[a.OpID]; op != nil && op.otherCall {
 				t.Fatalf("%v: rang an operator on another call", a)
 			}
@@ -239,7 +274,7 @@ func FuzzCoreInvariants(f *testing.F) {
 			data = data[:600]
 		}
 		r := &fuzzRun{t: t, c: New(settingsFrom(fuzzClients)), now: t0,
-			state: map[string]State{}, reach: map[string]bool{}}
+			state: map[string]State{}, reach: map[string]bool{}, legWait: map[string]legWait{}}
 		for i := 0; i+1 < len(data); i += 2 {
 			acts := r.step(data[i], data[i+1])
 			r.checkActions(data[i], acts)
@@ -261,7 +296,7 @@ func TestRandomSequences(t *testing.T) {
 			data[i] = byte(rng.Uint32())
 		}
 		r := &fuzzRun{t: t, c: New(settingsFrom(fuzzClients)), now: t0,
-			state: map[string]State{}, reach: map[string]bool{}}
+			state: map[string]State{}, reach: map[string]bool{}, legWait: map[string]legWait{}}
 		// Log operators in first so that calls get routed.
 		for i := range 7 {
 			for _, in := range [][2]byte{{13, byte(i) | byte(i%5)<<3}, {10, byte(i) | 0x10}, {7, byte(i)}} {

@@ -130,6 +130,21 @@ func (c *Core) latestRing(op string) uint64 {
 	return 0
 }
 
+// legGone reports the leg of the operator's ring the core gave up gone.
+func legGone(call, op string) input {
+	return func(c *Core, now time.Time) []Action {
+		var seq uint64
+		if o := c.ops[op]; o != nil {
+			seq = o.legRing
+		}
+		return c.RingLegGone(call, op, seq, now)
+	}
+}
+
+func legGoneRing(call, op string, seq uint64) input {
+	return func(c *Core, now time.Time) []Action { return c.RingLegGone(call, op, seq, now) }
+}
+
 func ended(call string) input {
 	return func(c *Core, now time.Time) []Action { return c.CallEnded(call, now) }
 }

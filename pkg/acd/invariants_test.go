@@ -12,7 +12,7 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 	t.Helper()
 	for id, op := range c.ops {
 		_, inIdle := c.idle[id]
-		wantIdle := op.state == Available && op.reachable && !op.otherCall && op.callID == "" && op.restTimer == nil
+		wantIdle := op.state == Available && op.reachable && !op.otherCall && op.callID == "" && op.restTimer == nil && op.legTimer == nil
 		if inIdle != wantIdle {
 			t.Fatalf("op %s: idle=%v want %v (state %s reachable %v call %q)", id, inIdle, wantIdle, op.state, op.reachable, op.callID)
 		}
@@ -21,6 +21,9 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 		}
 		if op.restTimer != nil && op.state == Ringing {
 			t.Fatalf("op %s rung while resting after a ring that was not sent", id)
+		}
+		if op.legTimer != nil && (op.state == Ringing || op.legRing == 0) {
+			t.Fatalf("op %s in %s awaiting the leg of ring %d", id, op.state, op.legRing)
 		}
 		if (op.wrapTimer != nil) != (op.state == WrapUp) {
 			t.Fatalf("op %s: wrap timer %v in state %s", id, op.wrapTimer != nil, op.state)

@@ -66,8 +66,7 @@ func (c *Core) occupy(cl *callRec, op *opRec, now time.Time, out []Action) []Act
 	switch op.state {
 	case Ringing:
 		if rung := c.calls[op.callID]; rung != nil {
-			out = append(out, CancelRing{CallID: rung.id, OpID: op.id, Seq: op.ring, Reason: ReasonReadopted})
-			c.release(rung, op)
+			out = c.cancelRing(rung, op, ReasonReadopted, now, out)
 		}
 	case WrapUp:
 		c.clearWrap(op)

@@ -63,6 +63,7 @@ func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	}
 	c.disarm(op.wrapTimer)
 	c.disarm(op.restTimer)
+	c.disarm(op.legTimer)
 	out = c.setState(op, Offline, "removed", now, out)
 	delete(c.ops, id)
 	delete(c.idle, id)
@@ -79,8 +80,7 @@ func (c *Core) SetReachable(id string, reachable bool, now time.Time) []Action {
 	op.reachable = reachable
 	var out []Action
 	if cl := c.calls[op.callID]; !reachable && cl != nil && op.state == Ringing {
-		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: "unreachable"})
-		c.release(cl, op)
+		out = c.cancelRing(cl, op, "unreachable", now, out)
 		out = c.setState(op, Available, "unreachable", now, out)
 	}
 	c.refreshIdle(op)
@@ -150,8 +150,7 @@ func (c *Core) leave(id string, to State, reason string, now time.Time) []Action
 		return nil
 	case Ringing:
 		if cl := c.calls[op.callID]; cl != nil {
-			out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: reason})
-			c.release(cl, op)
+			out = c.cancelRing(cl, op, reason, now, out)
 		}
 	case WrapUp:
 		c.clearWrap(op)

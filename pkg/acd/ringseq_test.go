@@ -7,9 +7,10 @@ import (
 )
 
 // TestRingSeqTellsRingsApart: the only operator's ring times out and the
-// same call rings them again; an answer or a failure reported for the
-// first ring (an answer racing the timeout) must not be taken for the
-// second, and the rings and their cancels and connect carry their Seq.
+// same call rings them again (after LegGoneWait: the first leg's end is
+// not reported); an answer or a failure reported for the first ring (an
+// answer racing the timeout) must not be taken for the second, and the
+// rings and their cancels and connect carry their Seq.
 func TestRingSeqTellsRingsApart(t *testing.T) {
 	c := setup(t, map[string]ClientSettings{"A": {}}, []opSpec{{id: "a", skills: all(1)}})
 	seqs := func(acts []Action) (rings, cancels, connects []uint64) {
@@ -31,20 +32,25 @@ func TestRingSeqTellsRingsApart(t *testing.T) {
 	}
 	first := r[0]
 	r, cancel, _ := seqs(c.Tick(t0.Add(sec(15))))
-	if !slices.Equal(cancel, []uint64{first}) || len(r) != 1 || r[0] == first {
-		t.Fatalf("timeout: cancels %v, rings %v; want the first ring cancelled and a new one", cancel, r)
+	if !slices.Equal(cancel, []uint64{first}) || len(r) != 0 {
+		t.Fatalf("timeout: cancels %v, rings %v; want the first ring cancelled and none before its leg is gone", cancel, r)
+	}
+	r, _, _ = seqs(c.Tick(t0.Add(sec(15) + LegGoneWait)))
+	if len(r) != 1 || r[0] == first {
+		t.Fatalf("after LegGoneWait: rings %v; want a new one", r)
 	}
 	second := r[0]
 
 	runSteps(t, c, []step{
-		{sec(15), failedRing("c1", "a", first, NoAnswer), nil},
-		{sec(16), answerRing("c1", "a", first), one("cancel c1 a stale")},
+		{sec(17), failedRing("c1", "a", first, NoAnswer), nil},
+		{sec(17), legGoneRing("c1", "a", first), nil},
+		{sec(17), answerRing("c1", "a", first), one("cancel c1 a stale")},
 	})
 	if op := c.ops["a"]; op.state != Ringing || op.ring != second || op.noAnswers != 1 {
 		t.Fatalf("after reports of the first ring: state %s ring %d no-answers %d; want ringing %d with 1 no-answer",
 			op.state, op.ring, op.noAnswers, second)
 	}
-	_, cancel, _ = seqs(c.RingAnswered("c1", "a", first, t0.Add(sec(16))))
+	_, cancel, _ = seqs(c.RingAnswered("c1", "a", first, t0.Add(sec(17))))
 	if !slices.Equal(cancel, []uint64{first}) {
 		t.Fatalf("stale answer cancelled %v, want the first ring %d", cancel, first)
 	}

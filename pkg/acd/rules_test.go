@@ -61,6 +61,7 @@ func TestRules(t *testing.T) {
 				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
 				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a",
 					"cancel c1 b answered-elsewhere", "op b ringing>available answered-elsewhere")},
+				{sec(1), legGone("c1", "b"), nil},
 				{sec(2), enq("c2", "A"), ringing("c2", "b")},
 				{sec(3), enq("c3", "A"), ringing("c3", "sup")},
 			},
@@ -73,7 +74,9 @@ func TestRules(t *testing.T) {
 			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "sup", skills: all(2)}},
 			steps: []step{
 				{0, enq("c1", "A"), ringing("c1", "a")},
-				{sec(15), tick, cat(one("cancel c1 a timeout", "op a ringing>available no-answer"), ringing("c1", "a"), ringing("c1", "sup"))},
+				// a again once the phone has let go of the leg given up.
+				{sec(15), tick, cat(one("cancel c1 a timeout", "op a ringing>available no-answer"), ringing("c1", "sup"))},
+				{sec(15) + 50*time.Millisecond, legGone("c1", "a"), ringing("c1", "a")},
 			},
 		},
 		{
@@ -87,7 +90,10 @@ func TestRules(t *testing.T) {
 				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
 				{sec(1), failed("c1", "a", Busy), one("op a ringing>available busy")},
 				{sec(1) + BusyRest, tick, ringing("c1", "a")},
-				{sec(15), tick, cat(one("cancel c1 b timeout", "op b ringing>available no-answer"), ringing("c1", "b"), ringing("c1", "sup"))},
+				{sec(15), tick, cat(one("cancel c1 b timeout", "op b ringing>available no-answer"), ringing("c1", "sup"))},
+				// Its end never reported: b rings again after LegGoneWait.
+				{sec(15) + LegGoneWait - 1, tick, nil},
+				{sec(15) + LegGoneWait, tick, ringing("c1", "b")},
 			},
 		},
 		{
@@ -171,6 +177,7 @@ func TestRules(t *testing.T) {
 				{0, enq("c1", "A"), ringing("c1", "a")},
 				{sec(5), failed("c1", "a", NoAnswer), cat(one("op a ringing>available no-answer"), ringing("c1", "a"))},
 				{sec(20), tick, one("cancel c1 a timeout", "op a ringing>paused no-answer")},
+				{sec(21), legGone("c1", "a"), nil},
 				{sec(30), avail("a"), cat(one("op a paused>available available"), ringing("c1", "a"))},
 				{sec(31), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
 			},
@@ -395,7 +402,8 @@ func TestRules(t *testing.T) {
 				{sec(40), tick, nil},
 				{sec(50), enq("c2", "A"), nil},
 				{sec(60), endWrap("a"), cat(one("op a wrap-up>available wrap-up-ended"), ringing("c2", "a"))},
-				{sec(100), tick, cat(one("cancel c2 a timeout", "op a ringing>available no-answer"), ringing("c2", "a"))},
+				{sec(100), tick, one("cancel c2 a timeout", "op a ringing>available no-answer")},
+				{sec(101), legGone("c2", "a"), ringing("c2", "a")},
 			},
 		},
 		{
@@ -438,6 +446,7 @@ func TestRules(t *testing.T) {
 				{0, enq("c1", "A"), nil},
 				{sec(5), reach("a", true), ringing("c1", "a")},
 				{sec(6), reach("a", false), one("cancel c1 a unreachable", "op a ringing>available unreachable")},
+				{sec(6), legGone("c1", "a"), nil},
 				{sec(7), reach("a", true), ringing("c1", "a")},
 				{sec(8), failed("c1", "a", Unreachable), one("op a ringing>available unreachable")},
 				{sec(9), tick, nil},
@@ -519,9 +528,12 @@ func TestRules(t *testing.T) {
 			steps: []step{
 				{0, enq("c1", "A"), ringing("c1", "a")},
 				{sec(1), enq("c2", "A"), nil},
-				{sec(2), abandon("c1"), cat(one("cancel c1 a abandoned", "op a ringing>available abandoned"), ringing("c2", "a"))},
+				{sec(2), abandon("c1"), one("cancel c1 a abandoned", "op a ringing>available abandoned")},
+				// Picked up as the caller left: the stray leg is hung up,
+				// and the operator rung once it is gone.
 				{sec(3), answer("c1", "a"), one("cancel c1 a stale")},
 				{sec(4), failed("c1", "a", NoAnswer), nil},
+				{sec(4), legGone("c1", "a"), ringing("c2", "a")},
 			},
 		},
 		{

@@ -17,6 +17,7 @@ const (
 	tEscalate                  // callID reaches the next tier
 	tAnnounce                  // tell callID its position
 	tRest                      // opID may be rung again after a ring that was never sent or was refused
+	tLeg                       // opID may be rung again though the leg of a ring given up is not reported gone
 )
 
 type timer struct {
@@ -99,7 +100,7 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 			return out
 		}
 		op.ringTimer = nil
-		out = append(out, CancelRing{CallID: cl.id, OpID: op.id, Seq: op.ring, Reason: "timeout"})
+		out = c.cancelRing(cl, op, "timeout", now, out)
 		return c.ringFailed(cl, op, NoAnswer, now, out)
 	case tRest:
 		op := c.ops[t.opID]
@@ -109,6 +110,17 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 		op.restTimer = nil
 		c.refreshIdle(op)
 		return out // dispatch at the end of Tick rings them
+	case tLeg:
+		op := c.ops[t.opID]
+		if op == nil || op.legTimer != t {
+			return out
+		}
+		// The leg's end was never reported (lost with the link, or the
+		// call's actor gone): rung again all the same. legRing stays, so
+		// that the next ring knows it may find the leg up (overLeg).
+		op.legTimer = nil
+		c.refreshIdle(op)
+		return out
 	case tWrapUp:
 		op := c.ops[t.opID]
 		if op == nil || op.wrapTimer != t {

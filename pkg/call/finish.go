@@ -196,10 +196,16 @@ func (a *actor) finish() {
 	a.stopBridgeRetry()
 	a.leaveQueue()
 	for _, l := range a.legs {
+		// Unbound first: the end of a leg hung up now is an event no
+		// actor owns, and the manager tells the queue of a ring leg's
+		// (watchLooseLeg), as the actor would have.
+		a.m.disp.UnbindChannel(l.id, a.inbox)
 		if !l.gone {
+			if !l.transfer && l.ring != 0 && a.op != l {
+				a.m.watchLooseLeg(l.id, a.id, l.opID, l.ring)
+			}
 			a.hangupLeg(l)
 		}
-		a.m.disp.UnbindChannel(l.id, a.inbox)
 	}
 	if a.bridgeID != "" {
 		a.m.destroyBridge(a.log, a.bridgeID)

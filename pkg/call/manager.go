@@ -152,7 +152,23 @@ type Manager struct {
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	calls map[string]*actor
+	// looseLegs: operator legs of rings whose call ended before them (the
+	// caller hung up while they rang), by channel id; their end, which no
+	// actor owns, tells the queue that the operator's phone is free.
+	looseLegs map[string]looseLeg
 }
+
+// looseLeg is a ring's leg left behind by its call (watchLooseLeg).
+type looseLeg struct {
+	callID, opID string
+	ring         uint64
+	at           time.Time
+}
+
+// looseLegKeep bounds how long a loose leg is watched: its end may never
+// be seen (the link dropped meanwhile), and the queue has long stopped
+// waiting for it (acd.LegGoneWait).
+const looseLegKeep = time.Minute
 
 // NewManager returns a manager whose actors live until ctx ends. Install its
 // Hooks in the dispatcher before the link runs.
@@ -189,13 +205,21 @@ func (m *Manager) Hooks() pbx.Hooks {
 	return pbx.Hooks{NewChannel: m.newChannel, Adopt: m.adopt, Other: m.unowned}
 }
 
-// unowned sees the events no actor owns. The StasisEnd of an inbound call
+// unowned sees the events no actor owns: the end of a loose leg (see
+// looseLegs) is told to the queue. The StasisEnd of an inbound call
 // that never had an actor is a call this controller never saw: it entered
 // Stasis as the event link dropped (its StasisStart went to the dying
 // websocket) and the caller hung up before the re-sync could read the
 // channel. It is recorded as a caller who hung up before the answer (once:
 // a call that had an actor has its record already).
 func (m *Manager) unowned(e ari.Event) {
+	switch v := e.(type) {
+	case *ari.ChannelDestroyed:
+		m.looseLegGone(v.Channel.ID)
+		return
+	case *ari.StasisEnd:
+		m.looseLegGone(v.Channel.ID)
+	}
 	se, ok := e.(*ari.StasisEnd)
 	if !ok || se.Channel.Dialplan == nil {
 		return
@@ -218,6 +242,38 @@ func (m *Manager) unowned(e ari.Event) {
 		defer m.wg.Done()
 		m.recordNeverSeen(ch, args)
 	}()
+}
+
+// watchLooseLeg remembers leg id of operator opID's ring of call callID,
+// which the call's actor hangs up as it ends (see looseLegs).
+func (m *Manager) watchLooseLeg(id, callID, opID string, ring uint64) {
+	if m.queue == nil {
+		return
+	}
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.looseLegs == nil {
+		m.looseLegs = map[string]looseLeg{}
+	}
+	for k, l := range m.looseLegs {
+		if now.Sub(l.at) > looseLegKeep {
+			delete(m.looseLegs, k)
+		}
+	}
+	m.looseLegs[id] = looseLeg{callID: callID, opID: opID, ring: ring, at: now}
+}
+
+// looseLegGone: channel id has left; if it is a loose leg, the queue is
+// told (acd.Core.RingLegGone).
+func (m *Manager) looseLegGone(id string) {
+	m.mu.Lock()
+	l, ok := m.looseLegs[id]
+	delete(m.looseLegs, id)
+	m.mu.Unlock()
+	if ok {
+		m.queue.RingLegGone(l.callID, l.opID, l.ring)
+	}
 }
 
 // recordNeverSeen records an inbound call that ended before this

@@ -236,6 +236,7 @@ func (a *actor) legEnded(id string, cause int, lived time.Duration) {
 	a.m.disp.UnbindChannel(id, a.inbox)
 	switch {
 	case l.cancelled:
+		a.ringLegGone(l)
 	case l.transfer && a.xfer == l && a.rec.Result == store.ResultTransferred && a.neverJoined(l):
 		a.unbridge(l, "the client hung up as the bridge was made")
 		a.dropBridge()
@@ -328,7 +329,15 @@ func (a *actor) unbridge(l *leg, why string) {
 
 func (a *actor) cancelRing(opID string, ring uint64, reason string) {
 	for _, l := range a.legs {
-		if l.opID == opID && l.ring == ring && !l.gone && !l.cancelled && a.op != l {
+		if l.opID != opID || l.ring != ring || a.op == l {
+			continue
+		}
+		switch {
+		case l.gone:
+			// It ended as the queue gave it up (its failure, reported
+			// meanwhile, was ignored): the phone is free now.
+			a.ringLegGone(l)
+		case !l.cancelled:
 			a.note(fmt.Sprintf("stop ringing %s (%s)", opID, reason))
 			// Another operator took the call (ring-all): said so, the
 			// softphones show "answered elsewhere", not a missed call
@@ -340,6 +349,19 @@ func (a *actor) cancelRing(opID string, ring uint64, reason string) {
 			a.hangupLegWith(l, cause)
 		}
 	}
+}
+
+// ringLegGone tells the queue that the leg of an operator's ring that it
+// gave up (CancelRing), or that we hung up, has left Asterisk: the queue
+// rings that operator again only then (or after acd.LegGoneWait), so
+// that the next ring's originate never reaches the phone while this
+// leg's hang-up is on its way (a phone without call waiting refuses it
+// 486, a no-answer the operator never earned).
+func (a *actor) ringLegGone(l *leg) {
+	if l.transfer || l.ring == 0 || a.op == l || a.m.queue == nil {
+		return
+	}
+	a.m.queue.RingLegGone(a.id, l.opID, l.ring)
 }
 
 func (a *actor) hangupLeg(l *leg) { a.hangupLegWith(l, "normal") }

@@ -209,6 +209,13 @@ func (o *Owner) RingFailed(callID, opID string, seq uint64, why acd.RingFailure)
 	o.do(func() { o.apply(o.core.RingFailed(callID, opID, seq, why, o.clock.Now())) })
 }
 
+// RingLegGone reports that the leg of ring seq of an operator, which the
+// queue gave up (CancelRing), has left Asterisk: the operator may be rung
+// again (acd.Core.RingLegGone).
+func (o *Owner) RingLegGone(callID, opID string, seq uint64) {
+	o.do(func() { o.apply(o.core.RingLegGone(callID, opID, seq, o.clock.Now())) })
+}
+
 // CallEnded reports that a connected call finished: its operator wraps up.
 func (o *Owner) CallEnded(callID string) {
 	o.do(func() {

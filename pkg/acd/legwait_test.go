@@ -1,0 +1,138 @@
+package acd
+
+import (
+	"testing"
+	"time"
+)
+
+// TestGivenUpRingWaitsForItsLeg: an operator whose ring the core gave up
+// (timed out, answered elsewhere, the caller gone, the operator paused)
+// is not rung again until the call reports that leg gone (RingLegGone),
+// or LegGoneWait has passed: rung again in the same step, the new ring's
+// originate reached the phone while the old leg's hang-up was on its way,
+// and a phone without call waiting refused it (486): a no-answer the
+// operator never earned, and a rest. An operator whose call ENDS is rung
+// at once, as before.
+func TestGivenUpRingWaitsForItsLeg(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name    string
+		clients map[string]ClientSettings
+		ops     []opSpec
+		steps   []step
+	}{
+		{
+			name:    "a ring timed out: the operator is rung again once its leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(15), tick, one("cancel c1 a timeout", "op a ringing>available no-answer")},
+				{sec(15) + 10*ms, enq("c2", "A"), nil},
+				{sec(15) + 40*ms, legGone("c1", "a"), ringing("c1", "a")},
+			},
+		},
+		{
+			name:    "a ring timed out: without the report, rung again after LegGoneWait",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(15), tick, one("cancel c1 a timeout", "op a ringing>available no-answer")},
+				{sec(15) + LegGoneWait - ms, tick, nil},
+				{sec(15) + LegGoneWait, tick, ringing("c1", "a")},
+				// The report, late, changes nothing.
+				{sec(18), legGoneRing("c1", "a", 1), nil},
+			},
+		},
+		{
+			// The reviewer's case: ring-all, b loses to a; b was rung
+			// for c2 in the same step, before its phone was free.
+			name:    "ring all: the loser rings for the next caller once its leg is gone",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(3), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a",
+					"cancel c1 b answered-elsewhere", "op b ringing>available answered-elsewhere")},
+				// Another ring's leg, or a stale report, frees nobody.
+				{sec(3), legGoneRing("c1", "b", 1), nil},
+				{sec(3) + 30*ms, legGone("c1", "b"), ringing("c2", "b")},
+			},
+		},
+		{
+			name:    "the caller hung up while ringing: the operator waits for the leg",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(2), abandon("c1"), one("cancel c1 a abandoned", "op a ringing>available abandoned")},
+				{sec(2) + 20*ms, legGone("c1", "a"), ringing("c2", "a")},
+			},
+		},
+		{
+			// 離席 pressed while ringing, 受付可 at once: the phone still
+			// rings the old leg.
+			name:    "paused while ringing and back at once: rung once the leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), pause("a", "break"), one("cancel c1 a break", "op a ringing>paused break")},
+				{sec(1) + 100*ms, avail("a"), one("op a paused>available available")},
+				{sec(1) + 200*ms, legGone("c1", "a"), ringing("c1", "a")},
+			},
+		},
+		{
+			// The benchmark's path: no ring was given up, nothing to
+			// wait for.
+			name:    "an operator whose call ends is rung at once",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), cat(one("op a on-call>available call-ended"), ringing("c2", "a"))},
+			},
+		},
+		{
+			// The phone refused the ring itself (its leg is gone): the
+			// rest applies, no leg is waited for.
+			name:    "a refused ring waits for no leg",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), failed("c1", "a", Busy), one("op a ringing>available busy")},
+				{sec(1) + BusyRest, tick, ringing("c1", "a")},
+			},
+		},
+		{
+			// The leg's end was never reported, and the ring sent after
+			// LegGoneWait is refused at once: perhaps for that leg, so
+			// it is no no-answer (no auto-pause); it rests as any
+			// refusal.
+			name:    "a refusal of a ring sent over a leg not reported gone is no no-answer",
+			clients: map[string]ClientSettings{"A": {AutoPauseAfter: 2}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(15), tick, one("cancel c1 a timeout", "op a ringing>available no-answer")},
+				{sec(15) + LegGoneWait, tick, ringing("c1", "a")},
+				{sec(15) + LegGoneWait + 50*ms, failed("c1", "a", Busy), one("op a ringing>available busy")},
+				{sec(15) + LegGoneWait + 50*ms + BusyRest, tick, ringing("c1", "a")},
+				// A refusal of a ring sent with the phone free counts.
+				{sec(25), failed("c1", "a", Busy), one("op a ringing>paused no-answer")},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := setup(t, tc.clients, tc.ops)
+			runSteps(t, c, tc.steps)
+		})
+	}
+}
