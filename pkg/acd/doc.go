@@ -67,7 +67,10 @@
 //     ends, then wraps up as after any call.
 //   - Pause and Logout during a call take effect after its wrap-up;
 //     during wrap-up or ringing they take effect at once (a ring is
-//     cancelled and the call offered to the next operator).
+//     cancelled and the call offered to the next operator). So does a
+//     skill change ([Core.UpsertOperator]) that takes the ringing call's
+//     client from the operator (no no-answer counted); a connected call
+//     goes on.
 //
 // # Expected wait
 //

@@ -187,6 +187,11 @@ func saved(op, call string) input {
 	return func(c *Core, now time.Time) []Action { return c.ReleaseWrapUp(op, call, now) }
 }
 
+// skills replaces the operator's skills (a reload).
+func skills(op string, sk map[string]int) input {
+	return func(c *Core, now time.Time) []Action { return c.UpsertOperator(Operator{ID: op, Skills: sk}, now) }
+}
+
 func remove(op string) input {
 	return func(c *Core, now time.Time) []Action { return c.RemoveOperator(op, now) }
 }

@@ -46,6 +46,9 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 			if !op.reachable {
 				t.Fatalf("op %s ringing while unreachable", id)
 			}
+			if _, ok := tierFor(op.skills, cl.clientID); !ok {
+				t.Fatalf("op %s ringing for %s, a client it does not serve", id, cl.id)
+			}
 		case OnCall:
 			cl := c.calls[op.callID]
 			if cl == nil || !cl.connected || cl.opID != id {

@@ -8,9 +8,16 @@ import (
 // operators.go: inputs about operators (config, registration, console).
 // Unknown operator ids are ignored (nil actions): stale events are normal.
 
+// ReasonSkillRemoved cancels a ring of an operator whose skills no longer
+// include the ringing call's client.
+const ReasonSkillRemoved = "skill-removed"
+
 // UpsertOperator adds an operator (Offline and unreachable until told
 // otherwise) or replaces the skills of an existing one, keeping its runtime
-// state. A ring in progress is not affected by a skill change.
+// state. A ring in progress for a client the new skills no longer include
+// is cancelled (no no-answer counted) and its caller offered to the next
+// operator: the operator may no longer serve that client (a confidential
+// one). A call already connected goes on.
 func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 	if o.ID == "" {
 		return nil
@@ -24,6 +31,12 @@ func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 	}
 	op.skills = maps.Clone(o.Skills)
 	c.shares = nil
+	if cl := c.calls[op.callID]; cl != nil && op.state == Ringing {
+		if _, ok := tierFor(op.skills, cl.clientID); !ok {
+			out = c.cancelRing(cl, op, ReasonSkillRemoved, now, out)
+			out = c.setState(op, Available, ReasonSkillRemoved, now, out)
+		}
+	}
 	raised := false
 	for _, t := range op.skills {
 		if t > c.maxTier {
