@@ -191,7 +191,8 @@ func (r *recording) endLocked(now time.Time) recordingEnd {
 }
 
 // beepLength is the beep before a recording with "beep": true (09: the
-// recording ended 3.99 s after it started for maxDurationSeconds 3).
+// recording ended 3.99 s after it started for maxDurationSeconds 3), the
+// default of Options.BeepLength.
 const beepLength = 990 * time.Millisecond
 
 type storedRecording struct{ name, format string }
@@ -377,7 +378,7 @@ func (s *Server) startRecordingLocked(r *recording, maxDur time.Duration) {
 		r.state = "recording"
 		r.started = s.now()
 		if r.beep {
-			r.started = r.started.Add(beepLength)
+			r.started = r.started.Add(s.opts.BeepLength)
 		}
 		if c := s.targetChannelLocked(r.target); c != nil && c.silent {
 			s.silenceLocked(r, true, r.started)
@@ -388,7 +389,7 @@ func (s *Server) startRecordingLocked(r *recording, maxDur time.Duration) {
 		s.emitLocked(r.app, "RecordingStarted", nil, object{{"recording", r.json(false, 0)}})
 		if maxDur > 0 {
 			if r.beep {
-				maxDur += beepLength
+				maxDur += s.opts.BeepLength
 			}
 			r.timer = s.after(maxDur, func() {
 				if s.liveRecs[r.name] == r {

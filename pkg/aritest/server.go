@@ -62,6 +62,11 @@ type Options struct {
 	// StasisEnd with the channel not yet destroyed (409), ChannelDestroyed
 	// (404). Zero ends it at once, as the recordings show it.
 	HangupWindow time.Duration
+	// BeepLength is how long the beep before a recording with "beep"
+	// lasts; zero means Asterisk's, 990 ms. A test that must act during
+	// the beep on a real clock makes it long, so that a slow machine
+	// cannot let it end first.
+	BeepLength time.Duration
 }
 
 // RequestLog is one REST request the fake answered.
@@ -128,6 +133,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Password == "" {
 		opts.Password = "toritsugi"
+	}
+	if opts.BeepLength <= 0 {
+		opts.BeepLength = beepLength
 	}
 	if opts.Clock == nil {
 		opts.Clock = RealClock()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/call"
 	"github.com/toritsugi/toritsugi/pkg/store"
 )
@@ -172,10 +173,12 @@ func TestRestartAfterASilentMessageEnded(t *testing.T) {
 // neither duration nor talking). Taken for a silent message, the client
 // was told of one, with a recording that does not exist (a review).
 func TestHangupDuringTheBeepIsNoMessage(t *testing.T) {
-	h := overflowHarness(t, `
+	// A long beep: on a busy machine Asterisk's 990 ms could end before
+	// the hang-up is sent.
+	h := overflowHarnessFake(t, `
     overflow: voicemail
     voicemail_prompt: ""
-    voicemail_max: 60s`)
+    voicemail_max: 60s`, aritest.Options{BeepLength: time.Minute})
 	h.start()
 	id := h.call("0312345678", "09012345678")
 	h.eventually("the beep playing", func() bool { return h.fake.ChannelRecording(id) == "queued" })
