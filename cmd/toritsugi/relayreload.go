@@ -11,10 +11,10 @@ import (
 // hastenChangedDestinations makes the relay entries waiting for a retry
 // to a destination that cur has and old had not, or had otherwise (its
 // definition, or the clients whose routes name it), due now
-// (Outbox.Hasten): an admin who puts back a destination a reload removed
-// or misspelt, or puts right its address, its token or the routes naming
-// it, sees its messages go at once, not after hours of backoff. It
-// returns how many.
+// (Outbox.HastenChanged; such an attempt that fails does not count): an
+// admin who puts back a destination a reload removed or misspelt, or puts
+// right its address, its token or the routes naming it, sees its
+// messages go at once, not after hours of backoff. It returns how many.
 func hastenChangedDestinations(ob *relay.Outbox, old, cur *config.Config) (int, error) {
 	changed := map[string]bool{}
 	for _, d := range cur.Destinations {
@@ -28,7 +28,7 @@ func hastenChangedDestinations(ob *relay.Outbox, old, cur *config.Config) (int, 
 	if len(changed) == 0 {
 		return 0, nil
 	}
-	n, err := ob.Hasten(func(dest string) bool { return changed[dest] })
+	n, err := ob.HastenChanged(func(dest string) bool { return changed[dest] })
 	if err != nil {
 		return n, fmt.Errorf("relay destinations the reload added or changed: %w", err)
 	}

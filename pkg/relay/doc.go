@@ -36,10 +36,16 @@
 // moves to the dead bucket with its last error. Outbox.Retry puts it back.
 // A delivery makes the entries waiting for a retry to the same server due
 // at once (Outbox.Hasten), so a backlog goes when its server answers
-// again; an entry that fails on its own is then tried at each such
-// delivery, its attempts counting. A destination answering 429 (or 503 with Retry-After) is waited for as
-// it asks, with its other entries, and such attempts do not count towards
-// MaxAttempts during an entry's first day, up to 100 (throttle.go).
+// again; so does a reload for the destinations it adds or changes
+// (Outbox.HastenChanged). Such an attempt, made before the entry's
+// backoff called for it, is free when it fails: it does not count towards
+// MaxAttempts nor advance the backoff, and the entry goes back to the
+// time its backoff gave it. An entry that fails on its own while its
+// server takes others' messages is brought forward by those deliveries
+// at most 16 times (maxFreeHastens). A destination answering 429 (or 503
+// with Retry-After) is waited for as it asks, with its other entries, and
+// such attempts do not count towards MaxAttempts during an entry's first
+// day, up to 100 (throttle.go).
 //
 // Delivery is at least once: if the process dies after the receiver
 // accepted a message (HTTP 2xx, SMTP 250 after DATA) but before the commit,

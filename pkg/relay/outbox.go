@@ -117,6 +117,17 @@ type Entry struct {
 	// (a 429) that do not count towards dead-lettering: those of the
 	// entry's first day, up to maxFreeThrottles (see throttle.go).
 	Throttled int `json:"throttled,omitempty"`
+	// HastenedFrom, while set, is the NextAt the entry's backoff gave it
+	// before Hasten brought it forward: its next attempt was not called
+	// for by its backoff. If that attempt fails while HastenedFrom is
+	// still ahead, it is free (Hastened) and the entry goes back to
+	// HastenedFrom. Cleared by the attempt.
+	HastenedFrom time.Time `json:"hastened_from,omitzero"`
+	// Hastened counts the attempts brought forward by Hasten that failed
+	// and do not count towards dead-lettering (nor advance the backoff).
+	// A delivery to the entry's server brings it forward only while
+	// Hastened < maxFreeHastens; a reload (HastenChanged) always does.
+	Hastened int `json:"hastened,omitempty"`
 	// RetriedAt is when a person last sent the entry again from the
 	// dead letters (Retry): its day of free refusals starts over then.
 	RetriedAt  time.Time `json:"retried_at,omitzero"`
@@ -425,6 +436,7 @@ func (o *Outbox) Retry(id string) error {
 			return fmt.Errorf("%w (%s)", ErrSuperseded, later)
 		}
 		e.State, e.Attempts, e.Throttled, e.NextAt, e.UpdatedAt, e.RetriedAt = StatePending, 0, 0, now, now, now
+		e.Hastened, e.HastenedFrom = 0, time.Time{}
 		return nil
 	})
 	if err != nil {
@@ -655,19 +667,45 @@ func (o *Outbox) due(now time.Time, skip map[string]bool, pick func(Entry) bool,
 	return ready, next, nil
 }
 
+// maxFreeHastens bounds the failed attempts of one entry that deliveries
+// to its server bring forward (Hasten) without counting: an entry that
+// fails on its own while its server takes others' messages (a mailbox
+// full, another client's destination) is tried at most this many extra
+// times, then waits for its backoff alone, which still takes it to the
+// dead letters on schedule.
+const maxFreeHastens = 16
+
 // Hasten makes every pending entry whose destination match accepts and
 // that waits for a retry (its NextAt after now) due now, wakes the worker
 // and returns how many it brought forward. A destination that answers
-// again (after an outage of Slack or of the SMTP relay), or that a
-// reload put back or put right, gets its backlog at once, not hours
-// later and after the messages queued since. The worker's bound on sends
-// to one server, and its pause of a destination that asked to be sent
-// less, still apply. Each entry keeps its attempts and UpdatedAt (its
-// last attempt's). match is given the destination read from the due
-// index's key, so an entry is decoded only to be changed; it is called
-// in a read transaction, and the write transaction comes only when there
-// is something to bring forward.
+// again (after an outage of Slack or of the SMTP relay) gets its backlog
+// at once, not hours later and after the messages queued since. The
+// worker's bound on sends to one server, and its pause of a destination
+// that asked to be sent less, still apply. Each entry keeps its attempts
+// and UpdatedAt (its last attempt's), and remembers the time its backoff
+// gave it (HastenedFrom; an entry brought forward again before its
+// attempt keeps the first): the attempt, if it fails while that time is
+// still ahead, does not count and the entry goes back to that time
+// (record). An entry whose brought-forward attempts failed
+// maxFreeHastens times is left at its time. match is given the
+// destination read from the due index's key, so an entry is decoded only
+// when it waits for a destination match accepts; it is called in a read
+// transaction, and the write transaction comes only when there is
+// something to bring forward.
 func (o *Outbox) Hasten(match func(destination string) bool) (int, error) {
+	return o.hasten(match, false)
+}
+
+// HastenChanged is Hasten for the destinations a reload added or changed
+// (their settings, or the routes naming them): an admin put something
+// right, so their entries go now even if deliveries to their server
+// already brought them forward maxFreeHastens times; their attempts are
+// free all the same if they fail (the fix may not have worked).
+func (o *Outbox) HastenChanged(match func(destination string) bool) (int, error) {
+	return o.hasten(match, true)
+}
+
+func (o *Outbox) hasten(match func(destination string) bool, changed bool) (int, error) {
 	now := o.clock.Now()
 	waits := func(k, v []byte) (bool, error) {
 		if len(v) != dueValueLen {
@@ -675,12 +713,28 @@ func (o *Outbox) Hasten(match func(destination string) bool) (int, error) {
 		}
 		return time.Unix(0, int64(binary.BigEndian.Uint64(v))).After(now), nil
 	}
+	// hastens reports whether entry k, waiting, is to be brought forward.
+	hastens := func(ob *bolt.Bucket, k []byte) (Entry, bool, error) {
+		raw := ob.Get(k)
+		if raw == nil {
+			return Entry{}, false, fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
+		}
+		e, err := decodeEntry(raw)
+		if err != nil {
+			return Entry{}, false, err
+		}
+		return e, changed || e.Hastened < maxFreeHastens, nil
+	}
 	var keys [][]byte
 	err := o.db.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
 		return tx.Bucket(bucketDue).ForEach(func(k, v []byte) error {
 			ok, err := waits(k, v)
 			// "<message id>/<destination>": a destination has no '/'.
-			if ok && match(string(k[bytes.LastIndexByte(k, '/')+1:])) {
+			if err != nil || !ok || !match(string(k[bytes.LastIndexByte(k, '/')+1:])) {
+				return err
+			}
+			if _, ok, err = hastens(ob, k); ok {
 				keys = append(keys, append([]byte(nil), k...))
 			}
 			return err
@@ -707,13 +761,15 @@ func (o *Outbox) Hasten(match func(destination string) bool) (int, error) {
 				}
 				continue
 			}
-			raw := ob.Get(k)
-			if raw == nil {
-				return fmt.Errorf("%w: due index names %q, which is not in the outbox", ErrCorrupt, k)
-			}
-			e, err := decodeEntry(raw)
+			e, ok, err := hastens(ob, k)
 			if err != nil {
 				return err
+			}
+			if !ok {
+				continue
+			}
+			if e.HastenedFrom.IsZero() {
+				e.HastenedFrom = e.NextAt
 			}
 			e.NextAt = now
 			if err := putEntry(tx, bucketOutbox, e); err != nil {
@@ -769,6 +825,10 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 		if e.State != StatePending {
 			return nil // already settled; never undo a delivery
 		}
+		// Set while this attempt was brought forward (Hasten), not
+		// called for by the entry's backoff; cleared by any outcome.
+		hastenedFrom := e.HastenedFrom
+		e.HastenedFrom = time.Time{}
 		e.Attempts++
 		e.UpdatedAt = now
 		if sendErr == nil || errors.Is(sendErr, ErrPartlyDelivered) {
@@ -783,6 +843,25 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 		}
 		e.LastError = sendErr.Error()
 		wait, limited := throttled(sendErr, now)
+		// An attempt brought forward (Hasten: a delivery to the entry's
+		// server, or a reload changing its destination) before the time
+		// its backoff gave it, which is still ahead, costs nothing if it
+		// fails (a mailbox full, a destination still wrong, a refusal as
+		// too many): the entry goes back to that time, its failures as
+		// they were, as though it had not been tried. No floor is needed:
+		// that time is after now. Once it has come, the attempt is the
+		// one the backoff called for and counts, so bringing an entry
+		// forward again and again never keeps it from its counted
+		// attempts, nor from the dead letters. An ErrPermanent error
+		// dead-letters it at once as ever.
+		if hastenedFrom.After(now) && !errors.Is(sendErr, ErrPermanent) {
+			e.Hastened++
+			e.NextAt = hastenedFrom
+			if at := now.Add(wait); limited && at.After(e.NextAt) {
+				e.NextAt = at // a refusal as too many: not before the time asked
+			}
+			return putEntry(tx, bucketOutbox, e)
+		}
 		since := e.EnqueuedAt
 		if e.RetriedAt.After(since) {
 			since = e.RetriedAt
@@ -795,9 +874,9 @@ func (o *Outbox) record(id string, sendErr error) (Entry, error) {
 			e.NextAt = now.Add(wait)
 			return putEntry(tx, bucketOutbox, e)
 		}
-		// At least 1 as stored by this code (the two counts go up
+		// At least 1 as stored by this code (the counts go up
 		// together); guarded all the same, since o.delay needs it.
-		failed := max(e.Attempts-e.Throttled, 1)
+		failed := max(e.Attempts-e.Throttled-e.Hastened, 1)
 		if failed >= o.max || errors.Is(sendErr, ErrPermanent) {
 			e.State, e.NextAt = StateDead, time.Time{}
 			if err := ob.Delete([]byte(id)); err != nil {

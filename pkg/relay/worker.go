@@ -289,12 +289,13 @@ func (w *Worker) attempt(run, ctx context.Context, e Entry) (pauseUntil time.Tim
 // that failed during it go now, not hours later and after those queued
 // since. The bound on sends to one server and the pause of a
 // destination that asked to be sent less (Run's pick) still apply. An
-// entry that keeps failing on its own (one client's bad token or
-// address) while others to its server are delivered is thereby tried
-// again at each such delivery, and those attempts count: it reaches the
-// dead letters, where a person sees it, sooner than its backoff would
-// have taken it there. Cheap when nothing waits: Hasten reads the due
-// index and writes only when something is to be brought forward.
+// entry that keeps failing on its own (a mailbox full, one client's bad
+// token or address) while others to its server are delivered is thereby
+// tried again at such deliveries, up to maxFreeHastens times, and those
+// attempts do not count nor advance its backoff (Outbox.record): it
+// reaches the dead letters on its backoff's schedule, not after a few
+// minutes of a busy server. Cheap when nothing waits: Hasten reads the
+// due index and writes only when something is to be brought forward.
 func (w *Worker) hastenServer(dest string) {
 	srv := w.server(dest)
 	servers := map[string]string{} // destination → server, this scan
