@@ -85,7 +85,7 @@ func (c *Core) RingAnswered(callID, opID string, seq uint64, now time.Time) []Ac
 	c.release(cl, op)
 	op.callID = callID
 	op.noAnswers = 0
-	cl.opID, cl.connected = opID, true
+	cl.opID, cl.connected, cl.connRing = opID, true, seq
 	q := c.queue(cl.clientID)
 	q.tree.remove(cl.key)
 	q.addWait(now.Sub(cl.enqueuedAt))
@@ -130,7 +130,9 @@ func (c *Core) CallEnded(callID string, now time.Time) []Action {
 
 // CallEndedBeforeTalk reports that a connected call finished before its
 // caller and operator were put through (the caller hung up during the
-// whisper): the operator has nothing to wrap up and is free at once.
+// whisper): the operator has nothing to wrap up and is free at once, but
+// is rung again only once the leg they answered is reported gone
+// ([Core.RingLegGone] with its ring) or [LegGoneWait] has passed.
 func (c *Core) CallEndedBeforeTalk(callID string, now time.Time) []Action {
 	return c.callEnded(callID, false, now)
 }
@@ -157,6 +159,12 @@ func (c *Core) callEnded(callID string, talked bool, now time.Time) []Action {
 	hold := op.holdCall == callID && st.WrapUpHold > 0
 	reason := "call-ended"
 	if !talked {
+		// Freed at once, with their answered leg still up: its hang-up
+		// follows this report. Not rung again until that leg is gone
+		// (or LegGoneWait), as after a ring given up.
+		if cl.connRing != 0 && cl.connRing == op.ring {
+			c.awaitLeg(op, op.ring, now)
+		}
 		return c.dispatch(now, c.leaveWrapUp(op, "call-ended-before-talk", now, nil))
 	}
 	if st.WrapUp > 0 || hold {

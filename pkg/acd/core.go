@@ -101,6 +101,7 @@ type callRec struct {
 	ringing      []string // operator ids, sorted
 	opID         string   // connected operator
 	connected    bool
+	connRing     uint64 // the ring answered (RingAnswered); 0 for an Occupy
 	attempts     map[string]int
 	maxWaitTimer *timer
 	escTimer     *timer

@@ -53,8 +53,11 @@
 //     has passed should the report be lost: the next ring's originate
 //     must not reach the phone while the old leg's hang-up is on its way
 //     (a phone without call waiting refuses it). A refusal (Busy) of a
-//     ring sent before the report is no no-answer. An operator whose
-//     call ended (CallEnded) waits for nothing. A phone that refused the ring (Busy: busy, declined,
+//     ring sent before the report is no no-answer. So does an operator
+//     freed by [Core.CallEndedBeforeTalk] (the caller left during the
+//     whisper), for the leg they answered. An operator whose call ended
+//     (CallEnded) waits for nothing.
+//   - A phone that refused the ring (Busy: busy, declined,
 //     do-not-disturb) rests [BusyRest] first, for every caller, so that
 //     it is not rung in a loop as fast as it refuses; a ring that never
 //     reached Asterisk (NotRung) rests [NotRungRest].

@@ -99,6 +99,49 @@ func TestGivenUpRingWaitsForItsLeg(t *testing.T) {
 			},
 		},
 		{
+			// The caller hung up during the whisper: the operator is
+			// free at once, with the leg they answered still up.
+			name:    "the caller left during the whisper: rung once the answered leg is gone",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(3), endedBeforeTalk("c1"), one("op a on-call>available call-ended-before-talk")},
+				{sec(3) + LegGoneWait - ms, tick, nil},
+				{sec(3) + LegGoneWait - ms, legGoneRing("c1", "a", 1), ringing("c2", "a")},
+			},
+		},
+		{
+			name:    "the caller left during the whisper: without the report, rung after LegGoneWait",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(3), endedBeforeTalk("c1"), one("op a on-call>available call-ended-before-talk")},
+				{sec(3) + LegGoneWait - ms, tick, nil},
+				{sec(3) + LegGoneWait, tick, ringing("c2", "a")},
+			},
+		},
+		{
+			// The caller left as the operator picked up (Abandon of a
+			// connected call): the same.
+			name:    "the caller left as the operator answered: rung once the answered leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(2), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), abandon("c1"), one("op a on-call>available call-ended-before-talk")},
+				{sec(3), tick, nil},
+				{sec(3), legGone("c1", "a"), ringing("c2", "a")},
+			},
+		},
+		{
 			// The phone refused the ring itself (its leg is gone): the
 			// rest applies, no leg is waited for.
 			name:    "a refused ring waits for no leg",

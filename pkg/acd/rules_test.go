@@ -197,6 +197,8 @@ func TestRules(t *testing.T) {
 		},
 		{
 			// The caller hung up during the whisper: nothing to wrap up.
+			// Rung again once the leg they answered is gone
+			// (TestGivenUpRingWaitsForItsLeg).
 			name:    "a call that ends before the talk frees its operator at once",
 			clients: map[string]ClientSettings{"A": {WrapUp: sec(30)}},
 			ops:     []opSpec{{id: "a", skills: all(1)}},
@@ -204,7 +206,8 @@ func TestRules(t *testing.T) {
 				{0, enq("c1", "A"), ringing("c1", "a")},
 				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
 				{sec(2), enq("c2", "A"), nil},
-				{sec(3), endedBeforeTalk("c1"), cat(one("op a on-call>available call-ended-before-talk"), ringing("c2", "a"))},
+				{sec(3), endedBeforeTalk("c1"), one("op a on-call>available call-ended-before-talk")},
+				{sec(3), legGone("c1", "a"), ringing("c2", "a")},
 			},
 		},
 		{

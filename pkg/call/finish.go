@@ -48,6 +48,11 @@ func (a *actor) leaveQueue() {
 		} else {
 			a.m.queue.CallEnded(a.id)
 		}
+		if a.op.gone {
+			// Its end came first: the phone is free (legEnded
+			// reports a leg ending from now on).
+			a.ringLegGone(a.op)
+		}
 	}
 }
 
@@ -198,13 +203,20 @@ func (a *actor) finish() {
 	for _, l := range a.legs {
 		// Unbound first: the end of a leg hung up now is an event no
 		// actor owns, and the manager tells the queue of a ring leg's
-		// (watchLooseLeg), as the actor would have.
+		// (watchLooseLeg), as the actor would have; so is the end of
+		// the operator's answered leg (CallEndedBeforeTalk waits for it).
 		a.m.disp.UnbindChannel(l.id, a.inbox)
 		if !l.gone {
-			if !l.transfer && l.ring != 0 && a.op != l {
+			watched := !l.transfer && l.ring != 0
+			if watched {
 				a.m.watchLooseLeg(l.id, a.id, l.opID, l.ring)
 			}
-			a.hangupLeg(l)
+			l.cancelled = true
+			if a.m.hangupChannelGone(a.log, l.id, "normal") && watched {
+				// It had left already (hung up as the caller left): its
+				// end came to this actor, which reads no more events.
+				a.m.looseLegGone(l.id)
+			}
 		}
 	}
 	if a.bridgeID != "" {

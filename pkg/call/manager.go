@@ -592,11 +592,19 @@ func (m *Manager) destroyBridge(log *slog.Logger, id string) {
 // keep the operator's phone in a call nobody owns while the queue rings
 // them for the next caller.
 func (m *Manager) hangupChannel(log *slog.Logger, id, reason string) {
+	m.hangupChannelGone(log, id, reason)
+}
+
+// hangupChannelGone is hangupChannel, and reports whether the channel
+// had left already (404).
+func (m *Manager) hangupChannelGone(log *slog.Logger, id, reason string) bool {
 	hangup := func() error { return m.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, id), reason) }
-	if err := hangup(); err != nil && !pbx.IsNotFound(err) {
+	err := hangup()
+	if err != nil && !pbx.IsNotFound(err) {
 		log.Warn("hanging up a leg failed; trying again", "leg", id, "error", err)
 		m.retryCleanup(log, "hanging up the leg", id, hangup)
 	}
+	return pbx.IsNotFound(err)
 }
 
 // cleanupTries bounds the tries of a cleanup that keeps failing, spaced 1

@@ -234,6 +234,11 @@ func (a *actor) legEnded(id string, cause int, lived time.Duration) {
 	}
 	l.gone = true
 	a.m.disp.UnbindChannel(id, a.inbox)
+	if a.op == l && a.opReleased {
+		// The queue freed the operator before this leg ended (the
+		// caller left during the whisper): their phone is free now.
+		a.ringLegGone(l)
+	}
 	switch {
 	case l.cancelled:
 		a.ringLegGone(l)
@@ -352,13 +357,14 @@ func (a *actor) cancelRing(opID string, ring uint64, reason string) {
 }
 
 // ringLegGone tells the queue that the leg of an operator's ring that it
-// gave up (CancelRing), or that we hung up, has left Asterisk: the queue
-// rings that operator again only then (or after acd.LegGoneWait), so
-// that the next ring's originate never reaches the phone while this
-// leg's hang-up is on its way (a phone without call waiting refuses it
-// 486, a no-answer the operator never earned).
+// gave up (CancelRing), or that we hung up, or the answered leg of an
+// operator it freed as the call ended (CallEndedBeforeTalk), has left
+// Asterisk: the queue rings that operator again only then (or after
+// acd.LegGoneWait), so that the next ring's originate never reaches the
+// phone while this leg's hang-up is on its way (a phone without call
+// waiting refuses it 486, a no-answer the operator never earned).
 func (a *actor) ringLegGone(l *leg) {
-	if l.transfer || l.ring == 0 || a.op == l || a.m.queue == nil {
+	if l.transfer || l.ring == 0 || a.m.queue == nil {
 		return
 	}
 	a.m.queue.RingLegGone(a.id, l.opID, l.ring)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -153,4 +154,37 @@ func lookup(h *harness, id string) (acd.OperatorView, bool) {
 		}
 	}
 	return acd.OperatorView{}, false
+}
+
+// TestOperatorRungAgainOnceTheLegOfACallerLeftInTheWhisperIsGone: op1001
+// answers the first caller, who hangs up during the whisper while a
+// second caller waits. op1001, freed at once (nothing to wrap up), is
+// rung for the second caller only once the leg they answered is gone,
+// not while its hang-up is on its way (a phone without call waiting
+// refused that ring 486: a no-answer never earned), and as it ends, not
+// after acd.LegGoneWait.
+func TestOperatorRungAgainOnceTheLegOfACallerLeftInTheWhisperIsGone(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "ring_timeout: 15s", "ring_timeout: 100s", 1))
+	h.fake.AddSound("beep", 300*time.Second) // the whisper, 3 s of test time
+	w := watchLegs(h, "op1001", 300*time.Millisecond)
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+	first := h.call("0312345678", "0901234567")
+	h.eventually("op1001 answered the first caller, the whisper playing", func() bool { return whisperPlayed(h) })
+	second := h.call("0312345678", "0907654321")
+	h.eventually("the second caller waiting", func() bool { return slices.Contains(h.waiting("acme"), second) })
+	left := time.Now()
+	if err := h.fake.RemoteHangup(first); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("op1001 rung for the second caller", func() bool { return legOf(h, second, "op1001") != "" })
+	w.check(t)
+	w.mu.Lock()
+	again := w.rung[len(w.rung)-1]
+	w.mu.Unlock()
+	if d := again.Sub(left); d >= acd.LegGoneWait {
+		t.Fatalf("op1001 rung again %s after the caller left: the answered leg's end was not reported", d)
+	}
+	if v, _ := lookup(h, "op1001"); v.NoAnswers != 0 {
+		t.Fatalf("op1001 has %d no-answers, want none", v.NoAnswers)
+	}
 }
