@@ -70,8 +70,11 @@ type opRec struct {
 	legTimer *timer
 	// overLeg: the ring in progress was sent before the leg of legRing
 	// was reported gone (legTimer passed first). Its refusal may be the
-	// old leg's doing: it is no no-answer.
+	// old leg's doing: it is no no-answer. Only a ring sent before
+	// legStale (LegGoneWait after legTimer passed) counts so: a leg
+	// still unreported by then is taken as gone.
 	overLeg   bool
+	legStale  time.Time
 	wrapUntil time.Time
 	// holdCall is the call whose message the operator has not saved
 	// (HoldWrapUp); wrapCall the call their wrap-up follows, of client

@@ -199,8 +199,8 @@ func (c *Core) ring(cl *callRec, op *opRec, st ClientSettings, now time.Time, ou
 	op.callID, op.ring = cl.id, c.ringSeq
 	// An operator is idle only once the leg of a ring given up is gone or
 	// LegGoneWait has passed; in the second case this ring may find it
-	// still up.
-	op.overLeg, op.legRing = op.legRing != 0, 0
+	// still up, if sent soon after (before legStale).
+	op.overLeg, op.legRing = op.legRing != 0 && now.Before(op.legStale), 0
 	op.ringTimer = c.arm(now.Add(timeout), tRing, cl.id, op.id)
 	i, _ := slices.BinarySearch(cl.ringing, op.id)
 	cl.ringing = slices.Insert(cl.ringing, i, op.id)

@@ -53,7 +53,8 @@
 //     has passed should the report be lost: the next ring's originate
 //     must not reach the phone while the old leg's hang-up is on its way
 //     (a phone without call waiting refuses it). A refusal (Busy) of a
-//     ring sent before the report is no no-answer. So does an operator
+//     ring sent before the report (within a further LegGoneWait past
+//     the bound) is no no-answer. So does an operator
 //     freed by [Core.CallEndedBeforeTalk] (the caller left during the
 //     whisper), for the leg they answered. An operator whose call ended
 //     (CallEnded) waits for nothing.

@@ -171,6 +171,35 @@ func TestGivenUpRingWaitsForItsLeg(t *testing.T) {
 				{sec(25), failed("c1", "a", Busy), one("op a ringing>paused no-answer")},
 			},
 		},
+		{
+			// The marker of a leg never reported gone lasts only a while
+			// past the bound: a ring an hour later finds a free phone, and
+			// its refusal (do-not-disturb) is a no-answer as any.
+			name:    "a refusal long after an unreported leg counts",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll, AutoPauseAfter: 1}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
+				{sec(1), answer("c1", "b"), one("op b ringing>on-call answered", "connect c1 b",
+					"cancel c1 a answered-elsewhere", "op a ringing>available answered-elsewhere")},
+				{sec(1) + LegGoneWait, tick, nil},
+				{sec(3600), enq("c2", "A"), ringing("c2", "a")},
+				{sec(3601), failed("c2", "a", Busy), one("op a ringing>paused no-answer")},
+			},
+		},
+		{
+			name:    "a refusal just past the bound of an unreported leg is no no-answer",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll, AutoPauseAfter: 1}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
+				{sec(1), answer("c1", "b"), one("op b ringing>on-call answered", "connect c1 b",
+					"cancel c1 a answered-elsewhere", "op a ringing>available answered-elsewhere")},
+				{sec(1) + LegGoneWait, tick, nil},
+				{sec(1) + LegGoneWait + ms, enq("c2", "A"), ringing("c2", "a")},
+				{sec(4), failed("c2", "a", Busy), one("op a ringing>available busy")},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -117,8 +117,10 @@ func (c *Core) fire(t *timer, now time.Time, out []Action) []Action {
 		}
 		// The leg's end was never reported (lost with the link, or the
 		// call's actor gone): rung again all the same. legRing stays, so
-		// that the next ring knows it may find the leg up (overLeg).
+		// that a ring sent within another LegGoneWait knows it may find
+		// the leg up (overLeg); a ring sent later does not.
 		op.legTimer = nil
+		op.legStale = now.Add(LegGoneWait)
 		c.refreshIdle(op)
 		return out
 	case tWrapUp:
