@@ -200,6 +200,23 @@ func TestGivenUpRingWaitsForItsLeg(t *testing.T) {
 				{sec(4), failed("c2", "a", Busy), one("op a ringing>available busy")},
 			},
 		},
+		{
+			// The loser of a ring-all picks up after the bound passed
+			// (the hang-up slow to reach the phone): that leg, hung up
+			// as stale, is waited for again.
+			name:    "a stale answer's leg is waited for",
+			clients: map[string]ClientSettings{"A": {Strategy: RingAll}},
+			ops:     []opSpec{{id: "a", skills: all(1)}, {id: "b", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), cat(ringing("c1", "a"), ringing("c1", "b"))},
+				{sec(1), answer("c1", "b"), one("op b ringing>on-call answered", "connect c1 b",
+					"cancel c1 a answered-elsewhere", "op a ringing>available answered-elsewhere")},
+				{sec(1) + LegGoneWait, tick, nil},
+				{sec(4), answerRing("c1", "a", 1), one("cancel c1 a stale")},
+				{sec(4) + 10*ms, enq("c2", "A"), nil},
+				{sec(4) + 50*ms, legGone("c1", "a"), ringing("c2", "a")},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
