@@ -45,9 +45,14 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, a authed)
 // marks one: whatever changes something is use.
 const pollHeader = "X-Toritsugi-Poll"
 
+// eventsPath is the page's event stream. Opening it is no use of the
+// session either (EventSource cannot send pollHeader): the page opens it
+// again by itself after every restart, network blip or silence.
+const eventsPath = "/api/v1/console/events"
+
 // authenticate resolves the session cookie to a live session and a still
-// configured operator. A request marked as the page's poll does not
-// count as use of the session.
+// configured operator. A request marked as the page's poll, or opening
+// the event stream, does not count as use of the session.
 func (c *Console) authenticate(r *http.Request) (authed, bool) {
 	ck, err := r.Cookie(cookieName)
 	if err != nil || ck.Value == "" {
@@ -56,7 +61,7 @@ func (c *Console) authenticate(r *http.Request) (authed, bool) {
 	now := c.now()
 	var ss session
 	var ok bool
-	if r.Method == http.MethodGet && r.Header.Get(pollHeader) == "1" {
+	if r.Method == http.MethodGet && (r.Header.Get(pollHeader) == "1" || r.URL.Path == eventsPath) {
 		ss, ok = c.sess.alive(ck.Value, now)
 	} else {
 		ss, ok = c.sess.get(ck.Value, now)

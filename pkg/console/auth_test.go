@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -177,6 +178,7 @@ func TestPagePollsAreNoUse(t *testing.T) {
 		action  func(*user) int
 		endsAt  time.Duration // when the polls are first refused
 		reading func(*user) int
+		op      string // who logs in; op-a if empty
 	}{
 		{name: "polls only", endsAt: 12 * time.Hour, reading: poll},
 		{name: "a press 6 h in", at: 6 * time.Hour, action: press, endsAt: 18 * time.Hour, reading: poll},
@@ -185,10 +187,40 @@ func TestPagePollsAreNoUse(t *testing.T) {
 			return resp.StatusCode
 		}, endsAt: 18 * time.Hour, reading: poll},
 		{name: "reads without the mark are use", endsAt: 24 * time.Hour, reading: plain},
+		// EventSource cannot mark its request: the page opens its stream
+		// again after every restart or network blip.
+		{name: "opening the event stream is no use", at: 11 * time.Hour, action: func(u *user) int {
+			u.stream().resp.Body.Close()
+			return http.StatusOK
+		}, endsAt: 12 * time.Hour, reading: poll},
+		{name: "only the event stream opened, again and again", endsAt: 12 * time.Hour, reading: func(u *user) int {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, "GET", u.e.srv.URL+"/api/v1/console/events", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hc := *u.hc
+			hc.Timeout = 0
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			resp.Body.Close()
+			return resp.StatusCode
+		}},
+		{name: "the wallboard's marked reads", op: "sv", endsAt: 12 * time.Hour, reading: func(u *user) int {
+			resp, _ := u.raw("GET", "/api/v1/console/wallboard", nil, map[string]string{"X-Toritsugi-Poll": "1"})
+			return resp.StatusCode
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			u := e.login("op-a")
+			if tc.op == "" {
+				tc.op = "op-a"
+			}
+			u := e.login(tc.op)
 			const every = 5 * time.Minute
 			for at := every; at <= 25*time.Hour; at += every {
 				e.clock.Advance(every)

@@ -880,3 +880,26 @@ func TestBrowserOpenConsoleIdlesOut(t *testing.T) {
 		consoletest.FireIntervals(5000),
 		consoletest.UntilJS(`location.pathname === '/login'`))
 }
+
+// TestBrowserOpenWallboardIdlesOut: the wallboard reads itself every 2 s
+// and the callback requests every 5 s; neither is use of the session, so
+// a wallboard left open goes to the login page 12 h after the last use.
+func TestBrowserOpenWallboardIdlesOut(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.CaptureIntervals(t, ctx)
+	consoletest.LogIn(t, ctx, e.srv.URL, "sv", "secret-pw")
+	consoletest.Do(t, ctx, "the wallboard open",
+		chromedp.Navigate(e.srv.URL+"/supervisor"),
+		consoletest.UntilJS(`location.pathname === '/supervisor'`),
+		chromedp.Evaluate[chromedp.Void](`(() => { window.__reads = []; const f = window.fetch;
+  window.fetch = function (path, opts) { const p = f.apply(this, arguments); p.finally(() => window.__reads.push(path)); return p; }; })()`))
+	e.clock.Advance(12*time.Hour - 2*time.Minute)
+	consoletest.Do(t, ctx, "the page's own reads, nearly 12 h on",
+		consoletest.FireIntervals(2000), consoletest.FireIntervals(5000),
+		consoletest.UntilJS(`['/api/v1/console/wallboard', '/api/v1/console/callbacks'].every((p) => window.__reads.includes(p))`))
+	e.clock.Advance(3 * time.Minute)
+	consoletest.Do(t, ctx, "12 h after the login: the next read goes to the login page",
+		consoletest.FireIntervals(2000),
+		consoletest.UntilJS(`location.pathname === '/login'`))
+}

@@ -113,7 +113,7 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/console/state", c.api(csrfNone, false, c.stateJSON))
 	mux.HandleFunc("GET /api/v1/console/calls/{id}", c.api(csrfNone, false, c.callJSON))
 	mux.HandleFunc("POST /api/v1/console/calls/{id}/class", c.api(csrfHeader, false, c.classifyCall))
-	mux.HandleFunc("GET /api/v1/console/events", c.api(csrfNone, false, c.events))
+	mux.HandleFunc("GET "+eventsPath, c.api(csrfNone, false, c.events))
 	mux.HandleFunc("POST /api/v1/console/available", c.api(csrfHeader, false, c.setAvailable))
 	mux.HandleFunc("POST /api/v1/console/pause", c.api(csrfHeader, false, c.pause))
 	mux.HandleFunc("POST /api/v1/console/wrapup/end", c.api(csrfHeader, false, c.endWrapUp))

@@ -56,9 +56,12 @@
     await pollCallbacks();
   }
 
+  // The page's timed reads carry the poll mark: they are not use of the
+  // session, so that a wallboard left open still ends after 12 h idle.
+  const POLL = { "X-Toritsugi-Poll": "1" };
   async function pollCallbacks() {
     try {
-      const r = await fetch("/api/v1/console/callbacks", { credentials: "same-origin" });
+      const r = await fetch("/api/v1/console/callbacks", { credentials: "same-origin", headers: POLL });
       if (r.status === 401) { location.href = "/login"; return; }
       if (!r.ok) throw new Error(String(r.status));
       window.toritsugiCallbacks($("callbacks"), (await r.json()).callbacks || [], M, done);
@@ -69,7 +72,7 @@
 
   async function poll() {
     try {
-      const r = await fetch("/api/v1/console/wallboard", { credentials: "same-origin" });
+      const r = await fetch("/api/v1/console/wallboard", { credentials: "same-origin", headers: POLL });
       if (r.status === 401) { location.href = "/login"; return; }
       if (!r.ok) throw new Error(String(r.status));
       render(await r.json());
