@@ -428,16 +428,19 @@ func (c *Console) logoutJSON(w http.ResponseWriter, r *http.Request, a authed) {
 // logout ends the session and takes its operator out of routing: an
 // operator who logs out at the end of their shift must not be rung at an
 // empty desk (after their call and wrap-up, if they are on one). Unless
-// another session of theirs is still live (a second PC, a browser of
-// their own): logging out of one does not take the other's console out
-// of calls. The session is removed before the others are looked at, so
-// that of two sessions logging out at once, the later one finds none.
+// another session of theirs has a console open (its event stream: a
+// second PC, a browser of their own): logging out of one does not take
+// the other's console out of calls. A session with no console open (a
+// browser closed without logging out, a wallboard, which has no stream)
+// does not keep them in routing. The session is removed before the others
+// are looked at, so that of two sessions logging out at once, the later
+// one finds none.
 func (c *Console) logout(w http.ResponseWriter, a authed) {
 	c.sess.remove(a.sid)
 	c.hub.endSession(a.sid)
 	c.clearCookie(w)
-	if c.sess.othersLive(a.op.ID, c.now(), func(ss session) bool { _, ok := c.sessionOperator(ss); return ok }) {
-		c.log.Info("logout of one session: the operator's other session goes on, still in routing", "operator", a.op.ID)
+	if c.sess.othersLive(c.hub.streamSessions(a.op.ID), c.now(), func(ss session) bool { _, ok := c.sessionOperator(ss); return ok }) {
+		c.log.Info("logout of one session: the operator's console open in another goes on, still in routing", "operator", a.op.ID)
 		return
 	}
 	c.d.Control.Logout(a.op.ID)

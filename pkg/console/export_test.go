@@ -21,3 +21,6 @@ var OverHTTPS = overHTTPS
 
 // SetKeepAlive sets how often c's event streams send a ping.
 func SetKeepAlive(c *Console, d time.Duration) { c.keepAlive = d }
+
+// OpenStreams is how many event streams of operator opID are open.
+func OpenStreams(c *Console, opID string) int { return len(c.hub.streamSessions(opID)) }

@@ -231,6 +231,25 @@ func (h *hub) endSession(sid string) {
 	}
 }
 
+// streamSessions returns the sessions with an event stream of opID open
+// (not ended), each once.
+func (h *hub) streamSessions(opID string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var sids []string
+	for s := range h.subs[opID] {
+		select {
+		case <-s.gone:
+			continue
+		default:
+		}
+		if !slices.Contains(sids, s.sid) {
+			sids = append(sids, s.sid)
+		}
+	}
+	return sids
+}
+
 // close ends every stream and refuses new ones.
 func (h *hub) close() {
 	h.mu.Lock()

@@ -178,38 +178,13 @@ func (s *sessions) remove(id string) {
 	s.drop(key)
 }
 
-// othersLive reports whether operator opID has a session live at now
-// that valid accepts (its operator still configured as they logged in):
-// in the cache, or, after a restart, only in the store. Sessions logged
-// out are not, even if their deletion from the store failed. A store that
-// cannot be read says none (the caller errs toward what it did before).
-func (s *sessions) othersLive(opID string, now time.Time, valid func(session) bool) bool {
-	s.mu.Lock()
-	var cands []session
-	seen := map[string]bool{}
-	for key, ss := range s.m {
-		if ss.operatorID == opID {
-			cands = append(cands, *ss)
-			seen[key] = true
-		}
-	}
-	for key := range s.ended {
-		seen[key] = true
-	}
-	s.mu.Unlock()
-	if s.st != nil {
-		stored, err := s.st.SessionsOf(opID)
-		if err != nil {
-			s.log.Error("sessions of the operator", "operator", opID, "err", err)
-		}
-		for key, r := range stored {
-			if !seen[key] {
-				cands = append(cands, session{operatorID: r.OperatorID, cred: r.Credential, created: r.Created, lastSeen: r.LastSeen})
-			}
-		}
-	}
-	for _, ss := range cands {
-		if !expired(&ss, now) && valid(ss) {
+// othersLive reports whether one of the sessions sids (those with a
+// console event stream open) is live at now and valid accepts it (its
+// operator still configured as they logged in). Sessions logged out are
+// not, even if their deletion from the store failed.
+func (s *sessions) othersLive(sids []string, now time.Time, valid func(session) bool) bool {
+	for _, id := range sids {
+		if ss, ok := s.alive(id, now); ok && valid(ss) {
 			return true
 		}
 	}

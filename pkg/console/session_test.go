@@ -247,14 +247,21 @@ func TestLoggedInAfterARestart(t *testing.T) {
 	}
 }
 
-// TestLogoutOnOnePCKeepsTheOtherInRouting: an operator logged in on two
-// PCs (or two browsers) logs out of one: the other's console goes on, so
-// the operator stays in routing; logging out of the last one takes them
-// out. A session that idled out, another operator's, or one logged out
-// already does not count; one known only to the store (after a restart)
-// does.
+// TestLogoutOnOnePCKeepsTheOtherInRouting: an operator with the console
+// open on two PCs (or two browsers) logs out of one: the other's console
+// goes on, so the operator stays in routing; logging out of the last one
+// takes them out. Only a session with its console's event stream open
+// counts: not one whose browser was closed without logging out, nor a
+// wallboard's; nor one that idled out, another operator's, or one logged
+// out already. After a restart, one whose console reconnected does.
 func TestLogoutOnOnePCKeepsTheOtherInRouting(t *testing.T) {
 	const loggedOut = "op-a:offline:logout"
+	// open logs in op-a with the console open (its stream).
+	open := func(e *env) *user {
+		u := e.login("op-a")
+		u.stream()
+		return u
+	}
 	for _, tc := range []struct {
 		name string
 		// setup logs in what is there besides the session logging out
@@ -262,19 +269,41 @@ func TestLogoutOnOnePCKeepsTheOtherInRouting(t *testing.T) {
 		setup    func(e *env) (out *user, others []*user)
 		wantKept bool
 	}{
-		{"another session live", func(e *env) (*user, []*user) {
-			other := e.login("op-a")
+		{"another session with the console open", func(e *env) (*user, []*user) {
+			other := open(e)
 			return e.login("op-a"), []*user{other}
 		}, true},
+		{"another session, its browser closed", func(e *env) (*user, []*user) {
+			other := e.login("op-a")
+			other.stream().resp.Body.Close()
+			// The stream is gone once its handler saw the close.
+			deadline := time.Now().Add(5 * time.Second)
+			for console.OpenStreams(e.c, "op-a") > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n := console.OpenStreams(e.c, "op-a"); n > 0 {
+				t.Fatalf("streams still open after the close: %d", n)
+			}
+			return open(e), []*user{other}
+		}, false},
+		{"another session with only the wallboard open", func(e *env) (*user, []*user) {
+			e.reload(func(ops []console.Operator) []console.Operator { ops[0].Supervisor = true; return ops })
+			other := e.login("op-a")
+			if resp, _ := other.raw("GET", "/api/v1/console/wallboard", nil, map[string]string{"X-Toritsugi-Poll": "1"}); resp.StatusCode != http.StatusOK {
+				t.Fatalf("wallboard: %d", resp.StatusCode)
+			}
+			return open(e), []*user{other}
+		}, false},
 		{"no other session", func(e *env) (*user, []*user) {
-			return e.login("op-a"), nil
+			return open(e), nil
 		}, false},
 		{"only another operator's", func(e *env) (*user, []*user) {
-			e.login("op-b")
-			return e.login("op-a"), nil
+			u := e.login("op-b")
+			u.stream()
+			return open(e), nil
 		}, false},
 		{"the other idled out", func(e *env) (*user, []*user) {
-			e.login("op-a")
+			open(e)
 			out := e.login("op-a")
 			for range 13 {
 				e.clock.Advance(time.Hour)
@@ -283,13 +312,15 @@ func TestLogoutOnOnePCKeepsTheOtherInRouting(t *testing.T) {
 			return out, nil
 		}, false},
 		{"the other logged out before", func(e *env) (*user, []*user) {
-			e.login("op-a").do("POST", "/api/v1/logout", nil)
+			open(e).do("POST", "/api/v1/logout", nil)
 			return e.login("op-a"), nil
 		}, false},
-		{"the other only in the store, after a restart", func(e *env) (*user, []*user) {
+		{"the other's console reconnected after a restart", func(e *env) (*user, []*user) {
 			other, out := e.login("op-a"), e.login("op-a")
 			e2 := e.restart()
-			return out.on(e2), []*user{other.on(e2)}
+			other = other.on(e2)
+			other.stream()
+			return out.on(e2), []*user{other}
 		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
