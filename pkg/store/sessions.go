@@ -95,30 +95,6 @@ func (s *Store) Session(key string) (Session, error) {
 	return ss, err
 }
 
-// SessionsOf returns operator opID's stored sessions by key, expired or
-// not (the console decides which are valid). One that does not decode is
-// left out.
-func (s *Store) SessionsOf(opID string) (map[string]Session, error) {
-	out := map[string]Session{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var ss Session
-			if json.Unmarshal(v, &ss) == nil && ss.OperatorID == opID {
-				out[string(k)] = ss
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: sessions of %q: %w", opID, err)
-	}
-	return out, nil
-}
-
 // DeleteSession removes the session under key; a missing one is no error.
 func (s *Store) DeleteSession(key string) error {
 	return s.update(func(tx *bolt.Tx) error {

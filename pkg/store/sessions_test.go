@@ -133,22 +133,3 @@ func TestTouchSessionDoesNotBringBackADeletedOne(t *testing.T) {
 		t.Fatalf("a use written after the logout: %v; want the session still gone", err)
 	}
 }
-
-// TestSessionsOf: one operator's stored sessions, by key, and no one
-// else's (the console asks whether a logout leaves another live).
-func TestSessionsOf(t *testing.T) {
-	st := storetest.Open(t)
-	if got, err := st.SessionsOf("op1"); err != nil || len(got) != 0 {
-		t.Fatalf("empty store: %v, %v", got, err)
-	}
-	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	for k, op := range map[string]string{"k1": "op1", "k2": "op1", "k3": "op1.x", "k4": "op2"} {
-		if err := st.PutSession(k, store.Session{OperatorID: op, Created: t0, LastSeen: t0}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := st.SessionsOf("op1")
-	if err != nil || len(got) != 2 || got["k1"].OperatorID != "op1" || got["k2"].OperatorID != "op1" {
-		t.Fatalf("SessionsOf(op1) = %v, %v; want k1 and k2", got, err)
-	}
-}
