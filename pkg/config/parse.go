@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +32,12 @@ func parse(filename, dir string, data []byte, env func(string) (string, bool)) (
 // reload that failed on a script watches that script, so that saving it
 // fixed reloads.
 func parseRead(filename, dir string, data []byte, env func(string) (string, bool)) (*Config, []sourceFile, error) {
+	// A file saved "UTF-8 with BOM" (Windows Notepad, some editors) starts
+	// with U+FEFF, which no editor shows. The YAML decoder skips it, but
+	// the line-based diagnostics did not (a tab indenting line 1 was
+	// reported as a character that cannot start a token): it is dropped
+	// here, and line 1's columns are then as the editor shows them.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	doc, ok := parseDocument(filename, data)
 	if !ok {
 		return nil, nil, doc.errs.Sorted()
@@ -66,6 +73,9 @@ func parseRead(filename, dir string, data []byte, env func(string) (string, bool
 	cfg.index()
 	return cfg, c.sources, nil
 }
+
+// utf8BOM is the byte-order mark some editors write at a UTF-8 file's start.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // Load reads and parses the file at path, with overrides from the process
 // environment.

@@ -416,6 +416,43 @@ func TestTabInIndentationNamesItsLine(t *testing.T) {
 	}
 }
 
+// TestByteOrderMarkIgnored: a file saved "UTF-8 with BOM" (Notepad) reads
+// as the same file without it: the same configuration, or the same
+// problems at the same lines and columns (line 1's columns as the editor
+// shows them, the mark not counted).
+func TestByteOrderMarkIgnored(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*/*.yaml")
+	files = append(files, "sample.yaml")
+	cases := map[string][]byte{
+		"a tab indenting line 1":   []byte("\tari: {user: u, password: p}\ndata_dir: /d\n"),
+		"a syntax error on line 1": []byte("ari: {user: u\n"),
+		"an unknown key on line 1": []byte("ari: {user: u, password: p, usr: x}\n"),
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[f] = data
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(filepath.Dir(name), "c.yaml")
+			want, wantErr := Parse(file, data, noEnv)
+			got, gotErr := Parse(file, append([]byte("\ufeff"), data...), noEnv)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Fatalf("with a BOM:\n%v\nwithout:\n%v", gotErr, wantErr)
+			}
+			if (got == nil) != (want == nil) {
+				t.Fatalf("with a BOM config %v, without %v", got != nil, want != nil)
+			}
+			if got != nil && (len(got.Clients) != len(want.Clients) || fmt.Sprint(got.Warnings) != fmt.Sprint(want.Warnings)) {
+				t.Errorf("with a BOM %d clients, warnings %v; without %d, %v", len(got.Clients), got.Warnings, len(want.Clients), want.Warnings)
+			}
+		})
+	}
+}
+
 // TestBlankValueWarns: a key written with no value keeps its default (a
 // setting) or counts as not written (a section), which is rarely what
 // was meant (`fallback_log:` to turn it off, `hours:` left to fill in):
