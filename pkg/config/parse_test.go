@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -765,5 +766,55 @@ func TestClientAPITokens(t *testing.T) {
 		if got := strings.Join(parseErrors(fmt.Sprintf(base, tc.acme, tc.beta)), "\n"); !strings.Contains(got, tc.want) {
 			t.Errorf("acme %q, beta %q: %s; want %s", tc.acme, tc.beta, got, tc.want)
 		}
+	}
+}
+
+// TestARIURLCredentialsRefused: user information in ari.url
+// (http://user:PASSWORD@host/ari) is refused, as the URL is logged at
+// start and in every "ARI link down" warning; no message repeats the
+// password.
+func TestARIURLCredentialsRefused(t *testing.T) {
+	base, err := os.ReadFile("testdata/valid/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "s3cret"
+	for _, tc := range []struct {
+		name, url, env string
+		want           string // in the error; "" for none
+	}{
+		{"none", "http://127.0.0.1:8088/ari", "", ""},
+		{"user and password", "http://toritsugi:s3cret@127.0.0.1:8088/ari", "", `ari.url: "http://toritsugi:xxxxx@127.0.0.1:8088/ari" has a user name or password in it: put them in ari.user and ari.password`},
+		{"user only", "https://toritsugi@pbx.example:8089/ari", "", `"https://toritsugi@pbx.example:8089/ari" has a user name or password in it`},
+		{"from the environment", "", "http://toritsugi:s3cret@127.0.0.1:8088/ari", `(from $TORITSUGI_ARI_URL)`},
+		{"not http, with a password", "ftp://toritsugi:s3cret@127.0.0.1/ari", "", `"ftp://toritsugi:xxxxx@127.0.0.1/ari" is not an http:// or https:// URL`},
+		{"not parsed, with a password", "http://toritsugi:s3cret@127.0.0.1:80 88/ari", "", `"http://toritsugi:xxxxx@127.0.0.1:80 88/ari" is not an http:// or https:// URL`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := string(base)
+			if tc.url != "" {
+				data = strings.Replace(data, "ari:\n", "ari:\n  url: "+strconv.Quote(tc.url)+"\n", 1)
+			}
+			env := func(k string) (string, bool) {
+				if k == "TORITSUGI_ARI_URL" && tc.env != "" {
+					return tc.env, true
+				}
+				return "", false
+			}
+			_, err := Parse("c.yaml", []byte(data), env)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want == "":
+				return
+			case err == nil:
+				t.Fatalf("accepted, want %q", tc.want)
+			case !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ari.url"):
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error repeats the password: %v", err)
+			}
+		})
 	}
 }

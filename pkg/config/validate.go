@@ -194,8 +194,13 @@ var appName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 func (c *checker) ari(r rawARI) ARI {
 	a := ARI{URL: r.URL, User: r.User, Password: r.Password, App: r.App}
-	if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.errf("ari.url", "%q is not an http:// or https:// URL", r.URL)
+	switch u, err := url.Parse(r.URL); {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		c.errf("ari.url", "%q is not an http:// or https:// URL", redactURL(r.URL))
+	case u.User != nil:
+		// The URL is logged at start and in every "ARI link down"
+		// warning: a password in it would be in the log in clear.
+		c.errf("ari.url", "%q has a user name or password in it: put them in ari.user and ari.password (or $TORITSUGI_ARI_USER, $TORITSUGI_ARI_PASSWORD), and the URL without them", redactURL(r.URL))
 	}
 	c.required("ari.user", r.User)
 	if r.Password == "" {
@@ -207,6 +212,37 @@ func (c *checker) ari(r rawARI) ARI {
 	a.RequestTimeout = c.duration("ari.request_timeout", r.RequestTimeout, false)
 	a.PingInterval = c.duration("ari.ping_interval", r.PingInterval, false)
 	return a
+}
+
+// redactURL is s with the password of its user information, if any,
+// replaced by xxxxx, for an error message: s as written when it has no
+// password, url.URL.Redacted when it parses, and otherwise whatever stands between "://" and the last "@"
+// before the path after the first ":" (a URL that does not parse may
+// still carry a password).
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+		return s // as written
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	authority, path := rest, ""
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPassword := strings.Cut(authority[:at], ":")
+	if !hasPassword {
+		return s
+	}
+	return scheme + "://" + user + ":xxxxx" + authority[at:] + path
 }
 
 func (c *checker) listen(path, s string) {
