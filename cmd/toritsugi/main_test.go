@@ -427,7 +427,7 @@ func TestCheckConfigChecksSounds(t *testing.T) {
 	}
 	cfg := func(greeting string) string {
 		p := filepath.Join(dir, "c.yaml")
-		body := fmt.Sprintf("ari: {user: u, password: p}\ndata_dir: %s\nsounds_dir: %s\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: %q, whisper_sound: \"\"}\noperators: []\n", dir, sounds, greeting)
+		body := fmt.Sprintf("ari: {user: u, password: p}\ndata_dir: %s\nsounds_dir: %s\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: %q, whisper_sound: \"\"}\noperators: [{id: op1, name: O, endpoint: PJSIP/op1, clients: [\"*\"]}]\n", dir, sounds, greeting)
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}

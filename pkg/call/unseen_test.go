@@ -479,6 +479,8 @@ ari: {url: "http://127.0.0.1:1/ari", user: toritsugi, password: toritsugi}
 data_dir: /nonexistent
 clients:
   - {id: acme, name: ACME, dids: ["03-1234-5678"], greeting: sound:toritsugi/acme-greeting}
+operators:
+  - {id: op1, name: 佐藤, endpoint: PJSIP/op1, clients: ["*"]}
 `
 	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {

@@ -19,6 +19,13 @@ import (
 
 func noEnv(string) (string, bool) { return "", false }
 
+// anOperator serves every client, for a test's YAML that has none (a
+// configuration without operators is refused).
+const anOperator = "operators: [{id: op1, name: O, endpoint: PJSIP/op1, clients: [\"*\"]}]\n"
+
+// staff are a client and anOperator, for a test's YAML that has neither.
+const staff = "clients: [{id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g}]\n" + anOperator
+
 func mustParseFile(t *testing.T, path string, env func(string) (string, bool)) *Config {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -200,7 +207,7 @@ func TestEnvOverrides(t *testing.T) {
 }
 
 func TestEnvSuppliesRequiredPassword(t *testing.T) {
-	doc := []byte("ari: {user: u}\ndata_dir: /d\n")
+	doc := []byte("ari: {user: u}\ndata_dir: /d\n" + staff)
 	if _, err := Parse("c.yaml", doc, noEnv); err == nil {
 		t.Fatal("missing password accepted")
 	}
@@ -226,7 +233,7 @@ func TestEnvErrorNamesVariable(t *testing.T) {
 		}
 		return "", false
 	}
-	_, err := Parse("c.yaml", []byte("ari:\n  user: u\n  password: p\n  url: http://x/ari\ndata_dir: /d\n"), env)
+	_, err := Parse("c.yaml", []byte("ari:\n  user: u\n  password: p\n  url: http://x/ari\ndata_dir: /d\n"+staff), env)
 	want := `c.yaml:4:8: ari.url: "not a url" is not an http:// or https:// URL (from $TORITSUGI_ARI_URL)`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
@@ -255,7 +262,7 @@ func TestErrorsAs(t *testing.T) {
 		t.Fatalf("errors.As(*FieldError) on %v: %+v", err, fe)
 	}
 	es, ok := AsErrors(err)
-	if !ok || len(es) != 4 { // bogus, ari.user, ari.password, data_dir
+	if !ok || len(es) != 6 { // bogus, ari.user, ari.password, data_dir, clients, operators
 		t.Errorf("AsErrors = %v, %v", es, ok)
 	}
 }
@@ -310,7 +317,7 @@ clients:
     id: beta
     name: BETA
     dids: ["03-1234-5679"]
-`)
+` + anOperator)
 	_, err := Parse("t.yaml", doc, noEnv)
 	es, ok := AsErrors(err)
 	if !ok || len(es) != 1 || es[0].Error() != `t.yaml:2:3: clients[0].recrod: unknown key "recrod" in a mapping merged with << (did you mean "record"?)` {
@@ -375,7 +382,7 @@ func TestWeekdayKeysSuggested(t *testing.T) {
 // configured takes the configuration's queue section (wrap-up), not the
 // built-in defaults.
 func TestStandInHasTheQueueDefaults(t *testing.T) {
-	cfg, err := Parse("t.yaml", []byte("ari: {user: u, password: p}\ndata_dir: /d\nqueue: {wrapup: 45s}\n"), nil)
+	cfg, err := Parse("t.yaml", []byte("ari: {user: u, password: p}\ndata_dir: /d\nqueue: {wrapup: 45s}\n"+staff), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +476,7 @@ clients:
     dids: ["03-1234-5678"]
     greeting: sound:g
     hours:
-`
+` + anOperator
 	env := func(k string) (string, bool) {
 		if k == "TORITSUGI_DATA_DIR" {
 			return "/var/lib/toritsugi", true
@@ -498,7 +505,7 @@ clients:
 // sound when a call comes) or in an indentation is named as such.
 func TestFullWidthSpaceNamed(t *testing.T) {
 	yaml := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n  - id: acme\n    name: ACME\n    dids: [\"03-1234-5678\"]\n" +
-		"    greeting: \"sound:toritsugi/acme\u3000\"\n    \u3000whisper_sound: sound:beep\n"
+		"    greeting: \"sound:toritsugi/acme\u3000\"\n    \u3000whisper_sound: sound:beep\n" + anOperator
 	_, err := Parse("t.yaml", []byte(yaml), nil)
 	es, ok := AsErrors(err)
 	if !ok || len(es) != 2 {
@@ -517,7 +524,7 @@ func TestFullWidthSpaceNamed(t *testing.T) {
 // destination's timeout means something else) is not sent there.
 func TestMisplacedKeyToldWhereItGoes(t *testing.T) {
 	yaml := "ari: {user: u, password: p, timeout: 5s}\ndata_dir: /d\nmax_wait: 3m\nclients:\n  - id: acme\n    name: ACME\n" +
-		"    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n    max_wait: 3m\n    timezone: Asia/Tokyo\n"
+		"    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n    max_wait: 3m\n    timezone: Asia/Tokyo\n" + anOperator
 	got := parseErrors(yaml)
 	want := []string{
 		`t.yaml:1:29: ari.timeout: unknown key "timeout"`,
@@ -600,7 +607,7 @@ clients:
     answer_mode: Ringback
     overflow: Voicemail
     relay: {to: [hook]}
-`
+` + anOperator
 	cfg, err := Parse("t.yaml", []byte(yaml), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -618,7 +625,7 @@ clients:
 // Days never turns negative.
 func TestRetentionDaysBounded(t *testing.T) {
 	base := "ari: {user: u, password: p}\ndata_dir: /d\nintake_retention_days: %s\nclients:\n  - id: acme\n    name: ACME\n" +
-		"    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n    recording_retention_days: %s\n    intake_retention_days: %s\n"
+		"    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n    recording_retention_days: %s\n    intake_retention_days: %s\n" + anOperator
 	got := parseErrors(fmt.Sprintf(base, "999999", "106752", "36501"))
 	want := []string{
 		`t.yaml:3:24: intake_retention_days: "999999" is more than 36500 days (100 years): keep them 100 years at most`,
@@ -646,7 +653,7 @@ func TestRetentionDaysBounded(t *testing.T) {
 // the default) or at least MinCallRecordDays (the last full month's
 // records, for its reports), at most 100 years.
 func TestCallRecordRetentionDays(t *testing.T) {
-	base := "ari: {user: u, password: p}\ndata_dir: /d\n%sclients:\n  - id: acme\n    name: ACME\n    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n"
+	base := "ari: {user: u, password: p}\ndata_dir: /d\n%sclients:\n  - id: acme\n    name: ACME\n    dids: [\"03-1234-5678\"]\n    greeting: sound:g\n" + anOperator
 	for _, c := range []struct {
 		line string
 		want int
@@ -701,7 +708,7 @@ clients:
     record: true
     record_announcement: ""
     relay: {to: [acme-slack]}
-`
+` + anOperator
 	cfg, err := Parse("t.yaml", []byte(yaml), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -722,7 +729,7 @@ clients:
 // plain string compare, ":8080" got past "127.0.0.1:8080" and the clash
 // came at start as a failed listen).
 func TestAPIListen(t *testing.T) {
-	base := "ari: {user: u, password: p}\ndata_dir: /d\nhttp: {listen: \"127.0.0.1:8080\", api_listen: %q}\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g}\n"
+	base := "ari: {user: u, password: p}\ndata_dir: /d\nhttp: {listen: \"127.0.0.1:8080\", api_listen: %q}\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g}\n" + anOperator
 	for _, ok := range []string{"127.0.0.1:8081", "192.0.2.10:8080", "127.0.0.1:0"} {
 		cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, ok)), nil)
 		if err != nil || cfg.HTTP.APIListen != ok {
@@ -748,7 +755,7 @@ func TestAPIListen(t *testing.T) {
 func TestClientAPITokens(t *testing.T) {
 	base := "ari: {user: u, password: p}\ndata_dir: /d\nhttp: {api_token: service-token-0123456789}\nclients:\n" +
 		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g, api_token: %q}\n" +
-		"  - {id: beta-jp, name: BETA, dids: [\"03-1111-2222\"], greeting: sound:g, api_token: %q}\n"
+		"  - {id: beta-jp, name: BETA, dids: [\"03-1111-2222\"], greeting: sound:g, api_token: %q}\n" + anOperator
 	cfg, err := Parse("t.yaml", []byte(fmt.Sprintf(base, "acme-token-0123456789", "")), func(k string) (string, bool) {
 		return map[string]string{"TORITSUGI_CLIENT_BETA_JP_API_TOKEN": "beta-token-from-env-0123"}[k], k == "TORITSUGI_CLIENT_BETA_JP_API_TOKEN"
 	})
@@ -814,6 +821,111 @@ func TestARIURLCredentialsRefused(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), secret) {
 				t.Errorf("the error repeats the password: %v", err)
+			}
+		})
+	}
+}
+
+// TestCutShortSampleRefused: a file caught half-written (README's reload:
+// a writer pausing more than a second) is most often valid YAML. Cut
+// before its first client or its first operator (at `operators:`), it
+// was a valid configuration, applied on reload: every number "not in
+// service", or every caller overflowing at max_wait. Every such cut of
+// the sample is refused, naming the list it lacks.
+func TestCutShortSampleRefused(t *testing.T) {
+	data, err := os.ReadFile("sample.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	firstEntry := func(section string) int { // the line of the list's first entry
+		in := false
+		for i, l := range lines {
+			switch {
+			case l == section+":\n":
+				in = true
+			case in && strings.HasPrefix(l, "  - "):
+				return i + 1
+			}
+		}
+		t.Fatalf("no %s entry in the sample", section)
+		return 0
+	}
+	firstClient, firstOperator := firstEntry("clients"), firstEntry("operators")
+	refused := 0
+	for n := 1; n < firstOperator; n++ {
+		cut := strings.Join(lines[:n], "")
+		cfg, err := Parse("cut.yaml", []byte(cut), noEnv)
+		if err == nil {
+			t.Errorf("the sample's first %d lines loaded (%d clients, %d operators)", n, len(cfg.Clients), len(cfg.Operators))
+			continue
+		}
+		refused++
+		es, _ := AsErrors(err)
+		if slices.ContainsFunc(es, func(e *FieldError) bool { return e.Path == "" }) {
+			continue // refused before the settings were read (no settings, a syntax error)
+		}
+		for _, list := range []string{"clients", "operators"} {
+			lacks := list == "operators" || n < firstClient
+			names := slices.ContainsFunc(es, func(e *FieldError) bool {
+				return e.Path == list && strings.Contains(e.Msg, "is required")
+			})
+			if names != lacks {
+				t.Errorf("the first %d lines: %q named %v, want %v:\n%v", n, list, names, lacks, err)
+			}
+		}
+	}
+	if refused != firstOperator-1 {
+		t.Errorf("%d cuts refused, want %d", refused, firstOperator-1)
+	}
+	if _, err := Parse("cut.yaml", data, noEnv); err != nil {
+		t.Fatalf("the whole sample: %v", err)
+	}
+}
+
+// TestUnstaffedOrClosedClientWarns: a client no operator serves at any
+// tier (its callers wait until max_wait and overflow), and one whose
+// hours never open (every call after hours) load with a warning at the
+// client; served at any tier, through "*", or open some time, no warning.
+func TestUnstaffedOrClosedClientWarns(t *testing.T) {
+	const client = "  - {id: %s, name: X, dids: [\"%s\"], greeting: sound:g%s}\n"
+	for _, tc := range []struct {
+		name      string
+		clients   string // beta's extra keys
+		operators string // the operators' clients lists
+		want      []string
+	}{
+		{"served by name", "", `[acme], [beta]`, nil},
+		{"served at tier 2", "", `[acme], ["beta:2"]`, nil},
+		{"served through *", "", `[acme], ["*:3"]`, nil},
+		{"served by no operator", "", `[acme], [acme]`,
+			[]string{`t.yaml:5:10: clients[1].id: "beta" is served by no operator at any tier: its callers wait until max_wait (5m0s) and overflow; list it in an operator's clients (or give one "*")`}},
+		{"hours never open", `, hours: {weekly: {mon: [], sat: []}}`, `["*"], [acme]`,
+			[]string{`t.yaml:5:84: clients[1].hours.weekly: opens on no day: every call is answered as after hours; give the days' ranges (mon: ["09:00-18:00"]), or leave hours out to be always open (a number that only takes voicemail: set after_hours_voicemail)`}},
+		{"hours with no weekly day", `, hours: {weekly: {}, public_holidays: none}`, `["*"], [acme]`,
+			[]string{`t.yaml:5:84: clients[1].hours.weekly: opens on no day`}},
+		{"hours open overnight only", `, hours: {weekly: {sun: ["22:00-06:00"]}}`, `["*"], [acme]`, nil},
+		{"a voicemail-only number", `, hours: {weekly: {}}, after_hours_voicemail: true`, `["*"], [acme]`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ops := strings.Split(tc.operators, ", ")
+			yaml := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n" +
+				fmt.Sprintf(client, "acme", "03-1234-5678", "") + fmt.Sprintf(client, "beta", "03-1111-2222", tc.clients) +
+				"operators:\n" +
+				fmt.Sprintf("  - {id: op1, name: A, endpoint: PJSIP/op1, clients: %s}\n", ops[0]) +
+				fmt.Sprintf("  - {id: op2, name: B, endpoint: PJSIP/op2, clients: %s}\n", ops[1])
+			cfg, err := Parse("t.yaml", []byte(yaml), noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := warningsOf(cfg)
+			if len(got) != len(tc.want) {
+				t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("warning %q, want %q", got[i], tc.want[i])
+				}
 			}
 		})
 	}

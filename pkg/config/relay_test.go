@@ -134,7 +134,7 @@ func TestRelaySecretsFromEnv(t *testing.T) {
 
 	// A secret missing from the file may come from the environment only.
 	doc := []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n" +
-		"    - {name: h, type: webhook, url: \"https://h.example/\"}\n")
+		"    - {name: h, type: webhook, url: \"https://h.example/\"}\n" + staff)
 	if _, err := Parse("c.yaml", doc, noEnv); err == nil || !strings.Contains(err.Error(), "$TORITSUGI_RELAY_H_SECRET") {
 		t.Errorf("without env: %v", err)
 	}
@@ -193,7 +193,7 @@ func TestTemplateTriedOnEveryKind(t *testing.T) {
 	doc := func(tmpl string) []byte {
 		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n" +
 			"    - {name: h, type: webhook, url: \"https://h.example/\", secret: s}\n" +
-			"clients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", relay: {to: [h], template: '" + tmpl + "'}}\n")
+			"clients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", relay: {to: [h], template: '" + tmpl + "'}}\n" + anOperator)
 	}
 	if _, err := Parse("c.yaml", doc(`{{field "purpose"}}`), noEnv); err != nil {
 		t.Fatalf("a template every kind renders: %v", err)
@@ -218,7 +218,7 @@ func TestLineWorksServiceAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := func(dest string) []byte {
-		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - " + dest + "\n")
+		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - " + dest + "\n" + staff)
 	}
 	const sa = `{name: lw, type: lineworks, bot_id: "1", room_id: "2", client_id: cid, service_account: a@x.serviceaccount, private_key_file: private_lw.key`
 	cfg, err := Parse(filepath.Join(dir, "toritsugi.yaml"), doc(sa+"}"), func(k string) (string, bool) {
@@ -255,7 +255,7 @@ func TestLineWorksServiceAccount(t *testing.T) {
 // password over verified TLS only.
 func TestMailSettingsThatCannotWork(t *testing.T) {
 	doc := func(dest string) []byte {
-		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - " + dest + "\n")
+		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - " + dest + "\n" + staff)
 	}
 	for name, tc := range map[string]struct{ dest, want string }{
 		"port 465": {`{name: m, type: email, addr: "smtp.example.jp:465", from: a@example.jp, to: b@example.jp}`,
@@ -298,7 +298,7 @@ func TestReloadReadsAReplacedKeyFile(t *testing.T) {
 	dir := t.TempDir()
 	path, keyPath := filepath.Join(dir, "toritsugi.yaml"), filepath.Join(dir, "private_lw.key")
 	writeFile(t, keyPath, string(testKeyPEM(t)))
-	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - {name: lw, type: lineworks, bot_id: \"1\", room_id: \"2\", client_id: cid, client_secret: s, service_account: a@x.serviceaccount, private_key_file: private_lw.key}\n")
+	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nrelay:\n  destinations:\n    - {name: lw, type: lineworks, bot_id: \"1\", room_id: \"2\", client_id: cid, client_secret: s, service_account: a@x.serviceaccount, private_key_file: private_lw.key}\n"+staff)
 	cfg, err := load(path, noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +350,7 @@ clients:
         - {field: urgent, equals: はい, to: [hook]}
         - {field: kind, equals: missed_call, to: [hook]}
         - {field: urgency, equals: ｕｒｇｅｎｔ, to: [hook]}
-`
+` + anOperator
 	cfg, err := Parse("rules.yaml", []byte(yaml), noEnv)
 	if err != nil {
 		t.Fatal(err)

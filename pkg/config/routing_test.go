@@ -203,7 +203,7 @@ func TestTransferSettings(t *testing.T) {
 	doc := func(extra string) []byte {
 		return []byte("ari: {user: u, password: p}\ndata_dir: /d\nclients:\n" +
 			"  - {id: acme, name: A, dids: [\"03-1234-5678\"], greeting: \"sound:g\"" + extra + "}\n" +
-			"  - {id: beta, name: B, dids: [\"03-2222-3333\"], greeting: \"sound:g\"}\n")
+			"  - {id: beta, name: B, dids: [\"03-2222-3333\"], greeting: \"sound:g\"}\n" + anOperator)
 	}
 	for extra, want := range map[string]string{
 		`, transfer_to: "090-1111-2222"`:                                    TransferCallerDID,
@@ -245,7 +245,7 @@ func TestDialString(t *testing.T) {
 // TestDefaultACDSettings: a client that sets nothing of its own gets the
 // configuration's queue section, defaults filled in.
 func TestDefaultACDSettings(t *testing.T) {
-	cfg, err := Parse("q.yaml", []byte("ari: {user: u, password: p}\ndata_dir: /d\nqueue: {wrapup: 45s}\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:x\"}\n"), noEnv)
+	cfg, err := Parse("q.yaml", []byte("ari: {user: u, password: p}\ndata_dir: /d\nqueue: {wrapup: 45s}\nclients:\n  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:x\"}\n"+anOperator), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

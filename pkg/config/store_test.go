@@ -23,7 +23,7 @@ import (
 const waitLimit = 5 * time.Second
 
 func configText(logLevel string) string {
-	return "ari: {user: u, password: p}\ndata_dir: /d\nlog_level: " + logLevel + "\n"
+	return "ari: {user: u, password: p}\ndata_dir: /d\nlog_level: " + logLevel + "\n" + staff
 }
 
 func writeFile(t *testing.T, path, text string) {
@@ -284,7 +284,7 @@ func TestWatchMissingDirectory(t *testing.T) {
 func TestReloadNamesSettingsThatNeedARestart(t *testing.T) {
 	var logs bytes.Buffer
 	s, path := newTestStore(t, &logs)
-	writeFile(t, path, "ari: {user: u, password: rotated}\ndata_dir: /d\nlog_level: debug\nhttp: {listen: \"127.0.0.1:9090\"}\n")
+	writeFile(t, path, "ari: {user: u, password: rotated}\ndata_dir: /d\nlog_level: debug\nhttp: {listen: \"127.0.0.1:9090\"}\n"+staff)
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestReloadNamesSettingsThatNeedARestart(t *testing.T) {
 	// Against what runs, not the last reload: still waiting for a restart
 	// at the next reload, and said again; undone, not said.
 	logs.Reset()
-	writeFile(t, path, "ari: {user: u, password: rotated}\ndata_dir: /d\nlog_level: debug\nhttp: {listen: \"127.0.0.1:9090\"}\nqueue: {max_wait: 3m}\n")
+	writeFile(t, path, "ari: {user: u, password: rotated}\ndata_dir: /d\nlog_level: debug\nhttp: {listen: \"127.0.0.1:9090\"}\nqueue: {max_wait: 3m}\n"+staff)
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func storeWithScript(t *testing.T, dir, script string) *Store {
 	t.Helper()
 	path := filepath.Join(dir, "toritsugi.yaml")
 	writeFile(t, path, "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n"+
-		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: "+script+"}\n")
+		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: "+script+"}\n"+anOperator)
 	cfg, err := load(path, noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -587,7 +587,7 @@ func TestWatchFollowsTheScriptAFailedReloadNamed(t *testing.T) {
 			}
 			replaceFile(t, filepath.Join(dir, "toritsugi.yaml"), "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n"+
 				"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\", script: acme.yaml}\n"+
-				"  - {id: beta, name: BETA, dids: [\"03-1234-0000\"], greeting: \"sound:g\", script: "+tc.script+"}\n")
+				"  - {id: beta, name: BETA, dids: [\"03-1234-0000\"], greeting: \"sound:g\", script: "+tc.script+"}\n"+anOperator)
 			deadline := time.Now().Add(waitLimit)
 			for !strings.Contains(logs.String(), "config reload failed") {
 				if time.Now().After(deadline) {
@@ -615,7 +615,7 @@ func TestWatchFollowsTheScriptAFailedReloadNamed(t *testing.T) {
 func TestWatchWaitsForAFileWrittenInPlace(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "toritsugi.yaml")
-	head := "ari: {user: u, password: p}\ndata_dir: /d\nclients:\n" +
+	head := "ari: {user: u, password: p}\ndata_dir: /d\n" + anOperator + "clients:\n" +
 		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: \"sound:g\"}\n"
 	writeFile(t, path, head)
 	cfg, err := load(path, noEnv)

@@ -365,6 +365,7 @@ func (c *checker) build(r rawConfig) *Config {
 	cfg.Clients = c.clients(r.Clients, cfg.Queue, cfg.IntakeRetentionDays)
 	cfg.ClientAPITokens = c.apiTokens(cfg.HTTP.APIToken, cfg.Clients)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)
+	c.staffed(cfg)
 	for i, d := range cfg.Destinations {
 		if users := cfg.DestinationUsers(d.Name); len(users) > 1 {
 			// A copied client section that kept the other's destination

@@ -9,6 +9,7 @@ import (
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/password"
+	"github.com/toritsugi/toritsugi/pkg/reception"
 )
 
 // phoneTechnologies are the channel technologies of Asterisk 22 whose
@@ -72,6 +73,48 @@ func (c *checker) operators(raws []rawOperator, clients []Client) []Operator {
 		out = append(out, op)
 	}
 	return out
+}
+
+// staffed refuses a configuration with no clients or no operators, and
+// warns of a client no operator serves at any tier and of one whose
+// hours never open. A file saved half-written (README's reload: a writer
+// pausing) is most often a valid configuration of that kind: cut before
+// its clients, every number would be "not in service"; cut before its
+// operators (or at `operators:`), every caller would wait until max_wait
+// and overflow. Without a list, the error is at line 1.
+func (c *checker) staffed(cfg *Config) {
+	const cut = " (a file saved half-written has none: it is read again when saved whole)"
+	if len(cfg.Clients) == 0 {
+		c.errf("clients", "is required: list the clients answered; without any, every number is answered as not in service%s", cut)
+	}
+	if len(cfg.Operators) == 0 {
+		c.errf("operators", "is required: list the operators; without any, every caller waits until max_wait and overflows%s", cut)
+		return
+	}
+	for i := range cfg.Clients {
+		cl := &cfg.Clients[i]
+		p := indexPath("clients", i)
+		if len(cfg.OperatorsFor(cl.ID)) == 0 {
+			c.warnf(childPath(p, "id"), "%q is served by no operator at any tier: its callers wait until max_wait (%s) and overflow; list it in an operator's clients (or give one \"*\")",
+				cl.ID, cl.QueueSettings().MaxWait)
+		}
+		if neverOpen(cl.Hours) && !cl.AfterHoursVoicemail {
+			c.warnf(childPath(childPath(p, "hours"), "weekly"), "opens on no day: every call is answered as after hours; give the days' ranges (mon: [\"09:00-18:00\"]), or leave hours out to be always open (a number that only takes voicemail: set after_hours_voicemail)")
+		}
+	}
+}
+
+// neverOpen reports whether hours have no opening time in the week.
+func neverOpen(h reception.Hours) bool {
+	if h.AlwaysOpen {
+		return false
+	}
+	for d := range h.Weekly {
+		if len(h.Weekly[d]) > 0 || len(h.Overnight[d]) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // operatorClients reads entries "acme" (tier 1), "acme:2", "*" or "*:2"

@@ -31,7 +31,8 @@ data_dir: /nonexistent
 `+key+`
 clients:
   - {id: acme, name: 株式会社ACME, dids: ["03-1234-5678"], greeting: sound:acme}
-operators: []
+operators:
+  - {id: op1, name: 佐藤, endpoint: PJSIP/op1, clients: ["*"]}
 `), nil)
 	if err != nil {
 		t.Fatal(err)
