@@ -930,3 +930,63 @@ func TestUnstaffedOrClosedClientWarns(t *testing.T) {
 		})
 	}
 }
+
+// TestDurationLimits: durations no service means are refused (a ring
+// too short to be picked up, announcements back to back, a REST call
+// given no time or minutes), and one max_wait makes pointless is warned
+// of, at the key that sets it (the client's own, or its max_wait).
+func TestDurationLimits(t *testing.T) {
+	const base = "ari: {user: u, password: p%s}\ndata_dir: /d\nqueue: {%s}\nclients:\n" +
+		"  - {id: acme, name: ACME, dids: [\"03-1234-5678\"], greeting: sound:g%s}\n" + anOperator
+	for _, tc := range []struct {
+		name             string
+		ari, queue, acme string
+		err, warn        string // a problem's text, at its path; "" for none
+	}{
+		{name: "the defaults"},
+		{name: "the sample's", ari: ", request_timeout: 2s", queue: "ring_timeout: 15s, max_wait: 5m, escalate_after: 0s, announce_period: 0s",
+			acme: ", queue: {max_wait: 3m, escalate_after: 20s, announce_period: 45s}, answer_mode: ringback, ringback_max: 10s"},
+		{name: "ring_timeout 1ms", queue: "ring_timeout: 1ms",
+			err: `t.yaml:3:23: queue.ring_timeout: "1ms" is too short: an operator's phone takes seconds to ring and be picked up; give 5s or more`},
+		{name: "a client's ring_timeout 4s", acme: ", queue: {ring_timeout: 4s}",
+			err: `clients[0].queue.ring_timeout: "4s" is too short`},
+		{name: "ring_timeout 5s", queue: "ring_timeout: 5s"},
+		{name: "announce_period 1ms", queue: "announce_period: 1ms",
+			err: `t.yaml:3:26: queue.announce_period: "1ms" is too short: give 15s or more, or 0s for no announcements`},
+		{name: "a client's announce_period 14s", acme: ", queue: {announce_period: 14s}",
+			err: `clients[0].queue.announce_period: "14s" is too short`},
+		{name: "announce_period 15s", queue: "announce_period: 15s"},
+		{name: "announce_period off", queue: "announce_period: 0s"},
+		{name: "request_timeout 10m", ari: ", request_timeout: 10m",
+			err: `t.yaml:1:46: ari.request_timeout: "10m" is not from 1s to 60s`},
+		{name: "request_timeout 500ms", ari: ", request_timeout: 500ms", err: `ari.request_timeout: "500ms" is not from 1s to 60s`},
+		{name: "request_timeout 1s", ari: ", request_timeout: 1s"},
+		{name: "request_timeout 60s", ari: ", request_timeout: 60s"},
+		{name: "ring_timeout over max_wait", queue: "ring_timeout: 2m, max_wait: 1m",
+			warn: `t.yaml:3:23: queue.ring_timeout: ring_timeout 2m0s is longer than max_wait 1m0s: callers overflow while the first operator they ring still rings`},
+		{name: "a client's max_wait under ring_timeout", acme: ", queue: {max_wait: 10s}",
+			warn: `clients[0].queue.max_wait: ring_timeout 15s is longer than max_wait 10s`},
+		{name: "a client's escalate_after at max_wait", acme: ", queue: {max_wait: 1m, escalate_after: 1m}",
+			warn: `clients[0].queue.escalate_after: escalate_after 1m0s is not shorter than max_wait 1m0s: callers overflow before the wait brings in operators of tier 2 and above`},
+		{name: "ringback_max over max_wait", acme: ", queue: {max_wait: 30s}, answer_mode: ringback, ringback_max: 45s",
+			warn: `clients[0].ringback_max: ringback_max 45s is longer than max_wait 30s: callers overflow still hearing ringback, never greeted`},
+		{name: "ringback_max, greeting answered", acme: ", queue: {max_wait: 30s}, ringback_max: 45s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", fmt.Appendf(nil, base, tc.ari, tc.queue, tc.acme), noEnv)
+			switch {
+			case tc.err != "":
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			got := strings.Join(warningsOf(cfg), "\n")
+			if tc.warn == "" && got != "" || !strings.Contains(got, tc.warn) {
+				t.Fatalf("warnings %q, want %q", got, tc.warn)
+			}
+		})
+	}
+}

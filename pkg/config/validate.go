@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/toritsugi/toritsugi/pkg/reception"
 )
 
 // checker turns raw values into typed ones, reporting each problem at the
@@ -210,6 +212,12 @@ func (c *checker) ari(r rawARI) ARI {
 		c.errf("ari.app", "%q is not a Stasis application name (letters, digits, _ . -)", r.App)
 	}
 	a.RequestTimeout = c.duration("ari.request_timeout", r.RequestTimeout, false)
+	if d := a.RequestTimeout; d > 0 && (d < MinRequestTimeout || d > MaxRequestTimeout) {
+		// Shorter, a loaded Asterisk's answers come too late and calls
+		// fail; longer, a call waits that long on an Asterisk that does
+		// not answer, its caller in silence (and a link check as long).
+		c.errf("ari.request_timeout", "%q is not from 1s to 60s: Asterisk answers a REST call in milliseconds; one it does not answer in seconds is failed and tried again", r.RequestTimeout)
+	}
 	a.PingInterval = c.duration("ari.ping_interval", r.PingInterval, false)
 	return a
 }
@@ -302,6 +310,14 @@ func (c *checker) queue(path string, r rawQueue) QueueOverride {
 			*d.dst = &v
 		}
 	}
+	if d := o.RingTimeout; d != nil && *d > 0 && *d < MinRingTimeout {
+		c.errf(childPath(path, "ring_timeout"), "%q is too short: an operator's phone takes seconds to ring and be picked up; give %s or more", *r.RingTimeout, MinRingTimeout)
+	}
+	if d := o.AnnouncePeriod; d != nil && *d > 0 && *d < MinAnnouncePeriod {
+		// An announcement lasts seconds itself: callers would hear
+		// nothing else (app_queue's min-announce-frequency is 15 s).
+		c.errf(childPath(path, "announce_period"), "%q is too short: give %s or more, or 0s for no announcements", *r.AnnouncePeriod, MinAnnouncePeriod)
+	}
 	if r.MOHClass != nil {
 		if c.required(childPath(path, "moh_class"), *r.MOHClass) {
 			m := *r.MOHClass
@@ -317,6 +333,66 @@ func (c *checker) queue(path string, r rawQueue) QueueOverride {
 		o.MaxCallers = &n
 	}
 	return o
+}
+
+// Bounds of the durations a file may set (YAML only: a Config built in
+// Go, a test's, may set what it likes).
+const (
+	MinRequestTimeout = time.Second
+	MaxRequestTimeout = time.Minute
+	MinRingTimeout    = 5 * time.Second
+	MinAnnouncePeriod = 15 * time.Second
+)
+
+// waits warns of a queue duration no caller lives to see, max_wait
+// overflowing them first: a ring_timeout longer than max_wait (the first
+// operator still ringing), an escalate_after not shorter (the wait never
+// brings tier 2 in), a ringback client's ringback_max longer (never greeted). Each is
+// warned of at the queue section that sets it, or at the client's
+// max_wait that makes it so; the top-level queue's once.
+func (c *checker) waits(cfg *Config) {
+	type check struct {
+		key     string
+		d       time.Duration
+		own     bool // set in this section
+		orEqual bool
+		what    string
+	}
+	warn := func(section string, maxWait time.Duration, ownMax bool, checks ...check) {
+		for _, k := range checks {
+			if k.d <= 0 || k.d < maxWait || (k.d == maxWait && !k.orEqual) || !(k.own || ownMax) {
+				continue
+			}
+			at := childPath(section, "max_wait")
+			if k.own {
+				at = childPath(section, k.key)
+			}
+			than := "longer than"
+			if k.orEqual {
+				than = "not shorter than"
+			}
+			c.warnf(at, "%s %s is %s max_wait %s: %s", k.key, k.d, than, maxWait, k.what)
+		}
+	}
+	const (
+		ringing   = "callers overflow while the first operator they ring still rings"
+		escalated = "callers overflow before the wait brings in operators of tier 2 and above"
+	)
+	q := cfg.Queue
+	warn("queue", q.MaxWait, true,
+		check{"ring_timeout", q.RingTimeout, true, false, ringing},
+		check{"escalate_after", q.EscalateAfter, true, true, escalated})
+	for i := range cfg.Clients {
+		cl := &cfg.Clients[i]
+		p := indexPath("clients", i)
+		q, o := cl.QueueSettings(), cl.Queue
+		warn(childPath(p, "queue"), q.MaxWait, o.MaxWait != nil,
+			check{"ring_timeout", q.RingTimeout, o.RingTimeout != nil, false, ringing},
+			check{"escalate_after", q.EscalateAfter, o.EscalateAfter != nil, true, escalated})
+		if cl.AnswerMode == reception.AnswerRingback && cl.RingbackMax > q.MaxWait {
+			c.warnf(childPath(p, "ringback_max"), "ringback_max %s is longer than max_wait %s: callers overflow still hearing ringback, never greeted", cl.RingbackMax, q.MaxWait)
+		}
+	}
 }
 
 // build converts and validates the whole configuration.
@@ -366,6 +442,7 @@ func (c *checker) build(r rawConfig) *Config {
 	cfg.ClientAPITokens = c.apiTokens(cfg.HTTP.APIToken, cfg.Clients)
 	cfg.Operators = c.operators(r.Operators, cfg.Clients)
 	c.staffed(cfg)
+	c.waits(cfg)
 	for i, d := range cfg.Destinations {
 		if users := cfg.DestinationUsers(d.Name); len(users) > 1 {
 			// A copied client section that kept the other's destination

@@ -107,6 +107,15 @@ func newHarnessFake(t *testing.T, yamlBody string, opts aritest.Options) *harnes
 	return &harness{t: t, fake: fake, cfg: cfg, store: storetest.Open(t)}
 }
 
+// announceEvery sets every client's announce_period to d, which may be
+// shorter than a file may set it (config.MinAnnouncePeriod, 15 s): the
+// tests' waits are short, in Asterisk time as the YAML's durations.
+func (h *harness) announceEvery(d time.Duration) {
+	for i := range h.cfg.Clients {
+		h.cfg.Clients[i].Queue.AnnouncePeriod = &d
+	}
+}
+
 // logger is the controller's: the test's log, and logs when set.
 func (h *harness) logger() *slog.Logger {
 	if h.logs == nil {

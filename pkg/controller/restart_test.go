@@ -695,8 +695,8 @@ func TestKnownCallerNamedAfterARestart(t *testing.T) {
 // (as Asterisk's command_join does) until the request times out and the
 // call fails.
 func TestRestartDuringAnnouncementThenBridge(t *testing.T) {
-	h := newHarness(t, strings.Replace(strings.Replace(oneClient, "    whisper_sound: sound:beep\n", "", 1),
-		"max_wait: 5m, wrapup: 0s, auto_pause_after: 2}", "max_wait: 5m, wrapup: 0s, auto_pause_after: 2, announce_period: 100ms}", 1))
+	h := newHarness(t, strings.Replace(oneClient, "    whisper_sound: sound:beep\n", "", 1))
+	h.announceEvery(100 * time.Millisecond)
 	h.fake.AddSound("queue-youarenext", 10*time.Minute) // 6 s of test time
 	h.fake.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
 	h.fake.AddEndpoint("PJSIP/op1002", false, answers)

@@ -268,7 +268,8 @@ func TestRingbackUntilOperatorAnswers(t *testing.T) {
 func TestRingbackExpiresIntoGreetingThenAnnouncements(t *testing.T) {
 	h := newHarness(t, strings.Replace(strings.Replace(oneClient, "    record: true\n",
 		"    answer_mode: ringback\n    ringback_max: 100ms\n", 1),
-		"max_wait: 5m, wrapup: 0s, auto_pause_after: 2}", "max_wait: 2s, wrapup: 0s, auto_pause_after: 2, announce_period: 400ms}", 1))
+		"max_wait: 5m, wrapup: 0s, auto_pause_after: 2}", "max_wait: 2s, wrapup: 0s, auto_pause_after: 2}", 1))
+	h.announceEvery(400 * time.Millisecond)
 	h.fake.AddEndpoint("PJSIP/op1001", false, answers)
 	h.fake.AddEndpoint("PJSIP/op1002", false, answers)
 	h.start()

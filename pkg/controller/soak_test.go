@@ -98,7 +98,7 @@ const soakHangupStage = 300 * time.Millisecond
 // transfers VIPs (0901…) and refuses 0909…; beta rings back and hangs up
 // on overflow; gamma offers a callback on overflow.
 const soakConfig = `
-queue: {ring_timeout: 15s, max_wait: 1500ms, wrapup: 0s, auto_pause_after: 3, announce_period: 300ms}
+queue: {ring_timeout: 15s, max_wait: 1500ms, wrapup: 0s, auto_pause_after: 3}
 clients:
   - id: acme
     name: 株式会社ACME
@@ -246,6 +246,7 @@ func newSoakRun(t *testing.T, seed uint64, trouble soakTrouble) *soakRun {
 	// controller's 2 s failed its call (as with an Asterisk that did not
 	// answer), once in CI here (seed 3, an answer).
 	h.cfg.ARI.RequestTimeout = 10 * time.Second
+	h.announceEvery(300 * time.Millisecond)
 	for _, s := range []string{"beep", "vm-nobodyavail", "vm-intro", "queue-youarenext", "queue-thereare", "queue-callswaiting", "toritsugi/callback-offer", "toritsugi/callback-thanks"} {
 		h.fake.AddSound(s, time.Second)
 	}
