@@ -15,22 +15,46 @@ import (
 )
 
 // checkConfig validates a configuration file: "toritsugi check-config
-// FILE", or "--config FILE" as serve takes it. Each problem is printed on
-// a line of its own (file:line:col: field: what), for an editor or grep to
-// read, and the error only counts them.
+// [--env-file ENV] FILE", or "--config FILE" as serve takes it. Each
+// problem is printed on a line of its own (file:line:col: field: what),
+// for an editor or grep to read, and the error only counts them. With
+// --env-file, the variables of the service's environment file
+// (EnvironmentFile=, README's /etc/toritsugi/env) are seen over this
+// process's environment, as the service would see them, without setting
+// them here.
 func checkConfig(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 2 && (args[0] == "--config" || args[0] == "-config") {
-		args = args[1:]
-	} else if len(args) == 1 {
-		if v, ok := strings.CutPrefix(args[0], "--config="); ok {
-			args[0] = v
+	const use = "usage: toritsugi check-config [--env-file ENV] FILE (or --config FILE)"
+	var file, envFile string
+	envGiven := false
+	for len(args) > 0 {
+		arg := args[0]
+		name, value, hasValue := strings.Cut(arg, "=")
+		switch {
+		case name == "--config" || name == "-config" || name == "--env-file" || name == "-env-file":
+			if !hasValue {
+				if len(args) < 2 {
+					return usageError{use}
+				}
+				value, args = args[1], args[1:]
+			}
+			if strings.HasSuffix(name, "env-file") {
+				envFile, envGiven = value, true
+			} else if file == "" {
+				file = value
+			} else {
+				return usageError{use}
+			}
+		case strings.HasPrefix(arg, "-") || file != "":
+			return usageError{use}
+		default:
+			file = arg
 		}
+		args = args[1:]
 	}
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		return usageError{"usage: toritsugi check-config FILE (or --config FILE)"}
+	if file == "" || envGiven && envFile == "" {
+		return usageError{use}
 	}
-	file := args[0]
-	problems := func(err error) error {
+	problems := func(file string, err error) error {
 		var list []error
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
 			list = j.Unwrap()
@@ -45,12 +69,22 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%s: %d problems", file, len(list))
 	}
-	if err := config.Check(file); err != nil {
-		return problems(err)
+	env := os.LookupEnv
+	if envFile != "" {
+		vars, err := readEnvFile(envFile)
+		if err != nil {
+			return problems(envFile, err)
+		}
+		env = func(k string) (string, bool) {
+			if v, ok := vars[k]; ok {
+				return v, true
+			}
+			return os.LookupEnv(k)
+		}
 	}
-	cfg, err := config.Load(file)
+	cfg, err := config.LoadEnv(file, env)
 	if err != nil {
-		return problems(err)
+		return problems(file, err)
 	}
 	if errs := checkSounds(cfg); len(errs) > 0 {
 		// No position is kept for a sound: the line names the file and
@@ -58,7 +92,7 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 		for i, e := range errs {
 			errs[i] = fmt.Errorf("%s: %w", file, e)
 		}
-		return problems(errors.Join(errs...))
+		return problems(file, errors.Join(errs...))
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)

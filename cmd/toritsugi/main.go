@@ -35,7 +35,9 @@ func (u usageError) Error() string { return u.msg }
 
 const usage = `usage:
   toritsugi serve --config FILE      run the service
-  toritsugi check-config FILE        validate a configuration file (or --config FILE)
+  toritsugi check-config [--env-file ENV] FILE
+                                     validate a configuration file (or --config FILE),
+                                     with the variables of the service's environment file
   toritsugi check-db FILE            check a database file (a backup copy), read-only
   toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
   toritsugi asterisk-conf --config FILE [--check DIR [--data-dir DIR]]

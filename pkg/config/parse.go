@@ -83,6 +83,13 @@ func Load(path string) (*Config, error) {
 	return load(path, os.LookupEnv)
 }
 
+// LoadEnv is Load with the overrides looked up in env instead of the
+// process environment: check-config --env-file reads the service's
+// environment file without changing its own.
+func LoadEnv(path string, env func(string) (string, bool)) (*Config, error) {
+	return load(path, env)
+}
+
 func load(path string, env func(string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
