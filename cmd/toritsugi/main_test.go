@@ -218,6 +218,27 @@ func TestServeEndToEnd(t *testing.T) {
 	if got := svc.configs.Current().Clients[0].ID; got != "acme" {
 		t.Fatalf("after a bad reload the running config has client %q", got)
 	}
+	// /healthz names it (only the log did; `systemctl reload` reports
+	// success, and the file would fail the next start), degraded, with a
+	// 200: calls go on.
+	health := func() (int, map[string]any) {
+		t.Helper()
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, b
+	}
+	code, h := health()
+	if c, _ := h["config"].(map[string]any); code != http.StatusOK || h["status"] != "degraded" || c == nil ||
+		c["reload"] != "failed" || c["file"] != path || c["problems"] != 1.0 || c["since"] == "" {
+		t.Fatalf("/healthz after a refused reload: %d %v", code, h)
+	}
 	// A good one whose greeting sounds_dir lacks is applied, with a
 	// warning (it was checked at start only: a client added by a reload
 	// with a greeting not installed went unnoticed).
@@ -234,6 +255,9 @@ func TestServeEndToEnd(t *testing.T) {
 		return svc.configs.Current().SoundsDir == sounds && strings.Contains(logs.String(), "greeting or announcement not playable") &&
 			strings.Contains(logs.String(), "hello-world")
 	})
+	if code, h := health(); code != http.StatusOK || h["status"] != "ok" || h["config"] != nil {
+		t.Fatalf("/healthz after a good reload: %d %v", code, h)
+	}
 	id2, err := fake.IncomingCall("0312345678", "0901234568")
 	if err != nil {
 		t.Fatal(err)

@@ -204,7 +204,11 @@ func (s *service) handlers() (handler, apiOnly http.Handler) {
 		Token:           func() string { return s.configs.Current().HTTP.APIToken },
 		ClientTokens:    func() map[string]string { return s.configs.Current().ClientAPITokens },
 		FallbackFailing: s.fallback.Failing,
-		OnForget:        s.console.ForgetCaller,
+		ConfigReloadFailed: func() (api.ReloadFailure, bool) {
+			f, failed := s.configs.Failed()
+			return api.ReloadFailure{File: f.File, Since: f.Since, Problems: f.Problems}, failed
+		},
+		OnForget: s.console.ForgetCaller,
 		DeleteRecording: func(name string) error {
 			err := s.core.Link.Client().StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, name))
 			if pbx.IsNotFound(err) {

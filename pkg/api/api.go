@@ -98,7 +98,21 @@ type Deps struct {
 	// (the calls Asterisk refused while toritsugi was down) cannot be
 	// read: /healthz says so.
 	FallbackFailing func() bool
-	Logger          *slog.Logger
+	// ConfigReloadFailed, when set, reports the configuration reload
+	// refused since the last good one (config.Store.Failed): the
+	// service runs on the configuration before it, and the file on disk
+	// would fail the next start. /healthz says so until a good reload.
+	ConfigReloadFailed func() (ReloadFailure, bool)
+	Logger             *slog.Logger
+}
+
+// ReloadFailure is a refused configuration reload: the file, when the
+// first reload since the last good one was refused, and how many
+// problems the last one found.
+type ReloadFailure struct {
+	File     string
+	Since    time.Time
+	Problems int
 }
 
 // logCut cuts what a request names to 200 bytes for the log: anyone can
@@ -217,6 +231,16 @@ type healthBody struct {
 	// the calls Asterisk refused while toritsugi was down are not
 	// recorded nor relayed as missed calls (alert on it).
 	FallbackLog string `json:"fallback_log,omitempty"`
+	// Config is there while a configuration reload is refused (no
+	// problem's text: /healthz answers anyone).
+	Config *configHealth `json:"config,omitempty"`
+}
+
+type configHealth struct {
+	Reload   string    `json:"reload"` // "failed"
+	Since    time.Time `json:"since"`
+	Problems int       `json:"problems"`
+	File     string    `json:"file"`
 }
 
 type relayHealth struct {
@@ -243,6 +267,15 @@ func (d Deps) health(w http.ResponseWriter, r *http.Request) {
 	if d.FallbackFailing != nil && d.FallbackFailing() {
 		// Not a 503: calls go on; but the refused ones are not recorded.
 		b.FallbackLog = "unreadable"
+	}
+	if d.ConfigReloadFailed != nil {
+		if f, failed := d.ConfigReloadFailed(); failed {
+			// Degraded, not a 503: calls go on with the configuration
+			// before the refused one, and a probe that restarted the
+			// service on it would have the refused file fail the start.
+			b.Status = "degraded"
+			b.Config = &configHealth{Reload: "failed", Since: f.Since, Problems: f.Problems, File: f.File}
+		}
 	}
 	if d.Outbox != nil {
 		if st, err := d.Outbox.Stats(); err != nil {

@@ -311,6 +311,43 @@ func TestMissesAnswerJSON(t *testing.T) {
 	}
 }
 
+// TestHealthzSaysAConfigReloadWasRefused: a refused reload keeps the
+// running configuration and was a line in the log only (`systemctl
+// reload` reports success; the file on disk then fails the next start):
+// /healthz names it, degraded, and keeps its status code: a 200 while
+// calls go on (a probe restarting the service would have the refused
+// file fail the start), a 503 only for what already made one.
+func TestHealthzSaysAConfigReloadWasRefused(t *testing.T) {
+	st := storetest.Open(t)
+	since := time.Date(2026, 11, 30, 10, 15, 0, 0, time.FixedZone("JST", 9*3600))
+	refused := func() (api.ReloadFailure, bool) {
+		return api.ReloadFailure{File: "/etc/toritsugi/toritsugi.yaml", Since: since, Problems: 3}, true
+	}
+	none := func() (api.ReloadFailure, bool) { return api.ReloadFailure{}, false }
+	const config = `"config":{"reload":"failed","since":"2026-11-30T10:15:00+09:00","problems":3,"file":"/etc/toritsugi/toritsugi.yaml"}`
+	for _, tc := range []struct {
+		name   string
+		failed func() (api.ReloadFailure, bool)
+		linkUp bool
+		code   int
+		body   string
+	}{
+		{"no reload refused", none, true, 200, `{"status":"ok","ari":"up","store":"ok"}`},
+		{"not wired", nil, true, 200, `{"status":"ok","ari":"up","store":"ok"}`},
+		{"a reload refused", refused, true, 200, `{"status":"degraded","ari":"up","store":"ok",` + config + `}`},
+		{"a reload refused, ari down", refused, false, 503, `{"status":"degraded","ari":"down","store":"ok",` + config + `}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := tc.linkUp
+			h := api.NewHandler(api.Deps{Calls: st, LinkUp: func() bool { return up }, ConfigReloadFailed: tc.failed})
+			resp, body := get(t, h, "/healthz")
+			if resp.StatusCode != tc.code || strings.TrimSpace(string(body)) != tc.body {
+				t.Fatalf("%d %s\nwant %d %s", resp.StatusCode, body, tc.code, tc.body)
+			}
+		})
+	}
+}
+
 // TestHealthzSaysTheFallbackLogIsUnreadable: the calls Asterisk refused
 // while toritsugi was down are recorded from the fallback log; one that
 // cannot be read (its permissions) was a line in the log only: /healthz

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Store holds the running configuration and replaces it on reload, keeping
@@ -30,6 +31,43 @@ type Store struct {
 	// tried are the other files the last reload read or tried to read,
 	// failed or not: the watch follows them with the running ones.
 	tried []sourceFile
+
+	// failed is the reload refused since the last good one (nil when
+	// none), read by /healthz without waiting for a reload under way.
+	failed atomic.Pointer[ReloadFailure]
+}
+
+// ReloadFailure is a refused reload: the running configuration is the
+// one before it, and the file on disk would fail the next start.
+type ReloadFailure struct {
+	File string
+	// Since is when the first reload was refused since the last good
+	// one (or since the start).
+	Since time.Time
+	// Problems is how many problems the last refused reload found (1
+	// for a file that could not be read).
+	Problems int
+}
+
+// Failed reports the reload refused since the last good one, if any: a
+// reload refused keeps the running configuration, so only the log said
+// so, and `systemctl reload` reported success. A good reload, or the
+// file saved back as it runs, clears it.
+func (s *Store) Failed() (ReloadFailure, bool) {
+	f := s.failed.Load()
+	if f == nil {
+		return ReloadFailure{}, false
+	}
+	return *f, true
+}
+
+// refused notes a refused reload with its number of problems.
+func (s *Store) refused(problems int) {
+	f := &ReloadFailure{File: s.path, Since: time.Now(), Problems: problems}
+	if prev := s.failed.Load(); prev != nil {
+		f.Since = prev.Since
+	}
+	s.failed.Store(f)
 }
 
 // NewStore serves initial (usually from Load) and reloads from path.
@@ -62,30 +100,36 @@ func (s *Store) Reload() error {
 	data, err := os.ReadFile(s.path)
 	if err != nil {
 		err = fmt.Errorf("config: reload: %w", err)
+		s.refused(1)
 		s.logger.Error("config reload failed, keeping the running configuration", "path", s.path, "err", err)
 		return err
 	}
 	if s.lastHash != nil && bytes.Equal(fingerprint(data, s.cur.Load().sources, true), s.lastHash) {
 		s.logger.Debug("config unchanged", "path", s.path)
+		s.failed.Store(nil) // the file is the running one again
 		return nil
 	}
 	cfg, tried, err := parseRead(s.path, filepath.Dir(s.path), data, s.env)
 	s.tried = tried
 	if err != nil {
 		attrs := []any{"path", s.path}
+		n := 1
 		if es, ok := AsErrors(err); ok {
 			problems := make([]string, len(es))
 			for i, e := range es {
 				problems[i] = e.Error()
 			}
 			attrs = append(attrs, "problems", problems)
+			n = len(es)
 		} else {
 			attrs = append(attrs, "err", err)
 		}
+		s.refused(n) // before the log: whoever reads it finds /healthz saying so
 		s.logger.Error("config reload failed, keeping the running configuration", attrs...)
 		return err
 	}
 	s.cur.Store(cfg)
+	s.failed.Store(nil)
 	s.lastHash = fingerprint(data, cfg.sources, false)
 	// Against what runs, not the last reload: a change still waiting for
 	// a restart is said at every reload, and one undone is not.

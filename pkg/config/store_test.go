@@ -142,6 +142,59 @@ func TestReloadInvalidKeepsCurrent(t *testing.T) {
 	}
 }
 
+// TestRefusedReloadReported: a refused reload keeps the running
+// configuration, and was said only in the log; Failed reports it (for
+// /healthz) from the first refusal, with the last one's problems, until
+// a good reload or the file saved back as it runs.
+func TestRefusedReloadReported(t *testing.T) {
+	s, path := newTestStore(t, io.Discard)
+	if f, failed := s.Failed(); failed {
+		t.Fatalf("at start: %+v", f)
+	}
+	steps := []struct {
+		name     string
+		text     string // "" removes the file
+		problems int    // 0: no refusal reported
+		sameAs   int    // the step whose Since stays (-1: a new one)
+	}{
+		{"two problems", configText("loud") + "clientz: []\n", 2, -1},
+		{"one problem, since the first", configText("loud"), 1, 0},
+		{"unreadable, since the first", "", 1, 0},
+		{"a good one clears it", configText("debug"), 0, -1},
+		{"refused again", configText("info") + "operators: []\n", 1, -1},
+		{"saved back as it runs", configText("debug"), 0, -1},
+	}
+	since := make([]time.Time, len(steps))
+	for i, st := range steps {
+		before := time.Now()
+		if st.text == "" {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			writeFile(t, path, st.text)
+		}
+		err := s.Reload()
+		f, failed := s.Failed()
+		if st.problems == 0 {
+			if err != nil || failed {
+				t.Fatalf("%s: reload %v, still reported %+v", st.name, err, f)
+			}
+			continue
+		}
+		if err == nil || !failed || f.File != path || f.Problems != st.problems {
+			t.Fatalf("%s: reload %v, reported %v %+v; want %d problems in %s", st.name, err, failed, f, st.problems, path)
+		}
+		since[i] = f.Since
+		switch {
+		case st.sameAs >= 0 && !f.Since.Equal(since[st.sameAs]):
+			t.Errorf("%s: since %v, want the first refusal's %v", st.name, f.Since, since[st.sameAs])
+		case st.sameAs < 0 && (f.Since.Before(before) || f.Since.After(time.Now())):
+			t.Errorf("%s: since %v, want now", st.name, f.Since)
+		}
+	}
+}
+
 func TestSubscribeLatestWins(t *testing.T) {
 	s, path := newTestStore(t, io.Discard)
 	sub := s.Subscribe()
