@@ -198,6 +198,7 @@ func (a *actor) run(ctx context.Context) {
 			// but leave its state in the store: a caller who hangs up
 			// before the next controller connects is recorded from it.
 			a.log.Info("controller stopping; leaving call to be re-adopted")
+			a.hangUpRingingLegs()
 			a.keepForTheNext()
 			a.stopTimer()
 			a.stopPlayTimer()
@@ -564,6 +565,21 @@ func (a *actor) keepForTheNext() {
 		a.saveLive()
 	case a.unbegun != nil:
 		a.m.keepUnbegun(a.unbegun)
+	}
+}
+
+// hangUpRingingLegs hangs up, at a controller stop, the operators' legs
+// still ringing: nothing would put an operator who answers one through
+// (they heard silence until the next start, if any, hung it up), and
+// the re-adopted caller is rung again. Answered legs, bridged or in the
+// whisper, and a VIP transfer's leg are left to the next controller.
+func (a *actor) hangUpRingingLegs() {
+	for _, l := range a.legs {
+		if l.answered || l.gone || l.cancelled || l.transfer {
+			continue
+		}
+		a.log.Info("controller stopping; the operator's ring is hung up", "operator", l.opID, "leg", l.id)
+		a.hangupLeg(l)
 	}
 }
 

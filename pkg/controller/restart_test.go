@@ -781,6 +781,49 @@ func TestRestartWhileRinging(t *testing.T) {
 	}
 }
 
+// TestStopHangsUpARingingOperator: at a stop, an operator's phone still
+// ringing for a caller is hung up: it rang on until its originate timeout
+// or the next start, and an operator who answered it heard silence,
+// nothing there to put them through. The waiting caller stays, for the
+// next controller to re-adopt, as does a bridged call.
+func TestStopHangsUpARingingOperator(t *testing.T) {
+	// A ring of 1000 s (10 s here): its originate timeout does not end
+	// it while the test looks.
+	h := newHarness(t, strings.Replace(oneClient, "ring_timeout: 15s", "ring_timeout: 1000s", 1))
+	h.fake.AddEndpoint("PJSIP/op1001", false, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	h.fake.AddEndpoint("PJSIP/op1002", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: time.Hour})
+	first := h.start()
+	h.eventually("op1002 available", func() bool { return h.operatorState("op1002") == acd.Available })
+	bridged := h.call("0312345678", "0901234567")
+	h.eventually("the first caller bridged with op1002", func() bool { c, ok := h.fake.Channel(bridged); return ok && c.BridgeID != "" })
+	if err := h.fake.Register("PJSIP/op1001"); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("op1001 available", func() bool { return h.operatorState("op1001") == acd.Available })
+	waiting := h.call("0312345678", "0901234568")
+	legs := func(call, op string) []aritest.ChannelSnapshot {
+		var out []aritest.ChannelSnapshot
+		for _, c := range h.fake.Channels() {
+			if strings.Contains(c.ID, call+"-op-"+op) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	h.eventually("op1001 ringing for the second", func() bool {
+		l := legs(waiting, "op1001")
+		return len(l) == 1 && l[0].State == "Ringing"
+	})
+	first.stop()
+	h.eventually("op1001's ring hung up", func() bool { return len(legs(waiting, "op1001")) == 0 })
+	if _, ok := h.fake.Channel(waiting); !ok {
+		t.Fatal("the waiting caller was hung up")
+	}
+	if c, ok := h.fake.Channel(bridged); !ok || c.BridgeID == "" || len(legs(bridged, "op1002")) != 1 {
+		t.Fatalf("the bridged call was touched: caller %v %+v, op1002's legs %v", ok, c, legs(bridged, "op1002"))
+	}
+}
+
 // TestRestartWithoutTheClientTellsTheWaitingCaller: a caller waiting in
 // line when the controller restarted on a configuration without their
 // client (its contract ended) is told the number is not in service
