@@ -180,6 +180,12 @@ func TestThreePingsFailingDropTheLink(t *testing.T) {
 			t.Fatalf("three pings in a row answered 503: the link was never dropped\n%s", p.logs.String())
 		}
 	}
+	// The link reports itself down before it logs why: wait for the line.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.logs.String(), "ARI link down"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the link was dropped and never said why\n%s", p.logs.String())
+		}
+	}
 	if out := p.logs.String(); !strings.Contains(out, "3 pings failed in a row") {
 		t.Fatalf("the link was dropped, but not for three failed pings:\n%s", out)
 	}
