@@ -97,32 +97,8 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
-	for _, w := range placeholders(file) {
-		fmt.Fprintf(stdout, "warning: %s\n", w)
-	}
 	fmt.Fprintf(stdout, "%s: ok\n", file)
 	return nil
-}
-
-// placeholders names the lines of file that still hold the sample
-// configuration's "change-me" (a password, a token, a secret): the file
-// loads, but nothing would log in or be relayed with them. Comments are
-// left out.
-func placeholders(file string) []string {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	n := 0
-	for line := range strings.Lines(string(b)) {
-		n++
-		text, _, _ := strings.Cut(line, "#")
-		if strings.Contains(strings.ToLower(text), "change-me") {
-			out = append(out, fmt.Sprintf("%s:%d: still the sample's \"change-me\": put the real value here, or in its environment variable", file, n))
-		}
-	}
-	return out
 }
 
 // checkDB checks a database file read-only: "toritsugi check-db FILE".

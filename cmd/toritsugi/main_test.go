@@ -134,10 +134,22 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	wantLine := fmt.Sprintf("warning: %s:%d: still the sample's \"change-me\"", placeholder, strings.Count(string(pdata), "\n"))
+	wantLine := fmt.Sprintf("warning: %s:%d:", placeholder, strings.Count(string(pdata), "\n"))
+	wantMsg := "relay.destinations[1].secret: still the sample's \"change-me\""
 	if err := run(context.Background(), []string{"check-config", placeholder}, &out, &out); err != nil ||
-		!strings.Contains(out.String(), wantLine) || strings.Count(out.String(), "change-me") != 1 || !strings.HasSuffix(out.String(), ": ok\n") {
-		t.Fatalf("check-config with a change-me = %v, %q; want one warning, %s", err, out.String(), wantLine)
+		!strings.Contains(out.String(), wantLine) || !strings.Contains(out.String(), wantMsg) || strings.Count(out.String(), "change-me") != 1 || !strings.HasSuffix(out.String(), ": ok\n") {
+		t.Fatalf("check-config with a change-me = %v, %q; want one warning, %s ... %s", err, out.String(), wantLine, wantMsg)
+	}
+	// The service's environment replacing that value (the README's way to
+	// keep secrets out of the file): no warning.
+	envFile := filepath.Join(dir, "env")
+	if err := os.WriteFile(envFile, []byte("TORITSUGI_RELAY_W_SECRET=s3cret-from-env\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"check-config", "--env-file", envFile, placeholder}, &out, &out); err != nil ||
+		strings.Contains(out.String(), "change-me") || !strings.HasSuffix(out.String(), ": ok\n") {
+		t.Fatalf("check-config with a change-me its environment replaces = %v, %q; want no change-me warning", err, out.String())
 	}
 }
 

@@ -96,6 +96,10 @@ type document struct {
 	// blanks are the paths of keys written with no value (`fallback_log:`):
 	// they keep their defaults, which is rarely what was meant (warned).
 	blanks []blank
+	// placeholders are the paths of values that still hold the sample
+	// configuration's "change-me" (warned unless the environment
+	// overrides them).
+	placeholders []string
 }
 
 // blank is a key written with no value, and whether it is a setting (a
@@ -267,6 +271,9 @@ func (d *document) walk(n *yaml.Node, sh *shape, path string) {
 	case kindScalar:
 		n.Tag = "!!str"
 		n.Style &^= yaml.TaggedStyle
+		if strings.Contains(strings.ToLower(n.Value), "change-me") {
+			d.placeholders = append(d.placeholders, path)
+		}
 	case kindList:
 		for i, e := range n.Content {
 			d.walk(e, sh.elem, indexPath(path, i))

@@ -68,6 +68,14 @@ func parseRead(filename, dir string, data []byte, env func(string) (string, bool
 			c.warnf(b.path, "has no value: as if it were not written (fill it in, or remove it)")
 		}
 	}
+	// A value the sample gave as "change-me" (a password, a token, a
+	// secret) loads, but nothing would log in or be relayed with it;
+	// one its environment variable replaces is no matter.
+	for _, p := range doc.placeholders {
+		if _, set := c.fromEnv[p]; !set {
+			c.warnf(p, "still the sample's \"change-me\": put the real value here, or in its environment variable")
+		}
+	}
 	cfg.sources = c.sources
 	cfg.Warnings = c.warnings.Sorted()
 	cfg.index()

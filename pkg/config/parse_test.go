@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -326,4 +327,51 @@ func parseErrors(yaml string) []string {
 		got = append(got, e.Error())
 	}
 	return got
+}
+
+// TestPlaceholderWarnings: each of the sample's "change-me" values is
+// warned of at its line and field, unless its environment variable
+// replaces it (the README's way to keep secrets out of the file).
+func TestPlaceholderWarnings(t *testing.T) {
+	data, err := os.ReadFile("sample.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]string{
+		"TORITSUGI_ARI_PASSWORD":                "p",
+		"TORITSUGI_RELAY_SAKURA_MAIL_PASSWORD":  "p",
+		"TORITSUGI_RELAY_SAKURA_CHATWORK_TOKEN": "t",
+		"TORITSUGI_RELAY_AOZORA_WEBHOOK_SECRET": "s",
+		"TORITSUGI_RELAY_HOSHINO_MAIL_PASSWORD": "p",
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // fields warned of
+	}{
+		{"none replaced", nil, []string{"ari.password", "relay.destinations[0].password", "relay.destinations[2].token", "relay.destinations[3].secret", "relay.destinations[4].password"}},
+		{"ARI password replaced", map[string]string{"TORITSUGI_ARI_PASSWORD": "p"}, []string{"relay.destinations[0].password", "relay.destinations[2].token", "relay.destinations[3].secret", "relay.destinations[4].password"}},
+		{"all replaced", all, nil},
+		{"replaced by an empty value", map[string]string{"TORITSUGI_RELAY_AOZORA_WEBHOOK_SECRET": ""}, []string{"ari.password", "relay.destinations[0].password", "relay.destinations[2].token", "relay.destinations[3].secret", "relay.destinations[4].password"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("sample.yaml", data, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range cfg.Warnings {
+				if strings.Contains(w.Msg, "change-me") {
+					if w.Line <= 0 || !strings.Contains(strings.Split(string(data), "\n")[w.Line-1], "change-me") {
+						t.Errorf("warning %v not at a line with change-me", w)
+					}
+					got = append(got, w.Path)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("change-me warned at %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
