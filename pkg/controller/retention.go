@@ -20,7 +20,7 @@ import (
 // client's recording_retention_days from Asterisk's stored recordings and
 // notes the deletion in the call record.
 type Retention struct {
-	Store  *store.Store
+	Store  RetentionStore
 	ARI    ari.Client
 	Config func() *config.Config
 	Logger *slog.Logger
@@ -47,6 +47,19 @@ type Retention struct {
 	// removed clients' default (its callers were promised them).
 	known, knownStored map[string]store.ClientRetention
 	knownRead          bool
+}
+
+// RetentionStore is what the retention reads and writes in the store
+// (*store.Store).
+type RetentionStore interface {
+	ListCalls(store.CallFilter) ([]store.CallRecord, error)
+	RecordingDeleted(id, name string, note store.CallEvent) error
+	BackfillErasedRecordingsLeft() (int, error)
+	ErasedRecordingsLeft() (map[string]string, error)
+	RetentionSwept() (map[string]time.Time, error)
+	SetRetentionSwept(map[string]time.Time) error
+	RetentionDays() (map[string]store.ClientRetention, error)
+	SetRetentionDays(map[string]store.ClientRetention) error
 }
 
 // removedClients keys the sweep of the calls of clients no longer

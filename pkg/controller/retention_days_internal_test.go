@@ -1,11 +1,16 @@
 package controller
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,5 +226,110 @@ func TestRetentionOfAClientRemovedBeforeItsFirstSweep(t *testing.T) {
 	}
 	if !slices.Equal(d.deleted, []string{"rec-1"}) {
 		t.Fatalf("deleted %v after acme's removal, want its 100-day-old recording", d.deleted)
+	}
+}
+
+// unwritableDays is the store with its write of the clients' retention
+// days failing while fail is set, as on a full disk (bbolt fails no
+// single write on demand); the rest works. It counts the writes tried.
+type unwritableDays struct {
+	*store.Store
+	fail   bool
+	writes int
+}
+
+func (u *unwritableDays) SetRetentionDays(days map[string]store.ClientRetention) error {
+	u.writes++
+	if u.fail {
+		return fmt.Errorf("store: set retention days: write toritsugi.db: %w", syscall.ENOSPC)
+	}
+	return u.Store.SetRetentionDays(days)
+}
+
+// TestRetentionDaysWriteFails: the write of the clients' retention days
+// fails (a full disk). The sweep goes on with the days it has in memory
+// (the configured client's due recordings go; a client removed meanwhile
+// has its own shorter days), says so in the log and writes them again at
+// every sweep until it works; a restart after that keeps the removed
+// client's days.
+func TestRetentionDaysWriteFails(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(daysConfig), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	st := storetest.Open(t)
+	put := func(id string, age time.Duration) {
+		t.Helper()
+		at := now.Add(-age)
+		if err := st.PutCall(store.CallRecord{ID: id, ClientID: "acme", DID: "0312345678", CallerID: "09012345678", CallerKind: "number",
+			Result: store.ResultAnswered, Reason: "talked", StartedAt: at, EndedAt: at.Add(time.Minute), Recording: "rec-" + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const day = 24 * time.Hour
+	put("c40", 40*day) // due at acme's 30 days
+	put("c29", 29*day) // due two days later, at 30 days; at 90 not
+	var logs bytes.Buffer
+	failing := &unwritableDays{Store: st, fail: true}
+	d := &recordingDeletes{}
+	r := &Retention{Store: failing, ARI: d, Config: func() *config.Config { return cfg },
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(&logs, t.Output()), nil)), orphansSwept: now}
+	warned := func() int { return strings.Count(logs.String(), "the clients' recording retention could not be kept") }
+	stored := func() map[string]store.ClientRetention {
+		t.Helper()
+		days, err := st.RetentionDays()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return days
+	}
+
+	// The write fails: the due recording goes all the same, the failure
+	// is logged with its cause, the store holds no days.
+	if _, err := r.Sweep(now); err != nil {
+		t.Fatalf("sweep: %v (a failed write of the days is logged, not the sweep's error)", err)
+	}
+	if !slices.Equal(d.deleted, []string{"rec-c40"}) || warned() != 1 || !strings.Contains(logs.String(), "no space left on device") || len(stored()) != 0 {
+		t.Fatalf("first sweep: deleted %v, %d warnings, stored %v; log:\n%s", d.deleted, warned(), stored(), logs.String())
+	}
+	// Tried again at the next sweep, though nothing changed meanwhile.
+	if _, err := r.Sweep(now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if failing.writes != 2 || warned() != 2 {
+		t.Fatalf("second sweep: %d writes, %d warnings; want the write tried again", failing.writes, warned())
+	}
+	// acme removed, the write still failing: its recordings go at its own
+	// 30 days, kept in memory, not the removed clients' 90.
+	gone, err := config.Parse("t.yaml", []byte(strings.Replace(daysConfig, "id: acme", "id: other", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = gone
+	put("late", 35*day) // stored late, after acme's sweep had passed its start
+	if _, err := r.Sweep(now.Add(2 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.deleted, []string{"rec-c40", "rec-late"}) || len(stored()) != 0 {
+		t.Fatalf("after acme's removal: deleted %v, stored %v", d.deleted, stored())
+	}
+	// The disk has room again: the next sweep writes the days.
+	failing.fail = false
+	if _, err := r.Sweep(now.Add(3 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.ClientRetention{"acme": {Days: 30, Removed: true}, "other": {Days: 30}}
+	if got := stored(); !maps.Equal(got, want) || warned() != 3 {
+		t.Fatalf("once writes work: stored %v, %d warnings; want %v, no new warning", got, warned(), want)
+	}
+	// A restart reads them: acme's other recording goes at its 30 days.
+	d2 := &recordingDeletes{}
+	r = &Retention{Store: st, ARI: d2, Config: func() *config.Config { return cfg }, Logger: storetest.Logger(t), orphansSwept: now}
+	if _, err := r.Sweep(now.Add(2 * day)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d2.deleted, []string{"rec-c29"}) {
+		t.Fatalf("after the restart deleted %v, want acme's 30-day-old recording", d2.deleted)
 	}
 }
