@@ -350,12 +350,12 @@ func (a *actor) handle(e ari.Event) {
 			a.rec.VoicemailFailed, a.state.VoicemailFailed = true, true
 			a.messageRecorded(false)
 		case name == a.rec.Recording:
-			a.note("the conversation could not be recorded: " + v.Recording.Cause)
 			a.log.Error("call recording failed", "recording", name, "cause", v.Recording.Cause)
 			a.rec.Recording, a.state.Recording = "", ""
+			a.recordingFailed(v.Recording.Cause)
 			// Kept as the store's live state too: a controller killed now
 			// would otherwise name the failed recording in the record from
-			// the state saved at the bridge.
+			// the state saved at the bridge, and not say why it has none.
 			a.saveLive()
 		}
 	case *ari.ChannelEnteredBridge:

@@ -151,7 +151,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 				p.AnsweredAt = peer.State.AnsweredAt
 			}
 			if _, ls, _, err := parseLiveState(a.saved); err == nil && ls.Step == StepConnected && ls.Bridge == p.Bridge {
-				p.Recording = ls.Recording // the conversation's, named in the store only
+				// The conversation's, named in the store only, or why
+				// there is none.
+				p.Recording, p.RecordingFailed = ls.Recording, ls.RecordingFailed
 				if p.AnsweredAt.IsZero() {
 					// A ringback caller answered as the bridge was made:
 					// the store's state has it, the bridge's name not.
@@ -184,6 +186,9 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	a.rec.CallerKind = cid.Kind.String()
 	if p.Step == StepConnected {
 		a.rec.Recording, a.rec.BridgedAt = p.Recording, p.BridgedAt
+		if p.RecordingFailed != "" {
+			a.note(recordingFailedNote(p.RecordingFailed) + " (before the restart)")
+		}
 	}
 	a.note("re-adopted after controller restart at step " + string(p.Step))
 	a.log.Info("re-adopted call", "step", p.Step, "client", p.ClientID)

@@ -104,6 +104,8 @@ func TestPersistedRoundTrip(t *testing.T) {
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "after-hours", Reason: "closed: holiday", BillAfterHours: BillNo},
 		{ClientID: "acme", DID: "1", Step: StepHangup, StartedAt: start, Result: "overflow", Reason: "overflow: max-wait", Then: ThenVoicemail + "overflow", Playback: "1-pb-ab12cd34-2", Prompt: true},
 		{ClientID: "acme", DID: "1", Step: StepVoicemail, StartedAt: start, Recording: "1-2-vm-abc"},
+		// The conversation Asterisk could not record, and why.
+		{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "x-op", Bridge: "x-br", RecordingFailed: "disk full & r=x"},
 		// A VIP back from a transfer: max_wait counts from the return.
 		{ClientID: "acme", DID: "1", Step: StepQueued, StartedAt: start, EnqueuedAt: start.Add(3 * time.Second), VIP: true, WaitFrom: start.Add(40 * time.Second)},
 		// The message Asterisk could not record: said to the client.
@@ -169,9 +171,11 @@ func TestBridgeName(t *testing.T) {
 		}
 	}
 	// What the call's saved results say does not go into the name.
-	st := Persisted{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "l", Bridge: "b", Result: "overflow", Reason: "x", Playback: "p"}
-	if got, ok := parseBridgeName(BridgeName("toritsugi", "c", "", st)); !ok || got.State.Result != "" || got.State.Playback != "" {
-		t.Fatalf("name kept the saved result or playback: %+v, %v", got, ok)
+	// Nor what is kept in the store only.
+	st := Persisted{ClientID: "acme", DID: "1", Step: StepConnected, StartedAt: start, OpID: "op1", OpChannel: "l", Bridge: "b", Result: "overflow", Reason: "x", Playback: "p",
+		Recording: "r", RecordingFailed: "disk full"}
+	if got, ok := parseBridgeName(BridgeName("toritsugi", "c", "", st)); !ok || got.State.Result != "" || got.State.Playback != "" || got.State.Recording != "" || got.State.RecordingFailed != "" {
+		t.Fatalf("name kept the saved result, playback or recording: %+v, %v", got, ok)
 	}
 	// Bridges toritsugi did not name, or named before names carried the
 	// call (the name was the bridge's id), are no call's.

@@ -328,6 +328,7 @@ func (a *actor) unbridge(l *leg, why string) {
 		}
 		a.rec.Recording, a.state.Recording = "", ""
 	}
+	a.state.RecordingFailed = "" // no conversation: nothing to record
 	a.rec.Result, a.rec.Reason = "", ""
 	a.rec.BridgedAt, a.state.BridgedAt = time.Time{}, time.Time{}
 }
@@ -504,17 +505,35 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 		switch {
 		case err != nil && !recordingMayRun(err):
 			a.log.Warn("starting the recording failed", "error", err)
+			a.recordingFailed(err.Error())
 		case err != nil:
 			a.log.Warn("the recording's request got no answer; naming it in case Asterisk made it", "recording", name, "error", err)
 			a.note("the recording's request got no answer: named in case Asterisk made it")
 			fallthrough
 		default:
 			a.rec.Recording = name
-			a.state.Recording = name
+			a.state.Recording, a.state.RecordingFailed = name, ""
 			a.note("recording " + name)
 		}
 	}
 	a.saveLive() // answered: should Asterisk lose the bridge too, the call still counts
+}
+
+// recordingFailed notes that Asterisk could not record the conversation,
+// and why, in the record and in the state saved for a restart (written
+// by the caller's next saveLive).
+func (a *actor) recordingFailed(cause string) {
+	if cause == "" {
+		cause = "no cause given"
+	}
+	a.state.RecordingFailed = cause
+	a.note(recordingFailedNote(cause))
+}
+
+// recordingFailedNote is the timeline's line of a conversation Asterisk
+// could not record.
+func recordingFailedNote(cause string) string {
+	return "the conversation could not be recorded: " + cause
 }
 
 // recordingMayRun reports whether a recording whose request failed with

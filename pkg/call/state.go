@@ -48,6 +48,10 @@ type Persisted struct {
 	// Recording is the voicemail being recorded (StepVoicemail), or the
 	// conversation's recording (StepConnected, in the store only).
 	Recording string
+	// RecordingFailed is why Asterisk could not record the conversation
+	// (StepConnected, in the store only; "" when it could): a record
+	// made after a restart says so, as the one made without it does.
+	RecordingFailed string
 	// Playback is the callback offer playing (StepCallback): a
 	// re-adopting controller stops it before offering again; or the
 	// message or voicemail prompt playing (StepHangup with Then): a
@@ -155,6 +159,9 @@ func (p Persisted) appendQuery(b []byte) []byte {
 	if p.Recording != "" {
 		b = appendParam(b, "r", p.Recording)
 	}
+	if p.RecordingFailed != "" {
+		b = appendParam(b, "rf", p.RecordingFailed)
+	}
 	if p.Playback != "" {
 		b = appendParam(b, "p", p.Playback)
 	}
@@ -244,7 +251,7 @@ func persistedFrom(v url.Values) (Persisted, error) {
 	}
 	p := Persisted{
 		ClientID: v.Get("c"), DID: v.Get("d"), Step: Step(v.Get("s")), StartedAt: time.UnixMilli(ms),
-		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), Playback: v.Get("p"),
+		VIP: v.Get("v") == "1", OpID: v.Get("o"), OpChannel: v.Get("oc"), Bridge: v.Get("b"), Recording: v.Get("r"), RecordingFailed: v.Get("rf"), Playback: v.Get("p"),
 		Result: v.Get("x"), Reason: v.Get("xr"), Then: v.Get("th"), Prompt: v.Get("vp") == "1",
 		NoticeHeard: v.Get("nh") == "1", Ungreeted: v.Get("ug") == "1", VoicemailFailed: v.Get("vf") == "1",
 		VoicemailSilent: v.Get("vs") == "1", SilenceDetected: v.Get("sd") == "1", CallbackNumber: v.Get("cn"),
@@ -310,7 +317,7 @@ const bridgeTag = "toritsugi;"
 // no controller watched. app, the Stasis application, keeps another
 // toritsugi on the same Asterisk away from our bridges.
 func BridgeName(app, call, callerNumber string, st Persisted) string {
-	st.Result, st.Reason, st.Recording, st.Playback = "", "", "", ""
+	st.Result, st.Reason, st.Recording, st.RecordingFailed, st.Playback = "", "", "", "", ""
 	b := append(make([]byte, 0, 256), bridgeTag...)
 	b = appendParam(b, "app", app)
 	b = appendParam(b, "call", call)

@@ -86,11 +86,14 @@ func (m *Manager) endedUnseen(bs []*ari.BridgeData, live map[string]bool, saved 
 	default:
 		what += "; both had left, so whether they talked is not known"
 	}
+	rec.Events = []store.CallEvent{{At: now, What: what}}
 	if _, ls, _, err := parseLiveState(saved); err == nil && ls.Step == StepConnected && rec.Result != store.ResultAbandoned {
 		rec.Recording = ls.Recording // the conversation's: the retention deletes it with the record
+		if ls.RecordingFailed != "" {
+			rec.Events = append(rec.Events, store.CallEvent{At: now, What: recordingFailedNote(ls.RecordingFailed)})
+		}
 	}
 	rec.Billable = billable(rec.Result, false, false)
-	rec.Events = []store.CallEvent{{At: now, What: what}}
 	stored, err := m.rec.PutCallIfAbsent(rec)
 	switch {
 	case errors.Is(err, store.ErrInvalidRecord):
@@ -232,6 +235,9 @@ func (u unseen) record(now time.Time) store.CallRecord {
 	}
 	rec := unseenRecord(u.id, u.number, st, now)
 	rec.Events = []store.CallEvent{{At: now, What: what}}
+	if st.RecordingFailed != "" { // set only while connected
+		rec.Events = append(rec.Events, store.CallEvent{At: now, What: recordingFailedNote(st.RecordingFailed)})
+	}
 	afterHoursMessage := false // a voicemail left after hours
 	switch {
 	case settled:

@@ -153,6 +153,24 @@ func TestUnseenRecord(t *testing.T) {
 	}
 }
 
+// TestUnseenRecordSaysTheRecordingFailed: a call whose conversation
+// Asterisk could not record ended while no controller watched (bridge
+// gone too): its record names no recording and says why, as the one its
+// own controller would have stored.
+func TestUnseenRecordSaysTheRecordingFailed(t *testing.T) {
+	start := time.UnixMilli(1795898038000)
+	st := Persisted{ClientID: "acme", DID: "0312345678", StartedAt: start, AnsweredAt: start, Step: StepConnected, OpID: "op1", OpChannel: "l", Bridge: "b",
+		BridgedAt: start.Add(10 * time.Second), RecordingFailed: "disk full"}
+	_, saved, _, err := parseLiveState(LiveState("0901234567", st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := unseen{id: "c1", number: "0901234567", st: saved}.record(start.Add(time.Hour))
+	if rec.Result != store.ResultAnswered || rec.Recording != "" || !strings.Contains(fmt.Sprint(rec.Events), "the conversation could not be recorded: disk full") {
+		t.Fatalf("record %+v", rec)
+	}
+}
+
 // TestUnseenRecordOfASettledCall: a call its controller settled (talked
 // 1 min, the caller hung up) but could not store the record of, recorded
 // at the next start two hours later: it ended when it was settled, not at

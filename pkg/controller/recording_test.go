@@ -205,17 +205,91 @@ func TestRecordingRetentionOfARemovedClient(t *testing.T) {
 	}
 }
 
+// recordingFailure is how Asterisk fails a conversation's recording.
+type recordingFailure struct {
+	name string
+	fail func(*harness) // before the controller starts
+	why  string         // what the record says
+}
+
+var recordingFailures = []recordingFailure{
+	// Taken (201), then RecordingFailed: a full disk.
+	{"failed", func(h *harness) { h.fake.FailRecordings("disk full") }, "the conversation could not be recorded: disk full"},
+	// The request refused (500, as Asterisk answers when the recording
+	// cannot be set up).
+	{"refused", func(h *harness) {
+		h.failThrough(func(r *http.Request) bool {
+			return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/bridges/") && strings.HasSuffix(r.URL.Path, "/record")
+		})
+	}, "the conversation could not be recorded: Non-2XX response: 500 Internal Server Error"},
+}
+
 // TestConversationRecordingFails: Asterisk cannot record the conversation
 // (a full disk): the call goes on, answered, and its record names no
 // recording (it would point at a file that does not exist) but says why.
 func TestConversationRecordingFails(t *testing.T) {
-	h := newHarness(t, oneClient)
-	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
-	h.fake.FailRecordings("disk full")
-	h.start()
-	rec := h.record(h.call("0312345678", "0901234567"))
-	if rec.Result != store.ResultAnswered || rec.Recording != "" || !strings.Contains(fmt.Sprint(rec.Events), "the conversation could not be recorded: disk full") {
-		t.Fatalf("a conversation that could not be recorded: %+v", rec)
+	for _, f := range recordingFailures {
+		t.Run(f.name, func(t *testing.T) {
+			h := newHarness(t, oneClient)
+			h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+			f.fail(h)
+			h.start()
+			rec := h.record(h.call("0312345678", "0901234567"))
+			if rec.Result != store.ResultAnswered || rec.Recording != "" || !strings.Contains(fmt.Sprint(rec.Events), f.why) {
+				t.Fatalf("a conversation that could not be recorded: %+v", rec)
+			}
+		})
+	}
+}
+
+// TestConversationRecordingFailsThenRestart: Asterisk cannot record the
+// conversation (a full disk, or the request refused) and the controller
+// then stops. The state it kept in the store names no recording, so that
+// the next controller's record does not name one (the retention would
+// take the missing file as deleted, a client looking for it would find
+// none), and says why, whether the call goes on after the restart or the
+// caller hung up while no controller watched.
+func TestConversationRecordingFailsThenRestart(t *testing.T) {
+	type restartCase struct {
+		name        string
+		failure     recordingFailure
+		hangUpFirst bool // the caller hangs up while no controller runs
+		want        string
+	}
+	var cases []restartCase
+	for _, f := range recordingFailures {
+		cases = append(cases,
+			restartCase{f.name + ", talking on after the restart", f, false, "re-adopted after controller restart at step connected"},
+			restartCase{f.name + ", ended while no controller watched", f, true, "ended while no controller watched"})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, oneClient)
+			h.fake.AddEndpoint("PJSIP/op1001", true, aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 60 * time.Second})
+			tc.failure.fail(h)
+			first := h.start()
+			id := h.call("0312345678", "0901234567")
+			h.eventually("the connected state kept without the failed recording", func() bool {
+				live, _, err := h.store.LiveCalls()
+				return err == nil && strings.Contains(live[id], "&s=connected&") && !strings.Contains(live[id], "&r=")
+			})
+			first.stop()
+			if tc.hangUpFirst {
+				if err := h.fake.RemoteHangup(id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			second := h.start()
+			rec := h.record(id)
+			events := fmt.Sprint(rec.Events)
+			if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" || rec.Recording != "" || !strings.Contains(events, tc.want) ||
+				!strings.Contains(events, tc.failure.why) {
+				t.Fatalf("record after the restart: %s (%s) op %q, recording %q, events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Recording, rec.Events)
+			}
+			if n := storedRecordings(t, second); n != 0 {
+				t.Fatalf("%d recordings stored in Asterisk, want none", n)
+			}
+		})
 	}
 }
 
