@@ -529,14 +529,13 @@ func jaDuration(d time.Duration) string {
 // intake_retention_days for clients no longer configured; 0 keeps them),
 // with the relay outbox's copies of every version of them, and the
 // callback requests done that long ago (the caller's number). It returns
-// how many messages and requests went.
+// how many messages and requests went. It then sweeps the outbox for
+// copies whose message is gone (sweepStrandedCopies), and logs how many
+// it deleted.
 func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) {
 	cfg := d.Config()
 	expired := func(clientID string, at time.Time) bool {
-		n := cfg.IntakeRetentionDays
-		if cl, ok := cfg.Client(clientID); ok {
-			n = cl.IntakeRetentionDays
-		}
+		n := intakeRetention(cfg, clientID)
 		return n > 0 && at.Before(now.Add(-config.Days(n)))
 	}
 	any := cfg.IntakeRetentionDays > 0
@@ -548,7 +547,97 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 	}
 	messages, merr := d.purgeIntakes(func(in store.Intake) bool { return expired(in.ClientID, in.UpdatedAt) })
 	callbacks, cerr := d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
-	return messages, callbacks, errors.Join(merr, cerr)
+	var serr error
+	if d.Outbox != nil {
+		var swept int
+		if swept, serr = d.sweepStrandedCopies(now, cfg); serr != nil {
+			serr = fmt.Errorf("deleting the relay copies of messages no longer stored: %w", serr)
+		}
+		if swept > 0 {
+			d.Logger.Info("relay copies of messages no longer stored deleted (past their client's intake_retention_days)", "entries", swept)
+		}
+	}
+	return messages, callbacks, errors.Join(merr, cerr, serr)
+}
+
+// intakeRetention is the intake_retention_days of client clientID in cfg:
+// the top-level value for a client no longer configured; 0 keeps.
+func intakeRetention(cfg *config.Config, clientID string) int {
+	if cl, ok := cfg.Client(clientID); ok {
+		return cl.IntakeRetentionDays
+	}
+	return cfg.IntakeRetentionDays
+}
+
+// sweepStrandedCopies deletes the relay outbox's copies of messages taken
+// (any version, in any state) whose message is no longer in the store
+// and that are older than their client's intake_retention_days at now:
+// copies a run of the retention that deleted the message first (before
+// the order changed to copies first), then failed (a crash, a full
+// disk), left where no later run found them, holding the caller's words
+// past the retention. A copy's age is from the latest of when it was
+// queued, retried, and its message taken and changed. A copy whose
+// message id names an intake that is now another client's is stranded
+// too (a message id is the browser's request id).
+//
+// A message taken a moment ago is safe twice over: the service commits a
+// message before queueing its copies (the outbox's Admit checks it
+// exists in the queueing transaction), and Outbox.Sweep asks about each
+// copy again in the transaction that deletes it, where the message is
+// seen; and a copy that young is within any retention. Only whether the
+// message exists is asked (IntakeIn), not IntakeRelayable: a caller
+// being erased still has their messages, and the erasure lists their
+// copies to say where they were sent.
+//
+// The entries set aside unreadable (relay_unreadable) whose key names a
+// message taken that is gone go too, once set aside longer ago than the
+// shortest intake_retention_days in force: their client cannot be read.
+func (d *Desk) sweepStrandedCopies(now time.Time, cfg *config.Config) (int, error) {
+	gone := func(tx *bolt.Tx, intakeID, clientID string) bool {
+		in, err := d.Store.IntakeIn(tx, intakeID)
+		if errors.Is(err, store.ErrNotFound) {
+			return true
+		}
+		// Unread (damaged: check-db names it): kept.
+		return err == nil && clientID != "" && in.ClientID != clientID
+	}
+	stranded := func(tx *bolt.Tx, e relay.Entry) bool {
+		id, _, ok := relay.ParseIntakeMessageID(e.MessageID)
+		if e.Message.Kind != relay.KindIntake || !ok {
+			return false
+		}
+		days := intakeRetention(cfg, e.Message.ClientID)
+		if days <= 0 || !copyTime(e).Before(now.Add(-config.Days(days))) {
+			return false
+		}
+		return gone(tx, id, e.Message.ClientID)
+	}
+	shortest := cfg.IntakeRetentionDays
+	for _, cl := range cfg.Clients {
+		if n := cl.IntakeRetentionDays; n > 0 && (shortest <= 0 || n < shortest) {
+			shortest = n
+		}
+	}
+	aside := func(tx *bolt.Tx, u relay.Unreadable) bool {
+		id, _, ok := relay.ParseIntakeMessageID(u.MessageID)
+		if !ok || shortest <= 0 || u.SetAsideAt.IsZero() || !u.SetAsideAt.Before(now.Add(-config.Days(shortest))) {
+			return false
+		}
+		return gone(tx, id, "")
+	}
+	return d.Outbox.Sweep(stranded, aside)
+}
+
+// copyTime is when relay copy e was last made or asked for: the latest
+// of when it was queued, retried, and its message taken and changed.
+func copyTime(e relay.Entry) time.Time {
+	t := e.EnqueuedAt
+	for _, at := range []time.Time{e.RetriedAt, e.Message.CreatedAt, e.Message.UpdatedAt} {
+		if at.After(t) {
+			t = at
+		}
+	}
+	return t
 }
 
 // purgeIntakes deletes the intakes due says are, and the relay outbox's

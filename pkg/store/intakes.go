@@ -182,6 +182,27 @@ func (s *Store) Intake(id string) (Intake, error) {
 	return in, nil
 }
 
+// IntakeIn reads the current version of intake id in tx, a transaction
+// of the store's file (the relay outbox's, as the retention sweeps the
+// copies whose message is gone): an error wrapping ErrNotFound when it
+// does not exist. Unlike IntakeRelayable it says nothing of an erasure:
+// a caller being erased still has their messages.
+func (s *Store) IntakeIn(tx *bolt.Tx, id string) (Intake, error) {
+	b := tx.Bucket(bucketIntakes)
+	if b == nil {
+		return Intake{}, fmt.Errorf("store: intake %q: %w", id, ErrNotFound)
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return Intake{}, fmt.Errorf("store: intake %q: %w", id, ErrNotFound)
+	}
+	in, err := decodeIntake(v)
+	if err != nil {
+		return Intake{}, fmt.Errorf("store: intake %q: %w", id, err)
+	}
+	return in, nil
+}
+
 // IntakeVersions returns every version of an intake, oldest first, the
 // current one last; an unknown id gives an error wrapping ErrNotFound.
 func (s *Store) IntakeVersions(id string) ([]Intake, error) {
