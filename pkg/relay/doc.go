@@ -19,8 +19,9 @@
 // entries by due time, rebuilt at every OpenOutbox, so that the worker's
 // scan after each attempt reads the pending entries, not a month of
 // delivered ones), and "relay_unreadable" (the entries OpenOutbox found
-// it could not decode, set aside, never sent; CheckEntries, for check-db,
-// decodes them all). An entry is keyed by its idempotency key
+// it could not decode, set aside, never sent; UnreadablePage lists them
+// for an admin, DiscardUnreadable deletes one, and CheckEntries, for
+// check-db, decodes them all). An entry is keyed by its idempotency key
 // "<message id>/<destination name>", so enqueueing the same pair twice is a
 // no-op. Entries hold the destination name only; addresses and secrets are
 // looked up at send time.

@@ -3,6 +3,7 @@ package relay
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,4 +130,58 @@ func (o *Outbox) Sweep(stranded func(tx *bolt.Tx, e Entry) bool, strandedAside f
 		}
 	}
 	return n, nil
+}
+
+// UnreadablePage returns the entries set aside unreadable (OpenOutbox)
+// in the order they were set aside (ties, and records that do not
+// decode, which have no time, by key), the n first after the position
+// after, whose EnqueuedAt stands for when an entry was set aside, and
+// whether more follow. They are few: an admin reads them (their client
+// cannot be read, so the service's alone), and dismisses each with
+// DiscardUnreadable.
+func (o *Outbox) UnreadablePage(after Position, n int) ([]Unreadable, bool, error) {
+	if n <= 0 {
+		return nil, false, fmt.Errorf("relay: page of %d unreadable entries: %w", n, ErrInvalid)
+	}
+	var all []Unreadable
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUnreadable).ForEach(func(k, v []byte) error {
+			u := readUnreadable(k, v)
+			if (Position{EnqueuedAt: u.SetAsideAt, ID: u.ID}).Compare(after) > 0 {
+				all = append(all, u)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("relay: unreadable entries: %w", err)
+	}
+	slices.SortFunc(all, func(a, b Unreadable) int {
+		return Position{EnqueuedAt: a.SetAsideAt, ID: a.ID}.Compare(Position{EnqueuedAt: b.SetAsideAt, ID: b.ID})
+	})
+	if len(all) > n {
+		return all[:n], true, nil
+	}
+	return all, false, nil
+}
+
+// DiscardUnreadable deletes entry id set aside unreadable, for good: an
+// admin has looked at it (UnreadablePage), and told its client if its
+// message was not sent. It no longer counts in Stats (an alert on
+// relay.unreadable clears). ErrNotFound if no entry with id is set
+// aside; an entry with the same id in the outbox or the dead letters (a
+// message queued again since) is not touched.
+func (o *Outbox) DiscardUnreadable(id string) error {
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUnreadable)
+		if b.Get([]byte(id)) == nil {
+			return ErrNotFound
+		}
+		return b.Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("relay: discard unreadable %s: %w", id, err)
+	}
+	o.log.Info("relay entry set aside unreadable discarded", "entry", id)
+	return nil
 }

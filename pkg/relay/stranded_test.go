@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -228,5 +229,61 @@ func TestSweepOfARecordSetAsideKeepsItsKeysPendingEntry(t *testing.T) {
 	}
 	if ids := dueIDs(t, ob, clock.Now()); !slices.Equal(ids, []string{"again/mail"}) {
 		t.Fatalf("due = %v, want the pending entry still", ids)
+	}
+}
+
+// TestUnreadablePageAndDiscard: the entries set aside list in the order
+// they were set aside, a page at a time; discarding one deletes its
+// record for good (Stats stop counting it) and leaves an entry queued
+// again under its key; an id not set aside is ErrNotFound.
+func TestUnreadablePageAndDiscard(t *testing.T) {
+	clock := newFakeClock()
+	db := openDB(t, "")
+	ob := newOutbox(t, db, clock, OutboxOptions{})
+	// Set aside at three starts, an hour apart: c first, then b, then a.
+	for _, id := range []string{"c-v1", "b-v1", "a-v1"} {
+		if _, err := ob.Enqueue(testMessage(id), []string{"mail"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOutbox).Put([]byte(id+"/mail"), []byte("X{"+id)) }); err != nil {
+			t.Fatal(err)
+		}
+		ob = newOutbox(t, db, clock, OutboxOptions{})
+		clock.After(time.Hour)
+	}
+	// b's message queued again since, under the same key.
+	if _, err := ob.Enqueue(testMessage("b-v1"), []string{"mail"}); err != nil {
+		t.Fatal(err)
+	}
+	page, more, err := ob.UnreadablePage(Position{}, 2)
+	if err != nil || !more || len(page) != 2 || page[0].ID != "c-v1/mail" || page[1].ID != "b-v1/mail" {
+		t.Fatalf("first page = %+v, %v, %v; want c then b, more", page, more, err)
+	}
+	if u := page[0]; u.MessageID != "c-v1" || u.Destination != "mail" || u.Bucket != "relay_outbox" ||
+		!u.SetAsideAt.Equal(newFakeClock().Now()) || string(u.Value) != "X{c-v1" || u.Error == "" {
+		t.Errorf("c's record = %+v", u)
+	}
+	next := Position{EnqueuedAt: page[1].SetAsideAt, ID: page[1].ID}
+	if page, more, err = ob.UnreadablePage(next, 2); err != nil || more || len(page) != 1 || page[0].ID != "a-v1/mail" {
+		t.Fatalf("second page = %+v, %v, %v; want a, no more", page, more, err)
+	}
+
+	if err := ob.DiscardUnreadable("b-v1/mail"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.DiscardUnreadable("b-v1/mail"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("discarding it again = %v, want ErrNotFound", err)
+	}
+	if err := ob.DiscardUnreadable("nothing/mail"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("discarding an id never set aside = %v, want ErrNotFound", err)
+	}
+	if st, err := ob.Stats(); err != nil || st.Unreadable != 2 || st.Pending != 1 {
+		t.Fatalf("Stats = %+v, %v; want 2 unreadable, b's new entry pending", st, err)
+	}
+	if page, _, err = ob.UnreadablePage(Position{}, 10); err != nil || len(page) != 2 || page[0].ID != "c-v1/mail" || page[1].ID != "a-v1/mail" {
+		t.Fatalf("after the discard = %+v, %v; want c and a", page, err)
+	}
+	if _, err := ob.Get("b-v1/mail"); err != nil {
+		t.Fatalf("b's entry queued again: %v, want it kept", err)
 	}
 }
