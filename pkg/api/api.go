@@ -55,6 +55,11 @@ type Outbox interface {
 	Page(f relay.Filter, after relay.Position, n int) ([]relay.Entry, bool, error)
 	Retry(id string) error
 	Discard(id string) error
+	// UnreadablePage lists the entries set aside unreadable, and
+	// DiscardUnreadable deletes one (the service's token only: their
+	// client cannot be read).
+	UnreadablePage(after relay.Position, n int) ([]relay.Unreadable, bool, error)
+	DiscardUnreadable(id string) error
 	Stats() (relay.Stats, error)
 	List(f relay.Filter) ([]relay.Entry, error)
 	Forget(messageIDs []string) (int, error)
@@ -82,6 +87,7 @@ type Deps struct {
 	OnForget func(e164 string)
 	// Outbox, when set, enables GET /api/v1/relay and POST
 	// /api/v1/relay/retry and /discard (dead letters visible, retried or
+	// dismissed), and /unreadable/discard (an entry set aside unreadable
 	// dismissed).
 	Outbox Outbox
 	// Token must be presented as "Authorization: Bearer <token>" on every
@@ -179,7 +185,8 @@ func (d Deps) routes() []route {
 		rs = append(rs,
 			route{"GET /api/v1/relay", byClientParam, d.relayList},
 			route{"POST /api/v1/relay/retry", serviceOnly, d.relayRetry},
-			route{"POST /api/v1/relay/discard", serviceOnly, d.relayDiscard})
+			route{"POST /api/v1/relay/discard", serviceOnly, d.relayDiscard},
+			route{"POST /api/v1/relay/unreadable/discard", serviceOnly, d.relayDiscardUnreadable})
 	}
 	return rs
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"crypto/subtle"
 	"maps"
 	"net/http"
@@ -55,12 +56,26 @@ func (d Deps) authorized(a access, h http.HandlerFunc) http.HandlerFunc {
 		// logged (the query names the client and the period), with the
 		// client whose token it was.
 		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+		r = r.WithContext(context.WithValue(r.Context(), tokenClientKey{}, client))
 		defer func() {
 			d.Logger.Info("data API", "method", r.Method, "path", logCut(r.URL.Path), "query", logCut(maskedQuery(r.URL.Query())),
 				"remote", r.RemoteAddr, "token", cmp.Or(client, "service"), "status", cw.status, "bytes", cw.bytes)
 		}()
 		h(cw, r)
 	}
+}
+
+// tokenClientKey is the key, in a request's context, of the client whose
+// own token the request came with ("" for the service's token).
+type tokenClientKey struct{}
+
+// serviceToken reports whether r came with the service's token (not a
+// client's, and through authorized: false otherwise), for what a route
+// open to clients' tokens shows the service's alone (the relay's
+// unreadable entries, whose client cannot be read).
+func serviceToken(r *http.Request) bool {
+	c, ok := r.Context().Value(tokenClientKey{}).(string)
+	return ok && c == ""
 }
 
 // keptToClient keeps a request made with client's own token to that

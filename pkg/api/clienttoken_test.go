@@ -57,16 +57,17 @@ func TestClientTokenReadsItsClientOnly(t *testing.T) {
 	// Each route as a client asks it: its path, and a query showing the
 	// data (acme's and beta's in it for the service's token).
 	cases := map[string]struct{ method, path, query string }{
-		"GET /api/v1/calls":               {"GET", "/api/v1/calls", "from=2026-11-01&to=2026-12-01"},
-		"GET /api/v1/backup":              {"GET", "/api/v1/backup", ""},
-		"GET /api/v1/clients/{id}/counts": {"GET", "/api/v1/clients/{id}/counts", "month=2026-11"},
-		"GET /api/v1/reports/clients":     {"GET", "/api/v1/reports/clients", "month=2026-11"},
-		"GET /api/v1/reports/operators":   {"GET", "/api/v1/reports/operators", "month=2026-11"},
-		"GET /api/v1/callbacks":           {"GET", "/api/v1/callbacks", "state=pending"},
-		"POST /api/v1/callers/forget":     {"POST", "/api/v1/callers/forget", "number=0312345678"},
-		"GET /api/v1/relay":               {"GET", "/api/v1/relay", "state=pending"},
-		"POST /api/v1/relay/retry":        {"POST", "/api/v1/relay/retry", "id=m-acme/hook-acme"},
-		"POST /api/v1/relay/discard":      {"POST", "/api/v1/relay/discard", "id=m-acme/hook-acme"},
+		"GET /api/v1/calls":                     {"GET", "/api/v1/calls", "from=2026-11-01&to=2026-12-01"},
+		"GET /api/v1/backup":                    {"GET", "/api/v1/backup", ""},
+		"GET /api/v1/clients/{id}/counts":       {"GET", "/api/v1/clients/{id}/counts", "month=2026-11"},
+		"GET /api/v1/reports/clients":           {"GET", "/api/v1/reports/clients", "month=2026-11"},
+		"GET /api/v1/reports/operators":         {"GET", "/api/v1/reports/operators", "month=2026-11"},
+		"GET /api/v1/callbacks":                 {"GET", "/api/v1/callbacks", "state=pending"},
+		"POST /api/v1/callers/forget":           {"POST", "/api/v1/callers/forget", "number=0312345678"},
+		"GET /api/v1/relay":                     {"GET", "/api/v1/relay", "state=pending"},
+		"POST /api/v1/relay/retry":              {"POST", "/api/v1/relay/retry", "id=m-acme/hook-acme"},
+		"POST /api/v1/relay/discard":            {"POST", "/api/v1/relay/discard", "id=m-acme/hook-acme"},
+		"POST /api/v1/relay/unreadable/discard": {"POST", "/api/v1/relay/unreadable/discard", "id=m-acme/hook-acme"},
 	}
 	routes := api.Routes(d)
 	if len(routes) != len(cases) {

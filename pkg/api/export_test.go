@@ -12,3 +12,10 @@ func Routes(d Deps) []RouteAccess {
 	}
 	return out
 }
+
+// SetUnreadablePageSize sets how many entries set aside one page of
+// GET /api/v1/relay?state=unreadable lists, and returns the size before.
+func SetUnreadablePageSize(n int) (old int) {
+	old, unreadablePageSize = unreadablePageSize, n
+	return old
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
 	"github.com/toritsugi/toritsugi/pkg/relay"
 )
 
@@ -19,9 +20,11 @@ type relayBody struct {
 	Next      string `json:"next,omitempty"`
 }
 
-// relayList lists outbox entries: ?state=pending|delivered|dead&client=ID
-// (default: dead letters, the ones that need a person), oldest first, at
-// most MaxCalls a page; &after=<next> gives the page after.
+// relayList lists outbox entries: ?state=pending|delivered|dead|discarded
+// &client=ID (default: dead letters, the ones that need a person), oldest
+// first, at most MaxCalls a page; &after=<next> gives the page after.
+// ?state=unreadable lists the entries set aside unreadable instead
+// (relayListUnreadable).
 func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if err := knownParams(q, "state", "client", "after"); err != nil {
@@ -41,8 +44,11 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 	case "":
 	case string(relay.StatePending), string(relay.StateDelivered), string(relay.StateDead), string(relay.StateDiscarded):
 		f.State = relay.State(st)
+	case stateUnreadable:
+		d.relayListUnreadable(w, r, after)
+		return
 	default:
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending, delivered, dead or discarded"})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "state: want pending, delivered, dead, discarded or unreadable"})
 		return
 	}
 	entries, more, err := d.Outbox.Page(f, after, MaxCalls)
@@ -133,6 +139,89 @@ func (d Deps) relayDiscard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Logger.Info("dead letter discarded", "id", id)
+	writeJSON(w, http.StatusOK, struct {
+		Discarded string `json:"discarded"`
+	}{id})
+}
+
+// unreadablePageSize is how many entries set aside one page of
+// ?state=unreadable lists (a test makes it small).
+var unreadablePageSize = MaxCalls
+
+// stateUnreadable is the state= of GET /api/v1/relay that lists the
+// entries set aside unreadable (relay.Unreadable), not an entry's state.
+const stateUnreadable = "unreadable"
+
+type unreadableBody struct {
+	Entries   []relay.Unreadable `json:"entries"`
+	Truncated bool               `json:"truncated,omitempty"`
+	Next      string             `json:"next,omitempty"`
+}
+
+// relayListUnreadable: GET /api/v1/relay?state=unreadable lists the
+// outbox entries set aside because their value did not decode: key,
+// message id and destination read from it, where it was, when and why it
+// was set aside, and the value as it was (base64), in the order they were
+// set aside, at most MaxCalls a page (after= as for the other states).
+// Their client cannot be read from them, so the service's token alone
+// reads them: a client's is refused (403), and client= is refused (400).
+func (d Deps) relayListUnreadable(w http.ResponseWriter, r *http.Request, after relay.Position) {
+	if !serviceToken(r) {
+		d.Logger.Warn("data API: refused, a client's token asked for the relay's unreadable entries", "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusForbidden, errorBody{Error: "state=unreadable: the entries' client cannot be read: it needs http.api_token"})
+		return
+	}
+	if r.URL.Query().Has("client") {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "client: an unreadable entry's client cannot be read; list them without client="})
+		return
+	}
+	entries, more, err := d.Outbox.UnreadablePage(after, unreadablePageSize)
+	if err != nil {
+		d.Logger.Error("list unreadable relay entries", "error", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	if entries == nil {
+		entries = []relay.Unreadable{}
+	}
+	body := unreadableBody{Entries: entries, Truncated: more}
+	if more {
+		last := entries[len(entries)-1]
+		body.Next = relayCursor(relay.Position{EnqueuedAt: last.SetAsideAt, ID: last.ID})
+	}
+	for i := range entries {
+		entries[i].SetAsideAt = japan.In(entries[i].SetAsideAt)
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// relayDiscardUnreadable: POST /api/v1/relay/unreadable/discard?id=…
+// deletes an entry set aside unreadable, for good, once an admin has
+// read it (GET /api/v1/relay?state=unreadable): relay.unreadable in
+// /healthz goes down. A route of its own, not /relay/discard's: that
+// one keeps a dead letter, discarded, for 30 days, and an entry queued
+// again since can share the key of one set aside.
+func (d Deps) relayDiscardUnreadable(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := knownParams(q, "id"); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	id := q.Get("id")
+	if id == "" {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "id: the unreadable entry's id (its key, as listed) is required"})
+		return
+	}
+	if err := d.Outbox.DiscardUnreadable(id); err != nil {
+		if errors.Is(err, relay.ErrNotFound) {
+			writeJSON(w, http.StatusNotFound, errorBody{Error: "no unreadable entry with this id"})
+			return
+		}
+		d.Logger.Error("discard unreadable relay entry", "error", err, "id", logCut(id))
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
+		return
+	}
+	d.Logger.Info("unreadable relay entry discarded", "id", logCut(id))
 	writeJSON(w, http.StatusOK, struct {
 		Discarded string `json:"discarded"`
 	}{id})
