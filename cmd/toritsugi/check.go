@@ -117,7 +117,7 @@ func checkDB(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok (schema %d, %d call records, %d messages)\n", args[0], sum.Schema, sum.Calls, sum.Intakes)
 	if setAside > 0 {
-		fmt.Fprintf(stdout, "%s: relay entries found unreadable at a start, set aside in bucket relay_unreadable (never sent, kept 30 days): %d\n", args[0], setAside)
+		fmt.Fprintf(stdout, "%s: relay entries found unreadable at a start, set aside in bucket relay_unreadable (never sent, kept 30 days; GET /api/v1/relay?state=unreadable lists them): %d\n", args[0], setAside)
 	}
 	return nil
 }

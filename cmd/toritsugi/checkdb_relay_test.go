@@ -60,7 +60,7 @@ func TestCheckDBReadsTheRelayOutbox(t *testing.T) {
 	out.Reset()
 	if err := run(context.Background(), []string{"check-db", path}, &out, &out); err != nil ||
 		!strings.HasPrefix(out.String(), path+": ok (schema 2, 0 call records, 0 messages)\n") ||
-		!strings.Contains(out.String(), "set aside in bucket relay_unreadable (never sent, kept 30 days): 1\n") {
+		!strings.Contains(out.String(), "set aside in bucket relay_unreadable (never sent, kept 30 days; GET /api/v1/relay?state=unreadable lists them): 1\n") {
 		t.Fatalf("check-db after a start = %v, %q; want ok, saying one entry is set aside", err, out.String())
 	}
 }
