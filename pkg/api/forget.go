@@ -21,7 +21,7 @@ func messageIDs(d store.CallerData) []string {
 		}
 	}
 	for _, c := range d.Calls {
-		ids = append(ids, relay.NoticeMessageID(c, relay.KindMissedCall), relay.NoticeMessageID(c, relay.KindVoicemail))
+		ids = append(ids, relay.NoticeMessageIDs(c)...)
 	}
 	return ids
 }

@@ -201,6 +201,23 @@ func IntakeMessageID(id string, v int) string { return id + "-v" + strconv.Itoa(
 // (KindMissedCall, KindVoicemail): one per call and kind.
 func NoticeMessageID(callID, kind string) string { return callID + "-" + kind }
 
+// NoticeMessageIDs are the ids of call callID's notices, of every kind:
+// what is deleted with the call's record or its caller's data.
+func NoticeMessageIDs(callID string) []string {
+	return []string{NoticeMessageID(callID, KindMissedCall), NoticeMessageID(callID, KindVoicemail)}
+}
+
+// ParseNoticeMessageID splits a message id made by NoticeMessageID into
+// the call id and the kind (ok false for any other id).
+func ParseNoticeMessageID(messageID string) (callID, kind string, ok bool) {
+	for _, kind := range []string{KindMissedCall, KindVoicemail} {
+		if id, found := strings.CutSuffix(messageID, "-"+kind); found && id != "" {
+			return id, kind, true
+		}
+	}
+	return "", "", false
+}
+
 // ParseIntakeMessageID splits a message id made by IntakeMessageID into
 // the intake id and the version (ok false for any other id).
 func ParseIntakeMessageID(messageID string) (id string, v int, ok bool) {

@@ -127,33 +127,58 @@ func (o *Outbox) Forget(messageIDs []string) (int, error) {
 		batch := messageIDs[:min(purgeBatch, len(messageIDs))]
 		messageIDs = messageIDs[len(batch):]
 		err := o.db.Update(func(tx *bolt.Tx) error {
-			due := tx.Bucket(bucketDue)
-			for _, name := range [][]byte{bucketOutbox, bucketDead, bucketUnreadable} {
-				b := tx.Bucket(name)
-				for _, id := range batch {
-					prefix := []byte(id + "/")
-					var keys [][]byte
-					c := b.Cursor()
-					for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-						keys = append(keys, append([]byte(nil), k...))
-					}
-					for _, k := range keys {
-						if err := b.Delete(k); err != nil {
-							return err
-						}
-						if due != nil {
-							if err := due.Delete(k); err != nil {
-								return err
-							}
-						}
-						n++
-					}
-				}
-			}
-			return nil
+			k, err := forgetIn(tx, batch)
+			n += k
+			return err
 		})
 		if err != nil {
 			return n, fmt.Errorf("relay: forget messages: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// ForgetIn is Forget in tx, a write transaction of the outbox's file
+// that the caller commits: the store's, as it deletes what the messages
+// were made from (a call record past its retention and its notices), so
+// that both go, or neither. It returns how many entries went (counted
+// only if tx commits). A transaction of another file is ErrInvalid.
+func (o *Outbox) ForgetIn(tx *bolt.Tx, messageIDs []string) (int, error) {
+	if tx.DB() != o.db || !tx.Writable() {
+		return 0, fmt.Errorf("relay: forget messages: not a write transaction of the outbox's file: %w", ErrInvalid)
+	}
+	n, err := forgetIn(tx, messageIDs)
+	if err != nil {
+		return n, fmt.Errorf("relay: forget messages: %w", err)
+	}
+	return n, nil
+}
+
+// forgetIn deletes, in tx, every entry of the messages named (and their
+// due index keys), and returns how many went.
+func forgetIn(tx *bolt.Tx, messageIDs []string) (int, error) {
+	n := 0
+	due := tx.Bucket(bucketDue)
+	for _, name := range [][]byte{bucketOutbox, bucketDead, bucketUnreadable} {
+		b := tx.Bucket(name)
+		for _, id := range messageIDs {
+			prefix := []byte(id + "/")
+			var keys [][]byte
+			c := b.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return n, err
+				}
+				if due != nil {
+					if err := due.Delete(k); err != nil {
+						return n, err
+					}
+				}
+				n++
+			}
 		}
 	}
 	return n, nil
