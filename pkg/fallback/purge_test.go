@@ -23,7 +23,7 @@ func TestOldLineReadAgainAfterPurge(t *testing.T) {
 	if err != nil || before.Total != 1 {
 		t.Fatalf("counts %+v %v", before, err)
 	}
-	if n, err := e.st.PurgeCalls(now.Add(-62*24*time.Hour), nil); err != nil || n != 1 {
+	if n, err := e.st.PurgeCalls(now.Add(-62*24*time.Hour), nil, nil); err != nil || n != 1 {
 		t.Fatalf("PurgeCalls = %d, %v", n, err)
 	}
 	e.rewrite() // same lines, a new inode

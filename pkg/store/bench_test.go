@@ -125,7 +125,7 @@ func BenchmarkPurgeCalls(b *testing.B) {
 		}
 		wg.Wait()
 		b.StartTimer()
-		n, err := s.PurgeCalls(base, nil)
+		n, err := s.PurgeCalls(base, nil, nil)
 		if err != nil || n != old {
 			b.Fatalf("PurgeCalls = %d, %v; want %d", n, err, old)
 		}

@@ -196,6 +196,21 @@ func (s *Store) Call(id string) (CallRecord, error) {
 	return r, nil
 }
 
+// CallIn returns, in tx (a transaction of the store's file: the relay
+// outbox's, as it sweeps the notices of calls no longer stored), the
+// record with the given id, or an error wrapping ErrNotFound.
+func (s *Store) CallIn(tx *bolt.Tx, id string) (CallRecord, error) {
+	b := tx.Bucket(bucketCalls).Get([]byte(id))
+	if b == nil {
+		return CallRecord{}, fmt.Errorf("store: call %q: %w", id, ErrNotFound)
+	}
+	r, err := decodeCall(b)
+	if err != nil {
+		return CallRecord{}, fmt.Errorf("store: call %q: %w", id, err)
+	}
+	return r, nil
+}
+
 // write runs a read-write transaction: batched with concurrent writers
 // unless the store commits each call alone.
 func (s *Store) write(fn func(*bolt.Tx) error) error {

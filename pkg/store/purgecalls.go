@@ -17,8 +17,12 @@ import (
 // until the recording retention has deleted the recording and noted it:
 // its recording is found through it. The records are deleted in
 // transactions of at most purgeBatch, oldest first; it returns how many
-// went.
-func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool) (int, error) {
+// went. first (nil: nothing) is called with each record due, in the
+// transaction that deletes it and before it goes, for what was made from
+// it elsewhere in the file (the relay outbox's copies of its notices):
+// its error rolls the batch back, the records kept with what first
+// deleted, to be found again by the next run.
+func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool, first func(*bolt.Tx, CallRecord) error) (int, error) {
 	if cutoff.Before(minStart) {
 		return 0, nil
 	}
@@ -34,7 +38,7 @@ func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool) (int, e
 	total := 0
 	var from []byte // where the next batch starts: past the records kept
 	for {
-		n, next, err := s.purgeCallsBatch(from, end, keep)
+		n, next, err := s.purgeCallsBatch(from, end, keep, first)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("store: purge call records: %w", err)
@@ -87,9 +91,10 @@ func dropOrphanClasses(tx *bolt.Tx, cutoff time.Time) error {
 // purgeCallsBatch deletes the records due among at most purgeBatch read
 // from the calls_by_time key from on (nil: the first), up to end (a start
 // time key, excluded): a writer waits for one batch at a time, however
-// many old records are kept for their recordings. next is the key to go
-// on from, nil when none is left.
-func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool) (n int, next []byte, err error) {
+// many old records are kept for their recordings. first (nil: nothing)
+// is called with each before it goes. next is the key to go on from, nil
+// when none is left.
+func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool, first func(*bolt.Tx, CallRecord) error) (n int, next []byte, err error) {
 	err = s.update(func(tx *bolt.Tx) error {
 		n, next = 0, nil
 		calls, byTime := tx.Bucket(bucketCalls), tx.Bucket(bucketCallsByTime)
@@ -127,6 +132,11 @@ func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool) (n
 		// Deleted once the cursor is done with the bucket.
 		classes := tx.Bucket(bucketCallClasses)
 		for _, r := range due {
+			if first != nil {
+				if err := first(tx, r); err != nil {
+					return fmt.Errorf("call %q: %w", r.ID, err)
+				}
+			}
 			if err := deleteCall(tx, r, classes); err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestPurgeCalls(t *testing.T) {
 		t.Fatalf("the month's counts before the purge %+v (%v), want 6 calls, 5 billable (one a sales call)", before, err)
 	}
 
-	n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil)
+	n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil)
 	if err != nil || n != 5 {
 		t.Fatalf("PurgeCalls = %d, %v; want 5", n, err)
 	}
@@ -82,7 +83,7 @@ func TestPurgeCalls(t *testing.T) {
 	if err := s.RecordingDeleted("old-recorded", withRecording.Recording, store.CallEvent{At: base, What: "recording deleted"}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil); err != nil || n != 1 {
+	if n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil); err != nil || n != 1 {
 		t.Fatalf("PurgeCalls after the recording went = %d, %v; want 1", n, err)
 	}
 	path := s.Path()
@@ -131,7 +132,7 @@ func TestPurgeDropsOrphanClasses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil); err != nil {
+	if _, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	var left []string
@@ -149,5 +150,93 @@ func TestPurgeDropsOrphanClasses(t *testing.T) {
 	}
 	if r, err := s.Call("kept"); err != nil || r.Class != store.ClassSales {
 		t.Fatalf("kept: class %q, %v", r.Class, err)
+	}
+}
+
+// TestPurgeCallsFirst: first is called with each record due, once, in
+// the transaction that deletes it, the record still there; a record kept
+// for its recording, or newer than the cutoff, is not handed to it. An
+// error from first rolls its batch back (the records stay, with what it
+// wrote in the transaction), the batches before it stay purged, and the
+// error comes back wrapped.
+func TestPurgeCallsFirst(t *testing.T) {
+	defer store.SetPurgeBatch(2)()
+	old := base.Add(-400 * 24 * time.Hour)
+	put := func(t *testing.T, s *store.Store) {
+		t.Helper()
+		for i, id := range []string{"old-1", "old-2", "old-3", "old-4"} {
+			mustPut(t, s, rec(id, "acme", old.Add(time.Duration(i)*time.Minute), store.ResultAnswered, true))
+		}
+		recorded := rec("old-recorded", "acme", old.Add(time.Hour), store.ResultAnswered, true)
+		recorded.Recording = "1796000000-1-abcd"
+		mustPut(t, s, recorded)
+		mustPut(t, s, rec("new", "acme", base, store.ResultAnswered, true))
+	}
+	// note writes the id it is given to a bucket of its own, in the
+	// transaction: a rolled back batch leaves nothing there.
+	note := func(tx *bolt.Tx, id string) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("test_first"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), nil)
+	}
+	noted := func(t *testing.T, s *store.Store) []string {
+		t.Helper()
+		var out []string
+		err := s.Bolt().View(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte("test_first"))
+			if b == nil {
+				return nil
+			}
+			return b.ForEach(func(k, _ []byte) error { out = append(out, string(k)); return nil })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	failed := errors.New("the relay copies could not be deleted")
+	for _, tc := range []struct {
+		name      string
+		failOn    string
+		wantN     int
+		wantNoted []string
+		wantKept  []string
+	}{
+		{"every record due handed to it", "", 4, []string{"old-1", "old-2", "old-3", "old-4"}, []string{"new", "old-recorded"}},
+		{"its failure keeps its batch", "old-3", 2, []string{"old-1", "old-2"}, []string{"new", "old-3", "old-4", "old-recorded"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := storetest.Open(t)
+			put(t, s)
+			n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), func(store.CallRecord) bool { return true }, func(tx *bolt.Tx, r store.CallRecord) error {
+				if tx.Bucket([]byte("calls")).Get([]byte(r.ID)) == nil {
+					t.Errorf("first(%s): the record is gone already", r.ID)
+				}
+				if err := note(tx, r.ID); err != nil {
+					return err
+				}
+				if r.ID == tc.failOn {
+					return failed
+				}
+				return nil
+			})
+			if n != tc.wantN || (tc.failOn == "") != (err == nil) || tc.failOn != "" && !errors.Is(err, failed) {
+				t.Fatalf("PurgeCalls = %d, %v; want %d, failing: %v", n, err, tc.wantN, tc.failOn != "")
+			}
+			if got := noted(t, s); !reflect.DeepEqual(got, tc.wantNoted) {
+				t.Errorf("first's writes committed for %q, want %q", got, tc.wantNoted)
+			}
+			kept, err := s.ListCalls(store.CallFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ids(kept)
+			slices.Sort(got)
+			if !reflect.DeepEqual(got, tc.wantKept) {
+				t.Errorf("records kept %q, want %q", got, tc.wantKept)
+			}
+		})
 	}
 }
