@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	japan "github.com/toritsugi/toritsugi/pkg/internal/jst"
 
 	"github.com/toritsugi/toritsugi/pkg/acd"
@@ -51,6 +53,9 @@ type Desk struct {
 	writeOutbox func(relay.Message, []string) ([]string, error)
 	// forgetOutbox is Outbox.Forget (a test makes it fail).
 	forgetOutbox func([]string) (int, error)
+	// forgetNoticesIn is Outbox.ForgetIn of a record's notices (a test
+	// makes it fail).
+	forgetNoticesIn func(*bolt.Tx, []string) error
 	// todayCache keeps today's figures for todayFresh.
 	todayCache todayCache
 	// presence holds console operators' states not yet stored

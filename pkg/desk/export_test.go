@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync/atomic"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/toritsugi/toritsugi/pkg/relay"
 )
 
@@ -37,5 +39,17 @@ func FailOutboxForgets(d *Desk, fail *atomic.Bool) {
 			return 0, errors.New("write toritsugi.db: no space left on device")
 		}
 		return d.Outbox.Forget(ids)
+	}
+}
+
+// FailNoticeForgets makes the call-record retention's deletions of its
+// notices' relay copies fail while fail is set, as a full disk would.
+func FailNoticeForgets(d *Desk, fail *atomic.Bool) {
+	d.forgetNoticesIn = func(tx *bolt.Tx, ids []string) error {
+		if fail.Load() {
+			return errors.New("write toritsugi.db: no space left on device")
+		}
+		_, err := d.Outbox.ForgetIn(tx, ids)
+		return err
 	}
 }

@@ -530,8 +530,8 @@ func jaDuration(d time.Duration) string {
 // with the relay outbox's copies of every version of them, and the
 // callback requests done that long ago (the caller's number). It returns
 // how many messages and requests went. It then sweeps the outbox for
-// copies whose message is gone (sweepStrandedCopies), and logs how many
-// it deleted.
+// copies whose message is gone (sweepStranded), and logs how many it
+// deleted.
 func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) {
 	cfg := d.Config()
 	expired := func(clientID string, at time.Time) bool {
@@ -549,13 +549,7 @@ func (d *Desk) PurgeIntakes(now time.Time) (messages, callbacks int, err error) 
 	callbacks, cerr := d.Store.PurgeCallbacks(func(c store.Callback) bool { return expired(c.ClientID, c.DoneAt) })
 	var serr error
 	if d.Outbox != nil {
-		var swept int
-		if swept, serr = d.sweepStrandedCopies(now, cfg); serr != nil {
-			serr = fmt.Errorf("deleting the relay copies of messages no longer stored: %w", serr)
-		}
-		if swept > 0 {
-			d.Logger.Info("relay copies of messages no longer stored deleted (past their client's intake_retention_days)", "entries", swept)
-		}
+		_, serr = d.sweepStranded(now, cfg, d.intakeCopies(cfg))
 	}
 	return messages, callbacks, errors.Join(merr, cerr, serr)
 }
@@ -569,63 +563,125 @@ func intakeRetention(cfg *config.Config, clientID string) int {
 	return cfg.IntakeRetentionDays
 }
 
-// sweepStrandedCopies deletes the relay outbox's copies of messages taken
-// (any version, in any state) whose message is no longer in the store
-// and that are older than their client's intake_retention_days at now:
-// copies a run of the retention that deleted the message first (before
-// the order changed to copies first), then failed (a crash, a full
-// disk), left where no later run found them, holding the caller's words
-// past the retention. A copy's age is from the latest of when it was
-// queued, retried, and its message taken and changed. A copy whose
-// message id names an intake that is now another client's is stranded
-// too (a message id is the browser's request id).
+// strandedCopies says which relay copies a retention's sweep
+// (sweepStranded) deletes: those of the messages made from a kind of
+// record (a message taken, a call's record) that is no longer in the
+// store, once older than their client's retention.
+type strandedCopies struct {
+	// what names them in the log: "messages", "call records".
+	what string
+	// source is the id of the record message id was made from, for a
+	// copy of kind ("" for an entry set aside unreadable, whose kind
+	// cannot be read); ok false: not a copy of such a record.
+	source func(messageID, kind string) (id string, ok bool)
+	// days is client clientID's retention of the records (0 keeps).
+	days func(clientID string) int
+	// gone reports, in tx, whether record id is no longer stored for
+	// client clientID ("": any client): deleted, or another client's.
+	gone func(tx *bolt.Tx, id, clientID string) bool
+}
+
+// sweepStranded deletes the relay outbox's copies (in any state) that
+// rule says were made from a record no longer in the store, and that are
+// older than their client's retention at now: copies a run of the
+// retention that deleted the record first, then failed (a crash, a full
+// disk), left where no later run finds them, holding the caller's
+// number, name or words past the retention. A copy's age is from the
+// latest of when it was queued, retried, and its message made and
+// changed. It logs how many went.
 //
-// A message taken a moment ago is safe twice over: the service commits a
-// message before queueing its copies (the outbox's Admit checks it
-// exists in the queueing transaction), and Outbox.Sweep asks about each
-// copy again in the transaction that deletes it, where the message is
-// seen; and a copy that young is within any retention. Only whether the
-// message exists is asked (IntakeIn), not IntakeRelayable: a caller
-// being erased still has their messages, and the erasure lists their
-// copies to say where they were sent.
+// A record written a moment ago is safe twice over: the service commits
+// a record before queueing its copies (the outbox's Admit checks it in
+// the queueing transaction), and Outbox.Sweep asks about each copy again
+// in the transaction that deletes it, where the record is seen; and a
+// copy that young is within any retention. Only whether the record
+// exists is asked, not whether it may be relayed: a caller being erased
+// still has their records, and the erasure lists their copies to say
+// where they were sent.
 //
 // The entries set aside unreadable (relay_unreadable) whose key names a
-// message taken that is gone go too, once set aside longer ago than the
-// shortest intake_retention_days in force: their client cannot be read.
-func (d *Desk) sweepStrandedCopies(now time.Time, cfg *config.Config) (int, error) {
-	gone := func(tx *bolt.Tx, intakeID, clientID string) bool {
-		in, err := d.Store.IntakeIn(tx, intakeID)
-		if errors.Is(err, store.ErrNotFound) {
-			return true
-		}
-		// Unread (damaged: check-db names it): kept.
-		return err == nil && clientID != "" && in.ClientID != clientID
-	}
+// message made from a record that is gone go too, once set aside longer
+// ago than the shortest retention in force (cfg's clients', and the
+// top-level one for clients removed): their client cannot be read.
+func (d *Desk) sweepStranded(now time.Time, cfg *config.Config, rule strandedCopies) (int, error) {
 	stranded := func(tx *bolt.Tx, e relay.Entry) bool {
-		id, _, ok := relay.ParseIntakeMessageID(e.MessageID)
-		if e.Message.Kind != relay.KindIntake || !ok {
+		id, ok := rule.source(e.MessageID, e.Message.Kind)
+		if !ok {
 			return false
 		}
-		days := intakeRetention(cfg, e.Message.ClientID)
+		days := rule.days(e.Message.ClientID)
 		if days <= 0 || !copyTime(e).Before(now.Add(-config.Days(days))) {
 			return false
 		}
-		return gone(tx, id, e.Message.ClientID)
+		return rule.gone(tx, id, e.Message.ClientID)
 	}
-	shortest := cfg.IntakeRetentionDays
+	shortest := rule.days("")
 	for _, cl := range cfg.Clients {
-		if n := cl.IntakeRetentionDays; n > 0 && (shortest <= 0 || n < shortest) {
+		if n := rule.days(cl.ID); n > 0 && (shortest <= 0 || n < shortest) {
 			shortest = n
 		}
 	}
 	aside := func(tx *bolt.Tx, u relay.Unreadable) bool {
-		id, _, ok := relay.ParseIntakeMessageID(u.MessageID)
+		id, ok := rule.source(u.MessageID, "")
 		if !ok || shortest <= 0 || u.SetAsideAt.IsZero() || !u.SetAsideAt.Before(now.Add(-config.Days(shortest))) {
 			return false
 		}
-		return gone(tx, id, "")
+		return rule.gone(tx, id, "")
 	}
-	return d.Outbox.Sweep(stranded, aside)
+	n, err := d.Outbox.Sweep(stranded, aside)
+	if err != nil {
+		err = fmt.Errorf("deleting the relay copies of %s no longer stored: %w", rule.what, err)
+	}
+	if n > 0 {
+		d.Logger.Info("relay copies of "+rule.what+" no longer stored deleted (past their retention)", "entries", n)
+	}
+	return n, err
+}
+
+// intakeCopies are the relay copies of messages taken (any version),
+// kept as their client's intake_retention_days says (the top-level
+// value for a client removed). A copy whose message id names an intake
+// that is now another client's is stranded too (a message id is the
+// browser's request id).
+func (d *Desk) intakeCopies(cfg *config.Config) strandedCopies {
+	return strandedCopies{
+		what: "messages",
+		source: func(messageID, kind string) (string, bool) {
+			id, _, ok := relay.ParseIntakeMessageID(messageID)
+			return id, ok && (kind == "" || kind == relay.KindIntake)
+		},
+		days: func(clientID string) int { return intakeRetention(cfg, clientID) },
+		gone: func(tx *bolt.Tx, id, clientID string) bool {
+			in, err := d.Store.IntakeIn(tx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return true
+			}
+			// Unread (damaged: check-db names it): kept.
+			return err == nil && clientID != "" && in.ClientID != clientID
+		},
+	}
+}
+
+// noticeCopies are the relay copies of calls' notices (不在着信,
+// 留守番電話), made from the calls' records and kept as long as they are
+// (call_record_retention_days, every client's).
+func (d *Desk) noticeCopies(cfg *config.Config) strandedCopies {
+	return strandedCopies{
+		what: "call records",
+		source: func(messageID, kind string) (string, bool) {
+			id, k, ok := relay.ParseNoticeMessageID(messageID)
+			return id, ok && (kind == "" || kind == k)
+		},
+		days: func(string) int { return cfg.CallRecordRetentionDays },
+		gone: func(tx *bolt.Tx, id, clientID string) bool {
+			r, err := d.Store.CallIn(tx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return true
+			}
+			// Unread (damaged: check-db names it): kept.
+			return err == nil && clientID != "" && r.ClientID != clientID
+		},
+	}
 }
 
 // copyTime is when relay copy e was last made or asked for: the latest
@@ -707,6 +763,14 @@ func (d *Desk) forget(messageIDs []string) (int, error) {
 // down, deletes it through its record meanwhile); past that, the sweep
 // missed it (a record stored after the sweep had passed its start), the
 // record goes, and the orphan sweep deletes the recording no record names.
+//
+// The relay outbox's copies of a record's notices (不在着信, 留守番電話:
+// the caller's number and name, delivered, pending, dead or discarded)
+// go with it, first, in the transaction that deletes it: a failure keeps
+// both, for the next run. It then sweeps the outbox for notice copies
+// whose record is gone and that are older than the retention
+// (sweepStranded): left by an earlier version, which purged the records
+// alone, or by an erasure cut short.
 func (d *Desk) PurgeCallRecords(now time.Time) (int, error) {
 	cfg := d.Config()
 	days := cfg.CallRecordRetentionDays
@@ -720,7 +784,30 @@ func (d *Desk) PurgeCallRecords(now time.Time) (int, error) {
 		}
 		return now.Sub(r.StartedAt) < config.Days(recDays+recordingSweepGrace)
 	}
-	return d.Store.PurgeCalls(now.Add(-config.Days(days)), keep)
+	var first func(*bolt.Tx, store.CallRecord) error
+	if d.Outbox != nil {
+		first = d.forgetNotices
+	}
+	n, err := d.Store.PurgeCalls(now.Add(-config.Days(days)), keep, first)
+	if err != nil {
+		err = fmt.Errorf("deleting call records past their retention, with their notices' relay copies: %w", err)
+	}
+	if d.Outbox == nil {
+		return n, err
+	}
+	_, serr := d.sweepStranded(now, cfg, d.noticeCopies(cfg))
+	return n, errors.Join(err, serr)
+}
+
+// forgetNotices deletes, in tx (the store's, deleting record r), the
+// relay outbox's copies of r's notices, of either kind.
+func (d *Desk) forgetNotices(tx *bolt.Tx, r store.CallRecord) error {
+	ids := relay.NoticeMessageIDs(r.ID)
+	if d.forgetNoticesIn != nil {
+		return d.forgetNoticesIn(tx, ids)
+	}
+	_, err := d.Outbox.ForgetIn(tx, ids)
+	return err
 }
 
 // recordingSweepGrace is how many days past its recording's retention a

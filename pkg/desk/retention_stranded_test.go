@@ -120,16 +120,8 @@ func TestRetentionSweepsCopiesStrandedByTheOldOrder(t *testing.T) {
 	if n, _, err := d.PurgeIntakes(now); err != nil || n != 0 {
 		t.Fatalf("PurgeIntakes = %d, %v; want no message due (the stranded one is gone already)", n, err)
 	}
-	left, err := ob.List(relay.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, e := range left {
-		ids = append(ids, e.ID)
-	}
 	want := []string{"b-v1/acme-hook", "kept-v1/acme-hook", "kept-v2/acme-hook", "new-v1/acme-hook", "taking-v1/acme-hook"}
-	if !slices.Equal(ids, want) {
+	if ids := copies(t, ob); !slices.Equal(ids, want) {
 		t.Fatalf("outbox after the run: %q, want %q (the stranded copies of old gone, nothing else)", ids, want)
 	}
 	if st, err := ob.Stats(); err != nil || st.Unreadable != 0 {
