@@ -108,10 +108,10 @@ func (c *Core) RingFailed(callID, opID string, seq uint64, why RingFailure, now 
 
 // RingLegGone reports that the leg of ring seq of opID for callID has
 // left Asterisk (its StasisEnd or ChannelDestroyed). An operator whose
-// ring the core gave up (CancelRing) is rung again only after it, or
-// after LegGoneWait: a new ring's originate must not reach the phone
-// while the old leg's hang-up is on its way. Reports of other rings are
-// ignored.
+// ring the core gave up (CancelRing), or whose connected call ended, is
+// rung again only after it, or after LegGoneWait: a new ring's originate
+// must not reach the phone while the old leg's hang-up is on its way.
+// Reports of other rings are ignored.
 func (c *Core) RingLegGone(callID, opID string, seq uint64, now time.Time) []Action {
 	op := c.ops[opID]
 	if op == nil || seq == 0 || op.legRing != seq {
@@ -123,7 +123,11 @@ func (c *Core) RingLegGone(callID, opID string, seq uint64, now time.Time) []Act
 
 // CallEnded reports that a connected call finished: the operator enters
 // the client's wrap-up (or is free at once without one). For a call still
-// queued it is the same as Abandon.
+// queued it is the same as Abandon. The operator is rung again only once
+// the leg they answered is reported gone ([Core.RingLegGone] with its
+// ring) or [LegGoneWait] has passed, even with a wrap-up shorter than
+// that: a caller who leaves first ends the call before toritsugi hangs
+// that leg up.
 func (c *Core) CallEnded(callID string, now time.Time) []Action {
 	return c.callEnded(callID, true, now)
 }
@@ -158,13 +162,17 @@ func (c *Core) callEnded(callID string, talked bool, now time.Time) []Action {
 	st := c.settings(cl.clientID)
 	hold := op.holdCall == callID && st.WrapUpHold > 0
 	reason := "call-ended"
+	if cl.connRing != 0 && cl.connRing == op.ring {
+		// The leg they answered may still be up: when the caller leaves
+		// first, its hang-up follows this report. Not rung again until
+		// that leg is gone (or LegGoneWait), as after a ring given up,
+		// whether they are free at once (no wrap-up, or the caller left
+		// during the whisper) or after a wrap-up shorter than the
+		// hang-up. (The call reports a leg that ended first at once.)
+		c.awaitLeg(op, op.ring, now)
+	}
 	if !talked {
-		// Freed at once, with their answered leg still up: its hang-up
-		// follows this report. Not rung again until that leg is gone
-		// (or LegGoneWait), as after a ring given up.
-		if cl.connRing != 0 && cl.connRing == op.ring {
-			c.awaitLeg(op, op.ring, now)
-		}
+		// Freed at once: nothing to wrap up.
 		return c.dispatch(now, c.leaveWrapUp(op, "call-ended-before-talk", now, nil))
 	}
 	if st.WrapUp > 0 || hold {

@@ -54,10 +54,11 @@
 //     must not reach the phone while the old leg's hang-up is on its way
 //     (a phone without call waiting refuses it). A refusal (Busy) of a
 //     ring sent before the report (within a further LegGoneWait past
-//     the bound) is no no-answer. So does an operator
-//     freed by [Core.CallEndedBeforeTalk] (the caller left during the
-//     whisper), for the leg they answered. An operator whose call ended
-//     (CallEnded) waits for nothing.
+//     the bound) is no no-answer. So does an operator whose connected
+//     call ended ([Core.CallEnded], [Core.CallEndedBeforeTalk]), for the
+//     leg they answered, whatever their wrap-up: a caller who hangs up
+//     first ends the call before that leg is hung up, and a 0 s wrap-up
+//     (or one shorter than the hang-up) would free them with it still up.
 //   - A phone that refused the ring (Busy: busy, declined,
 //     do-not-disturb) rests [BusyRest] first, for every caller, so that
 //     it is not rung in a loop as fast as it refuses; a ring that never

@@ -11,8 +11,9 @@ import (
 // or LegGoneWait has passed: rung again in the same step, the new ring's
 // originate reached the phone while the old leg's hang-up was on its way,
 // and a phone without call waiting refused it (486): a no-answer the
-// operator never earned, and a rest. An operator whose call ENDS is rung
-// at once, as before.
+// operator never earned, and a rest. So is an operator whose call ended,
+// whatever their wrap-up: when the caller hangs up first, the call ends
+// before toritsugi's hang-up of the operator's leg.
 func TestGivenUpRingWaitsForItsLeg(t *testing.T) {
 	ms := time.Millisecond
 	tests := []struct {
@@ -86,16 +87,75 @@ func TestGivenUpRingWaitsForItsLeg(t *testing.T) {
 			},
 		},
 		{
-			// The benchmark's path: no ring was given up, nothing to
-			// wait for.
-			name:    "an operator whose call ends is rung at once",
+			// The benchmark's path, with a 0 s wrap-up: the caller hung
+			// up first, the operator is free at once while toritsugi's
+			// hang-up of their leg is on its way.
+			name:    "the caller left during the talk, no wrap-up: rung once the answered leg is gone",
 			clients: map[string]ClientSettings{"A": {}},
 			ops:     []opSpec{{id: "a", skills: all(1)}},
 			steps: []step{
 				{0, enq("c1", "A"), ringing("c1", "a")},
 				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
 				{sec(2), enq("c2", "A"), nil},
-				{sec(9), ended("c1"), cat(one("op a on-call>available call-ended"), ringing("c2", "a"))},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(9) + 3*ms, legGoneRing("c1", "a", 1), ringing("c2", "a")},
+			},
+		},
+		{
+			name:    "the caller left during the talk, no wrap-up: without the report, rung after LegGoneWait",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(9) + LegGoneWait - ms, tick, nil},
+				{sec(9) + LegGoneWait, tick, ringing("c2", "a")},
+			},
+		},
+		{
+			// A wrap-up shorter than the leg's hang-up: the same race.
+			name:    "a wrap-up shorter than the hang-up: rung once the leg is gone",
+			clients: map[string]ClientSettings{"A": {WrapUp: 100 * ms}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(9) + 100*ms, tick, one("op a wrap-up>available wrap-up-end")},
+				{sec(9) + 300*ms, legGone("c1", "a"), ringing("c2", "a")},
+			},
+		},
+		{
+			// The leg gone during a longer wrap-up: its end rings them.
+			name:    "a leg gone during the wrap-up: rung as the wrap-up ends",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(5)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(9) + 20*ms, legGone("c1", "a"), nil},
+				{sec(14), tick, cat(one("op a wrap-up>available wrap-up-end"), ringing("c2", "a"))},
+			},
+		},
+		{
+			// Ended by the operator's hang-up: the call reports the leg
+			// gone right after the end, and a wrap-up ended early by
+			// the console does not skip the wait.
+			name:    "a wrap-up ended early still waits for the leg",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(9) + 10*ms, endWrap("a"), one("op a wrap-up>available wrap-up-ended")},
+				{sec(9) + 50*ms, legGone("c1", "a"), ringing("c2", "a")},
 			},
 		},
 		{

@@ -106,9 +106,10 @@ const NotRungRest = time.Second
 const BusyRest = 5 * time.Second
 
 // LegGoneWait bounds how long an operator whose ring the core gave up
-// (timed out, answered elsewhere, the caller gone, the operator paused)
-// waits for that leg's end ([Core.RingLegGone]) before being rung again,
-// should the report be lost.
+// (timed out, answered elsewhere, the caller gone, the operator paused),
+// or whose connected call ended, waits for that leg's end
+// ([Core.RingLegGone]) before being rung again, should the report be
+// lost.
 const LegGoneWait = 2 * time.Second
 
 var failureNames = [...]string{"no-answer", "busy", "unreachable", "not-rung"}

@@ -49,8 +49,9 @@ func (a *actor) leaveQueue() {
 			a.m.queue.CallEnded(a.id)
 		}
 		if a.op.gone {
-			// Its end came first: the phone is free (legEnded
-			// reports a leg ending from now on).
+			// Its end came first (the operator hung up): the phone is
+			// free (legEnded reports a leg ending from now on). The
+			// queue waits for this report after every end.
 			a.ringLegGone(a.op)
 		}
 	}

@@ -403,6 +403,13 @@ func (a *actor) connect(opID string, ring uint64) {
 			// the whisper), or this call cancelled it on its way out
 			// (then the queue heard of the caller leaving first).
 			a.m.queue.CallEnded(a.id)
+			for _, x := range a.legs {
+				if x.opID == opID && x.ring == ring && x.gone {
+					// The queue waits for the end of the leg they
+					// answered: it came first.
+					a.ringLegGone(x)
+				}
+			}
 		} else {
 			// The caller is leaving: never put through, nothing to
 			// wrap up.
@@ -626,6 +633,11 @@ func (a *actor) operatorLost(why string) {
 	a.holdQueueUntilRequeued()
 	defer a.m.queue.Release()
 	a.m.queue.CallEnded(a.id)
+	if l.gone {
+		// It ended first: the queue waits for this report (one still
+		// up is reported as it ends: cancelled, see legEnded).
+		a.ringLegGone(l)
+	}
 	a.op, a.rec.OperatorID, a.rec.WaitMS = nil, "", 0
 	a.dropBridge()
 	a.requeue()

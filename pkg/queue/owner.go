@@ -216,7 +216,9 @@ func (o *Owner) RingLegGone(callID, opID string, seq uint64) {
 	o.do(func() { o.apply(o.core.RingLegGone(callID, opID, seq, o.clock.Now())) })
 }
 
-// CallEnded reports that a connected call finished: its operator wraps up.
+// CallEnded reports that a connected call finished: its operator wraps
+// up, and is rung again only once the leg they answered is reported gone
+// (RingLegGone) or acd.LegGoneWait has passed.
 func (o *Owner) CallEnded(callID string) {
 	o.do(func() {
 		o.apply(o.core.CallEnded(callID, o.clock.Now()))

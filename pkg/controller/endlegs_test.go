@@ -1,0 +1,85 @@
+package controller_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/toritsugi/toritsugi/pkg/acd"
+	"github.com/toritsugi/toritsugi/pkg/aritest"
+)
+
+// last is the time of the latest originate to w's operator (zero: none).
+func (w *legWatch) last() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.rung) == 0 {
+		return time.Time{}
+	}
+	return w.rung[len(w.rung)-1]
+}
+
+// TestOperatorRungAgainOnceTheLegOfATalkTheCallerEndedIsGone: op1001
+// talks with the first caller, who hangs up while a second caller waits.
+// toritsugi hangs op1001's leg up after the call ends; with a 0 s
+// wrap-up, or one shorter than that hang-up, op1001 was free with the
+// leg still up, and rung for the second caller at once: a phone without
+// call waiting refused that ring (486), a no-answer never earned. op1001
+// is now rung only once that leg is gone, and as it goes, not after
+// acd.LegGoneWait.
+func TestOperatorRungAgainOnceTheLegOfATalkTheCallerEndedIsGone(t *testing.T) {
+	for _, wrapup := range []string{"0s", "100ms"} {
+		t.Run("wrapup "+wrapup, func(t *testing.T) {
+			h := newHarness(t, strings.Replace(strings.Replace(oneClient, "ring_timeout: 15s", "ring_timeout: 100s", 1),
+				"wrapup: 0s", "wrapup: "+wrapup, 1))
+			w := watchLegs(h, "op1001", 300*time.Millisecond)
+			h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second})
+			first := h.call("0312345678", "0901234567")
+			h.eventually("the first caller bridged with op1001", func() bool { c, ok := h.fake.Channel(first); return ok && c.BridgeID != "" })
+			second := h.call("0312345678", "0907654321")
+			h.eventually("the second caller waiting", func() bool { return slices.Contains(h.waiting("acme"), second) })
+			left := time.Now()
+			if err := h.fake.RemoteHangup(first); err != nil {
+				t.Fatal(err)
+			}
+			h.eventually("op1001 rung for the second caller", func() bool { return legOf(h, second, "op1001") != "" })
+			w.check(t)
+			if d := w.last().Sub(left); d >= acd.LegGoneWait {
+				t.Fatalf("op1001 rung again %s after the caller left: the leg's end was not reported", d)
+			}
+			if v, _ := lookup(h, "op1001"); v.NoAnswers != 0 {
+				t.Fatalf("op1001 has %d no-answers, want none", v.NoAnswers)
+			}
+		})
+	}
+}
+
+// TestOperatorWhoHungUpInTheWhisperRungAgainAtOnce: op1001 hangs up during
+// the whisper; the caller is back in line and, with a 0 s wrap-up, op1001
+// is rung for them again as soon as the queue hears of that leg's end,
+// which came before the call's end: not acd.LegGoneWait later.
+func TestOperatorWhoHungUpInTheWhisperRungAgainAtOnce(t *testing.T) {
+	h := newHarness(t, strings.Replace(oneClient, "ring_timeout: 15s", "ring_timeout: 100s", 1))
+	h.fake.AddSound("beep", 300*time.Second) // the whisper: 3 s of test time
+	w := watchLegs(h, "op1001", 0)
+	h.startOp1001(aritest.EndpointBehavior{Answer: aritest.AnswerAfter, Delay: time.Second, HangupAfter: 2 * time.Second})
+	h.call("0312345678", "0901234567")
+	h.eventually("op1001 answered, then hung up in the whisper", func() bool {
+		return whisperPlayed(h) && h.operatorLeg("op1001") == ""
+	})
+	if err := h.fake.SetEndpointBehavior("PJSIP/op1001", aritest.EndpointBehavior{Answer: aritest.NoAnswer}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("op1001 rung again for the caller", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.rung) >= 2
+	})
+	w.mu.Lock()
+	d := w.rung[1].Sub(w.rung[0])
+	w.mu.Unlock()
+	if d >= acd.LegGoneWait {
+		t.Fatalf("op1001 rung again %s after the first ring: the end of the leg they hung up was not reported", d)
+	}
+}
