@@ -108,10 +108,11 @@ func (c *Core) RingFailed(callID, opID string, seq uint64, why RingFailure, now 
 
 // RingLegGone reports that the leg of ring seq of opID for callID has
 // left Asterisk (its StasisEnd or ChannelDestroyed). An operator whose
-// ring the core gave up (CancelRing), or whose connected call ended, is
-// rung again only after it, or after LegGoneWait: a new ring's originate
-// must not reach the phone while the old leg's hang-up is on its way.
-// Reports of other rings are ignored.
+// ring the core gave up (CancelRing), whose connected call ended, or
+// who was told of a leg by [Core.AwaitLeg] is rung again only after it,
+// or after LegGoneWait: a new ring's originate must not reach the phone
+// while the old leg's hang-up is on its way. Reports of other legs are
+// ignored.
 func (c *Core) RingLegGone(callID, opID string, seq uint64, now time.Time) []Action {
 	op := c.ops[opID]
 	if op == nil || seq == 0 || op.legRing != seq {
@@ -119,6 +120,25 @@ func (c *Core) RingLegGone(callID, opID string, seq uint64, now time.Time) []Act
 	}
 	c.legGone(op)
 	return c.dispatch(now, nil)
+}
+
+// AwaitLeg reports that a leg of operator opID's phone that the core did
+// not ring, or no longer knows (one found ringing or in the whisper after
+// a restart, or the leg of a call re-adopted connected), is being hung
+// up: the operator is not rung until [Core.RingLegGone] reports leg seq
+// gone, or [LegGoneWait] has passed, as after a ring the core gave up.
+// seq names the leg; the caller picks it with [ForeignLeg] set, so that
+// it is never one of the core's own ring numbers. An operator ringing
+// already keeps that ring (its originate has met the phone as it is);
+// an unknown operator, or seq 0, is ignored.
+func (c *Core) AwaitLeg(opID string, seq uint64, now time.Time) []Action {
+	op := c.ops[opID]
+	if op == nil || seq == 0 || op.state == Ringing {
+		return nil
+	}
+	c.awaitLeg(op, seq, now)
+	c.refreshIdle(op)
+	return nil
 }
 
 // CallEnded reports that a connected call finished: the operator enters

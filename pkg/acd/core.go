@@ -61,8 +61,8 @@ type opRec struct {
 	restTimer *timer
 	// legRing is the last ring of the operator that the core gave up
 	// (timed out, answered elsewhere, the caller gone, ...), or whose
-	// connected call ended, while its leg may still be up in Asterisk; 0
-	// when none. Until the call reports
+	// connected call ended, or the leg named by AwaitLeg, while its leg
+	// may still be up in Asterisk; 0 when none. Until the call reports
 	// that leg gone (RingLegGone), or legTimer (LegGoneWait) passes, the
 	// operator is not rung again: the new ring's originate would reach
 	// the phone while the old leg's hang-up is on its way, and a phone

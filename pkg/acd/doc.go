@@ -59,6 +59,11 @@
 //     leg they answered, whatever their wrap-up: a caller who hangs up
 //     first ends the call before that leg is hung up, and a 0 s wrap-up
 //     (or one shorter than the hang-up) would free them with it still up.
+//     [Core.AwaitLeg] gives the same wait for a leg the core did not
+//     ring (found ringing or in the whisper after a restart, or of a
+//     call re-adopted connected). In short: an operator is never rung
+//     while a leg of theirs that is being hung up may be up, for at
+//     most LegGoneWait.
 //   - A phone that refused the ring (Busy: busy, declined,
 //     do-not-disturb) rests [BusyRest] first, for every caller, so that
 //     it is not rung in a loop as fast as it refuses; a ring that never

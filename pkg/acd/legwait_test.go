@@ -285,3 +285,104 @@ func TestGivenUpRingWaitsForItsLeg(t *testing.T) {
 		})
 	}
 }
+
+// TestAwaitLeg: a leg of an operator's phone the core did not ring (one
+// found ringing, or in the whisper, after a restart; the leg of a call
+// re-adopted while connected) keeps the operator from being rung until
+// it is reported gone, or LegGoneWait has passed: the new controller
+// rang the phone while the old leg's hang-up was on its way.
+func TestAwaitLeg(t *testing.T) {
+	ms := time.Millisecond
+	leg := ForeignLeg | 1
+	awaitLeg := func(op string, seq uint64) input {
+		return func(c *Core, now time.Time) []Action { return c.AwaitLeg(op, seq, now) }
+	}
+	tests := []struct {
+		name    string
+		clients map[string]ClientSettings
+		ops     []opSpec
+		steps   []step
+	}{
+		{
+			// A restart: the fresh core has the operator offline until
+			// their phone is read; the left-over leg is being hung up.
+			name:    "after a restart: rung once the left-over leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1), offline: true}},
+			steps: []step{
+				{0, awaitLeg("a", leg), nil},
+				{10 * ms, enq("c1", "A"), nil},
+				{20 * ms, avail("a"), one("op a offline>available available")},
+				// Another leg's report frees nobody.
+				{30 * ms, legGoneRing("", "a", leg+1), nil},
+				{40 * ms, legGoneRing("", "a", leg), ringing("c1", "a")},
+			},
+		},
+		{
+			name:    "after a restart: without the report, rung after LegGoneWait",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, awaitLeg("a", leg), nil},
+				{10 * ms, enq("c1", "A"), nil},
+				{LegGoneWait - ms, tick, nil},
+				{LegGoneWait, tick, ringing("c1", "a")},
+			},
+		},
+		{
+			// The leg's end never reported, the ring over it refused at
+			// once: perhaps for that leg, no no-answer.
+			name:    "a refusal of a ring sent over an unreported left-over leg is no no-answer",
+			clients: map[string]ClientSettings{"A": {AutoPauseAfter: 1}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, awaitLeg("a", leg), nil},
+				{10 * ms, enq("c1", "A"), nil},
+				{LegGoneWait, tick, ringing("c1", "a")},
+				{LegGoneWait + 50*ms, failed("c1", "a", Busy), one("op a ringing>available busy")},
+			},
+		},
+		{
+			// A call re-adopted while connected: the core never rang
+			// its leg, so the call names it.
+			name:    "a call re-adopted connected: rung once its leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, occupy("c1", "A", "a"), one("op a available>on-call re-adopted")},
+				{sec(1), enq("c2", "A"), nil},
+				{sec(5), awaitLeg("a", leg), nil},
+				{sec(5), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(5) + 10*ms, legGoneRing("c1", "a", leg), ringing("c2", "a")},
+			},
+		},
+		{
+			// A ring in progress has met the phone as it is: it goes on,
+			// and its end (here a no-answer) frees the operator as usual.
+			name:    "an operator ringing already is not held by a left-over leg",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{10 * ms, awaitLeg("a", leg), nil},
+				{sec(1), failed("c1", "a", NoAnswer), cat(one("op a ringing>available no-answer"), ringing("c1", "a"))},
+			},
+		},
+		{
+			name:    "an unknown operator or leg 0 is ignored",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, awaitLeg("x", leg), nil},
+				{0, awaitLeg("a", 0), nil},
+				{10 * ms, enq("c1", "A"), ringing("c1", "a")},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := setup(t, tc.clients, tc.ops)
+			runSteps(t, c, tc.steps)
+		})
+	}
+}

@@ -107,10 +107,16 @@ const BusyRest = 5 * time.Second
 
 // LegGoneWait bounds how long an operator whose ring the core gave up
 // (timed out, answered elsewhere, the caller gone, the operator paused),
-// or whose connected call ended, waits for that leg's end
+// whose connected call ended, or who has a leg the core did not ring
+// being hung up ([Core.AwaitLeg]) waits for that leg's end
 // ([Core.RingLegGone]) before being rung again, should the report be
 // lost.
 const LegGoneWait = 2 * time.Second
+
+// ForeignLeg is set in the numbers that name legs the core did not ring
+// ([Core.AwaitLeg]); the core's own ring numbers ([Ring].Seq) count up
+// from 1 and never reach it.
+const ForeignLeg uint64 = 1 << 63
 
 var failureNames = [...]string{"no-answer", "busy", "unreachable", "not-rung"}
 

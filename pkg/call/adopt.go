@@ -115,9 +115,10 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 				// ringing is not in Stasis: the manager hangs it up.)
 				a.log.Info("hanging up a leg left over from before the restart", "owner", parsed.CallID)
 				a.done = true
-				if err := a.m.ari.Channel().Hangup(a.key(), "normal"); err != nil && !pbx.IsNotFound(err) {
-					a.log.Warn("hanging up a left-over leg failed", "error", err)
-				}
+				// Its end goes to no actor, so that an operator's is
+				// told to the queue (see hangupLeftOverLeg).
+				a.m.disp.UnbindChannel(a.id, a.inbox)
+				a.m.hangupLeftOverLeg(a.log, a.id)
 				return
 			}
 		}
@@ -197,6 +198,11 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 		// Ours from now on: whatever follows, the end of the call hangs the
 		// peer up and destroys the bridge.
 		peer = &leg{id: p.OpChannel, opID: p.OpID, answered: true, transfer: p.OpID == "", joined: true}
+		if !peer.transfer {
+			// The queue did not ring it: named so that its end, as the
+			// call ends, is told to the queue (leaveQueue, ringLegGone).
+			peer.ring = a.m.foreignLeg()
+		}
 		a.legs = map[string]*leg{p.OpChannel: peer}
 		if peer.transfer {
 			a.xfer = peer

@@ -181,6 +181,24 @@ const (
 	transferLegMark = "-tx-"
 )
 
+// operatorLegOf reads the call and the operator of an operator's leg
+// from its id ("<call>-op-<operator>-<instance>-<n>"); ok is false for
+// any other id.
+func operatorLegOf(id string) (callID, opID string, ok bool) {
+	callID, rest, found := strings.Cut(id, operatorLegMark)
+	if !found || callID == "" {
+		return "", "", false
+	}
+	for range 2 { // the instance and the count
+		i := strings.LastIndexByte(rest, '-')
+		if i < 0 {
+			return "", "", false
+		}
+		rest = rest[:i]
+	}
+	return callID, rest, rest != ""
+}
+
 // OwnChannel reports whether channel id is one a call originated (an
 // operator's or a transfer's leg): any other channel on an operator's
 // phone is a call the operator placed.

@@ -271,6 +271,27 @@ func TestOwnChannel(t *testing.T) {
 	}
 }
 
+func TestOperatorLegOf(t *testing.T) {
+	type want struct {
+		call, op string
+		ok       bool
+	}
+	for id, w := range map[string]want{
+		"1795987015.1-op-op1001-k3f9-2":     {"1795987015.1", "op1001", true},
+		"1795987015.1-op-op-desk-2-k3f9-12": {"1795987015.1", "op-desk-2", true},
+		"1795987015.1-tx-k3f9-1":            {},
+		"1795987015.7":                      {},
+		"1795987015.1-op-k3f9-2":            {},
+		"-op-op1001-k3f9-2":                 {},
+		"":                                  {},
+	} {
+		call, op, ok := operatorLegOf(id)
+		if (want{call, op, ok}) != w {
+			t.Errorf("operatorLegOf(%q) = %q, %q, %v, want %+v", id, call, op, ok, w)
+		}
+	}
+}
+
 func TestEndpointOf(t *testing.T) {
 	for name, want := range map[string]string{
 		"PJSIP/op1001-00000046":    "PJSIP/op1001",

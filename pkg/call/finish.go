@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -43,6 +44,12 @@ func (a *actor) leaveQueue() {
 		// or at once if the caller left before they were put through
 		// (during the whisper): there is nothing to wrap up.
 		a.opReleased = true
+		if a.op.ring&acd.ForeignLeg != 0 && !a.op.gone {
+			// A call re-adopted connected: the queue never rang this
+			// leg, so it is told to wait for its end (which follows
+			// the hang-up below) before ringing the operator again.
+			a.m.queue.AwaitLeg(a.op.opID, a.op.ring)
+		}
 		if a.rec.BridgedAt.IsZero() {
 			a.m.queue.CallEndedBeforeTalk(a.id)
 		} else {

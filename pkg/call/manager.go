@@ -15,6 +15,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v6"
 
+	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 	"github.com/toritsugi/toritsugi/pkg/phone"
@@ -156,6 +157,9 @@ type Manager struct {
 	// caller hung up while they rang), by channel id; their end, which no
 	// actor owns, tells the queue that the operator's phone is free.
 	looseLegs map[string]looseLeg
+	// legTags counts the legs the queue did not ring that it is told of
+	// (foreignLeg).
+	legTags atomic.Uint64
 }
 
 // looseLeg is a ring's leg left behind by its call (watchLooseLeg).
@@ -273,6 +277,32 @@ func (m *Manager) looseLegGone(id string) {
 	m.mu.Unlock()
 	if ok {
 		m.queue.RingLegGone(l.callID, l.opID, l.ring)
+	}
+}
+
+// foreignLeg names a leg of an operator's phone that this controller's
+// queue did not ring (one left over from before a restart, the leg of a
+// call re-adopted connected): queue.Owner.AwaitLeg and RingLegGone know
+// it by this number, never one of the queue's own ring numbers.
+func (m *Manager) foreignLeg() uint64 { return acd.ForeignLeg | m.legTags.Add(1) }
+
+// hangupLeftOverLeg hangs up leg id, left over from before a restart
+// (still ringing, or answered and not bridged). If it is an operator's,
+// the queue, which did not ring it, is told that their phone has it
+// until it is gone (its end is an event no actor owns, see looseLegs):
+// rung at once, the new ring's originate met a phone still in the old
+// leg, which without call waiting refuses it (486), a no-answer the
+// operator never earned.
+func (m *Manager) hangupLeftOverLeg(log *slog.Logger, id string) {
+	callID, opID, watched := operatorLegOf(id)
+	watched = watched && m.queue != nil
+	if watched {
+		seq := m.foreignLeg()
+		m.watchLooseLeg(id, callID, opID, seq)
+		m.queue.AwaitLeg(opID, seq)
+	}
+	if m.hangupChannelGone(log, id, "normal") && watched {
+		m.looseLegGone(id) // gone already
 	}
 }
 
@@ -459,7 +489,7 @@ func (m *Manager) adopt(orphans []*ari.ChannelData, bridges []*ari.BridgeData) {
 			// re-adopted call rings the same phone again. An answer
 			// would only be hung up as nobody's.
 			m.log.Info("hanging up a ringing leg left over from before", "leg", ch.ID)
-			m.hangupChannel(m.log, ch.ID, "normal")
+			m.hangupLeftOverLeg(m.log, ch.ID)
 			continue
 		}
 		if ch.Dialplan == nil || ch.Dialplan.AppName != "Stasis" {

@@ -216,6 +216,15 @@ func (o *Owner) RingLegGone(callID, opID string, seq uint64) {
 	o.do(func() { o.apply(o.core.RingLegGone(callID, opID, seq, o.clock.Now())) })
 }
 
+// AwaitLeg reports that leg seq (acd.ForeignLeg set) of an operator's
+// phone, which this queue did not ring (found after a restart, or of a
+// call re-adopted connected), is being hung up: the operator is not rung
+// until RingLegGone reports it gone, or acd.LegGoneWait has passed
+// (acd.Core.AwaitLeg).
+func (o *Owner) AwaitLeg(opID string, seq uint64) {
+	o.do(func() { o.apply(o.core.AwaitLeg(opID, seq, o.clock.Now())) })
+}
+
 // CallEnded reports that a connected call finished: its operator wraps
 // up, and is rung again only once the leg they answered is reported gone
 // (RingLegGone) or acd.LegGoneWait has passed.
