@@ -32,11 +32,18 @@ type fuzzRun struct {
 	callIDs []string
 	state   map[string]State // shadow built from OperatorStateChanged
 	reach   map[string]bool  // shadow reachability from inputs
-	// legWait: operators whose ring was given up (CancelRing), until the
+	// legWait: operators whose ring was given up (CancelRing), whose
+	// connected call ended (talked or not: its leg's hang-up follows the
+	// end), or told of a leg the core did not ring (AwaitLeg), until the
 	// leg is reported gone or LegGoneWait has passed; cancelled: the
-	// latest rings given up, whose legs the run reports gone.
+	// latest such legs, which the run reports gone.
 	legWait   map[string]legWait
 	cancelled []CancelRing
+	// conn: operator id → the ring whose answer connected them (Connect),
+	// while they are on that call.
+	conn map[string]CancelRing
+	// foreign counts the legs named for AwaitLeg.
+	foreign uint64
 }
 
 type legWait struct {
@@ -175,6 +182,18 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 	case 14:
 		return c.RemoveOperator(r.pickOp(arg), now)
 	case 16:
+		if arg&0xc0 == 0x40 {
+			// A leg of the operator's phone the core did not ring is
+			// being hung up (found after a restart; a re-adopted call's
+			// leg as it ends). Ignored while they ring.
+			r.foreign++
+			id, seq := r.pickOp(arg>>1), ForeignLeg|r.foreign
+			if op := c.ops[id]; op != nil && op.state != Ringing {
+				r.legWait[id] = legWait{seq: seq, until: now.Add(LegGoneWait)}
+				r.noteLeg(CancelRing{OpID: id, Seq: seq})
+			}
+			return c.AwaitLeg(id, seq, now)
+		}
 		// A call re-adopted while connected (maybe to an unknown operator).
 		r.nextID++
 		id := fmt.Sprintf("c%d", r.nextID)
@@ -201,6 +220,14 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 	}
 }
 
+// noteLeg adds a leg the run may report gone later.
+func (r *fuzzRun) noteLeg(l CancelRing) {
+	r.cancelled = append(r.cancelled, l)
+	if len(r.cancelled) > 16 {
+		r.cancelled = r.cancelled[1:]
+	}
+}
+
 // checkActions replays the actions on the shadow state.
 func (r *fuzzRun) checkActions(code byte, acts []Action) {
 	t := r.t
@@ -217,15 +244,19 @@ func (r *fuzzRun) checkActions(code byte, acts []Action) {
 			if a.Reason == "removed" {
 				delete(r.state, a.OpID)
 				delete(r.legWait, a.OpID)
+				delete(r.conn, a.OpID)
+			} else if l, ok := r.conn[a.OpID]; ok && a.From == OnCall {
+				// Their call ended (after the talk, or in the whisper):
+				// the leg they answered is hung up after that.
+				delete(r.conn, a.OpID)
+				r.legWait[a.OpID] = legWait{seq: l.Seq, until: r.now.Add(LegGoneWait)}
+				r.noteLeg(l)
 			}
 		case CancelRing:
 			if a.Reason != "stale" {
 				r.legWait[a.OpID] = legWait{seq: a.Seq, until: r.now.Add(LegGoneWait)}
 			}
-			r.cancelled = append(r.cancelled, a)
-			if len(r.cancelled) > 16 {
-				r.cancelled = r.cancelled[1:]
-			}
+			r.noteLeg(a)
 		case Ring:
 			if r.state[a.OpID] != Ringing || !r.reach[a.OpID] {
 				t.Fatalf("%v: operator shadow state %s reachable %v", a, r.state[a.OpID], r.reach[a.OpID])
@@ -244,6 +275,7 @@ func (r *fuzzRun) checkActions(code byte, acts []Action) {
 			if r.state[a.OpID] != OnCall {
 				t.Fatalf("%v: operator shadow state %s", a, r.state[a.OpID])
 			}
+			r.conn[a.OpID] = CancelRing{CallID: a.CallID, OpID: a.OpID, Seq: a.Seq}
 		}
 	}
 	if code%17 == 14 { // removal of an offline operator emits nothing
@@ -269,12 +301,15 @@ func FuzzCoreInvariants(f *testing.F) {
 	f.Add([]byte{13, 3, 13, 4, 10, 19, 10, 20, 7, 3, 7, 4, 1, 0, 1, 3, 8, 3, 15, 0, 3, 0, 15, 0, 12, 200, 11, 4, 14, 3, 9, 4})
 	f.Add([]byte{13, 10, 10, 26, 7, 10, 1, 12, 1, 13, 1, 14, 4, 1, 2, 0, 15, 1, 15, 2, 5, 96, 10, 10, 14, 10, 13, 10})
 	f.Add([]byte{16, 3, 13, 3, 10, 19, 7, 3, 1, 0, 16, 4, 13, 4, 6, 0, 15, 0, 16, 129, 7, 5})
+	// A leg the core did not ring (AwaitLeg), a call, the leg's report;
+	// a connected call ending (talked, then in the whisper).
+	f.Add([]byte{13, 0, 10, 16, 7, 0, 16, 70, 1, 0, 15, 128, 15, 0, 4, 0, 6, 0, 1, 0, 15, 129, 4, 0, 6, 64, 15, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 600 {
 			data = data[:600]
 		}
 		r := &fuzzRun{t: t, c: New(settingsFrom(fuzzClients)), now: t0,
-			state: map[string]State{}, reach: map[string]bool{}, legWait: map[string]legWait{}}
+			state: map[string]State{}, reach: map[string]bool{}, legWait: map[string]legWait{}, conn: map[string]CancelRing{}}
 		for i := 0; i+1 < len(data); i += 2 {
 			acts := r.step(data[i], data[i+1])
 			r.checkActions(data[i], acts)
@@ -296,7 +331,7 @@ func TestRandomSequences(t *testing.T) {
 			data[i] = byte(rng.Uint32())
 		}
 		r := &fuzzRun{t: t, c: New(settingsFrom(fuzzClients)), now: t0,
-			state: map[string]State{}, reach: map[string]bool{}, legWait: map[string]legWait{}}
+			state: map[string]State{}, reach: map[string]bool{}, legWait: map[string]legWait{}, conn: map[string]CancelRing{}}
 		// Log operators in first so that calls get routed.
 		for i := range 7 {
 			for _, in := range [][2]byte{{13, byte(i) | byte(i%5)<<3}, {10, byte(i) | 0x10}, {7, byte(i)}} {
