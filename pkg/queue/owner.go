@@ -6,6 +6,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -39,9 +40,17 @@ type realClock struct{}
 func (realClock) Now() time.Time                       { return time.Now() }
 func (realClock) NewTimer(d time.Duration) *time.Timer { return time.NewTimer(d) }
 
+// ErrStopped is returned by Snapshot once Run has returned.
+var ErrStopped = errors.New("queue: stopped")
+
 // Owner runs the ACD core.
 type Owner struct {
-	in       chan func()
+	in chan func()
+	// stopped is closed when Run returns: what is sent after that is
+	// dropped, so that a call actor still running at a stop (its report
+	// of an operator lost, a requeue) does not wait for ever on a full
+	// input no one reads, holding the stop up.
+	stopped  chan struct{}
 	log      *slog.Logger
 	clock    Clock
 	core     *acd.Core
@@ -98,7 +107,7 @@ func New(o Options) *Owner {
 		o.Clock = realClock{}
 	}
 	return &Owner{
-		in: make(chan func(), 1024), log: o.Logger, clock: o.Clock, core: acd.New(o.Settings),
+		in: make(chan func(), 1024), stopped: make(chan struct{}), log: o.Logger, clock: o.Clock, core: acd.New(o.Settings),
 		onChange: o.OnOperatorChange, onAction: o.OnAction,
 		calls: map[string]Inbox{}, endpoints: map[string]string{}, manual: map[string]bool{}, byEP: map[string]string{}, reachable: map[string]bool{}, otherCall: map[string]bool{},
 		inUse: map[string]phoneCall{}, phoneOf: map[string]string{}, rungOn: map[string]string{},
@@ -108,6 +117,7 @@ func New(o Options) *Owner {
 
 // Run owns the core until ctx ends.
 func (o *Owner) Run(ctx context.Context) {
+	defer close(o.stopped)
 	timer := o.clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -154,8 +164,15 @@ func (o *Owner) arm(t *time.Timer) {
 }
 
 // do runs f on the owner goroutine. It blocks only while the input
-// buffer is full (back-pressure from 1024 pending reports).
-func (o *Owner) do(f func()) { o.in <- f }
+// buffer is full (back-pressure from 1024 pending reports), and never
+// once Run has returned: f is then dropped (the stop's live states, not
+// the queue, carry the calls over).
+func (o *Owner) do(f func()) {
+	select {
+	case o.in <- f:
+	case <-o.stopped:
+	}
+}
 
 // SettingsChanged applies the clients' current settings to the callers
 // already waiting, those of the clients configured reports (acd.Core.
@@ -462,12 +479,22 @@ func (o *Owner) Snapshot(ctx context.Context) (acd.Snapshot, error) {
 	case o.in <- func() { res <- o.withRestoredSince(o.core.Snapshot(o.clock.Now())) }:
 	case <-ctx.Done():
 		return acd.Snapshot{}, ctx.Err()
+	case <-o.stopped:
+		return acd.Snapshot{}, ErrStopped
 	}
 	select {
 	case s := <-res:
 		return s, nil
 	case <-ctx.Done():
 		return acd.Snapshot{}, ctx.Err()
+	case <-o.stopped:
+		// Run may have taken f and answered as it stopped.
+		select {
+		case s := <-res:
+			return s, nil
+		default:
+			return acd.Snapshot{}, ErrStopped
+		}
 	}
 }
 

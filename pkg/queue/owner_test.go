@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -690,5 +692,38 @@ func TestOwnerAnswerWaitingAsTheRingTimesOut(t *testing.T) {
 		if c, ok := in.next(t).(*Connect); !ok || c.OpID != "op1" {
 			t.Fatalf("round %d: after an answer waiting as the ring timed out got %#v, want Connect op1", i, c)
 		}
+	}
+}
+
+// TestOwnerStoppedTakesNoMore: once Run has returned (a stop), reports
+// from call actors still running are dropped instead of blocking them on
+// the full input for ever (which held the controller's stop up: it waits
+// for every call actor), and Snapshot says the queue stopped.
+func TestOwnerStoppedTakesNoMore(t *testing.T) {
+	o := New(Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{} }})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); o.Run(ctx) }()
+	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}}})
+	cancel()
+	<-ran
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		// More than the input holds (1024).
+		for i := range 3000 {
+			id := fmt.Sprintf("c%d", i)
+			o.Enqueue(acd.Call{ID: id, ClientID: "acme"}, newRecInbox())
+			o.RingLegGone(id, "op1", 1)
+			o.Abandon(id)
+		}
+	}()
+	select {
+	case <-sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reports to a stopped queue still blocked after 10 s")
+	}
+	if _, err := o.Snapshot(context.Background()); !errors.Is(err, ErrStopped) {
+		t.Fatalf("Snapshot of a stopped queue = %v, want ErrStopped", err)
 	}
 }
