@@ -111,9 +111,13 @@ func (s *Store) livePendingFor(match func(number string) bool) []string {
 	return ids
 }
 
-// LiveCalls returns the live states written (call id → state): calls in
+// LiveCalls returns the live states saved (call id → state): calls in
 // progress, or calls that ended while no controller stored their record;
-// and the last SaveLiveSeen written (zero if none).
+// and the last SaveLiveSeen written (zero if none). A state saved and not
+// yet written counts, newer than the one written (as the write would
+// leave it: not for a call stored meanwhile), so that a controller started
+// again in the same process (a stop that kept the store open) reads what
+// the last one saved at its stop.
 func (s *Store) LiveCalls() (calls map[string]string, seen time.Time, err error) {
 	calls = map[string]string{}
 	err = s.db.View(func(tx *bolt.Tx) error {
@@ -122,10 +126,21 @@ func (s *Store) LiveCalls() (calls map[string]string, seen time.Time, err error)
 				return fmt.Errorf("%w: %s: %w", ErrCorrupt, keyLiveSeen, err)
 			}
 		}
-		return tx.Bucket(bucketLive).ForEach(func(k, v []byte) error {
+		if err := tx.Bucket(bucketLive).ForEach(func(k, v []byte) error {
 			calls[string(k)] = string(v)
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		stored := tx.Bucket(bucketCalls)
+		s.live.mu.Lock()
+		defer s.live.mu.Unlock()
+		for id, st := range s.live.pending {
+			if stored.Get([]byte(id)) == nil {
+				calls[id] = st
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: live calls: %w", err)
