@@ -33,14 +33,18 @@ const liveRetry = time.Second
 type liveWriter struct {
 	mu      sync.Mutex
 	pending map[string]string // call id → newest unsaved state
-	seen    time.Time         // unsaved SaveLiveSeen; zero: none
-	closed  bool
-	lost    error         // the states a write at close could not save (Close returns it)
-	retry   bool          // a write failed and is to be tried again (one timer at a time)
-	kick    chan struct{} // capacity 1: something is pending
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	// inflight is the batch being written: out of pending and not yet
+	// committed (bbolt's batch delay and the sync), it still counts as
+	// saved and unwritten; pending's newer states come first.
+	inflight map[string]string
+	seen     time.Time // unsaved SaveLiveSeen; zero: none
+	closed   bool
+	lost     error         // the states a write at close could not save (Close returns it)
+	retry    bool          // a write failed and is to be tried again (one timer at a time)
+	kick     chan struct{} // capacity 1: something is pending
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 func newLiveWriter() *liveWriter {
@@ -89,25 +93,42 @@ func (w *liveWriter) wake() {
 }
 
 // livePending reports whether call id has a live state saved and not
-// written yet (a write-behind waiting, or retried after a failed write).
+// written yet (a write-behind waiting or being written, or retried after a
+// failed write).
 func (s *Store) livePending(id string) bool {
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()
 	_, ok := s.live.pending[id]
+	if !ok {
+		_, ok = s.live.inflight[id]
+	}
 	return ok
 }
 
+// unwritten calls f with each live state saved and not yet written, the
+// newest of each call (w.mu held).
+func (w *liveWriter) unwritten(f func(id, state string)) {
+	for id, st := range w.inflight {
+		if _, newer := w.pending[id]; !newer {
+			f(id, st)
+		}
+	}
+	for id, st := range w.pending {
+		f(id, st)
+	}
+}
+
 // livePendingFor lists the calls whose pending (unwritten) live state
-// names a caller number match accepts.
+// names a caller number, or a callback number keyed, that match accepts.
 func (s *Store) livePendingFor(match func(number string) bool) []string {
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()
 	var ids []string
-	for id, st := range s.live.pending {
-		if q, err := url.ParseQuery(st); err == nil && match(q.Get("n")) {
+	s.live.unwritten(func(id, st string) {
+		if q, err := url.ParseQuery(st); err == nil && (match(q.Get("n")) || q.Get("cn") != "" && match(q.Get("cn"))) {
 			ids = append(ids, id)
 		}
-	}
+	})
 	return ids
 }
 
@@ -135,11 +156,11 @@ func (s *Store) LiveCalls() (calls map[string]string, seen time.Time, err error)
 		stored := tx.Bucket(bucketCalls)
 		s.live.mu.Lock()
 		defer s.live.mu.Unlock()
-		for id, st := range s.live.pending {
+		s.live.unwritten(func(id, st string) {
 			if stored.Get([]byte(id)) == nil {
 				calls[id] = st
 			}
-		}
+		})
 		return nil
 	})
 	if err != nil {
@@ -190,7 +211,7 @@ func (s *Store) flushLive() {
 	w := s.live
 	w.mu.Lock()
 	batch, seen := w.pending, w.seen
-	w.pending, w.seen = nil, time.Time{}
+	w.pending, w.seen, w.inflight = nil, time.Time{}, batch
 	w.mu.Unlock()
 	if len(batch) == 0 && seen.IsZero() {
 		return
@@ -216,11 +237,12 @@ func (s *Store) flushLive() {
 		}
 		return nil
 	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inflight = nil // written, or merged back into pending below
 	if err == nil {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
 		s.log.Error("saving the state of live calls failed at close: lost", "calls", len(batch), "err", err)
 		w.lost = errors.Join(w.lost, fmt.Errorf("store: the states of %d live calls not saved at close (the next start re-adopts those still up from Asterisk; one that ends meanwhile goes unrecorded): %w", len(batch), err))
