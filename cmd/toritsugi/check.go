@@ -21,15 +21,19 @@ import (
 // --env-file, the variables of the service's environment file
 // (EnvironmentFile=, README's /etc/toritsugi/env) are seen over this
 // process's environment, as the service would see them, without setting
-// them here.
+// them here. With --reload it checks as a reload takes the file (the
+// systemd unit's ExecReload): it fails only on what serve refuses, a
+// client's sound missing under sounds_dir a warning, as serve logs it.
 func checkConfig(args []string, stdout, stderr io.Writer) error {
-	const use = "usage: toritsugi check-config [--env-file ENV] FILE (or --config FILE)"
+	const use = "usage: toritsugi check-config [--reload] [--env-file ENV] FILE (or --config FILE)"
 	var file, envFile string
-	envGiven := false
+	envGiven, asReload := false, false
 	for len(args) > 0 {
 		arg := args[0]
 		name, value, hasValue := strings.Cut(arg, "=")
 		switch {
+		case arg == "--reload" || arg == "-reload":
+			asReload = true
 		case name == "--config" || name == "-config" || name == "--env-file" || name == "-env-file":
 			if !hasValue {
 				if len(args) < 2 {
@@ -86,7 +90,14 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return problems(file, err)
 	}
-	if errs := checkSounds(cfg); len(errs) > 0 {
+	sounds := checkSounds(cfg)
+	if asReload {
+		for _, e := range sounds {
+			fmt.Fprintf(stdout, "warning: %s: %s\n", file, e)
+		}
+		sounds = nil
+	}
+	if errs := sounds; len(errs) > 0 {
 		// No position is kept for a sound: the line names the file and
 		// the client's field.
 		for i, e := range errs {

@@ -495,6 +495,13 @@ func TestCheckConfigChecksSounds(t *testing.T) {
 	if err == nil || !strings.Contains(out.String(), "client acme greeting sound:toritsugi/missing") {
 		t.Fatalf("a missing greeting: %v, %q", err, out.String())
 	}
+	// As a reload takes the file (the unit's ExecReload): serve loads it
+	// with the sound missing warned of, so the check passes and says so.
+	out.Reset()
+	err = run(context.Background(), []string{"check-config", "--reload", "--config", cfg("sound:toritsugi/missing")}, &out, &out)
+	if err != nil || !strings.Contains(out.String(), "warning: ") || !strings.Contains(out.String(), "client acme greeting sound:toritsugi/missing") || !strings.HasSuffix(out.String(), ": ok\n") {
+		t.Fatalf("a missing greeting checked as a reload: %v, %q; want a warning, then ok", err, out.String())
+	}
 }
 
 // TestCheckDB: check-db reports a good file's contents and refuses a

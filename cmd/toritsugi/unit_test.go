@@ -41,7 +41,7 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	// systemd runs ExecReload= lines in order and stops at one that
 	// fails: check the file, then SIGHUP.
-	wantReload := []string{"/usr/local/bin/toritsugi check-config --config /etc/toritsugi/toritsugi.yaml", "/bin/kill -HUP $MAINPID"}
+	wantReload := []string{"/usr/local/bin/toritsugi check-config --reload --config /etc/toritsugi/toritsugi.yaml", "/bin/kill -HUP $MAINPID"}
 	if !slices.Equal(reload, wantReload) {
 		t.Errorf("ExecReload lines %q, want %q", reload, wantReload)
 	}
