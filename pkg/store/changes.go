@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -38,12 +37,9 @@ func sequenceChange(tx *bolt.Tx, id string) error {
 	// migrated again, starts from lower numbers than readers were given;
 	// numbers from the clock are above every one handed out before (each
 	// was at most the clock then), so a reader misses nothing, and reads
-	// again, to replace by id, what it had.
-	n := byChange.Sequence() + 1
-	if now := time.Now().UnixMicro(); now > 0 && uint64(now) > n {
-		n = uint64(now)
-	}
-	if err := byChange.SetSequence(n); err != nil {
+	// again, to replace by id, what it had (nextChangeNumber).
+	n, err := nextChangeNumber(tx)
+	if err != nil {
 		return err
 	}
 	k := changeKey(n)

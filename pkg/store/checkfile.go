@@ -68,6 +68,9 @@ func CheckFile(path string, more ...FileCheck) (FileSummary, error) {
 			if err := checkChangeFeed(tx); err != nil {
 				return err
 			}
+			if err := checkPurgeNotices(tx); err != nil {
+				return err
+			}
 		}
 		if b := tx.Bucket(bucketIntakes); b != nil {
 			if err := b.ForEach(func(_, v []byte) error {

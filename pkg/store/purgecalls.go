@@ -11,7 +11,8 @@ import (
 
 // PurgeCalls deletes the call records of calls that started before
 // cutoff, with their entries in the indexes, the change feed and the
-// classifications (call_record_retention_days). The monthly counts stay:
+// classifications (call_record_retention_days), each leaving a purge
+// notice in the change feed (purgenotices.go). The monthly counts stay:
 // the billing of a month does not change when its records go. A record
 // that still names a recording is kept while keep says so (nil: always),
 // until the recording retention has deleted the recording and noted it:
@@ -137,7 +138,7 @@ func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool, fi
 					return fmt.Errorf("call %q: %w", r.ID, err)
 				}
 			}
-			if err := deleteCall(tx, r, classes); err != nil {
+			if err := deleteCall(tx, r, classes, s.now()); err != nil {
 				return err
 			}
 			n++
@@ -147,9 +148,10 @@ func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool, fi
 	return n, next, err
 }
 
-// deleteCall deletes record r and its index, feed and class entries; the
-// counts are left as they are.
-func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket) error {
+// deleteCall deletes record r and its index, feed and class entries, and
+// leaves a purge notice of it, at, in the change feed; the counts are left
+// as they are.
+func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket, at time.Time) error {
 	id := []byte(r.ID)
 	if err := tx.Bucket(bucketCalls).Delete(id); err != nil {
 		return err
@@ -158,6 +160,9 @@ func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket) error {
 		return err
 	}
 	if err := dropChange(tx, r.ID); err != nil {
+		return err
+	}
+	if err := writePurgeNotice(tx, r, at); err != nil {
 		return err
 	}
 	if classes != nil {

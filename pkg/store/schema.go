@@ -26,7 +26,7 @@ var (
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketCalls, bucketCallsByTime, bucketCallsByClnt, bucketCounts, bucketLive,
-	bucketCallsByChange, bucketCallChange}
+	bucketCallsByChange, bucketCallChange, bucketCallsPurged}
 
 // prepare validates the schema version before touching anything, then
 // creates missing buckets and records the version of a new file. Returning
