@@ -29,8 +29,9 @@ type Calls interface {
 	// Size is how many bytes a backup would take now.
 	Size() (int64, error)
 	// CallChanges reads the change feed of call records (records stored
-	// or changed after a number, in the order written).
-	CallChanges(after uint64, clientID string, limit int) ([]store.CallRecord, uint64, bool, error)
+	// or changed, and notices of those purged, after a cursor, in the
+	// order written).
+	CallChanges(cur store.ChangeCursor, clientID string, limit int) (store.ChangesPage, error)
 	// MonthlyCounts are a client's exact call counts for one month.
 	MonthlyCounts(clientID string, month time.Time) (store.Counts, error)
 	// Callbacks lists callback requests in a state ("" = all).

@@ -78,14 +78,18 @@ type callsBody struct {
 // changesBody is a page of the change feed of call records.
 type changesBody struct {
 	Calls []store.CallRecord `json:"calls"`
+	// Purged are the records the retention deleted (a reader deletes its
+	// copies, after applying Calls).
+	Purged []store.PurgedCall `json:"purged"`
 	// Next is the changed_after of the next request; More: ask again now.
 	Next string `json:"next"`
 	More bool   `json:"more"`
 }
 
 // callChanges answers GET /api/v1/calls?changed_after=N: the records
-// stored or changed after number N of the feed (0: from the first), in the
-// order written, at most limit, of one client with client=.
+// stored or changed, and the notices of those purged, after number N of
+// the feed (0: from the first), in the order written, at most limit, of
+// one client with client=.
 func (d Deps) callChanges(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	for k := range q {
@@ -94,7 +98,7 @@ func (d Deps) callChanges(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	after, err := strconv.ParseUint(q.Get("changed_after"), 10, 64)
+	after, err := store.ParseChangeCursor(q.Get("changed_after"))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "changed_after: want the next of the last page, or 0 for the first"})
 		return
@@ -106,13 +110,13 @@ func (d Deps) callChanges(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	calls, next, more, err := d.Calls.CallChanges(after, q.Get("client"), limit)
+	page, err := d.Calls.CallChanges(after, q.Get("client"), limit)
 	if err != nil {
 		d.Logger.Error("call changes", "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})
 		return
 	}
-	writeJSON(w, http.StatusOK, changesBody{Calls: callsInJapan(calls), Next: strconv.FormatUint(next, 10), More: more})
+	writeJSON(w, http.StatusOK, changesBody{Calls: callsInJapan(page.Calls), Purged: page.Purged, Next: page.Next.String(), More: page.More})
 }
 
 func (d Deps) listCalls(w http.ResponseWriter, r *http.Request) {

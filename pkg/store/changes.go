@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -78,70 +80,143 @@ func sequenceAllCalls(tx *bolt.Tx) error {
 	return nil
 }
 
-// maxChangeScan bounds how many feed entries one CallChanges reads when a
-// client filter skips most of them: a page may then hold fewer records
-// than its limit, and says there is more.
-const maxChangeScan = 10000
+// maxChangeScan bounds how many feed entries (records and purge notices)
+// one CallChanges reads when a client filter skips most of them: a page
+// may then hold fewer entries than its limit, and says there is more.
+var maxChangeScan = 10000
 
-// CallChanges lists the call records stored or changed after the feed's
-// number after (0: from the first), of clientID ("": every client's), in
-// the order they were written, at most limit (1 or more). It returns the
-// number to ask after next time (after itself when nothing was read; for
-// one client, its last record's, so that the cursor says nothing of other
+// PurgedCall is a purge notice in the change feed: call record ID was
+// deleted by the retention (call_record_retention_days); Seq is its number
+// in the feed.
+type PurgedCall struct {
+	ID  string `json:"id"`
+	Seq uint64 `json:"seq,string"`
+}
+
+// ChangesPage is a page of the change feed.
+type ChangesPage struct {
+	// Calls are the records stored or changed, Purged the records
+	// purged, each id in one of them at most: apply the records, then
+	// delete the purged.
+	Calls  []CallRecord
+	Purged []PurgedCall
+	// Next is the cursor to ask after next time; More: more follow now.
+	Next ChangeCursor
+	More bool
+}
+
+// ChangeCursor is a reader's place in the change feed: the number of the
+// last entry it read (0: none, a full read).
+type ChangeCursor struct {
+	After uint64
+}
+
+// String is the cursor as the API gives it (ParseChangeCursor reads it).
+func (c ChangeCursor) String() string { return strconv.FormatUint(c.After, 10) }
+
+// ParseChangeCursor reads a cursor written by String.
+func ParseChangeCursor(s string) (ChangeCursor, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return ChangeCursor{}, fmt.Errorf("%w: change feed cursor %q", ErrInvalidRecord, s)
+	}
+	return ChangeCursor{After: n}, nil
+}
+
+// CallChanges lists the entries of the change feed after cursor cur (0:
+// from the first) of clientID ("": every client's), in the order they
+// were written, at most limit (1 or more) of them: the call records stored
+// or changed, and the notices of those purged (PurgedCall). It returns the
+// cursor to ask after next time (after itself when nothing was read; for
+// one client, its last entry's, so that the cursor says nothing of other
 // clients' writes unless a page scanned maxChangeScan of theirs) and
 // whether more follow now. A record changed again moves to the end of the
-// feed: read again, it replaces the copy read before (by id).
-func (s *Store) CallChanges(after uint64, clientID string, limit int) ([]CallRecord, uint64, bool, error) {
+// feed: read again, it replaces the copy read before (by id). A notice of
+// a record stored again since (a fallback line read again) is left out:
+// the record, later in the feed, replaces it.
+func (s *Store) CallChanges(cur ChangeCursor, clientID string, limit int) (ChangesPage, error) {
+	page := ChangesPage{Calls: []CallRecord{}, Purged: []PurgedCall{}, Next: cur}
 	if limit < 1 {
-		return nil, after, false, fmt.Errorf("%w: call changes: limit %d", ErrInvalidRecord, limit)
+		return page, fmt.Errorf("%w: call changes: limit %d", ErrInvalidRecord, limit)
 	}
-	out := []CallRecord{}
-	next, more := after, false
-	if after == math.MaxUint64 {
-		return out, next, false, nil // nothing comes after it
+	if cur.After == math.MaxUint64 {
+		return page, nil // nothing comes after it
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		byChange, calls := tx.Bucket(bucketCallsByChange), tx.Bucket(bucketCalls)
-		c := byChange.Cursor()
-		scanned, last := 0, after // last: the number of the last entry read
-		for k, id := c.Seek(changeKey(after + 1)); k != nil; k, id = c.Next() {
+		byChange, purged, calls := tx.Bucket(bucketCallsByChange), tx.Bucket(bucketCallsPurged), tx.Bucket(bucketCalls)
+		rc, pc := byChange.Cursor(), purged.Cursor()
+		start := changeKey(cur.After + 1)
+		rk, rv := rc.Seek(start)
+		pk, pv := pc.Seek(start)
+		// Both merged in number order; scanned counts the entries of
+		// both, given or skipped.
+		scanned, last, next := 0, cur.After, cur.After // last: the number of the last entry read
+		for rk != nil || pk != nil {
 			if scanned == maxChangeScan {
 				// Only here does the cursor pass other clients'
 				// entries: it must move on.
-				more, next = true, last
-				return nil
+				page.More, next = true, last
+				break
 			}
 			scanned++
-			if len(k) != 8 {
-				return fmt.Errorf("%w: change key %x", ErrCorrupt, k)
+			if pk == nil || (rk != nil && bytes.Compare(rk, pk) < 0) {
+				k, id := rk, rv
+				rk, rv = rc.Next()
+				if len(k) != 8 {
+					return fmt.Errorf("%w: change key %x", ErrCorrupt, k)
+				}
+				b := calls.Get(id)
+				if b == nil {
+					return fmt.Errorf("%w: the change feed names missing call %q", ErrCorrupt, id)
+				}
+				last = binary.BigEndian.Uint64(k)
+				r, err := decodeCall(b)
+				if err != nil {
+					return err
+				}
+				if clientID != "" && r.ClientID != clientID {
+					continue
+				}
+				if len(page.Calls)+len(page.Purged) == limit {
+					// More of the client's own entries, not just
+					// more entries: another client's write must
+					// not say so.
+					page.More = true
+					break
+				}
+				page.Calls = append(page.Calls, r)
+				// A client's cursor is its own last entry's: one
+				// that moved with every client's writes would tell
+				// when theirs are written (a client's own API
+				// token).
+				next = last
+				continue
 			}
-			b := calls.Get(id)
-			if b == nil {
-				return fmt.Errorf("%w: the change feed names missing call %q", ErrCorrupt, id)
-			}
-			last = binary.BigEndian.Uint64(k)
-			r, err := decodeCall(b)
+			k, v := pk, pv
+			pk, pv = pc.Next()
+			n, p, err := decodePurgeNotice(k, v)
 			if err != nil {
 				return err
 			}
-			if clientID == "" || r.ClientID == clientID {
-				if len(out) == limit {
-					// More of the client's own records, not just more
-					// entries: another client's write must not say so.
-					more = true
-					return nil
-				}
-				out = append(out, r)
-				// A client's cursor is its own last record's: one that
-				// moved with every client's writes would tell when
-				// theirs are written (a client's own API token).
-				next = last
+			last = n
+			if clientID != "" && p.ClientID != clientID {
+				continue
 			}
+			if calls.Get([]byte(p.ID)) != nil {
+				continue // stored again since
+			}
+			if len(page.Calls)+len(page.Purged) == limit {
+				page.More = true
+				break
+			}
+			page.Purged = append(page.Purged, PurgedCall{ID: p.ID, Seq: n})
+			next = last
 		}
+		page.Next = ChangeCursor{After: next}
 		return nil
 	})
 	if err != nil {
-		return nil, after, false, fmt.Errorf("store: call changes: %w", err)
+		return ChangesPage{Calls: []CallRecord{}, Purged: []PurgedCall{}, Next: cur}, fmt.Errorf("store: call changes: %w", err)
 	}
-	return out, next, more, nil
+	return page, nil
 }

@@ -23,15 +23,15 @@ func changeIDs(t *testing.T, st *store.Store, after uint64, client string, limit
 	t.Helper()
 	var ids []string
 	for {
-		recs, next, more, err := st.CallChanges(after, client, limit)
+		page, err := st.CallChanges(store.ChangeCursor{After: after}, client, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range recs {
+		for _, r := range page.Calls {
 			ids = append(ids, r.ID)
 		}
-		after = next
-		if !more {
+		after = page.Next.After
+		if !page.More {
 			return ids, after
 		}
 	}
@@ -76,8 +76,8 @@ func TestCallChanges(t *testing.T) {
 	if ids, _ := changeIDs(t, st, 0, "acme", 1); !slices.Equal(ids, []string{"long", "short"}) {
 		t.Fatalf("acme's feed %v, want long, short", ids)
 	}
-	recs, _, _, err := st.CallChanges(last, "", 10)
-	if err != nil || len(recs) != 2 || recs[0].Billable || recs[1].Result != store.ResultAbandoned {
+	page, err := st.CallChanges(store.ChangeCursor{After: last}, "", 10)
+	if recs := page.Calls; err != nil || len(recs) != 2 || recs[0].Billable || recs[1].Result != store.ResultAbandoned {
 		t.Fatalf("the changed records as they are now: %+v (%v)", recs, err)
 	}
 }
@@ -186,8 +186,8 @@ func TestCallChangesAfterARestore(t *testing.T) {
 	if ids, _ := changeIDs(t, st, reader, "", 10); !slices.Equal(ids, []string{"c4"}) {
 		t.Fatalf("a reader at %d after the restore read %v, want c4", reader, ids)
 	}
-	if recs, next, more, err := st.CallChanges(math.MaxUint64, "", 10); err != nil || len(recs) != 0 || next != math.MaxUint64 || more {
-		t.Fatalf("after the last number: %d records, next %d, more %v, %v", len(recs), next, more, err)
+	if page, err := st.CallChanges(store.ChangeCursor{After: math.MaxUint64}, "", 10); err != nil || len(page.Calls) != 0 || page.Next.After != math.MaxUint64 || page.More {
+		t.Fatalf("after the last number: %d records, next %v, more %v, %v", len(page.Calls), page.Next, page.More, err)
 	}
 }
 

@@ -15,3 +15,11 @@ func SetCallerScanLimit(n int) (restore func()) {
 	callerScanLimit = n
 	return func() { callerScanLimit = old }
 }
+
+// SetMaxChangeScan sets how many feed entries one CallChanges reads, until
+// the returned function restores it.
+func SetMaxChangeScan(n int) (restore func()) {
+	old := maxChangeScan
+	maxChangeScan = n
+	return func() { maxChangeScan = old }
+}

@@ -55,7 +55,8 @@ func TestForgetCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, feedBefore, _, err := s.CallChanges(0, "", 1000)
+	pageBefore, err := s.CallChanges(store.ChangeCursor{}, "", 1000)
+	feedBefore := pageBefore.Next
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,9 +110,9 @@ func TestForgetCaller(t *testing.T) {
 	if counts, err := s.MonthlyCounts("acme", at); err != nil || fmt.Sprint(counts) != fmt.Sprint(countsBefore) {
 		t.Errorf("counts %+v (%v), were %+v", counts, err, countsBefore)
 	}
-	changed, _, _, err := s.CallChanges(feedBefore, "", 1000)
-	if err != nil || len(changed) != 3 {
-		t.Errorf("change feed after the erasure: %d records (%v), want the 3 blanked", len(changed), err)
+	changed, err := s.CallChanges(feedBefore, "", 1000)
+	if err != nil || len(changed.Calls) != 3 {
+		t.Errorf("change feed after the erasure: %d records (%v), want the 3 blanked", len(changed.Calls), err)
 	}
 	// The other caller's data is untouched.
 	if in, err := s.Intake("other"); err != nil || in.Version != 2 {

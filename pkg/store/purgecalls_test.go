@@ -54,9 +54,9 @@ func TestPurgeCalls(t *testing.T) {
 	if err != nil || len(all) != 2 {
 		t.Fatalf("the client's index lists %v (%v), want the two kept", ids(all), err)
 	}
-	feed, _, _, err := s.CallChanges(0, "", 100)
-	if err != nil || len(feed) != 2 {
-		t.Fatalf("the change feed lists %v (%v), want the two kept", ids(feed), err)
+	feed, err := s.CallChanges(store.ChangeCursor{}, "", 100)
+	if err != nil || len(feed.Calls) != 2 || len(feed.Purged) != 5 {
+		t.Fatalf("the change feed lists %v and %v purged (%v), want the two kept and the five purged", ids(feed.Calls), feed.Purged, err)
 	}
 	// Nothing of them left in any index (each bucket holds the two kept).
 	err = s.Bolt().View(func(tx *bolt.Tx) error {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -140,5 +141,119 @@ func TestCheckFileFindsPurgeNoticesBroken(t *testing.T) {
 				t.Fatalf("check: %v, want ErrCorrupt saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// feedEntries are the entries of a page as a test compares them: "-id"
+// for a purge notice, "id" for a record, in a page's order (a reader
+// applies the records, then the notices), pages in turn.
+func feedEntries(p store.ChangesPage) []string {
+	var out []string
+	for _, r := range p.Calls {
+		out = append(out, r.ID)
+	}
+	for _, pc := range p.Purged {
+		out = append(out, "-"+pc.ID)
+	}
+	return out
+}
+
+// readFeed reads the change feed from cur, pages of limit, to its end.
+func readFeed(t *testing.T, s *store.Store, cur store.ChangeCursor, client string, limit int) ([]string, store.ChangeCursor) {
+	t.Helper()
+	var out []string
+	for {
+		p, err := s.CallChanges(cur, client, limit)
+		if err != nil {
+			t.Fatalf("CallChanges(%v, %q): %v", cur, client, err)
+		}
+		if len(p.Calls)+len(p.Purged) > limit {
+			t.Fatalf("a page of %d entries, limit %d", len(p.Calls)+len(p.Purged), limit)
+		}
+		out = append(out, feedEntries(p)...)
+		cur = p.Next
+		if !p.More {
+			return out, cur
+		}
+	}
+}
+
+// TestChangeFeedGivesPurgeNotices: a reader reads the notices of the
+// records purged since its number, merged in number order with the
+// records written, under the page limit (both counted); a client's reader
+// reads its own alone; a notice of a record stored again since (a
+// fallback line read again) is left out, the record given.
+func TestChangeFeedGivesPurgeNotices(t *testing.T) {
+	s := storetest.Open(t)
+	old := base.Add(-400 * 24 * time.Hour)
+	mustPut(t, s, rec("old-a", "acme", old, store.ResultAnswered, true))
+	mustPut(t, s, rec("old-b", "beta", old.Add(time.Minute), store.ResultAnswered, true))
+	recorded := rec("old-r", "acme", old.Add(2*time.Minute), store.ResultAnswered, true)
+	recorded.Recording = "1796000000-1-abcd"
+	mustPut(t, s, recorded)
+	mustPut(t, s, rec("kept", "acme", base, store.ResultAnswered, true))
+	_, reader := readFeed(t, s, store.ChangeCursor{}, "", 10)
+	_, acmeReader := readFeed(t, s, store.ChangeCursor{}, "acme", 10)
+
+	if n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), func(store.CallRecord) bool { return false }, nil); err != nil || n != 3 {
+		t.Fatalf("PurgeCalls = %d, %v; want 3", n, err)
+	}
+	mustPut(t, s, rec("new", "acme", base.Add(time.Hour), store.ResultAnswered, true))
+	for _, tc := range []struct {
+		name   string
+		cur    store.ChangeCursor
+		client string
+		limit  int
+		want   []string
+	}{
+		{"every client's", reader, "", 1, []string{"-old-a", "-old-b", "-old-r", "new"}},
+		{"every client's, 2 a page", reader, "", 2, []string{"-old-a", "-old-b", "new", "-old-r"}},
+		{"every client's, one page", reader, "", 10, []string{"new", "-old-a", "-old-b", "-old-r"}},
+		{"acme's", acmeReader, "acme", 1, []string{"-old-a", "-old-r", "new"}},
+		{"acme's, one page", acmeReader, "acme", 10, []string{"new", "-old-a", "-old-r"}},
+		{"beta's", store.ChangeCursor{}, "beta", 1, []string{"-old-b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, _ := readFeed(t, s, tc.cur, tc.client, tc.limit); !slices.Equal(got, tc.want) {
+				t.Errorf("%v, want %v", got, tc.want)
+			}
+		})
+	}
+	p, err := s.CallChanges(reader, "", 3)
+	if err != nil || len(p.Purged) != 3 || !p.More || p.Next.After != p.Purged[2].Seq ||
+		!slices.IsSortedFunc(p.Purged, func(a, b store.PurgedCall) int { return cmp.Compare(a.Seq, b.Seq) }) || p.Purged[0].Seq <= reader.After {
+		t.Fatalf("page %+v, %v: want the notices numbered in order after the reader's, the cursor the last one's", p, err)
+	}
+
+	// old-r's call read again from the fallback file: stored again,
+	// after its notice.
+	mustPut(t, s, recorded)
+	if got, _ := readFeed(t, s, reader, "", 10); !slices.Equal(got, []string{"new", "old-r", "-old-a", "-old-b"}) {
+		t.Errorf("after old-r is stored again: %v, want its notice left out, the record given", got)
+	}
+}
+
+// TestChangeScanCountsPurgeNotices: the scan cap of a client's page counts
+// other clients' purge notices as it counts their records: the page stops
+// there, says more, and the cursor moves past them.
+func TestChangeScanCountsPurgeNotices(t *testing.T) {
+	defer store.SetMaxChangeScan(3)()
+	s := storetest.Open(t)
+	old := base.Add(-400 * 24 * time.Hour)
+	for i, id := range []string{"b1", "b2", "b3", "b4"} {
+		mustPut(t, s, rec(id, "beta", old.Add(time.Duration(i)*time.Minute), store.ResultAnswered, true))
+	}
+	mustPut(t, s, rec("a1", "acme", base, store.ResultAnswered, true))
+	_, reader := readFeed(t, s, store.ChangeCursor{}, "", 10)
+	if _, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, rec("a2", "acme", base.Add(time.Minute), store.ResultAnswered, true))
+	p, err := s.CallChanges(reader, "acme", 10)
+	if err != nil || len(p.Calls)+len(p.Purged) != 0 || !p.More || p.Next.After <= reader.After {
+		t.Fatalf("acme's page after 4 notices of beta's: %v more %v next %v (%v); want none, more, the cursor moved", feedEntries(p), p.More, p.Next, err)
+	}
+	if got, _ := readFeed(t, s, p.Next, "acme", 10); !slices.Equal(got, []string{"a2"}) {
+		t.Fatalf("acme's feed on: %v, want a2", got)
 	}
 }
