@@ -100,7 +100,7 @@ func (d Deps) callChanges(w http.ResponseWriter, r *http.Request) {
 	}
 	after, err := store.ParseChangeCursor(q.Get("changed_after"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "changed_after: want the next of the last page, or 0 for the first"})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "changed_after: want the next of the last page as given, or 0 for the first"})
 		return
 	}
 	limit := MaxCalls
@@ -111,6 +111,11 @@ func (d Deps) callChanges(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page, err := d.Calls.CallChanges(after, q.Get("client"), limit)
+	if errors.Is(err, store.ErrChangesGone) {
+		writeJSON(w, http.StatusGone, errorBody{Error: fmt.Sprintf("changed_after: the notices of records purged since have expired (they are kept %d days): "+
+			"read the feed in full again from changed_after=0 and replace your copy with what it gives", int(store.PurgeNoticeKeep.Hours()/24))})
+		return
+	}
 	if err != nil {
 		d.Logger.Error("call changes", "error", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "store error"})

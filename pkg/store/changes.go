@@ -3,9 +3,11 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -105,22 +107,51 @@ type ChangesPage struct {
 	More bool
 }
 
+// ErrChangesGone: the change feed no longer holds every purge notice
+// after the reader's number (expired, PurgeNoticeKeep); it must read the
+// feed in full again (from 0) and replace its copy.
+var ErrChangesGone = errors.New("store: the change feed no longer holds every purge notice after that number")
+
 // ChangeCursor is a reader's place in the change feed: the number of the
-// last entry it read (0: none, a full read).
+// last entry it read (0: none, a full read). A number below the horizon
+// (feedHorizon: notices after it may have expired) is refused
+// (ErrChangesGone), but for a full read going on: a page of one that ends
+// below the horizon gives a cursor saying which horizon the read began
+// under (Horizon), and the read goes on while that is the horizon (one
+// moved meanwhile may have taken a notice of a record read before:
+// ErrChangesGone).
 type ChangeCursor struct {
-	After uint64
+	After   uint64
+	Horizon uint64 // 0: not a full read's below the horizon
 }
 
-// String is the cursor as the API gives it (ParseChangeCursor reads it).
-func (c ChangeCursor) String() string { return strconv.FormatUint(c.After, 10) }
-
-// ParseChangeCursor reads a cursor written by String.
-func ParseChangeCursor(s string) (ChangeCursor, error) {
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return ChangeCursor{}, fmt.Errorf("%w: change feed cursor %q", ErrInvalidRecord, s)
+// String is the cursor as the API gives it: the number, or, in a full
+// read below the horizon, the number and the horizon ("N-H").
+// ParseChangeCursor reads it.
+func (c ChangeCursor) String() string {
+	s := strconv.FormatUint(c.After, 10)
+	if c.Horizon != 0 {
+		s += "-" + strconv.FormatUint(c.Horizon, 10)
 	}
-	return ChangeCursor{After: n}, nil
+	return s
+}
+
+// ParseChangeCursor reads a cursor written by String (an error wrapping
+// ErrInvalidRecord otherwise).
+func ParseChangeCursor(s string) (ChangeCursor, error) {
+	bad := fmt.Errorf("%w: change feed cursor %q", ErrInvalidRecord, s)
+	num, hor, full := strings.Cut(s, "-")
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil {
+		return ChangeCursor{}, bad
+	}
+	c := ChangeCursor{After: n}
+	if full {
+		if c.Horizon, err = strconv.ParseUint(hor, 10, 64); err != nil || c.Horizon == 0 {
+			return ChangeCursor{}, bad
+		}
+	}
+	return c, nil
 }
 
 // CallChanges lists the entries of the change feed after cursor cur (0:
@@ -133,7 +164,10 @@ func ParseChangeCursor(s string) (ChangeCursor, error) {
 // whether more follow now. A record changed again moves to the end of the
 // feed: read again, it replaces the copy read before (by id). A notice of
 // a record stored again since (a fallback line read again) is left out:
-// the record, later in the feed, replaces it.
+// the record, later in the feed, replaces it. A cursor whose notices may
+// have expired is refused with ErrChangesGone (ChangeCursor); a read that
+// reaches the end of the feed gives a cursor at the horizon at least, so
+// that a full read's is not refused.
 func (s *Store) CallChanges(cur ChangeCursor, clientID string, limit int) (ChangesPage, error) {
 	page := ChangesPage{Calls: []CallRecord{}, Purged: []PurgedCall{}, Next: cur}
 	if limit < 1 {
@@ -143,6 +177,10 @@ func (s *Store) CallChanges(cur ChangeCursor, clientID string, limit int) (Chang
 		return page, nil // nothing comes after it
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		h := feedHorizon(tx, clientID)
+		if cur.Horizon != 0 && cur.Horizon != h || cur.Horizon == 0 && cur.After > 0 && cur.After < h {
+			return ErrChangesGone
+		}
 		byChange, purged, calls := tx.Bucket(bucketCallsByChange), tx.Bucket(bucketCallsPurged), tx.Bucket(bucketCalls)
 		rc, pc := byChange.Cursor(), purged.Cursor()
 		start := changeKey(cur.After + 1)
@@ -212,7 +250,16 @@ func (s *Store) CallChanges(cur ChangeCursor, clientID string, limit int) (Chang
 			page.Purged = append(page.Purged, PurgedCall{ID: p.ID, Seq: n})
 			next = last
 		}
-		page.Next = ChangeCursor{After: next}
+		switch {
+		case !page.More:
+			// The end: nothing below the horizon is left to read
+			// (the horizon a client's is its own notice's number).
+			page.Next = ChangeCursor{After: max(next, h)}
+		case next < h:
+			page.Next = ChangeCursor{After: next, Horizon: h}
+		default:
+			page.Next = ChangeCursor{After: next}
+		}
 		return nil
 	})
 	if err != nil {

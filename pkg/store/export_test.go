@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // SetPurgeBatch sets how many intakes one purge transaction deletes, for
 // a test; the returned function restores it.
 func SetPurgeBatch(n int) (restore func()) {
@@ -23,3 +25,7 @@ func SetMaxChangeScan(n int) (restore func()) {
 	maxChangeScan = n
 	return func() { maxChangeScan = old }
 }
+
+// SetNow sets the store's clock (the time of purge notices and of their
+// expiry), for a test.
+func (s *Store) SetNow(now func() time.Time) { s.now = now }

@@ -22,7 +22,8 @@ import (
 // transaction that deletes it and before it goes, for what was made from
 // it elsewhere in the file (the relay outbox's copies of its notices):
 // its error rolls the batch back, the records kept with what first
-// deleted, to be found again by the next run.
+// deleted, to be found again by the next run. It then deletes the purge
+// notices older than PurgeNoticeKeep.
 func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool, first func(*bolt.Tx, CallRecord) error) (int, error) {
 	if cutoff.Before(minStart) {
 		return 0, nil
@@ -50,6 +51,9 @@ func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool, first f
 		from = next
 	}
 	if err := s.update(func(tx *bolt.Tx) error { return dropOrphanClasses(tx, cutoff) }); err != nil {
+		return total, fmt.Errorf("store: purge call records: %w", err)
+	}
+	if _, err := s.expirePurgeNotices(s.now().Add(-PurgeNoticeKeep)); err != nil {
 		return total, fmt.Errorf("store: purge call records: %w", err)
 	}
 	return total, nil

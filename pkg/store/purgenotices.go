@@ -93,3 +93,90 @@ func checkPurgeNotices(tx *bolt.Tx) error {
 		return nil
 	})
 }
+
+// The horizon: expired notices are deleted, and the highest number of
+// those is kept, overall and per client; a reader whose number is below
+// it may have missed a notice (ErrChangesGone). Per client, so that a
+// client's reader, whose number is its own last entry's (changes.go), is
+// not turned away for other clients' notices, nor learns of them.
+var (
+	keyPurgeHorizon       = []byte("purge_notices_horizon") // 8 bytes: every client's
+	keyPurgeHorizonClient = "purge_notices_horizon/"        // + client id: 8 bytes, that client's
+)
+
+func clientHorizonKey(clientID string) []byte { return []byte(keyPurgeHorizonClient + clientID) }
+
+// metaNumber reads an 8-byte number kept in meta (0: none).
+func metaNumber(tx *bolt.Tx, key []byte) uint64 {
+	if v := tx.Bucket(bucketMeta).Get(key); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// raiseMetaNumber keeps n under key unless a higher number is kept.
+func raiseMetaNumber(tx *bolt.Tx, key []byte, n uint64) error {
+	if metaNumber(tx, key) >= n {
+		return nil
+	}
+	return tx.Bucket(bucketMeta).Put(key, changeKey(n))
+}
+
+// feedHorizon is the number below which the feed of clientID ("": every
+// client's) may lack notices.
+func feedHorizon(tx *bolt.Tx, clientID string) uint64 {
+	if clientID == "" {
+		return metaNumber(tx, keyPurgeHorizon)
+	}
+	return metaNumber(tx, clientHorizonKey(clientID))
+}
+
+// expirePurgeNotices deletes the purge notices written before before, in
+// number order, stopping at the first one kept (so that every notice
+// below the horizon is gone, and every one above it kept), in
+// transactions of at most purgeBatch, raising the horizons.
+func (s *Store) expirePurgeNotices(before time.Time) (int, error) {
+	total := 0
+	for {
+		n, done := 0, false
+		err := s.update(func(tx *bolt.Tx) error {
+			n, done = 0, false
+			c := tx.Bucket(bucketCallsPurged).Cursor()
+			var keys [][]byte
+			top := map[string]uint64{} // client → highest number expired
+			var highest uint64
+			k, v := c.First()
+			for ; k != nil && len(keys) < purgeBatch; k, v = c.Next() {
+				num, p, err := decodePurgeNotice(k, v)
+				if err != nil {
+					return err
+				}
+				if !p.PurgedAt.Before(before) {
+					break
+				}
+				keys = append(keys, changeKey(num))
+				top[p.ClientID], highest = num, num
+			}
+			done = k == nil || len(keys) < purgeBatch
+			for _, k := range keys { // once the cursor is done with the bucket
+				if err := tx.Bucket(bucketCallsPurged).Delete(k); err != nil {
+					return err
+				}
+			}
+			for client, num := range top {
+				if err := raiseMetaNumber(tx, clientHorizonKey(client), num); err != nil {
+					return err
+				}
+			}
+			n = len(keys)
+			return raiseMetaNumber(tx, keyPurgeHorizon, highest)
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("expire purge notices: %w", err)
+		}
+		if done {
+			return total, nil
+		}
+	}
+}

@@ -257,3 +257,123 @@ func TestChangeScanCountsPurgeNotices(t *testing.T) {
 		t.Fatalf("acme's feed on: %v, want a2", got)
 	}
 }
+
+// TestPurgeNoticesExpire: purge notices are kept PurgeNoticeKeep, then
+// deleted by the purge; a reader whose number is below an expired
+// notice's is refused (ErrChangesGone: it would miss the deletion), per
+// client: a client's reader idle for longer, none of whose records were
+// purged, is not (nor told of other clients' notices); a full read from 0
+// reads on through pages below the horizon and ends with a cursor not
+// refused, unless the horizon moves during it.
+func TestPurgeNoticesExpire(t *testing.T) {
+	defer store.SetPurgeBatch(1)()
+	s := storetest.Open(t)
+	now := base
+	s.SetNow(func() time.Time { return now })
+	old := base.Add(-400 * 24 * time.Hour)
+	mustPut(t, s, rec("gamma-1", "gamma", base.Add(-time.Hour), store.ResultAnswered, true))
+	mustPut(t, s, rec("old-a", "acme", old, store.ResultAnswered, true))
+	mustPut(t, s, rec("old-b", "beta", old.Add(time.Minute), store.ResultAnswered, true))
+	mustPut(t, s, rec("kept-a", "acme", base.Add(-2*time.Hour), store.ResultAnswered, true))
+	mustPut(t, s, rec("kept-b", "beta", base.Add(-2*time.Hour), store.ResultAnswered, true))
+	_, reader := readFeed(t, s, store.ChangeCursor{}, "", 10)
+	_, acme := readFeed(t, s, store.ChangeCursor{}, "acme", 10)
+	_, gamma := readFeed(t, s, store.ChangeCursor{}, "gamma", 10)
+	cutoff := base.Add(-90 * 24 * time.Hour)
+	if _, err := s.PurgeCalls(cutoff, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, rec("new-a", "acme", base, store.ResultAnswered, true))
+
+	now = base.Add(store.PurgeNoticeKeep - time.Minute)
+	if _, err := s.PurgeCalls(cutoff, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := readFeed(t, s, reader, "", 10); !slices.Equal(got, []string{"new-a", "-old-a", "-old-b"}) {
+		t.Fatalf("before PurgeNoticeKeep: %v, want the notices kept", got)
+	}
+	// The next full read starts before the notices expire.
+	p, err := s.CallChanges(store.ChangeCursor{}, "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := p.Next
+
+	now = base.Add(store.PurgeNoticeKeep + time.Minute)
+	if _, err := s.PurgeCalls(cutoff, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rawNotices(t, s.Bolt())); n != 0 {
+		t.Fatalf("%d notices left, want none", n)
+	}
+	for _, tc := range []struct {
+		name   string
+		cur    store.ChangeCursor
+		client string
+		gone   bool
+	}{
+		{"every client's reader from before", reader, "", true},
+		{"acme's reader from before", acme, "acme", true},
+		{"gamma's idle reader", gamma, "gamma", false},
+		{"a full read begun before the notices expired", before, "", true},
+		{"a full read", store.ChangeCursor{}, "", false},
+		{"acme's full read", store.ChangeCursor{}, "acme", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.CallChanges(tc.cur, tc.client, 1)
+			if gone := errors.Is(err, store.ErrChangesGone); gone != tc.gone || err != nil && !gone {
+				t.Fatalf("CallChanges(%v, %q): %v, want gone %v", tc.cur, tc.client, err, tc.gone)
+			}
+		})
+	}
+	// A full read, a page at a time, below the horizon and past it; its
+	// last cursor is not refused.
+	for _, client := range []string{"", "acme", "beta", "gamma"} {
+		got, last := readFeed(t, s, store.ChangeCursor{}, client, 1)
+		if p, err := s.CallChanges(last, client, 1); err != nil || len(p.Calls) != 0 || p.More {
+			t.Fatalf("%q: after a full read (%v), at %v: %+v, %v; want nothing more", client, got, last, p, err)
+		}
+		if last.Horizon != 0 {
+			t.Errorf("%q: a full read ended with %v, want a plain number", client, last)
+		}
+	}
+	if got, _ := readFeed(t, s, store.ChangeCursor{}, "", 1); !slices.Equal(got, []string{"gamma-1", "kept-a", "kept-b", "new-a"}) {
+		t.Fatalf("full read %v", got)
+	}
+	// A full read whose horizon moves on the way is refused.
+	p, err = s.CallChanges(store.ChangeCursor{}, "", 1)
+	if err != nil || p.Next.Horizon == 0 {
+		t.Fatalf("a full read's first page: %+v, %v; want a cursor below the horizon", p, err)
+	}
+	if _, err := s.PurgeCalls(base.Add(-time.Minute), nil, nil); err != nil { // kept-a, kept-b, gamma-1 go
+		t.Fatal(err)
+	}
+	now = now.Add(store.PurgeNoticeKeep + time.Minute)
+	if _, err := s.PurgeCalls(base.Add(-time.Minute), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CallChanges(p.Next, "", 1); !errors.Is(err, store.ErrChangesGone) {
+		t.Fatalf("a full read after the horizon moved: %v, want ErrChangesGone", err)
+	}
+}
+
+// FuzzParseChangeCursor: a cursor parses or is refused, never panics; a
+// cursor read back from its String is itself.
+func FuzzParseChangeCursor(f *testing.F) {
+	for _, s := range []string{"0", "1796000000000000", "1796000000000000-1797000000000000", "-", "1-", "-1", "1-0", "18446744073709551615", "1-2-3", "+1", " 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := store.ParseChangeCursor(s)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalidRecord) {
+				t.Fatalf("%q: %v, want ErrInvalidRecord", s, err)
+			}
+			return
+		}
+		back, err := store.ParseChangeCursor(c.String())
+		if err != nil || back != c {
+			t.Fatalf("%q → %+v → %q → %+v, %v", s, c, c.String(), back, err)
+		}
+	})
+}
