@@ -34,7 +34,12 @@ func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool, first f
 	end := tsKey(cutoff)
 	// Kept first: a call of before it read again later (a line of the
 	// fallback file) must not be stored, counted and relayed anew.
-	if err := s.update(func(tx *bolt.Tx) error { return notePurgedBefore(tx, cutoff) }); err != nil {
+	if err := s.update(func(tx *bolt.Tx) error {
+		if err := notePurgedBefore(tx, cutoff); err != nil {
+			return err
+		}
+		return noteNoticedBefore(tx)
+	}); err != nil {
 		return 0, fmt.Errorf("store: purge call records: %w", err)
 	}
 	total := 0

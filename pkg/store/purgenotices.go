@@ -125,10 +125,11 @@ func raiseMetaNumber(tx *bolt.Tx, key []byte, n uint64) error {
 // feedHorizon is the number below which the feed of clientID ("": every
 // client's) may lack notices.
 func feedHorizon(tx *bolt.Tx, clientID string) uint64 {
+	gap := metaNumber(tx, keyPurgeGap)
 	if clientID == "" {
-		return metaNumber(tx, keyPurgeHorizon)
+		return max(gap, metaNumber(tx, keyPurgeHorizon))
 	}
-	return metaNumber(tx, clientHorizonKey(clientID))
+	return max(gap, metaNumber(tx, clientHorizonKey(clientID)))
 }
 
 // expirePurgeNotices deletes the purge notices written before before, in
@@ -179,4 +180,48 @@ func (s *Store) expirePurgeNotices(before time.Time) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// After a rollback, an older binary purges records without notices, and
+// moves calls_purged_before on. keyNoticedBefore is how far notices were
+// written (the purge cutoff of the last PurgeCalls of a binary writing
+// them); one behind calls_purged_before at Open says records may have
+// gone unnoticed: keyPurgeGap, a fresh number of the feed, is then the
+// horizon of every reader, each of which reads in full again once.
+var (
+	keyNoticedBefore = []byte("calls_noticed_before")
+	keyPurgeGap      = []byte("purge_notices_gap") // 8 bytes
+)
+
+// noteNoticedBefore keeps the purge cutoff as how far notices are written.
+func noteNoticedBefore(tx *bolt.Tx) error {
+	b, err := purgedBefore(tx).UTC().MarshalText()
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keyNoticedBefore, b)
+}
+
+// noteUnnoticedPurge raises the horizon of every reader if a purge went
+// further than the notices (an older binary's, after a rollback), and
+// reports whether it did. A file no binary writing notices has opened
+// yet (an upgrade) is not one: its readers were told to expire the
+// records purged before by themselves.
+func noteUnnoticedPurge(tx *bolt.Tx) (bool, error) {
+	v := tx.Bucket(bucketMeta).Get(keyNoticedBefore)
+	if v == nil {
+		return false, noteNoticedBefore(tx)
+	}
+	var noticed time.Time
+	if err := noticed.UnmarshalText(v); err == nil && !purgedBefore(tx).After(noticed) {
+		return false, nil
+	}
+	n, err := nextChangeNumber(tx)
+	if err != nil {
+		return false, err
+	}
+	if err := raiseMetaNumber(tx, keyPurgeGap, n); err != nil {
+		return false, err
+	}
+	return true, noteNoticedBefore(tx)
 }

@@ -377,3 +377,92 @@ func FuzzParseChangeCursor(f *testing.F) {
 		}
 	})
 }
+
+// setPurgedBefore sets calls_purged_before in the closed store file at
+// path, as an older binary's purge (writing no notices) does, and deletes
+// calls_noticed_before with del (a file from before notices).
+func setPurgedBefore(t *testing.T, path string, at time.Time, del bool) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket([]byte("meta"))
+		if del {
+			if err := meta.Delete([]byte("calls_noticed_before")); err != nil {
+				return err
+			}
+		}
+		b, err := at.UTC().MarshalText()
+		if err != nil {
+			return err
+		}
+		return meta.Put([]byte("calls_purged_before"), b)
+	})
+	if cerr := db.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+}
+
+// TestUnnoticedPurgeRaisesTheHorizon: after a rollback, an older binary
+// purges without notices; opened again by this one (calls_purged_before
+// past how far notices were written), every reader, every client's, is
+// refused once and reads in full again; the next opens do not refuse
+// them again, nor does a purge of this binary's. A file upgraded from a binary without notices (purged
+// before, no mark of notices) refuses no one.
+func TestUnnoticedPurgeRaisesTheHorizon(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.db")
+	s := storetest.OpenPath(t, path)
+	mustPut(t, s, rec("a1", "acme", base, store.ResultAnswered, true))
+	mustPut(t, s, rec("b1", "beta", base, store.ResultAnswered, true))
+	if _, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, reader := readFeed(t, s, store.ChangeCursor{}, "", 10)
+	_, acme := readFeed(t, s, store.ChangeCursor{}, "acme", 10)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// An upgrade: no refusal.
+	setPurgedBefore(t, path, base.Add(-80*24*time.Hour), true)
+	s = storetest.OpenPath(t, path)
+	if _, err := s.CallChanges(reader, "", 10); err != nil {
+		t.Fatalf("after an upgrade: %v, want the reader served", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A rollback's purge.
+	setPurgedBefore(t, path, base.Add(-70*24*time.Hour), false)
+	s = storetest.OpenPath(t, path)
+	for _, tc := range []struct {
+		cur    store.ChangeCursor
+		client string
+	}{{reader, ""}, {acme, "acme"}} {
+		if _, err := s.CallChanges(tc.cur, tc.client, 10); !errors.Is(err, store.ErrChangesGone) {
+			t.Fatalf("%q after an older binary's purge: %v, want ErrChangesGone", tc.client, err)
+		}
+	}
+	got, again := readFeed(t, s, store.ChangeCursor{}, "", 1)
+	_, acmeAgain := readFeed(t, s, store.ChangeCursor{}, "acme", 1)
+	if !slices.Equal(got, []string{"a1", "b1"}) {
+		t.Fatalf("full read %v", got)
+	}
+	// This binary's purge, with notices, further: no refusal.
+	if _, err := s.PurgeCalls(base.Add(-60*24*time.Hour), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = storetest.OpenPath(t, path)
+	if _, err := s.CallChanges(again, "", 10); err != nil {
+		t.Fatalf("read in full, then opened again: %v", err)
+	}
+	if _, err := s.CallChanges(acmeAgain, "acme", 10); err != nil {
+		t.Fatalf("acme's read in full, then opened again: %v", err)
+	}
+}

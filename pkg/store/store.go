@@ -152,6 +152,14 @@ func (s *Store) setup() error {
 	if from != 0 && from < SchemaVersion {
 		s.log.Info("store migrated", "from_schema", from, "to_schema", SchemaVersion)
 	}
+	var gap bool
+	if err := s.update(func(tx *bolt.Tx) (err error) { gap, err = noteUnnoticedPurge(tx); return err }); err != nil {
+		return err
+	}
+	if gap {
+		s.log.Warn("call records were purged without notices in the change feed (an older toritsugi ran on this file): " +
+			"every change feed reader is answered 410 once, and reads the feed in full again")
+	}
 	return nil
 }
 
