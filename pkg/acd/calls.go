@@ -115,6 +115,10 @@ func (c *Core) RingFailed(callID, opID string, seq uint64, why RingFailure, now 
 // ignored.
 func (c *Core) RingLegGone(callID, opID string, seq uint64, now time.Time) []Action {
 	op := c.ops[opID]
+	if op == nil && seq != 0 && c.pendingLeg[opID].ring == seq {
+		delete(c.pendingLeg, opID) // removed meanwhile: nothing to wait for if added again
+		return nil
+	}
 	if op == nil || seq == 0 || op.legRing != seq {
 		return nil
 	}
@@ -174,6 +178,12 @@ func (c *Core) callEnded(callID string, talked bool, now time.Time) []Action {
 		delete(c.pendingOcc, cl.opID)
 	}
 	op := c.ops[cl.opID]
+	if op == nil && cl.connRing != 0 {
+		// The operator was removed meanwhile: if added again soon,
+		// they wait for the leg they answered as below.
+		until := now.Add(LegGoneWait)
+		c.keepLeg(cl.opID, legMark{ring: cl.connRing, until: until, stale: until.Add(LegGoneWait)}, now)
+	}
 	if op == nil || op.callID != callID {
 		return nil // operator removed meanwhile
 	}

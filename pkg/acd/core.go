@@ -23,6 +23,11 @@ type Core struct {
 	// pendingOcc: operator id → connected call reported by Occupy before
 	// the operator was known.
 	pendingOcc map[string]string
+	// pendingLeg: operator id → the wait for a leg of their phone
+	// (legRing and its deadline) at their removal, or left by the end of
+	// the call they were on while removed; given back if they are added
+	// again before it ends (see RemoveOperator).
+	pendingLeg map[string]legMark
 	holds      int // Hold calls not yet released: nobody is rung
 	// shares caches, per client, the clients that share an operator with
 	// it (position); cleared when an operator is added, changed or removed.
@@ -30,6 +35,14 @@ type Core struct {
 	// presentTier caches lowestPresentTier per client during one
 	// dispatch (cleared at its start).
 	presentTier map[string]int
+}
+
+// legMark is an operator's wait for the leg of ring (legRing) kept over
+// their removal: not rung before until unless the leg is reported gone;
+// a ring sent before stale may still find it up (overLeg).
+type legMark struct {
+	ring         uint64
+	until, stale time.Time
 }
 
 // shareSet is the clients sharing an operator with one client: every

@@ -102,7 +102,9 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		id := r.pickCall(arg)
 		return c.Enqueue(Call{ID: id, ClientID: "A", EnqueuedAt: now.Add(-sec(5))}, now)
 	case 3:
-		return c.Abandon(r.pickCall(arg), now)
+		id := r.pickCall(arg)
+		r.ending(id)
+		return c.Abandon(id, now)
 	case 4:
 		if op := r.opIn(arg, Ringing); op != nil && arg&0x80 == 0 {
 			return c.RingAnswered(op.callID, op.id, op.ring, now)
@@ -126,7 +128,9 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		if op := r.opIn(arg, OnCall); op != nil {
 			return end(op.callID, now)
 		}
-		return end(r.pickCall(arg), now)
+		id := r.pickCall(arg)
+		r.ending(id)
+		return end(id, now)
 	case 7:
 		if arg&0xc0 == 0xc0 {
 			// A wrap-up given back after a restart (any state, held or
@@ -220,6 +224,21 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 	}
 }
 
+// ending notes, before callID ends, the leg an operator removed while on
+// it answered: hung up after the end, it is waited for if they are added
+// again (no state change reports it).
+func (r *fuzzRun) ending(callID string) {
+	cl := r.c.calls[callID]
+	if cl == nil || !cl.connected || r.c.ops[cl.opID] != nil {
+		return
+	}
+	if l, ok := r.conn[cl.opID]; ok && l.CallID == callID {
+		delete(r.conn, cl.opID)
+		r.legWait[cl.opID] = legWait{seq: l.Seq, until: r.now.Add(LegGoneWait)}
+		r.noteLeg(l)
+	}
+}
+
 // noteLeg adds a leg the run may report gone later.
 func (r *fuzzRun) noteLeg(l CancelRing) {
 	r.cancelled = append(r.cancelled, l)
@@ -242,9 +261,13 @@ func (r *fuzzRun) checkActions(code byte, acts []Action) {
 			}
 			r.state[a.OpID] = a.To
 			if a.Reason == "removed" {
+				// The leg waited for, and the call they are on, go on
+				// without them: added again, they are back on that
+				// call and still wait for the leg.
 				delete(r.state, a.OpID)
-				delete(r.legWait, a.OpID)
-				delete(r.conn, a.OpID)
+				if a.From != OnCall {
+					delete(r.conn, a.OpID)
+				}
 			} else if l, ok := r.conn[a.OpID]; ok && a.From == OnCall {
 				// Their call ended (after the talk, or in the whisper):
 				// the leg they answered is hung up after that.
@@ -304,6 +327,10 @@ func FuzzCoreInvariants(f *testing.F) {
 	// A leg the core did not ring (AwaitLeg), a call, the leg's report;
 	// a connected call ending (talked, then in the whisper).
 	f.Add([]byte{13, 0, 10, 16, 7, 0, 16, 70, 1, 0, 15, 128, 15, 0, 4, 0, 6, 0, 1, 0, 15, 129, 4, 0, 6, 64, 15, 0})
+	// An operator removed and added back by reloads: on a call whose
+	// caller then leaves, and within LegGoneWait of a call's end.
+	f.Add([]byte{13, 0, 10, 21, 7, 0, 1, 1, 4, 0, 14, 0, 13, 0, 10, 21, 1, 1, 6, 0, 15, 0})
+	f.Add([]byte{13, 0, 10, 21, 7, 0, 1, 1, 4, 0, 6, 0, 1, 1, 14, 0, 13, 0, 10, 21, 7, 0, 15, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 600 {
 			data = data[:600]

@@ -65,6 +65,11 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 			t.Fatalf("pending occupation of %s by %s is stale", opID, callID)
 		}
 	}
+	for opID := range c.pendingLeg {
+		if c.ops[opID] != nil {
+			t.Fatalf("leg wait of %s kept for its removal while it is known", opID)
+		}
+	}
 	unconnected := 0
 	for id, cl := range c.calls {
 		q := c.queues[cl.clientID]

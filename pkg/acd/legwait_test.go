@@ -386,3 +386,162 @@ func TestAwaitLeg(t *testing.T) {
 		})
 	}
 }
+
+// TestLegWaitOverReload: an operator a reload removes and adds back
+// keeps the wait for their leg. The fresh record knew nothing of it:
+// put back on a call they answered (the caller hanging up first), or
+// added back within LegGoneWait of a call's end or of a ring the removal
+// gave up, they were rung at once while the old leg was still up, and a
+// phone without call waiting refused it (486, a no-answer).
+func TestLegWaitOverReload(t *testing.T) {
+	ms := time.Millisecond
+	back := func(op string) input { // the reload adds them back, the phone is read
+		return func(c *Core, now time.Time) []Action {
+			out := c.UpsertOperator(Operator{ID: op, Skills: all(1)}, now)
+			out = append(out, c.SetReachable(op, true, now)...)
+			return append(out, c.SetAvailable(op, now)...)
+		}
+	}
+	tests := []struct {
+		name    string
+		clients map[string]ClientSettings
+		ops     []opSpec
+		steps   []step
+	}{
+		{
+			name:    "removed and added back while talking, the caller leaves first: rung once the leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), remove("a"), one("op a on-call>offline removed")},
+				{sec(3), upsert("a"), one("op a offline>on-call re-adopted")},
+				{sec(3), reach("a", true), nil},
+				{sec(4), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				// The answer of the ring they were put back on is a
+				// duplicate, not a stray.
+				{sec(9) + ms, legGoneRing("c1", "a", 2), nil},
+				{sec(9) + 3*ms, legGoneRing("c1", "a", 1), ringing("c2", "a")},
+			},
+		},
+		{
+			name:    "removed and added back while talking: the duplicate answer of their ring is ignored",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), remove("a"), one("op a on-call>offline removed")},
+				{sec(3), upsert("a"), one("op a offline>on-call re-adopted")},
+				{sec(4), answerRing("c1", "a", 1), nil},
+			},
+		},
+		{
+			name:    "removed and added back within LegGoneWait of the call's end: rung once the leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(9) + 100*ms, remove("a"), one("op a available>offline removed")},
+				{sec(9) + 200*ms, back("a"), one("op a offline>available available")},
+				{sec(9) + 300*ms, legGoneRing("c1", "a", 1), ringing("c2", "a")},
+			},
+		},
+		{
+			name:    "removed and added back within LegGoneWait of the call's end: without the report, rung when it passes",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(9) + 100*ms, remove("a"), one("op a available>offline removed")},
+				{sec(9) + 200*ms, back("a"), one("op a offline>available available")},
+				{sec(9) + LegGoneWait - ms, tick, nil},
+				{sec(9) + LegGoneWait, tick, ringing("c2", "a")},
+			},
+		},
+		{
+			name:    "the caller leaves while the operator is removed: rung, once added back, when the leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(3), remove("a"), one("op a on-call>offline removed")},
+				{sec(4), ended("c1"), nil},
+				{sec(4) + 100*ms, back("a"), one("op a offline>available available")},
+				{sec(4) + 200*ms, legGoneRing("c1", "a", 1), ringing("c2", "a")},
+			},
+		},
+		{
+			name:    "removed while ringing and added back at once: rung once the ring's leg is gone",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), remove("a"), one("cancel c1 a removed", "op a ringing>offline removed")},
+				{sec(1) + 100*ms, back("a"), one("op a offline>available available")},
+				{sec(1) + 200*ms, legGoneRing("c1", "a", 1), ringing("c1", "a")},
+			},
+		},
+		{
+			name:    "the leg reported gone while the operator is removed: rung as soon as added back",
+			clients: map[string]ClientSettings{"A": {}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(9) + 100*ms, remove("a"), one("op a available>offline removed")},
+				{sec(9) + 150*ms, legGoneRing("c1", "a", 2), nil}, // another leg
+				{sec(9) + 200*ms, legGoneRing("c1", "a", 1), nil},
+				{sec(9) + 300*ms, back("a"), cat(one("op a offline>available available"), ringing("c2", "a"))},
+			},
+		},
+		{
+			// The wait ran out while they were removed: rung at once,
+			// but a refusal soon after may be the unreported leg's.
+			name:    "the wait passed while removed: rung at once, a refusal just after is no no-answer",
+			clients: map[string]ClientSettings{"A": {AutoPauseAfter: 1}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(9) + 100*ms, remove("a"), one("op a available>offline removed")},
+				{sec(9) + LegGoneWait + 100*ms, back("a"), cat(one("op a offline>available available"), ringing("c2", "a"))},
+				{sec(9) + LegGoneWait + 200*ms, failed("c2", "a", Busy), one("op a ringing>available busy")},
+			},
+		},
+		{
+			name:    "added back long after: rung at once, a refusal counts",
+			clients: map[string]ClientSettings{"A": {AutoPauseAfter: 1}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), enq("c2", "A"), nil},
+				{sec(9), ended("c1"), one("op a on-call>available call-ended")},
+				{sec(9) + 100*ms, remove("a"), one("op a available>offline removed")},
+				{sec(60), back("a"), cat(one("op a offline>available available"), ringing("c2", "a"))},
+				{sec(61), failed("c2", "a", Busy), one("op a ringing>paused no-answer")},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := setup(t, tc.clients, tc.ops)
+			runSteps(t, c, tc.steps)
+		})
+	}
+}

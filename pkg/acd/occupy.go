@@ -76,6 +76,13 @@ func (c *Core) occupy(cl *callRec, op *opRec, now time.Time, out []Action) []Act
 		}
 	}
 	op.callID = cl.id
+	if cl.connRing != 0 {
+		// A call the core connected, the operator put back on it after
+		// a reload removed and added them: its ring is theirs again, so
+		// that its end waits for the leg they answered (callEnded) and
+		// a repeated answer of it is no stray.
+		op.ring = cl.connRing
+	}
 	return c.setState(op, OnCall, ReasonReadopted, now, out)
 }
 

@@ -27,6 +27,7 @@ func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 	if op == nil {
 		op = &opRec{id: o.ID, state: Offline, since: now, idleSince: now}
 		c.ops[o.ID] = op
+		c.applyPendingLeg(op, now)
 		out = c.applyPendingOcc(op, now, out)
 	}
 	op.skills = maps.Clone(o.Skills)
@@ -56,7 +57,10 @@ func (c *Core) UpsertOperator(o Operator, now time.Time) []Action {
 // RemoveOperator forgets an operator. A ring is cancelled and its call goes
 // back to the queue; a connected call continues without the core, and if
 // the operator is added again before it ends they are on it (as after
-// Occupy), not rung for another caller while still talking.
+// Occupy), not rung for another caller while still talking. The wait for
+// a leg of their phone (that ring's, or that of a call just ended; see
+// RingLegGone) survives too: added again before it ends, they are rung
+// only once the leg is gone or the same LegGoneWait has passed.
 func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	op := c.ops[id]
 	if op == nil {
@@ -65,14 +69,19 @@ func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	c.shares = nil
 	var out []Action
 	if cl := c.calls[op.callID]; cl != nil && op.state == Ringing {
-		out = append(out, CancelRing{CallID: cl.id, OpID: id, Seq: op.ring, Reason: "removed"})
-		c.release(cl, op)
+		out = c.cancelRing(cl, op, "removed", now, out)
 	}
 	if cl := c.calls[op.callID]; cl != nil && cl.connected && cl.opID == id {
 		if c.pendingOcc == nil {
 			c.pendingOcc = map[string]string{}
 		}
 		c.pendingOcc[id] = cl.id
+	}
+	switch {
+	case op.legTimer != nil:
+		c.keepLeg(id, legMark{ring: op.legRing, until: op.legTimer.at, stale: op.legTimer.at.Add(LegGoneWait)}, now)
+	case op.legRing != 0 && op.legStale.After(now):
+		c.keepLeg(id, legMark{ring: op.legRing, until: now, stale: op.legStale}, now)
 	}
 	c.disarm(op.wrapTimer)
 	c.disarm(op.restTimer)
@@ -81,6 +90,39 @@ func (c *Core) RemoveOperator(id string, now time.Time) []Action {
 	delete(c.ops, id)
 	delete(c.idle, id)
 	return c.dispatch(now, out)
+}
+
+// keepLeg remembers the leg wait m of removed operator id (pendingLeg),
+// forgetting those over by now.
+func (c *Core) keepLeg(id string, m legMark, now time.Time) {
+	if c.pendingLeg == nil {
+		c.pendingLeg = map[string]legMark{}
+	}
+	for k, old := range c.pendingLeg {
+		if !old.stale.After(now) {
+			delete(c.pendingLeg, k)
+		}
+	}
+	c.pendingLeg[id] = m
+}
+
+// applyPendingLeg gives a newly added operator the leg wait they had when
+// removed, if it is not over: the tLeg timer re-armed for what is left of
+// it, or, once it has passed, the mark that a ring sent soon after may
+// find the leg up (overLeg).
+func (c *Core) applyPendingLeg(op *opRec, now time.Time) {
+	m, ok := c.pendingLeg[op.id]
+	if !ok {
+		return
+	}
+	delete(c.pendingLeg, op.id)
+	switch {
+	case m.until.After(now):
+		op.legRing = m.ring
+		op.legTimer = c.arm(m.until, tLeg, "", op.id)
+	case m.stale.After(now):
+		op.legRing, op.legStale = m.ring, m.stale
+	}
 }
 
 // SetReachable records whether the operator's softphone is registered.

@@ -104,7 +104,8 @@ func TestHoldUntilEveryCallIsBack(t *testing.T) {
 // TestOperatorRemovedAndAddedMidCall: a reload removes an operator while
 // they talk, a second one adds them back. They are on their call again (as
 // after a restart's Occupy): not rung for the next caller while talking,
-// and rung for them once the call ends.
+// and rung for them once the call ends and the leg they answered is gone
+// (the caller hung up first: its hang-up follows the end).
 func TestOperatorRemovedAndAddedMidCall(t *testing.T) {
 	c := setup(t, map[string]ClientSettings{"A": {}}, []opSpec{{id: "a", skills: all(1)}})
 	rings := func(acts []Action) []string {
@@ -132,8 +133,12 @@ func TestOperatorRemovedAndAddedMidCall(t *testing.T) {
 		t.Fatalf("operator a is %s on %q, want on call c1", op.state, op.callID)
 	}
 	checkConsistent(t, c, at(4))
-	if got := rings(c.CallEnded("c1", at(5))); !slices.Equal(got, []string{"c2>a"}) {
-		t.Fatalf("after the call ended: rings %v, want c2 to a", got)
+	if got := rings(c.CallEnded("c1", at(5))); len(got) != 0 {
+		t.Fatalf("after the call ended, its leg still up: rings %v", got)
+	}
+	checkConsistent(t, c, at(5))
+	if got := rings(c.RingLegGone("c1", "a", 1, at(5))); !slices.Equal(got, []string{"c2>a"}) {
+		t.Fatalf("after the leg is gone: rings %v, want c2 to a", got)
 	}
 	checkConsistent(t, c, at(5))
 }
