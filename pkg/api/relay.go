@@ -71,27 +71,46 @@ func (d Deps) relayList(w http.ResponseWriter, r *http.Request) {
 }
 
 // relayCursor encodes a page's last position for the next request's
-// after=: Unix nanoseconds, a space, the entry id, in URL-safe base64 (ids
-// hold slashes and any character a destination name has).
+// after=: its time as Unix seconds and nanoseconds ("s:ns"), a space, the
+// entry id, in URL-safe base64 (ids hold slashes and any character a
+// destination name has). Seconds, not nanoseconds alone, so that any time
+// reads back: an entry set aside whose record does not decode has the
+// zero time, whose Unix nanoseconds overflow int64 (to a time in 1754),
+// and a cursor after it skipped every other such entry.
 func relayCursor(p relay.Position) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d %s", p.EnqueuedAt.UnixNano(), p.ID))
+	t := p.EnqueuedAt
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d:%d %s", t.Unix(), t.Nanosecond(), p.ID))
 }
 
-// parseRelayCursor reads what relayCursor wrote.
+// parseRelayCursor reads what relayCursor wrote, or a cursor of the
+// earlier form (Unix nanoseconds, a space, the id) given before an
+// upgrade.
 func parseRelayCursor(tok string) (relay.Position, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
 		return relay.Position{}, fmt.Errorf("relay cursor: %w", err)
 	}
-	ns, id, ok := strings.Cut(string(b), " ")
+	at, id, ok := strings.Cut(string(b), " ")
 	if !ok || id == "" {
 		return relay.Position{}, errors.New("relay cursor: no entry id")
 	}
-	n, err := strconv.ParseInt(ns, 10, 64)
+	secs, nanos, ok := strings.Cut(at, ":")
+	if !ok {
+		n, err := strconv.ParseInt(at, 10, 64)
+		if err != nil {
+			return relay.Position{}, fmt.Errorf("relay cursor: %w", err)
+		}
+		return relay.Position{EnqueuedAt: time.Unix(0, n), ID: id}, nil
+	}
+	sec, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil {
 		return relay.Position{}, fmt.Errorf("relay cursor: %w", err)
 	}
-	return relay.Position{EnqueuedAt: time.Unix(0, n), ID: id}, nil
+	ns, err := strconv.ParseInt(nanos, 10, 64)
+	if err != nil || ns < 0 || ns >= int64(time.Second) {
+		return relay.Position{}, fmt.Errorf("relay cursor: nanoseconds %q", nanos)
+	}
+	return relay.Position{EnqueuedAt: time.Unix(sec, ns), ID: id}, nil
 }
 
 // relayRetry puts a dead letter back in the queue: ?id=<message id>/<destination>.

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,13 @@ import (
 // had two entries damaged and set aside at a start (2026-11-30 10:00
 // Japan time): acme's in-1-v1/hook and in-2-v1/hook (a dead letter).
 func unreadableServer(t *testing.T) (*httptest.Server, *relay.Outbox) {
+	t.Helper()
+	return unreadableServerWith(t, nil)
+}
+
+// unreadableServerWith is unreadableServer with more written to the
+// store by damage before the outbox is opened again (nil: nothing).
+func unreadableServerWith(t *testing.T, damage func(tx *bolt.Tx) error) (*httptest.Server, *relay.Outbox) {
 	t.Helper()
 	st := storetest.Open(t)
 	clock := &steppedClock{now: time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)}
@@ -51,7 +59,13 @@ func unreadableServer(t *testing.T) (*httptest.Server, *relay.Outbox) {
 		if err := tx.Bucket([]byte("relay_outbox")).Put([]byte("in-1-v1/hook"), []byte(`{"id":"in-1-v1/hook","message":{"text":"山田`)); err != nil {
 			return err
 		}
-		return tx.Bucket([]byte("relay_dead")).Put([]byte("in-2-v1/hook"), []byte("\x00\x01damaged"))
+		if err := tx.Bucket([]byte("relay_dead")).Put([]byte("in-2-v1/hook"), []byte("\x00\x01damaged")); err != nil {
+			return err
+		}
+		if damage != nil {
+			return damage(tx)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -209,5 +223,47 @@ func TestRelayUnreadableDiscarded(t *testing.T) {
 	}
 	if h := health(); strings.Contains(h, "unreadable") {
 		t.Fatalf("/healthz with none left: %s, want no relay.unreadable", h)
+	}
+}
+
+// TestRelayUnreadablePagesWithoutTime: entries set aside whose record of
+// their setting aside does not decode either have no time (the zero
+// time): paged one at a time, they come first, by key, then the others,
+// each listed once. Their cursor wrote the zero time in Unix nanoseconds,
+// which overflow (to a time in 1754): the entries without a time after
+// the first came before that cursor, and were never listed.
+func TestRelayUnreadablePagesWithoutTime(t *testing.T) {
+	srv, _ := unreadableServerWith(t, func(tx *bolt.Tx) error {
+		for _, k := range []string{"in-9-v1/hook", "in-7-v1/mail", "in-8-v1/hook"} {
+			if err := tx.Bucket([]byte("relay_unreadable")).Put([]byte(k), []byte("\xffnot a record")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	defer api.SetUnreadablePageSize(api.SetUnreadablePageSize(1))
+	var got []string
+	path := "/api/v1/relay?state=unreadable"
+	for range 10 {
+		code, body := call(t, srv, testToken, "GET", path)
+		var page struct {
+			Entries   []relay.Unreadable `json:"entries"`
+			Truncated bool               `json:"truncated"`
+			Next      string             `json:"next"`
+		}
+		if err := json.Unmarshal(body, &page); code != http.StatusOK || err != nil || len(page.Entries) > 1 {
+			t.Fatalf("GET %s: %d %s (%v)", path, code, body, err)
+		}
+		for _, e := range page.Entries {
+			got = append(got, e.ID)
+		}
+		if !page.Truncated {
+			break
+		}
+		path = "/api/v1/relay?state=unreadable&after=" + url.QueryEscape(page.Next)
+	}
+	want := []string{"in-7-v1/mail", "in-8-v1/hook", "in-9-v1/hook", "in-1-v1/hook", "in-2-v1/hook"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("listed %q, want %q", got, want)
 	}
 }
