@@ -39,6 +39,12 @@ type benchSetup struct {
 	commitEach bool // store.Options.CommitEachCall
 	trace      bool // record events and requests with real timestamps
 	observer   pbx.Observer
+	// hangupWindow: each stage of a hangup takes this long
+	// (aritest.Options.HangupWindow); zero: at once.
+	hangupWindow time.Duration
+	// onEvent, when set, is told of each event the fake sends (after
+	// the tracer), with aritest.Options.OnEventSent's rules.
+	onEvent func(aritest.SentEvent)
 }
 
 // benchEnv is a fake Asterisk (real clock), a store on disk and a running
@@ -110,9 +116,18 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 func newBenchFake(s benchSetup, tr *tracer) (*aritest.Server, error) {
 	// The fake keeps the latest requests only (stuck shows them): a long
 	// run would otherwise hold every request body in its log.
-	opts := aritest.Options{RequestLogLimit: 20000}
+	opts := aritest.Options{RequestLogLimit: 20000, HangupWindow: s.hangupWindow}
 	if s.trace {
 		opts.OnEventSent, opts.OnRequest = tr.event, tr.request
+	}
+	if on := s.onEvent; on != nil {
+		traced := opts.OnEventSent
+		opts.OnEventSent = func(ev aritest.SentEvent) {
+			if traced != nil {
+				traced(ev)
+			}
+			on(ev)
+		}
 	}
 	fake, err := aritest.New(opts)
 	if err != nil {

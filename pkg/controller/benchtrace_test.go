@@ -134,14 +134,39 @@ func hangupStarts(evs []aritest.SentEvent) []reuseStart {
 	return out
 }
 
+// callerHangupStarts lists, for each call whose caller hung up, the
+// caller's first hangup request and the operator whose leg last entered
+// Stasis for it (the one they talked to): with a wrap-up of 0 the call
+// ended then, and the operator is rung again once their leg is gone.
+func callerHangupStarts(evs []aritest.SentEvent) []reuseStart {
+	opOf := map[string]string{}
+	for _, e := range evs {
+		if call, _, ok := strings.Cut(e.Channel, "-op-"); ok && e.Type == "StasisStart" && strings.HasPrefix(e.ChannelName, "PJSIP/op") {
+			opOf[call] = e.ChannelName[:strings.LastIndexByte(e.ChannelName, '-')]
+		}
+	}
+	seen := map[string]bool{}
+	var out []reuseStart
+	for _, e := range evs {
+		ep, ok := opOf[e.Channel]
+		if e.Type != "ChannelHangupRequest" || !ok || seen[e.Channel] {
+			continue
+		}
+		seen[e.Channel] = true
+		out = append(out, reuseStart{endpoint: ep, at: e.At})
+	}
+	return out
+}
+
 // originateGaps measures each start to the next originate to its
-// endpoint; starts never followed by one (no caller left) are skipped.
-func originateGaps(starts []reuseStart, reqs []aritest.ReceivedRequest) []time.Duration {
+// endpoint within limit; starts not followed by one (no caller left)
+// are skipped.
+func originateGaps(starts []reuseStart, reqs []aritest.ReceivedRequest, limit time.Duration) []time.Duration {
 	var out []time.Duration
 	for _, s := range starts {
 		want := `"endpoint":"` + s.endpoint + `"`
 		for _, r := range reqs[firstAfter(reqs, s.at):] {
-			if r.At.Sub(s.at) > window {
+			if r.At.Sub(s.at) > limit {
 				break
 			}
 			if r.Method == "POST" && strings.HasPrefix(r.Path, "/channels") && strings.Contains(r.Body, want) {
