@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,9 @@ type harness struct {
 	updates chan *config.Config
 	// observer: Options.Observer (nil: none).
 	observer pbx.Observer
+	// onOperatorChange: Options.OnOperatorChange (nil: none). It runs on
+	// the queue's goroutine.
+	onOperatorChange func(acd.OperatorStateChanged)
 	// reloaded: the configuration reload gave, read by the running
 	// controller (nil: cfg).
 	reloaded atomic.Pointer[config.Config]
@@ -70,6 +74,7 @@ type harness struct {
 }
 
 type running struct {
+	t      *testing.T
 	c      *controller.Controller
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -145,7 +150,7 @@ func (h *harness) start() *running {
 		}, Recorder: h.store, Callbacks: callbacks, Logger: h.logger(),
 		Backoff: pbx.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}, GreetingTimeout: greetingTimeout,
 		CallbackConfirmWait: h.confirmWait, Clock: h.clock, RecheckAfter: h.recheckAfter, OtherCallRead: h.otherCallRead, Updates: h.updates,
-		Observer: h.observer,
+		Observer: h.observer, OnOperatorChange: h.onOperatorChange,
 		OnConnected: func(c call.Connected) {
 			h.mu.Lock()
 			h.connected = append(h.connected, c)
@@ -163,7 +168,7 @@ func (h *harness) start() *running {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	r := &running{c: c, cancel: cancel, done: make(chan struct{})}
+	r := &running{t: h.t, c: c, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); _ = c.Run(ctx) }()
 	h.t.Cleanup(r.stop)
 	h.last = r
@@ -171,9 +176,24 @@ func (h *harness) start() *running {
 	return r
 }
 
+// stopWait bounds a controller's stop in the tests: one that hangs
+// fails its test with the goroutines' stacks, rather than holding the
+// test binary up until its timeout.
+const stopWait = 30 * time.Second
+
 func (r *running) stop() {
 	r.cancel()
-	<-r.done
+	select {
+	case <-r.done:
+	case <-time.After(stopWait):
+		r.t.Errorf("the controller did not stop within %v; goroutines:\n%s", stopWait, allStacks())
+	}
+}
+
+// allStacks is every goroutine's stack.
+func allStacks() string {
+	buf := make([]byte, 8<<20)
+	return string(buf[:runtime.Stack(buf, true)])
 }
 
 // firstRings lists call ids in the order the queue first rang them.
