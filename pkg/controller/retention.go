@@ -77,6 +77,15 @@ type retentionSweep struct {
 // The recordings of a client no longer configured are kept the default
 // recording_retention_days.
 func (r *Retention) Sweep(now time.Time) (int, error) {
+	return r.sweep(context.Background(), now)
+}
+
+// sweep is Sweep until ctx ends: a stop does not wait for the rest of a
+// long sweep (the first after an upgrade may have a year of recordings to
+// delete, a request each, up to the ARI request timeout each while
+// Asterisk is slow), and a client whose sweep it cut keeps its cutoff, so
+// that the next sweep, after the restart, goes on from there.
+func (r *Retention) sweep(ctx context.Context, now time.Time) (int, error) {
 	if !r.knownRead {
 		// Read until it works: written back before, it would lose the
 		// removed clients' days.
@@ -179,9 +188,12 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 		longest = max(longest, cl.days)
 	}
 	for _, cl := range sweeps {
+		if err := ctx.Err(); err != nil {
+			return deleted, errors.Join(append(errs, fmt.Errorf("retention: sweep stopped: %w", err))...)
+		}
 		cutoff := now.Add(-config.Days(cl.days))
 		ok := true
-		err := r.eachCall(store.CallFilter{ClientID: cl.id, From: r.swept[cl.id], To: cutoff}, func(c store.CallRecord) {
+		err := r.eachCall(ctx, store.CallFilter{ClientID: cl.id, From: r.swept[cl.id], To: cutoff}, func(c store.CallRecord) {
 			if c.Recording == "" || cl.id == removedClients && clients[c.ClientID] {
 				return // nothing to delete, or swept with its client
 			}
@@ -208,16 +220,19 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 			r.swept[cl.id] = cutoff
 		}
 	}
-	n, err := r.sweepErasedLeft(now)
+	n, err := r.sweepErasedLeft(ctx, now)
 	deleted += n
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return deleted, errors.Join(append(errs, fmt.Errorf("retention: sweep stopped: %w", err))...)
 	}
 	if r.orphansSwept.IsZero() || now.Sub(r.orphansSwept) >= orphanEvery || now.Before(r.orphansSwept) {
 		// Once a day, done or not: a list too long for the request's
 		// time (a year of recordings) is not asked for every hour.
 		r.orphansSwept = now
-		n, err := r.sweepOrphans(now, longest)
+		n, err := r.sweepOrphans(ctx, now, longest)
 		deleted += n
 		if err != nil {
 			errs = append(errs, err)
@@ -229,7 +244,7 @@ func (r *Retention) Sweep(now time.Time) (int, error) {
 // sweepErasedLeft deletes the recordings erasures could not delete (the
 // ARI link was down): their records, erased, say no longer whose they
 // were, and a caller's voice must not wait for their client's retention.
-func (r *Retention) sweepErasedLeft(now time.Time) (int, error) {
+func (r *Retention) sweepErasedLeft(ctx context.Context, now time.Time) (int, error) {
 	if n, err := r.Store.BackfillErasedRecordingsLeft(); err != nil {
 		return 0, fmt.Errorf("retention: %w", err)
 	} else if n > 0 {
@@ -242,6 +257,9 @@ func (r *Retention) sweepErasedLeft(now time.Time) (int, error) {
 	deleted := 0
 	var errs []error
 	for name, id := range left {
+		if err := ctx.Err(); err != nil {
+			return deleted, errors.Join(append(errs, fmt.Errorf("retention: sweep stopped: %w", err))...)
+		}
 		err := r.ARI.StoredRecording().Delete(ari.NewKey(ari.StoredRecordingKey, name))
 		if err != nil && !pbx.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("retention: delete recording %s an erasure left: %w", name, err))
@@ -268,7 +286,7 @@ const orphanEvery = 24 * time.Hour
 // them). A recording not named as this deployment's calls name theirs
 // (made by another toritsugi, or anything else, on the same Asterisk) is
 // never touched.
-func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
+func (r *Retention) sweepOrphans(ctx context.Context, now time.Time, longestDays int) (int, error) {
 	if r.Deployment == "" {
 		return 0, nil
 	}
@@ -281,6 +299,9 @@ func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
 	deleted := 0
 	var errs []error
 	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return deleted, errors.Join(append(errs, fmt.Errorf("retention: sweep stopped: %w", err))...)
+		}
 		made, ok := madeAt(k.ID)
 		if !ok || !made.Before(cutoff) {
 			continue
@@ -301,8 +322,8 @@ func (r *Retention) sweepOrphans(now time.Time, longestDays int) (int, error) {
 const retentionPage = 500
 
 // eachCall calls fn for every call f selects, in start order, reading
-// retentionPage records at a time.
-func (r *Retention) eachCall(f store.CallFilter, fn func(store.CallRecord)) error {
+// retentionPage records at a time, until ctx ends (its error then).
+func (r *Retention) eachCall(ctx context.Context, f store.CallFilter, fn func(store.CallRecord)) error {
 	// done: the ids read that started at f.From (the next page starts
 	// there again).
 	done := map[string]bool{}
@@ -317,6 +338,9 @@ func (r *Retention) eachCall(f store.CallFilter, fn func(store.CallRecord)) erro
 			return err
 		}
 		for _, c := range calls {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if !done[c.ID] {
 				fn(c)
 			}
@@ -342,8 +366,12 @@ func (r *Retention) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := r.Sweep(time.Now())
-		if err != nil {
+		n, err := r.sweep(ctx, time.Now())
+		switch {
+		case ctx.Err() != nil:
+			r.Logger.Info("recording retention stopped with the controller (a sweep cut short goes on at the next start)", "deleted", n)
+			return
+		case err != nil:
 			r.Logger.Warn("recording retention", "error", err)
 		}
 		if n > 0 {
