@@ -79,6 +79,7 @@ func TestRestartAfterCallerLeftVoicemail(t *testing.T) {
 	h := voicemailHarness(t)
 	first := h.start()
 	id := h.call("0312345678", "09012345678")
+	h.waitSpeaking(id)
 	h.waitStoredStep(id, call.StepVoicemail)
 	first.stop()
 	if err := h.fake.RemoteHangup(id); err != nil {
@@ -199,14 +200,22 @@ operators:
 // returns the call's record.
 func (h *harness) hangUpAfterAMessage(id string) store.CallRecord {
 	h.t.Helper()
-	// From the beep's end: on a loaded machine the recording may start
-	// late, and a message of less than a second is none.
-	h.eventually("the message recording", func() bool { return h.fake.ChannelRecording(id) == "recording" })
-	time.Sleep(100 * time.Millisecond)
+	h.waitSpeaking(id)
 	if err := h.fake.RemoteHangup(id); err != nil {
 		h.t.Fatal(err)
 	}
 	return h.record(id)
+}
+
+// waitSpeaking waits until call id's message records past the beep, and
+// lets the caller speak ten seconds (in Asterisk's time): a hang-up during
+// the beep leaves no message (Asterisk stores none), and on a loaded
+// machine the recording may start late; a message of less than a second
+// is none.
+func (h *harness) waitSpeaking(id string) {
+	h.t.Helper()
+	h.eventually("the message recording", func() bool { return h.fake.ChannelRecording(id) == "recording" })
+	time.Sleep(100 * time.Millisecond)
 }
 
 // waitRecording waits until call id records a message (its saved step says so).

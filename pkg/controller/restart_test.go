@@ -197,6 +197,7 @@ func TestRestartCallerLeavesAsTheStateIsRead(t *testing.T) {
 		h := voicemailHarness(t)
 		first := h.start()
 		id := h.call("0312345678", "09012345678")
+		h.waitSpeaking(id)
 		h.waitStoredStep(id, call.StepVoicemail)
 		first.stop()
 		leaveAtTheRead(h, id)
