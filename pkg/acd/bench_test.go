@@ -7,8 +7,9 @@ import (
 )
 
 // BenchmarkEnqueueDispatch measures one full cycle with a long queue: an
-// operator finishes a call, the head caller rings them and is connected, a
-// new caller joins the queue. The cost must stay flat as the queue grows.
+// operator finishes a call and the leg of it is gone, the head caller
+// rings them and is connected, a new caller joins the queue. The cost
+// must stay flat as the queue grows.
 func BenchmarkEnqueueDispatch(b *testing.B) {
 	for _, waiting := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("waiting=%d/ops=50", waiting), func(b *testing.B) {
@@ -25,7 +26,7 @@ func BenchmarkEnqueueDispatch(b *testing.B) {
 				seq++
 				return c.Enqueue(Call{ID: fmt.Sprintf("call%d", seq), ClientID: fmt.Sprintf("client%02d", seq%20), VIP: seq%50 == 0}, now)
 			}
-			onCall := make([]string, 0, 50) // call ids, one per operator
+			onCall := make([]Ring, 0, 50) // the rings answered, one per operator
 			for i := range 50 {
 				id := fmt.Sprintf("op%02d", i)
 				c.UpsertOperator(Operator{ID: id, Skills: all(1 + i%2)}, now)
@@ -38,7 +39,7 @@ func BenchmarkEnqueueDispatch(b *testing.B) {
 				for _, a := range enqueue() {
 					if r, ok := a.(Ring); ok {
 						c.RingAnswered(r.CallID, r.OpID, r.Seq, now)
-						onCall = append(onCall, r.CallID)
+						onCall = append(onCall, r)
 					}
 				}
 			}
@@ -54,7 +55,10 @@ func BenchmarkEnqueueDispatch(b *testing.B) {
 				now = now.Add(time.Millisecond)
 				slot := i % len(onCall)
 				var rung Ring
-				for _, a := range c.CallEnded(onCall[slot], now) {
+				// The operator is rung once the leg of the call that
+				// ended is gone.
+				c.CallEnded(onCall[slot].CallID, now)
+				for _, a := range c.RingLegGone(onCall[slot].CallID, onCall[slot].OpID, onCall[slot].Seq, now) {
 					if r, ok := a.(Ring); ok {
 						rung = r
 					}
@@ -63,7 +67,7 @@ func BenchmarkEnqueueDispatch(b *testing.B) {
 					b.Fatal("no ring after an operator became free")
 				}
 				c.RingAnswered(rung.CallID, rung.OpID, rung.Seq, now)
-				onCall[slot] = rung.CallID
+				onCall[slot] = rung
 				enqueue()
 				c.Tick(now)
 			}
