@@ -106,3 +106,39 @@ func BenchmarkAnnouncementBurst(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReleaseDispatch: the dispatch with most choices to make, the
+// release after a restart: 50 operators (specialists of one client and
+// generalists of three, some as backups) free at once, 200 callers of 20
+// clients waiting; the lookahead's worst case.
+func BenchmarkReleaseDispatch(b *testing.B) {
+	clients := map[string]ClientSettings{}
+	for i := range 20 {
+		clients[fmt.Sprintf("cl%02d", i)] = ClientSettings{Strategy: []Strategy{LongestIdle, RoundRobin}[i%2]}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		c := New(settingsFrom(clients))
+		for i := range 50 {
+			sk := map[string]int{fmt.Sprintf("cl%02d", i%20): 1}
+			if i%2 == 1 {
+				sk[fmt.Sprintf("cl%02d", (i+7)%20)] = 1
+				sk[fmt.Sprintf("cl%02d", (i+13)%20)] = 2
+			}
+			id := fmt.Sprintf("op%02d", i)
+			now := t0.Add(time.Duration(i) * time.Second)
+			c.UpsertOperator(Operator{ID: id, Skills: sk}, now)
+			c.SetReachable(id, true, now)
+			c.SetAvailable(id, now)
+		}
+		c.Hold()
+		now := t0.Add(time.Minute)
+		for i := range 200 {
+			c.Enqueue(Call{ID: fmt.Sprintf("c%d", i), ClientID: fmt.Sprintf("cl%02d", (i*7)%20), EnqueuedAt: now.Add(-time.Duration(200-i) * time.Second)}, now)
+		}
+		b.StartTimer()
+		if rings := c.Release(now); len(rings) == 0 {
+			b.Fatal("no ring")
+		}
+	}
+}

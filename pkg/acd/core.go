@@ -35,6 +35,9 @@ type Core struct {
 	// presentTier caches lowestPresentTier per client during one
 	// dispatch (cleared at its start).
 	presentTier map[string]int
+	// look is the dispatch's lookahead (lookahead.go), kept between
+	// dispatches for its buffers.
+	look lookahead
 }
 
 // legMark is an operator's wait for the leg of ring (legRing) kept over
@@ -102,6 +105,10 @@ type opRec struct {
 	// more time (ExtendWrapUp while held): the console reading its state
 	// again (a reconnect, a second tab) must not hold them for it anew.
 	unheld string
+	// wanted and only count, while a dispatch's lookahead is on and the
+	// operator idle, the candidates it is eligible for and those it is
+	// the only eligible idle operator of (lookahead.go).
+	wanted, only int
 	// pending is the state to enter after the current call and wrap-up
 	// (a Pause or Logout requested while on a call).
 	pending       State
@@ -120,6 +127,9 @@ type callRec struct {
 	connected    bool
 	connRing     uint64 // the ring answered (RingAnswered); 0 for an Occupy
 	attempts     map[string]int
+	// lookEnt is 1 + the call's index in the dispatch's lookahead
+	// entries, while it counts one; 0 otherwise.
+	lookEnt      int
 	maxWaitTimer *timer
 	escTimer     *timer
 	annTimer     *timer

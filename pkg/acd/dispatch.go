@@ -15,6 +15,14 @@ import (
 // their eligible operators are a subset, and if the first cannot be served
 // neither can they. The cost per dispatch is therefore
 // O(clients·log + rings·(idle operators + log n)), not O(waiting calls).
+//
+// When a caller has more than one operator to choose from at its best
+// terms and other candidates wait, the lookahead (lookahead.go) counts
+// once, per candidate, its eligible idle operators and keeps the counts
+// as operators are taken: O((candidates + rings) · idle operators) more,
+// paid only by a dispatch that has such a choice to make (two idle
+// operators or more, two candidates or more); one operator coming free
+// costs nothing more.
 
 type candidate struct {
 	call *callRec
@@ -59,7 +67,7 @@ func (c *Core) dispatch(now time.Time, out []Action) []Action {
 		ringAll := c.settings(clientID).strategy() == RingAll
 		for g := uint8(0); g < 2; g++ {
 			if cl := c.firstCandidate(q, qkey{group: g, at: minInt64}, ringAll); cl != nil {
-				cands = append(cands, candidate{cl, q})
+				cands = append(cands, candidate{call: cl, q: q})
 			}
 		}
 	}
@@ -67,6 +75,10 @@ func (c *Core) dispatch(now time.Time, out []Action) []Action {
 	for cands.Len() > 0 && len(c.idle) > 0 {
 		cd := heap.Pop(&cands).(candidate)
 		cl := cd.call
+		if cl.lookEnt > 0 {
+			// Being served: no longer one to keep operators for.
+			c.look.leave(c, cl.lookEnt-1)
+		}
 		st := c.settings(cl.clientID)
 		if st.strategy() == RingAll {
 			// The head takes the eligible idle operators ringAll picks;
@@ -79,28 +91,37 @@ func (c *Core) dispatch(now time.Time, out []Action) []Action {
 			out, left = c.ringAll(cl, st, now, out)
 			if left {
 				if next := c.firstCandidate(cd.q, qkey{group: cl.key.group, at: cl.key.at, seq: cl.key.seq + 1}, true); next != nil {
-					heap.Push(&cands, candidate{next, cd.q})
+					c.look.add(c, next, now)
+					heap.Push(&cands, candidate{call: next, q: cd.q})
 				}
 			}
 			continue
 		}
-		op := c.pick(cl, cd.q, st, now)
+		op, tier := c.pick(cl, cd.q, st, now)
 		if op == nil {
 			continue
 		}
+		// The next caller of the line, a candidate once cl is served.
+		next := c.firstCandidate(cd.q, qkey{group: cl.key.group, at: cl.key.at, seq: cl.key.seq + 1}, false)
+		if cands.Len() > 0 && len(c.idle) > 1 {
+			op = c.spare(op, tier, cl, cd.q, st, cands, next, now)
+		}
 		out = c.ring(cl, op, st, now, out)
 		cd.q.lastRR = op.id
-		if next := c.firstCandidate(cd.q, cl.key, false); next != nil {
-			heap.Push(&cands, candidate{next, cd.q})
+		if next != nil {
+			c.look.add(c, next, now)
+			heap.Push(&cands, candidate{call: next, q: cd.q})
 		}
 	}
+	c.look.reset()
 	return out
 }
 
 const minInt64 = -1 << 63
 
-// pick chooses one idle eligible operator for cl, or nil.
-func (c *Core) pick(cl *callRec, q *clientQueue, st ClientSettings, now time.Time) *opRec {
+// pick chooses one idle eligible operator for cl, or nil: the strategy's
+// choice, with its tier for cl.
+func (c *Core) pick(cl *callRec, q *clientQueue, st ClientSettings, now time.Time) (*opRec, int) {
 	limit := c.reachTier(cl, st, now)
 	rr := st.strategy() == RoundRobin
 	var best *opRec
@@ -114,7 +135,7 @@ func (c *Core) pick(cl *callRec, q *clientQueue, st ClientSettings, now time.Tim
 			best, bestTier = op, tier
 		}
 	}
-	return best
+	return best, bestTier
 }
 
 // better reports whether a (tier ta) is preferred to b (tier tb) for cl:
@@ -209,6 +230,9 @@ func (c *Core) ring(cl *callRec, op *opRec, st ClientSettings, now time.Time, ou
 	}
 	cl.attempts[op.id]++
 	out = c.setState(op, Ringing, "ring", now, out)
+	if c.look.on {
+		c.look.take(c, op)
+	}
 	return append(out, Ring{CallID: cl.id, OpID: op.id, Seq: op.ring, Timeout: timeout})
 }
 

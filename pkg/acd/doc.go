@@ -38,6 +38,22 @@
 //     tier or a lower one who become idle while a ring-all call rings
 //     join it; the next caller may ring the higher tiers' operators the
 //     first left).
+//   - When one dispatch has several idle operators and several callers
+//     (a [Core.Release] after a restart, a reload), calls still take
+//     operators one at a time in the global order, but a call with more
+//     than one eligible idle operator level with the strategy's choice
+//     (as few rings of this call, the same tier) takes, among those, one
+//     that is not the only eligible idle operator of another candidate
+//     still to be served (the head of another client's or group's line,
+//     ring-all heads included, or the next caller of its own line, that
+//     rings nobody), preferring one no such candidate can take at all;
+//     the strategy breaks ties, and decides alone when every such operator
+//     is some candidate's only one. An older call thus never gets a higher
+//     tier or an operator it rang more often than the strategy would have
+//     given it, and a younger one is not left beside an idle operator
+//     another could have done without. It is a one-step lookahead, not a
+//     maximum matching (see lookahead.go), and a ring-all call still rings
+//     every eligible idle operator of its tier.
 //   - A ring that times out or fails counts as a consecutive no-answer for
 //     the operator; after the client's AutoPauseAfter consecutive failures
 //     the operator is paused with reason "no-answer". A ring that fails

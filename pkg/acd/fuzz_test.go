@@ -102,6 +102,16 @@ func (r *fuzzRun) step(code, arg byte) []Action {
 		id := r.pickCall(arg)
 		return c.Enqueue(Call{ID: id, ClientID: "A", EnqueuedAt: now.Add(-sec(5))}, now)
 	case 3:
+		if arg&0xe0 == 0xe0 {
+			// Ringing held while calls come back in line after a
+			// restart, or released: operators free at once, and callers
+			// of several clients waiting (the dispatch's lookahead).
+			if c.holds == 0 {
+				c.Hold()
+				return nil
+			}
+			return c.Release(now)
+		}
 		id := r.pickCall(arg)
 		r.ending(id)
 		return c.Abandon(id, now)
@@ -331,6 +341,9 @@ func FuzzCoreInvariants(f *testing.F) {
 	// caller then leaves, and within LegGoneWait of a call's end.
 	f.Add([]byte{13, 0, 10, 21, 7, 0, 1, 1, 4, 0, 14, 0, 13, 0, 10, 21, 1, 1, 6, 0, 15, 0})
 	f.Add([]byte{13, 0, 10, 21, 7, 0, 1, 1, 4, 0, 6, 0, 1, 1, 14, 0, 13, 0, 10, 21, 7, 0, 15, 0})
+	// Held while two callers of two clients join, released: two
+	// operators free at once, the oldest caller's choice.
+	f.Add([]byte{13, 16, 13, 17, 10, 16, 10, 17, 7, 0, 7, 1, 3, 224, 1, 0, 1, 1, 1, 2, 0, 5, 3, 224, 15, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 600 {
 			data = data[:600]
@@ -341,6 +354,7 @@ func FuzzCoreInvariants(f *testing.F) {
 			acts := r.step(data[i], data[i+1])
 			r.checkActions(data[i], acts)
 			checkConsistent(t, r.c, r.now)
+			checkRingsLevel(t, r.c, r.now, acts)
 			if d, ok := r.c.NextDeadline(); ok && data[i]%17 == 0 && !d.After(r.now) {
 				t.Fatalf("deadline %v not after tick %v", d, r.now)
 			}
@@ -366,8 +380,10 @@ func TestRandomSequences(t *testing.T) {
 			}
 		}
 		for i := 0; i+1 < len(data); i += 2 {
-			r.checkActions(data[i], r.step(data[i], data[i+1]))
+			acts := r.step(data[i], data[i+1])
+			r.checkActions(data[i], acts)
 			checkConsistent(t, r.c, r.now)
+			checkRingsLevel(t, r.c, r.now, acts)
 		}
 	}
 }

@@ -220,3 +220,38 @@ func checkSnapshot(t *testing.T, c *Core, now time.Time, unconnected int) {
 		t.Fatalf("snapshot lists %d waiting calls, core %d", waiting, unconnected)
 	}
 }
+
+// checkRingsLevel: a caller rung in acts (the actions of one input) by
+// an operator chosen for it alone (not ring-all) got no worse terms than
+// any operator still idle and eligible for it: no fewer rings of that
+// call before this one, no lower tier. The dispatch's lookahead may leave
+// a younger caller an operator, never at an older caller's cost.
+func checkRingsLevel(t *testing.T, c *Core, now time.Time, acts []Action) {
+	t.Helper()
+	for _, a := range acts {
+		r, ok := a.(Ring)
+		if !ok {
+			continue
+		}
+		cl, op := c.calls[r.CallID], c.ops[r.OpID]
+		if cl == nil || op == nil || cl.connected || op.callID != cl.id || op.ring != r.Seq {
+			continue // answered, failed or gone later in the same input
+		}
+		st := c.settings(cl.clientID)
+		if st.strategy() == RingAll {
+			continue
+		}
+		tier, _ := tierFor(op.skills, cl.clientID)
+		rings := cl.attempts[op.id] - 1
+		for _, q := range c.idle {
+			qt, ok := tierFor(q.skills, cl.clientID)
+			if !ok || qt > reachableTier(c, cl, st, now) {
+				continue
+			}
+			if n := cl.attempts[q.id]; n < rings || n == rings && qt < tier {
+				t.Fatalf("call %s rang %s (tier %d, rung %d times before) while %s (tier %d, rung %d times) stays idle",
+					cl.id, op.id, tier, rings, q.id, qt, n)
+			}
+		}
+	}
+}
