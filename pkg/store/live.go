@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"sync"
 	"time"
@@ -37,14 +38,17 @@ type liveWriter struct {
 	// committed (bbolt's batch delay and the sync), it still counts as
 	// saved and unwritten; pending's newer states come first.
 	inflight map[string]string
-	seen     time.Time // unsaved SaveLiveSeen; zero: none
-	closed   bool
-	lost     error         // the states a write at close could not save (Close returns it)
-	retry    bool          // a write failed and is to be tried again (one timer at a time)
-	kick     chan struct{} // capacity 1: something is pending
-	stop     chan struct{}
-	done     chan struct{}
-	once     sync.Once
+	// dropped are calls of inflight that DropLive forgot meanwhile: the
+	// batch skips them, and they no longer count as saved.
+	dropped map[string]bool
+	seen    time.Time // unsaved SaveLiveSeen; zero: none
+	closed  bool
+	lost    error         // the states a write at close could not save (Close returns it)
+	retry   bool          // a write failed and is to be tried again (one timer at a time)
+	kick    chan struct{} // capacity 1: something is pending
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 func newLiveWriter() *liveWriter {
@@ -99,7 +103,7 @@ func (s *Store) livePending(id string) bool {
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()
 	_, ok := s.live.pending[id]
-	if !ok {
+	if !ok && !s.live.dropped[id] {
 		_, ok = s.live.inflight[id]
 	}
 	return ok
@@ -109,7 +113,7 @@ func (s *Store) livePending(id string) bool {
 // newest of each call (w.mu held).
 func (w *liveWriter) unwritten(f func(id, state string)) {
 	for id, st := range w.inflight {
-		if _, newer := w.pending[id]; !newer {
+		if _, newer := w.pending[id]; !newer && !w.dropped[id] {
 			f(id, st)
 		}
 	}
@@ -171,10 +175,17 @@ func (s *Store) LiveCalls() (calls map[string]string, seen time.Time, err error)
 
 // DropLive forgets call id's live state (one that cannot be recorded).
 // The caller saves it no more: a SaveLive of it on its way may still be
-// written.
+// written; one being written as DropLive is called is skipped, or
+// deleted after.
 func (s *Store) DropLive(id string) error {
 	s.live.mu.Lock()
 	delete(s.live.pending, id)
+	if _, writing := s.live.inflight[id]; writing {
+		if s.live.dropped == nil {
+			s.live.dropped = map[string]bool{}
+		}
+		s.live.dropped[id] = true
+	}
 	s.live.mu.Unlock()
 	if err := s.write(func(tx *bolt.Tx) error { return dropLive(tx, id) }); err != nil {
 		return fmt.Errorf("store: drop live call %q: %w", id, err)
@@ -227,8 +238,11 @@ func (s *Store) flushLive() {
 			}
 		}
 		live, calls := tx.Bucket(bucketLive), tx.Bucket(bucketCalls)
+		w.mu.Lock()
+		dropped := maps.Clone(w.dropped)
+		w.mu.Unlock()
 		for id, st := range batch {
-			if calls.Get([]byte(id)) != nil {
+			if calls.Get([]byte(id)) != nil || dropped[id] {
 				continue
 			}
 			if err := live.Put([]byte(id), []byte(st)); err != nil {
@@ -239,7 +253,10 @@ func (s *Store) flushLive() {
 	})
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.inflight = nil // written, or merged back into pending below
+	for id := range w.dropped {
+		delete(batch, id) // not merged back below: forgotten
+	}
+	w.inflight, w.dropped = nil, nil // written, or merged back into pending below
 	if err == nil {
 		return
 	}

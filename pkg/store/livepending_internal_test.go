@@ -134,3 +134,46 @@ func TestLiveStatesBeingWrittenCount(t *testing.T) {
 		}
 	}
 }
+
+// TestDropLiveOfAStateBeingWritten: a call dropped while its state is in
+// the writer's batch no longer counts as saved, and the batch does not
+// write it (a review: it was reported live until the commit, and could be
+// written back after the drop's delete).
+func TestDropLiveOfAStateBeingWritten(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "toritsugi.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.live.mu.Lock()
+	s.live.inflight = map[string]string{"c1": "n=%2B819012345678&s=queued", "c2": "n=%2B819087654321&s=queued"}
+	s.live.retry = true // the writer waits: nothing is written meanwhile
+	s.live.mu.Unlock()
+	if err := s.DropLive("c1"); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.LiveCalls()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["c1"]; ok || s.livePending("c1") || len(got) != 1 {
+		t.Fatalf("after DropLive of a state being written: LiveCalls %v, pending %v; want c2 alone", got, s.livePending("c1"))
+	}
+	// The batch itself: written with the drop marked, c1 is skipped.
+	s.live.mu.Lock()
+	s.live.pending, s.live.inflight = s.live.inflight, nil
+	s.live.mu.Unlock()
+	s.flushLive()
+	got, _, err = s.LiveCalls()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["c1"]; ok || len(got) != 1 {
+		t.Fatalf("written after the drop: %v; want c2 alone", got)
+	}
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	if s.live.dropped != nil || s.live.inflight != nil {
+		t.Fatalf("after the write: dropped %v, inflight %v; want none", s.live.dropped, s.live.inflight)
+	}
+}
