@@ -330,7 +330,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	}
 	s.log.Info("shutting down")
 	stopRelay()
-	s.console.Close() // ends the console's event streams, or Shutdown waits for them
+	s.console.EndStreams() // or Shutdown waits for them; pops of the drain are still kept
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	// Both at once: the data API takes no new backup or erasure while the
@@ -346,6 +346,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, hup <-chan os.Signal
 	<-apiDone
 	s.cancel()
 	<-done
+	s.console.Close() // no call is put through any more: the pops' saves end
 	stopPresence()
 	<-presenceDone
 	<-relayDone

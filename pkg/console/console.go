@@ -129,9 +129,15 @@ func (c *Console) Handler() http.Handler {
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }
 
-// Close ends every open event stream (call it before http.Server.Shutdown,
-// which otherwise waits for them) and waits for screen pops being written
-// to the store. Pop after Close is a no-op.
+// EndStreams ends the console's event streams (an HTTP server's
+// Shutdown waits for them otherwise), at the start of a stop: pops still
+// come while calls are put through during the drain, and are kept for
+// the restart until Close.
+func (c *Console) EndStreams() { c.hub.close() }
+
+// Close ends the streams and, once the saves of screen pops under way
+// are written, takes no more: call it once no call can be put through
+// any more (the controller stopped), before the store closes.
 func (c *Console) Close() {
 	c.hub.close()
 	c.savesMu.Lock()

@@ -114,14 +114,15 @@ func (h *hub) pop(p ScreenPop, view any) (shown bool, err error) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return false, nil
-	}
 	ps := append(h.pops[p.OperatorID], p)
 	if len(ps) > keepPops {
 		ps = ps[len(ps)-keepPops:]
 	}
 	h.pops[p.OperatorID] = ps
+	if h.closed {
+		// Streams ended at a stop: kept (and saved) for the restart.
+		return false, nil
+	}
 	return h.sendLocked(p.OperatorID, event{name: "pop", data: data}) > 0, nil
 }
 

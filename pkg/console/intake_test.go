@@ -240,6 +240,24 @@ func TestSaveAfterRestart(t *testing.T) {
 	}
 }
 
+// TestPopDuringTheStopsDrainKept: a stop ends the event streams first
+// (EndStreams, or the HTTP server's drain waits for them), and calls are
+// still put through until the controller stops: a pop then is kept for
+// the restart, and its operator saves that call's message after it (the
+// streams' end used to drop it: no form after the restart, a review).
+func TestPopDuringTheStopsDrainKept(t *testing.T) {
+	e := newEnv(t)
+	u := e.login("op-a")
+	e.c.EndStreams()
+	e.c.Pop(pop("c1", "op-a")) // put through during the drain
+	e.c.Close()                // the controller stopped
+	e2 := e.restart()
+	resp, body := u.on(e2).do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "c1", "values": goodValues()})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("saving the message of a call put through during the stop's drain, after the restart: %d %s", resp.StatusCode, body)
+	}
+}
+
 // TestWithheldCallersShareNoHistory: a withheld (or unavailable, payphone)
 // caller is not one person: the pop lists no earlier messages for them,
 // while a caller with a number sees theirs.
