@@ -115,23 +115,40 @@ var ErrChangesGone = errors.New("store: the change feed no longer holds every pu
 // ChangeCursor is a reader's place in the change feed: the number of the
 // last entry it read (0: none, a full read). A number below the horizon
 // (feedHorizon: notices after it may have expired) is refused
-// (ErrChangesGone), but for a full read going on: a page of one that ends
-// below the horizon gives a cursor saying which horizon the read began
-// under (Horizon), and the read goes on while that is the horizon (one
-// moved meanwhile may have taken a notice of a record read before:
-// ErrChangesGone).
+// (ErrChangesGone), but for a full read going on: every page of one but
+// its last gives a cursor with MaxHorizon, the highest horizon under which
+// the read goes on.
+//
+// A full read's MaxHorizon is S-1, S the clock in microseconds when its
+// first page was read (fullReadBound). A notice that expires during the
+// read and was written before it began cannot matter: its record was gone
+// before the read and never given, and the read replaces the reader's
+// whole copy at its end. One written after it began has a number of at
+// least S (nextChangeNumber: at least the clock), and may name a record
+// the read gave: if it expired (the read lasted PurgeNoticeKeep), the
+// horizon is above MaxHorizon and the read is refused. So is one across
+// a step of the clock (the safe side). S is the request's own clock: it
+// tells a client nothing of others' writes. The one gap: a purge whose
+// transaction took a notice's number before S and committed after the
+// first page was read, for a read lasting PurgeNoticeKeep less than that
+// transaction.
+//
+// Cursors handed out before (until this version) carried as MaxHorizon the
+// horizon the read began under, accepted while the horizon was still
+// that; a horizon never goes down, so the same rule (at most MaxHorizon)
+// reads them as before.
 type ChangeCursor struct {
-	After   uint64
-	Horizon uint64 // 0: not a full read's below the horizon
+	After      uint64
+	MaxHorizon uint64 // 0: not a full read's
 }
 
 // String is the cursor as the API gives it: the number, or, in a full
-// read below the horizon, the number and the horizon ("N-H").
-// ParseChangeCursor reads it.
+// read, the number and the highest horizon it goes on under ("N-M").
+// ParseChangeCursor reads it. Readers pass it back as given.
 func (c ChangeCursor) String() string {
 	s := strconv.FormatUint(c.After, 10)
-	if c.Horizon != 0 {
-		s += "-" + strconv.FormatUint(c.Horizon, 10)
+	if c.MaxHorizon != 0 {
+		s += "-" + strconv.FormatUint(c.MaxHorizon, 10)
 	}
 	return s
 }
@@ -147,7 +164,7 @@ func ParseChangeCursor(s string) (ChangeCursor, error) {
 	}
 	c := ChangeCursor{After: n}
 	if full {
-		if c.Horizon, err = strconv.ParseUint(hor, 10, 64); err != nil || c.Horizon == 0 {
+		if c.MaxHorizon, err = strconv.ParseUint(hor, 10, 64); err != nil || c.MaxHorizon == 0 {
 			return ChangeCursor{}, bad
 		}
 	}
@@ -165,9 +182,11 @@ func ParseChangeCursor(s string) (ChangeCursor, error) {
 // feed: read again, it replaces the copy read before (by id). A notice of
 // a record stored again since (a fallback line read again) is left out:
 // the record, later in the feed, replaces it. A cursor whose notices may
-// have expired is refused with ErrChangesGone (ChangeCursor); a read that
-// reaches the end of the feed gives a cursor at the horizon at least, so
-// that a full read's is not refused.
+// have expired is refused with ErrChangesGone (ChangeCursor); a full
+// read's pages give a cursor that goes on whatever notices written before
+// it expire (ChangeCursor), and a read that reaches the end of the feed
+// gives a cursor at the horizon at least, so that a full read's last is
+// not refused.
 func (s *Store) CallChanges(cur ChangeCursor, clientID string, limit int) (ChangesPage, error) {
 	page := ChangesPage{Calls: []CallRecord{}, Purged: []PurgedCall{}, Next: cur}
 	if limit < 1 {
@@ -178,7 +197,15 @@ func (s *Store) CallChanges(cur ChangeCursor, clientID string, limit int) (Chang
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		h := feedHorizon(tx, clientID)
-		if cur.Horizon != 0 && cur.Horizon != h || cur.Horizon == 0 && cur.After > 0 && cur.After < h {
+		full := cur.MaxHorizon // 0: not a full read
+		switch {
+		case full != 0:
+			if h > full {
+				return ErrChangesGone
+			}
+		case cur.After == 0:
+			full = fullReadBound()
+		case cur.After < h:
 			return ErrChangesGone
 		}
 		byChange, purged, calls := tx.Bucket(bucketCallsByChange), tx.Bucket(bucketCallsPurged), tx.Bucket(bucketCalls)
@@ -255,8 +282,10 @@ func (s *Store) CallChanges(cur ChangeCursor, clientID string, limit int) (Chang
 			// The end: nothing below the horizon is left to read
 			// (the horizon a client's is its own notice's number).
 			page.Next = ChangeCursor{After: max(next, h)}
-		case next < h:
-			page.Next = ChangeCursor{After: next, Horizon: h}
+		case full != 0:
+			// A full read going on, below the horizon or not: a
+			// notice expiring later need not refuse it.
+			page.Next = ChangeCursor{After: next, MaxHorizon: full}
 		default:
 			page.Next = ChangeCursor{After: next}
 		}

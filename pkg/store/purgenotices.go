@@ -34,14 +34,23 @@ type purgeNotice struct {
 // above every number given, and at least the time in microseconds).
 func nextChangeNumber(tx *bolt.Tx) (uint64, error) {
 	byChange := tx.Bucket(bucketCallsByChange)
-	n := byChange.Sequence() + 1
-	if now := time.Now().UnixMicro(); now > 0 && uint64(now) > n {
-		n = uint64(now)
-	}
+	n := max(byChange.Sequence()+1, clockNumber())
 	if err := byChange.SetSequence(n); err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// clockNumber is the clock in microseconds (0 before 1970), the least
+// number nextChangeNumber gives now.
+func clockNumber() uint64 {
+	return uint64(max(time.Now().UnixMicro(), 0))
+}
+
+// fullReadBound is the MaxHorizon of a full read beginning now: below the
+// number of every notice written from now on (ChangeCursor).
+func fullReadBound() uint64 {
+	return max(clockNumber(), 2) - 1
 }
 
 // writePurgeNotice notes in the change feed that record r was purged at.

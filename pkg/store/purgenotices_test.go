@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -298,6 +299,20 @@ func TestPurgeNoticesExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := p.Next
+	// A full read's cursor as handed out before this version: "N-H", H
+	// the horizon the read began under, going on while it is H.
+	p, err = s.CallChanges(reader, "", 10)
+	if err != nil || len(p.Purged) != 2 {
+		t.Fatalf("the notices: %+v, %v", p, err)
+	}
+	legacy := func(h uint64) store.ChangeCursor {
+		c, err := store.ParseChangeCursor(fmt.Sprintf("1-%d", h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	underOldB := legacy(p.Purged[1].Seq) // the horizon once both expire
 
 	now = base.Add(store.PurgeNoticeKeep + time.Minute)
 	if _, err := s.PurgeCalls(cutoff, nil, nil); err != nil {
@@ -315,8 +330,11 @@ func TestPurgeNoticesExpire(t *testing.T) {
 		{"every client's reader from before", reader, "", true},
 		{"acme's reader from before", acme, "acme", true},
 		{"gamma's idle reader", gamma, "gamma", false},
-		{"a full read begun before the notices expired", before, "", true},
+		// Notices written before it began cannot matter to it.
+		{"a full read begun before the notices expired", before, "", false},
 		{"a full read", store.ChangeCursor{}, "", false},
+		{"an older full read's cursor, under the horizon it began under", underOldB, "", false},
+		{"an older full read's cursor, the horizon moved since", legacy(p.Purged[0].Seq), "", true},
 		{"acme's full read", store.ChangeCursor{}, "acme", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,7 +351,7 @@ func TestPurgeNoticesExpire(t *testing.T) {
 		if p, err := s.CallChanges(last, client, 1); err != nil || len(p.Calls) != 0 || p.More {
 			t.Fatalf("%q: after a full read (%v), at %v: %+v, %v; want nothing more", client, got, last, p, err)
 		}
-		if last.Horizon != 0 {
+		if last.MaxHorizon != 0 {
 			t.Errorf("%q: a full read ended with %v, want a plain number", client, last)
 		}
 	}
@@ -342,8 +360,8 @@ func TestPurgeNoticesExpire(t *testing.T) {
 	}
 	// A full read whose horizon moves on the way is refused.
 	p, err = s.CallChanges(store.ChangeCursor{}, "", 1)
-	if err != nil || p.Next.Horizon == 0 {
-		t.Fatalf("a full read's first page: %+v, %v; want a cursor below the horizon", p, err)
+	if err != nil || p.Next.MaxHorizon == 0 {
+		t.Fatalf("a full read's first page: %+v, %v; want a full read's cursor", p, err)
 	}
 	if _, err := s.PurgeCalls(base.Add(-time.Minute), nil, nil); err != nil { // kept-a, kept-b, gamma-1 go
 		t.Fatal(err)
@@ -354,6 +372,45 @@ func TestPurgeNoticesExpire(t *testing.T) {
 	}
 	if _, err := s.CallChanges(p.Next, "", 1); !errors.Is(err, store.ErrChangesGone) {
 		t.Fatalf("a full read after the horizon moved: %v, want ErrChangesGone", err)
+	}
+	if _, err := s.CallChanges(underOldB, "", 1); !errors.Is(err, store.ErrChangesGone) {
+		t.Fatalf("an older full read's cursor after the horizon moved: %v, want ErrChangesGone", err)
+	}
+}
+
+// TestFullReadOutlivesExpiringNotices: a full read goes on when a notice
+// written before it began expires during it (the hourly purge on a busy
+// system): its record was gone before the read and never given, and the
+// read replaces the reader's copy; begun while the horizon was 0 too.
+func TestFullReadOutlivesExpiringNotices(t *testing.T) {
+	for _, client := range []string{"acme", ""} {
+		t.Run("client "+client, func(t *testing.T) {
+			s := storetest.Open(t)
+			now := base
+			s.SetNow(func() time.Time { return now })
+			mustPut(t, s, rec("old-a", "acme", base.Add(-400*24*time.Hour), store.ResultAnswered, true))
+			mustPut(t, s, rec("k1", "acme", base.Add(-2*time.Hour), store.ResultAnswered, true))
+			mustPut(t, s, rec("k2", "acme", base.Add(-time.Hour), store.ResultAnswered, true))
+			if n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil); err != nil || n != 1 {
+				t.Fatalf("PurgeCalls = %d, %v; want old-a", n, err)
+			}
+			now = base.Add(store.PurgeNoticeKeep - time.Minute)
+			p, err := s.CallChanges(store.ChangeCursor{}, client, 1)
+			if err != nil || !slices.Equal(feedEntries(p), []string{"k1"}) || !p.More {
+				t.Fatalf("first page: %v more %v, %v; want k1, more", feedEntries(p), p.More, err)
+			}
+			now = base.Add(store.PurgeNoticeKeep + time.Minute)
+			if _, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil); err != nil { // old-a's notice expires
+				t.Fatal(err)
+			}
+			got, last := readFeed(t, s, p.Next, client, 1)
+			if !slices.Equal(got, []string{"k2"}) || last.MaxHorizon != 0 {
+				t.Fatalf("the read on: %v to %v; want k2, a plain number", got, last)
+			}
+			if p, err := s.CallChanges(last, client, 1); err != nil || p.More || len(p.Calls)+len(p.Purged) != 0 {
+				t.Fatalf("after the read: %+v, %v; want nothing more", p, err)
+			}
+		})
 	}
 }
 
