@@ -128,10 +128,11 @@ var ErrChangesGone = errors.New("store: the change feed no longer holds every pu
 // the read gave: if it expired (the read lasted PurgeNoticeKeep), the
 // horizon is above MaxHorizon and the read is refused. So is one across
 // a step of the clock (the safe side). S is the request's own clock: it
-// tells a client nothing of others' writes. The one gap: a purge whose
-// transaction took a notice's number before S and committed after the
-// first page was read, for a read lasting PurgeNoticeKeep less than that
-// transaction.
+// tells a client nothing of others' writes. The one gap: a client's
+// notices are numbered one after another from the clock at the first
+// (noticeRun), so a purge of a client's records begun before S and going
+// on after it gives numbers below S, which matters to a read lasting
+// PurgeNoticeKeep less than that purge.
 //
 // Cursors handed out before (until this version) carried as MaxHorizon the
 // horizon the read began under, accepted while the horizon was still

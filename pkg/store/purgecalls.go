@@ -17,8 +17,9 @@ import (
 // that still names a recording is kept while keep says so (nil: always),
 // until the recording retention has deleted the recording and noted it:
 // its recording is found through it. The records are deleted in
-// transactions of at most purgeBatch, oldest first; it returns how many
-// went. first (nil: nothing) is called with each record due, in the
+// transactions of at most purgeBatch, client by client (calls_by_client),
+// each client's oldest first, so that a client's notices are numbered one
+// after another (noticeRun); it returns how many went. first (nil: nothing) is called with each record due, in the
 // transaction that deletes it and before it goes, for what was made from
 // it elsewhere in the file (the relay outbox's copies of its notices):
 // its error rolls the batch back, the records kept with what first
@@ -44,8 +45,9 @@ func (s *Store) PurgeCalls(cutoff time.Time, keep func(CallRecord) bool, first f
 	}
 	total := 0
 	var from []byte // where the next batch starts: past the records kept
+	var run noticeRun
 	for {
-		n, next, err := s.purgeCallsBatch(from, end, keep, first)
+		n, next, err := s.purgeCallsBatch(from, end, keep, first, &run)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("store: purge call records: %w", err)
@@ -99,36 +101,42 @@ func dropOrphanClasses(tx *bolt.Tx, cutoff time.Time) error {
 }
 
 // purgeCallsBatch deletes the records due among at most purgeBatch read
-// from the calls_by_time key from on (nil: the first), up to end (a start
-// time key, excluded): a writer waits for one batch at a time, however
-// many old records are kept for their recordings. first (nil: nothing)
-// is called with each before it goes. next is the key to go on from, nil
-// when none is left.
-func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool, first func(*bolt.Tx, CallRecord) error) (n int, next []byte, err error) {
+// from the calls_by_client key from on (nil: the first), each client's up
+// to end (a start time key, excluded): a writer waits for one batch at a
+// time, however many old records are kept for their recordings. first
+// (nil: nothing) is called with each before it goes; run numbers their
+// notices. next is the key to go on from, nil when none is left.
+func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool, first func(*bolt.Tx, CallRecord) error, run *noticeRun) (n int, next []byte, err error) {
 	err = s.update(func(tx *bolt.Tx) error {
 		n, next = 0, nil
-		calls, byTime := tx.Bucket(bucketCalls), tx.Bucket(bucketCallsByTime)
-		c := byTime.Cursor()
+		calls, byClient := tx.Bucket(bucketCalls), tx.Bucket(bucketCallsByClnt)
+		c := byClient.Cursor()
 		k, _ := c.First()
 		if from != nil {
 			k, _ = c.Seek(from)
 		}
 		var due []CallRecord
-		for read := 0; k != nil; k, _ = c.Next() {
-			if len(k) <= tsLen {
-				return fmt.Errorf("%w: short index key %x", ErrCorrupt, k)
-			}
-			if bytes.Compare(k[:tsLen], end) >= 0 {
-				break
+		for read := 0; k != nil; {
+			i := bytes.IndexByte(k, 0) // clientID 0x00 ts id
+			if i < 0 || len(k) <= i+1+tsLen {
+				return fmt.Errorf("%w: bad client index key %x", ErrCorrupt, k)
 			}
 			if read == purgeBatch {
 				next = bytes.Clone(k)
 				break
 			}
 			read++
-			b := calls.Get(k[tsLen:])
+			if bytes.Compare(k[i+1:i+1+tsLen], end) >= 0 {
+				// The client's records from here on are kept: on
+				// to the next client's (no client id holds NUL).
+				k, _ = c.Seek(append(bytes.Clone(k[:i]), 1))
+				continue
+			}
+			id := k[i+1+tsLen:]
+			k, _ = c.Next()
+			b := calls.Get(id)
 			if b == nil {
-				return fmt.Errorf("%w: index names missing call %q", ErrCorrupt, k[tsLen:])
+				return fmt.Errorf("%w: index names missing call %q", ErrCorrupt, id)
 			}
 			r, err := decodeCall(b)
 			if err != nil {
@@ -147,7 +155,7 @@ func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool, fi
 					return fmt.Errorf("call %q: %w", r.ID, err)
 				}
 			}
-			if err := deleteCall(tx, r, classes, s.now()); err != nil {
+			if err := deleteCall(tx, r, classes, s.now(), run); err != nil {
 				return err
 			}
 			n++
@@ -158,9 +166,9 @@ func (s *Store) purgeCallsBatch(from, end []byte, keep func(CallRecord) bool, fi
 }
 
 // deleteCall deletes record r and its index, feed and class entries, and
-// leaves a purge notice of it, at, in the change feed; the counts are left
-// as they are.
-func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket, at time.Time) error {
+// leaves a purge notice of it, at, numbered by run, in the change feed;
+// the counts are left as they are.
+func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket, at time.Time, run *noticeRun) error {
 	id := []byte(r.ID)
 	if err := tx.Bucket(bucketCalls).Delete(id); err != nil {
 		return err
@@ -171,7 +179,7 @@ func deleteCall(tx *bolt.Tx, r CallRecord, classes *bolt.Bucket, at time.Time) e
 	if err := dropChange(tx, r.ID); err != nil {
 		return err
 	}
-	if err := writePurgeNotice(tx, r, at); err != nil {
+	if err := writePurgeNotice(tx, r, at, run); err != nil {
 		return err
 	}
 	if classes != nil {

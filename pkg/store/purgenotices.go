@@ -53,9 +53,33 @@ func fullReadBound() uint64 {
 	return max(clockNumber(), 2) - 1
 }
 
-// writePurgeNotice notes in the change feed that record r was purged at.
-func writePurgeNotice(tx *bolt.Tx, r CallRecord, at time.Time) error {
-	n, err := nextChangeNumber(tx)
+// noticeRun numbers the purge notices of one PurgeCalls, which goes
+// client by client: a client's notices one after another (the last number
+// given + 1, across batches too), the first of them from the clock
+// (nextChangeNumber). Numbered from the clock each, or in start order
+// with every client's mixed, the gap between two numbers of a client's
+// (its purged[].seq and next) showed how many of other clients' records
+// were purged between them.
+type noticeRun struct {
+	client string
+	on     bool // client's notices are being numbered
+}
+
+// number takes the number of the next notice, of clientID's record.
+func (r *noticeRun) number(tx *bolt.Tx, clientID string) (uint64, error) {
+	if !r.on || r.client != clientID {
+		r.client, r.on = clientID, true
+		return nextChangeNumber(tx)
+	}
+	byChange := tx.Bucket(bucketCallsByChange)
+	n := byChange.Sequence() + 1
+	return n, byChange.SetSequence(n)
+}
+
+// writePurgeNotice notes in the change feed that record r was purged at,
+// numbered by run.
+func writePurgeNotice(tx *bolt.Tx, r CallRecord, at time.Time, run *noticeRun) error {
+	n, err := run.number(tx, r.ClientID)
 	if err != nil {
 		return err
 	}

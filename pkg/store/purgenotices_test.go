@@ -207,9 +207,10 @@ func TestChangeFeedGivesPurgeNotices(t *testing.T) {
 		limit  int
 		want   []string
 	}{
-		{"every client's", reader, "", 1, []string{"-old-a", "-old-b", "-old-r", "new"}},
-		{"every client's, 2 a page", reader, "", 2, []string{"-old-a", "-old-b", "new", "-old-r"}},
-		{"every client's, one page", reader, "", 10, []string{"new", "-old-a", "-old-b", "-old-r"}},
+		// Purged client by client: acme's, then beta's.
+		{"every client's", reader, "", 1, []string{"-old-a", "-old-r", "-old-b", "new"}},
+		{"every client's, 2 a page", reader, "", 2, []string{"-old-a", "-old-r", "new", "-old-b"}},
+		{"every client's, one page", reader, "", 10, []string{"new", "-old-a", "-old-r", "-old-b"}},
 		{"acme's", acmeReader, "acme", 1, []string{"-old-a", "-old-r", "new"}},
 		{"acme's, one page", acmeReader, "acme", 10, []string{"new", "-old-a", "-old-r"}},
 		{"beta's", store.ChangeCursor{}, "beta", 1, []string{"-old-b"}},
@@ -521,5 +522,51 @@ func TestUnnoticedPurgeRaisesTheHorizon(t *testing.T) {
 	}
 	if _, err := s.CallChanges(acmeAgain, "acme", 10); err != nil {
 		t.Fatalf("acme's read in full, then opened again: %v", err)
+	}
+}
+
+// TestPurgeNoticeNumbersTellNothingOfOtherClients: a client's purge
+// notices are numbered one after another, so that the gap between two of
+// its numbers (purged[].seq, next) does not show how many of another
+// client's records were purged between its own: 50 of beta's records
+// between acme's two, 500 (a batch boundary in start order), and every
+// record a batch of its own.
+func TestPurgeNoticeNumbersTellNothingOfOtherClients(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		betas int
+		batch int // 0: as it is
+	}{
+		{"50 between", 50, 0},
+		{"500 between", 500, 0},
+		{"a batch a record", 50, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.batch != 0 {
+				defer store.SetPurgeBatch(tc.batch)()
+			}
+			s := storetest.Open(t)
+			t0 := base.Add(-400 * 24 * time.Hour)
+			mustPut(t, s, rec("a1", "acme", t0, store.ResultAnswered, true))
+			for i := range tc.betas {
+				mustPut(t, s, rec(fmt.Sprintf("b%d", i), "beta", t0.Add(time.Duration(i+1)*time.Second), store.ResultAnswered, true))
+			}
+			mustPut(t, s, rec("a2", "acme", t0.Add(time.Hour), store.ResultAnswered, true))
+			mustPut(t, s, rec("a3", "acme", t0.Add(2*time.Hour), store.ResultAnswered, true))
+			if n, err := s.PurgeCalls(base.Add(-90*24*time.Hour), nil, nil); err != nil || n != tc.betas+3 {
+				t.Fatalf("PurgeCalls = %d, %v; want %d", n, err, tc.betas+3)
+			}
+			p, err := s.CallChanges(store.ChangeCursor{}, "acme", 10)
+			if err != nil || len(p.Purged) != 3 {
+				t.Fatalf("acme's feed: %+v, %v; want 3 notices", p, err)
+			}
+			for i := 1; i < len(p.Purged); i++ {
+				// A bound of a few: one after another, whatever
+				// beta's count.
+				if d := p.Purged[i].Seq - p.Purged[i-1].Seq; d >= 4 {
+					t.Errorf("acme's notices %s and %s numbered %d apart, want less than 4", p.Purged[i-1].ID, p.Purged[i].ID, d)
+				}
+			}
+		})
 	}
 }
