@@ -169,3 +169,15 @@ func (s *Server) threadsFreeLocked(targets []string) bool {
 	}
 	return true
 }
+
+// Queued is how many commands wait on channel id's Stasis thread (behind
+// media playing on it): a test racing a hang-up with a command waits
+// until the command is queued, whatever the machine's load.
+func (s *Server) Queued(channelID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.threads["channel:"+channelID]; t != nil {
+		return len(t.waiting)
+	}
+	return 0
+}

@@ -176,7 +176,7 @@ func TestCallerHangupRequestedAsTheAddIsSent(t *testing.T) {
 
 // raceTheAdd makes the first add to a bridge race a hangup: the leg that
 // leg names is kept busy (a playback on its Stasis thread), and hung up
-// 30 ms later while the add waits for it; Asterisk then answers the add
+// once the add waits for it; Asterisk then answers the add
 // 204 and adds nothing for that leg (res_stasis control_flush_queue). It
 // reports whether the race was run.
 func (h *harness) raceTheAdd(leg func() string) *atomic.Bool {
@@ -196,7 +196,13 @@ func (h *harness) raceTheAdd(leg func() string) *atomic.Bool {
 		}
 		resp.Body.Close()
 		go func() {
-			time.Sleep(30 * time.Millisecond)
+			// Once the add waits on the leg's thread: on a loaded
+			// machine a fixed pause could end before the add is read,
+			// and Asterisk then refuses it (400, the leg gone).
+			deadline := time.Now().Add(5 * time.Second)
+			for h.fake.Queued(id) == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
 			if err := h.fake.RemoteHangup(id); err != nil {
 				t.Errorf("hanging up the leg %q: %v", id, err)
 			}
