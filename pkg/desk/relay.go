@@ -775,7 +775,10 @@ func (d *Desk) PurgeCallRecords(now time.Time) (int, error) {
 	cfg := d.Config()
 	days := cfg.CallRecordRetentionDays
 	if days <= 0 {
-		return 0, nil
+		// No purge, but the notices of earlier ones (the retention set
+		// back to 0) still leave the change feed in their time.
+		_, err := d.Store.ExpirePurgeNotices(now)
+		return 0, err
 	}
 	keep := func(r store.CallRecord) bool {
 		recDays := config.DefaultRecordingRetentionDays

@@ -144,3 +144,45 @@ func copies(t *testing.T, ob *relay.Outbox) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// TestPurgeNoticesExpireWithTheRetentionOff: call_record_retention_days
+// set back to 0 stops the purge, and the notices of the purges before it
+// still leave the change feed after PurgeNoticeKeep (they stayed for
+// ever: nothing else expired them).
+func TestPurgeNoticesExpireWithTheRetentionOff(t *testing.T) {
+	d, _ := newDesk(t)
+	with := func(days string) *config.Config {
+		cfg, err := config.Parse("test.yaml", []byte(strings.Replace(cfgYAML, "data_dir: /nonexistent\n", "data_dir: /nonexistent\ncall_record_retention_days: "+days+"\n", 1)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	now := time.Now()
+	old := now.Add(-100 * 24 * time.Hour)
+	if err := d.Store.PutCall(store.CallRecord{ID: "old", ClientID: "acme", CallerID: "09011112222", Result: store.ResultAbandoned,
+		StartedAt: old, EndedAt: old.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	notices := func() int {
+		t.Helper()
+		p, err := d.Store.CallChanges(store.ChangeCursor{}, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Purged)
+	}
+	on := with("62")
+	d.Config = func() *config.Config { return on }
+	if n, err := d.PurgeCallRecords(now); err != nil || n != 1 || notices() != 1 {
+		t.Fatalf("purge: %d, %v, %d notices; want the record purged and its notice", n, err, notices())
+	}
+	off := with("0")
+	d.Config = func() *config.Config { return off }
+	if _, err := d.PurgeCallRecords(now.Add(store.PurgeNoticeKeep - time.Hour)); err != nil || notices() != 1 {
+		t.Fatalf("before PurgeNoticeKeep, the retention off: %v, %d notices; want it kept", err, notices())
+	}
+	if _, err := d.PurgeCallRecords(now.Add(store.PurgeNoticeKeep + time.Hour)); err != nil || notices() != 0 {
+		t.Fatalf("after PurgeNoticeKeep, the retention off: %v, %d notices; want none", err, notices())
+	}
+}

@@ -165,6 +165,18 @@ func feedHorizon(tx *bolt.Tx, clientID string) uint64 {
 	return max(gap, metaNumber(tx, clientHorizonKey(clientID)))
 }
 
+// ExpirePurgeNotices deletes the purge notices written before
+// now less PurgeNoticeKeep, as PurgeCalls does after its purge: for a
+// service whose call_record_retention_days was set back to 0 (no purge
+// runs), whose notices would otherwise stay for ever.
+func (s *Store) ExpirePurgeNotices(now time.Time) (int, error) {
+	n, err := s.expirePurgeNotices(now.Add(-PurgeNoticeKeep))
+	if err != nil {
+		return n, fmt.Errorf("store: expire purge notices: %w", err)
+	}
+	return n, nil
+}
+
 // expirePurgeNotices deletes the purge notices written before before, in
 // number order, stopping at the first one kept (so that every notice
 // below the horizon is gone, and every one above it kept), in
