@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -573,14 +574,28 @@ func (a *actor) keepForTheNext() {
 // (they heard silence until the next start, if any, hung it up), and
 // the re-adopted caller is rung again. Answered legs, bridged or in the
 // whisper, and a VIP transfer's leg are left to the next controller.
+//
+// The hang-ups go side by side: each is bounded by ari.request_timeout,
+// and one after another a ring-all call ringing ten operators of an
+// Asterisk that does not answer held the stop 20 s. What hangupLeg
+// changes (the leg cancelled) is changed here, on the actor's goroutine,
+// before the requests go; they touch no state of the actor's (a failed
+// one logs, and its retry, apart from the actor, ends with the stop).
 func (a *actor) hangUpRingingLegs() {
+	var ids []string
 	for _, l := range a.legs {
 		if l.answered || l.gone || l.cancelled || l.transfer {
 			continue
 		}
 		a.log.Info("controller stopping; the operator's ring is hung up", "operator", l.opID, "leg", l.id)
-		a.hangupLeg(l)
+		l.cancelled = true
+		ids = append(ids, l.id)
 	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() { a.m.hangupChannel(a.log, id, "normal") })
+	}
+	wg.Wait()
 }
 
 // saveLive keeps the call's state in the store until its record is

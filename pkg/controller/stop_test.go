@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -217,5 +218,96 @@ func TestStopUnderLoad(t *testing.T) {
 		if _, ok := live[id]; ok {
 			t.Errorf("caller %s, recorded, still has a live state", id)
 		}
+	}
+}
+
+// ringAllStop: one ring-all client, five operators whose phones ring
+// 1000 s (10 s here).
+const ringAllStop = `
+queue: {ring_timeout: 1000s, max_wait: 1h, wrapup: 0s}
+clients:
+  - id: acme
+    name: 株式会社ACME
+    short_name: ACME
+    dids: ["03-1234-5678"]
+    greeting: sound:toritsugi/acme-greeting
+    queue: {strategy: ring-all}
+operators:
+  - {id: op1001, name: 佐藤, endpoint: PJSIP/op1001, clients: ["*"]}
+  - {id: op1002, name: 鈴木, endpoint: PJSIP/op1002, clients: ["*"]}
+  - {id: op1003, name: 高橋, endpoint: PJSIP/op1003, clients: ["*"]}
+  - {id: op1004, name: 田中, endpoint: PJSIP/op1004, clients: ["*"]}
+  - {id: op1005, name: 伊藤, endpoint: PJSIP/op1005, clients: ["*"]}
+`
+
+// TestStopHangsUpRingAllLegsSideBySide: a ring-all caller rings five
+// operators when the controller stops, and Asterisk takes 1 s to answer
+// each hang-up. The five go side by side: the stop takes about 1 s, not
+// 5 s, and every leg is hung up.
+//
+// Before the hang-ups went side by side, the stop
+// took 5 s here, one hang-up after another (10 x request_timeout, 20 s,
+// for ten operators of an Asterisk that does not answer).
+func TestStopHangsUpRingAllLegsSideBySide(t *testing.T) {
+	const (
+		operators = 5
+		held      = time.Second
+		bound     = 2500 * time.Millisecond
+	)
+	h := newHarness(t, ringAllStop)
+	var holding atomic.Bool
+	var deletes atomic.Int32
+	h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if holding.Load() && r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/channels/") && strings.Contains(r.URL.Path, "-op-") {
+			deletes.Add(1)
+			time.Sleep(held)
+		}
+		return false
+	})
+	for i := range operators {
+		h.fake.AddEndpoint(fmt.Sprintf("PJSIP/op%d", 1001+i), true, aritest.EndpointBehavior{Answer: aritest.NoAnswer})
+	}
+	r := h.start()
+	h.eventually("the operators available", func() bool {
+		for i := range operators {
+			if h.operatorState(fmt.Sprintf("op%d", 1001+i)) != acd.Available {
+				return false
+			}
+		}
+		return true
+	})
+	id := h.call("0312345678", "0901234567")
+	ringing := func() []string {
+		var legs []string
+		for _, c := range h.fake.Channels() {
+			if strings.HasPrefix(c.ID, id) && strings.Contains(c.ID, "-op-") && c.State == "Ringing" {
+				legs = append(legs, c.ID)
+			}
+		}
+		return legs
+	}
+	h.eventually("every operator ringing", func() bool { return len(ringing()) == operators })
+
+	holding.Store(true)
+	began := time.Now()
+	r.cancel()
+	select {
+	case <-r.done:
+	case <-time.After(operators * held * 2):
+		t.Fatalf("the stop did not complete within %v; goroutines:\n%s", operators*held*2, allStacks())
+	}
+	took := time.Since(began)
+	t.Logf("stopped in %v", took)
+	if took >= bound {
+		t.Errorf("the stop took %v with %d legs' hang-ups held %v each, want under %v: hung up one after another", took, operators, held, bound)
+	}
+	if n := deletes.Load(); n != operators {
+		t.Errorf("%d legs hung up at the stop, want %d", n, operators)
+	}
+	if legs := ringing(); len(legs) > 0 {
+		t.Errorf("legs still ringing after the stop: %v", legs)
+	}
+	if _, up := h.fake.Channel(id); !up {
+		t.Errorf("caller %s was hung up by the stop", id)
 	}
 }
