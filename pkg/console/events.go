@@ -232,6 +232,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 		return
 	}
 	defer c.hub.unsubscribe(sub)
+	defer cutStuckWrite(rc, sub.gone)()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
@@ -294,6 +295,44 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, a authed) {
 		}
 	}
 }
+
+// cutStuckWrite ends, once the stream is ended (gone), a write it is
+// stuck in: a browser that stopped reading (its TCP buffer full) holds a
+// write until TCP gives up, many minutes, and the stream sees its end
+// only between writes; at a stop, http.Server.Shutdown waited its whole
+// grace for it. A stream still in its handler streamEndGrace after its
+// end has its write deadline set to now: the write fails, and the
+// connection is closed. A stream that ends in time finishes its response
+// as before. The returned func, deferred by the handler, stops the watch
+// and waits for it: the deadline is never set once the handler returned
+// (the connection may serve another request).
+func cutStuckWrite(rc *http.ResponseController, gone <-chan struct{}) (stop func()) {
+	returned := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-gone:
+		case <-returned:
+			return
+		}
+		t := time.NewTimer(streamEndGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			_ = rc.SetWriteDeadline(time.Now())
+		case <-returned:
+		}
+	}()
+	return func() {
+		close(returned)
+		<-watched
+	}
+}
+
+// streamEndGrace is how long an ended event stream has to return before
+// a write it is stuck in is cut.
+const streamEndGrace = 100 * time.Millisecond
 
 // streamKeepAlive is how often an event stream sends a ping; the page
 // reconnects when it has heard nothing for a little over twice that.
