@@ -13,16 +13,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 )
 
-// last is the time of the latest originate to w's operator (zero: none).
-func (w *legWatch) last() time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.rung) == 0 {
-		return time.Time{}
-	}
-	return w.rung[len(w.rung)-1]
-}
-
 // TestOperatorRungAgainOnceTheLegOfATalkTheCallerEndedIsGone: op1001
 // talks with the first caller, who hangs up while a second caller waits.
 // toritsugi hangs op1001's leg up after the call ends; with a 0 s

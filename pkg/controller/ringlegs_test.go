@@ -59,6 +59,16 @@ func watchLegs(h *harness, op string, hold time.Duration) *legWatch {
 	return w
 }
 
+// last is the time of the latest originate to w's operator (zero: none).
+func (w *legWatch) last() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.rung) == 0 {
+		return time.Time{}
+	}
+	return w.rung[len(w.rung)-1]
+}
+
 func (w *legWatch) check(t *testing.T) {
 	t.Helper()
 	w.mu.Lock()
@@ -109,9 +119,7 @@ func TestRingAllLoserRungAgainOnlyOnceItsLegIsGone(t *testing.T) {
 	}
 	w.check(t)
 	// Rung as the leg ended (its end reported), not after the bound.
-	w.mu.Lock()
-	again := w.rung[len(w.rung)-1]
-	w.mu.Unlock()
+	again := w.last()
 	if d := again.Sub(answered); d >= acd.LegGoneWait {
 		t.Fatalf("op1002 rung again %s after op1001 answered: the leg's end was not reported", d)
 	}
@@ -138,9 +146,7 @@ func TestOperatorRungAgainOnceTheLegOfALeftCallerIsGone(t *testing.T) {
 	}
 	h.eventually("op1001 rung for the second caller", func() bool { return legOf(h, second, "op1001") != "" })
 	w.check(t)
-	w.mu.Lock()
-	again := w.rung[len(w.rung)-1]
-	w.mu.Unlock()
+	again := w.last()
 	if d := again.Sub(left); d >= acd.LegGoneWait {
 		t.Fatalf("op1001 rung again %s after the caller left: the leg's end was not reported", d)
 	}
@@ -178,9 +184,7 @@ func TestOperatorRungAgainOnceTheLegOfACallerLeftInTheWhisperIsGone(t *testing.T
 	}
 	h.eventually("op1001 rung for the second caller", func() bool { return legOf(h, second, "op1001") != "" })
 	w.check(t)
-	w.mu.Lock()
-	again := w.rung[len(w.rung)-1]
-	w.mu.Unlock()
+	again := w.last()
 	if d := again.Sub(left); d >= acd.LegGoneWait {
 		t.Fatalf("op1001 rung again %s after the caller left: the answered leg's end was not reported", d)
 	}
