@@ -181,19 +181,11 @@ func decodeCall(b []byte) (CallRecord, error) {
 // ErrNotFound.
 func (s *Store) Call(id string) (CallRecord, error) {
 	var r CallRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCalls).Get([]byte(id))
-		if b == nil {
-			return ErrNotFound
-		}
-		var err error
-		r, err = decodeCall(b)
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		r, err = s.CallIn(tx, id)
 		return err
 	})
-	if err != nil {
-		return CallRecord{}, fmt.Errorf("store: call %q: %w", id, err)
-	}
-	return r, nil
+	return r, err
 }
 
 // CallIn returns, in tx (a transaction of the store's file: the relay

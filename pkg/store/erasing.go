@@ -60,15 +60,7 @@ func (s *Store) beingErased(number string) bool {
 // being erased. Checked in the queue's own transaction, a message saved
 // before an erasure and queued after it is not sent.
 func (s *Store) IntakeRelayable(tx *bolt.Tx, id string) error {
-	b := tx.Bucket(bucketIntakes)
-	if b == nil {
-		return fmt.Errorf("intake %s: %w", id, ErrNotFound)
-	}
-	v := b.Get([]byte(id))
-	if v == nil {
-		return fmt.Errorf("intake %s: %w", id, ErrNotFound)
-	}
-	in, err := decodeIntake(v)
+	in, err := s.IntakeIn(tx, id)
 	if err != nil {
 		return err
 	}

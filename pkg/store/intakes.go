@@ -163,23 +163,11 @@ func (s *Store) saveIntake(in Intake, create bool, base int) (stored Intake, sav
 // ErrNotFound.
 func (s *Store) Intake(id string) (Intake, error) {
 	var in Intake
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIntakes)
-		if b == nil {
-			return ErrNotFound
-		}
-		v := b.Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		var err error
-		in, err = decodeIntake(v)
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		in, err = s.IntakeIn(tx, id)
 		return err
 	})
-	if err != nil {
-		return Intake{}, fmt.Errorf("store: intake %q: %w", id, err)
-	}
-	return in, nil
+	return in, err
 }
 
 // IntakeIn reads the current version of intake id in tx, a transaction
