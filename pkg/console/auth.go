@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -439,7 +440,7 @@ func (c *Console) logout(w http.ResponseWriter, a authed) {
 	c.sess.remove(a.sid)
 	c.hub.endSession(a.sid)
 	c.clearCookie(w)
-	if c.sess.othersLive(c.hub.streamSessions(a.op.ID), c.now(), func(ss session) bool { _, ok := c.sessionOperator(ss); return ok }) {
+	if slices.ContainsFunc(c.hub.streamSessions(a.op.ID), func(sid string) bool { return c.stillAuthed(authed{sid: sid}) }) {
 		c.log.Info("logout of one session: the operator's console open in another goes on, still in routing", "operator", a.op.ID)
 		return
 	}

@@ -178,19 +178,6 @@ func (s *sessions) remove(id string) {
 	s.drop(key)
 }
 
-// othersLive reports whether one of the sessions sids (those with a
-// console event stream open) is live at now and valid accepts it (its
-// operator still configured as they logged in). Sessions logged out are
-// not, even if their deletion from the store failed.
-func (s *sessions) othersLive(sids []string, now time.Time, valid func(session) bool) bool {
-	for _, id := range sids {
-		if ss, ok := s.alive(id, now); ok && valid(ss) {
-			return true
-		}
-	}
-	return false
-}
-
 // sweep deletes the store's expired sessions; New calls it once.
 func (s *sessions) sweep(now time.Time) {
 	if s.st == nil {
