@@ -185,21 +185,27 @@ func BenchmarkEventLatencyAtRate(b *testing.B) {
 func runAtRate(b *testing.B, e *benchEnv, n, rate int) (total, drain time.Duration) {
 	b.Helper()
 	all := e.rec.expect(n, nil)
-	start := time.Now()
-	interval := time.Second / time.Duration(rate)
-	for i := range n {
-		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
-			time.Sleep(wait)
-		}
-		e.call(i)
-	}
-	last := time.Now()
+	start, last := paceCalls(n, rate, e.call)
 	select {
 	case <-all:
 	case <-time.After(flowLimit):
 		e.stuck(n)
 	}
 	return time.Since(start), time.Since(last)
+}
+
+// paceCalls places n calls, one every 1/rate seconds, and returns when it
+// placed the first and the last.
+func paceCalls(n, rate int, place func(i int)) (start, last time.Time) {
+	start = time.Now()
+	interval := time.Second / time.Duration(rate)
+	for i := range n {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		place(i)
+	}
+	return start, time.Now()
 }
 
 // BenchmarkEventLatencyAtRateFakeApart: BenchmarkEventLatencyAtRate with
