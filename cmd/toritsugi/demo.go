@@ -4,9 +4,11 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -78,26 +80,48 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"TORITSUGI_ARI_URL":        pbx.URL(), "TORITSUGI_ARI_PASSWORD": "toritsugi",
 		"TORITSUGI_DATA_DIR": *dataDir, "TORITSUGI_HTTP_LISTEN": *listen,
 	}
-	cfg, err := config.Parse("sample.yaml", config.SampleYAML, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	// One console operator to try the console with; the others are
+	// simulated and available whenever their softphone is registered.
+	hash, err := demoHash(*dataDir)
+	if err != nil {
+		return err
+	}
+	// The demo's settings over its sample, at the start and after every
+	// reload of DIR/sample.yaml (an edit there, e.g. for operator
+	// training, must not log the console operator out or close the
+	// clients at night).
+	adjust := func(cfg *config.Config) {
+		cfg.FallbackLog = "" // a real Asterisk's refused calls are not the demo's
+		for i := range cfg.Clients {
+			if !*realHours {
+				cfg.Clients[i].Hours.AlwaysOpen = true // a demo at night should still reach operators
+			}
+		}
+		for i := range cfg.Operators {
+			if cfg.Operators[i].ID == demoOperator {
+				cfg.Operators[i].PasswordHash = hash
+				cfg.Operators[i].Supervisor = true
+			}
+		}
+		demoSounds(pbx, cfg)
+	}
+	// The sample is written to DIR once and read from there: with --data,
+	// what was edited in it is what the next start runs.
+	path := filepath.Join(*dataDir, "sample.yaml")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, iofs.ErrNotExist) {
+		data = config.SampleYAML
+		err = os.WriteFile(path, data, 0o600)
+	}
 	if err != nil {
 		return fmt.Errorf("demo: sample config: %w", err)
 	}
-	cfg.FallbackLog = "" // a real Asterisk's refused calls are not the demo's
-	for i := range cfg.Clients {
-		c := &cfg.Clients[i]
-		if !*realHours {
-			c.Hours.AlwaysOpen = true // a demo at night should still reach operators
-		}
-		pbx.AddSound(strings.TrimPrefix(c.Greeting, "sound:"), 4*time.Second)
+	cfg, err := config.Parse(path, data, lookup)
+	if err != nil {
+		return fmt.Errorf("demo: sample config: %w", err)
 	}
-	pbx.AddSound(strings.TrimPrefix(cfg.UnknownDIDSound, "sound:"), 3*time.Second)
-	for _, c := range cfg.Clients {
-		for _, m := range []string{c.AfterHoursSound, c.OverflowSound, c.BlockedSound, c.WhisperSound, c.RecordAnnouncement} {
-			if name, ok := strings.CutPrefix(m, "sound:"); ok {
-				pbx.AddSound(name, time.Second)
-			}
-		}
-	}
+	adjust(cfg)
 	// Simulated operators: softphones that answer after 2 s and talk --talk.
 	// The console operator's is registered from the start; the others
 	// --others-after later, so that the first calls are the one trying
@@ -132,28 +156,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	// One console operator to try the console with; the others are
-	// simulated and available whenever their softphone is registered.
-	hash, err := demoHash(*dataDir)
-	if err != nil {
-		return err
-	}
-	for i := range cfg.Operators {
-		if cfg.Operators[i].ID == demoOperator {
-			cfg.Operators[i].PasswordHash = hash
-			cfg.Operators[i].Supervisor = true
-		}
-	}
 	log := slog.New(demoLogFilter{newLogger(stderr, cfg.LogLevel).Handler()})
 	log.Info("garbage collector target", "gogc", gcpercent.Apply())
 	outbox := &demoRelay{log: log.With("part", "demo-relay")}
-	path := filepath.Join(*dataDir, "sample.yaml")
-	if err := os.WriteFile(path, config.SampleYAML, 0o600); err != nil {
-		return err
-	}
 	svc, err := newService(cfg, path, log, serviceOptions{
 		senders: outbox.senders(),
 		extra:   map[string]http.Handler{"/demo/outbox": outbox},
+		reload:  config.StoreOptions{Env: lookup, Adjust: adjust},
 	})
 	if err != nil {
 		return err
@@ -173,6 +182,20 @@ Press Ctrl-C to stop.
 
 	go simulateCalls(ctx, pbx, cfg, *every, log)
 	return svc.run(ctx, ln, nil)
+}
+
+// demoSounds gives the simulated PBX the sounds cfg names: a greeting
+// lasts 4 s, an announcement 1 s.
+func demoSounds(pbx *aritest.Server, cfg *config.Config) {
+	pbx.AddSound(strings.TrimPrefix(cfg.UnknownDIDSound, "sound:"), 3*time.Second)
+	for _, c := range cfg.Clients {
+		pbx.AddSound(strings.TrimPrefix(c.Greeting, "sound:"), 4*time.Second)
+		for _, m := range []string{c.AfterHoursSound, c.OverflowSound, c.BlockedSound, c.WhisperSound, c.RecordAnnouncement} {
+			if name, ok := strings.CutPrefix(m, "sound:"); ok {
+				pbx.AddSound(name, time.Second)
+			}
+		}
+	}
 }
 
 // demoCallers are the simulated callers: a few who call again (the

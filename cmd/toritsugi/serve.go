@@ -105,6 +105,9 @@ type serviceOptions struct {
 	mailTLS *tls.Config
 	// apiLn is http.api_listen's listener (a test's own).
 	apiLn net.Listener
+	// reload changes how the configuration file is reloaded (the demo's
+	// environment and its settings over the file); zero: as serve.
+	reload config.StoreOptions
 }
 
 func newService(cfg *config.Config, path string, log *slog.Logger, opts ...serviceOptions) (*service, error) {
@@ -119,7 +122,7 @@ func newService(cfg *config.Config, path string, log *slog.Logger, opts ...servi
 	if err != nil {
 		return nil, err
 	}
-	s := &service{log: log, store: st, configs: config.NewStore(path, cfg, log), extra: o.extra, apiLn: o.apiLn}
+	s := &service{log: log, store: st, configs: config.NewStoreWith(path, cfg, log, o.reload), extra: o.extra, apiLn: o.apiLn}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	fail := func(err error) (*service, error) {
 		s.cancel()

@@ -19,6 +19,7 @@ type Store struct {
 	path   string
 	logger *slog.Logger
 	env    func(string) (string, bool)
+	adjust func(*Config) // StoreOptions.Adjust
 
 	cur atomic.Pointer[Config]
 	// started is the configuration the process started with: the
@@ -72,7 +73,28 @@ func (s *Store) refused(problems int) {
 
 // NewStore serves initial (usually from Load) and reloads from path.
 func NewStore(path string, initial *Config, logger *slog.Logger) *Store {
-	s := &Store{path: path, logger: logger, env: os.LookupEnv, started: initial}
+	return NewStoreWith(path, initial, logger, StoreOptions{})
+}
+
+// StoreOptions change how a Store reloads its file.
+type StoreOptions struct {
+	// Env looks up the environment variables the file's values and
+	// TORITSUGI_* overrides read (default os.LookupEnv): give the one
+	// initial was parsed with.
+	Env func(string) (string, bool)
+	// Adjust, when set, changes every configuration a reload loaded,
+	// before it runs: the settings a caller put over initial's file
+	// (the demo's simulated PBX, its console login) stay over the file
+	// reloaded.
+	Adjust func(*Config)
+}
+
+// NewStoreWith is NewStore with o's changes to its reloads.
+func NewStoreWith(path string, initial *Config, logger *slog.Logger, o StoreOptions) *Store {
+	s := &Store{path: path, logger: logger, env: o.Env, adjust: o.Adjust, started: initial}
+	if s.env == nil {
+		s.env = os.LookupEnv
+	}
 	s.cur.Store(initial)
 	return s
 }
@@ -127,6 +149,9 @@ func (s *Store) Reload() error {
 		s.refused(n) // before the log: whoever reads it finds /healthz saying so
 		s.logger.Error("config reload failed, keeping the running configuration", attrs...)
 		return err
+	}
+	if s.adjust != nil {
+		s.adjust(cfg)
 	}
 	s.cur.Store(cfg)
 	s.failed.Store(nil)

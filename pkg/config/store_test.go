@@ -782,3 +782,38 @@ func watching(t *testing.T, s *Store) <-chan *Config {
 	time.Sleep(200 * time.Millisecond) // watching
 	return sub
 }
+
+// TestReloadWithStoreOptions: a store made with StoreOptions reads the
+// environment through its Env and passes every configuration it reloads
+// through Adjust before anyone sees it (the demo keeps its simulated
+// PBX's settings and its console login over its sample file).
+func TestReloadWithStoreOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toritsugi.yaml")
+	writeFile(t, path, configText("info"))
+	env := func(k string) (string, bool) {
+		if k == "TORITSUGI_DATA_DIR" {
+			return "/from-env", true
+		}
+		return "", false
+	}
+	cfg, err := load(path, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adjust := func(c *Config) { c.Operators[0].Supervisor = true }
+	adjust(cfg)
+	s := NewStoreWith(path, cfg, slog.New(slog.DiscardHandler), StoreOptions{Env: env, Adjust: adjust})
+	ch := s.Subscribe()
+	writeFile(t, path, configText("debug"))
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	got := receive(t, ch)
+	if got.LogLevel != "debug" || got.DataDir != "/from-env" || !got.Operators[0].Supervisor {
+		t.Errorf("reloaded log_level %q, data_dir %q, supervisor %v; want debug, /from-env (Env), true (Adjust)",
+			got.LogLevel, got.DataDir, got.Operators[0].Supervisor)
+	}
+	if s.Current() != got {
+		t.Error("Current is not the configuration notified")
+	}
+}
