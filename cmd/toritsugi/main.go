@@ -35,9 +35,10 @@ func (u usageError) Error() string { return u.msg }
 
 const usage = `usage:
   toritsugi serve --config FILE      run the service
-  toritsugi check-config [--env-file ENV] FILE
+  toritsugi check-config [--reload] [--env-file ENV] FILE
                                      validate a configuration file (or --config FILE),
-                                     with the variables of the service's environment file
+                                     with the variables of the service's environment file;
+                                     --reload: as a reload takes it (systemctl reload)
   toritsugi check-db FILE            check a database file (a backup copy), read-only
   toritsugi demo [--listen ADDR]     run against a simulated PBX with sample calls
   toritsugi asterisk-conf --config FILE [--check DIR [--data-dir DIR]]
