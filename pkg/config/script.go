@@ -119,6 +119,7 @@ func (c *Client) Script() intake.Script {
 		if f.ShowIf != nil {
 			cond := *f.ShowIf
 			cond.Equals = slices.Clone(cond.Equals)
+			cond.Caller = slices.Clone(cond.Caller)
 			f.ShowIf = &cond
 		}
 	}

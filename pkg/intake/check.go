@@ -160,16 +160,21 @@ func (c *checker) choices(path string, f Field) {
 }
 
 // cond checks show_if: it must name an EARLIER choice or yesno field, which
-// also rules out cycles, and list values that field can take.
+// also rules out cycles, and list values that field can take; or name
+// caller classes (callerCond).
 func (c *checker) cond(s Script, i int, f Field, first map[string]int) {
 	path := join(index("fields", i), "show_if")
+	if f.ShowIf.Caller != nil {
+		c.callerCond(path, f.ShowIf)
+		return
+	}
 	fp := join(path, "field")
 	const earlier = " (fields must refer to EARLIER fields)"
 	ref := f.ShowIf.Field
 	j, ok := first[ref]
 	switch {
 	case ref == "":
-		c.add(fp, "missing: the id of an earlier choice or yesno field")
+		c.add(fp, "missing: the id of an earlier choice or yesno field (or caller: the caller classes)")
 		return
 	case ref == f.ID:
 		c.add(fp, fmt.Sprintf("field %q refers to itself"+earlier, ref))
@@ -202,6 +207,24 @@ func (c *checker) cond(s Script, i int, f Field, first map[string]int) {
 	for k, v := range f.ShowIf.Equals {
 		if !slices.Contains(allowed, v) {
 			c.add(index(ep, k), fmt.Sprintf("%q is not a value of %q (values: %s)", v, ref, strings.Join(allowed, ", ")))
+		}
+	}
+}
+
+// callerCond checks show_if caller: caller classes, at least one, and no
+// field or equals beside them.
+func (c *checker) callerCond(path string, cond *Cond) {
+	cp := join(path, "caller")
+	classes := strings.Join(CallerClasses, ", ")
+	if cond.Field != "" || len(cond.Equals) > 0 {
+		c.add(cp, "show_if takes either field with equals (an earlier answer) or caller (the caller's class), not both")
+	}
+	if len(cond.Caller) == 0 {
+		c.add(cp, "missing: list the caller classes for which the field is shown ("+classes+")")
+	}
+	for k, v := range cond.Caller {
+		if !slices.Contains(CallerClasses, v) {
+			c.add(index(cp, k), fmt.Sprintf("%q is not a caller class (use one of %s)", v, classes))
 		}
 	}
 }

@@ -5,7 +5,10 @@
 // closing line, and a read-back template. Scripts come from the built-in
 // presets (Preset: simple, standard, guided) or from a client's YAML file
 // (ParseScript), which may branch: a field with show_if is asked only when an
-// earlier choice or yes/no field has one of the listed values.
+// earlier choice or yes/no field has one of the listed values, or, with
+// show_if caller, only of the classes of caller listed (CallerClasses: a
+// known contact, a withheld number...), which the call decides
+// (Script.ForCaller).
 //
 // Everything is pure: no I/O, no clock, no logging.
 //

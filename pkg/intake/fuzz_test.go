@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"unicode/utf8"
 )
@@ -21,6 +22,8 @@ func FuzzParseScript(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("id: a\nname: b\ngreeting: c\nfields: [{id: x, label: X, type: yesno}, {id: y, label: Y, show_if: {field: x, equals: yes}}]\nread_back: '[{y}]{x}'\n"))
+	f.Add([]byte("id: a\nname: b\ngreeting: c\nfields: [{id: x, label: X, type: yesno, show_if: {caller: [known, new]}}, {id: y, label: Y, show_if: {field: x, equals: yes}}, {id: z, label: Z, required: true, show_if: {caller: withheld}}]\n"))
+	f.Add([]byte("id: a\nname: b\ngreeting: c\nfields: [{id: x, label: X, show_if: {caller: [], field: x, equals: [x]}}]\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("fields: [&f {id: a, label: A}, *f, *f]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -52,6 +55,42 @@ func FuzzParseScript(f *testing.F) {
 		}
 		r := s.Validate(in)
 		checkVisibleOnly(t, s, in, r)
+		for _, class := range CallerClasses {
+			sc := s.ForCaller(class)
+			checkVisibleOnly(t, sc, in, sc.Validate(in))
+		}
+	})
+}
+
+// FuzzValidateForCaller checks Validate of the script that branches by
+// caller, for any class: it speaks only of the fields that class is
+// shown, asks for the withheld caller's number only of them, and is
+// idempotent on its own output.
+func FuzzValidateForCaller(f *testing.F) {
+	s := loadCallers(f)
+	for _, class := range append(slices.Clone(CallerClasses), "", "VIP") {
+		f.Add(class, "山田商事", "山田", "03-1234-5678", "はい", "見積もり")
+	}
+	f.Add("withheld", "", " ", "０９０－１２３４－５６７８", "no", "")
+	f.Add("repeat", "\xff", "山田", "03-12", "たぶん", "\u200b")
+	f.Fuzz(func(t *testing.T, class, company, name, tel, same, purpose string) {
+		sc := s.ForCaller(class)
+		in := Values{"company": company, "name": name, "callback": tel, "same_matter": same, "previous_note": same, "purpose": purpose}
+		r := sc.Validate(in)
+		checkVisibleOnly(t, sc, in, r)
+		if _, asked := r.Errors["callback"]; asked && class != CallerWithheld {
+			t.Fatalf("class %q asked for the callback number: %v", class, r.Errors)
+		}
+		if _, kept := r.Values["callback"]; kept && class != CallerWithheld {
+			t.Fatalf("class %q kept the callback number: %v", class, r.Values)
+		}
+		if !r.OK() {
+			return
+		}
+		again := sc.Validate(r.Values)
+		if !again.OK() || !maps.Equal(again.Values, r.Values) || again.ReadBack != r.ReadBack {
+			t.Fatalf("Validate is not idempotent:\nfirst  %+v\nsecond %+v", r, again)
+		}
 	})
 }
 

@@ -15,7 +15,7 @@ var (
 	scriptKeys = []string{"id", "name", "scope", "greeting", "fields", "closing", "read_back"}
 	fieldKeys  = []string{"id", "label", "type", "required", "choices", "help", "show_if"}
 	choiceKeys = []string{"value", "label"}
-	condKeys   = []string{"field", "equals"}
+	condKeys   = []string{"field", "equals", "caller"}
 )
 
 // script reads the top-level mapping.
@@ -77,19 +77,32 @@ func (p *parser) choice(n *yaml.Node, path string) Choice {
 	return c
 }
 
-// cond reads show_if. equals may be one value or a list.
+// cond reads show_if. equals and caller may be one value or a list; a
+// caller key written with no value reads as an empty list (Check asks for
+// the classes), not as none.
 func (p *parser) cond(n *yaml.Node, path string) *Cond {
 	m := p.mapping(n, path, condKeys)
 	c := &Cond{Field: p.str(m["field"], join(path, "field"))}
-	ep := join(path, "equals")
-	if e := deref(m["equals"]); e != nil && e.Kind == yaml.ScalarNode && !isNull(e) {
-		c.Equals = []string{p.str(e, ep)}
-		return c
-	}
-	for i, en := range p.list(m["equals"], ep, maxEquals) {
-		c.Equals = append(c.Equals, p.str(en, index(ep, i)))
+	c.Equals = p.values(m["equals"], join(path, "equals"))
+	if m["caller"] != nil {
+		c.Caller = p.values(m["caller"], join(path, "caller"))
+		if c.Caller == nil {
+			c.Caller = []string{}
+		}
 	}
 	return c
+}
+
+// values reads one value or a list of them.
+func (p *parser) values(n *yaml.Node, path string) []string {
+	if d := deref(n); d != nil && d.Kind == yaml.ScalarNode && !isNull(d) {
+		return []string{p.str(d, path)}
+	}
+	var out []string
+	for i, en := range p.list(n, path, maxEquals) {
+		out = append(out, p.str(en, index(path, i)))
+	}
+	return out
 }
 
 // mapping returns the values of a mapping by key, reporting keys that are

@@ -53,14 +53,44 @@ type Choice struct {
 	Label string `json:"label"`
 }
 
-// Cond makes a field depend on an earlier one.
+// Cond makes a field depend on an earlier one, or on the caller: it has
+// either Field and Equals, or Caller.
 type Cond struct {
 	// Field is the id of an earlier choice or yesno field.
 	Field string `json:"field"`
 	// Equals lists the values (choice values, or "yes"/"no") for which
 	// the dependent field is shown.
 	Equals []string `json:"equals"`
+	// Caller lists the caller classes (CallerClasses) for which the
+	// field is shown: the class of the call, decided as it is put through
+	// to the operator (see ForCaller).
+	Caller []string `json:"caller,omitempty"`
 }
+
+// Caller classes: what toritsugi knows of a caller when the call is put
+// through to the operator. Each call has exactly one, decided then (by
+// the desk) and kept with the call's screen pop and its message, in this
+// order of precedence:
+const (
+	// CallerVIP: the number matched one of the client's caller rules
+	// with action vip (the client has no transfer_to, or did not take
+	// the transfer).
+	CallerVIP = "vip"
+	// CallerKnown: the number matched a caller rule with action known
+	// (its name is shown to the operator).
+	CallerKnown = "known"
+	// CallerWithheld: no number came: 非通知 (withheld), 公衆電話
+	// (payphone), 通知不可能 (unavailable), or one that is no number.
+	CallerWithheld = "withheld"
+	// CallerRepeat: the client has a message saved from this number (the
+	// earlier messages the console lists with the call).
+	CallerRepeat = "repeat"
+	// CallerNew: a number, no caller rule, no message saved from it.
+	CallerNew = "new"
+)
+
+// CallerClasses lists the caller classes in the order messages show them.
+var CallerClasses = []string{CallerVIP, CallerKnown, CallerWithheld, CallerRepeat, CallerNew}
 
 // Field is one question of the form.
 type Field struct {
@@ -108,6 +138,19 @@ type Script struct {
 	// ReadBack is the template of the read-back line (see the package
 	// documentation); empty means a line listing every answer.
 	ReadBack string `json:"read_back,omitempty"`
+
+	// caller is the caller class ForCaller gave ("": not known).
+	caller string
+}
+
+// ForCaller returns the script as it is asked of a caller of class caller
+// (one of CallerClasses; "" when not known): Visible, Validate,
+// ReadBackLine, Answers and Display then show a field with show_if caller
+// only when the list names that class. A script not given a class shows
+// none of those fields.
+func (s Script) ForCaller(caller string) Script {
+	s.caller = caller
+	return s
 }
 
 // GreetingLine returns the greeting with {client} replaced by the client's

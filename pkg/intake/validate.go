@@ -28,16 +28,14 @@ func (r Result) OK() bool { return len(r.Errors) == 0 }
 // Visible returns the fields to show given the current answers, in order. A
 // field with show_if is shown when the field it names is itself shown and
 // its answer is one of the listed values; so hiding a field also hides the
-// fields that depend on it.
+// fields that depend on it. A field with show_if caller is shown when the
+// script's caller class (ForCaller) is one it lists.
 func (s Script) Visible(v Values) []Field {
 	shown := make(map[string]string, len(s.Fields)) // id → comparable answer
 	out := make([]Field, 0, len(s.Fields))
 	for _, f := range s.Fields {
-		if c := f.ShowIf; c != nil {
-			answer, ok := shown[c.Field]
-			if !ok || !slices.Contains(c.Equals, answer) {
-				continue
-			}
+		if c := f.ShowIf; c != nil && !s.holds(c, shown) {
+			continue
 		}
 		if _, dup := shown[f.ID]; dup {
 			continue // a malformed script repeats an id: show it once
@@ -46,6 +44,16 @@ func (s Script) Visible(v Values) []Field {
 		out = append(out, f)
 	}
 	return out
+}
+
+// holds reports whether a show_if condition holds, given the comparable
+// answers of the fields shown so far.
+func (s Script) holds(c *Cond, shown map[string]string) bool {
+	if c.Caller != nil {
+		return s.caller != "" && slices.Contains(c.Caller, s.caller)
+	}
+	answer, ok := shown[c.Field]
+	return ok && slices.Contains(c.Equals, answer)
 }
 
 // comparable returns the answer as show_if compares it: trimmed, and yes/no

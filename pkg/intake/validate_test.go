@@ -341,3 +341,76 @@ func TestPastedInvisibles(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateForCaller: a field with show_if caller is shown, checked and
+// kept only for the classes it lists, with what depends on it; for others
+// (and a script given no class) it is not required, and its answer is
+// dropped as a hidden field's.
+func TestValidateForCaller(t *testing.T) {
+	s := loadCallers(t)
+	typed := Values{"company": "山田商事", "name": "山田", "callback": "090-1234-5678", "same_matter": "はい", "previous_note": "数量を変更", "purpose": "見積もり"}
+	asKnown := Values{"name": "山田", "purpose": "見積もり"}
+	tests := []struct {
+		class      string
+		in         Values
+		wantValues Values
+		wantErrors map[string]string
+	}{
+		{class: CallerKnown, in: typed, wantValues: asKnown},
+		{class: CallerVIP, in: Values{"name": "山田"}, wantValues: Values{"name": "山田"}, wantErrors: map[string]string{"purpose": "「ご用件」を入力してください"}},
+		{
+			class: CallerWithheld, in: Values{"name": "山田", "purpose": "見積もり"},
+			wantValues: Values{"name": "山田", "purpose": "見積もり"},
+			wantErrors: map[string]string{"callback": "「折返し番号」を入力してください"},
+		},
+		{
+			class: CallerWithheld, in: typed,
+			wantValues: Values{"company": "山田商事", "name": "山田", "callback": "+819012345678", "purpose": "見積もり"},
+		},
+		{
+			class: CallerRepeat, in: typed,
+			wantValues: Values{"company": "山田商事", "name": "山田", "same_matter": "yes", "previous_note": "数量を変更", "purpose": "見積もり"},
+		},
+		{
+			class: CallerNew, in: Values{"callback": "bad", "department": "営業部", "purpose": "見積もり"},
+			wantValues: Values{"department": "営業部", "purpose": "見積もり"},
+			wantErrors: map[string]string{"name": "「お名前」を入力してください"},
+		},
+		{class: "", in: typed, wantValues: asKnown},
+		{class: "stranger", in: typed, wantValues: asKnown},
+	}
+	for _, tc := range tests {
+		name := tc.class
+		if name == "" {
+			name = "no class"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := s.ForCaller(tc.class).Validate(tc.in)
+			if !maps.Equal(r.Values, tc.wantValues) {
+				t.Errorf("values %v, want %v", r.Values, tc.wantValues)
+			}
+			if tc.wantErrors == nil {
+				tc.wantErrors = map[string]string{}
+			}
+			if !maps.Equal(r.Errors, tc.wantErrors) {
+				t.Errorf("errors %v, want %v", r.Errors, tc.wantErrors)
+			}
+		})
+	}
+	// The read-back and the relayed answers read the same fields.
+	withheld := s.ForCaller(CallerWithheld)
+	r := withheld.Validate(typed)
+	if want := "山田商事の山田様、お電話番号 090-1234-5678、ご用件は見積もりの件で、よろしいでしょうか。"; r.ReadBack != want {
+		t.Errorf("read-back %q, want %q", r.ReadBack, want)
+	}
+	if got := withheld.Display(r.Values); got["callback"] != "090-1234-5678" {
+		t.Errorf("Display for the class %v, want the callback", got)
+	}
+	if got := s.Display(r.Values); got["callback"] != "" {
+		t.Errorf("Display without the class %v: shows a field its caller was not asked", got)
+	}
+	// The script itself is not changed by ForCaller.
+	if len(s.Visible(typed)) != 2 {
+		t.Errorf("the script without a class shows %v", s.Visible(typed))
+	}
+}
