@@ -43,6 +43,7 @@ type actor struct {
 
 	client    *config.Client // nil for an unknown DID
 	knownName string         // from the client's caller rules
+	known     bool           // a caller rule with action known matched
 	// vipWhisper is the VIP rule's own transfer whisper ("" = the client's)
 	vipWhisper string
 	// afterHoursBillable: the client bills after-hours calls.

@@ -105,8 +105,12 @@ type Connected struct {
 	// CallerNumber is the caller id as received; KnownName the contact
 	// name from the client's caller rules ("" if none).
 	CallerNumber, KnownName string
-	Waited                  time.Duration
-	At                      time.Time
+	// VIP and Known: the caller matched one of the client's caller rules
+	// with action vip (the client has no transfer_to, or did not take the
+	// transfer) or known.
+	VIP, Known bool
+	Waited     time.Duration
+	At         time.Time
 	// Client is the client as the call knew it (the configuration it came
 	// in under): a reload may have removed it since.
 	Client *config.Client

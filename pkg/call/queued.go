@@ -495,7 +495,7 @@ func (a *actor) bridged(br *ari.Key, peer *leg) {
 			// the wrap-up held for its message.
 			a.pendingPop = &Connected{
 				CallID: a.id, OperatorID: peer.opID, ClientID: a.client.ID, CallerNumber: a.rec.CallerID,
-				KnownName: a.knownName, Waited: a.waited(), At: a.m.clock.Now(), Client: a.client,
+				KnownName: a.knownName, VIP: a.state.VIP, Known: a.known, Waited: a.waited(), At: a.m.clock.Now(), Client: a.client,
 			}
 			a.popFor = peer
 			a.after(joinGrace, func() {

@@ -684,8 +684,8 @@ func TestKnownCallerNamedAfterARestart(t *testing.T) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.connected) != 1 || h.connected[0].KnownName != "取引先A" {
-		t.Fatalf("screen pops after the restart %+v, want one naming 取引先A", h.connected)
+	if len(h.connected) != 1 || h.connected[0].KnownName != "取引先A" || !h.connected[0].Known || h.connected[0].VIP {
+		t.Fatalf("screen pops after the restart %+v, want one naming 取引先A, a known caller", h.connected)
 	}
 }
 

@@ -161,6 +161,16 @@ func TestVIPDeclinedByClientKeepsPlaceInQueue(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(vr.Events), "transfer to the client failed (no answer)") {
 		t.Fatalf("VIP timeline: %v", vr.Events)
 	}
+	// The operator's screen says which caller is the VIP back from the
+	// transfer (a script may ask them other questions).
+	h.eventually("both screens popped", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.connected) == 2 })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.connected {
+		if c.VIP != (c.CallID == vip) || c.Known {
+			t.Errorf("screen pop of %s: VIP %v, known %v; want the VIP %s only", c.CallID, c.VIP, c.Known, vip)
+		}
+	}
 }
 
 // TestVIPClientHangsUpDuringWhisper: the client answers the transfer and
