@@ -28,10 +28,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 type fakeForms struct {
 	formFor  func(clientID string) console.FormSpec
 	validate func(clientID string, values map[string]string) (map[string]string, map[string]string, string)
+	// validateFor, when set, is called instead of validate, with the
+	// caller class.
+	validateFor func(clientID, callerClass string, values map[string]string) (map[string]string, map[string]string, string)
 }
 
 func (f fakeForms) FormFor(id, _ string) console.FormSpec { return f.formFor(id) }
-func (f fakeForms) Validate(id, _ string, v map[string]string) (map[string]string, map[string]string, string) {
+func (f fakeForms) Validate(id, _, class string, v map[string]string) (map[string]string, map[string]string, string) {
+	if f.validateFor != nil {
+		return f.validateFor(id, class, v)
+	}
 	return f.validate(id, v)
 }
 

@@ -284,10 +284,11 @@ func cleanValues(form FormSpec, in map[string]string) map[string]string {
 }
 
 // checked runs the client's validation, with the form call callID popped
-// with; it writes the 400/422 itself.
-func (c *Console) checked(w http.ResponseWriter, clientID, callID string, values map[string]string) (map[string]string, string, bool) {
+// with, for its caller's class (the pop's, or the message's being
+// corrected); it writes the 400/422 itself.
+func (c *Console) checked(w http.ResponseWriter, clientID, callID, callerClass string, values map[string]string) (map[string]string, string, bool) {
 	vals := cleanValues(c.d.Forms.FormFor(clientID, callID), values)
-	norm, errs, readBack := c.d.Forms.Validate(clientID, callID, vals)
+	norm, errs, readBack := c.d.Forms.Validate(clientID, callID, callerClass, vals)
 	for _, msg := range errs {
 		if msg != "" {
 			writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "invalid intake", Fields: errs})
@@ -346,11 +347,11 @@ func (c *Console) validate(w http.ResponseWriter, r *http.Request, a authed) {
 	if !ok {
 		return
 	}
-	callID := pop.CallID
+	callID, class := pop.CallID, pop.CallerClass
 	if prev != nil {
-		callID = prev.CallID
+		callID, class = prev.CallID, prev.CallerClass
 	}
-	norm, readBack, ok := c.checked(w, clientID, callID, req.Values)
+	norm, readBack, ok := c.checked(w, clientID, callID, class, req.Values)
 	if !ok {
 		return
 	}
@@ -398,7 +399,7 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 	if !ok {
 		return
 	}
-	norm, readBack, ok := c.checked(w, clientID, pop.CallID, req.Values)
+	norm, readBack, ok := c.checked(w, clientID, pop.CallID, pop.CallerClass, req.Values)
 	if !ok {
 		return
 	}
@@ -412,7 +413,7 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 	}
 	in, saved, err := c.saveForCall(store.Intake{
 		ID: id, CallID: pop.CallID, ClientID: clientID, OperatorID: a.op.ID, EditedBy: a.op.ID, CallerNumber: pop.CallerNumber,
-		Values: norm, ReadBack: readBack, UpdatedAt: c.now(), RequestID: rid,
+		Values: norm, ReadBack: readBack, CallerClass: pop.CallerClass, UpdatedAt: c.now(), RequestID: rid,
 	})
 	if errors.Is(err, store.ErrErasing) {
 		// The caller asked for their data to be erased, and it is being
@@ -528,7 +529,10 @@ func (c *Console) correctIntake(w http.ResponseWriter, r *http.Request, a authed
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "corrected meanwhile", "current": c.view(*prev)})
 		return
 	}
-	norm, readBack, ok := c.checked(w, clientID, prev.CallID, req.Values)
+	// The message's own class, kept with it: the call's pop is kept 24 h,
+	// and a message corrected from another call's screen (its caller's
+	// next call) is not that call's.
+	norm, readBack, ok := c.checked(w, clientID, prev.CallID, prev.CallerClass, req.Values)
 	if !ok {
 		return
 	}

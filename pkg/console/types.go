@@ -46,6 +46,11 @@ type ScreenPop struct {
 	// Saved are the ids of the messages saved for this call (kept with
 	// the pop: a withheld or empty caller number finds none by number).
 	Saved []string `json:"saved,omitempty"`
+	// CallerClass is what was known of the caller when the call was put
+	// through (intake.CallerClasses: vip, known, withheld, repeat, new),
+	// decided then by the desk: the form shows the fields with show_if
+	// caller for it, and the call's message is checked and kept with it.
+	CallerClass string `json:"caller_class,omitempty"`
 }
 
 // Field types of a FieldSpec.
@@ -65,10 +70,12 @@ type Choice struct {
 }
 
 // ShowIf makes a field visible only while another field's value is one of
-// Equals.
+// Equals, or, with Caller instead, only for a call whose caller class
+// (ScreenPop.CallerClass) is one of Caller.
 type ShowIf struct {
 	Field  string   `json:"field"`
 	Equals []string `json:"equals"`
+	Caller []string `json:"caller,omitempty"`
 }
 
 // FieldSpec is one field of the intake form.
@@ -98,10 +105,13 @@ type Forms interface {
 	// the operator is filling in); callID "" or a call it does not know:
 	// the client's form now. An unknown client gets an empty one.
 	FormFor(clientID, callID string) FormSpec
-	// Validate checks values against that form. It returns the
-	// normalised values (hidden branches dropped, phone numbers cleaned),
-	// an error message per field id (empty: valid) and the read-back line.
-	Validate(clientID, callID string, values map[string]string) (normalised, errs map[string]string, readBack string)
+	// Validate checks values against that form, for a caller of class
+	// callerClass (the call's ScreenPop.CallerClass, or a saved
+	// message's store.Intake.CallerClass: never what a page sends). It
+	// returns the normalised values (hidden branches dropped, phone
+	// numbers cleaned), an error message per field id (empty: valid) and
+	// the read-back line.
+	Validate(clientID, callID, callerClass string, values map[string]string) (normalised, errs map[string]string, readBack string)
 }
 
 // Operator states as shown on the console; OperatorControl reports them.

@@ -30,7 +30,7 @@ func FormSpec(s intake.Script) console.FormSpec {
 			spec.Choices = append(spec.Choices, console.Choice{Value: c.Value, Label: c.Label})
 		}
 		if fl.ShowIf != nil {
-			spec.ShowIf = &console.ShowIf{Field: fl.ShowIf.Field, Equals: fl.ShowIf.Equals}
+			spec.ShowIf = &console.ShowIf{Field: fl.ShowIf.Field, Equals: fl.ShowIf.Equals, Caller: fl.ShowIf.Caller}
 		}
 		f.Fields = append(f.Fields, spec)
 	}
@@ -38,12 +38,13 @@ func FormSpec(s intake.Script) console.FormSpec {
 }
 
 // Validate implements console.Forms with the client's script, as call
-// callID popped with it.
-func (d *Desk) Validate(clientID, callID string, values map[string]string) (map[string]string, map[string]string, string) {
+// callID popped with it, asked of a caller of class callerClass (the
+// call's, as Connected decided it).
+func (d *Desk) Validate(clientID, callID, callerClass string, values map[string]string) (map[string]string, map[string]string, string) {
 	cl, ok := d.clientFor(clientID, callID)
 	if !ok {
 		return nil, map[string]string{"": "unknown client"}, ""
 	}
-	r := cl.Script().Validate(intake.Values(values))
+	r := cl.Script().ForCaller(callerClass).Validate(intake.Values(values))
 	return r.Values, r.Errors, r.ReadBack
 }

@@ -98,11 +98,11 @@ func TestFormsFromScript(t *testing.T) {
 	if got := strings.Join(ids, ","); got != "company,name,addressee,callback,purpose,detail,callback_needed,callback_at,urgency" {
 		t.Fatalf("standard form fields %s", got)
 	}
-	vals, errs, readBack := d.Validate("acme", "", map[string]string{"name": "山田", "callback": "03-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"})
+	vals, errs, readBack := d.Validate("acme", "", "", map[string]string{"name": "山田", "callback": "03-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"})
 	if len(errs) != 0 || vals["callback"] != "+81312345678" || !strings.Contains(readBack, "03-1234-5678") {
 		t.Fatalf("validate: %v %v %q", vals, errs, readBack)
 	}
-	if _, errs, _ := d.Validate("acme", "", map[string]string{}); errs["name"] == "" {
+	if _, errs, _ := d.Validate("acme", "", "", map[string]string{}); errs["name"] == "" {
 		t.Fatalf("missing required name not reported: %v", errs)
 	}
 }
@@ -147,7 +147,7 @@ func TestClientRemovedWhileItsCallerIsPutThrough(t *testing.T) {
 				t.Fatal("no form for the removed client's caller")
 			}
 			values := map[string]string{"name": "山田", "company": "山田商事", "callback": "090-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}
-			norm, errs, _ := d.Validate("zeta", "", values)
+			norm, errs, _ := d.Validate("zeta", "", "", values)
 			if len(errs) != 0 {
 				t.Fatalf("Validate: %v", errs)
 			}
@@ -161,7 +161,7 @@ func TestClientRemovedWhileItsCallerIsPutThrough(t *testing.T) {
 				t.Fatalf("outbox %+v, want one message for 株式会社ゼータ to acme-boss", entries)
 			}
 			// An unknown client stays unknown.
-			if _, errs, _ := d.Validate("nobody", "", values); errs[""] == "" {
+			if _, errs, _ := d.Validate("nobody", "", "", values); errs[""] == "" {
 				t.Fatal("Validate of a client never configured passed")
 			}
 		})
@@ -205,7 +205,7 @@ func TestFormAsTheCallPopped(t *testing.T) {
 		"addressee": "営業部 田中様", "detail": "来週火曜までに300台分の見積もりが欲しい。前回の単価で。",
 		"callback_needed": "yes", "urgency": "urgent",
 	}
-	norm, errs, _ := d.Validate("acme", "c1", typed)
+	norm, errs, _ := d.Validate("acme", "c1", "", typed)
 	for k, msg := range errs {
 		if msg != "" {
 			t.Fatalf("%s: %s", k, msg)

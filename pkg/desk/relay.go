@@ -36,8 +36,9 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 		return fmt.Errorf("desk: intake %s: unknown client %q", in.ID, in.ClientID)
 	}
 	// Clients read names, not codes: labels for choices, 03-1234-5678
-	// for numbers (the stored intake keeps the normalised values).
-	script := cl.Script()
+	// for numbers (the stored intake keeps the normalised values). The
+	// fields are those its caller was asked, as when it was saved.
+	script := cl.Script().ForCaller(in.CallerClass)
 	fields := map[string]string(script.Display(intake.Values(in.Values)))
 	if fields == nil {
 		fields = map[string]string{}

@@ -58,7 +58,7 @@ func TestAnsweringServiceScenario(t *testing.T) {
 
 	// The operator of the first client's call takes the intake.
 	rec := records[clients[0].ID]
-	vals, errs, readBack := svc.desk.Validate(rec.ClientID, rec.ID, map[string]string{
+	vals, errs, readBack := svc.desk.Validate(rec.ClientID, rec.ID, "", map[string]string{
 		"company": "山田商事", "name": "山田太郎", "callback": "090-1234-0001", "purpose": "見積もり",
 		"detail": "来月の工事の見積もり", "callback_needed": "no", "urgency": "normal",
 	})

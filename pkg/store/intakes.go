@@ -46,6 +46,11 @@ type Intake struct {
 	Values map[string]string `json:"values"`
 	// ReadBack is the line the operator read back to the caller.
 	ReadBack string `json:"read_back,omitempty"`
+	// CallerClass is the class of the call's caller (the screen pop's,
+	// console.ScreenPop.CallerClass), which the form's fields with
+	// show_if caller were shown by; its corrections and the relayed
+	// message keep it. "" in a message saved before it was kept.
+	CallerClass string `json:"caller_class,omitempty"`
 	// CreatedAt is when the first version was saved; PutIntake keeps it.
 	CreatedAt time.Time `json:"created_at"`
 	// UpdatedAt is when this version was saved.

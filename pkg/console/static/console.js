@@ -1,7 +1,8 @@
 // Operator console: live state and screen pop over server-sent events, the
-// intake form built from the client's FormSpec (show_if branches, required
-// marks), a server-checked read-back before save, and a draft kept in
-// localStorage. All call data is inserted with textContent: it is hostile.
+// intake form built from the client's FormSpec (show_if branches, by an
+// answer or by the caller's class; required marks), a server-checked
+// read-back before save, and a draft kept in localStorage. All call data
+// is inserted with textContent: it is hostile.
 "use strict";
 (function () {
   const M = JSON.parse(document.getElementById("i18n").textContent);
@@ -367,8 +368,17 @@
     for (const f of fields()) out[f.id] = readField(f);
     return out;
   }
+  // callerClass is the caller class a field's show_if caller is shown
+  // for, as the server checks the form: the message being corrected
+  // keeps its own (it may be an earlier call's), a new message takes the
+  // call's (the screen pop's). None known: no such field is shown.
+  function callerClass() {
+    if (correcting) return correcting.caller_class || "";
+    return (call && call.pop.caller_class) || "";
+  }
   function visible(f, vals, seen) {
     if (!f.show_if) return true;
+    if (f.show_if.caller) return callerClass() !== "" && f.show_if.caller.includes(callerClass());
     const dep = fields().find((x) => x.id === f.show_if.field);
     if (!dep || seen.has(dep.id)) return false;
     seen.add(f.id);
@@ -586,7 +596,7 @@
       if (!fixing && key) localStorage.removeItem(key);
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
       correcting = saved; correctRID = null; $("correcting").hidden = false;
-      resetCheck(); renderHistory(); saveDraft();
+      applyShowIf(); resetCheck(); renderHistory(); saveDraft();
       $("status").textContent = r.json.saved_elsewhere ? M.saved_elsewhere : M.save_conflict;
       $("status").classList.toggle("alert", !!r.json.saved_elsewhere);
     } else if (r.status === 422 && r.json && r.json.fields) {
@@ -650,7 +660,7 @@
             if (d.draft) localStorage.removeItem(d.draft);
             call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
             correcting = saved; correctRID = null; $("correcting").hidden = false;
-            resetCheck(); renderHistory(); saveDraft();
+            applyShowIf(); resetCheck(); renderHistory(); saveDraft();
           }
           // From another page (saved_elsewhere): this page's message was
           // not stored; what it held is the correction to check.
