@@ -413,7 +413,7 @@ func (c *Console) createIntake(w http.ResponseWriter, r *http.Request, a authed)
 	}
 	in, saved, err := c.saveForCall(store.Intake{
 		ID: id, CallID: pop.CallID, ClientID: clientID, OperatorID: a.op.ID, EditedBy: a.op.ID, CallerNumber: pop.CallerNumber,
-		Values: norm, ReadBack: readBack, CallerClass: pop.CallerClass, UpdatedAt: c.now(), RequestID: rid,
+		Values: norm, ReadBack: readBack, CallerClass: pop.CallerClass, KnownName: pop.KnownName, UpdatedAt: c.now(), RequestID: rid,
 	})
 	if errors.Is(err, store.ErrErasing) {
 		// The caller asked for their data to be erased, and it is being

@@ -202,3 +202,38 @@ func TestMessageCheckedForTheCallersClass(t *testing.T) {
 		t.Fatalf("after the restart, the withheld caller's message: %d %+v", code, after.Intake)
 	}
 }
+
+// TestKnownCallersNameRelayed: a known contact's message, whose script
+// does not ask their name, tells the client whom it is from: the name
+// the client's caller rule gives them, kept with the message (also in
+// its corrections) and relayed as its first line and in its subject.
+func TestKnownCallersNameRelayed(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "callers.yaml")
+	if err := os.WriteFile(script, []byte(callersScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, ob := newDeskWith(t, strings.Replace(cfgYAML, "    script: standard\n", "    script: "+script+"\n", 1))
+	acme, _ := d.Config().Client("acme")
+	u, _ := openConsole(t, d)
+	d.Connected(call.Connected{CallID: "k1", OperatorID: "op1001", ClientID: "acme", CallerNumber: "09011112222", Known: true, KnownName: "山田社長", Client: acme})
+	var known saved
+	if code := u.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "k1", "values": map[string]string{"purpose": "見積もり"}}, &known); code != http.StatusCreated {
+		t.Fatalf("known contact's message: %d %v", code, known.Fields)
+	}
+	if known.Intake.KnownName != "山田社長" {
+		t.Fatalf("message kept with known name %q, want 山田社長", known.Intake.KnownName)
+	}
+	if code := u.do("PUT", "/api/v1/console/intakes/"+known.Intake.ID, map[string]any{"version": 1, "values": map[string]string{"purpose": "納期"}}, nil); code != http.StatusOK {
+		t.Fatalf("correction: %d", code)
+	}
+	for v := 1; v <= 2; v++ {
+		entries, err := ob.List(relay.Filter{MessageID: relay.IntakeMessageID(known.Intake.ID, v)})
+		if err != nil || len(entries) == 0 {
+			t.Fatalf("version %d relayed %v (%v)", v, entries, err)
+		}
+		m := entries[0].Message
+		if !strings.Contains(m.Subject, "山田社長 様より") || !strings.Contains(m.Text, "登録名") || !strings.Contains(m.Text, "山田社長") || m.Fields["known_name"] != "山田社長" {
+			t.Errorf("version %d relayed subject %q, fields %v, text:\n%s\nwant the known name in each", v, m.Subject, m.Fields, m.Text)
+		}
+	}
+}

@@ -45,15 +45,25 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	}
 	fields["caller"] = phone.ParseCallerID(in.CallerNumber).Display()
 	fields["operator"] = in.OperatorID
+	var lines []relay.Line
+	if in.KnownName != "" {
+		// The client's own name for the caller (their caller rule): a
+		// script may not ask a known caller their name.
+		fields["known_name"] = in.KnownName
+		lines = append(lines, relay.Line{Label: knownNameLabel, Value: in.KnownName})
+	}
 	subject := cl.Name + " 宛のお電話"
-	if name := oneLine(fields["name"]); name != "" {
+	name := oneLine(fields["name"])
+	if name == "" {
+		name = oneLine(in.KnownName)
+	}
+	if name != "" {
 		// One line: a script may make these multi-line answers.
 		subject = strings.TrimSpace(oneLine(fields["company"])+" "+name) + " 様より " + cl.Name + " 宛のお電話"
 	}
 	if in.Version > 1 {
 		subject = "【訂正】" + subject
 	}
-	var lines []relay.Line
 	for _, a := range script.Answers(intake.Values(in.Values)) {
 		lines = append(lines, relay.Line{Label: a.Label, Value: a.Value})
 	}
@@ -98,6 +108,10 @@ func (d *Desk) Submit(ctx context.Context, in store.Intake) error {
 	}
 	return d.enqueue(cl, m, dests...)
 }
+
+// knownNameLabel labels the client's own name for a known caller (their
+// caller rule's name) in a relayed message.
+const knownNameLabel = "登録名"
 
 // AdmitIntakes is the outbox's Admit (relay.OutboxOptions) for st: a
 // message of an intake is queued only while the intake exists and its

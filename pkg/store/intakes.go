@@ -51,6 +51,12 @@ type Intake struct {
 	// show_if caller were shown by; its corrections and the relayed
 	// message keep it. "" in a message saved before it was kept.
 	CallerClass string `json:"caller_class,omitempty"`
+	// KnownName is the name the client's caller rule gives the caller's
+	// number (a known contact or a VIP: the screen pop's
+	// console.ScreenPop.KnownName), kept with the message: a script may
+	// not ask such a caller their name (show_if caller), and the client
+	// reads it in the relayed message. "" for another caller.
+	KnownName string `json:"known_name,omitempty"`
 	// CreatedAt is when the first version was saved; PutIntake keeps it.
 	CreatedAt time.Time `json:"created_at"`
 	// UpdatedAt is when this version was saved.
