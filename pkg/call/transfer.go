@@ -156,6 +156,11 @@ func (a *actor) transferFailed(why string) {
 		a.stopTimer()
 	}
 	a.xfer = nil
+	// A bridge being made for the client (its add refused, to be tried
+	// again, when the client hung up) is given up: the caller must not
+	// wait in line inside it, nor a restart read them as put through.
+	a.stopBridgeRetry()
+	a.dropBridge()
 	a.note("transfer to the client failed (" + why + "): queueing for an operator")
 	if a.done || a.callerGone {
 		return

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,6 +242,93 @@ func TestVIPClientHangsUpDuringWhisper(t *testing.T) {
 		t.Errorf("the timeline does not say the client answered and hung up: %v", rec.Events)
 	}
 	h.eventually("no channels left", func() bool { return len(h.fake.Channels()) == 0 })
+}
+
+// TestTransferFailedDropsItsBridge: the client answers a VIP's transfer;
+// Asterisk, busy, refuses the add of the client's leg to the bridge (a
+// 503: tried again shortly), and the client hangs up before the next try.
+// The caller, added already, goes back in line: the bridge made for the
+// client is destroyed with the transfer, not left up with the caller in
+// it (a controller restarted meanwhile read the caller as put through to
+// the client, hung them up as "the client hung up" and billed the call as
+// transferred); the VIP is put through to the operator.
+func TestTransferFailedDropsItsBridge(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprint("restart ", restart), func(t *testing.T) {
+			h := newHarness(t, vipClient)
+			h.fake.AddEndpoint("PJSIP/op1001", false, answers)
+			h.fake.SetRemoteNumber("0399990000", clientTalks)
+			var mu sync.Mutex
+			var clientBridge string // the bridge the client's leg was refused
+			h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") {
+					return false
+				}
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(strings.NewReader(string(body)))
+				if !strings.Contains(string(body), "-tx-") {
+					return false // the caller's own add
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if !strings.Contains(string(body), "[") {
+					// The client's leg alone (after both in one request,
+					// refused): the client hangs up as it is refused.
+					if clientBridge != "" {
+						return false
+					}
+					clientBridge = strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/ari/bridges/"), "/addChannel")
+					for _, c := range h.fake.Channels() {
+						if strings.Contains(c.ID, "-tx-") {
+							if err := h.fake.RemoteHangup(c.ID); err != nil {
+								t.Errorf("hanging up the client: %v", err)
+							}
+						}
+					}
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, `{"message":"Service Unavailable"}`)
+				return true
+			})
+			h.start()
+			id := h.call("0312345678", "09011111111")
+			bridge := func() string { mu.Lock(); defer mu.Unlock(); return clientBridge }
+			h.eventually("the client's leg refused as it was added", func() bool { return bridge() != "" })
+			h.eventually("the VIP back in line", func() bool { return len(h.waiting("acme")) == 1 })
+			if restart {
+				h.last.stop()
+				h.start()
+				h.eventually("the VIP in line after the restart", func() bool { return len(h.waiting("acme")) == 1 })
+			} else {
+				h.eventually("the bridge made for the client destroyed", func() bool {
+					_, ok := h.fake.Bridge(bridge())
+					return !ok
+				})
+			}
+			if err := h.fake.Register("PJSIP/op1001"); err != nil {
+				t.Fatal(err)
+			}
+			h.eventually("the VIP put through to op1001", func() bool {
+				c, ok := h.fake.Channel(id)
+				return ok && c.BridgeID != "" && h.operatorState("op1001") == acd.OnCall
+			})
+			if err := h.fake.RemoteHangup(id); err != nil {
+				t.Fatal(err)
+			}
+			rec := h.record(id)
+			if rec.Result != store.ResultAnswered || rec.OperatorID != "op1001" {
+				t.Fatalf("VIP whose client hung up as the bridge was retried: %s (%s) op %q; events %v", rec.Result, rec.Reason, rec.OperatorID, rec.Events)
+			}
+			if !restart && !strings.Contains(fmt.Sprint(rec.Events), "the client answered, then hung up") {
+				t.Errorf("the timeline does not say the client answered and hung up: %v", rec.Events)
+			}
+			h.eventually("the bridge made for the client destroyed", func() bool {
+				_, ok := h.fake.Bridge(bridge())
+				return !ok
+			})
+		})
+	}
 }
 
 // TestVIPOwnWhisper: a VIP rule with its own whisper ("山田社長からのお電話
