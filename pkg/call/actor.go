@@ -112,8 +112,9 @@ type actor struct {
 	// their leg joins the bridge (popScreen).
 	pendingPop *Connected
 	popFor     *leg
-	// callerJoined: the caller's ChannelEnteredBridge came (a caller
-	// hanging up as the bridge is made is "added" and never joins).
+	// callerJoined: the caller's ChannelEnteredBridge of bridgeID came (a
+	// caller hanging up as the bridge is made is "added" and never joins);
+	// reset when the bridge is dropped (dropBridge).
 	callerJoined bool
 	// playTimer cuts the playback we wait for (playbackID) if its end
 	// never comes: its own timer, so that a playback's end, or a stopped
@@ -362,7 +363,9 @@ func (a *actor) handle(e ari.Event) {
 		}
 	case *ari.ChannelEnteredBridge:
 		switch l := a.legs[v.Channel.ID]; {
-		case v.Channel.ID == a.id && !a.callerGone:
+		case v.Channel.ID == a.id && !a.callerGone && v.Bridge.ID == a.bridgeID:
+			// The bridge being made, not one dropped since (its event
+			// late): the caller is in the conversation.
 			a.callerJoined = true
 		case l != nil && !l.hangingUp:
 			l.joined = true

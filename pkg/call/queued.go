@@ -659,6 +659,9 @@ func (a *actor) dropBridge() {
 	a.m.destroyBridge(a.log, a.bridgeID)
 	a.m.disp.UnbindBridge(a.bridgeID, a.inbox)
 	a.bridgeID = ""
+	// Out of it: a caller who hangs up as the next bridge is made never
+	// joins that one.
+	a.callerJoined = false
 }
 
 // requeue puts the caller back in line with their original place: ringing

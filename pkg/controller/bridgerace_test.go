@@ -137,6 +137,40 @@ func TestCallerHangsUpAsTheBridgeIsMade(t *testing.T) {
 	}
 }
 
+// TestCallerHangsUpAsTheNextBridgeIsMade: the operator hangs up as the
+// caller and they are bridged (the caller joined that bridge; it is
+// undone, the caller back in line), and the caller hangs up as the next
+// operator's bridge is made, never joining it. Nobody talked with them:
+// a missed call (abandoned), not billed as answered for having been in
+// the bridge that was undone.
+func TestCallerHangsUpAsTheNextBridgeIsMade(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, talks)
+	h.fake.AddEndpoint("PJSIP/op1002", true, talks)
+	h.fake.AddSound("toritsugi/line-noise", time.Minute)
+	raced := h.raceTheAdds(
+		func() string { return h.operatorLeg(h.firstRingOp()) },
+		func() string {
+			for _, c := range h.fake.Channels() {
+				if strings.HasPrefix(c.Name, "PJSIP/trunk-") {
+					return c.ID
+				}
+			}
+			return ""
+		})
+	h.start()
+	h.eventually("operators available", func() bool {
+		return h.operatorState("op1001") == acd.Available && h.operatorState("op1002") == acd.Available
+	})
+	rec := h.record(h.call("0312345678", "0901234567"))
+	if !raced[0].Load() || !raced[1].Load() || !strings.Contains(fmt.Sprint(rec.Events), "as the bridge was made: back in line") {
+		t.Fatalf("races run %v %v: %s (%s); events %v", raced[0].Load(), raced[1].Load(), rec.Result, rec.Reason, rec.Events)
+	}
+	if rec.Result != store.ResultAbandoned || rec.Billable || rec.Reason != "caller hung up as the bridge was made" {
+		t.Fatalf("%s (%s) billable %v; want abandoned, not billed; events %v", rec.Result, rec.Reason, rec.Billable, rec.Events)
+	}
+}
+
 // TestCallerHangupRequestedAsTheAddIsSent: the caller's hangup is
 // requested just before the add reaches Asterisk, and their channel stays
 // in the application a while (Asterisk's first hangup stage): the add
@@ -179,14 +213,29 @@ func TestCallerHangupRequestedAsTheAddIsSent(t *testing.T) {
 // once the add waits for it; Asterisk then answers the add
 // 204 and adds nothing for that leg (res_stasis control_flush_queue). It
 // reports whether the race was run.
-func (h *harness) raceTheAdd(leg func() string) *atomic.Bool {
+func (h *harness) raceTheAdd(leg func() string) *atomic.Bool { return h.raceTheAdds(leg)[0] }
+
+// raceTheAdds is raceTheAdd for the first len(legs) adds, to whichever
+// bridge (the next is the next bridge's once one is undone): the i-th
+// races the hangup of the leg legs[i] names. It reports whether
+// each race was run.
+func (h *harness) raceTheAdds(legs ...func() string) []*atomic.Bool {
 	t := h.t
-	var raced atomic.Bool
+	raced := make([]*atomic.Bool, len(legs))
+	for i := range raced {
+		raced[i] = new(atomic.Bool)
+	}
+	var adds atomic.Int32
 	h.intercept(func(_ http.ResponseWriter, r *http.Request) bool {
-		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") || raced.Swap(true) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/addChannel") {
 			return false
 		}
-		id := leg()
+		i := int(adds.Add(1)) - 1
+		if i >= len(legs) {
+			return false
+		}
+		raced[i].Store(true)
+		id := legs[i]()
 		req, _ := http.NewRequest(http.MethodPost, h.fake.URL()+"/channels/"+id+"/play?media=sound:toritsugi/line-noise", nil)
 		req.SetBasicAuth("toritsugi", "toritsugi")
 		resp, err := http.DefaultClient.Do(req)
@@ -209,5 +258,5 @@ func (h *harness) raceTheAdd(leg func() string) *atomic.Bool {
 		}()
 		return false
 	})
-	return &raced
+	return raced
 }
