@@ -139,6 +139,9 @@ type actor struct {
 	// Asterisk was asked to detect silence in it (maxSilenceSeconds).
 	vmName, vmWhy string
 	vmDetect      bool
+	// vmUnanswered: the request to record vmName got no answer, and no
+	// event of the recording has come since (it may never have run).
+	vmUnanswered bool
 	// announceID is the position announcement playing to the caller;
 	// greetingID the greeting (stopped if an operator answers first).
 	announceID, greetingID string
@@ -333,6 +336,7 @@ func (a *actor) handle(e ari.Event) {
 		}
 	case *ari.RecordingFinished:
 		if v.Recording.Name == a.vmName && a.vmName != "" {
+			a.vmUnanswered = false // it ran
 			// A duration of 0 is 10 s of silence as well as a hang-up during
 			// the beep, which records nothing: Asterisk says which.
 			if a.silentMessage(v.Recording) && (v.Recording.Duration > 0 || a.messageStored(a.vmName)) {
@@ -348,9 +352,9 @@ func (a *actor) handle(e ari.Event) {
 		switch name := v.Recording.Name; {
 		case name == "":
 		case name == a.vmName:
-			a.note("the message could not be recorded: " + v.Recording.Cause)
 			a.log.Error("voicemail recording failed", "recording", name, "cause", v.Recording.Cause)
-			a.rec.VoicemailFailed, a.state.VoicemailFailed = true, true
+			a.messageLost(v.Recording.Cause)
+			a.vmUnanswered = false // told once
 			a.messageRecorded(false)
 		case name == a.rec.Recording:
 			a.log.Error("call recording failed", "recording", name, "cause", v.Recording.Cause)
@@ -483,7 +487,7 @@ func (a *actor) playList(channelID string, media []string, then func(state strin
 			// The caller may be hanging up (Asterisk refuses commands
 			// then): should their hangup follow the hang-up this failure
 			// leads to, the call ends as theirs, not as a failed playback.
-			a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
+			a.failed = a.failure()
 		}
 		if channelID != a.id && pbx.IsNotFound(err) {
 			// The operator's leg went away; its StasisEnd tells the rest.

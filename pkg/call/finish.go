@@ -158,7 +158,7 @@ func (a *actor) gone(err error, what string) bool {
 func (a *actor) fail(reason string, err error) {
 	a.log.Error(reason, "error", err)
 	if refusedWhileHangingUp(err) {
-		a.failed = &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable}
+		a.failed = a.failure()
 	}
 	a.rec.Result, a.rec.Reason = store.ResultFailed, fmt.Sprintf("%s: %v", reason, err)
 	a.rec.Billable = false
@@ -178,9 +178,15 @@ func refusedWhileHangingUp(err error) bool {
 
 // failure is what a call's record said before a command failed.
 type failure struct {
-	result   store.Result
-	reason   string
-	billable bool
+	result          store.Result
+	reason          string
+	billable        bool
+	voicemailFailed bool
+}
+
+// failure is what the call's record says now, kept as a command fails.
+func (a *actor) failure() *failure {
+	return &failure{result: a.rec.Result, reason: a.rec.Reason, billable: a.rec.Billable, voicemailFailed: a.rec.VoicemailFailed}
 }
 
 // failureWasHangup: after a failed command, the caller's own hangup
@@ -192,6 +198,7 @@ func (a *actor) failureWasHangup() {
 	a.failed = nil
 	a.note("the failure came with the caller's hangup")
 	a.rec.Result, a.rec.Reason, a.rec.Billable = f.result, f.reason, f.billable
+	a.rec.VoicemailFailed, a.state.VoicemailFailed = f.voicemailFailed, f.voicemailFailed
 	a.hangupSent = false // the caller left: callerLeft records it
 }
 

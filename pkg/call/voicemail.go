@@ -80,12 +80,38 @@ func (a *actor) recordMessage(why string) {
 		if a.gone(err, "record voicemail") {
 			return
 		}
-		a.log.Warn("recording a voicemail failed", "error", err)
-		a.hangup(a.rec.Reason)
-		return
+		if !recordingMayRun(err) {
+			// Refused, or never sent: no message will be recorded. The
+			// caller is hung up, and the client told it was lost.
+			a.log.Error("recording a voicemail failed", "recording", name, "error", err)
+			if refusedWhileHangingUp(err) {
+				// The caller may be hanging up (Asterisk refuses commands
+				// then): should their hangup follow, no message was lost.
+				a.failed = a.failure()
+			}
+			a.messageLost(err.Error())
+			a.hangup(a.rec.Reason)
+			return
+		}
+		// No answer in time (Asterisk under load): it may record all the
+		// same, the caller hearing the beep and speaking. The recording's
+		// end settles it (RecordingFinished, RecordingFailed), or its
+		// guard or the call's end by what Asterisk stored; nothing stored
+		// then is a message lost (messageEnded).
+		a.log.Warn("the voicemail's record request got no answer; waiting for the message in case Asterisk records it", "recording", name, "error", err)
+		a.note("the message's record request got no answer: waiting in case Asterisk records it")
+		a.vmUnanswered = true
 	}
 	a.vmName, a.vmWhy, a.vmDetect = name, why, silence > 0
 	a.guardMessage()
+}
+
+// messageLost notes that the message the caller was asked for could not
+// be recorded (cause): the record says so (VoicemailFailed), and the
+// client's notice that it was lost.
+func (a *actor) messageLost(cause string) {
+	a.note("the message could not be recorded: " + cause)
+	a.rec.VoicemailFailed, a.state.VoicemailFailed = true, true
 }
 
 // guardMessage settles the message being recorded if its end is never
@@ -139,17 +165,23 @@ func (a *actor) messageRecordedSilent() {
 	a.hangup(a.rec.Reason)
 }
 
-// messageEnded settles the message being recorded: left, or not.
+// messageEnded settles the message being recorded: left, or not. None
+// stored of a recording whose request got no answer, and that never
+// reported it ran (vmUnanswered), is a message lost: Asterisk most likely
+// never recorded it.
 func (a *actor) messageEnded(left bool) {
-	if left {
+	switch {
+	case left:
 		a.rec.Result = store.ResultVoicemail
 		a.rec.Reason = voicemailLeft(a.vmWhy)
 		a.rec.Recording = a.vmName
 		a.note("message recorded: " + a.vmName)
-	} else {
+	case a.vmUnanswered:
+		a.messageLost("its record request got no answer, and no message was stored")
+	default:
 		a.note("no message left")
 	}
-	a.vmName = ""
+	a.vmName, a.vmUnanswered = "", false
 }
 
 // messageUnfinished settles, as the call ends, a message whose

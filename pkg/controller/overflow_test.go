@@ -522,6 +522,106 @@ func TestVoicemailRecordingFails(t *testing.T) {
 	}
 }
 
+// TestVoicemailRecordRequestFails: the request to record the caller's
+// message fails. Refused (500), no message is recorded: the record says
+// the message was lost (VoicemailFailed: the client's notice says so,
+// not that the caller was asked to call again, and an after-hours caller
+// is not left untold), its result and billing the overflow's or
+// after-hours' as for any message lost (refused as the caller hangs up,
+// no message was lost). Not answered in time, Asterisk
+// may record it all the same: the caller is not hung up at once; the
+// message it recorded is a voicemail, and none stored when the caller
+// hangs up is a message lost.
+func TestVoicemailRecordRequestFails(t *testing.T) {
+	afterHours := func(t *testing.T) *harness {
+		return closedHarness(t, time.Second, `
+    after_hours_voicemail: true
+    voicemail_prompt: ""
+    voicemail_max: 60s`)
+	}
+	isRecord := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/ari/channels/") && strings.HasSuffix(r.URL.Path, "/record")
+	}
+	refused := func(h *harness) {
+		h.failThrough(isRecord)
+	}
+	// refusedAsTheCallerLeaves: Asterisk refuses the record request as
+	// the caller hangs up (it refuses commands then): no message lost.
+	refusedAsTheCallerLeaves := func(h *harness) {
+		h.failThrough(func(r *http.Request) bool {
+			if !isRecord(r) {
+				return false
+			}
+			if err := h.fake.RemoteHangup(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/ari/channels/"), "/record")); err != nil {
+				h.t.Errorf("hanging up the caller: %v", err)
+			}
+			return true
+		})
+	}
+	// unanswered answers the record request only after the controller
+	// gave it up, having passed it to Asterisk (recorded) or not; then the
+	// caller, when nothing was recorded, hangs up.
+	unanswered := func(recorded bool) func(h *harness) {
+		return func(h *harness) {
+			fakeURL := h.fake.URL()
+			h.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if !isRecord(r) {
+					return false
+				}
+				id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/ari/channels/"), "/record")
+				if recorded {
+					req, _ := http.NewRequest(http.MethodPost, fakeURL+strings.TrimPrefix(r.URL.Path, "/ari")+"?"+r.URL.RawQuery, r.Body)
+					req.Header = r.Header.Clone()
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						h.t.Errorf("passing the record request on: %v", err)
+						return true
+					}
+					resp.Body.Close()
+				}
+				time.Sleep(2500 * time.Millisecond) // the controller's RequestTimeout is 2 s
+				if !recorded {
+					if err := h.fake.RemoteHangup(id); err != nil {
+						h.t.Errorf("hanging up the caller: %v", err)
+					}
+				}
+				return true
+			})
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		harness func(*testing.T) *harness
+		did     string
+		fail    func(*harness)
+		result  store.Result
+		lost    bool // VoicemailFailed
+		billed  bool
+		note    string
+	}{
+		{"refused, overflow", voicemailHarness, "0312345678", refused, store.ResultOverflow, true, false, "the message could not be recorded: "},
+		{"refused, after hours", afterHours, "0311111111", refused, store.ResultAfterHours, true, true, "the message could not be recorded: "},
+		{"refused as the caller leaves", voicemailHarness, "0312345678", refusedAsTheCallerLeaves, store.ResultOverflow, false, false, "the failure came with the caller's hangup"},
+		{"unanswered, recorded", voicemailHarness, "0312345678", unanswered(true), store.ResultVoicemail, false, false, "message recorded: "},
+		{"unanswered, nothing recorded", voicemailHarness, "0312345678", unanswered(false), store.ResultOverflow, true, false,
+			"the message could not be recorded: its record request got no answer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.harness(t)
+			tc.fail(h)
+			h.start()
+			rec := h.record(h.call(tc.did, "09012345678"))
+			if rec.Result != tc.result || rec.VoicemailFailed != tc.lost || rec.Billable != tc.billed || (rec.Recording != "") != (tc.result == store.ResultVoicemail) {
+				t.Fatalf("%s (%s) voicemail_failed %v billable %v recording %q; want %s, voicemail_failed %v, billable %v; events %v",
+					rec.Result, rec.Reason, rec.VoicemailFailed, rec.Billable, rec.Recording, tc.result, tc.lost, tc.billed, rec.Events)
+			}
+			if !strings.Contains(fmt.Sprint(rec.Events), tc.note) {
+				t.Fatalf("the timeline does not say %q: %v", tc.note, rec.Events)
+			}
+		})
+	}
+}
+
 // TestHangupRetriedUntilItWorks: Asterisk refuses to hang the caller up
 // (500) more times than the quick retries: the call is not given up with
 // the caller left on a line nobody serves; the hangup is asked again
