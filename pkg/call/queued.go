@@ -606,13 +606,15 @@ func (a *actor) overflow(reason string) {
 }
 
 // overflowSays reports whether the overflow has anything for the caller to
-// hear: a message, a voicemail, or a callback offer of their number.
+// hear: a message, a voicemail, or a callback offer (offerCallback): of
+// their number, or, with callback_enter_prompt, of one they key (a
+// withheld, payphone or overseas caller).
 func (a *actor) overflowSays() bool {
 	switch {
 	case a.client.OverflowSound != "", a.client.Overflow == config.OverflowVoicemail:
 		return true
 	case a.client.Overflow == config.OverflowCallback:
-		return phone.ParseCallerID(a.rec.CallerID).Domestic() && a.m.callbacks != nil
+		return (phone.ParseCallerID(a.rec.CallerID).Domestic() || a.client.CallbackEnterPrompt != "") && a.m.callbacks != nil
 	}
 	return false
 }

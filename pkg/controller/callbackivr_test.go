@@ -157,6 +157,59 @@ func TestCallbackWithheldCallerKeysANumber(t *testing.T) {
 	}
 }
 
+// TestRingbackCallerWithNoNumberAskedToKeyOne: a ringback client with no
+// overflow message offers callbacks. A caller whose number cannot be
+// called back (withheld, a payphone, abroad) is answered at max_wait and
+// asked to key one, as any client's is (they were refused unanswered, as
+// if the overflow had nothing for them to hear); without
+// callback_enter_prompt there is nothing for them, and they are refused
+// unanswered.
+func TestRingbackCallerWithNoNumberAskedToKeyOne(t *testing.T) {
+	const ringback = `
+    answer_mode: ringback
+    ringback_max: 60s
+    overflow_sound: ""
+    overflow: callback
+    callback_prompt: sound:toritsugi/callback-offer`
+	for _, tc := range []struct {
+		name, caller, enter string
+	}{
+		{"withheld", "anonymous", "\n    callback_enter_prompt: sound:toritsugi/callback-enter"},
+		{"payphone", "payphone", "\n    callback_enter_prompt: sound:toritsugi/callback-enter"},
+		{"abroad", "+12025550123", "\n    callback_enter_prompt: sound:toritsugi/callback-enter"},
+		{"withheld, no entry prompt", "anonymous", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := overflowHarness(t, ringback+tc.enter)
+			for _, s := range []string{"toritsugi/callback-thanks", "vm-goodbye"} {
+				h.fake.AddSound(s, time.Second)
+			}
+			h.fake.AddSound("toritsugi/callback-offer", 30*time.Second)
+			h.fake.AddSound("toritsugi/callback-enter", 30*time.Second)
+			h.start()
+			id := h.call("0312345678", tc.caller)
+			if tc.enter == "" {
+				if rec := h.record(id); rec.Result != store.ResultOverflow || !rec.AnsweredAt.IsZero() {
+					t.Fatalf("%s (%s) answered at %v; want refused unanswered", rec.Result, rec.Reason, rec.AnsweredAt)
+				}
+				refusedUnanswered(t, h, id, "no_answer")
+				return
+			}
+			h.eventually("asked for a number", func() bool { return countPlays(h, id, "toritsugi/callback-enter") == 1 })
+			h.keys(id, "09011112222#")
+			h.waitOffered("09011112222")
+			h.keys(id, "1")
+			rec := h.record(id)
+			if rec.AnsweredAt.IsZero() {
+				t.Fatalf("%s (%s): asked for a number unanswered", rec.Result, rec.Reason)
+			}
+			if cb, err := h.store.Callback(id); err != nil || cb.Number != "+819011112222" {
+				t.Fatalf("callback %+v, %v; events %v", cb, err, rec.Events)
+			}
+		})
+	}
+}
+
 // TestCallbackKeyedNumberCorrectedAndRefused: * starts the number again; a
 // number that is not a Japanese one (too short) is asked for again, once;
 // two such end the call with the goodbye, nothing stored.
