@@ -98,8 +98,10 @@ type CallRecord struct {
 	// Recording is the name of the Asterisk stored recording of the call.
 	Recording string `json:"recording,omitempty"`
 	// VoicemailFailed: the caller was asked for a message, and Asterisk
-	// could not record it (RecordingFailed: a full disk); what they said
-	// is lost, and the client is told of the call (a missed call).
+	// could not record it (RecordingFailed: a full disk), refused the
+	// request to record it, or never recorded one it may have started
+	// (the request timed out); what they said is lost, and the client is
+	// told of the call (a missed call).
 	VoicemailFailed bool `json:"voicemail_failed,omitempty"`
 	// VoicemailSilent: the caller was asked for a message, and Asterisk
 	// heard (almost) nothing said in what it recorded (Recording): not a
