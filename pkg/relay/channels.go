@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 )
 
@@ -178,10 +180,159 @@ func apiBase(d Destination, def string) string {
 	return def
 }
 
+// fitText is text made to fit limit units, each character counting
+// units(r) of them, for a chat API that refuses a longer text (or drops
+// it: Teams). When it is longer, the longest values are shortened, at
+// their end, marked with longNote: each value of m.Lines (an intake's
+// answers, located in text under their labels; a multi-line answer is
+// one value), and each other line of text (the header, the footer, a
+// client's own template's lines). They are shortened evenly: each value
+// longer than a bound is cut to it, the bound the largest that lets the
+// text fit, so that every labelled line, the header and the footer
+// arrive, and the values after a long answer (折返し希望日時, 緊急度,
+// 受付日時) are not lost with its end. Only when that cannot fit (too
+// many lines for the limit) is the text cut at its end (cutText).
+func fitText(text string, m Message, limit int, units func(rune) int) string {
+	length := func(s string) int {
+		n := 0
+		for _, r := range s {
+			n += units(r)
+		}
+		return n
+	}
+	total := length(text)
+	if total <= limit {
+		return text
+	}
+	note := longNote(m.Link)
+	n := length(note)
+	spans := textSpans(text, m.Lines)
+	lens := make([]int, len(spans))
+	longest := 0
+	for i, s := range spans {
+		lens[i] = length(text[s.from:s.to])
+		longest = max(longest, lens[i])
+	}
+	// size is the text's length with every value longer than bound cut
+	// to at most bound (note included); it grows with bound.
+	size := func(bound int) int {
+		t := total
+		for _, l := range lens {
+			if l > bound {
+				t -= l - bound
+			}
+		}
+		return t
+	}
+	if size(n) > limit {
+		return cutText(text, m.Link, limit, units)
+	}
+	lo, hi := n, longest // size(lo) fits, size(hi) = total does not
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; size(mid) <= limit {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	var b strings.Builder
+	prev := 0
+	for i, s := range spans {
+		if lens[i] <= lo {
+			continue
+		}
+		b.WriteString(text[prev:s.from])
+		b.WriteString(strings.TrimRightFunc(head(text[s.from:s.to], lo-n, units), unicode.IsSpace))
+		b.WriteString(note)
+		prev = s.to
+	}
+	b.WriteString(text[prev:])
+	return b.String()
+}
+
+// longNote ends a value fitText shortened, with link (the message in the
+// console) when there is one.
+func longNote(link string) string {
+	if link != "" {
+		return "…（長いため省略しました。全文: " + link + "）"
+	}
+	return "…（長いため省略しました）"
+}
+
+// span is text[from:to].
+type span struct{ from, to int }
+
+// textSpans are the values fitText may shorten, in the order of text:
+// the values of lines found in text (after "label: ", as the default
+// template writes them, else anywhere), and the lines of text outside
+// them. The longest values are looked for first, so that a short one
+// ("はい") is not found inside a long one.
+func textSpans(text string, lines []Line) []span {
+	lines = slices.Clone(lines)
+	slices.SortStableFunc(lines, func(a, b Line) int { return len(b.Value) - len(a.Value) })
+	var vals []span
+	free := func(s span) bool {
+		for _, v := range vals {
+			if s.from < v.to && v.from < s.to {
+				return false
+			}
+		}
+		return true
+	}
+	for _, l := range lines {
+		if l.Value == "" {
+			continue
+		}
+		if i := strings.Index(text, l.Label+": "+l.Value); l.Label != "" && i >= 0 {
+			if s := (span{i + len(l.Label) + 2, i + len(l.Label) + 2 + len(l.Value)}); free(s) {
+				vals = append(vals, s)
+				continue
+			}
+		}
+		if i := strings.Index(text, l.Value); i >= 0 {
+			if s := (span{i, i + len(l.Value)}); free(s) {
+				vals = append(vals, s)
+			}
+		}
+	}
+	slices.SortFunc(vals, func(a, b span) int { return a.from - b.from })
+	var out []span
+	lineSpans := func(from, to int) {
+		for from < to {
+			end := strings.IndexByte(text[from:to], '\n')
+			if end < 0 {
+				end = to - from
+			}
+			if end > 0 {
+				out = append(out, span{from, from + end})
+			}
+			from += end + 1
+		}
+	}
+	prev := 0
+	for _, v := range vals {
+		lineSpans(prev, v.from)
+		out = append(out, v)
+		prev = v.to
+	}
+	lineSpans(prev, len(text))
+	return out
+}
+
+// head is the longest beginning of s of at most room units.
+func head(s string, room int, units func(rune) int) string {
+	used := 0
+	for i, r := range s {
+		if used += units(r); used > room {
+			return s[:i]
+		}
+	}
+	return s
+}
+
 // cutText is text cut to at most limit units, each character counting
 // units(r) of them, saying so, with link (the message in the console)
-// when there is one: chat APIs refuse longer texts. It cuts between
-// characters.
+// when there is one: fitText's last resort. It cuts between characters.
 func cutText(text, link string, limit int, units func(rune) int) string {
 	length := func(s string) int {
 		n := 0
@@ -193,20 +344,11 @@ func cutText(text, link string, limit int, units func(rune) int) string {
 	if length(text) <= limit {
 		return text
 	}
-	note := "\n…（長いため省略しました）"
-	if link != "" {
-		note = "\n…（長いため省略しました。全文: " + link + "）"
-	}
-	room, used := max(limit-length(note), 0), 0
-	for i, r := range text {
-		if used += units(r); used > room {
-			return text[:i] + note
-		}
-	}
-	return text + note // not reached: text is longer than limit
+	note := "\n" + longNote(link)
+	return head(text, max(limit-length(note), 0), units) + note
 }
 
-// oneUnit counts every character as one (LINE WORKS).
+// oneUnit counts every character as one (Slack).
 func oneUnit(rune) int { return 1 }
 
 // utf16Units counts a character in UTF-16 code units, as LINE does: an

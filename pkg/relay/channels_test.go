@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/toritsugi/toritsugi/pkg/intake"
 	"github.com/toritsugi/toritsugi/pkg/phone"
 )
 
@@ -518,5 +520,181 @@ func TestLineWorksNoMentionFromTheText(t *testing.T) {
 	}
 	if strings.ContainsAny(got.Content.Text, "<>") || !strings.Contains(got.Content.Text, `ご用件: ＜m userId="boss@acme.example"＞ 至急`) {
 		t.Fatalf("LINE WORKS text %q: want the angle brackets full-width", got.Content.Text)
+	}
+}
+
+// longIntake is an intake message of scope's preset, rendered by the
+// default template, with answers as given (detail and guidance at most
+// the form's 2,000 characters) and the rest those of an urgent request
+// for a call back; lines given (a client's own script) replace the
+// preset's answers.
+func longIntake(t *testing.T, scope string, answers intake.Values, lines ...Line) Message {
+	t.Helper()
+	v := intake.Values{"company": "株式会社サンプル", "name": "山田太郎", "callback": "+819011112222", "purpose": "見積もりの件",
+		"callback_needed": "yes", "callback_at": "2026-04-02T10:00:00+09:00", "urgency": "urgent"}
+	maps.Copy(v, answers)
+	if len(lines) == 0 {
+		s, err := intake.Preset(scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range s.Answers(v) {
+			lines = append(lines, Line{a.Label, a.Value})
+		}
+		lines = append(lines, Line{"受付", "op1001"})
+	}
+	m := Message{ID: "i1-v1", Kind: KindIntake, Subject: "株式会社サンプル 山田太郎 様より ACME 宛のお電話", Urgent: true,
+		Fields: map[string]string{"caller": "090-1111-2222"}, Lines: lines, CreatedAt: time.Date(2026, 4, 1, 0, 15, 0, 0, time.UTC)}
+	var err error
+	if m.Text, err = Render("", m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// longAnswer is n characters of an operator's notes: lines of about 40
+// characters, each with fill in it (an emoji counts two for LINE).
+func longAnswer(n int, fill string) string {
+	var b []rune
+	for i := 0; len(b) < n; i++ {
+		line := []rune(fmt.Sprintf("%d. 先日の見積書の件で、数量と納期%sについて確認したいとのことです。", i+1, fill))
+		if len(b) > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, line...)
+	}
+	return strings.TrimSpace(string(b[:n]))
+}
+
+// TestLongAnswerShortenedNotTheLinesAfterIt: a message over a channel's
+// limit (a 用件詳細 at the form's 2,000 characters to LINE WORKS, which
+// takes 2,000) arrives with every labelled line, the header and the
+// footer; its longest answers are shortened, marked, and the answers
+// after them (折返し希望日時, 緊急度, 受付, 受付日時) are there. The text
+// was cut at its end, and the client never read when to call back nor
+// that it was urgent.
+func TestLongAnswerShortenedNotTheLinesAfterIt(t *testing.T) {
+	const note = "…（長いため省略しました）"
+	utf16Len := func(s string) int { return len(utf16.Encode([]rune(s))) }
+	custom := []Line{{"会社名", "株式会社サンプル"}, {"経緯", longAnswer(2000, "")}, {"用件詳細", longAnswer(2000, "")},
+		{"案内した内容", longAnswer(2000, "")}, {"備考", longAnswer(2000, "")}, {"折返し希望日時", "4月2日(木) 10:00"},
+		{"緊急度", "至急"}, {"受付", "op1001"}}
+	for _, tc := range []struct {
+		name string
+		dest Destination
+		m    Message
+		long []string // the labels of the answers shortened
+		// text is what the client reads, checked within the limit.
+		text func(t *testing.T, c captured) string
+	}{
+		{"lineworks", Destination{Name: "lw", Type: TypeLineWorks, BotID: "b", RoomID: "r", Token: "t"},
+			longIntake(t, "standard", intake.Values{"detail": longAnswer(2000, "")}), []string{"用件詳細"},
+			func(t *testing.T, c captured) string {
+				var got lineWorksBody
+				mustJSON(t, c, &got)
+				if n := utf16Len(got.Content.Text); n > lineWorksMaxText {
+					t.Errorf("%d characters, over LINE WORKS's %d", n, lineWorksMaxText)
+				}
+				return got.Content.Text
+			}},
+		{"line", Destination{Name: "l", Type: TypeLine, To: "U1", Token: "t"},
+			longIntake(t, "guided", intake.Values{"detail": longAnswer(2000, strings.Repeat("🍎", 20)), "guidance": longAnswer(1900, strings.Repeat("🍎", 20))}), []string{"用件詳細", "案内した内容"},
+			func(t *testing.T, c captured) string {
+				var got linePush
+				mustJSON(t, c, &got)
+				if n := utf16Len(got.Messages[0].Text); n > lineMaxText {
+					t.Errorf("%d UTF-16 units, over LINE's %d", n, lineMaxText)
+				}
+				return got.Messages[0].Text
+			}},
+		{"teams", Destination{Name: "tm", Type: TypeTeams},
+			longIntake(t, "", nil, custom...), []string{"経緯", "用件詳細", "案内した内容", "備考"},
+			func(t *testing.T, c captured) string {
+				if len(c.Body) > teamsMaxPayload {
+					t.Errorf("card of %d bytes, over %d", len(c.Body), teamsMaxPayload)
+				}
+				var got teamsMessage
+				mustJSON(t, c, &got)
+				var lines []string
+				for _, b := range got.Attachments[0].Content.Body {
+					lines = append(lines, teamsRunOf(t, b).Text)
+				}
+				return strings.Join(lines, "\n")
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, reqs := receiver(t, http.StatusOK)
+			tc.dest.URL = srv.URL
+			if err := Channels(ChannelOptions{})[tc.dest.Type].Send(t.Context(), tc.dest, tc.m); err != nil {
+				t.Fatal(err)
+			}
+			got := tc.text(t, <-reqs)
+			first, _, _ := strings.Cut(tc.m.Text, "\n")
+			if !strings.HasPrefix(got, first+"\n") || !strings.Contains(got, "発信者: 090-1111-2222\n") ||
+				!strings.HasSuffix(strings.TrimRight(got, "\n"), "受付日時: 2026/04/01 09:15") {
+				r := []rune(got)
+				t.Errorf("header or footer lost: %q … %q", first, string(r[max(len(r)-100, 0):]))
+			}
+			for _, l := range tc.m.Lines {
+				if !slices.Contains(tc.long, l.Label) {
+					if !strings.Contains(got, l.Label+": "+l.Value+"\n") {
+						t.Errorf("%s: %s is not there whole", l.Label, l.Value)
+					}
+					continue
+				}
+				// Shortened at its end: its beginning kept (a fair share of
+				// the room, not a few characters), then the note.
+				i := strings.Index(got, l.Label+": ")
+				if i < 0 {
+					t.Errorf("%s: the line is gone", l.Label)
+					continue
+				}
+				kept, _, ok := strings.Cut(got[i+len(l.Label)+2:], note+"\n")
+				if !ok || !strings.HasPrefix(l.Value, kept) || utf8.RuneCountInString(kept) < 200 {
+					t.Errorf("%s: %d characters kept (a beginning of the value: %v), want the beginning and %s",
+						l.Label, utf8.RuneCountInString(kept), strings.HasPrefix(l.Value, kept), note)
+				}
+			}
+			if n := strings.Count(got, note); n != len(tc.long) {
+				t.Errorf("%d notes, want one for each of %q", n, tc.long)
+			}
+		})
+	}
+}
+
+// TestFitText: what fitText shortens. The longest values first, evenly
+// (one a little over the bound loses its end too, one under it is
+// whole); a value the template did not write after its label (a
+// client's own template) is found where it is; lines of text that are
+// no value are shortened as values are; when the lines alone are over
+// the limit, the text is cut at its end.
+func TestFitText(t *testing.T) {
+	const note = "…（長いため省略しました）"
+	a, b, c := strings.Repeat("あ", 300), strings.Repeat("い", 200), strings.Repeat("う", 50)
+	m := Message{Lines: []Line{{"A", a}, {"B", b}, {"C", c}, {"D", "はい"}}}
+	text := "見出し\nA: " + a + "\nD: はい\nB: " + b + "\nC: " + c + "\n末尾"
+	// 574 characters, 174 over: A and B cut to 163 each, 150 of theirs
+	// and the note's 13.
+	got := fitText(text, m, 400, oneUnit)
+	want := "見出し\nA: " + strings.Repeat("あ", 150) + note + "\nD: はい\nB: " + strings.Repeat("い", 150) + note + "\nC: " + c + "\n末尾"
+	if utf8.RuneCountInString(want) != 400 || got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+
+	// A client's own template: the values under their labels, on lines
+	// of their own (313 characters: the value cut to 87, 74 and the note).
+	own := "■用件\n" + a + "\n■緊急度\n至急\n"
+	if got := fitText(own, Message{Lines: []Line{{"用件", a}, {"緊急度", "至急"}}}, 100, oneUnit); got != "■用件\n"+strings.Repeat("あ", 74)+note+"\n■緊急度\n至急\n" {
+		t.Errorf("own template: %q", got)
+	}
+	// No values: the longest line (306 characters: cut to 94).
+	if got := fitText("件名\n"+a+"\n末尾", Message{}, 100, oneUnit); got != "件名\n"+strings.Repeat("あ", 81)+note+"\n末尾" {
+		t.Errorf("no values: %q", got)
+	}
+	// 200 lines of 10 characters cannot fit 1,000 with each line kept.
+	many := strings.Repeat("項目です: 値です\n", 200)
+	got = fitText(many, Message{Link: "https://console.example/intakes/1"}, 1000, oneUnit)
+	if n := utf8.RuneCountInString(got); n != 1000 || !strings.HasPrefix(many, strings.TrimSuffix(got, "\n…（長いため省略しました。全文: https://console.example/intakes/1）")) {
+		t.Errorf("cut: %d characters, ending %q", n, got[len(got)-100:])
 	}
 }

@@ -44,7 +44,7 @@ func (s *LineSender) Send(ctx context.Context, d Destination, m Message) error {
 		return fmt.Errorf("relay: line %q: To and Token are required: %w", d.Name, ErrPermanent)
 	}
 	base := apiBase(d, LineBaseURL)
-	body, err := json.Marshal(linePush{To: d.To, Messages: []lineMessage{{Type: "text", Text: cutText(plainText(m), m.Link, lineMaxText, utf16Units)}}})
+	body, err := json.Marshal(linePush{To: d.To, Messages: []lineMessage{{Type: "text", Text: fitText(plainText(m), m, lineMaxText, utf16Units)}}})
 	if err != nil {
 		return fmt.Errorf("relay: line: encode: %w", err)
 	}

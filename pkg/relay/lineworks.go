@@ -81,18 +81,21 @@ func (s *LineWorksSender) post(ctx context.Context, d Destination, m Message, ta
 }
 
 // lineWorksMaxText is the most characters a LINE WORKS text message may
-// hold; a longer one is refused (400), which would dead-letter it.
+// hold ("Maximum length: 2,000 characters"); a longer one is refused
+// (400), which would dead-letter it. LINE WORKS does not say how it
+// counts: counted here in UTF-16 code units (an emoji two), as LINE
+// counts, which is never more than it takes either way.
 const lineWorksMaxText = 2000
 
-// lineWorksText is m as plain text, cut to lineWorksMaxText characters
-// with a note (and the console link, where the whole message is) when
-// it is longer. Angle brackets are shown full-width: LINE WORKS reads
+// lineWorksText is m as plain text made to fit lineWorksMaxText
+// (fitText: its longest values shortened, marked, every labelled line
+// kept). Angle brackets are shown full-width: LINE WORKS reads
 // <m userId="all"> in a bot's text as a mention of the whole room (and
 // of one member by their id or mail address), and the text holds what
 // callers and operators typed, and caller ids of unknown form as they
 // came.
 func lineWorksText(m Message) string {
-	return cutText(lineWorksEscape(plainText(m)), m.Link, lineWorksMaxText, oneUnit)
+	return lineWorksEscape(fitText(plainText(m), m, lineWorksMaxText, utf16Units))
 }
 
 func lineWorksEscape(s string) string {

@@ -11,7 +11,8 @@ import (
 // {"text": subject + body, "mrkdwn": false}: what callers said is shown as
 // written (with mrkdwn a purpose's *…* was bold, ~…~ struck through, and a
 // struck-through word changes a message). Slack cuts a text of more than
-// 40,000 characters; a longer one is cut here, saying so, with its link.
+// 40,000 characters; a longer one is made to fit here (fitText: its
+// longest values shortened, saying so).
 type SlackSender struct{ http httpPoster }
 
 // slackMaxText is the longest text sent: Slack's 40,000 characters, less
@@ -28,7 +29,7 @@ func (s *SlackSender) Send(ctx context.Context, d Destination, m Message) error 
 	if d.URL == "" {
 		return fmt.Errorf("relay: slack %q: no URL: %w", d.Name, ErrPermanent)
 	}
-	body, err := json.Marshal(slackPayload{Text: slackEscape(cutText(plainText(m), m.Link, slackMaxText, oneUnit))})
+	body, err := json.Marshal(slackPayload{Text: slackEscape(fitText(plainText(m), m, slackMaxText, oneUnit))})
 	if err != nil {
 		return fmt.Errorf("relay: slack: encode: %w", err)
 	}

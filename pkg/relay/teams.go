@@ -80,14 +80,15 @@ func (s *TeamsSender) Send(ctx context.Context, d Destination, m Message) error 
 // answers 202 and drops the post later (counted delivered, never seen).
 const teamsMaxPayload = 25_000
 
-// teamsPayload is m's card, its text cut (saying so, with the console's
-// link) to the longest that fits teamsMaxPayload: a block's JSON costs
-// more than its text, and unevenly (many short lines cost more than one
-// long one), so the cut is searched for, not worked out.
+// teamsPayload is m's card, its text made to fit (fitText: its longest
+// values shortened, saying so, every labelled line kept) the longest
+// that fits teamsMaxPayload: a block's JSON costs more than its text, and
+// unevenly (many short lines cost more than one long one), so the length
+// is searched for, not worked out.
 func teamsPayload(m Message) ([]byte, error) {
 	card := func(limit int) ([]byte, error) {
 		mm := m
-		mm.Text = cutText(m.Text, m.Link, limit, utf8.RuneLen)
+		mm.Text = fitText(m.Text, m, limit, utf8.RuneLen)
 		c := teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json",
 			Type: "AdaptiveCard", Version: "1.4", Body: teamsBlocks(mm)}
 		if m.Link != "" {
