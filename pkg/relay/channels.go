@@ -63,10 +63,12 @@ func Channels(opts ChannelOptions) map[string]Sender {
 const maxErrBody = 512
 
 // StatusError is an HTTP answer other than 2xx; delivery errors wrap it.
-// Header is the answer's (a channel may read it: LINE's 409).
+// Header and Body (its first maxErrBody bytes, trimmed) are the answer's
+// (a channel may read them: LINE's 409 and 429).
 type StatusError struct {
 	Code   int
 	Header http.Header
+	Body   string
 }
 
 func (e *StatusError) Error() string { return "HTTP " + strconv.Itoa(e.Code) }
@@ -116,8 +118,8 @@ func (h httpPoster) postChecked(ctx context.Context, channel, target, contentTyp
 		}
 		return nil
 	}
-	err = fmt.Errorf("relay: %s %s: %w: %s", channel, where, &StatusError{Code: resp.StatusCode, Header: resp.Header},
-		strings.TrimSpace(string(snippet)))
+	answer := strings.TrimSpace(string(snippet))
+	err = fmt.Errorf("relay: %s %s: %w: %s", channel, where, &StatusError{Code: resp.StatusCode, Header: resp.Header, Body: answer}, answer)
 	if permanentStatus(resp.StatusCode) {
 		return fmt.Errorf("%w: %w", err, ErrPermanent)
 	}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -363,24 +364,31 @@ func TestLineRetryKey(t *testing.T) {
 // TestLineAnswers: LINE's 409 to a retry key it accepted before (with the
 // accepted request's id) is a delivery, not a second message; a 409
 // without it, and a refused token, are permanent; a rate limit is tried
-// again; a text over 5,000 UTF-16 units is cut, with the console link.
+// again (a throttle), and the monthly limit (429 too) is permanent, with
+// LINE's reason; a text over 5,000 UTF-16 units is cut, with the console
+// link.
 func TestLineAnswers(t *testing.T) {
 	s := Channels(ChannelOptions{})[TypeLine]
+	const monthly = `{"message":"You have reached your monthly limit."}`
 	for _, tc := range []struct {
 		status   int
 		accepted string
+		body     string
 		want     string
 	}{
-		{http.StatusOK, "", "delivered"}, {http.StatusConflict, "b8a6d4c2-0000-4000-8000-000000000001", "delivered"},
-		{http.StatusConflict, "", "permanent"}, {http.StatusUnauthorized, "", "permanent"}, {http.StatusTooManyRequests, "", "again"},
+		{http.StatusOK, "", "", "delivered"}, {http.StatusConflict, "b8a6d4c2-0000-4000-8000-000000000001", "", "delivered"},
+		{http.StatusConflict, "", "", "permanent"}, {http.StatusUnauthorized, "", "", "permanent"},
+		{http.StatusTooManyRequests, "", `{"message":"The API rate limit has been exceeded. Try again later."}`, "again"},
+		{http.StatusTooManyRequests, "", monthly, "permanent"},
 	} {
 		status, want := tc.status, tc.want
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if tc.accepted != "" {
 				w.Header().Set("X-Line-Accepted-Request-Id", tc.accepted)
 			}
+			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(tc.status)
-			_, _ = io.WriteString(w, `{"message":"x"}`)
+			_, _ = io.WriteString(w, cmp.Or(tc.body, `{"message":"x"}`))
 		}))
 		t.Cleanup(srv.Close)
 		err := s.Send(t.Context(), Destination{Name: "l", Type: TypeLine, URL: srv.URL, To: "U1", Token: "t"}, testMessage("m"))
@@ -393,6 +401,14 @@ func TestLineAnswers(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("HTTP %d (accepted id %q): %s (%v), want %s", status, tc.accepted, got, err, want)
+		}
+		// A throttle holds the destination's other messages back: the
+		// monthly limit must not (nothing helps before the month turns).
+		if _, limited := throttled(err, time.Now()); limited != (status == http.StatusTooManyRequests && want == "again") {
+			t.Errorf("HTTP %d %s: throttled %v", status, tc.body, limited)
+		}
+		if tc.body == monthly && !strings.Contains(fmt.Sprint(err), "You have reached your monthly limit.") {
+			t.Errorf("the monthly limit's error does not give LINE's reason: %v", err)
 		}
 	}
 	// Counted as LINE counts: 🍎 is two UTF-16 units.

@@ -46,7 +46,8 @@
 // at most 16 times (maxFreeHastens). A destination answering 429 (or 503
 // with Retry-After) is waited for as it asks, with its other entries, and
 // such attempts do not count towards MaxAttempts during an entry's first
-// day, up to 100 (throttle.go).
+// day, up to 100 (throttle.go); a 429 its channel makes permanent (LINE's
+// monthly limit) dead-letters the entry at once and holds nothing back.
 //
 // Delivery is at least once: if the process dies after the receiver
 // accepted a message (HTTP 2xx, SMTP 250 after DATA) but before the commit,

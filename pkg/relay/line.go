@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // LineBaseURL is the LINE Messaging API base used when Destination.URL is
@@ -25,7 +26,9 @@ const lineMaxText = 5000
 // executes a request once per key (for 24 hours), and answers a retry of
 // one it accepted with 409 and the accepted request's id
 // (X-Line-Accepted-Request-Id), which is a delivery; a 409 without it is
-// an error.
+// an error. A 429 saying the account's monthly limit is reached is
+// permanent: the message is dead-lettered at once with LINE's reason, not
+// held (with the destination's other messages) as a rate limit would be.
 type LineSender struct{ http httpPoster }
 
 type linePush struct {
@@ -54,10 +57,26 @@ func (s *LineSender) Send(ctx context.Context, d Destination, m Message) error {
 	}
 	err = s.http.post(ctx, "line", base+"/v2/bot/message/push", "application/json", body, hdr, m, d)
 	var se *StatusError
-	if errors.As(err, &se) && se.Code == http.StatusConflict && se.Header.Get("X-Line-Accepted-Request-Id") != "" {
+	switch {
+	case errors.As(err, &se) && se.Code == http.StatusConflict && se.Header.Get("X-Line-Accepted-Request-Id") != "":
 		return nil // an earlier attempt with this retry key was accepted: not sent twice
+	case errors.As(err, &se) && se.Code == http.StatusTooManyRequests && lineMonthlyLimit(se.Body):
+		return fmt.Errorf("%w (the LINE Official Account's messages for this month are used up: "+
+			"raise its plan in LINE Official Account Manager, or retry the dead letters next month): %w", err, ErrPermanent)
 	}
 	return err
+}
+
+// lineMonthlyLimit reports whether a 429's body is LINE's "You have
+// reached your monthly limit." (the account's free or target number of
+// messages this month is used up): no retry within hours can succeed,
+// unlike a 429 for a rate limit.
+func lineMonthlyLimit(body string) bool {
+	var answer struct {
+		Message string `json:"message"`
+	}
+	_ = json.Unmarshal([]byte(body), &answer)
+	return strings.Contains(strings.ToLower(answer.Message), "monthly limit")
 }
 
 // lineRetryKey is the UUID (hexadecimal, 8-4-4-4-12, version 4 and RFC

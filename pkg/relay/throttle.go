@@ -47,10 +47,12 @@ func pauseFor(err error, e Entry) (until time.Time, ok bool) {
 
 // throttled reports whether err is a service asking to be sent less (a
 // 429, or a 503 with a Retry-After), and how long it asked to wait: zero
-// when it did not say (the caller picks a wait).
+// when it did not say (the caller picks a wait). A 429 its channel made
+// permanent (LINE's monthly limit: no wait helps before the month
+// turns) is not.
 func throttled(err error, now time.Time) (wait time.Duration, ok bool) {
 	var se *StatusError
-	if !errors.As(err, &se) {
+	if !errors.As(err, &se) || errors.Is(err, ErrPermanent) {
 		return 0, false
 	}
 	switch se.Code {

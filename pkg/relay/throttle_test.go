@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -433,5 +434,55 @@ func TestEndlessRefusalsCountAfterAHundred(t *testing.T) {
 	}
 	if e.State != StateDead || e.Throttled != maxFreeThrottles || e.Attempts != maxFreeThrottles+3 {
 		t.Errorf("after %d refusals: %s, %d throttled, %d attempts; want dead, %d, %d", maxFreeThrottles+3, e.State, e.Throttled, e.Attempts, maxFreeThrottles, maxFreeThrottles+3)
+	}
+}
+
+// TestLineMonthlyLimitDeadLettersAtOnce: LINE's 429 "You have reached
+// your monthly limit." dead-letters the message at its first attempt,
+// with LINE's reason as its last error, and does not hold back the
+// destination: its other message is tried at once and dead-lettered the
+// same way. Taken as a rate limit, the destination was paused and every
+// message to it waited (for days, free of the attempts' count) while the
+// month's messages stayed used up.
+func TestLineMonthlyLimitDeadLettersAtOnce(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"message":"You have reached your monthly limit."}`))
+	}))
+	t.Cleanup(srv.Close)
+	clock := newFakeClock()
+	ob := newOutbox(t, openDB(t, ""), clock, OutboxOptions{})
+	on := make(attempts, 16)
+	dest := Destination{Name: "line", Type: TypeLine, URL: srv.URL, To: "U0123456789abcdef0123456789abcdef", Token: "t"}
+	for _, id := range []string{"m-1", "m-2"} {
+		if _, err := ob.Enqueue(testMessage(id), []string{"line"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := runWorker(t, newTestWorker(t, ob, clock, on, dest))
+	first := map[string]Entry{}
+	for len(first) < 2 {
+		e := on.waitFor(t, "both messages' attempts", func(Entry) bool { return true })
+		if _, seen := first[e.ID]; !seen {
+			first[e.ID] = e
+		}
+	}
+	stop()
+	for id, e := range first {
+		if e.State != StateDead || e.Attempts != 1 || e.Throttled != 0 || !strings.Contains(e.LastError, "You have reached your monthly limit.") {
+			t.Errorf("%s after its first attempt: %s, %d attempts (%d refused as too many), last error %q; want dead with LINE's reason",
+				id, e.State, e.Attempts, e.Throttled, e.LastError)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 2 {
+		t.Errorf("LINE was asked %d times, want once for each message", requests)
 	}
 }
