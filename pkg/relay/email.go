@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -35,7 +36,10 @@ type EmailSender struct {
 }
 
 // Send delivers m. The Message-ID is derived from the idempotency key, so
-// a resend after a crash carries the same Message-ID.
+// a resend after a crash carries the same Message-ID. A voicemail's mail
+// the server will not take with its recording (over the SIZE its EHLO
+// gives, or refused at the end of DATA as too large: 552, 5.3.4) goes
+// without it, its recording line saying it was too large to attach.
 func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error {
 	from, err := mail.ParseAddress(d.From)
 	if err != nil {
@@ -53,15 +57,33 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	att, err := s.voicemail(ctx, &m, clock.Now())
+	now, plain := clock.Now(), m
+	att, err := s.voicemail(ctx, &m, now)
 	if err != nil {
 		return fmt.Errorf("relay: email %q: %w", d.Name, err)
 	}
-	msg, err := buildMail(from, to, m, d.Name, clock.Now(), att)
+	msg, err := buildMail(from, to, m, d.Name, now, att)
 	if err != nil {
 		return fmt.Errorf("relay: email %q: %w", d.Name, err)
 	}
-	if err := s.transact(ctx, d, host, from.Address, to, msg); err != nil {
+	// The mail without its attachment, saying why: sent instead when the
+	// server will not take the mail with it (its SIZE, or a refusal as too
+	// large), so that the client still gets the notice.
+	var small []byte
+	if att != nil {
+		sayRecording(&plain, tooLargeNote, true)
+		if small, err = buildMail(from, to, plain, d.Name, now, nil); err != nil {
+			return fmt.Errorf("relay: email %q: %w", d.Name, err)
+		}
+	}
+	err = s.transact(ctx, d, host, from.Address, to, msg, small)
+	if small != nil && errors.Is(err, errTooLarge) {
+		// Refused as too large at the end of DATA (a limit the server did
+		// not advertise, or a relay's behind it): once more without the
+		// recording. Nothing was delivered, so nobody gets it twice.
+		err = s.transact(ctx, d, host, from.Address, to, small, nil)
+	}
+	if err != nil {
 		if errors.Is(err, ErrPartlyDelivered) {
 			return fmt.Errorf("relay: email %q via %s: %w", d.Name, d.Addr, err)
 		}
@@ -80,7 +102,8 @@ func (s *EmailSender) Send(ctx context.Context, d Destination, m Message) error 
 // sender reads recordings. What became of it is said on the notice's
 // recording line (RecordingLine): attached, or, with no attachment, why:
 // Asterisk has it no more (the retention deleted it), it is over
-// MaxAttachment, or Asterisk could not give it for recordingWait since
+// MaxAttachment (or, Send finds, the mail with it is over what the mail
+// server takes), or Asterisk could not give it for recordingWait since
 // the message was left (down, restarting: until then an error, tried
 // again; after it the text goes without the recording, lest the client
 // lose the notice with it).
@@ -187,8 +210,30 @@ func verifyPeer(cs tls.ConnectionState, roots *x509.CertPool) error {
 	return err
 }
 
-// transact runs one SMTP session; ctx bounds and can abort all of it.
-func (s *EmailSender) transact(ctx context.Context, d Destination, host, from string, to []*mail.Address, msg []byte) error {
+// errTooLarge: the server refused the mail as too large at the end of
+// DATA (552, or the enhanced code 5.3.4 with another reply code).
+var errTooLarge = errors.New("the server refused the mail as too large")
+
+// tooLargeReply reports an SMTP reply refusing a mail for its size: 552
+// (RFC 5321: exceeded storage allocation, which servers answer for their
+// size limit) or 5.3.4 (RFC 3463: message too big for system).
+func tooLargeReply(err error) bool {
+	var te *textproto.Error
+	return errors.As(err, &te) && (te.Code == 552 || strings.HasPrefix(te.Msg, "5.3.4"))
+}
+
+// sizeLimit is the largest mail the server takes, as its EHLO's SIZE
+// says (RFC 1870); ok is false when it says none (or 0: no fixed limit).
+func sizeLimit(c *smtp.Client) (n int, ok bool) {
+	offered, param := c.Extension("SIZE")
+	n, err := strconv.Atoi(strings.TrimSpace(param))
+	return n, offered && err == nil && n > 0
+}
+
+// transact runs one SMTP session; ctx bounds and can abort all of it. A
+// mail over the server's SIZE is sent as small instead when there is one
+// (a voicemail's mail without its recording).
+func (s *EmailSender) transact(ctx context.Context, d Destination, host, from string, to []*mail.Address, msg, small []byte) error {
 	var dialer net.Dialer
 	conn, err := dialer.DialContext(ctx, "tcp", d.Addr)
 	if err != nil {
@@ -256,6 +301,9 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 			return fmt.Errorf("AUTH %s: %w", mech, err)
 		}
 	}
+	if limit, ok := sizeLimit(c); ok && len(msg) > limit && small != nil {
+		msg = small
+	}
 	if err := c.Mail(from); err != nil {
 		return fmt.Errorf("MAIL FROM: %w", err)
 	}
@@ -282,6 +330,9 @@ func (s *EmailSender) transact(ctx context.Context, d Destination, host, from st
 		return fmt.Errorf("DATA write: %w", err)
 	}
 	if err := w.Close(); err != nil {
+		if tooLargeReply(err) {
+			return fmt.Errorf("DATA end: %w: %w", errTooLarge, err)
+		}
 		return fmt.Errorf("DATA end: %w", err)
 	}
 	if err := c.Quit(); err != nil {

@@ -540,3 +540,71 @@ func BenchmarkBuildMailWithRecording(b *testing.B) {
 		}
 	}
 }
+
+// TestVoicemailTooLargeForTheServerGoesWithoutItsRecording: a voicemail
+// whose mail with its recording is over what the mail server takes still
+// reaches the client, without the recording, its recording line saying
+// it was too large to attach: when the server's EHLO says so (SIZE), it
+// is sent so at once; when the server refuses it at the end of DATA
+// (552 5.3.4, a limit it did not advertise), it is sent again without the
+// recording, once. A mail with nothing to leave out (no attachment) that
+// is refused so is a dead letter, sent once. Before, such a mail was
+// refused and dead-lettered, notice and all.
+func TestVoicemailTooLargeForTheServerGoesWithoutItsRecording(t *testing.T) {
+	wav := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), bytes.Repeat([]byte{0, 1, 2, 0xff}, 50_000)...) // 200 kB: ~270 kB in base64
+	vm := testMessage("vm-msg")
+	vm.Kind, vm.Recording, vm.Text = KindVoicemail, "vm-1", "【留守番電話】留守番電話（03-1234-5678）\n\n"+RecordingLine+"\n受付日時: 2026/04/01 09:15\n"
+	withoutIt := strings.ReplaceAll("【留守番電話】留守番電話（03-1234-5678）\n\n録音: "+tooLargeNote+"\n受付日時: 2026/04/01 09:15\n", "\n", "\r\n")
+	for _, tc := range []struct {
+		name      string
+		max       int
+		advertise bool
+		attached  bool // the mail arrives with the recording
+		tooLarge  int  // mails the server refused as too large
+	}{
+		{"under the advertised SIZE", 1 << 20, true, true, 0},
+		{"over the advertised SIZE", 100_000, true, false, 0},
+		{"refused at the end of DATA", 100_000, false, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := relaytest.StartSMTP(t, relaytest.SMTPOptions{Username: "relay@example.jp", Password: "p@ss", MaxSize: tc.max, AdvertiseSize: tc.advertise})
+			s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: newFakeClock(),
+				Recordings: func(context.Context, string) ([]byte, error) { return wav, nil }}
+			if err := s.Send(t.Context(), emailDest(srv.Addr), vm); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			got := srv.Next(t)
+			if tc.attached {
+				if text, data, _ := mailParts(t, got.Data); !bytes.Equal(data, wav) || !strings.Contains(text, "録音: あり（添付の音声ファイル ") {
+					t.Errorf("text %q with %d bytes attached; want the recording attached", text, len(data))
+				}
+			} else {
+				msg, err := mail.ReadMessage(bytes.NewReader(got.Data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(base64.NewDecoder(base64.StdEncoding, msg.Body))
+				if ct := msg.Header.Get("Content-Type"); ct != "text/plain; charset=UTF-8" || string(body) != withoutIt {
+					t.Errorf("%s %q; want the text saying %s", ct, body, tooLargeNote)
+				}
+			}
+			if n := srv.TooLarge(); n != tc.tooLarge {
+				t.Errorf("the server refused %d mails as too large, want %d", n, tc.tooLarge)
+			}
+			if n := len(srv.Mails()); n != 1 {
+				t.Errorf("%d mails accepted, want 1", n)
+			}
+		})
+	}
+
+	// Nothing to leave out: permanent, not sent again.
+	srv := relaytest.StartSMTP(t, relaytest.SMTPOptions{Username: "relay@example.jp", Password: "p@ss", MaxSize: 100})
+	s := &EmailSender{TLSConfig: srv.ClientTLSConfig(), Clock: newFakeClock(),
+		Recordings: func(context.Context, string) ([]byte, error) { return wav, nil }}
+	if err := s.Send(t.Context(), emailDest(srv.Addr), testMessage("m-text")); !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "5.3.4 Message size exceeds") {
+		t.Errorf("a text too large: %v, want permanent with the server's answer", err)
+	}
+	if n := srv.TooLarge(); n != 1 {
+		t.Errorf("a text too large was sent %d times, want once", n)
+	}
+}

@@ -3,6 +3,7 @@ package relaytest
 import (
 	"crypto/tls"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/textproto"
 	"strings"
@@ -34,6 +35,9 @@ func (s *SMTP) session(conn net.Conn) {
 			}
 			if s.opts.Username != "" && (cur.TLS || s.opts.NoSTARTTLS) {
 				lines = append(lines, "AUTH "+strings.Join(s.mechanisms(), " "))
+			}
+			if s.opts.MaxSize > 0 && s.opts.AdvertiseSize {
+				lines = append(lines, fmt.Sprintf("SIZE %d", s.opts.MaxSize))
 			}
 			lines = append(lines, "8BITMIME")
 			for i, l := range lines {
@@ -94,6 +98,14 @@ func (s *SMTP) session(conn net.Conn) {
 			data, err := tp.ReadDotBytes()
 			if err != nil {
 				return
+			}
+			if s.opts.MaxSize > 0 && len(data) > s.opts.MaxSize {
+				s.mu.Lock()
+				s.tooLarge++
+				s.mu.Unlock()
+				cur = Mail{TLS: cur.TLS, AuthUser: cur.AuthUser}
+				reply("552 5.3.4 Message size exceeds fixed maximum message size")
+				continue
 			}
 			cur.Data = data
 			s.record(cur)

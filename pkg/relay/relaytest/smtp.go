@@ -33,6 +33,13 @@ type SMTPOptions struct {
 	// Refuse maps recipient addresses to the reply their RCPT TO gets
 	// instead of 250, e.g. "550 5.1.1 no such user".
 	Refuse map[string]string
+	// MaxSize, when positive, is the largest message accepted: a larger
+	// one is refused at the end of DATA with "552 5.3.4" (and counted,
+	// TooLarge). AdvertiseSize offers it in the EHLO (SIZE, RFC 1870), as
+	// Postfix does; without it the limit is unsaid, as a relay's further
+	// on is.
+	MaxSize       int
+	AdvertiseSize bool
 }
 
 // SMTP is a running test server. Its fields are read-only.
@@ -47,11 +54,12 @@ type SMTP struct {
 	ln     net.Listener
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
-	mails   []Mail
-	next    int           // index of the mail Next returns next
-	arrived chan struct{} // closed and replaced when a mail arrives
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	mails    []Mail
+	tooLarge int           // mails refused as over MaxSize
+	next     int           // index of the mail Next returns next
+	arrived  chan struct{} // closed and replaced when a mail arrives
 }
 
 // StartSMTP starts a server on 127.0.0.1:0 for the test; it is stopped,
@@ -130,6 +138,13 @@ func (s *SMTP) NextContext(ctx context.Context) (Mail, error) {
 			return Mail{}, context.Cause(ctx)
 		}
 	}
+}
+
+// TooLarge is how many mails were refused as over SMTPOptions.MaxSize.
+func (s *SMTP) TooLarge() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tooLarge
 }
 
 func (s *SMTP) record(m Mail) {
