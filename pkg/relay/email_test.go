@@ -233,37 +233,50 @@ func TestEmailAuthMechanisms(t *testing.T) {
 	}
 }
 
-// TestLongSubjectFolded: a long Japanese subject, sender's and
-// recipients' names are folded, an encoded-word a line, every line within
-// RFC 2047's 76 characters (the first word on a line of its own when it
-// would not fit after "Subject: "), and read back whole.
-func TestLongSubjectFolded(t *testing.T) {
+// TestLongHeadersFolded: a long Japanese subject, and senders' and
+// recipients' names, long or short, before a long address, are folded:
+// an encoded-word a line and the <address> on a line of its own, every
+// line within RFC 2047's 76 characters (the first word on a line of its
+// own when it would not fit after "Subject: "), and read back whole. The
+// last word of a name and its address made lines of up to 113.
+func TestLongHeadersFolded(t *testing.T) {
 	m := testMessage("m-long-subject")
 	m.Subject = strings.Repeat("株式会社ながいなまえの会社", 30) + " 山田様より"
-	from := &mail.Address{Name: strings.Repeat("取次センター", 12), Address: "relay@example.jp"}
-	to := []*mail.Address{{Name: strings.Repeat("株式会社ながいなまえ", 8), Address: "a@example.jp"}, {Name: "総務部", Address: "b@example.jp"}}
-	raw, err := buildMail(from, to, m, "d", time.Unix(0, 0), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
-	for _, line := range strings.Split(head, "\r\n") {
-		if len(line) > 76 { // RFC 2047: a line with encoded-words
-			t.Errorf("header line of %d octets: %.60s…", len(line), line)
+	const sender = "relay-notifications@toritsugi-example.co.jp"
+	for _, name := range []string{strings.Repeat("取次センター", 12), "取次センター", "取次", "株式会社テスト 受付センター（電話代行）",
+		"ACME 受付センター 取次", "電話代行サービス取次センター東京本社第一受付"} {
+		from := &mail.Address{Name: name, Address: sender}
+		to := []*mail.Address{{Name: name, Address: "info@example.jp"}, {Name: strings.Repeat("株式会社ながいなまえ", 8), Address: "a@example.jp"},
+			{Name: "総務部", Address: "b@example.jp"}}
+		raw, err := buildMail(from, to, m, "d", time.Unix(0, 0), nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || got != m.Subject {
-		t.Errorf("subject read back %q (%v), want %q", got, err, m.Subject)
-	}
-	if got, err := msg.Header.AddressList("From"); err != nil || len(got) != 1 || got[0].Name != from.Name {
-		t.Errorf("From read back %v (%v)", got, err)
-	}
-	if got, err := msg.Header.AddressList("To"); err != nil || len(got) != 2 || got[0].Name != to[0].Name || got[1].Address != "b@example.jp" {
-		t.Errorf("To read back %v (%v)", got, err)
+		head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+		for _, line := range strings.Split(head, "\r\n") {
+			if len(line) > 76 { // RFC 2047: a line with encoded-words
+				t.Errorf("%s: header line of %d octets: %s", name, len(line), line)
+			}
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || got != m.Subject {
+			t.Errorf("subject read back %q (%v), want %q", got, err, m.Subject)
+		}
+		if got, err := msg.Header.AddressList("From"); err != nil || len(got) != 1 || *got[0] != *from {
+			t.Errorf("From read back %v (%v), want %v", got, err, from)
+		}
+		got, err := msg.Header.AddressList("To")
+		if err != nil || len(got) != len(to) {
+			t.Fatalf("To read back %v (%v)", got, err)
+		}
+		for i := range to {
+			if *got[i] != *to[i] {
+				t.Errorf("To read back %v, want %v", got[i], to[i])
+			}
+		}
 	}
 }
 

@@ -37,9 +37,10 @@ func buildMail(from *mail.Address, to []*mail.Address, m Message, dest string, n
 	}
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	// A value of encoded-words: a word a line (foldEncoded), the first
-	// on a line of its own when it would not fit after the name: RFC 2047
-	// bounds a line with encoded-words to 76 characters.
+	// A value of encoded-words: a word a line, and an address after them
+	// on a line of its own (foldEncoded), the first on a line of its own
+	// when it would not fit after the name: RFC 2047 bounds a line with
+	// encoded-words to 76 characters.
 	words := func(k, v string) {
 		if first, _, _ := strings.Cut(v, "\r\n"); strings.Contains(first, "=?") && len(k)+2+len(first) > 76 {
 			v = "\r\n " + v
@@ -150,12 +151,17 @@ func isAtext(c byte) bool {
 }
 
 // foldEncoded puts each encoded-word of an RFC 2047 header value on a line
-// of its own (CRLF, space): the encoder writes them on one line, and a
-// subject of some 200 Japanese characters (company and name may be 200
-// each) passed RFC 5322's 998-octet limit for a line.
+// of its own (CRLF, space), and an address's <addr-spec> after them on a
+// line of its own too: the encoder writes them on one line, and a subject
+// of some 200 Japanese characters (company and name may be 200 each)
+// passed RFC 5322's 998-octet limit for a line; the last word of a
+// sender's name and its <address> made a line of 113 characters, over
+// RFC 2047's 76 for a line with encoded-words. An encoded-word holds no
+// space nor '<' ("?= <" is where the name ends).
 func foldEncoded(v string) string {
 	if !strings.HasPrefix(v, "=?") {
 		return v
 	}
-	return strings.ReplaceAll(v, "?= =?", "?=\r\n =?")
+	v = strings.ReplaceAll(v, "?= =?", "?=\r\n =?")
+	return strings.ReplaceAll(v, "?= <", "?=\r\n <")
 }
