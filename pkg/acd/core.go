@@ -105,6 +105,12 @@ type opRec struct {
 	// more time (ExtendWrapUp while held): the console reading its state
 	// again (a reconnect, a second tab) must not hold them for it anew.
 	unheld string
+	// released is the last call whose message was saved, or that was
+	// marked as needing none (ReleaseWrapUp), while it was the
+	// operator's call or the one their wrap-up follows: a HoldWrapUp
+	// for it that comes after (a console's state read that looked at
+	// the call before the save, answered after it) holds nothing.
+	released string
 	// wanted and only count, while a dispatch's lookahead is on and the
 	// operator idle, the candidates it is eligible for and those it is
 	// the only eligible idle operator of (lookahead.go).

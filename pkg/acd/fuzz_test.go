@@ -344,6 +344,9 @@ func FuzzCoreInvariants(f *testing.F) {
 	// Held while two callers of two clients join, released: two
 	// operators free at once, the oldest caller's choice.
 	f.Add([]byte{13, 16, 13, 17, 10, 16, 10, 17, 7, 0, 7, 1, 3, 224, 1, 0, 1, 1, 1, 2, 0, 5, 3, 224, 15, 0})
+	// A message saved during the call between two holds (a console's
+	// state read racing the save), the call's end, its wrap-up.
+	f.Add([]byte{13, 0, 10, 16, 7, 0, 1, 0, 4, 0, 11, 64, 11, 192, 11, 64, 6, 0, 11, 64, 0, 39, 0, 39})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 600 {
 			data = data[:600]

@@ -31,6 +31,9 @@ func checkConsistent(t *testing.T, c *Core, now time.Time) {
 		if op.state != WrapUp && (op.held || !op.holdUntil.IsZero() || op.wrapCall != "") {
 			t.Fatalf("op %s: wrap-up hold (held %v until %v, call %q) in state %s", id, op.held, op.holdUntil, op.wrapCall, op.state)
 		}
+		if op.holdCall != "" && op.holdCall == op.released {
+			t.Fatalf("op %s: held for call %q, whose message was saved", id, op.holdCall)
+		}
 		if op.held && (op.holdCall == "" || op.holdCall != op.wrapCall || !op.wrapUntil.Equal(op.holdUntil)) {
 			t.Fatalf("op %s: held for %q after call %q, until %v (hold %v)", id, op.holdCall, op.wrapCall, op.wrapUntil, op.holdUntil)
 		}

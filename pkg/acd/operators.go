@@ -229,10 +229,12 @@ func (c *Core) EndWrapUp(id string, now time.Time) []Action {
 // on past the client's WrapUp until ReleaseWrapUp, at most WrapUpHold
 // longer, so that the next call does not ring while they write. It is
 // ignored unless callID is the operator's call, or the call their wrap-up
-// follows.
+// follows, and once ReleaseWrapUp said the call's message was saved: a
+// hold that comes after it was decided before (a console read the call
+// unsaved, and the save landed before its hold arrived).
 func (c *Core) HoldWrapUp(id, callID string, now time.Time) []Action {
 	op := c.ops[id]
-	if op == nil || callID == "" {
+	if op == nil || callID == "" || op.released == callID {
 		return nil
 	}
 	switch {
@@ -250,10 +252,18 @@ func (c *Core) HoldWrapUp(id, callID string, now time.Time) []Action {
 }
 
 // ReleaseWrapUp: call callID's message is saved. A wrap-up held for it
-// ends now; one still within the client's WrapUp runs to its end.
+// ends now; one still within the client's WrapUp runs to its end. When
+// callID is the operator's call or the one their wrap-up follows, no
+// HoldWrapUp holds it again.
 func (c *Core) ReleaseWrapUp(id, callID string, now time.Time) []Action {
 	op := c.ops[id]
-	if op == nil || callID == "" || op.holdCall != callID {
+	if op == nil || callID == "" {
+		return nil
+	}
+	if op.callID == callID && (op.state == Ringing || op.state == OnCall) || op.state == WrapUp && op.wrapCall == callID {
+		op.released = callID
+	}
+	if op.holdCall != callID {
 		return nil
 	}
 	op.holdCall, op.holdUntil = "", time.Time{}
@@ -313,6 +323,10 @@ func (c *Core) RestoreWrapUp(id string, w WrapUpState, now time.Time) []Action {
 	}
 	if w.Unheld {
 		op.unheld = w.CallID
+	}
+	if w.Hold && op.released == w.CallID {
+		// Held when w was reported: so it is again.
+		op.released = ""
 	}
 	if w.Pause != "" {
 		op.pending, op.pendingReason, op.hasPending = Paused, w.Pause, true

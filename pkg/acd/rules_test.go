@@ -272,6 +272,47 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
+			// The console read the call unsaved (its 5 s state read), the
+			// message was saved during the call, then that read's hold
+			// arrived: the message is saved, nothing is held for it.
+			name:    "a hold that comes after the message was saved during the call holds nothing",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30), WrapUpHold: sec(120)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), hold("a", "c1"), nil},
+				{sec(20), saved("a", "c1"), nil},
+				{sec(20), hold("a", "c1"), nil},
+				{sec(60), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(61), hold("a", "c1"), nil},
+				{sec(89), tick, nil},
+				{sec(90), tick, one("op a wrap-up>available wrap-up-end")},
+			},
+		},
+		{
+			// The same in wrap-up, and for a call marked as needing no
+			// message (記録) before any hold reached the queue.
+			name:    "a hold that comes after the message was saved in wrap-up holds nothing",
+			clients: map[string]ClientSettings{"A": {WrapUp: sec(30), WrapUpHold: sec(120)}},
+			ops:     []opSpec{{id: "a", skills: all(1)}},
+			steps: []step{
+				{0, enq("c1", "A"), ringing("c1", "a")},
+				{sec(1), answer("c1", "a"), one("op a ringing>on-call answered", "connect c1 a")},
+				{sec(2), hold("a", "c1"), nil},
+				{sec(10), ended("c1"), one("op a on-call>wrap-up call-ended")},
+				{sec(20), saved("a", "c1"), one("op a wrap-up>wrap-up wrap-up-released")},
+				{sec(21), hold("a", "c1"), nil},
+				{sec(40), tick, one("op a wrap-up>available wrap-up-end")},
+				{sec(41), enq("c2", "A"), ringing("c2", "a")},
+				{sec(42), answer("c2", "a"), one("op a ringing>on-call answered", "connect c2 a")},
+				{sec(43), saved("a", "c2"), nil},
+				{sec(44), hold("a", "c2"), nil},
+				{sec(50), ended("c2"), one("op a on-call>wrap-up call-ended")},
+				{sec(80), tick, one("op a wrap-up>available wrap-up-end")},
+			},
+		},
+		{
 			name:    "a held wrap-up ends at the hold's limit, or when the operator ends it",
 			clients: map[string]ClientSettings{"A": {WrapUp: sec(30), WrapUpHold: sec(120)}},
 			ops:     []opSpec{{id: "a", skills: all(1)}},

@@ -199,7 +199,9 @@ func (c *Console) stateJSON(w http.ResponseWriter, r *http.Request, a authed) {
 			// A page that (re)loads shows the call's form: its message is
 			// being written, as when the pop reached an open page. The
 			// queue ignores it unless the call is the operator's, or the
-			// one their wrap-up follows.
+			// one their wrap-up follows, and once told the call's message
+			// is saved (or the call marked): a save landing while this
+			// read is on its way is not undone by its hold.
 			c.d.Control.HoldWrapUp(a.op.ID, p.CallID)
 		}
 	}

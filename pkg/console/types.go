@@ -134,6 +134,8 @@ type OperatorControl interface {
 	// HoldWrapUp: the operator's console shows call callID, whose
 	// message is not saved; ReleaseWrapUp: it is saved. The wrap-up
 	// after the call goes on (up to the client's wrapup_hold) in between.
+	// A hold for a call already released is ignored: it was decided
+	// before the save.
 	HoldWrapUp(opID, callID string)
 	ReleaseWrapUp(opID, callID string)
 	// Logout takes the operator out of routing (after the call and

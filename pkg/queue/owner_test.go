@@ -600,6 +600,30 @@ func TestOwnerWrapUpHeldForUnsavedMessage(t *testing.T) {
 	eventually(t, "available once the message is saved", func() bool { return state(t, o, "op1") == acd.Available })
 }
 
+// TestOwnerHoldAfterTheSaveHoldsNothing: the message is saved during the
+// call, and a hold the console decided before the save (its state read
+// took the call's pop unsaved) arrives after it: after the hang-up the
+// operator's wrap-up runs its 10 ms and ends, not held for the hour of
+// WrapUpHold for a message that is saved.
+func TestOwnerHoldAfterTheSaveHoldsNothing(t *testing.T) {
+	o := runOwner(t, Options{Settings: func(string) acd.ClientSettings {
+		return acd.ClientSettings{RingTimeout: time.Minute, WrapUp: 10 * time.Millisecond, WrapUpHold: time.Hour}
+	}})
+	o.SetOperators([]Operator{{ID: "op1", Endpoint: "PJSIP/op1", Clients: map[string]int{"*": 1}}})
+	o.SetReachable("PJSIP/op1", true)
+	eventually(t, "available", func() bool { return state(t, o, "op1") == acd.Available })
+	in := newRecInbox()
+	o.Enqueue(acd.Call{ID: "c1", ClientID: "acme", EnqueuedAt: time.Now()}, in)
+	ring := in.next(t).(*RingOperator)
+	o.RingAnswered("c1", "op1", ring.Ring)
+	in.next(t)
+	o.HoldWrapUp("op1", "c1")    // the pop reached the console
+	o.ReleaseWrapUp("op1", "c1") // the message saved during the call
+	o.HoldWrapUp("op1", "c1")    // the state read that took the pop before the save
+	o.CallEnded("c1")
+	eventually(t, "available after the 10 ms wrap-up", func() bool { return state(t, o, "op1") == acd.Available })
+}
+
 // TestReloadDoesNotRingAPhoneInUse: suzuki talks on PJSIP/op1002. A
 // reload gives that phone to tanaka (the two swap phones) and lets tanaka
 // serve beta, whose caller waits. tanaka is not rung on PJSIP/op1002
