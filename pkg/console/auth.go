@@ -260,7 +260,29 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, id, pw string) (
 		SameSite: http.SameSiteLaxMode, MaxAge: int(AbsoluteTimeout / time.Second),
 	})
 	c.log.Info("login", "operator", op.ID)
+	c.replaceSession(r, op.ID)
 	return op, ss, loginOK
+}
+
+// replaceSession ends the session the browser of login request r held
+// before (its cookie, now replaced), and that session's event streams: no
+// browser can reach it any more, and its streams, left open in the
+// browser's other tabs, would count as a console open elsewhere and keep
+// the operator in routing after they log out (logout). Those tabs go on
+// with the new session: their streams reconnect with the new cookie, and
+// their next press takes its token (the page's state read).
+func (c *Console) replaceSession(r *http.Request, opID string) {
+	ck, err := r.Cookie(cookieName)
+	if err != nil || ck.Value == "" {
+		return
+	}
+	old, ok := c.sess.alive(ck.Value, c.now())
+	if !ok {
+		return
+	}
+	c.sess.remove(ck.Value)
+	c.hub.endSession(ck.Value)
+	c.log.Info("login replaced the session this browser held", "operator", opID, "previous_operator", old.operatorID)
 }
 
 // knownSlotWait is how long a login from where its operator has logged
@@ -433,9 +455,10 @@ func (c *Console) logoutJSON(w http.ResponseWriter, r *http.Request, a authed) {
 // second PC, a browser of their own): logging out of one does not take
 // the other's console out of calls. A session with no console open (a
 // browser closed without logging out, a wallboard, which has no stream)
-// does not keep them in routing. The session is removed before the others
-// are looked at, so that of two sessions logging out at once, the later
-// one finds none.
+// does not keep them in routing, nor does one a later login in the same
+// browser replaced (replaceSession). The session is removed before the
+// others are looked at, so that of two sessions logging out at once, the
+// later one finds none.
 func (c *Console) logout(w http.ResponseWriter, a authed) {
 	c.sess.remove(a.sid)
 	c.hub.endSession(a.sid)

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +25,36 @@ func TestBrowserStaleTokenAfterAnotherLogin(t *testing.T) {
 	consoletest.Do(t, ctx, "press available with the old page",
 		chromedp.Click("#btn-available"),
 		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`))
+}
+
+// TestBrowserLogoutInATabThatLoggedInAgain: the console is open and 受付可
+// in tab A; the operator logs in again in tab B of the same browser (a
+// bookmarked /login) and logs out there at the end of the shift. Tab A's
+// stream, of the session the login replaced, does not count as a console
+// open elsewhere: the operator is taken out of routing, and tab A goes to
+// the login page by itself.
+func TestBrowserLogoutInATabThatLoggedInAgain(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.CaptureIntervals(t, ctx)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	consoletest.Do(t, ctx, "tab A: available", chromedp.Click("#btn-available"),
+		consoletest.UntilJS(`document.getElementById('state').dataset.state === 'available'`))
+	// Tab B, in the same browser: a login (the cookie replaced), then its
+	// logout with that session's token.
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+	  const l = await fetch('/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({operator_id: 'op-a', password: 'secret-pw'})});
+	  const tok = (await l.json()).csrf_token;
+	  const o = await fetch('/api/v1/logout', {method: 'POST', headers: {'X-CSRF-Token': tok}});
+	  return l.status + ' ' + o.status; })()`, chromedp.EvalAwaitPromise))
+	if err != nil || res != "200 200" {
+		t.Fatalf("tab B's login and logout: %q %v", res, err)
+	}
+	if acts := e.control.actions(); !slices.Contains(acts, "op-a:offline:logout") {
+		t.Errorf("logged out in tab B, tab A's page still counted as a console open: still in routing (%q)", acts)
+	}
+	consoletest.Do(t, ctx, "tab A goes to the login page at its next read",
+		consoletest.FireIntervals(5000), consoletest.UntilJS(`location.pathname === '/login'`))
 }
 
 // TestBrowserOpenConsoleIdlesOut: the page reads the state every 5 s, the

@@ -264,6 +264,26 @@ func (s *sse) next(t testing.TB) (string, string) {
 	}
 }
 
+// ends waits (5 s at most) for the server to end the stream, skipping
+// its events, and reports whether it did.
+func (s *sse) ends() bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, err := s.rd.ReadString('\n'); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(5 * time.Second):
+		return false // the reader stops at the test's cleanup (stream)
+	}
+}
+
 // nextNamed skips events until one called name.
 func (s *sse) nextNamed(t testing.TB, name string) string {
 	t.Helper()

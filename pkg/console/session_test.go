@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -346,5 +347,75 @@ func TestLogoutOnOnePCKeepsTheOtherInRouting(t *testing.T) {
 				t.Fatalf("the last session logged out, the operator still in routing: %v", e.control.actions())
 			}
 		})
+	}
+}
+
+// TestLoginAgainInTheSameBrowserReplacesItsSession: the console is open in
+// tab A (the first session, its event stream); the operator logs in again
+// in tab B of the same browser (a bookmarked /login: the browser's cookie
+// replaced) and logs out there at the end of the shift. The first
+// session, which no browser can reach any more, ended with the login, its
+// stream too: it does not count as a console open elsewhere, and the
+// logout takes the operator out of routing. Tab A went on meanwhile with
+// the new session (its stream reconnected with the new cookie), and ends
+// with it.
+func TestLoginAgainInTheSameBrowserReplacesItsSession(t *testing.T) {
+	e := newEnv(t)
+	tabA := e.login("op-a")
+	streamA := tabA.stream()
+	// Tab B: the same browser (cookie jar), a new login.
+	tabB := &user{e: e, hc: tabA.hc}
+	resp, body := tabB.do("POST", "/api/v1/login", map[string]string{"operator_id": "op-a", "password": "secret-pw"})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login in tab B: %d %s", resp.StatusCode, body)
+	}
+	var lr struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if err := json.Unmarshal(body, &lr); err != nil {
+		t.Fatal(err)
+	}
+	tabB.csrf = lr.CSRF
+	if !streamA.ends() {
+		t.Error("tab A's stream of the replaced session still open after the new login")
+	}
+	if resp, _ := tabA.do("POST", "/api/v1/console/available", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("tab A's press with the replaced session's token: %d, want 403 (the page then takes the new one)", resp.StatusCode)
+	}
+	streamA = tabA.stream() // tab A reconnects, with the browser's new cookie
+	before := len(e.control.actions())
+	if resp, body := tabB.do("POST", "/api/v1/logout", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout in tab B: %d %s", resp.StatusCode, body)
+	}
+	if acts := e.control.actions()[before:]; !slices.Contains(acts, "op-a:offline:logout") {
+		t.Fatalf("logged out of the only browser, still in routing: %v", acts)
+	}
+	if !streamA.ends() {
+		t.Fatal("tab A's stream still open after the logout")
+	}
+}
+
+// TestLoginAsAnotherOperatorEndsTheBrowsersSession: on a shared computer,
+// op-b logs in where op-a's console was open: op-a's session there, which
+// the browser can no longer reach, ends, and no longer keeps op-a in
+// routing when op-a logs out on their own PC.
+func TestLoginAsAnotherOperatorEndsTheBrowsersSession(t *testing.T) {
+	e := newEnv(t)
+	shared := e.login("op-a")
+	streamA := shared.stream()
+	own := e.login("op-a") // op-a's own PC
+	next := &user{e: e, hc: shared.hc}
+	if resp, body := next.do("POST", "/api/v1/login", map[string]string{"operator_id": "op-b", "password": "secret-pw"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("op-b's login on the shared computer: %d %s", resp.StatusCode, body)
+	}
+	if !streamA.ends() {
+		t.Error("op-a's stream on the shared computer still open after op-b's login there")
+	}
+	before := len(e.control.actions())
+	if resp, body := own.do("POST", "/api/v1/logout", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("op-a's logout: %d %s", resp.StatusCode, body)
+	}
+	if acts := e.control.actions()[before:]; !slices.Contains(acts, "op-a:offline:logout") {
+		t.Fatalf("op-a logged out with no console open anywhere, still in routing: %v", acts)
 	}
 }
