@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,74 @@ func TestBrowserLogoutInATabThatLoggedInAgain(t *testing.T) {
 	}
 	consoletest.Do(t, ctx, "tab A goes to the login page at its next read",
 		consoletest.FireIntervals(5000), consoletest.UntilJS(`location.pathname === '/login'`))
+}
+
+// TestBrowserLogoutFromTheOlderTab: the console (or the wallboard) is
+// open in tab A, a message half typed; the operator logs in again in tab
+// B of the same browser, then logs out from tab A. Tab A's logout form
+// carried the replaced session's token: the server answered a bare 403
+// "invalid CSRF token", the drafts were wiped anyway (at the form's
+// submit, before any answer), and nobody was logged out. It logs out
+// now, with the session's token, and the drafts go once it has.
+func TestBrowserLogoutFromTheOlderTab(t *testing.T) {
+	for _, tc := range []struct{ page, op, logout string }{
+		{"/console", "op-a", "#logout"},
+		{"/supervisor", "sv", "form[action='/logout'] button"},
+	} {
+		t.Run(strings.TrimPrefix(tc.page, "/"), func(t *testing.T) {
+			e := newEnv(t)
+			ctx := consoletest.Browser(t)
+			consoletest.LogIn(t, ctx, e.srv.URL, tc.op, "secret-pw")
+			consoletest.Do(t, ctx, "tab A loaded", consoletest.UntilJS(`document.getElementById('state').dataset.state === 'offline'`))
+			e.c.Pop(pop("call-x", tc.op))
+			consoletest.Do(t, ctx, "a draft", chromedp.WaitVisible("#f-name"), chromedp.SendKeys("#f-name", "山田"),
+				consoletest.UntilJS(`(localStorage.getItem('toritsugi.draft.`+tc.op+`.call-x') || '').includes('山田')`),
+				chromedp.Navigate(e.srv.URL+tc.page), chromedp.WaitVisible(tc.logout))
+			status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+				body: JSON.stringify({operator_id: '`+tc.op+`', password: 'secret-pw'})}).then((r) => r.status)`, chromedp.EvalAwaitPromise))
+			if err != nil || status != 200 {
+				t.Fatalf("login in tab B: %d %v", status, err)
+			}
+			consoletest.Do(t, ctx, "log out from tab A", chromedp.Click(tc.logout), consoletest.UntilJS(`location.pathname === '/login'`))
+			if got := consoletest.Eval(ctx, `String(Object.keys(localStorage).filter((k) => k.startsWith('toritsugi.draft.')).length)`); got != "0" {
+				t.Errorf("%s drafts left after the logout", got)
+			}
+			if acts := e.control.actions(); !slices.Contains(acts, tc.op+":offline:logout") {
+				t.Errorf("logged out from the only console, still in routing: %q", acts)
+			}
+			if st, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/api/v1/console/state').then((r) => r.status)`, chromedp.EvalAwaitPromise)); err != nil || st != http.StatusUnauthorized {
+				t.Errorf("the browser's session after the logout: %d %v, want 401", st, err)
+			}
+		})
+	}
+}
+
+// TestBrowserLogoutThatFailsKeepsTheDraft: a logout that gets no answer
+// (the network), or an error, leaves the typed message and the session as
+// they were and says so; pressing again logs out.
+func TestBrowserLogoutThatFailsKeepsTheDraft(t *testing.T) {
+	e := newEnv(t)
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "op-a", "secret-pw")
+	e.c.Pop(pop("call-x", "op-a"))
+	consoletest.Do(t, ctx, "a draft", chromedp.WaitVisible("#f-name"), chromedp.SendKeys("#f-name", "山田"),
+		consoletest.UntilJS(`(localStorage.getItem('toritsugi.draft.op-a.call-x') || '').includes('山田')`))
+	for _, how := range []string{`Promise.reject(new TypeError('Failed to fetch'))`, `Promise.resolve(new Response('{"error":"x"}', {status: 502}))`} {
+		consoletest.Eval(ctx, `(() => { const f = window.__fetch = window.__fetch || window.fetch;
+  window.fetch = function (path, opts) { return String(path).startsWith('/api/v1/logout') ? `+how+` : f.apply(this, arguments); };
+  document.getElementById('logout-failed').hidden = true; return ''; })()`)
+		consoletest.Do(t, ctx, "log out: "+how, chromedp.Click("#logout"),
+			consoletest.UntilJS(`!document.getElementById('logout-failed').hidden`))
+		if got := consoletest.Eval(ctx, `location.pathname + ' ' + (localStorage.getItem('toritsugi.draft.op-a.call-x') || '').includes('山田') + ' ' + document.getElementById('f-name').value`); got != "/console true 山田" {
+			t.Fatalf("after a logout that failed (%s): %q, want still on the console, the draft kept", how, got)
+		}
+	}
+	if acts := e.control.actions(); slices.Contains(acts, "op-a:offline:logout") {
+		t.Fatalf("taken out of routing by a logout that never reached the server: %q", acts)
+	}
+	consoletest.Eval(ctx, `(() => { window.fetch = window.__fetch; return ''; })()`)
+	consoletest.Do(t, ctx, "log out again", chromedp.Click("#logout"), consoletest.UntilJS(`location.pathname === '/login'`),
+		consoletest.UntilJS(`localStorage.getItem('toritsugi.draft.op-a.call-x') === null`))
 }
 
 // TestBrowserOpenConsoleIdlesOut: the page reads the state every 5 s, the

@@ -259,7 +259,10 @@
       }
     });
   }
-  window.toritsugiDrafts.clearOnLogout(logout && logout.form, OP);
+  // Through the API, with the token refresh of api(): a page older than a
+  // login in another tab logs out too (its form's token is the replaced
+  // session's); the drafts go only once the server said so.
+  window.toritsugiDrafts.logoutWith(logout && logout.form, OP, (path) => api("POST", path));
 
   // ---- form ----
   const fields = () => (call && call.form && call.form.fields) || [];

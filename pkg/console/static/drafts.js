@@ -4,8 +4,8 @@
 // waiting to be sent (its answer lost on the network) under
 // toritsugi.draft.<operator>.pending.<request id>. Logging out, from the
 // console or the wallboard, leaves no caller data behind on a shared
-// computer: clearOnLogout(form, op) removes every draft when form is sent,
-// but another operator's saves still waiting: those are that operator's
+// computer: every draft goes once the server has ended the session, but
+// another operator's saves still waiting: those are that operator's
 // callers' messages, sent when they log in here again (within a day).
 "use strict";
 window.toritsugiDrafts = {
@@ -15,16 +15,42 @@ window.toritsugiDrafts = {
   othersWaiting(d, op) {
     return !!d && !!d.body && typeof d.op === "string" && d.op !== op;
   },
-  clearOnLogout(form, op) {
+  // clear removes every draft but other operators' saves still waiting.
+  clear(op) {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith(window.toritsugiDrafts.prefix)) continue;
+      let d = null;
+      try { d = JSON.parse(localStorage.getItem(k)); } catch (e) { d = null; }
+      if (!window.toritsugiDrafts.othersWaiting(d, op)) localStorage.removeItem(k);
+    }
+  },
+  // logoutWith makes the page's logout form (a plain POST /logout without
+  // script) log out through POST /api/v1/logout: post(path) sends it with
+  // the page's token, taking the session's new one when a login in another
+  // tab replaced it, and answers {status, json} (status 0: no answer).
+  // The drafts go only once the server has ended the session (2xx), or
+  // said there is none (401: logged out elsewhere, expired); then the
+  // login page. Any other answer leaves everything as it was, and the
+  // page's #logout-failed says so: pressing again tries again.
+  logoutWith(form, op, post) {
     if (!form) return;
-    form.addEventListener("submit", () => {
-      for (let i = localStorage.length - 1; i >= 0; i--) {
-        const k = localStorage.key(i);
-        if (!k || !k.startsWith(window.toritsugiDrafts.prefix)) continue;
-        let d = null;
-        try { d = JSON.parse(localStorage.getItem(k)); } catch (e) { d = null; }
-        if (!window.toritsugiDrafts.othersWaiting(d, op)) localStorage.removeItem(k);
+    const failed = document.getElementById("logout-failed");
+    let busy = false;
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (busy) return;
+      busy = true;
+      if (failed) failed.hidden = true;
+      let r = { status: 0, json: null };
+      try { r = await post("/api/v1/logout"); } catch (e) { r = { status: 0, json: null }; }
+      busy = false;
+      if ((r.status >= 200 && r.status < 300) || r.status === 401) {
+        window.toritsugiDrafts.clear(op);
+        location.href = "/login?lang=" + encodeURIComponent(document.documentElement.lang || "ja");
+        return;
       }
+      if (failed) failed.hidden = false;
     });
   },
 };

@@ -4,10 +4,33 @@
 "use strict";
 (function () {
   const M = JSON.parse(document.getElementById("i18n").textContent);
-  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+  // The page's timed reads carry the poll mark: they are not use of the
+  // session, so that a wallboard left open still ends after 12 h idle.
+  const POLL = { "X-Toritsugi-Poll": "1" };
+  let CSRF = document.querySelector('meta[name="csrf-token"]').content;
+  const OP = document.body.dataset.operator;
   const $ = (id) => document.getElementById(id);
+  // post sends a POST with the page's token; one a login in another tab
+  // replaced is swapped for the session's (the state read gives it, as
+  // on the console) and the request sent again, if the session is still
+  // this operator's (another's: the page reloads as theirs).
+  async function post(path, retried) {
+    const answer = async (r) => { let json = null; try { json = await r.json(); } catch (e) { json = null; } return { status: r.status, json }; };
+    let r;
+    try {
+      r = await answer(await fetch(path, { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": CSRF } }));
+    } catch (e) { return { status: 0, json: null }; }
+    if (r.status === 403 && r.json && r.json.error === "invalid CSRF token" && !retried) {
+      let st = null;
+      try { st = await answer(await fetch("/api/v1/console/state", { credentials: "same-origin", headers: POLL })); } catch (e) { st = null; }
+      const s = st && st.status === 200 && st.json;
+      if (s && s.operator && s.operator.id !== OP) { location.reload(); return { status: 0, json: null }; }
+      if (s && s.csrf_token && s.csrf_token !== CSRF) { CSRF = s.csrf_token; return post(path, true); }
+    }
+    return r;
+  }
   // Logging out here, as from the console, leaves no caller data behind.
-  window.toritsugiDrafts.clearOnLogout(document.querySelector('form[action="/logout"]'), document.body.dataset.operator);
+  window.toritsugiDrafts.logoutWith(document.querySelector('form[action="/logout"]'), OP, post);
   const cell = (tr, text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); };
   const dur = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); };
 
@@ -56,9 +79,6 @@
     await pollCallbacks();
   }
 
-  // The page's timed reads carry the poll mark: they are not use of the
-  // session, so that a wallboard left open still ends after 12 h idle.
-  const POLL = { "X-Toritsugi-Poll": "1" };
   async function pollCallbacks() {
     try {
       const r = await fetch("/api/v1/console/callbacks", { credentials: "same-origin", headers: POLL });
