@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -321,4 +322,39 @@ func TestBrowserSupervisorLogoutClearsDrafts(t *testing.T) {
 	if got := consoletest.Eval(ctx, `String(localStorage.getItem('toritsugi.draft.sv.call-sv'))`); got != "null" {
 		t.Errorf("after logout the draft is still stored: %s", got)
 	}
+}
+
+// TestBrowserWallboardLogoutAsksWhileSavesWait: a supervisor who takes
+// calls has a save still waiting to be sent (its answer lost on the
+// network) and logs out from the wallboard: that deleted it without a
+// word (only the console asked). Both pages ask now; declining keeps it
+// and the session, accepting logs out.
+func TestBrowserWallboardLogoutAsksWhileSavesWait(t *testing.T) {
+	e := newEnv(t)
+	const key = "toritsugi.draft.sv.pending.0123456789abcdef0123456789abcdef"
+	v, err := json.Marshal(map[string]any{"at": time.Now().UnixMilli(), "op": "sv", "method": "POST", "path": "/api/v1/console/intakes",
+		"body": map[string]any{"call_id": "call-sv", "values": goodValues(), "request_id": "0123456789abcdef0123456789abcdef"}, "target": "call-sv",
+		"draft": "toritsugi.draft.sv.call-sv", "fix": "", "form": "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := consoletest.Browser(t)
+	consoletest.LogIn(t, ctx, e.srv.URL, "sv", "secret-pw")
+	consoletest.Do(t, ctx, "the wallboard, a save of sv's waiting",
+		chromedp.Navigate(e.srv.URL+"/supervisor?lang=ja"), chromedp.WaitVisible("form[action='/logout'] button"),
+		consoletest.UntilJS(`(localStorage.setItem('`+key+`', `+strconv.Quote(string(v))+`), true)`))
+	consoletest.Eval(ctx, `(() => { window.__asked = ''; window.confirm = (m) => { window.__asked = m; return false; }; return ''; })()`)
+	consoletest.Do(t, ctx, "log out, declined", chromedp.Click("form[action='/logout'] button"), consoletest.UntilJS(`window.__asked !== ''`))
+	if asked := consoletest.Eval(ctx, `window.__asked`); !strings.Contains(asked, "送れていない用件が 1 件") {
+		t.Fatalf("asked %q", asked)
+	}
+	if got := consoletest.Eval(ctx, `location.pathname + ' ' + (localStorage.getItem('`+key+`') !== null)`); got != "/supervisor true" {
+		t.Fatalf("after declining: %s, want still on /supervisor with the save kept", got)
+	}
+	if acts := e.control.actions(); slices.Contains(acts, "sv:offline:logout") {
+		t.Fatalf("declined, yet logged out: %q", acts)
+	}
+	consoletest.Eval(ctx, `(() => { window.confirm = () => true; return ''; })()`)
+	consoletest.Do(t, ctx, "log out, accepted", chromedp.Click("form[action='/logout'] button"),
+		consoletest.UntilJS(`location.pathname === '/login'`), consoletest.UntilJS(`localStorage.getItem('`+key+`') === null`))
 }

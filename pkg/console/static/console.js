@@ -246,19 +246,9 @@
     }
   }
   pruneDrafts();
-  // Logging out leaves no caller data behind on a shared computer.
+  // Logging out leaves no caller data behind on a shared computer (the
+  // saves still to send too: asked first, while any waits).
   const logout = document.getElementById("logout");
-  if (logout && logout.form) {
-    // Logging out drops what the browser keeps, the saves still to send
-    // too (caller data): asked first, while any waits.
-    logout.form.addEventListener("submit", (e) => {
-      const n = pendingSaves().length;
-      if (n && !window.confirm(M.logout_pending.replace("{n}", n))) {
-        e.preventDefault();
-        e.stopImmediatePropagation();
-      }
-    });
-  }
   // Through the API, with the token refresh of api(): a page older than a
   // login in another tab logs out too (its form's token is the replaced
   // session's); the drafts go only once the server said so.

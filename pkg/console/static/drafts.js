@@ -15,6 +15,19 @@ window.toritsugiDrafts = {
   othersWaiting(d, op) {
     return !!d && !!d.body && typeof d.op === "string" && d.op !== op;
   },
+  // waiting counts op's saves still waiting to be sent (their keys begin
+  // with op's prefix, which also begins those of an operator "op.pending":
+  // each names its operator).
+  waiting(op) {
+    const mine = window.toritsugiDrafts.prefix + op + ".pending.";
+    let n = 0;
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith(mine)) continue;
+      try { const d = JSON.parse(localStorage.getItem(k)); if (d && d.body && d.op === op) n++; } catch (e) { /* pruned */ }
+    }
+    return n;
+  },
   // clear removes every draft but other operators' saves still waiting.
   clear(op) {
     for (let i = localStorage.length - 1; i >= 0; i--) {
@@ -32,14 +45,19 @@ window.toritsugiDrafts = {
   // The drafts go only once the server has ended the session (2xx), or
   // said there is none (401: logged out elsewhere, expired); then the
   // login page. Any other answer leaves everything as it was, and the
-  // page's #logout-failed says so: pressing again tries again.
+  // page's #logout-failed says so: pressing again tries again. The
+  // saves still to send go too (caller data): while any waits, it is
+  // asked first, on every page with a logout.
   logoutWith(form, op, post) {
     if (!form) return;
     const failed = document.getElementById("logout-failed");
+    const M = JSON.parse(document.getElementById("i18n").textContent);
     let busy = false;
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (busy) return;
+      const n = window.toritsugiDrafts.waiting(op);
+      if (n && !window.confirm(M.logout_pending.replace("{n}", n))) return;
       busy = true;
       if (failed) failed.hidden = true;
       let r = { status: 0, json: null };
