@@ -24,7 +24,7 @@ func (c *Console) Pop(p ScreenPop) {
 		c.log.Warn("screen pop for unknown operator", "call", p.CallID, "operator", p.OperatorID)
 		return
 	}
-	shown, err := c.hub.pop(p, c.callFor(op, p))
+	shown, err := c.hub.pop(p, c.callFor(op, p), c.now())
 	if err != nil {
 		c.log.Error("screen pop", "call", p.CallID, "operator", p.OperatorID, "err", err)
 		return
@@ -98,7 +98,7 @@ func (c *Console) loadPops() {
 	}
 	c.markSavedFromStore(restored)
 	for opID, ps := range restored {
-		c.hub.restore(opID, ps)
+		c.hub.restore(opID, ps, c.now())
 	}
 	for _, opID := range aged {
 		c.savePops(opID) // the aged ones gone from the store too
@@ -132,8 +132,10 @@ func (c *Console) dropPops(gone func(ScreenPop) bool) {
 }
 
 // keepPopsFor is how long a screen pop is kept: the console lists a
-// call's for recentFor; one older only keeps a caller's number and name
-// (an operator who left kept their last twenty for ever).
+// call's for recentFor, one with no message saved as long as this (its
+// message can still be written, the call marked); one older only keeps
+// a caller's number and name (an operator who left kept their last
+// twenty for ever).
 const keepPopsFor = 2 * recentFor
 
 // freshPops are the pops of ps popped less than keepPopsFor before now.
@@ -145,7 +147,8 @@ func freshPops(ps []ScreenPop, now time.Time) []ScreenPop {
 // stored for their calls: marks written by a version before they existed,
 // or lost when the process stopped between storing a message and keeping
 // its pops. Only the pops the console still shows are looked at (each
-// operator's last, and those of the last recentFor), through the caller
+// operator's last, and those of the last keepPopsFor: one with no
+// message is listed that long), through the caller
 // index; callers without a number are not in it, and for them only the
 // messages are read once (the start-up relay check reads them too).
 func (c *Console) markSavedFromStore(restored map[string][]ScreenPop) {
@@ -162,7 +165,7 @@ func (c *Console) markSavedFromStore(restored map[string][]ScreenPop) {
 	for _, ps := range restored {
 		for i := range ps {
 			p := &ps[i]
-			if i != len(ps)-1 && now.Sub(p.At) > recentFor {
+			if i != len(ps)-1 && now.Sub(p.At) >= keepPopsFor {
 				continue
 			}
 			if phone.ParseCallerID(p.CallerNumber).Kind != phone.Number {

@@ -5,11 +5,43 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 )
 
 // keepPops is how many recent pops per operator the console remembers, so
 // a reloaded page finds its call and a save can be checked against it.
+// A pop whose call has no message saved is kept beyond them until it is
+// keepPopsFor old (its message still to write, the call still to mark
+// as needing none), up to maxPops pops in all.
 const keepPops = 20
+
+// maxPops bounds the pops kept per operator (each holds the client's
+// manual, and all are written to the store at every pop and save): past
+// it the oldest go, saved or not. An operator takes far fewer calls a day
+// without saving a message.
+const maxPops = 100
+
+// trimPops drops the oldest of ps (oldest first) beyond keepPops that
+// have a message saved or are keepPopsFor old at now, then the oldest
+// beyond maxPops.
+func trimPops(ps []ScreenPop, now time.Time) []ScreenPop {
+	extra := len(ps) - keepPops
+	if extra <= 0 {
+		return ps
+	}
+	kept := make([]ScreenPop, 0, len(ps))
+	for i, p := range ps {
+		if extra > 0 && i < len(ps)-keepPops && (len(p.Saved) > 0 || now.Sub(p.At) >= keepPopsFor) {
+			extra--
+			continue
+		}
+		kept = append(kept, p)
+	}
+	if len(kept) > maxPops {
+		kept = kept[len(kept)-maxPops:]
+	}
+	return kept
+}
 
 // event is one server-sent event; an empty name asks the stream to
 // re-read the operator's state.
@@ -107,18 +139,14 @@ func (h *hub) sendLocked(opID string, e event) (sent int) {
 }
 
 // pop remembers p for its operator and pushes it to that operator only.
-func (h *hub) pop(p ScreenPop, view any) (shown bool, err error) {
+func (h *hub) pop(p ScreenPop, view any, now time.Time) (shown bool, err error) {
 	data, err := json.Marshal(view)
 	if err != nil {
 		return false, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ps := append(h.pops[p.OperatorID], p)
-	if len(ps) > keepPops {
-		ps = ps[len(ps)-keepPops:]
-	}
-	h.pops[p.OperatorID] = ps
+	h.pops[p.OperatorID] = trimPops(append(h.pops[p.OperatorID], p), now)
 	if h.closed {
 		// Streams ended at a stop: kept (and saved) for the restart.
 		return false, nil
@@ -168,11 +196,10 @@ func (h *hub) forget(gone func(ScreenPop) bool) []string {
 	return ops
 }
 
-// restore sets opID's remembered pops (at start-up), the latest keepPops.
-func (h *hub) restore(opID string, ps []ScreenPop) {
-	if len(ps) > keepPops {
-		ps = ps[len(ps)-keepPops:]
-	}
+// restore sets opID's remembered pops (at start-up), trimmed as pop
+// trims them.
+func (h *hub) restore(opID string, ps []ScreenPop, now time.Time) {
+	ps = trimPops(ps, now)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.pops[opID] = ps

@@ -419,6 +419,74 @@ func TestRecentCallsToFinish(t *testing.T) {
 	}
 }
 
+// TestUnsavedCallStaysListedAndSavable: a call whose message was not
+// saved fell off 直前の着信 once ten newer calls came (saved or not, the
+// ten newest were listed), and its pop, and with it its save (404) and its
+// class, went after twenty. Calls with no message are listed first, for a
+// day (as long as their pops are kept), the others after them; twenty-five
+// newer calls later its message still saves.
+func TestUnsavedCallStaysListedAndSavable(t *testing.T) {
+	e := newEnv(t)
+	a := e.login("op-a")
+	e.c.Pop(pop("call-unsaved", "op-a"))
+	e.clock.Advance(time.Minute)
+	e.c.Pop(pop("call-marked", "op-a"))
+	if resp, body := a.do("POST", "/api/v1/console/calls/call-marked/class", map[string]string{"class": "sales"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("class: %d %s", resp.StatusCode, body)
+	}
+	for i := 1; i <= 25; i++ {
+		e.clock.Advance(3 * time.Minute)
+		id := fmt.Sprintf("call-%02d", i)
+		e.c.Pop(pop(id, "op-a"))
+		if resp, body := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": id, "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("save %s: %d %s", id, resp.StatusCode, body)
+		}
+	}
+	type recent struct {
+		CallID string `json:"call_id"`
+		Saved  bool   `json:"saved"`
+	}
+	state := func() []recent {
+		t.Helper()
+		_, body := a.do("GET", "/api/v1/console/state", nil)
+		var st struct {
+			Recent []recent `json:"recent"`
+		}
+		if err := json.Unmarshal(body, &st); err != nil {
+			t.Fatalf("state %s: %v", body, err)
+		}
+		return st.Recent
+	}
+	got := state()
+	if len(got) != 10 || got[0] != (recent{"call-unsaved", false}) || got[1] != (recent{"call-24", true}) || got[9] != (recent{"call-16", true}) {
+		t.Fatalf("recent %+v, want the unsaved call first, then the nine newest saved before the current one", got)
+	}
+	e.clock.Advance(20 * time.Hour) // nearly a day after the unsaved call
+	e.c.Pop(pop("call-now", "op-a"))
+	a = e.login("op-a") // the next shift (the session idled out)
+	// The saved calls are over 12 h old: the unsaved one alone is listed.
+	if got := state(); !slices.Equal(got, []recent{{"call-unsaved", false}}) {
+		t.Fatalf("recent %+v, want the unsaved call", got)
+	}
+	if resp, body := a.do("GET", "/api/v1/console/calls/call-unsaved", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the unsaved call's view: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := a.do("POST", "/api/v1/console/calls/call-marked/class", map[string]string{"class": ""}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the mark taken back within the day: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := a.do("POST", "/api/v1/console/intakes", map[string]any{"call_id": "call-unsaved", "values": goodValues()}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("its message saved within the day: %d %s", resp.StatusCode, body)
+	}
+	if got := state(); !slices.Equal(got, []recent{{"call-marked", false}}) {
+		t.Fatalf("recent %+v, want the call whose mark was taken back", got)
+	}
+	e.clock.Advance(4 * time.Hour) // a day on: gone
+	e.c.SweepPops()
+	if resp, _ := a.do("GET", "/api/v1/console/calls/call-marked", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a day-old call's view: %d, want 404", resp.StatusCode)
+	}
+}
+
 // TestLongJapaneseAnswerSaves: a multi-line answer of 1,900 Japanese
 // characters (5,700 bytes) is within the form's 2,000 characters and is
 // saved, not refused by the byte guard.

@@ -116,9 +116,10 @@ type stateView struct {
 	// another tab (a new session) takes it from here and goes on.
 	CSRFToken string    `json:"csrf_token"`
 	Call      *callView `json:"call"`
-	// Recent are the operator's calls before the current one, newest
-	// first: a message not saved when the next call came is still there
-	// to finish (GET /api/v1/console/calls/{id}).
+	// Recent are the operator's calls before the current one: those
+	// with no message saved (nor marked as needing none) first, then the
+	// others, each newest first: a message not saved when the next call
+	// came is still there to finish (GET /api/v1/console/calls/{id}).
 	Recent []recentCall `json:"recent"`
 }
 
@@ -135,33 +136,42 @@ type recentCall struct {
 	Class string `json:"class,omitempty"`
 }
 
-// recentLimit bounds the earlier calls listed; recentFor how far back.
+// recentLimit bounds the earlier calls with a message (or a class)
+// listed, recentFor how far back; those without are all listed, for as
+// long as their pops are kept (keepPopsFor).
 const (
 	recentLimit = 10
 	recentFor   = 12 * time.Hour
 )
 
-// recentCalls lists op's pops before the last, newest first, within
-// recentFor, each marked saved when a message was saved for the call
-// (kept with the pop) or, failing that, the call was classed as needing
-// none (a store read).
+// recentCalls lists op's pops before the last: first every one whose
+// call has neither a message saved (kept with the pop) nor a class (a
+// store read: a call classed as needing no message, a sales call, is
+// done too), newest first; then, newest first, those that have one,
+// within recentFor, up to recentLimit calls in all. Ten newer calls
+// saved one by one must not push a message never written off the list.
 func (c *Console) recentCalls(op Operator) []recentCall {
 	pops := c.hub.popsOf(op.ID)
-	out := []recentCall{}
+	unsaved, saved := []recentCall{}, []recentCall{}
 	now := c.now()
-	for i := len(pops) - 2; i >= 0 && len(out) < recentLimit; i-- {
-		if p := pops[i]; now.Sub(p.At) <= recentFor && c.mayFinish(op, p) {
-			// A call classed as needing no message (a sales call) is done
-			// too.
-			rc := recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0}
-			if !rc.Saved {
-				rc.Class = c.callClass(p.CallID)
-				rc.Saved = rc.Class != ""
-			}
-			out = append(out, rc)
+	for i := len(pops) - 2; i >= 0; i-- {
+		p := pops[i]
+		if now.Sub(p.At) >= keepPopsFor || !c.mayFinish(op, p) {
+			continue
+		}
+		rc := recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0}
+		if !rc.Saved {
+			rc.Class = c.callClass(p.CallID)
+			rc.Saved = rc.Class != ""
+		}
+		switch {
+		case !rc.Saved:
+			unsaved = append(unsaved, rc)
+		case now.Sub(p.At) <= recentFor && len(saved) < recentLimit:
+			saved = append(saved, rc)
 		}
 	}
-	return out
+	return append(unsaved, saved[:min(len(saved), max(0, recentLimit-len(unsaved)))]...)
 }
 
 // callJSON: GET /api/v1/console/calls/{id}, the view of one of the
