@@ -277,7 +277,7 @@ func TestRelayedTextListsEveryAnswer(t *testing.T) {
 	}
 	text := entries[0].Message.Text
 	want := []string{"発信者: 03-1234-5678", "会社名: 山田商事", "お名前: 山田", "宛先（担当者）: 佐藤部長",
-		"折返し番号: 090-1111-2222", "ご用件: 見積もり", "用件詳細: 外壁工事の見積もり\n来週中に", "折返し要否: はい",
+		"ご用件: 見積もり", "用件詳細: 外壁工事の見積もり\n来週中に", "折返し要否: はい", "折返し番号: 090-1111-2222",
 		"折返し希望日時: 12月1日(火) 10:00", "緊急度: 通常", "受付: op1001"}
 	at := 0
 	for _, w := range want {
@@ -296,12 +296,13 @@ func TestRelayedTextListsEveryAnswer(t *testing.T) {
 	if m.Values["callback"] != "+819011112222" || m.Values["callback_at"] != "2026-12-01T10:00" || m.Values["urgency"] != "normal" {
 		t.Errorf("values %q, want the stored answers", m.Values)
 	}
-	// Without a callback the time is not asked, and not relayed.
+	// Without a callback the number and time are not asked, and not
+	// relayed.
 	in.ID, in.Values["callback_needed"] = "i10", "no"
 	if err := d.Submit(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	if e, _ := ob.List(relay.Filter{MessageID: "i10-v1"}); len(e) != 1 || strings.Contains(e[0].Message.Text, "折返し希望日時") {
+	if e, _ := ob.List(relay.Filter{MessageID: "i10-v1"}); len(e) != 1 || strings.Contains(e[0].Message.Text, "折返し希望日時") || strings.Contains(e[0].Message.Text, "折返し番号") {
 		t.Fatalf("a hidden field relayed: %+v", e)
 	}
 }

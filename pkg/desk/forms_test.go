@@ -95,12 +95,16 @@ func TestFormsFromScript(t *testing.T) {
 	for _, fl := range f.Fields {
 		ids = append(ids, fl.ID)
 	}
-	if got := strings.Join(ids, ","); got != "company,name,addressee,callback,purpose,detail,callback_needed,callback_at,urgency" {
+	if got := strings.Join(ids, ","); got != "company,name,addressee,purpose,detail,callback_needed,callback,callback_at,urgency" {
 		t.Fatalf("standard form fields %s", got)
 	}
-	vals, errs, readBack := d.Validate("acme", "", "", map[string]string{"name": "山田", "callback": "03-1234-5678", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"})
+	vals, errs, readBack := d.Validate("acme", "", "", map[string]string{"name": "山田", "callback": "03-1234-5678", "purpose": "見積もり", "callback_needed": "yes", "urgency": "normal"})
 	if len(errs) != 0 || vals["callback"] != "+81312345678" || !strings.Contains(readBack, "03-1234-5678") {
 		t.Fatalf("validate: %v %v %q", vals, errs, readBack)
+	}
+	// 「また改めてお電話します」: no callback, no number.
+	if _, errs, _ := d.Validate("acme", "", "", map[string]string{"name": "山田", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}); len(errs) != 0 {
+		t.Fatalf("a caller who will call again, no number: %v", errs)
 	}
 	if _, errs, _ := d.Validate("acme", "", "", map[string]string{}); errs["name"] == "" {
 		t.Fatalf("missing required name not reported: %v", errs)

@@ -7,12 +7,17 @@ const (
 	presetGreeting = "お電話ありがとうございます。{client}でございます。"
 	presetClosing  = "承知いたしました。担当者より折り返しご連絡いたします。お電話ありがとうございました。"
 	simpleReadBack = "[{company}の]{name}様、お電話番号 {callback}、ご用件は{purpose}の件で、よろしいでしょうか。"
-	fullReadBack   = "[{company}の]{name}様、お電話番号 {callback}、[{addressee}宛てに、]ご用件は{purpose}の件[、折り返しは{callback_at}ご希望]で、よろしいでしょうか。"
+	// The detailed presets ask for a number only when a callback is
+	// wanted: a caller who will call again (often from a withheld
+	// number) leaves none, and is promised no callback.
+	fullReadBack = "[{company}の]{name}様、[お電話番号 {callback}、][{addressee}宛てに、]ご用件は{purpose}の件[、折り返しは{callback_at}ご希望]で、よろしいでしょうか。"
+	fullClosing  = "承知いたしました。担当者に申し伝えます。お電話ありがとうございました。"
 )
 
 // Preset returns the built-in script of a scope: simple (会社名, お名前,
-// 折返し番号, ご用件), standard (adds 宛先, 用件詳細, 折返し要否 with
-// 希望日時, 緊急度) or guided (standard plus 案内した内容). custom and unknown
+// 折返し番号, ご用件), standard (会社名, お名前, 宛先, ご用件, 用件詳細,
+// 折返し要否 with, when a callback is wanted, 折返し番号 and 希望日時,
+// 緊急度) or guided (standard plus 案内した内容). custom and unknown
 // scopes have no preset: the error wraps ErrUnknownScope. Each call returns
 // a fresh copy that the caller may change.
 func Preset(scope string) (Script, error) {
@@ -25,7 +30,7 @@ func Preset(scope string) (Script, error) {
 	case ScopeStandard:
 		return Script{
 			ID: "standard", Name: "スタンダード（宛先・用件詳細・折返し・緊急度）", Scope: ScopeStandard,
-			Greeting: presetGreeting, Fields: standardFields(), Closing: presetClosing, ReadBack: fullReadBack,
+			Greeting: presetGreeting, Fields: standardFields(), Closing: fullClosing, ReadBack: fullReadBack,
 		}, nil
 	case ScopeGuided:
 		fields := append(standardFields(), Field{
@@ -34,7 +39,7 @@ func Preset(scope string) (Script, error) {
 		})
 		return Script{
 			ID: "guided", Name: "ガイド付き（スタンダード＋マニュアル案内）", Scope: ScopeGuided,
-			Greeting: presetGreeting, Fields: fields, Closing: presetClosing, ReadBack: fullReadBack,
+			Greeting: presetGreeting, Fields: fields, Closing: fullClosing, ReadBack: fullReadBack,
 		}, nil
 	}
 	return Script{}, fmt.Errorf("%w: %q (presets: simple, standard, guided)", ErrUnknownScope, scope)
@@ -50,14 +55,21 @@ func simpleFields() []Field {
 	}
 }
 
-// standardFields add addressee, details, callback and urgency.
+// standardFields add addressee, details, callback and urgency. The
+// number is asked (and required) only when a callback is wanted, after
+// that question: show_if refers to earlier fields only.
 func standardFields() []Field {
-	fields := simpleFields()
-	addressee := Field{ID: "addressee", Label: "宛先（担当者）", Type: TypeText, Help: "ご指名がなければ空欄のままにします"}
-	fields = append(fields[:2:2], addressee, fields[2], fields[3])
-	return append(fields,
+	simple := simpleFields()
+	company, name, callback, purpose := simple[0], simple[1], simple[2], simple[3]
+	callback.Help = "折返しをご希望の場合に伺い、番号を復唱して確認します"
+	callback.ShowIf = &Cond{Field: "callback_needed", Equals: []string{"yes"}}
+	return []Field{company, name,
+		Field{ID: "addressee", Label: "宛先（担当者）", Type: TypeText, Help: "ご指名がなければ空欄のままにします"},
+		purpose,
 		Field{ID: "detail", Label: "用件詳細", Type: TypeMultiline, Help: "伺った内容をできるだけそのまま記録します"},
-		Field{ID: "callback_needed", Label: "折返し要否", Type: TypeYesNo, Required: true},
+		Field{ID: "callback_needed", Label: "折返し要否", Type: TypeYesNo, Required: true,
+			Help: "「また改めてお電話します」なら「いいえ」: 番号は伺いません"},
+		callback,
 		Field{
 			ID: "callback_at", Label: "折返し希望日時", Type: TypeDateTime,
 			Help:   "ご希望があれば伺います（例: 2026-01-05 14:00）",
@@ -68,7 +80,7 @@ func standardFields() []Field {
 			Choices: []Choice{{Value: "normal", Label: "通常"}, {Value: "urgent", Label: "至急"}},
 			Help:    "「至急」はすぐにクライアントへ連絡されます",
 		},
-	)
+	}
 }
 
 // Urgent reports whether answers mark a message urgent: the detailed

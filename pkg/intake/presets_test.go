@@ -12,8 +12,8 @@ func TestPresets(t *testing.T) {
 		ids   []string
 	}{
 		{ScopeSimple, []string{"company", "name", "callback", "purpose"}},
-		{ScopeStandard, []string{"company", "name", "addressee", "callback", "purpose", "detail", "callback_needed", "callback_at", "urgency"}},
-		{ScopeGuided, []string{"company", "name", "addressee", "callback", "purpose", "detail", "callback_needed", "callback_at", "urgency", "guidance"}},
+		{ScopeStandard, []string{"company", "name", "addressee", "purpose", "detail", "callback_needed", "callback", "callback_at", "urgency"}},
+		{ScopeGuided, []string{"company", "name", "addressee", "purpose", "detail", "callback_needed", "callback", "callback_at", "urgency", "guidance"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scope, func(t *testing.T) {

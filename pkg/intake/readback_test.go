@@ -36,7 +36,8 @@ func TestReadBackGolden(t *testing.T) {
 			"name": "山田", "callback": "0120-123-456", "purpose": "納期の確認",
 			"callback_needed": "no", "callback_at": "2026-01-05 14:00",
 		}},
-		{"standard_foreign", standard, Values{"name": "Smith", "callback": "+1 212 555 0123", "purpose": "取材"}},
+		{"standard_foreign", standard, Values{"name": "Smith", "callback": "+1 212 555 0123", "purpose": "取材", "callback_needed": "yes"}},
+		{"standard_will_call_again", standard, Values{"company": "山田商事", "name": "山田", "purpose": "見積もり", "callback_needed": "no", "urgency": "normal"}},
 		{"branching_sales", branching, Values{"purpose": "sales", "name": "営業太郎", "callback": "0312345678"}},
 		{"branching_existing", branching, Values{
 			"purpose": "support", "caller_type": "existing", "company": "アクメ", "name": "山田",
@@ -107,9 +108,9 @@ func TestDisplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := s.Display(Values{"name": "山田", "callback": "+819012345678", "urgency": "urgent", "callback_needed": "no", "callback_at": "2026-01-05T14:00:00+09:00"})
-	want := Values{"name": "山田", "callback": "090-1234-5678", "urgency": "至急", "callback_needed": "いいえ"}
+	want := Values{"name": "山田", "urgency": "至急", "callback_needed": "いいえ"}
 	if len(got) != len(want) {
-		t.Fatalf("Display = %v, want %v (hidden callback_at dropped)", got, want)
+		t.Fatalf("Display = %v, want %v (hidden callback and callback_at dropped)", got, want)
 	}
 	for k, w := range want {
 		if got[k] != w {

@@ -91,14 +91,14 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
-			name:   "standard: hidden callback_at is dropped, bad choice and yesno",
+			name:   "standard: hidden callback and callback_at are dropped, bad choice and yesno",
 			script: standard,
 			in: Values{
 				"name": "山田", "callback": "0312345678", "purpose": "納期", "callback_needed": "no",
 				"callback_at": "garbage", "urgency": "very",
 			},
 			wantValues: Values{
-				"name": "山田", "callback": "+81312345678", "purpose": "納期", "callback_needed": "no", "urgency": "very",
+				"name": "山田", "purpose": "納期", "callback_needed": "no", "urgency": "very",
 			},
 			wantErrors: map[string]string{"urgency": "選択肢にない値です。一覧から選んでください"},
 		},
@@ -119,8 +119,25 @@ func TestValidate(t *testing.T) {
 			name:       "standard: yesno not understood hides its dependants",
 			script:     standard,
 			in:         Values{"name": "山田", "callback": "0312345678", "purpose": "納期", "callback_needed": "たぶん", "callback_at": "2026-01-05 14:00", "urgency": "normal"},
-			wantValues: Values{"name": "山田", "callback": "+81312345678", "purpose": "納期", "callback_needed": "たぶん", "urgency": "normal"},
+			wantValues: Values{"name": "山田", "purpose": "納期", "callback_needed": "たぶん", "urgency": "normal"},
 			wantErrors: map[string]string{"callback_needed": "「はい」か「いいえ」で入力してください"},
+		},
+		{
+			// 「また改めてお電話します」, from a withheld number: no
+			// callback, no number to take.
+			name:   "standard: the caller will call again and leaves no number",
+			script: standard,
+			in: Values{"company": "山田商事", "name": "山田 太郎", "purpose": "見積もりの件、また掛け直します",
+				"callback_needed": "no", "urgency": "normal"},
+			wantValues: Values{"company": "山田商事", "name": "山田 太郎", "purpose": "見積もりの件、また掛け直します",
+				"callback_needed": "no", "urgency": "normal"},
+		},
+		{
+			name:       "standard: a callback wanted needs its number",
+			script:     standard,
+			in:         Values{"name": "山田", "purpose": "納期", "callback_needed": "yes", "urgency": "normal"},
+			wantValues: Values{"name": "山田", "purpose": "納期", "callback_needed": "yes", "urgency": "normal"},
+			wantErrors: map[string]string{"callback": "「折返し番号」を入力してください"},
 		},
 		{
 			name:       "branching: sales call needs nothing else, answers to other branches dropped",
@@ -213,11 +230,11 @@ func TestVisible(t *testing.T) {
 		},
 		{
 			"standard without callback", standard, Values{"callback_needed": "no"},
-			[]string{"company", "name", "addressee", "callback", "purpose", "detail", "callback_needed", "urgency"},
+			[]string{"company", "name", "addressee", "purpose", "detail", "callback_needed", "urgency"},
 		},
 		{
 			"standard with callback", standard, Values{"callback_needed": "YES"},
-			[]string{"company", "name", "addressee", "callback", "purpose", "detail", "callback_needed", "callback_at", "urgency"},
+			[]string{"company", "name", "addressee", "purpose", "detail", "callback_needed", "callback", "callback_at", "urgency"},
 		},
 	}
 	for _, tt := range tests {
