@@ -223,10 +223,11 @@ func TestBrowserSavedAlreadyBecomesACorrection(t *testing.T) {
 	}
 	changed := goodValues()
 	changed["detail"] = "変更後"
-	draft, _ := json.Marshal(map[string]any{"at": time.Now().UnixMilli(), "values": changed, "rid": rid})
-	consoletest.Do(t, ctx, "the page with that request's draft, changed",
+	draft, _ := json.Marshal(map[string]any{"at": time.Now().UnixMilli(), "values": changed})
+	consoletest.Do(t, ctx, "the page with that request's draft, changed, and its save id (kept by the tab)",
 		chromedp.WaitVisible("#f-name"),
-		consoletest.UntilJS(`(localStorage.setItem('toritsugi.draft.op-a.call-409', `+strconv.Quote(string(draft))+`), true)`),
+		consoletest.UntilJS(`(localStorage.setItem('toritsugi.draft.op-a.call-409', `+strconv.Quote(string(draft))+`),
+			sessionStorage.setItem('toritsugi.rid.op-a.call-409', '`+rid+`'), true)`),
 		chromedp.Reload(),
 		consoletest.UntilJS(`!!document.getElementById('f-detail') && document.getElementById('f-detail').value === '変更後'`),
 		chromedp.Click("#btn-check"), chromedp.WaitVisible("#readback"),
@@ -357,4 +358,35 @@ func TestBrowserWallboardLogoutAsksWhileSavesWait(t *testing.T) {
 	consoletest.Eval(ctx, `(() => { window.confirm = () => true; return ''; })()`)
 	consoletest.Do(t, ctx, "log out, accepted", chromedp.Click("form[action='/logout'] button"),
 		consoletest.UntilJS(`location.pathname === '/login'`), consoletest.UntilJS(`localStorage.getItem('`+key+`') === null`))
+}
+
+// TestBrowserTwoTabsOnOneCall: the console is open in two tabs of one
+// browser on the same call. They shared its draft and, with it, its save
+// id: tab A's save (its answer lost on the network) looked like tab B's
+// own, so B said nothing of it, and B's own save went out under A's id,
+// refused as a repeat with other values (the generic 変更前の内容 line)
+// instead of being told the call's message was saved on another screen.
+// Each tab keeps its own save id now (the draft is still shared).
+func TestBrowserTwoTabsOnOneCall(t *testing.T) {
+	f := &flakySaves{mode: "ok"}
+	e, tabA := consoleBehind(t, func(h http.Handler) http.Handler { f.h = h; return f })
+	e.c.Pop(pop("call-2tab", "op-a"))
+	consoletest.Do(t, tabA, "tab A shows the call", chromedp.WaitVisible("#f-name"))
+	tabB := consoletest.Tab(t, tabA) // a second tab of the same browser
+	consoletest.Do(t, tabB, "tab B shows it too",
+		chromedp.Navigate(consoletest.Eval(tabA, `location.origin`)+"/console?lang=ja"), chromedp.WaitVisible("#f-name"))
+	f.set("storeDrop") // stored, the answer lost
+	consoletest.Do(t, tabA, "tab A saves, its answer lost", fillCheckSave(
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('通信できず')`))...)
+	consoletest.Do(t, tabB, "tab B is told it was saved on another screen",
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('この着信の伝言が別の画面で保存されました')`),
+		consoletest.UntilJS(`document.querySelectorAll('#history li.intake').length === 1`))
+	f.set("ok")
+	consoletest.Do(t, tabB, "tab B's own message: refused, and made that message's correction", fillCheckSave(
+		consoletest.UntilJS(`document.getElementById('status').textContent.startsWith('この着信の伝言は別の画面で保存済みです')`),
+		consoletest.UntilJS(`document.getElementById('correcting').hidden === false`))...)
+	ins, err := e.st.IntakesForCaller("0312345678", 0)
+	if err != nil || len(ins) != 1 || ins[0].Version != 1 {
+		t.Fatalf("intakes %+v (%v): want tab A's message, once", ins, err)
+	}
 }

@@ -62,3 +62,18 @@ func start(t testing.TB) (context.Context, error) {
 	}
 	return ctx, nil
 }
+
+// Tab opens another tab (in a window of its own, so that it is visible)
+// of the browser of ctx, sharing its cookies and storage, and returns a
+// context for it; it closes when the test ends.
+func Tab(t testing.TB, ctx context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	// The first action opens the tab; as for the browser, it must not
+	// carry a timeout, or the timeout would close the tab with it.
+	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	return tab
+}

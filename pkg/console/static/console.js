@@ -62,7 +62,7 @@
 
   // A save's request id: made once, sent again with every retry, so that a
   // save that went through but whose answer was lost counts once. Kept
-  // with the draft (a reload keeps it); dropped once the server has
+  // per page and call (ridOf: a reload keeps it); dropped once the server has
   // answered that it stored nothing (4xx) or stored it.
   const newRequestID = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   let correctRID = null; // the request id of the correction being saved
@@ -187,7 +187,7 @@
       return;
     }
     const k = draftKey();
-    if (k) localStorage.setItem(k, JSON.stringify({ at: Date.now(), op: OP, values: readAll(), rid: draftRID() }));
+    if (k) localStorage.setItem(k, JSON.stringify({ at: Date.now(), op: OP, values: readAll() }));
   }
   const fixKey = (i) => DRAFT_PREFIX + OP + ".fix." + i.id;
   // fixDraft is the kept correction of message i, if it corrects i's
@@ -198,24 +198,21 @@
       return d && d.version === i.version ? d.values : null;
     } catch (e) { return null; }
   }
-  function draftRID() {
-    const k = draftKey();
-    try { return (k && (JSON.parse(localStorage.getItem(k) || "null") || {}).rid) || null; } catch (e) { return null; }
+  // A save's request id is this page's, not the draft's: two tabs on one
+  // call share its draft, and a save id taken from it made one tab's save
+  // look like the other's own (no word that it was saved elsewhere; its
+  // own save then refused as a repeat with other values). Kept per call
+  // in sessionStorage: a reload of the tab keeps it, another tab has its
+  // own.
+  const ridKey = (callID) => "toritsugi.rid." + OP + "." + callID;
+  function ridOf(callID) {
+    try { return (callID && sessionStorage.getItem(ridKey(callID))) || null; } catch (e) { return null; }
   }
-  function setDraftRID(rid) { setDraftRIDAt(draftKey(), rid); }
-  function setDraftRIDAt(k, rid) {
-    if (!k) return;
-    let d = null;
-    try { d = JSON.parse(localStorage.getItem(k) || "null"); } catch (e) { d = null; }
-    if (!d) {
-      // Only the current call's form may start a draft; another call
-      // without one has nothing to mark.
-      if (k !== draftKey() || rid === null) return;
-      d = { at: Date.now(), op: OP, values: readAll() };
-    }
-    d.rid = rid;
-    localStorage.setItem(k, JSON.stringify(d));
+  function setRID(callID, rid) {
+    try { if (rid) sessionStorage.setItem(ridKey(callID), rid); else sessionStorage.removeItem(ridKey(callID)); } catch (e) { /* none kept */ }
   }
+  // dropRID forgets call callID's save id if it is rid (a save answered).
+  function dropRID(callID, rid) { if (ridOf(callID) === rid) setRID(callID, null); }
   function loadDraft() {
     const k = draftKey();
     if (!k) return {};
@@ -478,8 +475,8 @@
     if (fixing) {
       rid = correctRID = correctRID || newRequestID();
     } else {
-      rid = draftRID();
-      if (!rid) { rid = newRequestID(); setDraftRID(rid); }
+      rid = ridOf(target);
+      if (!rid) { rid = newRequestID(); setRID(target, rid); saveDraft(); }
     }
     const formAtSend = JSON.stringify(readAll());
     $("btn-save").disabled = true;
@@ -514,14 +511,14 @@
     if (r.status >= 400 && r.status < 500 && !(r.status === 409 && saved)) {
       // Refused: nothing was stored; the next try is a new request. (A
       // 409 with the intake: stored already, by this request.)
-      if (fixing) correctRID = null; else setDraftRIDAt(key, null);
+      if (fixing) correctRID = null; else dropRID(target, rid);
     }
     if ((r.status === 201 || r.status === 200) && saved) {
       if (fixing) { correctRID = null; localStorage.removeItem(fixKey(fixing)); }
       // A call with a message has no class (the server took back one
       // given before it).
       if (here && !fixing) { call.class = ""; $("call-class").value = ""; $("class-status").textContent = ""; }
-      if (key && !fixing) localStorage.removeItem(key);
+      if (key && !fixing) { localStorage.removeItem(key); dropRID(target, rid); }
       refreshRecent();
       if (!here) { $("status").textContent = M.saved_other; return; }
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
@@ -586,7 +583,7 @@
       // operator's (saved_elsewhere: a second PC, another tab): shown, and
       // the form, what was typed kept, becomes its correction, so that
       // the change is saved as one (not as a second message).
-      if (!fixing && key) localStorage.removeItem(key);
+      if (!fixing && key) { localStorage.removeItem(key); dropRID(target, rid); }
       call.intakes = [saved].concat((call.intakes || []).filter((i) => i.id !== saved.id));
       correcting = saved; correctRID = null; $("correcting").hidden = false;
       applyShowIf(); resetCheck(); renderHistory(); saveDraft();
@@ -640,6 +637,7 @@
         // session to log in again to): kept for the next try.
         if (r.status === 0 || r.status >= 500 || [401, 403, 408, 429].includes(r.status)) return;
         localStorage.removeItem(k);
+        if (!d.fix && d.body) dropRID(d.target, d.body.request_id); // answered
         const saved = r.json && r.json.intake;
         const here = call && call.pop.call_id === d.target && !correcting;
         if (r.status === 409 && saved) {
@@ -675,8 +673,7 @@
           $("status").classList.remove("alert");
         } else {
           // Refused: nothing stored; the draft stays, to be checked and
-          // saved again (as a new request).
-          if (d.draft) setDraftRIDAt(d.draft, null);
+          // saved again (as a new request: its id was dropped above).
           $("status").textContent = M.retry_refused + (r.json && r.json.error ? ": " + r.json.error : "");
           $("status").classList.add("alert");
         }
@@ -801,8 +798,9 @@
     if (!call || call.pop.call_id !== ev.call_id || (call.intakes || []).some((x) => x.id === i.id)) return;
     call.intakes = [i].concat(call.intakes || []);
     renderHistory();
-    // This page's own save, its answer on the way: nothing to say.
-    if (i.id === draftRID() || localStorage.getItem(pendPrefix() + i.id) !== null) return;
+    // This page's own save, its answer on the way (or lost, to be sent
+    // again): nothing to say. Another tab's is another screen's.
+    if (i.id === ridOf(ev.call_id)) return;
     $("status").textContent = M.saved_elsewhere_now;
     $("status").classList.add("alert");
   }
