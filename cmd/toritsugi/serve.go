@@ -472,6 +472,7 @@ func (s *service) purgeDelivered(ctx context.Context) {
 			s.log.Info("call records past their retention deleted", "calls", n)
 		}
 		s.console.SweepPops()
+		s.desk.SweepPops()
 		select {
 		case <-ctx.Done():
 			return

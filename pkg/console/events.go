@@ -138,6 +138,10 @@ func (c *Console) dropPops(gone func(ScreenPop) bool) {
 // twenty for ever).
 const keepPopsFor = 2 * recentFor
 
+// KeepPopsFor is keepPopsFor, for what is kept with a call's pop
+// elsewhere (the desk's client of the call).
+const KeepPopsFor = keepPopsFor
+
 // freshPops are the pops of ps popped less than keepPopsFor before now.
 func freshPops(ps []ScreenPop, now time.Time) []ScreenPop {
 	return slices.DeleteFunc(ps, func(p ScreenPop) bool { return now.Sub(p.At) >= keepPopsFor })

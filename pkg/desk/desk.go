@@ -8,6 +8,8 @@ package desk
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,27 +98,38 @@ func (d *Desk) clientFor(id, callID string) (*config.Client, bool) {
 	return d.client(id)
 }
 
-// poppedClients keeps the clients of the last poppedKept calls put through.
+// poppedClients keeps the clients of the last poppedKept calls put
+// through, each until its screen pop is swept (SweepPops). Each is a copy
+// of the one client: a pointer into its configuration's Clients kept
+// every client, script and manual of every version a call was put
+// through under.
 type poppedClients struct {
 	mu    sync.Mutex
-	m     map[string]*config.Client
+	m     map[string]keptClient
 	order []string // call ids, oldest first
+}
+
+// keptClient is a client as a call put through knew it, and when its
+// screen pop was popped.
+type keptClient struct {
+	cl *config.Client
+	at time.Time
 }
 
 // poppedKept bounds poppedClients: many more calls than an operator's
 // recent calls (the console's) across every operator.
 const poppedKept = 2048
 
-func (p *poppedClients) add(callID string, cl *config.Client) {
+func (p *poppedClients) add(callID string, cl *config.Client, at time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
-		p.m = map[string]*config.Client{}
+		p.m = map[string]keptClient{}
 	}
 	if _, ok := p.m[callID]; !ok {
 		p.order = append(p.order, callID)
 	}
-	p.m[callID] = cl
+	p.m[callID] = keptClient{cl, at}
 	for len(p.order) > poppedKept {
 		delete(p.m, p.order[0])
 		p.order = p.order[1:]
@@ -129,31 +142,63 @@ func (p *poppedClients) get(callID string) (*config.Client, bool) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cl, ok := p.m[callID]
-	return cl, ok
+	k, ok := p.m[callID]
+	return k.cl, ok
+}
+
+// sweep drops the calls popped when gone says.
+func (p *poppedClients) sweep(gone func(popped time.Time) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.order = slices.DeleteFunc(p.order, func(id string) bool {
+		if gone(p.m[id].at) {
+			delete(p.m, id)
+			return true
+		}
+		return false
+	})
 }
 
 // retiredClients: each client as its last call put through knew it, for
-// when a reload removes it (one entry per client).
+// when a reload removes it (one entry per client), until that call's
+// screen pop is swept.
 type retiredClients struct {
 	mu sync.Mutex
-	m  map[string]*config.Client
+	m  map[string]keptClient
 }
 
-func (r *retiredClients) add(cl *config.Client) {
+func (r *retiredClients) add(cl *config.Client, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
-		r.m = map[string]*config.Client{}
+		r.m = map[string]keptClient{}
 	}
-	r.m[cl.ID] = cl
+	r.m[cl.ID] = keptClient{cl, at}
 }
 
 func (r *retiredClients) get(id string) (*config.Client, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cl, ok := r.m[id]
-	return cl, ok
+	k, ok := r.m[id]
+	return k.cl, ok
+}
+
+// sweep drops the clients whose last call was popped when gone says.
+func (r *retiredClients) sweep(gone func(popped time.Time) bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	maps.DeleteFunc(r.m, func(_ string, k keptClient) bool { return gone(k.at) })
+}
+
+// SweepPops drops the clients kept for calls whose screen pops the
+// console no longer keeps (console.KeepPopsFor): call it with
+// Console.SweepPops. A message saved or corrected for such a call later
+// is its client's now.
+func (d *Desk) SweepPops() {
+	now := d.now()
+	gone := func(popped time.Time) bool { return now.Sub(popped) >= console.KeepPopsFor }
+	d.popped.sweep(gone)
+	d.retired.sweep(gone)
 }
 
 func (d *Desk) now() time.Time {

@@ -14,9 +14,14 @@ func (d *Desk) Connected(c call.Connected) {
 		// As the call knew it: should a reload remove the client (while
 		// its caller waited, or while the operator talks or writes the
 		// message), the operator still answers in its name and takes and
-		// relays its message.
-		d.retired.add(c.Client)
-		d.popped.add(c.CallID, c.Client)
+		// relays its message. A copy: c.Client points into its
+		// configuration's Clients, which would keep every client of it.
+		cl, at := *c.Client, c.At
+		if at.IsZero() {
+			at = d.now()
+		}
+		d.retired.add(&cl, at)
+		d.popped.add(c.CallID, &cl, at)
 	}
 	if d.Console == nil {
 		return
