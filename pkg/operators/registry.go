@@ -83,9 +83,9 @@ type epState struct {
 	other     bool   // a channel that is not toritsugi's
 	seq       uint64 // seq of the latest reachability applied
 	chanSeq   uint64 // seq of the latest channel list applied
-	// contacts are the contact URIs its contact events named: true while
-	// registered, false once removed (see registration).
-	contacts map[string]bool
+	// contacts are the contact URIs its contact events named: present
+	// while registered, not once removed (see registration).
+	contacts map[string]contact
 	// justOnline: the endpoint's last event brought it online, and no
 	// contact event followed yet (a REGISTER raises EndpointStateChange,
 	// PeerStatusChange, then ContactStatusChange: recording 12).
@@ -94,6 +94,12 @@ type epState struct {
 	// reachable (with qualify on, a new contact may be Unknown until its
 	// first qualify answers): the registration is told once it is.
 	registering bool
+}
+
+// contact is what the contact events said of one contact.
+type contact struct {
+	present bool
+	seq     uint64 // seq of the latest event naming it
 }
 
 // NewRegistry returns an empty registry. onChange (may be nil) is called
@@ -234,11 +240,20 @@ func (r *Registry) record(o Observation, read bool, since uint64) bool {
 			st.contacts = nil
 		}
 	}
+	if read {
+		// Those named before the read may be gone unseen too (their
+		// removal raised while the link was down): a contact kept
+		// present for ever would grow the list with every restart of
+		// Asterisk, and keep a registration waiting. Forgotten, one
+		// that is there is told as after a start; a removed one is
+		// kept (back, it registered).
+		maps.DeleteFunc(st.contacts, func(_ string, c contact) bool { return c.present && c.seq <= since })
+	}
 	if o.HasChannels && !(read && st.chanSeq > since) {
 		st.chanSeq = r.seq
 		other = r.otherChannel(o.Channels)
 	}
-	registered := st.registration(o)
+	registered := st.registration(o, r.seq)
 	switch {
 	case read || o.Contact != "":
 		st.justOnline = false
@@ -272,34 +287,59 @@ const maxContactsKept = 16
 // controller watched (its status again: NonQualified with qualify off);
 // nor, so, a second device registering while the first is reachable, or
 // a phone restarted from the address it had without unregistering.
-func (st *epState) registration(o Observation) bool {
+func (st *epState) registration(o Observation, seq uint64) bool {
 	if o.Contact == "" {
 		return false
 	}
 	if st.contacts == nil {
-		st.contacts = map[string]bool{}
+		st.contacts = map[string]contact{}
 	}
-	present, seen := st.contacts[o.Contact]
+	c, seen := st.contacts[o.Contact]
+	if !seen && len(st.contacts) >= maxContactsKept {
+		st.makeRoom()
+	}
 	if o.ContactRemoved {
-		if len(st.contacts) >= maxContactsKept {
-			// A phone registering from a new port every day would grow
-			// the list for months: the removed ones but this go.
-			maps.DeleteFunc(st.contacts, func(_ string, present bool) bool { return !present })
-		}
-		st.contacts[o.Contact] = false
-		if st.registering && !slices.Contains(slices.Collect(maps.Values(st.contacts)), true) {
+		st.contacts[o.Contact] = contact{present: false, seq: seq}
+		if st.registering && !st.anyPresent() {
 			st.registering = false
 		}
 		return false
 	}
-	st.contacts[o.Contact] = true
+	st.contacts[o.Contact] = contact{present: true, seq: seq}
 	switch {
-	case present:
+	case c.present:
 		return false
 	case seen:
 		return true
 	}
 	return !o.QualifyResult && (!st.reachable || st.justOnline)
+}
+
+// makeRoom drops contacts for one more: a phone registering from a new
+// port every day would grow the list for months. The removed ones go;
+// should the present ones fill it (removals never seen), the oldest
+// named go until there is room.
+func (st *epState) makeRoom() {
+	maps.DeleteFunc(st.contacts, func(_ string, c contact) bool { return !c.present })
+	for len(st.contacts) >= maxContactsKept {
+		oldest := ""
+		for uri, c := range st.contacts {
+			if oldest == "" || c.seq < st.contacts[oldest].seq {
+				oldest = uri
+			}
+		}
+		delete(st.contacts, oldest)
+	}
+}
+
+// anyPresent reports whether a contact is present.
+func (st *epState) anyPresent() bool {
+	for _, c := range st.contacts {
+		if c.present {
+			return true
+		}
+	}
+	return false
 }
 
 // otherChannel reports whether any of ids is not toritsugi's own.

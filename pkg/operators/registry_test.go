@@ -233,3 +233,88 @@ func TestRemovedContactsAreBounded(t *testing.T) {
 		t.Fatalf("the last removed contact back: %+v, want a registration", got)
 	}
 }
+
+// contactEvent applies a ContactStatusChange of op1001's contact uri.
+func contactEvent(t *testing.T, r *Registry, uri, status, state string) {
+	t.Helper()
+	r.HandleEvent(decode(t, []byte(`{"type":"ContactStatusChange","endpoint":{"technology":"PJSIP","resource":"op1001","state":"`+state+
+		`","channel_ids":[]},"contact_info":{"uri":"`+uri+`","contact_status":"`+status+`","aor":"op1001"}}`)))
+}
+
+// reconnectRead applies the read of op1001 after a (re)connect.
+func reconnectRead(r *Registry, state string) {
+	_, since := r.tracked()
+	r.applyRead(Observation{Endpoint: "PJSIP/op1001", Reachable: state == "online", Definite: true, Reason: "GET endpoint " + state, HasChannels: true}, since)
+}
+
+// contactsOf is op1001's contacts, present or not.
+func contactsOf(r *Registry) map[string]contact {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.eps["PJSIP/op1001"].contacts)
+}
+
+// TestStaleContactsDoNotPileUpAcrossRestarts: a softphone registers from
+// a new port after each Asterisk restart; its old contact's removal is
+// raised while the link is down, and the read at the reconnect finds the
+// endpoint online (the new contact). The old contact stayed present for
+// ever: 200 restarts, 200 contacts (the bound dropped removed ones only).
+// The read forgets the contacts named before it: the new one is kept.
+func TestStaleContactsDoNotPileUpAcrossRestarts(t *testing.T) {
+	r := NewRegistry(nil, nil)
+	r.Track([]string{"PJSIP/op1001"})
+	last := ""
+	for i := range 200 {
+		reconnectRead(r, "online")
+		last = fmt.Sprintf("sip:op1001@192.0.2.10:%d", 5060+i)
+		contactEvent(t, r, last, "Reachable", "online") // its first qualify answered
+	}
+	if got := contactsOf(r); len(got) != 1 || !got[last].present {
+		t.Fatalf("after 200 restarts, %d contacts kept (the last present: %v), want the last one only", len(got), got[last].present)
+	}
+}
+
+// TestRegisteringFromAContactWhoseRemovalWasLost: the phone's contact A
+// goes while the link is down (Asterisk restarted) and the phone comes
+// back from B, read online at the reconnect; B unregisters later, and the
+// phone registers from A again (its NAT gave it the old port). A was
+// still known present, so that was no registration: an operator
+// auto-paused for unanswered rings stayed paused. Its reachability was
+// right all along (it follows the endpoint's state, not the contacts).
+func TestRegisteringFromAContactWhoseRemovalWasLost(t *testing.T) {
+	var c collector
+	r := NewRegistry(nil, c.add)
+	r.Track([]string{"PJSIP/op1001"})
+	const a, b = "sip:op1001@192.0.2.10:5060", "sip:op1001@192.0.2.10:5072"
+	contactEvent(t, r, a, "NonQualified", "online")
+	// The link down: A's removal and B's registration are lost.
+	reconnectRead(r, "online")
+	contactEvent(t, r, b, "NonQualified", "online") // B's REGISTER refresh
+	contactEvent(t, r, b, "Removed", "offline")
+	before := len(c.all())
+	contactEvent(t, r, a, "NonQualified", "online")
+	if got := c.all()[before:]; len(got) != 1 || !got[0].Reachable || !got[0].Registered {
+		t.Fatalf("registering again from A: %+v, want reachable and a registration", got)
+	}
+}
+
+// TestPresentContactsAreBounded: contacts whose removals are never seen
+// (a link that loses them, each read finding the endpoint online with
+// the events since) are bounded too: the oldest named go first.
+func TestPresentContactsAreBounded(t *testing.T) {
+	r := NewRegistry(nil, nil)
+	r.Track([]string{"PJSIP/op1001"})
+	uri := func(i int) string { return fmt.Sprintf("sip:op1001@192.0.2.7:%d", 5060+i) }
+	for i := range 100 {
+		contactEvent(t, r, uri(i), "NonQualified", "online")
+	}
+	got := contactsOf(r)
+	if len(got) > maxContactsKept {
+		t.Fatalf("%d contacts kept, want at most %d", len(got), maxContactsKept)
+	}
+	for i := 100 - maxContactsKept + 1; i < 100; i++ {
+		if !got[uri(i)].present {
+			t.Fatalf("contact %d of 100 not kept present: %v", i, got)
+		}
+	}
+}
