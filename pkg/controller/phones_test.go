@@ -323,3 +323,40 @@ func TestReloadDuringTheConnectsPhoneRead(t *testing.T) {
 		return once.Load() && h.operatorState("op1003") == acd.Available
 	})
 }
+
+// TestOperatorRemovedAndAddedBackIsReachable: a reload removes op1002,
+// whose phone is registered, and the next adds it back with the same
+// phone. The queue forgets a phone no operator has; the registry tracks
+// it afresh and reads it, so op1002 is available again without waiting
+// for its phone's next event.
+func TestOperatorRemovedAndAddedBackIsReachable(t *testing.T) {
+	h := newHarness(t, oneClient)
+	h.fake.AddEndpoint("PJSIP/op1001", true, answers)
+	h.fake.AddEndpoint("PJSIP/op1002", true, answers)
+	h.updates = make(chan *config.Config, 1)
+	parse := func(body string) *config.Config {
+		full := fmt.Sprintf("ari: {url: %s, user: toritsugi, password: toritsugi}\ndata_dir: /nonexistent\n%s", h.cfg.ARI.URL, body)
+		cfg, err := config.Parse("test.yaml", []byte(full), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	without := parse(strings.Replace(oneClient, "  - {id: op1002, name: 鈴木, endpoint: PJSIP/op1002, clients: [\"*\"]}\n", "", 1))
+	h.start()
+	h.eventually("op1002 available", func() bool { return h.operatorState("op1002") == acd.Available })
+	h.reload(without)
+	h.eventually("op1002 removed", func() bool {
+		for _, op := range h.snapshot().Operators {
+			if op.ID == "op1002" {
+				return false
+			}
+		}
+		return true
+	})
+	h.reload(parse(oneClient))
+	h.eventually("op1002 added back, available", func() bool {
+		reachable, _ := h.phoneState("op1002")
+		return reachable && h.operatorState("op1002") == acd.Available
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v6"
@@ -320,6 +321,17 @@ func (o *Owner) SetOperators(ops []Operator) {
 		for id, ep := range o.endpoints {
 			o.byEP[ep] = id
 		}
+		// A phone no operator has any more, nor any call on it, is
+		// forgotten: each one ever configured stayed for ever. Should
+		// it come back, the registry tracks it afresh and tells its
+		// state (as it read it, or at its next event).
+		gone := func(ep string, _ bool) bool {
+			_, mine := o.byEP[ep]
+			_, busy := o.inUse[ep]
+			return !mine && !busy
+		}
+		maps.DeleteFunc(o.reachable, gone)
+		maps.DeleteFunc(o.otherCall, gone)
 		// Last: an operator removed above no longer rings (or holds) the
 		// phone it passed on.
 		for _, op := range ops {
