@@ -41,10 +41,11 @@ type Retention struct {
 	// through for recordings no record names (sweepOrphans).
 	orphansSwept time.Time
 	// known are the clients' recording_retention_days as last configured
-	// and whether they are removed since (kept in the store: knownStored
-	// is what it holds, once read, knownRead): a client removed keeps
-	// its own days for the recordings it leaves, when shorter than the
-	// removed clients' default (its callers were promised them).
+	// and whether they are removed since, and when (kept in the store:
+	// knownStored is what it holds, once read, knownRead): a client
+	// removed keeps its own days for the recordings it leaves, when
+	// shorter than the removed clients' default (its callers were
+	// promised them), until a sweep passed its removal.
 	known, knownStored map[string]store.ClientRetention
 	knownRead          bool
 }
@@ -154,7 +155,7 @@ func (r *Retention) sweep(ctx context.Context, now time.Time) (int, error) {
 			delete(r.swept, id)
 			delete(r.swept, removedClients)
 			if k, ok := r.known[id]; ok {
-				k.Removed = true
+				k.Removed, k.RemovedAt = true, now.UTC()
 				r.known[id] = k
 			}
 		}
@@ -164,6 +165,12 @@ func (r *Retention) sweep(ctx context.Context, now time.Time) (int, error) {
 		r.known[cl.ID] = store.ClientRetention{Days: cl.RecordingRetentionDays}
 	}
 	for id, k := range r.known {
+		if k.Removed && k.RemovedAt.IsZero() {
+			// Removed before its removal was dated (an earlier
+			// version): dated now, later than it was.
+			k.RemovedAt = now.UTC()
+			r.known[id] = k
+		}
 		if k.Removed && k.Days < config.DefaultRecordingRetentionDays {
 			// Removed, its days shorter than the removed clients': its
 			// recordings go at its own.
@@ -218,6 +225,23 @@ func (r *Retention) sweep(ctx context.Context, now time.Time) (int, error) {
 		}
 		if ok {
 			r.swept[cl.id] = cutoff
+		}
+	}
+	for id, k := range r.known {
+		if !k.Removed {
+			continue
+		}
+		sweep := removedClients
+		if k.Days < config.DefaultRecordingRetentionDays {
+			sweep = id
+		}
+		if cutoff, ok := r.swept[sweep]; ok && !cutoff.Before(k.RemovedAt) {
+			// A complete sweep passed its removal: its calls, all
+			// started before, are past its days, their recordings
+			// deleted. Kept, its entries and its own sweep (a read
+			// every hour) stayed for ever.
+			delete(r.known, id)
+			delete(r.swept, id)
 		}
 	}
 	n, err := r.sweepErasedLeft(ctx, now)

@@ -319,7 +319,7 @@ func TestRetentionDaysWriteFails(t *testing.T) {
 	if _, err := r.Sweep(now.Add(3 * time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]store.ClientRetention{"acme": {Days: 30, Removed: true}, "other": {Days: 30}}
+	want := map[string]store.ClientRetention{"acme": {Days: 30, Removed: true, RemovedAt: now.Add(2 * time.Hour)}, "other": {Days: 30}}
 	if got := stored(); !maps.Equal(got, want) || warned() != 3 {
 		t.Fatalf("once writes work: stored %v, %d warnings; want %v, no new warning", got, warned(), want)
 	}

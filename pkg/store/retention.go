@@ -72,15 +72,19 @@ func (s *Store) SetRetentionSwept(swept map[string]time.Time) error {
 
 // bucketRetentionDays holds each client's recording_retention_days as the
 // recording retention last saw it: client id → days (decimal), followed
-// by " removed" for a client no longer configured. A client removed keeps
-// its own (when shorter than the removed clients' default) for the
-// recordings it leaves. Created by the first write.
+// by " removed" for a client no longer configured, and since when (RFC
+// 3339, to the nanosecond; none in what an earlier version wrote). A
+// client removed keeps its own (when shorter than the removed clients'
+// default) for the recordings it leaves. Created by the first write.
 var bucketRetentionDays = []byte("retention_days")
 
 // ClientRetention is a client's recording retention as last seen.
 type ClientRetention struct {
 	Days    int
 	Removed bool // no longer configured
+	// RemovedAt is when the retention found it removed (zero: not
+	// removed, or not known).
+	RemovedAt time.Time
 }
 
 // RetentionDays returns what SetRetentionDays stored last (empty when
@@ -93,12 +97,19 @@ func (s *Store) RetentionDays() (map[string]ClientRetention, error) {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			days, removed := strings.CutSuffix(string(v), " removed")
+			days, since, removed := strings.Cut(string(v), " removed")
 			n, err := strconv.Atoi(days)
 			if err != nil || n < 0 {
 				return fmt.Errorf("%w: retention days of %q: %q", ErrCorrupt, k, v)
 			}
-			out[string(k)] = ClientRetention{Days: n, Removed: removed}
+			c := ClientRetention{Days: n, Removed: removed}
+			if since != "" {
+				at, ok := strings.CutPrefix(since, " ")
+				if c.RemovedAt, err = time.Parse(time.RFC3339Nano, at); !ok || err != nil {
+					return fmt.Errorf("%w: retention days of %q: %q", ErrCorrupt, k, v)
+				}
+			}
+			out[string(k)] = c
 			return nil
 		})
 	})
@@ -124,6 +135,9 @@ func (s *Store) SetRetentionDays(clients map[string]ClientRetention) error {
 			v := strconv.Itoa(c.Days)
 			if c.Removed {
 				v += " removed"
+				if !c.RemovedAt.IsZero() {
+					v += " " + c.RemovedAt.UTC().Format(time.RFC3339Nano)
+				}
 			}
 			if err := b.Put([]byte(id), []byte(v)); err != nil {
 				return err
