@@ -472,20 +472,6 @@ func TestOwnerPhoneInUseFollowsTheLeg(t *testing.T) {
 // for suzuki at once.
 func TestOwnerPhoneRingingForAnotherIsBusy(t *testing.T) {
 	all := map[string]int{"*": 1}
-	reachable := func(t *testing.T, o *Owner, id string) bool {
-		t.Helper()
-		s, err := o.Snapshot(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, op := range s.Operators {
-			if op.ID == id {
-				return op.Reachable
-			}
-		}
-		t.Fatalf("no operator %s", id)
-		return false
-	}
 	start := func(t *testing.T) (*Owner, *recInbox, *RingOperator) {
 		o := runOwner(t, Options{Settings: func(string) acd.ClientSettings { return acd.ClientSettings{RingTimeout: time.Minute} }})
 		o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1001", Clients: all}})
@@ -498,11 +484,11 @@ func TestOwnerPhoneRingingForAnotherIsBusy(t *testing.T) {
 	t.Run("tanaka moves to another phone", func(t *testing.T) {
 		o, _, r := start(t)
 		o.SetOperators([]Operator{{ID: "tanaka", Endpoint: "PJSIP/op1002", Clients: all}, {ID: "suzuki", Endpoint: "PJSIP/op1001", Clients: all}})
-		if reachable(t, o, "suzuki") {
+		if reachableOp(t, o, "suzuki") {
 			t.Fatal("suzuki reachable on PJSIP/op1001 while it rings for tanaka")
 		}
 		o.RingFailed("c1", "tanaka", r.Ring, acd.NoAnswer)
-		eventually(t, "suzuki reachable once the ring ended", func() bool { return reachable(t, o, "suzuki") })
+		eventually(t, "suzuki reachable once the ring ended", func() bool { return reachableOp(t, o, "suzuki") })
 	})
 	t.Run("tanaka removed", func(t *testing.T) {
 		o, in1, _ := start(t)
