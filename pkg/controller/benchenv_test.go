@@ -96,6 +96,16 @@ operators:
 // operators) to be up. Everything stops when tb ends, or earlier with stop.
 func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	tb.Helper()
+	e := startBenchFake(tb, s)
+	startBenchController(e, s, e.fake.URL())
+	return e
+}
+
+// startBenchFake starts a benchmark's world without its controller: the
+// fake Asterisk in this process, traced when s.trace, with the
+// garbage collector's target the service runs with.
+func startBenchFake(tb testing.TB, s benchSetup) *benchEnv {
+	tb.Helper()
 	gcpercent.Apply() // as the service runs
 	e := &benchEnv{tb: tb, tr: &tracer{}, done: make(chan struct{})}
 	var fake *aritest.Server
@@ -107,7 +117,6 @@ func startBench(tb testing.TB, s benchSetup) *benchEnv {
 	tb.Cleanup(func() { _ = fake.Close() })
 	e.fake = fake
 	e.closeFake = func() { _ = fake.Close() }
-	startBenchController(e, s, fake.URL())
 	return e
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/CyCoreSystems/ari/v6"
 	"github.com/toritsugi/toritsugi/pkg/aritest"
 	"github.com/toritsugi/toritsugi/pkg/call"
-	"github.com/toritsugi/toritsugi/pkg/gcpercent"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
 )
 
@@ -165,30 +164,14 @@ func (s *scriptedClient) flow(id string, in *pbx.Inbox) {
 func BenchmarkEventLatencyFloor(b *testing.B) {
 	for _, rate := range []int{400, 1000} {
 		b.Run(fmt.Sprintf("flows/s=%d", rate), func(b *testing.B) {
-			gcpercent.Apply()
-			tr := &tracer{}
-			var fake *aritest.Server
-			var err error
 			s := benchSetup{operators: flowOperators, registered: true, talk: flowTalk, trace: true}
-			pprof.Do(context.Background(), fakeSide, func(context.Context) { fake, err = newBenchFake(s, tr) })
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = fake.Close() })
-			sc := startScripted(b, fake, s.operators)
-			place := func(i int) {
-				pprof.Do(context.Background(), fakeSide, func(context.Context) {
-					_, err = fake.IncomingCall(benchDID, fmt.Sprintf("090%08d", i))
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			tr.take()
+			e := startBenchFake(b, s)
+			sc := startScripted(b, e.fake, s.operators)
+			e.tr.take()
 			all := sc.expect(b.N)
 			cpu0 := cpuTime()
 			b.ResetTimer()
-			start, last := paceCalls(b.N, rate, place)
+			start, last := paceCalls(b.N, rate, e.call)
 			select {
 			case <-all:
 			case <-time.After(flowLimit):
@@ -201,14 +184,13 @@ func BenchmarkEventLatencyFloor(b *testing.B) {
 				b.Fatalf("a scripted request failed: %v", *p)
 			}
 			d := end.Sub(start)
-			evs, reqs := tr.counts()
+			evs, reqs := e.tr.counts()
 			b.ReportMetric(float64(evs)/float64(b.N), "events/flow")
 			b.ReportMetric(float64(reqs)/float64(b.N), "requests/flow")
 			b.ReportMetric(float64(b.N)/d.Seconds(), "flows/s")
 			b.ReportMetric(float64(end.Sub(last).Microseconds())/1000, "drain-ms")
 			b.ReportMetric(100*cpu.Seconds()/d.Seconds()/float64(runtime.NumCPU()), "cpu-%")
-			lat, unmatched := commandLatencies(tr.take())
-			reportLatencies(b, lat, unmatched)
+			reportLatency(b, e)
 		})
 	}
 }
