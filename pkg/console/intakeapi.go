@@ -51,14 +51,20 @@ func (c *Console) view(in store.Intake) intakeView {
 // store cannot say). A pop is a call just put through: it has none, and
 // only a page that reads the call again asks.
 func (c *Console) callClass(id string) string {
-	if c.d.Store == nil {
-		return ""
+	return c.callClasses(id)[id]
+}
+
+// callClasses are the classes of calls ids (those that have one), read
+// in one store transaction.
+func (c *Console) callClasses(ids ...string) map[string]string {
+	if c.d.Store == nil || len(ids) == 0 {
+		return nil
 	}
-	class, err := c.d.Store.CallClass(id)
+	classes, err := c.d.Store.CallClasses(ids...)
 	if err != nil {
-		c.log.Warn("class of the call", "call", id, "err", err)
+		c.log.Warn("class of the calls", "calls", ids, "err", err)
 	}
-	return class
+	return classes
 }
 
 // callFor builds the call view of p as op may see it: earlier intakes from
@@ -154,14 +160,24 @@ func (c *Console) recentCalls(op Operator) []recentCall {
 	pops := c.hub.popsOf(op.ID)
 	unsaved, saved := []recentCall{}, []recentCall{}
 	now := c.now()
+	listed := func(p ScreenPop) bool { return now.Sub(p.At) < keepPopsFor && c.mayFinish(op, p) }
+	// The classes of the calls with no message, read in one transaction
+	// (up to maxPops of them, every state read).
+	var noMessage []string
+	for _, p := range pops[:max(0, len(pops)-1)] {
+		if len(p.Saved) == 0 && listed(p) {
+			noMessage = append(noMessage, p.CallID)
+		}
+	}
+	classes := c.callClasses(noMessage...)
 	for i := len(pops) - 2; i >= 0; i-- {
 		p := pops[i]
-		if now.Sub(p.At) >= keepPopsFor || !c.mayFinish(op, p) {
+		if !listed(p) {
 			continue
 		}
 		rc := recentCall{CallID: p.CallID, ClientName: p.ClientName, CallerDisplay: p.CallerDisplay, At: p.At, Saved: len(p.Saved) > 0}
 		if !rc.Saved {
-			rc.Class = c.callClass(p.CallID)
+			rc.Class = classes[p.CallID]
 			rc.Saved = rc.Class != ""
 		}
 		switch {

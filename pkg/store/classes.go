@@ -141,25 +141,36 @@ func applyClass(tx *bolt.Tx, r CallRecord) (CallRecord, error) {
 
 // CallClass is the class an operator gave call id ("" when none).
 func (s *Store) CallClass(id string) (string, error) {
-	var class string
+	classes, err := s.CallClasses(id)
+	return classes[id], err
+}
+
+// CallClasses are the classes operators gave calls ids, by id, read in
+// one transaction; a call with none is left out.
+func (s *Store) CallClasses(ids ...string) (map[string]string, error) {
+	classes := map[string]string{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCallClasses)
 		if b == nil {
 			return nil
 		}
-		v := b.Get([]byte(id))
-		if v == nil {
-			return nil
+		for _, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			var cc callClass
+			if err := json.Unmarshal(v, &cc); err != nil {
+				return fmt.Errorf("%w: decode class of call %q: %w", ErrCorrupt, id, err)
+			}
+			if cc.Class != "" {
+				classes[id] = cc.Class
+			}
 		}
-		var cc callClass
-		if err := json.Unmarshal(v, &cc); err != nil {
-			return fmt.Errorf("%w: decode class of call %q: %w", ErrCorrupt, id, err)
-		}
-		class = cc.Class
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("store: class of call %q: %w", id, err)
+		return nil, fmt.Errorf("store: class of calls %q: %w", ids, err)
 	}
-	return class, nil
+	return classes, nil
 }
