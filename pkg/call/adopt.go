@@ -255,7 +255,7 @@ func (a *actor) adopt(ch *ari.ChannelData) {
 	// names a known contact, a VIP's transfer whispers its own words.
 	d := reception.Decide(client.Rules(), reception.Call{CallerE164: cid.E164, CallerKind: cid.Kind.String(), At: p.StartedAt})
 	a.knownName, a.vipWhisper = d.KnownName, d.Whisper
-	a.known = d.Rule != "" && !d.VIP
+	a.known = d.Known
 	switch {
 	case p.Step == StepHangup && p.Then != "":
 		// The after-hours or overflow message was playing: what was to

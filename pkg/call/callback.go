@@ -62,9 +62,22 @@ type callbackIVR struct {
 	hashDue bool
 }
 
+// callbackRefusal is why offerCallback offers this caller nothing, ""
+// when it offers their number (a Japanese one) or asks them to key one
+// (callback_enter_prompt). overflowSays asks it too.
+func (a *actor) callbackRefusal() string {
+	switch {
+	case a.m.callbacks == nil:
+		return "no callback store"
+	case phone.ParseCallerID(a.rec.CallerID).Domestic(), a.client.CallbackEnterPrompt != "":
+		return ""
+	}
+	return "no number to call back (none, or one from abroad)"
+}
+
 func (a *actor) offerCallback() {
-	if a.m.callbacks == nil {
-		a.note("no callback store")
+	if why := a.callbackRefusal(); why != "" {
+		a.note(why)
 		a.hangup(a.rec.Reason)
 		return
 	}
@@ -72,11 +85,6 @@ func (a *actor) offerCallback() {
 	cid := phone.ParseCallerID(a.rec.CallerID)
 	if cid.Domestic() {
 		a.offerNumber(cid.E164, cid.National())
-		return
-	}
-	if a.client.CallbackEnterPrompt == "" {
-		a.note("no number to call back (none, or one from abroad)")
-		a.hangup(a.rec.Reason)
 		return
 	}
 	a.note("no number to call back: asked to key one")

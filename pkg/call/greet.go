@@ -85,7 +85,7 @@ func (a *actor) begin(args []string, ch *ari.ChannelData) {
 	d := reception.Decide(client.Rules(), reception.Call{CallerE164: cid.E164, CallerKind: cid.Kind.String(), At: now})
 	a.state.VIP = d.VIP
 	a.vipWhisper = d.Whisper
-	a.known = d.Rule != "" && !d.VIP // a block rule ends the call
+	a.known = d.Known
 	if d.KnownName != "" {
 		a.knownName = d.KnownName
 		a.note("known caller: " + d.KnownName)

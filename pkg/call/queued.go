@@ -9,7 +9,6 @@ import (
 	"github.com/toritsugi/toritsugi/pkg/acd"
 	"github.com/toritsugi/toritsugi/pkg/config"
 	"github.com/toritsugi/toritsugi/pkg/pbx"
-	"github.com/toritsugi/toritsugi/pkg/phone"
 	"github.com/toritsugi/toritsugi/pkg/queue"
 	"github.com/toritsugi/toritsugi/pkg/reception"
 	"github.com/toritsugi/toritsugi/pkg/store"
@@ -244,8 +243,7 @@ func (a *actor) legEnded(id string, cause int, lived time.Duration) {
 		a.ringLegGone(l)
 	case l.transfer && a.xfer == l && a.rec.Result == store.ResultTransferred && a.neverJoined(l):
 		a.unbridge(l, "the client hung up as the bridge was made")
-		a.dropBridge()
-		a.transferFailed("the client hung up as the bridge was made")
+		a.transferFailed("the client hung up as the bridge was made") // drops the bridge
 	case a.op == l && a.rec.Result == store.ResultAnswered && a.neverJoined(l):
 		a.unbridge(l, l.opID+" hung up as the bridge was made")
 		a.operatorLost("hung up as the bridge was made")
@@ -614,7 +612,7 @@ func (a *actor) overflowSays() bool {
 	case a.client.OverflowSound != "", a.client.Overflow == config.OverflowVoicemail:
 		return true
 	case a.client.Overflow == config.OverflowCallback:
-		return (phone.ParseCallerID(a.rec.CallerID).Domestic() || a.client.CallbackEnterPrompt != "") && a.m.callbacks != nil
+		return a.callbackRefusal() == ""
 	}
 	return false
 }

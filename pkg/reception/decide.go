@@ -106,9 +106,11 @@ type Decision struct {
 	// ("outside-hours", "public-holiday:元日", "closure:年末年始") after hours;
 	// "vip:<match>", "known:<match>" or "open" when accepted.
 	Reason string
-	// VIP and KnownName come from the caller's rule, also after hours;
-	// Whisper is the VIP rule's own transfer whisper, if it has one.
+	// VIP, Known and KnownName come from the caller's rule, also after
+	// hours (Known: a known contact's rule, not a VIP's); Whisper is the
+	// VIP rule's own transfer whisper, if it has one.
 	VIP       bool
+	Known     bool
 	KnownName string
 	Whisper   string
 	// Billable tells whether the call counts toward the client's billing.
@@ -162,7 +164,7 @@ func Decide(r Rules, c Call) Decision {
 		case RuleVIP:
 			d.VIP, d.KnownName, d.Whisper = true, rule.Name, rule.Whisper
 		case RuleKnown:
-			d.KnownName = rule.Name
+			d.Known, d.KnownName = true, rule.Name
 		}
 	}
 
