@@ -89,17 +89,16 @@ func serveFakeProcess(spec string, in io.Reader, out io.Writer) error {
 			if err1 != nil || err2 != nil || n < 1 || rate < 1 {
 				return fmt.Errorf("bad command %q", lines.Text())
 			}
-			first := time.Now()
-			interval := time.Second / time.Duration(rate)
-			for i := range n {
-				if wait := time.Until(first.Add(time.Duration(i) * interval)); wait > 0 {
-					time.Sleep(wait)
+			var placeErr error
+			first, last := paceCalls(n, rate, func(i int) {
+				if placeErr == nil {
+					_, placeErr = fake.IncomingCall(benchDID, fmt.Sprintf("090%08d", i))
 				}
-				if _, err := fake.IncomingCall(benchDID, fmt.Sprintf("090%08d", i)); err != nil {
-					return err
-				}
+			})
+			if placeErr != nil {
+				return placeErr
 			}
-			err = reply("placed %d %d", first.UnixNano(), time.Now().UnixNano())
+			err = reply("placed %d %d", first.UnixNano(), last.UnixNano())
 		case len(f) == 1 && f[0] == "report":
 			events, requests := tr.counts()
 			r := fakeReport{Events: events, Requests: requests, CPU: cpuTime() - cpu0}

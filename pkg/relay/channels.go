@@ -195,24 +195,17 @@ func apiBase(d Destination, def string) string {
 // 受付日時) are not lost with its end. Only when that cannot fit (too
 // many lines for the limit) is the text cut at its end (cutText).
 func fitText(text string, m Message, limit int, units func(rune) int) string {
-	length := func(s string) int {
-		n := 0
-		for _, r := range s {
-			n += units(r)
-		}
-		return n
-	}
-	total := length(text)
+	total := measure(text, units)
 	if total <= limit {
 		return text
 	}
 	note := longNote(m.Link)
-	n := length(note)
+	n := measure(note, units)
 	spans := textSpans(text, m.Lines)
 	lens := make([]int, len(spans))
 	longest := 0
 	for i, s := range spans {
-		lens[i] = length(text[s.from:s.to])
+		lens[i] = measure(text[s.from:s.to], units)
 		longest = max(longest, lens[i])
 	}
 	// size is the text's length with every value longer than bound cut
@@ -332,22 +325,24 @@ func head(s string, room int, units func(rune) int) string {
 	return s
 }
 
+// measure is s's length in units, each character counting units(r).
+func measure(s string, units func(rune) int) int {
+	n := 0
+	for _, r := range s {
+		n += units(r)
+	}
+	return n
+}
+
 // cutText is text cut to at most limit units, each character counting
 // units(r) of them, saying so, with link (the message in the console)
 // when there is one: fitText's last resort. It cuts between characters.
 func cutText(text, link string, limit int, units func(rune) int) string {
-	length := func(s string) int {
-		n := 0
-		for _, r := range s {
-			n += units(r)
-		}
-		return n
-	}
-	if length(text) <= limit {
+	if measure(text, units) <= limit {
 		return text
 	}
 	note := "\n" + longNote(link)
-	return head(text, max(limit-length(note), 0), units) + note
+	return head(text, max(limit-measure(note, units), 0), units) + note
 }
 
 // oneUnit counts every character as one (Slack).
