@@ -606,17 +606,7 @@
   // message is not left to the operator remembering to press Save again,
   // nor to a screen the next call replaced.
   const pendPrefix = () => DRAFT_PREFIX + OP + ".pending.";
-  function pendingSaves() {
-    const out = [];
-    for (let i = 0; i < localStorage.length; i++) {
-      const k = localStorage.key(i);
-      if (!k || !k.startsWith(pendPrefix())) continue;
-      // And its op: "taro"'s prefix also begins the keys of an operator
-      // "taro.pending".
-      try { const d = JSON.parse(localStorage.getItem(k)); if (d && d.body && d.op === OP) out.push({ k, d }); } catch (e) { /* pruned */ }
-    }
-    return out.sort((a, b) => a.d.at - b.d.at);
-  }
+  const pendingSaves = () => window.toritsugiDrafts.pending(OP);
   function keepPending(rid, p) {
     localStorage.setItem(pendPrefix() + rid, JSON.stringify(Object.assign({ at: Date.now(), op: OP }, p)));
     showPending();

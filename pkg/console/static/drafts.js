@@ -15,18 +15,22 @@ window.toritsugiDrafts = {
   othersWaiting(d, op) {
     return !!d && !!d.body && typeof d.op === "string" && d.op !== op;
   },
-  // waiting counts op's saves still waiting to be sent (their keys begin
-  // with op's prefix, which also begins those of an operator "op.pending":
-  // each names its operator).
-  waiting(op) {
+  // pending lists op's saves still waiting to be sent, {k, d} oldest
+  // first (their keys begin with op's prefix, which also begins those of
+  // an operator "op.pending": each names its operator).
+  pending(op) {
     const mine = window.toritsugiDrafts.prefix + op + ".pending.";
-    let n = 0;
+    const out = [];
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i);
       if (!k || !k.startsWith(mine)) continue;
-      try { const d = JSON.parse(localStorage.getItem(k)); if (d && d.body && d.op === op) n++; } catch (e) { /* pruned */ }
+      try { const d = JSON.parse(localStorage.getItem(k)); if (d && d.body && d.op === op) out.push({ k, d }); } catch (e) { /* pruned */ }
     }
-    return n;
+    return out.sort((a, b) => a.d.at - b.d.at);
+  },
+  // waiting counts them.
+  waiting(op) {
+    return window.toritsugiDrafts.pending(op).length;
   },
   // clear removes every draft but other operators' saves still waiting.
   clear(op) {
